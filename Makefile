@@ -1,0 +1,36 @@
+# Lucid — the two commands: `make demo` and `make test`. Both install what is missing first.
+LUCID_CACHE ?= $(HOME)/.cache/lucid
+export LUCID_CACHE
+export LUCID_SMOLLM2_GGUF ?= $(LUCID_CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+
+SWIFT ?= swift
+LUCID := .build/release/lucid
+
+.PHONY: all setup build demo test bench clean help
+
+all: build
+
+help:
+	@echo "make demo   install what is missing, build, and run Lucid on its bundled default model"
+	@echo "make test   install what is missing and run the whole test suite"
+	@echo "make bench  benchmarks against PyTorch from Python (sets up a reference venv once)"
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c release --product lucid
+
+demo: build
+	@bash scripts/demo.sh "$(LUCID)" "$(LUCID_SMOLLM2_GGUF)"
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: build
+	@bash scripts/setup.sh --bench
+	@bash scripts/bench.sh "$(LUCID)"
+
+clean:
+	rm -rf .build

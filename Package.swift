@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+// Lucid: probe, attack and harden multimodal LLMs. See README.md and docs/.
+import PackageDescription
+
+let package = Package(
+    name: "Lucid",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "LucidTensor", targets: ["LucidTensor"]),
+        .executable(name: "lucid", targets: ["lucid"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // The only C++ in Lucid: a mechanical extern "C" shim over libtorch (ATen + autograd).
+        .target(
+            name: "CTorch",
+            cxxSettings: [.define("_GLIBCXX_USE_CXX11_ABI", to: "1")],
+            linkerSettings: [.linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
+        ),
+        .target(
+            name: "LucidTensor",
+            dependencies: ["CTorch"]
+        ),
+        .executableTarget(
+            name: "lucid",
+            dependencies: [
+                "LucidTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "LucidTensorTests",
+            dependencies: ["LucidTensor"]
+        ),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,102 @@
+import CTorch
+
+// Linear algebra, activations, normalisation and convolution.
+
+/// How GELU is evaluated: exactly (erf), or with the tanh approximation.
+public enum GELUApproximation: Sendable {
+    case none
+    case tanh
+}
+
+extension Tensor {
+    /// Matrix product with NumPy semantics (1-D, 2-D and broadcast batched operands).
+    public func matmul(_ other: Tensor) -> Tensor { Tensor.make("matmul") { lt_matmul(handle, other.handle, $0) } }
+
+    /// Batched matrix product of [B, n, m] and [B, m, p].
+    public func bmm(_ other: Tensor) -> Tensor { Tensor.make("bmm") { lt_bmm(handle, other.handle, $0) } }
+
+    /// `x · weightᵀ + bias` over the last dimension (weight is [out, in], as in PyTorch).
+    public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        withExtendedLifetime(bias) {
+            Tensor.make("linear") { lt_linear(handle, weight.handle, bias?.handle, $0) }
+        }
+    }
+
+    /// Softmax along `axis`.
+    public func softmax(axis: Int = -1) -> Tensor { Tensor.make("softmax") { lt_softmax(handle, Int64(axis), $0) } }
+
+    /// Log-softmax along `axis`.
+    public func logSoftmax(axis: Int = -1) -> Tensor {
+        Tensor.make("log_softmax") { lt_log_softmax(handle, Int64(axis), $0) }
+    }
+
+    public func relu() -> Tensor { unary(LT_RELU, "relu") }
+    public func sigmoid() -> Tensor { unary(LT_SIGMOID, "sigmoid") }
+    public func logSigmoid() -> Tensor { unary(LT_LOG_SIGMOID, "log_sigmoid") }
+    public func softplus() -> Tensor { unary(LT_SOFTPLUS, "softplus") }
+    public func leakyReLU(slope: Double = 0.01) -> Tensor { Tensor.make("leaky_relu") { lt_leaky_relu(handle, slope, $0) } }
+    /// SiLU (swish): x·σ(x), used by Llama's SwiGLU.
+    public func silu() -> Tensor { unary(LT_SILU, "silu") }
+
+    /// GELU; `.none` is the exact erf form (HF `gelu`), `.tanh` the approximation (HF `gelu_pytorch_tanh`).
+    public func gelu(approximation: GELUApproximation = .none) -> Tensor {
+        approximation == .none ? unary(LT_GELU, "gelu") : unary(LT_GELU_TANH, "gelu_tanh")
+    }
+
+    /// Quick-GELU, x·σ(1.702x), the activation of OpenAI CLIP.
+    public func quickGELU() -> Tensor { self * (self * 1.702).sigmoid() }
+
+    /// Layer normalisation over the trailing `normalizedShape` dimensions (biased variance).
+    public func layerNorm(normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil, eps: Double = 1e-5) -> Tensor {
+        withExtendedLifetime((weight, bias)) {
+            withInt64s(normalizedShape) { dims, n in
+                Tensor.make("layer_norm") { lt_layer_norm(handle, dims, n, weight?.handle, bias?.handle, eps, $0) }
+            }
+        }
+    }
+
+    /// RMS normalisation over the last dimension: x / √(mean(x²) + ε) · weight.
+    ///
+    /// Half-precision inputs are computed in f32 and cast back before the weight, as Hugging Face's
+    /// `LlamaRMSNorm` does, so f16/bf16 models match it; f32 and f64 stay in their own precision.
+    public func rmsNorm(weight: Tensor?, eps: Double) -> Tensor {
+        let inputType = dtype
+        let upcast = inputType == .f16 || inputType == .bf16
+        let x = upcast ? to(.f32) : self
+        let normed = x * (x.square().mean(axis: -1, keepDims: true) + eps).rsqrt()
+        let cast = upcast ? normed.to(inputType) : normed
+        guard let weight else { return cast }
+        return weight * cast
+    }
+
+    /// 2-D convolution of [N, C, H, W] input with [O, C/groups, kH, kW] weights.
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                       dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+        withExtendedLifetime(bias) {
+            withInt64s([stride.0, stride.1]) { s, _ in
+                withInt64s([padding.0, padding.1]) { p, _ in
+                    withInt64s([dilation.0, dilation.1]) { d, _ in
+                        Tensor.make("conv2d") { lt_conv2d(handle, weight.handle, bias?.handle, s, p, d, Int64(groups), $0) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resizes [N, C, H, W] images with bicubic interpolation (PyTorch's, a = −0.75).
+    public func resizedBicubic(height: Int, width: Int, alignCorners: Bool = false) -> Tensor {
+        Tensor.make("upsample_bicubic2d") { lt_interpolate_bicubic(handle, Int64(height), Int64(width), alignCorners, $0) }
+    }
+
+    /// Resizes [N, C, H, W] images with bilinear interpolation, optionally anti-aliased.
+    public func resizedBilinear(height: Int, width: Int, alignCorners: Bool = false, antialias: Bool = false) -> Tensor {
+        Tensor.make("upsample_bilinear2d") {
+            lt_interpolate_bilinear(handle, Int64(height), Int64(width), alignCorners, antialias, $0)
+        }
+    }
+
+    /// Einstein summation, e.g. `Tensor.einsum("bhqd,bhkd->bhqk", q, k)`.
+    public static func einsum(_ equation: String, _ operands: Tensor...) -> Tensor {
+        withHandles(operands) { hs, n in Tensor.make("einsum") { lt_einsum(equation, hs, n, $0) } }
+    }
+}

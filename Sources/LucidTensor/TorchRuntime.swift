@@ -1,0 +1,112 @@
+import CTorch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Process-wide settings and facts of the libtorch runtime.
+///
+/// Thread counts matter on small machines: libtorch's OpenMP pool and OpenBLAS's own pool can
+/// oversubscribe the cores. `configureThreads` sets both deliberately.
+public enum Torch {
+    /// The libtorch version Lucid is linked against, e.g. `1.13.1`.
+    public static var version: String { String(cString: lt_torch_version()) }
+
+    /// Whether a CUDA device can be used.
+    public static var cudaAvailable: Bool { lt_cuda_is_available() }
+
+    /// Number of CUDA devices (0 without CUDA).
+    public static var cudaDeviceCount: Int { Int(lt_cuda_device_count()) }
+
+    /// libtorch's intra-op thread count.
+    public static var threads: Int {
+        get { Int(lt_get_num_threads()) }
+        set { lt_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// OpenBLAS's own thread count, or nil when the BLAS in use is not OpenBLAS.
+    public static var blasThreads: Int? {
+        let count = lt_get_blas_threads()
+        return count < 0 ? nil : Int(count)
+    }
+
+    /// Sets OpenBLAS's thread count; returns false when the BLAS in use is not OpenBLAS.
+    @discardableResult
+    public static func setBLASThreads(_ count: Int) -> Bool { lt_set_blas_threads(Int32(max(1, count))) }
+
+    /// The shared library that provides `sgemm_` (which BLAS libtorch's matmul uses).
+    public static var blasLibrary: String { String(cString: lt_blas_library()) }
+
+    /// Sets libtorch's intra-op threads and OpenBLAS's threads together.
+    ///
+    /// `blas` defaults to `intraOp`: libtorch calls BLAS from the calling thread, outside its own
+    /// OpenMP regions, so the two pools take turns. `make bench` measures the alternatives.
+    public static func configureThreads(intraOp: Int, blas: Int? = nil) {
+        threads = intraOp
+        setBLASThreads(blas ?? intraOp)
+    }
+
+    /// Seeds libtorch's global default generator (used when no `Generator` is passed).
+    public static func manualSeed(_ seed: UInt64) { lt_manual_seed(seed) }
+
+    /// Whether autograd records operations on this thread.
+    public static var isGradEnabled: Bool { lt_is_grad_enabled() }
+}
+
+/// Runs `body` with autograd recording disabled on this thread, restoring the previous mode after.
+public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+    try withGradMode(enabled: false, body)
+}
+
+/// Runs `body` with autograd recording set to `enabled` on this thread, restoring the previous mode after.
+public func withGradMode<R>(enabled: Bool, _ body: () throws -> R) rethrows -> R {
+    let previous = lt_set_grad_enabled(enabled)
+    defer { _ = lt_set_grad_enabled(previous) }
+    return try body()
+}
+
+/// Lucid's thread policy: defaults chosen for small machines, overridable from the environment.
+public struct ThreadPolicy: Sendable, Equatable {
+    /// libtorch intra-op (OpenMP) threads.
+    public var intraOp: Int
+    /// OpenBLAS threads.
+    public var blas: Int
+
+    /// The default: one OpenMP thread and one BLAS thread per core.
+    ///
+    /// With a single OpenMP thread no OpenMP worker spins while OpenBLAS runs, so the two pools
+    /// cannot oversubscribe the cores; matmul, where the time goes, still uses every core.
+    public static func defaultPolicy(cores: Int = ProcessInfoCores.count) -> ThreadPolicy {
+        ThreadPolicy(intraOp: 1, blas: max(1, cores))
+    }
+
+    /// Reads `LUCID_THREADS` and `LUCID_BLAS_THREADS` over the default; throws on malformed values.
+    public static func fromEnvironment(_ environment: [String: String]) throws(ThreadPolicyError) -> ThreadPolicy {
+        var policy = defaultPolicy()
+        if let text = environment["LUCID_THREADS"] {
+            guard let n = Int(text), n > 0, n <= 4096 else { throw ThreadPolicyError(variable: "LUCID_THREADS", value: text) }
+            policy.intraOp = n
+        }
+        if let text = environment["LUCID_BLAS_THREADS"] {
+            guard let n = Int(text), n > 0, n <= 4096 else { throw ThreadPolicyError(variable: "LUCID_BLAS_THREADS", value: text) }
+            policy.blas = n
+        }
+        return policy
+    }
+
+    /// Applies the policy to libtorch and OpenBLAS.
+    public func apply() { Torch.configureThreads(intraOp: intraOp, blas: blas) }
+}
+
+/// A thread-count environment variable that is not a positive integer.
+public struct ThreadPolicyError: Error, CustomStringConvertible, Sendable {
+    public let variable: String
+    public let value: String
+    public var description: String { "\(variable)='\(value)' is not a positive thread count" }
+}
+
+/// Number of online cores.
+public enum ProcessInfoCores {
+    public static var count: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import LucidTensor
+
+/// The `lucid` command-line tool.
+@main
+struct LucidCommand: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "lucid",
+        abstract: "Probe, attack and harden multimodal LLMs against hallucination and jailbreaks.",
+        discussion: """
+        Lucid runs on libtorch through a thin C shim. Thread counts matter on small machines: \
+        set LUCID_THREADS (libtorch intra-op) and LUCID_BLAS_THREADS (OpenBLAS) to override the defaults.
+        """,
+        version: versionString,
+        subcommands: [InfoCommand.self, BenchCommand.self]
+    )
+
+    /// Applies the thread policy (defaults or LUCID_THREADS / LUCID_BLAS_THREADS), then runs the command.
+    static func main() {
+        do {
+            try ThreadPolicy.fromEnvironment(ProcessInfo.processInfo.environment).apply()
+        } catch {
+            exit(withError: ValidationError(error.description))
+        }
+        main(nil)
+    }
+
+    static var versionString: String {
+        "lucid \(version) (libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreads.map(String.init) ?? "n/a") BLAS)"
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import LucidTensor
+
+@Suite("Linear algebra and neural-network primitives")
+struct NeuralOpsTests {
+    func naiveMatmul(_ a: [Double], _ b: [Double], n: Int, k: Int, m: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: n * m)
+        for i in 0..<n { for j in 0..<m { for l in 0..<k { out[i * m + j] += a[i * k + l] * b[l * m + j] } } }
+        return out
+    }
+
+    @Test func matmulMatchesNaiveProduct() {
+        var r = TestRandom(seed: 1)
+        let a = r.array(5 * 7), b = r.array(7 * 3)
+        let product = Tensor(a, shape: [5, 7]).matmul(Tensor(b, shape: [7, 3]))
+        #expect(product.shape == [5, 3])
+        expectClose(product, naiveMatmul(a, b, n: 5, k: 7, m: 3), atol: 1e-12)
+        // f32 on a larger product exercises the BLAS path.
+        let a2 = r.array(64 * 96), b2 = r.array(96 * 48)
+        let p32 = Tensor(a2.map(Float.init), shape: [64, 96]).matmul(Tensor(b2.map(Float.init), shape: [96, 48]))
+        expectClose(p32, naiveMatmul(a2, b2, n: 64, k: 96, m: 48), atol: 1e-4)
+        // Vector and broadcast-batched operands.
+        let v = Tensor(r.array(7))
+        #expect(Tensor(a, shape: [5, 7]).matmul(v).shape == [5])
+        #expect(Tensor.randn([4, 5, 7]).matmul(Tensor.randn([7, 2])).shape == [4, 5, 2])
+    }
+
+    @Test func bmmMultipliesEachBatch() {
+        var r = TestRandom(seed: 2)
+        let a = r.array(2 * 3 * 4), b = r.array(2 * 4 * 5)
+        let out = Tensor(a, shape: [2, 3, 4]).bmm(Tensor(b, shape: [2, 4, 5]))
+        let expected = naiveMatmul(Array(a[0..<12]), Array(b[0..<20]), n: 3, k: 4, m: 5)
+            + naiveMatmul(Array(a[12..<24]), Array(b[20..<40]), n: 3, k: 4, m: 5)
+        expectClose(out, expected, atol: 1e-12)
+        let viaEinsum = Tensor.einsum("bij,bjk->bik", Tensor(a, shape: [2, 3, 4]), Tensor(b, shape: [2, 4, 5]))
+        expectClose(viaEinsum, expected, atol: 1e-12)
+    }
+
+    @Test func linearIsXWTransposedPlusBias() {
+        let x = Tensor([1.0, 2.0, 3.0, 4.0], shape: [2, 2])
+        let w = Tensor([1.0, 0.0, 1.0, 1.0, 0.0, -1.0], shape: [3, 2])
+        let b = Tensor([0.5, 0.5, 0.5])
+        expectClose(x.linear(weight: w, bias: b), [1.5, 3.5, -1.5, 3.5, 7.5, -3.5])
+        expectClose(x.linear(weight: w), [1, 3, -2, 3, 7, -4])
+    }
+
+    @Test func conv2dMatchesDirectSummation() {
+        var r = TestRandom(seed: 3)
+        let (n, c, h, w, o, kh, kw) = (1, 2, 5, 6, 3, 3, 2)
+        let x = r.array(n * c * h * w), k = r.array(o * c * kh * kw), bias = r.array(o)
+        let stride = (2, 1), pad = (1, 0)
+        let out = Tensor(x, shape: [n, c, h, w]).conv2d(weight: Tensor(k, shape: [o, c, kh, kw]), bias: Tensor(bias),
+                                                        stride: stride, padding: pad)
+        let oh = (h + 2 * pad.0 - kh) / stride.0 + 1, ow = (w + 2 * pad.1 - kw) / stride.1 + 1
+        #expect(out.shape == [n, o, oh, ow])
+        var expected = [Double]()
+        for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
+            var s = bias[oc]
+            for ic in 0..<c { for di in 0..<kh { for dj in 0..<kw {
+                let y = i * stride.0 - pad.0 + di, z = j * stride.1 - pad.1 + dj
+                if y >= 0 && y < h && z >= 0 && z < w {
+                    s += x[(ic * h + y) * w + z] * k[((oc * c + ic) * kh + di) * kw + dj]
+                }
+            } } }
+            expected.append(s)
+        } } }
+        expectClose(out, expected, atol: 1e-12)
+        // Patch embedding as in a ViT: stride = kernel.
+        let patches = Tensor.randn([1, 3, 8, 8]).conv2d(weight: Tensor.randn([16, 3, 4, 4]), stride: (4, 4))
+        #expect(patches.shape == [1, 16, 2, 2])
+    }
+
+    @Test func layerNormAndRMSNormMatchDefinitions() {
+        let rows: [[Double]] = [[1, 2, 3, 4], [-1, 0.5, 2, 10]]
+        let x = Tensor(rows)
+        let gamma = Tensor([1.0, 2.0, 0.5, -1.0]), beta = Tensor([0.0, 0.1, 0.2, 0.3])
+        var expectedLN: [Double] = [], expectedRMS: [Double] = []
+        for r in rows {
+            let mean = r.reduce(0, +) / 4
+            let variance = r.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 4
+            let g = [1.0, 2.0, 0.5, -1.0], b = [0.0, 0.1, 0.2, 0.3]
+            expectedLN += r.indices.map { ($0, (r[$0] - mean) / Foundation.sqrt(variance + 1e-5)) }.map { $0.1 * g[$0.0] + b[$0.0] }
+            let ms = r.map { $0 * $0 }.reduce(0, +) / 4
+            expectedRMS += r.indices.map { r[$0] / Foundation.sqrt(ms + 1e-6) * g[$0] }
+        }
+        expectClose(x.layerNorm(normalizedShape: [4], weight: gamma, bias: beta), expectedLN)
+        expectClose(x.rmsNorm(weight: gamma, eps: 1e-6), expectedRMS)
+        let half = x.to(.f16).rmsNorm(weight: gamma.to(.f16), eps: 1e-6)
+        #expect(half.dtype == .f16)
+        expectClose(half, expectedRMS, atol: 2e-2, rtol: 1e-2)
+    }
+
+    @Test func resizingPreservesConstantsAndShapes() {
+        let constant = Tensor.full([1, 3, 5, 7], 0.25, dtype: .f64)
+        let up = constant.resizedBicubic(height: 10, width: 14)
+        #expect(up.shape == [1, 3, 10, 14])
+        expectClose(up.flattened(), [Double](repeating: 0.25, count: 3 * 10 * 14))
+        let down = constant.resizedBilinear(height: 2, width: 3, antialias: true)
+        expectClose(down.flattened(), [Double](repeating: 0.25, count: 3 * 2 * 3))
+        // Bilinear with align_corners on a ramp reproduces the ramp.
+        let ramp = Tensor([0.0, 1.0, 2.0, 3.0], shape: [1, 1, 1, 4])
+        expectClose(ramp.resizedBilinear(height: 1, width: 7, alignCorners: true).flattened(), [0, 0.5, 1, 1.5, 2, 2.5, 3])
+    }
+}
