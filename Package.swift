@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "LucidTensor", targets: ["LucidTensor"]),
+        .library(name: "LucidNN", targets: ["LucidNN"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -24,17 +25,34 @@ let package = Package(
             name: "LucidTensor",
             dependencies: ["CTorch"]
         ),
-        .executableTarget(
-            name: "lucid",
+        .target(
+            name: "LucidNN",
+            dependencies: ["LucidTensor"]
+        ),
+        .target(
+            name: "LucidCLI",
             dependencies: [
                 "LucidTensor",
+                "LucidNN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "lucid",
+            dependencies: ["LucidCLI"]
+        ),
         .testTarget(
             name: "LucidTensorTests",
             dependencies: ["LucidTensor"]
+        ),
+        .testTarget(
+            name: "LucidNNTests",
+            dependencies: ["LucidNN"]
+        ),
+        .testTarget(
+            name: "LucidCLITests",
+            dependencies: ["LucidCLI"]
         ),
     ],
     swiftLanguageModes: [.v6],

@@ -3,11 +3,12 @@ import Foundation
 import LucidTensor
 
 /// The `lucid` command-line tool.
-@main
-struct LucidCommand: ParsableCommand {
+public struct LucidCommand: ParsableCommand {
+    public init() {}
+
     static let version = "0.1.0"
 
-    static let configuration = CommandConfiguration(
+    public static let configuration = CommandConfiguration(
         commandName: "lucid",
         abstract: "Probe, attack and harden multimodal LLMs against hallucination and jailbreaks.",
         discussion: """
@@ -19,7 +20,7 @@ struct LucidCommand: ParsableCommand {
     )
 
     /// Applies the thread policy (defaults or LUCID_THREADS / LUCID_BLAS_THREADS), then runs the command.
-    static func main() {
+    public static func main() {
         do {
             try ThreadPolicy.fromEnvironment(ProcessInfo.processInfo.environment).apply()
         } catch {

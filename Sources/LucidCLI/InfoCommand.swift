@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import LucidTensor
+
+/// `lucid info FILE`: the tensors, dtypes, shapes and metadata of a checkpoint.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Describe a checkpoint: tensors, dtypes, shapes and metadata.",
+        discussion: """
+        Reads llama.cpp GGUF files and safetensors checkpoints (a single file, a \
+        model.safetensors.index.json, or a directory of shards). Only headers are read: nothing is \
+        dequantised. The file is validated first; a corrupt or hostile file gives one clear error line.
+        The name `smollm2` stands for the SmolLM2-135M-Instruct GGUF that set-up installs.
+        """
+    )
+
+    @Argument(help: "A .gguf file, a .safetensors file, a model.safetensors.index.json, a model directory, or `smollm2`.")
+    var path: String
+
+    @Flag(help: "Print JSON (tensors, metadata, counts) for other tools.")
+    var json = false
+
+    @Flag(help: "Omit the per-tensor table from the text report.")
+    var noTensors = false
+
+    @Option(help: "Summarise metadata arrays longer than this (tokenizer vocabularies); 0 prints them whole.")
+    var arrayLimit: Int = 64
+
+    func validate() throws {
+        guard arrayLimit >= 0 else { throw ValidationError("--array-limit must be ≥ 0") }
+    }
+
+    func run() throws {
+        let resolved = ModelPaths.resolve(path)
+        let info: CheckpointInfo
+        do {
+            info = try CheckpointInfo.load(path: resolved, arrayLimit: arrayLimit == 0 ? nil : arrayLimit)
+        } catch let error as CheckpointError {
+            throw CLIError(error.description)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(info), as: UTF8.self))
+        } else {
+            print(info.text(showTensors: !noTensors))
+        }
+    }
+}
+
+/// Names of models that set-up installs.
+enum ModelPaths {
+    /// The SmolLM2 GGUF set-up installs (LUCID_SMOLLM2_GGUF, or under LUCID_CACHE / ~/.cache/lucid).
+    static var smolLM2: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let explicit = environment["LUCID_SMOLLM2_GGUF"], !explicit.isEmpty { return explicit }
+        let cache = environment["LUCID_CACHE"] ?? (NSHomeDirectory() + "/.cache/lucid")
+        return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }
+
+    /// Expands the short names Lucid knows (`smollm2`); other paths are returned unchanged.
+    static func resolve(_ path: String) -> String {
+        path == "smollm2" ? smolLM2 : path
+    }
+}

@@ -1,0 +1,3 @@
+import LucidCLI
+
+LucidCommand.main()
