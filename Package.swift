@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "LucidTensor", targets: ["LucidTensor"]),
         .library(name: "LucidNN", targets: ["LucidNN"]),
+        .library(name: "LucidModels", targets: ["LucidModels"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -30,10 +31,15 @@ let package = Package(
             dependencies: ["LucidTensor"]
         ),
         .target(
+            name: "LucidModels",
+            dependencies: ["LucidNN", "LucidTensor"]
+        ),
+        .target(
             name: "LucidCLI",
             dependencies: [
                 "LucidTensor",
                 "LucidNN",
+                "LucidModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,6 +55,11 @@ let package = Package(
         .testTarget(
             name: "LucidNNTests",
             dependencies: ["LucidNN"]
+        ),
+        .testTarget(
+            name: "LucidModelsTests",
+            dependencies: ["LucidModels"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "LucidCLITests",

@@ -40,6 +40,8 @@ extension Tensor {
     public func reciprocal() -> Tensor { unary(LT_RECIPROCAL, "reciprocal") }
     public func pow(_ exponent: some TensorScalar) -> Tensor { binary(LT_POW, exponent, "pow") }
     public func pow(_ exponent: Tensor) -> Tensor { binary(LT_POW, exponent, "pow") }
+    /// base^exponent elementwise, for a scalar base.
+    public static func pow(base: some TensorScalar, _ exponent: Tensor) -> Tensor { exponent.binary(LT_RPOW, base, "rpow") }
     public func atan2(_ other: Tensor) -> Tensor { binary(LT_ATAN2, other, "atan2") }
     public func remainder(_ divisor: some TensorScalar) -> Tensor { binary(LT_REMAINDER, divisor, "remainder") }
     public func floorDivide(_ divisor: Tensor) -> Tensor { binary(LT_FLOOR_DIVIDE, divisor, "floor divide") }

@@ -25,6 +25,11 @@ extension Tensor {
     /// Softmax along `axis`.
     public func softmax(axis: Int = -1) -> Tensor { Tensor.make("softmax") { lt_softmax(handle, Int64(axis), $0) } }
 
+    /// Softmax along `axis` computed in `dtype` (e.g. f32 for half inputs, as Hugging Face attention does).
+    public func softmax(axis: Int = -1, computeIn dtype: DType) -> Tensor {
+        (self.dtype == dtype ? self : to(dtype)).softmax(axis: axis)
+    }
+
     /// Log-softmax along `axis`.
     public func logSoftmax(axis: Int = -1) -> Tensor {
         Tensor.make("log_softmax") { lt_log_softmax(handle, Int64(axis), $0) }

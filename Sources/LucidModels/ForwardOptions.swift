@@ -1,0 +1,115 @@
+import LucidTensor
+
+/// Which layers a forward pass captures; negative indices count from the end.
+public enum LayerSelection: Sendable, Equatable {
+    case none
+    case all
+    case layers([Int])
+
+    /// Whether layer `index` of `count` is selected.
+    public func contains(_ index: Int, of count: Int) -> Bool {
+        switch self {
+        case .none: return false
+        case .all: return true
+        case .layers(let list): return list.contains { ($0 < 0 ? $0 + count : $0) == index }
+        }
+    }
+
+    public var isEmpty: Bool { self == .none || self == .layers([]) }
+}
+
+/// How captured attention probabilities are reduced over heads.
+public enum HeadReduction: Sendable, Equatable {
+    /// Every head: [B, H, T, S].
+    case none
+    /// Mean over heads: [B, 1, T, S].
+    case mean
+    /// Maximum over heads: [B, 1, T, S] (OPERA).
+    case max
+}
+
+/// Which positions get vocabulary logits (the projection is costly for large vocabularies).
+public enum LogitsSelection: Sendable, Equatable {
+    case all
+    case last
+    case none
+}
+
+/// Positions of the residual stream an intervention reads and rewrites.
+public enum PositionSelection: Sendable, Equatable {
+    case all
+    /// The last position of the current forward pass.
+    case last
+    /// Absolute positions (counting cached ones); positions outside this pass are ignored.
+    case positions([Int])
+}
+
+/// A rewrite of the output of one decoder layer, passed explicitly with a forward pass.
+///
+/// `transform` receives the selected slice of the layer output, [B, P, D], with the absolute
+/// positions it covers, and returns the replacement of the same shape. Used for SCAV steering,
+/// activation patching and ablations. Hidden-state capture sees the rewritten values.
+public struct ResidualIntervention {
+    /// Decoder layer whose output is rewritten (0-based; negative counts from the end).
+    public var layer: Int
+    public var positions: PositionSelection
+    public var transform: (_ hidden: Tensor, _ positions: [Int]) -> Tensor
+
+    public init(layer: Int, positions: PositionSelection = .all,
+                transform: @escaping (_ hidden: Tensor, _ positions: [Int]) -> Tensor) {
+        self.layer = layer
+        self.positions = positions
+        self.transform = transform
+    }
+
+    /// Adds `vector` [D] to the selected positions.
+    public static func add(_ vector: Tensor, layer: Int, positions: PositionSelection = .all) -> ResidualIntervention {
+        ResidualIntervention(layer: layer, positions: positions) { hidden, _ in hidden + vector }
+    }
+}
+
+/// What a forward pass captures besides logits. Nothing is materialised that was not asked for.
+public struct ForwardOptions {
+    /// LLM self-attention probabilities to capture.
+    public var attentionLayers: LayerSelection = .none
+    public var attentionReduction: HeadReduction = .none
+    /// LLM hidden states to capture, Hugging Face indexing: 0 = embeddings, i = output of decoder
+    /// layer i−1, and the last index (= layer count) is after the final norm.
+    public var hiddenStates: LayerSelection = .none
+    /// Vision-tower attention probabilities, hidden states (same indexing) and projected q/k.
+    public var visionAttentionLayers: LayerSelection = .none
+    public var visionHiddenStates: LayerSelection = .none
+    public var visionQueryKeyLayers: LayerSelection = .none
+    public var logits: LogitsSelection = .all
+    public var interventions: [ResidualIntervention] = []
+
+    public init(attentionLayers: LayerSelection = .none, attentionReduction: HeadReduction = .none,
+                hiddenStates: LayerSelection = .none, logits: LogitsSelection = .all,
+                interventions: [ResidualIntervention] = []) {
+        self.attentionLayers = attentionLayers
+        self.attentionReduction = attentionReduction
+        self.hiddenStates = hiddenStates
+        self.logits = logits
+        self.interventions = interventions
+    }
+
+    /// Logits only.
+    public static var logitsOnly: ForwardOptions { ForwardOptions() }
+}
+
+/// What a forward pass returns: logits and the captured tensors, keyed by layer index.
+public final class ForwardTrace {
+    /// [B, T, V] (`.all`), [B, 1, V] (`.last`), or nil (`.none`).
+    public var logits: Tensor?
+    /// Attention probabilities per decoder layer: [B, H or 1, T, S] (S counts cached positions).
+    public var attentions: [Int: Tensor] = [:]
+    /// Hidden states by Hugging Face index: [B, T, D].
+    public var hiddenStates: [Int: Tensor] = [:]
+    /// Vision-tower captures (filled by vision-language models).
+    public var visionAttentions: [Int: Tensor] = [:]
+    public var visionHiddenStates: [Int: Tensor] = [:]
+    public var visionQueries: [Int: Tensor] = [:]
+    public var visionKeys: [Int: Tensor] = [:]
+
+    public init() {}
+}

@@ -1,0 +1,242 @@
+import Foundation
+import LucidNN
+import LucidTensor
+
+/// Multi-head self-attention with grouped key/value heads, RoPE and an explicit softmax, so the
+/// attention probabilities can be captured (Hugging Face `LlamaAttention`, eager path).
+public final class LlamaAttention: Module {
+    public let qProj: Linear
+    public let kProj: Linear
+    public let vProj: Linear
+    public let oProj: Linear
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+
+    init(_ config: LlamaConfig) {
+        heads = config.numAttentionHeads
+        kvHeads = config.numKeyValueHeads
+        headDim = config.headDim
+        qProj = Linear(inFeatures: config.hiddenSize, outFeatures: heads * headDim, bias: config.qkvBias)
+        kProj = Linear(inFeatures: config.hiddenSize, outFeatures: kvHeads * headDim, bias: config.qkvBias)
+        vProj = Linear(inFeatures: config.hiddenSize, outFeatures: kvHeads * headDim, bias: config.qkvBias)
+        oProj = Linear(inFeatures: heads * headDim, outFeatures: config.hiddenSize, bias: config.outputBias)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("q_proj", qProj), ("k_proj", kProj), ("v_proj", vProj), ("o_proj", oProj)]
+    }
+
+    /// x: [B, T, D] → ([B, T, D], probabilities [B, H, T, S] when `keepProbabilities`).
+    func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor?, cache: KVCache?, layer: Int,
+                        keepProbabilities: Bool) -> (Tensor, Tensor?) {
+        let (b, t) = (x.size(0), x.size(1))
+        var q = qProj(x).reshaped(b, t, heads, headDim).transposed(1, 2)
+        var k = kProj(x).reshaped(b, t, kvHeads, headDim).transposed(1, 2)
+        var v = vProj(x).reshaped(b, t, kvHeads, headDim).transposed(1, 2)
+        q = RotaryEmbedding.apply(q, cos: rope.cos, sin: rope.sin)
+        k = RotaryEmbedding.apply(k, cos: rope.cos, sin: rope.sin)
+        if let cache { (k, v) = cache.append(layer: layer, keys: k, values: v) }
+        let s = k.size(2)
+        if kvHeads != heads {
+            let groups = heads / kvHeads
+            k = k.unsqueezed(axis: 2).expanded([b, kvHeads, groups, s, headDim]).reshaped(b, heads, s, headDim)
+            v = v.unsqueezed(axis: 2).expanded([b, kvHeads, groups, s, headDim]).reshaped(b, heads, s, headDim)
+        }
+        var scores = q.matmul(k.mT) / Double(headDim).squareRoot()
+        if let mask { scores = scores + mask }
+        let probabilities = scores.softmax(axis: -1, computeIn: .f32).to(q.dtype)
+        let context = probabilities.matmul(v).transposed(1, 2).reshaped(b, t, heads * headDim)
+        return (oProj(context), keepProbabilities ? probabilities : nil)
+    }
+}
+
+/// The SwiGLU feed-forward block: down(silu(gate(x)) · up(x)).
+public final class LlamaMLP: Module {
+    public let gateProj: Linear
+    public let upProj: Linear
+    public let downProj: Linear
+
+    init(_ config: LlamaConfig) {
+        gateProj = Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize, bias: false)
+        upProj = Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize, bias: false)
+        downProj = Linear(inFeatures: config.intermediateSize, outFeatures: config.hiddenSize, bias: false)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("gate_proj", gateProj), ("up_proj", upProj), ("down_proj", downProj)]
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { downProj(gateProj(x).silu() * upProj(x)) }
+}
+
+/// One pre-norm decoder block: x + attn(norm(x)), then x + mlp(norm(x)).
+public final class LlamaDecoderLayer: Module {
+    public let selfAttn: LlamaAttention
+    public let mlp: LlamaMLP
+    public let inputLayernorm: RMSNorm
+    public let postAttentionLayernorm: RMSNorm
+
+    init(_ config: LlamaConfig) {
+        selfAttn = LlamaAttention(config)
+        mlp = LlamaMLP(config)
+        inputLayernorm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
+        postAttentionLayernorm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("self_attn", selfAttn), ("mlp", mlp), ("input_layernorm", inputLayernorm),
+         ("post_attention_layernorm", postAttentionLayernorm)]
+    }
+}
+
+/// The Llama decoder stack (Hugging Face `LlamaModel`: `embed_tokens`, `layers`, `norm`).
+public final class LlamaModel: Module {
+    public let config: LlamaConfig
+    public let embedTokens: Embedding
+    public let layers: ModuleList<LlamaDecoderLayer>
+    public let norm: RMSNorm
+    let rope: RotaryEmbedding
+
+    public init(_ config: LlamaConfig) {
+        self.config = config
+        embedTokens = Embedding(count: config.vocabSize, dimension: config.hiddenSize)
+        layers = ModuleList((0..<config.numHiddenLayers).map { _ in LlamaDecoderLayer(config) })
+        norm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
+        rope = RotaryEmbedding(dimension: config.headDim, base: config.ropeTheta)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("embed_tokens", embedTokens), ("layers", layers), ("norm", norm)]
+    }
+
+    /// Runs input embeddings [B, T, D] through every layer; returns the final-normed hidden states.
+    ///
+    /// `paddingMask` [B, S] (true = attend) covers cached and new positions for left-padded batches.
+    func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions, trace: ForwardTrace,
+                 paddingMask: Tensor? = nil) -> Tensor {
+        let t = embeddings.size(1)
+        let past = cache?.length ?? 0
+        let count = config.numHiddenLayers
+        let tables = rope.tables(start: past, count: t, dtype: embeddings.dtype)
+        let mask = Self.additiveMask(queries: t, past: past, paddingMask: paddingMask, dtype: embeddings.dtype)
+        var hidden = embeddings
+        if options.hiddenStates.contains(0, of: count + 1) { trace.hiddenStates[0] = hidden }
+        for (index, layer) in layers.items.enumerated() {
+            let keep = options.attentionLayers.contains(index, of: count)
+            let (attended, probabilities) = layer.selfAttn(layer.inputLayernorm(hidden), rope: tables, mask: mask, cache: cache,
+                                                           layer: index, keepProbabilities: keep)
+            if let probabilities {
+                switch options.attentionReduction {
+                case .none: trace.attentions[index] = probabilities
+                case .mean: trace.attentions[index] = probabilities.mean(axis: 1, keepDims: true)
+                case .max: trace.attentions[index] = probabilities.max(axis: 1, keepDims: true)
+                }
+            }
+            hidden = hidden + attended
+            hidden = hidden + layer.mlp(layer.postAttentionLayernorm(hidden))
+            for intervention in options.interventions where Self.layerIndex(intervention.layer, count) == index {
+                hidden = Self.apply(intervention, to: hidden, past: past)
+            }
+            if index + 1 < count, options.hiddenStates.contains(index + 1, of: count + 1) {
+                trace.hiddenStates[index + 1] = hidden
+            }
+        }
+        let normed = norm(hidden)
+        if options.hiddenStates.contains(count, of: count + 1) { trace.hiddenStates[count] = normed }
+        return normed
+    }
+
+    static func layerIndex(_ index: Int, _ count: Int) -> Int { index < 0 ? index + count : index }
+
+    /// Causal (and optional padding) mask added to scores: 0 where allowed, the dtype's lowest
+    /// finite value elsewhere (as Hugging Face does); nil when nothing is masked.
+    static func additiveMask(queries t: Int, past: Int, paddingMask: Tensor?, dtype: DType) -> Tensor? {
+        if t == 1 && paddingMask == nil { return nil }
+        let s = past + t
+        var blocked = Tensor.ones([t, s], dtype: .bool).upperTriangle(diagonal: past + 1)
+        if let paddingMask {
+            blocked = blocked.unsqueezed(axis: 0).logicalOr(paddingMask.logicalNot().unsqueezed(axis: 1)).unsqueezed(axis: 1)
+        }
+        return Tensor.zeros(blocked.shape, dtype: dtype).maskedFill(blocked, lowestFinite(dtype))
+    }
+
+    static func lowestFinite(_ dtype: DType) -> Double {
+        switch dtype {
+        case .f16: return -65504
+        case .bf16: return -3.3895313892515355e38
+        case .f64: return -Double.greatestFiniteMagnitude
+        default: return -Double(Float.greatestFiniteMagnitude)
+        }
+    }
+
+    static func apply(_ intervention: ResidualIntervention, to hidden: Tensor, past: Int) -> Tensor {
+        let t = hidden.size(1)
+        switch intervention.positions {
+        case .all:
+            return intervention.transform(hidden, Array(past..<(past + t)))
+        case .last:
+            let last = hidden.narrowed(axis: 1, start: t - 1, length: 1)
+            let replaced = intervention.transform(last, [past + t - 1])
+            return t == 1 ? replaced : Tensor.cat([hidden.narrowed(axis: 1, start: 0, length: t - 1), replaced], axis: 1)
+        case .positions(let absolute):
+            let relative = absolute.map { $0 - past }.filter { $0 >= 0 && $0 < t }
+            if relative.isEmpty { return hidden }
+            let index = Tensor(relative)
+            let replaced = intervention.transform(hidden.indexSelect(axis: 1, index: index), relative.map { $0 + past })
+            return hidden.indexCopying(axis: 1, index: index, source: replaced)
+        }
+    }
+}
+
+/// A Llama-family causal language model (Hugging Face `LlamaForCausalLM`: `model`, `lm_head`).
+public final class LlamaForCausalLM: Module, CausalLanguageModel {
+    public let config: LlamaConfig
+    public let model: LlamaModel
+    /// The output projection, or nil when tied to the input embedding.
+    public let lmHead: Linear?
+
+    public init(_ config: LlamaConfig) throws(ModelConfigError) {
+        try config.validate()
+        self.config = config
+        model = LlamaModel(config)
+        lmHead = config.tieWordEmbeddings ? nil : Linear(inFeatures: config.hiddenSize, outFeatures: config.vocabSize, bias: false)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        var list: [(name: String, module: any Module)] = [("model", model)]
+        if let lmHead { list.append(("lm_head", lmHead)) }
+        return list
+    }
+
+    public var vocabularySize: Int { config.vocabSize }
+    public var layerCount: Int { config.numHiddenLayers }
+    public var hiddenSize: Int { config.hiddenSize }
+
+    public func makeCache() -> KVCache { KVCache(layerCount: config.numHiddenLayers) }
+
+    /// Token embeddings [B, T, D] for ids [B, T].
+    public func embed(_ tokens: Tensor) -> Tensor { model.embedTokens(tokens) }
+
+    /// Logits for hidden states [B, T, D].
+    public func project(_ hidden: Tensor) -> Tensor {
+        if let lmHead { return lmHead(hidden) }
+        return hidden.linear(weight: model.embedTokens.weight.value)
+    }
+
+    public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        forward(embeddings: embed(tokens), cache: cache, options: options)
+    }
+
+    /// Runs input embeddings [B, T, D] (tokens, image features, or any mix the caller built).
+    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions, paddingMask: Tensor? = nil) -> ForwardTrace {
+        let trace = ForwardTrace()
+        let hidden = model.forward(embeddings: embeddings, cache: cache, options: options, trace: trace, paddingMask: paddingMask)
+        switch options.logits {
+        case .all: trace.logits = project(hidden)
+        case .last: trace.logits = project(hidden.narrowed(axis: 1, start: hidden.size(1) - 1, length: 1))
+        case .none: break
+        }
+        return trace
+    }
+}

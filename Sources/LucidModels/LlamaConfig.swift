@@ -1,0 +1,138 @@
+import Foundation
+
+/// Hyper-parameters of a Llama-family decoder (Llama 1/2/3, Vicuna, Mistral, Qwen2, SmolLM).
+///
+/// Decodes Hugging Face `config.json` (`LlamaConfig`, `MistralConfig`, `Qwen2Config`) and is built
+/// from GGUF metadata by `LlamaGGUF`. Optional keys fall back to Hugging Face's defaults.
+public struct LlamaConfig: Codable, Sendable, Equatable {
+    public var modelType: String
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var numKeyValueHeads: Int
+    public var headDim: Int
+    public var rmsNormEps: Double
+    public var ropeTheta: Double
+    public var maxPositionEmbeddings: Int
+    public var tieWordEmbeddings: Bool
+    /// Bias on q/k/v projections (Qwen2; Llama's `attention_bias`).
+    public var qkvBias: Bool
+    /// Bias on the attention output projection (Llama's `attention_bias`, not Qwen2).
+    public var outputBias: Bool
+    public var hiddenAct: String
+    public var bosTokenID: Int?
+    public var eosTokenIDs: [Int]
+
+    public init(modelType: String = "llama", vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
+                numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil, rmsNormEps: Double = 1e-6,
+                ropeTheta: Double = 10000, maxPositionEmbeddings: Int = 2048, tieWordEmbeddings: Bool = false,
+                qkvBias: Bool = false, outputBias: Bool = false, hiddenAct: String = "silu",
+                bosTokenID: Int? = nil, eosTokenIDs: [Int] = []) {
+        self.modelType = modelType
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.numKeyValueHeads = numKeyValueHeads ?? numAttentionHeads
+        self.headDim = headDim ?? hiddenSize / max(1, numAttentionHeads)
+        self.rmsNormEps = rmsNormEps
+        self.ropeTheta = ropeTheta
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.qkvBias = qkvBias
+        self.outputBias = outputBias
+        self.hiddenAct = hiddenAct
+        self.bosTokenID = bosTokenID
+        self.eosTokenIDs = eosTokenIDs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type", vocabSize = "vocab_size", hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size", numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads", numKeyValueHeads = "num_key_value_heads", headDim = "head_dim"
+        case rmsNormEps = "rms_norm_eps", ropeTheta = "rope_theta", maxPositionEmbeddings = "max_position_embeddings"
+        case tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias", hiddenAct = "hidden_act"
+        case bosTokenID = "bos_token_id", eosTokenID = "eos_token_id", ropeScaling = "rope_scaling"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let type = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "llama"
+        let heads = try c.decode(Int.self, forKey: .numAttentionHeads)
+        let hidden = try c.decode(Int.self, forKey: .hiddenSize)
+        let attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
+        var eos: [Int] = []
+        if let single = try? c.decodeIfPresent(Int.self, forKey: .eosTokenID) {
+            eos = [single]
+        } else if let many = try? c.decodeIfPresent([Int].self, forKey: .eosTokenID) {
+            eos = many
+        }
+        if c.contains(.ropeScaling), try !c.decodeNil(forKey: .ropeScaling) {
+            throw DecodingError.dataCorruptedError(forKey: .ropeScaling, in: c,
+                debugDescription: "rope_scaling is not supported yet (Lucid implements plain RoPE with rope_theta)")
+        }
+        self.init(modelType: type,
+                  vocabSize: try c.decode(Int.self, forKey: .vocabSize),
+                  hiddenSize: hidden,
+                  intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
+                  numHiddenLayers: try c.decode(Int.self, forKey: .numHiddenLayers),
+                  numAttentionHeads: heads,
+                  numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads),
+                  headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
+                  rmsNormEps: try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6,
+                  ropeTheta: try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10000,
+                  maxPositionEmbeddings: try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048,
+                  tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
+                  qkvBias: type == "qwen2" ? true : attentionBias,
+                  outputBias: type == "qwen2" ? false : attentionBias,
+                  hiddenAct: try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu",
+                  bosTokenID: try? c.decodeIfPresent(Int.self, forKey: .bosTokenID),
+                  eosTokenIDs: eos)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(modelType, forKey: .modelType)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
+        try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
+        try c.encode(numKeyValueHeads, forKey: .numKeyValueHeads)
+        try c.encode(headDim, forKey: .headDim)
+        try c.encode(rmsNormEps, forKey: .rmsNormEps)
+        try c.encode(ropeTheta, forKey: .ropeTheta)
+        try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
+        try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
+        try c.encode(qkvBias && outputBias, forKey: .attentionBias)
+        try c.encode(hiddenAct, forKey: .hiddenAct)
+        try c.encodeIfPresent(bosTokenID, forKey: .bosTokenID)
+        if eosTokenIDs.count == 1 { try c.encode(eosTokenIDs[0], forKey: .eosTokenID) } else if !eosTokenIDs.isEmpty {
+            try c.encode(eosTokenIDs, forKey: .eosTokenID)
+        }
+    }
+
+    /// Checks internal consistency (head counts divide, positive sizes, supported activation).
+    public func validate() throws(ModelConfigError) {
+        func require(_ condition: Bool, _ message: String) throws(ModelConfigError) {
+            if !condition { throw ModelConfigError(message) }
+        }
+        try require(vocabSize > 0 && hiddenSize > 0 && intermediateSize > 0 && numHiddenLayers > 0,
+                    "sizes must be positive (vocab \(vocabSize), hidden \(hiddenSize), intermediate \(intermediateSize), layers \(numHiddenLayers))")
+        try require(numAttentionHeads > 0 && numKeyValueHeads > 0, "head counts must be positive")
+        try require(numAttentionHeads % numKeyValueHeads == 0,
+                    "num_attention_heads \(numAttentionHeads) is not a multiple of num_key_value_heads \(numKeyValueHeads)")
+        try require(headDim > 0 && headDim % 2 == 0, "head_dim \(headDim) must be a positive even number for RoPE")
+        try require(rmsNormEps > 0 && ropeTheta > 0, "rms_norm_eps and rope_theta must be positive")
+        try require(["silu", "swish"].contains(hiddenAct), "hidden_act '\(hiddenAct)' is not supported (silu)")
+    }
+}
+
+/// A model configuration that is inconsistent or uses something Lucid does not implement.
+public struct ModelConfigError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

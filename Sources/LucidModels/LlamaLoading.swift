@@ -1,0 +1,200 @@
+import Foundation
+import LucidNN
+import LucidTensor
+
+/// Why a model could not be opened.
+public enum ModelLoadError: Error, CustomStringConvertible {
+    case notFound(path: String)
+    case unknownFormat(path: String, reason: String)
+    case unsupportedArchitecture(path: String, architecture: String, supported: [String])
+    case badConfig(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path): return "\(path): no such file or directory"
+        case .unknownFormat(let path, let reason): return "\(path): not a model Lucid can read: \(reason)"
+        case .unsupportedArchitecture(let path, let architecture, let supported):
+            return "\(path): architecture '\(architecture)' is not supported (supported: \(supported.joined(separator: ", ")))"
+        case .badConfig(let path, let reason): return "\(path): invalid configuration: \(reason)"
+        }
+    }
+}
+
+extension LlamaForCausalLM {
+    /// Model types whose `config.json` this loader reads.
+    public static let supportedModelTypes = ["llama", "mistral", "qwen2"]
+
+    /// Loads a Hugging Face directory (`config.json` + safetensors) or a llama.cpp GGUF file.
+    public static func load(path: String, dtype: DType = .f32) throws -> LlamaForCausalLM {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelLoadError.notFound(path: path)
+        }
+        if isDirectory.boolValue { return try loadHuggingFace(directory: path, dtype: dtype) }
+        let gguf = try GGUFFile(path: path)
+        return try load(gguf: gguf, dtype: dtype)
+    }
+
+    /// Loads `config.json` and the safetensors weights of a Hugging Face model directory.
+    public static func loadHuggingFace(directory: String, dtype: DType = .f32) throws -> LlamaForCausalLM {
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        }
+        let config: LlamaConfig
+        do {
+            if let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let type = object["model_type"] as? String, !supportedModelTypes.contains(type) {
+                throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: type, supported: supportedModelTypes)
+            }
+            config = try JSONDecoder().decode(LlamaConfig.self, from: data)
+        } catch let error as ModelLoadError {
+            throw error
+        } catch {
+            throw ModelLoadError.badConfig(path: configPath, reason: Self.describe(error))
+        }
+        let model: LlamaForCausalLM
+        do { model = try LlamaForCausalLM(config) } catch {
+            throw ModelLoadError.badConfig(path: configPath, reason: error.description)
+        }
+        let checkpoint = try SafetensorsCheckpoint(path: directory)
+        try model.load(from: checkpoint, options: LoadOptions(
+            ignoreUnexpected: { $0.hasSuffix("rotary_emb.inv_freq") || (config.tieWordEmbeddings && $0 == "lm_head.weight") },
+            dtype: dtype))
+        return model
+    }
+
+    static func describe(_ error: Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        switch decoding {
+        case .keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return (path.isEmpty ? "" : "'\(path)': ") + context.debugDescription
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// Loads a llama.cpp GGUF (architectures `llama` and `qwen2`): config from metadata, weights
+    /// dequantised to f32 (or `dtype`), q/k rows un-permuted for `llama`, tied head when `output.weight` is absent.
+    public static func load(gguf: GGUFFile, dtype: DType = .f32) throws -> LlamaForCausalLM {
+        let config = try LlamaGGUF.config(from: gguf)
+        let model: LlamaForCausalLM
+        do { model = try LlamaForCausalLM(config) } catch {
+            throw ModelLoadError.badConfig(path: gguf.path, reason: error.description)
+        }
+        try model.load(from: LlamaGGUF(file: gguf, config: config), options: LoadOptions(dtype: dtype))
+        return model
+    }
+}
+
+/// A GGUF file seen through Hugging Face's Llama names, with llama.cpp's q/k permutation undone.
+public struct LlamaGGUF: TensorSource {
+    public let file: GGUFFile
+    public let config: LlamaConfig
+    let architecture: String
+    let hfToGGUF: [String: String]
+
+    public init(file: GGUFFile, config: LlamaConfig) throws {
+        self.file = file
+        self.config = config
+        architecture = file.metadata["general.architecture"]?.string ?? "llama"
+        var map: [String: String] = [:]
+        for name in file.tensorNames {
+            if let hf = Self.huggingFaceName(name) { map[hf] = name }
+        }
+        hfToGGUF = map
+    }
+
+    /// Architectures this reader maps.
+    public static let supportedArchitectures = ["llama", "qwen2"]
+
+    /// The configuration stored in GGUF metadata (`<arch>.block_count`, `<arch>.embedding_length`, …).
+    public static func config(from file: GGUFFile) throws -> LlamaConfig {
+        let arch = file.metadata["general.architecture"]?.string ?? ""
+        guard supportedArchitectures.contains(arch) else {
+            throw ModelLoadError.unsupportedArchitecture(path: file.path, architecture: arch.isEmpty ? "(none)" : arch,
+                                                         supported: supportedArchitectures)
+        }
+        func int(_ key: String) throws -> Int {
+            guard let value = file.metadata["\(arch).\(key)"]?.int else {
+                throw ModelLoadError.badConfig(path: file.path, reason: "metadata '\(arch).\(key)' is missing or not an integer")
+            }
+            return value
+        }
+        let heads = try int("attention.head_count")
+        let hidden = try int("embedding_length")
+        let vocab = file.metadata["\(arch).vocab_size"]?.int ?? file.metadata["tokenizer.ggml.tokens"]?.array?.count
+        guard let vocab else { throw ModelLoadError.badConfig(path: file.path, reason: "vocabulary size is missing") }
+        let tied = !file.tensorNames.contains("output.weight")
+        var eos: [Int] = []
+        if let id = file.metadata["tokenizer.ggml.eos_token_id"]?.int { eos.append(id) }
+        let config = LlamaConfig(
+            modelType: arch, vocabSize: vocab, hiddenSize: hidden, intermediateSize: try int("feed_forward_length"),
+            numHiddenLayers: try int("block_count"), numAttentionHeads: heads,
+            numKeyValueHeads: file.metadata["\(arch).attention.head_count_kv"]?.int ?? heads,
+            headDim: file.metadata["\(arch).rope.dimension_count"]?.int ?? hidden / max(1, heads),
+            rmsNormEps: file.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.double ?? 1e-5,
+            ropeTheta: file.metadata["\(arch).rope.freq_base"]?.double ?? 10000,
+            maxPositionEmbeddings: file.metadata["\(arch).context_length"]?.int ?? 2048,
+            tieWordEmbeddings: tied, qkvBias: arch == "qwen2", outputBias: false,
+            bosTokenID: file.metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIDs: eos)
+        do { try config.validate() } catch { throw ModelLoadError.badConfig(path: file.path, reason: error.description) }
+        return config
+    }
+
+    /// Hugging Face name of a llama.cpp tensor name, or nil when it has none.
+    static func huggingFaceName(_ name: String) -> String? {
+        switch name {
+        case "token_embd.weight": return "model.embed_tokens.weight"
+        case "output_norm.weight": return "model.norm.weight"
+        case "output.weight": return "lm_head.weight"
+        default: break
+        }
+        let parts = name.split(separator: ".", maxSplits: 2).map(String.init)
+        guard parts.count == 3, parts[0] == "blk", let layer = Int(parts[1]) else { return nil }
+        let table = [
+            "attn_norm.weight": "input_layernorm.weight", "ffn_norm.weight": "post_attention_layernorm.weight",
+            "attn_q.weight": "self_attn.q_proj.weight", "attn_k.weight": "self_attn.k_proj.weight",
+            "attn_v.weight": "self_attn.v_proj.weight", "attn_output.weight": "self_attn.o_proj.weight",
+            "attn_q.bias": "self_attn.q_proj.bias", "attn_k.bias": "self_attn.k_proj.bias",
+            "attn_v.bias": "self_attn.v_proj.bias", "attn_output.bias": "self_attn.o_proj.bias",
+            "ffn_gate.weight": "mlp.gate_proj.weight", "ffn_up.weight": "mlp.up_proj.weight",
+            "ffn_down.weight": "mlp.down_proj.weight",
+        ]
+        guard let suffix = table[parts[2]] else { return nil }
+        return "model.layers.\(layer).\(suffix)"
+    }
+
+    public var tensorNames: [String] {
+        file.tensorNames.map { Self.huggingFaceName($0) ?? $0 }
+    }
+
+    public func shape(of name: String) -> [Int]? {
+        guard let stored = hfToGGUF[name] else { return file.shape(of: name) }
+        return file.shape(of: stored)
+    }
+
+    public func tensor(named name: String) throws -> Tensor {
+        guard let stored = hfToGGUF[name] else { return try file.loadTensor(named: name) }
+        let raw = try file.loadTensor(named: stored)
+        guard architecture == "llama" else { return raw }
+        if name.hasSuffix("self_attn.q_proj.weight") || name.hasSuffix("self_attn.q_proj.bias") {
+            return Self.unpermute(raw, heads: config.numAttentionHeads)
+        }
+        if name.hasSuffix("self_attn.k_proj.weight") || name.hasSuffix("self_attn.k_proj.bias") {
+            return Self.unpermute(raw, heads: config.numKeyValueHeads)
+        }
+        return raw
+    }
+
+    public var sourceDescription: String { file.path }
+
+    /// Undoes llama.cpp's `permute`, which stored each head's rows as [d/2, 2] instead of [2, d/2].
+    static func unpermute(_ w: Tensor, heads: Int) -> Tensor {
+        let rows = w.size(0)
+        let rest = Array(w.shape.dropFirst())
+        return w.reshaped([heads, rows / heads / 2, 2] + rest).transposed(1, 2).reshaped([rows] + rest).contiguous()
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import LucidModels
+@testable import LucidTensor
+
+/// Paths of committed fixtures (Tests/LucidModelsTests/Fixtures, copied as test resources).
+enum Fixtures {
+    static var root: String {
+        guard let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
+            fatalError("test resources are missing the Fixtures folder")
+        }
+        return url.path
+    }
+
+    static func path(_ components: String...) -> String {
+        components.reduce(root) { ($0 as NSString).appendingPathComponent($1) }
+    }
+
+    /// The golden tensors of a fixture directory.
+    static func golden(_ directory: String) throws -> SafetensorsFile {
+        try SafetensorsFile(path: (directory as NSString).appendingPathComponent("golden.safetensors"))
+    }
+}
+
+/// Largest absolute difference between two tensors of equal shape (as f64).
+func maxAbs(_ a: Tensor, _ b: Tensor) -> Double {
+    precondition(a.shape == b.shape, "shapes differ: \(a.shape) vs \(b.shape)")
+    return (a.to(.f64) - b.to(.f64)).abs().max().item()
+}
+
+/// Expects equal shapes and max-abs difference within `tolerance`.
+func expectMatches(_ actual: Tensor?, _ expected: Tensor, tolerance: Double, _ what: String,
+                   sourceLocation: SourceLocation = #_sourceLocation) {
+    guard let actual else {
+        Issue.record("\(what): nothing captured", sourceLocation: sourceLocation)
+        return
+    }
+    guard actual.shape == expected.shape else {
+        Issue.record("\(what): shape \(actual.shape), expected \(expected.shape)", sourceLocation: sourceLocation)
+        return
+    }
+    let difference = maxAbs(actual, expected)
+    #expect(difference <= tolerance, "\(what): max-abs difference \(difference) > \(tolerance)", sourceLocation: sourceLocation)
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import LucidModels
+@testable import LucidNN
+@testable import LucidTensor
+
+/// Lucid's Llama-family decoder against Hugging Face transformers 4.40.2 (fp32, eager attention).
+/// Fixtures: scripts/make_llama_fixtures.py. Tolerance: max-abs 1e-4 on every captured tensor.
+@Suite("Llama conformance with transformers")
+struct LlamaConformanceTests {
+    static let configurations = ["llama-mha", "llama-gqa", "qwen2"]
+    static let tolerance = 1e-4
+
+    @Test(arguments: configurations)
+    func logitsAttentionsAndHiddenStatesMatch(_ name: String) throws {
+        let directory = Fixtures.path("llama", name)
+        let model = try LlamaForCausalLM.load(path: directory + "/model")
+        let golden = try Fixtures.golden(directory)
+        let ids = try golden.loadTensor(named: "input_ids")
+        let trace = withNoGrad {
+            model.forward(tokens: ids, cache: nil, options: ForwardOptions(attentionLayers: .all, hiddenStates: .all))
+        }
+        expectMatches(trace.logits, try golden.loadTensor(named: "logits"), tolerance: Self.tolerance, "\(name) logits")
+        for layer in 0..<model.config.numHiddenLayers {
+            expectMatches(trace.attentions[layer], try golden.loadTensor(named: "attentions.\(layer)"),
+                          tolerance: Self.tolerance, "\(name) attentions.\(layer)")
+        }
+        for index in 0...model.config.numHiddenLayers {
+            expectMatches(trace.hiddenStates[index], try golden.loadTensor(named: "hidden_states.\(index)"),
+                          tolerance: Self.tolerance, "\(name) hidden_states.\(index)")
+        }
+    }
+
+    @Test(arguments: configurations)
+    func cachedDecodingMatchesTheReference(_ name: String) throws {
+        let directory = Fixtures.path("llama", name)
+        let model = try LlamaForCausalLM.load(path: directory + "/model")
+        let golden = try Fixtures.golden(directory)
+        let ids = try golden.loadTensor(named: "input_ids")
+        let cache = model.makeCache()
+        var pieces: [Tensor] = []
+        withNoGrad {
+            pieces.append(model.forward(tokens: ids[TensorIndex.all, 0..<8], cache: cache, options: .logitsOnly).logits!)
+            for t in 8..<12 {
+                pieces.append(model.forward(tokens: ids[TensorIndex.all, t..<(t + 1)], cache: cache, options: .logitsOnly).logits!)
+            }
+        }
+        #expect(cache.length == 12)
+        expectMatches(Tensor.cat(pieces, axis: 1), try golden.loadTensor(named: "cached_logits"), tolerance: Self.tolerance,
+                      "\(name) cached logits")
+    }
+
+    @Test func configurationsAreReadFaithfully() throws {
+        let gqa = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-gqa", "model")).config
+        #expect(gqa.numKeyValueHeads == 2 && gqa.numAttentionHeads == 6 && gqa.tieWordEmbeddings)
+        #expect(gqa.qkvBias && gqa.outputBias && gqa.ropeTheta == 500000 && gqa.rmsNormEps == 1e-5)
+        let qwen = try LlamaForCausalLM.load(path: Fixtures.path("llama", "qwen2", "model")).config
+        #expect(qwen.qkvBias && !qwen.outputBias)
+    }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Golden tensors for Lucid's Llama-family conformance tests (Tests/LucidModelsTests/Fixtures/llama/).
+
+Builds tiny random `LlamaForCausalLM` / `Qwen2ForCausalLM` checkpoints with Hugging Face
+transformers (pinned in scripts/requirements-bench.txt: 4.40.2 on Debian's torch 1.13, fp32, eager
+attention) and records, for a fixed prompt: logits, every attention map, every hidden state, the
+logits of an incremental (KV-cached) decode, greedy and beam-search continuations.
+
+Run from the repository root:  .venv-bench/bin/python scripts/make_llama_fixtures.py
+(`scripts/setup.sh --bench` creates the venv). Output is deterministic for a given torch build.
+"""
+import json
+import os
+import sys
+
+import torch
+import transformers
+from safetensors.torch import save_file
+
+OUT = os.path.join("Tests", "LucidModelsTests", "Fixtures", "llama")
+
+CONFIGS = {
+    # Multi-head attention, untied head, default RoPE base.
+    "llama-mha": dict(arch="llama", vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=1e-6, rope_theta=10000.0,
+                      tie_word_embeddings=False, attention_bias=False),
+    # Grouped-query attention, tied embeddings, biases everywhere, large RoPE base, larger eps.
+    "llama-gqa": dict(arch="llama", vocab_size=101, hidden_size=48, intermediate_size=80, num_hidden_layers=3,
+                      num_attention_heads=6, num_key_value_heads=2, rms_norm_eps=1e-5, rope_theta=500000.0,
+                      tie_word_embeddings=True, attention_bias=True),
+    # Qwen2: q/k/v bias, no o bias, GQA.
+    "qwen2": dict(arch="qwen2", vocab_size=89, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-6, rope_theta=1000000.0,
+                  tie_word_embeddings=False),
+}
+
+
+def build(name, spec):
+    spec = dict(spec)
+    arch = spec.pop("arch")
+    common = dict(max_position_embeddings=128, bos_token_id=1, eos_token_id=2, pad_token_id=0)
+    if arch == "llama":
+        config = transformers.LlamaConfig(**spec, **common)
+        model = transformers.LlamaForCausalLM(config)
+    else:
+        config = transformers.Qwen2Config(**spec, **common, use_sliding_window=False)
+        model = transformers.Qwen2ForCausalLM(config)
+    config._attn_implementation = "eager"
+    # Re-initialise with a larger spread than HF's 0.02 so that attention is far from uniform.
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            if "norm" in pname:
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            else:
+                p.copy_(0.3 * torch.randn_like(p))
+    return model.eval(), config
+
+
+def main():
+    print(f"transformers {transformers.__version__}, torch {torch.__version__}", file=sys.stderr)
+    for index, (name, spec) in enumerate(CONFIGS.items()):
+        torch.manual_seed(1000 + index)
+        model, config = build(name, spec)
+        directory = os.path.join(OUT, name)
+        os.makedirs(directory, exist_ok=True)
+        model.save_pretrained(os.path.join(directory, "model"), safe_serialization=True)
+        ids = torch.randint(3, config.vocab_size, (1, 12))
+        golden = {"input_ids": ids}
+        with torch.no_grad():
+            out = model(ids, output_attentions=True, output_hidden_states=True, use_cache=False)
+            golden["logits"] = out.logits
+            for layer, attention in enumerate(out.attentions):
+                golden[f"attentions.{layer}"] = attention
+            for layer, hidden in enumerate(out.hidden_states):
+                golden[f"hidden_states.{layer}"] = hidden
+            # Incremental decode: prefill 8 tokens, then 4 single steps through the cache.
+            prefill = model(ids[:, :8], use_cache=True)
+            past = prefill.past_key_values
+            steps = [prefill.logits]
+            for t in range(8, 12):
+                step = model(ids[:, t:t + 1], past_key_values=past, use_cache=True)
+                past = step.past_key_values
+                steps.append(step.logits)
+            golden["cached_logits"] = torch.cat(steps, dim=1)
+            prompt = ids[:, :6]
+            greedy = model.generate(prompt, max_new_tokens=10, do_sample=False, num_beams=1, eos_token_id=None,
+                                    pad_token_id=0)
+            golden["greedy"] = greedy[:, 6:]
+            beam = model.generate(prompt, max_new_tokens=8, do_sample=False, num_beams=3, early_stopping=True,
+                                  length_penalty=1.0, eos_token_id=2, pad_token_id=0)
+            golden["beam3"] = beam[:, 6:]
+        save_file({k: v.contiguous() for k, v in golden.items()}, os.path.join(directory, "golden.safetensors"))
+        print(f"{name}: wrote {directory}", file=sys.stderr)
+    with open(os.path.join(OUT, "README.md"), "w") as f:
+        f.write("# Llama-family conformance fixtures\n\n"
+                "Generated by `scripts/make_llama_fixtures.py` with transformers "
+                f"{transformers.__version__} and torch {torch.__version__} (fp32, eager attention).\n"
+                "Each directory holds a tiny random checkpoint in `model/` (`config.json`, `model.safetensors`) and\n"
+                "`golden.safetensors`: `input_ids` [1, 12], `logits`, `attentions.{l}` [1, H, 12, 12],\n"
+                "`hidden_states.{i}` (0 = embeddings, last = after the final norm), `cached_logits`\n"
+                "(prefill 8 + 4 cached steps), `greedy` (10 new tokens after the first 6 ids, no EOS) and\n"
+                "`beam3` (3 beams, 8 new tokens, EOS 2, early stopping, length penalty 1).\n")
+
+
+if __name__ == "__main__":
+    main()
