@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "LucidTensor", targets: ["LucidTensor"]),
         .library(name: "LucidNN", targets: ["LucidNN"]),
         .library(name: "LucidModels", targets: ["LucidModels"]),
+        .library(name: "LucidGeneration", targets: ["LucidGeneration"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -35,11 +36,16 @@ let package = Package(
             dependencies: ["LucidNN", "LucidTensor"]
         ),
         .target(
+            name: "LucidGeneration",
+            dependencies: ["LucidModels", "LucidTensor"]
+        ),
+        .target(
             name: "LucidCLI",
             dependencies: [
                 "LucidTensor",
                 "LucidNN",
                 "LucidModels",
+                "LucidGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidModelsTests",
-            dependencies: ["LucidModels"],
+            dependencies: ["LucidModels", "LucidGeneration"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -9,6 +9,10 @@ public protocol CausalLanguageModel: AnyObject {
     var layerCount: Int { get }
     /// A fresh, empty cache for this model.
     func makeCache() -> KVCache
+    /// Longest sequence the model supports (prompt + new tokens), if it has a limit.
+    var contextLength: Int? { get }
     /// Runs token ids [B, T] after whatever `cache` holds and appends them to it.
     func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace
+    /// Runs input embeddings [B, T, D] (text, image features, or any mix) likewise.
+    func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace
 }

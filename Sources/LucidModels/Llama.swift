@@ -213,6 +213,8 @@ public final class LlamaForCausalLM: Module, CausalLanguageModel {
     public var layerCount: Int { config.numHiddenLayers }
     public var hiddenSize: Int { config.hiddenSize }
 
+    public var contextLength: Int? { config.maxPositionEmbeddings }
+
     public func makeCache() -> KVCache { KVCache(layerCount: config.numHiddenLayers) }
 
     /// Token embeddings [B, T, D] for ids [B, T].
@@ -228,8 +230,12 @@ public final class LlamaForCausalLM: Module, CausalLanguageModel {
         forward(embeddings: embed(tokens), cache: cache, options: options)
     }
 
-    /// Runs input embeddings [B, T, D] (tokens, image features, or any mix the caller built).
-    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions, paddingMask: Tensor? = nil) -> ForwardTrace {
+    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        forward(embeddings: embeddings, cache: cache, options: options, paddingMask: nil)
+    }
+
+    /// Runs input embeddings [B, T, D]; `paddingMask` [B, S] (true = attend) for left-padded batches.
+    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions, paddingMask: Tensor?) -> ForwardTrace {
         let trace = ForwardTrace()
         let hidden = model.forward(embeddings: embeddings, cache: cache, options: options, trace: trace, paddingMask: paddingMask)
         switch options.logits {

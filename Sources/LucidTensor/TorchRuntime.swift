@@ -55,12 +55,12 @@ public enum Torch {
 }
 
 /// Runs `body` with autograd recording disabled on this thread, restoring the previous mode after.
-public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+public func withNoGrad<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
     try withGradMode(enabled: false, body)
 }
 
 /// Runs `body` with autograd recording set to `enabled` on this thread, restoring the previous mode after.
-public func withGradMode<R>(enabled: Bool, _ body: () throws -> R) rethrows -> R {
+public func withGradMode<R, E: Error>(enabled: Bool, _ body: () throws(E) -> R) throws(E) -> R {
     let previous = lt_set_grad_enabled(enabled)
     defer { _ = lt_set_grad_enabled(previous) }
     return try body()

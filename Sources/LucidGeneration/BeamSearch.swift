@@ -1,0 +1,119 @@
+import Foundation
+import LucidModels
+import LucidTensor
+
+/// Beam search with Hugging Face's semantics (transformers 4.40 `_beam_search` + `BeamSearchScorer`),
+/// for one prompt: candidates are the top 2·beams of (beam score + log-softmax); EOS candidates
+/// ranked below `beams` are dropped, others become finished hypotheses scored by
+/// sum-log-prob / generated-length^penalty; the beam cache is reordered with the survivors.
+struct BeamSearch {
+    let model: any CausalLanguageModel
+    let parameters: BeamSearchParameters
+
+    /// Finished hypotheses, keeping the best `beams` (Hugging Face's `BeamHypotheses`).
+    struct Hypotheses {
+        let capacity: Int
+        let lengthPenalty: Double
+        var items: [(score: Double, tokens: [Int])] = []
+        var worst = 1e9
+
+        mutating func add(_ tokens: [Int], sumLogProbs: Double, generatedLength: Int) {
+            let score = sumLogProbs / pow(Double(generatedLength), lengthPenalty)
+            guard items.count < capacity || score > worst else { return }
+            items.append((score, tokens))
+            if items.count > capacity {
+                // As Python's sorted() over (score, index) tuples: ties go to the earlier item.
+                let order = items.indices.sorted { (items[$0].score, $0) < (items[$1].score, $1) }
+                worst = items[order[1]].score
+                items.remove(at: order[0])
+            } else {
+                worst = Swift.min(score, worst)
+            }
+        }
+
+        func isDone(bestSumLogProbs: Double, currentLength: Int, maxLength: Int, mode: EarlyStopping) -> Bool {
+            guard items.count >= capacity else { return false }
+            switch mode {
+            case .whenFinished: return true
+            case .heuristic: return worst >= bestSumLogProbs / pow(Double(currentLength), lengthPenalty)
+            case .never:
+                let length = lengthPenalty > 0 ? maxLength : currentLength
+                return worst >= bestSumLogProbs / pow(Double(length), lengthPenalty)
+            }
+        }
+    }
+
+    func run(_ prefill: Prefill, limits: GenerationLimits, onToken: ((Int) -> Void)?,
+             runPrefill: (Prefill, inout GenerationStatistics) -> (Tensor, KVCache)) -> GenerationResult {
+        var statistics = GenerationStatistics()
+        let beams = parameters.beams
+        var (logits, cache) = runPrefill(prefill, &statistics)
+        let start = DispatchTime.now().uptimeNanoseconds
+        // Beam 0 starts at score 0, the others at −1e9, all from the same prompt.
+        cache.reorder([Int](repeating: 0, count: beams))
+        logits = logits.expanded([beams, logits.size(-1)])
+        var beamScores = Tensor([0.0] + [Double](repeating: -1e9, count: beams - 1)).to(.f32)
+        var sequences = [[Int]](repeating: [], count: beams)
+        var hypotheses = Hypotheses(capacity: beams, lengthPenalty: parameters.lengthPenalty)
+        var done = false
+        let vocabulary = logits.size(-1)
+        let eos = limits.eosTokenIDs
+        var generated = 0
+        while generated < limits.maxNewTokens {
+            let scores = logits.to(.f32).logSoftmax(axis: -1) + beamScores.unsqueezed(axis: 1)
+            let flat = scores.reshaped(1, beams * vocabulary)
+            let keep = Swift.max(2, 1 + eos.count) * beams
+            let (topScores, topIndices) = flat.topK(keep, axis: 1)
+            let candidateScores = topScores.toArray(Double.self)
+            let candidateIndices = topIndices.toArray(Int.self)
+            let currentLength = generated + 1
+            var nextScores: [Double] = []
+            var nextTokens: [Int] = []
+            var nextBeams: [Int] = []
+            for (rank, (score, index)) in zip(candidateScores, candidateIndices).enumerated() {
+                let beam = index / vocabulary
+                let token = index % vocabulary
+                if eos.contains(token) {
+                    if rank >= beams { continue }
+                    hypotheses.add(sequences[beam], sumLogProbs: score, generatedLength: currentLength)
+                } else {
+                    nextScores.append(score)
+                    nextTokens.append(token)
+                    nextBeams.append(beam)
+                }
+                if nextTokens.count == beams { break }
+            }
+            done = done || hypotheses.isDone(bestSumLogProbs: candidateScores.max() ?? -.infinity, currentLength: currentLength,
+                                             maxLength: limits.maxNewTokens, mode: parameters.earlyStopping)
+            sequences = zip(nextBeams, nextTokens).map { sequences[$0] + [$1] }
+            beamScores = Tensor(nextScores).to(.f32)
+            generated += 1
+            if done || generated >= limits.maxNewTokens { break }
+            cache.reorder(nextBeams)
+            let trace = model.forward(tokens: Tensor(nextTokens, shape: [beams, 1]), cache: cache, options: ForwardOptions(logits: .last))
+            statistics.forwardPasses += 1
+            guard let stepLogits = trace.logits else { fatalError("beam step produced no logits") }
+            logits = stepLogits.selected(axis: 1, index: -1)
+        }
+        if !done {
+            let finalScores = beamScores.toArray(Double.self)
+            for (beam, sequence) in sequences.enumerated() {
+                hypotheses.add(sequence, sumLogProbs: finalScores[beam], generatedLength: sequence.count)
+            }
+        }
+        guard let best = hypotheses.items.max(by: { $0.score < $1.score }) else {
+            return GenerationResult(tokens: [], finishReason: "length", stopString: nil, score: nil, statistics: statistics)
+        }
+        var tokens = best.tokens
+        var reason = "length"
+        if tokens.count < limits.maxNewTokens, let eosToken = eos.first {
+            tokens.append(eosToken)
+            reason = "eos"
+        }
+        tokens.forEach { onToken?($0) }
+        statistics.decodeTokens = generated
+        statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
+        return GenerationResult(tokens: tokens, finishReason: reason, stopString: nil, score: best.score, statistics: statistics)
+    }
+}

@@ -1,0 +1,94 @@
+import LucidModels
+import LucidTensor
+
+/// How the next tokens are chosen. Strategies are values; the `GenerationDriver` runs them.
+public enum DecodingStrategy: Sendable, Equatable {
+    /// The most likely token at every step.
+    case greedy
+    /// Seeded sampling with Hugging Face's warper order: temperature, then top-k, then top-p.
+    case sampling(SamplingParameters)
+    /// Beam search with Hugging Face's scoring, hypothesis bookkeeping and stopping rules.
+    case beamSearch(BeamSearchParameters)
+
+    /// A short name for reports and JSON (`greedy`, `sample`, `beam`).
+    public var name: String {
+        switch self {
+        case .greedy: return "greedy"
+        case .sampling: return "sample"
+        case .beamSearch: return "beam"
+        }
+    }
+}
+
+/// Parameters of `DecodingStrategy.sampling`.
+public struct SamplingParameters: Sendable, Equatable {
+    /// Divides the logits; must be > 0.
+    public var temperature: Double
+    /// Keeps the k most likely tokens (0 = off).
+    public var topK: Int
+    /// Keeps the smallest set of tokens whose probability reaches p (1 = off).
+    public var topP: Double
+    /// Seeds the sampler's own generator, so runs repeat exactly.
+    public var seed: UInt64
+
+    public init(temperature: Double = 1, topK: Int = 0, topP: Double = 1, seed: UInt64 = 0) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.seed = seed
+    }
+
+    /// Checks ranges; throws a message naming the bad option.
+    public func validate() throws(GenerationError) {
+        guard temperature > 0, temperature.isFinite else { throw .invalidOption("temperature must be > 0 (got \(temperature))") }
+        guard topK >= 0 else { throw .invalidOption("top-k must be ≥ 0 (got \(topK))") }
+        guard topP > 0, topP <= 1 else { throw .invalidOption("top-p must be in (0, 1] (got \(topP))") }
+    }
+}
+
+/// When beam search stops, as Hugging Face's `early_stopping`.
+public enum EarlyStopping: Sendable, Equatable {
+    /// Stop once `beams` hypotheses are finished (`True`).
+    case whenFinished
+    /// Stop when no running beam can beat the worst finished one, judged at the current length (`False`, the default).
+    case heuristic
+    /// Stop only when no beam can improve, judged at the maximum length (`"never"`).
+    case never
+}
+
+/// Parameters of `DecodingStrategy.beamSearch`.
+public struct BeamSearchParameters: Sendable, Equatable {
+    public var beams: Int
+    /// Hypothesis score = sum of log-probabilities / generated-length^lengthPenalty.
+    public var lengthPenalty: Double
+    public var earlyStopping: EarlyStopping
+
+    public init(beams: Int = 3, lengthPenalty: Double = 1, earlyStopping: EarlyStopping = .heuristic) {
+        self.beams = beams
+        self.lengthPenalty = lengthPenalty
+        self.earlyStopping = earlyStopping
+    }
+
+    public func validate() throws(GenerationError) {
+        guard beams >= 1 && beams <= 64 else { throw .invalidOption("beams must be in 1…64 (got \(beams))") }
+        guard lengthPenalty.isFinite else { throw .invalidOption("length penalty must be finite") }
+    }
+}
+
+/// A generation request that cannot run.
+public enum GenerationError: Error, CustomStringConvertible, Equatable {
+    case invalidOption(String)
+    case emptyPrompt
+    case promptTooLong(tokens: Int, limit: Int)
+    case tokenOutOfRange(id: Int, vocabularySize: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidOption(let message): return message
+        case .emptyPrompt: return "the prompt is empty: at least one token is needed"
+        case .promptTooLong(let tokens, let limit):
+            return "the prompt has \(tokens) tokens plus the requested new tokens, over the model's context of \(limit)"
+        case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (0..<\(size))"
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import LucidModels
+import LucidTensor
+
+/// Limits and stopping rules of one generation.
+public struct GenerationLimits {
+    public var maxNewTokens: Int
+    /// Any of these ends a sequence (and is kept as its last token); beam search appends the first.
+    public var eosTokenIDs: [Int]
+    /// Generation stops once the decoded continuation contains one of these; the text is cut before it.
+    public var stopStrings: [String]
+    /// Turns token ids into text, for stop strings.
+    public var decode: (([Int]) -> String)?
+
+    public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil) {
+        self.maxNewTokens = maxNewTokens
+        self.eosTokenIDs = eosTokenIDs
+        self.stopStrings = stopStrings
+        self.decode = decode
+    }
+}
+
+/// Counters and timings of one generation.
+public struct GenerationStatistics: Codable, Sendable, Equatable {
+    public var prefillTokens = 0
+    public var decodeTokens = 0
+    public var forwardPasses = 0
+    public var prefillSeconds = 0.0
+    public var decodeSeconds = 0.0
+    /// Peak resident set size of the process so far, in bytes.
+    public var peakRSSBytes = 0
+
+    public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeTokens) / decodeSeconds : 0 }
+    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(prefillTokens) / prefillSeconds : 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case prefillTokens = "prefill_tokens", decodeTokens = "decode_tokens", forwardPasses = "forward_passes"
+        case prefillSeconds = "prefill_seconds", decodeSeconds = "decode_seconds", peakRSSBytes = "peak_rss_bytes"
+    }
+}
+
+/// The output of one generation.
+public struct GenerationResult {
+    /// New token ids (EOS included when it ended the sequence).
+    public var tokens: [Int]
+    /// Why generation stopped: `eos`, `length`, `stop_string`.
+    public var finishReason: String
+    /// The stop string that ended generation, if any.
+    public var stopString: String?
+    /// Beam search: the chosen hypothesis's score (sum of log-probabilities / length^penalty).
+    public var score: Double?
+    public var statistics: GenerationStatistics
+}
+
+/// What goes in before the first new token: token ids, or embeddings the caller built (e.g. text
+/// with image features spliced in).
+public enum Prefill {
+    case tokens([Int])
+    /// Embeddings [1, T, D]; `tokenCount` is T, for statistics.
+    case embeddings(Tensor)
+}
+
+/// Runs decoding strategies over a `CausalLanguageModel`: prefill, step, stopping, streaming, statistics.
+public final class GenerationDriver {
+    public let model: any CausalLanguageModel
+
+    public init(model: any CausalLanguageModel) { self.model = model }
+
+    /// Generates a continuation of `prefill` with `strategy`; `onToken` streams tokens as they are
+    /// chosen (greedy and sampling; beam search reports its best hypothesis at the end).
+    public func generate(_ prefill: Prefill, strategy: DecodingStrategy, limits: GenerationLimits,
+                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
+        guard limits.maxNewTokens >= 0 else { throw .invalidOption("max new tokens must be ≥ 0") }
+        if case .tokens(let ids) = prefill {
+            guard !ids.isEmpty else { throw .emptyPrompt }
+            if let bad = ids.first(where: { $0 < 0 || $0 >= model.vocabularySize }) {
+                throw .tokenOutOfRange(id: bad, vocabularySize: model.vocabularySize)
+            }
+        }
+        let promptLength: Int
+        switch prefill {
+        case .tokens(let ids): promptLength = ids.count
+        case .embeddings(let e): promptLength = e.size(1)
+        }
+        if let limit = model.contextLength, promptLength + limits.maxNewTokens > limit {
+            throw .promptTooLong(tokens: promptLength, limit: limit)
+        }
+        return try withNoGrad { () throws(GenerationError) -> GenerationResult in
+            switch strategy {
+            case .greedy:
+                return runSingle(prefill, limits: limits, onToken: onToken) { logits in logits.argmax(axis: -1).intValue }
+            case .sampling(let parameters):
+                try parameters.validate()
+                let generator = LucidTensor.Generator(seed: parameters.seed)
+                return runSingle(prefill, limits: limits, onToken: onToken) { logits in
+                    var scores = LogitsWarpers.temperature(logits.to(.f32), parameters.temperature)
+                    scores = LogitsWarpers.topK(scores, parameters.topK)
+                    scores = LogitsWarpers.topP(scores, parameters.topP)
+                    return scores.softmax(axis: -1).multinomial(1, generator: generator).intValue
+                }
+            case .beamSearch(let parameters):
+                try parameters.validate()
+                return BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, onToken: onToken,
+                                                                             runPrefill: runPrefill)
+            }
+        }
+    }
+
+    /// Runs the prompt through a fresh cache; returns last-position logits [1, V] and the cache.
+    func runPrefill(_ prefill: Prefill, statistics: inout GenerationStatistics) -> (Tensor, KVCache) {
+        let cache = model.makeCache()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let trace: ForwardTrace
+        switch prefill {
+        case .tokens(let ids):
+            trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: cache, options: ForwardOptions(logits: .last))
+            statistics.prefillTokens = ids.count
+        case .embeddings(let embeddings):
+            trace = model.forward(embeddings: embeddings, cache: cache, options: ForwardOptions(logits: .last))
+            statistics.prefillTokens = embeddings.size(1)
+        }
+        statistics.forwardPasses += 1
+        statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard let logits = trace.logits else { fatalError("prefill produced no logits") }
+        return (logits.selected(axis: 1, index: -1), cache)
+    }
+
+    private func runSingle(_ prefill: Prefill, limits: GenerationLimits, onToken: ((Int) -> Void)?,
+                           choose: (Tensor) -> Int) -> GenerationResult {
+        var statistics = GenerationStatistics()
+        var (logits, cache) = runPrefill(prefill, statistics: &statistics)
+        var tokens: [Int] = []
+        var reason = "length"
+        var stopString: String?
+        let start = DispatchTime.now().uptimeNanoseconds
+        while tokens.count < limits.maxNewTokens {
+            let next = choose(logits.selected(axis: 0, index: 0))
+            tokens.append(next)
+            onToken?(next)
+            if limits.eosTokenIDs.contains(next) { reason = "eos"; break }
+            if let hit = StopStrings.firstMatch(limits, tokens) { reason = "stop_string"; stopString = hit; break }
+            if tokens.count == limits.maxNewTokens { break }
+            let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache, options: ForwardOptions(logits: .last))
+            statistics.forwardPasses += 1
+            guard let stepLogits = trace.logits else { fatalError("decode step produced no logits") }
+            logits = stepLogits.selected(axis: 1, index: -1)
+        }
+        _ = cache
+        statistics.decodeTokens = tokens.count
+        statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
+        return GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: nil, statistics: statistics)
+    }
+}
+
+/// Stop-string matching on decoded text.
+enum StopStrings {
+    static func firstMatch(_ limits: GenerationLimits, _ tokens: [Int]) -> String? {
+        guard !limits.stopStrings.isEmpty, let decode = limits.decode else { return nil }
+        let text = decode(tokens)
+        return limits.stopStrings.first { text.contains($0) }
+    }
+}
+
+/// Process resource usage.
+public enum ResourceUsage {
+    /// Peak resident set size in bytes (getrusage; kilobytes on Linux).
+    public static var peakRSSBytes: Int {
+        var usage = rusage()
+        #if os(Linux)
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        #else
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        #endif
+        #if os(Linux)
+        return usage.ru_maxrss * 1024
+        #else
+        return usage.ru_maxrss
+        #endif
+    }
+}
