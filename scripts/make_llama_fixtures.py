@@ -89,6 +89,14 @@ def main():
             beam = model.generate(prompt, max_new_tokens=8, do_sample=False, num_beams=3, early_stopping=True,
                                   length_penalty=1.0, eos_token_id=2, pad_token_id=0)
             golden["beam3"] = beam[:, 6:]
+            # EOS paths: an EOS id that greedy decoding meets, so finished hypotheses compete with
+            # running beams, under the other early-stopping modes and length penalties.
+            eos = int(golden["greedy"][0, 3])
+            golden["beam_eos_id"] = torch.tensor([eos])
+            for tag, stopping, penalty in (("heuristic", False, 0.7), ("never", "never", 1.3), ("finished", True, 1.0)):
+                out_eos = model.generate(prompt, max_new_tokens=8, do_sample=False, num_beams=4, early_stopping=stopping,
+                                         length_penalty=penalty, eos_token_id=eos, pad_token_id=0)
+                golden[f"beam4_eos_{tag}"] = out_eos[:, 6:]
         save_file({k: v.contiguous() for k, v in golden.items()}, os.path.join(directory, "golden.safetensors"))
         print(f"{name}: wrote {directory}", file=sys.stderr)
     with open(os.path.join(OUT, "README.md"), "w") as f:
@@ -99,7 +107,9 @@ def main():
                 "`golden.safetensors`: `input_ids` [1, 12], `logits`, `attentions.{l}` [1, H, 12, 12],\n"
                 "`hidden_states.{i}` (0 = embeddings, last = after the final norm), `cached_logits`\n"
                 "(prefill 8 + 4 cached steps), `greedy` (10 new tokens after the first 6 ids, no EOS) and\n"
-                "`beam3` (3 beams, 8 new tokens, EOS 2, early stopping, length penalty 1).\n")
+                "`beam3` (3 beams, 8 new tokens, EOS 2, early stopping, length penalty 1); `beam4_eos_*` use\n"
+                "EOS = `beam_eos_id` (greedy's 4th token) with 4 beams: heuristic stopping with length penalty\n"
+                "0.7, 'never' with 1.3, and stop-when-finished with 1.0.\n")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,23 @@ struct GenerationConformanceTests {
         #expect(result.tokens == expected)
     }
 
+    @Test(arguments: LlamaConformanceTests.configurations)
+    func beamSearchEOSPathsMatchEveryStoppingMode(_ name: String) throws {
+        let directory = Fixtures.path("llama", name)
+        let model = try LlamaForCausalLM.load(path: directory + "/model")
+        let golden = try Fixtures.golden(directory)
+        let prompt = Array(try golden.loadTensor(named: "input_ids").toArray(Int.self).prefix(6))
+        let eos = try golden.loadTensor(named: "beam_eos_id").intValue
+        let modes: [(String, EarlyStopping, Double)] = [("heuristic", .heuristic, 0.7), ("never", .never, 1.3), ("finished", .whenFinished, 1.0)]
+        for (tag, stopping, penalty) in modes {
+            let expected = try golden.loadTensor(named: "beam4_eos_\(tag)").toArray(Int.self)
+            let strategy = DecodingStrategy.beamSearch(BeamSearchParameters(beams: 4, lengthPenalty: penalty, earlyStopping: stopping))
+            let result = try GenerationDriver(model: model).generate(.tokens(prompt), strategy: strategy,
+                                                                     limits: GenerationLimits(maxNewTokens: 8, eosTokenIDs: [eos]))
+            #expect(result.tokens == expected, "\(name) \(tag)")
+        }
+    }
+
     @Test func streamingSeesEveryTokenInOrder() throws {
         let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-mha", "model"))
         var streamed: [Int] = []
