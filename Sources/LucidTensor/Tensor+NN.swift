@@ -16,8 +16,18 @@ extension Tensor {
     public func bmm(_ other: Tensor) -> Tensor { Tensor.make("bmm") { lt_bmm(handle, other.handle, $0) } }
 
     /// `x · weightᵀ + bias` over the last dimension (weight is [out, in], as in PyTorch).
+    ///
+    /// A single input row (batch-1 decoding) goes through matrix-vector multiplication: BLAS gemm
+    /// packs (copies) the whole weight on every call, gemv reads it once, which is 2-3× faster
+    /// when decoding is bound by reading weights. Results agree to float rounding.
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
-        withExtendedLifetime(bias) {
+        let inFeatures = weight.size(1)
+        if rank >= 1, count == inFeatures, weight.rank == 2 {
+            var y = weight.matmul(reshaped([inFeatures]))
+            if let bias { y = y + bias }
+            return y.reshaped(Array(shape.dropLast()) + [weight.size(0)])
+        }
+        return withExtendedLifetime(bias) {
             Tensor.make("linear") { lt_linear(handle, weight.handle, bias?.handle, $0) }
         }
     }

@@ -4,17 +4,16 @@ import Testing
 
 /// Reads the real SmolLM2-135M-Instruct Q4_1 GGUF named by `LUCID_SMOLLM2_GGUF`.
 ///
-/// Fails (never skips) when the variable is unset or the file is missing.
+/// Uses `LUCID_SMOLLM2_GGUF`, else the set-up location; fails (never skips) when the file is missing.
 @Suite struct SmolLM2GGUFTests {
     static let variable = "LUCID_SMOLLM2_GGUF"
 
     func openFile() throws -> GGUFFile? {
-        guard let path = ProcessInfo.processInfo.environment[Self.variable], !path.isEmpty else {
-            Issue.record("\(Self.variable) is not set; point it at SmolLM2-135M-Instruct.Q4_1.gguf")
-            return nil
-        }
+        let environment = ProcessInfo.processInfo.environment
+        let path = environment[Self.variable].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["LUCID_CACHE"] ?? (NSHomeDirectory() + "/.cache/lucid")) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
         guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("\(Self.variable)=\(path) does not exist")
+            Issue.record("SmolLM2 GGUF not found at \(path): run scripts/setup.sh or set \(Self.variable)")
             return nil
         }
         let start = Date()
