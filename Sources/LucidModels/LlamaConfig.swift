@@ -60,9 +60,11 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Missing keys take transformers' LlamaConfig defaults (Llama-2-7B), as llava-hf
+        // `text_config` blocks rely on.
         let type = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "llama"
-        let heads = try c.decode(Int.self, forKey: .numAttentionHeads)
-        let hidden = try c.decode(Int.self, forKey: .hiddenSize)
+        let heads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? 32
+        let hidden = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 4096
         let attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
         var eos: [Int] = []
         if let single = try? c.decodeIfPresent(Int.self, forKey: .eosTokenID) {
@@ -75,10 +77,10 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
                 debugDescription: "rope_scaling is not supported yet (Lucid implements plain RoPE with rope_theta)")
         }
         self.init(modelType: type,
-                  vocabSize: try c.decode(Int.self, forKey: .vocabSize),
+                  vocabSize: try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? 32000,
                   hiddenSize: hidden,
-                  intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
-                  numHiddenLayers: try c.decode(Int.self, forKey: .numHiddenLayers),
+                  intermediateSize: try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? 11008,
+                  numHiddenLayers: try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? 32,
                   numAttentionHeads: heads,
                   numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads),
                   headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),

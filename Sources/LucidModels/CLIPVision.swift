@@ -1,0 +1,243 @@
+import Foundation
+import LucidNN
+import LucidTensor
+
+/// Hyper-parameters of a CLIP vision tower (Hugging Face `CLIPVisionConfig`; defaults as transformers').
+public struct CLIPVisionConfig: Codable, Sendable, Equatable {
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var imageSize: Int
+    public var patchSize: Int
+    public var numChannels: Int
+    public var layerNormEps: Double
+    /// `quick_gelu` (OpenAI CLIP) or `gelu` (exact) / `gelu_pytorch_tanh`.
+    public var hiddenAct: String
+
+    public init(hiddenSize: Int = 768, intermediateSize: Int = 3072, numHiddenLayers: Int = 12, numAttentionHeads: Int = 12,
+                imageSize: Int = 224, patchSize: Int = 32, numChannels: Int = 3, layerNormEps: Double = 1e-5,
+                hiddenAct: String = "quick_gelu") {
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.imageSize = imageSize
+        self.patchSize = patchSize
+        self.numChannels = numChannels
+        self.layerNormEps = layerNormEps
+        self.hiddenAct = hiddenAct
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hiddenSize = "hidden_size", intermediateSize = "intermediate_size", numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads", imageSize = "image_size", patchSize = "patch_size"
+        case numChannels = "num_channels", layerNormEps = "layer_norm_eps", hiddenAct = "hidden_act"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = CLIPVisionConfig()
+        self.init(hiddenSize: try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize,
+                  intermediateSize: try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? d.intermediateSize,
+                  numHiddenLayers: try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? d.numHiddenLayers,
+                  numAttentionHeads: try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? d.numAttentionHeads,
+                  imageSize: try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? d.imageSize,
+                  patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? d.patchSize,
+                  numChannels: try c.decodeIfPresent(Int.self, forKey: .numChannels) ?? d.numChannels,
+                  layerNormEps: try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? d.layerNormEps,
+                  hiddenAct: try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? d.hiddenAct)
+    }
+
+    /// Patches per side and in total.
+    public var gridSize: Int { imageSize / max(1, patchSize) }
+    public var patchCount: Int { gridSize * gridSize }
+
+    public func validate() throws(ModelConfigError) {
+        guard hiddenSize > 0, intermediateSize > 0, numHiddenLayers > 0, numAttentionHeads > 0 else {
+            throw ModelConfigError("vision sizes must be positive")
+        }
+        guard hiddenSize % numAttentionHeads == 0 else {
+            throw ModelConfigError("vision hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
+        }
+        guard patchSize > 0, imageSize % patchSize == 0 else {
+            throw ModelConfigError("image_size \(imageSize) is not a multiple of patch_size \(patchSize)")
+        }
+        guard ["quick_gelu", "gelu", "gelu_pytorch_tanh", "gelu_new"].contains(hiddenAct) else {
+            throw ModelConfigError("vision hidden_act '\(hiddenAct)' is not supported")
+        }
+    }
+}
+
+/// Applies a Hugging Face activation by name (`gelu`, `quick_gelu`, `gelu_pytorch_tanh`, `silu`, `relu`).
+func activation(_ name: String, _ x: Tensor) -> Tensor {
+    switch name {
+    case "quick_gelu": return x.quickGELU()
+    case "gelu_pytorch_tanh", "gelu_new": return x.gelu(approximation: .tanh)
+    case "silu", "swish": return x.silu()
+    case "relu": return x.relu()
+    default: return x.gelu()
+    }
+}
+
+/// Patch, class and position embeddings of a CLIP ViT (`embeddings`).
+public final class CLIPVisionEmbeddings: Module {
+    public let classEmbedding: Parameter
+    public let patchEmbedding: Conv2d
+    public let positionEmbedding: Embedding
+    let config: CLIPVisionConfig
+
+    init(_ config: CLIPVisionConfig) {
+        self.config = config
+        classEmbedding = Parameter(Tensor.zeros([config.hiddenSize]))
+        patchEmbedding = Conv2d(inChannels: config.numChannels, outChannels: config.hiddenSize,
+                                kernelSize: (config.patchSize, config.patchSize), stride: (config.patchSize, config.patchSize), bias: false)
+        positionEmbedding = Embedding(count: config.patchCount + 1, dimension: config.hiddenSize)
+    }
+
+    public var parameters: [(name: String, parameter: Parameter)] { [("class_embedding", classEmbedding)] }
+    public var children: [(name: String, module: any Module)] {
+        [("patch_embedding", patchEmbedding), ("position_embedding", positionEmbedding)]
+    }
+
+    /// pixel values [B, C, H, W] → [B, 1 + patches, D].
+    func callAsFunction(_ pixels: Tensor) -> Tensor {
+        let b = pixels.size(0)
+        let patches = patchEmbedding(pixels.to(patchEmbedding.weight.value.dtype)).flattened(from: 2).transposed(1, 2)
+        let cls = classEmbedding.value.reshaped(1, 1, -1).expanded([b, 1, config.hiddenSize])
+        return Tensor.cat([cls, patches], axis: 1) + positionEmbedding.weight.value.unsqueezed(axis: 0)
+    }
+}
+
+/// Bidirectional multi-head attention of a CLIP encoder layer (q scaled before the product, as HF).
+public final class CLIPAttention: Module {
+    public let qProj: Linear
+    public let kProj: Linear
+    public let vProj: Linear
+    public let outProj: Linear
+    let heads: Int
+    let headDim: Int
+
+    init(_ config: CLIPVisionConfig) {
+        heads = config.numAttentionHeads
+        headDim = config.hiddenSize / config.numAttentionHeads
+        qProj = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        kProj = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        vProj = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        outProj = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("q_proj", qProj), ("k_proj", kProj), ("v_proj", vProj), ("out_proj", outProj)]
+    }
+
+    /// x [B, N, D] → (output, probabilities [B, H, N, N]?, q [B, N, D]?, k [B, N, D]?).
+    func callAsFunction(_ x: Tensor, keepProbabilities: Bool, keepQueryKey: Bool) -> (Tensor, Tensor?, Tensor?, Tensor?) {
+        let (b, n) = (x.size(0), x.size(1))
+        let qFull = qProj(x)
+        let kFull = kProj(x)
+        let q = (qFull * (1 / Double(headDim).squareRoot())).reshaped(b, n, heads, headDim).transposed(1, 2)
+        let k = kFull.reshaped(b, n, heads, headDim).transposed(1, 2)
+        let v = vProj(x).reshaped(b, n, heads, headDim).transposed(1, 2)
+        let probabilities = q.matmul(k.mT).softmax(axis: -1)
+        let context = probabilities.matmul(v).transposed(1, 2).reshaped(b, n, heads * headDim)
+        return (outProj(context), keepProbabilities ? probabilities : nil, keepQueryKey ? qFull : nil, keepQueryKey ? kFull : nil)
+    }
+}
+
+/// One pre-LN CLIP encoder layer.
+public final class CLIPEncoderLayer: Module {
+    public let selfAttn: CLIPAttention
+    public let layerNorm1: LayerNorm
+    public let fc1: Linear
+    public let fc2: Linear
+    public let layerNorm2: LayerNorm
+    let act: String
+
+    init(_ config: CLIPVisionConfig) {
+        selfAttn = CLIPAttention(config)
+        layerNorm1 = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
+        fc1 = Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize)
+        fc2 = Linear(inFeatures: config.intermediateSize, outFeatures: config.hiddenSize)
+        layerNorm2 = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
+        act = config.hiddenAct
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("self_attn", selfAttn), ("layer_norm1", layerNorm1), ("mlp", CLIPMLPView(fc1: fc1, fc2: fc2)), ("layer_norm2", layerNorm2)]
+    }
+}
+
+/// Names `mlp.fc1` / `mlp.fc2` without a separate forward type.
+final class CLIPMLPView: Module {
+    let fc1: Linear
+    let fc2: Linear
+    init(fc1: Linear, fc2: Linear) { self.fc1 = fc1; self.fc2 = fc2 }
+    var children: [(name: String, module: any Module)] { [("fc1", fc1), ("fc2", fc2)] }
+}
+
+/// A CLIP ViT vision tower (Hugging Face `CLIPVisionModel`: `vision_model.{embeddings, pre_layrnorm, encoder, post_layernorm}`).
+public final class CLIPVisionModel: Module {
+    public let config: CLIPVisionConfig
+    public let embeddings: CLIPVisionEmbeddings
+    public let preLayernorm: LayerNorm
+    public let layers: ModuleList<CLIPEncoderLayer>
+    public let postLayernorm: LayerNorm
+
+    public init(_ config: CLIPVisionConfig) throws(ModelConfigError) {
+        try config.validate()
+        self.config = config
+        embeddings = CLIPVisionEmbeddings(config)
+        preLayernorm = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
+        layers = ModuleList((0..<config.numHiddenLayers).map { _ in CLIPEncoderLayer(config) })
+        postLayernorm = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
+    }
+
+    public var children: [(name: String, module: any Module)] { [("vision_model", CLIPVisionInner(self))] }
+
+    /// Runs pixel values [B, C, H, W]; returns every hidden state needed up to `stopAfter` hidden-state
+    /// index (0 = after pre-LN, i = output of layer i−1), capturing into `trace` what `options` asks.
+    ///
+    /// Layers after the highest index anyone needs are skipped.
+    public func forward(_ pixels: Tensor, needHiddenState index: Int, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
+        let count = config.numHiddenLayers
+        let wanted = index < 0 ? index + count + 1 : index
+        var last = wanted
+        for i in 0..<count where options.visionAttentionLayers.contains(i, of: count) || options.visionQueryKeyLayers.contains(i, of: count) {
+            last = Swift.max(last, i + 1)
+        }
+        for i in 0...count where options.visionHiddenStates.contains(i, of: count + 1) { last = Swift.max(last, i) }
+        var hidden = preLayernorm(embeddings(pixels))
+        var selected = hidden
+        if options.visionHiddenStates.contains(0, of: count + 1) { trace.visionHiddenStates[0] = hidden }
+        if wanted == 0 { selected = hidden }
+        for (i, layer) in layers.items.enumerated() where i < last {
+            let keepP = options.visionAttentionLayers.contains(i, of: count)
+            let keepQK = options.visionQueryKeyLayers.contains(i, of: count)
+            let (attended, probabilities, q, k) = layer.selfAttn(layer.layerNorm1(hidden), keepProbabilities: keepP, keepQueryKey: keepQK)
+            hidden = hidden + attended
+            hidden = hidden + layer.fc2(activation(layer.act, layer.fc1(layer.layerNorm2(hidden))))
+            if let probabilities { trace.visionAttentions[i] = probabilities }
+            if let q, let k { trace.visionQueries[i] = q; trace.visionKeys[i] = k }
+            if options.visionHiddenStates.contains(i + 1, of: count + 1) { trace.visionHiddenStates[i + 1] = hidden }
+            if i + 1 == wanted { selected = hidden }
+        }
+        return selected
+    }
+}
+
+/// The `vision_model` level of Hugging Face's key paths.
+final class CLIPVisionInner: Module {
+    unowned let model: CLIPVisionModel
+    init(_ model: CLIPVisionModel) { self.model = model }
+    var children: [(name: String, module: any Module)] {
+        [("embeddings", model.embeddings), ("pre_layrnorm", model.preLayernorm),
+         ("encoder", CLIPEncoderView(layers: model.layers)), ("post_layernorm", model.postLayernorm)]
+    }
+}
+
+final class CLIPEncoderView: Module {
+    let layers: ModuleList<CLIPEncoderLayer>
+    init(layers: ModuleList<CLIPEncoderLayer>) { self.layers = layers }
+    var children: [(name: String, module: any Module)] { [("layers", layers)] }
+}

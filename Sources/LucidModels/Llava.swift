@@ -1,0 +1,253 @@
+import Foundation
+import LucidNN
+import LucidTensor
+
+/// Hyper-parameters of a LLaVA-1.5 model (Hugging Face `LlavaConfig`; defaults as transformers').
+public struct LlavaConfig: Codable, Sendable, Equatable {
+    public var visionConfig: CLIPVisionConfig
+    public var textConfig: LlamaConfig
+    public var imageTokenIndex: Int
+    public var projectorHiddenAct: String
+    /// Hidden-state index of the vision tower whose output feeds the projector (−2 in LLaVA-1.5).
+    public var visionFeatureLayer: Int
+    /// `default` drops the CLS token, `full` keeps it.
+    public var visionFeatureSelectStrategy: String
+
+    public init(visionConfig: CLIPVisionConfig, textConfig: LlamaConfig, imageTokenIndex: Int = 32000,
+                projectorHiddenAct: String = "gelu", visionFeatureLayer: Int = -2, visionFeatureSelectStrategy: String = "default") {
+        self.visionConfig = visionConfig
+        self.textConfig = textConfig
+        self.imageTokenIndex = imageTokenIndex
+        self.projectorHiddenAct = projectorHiddenAct
+        self.visionFeatureLayer = visionFeatureLayer
+        self.visionFeatureSelectStrategy = visionFeatureSelectStrategy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case visionConfig = "vision_config", textConfig = "text_config", imageTokenIndex = "image_token_index"
+        case projectorHiddenAct = "projector_hidden_act", visionFeatureLayer = "vision_feature_layer"
+        case visionFeatureSelectStrategy = "vision_feature_select_strategy"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(visionConfig: try c.decodeIfPresent(CLIPVisionConfig.self, forKey: .visionConfig) ?? CLIPVisionConfig(),
+                  textConfig: try c.decode(LlamaConfig.self, forKey: .textConfig),
+                  imageTokenIndex: try c.decodeIfPresent(Int.self, forKey: .imageTokenIndex) ?? 32000,
+                  projectorHiddenAct: try c.decodeIfPresent(String.self, forKey: .projectorHiddenAct) ?? "gelu",
+                  visionFeatureLayer: try c.decodeIfPresent(Int.self, forKey: .visionFeatureLayer) ?? -2,
+                  visionFeatureSelectStrategy: try c.decodeIfPresent(String.self, forKey: .visionFeatureSelectStrategy) ?? "default")
+    }
+
+    /// Image features per image after selection (patches, plus CLS with `full`).
+    public var imageFeatureCount: Int { visionConfig.patchCount + (visionFeatureSelectStrategy == "full" ? 1 : 0) }
+
+    public func validate() throws(ModelConfigError) {
+        try visionConfig.validate()
+        try textConfig.validate()
+        guard ["default", "full"].contains(visionFeatureSelectStrategy) else {
+            throw ModelConfigError("vision_feature_select_strategy '\(visionFeatureSelectStrategy)' is not 'default' or 'full'")
+        }
+        let layers = visionConfig.numHiddenLayers
+        guard visionFeatureLayer >= -(layers + 1) && visionFeatureLayer <= layers else {
+            throw ModelConfigError("vision_feature_layer \(visionFeatureLayer) is outside the tower's \(layers + 1) hidden states")
+        }
+    }
+}
+
+/// The two-layer MLP that maps vision features into the language model's embedding space.
+public final class LlavaProjector: Module {
+    public let linear1: Linear
+    public let linear2: Linear
+    let act: String
+
+    init(visionHidden: Int, textHidden: Int, act: String) {
+        linear1 = Linear(inFeatures: visionHidden, outFeatures: textHidden)
+        linear2 = Linear(inFeatures: textHidden, outFeatures: textHidden)
+        self.act = act
+    }
+
+    public var children: [(name: String, module: any Module)] { [("linear_1", linear1), ("linear_2", linear2)] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { linear2(activation(act, linear1(x))) }
+}
+
+/// One piece of a multimodal prompt.
+public enum PromptSegment {
+    /// Text token ids.
+    case tokens([Int])
+    /// Pixel values [1, C, H, W] (normalised), encoded by the vision tower and projector.
+    case image(Tensor)
+    /// Projected image features [N, D] computed elsewhere (e.g. DAMRO's outlier-only tokens, Q-MLLM's quantised ones).
+    case imageFeatures(Tensor)
+    /// Raw input embeddings [N, D].
+    case embeddings(Tensor)
+}
+
+/// A prompt that cannot be assembled.
+public enum PromptError: Error, CustomStringConvertible, Equatable {
+    case imageWithoutPlaceholder(images: Int)
+    case placeholderWithoutImage(placeholders: Int)
+    case placeholderCount(found: Int, expected: String)
+    case tokenOutOfRange(id: Int, vocabularySize: Int)
+
+    public var description: String {
+        switch self {
+        case .imageWithoutPlaceholder(let images):
+            return "\(images) image(s) given but the prompt has no image placeholder token"
+        case .placeholderWithoutImage(let n):
+            return "the prompt has \(n) image placeholder token(s) but no image was given"
+        case .placeholderCount(let found, let expected):
+            return "the prompt has \(found) image placeholder token(s); expected \(expected)"
+        case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (0..<\(size))"
+        }
+    }
+}
+
+/// A LLaVA-1.5 model (Hugging Face `LlavaForConditionalGeneration`: `vision_tower`,
+/// `multi_modal_projector`, `language_model`).
+public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
+    public let config: LlavaConfig
+    public let visionTower: CLIPVisionModel
+    public let projector: LlavaProjector
+    public let languageModel: LlamaForCausalLM
+
+    public init(_ config: LlavaConfig) throws(ModelConfigError) {
+        try config.validate()
+        self.config = config
+        visionTower = try CLIPVisionModel(config.visionConfig)
+        projector = LlavaProjector(visionHidden: config.visionConfig.hiddenSize, textHidden: config.textConfig.hiddenSize,
+                                   act: config.projectorHiddenAct)
+        languageModel = try LlamaForCausalLM(config.textConfig)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("vision_tower", visionTower), ("multi_modal_projector", projector), ("language_model", languageModel)]
+    }
+
+    public var vocabularySize: Int { languageModel.vocabularySize }
+    public var layerCount: Int { languageModel.layerCount }
+    public var contextLength: Int? { languageModel.contextLength }
+    public func makeCache() -> KVCache { languageModel.makeCache() }
+
+    public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        languageModel.forward(tokens: tokens, cache: cache, options: options)
+    }
+
+    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        languageModel.forward(embeddings: embeddings, cache: cache, options: options)
+    }
+
+    /// Projected image features [B, N, D_text] for pixel values [B, C, H, W] (differentiable).
+    public func imageFeatures(_ pixels: Tensor, options: ForwardOptions = ForwardOptions(), trace: ForwardTrace = ForwardTrace()) -> Tensor {
+        var selected = visionTower.forward(pixels, needHiddenState: config.visionFeatureLayer, options: options, trace: trace)
+        if config.visionFeatureSelectStrategy == "default" {
+            selected = selected.narrowed(axis: 1, start: 1, length: selected.size(1) - 1)
+        }
+        return projector(selected)
+    }
+
+    /// Input embeddings [1, T, D] for a list of segments (images encoded here).
+    public func embed(_ segments: [PromptSegment], options: ForwardOptions = ForwardOptions(), trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
+        var pieces: [Tensor] = []
+        for segment in segments {
+            switch segment {
+            case .tokens(let ids):
+                if ids.isEmpty { continue }
+                if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) {
+                    throw .tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
+                }
+                pieces.append(languageModel.embed(Tensor(ids, shape: [1, ids.count])))
+            case .image(let pixels):
+                pieces.append(imageFeatures(pixels, options: options, trace: trace))
+            case .imageFeatures(let features), .embeddings(let features):
+                pieces.append(features.rank == 2 ? features.unsqueezed(axis: 0) : features)
+            }
+        }
+        return Tensor.cat(pieces, axis: 1)
+    }
+
+    /// Splits token ids at image placeholders and pairs them with images.
+    ///
+    /// Both conventions are accepted: one placeholder per image (expanded to N features, LLaVA-1.5
+    /// and transformers ≤ 4.46), or N consecutive placeholders per image (newer processors).
+    public func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
+        let placeholder = config.imageTokenIndex
+        let found = ids.filter { $0 == placeholder }.count
+        if images.isEmpty {
+            if found > 0 { throw .placeholderWithoutImage(placeholders: found) }
+            return [.tokens(ids)]
+        }
+        if found == 0 { throw .imageWithoutPlaceholder(images: images.count) }
+        let perImage: Int
+        if found == images.count {
+            perImage = 1
+        } else if found == images.count * config.imageFeatureCount {
+            perImage = config.imageFeatureCount
+        } else {
+            throw .placeholderCount(found: found, expected: "\(images.count) (one per image) or \(images.count * config.imageFeatureCount) (\(config.imageFeatureCount) per image)")
+        }
+        var result: [PromptSegment] = []
+        var text: [Int] = []
+        var image = 0
+        var index = 0
+        while index < ids.count {
+            if ids[index] == placeholder {
+                let run = ids[index..<Swift.min(ids.count, index + perImage)].allSatisfy { $0 == placeholder }
+                guard run, index + perImage <= ids.count else {
+                    throw .placeholderCount(found: found, expected: "runs of \(perImage) consecutive placeholders")
+                }
+                result.append(.tokens(text))
+                text = []
+                result.append(.image(images[image]))
+                image += 1
+                index += perImage
+            } else {
+                text.append(ids[index])
+                index += 1
+            }
+        }
+        result.append(.tokens(text))
+        return result
+    }
+
+    /// One forward pass over a multimodal prompt (token ids with placeholders + images), filling the
+    /// trace with LLM and vision captures.
+    public func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
+        let trace = ForwardTrace()
+        let embeddings = try embed(try segments(ids: ids, images: images), options: options, trace: trace)
+        let text = languageModel.forward(embeddings: embeddings, cache: cache, options: options)
+        trace.logits = text.logits
+        trace.attentions = text.attentions
+        trace.hiddenStates = text.hiddenStates
+        return trace
+    }
+}
+
+extension LlavaForConditionalGeneration {
+    /// Loads a Hugging Face `llava-hf` directory (`config.json` with `model_type: llava` + safetensors).
+    public static func load(directory: String, dtype: DType = .f32) throws -> LlavaForConditionalGeneration {
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        }
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let type = object["model_type"] as? String,
+           type != "llava" {
+            throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: type, supported: ["llava"])
+        }
+        let config: LlavaConfig
+        do { config = try JSONDecoder().decode(LlavaConfig.self, from: data) } catch {
+            throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
+        }
+        let model: LlavaForConditionalGeneration
+        do { model = try LlavaForConditionalGeneration(config) } catch {
+            throw ModelLoadError.badConfig(path: configPath, reason: error.description)
+        }
+        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
+            ignoreUnexpected: { $0.hasSuffix("position_ids") || $0.hasSuffix("rotary_emb.inv_freq")
+                || (config.textConfig.tieWordEmbeddings && $0 == "language_model.lm_head.weight") },
+            dtype: dtype))
+        return model
+    }
+}
