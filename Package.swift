@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "LucidTensor", targets: ["LucidTensor"]),
         .library(name: "LucidNN", targets: ["LucidNN"]),
+        .library(name: "LucidText", targets: ["LucidText"]),
         .library(name: "LucidModels", targets: ["LucidModels"]),
         .library(name: "LucidGeneration", targets: ["LucidGeneration"]),
         .executable(name: "lucid", targets: ["lucid"]),
@@ -31,9 +32,10 @@ let package = Package(
             name: "LucidNN",
             dependencies: ["LucidTensor"]
         ),
+        .target(name: "LucidText"),
         .target(
             name: "LucidModels",
-            dependencies: ["LucidNN", "LucidTensor"]
+            dependencies: ["LucidNN", "LucidTensor", "LucidText"]
         ),
         .target(
             name: "LucidGeneration",
@@ -46,6 +48,7 @@ let package = Package(
                 "LucidNN",
                 "LucidModels",
                 "LucidGeneration",
+                "LucidText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,6 +68,11 @@ let package = Package(
         .testTarget(
             name: "LucidModelsTests",
             dependencies: ["LucidModels", "LucidGeneration"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "LucidTextTests",
+            dependencies: ["LucidText", "LucidModels", "LucidTensor"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LucidText
 @testable import LucidGeneration
 @testable import LucidModels
 @testable import LucidTensor
@@ -48,5 +49,28 @@ struct SmolLM2ConformanceTests {
             let result = try driver.generate(.tokens(ids), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 32))
             #expect(result.tokens == expected, "prompt \(prompt): greedy continuation differs")
         }
+    }
+
+    @Test func chatPromptsTokenizeExactlyAsTheReference() throws {
+        guard let path = Self.ggufPath() else { return }
+        let tokenizer = try Tokenizer.load(modelPath: path)
+        let reference = try SafetensorsFile(path: Fixtures.path("smollm2", "reference.safetensors"))
+        let prompts = ["What is the capital of France?", "Write a haiku about the sea.", "List three primary colors."]
+        for (i, prompt) in prompts.enumerated() {
+            let ids = try tokenizer.encode(chat: [.user(prompt)])
+            #expect(ids == (try reference.loadTensor(named: "prompt\(i).input_ids").toArray(Int.self)), "prompt \(i)")
+        }
+    }
+
+    @Test func answersTheCapitalOfFranceWithParis() throws {
+        guard let path = Self.ggufPath() else { return }
+        let tokenizer = try Tokenizer.load(modelPath: path)
+        let model = try LlamaForCausalLM.load(path: path)
+        let ids = try tokenizer.encode(chat: [.user("What is the capital of France?")])
+        let result = try GenerationDriver(model: model).generate(.tokens(ids), strategy: .greedy,
+                                                                 limits: GenerationLimits(maxNewTokens: 32, eosTokenIDs: model.config.eosTokenIDs))
+        let answer = try tokenizer.decode(result.tokens, skipSpecialTokens: true)
+        #expect(answer.contains("Paris"), "answer: \(answer)")
+        #expect(result.finishReason == "eos")
     }
 }

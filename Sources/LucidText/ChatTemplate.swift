@@ -1,0 +1,180 @@
+/// A built-in chat prompt format, rendered natively (no Jinja engine).
+///
+/// Each style reproduces, character for character, what the model's own template
+/// renders through transformers' `apply_chat_template` (Jinja with `trim_blocks` and
+/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen), `llama-2`, `llama-3` and `llava-1.5`
+/// (llava-hf processors), plus FastChat's `vicuna` v1.1. `chatml` can inject a default
+/// system prompt when the conversation has none, as SmolLM2's and Qwen2's templates do;
+/// `detect` reads that prompt from the model's template string.
+public struct ChatTemplate: Sendable, Hashable {
+    /// The prompt formats LucidText knows.
+    public enum Style: String, Sendable, CaseIterable {
+        case llava15 = "llava-1.5"
+        case chatml
+        case llama2 = "llama-2"
+        case llama3 = "llama-3"
+        case vicuna
+    }
+
+    /// The format.
+    public var style: Style
+    /// chatml: system prompt inserted when the first message is not a system message.
+    /// vicuna: the preamble used when the conversation has no system message.
+    public var defaultSystemPrompt: String?
+
+    /// FastChat's vicuna_v1.1 system prompt.
+    public static let vicunaSystemPrompt =
+        "A chat between a curious user and an artificial intelligence assistant. "
+        + "The assistant gives helpful, detailed, and polite answers to the user's questions."
+
+    /// The names `init(named:)` accepts.
+    public static let knownNames: [String] = Style.allCases.map(\.rawValue)
+
+    /// The template's name ("chatml", "llama-2", …).
+    public var name: String { style.rawValue }
+
+    /// Whether rendered text already begins with the BOS token's text (llama-2, llama-3),
+    /// so it must be encoded with `addSpecialTokens: false`.
+    public var rendersBOS: Bool { style == .llama2 || style == .llama3 }
+
+    /// A template of the given style.
+    public init(style: Style, defaultSystemPrompt: String? = nil) {
+        self.style = style
+        self.defaultSystemPrompt = style == .vicuna ? (defaultSystemPrompt ?? Self.vicunaSystemPrompt) : defaultSystemPrompt
+    }
+
+    /// The built-in template called `name`.
+    ///
+    /// - Throws: `ChatTemplateError.unknownTemplate`, listing the known names.
+    public init(named name: String, defaultSystemPrompt: String? = nil) throws {
+        guard let style = Style(rawValue: name.lowercased()) else {
+            throw ChatTemplateError.unknownTemplate(name: name, known: Self.knownNames)
+        }
+        self.init(style: style, defaultSystemPrompt: defaultSystemPrompt)
+    }
+
+    /// `USER: <image>\n{prompt} ASSISTANT:` (llava-hf processors).
+    public static let llava15 = ChatTemplate(style: .llava15)
+    /// ChatML without a default system prompt.
+    public static let chatml = ChatTemplate(style: .chatml)
+    /// `<s>[INST] <<SYS>>\n…\n<</SYS>>\n\n… [/INST]`.
+    public static let llama2 = ChatTemplate(style: .llama2)
+    /// `<|begin_of_text|><|start_header_id|>…<|end_header_id|>\n\n…<|eot_id|>`.
+    public static let llama3 = ChatTemplate(style: .llama3)
+    /// FastChat vicuna v1.1.
+    public static let vicuna = ChatTemplate(style: .vicuna)
+
+    /// ChatML that adds `prompt` as the system message when none is given (SmolLM2, Qwen2).
+    public static func chatml(defaultSystemPrompt prompt: String?) -> ChatTemplate {
+        ChatTemplate(style: .chatml, defaultSystemPrompt: prompt)
+    }
+
+    /// The prompt text for `messages`; with `addGenerationPrompt`, the opening of the assistant's turn.
+    ///
+    /// llama-2 ignores `addGenerationPrompt` (its template has no such branch).
+    /// - Throws: `ChatTemplateError.rolesMustAlternate` for llama-2 conversations whose
+    ///   roles do not alternate user/assistant.
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
+        switch style {
+        case .chatml: return renderChatML(messages, addGenerationPrompt)
+        case .llama2: return try renderLlama2(messages)
+        case .llama3: return renderLlama3(messages, addGenerationPrompt)
+        case .llava15: return renderLlava(messages, addGenerationPrompt)
+        case .vicuna: return renderVicuna(messages, addGenerationPrompt)
+        }
+    }
+
+    private static func text(_ message: ChatMessage) -> String {
+        String(repeating: "<image>\n", count: message.imageCount) + message.content
+    }
+
+    private func renderChatML(_ messages: [ChatMessage], _ addGenerationPrompt: Bool) -> String {
+        var out = ""
+        for (index, message) in messages.enumerated() {
+            if index == 0, message.role != .system, let prompt = defaultSystemPrompt {
+                out += "<|im_start|>system\n\(prompt)<|im_end|>\n"
+            }
+            out += "<|im_start|>\(message.role.rawValue)\n\(Self.text(message))<|im_end|>\n"
+        }
+        if addGenerationPrompt { out += "<|im_start|>assistant\n" }
+        return out
+    }
+
+    private func renderLlama2(_ messages: [ChatMessage]) throws -> String {
+        var turns = messages[...]
+        var system: String?
+        if let first = messages.first, first.role == .system {
+            system = first.content
+            turns = messages.dropFirst()
+        }
+        var out = ""
+        for (index, message) in turns.enumerated() {
+            guard (message.role == .user) == index.isMultiple(of: 2) else {
+                throw ChatTemplateError.rolesMustAlternate(messageIndex: index + (system == nil ? 0 : 1))
+            }
+            var content = Self.text(message)
+            if index == 0, let system { content = "<<SYS>>\n\(system)\n<</SYS>>\n\n" + content }
+            switch message.role {
+            case .user: out += "<s>[INST] " + pythonStrip(content) + " [/INST]"
+            case .assistant: out += " " + pythonStrip(content) + " </s>"
+            case .system: break
+            }
+        }
+        return out
+    }
+
+    private func renderLlama3(_ messages: [ChatMessage], _ addGenerationPrompt: Bool) -> String {
+        var out = ""
+        for (index, message) in messages.enumerated() {
+            if index == 0 { out += "<|begin_of_text|>" }
+            out += "<|start_header_id|>\(message.role.rawValue)<|end_header_id|>\n\n"
+                + pythonStrip(Self.text(message)) + "<|eot_id|>"
+        }
+        if addGenerationPrompt { out += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+        return out
+    }
+
+    private func renderLlava(_ messages: [ChatMessage], _ addGenerationPrompt: Bool) -> String {
+        var out = ""
+        for message in messages {
+            if message.role != .system { out += message.role.rawValue.uppercased() + ": " }
+            out += Self.text(message) + " "
+        }
+        if addGenerationPrompt { out += "ASSISTANT:" }
+        return out
+    }
+
+    private func renderVicuna(_ messages: [ChatMessage], _ addGenerationPrompt: Bool) -> String {
+        var system = defaultSystemPrompt ?? Self.vicunaSystemPrompt
+        var turns: [(role: String, text: String?)] = []
+        for message in messages {
+            switch message.role {
+            case .system: system = message.content
+            case .user: turns.append(("USER", Self.text(message)))
+            case .assistant: turns.append(("ASSISTANT", Self.text(message)))
+            }
+        }
+        if addGenerationPrompt { turns.append(("ASSISTANT", nil)) }
+        let separators = [" ", "</s>"]
+        var out = system + separators[0]
+        for (index, turn) in turns.enumerated() {
+            if let text = turn.text, !text.isEmpty {
+                out += "\(turn.role): \(text)\(separators[index % 2])"
+            } else {
+                out += "\(turn.role):"
+            }
+        }
+        return out
+    }
+}
+
+/// Python's `str.strip()` (Jinja `trim`): removes White_Space and U+001C…U+001F at both ends.
+func pythonStrip(_ text: String) -> String {
+    func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace || (0x1C...0x1F).contains(scalar.value)
+    }
+    var scalars = Substring(text).unicodeScalars
+    while let first = scalars.first, isSpace(first) { scalars.removeFirst() }
+    while let last = scalars.last, isSpace(last) { scalars.removeLast() }
+    return String(scalars)
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+extension ChatTemplate {
+    /// The built-in template matching a model's Jinja template or, failing that, its vocabulary.
+    ///
+    /// Template markers, in order: `<|im_start|>` → chatml (with the default system
+    /// prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3,
+    /// `[INST]` → llama-2, `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
+    /// vicuna. Without a template, tokens `<|im_start|>`, `<|start_header_id|>` and
+    /// `[INST]` select chatml, llama-3 and llama-2. Returns nil when nothing matches.
+    public static func detect(jinjaTemplate: String?, hasToken: (String) -> Bool) -> ChatTemplate? {
+        if let template = jinjaTemplate {
+            if template.contains("<|im_start|>") {
+                return .chatml(defaultSystemPrompt: defaultChatMLSystemPrompt(in: template))
+            }
+            if template.contains("<|start_header_id|>") { return .llama3 }
+            if template.contains("[INST]") { return .llama2 }
+            if template.contains("ASSISTANT:") {
+                return template.contains("<image>") ? .llava15 : .vicuna
+            }
+        }
+        if hasToken("<|im_start|>") { return .chatml }
+        if hasToken("<|start_header_id|>") { return .llama3 }
+        if hasToken("[INST]") { return .llama2 }
+        return nil
+    }
+
+    /// The template for `tokenizer`, from its `chatTemplate` and vocabulary.
+    public static func detect(for tokenizer: Tokenizer) -> ChatTemplate? {
+        detect(jinjaTemplate: tokenizer.chatTemplate) { tokenizer.id(for: $0) != nil }
+    }
+
+    /// The literal system prompt a ChatML Jinja template inserts when the conversation
+    /// has none, e.g. SmolLM2's "You are a helpful AI assistant named SmolLM, trained by
+    /// Hugging Face". Accepts both real newlines and Jinja `\n` escapes after
+    /// `<|im_start|>system`; ignores occurrences that are not plain string literals.
+    static func defaultChatMLSystemPrompt(in template: String) -> String? {
+        let marker = "<|im_start|>system"
+        var searchStart = template.startIndex
+        while let found = template.range(of: marker, range: searchStart..<template.endIndex) {
+            searchStart = found.upperBound
+            var rest = template[found.upperBound...]
+            if rest.hasPrefix("\n") {
+                rest = rest.dropFirst()
+            } else if rest.hasPrefix("\\n") {
+                rest = rest.dropFirst(2)
+            } else {
+                continue
+            }
+            guard let end = rest.range(of: "<|im_end|>") else { continue }
+            let prompt = rest[..<end.lowerBound]
+            if prompt.isEmpty || prompt.contains(where: { "'\"{}".contains($0) }) { continue }
+            return prompt.replacingOccurrences(of: "\\n", with: "\n")
+        }
+        return nil
+    }
+}
+
+extension Tokenizer {
+    /// Renders `messages` with `template` (or the detected one) and encodes the prompt.
+    ///
+    /// Templates that spell out BOS themselves are encoded without the post-processor's
+    /// special tokens; the others with them (so llava-1.5 and vicuna prompts get BOS).
+    /// - Throws: `ChatTemplateError` when no template is given or detected, or rendering fails.
+    public func encode(chat messages: [ChatMessage], template: ChatTemplate? = nil,
+                       addGenerationPrompt: Bool = true) throws -> [Int] {
+        guard let template = template ?? ChatTemplate.detect(for: self) else {
+            throw ChatTemplateError.noTemplateDetected
+        }
+        let text = try template.render(messages, addGenerationPrompt: addGenerationPrompt)
+        return encode(text, addSpecialTokens: !template.rendersBOS)
+    }
+}

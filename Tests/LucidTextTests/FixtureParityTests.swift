@@ -1,0 +1,74 @@
+import Foundation
+import LucidText
+import Testing
+
+/// Parity with Hugging Face `tokenizers` 0.19.1 on the tiny trained fixtures.
+@Suite("Hugging Face parity on trained fixtures")
+struct FixtureParityTests {
+    static let fixtures = ["bpe_gpt2", "bpe_llama3", "bpe_qwen2", "spm", "spm_metaspace"]
+
+    @Test("encode with and without special tokens matches HF ids", arguments: fixtures)
+    func encodeMatchesHuggingFace(fixture: String) throws {
+        let tokenizer = try Fixtures.tokenizer("\(fixture)_tokenizer.json")
+        let goldens = try Fixtures.goldens("\(fixture)_golden.jsonl")
+        #expect(goldens.count >= 60)
+        for golden in goldens {
+            #expect(tokenizer.encode(golden.text, addSpecialTokens: true) == golden.ids,
+                    "\(fixture): \(golden.text.debugDescription)")
+            #expect(tokenizer.encode(golden.text, addSpecialTokens: false) == golden.ids_plain,
+                    "\(fixture): \(golden.text.debugDescription)")
+        }
+    }
+
+    @Test("decode with and without skipping special tokens matches HF text", arguments: fixtures)
+    func decodeMatchesHuggingFace(fixture: String) throws {
+        let tokenizer = try Fixtures.tokenizer("\(fixture)_tokenizer.json")
+        for golden in try Fixtures.goldens("\(fixture)_golden.jsonl") {
+            #expect(try tokenizer.decode(golden.ids, skipSpecialTokens: false) == golden.decoded,
+                    "\(fixture): \(golden.text.debugDescription)")
+            #expect(try tokenizer.decode(golden.ids, skipSpecialTokens: true) == golden.decoded_skip,
+                    "\(fixture): \(golden.text.debugDescription)")
+        }
+    }
+
+    @Test("streaming one id at a time reproduces the full decode", arguments: fixtures)
+    func streamingMatchesFullDecode(fixture: String) throws {
+        let tokenizer = try Fixtures.tokenizer("\(fixture)_tokenizer.json")
+        for golden in try Fixtures.goldens("\(fixture)_golden.jsonl") {
+            for skip in [false, true] {
+                let chunks = try streamChunks(tokenizer, golden.ids, skipSpecialTokens: skip)
+                #expect(chunks.joined() == (skip ? golden.decoded_skip : golden.decoded),
+                        "\(fixture) skip=\(skip): \(golden.text.debugDescription)")
+            }
+        }
+    }
+
+    @Test("GGUF 'llama' metadata (scores, no merges) encodes like the HF Llama-style tokenizer")
+    func ggufSentencePieceMatchesHuggingFace() throws {
+        let tokenizer = try Tokenizer(gguf: Fixtures.spmGGUFMetadata())
+        #expect(tokenizer.kind == .sentencePieceBPE)
+        #expect(tokenizer.prefixIDs == [1])
+        for golden in try Fixtures.goldens("spm_golden.jsonl") {
+            #expect(tokenizer.encode(golden.text, addSpecialTokens: true) == golden.ids, "\(golden.text.debugDescription)")
+            #expect(try tokenizer.decode(golden.ids, skipSpecialTokens: false) == golden.decoded)
+            #expect(try tokenizer.decode(golden.ids, skipSpecialTokens: true) == golden.decoded_skip)
+        }
+    }
+
+    @Test("unknown characters fall back to <0xNN> byte tokens and decode back")
+    func byteFallbackRoundTrips() throws {
+        let tokenizer = try Fixtures.tokenizer("spm_tokenizer.json")
+        let ids = tokenizer.encode("中", addSpecialTokens: false)
+        let spelled = ids.compactMap { tokenizer.token(for: $0) }
+        #expect(spelled.suffix(3) == ["<0xE4>", "<0xB8>", "<0xAD>"])
+        #expect(try tokenizer.decode(ids) == "中")
+    }
+
+    @Test("SentencePiece decoding drops only the one prefix space")
+    func sentencePieceStripsLeadingSpaceOnce() throws {
+        let tokenizer = try Fixtures.tokenizer("spm_tokenizer.json")
+        let ids = tokenizer.encode("  two leading spaces", addSpecialTokens: false)
+        #expect(try tokenizer.decode(ids) == "  two leading spaces")
+        #expect(tokenizer.token(for: ids[0])?.hasPrefix("▁") == true)
+    }
+}

@@ -1,0 +1,149 @@
+"""Chat-template goldens for LucidText (imported by make_tokenizer_fixtures.py).
+
+Renders each conversation through the models' real Jinja templates with jinja2,
+configured as transformers' `apply_chat_template` does (sandboxed, trim_blocks,
+lstrip_blocks, raise_exception). SmolLM2's template comes from its GGUF; the others
+are transcribed from the Hugging Face Hub (Llama-2-chat, Llama-3-Instruct,
+llava-hf/llava-1.5, Qwen2-Instruct). Vicuna follows FastChat's vicuna_v1.1
+(SeparatorStyle.ADD_COLON_TWO).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+import jinja2.sandbox
+
+# -------------------------------------------------------- chat templates ---
+
+LLAMA2_TEMPLATE = (
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+    "{% set system_message = messages[0]['content'] %}{% else %}"
+    "{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
+    "{% for message in loop_messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if loop.index0 == 0 and system_message != false %}"
+    "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+    "{% else %}{% set content = message['content'] %}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}"
+    "{% endif %}{% endfor %}"
+)
+LLAMA3_TEMPLATE = (
+    "{% set loop_messages = messages %}{% for message in loop_messages %}"
+    "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'"
+    "+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
+    "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
+    "{% endif %}"
+)
+LLAVA_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] != 'system' %}"
+    "{{ message['role'].upper() + ': '}}{% endif %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}"
+    "{{ '<image>\\n' }}{% endfor %}{% if message['role'] != 'assistant' %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{{ content['text'] + ' '}}{% endfor %}{% else %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{% generation %}{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
+QWEN2_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
+    "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+VICUNA_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
+                 "The assistant gives helpful, detailed, and polite answers to the user's questions.")
+
+CONVERSATIONS = [
+    [{"role": "user", "content": "Hello!"}],
+    [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi"}],
+    [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "4"},
+     {"role": "user", "content": "And 3+3?"}],
+    [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hello"},
+     {"role": "assistant", "content": "Hi! How can I help?"},
+     {"role": "user", "content": "Tell me a joke."}],
+    [{"role": "user", "content": "Describe this picture.", "images": 1}],
+    [{"role": "user", "content": "  padded content \n"},
+     {"role": "assistant", "content": " sure \t"}],
+]
+
+
+def image_prefixed(message: dict) -> str:
+    return "<image>\n" * message.get("images", 0) + message["content"]
+
+
+def render_jinja(source: str, messages: list[dict], add_generation_prompt: bool,
+                 llava: bool = False, **tokens) -> str:
+    def raise_exception(message):
+        raise jinja2.exceptions.TemplateError(message)
+
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = raise_exception
+    if llava:  # transformers treats {% generation %} as a no-op marker
+        source = source.replace("{% generation %}", "").replace("{% endgeneration %}", "")
+        msgs = [{"role": m["role"], "content":
+                 [{"type": "image"}] * m.get("images", 0) + [{"type": "text", "text": m["content"]}]}
+                for m in messages]
+    else:
+        msgs = [{"role": m["role"], "content": image_prefixed(m)} for m in messages]
+    return env.from_string(source).render(
+        messages=msgs, add_generation_prompt=add_generation_prompt, **tokens)
+
+
+def render_vicuna(messages: list[dict], add_generation_prompt: bool) -> str:
+    """FastChat vicuna_v1.1 (SeparatorStyle.ADD_COLON_TWO, sep " ", sep2 "</s>")."""
+    system = VICUNA_SYSTEM
+    turns = []
+    for m in messages:
+        if m["role"] == "system":
+            system = m["content"]
+        else:
+            turns.append(("USER" if m["role"] == "user" else "ASSISTANT", image_prefixed(m)))
+    if add_generation_prompt:
+        turns.append(("ASSISTANT", None))
+    seps = [" ", "</s>"]
+    text = system + seps[0]
+    for i, (role, message) in enumerate(turns):
+        text += f"{role}: {message}{seps[i % 2]}" if message else f"{role}:"
+    return text
+
+
+def build_chat(out: Path, smollm2_template: str | None) -> None:
+    cases = []
+    templates = [
+        ("chatml", "qwen2", QWEN2_TEMPLATE, {}),
+        ("llama-2", "llama-2", LLAMA2_TEMPLATE, {"bos_token": "<s>", "eos_token": "</s>"}),
+        ("llama-3", "llama-3", LLAMA3_TEMPLATE, {"bos_token": "<|begin_of_text|>"}),
+        ("llava-1.5", "llava-1.5", LLAVA_TEMPLATE, {}),
+    ]
+    if smollm2_template is not None:
+        templates.insert(0, ("chatml", "smollm2", smollm2_template, {}))
+    for name, source_name, source, tokens in templates:
+        for conv in CONVERSATIONS:
+            for agp in (True, False):
+                try:
+                    text = render_jinja(source, conv, agp, llava=(name == "llava-1.5"), **tokens)
+                except jinja2.exceptions.TemplateError as error:
+                    text, failure = None, str(error)
+                else:
+                    failure = None
+                cases.append({"template": name, "source": source_name, "messages": conv,
+                              "add_generation_prompt": agp, "text": text, "error": failure})
+    for conv in CONVERSATIONS:
+        for agp in (True, False):
+            cases.append({"template": "vicuna", "source": "fastchat", "messages": conv,
+                          "add_generation_prompt": agp, "text": render_vicuna(conv, agp),
+                          "error": None})
+    sources = {"qwen2": QWEN2_TEMPLATE, "llama-2": LLAMA2_TEMPLATE,
+               "llama-3": LLAMA3_TEMPLATE, "llava-1.5": LLAVA_TEMPLATE}
+    if smollm2_template is not None:
+        sources["smollm2"] = smollm2_template
+    (out / "chat_golden.json").write_text(
+        json.dumps({"template_sources": sources, "cases": cases}, ensure_ascii=False, indent=1),
+        encoding="utf-8")
