@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import LucidGeneration
+import LucidModels
+import LucidTensor
+import LucidText
+
+/// `lucid generate`: text (and image) in, continuation out.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate a continuation with greedy decoding, seeded sampling or beam search.",
+        discussion: """
+        Text streams to standard output as it is produced (greedy and sampling). --json prints \
+        {"text", "token_ids", "finish_reason", "prompt_tokens", "stats"} instead. Generation stops at \
+        the model's end-of-sequence token, a --stop string, or --max-new-tokens.
+        """
+    )
+
+    @Option(help: "Model: a GGUF file, a Hugging Face directory, or `smollm2`.")
+    var model: String = "smollm2"
+
+    @OptionGroup var prompt: PromptOptions
+
+    @Option(help: "Maximum number of new tokens.")
+    var maxNewTokens: Int = 128
+
+    @Flag(help: "Greedy decoding (the default).")
+    var greedy = false
+
+    @Option(help: "Sample with this temperature (> 0).")
+    var temperature: Double?
+
+    @Option(help: "Sampling: keep the k most likely tokens (0 = off).")
+    var topK: Int = 0
+
+    @Option(help: "Sampling: nucleus probability mass (1 = off).")
+    var topP: Double = 1
+
+    @Option(help: "Sampling seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Beam search with this many beams.")
+    var beams: Int?
+
+    @Option(help: "Beam search length penalty (score = log-prob / length^penalty).")
+    var lengthPenalty: Double = 1
+
+    @Option(help: "Stop when the output contains this string (repeatable).")
+    var stop: [String] = []
+
+    @Flag(help: "Print JSON instead of streaming text.")
+    var json = false
+
+    func validate() throws {
+        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
+        if temperature != nil && beams != nil { throw ValidationError("--temperature (sampling) and --beams exclude each other") }
+        do { try strategy.validateParameters() } catch { throw ValidationError(error.description) }
+    }
+
+    var strategy: DecodingStrategy {
+        if let temperature { return .sampling(SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)) }
+        if let beams { return .beamSearch(BeamSearchParameters(beams: beams, lengthPenalty: lengthPenalty)) }
+        return .greedy
+    }
+
+    func run() throws {
+        let loaded = try LoadedModel.open(model)
+        var tokenizer: Tokenizer?
+        func tok() throws -> Tokenizer {
+            if let tokenizer { return tokenizer }
+            let opened = try openTokenizer(model)
+            tokenizer = opened
+            return opened
+        }
+        let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: 0)
+        let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [(try? tok())?.eosID].compactMap { $0 }))
+        let decoder = try? tok()
+        let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
+                                      decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })
+        var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
+        let result: GenerationResult
+        do {
+            result = try GenerationDriver(model: loaded.causalLM).generate(.tokens(ids), strategy: strategy, limits: limits) { id in
+                guard !json, var s = stream, let piece = try? s.push(id) else { return }
+                stream = s
+                FileHandle.standardOutput.write(Data(piece.utf8))
+            }
+        } catch { throw CLIError(error.description) }
+        var text = decoder.flatMap { try? $0.decode(result.tokens, skipSpecialTokens: true) } ?? ""
+        if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let stats = try JSONSerialization.jsonObject(with: encoder.encode(result.statistics))
+            let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason,
+                                         "prompt_tokens": ids.count, "stats": stats, "decoding": strategy.name]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            if var s = stream { FileHandle.standardOutput.write(Data(s.finish().utf8)) }
+            print("")
+            let st = result.statistics
+            FileHandle.standardError.write(Data(String(format: "[%d prompt + %d new tokens, %.1f tok/s decode, stop: %@]\n",
+                                                       ids.count, result.tokens.count, st.decodeTokensPerSecond, result.finishReason).utf8))
+        }
+    }
+}
+
+extension DecodingStrategy {
+    func validateParameters() throws(GenerationError) {
+        switch self {
+        case .greedy: return
+        case .sampling(let p): try p.validate()
+        case .beamSearch(let p): try p.validate()
+        }
+    }
+}

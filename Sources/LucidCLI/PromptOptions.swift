@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import LucidModels
+import LucidText
+
+/// Prompt options shared by `generate` and `inspect`: text through the chat template, or raw ids.
+struct PromptOptions: ParsableArguments {
+    @Option(help: "The user message (rendered with the model's chat template unless --raw).")
+    var prompt: String?
+
+    @Option(name: .customLong("input-ids"), help: "Token ids, comma-separated (bypasses tokenizer and chat template).")
+    var inputIDs: String?
+
+    @Option(help: "A system message placed before the user message.")
+    var system: String?
+
+    @Option(help: "Chat template: llava-1.5, chatml, llama-2, llama-3, vicuna (default: detected from the model).")
+    var template: String?
+
+    @Flag(help: "Tokenize --prompt as plain text, without a chat template.")
+    var raw = false
+
+    func validate() throws {
+        if (prompt == nil) == (inputIDs == nil) { throw ValidationError("give exactly one of --prompt or --input-ids") }
+        if raw && template != nil { throw ValidationError("--raw and --template exclude each other") }
+    }
+
+    /// The prompt's token ids, with `imageCount` image placeholders in the user message.
+    func tokenIDs(tokenizer: () throws -> Tokenizer, imageCount: Int) throws -> [Int] {
+        if let inputIDs { return try parseIDs(inputIDs) }
+        guard let prompt else { throw CLIError("no prompt") }
+        let tok = try tokenizer()
+        if raw { return tok.encode(prompt, addSpecialTokens: true) }
+        let chatTemplate: ChatTemplate
+        do {
+            if let template {
+                chatTemplate = try ChatTemplate(named: template)
+            } else if let detected = ChatTemplate.detect(for: tok) {
+                chatTemplate = detected
+            } else {
+                throw CLIError("cannot tell this model's chat template: pass --template NAME or --raw")
+            }
+            var messages: [ChatMessage] = []
+            if let system { messages.append(.system(system)) }
+            messages.append(.user(prompt, images: imageCount))
+            return try tok.encode(chat: messages, template: chatTemplate)
+        } catch let error as ChatTemplateError {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// Opens the tokenizer of `model` with a clear error.
+func openTokenizer(_ model: String) throws -> Tokenizer {
+    let path = ModelPaths.resolve(model)
+    do { return try Tokenizer.load(modelPath: path) } catch let error as ModelLoadError {
+        throw CLIError(error.description)
+    } catch let error as TokenizerError {
+        throw CLIError("\(path): \(error.description)")
+    }
+}
