@@ -58,14 +58,17 @@ public final class LoRAAdapter {
     public let down: Linear
     /// B: [out, r] (PEFT `lora_B`), initialised to zero so the adapter starts as a no-op.
     public let up: Linear
-    /// α / r.
-    public let scale: Double
+    /// α / r, unless `scaleOverride` is set (rsLoRA's α/√r).
+    public var scale: Double { scaleOverride ?? defaultScale }
+    let defaultScale: Double
+    /// A scale other than α / r (set by adapter loaders).
+    public var scaleOverride: Double?
 
     public init(inFeatures: Int, outFeatures: Int, rank: Int, alpha: Double, generator: Generator? = nil) {
         down = Linear(inFeatures: inFeatures, outFeatures: rank, bias: false, generator: generator)
         up = Linear(inFeatures: rank, outFeatures: outFeatures, bias: false, generator: generator)
         up.weight.value = Tensor.zeros([outFeatures, rank])
-        scale = alpha / Double(rank)
+        defaultScale = alpha / Double(rank)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { up(down(x)) * scale }

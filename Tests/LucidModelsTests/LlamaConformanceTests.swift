@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LucidModels
 @testable import LucidNN
+@testable import LucidNN
 @testable import LucidTensor
 
 /// Lucid's Llama-family decoder against Hugging Face transformers 4.40.2 (fp32, eager attention).
@@ -56,5 +57,32 @@ struct LlamaConformanceTests {
         #expect(gqa.qkvBias && gqa.outputBias && gqa.ropeTheta == 500000 && gqa.rmsNormEps == 1e-5)
         let qwen = try LlamaForCausalLM.load(path: Fixtures.path("llama", "qwen2", "model")).config
         #expect(qwen.qkvBias && !qwen.outputBias)
+    }
+}
+
+/// PEFT LoRA adapters against peft 0.10.0 (fixture: scripts/make_lora_fixtures.py).
+@Suite("PEFT LoRA adapters")
+struct LoRAAdapterTests {
+    @Test(arguments: [false, true])
+    func adaptedLogitsMatchPEFT(merge: Bool) throws {
+        let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-mha", "model"))
+        let adapter = try PEFTLoRAAdapter(directory: Fixtures.path("lora", "adapter"))
+        #expect(adapter.rank == 4 && adapter.scale == 2 && adapter.pairs.count == 6)
+        try adapter.apply(to: model, merge: merge)
+        let golden = try SafetensorsFile(path: Fixtures.path("lora", "golden.safetensors"))
+        let logits = withNoGrad { model.forward(tokens: try! golden.loadTensor(named: "input_ids"), cache: nil, options: .logitsOnly).logits }
+        expectMatches(logits, try golden.loadTensor(named: merge ? "merged_logits" : "adapted_logits"), tolerance: 1e-4,
+                      "LoRA \(merge ? "merged" : "applied")")
+        let base = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-mha", "model"))
+        let plain = base.forward(tokens: try golden.loadTensor(named: "input_ids"), cache: nil, options: .logitsOnly).logits
+        #expect(maxAbs(try #require(plain), try golden.loadTensor(named: "adapted_logits")) > 1e-2, "the adapter must change the logits")
+    }
+
+    @Test func adaptersForAnotherModelAreRejected() throws {
+        let other = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-gqa", "model"))
+        let adapter = try PEFTLoRAAdapter(directory: Fixtures.path("lora", "adapter"))
+        #expect(throws: LoRAError.self) { try adapter.apply(to: other, merge: false) }
+        #expect(other.model.layers[0].selfAttn.qProj.lora == nil, "a failed apply changes nothing")
+        #expect(throws: (any Error).self) { try PEFTLoRAAdapter(directory: Fixtures.path("llama", "llama-mha", "model")) }
     }
 }
