@@ -73,9 +73,15 @@ fi
 # --- Benchmark reference ----------------------------------------------------------------------
 if [ "$WANT_BENCH" = 1 ]; then
   VENV="$ROOT/.venv-bench"
-  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, transformers" 2>/dev/null; then
-    say "creating $VENV (Debian python3-torch + transformers from scripts/requirements-bench.txt)"
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, transformers, peft, gguf" 2>/dev/null; then
+    say "creating $VENV (Debian python3-torch + pinned packages of scripts/requirements-bench*.txt)"
     /usr/bin/python3 -m venv --system-site-packages "$VENV"
     "$VENV/bin/python" -m pip install --quiet -r "$ROOT/scripts/requirements-bench.txt"
+    "$VENV/bin/python" -m pip install --quiet --no-deps -r "$ROOT/scripts/requirements-bench-nodeps.txt"
+  fi
+  # The reference must run on Debian's libtorch, the one Lucid links.
+  if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(0 if torch.__file__.startswith('/usr/lib/python3/') else 1)"; then
+    say "error: $VENV imports a torch other than Debian's python3-torch; remove $VENV and run again"
+    exit 1
   fi
 fi
