@@ -136,15 +136,16 @@ enum MemoryBandwidth {
 
     /// Bytes of a large f32 matrix read per second by matrix-vector multiplication (BLAS gemv),
     /// the kernel batch-1 decoding uses: the read-side ceiling of decoding.
-    static func measureGEMVReadBytesPerSecond(bytes: Int = 512 << 20) -> Double {
-        let columns = 8192
-        let matrix = Tensor.ones([bytes / 4 / columns, columns])
-        let vector = Tensor.ones([columns])
-        _ = matrix.matmul(vector)
+    /// Uses four [49152, 576] matrices (SmolLM2's head shape, 432 MiB in all, far beyond cache) in turn.
+    static func measureGEMVReadBytesPerSecond() -> Double {
+        let matrices = (0..<4).map { _ in Tensor.ones([49152, 576]) }
+        let vector = Tensor.ones([576])
+        let bytes = matrices.reduce(0) { $0 + $1.count * 4 }
+        for m in matrices { _ = m.matmul(vector) }
         var best = Double.infinity
-        for _ in 0..<5 {
+        for _ in 0..<10 {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = matrix.matmul(vector)
+            for m in matrices { _ = m.matmul(vector) }
             best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return Double(bytes) / best
