@@ -12,6 +12,7 @@ struct GradientCheckTests {
         gradCheck("scalar ops", inputs: [[4]], range: (0.5, 2)) { 3 - 2 * $0[0] + 1 / $0[0] - $0[0] / 4 }
         gradCheck("pow scalar", inputs: [[4]], range: (0.5, 2)) { $0[0].pow(2.5) }
         gradCheck("pow tensor", inputs: [[4], [4]], range: (0.5, 2)) { $0[0].pow($0[1]) }
+        gradCheck("scalar base pow", inputs: [[4]]) { Tensor.pow(base: 3.0, $0[0]) }
         gradCheck("neg", inputs: [[3]]) { -$0[0] }
         gradCheck("maximum", inputs: [[5], [5]]) { $0[0].maximum($0[1]) }
         gradCheck("minimum", inputs: [[5], [5]]) { $0[0].minimum($0[1]) }
@@ -62,6 +63,7 @@ struct GradientCheckTests {
         gradCheck("batched matmul", inputs: [[2, 3, 4], [4, 2]]) { $0[0].matmul($0[1]) }
         gradCheck("bmm", inputs: [[2, 3, 4], [2, 4, 2]]) { $0[0].bmm($0[1]) }
         gradCheck("linear", inputs: [[3, 4], [5, 4], [5]]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
+        gradCheck("linear, single row (gemv path)", inputs: [[1, 1, 4], [5, 4], [5]]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
         gradCheck("einsum", inputs: [[2, 3, 4], [2, 5, 4]]) { Tensor.einsum("bqd,bkd->bqk", $0[0], $0[1]) }
         gradCheck("conv2d", inputs: [[1, 2, 5, 5], [3, 2, 3, 3], [3]]) {
             $0[0].conv2d(weight: $0[1], bias: $0[2], stride: (2, 1), padding: (1, 1))

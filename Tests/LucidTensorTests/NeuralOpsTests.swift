@@ -37,6 +37,17 @@ struct NeuralOpsTests {
         expectClose(viaEinsum, expected, atol: 1e-12)
     }
 
+    @Test func singleRowLinearAgreesWithTheBatchedPath() {
+        let w = Tensor.randn([7, 5], dtype: .f64, generator: Generator(seed: 4))
+        let b = Tensor.randn([7], dtype: .f64, generator: Generator(seed: 5))
+        let x = Tensor.randn([1, 1, 5], dtype: .f64, generator: Generator(seed: 6))
+        let single = x.linear(weight: w, bias: b)
+        #expect(single.shape == [1, 1, 7])
+        let batched = Tensor.cat([x, x], axis: 1).linear(weight: w, bias: b)[TensorIndex.all, 0..<1]
+        #expect(single.maxAbsDifference(batched) < 1e-12)
+        #expect(Tensor.randn([5], dtype: .f64).linear(weight: w).shape == [7])
+    }
+
     @Test func linearIsXWTransposedPlusBias() {
         let x = Tensor([1.0, 2.0, 3.0, 4.0], shape: [2, 2])
         let w = Tensor([1.0, 0.0, 1.0, 1.0, 0.0, -1.0], shape: [3, 2])
