@@ -241,3 +241,33 @@ final class CLIPEncoderView: Module {
     init(layers: ModuleList<CLIPEncoderLayer>) { self.layers = layers }
     var children: [(name: String, module: any Module)] { [("layers", layers)] }
 }
+
+extension CLIPVisionModel {
+    /// Loads a Hugging Face `CLIPVisionModel` directory (`config.json` with `model_type`
+    /// `clip_vision_model`, or a full `clip` config whose `vision_config` is used) and its safetensors.
+    public static func load(directory: String, dtype: DType = .f32) throws -> CLIPVisionModel {
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: configPath),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        }
+        let type = object["model_type"] as? String ?? "clip_vision_model"
+        guard ["clip_vision_model", "clip"].contains(type) else {
+            throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: type, supported: ["clip_vision_model", "clip"])
+        }
+        let config: CLIPVisionConfig
+        do {
+            if type == "clip" {
+                let vision = try JSONSerialization.data(withJSONObject: object["vision_config"] ?? [:])
+                config = try JSONDecoder().decode(CLIPVisionConfig.self, from: vision)
+            } else {
+                config = try JSONDecoder().decode(CLIPVisionConfig.self, from: data)
+            }
+        } catch { throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error)) }
+        let model: CLIPVisionModel
+        do { model = try CLIPVisionModel(config) } catch { throw ModelLoadError.badConfig(path: configPath, reason: error.description) }
+        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
+            ignoreUnexpected: { $0.hasSuffix("position_ids") || (type == "clip" && !$0.hasPrefix("vision_model.")) }, dtype: dtype))
+        return model
+    }
+}
