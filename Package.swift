@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "LucidTensor", targets: ["LucidTensor"]),
         .library(name: "LucidNN", targets: ["LucidNN"]),
         .library(name: "LucidText", targets: ["LucidText"]),
+        .library(name: "LucidVision", targets: ["LucidVision"]),
         .library(name: "LucidModels", targets: ["LucidModels"]),
         .library(name: "LucidGeneration", targets: ["LucidGeneration"]),
         .executable(name: "lucid", targets: ["lucid"]),
@@ -33,6 +34,15 @@ let package = Package(
             dependencies: ["LucidTensor"]
         ),
         .target(name: "LucidText"),
+        .systemLibrary(name: "CPNG"),
+        .systemLibrary(name: "CJPEG"),
+        // libpng/libjpeg calls with their setjmp error handling, in C so no longjmp crosses Swift.
+        .target(
+            name: "CImageCodecs",
+            dependencies: ["CPNG", "CJPEG"],
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+        .target(name: "LucidVision", dependencies: ["CImageCodecs", "LucidTensor"]),
         .target(
             name: "LucidModels",
             dependencies: ["LucidNN", "LucidTensor", "LucidText"]
@@ -49,6 +59,7 @@ let package = Package(
                 "LucidModels",
                 "LucidGeneration",
                 "LucidText",
+                "LucidVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -73,6 +84,11 @@ let package = Package(
         .testTarget(
             name: "LucidTextTests",
             dependencies: ["LucidText", "LucidModels", "LucidTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "LucidVisionTests",
+            dependencies: ["LucidVision"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
