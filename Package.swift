@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidCLITests",
-            dependencies: ["LucidCLI"]
+            dependencies: ["LucidCLI", "LucidVision", "LucidTensor"]
         ),
     ],
     swiftLanguageModes: [.v6],

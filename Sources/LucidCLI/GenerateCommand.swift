@@ -22,6 +22,8 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var prompt: PromptOptions
 
+    @OptionGroup var imageOptions: ImageOptions
+
     @Option(help: "Maximum number of new tokens.")
     var maxNewTokens: Int = 128
 
@@ -74,7 +76,21 @@ struct GenerateCommand: ParsableCommand {
             tokenizer = opened
             return opened
         }
-        let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: 0)
+        var prefill: Prefill
+        let ids: [Int]
+        switch loaded {
+        case .llama:
+            if imageOptions.image != nil { throw CLIError("\(model) is a text-only model: --image needs a LLaVA model") }
+            ids = try prompt.tokenIDs(tokenizer: tok, imageCount: 0)
+            prefill = .tokens(ids)
+        case .llava(let vlm):
+            let pixels = try imageOptions.pixelValues(for: vlm, directory: ModelPaths.resolve(model))
+            ids = try prompt.tokenIDs(tokenizer: tok, imageCount: pixels == nil ? 0 : 1)
+            do {
+                let segments = try vlm.segments(ids: ids, images: pixels.map { [$0] } ?? [])
+                prefill = .embeddings(try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) })
+            } catch { throw CLIError(error.description) }
+        }
         let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [(try? tok())?.eosID].compactMap { $0 }))
         let decoder = try? tok()
         let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
@@ -82,7 +98,7 @@ struct GenerateCommand: ParsableCommand {
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         let result: GenerationResult
         do {
-            result = try GenerationDriver(model: loaded.causalLM).generate(.tokens(ids), strategy: strategy, limits: limits) { id in
+            result = try GenerationDriver(model: loaded.causalLM).generate(prefill, strategy: strategy, limits: limits) { id in
                 guard !json, var s = stream, let piece = try? s.push(id) else { return }
                 stream = s
                 FileHandle.standardOutput.write(Data(piece.utf8))
@@ -95,14 +111,14 @@ struct GenerateCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             let stats = try JSONSerialization.jsonObject(with: encoder.encode(result.statistics))
             let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason,
-                                         "prompt_tokens": ids.count, "stats": stats, "decoding": strategy.name]
+                                         "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": strategy.name]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             if var s = stream { FileHandle.standardOutput.write(Data(s.finish().utf8)) }
             print("")
             let st = result.statistics
             FileHandle.standardError.write(Data(String(format: "[%d prompt + %d new tokens, %.1f tok/s decode, stop: %@]\n",
-                                                       ids.count, result.tokens.count, st.decodeTokensPerSecond, result.finishReason).utf8))
+                                                       result.statistics.prefillTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason).utf8))
         }
     }
 }

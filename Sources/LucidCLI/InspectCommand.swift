@@ -21,8 +21,9 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "Model: a GGUF file, a Hugging Face directory, or `smollm2`.")
     var model: String
 
-    @Option(name: .customLong("input-ids"), help: "Token ids, comma-separated (bypasses tokenizer and chat template).")
-    var inputIDs: String?
+    @OptionGroup var prompt: PromptOptions
+
+    @OptionGroup var imageOptions: ImageOptions
 
     @Option(help: "A safetensors file with a preprocessed `pixel_values` [1, 3, H, W] tensor.")
     var pixelValues: String?
@@ -34,15 +35,19 @@ struct InspectCommand: ParsableCommand {
     var out: String
 
     func validate() throws {
-        if inputIDs == nil { throw ValidationError("give --input-ids (prompt tokenization arrives with the tokenizer layer)") }
+        if pixelValues != nil && imageOptions.image != nil { throw ValidationError("--image and --pixel-values exclude each other") }
         _ = try CaptureSpec(parsing: capture)
     }
 
     func run() throws {
         let spec = try CaptureSpec(parsing: capture)
-        let ids = try parseIDs(inputIDs ?? "")
         let loaded = try LoadedModel.open(model)
         var images: [Tensor] = []
+        if case .llava(let vlm) = loaded, let pixels = try imageOptions.pixelValues(for: vlm, directory: ModelPaths.resolve(model)) {
+            images.append(pixels)
+        } else if imageOptions.image != nil {
+            throw CLIError("\(model) is a text-only model: --image needs a LLaVA model")
+        }
         if let pixelValues {
             let file: SafetensorsFile
             do { file = try SafetensorsFile(path: pixelValues) } catch let error as CheckpointError { throw CLIError(error.description) }
@@ -52,6 +57,7 @@ struct InspectCommand: ParsableCommand {
             }
             images.append(try file.loadTensor(for: entry).to(.f32))
         }
+        let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: images.count)
         let trace: ForwardTrace
         switch loaded {
         case .llama(let llm):

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import LucidVision
 @testable import LucidCLI
 @testable import LucidTensor
 
@@ -88,6 +89,55 @@ struct CommandLineTests {
             (["inspect", "--model", "smollm2", "--input-ids", "1,x", "--out", "/tmp/x.safetensors"], "not an integer"),
             (["info", "/nonexistent"], "no such file"),
             (["tokenize", "--model", "/nonexistent", "--text", "a"], "/nonexistent"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try LucidProcess.run(arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.err.contains(expected), "\(arguments): \(result.err)")
+        }
+    }
+
+    /// The tiny LLaVA fixture of LucidModelsTests (CLI tests run from the package root).
+    var llava: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("LucidModelsTests/Fixtures/llava/llava-a/model").path }
+
+    func writeImage() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-\(UUID().uuidString).png").path
+        let pixels = (0..<(40 * 30 * 3)).map { UInt8(($0 * 37) % 256) }
+        try ImageEncoder.writePNG(try RGBImage(width: 40, height: 30, pixels: pixels), to: path)
+        return path
+    }
+
+    @Test func generateAndInspectTakeAnImage() throws {
+        let image = try writeImage()
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        let generated = try LucidProcess.run(["generate", "--model", llava, "--image", image, "--input-ids", "1,17,33,90,45",
+                                              "--max-new-tokens", "4", "--json"])
+        #expect(generated.status == 0, "\(generated.err)")
+        let object = try LucidProcess.json(generated.out)
+        #expect((object["token_ids"] as? [Int])?.count == 4)
+        #expect(object["prompt_tokens"] as? Int == 4 + 16, "4 text tokens + 16 image features")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let inspected = try LucidProcess.run(["inspect", "--model", llava, "--image", image, "--pad-to-square", "--input-ids", "1,90,45",
+                                              "--capture", "vision.attentions:-1,attentions:0", "--out", out])
+        #expect(inspected.status == 0, "\(inspected.err)")
+        let file = try SafetensorsFile(path: out)
+        #expect(file.entry(named: "vision.attentions.2")?.shape == [4, 17, 17])
+        #expect(file.entry(named: "attentions.0")?.shape == [4, 18, 18])
+    }
+
+    @Test func imageErrorsAreClear() throws {
+        let image = try writeImage()
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-\(UUID().uuidString).png").path
+        try Data(Array("\u{89}PNG\r\n\u{1A}\nnot really".utf8)).write(to: URL(fileURLWithPath: corrupt))
+        defer { try? FileManager.default.removeItem(atPath: corrupt) }
+        let cases: [([String], String)] = [
+            (["generate", "--model", llava, "--image", image, "--input-ids", "1,17,45"], "no image placeholder"),
+            (["generate", "--model", llava, "--image", corrupt, "--input-ids", "1,90"], corrupt),
+            (["generate", "--model", llava, "--image", "/nonexistent.png", "--input-ids", "1,90"], "/nonexistent.png"),
+            (["generate", "--model", llava, "--input-ids", "1,90"], "no image was given"),
         ]
         for (arguments, expected) in cases {
             let result = try LucidProcess.run(arguments)
