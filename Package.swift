@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LucidVision", targets: ["LucidVision"]),
         .library(name: "LucidModels", targets: ["LucidModels"]),
         .library(name: "LucidGeneration", targets: ["LucidGeneration"]),
+        .library(name: "LucidEval", targets: ["LucidEval"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -51,6 +52,7 @@ let package = Package(
             name: "LucidGeneration",
             dependencies: ["LucidModels", "LucidTensor"]
         ),
+        .target(name: "LucidEval"),
         .target(
             name: "LucidCLI",
             dependencies: [
@@ -90,6 +92,10 @@ let package = Package(
             name: "LucidVisionTests",
             dependencies: ["LucidVision"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "LucidEvalTests",
+            dependencies: ["LucidEval"]
         ),
         .testTarget(
             name: "LucidCLITests",
