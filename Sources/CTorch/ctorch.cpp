@@ -556,6 +556,7 @@ int32_t lt_sort(lt_tensor a, int64_t dim, bool descending, bool stable, lt_tenso
   })
 }
 int32_t lt_cumsum(lt_tensor a, int64_t dim, lt_tensor *out) { LT_TRY(*out = wrap(at::cumsum(T(a), dim))) }
+int32_t lt_cumprod(lt_tensor a, int64_t dim, lt_tensor *out) { LT_TRY(*out = wrap(at::cumprod(T(a), dim))) }
 int32_t lt_multinomial(lt_tensor probs, int64_t n, bool replacement, lt_generator g, lt_tensor *out) {
   LT_TRY(*out = wrap(at::multinomial(T(probs), n, replacement, gen(g))))
 }

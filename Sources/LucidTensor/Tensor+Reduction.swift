@@ -69,6 +69,9 @@ extension Tensor {
         Tensor.makePair("sort") { lt_sort(handle, Int64(axis), descending, stable, $0, $1) }
     }
 
+    /// Running product along `axis` (the first axis by default).
+    public func cumulativeProduct(axis: Int = 0) -> Tensor { Tensor.make("cumprod") { lt_cumprod(handle, Int64(axis), $0) } }
+
     /// Running sum along `axis`.
     public func cumsum(axis: Int) -> Tensor { Tensor.make("cumsum") { lt_cumsum(handle, Int64(axis), $0) } }
 

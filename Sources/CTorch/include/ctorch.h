@@ -171,6 +171,7 @@ int32_t lt_min_dim(lt_tensor a, int64_t dim, bool keepdim, lt_tensor *values, lt
 int32_t lt_topk(lt_tensor a, int64_t k, int64_t dim, bool largest, bool sorted, lt_tensor *values, lt_tensor *indices);
 int32_t lt_sort(lt_tensor a, int64_t dim, bool descending, bool stable, lt_tensor *values, lt_tensor *indices);
 int32_t lt_cumsum(lt_tensor a, int64_t dim, lt_tensor *out);
+int32_t lt_cumprod(lt_tensor a, int64_t dim, lt_tensor *out);
 int32_t lt_multinomial(lt_tensor probs, int64_t n, bool replacement, lt_generator g, lt_tensor *out);
 int32_t lt_bernoulli(lt_tensor probs, lt_generator g, lt_tensor *out);
 

@@ -1,0 +1,118 @@
+import Foundation
+import LucidModels
+import LucidTensor
+
+/// Parameters of contrastive decoding against an "amateur" input (VCD's noised image, DAMRO's
+/// outlier-only tokens): ℓ_cd = (1+α)·ℓ − α·ℓ′, with tokens whose original logit is below
+/// log β + max ℓ removed (adaptive plausibility, equivalent to p ≥ β·p_max).
+public struct ContrastiveParameters: Sendable, Equatable {
+    public var alpha: Double
+    public var beta: Double
+    /// nil = greedy (the official VCD code silently ignores contrast under greedy; Lucid does not).
+    public var sampling: SamplingParameters?
+    /// Apply temperature/top-k/top-p to ℓ_cd before sampling (VCD); DAMRO's official code
+    /// bypasses them and samples softmax(ℓ_cd) directly (`false`).
+    public var applyWarpers: Bool
+
+    public init(alpha: Double, beta: Double, sampling: SamplingParameters? = nil, applyWarpers: Bool = true) {
+        self.alpha = alpha
+        self.beta = beta
+        self.sampling = sampling
+        self.applyWarpers = applyWarpers
+    }
+
+    /// VCD's defaults: α 1, β 0.1, sampling at temperature 1.
+    public static let vcd = ContrastiveParameters(alpha: 1, beta: 0.1, sampling: SamplingParameters(), applyWarpers: true)
+    /// DAMRO's defaults for LLaVA-1.5: α 2, β 0.1, direct sampling (warpers bypassed).
+    public static let damro = ContrastiveParameters(alpha: 2, beta: 0.1, sampling: SamplingParameters(), applyWarpers: false)
+
+    public func validate() throws(GenerationError) {
+        guard alpha >= 0, alpha.isFinite else { throw .invalidOption("contrastive alpha must be ≥ 0 (got \(alpha))") }
+        guard beta > 0, beta <= 1 else { throw .invalidOption("contrastive beta must be in (0, 1] (got \(beta))") }
+        try sampling?.validate()
+    }
+
+    /// ℓ_cd for original logits ℓ and amateur logits ℓ′ (same shape, last axis = vocabulary).
+    public func contrast(_ original: Tensor, _ amateur: Tensor) -> Tensor {
+        let l = original.to(.f32)
+        let cutoff = l.max(axis: -1, keepDims: true) + Foundation.log(beta)
+        let combined = l * (1 + alpha) - amateur.to(.f32) * alpha
+        return combined.maskedFill(l .< cutoff, -Double.infinity)
+    }
+}
+
+/// Runs contrastive decoding: the main input and the amateur input each keep their own KV cache
+/// (or one batched cache when both have the same length), and every chosen token is fed to both.
+public struct ContrastiveDecoder {
+    public let model: any CausalLanguageModel
+
+    public init(model: any CausalLanguageModel) { self.model = model }
+
+    /// Generates from embeddings [1, T, D] (main) and [1, T′, D] (amateur).
+    public func generate(main: Tensor, amateur: Tensor, parameters: ContrastiveParameters, limits: GenerationLimits,
+                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
+        try parameters.validate()
+        if let limit = model.contextLength, Swift.max(main.size(1), amateur.size(1)) + limits.maxNewTokens > limit {
+            throw .promptTooLong(tokens: Swift.max(main.size(1), amateur.size(1)), limit: limit)
+        }
+        return withNoGrad { run(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken) }
+    }
+
+    private func run(main: Tensor, amateur: Tensor, parameters: ContrastiveParameters, limits: GenerationLimits,
+                     onToken: ((Int) -> Void)?) -> GenerationResult {
+        var statistics = GenerationStatistics()
+        let batched = main.size(1) == amateur.size(1)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let mainCache = model.makeCache()
+        let amateurCache = batched ? mainCache : model.makeCache()
+        var (logits, amateurLogits): (Tensor, Tensor)
+        let last = ForwardOptions(logits: .last)
+        if batched {
+            let both = model.forward(embeddings: Tensor.cat([main, amateur], axis: 0), cache: mainCache, options: last).logits!
+            (logits, amateurLogits) = (both[0, 0], both[1, 0])
+            statistics.forwardPasses += 1
+        } else {
+            logits = model.forward(embeddings: main, cache: mainCache, options: last).logits![0, 0]
+            amateurLogits = model.forward(embeddings: amateur, cache: amateurCache, options: last).logits![0, 0]
+            statistics.forwardPasses += 2
+        }
+        statistics.prefillTokens = main.size(1) + amateur.size(1)
+        statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let generator = parameters.sampling.map { LucidTensor.Generator(seed: $0.seed) }
+        var tokens: [Int] = []
+        var reason = "length"
+        var stopString: String?
+        let decodeStart = DispatchTime.now().uptimeNanoseconds
+        while tokens.count < limits.maxNewTokens {
+            var scores = parameters.contrast(logits, amateurLogits)
+            let next: Int
+            if let sampling = parameters.sampling, let generator {
+                if parameters.applyWarpers {
+                    scores = LogitsWarpers.topP(LogitsWarpers.topK(LogitsWarpers.temperature(scores, sampling.temperature), sampling.topK), sampling.topP)
+                }
+                next = scores.softmax(axis: -1).multinomial(1, generator: generator).intValue
+            } else {
+                next = scores.argmax().intValue
+            }
+            tokens.append(next)
+            onToken?(next)
+            if limits.eosTokenIDs.contains(next) { reason = "eos"; break }
+            if let hit = StopStrings.firstMatch(limits, tokens) { reason = "stop_string"; stopString = hit; break }
+            if tokens.count == limits.maxNewTokens { break }
+            if batched {
+                let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: mainCache, options: last).logits!
+                (logits, amateurLogits) = (both[0, 0], both[1, 0])
+                statistics.forwardPasses += 1
+            } else {
+                let step = Tensor([next], shape: [1, 1])
+                logits = model.forward(tokens: step, cache: mainCache, options: last).logits![0, 0]
+                amateurLogits = model.forward(tokens: step, cache: amateurCache, options: last).logits![0, 0]
+                statistics.forwardPasses += 2
+            }
+        }
+        statistics.decodeTokens = tokens.count
+        statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e9
+        statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
+        return GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: nil, statistics: statistics)
+    }
+}
