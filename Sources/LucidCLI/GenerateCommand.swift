@@ -48,6 +48,30 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Beam search length penalty (score = log-prob / length^penalty).")
     var lengthPenalty: Double = 1
 
+    @Option(help: "Decoding: greedy, sample, beam, vcd or damro (vcd/damro need --image; with --temperature they sample, else greedy).")
+    var decoding: String?
+
+    @Option(help: "VCD/DAMRO: contrast strength α (default: VCD 1, DAMRO 2).")
+    var cdAlpha: Double?
+
+    @Option(help: "VCD/DAMRO: plausibility cutoff β (default 0.1).")
+    var cdBeta: Double = 0.1
+
+    @Option(help: "VCD: diffusion noise step of the distorted image (0…999).")
+    var noiseStep: Int = 500
+
+    @Option(help: "VCD: seed of the diffusion noise.")
+    var noiseSeed: UInt64 = 0
+
+    @Option(help: "DAMRO: number of outlier visual tokens.")
+    var damroTopK: Int = 10
+
+    @Option(help: "DAMRO: [CLS] attention over the full width (single-head, official LLaVA) or averaged over heads (head-mean).")
+    var damroAttention: String = OutlierAttention.singleHead.rawValue
+
+    @Flag(help: "VCD/DAMRO sampling: apply temperature/top-k/top-p to the contrasted logits (VCD does, official DAMRO does not).")
+    var cdWarpers = false
+
     @Option(help: "Stop when the output contains this string (repeatable).")
     var stop: [String] = []
 
@@ -56,9 +80,30 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        if let decoding, !["greedy", "sample", "beam", "vcd", "damro"].contains(decoding) {
+            throw ValidationError("--decoding '\(decoding)' is not one of greedy, sample, beam, vcd, damro")
+        }
+        if decoding == "sample" && temperature == nil { throw ValidationError("--decoding sample needs --temperature") }
+        if decoding == "beam" && beams == nil { throw ValidationError("--decoding beam needs --beams") }
+        if ["vcd", "damro"].contains(decoding ?? "") {
+            if beams != nil { throw ValidationError("--decoding \(decoding ?? "") does not combine with --beams") }
+            guard (0..<1000).contains(noiseStep) else { throw ValidationError("--noise-step must be in 0…999") }
+            guard damroTopK >= 1 else { throw ValidationError("--damro-top-k must be ≥ 1") }
+            guard OutlierAttention(rawValue: damroAttention) != nil else {
+                throw ValidationError("--damro-attention must be single-head or head-mean")
+            }
+            do { try contrastiveParameters.validate() } catch { throw ValidationError(error.description) }
+        }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if temperature != nil && beams != nil { throw ValidationError("--temperature (sampling) and --beams exclude each other") }
         do { try strategy.validateParameters() } catch { throw ValidationError(error.description) }
+    }
+
+    var contrastiveParameters: ContrastiveParameters {
+        let damro = decoding == "damro"
+        let sampling = temperature.map { SamplingParameters(temperature: $0, topK: topK, topP: topP, seed: seed) }
+        return ContrastiveParameters(alpha: cdAlpha ?? (damro ? 2 : 1), beta: cdBeta, sampling: sampling,
+                                     applyWarpers: damro ? cdWarpers : true)
     }
 
     var strategy: DecodingStrategy {
@@ -77,6 +122,7 @@ struct GenerateCommand: ParsableCommand {
             return opened
         }
         var prefill: Prefill
+        var amateur: Tensor?
         let ids: [Int]
         switch loaded {
         case .llama:
@@ -89,7 +135,13 @@ struct GenerateCommand: ParsableCommand {
             do {
                 let segments = try vlm.segments(ids: ids, images: pixels.map { [$0] } ?? [])
                 prefill = .embeddings(try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) })
-            } catch { throw CLIError(error.description) }
+                amateur = try contrastiveInput(vlm, segments: segments, pixels: pixels)
+            } catch let error as PromptError {
+                throw CLIError(error.description)
+            }
+        }
+        if ["vcd", "damro"].contains(decoding ?? ""), amateur == nil {
+            throw CLIError("--decoding \(decoding ?? "") needs a LLaVA model and --image")
         }
         let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [(try? tok())?.eosID].compactMap { $0 }))
         let decoder = try? tok()
@@ -98,10 +150,16 @@ struct GenerateCommand: ParsableCommand {
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         let result: GenerationResult
         do {
-            result = try GenerationDriver(model: loaded.causalLM).generate(prefill, strategy: strategy, limits: limits) { id in
+            let emit: (Int) -> Void = { id in
                 guard !json, var s = stream, let piece = try? s.push(id) else { return }
                 stream = s
                 FileHandle.standardOutput.write(Data(piece.utf8))
+            }
+            if let amateur, case .embeddings(let main) = prefill {
+                result = try ContrastiveDecoder(model: loaded.causalLM).generate(main: main, amateur: amateur,
+                                                                                 parameters: contrastiveParameters, limits: limits, onToken: emit)
+            } else {
+                result = try GenerationDriver(model: loaded.causalLM).generate(prefill, strategy: strategy, limits: limits, onToken: emit)
             }
         } catch { throw CLIError(error.description) }
         var text = decoder.flatMap { try? $0.decode(result.tokens, skipSpecialTokens: true) } ?? ""
@@ -111,7 +169,8 @@ struct GenerateCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             let stats = try JSONSerialization.jsonObject(with: encoder.encode(result.statistics))
             let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason,
-                                         "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": strategy.name]
+                                         "prompt_tokens": result.statistics.prefillTokens, "stats": stats,
+                                         "decoding": decoding ?? strategy.name]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             if var s = stream { FileHandle.standardOutput.write(Data(s.finish().utf8)) }
@@ -120,6 +179,28 @@ struct GenerateCommand: ParsableCommand {
             FileHandle.standardError.write(Data(String(format: "[%d prompt + %d new tokens, %.1f tok/s decode, stop: %@]\n",
                                                        result.statistics.prefillTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason).utf8))
         }
+    }
+}
+
+extension GenerateCommand {
+    /// The amateur input of VCD (noised image, same text) or DAMRO (outlier tokens only), or nil.
+    func contrastiveInput(_ vlm: LlavaForConditionalGeneration, segments: [PromptSegment], pixels: Tensor?) throws -> Tensor? {
+        guard let pixels, let decoding, ["vcd", "damro"].contains(decoding) else { return nil }
+        let previous = Torch.isGradEnabled
+        Torch.setGradEnabled(false)
+        defer { Torch.setGradEnabled(previous) }
+        let replacement: PromptSegment
+        if decoding == "vcd" {
+            replacement = .image(VCDNoise.apply(pixels, step: noiseStep, generator: LucidTensor.Generator(seed: noiseSeed)))
+        } else {
+            let attention = OutlierAttention(rawValue: damroAttention) ?? .singleHead
+            replacement = .imageFeatures(vlm.visionOutliers(pixels, k: damroTopK, attention: attention).features[0])
+        }
+        var replaced: [PromptSegment] = []
+        for segment in segments {
+            if case .image = segment { replaced.append(replacement) } else { replaced.append(segment) }
+        }
+        do { return try vlm.embed(replaced) } catch { throw CLIError(error.description) }
     }
 }
 

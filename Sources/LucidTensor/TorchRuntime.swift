@@ -52,6 +52,9 @@ public enum Torch {
 
     /// Whether autograd records operations on this thread.
     public static var isGradEnabled: Bool { lt_is_grad_enabled() }
+
+    /// Turns autograd recording on or off for this thread (prefer `withNoGrad` where a closure fits).
+    public static func setGradEnabled(_ enabled: Bool) { _ = lt_set_grad_enabled(enabled) }
 }
 
 /// Runs `body` with autograd recording disabled on this thread, restoring the previous mode after.

@@ -127,6 +127,21 @@ struct CommandLineTests {
         #expect(file.entry(named: "attentions.0")?.shape == [4, 18, 18])
     }
 
+    @Test func contrastiveDecodingRunsFromTheCommandLine() throws {
+        let image = try writeImage()
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        for (decoding, passes) in [("vcd", 5), ("damro", 10)] {
+            let result = try LucidProcess.run(["generate", "--model", llava, "--image", image, "--input-ids", "1,17,90,45",
+                                               "--decoding", decoding, "--max-new-tokens", "5", "--damro-top-k", "3", "--json"])
+            #expect(result.status == 0, "\(decoding): \(result.err)")
+            let object = try LucidProcess.json(result.out)
+            #expect(object["decoding"] as? String == decoding)
+            #expect((object["stats"] as? [String: Any])?["forward_passes"] as? Int == passes, "\(decoding)")
+        }
+        let bad = try LucidProcess.run(["generate", "--decoding", "vcd", "--prompt", "hi"])
+        #expect(bad.status != 0 && bad.err.contains("needs a LLaVA model and --image"))
+    }
+
     @Test func imageErrorsAreClear() throws {
         let image = try writeImage()
         defer { try? FileManager.default.removeItem(atPath: image) }
