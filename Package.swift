@@ -52,7 +52,7 @@ let package = Package(
             name: "LucidGeneration",
             dependencies: ["LucidModels", "LucidTensor"]
         ),
-        .target(name: "LucidEval"),
+        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision"]),
         .target(
             name: "LucidCLI",
             dependencies: [
@@ -62,6 +62,7 @@ let package = Package(
                 "LucidGeneration",
                 "LucidText",
                 "LucidVision",
+                "LucidEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -95,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidEvalTests",
-            dependencies: ["LucidEval"]
+            dependencies: ["LucidEval", "LucidModels", "LucidTensor"]
         ),
         .testTarget(
             name: "LucidCLITests",

@@ -16,7 +16,7 @@ public struct LucidCommand: ParsableCommand {
         set LUCID_THREADS (libtorch intra-op) and LUCID_BLAS_THREADS (OpenBLAS) to override the defaults.
         """,
         version: versionString,
-        subcommands: [GenerateCommand.self, TokenizeCommand.self, InspectCommand.self, InfoCommand.self, BenchCommand.self]
+        subcommands: [GenerateCommand.self, TokenizeCommand.self, InspectCommand.self, AnalyzeCommand.self, InfoCommand.self, BenchCommand.self]
     )
 
     /// Applies the thread policy (defaults or LUCID_THREADS / LUCID_BLAS_THREADS), then runs the command.

@@ -142,6 +142,22 @@ struct CommandLineTests {
         #expect(bad.status != 0 && bad.err.contains("needs a LLaVA model and --image"))
     }
 
+    @Test func analyzeAttentionWritesNumbersAndHeatmaps() throws {
+        let image = try writeImage()
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-analysis-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try LucidProcess.run(["analyze", "attention", "--model", llava, "--image", image, "--input-ids", "1,17,90,45",
+                                           "--max-new-tokens", "4", "--out", out])
+        #expect(result.status == 0, "\(result.err)")
+        let report = try LucidProcess.json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/analysis.json")), as: UTF8.self))
+        #expect((report["rows"] as? [[String: Any]])?.count == 4)
+        #expect((report["outlierRanking"] as? [Int])?.count == 16)
+        let heat = try ImageDecoder.decode(path: out + "/vit_cls_attention.png")
+        #expect(heat.width == 28 && heat.height == 28)
+        #expect(FileManager.default.fileExists(atPath: out + "/token_003.png"))
+    }
+
     @Test func imageErrorsAreClear() throws {
         let image = try writeImage()
         defer { try? FileManager.default.removeItem(atPath: image) }

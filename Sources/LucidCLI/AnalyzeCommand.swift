@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import LucidEval
+import LucidGeneration
+import LucidModels
+import LucidTensor
+import LucidText
+import LucidVision
+
+/// `lucid analyze …`: analyses of a model's internals.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Analyse attention: ViT outliers vs decoder image attention (H_i, F), OPERA summary columns.",
+        subcommands: [AnalyzeAttentionCommand.self]
+    )
+}
+
+/// `lucid analyze attention`: per-token DAMRO overlap metrics and OPERA columns, with heatmaps.
+struct AnalyzeAttentionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attention",
+        abstract: "Generate a greedy response and write per-token attention analyses and heatmap PNGs.",
+        discussion: """
+        Writes DIR/analysis.json (per token: H_i overlap of the top-i ViT [CLS]-attention outliers with the \
+        top-i patches of the decoder's image attention, F = share of decoder image attention on the top-3 \
+        outliers, image attention mass, OPERA summary column and score; means by label), \
+        DIR/vit_cls_attention.png and DIR/token_NNN.png (decoder image attention of each token over the \
+        preprocessed image). Words given with --hallucinated / --correct label the tokens that spell them \
+        (e.g. from `lucid eval chair --per-caption`).
+        """
+    )
+
+    @Option(help: "A LLaVA model directory.")
+    var model: String
+
+    @OptionGroup var prompt: PromptOptions
+
+    @OptionGroup var imageOptions: ImageOptions
+
+    @Option(help: "New tokens to generate (greedy) before analysing.")
+    var maxNewTokens: Int = 64
+
+    @Option(help: "Object words the response hallucinated (comma-separated).")
+    var hallucinated: String = ""
+
+    @Option(help: "Object words the response got right (comma-separated).")
+    var correct: String = ""
+
+    @Option(help: "OPERA scale σ for the summary-column score.")
+    var sigma: Double = 50
+
+    @Option(help: "Heatmaps for at most this many tokens.")
+    var heatmaps: Int = 32
+
+    @Option(help: "Output directory.")
+    var out: String
+
+    func validate() throws {
+        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        guard imageOptions.image != nil else { throw ValidationError("--image is required") }
+    }
+
+    func run() throws {
+        guard case .llava(let vlm) = try LoadedModel.open(model) else { throw CLIError("\(model) is not a LLaVA model") }
+        let directory = ModelPaths.resolve(model)
+        guard let pixels = try imageOptions.pixelValues(for: vlm, directory: directory), let imagePath = imageOptions.image else {
+            throw CLIError("--image is required")
+        }
+        let tokenizer = try? openTokenizer(model)
+        let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: 1)
+        let embeddings: Tensor
+        do {
+            embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(try vlm.segments(ids: ids, images: [pixels])) }
+        } catch { throw CLIError(error.description) }
+        let eos = vlm.config.textConfig.eosTokenIDs
+        let response: [Int]
+        do {
+            response = try GenerationDriver(model: vlm).generate(.embeddings(embeddings), strategy: .greedy,
+                                                                 limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos)).tokens
+        } catch { throw CLIError(error.description) }
+        var analysis = AttentionAnalysis()
+        analysis.sigma = sigma
+        let words = { (list: String) in Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }) }
+        let decode: (Int) -> String = { id in (try? tokenizer?.decode([id])) ?? nil ?? "<\(id)>" }
+        let (report, cls, maps): (AttentionAnalysis.Report, Tensor, [Tensor])
+        do {
+            (report, cls, maps) = try analysis.run(model: vlm, ids: ids, pixels: pixels, response: response, decode: decode,
+                                                   hallucinated: words(hallucinated), correct: words(correct))
+        } catch { throw CLIError(error.description) }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(report).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("analysis.json")))
+        let grid = vlm.config.visionConfig.gridSize
+        do {
+            let config = (try? CLIPPreprocessorConfig.load(path: (directory as NSString).appendingPathComponent("preprocessor_config.json")))
+                ?? .defaults(imageSize: vlm.config.visionConfig.imageSize)
+            let base = try CLIPPreprocessor(config: config).resizedAndCropped(try ImageDecoder.decode(path: imagePath), padToSquare: imageOptions.padToSquare)
+            func write(_ values: Tensor, _ name: String) throws {
+                var v = values.to(.f32).toArray(Float.self)
+                if v.count == grid * grid + 1 { v.removeFirst() }
+                let picture = try Heatmap.overlay(image: base, values: v, gridWidth: grid, gridHeight: grid, alpha: 0.55)
+                try ImageEncoder.writePNG(picture, to: (out as NSString).appendingPathComponent(name))
+            }
+            try write(cls, "vit_cls_attention.png")
+            for (t, map) in maps.prefix(heatmaps).enumerated() { try write(map, String(format: "token_%03d.png", t)) }
+        } catch let error as ImageError {
+            throw CLIError(error.description)
+        }
+        print("analysed \(response.count) tokens → \(out)/analysis.json, \(min(heatmaps, maps.count) + 1) heatmaps")
+        for (label, means) in report.meansByLabel.sorted(by: { $0.key < $1.key }) {
+            let h = means.filter { $0.key.hasPrefix("H") }.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }
+            print("  \(label) (\(Int(means["count"] ?? 0)) tokens): F \(String(format: "%.3f", means["F"] ?? 0)), " + h.joined(separator: ", "))
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import LucidModels
+import LucidTensor
+
+/// Attention analyses of a LLaVA response: DAMRO's outlier overlap (H_i, F) and OPERA's
+/// "summary token" columns, per generated token.
+///
+/// Definitions (the DAMRO paper's own are not available; these follow Lucid's issue text):
+/// - decoder image attention a_t: attention of generated token t's query over the image-token
+///   positions, averaged over heads and over the chosen decoder layers (default: all);
+/// - ViT outliers: patches ranked by the [CLS] attention of DAMRO's vision layer (`visionOutliers`);
+/// - H_i(t) = |top-i ViT outliers ∩ top-i of a_t| / i;
+/// - F(t) = Σ a_t over the top-3 ViT outliers ÷ Σ a_t;
+/// - summary column of step t (OPERA): on the last layer's head-maxed attention, rows renormalised
+///   over all keys, the response window (tokens 0…t) scaled by σ, the column with the largest
+///   product ∏_{i≥j} σ·ω_{i,j}; its score is that product (f64, no 1e-7 factor, no fp16 overflow).
+public struct AttentionAnalysis {
+    /// Per generated token.
+    public struct TokenRow: Codable, Sendable {
+        public var position: Int
+        public var token: Int
+        public var text: String
+        /// `hallucinated`, `correct` or `other` (from the object words given to the analysis).
+        public var label: String
+        public var overlap: [String: Double]
+        public var outlierShare: Double
+        public var imageAttentionMass: Double
+        public var summaryColumn: Int
+        public var summaryScore: Double
+    }
+
+    public struct Report: Codable, Sendable {
+        public var outlierRanking: [Int]
+        public var rows: [TokenRow]
+        /// Means of H_i and F by label.
+        public var meansByLabel: [String: [String: Double]]
+    }
+
+    public var overlapSizes: [Int] = [1, 3, 5, 10]
+    public var decoderLayers: LayerSelection = .all
+    public var sigma: Double = 50
+    public var outlierAttention: OutlierAttention = .singleHead
+
+    public init() {}
+
+    /// Analyses `response` token ids generated for (`ids`, `pixels`); `decode` gives each token's text,
+    /// and words in `hallucinated` / `correct` label the tokens that spell them.
+    public func run(model: LlavaForConditionalGeneration, ids: [Int], pixels: Tensor, response: [Int], decode: (Int) -> String,
+                    hallucinated: Set<String> = [], correct: Set<String> = []) throws(PromptError) -> (Report, Tensor, [Tensor]) {
+        let placeholder = model.config.imageTokenIndex
+        guard let imageIndex = ids.firstIndex(of: placeholder) else { throw .imageWithoutPlaceholder(images: 1) }
+        let imageStart = imageIndex
+        let imageCount = model.config.imageFeatureCount
+        let promptLength = ids.count - 1 + imageCount
+        let layers = model.config.textConfig.numHiddenLayers
+        let trace: ForwardTrace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
+            var options = ForwardOptions(attentionLayers: .all, attentionReduction: .none, logits: .none)
+            options.hiddenStates = .none
+            return try model.forward(ids: ids + response, images: [pixels], cache: nil, options: options)
+        }
+        let outliers = withNoGrad { model.visionOutliers(pixels, k: model.config.visionConfig.patchCount, attention: outlierAttention) }
+        // Mean over heads and chosen layers: [T, S].
+        var chosen: [Tensor] = []
+        for l in 0..<layers where decoderLayers.contains(l, of: layers) {
+            if let a = trace.attentions[l] { chosen.append(a[0].mean(axis: 0)) }
+        }
+        let meanAttention = Tensor.stack(chosen, axis: 0).mean(axis: 0)
+        guard let lastLayer = trace.attentions[layers - 1] else { fatalError("last-layer attention missing") }
+        let headMax = lastLayer[0].max(axis: 0)
+        let normalised = headMax / headMax.sum(axis: -1, keepDims: true)
+        let ranking = outliers.indices
+        let top3 = Array(ranking.prefix(3))
+        var rows: [TokenRow] = []
+        for (t, token) in response.enumerated() {
+            // The query that produced token t is the previous position.
+            let query = promptLength + t - 1
+            let imageRow = meanAttention[query].narrowed(axis: 0, start: imageStart, length: imageCount).to(.f64)
+            let values = imageRow.toArray(Double.self)
+            let patchValues = model.config.visionFeatureSelectStrategy == "full" ? Array(values.dropFirst()) : values
+            var overlap: [String: Double] = [:]
+            for i in overlapSizes where i <= patchValues.count {
+                overlap["H\(i)"] = Self.overlap(outlierRanking: ranking, imageAttention: patchValues, top: i)
+            }
+            let total = patchValues.reduce(0, +)
+            let share = Self.outlierShare(outliers: Array(top3), imageAttention: patchValues)
+            let (column, score) = Self.summaryColumn(normalised, responseStart: promptLength, query: query, sigma: sigma)
+            let text = decode(token)
+            let word = text.trimmingCharacters(in: .whitespacesAndNewlines.union(.punctuationCharacters)).lowercased()
+            let label = word.isEmpty ? "other" : hallucinated.contains(word) ? "hallucinated" : correct.contains(word) ? "correct" : "other"
+            rows.append(TokenRow(position: t, token: token, text: text, label: label, overlap: overlap, outlierShare: share,
+                                 imageAttentionMass: total, summaryColumn: column, summaryScore: score))
+        }
+        var means: [String: [String: Double]] = [:]
+        for label in ["hallucinated", "correct", "other"] {
+            let group = rows.filter { $0.label == label }
+            guard !group.isEmpty else { continue }
+            var m: [String: Double] = ["F": group.map(\.outlierShare).reduce(0, +) / Double(group.count), "count": Double(group.count)]
+            for i in overlapSizes { m["H\(i)"] = group.compactMap { $0.overlap["H\(i)"] }.reduce(0, +) / Double(group.count) }
+            means[label] = m
+        }
+        let imageMaps = response.indices.map { t in meanAttention[promptLength + t - 1].narrowed(axis: 0, start: imageStart, length: imageCount) }
+        return (Report(outlierRanking: ranking, rows: rows, meansByLabel: means), outliers.clsAttention, imageMaps)
+    }
+
+    /// H_i: the share of the top-`i` ViT outliers that are also among the top-`i` patches of the
+    /// decoder's image attention (ties broken by lower patch index).
+    public static func overlap(outlierRanking: [Int], imageAttention: [Double], top i: Int) -> Double {
+        let order = imageAttention.indices.sorted { (imageAttention[$0], -$0) > (imageAttention[$1], -$1) }
+        return Double(Set(order.prefix(i)).intersection(outlierRanking.prefix(i)).count) / Double(i)
+    }
+
+    /// F: the share of the decoder's image attention that falls on `outliers`.
+    public static func outlierShare(outliers: [Int], imageAttention: [Double]) -> Double {
+        let total = imageAttention.reduce(0, +)
+        guard total > 0 else { return 0 }
+        return outliers.filter { $0 < imageAttention.count }.reduce(0) { $0 + imageAttention[$1] } / total
+    }
+
+    /// OPERA's column score over the response window [responseStart, query] of a row-normalised
+    /// attention matrix [T, S]: returns (column offset in the response, max column product).
+    public static func summaryColumn(_ attention: Tensor, responseStart: Int, query: Int, sigma: Double) -> (Int, Double) {
+        let width = query - responseStart + 1
+        guard width >= 1 else { return (0, 0) }
+        let local = attention.narrowed(axis: 0, start: responseStart, length: width).narrowed(axis: 1, start: responseStart, length: width)
+            .to(.f64).toArray(Double.self)
+        var best = (0, -Double.infinity)
+        for j in 0..<width {
+            var product = 1.0
+            for i in j..<width { product *= sigma * local[i * width + j] }
+            if product > best.1 { best = (j, product) }
+        }
+        return best
+    }
+}
