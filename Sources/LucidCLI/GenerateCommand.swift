@@ -48,7 +48,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Beam search length penalty (score = log-prob / length^penalty).")
     var lengthPenalty: Double = 1
 
-    @Option(help: "Decoding: greedy, sample, beam, vcd or damro (vcd/damro need --image; with --temperature they sample, else greedy).")
+    @Option(help: "Decoding: greedy, sample, beam, opera, vcd or damro (vcd/damro need --image; with --temperature they sample, else greedy).")
     var decoding: String?
 
     @Option(help: "VCD/DAMRO: contrast strength α (default: VCD 1, DAMRO 2).")
@@ -72,6 +72,24 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "VCD/DAMRO sampling: apply temperature/top-k/top-p to the contrasted logits (VCD does, official DAMRO does not).")
     var cdWarpers = false
 
+    @Option(help: "OPERA: candidates per beam N_can (1 with --opera-efficient).")
+    var operaCandidates: Int?
+
+    @Option(help: "OPERA: attention scale σ.")
+    var operaScale: Double = 50
+
+    @Option(help: "OPERA: rollback threshold r (25 with --opera-efficient).")
+    var operaThreshold: Int?
+
+    @Option(help: "OPERA: penalty weight α.")
+    var operaPenalty: Double = 1
+
+    @Option(help: "OPERA: penalty arithmetic, official (fp16 overflow gate) or smooth (f32).")
+    var operaMode: String = "official"
+
+    @Flag(help: "OPERA: the README's efficient setting (N_can 1, r 25).")
+    var operaEfficient = false
+
     @Option(help: "Stop when the output contains this string (repeatable).")
     var stop: [String] = []
 
@@ -80,8 +98,13 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
-        if let decoding, !["greedy", "sample", "beam", "vcd", "damro"].contains(decoding) {
-            throw ValidationError("--decoding '\(decoding)' is not one of greedy, sample, beam, vcd, damro")
+        if let decoding, !["greedy", "sample", "beam", "opera", "vcd", "damro"].contains(decoding) {
+            throw ValidationError("--decoding '\(decoding)' is not one of greedy, sample, beam, opera, vcd, damro")
+        }
+        if decoding == "opera" {
+            if temperature != nil { throw ValidationError("--decoding opera is a beam search: it does not sample") }
+            guard OPERAParameters.PenaltyMode(rawValue: operaMode) != nil else { throw ValidationError("--opera-mode must be official or smooth") }
+            do { try operaParameters.validate() } catch { throw ValidationError(error.description) }
         }
         if decoding == "sample" && temperature == nil { throw ValidationError("--decoding sample needs --temperature") }
         if decoding == "beam" && beams == nil { throw ValidationError("--decoding beam needs --beams") }
@@ -97,6 +120,18 @@ struct GenerateCommand: ParsableCommand {
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if temperature != nil && beams != nil { throw ValidationError("--temperature (sampling) and --beams exclude each other") }
         do { try strategy.validateParameters() } catch { throw ValidationError(error.description) }
+    }
+
+    var operaParameters: OPERAParameters {
+        var p = operaEfficient ? OPERAParameters.efficient : OPERAParameters()
+        p.beams = beams ?? 5
+        if let operaCandidates { p.candidates = operaCandidates }
+        if let operaThreshold { p.threshold = operaThreshold }
+        p.scale = operaScale
+        p.penaltyWeight = operaPenalty
+        p.penaltyMode = OPERAParameters.PenaltyMode(rawValue: operaMode) ?? .official
+        p.lengthPenalty = lengthPenalty
+        return p
     }
 
     var contrastiveParameters: ContrastiveParameters {
@@ -155,13 +190,17 @@ struct GenerateCommand: ParsableCommand {
                 stream = s
                 FileHandle.standardOutput.write(Data(piece.utf8))
             }
-            if let amateur, case .embeddings(let main) = prefill {
+            if decoding == "opera" {
+                let (embeddings, imageRange) = try operaPrompt(loaded, prefill: prefill, ids: ids)
+                result = try OPERADecoder(model: loaded.causalLM, parameters: operaParameters)
+                    .generate(prompt: embeddings, imageRange: imageRange, limits: limits, onToken: emit).0
+            } else if let amateur, case .embeddings(let main) = prefill {
                 result = try ContrastiveDecoder(model: loaded.causalLM).generate(main: main, amateur: amateur,
                                                                                  parameters: contrastiveParameters, limits: limits, onToken: emit)
             } else {
                 result = try GenerationDriver(model: loaded.causalLM).generate(prefill, strategy: strategy, limits: limits, onToken: emit)
             }
-        } catch { throw CLIError(error.description) }
+        } catch let error as GenerationError { throw CLIError(error.description) }
         var text = decoder.flatMap { try? $0.decode(result.tokens, skipSpecialTokens: true) } ?? ""
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
         if json {
@@ -183,6 +222,21 @@ struct GenerateCommand: ParsableCommand {
 }
 
 extension GenerateCommand {
+    /// OPERA's prompt embeddings and the image tokens' positions in them.
+    func operaPrompt(_ loaded: LoadedModel, prefill: Prefill, ids: [Int]) throws -> (Tensor, Range<Int>?) {
+        switch (loaded, prefill) {
+        case (.llava(let vlm), .embeddings(let embeddings)):
+            guard let index = ids.firstIndex(of: vlm.config.imageTokenIndex) else { return (embeddings, nil) }
+            return (embeddings, index..<(index + vlm.config.imageFeatureCount))
+        case (.llama(let llm), .tokens(let tokens)):
+            return (withNoGrad { llm.embed(Tensor(tokens, shape: [1, tokens.count])) }, nil)
+        case (_, .embeddings(let embeddings)):
+            return (embeddings, nil)
+        case (.llava(let vlm), .tokens(let tokens)):
+            return (withNoGrad { vlm.languageModel.embed(Tensor(tokens, shape: [1, tokens.count])) }, nil)
+        }
+    }
+
     /// The amateur input of VCD (noised image, same text) or DAMRO (outlier tokens only), or nil.
     func contrastiveInput(_ vlm: LlavaForConditionalGeneration, segments: [PromptSegment], pixels: Tensor?) throws -> Tensor? {
         guard let pixels, let decoding, ["vcd", "damro"].contains(decoding) else { return nil }

@@ -43,6 +43,36 @@ struct BeamSearch {
         }
     }
 
+    /// One Hugging Face beam-selection step over scores [beams, V] (log-probabilities plus beam
+    /// scores): the top 2·beams (more with several EOS ids) candidates, EOS ones below rank `beams`
+    /// dropped, the others finishing hypotheses or filling the next beams in rank order.
+    static func select(scores: Tensor, beams: Int, eos: [Int], sequences: [[Int]], hypotheses: inout Hypotheses,
+                       currentLength: Int) -> (scores: [Double], tokens: [Int], beams: [Int], best: Double) {
+        let vocabulary = scores.size(-1)
+        let flat = scores.reshaped(1, beams * vocabulary)
+        let keep = Swift.max(2, 1 + eos.count) * beams
+        let (topScores, topIndices) = flat.topK(keep, axis: 1)
+        let candidateScores = topScores.toArray(Double.self)
+        let candidateIndices = topIndices.toArray(Int.self)
+        var nextScores: [Double] = []
+        var nextTokens: [Int] = []
+        var nextBeams: [Int] = []
+        for (rank, (score, index)) in zip(candidateScores, candidateIndices).enumerated() {
+            let beam = index / vocabulary
+            let token = index % vocabulary
+            if eos.contains(token) {
+                if rank >= beams { continue }
+                hypotheses.add(sequences[beam], sumLogProbs: score, generatedLength: currentLength)
+            } else {
+                nextScores.append(score)
+                nextTokens.append(token)
+                nextBeams.append(beam)
+            }
+            if nextTokens.count == beams { break }
+        }
+        return (nextScores, nextTokens, nextBeams, candidateScores.max() ?? -.infinity)
+    }
+
     func run(_ prefill: Prefill, limits: GenerationLimits, onToken: ((Int) -> Void)?,
              runPrefill: (Prefill, inout GenerationStatistics) -> (Tensor, KVCache)) -> GenerationResult {
         var statistics = GenerationStatistics()
@@ -56,34 +86,15 @@ struct BeamSearch {
         var sequences = [[Int]](repeating: [], count: beams)
         var hypotheses = Hypotheses(capacity: beams, lengthPenalty: parameters.lengthPenalty)
         var done = false
-        let vocabulary = logits.size(-1)
         let eos = limits.eosTokenIDs
         var generated = 0
         while generated < limits.maxNewTokens {
             let scores = logits.to(.f32).logSoftmax(axis: -1) + beamScores.unsqueezed(axis: 1)
-            let flat = scores.reshaped(1, beams * vocabulary)
-            let keep = Swift.max(2, 1 + eos.count) * beams
-            let (topScores, topIndices) = flat.topK(keep, axis: 1)
-            let candidateScores = topScores.toArray(Double.self)
-            let candidateIndices = topIndices.toArray(Int.self)
             let currentLength = generated + 1
-            var nextScores: [Double] = []
-            var nextTokens: [Int] = []
-            var nextBeams: [Int] = []
-            for (rank, (score, index)) in zip(candidateScores, candidateIndices).enumerated() {
-                let beam = index / vocabulary
-                let token = index % vocabulary
-                if eos.contains(token) {
-                    if rank >= beams { continue }
-                    hypotheses.add(sequences[beam], sumLogProbs: score, generatedLength: currentLength)
-                } else {
-                    nextScores.append(score)
-                    nextTokens.append(token)
-                    nextBeams.append(beam)
-                }
-                if nextTokens.count == beams { break }
-            }
-            done = done || hypotheses.isDone(bestSumLogProbs: candidateScores.max() ?? -.infinity, currentLength: currentLength,
+            let step = Self.select(scores: scores, beams: beams, eos: eos, sequences: sequences, hypotheses: &hypotheses,
+                                   currentLength: currentLength)
+            let (nextScores, nextTokens, nextBeams) = (step.scores, step.tokens, step.beams)
+            done = done || hypotheses.isDone(bestSumLogProbs: step.best, currentLength: currentLength,
                                              maxLength: limits.maxNewTokens, mode: parameters.earlyStopping)
             sequences = zip(nextBeams, nextTokens).map { sequences[$0] + [$1] }
             beamScores = Tensor(nextScores).to(.f32)
@@ -95,6 +106,16 @@ struct BeamSearch {
             guard let stepLogits = trace.logits else { fatalError("beam step produced no logits") }
             logits = stepLogits.selected(axis: 1, index: -1)
         }
+        return Self.finish(hypotheses: &hypotheses, done: done, sequences: sequences, beamScores: beamScores, generated: generated,
+                           limits: limits, onToken: onToken, statistics: &statistics, decodeStart: start)
+    }
+
+    /// Hugging Face's `finalize`: adds the running beams unless done, picks the best hypothesis and
+    /// appends EOS when it ended early.
+    static func finish(hypotheses: inout Hypotheses, done: Bool, sequences: [[Int]], beamScores: Tensor, generated: Int,
+                       limits: GenerationLimits, onToken: ((Int) -> Void)?, statistics: inout GenerationStatistics,
+                       decodeStart start: UInt64) -> GenerationResult {
+        let eos = limits.eosTokenIDs
         if !done {
             let finalScores = beamScores.toArray(Double.self)
             for (beam, sequence) in sequences.enumerated() {

@@ -138,6 +138,10 @@ struct CommandLineTests {
             #expect(object["decoding"] as? String == decoding)
             #expect((object["stats"] as? [String: Any])?["forward_passes"] as? Int == passes, "\(decoding)")
         }
+        let opera = try LucidProcess.run(["generate", "--model", llava, "--image", image, "--input-ids", "1,17,90,45",
+                                          "--decoding", "opera", "--beams", "2", "--opera-candidates", "2", "--max-new-tokens", "4", "--json"])
+        #expect(opera.status == 0, "opera: \(opera.err)")
+        #expect((try LucidProcess.json(opera.out)["token_ids"] as? [Int])?.count == 4)
         let bad = try LucidProcess.run(["generate", "--decoding", "vcd", "--prompt", "hi"])
         #expect(bad.status != 0 && bad.err.contains("needs a LLaVA model and --image"))
     }

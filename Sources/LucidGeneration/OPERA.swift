@@ -1,0 +1,205 @@
+import Foundation
+import LucidModels
+import LucidTensor
+
+/// What OPERA did besides decoding: look-ahead passes and rollbacks.
+public struct OPERAReport: Sendable, Equatable {
+    /// Each rollback: the response position re-decided, every token banned there so far (per beam
+    /// slot), and the tokens chosen there after the rollback.
+    public var rollbacks: [(position: Int, banned: [[Int]], redecided: [Int])] = []
+    public var lookAheadPasses = 0
+    /// Every beam-selection step in order: the response position and the token chosen per beam slot.
+    public var decisions: [(position: Int, tokens: [Int])] = []
+
+    public static func == (a: OPERAReport, b: OPERAReport) -> Bool {
+        a.lookAheadPasses == b.lookAheadPasses && a.rollbacks.map(\.position) == b.rollbacks.map(\.position)
+            && a.rollbacks.map(\.banned) == b.rollbacks.map(\.banned) && a.rollbacks.map(\.redecided) == b.rollbacks.map(\.redecided)
+    }
+}
+
+/// OPERA decoding as the official code does it (see `OPERAParameters` for the variants): per step,
+/// every beam's top-N_can candidates are looked ahead one token (appending to the beam cache and
+/// truncating it again, so the main beams are never disturbed), their last-layer head-maxed attention
+/// is row-normalised, the response window scaled by σ gives column products whose maximum penalises
+/// the candidate; the per-beam summary-column history triggers rollbacks that re-decide a position
+/// with the previously chosen tokens banned.
+public struct OPERADecoder {
+    public let model: any CausalLanguageModel
+    public let parameters: OPERAParameters
+
+    public init(model: any CausalLanguageModel, parameters: OPERAParameters) {
+        self.model = model
+        self.parameters = parameters
+    }
+
+    struct Snapshot {
+        var sequences: [[Int]]
+        var beamScores: [Double]
+        var hypotheses: BeamSearch.Hypotheses
+        var histories: [[Int]]
+        var done: Bool
+    }
+
+    /// Decodes after `prompt` embeddings [1, P, D]; `imageRange` is the image tokens' positions in the
+    /// prompt (the first-tokens rule), nil for text-only prompts.
+    public func generate(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits,
+                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+        try parameters.validate()
+        if let limit = model.contextLength, prompt.size(1) + limits.maxNewTokens > limit {
+            throw .promptTooLong(tokens: prompt.size(1), limit: limit)
+        }
+        return withNoGrad { run(prompt: prompt, imageRange: imageRange, limits: limits, onToken: onToken) }
+    }
+
+    var captureLast: ForwardOptions { ForwardOptions(attentionLayers: .layers([-1]), attentionReduction: .max, logits: .last) }
+
+    /// Runs prompt + beam sequences from scratch: (next logits [NB, V], head-maxed attention [NB, S, S], cache).
+    func prefill(_ prompt: Tensor, sequences: [[Int]], statistics: inout GenerationStatistics) -> (Tensor, Tensor, KVCache) {
+        let nb = sequences.count
+        var embeddings = prompt.expanded([nb, prompt.size(1), prompt.size(2)])
+        if let length = sequences.first?.count, length > 0, let llama = (model as? LlamaForCausalLM) ?? (model as? LlavaForConditionalGeneration)?.languageModel {
+            embeddings = Tensor.cat([embeddings, llama.embed(Tensor(sequences.flatMap { $0 }, shape: [nb, length]))], axis: 1)
+        }
+        let cache = model.makeCache()
+        let trace = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: captureLast)
+        statistics.forwardPasses += 1
+        guard let logits = trace.logits, let attention = trace.attentions[model.layerCount - 1] else {
+            fatalError("OPERA prefill captured nothing")
+        }
+        return (logits[TensorIndex.all, 0], attention.squeezed(axis: 1), cache)
+    }
+
+    private func run(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits, onToken: ((Int) -> Void)?) -> (GenerationResult, OPERAReport) {
+        let p = parameters
+        let nb = p.beams
+        let responseStart = prompt.size(1)
+        let eos = limits.eosTokenIDs
+        var statistics = GenerationStatistics()
+        var report = OPERAReport()
+        let start = DispatchTime.now().uptimeNanoseconds
+        var sequences = [[Int]](repeating: [], count: nb)
+        var (logits, stored, cache) = prefill(prompt, sequences: sequences, statistics: &statistics)
+        statistics.prefillTokens = responseStart
+        statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let decodeStart = DispatchTime.now().uptimeNanoseconds
+        var beamScores = [0.0] + [Double](repeating: -1e9, count: nb - 1)
+        var hypotheses = BeamSearch.Hypotheses(capacity: nb, lengthPenalty: p.lengthPenalty)
+        var histories = [[Int]](repeating: [], count: nb)
+        var done = false
+        var snapshots: [Snapshot] = []
+        var chosen: [[Int]] = []
+        var rollbackCounts: [Int: Int] = [:]
+        var banned: [Int: [[Int]]] = [:]
+        var generated = 0
+        var restoredBan: [[Int]]?
+        while generated < limits.maxNewTokens {
+            let vocabulary = logits.size(-1)
+            var full: Tensor
+            if let ban = restoredBan {
+                // After a rollback: full vocabulary, no penalty; min shifted to −999, banned tokens at −999.
+                let shifted = logits.to(.f32) - logits.to(.f32).min(axis: -1, keepDims: true) - 999
+                full = shifted
+                for (slot, tokens) in ban.enumerated() where !tokens.isEmpty {
+                    full[slot] = full[slot].scattering(axis: 0, index: Tensor(tokens), source: Tensor.full([tokens.count], -999.0))
+                }
+                restoredBan = nil
+            } else {
+                let (candidateLogits, candidateIDs) = logits.to(.f32).topK(p.candidates, axis: -1)
+                let (penalty, locations) = lookAhead(candidateIDs, stored: stored, cache: cache, responseStart: responseStart,
+                                                     generated: generated, imageRange: imageRange, report: &report, statistics: &statistics)
+                let scores = candidateLogits - penalty * p.penaltyWeight
+                let locs = locations.toArray(Int.self)
+                for b in 0..<nb { histories[b].append(OPERAMechanics.mode(Array(locs[(b * p.candidates)..<((b + 1) * p.candidates)]))) }
+                if let s = OPERAMechanics.rollbackLocation(histories: histories, threshold: p.threshold, comparison: p.thresholdComparison,
+                                                           minimumLocation: p.minimumSummaryLocation),
+                   let target = [s + 1, s].first(where: { (rollbackCounts[$0] ?? 0) < p.rollbackLimit && $0 < snapshots.count && $0 < chosen.count }) {
+                    rollbackCounts[target, default: 0] += 1
+                    let state = snapshots[target]
+                    var ban = banned[target] ?? [[Int]](repeating: [], count: nb)
+                    for slot in 0..<nb where !ban[slot].contains(chosen[target][slot]) { ban[slot].append(chosen[target][slot]) }
+                    banned[target] = ban
+                    report.rollbacks.append((target, ban, []))
+                    (sequences, beamScores, hypotheses, done) = (state.sequences, state.beamScores, state.hypotheses, state.done)
+                    histories = state.histories.map { Array($0.prefix(target)) }
+                    snapshots.removeSubrange(target...)
+                    chosen.removeSubrange(target...)
+                    generated = target
+                    (logits, stored, cache) = prefill(prompt, sequences: sequences, statistics: &statistics)
+                    restoredBan = ban
+                    continue
+                }
+                full = Tensor.full([nb, vocabulary], -999.0).scattering(axis: 1, index: candidateIDs, source: scores)
+            }
+            snapshots.append(Snapshot(sequences: sequences, beamScores: beamScores, hypotheses: hypotheses, histories: histories, done: done))
+            let scores = full.logSoftmax(axis: -1) + Tensor(beamScores).to(.f32).unsqueezed(axis: 1)
+            let step = BeamSearch.select(scores: scores, beams: nb, eos: eos, sequences: sequences, hypotheses: &hypotheses,
+                                         currentLength: generated + 1)
+            done = done || hypotheses.isDone(bestSumLogProbs: step.best, currentLength: generated + 1,
+                                             maxLength: limits.maxNewTokens, mode: p.earlyStopping)
+            chosen.append(step.tokens)
+            report.decisions.append((generated, step.tokens))
+            if let last = report.rollbacks.indices.last, report.rollbacks[last].redecided.isEmpty,
+               report.rollbacks[last].position == generated {
+                report.rollbacks[last].redecided = step.tokens
+            }
+            sequences = zip(step.beams, step.tokens).map { sequences[$0] + [$1] }
+            beamScores = step.scores
+            generated += 1
+            if done || generated >= limits.maxNewTokens { break }
+            cache.reorder(step.beams)
+            let trace = model.forward(tokens: Tensor(step.tokens, shape: [nb, 1]), cache: cache, options: captureLast)
+            statistics.forwardPasses += 1
+            guard let next = trace.logits, let row = trace.attentions[model.layerCount - 1] else { fatalError("OPERA step captured nothing") }
+            logits = next[TensorIndex.all, 0]
+            // Stored matrix: pad a zero column, reorder rows to the surviving beams, append the new row.
+            stored = Tensor.cat([stored.indexSelect(axis: 0, index: Tensor(step.beams)).padded([0, 1]), row.squeezed(axis: 1)], axis: 1)
+        }
+        var result = BeamSearch.finish(hypotheses: &hypotheses, done: done, sequences: sequences, beamScores: Tensor(beamScores).to(.f32),
+                                       generated: generated, limits: limits, onToken: onToken, statistics: &statistics,
+                                       decodeStart: decodeStart)
+        result.statistics.forwardPasses = statistics.forwardPasses
+        result.statistics.prefillTokens = responseStart
+        result.statistics.prefillSeconds = statistics.prefillSeconds
+        return (result, report)
+    }
+
+    /// Looks every candidate ahead one token and returns (penalty [NB, C], summary location [NB, C]).
+    func lookAhead(_ candidates: Tensor, stored: Tensor, cache: KVCache, responseStart: Int, generated: Int, imageRange: Range<Int>?,
+                   report: inout OPERAReport, statistics: inout GenerationStatistics) -> (Tensor, Tensor) {
+        let p = parameters
+        let nb = candidates.size(0)
+        let length = cache.length
+        var rows: [Tensor] = []
+        for c in 0..<p.candidates {
+            let trace = model.forward(tokens: candidates[TensorIndex.all, c..<(c + 1)].contiguous(), cache: cache, options: ForwardOptions(
+                attentionLayers: .layers([-1]), attentionReduction: .max, logits: .none))
+            cache.truncate(to: length)
+            report.lookAheadPasses += 1
+            statistics.forwardPasses += 1
+            guard let row = trace.attentions[model.layerCount - 1] else { fatalError("OPERA look-ahead captured nothing") }
+            rows.append(row.squeezed(axis: 1))  // [NB, 1, S+1]
+        }
+        let s = stored.size(-1)
+        let base = stored.padded([0, 1]).unsqueezed(axis: 1).expanded([nb, p.candidates, s, s + 1])
+        var attention = Tensor.cat([base, Tensor.stack(rows, axis: 1)], axis: 2).to(.f32)  // [NB, C, S+1, S+1]
+        attention = attention / attention.sum(axis: -1, keepDims: true)
+        let windowStart = p.window.map { Swift.max(responseStart, s + 1 - $0) } ?? responseStart
+        let n = s + 1 - windowStart
+        let local = attention.narrowed(axis: 2, start: windowStart, length: n).narrowed(axis: 3, start: windowStart, length: n) * p.scale
+        let upper = Tensor.ones([n, n], dtype: .bool).upperTriangle(diagonal: 1)
+        let partial = Tensor.where(upper, Tensor.ones([n, n]), local).cumulativeProduct(axis: 2)
+        let product = partial.selected(axis: 2, index: n - 1)
+        var penalty = product * 1e-7
+        if p.penaltyMode == .official {
+            let overflow = (partial .> 65504).any(axes: [2])
+            penalty = penalty.maskedFill(overflow, Double.infinity)
+        }
+        let (maxPenalty, location) = penalty.maxWithIndices(axis: -1)
+        if generated + 1 <= p.imageBonusTokens {
+            guard let imageRange, !imageRange.isEmpty else { return (Tensor.zeros([nb, p.candidates]), location) }
+            let imageMass = attention.selected(axis: 2, index: s).narrowed(axis: 2, start: imageRange.lowerBound, length: imageRange.count).sum(axis: -1)
+            return (-imageMass, location)
+        }
+        return (maxPenalty, location)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import LucidGeneration
+@testable import LucidModels
+@testable import LucidTensor
+
+@Suite("OPERA")
+struct OPERATests {
+    @Test func columnPenaltyIsTheLargestScaledProductWithFP16Overflow() {
+        // Rows = response tokens (σ already applied); column 0 multiplies 2·3·4 = 24, column 1 5·6 = 30, column 2 7.
+        let local: [[Double]] = [[2, 0, 0], [3, 5, 0], [4, 6, 7]]
+        let (penalty, column) = OPERAMechanics.columnPenalty(local, mode: .official)
+        #expect(column == 1 && Swift.abs(penalty - 30e-7) < 1e-15)
+        let big: [[Double]] = [[300, 0], [300, 1]]   // 90000 > 65504: overflows in fp16
+        #expect(OPERAMechanics.columnPenalty(big, mode: .official).penalty == .infinity)
+        #expect(Swift.abs(OPERAMechanics.columnPenalty(big, mode: .smooth).penalty - 9e-3) < 1e-12)
+        let transient: [[Double]] = [[70000, 0], [0.5, 1]]   // the running product overflowed once: sticky
+        #expect(OPERAMechanics.columnPenalty(transient, mode: .official).penalty == .infinity)
+    }
+
+    @Test func rollbackNeedsEveryBeamAboveTheThresholdAndALateSummary() {
+        #expect(OPERAMechanics.mode([3, 1, 3, 1]) == 1, "ties go to the smaller value, as torch.mode")
+        let histories = [[12, 12, 12, 5], [12, 12, 12, 12]]
+        #expect(OPERAMechanics.rollbackLocation(histories: histories, threshold: 3, comparison: .greater, minimumLocation: 10) == nil)
+        #expect(OPERAMechanics.rollbackLocation(histories: histories, threshold: 3, comparison: .atLeast, minimumLocation: 10) == 12)
+        #expect(OPERAMechanics.rollbackLocation(histories: histories, threshold: 2, comparison: .greater, minimumLocation: 10) == 12)
+        #expect(OPERAMechanics.rollbackLocation(histories: histories, threshold: 2, comparison: .greater, minimumLocation: 13) == nil)
+        #expect(OPERAMechanics.rollbackLocation(histories: [[], []], threshold: 0, comparison: .greater, minimumLocation: 0) == nil)
+    }
+
+    func model() throws -> (LlamaForCausalLM, [Int], SafetensorsFile) {
+        let directory = Fixtures.path("llama", "llama-mha")
+        let golden = try Fixtures.golden(directory)
+        return (try LlamaForCausalLM.load(path: directory + "/model"),
+                Array(try golden.loadTensor(named: "input_ids").toArray(Int.self).prefix(6)), golden)
+    }
+
+    @Test func withoutPenaltyOrRestrictionItIsTransformersBeamSearch() throws {
+        let (llm, prompt, golden) = try model()
+        var p = OPERAParameters()
+        p.beams = 3
+        p.candidates = llm.vocabularySize
+        p.penaltyWeight = 0
+        p.threshold = 1000
+        p.imageBonusTokens = 0
+        p.earlyStopping = .whenFinished
+        let embeddings = llm.embed(Tensor(prompt, shape: [1, prompt.count]))
+        let (result, report) = try OPERADecoder(model: llm, parameters: p).generate(prompt: embeddings, imageRange: nil,
+                                                                                     limits: GenerationLimits(maxNewTokens: 8, eosTokenIDs: [2]))
+        #expect(result.tokens == (try golden.loadTensor(named: "beam3").toArray(Int.self)))
+        #expect(report.rollbacks.isEmpty)
+        #expect(report.lookAheadPasses == 8 * llm.vocabularySize, "every step looks every candidate ahead")
+    }
+
+    @Test func rollbacksBanThePreviousChoicesAtThatPosition() throws {
+        let (llm, prompt, _) = try model()
+        var p = OPERAParameters()
+        p.beams = 2
+        p.candidates = 2
+        p.threshold = 1
+        p.minimumSummaryLocation = 0
+        p.imageBonusTokens = 0
+        let embeddings = llm.embed(Tensor(prompt, shape: [1, prompt.count]))
+        let (result, report) = try OPERADecoder(model: llm, parameters: p).generate(prompt: embeddings, imageRange: nil,
+                                                                                     limits: GenerationLimits(maxNewTokens: 12))
+        #expect(!report.rollbacks.isEmpty, "threshold 1 must trigger rollbacks on this fixture")
+        #expect(result.tokens.count == 12)
+        for rollback in report.rollbacks {
+            #expect(rollback.redecided.count == p.beams, "position \(rollback.position) was re-decided")
+            for (slot, token) in rollback.redecided.enumerated() {
+                #expect(!rollback.banned[slot].contains(token), "slot \(slot) at \(rollback.position) chose a banned token")
+            }
+        }
+        let counts = Dictionary(grouping: report.rollbacks, by: \.position).mapValues(\.count)
+        #expect(counts.values.allSatisfy { $0 <= p.candidates }, "at most N_can rollbacks per position")
+    }
+
+    @Test func parametersAreValidated() {
+        var p = OPERAParameters()
+        p.candidates = 0
+        #expect(throws: GenerationError.self) { try p.validate() }
+        p = OPERAParameters()
+        p.window = 0
+        #expect(throws: GenerationError.self) { try p.validate() }
+        #expect(OPERAParameters.efficient.candidates == 1 && OPERAParameters.efficient.threshold == 25)
+    }
+}
