@@ -13,11 +13,13 @@ let package = Package(
         .library(name: "LucidModels", targets: ["LucidModels"]),
         .library(name: "LucidGeneration", targets: ["LucidGeneration"]),
         .library(name: "LucidEval", targets: ["LucidEval"]),
+        .library(name: "LucidRuns", targets: ["LucidRuns"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // The only C++ in Lucid: a mechanical extern "C" shim over libtorch (ATen + autograd).
@@ -52,6 +54,9 @@ let package = Package(
             name: "LucidGeneration",
             dependencies: ["LucidModels", "LucidTensor"]
         ),
+        .target(name: "LucidRuns", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
+        .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision"]),
         .target(
             name: "LucidCLI",
@@ -63,6 +68,7 @@ let package = Package(
                 "LucidText",
                 "LucidVision",
                 "LucidEval",
+                "LucidRuns",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -97,6 +103,10 @@ let package = Package(
         .testTarget(
             name: "LucidEvalTests",
             dependencies: ["LucidEval", "LucidModels", "LucidTensor"]
+        ),
+        .testTarget(
+            name: "LucidRunsTests",
+            dependencies: ["LucidRuns"]
         ),
         .testTarget(
             name: "LucidCLITests",

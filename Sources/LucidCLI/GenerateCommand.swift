@@ -98,53 +98,40 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
-        if let decoding, !["greedy", "sample", "beam", "opera", "vcd", "damro"].contains(decoding) {
-            throw ValidationError("--decoding '\(decoding)' is not one of greedy, sample, beam, opera, vcd, damro")
-        }
-        if decoding == "opera" {
-            if temperature != nil { throw ValidationError("--decoding opera is a beam search: it does not sample") }
-            guard OPERAParameters.PenaltyMode(rawValue: operaMode) != nil else { throw ValidationError("--opera-mode must be official or smooth") }
-            do { try operaParameters.validate() } catch { throw ValidationError(error.description) }
+        if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
+        if temperature != nil && beams != nil && decoding != "opera" {
+            throw ValidationError("--temperature (sampling) and --beams exclude each other")
         }
         if decoding == "sample" && temperature == nil { throw ValidationError("--decoding sample needs --temperature") }
-        if decoding == "beam" && beams == nil { throw ValidationError("--decoding beam needs --beams") }
-        if ["vcd", "damro"].contains(decoding ?? "") {
-            if beams != nil { throw ValidationError("--decoding \(decoding ?? "") does not combine with --beams") }
-            guard (0..<1000).contains(noiseStep) else { throw ValidationError("--noise-step must be in 0…999") }
-            guard damroTopK >= 1 else { throw ValidationError("--damro-top-k must be ≥ 1") }
-            guard OutlierAttention(rawValue: damroAttention) != nil else {
-                throw ValidationError("--damro-attention must be single-head or head-mean")
-            }
-            do { try contrastiveParameters.validate() } catch { throw ValidationError(error.description) }
-        }
-        if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
-        if temperature != nil && beams != nil { throw ValidationError("--temperature (sampling) and --beams exclude each other") }
-        do { try strategy.validateParameters() } catch { throw ValidationError(error.description) }
+        if decoding == "opera" && temperature != nil { throw ValidationError("--decoding opera is a beam search: it does not sample") }
+        guard OPERAParameters.PenaltyMode(rawValue: operaMode) != nil else { throw ValidationError("--opera-mode must be official or smooth") }
+        guard OutlierAttention(rawValue: damroAttention) != nil else { throw ValidationError("--damro-attention must be single-head or head-mean") }
+        do { try decodingConfig.validate() } catch { throw ValidationError(error.description) }
     }
 
-    var operaParameters: OPERAParameters {
-        var p = operaEfficient ? OPERAParameters.efficient : OPERAParameters()
-        p.beams = beams ?? 5
-        if let operaCandidates { p.candidates = operaCandidates }
-        if let operaThreshold { p.threshold = operaThreshold }
-        p.scale = operaScale
-        p.penaltyWeight = operaPenalty
-        p.penaltyMode = OPERAParameters.PenaltyMode(rawValue: operaMode) ?? .official
-        p.lengthPenalty = lengthPenalty
-        return p
-    }
-
-    var contrastiveParameters: ContrastiveParameters {
-        let damro = decoding == "damro"
-        let sampling = temperature.map { SamplingParameters(temperature: $0, topK: topK, topP: topP, seed: seed) }
-        return ContrastiveParameters(alpha: cdAlpha ?? (damro ? 2 : 1), beta: cdBeta, sampling: sampling,
-                                     applyWarpers: damro ? cdWarpers : true)
-    }
-
-    var strategy: DecodingStrategy {
-        if let temperature { return .sampling(SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)) }
-        if let beams { return .beamSearch(BeamSearchParameters(beams: beams, lengthPenalty: lengthPenalty)) }
-        return .greedy
+    /// The decoding method these flags ask for.
+    var decodingConfig: DecodingConfig {
+        var config = DecodingConfig()
+        config.name = decoding ?? (temperature != nil ? "sample" : beams != nil ? "beam" : "greedy")
+        config.sampling = temperature.map { SamplingParameters(temperature: $0, topK: topK, topP: topP, seed: seed) }
+        config.beam = BeamSearchParameters(beams: beams ?? 3, lengthPenalty: lengthPenalty)
+        var opera = operaEfficient ? OPERAParameters.efficient : OPERAParameters()
+        opera.beams = beams ?? 5
+        if let operaCandidates { opera.candidates = operaCandidates }
+        if let operaThreshold { opera.threshold = operaThreshold }
+        opera.scale = operaScale
+        opera.penaltyWeight = operaPenalty
+        opera.penaltyMode = OPERAParameters.PenaltyMode(rawValue: operaMode) ?? .official
+        opera.lengthPenalty = lengthPenalty
+        config.opera = opera
+        let damro = config.name == "damro"
+        config.contrastive = ContrastiveParameters(alpha: cdAlpha ?? (damro ? 2 : 1), beta: cdBeta, sampling: config.sampling,
+                                                   applyWarpers: damro ? cdWarpers : true)
+        config.noiseStep = noiseStep
+        config.noiseSeed = noiseSeed
+        config.damroTopK = damroTopK
+        config.damroAttention = OutlierAttention(rawValue: damroAttention) ?? .singleHead
+        return config
     }
 
     func run() throws {
@@ -156,51 +143,25 @@ struct GenerateCommand: ParsableCommand {
             tokenizer = opened
             return opened
         }
-        var prefill: Prefill
-        var amateur: Tensor?
-        let ids: [Int]
+        var pixels: Tensor?
         switch loaded {
         case .llama:
             if imageOptions.image != nil { throw CLIError("\(model) is a text-only model: --image needs a LLaVA model") }
-            ids = try prompt.tokenIDs(tokenizer: tok, imageCount: 0)
-            prefill = .tokens(ids)
         case .llava(let vlm):
-            let pixels = try imageOptions.pixelValues(for: vlm, directory: ModelPaths.resolve(model))
-            ids = try prompt.tokenIDs(tokenizer: tok, imageCount: pixels == nil ? 0 : 1)
-            do {
-                let segments = try vlm.segments(ids: ids, images: pixels.map { [$0] } ?? [])
-                prefill = .embeddings(try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) })
-                amateur = try contrastiveInput(vlm, segments: segments, pixels: pixels)
-            } catch let error as PromptError {
-                throw CLIError(error.description)
-            }
+            pixels = try imageOptions.pixelValues(for: vlm, directory: ModelPaths.resolve(model))
         }
-        if ["vcd", "damro"].contains(decoding ?? ""), amateur == nil {
-            throw CLIError("--decoding \(decoding ?? "") needs a LLaVA model and --image")
-        }
+        let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: pixels == nil ? 0 : 1)
         let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [(try? tok())?.eosID].compactMap { $0 }))
         let decoder = try? tok()
         let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
                                       decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
-        let result: GenerationResult
-        do {
-            let emit: (Int) -> Void = { id in
-                guard !json, var s = stream, let piece = try? s.push(id) else { return }
-                stream = s
-                FileHandle.standardOutput.write(Data(piece.utf8))
-            }
-            if decoding == "opera" {
-                let (embeddings, imageRange) = try operaPrompt(loaded, prefill: prefill, ids: ids)
-                result = try OPERADecoder(model: loaded.causalLM, parameters: operaParameters)
-                    .generate(prompt: embeddings, imageRange: imageRange, limits: limits, onToken: emit).0
-            } else if let amateur, case .embeddings(let main) = prefill {
-                result = try ContrastiveDecoder(model: loaded.causalLM).generate(main: main, amateur: amateur,
-                                                                                 parameters: contrastiveParameters, limits: limits, onToken: emit)
-            } else {
-                result = try GenerationDriver(model: loaded.causalLM).generate(prefill, strategy: strategy, limits: limits, onToken: emit)
-            }
-        } catch let error as GenerationError { throw CLIError(error.description) }
+        let config = decodingConfig
+        let result = try MethodRunner().generate(loaded, ids: ids, pixels: pixels, config: config, limits: limits) { id in
+            guard !json, var s = stream, let piece = try? s.push(id) else { return }
+            stream = s
+            FileHandle.standardOutput.write(Data(piece.utf8))
+        }
         var text = decoder.flatMap { try? $0.decode(result.tokens, skipSpecialTokens: true) } ?? ""
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
         if json {
@@ -208,62 +169,14 @@ struct GenerateCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             let stats = try JSONSerialization.jsonObject(with: encoder.encode(result.statistics))
             let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason,
-                                         "prompt_tokens": result.statistics.prefillTokens, "stats": stats,
-                                         "decoding": decoding ?? strategy.name]
+                                         "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": config.name]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             if var s = stream { FileHandle.standardOutput.write(Data(s.finish().utf8)) }
             print("")
             let st = result.statistics
             FileHandle.standardError.write(Data(String(format: "[%d prompt + %d new tokens, %.1f tok/s decode, stop: %@]\n",
-                                                       result.statistics.prefillTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason).utf8))
-        }
-    }
-}
-
-extension GenerateCommand {
-    /// OPERA's prompt embeddings and the image tokens' positions in them.
-    func operaPrompt(_ loaded: LoadedModel, prefill: Prefill, ids: [Int]) throws -> (Tensor, Range<Int>?) {
-        switch (loaded, prefill) {
-        case (.llava(let vlm), .embeddings(let embeddings)):
-            guard let index = ids.firstIndex(of: vlm.config.imageTokenIndex) else { return (embeddings, nil) }
-            return (embeddings, index..<(index + vlm.config.imageFeatureCount))
-        case (.llama(let llm), .tokens(let tokens)):
-            return (withNoGrad { llm.embed(Tensor(tokens, shape: [1, tokens.count])) }, nil)
-        case (_, .embeddings(let embeddings)):
-            return (embeddings, nil)
-        case (.llava(let vlm), .tokens(let tokens)):
-            return (withNoGrad { vlm.languageModel.embed(Tensor(tokens, shape: [1, tokens.count])) }, nil)
-        }
-    }
-
-    /// The amateur input of VCD (noised image, same text) or DAMRO (outlier tokens only), or nil.
-    func contrastiveInput(_ vlm: LlavaForConditionalGeneration, segments: [PromptSegment], pixels: Tensor?) throws -> Tensor? {
-        guard let pixels, let decoding, ["vcd", "damro"].contains(decoding) else { return nil }
-        let previous = Torch.isGradEnabled
-        Torch.setGradEnabled(false)
-        defer { Torch.setGradEnabled(previous) }
-        let replacement: PromptSegment
-        if decoding == "vcd" {
-            replacement = .image(VCDNoise.apply(pixels, step: noiseStep, generator: LucidTensor.Generator(seed: noiseSeed)))
-        } else {
-            let attention = OutlierAttention(rawValue: damroAttention) ?? .singleHead
-            replacement = .imageFeatures(vlm.visionOutliers(pixels, k: damroTopK, attention: attention).features[0])
-        }
-        var replaced: [PromptSegment] = []
-        for segment in segments {
-            if case .image = segment { replaced.append(replacement) } else { replaced.append(segment) }
-        }
-        do { return try vlm.embed(replaced) } catch { throw CLIError(error.description) }
-    }
-}
-
-extension DecodingStrategy {
-    func validateParameters() throws(GenerationError) {
-        switch self {
-        case .greedy: return
-        case .sampling(let p): try p.validate()
-        case .beamSearch(let p): try p.validate()
+                                                       st.prefillTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason).utf8))
         }
     }
 }

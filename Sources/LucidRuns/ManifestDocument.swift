@@ -1,0 +1,124 @@
+import Foundation
+import Yams
+
+/// A manifest file read into a `JSONValue` tree, with the line of every key for error messages.
+///
+/// `.json` files are parsed as strict JSON; anything else as YAML. YAML plain scalars follow the
+/// YAML 1.2 core schema: `true`/`false` are booleans, but `yes`, `no`, `on` and `off` stay strings;
+/// dates stay strings; `.inf` and `.nan` are refused. Duplicate keys are errors in both formats.
+struct ManifestDocument {
+    let file: String
+    let root: JSONValue
+    /// Key path (`methods[1].beams`) → 1-based line, where known (YAML only).
+    let lines: [String: Int]
+
+    static func read(_ url: URL) throws(ManifestError) -> ManifestDocument {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ManifestError(file: url.path, line: nil, keyPath: "", reason: "cannot read the manifest: \(error.localizedDescription)")
+        }
+        let isJSON = url.pathExtension.lowercased() == "json"
+        return try isJSON ? parseJSON(text, file: url.path) : parseYAML(text, file: url.path)
+    }
+
+    static func parseJSON(_ text: String, file: String) throws(ManifestError) -> ManifestDocument {
+        do {
+            return ManifestDocument(file: file, root: try JSONValue.parse(text), lines: [:])
+        } catch {
+            throw ManifestError(file: file, line: error.line, keyPath: "", reason: "invalid JSON (column \(error.column)): \(error.reason)")
+        }
+    }
+
+    static func parseYAML(_ text: String, file: String) throws(ManifestError) -> ManifestDocument {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text, Resolver.basic)
+        } catch let error as YamlError {
+            throw ManifestError(file: file, line: yamlErrorLine(error), keyPath: "", reason: "invalid YAML: \(yamlErrorSummary(error))")
+        } catch {
+            throw ManifestError(file: file, line: nil, keyPath: "", reason: "invalid YAML: \(error)")
+        }
+        guard let node else { throw ManifestError(file: file, line: nil, keyPath: "", reason: "the manifest is empty") }
+        var lines: [String: Int] = [:]
+        let root = try convert(node, path: "", file: file, lines: &lines)
+        return ManifestDocument(file: file, root: root, lines: lines)
+    }
+
+    static func convert(_ node: Node, path: String, file: String, lines: inout [String: Int]) throws(ManifestError) -> JSONValue {
+        switch node {
+        case .scalar(let scalar):
+            return try scalarValue(scalar, path: path, file: file)
+        case .sequence(let sequence):
+            var elements: [JSONValue] = []
+            for (index, element) in sequence.enumerated() {
+                let elementPath = "\(path)[\(index)]"
+                if let mark = element.mark { lines[elementPath] = mark.line }
+                elements.append(try convert(element, path: elementPath, file: file, lines: &lines))
+            }
+            return .array(elements)
+        case .mapping(let mapping):
+            var fields: [String: JSONValue] = [:]
+            for (keyNode, valueNode) in mapping {
+                guard case .scalar(let keyScalar) = keyNode else {
+                    throw ManifestError(file: file, line: keyNode.mark?.line, keyPath: path, reason: "keys must be plain strings")
+                }
+                let key = keyScalar.string
+                let keyPath = path.isEmpty ? key : "\(path).\(key)"
+                if fields[key] != nil {
+                    throw ManifestError(file: file, line: keyNode.mark?.line, keyPath: keyPath, reason: "duplicate key")
+                }
+                if let mark = keyNode.mark { lines[keyPath] = mark.line }
+                fields[key] = try convert(valueNode, path: keyPath, file: file, lines: &lines)
+            }
+            return .object(fields)
+        }
+    }
+
+    /// YAML 1.2 core schema for plain scalars; quoted and block scalars are strings.
+    static func scalarValue(_ scalar: Node.Scalar, path: String, file: String) throws(ManifestError) -> JSONValue {
+        let text = scalar.string
+        guard scalar.style == .plain || scalar.style == .any, scalar.tag.description != Tag.Name.str.rawValue else {
+            return .string(text)
+        }
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf", "-.inf", "-.Inf", "+.Inf", "-.INF", "+.INF", ".nan", ".NaN", ".NAN":
+            throw ManifestError(file: file, line: scalar.mark?.line, keyPath: path, reason: "`\(text)` is not a finite number")
+        default: break
+        }
+        let numeric = text.unicodeScalars.allSatisfy { "0123456789+-.eE".unicodeScalars.contains($0) }
+        guard numeric, text.unicodeScalars.contains(where: { CharacterSet.decimalDigits.contains($0) }) else { return .string(text) }
+        let isInteger = text.unicodeScalars.allSatisfy { "0123456789+-".unicodeScalars.contains($0) }
+        if isInteger, let integer = Int(text) { return .int(integer) }
+        if let number = Double(text), number.isFinite { return .double(number) }
+        return .string(text)
+    }
+
+    static func yamlErrorLine(_ error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    static func yamlErrorSummary(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
+            return [context?.text, problem].compactMap { $0 }.joined(separator: " ")
+        default: return "\(error)"
+        }
+    }
+
+    /// The line of `keyPath` or of its nearest ancestor that has one.
+    func line(of keyPath: String) -> Int? {
+        var path = keyPath
+        while !path.isEmpty {
+            if let line = lines[path] { return line }
+            guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            path = String(path[..<cut])
+        }
+        return nil
+    }
+}

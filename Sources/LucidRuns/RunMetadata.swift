@@ -1,0 +1,72 @@
+import Foundation
+
+/// What `run.json` records about a run: the input hashes it was started with and the manifest.
+public struct RunMetadata: Sendable, Equatable {
+    /// Version of the run-directory layout.
+    public static let format = 1
+
+    public var name: String
+    /// `RunManifest.hash` of the manifest the run was started with.
+    public var manifestHash: String
+    /// SHA-256 of the dataset file the run was started with.
+    public var datasetHash: String
+    /// Where the dataset was when the run started (for people; not checked).
+    public var datasetPath: String
+    public var itemCount: Int
+    /// ISO 8601 creation time.
+    public var created: String
+    /// The manifest's canonical JSON (what the hash covers).
+    public var manifest: JSONValue
+
+    public init(plan: RunPlan, created: Date = Date()) {
+        name = plan.manifest.name
+        manifestHash = plan.manifestHash
+        datasetHash = plan.datasetHash
+        datasetPath = plan.dataset.url.path
+        itemCount = plan.items.count
+        self.created = ISO8601DateFormatter().string(from: created)
+        manifest = plan.manifest.canonicalJSON
+    }
+
+    var json: JSONValue {
+        .object([
+            "format": .int(Self.format),
+            "name": .string(name),
+            "manifest_hash": .string(manifestHash),
+            "dataset_hash": .string(datasetHash),
+            "dataset_path": .string(datasetPath),
+            "items": .int(itemCount),
+            "created": .string(created),
+            "manifest": manifest,
+        ])
+    }
+
+    init(json: JSONValue, path: String) throws(RunError) {
+        func field(_ name: String) throws(RunError) -> JSONValue {
+            guard let value = json[name] else { throw RunError.notARunDirectory(directory: path, reason: "run.json has no `\(name)`") }
+            return value
+        }
+        func text(_ name: String) throws(RunError) -> String {
+            guard let value = try field(name).stringValue else { throw RunError.notARunDirectory(directory: path, reason: "run.json: `\(name)` is not a string") }
+            return value
+        }
+        guard let format = try field("format").intValue, format == Self.format else {
+            throw RunError.notARunDirectory(directory: path, reason: "run.json has format \(json["format"] ?? .null); this Lucid reads format \(Self.format)")
+        }
+        guard let count = try field("items").intValue else { throw RunError.notARunDirectory(directory: path, reason: "run.json: `items` is not an integer") }
+        name = try text("name")
+        manifestHash = try text("manifest_hash")
+        datasetHash = try text("dataset_hash")
+        datasetPath = try text("dataset_path")
+        itemCount = count
+        created = try text("created")
+        manifest = try field("manifest")
+    }
+
+    /// Top-level manifest keys whose values differ from `other` (sorted).
+    func changedKeys(comparedTo other: JSONValue) -> [String] {
+        let mine = manifest.objectValue ?? [:]
+        let theirs = other.objectValue ?? [:]
+        return Set(mine.keys).union(theirs.keys).filter { mine[$0] != theirs[$0] }.sorted()
+    }
+}

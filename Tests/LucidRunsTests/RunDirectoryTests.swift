@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import LucidRuns
+
+@Suite("Run directories")
+struct RunDirectoryTests {
+    @Test func anUnchangedManifestResumesTheSameDirectory() async throws {
+        let fixture = try RunFixture(samples: 3)
+        let first = try RunSession(plan: fixture.plan())
+        let summary = try await first.run { item in
+            if item.index == 5 { throw CancellationError() }
+            return fakeResult(item)
+        }
+        #expect(summary.succeeded == 23 && summary.failed == 1)
+        first.store.close()
+        let second = try RunSession(plan: fixture.plan())
+        #expect(second.directory.url == first.directory.url)
+        #expect(second.store.pending(second.items).map(\.index) == [5])
+        #expect(try await second.run { fakeResult($0) } == RunSummary(total: 24, alreadyDone: 23, succeeded: 1, failed: 0))
+        #expect(second.directory.metadata == first.directory.metadata)
+    }
+
+    @Test func aChangedManifestIsRefusedNamingWhatChanged() throws {
+        let fixture = try RunFixture(samples: 3)
+        let directory = try RunDirectory.prepare(for: fixture.plan())
+        let text = try String(contentsOf: fixture.manifestURL, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "beams: 3", with: "beams: 4").replacingOccurrences(of: "[0, 1]", with: "[0, 2]").utf8)
+            .write(to: fixture.manifestURL)
+        let changed = try fixture.plan()
+        #expect(throws: RunError.manifestChanged(directory: directory.url.path, stored: directory.metadata.manifestHash,
+                                                 current: changed.manifestHash, changed: ["methods", "seeds"])) {
+            try RunDirectory.prepare(for: changed)
+        }
+        do { _ = try RunDirectory.prepare(for: changed) } catch {
+            #expect(error.description.contains("started from a different manifest (methods, seeds changed)"))
+            #expect(error.description.contains("--force-new"))
+        }
+    }
+
+    @Test func aChangedDatasetIsRefused() throws {
+        let fixture = try RunFixture(samples: 3)
+        let directory = try RunDirectory.prepare(for: fixture.plan())
+        try Data(RunFixture.dataset(3, salt: " (edited)").utf8).write(to: fixture.datasetURL)
+        let changed = try fixture.plan()
+        #expect(throws: RunError.datasetChanged(directory: directory.url.path, dataset: fixture.datasetURL.standardizedFileURL.path,
+                                                stored: directory.metadata.datasetHash, current: changed.datasetHash)) {
+            try RunDirectory.prepare(for: changed)
+        }
+    }
+
+    @Test func forceNewStartsASiblingDirectoryAndEveryShardFindsTheSameOne() throws {
+        let fixture = try RunFixture(samples: 3)
+        let original = try RunDirectory.prepare(for: fixture.plan())
+        try Data(RunFixture.dataset(4).utf8).write(to: fixture.datasetURL)
+        let fresh = try RunDirectory.prepare(for: fixture.plan(), forceNew: true)
+        #expect(fresh.url.lastPathComponent == "fixture-2")
+        #expect(fresh.metadata.itemCount == 32)
+        #expect(try RunDirectory.prepare(for: fixture.plan(), forceNew: true).url == fresh.url)
+        #expect(try RunDirectory.open(original.url).metadata == original.metadata, "the old run is untouched")
+    }
+
+    @Test func aNonEmptyDirectoryThatIsNotARunIsRefused() throws {
+        let fixture = try RunFixture(samples: 1)
+        try fixture.directory.write("out/fixture/thesis.tex", "\\documentclass{article}")
+        #expect(throws: RunError.self) { try RunDirectory.prepare(for: fixture.plan()) }
+        #expect(throws: RunError.self) { try RunDirectory.open(fixture.directory.file("out/fixture")) }
+    }
+
+    @Test func shardedAndUnshardedResultsAreNeverMixed() throws {
+        let fixture = try RunFixture(samples: 2)
+        let directory = try RunDirectory.prepare(for: fixture.plan())
+        try directory.openStore(shard: ShardSpec(index: 0, count: 4)).close()
+        #expect(throws: RunError.self) { try directory.openStore(shard: nil) }
+        #expect(throws: RunError.self) { try directory.openStore(shard: ShardSpec(index: 0, count: 3)) }
+        try directory.openStore(shard: ShardSpec(index: 3, count: 4)).close()
+
+        let other = try RunFixture(samples: 2)
+        let unsharded = try RunDirectory.prepare(for: other.plan())
+        try unsharded.openStore(shard: nil).close()
+        #expect(throws: RunError.self) { try unsharded.openStore(shard: ShardSpec(index: 0, count: 2)) }
+    }
+}
