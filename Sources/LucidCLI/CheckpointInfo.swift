@@ -2,15 +2,15 @@ import Foundation
 import LucidTensor
 
 /// A JSON value, for metadata whose shape is only known at run time.
-enum JSONValue: Encodable {
+enum MetadataJSON: Encodable {
     case string(String)
     case int(Int64)
     case uint(UInt64)
     case double(Double)
     case float(Float)
     case bool(Bool)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([MetadataJSON])
+    case object([String: MetadataJSON])
 
     func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
@@ -42,7 +42,7 @@ struct CheckpointInfo: Encodable {
     var version: Int?
     var alignment: Int?
     var files: [String]?
-    var metadata: [String: JSONValue]
+    var metadata: [String: MetadataJSON]
     var tensorCount: Int
     var parameterCount: Int
     var tensors: [TensorRow]
@@ -72,7 +72,7 @@ struct CheckpointInfo: Encodable {
     }
 
     static func gguf(_ file: GGUFFile, arrayLimit: Int?) -> CheckpointInfo {
-        var metadata: [String: JSONValue] = [:]
+        var metadata: [String: MetadataJSON] = [:]
         for (key, value) in file.metadata { metadata[key] = json(value, arrayLimit: arrayLimit) }
         let rows = file.tensors.map { TensorRow(name: $0.name, dtype: $0.type.name, shape: $0.shape, bytes: $0.byteCount) }
         return CheckpointInfo(format: "gguf", path: file.path, fileBytes: fileSize(file.path), version: Int(file.version),
@@ -100,7 +100,7 @@ struct CheckpointInfo: Encodable {
     }
 
     /// Converts a GGUF value; arrays longer than `arrayLimit` become a summary object.
-    static func json(_ value: GGUFValue, arrayLimit: Int?) -> JSONValue {
+    static func json(_ value: GGUFValue, arrayLimit: Int?) -> MetadataJSON {
         switch value {
         case .uint8(let v): return .uint(UInt64(v))
         case .int8(let v): return .int(Int64(v))
@@ -158,7 +158,7 @@ struct CheckpointInfo: Encodable {
         return lines.joined(separator: "\n")
     }
 
-    private func short(_ value: JSONValue) -> String {
+    private func short(_ value: MetadataJSON) -> String {
         switch value {
         case .string(let s):
             let flat = s.replacingOccurrences(of: "\n", with: "\\n")

@@ -3,7 +3,7 @@ import Foundation
 import LucidTensor
 
 /// The `lucid` command-line tool.
-public struct LucidCommand: ParsableCommand {
+public struct LucidCommand: AsyncParsableCommand {
     public init() {}
 
     static let version = "0.1.0"
@@ -16,17 +16,26 @@ public struct LucidCommand: ParsableCommand {
         set LUCID_THREADS (libtorch intra-op) and LUCID_BLAS_THREADS (OpenBLAS) to override the defaults.
         """,
         version: versionString,
-        subcommands: [GenerateCommand.self, TokenizeCommand.self, InspectCommand.self, AnalyzeCommand.self, InfoCommand.self, BenchCommand.self]
+        subcommands: [GenerateCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, AnalyzeCommand.self, InfoCommand.self, BenchCommand.self]
     )
 
-    /// Applies the thread policy (defaults or LUCID_THREADS / LUCID_BLAS_THREADS), then runs the command.
-    public static func main() {
+    /// The entry point: applies the thread policy (defaults or LUCID_THREADS / LUCID_BLAS_THREADS), then runs the command.
+    public static func start() async {
         do {
             try ThreadPolicy.fromEnvironment(ProcessInfo.processInfo.environment).apply()
         } catch {
             exit(withError: ValidationError(error.description))
         }
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
     }
 
     static var versionString: String {

@@ -1,3 +1,3 @@
 import LucidCLI
 
-LucidCommand.main()
+await LucidCommand.start()

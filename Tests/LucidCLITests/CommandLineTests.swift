@@ -162,6 +162,49 @@ struct CommandLineTests {
         #expect(FileManager.default.fileExists(atPath: out + "/token_003.png"))
     }
 
+    @Test func runResumesAndMergesShards() throws {
+        guard smolInstalled else { return }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-run-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("{\"id\": \"a\", \"prompt\": \"Say hi.\"}\n{\"id\": \"b\", \"prompt\": \"Count to three.\"}\n".utf8)
+            .write(to: URL(fileURLWithPath: dir + "/prompts.jsonl"))
+        let manifest = """
+        name: cli-test
+        models: [smollm2]
+        dataset: {path: prompts.jsonl, kind: prompts}
+        methods: [greedy, {name: sample, temperature: 0.8}]
+        seeds: [1]
+        output: whole
+        generation: {max_new_tokens: 4}
+        """
+        try Data(manifest.utf8).write(to: URL(fileURLWithPath: dir + "/m.yaml"))
+        let first = try LucidProcess.run(["run", dir + "/m.yaml"])
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.out.contains("4 done"))
+        let again = try LucidProcess.run(["run", dir + "/m.yaml"])
+        #expect(again.out.contains("0 done, 4 already done"))
+        for i in 0..<2 {
+            let shard = try LucidProcess.run(["run", dir + "/m.yaml", "--shard", "\(i)/2", "--output", dir + "/sharded"])
+            #expect(shard.status == 0, "\(shard.err)")
+        }
+        let merged = try LucidProcess.run(["run", "merge", dir + "/sharded"])
+        #expect(merged.status == 0 && merged.out.contains("merged 4 of 4"), "\(merged.out) \(merged.err)")
+        func results(_ path: String) throws -> [String: String] {
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            var byKey: [String: String] = [:]
+            for line in lines {
+                let object = try LucidProcess.json(String(line))
+                let result = object["result"] as? [String: Any]
+                byKey[object["key"] as? String ?? ""] = "\(result?["token_ids"] ?? "")"
+            }
+            return byKey
+        }
+        #expect(try results(dir + "/whole/results.jsonl") == results(dir + "/sharded/results.jsonl"), "sharded = unsharded")
+        let bad = try LucidProcess.run(["run", dir + "/m.yaml", "--shard", "2/2"])
+        #expect(bad.status != 0)
+    }
+
     @Test func imageErrorsAreClear() throws {
         let image = try writeImage()
         defer { try? FileManager.default.removeItem(atPath: image) }
