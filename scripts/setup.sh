@@ -28,7 +28,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # --- Debian packages -------------------------------------------------------------------------
 # libtorch-dev: the engine. libopenblas0-pthread: an optimised BLAS for libtorch's matmul (the
 # reference BLAS that libtorch pulls in otherwise is ~20x slower). libpng/libjpeg: image I/O.
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread libpng-dev libjpeg-dev)
+# wordnet-base: WordNet 3.0 for CHAIR's lemmatiser (/usr/share/wordnet).
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread libpng-dev libjpeg-dev wordnet-base)
 if [ "$WANT_BENCH" = 1 ]; then APT_PACKAGES+=(python3-torch python3-venv python3-pip); fi
 
 missing=()
