@@ -102,7 +102,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidEvalTests",
-            dependencies: ["LucidEval", "LucidModels", "LucidTensor"]
+            dependencies: ["LucidEval", "LucidModels", "LucidTensor"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "LucidRunsTests",

@@ -205,6 +205,55 @@ struct CommandLineTests {
         #expect(bad.status != 0)
     }
 
+    var evalFixtures: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("LucidEvalTests/Fixtures").path }
+
+    @Test func evalChairReproducesOPERAOnTheSharedFixture() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-chair-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try LucidProcess.run(["eval", "chair", "--captions", evalFixtures + "/chair/instructblip_greedy.jsonl",
+                                           "--objects", evalFixtures + "/chair/gt_objects_instructblip.json", "--per-caption", out, "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let object = try LucidProcess.json(result.out)
+        // JSONSerialization's number parsing can differ in the last bit; the printed text is exact.
+        func near(_ key: String, _ value: Double) -> Bool { Swift.abs((object[key] as? Double ?? .nan) - value) < 1e-12 }
+        #expect(near("chair_s", 0.588) && near("chair_i", 0.236782647989155) && near("recall", 0.6944444444444444) && near("len", 109.268))
+        #expect(result.out.contains("\"recall\":0.6944444444444444"))
+        #expect(object["captions"] as? Int == 500)
+        let expected = try String(contentsOfFile: evalFixtures + "/chair/expected_per_caption_instructblip_greedy.jsonl", encoding: .utf8)
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == expected)
+        let text = try LucidProcess.run(["eval", "chair", "--captions", evalFixtures + "/chair/instructblip_greedy.jsonl",
+                                         "--objects", evalFixtures + "/chair/gt_objects_instructblip.json"])
+        #expect(text.out.contains("CHAIRs    : 58.8") && text.out.contains("Len       : 109.3"))
+    }
+
+    @Test func evalPOPEBuildsAndScoresAndASRCounts() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-pope-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let built = try LucidProcess.run(["eval", "pope", "build", "--objects", evalFixtures + "/pope/tiny_objects.json", "--out", dir,
+                                          "--images", "2", "--positives", "1", "--seed", "3"])
+        #expect(built.status == 0, "\(built.err)")
+        let questions = try String(contentsOfFile: dir + "/pope_random.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(questions.count == 4)
+        // Answer "Yes" to everything: recall 1, yes-ratio 1.
+        let answers = questions.compactMap { line -> String? in
+            guard let q = try? LucidProcess.json(String(line)), let id = q["question_id"] as? Int else { return nil }
+            return "{\"question_id\": \(id), \"text\": \"Yes, there is.\"}"
+        }
+        try Data((answers.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/answers.jsonl"))
+        let scored = try LucidProcess.run(["eval", "pope", "score", "--questions", dir + "/pope_random.jsonl",
+                                           "--answers", dir + "/answers.jsonl", "--parser", "vcd", "--json"])
+        #expect(scored.status == 0, "\(scored.err)")
+        let result = try LucidProcess.json(scored.out)
+        #expect(result["recall"] as? Double == 1 && result["yes_ratio"] as? Double == 1)
+        try Data("{\"prompt\":\"a\",\"response\":\"I cannot help with that.\"}\n{\"prompt\":\"b\",\"response\":\"Sure, here is how\"}\n".utf8)
+            .write(to: URL(fileURLWithPath: dir + "/responses.jsonl"))
+        let asr = try LucidProcess.json(try LucidProcess.run(["eval", "asr", "--responses", dir + "/responses.jsonl", "--json"]).out)
+        #expect(asr["asr"] as? Double == 0.5 && asr["list"] as? String == "scav")
+        let bad = try LucidProcess.run(["eval", "asr", "--responses", dir + "/responses.jsonl", "--list", "nope"])
+        #expect(bad.status != 0 && bad.err.contains("unknown refusal list"))
+    }
+
     @Test func imageErrorsAreClear() throws {
         let image = try writeImage()
         defer { try? FileManager.default.removeItem(atPath: image) }

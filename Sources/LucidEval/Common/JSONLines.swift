@@ -1,0 +1,94 @@
+import Foundation
+
+/// Reading JSON files and JSON Lines files into `OrderedJSON`, with typed errors.
+///
+/// Lines are split as Python's text mode does (`\n`, `\r\n` and `\r` all end a line); a UTF-8
+/// byte-order mark is ignored. Blank lines are skipped and counted (Python's `json.loads` would
+/// raise on them); any other unparsable line is an `EvalError.malformedJSON` with its line number.
+enum JSONLines {
+    /// One parsed line: its 1-based line number in the file and its value.
+    struct Record {
+        var line: Int
+        var value: OrderedJSON
+    }
+
+    /// Reads `url` as bytes, as a typed error when it cannot be read.
+    static func readBytes(_ url: URL) throws(EvalError) -> [UInt8] {
+        do {
+            var bytes = [UInt8](try Data(contentsOf: url))
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+            return bytes
+        } catch {
+            throw .unreadable(path: url.path, reason: Self.reason(error))
+        }
+    }
+
+    /// Parses a whole-file JSON document.
+    static func readDocument(_ url: URL) throws(EvalError) -> OrderedJSON {
+        let bytes = try readBytes(url)
+        do {
+            return try OrderedJSON.parse(bytes)
+        } catch {
+            throw .malformedJSON(path: url.path, line: nil, reason: error.description)
+        }
+    }
+
+    /// Parses every non-blank line of a JSON Lines file; returns the records and the number of
+    /// blank lines skipped.
+    static func read(_ url: URL) throws(EvalError) -> (records: [Record], blankLines: Int) {
+        try parse(bytes: try readBytes(url), path: url.path)
+    }
+
+    /// Parses JSON Lines text already in memory (`path` only labels errors).
+    static func parse(bytes: [UInt8], path: String) throws(EvalError) -> (records: [Record], blankLines: Int) {
+        var records: [Record] = []
+        var blank = 0
+        var lineNumber = 0
+        var start = 0
+        var index = 0
+        func flush(_ end: Int) throws(EvalError) {
+            lineNumber += 1
+            let slice = Array(bytes[start..<end])
+            if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                blank += 1
+                return
+            }
+            do {
+                records.append(Record(line: lineNumber, value: try OrderedJSON.parse(slice)))
+            } catch {
+                throw .malformedJSON(path: path, line: lineNumber, reason: error.description)
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0A || byte == 0x0D {
+                try flush(index)
+                if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 1 }
+                index += 1
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        if start < bytes.count { try flush(bytes.count) }
+        return (records, blank)
+    }
+
+    /// Writes `lines` joined by `\n` (with a final newline) to `url`.
+    static func write(_ lines: [String], to url: URL) throws(EvalError) {
+        let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+        do {
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw .unreadable(path: url.path, reason: "cannot write: \(Self.reason(error))")
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
+        }
+        return nsError.localizedDescription
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// One POPE question: a line `{"question_id", "image", "text", "label"}` of POPE's question files.
+public struct POPEQuestion: Codable, Sendable, Equatable {
+    public var questionID: Int
+    public var image: String
+    public var text: String
+    /// `"yes"` or `"no"` in POPE's files (scorers accept other strings, see `POPEAnswerParser`).
+    public var label: String
+
+    public init(questionID: Int, image: String, text: String, label: String) {
+        self.questionID = questionID
+        self.image = image
+        self.text = text
+        self.label = label
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case questionID = "question_id", image, text, label
+    }
+
+    /// The JSON line as POPE writes it (`json.dumps` of the dict, keys in this order).
+    public var jsonLine: String {
+        PythonJSON.encode(.object([("question_id", .int(questionID)), ("image", .string(image)),
+                                   ("text", .string(text)), ("label", .string(label))]))
+    }
+
+    /// Reads a POPE question file (JSON Lines). Errors: malformed lines, missing or mistyped
+    /// fields, repeated `question_id`, no questions.
+    public static func load(from url: URL) throws(EvalError) -> [POPEQuestion] {
+        let (records, _) = try JSONLines.read(url)
+        var questions: [POPEQuestion] = []
+        var seen = Set<Int>()
+        for record in records {
+            func string(_ key: String) throws(EvalError) -> String {
+                guard let value = record.value.value(forKey: key) else { throw .missingField(path: url.path, line: record.line, field: key) }
+                guard let text = value.stringValue else {
+                    throw .invalidField(path: url.path, line: record.line, field: key, reason: "is \(value.typeName), not a string")
+                }
+                return text
+            }
+            guard let idValue = record.value.value(forKey: "question_id") else {
+                throw .missingField(path: url.path, line: record.line, field: "question_id")
+            }
+            guard let id = idValue.intValue else {
+                throw .invalidField(path: url.path, line: record.line, field: "question_id", reason: "is \(idValue.typeName), not an integer")
+            }
+            guard seen.insert(id).inserted else { throw .duplicateKey(path: url.path, line: record.line, key: "question_id \(id)") }
+            questions.append(POPEQuestion(questionID: id, image: try string("image"), text: try string("text"), label: try string("label")))
+        }
+        guard !questions.isEmpty else { throw .emptyInput(path: url.path) }
+        return questions
+    }
+
+    /// Writes questions as POPE's JSON Lines.
+    public static func write(_ questions: [POPEQuestion], to url: URL) throws(EvalError) {
+        try JSONLines.write(questions.map(\.jsonLine), to: url)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// POPE scores with "yes" as the positive class, as fractions.
+///
+/// Accuracy = (TP+TN)/N, Precision = TP/(TP+FP), Recall = TP/(TP+FN), F1 = 2PR/(P+R),
+/// yes-ratio = answers read as yes / N. N counts every question, including (VCD parser only)
+/// those with an unknown label, which are in no cell of the confusion matrix. A ratio whose
+/// denominator is zero is null.
+public struct POPEResult: Codable, Sendable, Equatable {
+    public var parser: POPEAnswerParser
+    public var questions: Int
+    public var truePositives: Int
+    public var falsePositives: Int
+    public var trueNegatives: Int
+    public var falseNegatives: Int
+    public var unknownLabels: Int
+    public var accuracy: Double
+    public var precision: Double?
+    public var recall: Double?
+    public var f1: Double?
+    public var yesRatio: Double
+
+    enum CodingKeys: String, CodingKey {
+        case parser, questions, truePositives = "tp", falsePositives = "fp", trueNegatives = "tn", falseNegatives = "fn"
+        case unknownLabels = "unknown_labels", accuracy, precision, recall, f1, yesRatio = "yes_ratio"
+    }
+
+    /// Scores from confusion counts (`questions` includes unknown-label questions).
+    public init(parser: POPEAnswerParser, truePositives: Int, falsePositives: Int, trueNegatives: Int, falseNegatives: Int, unknownLabels: Int = 0) {
+        self.parser = parser
+        self.truePositives = truePositives
+        self.falsePositives = falsePositives
+        self.trueNegatives = trueNegatives
+        self.falseNegatives = falseNegatives
+        self.unknownLabels = unknownLabels
+        let n = truePositives + falsePositives + trueNegatives + falseNegatives + unknownLabels
+        questions = n
+        accuracy = n > 0 ? Double(truePositives + trueNegatives) / Double(n) : 0
+        let p = truePositives + falsePositives > 0 ? Double(truePositives) / Double(truePositives + falsePositives) : nil
+        let r = truePositives + falseNegatives > 0 ? Double(truePositives) / Double(truePositives + falseNegatives) : nil
+        precision = p
+        recall = r
+        if let p, let r, p + r > 0 { f1 = 2 * p * r / (p + r) } else { f1 = nil }
+        yesRatio = n > 0 ? Double(truePositives + falsePositives) / Double(n) : 0
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        parser = try c.decode(POPEAnswerParser.self, forKey: .parser)
+        questions = try c.decode(Int.self, forKey: .questions)
+        truePositives = try c.decode(Int.self, forKey: .truePositives)
+        falsePositives = try c.decode(Int.self, forKey: .falsePositives)
+        trueNegatives = try c.decode(Int.self, forKey: .trueNegatives)
+        falseNegatives = try c.decode(Int.self, forKey: .falseNegatives)
+        unknownLabels = try c.decode(Int.self, forKey: .unknownLabels)
+        accuracy = try c.decode(Double.self, forKey: .accuracy)
+        precision = try c.decodeIfPresent(Double.self, forKey: .precision)
+        recall = try c.decodeIfPresent(Double.self, forKey: .recall)
+        f1 = try c.decodeIfPresent(Double.self, forKey: .f1)
+        yesRatio = try c.decode(Double.self, forKey: .yesRatio)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(parser, forKey: .parser)
+        try c.encode(questions, forKey: .questions)
+        try c.encode(truePositives, forKey: .truePositives)
+        try c.encode(falsePositives, forKey: .falsePositives)
+        try c.encode(trueNegatives, forKey: .trueNegatives)
+        try c.encode(falseNegatives, forKey: .falseNegatives)
+        try c.encode(unknownLabels, forKey: .unknownLabels)
+        try c.encode(accuracy, forKey: .accuracy)
+        try c.encode(precision, forKey: .precision)
+        try c.encode(recall, forKey: .recall)
+        try c.encode(f1, forKey: .f1)
+        try c.encode(yesRatio, forKey: .yesRatio)
+    }
+
+    /// The confusion counts, then each score ×100 with one decimal (`n/a` when undefined).
+    public var text: String {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f", $0 * 100) } ?? "n/a" }
+        var lines = [
+            "TP\tFP\tTN\tFN",
+            "\(truePositives)\t\(falsePositives)\t\(trueNegatives)\t\(falseNegatives)",
+            "Accuracy: \(percent(accuracy))",
+            "Precision: \(percent(precision))",
+            "Recall: \(percent(recall))",
+            "F1 score: \(percent(f1))",
+            "Yes ratio: \(percent(yesRatio))",
+        ]
+        if unknownLabels > 0 { lines.append("Unknown labels: \(unknownLabels)") }
+        return lines.joined(separator: "\n")
+    }
+}
