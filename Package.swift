@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "LucidRuns", dependencies: [.product(name: "Yams", package: "Yams")]),
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
-        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision"]),
+        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
         .target(
             name: "LucidCLI",
             dependencies: [

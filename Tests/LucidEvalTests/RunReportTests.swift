@@ -1,0 +1,71 @@
+import Foundation
+import LucidRuns
+import Testing
+@testable import LucidEval
+
+/// Reports built from run directories: the numbers equal the metrics computed directly.
+@Suite("Run reports")
+struct RunReportTests {
+    /// A run directory whose results are the first `count` InstructBLIP greedy captions (OPERA's log).
+    func captionRun(count: Int, seeds: [Int]) throws -> (URL, [CHAIRCaption]) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let captions = Array(try CHAIRCaption.load(from: try EvalFixtures.url("chair/instructblip_greedy.jsonl")).captions.prefix(count))
+        let lines = captions.map { "{\"image_id\": \($0.imageID.key), \"image\": \"COCO_\($0.imageID.key).jpg\"}" }
+        let dataset = root.appendingPathComponent("captions.jsonl")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dataset)
+        let manifest = RunManifest(name: "report-test", models: [ModelSpec(label: "instructblip", path: "none")],
+                                   dataset: DatasetSpec(url: dataset, kind: .captions), methods: [MethodSpec(name: "greedy")],
+                                   seeds: seeds, output: root.appendingPathComponent("run"))
+        let plan = try RunPlan(manifest: manifest)
+        let directory = try RunDirectory.prepare(for: plan, at: manifest.output)
+        let store = try directory.openStore(shard: nil)
+        let byID = Dictionary(uniqueKeysWithValues: captions.map { ($0.imageID.key, $0.caption) })
+        for item in plan.items {
+            let text = byID[item.sample.fields["image_id"]?.intValue.map(String.init) ?? ""] ?? ""
+            try store.append(ResultRecord(item: item, outcome: .success(.object(["text": .string(text), "token_ids": .array([.int(1), .int(2)]),
+                                                                                  "decode_seconds": .double(0.5), "forward_passes": .int(2)])),
+                                          elapsedSeconds: 0.1))
+        }
+        store.close()
+        return (manifest.output, captions)
+    }
+
+    @Test func captionReportsEqualDirectCHAIR() throws {
+        let (run, captions) = try captionRun(count: 60, seeds: [0, 1])
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        var options = RunReportOptions(nltkDirectory: EvalFixtures.nltkDirectory)
+        options.objects = try EvalFixtures.url("chair/gt_objects_instructblip.json")
+        let report = try RunReport.build(directory: run, options: options)
+        let english = try NLTKEnglish(nltkDirectory: EvalFixtures.nltkDirectory)
+        let parser = CHAIRCaptionParser(english: english)
+        let direct = try CHAIREvaluator(groundTruth: try CHAIRGroundTruth.objectList(at: try EvalFixtures.url("chair/gt_objects_instructblip.json")),
+                                        parser: parser).evaluate(captions)
+        let row = try #require(report.rows.first)
+        #expect(report.rows.count == 1 && row.seeds == 2 && row.samples == 120)
+        #expect(row.metrics["CHAIR_s"] == [direct.summary.chairS, 0], "identical seeds: mean = direct value, std 0")
+        #expect(row.metrics["CHAIR_i"]?.first == direct.summary.chairI)
+        #expect(row.tokensPerSecond == 4 && row.forwardPassesPerToken == 1)
+        #expect(!(report.positionRates.first?.value.isEmpty ?? true))
+        let out = run.appendingPathComponent("report")
+        let files = try ReportWriters.write(report, to: out)
+        #expect(files.count == 4)
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<mark>") && html.contains("<svg"))
+        #expect(!html.contains("src=\"http"), "self-contained: no external resources")
+        let csv = try String(contentsOf: out.appendingPathComponent("report.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("model,method,method_id,seeds,samples,failed,CHAIR_i,CHAIR_i_std"))
+        #expect(ReportWriters.markdown(report).contains(String(format: "%.1f", direct.summary.chairS * 100)))
+    }
+
+    @Test func captionRunsNeedGroundTruthAndUnmergedRunsSayHow() throws {
+        let (run, _) = try captionRun(count: 3, seeds: [0])
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        #expect(throws: EvalError.self) { try RunReport.build(directory: run, options: RunReportOptions(nltkDirectory: EvalFixtures.nltkDirectory)) }
+        try FileManager.default.removeItem(at: run.appendingPathComponent(RunDirectory.resultsFileName))
+        do {
+            _ = try RunReport.build(directory: run, options: RunReportOptions(nltkDirectory: EvalFixtures.nltkDirectory))
+            Issue.record("expected an error")
+        } catch { #expect("\(error)".contains("lucid run merge")) }
+    }
+}
