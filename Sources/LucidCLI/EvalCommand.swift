@@ -3,11 +3,11 @@ import Foundation
 import LucidEval
 
 /// `lucid eval …`: the metrics.
-struct EvalCommand: ParsableCommand {
+struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score outputs: CHAIR (hallucinated objects), POPE (yes/no probing), ASR-keyword (jailbreaks).",
-        subcommands: [EvalCHAIRCommand.self, EvalPOPECommand.self, EvalASRCommand.self]
+        subcommands: [EvalCHAIRCommand.self, EvalPOPECommand.self, EvalASRCommand.self, EvalStrongREJECTCommand.self, EvalHallucinationJudgeCommand.self]
     )
 }
 
