@@ -172,8 +172,8 @@ struct GenerateCommand: ParsableCommand {
                                          "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": config.name]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            if var s = stream { FileHandle.standardOutput.write(Data(s.finish().utf8)) }
-            print("")
+            let tail = (stream.map { var s = $0; return s.finish() } ?? (decoder == nil ? result.tokens.map(String.init).joined(separator: " ") : ""))
+            FileHandle.standardOutput.write(Data((tail + "\n").utf8))
             let st = result.statistics
             FileHandle.standardError.write(Data(String(format: "[%d prompt + %d new tokens, %.1f tok/s decode, stop: %@]\n",
                                                        st.prefillTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason).utf8))
