@@ -83,7 +83,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidNNTests",
-            dependencies: ["LucidNN"]
+            dependencies: ["LucidNN"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "LucidModelsTests",
