@@ -86,3 +86,26 @@ public final class ModuleList<Element: Module>: Module {
     public var count: Int { items.count }
     public subscript(index: Int) -> Element { items[index] }
 }
+
+extension Module {
+    /// Re-initialises every parameter for training from scratch, as Hugging Face's `_init_weights`:
+    /// weights of linear, embedding and convolution layers ~ N(0, std²), biases 0, norm scales 1 and
+    /// shifts 0 (names ending in `norm.weight` / `norm*.weight` / `layernorm.weight`), CLIP's class
+    /// embedding ~ N(0, std²).
+    public func initializeForTraining(std: Double = 0.02, generator: Generator) {
+        withNoGrad {
+            for (name, parameter) in namedParameters() where parameter.value.dtype.isFloatingPoint {
+                let shape = parameter.shape
+                let lower = name.lowercased()
+                let isNorm = lower.contains("norm") || lower.contains("layrnorm")
+                if isNorm {
+                    parameter.value = name.hasSuffix("bias") ? Tensor.zeros(shape) : Tensor.ones(shape)
+                } else if name.hasSuffix("bias") {
+                    parameter.value = Tensor.zeros(shape)
+                } else {
+                    parameter.value = Tensor.randn(shape, generator: generator) * std
+                }
+            }
+        }
+    }
+}
