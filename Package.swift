@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LucidGeneration", targets: ["LucidGeneration"]),
         .library(name: "LucidEval", targets: ["LucidEval"]),
         .library(name: "LucidRuns", targets: ["LucidRuns"]),
+        .library(name: "LucidWorld", targets: ["LucidWorld"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -54,6 +55,7 @@ let package = Package(
             name: "LucidGeneration",
             dependencies: ["LucidModels", "LucidTensor"]
         ),
+        .target(name: "LucidWorld", dependencies: ["LucidVision"]),
         .target(name: "LucidRuns", dependencies: [.product(name: "Yams", package: "Yams")]),
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
@@ -69,6 +71,7 @@ let package = Package(
                 "LucidVision",
                 "LucidEval",
                 "LucidRuns",
+                "LucidWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -109,6 +112,10 @@ let package = Package(
         .testTarget(
             name: "LucidRunsTests",
             dependencies: ["LucidRuns"]
+        ),
+        .testTarget(
+            name: "LucidWorldTests",
+            dependencies: ["LucidWorld", "LucidVision"]
         ),
         .testTarget(
             name: "LucidCLITests",

@@ -254,6 +254,22 @@ struct CommandLineTests {
         #expect(bad.status != 0 && bad.err.contains("unknown refusal list"))
     }
 
+    @Test func worldGenerateIsDeterministicAndFeedsCHAIR() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-world-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        for run in ["a", "b"] {
+            let result = try LucidProcess.run(["world", "generate", "--seed", "5", "--count", "12", "--image-size", "64", "--out", base + "/" + run])
+            #expect(result.status == 0, "\(result.err)")
+        }
+        for file in ["objects.json", "captions.jsonl", "instances.json", "pope_adversarial.jsonl", "images/3.png"] {
+            #expect(FileManager.default.contents(atPath: base + "/a/" + file) == FileManager.default.contents(atPath: base + "/b/" + file), file)
+        }
+        let objects = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/a/objects.json"))) as? [String: [String]]
+        #expect(objects?.count == 12)
+        let bad = try LucidProcess.run(["world", "generate", "--out", base + "/c", "--bias", "fork:knfe=0.9"])
+        #expect(bad.status != 0 && bad.err.contains("--bias"))
+    }
+
     @Test func imageErrorsAreClear() throws {
         let image = try writeImage()
         defer { try? FileManager.default.removeItem(atPath: image) }
