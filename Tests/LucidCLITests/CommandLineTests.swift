@@ -262,7 +262,7 @@ struct CommandLineTests {
             #expect(result.status == 0, "\(result.err)")
         }
         for file in ["objects.json", "captions.jsonl", "instances.json", "pope_adversarial.jsonl", "images/3.png"] {
-            #expect(FileManager.default.contents(atPath: base + "/a/" + file) == FileManager.default.contents(atPath: base + "/b/" + file), file)
+            #expect(FileManager.default.contents(atPath: base + "/a/" + file) == FileManager.default.contents(atPath: base + "/b/" + file), "\(file)")
         }
         let objects = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/a/objects.json"))) as? [String: [String]]
         #expect(objects?.count == 12)
