@@ -38,6 +38,9 @@ struct EvalCHAIRCommand: ParsableCommand {
     @Option(help: "COCO captions_*.json (repeatable; adds objects mentioned in reference captions).") var cocoCaptions: [String] = []
     @Option(help: "Write per-caption details (JSONL) here.") var perCaption: String?
     @Flag(help: "Repair the original synonym-list quirks.") var fixed = false
+    @Option(help: "A synonyms file for another world (lines of comma-separated words, node word first), e.g. ShapesWorld's vocabulary.txt.")
+    var synonyms: String?
+    @Option(help: "The caption field of the captions JSONL.") var captionKey: String = "caption"
     @Option(help: "Unknown image ids: error, empty (score against no objects, as OPERA silently does), or skip.")
     var unknownImages: String = "error"
     @Option(help: "Directory of the NLTK models (default: $LUCID_NLTK_DATA, ./Data/nltk, or next to the lucid binary).")
@@ -56,7 +59,13 @@ struct EvalCHAIRCommand: ParsableCommand {
     func run() throws {
         do {
             let english = try NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: wordnet))
-            let vocabulary = CHAIRVocabulary(variant: fixed ? .fixed : .opera)
+            let vocabulary: CHAIRVocabulary
+            if let synonyms {
+                guard let text = try? String(contentsOfFile: synonyms, encoding: .utf8) else { throw CLIError("\(synonyms): cannot read the synonyms file") }
+                vocabulary = CHAIRVocabulary(synonymsText: text)
+            } else {
+                vocabulary = CHAIRVocabulary(variant: fixed ? .fixed : .opera)
+            }
             let parser = CHAIRCaptionParser(english: english, vocabulary: vocabulary)
             let truth: CHAIRGroundTruth
             if let objects {
@@ -67,7 +76,7 @@ struct EvalCHAIRCommand: ParsableCommand {
             }
             let policy = CHAIREvaluator.UnknownImagePolicy(rawValue: unknownImages) ?? .error
             let report = try CHAIREvaluator(groundTruth: truth, parser: parser)
-                .evaluate(captionsAt: URL(fileURLWithPath: captions), unknownImages: policy)
+                .evaluate(captionsAt: URL(fileURLWithPath: captions), captionKey: captionKey, unknownImages: policy)
             if let perCaption { try report.writePerCaption(to: URL(fileURLWithPath: perCaption)) }
             if json {
                 // Fractions as chair.py; `len` is the mean token count (chair.py stores it ×0.01 to print ×100).

@@ -258,14 +258,26 @@ struct CommandLineTests {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-world-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: base) }
         for run in ["a", "b"] {
-            let result = try LucidProcess.run(["world", "generate", "--seed", "5", "--count", "12", "--image-size", "64", "--out", base + "/" + run])
+            let result = try LucidProcess.run(["world", "generate", "--seed", "5", "--count", "40", "--image-size", "64", "--out", base + "/" + run])
             #expect(result.status == 0, "\(result.err)")
         }
         for file in ["objects.json", "captions.jsonl", "instances.json", "pope_adversarial.jsonl", "images/3.png"] {
             #expect(FileManager.default.contents(atPath: base + "/a/" + file) == FileManager.default.contents(atPath: base + "/b/" + file), "\(file)")
         }
         let objects = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/a/objects.json"))) as? [String: [String]]
-        #expect(objects?.count == 12)
+        #expect(objects?.count == 40)
+        // CHAIR with ShapesWorld's vocabulary: grounded captions name exactly the objects present,
+        // detailed descriptions carry the loosely related tail that mentions absent objects.
+        let world = base + "/a"
+        func chair(_ key: String) throws -> [String: Any] {
+            let r = try LucidProcess.run(["eval", "chair", "--captions", world + "/captions.jsonl", "--objects", world + "/objects.json",
+                                          "--synonyms", world + "/vocabulary.txt", "--caption-key", key, "--json"])
+            #expect(r.status == 0, "\(r.err)")
+            return try LucidProcess.json(r.out)
+        }
+        let captions = try chair("caption")
+        #expect(captions["chair_i"] as? Double == 0 && captions["recall"] as? Double == 1)
+        #expect((try chair("description")["chair_i"] as? Double ?? 0) > 0)
         let bad = try LucidProcess.run(["world", "generate", "--out", base + "/c", "--bias", "fork:knfe=0.9"])
         #expect(bad.status != 0 && bad.err.contains("--bias"))
     }

@@ -71,6 +71,25 @@ public struct CHAIRVocabulary: Sendable {
         self.tripleWords = variant == .fixed ? ["stove top oven": "stove top oven"] : [:]
     }
 
+    /// A vocabulary for another world (e.g. ShapesWorld's `vocabulary.txt`): lines of comma-separated
+    /// words, the first being the node word, parsed as the `.fixed` variant does (lower-cased,
+    /// stripped, empty entries dropped). `doubleWords` maps two-word phrases to a token, as chair.py's.
+    public init(synonymsText: String, doubleWords: [String: String] = [:]) {
+        variant = .fixed
+        var categories: [String] = []
+        var nodeWords: [String: String] = [:]
+        for line in PythonString.textLines(synonymsText) {
+            let entries = PythonString.split(line, ",").map { PythonString.lower(PythonString.strip($0)) }.filter { !$0.isEmpty }
+            guard let head = entries.first else { continue }
+            categories.append(head)
+            for entry in entries { nodeWords[entry] = head }
+        }
+        self.categories = categories
+        self.nodeWords = nodeWords
+        self.doubleWords = doubleWords
+        self.tripleWords = [:]
+    }
+
     /// Whether `word` is an object word (`word in mscoco_objects`).
     public func isObjectWord(_ word: String) -> Bool { nodeWords[word] != nil }
 
