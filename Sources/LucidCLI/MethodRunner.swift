@@ -66,10 +66,9 @@ struct MethodRunner {
             switch config.name {
             case "opera":
                 let embeddings: Tensor
-                switch (loaded, prefill) {
-                case (_, .embeddings(let e)): embeddings = e
-                case (.llama(let llm), .tokens(let t)): embeddings = withNoGrad { llm.embed(Tensor(t, shape: [1, t.count])) }
-                case (.llava(let vlm), .tokens(let t)): embeddings = withNoGrad { vlm.languageModel.embed(Tensor(t, shape: [1, t.count])) }
+                switch prefill {
+                case .embeddings(let e): embeddings = e
+                case .tokens(let t): embeddings = withNoGrad { loaded.causalLM.embed(Tensor(t, shape: [1, t.count])) }
                 }
                 return try OPERADecoder(model: loaded.causalLM, parameters: config.opera)
                     .generate(prompt: embeddings, imageRange: imageRange, limits: limits, onToken: onToken).0

@@ -128,7 +128,8 @@ public final class GenerationDriver {
     private func runSingle(_ prefill: Prefill, limits: GenerationLimits, onToken: ((Int) -> Void)?,
                            choose: (Tensor) -> Int) -> GenerationResult {
         var statistics = GenerationStatistics()
-        var (logits, cache) = runPrefill(prefill, statistics: &statistics)
+        let (firstLogits, cache) = runPrefill(prefill, statistics: &statistics)
+        var logits = firstLogits
         var tokens: [Int] = []
         var reason = "length"
         var stopString: String?
@@ -145,7 +146,6 @@ public final class GenerationDriver {
             guard let stepLogits = trace.logits else { fatalError("decode step produced no logits") }
             logits = stepLogits.selected(axis: 1, index: -1)
         }
-        _ = cache
         statistics.decodeTokens = tokens.count
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         statistics.peakRSSBytes = ResourceUsage.peakRSSBytes

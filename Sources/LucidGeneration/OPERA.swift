@@ -57,8 +57,8 @@ public struct OPERADecoder {
     func prefill(_ prompt: Tensor, sequences: [[Int]], statistics: inout GenerationStatistics) -> (Tensor, Tensor, KVCache) {
         let nb = sequences.count
         var embeddings = prompt.expanded([nb, prompt.size(1), prompt.size(2)])
-        if let length = sequences.first?.count, length > 0, let llama = (model as? LlamaForCausalLM) ?? (model as? LlavaForConditionalGeneration)?.languageModel {
-            embeddings = Tensor.cat([embeddings, llama.embed(Tensor(sequences.flatMap { $0 }, shape: [nb, length]))], axis: 1)
+        if let length = sequences.first?.count, length > 0 {
+            embeddings = Tensor.cat([embeddings, model.embed(Tensor(sequences.flatMap { $0 }, shape: [nb, length]))], axis: 1)
         }
         let cache = model.makeCache()
         let trace = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: captureLast)

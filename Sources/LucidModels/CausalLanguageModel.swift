@@ -11,6 +11,8 @@ public protocol CausalLanguageModel: AnyObject {
     func makeCache() -> KVCache
     /// Longest sequence the model supports (prompt + new tokens), if it has a limit.
     var contextLength: Int? { get }
+    /// Input embeddings [B, T, D] of token ids [B, T].
+    func embed(_ tokens: Tensor) -> Tensor
     /// Runs token ids [B, T] after whatever `cache` holds and appends them to it.
     func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace
     /// Runs input embeddings [B, T, D] (text, image features, or any mix) likewise.

@@ -130,6 +130,9 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
     public var contextLength: Int? { languageModel.contextLength }
     public func makeCache() -> KVCache { languageModel.makeCache() }
 
+    /// Text-token embeddings [B, T, D] of the language model.
+    public func embed(_ tokens: Tensor) -> Tensor { languageModel.embed(tokens) }
+
     public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
         languageModel.forward(tokens: tokens, cache: cache, options: options)
     }

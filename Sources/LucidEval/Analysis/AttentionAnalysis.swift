@@ -54,9 +54,8 @@ public struct AttentionAnalysis {
         let promptLength = ids.count - 1 + imageCount
         let layers = model.config.textConfig.numHiddenLayers
         let trace: ForwardTrace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
-            var options = ForwardOptions(attentionLayers: .all, attentionReduction: .none, logits: .none)
-            options.hiddenStates = .none
-            return try model.forward(ids: ids + response, images: [pixels], cache: nil, options: options)
+            try model.forward(ids: ids + response, images: [pixels], cache: nil,
+                              options: ForwardOptions(attentionLayers: .all, attentionReduction: .none, logits: .none))
         }
         let outliers = withNoGrad { model.visionOutliers(pixels, k: model.config.visionConfig.patchCount, attention: outlierAttention) }
         // Mean over heads and chosen layers: [T, S].
