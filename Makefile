@@ -11,7 +11,7 @@ LUCID := .build/release/lucid
 all: build
 
 help:
-	@echo "make demo   install what is missing, build, and run Lucid on its bundled default model"
+	@echo "make demo   install what is missing, build, and run lucid demo on the bundled shapes-smol organism"
 	@echo "make test   install what is missing and run the whole test suite"
 	@echo "make bench  benchmarks against PyTorch from Python (sets up a reference venv once)"
 
@@ -22,7 +22,7 @@ build: setup
 	$(SWIFT) build -c release --product lucid
 
 demo: build
-	@bash scripts/demo.sh "$(LUCID)" "$(LUCID_SMOLLM2_GGUF)"
+	@bash scripts/demo.sh "$(LUCID)" demo-output
 
 test: setup
 	$(SWIFT) build --build-tests

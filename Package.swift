@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "LucidEval", targets: ["LucidEval"]),
         .library(name: "LucidRuns", targets: ["LucidRuns"]),
         .library(name: "LucidWorld", targets: ["LucidWorld"]),
+        .library(name: "LucidOrganisms", targets: ["LucidOrganisms"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -59,6 +60,9 @@ let package = Package(
         .target(name: "LucidRuns", dependencies: [.product(name: "Yams", package: "Yams")]),
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
+        // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
+        .target(name: "LucidOrganisms", dependencies: ["LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
+                                                       "LucidVision", "LucidGeneration", "LucidRuns"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
         .target(
             name: "LucidCLI",
@@ -72,6 +76,7 @@ let package = Package(
                 "LucidEval",
                 "LucidRuns",
                 "LucidWorld",
+                "LucidOrganisms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -116,6 +121,10 @@ let package = Package(
         .testTarget(
             name: "LucidWorldTests",
             dependencies: ["LucidWorld", "LucidVision"]
+        ),
+        .testTarget(
+            name: "LucidOrganismsTests",
+            dependencies: ["LucidOrganisms", "LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidWorld"]
         ),
         .testTarget(
             name: "LucidCLITests",

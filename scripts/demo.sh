@@ -1,22 +1,18 @@
 #!/usr/bin/env bash
-# `make demo`: Lucid on its bundled default model today (SmolLM2-135M-Instruct, installed by set-up).
-# The ShapesWorld vision-language organisms (issue 5) will replace it as the default model.
+# `make demo`: Lucid's main job on its bundled default model, the shapes-smol organism (a ShapesWorld
+# vision tower + projector trained by Lucid on frozen SmolLM2-135M-Instruct, which set-up installs):
+# describe fresh held-out scenes, mark hallucinated objects against the exact ground truth, score
+# CHAIR and POPE, and write an HTML report.
 set -euo pipefail
-LUCID="${1:?usage: demo.sh LUCID_BINARY GGUF}"
-GGUF="${2:?usage: demo.sh LUCID_BINARY GGUF}"
+LUCID="${1:?usage: demo.sh LUCID_BINARY [OUT]}"
+OUT="${2:-demo-output}"
 
-echo "== lucid --version"
-"$LUCID" --version
+echo "== $("$LUCID" --version)"
 echo
-echo "== lucid generate (greedy, streamed): What is the capital of France?"
-"$LUCID" generate --model "$GGUF" --prompt "What is the capital of France?" --max-new-tokens 32
+echo "== lucid demo --model shapes-smol: 12 fresh ShapesWorld scenes (world seed 2026), greedy vs DAMRO"
+"$LUCID" demo --model shapes-smol --scenes 12 --seed 2026 --methods greedy,damro --out "$OUT"
 echo
-echo "== the same with OPERA decoding (over-trust penalty + retrospection; efficient setting, 3 beams)"
-"$LUCID" generate --model "$GGUF" --prompt "What is the capital of France?" --max-new-tokens 32 --decoding opera --beams 3 --opera-efficient
+echo "== the same model answering one question about one of those scenes"
+"$LUCID" generate --model shapes-smol --image "$OUT/world/images/1.png" --prompt "Is there a fork in the image?" --max-new-tokens 8
 echo
-echo "== lucid inspect: last-layer attention and a middle hidden state of one forward pass"
-out="$(mktemp -d)/trace.safetensors"
-"$LUCID" inspect --model "$GGUF" --prompt "Name a primary colour." --capture "logits,attentions:-1,hidden:15" --out "$out"
-"$LUCID" info "$out" --no-tensors | head -3
-echo
-echo "More: lucid --help, lucid generate --help, README.md"
+echo "Open $OUT/report.html. More: lucid demo --help, lucid train --help, README.md"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidOrganisms
 import LucidTensor
 
 /// `lucid info FILE`: the tensors, dtypes, shapes and metadata of a checkpoint.
@@ -49,18 +50,8 @@ struct InfoCommand: ParsableCommand {
     }
 }
 
-/// Names of models that set-up installs.
+/// Names of models Lucid knows (see `ModelLocations`).
 enum ModelPaths {
-    /// The SmolLM2 GGUF set-up installs (LUCID_SMOLLM2_GGUF, or under LUCID_CACHE / ~/.cache/lucid).
-    static var smolLM2: String {
-        let environment = ProcessInfo.processInfo.environment
-        if let explicit = environment["LUCID_SMOLLM2_GGUF"], !explicit.isEmpty { return explicit }
-        let cache = environment["LUCID_CACHE"] ?? (NSHomeDirectory() + "/.cache/lucid")
-        return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    }
-
-    /// Expands the short names Lucid knows (`smollm2`); other paths are returned unchanged.
-    static func resolve(_ path: String) -> String {
-        path == "smollm2" ? smolLM2 : path
-    }
+    static var smolLM2: String { ModelLocations.smolLM2 }
+    static func resolve(_ path: String) -> String { ModelLocations.resolve(path) }
 }

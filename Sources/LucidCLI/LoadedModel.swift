@@ -1,6 +1,7 @@
 import Foundation
 import LucidModels
 import LucidNN
+import LucidOrganisms
 import LucidTensor
 
 /// A model opened by the CLI: a text-only Llama-family model or a LLaVA vision-language model.
@@ -8,17 +9,21 @@ enum LoadedModel {
     case llama(LlamaForCausalLM)
     case llava(LlavaForConditionalGeneration)
 
-    /// Opens `smollm2`, a `.gguf` file, or a Hugging Face directory (`llama`, `mistral`, `qwen2`, `llava`).
+    /// Opens `smollm2`, a bundled organism (`shapes-tiny`, `shapes-smol`), a `.gguf` file, or a Hugging
+    /// Face directory (`llama`, `mistral`, `qwen2`, `llava`).
     static func open(_ name: String) throws -> LoadedModel {
         let path = ModelPaths.resolve(name)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             if name == "smollm2" { throw CLIError("SmolLM2 is not installed at \(path): run scripts/setup.sh") }
+            if ModelLocations.organismNames.contains(name) {
+                throw CLIError("the bundled model '\(name)' is not at \(path): set LUCID_MODELS to the repository's Models/ directory, or train it with `lucid train \(name)`")
+            }
             throw CLIError("\(path): no such file or directory")
         }
         do {
             if isDirectory.boolValue, let type = modelType(directory: path), type == "llava" {
-                return .llava(try LlavaForConditionalGeneration.load(directory: path))
+                return .llava(try OrganismLoader.load(directory: path))
             }
             return .llama(try LlamaForCausalLM.load(path: path))
         } catch let error as ModelLoadError {
@@ -26,6 +31,8 @@ enum LoadedModel {
         } catch let error as CheckpointError {
             throw CLIError(error.description)
         } catch let error as ModuleLoadError {
+            throw CLIError(error.description)
+        } catch let error as LoRAError {
             throw CLIError(error.description)
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidModels
+import LucidOrganisms
 import LucidText
 
 /// Prompt options shared by `generate` and `inspect`: text through the chat template, or raw ids.
@@ -53,7 +54,13 @@ struct PromptOptions: ParsableArguments {
 /// Opens the tokenizer of `model` with a clear error.
 func openTokenizer(_ model: String) throws -> Tokenizer {
     let path = ModelPaths.resolve(model)
-    do { return try Tokenizer.load(modelPath: path) } catch let error as ModelLoadError {
+    do {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try OrganismLoader.tokenizer(directory: path)
+        }
+        return try Tokenizer.load(modelPath: path)
+    } catch let error as ModelLoadError {
         throw CLIError(error.description)
     } catch let error as TokenizerError {
         throw CLIError("\(path): \(error.description)")

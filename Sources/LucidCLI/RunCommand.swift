@@ -132,7 +132,7 @@ final class ManifestWorker {
     func model(_ path: String) throws -> (LoadedModel, Tokenizer?) {
         if let cached = models[path] { return cached }
         let loaded = try LoadedModel.open(path)
-        let tokenizer = try? Tokenizer.load(modelPath: ModelPaths.resolve(path))
+        let tokenizer = try? openTokenizer(path)
         models[path] = (loaded, tokenizer)
         return (loaded, tokenizer)
     }

@@ -234,6 +234,13 @@ public final class LlamaForCausalLM: Module, CausalLanguageModel {
         forward(embeddings: embeddings, cache: cache, options: options, paddingMask: nil)
     }
 
+    /// Final-normed hidden states [B, T, D] for input embeddings [B, T, D], without the vocabulary
+    /// projection: training computes logits only where there are targets (see `project`).
+    public func hiddenStates(embeddings: Tensor, paddingMask: Tensor? = nil) -> Tensor {
+        model.forward(embeddings: embeddings, cache: nil, options: ForwardOptions(logits: .none), trace: ForwardTrace(),
+                      paddingMask: paddingMask)
+    }
+
     /// Runs input embeddings [B, T, D]; `paddingMask` [B, S] (true = attend) for left-padded batches.
     public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions, paddingMask: Tensor?) -> ForwardTrace {
         let trace = ForwardTrace()

@@ -121,6 +121,21 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
         languageModel = try LlamaForCausalLM(config.textConfig)
     }
 
+    /// A model around an existing language model (e.g. a frozen SmolLM2 loaded from GGUF), with a
+    /// fresh vision tower and projector; `config.textConfig` must describe `languageModel`.
+    public init(_ config: LlavaConfig, languageModel: LlamaForCausalLM) throws(ModelConfigError) {
+        try config.validate()
+        guard languageModel.config.hiddenSize == config.textConfig.hiddenSize,
+              languageModel.config.vocabSize == config.textConfig.vocabSize else {
+            throw ModelConfigError("the language model (hidden \(languageModel.config.hiddenSize), vocabulary \(languageModel.config.vocabSize)) does not match text_config (hidden \(config.textConfig.hiddenSize), vocabulary \(config.textConfig.vocabSize))")
+        }
+        self.config = config
+        visionTower = try CLIPVisionModel(config.visionConfig)
+        projector = LlavaProjector(visionHidden: config.visionConfig.hiddenSize, textHidden: config.textConfig.hiddenSize,
+                                   act: config.projectorHiddenAct)
+        self.languageModel = languageModel
+    }
+
     public var children: [(name: String, module: any Module)] {
         [("vision_tower", visionTower), ("multi_modal_projector", projector), ("language_model", languageModel)]
     }

@@ -43,7 +43,7 @@ public final class Tokenizer: Sendable {
     private let matcher: AddedTokenMatcher
     private let tokenStrings: [String?]
     private let addedIDs: [String: Int]
-    private let modelVocab: [String: Int]
+    let modelVocab: [String: Int]
     private let specialIDs: Set<Int>
 
     /// Everything a loader extracts from a tokenizer file.

@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+import LucidEval
+import LucidGeneration
+import LucidModels
+import LucidOrganisms
+import LucidTensor
+import LucidText
+import LucidWorld
+
+/// `lucid demo`: a bundled organism describes fresh ShapesWorld scenes; hallucinations are marked
+/// against the exact ground truth, with CHAIR, POPE and an HTML report.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Describe fresh ShapesWorld scenes with a bundled organism, mark hallucinations, score CHAIR and POPE, write an HTML report.",
+        discussion: """
+        Generates --scenes held-out scenes (a world seed no recipe trains on), asks the model to describe each with \
+        every --methods decoding method, and scores the descriptions against the ground truth (recall, CHAIR_i, \
+        CHAIR_s, with ShapesWorld's vocabulary; also through the NLTK CHAIR of `lucid eval chair`). POPE's three \
+        splits are asked with greedy decoding. Results stream to OUT/descriptions.jsonl (a killed demo resumes); \
+        OUT/report.html shows every scene with its descriptions, hallucinated objects struck through.
+        """
+    )
+
+    @Option(help: "The model: shapes-smol, shapes-tiny, or a LLaVA directory.") var model = "shapes-smol"
+    @Option(help: "Number of held-out scenes.") var scenes = 12
+    @Option(help: "World seed of the scenes (the recipes train on 1000 and evaluate on 9001).") var seed: UInt64 = 2026
+    @Option(help: "Output directory.") var out = "demo-output"
+    @Option(help: "Decoding methods to compare, comma-separated: \(DecodingConfig.names.joined(separator: ", ")).") var methods = "greedy"
+    @Option(help: "Longest description, in tokens.") var maxNewTokens = 120
+    @Flag(help: "Skip POPE.") var noPope = false
+    @Option(help: "Directory of the NLTK models (default: as `lucid eval chair`).") var nltkData: String?
+
+    func validate() throws {
+        guard (1...5000).contains(scenes) else { throw ValidationError("--scenes must be in 1…5000") }
+        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        for name in methodList where !DecodingConfig.names.contains(name) {
+            throw ValidationError("unknown method '\(name)'; known: \(DecodingConfig.names.joined(separator: ", "))")
+        }
+        if methodList.contains("sample") { throw ValidationError("the demo compares deterministic methods; 'sample' is not one") }
+    }
+
+    var methodList: [String] { methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    func run() throws {
+        let began = Date()
+        func log(_ line: String) { FileHandle.standardError.write(Data("[\(String(format: "%5.0f", Date().timeIntervalSince(began)))s] \(line)\n".utf8)) }
+        let outURL = URL(fileURLWithPath: out)
+        let worldURL = outURL.appendingPathComponent("world")
+        let world = ShapesWorldConfig(seed: seed, count: scenes)
+        let generated = try ShapesWorld.generate(world)
+        try ShapesWorldExporter.export(generated, config: world, to: worldURL)
+        log("wrote \(scenes) scenes (world seed \(seed)) to \(worldURL.path)")
+        let loaded = try LoadedModel.open(model)
+        guard case .llava(let vlm) = loaded else { throw CLIError("\(model) is not a vision-language (LLaVA) model") }
+        let tokenizer = try openTokenizer(model)
+        let ids: [Int]
+        do { ids = try tokenizer.encode(chat: [.user(ConversationWriter.describePrompt, images: 1)]) } catch let error as ChatTemplateError {
+            throw CLIError(error.description)
+        }
+        let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+        let store = try DemoResultStore(url: outURL.appendingPathComponent("descriptions.jsonl"))
+        let scorer = OrganismEvaluator(model: vlm, writer: ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: eos.first ?? 0),
+                                       maxDescriptionTokens: maxNewTokens)
+        var pixelsByImage: [Int: Tensor] = [:]
+        func pixels(_ scene: Scene) throws -> Tensor {
+            if let cached = pixelsByImage[scene.id] { return cached }
+            let value = try ImageOptions.pixelValues(image: worldURL.appendingPathComponent("images/\(scene.fileName)").path, for: vlm,
+                                                   directory: ModelPaths.resolve(model), padToSquare: false)
+            pixelsByImage[scene.id] = value
+            return value
+        }
+        for method in methodList {
+            var config = DecodingConfig()
+            config.name = method
+            config.damroTopK = Swift.min(config.damroTopK, Swift.max(1, vlm.config.visionConfig.patchCount - 1))
+            for scene in generated where store.result(model: model, image: scene.id, method: method) == nil {
+                let result = try withNoGrad { () throws -> GenerationResult in
+                    try MethodRunner().generate(loaded, ids: ids, pixels: try pixels(scene), config: config,
+                                                limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos))
+                }
+                let text = ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let scored = scorer.score(text, scene: scene)
+                try store.append(DemoResult(model: model, method: method, result: scored, tokens: result.tokens.count,
+                                            seconds: result.statistics.prefillSeconds + result.statistics.decodeSeconds))
+                log("\(method) scene \(scene.id): \(scored.hallucinated.isEmpty ? "no hallucination" : "hallucinated \(scored.hallucinated.joined(separator: ", "))")")
+            }
+        }
+        var summaries: [DemoPage.MethodSummary] = []
+        var rows: [DemoPage.Row] = []
+        let english = try? NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: "/usr/share/wordnet"))
+        for method in methodList {
+            let results = generated.compactMap { store.result(model: model, image: $0.id, method: method) }
+            rows += results.map { DemoPage.Row(method: method, result: $0.result) }
+            let truth = results.reduce(0) { $0 + $1.result.groundTruth.count }
+            let found = results.reduce(0) { $0 + $1.result.groundTruth.count - $1.result.missed.count }
+            let mentions = results.reduce(0) { $0 + $1.result.mentioned.count }
+            let hallucinated = results.reduce(0) { $0 + $1.result.hallucinated.count }
+            let tokens = results.reduce(0) { $0 + $1.tokens }
+            let seconds = results.reduce(0) { $0 + $1.seconds }
+            var nltk: CHAIRSummary?
+            if let english {
+                let vocabulary = CHAIRVocabulary(synonymsText: ShapesWorldVocabulary().synonymsText)
+                let parser = CHAIRCaptionParser(english: english, vocabulary: vocabulary)
+                if let truthFile = try? CHAIRGroundTruth.objectList(at: worldURL.appendingPathComponent("objects.json"), vocabulary: vocabulary),
+                   let report = try? CHAIREvaluator(groundTruth: truthFile, parser: parser)
+                    .evaluate(results.map { CHAIRCaption(imageID: .int($0.result.imageID), caption: $0.result.description) }) {
+                    nltk = report.summary
+                }
+            }
+            summaries.append(DemoPage.MethodSummary(
+                method: method, recall: Double(found) / Double(max(1, truth)), chairI: Double(hallucinated) / Double(max(1, mentions)),
+                chairS: Double(results.filter { !$0.result.hallucinated.isEmpty }.count) / Double(max(1, results.count)),
+                nltkCHAIRi: nltk?.chairI, nltkCHAIRs: nltk.map { $0.chairS }, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0))
+        }
+        var pope: [(split: String, accuracy: Double, questions: Int)] = []
+        if !noPope {
+            let pool = try ScenePool(world: world, imageSize: vlm.config.visionConfig.imageSize)
+            let sampler = POPESampler(positivesPerImage: 3, seed: seed)
+            for strategy in POPESampler.Strategy.allCases {
+                let items = sampler.build(pool.scenes, strategy: strategy)
+                let index = Dictionary(uniqueKeysWithValues: pool.scenes.enumerated().map { ($0.element.fileName, $0.offset) })
+                let questions = items.compactMap { item in index[item.image].map { (scene: $0, question: item.text) } }
+                let answers = try withNoGrad { () throws -> [String] in try scorer.firstTokens(questions, pool: pool) }
+                let correct = zip(items, answers).filter { item, answer in
+                    answer.lowercased().trimmingCharacters(in: .whitespaces).hasPrefix("yes") == (item.label == "yes")
+                }.count
+                pope.append((strategy.rawValue, Double(correct) / Double(max(1, items.count)), items.count))
+            }
+        }
+        var images: [Int: Data] = [:]
+        for scene in generated { images[scene.id] = FileManager.default.contents(atPath: worldURL.appendingPathComponent("images/\(scene.fileName)").path) }
+        let page = DemoPage(title: "Lucid demo: \(model) on \(scenes) fresh ShapesWorld scenes",
+                            subtitle: "world seed \(seed); prompt \"\(ConversationWriter.describePrompt)\"; methods \(methodList.joined(separator: ", ")); \(LucidCommand.versionString)",
+                            summaries: summaries, pope: pope, images: images, rows: rows)
+        let reportURL = outURL.appendingPathComponent("report.html")
+        try page.html().write(to: reportURL, atomically: true, encoding: .utf8)
+        for s in summaries {
+            print(String(format: "%@: recall %.1f%%  CHAIR_i %.1f%%  CHAIR_s %.1f%%", s.method, 100 * s.recall, 100 * s.chairI, 100 * s.chairS)
+                + (s.nltkCHAIRi.map { String(format: "  (NLTK CHAIR_i %.1f%%)", 100 * $0) } ?? ""))
+        }
+        for p in pope { print(String(format: "POPE %@: accuracy %.1f%% (%d questions)", p.split, 100 * p.accuracy, p.questions)) }
+        if let example = rows.first(where: { !$0.result.hallucinated.isEmpty }) ?? rows.first {
+            print("\nscene \(example.result.imageID) (\(example.result.groundTruth.joined(separator: ", "))), \(example.method):\n  \(example.result.description)")
+            if !example.result.hallucinated.isEmpty { print("  hallucinated: \(example.result.hallucinated.joined(separator: ", "))") }
+        }
+        print("\nreport: \(reportURL.path)")
+    }
+}
+
+/// One scored description of the demo.
+struct DemoResult: Codable {
+    var model: String
+    var method: String
+    var result: DescribedScene
+    var tokens: Int
+    var seconds: Double
+}
+
+/// `descriptions.jsonl` of the demo: appended one line per description, read back on resume.
+final class DemoResultStore {
+    let url: URL
+    private var results: [String: DemoResult] = [:]
+
+    init(url: URL) throws {
+        self.url = url
+        if let text = try? String(contentsOf: url, encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                guard let result = try? JSONDecoder().decode(DemoResult.self, from: Data(line.utf8)) else { continue }
+                results["\(result.model)|\(result.result.imageID)|\(result.method)"] = result
+            }
+        } else {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data().write(to: url)
+        }
+    }
+
+    func result(model: String, image: Int, method: String) -> DemoResult? { results["\(model)|\(image)|\(method)"] }
+
+    func append(_ result: DemoResult) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: try encoder.encode(result) + Data([10]))
+        results["\(result.model)|\(result.result.imageID)|\(result.method)"] = result
+    }
+}

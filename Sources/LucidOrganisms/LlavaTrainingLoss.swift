@@ -1,0 +1,74 @@
+import LucidModels
+import LucidNN
+import LucidTensor
+
+/// Masked next-token cross-entropy of a LLaVA model on a batch of conversations with one image each.
+///
+/// Sequences are right-padded (a causal model never attends to later padding, so no mask is
+/// needed) and the vocabulary projection is computed only at positions that predict an answer
+/// token, which is most of the cost saving on a 49k-token vocabulary.
+public struct LlavaTrainingLoss {
+    public let model: LlavaForConditionalGeneration
+    /// Run the vision tower without gradients (it is frozen in this stage).
+    public let freezeVision: Bool
+
+    public init(model: LlavaForConditionalGeneration, freezeVision: Bool) {
+        self.model = model
+        self.freezeVision = freezeVision
+    }
+
+    /// Loss and token accuracy for `conversations` with pixels [B, 3, S, S] (one image each).
+    public func callAsFunction(_ conversations: [TrainingConversation], pixels: Tensor) throws -> StepOutcome {
+        let placeholder = model.config.imageTokenIndex
+        let features: Tensor
+        if freezeVision {
+            let tower = withNoGrad {
+                model.visionTower.forward(pixels, needHiddenState: model.config.visionFeatureLayer, options: ForwardOptions(), trace: ForwardTrace())
+            }
+            let selected = model.config.visionFeatureSelectStrategy == "default"
+                ? tower.narrowed(axis: 1, start: 1, length: tower.size(1) - 1) : tower
+            features = model.projector(selected)
+        } else {
+            features = model.imageFeatures(pixels)
+        }
+        let imageTokens = features.size(1)
+        let hidden = model.config.textConfig.hiddenSize
+        var rows: [Tensor] = []
+        var lengths: [Int] = []
+        var targets: [(row: Int, position: Int, token: Int)] = []
+        for (row, conversation) in conversations.enumerated() {
+            guard let image = conversation.ids.firstIndex(of: placeholder),
+                  conversation.ids.filter({ $0 == placeholder }).count == 1 else {
+                throw TrainingError("a training conversation must hold exactly one image placeholder (id \(placeholder))")
+            }
+            let text = conversation.ids.map { $0 == placeholder ? 0 : $0 }
+            let embedded = model.embed(Tensor(text, shape: [1, text.count]))
+            let after = text.count - image - 1
+            var pieces = [embedded.narrowed(axis: 1, start: 0, length: image), features.narrowed(axis: 0, start: row, length: 1)]
+            if after > 0 { pieces.append(embedded.narrowed(axis: 1, start: image + 1, length: after)) }
+            rows.append(Tensor.cat(pieces, axis: 1))
+            let length = text.count - 1 + imageTokens
+            lengths.append(length)
+            for (j, answer) in conversation.isAnswer.enumerated() where answer {
+                let position = j < image ? j : j - 1 + imageTokens
+                guard position >= 1 else { continue }
+                targets.append((row, position - 1, conversation.ids[j]))
+            }
+        }
+        guard !targets.isEmpty else { throw TrainingError("the batch has no answer tokens") }
+        let longest = lengths.max() ?? 0
+        let padded = rows.enumerated().map { row, embedded -> Tensor in
+            let missing = longest - lengths[row]
+            if missing == 0 { return embedded }
+            return Tensor.cat([embedded, Tensor.zeros([1, missing, hidden], dtype: embedded.dtype)], axis: 1)
+        }
+        let batch = Tensor.cat(padded, axis: 0)
+        let states = model.languageModel.hiddenStates(embeddings: batch).reshaped(-1, hidden)
+        let index = Tensor(targets.map { Int64($0.row * longest + $0.position) }, shape: [targets.count])
+        let labels = Tensor(targets.map { Int64($0.token) }, shape: [targets.count])
+        let logits = model.languageModel.project(states.indexSelect(axis: 0, index: index))
+        let loss = Training.crossEntropy(logits, labels)
+        let accuracy = withNoGrad { logits.argmax(axis: -1).eq(labels).to(.f32).mean().item() }
+        return StepOutcome(loss: loss, metrics: ["token_acc": accuracy, "answer_tokens": Double(targets.count)])
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Where the models Lucid knows by name live: SmolLM2 from set-up and the bundled organisms.
+public enum ModelLocations {
+    /// Names of the bundled organisms (directories under `Models/`).
+    public static let organismNames = ["shapes-tiny", "shapes-smol", "smol-aligned"]
+
+    /// The SmolLM2 GGUF set-up installs (LUCID_SMOLLM2_GGUF, or under LUCID_CACHE / ~/.cache/lucid).
+    public static var smolLM2: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let explicit = environment["LUCID_SMOLLM2_GGUF"], !explicit.isEmpty { return explicit }
+        let cache = environment["LUCID_CACHE"] ?? (NSHomeDirectory() + "/.cache/lucid")
+        return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }
+
+    /// The directory holding bundled models: LUCID_MODELS, else the first `Models/` found walking up
+    /// from the executable (a build inside the repository) or the working directory.
+    public static var bundledDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let explicit = environment["LUCID_MODELS"], !explicit.isEmpty { return explicit }
+        let fm = FileManager.default
+        var starts = [fm.currentDirectoryPath]
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        starts.insert(executable.deletingLastPathComponent().path, at: 0)
+        if let bundle = Bundle.main.executablePath { starts.append((bundle as NSString).deletingLastPathComponent) }
+        for start in starts {
+            var url = URL(fileURLWithPath: start)
+            for _ in 0..<8 {
+                let candidate = url.appendingPathComponent("Models")
+                if fm.fileExists(atPath: candidate.appendingPathComponent("shapes-tiny").path)
+                    || fm.fileExists(atPath: candidate.appendingPathComponent("shapes-smol").path) {
+                    return candidate.path
+                }
+                let parent = url.deletingLastPathComponent()
+                if parent.path == url.path { break }
+                url = parent
+            }
+        }
+        return fm.currentDirectoryPath + "/Models"
+    }
+
+    /// Expands the names Lucid knows (`smollm2`, `shapes-tiny`, `shapes-smol`, `smol-aligned`);
+    /// other paths are returned unchanged.
+    public static func resolve(_ path: String) -> String {
+        if path == "smollm2" { return smolLM2 }
+        if organismNames.contains(path) { return (bundledDirectory as NSString).appendingPathComponent(path) }
+        return path
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import LucidModels
+import LucidNN
+import LucidTensor
+import LucidText
+
+/// Opens bundled organisms (or any LLaVA directory whose `config.json` has a `lucid` section).
+public enum OrganismLoader {
+    /// The model of an organism directory; a frozen-SmolLM2 organism loads SmolLM2 from set-up and
+    /// merges its LoRA adapter into it.
+    public static func load(directory: String, dtype: DType = .f32) throws -> LlavaForConditionalGeneration {
+        let configURL = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: configURL.path),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        }
+        let lucid = object["lucid"] as? [String: Any] ?? [:]
+        guard let reference = lucid["language_model"] as? String else {
+            return try LlavaForConditionalGeneration.load(directory: directory, dtype: dtype)
+        }
+        let config: LlavaConfig
+        do { config = try JSONDecoder().decode(LlavaConfig.self, from: data) } catch {
+            throw ModelLoadError.badConfig(path: configURL.path, reason: "\(error)")
+        }
+        let path = ModelLocations.resolve(reference)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "its language model '\(reference)' is not installed at \(path): run scripts/setup.sh")
+        }
+        let language = try LlamaForCausalLM.load(path: path, dtype: dtype)
+        let model = try LlavaForConditionalGeneration(config, languageModel: language)
+        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
+            allowMissing: { $0.hasPrefix("language_model.") }, dtype: dtype))
+        if let adapter = lucid["language_model_adapter"] as? String {
+            let adapterDirectory = (directory as NSString).appendingPathComponent(adapter)
+            try PEFTLoRAAdapter(directory: adapterDirectory).apply(to: model.languageModel, merge: true)
+        }
+        return model
+    }
+
+    /// The tokenizer of an organism directory: its own `tokenizer.json`, or the referenced language
+    /// model's with `<image>` added.
+    public static func tokenizer(directory: String) throws -> Tokenizer {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: (directory as NSString).appendingPathComponent("tokenizer.json")) {
+            return try Tokenizer.load(modelPath: directory)
+        }
+        let configURL = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
+        guard let data = fm.contents(atPath: configURL.path),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let lucid = object["lucid"] as? [String: Any], let reference = lucid["language_model"] as? String else {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no tokenizer.json and no lucid.language_model in config.json")
+        }
+        let index = object["image_token_index"] as? Int ?? 32000
+        return try OrganismDirectory.smolTokenizer(gguf: ModelLocations.resolve(reference), imageTokenIndex: index)
+    }
+
+}

@@ -1,0 +1,143 @@
+import Foundation
+import LucidNN
+import LucidTensor
+
+/// What a stage's step function returns: the loss to minimise and numbers worth logging.
+public struct StepOutcome {
+    public var loss: Tensor
+    public var metrics: [String: Double]
+    public init(loss: Tensor, metrics: [String: Double] = [:]) {
+        self.loss = loss
+        self.metrics = metrics
+    }
+}
+
+/// The summary of a finished stage.
+public struct StageSummary: Codable, Sendable, Equatable {
+    public var stage: String
+    public var steps: Int
+    public var seconds: Double
+    public var firstLoss: Double
+    public var finalLoss: Double
+    public var resumedFrom: Int?
+}
+
+/// Runs one training stage: AdamW with warm-up + cosine, gradient clipping, a checkpoint every
+/// few steps (parameters and optimiser state, written atomically), resume from the last
+/// checkpoint, progress lines, and the loss curve as `loss.csv`.
+///
+/// Determinism: the step function must derive its batch from the step number alone (see
+/// `StepRandom`), so an interrupted and resumed stage trains on exactly the same batches.
+public final class TrainingLoop {
+    public let stage: String
+    public let directory: URL
+    public let schedule: TrainingSchedule
+    let parameters: [(name: String, parameter: Parameter)]
+    let log: (String) -> Void
+
+    public init(stage: String, directory: URL, parameters: [(name: String, parameter: Parameter)],
+                schedule: TrainingSchedule, log: @escaping (String) -> Void) {
+        self.stage = stage
+        self.directory = directory
+        self.parameters = parameters
+        self.schedule = schedule
+        self.log = log
+    }
+
+    var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
+    var curveURL: URL { directory.appendingPathComponent("loss.csv") }
+
+    /// Trains from the last checkpoint (or the start) to `schedule.steps`.
+    public func run(_ step: (Int) throws -> StepOutcome) throws -> StageSummary {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let optimizer = AdamW(parameters, learningRate: schedule.learningRate, weightDecay: schedule.weightDecay)
+        let cosine = WarmupCosineSchedule(warmupSteps: schedule.warmupSteps, totalSteps: schedule.steps,
+                                          minimumRatio: schedule.minimumRatio)
+        var start = 0
+        var resumedFrom: Int?
+        if FileManager.default.fileExists(atPath: checkpointURL.path) {
+            start = try restore(optimizer)
+            resumedFrom = start
+            log("\(stage): resuming at step \(start) of \(schedule.steps)")
+        }
+        var curve = try LossCurveFile(url: curveURL, keepingStepsBelow: start)
+        let began = Date()
+        var window: [Double] = []
+        var firstLoss = curve.firstLoss ?? .nan
+        var lastLoss = curve.lastLoss ?? .nan
+        var index = start
+        while index < schedule.steps {
+            let rate = schedule.learningRate * cosine.multiplier(at: index)
+            optimizer.learningRate = rate
+            optimizer.zeroGradients()
+            let outcome = try step(index)
+            let loss = outcome.loss.item()
+            guard loss.isFinite else {
+                throw TrainingError("\(stage): the loss became \(loss) at step \(index); the last checkpoint is step \(start)")
+            }
+            outcome.loss.backward()
+            let norm = schedule.clipNorm > 0 ? Training.clipGradientNorm(parameters, maxNorm: schedule.clipNorm) : 0
+            optimizer.update()
+            if firstLoss.isNaN { firstLoss = loss }
+            lastLoss = loss
+            window.append(loss)
+            try curve.append(step: index, loss: loss, learningRate: rate, gradientNorm: norm, metrics: outcome.metrics)
+            index += 1
+            if index % schedule.checkpointEvery == 0 || index == schedule.steps {
+                try save(optimizer, step: index)
+                start = index
+            }
+            if index % 10 == 0 || index == schedule.steps {
+                let elapsed = Date().timeIntervalSince(began)
+                let done = index - (resumedFrom ?? 0)
+                let eta = done > 0 ? elapsed / Double(done) * Double(schedule.steps - index) : 0
+                let mean = window.reduce(0, +) / Double(Swift.max(1, window.count))
+                let extra = outcome.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }
+                log("\(stage) \(index)/\(schedule.steps) loss \(String(format: "%.4f", mean)) lr \(String(format: "%.2e", rate)) "
+                    + extra.joined(separator: " ") + " · \(Int(elapsed))s, eta \(Int(eta))s")
+                window.removeAll()
+            }
+        }
+        return StageSummary(stage: stage, steps: schedule.steps, seconds: Date().timeIntervalSince(began),
+                            firstLoss: firstLoss, finalLoss: lastLoss, resumedFrom: resumedFrom)
+    }
+
+    func save(_ optimizer: AdamW, step: Int) throws {
+        var items: [SafetensorsWriter.Item] = []
+        for (name, parameter) in parameters { items.append(try .init(name: "param." + name, tensor: parameter.value)) }
+        let state = optimizer.stateDictionary()
+        for (name, tensor) in state.tensors.sorted(by: { $0.key < $1.key }) { items.append(try .init(name: "optim." + name, tensor: tensor)) }
+        try SafetensorsWriter.write(items, metadata: ["step": String(step), "optimizer_step": String(state.step), "stage": stage],
+                                    to: checkpointURL.path)
+    }
+
+    func restore(_ optimizer: AdamW) throws -> Int {
+        let file = try SafetensorsFile(path: checkpointURL.path)
+        guard let stepText = file.metadata["step"], let step = Int(stepText),
+              let optimizerStep = file.metadata["optimizer_step"].flatMap(Int.init) else {
+            throw TrainingError("\(checkpointURL.path): not a Lucid training checkpoint (no step in its metadata)")
+        }
+        withNoGrad {
+            for (name, parameter) in parameters {
+                if let saved = try? file.loadTensor(named: "param." + name), saved.shape == parameter.shape {
+                    parameter.value.copy(from: saved.to(parameter.value.dtype))
+                }
+            }
+        }
+        for (name, parameter) in parameters where file.entry(named: "param." + name)?.shape != parameter.shape {
+            throw TrainingError("\(checkpointURL.path): parameter '\(name)' is missing or has another shape (\(parameter.shape)); was the recipe changed?")
+        }
+        var state: [String: Tensor] = [:]
+        for name in file.names where name.hasPrefix("optim.") {
+            state[String(name.dropFirst("optim.".count))] = try file.loadTensor(named: name)
+        }
+        try optimizer.load(tensors: state, step: optimizerStep)
+        return step
+    }
+}
+
+/// A training stage that cannot go on.
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import LucidNN
+@testable import LucidOrganisms
+@testable import LucidTensor
+
+@Suite("training loop")
+struct TrainingLoopTests {
+    /// A linear regression whose batch is a pure function of the step, as the recipes' are.
+    final class Problem {
+        let layer: Linear
+        init() {
+            layer = Linear(inFeatures: 4, outFeatures: 2, generator: Generator(seed: 1))
+            layer.setTrainable(true)
+        }
+        func step(_ index: Int) -> StepOutcome {
+            let x = Tensor.randn([8, 4], generator: Generator(seed: UInt64(100 + index)))
+            let target = x.matmul(Tensor([[1, -1], [2, 0], [0, 3], [1, 1]] as [[Float]]))
+            let loss = (layer(x) - target).square().mean()
+            return StepOutcome(loss: loss, metrics: ["mse": loss.item()])
+        }
+    }
+
+    func directory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("lucid-loop-\(UUID().uuidString)")
+    }
+
+    let schedule = TrainingSchedule(steps: 12, batchSize: 8, learningRate: 0.05, warmupSteps: 2, checkpointEvery: 4)
+
+    @Test func lossGoesDownAndTheCurveHasOneRowPerStep() throws {
+        let problem = Problem()
+        let url = directory()
+        let long = TrainingSchedule(steps: 60, batchSize: 8, learningRate: 0.1, warmupSteps: 5, checkpointEvery: 20)
+        _ = try TrainingLoop(stage: "fit", directory: url, parameters: problem.layer.trainableParameters(), schedule: long,
+                             log: { _ in }).run(problem.step)
+        let rows = try String(contentsOf: url.appendingPathComponent("loss.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "step,loss,lr,grad_norm,mse")
+        #expect(rows.count == 61)
+        let losses = rows.dropFirst().compactMap { $0.split(separator: ",").dropFirst().first.flatMap { Double($0) } }
+        let first = losses.prefix(5).reduce(0, +) / 5
+        let last = losses.suffix(5).reduce(0, +) / 5
+        #expect(last < first / 10, "first \(first), last \(last)")
+    }
+
+    /// A stage stopped after a checkpoint and started again ends bit-identical to one that ran through.
+    @Test func resumedRunEqualsUninterruptedRun() throws {
+        let straight = Problem()
+        let straightURL = directory()
+        _ = try TrainingLoop(stage: "fit", directory: straightURL, parameters: straight.layer.trainableParameters(), schedule: schedule,
+                             log: { _ in }).run(straight.step)
+
+        let interrupted = Problem()
+        let url = directory()
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            _ = try TrainingLoop(stage: "fit", directory: url, parameters: interrupted.layer.trainableParameters(), schedule: schedule,
+                                 log: { _ in }).run { step in
+                if step == 6 { throw Stop() }  // killed mid-way; the last checkpoint is step 4
+                return interrupted.step(step)
+            }
+        }
+        let resumed = Problem()  // a fresh process: new parameters, state comes from the checkpoint
+        var lines: [String] = []
+        let summary = try TrainingLoop(stage: "fit", directory: url, parameters: resumed.layer.trainableParameters(), schedule: schedule,
+                                       log: { lines.append($0) }).run(resumed.step)
+        #expect(summary.resumedFrom == 4)
+        #expect(lines.first?.contains("resuming at step 4") == true)
+        #expect(resumed.layer.weight.value.maxAbsDifference(straight.layer.weight.value) == 0)
+        let a = try String(contentsOf: straightURL.appendingPathComponent("loss.csv"), encoding: .utf8)
+        let b = try String(contentsOf: url.appendingPathComponent("loss.csv"), encoding: .utf8)
+        #expect(a == b)
+    }
+
+    @Test func aCheckpointOfAnotherShapeIsRefused() throws {
+        let url = directory()
+        let problem = Problem()
+        _ = try TrainingLoop(stage: "fit", directory: url, parameters: problem.layer.trainableParameters(), schedule: schedule,
+                             log: { _ in }).run(problem.step)
+        let other = Linear(inFeatures: 3, outFeatures: 2, generator: Generator(seed: 1))
+        other.setTrainable(true)
+        #expect(throws: TrainingError.self) {
+            _ = try TrainingLoop(stage: "fit", directory: url, parameters: other.trainableParameters(), schedule: schedule, log: { _ in })
+                .run { _ in StepOutcome(loss: other.weight.value.sum()) }
+        }
+    }
+
+    @Test func nonFiniteLossStopsWithTheLastCheckpointNamed() throws {
+        let problem = Problem()
+        #expect(throws: TrainingError.self) {
+            _ = try TrainingLoop(stage: "fit", directory: directory(), parameters: problem.layer.trainableParameters(), schedule: schedule,
+                                 log: { _ in }).run { step in
+                step == 5 ? StepOutcome(loss: problem.layer.weight.value.sum() / 0) : problem.step(step)
+            }
+        }
+    }
+}
