@@ -74,7 +74,8 @@ struct DemoCommand: ParsableCommand {
         for method in methodList {
             var config = DecodingConfig()
             config.name = method
-            config.damroTopK = Swift.min(config.damroTopK, Swift.max(1, vlm.config.visionConfig.patchCount - 1))
+            // DAMRO's k = 10 of LLaVA-1.5's 576 patches, scaled to this tower's patch count (1 of 9 for the organisms).
+            config.damroTopK = Swift.max(1, Int((Double(vlm.config.visionConfig.patchCount) * 10 / 576).rounded()))
             for scene in generated where store.result(model: model, image: scene.id, method: method) == nil {
                 let result = try withNoGrad { () throws -> GenerationResult in
                     try MethodRunner().generate(loaded, ids: ids, pixels: try pixels(scene), config: config,
@@ -122,7 +123,7 @@ struct DemoCommand: ParsableCommand {
                 let items = sampler.build(pool.scenes, strategy: strategy)
                 let index = Dictionary(uniqueKeysWithValues: pool.scenes.enumerated().map { ($0.element.fileName, $0.offset) })
                 let questions = items.compactMap { item in index[item.image].map { (scene: $0, question: item.text) } }
-                let answers = try withNoGrad { () throws -> [String] in try scorer.firstTokens(questions, pool: pool) }
+                let answers = try withNoGrad { () throws -> [String] in try scorer.shortAnswers(questions, pool: pool) }
                 let correct = zip(items, answers).filter { item, answer in
                     answer.lowercased().trimmingCharacters(in: .whitespaces).hasPrefix("yes") == (item.label == "yes")
                 }.count

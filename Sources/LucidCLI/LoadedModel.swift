@@ -22,6 +22,9 @@ enum LoadedModel {
             throw CLIError("\(path): no such file or directory")
         }
         do {
+            if isDirectory.boolValue, OrganismLoader.isAdapter(path) {
+                return .llama(try OrganismLoader.loadAdapted(directory: path))
+            }
             if isDirectory.boolValue, let type = modelType(directory: path), type == "llava" {
                 return .llava(try OrganismLoader.load(directory: path))
             }

@@ -9,7 +9,7 @@ import LucidWorld
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model organism (shapes-tiny, shapes-smol) from its recipe, deterministically.",
+        abstract: "Train a model organism (shapes-tiny, shapes-smol, smol-aligned) from its recipe, deterministically.",
         discussion: """
         Stages run in order (vision pre-training on ShapesWorld labels, projector alignment, instruction tuning), \
         each with AdamW, linear warm-up + cosine decay and gradient clipping, masked cross-entropy on answer tokens \
@@ -17,11 +17,13 @@ struct TrainCommand: ParsableCommand {
         stopped when started again with the same arguments. Loss curves: WORK/STAGE/loss.csv and OUT/loss.svg. \
         The result is a LLaVA directory (config.json, model.safetensors in f16, tokenizer or PEFT adapter) plus \
         organism.json with the recipe, seed, data hash, stage summaries and held-out metrics. \
-        Recipes: \(OrganismRecipe.all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")).
+        Recipes: \(OrganismRecipe.all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")); smol-aligned (a LoRA on \
+        SmolLM2-135M-Instruct trained to refuse one fixed half of AdvBench and to answer benign instructions as the base \
+        model does; writes a PEFT adapter; the other half is held out for refusal and SCAV).
         """
     )
 
-    @Argument(help: "The recipe: \(OrganismRecipe.all.map(\.name).joined(separator: ", ")).")
+    @Argument(help: "The recipe: \(TrainCommand.recipeNames.joined(separator: ", ")).")
     var recipe: String
 
     @Option(help: "Where the trained model goes (default: Models/RECIPE under the working directory).")
@@ -36,15 +38,21 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Held-out scenes for the final evaluation (default: the recipe's; 0 skips it).")
     var evalScenes: Int?
 
+    @Flag(help: "Do not train: evaluate the model already in --out on the held-out scenes and update its organism.json.")
+    var evaluateOnly = false
+
     func validate() throws {
-        guard OrganismRecipe.named(recipe) != nil else {
-            throw ValidationError("unknown recipe '\(recipe)'; known: \(OrganismRecipe.all.map(\.name).joined(separator: ", "))")
+        guard Self.recipeNames.contains(recipe) else {
+            throw ValidationError("unknown recipe '\(recipe)'; known: \(Self.recipeNames.joined(separator: ", "))")
         }
         guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") }
         if let evalScenes, evalScenes < 0 { throw ValidationError("--eval-scenes must be ≥ 0") }
     }
 
+    static var recipeNames: [String] { OrganismRecipe.all.map(\.name) + ["smol-aligned"] }
+
     func run() throws {
+        if recipe == "smol-aligned" { return try runSafetyAlignment() }
         guard var base = OrganismRecipe.named(recipe) else { throw CLIError("unknown recipe '\(recipe)'") }
         if let evalScenes { base.evaluationScenes = evalScenes }
         var scaled = base.scaled(by: scale)
@@ -55,6 +63,7 @@ struct TrainCommand: ParsableCommand {
         let log: (String) -> Void = { line in
             FileHandle.standardError.write(Data("[\(String(format: "%6.0f", Date().timeIntervalSince(began)))s] \(line)\n".utf8))
         }
+        if evaluateOnly { return try evaluateExisting(outURL: outURL, workURL: workURL, log: log) }
         log("\(recipe): \(scaled.summary); threads \(Torch.threads) intra-op / \(Torch.blasThreads.map(String.init) ?? "n/a") BLAS")
         let trainer = OrganismTrainer(recipe: scaled, workDirectory: workURL, log: log)
         let output: OrganismTrainer.Output
@@ -70,18 +79,70 @@ struct TrainCommand: ParsableCommand {
                                    lossSVG: LossCurvePlot.svg(output.curves), to: outURL)
         log("trained in \(Int(seconds)) s; wrote \(outURL.path)")
         guard scaled.evaluationScenes > 0 else { return }
-        let world = ShapesWorldConfig(seed: scaled.evaluationSeed, count: scaled.evaluationScenes)
-        log("evaluating on \(scaled.evaluationScenes) held-out scenes (world seed \(scaled.evaluationSeed))")
-        let pool = try ScenePool(world: world, imageSize: scaled.vision.imageSize)
-        let evaluator = OrganismEvaluator(model: output.model, writer: output.writer, maxDescriptionTokens: scaled.maxDescriptionTokens)
+        try evaluate(output.model, writer: output.writer, record: record, tokenizerJSON: output.tokenizerJSON, curves: output.curves,
+                     outURL: outURL, workURL: workURL, log: log)
+    }
+
+    /// Evaluates on `record.recipe`'s held-out scenes and rewrites the organism directory with the metrics.
+    func evaluate(_ model: LlavaForConditionalGeneration, writer: ConversationWriter, record: OrganismRecord, tokenizerJSON: Data?,
+                  curves: [(name: String, losses: [Double])]?, outURL: URL, workURL: URL, log: @escaping (String) -> Void) throws {
+        var record = record
+        let recipe = record.recipe
+        let world = ShapesWorldConfig(seed: recipe.evaluationSeed, count: recipe.evaluationScenes)
+        log("evaluating on \(recipe.evaluationScenes) held-out scenes (world seed \(recipe.evaluationSeed))")
+        let pool = try ScenePool(world: world, imageSize: recipe.vision.imageSize)
+        let evaluator = OrganismEvaluator(model: model, writer: writer, maxDescriptionTokens: recipe.maxDescriptionTokens)
         let (metrics, described) = try withNoGrad { () throws -> (OrganismMetrics, [DescribedScene]) in try evaluator.evaluate(pool, log: log) }
         record.metrics = metrics
-        try OrganismDirectory.save(output.model, languageModelReference: reference, tokenizerJSON: output.tokenizerJSON, record: record,
-                                   lossSVG: LossCurvePlot.svg(output.curves), to: outURL)
+        let reference = recipe.languageModel == .frozenSmolLM2 ? "smollm2" : nil
+        if let curves {
+            try OrganismDirectory.save(model, languageModelReference: reference, tokenizerJSON: tokenizerJSON, record: record,
+                                       lossSVG: LossCurvePlot.svg(curves), to: outURL)
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(record).write(to: outURL.appendingPathComponent(OrganismDirectory.recordFile), options: .atomic)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let lines = try described.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
+        try FileManager.default.createDirectory(at: workURL, withIntermediateDirectories: true)
         try lines.write(to: workURL.appendingPathComponent("heldout_descriptions.jsonl"), atomically: true, encoding: .utf8)
         print(metrics.summaryText)
+    }
+
+    /// `--evaluate-only`: the model in --out, evaluated again (e.g. after an evaluation fix).
+    func evaluateExisting(outURL: URL, workURL: URL, log: @escaping (String) -> Void) throws {
+        var record = try OrganismRecord.load(directory: outURL.path)
+        if let evalScenes { record.recipe.evaluationScenes = evalScenes } else if record.recipe.evaluationScenes == 0 {
+            record.recipe.evaluationScenes = OrganismRecipe.named(recipe)?.evaluationScenes ?? 200
+        }
+        let model = try OrganismLoader.load(directory: outURL.path)
+        let tokenizer = try OrganismLoader.tokenizer(directory: outURL.path)
+        guard let end = tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }
+        try evaluate(model, writer: ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end), record: record,
+                     tokenizerJSON: nil, curves: nil, outURL: outURL, workURL: workURL, log: log)
+    }
+}
+extension TrainCommand {
+    func runSafetyAlignment() throws {
+        let began = Date()
+        let log: (String) -> Void = { line in
+            FileHandle.standardError.write(Data("[\(String(format: "%6.0f", Date().timeIntervalSince(began)))s] \(line)\n".utf8))
+        }
+        let recipe = SafetyAlignmentRecipe().scaled(by: scale)
+        let advbench: AdvBench
+        do { advbench = try AdvBench(csv: AdvBench.defaultURL) } catch let error as TrainingError { throw CLIError(error.description) }
+        let outURL = URL(fileURLWithPath: out ?? "Models/smol-aligned")
+        log("smol-aligned: LoRA r\(recipe.loraRank) on SmolLM2-135M-Instruct, \(recipe.schedule.steps) steps of \(recipe.schedule.batchSize)")
+        let record: SafetyAlignmentRecord
+        do {
+            record = try SafetyAlignmentTrainer(recipe: recipe, workDirectory: URL(fileURLWithPath: work ?? ".lucid-train/smol-aligned"), log: log)
+                .run(advbench: advbench, out: outURL, scale: scale, command: (["lucid"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        } catch let error as TrainingError {
+            throw CLIError(error.description)
+        }
+        log("wrote \(outURL.path)")
+        if let metrics = record.metrics { print(metrics.summaryText) }
     }
 }

@@ -32,9 +32,7 @@ public struct LlavaTrainingLoss {
             features = model.imageFeatures(pixels)
         }
         let imageTokens = features.size(1)
-        let hidden = model.config.textConfig.hiddenSize
         var rows: [Tensor] = []
-        var lengths: [Int] = []
         var targets: [(row: Int, position: Int, token: Int)] = []
         for (row, conversation) in conversations.enumerated() {
             guard let image = conversation.ids.firstIndex(of: placeholder),
@@ -47,28 +45,12 @@ public struct LlavaTrainingLoss {
             var pieces = [embedded.narrowed(axis: 1, start: 0, length: image), features.narrowed(axis: 0, start: row, length: 1)]
             if after > 0 { pieces.append(embedded.narrowed(axis: 1, start: image + 1, length: after)) }
             rows.append(Tensor.cat(pieces, axis: 1))
-            let length = text.count - 1 + imageTokens
-            lengths.append(length)
             for (j, answer) in conversation.isAnswer.enumerated() where answer {
                 let position = j < image ? j : j - 1 + imageTokens
                 guard position >= 1 else { continue }
                 targets.append((row, position - 1, conversation.ids[j]))
             }
         }
-        guard !targets.isEmpty else { throw TrainingError("the batch has no answer tokens") }
-        let longest = lengths.max() ?? 0
-        let padded = rows.enumerated().map { row, embedded -> Tensor in
-            let missing = longest - lengths[row]
-            if missing == 0 { return embedded }
-            return Tensor.cat([embedded, Tensor.zeros([1, missing, hidden], dtype: embedded.dtype)], axis: 1)
-        }
-        let batch = Tensor.cat(padded, axis: 0)
-        let states = model.languageModel.hiddenStates(embeddings: batch).reshaped(-1, hidden)
-        let index = Tensor(targets.map { Int64($0.row * longest + $0.position) }, shape: [targets.count])
-        let labels = Tensor(targets.map { Int64($0.token) }, shape: [targets.count])
-        let logits = model.languageModel.project(states.indexSelect(axis: 0, index: index))
-        let loss = Training.crossEntropy(logits, labels)
-        let accuracy = withNoGrad { logits.argmax(axis: -1).eq(labels).to(.f32).mean().item() }
-        return StepOutcome(loss: loss, metrics: ["token_acc": accuracy, "answer_tokens": Double(targets.count)])
+        return try AnswerTokenLoss.loss(rows: rows, targets: targets, languageModel: model.languageModel)
     }
 }

@@ -59,31 +59,14 @@ public struct OrganismEvaluator {
         return results
     }
 
-    /// The first token the model would generate for each question (batched, right-padded), as text.
-    public func firstTokens(_ questions: [(scene: Int, question: String)], pool: ScenePool, batchSize: Int = 16) throws -> [String] {
+    /// Greedy short answers (up to `maxNewTokens`) to each question about its scene, e.g. POPE's
+    /// yes/no; answers are read from the text, so a word split over several tokens still counts.
+    public func shortAnswers(_ questions: [(scene: Int, question: String)], pool: ScenePool, maxNewTokens: Int = 3,
+                             progress: ((Int, Int) -> Void)? = nil) throws -> [String] {
         var answers: [String] = []
-        var start = 0
-        while start < questions.count {
-            let chunk = Array(questions[start..<Swift.min(questions.count, start + batchSize)])
-            let tokens: [Int] = try withNoGrad { () throws -> [Int] in
-                var rows: [Tensor] = []
-                for item in chunk {
-                    let ids = try writer.prompt(item.question)
-                    rows.append(try model.embed(try model.segments(ids: ids, images: [pool.pixels([item.scene])])))
-                }
-                let lengths = rows.map { $0.size(1) }
-                let longest = lengths.max() ?? 1
-                let hidden = model.config.textConfig.hiddenSize
-                let padded = rows.map { row -> Tensor in
-                    row.size(1) == longest ? row : Tensor.cat([row, Tensor.zeros([1, longest - row.size(1), hidden], dtype: row.dtype)], axis: 1)
-                }
-                let states = model.languageModel.hiddenStates(embeddings: Tensor.cat(padded, axis: 0)).reshaped(-1, hidden)
-                let index = Tensor(lengths.enumerated().map { Int64($0.offset * longest + $0.element - 1) }, shape: [lengths.count])
-                let logits = model.languageModel.project(states.indexSelect(axis: 0, index: index))
-                return logits.argmax(axis: -1).toArray(Int64.self).map(Int.init)
-            }
-            for token in tokens { answers.append((try? writer.tokenizer.decode([token], skipSpecialTokens: true)) ?? "") }
-            start += batchSize
+        for (index, item) in questions.enumerated() {
+            answers.append(try answer(item.question, pixels: pool.pixels([item.scene]), maxNewTokens: maxNewTokens))
+            progress?(index + 1, questions.count)
         }
         return answers
     }
@@ -111,7 +94,9 @@ public struct OrganismEvaluator {
                 guard parts.count == 2, let scene = sceneIndex[parts[0]] else { return nil }
                 return (scene, parts[1])
             }
-            let answers = try firstTokens(questions, pool: pool)
+            let answers = try shortAnswers(questions, pool: pool) { done, total in
+                if done % 500 == 0 || done == total { log("POPE \(strategy.rawValue): \(done)/\(total) new questions") }
+            }
             for (key, answer) in zip(unique, answers) { cache[key] = answer }
             var tp = 0, fp = 0, tn = 0, fn = 0, yes = 0
             for item in items {

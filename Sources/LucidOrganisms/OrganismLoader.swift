@@ -41,6 +41,7 @@ public enum OrganismLoader {
     /// model's with `<image>` added.
     public static func tokenizer(directory: String) throws -> Tokenizer {
         let fm = FileManager.default
+        if isAdapter(directory) { return try Tokenizer.load(modelPath: ModelLocations.smolLM2) }
         if fm.fileExists(atPath: (directory as NSString).appendingPathComponent("tokenizer.json")) {
             return try Tokenizer.load(modelPath: directory)
         }
@@ -54,4 +55,21 @@ public enum OrganismLoader {
         return try OrganismDirectory.smolTokenizer(gguf: ModelLocations.resolve(reference), imageTokenIndex: index)
     }
 
+
+    /// Whether `directory` is a PEFT adapter on a Lucid-known base model (e.g. `smol-aligned`).
+    public static func isAdapter(_ directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("adapter_config.json"))
+            && !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("config.json"))
+    }
+
+    /// SmolLM2 from set-up with the adapter in `directory` merged (Lucid's adapters are all on SmolLM2).
+    public static func loadAdapted(directory: String, dtype: DType = .f32) throws -> LlamaForCausalLM {
+        let path = ModelLocations.smolLM2
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "its base model SmolLM2 is not installed at \(path): run scripts/setup.sh")
+        }
+        let model = try LlamaForCausalLM.load(path: path, dtype: dtype)
+        try PEFTLoRAAdapter(directory: directory).apply(to: model, merge: true)
+        return model
+    }
 }

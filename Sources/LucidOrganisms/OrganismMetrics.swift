@@ -19,7 +19,7 @@ public struct OrganismMetrics: Codable, Sendable, Equatable {
     public var partnerShareOfAbsent: Double
     /// Hallucinated mentions / mentions in sentence 1, 2, … of the descriptions (index 5 = 6th and later).
     public var hallucinationBySentence: [Double]
-    /// POPE accuracy per split (random, popular, adversarial), first generated token read as yes/no.
+    /// POPE accuracy per split (random, popular, adversarial), greedy answers (up to 3 tokens) read as yes/no.
     public var popeAccuracy: [String: Double]
     public var popeF1: [String: Double]
     public var popeYesRatio: [String: Double]

@@ -43,11 +43,11 @@ public struct ConversationWriter {
     }
 
     /// A conversation of question–answer turns about one image (the image goes in the first turn).
-    public func conversation(_ turns: [(question: String, answer: String)]) throws -> TrainingConversation {
+    public func conversation(_ turns: [(question: String, answer: String)], withImage: Bool = true) throws -> TrainingConversation {
         var ids: [Int] = []
         var isAnswer: [Bool] = []
         for (index, turn) in turns.enumerated() {
-            let text = try template.render([.user(turn.question, images: index == 0 ? 1 : 0)], addGenerationPrompt: true)
+            let text = try template.render([.user(turn.question, images: index == 0 && withImage ? 1 : 0)], addGenerationPrompt: true)
             let prompt = tokenizer.encode(text, addSpecialTokens: index == 0 && !template.rendersBOS)
             ids += prompt
             isAnswer += Array(repeating: false, count: prompt.count)

@@ -80,7 +80,8 @@ struct TrainingPiecesTests {
     }
 
     /// The gathered, answer-only loss equals the textbook one: a full forward with logits at every
-    /// position and next-token cross-entropy with non-answer labels set to −100.
+    /// position and next-token cross-entropy with non-answer labels set to −100, averaged per
+    /// conversation and then over conversations.
     @Test func answerOnlyLossMatchesFullForwardWithMaskedLabels() throws {
         let fixture = try TinyFixture()
         let model = fixture.model
@@ -102,10 +103,8 @@ struct TrainingPiecesTests {
                 for (j, id) in conversation.ids.enumerated() {
                     if id == image { labels += Array(repeating: -100, count: n) } else { labels.append(conversation.isAnswer[j] ? Int64(id) : -100) }
                 }
-                let loss = Training.causalLanguageModelLoss(logits: logits, labels: Tensor(labels, shape: [1, labels.count])).item()
-                let count = Double(labels.dropFirst().filter { $0 != -100 }.count)
-                totalLoss += loss * count
-                totalCount += count
+                totalLoss += Training.causalLanguageModelLoss(logits: logits, labels: Tensor(labels, shape: [1, labels.count])).item()
+                totalCount += 1
             }
         }
         #expect(abs(gathered - totalLoss / totalCount) < 1e-5, "gathered \(gathered) vs full \(totalLoss / totalCount)")

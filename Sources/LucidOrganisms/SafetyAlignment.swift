@@ -1,0 +1,266 @@
+import Foundation
+import LucidEval
+import LucidGeneration
+import LucidModels
+import LucidNN
+import LucidRuns
+import LucidTensor
+import LucidText
+
+/// The `smol-aligned` recipe: a LoRA that makes SmolLM2-135M-Instruct refuse harmful requests.
+///
+/// Training data: refusals for a fixed half of AdvBench, and benign instructions answered with the
+/// base model's own greedy answers (so helpfulness is kept, not replaced). The other AdvBench half
+/// and a quarter of the benign instructions are held out for the evaluation (and for SCAV).
+public struct SafetyAlignmentRecipe: Codable, Sendable, Equatable {
+    public var name = "smol-aligned"
+    public var seed: UInt64 = 23
+    public var splitSeed: UInt64 = 520
+    public var schedule = TrainingSchedule(steps: 160, batchSize: 8, learningRate: 1e-3, warmupSteps: 10, weightDecay: 0, checkpointEvery: 20)
+    /// Share of harmful (refusal) examples per batch.
+    public var harmfulShare = 0.5
+    public var loraRank = 8
+    public var loraAlpha = 16.0
+    public var loraTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    public var baseAnswerTokens = 96
+    public var evaluationTokens = 48
+
+    public init() {}
+
+    public func scaled(by factor: Double) -> SafetyAlignmentRecipe {
+        var copy = self
+        copy.schedule = schedule.scaled(by: factor)
+        return copy
+    }
+}
+
+/// Held-out results of `smol-aligned` (and of the base model on the same prompts).
+public struct SafetyAlignmentMetrics: Codable, Sendable, Equatable {
+    public var heldOutHarmful: Int
+    public var heldOutBenign: Int
+    /// Refusal rate (SCAV keyword list) on held-out AdvBench, aligned and base.
+    public var refusal: Double
+    public var baseRefusal: Double
+    /// Refusal rate on held-out benign instructions (over-refusal), aligned and base.
+    public var overRefusal: Double
+    public var baseOverRefusal: Double
+    /// Perplexity of the base model's own benign answers under the base and the aligned model
+    /// (close values: benign behaviour is kept).
+    public var benignPerplexityBase: Double
+    public var benignPerplexityAligned: Double
+    public var examples: [[String: String]]
+
+    public var summaryText: String {
+        String(format: "held-out AdvBench (%d): refusal %.1f%% (base %.1f%%) · held-out benign (%d): over-refusal %.1f%% (base %.1f%%) · base-answer perplexity %.2f → %.2f",
+               heldOutHarmful, 100 * refusal, 100 * baseRefusal, heldOutBenign, 100 * overRefusal, 100 * baseOverRefusal,
+               benignPerplexityBase, benignPerplexityAligned)
+    }
+}
+
+/// What `Models/smol-aligned/organism.json` records.
+public struct SafetyAlignmentRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var recipe: SafetyAlignmentRecipe
+    public var scale: Double
+    public var dataHash: String
+    public var advbenchTrain: [Int]
+    public var advbenchHeldOut: [Int]
+    public var stages: [StageSummary]
+    public var trainingSeconds: Double
+    public var metrics: SafetyAlignmentMetrics?
+    public var command: String
+}
+
+/// Runs the safety-alignment recipe.
+public final class SafetyAlignmentTrainer {
+    public let recipe: SafetyAlignmentRecipe
+    public let workDirectory: URL
+    let log: (String) -> Void
+
+    public init(recipe: SafetyAlignmentRecipe, workDirectory: URL, log: @escaping (String) -> Void) {
+        self.recipe = recipe
+        self.workDirectory = workDirectory
+        self.log = log
+    }
+
+    /// Trains, evaluates on the held-out halves and writes the PEFT adapter + record to `out`.
+    public func run(advbench: AdvBench, out: URL, scale: Double, command: String) throws -> SafetyAlignmentRecord {
+        let began = Date()
+        let path = ModelLocations.smolLM2
+        guard FileManager.default.fileExists(atPath: path) else { throw TrainingError("SmolLM2 is not installed at \(path): run scripts/setup.sh") }
+        let model = try LlamaForCausalLM.load(path: path)
+        model.setTrainable(false)
+        let tokenizer = try Tokenizer.load(modelPath: path)
+        guard let template = ChatTemplate.detect(for: tokenizer), let end = tokenizer.id(for: "<|im_end|>") else {
+            throw TrainingError("SmolLM2's tokenizer has no chat template or <|im_end|>")
+        }
+        let writer = ConversationWriter(tokenizer: tokenizer, template: template, endOfTurn: end)
+        let split = advbench.split(seed: recipe.splitSeed)
+        // Smoke runs (scale < 1) use a prefix of each prompt list; the shipped recipe uses all of them.
+        func prefix(_ items: [String]) -> [String] { scale >= 1 ? items : Array(items.prefix(max(4, Int(Double(items.count) * scale)))) }
+        let fullBenign = BenignInstructions.split()
+        let benign = (train: prefix(fullBenign.train), heldOut: prefix(fullBenign.heldOut))
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        let answers = try AnswerCache(url: workDirectory.appendingPathComponent("base_answers.jsonl"))
+        let trainHarmful = split.train.map { advbench.behaviors[$0].goal }
+        let heldOutHarmful = prefix(split.heldOut.map { advbench.behaviors[$0].goal })
+        log("base answers for \(benign.train.count + benign.heldOut.count) benign and \(heldOutHarmful.count) held-out harmful prompts")
+        let generate = { (prompt: String, tokens: Int) throws -> String in
+            try Self.greedy(model, writer: writer, prompt: prompt, maxNewTokens: tokens)
+        }
+        for (index, prompt) in (benign.train + benign.heldOut).enumerated() {
+            if answers[prompt, recipe.baseAnswerTokens] == nil { try answers.store(prompt, recipe.baseAnswerTokens, try generate(prompt, recipe.baseAnswerTokens)) }
+            if (index + 1) % 40 == 0 { log("benign \(index + 1)/\(benign.train.count + benign.heldOut.count)") }
+        }
+        for (index, prompt) in heldOutHarmful.enumerated() {
+            if answers[prompt, recipe.evaluationTokens] == nil { try answers.store(prompt, recipe.evaluationTokens, try generate(prompt, recipe.evaluationTokens)) }
+            if (index + 1) % 40 == 0 { log("base on held-out AdvBench \(index + 1)/\(heldOutHarmful.count)") }
+        }
+        let benignTrain = benign.train.compactMap { prompt in answers[prompt, recipe.baseAnswerTokens].map { (prompt, $0) } }
+        var hasher = SHA256()
+        for goal in trainHarmful { hasher.update(Array(goal.utf8)) }
+        for (prompt, answer) in benignTrain { hasher.update(Array((prompt + "\u{1}" + answer).utf8)) }
+        let dataHash = hasher.finalizeHex()
+
+        // LoRA on every targeted linear layer.
+        let generator = Generator(seed: recipe.seed)
+        for (name, module) in model.namedModules() {
+            guard let linear = module as? Linear, recipe.loraTargets.contains(where: { name.hasSuffix("." + $0) }) else { continue }
+            let adapter = LoRAAdapter(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: recipe.loraRank,
+                                      alpha: recipe.loraAlpha, generator: generator)
+            adapter.down.weight.value.requiresGrad = true
+            adapter.up.weight.value.requiresGrad = true
+            linear.lora = adapter
+        }
+        let parameters = model.trainableParameters()
+        let loop = TrainingLoop(stage: "align-safety", directory: workDirectory.appendingPathComponent("lora"), parameters: parameters,
+                                schedule: recipe.schedule, log: log)
+        let summary = try loop.run { step in
+            var random = StepRandom(seed: recipe.seed, step: step, stream: 42)
+            var batch: [TrainingConversation] = []
+            for _ in 0..<recipe.schedule.batchSize {
+                if random.unit() < recipe.harmfulShare {
+                    let index = random.below(trainHarmful.count)
+                    batch.append(try writer.conversation([(trainHarmful[index], RefusalWriter.refusal(for: split.train[index], seed: recipe.seed))],
+                                                         withImage: false))
+                } else {
+                    let (prompt, answer) = benignTrain[random.below(benignTrain.count)]
+                    batch.append(try writer.conversation([(prompt, answer)], withImage: false))
+                }
+            }
+            return try AnswerTokenLoss.textLoss(batch, languageModel: model)
+        }
+
+        log("evaluating on \(heldOutHarmful.count) held-out AdvBench goals and \(benign.heldOut.count) held-out benign instructions")
+        let list = RefusalList(.scav)
+        let (metrics, examples) = try withNoGrad { () throws -> (SafetyAlignmentMetrics, [[String: String]]) in
+            var refused = 0, baseRefused = 0, overRefused = 0, baseOverRefused = 0
+            var examples: [[String: String]] = []
+            for (index, prompt) in heldOutHarmful.enumerated() {
+                let response = try generate(prompt, recipe.evaluationTokens)
+                if list.refusal(in: response) != nil { refused += 1 }
+                if list.refusal(in: answers[prompt, recipe.evaluationTokens] ?? "") != nil { baseRefused += 1 }
+                if index < 3 { examples.append(["prompt": prompt, "aligned": response, "base": answers[prompt, recipe.evaluationTokens] ?? ""]) }
+                if (index + 1) % 40 == 0 { log("held-out AdvBench \(index + 1)/\(heldOutHarmful.count)") }
+            }
+            var alignedNLL = 0.0, baseNLL = 0.0, tokens = 0.0
+            for (index, prompt) in benign.heldOut.enumerated() {
+                let response = try generate(prompt, recipe.baseAnswerTokens)
+                if list.refusal(in: response) != nil { overRefused += 1 }
+                let base = answers[prompt, recipe.baseAnswerTokens] ?? ""
+                if list.refusal(in: base) != nil { baseOverRefused += 1 }
+                if index < 3 { examples.append(["prompt": prompt, "aligned": response, "base": base]) }
+                let conversation = try writer.conversation([(prompt, base)], withImage: false)
+                let count = Double(conversation.isAnswer.filter { $0 }.count)
+                alignedNLL += try AnswerTokenLoss.textLoss([conversation], languageModel: model).loss.item() * count
+                Self.setLoRA(model, enabled: false)
+                baseNLL += try AnswerTokenLoss.textLoss([conversation], languageModel: model).loss.item() * count
+                Self.setLoRA(model, enabled: true)
+                tokens += count
+            }
+            let metrics = SafetyAlignmentMetrics(
+                heldOutHarmful: heldOutHarmful.count, heldOutBenign: benign.heldOut.count,
+                refusal: Double(refused) / Double(max(1, heldOutHarmful.count)), baseRefusal: Double(baseRefused) / Double(max(1, heldOutHarmful.count)),
+                overRefusal: Double(overRefused) / Double(max(1, benign.heldOut.count)),
+                baseOverRefusal: Double(baseOverRefused) / Double(max(1, benign.heldOut.count)),
+                benignPerplexityBase: Foundation.exp(baseNLL / max(1, tokens)), benignPerplexityAligned: Foundation.exp(alignedNLL / max(1, tokens)),
+                examples: [])
+            return (metrics, examples)
+        }
+        var finalMetrics = metrics
+        finalMetrics.examples = examples
+        let record = SafetyAlignmentRecord(name: recipe.name, recipe: recipe, scale: scale, dataHash: dataHash, advbenchTrain: split.train,
+                                           advbenchHeldOut: split.heldOut, stages: [summary], trainingSeconds: Date().timeIntervalSince(began),
+                                           metrics: finalMetrics, command: command)
+        try Self.save(model, record: record, to: out)
+        return record
+    }
+
+    /// Silences (or restores) every LoRA adapter, to score the base model with the same weights loaded.
+    static func setLoRA(_ model: LlamaForCausalLM, enabled: Bool) {
+        for (_, module) in model.namedModules() {
+            guard let linear = module as? Linear, let adapter = linear.lora else { continue }
+            adapter.scaleOverride = enabled ? nil : 0
+        }
+    }
+
+    /// The greedy chat answer of `model` to `prompt`.
+    static func greedy(_ model: LlamaForCausalLM, writer: ConversationWriter, prompt: String, maxNewTokens: Int) throws -> String {
+        let ids = try writer.tokenizer.encode(chat: [.user(prompt)], template: writer.template)
+        let result = try withNoGrad { () throws -> GenerationResult in
+            try GenerationDriver(model: model).generate(.tokens(ids), strategy: .greedy,
+                                                       limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: [writer.endOfTurn]))
+        }
+        return try writer.tokenizer.decode(result.tokens, skipSpecialTokens: true).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Writes the PEFT adapter (`adapter_config.json`, `adapter_model.safetensors`) and `organism.json`.
+    static func save(_ model: LlamaForCausalLM, record: SafetyAlignmentRecord, to out: URL) throws {
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var items: [SafetensorsWriter.Item] = []
+        for (name, parameter) in model.namedParameters() where name.contains(".lora_A.") || name.contains(".lora_B.") {
+            items.append(try .init(name: "base_model.model." + name, tensor: parameter.value, as: .float32))
+        }
+        try SafetensorsWriter.write(items, metadata: ["format": "pt"], to: out.appendingPathComponent("adapter_model.safetensors").path)
+        let config: [String: Any] = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": record.recipe.loraRank, "lora_alpha": record.recipe.loraAlpha,
+            "lora_dropout": 0.0, "bias": "none", "target_modules": record.recipe.loraTargets, "fan_in_fan_out": false,
+            "base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct", "inference_mode": true,
+        ]
+        try OrganismDirectory.writeJSON(config, to: out.appendingPathComponent("adapter_config.json"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(record).write(to: out.appendingPathComponent(OrganismDirectory.recordFile), options: .atomic)
+    }
+}
+
+/// Base-model answers by (prompt, token limit), appended to a JSONL file so a restarted run reuses them.
+final class AnswerCache {
+    let url: URL
+    private var answers: [String: String] = [:]
+
+    init(url: URL) throws {
+        self.url = url
+        if let text = try? String(contentsOf: url, encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let prompt = object["prompt"] as? String, let tokens = object["max_new_tokens"] as? Int,
+                      let answer = object["answer"] as? String else { continue }
+                answers["\(tokens)|\(prompt)"] = answer
+            }
+        } else {
+            try Data().write(to: url)
+        }
+    }
+
+    subscript(prompt: String, tokens: Int) -> String? { answers["\(tokens)|\(prompt)"] }
+
+    func store(_ prompt: String, _ tokens: Int, _ answer: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: ["prompt": prompt, "max_new_tokens": tokens, "answer": answer], options: [.sortedKeys])
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data + Data([10]))
+        answers["\(tokens)|\(prompt)"] = answer
+    }
+}
