@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "LucidRuns", targets: ["LucidRuns"]),
         .library(name: "LucidWorld", targets: ["LucidWorld"]),
         .library(name: "LucidOrganisms", targets: ["LucidOrganisms"]),
+        .library(name: "LucidAttacks", targets: ["LucidAttacks"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -63,6 +64,8 @@ let package = Package(
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
         .target(name: "LucidOrganisms", dependencies: ["LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
                                                        "LucidVision", "LucidGeneration", "LucidRuns"]),
+        // Attacks: SCAV probes and steering (Mirage and PGD to come).
+        .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
         .target(
             name: "LucidCLI",
@@ -77,6 +80,7 @@ let package = Package(
                 "LucidRuns",
                 "LucidWorld",
                 "LucidOrganisms",
+                "LucidAttacks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -125,6 +129,10 @@ let package = Package(
         .testTarget(
             name: "LucidOrganismsTests",
             dependencies: ["LucidOrganisms", "LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidWorld"]
+        ),
+        .testTarget(
+            name: "LucidAttacksTests",
+            dependencies: ["LucidAttacks", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText"]
         ),
         .testTarget(
             name: "LucidCLITests",

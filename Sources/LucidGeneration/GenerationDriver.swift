@@ -64,7 +64,14 @@ public enum Prefill {
 public final class GenerationDriver {
     public let model: any CausalLanguageModel
 
-    public init(model: any CausalLanguageModel) { self.model = model }
+    /// Residual-stream rewrites applied in every forward pass of greedy and sampling decoding
+    /// (prefill and each new token), e.g. SCAV's embedding-level steering at the last position.
+    public var interventions: [ResidualIntervention] = []
+
+    public init(model: any CausalLanguageModel, interventions: [ResidualIntervention] = []) {
+        self.model = model
+        self.interventions = interventions
+    }
 
     /// Generates a continuation of `prefill` with `strategy`; `onToken` streams tokens as they are
     /// chosen (greedy and sampling; beam search reports its best hypothesis at the end).
@@ -100,6 +107,7 @@ public final class GenerationDriver {
                 }
             case .beamSearch(let parameters):
                 try parameters.validate()
+                guard interventions.isEmpty else { throw .invalidOption("residual interventions apply to greedy and sampling decoding, not beam search") }
                 return BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, onToken: onToken,
                                                                              runPrefill: runPrefill)
             }
@@ -113,10 +121,10 @@ public final class GenerationDriver {
         let trace: ForwardTrace
         switch prefill {
         case .tokens(let ids):
-            trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: cache, options: ForwardOptions(logits: .last))
+            trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.prefillTokens = ids.count
         case .embeddings(let embeddings):
-            trace = model.forward(embeddings: embeddings, cache: cache, options: ForwardOptions(logits: .last))
+            trace = model.forward(embeddings: embeddings, cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.prefillTokens = embeddings.size(1)
         }
         statistics.forwardPasses += 1
@@ -141,7 +149,8 @@ public final class GenerationDriver {
             if limits.eosTokenIDs.contains(next) { reason = "eos"; break }
             if let hit = StopStrings.firstMatch(limits, tokens) { reason = "stop_string"; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
-            let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache, options: ForwardOptions(logits: .last))
+            let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
+                                      options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.forwardPasses += 1
             guard let stepLogits = trace.logits else { fatalError("decode step produced no logits") }
             logits = stepLogits.selected(axis: 1, index: -1)

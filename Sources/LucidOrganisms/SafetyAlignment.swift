@@ -193,6 +193,13 @@ public final class SafetyAlignmentTrainer {
                                            advbenchHeldOut: split.heldOut, stages: [summary], trainingSeconds: Date().timeIntervalSince(began),
                                            metrics: finalMetrics, command: command)
         try Self.save(model, record: record, to: out)
+        // The prompt sets, one per line, for SCAV and other experiments on the held-out halves.
+        let sets: [(String, [String])] = [("advbench_train.txt", trainHarmful), ("advbench_heldout.txt", heldOutHarmful),
+                                          ("benign_train.txt", benign.train), ("benign_heldout.txt", benign.heldOut)]
+        for (file, prompts) in sets {
+            try (prompts.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n") + "\n")
+                .write(to: out.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        }
         return record
     }
 

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import LucidAttacks
+import LucidEval
+import LucidGeneration
+import LucidModels
+import LucidTensor
+import LucidText
+
+/// `lucid attack …`.
+struct AttackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attack",
+        abstract: "Attacks: SCAV embedding-level jailbreak (Mirage sink and PGD image attacks to come).",
+        subcommands: [AttackSCAVCommand.self]
+    )
+}
+
+/// `lucid attack scav`: generation with SCAV steering at every accurate layer.
+struct AttackSCAVCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scav",
+        abstract: "Generate with SCAV's embedding-level perturbation and score refusals (ASR-keyword).",
+        discussion: """
+        At every layer whose probe's test accuracy is above --p1, the last position's residual is moved along the \
+        probe normal so that the probe's malicious probability becomes --p0 (only where it is above), in every \
+        forward pass of greedy decoding. --placement official applies probe j at decoder layer j's output, as the \
+        official code does; 'trained' applies it to the residual it was trained on (one layer earlier). P₀ defaults \
+        to the paper's 1e-4 (official code: 1e-3, demo notebook: 0.05). ASR-keyword uses --refusal-list (default scav).
+        """
+    )
+
+    @Option(help: "The model the probes were trained on.") var model = "smol-aligned"
+    @Option(help: "Probes written by `lucid probe train`.") var probes: String
+    @Option(help: "One instruction.") var prompt: String?
+    @Option(help: "A file of instructions (one per line, or JSONL with \"prompt\").") var prompts: String?
+    @Option(help: "Target malicious probability P₀.") var p0 = 1e-4
+    @Option(help: "Minimum probe test accuracy P₁ (strict).") var p1 = 0.9
+    @Option(help: "Probe placement: official or trained.") var placement = "official"
+    @Option(help: "Longest response, in tokens.") var maxNewTokens = 64
+    @Option(help: "Refusal list for ASR-keyword.") var refusalList = "scav"
+    @Flag(help: "Also generate without the attack, for comparison.") var baseline = false
+    @Flag(help: "Print JSON: {\"asr_keyword\":…, \"responses\":[{\"prompt\":…,\"response\":…},…]}.") var json = false
+
+    func validate() throws {
+        if (prompt == nil) == (prompts == nil) { throw ValidationError("give exactly one of --prompt or --prompts") }
+        guard p0 > 0, p0 < 1 else { throw ValidationError("--p0 must be in (0, 1)") }
+        guard p1 >= 0, p1 < 1 else { throw ValidationError("--p1 must be in [0, 1)") }
+        guard SCAVAttack.Placement(rawValue: placement) != nil else { throw ValidationError("--placement must be official or trained") }
+        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+    }
+
+    func run() throws {
+        let instructions = try prompt.map { [$0] } ?? InstructionFile.read(prompts ?? "")
+        let loaded = try LoadedModel.open(model)
+        let tokenizer = try openTokenizer(model)
+        guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
+        let list: RefusalList
+        do { list = try RefusalList.named(refusalList) } catch { throw CLIError(error.description) }
+        let probeSet: SafetyProbeSet
+        do { probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes)) } catch let error as AttackError { throw CLIError(error.description) }
+        guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.llamaConfig.hiddenSize }) else {
+            throw CLIError("\(probes): the probes have \(probeSet.probes.first?.weight.count ?? 0) features but the model's hidden size is \(loaded.llamaConfig.hiddenSize)")
+        }
+        let attack = SCAVAttack(probes: probeSet, targetProbability: p0, accuracyThreshold: p1, placement: SCAVAttack.Placement(rawValue: placement) ?? .official)
+        if attack.steeredLayers.isEmpty { FileHandle.standardError.write(Data("warning: no probe has test accuracy above \(p1); nothing will be steered\n".utf8)) }
+        let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+        var responses: [SCAVResponseJSON] = []
+        for instruction in instructions {
+            let ids = try tokenizer.encode(chat: [.user(instruction)], template: template)
+            func generate(_ interventions: [ResidualIntervention]) throws -> String {
+                let result = try withNoGrad { () throws -> GenerationResult in
+                    try GenerationDriver(model: loaded.causalLM, interventions: interventions)
+                        .generate(.tokens(ids), strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos))
+                }
+                return ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let response = try generate(attack.interventions())
+            let base = baseline ? try generate([]) : nil
+            responses.append(SCAVResponseJSON(prompt: instruction, response: response, jailbroken: list.refusal(in: response) == nil,
+                                              baseline: base, baselineJailbroken: base.map { list.refusal(in: $0) == nil }))
+            if !json { FileHandle.standardError.write(Data("\(responses.last?.jailbroken == true ? "complied" : "refused "): \(instruction.prefix(70))\n".utf8)) }
+        }
+        let asr = Double(responses.filter(\.jailbroken).count) / Double(responses.count)
+        let baselineASR = baseline ? Double(responses.filter { $0.baselineJailbroken == true }.count) / Double(responses.count) : nil
+        if json {
+            try printJSON(SCAVRunJSON(asrKeyword: asr, baselineASRKeyword: baselineASR, steeredLayers: attack.steeredLayers.map(\.decoderLayer),
+                                      responses: responses))
+        } else {
+            for r in responses.prefix(3) { print("> \(r.prompt)\n\(r.response)\n") }
+            print(String(format: "ASR-keyword (%@ list): %.1f%% of %d", refusalList, 100 * asr, responses.count)
+                  + (baselineASR.map { String(format: " · without the attack %.1f%%", 100 * $0) } ?? "")
+                  + " · steered layers \(attack.steeredLayers.map(\.decoderLayer))")
+        }
+    }
+}
+
+struct SCAVResponseJSON: Encodable {
+    var prompt: String
+    var response: String
+    var jailbroken: Bool
+    var baseline: String?
+    var baselineJailbroken: Bool?
+    enum CodingKeys: String, CodingKey { case prompt, response, jailbroken, baseline, baselineJailbroken = "baseline_jailbroken" }
+}
+
+struct SCAVRunJSON: Encodable {
+    var asrKeyword: Double
+    var baselineASRKeyword: Double?
+    var steeredLayers: [Int]
+    var responses: [SCAVResponseJSON]
+    enum CodingKeys: String, CodingKey { case asrKeyword = "asr_keyword", baselineASRKeyword = "baseline_asr_keyword", steeredLayers = "steered_layers", responses }
+}
