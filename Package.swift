@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "LucidOrganisms", dependencies: ["LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
                                                        "LucidVision", "LucidGeneration", "LucidRuns"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
-        .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText"]),
+        .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
         .target(
             name: "LucidCLI",

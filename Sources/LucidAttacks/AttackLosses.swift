@@ -1,0 +1,86 @@
+import Foundation
+import LucidModels
+import LucidTensor
+import LucidVision
+
+/// Differentiable losses of image attacks on a LLaVA model, for `PixelPGD`.
+public struct ImageAttackContext {
+    public let model: LlavaForConditionalGeneration
+    /// Normalisation of [0, 1] pixels for the vision tower.
+    public let preprocessor: CLIPPreprocessorConfig
+    /// Prompt token ids with one image placeholder.
+    public let promptIDs: [Int]
+
+    public init(model: LlavaForConditionalGeneration, preprocessor: CLIPPreprocessorConfig, promptIDs: [Int]) {
+        self.model = model
+        self.preprocessor = preprocessor
+        self.promptIDs = promptIDs
+    }
+
+    /// Input embeddings [1, T, D] of prompt + `continuation` with the image `pixels01` [1, 3, S, S] in [0, 1].
+    public func embeddings(_ pixels01: Tensor, continuation: [Int] = []) throws -> Tensor {
+        let segments = try model.segments(ids: promptIDs + continuation, images: [preprocessor.normalize(pixels01)])
+        return try model.embed(segments)
+    }
+
+    /// Number of input positions (image features + prompt text) before any continuation.
+    public var inputLength: Int { promptIDs.count - 1 + model.config.imageFeatureCount }
+
+    /// Targeted-text loss: −mean log p(target | image, prompt) (the PGD baseline that maximises a string's likelihood).
+    public func targetedTextLoss(_ pixels01: Tensor, target: [Int]) throws -> Tensor {
+        guard !target.isEmpty else { throw AttackError("the target text is empty") }
+        let trace = model.forward(embeddings: try embeddings(pixels01, continuation: target), cache: nil, options: ForwardOptions(logits: .all))
+        guard let logits = trace.logits else { throw AttackError("no logits") }
+        let start = inputLength - 1
+        let predicted = logits.narrowed(axis: 1, start: start, length: target.count).reshaped(-1, logits.size(-1))
+        let labels = Tensor(target.map(Int64.init), shape: [target.count])
+        return -predicted.logSoftmax(axis: -1).gather(axis: -1, index: labels.unsqueezed(axis: -1)).mean()
+    }
+}
+
+/// Mirage's attention-sink loss (Wang et al., USENIX Security 2025) for one round.
+///
+/// With the current response appended to the prompt, at decoder layer `layer`: h̄_g = mean hidden
+/// state over the input positions (image + prompt); the potential sink idx = argmax over response
+/// positions of cos(h_i, h̄_g); L = mean_{i ≥ idx} −log a_{i,idx} + α·max(0, σ − cos(h_idx, h̄_g)).
+/// Hidden states are the output of decoder layer `layer`; attention is that layer's, reduced over
+/// heads by `heads` (unspecified in the paper; mean by default).
+public struct MirageSinkLoss {
+    public var layer: Int
+    public var alpha: Double
+    public var sigma: Double
+    public var heads: HeadReduction
+
+    public init(layer: Int, alpha: Double = 1, sigma: Double = 0.5, heads: HeadReduction = .mean) {
+        self.layer = layer
+        self.alpha = alpha
+        self.sigma = sigma
+        self.heads = heads
+    }
+
+    /// Loss and the chosen sink (response offset) for `response` tokens under image `pixels01`.
+    public func callAsFunction(_ context: ImageAttackContext, pixels01: Tensor, response: [Int]) throws -> (loss: Tensor, sink: Int, similarity: Double) {
+        guard response.count >= 2 else { throw AttackError("the response is too short to place a sink (\(response.count) tokens)") }
+        let layers = context.model.config.textConfig.numHiddenLayers
+        let index = layer < 0 ? layer + layers : layer
+        guard (0..<layers).contains(index) else { throw AttackError("layer \(layer) is outside the model's \(layers) decoder layers") }
+        let options = ForwardOptions(attentionLayers: .layers([index]), attentionReduction: heads, hiddenStates: .layers([index + 1]), logits: .none)
+        let trace = context.model.forward(embeddings: try context.embeddings(pixels01, continuation: response), cache: nil, options: options)
+        guard let attention = trace.attentions[index], let hidden = trace.hiddenStates[index + 1] else { throw AttackError("no attention captured") }
+        let inputs = context.inputLength
+        let total = hidden.size(1)
+        let states = hidden.selected(axis: 0, index: 0)  // [T, D]
+        let global = states.narrowed(axis: 0, start: 0, length: inputs).mean(axis: 0, keepDims: true)
+        let responseStates = states.narrowed(axis: 0, start: inputs, length: total - inputs)
+        let cosine = (responseStates * global).sum(axis: -1) / (responseStates.square().sum(axis: -1).sqrt() * global.square().sum().sqrt() + 1e-12)
+        let offset = Int(withNoGrad { cosine.argmax().item() })
+        let sink = inputs + offset
+        // Rows sink…T−1 of the (head-reduced) attention, column sink; mean over heads if kept.
+        let rows = attention.selected(axis: 0, index: 0).narrowed(axis: 1, start: sink, length: total - sink)  // [H', R, S]
+        let column = rows.narrowed(axis: 2, start: sink, length: 1)
+        let attentionLoss = -(column.clamped(min: 1e-12).log()).mean()
+        let similarity = cosine.narrowed(axis: 0, start: offset, length: 1).sum()
+        let hinge = (sigma - similarity).clamped(min: 0)
+        return (attentionLoss + hinge * alpha, offset, similarity.item())
+    }
+}
