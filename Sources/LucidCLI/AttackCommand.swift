@@ -11,8 +11,8 @@ import LucidText
 struct AttackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attack",
-        abstract: "Attacks: SCAV embedding-level jailbreak (Mirage sink and PGD image attacks to come).",
-        subcommands: [AttackSCAVCommand.self]
+        abstract: "Attacks: Mirage attention-sink image attack, PGD and noise baselines, SCAV embedding-level jailbreak.",
+        subcommands: [AttackSinkCommand.self, AttackPGDCommand.self, AttackSCAVCommand.self]
     )
 }
 
