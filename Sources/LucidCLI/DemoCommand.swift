@@ -29,6 +29,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Output directory.") var out = "demo-output"
     @Option(help: "Decoding methods to compare, comma-separated: \(DecodingConfig.names.joined(separator: ", ")).") var methods = "greedy"
     @Option(help: "Longest description, in tokens.") var maxNewTokens = 120
+    @Option(help: "The instruction (the organisms are trained on several phrasings of a detailed-description request).")
+    var prompt = ConversationWriter.describePrompt
     @Flag(help: "Skip POPE.") var noPope = false
     @Option(help: "Directory of the NLTK models (default: as `lucid eval chair`).") var nltkData: String?
 
@@ -56,7 +58,7 @@ struct DemoCommand: ParsableCommand {
         guard case .llava(let vlm) = loaded else { throw CLIError("\(model) is not a vision-language (LLaVA) model") }
         let tokenizer = try openTokenizer(model)
         let ids: [Int]
-        do { ids = try tokenizer.encode(chat: [.user(ConversationWriter.describePrompt, images: 1)]) } catch let error as ChatTemplateError {
+        do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError {
             throw CLIError(error.description)
         }
         let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
@@ -84,13 +86,19 @@ struct DemoCommand: ParsableCommand {
                 let text = ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let scored = scorer.score(text, scene: scene)
                 try store.append(DemoResult(model: model, method: method, result: scored, tokens: result.tokens.count,
-                                            seconds: result.statistics.prefillSeconds + result.statistics.decodeSeconds))
+                                            seconds: result.statistics.prefillSeconds + result.statistics.decodeSeconds,
+                                            forwardPasses: result.statistics.forwardPasses))
                 log("\(method) scene \(scene.id): \(scored.hallucinated.isEmpty ? "no hallucination" : "hallucinated \(scored.hallucinated.joined(separator: ", "))")")
             }
         }
         var summaries: [DemoPage.MethodSummary] = []
         var rows: [DemoPage.Row] = []
-        let english = try? NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: "/usr/share/wordnet"))
+        var english: NLTKEnglish?
+        do {
+            english = try NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: "/usr/share/wordnet"))
+        } catch {
+            log("warning: NLTK data not found (\(error)); CHAIR is reported with the ShapesWorld vocabulary only")
+        }
         for method in methodList {
             let results = generated.compactMap { store.result(model: model, image: $0.id, method: method) }
             rows += results.map { DemoPage.Row(method: method, result: $0.result) }
@@ -104,16 +112,20 @@ struct DemoCommand: ParsableCommand {
             if let english {
                 let vocabulary = CHAIRVocabulary(synonymsText: ShapesWorldVocabulary().synonymsText)
                 let parser = CHAIRCaptionParser(english: english, vocabulary: vocabulary)
-                if let truthFile = try? CHAIRGroundTruth.objectList(at: worldURL.appendingPathComponent("objects.json"), vocabulary: vocabulary),
-                   let report = try? CHAIREvaluator(groundTruth: truthFile, parser: parser)
-                    .evaluate(results.map { CHAIRCaption(imageID: .int($0.result.imageID), caption: $0.result.description) }) {
-                    nltk = report.summary
+                do {
+                    let truthFile = try CHAIRGroundTruth.objectList(at: worldURL.appendingPathComponent("objects.json"), vocabulary: vocabulary)
+                    nltk = try CHAIREvaluator(groundTruth: truthFile, parser: parser)
+                        .evaluate(results.map { CHAIRCaption(imageID: .int($0.result.imageID), caption: $0.result.description) }).summary
+                } catch {
+                    log("warning: NLTK CHAIR for \(method) failed: \(error)")
                 }
             }
             summaries.append(DemoPage.MethodSummary(
                 method: method, recall: Double(found) / Double(max(1, truth)), chairI: Double(hallucinated) / Double(max(1, mentions)),
                 chairS: Double(results.filter { !$0.result.hallucinated.isEmpty }.count) / Double(max(1, results.count)),
-                nltkCHAIRi: nltk?.chairI, nltkCHAIRs: nltk.map { $0.chairS }, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0))
+                nltkCHAIRi: nltk?.chairI, nltkCHAIRs: nltk.map { $0.chairS }, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0,
+                meanTokens: Double(tokens) / Double(max(1, results.count)),
+                forwardPassesPerToken: Double(results.reduce(0) { $0 + ($1.forwardPasses ?? 0) }) / Double(max(1, tokens))))
         }
         var pope: [(split: String, accuracy: Double, questions: Int)] = []
         if !noPope {
@@ -133,12 +145,13 @@ struct DemoCommand: ParsableCommand {
         var images: [Int: Data] = [:]
         for scene in generated { images[scene.id] = FileManager.default.contents(atPath: worldURL.appendingPathComponent("images/\(scene.fileName)").path) }
         let page = DemoPage(title: "Lucid demo: \(model) on \(scenes) fresh ShapesWorld scenes",
-                            subtitle: "world seed \(seed); prompt \"\(ConversationWriter.describePrompt)\"; methods \(methodList.joined(separator: ", ")); \(LucidCommand.versionString)",
+                            subtitle: "world seed \(seed); prompt \"\(prompt)\"; methods \(methodList.joined(separator: ", ")); \(LucidCommand.versionString)",
                             summaries: summaries, pope: pope, images: images, rows: rows)
         let reportURL = outURL.appendingPathComponent("report.html")
         try page.html().write(to: reportURL, atomically: true, encoding: .utf8)
         for s in summaries {
-            print(String(format: "%@: recall %.1f%%  CHAIR_i %.1f%%  CHAIR_s %.1f%%", s.method, 100 * s.recall, 100 * s.chairI, 100 * s.chairS)
+            print(String(format: "%@: recall %.1f%%  CHAIR_i %.1f%%  CHAIR_s %.1f%%  %.0f tokens  %.1f tok/s  %.2f passes/token",
+                         s.method, 100 * s.recall, 100 * s.chairI, 100 * s.chairS, s.meanTokens, s.tokensPerSecond, s.forwardPassesPerToken)
                 + (s.nltkCHAIRi.map { String(format: "  (NLTK CHAIR_i %.1f%%)", 100 * $0) } ?? ""))
         }
         for p in pope { print(String(format: "POPE %@: accuracy %.1f%% (%d questions)", p.split, 100 * p.accuracy, p.questions)) }
@@ -157,6 +170,7 @@ struct DemoResult: Codable {
     var result: DescribedScene
     var tokens: Int
     var seconds: Double
+    var forwardPasses: Int?
 }
 
 /// `descriptions.jsonl` of the demo: appended one line per description, read back on resume.

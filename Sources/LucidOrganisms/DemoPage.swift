@@ -23,8 +23,13 @@ public struct DemoPage {
         public var nltkCHAIRi: Double?
         public var nltkCHAIRs: Double?
         public var tokensPerSecond: Double
+        /// Mean response length in tokens, and forward passes per generated token (decoding cost).
+        public var meanTokens: Double
+        public var forwardPassesPerToken: Double
         public init(method: String, recall: Double, chairI: Double, chairS: Double, nltkCHAIRi: Double?, nltkCHAIRs: Double?,
-                    tokensPerSecond: Double) {
+                    tokensPerSecond: Double, meanTokens: Double, forwardPassesPerToken: Double) {
+            self.meanTokens = meanTokens
+            self.forwardPassesPerToken = forwardPassesPerToken
             self.method = method
             self.recall = recall
             self.chairI = chairI
@@ -65,12 +70,13 @@ public struct DemoPage {
         .gt{color:#555;font-size:0.9em}.method{font-weight:600;color:#345}.missed{color:#a60;font-size:0.9em}
         </style></head><body>
         <h1>\(Self.escape(title))</h1><p>\(Self.escape(subtitle))</p>
-        <h2>Metrics</h2><table><tr><th>method</th><th>recall</th><th>CHAIR_i</th><th>CHAIR_s</th><th>CHAIR_i (NLTK)</th><th>CHAIR_s (NLTK)</th><th>tokens/s</th></tr>
+        <h2>Metrics</h2><table><tr><th>method</th><th>recall</th><th>CHAIR_i</th><th>CHAIR_s</th><th>CHAIR_i (NLTK)</th><th>CHAIR_s (NLTK)</th><th>tokens</th><th>tokens/s</th><th>passes/token</th></tr>
 
         """
         for s in summaries {
             out += "<tr><td>\(Self.escape(s.method))</td><td>\(pct(s.recall))</td><td>\(pct(s.chairI))</td><td>\(pct(s.chairS))</td>"
-                + "<td>\(s.nltkCHAIRi.map(pct) ?? "–")</td><td>\(s.nltkCHAIRs.map(pct) ?? "–")</td><td>\(String(format: "%.1f", s.tokensPerSecond))</td></tr>\n"
+                + "<td>\(s.nltkCHAIRi.map(pct) ?? "–")</td><td>\(s.nltkCHAIRs.map(pct) ?? "–")</td><td>\(String(format: "%.0f", s.meanTokens))</td>"
+                + "<td>\(String(format: "%.1f", s.tokensPerSecond))</td><td>\(String(format: "%.2f", s.forwardPassesPerToken))</td></tr>\n"
         }
         out += "</table>\n"
         if !pope.isEmpty {
