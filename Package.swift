@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LucidWorld", targets: ["LucidWorld"]),
         .library(name: "LucidOrganisms", targets: ["LucidOrganisms"]),
         .library(name: "LucidAttacks", targets: ["LucidAttacks"]),
+        .library(name: "LucidDefense", targets: ["LucidDefense"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -66,6 +67,8 @@ let package = Package(
                                                        "LucidVision", "LucidGeneration", "LucidRuns"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),
+        // Defences: Q-MLLM's vector quantisation (the quantiser so far).
+        .target(name: "LucidDefense", dependencies: ["LucidNN", "LucidTensor"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
         .target(
             name: "LucidCLI",
@@ -133,6 +136,10 @@ let package = Package(
         .testTarget(
             name: "LucidAttacksTests",
             dependencies: ["LucidAttacks", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText"]
+        ),
+        .testTarget(
+            name: "LucidDefenseTests",
+            dependencies: ["LucidDefense", "LucidNN", "LucidTensor"]
         ),
         .testTarget(
             name: "LucidCLITests",
