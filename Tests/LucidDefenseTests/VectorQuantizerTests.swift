@@ -86,3 +86,26 @@ struct VectorQuantizerTests {
         #expect((0..<10).contains { i in zip(code, rows[(i * 4)..<(i * 4 + 4)]).allSatisfy { $0.0 == $0.1 } })
     }
 }
+
+@Suite("safety code map")
+struct SafetyCodeMapTests {
+    @Test func codesMapToTheirDominantCategoryOnlyAboveTau() throws {
+        let observations: [(code: Int, category: Int)] = [
+            (0, 1), (0, 1), (0, 1), (0, 0),   // 75% weapon → weapon
+            (1, 2), (1, 0), (1, 0),           // 33% drug → benign
+            (2, 0), (2, 0),                   // benign
+            (3, 2), (3, 2), (3, 1),           // 67% drug → drug at τ 0.6, benign at τ 0.7
+        ]
+        let map = try SafetyCodeMap(codebookSize: 5, categories: ["benign", "weapon", "drug"], observations: observations, threshold: 0.6)
+        #expect(map.codeCategory == [1, 0, 0, 2, 0])
+        #expect(map.isHarmful(0) && !map.isHarmful(4) && !map.isHarmful(99))
+        let strict = try SafetyCodeMap(codebookSize: 5, categories: ["benign", "weapon", "drug"], observations: observations, threshold: 0.7)
+        #expect(strict.codeCategory == [1, 0, 0, 0, 0])
+    }
+
+    @Test func badCalibrationInputIsRefused() {
+        #expect(throws: DefenseError.self) { _ = try SafetyCodeMap(codebookSize: 2, categories: ["weapon"], observations: []) }
+        #expect(throws: DefenseError.self) { _ = try SafetyCodeMap(codebookSize: 2, categories: ["benign", "x"], observations: [(5, 1)]) }
+        #expect(throws: DefenseError.self) { _ = try SafetyCodeMap(codebookSize: 2, categories: ["benign", "x"], observations: [(0, 3)]) }
+    }
+}
