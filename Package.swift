@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidOrganismsTests",
-            dependencies: ["LucidOrganisms", "LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidWorld"]
+            dependencies: ["LucidOrganisms", "LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidWorld", "LucidEval"]
         ),
         .testTarget(
             name: "LucidAttacksTests",

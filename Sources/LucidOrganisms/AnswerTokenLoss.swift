@@ -5,12 +5,11 @@ import LucidTensor
 /// Cross-entropy on answer tokens only, for right-padded input embeddings: the language model runs
 /// once over the batch and the vocabulary projection is computed only where a target is predicted.
 ///
-/// Each conversation weighs the same: its tokens' losses are averaged, then the conversations'
-/// (a token-level mean would let one 90-token description outweigh thirty one-word answers, and
-/// the model would learn to describe but not to answer yes/no questions).
+/// How answer tokens are weighted (see `AnswerWeighting`).
 enum AnswerTokenLoss {
     /// `rows`: embeddings [1, T_i, D]; `targets`: (row, position whose output predicts, token).
-    static func loss(rows: [Tensor], targets: [(row: Int, position: Int, token: Int)], languageModel: LlamaForCausalLM) throws -> StepOutcome {
+    static func loss(rows: [Tensor], targets: [(row: Int, position: Int, token: Int)], languageModel: LlamaForCausalLM,
+                     weighting: AnswerWeighting = .conversation) throws -> StepOutcome {
         guard !targets.isEmpty else { throw TrainingError("the batch has no answer tokens") }
         let hidden = languageModel.config.hiddenSize
         let lengths = rows.map { $0.size(1) }
@@ -26,8 +25,9 @@ enum AnswerTokenLoss {
         let logits = languageModel.project(states.indexSelect(axis: 0, index: index))
         var perRow: [Int: Int] = [:]
         for target in targets { perRow[target.row, default: 0] += 1 }
-        let rowsWithTargets = Double(perRow.count)
-        let weights = Tensor(targets.map { Float(1 / (Double(perRow[$0.row] ?? 1) * rowsWithTargets)) }, shape: [targets.count])
+        let raw = targets.map { weighting.tokenWeight(conversationTokens: perRow[$0.row] ?? 1) }
+        let total = raw.reduce(0, +)
+        let weights = Tensor(raw.map { Float($0 / total) }, shape: [targets.count])
         let negativeLogLikelihood = -logits.logSoftmax(axis: -1).gather(axis: -1, index: labels.unsqueezed(axis: -1)).squeezed(axis: -1)
         let loss = (negativeLogLikelihood * weights.to(logits.dtype)).sum()
         let accuracy = withNoGrad { logits.argmax(axis: -1).eq(labels).to(.f32).mean().item() }
@@ -35,7 +35,8 @@ enum AnswerTokenLoss {
     }
 
     /// Loss of a text-only causal LM on conversations (no image placeholder).
-    static func textLoss(_ conversations: [TrainingConversation], languageModel: LlamaForCausalLM) throws -> StepOutcome {
+    static func textLoss(_ conversations: [TrainingConversation], languageModel: LlamaForCausalLM,
+                         weighting: AnswerWeighting = .conversation) throws -> StepOutcome {
         var rows: [Tensor] = []
         var targets: [(row: Int, position: Int, token: Int)] = []
         for (row, conversation) in conversations.enumerated() {
@@ -44,6 +45,27 @@ enum AnswerTokenLoss {
                 targets.append((row, j - 1, conversation.ids[j]))
             }
         }
-        return try loss(rows: rows, targets: targets, languageModel: languageModel)
+        return try loss(rows: rows, targets: targets, languageModel: languageModel, weighting: weighting)
+    }
+}
+
+/// How the answer-token losses of a batch are combined (weights are normalised to sum to 1).
+public enum AnswerWeighting: String, Codable, Sendable, CaseIterable {
+    /// Every answer token weighs the same (LLaVA's token-level mean): long descriptions dominate, and
+    /// a from-scratch model learns to describe but barely to answer yes/no.
+    case token
+    /// Every conversation weighs the same (its tokens share 1/n each): short answers count as much
+    /// as descriptions. Used for `shapes-smol`.
+    case conversation
+    /// In between: a conversation of n answer tokens weighs √n. Used for `shapes-tiny`, whose
+    /// grounding emerges from the descriptions and which starves under `.conversation`.
+    case sqrt
+
+    func tokenWeight(conversationTokens n: Int) -> Double {
+        switch self {
+        case .token: return 1
+        case .conversation: return 1 / Double(max(1, n))
+        case .sqrt: return 1 / Double(max(1, n)).squareRoot()
+        }
     }
 }

@@ -11,10 +11,12 @@ public struct LlavaTrainingLoss {
     public let model: LlavaForConditionalGeneration
     /// Run the vision tower without gradients (it is frozen in this stage).
     public let freezeVision: Bool
+    public let weighting: AnswerWeighting
 
-    public init(model: LlavaForConditionalGeneration, freezeVision: Bool) {
+    public init(model: LlavaForConditionalGeneration, freezeVision: Bool, weighting: AnswerWeighting = .conversation) {
         self.model = model
         self.freezeVision = freezeVision
+        self.weighting = weighting
     }
 
     /// Loss and token accuracy for `conversations` with pixels [B, 3, S, S] (one image each).
@@ -51,6 +53,6 @@ public struct LlavaTrainingLoss {
                 targets.append((row, position - 1, conversation.ids[j]))
             }
         }
-        return try AnswerTokenLoss.loss(rows: rows, targets: targets, languageModel: model.languageModel)
+        return try AnswerTokenLoss.loss(rows: rows, targets: targets, languageModel: model.languageModel, weighting: weighting)
     }
 }

@@ -43,6 +43,8 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
     public var loraTargets: [String]
     /// Longest description the evaluation generates, in tokens.
     public var maxDescriptionTokens: Int
+    /// How answer tokens are weighted in the language stages (nil: per conversation, as `shapes-smol` was trained).
+    public var answerWeighting: AnswerWeighting?
 
     /// The recipes Lucid ships.
     public static let all: [OrganismRecipe] = [.shapesTiny, .shapesSmol]
@@ -63,9 +65,9 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
         vision: shapesVision, visionSchedule: shapesVisionSchedule, languageModel: .fromScratch,
         textHidden: 192, textLayers: 4, textHeads: 6, textIntermediate: 512, tokenizerVocabulary: 1024,
         alignSchedule: TrainingSchedule(steps: 0, batchSize: 16, learningRate: 1e-3, warmupSteps: 0),
-        instructSchedule: TrainingSchedule(steps: 2400, batchSize: 16, learningRate: 2e-3, warmupSteps: 100, weightDecay: 0.05,
+        instructSchedule: TrainingSchedule(steps: 3000, batchSize: 16, learningRate: 2e-3, warmupSteps: 100, weightDecay: 0.05,
                                            checkpointEvery: 200),
-        taskMix: [0.5, 0.1, 0.4], loraRank: 0, loraAlpha: 0, loraTargets: [], maxDescriptionTokens: 120)
+        taskMix: [0.5, 0.1, 0.4], loraRank: 0, loraAlpha: 0, loraTargets: [], maxDescriptionTokens: 120, answerWeighting: .sqrt)
 
     /// The ShapesWorld ViT + projector on frozen SmolLM2-135M-Instruct (LLaVA recipe: projector
     /// alignment on captions, then instruction tuning of the projector and a LoRA).

@@ -169,7 +169,7 @@ public final class OrganismTrainer {
 
     func runLanguageStage(_ name: String, model: LlavaForConditionalGeneration, writer: ConversationWriter, pool: ScenePool,
                           schedule: TrainingSchedule, mix: [Double], parameters: [(name: String, parameter: Parameter)]) throws -> StageSummary {
-        let loss = LlavaTrainingLoss(model: model, freezeVision: true)
+        let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: recipe.answerWeighting ?? .conversation)
         let loop = TrainingLoop(stage: name, directory: stageDirectory(name), parameters: parameters, schedule: schedule, log: log)
         let stream: UInt64 = name == "align" ? 2 : 3
         let tasks = ConversationWriter.Task.allCases

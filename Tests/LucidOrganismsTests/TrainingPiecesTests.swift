@@ -80,8 +80,8 @@ struct TrainingPiecesTests {
     }
 
     /// The gathered, answer-only loss equals the textbook one: a full forward with logits at every
-    /// position and next-token cross-entropy with non-answer labels set to −100, averaged per
-    /// conversation and then over conversations.
+    /// position and next-token cross-entropy with non-answer labels set to −100, per conversation,
+    /// then combined as each `AnswerWeighting` says (token mean, conversation mean, √n-weighted).
     @Test func answerOnlyLossMatchesFullForwardWithMaskedLabels() throws {
         let fixture = try TinyFixture()
         let model = fixture.model
@@ -90,9 +90,8 @@ struct TrainingPiecesTests {
             try fixture.writer.conversation([("Is there a fork in the image?", "Yes"), ("Is there a ball?", "No")]),
         ]
         let pixels = Tensor.randn([2, 3, 96, 96], generator: Generator(seed: 9))
-        let gathered = try withNoGrad { try LlavaTrainingLoss(model: model, freezeVision: false)(conversations, pixels: pixels) }.loss.item()
-        var totalLoss = 0.0
-        var totalCount = 0.0
+        var rowMeans: [Double] = []
+        var rowCounts: [Double] = []
         try withNoGrad { () throws in
             for (row, conversation) in conversations.enumerated() {
                 let image = model.config.imageTokenIndex
@@ -103,11 +102,23 @@ struct TrainingPiecesTests {
                 for (j, id) in conversation.ids.enumerated() {
                     if id == image { labels += Array(repeating: -100, count: n) } else { labels.append(conversation.isAnswer[j] ? Int64(id) : -100) }
                 }
-                totalLoss += Training.causalLanguageModelLoss(logits: logits, labels: Tensor(labels, shape: [1, labels.count])).item()
-                totalCount += 1
+                rowMeans.append(Training.causalLanguageModelLoss(logits: logits, labels: Tensor(labels, shape: [1, labels.count])).item())
+                rowCounts.append(Double(labels.dropFirst().filter { $0 != -100 }.count))
             }
         }
-        #expect(abs(gathered - totalLoss / totalCount) < 1e-5, "gathered \(gathered) vs full \(totalLoss / totalCount)")
+        let expected: [AnswerWeighting: Double] = [
+            .token: zip(rowMeans, rowCounts).reduce(0) { $0 + $1.0 * $1.1 } / rowCounts.reduce(0, +),
+            .conversation: rowMeans.reduce(0, +) / Double(rowMeans.count),
+            .sqrt: zip(rowMeans, rowCounts).reduce(0) { $0 + $1.0 * $1.1.squareRoot() } / rowCounts.reduce(0) { $0 + $1.squareRoot() },
+        ]
+        for weighting in AnswerWeighting.allCases {
+            let gathered = try withNoGrad {
+                try LlavaTrainingLoss(model: model, freezeVision: false, weighting: weighting)(conversations, pixels: pixels)
+            }.loss.item()
+            let reference = try #require(expected[weighting])
+            #expect(abs(gathered - reference) < 1e-5, "\(weighting): gathered \(gathered) vs full forward \(reference)")
+        }
+        #expect(abs(expected[.token]! - expected[.conversation]!) > 1e-4)  // the weightings really differ here
     }
 
     @Test func lossCurvePlotDrawsEveryStage() {
