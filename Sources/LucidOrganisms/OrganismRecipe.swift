@@ -67,7 +67,7 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
         alignSchedule: TrainingSchedule(steps: 0, batchSize: 16, learningRate: 1e-3, warmupSteps: 0),
         instructSchedule: TrainingSchedule(steps: 3000, batchSize: 16, learningRate: 2e-3, warmupSteps: 100, weightDecay: 0.05,
                                            checkpointEvery: 200),
-        taskMix: [0.5, 0.1, 0.4], loraRank: 0, loraAlpha: 0, loraTargets: [], maxDescriptionTokens: 120, answerWeighting: .sqrt)
+        taskMix: [0.5, 0.1, 0.4], loraRank: 0, loraAlpha: 0, loraTargets: [], maxDescriptionTokens: 120, answerWeighting: .token)
 
     /// The ShapesWorld ViT + projector on frozen SmolLM2-135M-Instruct (LLaVA recipe: projector
     /// alignment on captions, then instruction tuning of the projector and a LoRA).
