@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
         .target(name: "LucidOrganisms", dependencies: ["LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
-                                                       "LucidVision", "LucidGeneration", "LucidRuns"]),
+                                                       "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),
         // Defences: Q-MLLM's vector quantisation (the quantiser so far).
