@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidAttacksTests",
-            dependencies: ["LucidAttacks", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText"]
+            dependencies: ["LucidAttacks", "LucidModels", "LucidGeneration", "LucidNN", "LucidTensor", "LucidText", "LucidVision"]
         ),
         .testTarget(
             name: "LucidDefenseTests",
