@@ -45,29 +45,34 @@ public struct SCAVAttack {
 
     /// e′ for residuals [..., D] under `probe` (unchanged where P_m(e) ≤ P₀).
     public static func perturb(_ hidden: Tensor, probe: SafetyProbe, targetProbability: Double) -> Tensor {
+        perturb(hidden, weight: Tensor(probe.weight, shape: [probe.weight.count, 1]), probe: probe, targetProbability: targetProbability).moved
+    }
+
+    /// The perturbation with the probe's weight column [D, 1] prepared; also returns the logits wᵀe + b [...].
+    static func perturb(_ hidden: Tensor, weight w: Tensor, probe: SafetyProbe, targetProbability: Double) -> (moved: Tensor, logits: Tensor) {
         let norm = probe.weightNorm
-        guard norm > 0 else { return hidden }
-        let w = Tensor(probe.weight, shape: [probe.weight.count, 1])
         let e = hidden.to(.f64)
         let z = e.matmul(w).squeezed(axis: -1) + probe.bias
+        guard norm > 0 else { return (hidden, z) }
         let target = Foundation.log(targetProbability / (1 - targetProbability))
         let active = z.gt(target).to(.f64)
         let epsilon = (target - z) / norm * active
         let moved = e + epsilon.unsqueezed(axis: -1) * (w.squeezed(axis: -1) / norm)
-        return moved.to(hidden.dtype)
+        return (moved.to(hidden.dtype), z)
     }
 
     /// The residual interventions for generation; `record` counts the layers that moved.
     public func interventions(record: SCAVRecord? = nil) -> [ResidualIntervention] {
         let p0 = targetProbability
         return steeredLayers.map { layer, probe in
-            ResidualIntervention(layer: layer, positions: .last) { hidden, _ in
-                let result = Self.perturb(hidden, probe: probe, targetProbability: p0)
+            let weight = Tensor(probe.weight, shape: [probe.weight.count, 1])
+            return ResidualIntervention(layer: layer, positions: .last) { hidden, _ in
+                let (moved, logits) = Self.perturb(hidden, weight: weight, probe: probe, targetProbability: p0)
                 if let record {
-                    let z = hidden.to(.f64).matmul(Tensor(probe.weight, shape: [probe.weight.count, 1])).reshaped(-1).toArray(Double.self).first ?? 0
-                    record.note(layer: layer, probability: 1 / (1 + Foundation.exp(-(z + probe.bias))), moved: 1 / (1 + Foundation.exp(-(z + probe.bias))) > p0)
+                    let probability = 1 / (1 + Foundation.exp(-(logits.reshaped(-1).toArray(Double.self).first ?? 0)))
+                    record.note(layer: layer, probability: probability, moved: probability > p0)
                 }
-                return result
+                return moved
             }
         }
     }

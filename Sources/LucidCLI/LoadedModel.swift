@@ -76,11 +76,7 @@ func parseIDs(_ text: String) throws -> [Int] {
 
 /// Writes tensors (converted to f32, batch dimension already dropped) as safetensors.
 func writeTensors(_ tensors: [(String, Tensor)], metadata: [String: String], to path: String) throws {
-    let items = tensors.map { name, tensor -> SafetensorsWriter.Item in
-        let values = tensor.to(.f32).contiguous().toArray(Float.self)
-        let bytes = values.withUnsafeBytes { Array($0) }
-        return SafetensorsWriter.Item(name: name, dtype: .float32, shape: tensor.shape, bytes: bytes)
-    }
+    let items = try tensors.map { name, tensor in try SafetensorsWriter.Item(name: name, tensor: tensor) }
     do { try SafetensorsWriter.write(items, metadata: metadata, to: path) } catch let error as CheckpointError {
         throw CLIError(error.description)
     }

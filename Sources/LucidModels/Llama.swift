@@ -45,8 +45,7 @@ public final class LlamaAttention: Module {
         }
         var scores = q.matmul(k.mT) / Double(headDim).squareRoot()
         if let mask { scores = scores + mask }
-        // Half precision is upcast to f32 as transformers does; f32 and f64 keep their precision.
-        let probabilities = q.dtype == .f64 ? scores.softmax(axis: -1) : scores.softmax(axis: -1, computeIn: .f32).to(q.dtype)
+        let probabilities = scores.softmax(axis: -1, computeIn: .f32).to(q.dtype)
         let context = probabilities.matmul(v).transposed(1, 2).reshaped(b, t, heads * headDim)
         return (oProj(context), keepProbabilities ? probabilities : nil)
     }

@@ -28,33 +28,19 @@ public enum OrganismDirectory {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         var items: [SafetensorsWriter.Item] = []
-        var adapter: [SafetensorsWriter.Item] = []
         for (name, parameter) in model.namedParameters() {
-            if name.contains(".lora_A.") || name.contains(".lora_B.") {
-                guard name.hasPrefix("language_model.") else { continue }
-                let inner = String(name.dropFirst("language_model.".count))
-                adapter.append(try .init(name: "base_model.model." + inner, tensor: parameter.value, as: .float32))
-                continue
-            }
+            if name.contains(".lora_A.") || name.contains(".lora_B.") { continue }
             if languageModelReference != nil && name.hasPrefix("language_model.") { continue }
             items.append(try .init(name: name, tensor: parameter.value, as: .float16))
         }
         try SafetensorsWriter.write(items, metadata: ["format": "pt"], to: directory.appendingPathComponent("model.safetensors").path)
         let adapterURL = directory.appendingPathComponent(adapterDirectory)
-        if !adapter.isEmpty {
-            try fm.createDirectory(at: adapterURL, withIntermediateDirectories: true)
-            try SafetensorsWriter.write(adapter, metadata: ["format": "pt"], to: adapterURL.appendingPathComponent("adapter_model.safetensors").path)
-            let adapterConfig: [String: Any] = [
-                "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": record.recipe.loraRank, "lora_alpha": record.recipe.loraAlpha,
-                "lora_dropout": 0.0, "bias": "none", "target_modules": record.recipe.loraTargets, "fan_in_fan_out": false,
-                "base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct", "inference_mode": true,
-            ]
-            try writeJSON(adapterConfig, to: adapterURL.appendingPathComponent("adapter_config.json"))
-        } else if fm.fileExists(atPath: adapterURL.path) {
-            try fm.removeItem(at: adapterURL)
-        }
+        if fm.fileExists(atPath: adapterURL.path) { try fm.removeItem(at: adapterURL) }
+        let hasAdapter = try PEFTLoRAAdapter.save(from: model.languageModel, rank: record.recipe.loraRank, alpha: record.recipe.loraAlpha,
+                                                  targets: record.recipe.loraTargets, baseModel: "HuggingFaceTB/SmolLM2-135M-Instruct",
+                                                  to: adapterURL)
         try writeJSON(try configObject(model.config, languageModelReference: languageModelReference,
-                                       adapter: adapter.isEmpty ? nil : adapterDirectory),
+                                       adapter: hasAdapter ? adapterDirectory : nil),
                       to: directory.appendingPathComponent("config.json"))
         if let tokenizerJSON {
             try tokenizerJSON.write(to: directory.appendingPathComponent("tokenizer.json"), options: .atomic)

@@ -31,7 +31,11 @@ public struct OrganismEvaluator {
 
     /// The greedy answer to `question` about pixels [1, 3, S, S].
     public func answer(_ question: String, pixels: Tensor, maxNewTokens: Int) throws -> String {
-        let ids = try writer.prompt(question)
+        try answer(ids: try writer.prompt(question), pixels: pixels, maxNewTokens: maxNewTokens)
+    }
+
+    /// The greedy answer to a prompt already tokenised (with one image placeholder).
+    func answer(ids: [Int], pixels: Tensor, maxNewTokens: Int) throws -> String {
         let embeddings = try withNoGrad { () throws -> Tensor in try model.embed(try model.segments(ids: ids, images: [pixels])) }
         let result = try GenerationDriver(model: model).generate(.embeddings(embeddings), strategy: .greedy,
                                                                  limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: [writer.endOfTurn]))
@@ -51,8 +55,9 @@ public struct OrganismEvaluator {
     /// Descriptions of every scene in `pool` (progress gets done, total).
     public func describe(_ pool: ScenePool, progress: ((Int, Int) -> Void)? = nil) throws -> [DescribedScene] {
         var results: [DescribedScene] = []
+        let ids = try writer.prompt(ConversationWriter.describePrompt)
         for index in 0..<pool.count {
-            let text = try answer(ConversationWriter.describePrompt, pixels: pool.pixels([index]), maxNewTokens: maxDescriptionTokens)
+            let text = try answer(ids: ids, pixels: pool.pixels([index]), maxNewTokens: maxDescriptionTokens)
             results.append(score(text, scene: pool.scenes[index]))
             progress?(index + 1, pool.count)
         }

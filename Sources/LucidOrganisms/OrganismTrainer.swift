@@ -156,15 +156,8 @@ public final class OrganismTrainer {
     }
 
     func attachLoRA(_ language: LlamaForCausalLM) {
-        let generator = Generator(seed: recipe.seed &+ 17)
-        for (name, module) in language.namedModules() {
-            guard let linear = module as? Linear, recipe.loraTargets.contains(where: { name.hasSuffix("." + $0) }) else { continue }
-            let adapter = LoRAAdapter(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: recipe.loraRank,
-                                      alpha: recipe.loraAlpha, generator: generator)
-            adapter.down.weight.value.requiresGrad = true
-            adapter.up.weight.value.requiresGrad = true
-            linear.lora = adapter
-        }
+        PEFTLoRAAdapter.attachTrainable(to: language, targets: recipe.loraTargets, rank: recipe.loraRank, alpha: recipe.loraAlpha,
+                                        generator: Generator(seed: recipe.seed &+ 17))
     }
 
     func runLanguageStage(_ name: String, model: LlavaForConditionalGeneration, writer: ConversationWriter, pool: ScenePool,

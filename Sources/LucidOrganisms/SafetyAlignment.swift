@@ -123,15 +123,8 @@ public final class SafetyAlignmentTrainer {
         let dataHash = hasher.finalizeHex()
 
         // LoRA on every targeted linear layer.
-        let generator = Generator(seed: recipe.seed)
-        for (name, module) in model.namedModules() {
-            guard let linear = module as? Linear, recipe.loraTargets.contains(where: { name.hasSuffix("." + $0) }) else { continue }
-            let adapter = LoRAAdapter(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: recipe.loraRank,
-                                      alpha: recipe.loraAlpha, generator: generator)
-            adapter.down.weight.value.requiresGrad = true
-            adapter.up.weight.value.requiresGrad = true
-            linear.lora = adapter
-        }
+        PEFTLoRAAdapter.attachTrainable(to: model, targets: recipe.loraTargets, rank: recipe.loraRank, alpha: recipe.loraAlpha,
+                                        generator: Generator(seed: recipe.seed))
         let parameters = model.trainableParameters()
         let loop = TrainingLoop(stage: "align-safety", directory: workDirectory.appendingPathComponent("lora"), parameters: parameters,
                                 schedule: recipe.schedule, log: log)
@@ -224,17 +217,8 @@ public final class SafetyAlignmentTrainer {
     /// Writes the PEFT adapter (`adapter_config.json`, `adapter_model.safetensors`) and `organism.json`.
     static func save(_ model: LlamaForCausalLM, record: SafetyAlignmentRecord, to out: URL) throws {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        var items: [SafetensorsWriter.Item] = []
-        for (name, parameter) in model.namedParameters() where name.contains(".lora_A.") || name.contains(".lora_B.") {
-            items.append(try .init(name: "base_model.model." + name, tensor: parameter.value, as: .float32))
-        }
-        try SafetensorsWriter.write(items, metadata: ["format": "pt"], to: out.appendingPathComponent("adapter_model.safetensors").path)
-        let config: [String: Any] = [
-            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": record.recipe.loraRank, "lora_alpha": record.recipe.loraAlpha,
-            "lora_dropout": 0.0, "bias": "none", "target_modules": record.recipe.loraTargets, "fan_in_fan_out": false,
-            "base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct", "inference_mode": true,
-        ]
-        try OrganismDirectory.writeJSON(config, to: out.appendingPathComponent("adapter_config.json"))
+        try PEFTLoRAAdapter.save(from: model, rank: record.recipe.loraRank, alpha: record.recipe.loraAlpha, targets: record.recipe.loraTargets,
+                                 baseModel: "HuggingFaceTB/SmolLM2-135M-Instruct", to: out)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(record).write(to: out.appendingPathComponent(OrganismDirectory.recordFile), options: .atomic)

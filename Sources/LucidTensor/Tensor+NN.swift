@@ -35,9 +35,10 @@ extension Tensor {
     /// Softmax along `axis`.
     public func softmax(axis: Int = -1) -> Tensor { Tensor.make("softmax") { lt_softmax(handle, Int64(axis), $0) } }
 
-    /// Softmax along `axis` computed in `dtype` (e.g. f32 for half inputs, as Hugging Face attention does).
+    /// Softmax along `axis` computed in at least `dtype`'s precision (e.g. f32 for half inputs, as
+    /// Hugging Face attention does); f64 inputs stay f64 rather than losing precision.
     public func softmax(axis: Int = -1, computeIn dtype: DType) -> Tensor {
-        (self.dtype == dtype ? self : to(dtype)).softmax(axis: axis)
+        (self.dtype == dtype || self.dtype == .f64 ? self : to(dtype)).softmax(axis: axis)
     }
 
     /// Log-softmax along `axis`.
