@@ -63,12 +63,12 @@ let package = Package(
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
-        .target(name: "LucidOrganisms", dependencies: ["LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
+        .target(name: "LucidOrganisms", dependencies: ["LucidDefense", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
                                                        "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),
-        // Defences: Q-MLLM's vector quantisation (the quantiser so far).
-        .target(name: "LucidDefense", dependencies: ["LucidNN", "LucidTensor"]),
+        // Defences: Q-MLLM (quantisers, safety map, gate).
+        .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
         .target(
             name: "LucidCLI",
@@ -84,6 +84,7 @@ let package = Package(
                 "LucidWorld",
                 "LucidOrganisms",
                 "LucidAttacks",
+                "LucidDefense",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -139,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidDefenseTests",
-            dependencies: ["LucidDefense", "LucidNN", "LucidTensor"]
+            dependencies: ["LucidDefense", "LucidModels", "LucidNN", "LucidTensor"]
         ),
         .testTarget(
             name: "LucidCLITests",

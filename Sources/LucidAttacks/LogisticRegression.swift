@@ -38,7 +38,11 @@ public struct LogisticRegression: Sendable {
             if gradient.abs().max().item() < tolerance { break }
             let s = p * (1 - p)
             let hessian = x.transposed(0, 1).matmul(x * s) + Tensor.eye(d + 1, dtype: .f64) * (penaltyTensor + 1e-12)
-            let step = try Cholesky.solve(hessian.toArray(Double.self), size: d + 1, rightHandSide: gradient.reshaped(-1).toArray(Double.self))
+            let factor: CholeskyFactor
+            do { factor = try CholeskyFactor(hessian.toArray(Double.self), size: d + 1) } catch {
+                throw AttackError("logistic regression: the Hessian is not positive definite (collinear features?)")
+            }
+            let step = factor.solve(gradient.reshaped(-1).toArray(Double.self))
             // Damped Newton: halve the step until the objective does not increase.
             let current = objective(x: x, y: y, theta: theta, penalty: penaltyTensor)
             var scale = 1.0
@@ -58,38 +62,6 @@ public struct LogisticRegression: Sendable {
         // log(1 + e^z) − y·z, stably: softplus(z) − y z.
         let loss = (z.softplus() - y * z).sum().item()
         return loss + 0.5 * (penalty * theta * theta).sum().item()
-    }
-}
-
-/// Dense Cholesky factorisation and solve for small symmetric positive-definite systems.
-enum Cholesky {
-    static func solve(_ matrix: [Double], size n: Int, rightHandSide b: [Double]) throws -> [Double] {
-        var l = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in 0...i {
-                var sum = matrix[i * n + j]
-                for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
-                if i == j {
-                    guard sum > 0 else { throw AttackError("logistic regression: the Hessian is not positive definite (collinear features?)") }
-                    l[i * n + i] = sum.squareRoot()
-                } else {
-                    l[i * n + j] = sum / l[j * n + j]
-                }
-            }
-        }
-        var y = [Double](repeating: 0, count: n)
-        for i in 0..<n {
-            var sum = b[i]
-            for k in 0..<i { sum -= l[i * n + k] * y[k] }
-            y[i] = sum / l[i * n + i]
-        }
-        var x = [Double](repeating: 0, count: n)
-        for i in stride(from: n - 1, through: 0, by: -1) {
-            var sum = y[i]
-            for k in (i + 1)..<n { sum -= l[k * n + i] * x[k] }
-            x[i] = sum / l[i * n + i]
-        }
-        return x
     }
 }
 

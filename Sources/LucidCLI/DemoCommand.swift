@@ -19,7 +19,16 @@ struct DemoCommand: ParsableCommand {
         every --methods decoding method, and scores the descriptions against the ground truth (recall, CHAIR_i, \
         CHAIR_s, with ShapesWorld's vocabulary; also through the NLTK CHAIR of `lucid eval chair`). POPE's three \
         splits are asked with greedy decoding. Results stream to OUT/descriptions.jsonl (a killed demo resumes); \
-        OUT/report.html shows every scene with its descriptions, hallucinated objects struck through.
+        OUT/report.html shows every scene with its descriptions, hallucinated objects struck through; \
+        OUT/summary.json holds the table (per run, and mean ± sd over seeds for sampled methods) with each \
+        method's time per token relative to its baseline (OPERA: beam; VCD, DAMRO: greedy; their -sample \
+        variants: sample).
+
+        Methods: greedy, beam and opera (beam search with --beams), sample (temperature --temperature, no top-k \
+        or top-p, as the VCD and DAMRO papers sample), vcd and damro (contrastive, greedy), vcd-sample and \
+        damro-sample (contrastive, sampled, as published). Sampled methods run once per seed in 0..<--seeds. \
+        Defaults are the official ones: VCD α 1, β 0.1, noise step 500, warpers on; DAMRO α 2, β 0.1, \
+        warpers off, k = 10 of 576 patches scaled to the model's patch count; OPERA as `lucid generate`.
         """
     )
 
@@ -27,7 +36,10 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Number of held-out scenes.") var scenes = 12
     @Option(help: "World seed of the scenes (the recipes train on 1000 and evaluate on 9001).") var seed: UInt64 = 2026
     @Option(help: "Output directory.") var out = "demo-output"
-    @Option(help: "Decoding methods to compare, comma-separated: \(DecodingConfig.names.joined(separator: ", ")).") var methods = "greedy"
+    @Option(help: "Decoding methods to compare, comma-separated: \(DemoMethod.names.joined(separator: ", ")).") var methods = "greedy"
+    @Option(help: "Beams of beam and opera.") var beams = 5
+    @Option(help: "Temperature of the sampled methods.") var temperature = 1.0
+    @Option(help: "Seeds per sampled method (0..<N).") var seeds = 1
     @Option(help: "Longest description, in tokens.") var maxNewTokens = 120
     @Option(help: "The instruction (the organisms are trained on several phrasings of a detailed-description request).")
     var prompt = ConversationWriter.describePrompt
@@ -37,10 +49,19 @@ struct DemoCommand: ParsableCommand {
     func validate() throws {
         guard (1...5000).contains(scenes) else { throw ValidationError("--scenes must be in 1…5000") }
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
-        for name in methodList where !DecodingConfig.names.contains(name) {
-            throw ValidationError("unknown method '\(name)'; known: \(DecodingConfig.names.joined(separator: ", "))")
+        for name in methodList where !DemoMethod.names.contains(name) {
+            throw ValidationError("unknown method '\(name)'; known: \(DemoMethod.names.joined(separator: ", "))")
         }
-        if methodList.contains("sample") { throw ValidationError("the demo compares deterministic methods; 'sample' is not one") }
+        guard (1...16).contains(beams) else { throw ValidationError("--beams must be in 1…16") }
+        guard temperature > 0 else { throw ValidationError("--temperature must be > 0") }
+        guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be in 1…100") }
+    }
+
+    /// Every (method, seed) run the options ask for, in order.
+    var runs: [DemoMethod] {
+        methodList.flatMap { name in
+            DemoMethod.sampled(name) ? (0..<seeds).map { DemoMethod(name: name, seed: UInt64($0)) } : [DemoMethod(name: name, seed: nil)]
+        }
     }
 
     var methodList: [String] { methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
@@ -73,23 +94,26 @@ struct DemoCommand: ParsableCommand {
             pixelsByImage[scene.id] = value
             return value
         }
-        for method in methodList {
-            var config = DecodingConfig()
-            config.name = method
-            // DAMRO's k = 10 of LLaVA-1.5's 576 patches, scaled to this tower's patch count (1 of 9 for the organisms).
-            config.damroTopK = Swift.max(1, Int((Double(vlm.config.visionConfig.patchCount) * 10 / 576).rounded()))
-            for scene in generated where store.result(model: model, image: scene.id, method: method) == nil {
+        // Scenes outer, methods inner: anything else the machine does slows every method alike,
+        // so the time ratios between methods stay fair.
+        let runner = MethodRunner(encode: { tokenizer.encode($0, addSpecialTokens: false) })
+        let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos)
+        for (done, scene) in generated.enumerated() {
+            for run in runs where store.result(model: model, image: scene.id, method: run.label) == nil {
+                let method = run.label
+                let config = run.config(patchCount: vlm.config.visionConfig.patchCount, beams: beams, temperature: temperature, scene: scene.id)
                 let result = try withNoGrad { () throws -> GenerationResult in
-                    try MethodRunner().generate(loaded, ids: ids, pixels: try pixels(scene), config: config,
-                                                limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos))
+                    try runner.generate(loaded, ids: ids, pixels: try pixels(scene), config: config, limits: limits)
                 }
                 let text = ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let scored = scorer.score(text, scene: scene)
                 try store.append(DemoResult(model: model, method: method, result: scored, tokens: result.tokens.count,
                                             seconds: result.statistics.prefillSeconds + result.statistics.decodeSeconds,
                                             forwardPasses: result.statistics.forwardPasses))
-                log("\(method) scene \(scene.id): \(scored.hallucinated.isEmpty ? "no hallucination" : "hallucinated \(scored.hallucinated.joined(separator: ", "))")")
+                log("[\(done + 1)/\(generated.count)] \(method) scene \(scene.id): "
+                    + (scored.hallucinated.isEmpty ? "no hallucination" : "hallucinated \(scored.hallucinated.joined(separator: ", "))"))
             }
+            pixelsByImage[scene.id] = nil
         }
         var summaries: [DemoPage.MethodSummary] = []
         var rows: [DemoPage.Row] = []
@@ -99,7 +123,7 @@ struct DemoCommand: ParsableCommand {
         } catch {
             log("warning: NLTK data not found (\(error)); CHAIR is reported with the ShapesWorld vocabulary only")
         }
-        for method in methodList {
+        for method in runs.map(\.label) {
             let results = generated.compactMap { store.result(model: model, image: $0.id, method: method) }
             rows += results.map { DemoPage.Row(method: method, result: $0.result) }
             let truth = results.reduce(0) { $0 + $1.result.groundTruth.count }
@@ -145,7 +169,7 @@ struct DemoCommand: ParsableCommand {
         var images: [Int: Data] = [:]
         for scene in generated { images[scene.id] = FileManager.default.contents(atPath: worldURL.appendingPathComponent("images/\(scene.fileName)").path) }
         let page = DemoPage(title: "Lucid demo: \(model) on \(scenes) fresh ShapesWorld scenes",
-                            subtitle: "world seed \(seed); prompt \"\(prompt)\"; methods \(methodList.joined(separator: ", ")); \(LucidCommand.versionString)",
+                            subtitle: "world seed \(seed); prompt \"\(prompt)\"; methods \(runs.map(\.label).joined(separator: ", ")); \(LucidCommand.versionString)",
                             summaries: summaries, pope: pope, images: images, rows: rows)
         let reportURL = outURL.appendingPathComponent("report.html")
         try page.html().write(to: reportURL, atomically: true, encoding: .utf8)
@@ -154,12 +178,16 @@ struct DemoCommand: ParsableCommand {
                          s.method, 100 * s.recall, 100 * s.chairI, 100 * s.chairS, s.meanTokens, s.tokensPerSecond, s.forwardPassesPerToken)
                 + (s.nltkCHAIRi.map { String(format: "  (NLTK CHAIR_i %.1f%%)", 100 * $0) } ?? ""))
         }
+        let table = DemoTable(runs: runs, summaries: summaries)
+        for line in table.lines() { print(line) }
         for p in pope { print(String(format: "POPE %@: accuracy %.1f%% (%d questions)", p.split, 100 * p.accuracy, p.questions)) }
+        let summaryURL = outURL.appendingPathComponent("summary.json")
+        try table.json(model: model, scenes: scenes, seed: seed, prompt: prompt, pope: pope).write(to: summaryURL, options: .atomic)
         if let example = rows.first(where: { !$0.result.hallucinated.isEmpty }) ?? rows.first {
             print("\nscene \(example.result.imageID) (\(example.result.groundTruth.joined(separator: ", "))), \(example.method):\n  \(example.result.description)")
             if !example.result.hallucinated.isEmpty { print("  hallucinated: \(example.result.hallucinated.joined(separator: ", "))") }
         }
-        print("\nreport: \(reportURL.path)")
+        print("\nreport: \(reportURL.path)\ntable: \(summaryURL.path)")
     }
 }
 

@@ -157,7 +157,8 @@ struct GenerateCommand: ParsableCommand {
                                       decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         let config = decodingConfig
-        let result = try MethodRunner().generate(loaded, ids: ids, pixels: pixels, config: config, limits: limits) { id in
+        let runner = MethodRunner(encode: decoder.map { t in { t.encode($0, addSpecialTokens: false) } })
+        let result = try runner.generate(loaded, ids: ids, pixels: pixels, config: config, limits: limits) { id in
             guard !json, var s = stream, let piece = try? s.push(id) else { return }
             stream = s
             FileHandle.standardOutput.write(Data(piece.utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import LucidDefense
 import LucidModels
 import LucidNN
 import LucidOrganisms
@@ -26,6 +27,7 @@ enum LoadedModel {
                 return .llama(try OrganismLoader.loadAdapted(directory: path))
             }
             if isDirectory.boolValue, let type = modelType(directory: path), type == "llava" {
+                if QMLLMDefense.exists(in: URL(fileURLWithPath: path)) { return .llava(try QMLLMDirectory.load(directory: path).0) }
                 return .llava(try OrganismLoader.load(directory: path))
             }
             return .llama(try LlamaForCausalLM.load(path: path))
@@ -36,6 +38,8 @@ enum LoadedModel {
         } catch let error as ModuleLoadError {
             throw CLIError(error.description)
         } catch let error as LoRAError {
+            throw CLIError(error.description)
+        } catch let error as DefenseError {
             throw CLIError(error.description)
         }
     }

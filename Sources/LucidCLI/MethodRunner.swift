@@ -35,7 +35,13 @@ struct DecodingConfig {
 }
 
 /// Runs one generation with any decoding method on a loaded model (shared by `generate` and `run`).
+///
+/// A vision-language model with an image gate (Q-MLLM) is screened first: a refused image gives
+/// the gate's answer (tokenised with `encode`) and finish reason `refused`, without running the LLM.
 struct MethodRunner {
+    /// Tokenises a gate's refusal (without it a refusal has no tokens).
+    var encode: ((String) -> [Int])?
+
     /// Generates from token ids (with image placeholders when `pixels` is given).
     func generate(_ loaded: LoadedModel, ids: [Int], pixels: Tensor?, config: DecodingConfig, limits: GenerationLimits,
                   onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
@@ -47,6 +53,9 @@ struct MethodRunner {
         case .llama:
             if pixels != nil { throw CLIError("this is a text-only model: images need a LLaVA model") }
         case .llava(let vlm):
+            if let pixels, let gate = vlm.imageGate, let refusal = withNoGrad({ gate(pixels) }) {
+                return GenerationResult(tokens: encode?(refusal) ?? [], finishReason: "refused")
+            }
             let images = pixels.map { [$0] } ?? []
             do {
                 let segments = try vlm.segments(ids: ids, images: images)

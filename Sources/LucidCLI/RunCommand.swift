@@ -122,7 +122,8 @@ final class ManifestWorker {
         let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
         let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
         let limits = GenerationLimits(maxNewTokens: generation["max_new_tokens"]?.intValue ?? 64, eosTokenIDs: eos)
-        let result = try MethodRunner().generate(loaded, ids: ids, pixels: pixels, config: config, limits: limits)
+        let result = try MethodRunner(encode: { tokenizer.encode($0, addSpecialTokens: false) })
+            .generate(loaded, ids: ids, pixels: pixels, config: config, limits: limits)
         let text = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""
         return .object(["text": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)), "token_ids": .array(result.tokens.map { .int($0) }),
                         "finish_reason": .string(result.finishReason), "prompt_tokens": .int(result.statistics.prefillTokens),

@@ -71,7 +71,7 @@ struct TrainCommand: ParsableCommand {
             throw CLIError(error.description)
         }
         let seconds = Date().timeIntervalSince(began)
-        var record = OrganismRecord(name: recipe, recipe: scaled, scale: scale, dataHash: output.dataHash, stages: output.stages,
+        let record = OrganismRecord(name: recipe, recipe: scaled, scale: scale, dataHash: output.dataHash, stages: output.stages,
                                     trainingSeconds: seconds, threads: "\(Torch.threads)/\(Torch.blasThreads.map(String.init) ?? "n/a")",
                                     metrics: nil, command: (["lucid"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         let reference = scaled.languageModel == .frozenSmolLM2 ? "smollm2" : nil

@@ -29,6 +29,9 @@ public final class VectorQuantizer: Module {
     public var commitmentCost: Double
     /// EMA decay; nil trains the codebook by gradient (codebook loss) instead.
     public var emaDecay: Double?
+    /// L2-normalise inputs and codes before quantising (UniTok's `vocab_norm`): outputs are unit
+    /// codes and the losses are measured on the sphere.
+    public var normalized = false
     var emaCounts: Tensor
     var emaSums: Tensor
 
@@ -80,10 +83,12 @@ public final class VectorQuantizer: Module {
     }
 
     /// Quantises inputs [N, D].
-    public func quantize(_ x: Tensor, gradient: Gradient = .straightThrough) -> Output {
+    public func quantize(_ input: Tensor, gradient: Gradient = .straightThrough) -> Output {
+        let x = normalized ? Self.unitRows(input) : input
         let indices = nearest(x)
         let index = Tensor(indices.map(Int64.init), shape: [indices.count])
-        let codes = codebook.value.to(x.dtype).indexSelect(axis: 0, index: index)
+        var codes = codebook.value.to(x.dtype).indexSelect(axis: 0, index: index)
+        if normalized { codes = Self.unitRows(codes) }
         let codebookLoss = emaDecay == nil ? (x.detached() - codes).square().mean() : Tensor.scalar(0.0, dtype: x.dtype)
         let commitmentLoss = (x - codes.detached()).square().mean() * commitmentCost
         let quantized: Tensor
@@ -93,6 +98,9 @@ public final class VectorQuantizer: Module {
         }
         return Output(quantized: quantized, indices: indices, codebookLoss: codebookLoss, commitmentLoss: commitmentLoss)
     }
+
+    /// Rows scaled to unit L2 norm (last axis).
+    public static func unitRows(_ x: Tensor) -> Tensor { x / (x.square().sum(axis: -1, keepDims: true).sqrt() + 1e-12) }
 
     /// One EMA update of the codes from a batch and its assignments (no-op without `emaDecay`):
     /// N_k ← γN_k + (1−γ)n_k, m_k ← γm_k + (1−γ)Σx, e_k = m_k / Laplace-smoothed N_k.

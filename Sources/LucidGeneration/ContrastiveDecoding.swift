@@ -41,8 +41,10 @@ public struct ContrastiveParameters: Sendable, Equatable {
     }
 }
 
-/// Runs contrastive decoding: the main input and the amateur input each keep their own KV cache
-/// (or one batched cache when both have the same length), and every chosen token is fed to both.
+/// Runs contrastive decoding: the main and the amateur input share one batched KV cache and every
+/// forward pass computes both branches (the shorter input is left-padded and masked; RoPE depends
+/// only on relative positions, so each branch computes what it would alone), and every chosen
+/// token is fed to both.
 public struct ContrastiveDecoder {
     public let model: any CausalLanguageModel
 
@@ -58,24 +60,35 @@ public struct ContrastiveDecoder {
         return withNoGrad { run(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken) }
     }
 
+    /// The two inputs left-padded to one width, and the number of padding positions of each row.
+    static func batch(main: Tensor, amateur: Tensor) -> (embeddings: Tensor, padding: [Int]) {
+        let width = Swift.max(main.size(1), amateur.size(1))
+        func padded(_ x: Tensor) -> Tensor {
+            let missing = width - x.size(1)
+            guard missing > 0 else { return x }
+            return Tensor.cat([Tensor.zeros([1, missing, x.size(2)], dtype: x.dtype), x], axis: 1)
+        }
+        return (Tensor.cat([padded(main), padded(amateur)], axis: 0), [width - main.size(1), width - amateur.size(1)])
+    }
+
+    /// Attention mask [2, length] for rows whose first `padding[row]` positions are padding.
+    static func mask(padding: [Int], length: Int) -> Tensor? {
+        guard padding.contains(where: { $0 > 0 }) else { return nil }
+        let values = padding.flatMap { pad in (0..<length).map { $0 < pad ? 0.0 : 1.0 } }
+        return Tensor(values, shape: [padding.count, length]).to(.bool)
+    }
+
     private func run(main: Tensor, amateur: Tensor, parameters: ContrastiveParameters, limits: GenerationLimits,
                      onToken: ((Int) -> Void)?) -> GenerationResult {
         var statistics = GenerationStatistics()
-        let batched = main.size(1) == amateur.size(1)
         let start = DispatchTime.now().uptimeNanoseconds
-        let mainCache = model.makeCache()
-        let amateurCache = batched ? mainCache : model.makeCache()
-        var (logits, amateurLogits): (Tensor, Tensor)
-        let last = ForwardOptions(logits: .last)
-        if batched {
-            let both = model.forward(embeddings: Tensor.cat([main, amateur], axis: 0), cache: mainCache, options: last).logits!
-            (logits, amateurLogits) = (both[0, 0], both[1, 0])
-            statistics.forwardPasses += 1
-        } else {
-            logits = model.forward(embeddings: main, cache: mainCache, options: last).logits![0, 0]
-            amateurLogits = model.forward(embeddings: amateur, cache: amateurCache, options: last).logits![0, 0]
-            statistics.forwardPasses += 2
-        }
+        let cache = model.makeCache()
+        let (embeddings, padding) = Self.batch(main: main, amateur: amateur)
+        var options = ForwardOptions(logits: .last)
+        options.paddingMask = Self.mask(padding: padding, length: embeddings.size(1))
+        let first = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: options).logits!
+        var (logits, amateurLogits) = (first[0, 0], first[1, 0])
+        statistics.forwardPasses += 1
         statistics.prefillTokens = main.size(1) + amateur.size(1)
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let generator = parameters.sampling.map { LucidTensor.Generator(seed: $0.seed) }
@@ -99,16 +112,10 @@ public struct ContrastiveDecoder {
             if limits.eosTokenIDs.contains(next) { reason = "eos"; break }
             if let hit = StopStrings.firstMatch(limits, tokens) { reason = "stop_string"; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
-            if batched {
-                let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: mainCache, options: last).logits!
-                (logits, amateurLogits) = (both[0, 0], both[1, 0])
-                statistics.forwardPasses += 1
-            } else {
-                let step = Tensor([next], shape: [1, 1])
-                logits = model.forward(tokens: step, cache: mainCache, options: last).logits![0, 0]
-                amateurLogits = model.forward(tokens: step, cache: amateurCache, options: last).logits![0, 0]
-                statistics.forwardPasses += 2
-            }
+            options.paddingMask = Self.mask(padding: padding, length: cache.length + 1)
+            let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: cache, options: options).logits!
+            (logits, amateurLogits) = (both[0, 0], both[1, 0])
+            statistics.forwardPasses += 1
         }
         statistics.decodeTokens = tokens.count
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e9

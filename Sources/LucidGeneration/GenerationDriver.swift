@@ -30,6 +30,8 @@ public struct GenerationStatistics: Codable, Sendable, Equatable {
     /// Peak resident set size of the process so far, in bytes.
     public var peakRSSBytes = 0
 
+    public init() {}
+
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeTokens) / decodeSeconds : 0 }
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(prefillTokens) / prefillSeconds : 0 }
 
@@ -50,6 +52,15 @@ public struct GenerationResult {
     /// Beam search: the chosen hypothesis's score (sum of log-probabilities / length^penalty).
     public var score: Double?
     public var statistics: GenerationStatistics
+
+    public init(tokens: [Int], finishReason: String, stopString: String? = nil, score: Double? = nil,
+                statistics: GenerationStatistics = GenerationStatistics()) {
+        self.tokens = tokens
+        self.finishReason = finishReason
+        self.stopString = stopString
+        self.score = score
+        self.statistics = statistics
+    }
 }
 
 /// What goes in before the first new token: token ids, or embeddings the caller built (e.g. text

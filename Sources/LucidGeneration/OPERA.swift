@@ -169,19 +169,21 @@ public struct OPERADecoder {
         let p = parameters
         let nb = candidates.size(0)
         let length = cache.length
-        var rows: [Tensor] = []
-        for c in 0..<p.candidates {
-            let trace = model.forward(tokens: candidates[TensorIndex.all, c..<(c + 1)].contiguous(), cache: cache, options: ForwardOptions(
-                attentionLayers: .layers([-1]), attentionReduction: .max, logits: .none))
-            cache.truncate(to: length)
-            report.lookAheadPasses += 1
-            statistics.forwardPasses += 1
-            guard let row = trace.attentions[model.layerCount - 1] else { fatalError("OPERA look-ahead captured nothing") }
-            rows.append(row.squeezed(axis: 1))  // [NB, 1, S+1]
-        }
+        // All candidates in one pass: each at the next position, seeing the cache and itself.
+        var options = ForwardOptions(attentionLayers: .layers([-1]), attentionReduction: .max, logits: .none)
+        options.parallelCandidates = true
+        let trace = model.forward(tokens: candidates.contiguous(), cache: cache, options: options)
+        cache.truncate(to: length)
+        report.lookAheadPasses += 1
+        statistics.forwardPasses += 1
+        guard let captured = trace.attentions[model.layerCount - 1] else { fatalError("OPERA look-ahead captured nothing") }
+        let grid = captured.squeezed(axis: 1)  // [NB, C, S + C]
+        let own = (grid.narrowed(axis: -1, start: length, length: p.candidates)
+            * Tensor.eye(p.candidates, dtype: grid.dtype)).sum(axis: -1, keepDims: true)  // [NB, C, 1]
+        let rows = Tensor.cat([grid.narrowed(axis: -1, start: 0, length: length), own], axis: -1)  // [NB, C, S+1]
         let s = stored.size(-1)
         let base = stored.padded([0, 1]).unsqueezed(axis: 1).expanded([nb, p.candidates, s, s + 1])
-        var attention = Tensor.cat([base, Tensor.stack(rows, axis: 1)], axis: 2).to(.f32)  // [NB, C, S+1, S+1]
+        var attention = Tensor.cat([base, rows.unsqueezed(axis: 2)], axis: 2).to(.f32)  // [NB, C, S+1, S+1]
         attention = attention / attention.sum(axis: -1, keepDims: true)
         let windowStart = p.window.map { Swift.max(responseStart, s + 1 - $0) } ?? responseStart
         let n = s + 1 - windowStart

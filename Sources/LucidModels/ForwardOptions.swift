@@ -68,7 +68,8 @@ public struct ResidualIntervention {
     }
 }
 
-/// What a forward pass captures besides logits. Nothing is materialised that was not asked for.
+/// What a forward pass captures besides logits, and how its new tokens attend. Nothing is
+/// materialised that was not asked for.
 public struct ForwardOptions {
     /// LLM self-attention probabilities to capture.
     public var attentionLayers: LayerSelection = .none
@@ -82,6 +83,14 @@ public struct ForwardOptions {
     public var visionQueryKeyLayers: LayerSelection = .none
     public var logits: LogitsSelection = .all
     public var interventions: [ResidualIntervention] = []
+    /// Attention mask [B, S] over cached and new positions (true = attend), for left-padded
+    /// batches. Positions are shared by the rows; RoPE depends only on relative positions, so a
+    /// left-padded row computes what it would alone, up to rounding.
+    public var paddingMask: Tensor?
+    /// The T new tokens are alternatives for the same next position: each one sits at position
+    /// `cache.length` and attends to the cache and to itself only, so one pass scores T candidate
+    /// continuations (OPERA's look-ahead). The cache grows by T; truncate it afterwards.
+    public var parallelCandidates = false
 
     public init(attentionLayers: LayerSelection = .none, attentionReduction: HeadReduction = .none,
                 hiddenStates: LayerSelection = .none, logits: LogitsSelection = .all,

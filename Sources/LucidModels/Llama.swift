@@ -118,8 +118,11 @@ public final class LlamaModel: Module {
         let t = embeddings.size(1)
         let past = cache?.length ?? 0
         let count = config.numHiddenLayers
-        let tables = rope.tables(start: past, count: t, dtype: embeddings.dtype)
-        let mask = Self.additiveMask(queries: t, past: past, paddingMask: paddingMask, dtype: embeddings.dtype)
+        let padding = paddingMask ?? options.paddingMask
+        let tables = rope.tables(start: past, count: options.parallelCandidates ? 1 : t, dtype: embeddings.dtype)
+        let mask = options.parallelCandidates
+            ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype)
+            : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype)
         var hidden = embeddings
         if options.hiddenStates.contains(0, of: count + 1) { trace.hiddenStates[0] = hidden }
         for (index, layer) in layers.items.enumerated() {
@@ -155,6 +158,17 @@ public final class LlamaModel: Module {
         if t == 1 && paddingMask == nil { return nil }
         let s = past + t
         var blocked = Tensor.ones([t, s], dtype: .bool).upperTriangle(diagonal: past + 1)
+        if let paddingMask {
+            blocked = blocked.unsqueezed(axis: 0).logicalOr(paddingMask.logicalNot().unsqueezed(axis: 1)).unsqueezed(axis: 1)
+        }
+        return Tensor.zeros(blocked.shape, dtype: dtype).maskedFill(blocked, lowestFinite(dtype))
+    }
+
+    /// Mask of `parallelCandidates`: candidate i sees the `past` cached positions and itself.
+    static func candidateMask(candidates t: Int, past: Int, paddingMask: Tensor?, dtype: DType) -> Tensor? {
+        if t == 1 && paddingMask == nil { return nil }
+        let others = Tensor.eye(t).logicalNot()
+        var blocked = past > 0 ? Tensor.cat([Tensor.zeros([t, past], dtype: .bool), others], axis: 1) : others
         if let paddingMask {
             blocked = blocked.unsqueezed(axis: 0).logicalOr(paddingMask.logicalNot().unsqueezed(axis: 1)).unsqueezed(axis: 1)
         }

@@ -111,6 +111,13 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
     public let visionTower: CLIPVisionModel
     public let projector: LlavaProjector
     public let languageModel: LlamaForCausalLM
+    /// Applied to the selected vision features [B, N, D_vision] before the projector wherever
+    /// image features are computed (generation, attacks, training); nil: none. Q-MLLM's patch-level
+    /// quantiser installs itself here, so every decoder and attack runs on the defended model.
+    public var visionFeatureTransform: ((Tensor) -> Tensor)?
+    /// Screens pixel values [1, C, H, W] before the language model runs: a non-nil answer is given
+    /// instead of generating (Q-MLLM's safety gate). nil: every image is answered.
+    public var imageGate: ((Tensor) -> String?)?
 
     public init(_ config: LlavaConfig) throws(ModelConfigError) {
         try config.validate()
@@ -158,12 +165,19 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
 
     /// Projected image features [B, N, D_text] for pixel values [B, C, H, W] (differentiable).
     public func imageFeatures(_ pixels: Tensor, options: ForwardOptions = ForwardOptions(), trace: ForwardTrace = ForwardTrace()) -> Tensor {
-        var selected = visionTower.forward(pixels, needHiddenState: config.visionFeatureLayer, options: options, trace: trace)
-        if config.visionFeatureSelectStrategy == "default" {
-            selected = selected.narrowed(axis: 1, start: 1, length: selected.size(1) - 1)
-        }
-        return projector(selected)
+        project(selectedVisionFeatures(pixels, options: options, trace: trace))
     }
+
+    /// The vision features the projector reads: hidden state `visionFeatureLayer`, without CLS
+    /// under the "default" strategy, [B, N, D_vision].
+    public func selectedVisionFeatures(_ pixels: Tensor, options: ForwardOptions = ForwardOptions(),
+                                       trace: ForwardTrace = ForwardTrace()) -> Tensor {
+        let selected = visionTower.forward(pixels, needHiddenState: config.visionFeatureLayer, options: options, trace: trace)
+        return config.visionFeatureSelectStrategy == "default" ? selected.narrowed(axis: 1, start: 1, length: selected.size(1) - 1) : selected
+    }
+
+    /// Projector of selected vision features (after `visionFeatureTransform`).
+    public func project(_ selected: Tensor) -> Tensor { projector(visionFeatureTransform.map { $0(selected) } ?? selected) }
 
     /// Input embeddings [1, T, D] for a list of segments (images encoded here).
     public func embed(_ segments: [PromptSegment], options: ForwardOptions = ForwardOptions(), trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {

@@ -54,6 +54,6 @@ extension LlavaForConditionalGeneration {
         }
         // As the official code: gather from the selected features (CLS already dropped for `default`).
         let gathered = selected.indexSelect(axis: 1, index: top)
-        return VisionOutliers(indices: top.toArray(Int.self), clsAttention: cls, features: projector(gathered))
+        return VisionOutliers(indices: top.toArray(Int.self), clsAttention: cls, features: project(gathered))
     }
 }

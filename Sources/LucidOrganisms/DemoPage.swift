@@ -14,7 +14,7 @@ public struct DemoPage {
     }
 
     /// Per-method summary line of the metrics table.
-    public struct MethodSummary: Sendable {
+    public struct MethodSummary: Codable, Sendable {
         public var method: String
         public var recall: Double
         public var chairI: Double

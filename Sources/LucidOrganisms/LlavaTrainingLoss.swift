@@ -12,27 +12,34 @@ public struct LlavaTrainingLoss {
     /// Run the vision tower without gradients (it is frozen in this stage).
     public let freezeVision: Bool
     public let weighting: AnswerWeighting
+    /// Whitening applied to the frozen vision features before the projector (folded in after training).
+    public let whitening: VisionFeatureWhitening?
 
-    public init(model: LlavaForConditionalGeneration, freezeVision: Bool, weighting: AnswerWeighting = .conversation) {
+    public init(model: LlavaForConditionalGeneration, freezeVision: Bool, weighting: AnswerWeighting = .conversation,
+                whitening: VisionFeatureWhitening? = nil) {
+        precondition(whitening == nil || freezeVision, "LlavaTrainingLoss: feature whitening needs a frozen vision tower")
         self.model = model
         self.freezeVision = freezeVision
         self.weighting = weighting
+        self.whitening = whitening
     }
 
     /// Loss and token accuracy for `conversations` with pixels [B, 3, S, S] (one image each).
     public func callAsFunction(_ conversations: [TrainingConversation], pixels: Tensor) throws -> StepOutcome {
-        let placeholder = model.config.imageTokenIndex
         let features: Tensor
         if freezeVision {
-            let tower = withNoGrad {
-                model.visionTower.forward(pixels, needHiddenState: model.config.visionFeatureLayer, options: ForwardOptions(), trace: ForwardTrace())
-            }
-            let selected = model.config.visionFeatureSelectStrategy == "default"
-                ? tower.narrowed(axis: 1, start: 1, length: tower.size(1) - 1) : tower
-            features = model.projector(selected)
+            let selected = withNoGrad { model.selectedVisionFeatures(pixels) }
+            features = model.project(whitening.map { $0(selected) } ?? selected)
         } else {
             features = model.imageFeatures(pixels)
         }
+        return try callAsFunction(conversations, imageFeatures: features)
+    }
+
+    /// Loss and token accuracy for `conversations` with projected image features [B, N, D_text]
+    /// computed by the caller (Q-MLLM training quantises them first).
+    public func callAsFunction(_ conversations: [TrainingConversation], imageFeatures features: Tensor) throws -> StepOutcome {
+        let placeholder = model.config.imageTokenIndex
         let imageTokens = features.size(1)
         var rows: [Tensor] = []
         var targets: [(row: Int, position: Int, token: Int)] = []

@@ -3,7 +3,7 @@ import Foundation
 /// Where the models Lucid knows by name live: SmolLM2 from set-up and the bundled organisms.
 public enum ModelLocations {
     /// Names of the bundled organisms (directories under `Models/`).
-    public static let organismNames = ["shapes-tiny", "shapes-smol", "smol-aligned"]
+    public static let organismNames = ["shapes-tiny", "shapes-smol", "smol-aligned", "shapes-smol-q"]
 
     /// The SmolLM2 GGUF set-up installs (LUCID_SMOLLM2_GGUF, or under LUCID_CACHE / ~/.cache/lucid).
     public static var smolLM2: String {

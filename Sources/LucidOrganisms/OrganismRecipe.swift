@@ -45,6 +45,9 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
     public var maxDescriptionTokens: Int
     /// How answer tokens are weighted in the language stages (nil: per conversation, as `shapes-smol` was trained).
     public var answerWeighting: AnswerWeighting?
+    /// Train the projector on whitened vision features with this shrinkage (× the mean eigenvalue),
+    /// folded into the projector afterwards; nil: raw features (see `VisionFeatureWhitening`).
+    public var featureWhitening: Double?
 
     /// The recipes Lucid ships.
     public static let all: [OrganismRecipe] = [.shapesTiny, .shapesSmol]
@@ -67,7 +70,8 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
         alignSchedule: TrainingSchedule(steps: 0, batchSize: 16, learningRate: 1e-3, warmupSteps: 0),
         instructSchedule: TrainingSchedule(steps: 3000, batchSize: 16, learningRate: 2e-3, warmupSteps: 100, weightDecay: 0.05,
                                            checkpointEvery: 200),
-        taskMix: [0.5, 0.1, 0.4], loraRank: 0, loraAlpha: 0, loraTargets: [], maxDescriptionTokens: 120, answerWeighting: .token)
+        taskMix: [0.5, 0.1, 0.4], loraRank: 0, loraAlpha: 0, loraTargets: [], maxDescriptionTokens: 120, answerWeighting: .token,
+        featureWhitening: 0.5)
 
     /// The ShapesWorld ViT + projector on frozen SmolLM2-135M-Instruct (LLaVA recipe: projector
     /// alignment on captions, then instruction tuning of the projector and a LoRA).

@@ -44,9 +44,10 @@ public final class OrganismTrainer {
         var curves: [(name: String, losses: [Double])] = []
         let tower = try trainVision(pool: pool, stages: &stages, curves: &curves)
         let (model, writer, tokenizerJSON) = try buildModel(tower: tower, pool: pool)
+        let whitening = try featureWhitening(model: model, pool: pool)
         if recipe.alignSchedule.steps > 0 {
             model.projector.setTrainable(true)
-            let summary = try runLanguageStage("align", model: model, writer: writer, pool: pool, schedule: recipe.alignSchedule,
+            let summary = try runLanguageStage("align", model: model, writer: writer, pool: pool, whitening: whitening, schedule: recipe.alignSchedule,
                                                mix: [0, 1, 0], parameters: model.projector.trainableParameters().map { ("multi_modal_projector." + $0.name, $0.parameter) })
             stages.append(summary)
             curves.append(("align", LossCurvePlot.losses(csv: stageDirectory("align").appendingPathComponent("loss.csv"))))
@@ -54,9 +55,14 @@ public final class OrganismTrainer {
         if recipe.loraRank > 0 { attachLoRA(model.languageModel) }
         let trainable = model.namedParameters().filter { $0.parameter.value.requiresGrad }
         log("instruct: \(trainable.count) trainable tensors, \(trainable.reduce(0) { $0 + $1.parameter.value.count }) parameters")
-        let summary = try runLanguageStage("instruct", model: model, writer: writer, pool: pool, schedule: recipe.instructSchedule,
+        let summary = try runLanguageStage("instruct", model: model, writer: writer, pool: pool, whitening: whitening,
+                                           schedule: recipe.instructSchedule,
                                            mix: recipe.taskMix, parameters: trainable)
         stages.append(summary)
+        if let whitening {
+            whitening.fold(into: model.projector)
+            log("instruct: feature whitening folded into multi_modal_projector.linear_1")
+        }
         curves.append(("instruct", LossCurvePlot.losses(csv: stageDirectory("instruct").appendingPathComponent("loss.csv"))))
         return Output(model: model, writer: writer, tokenizerJSON: tokenizerJSON, stages: stages, dataHash: pool.dataHash, curves: curves)
     }
@@ -160,9 +166,29 @@ public final class OrganismTrainer {
                                         generator: Generator(seed: recipe.seed &+ 17))
     }
 
+    /// The recipe's vision-feature whitening, estimated once from the first 2,048 training scenes
+    /// and kept in the work directory so that a resumed run uses the same matrix.
+    func featureWhitening(model: LlavaForConditionalGeneration, pool: ScenePool) throws -> VisionFeatureWhitening? {
+        guard let shrinkage = recipe.featureWhitening else { return nil }
+        let url = workDirectory.appendingPathComponent("whitening.safetensors")
+        if FileManager.default.fileExists(atPath: url.path) {
+            let saved = try VisionFeatureWhitening.load(from: url)
+            guard saved.matrix.shape == [recipe.vision.hiddenSize, recipe.vision.hiddenSize] else {
+                throw TrainingError("\(url.path) does not match the recipe's vision width; delete it or the work directory")
+            }
+            return saved
+        }
+        log("estimating vision-feature whitening (shrinkage \(shrinkage))")
+        let whitening = try VisionFeatureWhitening.estimate(model: model, pool: pool, scenes: 2048, shrinkage: shrinkage)
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        try whitening.save(to: url)
+        return whitening
+    }
+
     func runLanguageStage(_ name: String, model: LlavaForConditionalGeneration, writer: ConversationWriter, pool: ScenePool,
-                          schedule: TrainingSchedule, mix: [Double], parameters: [(name: String, parameter: Parameter)]) throws -> StageSummary {
-        let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: recipe.answerWeighting ?? .conversation)
+                          whitening: VisionFeatureWhitening?, schedule: TrainingSchedule, mix: [Double], parameters: [(name: String, parameter: Parameter)]) throws -> StageSummary {
+        let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: recipe.answerWeighting ?? .conversation,
+                                     whitening: whitening)
         let loop = TrainingLoop(stage: name, directory: stageDirectory(name), parameters: parameters, schedule: schedule, log: log)
         let stream: UInt64 = name == "align" ? 2 : 3
         let tasks = ConversationWriter.Task.allCases

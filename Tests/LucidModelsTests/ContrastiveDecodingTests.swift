@@ -70,7 +70,7 @@ struct ContrastiveDecodingTests {
         let vcd = try decoder.generate(main: main, amateur: noised, parameters: off, limits: GenerationLimits(maxNewTokens: 8))
         #expect(vcd.tokens == plain.tokens)
         #expect(vcd.statistics.forwardPasses == 8, "batched: one forward per step")
-        // DAMRO layout: a shorter amateur sequence with its own cache.
+        // DAMRO layout: a shorter amateur sequence, left-padded into the same batch.
         let outliers = withNoGrad { model.visionOutliers(pixels, k: 4) }
         let placeholder = ids.firstIndex(of: model.config.imageTokenIndex) ?? 0
         let short = try withNoGrad { () throws(PromptError) -> Tensor in
@@ -79,7 +79,23 @@ struct ContrastiveDecodingTests {
         #expect(short.size(1) == main.size(1) - 16 + 4)
         let damro = try decoder.generate(main: main, amateur: short, parameters: off, limits: GenerationLimits(maxNewTokens: 8))
         #expect(damro.tokens == plain.tokens)
-        #expect(damro.statistics.forwardPasses == 16, "separate caches: two forwards per step")
+        #expect(damro.statistics.forwardPasses == 8, "left-padded: still one forward per step")
+        // With the contrast on, the padded amateur row decodes as two separate caches would.
+        let on = ContrastiveParameters(alpha: 2, beta: 0.1)
+        let batched = try decoder.generate(main: main, amateur: short, parameters: on, limits: GenerationLimits(maxNewTokens: 8))
+        let mainCache = model.makeCache(), amateurCache = model.makeCache()
+        var logits = withNoGrad { model.forward(embeddings: main, cache: mainCache, options: ForwardOptions(logits: .last)).logits![0, 0] }
+        var amateur = withNoGrad { model.forward(embeddings: short, cache: amateurCache, options: ForwardOptions(logits: .last)).logits![0, 0] }
+        var separate: [Int] = []
+        for _ in 0..<8 {
+            let next = on.contrast(logits, amateur).argmax().intValue
+            separate.append(next)
+            let step = Tensor([next], shape: [1, 1])
+            logits = withNoGrad { model.forward(tokens: step, cache: mainCache, options: ForwardOptions(logits: .last)).logits![0, 0] }
+            amateur = withNoGrad { model.forward(tokens: step, cache: amateurCache, options: ForwardOptions(logits: .last)).logits![0, 0] }
+        }
+        #expect(batched.tokens == separate)
+        #expect(batched.tokens != plain.tokens, "the contrast changes the decoding on this fixture, so the amateur row is pinned")
     }
 
     @Test func contrastChangesDecodingAndSamplingIsSeeded() throws {

@@ -1,0 +1,66 @@
+import LucidNN
+import LucidTensor
+
+/// Q-MLLM's patch-level quantiser in UniTok's layout: every token is split into `groups` chunks,
+/// each chunk L2-normalised and replaced by its nearest (cosine) unit code from its own codebook;
+/// the quantised token is the concatenation of the chosen codes.
+///
+/// The released Q-MLLM quantises UniTok's 64-d tokens in 8 chunks of 4096 codes; Lucid quantises
+/// the selected vision features of the model it defends (192-d for the ShapesWorld ViT) the same way.
+public final class MultiCodebookQuantizer: Module {
+    public let codebooks: ModuleList<VectorQuantizer>
+
+    /// `groups` codebooks of `codesPerGroup` codes over chunks of `dimension / groups`.
+    public init(dimension: Int, groups: Int, codesPerGroup: Int, commitmentCost: Double = 0.25, generator: Generator) throws(DefenseError) {
+        guard groups >= 1, dimension % groups == 0 else {
+            throw DefenseError("the patch quantiser needs a group count that divides the feature width \(dimension) (got \(groups))")
+        }
+        guard codesPerGroup >= 2 else { throw DefenseError("the patch quantiser needs at least 2 codes per group (got \(codesPerGroup))") }
+        codebooks = ModuleList((0..<groups).map { _ in
+            let quantizer = VectorQuantizer(count: codesPerGroup, dimension: dimension / groups, distance: .cosine,
+                                            commitmentCost: commitmentCost, generator: generator)
+            quantizer.normalized = true
+            return quantizer
+        })
+    }
+
+    public var children: [(name: String, module: any Module)] { [("codebooks", codebooks)] }
+
+    public var groups: Int { codebooks.count }
+    public var chunkWidth: Int { codebooks[0].dimension }
+    public var dimension: Int { groups * chunkWidth }
+
+    /// The result of quantising tokens [..., D].
+    public struct Output {
+        /// Quantised tokens, same shape as the input.
+        public var quantized: Tensor
+        /// Code indices [tokens][group], tokens in row-major order of the leading axes.
+        public var indices: [[Int]]
+        /// Mean over groups of each codebook's ‖sg[x] − e‖².
+        public var codebookLoss: Tensor
+        /// Mean over groups of β‖x − sg[e]‖².
+        public var commitmentLoss: Tensor
+    }
+
+    /// Quantises tokens [..., D]; `gradient` chooses what the backward pass sees.
+    public func quantize(_ x: Tensor, gradient: VectorQuantizer.Gradient = .straightThrough) -> Output {
+        let shape = x.shape
+        let flat = x.reshaped([-1, dimension])
+        var pieces: [Tensor] = []
+        var perGroup: [[Int]] = []
+        var codebookLoss: Tensor?
+        var commitmentLoss: Tensor?
+        for (g, codebook) in codebooks.items.enumerated() {
+            let out = codebook.quantize(flat.narrowed(axis: 1, start: g * chunkWidth, length: chunkWidth), gradient: gradient)
+            pieces.append(out.quantized)
+            perGroup.append(out.indices)
+            codebookLoss = codebookLoss.map { $0 + out.codebookLoss } ?? out.codebookLoss
+            commitmentLoss = commitmentLoss.map { $0 + out.commitmentLoss } ?? out.commitmentLoss
+        }
+        let tokens = flat.size(0)
+        let indices = (0..<tokens).map { t in perGroup.map { $0[t] } }
+        return Output(quantized: Tensor.cat(pieces, axis: 1).reshaped(shape), indices: indices,
+                      codebookLoss: (codebookLoss ?? Tensor.scalar(0.0)) / Double(groups),
+                      commitmentLoss: (commitmentLoss ?? Tensor.scalar(0.0)) / Double(groups))
+    }
+}

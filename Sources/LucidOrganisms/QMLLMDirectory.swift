@@ -1,0 +1,76 @@
+import Foundation
+import LucidDefense
+import LucidModels
+import LucidTensor
+
+/// What `lucid defend qmllm train` records next to the weights.
+public struct QMLLMRecord: Codable, Sendable {
+    public var name: String
+    public var recipe: QMLLMRecipe
+    public var scale: Double
+    public var dataHash: String
+    public var stage: StageSummary
+    public var report: QMLLMReport?
+    public var version: String
+
+    public init(name: String, recipe: QMLLMRecipe, scale: Double, dataHash: String, stage: StageSummary, report: QMLLMReport?, version: String) {
+        self.name = name
+        self.recipe = recipe
+        self.scale = scale
+        self.dataHash = dataHash
+        self.stage = stage
+        self.report = report
+        self.version = version
+    }
+}
+
+/// A Q-MLLM organism directory: the base organism's files (its config, LoRA adapter), the
+/// re-trained projector with the vision tower, and the defence (`qmllm.safetensors`, `qmllm.json`).
+/// Loading it with `OrganismLoader.load` gives the quantised model; the CLI installs the gate too.
+public enum QMLLMDirectory {
+    public static let recordFile = "qmllm-record.json"
+
+    public static func save(model: LlavaForConditionalGeneration, defense: QMLLMDefense, baseDirectory: String,
+                            record: QMLLMRecord?, to directory: URL) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        let base = URL(fileURLWithPath: baseDirectory)
+        let config = directory.appendingPathComponent("config.json")
+        if fm.fileExists(atPath: config.path) { try fm.removeItem(at: config) }
+        try fm.copyItem(at: base.appendingPathComponent("config.json"), to: config)
+        for name in [OrganismDirectory.adapterDirectory, "tokenizer.json", "tokenizer_config.json"] {
+            let source = base.appendingPathComponent(name)
+            let target = directory.appendingPathComponent(name)
+            guard fm.fileExists(atPath: source.path) else { continue }
+            if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
+            try fm.copyItem(at: source, to: target)
+        }
+        var items: [SafetensorsWriter.Item] = []
+        for (name, parameter) in model.namedParameters() where !name.hasPrefix("language_model.") {
+            items.append(try .init(name: name, tensor: parameter.value, as: .float16))
+        }
+        try SafetensorsWriter.write(items, metadata: ["format": "pt"], to: directory.appendingPathComponent("model.safetensors").path)
+        try defense.save(to: directory)
+        if let record {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(record).write(to: directory.appendingPathComponent(recordFile), options: .atomic)
+        }
+    }
+
+    /// The defended model of a directory written by `save`: quantiser installed, gate set.
+    public static func load(directory: String) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
+        let model = try OrganismLoader.load(directory: directory)
+        let defense = try QMLLMDefense.load(from: URL(fileURLWithPath: directory))
+        try install(defense, on: model)
+        return (model, defense)
+    }
+
+    /// Installs the quantiser and the refusing gate.
+    public static func install(_ defense: QMLLMDefense, on model: LlavaForConditionalGeneration) throws {
+        try defense.install(on: model)
+        model.imageGate = { [unowned model] pixels in
+            defense.screen(model, pixels: pixels).first?.harmful == true ? defense.configuration.refusal : nil
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import LucidDefense
+import LucidWorld
+
+/// How `shapes-smol-q` is trained from `shapes-smol`: Q-MLLM stage 1 (projector and both codebooks;
+/// vision tower and language model frozen), safety-map calibration, held-out evaluation.
+///
+/// Loss (methods.md §4.3, unverified against the paper): L_gen + λ₁·(L_vq^patch + L_vq^semantic)
+/// + λ₂·L_sem with λ₁ = 0.5, λ₂ = 0.1. L_sem is Lucid's reading of "semantic alignment": 1 − cos
+/// between the straight-through semantic code of an image and the mean input embedding of its
+/// caption, so that codes gather images whose captions mean the same (hazards included).
+public struct QMLLMRecipe: Codable, Sendable, Equatable {
+    public var name = "shapes-smol-q"
+    /// The organism the defence is built on (its vision tower, language model and LoRA stay frozen).
+    public var base = "shapes-smol"
+    public var seed: UInt64 = 23
+    public var defense = QMLLMDefense.Configuration()
+    /// Training pool: the base organism's world seed, with hazard scenes mixed in.
+    public var trainingWorldSeed: UInt64 = 1000
+    public var trainingScenes = 6000
+    public var hazardProbability = 0.25
+    public var schedule = TrainingSchedule(steps: 300, batchSize: 8, learningRate: 1e-3, warmupSteps: 30, weightDecay: 0,
+                                           checkpointEvery: 25)
+    /// Description, caption, questions.
+    public var taskMix = [0.4, 0.3, 0.3]
+    public var vqWeight = 0.5
+    public var semanticWeight = 0.1
+    /// Codes unused in a batch are restarted from that batch's inputs every this many steps (0: never).
+    public var restartEvery = 25
+    /// Calibration images (labelled by their hazard, if any) and the map's threshold τ.
+    public var calibrationSeed: UInt64 = 7000
+    public var calibrationScenes = 400
+    public var calibrationHazardProbability = 0.5
+    public var threshold = 0.6
+    /// Held-out evaluation scenes.
+    public var evaluationSeed: UInt64 = 9001
+    public var evaluationScenes = 200
+    public var evaluationHazardProbability = 0.5
+
+    public init() {}
+
+    public static let shapesSmolQ = QMLLMRecipe()
+
+    /// Every stage's steps and scene counts scaled by `factor` (smoke runs and tests).
+    public func scaled(by factor: Double) -> QMLLMRecipe {
+        guard factor != 1 else { return self }
+        var copy = self
+        copy.trainingScenes = Swift.max(64, Int(Double(trainingScenes) * factor))
+        copy.schedule = schedule.scaled(by: factor)
+        copy.calibrationScenes = Swift.max(16, Int(Double(calibrationScenes) * factor))
+        copy.evaluationScenes = Swift.max(8, Int(Double(evaluationScenes) * factor))
+        return copy
+    }
+
+    /// The world of the training pool.
+    public var trainingWorld: ShapesWorldConfig {
+        ShapesWorldConfig(seed: trainingWorldSeed, count: trainingScenes, hazardProbability: hazardProbability)
+    }
+}

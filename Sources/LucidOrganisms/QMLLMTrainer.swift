@@ -1,0 +1,151 @@
+import Foundation
+import LucidDefense
+import LucidModels
+import LucidNN
+import LucidTensor
+import LucidText
+import LucidWorld
+
+/// Trains Q-MLLM stage 1 on a bundled organism and calibrates its safety map.
+///
+/// The base model's vision tower and language model (with its LoRA merged) are frozen; the
+/// projector is re-initialised and trained on quantised patches together with both codebooks.
+/// Patch codebooks start from unit chunks of training features, the semantic codebook from its
+/// U(−1/K, 1/K) initialisation; codes unused in a batch are restarted from that batch.
+public struct QMLLMTrainer {
+    public let recipe: QMLLMRecipe
+    /// The base organism directory (e.g. Models/shapes-smol).
+    public let baseDirectory: String
+    public let workDirectory: URL
+    public let log: (String) -> Void
+
+    public init(recipe: QMLLMRecipe, baseDirectory: String, workDirectory: URL, log: @escaping (String) -> Void) {
+        self.recipe = recipe
+        self.baseDirectory = baseDirectory
+        self.workDirectory = workDirectory
+        self.log = log
+    }
+
+    public struct Output {
+        public var model: LlavaForConditionalGeneration
+        public var defense: QMLLMDefense
+        public var tokenizer: Tokenizer
+        public var summary: StageSummary
+        public var dataHash: String
+    }
+
+    /// Loads the base organism with a fresh (untrained) defence installed.
+    public func prepare() throws -> (LlavaForConditionalGeneration, QMLLMDefense, Tokenizer) {
+        let model = try OrganismLoader.load(directory: baseDirectory)
+        model.setTrainable(false)
+        let tokenizer = try OrganismLoader.tokenizer(directory: baseDirectory)
+        let defense = try QMLLMDefense(configuration: recipe.defense, visionWidth: model.config.visionConfig.hiddenSize,
+                                       textWidth: model.config.textConfig.hiddenSize, generator: Generator(seed: recipe.seed))
+        try defense.install(on: model)
+        return (model, defense, tokenizer)
+    }
+
+    public func train() throws -> Output {
+        let (model, defense, tokenizer) = try prepare()
+        guard let end = tokenizer.id(for: "<|im_end|>") else { throw TrainingError("the base tokenizer has no <|im_end|>") }
+        let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
+        log("rendering \(recipe.trainingScenes) training scenes (world seed \(recipe.trainingWorldSeed), hazards \(recipe.hazardProbability))")
+        let pool = try ScenePool(world: recipe.trainingWorld, imageSize: model.config.visionConfig.imageSize)
+        let generator = Generator(seed: recipe.seed &+ 1)
+        try seedPatchCodebooks(defense, model: model, pool: pool, generator: generator)
+        model.projector.initializeForTraining(std: 0.02, generator: generator)
+        model.projector.setTrainable(true)
+        defense.setTrainable(true)
+        let parameters = model.projector.trainableParameters().map { ("multi_modal_projector." + $0.name, $0.parameter) }
+            + defense.trainableParameters().map { ("qmllm." + $0.name, $0.parameter) }
+        let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: .conversation)
+        let loop = TrainingLoop(stage: "qmllm", directory: workDirectory.appendingPathComponent("qmllm"), parameters: parameters,
+                                schedule: recipe.schedule, log: log)
+        let tasks = ConversationWriter.Task.allCases
+        let total = recipe.taskMix.reduce(0, +)
+        let summary = try loop.run { step in
+            var random = StepRandom(seed: recipe.seed, step: step, stream: 5)
+            var indices: [Int] = []
+            var conversations: [TrainingConversation] = []
+            for _ in 0..<recipe.schedule.batchSize {
+                let index = random.below(pool.count)
+                var draw = random.unit() * total
+                var task = tasks[0]
+                for (candidate, weight) in zip(tasks, recipe.taskMix) {
+                    if draw < weight { task = candidate; break }
+                    draw -= weight
+                }
+                indices.append(index)
+                conversations.append(try writer.example(pool.texts[index], task: task, random: &random))
+            }
+            if recipe.restartEvery > 0, step % recipe.restartEvery == 0 {
+                restartDeadCodes(defense, model: model, pool: pool, step: step)
+            }
+            let selected = withNoGrad { model.selectedVisionFeatures(pool.pixels(indices)) }
+            let patches = defense.patch.quantize(selected, gradient: .straightThrough)
+            let features = model.projector(patches.quantized)
+            let generative = try loss(conversations, imageFeatures: features)
+            let semantic = defense.semantic.quantize(features.mean(axis: 1), gradient: .straightThrough)
+            let captions = withNoGrad { captionEmbeddings(indices.map { pool.texts[$0].caption }, model: model, tokenizer: tokenizer) }
+            let alignment = (1 - cosine(semantic.quantized, captions)).mean()
+            let vq = patches.codebookLoss + patches.commitmentLoss + semantic.codebookLoss + semantic.commitmentLoss
+            let total = generative.loss + vq * recipe.vqWeight + alignment * recipe.semanticWeight
+            var metrics = generative.metrics
+            metrics["vq"] = vq.item()
+            metrics["sem"] = alignment.item()
+            metrics["codes"] = Double(Set(semantic.indices).count)
+            return StepOutcome(loss: total, metrics: metrics)
+        }
+        return Output(model: model, defense: defense, tokenizer: tokenizer, summary: summary, dataHash: pool.dataHash)
+    }
+
+    /// Each patch codebook starts from distinct unit chunks of training features (random scenes and patches).
+    func seedPatchCodebooks(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool, generator: Generator) throws {
+        let scenes = Swift.min(pool.count, Swift.max(64, defense.patch.codebooks[0].count))
+        let features = withNoGrad { model.selectedVisionFeatures(pool.pixels(Array(0..<scenes))) }
+        let flat = features.reshaped([-1, defense.patch.dimension])
+        withNoGrad {
+            for (g, codebook) in defense.patch.codebooks.items.enumerated() {
+                let picks = Tensor.randint(0, flat.size(0), [codebook.count], generator: generator)
+                let chunks = flat.narrowed(axis: 1, start: g * defense.patch.chunkWidth, length: defense.patch.chunkWidth).indexSelect(axis: 0, index: picks)
+                codebook.codebook.value = VectorQuantizer.unitRows(chunks + Tensor.randn(chunks.shape, generator: generator) * 1e-3)
+            }
+        }
+    }
+
+    /// Restarts codes that no image of a fixed-size sample (a function of the step) uses: patch codes
+    /// from that sample's unit chunks, semantic codes from its mean projected tokens.
+    func restartDeadCodes(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool, step: Int) {
+        var random = StepRandom(seed: recipe.seed, step: step, stream: 6)
+        let sample = (0..<Swift.min(pool.count, 256)).map { _ in random.below(pool.count) }
+        let generator = Generator(seed: recipe.seed &+ UInt64(step) &* 7919)
+        var patchRestarts = 0
+        var semanticRestarts = 0
+        withNoGrad {
+            let selected = model.selectedVisionFeatures(pool.pixels(sample))
+            let flat = selected.reshaped([-1, defense.patch.dimension])
+            let assignments = defense.patch.quantize(flat, gradient: .blocked)
+            for (g, codebook) in defense.patch.codebooks.items.enumerated() {
+                let chunks = VectorQuantizer.unitRows(flat.narrowed(axis: 1, start: g * defense.patch.chunkWidth, length: defense.patch.chunkWidth))
+                patchRestarts += codebook.restartDeadCodes(chunks, indices: assignments.indices.map { $0[g] }, generator: generator).count
+                codebook.codebook.value.requiresGrad = true
+            }
+            let pooled = model.projector(assignments.quantized.reshaped(selected.shape)).mean(axis: 1)
+            semanticRestarts = defense.semantic.restartDeadCodes(pooled, indices: defense.semantic.nearest(pooled), generator: generator).count
+            defense.semantic.codebook.value.requiresGrad = true
+        }
+        log("qmllm \(step): restarted \(patchRestarts) patch and \(semanticRestarts) semantic codes unused by \(sample.count) scenes")
+    }
+
+    /// Mean input embedding of each caption [B, D].
+    func captionEmbeddings(_ captions: [String], model: LlavaForConditionalGeneration, tokenizer: Tokenizer) -> Tensor {
+        Tensor.cat(captions.map { caption in
+            let ids = tokenizer.encode(caption, addSpecialTokens: false)
+            return model.embed(Tensor(ids.isEmpty ? [0] : ids, shape: [1, Swift.max(1, ids.count)])).mean(axis: 1)
+        }, axis: 0)
+    }
+
+    func cosine(_ a: Tensor, _ b: Tensor) -> Tensor {
+        (a * b).sum(axis: -1) / ((a.square().sum(axis: -1) * b.square().sum(axis: -1)).sqrt() + 1e-8)
+    }
+}
