@@ -13,6 +13,7 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include <dlfcn.h>
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -481,8 +482,43 @@ int32_t lt_allclose(lt_tensor a, lt_tensor b, double rtol, double atol, bool *ou
 
 int32_t lt_matmul(lt_tensor a, lt_tensor b, lt_tensor *out) { LT_TRY(*out = wrap(at::matmul(T(a), T(b)))) }
 int32_t lt_bmm(lt_tensor a, lt_tensor b, lt_tensor *out) { LT_TRY(*out = wrap(at::bmm(T(a), T(b)))) }
+extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w, int64_t in, int64_t out, const float *bias,
+                                    float *y);
+
+// x · wᵀ + bias. Without autograd, f32 inputs of at most 32 rows go through small_linear.cpp (one
+// pass over the weight per 8 rows); a single row that needs gradients uses matrix-vector
+// multiplication (gemv reads the weight once, gemm packs it); everything else is at::linear.
+static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b) {
+  const bool shapes = w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1) && x.device().is_cpu() && w.device().is_cpu();
+  const int64_t in = shapes ? w.size(1) : 1;
+  const int64_t rows = shapes && in > 0 ? x.numel() / in : 0;
+  const bool needsGrad = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
+  const bool f32 = x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && (!b || b->scalar_type() == at::kFloat);
+  if (shapes && f32 && !needsGrad && rows >= 1 && rows <= 32 && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
+    const at::Tensor xc = x.contiguous(), wc = w.contiguous();
+    const c10::optional<at::Tensor> bc = b ? c10::optional<at::Tensor>(b->contiguous()) : c10::nullopt;
+    std::vector<int64_t> sizes = x.sizes().vec();
+    sizes.back() = w.size(0);
+    at::Tensor y = at::empty(sizes, x.options());
+    for (int64_t start = 0; start < rows; start += 8) {
+      const int64_t count = std::min<int64_t>(8, rows - start);
+      lt_small_linear_f32(xc.data_ptr<float>() + start * in, count, wc.data_ptr<float>(), in, w.size(0),
+                          bc ? bc->data_ptr<float>() : nullptr, y.data_ptr<float>() + start * w.size(0));
+    }
+    return y;
+  }
+  if (shapes && rows == 1) {
+    std::vector<int64_t> sizes = x.sizes().vec();
+    sizes.back() = w.size(0);
+    at::Tensor y = at::matmul(w, x.reshape({in}));
+    if (b) y = y + *b;
+    return y.reshape(sizes);
+  }
+  return at::linear(x, w, b);
+}
+
 int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias, lt_tensor *out) {
-  LT_TRY(*out = wrap(at::linear(T(x), T(w), opt(bias))))
+  LT_TRY(*out = wrap(linear_forward(T(x), T(w), opt(bias))))
 }
 int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias, const int64_t *stride, const int64_t *padding,
                   const int64_t *dilation, int64_t groups, lt_tensor *out) {

@@ -41,7 +41,8 @@ struct ContrastiveDecodingTests {
         let outliers = withNoGrad { model.visionOutliers(pixels, k: 5) }
         #expect(outliers.indices == (try reference.loadTensor(named: "outlier_indices").toArray(Int.self)))
         expectMatches(outliers.clsAttention, try reference.loadTensor(named: "cls_attention"), tolerance: 1e-6, "CLS attention")
-        expectMatches(outliers.features, try reference.loadTensor(named: "outlier_features"), tolerance: 1e-5, "outlier features")
+        // fp32 through two linear layers, summed in another order than PyTorch: the project-wide 1e-4.
+        expectMatches(outliers.features, try reference.loadTensor(named: "outlier_features"), tolerance: 1e-4, "outlier features")
         let mean = withNoGrad { model.visionOutliers(pixels, k: 5, attention: .headMean) }
         #expect(mean.indices == (try reference.loadTensor(named: "outlier_indices_head_mean").toArray(Int.self)))
         #expect(mean.indices != outliers.indices, "the fixture distinguishes the two attention modes")

@@ -1,0 +1,54 @@
+import Testing
+@testable import LucidTensor
+
+/// `linear` for the few-row inputs of decoding (the shim's weight-streaming kernel) against an f64 reference.
+@Suite("small-batch linear")
+struct SmallLinearTests {
+    func reference(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
+        var y = x.to(.f64).matmul(w.to(.f64).transposed(0, 1))
+        if let b { y = y + b.to(.f64) }
+        return y
+    }
+
+    @Test func everyRowCountUpToTheChunkedLimitMatchesTheReference() {
+        let generator = Generator(seed: 11)
+        let w = Tensor.randn([37, 53], generator: generator)  // odd widths exercise the scalar tails
+        let b = Tensor.randn([37], generator: generator)
+        for rows in [1, 2, 3, 5, 8, 9, 17, 32, 33] {
+            let x = Tensor.randn([rows, 53], generator: generator)
+            for bias in [nil, b] {
+                let y = withNoGrad { x.linear(weight: w, bias: bias) }
+                #expect(y.shape == [rows, 37])
+                let error = (y.to(.f64) - reference(x, w, bias)).abs().max().item()
+                #expect(error < 1e-4, "rows \(rows), bias \(bias != nil): max error \(error)")
+            }
+        }
+    }
+
+    @Test func leadingAxesAndNonContiguousInputsKeepTheirShape() {
+        let generator = Generator(seed: 12)
+        let w = Tensor.randn([16, 24], generator: generator)
+        let x = Tensor.randn([2, 3, 24], generator: generator)
+        let y = withNoGrad { x.linear(weight: w) }
+        #expect(y.shape == [2, 3, 16])
+        #expect((y.to(.f64) - reference(x.reshaped([6, 24]), w, nil).reshaped([2, 3, 16])).abs().max().item() < 1e-4)
+        let transposed = Tensor.randn([24, 4], generator: generator).transposed(0, 1)  // [4, 24], not contiguous
+        let z = withNoGrad { transposed.linear(weight: w) }
+        #expect((z.to(.f64) - reference(transposed.contiguous(), w, nil)).abs().max().item() < 1e-4)
+    }
+
+    @Test func gradientsStillFlowThroughSingleRowsAndBatches() {
+        let generator = Generator(seed: 13)
+        let w = Tensor.randn([8, 12], generator: generator)
+        w.requiresGrad = true
+        for rows in [1, 4] {
+            let x = Tensor.randn([rows, 12], generator: generator)
+            x.requiresGrad = true
+            x.linear(weight: w).sum().backward()
+            // d/dx Σ x·wᵀ = Σ_o w[o, :] for every row.
+            let expected = w.detached().sum(axis: 0)
+            #expect((x.grad! - expected.unsqueezed(axis: 0)).abs().max().item() < 1e-5)
+            w.zeroGrad()
+        }
+    }
+}
