@@ -486,7 +486,7 @@ extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w
                                     float *y);
 
 // x · wᵀ + bias. Without autograd, f32 inputs of at most 32 rows go through small_linear.cpp (one
-// pass over the weight per 8 rows); a single row that needs gradients uses matrix-vector
+// pass over the weight, blocked for cache); a single row that needs gradients uses matrix-vector
 // multiplication (gemv reads the weight once, gemm packs it); everything else is at::linear.
 static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b) {
   const bool shapes = w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1) && x.device().is_cpu() && w.device().is_cpu();
@@ -500,11 +500,8 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
     std::vector<int64_t> sizes = x.sizes().vec();
     sizes.back() = w.size(0);
     at::Tensor y = at::empty(sizes, x.options());
-    for (int64_t start = 0; start < rows; start += 8) {
-      const int64_t count = std::min<int64_t>(8, rows - start);
-      lt_small_linear_f32(xc.data_ptr<float>() + start * in, count, wc.data_ptr<float>(), in, w.size(0),
-                          bc ? bc->data_ptr<float>() : nullptr, y.data_ptr<float>() + start * w.size(0));
-    }
+    lt_small_linear_f32(xc.data_ptr<float>(), rows, wc.data_ptr<float>(), in, w.size(0), bc ? bc->data_ptr<float>() : nullptr,
+                        y.data_ptr<float>());
     return y;
   }
   if (shapes && rows == 1) {

@@ -69,6 +69,28 @@ public struct OPERADecoder {
         return (logits[TensorIndex.all, 0], attention.squeezed(axis: 1), cache)
     }
 
+    /// The state after the prompt, kept to restart a rollback from: its cache (NB identical rows),
+    /// the next-token logits and the prompt's attention rows.
+    struct PromptState {
+        let cache: KVCache
+        let logits: Tensor
+        let attention: Tensor
+    }
+
+    /// A rollback's restart: the prompt's cache copied, then only the response tokens run on top of
+    /// it. The prompt rows of the attention matrix are the ones recorded at the first prefill (the
+    /// penalty reads only response rows), so the result equals a full prefill up to rounding.
+    func resume(from prompt: PromptState, sequences: [[Int]], statistics: inout GenerationStatistics) -> (Tensor, Tensor, KVCache) {
+        let cache = prompt.cache.fork()
+        guard let length = sequences.first?.count, length > 0 else { return (prompt.logits, prompt.attention, cache) }
+        let nb = sequences.count
+        let trace = model.forward(tokens: Tensor(sequences.flatMap { $0 }, shape: [nb, length]), cache: cache, options: captureLast)
+        statistics.forwardPasses += 1
+        guard let logits = trace.logits, let rows = trace.attentions[model.layerCount - 1] else { fatalError("OPERA resume captured nothing") }
+        let promptRows = prompt.attention.padded([0, length])  // [NB, P, P + L]
+        return (logits[TensorIndex.all, 0], Tensor.cat([promptRows, rows.squeezed(axis: 1)], axis: 1), cache)
+    }
+
     private func run(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits, onToken: ((Int) -> Void)?) -> (GenerationResult, OPERAReport) {
         let p = parameters
         let nb = p.beams
@@ -79,6 +101,7 @@ public struct OPERADecoder {
         let start = DispatchTime.now().uptimeNanoseconds
         var sequences = [[Int]](repeating: [], count: nb)
         var (logits, stored, cache) = prefill(prompt, sequences: sequences, statistics: &statistics)
+        let promptState = PromptState(cache: cache.fork(), logits: logits, attention: stored)
         statistics.prefillTokens = responseStart
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let decodeStart = DispatchTime.now().uptimeNanoseconds
@@ -124,7 +147,7 @@ public struct OPERADecoder {
                     snapshots.removeSubrange(target...)
                     chosen.removeSubrange(target...)
                     generated = target
-                    (logits, stored, cache) = prefill(prompt, sequences: sequences, statistics: &statistics)
+                    (logits, stored, cache) = resume(from: promptState, sequences: sequences, statistics: &statistics)
                     restoredBan = ban
                     continue
                 }

@@ -75,6 +75,22 @@ struct OPERATests {
         #expect(counts.values.allSatisfy { $0 <= p.candidates }, "at most N_can rollbacks per position")
     }
 
+    @Test func rollbackRestartFromThePromptCacheEqualsAFullPrefill() throws {
+        let (llm, prompt, _) = try model()
+        let decoder = OPERADecoder(model: llm, parameters: OPERAParameters())
+        let embeddings = llm.embed(Tensor(prompt, shape: [1, prompt.count]))
+        var statistics = GenerationStatistics()
+        let sequences = [[5, 9, 12], [7, 7, 30], [2, 40, 41]]
+        let (logits0, attention0, cache0) = withNoGrad { decoder.prefill(embeddings, sequences: [[], [], []], statistics: &statistics) }
+        let state = OPERADecoder.PromptState(cache: cache0, logits: logits0, attention: attention0)
+        let (fullLogits, fullAttention, fullCache) = withNoGrad { decoder.prefill(embeddings, sequences: sequences, statistics: &statistics) }
+        let (logits, attention, cache) = withNoGrad { decoder.resume(from: state, sequences: sequences, statistics: &statistics) }
+        #expect(cache.length == fullCache.length && cache0.length == prompt.count, "the prompt cache is copied, not extended")
+        #expect(maxAbs(logits, fullLogits) < 1e-4)
+        #expect(attention.shape == fullAttention.shape)
+        #expect(maxAbs(attention, fullAttention) < 1e-5)
+    }
+
     @Test func parametersAreValidated() {
         var p = OPERAParameters()
         p.candidates = 0
