@@ -63,7 +63,7 @@ let package = Package(
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
-        .target(name: "LucidOrganisms", dependencies: ["LucidDefense", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
+        .target(name: "LucidOrganisms", dependencies: ["LucidAttacks", "LucidDefense", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
                                                        "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),

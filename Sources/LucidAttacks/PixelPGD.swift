@@ -18,6 +18,9 @@ public struct PixelPGD {
     public var seed: UInt64
     /// Snap the result to the 8-bit grid (what a PNG stores), so the saved file reloads to the same tensor.
     public var quantize: Bool
+    /// Treat "no gradient reaches the image" as a zero gradient (the image then never moves),
+    /// instead of an error: how a naive attacker fares against a defence that blocks gradients.
+    public var allowsZeroGradient = false
 
     public init(norm: Norm = .linf, epsilon: Double = 8.0 / 255, stepSize: Double = 1.0 / 255, steps: Int = 30,
                 randomStart: Bool = false, seed: UInt64 = 0, quantize: Bool = true) {
@@ -60,7 +63,8 @@ public struct PixelPGD {
             let x = adversarial.detached()
             x.requiresGrad = true
             let (value, metrics) = try loss(x, index)
-            guard let gradient = Tensor.gradients(of: [value], withRespectTo: [x]).first ?? nil else {
+            let found = value.requiresGrad ? (Tensor.gradients(of: [value], withRespectTo: [x]).first ?? nil) : nil
+            guard let gradient = found ?? (allowsZeroGradient ? Tensor.zeros(x.shape) : nil) else {
                 throw AttackError("the attack loss does not depend on the image")
             }
             let record = Step(index: index, loss: value.item(), metrics: metrics, perturbationNorm: perturbationNorm(x.detached(), clean: base))

@@ -27,7 +27,7 @@ enum LoadedModel {
                 return .llama(try OrganismLoader.loadAdapted(directory: path))
             }
             if isDirectory.boolValue, let type = modelType(directory: path), type == "llava" {
-                if QMLLMDefense.exists(in: URL(fileURLWithPath: path)) { return .llava(try QMLLMDirectory.load(directory: path).0) }
+                if QMLLMDirectory.isQMLLM(path) { return .llava(try QMLLMDirectory.load(directory: path).0) }
                 return .llava(try OrganismLoader.load(directory: path))
             }
             return .llama(try LlamaForCausalLM.load(path: path))

@@ -25,10 +25,19 @@ public struct QMLLMRecord: Codable, Sendable {
 }
 
 /// A Q-MLLM organism directory: the base organism's files (its config, LoRA adapter), the
-/// re-trained projector with the vision tower, and the defence (`qmllm.safetensors`, `qmllm.json`).
+/// re-trained projector with the vision tower, and the defence in `qmllm/` (`qmllm.safetensors`,
+/// `qmllm.json`; a subdirectory, so that LLaVA loaders reading every top-level safetensors file
+/// do not meet the codebooks).
 /// Loading it with `OrganismLoader.load` gives the quantised model; the CLI installs the gate too.
 public enum QMLLMDirectory {
     public static let recordFile = "qmllm-record.json"
+    public static let defenseSubdirectory = "qmllm"
+
+    /// Where the defence of a model directory lives.
+    public static func defenseDirectory(of directory: URL) -> URL { directory.appendingPathComponent(defenseSubdirectory) }
+
+    /// Whether `directory` holds a Q-MLLM model.
+    public static func isQMLLM(_ directory: String) -> Bool { QMLLMDefense.exists(in: defenseDirectory(of: URL(fileURLWithPath: directory))) }
 
     public static func save(model: LlavaForConditionalGeneration, defense: QMLLMDefense, baseDirectory: String,
                             record: QMLLMRecord?, to directory: URL) throws {
@@ -45,12 +54,16 @@ public enum QMLLMDirectory {
             if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
             try fm.copyItem(at: source, to: target)
         }
+        // A base that references its language model (SmolLM2 + adapter) stores only the vision side.
+        let baseConfig = (try? JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathComponent("config.json")))) as? [String: Any]
+        let referencesLanguageModel = (baseConfig?["lucid"] as? [String: Any])?["language_model"] != nil
         var items: [SafetensorsWriter.Item] = []
-        for (name, parameter) in model.namedParameters() where !name.hasPrefix("language_model.") {
+        for (name, parameter) in model.namedParameters() where !(referencesLanguageModel && name.hasPrefix("language_model.")) {
             items.append(try .init(name: name, tensor: parameter.value, as: .float16))
         }
         try SafetensorsWriter.write(items, metadata: ["format": "pt"], to: directory.appendingPathComponent("model.safetensors").path)
-        try defense.save(to: directory)
+        try FileManager.default.createDirectory(at: defenseDirectory(of: directory), withIntermediateDirectories: true)
+        try defense.save(to: defenseDirectory(of: directory))
         if let record {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -61,7 +74,7 @@ public enum QMLLMDirectory {
     /// The defended model of a directory written by `save`: quantiser installed, gate set.
     public static func load(directory: String) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
         let model = try OrganismLoader.load(directory: directory)
-        let defense = try QMLLMDefense.load(from: URL(fileURLWithPath: directory))
+        let defense = try QMLLMDefense.load(from: defenseDirectory(of: URL(fileURLWithPath: directory)))
         try install(defense, on: model)
         return (model, defense)
     }

@@ -24,11 +24,14 @@ public struct QMLLMReport: Codable, Sendable {
     /// Held-out description metrics of the base organism and of the quantised model (benign scenes).
     public var utilityUndefended: OrganismMetrics?
     public var utilityQuantised: OrganismMetrics?
+    /// Every (setting, budget) of the targeted-PGD evaluation; `asrNaive` and `asrBPDA` are its
+    /// strongest budget.
+    public var attacks: [QMLLMAttackEvaluation.Row]?
 
     enum CodingKeys: String, CodingKey {
         case dsr, falseRefusal = "false_refusal", asrUndefended = "asr_undefended", asrNaive = "asr_naive", asrBPDA = "asr_bpda"
         case latencyOverhead = "latency_overhead", harmfulImages = "harmful_images", benignImages = "benign_images"
-        case utilityUndefended = "utility_undefended", utilityQuantised = "utility_quantised"
+        case utilityUndefended = "utility_undefended", utilityQuantised = "utility_quantised", attacks
     }
 
     /// Unmeasured numbers are written as null, so readers see every key.
@@ -44,6 +47,7 @@ public struct QMLLMReport: Codable, Sendable {
         try c.encode(benignImages, forKey: .benignImages)
         try c.encode(utilityUndefended, forKey: .utilityUndefended)
         try c.encode(utilityQuantised, forKey: .utilityQuantised)
+        try c.encode(attacks, forKey: .attacks)
     }
 
     /// One line per number, for people.
@@ -52,7 +56,11 @@ public struct QMLLMReport: Codable, Sendable {
                           100 * dsr, harmfulImages, 100 * falseRefusal, benignImages),
                    String(format: "undefended model answers %.1f%% of the harmful images without refusing", 100 * asrUndefended),
                    String(format: "latency overhead %.1f%% (16-token greedy answer, gate included)", 100 * latencyOverhead)]
-        if let asrNaive, let asrBPDA { out.append(String(format: "targeted PGD ASR: naive %.1f%%, BPDA %.1f%%", 100 * asrNaive, 100 * asrBPDA)) }
+        for row in attacks ?? [] {
+            out.append(String(format: "targeted PGD, ε %@, %@: ASR %.1f%% (%d/%d), %.2f s/step",
+                              row.epsilon.map { String(format: "%.0f/255", $0 * 255) } ?? "unbounded", row.setting, 100 * row.asr,
+                              row.successes, row.images, row.secondsPerStep))
+        }
         if let u = utilityUndefended, let q = utilityQuantised {
             out.append("utility undefended: " + u.summaryText)
             out.append("utility quantised:  " + q.summaryText)
@@ -103,7 +111,7 @@ public struct QMLLMEvaluator {
         let overhead = try latencyOverhead(pixels: pixels, images: Array(benign.prefix(latencyImages)), prompt: prompt)
         return QMLLMReport(dsr: dsr, falseRefusal: falseRefusal, asrUndefended: Double(complied) / Double(Swift.max(1, harmful.count)),
                            asrNaive: nil, asrBPDA: nil, latencyOverhead: overhead, harmfulImages: harmful.count, benignImages: benign.count,
-                           utilityUndefended: nil, utilityQuantised: nil)
+                           utilityUndefended: nil, utilityQuantised: nil, attacks: nil)
     }
 
     /// Mean time of a 16-token greedy answer (no EOS) with the gate and quantised features, over
