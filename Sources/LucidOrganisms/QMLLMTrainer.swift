@@ -96,7 +96,33 @@ public struct QMLLMTrainer {
             metrics["codes"] = Double(Set(semantic.indices).count)
             return StepOutcome(loss: total, metrics: metrics)
         }
+        try fitSemanticCodebook(defense, model: model, pool: pool)
         return Output(model: model, defense: defense, tokenizer: tokenizer, summary: summary, dataHash: pool.dataHash)
+    }
+
+    /// Re-fits the semantic codebook to the trained projector: spherical k-means (k-means++ start,
+    /// 25 Lloyd iterations, seeded) on the mean projected tokens of up to 2,048 training scenes.
+    ///
+    /// During stage 1 the pooled features move with the projector faster than the codes follow
+    /// (in the first run every scene ended on one code). The semantic code never reaches the
+    /// language model (only the gate reads it), so fitting it to the final features changes
+    /// nothing else. Lucid's choice; the release does not say how its codebook was trained.
+    func fitSemanticCodebook(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool) throws {
+        let count = Swift.min(pool.count, 2048)
+        var pooled: [Tensor] = []
+        withNoGrad {
+            var start = 0
+            while start < count {
+                let indices = Array(start..<Swift.min(count, start + 64))
+                pooled.append(model.imageFeatures(pool.pixels(indices)).mean(axis: 1))
+                start += 64
+            }
+        }
+        let points = VectorQuantizer.unitRows(Tensor.cat(pooled, axis: 0).to(.f64))
+        let centroids = SphericalKMeans.fit(points, k: defense.semantic.count, iterations: 25, seed: recipe.seed &+ 99)
+        withNoGrad { defense.semantic.codebook.value = centroids.to(.f32) }
+        let used = Set(defense.semantic.nearest(points.to(.f32))).count
+        log("semantic codebook fitted to \(count) scenes: \(used) of \(defense.semantic.count) codes used")
     }
 
     /// Each patch codebook starts from distinct unit chunks of training features (random scenes and patches).
