@@ -48,6 +48,8 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
     /// Train the projector on whitened vision features with this shrinkage (× the mean eigenvalue),
     /// folded into the projector afterwards; nil: raw features (see `VisionFeatureWhitening`).
     public var featureWhitening: Double?
+    /// Weight of `CellWordAlignment` in the language stages (from-scratch models; nil: off).
+    public var cellWordAlignment: Double?
 
     /// The recipes Lucid ships.
     public static let all: [OrganismRecipe] = [.shapesTiny, .shapesSmol]
@@ -71,7 +73,7 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
         instructSchedule: TrainingSchedule(steps: 3000, batchSize: 16, learningRate: 2e-3, warmupSteps: 100, weightDecay: 0.05,
                                            checkpointEvery: 200),
         taskMix: [0.5, 0.1, 0.4], loraRank: 0, loraAlpha: 0, loraTargets: [], maxDescriptionTokens: 120, answerWeighting: .token,
-        featureWhitening: 0.5)
+        featureWhitening: 0.5, cellWordAlignment: 0.5)
 
     /// The ShapesWorld ViT + projector on frozen SmolLM2-135M-Instruct (LLaVA recipe: projector
     /// alignment on captions, then instruction tuning of the projector and a LoRA).

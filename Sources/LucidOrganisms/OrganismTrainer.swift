@@ -190,6 +190,7 @@ public final class OrganismTrainer {
         let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: recipe.answerWeighting ?? .conversation,
                                      whitening: whitening)
         let loop = TrainingLoop(stage: name, directory: stageDirectory(name), parameters: parameters, schedule: schedule, log: log)
+        let alignment = try recipe.cellWordAlignment.map { try CellWordAlignment(tokenizer: writer.tokenizer, weight: $0) }
         let stream: UInt64 = name == "align" ? 2 : 3
         let tasks = ConversationWriter.Task.allCases
         let total = mix.reduce(0, +)
@@ -208,7 +209,16 @@ public final class OrganismTrainer {
                 indices.append(index)
                 conversations.append(try writer.example(pool.texts[index], task: task, random: &random))
             }
-            return try loss(conversations, pixels: pool.pixels(indices))
+            guard let alignment else { return try loss(conversations, pixels: pool.pixels(indices)) }
+            let selected = withNoGrad { model.selectedVisionFeatures(pool.pixels(indices)) }
+            let features = model.project(whitening.map { $0(selected) } ?? selected)
+            var outcome = try loss(conversations, imageFeatures: features)
+            if let auxiliary = try alignment.loss(features: features, scenes: indices.map { pool.scenes[$0] },
+                                                  embedding: model.languageModel.model.embedTokens.weight.value) {
+                outcome.metrics["cells"] = auxiliary.item() / alignment.weight
+                outcome.loss = outcome.loss + auxiliary
+            }
+            return outcome
         }
     }
 }

@@ -57,3 +57,33 @@ struct VisionFeatureWhiteningTests {
         #expect(loaded.mean.toArray(Float.self) == whitening.mean.toArray(Float.self))
     }
 }
+
+@Suite("cell-word alignment")
+struct CellWordAlignmentTests {
+    @Test func occupiedCellsAreClassifiedAsTheirCategoryWords() throws {
+        let fixture = try TinyFixture()
+        let pool = try ScenePool(world: ShapesWorldConfig(seed: 44, count: 4), imageSize: 96)
+        let alignment = try CellWordAlignment(tokenizer: fixture.tokenizer, weight: 2)
+        #expect(alignment.wordIDs.count == SceneLabels.categories.count)
+        let selected = withNoGrad { fixture.model.selectedVisionFeatures(pool.pixels([0, 1, 2, 3])) }
+        fixture.model.projector.setTrainable(true)
+        let features = fixture.model.project(selected)
+        let embedding = fixture.model.languageModel.model.embedTokens.weight.value
+        let loss = try #require(try alignment.loss(features: features, scenes: Array(pool.scenes), embedding: embedding))
+        // The same loss by hand: CE over the category words at every occupied cell, times the weight.
+        var total = 0.0
+        var count = 0
+        let words = embedding.indexSelect(axis: 0, index: Tensor(alignment.wordIDs.map(Int64.init), shape: [alignment.wordIDs.count]))
+        for (b, scene) in pool.scenes.enumerated() {
+            for (cell, label) in SceneLabels(scene: scene).category.enumerated() where label > 0 {
+                let logits = withNoGrad { features.detached()[b, cell].unsqueezed(axis: 0).matmul(words.detached().transposed(0, 1)) }
+                total -= Double(logits.logSoftmax(axis: -1).toArray(Float.self)[label - 1])
+                count += 1
+            }
+        }
+        #expect(abs(loss.item() - 2 * total / Double(count)) < 1e-4)
+        loss.backward()
+        #expect((fixture.model.projector.linear2.weight.value.grad?.abs().sum().item() ?? 0) > 0)
+        #expect(throws: TrainingError.self) { try alignment.loss(features: features.narrowed(axis: 1, start: 0, length: 4), scenes: Array(pool.scenes), embedding: embedding) }
+    }
+}
