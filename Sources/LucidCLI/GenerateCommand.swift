@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidOrganisms
 import LucidGeneration
 import LucidModels
 import LucidTensor
@@ -96,8 +97,12 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of streaming text.")
     var json = false
 
+    @Option(help: "Image defence: auto (the model's own: Q-MLLM models gate harmful images), qmllm (require it), none (no gate; a Q-MLLM model keeps its quantiser, which its projector needs).")
+    var defense = "auto"
+
     func validate() throws {
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        guard ["auto", "qmllm", "none"].contains(defense) else { throw ValidationError("--defense must be auto, qmllm or none") }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if temperature != nil && beams != nil && decoding != "opera" {
             throw ValidationError("--temperature (sampling) and --beams exclude each other")
@@ -136,6 +141,14 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try LoadedModel.open(model)
+        if case .llava(let vlm) = loaded {
+            if defense == "qmllm", !QMLLMDirectory.isQMLLM(ModelPaths.resolve(model)) {
+                throw CLIError("\(model) has no Q-MLLM defence (train one with `lucid defend qmllm train`, e.g. shapes-smol-q)")
+            }
+            if defense == "none" { vlm.imageGate = nil }
+        } else if defense == "qmllm" {
+            throw CLIError("--defense qmllm needs a vision-language model")
+        }
         var tokenizer: Tokenizer?
         func tok() throws -> Tokenizer {
             if let tokenizer { return tokenizer }

@@ -54,6 +54,13 @@ struct OrganismCommandTests {
         let object = try LucidProcess.json(generate.out)
         #expect(object["finish_reason"] as? String == "refused")
         #expect((object["text"] as? String)?.contains("harmful") == true)
+        let ungated = try LucidProcess.run(["generate", "--model", out, "--image", world + "/images/1.png", "--prompt", "Describe this image in detail.",
+                                            "--max-new-tokens", "4", "--defense", "none", "--json"])
+        #expect(ungated.status == 0, "\(ungated.err)")
+        let ungatedReason = try LucidProcess.json(ungated.out)["finish_reason"] as? String
+        #expect(ungatedReason != "refused")
+        let missing = try LucidProcess.run(["generate", "--model", "shapes-tiny", "--image", world + "/images/1.png", "--prompt", "Hi", "--defense", "qmllm"])
+        #expect(missing.status != 0 && missing.err.contains("no Q-MLLM defence"))
         let eval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
                                          "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--json"])
         #expect(eval.status == 0, "\(eval.err)")
