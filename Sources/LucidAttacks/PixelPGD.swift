@@ -64,12 +64,12 @@ public struct PixelPGD {
             x.requiresGrad = true
             let (value, metrics) = try loss(x, index)
             let found = value.requiresGrad ? (Tensor.gradients(of: [value], withRespectTo: [x]).first ?? nil) : nil
-            guard let gradient = found ?? (allowsZeroGradient ? Tensor.zeros(x.shape) : nil) else {
-                throw AttackError("the attack loss does not depend on the image")
-            }
+            guard found != nil || allowsZeroGradient else { throw AttackError("the attack loss does not depend on the image") }
             let record = Step(index: index, loss: value.item(), metrics: metrics, perturbationNorm: perturbationNorm(x.detached(), clean: base))
             history.append(record)
             log(record)
+            // No gradient reaches the image: it can never move, so further steps would only repeat this one.
+            guard let gradient = found else { break }
             if stop(record) { break }
             let direction: Tensor
             switch norm {
