@@ -159,6 +159,8 @@ struct QMLLMCalibrateCommand: ParsableCommand {
     @Option(help: "Labelled folder (labels.jsonl, or a `lucid world generate` export); default: the recipe's calibration scenes.")
     var images: String?
     @Option(help: "τ: the least P(category | code) that makes a code refuse.") var threshold = 0.6
+    @Flag(help: "Count every harmful category as one (\"harmful\"), so that codes shared by different hazards can refuse.")
+    var mergeHarmful = false
 
     func validate() throws { guard threshold >= 0, threshold < 1 else { throw ValidationError("--threshold must be in [0, 1)") } }
 
@@ -170,7 +172,9 @@ struct QMLLMCalibrateCommand: ParsableCommand {
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,
                                                             hazardProbability: recipe.calibrationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
-        defense.safetyMap = try QMLLMCalibration.calibrate(defense: defense, model: vlm, pixels: folder.pixels, labels: folder.labels,
+        defense.safetyMap = try QMLLMCalibration.calibrate(defense: defense, model: vlm, pixels: folder.pixels,
+                                                           labels: mergeHarmful ? folder.labels.map { $0 == 0 ? 0 : 1 } : folder.labels,
+                                                           categories: mergeHarmful ? ["benign", "harmful"] : QMLLMCalibration.categories,
                                                            threshold: threshold)
         try defense.save(to: QMLLMDirectory.defenseDirectory(of: URL(fileURLWithPath: directory)))
         let refusing = defense.safetyMap?.codeCategory.filter { $0 != 0 }.count ?? 0

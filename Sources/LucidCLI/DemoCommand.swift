@@ -44,6 +44,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "The instruction (the organisms are trained on several phrasings of a detailed-description request).")
     var prompt = ConversationWriter.describePrompt
     @Flag(help: "Skip POPE.") var noPope = false
+    @Option(help: "Image defence of a Q-MLLM model: auto (its gate refuses harmful images) or none (quantiser only, for utility).")
+    var defense = "auto"
     @Option(help: "Directory of the NLTK models (default: as `lucid eval chair`).") var nltkData: String?
 
     func validate() throws {
@@ -55,6 +57,7 @@ struct DemoCommand: ParsableCommand {
         guard (1...16).contains(beams) else { throw ValidationError("--beams must be in 1…16") }
         guard temperature > 0 else { throw ValidationError("--temperature must be > 0") }
         guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be in 1…100") }
+        guard ["auto", "none"].contains(defense) else { throw ValidationError("--defense must be auto or none") }
     }
 
     /// Every (method, seed) run the options ask for, in order.
@@ -77,6 +80,7 @@ struct DemoCommand: ParsableCommand {
         log("wrote \(scenes) scenes (world seed \(seed)) to \(worldURL.path)")
         let loaded = try LoadedModel.open(model)
         guard case .llava(let vlm) = loaded else { throw CLIError("\(model) is not a vision-language (LLaVA) model") }
+        if defense == "none" { vlm.imageGate = nil }
         let tokenizer = try openTokenizer(model)
         let ids: [Int]
         do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError {

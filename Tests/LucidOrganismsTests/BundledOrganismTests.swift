@@ -100,3 +100,28 @@ struct BundledAlignedTests {
         #expect(Set(record.advbenchTrain).isDisjoint(with: record.advbenchHeldOut))
     }
 }
+
+@Suite("bundled shapes-smol-q")
+struct BundledQMLLMTests {
+    /// The committed Q-MLLM model loads quantised and gated, its record holds the evaluation, and the
+    /// gate's decisions on held-out scenes are what its safety map says of their semantic codes.
+    @Test func loadsQuantisedAndGatedWithItsRecord() throws {
+        guard smolInstalled else { return }
+        let directory = ModelLocations.resolve("shapes-smol-q")
+        #expect(QMLLMDirectory.isQMLLM(directory))
+        let (model, defense) = try QMLLMDirectory.load(directory: directory)
+        #expect(model.visionFeatureTransform != nil && model.imageGate != nil)
+        let map = try #require(defense.safetyMap)
+        #expect(map.codeCategory.count == defense.semantic.count)
+        let record = try JSONDecoder().decode(QMLLMRecord.self, from: Data(contentsOf: URL(fileURLWithPath: directory)
+            .appendingPathComponent(QMLLMDirectory.recordFile)))
+        #expect(record.recipe == QMLLMRecipe.shapesSmolQ && record.scale == 1)
+        let pool = try ScenePool(world: ShapesWorldConfig(seed: 778, count: 6, hazardProbability: 0.5), imageSize: model.config.visionConfig.imageSize)
+        for index in 0..<pool.count {
+            let pixels = pool.pixels([index])
+            let verdict = try #require(defense.screen(model, pixels: pixels).first)
+            #expect(verdict.harmful == map.isHarmful(verdict.code))
+            #expect((model.imageGate?(pixels) != nil) == verdict.harmful)
+        }
+    }
+}
