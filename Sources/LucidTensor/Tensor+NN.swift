@@ -18,9 +18,9 @@ extension Tensor {
     /// `x · weightᵀ + bias` over the last dimension (weight is [out, in], as in PyTorch).
     ///
     /// Decoding is bound by reading weights, so the shim avoids BLAS gemm (which packs the whole
-    /// weight on every call) for small inputs: without autograd, f32 inputs of up to 8 rows (beams,
-    /// contrastive branches) go through a kernel that reads the weight once for all rows; a single
-    /// row that needs gradients uses gemv. Results agree with gemm to float rounding.
+    /// weight on every call) for small inputs: a single row uses gemv; without autograd, f32 inputs
+    /// of 2 to 32 rows (beams, contrastive branches, OPERA's candidates) go through a kernel that
+    /// reads the weight once for all rows. Results agree with gemm to float rounding.
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
         withExtendedLifetime(bias) {
             Tensor.make("linear") { lt_linear(handle, weight.handle, bias?.handle, $0) }
