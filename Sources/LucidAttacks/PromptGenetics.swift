@@ -1,4 +1,5 @@
 import Foundation
+import LucidText
 
 /// A seeded SplitMix64 generator for the prompt search (reproducible across platforms).
 public struct SplitMix: Sendable {
@@ -25,21 +26,7 @@ public enum PromptGenetics {
     static let marker = "[REPLACE]"
 
     /// Sentences of a prompt, punctuation kept.
-    public static func sentences(_ prompt: String) -> [String] {
-        var result: [String] = []
-        var current = ""
-        for character in prompt {
-            current.append(character)
-            if ".?!".contains(character) {
-                let trimmed = current.trimmingCharacters(in: .whitespaces)
-                if !trimmed.isEmpty { result.append(trimmed) }
-                current = ""
-            }
-        }
-        let rest = current.trimmingCharacters(in: .whitespaces)
-        if !rest.isEmpty { result.append(rest) }
-        return result
-    }
+    public static func sentences(_ text: String) -> [String] { PunctuationSentences.split(text) }
 
     /// The distinct words of the prompts (the mutation vocabulary), in order of first use.
     public static func vocabulary(_ prompts: [String]) -> [String] {

@@ -52,16 +52,7 @@ struct AttackSCAVCommand: ParsableCommand {
 
     func run() throws {
         let instructions = try prompt.map { [$0] } ?? InstructionFile.read(prompts ?? "")
-        let loaded = try LoadedModel.open(model)
-        let tokenizer = try openTokenizer(model)
-        guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
-        let list: RefusalList
-        do { list = try RefusalList.named(refusalList) } catch { throw CLIError(error.description) }
-        let probeSet: SafetyProbeSet
-        do { probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes)) } catch let error as AttackError { throw CLIError(error.description) }
-        guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.llamaConfig.hiddenSize }) else {
-            throw CLIError("\(probes): the probes have \(probeSet.probes.first?.weight.count ?? 0) features but the model's hidden size is \(loaded.llamaConfig.hiddenSize)")
-        }
+        let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, probes: probes, refusalList: refusalList)
         let attack = SCAVAttack(probes: probeSet, targetProbability: p0, accuracyThreshold: p1, placement: SCAVAttack.Placement(rawValue: placement) ?? .official)
         if attack.steeredLayers.isEmpty { FileHandle.standardError.write(Data("warning: no probe has test accuracy above \(p1); nothing will be steered\n".utf8)) }
         let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
@@ -110,6 +101,25 @@ struct SCAVRunJSON: Encodable {
     var steeredLayers: [Int]
     var responses: [SCAVResponseJSON]
     enum CodingKeys: String, CodingKey { case asrKeyword = "asr_keyword", baselineASRKeyword = "baseline_asr_keyword", steeredLayers = "steered_layers", responses }
+}
+
+/// What both SCAV commands open: the model, its tokenizer and chat template, the refusal list, and
+/// probes that match the model's width.
+enum SCAVSetup {
+    static func open(model: String, probes: String, refusalList: String) throws
+        -> (LoadedModel, Tokenizer, ChatTemplate, RefusalList, SafetyProbeSet) {
+        let loaded = try LoadedModel.open(model)
+        let tokenizer = try openTokenizer(model)
+        guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
+        let list: RefusalList
+        do { list = try RefusalList.named(refusalList) } catch { throw CLIError(error.description) }
+        let probeSet: SafetyProbeSet
+        do { probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes)) } catch let error as AttackError { throw CLIError(error.description) }
+        guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.llamaConfig.hiddenSize }) else {
+            throw CLIError("\(probes): the probes have \(probeSet.probes.first?.weight.count ?? 0) features but the model's hidden size is \(loaded.llamaConfig.hiddenSize)")
+        }
+        return (loaded, tokenizer, template, list, probeSet)
+    }
 }
 
 /// `lucid attack scav-prompt`: SCAV's prompt-level attack (a genetic search over attack prompts).
@@ -174,18 +184,9 @@ struct AttackSCAVPromptCommand: ParsableCommand {
     func run() throws {
         var instructions = try prompt.map { [$0] } ?? InstructionFile.read(prompts ?? "")
         if let limit { instructions = Array(instructions.prefix(limit)) }
-        let loaded = try LoadedModel.open(model)
-        let tokenizer = try openTokenizer(model)
-        guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
-        let list: RefusalList
-        do { list = try RefusalList.named(refusalList) } catch { throw CLIError(error.description) }
-        let probeSet: SafetyProbeSet
-        do { probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes)) } catch let error as AttackError { throw CLIError(error.description) }
+        let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, probes: probes, refusalList: refusalList)
         guard let probe = probeSet.probes.filter({ $0.testAccuracy > p1 }).max(by: { $0.hiddenState < $1.hiddenState }) else {
             throw CLIError("no probe in \(probes) has test accuracy above \(p1)")
-        }
-        guard probe.weight.count == loaded.llamaConfig.hiddenSize else {
-            throw CLIError("\(probes): the probes have \(probe.weight.count) features but the model's hidden size is \(loaded.llamaConfig.hiddenSize)")
         }
         var parameters = SCAVPromptSearch.Parameters()
         parameters.population = population

@@ -168,20 +168,6 @@ public struct OrganismEvaluator {
             popeAccuracy: accuracy, popeF1: f1, popeYesRatio: yesRatio, secondsDescribing: describing, secondsPOPE: pope)
     }
 
-    /// Sentences of a description (split after '.', '!' or '?').
-    static func sentences(_ text: String) -> [String] {
-        var result: [String] = []
-        var current = ""
-        for character in text {
-            current.append(character)
-            if ".!?".contains(character) {
-                let trimmed = current.trimmingCharacters(in: .whitespaces)
-                if !trimmed.isEmpty { result.append(trimmed) }
-                current = ""
-            }
-        }
-        let rest = current.trimmingCharacters(in: .whitespaces)
-        if !rest.isEmpty { result.append(rest) }
-        return result
-    }
+    /// Sentences of a description, punctuation kept.
+    static func sentences(_ text: String) -> [String] { PunctuationSentences.split(text) }
 }

@@ -84,6 +84,7 @@ public struct QMLLMAttackEvaluation {
         let ids = try writer.prompt(prompt)
         let saved = defense.backward
         defer { defense.backward = saved }
+        let codes = gateCodes()
         var rows: [Row] = []
         for epsilon in epsilons {
             for setting in ["undefended", "naive", "bpda"] {
@@ -102,7 +103,7 @@ public struct QMLLMAttackEvaluation {
                     let began = Date()
                     let (adversarial, history) = try pgd.run(clean: clean, loss: { x, _ in
                         var loss = try context.targetedTextLoss(x, target: target)
-                        if setting != "undefended", let gate = gateLoss(model: model, pixels: preprocessor.normalize(x)) { loss = loss + gate }
+                        if setting != "undefended", let codes { loss = loss + gateLoss(model: model, pixels: preprocessor.normalize(x), codes: codes) }
                         return (loss, [:])
                     })
                     seconds += Date().timeIntervalSince(began)
@@ -128,17 +129,23 @@ public struct QMLLMAttackEvaluation {
         return (normalised * std + mean).clamped(min: 0, max: 1)
     }
 
-    /// Hinge on cosine: nearest refusing code − nearest benign code + 0.05, if both kinds exist.
-    func gateLoss(model: LlavaForConditionalGeneration, pixels: Tensor) -> Tensor? {
+    /// The safety map's refusing and benign semantic codes as unit rows [K_h, D], [K_b, D]; nil
+    /// unless both kinds exist. Computed once per evaluation, not per PGD step.
+    func gateCodes() -> (harmful: Tensor, benign: Tensor)? {
         guard let map = defense.safetyMap else { return nil }
         let harmful = map.codeCategory.indices.filter { map.codeCategory[$0] != 0 }
         let benign = map.codeCategory.indices.filter { map.codeCategory[$0] == 0 }
         guard !harmful.isEmpty, !benign.isEmpty else { return nil }
-        let pooled = model.imageFeatures(pixels).mean(axis: 1)  // [1, D]
         let codes = VectorQuantizer.unitRows(defense.semantic.codebook.value.detached())
-        let cosines = VectorQuantizer.unitRows(pooled).matmul(codes.transposed(0, 1))  // [1, K]
-        let nearestHarmful = cosines.indexSelect(axis: 1, index: Tensor(harmful.map(Int64.init), shape: [harmful.count])).max()
-        let nearestBenign = cosines.indexSelect(axis: 1, index: Tensor(benign.map(Int64.init), shape: [benign.count])).max()
+        return (codes.indexSelect(axis: 0, index: Tensor(harmful.map(Int64.init), shape: [harmful.count])),
+                codes.indexSelect(axis: 0, index: Tensor(benign.map(Int64.init), shape: [benign.count])))
+    }
+
+    /// Hinge on cosine: nearest refusing code − nearest benign code + 0.05.
+    func gateLoss(model: LlavaForConditionalGeneration, pixels: Tensor, codes: (harmful: Tensor, benign: Tensor)) -> Tensor {
+        let pooled = VectorQuantizer.unitRows(model.imageFeatures(pixels).mean(axis: 1))  // [1, D]
+        let nearestHarmful = pooled.matmul(codes.harmful.transposed(0, 1)).max()
+        let nearestBenign = pooled.matmul(codes.benign.transposed(0, 1)).max()
         return (nearestHarmful - nearestBenign + 0.05).relu()
     }
 
