@@ -3,11 +3,19 @@
 // Decoding is bound by reading weights: BLAS gemm packs (copies) the whole weight on every call
 // and gemv reads it once per row, so beams, contrastive branches and look-ahead candidates cost
 // a full weight read each. This kernel streams the weight once: a block of weight rows small
-// enough for L2 is multiplied with every input row, 8 rows at a time held in registers (AVX2 +
-// FMA; other CPUs use the scalar fallback), before the next block is read. Large products split
-// their output blocks with one persistent helper thread (decoding otherwise leaves the second
-// core idle: libtorch runs with one intra-op thread and BLAS is not involved).
+// enough for L2 is multiplied with every input row before the next block is read. Large products
+// split their output blocks with one persistent helper thread (decoding otherwise leaves the
+// second core idle: libtorch runs with one intra-op thread and BLAS is not involved).
+//
+// Three micro-kernels, picked once from the CPU (tests can force one):
+// - AVX-512 (from 8 input rows): tiles of 4 weight rows × up to 6 input rows in 24 accumulators, so each loaded
+//   vector feeds several multiply-adds (the AVX2 kernel below needs one weight load per input row
+//   and is bound by loads: about 14 flop/cycle where the FMA units allow 64). Input rows are split
+//   into balanced chunks (25 rows: 5 × 5, not 8 + 8 + 8 + 1). Masked loads handle the tail.
+// - AVX2 + FMA: one weight row × up to 8 input rows (also for fewer than 8 rows on AVX-512 CPUs).
+// - scalar: anything else.
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -40,6 +48,57 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const float *x, const float *
   }
 }
 
+// One k-step of a 4 × R tile: weight vectors a0…a3 times the R input rows' vectors at k (masked).
+template <int R>
+__attribute__((target("avx512f"))) inline void tile_step(__m512 (&acc)[4][R], __m512 a0, __m512 a1, __m512 a2, __m512 a3,
+                                                         const float *x, int64_t in, int64_t k, __mmask16 mask) {
+  for (int b = 0; b < R; ++b) {
+    const __m512 xv = _mm512_maskz_loadu_ps(mask, x + b * in + k);
+    acc[0][b] = _mm512_fmadd_ps(a0, xv, acc[0][b]);
+    acc[1][b] = _mm512_fmadd_ps(a1, xv, acc[1][b]);
+    acc[2][b] = _mm512_fmadd_ps(a2, xv, acc[2][b]);
+    acc[3][b] = _mm512_fmadd_ps(a3, xv, acc[3][b]);
+  }
+}
+
+// y[b, o] for o in [o0, o1) and R input rows: 4 weight rows at a time, then single rows.
+template <int R>
+__attribute__((target("avx512f"))) void tile_avx512(const float *x, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out,
+                                                    const float *bias, float *y) {
+  const int64_t full = in / 16 * 16;
+  const __mmask16 all = 0xFFFF;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (in - full)) - 1u);
+  int64_t o = o0;
+  for (; o + 4 <= o1; o += 4) {
+    const float *w0 = w + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    __m512 acc[4][R];
+    for (int j = 0; j < 4; ++j)
+      for (int b = 0; b < R; ++b) acc[j][b] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < full; k += 16)
+      tile_step<R>(acc, _mm512_loadu_ps(w0 + k), _mm512_loadu_ps(w1 + k), _mm512_loadu_ps(w2 + k), _mm512_loadu_ps(w3 + k), x, in, k,
+                   all);
+    if (tail)
+      tile_step<R>(acc, _mm512_maskz_loadu_ps(tail, w0 + full), _mm512_maskz_loadu_ps(tail, w1 + full),
+                   _mm512_maskz_loadu_ps(tail, w2 + full), _mm512_maskz_loadu_ps(tail, w3 + full), x, in, full, tail);
+    for (int j = 0; j < 4; ++j)
+      for (int b = 0; b < R; ++b) y[b * out + o + j] = _mm512_reduce_add_ps(acc[j][b]) + (bias ? bias[o + j] : 0.0f);
+  }
+  for (; o < o1; ++o) {
+    const float *wr = w + o * in;
+    __m512 acc[R];
+    for (int b = 0; b < R; ++b) acc[b] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < full; k += 16) {
+      const __m512 wv = _mm512_loadu_ps(wr + k);
+      for (int b = 0; b < R; ++b) acc[b] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + b * in + k), acc[b]);
+    }
+    if (tail) {
+      const __m512 wv = _mm512_maskz_loadu_ps(tail, wr + full);
+      for (int b = 0; b < R; ++b) acc[b] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(tail, x + b * in + full), acc[b]);
+    }
+    for (int b = 0; b < R; ++b) y[b * out + o] = _mm512_reduce_add_ps(acc[b]) + (bias ? bias[o] : 0.0f);
+  }
+}
+
 void rows_scalar(const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias,
                  float *y) {
   for (int64_t o = o0; o < o1; ++o)
@@ -52,12 +111,48 @@ void rows_scalar(const float *x, int64_t rows, const float *w, int64_t in, int64
 
 }  // namespace
 
-extern "C" int lt_small_linear_vectorised(void) {
-  static const int supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return supported;
+namespace {
+
+enum Kernel { kAuto = 0, kScalar = 1, kAVX2 = 2, kAVX512 = 3 };
+
+int detected() {
+  static const int kernel = __builtin_cpu_supports("avx512f")                                     ? kAVX512
+                            : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? kAVX2
+                                                                                                 : kScalar;
+  return kernel;
+}
+
+std::atomic<int> forced{kAuto};
+
+int active() {
+  const int want = forced.load(std::memory_order_relaxed);
+  return want == kAuto ? detected() : std::min(want, detected());
+}
+
+}  // namespace
+
+// The micro-kernel in use: 1 scalar, 2 AVX2 + FMA, 3 AVX-512.
+extern "C" int lt_small_linear_kernel(void) { return active(); }
+
+// Forces a micro-kernel for tests and benchmarks (0: the best this CPU has; a kernel the CPU lacks
+// falls back to the best it has). Returns the kernel now in use.
+extern "C" int lt_small_linear_force_kernel(int kernel) {
+  forced.store(kernel >= kScalar && kernel <= kAVX512 ? kernel : kAuto, std::memory_order_relaxed);
+  return active();
 }
 
 namespace {
+
+void tile(const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias, float *y) {
+  switch (rows) {
+    case 1: return tile_avx512<1>(x, w, in, o0, o1, out, bias, y);
+    case 2: return tile_avx512<2>(x, w, in, o0, o1, out, bias, y);
+    case 3: return tile_avx512<3>(x, w, in, o0, o1, out, bias, y);
+    case 4: return tile_avx512<4>(x, w, in, o0, o1, out, bias, y);
+    case 5: return tile_avx512<5>(x, w, in, o0, o1, out, bias, y);
+    default: return tile_avx512<6>(x, w, in, o0, o1, out, bias, y);
+  }
+}
 
 void chunk(const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias, float *y) {
   switch (rows) {
@@ -129,13 +224,24 @@ class Helper {
 };
 
 // Output rows [o0, o1) of the product, blocked so that each block of weight rows (about 128 KB)
-// is read once and reused from cache by every chunk of 8 input rows.
+// is read once and reused from cache by every chunk of input rows (at most `widest` rows per
+// chunk, the chunks balanced).
 void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias, float *y) {
-  const int64_t block = rows <= 8 ? o1 - o0 : std::max<int64_t>(8, (128 * 1024 / 4) / std::max<int64_t>(1, in));
+  // Up to 6 rows the product streams weights from memory and one weight row at a time (AVX2)
+  // streams best; from 8 rows it is compute-bound and the 4-row AVX-512 tiles win (measured on
+  // the LM head, 576 → 49152: 5 rows 2.5 vs 3.5 ms, 25 rows 13.4 vs 6.3 ms).
+  const bool wide = active() == kAVX512 && rows >= 8;
+  const int64_t widest = wide ? 6 : 8;
+  const int64_t chunks = (rows + widest - 1) / widest;
+  const int64_t block = chunks == 1 ? o1 - o0 : std::max<int64_t>(8, (128 * 1024 / 4) / std::max<int64_t>(1, in)) / 4 * 4;
   for (int64_t b0 = o0; b0 < o1; b0 += block) {
     const int64_t b1 = std::min(o1, b0 + block);
-    for (int64_t start = 0; start < rows; start += 8)
-      chunk(x + start * in, std::min<int64_t>(8, rows - start), w, in, b0, b1, out, bias, y + start * out);
+    for (int64_t c = 0, start = 0; c < chunks; ++c) {
+      const int64_t size = rows / chunks + (c < rows % chunks ? 1 : 0);
+      if (wide) tile(x + start * in, size, w, in, b0, b1, out, bias, y + start * out);
+      else chunk(x + start * in, size, w, in, b0, b1, out, bias, y + start * out);
+      start += size;
+    }
   }
 }
 
@@ -144,7 +250,7 @@ void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o
 // x [rows, in], w [out, in], bias [out] or null, y [rows, out]; all contiguous f32; rows ≥ 1.
 extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w, int64_t in, int64_t out, const float *bias,
                                     float *y) {
-  if (!lt_small_linear_vectorised()) return rows_scalar(x, rows, w, in, 0, out, out, bias, y);
+  if (active() == kScalar) return rows_scalar(x, rows, w, in, 0, out, out, bias, y);
   // Below about a million multiply-adds the hand-off costs more than it saves.
   if (rows * in * out < (int64_t(1) << 20) || out < 16) return blocked(x, rows, w, in, 0, out, out, bias, y);
   const int64_t middle = (out / 2 + 7) / 8 * 8;

@@ -34,6 +34,11 @@ struct WorldGenerateCommand: ParsableCommand {
     @Option(help: "Probability that a scene contains a hazard object (skull, bomb, gun, syringe).") var hazardProbability: Double = 0
     @Option(help: "Objects per scene, MIN-MAX.") var objects: String = "1-6"
     @Option(help: "Id of the first image.") var firstImageID: Int = 1
+    @Option(help: "Probability that a description's tail names an absent object.") var tailAbsent: Double = SceneTextOptions().tailAbsentMentionProbability
+    @Option(help: "When the tail names an absent object, probability that it is an absent bias partner of a present one.")
+    var tailPartnerPreference: Double = SceneTextOptions().tailPartnerPreference
+    @Option(help: "When the tail names no partner, probability that it names another absent object anyway.")
+    var tailOtherAbsent: Double = SceneTextOptions().tailOtherAbsentProbability
     @Flag(help: "Write annotations and text only, no PNGs.") var noImages = false
 
     func run() throws {
@@ -42,7 +47,10 @@ struct WorldGenerateCommand: ParsableCommand {
         let spec: BiasSpec
         do { spec = try BiasSpec.parse(bias) } catch { throw CLIError("--bias: \(error.description)") }
         let config = ShapesWorldConfig(seed: seed, count: count, imageSize: imageSize, firstImageID: firstImageID,
-                                       hazardProbability: hazardProbability, bias: spec, objectsPerScene: parts[0] ... parts[1])
+                                       hazardProbability: hazardProbability, bias: spec, objectsPerScene: parts[0] ... parts[1],
+                                       text: SceneTextOptions(tailAbsentMentionProbability: tailAbsent,
+                                                              tailPartnerPreference: tailPartnerPreference,
+                                                              tailOtherAbsentProbability: tailOtherAbsent))
         do { try config.validate() } catch { throw CLIError(error.description) }
         let interactive = isatty(STDERR_FILENO) != 0
         var lastReport = 0

@@ -17,4 +17,7 @@ public protocol CausalLanguageModel: AnyObject {
     func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace
     /// Runs input embeddings [B, T, D] (text, image features, or any mix) likewise.
     func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace
+    /// Vocabulary logits [B, T, V] of final-normed hidden states [B, T, D] (the last hidden-state
+    /// capture), so a strategy can score positions it captured without another pass.
+    func vocabularyLogits(_ hidden: Tensor) -> Tensor
 }

@@ -126,12 +126,46 @@ public final class KVCache {
     }
 
     /// Selects (and repeats) batch rows: row i becomes old row `indices[i]` (beam search).
+    ///
+    /// Without autograd and with the row count unchanged, the rows are written back into the
+    /// preallocated storage, so the next append does not have to grow (copy) the whole cache.
     public func reorder(_ indices: [Int]) {
+        if let rows = batchSize, indices == Array(0..<rows) { return }
         let index = Tensor(indices)
         for layer in layers where layer.keys != nil {
             let (k, v) = valid(layer)
-            layer.keys = k.indexSelect(axis: 0, index: index)
-            layer.values = v.indexSelect(axis: 0, index: index)
+            let keys = k.indexSelect(axis: 0, index: index)
+            let values = v.indexSelect(axis: 0, index: index)
+            if let storedKeys = layer.keys, storedKeys.size(0) == indices.count, !storedKeys.requiresGrad,
+               !keys.requiresGrad, !values.requiresGrad {
+                write(layer, keys: keys, values: values, at: 0)
+            } else {
+                layer.keys = keys
+                layer.values = values
+            }
+        }
+    }
+
+    /// After a `parallelCandidates` pass of `count` alternatives at position `position` (the
+    /// cache's length before it), keeps for row `i` the alternative `choices[i]` as its token at
+    /// `position` and drops the others; call `reorder(_:)` first if rows change. What remains
+    /// equals the cache a plain one-token pass of the chosen tokens would have written.
+    public func keepCandidates(_ choices: [Int], at position: Int, count: Int) {
+        precondition(length == position + count, "cache holds \(length) positions, expected \(position) + \(count) candidates")
+        guard let rows = batchSize else { return }
+        precondition(choices.count == rows && choices.allSatisfy { (0..<count).contains($0) }, "one candidate per row in 0..<\(count)")
+        let choice = Tensor(choices).reshaped([rows, 1, 1, 1])
+        for layer in layers {
+            guard let k = layer.keys, let v = layer.values else { continue }
+            withNoGrad {
+                for stored in [k, v] {
+                    let candidates = stored.narrowed(axis: 2, start: position, length: count)
+                    let index = choice.expanded([rows, candidates.size(1), 1, candidates.size(3)])
+                    let kept = candidates.gather(axis: 2, index: index)
+                    stored.narrowed(axis: 2, start: position, length: 1).copy(from: kept)
+                }
+            }
+            layer.length = position + 1
         }
     }
 

@@ -244,6 +244,8 @@ public final class LlamaForCausalLM: Module, CausalLanguageModel {
         forward(embeddings: embed(tokens), cache: cache, options: options)
     }
 
+    public func vocabularyLogits(_ hidden: Tensor) -> Tensor { project(hidden) }
+
     public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
         forward(embeddings: embeddings, cache: cache, options: options, paddingMask: nil)
     }

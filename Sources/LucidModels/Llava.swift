@@ -177,6 +177,8 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
     }
 
     /// Projector of selected vision features (after `visionFeatureTransform`).
+    public func vocabularyLogits(_ hidden: Tensor) -> Tensor { languageModel.vocabularyLogits(hidden) }
+
     public func project(_ selected: Tensor) -> Tensor { projector(visionFeatureTransform.map { $0(selected) } ?? selected) }
 
     /// Input embeddings [1, T, D] for a list of segments (images encoded here).

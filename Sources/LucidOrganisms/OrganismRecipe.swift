@@ -50,6 +50,8 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
     public var featureWhitening: Double?
     /// Weight of `CellWordAlignment` in the language stages (from-scratch models; nil: off).
     public var cellWordAlignment: Double?
+    /// Text options of the training world (nil: ShapesWorld's defaults, as the first runs used).
+    public var textOptions: SceneTextOptions?
 
     /// The recipes Lucid ships.
     public static let all: [OrganismRecipe] = [.shapesTiny, .shapesSmol]
@@ -88,7 +90,8 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
         instructSchedule: TrainingSchedule(steps: 450, batchSize: 8, learningRate: 1e-3, warmupSteps: 30, weightDecay: 0,
                                            checkpointEvery: 25),
         taskMix: [0.5, 0.1, 0.4], loraRank: 8, loraAlpha: 16,
-        loraTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], maxDescriptionTokens: 120)
+        loraTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], maxDescriptionTokens: 120,
+        textOptions: SceneTextOptions(tailPartnerPreference: 1, tailOtherAbsentProbability: 0.25))
 
     /// This recipe with every stage's steps and the training pool scaled by `factor` (≤ 1 for
     /// smoke runs; evaluation scenes scale too, at least 8).

@@ -34,9 +34,11 @@ struct SceneTail {
         return (sentences.joined(separator: " "), objects)
     }
 
-    /// An absent category to associate: with probability 0.7 an absent bias partner of a present
-    /// category (when there is one), otherwise an absent category of the theme, otherwise any
-    /// absent enabled ordinary category. Hazards are never named in a tail of a hazard-free scene.
+    /// An absent category to associate: with probability `tailPartnerPreference` an absent bias
+    /// partner of a present category (when there is one), otherwise, with probability
+    /// `tailOtherAbsentProbability`, an absent category of the theme, else any absent enabled
+    /// category; nil when neither coin allows one. Hazards are never named in a tail of a
+    /// hazard-free scene.
     private func absentMention(theme: SceneTheme, random: inout WorldRandom) -> ShapeCategory? {
         let present = Set(scene.categories)
         let allowsHazards = scene.containsHazard
@@ -49,8 +51,12 @@ struct SceneTail {
                 partners.append(partner.category)
             }
         }
-        let fromPartners = random.chance(0.7)
+        let options = config.text
+        let fromPartners = random.chance(options.tailPartnerPreference)
         if fromPartners, let partner = random.element(of: partners) { return partner }
+        // The coin is drawn only when it matters, so the default options keep the random stream
+        // (and every text) of worlds generated before the option existed.
+        if options.tailOtherAbsentProbability < 1, !random.chance(options.tailOtherAbsentProbability) { return nil }
         let fromTheme = theme.categories.filter(admissible)
         if let choice = random.element(of: fromTheme) { return choice }
         return random.element(of: config.categories.filter(admissible))

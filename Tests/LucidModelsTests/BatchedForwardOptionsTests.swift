@@ -42,6 +42,26 @@ struct BatchedForwardOptionsTests {
         }
     }
 
+    @Test func keepingOneCandidatePerRowLeavesTheCacheAPlainStepWrites() {
+        let candidates = [[3, 77, 22], [51, 9, 14]]
+        let choices = [2, 0]
+        let cache = prefilled(rows: 2)
+        var parallel = ForwardOptions(logits: .none)
+        parallel.parallelCandidates = true
+        _ = withNoGrad { model.forward(tokens: Tensor(candidates.flatMap { $0 }, shape: [2, 3]), cache: cache, options: parallel) }
+        cache.reorder([1, 0])
+        cache.keepCandidates([choices[1], choices[0]], at: prompt.count, count: 3)
+        #expect(cache.length == prompt.count + 1)
+        let plain = prefilled(rows: 2)
+        _ = withNoGrad { model.forward(tokens: Tensor([candidates[1][choices[1]], candidates[0][choices[0]]], shape: [2, 1]), cache: plain,
+                                       options: .logitsOnly) }
+        for layer in 0..<model.layerCount {
+            let (k, v) = cache.entries(layer: layer)!
+            let (pk, pv) = plain.entries(layer: layer)!
+            #expect(maxAbs(k, pk) < Self.tolerance && maxAbs(v, pv) < Self.tolerance, "layer \(layer)")
+        }
+    }
+
     func mask(_ rows: [[Bool]]) -> Tensor { Tensor(rows.flatMap { $0 }.map { $0 ? 1.0 : 0.0 }, shape: [rows.count, rows[0].count]).to(.bool) }
 
     @Test func leftPaddedRowComputesWhatItWouldAlone() {

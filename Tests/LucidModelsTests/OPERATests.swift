@@ -91,6 +91,25 @@ struct OPERATests {
         #expect(maxAbs(attention, fullAttention) < 1e-5)
     }
 
+    @Test func reusingTheLookAheadDecodesWhatRunningTheChosenTokensAgainDoes() throws {
+        let (llm, prompt, _) = try model()
+        var p = OPERAParameters()
+        p.threshold = 2
+        p.minimumSummaryLocation = 0
+        p.imageBonusTokens = 3
+        let embeddings = llm.embed(Tensor(prompt, shape: [1, prompt.count]))
+        let limits = GenerationLimits(maxNewTokens: 14)
+        var official = OPERADecoder(model: llm, parameters: p)
+        official.reusesLookAhead = false
+        let (expected, expectedReport) = try official.generate(prompt: embeddings, imageRange: 1..<4, limits: limits)
+        let (result, report) = try OPERADecoder(model: llm, parameters: p).generate(prompt: embeddings, imageRange: 1..<4, limits: limits)
+        #expect(result.tokens == expected.tokens)
+        #expect(report == expectedReport)
+        #expect(report.decisions.map(\.tokens) == expectedReport.decisions.map(\.tokens))
+        #expect(!report.rollbacks.isEmpty, "the comparison should cover rollbacks too")
+        #expect(result.statistics.forwardPasses < expected.statistics.forwardPasses, "reuse saves the chosen tokens' pass")
+    }
+
     @Test func parametersAreValidated() {
         var p = OPERAParameters()
         p.candidates = 0

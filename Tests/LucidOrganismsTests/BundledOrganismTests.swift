@@ -27,7 +27,7 @@ struct BundledOrganismTests {
     }
 
     func check(_ name: String, scenes: Int, minimumRecall: Double, minimumYesNo: Double?) throws {
-        let (model, evaluator, record) = try open(name)
+        let (model, evaluator, _) = try open(name)
         let pool = try freshPool(count: scenes, imageSize: model.config.visionConfig.imageSize)
         let described = try withNoGrad { try evaluator.describe(pool) }
         let truth = described.reduce(0) { $0 + $1.groundTruth.count }

@@ -12,17 +12,32 @@ struct SmallLinearTests {
 
     @Test func everyRowCountUpToTheChunkedLimitMatchesTheReference() {
         let generator = Generator(seed: 11)
-        let w = Tensor.randn([37, 53], generator: generator)  // odd widths exercise the scalar tails
+        let w = Tensor.randn([37, 53], generator: generator)  // odd widths exercise the tails
         let b = Tensor.randn([37], generator: generator)
-        for rows in [1, 2, 3, 5, 8, 9, 17, 32, 33] {
-            let x = Tensor.randn([rows, 53], generator: generator)
-            for bias in [nil, b] {
-                let y = withNoGrad { x.linear(weight: w, bias: bias) }
-                #expect(y.shape == [rows, 37])
-                let error = (y.to(.f64) - reference(x, w, bias)).abs().max().item()
-                #expect(error < 1e-4, "rows \(rows), bias \(bias != nil): max error \(error)")
+        // Every kernel this CPU can run, on the same inputs (the kernel choice is process-wide, so
+        // the loop stays inside one test).
+        defer { SmallLinearKernel.force(nil) }
+        var seen: [SmallLinearKernel] = []
+        for kernel in SmallLinearKernel.allCases {
+            let active = SmallLinearKernel.force(kernel)
+            guard !seen.contains(active) else { continue }
+            seen.append(active)
+            for rows in [1, 2, 3, 5, 8, 9, 17, 25, 32, 33] {
+                let x = Tensor.randn([rows, 53], generator: generator)
+                for bias in [nil, b] {
+                    let y = withNoGrad { x.linear(weight: w, bias: bias) }
+                    #expect(y.shape == [rows, 37])
+                    let error = (y.to(.f64) - reference(x, w, bias)).abs().max().item()
+                    #expect(error < 1e-4, "\(active), rows \(rows), bias \(bias != nil): max error \(error)")
+                }
             }
+            // Large enough for the helper thread and the cache blocking; 16-wide rows have no tail.
+            let big = Tensor.randn([600, 256], generator: generator)
+            let x = Tensor.randn([25, 256], generator: generator)
+            let error = (withNoGrad { x.linear(weight: big) }.to(.f64) - reference(x, big, nil)).abs().max().item()
+            #expect(error < 1e-4, "\(active), 25 × 256 → 600: max error \(error)")
         }
+        #expect(seen.contains(.scalar))
     }
 
     @Test func leadingAxesAndNonContiguousInputsKeepTheirShape() {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LucidWorld
 
@@ -71,6 +72,39 @@ struct SceneTextTests {
         for scene in try ShapesWorld.generate(clean) {
             #expect(SceneText(scene: scene, config: clean).tailHallucinations.isEmpty)
         }
+    }
+
+    /// Share of tail-invented objects that are bias partners of a present object.
+    private func partnerShare(_ options: SceneTextOptions) throws -> (share: Double, invented: Int) {
+        var world = config
+        world.count = 1500
+        world.text = options
+        var partners = 0, invented = 0
+        for scene in try ShapesWorld.generate(world) {
+            let present = Set(scene.categories)
+            for object in SceneText(scene: scene, config: world).tailHallucinations {
+                invented += 1
+                if present.contains(where: { category in world.bias.partners(of: category).contains { $0.category == object } }) { partners += 1 }
+            }
+        }
+        return (Double(partners) / Double(Swift.max(invented, 1)), invented)
+    }
+
+    @Test func partnerPreferenceMakesTailsInventMostlyCoOccurrencePartners() throws {
+        let defaults = try partnerShare(SceneTextOptions())
+        let partnered = try partnerShare(SceneTextOptions(tailPartnerPreference: 1, tailOtherAbsentProbability: 0.25))
+        #expect(defaults.share < 0.5, "defaults: \(defaults)")
+        #expect(partnered.share > 0.6, "partner-preferring tails: \(partnered)")
+        #expect(partnered.invented < defaults.invented, "fewer non-partner inventions means fewer inventions")
+    }
+
+    @Test func textOptionsWrittenBeforeThePartnerKeysStillDecode() throws {
+        let old = #"{"tailAbsentMentionProbability":0.3,"tailPresentMentionProbability":0.4,"existenceQuestions":2}"#
+        let options = try JSONDecoder().decode(SceneTextOptions.self, from: Data(old.utf8))
+        #expect(options == SceneTextOptions(tailAbsentMentionProbability: 0.3))
+        var bad = SceneTextOptions()
+        bad.tailPartnerPreference = 1.5
+        #expect(throws: ShapesWorldError.self) { try bad.validate() }
     }
 
     @Test func questionsHaveCorrectAnswers() throws {

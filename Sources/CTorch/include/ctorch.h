@@ -151,6 +151,10 @@ int32_t lt_allclose(lt_tensor a, lt_tensor b, double rtol, double atol, bool *ou
 int32_t lt_matmul(lt_tensor a, lt_tensor b, lt_tensor *out);
 int32_t lt_bmm(lt_tensor a, lt_tensor b, lt_tensor *out);
 int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, lt_tensor *out);
+/* The few-row linear kernel's micro-kernel: 1 scalar, 2 AVX2 + FMA, 3 AVX-512. Forcing (0 = best
+   available; a missing one falls back) is for tests and benchmarks; returns the one now in use. */
+int lt_small_linear_kernel(void);
+int lt_small_linear_force_kernel(int kernel);
 int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const int64_t *stride,
                   const int64_t *padding, const int64_t *dilation, int64_t groups, lt_tensor *out);
 int32_t lt_layer_norm(lt_tensor x, const int64_t *normalized_shape, int64_t ndim, lt_tensor w /* nullable */,

@@ -1,0 +1,24 @@
+import CTorch
+
+/// The micro-kernel the shim uses for linear layers on 2–32 rows without autograd (decoding's
+/// beams, contrastive branches and look-ahead candidates).
+///
+/// Picked once from the CPU; `force(_:)` exists so tests can check every kernel this CPU can run
+/// against the same reference and benchmarks can compare them.
+public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
+    case scalar = 1
+    /// One weight row × up to 8 input rows per register block.
+    case avx2 = 2
+    /// Four weight rows × up to 6 input rows per register block.
+    case avx512 = 3
+
+    /// The kernel in use now.
+    public static var active: SmallLinearKernel { SmallLinearKernel(rawValue: Int32(lt_small_linear_kernel())) ?? .scalar }
+
+    /// Uses `kernel` (or the best this CPU has below it; nil: the best overall) until called
+    /// again; returns the kernel now in use. Process-wide: not for concurrent use.
+    @discardableResult
+    public static func force(_ kernel: SmallLinearKernel?) -> SmallLinearKernel {
+        SmallLinearKernel(rawValue: Int32(lt_small_linear_force_kernel(Int32(kernel?.rawValue ?? 0)))) ?? .scalar
+    }
+}
