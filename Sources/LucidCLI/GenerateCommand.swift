@@ -102,7 +102,7 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
-        guard ["auto", "qmllm", "none"].contains(defense) else { throw ValidationError("--defense must be auto, qmllm or none") }
+        guard DefenseChoice(rawValue: defense) != nil else { throw ValidationError("--defense must be one of \(DefenseChoice.names)") }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if temperature != nil && beams != nil && decoding != "opera" {
             throw ValidationError("--temperature (sampling) and --beams exclude each other")
@@ -141,14 +141,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try LoadedModel.open(model)
-        if case .llava(let vlm) = loaded {
-            if defense == "qmllm", !QMLLMDirectory.isQMLLM(ModelPaths.resolve(model)) {
-                throw CLIError("\(model) has no Q-MLLM defence (train one with `lucid defend qmllm train`, e.g. shapes-smol-q)")
-            }
-            if defense == "none" { vlm.imageGate = nil }
-        } else if defense == "qmllm" {
-            throw CLIError("--defense qmllm needs a vision-language model")
-        }
+        try DefenseChoice(parsing: defense, context: "--defense").apply(to: loaded, model: model)
         var tokenizer: Tokenizer?
         func tok() throws -> Tokenizer {
             if let tokenizer { return tokenizer }

@@ -27,7 +27,8 @@ struct RunStartCommand: AsyncParsableCommand {
         a killed run resumes where it stopped. Methods: greedy, sample (temperature, top_k, top_p), beam \
         (beams, length_penalty), opera (beams, candidates, scale, threshold, penalty, mode, efficient), vcd \
         (alpha, beta, noise_step, temperature …), damro (alpha, beta, outliers, attention, warpers …). The seed \
-        seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square.
+        seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square. \
+        Model option: defense (auto, qmllm, none): a Q-MLLM model's gate is used by default; none removes it.
         """
     )
 
@@ -57,6 +58,9 @@ struct RunStartCommand: AsyncParsableCommand {
                                           shard: spec, forceNew: forceNew)
         } catch { throw CLIError("\(error)") }
         for warning in session.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        // Option mistakes fail before any item runs, not once per item.
+        for model in session.plan.manifest.models { _ = try ManifestWorker.defense(of: model) }
+        for method in session.plan.manifest.methods { _ = try ManifestWorker.decodingConfig(method, seed: 0) }
         let worker = ManifestWorker(plan: session.plan)
         let summary: RunSummary
         do {
@@ -97,7 +101,7 @@ final class ManifestWorker {
     init(plan: RunPlan) { self.plan = plan }
 
     func run(_ item: WorkItem) throws -> JSONValue {
-        let (loaded, tokenizer) = try model(item.model.path)
+        let (loaded, tokenizer) = try model(item.model)
         let config = try Self.decodingConfig(item.method, seed: item.seed)
         let sample = item.sample.fields
         let generation = item.generation
@@ -130,12 +134,24 @@ final class ManifestWorker {
                         "forward_passes": .int(result.statistics.forwardPasses), "decode_seconds": .double(result.statistics.decodeSeconds)])
     }
 
-    func model(_ path: String) throws -> (LoadedModel, Tokenizer?) {
-        if let cached = models[path] { return cached }
-        let loaded = try LoadedModel.open(path)
-        let tokenizer = try? openTokenizer(path)
-        models[path] = (loaded, tokenizer)
+    /// The model of a manifest entry, opened once per label, with its `defense` option applied
+    /// (auto, qmllm or none; default auto).
+    func model(_ spec: ModelSpec) throws -> (LoadedModel, Tokenizer?) {
+        if let cached = models[spec.label] { return cached }
+        let loaded = try LoadedModel.open(spec.path)
+        try Self.defense(of: spec).apply(to: loaded, model: spec.path)
+        let tokenizer = try? openTokenizer(spec.path)
+        models[spec.label] = (loaded, tokenizer)
         return (loaded, tokenizer)
+    }
+
+    /// A model entry's `defense` option (default auto).
+    static func defense(of spec: ModelSpec) throws -> DefenseChoice {
+        switch spec.options["defense"] {
+        case nil: return .auto
+        case .string(let text)?: return try DefenseChoice(parsing: text, context: "model \(spec.label): defense")
+        case let other?: throw CLIError("model \(spec.label): defense must be one of \(DefenseChoice.names), not \(other)")
+        }
     }
 
     static let knownOptions: [String: Set<String>] = [

@@ -61,6 +61,28 @@ struct OrganismCommandTests {
         #expect(ungatedReason != "refused")
         let missing = try LucidProcess.run(["generate", "--model", "shapes-tiny", "--image", world + "/images/1.png", "--prompt", "Hi", "--defense", "qmllm"])
         #expect(missing.status != 0 && missing.err.contains("no Q-MLLM defence"))
+        // The same choice in a run manifest: the gate by default, `defense: none` removes it.
+        try "{\"image\": \"images/1.png\", \"image_id\": 1}\n".write(toFile: world + "/one.jsonl", atomically: true, encoding: .utf8)
+        let manifest = """
+        name: defense-grid
+        models: [{path: \(out), name: gated}, {path: \(out), name: ungated, defense: none}]
+        dataset: {path: one.jsonl, kind: captions}
+        methods: [greedy]
+        output: grid
+        generation: {max_new_tokens: 4}
+        """
+        try manifest.write(toFile: world + "/grid.yaml", atomically: true, encoding: .utf8)
+        let grid = try LucidProcess.run(["run", world + "/grid.yaml"])
+        #expect(grid.status == 0, "\(grid.err)")
+        var reasons: [String: String] = [:]
+        for line in try String(contentsOfFile: world + "/grid/results.jsonl", encoding: .utf8).split(separator: "\n") {
+            let object = try LucidProcess.json(String(line))
+            reasons[object["model"] as? String ?? ""] = (object["result"] as? [String: Any])?["finish_reason"] as? String
+        }
+        #expect(reasons["gated"] == "refused" && reasons["ungated"] != nil && reasons["ungated"] != "refused", "\(reasons)")
+        try manifest.replacingOccurrences(of: "defense: none", with: "defense: maybe").write(toFile: world + "/bad.yaml", atomically: true, encoding: .utf8)
+        let badGrid = try LucidProcess.run(["run", world + "/bad.yaml", "--output", world + "/bad"])
+        #expect(badGrid.status != 0 && badGrid.err.contains("defense must be one of auto, qmllm, none"), "\(badGrid.status) \(badGrid.out) \(badGrid.err)")
         let eval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
                                          "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--json"])
         #expect(eval.status == 0, "\(eval.err)")
