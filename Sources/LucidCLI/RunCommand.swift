@@ -28,7 +28,9 @@ struct RunStartCommand: AsyncParsableCommand {
         (beams, length_penalty), opera (beams, candidates, scale, threshold, penalty, mode, efficient), vcd \
         (alpha, beta, noise_step, temperature …), damro (alpha, beta, outliers, attention, warpers …). The seed \
         seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square. \
-        Model option: defense (auto, qmllm, none): a Q-MLLM model's gate is used by default; none removes it.
+        Model options: defense (auto, qmllm, none): a Q-MLLM model's gate is used by default, none removes it; \
+        attack ({name: sink|pgd|noise, eps: 8/255, steps: 30, …}): each sample's image is attacked once for that \
+        model entry (saved under OUTPUT/adversarial/) and every method and seed sees the adversarial image.
         """
     )
 
@@ -59,9 +61,12 @@ struct RunStartCommand: AsyncParsableCommand {
         } catch { throw CLIError("\(error)") }
         for warning in session.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         // Option mistakes fail before any item runs, not once per item.
-        for model in session.plan.manifest.models { _ = try ManifestWorker.defense(of: model) }
+        for model in session.plan.manifest.models {
+            _ = try ManifestWorker.defense(of: model)
+            _ = try ManifestAttack.of(model)
+        }
         for method in session.plan.manifest.methods { _ = try ManifestWorker.decodingConfig(method, seed: 0) }
-        let worker = ManifestWorker(plan: session.plan)
+        let worker = ManifestWorker(plan: session.plan, runDirectory: session.directory.url)
         let summary: RunSummary
         do {
             summary = try await session.run(progress: .automatic(label: session.plan.manifest.name), interruption: InterruptMonitor()) { item in
@@ -96,9 +101,14 @@ struct RunMergeCommand: ParsableCommand {
 /// sample, decodes with the item's method and seed.
 final class ManifestWorker {
     let plan: RunPlan
+    /// Where adversarial images of attacked model entries are kept.
+    let runDirectory: URL
     var models: [String: (LoadedModel, Tokenizer?)] = [:]
 
-    init(plan: RunPlan) { self.plan = plan }
+    init(plan: RunPlan, runDirectory: URL) {
+        self.plan = plan
+        self.runDirectory = runDirectory
+    }
 
     func run(_ item: WorkItem) throws -> JSONValue {
         let (loaded, tokenizer) = try model(item.model)
@@ -113,14 +123,23 @@ final class ManifestWorker {
         case .prompts: prompt = sample["prompt"]?.stringValue ?? ""
         }
         if let suffix = generation["prompt_suffix"]?.stringValue, plan.manifest.dataset.kind != .pope { prompt += suffix }
+        guard let tokenizer else { throw CLIError("\(item.model.label) has no tokenizer: runs need one to render prompts") }
         var pixels: Tensor?
+        var adversarialImage: String?
         if let image = sample["image"]?.stringValue {
             guard case .llava(let vlm) = loaded else { throw CLIError("sample \(item.sample.id) has an image but \(item.model.label) is text-only") }
-            let path = image.hasPrefix("/") ? image : base.appendingPathComponent(image).path
+            var path = image.hasPrefix("/") ? image : base.appendingPathComponent(image).path
+            if let attack = try ManifestAttack.of(item.model) {
+                let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
+                try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, vlm: vlm, tokenizer: tokenizer)
+                path = adversarial
+                adversarialImage = adversarial
+            }
             let pad = generation["pad_to_square"].map { $0 == .bool(true) } ?? false
             pixels = try ImageOptions.pixelValues(image: path, for: vlm, directory: ModelPaths.resolve(item.model.path), padToSquare: pad)
+        } else if (try ManifestAttack.of(item.model)) != nil {
+            throw CLIError("\(item.model.label) has an image attack but sample \(item.sample.id) has no image")
         }
-        guard let tokenizer else { throw CLIError("\(item.model.label) has no tokenizer: runs need one to render prompts") }
         let template: ChatTemplate
         if let detected = ChatTemplate.detect(for: tokenizer) { template = detected } else { throw CLIError("\(item.model.label): unknown chat template") }
         let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
@@ -129,9 +148,13 @@ final class ManifestWorker {
         let result = try MethodRunner(encode: { tokenizer.encode($0, addSpecialTokens: false) })
             .generate(loaded, ids: ids, pixels: pixels, config: config, limits: limits)
         let text = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""
-        return .object(["text": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)), "token_ids": .array(result.tokens.map { .int($0) }),
-                        "finish_reason": .string(result.finishReason), "prompt_tokens": .int(result.statistics.prefillTokens),
-                        "forward_passes": .int(result.statistics.forwardPasses), "decode_seconds": .double(result.statistics.decodeSeconds)])
+        var fields: [String: JSONValue] = [
+            "text": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)), "token_ids": .array(result.tokens.map { .int($0) }),
+            "finish_reason": .string(result.finishReason), "prompt_tokens": .int(result.statistics.prefillTokens),
+            "forward_passes": .int(result.statistics.forwardPasses), "decode_seconds": .double(result.statistics.decodeSeconds),
+        ]
+        if let adversarialImage { fields["adversarial_image"] = .string(adversarialImage) }
+        return .object(fields)
     }
 
     /// The model of a manifest entry, opened once per label, with its `defense` option applied

@@ -93,6 +93,50 @@ struct OrganismCommandTests {
         #expect(bad.status != 0 && bad.err.contains("lots"))
     }
 
+    @Test func manifestAttacksMakeOneAdversarialImagePerModelAndSample() throws {
+        let world = temporary("attack-grid")
+        #expect(try LucidProcess.run(["world", "generate", "--seed", "8", "--count", "2", "--out", world, "--image-size", "96"]).status == 0)
+        try "{\"id\": \"1\", \"image\": \"images/1.png\"}\n{\"id\": \"2\", \"image\": \"images/2.png\"}\n"
+            .write(toFile: world + "/two.jsonl", atomically: true, encoding: .utf8)
+        let manifest = """
+        name: attack-grid
+        models:
+          - {path: shapes-tiny, name: clean}
+          - {path: shapes-tiny, name: noise8, attack: {name: noise, eps: 8/255, seed: 3}}
+          - {path: shapes-tiny, name: pgd8, attack: {name: pgd, eps: 8/255, steps: 2, target: "There is a bomb."}}
+          - {path: shapes-tiny, name: sink8, attack: {name: sink, eps: 8/255, steps: 1, beams: 1, max_new_tokens: 6}}
+        dataset: {path: two.jsonl, kind: captions}
+        methods: [greedy, {name: beam, beams: 2}]
+        output: grid
+        generation: {max_new_tokens: 6}
+        """
+        try manifest.write(toFile: world + "/grid.yaml", atomically: true, encoding: .utf8)
+        let run = try LucidProcess.run(["run", world + "/grid.yaml"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("16 done"), "\(run.out)")
+        var attacked = 0
+        for line in try String(contentsOfFile: world + "/grid/results.jsonl", encoding: .utf8).split(separator: "\n") {
+            let object = try LucidProcess.json(String(line))
+            let model = object["model"] as? String ?? ""
+            let image = (object["result"] as? [String: Any])?["adversarial_image"] as? String
+            #expect((model == "clean") == (image == nil), "\(model): \(image ?? "no adversarial image")")
+            guard let image else { continue }
+            attacked += 1
+            let sample = object["sample_id"] as? String ?? ""
+            let adversarial = try ImageDecoder.decode(path: image)
+            let clean = try ImageDecoder.decode(path: world + "/images/\(sample).png")
+            let distance = zip(adversarial.pixels, clean.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 255
+            #expect(distance <= 8, "\(model) sample \(sample): L∞ \(distance)/255 over the 8/255 budget")
+        }
+        #expect(attacked == 12, "3 attacked entries × 2 methods × 2 samples")
+        let images = try FileManager.default.subpathsOfDirectory(atPath: world + "/grid/adversarial").filter { $0.hasSuffix(".png") }
+        #expect(images.count == 6, "one image per attacked entry and sample, shared by the methods: \(images)")
+        let bad = manifest.replacingOccurrences(of: "steps: 2, target", with: "stepz: 2, target")
+        try bad.write(toFile: world + "/bad.yaml", atomically: true, encoding: .utf8)
+        let refused = try LucidProcess.run(["run", world + "/bad.yaml", "--output", world + "/bad"])
+        #expect(refused.status != 0 && refused.err.contains("unknown option 'stepz'"), "\(refused.err)")
+    }
+
     @Test func demoRefusesUnknownMethods() throws {
         let result = try LucidProcess.run(["demo", "--model", "shapes-tiny", "--methods", "greedy,magic", "--out", temporary("x")])
         #expect(result.status != 0)

@@ -1,0 +1,135 @@
+import Foundation
+import LucidAttacks
+import LucidGeneration
+import LucidModels
+import LucidRuns
+import LucidTensor
+import LucidText
+import LucidVision
+
+/// An image attack a run manifest puts in front of a model (model option `attack`), so that
+/// attack × decoding × defence grids come out of one `lucid run`.
+///
+/// The adversarial image is made once per (model entry, sample) against the item's prompt, with the
+/// attack's own seed (not the item's), saved losslessly under `RUN/adversarial/<model>/<sample>.png`
+/// and reused by every method and seed, on resume and by other shards. Kinds and options, with the
+/// defaults of `lucid attack sink|pgd`:
+/// - `sink` (Mirage): eps, step_size, steps, norm, random_start, seed, beams, layer, alpha, sigma, heads;
+/// - `pgd` (targeted text): the same budget options and `target` (required);
+/// - `noise`: Gaussian noise of the same budget (eps, norm, seed).
+struct ManifestAttack {
+    enum Kind: String { case sink, pgd, noise }
+
+    var kind: Kind
+    var pgd: PixelPGD
+    var beams = 3
+    var layer = -2
+    var alpha = 1.0
+    var sigma = 0.5
+    var heads = HeadReduction.mean
+    var target: String?
+    var maxNewTokens = 96
+
+    static let budgetKeys: Set<String> = ["name", "eps", "step_size", "steps", "norm", "random_start", "seed", "max_new_tokens"]
+    static let knownKeys: [Kind: Set<String>] = [
+        .sink: budgetKeys.union(["beams", "layer", "alpha", "sigma", "heads"]),
+        .pgd: budgetKeys.union(["target"]),
+        .noise: ["name", "eps", "norm", "seed"],
+    ]
+
+    /// The `attack` option of a manifest model entry (nil when it has none).
+    static func of(_ spec: ModelSpec) throws -> ManifestAttack? {
+        guard let value = spec.options["attack"] else { return nil }
+        let context = "model \(spec.label): attack"
+        guard let object = value.objectValue else { throw CLIError("\(context) must be an object such as {name: sink, eps: 8/255}") }
+        guard let name = object["name"]?.stringValue, let kind = Kind(rawValue: name) else {
+            throw CLIError("\(context): name must be sink, pgd or noise")
+        }
+        if let unknown = object.keys.sorted().first(where: { !(knownKeys[kind] ?? []).contains($0) }) {
+            throw CLIError("\(context): unknown option '\(unknown)' for \(name) (known: \((knownKeys[kind] ?? []).sorted().joined(separator: ", ")))")
+        }
+        func amount(_ key: String, _ fallback: Double) throws -> Double {
+            guard let field = object[key] else { return fallback }
+            if let number = field.doubleValue { return number }
+            if let text = field.stringValue { do { return try parsePixelAmount(text, name: "\(context) \(key)") } catch { throw CLIError("\(error)") } }
+            throw CLIError("\(context): \(key) must be a number or a fraction like 8/255")
+        }
+        func integer(_ key: String, _ fallback: Int) throws -> Int {
+            guard let field = object[key] else { return fallback }
+            guard let number = field.intValue else { throw CLIError("\(context): \(key) must be an integer") }
+            return number
+        }
+        let normName = object["norm"]?.stringValue ?? "linf"
+        guard let norm = PixelPGD.Norm(rawValue: normName) else { throw CLIError("\(context): norm must be linf or l2") }
+        let seed = try integer("seed", 0)
+        guard seed >= 0 else { throw CLIError("\(context): seed must be ≥ 0") }
+        var pgd = PixelPGD(norm: norm, epsilon: try amount("eps", 8.0 / 255), stepSize: try amount("step_size", 1.0 / 255),
+                           steps: try integer("steps", 30), randomStart: object["random_start"] == .bool(true), seed: UInt64(seed))
+        pgd.allowsZeroGradient = true  // a defence that blocks gradients leaves the image clean, as it would for a naive attacker
+        do { try pgd.validate() } catch { throw CLIError("\(context): \(error)") }
+        var attack = ManifestAttack(kind: kind, pgd: pgd)
+        attack.beams = try integer("beams", 3)
+        attack.layer = try integer("layer", -2)
+        attack.alpha = try amount("alpha", 1)
+        attack.sigma = try amount("sigma", 0.5)
+        attack.maxNewTokens = try integer("max_new_tokens", 96)
+        if let heads = object["heads"] {
+            switch heads.stringValue {
+            case "mean": attack.heads = .mean
+            case "max": attack.heads = .max
+            default: throw CLIError("\(context): heads must be mean or max")
+            }
+        }
+        guard attack.beams >= 1, attack.maxNewTokens >= 2 else { throw CLIError("\(context): beams must be ≥ 1 and max_new_tokens ≥ 2") }
+        if kind == .pgd {
+            guard let target = object["target"]?.stringValue, !target.isEmpty else { throw CLIError("\(context): pgd needs a target text") }
+            attack.target = target
+        }
+        return attack
+    }
+
+    /// The adversarial version of `image` for `prompt` on `vlm`, as a PNG at `path` (made unless it
+    /// exists; written to a temporary name and renamed, so a killed run never leaves half a file).
+    func adversarialImage(at path: String, clean image: String, prompt: String, vlm: LlavaForConditionalGeneration, tokenizer: Tokenizer) throws {
+        if FileManager.default.fileExists(atPath: path) { return }
+        let config = CLIPPreprocessorConfig.defaults(imageSize: vlm.config.visionConfig.imageSize)
+        let clean: Tensor
+        do { clean = try CLIPPreprocessor(config: config).unnormalized(try ImageDecoder.decode(path: image)).tensor() } catch let error as ImageError {
+            throw CLIError(error.description)
+        }
+        let ids: [Int]
+        do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError { throw CLIError(error.description) }
+        let eos = Array(Set(vlm.config.textConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+        let context = ImageAttackContext(model: vlm, preprocessor: config, promptIDs: ids)
+        let adversarial: Tensor
+        switch kind {
+        case .noise:
+            adversarial = withNoGrad { pgd.noise(clean: clean) }
+        case .pgd:
+            let targetIDs = tokenizer.encode(target ?? "", addSpecialTokens: false)
+            adversarial = try pgd.run(clean: clean, loss: { x, _ in (try context.targetedTextLoss(x, target: targetIDs), [:]) }).image
+        case .sink:
+            let loss = MirageSinkLoss(layer: layer, alpha: alpha, sigma: sigma, heads: heads)
+            let strategy: DecodingStrategy = beams > 1 ? .beamSearch(BeamSearchParameters(beams: beams)) : .greedy
+            let cleanTokens = try respond(context, pixels01: clean, strategy: strategy, maxNewTokens: maxNewTokens, eos: eos)
+            adversarial = try pgd.run(clean: clean, loss: { x, _ in
+                var response = try respond(context, pixels01: x.detached(), strategy: strategy, maxNewTokens: maxNewTokens, eos: eos)
+                if response.count < 2 { response = cleanTokens }
+                return ((try loss(context, pixels01: x, response: response)).loss, [:])
+            }).image
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = path + ".partial-\(getpid())"
+        do { try ImageEncoder.writePNG(try FloatImage(tensor: adversarial), to: temporary) } catch let error as ImageError { throw CLIError(error.description) }
+        if FileManager.default.fileExists(atPath: path) { try? FileManager.default.removeItem(atPath: temporary); return }
+        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    }
+
+    /// Where a model entry's adversarial image of a sample goes inside the run directory.
+    static func path(run: URL, model: String, sample: String) -> String {
+        var safe = String(sample.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) ? $0 : "_" })
+        if safe != sample || safe.isEmpty { safe += "-" + SHA256.hex(sample).prefix(8) }  // distinct ids stay distinct files
+        return run.appendingPathComponent("adversarial").appendingPathComponent(model).appendingPathComponent(safe + ".png").path
+    }
+}
