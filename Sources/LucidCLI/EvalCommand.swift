@@ -7,7 +7,8 @@ struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score outputs: CHAIR (hallucinated objects), POPE (yes/no probing), ASR-keyword (jailbreaks).",
-        subcommands: [EvalCHAIRCommand.self, EvalPOPECommand.self, EvalASRCommand.self, EvalStrongREJECTCommand.self, EvalHallucinationJudgeCommand.self]
+        subcommands: [EvalCHAIRCommand.self, EvalPOPECommand.self, EvalASRCommand.self, EvalStrongREJECTCommand.self, EvalHallucinationJudgeCommand.self,
+                      EvalPerplexityCommand.self]
     )
 }
 

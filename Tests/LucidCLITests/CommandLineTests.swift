@@ -59,6 +59,30 @@ struct CommandLineTests {
         #expect((object["stats"] as? [String: Any])?["prefill_tokens"] as? Int == object["prompt_tokens"] as? Int)
     }
 
+    @Test func perplexityRanksFluentTextBelowWordSaladPerGroup() throws {
+        guard smolInstalled else { return }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-ppl-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let lines = [
+            #"{"model": "clean", "result": {"text": "The cat sat on the mat and looked out of the window at the rain."}}"#,
+            #"{"model": "clean", "result": {"text": "There is a red ball in the top-left corner of the image."}}"#,
+            #"{"model": "salad", "result": {"text": "window mat the rain cat looked sat of and at out on the the."}}"#,
+            #"{"model": "salad", "result": {"text": "Hi"}}"#,
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try LucidProcess.run(["eval", "perplexity", "--input", file, "--group-by", "model", "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let groups = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]] ?? []
+        let byName = Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as? String ?? "", $0) })
+        let clean = byName["clean"]?["perplexity"] as? Double ?? .infinity
+        let salad = byName["salad"]?["perplexity"] as? Double ?? 0
+        #expect(clean < salad, "clean \(clean) vs salad \(salad)")
+        #expect(byName["all"]?["texts"] as? Int == 3 && byName["all"]?["skipped"] as? Int == 1, "one-token texts are skipped: \(byName["all"] ?? [:])")
+        try "{\"answer\": 1}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try LucidProcess.run(["eval", "perplexity", "--input", file])
+        #expect(bad.status != 0 && bad.err.contains(":1: no text at text or result.text"), "\(bad.err)")
+    }
+
     @Test func tokenizePrintsIdsWithoutSpecialTokens() throws {
         guard smolInstalled else { return }
         let result = try LucidProcess.run(["tokenize", "--text", "Hello world 123", "--json"])

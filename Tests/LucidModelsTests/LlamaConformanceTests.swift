@@ -86,3 +86,23 @@ struct LoRAAdapterTests {
         #expect(throws: (any Error).self) { try PEFTLoRAAdapter(directory: Fixtures.path("llama", "llama-mha", "model")) }
     }
 }
+
+/// `negativeLogLikelihood(of:)` against the same sums taken from transformers' logits.
+@Suite("sequence scoring")
+struct SequenceScoringTests {
+    @Test(arguments: LlamaConformanceTests.configurations)
+    func negativeLogLikelihoodMatchesTheReferenceLogits(_ name: String) throws {
+        let directory = Fixtures.path("llama", name)
+        let model = try LlamaForCausalLM.load(path: directory + "/model")
+        let golden = try Fixtures.golden(directory)
+        let ids = try golden.loadTensor(named: "input_ids")
+        let row = Array(ids.toArray(Int.self).prefix(ids.size(-1)))
+        let reference = try golden.loadTensor(named: "logits")[0].to(.f64).logSoftmax(axis: -1)
+        var expected = 0.0
+        for position in 1..<row.count { expected -= reference[position - 1][row[position]].item() }
+        let (nats, tokens) = model.negativeLogLikelihood(of: row)
+        #expect(tokens == row.count - 1)
+        #expect(Swift.abs(nats - expected) < 1e-4 * Double(tokens), "\(name): \(nats) vs transformers \(expected)")
+        #expect(model.negativeLogLikelihood(of: [row[0]]) == (0, 0), "one token scores nothing")
+    }
+}
