@@ -27,7 +27,8 @@ struct RunStartCommand: AsyncParsableCommand {
         a killed run resumes where it stopped. Methods: greedy, sample (temperature, top_k, top_p), beam \
         (beams, length_penalty), opera (beams, candidates, scale, threshold, penalty, mode, efficient), vcd \
         (alpha, beta, noise_step, temperature …), damro (alpha, beta, outliers, attention, warpers …). The seed \
-        seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square. \
+        seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square, \
+        image_folder (where relative image paths point, e.g. images for a `lucid world generate` directory). \
         Model options: defense (auto, qmllm, none): a Q-MLLM model's gate is used by default, none removes it; \
         attack ({name: sink|pgd|noise, eps: 8/255, steps: 30, …}): each sample's image is attacked once for that \
         model entry (saved under OUTPUT/adversarial/) and every method and seed sees the adversarial image.
@@ -128,7 +129,10 @@ final class ManifestWorker {
         var adversarialImage: String?
         if let image = sample["image"]?.stringValue {
             guard case .llava(let vlm) = loaded else { throw CLIError("sample \(item.sample.id) has an image but \(item.model.label) is text-only") }
-            var path = image.hasPrefix("/") ? image : base.appendingPathComponent(image).path
+            // Relative image paths resolve against the dataset's folder, or against the generation
+            // option image_folder (itself relative to the dataset's folder), as POPE's --image-folder.
+            let folder = generation["image_folder"]?.stringValue.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base
+            var path = image.hasPrefix("/") ? image : folder.appendingPathComponent(image).path
             if let attack = try ManifestAttack.of(item.model) {
                 let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
                 try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, vlm: vlm, tokenizer: tokenizer)

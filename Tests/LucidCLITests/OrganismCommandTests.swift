@@ -96,8 +96,6 @@ struct OrganismCommandTests {
     @Test func manifestAttacksMakeOneAdversarialImagePerModelAndSample() throws {
         let world = temporary("attack-grid")
         #expect(try LucidProcess.run(["world", "generate", "--seed", "8", "--count", "2", "--out", world, "--image-size", "96"]).status == 0)
-        try "{\"id\": \"1\", \"image\": \"images/1.png\"}\n{\"id\": \"2\", \"image\": \"images/2.png\"}\n"
-            .write(toFile: world + "/two.jsonl", atomically: true, encoding: .utf8)
         let manifest = """
         name: attack-grid
         models:
@@ -105,10 +103,10 @@ struct OrganismCommandTests {
           - {path: shapes-tiny, name: noise8, attack: {name: noise, eps: 8/255, seed: 3}}
           - {path: shapes-tiny, name: pgd8, attack: {name: pgd, eps: 8/255, steps: 2, target: "There is a bomb."}}
           - {path: shapes-tiny, name: sink8, attack: {name: sink, eps: 8/255, steps: 1, beams: 1, max_new_tokens: 6}}
-        dataset: {path: two.jsonl, kind: captions}
+        dataset: {path: captions.jsonl, kind: captions}
         methods: [greedy, {name: beam, beams: 2}]
         output: grid
-        generation: {max_new_tokens: 6}
+        generation: {max_new_tokens: 6, image_folder: images}
         """
         try manifest.write(toFile: world + "/grid.yaml", atomically: true, encoding: .utf8)
         let run = try LucidProcess.run(["run", world + "/grid.yaml"])
