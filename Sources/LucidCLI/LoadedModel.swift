@@ -12,7 +12,10 @@ enum LoadedModel {
 
     /// Opens `smollm2`, a bundled organism (`shapes-tiny`, `shapes-smol`), a `.gguf` file, or a Hugging
     /// Face directory (`llama`, `mistral`, `qwen2`, `llava`).
-    static func open(_ name: String) throws -> LoadedModel {
+    ///
+    /// `quantizerGradient` is what a Q-MLLM model's patch quantiser passes backward: `.blocked` as
+    /// released, `.straightThrough` for BPDA attacks (forward passes are the same either way).
+    static func open(_ name: String, quantizerGradient: VectorQuantizer.Gradient = .blocked) throws -> LoadedModel {
         let path = ModelPaths.resolve(name)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -27,7 +30,11 @@ enum LoadedModel {
                 return .llama(try OrganismLoader.loadAdapted(directory: path))
             }
             if isDirectory.boolValue, let type = modelType(directory: path), type == "llava" {
-                if QMLLMDirectory.isQMLLM(path) { return .llava(try QMLLMDirectory.load(directory: path).0) }
+                if QMLLMDirectory.isQMLLM(path) {
+                    let (model, defense) = try QMLLMDirectory.load(directory: path)
+                    defense.backward = quantizerGradient  // the installed transform keeps the defence alive
+                    return .llava(model)
+                }
                 return .llava(try OrganismLoader.load(directory: path))
             }
             return .llama(try LlamaForCausalLM.load(path: path))

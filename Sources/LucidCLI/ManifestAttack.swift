@@ -1,5 +1,6 @@
 import Foundation
 import LucidAttacks
+import LucidDefense
 import LucidGeneration
 import LucidModels
 import LucidRuns
@@ -17,6 +18,9 @@ import LucidVision
 /// - `sink` (Mirage): eps, step_size, steps, norm, random_start, seed, beams, layer, alpha, sigma, heads;
 /// - `pgd` (targeted text): the same budget options and `target` (required);
 /// - `noise`: Gaussian noise of the same budget (eps, norm, seed).
+///
+/// `gradient: blocked | bpda` (sink, pgd) chooses what a Q-MLLM model's quantiser passes backward:
+/// `blocked` as released (a naive attacker: no gradient, the image stays clean), `bpda` the identity.
 struct ManifestAttack {
     enum Kind: String { case sink, pgd, noise }
 
@@ -29,8 +33,10 @@ struct ManifestAttack {
     var heads = HeadReduction.mean
     var target: String?
     var maxNewTokens = 96
+    /// What a Q-MLLM model's quantiser passes backward during the attack.
+    var gradient = VectorQuantizer.Gradient.blocked
 
-    static let budgetKeys: Set<String> = ["name", "eps", "step_size", "steps", "norm", "random_start", "seed", "max_new_tokens"]
+    static let budgetKeys: Set<String> = ["name", "eps", "step_size", "steps", "norm", "random_start", "seed", "max_new_tokens", "gradient"]
     static let knownKeys: [Kind: Set<String>] = [
         .sink: budgetKeys.union(["beams", "layer", "alpha", "sigma", "heads"]),
         .pgd: budgetKeys.union(["target"]),
@@ -81,6 +87,11 @@ struct ManifestAttack {
             }
         }
         guard attack.beams >= 1, attack.maxNewTokens >= 2 else { throw CLIError("\(context): beams must be ≥ 1 and max_new_tokens ≥ 2") }
+        switch object["gradient"]?.stringValue {
+        case nil, "blocked"?: attack.gradient = .blocked
+        case "bpda"?: attack.gradient = .straightThrough
+        default: throw CLIError("\(context): gradient must be blocked or bpda")
+        }
         if kind == .pgd {
             guard let target = object["target"]?.stringValue, !target.isEmpty else { throw CLIError("\(context): pgd needs a target text") }
             attack.target = target

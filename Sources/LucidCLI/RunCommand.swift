@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LucidGeneration
 import LucidModels
+import LucidOrganisms
 import LucidRuns
 import LucidTensor
 import LucidText
@@ -64,7 +65,7 @@ struct RunStartCommand: AsyncParsableCommand {
         // Option mistakes fail before any item runs, not once per item.
         for model in session.plan.manifest.models {
             _ = try ManifestWorker.defense(of: model)
-            _ = try ManifestAttack.of(model)
+            _ = try ManifestWorker.attack(of: model)
         }
         for method in session.plan.manifest.methods { _ = try ManifestWorker.decodingConfig(method, seed: 0) }
         let worker = ManifestWorker(plan: session.plan, runDirectory: session.directory.url)
@@ -165,11 +166,21 @@ final class ManifestWorker {
     /// (auto, qmllm or none; default auto).
     func model(_ spec: ModelSpec) throws -> (LoadedModel, Tokenizer?) {
         if let cached = models[spec.label] { return cached }
-        let loaded = try LoadedModel.open(spec.path)
+        let attack = try Self.attack(of: spec)
+        let loaded = try LoadedModel.open(spec.path, quantizerGradient: attack?.gradient ?? .blocked)
         try Self.defense(of: spec).apply(to: loaded, model: spec.path)
         let tokenizer = try? openTokenizer(spec.path)
         models[spec.label] = (loaded, tokenizer)
         return (loaded, tokenizer)
+    }
+
+    /// A model entry's `attack` option, checked against the model (BPDA needs a quantiser).
+    static func attack(of spec: ModelSpec) throws -> ManifestAttack? {
+        let attack = try ManifestAttack.of(spec)
+        if attack?.gradient == .straightThrough, !QMLLMDirectory.isQMLLM(ModelPaths.resolve(spec.path)) {
+            throw CLIError("model \(spec.label): attack gradient bpda needs a Q-MLLM model (\(spec.path) has no quantiser)")
+        }
+        return attack
     }
 
     /// A model entry's `defense` option (default auto).
