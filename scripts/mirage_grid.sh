@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Issue 7's image-attack grid in one resumable `lucid run`: Mirage's sink attack and same-budget
+# Gaussian noise at ε = 2, 5, 8/255 against greedy, beam 3, OPERA, VCD and DAMRO, on held-out
+# ShapesWorld scenes; then CHAIR (NLTK reading, ShapesWorld synonyms) and perplexity under the base
+# LLM per (attack entry, decoder).
+#
+#   scripts/mirage_grid.sh [SCENES] [OUT] [MODEL] [STEPS]     defaults: 20 mirage-grid shapes-smol 30
+#
+# Killed runs resume: run the same command again. Needs python3 (standard library only) to split
+# the results per entry and decoder. Writes OUT/run/results.jsonl, OUT/chair.jsonl (one line per
+# entry × decoder), OUT/perplexity.json and prints a table.
+set -euo pipefail
+SCENES="${1:-20}"
+OUT="${2:-mirage-grid}"
+MODEL="${3:-shapes-smol}"
+STEPS="${4:-30}"
+LUCID="${LUCID:-.build/release/lucid}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+if [ ! -f "$OUT/world/objects.json" ]; then
+  "$LUCID" world generate --seed 9001 --count "$SCENES" --out "$OUT/world" --image-size 96 >/dev/null
+fi
+models="  - {path: $MODEL, name: clean}"
+for eps in 2 5 8; do
+  models="$models
+  - {path: $MODEL, name: noise$eps, attack: {name: noise, eps: $eps/255, seed: 1}}
+  - {path: $MODEL, name: sink$eps, attack: {name: sink, eps: $eps/255, steps: $STEPS}}"
+done
+cat > "$OUT/grid.yaml" <<EOF
+name: mirage-grid
+models:
+$models
+dataset: {path: world/captions.jsonl, kind: captions}
+methods: [greedy, {name: beam, beams: 3}, {name: opera, beams: 3}, vcd, damro]
+output: run
+generation: {max_new_tokens: 120, image_folder: images, prompt: "Please describe this image in detail."}
+EOF
+"$LUCID" run "$OUT/grid.yaml"
+python3 - "$OUT" <<'PY'
+import collections, json, os, sys
+out = sys.argv[1]
+groups = collections.defaultdict(list)
+for line in open(os.path.join(out, 'run', 'results.jsonl')):
+    record = json.loads(line)
+    if 'result' in record:
+        groups[(record['model'], record['method'])].append({'image_id': int(record['sample_id']), 'caption': record['result']['text']})
+os.makedirs(os.path.join(out, 'split'), exist_ok=True)
+with open(os.path.join(out, 'split', 'groups.txt'), 'w') as index:
+    for (model, method), captions in sorted(groups.items()):
+        name = f'{model}.{method}'
+        with open(os.path.join(out, 'split', name + '.jsonl'), 'w') as f:
+            f.writelines(json.dumps(c) + '\n' for c in captions)
+        index.write(f'{name}\n')
+PY
+: > "$OUT/chair.jsonl"
+while read -r name; do
+  "$LUCID" eval chair --captions "$OUT/split/$name.jsonl" --objects "$OUT/world/objects.json" \
+    --synonyms "$OUT/world/vocabulary.txt" --json | python3 -c "import json,sys; d=json.load(sys.stdin); d['group']='$name'; print(json.dumps(d))" >> "$OUT/chair.jsonl"
+done < "$OUT/split/groups.txt"
+"$LUCID" eval perplexity --input "$OUT/run/results.jsonl" --group-by model,method --json > "$OUT/perplexity.json"
+python3 - "$OUT" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+ppl = {g['group'].replace(' · ', '.'): g for g in json.load(open(os.path.join(out, 'perplexity.json')))}
+print('| entry.decoder | CHAIR_s | CHAIR_i | recall | perplexity |')
+print('|---|---|---|---|---|')
+for line in open(os.path.join(out, 'chair.jsonl')):
+    d = json.loads(line)
+    p = ppl.get(d['group'], {}).get('perplexity')
+    ci = d.get('chair_i')  # absent when no object was mentioned
+    print(f"| {d['group']} | {100 * d['chair_s']:.1f} | {'–' if ci is None else f'{100 * ci:.1f}'} | {100 * d['recall']:.1f} | {'–' if p is None else round(p, 2)} |")
+PY
