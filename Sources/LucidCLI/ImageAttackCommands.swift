@@ -40,21 +40,28 @@ struct ImageAttackOptions: ParsableArguments {
     func open() throws -> (LlavaForConditionalGeneration, Tokenizer, Tensor, ImageAttackContext, [Int]) {
         guard case .llava(let vlm) = try LoadedModel.open(model) else { throw CLIError("\(model) is not a LLaVA model") }
         let tokenizer = try openTokenizer(model)
-        let size = vlm.config.visionConfig.imageSize
-        let config = CLIPPreprocessorConfig.defaults(imageSize: size)
-        let clean: Tensor
-        do { clean = try CLIPPreprocessor(config: config).unnormalized(try ImageDecoder.decode(path: image)).tensor() } catch let error as ImageError {
-            throw CLIError(error.description)
-        }
-        let ids: [Int]
-        do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError { throw CLIError(error.description) }
-        let eos = Array(Set(vlm.config.textConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
-        return (vlm, tokenizer, clean, ImageAttackContext(model: vlm, preprocessor: config, promptIDs: ids), eos)
+        let setup = try imageAttackSetup(vlm: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
+        return (vlm, tokenizer, setup.clean, setup.context, setup.eos)
     }
 
     func save(_ image: Tensor) throws {
         do { try ImageEncoder.writePNG(try FloatImage(tensor: image), to: out) } catch let error as ImageError { throw CLIError(error.description) }
     }
+}
+
+/// What every image attack starts from: the clean image in [0, 1] at the tower's size
+/// [1, 3, S, S], the attack context for `prompt` (one image) and the end-of-sequence ids.
+func imageAttackSetup(vlm: LlavaForConditionalGeneration, tokenizer: Tokenizer, image: String,
+                      prompt: String) throws -> (clean: Tensor, context: ImageAttackContext, eos: [Int]) {
+    let config = CLIPPreprocessorConfig.defaults(imageSize: vlm.config.visionConfig.imageSize)
+    let clean: Tensor
+    do { clean = try CLIPPreprocessor(config: config).unnormalized(try ImageDecoder.decode(path: image)).tensor() } catch let error as ImageError {
+        throw CLIError(error.description)
+    }
+    let ids: [Int]
+    do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError { throw CLIError(error.description) }
+    let eos = Array(Set(vlm.config.textConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+    return (clean, ImageAttackContext(model: vlm, preprocessor: config, promptIDs: ids), eos)
 }
 
 /// Generates a response to the attack context's prompt under `pixels01`.

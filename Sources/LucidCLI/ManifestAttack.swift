@@ -103,15 +103,7 @@ struct ManifestAttack {
     /// exists; written to a temporary name and renamed, so a killed run never leaves half a file).
     func adversarialImage(at path: String, clean image: String, prompt: String, vlm: LlavaForConditionalGeneration, tokenizer: Tokenizer) throws {
         if FileManager.default.fileExists(atPath: path) { return }
-        let config = CLIPPreprocessorConfig.defaults(imageSize: vlm.config.visionConfig.imageSize)
-        let clean: Tensor
-        do { clean = try CLIPPreprocessor(config: config).unnormalized(try ImageDecoder.decode(path: image)).tensor() } catch let error as ImageError {
-            throw CLIError(error.description)
-        }
-        let ids: [Int]
-        do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError { throw CLIError(error.description) }
-        let eos = Array(Set(vlm.config.textConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
-        let context = ImageAttackContext(model: vlm, preprocessor: config, promptIDs: ids)
+        let (clean, context, eos) = try imageAttackSetup(vlm: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
         let adversarial: Tensor
         switch kind {
         case .noise:

@@ -128,13 +128,14 @@ final class ManifestWorker {
         guard let tokenizer else { throw CLIError("\(item.model.label) has no tokenizer: runs need one to render prompts") }
         var pixels: Tensor?
         var adversarialImage: String?
+        let attack = try ManifestAttack.of(item.model)
         if let image = sample["image"]?.stringValue {
             guard case .llava(let vlm) = loaded else { throw CLIError("sample \(item.sample.id) has an image but \(item.model.label) is text-only") }
             // Relative image paths resolve against the dataset's folder, or against the generation
             // option image_folder (itself relative to the dataset's folder), as POPE's --image-folder.
             let folder = generation["image_folder"]?.stringValue.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base
             var path = image.hasPrefix("/") ? image : folder.appendingPathComponent(image).path
-            if let attack = try ManifestAttack.of(item.model) {
+            if let attack {
                 let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
                 try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, vlm: vlm, tokenizer: tokenizer)
                 path = adversarial
@@ -142,7 +143,7 @@ final class ManifestWorker {
             }
             let pad = generation["pad_to_square"].map { $0 == .bool(true) } ?? false
             pixels = try ImageOptions.pixelValues(image: path, for: vlm, directory: ModelPaths.resolve(item.model.path), padToSquare: pad)
-        } else if (try ManifestAttack.of(item.model)) != nil {
+        } else if attack != nil {
             throw CLIError("\(item.model.label) has an image attack but sample \(item.sample.id) has no image")
         }
         let template: ChatTemplate
