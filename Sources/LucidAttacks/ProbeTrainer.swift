@@ -12,6 +12,9 @@ public struct ProbeTrainer {
     public var trainFraction = 0.5
     public var seed: UInt64 = 0
     public var inverseRegularization = 1.0
+    /// For a vision-language model's decoder: the input embeddings of templated ids that hold one
+    /// image placeholder, with the image's features spliced in. nil: text only.
+    public var imageEmbedder: (([Int]) throws -> Tensor)?
 
     public init(model: any CausalLanguageModel, tokenizer: Tokenizer, template: ChatTemplate) {
         self.model = model
@@ -25,9 +28,10 @@ public struct ProbeTrainer {
         var rows: [[Tensor]] = Array(repeating: [], count: layers)
         try withNoGrad { () throws in
             for (index, prompt) in prompts.enumerated() {
-                let ids = try tokenizer.encode(chat: [.user(prompt)], template: template)
-                let trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil,
-                                          options: ForwardOptions(hiddenStates: .layers(Array(0..<layers)), logits: .none))
+                let ids = try tokenizer.encode(chat: [.user(prompt, images: imageEmbedder == nil ? 0 : 1)], template: template)
+                let options = ForwardOptions(hiddenStates: .layers(Array(0..<layers)), logits: .none)
+                let trace = try imageEmbedder.map { model.forward(embeddings: try $0(ids), cache: nil, options: options) }
+                    ?? model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil, options: options)
                 for layer in 0..<layers {
                     guard let hidden = trace.hiddenStates[layer] else { throw AttackError("hidden state \(layer) was not captured") }
                     rows[layer].append(hidden.selected(axis: 1, index: -1).to(.f64))
@@ -50,8 +54,10 @@ public struct ProbeTrainer {
         return (Array(order[..<cut]), Array(order[cut...]))
     }
 
-    /// Probes for every layer from malicious and safe instructions.
-    public func train(malicious: [String], safe: [String], modelName: String, log: (String) -> Void = { _ in }) throws -> SafetyProbeSet {
+    /// Probes for every layer from malicious and safe instructions; `image` names the image the
+    /// instructions were paired with (recorded in the probe file; nil for text only).
+    public func train(malicious: [String], safe: [String], modelName: String, image: String? = nil,
+                      log: (String) -> Void = { _ in }) throws -> SafetyProbeSet {
         guard malicious.count >= 2, safe.count >= 2 else { throw AttackError("probe training needs at least 2 malicious and 2 safe instructions") }
         log("features of \(malicious.count) malicious and \(safe.count) safe prompts at \(model.layerCount) layers")
         let bad = try features(malicious)
@@ -78,7 +84,9 @@ public struct ProbeTrainer {
             probes.append(probe)
             log(String(format: "layer %2d: test accuracy %.3f (train %.3f, %d Newton steps)", layer, probe.testAccuracy, probe.trainAccuracy, fit.iterations))
         }
-        return SafetyProbeSet(model: modelName, template: template.name, maliciousTrain: badSplit.train.count, safeTrain: goodSplit.train.count,
+        return SafetyProbeSet(model: modelName, template: template.name,
+                              feature: image == nil ? "last token of the templated prompt" : "last token of the templated prompt with one image",
+                              image: image, maliciousTrain: badSplit.train.count, safeTrain: goodSplit.train.count,
                               maliciousTest: badSplit.test.count, safeTest: goodSplit.test.count, inverseRegularization: inverseRegularization,
                               probes: probes)
     }

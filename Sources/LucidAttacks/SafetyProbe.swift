@@ -34,6 +34,8 @@ public struct SafetyProbeSet: Codable, Sendable, Equatable {
     /// How prompts were rendered (chat template name) and which position was read.
     public var template: String
     public var feature: String
+    /// The image every instruction was paired with (a vision-language model's decoder); nil: text only.
+    public var image: String?
     public var maliciousTrain: Int
     public var safeTrain: Int
     public var maliciousTest: Int
@@ -41,11 +43,12 @@ public struct SafetyProbeSet: Codable, Sendable, Equatable {
     public var inverseRegularization: Double
     public var probes: [SafetyProbe]
 
-    public init(model: String, template: String, feature: String = "last token of the templated prompt",
+    public init(model: String, template: String, feature: String = "last token of the templated prompt", image: String? = nil,
                 maliciousTrain: Int, safeTrain: Int, maliciousTest: Int, safeTest: Int, inverseRegularization: Double, probes: [SafetyProbe]) {
         self.model = model
         self.template = template
         self.feature = feature
+        self.image = image
         self.maliciousTrain = maliciousTrain
         self.safeTrain = safeTrain
         self.maliciousTest = maliciousTest

@@ -26,7 +26,8 @@ struct AttackSCAVCommand: ParsableCommand {
         probe normal so that the probe's malicious probability becomes --p0 (only where it is above), in every \
         forward pass of greedy decoding. --placement official applies probe j at decoder layer j's output, as the \
         official code does; 'trained' applies it to the residual it was trained on (one layer earlier). P₀ defaults \
-        to the paper's 1e-4 (official code: 1e-3, demo notebook: 0.05). ASR-keyword uses --refusal-list (default scav).
+        to the paper's 1e-4 (official code: 1e-3, demo notebook: 0.05). ASR-keyword uses --refusal-list (default scav). On a LLaVA model, \
+        --image pairs every instruction with an image (default: the image the probes were trained with).
         """
     )
 
@@ -39,6 +40,7 @@ struct AttackSCAVCommand: ParsableCommand {
     @Option(help: "Probe placement: official or trained.") var placement = "official"
     @Option(help: "Longest response, in tokens.") var maxNewTokens = 64
     @Option(help: "Refusal list for ASR-keyword.") var refusalList = "scav"
+    @Option(help: "An image paired with every instruction (a vision-language model; the probes' own image by default).") var image: String?
     @Flag(help: "Also generate without the attack, for comparison.") var baseline = false
     @Flag(help: "Print JSON: {\"asr_keyword\":…, \"responses\":[{\"prompt\":…,\"response\":…},…]}.") var json = false
 
@@ -56,13 +58,19 @@ struct AttackSCAVCommand: ParsableCommand {
         let attack = SCAVAttack(probes: probeSet, targetProbability: p0, accuracyThreshold: p1, placement: SCAVAttack.Placement(rawValue: placement) ?? .official)
         if attack.steeredLayers.isEmpty { FileHandle.standardError.write(Data("warning: no probe has test accuracy above \(p1); nothing will be steered\n".utf8)) }
         let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+        let pairedImage = image ?? probeSet.image
+        if let trained = probeSet.image, pairedImage != trained {
+            FileHandle.standardError.write(Data("warning: the probes were trained with image \(trained), the attack pairs \(pairedImage ?? "no image")\n".utf8))
+        }
+        let embedder = try SCAVImageInput.embedder(loaded: loaded, model: model, image: pairedImage)
         var responses: [SCAVResponseJSON] = []
         for instruction in instructions {
-            let ids = try tokenizer.encode(chat: [.user(instruction)], template: template)
+            let ids = try tokenizer.encode(chat: [.user(instruction, images: embedder == nil ? 0 : 1)], template: template)
+            let prefill: Prefill = try embedder.map { .embeddings(try $0(ids)) } ?? .tokens(ids)
             func generate(_ interventions: [ResidualIntervention]) throws -> String {
                 let result = try withNoGrad { () throws -> GenerationResult in
                     try GenerationDriver(model: loaded.causalLM, interventions: interventions)
-                        .generate(.tokens(ids), strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos))
+                        .generate(prefill, strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos))
                 }
                 return ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             }

@@ -81,9 +81,27 @@ struct ImageAttackJSON: Encodable {
     var adversarialResponse: String
     var linf: Double
     var steps: [[String: Double]]
+    /// One generation plus one forward/backward of the loss at the clean image, timed in the same
+    /// process before the attack (the unit of issue 7's step-cost target); nil where not measured.
+    var referenceSecondsPerStep: Double? = nil
+    var stepCostRatio: Double? { referenceSecondsPerStep.map { secondsPerStep / $0 } }
     enum CodingKeys: String, CodingKey {
         case image, finalLoss = "final_loss", secondsPerStep = "seconds_per_step", cleanResponse = "clean_response"
         case adversarialResponse = "adversarial_response", linf, steps
+        case referenceSecondsPerStep = "reference_seconds_per_step", stepCostRatio = "step_cost_ratio"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(image, forKey: .image)
+        try c.encode(finalLoss, forKey: .finalLoss)
+        try c.encode(secondsPerStep, forKey: .secondsPerStep)
+        try c.encode(cleanResponse, forKey: .cleanResponse)
+        try c.encode(adversarialResponse, forKey: .adversarialResponse)
+        try c.encode(linf, forKey: .linf)
+        try c.encode(steps, forKey: .steps)
+        try c.encodeIfPresent(referenceSecondsPerStep, forKey: .referenceSecondsPerStep)
+        try c.encodeIfPresent(stepCostRatio, forKey: .stepCostRatio)
     }
 }
 
@@ -113,7 +131,16 @@ struct AttackSinkCommand: ParsableCommand {
         let pgd = try options.pgd()
         let loss = MirageSinkLoss(layer: layer, alpha: alpha, sigma: sigma, heads: heads == "max" ? .max : .mean)
         let strategy: DecodingStrategy = beams > 1 ? .beamSearch(BeamSearchParameters(beams: beams)) : .greedy
+        // The step-cost unit, in this process: one generation + one forward/backward of the loss.
+        let generationBegan = Date()
         let cleanTokens = try respond(context, pixels01: clean, strategy: strategy, maxNewTokens: options.maxNewTokens, eos: eos)
+        let generationSeconds = Date().timeIntervalSince(generationBegan)
+        let backwardBegan = Date()
+        let probe = clean.detached()
+        probe.requiresGrad = true
+        _ = Tensor.gradients(of: [try loss(context, pixels01: probe, response: cleanTokens).loss],
+                             withRespectTo: [probe])
+        let reference = generationSeconds + Date().timeIntervalSince(backwardBegan)
         let began = Date()
         var steps: [[String: Double]] = []
         let (adversarial, history) = try pgd.run(clean: clean, loss: { x, _ in
@@ -131,10 +158,12 @@ struct AttackSinkCommand: ParsableCommand {
         let adversarialTokens = try respond(context, pixels01: adversarial, strategy: strategy, maxNewTokens: options.maxNewTokens, eos: eos)
         let decode = { (t: [Int]) in ((try? tokenizer.decode(t, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
         let report = ImageAttackJSON(image: options.out, finalLoss: history.last?.loss, secondsPerStep: seconds, cleanResponse: decode(cleanTokens),
-                                     adversarialResponse: decode(adversarialTokens), linf: (adversarial - clean).abs().max().item(), steps: steps)
+                                     adversarialResponse: decode(adversarialTokens), linf: (adversarial - clean).abs().max().item(), steps: steps,
+                                     referenceSecondsPerStep: reference)
         if options.json { try printJSON(report) } else {
             print("clean:       \(report.cleanResponse)\nadversarial: \(report.adversarialResponse)")
-            print(String(format: "wrote %@ (L∞ %.4f = %.1f/255), %.2f s/step", options.out, report.linf, report.linf * 255, seconds))
+            print(String(format: "wrote %@ (L∞ %.4f = %.1f/255), %.2f s/step = %.2f× one generation + one forward/backward (%.2f s)",
+                         options.out, report.linf, report.linf * 255, seconds, seconds / reference, reference))
         }
     }
 }

@@ -46,7 +46,9 @@ struct ProbeTrainCommand: ParsableCommand {
         stream at the last token is read at hidden states 0…L−1 (0 = embeddings). Per layer, an L2-regularised \
         logistic regression (scikit-learn's objective, C = --c, intercept unpenalised) is solved exactly by Newton's \
         method. Each class is split --train-fraction / rest with --seed; accuracy is measured on the rest. \
-        Instruction files: one per line, or JSON Lines with a "prompt" field.
+        Instruction files: one per line, or JSON Lines with a "prompt" field. With --image (a LLaVA model), every \
+        instruction carries that image and the probes read the decoder's residual after image + text; `attack scav` \
+        then needs the same --image.
         """
     )
 
@@ -58,6 +60,7 @@ struct ProbeTrainCommand: ParsableCommand {
     @Option(help: "Seed of the train/test split.") var seed: UInt64 = 0
     @Option(name: .customLong("c"), help: "Inverse L2 regularisation strength (scikit-learn's C).") var inverseRegularization = 1.0
     @Option(help: "Chat template (default: the model's).") var template: String?
+    @Option(help: "An image paired with every instruction (a vision-language model's decoder; PNG or JPEG).") var image: String?
     @Flag(help: "Print JSON: {\"layers\":[{\"layer\":i,\"accuracy\":…},…]}.") var json = false
 
     func validate() throws {
@@ -79,9 +82,11 @@ struct ProbeTrainCommand: ParsableCommand {
         trainer.trainFraction = trainFraction
         trainer.seed = seed
         trainer.inverseRegularization = inverseRegularization
+        trainer.imageEmbedder = try SCAVImageInput.embedder(loaded: loaded, model: model, image: image)
         let probes: SafetyProbeSet
         do {
-            probes = try trainer.train(malicious: try InstructionFile.read(malicious), safe: try InstructionFile.read(safe), modelName: model) { line in
+            probes = try trainer.train(malicious: try InstructionFile.read(malicious), safe: try InstructionFile.read(safe), modelName: model,
+                                   image: image) { line in
                 if !json { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             }
             try probes.write(URL(fileURLWithPath: out))
