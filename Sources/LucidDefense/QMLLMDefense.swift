@@ -67,8 +67,22 @@ public final class QMLLMDefense: Module {
     /// The semantic code of projected image features [B, N, D_text] (mean over tokens, nearest code).
     public func semanticCodes(_ features: Tensor) -> [Int] { semantic.nearest(features.mean(axis: 1)) }
 
+    /// The codes the gate reads per image of projected features [B, N, D_text]: the mean token's
+    /// code (`.mean`, as released) or every token's (`.tokens`).
+    public func gateCodes(_ features: Tensor, reading: SafetyCodeMap.Reading) -> [[Int]] {
+        switch reading {
+        case .mean:
+            return semanticCodes(features).map { [$0] }
+        case .tokens:
+            let tokens = features.size(1)
+            let codes = semantic.nearest(features.reshaped(-1, features.size(2)))
+            return stride(from: 0, to: codes.count, by: tokens).map { Array(codes[$0..<Swift.min(codes.count, $0 + tokens)]) }
+        }
+    }
+
     /// What the gate decided for one image.
     public struct Verdict: Codable, Sendable, Equatable {
+        /// The deciding code: the first harmful one, else the first read (the mean token's for `.mean`).
         public var code: Int
         /// The safety map's category of `code` ("benign" without a map).
         public var category: String
@@ -77,9 +91,12 @@ public final class QMLLMDefense: Module {
 
     /// Screens pixel values [B, C, H, W] on a model this defence is installed on.
     public func screen(_ model: LlavaForConditionalGeneration, pixels: Tensor) -> [Verdict] {
-        let codes = withNoGrad { semanticCodes(model.imageFeatures(pixels)) }
-        return codes.map { code in
-            guard let map = safetyMap else { return Verdict(code: code, category: "benign", harmful: false) }
+        let reading = safetyMap?.reading ?? .mean
+        let codes = withNoGrad { gateCodes(model.imageFeatures(pixels), reading: reading) }
+        return codes.map { read in
+            let first = read.first ?? 0
+            guard let map = safetyMap else { return Verdict(code: first, category: "benign", harmful: false) }
+            let code = read.first(where: map.isHarmful) ?? first
             let category = map.category(of: code)
             return Verdict(code: code, category: map.categories[category], harmful: category != 0)
         }

@@ -15,24 +15,29 @@ public enum QMLLMCalibration {
         return categories.firstIndex(of: hazard.name) ?? 0
     }
 
-    /// Semantic codes of pixel batches [N, C, H, W] (batched; the defence must be installed on `model`).
-    public static func codes(defense: QMLLMDefense, model: LlavaForConditionalGeneration, pixels: Tensor, batchSize: Int = 32) -> [Int] {
-        var codes: [Int] = []
+    /// The gate's semantic codes of pixel batches [N, C, H, W], per image (batched; the defence must
+    /// be installed on `model`).
+    public static func codes(defense: QMLLMDefense, model: LlavaForConditionalGeneration, pixels: Tensor,
+                             reading: SafetyCodeMap.Reading = .mean, batchSize: Int = 32) -> [[Int]] {
+        var codes: [[Int]] = []
         var start = 0
         while start < pixels.size(0) {
             let count = Swift.min(batchSize, pixels.size(0) - start)
-            codes += withNoGrad { defense.semanticCodes(model.imageFeatures(pixels.narrowed(axis: 0, start: start, length: count))) }
+            codes += withNoGrad { defense.gateCodes(model.imageFeatures(pixels.narrowed(axis: 0, start: start, length: count)), reading: reading) }
             start += count
         }
         return codes
     }
 
-    /// Counts codes per category over labelled images and thresholds P(c|k) at τ.
+    /// Counts codes per category over labelled images (every code the gate reads counts with its
+    /// image's category) and thresholds P(c|k) at τ.
     public static func calibrate(defense: QMLLMDefense, model: LlavaForConditionalGeneration, pixels: Tensor, labels: [Int],
-                                 categories: [String] = categories, threshold: Double) throws -> SafetyCodeMap {
+                                 categories: [String] = categories, threshold: Double,
+                                 reading: SafetyCodeMap.Reading = .mean) throws -> SafetyCodeMap {
         guard pixels.size(0) == labels.count else { throw TrainingError("calibration: \(pixels.size(0)) images but \(labels.count) labels") }
-        let codes = codes(defense: defense, model: model, pixels: pixels)
-        return try SafetyCodeMap(codebookSize: defense.semantic.count, categories: categories,
-                                 observations: zip(codes, labels).map { (code: $0, category: $1) }, threshold: threshold)
+        let codes = codes(defense: defense, model: model, pixels: pixels, reading: reading)
+        let observations = zip(codes, labels).flatMap { read, label in read.map { (code: $0, category: label) } }
+        return try SafetyCodeMap(codebookSize: defense.semantic.count, categories: categories, observations: observations,
+                                 threshold: threshold, reading: reading)
     }
 }

@@ -110,11 +110,29 @@ struct OrganismCommandTests {
         let badGrid = try LucidProcess.run(["run", world + "/bad.yaml", "--output", world + "/bad"])
         #expect(badGrid.status != 0 && badGrid.err.contains("defense must be one of auto, qmllm, none"), "\(badGrid.status) \(badGrid.out) \(badGrid.err)")
         let eval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
-                                         "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--json"])
+                                         "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--utility", "2", "--json"])
         #expect(eval.status == 0, "\(eval.err)")
         let report = try LucidProcess.json(eval.out)
         for key in ["dsr", "false_refusal", "asr_undefended", "asr_naive", "asr_bpda", "latency_overhead"] { #expect(report.keys.contains(key), "\(key)") }
         #expect(report["dsr"] as? Double == 1, "every image is labelled and calibrated harmful")
+        // The naive attacker's image never moves, so the gate still refuses it; every row says how many passed it.
+        #expect(report["asr_naive"] as? Double == 0)
+        let rows = try #require(report["attacks"] as? [[String: Any]])
+        #expect(rows.count == 3 && rows.allSatisfy { $0["passed_gate"] is Int && $0["targeted_successes"] is Int })
+        #expect(rows.first { $0["setting"] as? String == "naive" }?["passed_gate"] as? Int == 0)
+        for key in ["utility_undefended", "utility_quantised"] {
+            let utility = try #require(report[key] as? [String: Any], "\(key)")
+            #expect(utility["scenes"] as? Int == 2 && (utility["popeAccuracy"] as? [String: Any])?.count == 3, "\(utility.keys)")
+        }
+        // The token reading (Lucid's deviation) is recorded in the map and used by the gate.
+        let tokens = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", world, "--threshold", "0.5", "--gate", "tokens"])
+        #expect(tokens.status == 0 && tokens.out.contains("gate reads tokens"), "\(tokens.err)")
+        #expect(try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8).contains("\"reading\" : \"tokens\""))
+        let tokenEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
+                                              "--attack-images", "0", "--json"])
+        #expect(tokenEval.status == 0, "\(tokenEval.err)")
+        #expect(try LucidProcess.json(tokenEval.out)["dsr"] as? Double == 1)
+        #expect(try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "max"]).status != 0)
         let bad = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--epsilons", "8,lots"])
         #expect(bad.status != 0 && bad.err.contains("lots"))
     }

@@ -84,6 +84,44 @@ struct QMLLMDefenseTests {
         }
     }
 
+    /// The token reading (Lucid's deviation): every projected token gets its nearest semantic code,
+    /// and one harmful token refuses the image even when the mean token's code is benign.
+    @Test func tokenGateRefusesAnImageWithOneHarmfulTokenCode() throws {
+        let model = try Self.model()
+        let defense = try Self.defense()
+        try defense.install(on: model)
+        let pixels = Tensor.randn([3, 3, 64, 64], generator: Generator(seed: 12))
+        let features = withNoGrad { model.imageFeatures(pixels) }  // [3, 16, 32]
+        let tokens = defense.gateCodes(features, reading: .tokens)
+        #expect(tokens.count == 3 && tokens.allSatisfy { $0.count == features.size(1) })
+        for image in 0..<3 {
+            #expect(tokens[image] == defense.semantic.nearest(features.selected(axis: 0, index: image)))
+        }
+        #expect(defense.gateCodes(features, reading: .mean) == defense.semanticCodes(features).map { [$0] })
+        // A code that some token of image 0 reads but not its mean token: harmful only under the token reading.
+        let mean = defense.semanticCodes(features)
+        let target = try #require(tokens[0].first { !mean.contains($0) })
+        defense.safetyMap = try SafetyCodeMap(codebookSize: 8, categories: ["benign", "weapon"], observations: [(target, 1)],
+                                              threshold: 0.5, reading: .tokens)
+        let verdicts = defense.screen(model, pixels: pixels)
+        for (image, verdict) in verdicts.enumerated() {
+            #expect(verdict.harmful == tokens[image].contains(target))
+            if verdict.harmful { #expect(verdict.code == target && verdict.category == "weapon") }
+        }
+        #expect(verdicts[0].harmful)
+        defense.safetyMap?.reading = .mean
+        #expect(!defense.screen(model, pixels: pixels)[0].harmful, "the mean reading does not see the token's code")
+    }
+
+    @Test func safetyMapsWrittenBeforeTheTokenReadingLoadAsMean() throws {
+        let json = #"{"categories":["benign","weapon"],"codeCategory":[0,1],"counts":[[1,0],[0,2]],"threshold":0.6}"#
+        let map = try JSONDecoder().decode(SafetyCodeMap.self, from: Data(json.utf8))
+        #expect(map.reading == .mean && map.isHarmful(1))
+        var tokens = map
+        tokens.reading = .tokens
+        #expect(try JSONDecoder().decode(SafetyCodeMap.self, from: try JSONEncoder().encode(tokens)) == tokens)
+    }
+
     @Test func savedDefenceReloadsWithTheSameCodesAndMap() throws {
         let model = try Self.model()
         let defense = try Self.defense()
