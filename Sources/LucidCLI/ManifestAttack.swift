@@ -21,6 +21,8 @@ import LucidVision
 ///
 /// `gradient: blocked | bpda` (sink, pgd) chooses what a Q-MLLM model's quantiser passes backward:
 /// `blocked` as released (a naive attacker: no gradient, the image stays clean), `bpda` the identity.
+/// `surrogate: MODEL` (sink, pgd) crafts the image on another LLaVA model (a transfer attack; the
+/// entry's model only answers it); `gradient` then applies to the surrogate.
 struct ManifestAttack {
     enum Kind: String { case sink, pgd, noise }
 
@@ -35,8 +37,11 @@ struct ManifestAttack {
     var maxNewTokens = 96
     /// What a Q-MLLM model's quantiser passes backward during the attack.
     var gradient = VectorQuantizer.Gradient.blocked
+    /// The model the image is crafted on when it is not the entry's own (a transfer attack).
+    var surrogate: String?
 
-    static let budgetKeys: Set<String> = ["name", "eps", "step_size", "steps", "norm", "random_start", "seed", "max_new_tokens", "gradient"]
+    static let budgetKeys: Set<String> = ["name", "eps", "step_size", "steps", "norm", "random_start", "seed", "max_new_tokens", "gradient",
+                                          "surrogate"]
     static let knownKeys: [Kind: Set<String>] = [
         .sink: budgetKeys.union(["beams", "layer", "alpha", "sigma", "heads"]),
         .pgd: budgetKeys.union(["target"]),
@@ -91,6 +96,10 @@ struct ManifestAttack {
         case nil, "blocked"?: attack.gradient = .blocked
         case "bpda"?: attack.gradient = .straightThrough
         default: throw CLIError("\(context): gradient must be blocked or bpda")
+        }
+        if let field = object["surrogate"] {
+            guard let path = field.stringValue, !path.isEmpty else { throw CLIError("\(context): surrogate must be a model name or path") }
+            attack.surrogate = path
         }
         if kind == .pgd {
             guard let target = object["target"]?.stringValue, !target.isEmpty else { throw CLIError("\(context): pgd needs a target text") }

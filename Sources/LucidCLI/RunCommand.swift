@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidDefense
 import LucidGeneration
 import LucidModels
 import LucidOrganisms
@@ -137,7 +138,8 @@ final class ManifestWorker {
             var path = image.hasPrefix("/") ? image : folder.appendingPathComponent(image).path
             if let attack {
                 let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
-                try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, vlm: vlm, tokenizer: tokenizer)
+                let (crafter, crafterTokenizer) = try attack.surrogate.map { try surrogate($0, gradient: attack.gradient) } ?? (vlm, tokenizer)
+                try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, vlm: crafter, tokenizer: crafterTokenizer)
                 path = adversarial
                 adversarialImage = adversarial
             }
@@ -175,11 +177,30 @@ final class ManifestWorker {
         return (loaded, tokenizer)
     }
 
-    /// A model entry's `attack` option, checked against the model (BPDA needs a quantiser).
+    /// A transfer attack's surrogate, opened once per (path, gradient); LLaVA with a tokenizer only.
+    func surrogate(_ path: String, gradient: VectorQuantizer.Gradient) throws -> (LlavaForConditionalGeneration, Tokenizer) {
+        let key = "surrogate \(gradient) " + path
+        if let (loaded, tokenizer) = models[key], case .llava(let vlm) = loaded, let tokenizer { return (vlm, tokenizer) }
+        guard case .llava(let vlm) = try LoadedModel.open(path, quantizerGradient: gradient) else {
+            throw CLIError("attack surrogate \(path) is not a LLaVA model")
+        }
+        let tokenizer = try openTokenizer(path)
+        models[key] = (.llava(vlm), tokenizer)
+        return (vlm, tokenizer)
+    }
+
+    /// A model entry's `attack` option, checked against the model it is crafted on (BPDA needs a quantiser).
     static func attack(of spec: ModelSpec) throws -> ManifestAttack? {
         let attack = try ManifestAttack.of(spec)
-        if attack?.gradient == .straightThrough, !QMLLMDirectory.isQMLLM(ModelPaths.resolve(spec.path)) {
-            throw CLIError("model \(spec.label): attack gradient bpda needs a Q-MLLM model (\(spec.path) has no quantiser)")
+        let crafter = attack?.surrogate ?? spec.path
+        if attack?.gradient == .straightThrough, !QMLLMDirectory.isQMLLM(ModelPaths.resolve(crafter)) {
+            throw CLIError("model \(spec.label): attack gradient bpda needs a Q-MLLM model (\(crafter) has no quantiser)")
+        }
+        if let surrogate = attack?.surrogate {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: ModelPaths.resolve(surrogate), isDirectory: &isDirectory) else {
+                throw CLIError("model \(spec.label): attack surrogate \(surrogate) not found")
+            }
         }
         return attack
     }

@@ -179,6 +179,34 @@ struct OrganismCommandTests {
         #expect(refused.status != 0 && refused.err.contains("unknown option 'stepz'"), "\(refused.err)")
     }
 
+    /// A transfer attack crafts on the surrogate: with the entry's own model as surrogate it makes the
+    /// very image the plain attack makes; a missing surrogate fails before anything runs.
+    @Test func manifestAttackWithASurrogateCraftsOnTheSurrogate() throws {
+        let world = temporary("transfer")
+        #expect(try LucidProcess.run(["world", "generate", "--seed", "8", "--count", "1", "--out", world, "--image-size", "96"]).status == 0)
+        let manifest = """
+        name: transfer
+        models:
+          - {path: shapes-tiny, name: own, attack: {name: pgd, eps: 4/255, steps: 2, target: "There is a bomb."}}
+          - {path: shapes-tiny, name: via, attack: {name: pgd, eps: 4/255, steps: 2, target: "There is a bomb.", surrogate: shapes-tiny}}
+        dataset: {path: captions.jsonl, kind: captions}
+        methods: [greedy]
+        output: grid
+        generation: {max_new_tokens: 2, image_folder: images}
+        """
+        try manifest.write(toFile: world + "/grid.yaml", atomically: true, encoding: .utf8)
+        let run = try LucidProcess.run(["run", world + "/grid.yaml"])
+        #expect(run.status == 0, "\(run.err)")
+        let own = try ImageDecoder.decode(path: world + "/grid/adversarial/own/1.png").pixels
+        let via = try ImageDecoder.decode(path: world + "/grid/adversarial/via/1.png").pixels
+        let clean = try ImageDecoder.decode(path: world + "/images/1.png").pixels
+        #expect(own == via && own != clean)
+        try manifest.replacingOccurrences(of: "surrogate: shapes-tiny", with: "surrogate: /nonexistent/model")
+            .write(toFile: world + "/bad.yaml", atomically: true, encoding: .utf8)
+        let bad = try LucidProcess.run(["run", world + "/bad.yaml", "--output", world + "/bad"])
+        #expect(bad.status != 0 && bad.err.contains("surrogate /nonexistent/model not found"), "\(bad.err)")
+    }
+
     @Test func demoRefusesUnknownMethods() throws {
         let result = try LucidProcess.run(["demo", "--model", "shapes-tiny", "--methods", "greedy,magic", "--out", temporary("x")])
         #expect(result.status != 0)
