@@ -131,9 +131,10 @@ struct AttackSinkCommand: ParsableCommand {
         let pgd = try options.pgd()
         let loss = MirageSinkLoss(layer: layer, alpha: alpha, sigma: sigma, heads: heads == "max" ? .max : .mean)
         let strategy: DecodingStrategy = beams > 1 ? .beamSearch(BeamSearchParameters(beams: beams)) : .greedy
-        // The step-cost unit, in this process: one generation + one forward/backward of the loss.
-        let generationBegan = Date()
         let cleanTokens = try respond(context, pixels01: clean, strategy: strategy, maxNewTokens: options.maxNewTokens, eos: eos)
+        // The step-cost unit, in this process and warm: one generation + one forward/backward of the loss.
+        let generationBegan = Date()
+        _ = try respond(context, pixels01: clean, strategy: strategy, maxNewTokens: options.maxNewTokens, eos: eos)
         let generationSeconds = Date().timeIntervalSince(generationBegan)
         let backwardBegan = Date()
         let probe = clean.detached()
