@@ -7,12 +7,30 @@ import LucidTensor
 public struct PixelPGD {
     public enum Norm: String, Codable, Sendable, CaseIterable { case linf, l2 }
 
+    /// How the step size changes over the steps.
+    public enum Schedule: String, Codable, Sendable, CaseIterable {
+        /// γ at every step (the default; Mirage's and the usual PGD).
+        case constant
+        /// γ_t = γ · ½(1 + cos(π t / T)), t = 0…T−1: large steps first, fine ones at the end.
+        case cosine
+
+        /// The step size at step `index` of `steps`.
+        public func stepSize(_ base: Double, index: Int, steps: Int) -> Double {
+            switch self {
+            case .constant: return base
+            case .cosine: return base * 0.5 * (1 + Foundation.cos(Double.pi * Double(index) / Double(Swift.max(1, steps))))
+            }
+        }
+    }
+
     public var norm: Norm
     /// Budget ε in pixel units ([0, 1] scale; 8/255 ≈ 0.0314).
     public var epsilon: Double
     /// Step γ in pixel units: signed steps move each pixel by γ (L∞); L2 steps move the image by γ in L2.
     public var stepSize: Double
     public var steps: Int
+    /// Step-size schedule over the steps.
+    public var schedule = Schedule.constant
     /// Start from a uniform random point of the ball (seeded) instead of the clean image.
     public var randomStart: Bool
     public var seed: UInt64
@@ -76,7 +94,8 @@ public struct PixelPGD {
             case .linf: direction = gradient.sign()
             case .l2: direction = gradient / (gradient.square().sum().sqrt() + 1e-12)
             }
-            adversarial = withNoGrad { project(x.detached() - direction * stepSize, clean: base) }
+            let size = schedule.stepSize(stepSize, index: index, steps: steps)
+            adversarial = withNoGrad { project(x.detached() - direction * size, clean: base) }
         }
         if quantize { adversarial = withNoGrad { project((adversarial * 255).round() / 255, clean: base, snap: true) } }
         return (adversarial, history)

@@ -24,6 +24,7 @@ struct ImageAttackOptions: ParsableArguments {
     @Option(help: "Norm of the budget: linf or l2.") var norm = "linf"
     @Option(help: "Step γ in pixel units, e.g. 1/255.") var stepSize = "1/255"
     @Option(help: "Optimisation steps.") var steps = 30
+    @Option(help: "Step-size schedule: constant or cosine (γ·½(1 + cos(π t/T))).") var schedule = "constant"
     @Flag(help: "Start from a random point of the ε-ball.") var randomStart = false
     @Option(help: "Seed (random start, noise).") var seed: UInt64 = 0
     @Option(help: "Where the adversarial PNG goes (8-bit, reloads to the same tensor).") var out: String
@@ -32,8 +33,11 @@ struct ImageAttackOptions: ParsableArguments {
 
     func pgd() throws -> PixelPGD {
         guard let kind = PixelPGD.Norm(rawValue: norm) else { throw ValidationError("--norm must be linf or l2") }
-        return PixelPGD(norm: kind, epsilon: try parsePixelAmount(eps, name: "--eps"), stepSize: try parsePixelAmount(stepSize, name: "--step-size"),
-                        steps: steps, randomStart: randomStart, seed: seed)
+        guard let stepSchedule = PixelPGD.Schedule(rawValue: schedule) else { throw ValidationError("--schedule must be constant or cosine") }
+        var pgd = PixelPGD(norm: kind, epsilon: try parsePixelAmount(eps, name: "--eps"), stepSize: try parsePixelAmount(stepSize, name: "--step-size"),
+                           steps: steps, randomStart: randomStart, seed: seed)
+        pgd.schedule = stepSchedule
+        return pgd
     }
 
     /// Model, tokenizer, clean pixels in [0, 1] [1, 3, S, S], and the attack context.

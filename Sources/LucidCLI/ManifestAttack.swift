@@ -15,7 +15,7 @@ import LucidVision
 /// attack's own seed (not the item's), saved losslessly under `RUN/adversarial/<model>/<sample>.png`
 /// and reused by every method and seed, on resume and by other shards. Kinds and options, with the
 /// defaults of `lucid attack sink|pgd`:
-/// - `sink` (Mirage): eps, step_size, steps, norm, random_start, seed, beams, layer, alpha, sigma, heads;
+/// - `sink` (Mirage): eps, step_size, steps, schedule, norm, random_start, seed, beams, layer, alpha, sigma, heads;
 /// - `pgd` (targeted text): the same budget options and `target` (required);
 /// - `noise`: Gaussian noise of the same budget (eps, norm, seed).
 ///
@@ -40,8 +40,8 @@ struct ManifestAttack {
     /// The model the image is crafted on when it is not the entry's own (a transfer attack).
     var surrogate: String?
 
-    static let budgetKeys: Set<String> = ["name", "eps", "step_size", "steps", "norm", "random_start", "seed", "max_new_tokens", "gradient",
-                                          "surrogate"]
+    static let budgetKeys: Set<String> = ["name", "eps", "step_size", "steps", "schedule", "norm", "random_start", "seed", "max_new_tokens",
+                                          "gradient", "surrogate"]
     static let knownKeys: [Kind: Set<String>] = [
         .sink: budgetKeys.union(["beams", "layer", "alpha", "sigma", "heads"]),
         .pgd: budgetKeys.union(["target"]),
@@ -76,6 +76,12 @@ struct ManifestAttack {
         guard seed >= 0 else { throw CLIError("\(context): seed must be ≥ 0") }
         var pgd = PixelPGD(norm: norm, epsilon: try amount("eps", 8.0 / 255), stepSize: try amount("step_size", 1.0 / 255),
                            steps: try integer("steps", 30), randomStart: object["random_start"] == .bool(true), seed: UInt64(seed))
+        if let schedule = object["schedule"] {
+            guard let name = schedule.stringValue, let value = PixelPGD.Schedule(rawValue: name) else {
+                throw CLIError("\(context): schedule must be constant or cosine")
+            }
+            pgd.schedule = value
+        }
         pgd.allowsZeroGradient = true  // a defence that blocks gradients leaves the image clean, as it would for a naive attacker
         do { try pgd.validate() } catch { throw CLIError("\(context): \(error)") }
         var attack = ManifestAttack(kind: kind, pgd: pgd)

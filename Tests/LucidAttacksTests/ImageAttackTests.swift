@@ -83,6 +83,24 @@ struct ImageAttackTests {
         #expect((adversarial - clean).square().sum().sqrt().item() <= 0.1 + 1e-6)
     }
 
+    /// With a linear loss every signed step moves each pixel by that step's γ_t, so the image ends
+    /// Σ γ_t away: T·γ for the constant schedule, γ·Σ ½(1 + cos(πt/T)) for the cosine one.
+    @Test func cosineScheduleShrinksTheStepsAndMovesBySumOfTheSteps() throws {
+        let schedule = PixelPGD.Schedule.cosine
+        let sizes = (0..<6).map { schedule.stepSize(0.01, index: $0, steps: 6) }
+        #expect(abs(sizes[0] - 0.01) < 1e-15 && zip(sizes, sizes.dropFirst()).allSatisfy { $0 > $1 } && (sizes.last ?? 0) > 0)
+        #expect(PixelPGD.Schedule.constant.stepSize(0.01, index: 5, steps: 6) == 0.01)
+        let clean = Tensor.full([1, 3, 4, 4], 0.5)
+        for schedule in PixelPGD.Schedule.allCases {
+            var pgd = PixelPGD(norm: .linf, epsilon: 0.4, stepSize: 0.01, steps: 6, quantize: false)
+            pgd.schedule = schedule
+            let (adversarial, _) = try pgd.run(clean: clean) { x, _ in (x.sum(), [:]) }
+            let moved = (0..<6).map { schedule.stepSize(0.01, index: $0, steps: 6) }.reduce(0, +)
+            #expect(abs((clean - adversarial).max().item() - moved) < 1e-6 && abs((clean - adversarial).min().item() - moved) < 1e-6,
+                    "\(schedule)")
+        }
+    }
+
     @Test func noiseBaselineHasTheSameBudget() {
         let clean = Tensor.full([1, 3, 16, 16], 0.5)
         let noisy = PixelPGD(epsilon: 5.0 / 255, seed: 9).noise(clean: clean)

@@ -205,6 +205,10 @@ struct OrganismCommandTests {
             .write(toFile: world + "/bad.yaml", atomically: true, encoding: .utf8)
         let bad = try LucidProcess.run(["run", world + "/bad.yaml", "--output", world + "/bad"])
         #expect(bad.status != 0 && bad.err.contains("surrogate /nonexistent/model not found"), "\(bad.err)")
+        try manifest.replacingOccurrences(of: "steps: 2, target", with: "steps: 2, schedule: wobbly, target")
+            .write(toFile: world + "/schedule.yaml", atomically: true, encoding: .utf8)
+        let schedule = try LucidProcess.run(["run", world + "/schedule.yaml", "--output", world + "/schedule"])
+        #expect(schedule.status != 0 && schedule.err.contains("schedule must be constant or cosine"), "\(schedule.err)")
     }
 
     @Test func demoRefusesUnknownMethods() throws {
