@@ -164,7 +164,6 @@ struct QMLLMCalibrateCommand: ParsableCommand {
     @Option(help: "What the gate reads: mean (the released Q-MLLM: the mean projected token's code) or tokens (Lucid's deviation: every token's code; any harmful one refuses).")
     var gate = "mean"
 
-
     func validate() throws {
         guard threshold >= 0, threshold < 1 else { throw ValidationError("--threshold must be in [0, 1)") }
         guard SafetyCodeMap.Reading(rawValue: gate) != nil else { throw ValidationError("--gate must be mean or tokens") }

@@ -197,8 +197,7 @@ final class ManifestWorker {
             throw CLIError("model \(spec.label): attack gradient bpda needs a Q-MLLM model (\(crafter) has no quantiser)")
         }
         if let surrogate = attack?.surrogate {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: ModelPaths.resolve(surrogate), isDirectory: &isDirectory) else {
+            guard FileManager.default.fileExists(atPath: ModelPaths.resolve(surrogate)) else {
                 throw CLIError("model \(spec.label): attack surrogate \(surrogate) not found")
             }
         }
