@@ -88,24 +88,12 @@ struct ImageAttackJSON: Encodable {
     /// One generation plus one forward/backward of the loss at the clean image, timed in the same
     /// process before the attack (the unit of issue 7's step-cost target); nil where not measured.
     var referenceSecondsPerStep: Double? = nil
-    var stepCostRatio: Double? { referenceSecondsPerStep.map { secondsPerStep / $0 } }
+    /// `secondsPerStep` ÷ `referenceSecondsPerStep`.
+    var stepCostRatio: Double? = nil
     enum CodingKeys: String, CodingKey {
         case image, finalLoss = "final_loss", secondsPerStep = "seconds_per_step", cleanResponse = "clean_response"
         case adversarialResponse = "adversarial_response", linf, steps
         case referenceSecondsPerStep = "reference_seconds_per_step", stepCostRatio = "step_cost_ratio"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(image, forKey: .image)
-        try c.encode(finalLoss, forKey: .finalLoss)
-        try c.encode(secondsPerStep, forKey: .secondsPerStep)
-        try c.encode(cleanResponse, forKey: .cleanResponse)
-        try c.encode(adversarialResponse, forKey: .adversarialResponse)
-        try c.encode(linf, forKey: .linf)
-        try c.encode(steps, forKey: .steps)
-        try c.encodeIfPresent(referenceSecondsPerStep, forKey: .referenceSecondsPerStep)
-        try c.encodeIfPresent(stepCostRatio, forKey: .stepCostRatio)
     }
 }
 
@@ -164,7 +152,7 @@ struct AttackSinkCommand: ParsableCommand {
         let decode = { (t: [Int]) in ((try? tokenizer.decode(t, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
         let report = ImageAttackJSON(image: options.out, finalLoss: history.last?.loss, secondsPerStep: seconds, cleanResponse: decode(cleanTokens),
                                      adversarialResponse: decode(adversarialTokens), linf: (adversarial - clean).abs().max().item(), steps: steps,
-                                     referenceSecondsPerStep: reference)
+                                     referenceSecondsPerStep: reference, stepCostRatio: seconds / reference)
         if options.json { try printJSON(report) } else {
             print("clean:       \(report.cleanResponse)\nadversarial: \(report.adversarialResponse)")
             print(String(format: "wrote %@ (L∞ %.4f = %.1f/255), %.2f s/step = %.2f× one generation + one forward/backward (%.2f s)",

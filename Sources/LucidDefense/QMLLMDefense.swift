@@ -67,17 +67,17 @@ public final class QMLLMDefense: Module {
     /// The semantic code of projected image features [B, N, D_text] (mean over tokens, nearest code).
     public func semanticCodes(_ features: Tensor) -> [Int] { semantic.nearest(features.mean(axis: 1)) }
 
-    /// The codes the gate reads per image of projected features [B, N, D_text]: the mean token's
-    /// code (`.mean`, as released) or every token's (`.tokens`).
+    /// What the gate quantises of projected image features [B, N, D_text]: the mean token per image
+    /// ([B, D], `.mean`, as released) or every token ([B·N, D], `.tokens`), image by image.
+    public func gateRows(_ features: Tensor, reading: SafetyCodeMap.Reading) -> Tensor {
+        reading == .mean ? features.mean(axis: 1) : features.reshaped(-1, features.size(2))
+    }
+
+    /// The codes the gate reads per image of projected features [B, N, D_text] (one per row of `gateRows`).
     public func gateCodes(_ features: Tensor, reading: SafetyCodeMap.Reading) -> [[Int]] {
-        switch reading {
-        case .mean:
-            return semanticCodes(features).map { [$0] }
-        case .tokens:
-            let tokens = features.size(1)
-            let codes = semantic.nearest(features.reshaped(-1, features.size(2)))
-            return stride(from: 0, to: codes.count, by: tokens).map { Array(codes[$0..<Swift.min(codes.count, $0 + tokens)]) }
-        }
+        let codes = semantic.nearest(gateRows(features, reading: reading))
+        let perImage = reading == .mean ? 1 : features.size(1)
+        return stride(from: 0, to: codes.count, by: perImage).map { Array(codes[$0..<Swift.min(codes.count, $0 + perImage)]) }
     }
 
     /// What the gate decided for one image.

@@ -165,8 +165,7 @@ public struct QMLLMAttackEvaluation {
     /// Hinge on cosine, summed over what the gate reads (the mean token, or every token): nearest
     /// refusing code − nearest benign code + 0.05.
     func gateLoss(model: LlavaForConditionalGeneration, pixels: Tensor, codes: (harmful: Tensor, benign: Tensor)) -> Tensor {
-        let features = model.imageFeatures(pixels)  // [1, N, D]
-        let rows = defense.safetyMap?.reading == .tokens ? features.reshaped(-1, features.size(2)) : features.mean(axis: 1)
+        let rows = defense.gateRows(model.imageFeatures(pixels), reading: defense.safetyMap?.reading ?? .mean)
         let unit = VectorQuantizer.unitRows(rows)  // [R, D]
         let nearestHarmful = unit.matmul(codes.harmful.transposed(0, 1)).max(axis: 1)
         let nearestBenign = unit.matmul(codes.benign.transposed(0, 1)).max(axis: 1)
