@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LucidOrganisms", targets: ["LucidOrganisms"]),
         .library(name: "LucidAttacks", targets: ["LucidAttacks"]),
         .library(name: "LucidDefense", targets: ["LucidDefense"]),
+        .library(name: "LucidPipeline", targets: ["LucidPipeline"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -69,6 +70,9 @@ let package = Package(
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),
         // Defences: Q-MLLM (quantisers, safety map, gate).
         .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor"]),
+        // Orchestration: the model registry, opened models and what runs on them.
+        .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
+                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
         .target(
             name: "LucidCLI",
@@ -85,6 +89,7 @@ let package = Package(
                 "LucidOrganisms",
                 "LucidAttacks",
                 "LucidDefense",
+                "LucidPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -141,6 +146,10 @@ let package = Package(
         .testTarget(
             name: "LucidDefenseTests",
             dependencies: ["LucidDefense", "LucidModels", "LucidNN", "LucidTensor"]
+        ),
+        .testTarget(
+            name: "LucidPipelineTests",
+            dependencies: ["LucidPipeline", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns"]
         ),
         .testTarget(
             name: "LucidCLITests",

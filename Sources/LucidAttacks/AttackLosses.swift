@@ -3,15 +3,15 @@ import LucidModels
 import LucidTensor
 import LucidVision
 
-/// Differentiable losses of image attacks on a LLaVA model, for `PixelPGD`.
+/// Differentiable losses of image attacks on a vision-language model, for `PixelPGD`.
 public struct ImageAttackContext {
-    public let model: LlavaForConditionalGeneration
+    public let model: any VisionLanguageModel
     /// Normalisation of [0, 1] pixels for the vision tower.
     public let preprocessor: CLIPPreprocessorConfig
-    /// Prompt token ids with one image placeholder.
+    /// Prompt token ids with the placeholder(s) of one image (either convention of `segments`).
     public let promptIDs: [Int]
 
-    public init(model: LlavaForConditionalGeneration, preprocessor: CLIPPreprocessorConfig, promptIDs: [Int]) {
+    public init(model: any VisionLanguageModel, preprocessor: CLIPPreprocessorConfig, promptIDs: [Int]) {
         self.model = model
         self.preprocessor = preprocessor
         self.promptIDs = promptIDs
@@ -23,8 +23,12 @@ public struct ImageAttackContext {
         return try model.embed(segments)
     }
 
-    /// Number of input positions (image features + prompt text) before any continuation.
-    public var inputLength: Int { promptIDs.count - 1 + model.config.imageFeatureCount }
+    /// Number of input positions (image features + prompt text) before any continuation, whether the
+    /// prompt holds one placeholder for the image or one per image feature.
+    public var inputLength: Int {
+        let placeholders = promptIDs.reduce(0) { $0 + ($1 == model.imagePlaceholderID ? 1 : 0) }
+        return promptIDs.count - placeholders + (placeholders > 0 ? model.imageFeatureCount : 0)
+    }
 
     /// Targeted-text loss: −mean log p(target | image, prompt) (the PGD baseline that maximises a string's likelihood).
     public func targetedTextLoss(_ pixels01: Tensor, target: [Int]) throws -> Tensor {
@@ -61,7 +65,7 @@ public struct MirageSinkLoss {
     /// Loss and the chosen sink (response offset) for `response` tokens under image `pixels01`.
     public func callAsFunction(_ context: ImageAttackContext, pixels01: Tensor, response: [Int]) throws -> (loss: Tensor, sink: Int, similarity: Double) {
         guard response.count >= 2 else { throw AttackError("the response is too short to place a sink (\(response.count) tokens)") }
-        let layers = context.model.config.textConfig.numHiddenLayers
+        let layers = context.model.layerCount
         let index = layer < 0 ? layer + layers : layer
         guard (0..<layers).contains(index) else { throw AttackError("layer \(layer) is outside the model's \(layers) decoder layers") }
         let options = ForwardOptions(attentionLayers: .layers([index]), attentionReduction: heads, hiddenStates: .layers([index + 1]), logits: .none)

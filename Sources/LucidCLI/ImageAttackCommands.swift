@@ -55,16 +55,16 @@ struct ImageAttackOptions: ParsableArguments {
 
 /// What every image attack starts from: the clean image in [0, 1] at the tower's size
 /// [1, 3, S, S], the attack context for `prompt` (one image) and the end-of-sequence ids.
-func imageAttackSetup(vlm: LlavaForConditionalGeneration, tokenizer: Tokenizer, image: String,
+func imageAttackSetup(vlm: any VisionLanguageModel, tokenizer: Tokenizer, image: String,
                       prompt: String) throws -> (clean: Tensor, context: ImageAttackContext, eos: [Int]) {
-    let config = CLIPPreprocessorConfig.defaults(imageSize: vlm.config.visionConfig.imageSize)
+    let config = CLIPPreprocessorConfig.defaults(imageSize: vlm.imageSize)
     let clean: Tensor
     do { clean = try CLIPPreprocessor(config: config).unnormalized(try ImageDecoder.decode(path: image)).tensor() } catch let error as ImageError {
         throw CLIError(error.description)
     }
     let ids: [Int]
     do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError { throw CLIError(error.description) }
-    let eos = Array(Set(vlm.config.textConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+    let eos = Array(Set(vlm.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
     return (clean, ImageAttackContext(model: vlm, preprocessor: config, promptIDs: ids), eos)
 }
 

@@ -13,14 +13,14 @@ struct ImageOptions: ParsableArguments {
     var padToSquare = false
 
     /// Normalised pixel values [1, 3, S, S] for `model`'s vision tower, or nil without --image.
-    func pixelValues(for model: LlavaForConditionalGeneration, directory: String) throws -> Tensor? {
+    func pixelValues(for model: any VisionLanguageModel, directory: String) throws -> Tensor? {
         guard let image else { return nil }
         return try Self.pixelValues(image: image, for: model, directory: directory, padToSquare: padToSquare)
     }
 
     /// Normalised pixel values [1, 3, S, S] of the image at `image` for `model`'s vision tower.
-    static func pixelValues(image: String, for model: LlavaForConditionalGeneration, directory: String, padToSquare: Bool) throws -> Tensor {
-        let size = model.config.visionConfig.imageSize
+    static func pixelValues(image: String, for model: any VisionLanguageModel, directory: String, padToSquare: Bool) throws -> Tensor {
+        let size = model.imageSize
         let configPath = (directory as NSString).appendingPathComponent("preprocessor_config.json")
         let config: CLIPPreprocessorConfig
         do {

@@ -60,9 +60,7 @@ struct MethodRunner {
             do {
                 let segments = try vlm.segments(ids: ids, images: images)
                 prefill = .embeddings(try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) })
-                if let index = ids.firstIndex(of: vlm.config.imageTokenIndex), pixels != nil {
-                    imageRange = index..<(index + vlm.config.imageFeatureCount)
-                }
+                imageRange = try vlm.imageSpans(ids: ids, imageCount: images.count).first
                 if let pixels, config.needsImage {
                     amateur = try contrastiveInput(vlm, segments: segments, pixels: pixels, config: config)
                 }
@@ -99,7 +97,7 @@ struct MethodRunner {
     }
 
     /// The amateur input of VCD (noised image, same text) or DAMRO (outlier tokens only).
-    func contrastiveInput(_ vlm: LlavaForConditionalGeneration, segments: [PromptSegment], pixels: Tensor, config: DecodingConfig) throws -> Tensor {
+    func contrastiveInput(_ vlm: any VisionLanguageModel, segments: [PromptSegment], pixels: Tensor, config: DecodingConfig) throws -> Tensor {
         let previous = Torch.isGradEnabled
         Torch.setGradEnabled(false)
         defer { Torch.setGradEnabled(previous) }

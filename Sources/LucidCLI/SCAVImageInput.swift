@@ -14,7 +14,7 @@ enum SCAVImageInput {
         let pixels = try ImageOptions.pixelValues(image: image, for: vlm, directory: ModelPaths.resolve(model), padToSquare: false)
         return { ids in
             do {
-                return try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(try vlm.segments(ids: ids, images: [pixels])) }
+                return try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) }
             } catch let error as PromptError { throw CLIError(error.description) }
         }
     }

@@ -3,7 +3,7 @@ import LucidModels
 import LucidNN
 import LucidTensor
 
-/// Q-MLLM on a LLaVA model: a patch-level quantiser between the vision tower and the projector,
+/// Q-MLLM on a vision-language model (LLaVA as released): a patch-level quantiser between the vision tower and the projector,
 /// a semantic-level codebook on the mean of the projected image tokens, and a safety map from
 /// semantic codes to categories that refuses harmful images before the language model runs.
 ///
@@ -57,9 +57,9 @@ public final class QMLLMDefense: Module {
 
     /// Makes `model` compute its image features from quantised patches (every decoder and attack then
     /// runs on the defended model). The model keeps a reference to this defence.
-    public func install(on model: LlavaForConditionalGeneration) throws(DefenseError) {
-        guard model.config.visionConfig.hiddenSize == patch.dimension, model.config.textConfig.hiddenSize == semantic.dimension else {
-            throw DefenseError("this Q-MLLM defence is for vision width \(patch.dimension) and text width \(semantic.dimension); the model has \(model.config.visionConfig.hiddenSize) and \(model.config.textConfig.hiddenSize)")
+    public func install(on model: any VisionLanguageModel) throws(DefenseError) {
+        guard model.visionFeatureWidth == patch.dimension, model.hiddenSize == semantic.dimension else {
+            throw DefenseError("this Q-MLLM defence is for vision width \(patch.dimension) and text width \(semantic.dimension); the model has \(model.visionFeatureWidth) and \(model.hiddenSize)")
         }
         model.visionFeatureTransform = { [self] features in self.patch.quantize(features, gradient: self.backward).quantized }
     }
@@ -90,7 +90,7 @@ public final class QMLLMDefense: Module {
     }
 
     /// Screens pixel values [B, C, H, W] on a model this defence is installed on.
-    public func screen(_ model: LlavaForConditionalGeneration, pixels: Tensor) -> [Verdict] {
+    public func screen(_ model: any VisionLanguageModel, pixels: Tensor) -> [Verdict] {
         let reading = safetyMap?.reading ?? .mean
         let codes = withNoGrad { gateCodes(model.imageFeatures(pixels), reading: reading) }
         return codes.map { read in

@@ -119,7 +119,8 @@ public final class LlamaModel: Module {
         let past = cache?.length ?? 0
         let count = config.numHiddenLayers
         let padding = paddingMask ?? options.paddingMask
-        let tables = rope.tables(start: past, count: options.parallelCandidates ? 1 : t, dtype: embeddings.dtype)
+        let tables = options.positions.map { rope.tables(positions: $0, dtype: embeddings.dtype) }
+            ?? rope.tables(start: past, count: options.parallelCandidates ? 1 : t, dtype: embeddings.dtype)
         let mask = options.parallelCandidates
             ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype)
             : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype)

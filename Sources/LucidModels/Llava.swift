@@ -106,7 +106,7 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
 
 /// A LLaVA-1.5 model (Hugging Face `LlavaForConditionalGeneration`: `vision_tower`,
 /// `multi_modal_projector`, `language_model`).
-public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
+public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
     public let config: LlavaConfig
     public let visionTower: CLIPVisionModel
     public let projector: LlavaProjector
@@ -151,6 +151,14 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
     public var layerCount: Int { languageModel.layerCount }
     public var contextLength: Int? { languageModel.contextLength }
     public func makeCache() -> KVCache { languageModel.makeCache() }
+    public var imagePlaceholderID: Int { config.imageTokenIndex }
+    public var imageFeatureCount: Int { config.imageFeatureCount }
+    public var imageSize: Int { config.visionConfig.imageSize }
+    public var visionPatchCount: Int { config.visionConfig.patchCount }
+    public var imageFeaturesIncludeClassToken: Bool { config.visionFeatureSelectStrategy == "full" }
+    public var visionFeatureWidth: Int { config.visionConfig.hiddenSize }
+    public var hiddenSize: Int { config.textConfig.hiddenSize }
+    public var eosTokenIDs: [Int] { config.textConfig.eosTokenIDs }
 
     /// Text-token embeddings [B, T, D] of the language model.
     public func embed(_ tokens: Tensor) -> Tensor { languageModel.embed(tokens) }
@@ -164,14 +172,13 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
     }
 
     /// Projected image features [B, N, D_text] for pixel values [B, C, H, W] (differentiable).
-    public func imageFeatures(_ pixels: Tensor, options: ForwardOptions = ForwardOptions(), trace: ForwardTrace = ForwardTrace()) -> Tensor {
+    public func imageFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
         project(selectedVisionFeatures(pixels, options: options, trace: trace))
     }
 
     /// The vision features the projector reads: hidden state `visionFeatureLayer`, without CLS
     /// under the "default" strategy, [B, N, D_vision].
-    public func selectedVisionFeatures(_ pixels: Tensor, options: ForwardOptions = ForwardOptions(),
-                                       trace: ForwardTrace = ForwardTrace()) -> Tensor {
+    public func selectedVisionFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
         let selected = visionTower.forward(pixels, needHiddenState: config.visionFeatureLayer, options: options, trace: trace)
         return config.visionFeatureSelectStrategy == "default" ? selected.narrowed(axis: 1, start: 1, length: selected.size(1) - 1) : selected
     }
@@ -182,7 +189,7 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
     public func project(_ selected: Tensor) -> Tensor { projector(visionFeatureTransform.map { $0(selected) } ?? selected) }
 
     /// Input embeddings [1, T, D] for a list of segments (images encoded here).
-    public func embed(_ segments: [PromptSegment], options: ForwardOptions = ForwardOptions(), trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
+    public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
         var pieces: [Tensor] = []
         for segment in segments {
             switch segment {
@@ -206,22 +213,59 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
     /// Both conventions are accepted: one placeholder per image (expanded to N features, LLaVA-1.5
     /// and transformers ≤ 4.46), or N consecutive placeholders per image (newer processors).
     public func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
+        try layout(ids: ids, imageCount: images.count).map { piece in
+            switch piece {
+            case .text(let tokens): return .tokens(tokens)
+            case .image(let index): return .image(images[index])
+            }
+        }
+    }
+
+    /// Where each image's features sit in the embedded sequence (either placeholder convention).
+    public func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        var position = 0
+        for piece in try layout(ids: ids, imageCount: imageCount) {
+            switch piece {
+            case .text(let tokens): position += tokens.count
+            case .image:
+                spans.append(position..<(position + config.imageFeatureCount))
+                position += config.imageFeatureCount
+            }
+        }
+        return spans
+    }
+
+    /// Sequential positions `start ..< start + T` (LLaVA-1.5 uses 1-D RoPE over the embedded sequence).
+    public func positionIDs(ids: [Int], imageCount: Int, start: Int) throws(PromptError) -> Tensor {
+        let length = try embeddedLength(ids: ids, imageCount: imageCount)
+        return Tensor.arange(start, start + length, dtype: .i64)
+    }
+
+    /// A prompt as text runs and image slots, in order.
+    enum LayoutPiece {
+        case text([Int])
+        case image(Int)
+    }
+
+    /// Splits `ids` at image placeholders for `imageCount` images, checking the placeholder count.
+    func layout(ids: [Int], imageCount: Int) throws(PromptError) -> [LayoutPiece] {
         let placeholder = config.imageTokenIndex
         let found = ids.filter { $0 == placeholder }.count
-        if images.isEmpty {
+        if imageCount == 0 {
             if found > 0 { throw .placeholderWithoutImage(placeholders: found) }
-            return [.tokens(ids)]
+            return [.text(ids)]
         }
-        if found == 0 { throw .imageWithoutPlaceholder(images: images.count) }
+        if found == 0 { throw .imageWithoutPlaceholder(images: imageCount) }
         let perImage: Int
-        if found == images.count {
+        if found == imageCount {
             perImage = 1
-        } else if found == images.count * config.imageFeatureCount {
+        } else if found == imageCount * config.imageFeatureCount {
             perImage = config.imageFeatureCount
         } else {
-            throw .placeholderCount(found: found, expected: "\(images.count) (one per image) or \(images.count * config.imageFeatureCount) (\(config.imageFeatureCount) per image)")
+            throw .placeholderCount(found: found, expected: "\(imageCount) (one per image) or \(imageCount * config.imageFeatureCount) (\(config.imageFeatureCount) per image)")
         }
-        var result: [PromptSegment] = []
+        var result: [LayoutPiece] = []
         var text: [Int] = []
         var image = 0
         var index = 0
@@ -231,9 +275,9 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
                 guard run, index + perImage <= ids.count else {
                     throw .placeholderCount(found: found, expected: "runs of \(perImage) consecutive placeholders")
                 }
-                result.append(.tokens(text))
+                result.append(.text(text))
                 text = []
-                result.append(.image(images[image]))
+                result.append(.image(image))
                 image += 1
                 index += perImage
             } else {
@@ -241,7 +285,7 @@ public final class LlavaForConditionalGeneration: Module, CausalLanguageModel {
                 index += 1
             }
         }
-        result.append(.tokens(text))
+        result.append(.text(text))
         return result
     }
 

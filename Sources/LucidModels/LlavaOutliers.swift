@@ -23,7 +23,7 @@ extension LlavaForConditionalGeneration {
     /// DAMRO's outlier tokens for pixel values [1, C, H, W]: the top-`k` patches of the [CLS]
     /// attention at vision layer `vision_feature_layer`, and the projected features of only those
     /// patches taken from the same selected hidden state LLaVA feeds its projector.
-    public func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention = .singleHead) -> VisionOutliers {
+    public func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) -> VisionOutliers {
         let layer = config.visionFeatureLayer
         var options = ForwardOptions()
         options.visionQueryKeyLayers = .layers([layer])

@@ -17,8 +17,12 @@ public struct RotaryEmbedding {
 
     /// cos and sin tables [T, d] for absolute positions `start ..< start + count`, cast to `dtype`.
     public func tables(start: Int, count: Int, dtype: DType) -> (cos: Tensor, sin: Tensor) {
-        let positions = Tensor.arange(start, start + count, dtype: .f32).unsqueezed(axis: 1)
-        let freqs = positions * inverseFrequencies.unsqueezed(axis: 0)
+        tables(positions: Tensor.arange(start, start + count, dtype: .f32), dtype: dtype)
+    }
+
+    /// cos and sin tables [T, d] for explicit absolute positions [T] (any numeric dtype), cast to `dtype`.
+    public func tables(positions: Tensor, dtype: DType) -> (cos: Tensor, sin: Tensor) {
+        let freqs = positions.to(.f32).reshaped(-1).unsqueezed(axis: 1) * inverseFrequencies.unsqueezed(axis: 0)
         let angles = Tensor.cat([freqs, freqs], axis: -1)
         return (angles.cos().to(dtype), angles.sin().to(dtype))
     }

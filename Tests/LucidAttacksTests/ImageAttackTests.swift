@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LucidAttacks
+@testable import LucidGeneration
 @testable import LucidModels
 @testable import LucidNN
 @testable import LucidTensor
@@ -9,13 +10,13 @@ import Testing
 @Suite("image attacks")
 struct ImageAttackTests {
     /// A tiny LLaVA in float64 (placeholder id 0) and a context for a 5-token prompt.
-    func context() throws -> ImageAttackContext {
+    func context(promptIDs: [Int] = [5, 0, 7, 9, 3]) throws -> ImageAttackContext {
         let text = LlamaConfig(vocabSize: 40, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 3, numAttentionHeads: 4, maxPositionEmbeddings: 128)
         let vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
         let model = try LlavaForConditionalGeneration(LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, visionFeatureLayer: -1))
         model.initializeForTraining(std: 0.3, generator: Generator(seed: 11))
         model.convert(to: .f64)
-        return ImageAttackContext(model: model, preprocessor: .defaults(imageSize: 32), promptIDs: [5, 0, 7, 9, 3])
+        return ImageAttackContext(model: model, preprocessor: .defaults(imageSize: 32), promptIDs: promptIDs)
     }
 
     /// Central differences of `f` at a few pixels against the autograd gradient, in float64.
@@ -55,6 +56,42 @@ struct ImageAttackTests {
         #expect((0..<4).contains(result.sink))
         #expect(result.loss.item() > 0)
         #expect(throws: AttackError.self) { _ = try MirageSinkLoss(layer: 7)(ctx, pixels01: Tensor.rand([1, 3, 32, 32], dtype: .f64), response: [1, 2]) }
+    }
+
+    @Test func lossesAreTheSameWithOnePlaceholderOrOnePerImageFeature() throws {
+        let one = try context()
+        let expanded = try context(promptIDs: [5, 0, 0, 0, 0, 7, 9, 3])  // 4 features per image
+        #expect(one.inputLength == 8 && expanded.inputLength == 8)
+        let pixels = Tensor.rand([1, 3, 32, 32], dtype: .f64, generator: Generator(seed: 6))
+        let target = [12, 4, 30]
+        #expect(try withNoGrad { try one.targetedTextLoss(pixels, target: target).item() }
+                == (try withNoGrad { try expanded.targetedTextLoss(pixels, target: target).item() }))
+        let sink = MirageSinkLoss(layer: -2)
+        let a = try withNoGrad { try sink(one, pixels01: pixels, response: [12, 4, 30, 8]) }
+        let b = try withNoGrad { try sink(expanded, pixels01: pixels, response: [12, 4, 30, 8]) }
+        #expect(a.sink == b.sink && a.loss.item() == b.loss.item())
+    }
+
+    @Test func mirageRoundsRegenerateTheResponseAndStayInTheBudget() throws {
+        let text = LlamaConfig(vocabSize: 40, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 3, numAttentionHeads: 4, maxPositionEmbeddings: 128)
+        let vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
+        let model = try LlavaForConditionalGeneration(LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, visionFeatureLayer: -1))
+        model.initializeForTraining(std: 0.3, generator: Generator(seed: 11))
+        let ctx = ImageAttackContext(model: model, preprocessor: .defaults(imageSize: 32), promptIDs: [5, 0, 7, 9, 3])
+        let clean = (Tensor.rand([1, 3, 32, 32], generator: Generator(seed: 8)) * 255).round() / 255
+        let sink = MirageSinkLoss(layer: -2)
+        let mirage = MirageAttack(loss: sink, pgd: PixelPGD(norm: .linf, epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 3), beams: 2, maxNewTokens: 5)
+        var logged: [PixelPGD.Step] = []
+        let (adversarial, steps) = try mirage.run(ctx, clean: clean, eosTokenIDs: [], log: { logged.append($0) })
+        #expect(steps.count == 3 && logged.count == 3)
+        #expect((adversarial - clean).abs().max().item() <= 8.0 / 255 + 1e-6)
+        #expect(adversarial.maxAbsDifference(clean) > 0)
+        // Round 0 runs at the clean image on the response generated there, by beam search with 2 beams.
+        let response = try mirage.respond(ctx, pixels01: clean, eosTokenIDs: [])
+        #expect(response == (try ctx.respond(pixels01: clean, strategy: .beamSearch(BeamSearchParameters(beams: 2)), maxNewTokens: 5, eosTokenIDs: [])))
+        let first = try sink(ctx, pixels01: clean, response: response)
+        #expect(abs(steps[0].loss - first.loss.item()) < 1e-5)
+        #expect(steps[0].metrics["sink"] == Double(first.sink) && steps[0].metrics["response_tokens"] == 5)
     }
 
     @Test func linfPGDStaysInTheBudgetOnThe8BitGridAndLowersTheLoss() throws {

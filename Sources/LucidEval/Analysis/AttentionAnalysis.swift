@@ -45,19 +45,18 @@ public struct AttentionAnalysis {
 
     /// Analyses `response` token ids generated for (`ids`, `pixels`); `decode` gives each token's text,
     /// and words in `hallucinated` / `correct` label the tokens that spell them.
-    public func run(model: LlavaForConditionalGeneration, ids: [Int], pixels: Tensor, response: [Int], decode: (Int) -> String,
+    public func run(model: any VisionLanguageModel, ids: [Int], pixels: Tensor, response: [Int], decode: (Int) -> String,
                     hallucinated: Set<String> = [], correct: Set<String> = []) throws(PromptError) -> (Report, Tensor, [Tensor]) {
-        let placeholder = model.config.imageTokenIndex
-        guard let imageIndex = ids.firstIndex(of: placeholder) else { throw .imageWithoutPlaceholder(images: 1) }
-        let imageStart = imageIndex
-        let imageCount = model.config.imageFeatureCount
-        let promptLength = ids.count - 1 + imageCount
-        let layers = model.config.textConfig.numHiddenLayers
+        guard let span = try model.imageSpans(ids: ids, imageCount: 1).first else { throw .imageWithoutPlaceholder(images: 1) }
+        let imageStart = span.lowerBound
+        let imageCount = span.count
+        let promptLength = try model.embeddedLength(ids: ids, imageCount: 1)
+        let layers = model.layerCount
         let trace: ForwardTrace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
             try model.forward(ids: ids + response, images: [pixels], cache: nil,
                               options: ForwardOptions(attentionLayers: .all, attentionReduction: .none, logits: .none))
         }
-        let outliers = withNoGrad { model.visionOutliers(pixels, k: model.config.visionConfig.patchCount, attention: outlierAttention) }
+        let outliers = withNoGrad { model.visionOutliers(pixels, k: model.visionPatchCount, attention: outlierAttention) }
         // Mean over heads and chosen layers: [T, S].
         var chosen: [Tensor] = []
         for l in 0..<layers where decoderLayers.contains(l, of: layers) {
@@ -75,7 +74,7 @@ public struct AttentionAnalysis {
             let query = promptLength + t - 1
             let imageRow = meanAttention[query].narrowed(axis: 0, start: imageStart, length: imageCount).to(.f64)
             let values = imageRow.toArray(Double.self)
-            let patchValues = model.config.visionFeatureSelectStrategy == "full" ? Array(values.dropFirst()) : values
+            let patchValues = model.imageFeaturesIncludeClassToken ? Array(values.dropFirst()) : values
             var overlap: [String: Double] = [:]
             for i in overlapSizes where i <= patchValues.count {
                 overlap["H\(i)"] = Self.overlap(outlierRanking: ranking, imageAttention: patchValues, top: i)

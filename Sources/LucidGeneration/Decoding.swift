@@ -1,0 +1,75 @@
+import LucidModels
+import LucidTensor
+
+/// The one entry point for generating with any decoding method on a text or vision-language model.
+public enum Decoding {
+    /// Generates from token ids (with image placeholders when `images` are given) with `method`.
+    ///
+    /// A vision-language model with an image gate (Q-MLLM) screens each image first: a refused image
+    /// gives the gate's answer (tokenised with `encodeRefusal`; without it a refusal has no tokens)
+    /// and finish reason `refused`, without running the language model. VCD and DAMRO contrast the
+    /// prompt with a second view of the (first) image; OPERA reads the first image's span.
+    public static func generate(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
+                                limits: GenerationLimits, encodeRefusal: ((String) -> [Int])? = nil,
+                                onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
+        try method.validate()
+        var prefill = Prefill.tokens(ids)
+        var amateur: Tensor?
+        var imageRange: Range<Int>?
+        if let vlm = model as? any VisionLanguageModel {
+            if let gate = vlm.imageGate {
+                for pixels in images {
+                    if let refusal = withNoGrad({ gate(pixels) }) {
+                        return GenerationResult(tokens: encodeRefusal?(refusal) ?? [], finishReason: "refused")
+                    }
+                }
+            }
+            let segments = try vlm.segments(ids: ids, images: images)
+            prefill = .embeddings(try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) })
+            imageRange = try vlm.imageSpans(ids: ids, imageCount: images.count).first
+            if let pixels = images.first, method.needsImage {
+                amateur = try contrastiveInput(vlm, segments: segments, pixels: pixels, method: method)
+            }
+        } else if !images.isEmpty {
+            throw GenerationError.invalidOption("this is a text-only model: images need a LLaVA model")
+        }
+        if method.needsImage && amateur == nil { throw GenerationError.invalidOption("decoding \(method.name) needs a LLaVA model and an image") }
+        switch method {
+        case .opera(let parameters):
+            let embeddings: Tensor
+            switch prefill {
+            case .embeddings(let e): embeddings = e
+            case .tokens(let t): embeddings = withNoGrad { model.embed(Tensor(t, shape: [1, t.count])) }
+            }
+            return try OPERADecoder(model: model, parameters: parameters).generate(prompt: embeddings, imageRange: imageRange, limits: limits, onToken: onToken).0
+        case .vcd(let parameters, _, _), .damro(let parameters, _, _):
+            guard let amateur, case .embeddings(let main) = prefill else { throw GenerationError.invalidOption("no contrastive input") }
+            return try ContrastiveDecoder(model: model).generate(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken)
+        case .beam(let parameters):
+            return try GenerationDriver(model: model).generate(prefill, strategy: .beamSearch(parameters), limits: limits, onToken: onToken)
+        case .sample(let parameters):
+            return try GenerationDriver(model: model).generate(prefill, strategy: .sampling(parameters), limits: limits, onToken: onToken)
+        case .greedy:
+            return try GenerationDriver(model: model).generate(prefill, strategy: .greedy, limits: limits, onToken: onToken)
+        }
+    }
+
+    /// The amateur input of VCD (noised image, same text) or DAMRO (outlier tokens only), [1, T', D].
+    public static func contrastiveInput(_ vlm: any VisionLanguageModel, segments: [PromptSegment], pixels: Tensor,
+                                        method: DecodingMethod) throws(PromptError) -> Tensor? {
+        let replacement: PromptSegment
+        switch method {
+        case .vcd(_, let step, let seed):
+            replacement = .image(withNoGrad { VCDNoise.apply(pixels, step: step, generator: Generator(seed: seed)) })
+        case .damro(_, let outliers, let attention):
+            replacement = .imageFeatures(withNoGrad { vlm.visionOutliers(pixels, k: outliers, attention: attention).features[0] })
+        default:
+            return nil
+        }
+        let replaced = segments.map { segment -> PromptSegment in
+            if case .image = segment { return replacement }
+            return segment
+        }
+        return try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(replaced) }
+    }
+}

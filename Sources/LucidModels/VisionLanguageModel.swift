@@ -1,0 +1,82 @@
+import LucidTensor
+
+/// A decoder that reads images: the seam every multimodal method uses (decoders, attacks, the
+/// Q-MLLM defence, SCAV on a VLM, attention analyses), so a new family conforms here once.
+///
+/// A prompt is token ids with image placeholders plus pixel values; `segments` pairs them,
+/// `embed` turns segments into language-model inputs through the differentiable pixel path, and
+/// `imageSpans` says where each image's features sit in that sequence. Position ids are explicit
+/// (`positionIDs`, passed in `ForwardOptions.positions`) so families with their own layout (M-RoPE)
+/// fit the same calls. `LlavaForConditionalGeneration` (LLaVA-1.5) conforms.
+public protocol VisionLanguageModel: CausalLanguageModel {
+    /// The token id that marks where an image goes in a prompt.
+    var imagePlaceholderID: Int { get }
+    /// Language-model inputs one image becomes.
+    var imageFeatureCount: Int { get }
+    /// Side of the square pixel input the vision tower takes.
+    var imageSize: Int { get }
+    /// Patches the vision tower sees per image (without a class token).
+    var visionPatchCount: Int { get }
+    /// Whether an image's features start with the vision tower's class token (then patches follow).
+    var imageFeaturesIncludeClassToken: Bool { get }
+    /// Width of the selected vision features (what `visionFeatureTransform` sees).
+    var visionFeatureWidth: Int { get }
+    /// Width of the language model's embeddings.
+    var hiddenSize: Int { get }
+    /// End-of-sequence token ids of the language model's configuration.
+    var eosTokenIDs: [Int] { get }
+    /// Applied to selected vision features [B, N, D_vision] before projection (Q-MLLM's quantiser); nil: none.
+    var visionFeatureTransform: ((Tensor) -> Tensor)? { get set }
+    /// Screens pixel values [1, C, H, W] before generation: a non-nil answer is given instead (Q-MLLM's gate).
+    var imageGate: ((Tensor) -> String?)? { get set }
+
+    /// Splits token ids at image placeholders and pairs them with `images` (pixel values [1, C, H, W]).
+    func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment]
+    /// Where each of `imageCount` images' features sit in the embedded sequence of `ids`, in order.
+    func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>]
+    /// RoPE position ids [T] of the embedded sequence of `ids`, starting at `start` (what
+    /// `ForwardOptions.positions` takes).
+    func positionIDs(ids: [Int], imageCount: Int, start: Int) throws(PromptError) -> Tensor
+    /// Input embeddings [1, T, D] of segments; images go through the vision tower (differentiably).
+    func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor
+    /// Projected image features [B, N, D] of pixel values [B, C, H, W] (differentiable).
+    func imageFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor
+    /// The vision features the projector reads, [B, N, D_vision], before `visionFeatureTransform`.
+    func selectedVisionFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor
+    /// Projection of selected vision features into the language model (after `visionFeatureTransform`).
+    func project(_ selected: Tensor) -> Tensor
+    /// DAMRO's outlier visual tokens: the top-`k` patches of the vision tower's [CLS] attention.
+    func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) -> VisionOutliers
+    /// One forward pass over a multimodal prompt, filling the trace with LLM and vision captures.
+    func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace
+}
+
+extension VisionLanguageModel {
+    /// Input embeddings [1, T, D] of segments, nothing captured.
+    public func embed(_ segments: [PromptSegment]) throws(PromptError) -> Tensor {
+        try embed(segments, options: ForwardOptions(), trace: ForwardTrace())
+    }
+
+    /// Input embeddings [1, T, D] of token ids with placeholders and their images.
+    public func embed(ids: [Int], images: [Tensor]) throws(PromptError) -> Tensor {
+        try embed(try segments(ids: ids, images: images))
+    }
+
+    /// Projected image features [B, N, D] of pixel values [B, C, H, W], nothing captured.
+    public func imageFeatures(_ pixels: Tensor) -> Tensor { imageFeatures(pixels, options: ForwardOptions(), trace: ForwardTrace()) }
+
+    /// Selected vision features [B, N, D_vision], nothing captured.
+    public func selectedVisionFeatures(_ pixels: Tensor) -> Tensor {
+        selectedVisionFeatures(pixels, options: ForwardOptions(), trace: ForwardTrace())
+    }
+
+    /// DAMRO's outliers with the official single-head attention.
+    public func visionOutliers(_ pixels: Tensor, k: Int) -> VisionOutliers { visionOutliers(pixels, k: k, attention: .singleHead) }
+
+    /// Length of the embedded sequence of `ids` with `imageCount` images (text tokens + image features).
+    public func embeddedLength(ids: [Int], imageCount: Int) throws(PromptError) -> Int {
+        let spans = try imageSpans(ids: ids, imageCount: imageCount)
+        let placeholders = ids.reduce(0) { $0 + ($1 == imagePlaceholderID ? 1 : 0) }
+        return ids.count - placeholders + spans.reduce(0) { $0 + $1.count }
+    }
+}

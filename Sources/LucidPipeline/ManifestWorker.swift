@@ -1,0 +1,134 @@
+import Foundation
+import LucidDefense
+import LucidGeneration
+import LucidModels
+import LucidOrganisms
+import LucidRuns
+import LucidTensor
+import LucidText
+
+/// Turns one work item of a run manifest into a generation: opens (and keeps) the model with its
+/// `defense` and `attack` options, builds the prompt from the sample (and its image, attacked once per
+/// model entry when the entry has an attack), decodes with the item's method and seed, and returns the
+/// result line's fields.
+public final class ManifestWorker {
+    public let plan: RunPlan
+    /// Where adversarial images of attacked model entries are kept.
+    public let runDirectory: URL
+    public let registry: ModelRegistry
+    var models: [String: (OpenedModel, Tokenizer?)] = [:]
+
+    public init(plan: RunPlan, runDirectory: URL, registry: ModelRegistry = .standard) {
+        self.plan = plan
+        self.runDirectory = runDirectory
+        self.registry = registry
+    }
+
+    /// Checks every model's and method's options, so mistakes fail before any item runs.
+    public static func validate(_ manifest: RunManifest) throws {
+        for model in manifest.models {
+            _ = try defense(of: model)
+            _ = try attack(of: model)
+        }
+        for method in manifest.methods { _ = try DecodingMethod(manifest: method, seed: 0) }
+    }
+
+    /// The result fields of one item: text, token_ids, finish_reason, prompt_tokens, forward_passes,
+    /// decode_seconds, and adversarial_image for attacked entries.
+    public func run(_ item: WorkItem) throws -> JSONValue {
+        let (loaded, tokenizer) = try model(item.model)
+        let method = try DecodingMethod(manifest: item.method, seed: item.seed)
+        let sample = item.sample.fields
+        let generation = item.generation
+        let base = plan.dataset.url.deletingLastPathComponent()
+        var prompt: String
+        switch plan.manifest.dataset.kind {
+        case .captions: prompt = sample["prompt"]?.stringValue ?? generation["prompt"]?.stringValue ?? "Please describe this image in detail."
+        case .pope: prompt = (sample["text"]?.stringValue ?? "") + (generation["prompt_suffix"]?.stringValue ?? " Please answer this question with one word.")
+        case .prompts: prompt = sample["prompt"]?.stringValue ?? ""
+        }
+        if let suffix = generation["prompt_suffix"]?.stringValue, plan.manifest.dataset.kind != .pope { prompt += suffix }
+        guard let tokenizer else { throw RunSpecError("\(item.model.label) has no tokenizer: runs need one to render prompts") }
+        var pixels: Tensor?
+        var adversarialImage: String?
+        let attack = try ManifestAttack.of(item.model)
+        if let image = sample["image"]?.stringValue {
+            guard let vlm = loaded.vision else { throw RunSpecError("sample \(item.sample.id) has an image but \(item.model.label) is text-only") }
+            // Relative image paths resolve against the dataset's folder, or against the generation
+            // option image_folder (itself relative to the dataset's folder), as POPE's --image-folder.
+            let folder = generation["image_folder"]?.stringValue.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base
+            var path = image.hasPrefix("/") ? image : folder.appendingPathComponent(image).path
+            if let attack {
+                let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
+                let (crafter, crafterTokenizer) = try attack.surrogate.map { try surrogate($0, gradient: attack.gradient) } ?? (vlm, tokenizer)
+                try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, vlm: crafter, tokenizer: crafterTokenizer)
+                path = adversarial
+                adversarialImage = adversarial
+            }
+            let pad = generation["pad_to_square"].map { $0 == .bool(true) } ?? false
+            pixels = try loaded.pixelValues(image: path, padToSquare: pad)
+        } else if attack != nil {
+            throw RunSpecError("\(item.model.label) has an image attack but sample \(item.sample.id) has no image")
+        }
+        guard let template = loaded.chatTemplate(for: tokenizer) else { throw RunSpecError("\(item.model.label): unknown chat template") }
+        let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
+        let limits = GenerationLimits(maxNewTokens: generation["max_new_tokens"]?.intValue ?? 64, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
+        let result = try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: method, limits: limits,
+                                           encodeRefusal: { tokenizer.encode($0, addSpecialTokens: false) })
+        let text = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""
+        var fields: [String: JSONValue] = [
+            "text": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)), "token_ids": .array(result.tokens.map { .int($0) }),
+            "finish_reason": .string(result.finishReason), "prompt_tokens": .int(result.statistics.prefillTokens),
+            "forward_passes": .int(result.statistics.forwardPasses), "decode_seconds": .double(result.statistics.decodeSeconds),
+        ]
+        if let adversarialImage { fields["adversarial_image"] = .string(adversarialImage) }
+        return .object(fields)
+    }
+
+    /// The model of a manifest entry, opened once per label, with its `defense` option applied
+    /// (auto, qmllm or none; default auto).
+    func model(_ spec: ModelSpec) throws -> (OpenedModel, Tokenizer?) {
+        if let cached = models[spec.label] { return cached }
+        let attack = try Self.attack(of: spec)
+        let loaded = try registry.open(spec.path, options: ModelOpenOptions(quantizerGradient: attack?.gradient ?? .blocked))
+        try Self.defense(of: spec).apply(to: loaded, model: spec.path)
+        let tokenizer = try? registry.tokenizer(for: spec.path)
+        models[spec.label] = (loaded, tokenizer)
+        return (loaded, tokenizer)
+    }
+
+    /// A transfer attack's surrogate, opened once per (path, gradient); vision-language with a tokenizer only.
+    func surrogate(_ path: String, gradient: VectorQuantizer.Gradient) throws -> (any VisionLanguageModel, Tokenizer) {
+        let key = "surrogate \(gradient) " + path
+        if let (loaded, tokenizer) = models[key], let vlm = loaded.vision, let tokenizer { return (vlm, tokenizer) }
+        let loaded = try registry.open(path, options: ModelOpenOptions(quantizerGradient: gradient))
+        guard let vlm = loaded.vision else { throw RunSpecError("attack surrogate \(path) is not a LLaVA model") }
+        let tokenizer = try registry.tokenizer(for: path)
+        models[key] = (loaded, tokenizer)
+        return (vlm, tokenizer)
+    }
+
+    /// A model entry's `attack` option, checked against the model it is crafted on (BPDA needs a quantiser).
+    public static func attack(of spec: ModelSpec) throws(RunSpecError) -> ManifestAttack? {
+        let attack = try ManifestAttack.of(spec)
+        let crafter = attack?.surrogate ?? spec.path
+        if attack?.gradient == .straightThrough, !QMLLMDirectory.isQMLLM(ModelLocations.resolve(crafter)) {
+            throw RunSpecError("model \(spec.label): attack gradient bpda needs a Q-MLLM model (\(crafter) has no quantiser)")
+        }
+        if let surrogate = attack?.surrogate {
+            guard FileManager.default.fileExists(atPath: ModelLocations.resolve(surrogate)) else {
+                throw RunSpecError("model \(spec.label): attack surrogate \(surrogate) not found")
+            }
+        }
+        return attack
+    }
+
+    /// A model entry's `defense` option (default auto).
+    public static func defense(of spec: ModelSpec) throws(RunSpecError) -> DefenseChoice {
+        switch spec.options["defense"] {
+        case nil: return .auto
+        case .string(let text)?: return try DefenseChoice(parsing: text, context: "model \(spec.label): defense")
+        case let other?: throw RunSpecError("model \(spec.label): defense must be one of \(DefenseChoice.names), not \(other)")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LucidDefense
+import LucidModels
+import LucidOrganisms
+import LucidTensor
+import LucidText
+import LucidVision
+
+/// What a family's loader returns: the decoder and the configuration facts Lucid needs around it.
+public struct LoadedWeights {
+    public var model: any CausalLanguageModel
+    public var eosTokenIDs: [Int]
+    public var hiddenSize: Int
+    /// A defence the directory carries and the loader installed (Q-MLLM), if any.
+    public var defense: QMLLMDefense?
+
+    public init(model: any CausalLanguageModel, eosTokenIDs: [Int], hiddenSize: Int, defense: QMLLMDefense? = nil) {
+        self.model = model
+        self.eosTokenIDs = eosTokenIDs
+        self.hiddenSize = hiddenSize
+        self.defense = defense
+    }
+}
+
+/// How to open the models of one family: which `model_type`s it covers, its loader, its image
+/// processor (vision families) and its fallback chat template.
+public struct ModelFamily {
+    /// `model_type` values of `config.json` this family opens.
+    public var modelTypes: [String]
+    /// Opens a resolved path of this family.
+    public var load: (_ path: String, _ options: ModelOpenOptions) throws -> LoadedWeights
+    /// The pixel preprocessing of a vision model opened from `directory`; nil for text-only families.
+    public var imageProcessor: ((_ directory: String, _ model: any VisionLanguageModel) throws -> CLIPPreprocessorConfig)?
+    /// The chat template for a tokenizer (default: detected from the tokenizer's own template).
+    public var chatTemplate: (Tokenizer) -> ChatTemplate?
+
+    public init(modelTypes: [String], load: @escaping (_ path: String, _ options: ModelOpenOptions) throws -> LoadedWeights,
+                imageProcessor: ((_ directory: String, _ model: any VisionLanguageModel) throws -> CLIPPreprocessorConfig)? = nil,
+                chatTemplate: @escaping (Tokenizer) -> ChatTemplate? = { ChatTemplate.detect(for: $0) }) {
+        self.modelTypes = modelTypes
+        self.load = load
+        self.imageProcessor = imageProcessor
+        self.chatTemplate = chatTemplate
+    }
+}
+
+/// Options of `ModelRegistry.open`.
+public struct ModelOpenOptions {
+    /// What a Q-MLLM model's patch quantiser passes backward: `.blocked` as released,
+    /// `.straightThrough` for BPDA attacks (forward passes are the same either way).
+    public var quantizerGradient: VectorQuantizer.Gradient
+
+    public init(quantizerGradient: VectorQuantizer.Gradient = .blocked) {
+        self.quantizerGradient = quantizerGradient
+    }
+}
+
+extension ModelFamily {
+    /// Llama-architecture text models: Hugging Face `llama`, `mistral`, `qwen2` directories and GGUF files.
+    public static var llama: ModelFamily {
+        ModelFamily(modelTypes: LlamaForCausalLM.supportedModelTypes) { path, _ in
+        let model = try LlamaForCausalLM.load(path: path)
+        return LoadedWeights(model: model, eosTokenIDs: model.config.eosTokenIDs, hiddenSize: model.config.hiddenSize)
+        }
+    }
+
+    /// LLaVA-1.5 (`llava`): Hugging Face directories, Lucid organisms (frozen language model + adapter)
+    /// and Q-MLLM directories (quantiser and gate installed).
+    public static var llava: ModelFamily {
+        ModelFamily(modelTypes: ["llava"], load: { path, options in
+        let model: LlavaForConditionalGeneration
+        var defense: QMLLMDefense?
+        if QMLLMDirectory.isQMLLM(path) {
+            let (loaded, installed) = try QMLLMDirectory.load(directory: path)
+            installed.backward = options.quantizerGradient  // the installed transform keeps the defence alive
+            (model, defense) = (loaded, installed)
+        } else {
+            model = try OrganismLoader.load(directory: path)
+        }
+        return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize, defense: defense)
+    }, imageProcessor: { directory, model in
+        let configPath = (directory as NSString).appendingPathComponent("preprocessor_config.json")
+        return FileManager.default.fileExists(atPath: configPath) ? try CLIPPreprocessorConfig.load(path: configPath) : .defaults(imageSize: model.imageSize)
+    })
+    }
+}

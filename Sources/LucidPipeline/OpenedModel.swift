@@ -1,0 +1,55 @@
+import Foundation
+import LucidDefense
+import LucidModels
+import LucidTensor
+import LucidText
+import LucidVision
+
+/// A model opened through `ModelRegistry`: the decoder every method drives, its vision side when it
+/// has one, and what surrounds it (tokenizer, image processor, chat template, defence).
+public final class OpenedModel {
+    /// The name or path it was opened from, and the path that resolved to.
+    public let name: String
+    public let path: String
+    /// `model_type` of its configuration (`peft`, `gguf` or `unknown` where there is none).
+    public let modelType: String
+    public let model: any CausalLanguageModel
+    /// End-of-sequence ids of the configuration and the width of the language model.
+    public let eosTokenIDs: [Int]
+    public let hiddenSize: Int
+    /// The defence its directory carries (Q-MLLM), installed on `model`.
+    public let defense: QMLLMDefense?
+    let family: ModelFamily
+
+    init(name: String, path: String, modelType: String, family: ModelFamily, weights: LoadedWeights) {
+        self.name = name
+        self.path = path
+        self.modelType = modelType
+        self.family = family
+        model = weights.model
+        eosTokenIDs = weights.eosTokenIDs
+        hiddenSize = weights.hiddenSize
+        defense = weights.defense
+    }
+
+    /// The vision-language side, nil for text-only models.
+    public var vision: (any VisionLanguageModel)? { model as? any VisionLanguageModel }
+
+    /// The ids that end a generation: the configuration's and the tokenizer's end-of-sequence ids.
+    public func stopTokenIDs(tokenizer: Tokenizer?) -> [Int] { Array(Set(eosTokenIDs + [tokenizer?.eosID].compactMap { $0 })) }
+
+    /// The chat template of the family for `tokenizer` (nil when none is known).
+    public func chatTemplate(for tokenizer: Tokenizer) -> ChatTemplate? { family.chatTemplate(tokenizer) }
+
+    /// Normalised pixel values [1, 3, S, S] of the image file at `image` for the vision tower.
+    public func pixelValues(image: String, padToSquare: Bool) throws -> Tensor {
+        guard let vision, let processor = family.imageProcessor else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }
+        let config = try processor(path, vision)
+        let size = vision.imageSize
+        let pixels = try CLIPPreprocessor(config: config).pixelTensor(try ImageDecoder.decode(path: image), padToSquare: padToSquare)
+        guard pixels.size(2) == size && pixels.size(3) == size else {
+            throw ModelOpenError("\((path as NSString).appendingPathComponent("preprocessor_config.json")): preprocessing gives \(pixels.size(2))×\(pixels.size(3)) images but the vision tower takes \(size)×\(size)")
+        }
+        return pixels
+    }
+}

@@ -1,0 +1,70 @@
+import Testing
+@testable import LucidGeneration
+@testable import LucidModels
+@testable import LucidNN
+@testable import LucidTensor
+
+/// `Decoding.generate`: one entry point for every method, honouring a defence's gate.
+@Suite("decoding entry point")
+struct DecodingEntryPointTests {
+    func tinyLlava() throws -> LlavaForConditionalGeneration {
+        let text = LlamaConfig(vocabSize: 40, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, maxPositionEmbeddings: 128)
+        let vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
+        let model = try LlavaForConditionalGeneration(LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, visionFeatureLayer: -1))
+        model.initializeForTraining(std: 0.3, generator: Generator(seed: 31))
+        return model
+    }
+
+    let ids = [5, 0, 7, 9]
+    let limits = GenerationLimits(maxNewTokens: 4)
+    var pixels: Tensor { Tensor.rand([1, 3, 32, 32], generator: Generator(seed: 4)) }
+
+    @Test func aGateRefusesBeforeTheLanguageModelRuns() throws {
+        let model = try tinyLlava()
+        var screened = 0
+        model.imageGate = { _ in screened += 1; return "no" }
+        let refused = try Decoding.generate(model, ids: ids, images: [pixels], method: .beam(BeamSearchParameters(beams: 2)), limits: limits,
+                                            encodeRefusal: { $0 == "no" ? [1, 2] : [] })
+        #expect(screened == 1)
+        #expect(refused.finishReason == "refused" && refused.tokens == [1, 2] && refused.statistics.forwardPasses == 0)
+        model.imageGate = { _ in nil }
+        let answered = try Decoding.generate(model, ids: ids, images: [pixels], method: .greedy, limits: limits)
+        #expect(answered.finishReason != "refused" && answered.statistics.forwardPasses > 0)
+    }
+
+    @Test func eachMethodRunsItsDecoderOnTheMultimodalPrompt() throws {
+        let model = try tinyLlava()
+        let image = pixels
+        let prompt = try withNoGrad { try model.embed(ids: ids, images: [image]) }
+        let greedy = try Decoding.generate(model, ids: ids, images: [image], method: .greedy, limits: limits)
+        #expect(greedy.tokens == (try GenerationDriver(model: model).generate(.embeddings(prompt), strategy: .greedy, limits: limits).tokens))
+        let beam = BeamSearchParameters(beams: 3)
+        #expect(try Decoding.generate(model, ids: ids, images: [image], method: .beam(beam), limits: limits).tokens
+                == (try GenerationDriver(model: model).generate(.embeddings(prompt), strategy: .beamSearch(beam), limits: limits).tokens))
+        var opera = OPERAParameters()
+        opera.beams = 2
+        let span = try #require(try model.imageSpans(ids: ids, imageCount: 1).first)
+        #expect(try Decoding.generate(model, ids: ids, images: [image], method: .opera(opera), limits: limits).tokens
+                == (try OPERADecoder(model: model, parameters: opera).generate(prompt: prompt, imageRange: span, limits: limits).0.tokens))
+        // VCD contrasts with the image noised at the given step and seed.
+        let contrast = ContrastiveParameters(alpha: 1, beta: 0.1)
+        let noised = withNoGrad { VCDNoise.apply(image, step: 300, generator: Generator(seed: 9)) }
+        let amateur = try withNoGrad { try model.embed(ids: ids, images: [noised]) }
+        #expect(try Decoding.generate(model, ids: ids, images: [image], method: .vcd(contrast, noiseStep: 300, noiseSeed: 9), limits: limits).tokens
+                == (try ContrastiveDecoder(model: model).generate(main: prompt, amateur: amateur, parameters: contrast, limits: limits).tokens))
+    }
+
+    @Test func methodsThatNeedAnImageOrAVisionModelSaySo() throws {
+        let model = try tinyLlava()
+        let contrast = ContrastiveParameters(alpha: 1, beta: 0.1)
+        #expect(throws: GenerationError.invalidOption("decoding damro needs a LLaVA model and an image")) {
+            _ = try Decoding.generate(model, ids: [5, 7], method: .damro(contrast, outliers: 2, attention: .singleHead), limits: limits)
+        }
+        #expect(throws: GenerationError.invalidOption("this is a text-only model: images need a LLaVA model")) {
+            _ = try Decoding.generate(model.languageModel, ids: [5, 7], images: [pixels], method: .greedy, limits: limits)
+        }
+        #expect(throws: GenerationError.invalidOption("noise step must be in 0…999")) {
+            _ = try Decoding.generate(model, ids: ids, images: [pixels], method: .vcd(contrast, noiseStep: 1000, noiseSeed: 0), limits: limits)
+        }
+    }
+}

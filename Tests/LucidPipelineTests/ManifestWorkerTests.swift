@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import LucidGeneration
+@testable import LucidModels
+@testable import LucidPipeline
+@testable import LucidRuns
+@testable import LucidTensor
+@testable import LucidVision
+
+/// Manifest method entries as typed methods, and one work item end to end on the bundled `shapes-tiny`.
+@Suite("manifest worker", .serialized)
+struct ManifestWorkerTests {
+    @Test func methodEntriesBecomeTypedMethodsWithTheirDefaults() throws {
+        guard case .damro(let contrast, let outliers, let attention) = try DecodingMethod(
+            manifest: MethodSpec(name: "damro", options: ["outliers": .int(3), "attention": .string("head-mean")]), seed: 7) else {
+            Issue.record("not damro")
+            return
+        }
+        #expect(contrast.alpha == 2 && contrast.beta == 0.1 && !contrast.applyWarpers && contrast.sampling == nil)
+        #expect(outliers == 3 && attention == .headMean)
+        guard case .sample(let sampling) = try DecodingMethod(manifest: MethodSpec(name: "sample"), seed: 5) else {
+            Issue.record("not sample")
+            return
+        }
+        #expect(sampling.temperature == 1 && sampling.seed == 5)
+        guard case .vcd(_, let step, let seed) = try DecodingMethod(manifest: MethodSpec(name: "vcd", options: ["temperature": .double(0.5)]), seed: 2) else {
+            Issue.record("not vcd")
+            return
+        }
+        #expect(step == 500 && seed == 2)
+        #expect(throws: RunSpecError("method 'beam': unknown option 'temperature' (known: beams, length_penalty)")) {
+            _ = try DecodingMethod(manifest: MethodSpec(name: "beam", options: ["temperature": .double(1)]), seed: 0)
+        }
+        #expect(throws: RunSpecError("method 'vcd': noise step must be in 0…999")) {
+            _ = try DecodingMethod(manifest: MethodSpec(name: "vcd", options: ["noise_step": .int(1000)]), seed: 0)
+        }
+        #expect(throws: RunSpecError("method 'nucleus' is not one of greedy, sample, beam, opera, vcd, damro")) {
+            _ = try DecodingMethod(manifest: MethodSpec(name: "nucleus"), seed: 0)
+        }
+    }
+
+    @Test func anAttackedImageItemIsCraftedOnceAndDecodedWithTheItemsMethod() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pixels = (Tensor.rand([1, 3, 64, 64], generator: Generator(seed: 3)) * 255).round() / 255
+        try ImageEncoder.writePNG(try FloatImage(tensor: pixels), to: folder.appendingPathComponent("scene.png").path)
+        try Data("{\"image\": \"scene.png\", \"image_id\": 1}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let manifest = RunManifest(name: "t", models: [ModelSpec(label: "tiny", path: "shapes-tiny",
+                                                                 options: ["attack": .object(["name": .string("noise"), "eps": .string("8/255")])])],
+                                   dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .captions),
+                                   methods: [MethodSpec(name: "greedy"), MethodSpec(name: "beam", options: ["beams": .int(2)])], seeds: [0],
+                                   output: folder.appendingPathComponent("run"), generation: ["max_new_tokens": .int(3)])
+        try ManifestWorker.validate(manifest)
+        let plan = try RunPlan(manifest: manifest)
+        let worker = ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run"))
+        #expect(plan.items.count == 2)
+        let first = try #require(try worker.run(plan.items[0]).objectValue)
+        let path = try #require(first["adversarial_image"]?.stringValue)
+        let written = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+        let second = try #require(try worker.run(plan.items[1]).objectValue)
+        #expect(second["adversarial_image"]?.stringValue == path)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == written, "made once, then reused")
+        // The item's tokens are what the library's pieces give for that image and prompt.
+        let opened = try ModelRegistry.standard.open("shapes-tiny")
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
+        let template = try #require(opened.chatTemplate(for: tokenizer))
+        let ids = try tokenizer.encode(chat: [.user("Please describe this image in detail.", images: 1)], template: template)
+        let image = try opened.pixelValues(image: path, padToSquare: false)
+        let limits = GenerationLimits(maxNewTokens: 3, eosTokenIDs: opened.stopTokenIDs(tokenizer: tokenizer))
+        for (fields, method) in [(first, DecodingMethod.greedy), (second, .beam(BeamSearchParameters(beams: 2)))] {
+            let expected = try Decoding.generate(opened.model, ids: ids, images: [image], method: method, limits: limits)
+            #expect(fields["token_ids"] == .array(expected.tokens.map { .int($0) }))
+            #expect(fields["finish_reason"] == .string(expected.finishReason))
+        }
+    }
+}
