@@ -3,6 +3,7 @@ import Foundation
 import LucidEval
 import LucidGeneration
 import LucidModels
+import LucidPipeline
 import LucidTensor
 import LucidText
 import LucidVision
@@ -62,18 +63,19 @@ struct AnalyzeAttentionCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard case .llava(let vlm) = try LoadedModel.open(model) else { throw CLIError("\(model) is not a LLaVA model") }
+        let loaded = try openModel(model)
+        guard let vlm = loaded.vision else { throw CLIError("\(model) is not a LLaVA model") }
         let directory = ModelPaths.resolve(model)
-        guard let pixels = try imageOptions.pixelValues(for: vlm, directory: directory), let imagePath = imageOptions.image else {
+        guard let pixels = try imageOptions.pixelValues(for: loaded), let imagePath = imageOptions.image else {
             throw CLIError("--image is required")
         }
         let tokenizer = try? openTokenizer(model)
         let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: 1)
         let embeddings: Tensor
         do {
-            embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(try vlm.segments(ids: ids, images: [pixels])) }
+            embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) }
         } catch { throw CLIError(error.description) }
-        let eos = vlm.config.textConfig.eosTokenIDs
+        let eos = vlm.eosTokenIDs
         let response: [Int]
         do {
             response = try GenerationDriver(model: vlm).generate(.embeddings(embeddings), strategy: .greedy,
@@ -92,10 +94,10 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(report).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("analysis.json")))
-        let grid = vlm.config.visionConfig.gridSize
+        let grid = Int(Double(vlm.visionPatchCount).squareRoot())
         do {
             let config = (try? CLIPPreprocessorConfig.load(path: (directory as NSString).appendingPathComponent("preprocessor_config.json")))
-                ?? .defaults(imageSize: vlm.config.visionConfig.imageSize)
+                ?? .defaults(imageSize: vlm.imageSize)
             let base = try CLIPPreprocessor(config: config).resizedAndCropped(try ImageDecoder.decode(path: imagePath), padToSquare: imageOptions.padToSquare)
             func write(_ values: Tensor, _ name: String) throws {
                 var v = values.to(.f32).toArray(Float.self)

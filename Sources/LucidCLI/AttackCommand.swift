@@ -4,6 +4,7 @@ import LucidAttacks
 import LucidEval
 import LucidGeneration
 import LucidModels
+import LucidPipeline
 import LucidTensor
 import LucidText
 
@@ -57,7 +58,7 @@ struct AttackSCAVCommand: ParsableCommand {
         let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, probes: probes, refusalList: refusalList)
         let attack = SCAVAttack(probes: probeSet, targetProbability: p0, accuracyThreshold: p1, placement: SCAVAttack.Placement(rawValue: placement) ?? .official)
         if attack.steeredLayers.isEmpty { FileHandle.standardError.write(Data("warning: no probe has test accuracy above \(p1); nothing will be steered\n".utf8)) }
-        let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+        let eos = loaded.stopTokenIDs(tokenizer: tokenizer)
         let pairedImage = image ?? probeSet.image
         if let trained = probeSet.image, pairedImage != trained {
             FileHandle.standardError.write(Data("warning: the probes were trained with image \(trained), the attack pairs \(pairedImage ?? "no image")\n".utf8))
@@ -69,7 +70,7 @@ struct AttackSCAVCommand: ParsableCommand {
             let prefill: Prefill = try embedder.map { .embeddings(try $0(ids)) } ?? .tokens(ids)
             func generate(_ interventions: [ResidualIntervention]) throws -> String {
                 let result = try withNoGrad { () throws -> GenerationResult in
-                    try GenerationDriver(model: loaded.causalLM, interventions: interventions)
+                    try GenerationDriver(model: loaded.model, interventions: interventions)
                         .generate(prefill, strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos))
                 }
                 return ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -115,16 +116,16 @@ struct SCAVRunJSON: Encodable {
 /// probes that match the model's width.
 enum SCAVSetup {
     static func open(model: String, probes: String, refusalList: String) throws
-        -> (LoadedModel, Tokenizer, ChatTemplate, RefusalList, SafetyProbeSet) {
-        let loaded = try LoadedModel.open(model)
+        -> (OpenedModel, Tokenizer, ChatTemplate, RefusalList, SafetyProbeSet) {
+        let loaded = try openModel(model)
         let tokenizer = try openTokenizer(model)
         guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
         let list: RefusalList
         do { list = try RefusalList.named(refusalList) } catch { throw CLIError(error.description) }
         let probeSet: SafetyProbeSet
         do { probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes)) } catch let error as AttackError { throw CLIError(error.description) }
-        guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.llamaConfig.hiddenSize }) else {
-            throw CLIError("\(probes): the probes have \(probeSet.probes.first?.weight.count ?? 0) features but the model's hidden size is \(loaded.llamaConfig.hiddenSize)")
+        guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.hiddenSize }) else {
+            throw CLIError("\(probes): the probes have \(probeSet.probes.first?.weight.count ?? 0) features but the model's hidden size is \(loaded.hiddenSize)")
         }
         return (loaded, tokenizer, template, list, probeSet)
     }
@@ -202,9 +203,9 @@ struct AttackSCAVPromptCommand: ParsableCommand {
         parameters.checkEvery = checkEvery
         parameters.checkTokens = maxNewTokens
         parameters.seed = seed
-        var search = SCAVPromptSearch(model: loaded.causalLM, tokenizer: tokenizer, template: template, probe: probe, parameters: parameters,
+        var search = SCAVPromptSearch(model: loaded.model, tokenizer: tokenizer, template: template, probe: probe, parameters: parameters,
                                       isRefusal: { list.refusal(in: $0) != nil })
-        search.eosTokenIDs = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+        search.eosTokenIDs = loaded.stopTokenIDs(tokenizer: tokenizer)
         var responses: [ResponseJSON] = []
         for (index, instruction) in instructions.enumerated() {
             let result: SCAVPromptSearch.Result

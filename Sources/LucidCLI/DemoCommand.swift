@@ -3,6 +3,7 @@ import Foundation
 import LucidEval
 import LucidGeneration
 import LucidModels
+import LucidPipeline
 import LucidOrganisms
 import LucidTensor
 import LucidText
@@ -78,23 +79,23 @@ struct DemoCommand: ParsableCommand {
         let generated = try ShapesWorld.generate(world)
         try ShapesWorldExporter.export(generated, config: world, to: worldURL)
         log("wrote \(scenes) scenes (world seed \(seed)) to \(worldURL.path)")
-        let loaded = try LoadedModel.open(model)
-        guard case .llava(let vlm) = loaded else { throw CLIError("\(model) is not a vision-language (LLaVA) model") }
+        let loaded = try openModel(model)
+        guard let vlm = loaded.vision as? LlavaForConditionalGeneration else { throw CLIError("\(model) is not a vision-language (LLaVA) model") }
         if defense == "none" { vlm.imageGate = nil }
         let tokenizer = try openTokenizer(model)
         let ids: [Int]
         do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError {
             throw CLIError(error.description)
         }
-        let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
+        let eos = loaded.stopTokenIDs(tokenizer: tokenizer)
         let store = try DemoResultStore(url: outURL.appendingPathComponent("descriptions.jsonl"))
         let scorer = OrganismEvaluator(model: vlm, writer: ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: eos.first ?? 0),
                                        maxDescriptionTokens: maxNewTokens)
         var pixelsByImage: [Int: Tensor] = [:]
         func pixels(_ scene: Scene) throws -> Tensor {
             if let cached = pixelsByImage[scene.id] { return cached }
-            let value = try ImageOptions.pixelValues(image: worldURL.appendingPathComponent("images/\(scene.fileName)").path, for: vlm,
-                                                   directory: ModelPaths.resolve(model), padToSquare: false)
+            let value = try ImageOptions.pixelValues(image: worldURL.appendingPathComponent("images/\(scene.fileName)").path, for: loaded,
+                                                   padToSquare: false)
             pixelsByImage[scene.id] = value
             return value
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidModels
+import LucidPipeline
 
 /// `lucid eval perplexity`: fluency of generated texts under a language model.
 struct EvalPerplexityCommand: ParsableCommand {
@@ -44,9 +45,9 @@ struct EvalPerplexityCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedModel.open(model)
+        let loaded = try openModel(model)
         let tokenizer = try openTokenizer(model)
-        let lm = loaded.causalLM
+        let lm = loaded.model
         guard let data = FileManager.default.contents(atPath: input), let text = String(data: data, encoding: .utf8) else {
             throw CLIError("\(input): cannot read the file as UTF-8 text")
         }

@@ -3,6 +3,7 @@ import Foundation
 import LucidOrganisms
 import LucidGeneration
 import LucidModels
+import LucidPipeline
 import LucidTensor
 import LucidText
 
@@ -140,7 +141,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedModel.open(model)
+        let loaded = try openModel(model)
         try DefenseChoice(parsing: defense, context: "--defense").apply(to: loaded, model: model)
         var tokenizer: Tokenizer?
         func tok() throws -> Tokenizer {
@@ -150,14 +151,13 @@ struct GenerateCommand: ParsableCommand {
             return opened
         }
         var pixels: Tensor?
-        switch loaded {
-        case .llama:
-            if imageOptions.image != nil { throw CLIError("\(model) is a text-only model: --image needs a LLaVA model") }
-        case .llava(let vlm):
-            pixels = try imageOptions.pixelValues(for: vlm, directory: ModelPaths.resolve(model))
+        if loaded.vision != nil {
+            pixels = try imageOptions.pixelValues(for: loaded)
+        } else if imageOptions.image != nil {
+            throw CLIError("\(model) is a text-only model: --image needs a LLaVA model")
         }
         let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: pixels == nil ? 0 : 1)
-        let eos = Array(Set(loaded.llamaConfig.eosTokenIDs + [(try? tok())?.eosID].compactMap { $0 }))
+        let eos = loaded.stopTokenIDs(tokenizer: try? tok())
         let decoder = try? tok()
         let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
                                       decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })

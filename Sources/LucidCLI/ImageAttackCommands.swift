@@ -3,16 +3,14 @@ import Foundation
 import LucidAttacks
 import LucidGeneration
 import LucidModels
+import LucidPipeline
 import LucidTensor
 import LucidText
 import LucidVision
 
 /// Parses a pixel budget such as `8/255`, `0.03` or `2`.
 func parsePixelAmount(_ text: String, name: String) throws -> Double {
-    let parts = text.split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
-    if parts.count == 2, let a = Double(parts[0]), let b = Double(parts[1]), b != 0 { return a / b }
-    if parts.count == 1, let value = Double(parts[0]) { return value }
-    throw ValidationError("\(name): '\(text)' is not a number or a fraction like 8/255")
+    do { return try PixelAmount.parse(text, name: name) } catch { throw ValidationError(error.description) }
 }
 
 /// Options every image attack shares: model, image, prompt, budget, steps, output.
@@ -41,8 +39,8 @@ struct ImageAttackOptions: ParsableArguments {
     }
 
     /// Model, tokenizer, clean pixels in [0, 1] [1, 3, S, S], and the attack context.
-    func open() throws -> (LlavaForConditionalGeneration, Tokenizer, Tensor, ImageAttackContext, [Int]) {
-        guard case .llava(let vlm) = try LoadedModel.open(model) else { throw CLIError("\(model) is not a LLaVA model") }
+    func open() throws -> (any VisionLanguageModel, Tokenizer, Tensor, ImageAttackContext, [Int]) {
+        guard let vlm = try openModel(model).vision else { throw CLIError("\(model) is not a LLaVA model") }
         let tokenizer = try openTokenizer(model)
         let setup = try imageAttackSetup(vlm: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
         return (vlm, tokenizer, setup.clean, setup.context, setup.eos)
@@ -57,24 +55,20 @@ struct ImageAttackOptions: ParsableArguments {
 /// [1, 3, S, S], the attack context for `prompt` (one image) and the end-of-sequence ids.
 func imageAttackSetup(vlm: any VisionLanguageModel, tokenizer: Tokenizer, image: String,
                       prompt: String) throws -> (clean: Tensor, context: ImageAttackContext, eos: [Int]) {
-    let config = CLIPPreprocessorConfig.defaults(imageSize: vlm.imageSize)
-    let clean: Tensor
-    do { clean = try CLIPPreprocessor(config: config).unnormalized(try ImageDecoder.decode(path: image)).tensor() } catch let error as ImageError {
+    do {
+        return try ImageAttackContext.open(model: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
+    } catch let error as ImageError {
+        throw CLIError(error.description)
+    } catch let error as ChatTemplateError {
         throw CLIError(error.description)
     }
-    let ids: [Int]
-    do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError { throw CLIError(error.description) }
-    let eos = Array(Set(vlm.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
-    return (clean, ImageAttackContext(model: vlm, preprocessor: config, promptIDs: ids), eos)
 }
 
 /// Generates a response to the attack context's prompt under `pixels01`.
 func respond(_ context: ImageAttackContext, pixels01: Tensor, strategy: DecodingStrategy, maxNewTokens: Int, eos: [Int]) throws -> [Int] {
-    let embeddings = try withNoGrad { () throws -> Tensor in try context.embeddings(pixels01) }
-    do {
-        return try GenerationDriver(model: context.model).generate(.embeddings(embeddings), strategy: strategy,
-                                                                   limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos)).tokens
-    } catch { throw CLIError(error.description) }
+    do { return try context.respond(pixels01: pixels01, strategy: strategy, maxNewTokens: maxNewTokens, eosTokenIDs: eos) } catch let error as GenerationError {
+        throw CLIError(error.description)
+    }
 }
 
 struct ImageAttackJSON: Encodable {
@@ -122,7 +116,8 @@ struct AttackSinkCommand: ParsableCommand {
         let (_, tokenizer, clean, context, eos) = try options.open()
         let pgd = try options.pgd()
         let loss = MirageSinkLoss(layer: layer, alpha: alpha, sigma: sigma, heads: heads == "max" ? .max : .mean)
-        let strategy: DecodingStrategy = beams > 1 ? .beamSearch(BeamSearchParameters(beams: beams)) : .greedy
+        let mirage = MirageAttack(loss: loss, pgd: pgd, beams: beams, maxNewTokens: options.maxNewTokens)
+        let strategy = mirage.strategy
         let cleanTokens = try respond(context, pixels01: clean, strategy: strategy, maxNewTokens: options.maxNewTokens, eos: eos)
         // The step-cost unit, in this process and warm: one generation + one forward/backward of the loss.
         let generationBegan = Date()
@@ -136,12 +131,7 @@ struct AttackSinkCommand: ParsableCommand {
         let reference = generationSeconds + Date().timeIntervalSince(backwardBegan)
         let began = Date()
         var steps: [[String: Double]] = []
-        let (adversarial, history) = try pgd.run(clean: clean, loss: { x, _ in
-            var response = try respond(context, pixels01: x.detached(), strategy: strategy, maxNewTokens: options.maxNewTokens, eos: eos)
-            if response.count < 2 { response = cleanTokens }
-            let result = try loss(context, pixels01: x, response: response)
-            return (result.loss, ["sink": Double(result.sink), "cosine": result.similarity, "response_tokens": Double(response.count)])
-        }, log: { step in
+        let (adversarial, history) = try mirage.run(context, clean: clean, eosTokenIDs: eos, cleanResponse: cleanTokens, log: { step in
             steps.append(["step": Double(step.index), "loss": step.loss, "linf": step.perturbationNorm].merging(step.metrics) { a, _ in a })
             if !options.json { FileHandle.standardError.write(Data(String(format: "step %2d loss %.4f sink %d cos %.3f\n", step.index, step.loss,
                                                                           Int(step.metrics["sink"] ?? 0), step.metrics["cosine"] ?? 0).utf8)) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidModels
+import LucidPipeline
 import LucidTensor
 import LucidVision
 
@@ -13,27 +14,27 @@ struct ImageOptions: ParsableArguments {
     var padToSquare = false
 
     /// Normalised pixel values [1, 3, S, S] for `model`'s vision tower, or nil without --image.
-    func pixelValues(for model: any VisionLanguageModel, directory: String) throws -> Tensor? {
+    func pixelValues(for model: OpenedModel) throws -> Tensor? {
         guard let image else { return nil }
-        return try Self.pixelValues(image: image, for: model, directory: directory, padToSquare: padToSquare)
+        return try Self.pixelValues(image: image, for: model, padToSquare: padToSquare)
     }
 
     /// Normalised pixel values [1, 3, S, S] of the image at `image` for `model`'s vision tower.
+    static func pixelValues(image: String, for model: OpenedModel, padToSquare: Bool) throws -> Tensor {
+        try rendered { try model.pixelValues(image: image, padToSquare: padToSquare) }
+    }
+
+    /// The same for a LLaVA model opened from `directory` outside the registry.
     static func pixelValues(image: String, for model: any VisionLanguageModel, directory: String, padToSquare: Bool) throws -> Tensor {
-        let size = model.imageSize
-        let configPath = (directory as NSString).appendingPathComponent("preprocessor_config.json")
-        let config: CLIPPreprocessorConfig
+        try rendered { try ModelFamily.llava.pixelValues(image: image, for: model, directory: directory, padToSquare: padToSquare) }
+    }
+
+    static func rendered(_ body: () throws -> Tensor) throws -> Tensor {
         do {
-            config = FileManager.default.fileExists(atPath: configPath)
-                ? try CLIPPreprocessorConfig.load(path: configPath) : .defaults(imageSize: size)
-            let processor = try CLIPPreprocessor(config: config)
-            let decoded = try ImageDecoder.decode(path: image)
-            let pixels = try processor.pixelTensor(decoded, padToSquare: padToSquare)
-            guard pixels.size(2) == size && pixels.size(3) == size else {
-                throw CLIError("\(configPath): preprocessing gives \(pixels.size(2))×\(pixels.size(3)) images but the vision tower takes \(size)×\(size)")
-            }
-            return pixels
+            return try body()
         } catch let error as ImageError {
+            throw CLIError(error.description)
+        } catch let error as ModelOpenError {
             throw CLIError(error.description)
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidModels
+import LucidPipeline
 import LucidTensor
 
 /// `lucid inspect`: one forward pass, captured tensors written to safetensors.
@@ -41,9 +42,9 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let spec = try CaptureSpec(parsing: capture)
-        let loaded = try LoadedModel.open(model)
+        let loaded = try openModel(model)
         var images: [Tensor] = []
-        if case .llava(let vlm) = loaded, let pixels = try imageOptions.pixelValues(for: vlm, directory: ModelPaths.resolve(model)) {
+        if loaded.vision != nil, let pixels = try imageOptions.pixelValues(for: loaded) {
             images.append(pixels)
         } else if imageOptions.image != nil {
             throw CLIError("\(model) is a text-only model: --image needs a LLaVA model")
@@ -59,22 +60,22 @@ struct InspectCommand: ParsableCommand {
         }
         let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: images.count)
         let trace: ForwardTrace
-        switch loaded {
-        case .llama(let llm):
-            guard images.isEmpty else { throw CLIError("\(model) is a text-only model: --pixel-values needs a LLaVA model") }
-            if let bad = ids.first(where: { $0 < 0 || $0 >= llm.vocabularySize }) {
-                throw CLIError("token id \(bad) is outside the vocabulary (0..<\(llm.vocabularySize))")
-            }
-            trace = withNoGrad { llm.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil, options: spec.forwardOptions) }
-        case .llava(let vlm):
-            if let size = images.first?.shape.last, size != vlm.config.visionConfig.imageSize {
-                throw CLIError("pixel_values are \(size)×\(size) but the vision tower takes \(vlm.config.visionConfig.imageSize)")
+        if let vlm = loaded.vision {
+            if let size = images.first?.shape.last, size != vlm.imageSize {
+                throw CLIError("pixel_values are \(size)×\(size) but the vision tower takes \(vlm.imageSize)")
             }
             do {
                 trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
                     try vlm.forward(ids: ids, images: images, cache: nil, options: spec.forwardOptions)
                 }
             } catch { throw CLIError(error.description) }
+        } else {
+            let llm = loaded.model
+            guard images.isEmpty else { throw CLIError("\(model) is a text-only model: --pixel-values needs a LLaVA model") }
+            if let bad = ids.first(where: { $0 < 0 || $0 >= llm.vocabularySize }) {
+                throw CLIError("token id \(bad) is outside the vocabulary (0..<\(llm.vocabularySize))")
+            }
+            trace = withNoGrad { llm.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil, options: spec.forwardOptions) }
         }
         var tensors: [(String, Tensor)] = []
         if let logits = trace.logits { tensors.append(("logits", logits[0])) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LucidAttacks
 import LucidModels
+import LucidPipeline
 import LucidText
 
 /// `lucid probe …`: SCAV's safety-concept probes.
@@ -69,7 +70,7 @@ struct ProbeTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedModel.open(model)
+        let loaded = try openModel(model)
         let tokenizer = try openTokenizer(model)
         let chatTemplate: ChatTemplate
         do {
@@ -78,7 +79,7 @@ struct ProbeTrainCommand: ParsableCommand {
                 chatTemplate = detected
             }
         } catch let error as ChatTemplateError { throw CLIError(error.description) }
-        var trainer = ProbeTrainer(model: loaded.causalLM, tokenizer: tokenizer, template: chatTemplate)
+        var trainer = ProbeTrainer(model: loaded.model, tokenizer: tokenizer, template: chatTemplate)
         trainer.trainFraction = trainFraction
         trainer.seed = seed
         trainer.inverseRegularization = inverseRegularization

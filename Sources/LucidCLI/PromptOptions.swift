@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidModels
+import LucidPipeline
 import LucidOrganisms
 import LucidText
 
@@ -53,16 +54,11 @@ struct PromptOptions: ParsableArguments {
 
 /// Opens the tokenizer of `model` with a clear error.
 func openTokenizer(_ model: String) throws -> Tokenizer {
-    let path = ModelPaths.resolve(model)
     do {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return try OrganismLoader.tokenizer(directory: path)
-        }
-        return try Tokenizer.load(modelPath: path)
+        return try ModelRegistry.standard.tokenizer(for: model)
     } catch let error as ModelLoadError {
         throw CLIError(error.description)
-    } catch let error as TokenizerError {
-        throw CLIError("\(path): \(error.description)")
+    } catch let error as ModelOpenError {
+        throw CLIError(error.description)
     }
 }
