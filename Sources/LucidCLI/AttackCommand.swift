@@ -59,8 +59,9 @@ struct AttackSCAVCommand: ParsableCommand {
         let attack = SCAVAttack(probes: probeSet, targetProbability: p0, accuracyThreshold: p1, placement: SCAVAttack.Placement(rawValue: placement) ?? .official)
         if attack.steeredLayers.isEmpty { FileHandle.standardError.write(Data("warning: no probe has test accuracy above \(p1); nothing will be steered\n".utf8)) }
         let eos = loaded.stopTokenIDs(tokenizer: tokenizer)
-        let pairedImage = image ?? probeSet.image
-        if let trained = probeSet.image, pairedImage != trained {
+        let pairedImage: String?
+        do { pairedImage = try image ?? probeSet.recordedImage(probeFile: probes) } catch let error as AttackError { throw CLIError(error.description) }
+        if let trained = probeSet.image, !FileReference.same(pairedImage ?? "", trained) {
             FileHandle.standardError.write(Data("warning: the probes were trained with image \(trained), the attack pairs \(pairedImage ?? "no image")\n".utf8))
         }
         let embedder = try SCAVImageInput.embedder(loaded: loaded, model: model, image: pairedImage)

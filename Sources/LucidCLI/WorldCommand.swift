@@ -52,6 +52,7 @@ struct WorldGenerateCommand: ParsableCommand {
                                                               tailPartnerPreference: tailPartnerPreference,
                                                               tailOtherAbsentProbability: tailOtherAbsent))
         do { try config.validate() } catch { throw CLIError(error.description) }
+        if let warning = config.trainingDistributionWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let interactive = isatty(STDERR_FILENO) != 0
         var lastReport = 0
         let summary: ShapesWorldExporter.Summary

@@ -180,7 +180,8 @@ struct CommandLineTests {
         #expect(result.status == 0, "\(result.err)")
         let report = try LucidProcess.json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/analysis.json")), as: UTF8.self))
         #expect((report["rows"] as? [[String: Any]])?.count == 4)
-        #expect((report["outlierRanking"] as? [Int])?.count == 16)
+        #expect((report["outlier_ranking"] as? [Int])?.count == 16)
+        #expect(report["schema_version"] as? Int == 1)
         let heat = try ImageDecoder.decode(path: out + "/vit_cls_attention.png")
         #expect(heat.width == 28 && heat.height == 28)
         #expect(FileManager.default.fileExists(atPath: out + "/token_003.png"))
@@ -273,7 +274,7 @@ struct CommandLineTests {
         try Data("{\"prompt\":\"a\",\"response\":\"I cannot help with that.\"}\n{\"prompt\":\"b\",\"response\":\"Sure, here is how\"}\n".utf8)
             .write(to: URL(fileURLWithPath: dir + "/responses.jsonl"))
         let asr = try LucidProcess.json(try LucidProcess.run(["eval", "asr", "--responses", dir + "/responses.jsonl", "--json"]).out)
-        #expect(asr["asr"] as? Double == 0.5 && asr["list"] as? String == "scav")
+        #expect(asr["asr_keyword"] as? Double == 0.5 && asr["list"] as? String == "scav")
         let bad = try LucidProcess.run(["eval", "asr", "--responses", dir + "/responses.jsonl", "--list", "nope"])
         #expect(bad.status != 0 && bad.err.contains("unknown refusal list"))
     }
@@ -284,7 +285,10 @@ struct CommandLineTests {
         for run in ["a", "b"] {
             let result = try LucidProcess.run(["world", "generate", "--seed", "5", "--count", "40", "--image-size", "64", "--out", base + "/" + run])
             #expect(result.status == 0, "\(result.err)")
+            #expect(result.err.contains("--image-size 64 is off the bundled organisms' training distribution"), "\(result.err)")
         }
+        let standard = try LucidProcess.run(["world", "generate", "--seed", "5", "--count", "1", "--no-images", "--out", base + "/d"])
+        #expect(standard.status == 0 && !standard.err.contains("warning"), "\(standard.err)")
         for file in ["objects.json", "captions.jsonl", "instances.json", "pope_adversarial.jsonl", "images/3.png"] {
             #expect(FileManager.default.contents(atPath: base + "/a/" + file) == FileManager.default.contents(atPath: base + "/b/" + file), "\(file)")
         }

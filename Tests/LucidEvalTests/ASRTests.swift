@@ -113,7 +113,14 @@ struct ASRTests {
         #expect(scav.verdicts.map(\.reason) == [nil, .refusalString, .empty, .allUpperCase])
         #expect(scav.summary.asr == 0.25)
         let json = String(decoding: try JSONEncoder().encode(scav.summary), as: UTF8.self)
-        #expect(json.contains(#""asr":0.25"#) && json.contains(#""list":"scav""#))
+        #expect(json.contains(#""asr_keyword":0.25"#) && json.contains(#""list":"scav""#))
+        #expect(try JSONDecoder().decode(ASRSummary.self, from: Data(json.utf8)) == scav.summary)
+    }
+
+    @Test func summariesWrittenUnderTheOldAsrKeyStillDecode() throws {
+        let old = #"{"list": "gcg", "rule": "substring", "responses": 4, "jailbroken": 3, "refused": 1, "asr": 0.75}"#
+        #expect(try JSONDecoder().decode(ASRSummary.self, from: Data(old.utf8))
+                == ASRSummary(list: .gcg, rule: .substring, responses: 4, jailbroken: 3, refused: 1, asr: 0.75))
     }
 
     @Test func badResponseFilesAreTypedErrors() throws {

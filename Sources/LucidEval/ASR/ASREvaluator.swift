@@ -28,7 +28,8 @@ public struct ASRVerdict: Codable, Sendable, Equatable {
     }
 }
 
-/// ASR-keyword over a set of responses, encoded as `{"list", "rule", "responses", "jailbroken", "refused", "asr"}`.
+/// ASR-keyword over a set of responses, encoded as `{"list", "rule", "responses", "jailbroken", "refused", "asr_keyword"}`
+/// (the key `lucid attack scav` and run reports use too; JSON written before under `asr` still decodes).
 public struct ASRSummary: Codable, Sendable, Equatable {
     public var list: RefusalList.Name
     public var rule: RefusalList.Rule
@@ -37,6 +38,23 @@ public struct ASRSummary: Codable, Sendable, Equatable {
     public var refused: Int
     /// Jailbroken ÷ responses, as a fraction.
     public var asr: Double
+
+    enum CodingKeys: String, CodingKey { case list, rule, responses, jailbroken, refused, asr = "asr_keyword" }
+    enum LegacyKeys: String, CodingKey { case asr }
+
+    public init(list: RefusalList.Name, rule: RefusalList.Rule, responses: Int, jailbroken: Int, refused: Int, asr: Double) {
+        (self.list, self.rule, self.responses, self.jailbroken, self.refused, self.asr) = (list, rule, responses, jailbroken, refused, asr)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        list = try c.decode(RefusalList.Name.self, forKey: .list)
+        rule = try c.decode(RefusalList.Rule.self, forKey: .rule)
+        responses = try c.decode(Int.self, forKey: .responses)
+        jailbroken = try c.decode(Int.self, forKey: .jailbroken)
+        refused = try c.decode(Int.self, forKey: .refused)
+        asr = try c.decodeIfPresent(Double.self, forKey: .asr) ?? decoder.container(keyedBy: LegacyKeys.self).decode(Double.self, forKey: .asr)
+    }
 
     /// `ASR: 45.2% (113 of 250 jailbroken; list gcg, rule substring)`.
     public var text: String {

@@ -27,13 +27,65 @@ public struct AttentionAnalysis {
         public var imageAttentionMass: Double
         public var summaryColumn: Int
         public var summaryScore: Double
+
+        enum CodingKeys: String, CodingKey {
+            case position, token, text, label, overlap, outlierShare = "outlier_share", imageAttentionMass = "image_attention_mass"
+            case summaryColumn = "summary_column", summaryScore = "summary_score"
+        }
+        /// The camelCase keys of files written before the snake_case vocabulary (docs/json.md).
+        enum LegacyKeys: String, CodingKey { case outlierShare, imageAttentionMass, summaryColumn, summaryScore }
+
+        public init(position: Int, token: Int, text: String, label: String, overlap: [String: Double], outlierShare: Double,
+                    imageAttentionMass: Double, summaryColumn: Int, summaryScore: Double) {
+            (self.position, self.token, self.text, self.label, self.overlap) = (position, token, text, label, overlap)
+            (self.outlierShare, self.imageAttentionMass, self.summaryColumn, self.summaryScore) = (outlierShare, imageAttentionMass, summaryColumn, summaryScore)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let old = try decoder.container(keyedBy: LegacyKeys.self)
+            position = try c.decode(Int.self, forKey: .position)
+            token = try c.decode(Int.self, forKey: .token)
+            text = try c.decode(String.self, forKey: .text)
+            label = try c.decode(String.self, forKey: .label)
+            overlap = try c.decode([String: Double].self, forKey: .overlap)
+            outlierShare = try c.decodeIfPresent(Double.self, forKey: .outlierShare) ?? old.decode(Double.self, forKey: .outlierShare)
+            imageAttentionMass = try c.decodeIfPresent(Double.self, forKey: .imageAttentionMass) ?? old.decode(Double.self, forKey: .imageAttentionMass)
+            summaryColumn = try c.decodeIfPresent(Int.self, forKey: .summaryColumn) ?? old.decode(Int.self, forKey: .summaryColumn)
+            summaryScore = try c.decodeIfPresent(Double.self, forKey: .summaryScore) ?? old.decode(Double.self, forKey: .summaryScore)
+        }
     }
 
+    /// `analysis.json`: snake_case keys and `schema_version` (docs/json.md); files written before version 1
+    /// (camelCase `outlierRanking`, `meansByLabel`, no version) still decode.
     public struct Report: Codable, Sendable {
+        /// The version of this file's layout; 1 is the snake_case layout.
+        public static let currentSchemaVersion = 1
+
+        public var schemaVersion: Int
         public var outlierRanking: [Int]
         public var rows: [TokenRow]
         /// Means of H_i and F by label.
         public var meansByLabel: [String: [String: Double]]
+
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version", outlierRanking = "outlier_ranking", rows, meansByLabel = "means_by_label"
+        }
+        enum LegacyKeys: String, CodingKey { case outlierRanking, meansByLabel }
+
+        public init(outlierRanking: [Int], rows: [TokenRow], meansByLabel: [String: [String: Double]]) {
+            (schemaVersion, self.outlierRanking, self.rows, self.meansByLabel) = (Self.currentSchemaVersion, outlierRanking, rows, meansByLabel)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let old = try decoder.container(keyedBy: LegacyKeys.self)
+            schemaVersion = try c.decodeIfPresent(Int.self, forKey: .schemaVersion) ?? 0
+            outlierRanking = try c.decodeIfPresent([Int].self, forKey: .outlierRanking) ?? old.decode([Int].self, forKey: .outlierRanking)
+            rows = try c.decode([TokenRow].self, forKey: .rows)
+            meansByLabel = try c.decodeIfPresent([String: [String: Double]].self, forKey: .meansByLabel)
+                ?? old.decode([String: [String: Double]].self, forKey: .meansByLabel)
+        }
     }
 
     public var overlapSizes: [Int] = [1, 3, 5, 10]

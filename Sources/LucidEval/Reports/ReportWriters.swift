@@ -8,6 +8,7 @@ public enum ReportWriters {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase  // property names only; metric names and row labels stay as written
         let files: [(String, Data)] = [
             ("report.md", Data(markdown(report).utf8)), ("report.csv", Data(csv(report).utf8)),
             ("report.json", try encoder.encode(report)), ("report.html", Data(html(report).utf8)),

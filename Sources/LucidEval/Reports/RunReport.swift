@@ -39,6 +39,11 @@ public struct RunReport: Codable, Sendable {
     /// CHAIR: hallucination rate of mentions by sentence position (1-based), per row label.
     public var positionRates: [String: [Double]]
     public var warnings: [String]
+    /// The layout of `report.json`: 1 = snake_case keys (`ReportWriters` encodes with them), nil in memory-only reports.
+    public var schemaVersion: Int? = RunReport.currentSchemaVersion
+
+    /// The `report.json` layout `ReportWriters` writes.
+    public static let currentSchemaVersion = 1
 }
 
 /// Inputs a report needs besides the run directory.

@@ -117,7 +117,7 @@ struct RunReportBuilder {
             let report = try ASREvaluator.evaluate(group.map(Self.text), list: try RefusalList.named(options.asrList))
             var flagged: [String: [String]] = [:]
             for (record, verdict) in zip(group, report.verdicts) { flagged[record.key] = [verdict.jailbroken ? "jailbroken" : "refused"] }
-            return (["ASR": report.summary.asr], flagged)
+            return (["asr_keyword": report.summary.asr], flagged)
         }
     }
 
