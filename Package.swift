@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor"]),
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
-                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns"]),
+                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
         .target(
             name: "LucidCLI",

@@ -71,45 +71,32 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         }
         let tokenizer = try? openTokenizer(model)
         let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: 1)
-        let embeddings: Tensor
-        do {
-            embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) }
-        } catch { throw CLIError(error.description) }
+        let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) }
         let eos = vlm.eosTokenIDs
-        let response: [Int]
-        do {
-            response = try GenerationDriver(model: vlm).generate(.embeddings(embeddings), strategy: .greedy,
+        let response = try GenerationDriver(model: vlm).generate(.embeddings(embeddings), strategy: .greedy,
                                                                  limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos)).tokens
-        } catch { throw CLIError(error.description) }
         var analysis = AttentionAnalysis()
         analysis.sigma = sigma
         let words = { (list: String) in Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }) }
         let decode: (Int) -> String = { id in (try? tokenizer?.decode([id])) ?? nil ?? "<\(id)>" }
-        let (report, cls, maps): (AttentionAnalysis.Report, Tensor, [Tensor])
-        do {
-            (report, cls, maps) = try analysis.run(model: vlm, ids: ids, pixels: pixels, response: response, decode: decode,
+        let (report, cls, maps) = try analysis.run(model: vlm, ids: ids, pixels: pixels, response: response, decode: decode,
                                                    hallucinated: words(hallucinated), correct: words(correct))
-        } catch { throw CLIError(error.description) }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(report).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("analysis.json")))
         let grid = Int(Double(vlm.visionPatchCount).squareRoot())
-        do {
-            let config = (try? CLIPPreprocessorConfig.load(path: (directory as NSString).appendingPathComponent("preprocessor_config.json")))
-                ?? .defaults(imageSize: vlm.imageSize)
-            let base = try CLIPPreprocessor(config: config).resizedAndCropped(try ImageDecoder.decode(path: imagePath), padToSquare: imageOptions.padToSquare)
-            func write(_ values: Tensor, _ name: String) throws {
-                var v = values.to(.f32).toArray(Float.self)
-                if v.count == grid * grid + 1 { v.removeFirst() }
-                let picture = try Heatmap.overlay(image: base, values: v, gridWidth: grid, gridHeight: grid, alpha: 0.55)
-                try ImageEncoder.writePNG(picture, to: (out as NSString).appendingPathComponent(name))
-            }
-            try write(cls, "vit_cls_attention.png")
-            for (t, map) in maps.prefix(heatmaps).enumerated() { try write(map, String(format: "token_%03d.png", t)) }
-        } catch let error as ImageError {
-            throw CLIError(error.description)
+        let config = (try? CLIPPreprocessorConfig.load(path: (directory as NSString).appendingPathComponent("preprocessor_config.json")))
+            ?? .defaults(imageSize: vlm.imageSize)
+        let base = try CLIPPreprocessor(config: config).resizedAndCropped(try ImageDecoder.decode(path: imagePath), padToSquare: imageOptions.padToSquare)
+        func write(_ values: Tensor, _ name: String) throws {
+            var v = values.to(.f32).toArray(Float.self)
+            if v.count == grid * grid + 1 { v.removeFirst() }
+            let picture = try Heatmap.overlay(image: base, values: v, gridWidth: grid, gridHeight: grid, alpha: 0.55)
+            try ImageEncoder.writePNG(picture, to: (out as NSString).appendingPathComponent(name))
         }
+        try write(cls, "vit_cls_attention.png")
+        for (t, map) in maps.prefix(heatmaps).enumerated() { try write(map, String(format: "token_%03d.png", t)) }
         print("analysed \(response.count) tokens → \(out)/analysis.json, \(min(heatmaps, maps.count) + 1) heatmaps")
         for (label, means) in report.meansByLabel.sorted(by: { $0.key < $1.key }) {
             let h = means.filter { $0.key.hasPrefix("H") }.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }

@@ -122,9 +122,9 @@ enum SCAVSetup {
         let tokenizer = try openTokenizer(model)
         guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
         let list: RefusalList
-        do { list = try RefusalList.named(refusalList) } catch { throw CLIError(error.description) }
+        list = try RefusalList.named(refusalList)
         let probeSet: SafetyProbeSet
-        do { probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes)) } catch let error as AttackError { throw CLIError(error.description) }
+        probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes))
         guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.hiddenSize }) else {
             throw CLIError("\(probes): the probes have \(probeSet.probes.first?.weight.count ?? 0) features but the model's hidden size is \(loaded.hiddenSize)")
         }
@@ -210,11 +210,9 @@ struct AttackSCAVPromptCommand: ParsableCommand {
         var responses: [ResponseJSON] = []
         for (index, instruction) in instructions.enumerated() {
             let result: SCAVPromptSearch.Result
-            do {
-                result = try search.search(instruction: instruction) { line in
-                    if !json { FileHandle.standardError.write(Data("[\(index + 1)/\(instructions.count)] \(line)\n".utf8)) }
-                }
-            } catch let error as AttackError { throw CLIError(error.description) }
+            result = try search.search(instruction: instruction) { line in
+                if !json { FileHandle.standardError.write(Data("[\(index + 1)/\(instructions.count)] \(line)\n".utf8)) }
+            }
             let reply = try result.reply ?? search.respond(result.attackPrompt)
             responses.append(ResponseJSON(prompt: instruction, attackPrompt: result.attackPrompt, response: reply, jailbroken: list.refusal(in: reply) == nil,
                                           loss: result.loss, generations: result.generations, evaluations: result.evaluations, seconds: result.seconds))

@@ -122,7 +122,7 @@ struct QMLLMTrainCommand: ParsableCommand {
         let baseDirectory = ModelPaths.resolve(base)
         let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: URL(fileURLWithPath: work), log: log)
         let output: QMLLMTrainer.Output
-        do { output = try trainer.train() } catch let error as TrainingError { throw CLIError(error.description) }
+        output = try trainer.train()
         let imageSize = output.model.config.visionConfig.imageSize
         log("calibrating on \(recipe.calibrationScenes) scenes (world seed \(recipe.calibrationSeed))")
         let calibration = try LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,

@@ -84,9 +84,7 @@ struct DemoCommand: ParsableCommand {
         if defense == "none" { vlm.imageGate = nil }
         let tokenizer = try openTokenizer(model)
         let ids: [Int]
-        do { ids = try tokenizer.encode(chat: [.user(prompt, images: 1)]) } catch let error as ChatTemplateError {
-            throw CLIError(error.description)
-        }
+        ids = try tokenizer.encode(chat: [.user(prompt, images: 1)])
         let eos = loaded.stopTokenIDs(tokenizer: tokenizer)
         let store = try DemoResultStore(url: outURL.appendingPathComponent("descriptions.jsonl"))
         let scorer = OrganismEvaluator(model: vlm, writer: ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: eos.first ?? 0),

@@ -58,38 +58,34 @@ struct EvalCHAIRCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let english = try NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: wordnet))
-            let vocabulary: CHAIRVocabulary
-            if let synonyms {
-                guard let text = try? String(contentsOfFile: synonyms, encoding: .utf8) else { throw CLIError("\(synonyms): cannot read the synonyms file") }
-                vocabulary = CHAIRVocabulary(synonymsText: text)
-            } else {
-                vocabulary = CHAIRVocabulary(variant: fixed ? .fixed : .opera)
-            }
-            let parser = CHAIRCaptionParser(english: english, vocabulary: vocabulary)
-            let truth: CHAIRGroundTruth
-            if let objects {
-                truth = try CHAIRGroundTruth.objectList(at: URL(fileURLWithPath: objects), vocabulary: vocabulary)
-            } else {
-                truth = try CHAIRGroundTruth.coco(instances: cocoInstances.map { URL(fileURLWithPath: $0) },
-                                                  captions: cocoCaptions.map { URL(fileURLWithPath: $0) }, parser: parser)
-            }
-            let policy = CHAIREvaluator.UnknownImagePolicy(rawValue: unknownImages) ?? .error
-            let report = try CHAIREvaluator(groundTruth: truth, parser: parser)
-                .evaluate(captionsAt: URL(fileURLWithPath: captions), captionKey: captionKey, unknownImages: policy)
-            if let perCaption { try report.writePerCaption(to: URL(fileURLWithPath: perCaption)) }
-            if json {
-                // Fractions as chair.py; `len` is the mean token count (chair.py stores it ×0.01 to print ×100).
-                try printJSON(CHAIRJSON(chairS: report.summary.chairS, chairI: report.summary.chairI, recall: report.summary.recall,
-                                        len: report.meanTokens, captions: report.summary.captions))
-            } else {
-                print(report.text)
-            }
-            for warning in report.warnings.lines { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        } catch let error as EvalError {
-            throw CLIError(error.description)
+        let english = try NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: wordnet))
+        let vocabulary: CHAIRVocabulary
+        if let synonyms {
+            guard let text = try? String(contentsOfFile: synonyms, encoding: .utf8) else { throw CLIError("\(synonyms): cannot read the synonyms file") }
+            vocabulary = CHAIRVocabulary(synonymsText: text)
+        } else {
+            vocabulary = CHAIRVocabulary(variant: fixed ? .fixed : .opera)
         }
+        let parser = CHAIRCaptionParser(english: english, vocabulary: vocabulary)
+        let truth: CHAIRGroundTruth
+        if let objects {
+            truth = try CHAIRGroundTruth.objectList(at: URL(fileURLWithPath: objects), vocabulary: vocabulary)
+        } else {
+            truth = try CHAIRGroundTruth.coco(instances: cocoInstances.map { URL(fileURLWithPath: $0) },
+                                              captions: cocoCaptions.map { URL(fileURLWithPath: $0) }, parser: parser)
+        }
+        let policy = CHAIREvaluator.UnknownImagePolicy(rawValue: unknownImages) ?? .error
+        let report = try CHAIREvaluator(groundTruth: truth, parser: parser)
+            .evaluate(captionsAt: URL(fileURLWithPath: captions), captionKey: captionKey, unknownImages: policy)
+        if let perCaption { try report.writePerCaption(to: URL(fileURLWithPath: perCaption)) }
+        if json {
+            // Fractions as chair.py; `len` is the mean token count (chair.py stores it ×0.01 to print ×100).
+            try printJSON(CHAIRJSON(chairS: report.summary.chairS, chairI: report.summary.chairI, recall: report.summary.recall,
+                                    len: report.meanTokens, captions: report.summary.captions))
+        } else {
+            print(report.text)
+        }
+        for warning in report.warnings.lines { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
     }
 }
 
@@ -124,20 +120,16 @@ struct EvalPOPEBuildCommand: ParsableCommand {
     @Option(help: "Seed of Python's random generator (POPE's code never seeds it).") var seed: UInt64 = 0
 
     func run() throws {
-        do {
-            var builder = POPEBuilder()
-            builder.imageCount = images
-            builder.positivesPerImage = positives
-            builder.seed = seed
-            let sets = try builder.build(try POPEImage.loadObjectList(from: URL(fileURLWithPath: objects)))
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            for set in sets {
-                let path = (out as NSString).appendingPathComponent("pope_\(set.strategy.rawValue).jsonl")
-                try POPEQuestion.write(set.questions, to: URL(fileURLWithPath: path))
-                print("\(path): \(set.questions.count) questions")
-            }
-        } catch let error as EvalError {
-            throw CLIError(error.description)
+        var builder = POPEBuilder()
+        builder.imageCount = images
+        builder.positivesPerImage = positives
+        builder.seed = seed
+        let sets = try builder.build(try POPEImage.loadObjectList(from: URL(fileURLWithPath: objects)))
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for set in sets {
+            let path = (out as NSString).appendingPathComponent("pope_\(set.strategy.rawValue).jsonl")
+            try POPEQuestion.write(set.questions, to: URL(fileURLWithPath: path))
+            print("\(path): \(set.questions.count) questions")
         }
     }
 }
@@ -158,13 +150,9 @@ struct EvalPOPEScoreCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let result = try POPEScorer.score(questionsAt: URL(fileURLWithPath: questions), answersAt: URL(fileURLWithPath: answers),
-                                              parser: POPEAnswerParser(rawValue: parser) ?? .pope)
-            if json { try printJSON(result) } else { print(result.text) }
-        } catch let error as EvalError {
-            throw CLIError(error.description)
-        }
+        let result = try POPEScorer.score(questionsAt: URL(fileURLWithPath: questions), answersAt: URL(fileURLWithPath: answers),
+                                          parser: POPEAnswerParser(rawValue: parser) ?? .pope)
+        if json { try printJSON(result) } else { print(result.text) }
     }
 }
 
@@ -181,15 +169,11 @@ struct EvalASRCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        do {
-            let report = try ASREvaluator.evaluate(responsesAt: URL(fileURLWithPath: responses), list: try RefusalList.named(list))
-            if let perResponse {
-                try Data((report.perResponseLines().joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: perResponse))
-            }
-            if json { try printJSON(report.summary) } else { print(report.text) }
-        } catch let error as EvalError {
-            throw CLIError(error.description)
+        let report = try ASREvaluator.evaluate(responsesAt: URL(fileURLWithPath: responses), list: try RefusalList.named(list))
+        if let perResponse {
+            try Data((report.perResponseLines().joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: perResponse))
         }
+        if json { try printJSON(report.summary) } else { print(report.text) }
     }
 }
 

@@ -47,7 +47,7 @@ struct ImageAttackOptions: ParsableArguments {
     }
 
     func save(_ image: Tensor) throws {
-        do { try ImageEncoder.writePNG(try FloatImage(tensor: image), to: out) } catch let error as ImageError { throw CLIError(error.description) }
+        try ImageEncoder.writePNG(try FloatImage(tensor: image), to: out)
     }
 }
 
@@ -55,20 +55,12 @@ struct ImageAttackOptions: ParsableArguments {
 /// [1, 3, S, S], the attack context for `prompt` (one image) and the end-of-sequence ids.
 func imageAttackSetup(vlm: any VisionLanguageModel, tokenizer: Tokenizer, image: String,
                       prompt: String) throws -> (clean: Tensor, context: ImageAttackContext, eos: [Int]) {
-    do {
-        return try ImageAttackContext.open(model: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
-    } catch let error as ImageError {
-        throw CLIError(error.description)
-    } catch let error as ChatTemplateError {
-        throw CLIError(error.description)
-    }
+    try ImageAttackContext.open(model: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
 }
 
 /// Generates a response to the attack context's prompt under `pixels01`.
 func respond(_ context: ImageAttackContext, pixels01: Tensor, strategy: DecodingStrategy, maxNewTokens: Int, eos: [Int]) throws -> [Int] {
-    do { return try context.respond(pixels01: pixels01, strategy: strategy, maxNewTokens: maxNewTokens, eosTokenIDs: eos) } catch let error as GenerationError {
-        throw CLIError(error.description)
-    }
+    try context.respond(pixels01: pixels01, strategy: strategy, maxNewTokens: maxNewTokens, eosTokenIDs: eos)
 }
 
 struct ImageAttackJSON: Encodable {

@@ -21,21 +21,11 @@ struct ImageOptions: ParsableArguments {
 
     /// Normalised pixel values [1, 3, S, S] of the image at `image` for `model`'s vision tower.
     static func pixelValues(image: String, for model: OpenedModel, padToSquare: Bool) throws -> Tensor {
-        try rendered { try model.pixelValues(image: image, padToSquare: padToSquare) }
+        try model.pixelValues(image: image, padToSquare: padToSquare)
     }
 
     /// The same for a LLaVA model opened from `directory` outside the registry.
     static func pixelValues(image: String, for model: any VisionLanguageModel, directory: String, padToSquare: Bool) throws -> Tensor {
-        try rendered { try ModelFamily.llava.pixelValues(image: image, for: model, directory: directory, padToSquare: padToSquare) }
-    }
-
-    static func rendered(_ body: () throws -> Tensor) throws -> Tensor {
-        do {
-            return try body()
-        } catch let error as ImageError {
-            throw CLIError(error.description)
-        } catch let error as ModelOpenError {
-            throw CLIError(error.description)
-        }
+        try ModelFamily.llava.pixelValues(image: image, for: model, directory: directory, padToSquare: padToSquare)
     }
 }

@@ -35,11 +35,7 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let resolved = ModelPaths.resolve(path)
         let info: CheckpointInfo
-        do {
-            info = try CheckpointInfo.load(path: resolved, arrayLimit: arrayLimit == 0 ? nil : arrayLimit)
-        } catch let error as CheckpointError {
-            throw CLIError(error.description)
-        }
+        info = try CheckpointInfo.load(path: resolved, arrayLimit: arrayLimit == 0 ? nil : arrayLimit)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -51,7 +51,7 @@ struct InspectCommand: ParsableCommand {
         }
         if let pixelValues {
             let file: SafetensorsFile
-            do { file = try SafetensorsFile(path: pixelValues) } catch let error as CheckpointError { throw CLIError(error.description) }
+            file = try SafetensorsFile(path: pixelValues)
             guard let entry = file.entry(named: "pixel_values") else { throw CLIError("\(pixelValues): no tensor named pixel_values") }
             guard entry.shape.count == 4, entry.shape[0] == 1, entry.shape[1] == 3 else {
                 throw CLIError("\(pixelValues): pixel_values has shape \(entry.shape), expected [1, 3, H, W]")
@@ -64,11 +64,9 @@ struct InspectCommand: ParsableCommand {
             if let size = images.first?.shape.last, size != vlm.imageSize {
                 throw CLIError("pixel_values are \(size)×\(size) but the vision tower takes \(vlm.imageSize)")
             }
-            do {
-                trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
-                    try vlm.forward(ids: ids, images: images, cache: nil, options: spec.forwardOptions)
-                }
-            } catch { throw CLIError(error.description) }
+            trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
+                try vlm.forward(ids: ids, images: images, cache: nil, options: spec.forwardOptions)
+            }
         } else {
             let llm = loaded.model
             guard images.isEmpty else { throw CLIError("\(model) is a text-only model: --pixel-values needs a LLaVA model") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidPipeline
 import LucidTensor
 
 /// The `lucid` command-line tool.
@@ -33,6 +34,8 @@ public struct LucidCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as any LucidError {
+            exit(withError: CLIError(error.description))  // library errors: one line, rendered here once
         } catch {
             exit(withError: error)
         }

@@ -59,14 +59,8 @@ struct MethodRunner {
     /// Generates from token ids (with image placeholders when `pixels` is given).
     func generate(_ loaded: OpenedModel, ids: [Int], pixels: Tensor?, config: DecodingConfig, limits: GenerationLimits,
                   onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
-        do { try config.validate() } catch { throw CLIError(error.description) }
-        do {
-            return try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: try config.method(), limits: limits,
-                                         encodeRefusal: encode, onToken: onToken)
-        } catch let error as GenerationError {
-            throw CLIError(error.description)
-        } catch let error as PromptError {
-            throw CLIError(error.description)
-        }
+        try config.validate()
+        return try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: try config.method(), limits: limits,
+                                     encodeRefusal: encode, onToken: onToken)
     }
 }

@@ -6,26 +6,12 @@ import LucidPipeline
 import LucidTensor
 
 /// Opens a model through the registry (`smollm2`, a bundled organism, a `.gguf` file, a PEFT adapter
-/// or a Hugging Face directory), rendering library errors as one line.
+/// or a Hugging Face directory).
 ///
 /// `quantizerGradient` is what a Q-MLLM model's patch quantiser passes backward: `.blocked` as
 /// released, `.straightThrough` for BPDA attacks (forward passes are the same either way).
 func openModel(_ name: String, quantizerGradient: VectorQuantizer.Gradient = .blocked) throws -> OpenedModel {
-    do {
-        return try ModelRegistry.standard.open(name, options: ModelOpenOptions(quantizerGradient: quantizerGradient))
-    } catch let error as ModelOpenError {
-        throw CLIError(error.description)
-    } catch let error as ModelLoadError {
-        throw CLIError(error.description)
-    } catch let error as CheckpointError {
-        throw CLIError(error.description)
-    } catch let error as ModuleLoadError {
-        throw CLIError(error.description)
-    } catch let error as LoRAError {
-        throw CLIError(error.description)
-    } catch let error as DefenseError {
-        throw CLIError(error.description)
-    }
+    try ModelRegistry.standard.open(name, options: ModelOpenOptions(quantizerGradient: quantizerGradient))
 }
 
 /// Parses `--input-ids 1,2,3`.
@@ -43,7 +29,5 @@ func parseIDs(_ text: String) throws -> [Int] {
 /// Writes tensors (converted to f32, batch dimension already dropped) as safetensors.
 func writeTensors(_ tensors: [(String, Tensor)], metadata: [String: String], to path: String) throws {
     let items = try tensors.map { name, tensor in try SafetensorsWriter.Item(name: name, tensor: tensor) }
-    do { try SafetensorsWriter.write(items, metadata: metadata, to: path) } catch let error as CheckpointError {
-        throw CLIError(error.description)
-    }
+    try SafetensorsWriter.write(items, metadata: metadata, to: path)
 }

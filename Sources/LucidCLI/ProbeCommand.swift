@@ -73,25 +73,21 @@ struct ProbeTrainCommand: ParsableCommand {
         let loaded = try openModel(model)
         let tokenizer = try openTokenizer(model)
         let chatTemplate: ChatTemplate
-        do {
-            if let template { chatTemplate = try ChatTemplate(named: template) } else {
-                guard let detected = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the chat template: pass --template") }
-                chatTemplate = detected
-            }
-        } catch let error as ChatTemplateError { throw CLIError(error.description) }
+        if let template { chatTemplate = try ChatTemplate(named: template) } else {
+            guard let detected = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the chat template: pass --template") }
+            chatTemplate = detected
+        }
         var trainer = ProbeTrainer(model: loaded.model, tokenizer: tokenizer, template: chatTemplate)
         trainer.trainFraction = trainFraction
         trainer.seed = seed
         trainer.inverseRegularization = inverseRegularization
         trainer.imageEmbedder = try SCAVImageInput.embedder(loaded: loaded, model: model, image: image)
         let probes: SafetyProbeSet
-        do {
-            probes = try trainer.train(malicious: try InstructionFile.read(malicious), safe: try InstructionFile.read(safe), modelName: model,
-                                   image: image) { line in
-                if !json { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-            }
-            try probes.write(URL(fileURLWithPath: out))
-        } catch let error as AttackError { throw CLIError(error.description) }
+        probes = try trainer.train(malicious: try InstructionFile.read(malicious), safe: try InstructionFile.read(safe), modelName: model,
+                               image: image) { line in
+            if !json { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+        try probes.write(URL(fileURLWithPath: out))
         if json {
             try printJSON(ProbeAccuracyJSON(layers: probes.probes.map { .init(layer: $0.hiddenState, accuracy: $0.testAccuracy, trainAccuracy: $0.trainAccuracy) }))
         } else {

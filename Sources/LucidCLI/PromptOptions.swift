@@ -34,31 +34,21 @@ struct PromptOptions: ParsableArguments {
         let tok = try tokenizer()
         if raw { return tok.encode(prompt, addSpecialTokens: true) }
         let chatTemplate: ChatTemplate
-        do {
-            if let template {
-                chatTemplate = try ChatTemplate(named: template)
-            } else if let detected = ChatTemplate.detect(for: tok) {
-                chatTemplate = detected
-            } else {
-                throw CLIError("cannot tell this model's chat template: pass --template NAME or --raw")
-            }
-            var messages: [ChatMessage] = []
-            if let system { messages.append(.system(system)) }
-            messages.append(.user(prompt, images: imageCount))
-            return try tok.encode(chat: messages, template: chatTemplate)
-        } catch let error as ChatTemplateError {
-            throw CLIError(error.description)
+        if let template {
+            chatTemplate = try ChatTemplate(named: template)
+        } else if let detected = ChatTemplate.detect(for: tok) {
+            chatTemplate = detected
+        } else {
+            throw CLIError("cannot tell this model's chat template: pass --template NAME or --raw")
         }
+        var messages: [ChatMessage] = []
+        if let system { messages.append(.system(system)) }
+        messages.append(.user(prompt, images: imageCount))
+        return try tok.encode(chat: messages, template: chatTemplate)
     }
 }
 
 /// Opens the tokenizer of `model` with a clear error.
 func openTokenizer(_ model: String) throws -> Tokenizer {
-    do {
-        return try ModelRegistry.standard.tokenizer(for: model)
-    } catch let error as ModelLoadError {
-        throw CLIError(error.description)
-    } catch let error as ModelOpenError {
-        throw CLIError(error.description)
-    }
+    try ModelRegistry.standard.tokenizer(for: model)
 }

@@ -37,9 +37,7 @@ struct ReportCommand: ParsableCommand {
         options.popeParser = POPEAnswerParser(rawValue: parser) ?? .pope
         options.samplesPerRow = samples
         let report: RunReport
-        do { report = try RunReport.build(directory: URL(fileURLWithPath: directory), options: options) } catch let error as EvalError {
-            throw CLIError(error.description)
-        } catch { throw CLIError("\(error)") }
+        do { report = try RunReport.build(directory: URL(fileURLWithPath: directory), options: options) } catch { throw CLIError("\(error)") }
         let target = URL(fileURLWithPath: out ?? (directory as NSString).appendingPathComponent("report"))
         let written = try ReportWriters.write(report, to: target)
         print(ReportWriters.markdown(report))

@@ -13,10 +13,6 @@ enum SCAVImageInput {
             throw CLIError("--image needs a vision-language model; \(model) is a text-only model")
         }
         let pixels = try ImageOptions.pixelValues(image: image, for: loaded, padToSquare: false)
-        return { ids in
-            do {
-                return try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) }
-            } catch let error as PromptError { throw CLIError(error.description) }
-        }
+        return { ids in try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) } }
     }
 }

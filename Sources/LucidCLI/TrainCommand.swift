@@ -67,9 +67,7 @@ struct TrainCommand: ParsableCommand {
         log("\(recipe): \(scaled.summary); threads \(Torch.threads) intra-op / \(Torch.blasThreads.map(String.init) ?? "n/a") BLAS")
         let trainer = OrganismTrainer(recipe: scaled, workDirectory: workURL, log: log)
         let output: OrganismTrainer.Output
-        do { output = try trainer.train() } catch let error as TrainingError {
-            throw CLIError(error.description)
-        }
+        output = try trainer.train()
         let seconds = Date().timeIntervalSince(began)
         let record = OrganismRecord(name: recipe, recipe: scaled, scale: scale, dataHash: output.dataHash, stages: output.stages,
                                     trainingSeconds: seconds, threads: "\(Torch.threads)/\(Torch.blasThreads.map(String.init) ?? "n/a")",
@@ -132,16 +130,12 @@ extension TrainCommand {
         }
         let recipe = SafetyAlignmentRecipe().scaled(by: scale)
         let advbench: AdvBench
-        do { advbench = try AdvBench(csv: AdvBench.defaultURL) } catch let error as TrainingError { throw CLIError(error.description) }
+        advbench = try AdvBench(csv: AdvBench.defaultURL)
         let outURL = URL(fileURLWithPath: out ?? "Models/smol-aligned")
         log("smol-aligned: LoRA r\(recipe.loraRank) on SmolLM2-135M-Instruct, \(recipe.schedule.steps) steps of \(recipe.schedule.batchSize)")
         let record: SafetyAlignmentRecord
-        do {
-            record = try SafetyAlignmentTrainer(recipe: recipe, workDirectory: URL(fileURLWithPath: work ?? ".lucid-train/smol-aligned"), log: log)
-                .run(advbench: advbench, out: outURL, scale: scale, command: (["lucid"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
-        } catch let error as TrainingError {
-            throw CLIError(error.description)
-        }
+        record = try SafetyAlignmentTrainer(recipe: recipe, workDirectory: URL(fileURLWithPath: work ?? ".lucid-train/smol-aligned"), log: log)
+            .run(advbench: advbench, out: outURL, scale: scale, command: (["lucid"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         log("wrote \(outURL.path)")
         if let metrics = record.metrics { print(metrics.summaryText) }
     }

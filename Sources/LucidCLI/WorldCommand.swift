@@ -51,23 +51,21 @@ struct WorldGenerateCommand: ParsableCommand {
                                        text: SceneTextOptions(tailAbsentMentionProbability: tailAbsent,
                                                               tailPartnerPreference: tailPartnerPreference,
                                                               tailOtherAbsentProbability: tailOtherAbsent))
-        do { try config.validate() } catch { throw CLIError(error.description) }
+        try config.validate()
         if let warning = config.trainingDistributionWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let interactive = isatty(STDERR_FILENO) != 0
         var lastReport = 0
         let summary: ShapesWorldExporter.Summary
-        do {
-            summary = try ShapesWorldExporter.export(config: config, to: URL(fileURLWithPath: out),
-                                                     options: .init(writeImages: !noImages)) { progress in
-                let percent = progress.total == 0 ? 100 : progress.completed * 100 / progress.total
-                if interactive {
-                    FileHandle.standardError.write(Data("\rscenes \(progress.completed)/\(progress.total) (\(percent)%)".utf8))
-                } else if percent >= lastReport + 10 || progress.completed == progress.total {
-                    lastReport = percent
-                    FileHandle.standardError.write(Data("scenes \(progress.completed)/\(progress.total) (\(percent)%)\n".utf8))
-                }
+        summary = try ShapesWorldExporter.export(config: config, to: URL(fileURLWithPath: out),
+                                                 options: .init(writeImages: !noImages)) { progress in
+            let percent = progress.total == 0 ? 100 : progress.completed * 100 / progress.total
+            if interactive {
+                FileHandle.standardError.write(Data("\rscenes \(progress.completed)/\(progress.total) (\(percent)%)".utf8))
+            } else if percent >= lastReport + 10 || progress.completed == progress.total {
+                lastReport = percent
+                FileHandle.standardError.write(Data("scenes \(progress.completed)/\(progress.total) (\(percent)%)\n".utf8))
             }
-        } catch { throw CLIError(error.description) }
+        }
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
         print("wrote \(summary.images) images, \(summary.objects) objects, \(summary.questions) questions, "
               + "POPE \(summary.popeQuestions.values.reduce(0, +)) questions → \(out)")
