@@ -21,13 +21,15 @@ struct AnalyzeCommand: ParsableCommand {
 struct AnalyzeAttentionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attention",
-        abstract: "Generate a greedy response and write per-token attention analyses and heatmap PNGs.",
+        abstract: "Generate a greedy response and write per-token attention analyses, figures and a contact sheet.",
         discussion: """
         Writes DIR/analysis.json (per token: H_i overlap of the top-i ViT [CLS]-attention outliers with the \
         top-i patches of the decoder's image attention, F = share of decoder image attention on the top-3 \
         outliers, image attention mass, OPERA summary column and score; means by label), \
-        DIR/vit_cls_attention.png and DIR/token_NNN.png (decoder image attention of each token over the \
-        preprocessed image). Words given with --hallucinated / --correct label the tokens that spell them \
+        figures a person reads: DIR/sentence_NN.png and DIR/token_NNN.png (the image upscaled, the decoder's image \
+        attention of the sentence or token beside the ViT's [CLS] attention with the top outliers boxed, the text as \
+        caption, hallucinated words in red), DIR/vit_cls_attention.png, and DIR/index.html, a contact sheet of them \
+        all. Words given with --hallucinated / --correct label the tokens that spell them \
         (e.g. from `lucid eval chair --per-caption`).
         """
     )
@@ -51,7 +53,7 @@ struct AnalyzeAttentionCommand: ParsableCommand {
     @Option(help: "OPERA scale σ for the summary-column score.")
     var sigma: Double = 50
 
-    @Option(help: "Heatmaps for at most this many tokens.")
+    @Option(help: "Figures for at most this many tokens (every sentence gets one).")
     var heatmaps: Int = 32
 
     @Option(help: "Output directory.")
@@ -89,15 +91,13 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         let config = (try? CLIPPreprocessorConfig.load(path: (directory as NSString).appendingPathComponent("preprocessor_config.json")))
             ?? .defaults(imageSize: vlm.imageSize)
         let base = try CLIPPreprocessor(config: config).resizedAndCropped(try ImageDecoder.decode(path: imagePath), padToSquare: imageOptions.padToSquare)
-        func write(_ values: Tensor, _ name: String) throws {
-            var v = values.to(.f32).toArray(Float.self)
-            if v.count == grid * grid + 1 { v.removeFirst() }
-            let picture = try Heatmap.overlay(image: base, values: v, gridWidth: grid, gridHeight: grid, alpha: 0.55)
-            try ImageEncoder.writePNG(picture, to: (out as NSString).appendingPathComponent(name))
+        func patches(_ values: Tensor) -> [Float] {
+            let v = values.to(.f32).toArray(Float.self)
+            return v.count == grid * grid + 1 ? Array(v.dropFirst()) : v
         }
-        try write(cls, "vit_cls_attention.png")
-        for (t, map) in maps.prefix(heatmaps).enumerated() { try write(map, String(format: "token_%03d.png", t)) }
-        print("analysed \(response.count) tokens → \(out)/analysis.json, \(min(heatmaps, maps.count) + 1) heatmaps")
+        let figures = try AttentionFigures(report: report, clsAttention: patches(cls), tokenMaps: maps.map(patches), image: base, grid: grid)
+            .write(to: URL(fileURLWithPath: out), tokenLimit: heatmaps)
+        print("analysed \(response.count) tokens → \(out)/analysis.json, \(figures.count) figures, contact sheet \(out)/index.html")
         for (label, means) in report.meansByLabel.sorted(by: { $0.key < $1.key }) {
             let h = means.filter { $0.key.hasPrefix("H") }.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }
             print("  \(label) (\(Int(means["count"] ?? 0)) tokens): F \(String(format: "%.3f", means["F"] ?? 0)), " + h.joined(separator: ", "))

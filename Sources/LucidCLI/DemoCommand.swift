@@ -202,6 +202,20 @@ struct DemoResult: Codable {
     var tokens: Int
     var seconds: Double
     var forwardPasses: Int?
+    enum CodingKeys: String, CodingKey { case model, method, result, tokens, seconds, forwardPasses = "forward_passes" }
+}
+
+extension DemoResult {
+    /// Also reads lines written before the snake_case keys (`forwardPasses`), so an old demo folder resumes.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enum Legacy: String, CodingKey { case forwardPasses }
+        self.init(model: try c.decode(String.self, forKey: .model), method: try c.decode(String.self, forKey: .method),
+                  result: try c.decode(DescribedScene.self, forKey: .result), tokens: try c.decode(Int.self, forKey: .tokens),
+                  seconds: try c.decode(Double.self, forKey: .seconds),
+                  forwardPasses: try c.decodeIfPresent(Int.self, forKey: .forwardPasses)
+                      ?? decoder.container(keyedBy: Legacy.self).decodeIfPresent(Int.self, forKey: .forwardPasses))
+    }
 }
 
 /// `descriptions.jsonl` of the demo: appended one line per description, read back on resume.

@@ -136,6 +136,7 @@ struct DemoTable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase  // docs/json.md; the metric rows carry explicit keys
         return try encoder.encode(Document(model: model, scenes: scenes, worldSeed: seed, prompt: prompt, methods: rows,
                                            pope: pope.map { POPEEntry(split: $0.split, accuracy: $0.accuracy, questions: $0.questions) }))
     }

@@ -26,6 +26,12 @@ public struct DemoPage {
         /// Mean response length in tokens, and forward passes per generated token (decoding cost).
         public var meanTokens: Double
         public var forwardPassesPerToken: Double
+
+        enum CodingKeys: String, CodingKey {
+            case method, recall, chairI = "chair_i", chairS = "chair_s", nltkCHAIRi = "nltk_chair_i", nltkCHAIRs = "nltk_chair_s"
+            case tokensPerSecond = "tokens_per_second", meanTokens = "mean_tokens", forwardPassesPerToken = "forward_passes_per_token"
+        }
+
         public init(method: String, recall: Double, chairI: Double, chairS: Double, nltkCHAIRi: Double?, nltkCHAIRs: Double?,
                     tokensPerSecond: Double, meanTokens: Double, forwardPassesPerToken: Double) {
             self.meanTokens = meanTokens

@@ -182,9 +182,14 @@ struct CommandLineTests {
         #expect((report["rows"] as? [[String: Any]])?.count == 4)
         #expect((report["outlier_ranking"] as? [Int])?.count == 16)
         #expect(report["schema_version"] as? Int == 1)
+        // Figures a person reads: the 28-px input upscaled to ≥ 336 px per panel, image + decoder + ViT side by side.
         let heat = try ImageDecoder.decode(path: out + "/vit_cls_attention.png")
-        #expect(heat.width == 28 && heat.height == 28)
-        #expect(FileManager.default.fileExists(atPath: out + "/token_003.png"))
+        #expect(heat.width >= 2 * 336 && heat.height >= 336)
+        let token = try ImageDecoder.decode(path: out + "/token_003.png")
+        #expect(token.width >= 3 * 336 && token.height > 336, "\(token.width)x\(token.height)")
+        #expect(FileManager.default.fileExists(atPath: out + "/sentence_01.png"))
+        let sheet = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
+        #expect(sheet.contains("src=\"sentence_01.png\"") && sheet.contains("src=\"token_003.png\""))
     }
 
     @Test func runResumesAndMergesShards() throws {

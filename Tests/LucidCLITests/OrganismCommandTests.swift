@@ -32,6 +32,7 @@ struct OrganismCommandTests {
         #expect(again.status == 0)
         #expect(try String(contentsOfFile: out + "/descriptions.jsonl", encoding: .utf8).split(separator: "\n").count == 2)
         #expect(!again.err.contains("greedy scene"))  // nothing generated again
+        try JSONVocabulary.expectSnakeCase(directory: out)
     }
 
     @Test func qmllmTrainsCalibratesGatesAndEvaluates() throws {

@@ -53,5 +53,11 @@ struct AttentionAnalysisTests {
         }
         #expect(report.rows[0].label == "hallucinated" && report.rows[1].label == "correct")
         #expect(report.meansByLabel["hallucinated"]?["count"] == 1)
+        // H_i needs at least i patches: a size past the grid is left out of rows and means alike (not reported as 0).
+        var wide = AttentionAnalysis()
+        wide.overlapSizes = [1, 20]
+        let (partial, _, _) = try wide.run(model: model, ids: ids, pixels: pixels, response: response, decode: { "w\($0)" })
+        #expect(partial.rows.allSatisfy { $0.overlap["H20"] == nil } && partial.meansByLabel["other"]?["H20"] == nil)
+        #expect(partial.meansByLabel["other"]?["H1"] != nil)
     }
 }

@@ -34,4 +34,13 @@ struct OrganismMetricsJSONTests {
         let record = try OrganismRecord.load(directory: bundled.path)
         #expect(record.metrics?.scenes == 200 && (record.metrics?.recall ?? 0) > 0.8)
     }
+
+    @Test func describedScenesUseSnakeCaseAndOldLinesStillRead() throws {
+        let scene = DescribedScene(imageID: 3, description: "A fork.", groundTruth: ["fork"], mentioned: ["fork"], hallucinated: [], missed: [])
+        let text = String(decoding: try JSONEncoder().encode(scene), as: UTF8.self)
+        #expect(text.contains("\"image_id\":3") && text.contains("\"ground_truth\""))
+        #expect(try JSONDecoder().decode(DescribedScene.self, from: Data(text.utf8)) == scene)
+        let old = #"{"imageID": 3, "description": "A fork.", "groundTruth": ["fork"], "mentioned": ["fork"], "hallucinated": [], "missed": []}"#
+        #expect(try JSONDecoder().decode(DescribedScene.self, from: Data(old.utf8)) == scene)
+    }
 }

@@ -145,7 +145,10 @@ public struct AttentionAnalysis {
             let group = rows.filter { $0.label == label }
             guard !group.isEmpty else { continue }
             var m: [String: Double] = ["F": group.map(\.outlierShare).reduce(0, +) / Double(group.count), "count": Double(group.count)]
-            for i in overlapSizes { m["H\(i)"] = group.compactMap { $0.overlap["H\(i)"] }.reduce(0, +) / Double(group.count) }
+            for i in overlapSizes {  // H_i exists only where the grid has at least i patches
+                let values = group.compactMap { $0.overlap["H\(i)"] }
+                if !values.isEmpty { m["H\(i)"] = values.reduce(0, +) / Double(values.count) }
+            }
             means[label] = m
         }
         let imageMaps = response.indices.map { t in meanAttention[promptLength + t - 1].narrowed(axis: 0, start: imageStart, length: imageCount) }
