@@ -2,6 +2,9 @@
 LUCID_CACHE ?= $(HOME)/.cache/lucid
 export LUCID_CACHE
 export LUCID_SMOLLM2_GGUF ?= $(LUCID_CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+# libtorch comes from the torch wheel that scripts/setup.sh unpacks; Package.swift finds it through
+# pkg-config (lucid-torch.pc), and `link-libs` puts its shared libraries next to the binaries.
+export PKG_CONFIG_PATH := $(LUCID_CACHE)/torch/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 SWIFT ?= swift
 LUCID := .build/release/lucid
@@ -20,12 +23,14 @@ setup:
 
 build: setup
 	$(SWIFT) build -c release --product lucid
+	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build -c release --show-bin-path)"
 
 demo: build
 	@bash scripts/demo.sh "$(LUCID)" demo-output
 
 test: setup
 	$(SWIFT) build --build-tests
+	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
 
 bench: build

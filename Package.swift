@@ -27,11 +27,14 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
+        // libtorch from the PyPI torch wheel: scripts/setup.sh unpacks it and writes lucid-torch.pc;
+        // the Makefile exports PKG_CONFIG_PATH (docs/engine.md).
+        .systemLibrary(name: "CTorchLibrary", pkgConfig: "lucid-torch"),
         // The only C++ in Lucid: a mechanical extern "C" shim over libtorch (ATen + autograd).
         .target(
             name: "CTorch",
-            cxxSettings: [.define("_GLIBCXX_USE_CXX11_ABI", to: "1")],
-            linkerSettings: [.linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
+            dependencies: ["CTorchLibrary"],
+            cxxSettings: [.define("_GLIBCXX_USE_CXX11_ABI", to: "1")]
         ),
         .target(
             name: "LucidTensor",
@@ -157,5 +160,5 @@ let package = Package(
         ),
     ],
     swiftLanguageModes: [.v6],
-    cxxLanguageStandard: .cxx17
+    cxxLanguageStandard: .cxx20
 )

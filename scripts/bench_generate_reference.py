@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference side of `lucid bench generate`: SmolLM2-135M-Instruct fp32 greedy decoding with
-Hugging Face transformers on the same libtorch (Debian python3-torch), batch 1.
+Hugging Face transformers on the same libtorch (the torch wheel of scripts/setup.sh), batch 1.
 
 Loads the GGUF exactly as scripts/make_smollm2_fixtures.py does (gguf dequantisation into a
 transformers LlamaForCausalLM), renders a chat prompt, then times prefill (one forward over the

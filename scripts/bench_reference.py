@@ -4,7 +4,7 @@
 Protocol (identical to Sources/lucid/OpsBenchmark.swift): for each thread setting, square f32
 matmul at each size and an add of two 16-element float tensors; warm up 3 calls, then 3 rounds of
 at least `seconds / 3` each, keeping the best mean time per call. Prints JSON with --json.
-Run with Debian's python3-torch (the .venv-bench made by `scripts/setup.sh --bench`).
+Run with the .venv-bench made by `scripts/setup.sh --bench` (the torch wheel Lucid links).
 """
 import argparse
 import ctypes

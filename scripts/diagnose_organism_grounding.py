@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Where an organism's grounding fails: run with the .venv-bench (Debian python3-torch + pinned transformers).
+"""Where an organism's grounding fails: run with the .venv-bench (the torch wheel + pinned transformers).
 
 1. Linear probes (seeded Adam, 300 scenes train / 100 test) for the category of every cell from the
    frozen ViT's cell tokens and from the projector's outputs, with the norms of vision features,

@@ -2,20 +2,27 @@
 # Installs what Lucid needs on a Debian machine with the Swift toolchain.
 # Idempotent: each step checks first and does nothing when its result is already present.
 #
-#   scripts/setup.sh            system packages + the SmolLM2 GGUF
-#   scripts/setup.sh --bench    also the benchmark reference (a venv with Debian's python3-torch
-#                               and pinned transformers)
+#   scripts/setup.sh            system packages, libtorch (from the PyPI `torch` wheel), the SmolLM2 GGUF
+#   scripts/setup.sh --bench    also the benchmark reference (a venv with the same torch wheel and
+#                               pinned transformers)
+#   scripts/setup.sh --link-libs DIR...   symlinks libtorch's shared libraries into build directories
+#                               (the Makefile calls this after `swift build`; see docs/engine.md)
 #
-# Environment: LUCID_CACHE (default ~/.cache/lucid) is where downloaded models live.
+# Environment: LUCID_CACHE (default ~/.cache/lucid) is where downloads live; LUCID_TORCH=cpu|cuda
+# chooses the torch wheel (cpu is the default and the one tested here).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${LUCID_CACHE:-$HOME/.cache/lucid}"
 WANT_BENCH=0
+LINK_DIRS=()
+LINKING=0
 for arg in "$@"; do
+  if [ "$LINKING" = 1 ]; then LINK_DIRS+=("$arg"); continue; fi
   case "$arg" in
     --bench) WANT_BENCH=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --link-libs) LINKING=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -26,11 +33,99 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # --- Debian packages -------------------------------------------------------------------------
-# libtorch-dev: the engine. libopenblas0-pthread: an optimised BLAS for libtorch's matmul (the
-# reference BLAS that libtorch pulls in otherwise is ~20x slower). libpng/libjpeg: image I/O.
-# wordnet-base: WordNet 3.0 for CHAIR's lemmatiser (/usr/share/wordnet).
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread libpng-dev libjpeg-dev wordnet-base)
-if [ "$WANT_BENCH" = 1 ]; then APT_PACKAGES+=(python3-torch python3-venv python3-pip); fi
+# libpng/libjpeg: image I/O. wordnet-base: WordNet 3.0 for CHAIR's lemmatiser (/usr/share/wordnet).
+# pkg-config: finds libtorch at build time. libtorch itself comes from the torch wheel below (not
+# Debian's libtorch-dev 1.13; docs/engine.md says why).
+APT_PACKAGES=(libpng-dev libjpeg-dev wordnet-base pkg-config)
+if [ "$WANT_BENCH" = 1 ]; then APT_PACKAGES+=(python3-venv python3-pip); fi
+
+# --- libtorch from the PyPI torch wheel -------------------------------------------------------
+# The wheel carries libtorch itself (torch/lib, torch/include). Only those are unpacked, under
+# $CACHE/torch/<version>-<variant>, with a pkg-config file (lucid-torch.pc) that Package.swift's
+# CTorchLibrary target reads. The Makefile exports PKG_CONFIG_PATH=$CACHE/torch/pkgconfig.
+TORCH_VERSION="2.13.0"
+TORCH_VARIANT="${LUCID_TORCH:-cpu}"
+case "$TORCH_VARIANT" in
+  cpu)
+    TORCH_WHEEL="torch-${TORCH_VERSION}+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
+    TORCH_REQ="torch==${TORCH_VERSION}+cpu"
+    TORCH_SHA256="6746dbcbeb526eb61330b76b41ff1b4eb848951103a892eeb080dfa2b264667b" ;;
+  cuda)
+    # Documented, not tested here (no GPU): the CUDA wheel needs the nvidia-* wheels' libraries
+    # beside it at run time. Set LUCID_TORCH_SHA256 to the wheel's checksum once you have checked it.
+    TORCH_WHEEL="torch-${TORCH_VERSION}-cp311-cp311-manylinux_2_28_x86_64.whl"
+    TORCH_REQ="torch==${TORCH_VERSION}"
+    TORCH_SHA256="${LUCID_TORCH_SHA256:-}" ;;
+  *) say "LUCID_TORCH='$TORCH_VARIANT' is not cpu or cuda"; exit 2 ;;
+esac
+TORCH_HOME="$CACHE/torch/${TORCH_VERSION}-${TORCH_VARIANT}"
+TORCH_PC_DIR="$CACHE/torch/pkgconfig"
+if [ ! -f "$TORCH_HOME/.complete" ]; then
+  mkdir -p "$CACHE/wheels"
+  if [ ! -s "$CACHE/wheels/$TORCH_WHEEL" ]; then
+    say "downloading $TORCH_REQ from PyPI (~190 MB, once)"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+      --platform manylinux_2_28_x86_64 "$TORCH_REQ" -d "$CACHE/wheels"
+  fi
+  if [ -z "$TORCH_SHA256" ]; then
+    say "no pinned SHA-256 for $TORCH_WHEEL; set LUCID_TORCH_SHA256 after checking the wheel"; exit 1
+  fi
+  actual="$(sha256sum "$CACHE/wheels/$TORCH_WHEEL" | cut -d' ' -f1)"
+  if [ "$actual" != "$TORCH_SHA256" ]; then
+    say "checksum mismatch for $TORCH_WHEEL (got $actual); removing it, run again to re-download"
+    rm -f "$CACHE/wheels/$TORCH_WHEEL"
+    exit 1
+  fi
+  say "unpacking libtorch (torch/lib, torch/include) to $TORCH_HOME"
+  rm -rf "$TORCH_HOME.part"
+  python3 - "$CACHE/wheels/$TORCH_WHEEL" "$TORCH_HOME.part" <<'PY'
+import sys, zipfile
+wheel, target = sys.argv[1], sys.argv[2]
+# libtorch_python and the test/backend libraries are not needed by a C++ program.
+skip = ("libtorch_python.so", "libjitbackend_test.so", "libtorchbind_test.so", "libbackend_with_compiler.so",
+        "libaoti_custom_ops.so", "libshm")
+with zipfile.ZipFile(wheel) as z:
+    for info in z.infolist():
+        name = info.filename
+        if not (name.startswith("torch/include/") or name.startswith("torch/lib/")):
+            continue
+        if name.startswith("torch/lib/") and any(name[len("torch/lib/"):].startswith(s) for s in skip):
+            continue
+        z.extract(info, target)
+PY
+  rm -rf "$TORCH_HOME"
+  mv "$TORCH_HOME.part/torch" "$TORCH_HOME"
+  rmdir "$TORCH_HOME.part"
+  touch "$TORCH_HOME/.complete"
+fi
+mkdir -p "$TORCH_PC_DIR"
+cat > "$TORCH_PC_DIR/lucid-torch.pc.tmp" <<PC
+# Written by scripts/setup.sh: libtorch ${TORCH_VERSION} (${TORCH_VARIANT}) from the PyPI torch wheel.
+prefix=${TORCH_HOME}
+Name: lucid-torch
+Description: libtorch from the torch ${TORCH_VERSION} wheel, for Lucid's CTorch shim
+Version: ${TORCH_VERSION}
+Cflags: -I\${prefix}/include -I\${prefix}/include/torch/csrc/api/include
+Libs: -L\${prefix}/lib -ltorch_cpu -lc10
+PC
+if ! cmp -s "$TORCH_PC_DIR/lucid-torch.pc.tmp" "$TORCH_PC_DIR/lucid-torch.pc" 2>/dev/null; then
+  mv "$TORCH_PC_DIR/lucid-torch.pc.tmp" "$TORCH_PC_DIR/lucid-torch.pc"
+else
+  rm -f "$TORCH_PC_DIR/lucid-torch.pc.tmp"
+fi
+
+# The shared libraries a binary needs, next to the binary: SwiftPM drops -rpath from pkg-config,
+# and every Swift binary's runpath has $ORIGIN, so symlinks there are found before any system
+# libtorch (Debian's libtorch-dev installs /usr/lib/*/libtorch_cpu.so, a 1.13).
+if [ "${#LINK_DIRS[@]}" -gt 0 ]; then
+  for dir in "${LINK_DIRS[@]}"; do
+    [ -d "$dir" ] || continue
+    for lib in "$TORCH_HOME"/lib/*.so*; do
+      ln -sfn "$lib" "$dir/$(basename "$lib")"
+    done
+  done
+  exit 0
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -71,18 +166,21 @@ PY
   mv "$SMOL_GGUF.part" "$SMOL_GGUF"
 fi
 
-# --- Benchmark reference ----------------------------------------------------------------------
+# --- Benchmark and fixture reference -----------------------------------------------------------
+# A venv with the same torch wheel as the engine (installed from the checksummed copy above) and the
+# pinned Hugging Face packages of scripts/requirements-bench.txt.
 if [ "$WANT_BENCH" = 1 ]; then
   VENV="$ROOT/.venv-bench"
-  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, transformers, peft, gguf" 2>/dev/null; then
-    say "creating $VENV (Debian python3-torch + pinned packages of scripts/requirements-bench*.txt)"
-    /usr/bin/python3 -m venv --system-site-packages "$VENV"
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, transformers, gguf" 2>/dev/null; then
+    say "creating $VENV (torch $TORCH_VERSION wheel + pinned packages of scripts/requirements-bench.txt)"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet "$CACHE/wheels/$TORCH_WHEEL"
     "$VENV/bin/python" -m pip install --quiet -r "$ROOT/scripts/requirements-bench.txt"
-    "$VENV/bin/python" -m pip install --quiet --no-deps -r "$ROOT/scripts/requirements-bench-nodeps.txt"
   fi
-  # The reference must run on Debian's libtorch, the one Lucid links.
-  if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(0 if torch.__file__.startswith('/usr/lib/python3/') else 1)"; then
-    say "error: $VENV imports a torch other than Debian's python3-torch; remove $VENV and run again"
+  # The reference must run on the libtorch Lucid links.
+  if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$TORCH_VERSION' else 1)"; then
+    say "error: $VENV imports a torch other than $TORCH_VERSION; remove $VENV and run again"
     exit 1
   fi
 fi

@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/api/include/torch/version.h>
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -255,6 +257,36 @@ extern "C" {
 
 const char *lt_last_error(void) { return last_error.c_str(); }
 const char *lt_torch_version(void) { return TORCH_VERSION; }
+
+const char *lt_torch_config(void) {
+  static const std::string config = [] {
+    try { return at::show_config(); } catch (...) { return std::string(); }
+  }();
+  return config.c_str();
+}
+
+const char *lt_torch_runtime_version(void) {
+  static const std::string version = [] {
+    const std::string config = lt_torch_config();
+    const std::string key = "TORCH_VERSION=";
+    const size_t start = config.find(key);
+    if (start == std::string::npos) return std::string();
+    const size_t end = config.find_first_of(", \n", start + key.size());
+    return config.substr(start + key.size(), end == std::string::npos ? std::string::npos : end - start - key.size());
+  }();
+  return version.c_str();
+}
+
+const char *lt_torch_library(void) {
+  static const std::string name = [] {
+    Dl_info info;
+    auto symbol = reinterpret_cast<void *>(static_cast<std::string (*)()>(&at::show_config));
+    if (dladdr(symbol, &info) == 0 || info.dli_fname == nullptr) return std::string("unknown");
+    char resolved[PATH_MAX];
+    return std::string(realpath(info.dli_fname, resolved) != nullptr ? resolved : info.dli_fname);
+  }();
+  return name.c_str();
+}
 bool lt_cuda_is_available(void) { return at::hasCUDA(); }
 int32_t lt_cuda_device_count(void) {
   try { return at::hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0; } catch (...) { return 0; }
@@ -484,9 +516,10 @@ int32_t lt_matmul(lt_tensor a, lt_tensor b, lt_tensor *out) { LT_TRY(*out = wrap
 int32_t lt_bmm(lt_tensor a, lt_tensor b, lt_tensor *out) { LT_TRY(*out = wrap(at::bmm(T(a), T(b)))) }
 extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w, int64_t in, int64_t out, const float *bias,
                                     float *y);
+extern "C" bool lt_small_linear_enabled(void);
 
-// x · wᵀ + bias. A single row uses matrix-vector multiplication (OpenBLAS gemv reads the weight once
-// with both threads; gemm would pack it first). Without autograd, f32 inputs of 2 to 32 rows go
+// x · wᵀ + bias. A single row uses matrix-vector multiplication (BLAS gemv reads the weight once;
+// gemm would pack it first). Without autograd, f32 inputs of 2 to 32 rows go
 // through small_linear.cpp (one pass over the weight, blocked for cache). Everything else is
 // at::linear.
 static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b) {
@@ -495,7 +528,7 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
   const int64_t rows = shapes && in > 0 ? x.numel() / in : 0;
   const bool needsGrad = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b && b->requires_grad()));
   const bool f32 = x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && (!b || b->scalar_type() == at::kFloat);
-  if (shapes && f32 && !needsGrad && rows >= 2 && rows <= 32 && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
+  if (lt_small_linear_enabled() && shapes && f32 && !needsGrad && rows >= 2 && rows <= 32 && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
     const at::Tensor xc = x.contiguous(), wc = w.contiguous();
     const c10::optional<at::Tensor> bc = b ? c10::optional<at::Tensor>(b->contiguous()) : c10::nullopt;
     std::vector<int64_t> sizes = x.sizes().vec();
@@ -674,7 +707,7 @@ int32_t lt_pad(lt_tensor a, const int64_t *pads, int64_t npads, double value, lt
 
 // ---- autograd ----
 
-int32_t lt_set_requires_grad(lt_tensor t, bool requires) { LT_TRY(T(t).requires_grad_(requires)) }
+int32_t lt_set_requires_grad(lt_tensor t, bool requires_grad) { LT_TRY(T(t).requires_grad_(requires_grad)) }
 bool lt_requires_grad(lt_tensor t) { return T(t).requires_grad(); }
 bool lt_is_leaf(lt_tensor t) { return T(t).is_leaf(); }
 int32_t lt_grad(lt_tensor t, lt_tensor *out) {
@@ -712,3 +745,28 @@ int32_t lt_bench_binary(int32_t op, lt_tensor a, lt_tensor b, int64_t iterations
 }
 
 }  // extern "C"
+
+// ---- load-time check ----
+
+namespace {
+
+// Refuses to run on a libtorch other than the one the shim was compiled against. Without it a
+// binary whose directory lacks the wheel's libraries would silently bind to a system libtorch
+// (Debian's libtorch-dev installs /usr/lib/*/libtorch_cpu.so, a 1.13) and fail, or misbehave, at
+// the first symbol that differs. Runs when the binary is loaded, before any Swift code.
+struct RuntimeVersionCheck {
+  RuntimeVersionCheck() {
+    const std::string runtime = lt_torch_runtime_version();
+    if (runtime == TORCH_VERSION) return;
+    std::fprintf(stderr,
+                 "Lucid: the dynamic loader found libtorch %s (%s), but Lucid was built against libtorch %s.\n"
+                 "Put the torch wheel's libraries next to the binary: `scripts/setup.sh --link-libs DIR` "
+                 "(make build and make test do this), or set LD_LIBRARY_PATH to $LUCID_CACHE/torch/<version>/lib.\n",
+                 runtime.empty() ? "of unknown version" : runtime.c_str(), lt_torch_library(), TORCH_VERSION);
+    std::_Exit(70);
+  }
+};
+
+const RuntimeVersionCheck runtime_version_check;
+
+}  // namespace

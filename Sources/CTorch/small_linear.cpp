@@ -14,6 +14,14 @@
 //   into balanced chunks (25 rows: 5 × 5, not 8 + 8 + 8 + 1). Masked loads handle the tail.
 // - AVX2 + FMA: one weight row × up to 8 input rows (also for fewer than 8 rows on AVX-512 CPUs).
 // - scalar: anything else.
+//
+// The SIMD kernels exist on x86-64 only (`LT_SMALL_LINEAR_X86`). Elsewhere (arm64 Linux, macOS)
+// lt_small_linear_enabled() is false and the shim's linear layer uses libtorch's own kernels.
+#if defined(__x86_64__)
+#define LT_SMALL_LINEAR_X86 1
+#else
+#define LT_SMALL_LINEAR_X86 0
+#endif
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -21,9 +29,12 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#if LT_SMALL_LINEAR_X86
 #include <immintrin.h>
+#endif
 
 namespace {
+#if LT_SMALL_LINEAR_X86
 
 template <int B>
 __attribute__((target("avx2,fma"))) void rows_avx2(const float *x, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out,
@@ -99,6 +110,8 @@ __attribute__((target("avx512f"))) void tile_avx512(const float *x, const float 
   }
 }
 
+#endif  // LT_SMALL_LINEAR_X86
+
 void rows_scalar(const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias,
                  float *y) {
   for (int64_t o = o0; o < o1; ++o)
@@ -116,10 +129,14 @@ namespace {
 enum Kernel { kAuto = 0, kScalar = 1, kAVX2 = 2, kAVX512 = 3 };
 
 int detected() {
+#if LT_SMALL_LINEAR_X86
   static const int kernel = __builtin_cpu_supports("avx512f")                                     ? kAVX512
                             : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? kAVX2
                                                                                                  : kScalar;
   return kernel;
+#else
+  return kScalar;
+#endif
 }
 
 std::atomic<int> forced{kAuto};
@@ -130,6 +147,9 @@ int active() {
 }
 
 }  // namespace
+
+// Whether the shim routes few-row products here (x86-64); elsewhere libtorch's kernels do them.
+extern "C" bool lt_small_linear_enabled(void) { return LT_SMALL_LINEAR_X86 != 0; }
 
 // The micro-kernel in use: 1 scalar, 2 AVX2 + FMA, 3 AVX-512.
 extern "C" int lt_small_linear_kernel(void) { return active(); }
@@ -143,6 +163,7 @@ extern "C" int lt_small_linear_force_kernel(int kernel) {
 
 namespace {
 
+#if LT_SMALL_LINEAR_X86
 void tile(const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias, float *y) {
   switch (rows) {
     case 1: return tile_avx512<1>(x, w, in, o0, o1, out, bias, y);
@@ -245,15 +266,19 @@ void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o
   }
 }
 
+#endif  // LT_SMALL_LINEAR_X86
+
 }  // namespace
 
 // x [rows, in], w [out, in], bias [out] or null, y [rows, out]; all contiguous f32; rows ≥ 1.
 extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w, int64_t in, int64_t out, const float *bias,
                                     float *y) {
   if (active() == kScalar) return rows_scalar(x, rows, w, in, 0, out, out, bias, y);
+#if LT_SMALL_LINEAR_X86
   // Below about a million multiply-adds the hand-off costs more than it saves.
   if (rows * in * out < (int64_t(1) << 20) || out < 16) return blocked(x, rows, w, in, 0, out, out, bias, y);
   const int64_t middle = (out / 2 + 7) / 8 * 8;
   Helper::shared().split([&] { blocked(x, rows, w, in, 0, middle, out, bias, y); },
                          [&] { blocked(x, rows, w, in, middle, out, out, bias, y); });
+#endif
 }

@@ -1,4 +1,5 @@
 import CTorch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,8 +11,18 @@ import Darwin
 /// Thread counts matter on small machines: libtorch's OpenMP pool and OpenBLAS's own pool can
 /// oversubscribe the cores. `configureThreads` sets both deliberately.
 public enum Torch {
-    /// The libtorch version Lucid is linked against, e.g. `1.13.1`.
+    /// The libtorch version Lucid was compiled against, e.g. `2.13.0`.
     public static var version: String { String(cString: lt_torch_version()) }
+
+    /// The version the libtorch loaded at run time reports about itself (from its build summary);
+    /// equal to `version` unless the dynamic loader found another libtorch.
+    public static var runtimeVersion: String { String(cString: lt_torch_runtime_version()) }
+
+    /// The file the loaded `libtorch_cpu` was mapped from (symlinks resolved).
+    public static var libraryPath: String { String(cString: lt_torch_library()) }
+
+    /// libtorch's build summary (`at::show_config()`): compiler, BLAS, oneDNN, OpenMP, CPU capability.
+    public static var buildConfiguration: String { String(cString: lt_torch_config()) }
 
     /// Whether a CUDA device can be used.
     public static var cudaAvailable: Bool { lt_cuda_is_available() }
@@ -35,8 +46,16 @@ public enum Torch {
     @discardableResult
     public static func setBLASThreads(_ count: Int) -> Bool { lt_set_blas_threads(Int32(max(1, count))) }
 
-    /// The shared library that provides `sgemm_` (which BLAS libtorch's matmul uses).
-    public static var blasLibrary: String { String(cString: lt_blas_library()) }
+    /// The BLAS libtorch's matmul uses: the shared library that provides `sgemm_`, or, when none
+    /// is exported (the torch wheel links MKL into libtorch_cpu), libtorch's own `BLAS_INFO`.
+    public static var blasLibrary: String {
+        let exported = String(cString: lt_blas_library())
+        guard exported == "unknown" else { return exported }
+        let config = buildConfiguration
+        guard let start = config.range(of: "BLAS_INFO=")?.upperBound else { return exported }
+        let name = config[start...].prefix { $0 != "," && $0 != " " && $0 != "\n" }
+        return name.isEmpty ? exported : "\(name) (inside libtorch_cpu)"
+    }
 
     /// Sets libtorch's intra-op threads and OpenBLAS's threads together.
     ///
@@ -73,15 +92,19 @@ public func withGradMode<R, E: Error>(enabled: Bool, _ body: () throws(E) -> R) 
 public struct ThreadPolicy: Sendable, Equatable {
     /// libtorch intra-op (OpenMP) threads.
     public var intraOp: Int
-    /// OpenBLAS threads.
+    /// OpenBLAS threads (used only when the process's BLAS is OpenBLAS).
     public var blas: Int
 
-    /// The default: one OpenMP thread and one BLAS thread per core.
+    /// The default for the BLAS in use.
     ///
-    /// With a single OpenMP thread no OpenMP worker spins while OpenBLAS runs, so the two pools
-    /// cannot oversubscribe the cores; matmul, where the time goes, still uses every core.
-    public static func defaultPolicy(cores: Int = ProcessInfoCores.count) -> ThreadPolicy {
-        ThreadPolicy(intraOp: 1, blas: max(1, cores))
+    /// The torch wheel's libtorch (Lucid's engine) runs its BLAS (MKL) and oneDNN inside its own
+    /// OpenMP pool, so there is one pool and it gets one thread per core. With OpenBLAS (a
+    /// libtorch built against it, such as Debian's) two pools would oversubscribe the cores: then
+    /// one OpenMP thread and one OpenBLAS thread per core, so no OpenMP worker spins while
+    /// OpenBLAS runs.
+    public static func defaultPolicy(cores: Int = ProcessInfoCores.count,
+                                     openBLAS: Bool = Torch.blasThreads != nil) -> ThreadPolicy {
+        openBLAS ? ThreadPolicy(intraOp: 1, blas: max(1, cores)) : ThreadPolicy(intraOp: max(1, cores), blas: max(1, cores))
     }
 
     /// Reads `LUCID_THREADS` and `LUCID_BLAS_THREADS` over the default; throws on malformed values.

@@ -81,6 +81,7 @@ struct InfoCommandTests {
         #expect(try ThreadPolicy.fromEnvironment(["LUCID_THREADS": "3", "LUCID_BLAS_THREADS": "1"]) == ThreadPolicy(intraOp: 3, blas: 1))
         #expect(throws: ThreadPolicyError.self) { try ThreadPolicy.fromEnvironment(["LUCID_THREADS": "0"]) }
         #expect(throws: ThreadPolicyError.self) { try ThreadPolicy.fromEnvironment(["LUCID_BLAS_THREADS": "many"]) }
-        #expect(ThreadPolicy.defaultPolicy(cores: 8) == ThreadPolicy(intraOp: 1, blas: 8))
+        #expect(ThreadPolicy.defaultPolicy(cores: 8, openBLAS: true) == ThreadPolicy(intraOp: 1, blas: 8))
+        #expect(ThreadPolicy.defaultPolicy(cores: 8, openBLAS: false) == ThreadPolicy(intraOp: 8, blas: 8))
     }
 }

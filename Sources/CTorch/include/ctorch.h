@@ -62,7 +62,13 @@ enum {
 
 /* ---- errors, library, threads ---- */
 const char *lt_last_error(void);
-const char *lt_torch_version(void);
+const char *lt_torch_version(void); /* the version of the headers the shim was compiled against */
+/* The version the loaded libtorch reports about itself (TORCH_VERSION of at::show_config()), or "". */
+const char *lt_torch_runtime_version(void);
+/* The file the loaded libtorch_cpu was mapped from (resolved path), or "unknown". */
+const char *lt_torch_library(void);
+/* libtorch's own build summary (at::show_config()): compiler, BLAS, oneDNN, OpenMP, CPU capability. */
+const char *lt_torch_config(void);
 bool lt_cuda_is_available(void);
 int32_t lt_cuda_device_count(void);
 void lt_set_num_threads(int32_t n);
@@ -71,7 +77,8 @@ int32_t lt_get_num_threads(void);
 bool lt_set_blas_threads(int32_t n);
 /* OpenBLAS's thread count, or -1 when the BLAS in use is not OpenBLAS. */
 int32_t lt_get_blas_threads(void);
-/* Name of the BLAS library the process resolved `sgemm_` from (file path), or "unknown". */
+/* Name of the BLAS library the process resolved `sgemm_` from (file path), or "unknown" (the torch
+   wheel links MKL statically and exports no sgemm_; lt_torch_config names its BLAS). */
 const char *lt_blas_library(void);
 bool lt_set_grad_enabled(bool enabled); /* returns the previous state (thread-local) */
 bool lt_is_grad_enabled(void);
@@ -211,7 +218,7 @@ int32_t lt_split_with_sizes(lt_tensor a, const int64_t *sizes, int64_t n, int64_
 int32_t lt_pad(lt_tensor a, const int64_t *pads, int64_t npads, double value, lt_tensor *out);
 
 /* ---- autograd ---- */
-int32_t lt_set_requires_grad(lt_tensor t, bool requires);
+int32_t lt_set_requires_grad(lt_tensor t, bool requires_grad);
 bool lt_requires_grad(lt_tensor t);
 bool lt_is_leaf(lt_tensor t);
 /* Writes the accumulated gradient, or NULL when none has been computed. */

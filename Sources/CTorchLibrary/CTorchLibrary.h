@@ -1,0 +1,1 @@
+/* Intentionally empty: see module.modulemap. libtorch's C++ headers are used by Sources/CTorch only. */
