@@ -7,13 +7,7 @@ import Testing
 /// `Decoding.generate`: one entry point for every method, honouring a defence's gate.
 @Suite("decoding entry point")
 struct DecodingEntryPointTests {
-    func tinyLlava() throws -> LlavaForConditionalGeneration {
-        let text = LlamaConfig(vocabSize: 40, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, maxPositionEmbeddings: 128)
-        let vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
-        let model = try LlavaForConditionalGeneration(LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, visionFeatureLayer: -1))
-        model.initializeForTraining(std: 0.3, generator: Generator(seed: 31))
-        return model
-    }
+    func tinyLlava() throws -> LlavaForConditionalGeneration { try LucidModelsTests.tinyLlava(seed: 31) }
 
     let ids = [5, 0, 7, 9]
     let limits = GenerationLimits(maxNewTokens: 4)
