@@ -175,7 +175,7 @@ struct GenerateCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let stats = try JSONSerialization.jsonObject(with: encoder.encode(result.statistics))
-            let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason,
+            let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason.rawValue,
                                          "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": config.name]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
@@ -183,7 +183,7 @@ struct GenerateCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data((tail + "\n").utf8))
             let st = result.statistics
             FileHandle.standardError.write(Data(String(format: "[%d prompt + %d new tokens, %.1f tok/s decode, stop: %@]\n",
-                                                       st.prefillTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason).utf8))
+                                                       st.prefillTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason.rawValue).utf8))
         }
     }
 }

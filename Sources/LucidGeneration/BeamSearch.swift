@@ -123,13 +123,13 @@ struct BeamSearch {
             }
         }
         guard let best = hypotheses.items.max(by: { $0.score < $1.score }) else {
-            return GenerationResult(tokens: [], finishReason: "length", stopString: nil, score: nil, statistics: statistics)
+            return GenerationResult(tokens: [], finishReason: .length, stopString: nil, score: nil, statistics: statistics)
         }
         var tokens = best.tokens
-        var reason = "length"
+        var reason = FinishReason.length
         if tokens.count < limits.maxNewTokens, let eosToken = eos.first {
             tokens.append(eosToken)
-            reason = "eos"
+            reason = .eos
         }
         tokens.forEach { onToken?($0) }
         statistics.decodeTokens = generated

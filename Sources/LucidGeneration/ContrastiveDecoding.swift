@@ -93,7 +93,7 @@ public struct ContrastiveDecoder {
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let generator = parameters.sampling.map { LucidTensor.Generator(seed: $0.seed) }
         var tokens: [Int] = []
-        var reason = "length"
+        var reason = FinishReason.length
         var stopString: String?
         let decodeStart = DispatchTime.now().uptimeNanoseconds
         while tokens.count < limits.maxNewTokens {
@@ -109,8 +109,8 @@ public struct ContrastiveDecoder {
             }
             tokens.append(next)
             onToken?(next)
-            if limits.eosTokenIDs.contains(next) { reason = "eos"; break }
-            if let hit = StopStrings.firstMatch(limits, tokens) { reason = "stop_string"; stopString = hit; break }
+            if limits.eosTokenIDs.contains(next) { reason = .eos; break }
+            if let hit = StopStrings.firstMatch(limits, tokens) { reason = .stopString; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
             options.paddingMask = Self.mask(padding: padding, length: cache.length + 1)
             let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: cache, options: options).logits!

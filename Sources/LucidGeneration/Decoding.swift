@@ -20,7 +20,7 @@ public enum Decoding {
             if let gate = vlm.imageGate {
                 for pixels in images {
                     if let refusal = withNoGrad({ gate(pixels) }) {
-                        return GenerationResult(tokens: encodeRefusal?(refusal) ?? [], finishReason: "refused")
+                        return GenerationResult(tokens: encodeRefusal?(refusal) ?? [], finishReason: .refused)
                     }
                 }
             }

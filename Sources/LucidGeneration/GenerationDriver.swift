@@ -41,19 +41,31 @@ public struct GenerationStatistics: Codable, Sendable, Equatable {
     }
 }
 
+/// Why a generation stopped; the raw values are what results files and JSON output say.
+public enum FinishReason: String, Sendable, Codable, CaseIterable {
+    /// An end-of-sequence token (kept as the last token).
+    case eos
+    /// `maxNewTokens` reached.
+    case length
+    /// A stop string appeared in the decoded text.
+    case stopString = "stop_string"
+    /// A defence's gate answered instead of the model (`Decoding.generate`).
+    case refused
+}
+
 /// The output of one generation.
 public struct GenerationResult {
     /// New token ids (EOS included when it ended the sequence).
     public var tokens: [Int]
-    /// Why generation stopped: `eos`, `length`, `stop_string`.
-    public var finishReason: String
+    /// Why generation stopped.
+    public var finishReason: FinishReason
     /// The stop string that ended generation, if any.
     public var stopString: String?
     /// Beam search: the chosen hypothesis's score (sum of log-probabilities / length^penalty).
     public var score: Double?
     public var statistics: GenerationStatistics
 
-    public init(tokens: [Int], finishReason: String, stopString: String? = nil, score: Double? = nil,
+    public init(tokens: [Int], finishReason: FinishReason, stopString: String? = nil, score: Double? = nil,
                 statistics: GenerationStatistics = GenerationStatistics()) {
         self.tokens = tokens
         self.finishReason = finishReason
@@ -150,15 +162,15 @@ public final class GenerationDriver {
         let (firstLogits, cache) = runPrefill(prefill, statistics: &statistics)
         var logits = firstLogits
         var tokens: [Int] = []
-        var reason = "length"
+        var reason = FinishReason.length
         var stopString: String?
         let start = DispatchTime.now().uptimeNanoseconds
         while tokens.count < limits.maxNewTokens {
             let next = choose(logits.selected(axis: 0, index: 0))
             tokens.append(next)
             onToken?(next)
-            if limits.eosTokenIDs.contains(next) { reason = "eos"; break }
-            if let hit = StopStrings.firstMatch(limits, tokens) { reason = "stop_string"; stopString = hit; break }
+            if limits.eosTokenIDs.contains(next) { reason = .eos; break }
+            if let hit = StopStrings.firstMatch(limits, tokens) { reason = .stopString; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
             let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
                                       options: ForwardOptions(logits: .last, interventions: interventions))

@@ -7,13 +7,7 @@ import Testing
 /// `Decoding.generate`: one entry point for every method, honouring a defence's gate.
 @Suite("decoding entry point")
 struct DecodingEntryPointTests {
-    func tinyLlava() throws -> LlavaForConditionalGeneration {
-        let text = LlamaConfig(vocabSize: 40, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, maxPositionEmbeddings: 128)
-        let vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
-        let model = try LlavaForConditionalGeneration(LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, visionFeatureLayer: -1))
-        model.initializeForTraining(std: 0.3, generator: Generator(seed: 31))
-        return model
-    }
+    func tinyLlava() throws -> LlavaForConditionalGeneration { try LucidModelsTests.tinyLlava(seed: 31) }
 
     let ids = [5, 0, 7, 9]
     let limits = GenerationLimits(maxNewTokens: 4)
@@ -26,10 +20,10 @@ struct DecodingEntryPointTests {
         let refused = try Decoding.generate(model, ids: ids, images: [pixels], method: .beam(BeamSearchParameters(beams: 2)), limits: limits,
                                             encodeRefusal: { $0 == "no" ? [1, 2] : [] })
         #expect(screened == 1)
-        #expect(refused.finishReason == "refused" && refused.tokens == [1, 2] && refused.statistics.forwardPasses == 0)
+        #expect(refused.finishReason == .refused && refused.tokens == [1, 2] && refused.statistics.forwardPasses == 0)
         model.imageGate = { _ in nil }
         let answered = try Decoding.generate(model, ids: ids, images: [pixels], method: .greedy, limits: limits)
-        #expect(answered.finishReason != "refused" && answered.statistics.forwardPasses > 0)
+        #expect(answered.finishReason != .refused && answered.statistics.forwardPasses > 0)
     }
 
     @Test func eachMethodRunsItsDecoderOnTheMultimodalPrompt() throws {

@@ -42,3 +42,14 @@ func expectMatches(_ actual: Tensor?, _ expected: Tensor, tolerance: Double, _ w
     let difference = maxAbs(actual, expected)
     #expect(difference <= tolerance, "\(what): max-abs difference \(difference) > \(tolerance)", sourceLocation: sourceLocation)
 }
+
+/// A tiny randomly initialised LLaVA: 4 patches per image (32 px, patch 16), placeholder id 0,
+/// vocabulary 40, hidden width 16.
+func tinyLlava(seed: UInt64, dtype: DType = .f32) throws -> LlavaForConditionalGeneration {
+    let text = LlamaConfig(vocabSize: 40, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, maxPositionEmbeddings: 128)
+    let vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
+    let model = try LlavaForConditionalGeneration(LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, visionFeatureLayer: -1))
+    model.initializeForTraining(std: 0.3, generator: Generator(seed: seed))
+    if dtype != .f32 { model.convert(to: dtype) }
+    return model
+}

@@ -18,7 +18,7 @@ struct GenerationConformanceTests {
         let result = try GenerationDriver(model: model).generate(.tokens(prompt), strategy: .greedy,
                                                                  limits: GenerationLimits(maxNewTokens: 10))
         #expect(result.tokens == expected)
-        #expect(result.finishReason == "length")
+        #expect(result.finishReason == .length)
         #expect(result.statistics.forwardPasses == 10)
         #expect(result.statistics.prefillTokens == 6 && result.statistics.decodeTokens == 10)
     }
@@ -79,11 +79,11 @@ struct GenerationConformanceTests {
         let stopAt = free.tokens[2]
         let stopped = try driver.generate(.tokens([5, 6, 7]), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 6, eosTokenIDs: [stopAt]))
         #expect(stopped.tokens == Array(free.tokens.prefix(through: free.tokens.firstIndex(of: stopAt)!)))
-        #expect(stopped.finishReason == "eos")
+        #expect(stopped.finishReason == .eos)
         let decode: ([Int]) -> String = { $0.map { "<\($0)>" }.joined() }
         let byString = try driver.generate(.tokens([5, 6, 7]), strategy: .greedy,
                                            limits: GenerationLimits(maxNewTokens: 6, stopStrings: ["<\(free.tokens[1])>"], decode: decode))
-        #expect(byString.finishReason == "stop_string")
+        #expect(byString.finishReason == .stopString)
         #expect(byString.tokens.count <= 2)
     }
 

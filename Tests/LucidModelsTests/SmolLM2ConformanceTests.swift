@@ -71,6 +71,6 @@ struct SmolLM2ConformanceTests {
                                                                  limits: GenerationLimits(maxNewTokens: 32, eosTokenIDs: model.config.eosTokenIDs))
         let answer = try tokenizer.decode(result.tokens, skipSpecialTokens: true)
         #expect(answer.contains("Paris"), "answer: \(answer)")
-        #expect(result.finishReason == "eos")
+        #expect(result.finishReason == .eos)
     }
 }

@@ -6,15 +6,7 @@ import Testing
 /// The `VisionLanguageModel` seam on LLaVA and explicit RoPE positions.
 @Suite("vision-language model protocol")
 struct VisionLanguageModelTests {
-    /// A tiny float64 LLaVA: 4 patches per image (32 px, patch 16), placeholder id 0.
-    func tinyLlava() throws -> LlavaForConditionalGeneration {
-        let text = LlamaConfig(vocabSize: 40, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, maxPositionEmbeddings: 128)
-        let vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
-        let model = try LlavaForConditionalGeneration(LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, visionFeatureLayer: -1))
-        model.initializeForTraining(std: 0.3, generator: Generator(seed: 21))
-        model.convert(to: .f64)
-        return model
-    }
+    func tinyLlava() throws -> LlavaForConditionalGeneration { try LucidModelsTests.tinyLlava(seed: 21, dtype: .f64) }
 
     @Test func imageSpansAreTheSameUnderBothPlaceholderConventions() throws {
         let model: any VisionLanguageModel = try tinyLlava()

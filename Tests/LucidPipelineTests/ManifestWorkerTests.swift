@@ -71,7 +71,7 @@ struct ManifestWorkerTests {
         for (fields, method) in [(first, DecodingMethod.greedy), (second, .beam(BeamSearchParameters(beams: 2)))] {
             let expected = try Decoding.generate(opened.model, ids: ids, images: [image], method: method, limits: limits)
             #expect(fields["token_ids"] == .array(expected.tokens.map { .int($0) }))
-            #expect(fields["finish_reason"] == .string(expected.finishReason))
+            #expect(fields["finish_reason"] == .string(expected.finishReason.rawValue))
         }
     }
 }
