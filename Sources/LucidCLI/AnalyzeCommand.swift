@@ -80,7 +80,7 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         var analysis = AttentionAnalysis()
         analysis.sigma = sigma
         let words = { (list: String) in Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }) }
-        let decode: (Int) -> String = { id in (try? tokenizer?.decode([id])) ?? nil ?? "<\(id)>" }
+        let decode: (Int) -> String = { id in (try? tokenizer?.decode([id], skipSpecialTokens: true)) ?? nil ?? "<\(id)>" }  // EOS: ""
         let (report, cls, maps) = try analysis.run(model: vlm, ids: ids, pixels: pixels, response: response, decode: decode,
                                                    hallucinated: words(hallucinated), correct: words(correct))
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

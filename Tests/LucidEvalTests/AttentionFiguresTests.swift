@@ -40,6 +40,7 @@ struct AttentionFiguresTests {
         for name in names { #expect(html.contains("src=\"\(name)\""), "\(name)") }
         #expect(html.contains("<mark class=\"bad\"> star</mark>") && html.contains("<mark class=\"ok\"> cube</mark>"))
         #expect(!html.contains("token_004.png"), "tokens past the limit get no figure")
+        #expect(figures.context(ofToken: 3) == "There is a [cube]." && figures.context(ofToken: 0) == "[There] is a cube.")
     }
 
     @Test func analysisFilesKeepReadingAfterTheSnakeCaseChange() throws {

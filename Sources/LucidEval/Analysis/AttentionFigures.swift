@@ -70,15 +70,20 @@ public struct AttentionFigures {
         label == "hallucinated" ? AttentionFigure.hallucinated : label == "correct" ? AttentionFigure.correct : AttentionFigure.ink
     }
 
+    /// The sentence holding token `index`, the token in brackets (`There is a [cube].`); empty when it has none.
+    public func context(ofToken index: Int) -> String {
+        guard let sentence = Self.sentences(report.rows).first(where: { $0.tokens.contains(index) }) else { return "" }
+        return sentence.tokens.map { t -> String in
+            let text = report.rows[t].text
+            guard t == index else { return text }
+            return String(text.prefix { $0 == " " }) + "[" + text.trimmingCharacters(in: .whitespaces) + "]"
+        }.joined().trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The figure of generated token `index`.
     public func tokenFigure(_ index: Int) throws -> RGBImage {
         let row = report.rows[index]
-        let sentence = Self.sentences(report.rows).first { $0.tokens.contains(index) }
-        var context = ""
-        if let sentence {
-            context = report.rows[sentence.tokens].map { $0.position == index ? "[" + $0.text.trimmingCharacters(in: .whitespaces) + "]" : $0.text }
-                .joined().trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        let context = context(ofToken: index)
         let shown = row.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let tag = row.label == "other" ? "" : "  (\(row.label))"
         let metrics = "F (share on the top-3 ViT outliers) \(Self.format(row.outlierShare)) | "
