@@ -518,7 +518,7 @@ extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w
                                     float *y);
 extern "C" bool lt_small_linear_enabled(void);
 
-// x · wᵀ + bias. A single row uses matrix-vector multiplication (BLAS gemv reads the weight once;
+// x · wᵀ + bias. A single f32 row uses matrix-vector multiplication (BLAS gemv reads the weight once;
 // gemm would pack it first). Without autograd, f32 inputs of 2 to 32 rows go
 // through small_linear.cpp (one pass over the weight, blocked for cache). Everything else is
 // at::linear.
@@ -538,7 +538,9 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
                         y.data_ptr<float>());
     return y;
   }
-  if (shapes && rows == 1) {
+  // f32 only: in bf16/f16 a separate bias add would round twice where at::linear (addmm) rounds
+  // once, as transformers' F.linear does.
+  if (shapes && rows == 1 && f32) {
     std::vector<int64_t> sizes = x.sizes().vec();
     sizes.back() = w.size(0);
     at::Tensor y = at::matmul(w, x.reshape({in}));

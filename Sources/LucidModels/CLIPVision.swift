@@ -89,7 +89,7 @@ public final class CLIPVisionEmbeddings: Module {
 
     init(_ config: CLIPVisionConfig) {
         self.config = config
-        classEmbedding = Parameter(Tensor.zeros([config.hiddenSize]))
+        classEmbedding = Parameter(ParameterInitialization.tensor([config.hiddenSize]) { Tensor.zeros([config.hiddenSize]) })
         patchEmbedding = Conv2d(inChannels: config.numChannels, outChannels: config.hiddenSize,
                                 kernelSize: (config.patchSize, config.patchSize), stride: (config.patchSize, config.patchSize), bias: false)
         positionEmbedding = Embedding(count: config.patchCount + 1, dimension: config.hiddenSize)
@@ -246,6 +246,14 @@ extension CLIPVisionModel {
     /// Loads a Hugging Face `CLIPVisionModel` directory (`config.json` with `model_type`
     /// `clip_vision_model`, or a full `clip` config whose `vision_config` is used) and its safetensors.
     public static func load(directory: String, dtype: DType = .f32) throws -> CLIPVisionModel {
+        try load(directory: directory, options: ModelLoadOptions(dtype: dtype))
+    }
+
+    /// Loads a CLIP vision directory with its weights in `options.dtype` (validated first), without
+    /// random initialisation.
+    public static func load(directory: String, options: ModelLoadOptions) throws -> CLIPVisionModel {
+        try options.validate()
+        let dtype = options.dtype
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: configPath),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -265,7 +273,7 @@ extension CLIPVisionModel {
             }
         } catch { throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error)) }
         let model: CLIPVisionModel
-        do { model = try CLIPVisionModel(config) } catch { throw ModelLoadError.badConfig(path: configPath, reason: error.description) }
+        do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try CLIPVisionModel(config) } } catch { throw ModelLoadError.badConfig(path: configPath, reason: error.description) }
         try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
             ignoreUnexpected: { $0.hasSuffix("position_ids") || (type == "clip" && !$0.hasPrefix("vision_model.")) }, dtype: dtype))
         return model

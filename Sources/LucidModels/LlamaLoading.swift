@@ -26,16 +26,26 @@ extension LlamaForCausalLM {
 
     /// Loads a Hugging Face directory (`config.json` + safetensors) or a llama.cpp GGUF file.
     public static func load(path: String, dtype: DType = .f32) throws -> LlamaForCausalLM {
+        try load(path: path, options: ModelLoadOptions(dtype: dtype))
+    }
+
+    /// Loads a Hugging Face directory (`config.json` + safetensors) or a llama.cpp GGUF file with
+    /// its weights in `options.dtype` (validated first).
+    public static func load(path: String, options: ModelLoadOptions) throws -> LlamaForCausalLM {
+        try options.validate()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelLoadError.notFound(path: path)
         }
-        if isDirectory.boolValue { return try loadHuggingFace(directory: path, dtype: dtype) }
+        if isDirectory.boolValue { return try loadHuggingFace(directory: path, dtype: options.dtype) }
         let gguf = try GGUFFile(path: path)
-        return try load(gguf: gguf, dtype: dtype)
+        return try load(gguf: gguf, dtype: options.dtype)
     }
 
     /// Loads `config.json` and the safetensors weights of a Hugging Face model directory.
+    ///
+    /// Layers are built with placeholder parameters (no random initialisation) and each weight goes
+    /// from the memory-mapped file straight into `dtype`.
     public static func loadHuggingFace(directory: String, dtype: DType = .f32) throws -> LlamaForCausalLM {
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         let data: Data
@@ -55,7 +65,7 @@ extension LlamaForCausalLM {
             throw ModelLoadError.badConfig(path: configPath, reason: Self.describe(error))
         }
         let model: LlamaForCausalLM
-        do { model = try LlamaForCausalLM(config) } catch {
+        do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlamaForCausalLM(config) } } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: error.description)
         }
         let checkpoint = try SafetensorsCheckpoint(path: directory)
@@ -81,7 +91,7 @@ extension LlamaForCausalLM {
     public static func load(gguf: GGUFFile, dtype: DType = .f32) throws -> LlamaForCausalLM {
         let config = try LlamaGGUF.config(from: gguf)
         let model: LlamaForCausalLM
-        do { model = try LlamaForCausalLM(config) } catch {
+        do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlamaForCausalLM(config) } } catch {
             throw ModelLoadError.badConfig(path: gguf.path, reason: error.description)
         }
         try model.load(from: LlamaGGUF(file: gguf, config: config), options: LoadOptions(dtype: dtype))

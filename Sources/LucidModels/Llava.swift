@@ -305,6 +305,14 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
 extension LlavaForConditionalGeneration {
     /// Loads a Hugging Face `llava-hf` directory (`config.json` with `model_type: llava` + safetensors).
     public static func load(directory: String, dtype: DType = .f32) throws -> LlavaForConditionalGeneration {
+        try load(directory: directory, options: ModelLoadOptions(dtype: dtype))
+    }
+
+    /// Loads a `llava-hf` directory with its weights in `options.dtype` (validated first); layers are
+    /// built without random initialisation and each weight goes from the mapped file into that dtype.
+    public static func load(directory: String, options: ModelLoadOptions) throws -> LlavaForConditionalGeneration {
+        try options.validate()
+        let dtype = options.dtype
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
@@ -319,7 +327,7 @@ extension LlavaForConditionalGeneration {
             throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
         }
         let model: LlavaForConditionalGeneration
-        do { model = try LlavaForConditionalGeneration(config) } catch {
+        do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlavaForConditionalGeneration(config) } } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: error.description)
         }
         try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(

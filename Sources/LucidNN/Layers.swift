@@ -3,7 +3,7 @@ import LucidTensor
 
 /// Uniform samples in [−bound, bound), PyTorch's default initialisation for linear and conv layers.
 func uniformInit(_ shape: [Int], bound: Double, generator: Generator?) -> Tensor {
-    Tensor.rand(shape, generator: generator) * (2 * bound) - bound
+    ParameterInitialization.tensor(shape) { Tensor.rand(shape, generator: generator) * (2 * bound) - bound }
 }
 
 /// A fully connected layer, y = x·Wᵀ + b, with an optional LoRA adapter added to its output.
@@ -80,7 +80,7 @@ public final class Embedding: Module {
 
     /// A table with N(0, 1) entries, PyTorch's default.
     public init(count: Int, dimension: Int, generator: Generator? = nil) {
-        weight = Parameter(Tensor.randn([count, dimension], generator: generator))
+        weight = Parameter(ParameterInitialization.tensor([count, dimension]) { Tensor.randn([count, dimension], generator: generator) })
     }
 
     public var parameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
@@ -98,8 +98,8 @@ public final class LayerNorm: Module {
     public let eps: Double
 
     public init(dimension: Int, eps: Double = 1e-5) {
-        weight = Parameter(Tensor.ones([dimension]))
-        bias = Parameter(Tensor.zeros([dimension]))
+        weight = Parameter(ParameterInitialization.tensor([dimension]) { Tensor.ones([dimension]) })
+        bias = Parameter(ParameterInitialization.tensor([dimension]) { Tensor.zeros([dimension]) })
         self.eps = eps
     }
 
@@ -116,7 +116,7 @@ public final class RMSNorm: Module {
     public let eps: Double
 
     public init(dimension: Int, eps: Double = 1e-6) {
-        weight = Parameter(Tensor.ones([dimension]))
+        weight = Parameter(ParameterInitialization.tensor([dimension]) { Tensor.ones([dimension]) })
         self.eps = eps
     }
 

@@ -3,9 +3,14 @@ import LucidTensor
 /// A tensor slot owned by a module; loaders and optimisers replace or update `value` in place.
 public final class Parameter {
     /// The current tensor.
-    public var value: Tensor
+    public var value: Tensor { didSet { isPlaceholder = false } }
+    /// Whether `value` is still the storage-less placeholder of `ParameterInitialization.withPlaceholders`.
+    public private(set) var isPlaceholder: Bool
 
-    public init(_ value: Tensor) { self.value = value }
+    public init(_ value: Tensor) {
+        self.value = value
+        isPlaceholder = ParameterInitialization.isDeferring
+    }
 
     /// Shape of the current tensor.
     public var shape: [Int] { value.shape }

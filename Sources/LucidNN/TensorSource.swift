@@ -109,7 +109,8 @@ public struct LoadOptions {
     public var renames: [KeyRename]
     /// Source names (after renames) that may be present without a module parameter (e.g. RoPE buffers).
     public var ignoreUnexpected: (String) -> Bool
-    /// Module parameters that may stay as initialised when the source lacks them (e.g. a tied head).
+    /// Module parameters that may stay as initialised when the source lacks them (e.g. a tied head);
+    /// never a placeholder (`ParameterInitialization`), which must be loaded.
     public var allowMissing: (String) -> Bool
     /// Converts loaded floating tensors to this dtype (default: the parameter's current dtype).
     public var dtype: DType?
@@ -158,6 +159,8 @@ extension Module {
             let target = options.dtype ?? parameter.value.dtype
             loaded.append((parameter, tensor.dtype == target || !tensor.dtype.isFloatingPoint ? tensor : tensor.to(target)))
         }
+        let placeholders = wanted.filter { sourceName[$0.name] == nil && $0.parameter.isPlaceholder }.map(\.name)
+        if !placeholders.isEmpty { throw ModuleLoadError.missing(source: source.sourceDescription, names: placeholders) }
         for (parameter, tensor) in loaded { parameter.value = tensor }
         return wanted.map(\.name).filter { sourceName[$0] == nil }
     }

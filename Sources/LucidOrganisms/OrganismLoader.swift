@@ -27,7 +27,10 @@ public enum OrganismLoader {
             throw ModelLoadError.unknownFormat(path: directory, reason: "its language model '\(reference)' is not installed at \(path): run scripts/setup.sh")
         }
         let language = try LlamaForCausalLM.load(path: path, dtype: dtype)
-        let model = try LlavaForConditionalGeneration(config, languageModel: language)
+        // Vision tower and projector without random initialisation: the directory holds all of them.
+        let model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in
+            try LlavaForConditionalGeneration(config, languageModel: language)
+        }
         try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
             allowMissing: { $0.hasPrefix("language_model.") }, dtype: dtype))
         if let adapter = lucid["language_model_adapter"] as? String {

@@ -53,3 +53,17 @@ func tinyLlava(seed: UInt64, dtype: DType = .f32) throws -> LlavaForConditionalG
     if dtype != .f32 { model.convert(to: dtype) }
     return model
 }
+
+/// Logits of the fixtures' incremental decode: a prefill of the first 8 ids, then one cached step
+/// per remaining id, concatenated along the sequence ([1, T, V]); also returns the cache length.
+func cachedDecodeLogits(_ model: LlamaForCausalLM, ids: Tensor, prefill: Int = 8) -> (logits: Tensor, cacheLength: Int) {
+    let cache = model.makeCache()
+    var pieces: [Tensor] = []
+    withNoGrad {
+        pieces.append(model.forward(tokens: ids[TensorIndex.all, 0..<prefill], cache: cache, options: .logitsOnly).logits!)
+        for t in prefill..<ids.size(1) {
+            pieces.append(model.forward(tokens: ids[TensorIndex.all, t..<(t + 1)], cache: cache, options: .logitsOnly).logits!)
+        }
+    }
+    return (Tensor.cat(pieces, axis: 1), cache.length)
+}

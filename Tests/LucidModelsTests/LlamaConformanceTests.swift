@@ -38,16 +38,9 @@ struct LlamaConformanceTests {
         let model = try LlamaForCausalLM.load(path: directory + "/model")
         let golden = try Fixtures.golden(directory)
         let ids = try golden.loadTensor(named: "input_ids")
-        let cache = model.makeCache()
-        var pieces: [Tensor] = []
-        withNoGrad {
-            pieces.append(model.forward(tokens: ids[TensorIndex.all, 0..<8], cache: cache, options: .logitsOnly).logits!)
-            for t in 8..<12 {
-                pieces.append(model.forward(tokens: ids[TensorIndex.all, t..<(t + 1)], cache: cache, options: .logitsOnly).logits!)
-            }
-        }
-        #expect(cache.length == 12)
-        expectMatches(Tensor.cat(pieces, axis: 1), try golden.loadTensor(named: "cached_logits"), tolerance: Self.tolerance,
+        let (logits, length) = cachedDecodeLogits(model, ids: ids)
+        #expect(length == 12)
+        expectMatches(logits, try golden.loadTensor(named: "cached_logits"), tolerance: Self.tolerance,
                       "\(name) cached logits")
     }
 

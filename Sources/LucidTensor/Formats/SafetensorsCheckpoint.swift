@@ -3,9 +3,10 @@ import Foundation
 /// A safetensors checkpoint made of one file or several shards.
 ///
 /// `init(path:)` accepts a single `.safetensors` file, a
-/// `*.safetensors.index.json` file, or a directory. A directory uses its
-/// `model.safetensors.index.json` if present, otherwise every `*.safetensors`
-/// file in it. With an index, every shard must exist (`.missingShard`) and hold
+/// `*.safetensors.index.json` file, or a directory. A directory uses, as
+/// transformers does, its `model.safetensors` if present, else its
+/// `model.safetensors.index.json` (and only the shards that index names), and
+/// otherwise every `*.safetensors` file in it. With an index, every shard must exist (`.missingShard`) and hold
 /// each tensor the index assigns to it (`.tensorNotFound`). In every mode a
 /// tensor name may occur in only one file (`.duplicateTensor`).
 public final class SafetensorsCheckpoint: Sendable {
@@ -29,9 +30,16 @@ public final class SafetensorsCheckpoint: Sendable {
             throw CheckpointError.cannotOpen(path: path, reason: "no such file or directory")
         }
         let indexPath: String?
+        var singleFile: String? = isDirectory.boolValue ? nil : path
         if isDirectory.boolValue {
+            let single = (path as NSString).appendingPathComponent("model.safetensors")
             let candidate = (path as NSString).appendingPathComponent("model.safetensors.index.json")
-            indexPath = FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+            if FileManager.default.fileExists(atPath: single) {
+                singleFile = single
+                indexPath = nil
+            } else {
+                indexPath = FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+            }
         } else {
             indexPath = path.hasSuffix(".json") ? path : nil
         }
@@ -59,7 +67,7 @@ public final class SafetensorsCheckpoint: Sendable {
                     throw CheckpointError.tensorNotFound(path: shardPath, name: name)
                 }
             }
-        } else if isDirectory.boolValue {
+        } else if singleFile == nil {
             let listing: [String]
             do {
                 listing = try FileManager.default.contentsOfDirectory(atPath: path)
@@ -75,7 +83,7 @@ public final class SafetensorsCheckpoint: Sendable {
             }
             try SafetensorsCheckpoint.claim(files, into: &owner)
         } else {
-            let file = try SafetensorsFile(path: path)
+            let file = try SafetensorsFile(path: singleFile ?? path)
             files = [file]
             metadata = file.metadata
             try SafetensorsCheckpoint.claim(files, into: &owner)

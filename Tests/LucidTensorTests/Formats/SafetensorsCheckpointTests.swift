@@ -49,6 +49,23 @@ import Testing
         #expect(Array(try checkpoint.data(for: "b")) == [3, 4])
     }
 
+    /// As transformers: a directory's `model.safetensors` (else its index) decides which files load;
+    /// other `*.safetensors` beside them (adapters, consolidated copies) are not opened.
+    @Test func directoryLoadsOnlyModelFileOrIndexedShards() throws {
+        try writeShards()
+        try writeIndex([("a", shard1), ("b", shard1), ("c", shard2)])
+        // A stray file holding a name the shards hold too: opening it would be a duplicate-tensor error.
+        try SafetensorsWriter.write([item("a", 7)], to: directory.file("consolidated.safetensors"))
+        let indexed = try SafetensorsCheckpoint(path: directory.path)
+        #expect(indexed.files.map(\.path).sorted() == [directory.file(shard1), directory.file(shard2)])
+        #expect(Array(try indexed.data(for: "a")) == [1, 2])
+
+        try SafetensorsWriter.write([item("m", 11)], to: directory.file("model.safetensors"))
+        let single = try SafetensorsCheckpoint(path: directory.path)
+        #expect(single.files.map(\.path) == [directory.file("model.safetensors")])
+        #expect(single.names == ["m"])
+    }
+
     @Test func directoryWithoutIndexAndSingleFile() throws {
         try writeShards()
         let checkpoint = try SafetensorsCheckpoint(path: directory.path)
