@@ -43,6 +43,7 @@ struct OrganismCommandTests {
         #expect(train.status == 0, "\(train.err)")
         #expect(train.out.contains("gate: DSR"))
         #expect(FileManager.default.fileExists(atPath: out + "/qmllm/qmllm.json") && FileManager.default.fileExists(atPath: out + "/qmllm-record.json"))
+        try JSONVocabulary.expectSnakeCase(directory: out)  // qmllm-record.json (recipe, stage), qmllm/qmllm.json
         // A folder labelled all "bomb": every code it reaches refuses, and generation answers with the refusal.
         let world = temporary("qmllm-world")
         #expect(try LucidProcess.run(["world", "generate", "--seed", "5", "--count", "6", "--out", world, "--image-size", "96"]).status == 0)
