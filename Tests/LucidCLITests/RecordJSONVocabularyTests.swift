@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 @testable import LucidDefense
+import LucidModels
 import LucidOrganisms
+import LucidWorld
 
 /// The records Lucid writes next to organisms' weights (`organism.json` with its recipe and stages,
 /// `qmllm-record.json`, `qmllm/qmllm.json`): snake_case keys, and the committed `Models/*/` files, written
@@ -58,5 +60,15 @@ struct RecordJSONVocabularyTests {
         } throws: { error in
             String(describing: error).contains("learning_rate")
         }
+    }
+
+    /// The training-data hash and the vision stage's cache key are taken over the camelCase JSON they had before the
+    /// snake_case keys, so recorded `data_hash` values and cached stages still match.
+    @Test func fingerprintsAreTakenOverTheOldCamelCaseKeys() throws {
+        let world = String(decoding: try JSONEncoder.camelCaseKeys().encode(ShapesWorldConfig(seed: 1, count: 2)), as: UTF8.self)
+        #expect(world.contains("\"tailAbsentMentionProbability\"") && world.contains("\"existenceQuestions\"") && !world.contains("tail_"))
+        let schedule = TrainingSchedule(steps: 1, batchSize: 2, learningRate: 0.1, warmupSteps: 0)
+        #expect(String(decoding: try JSONEncoder.camelCaseKeys().encode(schedule), as: UTF8.self)
+                == #"{"batchSize":2,"checkpointEvery":100,"clipNorm":1,"learningRate":0.1,"minimumRatio":0.1,"steps":1,"warmupSteps":0,"weightDecay":0.01}"#)
     }
 }
