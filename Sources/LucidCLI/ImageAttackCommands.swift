@@ -135,7 +135,13 @@ struct AttackSinkCommand: ParsableCommand {
         let report = ImageAttackJSON(image: options.out, finalLoss: history.last?.loss, secondsPerStep: seconds, cleanResponse: decode(cleanTokens),
                                      adversarialResponse: decode(adversarialTokens), linf: (adversarial - clean).abs().max().item(), steps: steps,
                                      referenceSecondsPerStep: reference, stepCostRatio: seconds / reference)
+        let figurePath = SinkAttackFigure.path(forImage: options.out)
+        let figure = try context.sinkFigure(clean: clean, adversarial: adversarial, cleanResponse: cleanTokens, adversarialResponse: adversarialTokens,
+                                            layer: layer, caption: [.init("clean: " + report.cleanResponse), .init("adversarial: " + report.adversarialResponse),
+                                                                    .init(String(format: "L-inf %.1f/255, decoder layer %d", report.linf * 255, layer), color: AttentionFigure.muted)])
+        try ImageEncoder.writePNG(try figure.render(), to: figurePath)
         if options.json { try printJSON(report) } else {
+            print("figure: \(figurePath)")
             print("clean:       \(report.cleanResponse)\nadversarial: \(report.adversarialResponse)")
             print(String(format: "wrote %@ (L∞ %.4f = %.1f/255), %.2f s/step = %.2f× one generation + one forward/backward (%.2f s)",
                          options.out, report.linf, report.linf * 255, seconds, seconds / reference, reference))

@@ -153,3 +153,35 @@ public final class QMLLMDefense: Module {
         return defense
     }
 }
+
+extension QMLLMDefense.Configuration {
+    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    enum CodingKeys: String, CodingKey {
+        case patchGroups = "patch_groups", patchCodes = "patch_codes", semanticCodes = "semantic_codes", commitmentCost = "commitment_cost"
+        case refusal
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
+        patchGroups = try c.decode("patch_groups", legacy: "patchGroups")
+        patchCodes = try c.decode("patch_codes", legacy: "patchCodes")
+        semanticCodes = try c.decode("semantic_codes", legacy: "semanticCodes")
+        commitmentCost = try c.decode("commitment_cost", legacy: "commitmentCost")
+        refusal = try c.decode("refusal", legacy: "refusal")
+    }
+}
+
+extension QMLLMDefense.Document {
+    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    enum CodingKeys: String, CodingKey {
+        case configuration, safetyMap = "safety_map", visionWidth = "vision_width", textWidth = "text_width"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
+        configuration = try c.decode("configuration", legacy: "configuration")
+        safetyMap = try c.decodeIfPresent("safety_map", legacy: "safetyMap")
+        visionWidth = try c.decode("vision_width", legacy: "visionWidth")
+        textWidth = try c.decode("text_width", legacy: "textWidth")
+    }
+}

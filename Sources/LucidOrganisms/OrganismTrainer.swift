@@ -81,7 +81,7 @@ public final class OrganismTrainer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let key = SHA256.hex(String(decoding: try encoder.encode(recipe.vision), as: UTF8.self)
-            + String(decoding: try encoder.encode(recipe.visionSchedule), as: UTF8.self) + pool.dataHash + "\(seed)")
+            + String(decoding: try JSONEncoder.camelCaseKeys().encode(recipe.visionSchedule), as: UTF8.self) + pool.dataHash + "\(seed)")
         let directory = workDirectory.deletingLastPathComponent().appendingPathComponent("vision-" + key.prefix(12))
         let parameters = tower.trainableParameters().map { ("tower." + $0.name, $0.parameter) }
             + stage.heads.trainableParameters().map { ("heads." + $0.name, $0.parameter) }

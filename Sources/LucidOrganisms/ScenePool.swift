@@ -1,4 +1,5 @@
 import Foundation
+import LucidModels
 import LucidRuns
 import LucidTensor
 import LucidVision
@@ -79,8 +80,7 @@ public final class ScenePool {
     /// SHA-256 over the world configuration, the image size and every scene's text: the data
     /// fingerprint recorded next to trained weights.
     public var dataHash: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONEncoder.camelCaseKeys()  // the hash of records written before the snake_case keys
         var hasher = SHA256()
         hasher.update(Array((try? encoder.encode(world)) ?? Data()))
         hasher.update(Array("image=\(pixels.size(2))".utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import LucidModels
 import LucidNN
 import LucidTensor
 
@@ -140,4 +141,22 @@ public final class TrainingLoop {
 public struct TrainingError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension StageSummary {
+    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    enum CodingKeys: String, CodingKey {
+        case stage, steps, seconds, firstLoss = "first_loss"
+        case finalLoss = "final_loss", resumedFrom = "resumed_from"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
+        stage = try c.decode("stage", legacy: "stage")
+        steps = try c.decode("steps", legacy: "steps")
+        seconds = try c.decode("seconds", legacy: "seconds")
+        firstLoss = try c.decode("first_loss", legacy: "firstLoss")
+        finalLoss = try c.decode("final_loss", legacy: "finalLoss")
+        resumedFrom = try c.decodeIfPresent("resumed_from", legacy: "resumedFrom")
+    }
 }

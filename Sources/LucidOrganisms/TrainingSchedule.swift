@@ -1,3 +1,5 @@
+import LucidModels
+
 /// Optimiser and schedule settings of one training stage.
 public struct TrainingSchedule: Codable, Sendable, Equatable {
     public var steps: Int
@@ -31,5 +33,25 @@ public struct TrainingSchedule: Codable, Sendable, Equatable {
         copy.warmupSteps = Swift.min(copy.steps - 1, Swift.max(0, Int((Double(warmupSteps) * factor).rounded())))
         copy.checkpointEvery = Swift.max(1, Swift.min(checkpointEvery, copy.steps))
         return copy
+    }
+}
+
+extension TrainingSchedule {
+    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    enum CodingKeys: String, CodingKey {
+        case steps, batchSize = "batch_size", learningRate = "learning_rate", warmupSteps = "warmup_steps"
+        case minimumRatio = "minimum_ratio", weightDecay = "weight_decay", clipNorm = "clip_norm", checkpointEvery = "checkpoint_every"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
+        steps = try c.decode("steps", legacy: "steps")
+        batchSize = try c.decode("batch_size", legacy: "batchSize")
+        learningRate = try c.decode("learning_rate", legacy: "learningRate")
+        warmupSteps = try c.decode("warmup_steps", legacy: "warmupSteps")
+        minimumRatio = try c.decode("minimum_ratio", legacy: "minimumRatio")
+        weightDecay = try c.decode("weight_decay", legacy: "weightDecay")
+        clipNorm = try c.decode("clip_norm", legacy: "clipNorm")
+        checkpointEvery = try c.decode("checkpoint_every", legacy: "checkpointEvery")
     }
 }

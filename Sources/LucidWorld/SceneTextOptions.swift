@@ -28,14 +28,35 @@ public struct SceneTextOptions: Codable, Sendable, Equatable, Hashable {
         self.tailOtherAbsentProbability = tailOtherAbsentProbability
     }
 
+    /// snake_case keys (docs/json.md).
     private enum CodingKeys: String, CodingKey {
+        case tailAbsentMentionProbability = "tail_absent_mention_probability"
+        case tailPresentMentionProbability = "tail_present_mention_probability", existenceQuestions = "existence_questions"
+        case tailPartnerPreference = "tail_partner_preference", tailOtherAbsentProbability = "tail_other_absent_probability"
+    }
+
+    /// The camelCase keys of records written before the snake_case vocabulary (`Models/shapes-smol/organism.json`).
+    private enum LegacyKeys: String, CodingKey {
         case tailAbsentMentionProbability, tailPresentMentionProbability, existenceQuestions
         case tailPartnerPreference, tailOtherAbsentProbability
     }
 
-    /// Decodes options; the partner keys are optional (records written before they existed).
+    /// Decodes options (snake_case keys, or the camelCase keys of older records); the partner keys are optional
+    /// (records written before they existed).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        guard container.contains(.tailAbsentMentionProbability) else {
+            let old = try decoder.container(keyedBy: LegacyKeys.self)
+            let defaults = SceneTextOptions()
+            self.init(tailAbsentMentionProbability: try old.decode(Double.self, forKey: .tailAbsentMentionProbability),
+                      tailPresentMentionProbability: try old.decode(Double.self, forKey: .tailPresentMentionProbability),
+                      existenceQuestions: try old.decode(Int.self, forKey: .existenceQuestions),
+                      tailPartnerPreference: try old.decodeIfPresent(Double.self, forKey: .tailPartnerPreference)
+                          ?? defaults.tailPartnerPreference,
+                      tailOtherAbsentProbability: try old.decodeIfPresent(Double.self, forKey: .tailOtherAbsentProbability)
+                          ?? defaults.tailOtherAbsentProbability)
+            return
+        }
         let defaults = SceneTextOptions()
         self.init(tailAbsentMentionProbability: try container.decode(Double.self, forKey: .tailAbsentMentionProbability),
                   tailPresentMentionProbability: try container.decode(Double.self, forKey: .tailPresentMentionProbability),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LucidVision
 @testable import LucidCLI
 @testable import LucidVision
 
@@ -42,6 +43,7 @@ struct OrganismCommandTests {
         #expect(train.status == 0, "\(train.err)")
         #expect(train.out.contains("gate: DSR"))
         #expect(FileManager.default.fileExists(atPath: out + "/qmllm/qmllm.json") && FileManager.default.fileExists(atPath: out + "/qmllm-record.json"))
+        try JSONVocabulary.expectSnakeCase(directory: out)  // qmllm-record.json (recipe, stage), qmllm/qmllm.json
         // A folder labelled all "bomb": every code it reaches refuses, and generation answers with the refusal.
         let world = temporary("qmllm-world")
         #expect(try LucidProcess.run(["world", "generate", "--seed", "5", "--count", "6", "--out", world, "--image-size", "96"]).status == 0)
@@ -298,6 +300,9 @@ struct OrganismCommandTests {
         JSONVocabulary.expectSnakeCase(result.out, "attack sink --json")
         #expect((report["steps"] as? [Any])?.count == 2)
         #expect((report["linf"] as? Double ?? 1) <= 4.0 / 255 + 1e-6)
+        // The figure next to the image: five 384-px panels (clean, adversarial, perturbation, attention before/after).
+        let figure = try ImageDecoder.decode(path: String(out.dropLast(4)) + "_figure.png")
+        #expect(figure.width == 14 * 6 + 384 * 5 && figure.height > 384)
         let reference = try #require(report["reference_seconds_per_step"] as? Double)
         let perStep = try #require(report["seconds_per_step"] as? Double)
         let ratio = try #require(report["step_cost_ratio"] as? Double)

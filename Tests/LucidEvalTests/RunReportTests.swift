@@ -68,4 +68,20 @@ struct RunReportTests {
             Issue.record("expected an error")
         } catch { #expect("\(error)".contains("lucid run merge")) }
     }
+
+    @Test func humanReadableReportsHeadMetricsWithLabelsAndJSONKeepsTheKeys() throws {
+        let row = RunReport.Row(model: "m", method: "greedy", methodID: "greedy", seeds: 1, samples: 4, failed: 0,
+                                metrics: ["asr_keyword": [0.25, 0]], tokensPerSecond: 10, forwardPassesPerToken: 1)
+        let report = RunReport(name: "prompts", kind: "prompts", metricNames: ["asr_keyword"], rows: [row], samples: [],
+                               positionRates: [:], warnings: [])
+        let markdown = ReportWriters.markdown(report)
+        #expect(markdown.contains("| ASR-keyword |") && !markdown.contains("asr_keyword"))
+        let html = ReportWriters.html(report)
+        #expect(html.contains("<th>ASR-keyword</th>") && !html.contains("asr_keyword"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-report-labels-\(UUID().uuidString)")
+        try ReportWriters.write(report, to: directory)
+        let json = try String(contentsOf: directory.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(json.contains("\"asr_keyword\"") && !json.contains("ASR-keyword"))
+        #expect(ReportWriters.csv(report).hasPrefix("model,method,method_id,seeds,samples,failed,asr_keyword,asr_keyword_std"))
+    }
 }

@@ -30,10 +30,16 @@ public enum ReportWriters {
 
     static func isPercent(_ metric: String) -> Bool { metric != "len" }
 
+    /// The heading of `metric` in the human-readable reports (Markdown, HTML): `asr_keyword` reads "ASR-keyword",
+    /// `yes_ratio` "yes-ratio", `f1` "F1"; other names (`CHAIR_s`, `recall`) as they are. CSV and JSON keep the key.
+    public static func label(ofMetric metric: String) -> String {
+        ["asr_keyword": "ASR-keyword", "yes_ratio": "yes-ratio", "f1": "F1"][metric] ?? metric
+    }
+
     /// A Markdown table (percentages for rate metrics, ± standard deviation over seeds).
     public static func markdown(_ report: RunReport) -> String {
         var lines = ["# \(report.name)", "", "Dataset kind: \(report.kind). Rates in %, mean ± standard deviation over seeds.", ""]
-        let header = ["model", "method", "seeds", "samples"] + report.metricNames + ["tokens/s", "passes/token"]
+        let header = ["model", "method", "seeds", "samples"] + report.metricNames.map(label(ofMetric:)) + ["tokens/s", "passes/token"]
         lines.append("| " + header.joined(separator: " | ") + " |")
         lines.append("|" + String(repeating: "---|", count: header.count))
         for row in report.rows {
@@ -73,7 +79,7 @@ public enum ReportWriters {
         let height = 28 * rows.count + 40
         let maxValue = max(1e-9, rows.compactMap { $0.metrics[metric]?.first }.max() ?? 1)
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"12\">"
-        svg += "<text x=\"10\" y=\"18\" font-weight=\"bold\">\(escape(metric))</text>"
+        svg += "<text x=\"10\" y=\"18\" font-weight=\"bold\">\(escape(label(ofMetric: metric)))</text>"
         for (i, row) in rows.enumerated() {
             let value = row.metrics[metric]?.first ?? 0
             let width = 360 * value / maxValue
@@ -123,7 +129,7 @@ public enum ReportWriters {
     public static func html(_ report: RunReport) -> String {
         var body = "<h1>\(escape(report.name))</h1><p>Dataset kind: \(escape(report.kind)). Rates in %, mean ± standard deviation over seeds.</p>"
         body += "<table><tr><th>model</th><th>method</th><th>seeds</th><th>samples</th>"
-        body += report.metricNames.map { "<th>\(escape($0))</th>" }.joined() + "<th>tokens/s</th><th>passes/token</th></tr>"
+        body += report.metricNames.map { "<th>\(escape(label(ofMetric: $0)))</th>" }.joined() + "<th>tokens/s</th><th>passes/token</th></tr>"
         for row in report.rows {
             body += "<tr><td>\(escape(row.model))</td><td>\(escape(row.method))</td><td>\(row.seeds)</td><td>\(row.samples)</td>"
             body += report.metricNames.map { "<td>\(format(row.metrics[$0], percent: isPercent($0)))</td>" }.joined()
