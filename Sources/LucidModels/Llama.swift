@@ -103,7 +103,7 @@ public final class LlamaModel: Module {
         embedTokens = Embedding(count: config.vocabSize, dimension: config.hiddenSize)
         layers = ModuleList((0..<config.numHiddenLayers).map { _ in LlamaDecoderLayer(config) })
         norm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
-        rope = RotaryEmbedding(dimension: config.headDim, base: config.ropeTheta)
+        rope = RotaryEmbedding(dimension: config.headDim, base: config.ropeTheta, scaling: config.ropeScaling)
     }
 
     public var children: [(name: String, module: any Module)] {

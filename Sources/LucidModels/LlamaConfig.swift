@@ -15,6 +15,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var headDim: Int
     public var rmsNormEps: Double
     public var ropeTheta: Double
+    /// Long-context frequency scaling (`rope_scaling` / `rope_parameters`); nil is plain RoPE.
+    public var ropeScaling: RopeScaling?
     public var maxPositionEmbeddings: Int
     public var tieWordEmbeddings: Bool
     /// Bias on q/k/v projections (Qwen2; Llama's `attention_bias`).
@@ -27,7 +29,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
 
     public init(modelType: String = "llama", vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
                 numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil, rmsNormEps: Double = 1e-6,
-                ropeTheta: Double = 10000, maxPositionEmbeddings: Int = 2048, tieWordEmbeddings: Bool = false,
+                ropeTheta: Double = 10000, ropeScaling: RopeScaling? = nil, maxPositionEmbeddings: Int = 2048, tieWordEmbeddings: Bool = false,
                 qkvBias: Bool = false, outputBias: Bool = false, hiddenAct: String = "silu",
                 bosTokenID: Int? = nil, eosTokenIDs: [Int] = []) {
         self.modelType = modelType
@@ -40,6 +42,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         self.headDim = headDim ?? hiddenSize / max(1, numAttentionHeads)
         self.rmsNormEps = rmsNormEps
         self.ropeTheta = ropeTheta
+        self.ropeScaling = ropeScaling
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.tieWordEmbeddings = tieWordEmbeddings
         self.qkvBias = qkvBias
@@ -56,6 +59,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         case rmsNormEps = "rms_norm_eps", ropeTheta = "rope_theta", maxPositionEmbeddings = "max_position_embeddings"
         case tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias", hiddenAct = "hidden_act"
         case bosTokenID = "bos_token_id", eosTokenID = "eos_token_id", ropeScaling = "rope_scaling"
+        case ropeParameters = "rope_parameters"
     }
 
     public init(from decoder: Decoder) throws {
@@ -72,10 +76,18 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         } else if let many = try? c.decodeIfPresent([Int].self, forKey: .eosTokenID) {
             eos = many
         }
-        if c.contains(.ropeScaling), try !c.decodeNil(forKey: .ropeScaling) {
-            throw DecodingError.dataCorruptedError(forKey: .ropeScaling, in: c,
-                debugDescription: "rope_scaling is not supported yet (Lucid implements plain RoPE with rope_theta)")
+        // transformers 5.x writes `rope_parameters` (with `rope_theta` inside); 4.x writes `rope_theta` and
+        // `rope_scaling` beside it. Both are read; `rope_parameters` wins when both are present.
+        let parametersKey: CodingKeys = c.contains(.ropeParameters) ? .ropeParameters : .ropeScaling
+        let parameters = try c.decodeIfPresent(RopeParametersJSON.self, forKey: parametersKey)
+        let maxPositions = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
+        let scaling: RopeScaling?
+        do {
+            scaling = try parameters?.scaling(key: parametersKey.rawValue, maxPositionEmbeddings: maxPositions)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: parametersKey, in: c, debugDescription: error.description)
         }
+        let theta = try parameters?.ropeTheta ?? c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10000
         self.init(modelType: type,
                   vocabSize: try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? 32000,
                   hiddenSize: hidden,
@@ -85,8 +97,9 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
                   numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads),
                   headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
                   rmsNormEps: try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6,
-                  ropeTheta: try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10000,
-                  maxPositionEmbeddings: try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048,
+                  ropeTheta: theta,
+                  ropeScaling: scaling,
+                  maxPositionEmbeddings: maxPositions,
                   tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
                   qkvBias: type == "qwen2" ? true : attentionBias,
                   outputBias: type == "qwen2" ? false : attentionBias,
@@ -107,6 +120,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try c.encode(headDim, forKey: .headDim)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
+        try c.encodeIfPresent(ropeScaling.map(RopeParametersJSON.init), forKey: .ropeScaling)
         try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
         try c.encode(qkvBias && outputBias, forKey: .attentionBias)
@@ -129,6 +143,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
                     "num_attention_heads \(numAttentionHeads) is not a multiple of num_key_value_heads \(numKeyValueHeads)")
         try require(headDim > 0 && headDim % 2 == 0, "head_dim \(headDim) must be a positive even number for RoPE")
         try require(rmsNormEps > 0 && ropeTheta > 0, "rms_norm_eps and rope_theta must be positive")
+        if let ropeScaling { try ropeScaling.validate() }
         try require(["silu", "swish"].contains(hiddenAct), "hidden_act '\(hiddenAct)' is not supported (silu)")
     }
 }

@@ -147,11 +147,34 @@ public struct LlamaGGUF: TensorSource {
             headDim: file.metadata["\(arch).rope.dimension_count"]?.int ?? hidden / max(1, heads),
             rmsNormEps: file.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.double ?? 1e-5,
             ropeTheta: file.metadata["\(arch).rope.freq_base"]?.double ?? 10000,
+            ropeScaling: try ropeScaling(file, arch: arch),
             maxPositionEmbeddings: file.metadata["\(arch).context_length"]?.int ?? 2048,
             tieWordEmbeddings: tied, qkvBias: arch == "qwen2", outputBias: false,
             bosTokenID: file.metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIDs: eos)
         do { try config.validate() } catch { throw ModelLoadError.badConfig(path: file.path, reason: error.description) }
         return config
+    }
+
+    /// llama.cpp's `<arch>.rope.scaling.*` metadata as a `RopeScaling`: `linear` is read; Llama 3's
+    /// scaling, which llama.cpp stores as a `rope_freqs.weight` tensor of per-frequency divisors, is
+    /// refused with a pointer to the Hugging Face checkpoint (not implemented for GGUF yet).
+    static func ropeScaling(_ file: GGUFFile, arch: String) throws -> RopeScaling? {
+        if file.tensorNames.contains("rope_freqs.weight") {
+            throw ModelLoadError.badConfig(path: file.path, reason: "the GGUF carries rope_freqs.weight (llama.cpp's form of "
+                + "Llama 3 rope scaling), which Lucid does not read from GGUF yet; load the Hugging Face safetensors checkpoint")
+        }
+        let type = file.metadata["\(arch).rope.scaling.type"]?.string ?? "none"
+        switch type {
+        case "none":
+            return nil
+        case "linear":
+            guard let factor = file.metadata["\(arch).rope.scaling.factor"]?.double else {
+                throw ModelLoadError.badConfig(path: file.path, reason: "rope scaling 'linear' without '\(arch).rope.scaling.factor'")
+            }
+            return .linear(factor: factor)
+        default:
+            throw ModelLoadError.badConfig(path: file.path, reason: "rope scaling '\(type)' is not supported (none, linear)")
+        }
     }
 
     /// Hugging Face name of a llama.cpp tensor name, or nil when it has none.

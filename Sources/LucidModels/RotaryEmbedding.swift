@@ -3,16 +3,25 @@ import LucidTensor
 /// Rotary position embedding as Hugging Face's Llama applies it (rotate-half convention).
 ///
 /// Angles are computed in f32: θ_i = position · base^(−2i/d); q' = q·cos + rotate_half(q)·sin.
+/// A `RopeScaling` (linear, Llama 3's) rescales the inverse frequencies once, as transformers does.
 public struct RotaryEmbedding {
     public let dimension: Int
     public let base: Double
+    public let scaling: RopeScaling?
     let inverseFrequencies: Tensor
 
-    public init(dimension: Int, base: Double) {
+    public init(dimension: Int, base: Double, scaling: RopeScaling? = nil) {
         self.dimension = dimension
         self.base = base
+        self.scaling = scaling
         let exponents = Tensor.arange(0, dimension, step: 2, dtype: .f32) / Double(dimension)
-        inverseFrequencies = 1.0 / Tensor.pow(base: base, exponents)
+        let plain = 1.0 / Tensor.pow(base: base, exponents)
+        if let scaling {
+            let scaled = scaling.scaled(plain.toArray(Float.self))
+            inverseFrequencies = Tensor(scaled)
+        } else {
+            inverseFrequencies = plain
+        }
     }
 
     /// cos and sin tables [T, d] for absolute positions `start ..< start + count`, cast to `dtype`.

@@ -5,11 +5,12 @@ import Testing
 @testable import LucidNN
 @testable import LucidTensor
 
-/// Lucid's Llama-family decoder against Hugging Face transformers 4.40.2 (fp32, eager attention).
+/// Lucid's Llama-family decoder against Hugging Face transformers (fp32, eager attention): 4.40.2 for the
+/// first three fixtures, 5.23.0 for the RoPE-scaling ones (versions in each fixture's metadata).
 /// Fixtures: scripts/make_llama_fixtures.py. Tolerance: max-abs 1e-4 on every captured tensor.
 @Suite("Llama conformance with transformers")
 struct LlamaConformanceTests {
-    static let configurations = ["llama-mha", "llama-gqa", "qwen2"]
+    static let configurations = ["llama-mha", "llama-gqa", "qwen2", "llama31-rope", "llama-linear-rope"]
     static let tolerance = 1e-4
 
     @Test(arguments: configurations)
