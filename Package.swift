@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidModelsTests",
-            dependencies: ["LucidModels", "LucidGeneration"],
+            dependencies: ["LucidModels", "LucidGeneration", "LucidVision"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

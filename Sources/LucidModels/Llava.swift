@@ -61,9 +61,9 @@ public final class LlavaProjector: Module {
     public let linear2: Linear
     let act: String
 
-    init(visionHidden: Int, textHidden: Int, act: String) {
-        linear1 = Linear(inFeatures: visionHidden, outFeatures: textHidden)
-        linear2 = Linear(inFeatures: textHidden, outFeatures: textHidden)
+    init(visionHidden: Int, textHidden: Int, act: String, bias: Bool = true) {
+        linear1 = Linear(inFeatures: visionHidden, outFeatures: textHidden, bias: bias)
+        linear2 = Linear(inFeatures: textHidden, outFeatures: textHidden, bias: bias)
         self.act = act
     }
 
@@ -90,6 +90,8 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
     case placeholderWithoutImage(placeholders: Int)
     case placeholderCount(found: Int, expected: String)
     case tokenOutOfRange(id: Int, vocabularySize: Int)
+    /// Pixel values that do not fit the model (wrong tile count or shape, an image size with no tiling).
+    case invalidImage(reason: String)
 
     public var description: String {
         switch self {
@@ -100,6 +102,7 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
         case .placeholderCount(let found, let expected):
             return "the prompt has \(found) image placeholder token(s); expected \(expected)"
         case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (0..<\(size))"
+        case .invalidImage(let reason): return reason
         }
     }
 }
@@ -303,7 +306,8 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
 }
 
 extension LlavaForConditionalGeneration {
-    /// Loads a Hugging Face `llava-hf` directory (`config.json` with `model_type: llava` + safetensors).
+    /// Loads a Hugging Face `llava-hf` directory (`config.json` with `model_type: llava` + safetensors in
+    /// any of the layouts `LlavaCheckpointLayout` lists).
     public static func load(directory: String, dtype: DType = .f32) throws -> LlavaForConditionalGeneration {
         try load(directory: directory, options: ModelLoadOptions(dtype: dtype))
     }
@@ -331,8 +335,8 @@ extension LlavaForConditionalGeneration {
             throw ModelLoadError.badConfig(path: configPath, reason: error.description)
         }
         try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
-            ignoreUnexpected: { $0.hasSuffix("position_ids") || $0.hasSuffix("rotary_emb.inv_freq")
-                || (config.textConfig.tieWordEmbeddings && $0 == "language_model.lm_head.weight") },
+            renames: LlavaCheckpointLayout.renames,
+            ignoreUnexpected: { LlavaCheckpointLayout.ignorable($0, tiedHead: config.textConfig.tieWordEmbeddings) },
             dtype: dtype))
         return model
     }

@@ -1,0 +1,208 @@
+import Foundation
+import LucidNN
+import LucidTensor
+
+/// One image as LLaVA-NeXT takes it: the processor's tiles and the image's original size.
+public struct LlavaNextImage {
+    /// Pixel values [1 + rows·columns, C, S, S]: the whole image resized first, then the tiles row by row.
+    public var tiles: Tensor
+    /// The original image's height and width in pixels (transformers' `image_sizes`).
+    public var height: Int
+    public var width: Int
+
+    public init(tiles: Tensor, height: Int, width: Int) {
+        self.tiles = tiles
+        self.height = height
+        self.width = width
+    }
+}
+
+/// A LLaVA-NeXT (LLaVA-1.6) model: Hugging Face `LlavaNextForConditionalGeneration` (`vision_tower`,
+/// `multi_modal_projector`, `language_model`, `image_newline`).
+///
+/// Each image's tiles go through the CLIP tower and the projector; the tiles' patch features are
+/// reassembled into one grid, the rows and columns that only hold the canvas padding are dropped
+/// (`unpad_image`), `image_newline` ends every row, and the base tile's features go first
+/// (`pack_image_features`, the `spatial_unpad` merge that every released checkpoint uses).
+/// The decoder is any Llama-family one (Vicuna, Mistral, Llama 3).
+public final class LlavaNextForConditionalGeneration: Module, CausalLanguageModel {
+    public let config: LlavaNextConfig
+    public let visionTower: CLIPVisionModel
+    public let projector: LlavaProjector
+    public let languageModel: LlamaForCausalLM
+    /// The learned embedding appended after every row of a tiled image's features [D_text].
+    public let imageNewline: Parameter
+
+    public init(_ config: LlavaNextConfig) throws(ModelConfigError) {
+        try config.validate()
+        self.config = config
+        visionTower = try CLIPVisionModel(config.base.visionConfig)
+        projector = LlavaProjector(visionHidden: config.base.visionConfig.hiddenSize, textHidden: config.base.textConfig.hiddenSize,
+                                   act: config.base.projectorHiddenAct, bias: config.multimodalProjectorBias)
+        languageModel = try LlamaForCausalLM(config.base.textConfig)
+        let width = config.base.textConfig.hiddenSize
+        imageNewline = Parameter(ParameterInitialization.tensor([width]) { Tensor.zeros([width]) })
+    }
+
+    public var parameters: [(name: String, parameter: Parameter)] { [("image_newline", imageNewline)] }
+
+    public var children: [(name: String, module: any Module)] {
+        [("vision_tower", visionTower), ("multi_modal_projector", projector), ("language_model", languageModel)]
+    }
+
+    public var vocabularySize: Int { languageModel.vocabularySize }
+    public var layerCount: Int { languageModel.layerCount }
+    public var contextLength: Int? { languageModel.contextLength }
+    public func makeCache() -> KVCache { languageModel.makeCache() }
+    public var imagePlaceholderID: Int { config.base.imageTokenIndex }
+    public func embed(_ tokens: Tensor) -> Tensor { languageModel.embed(tokens) }
+    public func vocabularyLogits(_ hidden: Tensor) -> Tensor { languageModel.vocabularyLogits(hidden) }
+
+    public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        languageModel.forward(tokens: tokens, cache: cache, options: options)
+    }
+
+    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        languageModel.forward(embeddings: embeddings, cache: cache, options: options)
+    }
+
+    /// Checks that `image` has the tiles its size calls for, returning its tile grid.
+    public func tileGrid(of image: LlavaNextImage) throws(PromptError) -> (rows: Int, columns: Int) {
+        guard let grid = config.tileGrid(height: image.height, width: image.width) else {
+            throw .invalidImage(reason: "an image of \(image.width)x\(image.height) pixels has no tiling")
+        }
+        let side = config.tileSize
+        let expected = [1 + grid.rows * grid.columns, 3, side, side]
+        guard image.tiles.shape == expected else {
+            throw .invalidImage(reason: "a \(image.width)x\(image.height) image needs pixel values \(expected), got \(image.tiles.shape)")
+        }
+        return grid
+    }
+
+    /// Language-model inputs `image` becomes (base tile + unpadded grid with newlines).
+    public func imageFeatureCount(_ image: LlavaNextImage) throws(PromptError) -> Int {
+        guard let count = config.imageFeatureCount(height: image.height, width: image.width) else {
+            throw .invalidImage(reason: "an image of \(image.width)x\(image.height) pixels has no tiling")
+        }
+        return count
+    }
+
+    /// Packed image features [N, D_text] of one image (differentiable in its pixel values).
+    public func imageFeatures(_ image: LlavaNextImage, options: ForwardOptions = ForwardOptions(),
+                              trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
+        let grid = try tileGrid(of: image)
+        let selected = visionTower.forward(image.tiles, needHiddenState: config.base.visionFeatureLayer, options: options, trace: trace)
+        let patches = selected.narrowed(axis: 1, start: 1, length: selected.size(1) - 1)
+        let projected = projector(patches)
+        let base = projected.selected(axis: 0, index: 0)
+        let newline = imageNewline.value.to(projected.dtype)
+        let width = projected.size(-1)
+        guard grid.rows * grid.columns > 0 else {
+            return Tensor.cat([base, newline.reshaped([1, width])], axis: 0)
+        }
+        let side = config.patchesPerSide
+        let tiles = projected.narrowed(axis: 0, start: 1, length: grid.rows * grid.columns)
+            .reshaped([grid.rows, grid.columns, side, side, width])
+            .permuted(4, 0, 2, 1, 3).contiguous()
+            .reshaped([width, grid.rows * side, grid.columns * side])
+        let keep = AnyresGeometry.unpadded(height: image.height, width: image.width,
+                                           gridHeight: grid.rows * side, gridWidth: grid.columns * side)
+        let unpadded = tiles.narrowed(axis: 1, start: keep.top, length: keep.rows)
+            .narrowed(axis: 2, start: keep.left, length: keep.columns)
+        let newlines = newline.reshaped([width, 1, 1]).expanded([width, keep.rows, 1])
+        let rows = Tensor.cat([unpadded, newlines], axis: 2).reshaped([width, keep.rows * (keep.columns + 1)])
+        return Tensor.cat([base, rows.transposed(0, 1)], axis: 0)
+    }
+
+    /// Input embeddings [1, T, D] of token ids with image placeholders and their images.
+    ///
+    /// Either one placeholder per image, or each image's placeholder repeated as many times as it
+    /// has features (what the transformers processor writes).
+    public func embed(ids: [Int], images: [LlavaNextImage], options: ForwardOptions = ForwardOptions(),
+                      trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
+        let counts = try images.map { (image) throws(PromptError) -> Int in try imageFeatureCount(image) }
+        let placeholder = imagePlaceholderID
+        let found = ids.reduce(0) { $0 + ($1 == placeholder ? 1 : 0) }
+        if images.isEmpty, found > 0 { throw .placeholderWithoutImage(placeholders: found) }
+        if !images.isEmpty, found == 0 { throw .imageWithoutPlaceholder(images: images.count) }
+        let total = counts.reduce(0, +)
+        let expanded = found != images.count
+        guard !expanded || found == total else {
+            throw .placeholderCount(found: found, expected: "\(images.count) (one per image) or \(total) (\(counts) per image)")
+        }
+        var pieces: [Tensor] = []
+        var text: [Int] = []
+        var index = 0
+        var image = 0
+        func flushText() throws(PromptError) {
+            guard !text.isEmpty else { return }
+            if let bad = text.first(where: { $0 < 0 || $0 >= vocabularySize }) {
+                throw .tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
+            }
+            pieces.append(languageModel.embed(Tensor(text, shape: [1, text.count])))
+            text = []
+        }
+        while index < ids.count {
+            guard ids[index] == placeholder else {
+                text.append(ids[index])
+                index += 1
+                continue
+            }
+            let span = expanded ? counts[image] : 1
+            guard index + span <= ids.count, ids[index..<(index + span)].allSatisfy({ $0 == placeholder }) else {
+                throw .placeholderCount(found: found, expected: "runs of \(counts) consecutive placeholders")
+            }
+            try flushText()
+            pieces.append(try imageFeatures(images[image], options: options, trace: trace).unsqueezed(axis: 0))
+            image += 1
+            index += span
+        }
+        try flushText()
+        return Tensor.cat(pieces, axis: 1)
+    }
+
+    /// One forward pass over a multimodal prompt, filling the trace with LLM and vision captures.
+    public func forward(ids: [Int], images: [LlavaNextImage], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
+        let trace = ForwardTrace()
+        let embeddings = try embed(ids: ids, images: images, options: options, trace: trace)
+        let text = languageModel.forward(embeddings: embeddings, cache: cache, options: options)
+        trace.logits = text.logits
+        trace.attentions = text.attentions
+        trace.hiddenStates = text.hiddenStates
+        return trace
+    }
+}
+
+extension LlavaNextForConditionalGeneration {
+    /// Loads a `llava-hf` LLaVA-NeXT directory (`model_type: llava_next`) in any layout of
+    /// `LlavaCheckpointLayout`, weights in `options.dtype`, without random initialisation.
+    public static func load(directory: String, options: ModelLoadOptions = ModelLoadOptions()) throws -> LlavaNextForConditionalGeneration {
+        try options.validate()
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        }
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let type = object["model_type"] as? String,
+           type != "llava_next" {
+            throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: type, supported: ["llava_next"])
+        }
+        let config: LlavaNextConfig
+        do { config = try JSONDecoder().decode(LlavaNextConfig.self, from: data) } catch {
+            throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
+        }
+        let model: LlavaNextForConditionalGeneration
+        do {
+            model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in
+                try LlavaNextForConditionalGeneration(config)
+            }
+        } catch {
+            throw ModelLoadError.badConfig(path: configPath, reason: error.description)
+        }
+        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
+            renames: LlavaCheckpointLayout.renames,
+            ignoreUnexpected: { LlavaCheckpointLayout.ignorable($0, tiedHead: config.base.textConfig.tieWordEmbeddings) },
+            dtype: options.dtype))
+        return model
+    }
+}
