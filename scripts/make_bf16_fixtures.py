@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 
 SOURCE = os.path.join("Tests", "LucidModelsTests", "Fixtures", "llama")
 OUT = os.path.join("Tests", "LucidModelsTests", "Fixtures", "bf16")
-NAMES = ["llama-mha", "llama-gqa", "qwen2"]
+NAMES = ["llama-mha", "llama-gqa", "qwen2", "llama31-rope", "llama-linear-rope"]
 
 
 def main():

@@ -40,6 +40,7 @@ public enum Decoding {
             switch prefill {
             case .embeddings(let e): embeddings = e
             case .tokens(let t): embeddings = withNoGrad { model.embed(Tensor(t, shape: [1, t.count])) }
+            case .positionedEmbeddings: throw GenerationError.invalidOption("OPERA does not take explicit (M-RoPE) positions yet")
             }
             return try OPERADecoder(model: model, parameters: parameters).generate(prompt: embeddings, imageRange: imageRange, limits: limits, onToken: onToken).0
         case .vcd(let parameters, _, _), .damro(let parameters, _, _):

@@ -81,6 +81,17 @@ public enum Prefill {
     case tokens([Int])
     /// Embeddings [1, T, D]; `tokenCount` is T, for statistics.
     case embeddings(Tensor)
+    /// Embeddings [1, T, D] with explicit RoPE positions ([T], or M-RoPE's [3, T]); new tokens continue
+    /// after the largest position.
+    case positionedEmbeddings(Tensor, positions: Tensor)
+
+    /// The embeddings of an `.embeddings` or `.positionedEmbeddings` prefill.
+    public var embeddings: Tensor? {
+        switch self {
+        case .tokens: nil
+        case .embeddings(let e), .positionedEmbeddings(let e, _): e
+        }
+    }
 }
 
 /// Runs decoding strategies over a `CausalLanguageModel`: prefill, step, stopping, streaming, statistics.
@@ -110,7 +121,7 @@ public final class GenerationDriver {
         let promptLength: Int
         switch prefill {
         case .tokens(let ids): promptLength = ids.count
-        case .embeddings(let e): promptLength = e.size(1)
+        case .embeddings(let e), .positionedEmbeddings(let e, _): promptLength = e.size(1)
         }
         if let limit = model.contextLength, promptLength + limits.maxNewTokens > limit {
             throw .promptTooLong(tokens: promptLength, limit: limit)
@@ -148,6 +159,11 @@ public final class GenerationDriver {
             statistics.prefillTokens = ids.count
         case .embeddings(let embeddings):
             trace = model.forward(embeddings: embeddings, cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
+            statistics.prefillTokens = embeddings.size(1)
+        case .positionedEmbeddings(let embeddings, let positions):
+            var options = ForwardOptions(logits: .last, interventions: interventions)
+            options.positions = positions
+            trace = model.forward(embeddings: embeddings, cache: cache, options: options)
             statistics.prefillTokens = embeddings.size(1)
         }
         statistics.forwardPasses += 1

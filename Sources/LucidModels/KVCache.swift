@@ -16,6 +16,11 @@ public final class KVCache {
 
     let layers: [Layer]
 
+    /// Added to the cache length to get the RoPE position of the next token. Zero unless a pass ran with
+    /// explicit positions (`ForwardOptions.positions`) whose largest value is not its last index: then
+    /// later tokens continue from that largest position + 1 (M-RoPE's "rope delta", which can be negative).
+    public var positionOffset = 0
+
     /// A cache for a decoder with `layerCount` layers.
     public init(layerCount: Int) {
         layers = (0..<layerCount).map { _ in Layer() }
@@ -102,6 +107,7 @@ public final class KVCache {
             target.values = v.clone()
             target.length = source.length
         }
+        copy.positionOffset = positionOffset
         return copy
     }
 
@@ -117,6 +123,7 @@ public final class KVCache {
             target.values = source.values
             target.length = source.length
         }
+        positionOffset = copy.positionOffset
     }
 
     /// Keeps only the first `length` positions.

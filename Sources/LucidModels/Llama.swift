@@ -119,8 +119,19 @@ public final class LlamaModel: Module {
         let past = cache?.length ?? 0
         let count = config.numHiddenLayers
         let padding = paddingMask ?? options.paddingMask
-        let tables = options.positions.map { rope.tables(positions: $0, dtype: embeddings.dtype) }
-            ?? rope.tables(start: past, count: options.parallelCandidates ? 1 : t, dtype: embeddings.dtype)
+        let tables: (cos: Tensor, sin: Tensor)
+        if let positions = options.positions {
+            if positions.rank == 2, let sections = config.mropeSection {
+                tables = rope.tables(positions: positions, sections: sections, dtype: embeddings.dtype)
+            } else {
+                tables = rope.tables(positions: positions, dtype: embeddings.dtype)
+            }
+            // Later tokens continue after the largest explicit position (M-RoPE's rope delta).
+            cache?.positionOffset = positions.max().intValue + 1 - (past + t)
+        } else {
+            tables = rope.tables(start: past + (cache?.positionOffset ?? 0), count: options.parallelCandidates ? 1 : t,
+                                 dtype: embeddings.dtype)
+        }
         let mask = options.parallelCandidates
             ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype)
             : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype)

@@ -17,6 +17,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var ropeTheta: Double
     /// Long-context frequency scaling (`rope_scaling` / `rope_parameters`); nil is plain RoPE.
     public var ropeScaling: RopeScaling?
+    /// M-RoPE sections (temporal, height, width) of the rotary half-dimension (Qwen2-VL); nil: 1-D RoPE.
+    public var mropeSection: [Int]?
     public var maxPositionEmbeddings: Int
     public var tieWordEmbeddings: Bool
     /// Bias on q/k/v projections (Qwen2; Llama's `attention_bias`).
@@ -106,6 +108,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
                   hiddenAct: try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu",
                   bosTokenID: try? c.decodeIfPresent(Int.self, forKey: .bosTokenID),
                   eosTokenIDs: eos)
+        mropeSection = parameters?.mropeSection
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -120,7 +123,11 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try c.encode(headDim, forKey: .headDim)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
-        try c.encodeIfPresent(ropeScaling.map(RopeParametersJSON.init), forKey: .ropeScaling)
+        if ropeScaling != nil || mropeSection != nil {
+            var parameters = ropeScaling.map(RopeParametersJSON.init) ?? RopeParametersJSON(type: "default")
+            parameters.mropeSection = mropeSection
+            try c.encode(parameters, forKey: .ropeScaling)
+        }
         try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
         try c.encode(qkvBias && outputBias, forKey: .attentionBias)
@@ -144,6 +151,10 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try require(headDim > 0 && headDim % 2 == 0, "head_dim \(headDim) must be a positive even number for RoPE")
         try require(rmsNormEps > 0 && ropeTheta > 0, "rms_norm_eps and rope_theta must be positive")
         if let ropeScaling { try ropeScaling.validate() }
+        if let mropeSection {
+            try require(!mropeSection.isEmpty && mropeSection.allSatisfy { $0 > 0 } && mropeSection.reduce(0, +) == headDim / 2,
+                        "mrope_section \(mropeSection) must be positive and sum to head_dim / 2 = \(headDim / 2)")
+        }
         try require(["silu", "swish"].contains(hiddenAct), "hidden_act '\(hiddenAct)' is not supported (silu)")
     }
 }

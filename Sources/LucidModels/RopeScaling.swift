@@ -78,12 +78,16 @@ struct RopeParametersJSON: Codable {
     var lowFreqFactor: Double?
     var highFreqFactor: Double?
     var originalMaxPositionEmbeddings: Int?
+    /// M-RoPE's split of the rotary half-dimension into temporal, height and width sections (Qwen2-VL).
+    var mropeSection: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case ropeType = "rope_type", legacyType = "type", ropeTheta = "rope_theta", factor
         case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
-        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings", mropeSection = "mrope_section"
     }
+
+    init(type: String) { ropeType = type }
 
     init(_ scaling: RopeScaling) {
         ropeType = scaling.typeName
@@ -109,7 +113,8 @@ struct RopeParametersJSON: Codable {
         }
         let scaling: RopeScaling?
         switch type {
-        case "default":
+        case "default", "mrope":
+            // `mrope` (Qwen2-VL's 4.x configs) is plain RoPE frequencies with `mrope_section`.
             scaling = nil
         case "linear":
             scaling = .linear(factor: try required(factor, "factor"))

@@ -36,6 +36,24 @@ public struct RotaryEmbedding {
         return (angles.cos().to(dtype), angles.sin().to(dtype))
     }
 
+    /// M-RoPE tables [T, d] (Qwen2-VL) for positions [3, T] (temporal, height, width rows): the rotary
+    /// half-dimension is cut into `sections`, section i rotating by row i mod 3, as transformers'
+    /// `recomposition_frequencies` does. With three equal rows this is plain RoPE.
+    public func tables(positions: Tensor, sections: [Int], dtype: DType) -> (cos: Tensor, sin: Tensor) {
+        precondition(positions.rank == 2 && sections.reduce(0, +) == dimension / 2,
+                     "M-RoPE needs positions [3, T] and sections summing to \(dimension / 2)")
+        let freqs = positions.to(.f32).unsqueezed(axis: 2) * inverseFrequencies.reshaped([1, 1, -1])
+        var pieces: [Tensor] = []
+        var start = 0
+        for (index, width) in sections.enumerated() {
+            pieces.append(freqs.selected(axis: 0, index: index % 3).narrowed(axis: -1, start: start, length: width))
+            start += width
+        }
+        let half = Tensor.cat(pieces, axis: -1)
+        let angles = Tensor.cat([half, half], axis: -1)
+        return (angles.cos().to(dtype), angles.sin().to(dtype))
+    }
+
     /// Applies the rotation to x [B, H, T, d] with tables for its T positions.
     public static func apply(_ x: Tensor, cos: Tensor, sin: Tensor) -> Tensor {
         let half = x.size(-1) / 2

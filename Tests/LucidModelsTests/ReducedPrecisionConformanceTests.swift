@@ -10,7 +10,7 @@ import Testing
 /// Tolerance: max-abs 0.0625 on logits of magnitude up to ~7, i.e. two bf16 steps (ulp 2⁻⁵ on
 /// [4, 8)), which leaves room for a different rounding order inside fused libtorch kernels. It is
 /// well below what separates bf16 from f32 on these models (transformers' own bf16 logits differ
-/// from its f32 ones by 0.17–0.24), so a runtime that silently computed in f32 (or rounded
+/// from its f32 ones by 0.12–0.24), so a runtime that silently computed in f32 (or rounded
 /// activations at other points than transformers) fails. Greedy tokens must be identical. On the
 /// build machine (torch 2.13.0+cpu, AVX2 kernels) the logits were bit-identical (max-abs 0).
 @Suite("bf16 conformance with transformers")
@@ -34,10 +34,12 @@ struct ReducedPrecisionConformanceTests {
         #expect(logits.dtype == .bf16)
         let expected = try golden(name).loadTensor(named: "logits")
         expectMatches(logits, expected, tolerance: Self.tolerance, "\(name) bf16 logits")
-        // The same model in f32 is far from transformers' bf16 logits: the tolerance discriminates.
+        // The same model in f32 is far from transformers' bf16 logits: it would fail the tolerance, and it is
+        // at least twice as far as the bf16 runtime is (f32 vs bf16 is 0.12–0.24 on these models).
         let f32 = try LlamaForCausalLM.load(path: Fixtures.path("llama", name, "model"))
         let f32Logits = try #require(withNoGrad { f32.forward(tokens: ids, cache: nil, options: .logitsOnly).logits })
-        #expect(maxAbs(f32Logits, expected) > 2 * Self.tolerance)
+        #expect(maxAbs(f32Logits, expected) > Self.tolerance)
+        #expect(maxAbs(f32Logits, expected) > 2 * maxAbs(logits, expected))
     }
 
     @Test(arguments: LlamaConformanceTests.configurations)
