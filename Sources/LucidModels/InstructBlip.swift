@@ -9,7 +9,7 @@ import LucidTensor
 /// instruction (in its own BERT vocabulary) and lets the queries cross-attend to the image; the
 /// projected queries (`num_query_tokens` of them) replace the image placeholder in the decoder's
 /// prompt. OPERA's image span on this family is the query tokens.
-public final class InstructBlipForConditionalGeneration: Module, CausalLanguageModel {
+public final class InstructBlipForConditionalGeneration: Module, LanguageModelBacked {
     public let config: InstructBlipConfig
     public let visionModel: InstructBlipVisionModel
     public let queryTokens: Parameter
@@ -43,21 +43,7 @@ public final class InstructBlipForConditionalGeneration: Module, CausalLanguageM
          ("language_model", languageModel)]
     }
 
-    public var vocabularySize: Int { languageModel.vocabularySize }
-    public var layerCount: Int { languageModel.layerCount }
-    public var contextLength: Int? { languageModel.contextLength }
-    public func makeCache() -> KVCache { languageModel.makeCache() }
     public var imagePlaceholderID: Int { config.imageTokenIndex }
-    public func embed(_ tokens: Tensor) -> Tensor { languageModel.embed(tokens) }
-    public func vocabularyLogits(_ hidden: Tensor) -> Tensor { languageModel.vocabularyLogits(hidden) }
-
-    public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
-        languageModel.forward(tokens: tokens, cache: cache, options: options)
-    }
-
-    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
-        languageModel.forward(embeddings: embeddings, cache: cache, options: options)
-    }
 
     /// The ViT's post-normed output [B, 1 + patches, D_vision] of pixel values [B, 3, S, S].
     public func visionOutput(_ pixels: Tensor, options: ForwardOptions = ForwardOptions(), trace: ForwardTrace = ForwardTrace()) -> Tensor {
@@ -125,11 +111,7 @@ public final class InstructBlipForConditionalGeneration: Module, CausalLanguageM
     public func forward(ids: [Int], pixels: Tensor, instruction: [Int], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
         let trace = ForwardTrace()
         let embeddings = try embed(ids: ids, pixels: pixels, instruction: instruction, options: options, trace: trace)
-        let text = languageModel.forward(embeddings: embeddings, cache: cache, options: options)
-        trace.logits = text.logits
-        trace.attentions = text.attentions
-        trace.hiddenStates = text.hiddenStates
-        return trace
+        return decode(embeddings, cache: cache, options: options, into: trace)
     }
 }
 
@@ -163,38 +145,19 @@ extension InstructBlipForConditionalGeneration {
     /// 5.x writes) load; older ones with separate `q_bias`/`v_bias` are refused by name.
     public static func load(directory: String, options: ModelLoadOptions = ModelLoadOptions()) throws -> InstructBlipForConditionalGeneration {
         try options.validate()
-        let configPath = (directory as NSString).appendingPathComponent("config.json")
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
-            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
-        }
-        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            if let type = object["model_type"] as? String, type != "instructblip" {
-                throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: type, supported: ["instructblip"])
-            }
-            if let text = object["text_config"] as? [String: Any], let type = text["model_type"] as? String,
-               !LlamaForCausalLM.supportedModelTypes.contains(type) {
-                throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: "instructblip with a '\(type)' decoder",
-                                                             supported: LlamaForCausalLM.supportedModelTypes.map { "instructblip with \($0)" })
-            }
-        }
-        let config: InstructBlipConfig
-        do { config = try JSONDecoder().decode(InstructBlipConfig.self, from: data) } catch {
-            throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
-        }
-        let model: InstructBlipForConditionalGeneration
-        do {
-            model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try InstructBlipForConditionalGeneration(config) }
-        } catch {
-            throw ModelLoadError.badConfig(path: configPath, reason: error.description)
+        let (config, path) = try HuggingFaceDirectory.config(InstructBlipConfig.self, directory: directory, modelType: "instructblip")
+        let decoder = config.textConfig.modelType
+        guard LlamaForCausalLM.supportedModelTypes.contains(decoder) else {
+            throw ModelLoadError.unsupportedArchitecture(path: path, architecture: "instructblip with a '\(decoder)' decoder",
+                                                         supported: LlamaForCausalLM.supportedModelTypes.map { "instructblip with \($0)" })
         }
         let tied = config.textConfig.tieWordEmbeddings
-        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
+        return try HuggingFaceDirectory.build(
+            directory: directory, configPath: path, options: options,
             renames: [.prefix("model.language_model.", "language_model.model."), .prefix("lm_head.", "language_model.lm_head."),
                       .prefix("model.", "")],
-            ignoreUnexpected: { $0.hasSuffix("position_ids") || $0.hasSuffix("rotary_emb.inv_freq")
-                || (tied && $0 == "language_model.lm_head.weight") },
-            dtype: options.dtype))
-        return model
+            ignoring: { $0.hasSuffix("position_ids") || $0.hasSuffix("rotary_emb.inv_freq") || (tied && $0 == "language_model.lm_head.weight") }) {
+            () throws(ModelConfigError) in try InstructBlipForConditionalGeneration(config)
+        }
     }
 }

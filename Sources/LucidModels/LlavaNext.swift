@@ -25,7 +25,7 @@ public struct LlavaNextImage {
 /// (`unpad_image`), `image_newline` ends every row, and the base tile's features go first
 /// (`pack_image_features`, the `spatial_unpad` merge that every released checkpoint uses).
 /// The decoder is any Llama-family one (Vicuna, Mistral, Llama 3).
-public final class LlavaNextForConditionalGeneration: Module, CausalLanguageModel {
+public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacked {
     public let config: LlavaNextConfig
     public let visionTower: CLIPVisionModel
     public let projector: LlavaProjector
@@ -50,21 +50,7 @@ public final class LlavaNextForConditionalGeneration: Module, CausalLanguageMode
         [("vision_tower", visionTower), ("multi_modal_projector", projector), ("language_model", languageModel)]
     }
 
-    public var vocabularySize: Int { languageModel.vocabularySize }
-    public var layerCount: Int { languageModel.layerCount }
-    public var contextLength: Int? { languageModel.contextLength }
-    public func makeCache() -> KVCache { languageModel.makeCache() }
     public var imagePlaceholderID: Int { config.base.imageTokenIndex }
-    public func embed(_ tokens: Tensor) -> Tensor { languageModel.embed(tokens) }
-    public func vocabularyLogits(_ hidden: Tensor) -> Tensor { languageModel.vocabularyLogits(hidden) }
-
-    public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
-        languageModel.forward(tokens: tokens, cache: cache, options: options)
-    }
-
-    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
-        languageModel.forward(embeddings: embeddings, cache: cache, options: options)
-    }
 
     /// Checks that `image` has the tiles its size calls for, returning its tile grid.
     public func tileGrid(of image: LlavaNextImage) throws(PromptError) -> (rows: Int, columns: Int) {
@@ -165,11 +151,7 @@ public final class LlavaNextForConditionalGeneration: Module, CausalLanguageMode
     public func forward(ids: [Int], images: [LlavaNextImage], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
         let trace = ForwardTrace()
         let embeddings = try embed(ids: ids, images: images, options: options, trace: trace)
-        let text = languageModel.forward(embeddings: embeddings, cache: cache, options: options)
-        trace.logits = text.logits
-        trace.attentions = text.attentions
-        trace.hiddenStates = text.hiddenStates
-        return trace
+        return decode(embeddings, cache: cache, options: options, into: trace)
     }
 }
 
@@ -178,31 +160,12 @@ extension LlavaNextForConditionalGeneration {
     /// `LlavaCheckpointLayout`, weights in `options.dtype`, without random initialisation.
     public static func load(directory: String, options: ModelLoadOptions = ModelLoadOptions()) throws -> LlavaNextForConditionalGeneration {
         try options.validate()
-        let configPath = (directory as NSString).appendingPathComponent("config.json")
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
-            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        let (config, path) = try HuggingFaceDirectory.config(LlavaNextConfig.self, directory: directory, modelType: "llava_next")
+        let tied = config.base.textConfig.tieWordEmbeddings
+        return try HuggingFaceDirectory.build(directory: directory, configPath: path, options: options,
+                                              renames: LlavaCheckpointLayout.renames,
+                                              ignoring: { LlavaCheckpointLayout.ignorable($0, tiedHead: tied) }) {
+            () throws(ModelConfigError) in try LlavaNextForConditionalGeneration(config)
         }
-        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let type = object["model_type"] as? String,
-           type != "llava_next" {
-            throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: type, supported: ["llava_next"])
-        }
-        let config: LlavaNextConfig
-        do { config = try JSONDecoder().decode(LlavaNextConfig.self, from: data) } catch {
-            throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
-        }
-        let model: LlavaNextForConditionalGeneration
-        do {
-            model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in
-                try LlavaNextForConditionalGeneration(config)
-            }
-        } catch {
-            throw ModelLoadError.badConfig(path: configPath, reason: error.description)
-        }
-        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
-            renames: LlavaCheckpointLayout.renames,
-            ignoreUnexpected: { LlavaCheckpointLayout.ignorable($0, tiedHead: config.base.textConfig.tieWordEmbeddings) },
-            dtype: options.dtype))
-        return model
     }
 }

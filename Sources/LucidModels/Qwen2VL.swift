@@ -23,7 +23,7 @@ public struct Qwen2VLImage {
 /// features take (t, row, column) positions from where the text stopped, and the text after it
 /// continues from the largest position + 1 (`get_rope_index`). Qwen2.5-VL (window attention, RMSNorm
 /// tower, gated MLP) is a different family and is refused.
-public final class Qwen2VLForConditionalGeneration: Module, CausalLanguageModel {
+public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked {
     public let config: Qwen2VLConfig
     public let visual: Qwen2VLVisionModel
     public let languageModel: LlamaForCausalLM
@@ -37,21 +37,7 @@ public final class Qwen2VLForConditionalGeneration: Module, CausalLanguageModel 
 
     public var children: [(name: String, module: any Module)] { [("visual", visual), ("language_model", languageModel)] }
 
-    public var vocabularySize: Int { languageModel.vocabularySize }
-    public var layerCount: Int { languageModel.layerCount }
-    public var contextLength: Int? { languageModel.contextLength }
-    public func makeCache() -> KVCache { languageModel.makeCache() }
     public var imagePlaceholderID: Int { config.imageTokenID }
-    public func embed(_ tokens: Tensor) -> Tensor { languageModel.embed(tokens) }
-    public func vocabularyLogits(_ hidden: Tensor) -> Tensor { languageModel.vocabularyLogits(hidden) }
-
-    public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
-        languageModel.forward(tokens: tokens, cache: cache, options: options)
-    }
-
-    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
-        languageModel.forward(embeddings: embeddings, cache: cache, options: options)
-    }
 
     /// Language-model inputs an image becomes (t·h·w / merge²).
     public func imageFeatureCount(_ grid: Qwen2VLGrid) -> Int {
@@ -184,11 +170,7 @@ public final class Qwen2VLForConditionalGeneration: Module, CausalLanguageModel 
         let embeddings = try embed(ids: ids, images: images, options: options, trace: trace)
         var withPositions = options
         withPositions.positions = try positionIDs(ids: ids, images: images).positions
-        let text = languageModel.forward(embeddings: embeddings, cache: cache, options: withPositions)
-        trace.logits = text.logits
-        trace.attentions = text.attentions
-        trace.hiddenStates = text.hiddenStates
-        return trace
+        return decode(embeddings, cache: cache, options: withPositions, into: trace)
     }
 }
 
@@ -206,30 +188,11 @@ extension Qwen2VLForConditionalGeneration {
     /// without random initialisation.
     public static func load(directory: String, options: ModelLoadOptions = ModelLoadOptions()) throws -> Qwen2VLForConditionalGeneration {
         try options.validate()
-        let configPath = (directory as NSString).appendingPathComponent("config.json")
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
-            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
-        }
-        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let type = object["model_type"] as? String,
-           type != "qwen2_vl" {
-            throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: type, supported: ["qwen2_vl"])
-        }
-        let config: Qwen2VLConfig
-        do { config = try JSONDecoder().decode(Qwen2VLConfig.self, from: data) } catch {
-            throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
-        }
-        let model: Qwen2VLForConditionalGeneration
-        do {
-            model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try Qwen2VLForConditionalGeneration(config) }
-        } catch {
-            throw ModelLoadError.badConfig(path: configPath, reason: error.description)
-        }
+        let (config, path) = try HuggingFaceDirectory.config(Qwen2VLConfig.self, directory: directory, modelType: "qwen2_vl")
         let tied = config.textConfig.tieWordEmbeddings
-        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
-            renames: checkpointRenames,
-            ignoreUnexpected: { $0.hasSuffix("rotary_emb.inv_freq") || (tied && $0 == "language_model.lm_head.weight") },
-            dtype: options.dtype))
-        return model
+        return try HuggingFaceDirectory.build(directory: directory, configPath: path, options: options, renames: checkpointRenames,
+                                              ignoring: { $0.hasSuffix("rotary_emb.inv_freq") || (tied && $0 == "language_model.lm_head.weight") }) {
+            () throws(ModelConfigError) in try Qwen2VLForConditionalGeneration(config)
+        }
     }
 }

@@ -85,3 +85,20 @@ struct InstructBlipConformanceTests {
         #expect { _ = try model.imageFeatures(Tensor.zeros([1, 3, 14, 14]), instruction: [5]) } throws: { "\($0)".contains("[B, 3, 28, 28]") }
     }
 }
+
+@Suite("InstructBLIP loading")
+struct InstructBlipLoadingTests {
+    @Test func aFlanT5DecoderIsRefusedByName() throws {
+        let source = Fixtures.path("instructblip", "model")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-instructblip-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as? [String: Any])
+        var text = try #require(object["text_config"] as? [String: Any])
+        text["model_type"] = "t5"
+        object["text_config"] = text
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: directory + "/config.json"))
+        try FileManager.default.copyItem(atPath: source + "/model.safetensors", toPath: directory + "/model.safetensors")
+        #expect { _ = try InstructBlipForConditionalGeneration.load(directory: directory) } throws: { "\($0)".contains("'t5' decoder") }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import LucidNN
+import LucidTensor
+
+/// A multimodal model whose text side is a Llama-family decoder: the `CausalLanguageModel`
+/// requirements forward to `languageModel`, so generation strategies drive it like a text model
+/// once the prompt (with image features spliced in) is embedded.
+public protocol LanguageModelBacked: CausalLanguageModel {
+    var languageModel: LlamaForCausalLM { get }
+}
+
+extension LanguageModelBacked {
+    public var vocabularySize: Int { languageModel.vocabularySize }
+    public var layerCount: Int { languageModel.layerCount }
+    public var contextLength: Int? { languageModel.contextLength }
+    public func makeCache() -> KVCache { languageModel.makeCache() }
+    public func embed(_ tokens: Tensor) -> Tensor { languageModel.embed(tokens) }
+    public func vocabularyLogits(_ hidden: Tensor) -> Tensor { languageModel.vocabularyLogits(hidden) }
+
+    public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        languageModel.forward(tokens: tokens, cache: cache, options: options)
+    }
+
+    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        languageModel.forward(embeddings: embeddings, cache: cache, options: options)
+    }
+
+    /// Runs prompt embeddings through the decoder and adds its logits, attentions and hidden states to
+    /// `trace` (which already holds the vision captures of embedding the images).
+    func decode(_ embeddings: Tensor, cache: KVCache?, options: ForwardOptions, into trace: ForwardTrace) -> ForwardTrace {
+        let text = languageModel.forward(embeddings: embeddings, cache: cache, options: options)
+        trace.logits = text.logits
+        trace.attentions = text.attentions
+        trace.hiddenStates = text.hiddenStates
+        return trace
+    }
+}
+
+/// Opening a Hugging Face model directory: `config.json` checked for its `model_type` and decoded,
+/// layers built without random initialisation, weights loaded strictly.
+enum HuggingFaceDirectory {
+    /// The decoded `config.json` of `directory` and its path; another `model_type` is refused.
+    static func config<Config: Decodable>(_ type: Config.Type, directory: String, modelType: String) throws -> (Config, String) {
+        let path = (directory as NSString).appendingPathComponent("config.json")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        }
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let found = object["model_type"] as? String,
+           found != modelType {
+            throw ModelLoadError.unsupportedArchitecture(path: path, architecture: found, supported: [modelType])
+        }
+        do { return (try JSONDecoder().decode(Config.self, from: data), path) } catch {
+            throw ModelLoadError.badConfig(path: path, reason: LlamaForCausalLM.describe(error))
+        }
+    }
+
+    /// Builds a model with placeholder parameters and loads every weight of `directory` into it.
+    static func build<Model: Module>(directory: String, configPath: String, options: ModelLoadOptions, renames: [KeyRename],
+                                     ignoring: @escaping (String) -> Bool,
+                                     _ make: () throws(ModelConfigError) -> Model) throws -> Model {
+        let model: Model
+        do { model = try ParameterInitialization.withPlaceholders(make) } catch {
+            throw ModelLoadError.badConfig(path: configPath, reason: error.description)
+        }
+        try model.load(from: SafetensorsCheckpoint(path: directory),
+                       options: LoadOptions(renames: renames, ignoreUnexpected: ignoring, dtype: options.dtype))
+        return model
+    }
+}
