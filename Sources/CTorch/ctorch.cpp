@@ -89,6 +89,7 @@ int32_t lucid_dtype(at::ScalarType s) {
 
 at::Device device(int32_t dev, int32_t index) {
   if (dev == LT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  if (dev == LT_MPS) return at::Device(at::kMPS);
   return at::Device(at::kCPU);
 }
 
@@ -291,6 +292,18 @@ bool lt_cuda_is_available(void) { return at::hasCUDA(); }
 int32_t lt_cuda_device_count(void) {
   try { return at::hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0; } catch (...) { return 0; }
 }
+bool lt_mps_is_available(void) {
+  try { return at::hasMPS(); } catch (...) { return false; }
+}
+int32_t lt_probe_device(int32_t dtype, int32_t dev, int32_t idx) {
+  LT_TRY({
+    auto opts = options(dtype, dev, idx);
+    auto a = at::ones({4, 8}, opts);
+    auto b = at::ones({8, 4}, opts);
+    auto y = at::softmax(at::matmul(a, b), -1).sum();
+    (void)y.to(at::kCPU).to(at::kFloat).item<float>();
+  })
+}
 void lt_set_num_threads(int32_t n) { at::set_num_threads(n); }
 int32_t lt_get_num_threads(void) { return at::get_num_threads(); }
 
@@ -357,7 +370,10 @@ void lt_strides(lt_tensor t, int64_t *out) {
 }
 int64_t lt_numel(lt_tensor t) { return T(t).numel(); }
 int32_t lt_dtype(lt_tensor t) { return lucid_dtype(T(t).scalar_type()); }
-int32_t lt_device_type(lt_tensor t) { return T(t).device().is_cuda() ? LT_CUDA : LT_CPU; }
+int32_t lt_device_type(lt_tensor t) {
+  const auto d = T(t).device();
+  return d.is_cuda() ? LT_CUDA : d.is_mps() ? LT_MPS : LT_CPU;
+}
 int32_t lt_device_index(lt_tensor t) { return T(t).device().has_index() ? T(t).device().index() : 0; }
 bool lt_is_contiguous(lt_tensor t) { return T(t).is_contiguous(); }
 bool lt_defined(lt_tensor t) { return T(t).defined(); }

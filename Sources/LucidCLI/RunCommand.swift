@@ -32,7 +32,8 @@ struct RunStartCommand: AsyncParsableCommand {
         (alpha, beta, noise_step, temperature …), damro (alpha, beta, outliers, attention, warpers …). The seed \
         seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square, \
         image_folder (where relative image paths point, e.g. images for a `lucid world generate` directory). \
-        Model options: defense (auto, qmllm, none): a Q-MLLM model's gate is used by default, none removes it; \
+        Model options: dtype (f32, bf16, f16) and device (cpu, cuda, cuda:N, mps), as --dtype/--device; \
+        defense (auto, qmllm, none): a Q-MLLM model's gate is used by default, none removes it; \
         attack ({name: sink|pgd|noise, eps: 8/255, steps: 30, …}): each sample's image is attacked once for that \
         model entry (saved under OUTPUT/adversarial/) and every method and seed sees the adversarial image.
         """

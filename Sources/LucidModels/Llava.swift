@@ -326,11 +326,13 @@ extension LlavaForConditionalGeneration {
         do { config = try JSONDecoder().decode(LlavaConfig.self, from: data) } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
         }
+        let checkpoint = try SafetensorsCheckpoint(path: directory)
+        try MemoryBudget.check(MemoryBudget.weightBytes(checkpoint, dtype: dtype), path: directory, options: options)
         let model: LlavaForConditionalGeneration
         do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlavaForConditionalGeneration(config) } } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: error.description)
         }
-        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
+        try model.load(from: checkpoint, options: LoadOptions(
             ignoreUnexpected: { $0.hasSuffix("position_ids") || $0.hasSuffix("rotary_emb.inv_freq")
                 || (config.textConfig.tieWordEmbeddings && $0 == "language_model.lm_head.weight") },
             dtype: dtype))
