@@ -14,12 +14,14 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include <dlfcn.h>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -87,7 +89,24 @@ int32_t lucid_dtype(at::ScalarType s) {
   }
 }
 
+// libtorch registers its CUDA backend when libtorch_cuda.so is loaded. The shim is compiled against
+// the same headers for every wheel and references nothing in it, so no link flag would keep it; it
+// is loaded once, from beside the loaded libtorch_cpu, the first time CUDA is asked about. The CPU
+// wheel has no such file, and a CUDA wheel whose nvidia-* libraries are missing fails to load it:
+// both leave CUDA unavailable, which Torch.unavailability(of:) then reports.
+void load_cuda_backend() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const std::string cpu = lt_torch_library();
+    const auto slash = cpu.rfind('/');
+    if (slash == std::string::npos) return;
+    const std::string path = cpu.substr(0, slash + 1) + "libtorch_cuda.so";
+    if (access(path.c_str(), R_OK) == 0) (void)dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  });
+}
+
 at::Device device(int32_t dev, int32_t index) {
+  if (dev == LT_CUDA) load_cuda_backend();
   if (dev == LT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
   if (dev == LT_MPS) return at::Device(at::kMPS);
   return at::Device(at::kCPU);
@@ -288,8 +307,12 @@ const char *lt_torch_library(void) {
   }();
   return name.c_str();
 }
-bool lt_cuda_is_available(void) { return at::hasCUDA(); }
+bool lt_cuda_is_available(void) {
+  load_cuda_backend();
+  return at::hasCUDA();
+}
 int32_t lt_cuda_device_count(void) {
+  load_cuda_backend();
   try { return at::hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0; } catch (...) { return 0; }
 }
 bool lt_mps_is_available(void) {

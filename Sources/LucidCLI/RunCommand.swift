@@ -59,14 +59,15 @@ struct RunStartCommand: AsyncParsableCommand {
         let spec = try shard.map { text throws -> ShardSpec in
             do { return try ShardSpec(parsing: text) } catch { throw CLIError("--shard: \(error)") }
         }
+        // Option mistakes (dtype, device, defense, attack, method options) fail before any item runs
+        // and before a run directory is made, so the corrected manifest starts cleanly.
+        try ManifestWorker.validate(try RunManifest.load(from: URL(fileURLWithPath: manifest)))
         let session: RunSession
         do {
             session = try RunSession.open(manifest: URL(fileURLWithPath: manifest), output: output.map { URL(fileURLWithPath: $0) },
                                           shard: spec, forceNew: forceNew)
         } catch { throw CLIError("\(error)") }
         for warning in session.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        // Option mistakes fail before any item runs, not once per item.
-        try ManifestWorker.validate(session.plan.manifest)
         let worker = ManifestWorker(plan: session.plan, runDirectory: session.directory.url)
         let summary: RunSummary
         do {

@@ -37,6 +37,20 @@ struct ModelRuntimeFlagTests {
         if !Torch.cudaAvailable { #expect(result.err.contains("without CUDA"), "\(result.err)") }
     }
 
+    @Test func aManifestWithABadDTypeFailsWithFileLineAndKeyAndLeavesNoRunDirectory() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dtype-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"hi\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let manifest = folder.appendingPathComponent("sweep.yaml")
+        try Data("name: sweep\nmodels:\n  - path: shapes-tiny\n    dtype: bf17\ndataset: {path: data.jsonl, kind: prompts}\nmethods: [greedy]\n".utf8)
+            .write(to: manifest)
+        let result = try LucidProcess.run(["run", manifest.path])
+        #expect(result.status != 0)
+        #expect(result.err.contains("\(manifest.path):4: models[0].dtype: unknown dtype 'bf17' (use f32, bf16 or f16)"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs").path), "a refused manifest makes no run directory")
+    }
+
     @Test func generateRunsInBF16() throws {
         guard FileManager.default.fileExists(atPath: ModelPaths.smolLM2) else {
             Issue.record("SmolLM2 GGUF missing at \(ModelPaths.smolLM2): run scripts/setup.sh")
