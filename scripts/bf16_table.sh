@@ -8,16 +8,24 @@
 #
 #   scripts/bf16_table.sh [SCENES] [OUT] [MODEL] [STEPS]     defaults: 12 bf16-table shapes-tiny 10
 #
-# Environment: QMLLM_SCENES held-out scenes for Q-MLLM (default 40; 0 skips it), QMLLM_ATTACK_IMAGES
-# (default 2), LUCID the binary (default .build/release/lucid, else .build/debug/lucid). A killed run
-# resumes (run the same command again). Needs python3 (standard library only).
+# Environment: QMLLM_SCENES held-out scenes for Q-MLLM (default 16; 0 skips it), QMLLM_ATTACK_IMAGES
+# (default 1), QMLLM_ATTACK_STEPS (5), QMLLM_EPSILONS (inf), LUCID the binary (default
+# .build/release/lucid, else .build/debug/lucid). A killed run resumes (run the same command
+# again; a finished Q-MLLM evaluation is kept). Needs python3 (standard library only).
+#
+# The "same" column of the sink rows is expected to be ~0: each dtype crafts its own adversarial
+# image (the attack runs on the model in that dtype), so the two dtypes answer different images.
+# With a dozen scenes CHAIR moves by several points from one description: the table prints the
+# binomial standard error of CHAIR_s for its caption count.
 set -euo pipefail
 SCENES="${1:-12}"
 OUT="${2:-bf16-table}"
 MODEL="${3:-shapes-tiny}"
 STEPS="${4:-10}"
-QMLLM_SCENES="${QMLLM_SCENES:-40}"
-QMLLM_ATTACK_IMAGES="${QMLLM_ATTACK_IMAGES:-2}"
+QMLLM_SCENES="${QMLLM_SCENES:-16}"
+QMLLM_ATTACK_IMAGES="${QMLLM_ATTACK_IMAGES:-1}"
+QMLLM_ATTACK_STEPS="${QMLLM_ATTACK_STEPS:-5}"
+QMLLM_EPSILONS="${QMLLM_EPSILONS:-inf}"
 if [ -z "${LUCID:-}" ]; then
   LUCID=.build/release/lucid
   [ -x "$LUCID" ] || LUCID=.build/debug/lucid
@@ -75,14 +83,15 @@ if [ "$QMLLM_SCENES" -gt 0 ]; then
   for dtype in f32 bf16; do
     if [ ! -s "$OUT/qmllm-$dtype.json" ]; then
       "$LUCID" defend qmllm eval --model shapes-smol-q --base shapes-smol --scenes "$QMLLM_SCENES" \
-        --attack-images "$QMLLM_ATTACK_IMAGES" --attack-steps 10 --epsilons 8,inf --dtype "$dtype" --json > "$OUT/qmllm-$dtype.json.part"
+        --attack-images "$QMLLM_ATTACK_IMAGES" --attack-steps "$QMLLM_ATTACK_STEPS" --epsilons "$QMLLM_EPSILONS" \
+        --dtype "$dtype" --json > "$OUT/qmllm-$dtype.json.part"
       mv "$OUT/qmllm-$dtype.json.part" "$OUT/qmllm-$dtype.json"
     fi
   done
 fi
-python3 - "$OUT" "$MODEL" "$SCENES" "$STEPS" "$QMLLM_SCENES" <<'PY'
-import json, os, sys
-out, model, scenes, steps, qscenes = sys.argv[1:]
+python3 - "$OUT" "$MODEL" "$SCENES" "$STEPS" "$QMLLM_SCENES" "$QMLLM_ATTACK_IMAGES harmful image(s), $QMLLM_ATTACK_STEPS steps, eps $QMLLM_EPSILONS (/255)" <<'PY'
+import json, math, os, sys
+out, model, scenes, steps, qscenes, qattack = sys.argv[1:]
 chair = {}
 for line in open(os.path.join(out, 'chair.jsonl')):
     d = json.loads(line)
@@ -100,8 +109,10 @@ print('|---|---|---|---|---|---|---|')
 for method in methods:
     print(f"| {method.split('@')[0]} | {cell('f32', method)} | {cell('bf16', method)} | {100 * same.get(('', method), 0):.0f}% "
           f"| {cell('sink-f32', method)} | {cell('sink-bf16', method)} | {100 * same.get(('sink-', method), 0):.0f}% |")
+se = [math.sqrt(d['chair_s'] * (1 - d['chair_s']) / d['captions']) for d in chair.values() if d['captions'] > 0]
+print(f"\nBinomial standard error of CHAIR_s over {scenes} captions: up to {100 * max(se or [0]):.1f} points per cell.")
 if int(qscenes) > 0:
-    print(f'\nQ-MLLM (shapes-smol-q against shapes-smol, {qscenes} held-out scenes; PGD 10 steps at 8/255 and unbounded):\n')
+    print(f'\nQ-MLLM (shapes-smol-q against shapes-smol, {qscenes} held-out scenes; PGD: {qattack}):\n')
     print('| dtype | DSR | false refusals | ASR undefended | ASR naive | ASR BPDA |')
     print('|---|---|---|---|---|---|')
     for dtype in ['f32', 'bf16']:
