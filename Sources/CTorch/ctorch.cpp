@@ -14,12 +14,14 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include <dlfcn.h>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -87,8 +89,26 @@ int32_t lucid_dtype(at::ScalarType s) {
   }
 }
 
+// libtorch registers its CUDA backend when libtorch_cuda.so is loaded. The shim is compiled against
+// the same headers for every wheel and references nothing in it, so no link flag would keep it; it
+// is loaded once, from beside the loaded libtorch_cpu, the first time CUDA is asked about. The CPU
+// wheel has no such file, and a CUDA wheel whose nvidia-* libraries are missing fails to load it:
+// both leave CUDA unavailable, which Torch.unavailability(of:) then reports.
+void load_cuda_backend() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const std::string cpu = lt_torch_library();
+    const auto slash = cpu.rfind('/');
+    if (slash == std::string::npos) return;
+    const std::string path = cpu.substr(0, slash + 1) + "libtorch_cuda.so";
+    if (access(path.c_str(), R_OK) == 0) (void)dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  });
+}
+
 at::Device device(int32_t dev, int32_t index) {
+  if (dev == LT_CUDA) load_cuda_backend();
   if (dev == LT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  if (dev == LT_MPS) return at::Device(at::kMPS);
   return at::Device(at::kCPU);
 }
 
@@ -287,9 +307,25 @@ const char *lt_torch_library(void) {
   }();
   return name.c_str();
 }
-bool lt_cuda_is_available(void) { return at::hasCUDA(); }
+bool lt_cuda_is_available(void) {
+  load_cuda_backend();
+  return at::hasCUDA();
+}
 int32_t lt_cuda_device_count(void) {
+  load_cuda_backend();
   try { return at::hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0; } catch (...) { return 0; }
+}
+bool lt_mps_is_available(void) {
+  try { return at::hasMPS(); } catch (...) { return false; }
+}
+int32_t lt_probe_device(int32_t dtype, int32_t dev, int32_t idx) {
+  LT_TRY({
+    auto opts = options(dtype, dev, idx);
+    auto a = at::ones({4, 8}, opts);
+    auto b = at::ones({8, 4}, opts);
+    auto y = at::softmax(at::matmul(a, b), -1).sum();
+    (void)y.to(at::kCPU).to(at::kFloat).item<float>();
+  })
 }
 void lt_set_num_threads(int32_t n) { at::set_num_threads(n); }
 int32_t lt_get_num_threads(void) { return at::get_num_threads(); }
@@ -357,7 +393,10 @@ void lt_strides(lt_tensor t, int64_t *out) {
 }
 int64_t lt_numel(lt_tensor t) { return T(t).numel(); }
 int32_t lt_dtype(lt_tensor t) { return lucid_dtype(T(t).scalar_type()); }
-int32_t lt_device_type(lt_tensor t) { return T(t).device().is_cuda() ? LT_CUDA : LT_CPU; }
+int32_t lt_device_type(lt_tensor t) {
+  const auto d = T(t).device();
+  return d.is_cuda() ? LT_CUDA : d.is_mps() ? LT_MPS : LT_CPU;
+}
 int32_t lt_device_index(lt_tensor t) { return T(t).device().has_index() ? T(t).device().index() : 0; }
 bool lt_is_contiguous(lt_tensor t) { return T(t).is_contiguous(); }
 bool lt_defined(lt_tensor t) { return T(t).defined(); }

@@ -36,7 +36,8 @@ public struct ImageAttackContext {
         let trace = model.forward(embeddings: try embeddings(pixels01, continuation: target), cache: nil, options: ForwardOptions(logits: .all))
         guard let logits = trace.logits else { throw AttackError("no logits") }
         let start = inputLength - 1
-        let predicted = logits.narrowed(axis: 1, start: start, length: target.count).reshaped(-1, logits.size(-1))
+        // f32 when the model is bf16/f16 (differentiable cast): the loss and its gradient stay sound in bf16.
+        let predicted = logits.narrowed(axis: 1, start: start, length: target.count).reshaped(-1, logits.size(-1)).widenedForScoring
         let labels = Tensor(target.map(Int64.init), shape: [target.count])
         return -predicted.logSoftmax(axis: -1).gather(axis: -1, index: labels.unsqueezed(axis: -1)).mean()
     }
@@ -70,7 +71,10 @@ public struct MirageSinkLoss {
         guard (0..<layers).contains(index) else { throw AttackError("layer \(layer) is outside the model's \(layers) decoder layers") }
         let options = ForwardOptions(attentionLayers: .layers([index]), attentionReduction: heads, hiddenStates: .layers([index + 1]), logits: .none)
         let trace = context.model.forward(embeddings: try context.embeddings(pixels01, continuation: response), cache: nil, options: options)
-        guard let attention = trace.attentions[index], let hidden = trace.hiddenStates[index + 1] else { throw AttackError("no attention captured") }
+        guard let capturedAttention = trace.attentions[index], let capturedHidden = trace.hiddenStates[index + 1] else { throw AttackError("no attention captured") }
+        // The cosine, the mean state and −log a are computed in f32 when the model is bf16/f16
+        // (the casts are differentiable, so the gradient reaches the f32 pixels through them).
+        let (attention, hidden) = (capturedAttention.widenedForScoring, capturedHidden.widenedForScoring)
         let inputs = context.inputLength
         let total = hidden.size(1)
         let states = hidden.selected(axis: 0, index: 0)  // [T, D]

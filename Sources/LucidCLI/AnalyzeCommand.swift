@@ -41,6 +41,8 @@ struct AnalyzeAttentionCommand: ParsableCommand {
 
     @OptionGroup var imageOptions: ImageOptions
 
+    @OptionGroup var runtime: ModelRuntimeOptions
+
     @Option(help: "New tokens to generate (greedy) before analysing.")
     var maxNewTokens: Int = 64
 
@@ -65,7 +67,7 @@ struct AnalyzeAttentionCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try openModel(model)
+        let loaded = try openModel(model, runtime: runtime)
         guard let vlm = loaded.vision else { throw CLIError("\(model) is not a LLaVA model") }
         let directory = ModelPaths.resolve(model)
         guard let pixels = try imageOptions.pixelValues(for: loaded), let imagePath = imageOptions.image else {

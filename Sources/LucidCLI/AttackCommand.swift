@@ -33,6 +33,7 @@ struct AttackSCAVCommand: ParsableCommand {
     )
 
     @Option(help: "The model the probes were trained on.") var model = "smol-aligned"
+    @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "Probes written by `lucid probe train`.") var probes: String
     @Option(help: "One instruction.") var prompt: String?
     @Option(help: "A file of instructions (one per line, or JSONL with \"prompt\").") var prompts: String?
@@ -55,7 +56,7 @@ struct AttackSCAVCommand: ParsableCommand {
 
     func run() throws {
         let instructions = try prompt.map { [$0] } ?? InstructionFile.read(prompts ?? "")
-        let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, probes: probes, refusalList: refusalList)
+        let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, runtime: runtime, probes: probes, refusalList: refusalList)
         let attack = SCAVAttack(probes: probeSet, targetProbability: p0, accuracyThreshold: p1, placement: SCAVAttack.Placement(rawValue: placement) ?? .official)
         if attack.steeredLayers.isEmpty { FileHandle.standardError.write(Data("warning: no probe has test accuracy above \(p1); nothing will be steered\n".utf8)) }
         let eos = loaded.stopTokenIDs(tokenizer: tokenizer)
@@ -116,9 +117,9 @@ struct SCAVRunJSON: Encodable {
 /// What both SCAV commands open: the model, its tokenizer and chat template, the refusal list, and
 /// probes that match the model's width.
 enum SCAVSetup {
-    static func open(model: String, probes: String, refusalList: String) throws
+    static func open(model: String, runtime: ModelRuntimeOptions, probes: String, refusalList: String) throws
         -> (OpenedModel, Tokenizer, ChatTemplate, RefusalList, SafetyProbeSet) {
-        let loaded = try openModel(model)
+        let loaded = try openModel(model, runtime: runtime)
         let tokenizer = try openTokenizer(model)
         guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
         let list: RefusalList
@@ -149,6 +150,7 @@ struct AttackSCAVPromptCommand: ParsableCommand {
     )
 
     @Option(help: "The model the probes were trained on.") var model = "smol-aligned"
+    @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "Probes written by `lucid probe train`.") var probes: String
     @Option(help: "One instruction.") var prompt: String?
     @Option(help: "A file of instructions (one per line, or JSONL with \"prompt\").") var prompts: String?
@@ -194,7 +196,7 @@ struct AttackSCAVPromptCommand: ParsableCommand {
     func run() throws {
         var instructions = try prompt.map { [$0] } ?? InstructionFile.read(prompts ?? "")
         if let limit { instructions = Array(instructions.prefix(limit)) }
-        let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, probes: probes, refusalList: refusalList)
+        let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, runtime: runtime, probes: probes, refusalList: refusalList)
         guard let probe = probeSet.probes.filter({ $0.testAccuracy > p1 }).max(by: { $0.hiddenState < $1.hiddenState }) else {
             throw CLIError("no probe in \(probes) has test accuracy above \(p1)")
         }

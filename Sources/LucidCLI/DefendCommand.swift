@@ -207,6 +207,7 @@ struct QMLLMEvalCommand: ParsableCommand {
 
     @Option(help: "A Q-MLLM model directory or bundled name.") var model = "shapes-smol-q"
     @Option(help: "The undefended model to compare with.") var base = "shapes-smol"
+    @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "Labelled folder (labels.jsonl, or a `lucid world generate` export); default: held-out scenes.") var images: String?
     @Option(help: "Held-out scenes when --images is not given.") var scenes = 200
     @Option(help: "Harmful images attacked with targeted PGD (0 skips the attacks).") var attackImages = 8
@@ -234,13 +235,14 @@ struct QMLLMEvalCommand: ParsableCommand {
     func run() throws {
         let log = qmllmLog()
         let directory = ModelPaths.resolve(model)
-        let (vlm, defense) = try QMLLMDirectory.load(directory: directory)
+        let dtype = try runtime.loadOptions().dtype
+        let (vlm, defense) = try QMLLMDirectory.load(directory: directory, dtype: dtype)
         let recipe = QMLLMRecipe.shapesSmolQ
         let folder = try images.map { try LabelledImageFolder(directory: $0, model: vlm, modelDirectory: directory) }
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.evaluationSeed, count: scenes,
                                                             hazardProbability: recipe.evaluationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
-        let undefended = try OrganismLoader.load(directory: ModelPaths.resolve(base))
+        let undefended = try OrganismLoader.load(directory: ModelPaths.resolve(base), dtype: dtype)
         let tokenizer = try OrganismLoader.tokenizer(directory: directory)
         guard let end = tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)

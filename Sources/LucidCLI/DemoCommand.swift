@@ -34,6 +34,7 @@ struct DemoCommand: ParsableCommand {
     )
 
     @Option(help: "The model: shapes-smol, shapes-tiny, or a LLaVA directory.") var model = "shapes-smol"
+    @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "Number of held-out scenes.") var scenes = 12
     @Option(help: "World seed of the scenes (the recipes train on 1000 and evaluate on 9001).") var seed: UInt64 = 2026
     @Option(help: "Output directory.") var out = "demo-output"
@@ -79,7 +80,10 @@ struct DemoCommand: ParsableCommand {
         let generated = try ShapesWorld.generate(world)
         try ShapesWorldExporter.export(generated, config: world, to: worldURL)
         log("wrote \(scenes) scenes (world seed \(seed)) to \(worldURL.path)")
-        let loaded = try openModel(model)
+        let loaded = try openModel(model, runtime: runtime)
+        // Results in another dtype belong to another run: keyed apart, so a resumed demo never mixes them.
+        let dtype = try runtime.loadOptions().dtype
+        let resultKey = dtype == .f32 ? model : "\(model)@\(dtype)"
         guard let vlm = loaded.vision as? LlavaForConditionalGeneration else { throw CLIError("\(model) is not a vision-language (LLaVA) model") }
         if defense == "none" { vlm.imageGate = nil }
         let tokenizer = try openTokenizer(model)
@@ -102,7 +106,7 @@ struct DemoCommand: ParsableCommand {
         let runner = MethodRunner(encode: { tokenizer.encode($0, addSpecialTokens: false) })
         let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos)
         for (done, scene) in generated.enumerated() {
-            for run in runs where store.result(model: model, image: scene.id, method: run.label) == nil {
+            for run in runs where store.result(model: resultKey, image: scene.id, method: run.label) == nil {
                 let method = run.label
                 let config = run.config(patchCount: vlm.config.visionConfig.patchCount, beams: beams, temperature: temperature, scene: scene.id)
                 let result = try withNoGrad { () throws -> GenerationResult in
@@ -110,7 +114,7 @@ struct DemoCommand: ParsableCommand {
                 }
                 let text = ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let scored = scorer.score(text, scene: scene)
-                try store.append(DemoResult(model: model, method: method, result: scored, tokens: result.tokens.count,
+                try store.append(DemoResult(model: resultKey, method: method, result: scored, tokens: result.tokens.count,
                                             seconds: result.statistics.prefillSeconds + result.statistics.decodeSeconds,
                                             forwardPasses: result.statistics.forwardPasses))
                 log("[\(done + 1)/\(generated.count)] \(method) scene \(scene.id): "
@@ -127,7 +131,7 @@ struct DemoCommand: ParsableCommand {
             log("warning: NLTK data not found (\(error)); CHAIR is reported with the ShapesWorld vocabulary only")
         }
         for method in runs.map(\.label) {
-            let results = generated.compactMap { store.result(model: model, image: $0.id, method: method) }
+            let results = generated.compactMap { store.result(model: resultKey, image: $0.id, method: method) }
             rows += results.map { DemoPage.Row(method: method, result: $0.result) }
             let truth = results.reduce(0) { $0 + $1.result.groundTruth.count }
             let found = results.reduce(0) { $0 + $1.result.groundTruth.count - $1.result.missed.count }
@@ -185,7 +189,7 @@ struct DemoCommand: ParsableCommand {
         for line in table.lines() { print(line) }
         for p in pope { print(String(format: "POPE %@: accuracy %.1f%% (%d questions)", p.split, 100 * p.accuracy, p.questions)) }
         let summaryURL = outURL.appendingPathComponent("summary.json")
-        try table.json(model: model, scenes: scenes, seed: seed, prompt: prompt, pope: pope).write(to: summaryURL, options: .atomic)
+        try table.json(model: resultKey, scenes: scenes, seed: seed, prompt: prompt, pope: pope).write(to: summaryURL, options: .atomic)
         if let example = rows.first(where: { !$0.result.hallucinated.isEmpty }) ?? rows.first {
             print("\nscene \(example.result.imageID) (\(example.result.groundTruth.joined(separator: ", "))), \(example.method):\n  \(example.result.description)")
             if !example.result.hallucinated.isEmpty { print("  hallucinated: \(example.result.hallucinated.joined(separator: ", "))") }

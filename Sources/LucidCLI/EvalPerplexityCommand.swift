@@ -19,6 +19,7 @@ struct EvalPerplexityCommand: ParsableCommand {
     )
 
     @Option(help: "The scoring model (default: the base LLM, smollm2).") var model = "smollm2"
+    @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "JSONL file of texts.") var input: String
     @Option(help: "Dotted path of the text field (default: text, else result.text).") var field: String?
     @Option(help: "Dotted paths whose values group the texts, comma-separated (e.g. model,method).") var groupBy: String?
@@ -45,7 +46,7 @@ struct EvalPerplexityCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try openModel(model)
+        let loaded = try openModel(model, runtime: runtime)
         let tokenizer = try openTokenizer(model)
         let lm = loaded.model
         guard let data = FileManager.default.contents(atPath: input), let text = String(data: data, encoding: .utf8) else {

@@ -20,6 +20,8 @@ struct GenerateBenchCommand: ParsableCommand {
     @Option(help: "Model: a GGUF file, a Hugging Face directory, or `smollm2`.")
     var model: String = "smollm2"
 
+    @OptionGroup var runtime: ModelRuntimeOptions
+
     @Option(help: "JSON from scripts/bench_generate_reference.py (gives the prompt ids and the reference numbers).")
     var reference: String
 
@@ -43,6 +45,8 @@ struct GenerateBenchCommand: ParsableCommand {
         var prefill_tokens_per_second: Double
         var decode_tokens_per_second: Double
         var peak_rss_bytes: Int
+        /// The reference's model dtype (`f32` when absent, as the script wrote before it had one).
+        var dtype: String?
     }
 
     func validate() throws {
@@ -63,7 +67,12 @@ struct GenerateBenchCommand: ParsableCommand {
         guard let setting = ThreadSetting(threads ?? ref.threads) else { throw CLIError("bad thread setting '\(ref.threads)'") }
         Torch.configureThreads(intraOp: setting.intraOp, blas: setting.blas)
         let count = newTokens ?? ref.new_tokens
-        let llm = try LlamaForCausalLM.load(path: ModelPaths.resolve(model))
+        let options = try runtime.loadOptions()
+        let referenceDType = ref.dtype ?? "f32"
+        guard DType(name: referenceDType) == options.dtype else {
+            throw CLIError("the reference was measured in \(referenceDType) but Lucid would run in \(options.dtype): give --dtype \(referenceDType) or a reference of that dtype")
+        }
+        let llm = try LlamaForCausalLM.load(path: ModelPaths.resolve(model), options: options)
         let driver = GenerationDriver(model: llm)
         var best: GenerationStatistics?
         var tokens: [Int] = []

@@ -26,6 +26,8 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var imageOptions: ImageOptions
 
+    @OptionGroup var runtime: ModelRuntimeOptions
+
     @Option(help: "Maximum number of new tokens.")
     var maxNewTokens: Int = 128
 
@@ -141,7 +143,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try openModel(model)
+        let loaded = try openModel(model, runtime: runtime)
         try DefenseChoice(parsing: defense, context: "--defense").apply(to: loaded, model: model)
         var tokenizer: Tokenizer?
         func tok() throws -> Tokenizer {

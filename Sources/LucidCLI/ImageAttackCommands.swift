@@ -16,6 +16,7 @@ func parsePixelAmount(_ text: String, name: String) throws -> Double {
 /// Options every image attack shares: model, image, prompt, budget, steps, output.
 struct ImageAttackOptions: ParsableArguments {
     @Option(help: "A LLaVA model (shapes-smol, shapes-tiny, or a directory).") var model = "shapes-smol"
+    @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "The clean image (PNG or JPEG).") var image: String
     @Option(help: "The prompt.") var prompt = "Please describe this image in detail."
     @Option(help: "Budget ε in pixel units, e.g. 8/255.") var eps = "8/255"
@@ -40,7 +41,7 @@ struct ImageAttackOptions: ParsableArguments {
 
     /// Model, tokenizer, clean pixels in [0, 1] [1, 3, S, S], and the attack context.
     func open() throws -> (any VisionLanguageModel, Tokenizer, Tensor, ImageAttackContext, [Int]) {
-        guard let vlm = try openModel(model).vision else { throw CLIError("\(model) is not a LLaVA model") }
+        guard let vlm = try openModel(model, runtime: runtime).vision else { throw CLIError("\(model) is not a LLaVA model") }
         let tokenizer = try openTokenizer(model)
         let setup = try imageAttackSetup(vlm: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
         return (vlm, tokenizer, setup.clean, setup.context, setup.eos)

@@ -26,6 +26,8 @@ struct InspectCommand: ParsableCommand {
 
     @OptionGroup var imageOptions: ImageOptions
 
+    @OptionGroup var runtime: ModelRuntimeOptions
+
     @Option(help: "A safetensors file with a preprocessed `pixel_values` [1, 3, H, W] tensor.")
     var pixelValues: String?
 
@@ -42,7 +44,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let spec = try CaptureSpec(parsing: capture)
-        let loaded = try openModel(model)
+        let loaded = try openModel(model, runtime: runtime)
         var images: [Tensor] = []
         if loaded.vision != nil, let pixels = try imageOptions.pixelValues(for: loaded) {
             images.append(pixels)

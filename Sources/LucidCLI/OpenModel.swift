@@ -8,10 +8,11 @@ import LucidTensor
 /// Opens a model through the registry (`smollm2`, a bundled organism, a `.gguf` file, a PEFT adapter
 /// or a Hugging Face directory).
 ///
-/// `quantizerGradient` is what a Q-MLLM model's patch quantiser passes backward: `.blocked` as
-/// released, `.straightThrough` for BPDA attacks (forward passes are the same either way).
-func openModel(_ name: String, quantizerGradient: VectorQuantizer.Gradient = .blocked) throws -> OpenedModel {
-    try ModelRegistry.standard.open(name, options: ModelOpenOptions(quantizerGradient: quantizerGradient))
+/// `runtime` is the command's `--dtype`/`--device`; `quantizerGradient` is what a Q-MLLM model's
+/// patch quantiser passes backward: `.blocked` as released, `.straightThrough` for BPDA attacks
+/// (forward passes are the same either way).
+func openModel(_ name: String, runtime: ModelRuntimeOptions, quantizerGradient: VectorQuantizer.Gradient = .blocked) throws -> OpenedModel {
+    try ModelRegistry.standard.open(name, options: ModelOpenOptions(quantizerGradient: quantizerGradient, load: try runtime.loadOptions()))
 }
 
 /// Parses `--input-ids 1,2,3`.

@@ -54,6 +54,7 @@ struct ProbeTrainCommand: ParsableCommand {
     )
 
     @Option(help: "The model (smollm2, smol-aligned, a GGUF or HF directory).") var model = "smol-aligned"
+    @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "Malicious instructions.") var malicious: String
     @Option(help: "Safe instructions.") var safe: String
     @Option(help: "Where the probes go (JSON).") var out: String
@@ -70,7 +71,7 @@ struct ProbeTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try openModel(model)
+        let loaded = try openModel(model, runtime: runtime)
         let tokenizer = try openTokenizer(model)
         let chatTemplate: ChatTemplate
         if let template { chatTemplate = try ChatTemplate(named: template) } else {

@@ -32,7 +32,8 @@ struct RunStartCommand: AsyncParsableCommand {
         (alpha, beta, noise_step, temperature …), damro (alpha, beta, outliers, attention, warpers …). The seed \
         seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square, \
         image_folder (where relative image paths point, e.g. images for a `lucid world generate` directory). \
-        Model options: defense (auto, qmllm, none): a Q-MLLM model's gate is used by default, none removes it; \
+        Model options: dtype (f32, bf16, f16) and device (cpu, cuda, cuda:N, mps), as --dtype/--device; \
+        defense (auto, qmllm, none): a Q-MLLM model's gate is used by default, none removes it; \
         attack ({name: sink|pgd|noise, eps: 8/255, steps: 30, …}): each sample's image is attacked once for that \
         model entry (saved under OUTPUT/adversarial/) and every method and seed sees the adversarial image.
         """
@@ -58,14 +59,15 @@ struct RunStartCommand: AsyncParsableCommand {
         let spec = try shard.map { text throws -> ShardSpec in
             do { return try ShardSpec(parsing: text) } catch { throw CLIError("--shard: \(error)") }
         }
+        // Option mistakes (dtype, device, defense, attack, method options) fail before any item runs
+        // and before a run directory is made, so the corrected manifest starts cleanly.
+        try ManifestWorker.validate(try RunManifest.load(from: URL(fileURLWithPath: manifest)))
         let session: RunSession
         do {
             session = try RunSession.open(manifest: URL(fileURLWithPath: manifest), output: output.map { URL(fileURLWithPath: $0) },
                                           shard: spec, forceNew: forceNew)
         } catch { throw CLIError("\(error)") }
         for warning in session.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        // Option mistakes fail before any item runs, not once per item.
-        try ManifestWorker.validate(session.plan.manifest)
         let worker = ManifestWorker(plan: session.plan, runDirectory: session.directory.url)
         let summary: RunSummary
         do {

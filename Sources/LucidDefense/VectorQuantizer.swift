@@ -53,10 +53,13 @@ public final class VectorQuantizer: Module {
     public var count: Int { codebook.shape[0] }
     public var dimension: Int { codebook.shape[1] }
 
-    /// Nearest-code indices for inputs [N, D].
-    public func nearest(_ x: Tensor) -> [Int] {
+    /// Nearest-code indices for inputs [N, D], scored in f32 (f64 for f64 inputs) whatever the
+    /// inputs' dtype, so bf16/f16 features do not pick among codes tied by rounding.
+    public func nearest(_ input: Tensor) -> [Int] {
         withNoGrad {
-            let codes = codebook.value.to(x.dtype)
+            let wide: DType = input.dtype == .f64 ? .f64 : .f32
+            let x = input.to(wide)
+            let codes = codebook.value.to(wide)
             let scores: Tensor
             switch distance {
             case .cosine:

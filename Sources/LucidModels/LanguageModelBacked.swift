@@ -55,16 +55,18 @@ enum HuggingFaceDirectory {
         }
     }
 
-    /// Builds a model with placeholder parameters and loads every weight of `directory` into it.
+    /// Builds a model with placeholder parameters and loads every weight of `directory` into it, after
+    /// refusing weights larger than the memory budget (`MemoryBudget`).
     static func build<Model: Module>(directory: String, configPath: String, options: ModelLoadOptions, renames: [KeyRename],
                                      ignoring: @escaping (String) -> Bool,
                                      _ make: () throws(ModelConfigError) -> Model) throws -> Model {
+        let checkpoint = try SafetensorsCheckpoint(path: directory)
+        try MemoryBudget.check(MemoryBudget.weightBytes(checkpoint, dtype: options.dtype), path: directory, options: options)
         let model: Model
         do { model = try ParameterInitialization.withPlaceholders(make) } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: error.description)
         }
-        try model.load(from: SafetensorsCheckpoint(path: directory),
-                       options: LoadOptions(renames: renames, ignoreUnexpected: ignoring, dtype: options.dtype))
+        try model.load(from: checkpoint, options: LoadOptions(renames: renames, ignoreUnexpected: ignoring, dtype: options.dtype))
         return model
     }
 }

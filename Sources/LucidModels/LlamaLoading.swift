@@ -8,6 +8,8 @@ public enum ModelLoadError: Error, CustomStringConvertible {
     case unknownFormat(path: String, reason: String)
     case unsupportedArchitecture(path: String, architecture: String, supported: [String])
     case badConfig(path: String, reason: String)
+    /// The weights, in the dtype asked for, need more memory than the limit (`MemoryBudget`).
+    case insufficientMemory(path: String, needed: Int, available: Int, dtype: DType)
 
     public var description: String {
         switch self {
@@ -16,6 +18,10 @@ public enum ModelLoadError: Error, CustomStringConvertible {
         case .unsupportedArchitecture(let path, let architecture, let supported):
             return "\(path): architecture '\(architecture)' is not supported (supported: \(supported.joined(separator: ", ")))"
         case .badConfig(let path, let reason): return "\(path): invalid configuration: \(reason)"
+        case .insufficientMemory(let path, let needed, let available, let dtype):
+            let smaller = dtype == .f32 ? "; in bf16 it would need half as much (--dtype bf16)" : ""
+            return "\(path): the weights need \(MemoryBudget.describe(needed)) in \(dtype) but only \(MemoryBudget.describe(available)) "
+                + "of memory is available, so the model was not loaded\(smaller)"
         }
     }
 }
@@ -37,9 +43,9 @@ extension LlamaForCausalLM {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelLoadError.notFound(path: path)
         }
-        if isDirectory.boolValue { return try loadHuggingFace(directory: path, dtype: options.dtype) }
+        if isDirectory.boolValue { return try loadHuggingFace(directory: path, options: options) }
         let gguf = try GGUFFile(path: path)
-        return try load(gguf: gguf, dtype: options.dtype)
+        return try load(gguf: gguf, options: options)
     }
 
     /// Loads `config.json` and the safetensors weights of a Hugging Face model directory.
@@ -47,6 +53,13 @@ extension LlamaForCausalLM {
     /// Layers are built with placeholder parameters (no random initialisation) and each weight goes
     /// from the memory-mapped file straight into `dtype`.
     public static func loadHuggingFace(directory: String, dtype: DType = .f32) throws -> LlamaForCausalLM {
+        try loadHuggingFace(directory: directory, options: ModelLoadOptions(dtype: dtype))
+    }
+
+    /// `loadHuggingFace(directory:dtype:)` with `options.dtype`, refused up front (`MemoryBudget`)
+    /// when the weights in that dtype exceed `options.memoryLimit` or the memory available.
+    public static func loadHuggingFace(directory: String, options: ModelLoadOptions) throws -> LlamaForCausalLM {
+        let dtype = options.dtype
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
@@ -64,11 +77,12 @@ extension LlamaForCausalLM {
         } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: Self.describe(error))
         }
+        let checkpoint = try SafetensorsCheckpoint(path: directory)
+        try MemoryBudget.check(MemoryBudget.weightBytes(checkpoint, dtype: dtype), path: directory, options: options)
         let model: LlamaForCausalLM
         do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlamaForCausalLM(config) } } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: error.description)
         }
-        let checkpoint = try SafetensorsCheckpoint(path: directory)
         try model.load(from: checkpoint, options: LoadOptions(
             ignoreUnexpected: { $0.hasSuffix("rotary_emb.inv_freq") || (config.tieWordEmbeddings && $0 == "lm_head.weight") },
             dtype: dtype))
@@ -89,6 +103,14 @@ extension LlamaForCausalLM {
     /// Loads a llama.cpp GGUF (architectures `llama` and `qwen2`): config from metadata, weights
     /// dequantised to f32 (or `dtype`), q/k rows un-permuted for `llama`, tied head when `output.weight` is absent.
     public static func load(gguf: GGUFFile, dtype: DType = .f32) throws -> LlamaForCausalLM {
+        try load(gguf: gguf, options: ModelLoadOptions(dtype: dtype))
+    }
+
+    /// `load(gguf:dtype:)` with `options.dtype`, refused up front (`MemoryBudget`) when the
+    /// dequantised weights exceed `options.memoryLimit` or the memory available.
+    public static func load(gguf: GGUFFile, options: ModelLoadOptions) throws -> LlamaForCausalLM {
+        let dtype = options.dtype
+        try MemoryBudget.check(MemoryBudget.weightBytes(gguf, dtype: dtype), path: gguf.path, options: options)
         let config = try LlamaGGUF.config(from: gguf)
         let model: LlamaForCausalLM
         do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlamaForCausalLM(config) } } catch {

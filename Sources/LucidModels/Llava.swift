@@ -330,11 +330,13 @@ extension LlavaForConditionalGeneration {
         do { config = try JSONDecoder().decode(LlavaConfig.self, from: data) } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
         }
+        let checkpoint = try SafetensorsCheckpoint(path: directory)
+        try MemoryBudget.check(MemoryBudget.weightBytes(checkpoint, dtype: dtype), path: directory, options: options)
         let model: LlavaForConditionalGeneration
         do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlavaForConditionalGeneration(config) } } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: error.description)
         }
-        try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
+        try model.load(from: checkpoint, options: LoadOptions(
             renames: LlavaCheckpointLayout.renames,
             ignoreUnexpected: { LlavaCheckpointLayout.ignorable($0, tiedHead: config.textConfig.tieWordEmbeddings) },
             dtype: dtype))

@@ -30,9 +30,12 @@ extension LlavaForConditionalGeneration {
         let trace = ForwardTrace()
         var selected = visionTower.forward(pixels, needHiddenState: layer, options: options, trace: trace)
         let index = layer < 0 ? layer + config.visionConfig.numHiddenLayers : layer
-        guard let q = trace.visionQueries[index], let key = trace.visionKeys[index] else {
+        guard let capturedQ = trace.visionQueries[index], let capturedKey = trace.visionKeys[index] else {
             fatalError("vision q/k of layer \(layer) were not captured")
         }
+        // Scored in f32 when the model is bf16/f16: in bf16 the [CLS] row has many ties (8 bits of
+        // mantissa over 576 probabilities), so top-k would pick among equals by position.
+        let (q, key) = (capturedQ.widenedForScoring, capturedKey.widenedForScoring)
         let width = q.size(-1)
         let probabilities: Tensor
         switch attention {

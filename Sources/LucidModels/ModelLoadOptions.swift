@@ -5,13 +5,16 @@ import LucidTensor
 /// Loaders convert floating-point weights to `dtype` one tensor at a time as they are read (a
 /// bf16 checkpoint opened in bf16 is used in place from the memory-mapped file). Attention
 /// softmax and RMS normalisation accumulate in f32 and cast back, as transformers does; decoders
-/// score in f32. Only `.cpu` runs the model runtime today; `validate()` refuses the rest with a
-/// message that says why.
+/// score in f32. Only `.cpu` runs the model runtime today (`runtimeDevices`); `validate()` refuses
+/// the rest with a message that says why.
 public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
     /// Element type of the weights and of everything computed from them.
     public var dtype: DType
     /// Where the weights live and the model runs.
     public var device: Device
+    /// Bytes the weights may take (`MemoryBudget`); nil: the memory the machine has available when
+    /// the model is loaded. `Int.max` turns the check off.
+    public var memoryLimit: Int?
 
     /// f32 on the CPU: what every loader did before options existed.
     public static let standard = ModelLoadOptions()
@@ -19,12 +22,13 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
     /// The element types a model can be opened in.
     public static let supportedDTypes: [DType] = [.f32, .bf16, .f16]
 
-    public init(dtype: DType = .f32, device: Device = .cpu) {
+    public init(dtype: DType = .f32, device: Device = .cpu, memoryLimit: Int? = nil) {
         self.dtype = dtype
         self.device = device
+        self.memoryLimit = memoryLimit
     }
 
-    /// Parses user-facing names (`f32|bf16|f16` and their long forms; `cpu|cuda|cuda:N`), nil
+    /// Parses user-facing names (`f32|bf16|f16` and their long forms; `cpu|cuda|cuda:N|mps`), nil
     /// meaning the default, then validates.
     public init(dtypeName: String?, deviceName: String?) throws(ModelLoadOptionsError) {
         var options = ModelLoadOptions()
@@ -40,17 +44,20 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
         self = options
     }
 
-    /// Throws when the dtype is not a model dtype or the device cannot run the model runtime.
+    /// The devices Lucid's model runtime runs on. Tensors can be placed on CUDA and MPS devices
+    /// (`Tensor.to(_:)`), but the runtime still creates masks, positions and token tensors on the
+    /// CPU and reads results on the host, so models open on the CPU only (docs/engine.md).
+    public static let runtimeDevices: [Device] = [.cpu]
+
+    /// Throws, before any file is read, when the dtype is not a model dtype, the device is not in
+    /// this libtorch or not present, the device cannot compute in the dtype (a probe matmul in it
+    /// fails there), or the model runtime does not run on the device yet.
     public func validate() throws(ModelLoadOptionsError) {
         guard Self.supportedDTypes.contains(dtype) else { throw .unsupportedDType(dtype) }
-        switch device {
-        case .cpu: return
-        case .cuda(let index):
-            guard Torch.cudaAvailable else { throw .deviceUnavailable(device, reason: "this libtorch (\(Torch.version)) has no CUDA device") }
-            guard index < Torch.cudaDeviceCount else {
-                throw .deviceUnavailable(device, reason: "only \(Torch.cudaDeviceCount) CUDA device(s) present")
-            }
-            throw .deviceUnavailable(device, reason: "the model runtime runs on the CPU only so far")
+        if let reason = Torch.unavailability(of: device) { throw .deviceUnavailable(device, reason: reason) }
+        if let message = Torch.probe(dtype: dtype, on: device) { throw .dtypeUnsupported(dtype, device, reason: message) }
+        guard Self.runtimeDevices.contains(device) else {
+            throw .deviceUnavailable(device, reason: "Lucid's model runtime runs on the CPU only so far (tensors move to \(device), models do not yet; see docs/engine.md)")
         }
     }
 
@@ -63,13 +70,24 @@ public enum ModelLoadOptionsError: Error, Equatable, CustomStringConvertible {
     case unknownDevice(String)
     case unsupportedDType(DType)
     case deviceUnavailable(Device, reason: String)
+    /// The device is present but a computation in the dtype failed there (libtorch's message).
+    case dtypeUnsupported(DType, Device, reason: String)
+
+    /// Whether the error is about the dtype (else about the device): which flag or key to name.
+    public var concernsDType: Bool {
+        switch self {
+        case .unknownDType, .unsupportedDType, .dtypeUnsupported: return true
+        case .unknownDevice, .deviceUnavailable: return false
+        }
+    }
 
     public var description: String {
         switch self {
         case .unknownDType(let name): return "unknown dtype '\(name)' (use f32, bf16 or f16)"
-        case .unknownDevice(let name): return "unknown device '\(name)' (use cpu, cuda or cuda:N)"
+        case .unknownDevice(let name): return "unknown device '\(name)' (use cpu, cuda, cuda:N with N ≤ \(Device.maximumCUDAIndex), or mps)"
         case .unsupportedDType(let dtype): return "models cannot be opened in \(dtype) (use f32, bf16 or f16)"
         case .deviceUnavailable(let device, let reason): return "device \(device) cannot be used: \(reason)"
+        case .dtypeUnsupported(let dtype, let device, let reason): return "\(device) cannot compute in \(dtype): \(reason)"
         }
     }
 }

@@ -71,9 +71,11 @@ public enum QMLLMDirectory {
         }
     }
 
-    /// The defended model of a directory written by `save`: quantiser installed, gate set.
-    public static func load(directory: String) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
-        let model = try OrganismLoader.load(directory: directory)
+    /// The defended model of a directory written by `save`: quantiser installed, gate set. The
+    /// model opens in `dtype`; the quantiser's codebooks stay f32 (features are cast to f32 to be
+    /// quantised and back to the model's dtype).
+    public static func load(directory: String, dtype: DType = .f32) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
+        let model = try OrganismLoader.load(directory: directory, dtype: dtype)
         let defense = try QMLLMDefense.load(from: defenseDirectory(of: URL(fileURLWithPath: directory)))
         try install(defense, on: model)
         return (model, defense)

@@ -22,6 +22,7 @@ extension ModelOpenError: LucidError {}
 extension RunSpecError: LucidError {}
 extension ModelLoadError: LucidError {}
 extension ModelConfigError: LucidError {}
+extension ModelLoadOptionsError: LucidError {}
 extension PromptError: LucidError {}
 extension CheckpointError: LucidError {}
 extension GGMLError: LucidError {}

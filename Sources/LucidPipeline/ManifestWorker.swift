@@ -24,9 +24,13 @@ public final class ManifestWorker {
         self.registry = registry
     }
 
-    /// Checks every model's and method's options, so mistakes fail before any item runs.
+    /// Checks every model's and method's options, so mistakes fail before any item runs. A bad
+    /// `dtype` or `device` is a `ManifestError` naming the file, the line and the key.
     public static func validate(_ manifest: RunManifest) throws {
-        for model in manifest.models {
+        for (index, model) in manifest.models.enumerated() {
+            do { _ = try loadOptions(of: model) } catch {
+                throw manifest.error(at: "models[\(index)].\(error.concernsDType ? "dtype" : "device")", error.description)
+            }
             _ = try defense(of: model)
             _ = try attack(of: model)
         }
@@ -90,7 +94,9 @@ public final class ManifestWorker {
     func model(_ spec: ModelSpec) throws -> (OpenedModel, Tokenizer?) {
         if let cached = models[spec.label] { return cached }
         let attack = try Self.attack(of: spec)
-        let loaded = try registry.open(spec.path, options: ModelOpenOptions(quantizerGradient: attack?.gradient ?? .blocked))
+        let load: ModelLoadOptions
+        do { load = try Self.loadOptions(of: spec) } catch { throw RunSpecError("model \(spec.label): \(error.description)") }
+        let loaded = try registry.open(spec.path, options: ModelOpenOptions(quantizerGradient: attack?.gradient ?? .blocked, load: load))
         try Self.defense(of: spec).apply(to: loaded, model: spec.path)
         let tokenizer = try? registry.tokenizer(for: spec.path)
         models[spec.label] = (loaded, tokenizer)
@@ -121,6 +127,19 @@ public final class ManifestWorker {
             }
         }
         return attack
+    }
+
+    /// A model entry's `dtype` (f32, bf16, f16) and `device` (cpu, cuda, cuda:N, mps) options,
+    /// default f32 on the CPU, validated as `--dtype`/`--device` are. A value that is not a string
+    /// is refused as an unknown name.
+    public static func loadOptions(of spec: ModelSpec) throws(ModelLoadOptionsError) -> ModelLoadOptions {
+        func name(_ key: String, unknown: (String) -> ModelLoadOptionsError) throws(ModelLoadOptionsError) -> String? {
+            guard let value = spec.options[key] else { return nil }
+            guard let text = value.stringValue else { throw unknown("\(value)") }
+            return text
+        }
+        return try ModelLoadOptions(dtypeName: try name("dtype", unknown: { .unknownDType($0) }),
+                                    deviceName: try name("device", unknown: { .unknownDevice($0) }))
     }
 
     /// A model entry's `defense` option (default auto).

@@ -49,17 +49,21 @@ public struct ModelOpenOptions {
     /// What a Q-MLLM model's patch quantiser passes backward: `.blocked` as released,
     /// `.straightThrough` for BPDA attacks (forward passes are the same either way).
     public var quantizerGradient: VectorQuantizer.Gradient
+    /// The dtype and device of the weights, activations and KV caches (`--dtype`, `--device`, the
+    /// manifest keys `dtype`/`device`); validated by `ModelRegistry.open` before any file is read.
+    public var load: ModelLoadOptions
 
-    public init(quantizerGradient: VectorQuantizer.Gradient = .blocked) {
+    public init(quantizerGradient: VectorQuantizer.Gradient = .blocked, load: ModelLoadOptions = .standard) {
         self.quantizerGradient = quantizerGradient
+        self.load = load
     }
 }
 
 extension ModelFamily {
     /// Llama-architecture text models: Hugging Face `llama`, `mistral`, `qwen2` directories and GGUF files.
     public static var llama: ModelFamily {
-        ModelFamily(modelTypes: LlamaForCausalLM.supportedModelTypes) { path, _ in
-        let model = try LlamaForCausalLM.load(path: path)
+        ModelFamily(modelTypes: LlamaForCausalLM.supportedModelTypes) { path, options in
+        let model = try LlamaForCausalLM.load(path: path, options: options.load)
         return LoadedWeights(model: model, eosTokenIDs: model.config.eosTokenIDs, hiddenSize: model.config.hiddenSize)
         }
     }
@@ -71,11 +75,11 @@ extension ModelFamily {
         let model: LlavaForConditionalGeneration
         var defense: QMLLMDefense?
         if QMLLMDirectory.isQMLLM(path) {
-            let (loaded, installed) = try QMLLMDirectory.load(directory: path)
+            let (loaded, installed) = try QMLLMDirectory.load(directory: path, dtype: options.load.dtype)
             installed.backward = options.quantizerGradient  // the installed transform keeps the defence alive
             (model, defense) = (loaded, installed)
         } else {
-            model = try OrganismLoader.load(directory: path)
+            model = try OrganismLoader.load(directory: path, dtype: options.load.dtype)
         }
         return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize, defense: defense)
     }, imageProcessor: { directory, model in

@@ -31,7 +31,11 @@ public struct ModelRegistry {
     public func family(modelType: String) -> ModelFamily? { families.first { $0.modelTypes.contains(modelType) } }
 
     /// Opens a bundled name, a Hugging Face directory, a Lucid organism, a PEFT adapter directory or a GGUF file.
+    ///
+    /// `options.load` (dtype and device) is validated first, so an unusable device or a dtype the
+    /// device cannot compute in is refused before any file is read.
     public func open(_ name: String, options: ModelOpenOptions = ModelOpenOptions()) throws -> OpenedModel {
+        try options.load.validate()
         let path = ModelLocations.resolve(name)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -42,7 +46,7 @@ public struct ModelRegistry {
             throw ModelOpenError("\(path): no such file or directory")
         }
         if isDirectory.boolValue, OrganismLoader.isAdapter(path) {
-            let model = try OrganismLoader.loadAdapted(directory: path)
+            let model = try OrganismLoader.loadAdapted(directory: path, dtype: options.load.dtype)
             return OpenedModel(name: name, path: path, modelType: "peft", family: fallback,
                                weights: LoadedWeights(model: model, eosTokenIDs: model.config.eosTokenIDs, hiddenSize: model.config.hiddenSize))
         }

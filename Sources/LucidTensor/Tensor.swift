@@ -58,7 +58,11 @@ public final class Tensor {
 
     /// Where the storage lives.
     public var device: Device {
-        lt_device_type(handle) == Int32(LT_CUDA) ? .cuda(Int(lt_device_index(handle))) : .cpu
+        switch lt_device_type(handle) {
+        case Int32(LT_CUDA): return .cuda(Int(lt_device_index(handle)))
+        case Int32(LT_MPS): return .mps
+        default: return .cpu
+        }
     }
 
     /// Whether elements are laid out densely in row-major order.

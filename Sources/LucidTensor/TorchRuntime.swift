@@ -30,6 +30,36 @@ public enum Torch {
     /// Number of CUDA devices (0 without CUDA).
     public static var cudaDeviceCount: Int { Int(lt_cuda_device_count()) }
 
+    /// Whether Apple's MPS device can be used (a macOS libtorch on a Mac with Metal).
+    public static var mpsAvailable: Bool { lt_mps_is_available() }
+
+    /// Whether this libtorch can place tensors on `device` at all: compiled in, present, and the
+    /// CUDA index below the device count; nil when it can, else why not.
+    public static func unavailability(of device: Device) -> String? {
+        switch device {
+        case .cpu: return nil
+        case .cuda(let index):
+            guard cudaAvailable else {
+                return "this libtorch (\(version), \(libraryPath)) was built without CUDA or sees no CUDA device; "
+                    + "install the CUDA wheel with `LUCID_TORCH=cuda scripts/setup.sh` on a machine with a GPU"
+            }
+            guard index < cudaDeviceCount else { return "only \(cudaDeviceCount) CUDA device(s) present (cuda:0…cuda:\(cudaDeviceCount - 1))" }
+            return nil
+        case .mps:
+            return mpsAvailable ? nil : "this libtorch (\(version)) has no MPS device (MPS needs the macOS arm64 wheel on Apple silicon)"
+        }
+    }
+
+    /// Runs a tiny matmul, softmax and sum in `dtype` on `device` and copies the result back, so a
+    /// device that cannot compute in a dtype is found before a model is loaded: nil when it can,
+    /// else libtorch's message. Check `unavailability(of:)` first (a probe of an absent device
+    /// only reports libtorch's own error).
+    public static func probe(dtype: DType, on device: Device) -> String? {
+        let (dev, index) = device.code
+        guard lt_probe_device(dtype.rawValue, dev, index) != 0 else { return nil }
+        return String(cString: lt_last_error())
+    }
+
     /// libtorch's intra-op thread count.
     public static var threads: Int {
         get { Int(lt_get_num_threads()) }

@@ -31,7 +31,7 @@ enum {
 };
 
 /* Device kinds. */
-enum { LT_CPU = 0, LT_CUDA = 1 };
+enum { LT_CPU = 0, LT_CUDA = 1, LT_MPS = 2 };
 
 /* A scalar operand: kind 0 = floating (uses f), 1 = integer (uses i), 2 = boolean (uses i != 0). */
 typedef struct { int32_t kind; double f; int64_t i; } lt_scalar;
@@ -71,6 +71,10 @@ const char *lt_torch_library(void);
 const char *lt_torch_config(void);
 bool lt_cuda_is_available(void);
 int32_t lt_cuda_device_count(void);
+bool lt_mps_is_available(void);
+/* Runs a small matmul, softmax and reduction in `dtype` on the device and copies the result back:
+   status 0 when the device can compute in that dtype, otherwise libtorch's message in lt_last_error. */
+int32_t lt_probe_device(int32_t dtype, int32_t dev, int32_t dev_index);
 void lt_set_num_threads(int32_t n);
 int32_t lt_get_num_threads(void);
 /* Sets OpenBLAS's own thread pool size when the process uses OpenBLAS; returns false otherwise. */

@@ -1,0 +1,27 @@
+import ArgumentParser
+import LucidModels
+import LucidPipeline
+
+/// `--dtype` and `--device`, shared by every command that opens a model.
+///
+/// Parsed and validated into `ModelLoadOptions` before the command runs, so an unknown name, a
+/// device this libtorch cannot use, or a dtype the device cannot compute in is a usage error, not a
+/// failure after loading.
+struct ModelRuntimeOptions: ParsableArguments {
+    @Option(help: "Element type of the weights, activations and KV caches: f32 (default), bf16 or f16. Decoder scores, attack losses, probes and metrics stay f32/f64 (docs/engine.md).")
+    var dtype: String?
+
+    @Option(help: "Where the model runs: cpu (default), cuda, cuda:N or mps. The model runtime runs on the CPU only so far; other devices are refused with the reason.")
+    var device: String?
+
+    /// The validated options (f32 on the CPU when neither flag is given).
+    func loadOptions() throws(ModelLoadOptionsError) -> ModelLoadOptions {
+        try ModelLoadOptions(dtypeName: dtype, deviceName: device)
+    }
+
+    func validate() throws {
+        do { _ = try loadOptions() } catch {
+            throw ValidationError("\(error.concernsDType ? "--dtype" : "--device"): \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import LucidCLI
+@testable import LucidTensor
+
+/// `--dtype` and `--device` on every command that opens a model, as a user types them.
+@Suite("--dtype and --device", .serialized)
+struct ModelRuntimeFlagTests {
+    /// Every command that opens a model for inference (training commands train in f32).
+    static let modelCommands: [[String]] = [
+        ["generate"], ["inspect"], ["analyze", "attention"], ["attack", "scav"], ["attack", "scav-prompt"],
+        ["attack", "sink"], ["attack", "pgd"], ["defend", "qmllm", "eval"], ["demo"], ["eval", "perplexity"],
+        ["probe", "train"], ["bench", "generate"],
+    ]
+
+    @Test func everyModelCommandTakesTheFlags() throws {
+        for command in Self.modelCommands {
+            let help = try LucidProcess.run(command + ["--help"])
+            #expect(help.status == 0, "\(command): \(help.err)")
+            #expect(help.out.contains("--dtype <dtype>") && help.out.contains("--device <device>"), "\(command)")
+        }
+    }
+
+    @Test func badNamesAreUsageErrorsNamingTheFlag() throws {
+        let dtype = try LucidProcess.run(["generate", "--prompt", "hi", "--dtype", "fp8"])
+        #expect(dtype.status != 0)
+        #expect(dtype.err.contains("--dtype: unknown dtype 'fp8' (use f32, bf16 or f16)"), "\(dtype.err)")
+        let device = try LucidProcess.run(["generate", "--prompt", "hi", "--device", "cuda:x"])
+        #expect(device.status != 0)
+        #expect(device.err.contains("--device: unknown device 'cuda:x'"), "\(device.err)")
+    }
+
+    @Test func aDeviceThisBuildCannotUseIsRefusedWithTheReason() throws {
+        let result = try LucidProcess.run(["generate", "--prompt", "hi", "--device", "cuda"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("--device: device cuda:0 cannot be used: "), "\(result.err)")
+        if !Torch.cudaAvailable { #expect(result.err.contains("without CUDA"), "\(result.err)") }
+    }
+
+    @Test func aManifestWithABadDTypeFailsWithFileLineAndKeyAndLeavesNoRunDirectory() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dtype-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"hi\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let manifest = folder.appendingPathComponent("sweep.yaml")
+        try Data("name: sweep\nmodels:\n  - path: shapes-tiny\n    dtype: bf17\ndataset: {path: data.jsonl, kind: prompts}\nmethods: [greedy]\n".utf8)
+            .write(to: manifest)
+        let result = try LucidProcess.run(["run", manifest.path])
+        #expect(result.status != 0)
+        #expect(result.err.contains("\(manifest.path):4: models[0].dtype: unknown dtype 'bf17' (use f32, bf16 or f16)"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs").path), "a refused manifest makes no run directory")
+    }
+
+    @Test func generateRunsInBF16() throws {
+        guard FileManager.default.fileExists(atPath: ModelPaths.smolLM2) else {
+            Issue.record("SmolLM2 GGUF missing at \(ModelPaths.smolLM2): run scripts/setup.sh")
+            return
+        }
+        let result = try LucidProcess.run(["generate", "--prompt", "What is the capital of France?", "--json", "--max-new-tokens", "6", "--dtype", "bf16"])
+        #expect(result.status == 0, "\(result.err)")
+        let object = try LucidProcess.json(result.out)
+        #expect((object["token_ids"] as? [Int])?.isEmpty == false)
+    }
+}

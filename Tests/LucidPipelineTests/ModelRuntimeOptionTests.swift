@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import LucidModels
+@testable import LucidPipeline
+@testable import LucidRuns
+@testable import LucidTensor
+
+/// `dtype` and `device` through the registry and the manifest keys of `lucid run`.
+@Suite("model dtype and device options", .serialized)
+struct ModelRuntimeOptionTests {
+    @Test func theRegistryOpensInTheDTypeAskedFor() throws {
+        let opened = try ModelRegistry.standard.open("shapes-tiny", options: ModelOpenOptions(load: ModelLoadOptions(dtype: .bf16)))
+        let vision = try #require(opened.vision as? LlavaForConditionalGeneration)
+        #expect(vision.namedParameters().allSatisfy { $0.parameter.value.dtype == .bf16 })
+        #expect(try ModelRegistry.standard.open("shapes-tiny").model.embed(Tensor([1], shape: [1, 1])).dtype == .f32)
+    }
+
+    @Test func theRegistryRefusesADeviceBeforeResolvingTheModel() {
+        // A name that does not exist: the device error, not "no such file", shows nothing was read.
+        #expect(throws: ModelLoadOptionsError.self) {
+            _ = try ModelRegistry.standard.open("/no/such/model", options: ModelOpenOptions(load: ModelLoadOptions(device: .mps)))
+        }
+    }
+
+    func manifest(_ modelLines: String) throws -> (RunManifest, URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("{\"prompt\": \"hi\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let url = folder.appendingPathComponent("sweep.yaml")
+        try Data("""
+        name: sweep
+        models:
+          - path: shapes-tiny
+        \(modelLines)
+        dataset:
+          path: data.jsonl
+          kind: prompts
+        methods: [greedy]
+
+        """.utf8).write(to: url)
+        return (try RunManifest.load(from: url), folder)
+    }
+
+    @Test func aBadDTypeOrDeviceInAManifestNamesTheFileLineAndKey() throws {
+        let (badDType, folder) = try manifest("    name: tiny\n    dtype: fp8")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(throws: ManifestError(file: folder.appendingPathComponent("sweep.yaml").path, line: 5, keyPath: "models[0].dtype",
+                                      reason: "unknown dtype 'fp8' (use f32, bf16 or f16)")) {
+            try ManifestWorker.validate(badDType)
+        }
+        let (notAString, other) = try manifest("    dtype: 16")
+        defer { try? FileManager.default.removeItem(at: other) }
+        #expect(throws: ManifestError.self) { try ManifestWorker.validate(notAString) }
+        let (badDevice, third) = try manifest("    device: tpu")
+        defer { try? FileManager.default.removeItem(at: third) }
+        do {
+            try ManifestWorker.validate(badDevice)
+            Issue.record("device tpu accepted")
+        } catch let error as ManifestError {
+            #expect(error.line == 4 && error.keyPath == "models[0].device", "\(error)")
+            #expect(error.description.hasPrefix("\(third.appendingPathComponent("sweep.yaml").path):4: models[0].device: unknown device 'tpu'"))
+        }
+    }
+
+    @Test func aManifestDTypeIsHonoured() throws {
+        let (sweep, folder) = try manifest("    dtype: bf16")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try ManifestWorker.validate(sweep)
+        #expect(try ManifestWorker.loadOptions(of: sweep.models[0]) == ModelLoadOptions(dtype: .bf16))
+        let plan = try RunPlan(manifest: sweep)
+        let worker = ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run"))
+        let (opened, _) = try worker.model(sweep.models[0])
+        let vision = try #require(opened.vision as? LlavaForConditionalGeneration)
+        #expect(vision.namedParameters().allSatisfy { $0.parameter.value.dtype == .bf16 })
+        let result = try #require(try worker.run(plan.items[0]).objectValue)
+        #expect(result["token_ids"]?.arrayValue?.isEmpty == false)
+    }
+}
