@@ -108,6 +108,9 @@ struct GenerateCommand: ParsableCommand {
         guard (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
             throw ValidationError("--max-new-tokens must be in 1…\(GenerationLimits.maximumNewTokens) (got \(maxNewTokens))")
         }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1] (got \(topP))") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (got \(topK))") }
+        guard lengthPenalty.isFinite else { throw ValidationError("--length-penalty must be finite (got \(lengthPenalty))") }
         guard DefenseChoice(rawValue: defense) != nil else { throw ValidationError("--defense must be one of \(DefenseChoice.names)") }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if temperature != nil && beams != nil && decoding != "opera" {
