@@ -70,11 +70,11 @@ let package = Package(
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
         .target(name: "LucidOrganisms", dependencies: ["LucidAttacks", "LucidDefense", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
-                                                       "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval"]),
+                                                       "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval", "LucidFiles"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),
         // Defences: Q-MLLM (quantisers, safety map, gate).
-        .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor"]),
+        .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles"]),
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
                                                       "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles"]),

@@ -66,6 +66,7 @@ struct CheckpointInfo: Encodable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CLIError("\(path): no such file or directory")
         }
+        if !isDirectory.boolValue { try SafeFile.checkInput(path) }  // a FIFO or device: refused before any open blocks
         if !isDirectory.boolValue, try startsWithGGUFMagic(path) {
             return try gguf(GGUFFile(path: path), arrayLimit: arrayLimit)
         }

@@ -35,6 +35,15 @@ struct HostileCommandLineTests {
         #expect(result.err.contains(fifo) && result.err.contains("named pipe (FIFO)"), "\(result.err)")
     }
 
+    @Test func infoOnAFIFOFailsAtOnceNamingIt() throws {
+        let fifo = NSTemporaryDirectory() + "lucid-fifo-\(UUID().uuidString).gguf"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let result = try LucidProcess.run(["info", fifo])
+        #expect(result.status != 0)
+        #expect(result.err.contains("\(fifo): is a named pipe (FIFO), not a regular file"), "\(result.err)")
+    }
+
     @Test func infoShowsNonFiniteMetadataAsStringsAndEscapesControlBytes() {
         let encoder = JSONEncoder()
         let values: [MetadataJSON] = [.double(.nan), .float(-.infinity), .double(1.5)]
