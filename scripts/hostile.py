@@ -161,9 +161,13 @@ def model_cases(work, rng, image):
             target[key] = value
             path = directory(f"m{n}", json.dumps(changed))
             n += 1
-            # Any of these values is wrong for these weights: refusal expected.
+            # Wrong for these weights, so refusal is expected — except values that are legal here
+            # (a longer context, another positive ε, another valid layer or placeholder id).
+            legal = {"max_position_embeddings": [2 ** 31, 2 ** 63 - 1], "rms_norm_eps": [1.5, 2 ** 31, 2 ** 63 - 1, 1e308],
+                     "layer_norm_eps": [1.5, 2 ** 31, 2 ** 63 - 1, 1e308], "image_token_index": [0], "vision_feature_layer": [-1, 0]}
+            expect = "any" if value in legal.get(key, []) and not isinstance(value, bool) else "error"
             cases.append(Case("model", ["generate", "--model", path, "--prompt", "hi", "--max-new-tokens", "2", "--image", image],
-                              "error", [path, key], [os.path.join(path, "config.json")]))
+                              expect, [path, key], [os.path.join(path, "config.json")]))
     for section, key, value in strings:
         changed = json.loads(json.dumps(config))
         (changed[section] if section else changed)[key] = value
@@ -386,10 +390,10 @@ def flag_cases(work, rng, image):
         (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-k", in_range(0, 1 << 30), ["top"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2", "--out", pgd_out], "--eps",
          lambda t: in_range(0, 1, False)(t), ["eps"], {}),
-        (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--max-new-tokens", "2", "--out", pgd_out], "--steps", in_range(0, 1), ["steps"], {}),
+        (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--max-new-tokens", "2", "--out", pgd_out], "--steps", in_range(0, 10 ** 6), ["steps"], {}),
         (["world", "generate", "--no-images", "--out", os.path.join(work, "world")], "--count", in_range(0, 50), ["count"], {}),
         (["world", "generate", "--no-images", "--count", "2", "--out", os.path.join(work, "world2")], "--image-size", in_range(16, 4096), ["image"], {}),
-        (["info", os.path.join(TINY, "model.safetensors")], "--array-limit", in_range(0, 1 << 62), ["array-limit"], {}),
+        (["info", os.path.join(TINY, "model.safetensors")], "--array-limit", in_range(0, 2 ** 63 - 1), ["array-limit"], {}),
     ]
     values = HOSTILE_NUMBERS + ["-8/255", "8/-255", "1/0", "0.5", "2", "1"]
     for prefix, flag, valid, names, _ in table:

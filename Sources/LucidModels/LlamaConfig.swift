@@ -140,6 +140,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try require(rmsNormEps > 0 && ropeTheta > 0, "rms_norm_eps and rope_theta must be positive")
         try require(["silu", "swish"].contains(hiddenAct), "hidden_act '\(hiddenAct)' is not supported (silu)")
         try require(rmsNormEps.isFinite && ropeTheta.isFinite, "rms_norm_eps and rope_theta must be finite")
+        try require(maxPositionEmbeddings >= 1, "max_position_embeddings \(maxPositionEmbeddings) must be positive")
         try ConfigBudget.requireWidth(vocabSize, "vocab_size", maximum: ConfigBudget.maximumVocabulary)
         try ConfigBudget.requireWidth(hiddenSize, "hidden_size")
         try ConfigBudget.requireWidth(intermediateSize, "intermediate_size")
