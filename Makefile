@@ -9,13 +9,15 @@ export PKG_CONFIG_PATH := $(LUCID_CACHE)/torch/pkgconfig$(if $(PKG_CONFIG_PATH),
 SWIFT ?= swift
 LUCID := .build/release/lucid
 
-.PHONY: all setup build demo test bench clean help
+.PHONY: all setup build demo test fuzz hostile bench clean help
 
 all: build
 
 help:
 	@echo "make demo   install what is missing, build, and run lucid demo on the bundled shapes-smol organism"
 	@echo "make test   install what is missing and run the whole test suite"
+	@echo "make fuzz   the fuzz suites with a long budget (LUCID_FUZZ_ITERATIONS, default 20000)"
+	@echo "make hostile  >1,000 hostile inputs against the built lucid: crashes, hangs, coercions, destroyed files"
 	@echo "make bench  benchmarks against PyTorch from Python (sets up a reference venv once)"
 
 setup:
@@ -32,6 +34,17 @@ test: setup
 	$(SWIFT) build --build-tests
 	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
+
+# The fuzz properties of `make test` (a few hundred cases each) with a long budget; seeds are fixed.
+LUCID_FUZZ_ITERATIONS ?= 20000
+fuzz: setup
+	$(SWIFT) build --build-tests
+	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build --show-bin-path)"
+	LUCID_FUZZ_ITERATIONS=$(LUCID_FUZZ_ITERATIONS) $(SWIFT) test --skip-build --filter "Fuzz|fuzz|hostile|Hostile"
+
+# Hostile inputs against the release binary (docs/security.md): prints counts per kind of failure.
+hostile: build
+	python3 scripts/hostile.py --lucid "$(LUCID)"
 
 bench: build
 	@bash scripts/setup.sh --bench

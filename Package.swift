@@ -44,7 +44,9 @@ let package = Package(
             name: "LucidNN",
             dependencies: ["LucidTensor"]
         ),
-        .target(name: "LucidText"),
+        .target(name: "LucidText", dependencies: ["LucidFiles"]),
+        // Reading and writing files that come from outside: regular files only, size caps, atomic writes.
+        .target(name: "LucidFiles"),
         .systemLibrary(name: "CPNG"),
         .systemLibrary(name: "CJPEG"),
         // libpng/libjpeg calls with their setjmp error handling, in C so no longjmp crosses Swift.
@@ -53,30 +55,30 @@ let package = Package(
             dependencies: ["CPNG", "CJPEG"],
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
         ),
-        .target(name: "LucidVision", dependencies: ["CImageCodecs", "LucidTensor"]),
+        .target(name: "LucidVision", dependencies: ["CImageCodecs", "LucidTensor", "LucidFiles"]),
         .target(
             name: "LucidModels",
-            dependencies: ["LucidNN", "LucidTensor", "LucidText"]
+            dependencies: ["LucidNN", "LucidTensor", "LucidText", "LucidFiles"]
         ),
         .target(
             name: "LucidGeneration",
             dependencies: ["LucidModels", "LucidTensor"]
         ),
         .target(name: "LucidWorld", dependencies: ["LucidVision"]),
-        .target(name: "LucidRuns", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "LucidRuns", dependencies: ["LucidFiles", .product(name: "Yams", package: "Yams")]),
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
         .target(name: "LucidOrganisms", dependencies: ["LucidAttacks", "LucidDefense", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
-                                                       "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval"]),
+                                                       "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval", "LucidFiles"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),
         // Defences: Q-MLLM (quantisers, safety map, gate).
-        .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor"]),
+        .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles"]),
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
-                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld"]),
-        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns"]),
+                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles"]),
+        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns", "LucidFiles"]),
         .target(
             name: "LucidCLI",
             dependencies: [
@@ -93,6 +95,7 @@ let package = Package(
                 "LucidAttacks",
                 "LucidDefense",
                 "LucidPipeline",
+                "LucidFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -132,7 +135,11 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidRunsTests",
-            dependencies: ["LucidRuns"]
+            dependencies: ["LucidRuns", "LucidFiles"]
+        ),
+        .testTarget(
+            name: "LucidFilesTests",
+            dependencies: ["LucidFiles"]
         ),
         .testTarget(
             name: "LucidWorldTests",

@@ -51,10 +51,13 @@ public struct PixelPGD {
         self.quantize = quantize
     }
 
+    /// The most PGD steps a run may ask for.
+    public static let maximumSteps = 1_000_000
+
     public func validate() throws {
         guard epsilon >= 0, epsilon <= 1 else { throw AttackError("ε must be in [0, 1] (pixel units; 8/255 ≈ 0.031)") }
-        guard stepSize > 0 else { throw AttackError("the step size must be positive") }
-        guard steps >= 0 else { throw AttackError("steps must be ≥ 0") }
+        guard stepSize > 0, stepSize.isFinite else { throw AttackError("the step size must be positive and finite") }
+        guard (0...Self.maximumSteps).contains(steps) else { throw AttackError("steps must be in 0…\(Self.maximumSteps) (got \(steps))") }
     }
 
     /// One step's record.

@@ -62,7 +62,9 @@ struct AnalyzeAttentionCommand: ParsableCommand {
     var out: String
 
     func validate() throws {
-        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        guard (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
+            throw ValidationError("--max-new-tokens must be in 1…\(GenerationLimits.maximumNewTokens) (got \(maxNewTokens))")
+        }
         guard imageOptions.image != nil else { throw ValidationError("--image is required") }
     }
 

@@ -51,7 +51,9 @@ struct AttackSCAVCommand: ParsableCommand {
         guard p0 > 0, p0 < 1 else { throw ValidationError("--p0 must be in (0, 1)") }
         guard p1 >= 0, p1 < 1 else { throw ValidationError("--p1 must be in [0, 1)") }
         guard SCAVAttack.Placement(rawValue: placement) != nil else { throw ValidationError("--placement must be official or trained") }
-        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        guard (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
+            throw ValidationError("--max-new-tokens must be in 1…\(GenerationLimits.maximumNewTokens) (got \(maxNewTokens))")
+        }
     }
 
     func run() throws {
@@ -166,7 +168,7 @@ struct AttackSCAVPromptCommand: ParsableCommand {
 
     func validate() throws {
         if (prompt == nil) == (prompts == nil) { throw ValidationError("give exactly one of --prompt or --prompts") }
-        guard population >= 2, generations >= 1, checkEvery >= 0, maxNewTokens >= 1 else {
+        guard population >= 2, generations >= 1, checkEvery >= 0, (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
             throw ValidationError("--population must be ≥ 2, --generations ≥ 1, --check-every ≥ 0, --max-new-tokens ≥ 1")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1") }

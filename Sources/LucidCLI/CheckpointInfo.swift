@@ -1,7 +1,11 @@
 import Foundation
+import LucidFiles
 import LucidTensor
 
 /// A JSON value, for metadata whose shape is only known at run time.
+///
+/// JSON has no NaN or infinity: such numbers are written as the strings `"NaN"`, `"Infinity"` and
+/// `"-Infinity"` (what they are), never as 0.
 enum MetadataJSON: Encodable {
     case string(String)
     case int(Int64)
@@ -18,12 +22,16 @@ enum MetadataJSON: Encodable {
         case .string(let v): try container.encode(v)
         case .int(let v): try container.encode(v)
         case .uint(let v): try container.encode(v)
-        case .double(let v): try container.encode(v.isFinite ? v : 0)
-        case .float(let v): try container.encode(v.isFinite ? v : 0)
+        case .double(let v): if v.isFinite { try container.encode(v) } else { try container.encode(Self.nonFinite(v)) }
+        case .float(let v): if v.isFinite { try container.encode(v) } else { try container.encode(Self.nonFinite(Double(v))) }
         case .bool(let v): try container.encode(v)
         case .array(let v): try container.encode(v)
         case .object(let v): try container.encode(v)
         }
+    }
+
+    static func nonFinite(_ value: Double) -> String {
+        value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity"
     }
 }
 
@@ -58,6 +66,7 @@ struct CheckpointInfo: Encodable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CLIError("\(path): no such file or directory")
         }
+        if !isDirectory.boolValue { try SafeFile.checkInput(path) }  // a FIFO or device: refused before any open blocks
         if !isDirectory.boolValue, try startsWithGGUFMagic(path) {
             return try gguf(GGUFFile(path: path), arrayLimit: arrayLimit)
         }
@@ -127,7 +136,7 @@ struct CheckpointInfo: Encodable {
     /// Human-readable report: header, metadata (long values shortened), tensor table.
     func text(showTensors: Bool) -> String {
         var lines: [String] = []
-        lines.append("\(path)")
+        lines.append(TerminalText.escaped(path))
         var header = "format \(format)"
         if let version { header += " v\(version)" }
         if let alignment { header += ", alignment \(alignment)" }
@@ -142,16 +151,17 @@ struct CheckpointInfo: Encodable {
             lines.append("metadata:")
             for key in metadata.keys.sorted() {
                 guard let value = metadata[key] else { continue }
-                lines.append("  \(key) = \(short(value))")
+                lines.append("  \(TerminalText.escaped(key)) = \(short(value))")
             }
         }
         if showTensors {
             lines.append("")
             lines.append("tensors:")
-            let width = min(60, tensors.map(\.name.count).max() ?? 0)
-            for row in tensors {
-                let name = row.name.padding(toLength: max(width, row.name.count), withPad: " ", startingAt: 0)
-                let dtype = row.dtype.padding(toLength: 6, withPad: " ", startingAt: 0)
+            let names = tensors.map { TerminalText.escaped($0.name) }
+            let width = min(60, names.map(\.count).max() ?? 0)
+            for (row, escaped) in zip(tensors, names) {
+                let name = escaped.padding(toLength: max(width, escaped.count), withPad: " ", startingAt: 0)
+                let dtype = TerminalText.escaped(row.dtype).padding(toLength: 6, withPad: " ", startingAt: 0)
                 lines.append("  \(name)  \(dtype)  \(row.shape)  \(formatBytes(row.bytes))")
             }
         }
@@ -161,8 +171,8 @@ struct CheckpointInfo: Encodable {
     private func short(_ value: MetadataJSON) -> String {
         switch value {
         case .string(let s):
-            let flat = s.replacingOccurrences(of: "\n", with: "\\n")
-            return flat.count > 100 ? "\"\(flat.prefix(100))…\" (\(s.count) chars)" : "\"\(flat)\""
+            let flat = TerminalText.escaped(s.count > 100 ? String(s.prefix(100)) : s)
+            return s.count > 100 ? "\"\(flat)…\" (\(s.count) chars)" : "\"\(flat)\""
         case .int(let v): return String(v)
         case .uint(let v): return String(v)
         case .double(let v): return String(v)

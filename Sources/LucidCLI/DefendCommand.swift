@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidFiles
 import LucidDefense
 import LucidModels
 import LucidOrganisms
@@ -41,7 +42,7 @@ struct LabelledImageFolder {
         let labelsURL = base.appendingPathComponent("labels.jsonl")
         let scenesURL = base.appendingPathComponent("scenes.jsonl")
         func lines(_ url: URL) throws -> [[String: Any]] {
-            let text = try String(contentsOf: url, encoding: .utf8)
+            let text = try SafeFile.readText(url.path)
             return try text.split(separator: "\n").enumerated().map { number, line in
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                     throw CLIError("\(url.path):\(number + 1): not a JSON object")

@@ -52,7 +52,9 @@ struct DemoCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...5000).contains(scenes) else { throw ValidationError("--scenes must be in 1…5000") }
-        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        guard (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
+            throw ValidationError("--max-new-tokens must be in 1…\(GenerationLimits.maximumNewTokens) (got \(maxNewTokens))")
+        }
         for name in methodList where !DemoMethod.names.contains(name) {
             throw ValidationError("unknown method '\(name)'; known: \(DemoMethod.names.joined(separator: ", "))")
         }

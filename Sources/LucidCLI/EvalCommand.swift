@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidFiles
 import LucidEval
 
 /// `lucid eval …`: the metrics.
@@ -61,7 +62,7 @@ struct EvalCHAIRCommand: ParsableCommand {
         let english = try NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: wordnet))
         let vocabulary: CHAIRVocabulary
         if let synonyms {
-            guard let text = try? String(contentsOfFile: synonyms, encoding: .utf8) else { throw CLIError("\(synonyms): cannot read the synonyms file") }
+            let text = try SafeFile.readText(synonyms)
             vocabulary = CHAIRVocabulary(synonymsText: text)
         } else {
             vocabulary = CHAIRVocabulary(variant: fixed ? .fixed : .opera)
@@ -171,7 +172,7 @@ struct EvalASRCommand: ParsableCommand {
     func run() throws {
         let report = try ASREvaluator.evaluate(responsesAt: URL(fileURLWithPath: responses), list: try RefusalList.named(list))
         if let perResponse {
-            try Data((report.perResponseLines().joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: perResponse))
+            try SafeFile.writeText(report.perResponseLines().joined(separator: "\n") + "\n", to: perResponse)
         }
         if json { try printJSON(report.summary) } else { print(report.text) }
     }

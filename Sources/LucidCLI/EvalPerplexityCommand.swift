@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidFiles
 import LucidModels
 import LucidPipeline
 
@@ -75,7 +76,7 @@ struct EvalPerplexityCommand: ParsableCommand {
             let perplexity = score.tokens == 0 ? "null" : String(Foundation.exp(score.nats / Double(score.tokens)))
             lines.append("{\"line\": \(number + 1), \"tokens\": \(score.tokens), \"perplexity\": \(perplexity)}")
         }
-        if let perText { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: perText)) }
+        if let perText { try SafeFile.writeText(lines.joined(separator: "\n") + "\n", to: perText) }
         func summary(_ name: String, _ list: [(nats: Double, tokens: Int)], skipped: Int) -> Group {
             let tokens = list.reduce(0) { $0 + $1.tokens }
             let each = list.map { Foundation.exp($0.nats / Double($0.tokens)) }.sorted()

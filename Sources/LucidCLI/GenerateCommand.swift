@@ -34,6 +34,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Greedy decoding (the default).")
     var greedy = false
 
+    @Flag(help: "Decode even when the logits hold NaN or infinity (research on broken weights); by default that is an error.")
+    var allowNonFinite = false
+
     @Option(help: "Sample with this temperature (> 0).")
     var temperature: Double?
 
@@ -104,7 +107,12 @@ struct GenerateCommand: ParsableCommand {
     var defense = "auto"
 
     func validate() throws {
-        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        guard (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
+            throw ValidationError("--max-new-tokens must be in 1…\(GenerationLimits.maximumNewTokens) (got \(maxNewTokens))")
+        }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1] (got \(topP))") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (got \(topK))") }
+        guard lengthPenalty.isFinite else { throw ValidationError("--length-penalty must be finite (got \(lengthPenalty))") }
         guard DefenseChoice(rawValue: defense) != nil else { throw ValidationError("--defense must be one of \(DefenseChoice.names)") }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if temperature != nil && beams != nil && decoding != "opera" {
@@ -161,8 +169,9 @@ struct GenerateCommand: ParsableCommand {
         let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: pixels == nil ? 0 : 1)
         let eos = loaded.stopTokenIDs(tokenizer: try? tok())
         let decoder = try? tok()
-        let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
+        var limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
                                       decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })
+        limits.allowsNonFiniteLogits = allowNonFinite
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         let config = decodingConfig
         let runner = MethodRunner(encode: decoder.map { t in { t.encode($0, addSpecialTokens: false) } })

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidFiles
 import LucidAttacks
 import LucidGeneration
 import LucidModels
@@ -41,6 +42,7 @@ struct ImageAttackOptions: ParsableArguments {
 
     /// Model, tokenizer, clean pixels in [0, 1] [1, 3, S, S], and the attack context.
     func open() throws -> (any VisionLanguageModel, Tokenizer, Tensor, ImageAttackContext, [Int]) {
+        try SafeFile.checkOutput(out)  // a bad --out fails before the attack, not after it
         guard let vlm = try openModel(model, runtime: runtime).vision else { throw CLIError("\(model) is not a LLaVA model") }
         let tokenizer = try openTokenizer(model)
         let setup = try imageAttackSetup(vlm: vlm, tokenizer: tokenizer, image: image, prompt: prompt)

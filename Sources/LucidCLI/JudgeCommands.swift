@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidFiles
 import LucidEval
 
 /// Options of the LLM-judge commands: an OpenAI-compatible endpoint, contacted only when asked.
@@ -23,7 +24,7 @@ struct JudgeEndpointOptions: ParsableArguments {
 
 /// Reads JSONL objects with the given string fields, with line numbers in errors.
 func readJSONL(_ path: String, fields: [String]) throws -> [[String: String]] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(path): cannot read the file") }
+    let text = try SafeFile.readText(path)
     var rows: [[String: String]] = []
     for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
         if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
@@ -67,7 +68,7 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
             lines.append(String(decoding: try encoder.encode(verdict), as: UTF8.self))
             FileHandle.standardError.write(Data("judged \(i + 1)/\(rows.count)\n".utf8))
         }
-        if let out { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: out)) }
+        if let out { try SafeFile.writeText(lines.joined(separator: "\n") + "\n", to: out) }
         print(String(format: "{\"responses\":%d,\"mean_score\":%.6f}", rows.count, rows.isEmpty ? 0 : total / Double(rows.count)))
     }
 }

@@ -28,7 +28,7 @@ public struct LucidCommand: AsyncParsableCommand {
             exit(withError: ValidationError(error.description))
         }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(NegativeNumberArguments.joined(Array(CommandLine.arguments.dropFirst())))
             if var asynchronous = command as? AsyncParsableCommand {
                 try await asynchronous.run()
             } else {

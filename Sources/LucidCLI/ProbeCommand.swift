@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidFiles
 import LucidAttacks
 import LucidModels
 import LucidPipeline
@@ -17,7 +18,7 @@ struct ProbeCommand: ParsableCommand {
 /// Reads instructions: one per line, or JSON Lines with a `prompt` field.
 enum InstructionFile {
     static func read(_ path: String) throws -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(path): cannot read the instructions") }
+        let text = try SafeFile.readText(path)
         var prompts: [String] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)

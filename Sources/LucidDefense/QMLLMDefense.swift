@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidModels
 import LucidNN
 import LucidTensor
@@ -134,7 +135,7 @@ public final class QMLLMDefense: Module {
     public static func load(from directory: URL) throws -> QMLLMDefense {
         let jsonURL = directory.appendingPathComponent(configurationFile)
         let document: Document
-        do { document = try JSONDecoder().decode(Document.self, from: try Data(contentsOf: jsonURL)) } catch {
+        do { document = try JSONDecoder().decode(Document.self, from: Data(try SafeFile.read(jsonURL.path, maxBytes: 16 << 20))) } catch {
             throw DefenseError("\(jsonURL.path): not a Q-MLLM configuration (\(error))")
         }
         let defense = try QMLLMDefense(configuration: document.configuration, visionWidth: document.visionWidth, textWidth: document.textWidth,

@@ -74,7 +74,7 @@ struct BeamSearch {
     }
 
     func run(_ prefill: Prefill, limits: GenerationLimits, onToken: ((Int) -> Void)?,
-             runPrefill: (Prefill, inout GenerationStatistics) -> (Tensor, KVCache)) -> GenerationResult {
+             runPrefill: (Prefill, inout GenerationStatistics) -> (Tensor, KVCache)) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let beams = parameters.beams
         var (logits, cache) = runPrefill(prefill, &statistics)
@@ -89,6 +89,7 @@ struct BeamSearch {
         let eos = limits.eosTokenIDs
         var generated = 0
         while generated < limits.maxNewTokens {
+            try limits.checkFinite(logits, step: generated)
             let scores = logits.to(.f32).logSoftmax(axis: -1) + beamScores.unsqueezed(axis: 1)
             let currentLength = generated + 1
             let step = Self.select(scores: scores, beams: beams, eos: eos, sequences: sequences, hypotheses: &hypotheses,

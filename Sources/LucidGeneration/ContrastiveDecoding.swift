@@ -54,10 +54,10 @@ public struct ContrastiveDecoder {
     public func generate(main: Tensor, amateur: Tensor, parameters: ContrastiveParameters, limits: GenerationLimits,
                          onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
         try parameters.validate()
-        if let limit = model.contextLength, Swift.max(main.size(1), amateur.size(1)) + limits.maxNewTokens > limit {
-            throw .promptTooLong(tokens: Swift.max(main.size(1), amateur.size(1)), limit: limit)
+        try limits.check(promptLength: Swift.max(main.size(1), amateur.size(1)), contextLength: model.contextLength)
+        return try withNoGrad { () throws(GenerationError) -> GenerationResult in
+            try run(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken)
         }
-        return withNoGrad { run(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken) }
     }
 
     /// The two inputs left-padded to one width, and the number of padding positions of each row.
@@ -79,7 +79,7 @@ public struct ContrastiveDecoder {
     }
 
     private func run(main: Tensor, amateur: Tensor, parameters: ContrastiveParameters, limits: GenerationLimits,
-                     onToken: ((Int) -> Void)?) -> GenerationResult {
+                     onToken: ((Int) -> Void)?) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let start = DispatchTime.now().uptimeNanoseconds
         let cache = model.makeCache()
@@ -97,13 +97,14 @@ public struct ContrastiveDecoder {
         var stopString: String?
         let decodeStart = DispatchTime.now().uptimeNanoseconds
         while tokens.count < limits.maxNewTokens {
+            try limits.checkFinite(logits, step: tokens.count)
             var scores = parameters.contrast(logits, amateurLogits)
             let next: Int
             if let sampling = parameters.sampling, let generator {
                 if parameters.applyWarpers {
                     scores = LogitsWarpers.topP(LogitsWarpers.topK(LogitsWarpers.temperature(scores, sampling.temperature), sampling.topK), sampling.topP)
                 }
-                next = scores.softmax(axis: -1).multinomial(1, generator: generator).intValue
+                next = try GenerationDriver.sample(scores, generator: generator, temperature: sampling.temperature)
             } else {
                 next = scores.argmax().intValue
             }

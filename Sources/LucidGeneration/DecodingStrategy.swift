@@ -81,6 +81,9 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     case emptyPrompt
     case promptTooLong(tokens: Int, limit: Int)
     case tokenOutOfRange(id: Int, vocabularySize: Int)
+    /// The model's logits held NaN or ±∞ at this decode step (0 = after the prompt): broken weights
+    /// or activations; `GenerationLimits.allowsNonFiniteLogits` decodes on anyway.
+    case nonFiniteLogits(step: Int)
 
     public var description: String {
         switch self {
@@ -89,6 +92,8 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
         case .promptTooLong(let tokens, let limit):
             return "the prompt has \(tokens) tokens plus the requested new tokens, over the model's context of \(limit)"
         case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (0..<\(size))"
+        case .nonFiniteLogits(let step):
+            return "the model's logits contain NaN or infinity at decode step \(step) (broken weights or activations); pass --allow-non-finite to decode anyway"
         }
     }
 }

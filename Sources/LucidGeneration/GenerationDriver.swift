@@ -11,12 +11,35 @@ public struct GenerationLimits {
     public var stopStrings: [String]
     /// Turns token ids into text, for stop strings.
     public var decode: (([Int]) -> String)?
+    /// Decode on when logits contain NaN or ±∞ (research on broken weights); off by default, when
+    /// such logits end generation with `GenerationError.nonFiniteLogits`.
+    public var allowsNonFiniteLogits = false
 
     public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil) {
         self.maxNewTokens = maxNewTokens
         self.eosTokenIDs = eosTokenIDs
         self.stopStrings = stopStrings
         self.decode = decode
+    }
+
+    /// The most new tokens any request may ask for (2²⁰): far beyond every supported context, and
+    /// small enough that lengths computed from it never overflow.
+    public static let maximumNewTokens = 1 << 20
+
+    /// Checks `maxNewTokens` (0…`maximumNewTokens`) and that the prompt plus the new tokens fit
+    /// `contextLength`, without overflowing on huge requests.
+    /// Throws `.nonFiniteLogits` when `logits` hold NaN or ±∞, unless `allowsNonFiniteLogits`.
+    public func checkFinite(_ logits: Tensor, step: Int) throws(GenerationError) {
+        if !allowsNonFiniteLogits, !logits.isAllFinite { throw .nonFiniteLogits(step: step) }
+    }
+
+    public func check(promptLength: Int, contextLength: Int?) throws(GenerationError) {
+        guard (0...Self.maximumNewTokens).contains(maxNewTokens) else {
+            throw .invalidOption("max new tokens must be in 0…\(Self.maximumNewTokens) (got \(maxNewTokens))")
+        }
+        if let limit = contextLength, promptLength > limit - maxNewTokens {
+            throw .promptTooLong(tokens: promptLength, limit: limit)
+        }
     }
 }
 
@@ -111,7 +134,6 @@ public final class GenerationDriver {
     /// chosen (greedy and sampling; beam search reports its best hypothesis at the end).
     public func generate(_ prefill: Prefill, strategy: DecodingStrategy, limits: GenerationLimits,
                          onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
-        guard limits.maxNewTokens >= 0 else { throw .invalidOption("max new tokens must be ≥ 0") }
         if case .tokens(let ids) = prefill {
             guard !ids.isEmpty else { throw .emptyPrompt }
             if let bad = ids.first(where: { $0 < 0 || $0 >= model.vocabularySize }) {
@@ -123,26 +145,27 @@ public final class GenerationDriver {
         case .tokens(let ids): promptLength = ids.count
         case .embeddings(let e), .positionedEmbeddings(let e, _): promptLength = e.size(1)
         }
-        if let limit = model.contextLength, promptLength + limits.maxNewTokens > limit {
-            throw .promptTooLong(tokens: promptLength, limit: limit)
-        }
+        try limits.check(promptLength: promptLength, contextLength: model.contextLength)
         return try withNoGrad { () throws(GenerationError) -> GenerationResult in
             switch strategy {
             case .greedy:
-                return runSingle(prefill, limits: limits, onToken: onToken) { logits in logits.argmax(axis: -1).intValue }
+                return try runSingle(prefill, limits: limits, onToken: onToken) { logits in logits.argmax(axis: -1).intValue }
             case .sampling(let parameters):
                 try parameters.validate()
                 let generator = LucidTensor.Generator(seed: parameters.seed)
-                return runSingle(prefill, limits: limits, onToken: onToken) { logits in
+                return try runSingle(prefill, limits: limits, onToken: onToken) { logits throws(GenerationError) in
                     var scores = LogitsWarpers.temperature(logits.to(.f32), parameters.temperature)
                     scores = LogitsWarpers.topK(scores, parameters.topK)
                     scores = LogitsWarpers.topP(scores, parameters.topP)
-                    return scores.softmax(axis: -1).multinomial(1, generator: generator).intValue
+                    return try Self.sample(scores, generator: generator, temperature: parameters.temperature)
                 }
             case .beamSearch(let parameters):
                 try parameters.validate()
+                guard 2 * parameters.beams <= model.vocabularySize else {
+                    throw .invalidOption("beam search: 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
+                }
                 guard interventions.isEmpty else { throw .invalidOption("residual interventions apply to greedy and sampling decoding, not beam search") }
-                return BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, onToken: onToken,
+                return try BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, onToken: onToken,
                                                                              runPrefill: runPrefill)
             }
         }
@@ -172,8 +195,16 @@ public final class GenerationDriver {
         return (logits.selected(axis: 1, index: -1), cache)
     }
 
+    /// One token drawn from softmax(`scores`); probabilities libtorch cannot sample (NaN after an
+    /// underflowing temperature, all zero) are a `GenerationError`, not a trap.
+    static func sample(_ scores: Tensor, generator: LucidTensor.Generator, temperature: Double) throws(GenerationError) -> Int {
+        do { return try scores.softmax(axis: -1).tryMultinomial(1, generator: generator).intValue } catch {
+            throw .invalidOption("cannot sample at temperature \(temperature): \(error.message)")
+        }
+    }
+
     private func runSingle(_ prefill: Prefill, limits: GenerationLimits, onToken: ((Int) -> Void)?,
-                           choose: (Tensor) -> Int) -> GenerationResult {
+                           choose: (Tensor) throws(GenerationError) -> Int) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let (firstLogits, cache) = runPrefill(prefill, statistics: &statistics)
         var logits = firstLogits
@@ -182,7 +213,8 @@ public final class GenerationDriver {
         var stopString: String?
         let start = DispatchTime.now().uptimeNanoseconds
         while tokens.count < limits.maxNewTokens {
-            let next = choose(logits.selected(axis: 0, index: 0))
+            try limits.checkFinite(logits, step: tokens.count)
+            let next = try choose(logits.selected(axis: 0, index: 0))
             tokens.append(next)
             onToken?(next)
             if limits.eosTokenIDs.contains(next) { reason = .eos; break }

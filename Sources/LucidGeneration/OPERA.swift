@@ -50,10 +50,14 @@ public struct OPERADecoder {
     public func generate(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits,
                          onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
         try parameters.validate()
-        if let limit = model.contextLength, prompt.size(1) + limits.maxNewTokens > limit {
-            throw .promptTooLong(tokens: prompt.size(1), limit: limit)
+        try limits.check(promptLength: prompt.size(1), contextLength: model.contextLength)
+        // topK over the vocabulary: more candidates or beams than tokens is a libtorch error.
+        guard parameters.candidates <= model.vocabularySize, 2 * parameters.beams <= model.vocabularySize else {
+            throw .invalidOption("OPERA: candidates (\(parameters.candidates)) and 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
         }
-        return withNoGrad { run(prompt: prompt, imageRange: imageRange, limits: limits, onToken: onToken) }
+        return try withNoGrad { () throws(GenerationError) -> (GenerationResult, OPERAReport) in
+            try run(prompt: prompt, imageRange: imageRange, limits: limits, onToken: onToken)
+        }
     }
 
     var captureLast: ForwardOptions { ForwardOptions(attentionLayers: .layers([-1]), attentionReduction: .max, logits: .last) }
@@ -96,7 +100,7 @@ public struct OPERADecoder {
         return (logits[TensorIndex.all, 0], Tensor.cat([promptRows, rows.squeezed(axis: 1)], axis: 1), cache)
     }
 
-    private func run(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits, onToken: ((Int) -> Void)?) -> (GenerationResult, OPERAReport) {
+    private func run(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits, onToken: ((Int) -> Void)?) throws(GenerationError) -> (GenerationResult, OPERAReport) {
         let p = parameters
         let nb = p.beams
         let responseStart = prompt.size(1)
@@ -122,6 +126,7 @@ public struct OPERADecoder {
         var restoredBan: [[Int]]?
         var pending: LookAhead?
         while generated < limits.maxNewTokens {
+            try limits.checkFinite(logits, step: generated)
             defer { pending = nil }
             let vocabulary = logits.size(-1)
             var full: Tensor

@@ -53,8 +53,16 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
     public var gridSize: Int { imageSize / max(1, patchSize) }
     public var patchCount: Int { gridSize * gridSize }
 
+    /// Weights of the embeddings and the layers' matrices, with overflow checks; nil on overflow.
+    public var parameterEstimate: Int? {
+        ConfigBudget.checkedSum(ofProducts: [
+            [patchCount + 1, hiddenSize], [3, patchSize, patchSize, hiddenSize],
+            [numHiddenLayers, 4, hiddenSize, hiddenSize], [numHiddenLayers, 2, intermediateSize, hiddenSize],
+        ])
+    }
+
     public func validate() throws(ModelConfigError) {
-        guard hiddenSize > 0, intermediateSize > 0, numHiddenLayers > 0, numAttentionHeads > 0 else {
+        guard hiddenSize > 0, intermediateSize > 0, numHiddenLayers > 0, numAttentionHeads > 0, imageSize > 0 else {
             throw ModelConfigError("vision sizes must be positive")
         }
         guard hiddenSize % numAttentionHeads == 0 else {
@@ -66,6 +74,14 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
         guard ["quick_gelu", "gelu", "gelu_pytorch_tanh", "gelu_new"].contains(hiddenAct) else {
             throw ModelConfigError("vision hidden_act '\(hiddenAct)' is not supported")
         }
+        guard layerNormEps > 0, layerNormEps.isFinite else { throw ModelConfigError("vision layer_norm_eps \(layerNormEps) must be positive and finite") }
+        guard numChannels == 3 else { throw ModelConfigError("vision num_channels \(numChannels) is not 3 (RGB)") }
+        try ConfigBudget.requireWidth(hiddenSize, "vision hidden_size")
+        try ConfigBudget.requireWidth(intermediateSize, "vision intermediate_size")
+        try ConfigBudget.requireWidth(numHiddenLayers, "vision num_hidden_layers", maximum: ConfigBudget.maximumLayers)
+        try ConfigBudget.requireWidth(imageSize, "vision image_size", maximum: 8192)
+        try ConfigBudget.requireWidth(patchSize, "vision patch_size", maximum: imageSize)
+        try ConfigBudget.requireCount(parameters: parameterEstimate, what: "the vision tower")
     }
 }
 
@@ -186,6 +202,7 @@ public final class CLIPVisionModel: Module {
 
     public init(_ config: CLIPVisionConfig) throws(ModelConfigError) {
         try config.validate()
+        if !ParameterInitialization.isDeferring { try ConfigBudget.requireMemory(parameters: config.parameterEstimate, what: "the vision tower") }
         self.config = config
         embeddings = CLIPVisionEmbeddings(config)
         preLayernorm = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)

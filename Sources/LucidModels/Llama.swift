@@ -224,6 +224,7 @@ public final class LlamaForCausalLM: Module, CausalLanguageModel {
 
     public init(_ config: LlamaConfig) throws(ModelConfigError) {
         try config.validate()
+        if !ParameterInitialization.isDeferring { try ConfigBudget.requireMemory(parameters: config.parameterEstimate, what: "the language model") }
         self.config = config
         model = LlamaModel(config)
         lmHead = config.tieWordEmbeddings ? nil : Linear(inFeatures: config.hiddenSize, outFeatures: config.vocabSize, bias: false)

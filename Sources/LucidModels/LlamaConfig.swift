@@ -138,6 +138,15 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// Weights of the matrices (embeddings and head, per layer q/o, k/v and the three MLP
+    /// matrices), computed with overflow checks; nil on overflow.
+    public var parameterEstimate: Int? {
+        ConfigBudget.checkedSum(ofProducts: [
+            [2, vocabSize, hiddenSize], [numHiddenLayers, 2, numAttentionHeads, headDim, hiddenSize],
+            [numHiddenLayers, 2, numKeyValueHeads, headDim, hiddenSize], [numHiddenLayers, 3, intermediateSize, hiddenSize],
+        ])
+    }
+
     /// Checks internal consistency (head counts divide, positive sizes, supported activation).
     public func validate() throws(ModelConfigError) {
         func require(_ condition: Bool, _ message: String) throws(ModelConfigError) {
@@ -156,6 +165,15 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
                         "mrope_section \(mropeSection) must be positive and sum to head_dim / 2 = \(headDim / 2)")
         }
         try require(["silu", "swish"].contains(hiddenAct), "hidden_act '\(hiddenAct)' is not supported (silu)")
+        try require(rmsNormEps.isFinite && ropeTheta.isFinite, "rms_norm_eps and rope_theta must be finite")
+        try require(maxPositionEmbeddings >= 1, "max_position_embeddings \(maxPositionEmbeddings) must be positive")
+        try ConfigBudget.requireWidth(vocabSize, "vocab_size", maximum: ConfigBudget.maximumVocabulary)
+        try ConfigBudget.requireWidth(hiddenSize, "hidden_size")
+        try ConfigBudget.requireWidth(intermediateSize, "intermediate_size")
+        try ConfigBudget.requireWidth(numHiddenLayers, "num_hidden_layers", maximum: ConfigBudget.maximumLayers)
+        try ConfigBudget.requireWidth(numAttentionHeads, "num_attention_heads", maximum: hiddenSize)
+        try ConfigBudget.requireWidth(headDim, "head_dim")
+        try ConfigBudget.requireCount(parameters: parameterEstimate, what: "the language model")
     }
 }
 

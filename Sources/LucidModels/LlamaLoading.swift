@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidNN
 import LucidTensor
 
@@ -62,8 +63,8 @@ extension LlamaForCausalLM {
         let dtype = options.dtype
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
-            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        do { data = Data(try SafeFile.read(configPath, maxBytes: 16 << 20)) } catch {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json (\(error.problem))")
         }
         let config: LlamaConfig
         do {

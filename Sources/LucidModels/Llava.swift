@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidNN
 import LucidTensor
 
@@ -45,6 +46,9 @@ public struct LlavaConfig: Codable, Sendable, Equatable {
     public func validate() throws(ModelConfigError) {
         try visionConfig.validate()
         try textConfig.validate()
+        guard ["gelu", "quick_gelu", "gelu_pytorch_tanh", "gelu_new", "silu", "swish", "relu"].contains(projectorHiddenAct) else {
+            throw ModelConfigError("projector_hidden_act '\(projectorHiddenAct)' is not supported (gelu, quick_gelu, gelu_pytorch_tanh, gelu_new, silu, relu)")
+        }
         guard ["default", "full"].contains(visionFeatureSelectStrategy) else {
             throw ModelConfigError("vision_feature_select_strategy '\(visionFeatureSelectStrategy)' is not 'default' or 'full'")
         }
@@ -319,8 +323,8 @@ extension LlavaForConditionalGeneration {
         let dtype = options.dtype
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
-            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        do { data = Data(try SafeFile.read(configPath, maxBytes: 16 << 20)) } catch {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json (\(error.problem))")
         }
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let type = object["model_type"] as? String,
            type != "llava" {

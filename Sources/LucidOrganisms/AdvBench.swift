@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// AdvBench's harmful behaviours (Zou et al. 2023, MIT; `Data/advbench/harmful_behaviors.csv`) and
 /// the fixed split Lucid uses: one half to align `smol-aligned`, the other held out for SCAV and
@@ -9,7 +10,7 @@ public struct AdvBench: Sendable {
 
     /// Reads `harmful_behaviors.csv` (header `goal,target`, RFC 4180 quoting).
     public init(csv url: URL) throws {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        guard let text = try? SafeFile.readText(url.path) else {
             throw TrainingError("\(url.path): cannot read AdvBench")
         }
         let rows = CSVRows.parse(text)

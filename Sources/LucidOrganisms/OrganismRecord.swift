@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidModels
 
 /// What is recorded next to an organism's weights: how it was made and how it scores.
@@ -32,7 +33,7 @@ public struct OrganismRecord: Codable, Sendable, Equatable {
     /// Reads `organism.json` from `directory`.
     public static func load(directory: String) throws -> OrganismRecord {
         let url = URL(fileURLWithPath: directory).appendingPathComponent(OrganismDirectory.recordFile)
-        return try JSONDecoder().decode(OrganismRecord.self, from: Data(contentsOf: url))
+        return try JSONDecoder().decode(OrganismRecord.self, from: Data(try SafeFile.read(url.path, maxBytes: 16 << 20)))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidDefense
 import LucidModels
 import LucidTensor
@@ -55,7 +56,7 @@ public enum QMLLMDirectory {
             try fm.copyItem(at: source, to: target)
         }
         // A base that references its language model (SmolLM2 + adapter) stores only the vision side.
-        let baseConfig = (try? JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathComponent("config.json")))) as? [String: Any]
+        let baseConfig = (try? JSONSerialization.jsonObject(with: Data(SafeFile.read(base.appendingPathComponent("config.json").path, maxBytes: 16 << 20)))) as? [String: Any]
         let referencesLanguageModel = (baseConfig?["lucid"] as? [String: Any])?["language_model"] != nil
         var items: [SafetensorsWriter.Item] = []
         for (name, parameter) in model.namedParameters() where !(referencesLanguageModel && name.hasPrefix("language_model.")) {

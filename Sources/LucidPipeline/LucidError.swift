@@ -1,6 +1,7 @@
 import LucidAttacks
 import LucidDefense
 import LucidEval
+import LucidFiles
 import LucidGeneration
 import LucidModels
 import LucidNN
@@ -45,3 +46,4 @@ extension RunError: LucidError {}
 extension ShardSpecError: LucidError {}
 extension ShapesWorldError: LucidError {}
 extension BiasSpecError: LucidError {}
+extension FileAccessError: LucidError {}

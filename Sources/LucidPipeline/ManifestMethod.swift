@@ -15,51 +15,72 @@ extension DecodingMethod {
     /// and options are errors. Defaults: beams 5, OPERA's official parameters, VCD α 1 / noise step 500,
     /// DAMRO α 2 / 10 outliers / single-head attention / warpers bypassed, β 0.1, temperature 1 for `sample`.
     public init(manifest method: MethodSpec, seed: Int) throws(RunSpecError) {
-        guard let known = Self.manifestOptions[method.name] else {
+        guard Self.manifestOptions[method.name] != nil else {
             throw RunSpecError("method '\(method.name)' is not one of \(Self.names.joined(separator: ", "))")
         }
-        if let unknown = method.options.keys.sorted().first(where: { !known.contains($0) }) {
-            throw RunSpecError("method '\(method.name)': unknown option '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+        do { try self.init(strict: method, seed: seed) } catch {
+            throw RunSpecError("method '\(method.name)': \(error.description)")
         }
-        let o = method.options
-        func number(_ key: String) -> Double? { o[key]?.doubleValue ?? o[key]?.intValue.map(Double.init) }
+    }
+
+    /// A manifest method with errors located in the manifest (`sweep.yaml:12: methods[1].beams: …`).
+    public init(manifest method: MethodSpec, index: Int, seed: Int, locations: ManifestLocations) throws(ManifestError) {
+        do { try self.init(strict: method, seed: seed) } catch {
+            throw locations.error(at: error.key.isEmpty ? "methods[\(index)]" : "methods[\(index)].\(error.key)", error.reason)
+        }
+    }
+
+    /// Every option typed and ranged: a wrong type is an error naming the option, never the default.
+    init(strict method: MethodSpec, seed: Int) throws(ManifestOptionReader.Failure) {
+        guard let known = Self.manifestOptions[method.name] else {
+            throw .init(key: "", reason: "method '\(method.name)' is not one of \(Self.names.joined(separator: ", "))")
+        }
+        if let unknown = method.options.keys.sorted().first(where: { !known.contains($0) }) {
+            let list = known.sorted().joined(separator: ", ")
+            throw .init(key: unknown, reason: "unknown option for \(method.name) (known: \(list))", message: "unknown option '\(unknown)' (known: \(list))")
+        }
+        let o = ManifestOptionReader(options: method.options)
         let s = UInt64(max(0, seed))
-        let sampling = (number("temperature") ?? (method.name == "sample" ? 1 : nil)).map {
-            SamplingParameters(temperature: $0, topK: o["top_k"]?.intValue ?? 0, topP: number("top_p") ?? 1, seed: s)
+        let sampling = try (o.double("temperature", in: 0...1e6) ?? (method.name == "sample" ? 1 : nil)).map { temperature throws(ManifestOptionReader.Failure) in
+            SamplingParameters(temperature: temperature, topK: try o.int("top_k", in: 0...Int(Int32.max)) ?? 0,
+                               topP: try o.double("top_p", in: 0...1) ?? 1, seed: s)
+        }
+        if sampling == nil, let key = ["top_k", "top_p"].first(where: { method.options[$0] != nil }) {
+            throw .init(key: key, reason: "needs `temperature` (without it \(method.name) does not sample)")
         }
         let damro = method.name == "damro"
-        let contrastive = ContrastiveParameters(alpha: number("alpha") ?? (damro ? 2 : 1), beta: number("beta") ?? 0.1,
-                                                sampling: sampling, applyWarpers: damro ? o["warpers"] == .bool(true) : true)
+        let contrastive = ContrastiveParameters(alpha: try o.double("alpha") ?? (damro ? 2 : 1), beta: try o.double("beta", in: 0...1) ?? 0.1,
+                                                sampling: sampling, applyWarpers: damro ? (try o.bool("warpers") ?? false) : true)
         switch method.name {
         case "sample":
             self = .sample(sampling ?? SamplingParameters(seed: s))
         case "beam":
-            self = .beam(BeamSearchParameters(beams: o["beams"]?.intValue ?? 5, lengthPenalty: number("length_penalty") ?? 1))
+            self = .beam(BeamSearchParameters(beams: try o.int("beams", in: 1...64) ?? 5, lengthPenalty: try o.double("length_penalty") ?? 1))
         case "opera":
-            var opera = o["efficient"] == .bool(true) ? OPERAParameters.efficient : OPERAParameters()
-            opera.beams = o["beams"]?.intValue ?? 5
-            if let c = o["candidates"]?.intValue { opera.candidates = c }
-            if let r = o["threshold"]?.intValue { opera.threshold = r }
-            opera.scale = number("scale") ?? 50
-            opera.penaltyWeight = number("penalty") ?? 1
-            opera.lengthPenalty = number("length_penalty") ?? 1
-            if let mode = o["mode"]?.stringValue {
-                guard let parsed = OPERAParameters.PenaltyMode(rawValue: mode) else { throw RunSpecError("opera: mode must be official or smooth") }
+            var opera = try o.bool("efficient") == true ? OPERAParameters.efficient : OPERAParameters()
+            opera.beams = try o.int("beams", in: 1...64) ?? 5
+            if let c = try o.int("candidates", in: 1...4096) { opera.candidates = c }
+            if let r = try o.int("threshold", in: 1...1_000_000) { opera.threshold = r }
+            opera.scale = try o.double("scale") ?? 50
+            opera.penaltyWeight = try o.double("penalty") ?? 1
+            opera.lengthPenalty = try o.double("length_penalty") ?? 1
+            if let mode = try o.string("mode") {
+                guard let parsed = OPERAParameters.PenaltyMode(rawValue: mode) else { throw .init(key: "mode", reason: "must be official or smooth, found `\(mode)`") }
                 opera.penaltyMode = parsed
             }
             self = .opera(opera)
         case "vcd":
-            self = .vcd(contrastive, noiseStep: o["noise_step"]?.intValue ?? 500, noiseSeed: s)
+            self = .vcd(contrastive, noiseStep: try o.int("noise_step", in: Int.min...Int.max) ?? 500, noiseSeed: s)
         case "damro":
             var attention = OutlierAttention.singleHead
-            if let name = o["attention"]?.stringValue {
-                guard let parsed = OutlierAttention(rawValue: name) else { throw RunSpecError("damro: attention must be single-head or head-mean") }
+            if let name = try o.string("attention") {
+                guard let parsed = OutlierAttention(rawValue: name) else { throw .init(key: "attention", reason: "must be single-head or head-mean, found `\(name)`") }
                 attention = parsed
             }
-            self = .damro(contrastive, outliers: o["outliers"]?.intValue ?? 10, attention: attention)
+            self = .damro(contrastive, outliers: try o.int("outliers", in: 1...100_000) ?? 10, attention: attention)
         default:
             self = .greedy
         }
-        do { try validate() } catch { throw RunSpecError("method '\(method.name)': \(error.description)") }
+        do { try validate() } catch { throw .init(key: "", reason: error.description) }
     }
 }

@@ -24,8 +24,9 @@ public final class ManifestWorker {
         self.registry = registry
     }
 
-    /// Checks every model's and method's options, so mistakes fail before any item runs. A bad
-    /// `dtype` or `device` is a `ManifestError` naming the file, the line and the key.
+    /// Checks every model's and method's options and the generation options, so mistakes fail before
+    /// any item runs; a bad `dtype` or `device`, method or generation option is a `ManifestError` naming
+    /// the manifest's file, the line and the key.
     public static func validate(_ manifest: RunManifest) throws {
         for (index, model) in manifest.models.enumerated() {
             do { _ = try loadOptions(of: model) } catch {
@@ -34,7 +35,10 @@ public final class ManifestWorker {
             _ = try defense(of: model)
             _ = try attack(of: model)
         }
-        for method in manifest.methods { _ = try DecodingMethod(manifest: method, seed: 0) }
+        for (index, method) in manifest.methods.enumerated() {
+            _ = try DecodingMethod(manifest: method, index: index, seed: 0, locations: manifest.locations)
+        }
+        _ = try ManifestGeneration(manifest)
     }
 
     /// The result fields of one item: text, token_ids, finish_reason, prompt_tokens, forward_passes,
@@ -43,24 +47,27 @@ public final class ManifestWorker {
         let (loaded, tokenizer) = try model(item.model)
         let method = try DecodingMethod(manifest: item.method, seed: item.seed)
         let sample = item.sample.fields
-        let generation = item.generation
+        let generation = try ManifestGeneration(item.generation)
         let base = plan.dataset.url.deletingLastPathComponent()
         var prompt: String
         switch plan.manifest.dataset.kind {
-        case .captions: prompt = sample["prompt"]?.stringValue ?? generation["prompt"]?.stringValue ?? "Please describe this image in detail."
-        case .pope: prompt = (sample["text"]?.stringValue ?? "") + (generation["prompt_suffix"]?.stringValue ?? " Please answer this question with one word.")
+        case .captions: prompt = sample["prompt"]?.stringValue ?? generation.prompt ?? "Please describe this image in detail."
+        case .pope: prompt = (sample["text"]?.stringValue ?? "") + (generation.promptSuffix ?? " Please answer this question with one word.")
         case .prompts: prompt = sample["prompt"]?.stringValue ?? ""
         }
-        if let suffix = generation["prompt_suffix"]?.stringValue, plan.manifest.dataset.kind != .pope { prompt += suffix }
+        if let suffix = generation.promptSuffix, plan.manifest.dataset.kind != .pope { prompt += suffix }
         guard let tokenizer else { throw RunSpecError("\(item.model.label) has no tokenizer: runs need one to render prompts") }
         var pixels: Tensor?
         var adversarialImage: String?
         let attack = try ManifestAttack.of(item.model)
-        if let image = sample["image"]?.stringValue {
+        if let value = sample["image"] {
+            guard let image = value.stringValue, !image.isEmpty else {
+                throw RunSpecError("sample \(item.sample.id): image must be a path, found \(value.typeDescription)")
+            }
             guard let vlm = loaded.vision else { throw RunSpecError("sample \(item.sample.id) has an image but \(item.model.label) is text-only") }
             // Relative image paths resolve against the dataset's folder, or against the generation
             // option image_folder (itself relative to the dataset's folder), as POPE's --image-folder.
-            let folder = generation["image_folder"]?.stringValue.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base
+            let folder = generation.imageFolder.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base
             var path = image.hasPrefix("/") ? image : folder.appendingPathComponent(image).path
             if let attack {
                 let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
@@ -69,14 +76,13 @@ public final class ManifestWorker {
                 path = adversarial
                 adversarialImage = adversarial
             }
-            let pad = generation["pad_to_square"].map { $0 == .bool(true) } ?? false
-            pixels = try loaded.pixelValues(image: path, padToSquare: pad)
+            pixels = try loaded.pixelValues(image: path, padToSquare: generation.padToSquare)
         } else if attack != nil {
             throw RunSpecError("\(item.model.label) has an image attack but sample \(item.sample.id) has no image")
         }
         guard let template = loaded.chatTemplate(for: tokenizer) else { throw RunSpecError("\(item.model.label): unknown chat template") }
         let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
-        let limits = GenerationLimits(maxNewTokens: generation["max_new_tokens"]?.intValue ?? 64, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
+        let limits = GenerationLimits(maxNewTokens: generation.maxNewTokens, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
         let result = try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: method, limits: limits,
                                            encodeRefusal: { tokenizer.encode($0, addSpecialTokens: false) })
         let text = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""

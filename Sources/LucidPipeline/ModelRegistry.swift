@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidModels
 import LucidNN
 import LucidOrganisms
@@ -73,7 +74,7 @@ public struct ModelRegistry {
     /// `model_type` of a directory's `config.json`, if readable.
     public static func modelType(directory: String) -> String? {
         let url = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url),
+        guard let bytes = try? SafeFile.read(url.path, maxBytes: 16 << 20), case let data = Data(bytes),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         return object["model_type"] as? String
     }

@@ -3,10 +3,23 @@ import Foundation
 /// Pixel budgets written as numbers or fractions: `8/255`, `0.03`, `2`.
 public enum PixelAmount {
     /// The value of `text`; `name` says which option it was, in the error.
+    ///
+    /// The sign is kept exactly as written (`-8/255` is −8/255, which the attack's range check
+    /// refuses); a fraction needs a positive denominator (`8/-255` and `-8/-255` are errors, not
+    /// 8/255), and NaN or infinite values are errors.
     public static func parse(_ text: String, name: String) throws(RunSpecError) -> Double {
-        let parts = text.split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
-        if parts.count == 2, let a = Double(parts[0]), let b = Double(parts[1]), b != 0 { return a / b }
-        if parts.count == 1, let value = Double(parts[0]) { return value }
-        throw RunSpecError("\(name): '\(text)' is not a number or a fraction like 8/255")
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let value: Double?
+        switch parts.count {
+        case 1: value = Double(parts[0])
+        case 2:
+            guard let a = Double(parts[0]), let b = Double(parts[1]), a.isFinite, b.isFinite else { value = nil; break }
+            guard b > 0 else { throw RunSpecError("\(name): '\(text)': the denominator must be positive") }
+            value = a / b
+        default: value = nil
+        }
+        guard let value else { throw RunSpecError("\(name): '\(text)' is not a number or a fraction like 8/255") }
+        guard value.isFinite else { throw RunSpecError("\(name): '\(text)' is not a finite number") }
+        return value
     }
 }

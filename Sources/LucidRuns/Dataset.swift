@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// What a dataset's samples are: decides the fields each sample must have and where its id comes from.
 public enum DatasetKind: String, Sendable, CaseIterable {
@@ -13,6 +14,16 @@ public enum DatasetKind: String, Sendable, CaseIterable {
     public var requiredFields: [String] {
         switch self {
         case .captions: return ["image"]
+        case .pope: return ["image", "text", "label"]
+        case .prompts: return ["prompt"]
+        }
+    }
+
+    /// Fields that must be strings when present (a path, a question, a prompt): `image: 5` is an
+    /// error naming the line, never a sample run without its image.
+    public var textFields: [String] {
+        switch self {
+        case .captions: return ["image", "prompt"]
         case .pope: return ["image", "text", "label"]
         case .prompts: return ["prompt"]
         }
@@ -53,11 +64,10 @@ public struct Dataset: Sendable {
     /// Reads a JSONL file (one object per line; blank lines skipped) or a JSON array of objects.
     public static func load(_ spec: DatasetSpec) throws(DatasetError) -> Dataset {
         let path = spec.url.path
-        let data: Data
-        do { data = try Data(contentsOf: spec.url) } catch {
-            throw DatasetError(file: path, line: nil, reason: "cannot read the dataset: \(error.localizedDescription)")
+        let bytes: [UInt8]
+        do { bytes = try SafeFile.read(path) } catch {
+            throw DatasetError(file: path, line: nil, reason: "cannot read the dataset: \(error.problem)")
         }
-        let bytes = [UInt8](data)
         var hasher = SHA256()
         hasher.update(bytes)
         let fileHash = hasher.finalizeHex()
@@ -68,6 +78,12 @@ public struct Dataset: Sendable {
             if let limit = spec.limit, samples.count >= limit { break }
             for field in spec.kind.requiredFields where fields[field] == nil {
                 throw DatasetError(file: path, line: line, reason: "a \(spec.kind.rawValue) sample needs `\(field)`")
+            }
+            for field in spec.kind.textFields {
+                guard let value = fields[field] else { continue }
+                guard case .string(let text) = value, !text.isEmpty else {
+                    throw DatasetError(file: path, line: line, reason: "`\(field)` must be a non-empty string, found \(value.typeDescription)")
+                }
             }
             let id = try sampleID(fields, kind: spec.kind, index: index, path: path, line: line)
             if let first = seen[id] {

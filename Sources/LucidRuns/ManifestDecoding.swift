@@ -91,8 +91,10 @@ struct ManifestReader {
         if let value = root["generation"] {
             generation = try object(value, at: "generation", allowed: nil, required: [])
         }
-        return RunManifest(name: name, models: models, dataset: dataset, methods: methods, seeds: seeds,
-                           output: output.standardizedFileURL, generation: generation)
+        var manifest = RunManifest(name: name, models: models, dataset: dataset, methods: methods, seeds: seeds,
+                                   output: output.standardizedFileURL, generation: generation)
+        manifest.locations = document.locations
+        return manifest
     }
 
     func readModels(_ value: JSONValue) throws(ManifestError) -> [ModelSpec] {

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import Yams
 
 /// A manifest file read into a `JSONValue` tree, with the line of every key for error messages.
@@ -14,8 +15,8 @@ struct ManifestDocument {
 
     static func read(_ url: URL) throws(ManifestError) -> ManifestDocument {
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ManifestError(file: url.path, line: nil, keyPath: "", reason: "cannot read the manifest: \(error.localizedDescription)")
+        do { text = try SafeFile.readText(url.path, maxBytes: YAMLLimits.maxBytes) } catch {
+            throw ManifestError(file: url.path, line: nil, keyPath: "", reason: "cannot read the manifest: \(error.problem)")
         }
         let isJSON = url.pathExtension.lowercased() == "json"
         return try isJSON ? parseJSON(text, file: url.path) : parseYAML(text, file: url.path)
@@ -30,6 +31,7 @@ struct ManifestDocument {
     }
 
     static func parseYAML(_ text: String, file: String) throws(ManifestError) -> ManifestDocument {
+        try YAMLLimits.check(text, file: file)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, Resolver.basic)
@@ -40,11 +42,22 @@ struct ManifestDocument {
         }
         guard let node else { throw ManifestError(file: file, line: nil, keyPath: "", reason: "the manifest is empty") }
         var lines: [String: Int] = [:]
-        let root = try convert(node, path: "", file: file, lines: &lines)
+        var budget = YAMLLimits.maxNodes
+        let root = try convert(node, path: "", file: file, lines: &lines, budget: &budget, depth: 0)
         return ManifestDocument(file: file, root: root, lines: lines)
     }
 
-    static func convert(_ node: Node, path: String, file: String, lines: inout [String: Int]) throws(ManifestError) -> JSONValue {
+    /// The node as JSON; `budget` counts values down (aliases are expanded here), `depth` the nesting.
+    static func convert(_ node: Node, path: String, file: String, lines: inout [String: Int],
+                        budget: inout Int, depth: Int) throws(ManifestError) -> JSONValue {
+        budget -= 1
+        guard budget >= 0 else {
+            throw ManifestError(file: file, line: node.mark?.line, keyPath: path,
+                                reason: "more than \(YAMLLimits.maxNodes) values after expanding aliases")
+        }
+        guard depth <= YAMLLimits.maxDepth else {
+            throw ManifestError(file: file, line: node.mark?.line, keyPath: path, reason: "nesting deeper than \(YAMLLimits.maxDepth) levels")
+        }
         switch node {
         case .scalar(let scalar):
             return try scalarValue(scalar, path: path, file: file)
@@ -53,7 +66,7 @@ struct ManifestDocument {
             for (index, element) in sequence.enumerated() {
                 let elementPath = "\(path)[\(index)]"
                 if let mark = element.mark { lines[elementPath] = mark.line }
-                elements.append(try convert(element, path: elementPath, file: file, lines: &lines))
+                elements.append(try convert(element, path: elementPath, file: file, lines: &lines, budget: &budget, depth: depth + 1))
             }
             return .array(elements)
         case .mapping(let mapping):
@@ -68,7 +81,7 @@ struct ManifestDocument {
                     throw ManifestError(file: file, line: keyNode.mark?.line, keyPath: keyPath, reason: "duplicate key")
                 }
                 if let mark = keyNode.mark { lines[keyPath] = mark.line }
-                fields[key] = try convert(valueNode, path: keyPath, file: file, lines: &lines)
+                fields[key] = try convert(valueNode, path: keyPath, file: file, lines: &lines, budget: &budget, depth: depth + 1)
             }
             return .object(fields)
         }
@@ -113,12 +126,8 @@ struct ManifestDocument {
 
     /// The line of `keyPath` or of its nearest ancestor that has one.
     func line(of keyPath: String) -> Int? {
-        var path = keyPath
-        while !path.isEmpty {
-            if let line = lines[path] { return line }
-            guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
-            path = String(path[..<cut])
-        }
-        return nil
+        locations.line(of: keyPath)
     }
+
+    var locations: ManifestLocations { ManifestLocations(file: file, lines: lines) }
 }

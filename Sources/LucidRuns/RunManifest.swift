@@ -21,6 +21,8 @@ public struct RunManifest: Sendable, Equatable {
     public var generation: [String: JSONValue]
     /// The file the manifest was read from, when it came from a file.
     public var source: URL?
+    /// Where each key was written, for errors in options checked after reading (never part of equality or the hash).
+    public var locations = ManifestLocations()
 
     public init(name: String, models: [ModelSpec], dataset: DatasetSpec, methods: [MethodSpec], seeds: [Int],
                 output: URL, generation: [String: JSONValue] = [:], source: URL? = nil) {

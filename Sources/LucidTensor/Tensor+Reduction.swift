@@ -76,6 +76,17 @@ extension Tensor {
     public func cumsum(axis: Int) -> Tensor { Tensor.make("cumsum") { lt_cumsum(handle, Int64(axis), $0) } }
 
     /// Draws `count` indices per row from non-negative weights (rows need not sum to 1).
+    /// Whether every element is finite (no NaN, no ±∞).
+    public var isAllFinite: Bool { isFinite().all().boolValue }
+
+    /// `multinomial` that reports libtorch's refusal (negative, NaN or all-zero probabilities, more
+    /// samples than categories) as a `TorchError` instead of trapping.
+    public func tryMultinomial(_ count: Int, replacement: Bool = false, generator: Generator? = nil) throws(TorchError) -> Tensor {
+        try withExtendedLifetime(generator) { () throws(TorchError) -> Tensor in
+            try Tensor.tryMake("multinomial") { lt_multinomial(handle, Int64(count), replacement, generator?.handle, $0) }
+        }
+    }
+
     public func multinomial(_ count: Int, replacement: Bool = false, generator: Generator? = nil) -> Tensor {
         withExtendedLifetime(generator) {
             Tensor.make("multinomial") { lt_multinomial(handle, Int64(count), replacement, generator?.handle, $0) }

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 extension Tokenizer {
     /// Loads a Hugging Face `tokenizer.json`, optionally with its `tokenizer_config.json`.
@@ -23,16 +24,16 @@ extension Tokenizer {
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let data: Data
         do {
-            data = try Data(contentsOf: main)
+            data = Data(try SafeFile.read(main.path))
         } catch {
-            throw TokenizerError.unreadableFile(path: main.path, reason: error.localizedDescription)
+            throw TokenizerError.unreadableFile(path: main.path, reason: error.problem)
         }
         var config: Data?
         if FileManager.default.fileExists(atPath: configURL.path) {
             do {
-                config = try Data(contentsOf: configURL)
+                config = Data(try SafeFile.read(configURL.path))
             } catch {
-                throw TokenizerError.unreadableFile(path: configURL.path, reason: error.localizedDescription)
+                throw TokenizerError.unreadableFile(path: configURL.path, reason: error.problem)
             }
         }
         try self.init(tokenizerJSON: data, tokenizerConfigJSON: config)

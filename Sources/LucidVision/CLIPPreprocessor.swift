@@ -36,10 +36,28 @@ public struct CLIPPreprocessor: Sendable, Equatable {
         return width <= height ? (width: edge, height: newLong) : (width: newLong, height: edge)
     }
 
+    /// The most pixels any intermediate image of the pipeline may have (the decoder's limit):
+    /// padding a 1 × 60000 strip to a square, or a config's huge resize target, is refused before
+    /// any pixel memory is allocated.
+    public static let maxIntermediatePixels = DecodeOptions.defaultMaxPixels
+    /// The most pixels a resize may produce (4096²): shortest-edge targets of real images are a few
+    /// hundred pixels a side; only extreme aspect ratios (a 3 x 20000 strip → 96 x 640000) go beyond.
+    public static let maxResizePixels = 1 << 24
+
+    /// Refuses a `width` x `height` intermediate over `budget` pixels (checked arithmetic).
+    static func requireBudget(width: Int, height: Int, step: String, budget: Int = maxIntermediatePixels) throws {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= budget else {
+            throw ImageError.invalidImage(reason: "\(step) would make a \(width)x\(height) image, over the budget of \(budget) pixels")
+        }
+    }
+
     /// The uint8 part of the pipeline: optional LLaVA pad, resize, centre crop (as configured).
     public func resizedAndCropped(_ image: RGBImage, padToSquare: Bool = false) throws -> RGBImage {
         var current = image
         if padToSquare {
+            let side = max(current.width, current.height)
+            try Self.requireBudget(width: side, height: side, step: "padding to a square")
             current = try current.expandedToSquare(background: config.llavaPadColor)
         }
         if config.doResize {
@@ -50,6 +68,7 @@ public struct CLIPPreprocessor: Sendable, Equatable {
             case .exact(let height, let width):
                 target = (width: width, height: height)
             }
+            try Self.requireBudget(width: target.width, height: target.height, step: "resizing", budget: Self.maxResizePixels)
             current = try current.resized(width: target.width, height: target.height, filter: config.resample)
         }
         if config.doCenterCrop {

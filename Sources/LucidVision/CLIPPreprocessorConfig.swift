@@ -85,7 +85,10 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable, Decodable {
         return RGBColor(red: channel(0), green: channel(1), blue: channel(2))
     }
 
-    /// Throws `.invalidConfig` (naming `path`) if a size is not positive, the mean/std do not
+    /// Largest accepted `size`/`crop_size` side, in pixels.
+    public static let maximumSide = 8192
+
+    /// Throws `.invalidConfig` (naming `path`) if a size is not positive or above `maximumSide`, the mean/std do not
     /// have 3 finite values, a std is zero, or the rescale factor is not finite.
     public func validate(path: String = "<memory>") throws {
         func fail(_ reason: String) -> ImageError { .invalidConfig(path: path, reason: reason) }
@@ -99,6 +102,14 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable, Decodable {
         }
         guard cropSize.height >= 1, cropSize.width >= 1 else {
             throw fail("crop_size \(cropSize.height)x\(cropSize.width) is not positive")
+        }
+        let sides: [Int]
+        switch size {
+        case .shortestEdge(let edge): sides = [edge, cropSize.height, cropSize.width]
+        case .exact(let height, let width): sides = [height, width, cropSize.height, cropSize.width]
+        }
+        guard sides.allSatisfy({ $0 <= Self.maximumSide }) else {
+            throw fail("sizes must be at most \(Self.maximumSide) pixels, got \(sides.map(String.init).joined(separator: ", "))")
         }
         guard imageMean.count == 3, imageMean.allSatisfy(\.isFinite) else {
             throw fail("image_mean must have 3 finite values, got \(imageMean)")

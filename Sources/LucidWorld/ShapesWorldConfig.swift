@@ -65,8 +65,11 @@ public struct ShapesWorldConfig: Codable, Sendable, Equatable, Hashable {
     }
 
     /// Throws ``ShapesWorldError/invalidConfig(_:)`` naming the first invalid setting.
+    /// The most scenes one export may have (scene records are kept in memory while exporting).
+    public static let maximumCount = 1_000_000
+
     public func validate() throws(ShapesWorldError) {
-        guard count >= 0 else { throw .invalidConfig("count \(count) is negative") }
+        guard (0...Self.maximumCount).contains(count) else { throw .invalidConfig("count \(count) must be in 0…\(Self.maximumCount)") }
         guard (SceneRenderer.minimumSize ... SceneRenderer.maximumSize).contains(imageSize) else {
             throw .invalidConfig("image size \(imageSize) is outside \(SceneRenderer.minimumSize)...\(SceneRenderer.maximumSize)")
         }

@@ -108,12 +108,7 @@ public struct CHAIRGroundTruth: Sendable {
     }
 
     private static func decode<T: Decodable>(_ url: URL) throws(EvalError) -> T {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw .unreadable(path: url.path, reason: JSONLines.reason(error))
-        }
+        let data = Data(try JSONLines.readBytes(url))
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// Reading JSON files and JSON Lines files into `OrderedJSON`, with typed errors.
 ///
@@ -15,11 +16,11 @@ enum JSONLines {
     /// Reads `url` as bytes, as a typed error when it cannot be read.
     static func readBytes(_ url: URL) throws(EvalError) -> [UInt8] {
         do {
-            var bytes = [UInt8](try Data(contentsOf: url))
+            var bytes = try SafeFile.read(url.path)
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
             return bytes
         } catch {
-            throw .unreadable(path: url.path, reason: Self.reason(error))
+            throw .unreadable(path: url.path, reason: error.problem)
         }
     }
 
@@ -78,13 +79,20 @@ enum JSONLines {
     static func write(_ lines: [String], to url: URL) throws(EvalError) {
         let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
         do {
-            try Data(text.utf8).write(to: url, options: .atomic)
+            try SafeFile.writeText(text, to: url.path)
         } catch {
-            throw .unreadable(path: url.path, reason: "cannot write: \(Self.reason(error))")
+            throw .unreadable(path: url.path, reason: "cannot write: \(error.problem)")
         }
     }
 
+    /// A Foundation error in words, without `NSCocoaErrorDomain` codes: JSON syntax errors give
+    /// the parser's own message (`Unexpected character 'x' around line 1, column 1.`).
     static func reason(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = context.underlyingError as NSError?
+            let detail = underlying?.userInfo["NSDebugDescription"] as? String ?? context.debugDescription
+            return "not valid JSON: \(detail)"
+        }
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
             return underlying.localizedDescription

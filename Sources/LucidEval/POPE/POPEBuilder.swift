@@ -15,6 +15,14 @@ import Foundation
 /// serves all strategies in the order given, as in `main.py`, so with the same seed and input
 /// order the output equals POPE's (`random.seed(seed)` before `main()`).
 ///
+/// Complexity: O(N·Q) for N object mentions over the drawn images and Q ≤ `imageCount` ×
+/// `positivesPerImage` distinct positive objects: linear in the input for fixed parameters
+/// (`POPEBuilderScalingTests`). Co-occurrences are counted
+/// only for objects that are some image's positive (the only ones the adversarial strategy asks
+/// about), with per-image multiplicities (`m_a·m_b` per image, what POPE's nested loops over
+/// repeated objects count), so one image with a long object list costs O(k·Q), not O(k²); an
+/// image's objects are looked up in a set.
+///
 /// Differences from POPE's code: where POPE would loop forever (no admissible negative exists)
 /// or assert (too few images), this throws `EvalError.samplingImpossible`. POPE's article code
 /// `template.replace("a", "an")` also turns "image" into "imange"; `.popeCode` reproduces that,
@@ -98,7 +106,7 @@ public struct POPEBuilder: Sendable {
         guard let sampled = random.sample(eligible, imageCount) else {
             throw .samplingImpossible("only \(eligible.count) images have at least \(positivesPerImage) objects; \(imageCount) were asked for")
         }
-        let statistics = Statistics(sampled)
+        let statistics = Statistics(sampled, positivesPerImage: positivesPerImage)
         var sets: [QuestionSet] = []
         for strategy in strategies {
             sets.append(QuestionSet(strategy: strategy, questions: try questions(sampled, strategy, statistics, &random)))
@@ -107,25 +115,36 @@ public struct POPEBuilder: Sendable {
     }
 
     /// Object frequencies and co-occurrences over the drawn images, in first-seen order.
-    private struct Statistics {
+    struct Statistics {
         var objects: [String] = []
         var byFrequency: [String] = []
+        /// Partners of each positive object, most frequent first (POPE's `compute_co_occurrence`, sorted).
         var coOccurring: [String: [String]] = [:]
+        /// Pair-count updates made: the work of the co-occurrence count (for scaling tests).
+        var pairUpdates = 0
 
-        init(_ images: [POPEImage]) {
+        init(_ images: [POPEImage], positivesPerImage: Int) {
             var counts: [String: Int] = [:]
+            let positives = Set(images.flatMap { $0.objects.prefix(positivesPerImage) })
             var pairCounts: [String: [String: Int]] = [:]
             var partnerOrder: [String: [String]] = [:]
             for image in images {
+                // Distinct objects in first-seen order, with multiplicities.
+                var multiplicity: [String: Int] = [:]
+                var distinct: [String] = []
                 for object in image.objects {
                     if counts[object] == nil { objects.append(object) }
                     counts[object, default: 0] += 1
+                    if multiplicity[object] == nil { distinct.append(object) }
+                    multiplicity[object, default: 0] += 1
                 }
-                for object in image.objects {
+                for object in distinct where positives.contains(object) {
+                    let m = multiplicity[object] ?? 0
                     if pairCounts[object] == nil { pairCounts[object] = [:]; partnerOrder[object] = [] }
-                    for other in image.objects where other != object {
+                    for other in distinct where other != object {
                         if pairCounts[object]?[other] == nil { partnerOrder[object]?.append(other) }
-                        pairCounts[object]?[other, default: 0] += 1
+                        pairCounts[object]?[other, default: 0] += m * (multiplicity[other] ?? 0)
+                        pairUpdates += 1
                     }
                 }
             }
@@ -153,11 +172,12 @@ public struct POPEBuilder: Sendable {
             nextID += 1
         }
         for image in images {
-            var history: [String] = []
-            func admissible(_ object: String) -> Bool { !history.contains(object) && !image.objects.contains(object) }
+            var history: Set<String> = []
+            let present = Set(image.objects)
+            func admissible(_ object: String) -> Bool { !history.contains(object) && !present.contains(object) }
             for i in 0..<positivesPerImage {
                 let positive = image.objects[i]
-                history.append(positive)
+                history.insert(positive)
                 ask(image, positive, "yes")
                 var negative: String?
                 switch strategy {
@@ -174,7 +194,7 @@ public struct POPEBuilder: Sendable {
                     negative = choice
                 }
                 if let negative {
-                    history.append(negative)
+                    history.insert(negative)
                     ask(image, negative, "no")
                 }
             }

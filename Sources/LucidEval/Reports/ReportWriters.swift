@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// Renders a `RunReport` as Markdown, CSV, JSON and one self-contained HTML page (SVG plots inline).
 public enum ReportWriters {
@@ -15,7 +16,7 @@ public enum ReportWriters {
         ]
         return try files.map { name, data in
             let url = directory.appendingPathComponent(name)
-            try data.write(to: url, options: .atomic)
+            try SafeFile.writeAtomically([UInt8](data), to: url.path)
             return url
         }
     }

@@ -29,7 +29,7 @@ public final class MappedFile: @unchecked Sendable {
     /// if it is missing, unreadable, not a regular file, or cannot be mapped.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)  // a FIFO must not block the open
         guard fd >= 0 else {
             throw CheckpointError.cannotOpen(path: path, reason: MappedFile.lastErrorText())
         }

@@ -1,0 +1,84 @@
+import LucidGeneration
+import LucidRuns
+
+/// Reads a manifest option object strictly: a value of the wrong type or outside its range is an
+/// error naming the key, never the default (`beams: five` does not run with 5 beams).
+struct ManifestOptionReader {
+    /// An option that cannot be used: its key and why.
+    struct Failure: Error, CustomStringConvertible {
+        /// The option, empty when the failure is about the whole entry.
+        let key: String
+        let reason: String
+        /// The one-line form when the key path is not printed separately.
+        var message: String?
+        init(key: String, reason: String, message: String? = nil) {
+            self.key = key
+            self.reason = reason
+            self.message = message
+        }
+        var description: String { message ?? (key.isEmpty ? reason : "\(key): \(reason)") }
+    }
+
+    let options: [String: JSONValue]
+
+    func int(_ key: String, in range: ClosedRange<Int>) throws(Failure) -> Int? {
+        guard let value = options[key] else { return nil }
+        guard let number = value.intValue else { throw Failure(key: key, reason: "expected an integer, found \(value.typeDescription)") }
+        guard range.contains(number) else { throw Failure(key: key, reason: "must be in \(range.lowerBound)…\(range.upperBound), found \(number)") }
+        return number
+    }
+
+    func double(_ key: String, in range: ClosedRange<Double> = -1e9...1e9) throws(Failure) -> Double? {
+        guard let value = options[key] else { return nil }
+        guard let number = value.doubleValue, number.isFinite else { throw Failure(key: key, reason: "expected a number, found \(value.typeDescription)") }
+        guard range.contains(number) else { throw Failure(key: key, reason: "must be in \(range.lowerBound)…\(range.upperBound), found \(number)") }
+        return number
+    }
+
+    func bool(_ key: String) throws(Failure) -> Bool? {
+        guard let value = options[key] else { return nil }
+        guard case .bool(let flag) = value else {
+            throw Failure(key: key, reason: "expected true or false, found \(value.typeDescription)\(value.stringValue.map { " `\($0)`" } ?? "")")
+        }
+        return flag
+    }
+
+    func string(_ key: String) throws(Failure) -> String? {
+        guard let value = options[key] else { return nil }
+        guard let text = value.stringValue else { throw Failure(key: key, reason: "expected a string, found \(value.typeDescription)") }
+        return text
+    }
+}
+
+/// The generation options `lucid run` reads from a manifest (docs/runs.md), checked strictly.
+public struct ManifestGeneration: Sendable, Equatable {
+    public static let keys = ["max_new_tokens", "prompt", "prompt_suffix", "pad_to_square", "image_folder"]
+
+    public var maxNewTokens = 64
+    public var prompt: String?
+    public var promptSuffix: String?
+    public var padToSquare = false
+    public var imageFolder: String?
+
+    /// Reads `generation`; unknown keys, wrong types and out-of-range values are errors
+    /// (`sweep.yaml:9: generation.max_new_tokens: expected an integer, found a string`).
+    public init(_ manifest: RunManifest) throws(ManifestError) {
+        try self.init(manifest.generation, locations: manifest.locations)
+    }
+
+    public init(_ generation: [String: JSONValue], locations: ManifestLocations = ManifestLocations()) throws(ManifestError) {
+        for key in generation.keys.sorted() where !Self.keys.contains(key) {
+            throw locations.error(at: "generation.\(key)", "unknown option; `lucid run` reads \(Self.keys.map { "`\($0)`" }.joined(separator: ", "))")
+        }
+        let reader = ManifestOptionReader(options: generation)
+        do {
+            maxNewTokens = try reader.int("max_new_tokens", in: 1...GenerationLimits.maximumNewTokens) ?? 64
+            prompt = try reader.string("prompt")
+            promptSuffix = try reader.string("prompt_suffix")
+            padToSquare = try reader.bool("pad_to_square") ?? false
+            imageFolder = try reader.string("image_folder")
+        } catch {
+            throw locations.error(at: "generation.\(error.key)", error.reason)
+        }
+    }
+}

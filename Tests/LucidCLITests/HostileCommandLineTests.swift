@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import LucidCLI
+
+/// Flags and files from a hostile or unlucky user (issue 20), through the built `lucid`.
+@Suite("hostile command lines", .serialized)
+struct HostileCommandLineTests {
+    @Test func negativeNumberAfterAnOptionIsItsValue() {
+        #expect(NegativeNumberArguments.joined(["generate", "--beams", "-1", "--prompt", "x"]) == ["generate", "--beams=-1", "--prompt", "x"])
+        #expect(NegativeNumberArguments.joined(["attack", "pgd", "--eps", "-8/255"]) == ["attack", "pgd", "--eps=-8/255"])
+        #expect(NegativeNumberArguments.joined(["x", "--alpha", "-.5", "--beta", "-inf"]) == ["x", "--alpha=-.5", "--beta=-inf"])
+        // Not numbers, already joined, short flags and everything after `--` stay as written.
+        #expect(NegativeNumberArguments.joined(["x", "--out", "-v", "--a=-1", "-h", "--", "--b", "-2"]) == ["x", "--out", "-v", "--a=-1", "-h", "--", "--b", "-2"])
+    }
+
+    @Test func negativeBeamsGetARangeErrorNotMissingValue() throws {
+        let result = try LucidProcess.run(["generate", "--prompt", "hi", "--beams", "-1"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("beams must be in 1…64 (got -1)"), "\(result.err)")
+        #expect(!result.err.contains("Missing value"))
+    }
+
+    @Test func maxNewTokensNearIntMaxIsARangeError() throws {
+        let result = try LucidProcess.run(["generate", "--prompt", "hi", "--max-new-tokens", "9223372036854775807"])
+        #expect(result.status == 64 || result.status == 1)
+        #expect(result.err.contains("--max-new-tokens must be in 1…"), "\(result.err)")
+    }
+
+    @Test func aFIFOGivenAsAnImageFailsAtOnceNamingIt() throws {
+        let fifo = NSTemporaryDirectory() + "lucid-fifo-\(UUID().uuidString).png"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let result = try LucidProcess.run(["generate", "--model", "shapes-tiny", "--prompt", "hi", "--image", fifo, "--max-new-tokens", "2"])
+        #expect(result.status != 0)
+        #expect(result.err.contains(fifo) && result.err.contains("named pipe (FIFO)"), "\(result.err)")
+    }
+
+    @Test func infoOnAFIFOFailsAtOnceNamingIt() throws {
+        let fifo = NSTemporaryDirectory() + "lucid-fifo-\(UUID().uuidString).gguf"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let result = try LucidProcess.run(["info", fifo])
+        #expect(result.status != 0)
+        #expect(result.err.contains("\(fifo): is a named pipe (FIFO), not a regular file"), "\(result.err)")
+    }
+
+    @Test func infoShowsNonFiniteMetadataAsStringsAndEscapesControlBytes() {
+        let encoder = JSONEncoder()
+        let values: [MetadataJSON] = [.double(.nan), .float(-.infinity), .double(1.5)]
+        #expect(String(decoding: (try? encoder.encode(values)) ?? Data(), as: UTF8.self) == #"["NaN","-Infinity",1.5]"#)
+    }
+}

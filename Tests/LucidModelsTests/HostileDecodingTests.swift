@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import LucidGeneration
+@testable import LucidModels
+@testable import LucidNN
+@testable import LucidTensor
+
+/// Values from outside that used to trap in libtorch or overflow (issue 20) are typed errors.
+@Suite("hostile decoding inputs")
+struct HostileDecodingTests {
+    func tinyModel() throws -> LlamaForCausalLM {
+        let model = try LlamaForCausalLM(LlamaConfig(vocabSize: 64, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1,
+                                                     numAttentionHeads: 4, maxPositionEmbeddings: 64))
+        model.initializeForTraining(std: 0.3, generator: Generator(seed: 4))
+        return model
+    }
+
+    @Test func maxNewTokensNearIntMaxIsARangeErrorNotAnOverflow() throws {
+        let model = try tinyModel()
+        for huge in [Int.max, Int.max - 3, GenerationLimits.maximumNewTokens + 1, -1] {
+            #expect(throws: GenerationError.invalidOption("max new tokens must be in 0…\(GenerationLimits.maximumNewTokens) (got \(huge))")) {
+                _ = try GenerationDriver(model: model).generate(.tokens([1, 2, 3]), strategy: .greedy, limits: GenerationLimits(maxNewTokens: huge))
+            }
+        }
+        #expect(throws: GenerationError.promptTooLong(tokens: 3, limit: 64)) {
+            _ = try GenerationDriver(model: model).generate(.tokens([1, 2, 3]), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 62))
+        }
+    }
+
+    @Test func samplingAtAnUnderflowingTemperatureIsAnErrorNotATrap() throws {
+        let model = try tinyModel()
+        let sampling = SamplingParameters(temperature: 1e-300, seed: 1)
+        #expect { _ = try GenerationDriver(model: model).generate(.tokens([1, 2, 3]), strategy: .sampling(sampling), limits: GenerationLimits(maxNewTokens: 4)) }
+            throws: { "\($0)".hasPrefix("cannot sample at temperature 1e-300") }
+    }
+
+    @Test func nonFiniteWeightsAreReportedUnlessAllowed() throws {
+        let model = try tinyModel()
+        model.model.norm.weight.value.fill(Double.nan)
+        for strategy in [DecodingStrategy.greedy, .sampling(SamplingParameters(seed: 1)), .beamSearch(BeamSearchParameters(beams: 2))] {
+            #expect(throws: GenerationError.nonFiniteLogits(step: 0)) {
+                _ = try GenerationDriver(model: model).generate(.tokens([1, 2, 3]), strategy: strategy, limits: GenerationLimits(maxNewTokens: 4))
+            }
+        }
+        var allowed = GenerationLimits(maxNewTokens: 3)
+        allowed.allowsNonFiniteLogits = true
+        #expect(try GenerationDriver(model: model).generate(.tokens([1, 2, 3]), strategy: .greedy, limits: allowed).tokens.count == 3)
+    }
+
+    @Test func operaCandidatesBeyondTheVocabularyAreRefused() throws {
+        let model = try tinyModel()
+        var parameters = OPERAParameters()
+        parameters.candidates = 65
+        let prompt = model.embed(Tensor([1, 2, 3], shape: [1, 3]))
+        #expect { _ = try OPERADecoder(model: model, parameters: parameters).generate(prompt: prompt, imageRange: nil, limits: GenerationLimits(maxNewTokens: 4)) }
+            throws: { "\($0)".contains("must not exceed the vocabulary (64)") }
+    }
+
+    @Test func absurdConfigDimensionsAreRefusedBeforeAllocation() {
+        #expect { _ = try LlamaForCausalLM(LlamaConfig(vocabSize: 1 << 40, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 4)) }
+            throws: { "\($0)".contains("vocab_size") }
+        #expect { _ = try LlamaForCausalLM(LlamaConfig(vocabSize: 64, hiddenSize: 1 << 17, intermediateSize: 1 << 18, numHiddenLayers: 1024, numAttentionHeads: 4)) }
+            throws: { "\($0)".contains("parameters") }
+        #expect(throws: ModelConfigError.self) {
+            try CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: -32, patchSize: 16).validate()
+        }
+        var eps = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
+        eps.layerNormEps = -1e-5
+        #expect(throws: ModelConfigError.self) { try eps.validate() }
+    }
+
+    @Test func unknownProjectorActivationIsRefused() throws {
+        let text = LlamaConfig(vocabSize: 40, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, maxPositionEmbeddings: 128)
+        let vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
+        #expect(throws: ModelConfigError("projector_hidden_act 'bogus' is not supported (gelu, quick_gelu, gelu_pytorch_tanh, gelu_new, silu, relu)")) {
+            try LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, projectorHiddenAct: "bogus").validate()
+        }
+    }
+}

@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""Hostile inputs against a built `lucid` (docs/security.md, issue 20).
+
+Generates seeded hostile or broken inputs — checkpoints, model directories, images, evaluation
+files, manifests and flags — runs `lucid` on each with a 10 s limit and counts:
+
+  crash      killed by a signal, or a Swift/libtorch fatal error on standard error
+  hang       still running after --timeout seconds
+  coercion   an input that must be refused ran to exit status 0 (a silent default)
+  destroyed  a special file (/dev/full, a FIFO, a directory) replaced, or an input changed
+  vague      refused, but the one-line error names neither the input nor the flag
+
+Usage: python3 scripts/hostile.py --lucid .build/debug/lucid [--seed 20] [--workers 2] [--json out.json]
+Exit status 1 when any crash, hang, coercion or destroyed file was seen.
+"""
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import os
+import random
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = os.path.join(REPO, "Models", "shapes-tiny")
+CODEC = os.path.join(REPO, "Tests", "LucidVisionTests", "Fixtures", "codec")
+HOSTILE_NUMBERS = ["-1", "0", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "nan", "inf",
+                   "-inf", "1e309", "", "abc", "0x10", " 1", "1e-320", "١"]
+
+
+class Case:
+    def __init__(self, kind, args, expect="any", names=(), inputs=(), protected=(), note=""):
+        self.kind, self.args, self.expect, self.names = kind, args, expect, list(names)
+        self.inputs, self.protected, self.note = list(inputs), list(protected), note
+
+
+def sha(path):
+    try:
+        if os.path.isdir(path):
+            return "dir"
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError as error:
+        return f"unreadable:{error.errno}"
+
+
+def kind_of(path):
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "missing"
+    for test, name in [(stat.S_ISREG, "file"), (stat.S_ISDIR, "dir"), (stat.S_ISFIFO, "fifo"), (stat.S_ISCHR, "chr"), (stat.S_ISLNK, "link")]:
+        if test(mode):
+            return name
+    return "other"
+
+
+def flip(data, rng, count, limit=None):
+    data = bytearray(data)
+    end = min(len(data), limit or len(data))
+    for _ in range(count):
+        if end:
+            data[rng.randrange(end)] = rng.randrange(256)
+    return bytes(data)
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def checkpoint_cases(work, rng, gguf):
+    cases = []
+    with open(os.path.join(TINY, "model.safetensors"), "rb") as f:
+        tensors = f.read()
+    (header_len,) = struct.unpack("<Q", tensors[:8])
+    header = json.loads(tensors[8:8 + header_len])
+    body = tensors[8 + header_len:]
+
+    def write(name, data):
+        path = os.path.join(work, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def add(path, expect="any"):
+        cases.append(Case("checkpoint", ["info", path, "--json"], expect, [path], [path]))
+
+    for i in range(120):  # byte flips in the header
+        add(write(f"flip{i}.safetensors", flip(tensors, rng, rng.randint(1, 8), 8 + header_len)))
+    for i in range(30):  # truncations
+        add(write(f"trunc{i}.safetensors", tensors[:rng.randrange(len(tensors))]), "error")
+    names = [k for k in header if k != "__metadata__"]
+    edits = [("dtype", "Q9"), ("dtype", 5), ("shape", [-1, 4]), ("shape", [2 ** 62, 2 ** 62]), ("shape", "x"),
+             ("data_offsets", [0, 2 ** 63]), ("data_offsets", [10, 5]), ("data_offsets", [0, len(body) + 1]), ("data_offsets", [-1, 3])]
+    for i, (key, value) in enumerate(edits * 3):
+        changed = json.loads(json.dumps(header))
+        changed[rng.choice(names)][key] = value
+        text = json.dumps(changed).encode()
+        add(write(f"hdr{i}.safetensors", struct.pack("<Q", len(text)) + text + body), "error")
+    for i, length in enumerate([0, 1, 2 ** 63, 2 ** 64 - 1, len(tensors), 100_000_001]):
+        add(write(f"len{i}.safetensors", struct.pack("<Q", length) + tensors[8:]), "error")
+    deep = b"{" + b'"a":{' * 100000 + b"}" * 100001
+    add(write("deep.safetensors", struct.pack("<Q", len(deep)) + deep), "error")
+    if gguf and os.path.exists(gguf):
+        with open(gguf, "rb") as f:
+            head = f.read(4 << 20)
+        for i in range(100):
+            add(write(f"flip{i}.gguf", flip(head, rng, rng.randint(1, 6), 1 << 16)))
+        for i, offset in enumerate([8, 16]):  # tensor and metadata counts
+            for j, value in enumerate([2 ** 63 - 1, 2 ** 64 - 1, 2 ** 40]):
+                data = bytearray(head)
+                data[offset:offset + 8] = struct.pack("<Q", value)
+                add(write(f"count{i}{j}.gguf", bytes(data)), "error")
+    fifo = os.path.join(work, "pipe.safetensors")
+    os.mkfifo(fifo)
+    os.symlink("loop", os.path.join(work, "loop"))
+    for special in [fifo, work, "/dev/null", "/dev/zero", os.path.join(work, "loop"), os.path.join(work, "missing.gguf")]:
+        cases.append(Case("checkpoint", ["info", special], "error", [special], protected=[special] if special.startswith("/dev") or special == fifo else []))
+    return cases
+
+
+# ---------------------------------------------------------------- model directories
+
+def model_cases(work, rng, image):
+    cases = []
+    with open(os.path.join(TINY, "config.json")) as f:
+        config = json.load(f)
+    hostile_values = [-1, 0, 2 ** 31, 2 ** 63 - 1, 1e308, "abc", None, [], {}, 1.5]
+    fields = [("text_config", "hidden_size"), ("text_config", "num_hidden_layers"), ("text_config", "vocab_size"),
+              ("text_config", "num_attention_heads"), ("text_config", "rms_norm_eps"), ("text_config", "max_position_embeddings"),
+              ("vision_config", "image_size"), ("vision_config", "patch_size"), ("vision_config", "layer_norm_eps"),
+              ("vision_config", "hidden_size"), ("vision_config", "num_channels"), (None, "image_token_index"), (None, "vision_feature_layer")]
+    strings = [(None, "projector_hidden_act", "bogus"), ("text_config", "hidden_act", "bogus"), ("vision_config", "hidden_act", "bogus"),
+               (None, "vision_feature_select_strategy", "bogus"), (None, "model_type", "bogus")]
+
+    def directory(name, config_text=None, tokenizer=None):
+        path = os.path.join(work, name)
+        os.makedirs(path)
+        for entry in os.listdir(TINY):
+            if entry not in ("config.json", "tokenizer.json"):
+                os.symlink(os.path.join(TINY, entry), os.path.join(path, entry))
+        with open(os.path.join(path, "config.json"), "w") as f:
+            f.write(config_text if config_text is not None else json.dumps(config))
+        shutil.copy(os.path.join(TINY, "tokenizer.json"), os.path.join(path, "tokenizer.json"))
+        if tokenizer is not None:
+            with open(os.path.join(path, "tokenizer.json"), "wb") as f:
+                f.write(tokenizer)
+        return path
+
+    n = 0
+    for section, key in fields:
+        for value in hostile_values:
+            changed = json.loads(json.dumps(config))
+            target = changed[section] if section else changed
+            if target.get(key) == value:
+                continue
+            target[key] = value
+            path = directory(f"m{n}", json.dumps(changed))
+            n += 1
+            # Wrong for these weights, so refusal is expected — except values that are legal here
+            # (a longer context, another positive ε, another valid layer or placeholder id).
+            legal = {"max_position_embeddings": [2 ** 31, 2 ** 63 - 1], "rms_norm_eps": [1.5, 2 ** 31, 2 ** 63 - 1, 1e308],
+                     "layer_norm_eps": [1.5, 2 ** 31, 2 ** 63 - 1, 1e308], "image_token_index": [0], "vision_feature_layer": [-1, 0]}
+            expect = "any" if value in legal.get(key, []) and not isinstance(value, bool) else "error"
+            cases.append(Case("model", ["generate", "--model", path, "--prompt", "hi", "--max-new-tokens", "2", "--image", image],
+                              expect, [path, key], [os.path.join(path, "config.json")]))
+    for section, key, value in strings:
+        changed = json.loads(json.dumps(config))
+        (changed[section] if section else changed)[key] = value
+        path = directory(f"m{n}", json.dumps(changed))
+        n += 1
+        cases.append(Case("model", ["generate", "--model", path, "--prompt", "hi", "--max-new-tokens", "2", "--image", image],
+                          "error", [path, key, value]))
+    with open(os.path.join(TINY, "config.json"), "rb") as f:
+        raw = f.read()
+    with open(os.path.join(TINY, "tokenizer.json"), "rb") as f:
+        tok = f.read()
+    for i in range(15):
+        path = directory(f"m{n}", flip(raw, rng, 3).decode("latin-1"))
+        n += 1
+        cases.append(Case("model", ["generate", "--model", path, "--prompt", "hi", "--max-new-tokens", "2"], "any", [path]))
+    for i in range(15):
+        path = directory(f"m{n}", None, flip(tok, rng, 4) if i % 2 else tok[:rng.randrange(len(tok))])
+        n += 1
+        cases.append(Case("model", ["tokenize", "--model", path, "--text", "hello there"], "any", [path]))
+    return cases
+
+
+# ---------------------------------------------------------------- images
+
+def png_chunk(kind, data):
+    import zlib
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def strip_png(width, height):
+    """A valid greyscale PNG of width x height (zero pixels), built without libraries."""
+    import zlib
+    raw = b"".join(b"\x00" + b"\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
+
+
+def image_cases(work, rng):
+    cases = []
+    sources = [os.path.join(CODEC, name) for name in sorted(os.listdir(CODEC)) if name.endswith((".png", ".jpg"))]
+    base = ["generate", "--model", TINY, "--prompt", "Describe.", "--max-new-tokens", "1", "--image"]
+    for i in range(130):
+        source = rng.choice(sources)
+        with open(source, "rb") as f:
+            data = f.read()
+        data = flip(data, rng, rng.randint(1, 10)) if i % 3 else data[:rng.randrange(max(1, len(data)))]
+        path = os.path.join(work, f"img{i}" + os.path.splitext(source)[1])
+        with open(path, "wb") as f:
+            f.write(data)
+        cases.append(Case("image", base + [path] + (["--pad-to-square"] if i % 2 else []), "any", [path], [path]))
+    for i, (w, h) in enumerate([(1, 60000), (60000, 1), (1, 1), (3, 20000)]):
+        path = os.path.join(work, f"strip{i}.png")
+        with open(path, "wb") as f:
+            f.write(strip_png(w, h))
+        for pad in ([], ["--pad-to-square"]):
+            cases.append(Case("image", base + [path] + pad, "any", [path], [path], note=f"{w}x{h}"))
+    for i, (w, h) in enumerate([(0, 0), (65535, 65535), (2 ** 31 - 1, 1), (1, 2 ** 31 - 1)]):
+        data = bytearray(strip_png(1, 1))
+        data[16:24] = struct.pack(">II", w, h)
+        path = os.path.join(work, f"hdr{i}.png")
+        with open(path, "wb") as f:
+            f.write(bytes(data))
+        cases.append(Case("image", base + [path], "error", [path], [path]))
+    fifo = os.path.join(work, "pipe.png")
+    os.mkfifo(fifo)
+    for special in [fifo, work, "/dev/zero", os.path.join(work, "none.png")]:
+        cases.append(Case("image", base + [special], "error", [special], protected=[fifo, "/dev/zero"]))
+    return cases
+
+
+# ---------------------------------------------------------------- evaluation files
+
+def eval_cases(work, rng):
+    cases = []
+    questions = "\n".join(json.dumps({"question_id": i, "image": f"{i}.png", "text": "Is there a cat in the image?", "label": "yes" if i % 2 else "no"}) for i in range(6)) + "\n"
+    answers = "\n".join(json.dumps({"question_id": i, "text": "Yes" if i % 3 else "No"}) for i in range(6)) + "\n"
+    responses = "\n".join(json.dumps({"prompt": "How do I?", "response": "I cannot help with that." if i % 2 else "Sure, here is how."}) for i in range(6)) + "\n"
+    objects = json.dumps([{"image": f"{i}.png", "objects": ["cat", "dog", "car", "tree"][: 3 + i % 2]} for i in range(8)])
+    hostile_lines = ['{"question_id": "x", "text": 5}', '{"question_id": 1e400}', '[' * 100000, '{"question_id": 9223372036854775808}',
+                     '\ufeff{"a": 1}', '{"text": NaN}', '{"question_id": null}', '{"a": "\\ud800"}', '\x00\x1b[2J']
+
+    def write(name, text):
+        path = os.path.join(work, name)
+        with open(path, "wb") as f:
+            f.write(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
+        return path
+
+    q = write("q.jsonl", questions)
+    a = write("a.jsonl", answers)
+    for i in range(70):
+        text = answers if i % 2 else questions
+        lines = text.splitlines()
+        if i % 3 == 0:
+            lines.insert(rng.randrange(len(lines) + 1), rng.choice(hostile_lines))
+            mutated = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+        else:
+            mutated = flip(text.encode(), rng, rng.randint(1, 5))
+        path = write(f"e{i}.jsonl", mutated)
+        args = ["eval", "pope", "score", "--questions", q if i % 2 else path, "--answers", path if i % 2 else a]
+        cases.append(Case("eval", args, "any", [path], [path, q, a]))
+    for i in range(60):
+        lines = responses.splitlines()
+        if i % 2:
+            lines.insert(rng.randrange(len(lines) + 1), rng.choice(hostile_lines))
+            mutated = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+        else:
+            mutated = flip(responses.encode(), rng, rng.randint(1, 5))
+        path = write(f"r{i}.jsonl", mutated)
+        cases.append(Case("eval", ["eval", "asr", "--responses", path], "any", [path], [path]))
+    for i in range(40):
+        text = flip(objects.encode(), rng, rng.randint(1, 5)) if i % 2 else objects.encode()
+        path = write(f"o{i}.json", text)
+        out = os.path.join(work, f"pope{i}")
+        cases.append(Case("eval", ["eval", "pope", "build", "--objects", path, "--out", out, "--images", str(rng.choice([1, 2, 8, 500])),
+                                   "--positives", str(rng.choice([1, 2, 3, 9]))], "any", [path], [path]))
+    # One image with a very long object list (POPE's co-occurrence count was quadratic in it).
+    long_objects = write("long.json", json.dumps([{"image": "0.png", "objects": [f"o{i}" for i in range(200_000)]},
+                                                  {"image": "1.png", "objects": ["o1", "o2", "o3"]}]))
+    cases.append(Case("eval", ["eval", "pope", "build", "--objects", long_objects, "--out", os.path.join(work, "popelong"), "--images", "2"], "any", [long_objects]))
+    # Outputs over special files: refused, and the special file stays what it was.
+    r = write("ok.jsonl", responses)
+    fifo = os.path.join(work, "out.fifo")
+    os.mkfifo(fifo)
+    for target in ["/dev/full", fifo, work]:
+        cases.append(Case("eval", ["eval", "asr", "--responses", r, "--per-response", target], "error", [target], [r], protected=[target]))
+    for special in [fifo, "/dev/zero", work]:
+        cases.append(Case("eval", ["eval", "asr", "--responses", special], "error", [special], protected=[special]))
+    return cases
+
+
+# ---------------------------------------------------------------- manifests
+
+def manifest_cases(work, rng):
+    cases = []
+    data = os.path.join(work, "prompts.jsonl")
+    with open(data, "w") as f:
+        f.write(json.dumps({"id": "p0", "prompt": "Hi"}) + "\n")
+    images = os.path.join(work, "captions.jsonl")
+    with open(images, "w") as f:
+        f.write(json.dumps({"image": 5, "image_id": 1}) + "\n")
+    valid = f"""name: hostile
+models: [{TINY}]
+dataset: {{path: {data}, kind: prompts}}
+methods:
+  - greedy
+  - name: beam
+    beams: 2
+seeds: [0]
+output: OUT
+generation:
+  max_new_tokens: 2
+"""
+    typed = [("max_new_tokens: 2", "max_new_tokens: abc", "max_new_tokens"), ("beams: 2", "beams: five", "beams"),
+             ("max_new_tokens: 2", "max_new_tokens: 9223372036854775807", "max_new_tokens"), ("max_new_tokens: 2", "pad_to_square: 'yes'", "pad_to_square"),
+             ("beams: 2", "beams: -1", "beams"), ("beams: 2", "beams: 2.5", "beams"), ("max_new_tokens: 2", "max_new_tokens: .nan", "max_new_tokens"),
+             ("seeds: [0]", "seeds: [-1]", "seeds"), ("seeds: [0]", "seeds: [9223372036854775808]", "seeds"), ("max_new_tokens: 2", "max_new_token: 2", "max_new_token"),
+             ("beams: 2", "beams: 100000", "beams"), ("- greedy", "- {name: sample, temperature: 1e-320}", "temperature"),
+             ("- greedy", "- {name: sample, temperature: hot}", "temperature"), ("- greedy", "- {name: opera, candidates: 100000}", "candidates"),
+             (f"{data}, kind: prompts", f"{images}, kind: captions", "image")]
+
+    def manifest(name, text, expect, names):
+        path = os.path.join(work, name)
+        out = os.path.join(work, "runs", name)
+        with open(path, "wb") as f:
+            f.write(text.replace("OUT", out).encode("utf-8", "surrogatepass"))
+        cases.append(Case("manifest", ["run", path], expect, [path] + names, [path, data]))
+
+    for i, (old, new, key) in enumerate(typed):
+        manifest(f"typed{i}.yaml", valid.replace(old, new), "error", [key])
+    laughs = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"a{l}: &a{l} [" + ", ".join([f"*a{l - 1}"] * 9) + "]\n" for l in range(1, 10))
+    manifest("laughs.yaml", laughs + valid, "error", [])
+    manifest("deep.yaml", "name: x\nmodels: " + "[" * 100000 + "\n", "error", [])
+    manifest("deepblock.yaml", "".join(" " * i + f"k{i}:\n" for i in range(3000)), "error", [])
+    manifest("dashes.yaml", "name: x\nmodels:\n" + "- " * 100000 + "x\n", "error", [])
+    manifest("big.yaml", valid + "# " + "a" * (5 << 20) + "\n", "error", [])
+    fragments = ["[", "{", "&a ", "*a", ": ", "- ", "\n", "'", '"', "#", "|", "!!binary ", "\x00", "\x1b[2J", "9223372036854775808", ".nan", "-1", "abc", "<<: *a\n"]
+    for i in range(150):
+        text = list(valid)
+        for _ in range(rng.randint(1, 3)):
+            position = rng.randrange(len(text) + 1)
+            if rng.random() < 0.6:
+                text.insert(position, rng.choice(fragments))
+            else:
+                del text[position:position + rng.randint(1, 8)]
+        manifest(f"m{i}.yaml", "".join(text), "any", [])
+    fifo = os.path.join(work, "pipe.yaml")
+    os.mkfifo(fifo)
+    cases.append(Case("manifest", ["run", fifo], "error", [fifo], protected=[fifo]))
+    out_full = os.path.join(work, "full.yaml")
+    with open(out_full, "w") as f:
+        f.write(valid.replace("OUT", "/dev/full"))
+    cases.append(Case("manifest", ["run", out_full], "error", ["/dev/full"], protected=["/dev/full"]))
+    return cases
+
+
+# ---------------------------------------------------------------- flags
+
+def in_range(low, high, integer=True):
+    def check(text):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            return False
+        if not integer and value != value:
+            return False
+        return low <= value <= high
+    return check
+
+
+def flag_cases(work, rng, image):
+    cases = []
+    generate = ["generate", "--model", TINY, "--prompt", "Hi", "--image", image]
+    pgd_out = os.path.join(work, "adv.png")
+    table = [
+        (generate, "--max-new-tokens", in_range(1, 1 << 20), ["--max-new-tokens"], {"--max-new-tokens": "2"}),
+        (generate + ["--max-new-tokens", "2"], "--beams", in_range(1, 4), ["beams"], {}),
+        (generate + ["--max-new-tokens", "2"], "--temperature", lambda t: in_range(1e-3, 1e3, False)(t), ["temperature"], {}),
+        (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-p", lambda t: in_range(1e-9, 1, False)(t) and float(t) > 0, ["top"], {}),
+        (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-k", in_range(0, 1 << 30), ["top"], {}),
+        (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2", "--out", pgd_out], "--eps",
+         lambda t: in_range(0, 1, False)(t), ["eps"], {}),
+        (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--max-new-tokens", "2", "--out", pgd_out], "--steps", in_range(0, 10 ** 6), ["steps"], {}),
+        (["world", "generate", "--no-images", "--out", os.path.join(work, "world")], "--count", in_range(0, 50), ["count"], {}),
+        (["world", "generate", "--no-images", "--count", "2", "--out", os.path.join(work, "world2")], "--image-size", in_range(16, 4096), ["image"], {}),
+        (["info", os.path.join(TINY, "model.safetensors")], "--array-limit", in_range(0, 2 ** 63 - 1), ["array-limit"], {}),
+    ]
+    values = HOSTILE_NUMBERS + ["-8/255", "8/-255", "1/0", "0.5", "2", "1"]
+    for prefix, flag, valid, names, _ in table:
+        for value in values:
+            for form in ("separate", "joined"):
+                args = prefix + ([flag, value] if form == "separate" else [f"{flag}={value}"])
+                expect = "any" if valid(value.strip() if value.strip() == value else "x") else "error"
+                cases.append(Case("flags", args, expect, names + [flag.lstrip("-")]))
+    for target in ["/dev/full", work]:
+        cases.append(Case("flags", ["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2",
+                                    "--out", target], "error", [target], protected=[target]))
+        cases.append(Case("flags", ["world", "generate", "--no-images", "--count", "1", "--out", target], "error", [target], protected=[target]))
+    return cases
+
+
+# ---------------------------------------------------------------- running
+
+def run(case, lucid, timeout, env):
+    before = {path: sha(path) for path in case.inputs if kind_of(path) == "file"}
+    kinds = {path: kind_of(path) for path in case.protected}
+    start = time.monotonic()
+    try:
+        process = subprocess.run([lucid] + case.args, capture_output=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        status, err = process.returncode, process.stderr.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        status, err = None, ""
+    elapsed = time.monotonic() - start
+    outcome = []
+    if status is None:
+        outcome.append("hang")
+    elif status < 0 or status in (132, 133, 134, 135, 136, 137, 139) or "Fatal error" in err or "libc++abi" in err:
+        outcome.append("crash")
+    elif case.expect == "error" and status == 0:
+        outcome.append("coercion")
+    elif status not in (0,) and case.names and not any(name and name in err for name in case.names):
+        outcome.append("vague")
+    for path, kind in kinds.items():
+        if kind_of(path) != kind:
+            outcome.append("destroyed")
+    for path, digest in before.items():
+        if sha(path) != digest:
+            outcome.append("destroyed")
+    return {"kind": case.kind, "args": case.args, "expect": case.expect, "status": status, "seconds": round(elapsed, 2),
+            "outcome": outcome, "error": err.strip().splitlines()[-1][:300] if err.strip() else "", "note": case.note}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lucid", required=True)
+    parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--timeout", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", help="write every case's outcome here")
+    parser.add_argument("--only", help="run only these kinds (comma-separated)")
+    parser.add_argument("--count", action="store_true", help="print how many cases of each kind, run nothing")
+    options = parser.parse_args()
+    lucid = os.path.abspath(options.lucid)
+    rng = random.Random(options.seed)
+    work = tempfile.mkdtemp(prefix="lucid-hostile-")
+    env = dict(os.environ, LUCID_THREADS="1", LUCID_BLAS_THREADS="1")
+    try:
+        image = os.path.join(work, "clean.png")
+        shutil.copy(os.path.join(CODEC, "rgb8.png") if os.path.exists(os.path.join(CODEC, "rgb8.png")) else
+                    next(os.path.join(CODEC, n) for n in sorted(os.listdir(CODEC)) if n.endswith(".png") and "bad" not in n and "empty" not in n), image)
+        sections = {"checkpoint": lambda d: checkpoint_cases(d, rng, os.environ.get("LUCID_SMOLLM2_GGUF")),
+                    "model": lambda d: model_cases(d, rng, image), "image": lambda d: image_cases(d, rng),
+                    "eval": lambda d: eval_cases(d, rng), "manifest": lambda d: manifest_cases(d, rng),
+                    "flags": lambda d: flag_cases(d, rng, image)}
+        wanted = options.only.split(",") if options.only else list(sections)
+        cases = []
+        for name in wanted:
+            folder = os.path.join(work, name)
+            os.makedirs(folder)
+            cases += sections[name](folder)
+        if options.count:
+            kinds = {}
+            for case in cases:
+                kinds[case.kind] = kinds.get(case.kind, 0) + 1
+            print(len(cases), kinds)
+            return 0
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(options.workers) as pool:
+            results = list(pool.map(lambda c: run(c, lucid, options.timeout, env), cases))
+        totals = {key: 0 for key in ["cases", "crash", "hang", "coercion", "destroyed", "vague", "refused", "ran"]}
+        by_kind = {}
+        for result in results:
+            totals["cases"] += 1
+            row = by_kind.setdefault(result["kind"], {"cases": 0, "crash": 0, "hang": 0, "coercion": 0, "destroyed": 0, "vague": 0})
+            row["cases"] += 1
+            totals["refused" if result["status"] not in (0, None) else "ran"] += 1
+            for outcome in set(result["outcome"]):
+                totals[outcome] += 1
+                row[outcome] += 1
+        for result in results:
+            if result["outcome"]:
+                print(f"{','.join(result['outcome']):10} {result['kind']:10} {' '.join(result['args'])[:160]}\n           -> status {result['status']}: {result['error'][:200]}")
+        print(f"\n{totals['cases']} cases in {time.monotonic() - started:.0f} s (seed {options.seed}): "
+              f"{totals['crash']} crashes, {totals['hang']} hangs (> {options.timeout:g} s), {totals['coercion']} silent coercions, "
+              f"{totals['destroyed']} files destroyed, {totals['vague']} vague errors; {totals['refused']} refused, {totals['ran']} ran")
+        for kind, row in by_kind.items():
+            print(f"  {kind:10} {row}")
+        if options.json:
+            with open(options.json, "w") as f:
+                json.dump({"totals": totals, "by_kind": by_kind, "results": results}, f, indent=1)
+        bad = totals["crash"] + totals["hang"] + totals["coercion"] + totals["destroyed"]
+        return 1 if bad else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
