@@ -405,7 +405,8 @@ def flag_cases(work, rng, image):
     for target in ["/dev/full", work]:
         cases.append(Case("flags", ["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2",
                                     "--out", target], "error", [target], protected=[target]))
-        cases.append(Case("flags", ["world", "generate", "--no-images", "--count", "1", "--out", target], "error", [target], protected=[target]))
+        if target == "/dev/full":  # an existing directory is a valid --out for world generate
+            cases.append(Case("flags", ["world", "generate", "--no-images", "--count", "1", "--out", target], "error", [target], protected=[target]))
     return cases
 
 

@@ -74,7 +74,7 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
         guard ["quick_gelu", "gelu", "gelu_pytorch_tanh", "gelu_new"].contains(hiddenAct) else {
             throw ModelConfigError("vision hidden_act '\(hiddenAct)' is not supported")
         }
-        guard layerNormEps > 0, layerNormEps.isFinite else { throw ModelConfigError("vision layer_norm_eps \(layerNormEps) must be positive and finite") }
+        guard layerNormEps > 0, layerNormEps < 1 else { throw ModelConfigError("vision layer_norm_eps \(layerNormEps) must be in (0, 1)") }
         guard numChannels == 3 else { throw ModelConfigError("vision num_channels \(numChannels) is not 3 (RGB)") }
         try ConfigBudget.requireWidth(hiddenSize, "vision hidden_size")
         try ConfigBudget.requireWidth(intermediateSize, "vision intermediate_size")

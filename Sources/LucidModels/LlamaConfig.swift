@@ -166,6 +166,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         }
         try require(["silu", "swish"].contains(hiddenAct), "hidden_act '\(hiddenAct)' is not supported (silu)")
         try require(rmsNormEps.isFinite && ropeTheta.isFinite, "rms_norm_eps and rope_theta must be finite")
+        // ε far above 1 shrinks activations into denormals (decoding slows a thousandfold): no model uses it.
+        try require(rmsNormEps < 1, "rms_norm_eps \(rmsNormEps) must be below 1")
         try require(maxPositionEmbeddings >= 1, "max_position_embeddings \(maxPositionEmbeddings) must be positive")
         try ConfigBudget.requireWidth(vocabSize, "vocab_size", maximum: ConfigBudget.maximumVocabulary)
         try ConfigBudget.requireWidth(hiddenSize, "hidden_size")

@@ -49,6 +49,10 @@ public struct LlavaConfig: Codable, Sendable, Equatable {
         guard ["gelu", "quick_gelu", "gelu_pytorch_tanh", "gelu_new", "silu", "swish", "relu"].contains(projectorHiddenAct) else {
             throw ModelConfigError("projector_hidden_act '\(projectorHiddenAct)' is not supported (gelu, quick_gelu, gelu_pytorch_tanh, gelu_new, silu, relu)")
         }
+        // The placeholder is a vocabulary id or the one appended after it (Lucid's organisms use vocab_size).
+        guard (0...textConfig.vocabSize).contains(imageTokenIndex) else {
+            throw ModelConfigError("image_token_index \(imageTokenIndex) is outside 0…\(textConfig.vocabSize) (the vocabulary and one appended placeholder)")
+        }
         guard ["default", "full"].contains(visionFeatureSelectStrategy) else {
             throw ModelConfigError("vision_feature_select_strategy '\(visionFeatureSelectStrategy)' is not 'default' or 'full'")
         }
@@ -100,7 +104,7 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .imageWithoutPlaceholder(let images):
-            return "\(images) image(s) given but the prompt has no image placeholder token"
+            return "\(images) image(s) given but the prompt has no image placeholder token (the model config's image_token_index: does the tokenizer or chat template produce it?)"
         case .placeholderWithoutImage(let n):
             return "the prompt has \(n) image placeholder token(s) but no image was given"
         case .placeholderCount(let found, let expected):

@@ -12,7 +12,7 @@ public enum YAMLLimits {
     /// Deepest nesting (estimated by the scan, exact during conversion).
     public static let maxDepth = 64
     /// Most values (scalars, lists, objects) after alias expansion.
-    public static let maxNodes = 200_000
+    public static let maxNodes = 20_000
     /// Most anchors plus aliases.
     public static let maxAliases = 1_000
 
