@@ -11,13 +11,21 @@ public struct GenerationLimits {
     public var stopStrings: [String]
     /// Turns token ids into text, for stop strings.
     public var decode: (([Int]) -> String)?
+    /// Asked before every decode step; true ends the generation with finish reason `cancelled`
+    /// (a server's client went away or its deadline passed). Beam searches end early with their best so far.
+    public var isCancelled: (() -> Bool)?
 
-    public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil) {
+    public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil,
+                isCancelled: (() -> Bool)? = nil) {
         self.maxNewTokens = maxNewTokens
         self.eosTokenIDs = eosTokenIDs
         self.stopStrings = stopStrings
         self.decode = decode
+        self.isCancelled = isCancelled
     }
+
+    /// Whether the caller asked to stop.
+    var cancelled: Bool { isCancelled?() ?? false }
 }
 
 /// Counters and timings of one generation.
@@ -51,6 +59,8 @@ public enum FinishReason: String, Sendable, Codable, CaseIterable {
     case stopString = "stop_string"
     /// A defence's gate answered instead of the model (`Decoding.generate`).
     case refused
+    /// `GenerationLimits.isCancelled` said stop.
+    case cancelled
 }
 
 /// The output of one generation.
@@ -172,6 +182,7 @@ public final class GenerationDriver {
             if limits.eosTokenIDs.contains(next) { reason = .eos; break }
             if let hit = StopStrings.firstMatch(limits, tokens) { reason = .stopString; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
+            if limits.cancelled { reason = .cancelled; break }
             let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
                                       options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.forwardPasses += 1

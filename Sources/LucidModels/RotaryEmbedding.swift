@@ -20,8 +20,14 @@ public struct RotaryEmbedding {
         tables(positions: Tensor.arange(start, start + count, dtype: .f32), dtype: dtype)
     }
 
-    /// cos and sin tables [T, d] for explicit absolute positions [T] (any numeric dtype), cast to `dtype`.
+    /// cos and sin tables [T, d] for explicit absolute positions [T] (any numeric dtype), cast to `dtype`;
+    /// per-row positions [B, T] give tables [B, 1, T, d], which broadcast over the heads of [B, H, T, d].
     public func tables(positions: Tensor, dtype: DType) -> (cos: Tensor, sin: Tensor) {
+        if positions.rank == 2 {
+            let (rows, count) = (positions.size(0), positions.size(1))
+            let (cos, sin) = tables(positions: positions.reshaped(-1), dtype: dtype)
+            return (cos.reshaped([rows, 1, count, dimension]), sin.reshaped([rows, 1, count, dimension]))
+        }
         let freqs = positions.to(.f32).reshaped(-1).unsqueezed(axis: 1) * inverseFrequencies.unsqueezed(axis: 0)
         let angles = Tensor.cat([freqs, freqs], axis: -1)
         return (angles.cos().to(dtype), angles.sin().to(dtype))
