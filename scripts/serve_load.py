@@ -6,6 +6,8 @@ that many clients, each sending REQUESTS greedy chat completions back to back (s
 with urllib in threads). Prints per level: requests, failures, p50/p99 latency, completion tokens/s
 and the ratio to one client; then, for reference, `lucid generate --json` on the same prompt (the
 same decode without HTTP), and the server's own seconds per token at concurrency 1.
+With --sigterm-streams N it then starts a second server, opens N streaming requests, sends SIGTERM
+once every stream has its first content chunk, and reports how each stream ended and the exit code.
 
 Example:
   python3 scripts/serve_load.py --lucid .build/release/lucid --model smollm2 --levels 1 2 4 \
@@ -56,6 +58,64 @@ async def level(url, body, clients, count, timeout):
     return time.perf_counter() - start, results
 
 
+def stream(url, body, timeout, first_chunk):
+    """Reads one SSE stream; returns (content chunks, ended with [DONE], error)."""
+    request = urllib.request.Request(url, data=json.dumps(dict(body, stream=True)).encode(),
+                                     headers={"Content-Type": "application/json"})
+    chunks, done = 0, False
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            for raw in response:
+                line = raw.decode().strip()
+                if line == "data: [DONE]":
+                    done = True
+                elif line.startswith("data: ") and '"content"' in line:
+                    chunks += 1
+                    if chunks == 2:
+                        first_chunk()
+        return chunks, done, None
+    except Exception as error:  # noqa: BLE001
+        return chunks, done, repr(error)
+
+
+def sigterm_check(args, body):
+    port = free_port()
+    server = subprocess.Popen([args.lucid, "serve", "--model", args.model, "--port", str(port),
+                               f"--max-concurrent={args.sigterm_streams}"] + args.server_arg,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1).read()
+            break
+        except Exception:  # noqa: BLE001
+            time.sleep(0.1)
+    import threading
+    started = threading.Semaphore(0)
+    results = []
+
+    def run():
+        results.append(stream(base + "/v1/chat/completions", body, args.timeout, started.release))
+    threads = [threading.Thread(target=run) for _ in range(args.sigterm_streams)]
+    for t in threads:
+        t.start()
+    for _ in threads:
+        started.acquire(timeout=args.timeout)
+    server.send_signal(signal.SIGTERM)
+    for t in threads:
+        t.join()
+    code = server.wait(timeout=60)
+    after = None
+    try:
+        urllib.request.urlopen(base + "/health", timeout=2)
+        after = "still answering"
+    except Exception:  # noqa: BLE001
+        after = "port closed"
+    drained = sum(1 for r in results if r[1] and r[2] is None)
+    print(f"SIGTERM during {args.sigterm_streams} streams: {drained} ended with [DONE], "
+          f"{sum(1 for r in results if r[2])} errors, server exit code {code}, after exit: {after}")
+
+
 def percentile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -72,6 +132,8 @@ def main():
     parser.add_argument("--server-arg", action="append", default=[], help="extra `lucid serve` arguments (repeatable)")
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--budget", type=float, default=120, help="seconds; levels that would start after it are skipped")
+    parser.add_argument("--sigterm-streams", type=int, default=0, help="then SIGTERM a server during this many streams")
+    parser.add_argument("--skip-generate", action="store_true", help="skip the `lucid generate` reference")
     args = parser.parse_args()
 
     port = free_port()
@@ -124,6 +186,10 @@ def main():
             server.kill()
             print("server did not exit within 30 s of SIGTERM: killed")
 
+    if args.sigterm_streams:
+        sigterm_check(args, body)
+    if args.skip_generate:
+        return
     # The same decode without HTTP, for the per-token overhead.
     generate = subprocess.run([args.lucid, "generate", "--model", args.model, "--prompt", args.prompt,
                                "--max-new-tokens", str(args.max_tokens), "--json"], capture_output=True, text=True)
