@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidServerTests",
-            dependencies: ["LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision",
+            dependencies: ["LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns",
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
