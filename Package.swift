@@ -19,12 +19,17 @@ let package = Package(
         .library(name: "LucidAttacks", targets: ["LucidAttacks"]),
         .library(name: "LucidDefense", targets: ["LucidDefense"]),
         .library(name: "LucidPipeline", targets: ["LucidPipeline"]),
+        .library(name: "LucidServer", targets: ["LucidServer"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // `lucid serve` (LucidServer): HTTP on SwiftNIO, graceful shutdown, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libtorch from the PyPI torch wheel: scripts/setup.sh unpacks it and writes lucid-torch.pc;
@@ -79,6 +84,14 @@ let package = Package(
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
                                                       "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles"]),
         .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns", "LucidFiles"]),
+        // `lucid serve`: the OpenAI-compatible HTTP server over OpenedModel and Decoding.generate (docs/serve.md).
+        .target(name: "LucidServer", dependencies: [
+            "LucidPipeline", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidRuns", "LucidFiles",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(
             name: "LucidCLI",
             dependencies: [
@@ -96,6 +109,7 @@ let package = Package(
                 "LucidDefense",
                 "LucidPipeline",
                 "LucidFiles",
+                "LucidServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -160,6 +174,11 @@ let package = Package(
         .testTarget(
             name: "LucidPipelineTests",
             dependencies: ["LucidPipeline", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns"]
+        ),
+        .testTarget(
+            name: "LucidServerTests",
+            dependencies: ["LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns",
+                           .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "LucidCLITests",

@@ -100,7 +100,7 @@ struct BeamSearch {
             sequences = zip(nextBeams, nextTokens).map { sequences[$0] + [$1] }
             beamScores = Tensor(nextScores).to(.f32)
             generated += 1
-            if done || generated >= limits.maxNewTokens { break }
+            if done || generated >= limits.maxNewTokens || limits.cancelled { break }
             cache.reorder(nextBeams)
             let trace = model.forward(tokens: Tensor(nextTokens, shape: [beams, 1]), cache: cache, options: ForwardOptions(logits: .last))
             statistics.forwardPasses += 1

@@ -113,6 +113,7 @@ public struct ContrastiveDecoder {
             if limits.eosTokenIDs.contains(next) { reason = .eos; break }
             if let hit = StopStrings.firstMatch(limits, tokens) { reason = .stopString; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
+            if limits.cancelled { reason = .cancelled; break }
             options.paddingMask = Self.mask(padding: padding, length: cache.length + 1)
             let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: cache, options: options).logits!
             (logits, amateurLogits) = (both[0, 0], both[1, 0])

@@ -12,28 +12,13 @@ public enum Decoding {
     public static func generate(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
                                 limits: GenerationLimits, encodeRefusal: ((String) -> [Int])? = nil,
                                 onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
-        try method.validate()
-        var prefill = Prefill.tokens(ids)
-        var amateur: Tensor?
-        var imageRange: Range<Int>?
-        if let vlm = model as? any VisionLanguageModel {
-            if let gate = vlm.imageGate {
-                for pixels in images {
-                    if let refusal = withNoGrad({ gate(pixels) }) {
-                        return GenerationResult(tokens: encodeRefusal?(refusal) ?? [], finishReason: .refused)
-                    }
-                }
-            }
-            let segments = try vlm.segments(ids: ids, images: images)
-            prefill = .embeddings(try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) })
-            imageRange = try vlm.imageSpans(ids: ids, imageCount: images.count).first
-            if let pixels = images.first, method.needsImage {
-                amateur = try contrastiveInput(vlm, segments: segments, pixels: pixels, method: method)
-            }
-        } else if !images.isEmpty {
-            throw GenerationError.invalidOption("this is a text-only model: images need a LLaVA model")
+        let prefill: Prefill
+        let amateur: Tensor?
+        let imageRange: Range<Int>?
+        switch try prepare(model, ids: ids, images: images, method: method, encodeRefusal: encodeRefusal) {
+        case .refused(let refusal): return refusal
+        case .ready(let p, let a, let r): (prefill, amateur, imageRange) = (p, a, r)
         }
-        if method.needsImage && amateur == nil { throw GenerationError.invalidOption("decoding \(method.name) needs a LLaVA model and an image") }
         switch method {
         case .opera(let parameters):
             let embeddings: Tensor
@@ -55,6 +40,37 @@ public enum Decoding {
         }
     }
 
+    /// What `generate` does before decoding: validates `method`, screens each image with the model's
+    /// gate (a refusal ends here), builds the prefill (multimodal embeddings for a vision-language
+    /// model), the contrastive input of VCD/DAMRO and the first image's span (OPERA). A scheduler that
+    /// decodes several requests together (`ContinuousBatch`) starts from the same prefill.
+    public static func prepare(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
+                               encodeRefusal: ((String) -> [Int])? = nil) throws -> PreparedPrompt {
+        try method.validate()
+        var prefill = Prefill.tokens(ids)
+        var amateur: Tensor?
+        var imageRange: Range<Int>?
+        if let vlm = model as? any VisionLanguageModel {
+            if let gate = vlm.imageGate {
+                for pixels in images {
+                    if let refusal = withNoGrad({ gate(pixels) }) {
+                        return .refused(GenerationResult(tokens: encodeRefusal?(refusal) ?? [], finishReason: .refused))
+                    }
+                }
+            }
+            let segments = try vlm.segments(ids: ids, images: images)
+            prefill = .embeddings(try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) })
+            imageRange = try vlm.imageSpans(ids: ids, imageCount: images.count).first
+            if let pixels = images.first, method.needsImage {
+                amateur = try contrastiveInput(vlm, segments: segments, pixels: pixels, method: method)
+            }
+        } else if !images.isEmpty {
+            throw GenerationError.invalidOption("this is a text-only model: images need a LLaVA model")
+        }
+        if method.needsImage && amateur == nil { throw GenerationError.invalidOption("decoding \(method.name) needs a LLaVA model and an image") }
+        return .ready(prefill: prefill, amateur: amateur, imageRange: imageRange)
+    }
+
     /// The amateur input of VCD (noised image, same text) or DAMRO (outlier tokens only), [1, T', D].
     public static func contrastiveInput(_ vlm: any VisionLanguageModel, segments: [PromptSegment], pixels: Tensor,
                                         method: DecodingMethod) throws(PromptError) -> Tensor? {
@@ -73,4 +89,12 @@ public enum Decoding {
         }
         return try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(replaced) }
     }
+}
+
+/// A prompt made ready for decoding by `Decoding.prepare`.
+public enum PreparedPrompt {
+    /// A defence's gate refused an image: its answer (finish reason `refused`); nothing runs.
+    case refused(GenerationResult)
+    /// The prefill, VCD/DAMRO's contrastive input and the first image's span (OPERA).
+    case ready(prefill: Prefill, amateur: Tensor?, imageRange: Range<Int>?)
 }

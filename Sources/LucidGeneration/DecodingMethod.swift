@@ -1,7 +1,7 @@
 import LucidModels
 
 /// A decoding method with its parameters: what `Decoding.generate` runs.
-public enum DecodingMethod {
+public enum DecodingMethod: Sendable {
     case greedy
     case sample(SamplingParameters)
     case beam(BeamSearchParameters)

@@ -14,25 +14,30 @@ public struct GenerationLimits {
     /// Decode on when logits contain NaN or ±∞ (research on broken weights); off by default, when
     /// such logits end generation with `GenerationError.nonFiniteLogits`.
     public var allowsNonFiniteLogits = false
+    /// Asked before every decode step; true ends the generation with finish reason `cancelled`
+    /// (a server's client went away or its deadline passed). Beam searches end early with their best so far.
+    public var isCancelled: (() -> Bool)?
 
-    public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil) {
+    public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil,
+                isCancelled: (() -> Bool)? = nil) {
         self.maxNewTokens = maxNewTokens
         self.eosTokenIDs = eosTokenIDs
         self.stopStrings = stopStrings
         self.decode = decode
+        self.isCancelled = isCancelled
     }
 
     /// The most new tokens any request may ask for (2²⁰): far beyond every supported context, and
     /// small enough that lengths computed from it never overflow.
     public static let maximumNewTokens = 1 << 20
 
-    /// Checks `maxNewTokens` (0…`maximumNewTokens`) and that the prompt plus the new tokens fit
-    /// `contextLength`, without overflowing on huge requests.
     /// Throws `.nonFiniteLogits` when `logits` hold NaN or ±∞, unless `allowsNonFiniteLogits`.
     public func checkFinite(_ logits: Tensor, step: Int) throws(GenerationError) {
         if !allowsNonFiniteLogits, !logits.isAllFinite { throw .nonFiniteLogits(step: step) }
     }
 
+    /// Checks `maxNewTokens` (0…`maximumNewTokens`) and that the prompt plus the new tokens fit
+    /// `contextLength`, without overflowing on huge requests.
     public func check(promptLength: Int, contextLength: Int?) throws(GenerationError) {
         guard (0...Self.maximumNewTokens).contains(maxNewTokens) else {
             throw .invalidOption("max new tokens must be in 0…\(Self.maximumNewTokens) (got \(maxNewTokens))")
@@ -41,6 +46,9 @@ public struct GenerationLimits {
             throw .promptTooLong(tokens: promptLength, limit: limit)
         }
     }
+
+    /// Whether the caller asked to stop.
+    var cancelled: Bool { isCancelled?() ?? false }
 }
 
 /// Counters and timings of one generation.
@@ -74,6 +82,8 @@ public enum FinishReason: String, Sendable, Codable, CaseIterable {
     case stopString = "stop_string"
     /// A defence's gate answered instead of the model (`Decoding.generate`).
     case refused
+    /// `GenerationLimits.isCancelled` said stop.
+    case cancelled
 }
 
 /// The output of one generation.
@@ -104,7 +114,7 @@ public enum Prefill {
     case tokens([Int])
     /// Embeddings [1, T, D]; `tokenCount` is T, for statistics.
     case embeddings(Tensor)
-    /// Embeddings [1, T, D] with explicit RoPE positions ([T], or M-RoPE's [3, T]); new tokens continue
+    /// Embeddings [1, T, D] with explicit RoPE positions ([T], or M-RoPE's [3, 1, T]); new tokens continue
     /// after the largest position.
     case positionedEmbeddings(Tensor, positions: Tensor)
 
@@ -220,6 +230,7 @@ public final class GenerationDriver {
             if limits.eosTokenIDs.contains(next) { reason = .eos; break }
             if let hit = StopStrings.firstMatch(limits, tokens) { reason = .stopString; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
+            if limits.cancelled { reason = .cancelled; break }
             let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
                                       options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.forwardPasses += 1

@@ -183,7 +183,7 @@ public struct OPERADecoder {
             sequences = zip(step.beams, step.tokens).map { sequences[$0] + [$1] }
             beamScores = step.scores
             generated += 1
-            if done || generated >= limits.maxNewTokens { break }
+            if done || generated >= limits.maxNewTokens || limits.cancelled { break }
             if let ahead = pending, reusesLookAhead, let choices = ahead.choices(beams: step.beams, tokens: step.tokens) {
                 cache.reorder(step.beams)
                 cache.keepCandidates(choices, at: ahead.cacheLength, count: p.candidates)

@@ -91,8 +91,11 @@ public struct ForwardOptions {
     /// `cache.length` and attends to the cache and to itself only, so one pass scores T candidate
     /// continuations (OPERA's look-ahead). The cache grows by T; truncate it afterwards.
     public var parallelCandidates = false
-    /// Absolute RoPE positions of the new tokens, [T] integers; nil: `cache.length ..< cache.length + T`
-    /// (one position for parallel candidates). Vision-language models give theirs with `positionIDs`.
+    /// Absolute RoPE positions of the new tokens, [T] integers, [B, T] when rows sit at different
+    /// positions (continuous batching), or M-RoPE's [3, 1, T] (temporal, row, column; a decoder with
+    /// `mrope_section`); nil: `cache.length + cache.positionOffset ..< … + T` (one position for parallel
+    /// candidates). After a pass with [T] or [3, 1, T] positions the cache continues after the largest.
+    /// Vision-language models give theirs with `positionIDs`.
     public var positions: Tensor?
 
     public init(attentionLayers: LayerSelection = .none, attentionReduction: HeadReduction = .none,

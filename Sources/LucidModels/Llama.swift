@@ -121,13 +121,15 @@ public final class LlamaModel: Module {
         let padding = paddingMask ?? options.paddingMask
         let tables: (cos: Tensor, sin: Tensor)
         if let positions = options.positions {
-            if positions.rank == 2, let sections = config.mropeSection {
-                tables = rope.tables(positions: positions, sections: sections, dtype: embeddings.dtype)
+            if positions.rank == 3 {
+                precondition(config.mropeSection != nil, "M-RoPE positions [3, 1, T] need a decoder with mrope_section")
+                tables = rope.tables(positions: positions, sections: config.mropeSection ?? [], dtype: embeddings.dtype)
             } else {
                 tables = rope.tables(positions: positions, dtype: embeddings.dtype)
             }
-            // Later tokens continue after the largest explicit position (M-RoPE's rope delta).
-            cache?.positionOffset = positions.max().intValue + 1 - (past + t)
+            // A prompt's explicit positions ([T] or M-RoPE's [3, 1, T]) set where later tokens continue:
+            // after the largest (M-RoPE's rope delta). Per-row [B, T] positions are the caller's to keep.
+            if positions.rank != 2 { cache?.positionOffset = positions.max().intValue + 1 - (past + t) }
         } else {
             tables = rope.tables(start: past + (cache?.positionOffset ?? 0), count: options.parallelCandidates ? 1 : t,
                                  dtype: embeddings.dtype)

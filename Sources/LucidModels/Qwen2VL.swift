@@ -104,7 +104,7 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
         return result
     }
 
-    /// M-RoPE positions [3, T] of a prompt (transformers' `get_rope_index`), and the rope delta.
+    /// M-RoPE positions [3, 1, T] of a prompt (transformers' `get_rope_index`), and the rope delta.
     public func positionIDs(ids: [Int], images: [Qwen2VLImage]) throws(PromptError) -> (positions: Tensor, delta: Int) {
         let laid = try layout(ids: ids, images: images)
         let m = config.visionConfig.spatialMergeSize
@@ -135,7 +135,7 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
         }
         text(upTo: laid.ids.count)
         let largest = rows.flatMap { $0 }.max() ?? -1
-        return (Tensor(rows.flatMap { $0 }, shape: [3, laid.ids.count]), largest + 1 - laid.ids.count)
+        return (Tensor(rows.flatMap { $0 }, shape: [3, 1, laid.ids.count]), largest + 1 - laid.ids.count)
     }
 
     /// Input embeddings [1, T, D] of token ids with image placeholders and their images.

@@ -29,20 +29,27 @@ public struct RotaryEmbedding {
         tables(positions: Tensor.arange(start, start + count, dtype: .f32), dtype: dtype)
     }
 
-    /// cos and sin tables [T, d] for explicit absolute positions [T] (any numeric dtype), cast to `dtype`.
+    /// cos and sin tables [T, d] for explicit absolute positions [T] (any numeric dtype), cast to `dtype`;
+    /// per-row positions [B, T] give tables [B, 1, T, d], which broadcast over the heads of [B, H, T, d].
     public func tables(positions: Tensor, dtype: DType) -> (cos: Tensor, sin: Tensor) {
+        if positions.rank == 2 {
+            let (rows, count) = (positions.size(0), positions.size(1))
+            let (cos, sin) = tables(positions: positions.reshaped(-1), dtype: dtype)
+            return (cos.reshaped([rows, 1, count, dimension]), sin.reshaped([rows, 1, count, dimension]))
+        }
         let freqs = positions.to(.f32).reshaped(-1).unsqueezed(axis: 1) * inverseFrequencies.unsqueezed(axis: 0)
         let angles = Tensor.cat([freqs, freqs], axis: -1)
         return (angles.cos().to(dtype), angles.sin().to(dtype))
     }
 
-    /// M-RoPE tables [T, d] (Qwen2-VL) for positions [3, T] (temporal, height, width rows): the rotary
-    /// half-dimension is cut into `sections`, section i rotating by row i mod 3, as transformers'
-    /// `recomposition_frequencies` does. With three equal rows this is plain RoPE.
+    /// M-RoPE tables [T, d] (Qwen2-VL) for positions [3, 1, T] (temporal, height, width rows of one
+    /// sequence): the rotary half-dimension is cut into `sections`, section i rotating by row i mod 3, as
+    /// transformers' `recomposition_frequencies` does. With three equal rows this is plain RoPE.
     public func tables(positions: Tensor, sections: [Int], dtype: DType) -> (cos: Tensor, sin: Tensor) {
-        precondition(positions.rank == 2 && sections.reduce(0, +) == dimension / 2,
-                     "M-RoPE needs positions [3, T] and sections summing to \(dimension / 2)")
-        let freqs = positions.to(.f32).unsqueezed(axis: 2) * inverseFrequencies.reshaped([1, 1, -1])
+        precondition(positions.rank == 3 && positions.size(0) == 3 && positions.size(1) == 1
+                     && sections.reduce(0, +) == dimension / 2,
+                     "M-RoPE needs positions [3, 1, T] and sections summing to \(dimension / 2)")
+        let freqs = positions.to(.f32).reshaped([3, -1, 1]) * inverseFrequencies.reshaped([1, 1, -1])
         var pieces: [Tensor] = []
         var start = 0
         for (index, width) in sections.enumerated() {

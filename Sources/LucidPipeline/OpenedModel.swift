@@ -46,15 +46,26 @@ public final class OpenedModel {
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }
         return try family.pixelValues(image: image, for: vision, directory: path, padToSquare: padToSquare)
     }
+
+    /// Normalised pixel values [1, 3, S, S] of an already decoded image (e.g. a server's data URL).
+    public func pixelValues(decoded image: RGBImage, padToSquare: Bool) throws -> Tensor {
+        guard let vision else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }
+        return try family.pixelValues(decoded: image, for: vision, directory: path, padToSquare: padToSquare)
+    }
 }
 
 extension ModelFamily {
     /// Normalised pixel values [1, 3, S, S] of the image file at `image` for `vision`, opened from `directory`.
     public func pixelValues(image: String, for vision: any VisionLanguageModel, directory: String, padToSquare: Bool) throws -> Tensor {
+        try pixelValues(decoded: try ImageDecoder.decode(path: image), for: vision, directory: directory, padToSquare: padToSquare)
+    }
+
+    /// Normalised pixel values [1, 3, S, S] of a decoded image for `vision`, opened from `directory`.
+    public func pixelValues(decoded image: RGBImage, for vision: any VisionLanguageModel, directory: String, padToSquare: Bool) throws -> Tensor {
         guard let imageProcessor else { throw ModelOpenError("\(directory): this model family reads no images") }
         let config = try imageProcessor(directory, vision)
         let size = vision.imageSize
-        let pixels = try CLIPPreprocessor(config: config).pixelTensor(try ImageDecoder.decode(path: image), padToSquare: padToSquare)
+        let pixels = try CLIPPreprocessor(config: config).pixelTensor(image, padToSquare: padToSquare)
         guard pixels.size(2) == size && pixels.size(3) == size else {
             throw ModelOpenError("\((directory as NSString).appendingPathComponent("preprocessor_config.json")): preprocessing gives \(pixels.size(2))×\(pixels.size(3)) images but the vision tower takes \(size)×\(size)")
         }

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Logging
+import LucidPipeline
+import LucidServer
+
+/// `lucid serve`: the OpenAI-compatible server (docs/serve.md).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a model over an OpenAI-compatible HTTP API (chat completions, streaming, Lucid's decoding methods and gate).",
+        discussion: """
+        POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics. Requests may add \
+        "decoding": {"method": "greedy"|"sample"|"beam"|"opera"|"vcd"|"damro", ...} and get a "lucid" object \
+        back (gate decision, forward passes per token, timings). SIGTERM or SIGINT drains running requests, then exits.
+        """
+    )
+
+    @Option(help: "Model: `smollm2`, a bundled organism (shapes-tiny, shapes-smol, shapes-smol-q), a directory or a GGUF file.")
+    var model: String
+
+    @OptionGroup var runtime: ModelRuntimeOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8080
+
+    @Option(help: "Image defence: auto (the model's own), qmllm (require the Q-MLLM gate), none (remove the gate).")
+    var defense = "auto"
+
+    @Option(help: "A bearer key every /v1 and /metrics request must send (default: none; or LUCID_API_KEY).")
+    var apiKey: String?
+
+    @Option(help: "A folder whose images requests may name by path (file:// or absolute); without it local paths are refused.")
+    var imageRoot: String?
+
+    @Option(help: "The model id /v1/models lists and requests name (default: the --model value).")
+    var servedName: String?
+
+    @Option(help: "Generations decoded together (continuous batching rows).")
+    var maxConcurrent = 4
+
+    @Option(help: "Requests waiting beyond the running ones before 429.")
+    var maxQueue = 16
+
+    @Option(help: "Largest max_tokens a request may ask for.")
+    var maxTokens = 1024
+
+    @Option(help: "Longest prompt, in tokens (images count their features).")
+    var maxPromptTokens = 2048
+
+    @Option(help: "Largest request body in bytes.")
+    var maxBodyBytes = 16 << 20
+
+    @Option(help: "Largest image in pixels.")
+    var maxImagePixels = 4096 * 4096
+
+    @Option(help: "Seconds a request may run.")
+    var requestTimeout = 300.0
+
+    func validate() throws {
+        guard DefenseChoice(rawValue: defense) != nil else { throw ValidationError("--defense must be one of \(DefenseChoice.names)") }
+        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 0…65535") }
+        do { try limits.validate() } catch { throw ValidationError(error.description) }
+    }
+
+    var limits: ServerLimits {
+        var limits = ServerLimits()
+        limits.maxConcurrent = maxConcurrent
+        limits.maxQueue = maxQueue
+        limits.maxTokens = maxTokens
+        limits.defaultMaxTokens = min(limits.defaultMaxTokens, maxTokens)
+        limits.maxPromptTokens = maxPromptTokens
+        limits.maxBodyBytes = maxBodyBytes
+        limits.maxImagePixels = maxImagePixels
+        limits.requestTimeoutSeconds = requestTimeout
+        return limits
+    }
+
+    func run() async throws {
+        let loaded = try openModel(model, runtime: runtime)
+        try DefenseChoice(parsing: defense, context: "--defense").apply(to: loaded, model: model)
+        let tokenizer = try openTokenizer(model)
+        var logger = Logger(label: "lucid.serve")
+        logger.logLevel = .info
+        let metrics = ServerMetrics()
+        let worker = ModelWorker(opened: loaded, tokenizer: tokenizer, limits: limits, metrics: metrics, logger: logger)
+        let key = apiKey ?? ProcessInfo.processInfo.environment["LUCID_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let server: ChatServer
+        do {
+            server = try ChatServer(options: ServerOptions(modelID: servedName ?? model, apiKey: key, imageRoot: imageRoot, limits: limits), worker: worker)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        FileHandle.standardError.write(Data("lucid serve: \(model) on http://\(host):\(port)/v1 (defense \(defense), \(key == nil ? "no API key" : "API key required"))\n".utf8))
+        try await server.application(host: host, port: port, logger: logger).runService()
+    }
+}

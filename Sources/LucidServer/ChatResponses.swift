@@ -1,0 +1,84 @@
+import Foundation
+import LucidGeneration
+import LucidRuns
+
+/// The JSON bodies of chat completions: OpenAI's `chat.completion` and `chat.completion.chunk`,
+/// with Lucid's `lucid` object.
+enum ChatResponses {
+    /// OpenAI's finish reason for Lucid's.
+    static func finishReason(_ reason: FinishReason) -> String {
+        switch reason {
+        case .eos, .stopString: return "stop"
+        case .length: return "length"
+        case .refused: return "content_filter"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    /// Lucid's extension: the method, the gate's decision, forward passes per token and timings.
+    ///
+    /// `passes_per_token` is forward passes (prefill included) per generated token: greedy and
+    /// sampling make 1, so it is the method's pass overhead over greedy; each pass of beam search
+    /// and OPERA carries the beams as rows, of VCD/DAMRO the two views.
+    static func lucid(_ outcome: JobOutcome) -> JSONValue {
+        let s = outcome.statistics
+        let tokens = max(1, outcome.tokens.count)
+        var gate: [String: JSONValue] = ["checked": .bool(outcome.gate.checked), "refused": .bool(outcome.gate.refused)]
+        if let message = outcome.gate.message { gate["message"] = .string(message) }
+        return .object([
+            "decoding": .string(outcome.methodName),
+            "finish_reason": .string(outcome.finishReason.rawValue),
+            "gate": .object(gate),
+            "forward_passes": .int(s.forwardPasses),
+            "passes_per_token": .double(outcome.tokens.isEmpty ? 0 : Double(s.forwardPasses) / Double(tokens)),
+            "prefill_tokens": .int(s.prefillTokens),
+            "prefill_seconds": .double(s.prefillSeconds),
+            "decode_seconds": .double(s.decodeSeconds),
+            "seconds_per_token": .double(outcome.tokens.isEmpty ? 0 : s.decodeSeconds / Double(tokens)),
+            "queue_seconds": .double(outcome.queueSeconds),
+            "batched": .bool(outcome.batched),
+            "token_ids": .array(outcome.tokens.map(JSONValue.int)),
+        ])
+    }
+
+    static func usage(_ outcomes: [JobOutcome]) -> JSONValue {
+        let prompt = outcomes.first?.promptTokens ?? 0
+        let completion = outcomes.reduce(0) { $0 + $1.tokens.count }
+        return .object(["prompt_tokens": .int(prompt), "completion_tokens": .int(completion), "total_tokens": .int(prompt + completion)])
+    }
+
+    /// A non-streamed `chat.completion`.
+    static func completion(id: String, created: Int, model: String, outcomes: [JobOutcome]) -> JSONValue {
+        let choices = outcomes.enumerated().map { index, outcome -> JSONValue in
+            .object([
+                "index": .int(index),
+                "message": .object(["role": "assistant", "content": .string(outcome.text)]),
+                "finish_reason": .string(finishReason(outcome.finishReason)),
+                "logprobs": .null,
+                "lucid": lucid(outcome),
+            ])
+        }
+        return .object([
+            "id": .string(id), "object": "chat.completion", "created": .int(created), "model": .string(model),
+            "choices": .array(choices), "usage": usage(outcomes),
+        ])
+    }
+
+    /// A `chat.completion.chunk` with one choice's delta (and its finish reason and `lucid` at the end).
+    static func chunk(id: String, created: Int, model: String, index: Int, delta: JSONValue, outcome: JobOutcome? = nil) -> JSONValue {
+        var choice: [String: JSONValue] = ["index": .int(index), "delta": delta, "logprobs": .null,
+                                           "finish_reason": outcome.map { .string(finishReason($0.finishReason)) } ?? .null]
+        if let outcome { choice["lucid"] = lucid(outcome) }
+        return .object(["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
+                        "choices": .array([.object(choice)])])
+    }
+
+    /// The last chunk of `stream_options.include_usage`: no choices, the usage.
+    static func usageChunk(id: String, created: Int, model: String, outcomes: [JobOutcome]) -> JSONValue {
+        .object(["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
+                 "choices": .array([]), "usage": usage(outcomes)])
+    }
+
+    /// One server-sent event line.
+    static func event(_ value: JSONValue) -> String { "data: \((try? value.canonicalText()) ?? "{}")\n\n" }
+}

@@ -1,0 +1,331 @@
+import Foundation
+import Logging
+import LucidGeneration
+import LucidModels
+import LucidPipeline
+import LucidTensor
+import LucidText
+import ServiceLifecycle
+
+/// Runs every piece of model work on one dedicated thread, so libtorch is never called from two
+/// threads at once and the HTTP side (SwiftNIO's event loops and Swift's cooperative pool) stays free.
+///
+/// Greedy and sampling requests decode together in a `ContinuousBatch` (up to `maxConcurrent` rows,
+/// one forward pass per step over all of them, rows joining after their own prefill and leaving
+/// when they end); beam search, OPERA, VCD and DAMRO run alone through `Decoding.generate`, holding
+/// the batch for their duration. Admission is counted here too: running + waiting jobs never exceed
+/// `maxConcurrent + maxQueue` (429 beyond). A `Service`: on graceful shutdown it finishes what runs
+/// and answers what still waits with 503.
+public final class ModelWorker: Service, @unchecked Sendable {
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var pending: [GenerationJob] = []
+    private var running = 0
+    private var stopped = false
+    private var paused = false
+    private var thread: Thread?
+    private var finishedThread = false
+
+    // Touched only on the worker thread once it runs (and before that only by `init`).
+    private let opened: OpenedModel
+    private let tokenizer: Tokenizer
+    private let template: ChatTemplate?
+    private let stopIDs: [Int]
+    private var batch: ContinuousBatch
+    private var rows: [ContinuousBatch.RowID: RowState] = [:]
+
+    public let limits: ServerLimits
+    public let metrics: ServerMetrics
+    private let logger: Logger
+
+    /// The worker of `opened` (its defence already applied) with its tokenizer.
+    public init(opened: OpenedModel, tokenizer: Tokenizer, limits: ServerLimits, metrics: ServerMetrics,
+                logger: Logger = Logger(label: "lucid.serve.worker")) {
+        self.opened = opened
+        self.tokenizer = tokenizer
+        template = opened.chatTemplate(for: tokenizer) ?? ChatTemplate.detect(for: tokenizer)
+        stopIDs = opened.stopTokenIDs(tokenizer: tokenizer)
+        batch = ContinuousBatch(model: opened.model)
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    // MARK: HTTP side
+
+    /// Queues `jobs` (the choices of one request) or throws 429 when running + waiting would pass
+    /// `maxConcurrent + maxQueue`, 503 once shutting down. Starts the thread on first use.
+    public func submit(_ jobs: [GenerationJob]) throws(APIError) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopped else { throw APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", retryAfter: limits.retryAfterSeconds) }
+        guard running + pending.count + jobs.count <= limits.maxConcurrent + limits.maxQueue else {
+            throw APIError(.tooManyRequests, "the server is busy: \(running) generations running and \(pending.count) waiting (limit \(limits.maxConcurrent) + \(limits.maxQueue) queued)",
+                           type: "rate_limit_error", code: "queue_full", retryAfter: limits.retryAfterSeconds)
+        }
+        startThreadLocked()
+        pending.append(contentsOf: jobs)
+        metrics.queueDepth.set(Double(pending.count))
+        condition.signal()
+    }
+
+    /// Jobs admitted and not yet finished (running + waiting).
+    public var inFlight: Int { condition.withLock { running + pending.count } }
+
+    /// Holds queued jobs back (running rows go on) until `resume()`: lets tests fill the queue deterministically.
+    func pause() { condition.withLock { paused = true } }
+
+    func resume() {
+        condition.withLock {
+            paused = false
+            condition.signal()
+        }
+    }
+
+    /// `Service`: runs until graceful shutdown, then drains and stops the thread.
+    public func run() async throws {
+        condition.withLock { startThreadLocked() }
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    /// Stops taking jobs; running generations finish, waiting ones get 503. Waits for the thread to end.
+    public func stop() {
+        condition.lock()
+        stopped = true
+        paused = false
+        let hadThread = thread != nil
+        condition.broadcast()
+        condition.unlock()
+        guard hadThread else { return }
+        condition.lock()
+        while !finishedThread { condition.wait() }
+        condition.unlock()
+    }
+
+    private func startThreadLocked() {
+        guard thread == nil, !stopped else { return }
+        let worker = Thread { [self] in loop() }
+        worker.name = "lucid-model"
+        worker.stackSize = 16 << 20
+        thread = worker
+        worker.start()
+    }
+
+    // MARK: worker thread
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while !stopped && (paused || pending.isEmpty) && batch.activeRows == 0 { condition.wait() }
+            if stopped && batch.activeRows == 0 {
+                let left = pending
+                pending.removeAll()
+                metrics.queueDepth.set(Double(0))
+                finishedThread = true
+                condition.broadcast()
+                condition.unlock()
+                for job in left {
+                    job.continuation.yield(.failed(APIError(.serviceUnavailable, "the server is shutting down", type: "server_error",
+                                                            retryAfter: limits.retryAfterSeconds)))
+                    job.continuation.finish()
+                }
+                return
+            }
+            var starting: [GenerationJob] = []
+            if !paused && !stopped {
+                while batch.activeRows + starting.count < limits.maxConcurrent, !pending.isEmpty {
+                    starting.append(pending.removeFirst())
+                }
+                running += starting.count
+            }
+            metrics.queueDepth.set(Double(pending.count))
+            condition.unlock()
+            for job in starting { start(job) }
+            metrics.activeGenerations.set(Double(batch.activeRows))
+            if batch.activeRows > 0 {
+                metrics.batchRows.record(Double(batch.activeRows))
+                handle(batch.step())
+                metrics.activeGenerations.set(Double(batch.activeRows))
+            }
+        }
+    }
+
+    /// Per-row state of a generation: its job, text so far and what has been sent.
+    final class RowState {
+        let job: GenerationJob
+        var decoder: StreamingDecoder
+        var text = ""
+        var sent = 0
+        let holdBack: Int
+        let promptTokens: Int
+        let gateChecked: Bool
+        let batched: Bool
+        let queueSeconds: Double
+        var firstToken = true
+
+        init(job: GenerationJob, tokenizer: Tokenizer, promptTokens: Int, gateChecked: Bool, batched: Bool, queueSeconds: Double) {
+            self.job = job
+            decoder = tokenizer.streamingDecoder(skipSpecialTokens: true)
+            holdBack = max(0, (job.request.stop.map(\.count).max() ?? 0) - 1)
+            self.promptTokens = promptTokens
+            self.gateChecked = gateChecked
+            self.batched = batched
+            self.queueSeconds = queueSeconds
+        }
+
+        /// Appends a token's text and sends what no stop string can still claim.
+        func push(_ token: Int, metrics: ServerMetrics) {
+            if firstToken {
+                firstToken = false
+                metrics.timeToFirstToken.record(ServerMetrics.duration(nanoseconds: DispatchTime.now().uptimeNanoseconds &- job.admitted))
+            }
+            text += (try? decoder.push(token)) ?? ""
+            let safe = text.count - holdBack
+            if safe > sent {
+                job.continuation.yield(.delta(String(text.dropFirst(sent).prefix(safe - sent))))
+                sent = safe
+            }
+        }
+
+        /// The final text (cut before a stop string), with what was not yet sent sent.
+        func finish(stopString: String?) -> String {
+            text += decoder.finish()
+            if let stopString, let range = text.range(of: stopString) { text = String(text[..<range.lowerBound]) }
+            if text.count > sent { job.continuation.yield(.delta(String(text.dropFirst(sent)))) }
+            sent = text.count
+            return text
+        }
+    }
+
+    private func start(_ job: GenerationJob) {
+        let queueSeconds = Double(DispatchTime.now().uptimeNanoseconds &- job.admitted) / 1e9
+        if job.shouldStop {
+            end(job, error: job.isPastDeadline ? Self.timeout(limits) : nil)
+            return
+        }
+        do {
+            try withNoGrad { () throws -> Void in try begin(job, queueSeconds: queueSeconds) }
+        } catch let error as APIError {
+            end(job, error: error)
+        } catch let error as GenerationError {
+            if case .promptTooLong = error {
+                end(job, error: .invalid(error.description, param: "messages", code: "context_length_exceeded"))
+            } else {
+                end(job, error: .invalid(error.description, code: "invalid_generation"))
+            }
+        } catch let error as PromptError {
+            end(job, error: .invalid("\(error)", param: "messages"))
+        } catch let error as ChatTemplateError {
+            end(job, error: .invalid(error.description, param: "messages"))
+        } catch {
+            logger.error("generation failed: \(error)")
+            end(job, error: APIError(.internalServerError, "generation failed: \(error)", type: "server_error"))
+        }
+    }
+
+    private func begin(_ job: GenerationJob, queueSeconds: Double) throws {
+        let request = job.request
+        guard let template else { throw APIError(.internalServerError, "the model has no chat template lucid knows", type: "server_error") }
+        let messages = request.turns.map { ChatMessage(role: $0.role, content: $0.text, imageCount: $0.imageURLs.count) }
+        let ids = try tokenizer.encode(chat: messages, template: template)
+        let vision = opened.vision
+        if !job.images.isEmpty && vision == nil {
+            throw APIError.invalid("\(opened.name) is a text-only model: image parts need a vision-language model", param: "messages", code: "images_unsupported")
+        }
+        let promptTokens = try vision?.embeddedLength(ids: ids, imageCount: job.images.count) ?? ids.count
+        guard promptTokens <= limits.maxPromptTokens else {
+            throw APIError.invalid("the prompt has \(promptTokens) tokens, over the server's limit of \(limits.maxPromptTokens)",
+                                   param: "messages", code: "context_length_exceeded")
+        }
+        if let context = opened.model.contextLength, promptTokens + request.maxTokens > context {
+            throw APIError.invalid("the prompt's \(promptTokens) tokens plus max_tokens \(request.maxTokens) exceed the model's context of \(context)",
+                                   param: "max_tokens", code: "context_length_exceeded")
+        }
+        if case .damro(_, let outliers, _) = request.method, let vision, outliers > vision.visionPatchCount {
+            throw APIError.invalid("decoding.outliers must be ≤ the model's \(vision.visionPatchCount) patches", param: "decoding.outliers")
+        }
+        metrics.promptTokens.increment(by: Int64(promptTokens))
+        let pixels = try job.images.map { try opened.pixelValues(decoded: $0, padToSquare: false) }
+        let method = request.method(choice: job.choice)
+        let tokenizer = self.tokenizer
+        var refusal: String?
+        let encodeRefusal: (String) -> [Int] = { text in
+            refusal = text
+            return tokenizer.encode(text, addSpecialTokens: false)
+        }
+        let generationLimits = GenerationLimits(maxNewTokens: request.maxTokens, eosTokenIDs: stopIDs, stopStrings: request.stop,
+                                                decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
+                                                isCancelled: { job.shouldStop })
+        let gateChecked = vision?.imageGate != nil && !pixels.isEmpty
+        let strategy: DecodingStrategy?
+        switch method {
+        case .greedy: strategy = .greedy
+        case .sample(let sampling): strategy = .sampling(sampling)
+        default: strategy = nil
+        }
+        let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
+                           batched: strategy != nil, queueSeconds: queueSeconds)
+        if let strategy {
+            switch try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal) {
+            case .refused(let result):
+                complete(row, result: result, refusal: refusal)
+            case .ready(let prefill, _, _):
+                let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits)
+                rows[id] = row
+                handle(events)
+            }
+        } else {
+            let result = try Decoding.generate(opened.model, ids: ids, images: pixels, method: method, limits: generationLimits,
+                                               encodeRefusal: encodeRefusal) { [metrics] token in row.push(token, metrics: metrics) }
+            complete(row, result: result, refusal: refusal)
+        }
+    }
+
+    private func handle(_ events: [ContinuousBatch.Event]) {
+        for event in events {
+            switch event {
+            case .token(let id, let token):
+                rows[id]?.push(token, metrics: metrics)
+            case .finished(let id, let result):
+                guard let row = rows.removeValue(forKey: id) else { continue }
+                complete(row, result: result, refusal: nil)
+            }
+        }
+    }
+
+    private func complete(_ row: RowState, result: GenerationResult, refusal: String?) {
+        let job = row.job
+        if result.finishReason == .cancelled || (job.shouldStop && result.finishReason != .refused) {
+            end(job, error: job.isPastDeadline ? Self.timeout(limits) : nil)
+            return
+        }
+        let text: String
+        if result.finishReason == .refused {
+            text = refusal ?? ""
+            if !text.isEmpty { job.continuation.yield(.delta(text)) }
+            metrics.refusals.increment()
+        } else {
+            text = row.finish(stopString: result.stopString)
+        }
+        metrics.generatedTokens.increment(by: Int64(result.tokens.count))
+        let gate = GateDecision(checked: row.gateChecked, refused: result.finishReason == .refused, message: refusal)
+        job.continuation.yield(.finished(JobOutcome(text: text, tokens: result.tokens, finishReason: result.finishReason,
+                                                    promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,
+                                                    batched: row.batched, methodName: job.request.method.name, queueSeconds: row.queueSeconds)))
+        end(job, error: nil)
+    }
+
+    /// Ends a job's stream (with an error event when given) and frees its admission slot.
+    private func end(_ job: GenerationJob, error: APIError?) {
+        if let error { job.continuation.yield(.failed(error)) }
+        job.continuation.finish()
+        metrics.requestDuration.record(ServerMetrics.duration(nanoseconds: DispatchTime.now().uptimeNanoseconds &- job.admitted))
+        condition.withLock { running -= 1 }
+    }
+
+    static func timeout(_ limits: ServerLimits) -> APIError {
+        APIError(.gatewayTimeout, "the generation passed the server's request timeout of \(limits.requestTimeoutSeconds) s", type: "timeout",
+                 code: "request_timeout")
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Prometheus
+
+/// The server's Prometheus metrics, rendered in the text exposition format by `GET /metrics`.
+///
+/// `lucid_requests_total{status}`, `lucid_prompt_tokens_total`, `lucid_generated_tokens_total`,
+/// `lucid_gate_refusals_total`, `lucid_request_duration_seconds` and `lucid_time_to_first_token_seconds`
+/// (histograms), `lucid_queue_depth` (requests waiting), `lucid_active_generations` (rows decoding)
+/// and `lucid_batch_rows` (a histogram of rows per batched forward pass).
+public final class ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let promptTokens: Counter
+    let generatedTokens: Counter
+    let refusals: Counter
+    let requestDuration: DurationHistogram
+    let timeToFirstToken: DurationHistogram
+    let queueDepth: Gauge
+    let activeGenerations: Gauge
+    let batchRows: ValueHistogram
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        promptTokens = registry.makeCounter(name: "lucid_prompt_tokens_total", help: "Prompt tokens prefilled")
+        generatedTokens = registry.makeCounter(name: "lucid_generated_tokens_total", help: "Tokens generated")
+        refusals = registry.makeCounter(name: "lucid_gate_refusals_total", help: "Requests the image gate (Q-MLLM) refused")
+        let buckets: [Duration] = [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                                   .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300)]
+        requestDuration = registry.makeDurationHistogram(name: "lucid_request_duration_seconds", buckets: buckets,
+                                                         help: "Chat completion time from admission to the last token")
+        timeToFirstToken = registry.makeDurationHistogram(name: "lucid_time_to_first_token_seconds", buckets: buckets,
+                                                          help: "Time from admission to the first generated token")
+        queueDepth = registry.makeGauge(name: "lucid_queue_depth", help: "Requests admitted and waiting for the model")
+        activeGenerations = registry.makeGauge(name: "lucid_active_generations", help: "Generations decoding now")
+        batchRows = registry.makeValueHistogram(name: "lucid_batch_rows", buckets: [1, 2, 3, 4, 6, 8, 12, 16],
+                                                help: "Rows per batched decode step")
+    }
+
+    /// Counts one answered request by status code.
+    func countRequest(status: Int) {
+        registry.makeCounter(name: "lucid_requests_total", labels: [("status", String(status))], help: "Requests answered, by HTTP status").increment()
+    }
+
+    /// The exposition text.
+    public func render() -> String { registry.emitToString() }
+
+    static func duration(nanoseconds: UInt64) -> Duration { .nanoseconds(Int64(clamping: nanoseconds)) }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LucidPipeline
+import LucidRuns
+@testable import LucidServer
+import LucidText
+import LucidVision
+
+/// The bundled `shapes-tiny` organism (a self-contained LLaVA with its own tokenizer) behind a server.
+struct TestServer {
+    let server: ChatServer
+    let opened: OpenedModel
+
+    init(limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
+         prepare: (OpenedModel) -> Void = { _ in }) throws {
+        opened = try ModelRegistry.standard.open("shapes-tiny")
+        prepare(opened)
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
+        let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics())
+        server = try ChatServer(options: ServerOptions(modelID: "shapes-tiny", apiKey: apiKey, imageRoot: imageRoot, limits: limits), worker: worker)
+    }
+
+    static var limits: ServerLimits {
+        var limits = ServerLimits()
+        limits.defaultMaxTokens = 16
+        limits.maxTokens = 64
+        return limits
+    }
+
+    /// Runs `body` against the router in-process, then stops the worker thread.
+    func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let app = Application(router: server.router())
+        defer { server.worker.stop() }
+        return try await app.test(.router, body)
+    }
+}
+
+/// A test scene: a 96×96 picture with a red square and a blue disc on grey.
+func scenePNG(size: Int = 96) throws -> [UInt8] {
+    var pixels = [UInt8](repeating: 128, count: size * size * 3)
+    for y in 0..<size {
+        for x in 0..<size {
+            let i = (y * size + x) * 3
+            if (10..<40).contains(x) && (10..<40).contains(y) { (pixels[i], pixels[i + 1], pixels[i + 2]) = (220, 30, 30) }
+            let (dx, dy) = (x - 66, y - 62)
+            if dx * dx + dy * dy < 18 * 18 { (pixels[i], pixels[i + 1], pixels[i + 2]) = (30, 40, 210) }
+        }
+    }
+    return try ImageEncoder.png(try RGBImage(width: size, height: size, pixels: pixels))
+}
+
+func dataURL(_ png: [UInt8]) -> String { "data:image/png;base64," + Data(png).base64EncodedString() }
+
+/// A chat request body with one user message: text, and an image part when `imageURL` is given.
+func chatBody(_ text: String, imageURL: String? = nil, extra: [String: JSONValue] = [:]) -> ByteBuffer {
+    var content: [JSONValue] = [.object(["type": "text", "text": .string(text)])]
+    if let imageURL { content.append(.object(["type": "image_url", "image_url": .object(["url": .string(imageURL)])])) }
+    var body: [String: JSONValue] = ["model": "shapes-tiny", "messages": .array([.object(["role": "user", "content": .array(content)])])]
+    for (key, value) in extra { body[key] = value }
+    return ByteBuffer(string: (try? JSONValue.object(body).canonicalText()) ?? "{}")
+}
+
+func json(_ response: TestResponse) throws -> JSONValue {
+    try JSONValue.parse(utf8: response.body.readableBytesView)
+}
+
+/// The `data:` payloads of a server-sent event stream, in order.
+func events(_ response: TestResponse) -> [String] {
+    String(buffer: response.body).components(separatedBy: "\n\n").compactMap { block in
+        block.hasPrefix("data: ") ? String(block.dropFirst(6)) : nil
+    }
+}
+
+let jsonHeaders: HTTPFields = [.contentType: "application/json"]
