@@ -145,8 +145,9 @@ public final class ModelWorker: Service, @unchecked Sendable {
             metrics.activeGenerations.set(Double(batch.activeRows))
             if batch.activeRows > 0 {
                 metrics.batchRows.record(Double(batch.activeRows))
-                handle(batch.step())
-                metrics.activeGenerations.set(Double(batch.activeRows))
+                let events = batch.step()
+                metrics.activeGenerations.set(Double(batch.activeRows))  // before the finished rows are answered
+                handle(events)
             }
         }
     }
@@ -310,18 +311,19 @@ public final class ModelWorker: Service, @unchecked Sendable {
         }
         metrics.generatedTokens.increment(by: Int64(result.tokens.count))
         let gate = GateDecision(checked: row.gateChecked, refused: result.finishReason == .refused, message: refusal)
-        job.continuation.yield(.finished(JobOutcome(text: text, tokens: result.tokens, finishReason: result.finishReason,
-                                                    promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,
-                                                    batched: row.batched, methodName: job.request.method.name, queueSeconds: row.queueSeconds)))
-        end(job, error: nil)
+        end(job, error: nil, outcome: JobOutcome(text: text, tokens: result.tokens, finishReason: result.finishReason,
+                                                 promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,
+                                                 batched: row.batched, methodName: job.request.method.name, queueSeconds: row.queueSeconds))
     }
 
-    /// Ends a job's stream (with an error event when given) and frees its admission slot.
-    private func end(_ job: GenerationJob, error: APIError?) {
-        if let error { job.continuation.yield(.failed(error)) }
-        job.continuation.finish()
+    /// Ends a job's stream (with its outcome or an error event) and frees its admission slot. The
+    /// metrics and the slot are updated first, so a client that has its answer sees them settled.
+    private func end(_ job: GenerationJob, error: APIError?, outcome: JobOutcome? = nil) {
         metrics.requestDuration.record(ServerMetrics.duration(nanoseconds: DispatchTime.now().uptimeNanoseconds &- job.admitted))
         condition.withLock { running -= 1 }
+        if let outcome { job.continuation.yield(.finished(outcome)) }
+        if let error { job.continuation.yield(.failed(error)) }
+        job.continuation.finish()
     }
 
     static func timeout(_ limits: ServerLimits) -> APIError {
