@@ -173,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidPipelineTests",
-            dependencies: ["LucidPipeline", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns"]
+            dependencies: ["LucidPipeline", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText"]
         ),
         .testTarget(
             name: "LucidServerTests",

@@ -1,4 +1,5 @@
 import Foundation
+import LucidGeneration
 import LucidModels
 import LucidTensor
 import LucidVision
@@ -23,17 +24,38 @@ public struct ImageAttackContext {
         return try model.embed(segments)
     }
 
+    /// One forward pass over prompt + `continuation` with the image `pixels01` in [0, 1], at the
+    /// model's own positions (M-RoPE for Qwen2-VL).
+    public func forward(_ pixels01: Tensor, continuation: [Int] = [], options: ForwardOptions) throws -> ForwardTrace {
+        let ids = promptIDs + continuation
+        let pixels = preprocessor.normalize(pixels01)
+        var positioned = options
+        positioned.positions = try model.ropePositions(ids: ids, images: [pixels])
+        return model.forward(embeddings: try model.embed(try model.segments(ids: ids, images: [pixels])), cache: nil, options: positioned)
+    }
+
+    /// The prefill of prompt + `continuation` under `pixels01` for a generation driver (positioned where
+    /// the model places its prompt explicitly).
+    public func prefill(_ pixels01: Tensor, continuation: [Int] = []) throws -> Prefill {
+        let ids = promptIDs + continuation
+        let pixels = preprocessor.normalize(pixels01)
+        let embeddings = try model.embed(try model.segments(ids: ids, images: [pixels]))
+        return try model.ropePositions(ids: ids, images: [pixels]).map { Prefill.positionedEmbeddings(embeddings, positions: $0) } ?? Prefill.embeddings(embeddings)
+    }
+
     /// Number of input positions (image features + prompt text) before any continuation, whether the
-    /// prompt holds one placeholder for the image or one per image feature.
+    /// prompt holds one placeholder for the image or one per image feature (families whose count
+    /// depends on the image need the expanded run).
     public var inputLength: Int {
         let placeholders = promptIDs.reduce(0) { $0 + ($1 == model.imagePlaceholderID ? 1 : 0) }
+        if placeholders > 0, let length = try? model.embeddedLength(ids: promptIDs, imageCount: 1) { return length }
         return promptIDs.count - placeholders + (placeholders > 0 ? model.imageFeatureCount : 0)
     }
 
     /// Targeted-text loss: −mean log p(target | image, prompt) (the PGD baseline that maximises a string's likelihood).
     public func targetedTextLoss(_ pixels01: Tensor, target: [Int]) throws -> Tensor {
         guard !target.isEmpty else { throw AttackError("the target text is empty") }
-        let trace = model.forward(embeddings: try embeddings(pixels01, continuation: target), cache: nil, options: ForwardOptions(logits: .all))
+        let trace = try forward(pixels01, continuation: target, options: ForwardOptions(logits: .all))
         guard let logits = trace.logits else { throw AttackError("no logits") }
         let start = inputLength - 1
         // f32 when the model is bf16/f16 (differentiable cast): the loss and its gradient stay sound in bf16.
@@ -70,7 +92,7 @@ public struct MirageSinkLoss {
         let index = layer < 0 ? layer + layers : layer
         guard (0..<layers).contains(index) else { throw AttackError("layer \(layer) is outside the model's \(layers) decoder layers") }
         let options = ForwardOptions(attentionLayers: .layers([index]), attentionReduction: heads, hiddenStates: .layers([index + 1]), logits: .none)
-        let trace = context.model.forward(embeddings: try context.embeddings(pixels01, continuation: response), cache: nil, options: options)
+        let trace = try context.forward(pixels01, continuation: response, options: options)
         guard let capturedAttention = trace.attentions[index], let capturedHidden = trace.hiddenStates[index + 1] else { throw AttackError("no attention captured") }
         // The cosine, the mean state and −log a are computed in f32 when the model is bf16/f16
         // (the casts are differentiable, so the gradient reaches the f32 pixels through them).

@@ -5,8 +5,8 @@ import LucidTensor
 extension ImageAttackContext {
     /// The model's response to the prompt under `pixels01` (no gradient).
     public func respond(pixels01: Tensor, strategy: DecodingStrategy, maxNewTokens: Int, eosTokenIDs: [Int]) throws -> [Int] {
-        let prompt = try withNoGrad { () throws -> Tensor in try self.embeddings(pixels01) }
-        return try GenerationDriver(model: model).generate(.embeddings(prompt), strategy: strategy,
+        let prompt = try withNoGrad { () throws -> Prefill in try self.prefill(pixels01) }
+        return try GenerationDriver(model: model).generate(prompt, strategy: strategy,
                                                            limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eosTokenIDs)).tokens
     }
 }

@@ -15,6 +15,8 @@ public struct ProbeTrainer {
     /// For a vision-language model's decoder: the input embeddings of templated ids that hold one
     /// image placeholder, with the image's features spliced in. nil: text only.
     public var imageEmbedder: (([Int]) throws -> Tensor)?
+    /// The explicit positions of those embeddings where the model has its own (M-RoPE); nil: implicit.
+    public var imagePositions: (([Int]) throws -> Tensor?)?
 
     public init(model: any CausalLanguageModel, tokenizer: Tokenizer, template: ChatTemplate) {
         self.model = model
@@ -29,7 +31,8 @@ public struct ProbeTrainer {
         try withNoGrad { () throws in
             for (index, prompt) in prompts.enumerated() {
                 let ids = try tokenizer.encode(chat: [.user(prompt, images: imageEmbedder == nil ? 0 : 1)], template: template)
-                let options = ForwardOptions(hiddenStates: .layers(Array(0..<layers)), logits: .none)
+                var options = ForwardOptions(hiddenStates: .layers(Array(0..<layers)), logits: .none)
+                options.positions = try imagePositions?(ids)
                 let trace = try imageEmbedder.map { model.forward(embeddings: try $0(ids), cache: nil, options: options) }
                     ?? model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil, options: options)
                 for layer in 0..<layers {
@@ -40,6 +43,12 @@ public struct ProbeTrainer {
             }
         }
         return rows.map { Tensor.cat($0, axis: 0) }
+    }
+
+    /// Pairs every instruction with the image `pixels` on `vlm` (its embeddings and positions).
+    public mutating func pairImage(_ pixels: Tensor, on vlm: any VisionLanguageModel) {
+        imageEmbedder = { ids in try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) } }
+        imagePositions = { ids in try vlm.ropePositions(ids: ids, images: [pixels]) }
     }
 
     /// Seeded split of `count` items: (train indices, test indices).

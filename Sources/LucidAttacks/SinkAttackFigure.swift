@@ -95,7 +95,7 @@ extension ImageAttackContext {
         let span = try model.imageSpans(ids: promptIDs + response, imageCount: 1)[0]
         return try withNoGrad { () throws -> [Float] in
             let options = ForwardOptions(attentionLayers: .layers([index]), attentionReduction: .mean, logits: .none)
-            let trace = model.forward(embeddings: try embeddings(pixels01, continuation: response), cache: nil, options: options)
+            let trace = try forward(pixels01, continuation: response, options: options)
             guard let attention = trace.attentions[index] else { throw AttackError("no attention captured") }
             let rows = attention.selected(axis: 0, index: 0)  // [H', T, S]
                 .narrowed(axis: 1, start: inputLength - 1, length: max(1, response.count))

@@ -28,6 +28,9 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var runtime: ModelRuntimeOptions
 
+    @Option(help: "A safetensors file of the HF processor's outputs (pixel_values and the family's extras: image_sizes, image_grid_thw, qformer_input_ids); use with --input-ids.")
+    var pixelValues: String?
+
     @Option(help: "Maximum number of new tokens.")
     var maxNewTokens: Int = 128
 
@@ -123,6 +126,7 @@ struct GenerateCommand: ParsableCommand {
         guard OPERAParameters.PenaltyMode(rawValue: operaMode) != nil else { throw ValidationError("--opera-mode must be official or smooth") }
         guard OutlierAttention(rawValue: damroAttention) != nil else { throw ValidationError("--damro-attention must be single-head or head-mean") }
         do { try decodingConfig.validate() } catch { throw ValidationError(error.description) }
+        if pixelValues != nil && imageOptions.image != nil { throw ValidationError("--image and --pixel-values exclude each other") }
     }
 
     /// The decoding method these flags ask for.
@@ -161,10 +165,11 @@ struct GenerateCommand: ParsableCommand {
             return opened
         }
         var pixels: Tensor?
-        if loaded.vision != nil {
+        if let vlm = loaded.vision {
             pixels = try imageOptions.pixelValues(for: loaded)
-        } else if imageOptions.image != nil {
-            throw CLIError("\(model) is a text-only model: --image needs a LLaVA model")
+            if let pixelValues { pixels = try ProcessorOutputs.load(path: pixelValues).images(for: vlm).first }
+        } else if imageOptions.image != nil || pixelValues != nil {
+            throw CLIError("\(model) is a text-only model: --image and --pixel-values need a vision-language model")
         }
         let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: pixels == nil ? 0 : 1)
         let eos = loaded.stopTokenIDs(tokenizer: try? tok())

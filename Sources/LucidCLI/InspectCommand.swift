@@ -14,8 +14,9 @@ struct InspectCommand: ParsableCommand {
         hidden_states.{i} [T, D] with Hugging Face indexing (0 = embeddings, last = after the final \
         norm); vision.attentions.{l} and vision.hidden_states.{i} likewise for the vision tower. \
         Layer indices in names are non-negative. --capture all takes everything, otherwise e.g. \
-        `logits,attentions:-1,hidden:10`. With --pixel-values the file must hold `pixel_values` \
-        [1, 3, H, W] already preprocessed, and --input-ids must contain the image placeholder id.
+        `logits,attentions:-1,hidden:10`. --pixel-values takes a safetensors file of the Hugging Face \
+        processor's outputs under their names (pixel_values; image_sizes for LLaVA-NeXT, image_grid_thw \
+        for Qwen2-VL, qformer_input_ids for InstructBLIP), with --input-ids holding the processor's ids.
         """
     )
 
@@ -28,7 +29,7 @@ struct InspectCommand: ParsableCommand {
 
     @OptionGroup var runtime: ModelRuntimeOptions
 
-    @Option(help: "A safetensors file with a preprocessed `pixel_values` [1, 3, H, W] tensor.")
+    @Option(help: "A safetensors file of the HF processor's outputs (pixel_values and the family's extras).")
     var pixelValues: String?
 
     @Option(help: "What to capture (see above).")
@@ -52,20 +53,12 @@ struct InspectCommand: ParsableCommand {
             throw CLIError("\(model) is a text-only model: --image needs a LLaVA model")
         }
         if let pixelValues {
-            let file: SafetensorsFile
-            file = try SafetensorsFile(path: pixelValues)
-            guard let entry = file.entry(named: "pixel_values") else { throw CLIError("\(pixelValues): no tensor named pixel_values") }
-            guard entry.shape.count == 4, entry.shape[0] == 1, entry.shape[1] == 3 else {
-                throw CLIError("\(pixelValues): pixel_values has shape \(entry.shape), expected [1, 3, H, W]")
-            }
-            images.append(try file.loadTensor(for: entry).to(.f32))
+            guard let vlm = loaded.vision else { throw CLIError("\(model) is a text-only model: --pixel-values needs a vision-language model") }
+            images += try ProcessorOutputs.load(path: pixelValues).images(for: vlm)
         }
         let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: images.count)
         let trace: ForwardTrace
         if let vlm = loaded.vision {
-            if let size = images.first?.shape.last, size != vlm.imageSize {
-                throw CLIError("pixel_values are \(size)×\(size) but the vision tower takes \(vlm.imageSize)")
-            }
             trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
                 try vlm.forward(ids: ids, images: images, cache: nil, options: spec.forwardOptions)
             }

@@ -53,10 +53,20 @@ public struct ContrastiveDecoder {
     /// Generates from embeddings [1, T, D] (main) and [1, T′, D] (amateur).
     public func generate(main: Tensor, amateur: Tensor, parameters: ContrastiveParameters, limits: GenerationLimits,
                          onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
+        try generate(main: main, amateur: amateur, positions: nil, parameters: parameters, limits: limits, onToken: onToken)
+    }
+
+    /// Generates from two inputs that share explicit prompt positions (M-RoPE's [3, 1, T]; VCD's noised
+    /// image keeps the layout), so both must have the same length; nil: implicit positions.
+    public func generate(main: Tensor, amateur: Tensor, positions: Tensor?, parameters: ContrastiveParameters, limits: GenerationLimits,
+                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
         try parameters.validate()
         try limits.check(promptLength: Swift.max(main.size(1), amateur.size(1)), contextLength: model.contextLength)
+        if positions != nil, main.size(1) != amateur.size(1) {
+            throw .invalidOption("contrastive decoding with explicit (M-RoPE) positions needs inputs of one length (main \(main.size(1)), amateur \(amateur.size(1)))")
+        }
         return try withNoGrad { () throws(GenerationError) -> GenerationResult in
-            try run(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken)
+            try run(main: main, amateur: amateur, positions: positions, parameters: parameters, limits: limits, onToken: onToken)
         }
     }
 
@@ -78,7 +88,7 @@ public struct ContrastiveDecoder {
         return Tensor(values, shape: [padding.count, length]).to(.bool)
     }
 
-    private func run(main: Tensor, amateur: Tensor, parameters: ContrastiveParameters, limits: GenerationLimits,
+    private func run(main: Tensor, amateur: Tensor, positions: Tensor?, parameters: ContrastiveParameters, limits: GenerationLimits,
                      onToken: ((Int) -> Void)?) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -86,7 +96,9 @@ public struct ContrastiveDecoder {
         let (embeddings, padding) = Self.batch(main: main, amateur: amateur)
         var options = ForwardOptions(logits: .last)
         options.paddingMask = Self.mask(padding: padding, length: embeddings.size(1))
+        options.positions = positions
         let first = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: options).logits!
+        options.positions = nil
         var (logits, amateurLogits) = (first[0, 0], first[1, 0])
         statistics.forwardPasses += 1
         statistics.prefillTokens = main.size(1) + amateur.size(1)

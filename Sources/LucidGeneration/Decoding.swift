@@ -22,15 +22,24 @@ public enum Decoding {
         switch method {
         case .opera(let parameters):
             let embeddings: Tensor
+            var positions: Tensor?
             switch prefill {
             case .embeddings(let e): embeddings = e
             case .tokens(let t): embeddings = withNoGrad { model.embed(Tensor(t, shape: [1, t.count])) }
-            case .positionedEmbeddings: throw GenerationError.invalidOption("OPERA does not take explicit (M-RoPE) positions yet")
+            case .positionedEmbeddings(let e, let p): (embeddings, positions) = (e, p)
             }
-            return try OPERADecoder(model: model, parameters: parameters).generate(prompt: embeddings, imageRange: imageRange, limits: limits, onToken: onToken).0
+            return try OPERADecoder(model: model, parameters: parameters).generate(prompt: embeddings, positions: positions, imageRange: imageRange,
+                                                                                  limits: limits, onToken: onToken).0
         case .vcd(let parameters, _, _), .damro(let parameters, _, _):
-            guard let amateur, case .embeddings(let main) = prefill else { throw GenerationError.invalidOption("no contrastive input") }
-            return try ContrastiveDecoder(model: model).generate(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken)
+            guard let amateur else { throw GenerationError.invalidOption("no contrastive input") }
+            switch prefill {
+            case .embeddings(let main):
+                return try ContrastiveDecoder(model: model).generate(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken)
+            case .positionedEmbeddings(let main, let positions):
+                return try ContrastiveDecoder(model: model).generate(main: main, amateur: amateur, positions: positions, parameters: parameters,
+                                                                     limits: limits, onToken: onToken)
+            case .tokens: throw GenerationError.invalidOption("no contrastive input")
+            }
         case .beam(let parameters):
             return try GenerationDriver(model: model).generate(prefill, strategy: .beamSearch(parameters), limits: limits, onToken: onToken)
         case .sample(let parameters):
@@ -51,6 +60,7 @@ public enum Decoding {
         var amateur: Tensor?
         var imageRange: Range<Int>?
         if let vlm = model as? any VisionLanguageModel {
+            for pixels in images { try vlm.checkImage(pixels) }
             if let gate = vlm.imageGate {
                 for pixels in images {
                     if let refusal = withNoGrad({ gate(pixels) }) {
@@ -59,8 +69,10 @@ public enum Decoding {
                 }
             }
             let segments = try vlm.segments(ids: ids, images: images)
-            prefill = .embeddings(try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) })
-            imageRange = try vlm.imageSpans(ids: ids, imageCount: images.count).first
+            let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) }
+            // M-RoPE families (Qwen2-VL) place the prompt explicitly; the cache continues after it.
+            prefill = try vlm.ropePositions(ids: ids, images: images).map { Prefill.positionedEmbeddings(embeddings, positions: $0) } ?? Prefill.embeddings(embeddings)
+            imageRange = try vlm.imageSpans(ids: ids, images: images).first
             if let pixels = images.first, method.needsImage {
                 amateur = try contrastiveInput(vlm, segments: segments, pixels: pixels, method: method)
             }
@@ -79,7 +91,9 @@ public enum Decoding {
         case .vcd(_, let step, let seed):
             replacement = .image(withNoGrad { VCDNoise.apply(pixels, step: step, generator: Generator(seed: seed)) })
         case .damro(_, let outliers, let attention):
-            replacement = .imageFeatures(withNoGrad { vlm.visionOutliers(pixels, k: outliers, attention: attention).features[0] })
+            replacement = .imageFeatures(try withNoGrad { () throws(PromptError) -> Tensor in
+                try vlm.visionOutliers(pixels, k: outliers, attention: attention).features[0]
+            })
         default:
             return nil
         }

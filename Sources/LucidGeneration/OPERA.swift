@@ -49,6 +49,13 @@ public struct OPERADecoder {
     /// prompt (the first-tokens rule), nil for text-only prompts.
     public func generate(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits,
                          onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+        try generate(prompt: prompt, positions: nil, imageRange: imageRange, limits: limits, onToken: onToken)
+    }
+
+    /// The same with explicit prompt positions (M-RoPE's [3, 1, P]); response tokens continue after the
+    /// largest (the cache's `positionOffset`).
+    public func generate(prompt: Tensor, positions: Tensor?, imageRange: Range<Int>?, limits: GenerationLimits,
+                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
         try parameters.validate()
         try limits.check(promptLength: prompt.size(1), contextLength: model.contextLength)
         // topK over the vocabulary: more candidates or beams than tokens is a libtorch error.
@@ -56,21 +63,29 @@ public struct OPERADecoder {
             throw .invalidOption("OPERA: candidates (\(parameters.candidates)) and 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
         }
         return try withNoGrad { () throws(GenerationError) -> (GenerationResult, OPERAReport) in
-            try run(prompt: prompt, imageRange: imageRange, limits: limits, onToken: onToken)
+            try run(prompt: prompt, positions: positions, imageRange: imageRange, limits: limits, onToken: onToken)
         }
     }
 
     var captureLast: ForwardOptions { ForwardOptions(attentionLayers: .layers([-1]), attentionReduction: .max, logits: .last) }
 
     /// Runs prompt + beam sequences from scratch: (next logits [NB, V], head-maxed attention [NB, S, S], cache).
-    func prefill(_ prompt: Tensor, sequences: [[Int]], statistics: inout GenerationStatistics) -> (Tensor, Tensor, KVCache) {
+    func prefill(_ prompt: Tensor, positions: Tensor? = nil, sequences: [[Int]], statistics: inout GenerationStatistics) -> (Tensor, Tensor, KVCache) {
         let nb = sequences.count
         var embeddings = prompt.expanded([nb, prompt.size(1), prompt.size(2)])
         if let length = sequences.first?.count, length > 0 {
             embeddings = Tensor.cat([embeddings, model.embed(Tensor(sequences.flatMap { $0 }, shape: [nb, length]))], axis: 1)
         }
         let cache = model.makeCache()
-        let trace = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: captureLast)
+        var options = captureLast
+        if let positions, let length = sequences.first?.count {
+            // Response tokens continue after the prompt's largest position on every M-RoPE row.
+            let next = positions.max().intValue + 1
+            let rows = positions.size(0)
+            let response = Tensor((0..<rows).flatMap { _ in Array(next..<(next + length)) }, shape: [rows, 1, length])
+            options.positions = length > 0 ? Tensor.cat([positions, response.to(positions.dtype)], axis: -1) : positions
+        }
+        let trace = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: options)
         statistics.forwardPasses += 1
         guard let logits = trace.logits, let attention = trace.attentions[model.layerCount - 1] else {
             fatalError("OPERA prefill captured nothing")
@@ -100,7 +115,7 @@ public struct OPERADecoder {
         return (logits[TensorIndex.all, 0], Tensor.cat([promptRows, rows.squeezed(axis: 1)], axis: 1), cache)
     }
 
-    private func run(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits, onToken: ((Int) -> Void)?) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+    private func run(prompt: Tensor, positions: Tensor?, imageRange: Range<Int>?, limits: GenerationLimits, onToken: ((Int) -> Void)?) throws(GenerationError) -> (GenerationResult, OPERAReport) {
         let p = parameters
         let nb = p.beams
         let responseStart = prompt.size(1)
@@ -109,7 +124,7 @@ public struct OPERADecoder {
         var report = OPERAReport()
         let start = DispatchTime.now().uptimeNanoseconds
         var sequences = [[Int]](repeating: [], count: nb)
-        var (logits, stored, cache) = prefill(prompt, sequences: sequences, statistics: &statistics)
+        var (logits, stored, cache) = prefill(prompt, positions: positions, sequences: sequences, statistics: &statistics)
         let promptState = PromptState(cache: cache.fork(), logits: logits, attention: stored)
         statistics.prefillTokens = responseStart
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -19,6 +19,14 @@ public final class InstructBlipForConditionalGeneration: Module, LanguageModelBa
     public let qformerLayers: ModuleList<InstructBlipQFormerLayer>
     public let languageProjection: Linear
     public let languageModel: LlamaForCausalLM
+    /// Applied to the ViT's output [B, 1 + patches, D_vision] before the Q-Former (Q-MLLM's
+    /// quantiser); nil: none.
+    public var visionFeatureTransform: ((Tensor) -> Tensor)?
+    /// Screens pixel values [1, 3, S, S] before generation (Q-MLLM's gate); nil: none.
+    public var imageGate: ((Tensor) -> String?)?
+    /// The Q-Former instruction (its own BERT vocabulary; transformers' `qformer_input_ids`) that
+    /// `VisionLanguageModel` calls use for every image; empty: the query tokens alone.
+    public var qformerInstruction: [Int] = []
 
     public init(_ config: InstructBlipConfig) throws(ModelConfigError) {
         try config.validate()
@@ -53,6 +61,13 @@ public final class InstructBlipForConditionalGeneration: Module, LanguageModelBa
     /// The Q-Former's query outputs [B, Q, H] for an image and an instruction (Q-Former token ids).
     public func queryOutput(_ pixels: Tensor, instruction: [Int], options: ForwardOptions = ForwardOptions(),
                             trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
+        try check(pixels, instruction: instruction)
+        let image = visionOutput(pixels, options: options, trace: trace)
+        return queries(reading: visionFeatureTransform.map { $0(image) } ?? image, instruction: instruction)
+    }
+
+    /// Checks pixel values [B, 3, S, S] and a Q-Former instruction (ids in its vocabulary, within its positions).
+    func check(_ pixels: Tensor, instruction: [Int]) throws(PromptError) {
         let q = config.qformerConfig
         if let bad = instruction.first(where: { $0 < 0 || $0 >= q.vocabSize }) {
             throw .tokenOutOfRange(id: bad, vocabularySize: q.vocabSize)
@@ -64,8 +79,12 @@ public final class InstructBlipForConditionalGeneration: Module, LanguageModelBa
         guard pixels.rank == 4, pixels.size(1) == 3, pixels.size(2) == side, pixels.size(3) == side else {
             throw .invalidImage(reason: "pixel values must be [B, 3, \(side), \(side)], got \(pixels.shape)")
         }
-        let image = visionOutput(pixels, options: options, trace: trace)
-        let b = pixels.size(0)
+    }
+
+    /// The Q-Former's query outputs [B, Q, H] reading image features [B, N, D_vision] with a checked instruction.
+    func queries(reading image: Tensor, instruction: [Int]) -> Tensor {
+        let q = config.qformerConfig
+        let b = image.size(0)
         var hidden = queryTokens.value.expanded([b, config.numQueryTokens, q.hiddenSize]).to(image.dtype)
         if !instruction.isEmpty {
             let ids = Tensor(instruction, shape: [1, instruction.count])

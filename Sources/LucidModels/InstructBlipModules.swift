@@ -39,10 +39,12 @@ public final class InstructBlipVisionModel: Module {
         if options.visionHiddenStates.contains(0, of: count + 1) { trace.visionHiddenStates[0] = hidden }
         for (index, layer) in layers.items.enumerated() {
             let keep = options.visionAttentionLayers.contains(index, of: count)
-            let (attended, probabilities) = layer.selfAttn(layer.layerNorm1(hidden), keepProbabilities: keep)
+            let keepQK = options.visionQueryKeyLayers.contains(index, of: count)
+            let (attended, probabilities, queryKey) = layer.selfAttn(layer.layerNorm1(hidden), keepProbabilities: keep, keepQueryKey: keepQK)
             hidden = hidden + attended
             hidden = hidden + layer.fc2(activation(layer.act, layer.fc1(layer.layerNorm2(hidden))))
             if let probabilities { trace.visionAttentions[index] = probabilities }
+            if let queryKey { trace.visionQueries[index] = queryKey.0; trace.visionKeys[index] = queryKey.1 }
             if options.visionHiddenStates.contains(index + 1, of: count + 1) { trace.visionHiddenStates[index + 1] = hidden }
         }
         return postLayernorm(hidden)
@@ -105,13 +107,15 @@ public final class InstructBlipVisionAttention: Module {
 
     public var children: [(name: String, module: any Module)] { [("qkv", qkv), ("projection", projection)] }
 
-    func callAsFunction(_ x: Tensor, keepProbabilities: Bool) -> (Tensor, Tensor?) {
+    /// x [B, N, D] → (output [B, N, D], probabilities [B, H, N, N] if kept, full-width q and k [B, N, D] if kept).
+    func callAsFunction(_ x: Tensor, keepProbabilities: Bool, keepQueryKey: Bool = false) -> (Tensor, Tensor?, (Tensor, Tensor)?) {
         let (b, n) = (x.size(0), x.size(1))
         let parts = qkv(x).reshaped([b, n, 3, heads, headDim]).permuted(2, 0, 3, 1, 4)
         let (q, k, v) = (parts.selected(axis: 0, index: 0), parts.selected(axis: 0, index: 1), parts.selected(axis: 0, index: 2))
-        let probabilities = (q.matmul(k.mT) * (1 / Double(headDim).squareRoot())).softmax(axis: -1)
-        let context = probabilities.matmul(v).transposed(1, 2).reshaped([b, n, heads * headDim])
-        return (projection(context), keepProbabilities ? probabilities : nil)
+        let (attended, probabilities) = ScaledDotProductAttention.attend(query: q, key: k, value: v)
+        let context = attended.transposed(1, 2).reshaped([b, n, heads * headDim])
+        let queryKey = keepQueryKey ? (q.transposed(1, 2).reshaped([b, n, heads * headDim]), k.transposed(1, 2).reshaped([b, n, heads * headDim])) : nil
+        return (projection(context), keepProbabilities ? probabilities : nil, queryKey)
     }
 }
 
@@ -147,8 +151,7 @@ public final class InstructBlipQFormerAttention: Module {
         let q = query(x).reshaped([b, t, heads, headDim]).transposed(1, 2)
         let k = key(context).reshaped([b, s, heads, headDim]).transposed(1, 2)
         let v = value(context).reshaped([b, s, heads, headDim]).transposed(1, 2)
-        let probabilities = (q.matmul(k.mT) * (1 / Double(headDim).squareRoot())).softmax(axis: -1)
-        let attended = probabilities.matmul(v).transposed(1, 2).reshaped([b, t, heads * headDim])
+        let attended = ScaledDotProductAttention.attend(query: q, key: k, value: v).output.transposed(1, 2).reshaped([b, t, heads * headDim])
         return layerNorm(dense(attended) + x)
     }
 }

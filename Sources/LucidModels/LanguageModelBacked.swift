@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidNN
 import LucidTensor
 
@@ -43,8 +44,8 @@ enum HuggingFaceDirectory {
     static func config<Config: Decodable>(_ type: Config.Type, directory: String, modelType: String) throws -> (Config, String) {
         let path = (directory as NSString).appendingPathComponent("config.json")
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json")
+        do { data = Data(try SafeFile.read(path, maxBytes: 16 << 20)) } catch {
+            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json (\(error.problem))")
         }
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let found = object["model_type"] as? String,
            found != modelType {

@@ -100,6 +100,8 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(id: Int, vocabularySize: Int)
     /// Pixel values that do not fit the model (wrong tile count or shape, an image size with no tiling).
     case invalidImage(reason: String)
+    /// A method the model's family cannot run, and why (DAMRO on a tower without a class token).
+    case unsupported(reason: String)
 
     public var description: String {
         switch self {
@@ -110,7 +112,7 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
         case .placeholderCount(let found, let expected):
             return "the prompt has \(found) image placeholder token(s); expected \(expected)"
         case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (0..<\(size))"
-        case .invalidImage(let reason): return reason
+        case .invalidImage(let reason), .unsupported(let reason): return reason
         }
     }
 }
@@ -247,12 +249,6 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
         return spans
     }
 
-    /// Sequential positions `start ..< start + T` (LLaVA-1.5 uses 1-D RoPE over the embedded sequence).
-    public func positionIDs(ids: [Int], imageCount: Int, start: Int) throws(PromptError) -> Tensor {
-        let length = try embeddedLength(ids: ids, imageCount: imageCount)
-        return Tensor.arange(start, start + length, dtype: .i64)
-    }
-
     /// A prompt as text runs and image slots, in order.
     enum LayoutPiece {
         case text([Int])
@@ -324,30 +320,12 @@ extension LlavaForConditionalGeneration {
     /// built without random initialisation and each weight goes from the mapped file into that dtype.
     public static func load(directory: String, options: ModelLoadOptions) throws -> LlavaForConditionalGeneration {
         try options.validate()
-        let dtype = options.dtype
-        let configPath = (directory as NSString).appendingPathComponent("config.json")
-        let data: Data
-        do { data = Data(try SafeFile.read(configPath, maxBytes: 16 << 20)) } catch {
-            throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json (\(error.problem))")
+        let (config, path) = try HuggingFaceDirectory.config(LlavaConfig.self, directory: directory, modelType: "llava")
+        let tied = config.textConfig.tieWordEmbeddings
+        return try HuggingFaceDirectory.build(directory: directory, configPath: path, options: options,
+                                              renames: LlavaCheckpointLayout.renames,
+                                              ignoring: { LlavaCheckpointLayout.ignorable($0, tiedHead: tied) }) {
+            () throws(ModelConfigError) in try LlavaForConditionalGeneration(config)
         }
-        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let type = object["model_type"] as? String,
-           type != "llava" {
-            throw ModelLoadError.unsupportedArchitecture(path: configPath, architecture: type, supported: ["llava"])
-        }
-        let config: LlavaConfig
-        do { config = try JSONDecoder().decode(LlavaConfig.self, from: data) } catch {
-            throw ModelLoadError.badConfig(path: configPath, reason: LlamaForCausalLM.describe(error))
-        }
-        let checkpoint = try SafetensorsCheckpoint(path: directory)
-        try MemoryBudget.check(MemoryBudget.weightBytes(checkpoint, dtype: dtype), path: directory, options: options)
-        let model: LlavaForConditionalGeneration
-        do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlavaForConditionalGeneration(config) } } catch {
-            throw ModelLoadError.badConfig(path: configPath, reason: error.description)
-        }
-        try model.load(from: checkpoint, options: LoadOptions(
-            renames: LlavaCheckpointLayout.renames,
-            ignoreUnexpected: { LlavaCheckpointLayout.ignorable($0, tiedHead: config.textConfig.tieWordEmbeddings) },
-            dtype: dtype))
-        return model
     }
 }

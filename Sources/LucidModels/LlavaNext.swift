@@ -32,6 +32,15 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
     public let languageModel: LlamaForCausalLM
     /// The learned embedding appended after every row of a tiled image's features [D_text].
     public let imageNewline: Parameter
+    /// Applied to the tiles' selected vision features [1 + tiles, N, D_vision] before the projector
+    /// (Q-MLLM's quantiser); nil: none.
+    public var visionFeatureTransform: ((Tensor) -> Tensor)?
+    /// Screens an image's tiles [1 + tiles, 3, S, S] before generation (Q-MLLM's gate); nil: none.
+    public var imageGate: ((Tensor) -> String?)?
+    /// The original (height, width) of the image that `VisionLanguageModel` calls take as a tile stack
+    /// (transformers' `image_sizes`, which the unpadding needs and the tiles do not carry): one image per
+    /// prompt, as every method uses. Default: a tile-sized square image.
+    public var originalImageSize: (height: Int, width: Int)
 
     public init(_ config: LlavaNextConfig) throws(ModelConfigError) {
         try config.validate()
@@ -42,6 +51,7 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
         languageModel = try LlamaForCausalLM(config.base.textConfig)
         let width = config.base.textConfig.hiddenSize
         imageNewline = Parameter(ParameterInitialization.tensor([width]) { Tensor.zeros([width]) })
+        originalImageSize = (config.tileSize, config.tileSize)
     }
 
     public var parameters: [(name: String, parameter: Parameter)] { [("image_newline", imageNewline)] }
@@ -77,26 +87,30 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
     public func imageFeatures(_ image: LlavaNextImage, options: ForwardOptions = ForwardOptions(),
                               trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
         let grid = try tileGrid(of: image)
-        let selected = visionTower.forward(image.tiles, needHiddenState: config.base.visionFeatureLayer, options: options, trace: trace)
-        let patches = selected.narrowed(axis: 1, start: 1, length: selected.size(1) - 1)
-        let projected = projector(patches)
+        let projected = project(selectedVisionFeatures(image.tiles, options: options, trace: trace))
+        return pack(projected, grid: grid, height: image.height, width: image.width)
+    }
+
+    /// The tiles' projected patch features [1 + tiles, N, D] packed into one image's sequence [N', D]:
+    /// the base tile, then the unpadded grid with `image_newline` after every row.
+    func pack(_ projected: Tensor, grid: (rows: Int, columns: Int), height: Int, width: Int) -> Tensor {
         let base = projected.selected(axis: 0, index: 0)
         let newline = imageNewline.value.to(projected.dtype)
-        let width = projected.size(-1)
+        let d = projected.size(-1)
         guard grid.rows * grid.columns > 0 else {
-            return Tensor.cat([base, newline.reshaped([1, width])], axis: 0)
+            return Tensor.cat([base, newline.reshaped([1, d])], axis: 0)
         }
         let side = config.patchesPerSide
         let tiles = projected.narrowed(axis: 0, start: 1, length: grid.rows * grid.columns)
-            .reshaped([grid.rows, grid.columns, side, side, width])
+            .reshaped([grid.rows, grid.columns, side, side, d])
             .permuted(4, 0, 2, 1, 3).contiguous()
-            .reshaped([width, grid.rows * side, grid.columns * side])
-        let keep = AnyresGeometry.unpadded(height: image.height, width: image.width,
+            .reshaped([d, grid.rows * side, grid.columns * side])
+        let keep = AnyresGeometry.unpadded(height: height, width: width,
                                            gridHeight: grid.rows * side, gridWidth: grid.columns * side)
         let unpadded = tiles.narrowed(axis: 1, start: keep.top, length: keep.rows)
             .narrowed(axis: 2, start: keep.left, length: keep.columns)
-        let newlines = newline.reshaped([width, 1, 1]).expanded([width, keep.rows, 1])
-        let rows = Tensor.cat([unpadded, newlines], axis: 2).reshaped([width, keep.rows * (keep.columns + 1)])
+        let newlines = newline.reshaped([d, 1, 1]).expanded([d, keep.rows, 1])
+        let rows = Tensor.cat([unpadded, newlines], axis: 2).reshaped([d, keep.rows * (keep.columns + 1)])
         return Tensor.cat([base, rows.transposed(0, 1)], axis: 0)
     }
 
@@ -107,43 +121,19 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
     public func embed(ids: [Int], images: [LlavaNextImage], options: ForwardOptions = ForwardOptions(),
                       trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
         let counts = try images.map { (image) throws(PromptError) -> Int in try imageFeatureCount(image) }
-        let placeholder = imagePlaceholderID
-        let found = ids.reduce(0) { $0 + ($1 == placeholder ? 1 : 0) }
-        if images.isEmpty, found > 0 { throw .placeholderWithoutImage(placeholders: found) }
-        if !images.isEmpty, found == 0 { throw .imageWithoutPlaceholder(images: images.count) }
-        let total = counts.reduce(0, +)
-        let expanded = found != images.count
-        guard !expanded || found == total else {
-            throw .placeholderCount(found: found, expected: "\(images.count) (one per image) or \(total) (\(counts) per image)")
-        }
         var pieces: [Tensor] = []
-        var text: [Int] = []
-        var index = 0
-        var image = 0
-        func flushText() throws(PromptError) {
-            guard !text.isEmpty else { return }
-            if let bad = text.first(where: { $0 < 0 || $0 >= vocabularySize }) {
-                throw .tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
+        for piece in try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts) {
+            switch piece {
+            case .text(let text):
+                guard !text.isEmpty else { continue }
+                if let bad = text.first(where: { $0 < 0 || $0 >= vocabularySize }) {
+                    throw .tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
+                }
+                pieces.append(languageModel.embed(Tensor(text, shape: [1, text.count])))
+            case .image(let index):
+                pieces.append(try imageFeatures(images[index], options: options, trace: trace).unsqueezed(axis: 0))
             }
-            pieces.append(languageModel.embed(Tensor(text, shape: [1, text.count])))
-            text = []
         }
-        while index < ids.count {
-            guard ids[index] == placeholder else {
-                text.append(ids[index])
-                index += 1
-                continue
-            }
-            let span = expanded ? counts[image] : 1
-            guard index + span <= ids.count, ids[index..<(index + span)].allSatisfy({ $0 == placeholder }) else {
-                throw .placeholderCount(found: found, expected: "runs of \(counts) consecutive placeholders")
-            }
-            try flushText()
-            pieces.append(try imageFeatures(images[image], options: options, trace: trace).unsqueezed(axis: 0))
-            image += 1
-            index += span
-        }
-        try flushText()
         return Tensor.cat(pieces, axis: 1)
     }
 

@@ -27,6 +27,11 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
     public let config: Qwen2VLConfig
     public let visual: Qwen2VLVisionModel
     public let languageModel: LlamaForCausalLM
+    /// Applied to the tower's patch features [1, N, D_vision] before the 2 × 2 merger (Q-MLLM's
+    /// quantiser); nil: none.
+    public var visionFeatureTransform: ((Tensor) -> Tensor)?
+    /// Screens an image [1, 3, H, W] before generation (Q-MLLM's gate); nil: none.
+    public var imageGate: ((Tensor) -> String?)?
 
     public init(_ config: Qwen2VLConfig) throws(ModelConfigError) {
         try config.validate()
@@ -62,7 +67,8 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
     public func imageFeatures(_ image: Qwen2VLImage, options: ForwardOptions = ForwardOptions(),
                               trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
         try check(image)
-        return visual.forward(image.patches, grids: [image.grid], options: options, trace: trace)
+        let encoded = visual.encode(image.patches, grids: [image.grid], options: options, trace: trace)
+        return project(encoded.unsqueezed(axis: 0)).selected(axis: 0, index: 0)
     }
 
     /// A prompt laid out for the decoder: ids with each image's placeholder expanded, image runs.
@@ -74,15 +80,15 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
 
     /// Expands placeholders: one `<|image_pad|>` per image, or each image's full run (what the
     /// transformers processor writes) — the same layout either way.
-    func layout(ids: [Int], images: [Qwen2VLImage]) throws(PromptError) -> Layout {
+    func layout(ids: [Int], grids: [Qwen2VLGrid]) throws(PromptError) -> Layout {
         let placeholder = imagePlaceholderID
-        let counts = images.map { imageFeatureCount($0.grid) }
+        let counts = grids.map { imageFeatureCount($0) }
         let found = ids.reduce(0) { $0 + ($1 == placeholder ? 1 : 0) }
-        if images.isEmpty, found > 0 { throw .placeholderWithoutImage(placeholders: found) }
-        if !images.isEmpty, found == 0 { throw .imageWithoutPlaceholder(images: images.count) }
-        let expanded = found != images.count
+        if grids.isEmpty, found > 0 { throw .placeholderWithoutImage(placeholders: found) }
+        if !grids.isEmpty, found == 0 { throw .imageWithoutPlaceholder(images: grids.count) }
+        let expanded = found != grids.count
         guard !expanded || found == counts.reduce(0, +) else {
-            throw .placeholderCount(found: found, expected: "\(images.count) (one per image) or \(counts.reduce(0, +)) (\(counts) per image)")
+            throw .placeholderCount(found: found, expected: "\(grids.count) (one per image) or \(counts.reduce(0, +)) (\(counts) per image)")
         }
         var result = Layout(ids: [], runs: [])
         var index = 0
@@ -106,7 +112,12 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
 
     /// M-RoPE positions [3, 1, T] of a prompt (transformers' `get_rope_index`), and the rope delta.
     public func positionIDs(ids: [Int], images: [Qwen2VLImage]) throws(PromptError) -> (positions: Tensor, delta: Int) {
-        let laid = try layout(ids: ids, images: images)
+        try positionIDs(ids: ids, grids: images.map(\.grid))
+    }
+
+    /// M-RoPE positions [3, 1, T] and the rope delta of a prompt whose images have `grids`.
+    func positionIDs(ids: [Int], grids: [Qwen2VLGrid]) throws(PromptError) -> (positions: Tensor, delta: Int) {
+        let laid = try layout(ids: ids, grids: grids)
         let m = config.visionConfig.spatialMergeSize
         var rows: [[Int]] = [[], [], []]
         var current = 0
@@ -120,7 +131,7 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
         }
         for run in laid.runs {
             text(upTo: run.start)
-            let grid = images[run.image].grid
+            let grid = grids[run.image]
             for t in 0..<grid.t {
                 for h in 0..<(grid.h / m) {
                     for w in 0..<(grid.w / m) {
@@ -141,7 +152,7 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
     /// Input embeddings [1, T, D] of token ids with image placeholders and their images.
     public func embed(ids: [Int], images: [Qwen2VLImage], options: ForwardOptions = ForwardOptions(),
                       trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
-        let laid = try layout(ids: ids, images: images)
+        let laid = try layout(ids: ids, grids: images.map(\.grid))
         var pieces: [Tensor] = []
         var cursor = 0
         func text(upTo end: Int) throws(PromptError) {

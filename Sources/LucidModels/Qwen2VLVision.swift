@@ -63,16 +63,15 @@ public final class Qwen2VLVisionAttention: Module {
         let q = RotaryEmbedding.apply(parts.selected(axis: 0, index: 0).to(.f32), cos: c, sin: s).to(dtype).transposed(0, 1)
         let k = RotaryEmbedding.apply(parts.selected(axis: 0, index: 1).to(.f32), cos: c, sin: s).to(dtype).transposed(0, 1)
         let v = parts.selected(axis: 0, index: 2).transposed(0, 1)
-        let scale = 1 / Double(headDim).squareRoot()
         var outputs: [Tensor] = []
         var kept: [Tensor] = []
         var start = 0
         for length in lengths {
             let (qi, ki, vi) = (q.narrowed(axis: 1, start: start, length: length), k.narrowed(axis: 1, start: start, length: length),
                                 v.narrowed(axis: 1, start: start, length: length))
-            let probabilities = (qi.matmul(ki.mT) * scale).softmax(axis: -1, computeIn: .f32).to(dtype)
+            let (attended, probabilities) = ScaledDotProductAttention.attend(query: qi, key: ki, value: vi, softmaxIn: .f32)
             if keepProbabilities { kept.append(probabilities) }
-            outputs.append(probabilities.matmul(vi).transposed(0, 1))
+            outputs.append(attended.transposed(0, 1))
             start += length
         }
         return (proj(Tensor.cat(outputs, axis: 0).reshaped([n, heads * headDim])), kept)
@@ -176,6 +175,12 @@ public final class Qwen2VLVisionModel: Module {
     /// Merged image features [Σ t·h·w / m², hidden] of flattened patches [Σ t·h·w, C·T·P·P] of `grids`.
     public func forward(_ patches: Tensor, grids: [Qwen2VLGrid], options: ForwardOptions = ForwardOptions(),
                         trace: ForwardTrace = ForwardTrace()) -> Tensor {
+        merger(encode(patches, grids: grids, options: options, trace: trace))
+    }
+
+    /// The blocks' output [Σ t·h·w, D_vision] (what the merger reads) of flattened patches of `grids`.
+    public func encode(_ patches: Tensor, grids: [Qwen2VLGrid], options: ForwardOptions = ForwardOptions(),
+                       trace: ForwardTrace = ForwardTrace()) -> Tensor {
         let (rows, columns) = patchPositions(grids)
         let inverse = rope.inverseFrequencies.unsqueezed(axis: 0)
         let rowFreqs = Tensor(rows, shape: [rows.count, 1]).to(.f32) * inverse
@@ -195,7 +200,7 @@ public final class Qwen2VLVisionModel: Module {
             if keep, let first = probabilities.first { trace.visionAttentions[index] = first.unsqueezed(axis: 0) }
             if options.visionHiddenStates.contains(index + 1, of: count + 1) { trace.visionHiddenStates[index + 1] = hidden }
         }
-        return merger(hidden)
+        return hidden
     }
 }
 

@@ -7,7 +7,15 @@ import LucidTensor
 /// `embed` turns segments into language-model inputs through the differentiable pixel path, and
 /// `imageSpans` says where each image's features sit in that sequence. Position ids are explicit
 /// (`positionIDs`, passed in `ForwardOptions.positions`) so families with their own layout (M-RoPE)
-/// fit the same calls. `LlavaForConditionalGeneration` (LLaVA-1.5) conforms.
+/// fit the same calls.
+///
+/// Conforming: LLaVA-1.5, LLaVA-NeXT, Qwen2-VL and InstructBLIP. An image is one tensor whose form
+/// each family defines (normalised [1, 3, S, S] for LLaVA-1.5 and InstructBLIP, the [1 + tiles, 3, S, S]
+/// stack for LLaVA-NeXT, the [1, 3, H, W] smart-resized image for Qwen2-VL); what a family needs
+/// beside the pixels (LLaVA-NeXT's original size, InstructBLIP's Q-Former instruction) is a property
+/// of the model, like `visionFeatureTransform`. Families whose feature count depends on the image
+/// answer `imageSpans(ids:images:)` and `imageFeatureCount(of:)`; M-RoPE families return their
+/// positions from `ropePositions(ids:images:)`.
 public protocol VisionLanguageModel: CausalLanguageModel {
     /// The token id that marks where an image goes in a prompt.
     var imagePlaceholderID: Int { get }
@@ -45,13 +53,44 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     func selectedVisionFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor
     /// Projection of selected vision features into the language model (after `visionFeatureTransform`).
     func project(_ selected: Tensor) -> Tensor
-    /// DAMRO's outlier visual tokens: the top-`k` patches of the vision tower's [CLS] attention.
-    func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) -> VisionOutliers
+    /// DAMRO's outlier visual tokens: the top-`k` patches of the vision tower's [CLS] attention;
+    /// `.unsupported` for a tower without a class token (Qwen2-VL).
+    func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) throws(PromptError) -> VisionOutliers
     /// One forward pass over a multimodal prompt, filling the trace with LLM and vision captures.
     func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace
+    /// Checks one image's pixel values (and what the model holds for it) before anything runs on them;
+    /// the non-throwing requirements (`imageFeatures`, the gate) may assume a checked image.
+    func checkImage(_ pixels: Tensor) throws(PromptError)
+    /// Language-model inputs the image `pixels` becomes (`imageFeatureCount` where that is fixed).
+    func imageFeatureCount(of pixels: Tensor) throws(PromptError) -> Int
+    /// Where each image's features sit in the embedded sequence of `ids`, from the images themselves.
+    func imageSpans(ids: [Int], images: [Tensor]) throws(PromptError) -> [Range<Int>]
+    /// Explicit RoPE positions of the embedded prompt for `ForwardOptions.positions` (M-RoPE's
+    /// [3, 1, T]); nil where the implicit sequential positions are the model's.
+    func ropePositions(ids: [Int], images: [Tensor]) throws(PromptError) -> Tensor?
 }
 
 extension VisionLanguageModel {
+    /// Nothing to check beyond what `segments` checks (LLaVA-1.5).
+    public func checkImage(_ pixels: Tensor) throws(PromptError) {}
+
+    /// The fixed `imageFeatureCount`.
+    public func imageFeatureCount(of pixels: Tensor) throws(PromptError) -> Int { imageFeatureCount }
+
+    /// `imageSpans(ids:imageCount:)` for families whose feature count is fixed.
+    public func imageSpans(ids: [Int], images: [Tensor]) throws(PromptError) -> [Range<Int>] {
+        try imageSpans(ids: ids, imageCount: images.count)
+    }
+
+    /// nil: sequential positions.
+    public func ropePositions(ids: [Int], images: [Tensor]) throws(PromptError) -> Tensor? { nil }
+
+    /// Sequential positions `start ..< start + T` over the embedded sequence (1-D RoPE families).
+    public func positionIDs(ids: [Int], imageCount: Int, start: Int) throws(PromptError) -> Tensor {
+        let length = try embeddedLength(ids: ids, imageCount: imageCount)
+        return Tensor.arange(start, start + length, dtype: .i64)
+    }
+
     /// Input embeddings [1, T, D] of segments, nothing captured.
     public func embed(_ segments: [PromptSegment]) throws(PromptError) -> Tensor {
         try embed(segments, options: ForwardOptions(), trace: ForwardTrace())
@@ -71,7 +110,9 @@ extension VisionLanguageModel {
     }
 
     /// DAMRO's outliers with the official single-head attention.
-    public func visionOutliers(_ pixels: Tensor, k: Int) -> VisionOutliers { visionOutliers(pixels, k: k, attention: .singleHead) }
+    public func visionOutliers(_ pixels: Tensor, k: Int) throws(PromptError) -> VisionOutliers {
+        try visionOutliers(pixels, k: k, attention: .singleHead)
+    }
 
     /// Length of the embedded sequence of `ids` with `imageCount` images (text tokens + image features).
     public func embeddedLength(ids: [Int], imageCount: Int) throws(PromptError) -> Int {

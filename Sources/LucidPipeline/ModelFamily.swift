@@ -33,13 +33,18 @@ public struct ModelFamily {
     public var imageProcessor: ((_ directory: String, _ model: any VisionLanguageModel) throws -> CLIPPreprocessorConfig)?
     /// The chat template for a tokenizer (default: detected from the tokenizer's own template).
     public var chatTemplate: (Tokenizer) -> ChatTemplate?
+    /// The model's image tensor of a decoded image, for families whose processor is more than
+    /// `imageProcessor`'s CLIP steps (LLaVA-NeXT's tiles, Qwen2-VL's smart resize); nil: those steps.
+    public var imagePixels: ((_ image: RGBImage, _ directory: String, _ model: any VisionLanguageModel) throws -> Tensor)?
 
     public init(modelTypes: [String], load: @escaping (_ path: String, _ options: ModelOpenOptions) throws -> LoadedWeights,
                 imageProcessor: ((_ directory: String, _ model: any VisionLanguageModel) throws -> CLIPPreprocessorConfig)? = nil,
+                imagePixels: ((_ image: RGBImage, _ directory: String, _ model: any VisionLanguageModel) throws -> Tensor)? = nil,
                 chatTemplate: @escaping (Tokenizer) -> ChatTemplate? = { ChatTemplate.detect(for: $0) }) {
         self.modelTypes = modelTypes
         self.load = load
         self.imageProcessor = imageProcessor
+        self.imagePixels = imagePixels
         self.chatTemplate = chatTemplate
     }
 }

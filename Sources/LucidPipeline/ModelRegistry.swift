@@ -22,8 +22,10 @@ public struct ModelRegistry {
         self.fallback = fallback
     }
 
-    /// Lucid's families: Llama-architecture text models and LLaVA-1.5.
-    public static var standard: ModelRegistry { ModelRegistry(families: [.llava, .llama], fallback: .llama) }
+    /// Lucid's families: Llama-architecture text models, LLaVA-1.5, LLaVA-NeXT, Qwen2-VL and InstructBLIP.
+    public static var standard: ModelRegistry {
+        ModelRegistry(families: [.llava, .llavaNext, .qwen2VL, .instructBlip, .llama], fallback: .llama)
+    }
 
     /// Adds `family`; it wins over earlier families for the `model_type`s it names.
     public mutating func register(_ family: ModelFamily) { families.insert(family, at: 0) }

@@ -60,8 +60,15 @@ extension ModelFamily {
         try pixelValues(decoded: try ImageDecoder.decode(path: image), for: vision, directory: directory, padToSquare: padToSquare)
     }
 
-    /// Normalised pixel values [1, 3, S, S] of a decoded image for `vision`, opened from `directory`.
+    /// Normalised pixel values of a decoded image for `vision`, opened from `directory`: [1, 3, S, S], or
+    /// the family's own image tensor (`imagePixels`).
     public func pixelValues(decoded image: RGBImage, for vision: any VisionLanguageModel, directory: String, padToSquare: Bool) throws -> Tensor {
+        if let imagePixels {
+            if padToSquare { throw ModelOpenError("\(directory): --pad-to-square is LLaVA-1.5's preprocessing; this family has its own") }
+            let pixels = try imagePixels(image, directory, vision)
+            do { try vision.checkImage(pixels) } catch { throw ModelOpenError("\(directory): \(error)") }
+            return pixels
+        }
         guard let imageProcessor else { throw ModelOpenError("\(directory): this model family reads no images") }
         let config = try imageProcessor(directory, vision)
         let size = vision.imageSize

@@ -38,12 +38,12 @@ struct ContrastiveDecodingTests {
 
     @Test func damroOutliersMatchTheOfficialComputation() throws {
         let (model, pixels, _, reference) = try fixture()
-        let outliers = withNoGrad { model.visionOutliers(pixels, k: 5) }
+        let outliers = try withNoGrad { () throws(PromptError) -> VisionOutliers in try model.visionOutliers(pixels, k: 5) }
         #expect(outliers.indices == (try reference.loadTensor(named: "outlier_indices").toArray(Int.self)))
         expectMatches(outliers.clsAttention, try reference.loadTensor(named: "cls_attention"), tolerance: 1e-6, "CLS attention")
         // fp32 through two linear layers, summed in another order than PyTorch: the project-wide 1e-4.
         expectMatches(outliers.features, try reference.loadTensor(named: "outlier_features"), tolerance: 1e-4, "outlier features")
-        let mean = withNoGrad { model.visionOutliers(pixels, k: 5, attention: .headMean) }
+        let mean = try withNoGrad { () throws(PromptError) -> VisionOutliers in try model.visionOutliers(pixels, k: 5, attention: .headMean) }
         #expect(mean.indices == (try reference.loadTensor(named: "outlier_indices_head_mean").toArray(Int.self)))
         #expect(mean.indices != outliers.indices, "the fixture distinguishes the two attention modes")
     }
@@ -72,7 +72,7 @@ struct ContrastiveDecodingTests {
         #expect(vcd.tokens == plain.tokens)
         #expect(vcd.statistics.forwardPasses == 8, "batched: one forward per step")
         // DAMRO layout: a shorter amateur sequence, left-padded into the same batch.
-        let outliers = withNoGrad { model.visionOutliers(pixels, k: 4) }
+        let outliers = try withNoGrad { () throws(PromptError) -> VisionOutliers in try model.visionOutliers(pixels, k: 4) }
         let placeholder = ids.firstIndex(of: model.config.imageTokenIndex) ?? 0
         let short = try withNoGrad { () throws(PromptError) -> Tensor in
             try model.embed([.tokens(Array(ids[..<placeholder])), .imageFeatures(outliers.features[0]), .tokens(Array(ids[(placeholder + 1)...]))])

@@ -108,7 +108,9 @@ public struct AttentionAnalysis {
             try model.forward(ids: ids + response, images: [pixels], cache: nil,
                               options: ForwardOptions(attentionLayers: .all, attentionReduction: .none, logits: .none))
         }
-        let outliers = withNoGrad { model.visionOutliers(pixels, k: model.visionPatchCount, attention: outlierAttention) }
+        let outliers = try withNoGrad { () throws(PromptError) -> VisionOutliers in
+            try model.visionOutliers(pixels, k: model.visionPatchCount, attention: outlierAttention)
+        }
         // Mean over heads and chosen layers: [T, S].
         var chosen: [Tensor] = []
         for l in 0..<layers where decoderLayers.contains(l, of: layers) {

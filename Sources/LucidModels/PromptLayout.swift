@@ -1,0 +1,134 @@
+import LucidTensor
+
+/// Splitting prompts at image placeholders and embedding the pieces, for the families whose images
+/// may each become a different number of features (LLaVA-NeXT, Qwen2-VL) and InstructBLIP.
+enum PromptLayout {
+    /// A prompt as text runs and image slots, in order.
+    enum Piece {
+        case text([Int])
+        case image(Int)
+    }
+
+    /// Splits `ids` for images that become `counts[i]` features: either one placeholder per image or
+    /// each image's full run of `counts[i]` placeholders (what the transformers processors write).
+    static func split(_ ids: [Int], placeholder: Int, counts: [Int]) throws(PromptError) -> [Piece] {
+        let found = ids.reduce(0) { $0 + ($1 == placeholder ? 1 : 0) }
+        if counts.isEmpty, found > 0 { throw .placeholderWithoutImage(placeholders: found) }
+        if !counts.isEmpty, found == 0 { throw .imageWithoutPlaceholder(images: counts.count) }
+        let total = counts.reduce(0, +)
+        let expanded = found != counts.count
+        guard !expanded || found == total else {
+            throw .placeholderCount(found: found, expected: "\(counts.count) (one per image) or \(total) (\(counts) per image)")
+        }
+        var pieces: [Piece] = []
+        var text: [Int] = []
+        var index = 0
+        var image = 0
+        while index < ids.count {
+            guard ids[index] == placeholder else {
+                text.append(ids[index])
+                index += 1
+                continue
+            }
+            let span = expanded ? counts[image] : 1
+            guard index + span <= ids.count, ids[index..<(index + span)].allSatisfy({ $0 == placeholder }) else {
+                throw .placeholderCount(found: found, expected: "runs of \(counts) consecutive placeholders")
+            }
+            pieces.append(.text(text))
+            text = []
+            pieces.append(.image(image))
+            image += 1
+            index += span
+        }
+        pieces.append(.text(text))
+        return pieces
+    }
+
+    /// The lengths of the maximal placeholder runs of `ids`: each image's count when the prompt holds
+    /// expanded runs for `imageCount` images, else nil (one placeholder per image says nothing).
+    static func runLengths(_ ids: [Int], placeholder: Int, imageCount: Int) -> [Int]? {
+        var runs: [Int] = []
+        var previous = false
+        for id in ids {
+            let hit = id == placeholder
+            if hit { if previous, let last = runs.popLast() { runs.append(last + 1) } else { runs.append(1) } }
+            previous = hit
+        }
+        guard runs.count == imageCount, runs.contains(where: { $0 > 1 }) else { return nil }
+        return runs
+    }
+
+    /// Where each image's features sit once `pieces` are embedded with `counts` features per image.
+    static func spans(_ pieces: [Piece], counts: [Int]) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        var position = 0
+        for piece in pieces {
+            switch piece {
+            case .text(let tokens): position += tokens.count
+            case .image(let index):
+                spans.append(position..<(position + counts[index]))
+                position += counts[index]
+            }
+        }
+        return spans
+    }
+
+    /// Input embeddings [1, T, D] of segments: text through `embedTokens` (ids checked against
+    /// `vocabularySize`), images through `image` ([1, N, D], checking them), given features and embeddings as they are.
+    static func embed(_ segments: [PromptSegment], vocabularySize: Int, embedTokens: (Tensor) -> Tensor,
+                      image: (Tensor) throws(PromptError) -> Tensor) throws(PromptError) -> Tensor {
+        var pieces: [Tensor] = []
+        for segment in segments {
+            switch segment {
+            case .tokens(let ids):
+                if ids.isEmpty { continue }
+                if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) {
+                    throw .tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
+                }
+                pieces.append(embedTokens(Tensor(ids, shape: [1, ids.count])))
+            case .image(let pixels):
+                pieces.append(try image(pixels))
+            case .imageFeatures(let features), .embeddings(let features):
+                pieces.append(features.rank == 2 ? features.unsqueezed(axis: 0) : features)
+            }
+        }
+        return Tensor.cat(pieces, axis: 1)
+    }
+
+    /// `pieces` as segments with `images` in the image slots.
+    static func segments(_ pieces: [Piece], images: [Tensor]) -> [PromptSegment] {
+        pieces.map { piece in
+            switch piece {
+            case .text(let tokens): return .tokens(tokens)
+            case .image(let index): return .image(images[index])
+            }
+        }
+    }
+}
+
+extension VisionLanguageModel {
+    /// `segments` of a family whose every image becomes `imageFeatureCount` features (images checked first).
+    func fixedCountSegments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
+        for pixels in images { try checkImage(pixels) }
+        let counts = [Int](repeating: imageFeatureCount, count: images.count)
+        return PromptLayout.segments(try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts), images: images)
+    }
+
+    /// `imageSpans` of a family whose every image becomes `imageFeatureCount` features.
+    func fixedCountSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
+        let counts = [Int](repeating: imageFeatureCount, count: imageCount)
+        return PromptLayout.spans(try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts), counts: counts)
+    }
+}
+
+extension VisionLanguageModel where Self: LanguageModelBacked {
+    /// One forward pass over a multimodal prompt at the model's own positions (`ropePositions`, else
+    /// the caller's), filling the trace with LLM and vision captures.
+    func forwardPrompt(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
+        let trace = ForwardTrace()
+        let embeddings = try embed(try segments(ids: ids, images: images), options: options, trace: trace)
+        var positioned = options
+        positioned.positions = try ropePositions(ids: ids, images: images) ?? options.positions
+        return decode(embeddings, cache: cache, options: positioned, into: trace)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import LucidModels
+import LucidTensor
+import LucidVision
+
+/// The families beside LLaVA-1.5 that `ModelRegistry.standard` opens by `model_type`: each loads a
+/// Hugging Face directory, reads images with its own processor (`preprocessor_config.json`, or the
+/// transformers defaults for the model's tower when there is none) and takes the tokenizer's chat template.
+extension ModelFamily {
+    /// LLaVA-NeXT (`llava_next`): anyres tiles; `--image` sets the model's `originalImageSize`.
+    public static var llavaNext: ModelFamily {
+        ModelFamily(modelTypes: ["llava_next"], load: { path, options in
+            let model = try LlavaNextForConditionalGeneration.load(directory: path, options: options.load)
+            return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize)
+        }, imageProcessor: { directory, model in
+            try preprocessorConfig(directory) ?? .defaults(imageSize: model.imageSize)
+        }, imagePixels: { image, directory, model in
+            guard let next = model as? LlavaNextForConditionalGeneration else { throw ModelOpenError("\(directory): not a LLaVA-NeXT model") }
+            let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
+            let processor = FileManager.default.fileExists(atPath: path)
+                ? try LlavaNextImageProcessor.load(path: path)
+                : try LlavaNextImageProcessor(config: .defaults(imageSize: next.imageSize),
+                                              gridPinpoints: next.config.imageGridPinpoints.compactMap {
+                                                  $0.count == 2 ? LlavaNextImageProcessor.GridPinpoint(height: $0[0], width: $0[1]) : nil
+                                              })
+            let prepared = try processor.pixelValues(image)
+            next.originalImageSize = (prepared.height, prepared.width)
+            return Tensor.cat(prepared.tiles.map { $0.tensor() }, axis: 0)
+        })
+    }
+
+    /// Qwen2-VL (`qwen2_vl`): `smart_resize`d images, patches flattened inside the model.
+    public static var qwen2VL: ModelFamily {
+        ModelFamily(modelTypes: ["qwen2_vl"], load: { path, options in
+            let model = try Qwen2VLForConditionalGeneration.load(directory: path, options: options.load)
+            return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize)
+        }, imageProcessor: { directory, _ in
+            try qwenProcessor(directory).clip
+        }, imagePixels: { image, directory, model in
+            guard let qwen = model as? Qwen2VLForConditionalGeneration else { throw ModelOpenError("\(directory): not a Qwen2-VL model") }
+            let prepared = try qwenProcessor(directory).pixelValues(image)
+            return try qwen.image(fromPatches: prepared.patches, grid: Qwen2VLGrid(t: prepared.grid.t, h: prepared.grid.h, w: prepared.grid.w))
+        })
+    }
+
+    /// InstructBLIP (`instructblip`, Llama-family decoders): BLIP's exact resize, no crop. The Q-Former
+    /// instruction stays the model's `qformerInstruction` (empty unless set; `--pixel-values` files carry it).
+    public static var instructBlip: ModelFamily {
+        ModelFamily(modelTypes: ["instructblip"], load: { path, options in
+            let model = try InstructBlipForConditionalGeneration.load(directory: path, options: options.load)
+            return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize)
+        }, imageProcessor: { directory, model in
+            let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
+            if FileManager.default.fileExists(atPath: path) { return try CLIPPreprocessorConfig.loadBlip(path: path) }
+            var config = CLIPPreprocessorConfig.defaults(imageSize: model.imageSize)
+            config.size = .exact(height: model.imageSize, width: model.imageSize)
+            config.doCenterCrop = false
+            return config
+        })
+    }
+
+    /// The CLIP keys of a directory's `preprocessor_config.json`, nil without one.
+    static func preprocessorConfig(_ directory: String) throws -> CLIPPreprocessorConfig? {
+        let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
+        return FileManager.default.fileExists(atPath: path) ? try CLIPPreprocessorConfig.load(path: path) : nil
+    }
+
+    /// A directory's Qwen2-VL processor, or transformers' defaults without a config.
+    static func qwenProcessor(_ directory: String) throws -> Qwen2VLImageProcessor {
+        let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
+        return FileManager.default.fileExists(atPath: path) ? try Qwen2VLImageProcessor.load(path: path) : try Qwen2VLImageProcessor()
+    }
+}

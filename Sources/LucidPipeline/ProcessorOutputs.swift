@@ -1,0 +1,100 @@
+import Foundation
+import LucidModels
+import LucidTensor
+
+/// A Hugging Face processor's outputs for one image, read from a safetensors file under their HF
+/// names (what `--pixel-values` takes): `pixel_values`, and where the family has them `image_sizes`
+/// (LLaVA-NeXT), `image_grid_thw` (Qwen2-VL), `qformer_input_ids` / `qformer_attention_mask`
+/// (InstructBLIP). With the processor's expanded `input_ids`, any input can be matched to transformers.
+public struct ProcessorOutputs {
+    /// Where the tensors came from (named in errors).
+    public var path: String
+    public var pixelValues: Tensor
+    public var imageSizes: [Int]?
+    public var imageGridTHW: [Int]?
+    public var qformerInputIDs: [Int]?
+    public var qformerAttentionMask: [Int]?
+
+    /// Largest integer tensor read (sizes, grids, ids): larger ones are refused before reading.
+    public static let maximumIntegerCount = 4096
+
+    /// Reads `path`; `pixel_values` is required and must be floating point.
+    public static func load(path: String) throws -> ProcessorOutputs {
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(path: path) } catch { throw ModelOpenError("\(path): not a readable safetensors file (\(error))") }
+        guard let entry = file.entry(named: "pixel_values") else {
+            throw ModelOpenError("\(path): no tensor named pixel_values (it holds \(file.names.sorted().joined(separator: ", ")))")
+        }
+        guard [.float32, .float16, .bfloat16, .float64].contains(entry.dtype) else {
+            throw ModelOpenError("\(path): pixel_values is \(entry.dtype.rawValue); a floating-point tensor was expected")
+        }
+        func integers(_ name: String) throws -> [Int]? {
+            guard let entry = file.entry(named: name) else { return nil }
+            guard entry.elementCount <= maximumIntegerCount else {
+                throw ModelOpenError("\(path): \(name) has \(entry.elementCount) values; at most \(maximumIntegerCount) are read")
+            }
+            guard [.int64, .int32, .int16, .int8, .uint8, .bool].contains(entry.dtype) else {
+                throw ModelOpenError("\(path): \(name) is \(entry.dtype.rawValue); an integer tensor was expected")
+            }
+            return try file.loadTensor(for: entry).to(.i64).toArray(Int.self)
+        }
+        return ProcessorOutputs(path: path, pixelValues: try file.loadTensor(for: entry).to(.f32), imageSizes: try integers("image_sizes"),
+                                imageGridTHW: try integers("image_grid_thw"), qformerInputIDs: try integers("qformer_input_ids"),
+                                qformerAttentionMask: try integers("qformer_attention_mask"))
+    }
+
+    /// The model's image tensors for these outputs (one image), setting what the family keeps on the
+    /// model (LLaVA-NeXT's `originalImageSize`, InstructBLIP's `qformerInstruction`); every shape is
+    /// checked against the model first.
+    public func images(for model: any VisionLanguageModel) throws -> [Tensor] {
+        let shape = pixelValues.shape
+        func fail(_ problem: String) -> ModelOpenError { ModelOpenError("\(path): \(problem)") }
+        let image: Tensor
+        switch model {
+        case let next as LlavaNextForConditionalGeneration:
+            guard let sizes = imageSizes, sizes.count == 2 else {
+                throw fail("LLaVA-NeXT needs image_sizes [1, 2] (the original height and width), got \(imageSizes.map { "\($0.count) values" } ?? "none")")
+            }
+            guard (1...LlavaNextImageBounds.maximumSide).contains(sizes[0]), (1...LlavaNextImageBounds.maximumSide).contains(sizes[1]) else {
+                throw fail("image_sizes \(sizes) must be positive and at most \(LlavaNextImageBounds.maximumSide)")
+            }
+            guard shape.count == 5 && shape[0] == 1 || shape.count == 4 else {
+                throw fail("LLaVA-NeXT pixel_values must be [1, tiles, 3, S, S] or [tiles, 3, S, S], got \(shape)")
+            }
+            next.originalImageSize = (sizes[0], sizes[1])
+            image = shape.count == 5 ? pixelValues.selected(axis: 0, index: 0) : pixelValues
+        case let qwen as Qwen2VLForConditionalGeneration:
+            guard let grid = imageGridTHW, grid.count == 3 else {
+                throw fail("Qwen2-VL needs image_grid_thw [1, 3], got \(imageGridTHW.map { "\($0.count) values" } ?? "none")")
+            }
+            guard shape.count == 2 else { throw fail("Qwen2-VL pixel_values must be flattened patches [N, C·T·P·P], got \(shape)") }
+            do { image = try qwen.image(fromPatches: pixelValues, grid: Qwen2VLGrid(t: grid[0], h: grid[1], w: grid[2])) } catch {
+                throw fail("\(error)")
+            }
+        case let blip as InstructBlipForConditionalGeneration:
+            guard shape.count == 4, shape[0] == 1 else { throw fail("InstructBLIP pixel_values must be [1, 3, S, S], got \(shape)") }
+            var instruction = qformerInputIDs ?? []
+            if let mask = qformerAttentionMask {
+                guard mask.count == instruction.count else {
+                    throw fail("qformer_attention_mask has \(mask.count) values but qformer_input_ids has \(instruction.count)")
+                }
+                instruction = zip(instruction, mask).filter { $0.1 != 0 }.map(\.0)
+            }
+            blip.qformerInstruction = instruction
+            image = pixelValues
+        default:
+            guard shape.count == 4, shape[0] == 1, shape[1] == 3, shape[2] == model.imageSize, shape[3] == model.imageSize else {
+                throw fail("pixel_values has shape \(shape); this model takes [1, 3, \(model.imageSize), \(model.imageSize)]")
+            }
+            image = pixelValues
+        }
+        do { try model.checkImage(image) } catch { throw fail("\(error)") }
+        return [image]
+    }
+}
+
+/// Bounds on what a `--pixel-values` file may claim about an image.
+enum LlavaNextImageBounds {
+    /// Largest original side accepted from `image_sizes`.
+    static let maximumSide = 1 << 16
+}
