@@ -27,10 +27,7 @@ extension InstructBlipForConditionalGeneration: VisionLanguageModel {
     }
 
     public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        try PromptLayout.embed(segments, vocabularySize: vocabularySize, embedTokens: { languageModel.embed($0) }) { (pixels) throws(PromptError) -> Tensor in
-            try checkImage(pixels)
-            return imageFeatures(pixels, options: options, trace: trace)
-        }
+        try embedChecked(segments, options: options, trace: trace)
     }
 
     /// Projected query outputs [B, Q, D] of checked pixel values with `qformerInstruction`.

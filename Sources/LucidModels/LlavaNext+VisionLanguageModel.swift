@@ -40,9 +40,7 @@ extension LlavaNextForConditionalGeneration: VisionLanguageModel {
     }
 
     public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        try PromptLayout.embed(segments, vocabularySize: vocabularySize, embedTokens: { languageModel.embed($0) }) { (pixels) throws(PromptError) -> Tensor in
-            try imageFeatures(image(pixels), options: options, trace: trace).unsqueezed(axis: 0)
-        }
+        try embedChecked(segments, options: options, trace: trace)
     }
 
     /// Packed features [1, N, D] of a checked tile stack (`checkImage`).

@@ -122,6 +122,15 @@ extension VisionLanguageModel {
 }
 
 extension VisionLanguageModel where Self: LanguageModelBacked {
+    /// Input embeddings [1, T, D] of segments, each image checked (`checkImage`) and then encoded
+    /// (`imageFeatures`, [1, N, D]).
+    func embedChecked(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
+        try PromptLayout.embed(segments, vocabularySize: vocabularySize, embedTokens: { languageModel.embed($0) }) { (pixels) throws(PromptError) -> Tensor in
+            try checkImage(pixels)
+            return imageFeatures(pixels, options: options, trace: trace)
+        }
+    }
+
     /// One forward pass over a multimodal prompt at the model's own positions (`ropePositions`, else
     /// the caller's), filling the trace with LLM and vision captures.
     func forwardPrompt(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {

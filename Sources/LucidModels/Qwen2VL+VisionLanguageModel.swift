@@ -106,10 +106,7 @@ extension Qwen2VLForConditionalGeneration: VisionLanguageModel {
     }
 
     public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        try PromptLayout.embed(segments, vocabularySize: vocabularySize, embedTokens: { languageModel.embed($0) }) { (pixels) throws(PromptError) -> Tensor in
-            try checkImage(pixels)
-            return imageFeatures(pixels, options: options, trace: trace)
-        }
+        try embedChecked(segments, options: options, trace: trace)
     }
 
     /// Merged features [1, N, D] of a checked image.
