@@ -2,6 +2,7 @@ import Foundation
 import LucidFiles
 import LucidModels
 import LucidNN
+import LucidSupport
 import LucidTensor
 
 /// Q-MLLM on a vision-language model (LLaVA as released): a patch-level quantiser between the vision tower and the projector,

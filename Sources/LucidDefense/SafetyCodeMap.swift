@@ -1,5 +1,6 @@
 import Foundation
 import LucidModels
+import LucidSupport
 
 /// Q-MLLM's safety mapping from semantic codes to content categories, calibrated on labelled
 /// images: D[k][c] = images of category c assigned to code k, P(c|k) = D[k][c] / Σ_c D[k][c],

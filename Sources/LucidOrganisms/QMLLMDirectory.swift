@@ -2,6 +2,7 @@ import Foundation
 import LucidFiles
 import LucidDefense
 import LucidModels
+import LucidSupport
 import LucidTensor
 
 /// What `lucid defend qmllm train` records next to the weights.

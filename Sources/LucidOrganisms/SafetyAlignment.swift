@@ -4,6 +4,7 @@ import LucidGeneration
 import LucidModels
 import LucidNN
 import LucidRuns
+import LucidSupport
 import LucidTensor
 import LucidText
 
@@ -129,7 +130,7 @@ public final class SafetyAlignmentTrainer {
         let loop = TrainingLoop(stage: "align-safety", directory: workDirectory.appendingPathComponent("lora"), parameters: parameters,
                                 schedule: recipe.schedule, log: log)
         let summary = try loop.run { step in
-            var random = StepRandom(seed: recipe.seed, step: step, stream: 42)
+            var random = SplitMix64.stream(seed: recipe.seed, step: step, stream: 42)
             var batch: [TrainingConversation] = []
             for _ in 0..<recipe.schedule.batchSize {
                 if random.unit() < recipe.harmfulShare {

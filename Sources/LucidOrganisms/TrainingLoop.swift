@@ -1,6 +1,7 @@
 import Foundation
 import LucidModels
 import LucidNN
+import LucidSupport
 import LucidTensor
 
 /// What a stage's step function returns: the loss to minimise and numbers worth logging.
@@ -28,7 +29,7 @@ public struct StageSummary: Codable, Sendable, Equatable {
 /// checkpoint, progress lines, and the loss curve as `loss.csv`.
 ///
 /// Determinism: the step function must derive its batch from the step number alone (see
-/// `StepRandom`), so an interrupted and resumed stage trains on exactly the same batches.
+/// `SplitMix64.stream`), so an interrupted and resumed stage trains on exactly the same batches.
 public final class TrainingLoop {
     public let stage: String
     public let directory: URL

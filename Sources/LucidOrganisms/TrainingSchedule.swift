@@ -1,4 +1,5 @@
 import LucidModels
+import LucidSupport
 
 /// Optimiser and schedule settings of one training stage.
 public struct TrainingSchedule: Codable, Sendable, Equatable {
