@@ -114,6 +114,7 @@ let package = Package(
                 "LucidPipeline",
                 "LucidFiles",
                 "LucidServer",
+                "LucidSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

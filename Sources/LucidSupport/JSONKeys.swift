@@ -69,28 +69,3 @@ extension JSONEncoder {
         return encoder
     }
 }
-
-/// A JSON key read under its snake_case name, or under the camelCase name files written before
-/// the snake_case vocabulary used (docs/json.md).
-public struct SnakeCaseKey: CodingKey, Sendable {
-    public var stringValue: String
-    public var intValue: Int? { nil }
-    public init(stringValue: String) { self.stringValue = stringValue }
-    public init?(intValue: Int) { nil }
-}
-
-extension KeyedDecodingContainer where Key == SnakeCaseKey {
-    /// The value under `key`, else under `legacy`; a missing key is an error naming `key`.
-    public func decode<T: Decodable>(_ key: String, legacy: String) throws -> T {
-        if key != legacy, !contains(SnakeCaseKey(stringValue: key)), contains(SnakeCaseKey(stringValue: legacy)) {
-            return try decode(T.self, forKey: SnakeCaseKey(stringValue: legacy))
-        }
-        return try decode(T.self, forKey: SnakeCaseKey(stringValue: key))
-    }
-
-    /// The value under `key`, else under `legacy`, else nil.
-    public func decodeIfPresent<T: Decodable>(_ key: String, legacy: String) throws -> T? {
-        if let value = try decodeIfPresent(T.self, forKey: SnakeCaseKey(stringValue: key)) { return value }
-        return key == legacy ? nil : try decodeIfPresent(T.self, forKey: SnakeCaseKey(stringValue: legacy))
-    }
-}
