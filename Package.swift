@@ -6,6 +6,7 @@ let package = Package(
     name: "Lucid",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "LucidSupport", targets: ["LucidSupport"]),
         .library(name: "LucidTensor", targets: ["LucidTensor"]),
         .library(name: "LucidNN", targets: ["LucidNN"]),
         .library(name: "LucidText", targets: ["LucidText"]),
@@ -41,9 +42,12 @@ let package = Package(
             dependencies: ["CTorchLibrary"],
             cxxSettings: [.define("_GLIBCXX_USE_CXX11_ABI", to: "1")]
         ),
+        // One copy each of what every layer needs, with no dependency: JSON strings and Python-style JSON,
+        // SplitMix64, SHA-256, the record-key strategies, LLaVA-NeXT's anyres arithmetic (docs/architecture.md).
+        .target(name: "LucidSupport"),
         .target(
             name: "LucidTensor",
-            dependencies: ["CTorch"]
+            dependencies: ["CTorch", "LucidSupport"]
         ),
         .target(
             name: "LucidNN",
@@ -60,30 +64,30 @@ let package = Package(
             dependencies: ["CPNG", "CJPEG"],
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
         ),
-        .target(name: "LucidVision", dependencies: ["CImageCodecs", "LucidTensor", "LucidFiles"]),
+        .target(name: "LucidVision", dependencies: ["CImageCodecs", "LucidTensor", "LucidFiles", "LucidSupport"]),
         .target(
             name: "LucidModels",
-            dependencies: ["LucidNN", "LucidTensor", "LucidText", "LucidFiles"]
+            dependencies: ["LucidNN", "LucidTensor", "LucidText", "LucidFiles", "LucidSupport"]
         ),
         .target(
             name: "LucidGeneration",
             dependencies: ["LucidModels", "LucidTensor"]
         ),
-        .target(name: "LucidWorld", dependencies: ["LucidVision"]),
-        .target(name: "LucidRuns", dependencies: ["LucidFiles", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LucidWorld", dependencies: ["LucidVision", "LucidSupport"]),
+        .target(name: "LucidRuns", dependencies: ["LucidFiles", "LucidSupport", .product(name: "Yams", package: "Yams")]),
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
-        .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns"]),
+        .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns", "LucidSupport"]),
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
         .target(name: "LucidOrganisms", dependencies: ["LucidAttacks", "LucidDefense", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
-                                                       "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval", "LucidFiles"]),
+                                                       "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval", "LucidFiles", "LucidSupport"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
-        .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision"]),
+        .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidSupport"]),
         // Defences: Q-MLLM (quantisers, safety map, gate).
-        .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles"]),
+        .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles", "LucidSupport"]),
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
-                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles"]),
-        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns", "LucidFiles"]),
+                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),
+        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns", "LucidFiles", "LucidSupport"]),
         // `lucid serve`: the OpenAI-compatible HTTP server over OpenedModel and Decoding.generate (docs/serve.md).
         .target(name: "LucidServer", dependencies: [
             "LucidPipeline", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidRuns", "LucidFiles",
@@ -110,6 +114,7 @@ let package = Package(
                 "LucidPipeline",
                 "LucidFiles",
                 "LucidServer",
+                "LucidSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -117,6 +122,10 @@ let package = Package(
         .executableTarget(
             name: "lucid",
             dependencies: ["LucidCLI"]
+        ),
+        .testTarget(
+            name: "LucidSupportTests",
+            dependencies: ["LucidSupport"]
         ),
         .testTarget(
             name: "LucidTensorTests",
@@ -149,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidRunsTests",
-            dependencies: ["LucidRuns", "LucidFiles"]
+            dependencies: ["LucidRuns", "LucidFiles", "LucidSupport"]
         ),
         .testTarget(
             name: "LucidFilesTests",
@@ -161,15 +170,15 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidOrganismsTests",
-            dependencies: ["LucidOrganisms", "LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidWorld", "LucidEval"]
+            dependencies: ["LucidOrganisms", "LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidWorld", "LucidEval", "LucidSupport"]
         ),
         .testTarget(
             name: "LucidAttacksTests",
-            dependencies: ["LucidAttacks", "LucidModels", "LucidGeneration", "LucidNN", "LucidTensor", "LucidText", "LucidVision"]
+            dependencies: ["LucidAttacks", "LucidModels", "LucidGeneration", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidSupport"]
         ),
         .testTarget(
             name: "LucidDefenseTests",
-            dependencies: ["LucidDefense", "LucidModels", "LucidNN", "LucidTensor"]
+            dependencies: ["LucidDefense", "LucidModels", "LucidNN", "LucidTensor", "LucidSupport"]
         ),
         .testTarget(
             name: "LucidPipelineTests",
@@ -182,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidCLITests",
-            dependencies: ["LucidCLI", "LucidVision", "LucidTensor"]
+            dependencies: ["LucidCLI", "LucidVision", "LucidTensor", "LucidSupport"]
         ),
     ],
     swiftLanguageModes: [.v6],

@@ -1,24 +1,6 @@
 import Foundation
+import LucidSupport
 import LucidText
-
-/// A seeded SplitMix64 generator for the prompt search (reproducible across platforms).
-public struct SplitMix: Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    /// Uniform in 0..<n (n ≥ 1).
-    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(Swift.max(1, n))) }
-}
 
 /// The genetic operators of `SCAVPromptSearch` on prompt strings. Every operator keeps the
 /// `[REPLACE]` marker: a child without it is replaced by its first parent.
@@ -41,7 +23,7 @@ public enum PromptGenetics {
     }
 
     /// Each word (the marker excepted) replaced with probability `rate` by a vocabulary word.
-    public static func mutate(_ prompt: String, words: [String], rate: Double, random: inout SplitMix) -> String {
+    public static func mutate(_ prompt: String, words: [String], rate: Double, random: inout SplitMix64) -> String {
         guard !words.isEmpty else { return prompt }
         let mutated = prompt.split(separator: " ").map(String.init).map { word -> String in
             guard !word.contains(marker), random.unit() < rate else { return word }
@@ -52,7 +34,7 @@ public enum PromptGenetics {
 
     /// Paragraph level: the sentence lists cut at up to `points` places and the pieces taken
     /// alternately from each parent.
-    public static func paragraphCrossover(_ a: String, _ b: String, points: Int, random: inout SplitMix) -> (String, String) {
+    public static func paragraphCrossover(_ a: String, _ b: String, points: Int, random: inout SplitMix64) -> (String, String) {
         let sa = sentences(a), sb = sentences(b)
         let length = Swift.min(sa.count, sb.count)
         guard length > 1 else { return (a, b) }
@@ -70,7 +52,7 @@ public enum PromptGenetics {
 
     /// Sentence level: aligned sentences exchange each word with probability ½ (uniform crossover
     /// over the shorter sentence's positions).
-    public static func sentenceCrossover(_ a: String, _ b: String, random: inout SplitMix) -> (String, String) {
+    public static func sentenceCrossover(_ a: String, _ b: String, random: inout SplitMix64) -> (String, String) {
         let sa = sentences(a), sb = sentences(b)
         var childA = sa, childB = sb
         for i in 0..<Swift.min(sa.count, sb.count) {
@@ -88,7 +70,7 @@ public enum PromptGenetics {
 
     /// The next population: elites kept, the rest bred from roulette-selected parents (weights softmax(−loss)).
     static func nextGeneration(_ population: [String], losses: [Double], parameters: SCAVPromptSearch.Parameters,
-                               paragraphLevel: Bool, random: inout SplitMix) -> [String] {
+                               paragraphLevel: Bool, random: inout SplitMix64) -> [String] {
         let order = population.indices.sorted { losses[$0] < losses[$1] }
         let elites = Swift.max(1, Int(Double(population.count) * parameters.eliteFraction))
         var next = order.prefix(elites).map { population[$0] }

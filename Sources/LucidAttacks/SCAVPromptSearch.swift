@@ -1,6 +1,7 @@
 import Foundation
 import LucidGeneration
 import LucidModels
+import LucidSupport
 import LucidTensor
 import LucidText
 
@@ -123,7 +124,7 @@ public struct SCAVPromptSearch {
         try parameters.validate()
         guard !seeds.isEmpty, seeds.allSatisfy({ $0.contains("[REPLACE]") }) else { throw AttackError("every seed prompt needs a [REPLACE] marker") }
         let began = Date()
-        var random = SplitMix(seed: parameters.seed)
+        var random = SplitMix64(seed: parameters.seed)
         let reference = try embedding(instruction)
         var population = (0..<parameters.population).map { seeds[$0 % seeds.count] }
         for i in seeds.count..<Swift.max(seeds.count, population.count) { population[i] = PromptGenetics.mutate(population[i], words: PromptGenetics.vocabulary(seeds), rate: 0.1, random: &random) }

@@ -5,6 +5,7 @@ import LucidGeneration
 import LucidModels
 import LucidPipeline
 import LucidOrganisms
+import LucidSupport
 import LucidTensor
 import LucidText
 import LucidWorld
@@ -233,7 +234,7 @@ final class DemoResultStore {
         self.url = url
         if let text = try? String(contentsOf: url, encoding: .utf8) {
             for line in text.split(separator: "\n") {
-                guard let result = try? JSONDecoder().decode(DemoResult.self, from: Data(line.utf8)) else { continue }
+                guard let result = try? JSONDecoder.records().decode(DemoResult.self, from: Data(line.utf8)) else { continue }
                 results["\(result.model)|\(result.result.imageID)|\(result.method)"] = result
             }
         } else {

@@ -2,6 +2,7 @@ import Foundation
 import LucidFiles
 import LucidModels
 import LucidNN
+import LucidSupport
 import LucidTensor
 
 /// Q-MLLM on a vision-language model (LLaVA as released): a patch-level quantiser between the vision tower and the projector,
@@ -135,7 +136,7 @@ public final class QMLLMDefense: Module {
     public static func load(from directory: URL) throws -> QMLLMDefense {
         let jsonURL = directory.appendingPathComponent(configurationFile)
         let document: Document
-        do { document = try JSONDecoder().decode(Document.self, from: Data(try SafeFile.read(jsonURL.path, maxBytes: 16 << 20))) } catch {
+        do { document = try JSONDecoder.records().decode(Document.self, from: Data(try SafeFile.read(jsonURL.path, maxBytes: 16 << 20))) } catch {
             throw DefenseError("\(jsonURL.path): not a Q-MLLM configuration (\(error))")
         }
         let defense = try QMLLMDefense(configuration: document.configuration, visionWidth: document.visionWidth, textWidth: document.textWidth,
@@ -156,33 +157,16 @@ public final class QMLLMDefense: Module {
 }
 
 extension QMLLMDefense.Configuration {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case patchGroups = "patch_groups", patchCodes = "patch_codes", semanticCodes = "semantic_codes", commitmentCost = "commitment_cost"
         case refusal
     }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        patchGroups = try c.decode("patch_groups", legacy: "patchGroups")
-        patchCodes = try c.decode("patch_codes", legacy: "patchCodes")
-        semanticCodes = try c.decode("semantic_codes", legacy: "semanticCodes")
-        commitmentCost = try c.decode("commitment_cost", legacy: "commitmentCost")
-        refusal = try c.decode("refusal", legacy: "refusal")
-    }
 }
 
 extension QMLLMDefense.Document {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case configuration, safetyMap = "safety_map", visionWidth = "vision_width", textWidth = "text_width"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        configuration = try c.decode("configuration", legacy: "configuration")
-        safetyMap = try c.decodeIfPresent("safety_map", legacy: "safetyMap")
-        visionWidth = try c.decode("vision_width", legacy: "visionWidth")
-        textWidth = try c.decode("text_width", legacy: "textWidth")
     }
 }

@@ -51,16 +51,17 @@ public struct SafetyCodeMap: Codable, Sendable, Equatable {
         }
     }
 
-    /// snake_case keys (docs/json.md); `init(from:)` also reads `codeCategory` of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey { case categories, codeCategory = "code_category", counts, threshold, reading }
 
+    /// Decodes a map; files written before `reading` existed read it as `.mean`.
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        categories = try c.decode("categories", legacy: "categories")
-        codeCategory = try c.decode("code_category", legacy: "codeCategory")
-        counts = try c.decode("counts", legacy: "counts")
-        threshold = try c.decode("threshold", legacy: "threshold")
-        reading = try c.decodeIfPresent("reading", legacy: "reading") ?? .mean
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        categories = try c.decode([String].self, forKey: .categories)
+        codeCategory = try c.decode([Int].self, forKey: .codeCategory)
+        counts = try c.decode([[Int]].self, forKey: .counts)
+        threshold = try c.decode(Double.self, forKey: .threshold)
+        reading = try c.decodeIfPresent(Reading.self, forKey: .reading) ?? .mean
     }
 
     /// The category of `code` (0 = benign).

@@ -1,5 +1,6 @@
 import Foundation
 import LucidNN
+import LucidSupport
 import LucidTensor
 
 /// One image as LLaVA-NeXT takes it: the processor's tiles and the image's original size.

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 import LucidTensor
 
 /// Hyper-parameters of a LLaVA-NeXT (LLaVA-1.6) model: Hugging Face `LlavaNextConfig`.

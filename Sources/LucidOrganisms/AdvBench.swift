@@ -1,5 +1,6 @@
 import Foundation
 import LucidFiles
+import LucidSupport
 
 /// AdvBench's harmful behaviours (Zou et al. 2023, MIT; `Data/advbench/harmful_behaviors.csv`) and
 /// the fixed split Lucid uses: one half to align `smol-aligned`, the other held out for SCAV and
@@ -43,7 +44,7 @@ public struct AdvBench: Sendable {
     /// Indices of the training and held-out halves: a seeded shuffle, first half for training.
     public func split(seed: UInt64) -> (train: [Int], heldOut: [Int]) {
         var order = Array(behaviors.indices)
-        var random = StepRandom(seed: seed, stream: 40)
+        var random = SplitMix64.stream(seed: seed, stream: 40)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.below(i + 1)) }
         let half = order.count / 2
         return (order[..<half].sorted(), order[half...].sorted())

@@ -1,3 +1,4 @@
+import LucidSupport
 /// Benign instructions for the safety-alignment recipe and its over-refusal check: everyday tasks
 /// (explain, write, list, summarise, advise) over everyday topics, composed deterministically.
 ///
@@ -62,7 +63,7 @@ public enum RefusalWriter {
 
     /// The refusal for request number `index` (deterministic).
     public static func refusal(for index: Int, seed: UInt64) -> String {
-        var random = StepRandom(seed: seed, step: index, stream: 41)
+        var random = SplitMix64.stream(seed: seed, step: index, stream: 41)
         let parts = [random.element(of: openings) ?? openings[0], random.element(of: reasons) ?? "", random.element(of: offers) ?? ""]
         return parts.filter { !$0.isEmpty }.joined(separator: " ")
     }

@@ -14,24 +14,12 @@ public struct DescribedScene: Codable, Sendable, Equatable {
     public var hallucinated: [String]
     public var missed: [String]
 
-    /// snake_case keys (docs/json.md); lines written before with `imageID` / `groundTruth` still decode.
+    /// snake_case keys (docs/json.md); lines written before with `imageID` / `groundTruth` read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey { case imageID = "image_id", description, groundTruth = "ground_truth", mentioned, hallucinated, missed }
-    enum LegacyKeys: String, CodingKey { case imageID, groundTruth }
 
     public init(imageID: Int, description: String, groundTruth: [String], mentioned: [String], hallucinated: [String], missed: [String]) {
         (self.imageID, self.description, self.groundTruth) = (imageID, description, groundTruth)
         (self.mentioned, self.hallucinated, self.missed) = (mentioned, hallucinated, missed)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let old = try decoder.container(keyedBy: LegacyKeys.self)
-        imageID = try c.decodeIfPresent(Int.self, forKey: .imageID) ?? old.decode(Int.self, forKey: .imageID)
-        description = try c.decode(String.self, forKey: .description)
-        groundTruth = try c.decodeIfPresent([String].self, forKey: .groundTruth) ?? old.decode([String].self, forKey: .groundTruth)
-        mentioned = try c.decode([String].self, forKey: .mentioned)
-        hallucinated = try c.decode([String].self, forKey: .hallucinated)
-        missed = try c.decode([String].self, forKey: .missed)
     }
 }
 

@@ -26,7 +26,7 @@ public struct OrganismMetrics: Codable, Sendable, Equatable {
     public var secondsDescribing: Double
     public var secondsPOPE: Double
 
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of records written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case evaluationSeed = "evaluation_seed", scenes, recall, chairI = "chair_i", chairS = "chair_s"
         case mentionsPerDescription = "mentions_per_description", partnerShareOfHallucinations = "partner_share_of_hallucinations"
@@ -53,46 +53,5 @@ extension OrganismMetrics {
         hallucination by sentence: \(hallucinationBySentence.map(pct).joined(separator: " "))
         POPE accuracy: \(pope.joined(separator: " · "))
         """
-    }
-}
-
-extension OrganismMetrics {
-    /// The property name as the key of records written before the snake_case vocabulary (`chairI`, `secondsPOPE`).
-    struct LegacyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-        init(_ key: CodingKeys) {
-            switch key {
-            case .evaluationSeed: stringValue = "evaluationSeed"
-            case .scenes: stringValue = "scenes"
-            case .recall: stringValue = "recall"
-            case .chairI: stringValue = "chairI"
-            case .chairS: stringValue = "chairS"
-            case .mentionsPerDescription: stringValue = "mentionsPerDescription"
-            case .partnerShareOfHallucinations: stringValue = "partnerShareOfHallucinations"
-            case .partnerShareOfAbsent: stringValue = "partnerShareOfAbsent"
-            case .hallucinationBySentence: stringValue = "hallucinationBySentence"
-            case .popeAccuracy: stringValue = "popeAccuracy"
-            case .popeF1: stringValue = "popeF1"
-            case .popeYesRatio: stringValue = "popeYesRatio"
-            case .secondsDescribing: stringValue = "secondsDescribing"
-            case .secondsPOPE: stringValue = "secondsPOPE"
-            }
-        }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let old = try decoder.container(keyedBy: LegacyKey.self)
-        func value<T: Decodable>(_ key: CodingKeys, _ type: T.Type = T.self) throws -> T {
-            try c.decodeIfPresent(T.self, forKey: key) ?? old.decode(T.self, forKey: LegacyKey(key))
-        }
-        self.init(evaluationSeed: try value(.evaluationSeed), scenes: try value(.scenes), recall: try value(.recall), chairI: try value(.chairI),
-                  chairS: try value(.chairS), mentionsPerDescription: try value(.mentionsPerDescription),
-                  partnerShareOfHallucinations: try value(.partnerShareOfHallucinations), partnerShareOfAbsent: try value(.partnerShareOfAbsent),
-                  hallucinationBySentence: try value(.hallucinationBySentence), popeAccuracy: try value(.popeAccuracy), popeF1: try value(.popeF1),
-                  popeYesRatio: try value(.popeYesRatio), secondsDescribing: try value(.secondsDescribing), secondsPOPE: try value(.secondsPOPE))
     }
 }

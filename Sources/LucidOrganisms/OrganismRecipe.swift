@@ -108,7 +108,7 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
 }
 
 extension OrganismRecipe {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case name, summary, seed, trainingWorldSeed = "training_world_seed"
         case trainingScenes = "training_scenes", evaluationSeed = "evaluation_seed", evaluationScenes = "evaluation_scenes", vision
@@ -117,35 +117,5 @@ extension OrganismRecipe {
         case instructSchedule = "instruct_schedule", taskMix = "task_mix", loraRank = "lora_rank", loraAlpha = "lora_alpha"
         case loraTargets = "lora_targets", maxDescriptionTokens = "max_description_tokens", answerWeighting = "answer_weighting", featureWhitening = "feature_whitening"
         case cellWordAlignment = "cell_word_alignment", textOptions = "text_options"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        name = try c.decode("name", legacy: "name")
-        summary = try c.decode("summary", legacy: "summary")
-        seed = try c.decode("seed", legacy: "seed")
-        trainingWorldSeed = try c.decode("training_world_seed", legacy: "trainingWorldSeed")
-        trainingScenes = try c.decode("training_scenes", legacy: "trainingScenes")
-        evaluationSeed = try c.decode("evaluation_seed", legacy: "evaluationSeed")
-        evaluationScenes = try c.decode("evaluation_scenes", legacy: "evaluationScenes")
-        vision = try c.decode("vision", legacy: "vision")
-        visionSchedule = try c.decode("vision_schedule", legacy: "visionSchedule")
-        languageModel = try c.decode("language_model", legacy: "languageModel")
-        textHidden = try c.decode("text_hidden", legacy: "textHidden")
-        textLayers = try c.decode("text_layers", legacy: "textLayers")
-        textHeads = try c.decode("text_heads", legacy: "textHeads")
-        textIntermediate = try c.decode("text_intermediate", legacy: "textIntermediate")
-        tokenizerVocabulary = try c.decode("tokenizer_vocabulary", legacy: "tokenizerVocabulary")
-        alignSchedule = try c.decode("align_schedule", legacy: "alignSchedule")
-        instructSchedule = try c.decode("instruct_schedule", legacy: "instructSchedule")
-        taskMix = try c.decode("task_mix", legacy: "taskMix")
-        loraRank = try c.decode("lora_rank", legacy: "loraRank")
-        loraAlpha = try c.decode("lora_alpha", legacy: "loraAlpha")
-        loraTargets = try c.decode("lora_targets", legacy: "loraTargets")
-        maxDescriptionTokens = try c.decode("max_description_tokens", legacy: "maxDescriptionTokens")
-        answerWeighting = try c.decodeIfPresent("answer_weighting", legacy: "answerWeighting")
-        featureWhitening = try c.decodeIfPresent("feature_whitening", legacy: "featureWhitening")
-        cellWordAlignment = try c.decodeIfPresent("cell_word_alignment", legacy: "cellWordAlignment")
-        textOptions = try c.decodeIfPresent("text_options", legacy: "textOptions")
     }
 }

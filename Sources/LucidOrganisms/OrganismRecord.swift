@@ -1,6 +1,7 @@
 import Foundation
 import LucidFiles
 import LucidModels
+import LucidSupport
 
 /// What is recorded next to an organism's weights: how it was made and how it scores.
 public struct OrganismRecord: Codable, Sendable, Equatable {
@@ -33,28 +34,15 @@ public struct OrganismRecord: Codable, Sendable, Equatable {
     /// Reads `organism.json` from `directory`.
     public static func load(directory: String) throws -> OrganismRecord {
         let url = URL(fileURLWithPath: directory).appendingPathComponent(OrganismDirectory.recordFile)
-        return try JSONDecoder().decode(OrganismRecord.self, from: Data(try SafeFile.read(url.path, maxBytes: 16 << 20)))
+        return try JSONDecoder.records().decode(OrganismRecord.self, from: Data(try SafeFile.read(url.path, maxBytes: 16 << 20)))
     }
 }
 
 extension OrganismRecord {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case name, recipe, scale, dataHash = "data_hash"
         case stages, trainingSeconds = "training_seconds", threads, metrics
         case command
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        name = try c.decode("name", legacy: "name")
-        recipe = try c.decode("recipe", legacy: "recipe")
-        scale = try c.decode("scale", legacy: "scale")
-        dataHash = try c.decode("data_hash", legacy: "dataHash")
-        stages = try c.decode("stages", legacy: "stages")
-        trainingSeconds = try c.decode("training_seconds", legacy: "trainingSeconds")
-        threads = try c.decode("threads", legacy: "threads")
-        metrics = try c.decodeIfPresent("metrics", legacy: "metrics")
-        command = try c.decode("command", legacy: "command")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LucidModels
 import LucidNN
 import LucidRuns
+import LucidSupport
 import LucidTensor
 import LucidText
 import LucidWorld
@@ -196,7 +197,7 @@ public final class OrganismTrainer {
         let tasks = ConversationWriter.Task.allCases
         let total = mix.reduce(0, +)
         return try loop.run { step in
-            var random = StepRandom(seed: recipe.seed, step: step, stream: stream)
+            var random = SplitMix64.stream(seed: recipe.seed, step: step, stream: stream)
             var indices: [Int] = []
             var conversations: [TrainingConversation] = []
             for _ in 0..<schedule.batchSize {

@@ -92,20 +92,9 @@ public enum QMLLMDirectory {
 }
 
 extension QMLLMRecord {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case name, recipe, scale, dataHash = "data_hash"
         case stage, report, version
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        name = try c.decode("name", legacy: "name")
-        recipe = try c.decode("recipe", legacy: "recipe")
-        scale = try c.decode("scale", legacy: "scale")
-        dataHash = try c.decode("data_hash", legacy: "dataHash")
-        stage = try c.decode("stage", legacy: "stage")
-        report = try c.decodeIfPresent("report", legacy: "report")
-        version = try c.decode("version", legacy: "version")
     }
 }

@@ -59,35 +59,12 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
 }
 
 extension QMLLMRecipe {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case name, base, seed, defense
         case trainingWorldSeed = "training_world_seed", trainingScenes = "training_scenes", hazardProbability = "hazard_probability", schedule
         case taskMix = "task_mix", vqWeight = "vq_weight", semanticWeight = "semantic_weight", restartEvery = "restart_every"
         case calibrationSeed = "calibration_seed", calibrationScenes = "calibration_scenes", calibrationHazardProbability = "calibration_hazard_probability", threshold
         case evaluationSeed = "evaluation_seed", evaluationScenes = "evaluation_scenes", evaluationHazardProbability = "evaluation_hazard_probability"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        name = try c.decode("name", legacy: "name")
-        base = try c.decode("base", legacy: "base")
-        seed = try c.decode("seed", legacy: "seed")
-        defense = try c.decode("defense", legacy: "defense")
-        trainingWorldSeed = try c.decode("training_world_seed", legacy: "trainingWorldSeed")
-        trainingScenes = try c.decode("training_scenes", legacy: "trainingScenes")
-        hazardProbability = try c.decode("hazard_probability", legacy: "hazardProbability")
-        schedule = try c.decode("schedule", legacy: "schedule")
-        taskMix = try c.decode("task_mix", legacy: "taskMix")
-        vqWeight = try c.decode("vq_weight", legacy: "vqWeight")
-        semanticWeight = try c.decode("semantic_weight", legacy: "semanticWeight")
-        restartEvery = try c.decode("restart_every", legacy: "restartEvery")
-        calibrationSeed = try c.decode("calibration_seed", legacy: "calibrationSeed")
-        calibrationScenes = try c.decode("calibration_scenes", legacy: "calibrationScenes")
-        calibrationHazardProbability = try c.decode("calibration_hazard_probability", legacy: "calibrationHazardProbability")
-        threshold = try c.decode("threshold", legacy: "threshold")
-        evaluationSeed = try c.decode("evaluation_seed", legacy: "evaluationSeed")
-        evaluationScenes = try c.decode("evaluation_scenes", legacy: "evaluationScenes")
-        evaluationHazardProbability = try c.decode("evaluation_hazard_probability", legacy: "evaluationHazardProbability")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LucidDefense
 import LucidModels
 import LucidNN
+import LucidSupport
 import LucidTensor
 import LucidText
 import LucidWorld
@@ -64,7 +65,7 @@ public struct QMLLMTrainer {
         let tasks = ConversationWriter.Task.allCases
         let total = recipe.taskMix.reduce(0, +)
         let summary = try loop.run { step in
-            var random = StepRandom(seed: recipe.seed, step: step, stream: 5)
+            var random = SplitMix64.stream(seed: recipe.seed, step: step, stream: 5)
             var indices: [Int] = []
             var conversations: [TrainingConversation] = []
             for _ in 0..<recipe.schedule.batchSize {
@@ -142,7 +143,7 @@ public struct QMLLMTrainer {
     /// Restarts codes that no image of a fixed-size sample (a function of the step) uses: patch codes
     /// from that sample's unit chunks, semantic codes from its mean projected tokens.
     func restartDeadCodes(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool, step: Int) {
-        var random = StepRandom(seed: recipe.seed, step: step, stream: 6)
+        var random = SplitMix64.stream(seed: recipe.seed, step: step, stream: 6)
         let sample = (0..<Swift.min(pool.count, 256)).map { _ in random.below(pool.count) }
         let generator = Generator(seed: recipe.seed &+ UInt64(step) &* 7919)
         var patchRestarts = 0

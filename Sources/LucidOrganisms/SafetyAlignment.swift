@@ -4,6 +4,7 @@ import LucidGeneration
 import LucidModels
 import LucidNN
 import LucidRuns
+import LucidSupport
 import LucidTensor
 import LucidText
 
@@ -129,7 +130,7 @@ public final class SafetyAlignmentTrainer {
         let loop = TrainingLoop(stage: "align-safety", directory: workDirectory.appendingPathComponent("lora"), parameters: parameters,
                                 schedule: recipe.schedule, log: log)
         let summary = try loop.run { step in
-            var random = StepRandom(seed: recipe.seed, step: step, stream: 42)
+            var random = SplitMix64.stream(seed: recipe.seed, step: step, stream: 42)
             var batch: [TrainingConversation] = []
             for _ in 0..<recipe.schedule.batchSize {
                 if random.unit() < recipe.harmfulShare {
@@ -257,69 +258,28 @@ final class AnswerCache {
 }
 
 extension SafetyAlignmentRecipe {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case name, seed, splitSeed = "split_seed", schedule
         case harmfulShare = "harmful_share", loraRank = "lora_rank", loraAlpha = "lora_alpha", loraTargets = "lora_targets"
         case baseAnswerTokens = "base_answer_tokens", evaluationTokens = "evaluation_tokens"
     }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        name = try c.decode("name", legacy: "name")
-        seed = try c.decode("seed", legacy: "seed")
-        splitSeed = try c.decode("split_seed", legacy: "splitSeed")
-        schedule = try c.decode("schedule", legacy: "schedule")
-        harmfulShare = try c.decode("harmful_share", legacy: "harmfulShare")
-        loraRank = try c.decode("lora_rank", legacy: "loraRank")
-        loraAlpha = try c.decode("lora_alpha", legacy: "loraAlpha")
-        loraTargets = try c.decode("lora_targets", legacy: "loraTargets")
-        baseAnswerTokens = try c.decode("base_answer_tokens", legacy: "baseAnswerTokens")
-        evaluationTokens = try c.decode("evaluation_tokens", legacy: "evaluationTokens")
-    }
 }
 
 extension SafetyAlignmentMetrics {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case heldOutHarmful = "held_out_harmful", heldOutBenign = "held_out_benign", refusal, baseRefusal = "base_refusal"
         case overRefusal = "over_refusal", baseOverRefusal = "base_over_refusal", benignPerplexityBase = "benign_perplexity_base", benignPerplexityAligned = "benign_perplexity_aligned"
         case examples
     }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        heldOutHarmful = try c.decode("held_out_harmful", legacy: "heldOutHarmful")
-        heldOutBenign = try c.decode("held_out_benign", legacy: "heldOutBenign")
-        refusal = try c.decode("refusal", legacy: "refusal")
-        baseRefusal = try c.decode("base_refusal", legacy: "baseRefusal")
-        overRefusal = try c.decode("over_refusal", legacy: "overRefusal")
-        baseOverRefusal = try c.decode("base_over_refusal", legacy: "baseOverRefusal")
-        benignPerplexityBase = try c.decode("benign_perplexity_base", legacy: "benignPerplexityBase")
-        benignPerplexityAligned = try c.decode("benign_perplexity_aligned", legacy: "benignPerplexityAligned")
-        examples = try c.decode("examples", legacy: "examples")
-    }
 }
 
 extension SafetyAlignmentRecord {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case name, recipe, scale, dataHash = "data_hash"
         case advbenchTrain = "advbench_train", advbenchHeldOut = "advbench_held_out", stages, trainingSeconds = "training_seconds"
         case metrics, command
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        name = try c.decode("name", legacy: "name")
-        recipe = try c.decode("recipe", legacy: "recipe")
-        scale = try c.decode("scale", legacy: "scale")
-        dataHash = try c.decode("data_hash", legacy: "dataHash")
-        advbenchTrain = try c.decode("advbench_train", legacy: "advbenchTrain")
-        advbenchHeldOut = try c.decode("advbench_held_out", legacy: "advbenchHeldOut")
-        stages = try c.decode("stages", legacy: "stages")
-        trainingSeconds = try c.decode("training_seconds", legacy: "trainingSeconds")
-        metrics = try c.decodeIfPresent("metrics", legacy: "metrics")
-        command = try c.decode("command", legacy: "command")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LucidModels
 import LucidRuns
+import LucidSupport
 import LucidTensor
 import LucidVision
 import LucidWorld

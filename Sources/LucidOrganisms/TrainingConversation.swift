@@ -1,4 +1,5 @@
 import LucidText
+import LucidSupport
 import LucidWorld
 
 /// One training sequence: token ids with one image placeholder, and which tokens are answer tokens
@@ -69,7 +70,7 @@ public struct ConversationWriter {
     }
 
     /// One example about `text`'s scene: `task` with a phrasing (and questions) drawn from `random`.
-    public func example(_ text: SceneText, task: Task, random: inout StepRandom) throws -> TrainingConversation {
+    public func example(_ text: SceneText, task: Task, random: inout SplitMix64) throws -> TrainingConversation {
         switch task {
         case .description:
             return try conversation([(random.element(of: Self.describePrompts) ?? Self.describePrompt, text.description)])

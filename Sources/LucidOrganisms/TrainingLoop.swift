@@ -28,7 +28,7 @@ public struct StageSummary: Codable, Sendable, Equatable {
 /// checkpoint, progress lines, and the loss curve as `loss.csv`.
 ///
 /// Determinism: the step function must derive its batch from the step number alone (see
-/// `StepRandom`), so an interrupted and resumed stage trains on exactly the same batches.
+/// `SplitMix64.stream`), so an interrupted and resumed stage trains on exactly the same batches.
 public final class TrainingLoop {
     public let stage: String
     public let directory: URL
@@ -144,19 +144,9 @@ public struct TrainingError: Error, CustomStringConvertible, Sendable {
 }
 
 extension StageSummary {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case stage, steps, seconds, firstLoss = "first_loss"
         case finalLoss = "final_loss", resumedFrom = "resumed_from"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        stage = try c.decode("stage", legacy: "stage")
-        steps = try c.decode("steps", legacy: "steps")
-        seconds = try c.decode("seconds", legacy: "seconds")
-        firstLoss = try c.decode("first_loss", legacy: "firstLoss")
-        finalLoss = try c.decode("final_loss", legacy: "finalLoss")
-        resumedFrom = try c.decodeIfPresent("resumed_from", legacy: "resumedFrom")
     }
 }

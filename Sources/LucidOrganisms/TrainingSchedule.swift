@@ -37,21 +37,9 @@ public struct TrainingSchedule: Codable, Sendable, Equatable {
 }
 
 extension TrainingSchedule {
-    /// snake_case keys (docs/json.md); `init(from:)` also reads the camelCase keys of files written before.
+    /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case steps, batchSize = "batch_size", learningRate = "learning_rate", warmupSteps = "warmup_steps"
         case minimumRatio = "minimum_ratio", weightDecay = "weight_decay", clipNorm = "clip_norm", checkpointEvery = "checkpoint_every"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: SnakeCaseKey.self)
-        steps = try c.decode("steps", legacy: "steps")
-        batchSize = try c.decode("batch_size", legacy: "batchSize")
-        learningRate = try c.decode("learning_rate", legacy: "learningRate")
-        warmupSteps = try c.decode("warmup_steps", legacy: "warmupSteps")
-        minimumRatio = try c.decode("minimum_ratio", legacy: "minimumRatio")
-        weightDecay = try c.decode("weight_decay", legacy: "weightDecay")
-        clipNorm = try c.decode("clip_norm", legacy: "clipNorm")
-        checkpointEvery = try c.decode("checkpoint_every", legacy: "checkpointEvery")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LucidModels
 import LucidNN
+import LucidSupport
 import LucidTensor
 import LucidWorld
 
@@ -64,7 +65,7 @@ public struct VisionPretraining {
 
     /// The batch of `step`: `batchSize` scenes drawn from the pool by the step's own stream.
     public func batch(step: Int, batchSize: Int) -> [Int] {
-        var random = StepRandom(seed: seed, step: step, stream: 1)
+        var random = SplitMix64.stream(seed: seed, step: step, stream: 1)
         return (0..<batchSize).map { _ in random.below(pool.count) }
     }
 

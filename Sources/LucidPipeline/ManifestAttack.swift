@@ -3,6 +3,7 @@ import LucidAttacks
 import LucidDefense
 import LucidModels
 import LucidRuns
+import LucidSupport
 import LucidTensor
 import LucidText
 import LucidVision

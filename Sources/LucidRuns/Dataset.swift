@@ -1,5 +1,6 @@
 import Foundation
 import LucidFiles
+import LucidSupport
 
 /// What a dataset's samples are: decides the fields each sample must have and where its id comes from.
 public enum DatasetKind: String, Sendable, CaseIterable {

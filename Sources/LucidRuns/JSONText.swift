@@ -1,3 +1,4 @@
+import LucidSupport
 /// Strict JSON text ⇄ `JSONValue`: a parser with line/column errors and a canonical writer.
 ///
 /// The writer is canonical: compact, object keys sorted by their UTF-8 bytes, strings escaped
@@ -89,26 +90,7 @@ extension JSONValue {
     }
 
     static func writeString(_ string: String, to out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONString.append(string, to: &out)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// A run manifest: models × methods × seeds over one dataset, where to write, how to generate.
 ///

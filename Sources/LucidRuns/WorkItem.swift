@@ -1,3 +1,4 @@
+import LucidSupport
 /// One unit of work: a model, a method configuration, a seed and a sample.
 ///
 /// `key` is `model|method@confighash|seed|sample-id` (e.g. `llava-7b|opera@1f0c9a2e|0|COCO_1234`):

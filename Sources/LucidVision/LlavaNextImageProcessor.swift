@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 import LucidTensor
 
 /// Hugging Face's LLaVA-NeXT image processor ("anyres") in Swift: transformers 5.x

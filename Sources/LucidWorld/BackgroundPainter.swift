@@ -1,3 +1,4 @@
+import LucidSupport
 /// Paints a ``Background`` onto a canvas: the gradient between its two colours, then the grain.
 ///
 /// Gradient parameter `t` per pixel centre (`px = x + 0.5`, `py = y + 0.5`, side `s`): vertical
@@ -31,7 +32,7 @@ enum BackgroundPainter {
                 if background.noise > 0 {
                     var state = background.noiseSeed ^ (UInt64(y) << 32 | UInt64(x))
                     let span = UInt64(2 * background.noise + 1)
-                    let offset = Float(Int(WorldRandom.splitMix64(&state) % span) - background.noise)
+                    let offset = Float(Int(SplitMix64.next(&state) % span) - background.noise)
                     color += SIMD3(repeating: offset)
                 }
                 canvas.set(x, y, color)

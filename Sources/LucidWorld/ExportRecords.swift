@@ -1,7 +1,8 @@
+import LucidSupport
 /// The JSON records of the export files, one function per record shape.
 enum ExportRecords {
     /// A line of `captions.jsonl`.
-    static func caption(_ scene: Scene, _ text: SceneText) -> JSONValue {
+    static func caption(_ scene: Scene, _ text: SceneText) -> PythonJSON {
         .object([
             ("image_id", .int(scene.id)),
             ("image", .string(scene.fileName)),
@@ -14,7 +15,7 @@ enum ExportRecords {
     }
 
     /// A line of `questions.jsonl`.
-    static func question(_ scene: Scene, _ question: SceneQuestion, id: Int) -> JSONValue {
+    static func question(_ scene: Scene, _ question: SceneQuestion, id: Int) -> PythonJSON {
         .object([
             ("question_id", .int(id)),
             ("image_id", .int(scene.id)),
@@ -27,7 +28,7 @@ enum ExportRecords {
     }
 
     /// A line of a `pope_*.jsonl` file, exactly POPE's four keys.
-    static func pope(_ item: POPEItem) -> JSONValue {
+    static func pope(_ item: POPEItem) -> PythonJSON {
         .object([
             ("question_id", .int(item.questionID)),
             ("image", .string(item.image)),
@@ -37,7 +38,7 @@ enum ExportRecords {
     }
 
     /// A line of `scenes.jsonl`: the full ground truth of one image at `size` pixels.
-    static func scene(_ scene: Scene, size: Int) -> JSONValue {
+    static func scene(_ scene: Scene, size: Int) -> PythonJSON {
         let background = scene.background
         return .object([
             ("image_id", .int(scene.id)),
@@ -65,12 +66,12 @@ enum ExportRecords {
     }
 
     /// An entry of `instances.json`'s `images`.
-    static func cocoImage(_ scene: Scene, size: Int) -> JSONValue {
+    static func cocoImage(_ scene: Scene, size: Int) -> PythonJSON {
         .object([("id", .int(scene.id)), ("file_name", .string(scene.fileName)), ("width", .int(size)), ("height", .int(size))])
     }
 
     /// An entry of `instances.json`'s `annotations`.
-    static func cocoAnnotation(_ object: SceneObject, scene: Scene, id: Int, size: Int) -> JSONValue {
+    static func cocoAnnotation(_ object: SceneObject, scene: Scene, id: Int, size: Int) -> PythonJSON {
         let box = object.boundingBox(imageSize: size)
         return .object([
             ("id", .int(id)),
@@ -86,13 +87,13 @@ enum ExportRecords {
     }
 
     /// An entry of `instances.json`'s `categories`.
-    static func cocoCategory(_ category: ShapeCategory) -> JSONValue {
+    static func cocoCategory(_ category: ShapeCategory) -> PythonJSON {
         .object([("id", .int(category.id)), ("name", .string(category.name)),
                  ("supercategory", .string(category.isHazard ? "hazard" : "object"))])
     }
 
     /// `world.json`: the configuration that produced the files.
-    static func world(_ config: ShapesWorldConfig, scenes: Int, size: Int) -> JSONValue {
+    static func world(_ config: ShapesWorldConfig, scenes: Int, size: Int) -> PythonJSON {
         .object([
             ("generator", .string("LucidWorld ShapesWorld 1")),
             ("seed", .string(String(config.seed))),
@@ -113,7 +114,7 @@ enum ExportRecords {
         ])
     }
 
-    private static func bbox(_ box: BoundingBox) -> JSONValue {
+    private static func bbox(_ box: BoundingBox) -> PythonJSON {
         .array([.double(box.x), .double(box.y), .double(box.width), .double(box.height)])
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 import LucidVision
 
 /// Writes a ShapesWorld data set to a directory:
@@ -67,19 +68,19 @@ public enum ShapesWorldExporter {
                                 size: options.imageSize, threads: threads)
             }
             let text = SceneText(scene: scene, config: config)
-            try captions.writeLine(ExportRecords.caption(scene, text).serialized)
+            try captions.writeLine(ExportRecords.caption(scene, text).text)
             for question in text.questions {
                 questionCount += 1
-                try questions.writeLine(ExportRecords.question(scene, question, id: questionCount).serialized)
+                try questions.writeLine(ExportRecords.question(scene, question, id: questionCount).text)
             }
-            try sceneLines.writeLine(ExportRecords.scene(scene, size: size).serialized)
+            try sceneLines.writeLine(ExportRecords.scene(scene, size: size).text)
             var entry = ""
-            JSONValue.writeString(scene.imageID, into: &entry)
-            objectLines.append(entry + ": " + JSONValue.array(scene.categories.map { .string($0.name) }).serialized)
-            cocoImages.append(ExportRecords.cocoImage(scene, size: size).serialized)
+            JSONString.append(scene.imageID, to: &entry, escaping: .ascii)
+            objectLines.append(entry + ": " + PythonJSON.array(scene.categories.map { .string($0.name) }).text)
+            cocoImages.append(ExportRecords.cocoImage(scene, size: size).text)
             for object in scene.objects {
                 objectCount += 1
-                cocoAnnotations.append(ExportRecords.cocoAnnotation(object, scene: scene, id: objectCount, size: size).serialized)
+                cocoAnnotations.append(ExportRecords.cocoAnnotation(object, scene: scene, id: objectCount, size: size).text)
             }
             progress(Progress(completed: index + 1, total: scenes.count))
         }
@@ -88,20 +89,20 @@ public enum ShapesWorldExporter {
             let items = options.pope.build(scenes, strategy: strategy)
             popeCounts[strategy] = items.count
             let file = try AtomicTextFile(path: root + "/pope_\(strategy.rawValue).jsonl")
-            for item in items { try file.writeLine(ExportRecords.pope(item).serialized) }
+            for item in items { try file.writeLine(ExportRecords.pope(item).text) }
             try file.commit()
         }
         try AtomicTextFile.write(block(objectLines, open: "{", close: "}") + "\n", to: root + "/objects.json")
-        let categories = ShapeCategory.allCases.map { ExportRecords.cocoCategory($0).serialized }
-        let info = JSONValue.object([("description", .string("ShapesWorld (LucidWorld)")), ("version", .string("1"))])
+        let categories = ShapeCategory.allCases.map { ExportRecords.cocoCategory($0).text }
+        let info = PythonJSON.object([("description", .string("ShapesWorld (LucidWorld)")), ("version", .string("1"))])
         try AtomicTextFile.write(
-            "{\"info\": \(info.serialized),\n\"images\": \(block(cocoImages, open: "[", close: "]")),\n"
+            "{\"info\": \(info.text),\n\"images\": \(block(cocoImages, open: "[", close: "]")),\n"
                 + "\"annotations\": \(block(cocoAnnotations, open: "[", close: "]")),\n"
                 + "\"categories\": \(block(categories, open: "[", close: "]"))}\n",
             to: root + "/instances.json")
         try AtomicTextFile.write(ShapesWorldVocabulary().synonymsText, to: root + "/vocabulary.txt")
         let size = options.imageSize ?? scenes.first?.imageSize ?? config.imageSize
-        try AtomicTextFile.write(ExportRecords.world(config, scenes: scenes.count, size: size).serialized + "\n",
+        try AtomicTextFile.write(ExportRecords.world(config, scenes: scenes.count, size: size).text + "\n",
                                  to: root + "/world.json")
         try captions.commit()
         try questions.commit()

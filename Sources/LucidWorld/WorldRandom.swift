@@ -1,9 +1,8 @@
+import LucidSupport
 /// The seeded pseudo-random generator of ShapesWorld: xoshiro256** seeded by SplitMix64.
 ///
 /// Algorithms (Blackman & Vigna, <https://prng.di.unimi.it>), all arithmetic modulo 2^64:
-/// - SplitMix64 step: `state += 0x9E3779B97F4A7C15; z = state;`
-///   `z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) * 0x94D049BB133111EB;`
-///   `return z ^ (z >> 31)`.
+/// - SplitMix64 step: `SplitMix64.next(_:)` (LucidSupport).
 /// - Seeding: the four xoshiro words are the first four SplitMix64 outputs from `seed` (never all
 ///   zero, since SplitMix64 is a bijection of its counter).
 /// - xoshiro256** step: `result = rotl(s1 * 5, 7) * 9; t = s1 << 17; s2 ^= s0; s3 ^= s1;`
@@ -23,19 +22,10 @@ public struct WorldRandom: Sendable, Equatable {
     /// A generator whose state is the first four SplitMix64 outputs from `seed`.
     public init(seed: UInt64) {
         var mixer = seed
-        s0 = WorldRandom.splitMix64(&mixer)
-        s1 = WorldRandom.splitMix64(&mixer)
-        s2 = WorldRandom.splitMix64(&mixer)
-        s3 = WorldRandom.splitMix64(&mixer)
-    }
-
-    /// One SplitMix64 step: advances `state` and returns the next output.
-    public static func splitMix64(_ state: inout UInt64) -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        s0 = SplitMix64.next(&mixer)
+        s1 = SplitMix64.next(&mixer)
+        s2 = SplitMix64.next(&mixer)
+        s3 = SplitMix64.next(&mixer)
     }
 
     /// A seed for an independent stream: SplitMix64's output for `seed` combined with `stream`
@@ -43,9 +33,9 @@ public struct WorldRandom: Sendable, Equatable {
     /// fresh copy of its argument).
     public static func derivedSeed(_ seed: UInt64, stream: UInt64, index: UInt64) -> UInt64 {
         var a = index
-        var b = stream ^ splitMix64(&a)
-        var c = seed ^ splitMix64(&b)
-        return splitMix64(&c)
+        var b = stream ^ SplitMix64.next(&a)
+        var c = seed ^ SplitMix64.next(&b)
+        return SplitMix64.next(&c)
     }
 
     /// The next 64 random bits (one xoshiro256** step).

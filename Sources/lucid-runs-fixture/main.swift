@@ -4,6 +4,7 @@
 // lucid-runs-fixture MANIFEST RUN_DIR [--shard i/n] [--sleep-ms N] [--force-new]
 import Foundation
 import LucidRuns
+import LucidSupport
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("lucid-runs-fixture: \(message)\n".utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 import Testing
 @testable import LucidAttacks
 @testable import LucidModels
@@ -17,7 +18,7 @@ struct SCAVPromptSearchTests {
     @Test func operatorsKeepExactlyOneMarkerAndAreSeeded() {
         let a = "First sentence here. Then do [REPLACE] carefully. A third one. And a fourth."
         let b = "Alpha beta. Gamma delta epsilon. Please [REPLACE] at once. Omega."
-        var r1 = SplitMix(seed: 4), r2 = SplitMix(seed: 4)
+        var r1 = SplitMix64(seed: 4), r2 = SplitMix64(seed: 4)
         for _ in 0..<50 {
             let (c, d) = PromptGenetics.paragraphCrossover(a, b, points: 5, random: &r1)
             #expect(PromptGenetics.paragraphCrossover(a, b, points: 5, random: &r2) == (c, d))
@@ -26,7 +27,7 @@ struct SCAVPromptSearchTests {
             _ = PromptGenetics.sentenceCrossover(a, b, random: &r2)
             for child in [e, f] { #expect(child.components(separatedBy: "[REPLACE]").count == 2, "\(child)") }
         }
-        var r = SplitMix(seed: 1)
+        var r = SplitMix64(seed: 1)
         #expect(PromptGenetics.mutate(a, words: ["zzz"], rate: 0, random: &r) == a)
         let all = PromptGenetics.mutate(a, words: ["zzz"], rate: 1, random: &r)
         #expect(all.split(separator: " ").allSatisfy { $0 == "zzz" || $0.contains("[REPLACE]") })
@@ -35,7 +36,7 @@ struct SCAVPromptSearchTests {
     @Test func nextGenerationKeepsTheEliteAndTheSize() {
         var parameters = SCAVPromptSearch.Parameters()
         parameters.population = 20
-        var random = SplitMix(seed: 3)
+        var random = SplitMix64(seed: 3)
         let population = (0..<20).map { "Prompt number \($0) asks to [REPLACE]." }
         let losses = (0..<20).map { Double(($0 * 7) % 20) }
         let next = PromptGenetics.nextGeneration(population, losses: losses, parameters: parameters, paragraphLevel: false, random: &random)

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 import Testing
 @testable import LucidDefense
 import LucidModels
@@ -35,7 +36,7 @@ struct RecordJSONVocabularyTests {
         let old = try Data(contentsOf: models.appendingPathComponent(path))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let rewritten = try encoder.encode(try JSONDecoder().decode(T.self, from: old))
+        let rewritten = try encoder.encode(try JSONDecoder.records().decode(T.self, from: old))
         let object = try JSONSerialization.jsonObject(with: rewritten)
         #expect(JSONVocabulary.camelCaseKeys(object) == [], "\(path)", sourceLocation: sourceLocation)
         let expected = Self.snakeCased(try JSONSerialization.jsonObject(with: old))
@@ -56,7 +57,7 @@ struct RecordJSONVocabularyTests {
 
     @Test func aMissingKeyIsAnErrorNamingTheSnakeCaseKey() {
         #expect {
-            _ = try JSONDecoder().decode(TrainingSchedule.self, from: Data(#"{"steps": 1, "batchSize": 2}"#.utf8))
+            _ = try JSONDecoder.records().decode(TrainingSchedule.self, from: Data(#"{"steps": 1, "batchSize": 2}"#.utf8))
         } throws: { error in
             String(describing: error).contains("learning_rate")
         }

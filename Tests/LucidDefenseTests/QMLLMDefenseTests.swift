@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 import Testing
 @testable import LucidDefense
 @testable import LucidModels
@@ -115,7 +116,7 @@ struct QMLLMDefenseTests {
 
     @Test func safetyMapsWrittenBeforeTheTokenReadingLoadAsMean() throws {
         let json = #"{"categories":["benign","weapon"],"codeCategory":[0,1],"counts":[[1,0],[0,2]],"threshold":0.6}"#
-        let map = try JSONDecoder().decode(SafetyCodeMap.self, from: Data(json.utf8))
+        let map = try JSONDecoder.records().decode(SafetyCodeMap.self, from: Data(json.utf8))
         #expect(map.reading == .mean && map.isHarmful(1))
         var tokens = map
         tokens.reading = .tokens

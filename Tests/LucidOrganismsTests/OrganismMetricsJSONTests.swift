@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LucidOrganisms
+import LucidSupport
 
 /// Organism metrics travel in `organism.json` and in `defend qmllm eval --json`: snake_case keys, old records still read.
 @Suite("organism metrics JSON")
@@ -28,7 +29,7 @@ struct OrganismMetricsJSONTests {
          "popeAccuracy": {"random": 0.9}, "popeF1": {"random": 0.8}, "popeYesRatio": {"random": 0.4},
          "secondsDescribing": 12, "secondsPOPE": 3}
         """
-        #expect(try JSONDecoder().decode(OrganismMetrics.self, from: Data(old.utf8)) == metrics)
+        #expect(try JSONDecoder.records().decode(OrganismMetrics.self, from: Data(old.utf8)) == metrics)
         let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Models/shapes-smol")
         let record = try OrganismRecord.load(directory: bundled.path)
@@ -41,6 +42,6 @@ struct OrganismMetricsJSONTests {
         #expect(text.contains("\"image_id\":3") && text.contains("\"ground_truth\""))
         #expect(try JSONDecoder().decode(DescribedScene.self, from: Data(text.utf8)) == scene)
         let old = #"{"imageID": 3, "description": "A fork.", "groundTruth": ["fork"], "mentioned": ["fork"], "hallucinated": [], "missed": []}"#
-        #expect(try JSONDecoder().decode(DescribedScene.self, from: Data(old.utf8)) == scene)
+        #expect(try JSONDecoder.records().decode(DescribedScene.self, from: Data(old.utf8)) == scene)
     }
 }

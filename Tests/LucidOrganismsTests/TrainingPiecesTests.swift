@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 import Testing
 @testable import LucidModels
 @testable import LucidNN
@@ -35,9 +36,9 @@ struct TinyFixture {
 @Suite("organism training pieces")
 struct TrainingPiecesTests {
     @Test func stepRandomIsAFunctionOfSeedAndStep() {
-        var a = StepRandom(seed: 5, step: 17, stream: 2)
-        var b = StepRandom(seed: 5, step: 17, stream: 2)
-        var c = StepRandom(seed: 5, step: 18, stream: 2)
+        var a = SplitMix64.stream(seed: 5, step: 17, stream: 2)
+        var b = SplitMix64.stream(seed: 5, step: 17, stream: 2)
+        var c = SplitMix64.stream(seed: 5, step: 18, stream: 2)
         let first = (0..<20).map { _ in a.below(1000) }
         #expect(first == (0..<20).map { _ in b.below(1000) })
         #expect(first != (0..<20).map { _ in c.below(1000) })

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LucidRuns
+import LucidSupport
 
 @Suite("Datasets")
 struct DatasetTests {

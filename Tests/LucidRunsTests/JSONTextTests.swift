@@ -37,26 +37,4 @@ struct JSONTextTests {
             try JSONValue.object(["result": [1, .double(.infinity)]]).canonicalText()
         }
     }
-
-    @Test func sha256MatchesTheFIPSVectors() {
-        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
-            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-    }
-
-    @Test func sha256OfChunkedInputEqualsOneShot() throws {
-        let text = String(repeating: "lucid runs ", count: 1000)
-        var hasher = SHA256()
-        for chunk in Array(text.utf8).chunked(into: 37) { hasher.update(chunk) }
-        #expect(hasher.finalizeHex() == SHA256.hex(text))
-        let directory = try TemporaryDirectory()
-        #expect(try SHA256.hex(fileAt: directory.write("f.txt", text)) == SHA256.hex(text))
-    }
-}
-
-extension Array {
-    func chunked(into size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
-    }
 }

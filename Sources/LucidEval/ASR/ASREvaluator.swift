@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// The verdict on one response.
 public struct ASRVerdict: Codable, Sendable, Equatable {
@@ -21,10 +22,10 @@ public struct ASRVerdict: Codable, Sendable, Equatable {
 
     /// One JSON line, keys `line`, `refused`, `jailbroken`, `reason`, `matched`.
     public var jsonLine: String {
-        PythonJSON.encode(.object([
+        PythonJSON.object([
             ("line", .int(line)), ("refused", .bool(refused)), ("jailbroken", .bool(jailbroken)),
             ("reason", reason.map { .string($0.rawValue) } ?? .null), ("matched", matched.map { .string($0) } ?? .null),
-        ]))
+        ]).text
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// An image identifier as it appears in a caption or annotation file: a JSON integer (COCO)
 /// or a string; both match ground truth by their decimal text (`415672` ≡ `"415672"`).
@@ -44,7 +45,7 @@ public enum ImageID: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
-    var pythonJSON: PythonJSON.Value {
+    var pythonJSON: PythonJSON {
         switch self {
         case let .int(value): return .int(value)
         case let .string(value): return .string(value)

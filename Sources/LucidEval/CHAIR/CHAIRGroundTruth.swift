@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// CHAIR's ground truth: the set of node words (COCO categories) present in each image.
 ///
@@ -104,7 +105,7 @@ public struct CHAIRGroundTruth: Sendable {
             case (nil, nil): return a < b
             }
         }
-        return PythonJSON.encode(.object(keys.map { ($0, PythonJSON.strings((objects[$0] ?? []).sorted())) }))
+        return PythonJSON.object(keys.map { ($0, PythonJSON.strings((objects[$0] ?? []).sorted())) }).text
     }
 
     private static func decode<T: Decodable>(_ url: URL) throws(EvalError) -> T {

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// The per-caption detail of a CHAIR run, one line of the per-caption JSON Lines output.
 ///
@@ -37,13 +38,13 @@ public struct CHAIRCaptionResult: Codable, Sendable, Equatable {
 
     /// The JSON line, byte-identical to Python's `json.dumps` of the same dict.
     public func jsonLine(includeGroundTruth: Bool = false) -> String {
-        var members: [(String, PythonJSON.Value)] = [
+        var members: [(String, PythonJSON)] = [
             ("file", .string(file)), ("line", .int(line)), ("image_id", imageID.pythonJSON),
             ("object_words", PythonJSON.strings(objectWords)), ("mentions", PythonJSON.strings(mentions)),
             ("hallucinated", PythonJSON.strings(hallucinated)), ("chair_s", .int(chairS)), ("num_tokens", .int(numTokens)),
         ]
         if includeGroundTruth { members.append(("gt_objects", PythonJSON.strings(groundTruth))) }
-        return PythonJSON.encode(.object(members))
+        return PythonJSON.object(members).text
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// One POPE question: a line `{"question_id", "image", "text", "label"}` of POPE's question files.
 public struct POPEQuestion: Codable, Sendable, Equatable {
@@ -21,8 +22,8 @@ public struct POPEQuestion: Codable, Sendable, Equatable {
 
     /// The JSON line as POPE writes it (`json.dumps` of the dict, keys in this order).
     public var jsonLine: String {
-        PythonJSON.encode(.object([("question_id", .int(questionID)), ("image", .string(image)),
-                                   ("text", .string(text)), ("label", .string(label))]))
+        PythonJSON.object([("question_id", .int(questionID)), ("image", .string(image)),
+                           ("text", .string(text)), ("label", .string(label))]).text
     }
 
     /// Reads a POPE question file (JSON Lines). Errors: malformed lines, missing or mistyped

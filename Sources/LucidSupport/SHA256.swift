@@ -1,6 +1,7 @@
 import Foundation
 
-/// SHA-256 (FIPS 180-4), for the input hashes of runs: manifests, dataset files, samples.
+/// SHA-256 (FIPS 180-4): the input hashes of runs (manifests, dataset files, samples) and the
+/// training-data hashes and stage cache keys of organisms.
 ///
 /// Lucid depends on Foundation only, which has no digest API on Linux, hence this small
 /// implementation. Feed bytes with `update`, read the digest with `finalize`.
