@@ -31,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The connection a request came on (LucidServer cancels a generation whose client closed it).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // The judges' HTTP client (LucidEval): OpenAI-compatible endpoints, `lucid serve` among them.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
     ],
     targets: [
         // libtorch from the PyPI torch wheel: scripts/setup.sh unpacks it and writes lucid-torch.pc;
@@ -87,7 +91,10 @@ let package = Package(
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
                                                       "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),
-        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns", "LucidFiles", "LucidSupport"]),
+        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns", "LucidFiles", "LucidSupport",
+                                                  .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                  .product(name: "NIOCore", package: "swift-nio"),
+                                                  .product(name: "NIOHTTP1", package: "swift-nio")]),
         // `lucid serve`: the OpenAI-compatible HTTP server over OpenedModel and Decoding.generate (docs/serve.md).
         .target(name: "LucidServer", dependencies: [
             "LucidPipeline", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidRuns", "LucidFiles",
@@ -95,6 +102,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
         ]),
         .target(
             name: "LucidCLI",
@@ -186,7 +196,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidServerTests",
-            dependencies: ["LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns",
+            dependencies: ["LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns", "LucidEval",
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(

@@ -14,11 +14,20 @@ struct JudgeEndpointOptions: ParsableArguments {
     @Option(help: "Environment variable holding the API key (never pass keys on the command line).")
     var apiKeyEnv: String = "OPENAI_API_KEY"
 
+    @Option(help: "Most tokens the judge may answer with (1…32768).")
+    var judgeMaxTokens: Int = 1024
+
+    @Option(help: "Seconds one judge request may take, connection to answer (1…86400).")
+    var judgeTimeout: Double = 120
+
     func client() throws -> ChatCompletionClient {
         guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
             throw CLIError("--endpoint '\(endpoint)' is not an http(s) URL")
         }
-        return ChatCompletionClient(baseURL: url, model: judgeModel, apiKey: ProcessInfo.processInfo.environment[apiKeyEnv])
+        guard (1...32768).contains(judgeMaxTokens) else { throw CLIError("--judge-max-tokens must be in 1…32768") }
+        guard judgeTimeout.isFinite, (1...86400).contains(judgeTimeout) else { throw CLIError("--judge-timeout must be in 1…86400 seconds") }
+        return ChatCompletionClient(baseURL: url, model: judgeModel, apiKey: ProcessInfo.processInfo.environment[apiKeyEnv],
+                                    maxTokens: judgeMaxTokens, timeout: judgeTimeout)
     }
 }
 
@@ -46,7 +55,7 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strongreject",
         abstract: "Score jailbreak responses with the StrongREJECT rubric through an OpenAI-compatible judge.",
-        discussion: "Input: JSONL with {\"prompt\", \"response\"}. Output: one JSON line per response, then the mean score."
+        discussion: "Input: JSONL with {\"prompt\", \"response\"}. Output (--out): one JSON line per response; then the mean score over the responses whose judge answer was a verdict (the others score null, as NaN in the reference)."
     )
     @Option(help: "Responses JSONL.") var responses: String
     @OptionGroup var endpoint: JudgeEndpointOptions
@@ -56,20 +65,25 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
         let rows = try readJSONL(responses, fields: ["prompt", "response"])
         let judge = StrongREJECTJudge(client: try endpoint.client())
         var lines: [String] = []
-        var total = 0.0
+        var scores: [Double] = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         for (i, row) in rows.enumerated() {
-            let verdict: StrongREJECTJudge.Verdict
-            do { verdict = try await judge.judge(prompt: row["prompt"] ?? "", response: row["response"] ?? "") } catch {
-                throw CLIError("response \(i + 1): \(error.description)")
+            do {
+                let verdict = try await judge.judge(prompt: row["prompt"] ?? "", response: row["response"] ?? "")
+                scores.append(verdict.score)
+                lines.append(String(decoding: try encoder.encode(verdict), as: UTF8.self))
+            } catch let error as JudgeError {
+                // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here
+                // null, left out of the mean); a failed request ends the run.
+                guard case .unparsableVerdict = error else { throw CLIError("response \(i + 1): \(error.description)") }
+                lines.append(String(decoding: try encoder.encode(["score": nil, "error": error.description] as [String: String?]), as: UTF8.self))
             }
-            total += verdict.score
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            lines.append(String(decoding: try encoder.encode(verdict), as: UTF8.self))
             FileHandle.standardError.write(Data("judged \(i + 1)/\(rows.count)\n".utf8))
         }
         if let out { try SafeFile.writeText(lines.joined(separator: "\n") + "\n", to: out) }
-        print(String(format: "{\"responses\":%d,\"mean_score\":%.6f}", rows.count, rows.isEmpty ? 0 : total / Double(rows.count)))
+        print(String(format: "{\"responses\":%d,\"scored\":%d,\"unparsable\":%d,\"mean_score\":%.6f}", rows.count, scores.count,
+                     rows.count - scores.count, scores.isEmpty ? 0 : scores.reduce(0, +) / Double(scores.count)))
     }
 }
 

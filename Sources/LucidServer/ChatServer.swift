@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import LucidRuns
 import LucidVision
@@ -25,8 +26,8 @@ public struct ChatServer: Sendable {
     var metrics: ServerMetrics { worker.metrics }
 
     /// The router with every route (what tests drive in-process).
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<ServeRequestContext> {
+        let router = Router(context: ServeRequestContext.self)
         router.get("/health") { _, _ -> Response in
             Self.json(.ok, .object(["status": "ok", "model": .string(options.modelID)]))
         }
@@ -40,10 +41,10 @@ public struct ChatServer: Sendable {
             let model: JSONValue = .object(["id": .string(options.modelID), "object": "model", "created": 0, "owned_by": "lucid"])
             return counted(Self.json(.ok, .object(["object": "list", "data": .array([model])])))
         }
-        router.post("/v1/chat/completions") { request, _ -> Response in
+        router.post("/v1/chat/completions") { request, context -> Response in
             if let denied = authorize(request) { return counted(denied) }
             do {
-                return counted(try await chatCompletion(request))
+                return counted(try await chatCompletion(request, context: context))
             } catch let error as APIError {
                 return counted(error.response)
             } catch {
@@ -56,13 +57,18 @@ public struct ChatServer: Sendable {
     /// An `Application` serving `router()` on `host:port`, with the worker as a service (drained after
     /// the HTTP server on graceful shutdown).
     public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(), configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "lucid"),
+        Application(router: router(), server: Self.httpServer,
+                    configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "lucid"),
                     services: [worker], logger: logger)
     }
 
+    /// HTTP/1.1 with a `HangUpWatcher` in each connection's pipeline (a client that hangs up cancels
+    /// its generations; see `ServeRequestContext`).
+    public static var httpServer: HTTPServerBuilder { .http1(additionalChannelHandlers: [HangUpWatcher()]) }
+
     // MARK: handlers
 
-    private func chatCompletion(_ request: Request) async throws -> Response {
+    private func chatCompletion(_ request: Request, context: ServeRequestContext) async throws -> Response {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -88,12 +94,17 @@ public struct ChatServer: Sendable {
         }
         let jobs = (0..<chat.choices).map { GenerationJob(request: chat, images: decoded, choice: $0, timeoutSeconds: options.limits.requestTimeoutSeconds) }
         try worker.submit(jobs)
+        // A client that closes its connection cancels its generations (Hummingbird does not cancel the
+        // handler): a queued job is dropped unstarted, a running row leaves the batch at its next step.
+        let cancellers = jobs.map(\.canceller)
+        context.onClose { cancellers.forEach { $0() } }
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let created = Int(Date().timeIntervalSince1970)
         return chat.stream ? stream(jobs, chat: chat, id: String(id), created: created) : try await collect(jobs, id: String(id), created: created)
     }
 
-    /// Waits for every choice; a cancelled handler (client gone) cancels the generations.
+    /// Waits for every choice; a cancelled handler cancels the generations (a closed connection does
+    /// too, through `ServeRequestContext.onClose`).
     private func collect(_ jobs: [GenerationJob], id: String, created: Int) async throws -> Response {
         let outcomes = try await withTaskCancellationHandler {
             var outcomes: [JobOutcome] = []

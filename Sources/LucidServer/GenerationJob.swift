@@ -69,6 +69,9 @@ public final class GenerationJob: Sendable {
     /// Asks the worker to stop this generation (the client went away).
     public func cancel() { state.cancel() }
 
+    /// `cancel()` without holding the job (its images): for callbacks that may outlive the request.
+    var canceller: @Sendable () -> Void { { [state] in state.cancel() } }
+
     /// Whether the client cancelled.
     var isCancelled: Bool { state.isCancelled }
 

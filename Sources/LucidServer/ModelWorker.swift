@@ -72,6 +72,9 @@ public final class ModelWorker: Service, @unchecked Sendable {
     /// Jobs admitted and not yet finished (running + waiting).
     public var inFlight: Int { condition.withLock { running + pending.count } }
 
+    /// Waiting jobs whose client went away (tests: a disconnect is seen before the job starts).
+    var waitingCancelled: Int { condition.withLock { pending.filter(\.isCancelled).count } }
+
     /// Holds queued jobs back (running rows go on) until `resume()`: lets tests fill the queue deterministically.
     func pause() { condition.withLock { paused = true } }
 

@@ -12,13 +12,13 @@ struct TestServer {
     let server: ChatServer
     let opened: OpenedModel
 
-    init(limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
+    init(model: String = "shapes-tiny", limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
          prepare: (OpenedModel) -> Void = { _ in }) throws {
-        opened = try ModelRegistry.standard.open("shapes-tiny")
+        opened = try ModelRegistry.standard.open(model)
         prepare(opened)
-        let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: model)
         let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics())
-        server = try ChatServer(options: ServerOptions(modelID: "shapes-tiny", apiKey: apiKey, imageRoot: imageRoot, limits: limits), worker: worker)
+        server = try ChatServer(options: ServerOptions(modelID: model, apiKey: apiKey, imageRoot: imageRoot, limits: limits), worker: worker)
     }
 
     static var limits: ServerLimits {
@@ -28,11 +28,13 @@ struct TestServer {
         return limits
     }
 
-    /// Runs `body` against the router in-process, then stops the worker thread.
-    func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let app = Application(router: server.router())
+    /// Runs `body` against the router in-process (`.router`) or a server on a free loopback port
+    /// (`.live`: `client.port`), then stops the worker thread.
+    func test<Value: Sendable>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let app = Application(router: server.router(), server: ChatServer.httpServer,
+                              configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
         defer { server.worker.stop() }
-        return try await app.test(.router, body)
+        return try await app.test(setup, body)
     }
 }
 

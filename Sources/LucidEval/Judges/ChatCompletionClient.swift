@@ -1,13 +1,16 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
-/// A client for an OpenAI-compatible `/chat/completions` endpoint (OpenAI, vLLM, llama.cpp server, …).
+/// A client for an OpenAI-compatible `/chat/completions` endpoint (OpenAI, vLLM, llama.cpp server,
+/// `lucid serve`, …), on swift-server's AsyncHTTPClient.
 ///
 /// Used only when the user asks for a judge: nothing in Lucid contacts the network otherwise.
-/// Requests are deterministic (temperature 0 by default); 429 and 5xx responses are retried with
-/// exponential back-off.
+/// Requests are deterministic (temperature 0 by default); 429 and 5xx answers are retried with
+/// exponential back-off. Every failure is a `JudgeError` naming the URL and what went wrong: nothing
+/// listening (connection refused, reported at once, not retried), no answer within `timeout`, a
+/// non-2xx status (with the server's error message), or a body that is not a chat completion.
 public final class ChatCompletionClient: Sendable {
     /// One message of a chat request.
     public struct Message: Codable, Sendable, Equatable {
@@ -24,8 +27,20 @@ public final class ChatCompletionClient: Sendable {
     let apiKey: String?
     public let temperature: Double
     public let maxTokens: Int
+    /// Seconds for one attempt, connection to last byte.
     public let timeout: TimeInterval
     public let maxRetries: Int
+
+    /// Answers larger than this are refused (a chat completion is a few kilobytes).
+    static let maxAnswerBytes = 8 << 20
+
+    /// One HTTP client for the process (connections are pooled); never shut down, so it lives as long
+    /// as the process. A refused connection fails at once instead of being retried until the deadline.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// - Parameters:
     ///   - baseURL: e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`.
@@ -56,49 +71,78 @@ public final class ChatCompletionClient: Sendable {
         var choices: [Choice]
     }
 
+    /// An OpenAI error body, `{"error": {"message": …}}`.
+    struct ErrorBody: Decodable {
+        struct Detail: Decodable { var message: String? }
+        var error: Detail
+    }
+
     /// Sends `messages` and returns the first choice's text.
     public func complete(_ messages: [Message]) async throws(JudgeError) -> String {
-        let url = baseURL.appendingPathComponent("chat/completions")
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+        let url = baseURL.appendingPathComponent("chat/completions").absoluteString
+        let body: Data
         do {
-            request.httpBody = try JSONEncoder().encode(Request(model: model, messages: messages, temperature: temperature, max_tokens: maxTokens))
-        } catch { throw .malformedResponse(url: url.absoluteString, reason: "cannot encode the request: \(error)") }
+            body = try JSONEncoder().encode(Request(model: model, messages: messages, temperature: temperature, max_tokens: maxTokens))
+        } catch { throw .malformedResponse(url: url, reason: "cannot encode the request: \(error)") }
         var attempt = 0
         while true {
-            let (data, status) = try await send(request)
-            if status == 200 {
-                guard let decoded = try? JSONDecoder().decode(Response.self, from: data), let text = decoded.choices.first?.message.content else {
-                    throw .malformedResponse(url: url.absoluteString, reason: "no choices[0].message.content in \(String(decoding: data.prefix(300), as: UTF8.self))")
+            let (data, status) = try await send(url: url, body: body)
+            if (200...299).contains(status) {
+                let decoded: Response
+                do { decoded = try JSONDecoder().decode(Response.self, from: data) } catch {
+                    throw .malformedResponse(url: url, reason: "the answer (HTTP \(status)) is not a chat completion: \(Self.excerpt(data))")
+                }
+                guard let text = decoded.choices.first?.message.content else {
+                    throw .malformedResponse(url: url, reason: "the answer has no choices[0].message.content: \(Self.excerpt(data))")
                 }
                 return text
             }
             let retryable = status == 429 || (500...599).contains(status)
             if !retryable || attempt >= maxRetries {
-                throw .httpStatus(url: url.absoluteString, status: status, body: String(decoding: data.prefix(300), as: UTF8.self))
+                let message = (try? JSONDecoder().decode(ErrorBody.self, from: data))?.error.message
+                throw .httpStatus(url: url, status: status, body: message ?? Self.excerpt(data))
             }
             attempt += 1
             try? await Task.sleep(nanoseconds: UInt64(0.25 * pow(2, Double(attempt - 1)) * 1e9))
         }
     }
 
-    private func send(_ request: URLRequest) async throws(JudgeError) -> (Data, Int) {
-        let url = request.url?.absoluteString ?? "?"
-        let result: Result<(Data, Int), JudgeError> = await withCheckedContinuation { continuation in
-            let task = URLSession.shared.dataTask(with: request) { data, response, error in
-                if let error {
-                    continuation.resume(returning: .failure(.network(url: url, reason: error.localizedDescription)))
-                } else if let http = response as? HTTPURLResponse {
-                    continuation.resume(returning: .success((data ?? Data(), http.statusCode)))
-                } else {
-                    continuation.resume(returning: .failure(.network(url: url, reason: "no HTTP response")))
-                }
-            }
-            task.resume()
+    private func send(url: String, body: Data) async throws(JudgeError) -> (Data, Int) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let deadline = TimeAmount.milliseconds(Int64(max(0.001, min(timeout, 86_400)) * 1000))
+        do {
+            let response = try await Self.http.execute(request, timeout: deadline)
+            let bytes = try await response.body.collect(upTo: Self.maxAnswerBytes)
+            return (Data(bytes.readableBytesView), Int(response.status.code))
+        } catch {
+            throw .network(url: url, reason: Self.reason(error, timeout: timeout))
         }
-        return try result.get()
+    }
+
+    /// A sentence for a transport failure.
+    static func reason(_ error: any Error, timeout: TimeInterval) -> String {
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .deadlineExceeded, .readTimeout, .writeTimeout: return "no complete answer within \(timeout) s"
+            case .connectTimeout: return "the connection was not established within 10 s"
+            case .remoteConnectionClosed: return "the server closed the connection before answering"
+            case .invalidURL, .emptyHost, .emptyScheme: return "not a usable http(s) URL"
+            default: break
+            }
+        }
+        if error is NIOTooManyBytesError { return "the answer is over \(maxAnswerBytes) bytes" }
+        let text = String(describing: error)
+        if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused: nothing listens there (is the server running?)" }
+        return text
+    }
+
+    static func excerpt(_ data: Data) -> String {
+        let text = String(decoding: data.prefix(300), as: UTF8.self)
+        return text.isEmpty ? "(empty body)" : text
     }
 }
 
