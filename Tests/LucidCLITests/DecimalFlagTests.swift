@@ -27,7 +27,9 @@ struct DecimalFlagTests {
 
     @Test func decimalValuesAndHexLookingTextOfOtherOptionsPass() throws {
         #expect(try refusal(["generate", "--prompt", "0x10", "--temperature", "0.7", "--top-p=0.9"]) == nil)
-        #expect(try refusal(["generate", "--prompt", "hi", "--", "0x1p3"]) == nil)
+        // After `--` everything is positional: not an option's value.
+        let command = try LucidCommand.parseAsRoot(["generate", "--prompt", "hi"])
+        #expect(throws: Never.self) { try DecimalFlags.check(command, arguments: ["generate", "--prompt", "hi", "--", "--temperature", "0x1p3"]) }
     }
 
     @Test func optionNamesFollowTheParsersConvention() {
