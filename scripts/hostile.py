@@ -31,7 +31,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = os.path.join(REPO, "Models", "shapes-tiny")
 CODEC = os.path.join(REPO, "Tests", "LucidVisionTests", "Fixtures", "codec")
 HOSTILE_NUMBERS = ["-1", "0", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "nan", "inf",
-                   "-inf", "1e309", "", "abc", "0x10", " 1", "1e-320", "١"]
+                   "-inf", "1e309", "", "abc", "0x10", "0x1p3", "-0x1p-1", " 1", "1e-320", "١"]
 
 
 class Case:
@@ -326,7 +326,8 @@ generation:
              ("seeds: [0]", "seeds: [-1]", "seeds"), ("seeds: [0]", "seeds: [9223372036854775808]", "seeds"), ("max_new_tokens: 2", "max_new_token: 2", "max_new_token"),
              ("beams: 2", "beams: 100000", "beams"), ("- greedy", "- {name: sample, temperature: 1e-320}", "temperature"),
              ("- greedy", "- {name: sample, temperature: hot}", "temperature"), ("- greedy", "- {name: opera, candidates: 100000}", "candidates"),
-             (f"{data}, kind: prompts", f"{images}, kind: captions", "image")]
+             (f"{data}, kind: prompts", f"{images}, kind: captions", "image"), ("max_new_tokens: 2", "max_new_tokens: 0x10", "max_new_tokens"),
+             ("- greedy", "- {name: sample, temperature: 0x1p3}", "temperature"), ("max_new_tokens: 2", "max_new_tokens: null", "max_new_tokens")]
 
     def manifest(name, text, expect, names):
         path = os.path.join(work, name)

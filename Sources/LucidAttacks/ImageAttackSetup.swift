@@ -10,7 +10,8 @@ extension ImageAttackContext {
     public static func open(model: any VisionLanguageModel, tokenizer: Tokenizer, image: String,
                             prompt: String) throws -> (clean: Tensor, context: ImageAttackContext, eos: [Int]) {
         let config = CLIPPreprocessorConfig.defaults(imageSize: model.imageSize)
-        let clean = try CLIPPreprocessor(config: config).unnormalized(try ImageDecoder.decode(path: image)).tensor()
+        let decoded = try ImageDecoder.decode(path: image)
+        let clean = try ImageError.naming(file: image) { try CLIPPreprocessor(config: config).unnormalized(decoded).tensor() }
         let ids = try tokenizer.encode(chat: [.user(prompt, images: 1)])
         let eos = Array(Set(model.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }))
         return (clean, ImageAttackContext(model: model, preprocessor: config, promptIDs: ids), eos)

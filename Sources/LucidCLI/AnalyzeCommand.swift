@@ -94,7 +94,8 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         let grid = Int(Double(vlm.visionPatchCount).squareRoot())
         let config = (try? CLIPPreprocessorConfig.load(path: (directory as NSString).appendingPathComponent("preprocessor_config.json")))
             ?? .defaults(imageSize: vlm.imageSize)
-        let base = try CLIPPreprocessor(config: config).resizedAndCropped(try ImageDecoder.decode(path: imagePath), padToSquare: imageOptions.padToSquare)
+        let decoded = try ImageDecoder.decode(path: imagePath)
+        let base = try ImageError.naming(file: imagePath) { try CLIPPreprocessor(config: config).resizedAndCropped(decoded, padToSquare: imageOptions.padToSquare) }
         func patches(_ values: Tensor) -> [Float] {
             let v = values.to(.f32).toArray(Float.self)
             return v.count == grid * grid + 1 ? Array(v.dropFirst()) : v

@@ -228,7 +228,7 @@ struct QMLLMEvalCommand: ParsableCommand {
         try epsilons.split(separator: ",").map { item -> Double? in
             let text = item.trimmingCharacters(in: .whitespaces)
             if text == "inf" { return nil }
-            guard let value = Double(text), value > 0, value <= 255 else { throw ValidationError("--epsilons: '\(text)' is not a budget in (0, 255] or 'inf'") }
+            guard let value = DecimalNumber.parse(text), value > 0, value <= 255 else { throw ValidationError("--epsilons: '\(text)' is not a budget in (0, 255] (decimal) or 'inf'") }
             return value / 255
         }
     }

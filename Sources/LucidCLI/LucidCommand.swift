@@ -28,7 +28,9 @@ public struct LucidCommand: AsyncParsableCommand {
             exit(withError: ValidationError(error.description))
         }
         do {
-            var command = try parseAsRoot(NegativeNumberArguments.joined(Array(CommandLine.arguments.dropFirst())))
+            let arguments = NegativeNumberArguments.joined(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(arguments)
+            try DecimalFlags.check(command, arguments: arguments)
             if var asynchronous = command as? AsyncParsableCommand {
                 try await asynchronous.run()
             } else {

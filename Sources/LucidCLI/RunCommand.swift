@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidDefense
+import LucidFiles
 import LucidGeneration
 import LucidModels
 import LucidPipeline
@@ -70,12 +71,20 @@ struct RunStartCommand: AsyncParsableCommand {
         for warning in session.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let worker = ManifestWorker(plan: session.plan, runDirectory: session.directory.url)
         let summary: RunSummary
+        var firstFailure: (key: String, problem: String)?
         do {
             summary = try await session.run(progress: .automatic(label: session.plan.manifest.name), interruption: InterruptMonitor()) { item in
-                try worker.run(item)
+                do { return try worker.run(item) } catch {
+                    if firstFailure == nil { firstFailure = (item.key, "\(error)") }
+                    throw error
+                }
             }
         } catch { throw CLIError("\(error)") }
         print("\(summary.succeeded) done, \(summary.alreadyDone) already done, \(summary.failed) failed, \(summary.remaining) remaining → \(session.directory.url.path)")
+        if summary.failed > 0, let firstFailure {
+            // The results file holds every error line; the terminal gets the manifest and the first problem.
+            FileHandle.standardError.write(Data("\(manifest): \(summary.failed) item(s) failed (their errors are in the results file); first, \(firstFailure.key): \(TerminalText.escaped(firstFailure.problem))\n".utf8))
+        }
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
     }
 }

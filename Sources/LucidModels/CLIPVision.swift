@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidNN
 import LucidTensor
 
@@ -38,15 +39,15 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = CLIPVisionConfig()
-        self.init(hiddenSize: try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize,
-                  intermediateSize: try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? d.intermediateSize,
-                  numHiddenLayers: try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? d.numHiddenLayers,
-                  numAttentionHeads: try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? d.numAttentionHeads,
-                  imageSize: try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? d.imageSize,
-                  patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? d.patchSize,
-                  numChannels: try c.decodeIfPresent(Int.self, forKey: .numChannels) ?? d.numChannels,
-                  layerNormEps: try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? d.layerNormEps,
-                  hiddenAct: try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? d.hiddenAct)
+        self.init(hiddenSize: try c.decodeIfPresentNonNull(Int.self, forKey: .hiddenSize) ?? d.hiddenSize,
+                  intermediateSize: try c.decodeIfPresentNonNull(Int.self, forKey: .intermediateSize) ?? d.intermediateSize,
+                  numHiddenLayers: try c.decodeIfPresentNonNull(Int.self, forKey: .numHiddenLayers) ?? d.numHiddenLayers,
+                  numAttentionHeads: try c.decodeIfPresentNonNull(Int.self, forKey: .numAttentionHeads) ?? d.numAttentionHeads,
+                  imageSize: try c.decodeIfPresentNonNull(Int.self, forKey: .imageSize) ?? d.imageSize,
+                  patchSize: try c.decodeIfPresentNonNull(Int.self, forKey: .patchSize) ?? d.patchSize,
+                  numChannels: try c.decodeIfPresentNonNull(Int.self, forKey: .numChannels) ?? d.numChannels,
+                  layerNormEps: try c.decodeIfPresentNonNull(Double.self, forKey: .layerNormEps) ?? d.layerNormEps,
+                  hiddenAct: try c.decodeIfPresentNonNull(String.self, forKey: .hiddenAct) ?? d.hiddenAct)
     }
 
     /// Patches per side and in total.

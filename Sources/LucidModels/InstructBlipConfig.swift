@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// The ViT of InstructBLIP / BLIP-2 (Hugging Face `InstructBlipVisionConfig`).
 public struct InstructBlipVisionConfig: Decodable, Sendable, Equatable {
@@ -20,14 +21,14 @@ public struct InstructBlipVisionConfig: Decodable, Sendable, Equatable {
     /// Keys missing take transformers' defaults (EVA ViT-g/14).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? intermediateSize
-        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? numHiddenLayers
-        numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? numAttentionHeads
-        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? imageSize
-        patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? patchSize
-        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? hiddenAct
-        layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? layerNormEps
+        hiddenSize = try c.decodeIfPresentNonNull(Int.self, forKey: .hiddenSize) ?? hiddenSize
+        intermediateSize = try c.decodeIfPresentNonNull(Int.self, forKey: .intermediateSize) ?? intermediateSize
+        numHiddenLayers = try c.decodeIfPresentNonNull(Int.self, forKey: .numHiddenLayers) ?? numHiddenLayers
+        numAttentionHeads = try c.decodeIfPresentNonNull(Int.self, forKey: .numAttentionHeads) ?? numAttentionHeads
+        imageSize = try c.decodeIfPresentNonNull(Int.self, forKey: .imageSize) ?? imageSize
+        patchSize = try c.decodeIfPresentNonNull(Int.self, forKey: .patchSize) ?? patchSize
+        hiddenAct = try c.decodeIfPresentNonNull(String.self, forKey: .hiddenAct) ?? hiddenAct
+        layerNormEps = try c.decodeIfPresentNonNull(Double.self, forKey: .layerNormEps) ?? layerNormEps
     }
 
     /// Patches per image (without the class token).
@@ -68,16 +69,16 @@ public struct InstructBlipQFormerConfig: Decodable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? vocabSize
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? numHiddenLayers
-        numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? numAttentionHeads
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? intermediateSize
-        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? hiddenAct
-        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? maxPositionEmbeddings
-        layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? layerNormEps
-        crossAttentionFrequency = try c.decodeIfPresent(Int.self, forKey: .crossAttentionFrequency) ?? crossAttentionFrequency
-        encoderHiddenSize = try c.decodeIfPresent(Int.self, forKey: .encoderHiddenSize) ?? encoderHiddenSize
+        vocabSize = try c.decodeIfPresentNonNull(Int.self, forKey: .vocabSize) ?? vocabSize
+        hiddenSize = try c.decodeIfPresentNonNull(Int.self, forKey: .hiddenSize) ?? hiddenSize
+        numHiddenLayers = try c.decodeIfPresentNonNull(Int.self, forKey: .numHiddenLayers) ?? numHiddenLayers
+        numAttentionHeads = try c.decodeIfPresentNonNull(Int.self, forKey: .numAttentionHeads) ?? numAttentionHeads
+        intermediateSize = try c.decodeIfPresentNonNull(Int.self, forKey: .intermediateSize) ?? intermediateSize
+        hiddenAct = try c.decodeIfPresentNonNull(String.self, forKey: .hiddenAct) ?? hiddenAct
+        maxPositionEmbeddings = try c.decodeIfPresentNonNull(Int.self, forKey: .maxPositionEmbeddings) ?? maxPositionEmbeddings
+        layerNormEps = try c.decodeIfPresentNonNull(Double.self, forKey: .layerNormEps) ?? layerNormEps
+        crossAttentionFrequency = try c.decodeIfPresentNonNull(Int.self, forKey: .crossAttentionFrequency) ?? crossAttentionFrequency
+        encoderHiddenSize = try c.decodeIfPresentNonNull(Int.self, forKey: .encoderHiddenSize) ?? encoderHiddenSize
     }
 
     public func validate() throws(ModelConfigError) {
@@ -113,7 +114,7 @@ public struct InstructBlipConfig: Decodable, Sendable, Equatable {
         visionConfig = try c.decode(InstructBlipVisionConfig.self, forKey: .visionConfig)
         qformerConfig = try c.decode(InstructBlipQFormerConfig.self, forKey: .qformerConfig)
         textConfig = try c.decode(LlamaConfig.self, forKey: .textConfig)
-        numQueryTokens = try c.decodeIfPresent(Int.self, forKey: .numQueryTokens) ?? 32
+        numQueryTokens = try c.decodeIfPresentNonNull(Int.self, forKey: .numQueryTokens) ?? 32
         let index = try c.decodeIfPresent(Int.self, forKey: .imageTokenIndex) ?? c.decodeIfPresent(Int.self, forKey: .imageTokenID)
         guard let index else {
             throw DecodingError.dataCorruptedError(forKey: .imageTokenIndex, in: c,

@@ -1,9 +1,12 @@
 import Foundation
+import LucidFiles
 
 /// Hyper-parameters of a Llama-family decoder (Llama 1/2/3, Vicuna, Mistral, Qwen2, SmolLM).
 ///
 /// Decodes Hugging Face `config.json` (`LlamaConfig`, `MistralConfig`, `Qwen2Config`) and is built
-/// from GGUF metadata by `LlamaGGUF`. Optional keys fall back to Hugging Face's defaults.
+/// from GGUF metadata by `LlamaGGUF`. Absent keys fall back to Hugging Face's defaults; an explicit
+/// `null` is refused as transformers 5 refuses it, except where transformers reads it as "not set"
+/// (`num_key_value_heads`, `head_dim`, `rope_scaling`/`rope_parameters`, `bos_token_id`, `eos_token_id`).
 public struct LlamaConfig: Codable, Sendable, Equatable {
     public var modelType: String
     public var vocabSize: Int
@@ -68,10 +71,10 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // Missing keys take transformers' LlamaConfig defaults (Llama-2-7B), as llava-hf
         // `text_config` blocks rely on.
-        let type = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "llama"
-        let heads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? 32
-        let hidden = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 4096
-        let attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
+        let type = try c.decodeIfPresentNonNull(String.self, forKey: .modelType) ?? "llama"
+        let heads = try c.decodeIfPresentNonNull(Int.self, forKey: .numAttentionHeads) ?? 32
+        let hidden = try c.decodeIfPresentNonNull(Int.self, forKey: .hiddenSize) ?? 4096
+        let attentionBias = try c.decodeIfPresentNonNull(Bool.self, forKey: .attentionBias) ?? false
         var eos: [Int] = []
         if let single = try? c.decodeIfPresent(Int.self, forKey: .eosTokenID) {
             eos = [single]
@@ -82,30 +85,30 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         // `rope_scaling` beside it. Both are read; `rope_parameters` wins when both are present.
         let parametersKey: CodingKeys = c.contains(.ropeParameters) ? .ropeParameters : .ropeScaling
         let parameters = try c.decodeIfPresent(RopeParametersJSON.self, forKey: parametersKey)
-        let maxPositions = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
+        let maxPositions = try c.decodeIfPresentNonNull(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
         let scaling: RopeScaling?
         do {
             scaling = try parameters?.scaling(key: parametersKey.rawValue, maxPositionEmbeddings: maxPositions)
         } catch {
             throw DecodingError.dataCorruptedError(forKey: parametersKey, in: c, debugDescription: error.description)
         }
-        let theta = try parameters?.ropeTheta ?? c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10000
+        let theta = try parameters?.ropeTheta ?? c.decodeIfPresentNonNull(Double.self, forKey: .ropeTheta) ?? 10000
         self.init(modelType: type,
-                  vocabSize: try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? 32000,
+                  vocabSize: try c.decodeIfPresentNonNull(Int.self, forKey: .vocabSize) ?? 32000,
                   hiddenSize: hidden,
-                  intermediateSize: try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? 11008,
-                  numHiddenLayers: try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? 32,
+                  intermediateSize: try c.decodeIfPresentNonNull(Int.self, forKey: .intermediateSize) ?? 11008,
+                  numHiddenLayers: try c.decodeIfPresentNonNull(Int.self, forKey: .numHiddenLayers) ?? 32,
                   numAttentionHeads: heads,
                   numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads),
                   headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
-                  rmsNormEps: try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6,
+                  rmsNormEps: try c.decodeIfPresentNonNull(Double.self, forKey: .rmsNormEps) ?? 1e-6,
                   ropeTheta: theta,
                   ropeScaling: scaling,
                   maxPositionEmbeddings: maxPositions,
-                  tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
+                  tieWordEmbeddings: try c.decodeIfPresentNonNull(Bool.self, forKey: .tieWordEmbeddings) ?? false,
                   qkvBias: type == "qwen2" ? true : attentionBias,
                   outputBias: type == "qwen2" ? false : attentionBias,
-                  hiddenAct: try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu",
+                  hiddenAct: try c.decodeIfPresentNonNull(String.self, forKey: .hiddenAct) ?? "silu",
                   bosTokenID: try? c.decodeIfPresent(Int.self, forKey: .bosTokenID),
                   eosTokenIDs: eos)
         mropeSection = parameters?.mropeSection

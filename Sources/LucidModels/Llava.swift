@@ -34,10 +34,10 @@ public struct LlavaConfig: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(visionConfig: try c.decodeIfPresent(CLIPVisionConfig.self, forKey: .visionConfig) ?? CLIPVisionConfig(),
                   textConfig: try c.decode(LlamaConfig.self, forKey: .textConfig),
-                  imageTokenIndex: try c.decodeIfPresent(Int.self, forKey: .imageTokenIndex) ?? 32000,
-                  projectorHiddenAct: try c.decodeIfPresent(String.self, forKey: .projectorHiddenAct) ?? "gelu",
-                  visionFeatureLayer: try c.decodeIfPresent(Int.self, forKey: .visionFeatureLayer) ?? -2,
-                  visionFeatureSelectStrategy: try c.decodeIfPresent(String.self, forKey: .visionFeatureSelectStrategy) ?? "default")
+                  imageTokenIndex: try c.decodeIfPresentNonNull(Int.self, forKey: .imageTokenIndex) ?? 32000,
+                  projectorHiddenAct: try c.decodeIfPresentNonNull(String.self, forKey: .projectorHiddenAct) ?? "gelu",
+                  visionFeatureLayer: try c.decodeIfPresentNonNull(Int.self, forKey: .visionFeatureLayer) ?? -2,
+                  visionFeatureSelectStrategy: try c.decodeIfPresentNonNull(String.self, forKey: .visionFeatureSelectStrategy) ?? "default")
     }
 
     /// Image features per image after selection (patches, plus CLS with `full`).

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import LucidSupport
 import LucidTensor
 
@@ -30,7 +31,7 @@ public struct LlavaNextConfig: Decodable, Sendable, Equatable {
         self.init(base: try LlavaConfig(from: decoder),
                   imageGridPinpoints: try c.decodeIfPresent([[Int]].self, forKey: .imageGridPinpoints)
                       ?? [[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]],
-                  multimodalProjectorBias: try c.decodeIfPresent(Bool.self, forKey: .multimodalProjectorBias) ?? true)
+                  multimodalProjectorBias: try c.decodeIfPresentNonNull(Bool.self, forKey: .multimodalProjectorBias) ?? true)
     }
 
     /// Side of the tower's square input (one tile).

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// The vision tower of Qwen2-VL (Hugging Face `Qwen2VLVisionConfig`).
 public struct Qwen2VLVisionConfig: Decodable, Sendable, Equatable {
@@ -30,16 +31,16 @@ public struct Qwen2VLVisionConfig: Decodable, Sendable, Equatable {
     /// Keys missing take transformers' defaults (Qwen2-VL-7B's tower).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? 32
-        embedDim = try c.decodeIfPresent(Int.self, forKey: .embedDim) ?? 1280
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 3584
-        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "quick_gelu"
-        mlpRatio = try c.decodeIfPresent(Double.self, forKey: .mlpRatio) ?? 4
-        numHeads = try c.decodeIfPresent(Int.self, forKey: .numHeads) ?? 16
-        inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? c.decodeIfPresent(Int.self, forKey: .inChans) ?? 3
-        patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? 14
-        spatialMergeSize = try c.decodeIfPresent(Int.self, forKey: .spatialMergeSize) ?? 2
-        temporalPatchSize = try c.decodeIfPresent(Int.self, forKey: .temporalPatchSize) ?? 2
+        depth = try c.decodeIfPresentNonNull(Int.self, forKey: .depth) ?? 32
+        embedDim = try c.decodeIfPresentNonNull(Int.self, forKey: .embedDim) ?? 1280
+        hiddenSize = try c.decodeIfPresentNonNull(Int.self, forKey: .hiddenSize) ?? 3584
+        hiddenAct = try c.decodeIfPresentNonNull(String.self, forKey: .hiddenAct) ?? "quick_gelu"
+        mlpRatio = try c.decodeIfPresentNonNull(Double.self, forKey: .mlpRatio) ?? 4
+        numHeads = try c.decodeIfPresentNonNull(Int.self, forKey: .numHeads) ?? 16
+        inChannels = try c.decodeIfPresentNonNull(Int.self, forKey: .inChannels) ?? c.decodeIfPresent(Int.self, forKey: .inChans) ?? 3
+        patchSize = try c.decodeIfPresentNonNull(Int.self, forKey: .patchSize) ?? 14
+        spatialMergeSize = try c.decodeIfPresentNonNull(Int.self, forKey: .spatialMergeSize) ?? 2
+        temporalPatchSize = try c.decodeIfPresentNonNull(Int.self, forKey: .temporalPatchSize) ?? 2
         ropeTheta = try c.decodeIfPresent(RopeTheta.self, forKey: .ropeParameters)?.ropeTheta ?? 10000
     }
 
@@ -95,12 +96,12 @@ public struct Qwen2VLConfig: Decodable, Sendable, Equatable {
         // Qwen2's attention: biases on q/k/v, none on the output projection.
         text.qkvBias = true
         text.outputBias = false
-        if let tied = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) { text.tieWordEmbeddings = tied || text.tieWordEmbeddings }
+        if let tied = try c.decodeIfPresentNonNull(Bool.self, forKey: .tieWordEmbeddings) { text.tieWordEmbeddings = tied || text.tieWordEmbeddings }
         textConfig = text
-        imageTokenID = try c.decodeIfPresent(Int.self, forKey: .imageTokenID) ?? 151_655
-        videoTokenID = try c.decodeIfPresent(Int.self, forKey: .videoTokenID) ?? 151_656
-        visionStartTokenID = try c.decodeIfPresent(Int.self, forKey: .visionStartTokenID) ?? 151_652
-        visionEndTokenID = try c.decodeIfPresent(Int.self, forKey: .visionEndTokenID) ?? 151_653
+        imageTokenID = try c.decodeIfPresentNonNull(Int.self, forKey: .imageTokenID) ?? 151_655
+        videoTokenID = try c.decodeIfPresentNonNull(Int.self, forKey: .videoTokenID) ?? 151_656
+        visionStartTokenID = try c.decodeIfPresentNonNull(Int.self, forKey: .visionStartTokenID) ?? 151_652
+        visionEndTokenID = try c.decodeIfPresentNonNull(Int.self, forKey: .visionEndTokenID) ?? 151_653
     }
 
     public func validate() throws(ModelConfigError) {

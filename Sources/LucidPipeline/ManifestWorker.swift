@@ -29,6 +29,10 @@ public final class ManifestWorker {
     /// the manifest's file, the line and the key.
     public static func validate(_ manifest: RunManifest) throws {
         for (index, model) in manifest.models.enumerated() {
+            let path = ModelLocations.resolve(model.path)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw manifest.error(at: "models[\(index)]", "\(path): no such model (a bundled name, a directory or a GGUF file)")
+            }
             do { _ = try loadOptions(of: model) } catch {
                 throw manifest.error(at: "models[\(index)].\(error.concernsDType ? "dtype" : "device")", error.description)
             }

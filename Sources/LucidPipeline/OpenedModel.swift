@@ -57,7 +57,8 @@ public final class OpenedModel {
 extension ModelFamily {
     /// Normalised pixel values [1, 3, S, S] of the image file at `image` for `vision`, opened from `directory`.
     public func pixelValues(image: String, for vision: any VisionLanguageModel, directory: String, padToSquare: Bool) throws -> Tensor {
-        try pixelValues(decoded: try ImageDecoder.decode(path: image), for: vision, directory: directory, padToSquare: padToSquare)
+        let decoded = try ImageDecoder.decode(path: image)
+        return try ImageError.naming(file: image) { try pixelValues(decoded: decoded, for: vision, directory: directory, padToSquare: padToSquare) }
     }
 
     /// Normalised pixel values of a decoded image for `vision`, opened from `directory`: [1, 3, S, S], or

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// Pixel budgets written as numbers or fractions: `8/255`, `0.03`, `2`.
 public enum PixelAmount {
@@ -11,14 +12,17 @@ public enum PixelAmount {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let value: Double?
         switch parts.count {
-        case 1: value = Double(parts[0])
+        case 1: value = DecimalNumber.parse(parts[0])
         case 2:
-            guard let a = Double(parts[0]), let b = Double(parts[1]), a.isFinite, b.isFinite else { value = nil; break }
+            guard let a = DecimalNumber.parse(parts[0]), let b = DecimalNumber.parse(parts[1]) else { value = nil; break }
             guard b > 0 else { throw RunSpecError("\(name): '\(text)': the denominator must be positive") }
             value = a / b
         default: value = nil
         }
-        guard let value else { throw RunSpecError("\(name): '\(text)' is not a number or a fraction like 8/255") }
+        guard let value else {
+            let hexadecimal = parts.contains { DecimalNumber.isHexadecimal($0) } ? " (hexadecimal numbers are not read: write them in decimal)" : ""
+            throw RunSpecError("\(name): '\(text)' is not a decimal number or a fraction like 8/255\(hexadecimal)")
+        }
         guard value.isFinite else { throw RunSpecError("\(name): '\(text)' is not a finite number") }
         return value
     }

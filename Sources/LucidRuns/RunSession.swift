@@ -14,7 +14,12 @@ public final class RunSession: Sendable {
 
     /// Loads the manifest at `manifest` and prepares the run (throws `ManifestError`, `DatasetError` or `RunError`).
     public static func open(manifest: URL, output: URL? = nil, shard: ShardSpec? = nil, forceNew: Bool = false) throws -> RunSession {
-        let plan = try RunPlan(manifest: RunManifest.load(from: manifest))
+        let loaded = try RunManifest.load(from: manifest)
+        let plan: RunPlan
+        do { plan = try RunPlan(manifest: loaded) } catch let error as DatasetError where error.line == nil {
+            // A dataset that cannot be read at all is the manifest's `dataset.path` at fault: say where it was written.
+            throw loaded.locations.error(at: "dataset.path", error.description)
+        }
         return try RunSession(plan: plan, output: output, shard: shard, forceNew: forceNew)
     }
 

@@ -26,6 +26,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidImage(reason: String)
     /// The operation is valid but not implemented here (for example nearest-neighbour resizing).
     case unsupportedOperation(reason: String)
+    /// The file decoded, but preparing it for a model failed (a pad or resize over the pixel
+    /// budget): an `.invalidImage` or `.unsupportedOperation` attributed to its file.
+    case unusable(path: String, reason: String)
 
     /// The file (or in-memory label) this error is about; nil for `.invalidImage` and
     /// `.unsupportedOperation`.
@@ -33,7 +36,7 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .cannotRead(let p, _), .cannotWrite(let p, _), .empty(let p), .unknownFormat(let p, _),
              .truncated(let p, _, _), .corrupt(let p, _, _), .unsupported(let p, _, _),
-             .tooLarge(let p, _, _, _), .invalidConfig(let p, _):
+             .tooLarge(let p, _, _, _), .invalidConfig(let p, _), .unusable(let p, _):
             return p
         case .invalidImage, .unsupportedOperation:
             return nil
@@ -65,6 +68,24 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
             return "invalid image: \(reason)."
         case .unsupportedOperation(let reason):
             return "unsupported operation: \(reason)."
+        case .unusable(let p, let reason):
+            return "\(p): cannot prepare the image: \(reason)."
         }
+    }
+}
+
+extension ImageError {
+    /// This error with the image file named: errors raised on decoded pixels (`.invalidImage`,
+    /// `.unsupportedOperation`) become `.unusable(path:reason:)`; the others already name theirs.
+    public func naming(file path: String) -> ImageError {
+        switch self {
+        case .invalidImage(let reason), .unsupportedOperation(let reason): return .unusable(path: path, reason: reason)
+        default: return self
+        }
+    }
+
+    /// `body`'s result; an `ImageError` it throws is rethrown naming `path` (`naming(file:)`).
+    public static func naming<T>(file path: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as ImageError { throw error.naming(file: path) }
     }
 }

@@ -1,3 +1,5 @@
+import LucidFiles
+
 /// The co-occurrence biases of a world: pairs of categories that tend to appear together, so that
 /// models trained on the scenes learn language priors (as COCO's fork→knife) that cause
 /// hallucination.
@@ -139,7 +141,7 @@ public struct BiasSpec: Codable, Sendable, Equatable, Hashable, CustomStringConv
         let second = try category(names[1], position: position)
         guard first != second else { throw .selfPair(position: position, category: first.name) }
         let valueText = String(sides[1]).trimmingWhitespace()
-        guard let value = Double(valueText), value.isFinite, (0 ... 1).contains(value) else {
+        guard let value = DecimalNumber.parse(valueText), (0 ... 1).contains(value) else {
             throw .invalidProbability(position: position, entry: entry, value: valueText)
         }
         return BiasPair(first, second, probability: value)

@@ -11,7 +11,7 @@ struct HostileManifestOptionsTests {
     static func manifest(methods: String = "[greedy]", generation: String = "max_new_tokens: 8") throws -> RunManifest {
         try RunManifest.parse("""
             name: strict
-            models: [tiny]
+            models: [shapes-tiny]
             dataset: {path: d.jsonl, kind: captions}
             methods: \(methods)
             generation:

@@ -154,6 +154,7 @@ func errorKind(_ error: any Error) -> String {
     case .invalidConfig: return "invalidConfig"
     case .invalidImage: return "invalidImage"
     case .unsupportedOperation: return "unsupportedOperation"
+    case .unusable: return "unusable"
     }
 }
 
