@@ -23,9 +23,8 @@ struct JudgeOverHTTPTests {
             let judged = try await judge.complete(messages)
             let body: JSONValue = .object(["model": "shapes-tiny", "temperature": 0, "max_tokens": 12,
                                            "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) })])
-            let response = try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
-                                                    body: ByteBuffer(string: try body.canonicalText()))
-            let direct = try json(response)["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
+            let response = try await postSlowly(port: try #require(client.port), body: ByteBuffer(string: try body.canonicalText()))
+            let direct = try JSONValue.parse(utf8: Array(response.body))["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
             return (judged, direct)
         }
         #expect(direct != nil)
