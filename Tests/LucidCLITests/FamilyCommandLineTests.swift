@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import LucidCLI
+@testable import LucidTensor
+
+/// `lucid generate --pixel-values F --input-ids IDS --greedy --json` and `lucid inspect … --capture logits`
+/// on the saved tiny LLaVA-NeXT, Qwen2-VL and InstructBLIP checkpoints of LucidModelsTests' fixtures
+/// (scripts/make_{llava_next,qwen2_vl,instructblip}_fixtures.py): F holds the transformers processor's
+/// outputs under their HF names, and the command must give transformers' 8 greedy tokens and logits.
+@Suite("families from the command line", .serialized)
+struct FamilyCommandLineTests {
+    struct Family: Sendable, CustomTestStringConvertible {
+        let directory: String
+        let prefix: String  // golden key prefix of the prompt ("wide." or "")
+        let tensors: [(hfName: String, golden: String)]
+        var testDescription: String { directory }
+    }
+
+    static let families = [
+        Family(directory: "llava-next", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
+                                                                   ("image_sizes", "processor.wide.image_sizes")]),
+        Family(directory: "qwen2-vl", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
+                                                                 ("image_grid_thw", "processor.wide.image_grid_thw")]),
+        Family(directory: "instructblip", prefix: "", tensors: [("pixel_values", "pixel_values"),
+                                                                ("qformer_input_ids", "qformer_input_ids")]),
+    ]
+
+    static func fixture(_ family: Family) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LucidModelsTests/Fixtures/\(family.directory)").path
+    }
+
+    /// Writes the processor outputs of the golden file under HF's names; returns the path and the prompt ids.
+    static func processorOutputs(_ family: Family, in folder: URL) throws -> (path: String, ids: [Int], greedy: [Int], logits: Tensor) {
+        let golden = try SafetensorsFile(path: fixture(family) + "/golden.safetensors")
+        var items: [SafetensorsWriter.Item] = []
+        for (hfName, goldenName) in family.tensors {
+            let tensor = try golden.loadTensor(named: goldenName)
+            if tensor.dtype == .i64 {
+                let values = tensor.toArray(Int.self).map { Int64($0).littleEndian }
+                items.append(SafetensorsWriter.Item(name: hfName, dtype: .int64, shape: tensor.shape, bytes: values.withUnsafeBytes { Array($0) }))
+            } else {
+                items.append(try SafetensorsWriter.Item(name: hfName, tensor: tensor))
+            }
+        }
+        let path = folder.appendingPathComponent("\(family.directory).safetensors").path
+        try SafetensorsWriter.write(items, to: path)
+        return (path, try golden.loadTensor(named: family.prefix + "input_ids").toArray(Int.self),
+                try golden.loadTensor(named: family.prefix + "greedy").toArray(Int.self),
+                try golden.loadTensor(named: family.prefix + "logits"))
+    }
+
+    @Test(arguments: families)
+    func generateAndInspectReproduceTransformersFromProcessorOutputs(_ family: Family) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-family-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (path, ids, greedy, logits) = try Self.processorOutputs(family, in: folder)
+        let model = Self.fixture(family) + "/model"
+        let idList = ids.map(String.init).joined(separator: ",")
+
+        let generated = try LucidProcess.run(["generate", "--model", model, "--pixel-values", path, "--input-ids", idList,
+                                              "--greedy", "--max-new-tokens", "8", "--json"])
+        #expect(generated.status == 0, "\(generated.err)")
+        let tokens = try LucidProcess.json(generated.out)["token_ids"] as? [Int]
+        #expect(tokens == greedy, "\(family.directory): lucid \(tokens ?? []) vs transformers \(greedy)")
+
+        let out = folder.appendingPathComponent("trace.safetensors").path
+        let inspected = try LucidProcess.run(["inspect", "--model", model, "--pixel-values", path, "--input-ids", idList,
+                                              "--capture", "logits", "--out", out])
+        #expect(inspected.status == 0, "\(inspected.err)")
+        let captured = try SafetensorsFile(path: out)
+        let name = try #require(captured.names.first { $0.contains("logits") }, "no logits in \(captured.names)")
+        let actual = try captured.loadTensor(named: name)
+        // inspect writes logits without the batch axis ([T, V]); the golden is [1, T, V].
+        #expect([1] + actual.shape == logits.shape)
+        if [1] + actual.shape == logits.shape {
+            let difference: Double = (actual.to(.f64) - logits.reshaped(actual.shape).to(.f64)).abs().max().item()
+            #expect(difference <= 1e-4, "\(family.directory) logits max-abs \(difference)")
+        }
+
+        let wrong = try LucidProcess.run(["generate", "--model", model, "--pixel-values", model + "/config.json", "--input-ids", idList, "--greedy"])
+        #expect(wrong.status != 0 && wrong.err.contains("config.json"), "a file that is not safetensors names itself: \(wrong.err)")
+    }
+}
