@@ -34,7 +34,11 @@ struct ImageAttackOptions: ParsableArguments {
     func pgd() throws -> PixelPGD {
         guard let kind = PixelPGD.Norm(rawValue: norm) else { throw ValidationError("--norm must be linf or l2") }
         guard let stepSchedule = PixelPGD.Schedule(rawValue: schedule) else { throw ValidationError("--schedule must be constant or cosine") }
-        var pgd = PixelPGD(norm: kind, epsilon: try parsePixelAmount(eps, name: "--eps"), stepSize: try parsePixelAmount(stepSize, name: "--step-size"),
+        let epsilon = try parsePixelAmount(eps, name: "--eps")
+        guard (0...1).contains(epsilon) else {
+            throw ValidationError("--eps must be in [0, 1] (pixel units; 8/255 ≈ 0.031), got '\(eps)'")
+        }
+        var pgd = PixelPGD(norm: kind, epsilon: epsilon, stepSize: try parsePixelAmount(stepSize, name: "--step-size"),
                            steps: steps, randomStart: randomStart, seed: seed)
         pgd.schedule = stepSchedule
         return pgd

@@ -26,6 +26,18 @@ struct HostileCommandLineTests {
         #expect(result.err.contains("--max-new-tokens must be in 1…"), "\(result.err)")
     }
 
+    @Test(arguments: ["-1", "2", "9223372036854775807"])
+    func anAttackBudgetOutOfRangeNamesTheFlag(_ eps: String) throws {
+        let out = NSTemporaryDirectory() + "lucid-eps-\(UUID().uuidString).png"
+        let image = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LucidVisionTests/Fixtures/photos/rocket.jpg").path
+        let result = try LucidProcess.run(["attack", "pgd", "--model", "shapes-tiny", "--image", image, "--target", "x",
+                                           "--steps", "1", "--out", out, "--eps=\(eps)"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("--eps must be in [0, 1]"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func aFIFOGivenAsAnImageFailsAtOnceNamingIt() throws {
         let fifo = NSTemporaryDirectory() + "lucid-fifo-\(UUID().uuidString).png"
         #expect(mkfifo(fifo, 0o600) == 0)
