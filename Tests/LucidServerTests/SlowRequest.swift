@@ -28,7 +28,7 @@ func postSlowly(port: Int, path: String = "/v1/chat/completions", body: ByteBuff
 }
 
 /// Whether to run the two live-server tests that time out inside the full suite on a 2-core machine
-/// (`DisconnectTests`' non-streamed case and `JudgeOverHTTPTests.theJudgeClientGetsWhatTheServerAnswers`):
+/// (`DisconnectTests`, both cases, and `JudgeOverHTTPTests.theJudgeClientGetsWhatTheServerAnswers`):
 /// alone they pass in about a second, but in `make test` their second request waited past 15 s (the live
 /// client) and then past URLSession's deadline, most likely because long synchronous tests hold Swift's
 /// cooperative threads. Run them with `LUCID_ISOLATED_SERVER_TESTS=1 swift test --skip-build --filter
