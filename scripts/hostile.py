@@ -379,6 +379,14 @@ def in_range(low, high, integer=True):
     return check
 
 
+def positive_finite(text):
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return 0 < value < float("inf")
+
+
 def flag_cases(work, rng, image):
     cases = []
     generate = ["generate", "--model", TINY, "--prompt", "Hi", "--image", image]
@@ -386,9 +394,13 @@ def flag_cases(work, rng, image):
     table = [
         (generate, "--max-new-tokens", in_range(1, 1 << 20), ["--max-new-tokens"], {"--max-new-tokens": "2"}),
         (generate + ["--max-new-tokens", "2"], "--beams", in_range(1, 4), ["beams"], {}),
-        (generate + ["--max-new-tokens", "2"], "--temperature", lambda t: in_range(1e-3, 1e3, False)(t), ["temperature"], {}),
-        (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-p", lambda t: in_range(1e-9, 1, False)(t) and float(t) > 0, ["top"], {}),
-        (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-k", in_range(0, 1 << 30), ["top"], {}),
+        # The sampling ranges are Lucid's documented ones (docs/security.md, "Flags"): any finite
+        # temperature > 0 (a huge one samples uniformly; one so small that the logits overflow is
+        # refused at the first sample), top-p in (0, 1] (a tiny one keeps the top token), top-k
+        # 0…Int.max (≥ the vocabulary keeps every token). SamplingExtremesTests pins those meanings.
+        (generate + ["--max-new-tokens", "2"], "--temperature", positive_finite, ["temperature"], {}),
+        (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-p", lambda t: in_range(0, 1, False)(t) and float(t) > 0, ["top"], {}),
+        (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-k", in_range(0, 2 ** 63 - 1), ["top"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2", "--out", pgd_out], "--eps",
          lambda t: in_range(0, 1, False)(t), ["eps"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--max-new-tokens", "2", "--out", pgd_out], "--steps", in_range(0, 10 ** 6), ["steps"], {}),

@@ -7,9 +7,14 @@ public enum PixelAmount {
     ///
     /// The sign is kept exactly as written (`-8/255` is −8/255, which the attack's range check
     /// refuses); a fraction needs a positive denominator (`8/-255` and `-8/-255` are errors, not
-    /// 8/255), and NaN or infinite values are errors.
+    /// 8/255), and NaN or infinite values are errors. Spaces are refused as `DecimalNumber` refuses
+    /// them in every other number Lucid reads (`" 1"`, `8 / 255`), so no text is read as a value it
+    /// does not spell.
     public static func parse(_ text: String, name: String) throws(RunSpecError) -> Double {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !text.contains(where: \.isWhitespace) else {
+            throw RunSpecError("\(name): '\(text)' has spaces: write the number or fraction without them, like 8/255")
+        }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let value: Double?
         switch parts.count {
         case 1: value = DecimalNumber.parse(parts[0])

@@ -35,4 +35,13 @@ struct ImageFileErrorTests {
         }
         do { _ = try PixelAmount.parse("0x1p3", name: "eps") } catch { #expect(error.description.contains("hexadecimal")) }
     }
+
+    @Test(arguments: [" 1", "1 ", "8 / 255", "8/ 255", "\t0.5"])
+    func pixelAmountsWithSpacesAreRefusedNamingTheOption(_ text: String) {
+        #expect {
+            _ = try PixelAmount.parse(text, name: "--eps")
+        } throws: { error in
+            "\(error)".hasPrefix("--eps: '\(text)' has spaces")
+        }
+    }
 }
