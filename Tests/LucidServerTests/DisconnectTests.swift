@@ -44,7 +44,7 @@ struct DisconnectTests {
         return condition()
     }
 
-    @Test(.enabled(if: isolatedServerTests, "times out inside the full suite on 2 cores; see SlowRequest.swift"), arguments: [false, true])
+    @Test(arguments: [false, true])
     func aClientThatHangsUpCancelsItsQueuedGeneration(stream: Bool) async throws {
         let server = try TestServer()
         let worker = server.server.worker

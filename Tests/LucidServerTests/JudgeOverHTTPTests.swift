@@ -15,7 +15,7 @@ struct JudgeOverHTTPTests {
         return try #require(URL(string: "http://127.0.0.1:\(port)/v1"))
     }
 
-    @Test(.enabled(if: isolatedServerTests, "times out inside the full suite on 2 cores; see SlowRequest.swift"))
+    @Test
     func theJudgeClientGetsWhatTheServerAnswers() async throws {
         let messages: [ChatCompletionClient.Message] = [.init(role: "system", content: "Answer briefly."),
                                                         .init(role: "user", content: "What shapes do you know?")]

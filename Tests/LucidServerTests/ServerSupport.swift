@@ -29,12 +29,15 @@ struct TestServer {
     }
 
     /// Runs `body` against the router in-process (`.router`) or a server on a free loopback port
-    /// (`.live`: `client.port`), then stops the worker thread.
+    /// (`.live`: `client.port`), then stops the worker thread. Server and client run on
+    /// `ServerTestExecutor`'s threads, not the cooperative pool the rest of the suite fills.
     func test<Value: Sendable>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let app = Application(router: server.router(), server: ChatServer.httpServer,
                               configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
         defer { server.worker.stop() }
-        return try await app.test(setup, body)
+        return try await withTaskExecutorPreference(ServerTestExecutor.shared) {
+            try await app.test(setup, body)
+        }
     }
 }
 
