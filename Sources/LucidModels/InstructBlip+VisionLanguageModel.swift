@@ -4,7 +4,7 @@ import LucidTensor
 /// the "projector" is the Q-Former (reading `qformerInstruction`) and the language projection, so an
 /// image becomes `num_query_tokens` features (OPERA's image span is the query tokens) and Q-MLLM's
 /// quantiser sits between the ViT and the Q-Former.
-extension InstructBlipForConditionalGeneration: VisionLanguageModel {
+extension InstructBlipForConditionalGeneration: FixedCountImagePrompts {
     /// The query tokens every image becomes.
     public var imageFeatureCount: Int { config.numQueryTokens }
     public var imageSize: Int { config.visionConfig.imageSize }
@@ -17,18 +17,6 @@ extension InstructBlipForConditionalGeneration: VisionLanguageModel {
 
     /// Checks the pixel values and `qformerInstruction`.
     public func checkImage(_ pixels: Tensor) throws(PromptError) { try check(pixels, instruction: qformerInstruction) }
-
-    public func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
-        try fixedCountSegments(ids: ids, images: images)
-    }
-
-    public func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
-        try fixedCountSpans(ids: ids, imageCount: imageCount)
-    }
-
-    public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        try embedChecked(segments, options: options, trace: trace)
-    }
 
     /// Projected query outputs [B, Q, D] of checked pixel values with `qformerInstruction`.
     public func imageFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
@@ -65,9 +53,5 @@ extension InstructBlipForConditionalGeneration: VisionLanguageModel {
         let top = cls.topK(count).indices
         let gathered = output.narrowed(axis: 1, start: 1, length: output.size(1) - 1).indexSelect(axis: 1, index: top)
         return VisionOutliers(indices: top.toArray(Int.self), clsAttention: cls, features: project(gathered))
-    }
-
-    public func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
-        try forwardPrompt(ids: ids, images: images, cache: cache, options: options)
     }
 }

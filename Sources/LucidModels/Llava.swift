@@ -203,22 +203,9 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
 
     /// Input embeddings [1, T, D] for a list of segments (images encoded here).
     public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        var pieces: [Tensor] = []
-        for segment in segments {
-            switch segment {
-            case .tokens(let ids):
-                if ids.isEmpty { continue }
-                if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) {
-                    throw .tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
-                }
-                pieces.append(languageModel.embed(Tensor(ids, shape: [1, ids.count])))
-            case .image(let pixels):
-                pieces.append(imageFeatures(pixels, options: options, trace: trace))
-            case .imageFeatures(let features), .embeddings(let features):
-                pieces.append(features.rank == 2 ? features.unsqueezed(axis: 0) : features)
-            }
+        try PromptLayout.embed(segments, vocabularySize: vocabularySize, embedTokens: { languageModel.embed($0) }) { (pixels) throws(PromptError) -> Tensor in
+            imageFeatures(pixels, options: options, trace: trace)
         }
-        return Tensor.cat(pieces, axis: 1)
     }
 
     /// Splits token ids at image placeholders and pairs them with images.
@@ -226,75 +213,17 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
     /// Both conventions are accepted: one placeholder per image (expanded to N features, LLaVA-1.5
     /// and transformers ≤ 4.46), or N consecutive placeholders per image (newer processors).
     public func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
-        try layout(ids: ids, imageCount: images.count).map { piece in
-            switch piece {
-            case .text(let tokens): return .tokens(tokens)
-            case .image(let index): return .image(images[index])
-            }
-        }
+        PromptLayout.segments(try PromptLayout.split(ids, placeholder: config.imageTokenIndex, counts: featureCounts(images.count)), images: images)
     }
 
     /// Where each image's features sit in the embedded sequence (either placeholder convention).
     public func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
-        var spans: [Range<Int>] = []
-        var position = 0
-        for piece in try layout(ids: ids, imageCount: imageCount) {
-            switch piece {
-            case .text(let tokens): position += tokens.count
-            case .image:
-                spans.append(position..<(position + config.imageFeatureCount))
-                position += config.imageFeatureCount
-            }
-        }
-        return spans
+        let counts = featureCounts(imageCount)
+        return PromptLayout.spans(try PromptLayout.split(ids, placeholder: config.imageTokenIndex, counts: counts), counts: counts)
     }
 
-    /// A prompt as text runs and image slots, in order.
-    enum LayoutPiece {
-        case text([Int])
-        case image(Int)
-    }
-
-    /// Splits `ids` at image placeholders for `imageCount` images, checking the placeholder count.
-    func layout(ids: [Int], imageCount: Int) throws(PromptError) -> [LayoutPiece] {
-        let placeholder = config.imageTokenIndex
-        let found = ids.filter { $0 == placeholder }.count
-        if imageCount == 0 {
-            if found > 0 { throw .placeholderWithoutImage(placeholders: found) }
-            return [.text(ids)]
-        }
-        if found == 0 { throw .imageWithoutPlaceholder(images: imageCount) }
-        let perImage: Int
-        if found == imageCount {
-            perImage = 1
-        } else if found == imageCount * config.imageFeatureCount {
-            perImage = config.imageFeatureCount
-        } else {
-            throw .placeholderCount(found: found, expected: "\(imageCount) (one per image) or \(imageCount * config.imageFeatureCount) (\(config.imageFeatureCount) per image)")
-        }
-        var result: [LayoutPiece] = []
-        var text: [Int] = []
-        var image = 0
-        var index = 0
-        while index < ids.count {
-            if ids[index] == placeholder {
-                let run = ids[index..<Swift.min(ids.count, index + perImage)].allSatisfy { $0 == placeholder }
-                guard run, index + perImage <= ids.count else {
-                    throw .placeholderCount(found: found, expected: "runs of \(perImage) consecutive placeholders")
-                }
-                result.append(.text(text))
-                text = []
-                result.append(.image(image))
-                image += 1
-                index += perImage
-            } else {
-                text.append(ids[index])
-                index += 1
-            }
-        }
-        result.append(.text(text))
-        return result
-    }
+    /// `imageFeatureCount` for each of `imageCount` images.
+    private func featureCounts(_ imageCount: Int) -> [Int] { [Int](repeating: config.imageFeatureCount, count: imageCount) }
 
     /// One forward pass over a multimodal prompt (token ids with placeholders + images), filling the
     /// trace with LLM and vision captures.

@@ -4,7 +4,7 @@ import LucidTensor
 /// [1 + rows·columns, 3, S, S] (base tile first, what the processor's `pixel_values` holds per image)
 /// for an image of `originalImageSize`, so every method drives the anyres path; the tiles are cut
 /// from the processor's canvas, and attacks perturb them in [0, 1] before `normalize`.
-extension LlavaNextForConditionalGeneration: VisionLanguageModel {
+extension LlavaNextForConditionalGeneration: FixedCountImagePrompts {
     /// Language-model inputs an image of `originalImageSize` becomes.
     public var imageFeatureCount: Int {
         config.imageFeatureCount(height: originalImageSize.height, width: originalImageSize.width) ?? 0
@@ -31,18 +31,6 @@ extension LlavaNextForConditionalGeneration: VisionLanguageModel {
         return imageFeatureCount
     }
 
-    public func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
-        try fixedCountSegments(ids: ids, images: images)
-    }
-
-    public func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
-        try fixedCountSpans(ids: ids, imageCount: imageCount)
-    }
-
-    public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        try embedChecked(segments, options: options, trace: trace)
-    }
-
     /// Packed features [1, N, D] of a checked tile stack (`checkImage`).
     public func imageFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
         guard let grid = config.tileGrid(height: originalImageSize.height, width: originalImageSize.width) else {
@@ -67,9 +55,5 @@ extension LlavaNextForConditionalGeneration: VisionLanguageModel {
         try checkImage(pixels)
         return VisionOutliers.ofCLIP(visionTower, config: config.base, pixels: pixels.narrowed(axis: 0, start: 0, length: 1), k: k,
                                      attention: attention, project: project)
-    }
-
-    public func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
-        try forwardPrompt(ids: ids, images: images, cache: cache, options: options)
     }
 }

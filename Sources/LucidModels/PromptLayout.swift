@@ -1,7 +1,8 @@
 import LucidTensor
 
-/// Splitting prompts at image placeholders and embedding the pieces, for the families whose images
-/// may each become a different number of features (LLaVA-NeXT, Qwen2-VL) and InstructBLIP.
+/// Splitting prompts at image placeholders and embedding the pieces, for every family: LLaVA-1.5 and
+/// InstructBLIP (a fixed count per image) and the families whose images may each become a different
+/// number of features (LLaVA-NeXT, Qwen2-VL).
 enum PromptLayout {
     /// A prompt as text runs and image slots, in order.
     enum Piece {
@@ -17,8 +18,10 @@ enum PromptLayout {
         if !counts.isEmpty, found == 0 { throw .imageWithoutPlaceholder(images: counts.count) }
         let total = counts.reduce(0, +)
         let expanded = found != counts.count
+        // "576 per image" when every image has the same count, else the list.
+        let perImage = Set(counts).count == 1 ? "\(counts[0])" : "\(counts)"
         guard !expanded || found == total else {
-            throw .placeholderCount(found: found, expected: "\(counts.count) (one per image) or \(total) (\(counts) per image)")
+            throw .placeholderCount(found: found, expected: "\(counts.count) (one per image) or \(total) (\(perImage) per image)")
         }
         var pieces: [Piece] = []
         var text: [Int] = []
@@ -32,7 +35,7 @@ enum PromptLayout {
             }
             let span = expanded ? counts[image] : 1
             guard index + span <= ids.count, ids[index..<(index + span)].allSatisfy({ $0 == placeholder }) else {
-                throw .placeholderCount(found: found, expected: "runs of \(counts) consecutive placeholders")
+                throw .placeholderCount(found: found, expected: "runs of \(perImage) consecutive placeholders")
             }
             pieces.append(.text(text))
             text = []
@@ -106,18 +109,34 @@ enum PromptLayout {
     }
 }
 
-extension VisionLanguageModel {
-    /// `segments` of a family whose every image becomes `imageFeatureCount` features (images checked first).
-    func fixedCountSegments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
+/// A family on a Llama-family decoder whose every image, once `checkImage` accepts it, becomes
+/// `imageFeatureCount` features (LLaVA-NeXT for its `originalImageSize`, InstructBLIP's query
+/// tokens): prompt splitting, image spans, embedding and the prompt's forward pass come from here,
+/// so a conformance writes only what its images are.
+public protocol FixedCountImagePrompts: VisionLanguageModel, LanguageModelBacked {}
+
+extension FixedCountImagePrompts {
+    /// Splits at image placeholders (one per image, or a run of `imageFeatureCount`), images checked first.
+    public func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
         for pixels in images { try checkImage(pixels) }
         let counts = [Int](repeating: imageFeatureCount, count: images.count)
         return PromptLayout.segments(try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts), images: images)
     }
 
-    /// `imageSpans` of a family whose every image becomes `imageFeatureCount` features.
-    func fixedCountSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
+    /// Where each image's `imageFeatureCount` features sit once embedded.
+    public func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
         let counts = [Int](repeating: imageFeatureCount, count: imageCount)
         return PromptLayout.spans(try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts), counts: counts)
+    }
+
+    /// Input embeddings [1, T, D], each image checked and encoded.
+    public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
+        try embedChecked(segments, options: options, trace: trace)
+    }
+
+    /// One forward pass over a multimodal prompt (`forwardPrompt`).
+    public func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
+        try forwardPrompt(ids: ids, images: images, cache: cache, options: options)
     }
 }
 
