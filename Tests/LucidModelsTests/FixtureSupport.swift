@@ -28,7 +28,12 @@ func maxAbs(_ a: Tensor, _ b: Tensor) -> Double {
     return (a.to(.f64) - b.to(.f64)).abs().max().item()
 }
 
-/// Expects equal shapes and max-abs difference within `tolerance`.
+/// Expects equal shapes and max-abs difference within `tolerance` × max(1, max |expected|).
+///
+/// f32 rounding error grows with the magnitude of the values: a residual stream of magnitude 47
+/// (the `llama31-rope` fixture's first hidden state) differs from transformers' by 1.07e-4 on an
+/// AVX-512 machine (2.3e-6 relative) and by less elsewhere, as libtorch picks other kernels. Below
+/// magnitude 1 the tolerance is absolute, as before.
 func expectMatches(_ actual: Tensor?, _ expected: Tensor, tolerance: Double, _ what: String,
                    sourceLocation: SourceLocation = #_sourceLocation) {
     guard let actual else {
@@ -40,7 +45,8 @@ func expectMatches(_ actual: Tensor?, _ expected: Tensor, tolerance: Double, _ w
         return
     }
     let difference = maxAbs(actual, expected)
-    #expect(difference <= tolerance, "\(what): max-abs difference \(difference) > \(tolerance)", sourceLocation: sourceLocation)
+    let scale = Swift.max(1, expected.count == 0 ? 0 : expected.to(.f64).abs().max().item())
+    #expect(difference <= tolerance * scale, "\(what): max-abs difference \(difference) > \(tolerance) × \(scale)", sourceLocation: sourceLocation)
 }
 
 /// A tiny randomly initialised LLaVA: 4 patches per image (32 px, patch 16), placeholder id 0,
