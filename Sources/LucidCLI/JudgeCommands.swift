@@ -82,8 +82,7 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("judged \(i + 1)/\(rows.count)\n".utf8))
         }
         if let out { try SafeFile.writeText(lines.joined(separator: "\n") + "\n", to: out) }
-        print(String(format: "{\"responses\":%d,\"scored\":%d,\"unparsable\":%d,\"mean_score\":%.6f}", rows.count, scores.count,
-                     rows.count - scores.count, scores.isEmpty ? 0 : scores.reduce(0, +) / Double(scores.count)))
+        print(StrongREJECTSummary(responses: rows.count, scores: scores).jsonLine)
     }
 }
 

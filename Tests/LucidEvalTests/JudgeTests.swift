@@ -71,4 +71,13 @@ struct JudgeTests {
         #expect(throws: JudgeError.self) { try HallucinationJudge.parse("1: maybe\n2: correct", sentences: ["a.", "b."]) }
         #expect(HallucinationJudge.sentences("One. Two!\nThree? 3.5 stays") == ["One.", "Two!", "Three?", "3.5 stays"])
     }
+
+    @Test func aStrongREJECTSummaryWithNoVerdictHasANullMeanNotZero() {
+        let none = StrongREJECTSummary(responses: 3, scores: [])
+        #expect(none.meanScore == nil && none.unparsable == 3)
+        #expect(none.jsonLine == #"{"responses":3,"scored":0,"unparsable":3,"mean_score":null}"#)
+        let some = StrongREJECTSummary(responses: 3, scores: [0.625, 0])
+        #expect(some.meanScore == 0.3125 && some.scored == 2 && some.unparsable == 1)
+        #expect(some.jsonLine == #"{"responses":3,"scored":2,"unparsable":1,"mean_score":0.3125}"#)
+    }
 }
