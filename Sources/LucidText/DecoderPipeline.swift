@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns token strings back into text (Hugging Face `decoder`), step by step.
 ///
 /// Each step rewrites the list of token strings as Hugging Face's `decode_chain` does,
@@ -19,6 +21,9 @@ struct DecoderPipeline: Sendable {
         /// Replacement scalar → space; in the first token it is dropped instead when
         /// `dropsInFirstToken` (prepend scheme other than `never`).
         case metaspace(replacement: Unicode.Scalar, dropsInFirstToken: Bool)
+        /// WordPiece: every token but the first gets a leading space unless it starts with `prefix`,
+        /// which is removed; `cleanup` then glues punctuation and English contractions back.
+        case wordPiece(prefix: String, cleanup: Bool)
     }
 
     let steps: [Step]
@@ -50,9 +55,29 @@ struct DecoderPipeline: Sendable {
                 }
             }
             return String(view)
+        case let .wordPiece(prefix, cleanup):
+            var token = token
+            if index != 0 {
+                // By scalars, not Characters: "##" before a combining mark or an emoji modifier is
+                // one grapheme with it ("##ि", "##🏽"), and Hugging Face compares bytes.
+                let scalars = token.unicodeScalars
+                if !prefix.isEmpty, scalars.starts(with: prefix.unicodeScalars) {
+                    token = String(scalars.dropFirst(prefix.unicodeScalars.count))
+                } else {
+                    token = " " + token
+                }
+            }
+            return cleanup ? wordPieceCleanup(token) : token
         case .byteLevel, .byteFallback, .fuse:
             return token
         }
+    }
+
+    /// Hugging Face's `decoders::wordpiece::cleanup`: the same literal replacements, in order.
+    static func wordPieceCleanup(_ text: String) -> String {
+        let replacements: [(String, String)] = [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                                                (" 'm", "'m"), (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")]
+        return replacements.reduce(text) { $0.replacingOccurrences(of: $1.0, with: $1.1, options: .literal) }
     }
 
     /// The byte a `<0xNN>` token stands for, if it is one.
@@ -94,7 +119,7 @@ struct DecoderPipeline: Sendable {
             }
             flush()
             return output
-        case .replace, .strip, .metaspace:
+        case .replace, .strip, .metaspace, .wordPiece:
             return tokens.enumerated().map { applyPerToken(step, to: $0.element, index: $0.offset) }
         }
     }

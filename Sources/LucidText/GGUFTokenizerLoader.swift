@@ -98,7 +98,7 @@ enum GGUFTokenizerLoader {
         let prefix = addsBOS ? [meta.bosTokenID].compactMap { $0 } : []
         let suffix = (meta.addEOSToken ?? false) ? [meta.eosTokenID].compactMap { $0 } : []
         return Tokenizer.Components(
-            model: model, vocab: vocab, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
+            model: .bpe(model), vocab: vocab, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
             addedTokens: added, prefixIDs: prefix, suffixIDs: suffix, bosID: meta.bosTokenID,
             eosID: meta.eosTokenID, padID: meta.paddingTokenID, unknownID: unknownID,
             chatTemplate: meta.chatTemplate)

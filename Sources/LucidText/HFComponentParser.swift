@@ -23,6 +23,12 @@ enum HFComponentParser {
         case "NFKC": return [.nfkc]
         case "NFKD": return [.nfkd]
         case "Lowercase": return [.lowercase]
+        case "BertNormalizer":
+            let lowercase = try JSONFields.bool(json, "lowercase", path: path, default: true)
+            return [.bert(cleanText: try JSONFields.bool(json, "clean_text", path: path, default: true),
+                          handleChineseChars: try JSONFields.bool(json, "handle_chinese_chars", path: path, default: true),
+                          stripAccents: try JSONFields.optionalBool(json, "strip_accents", path: path) ?? lowercase,
+                          lowercase: lowercase)]
         case "Strip":
             return [.strip(left: try JSONFields.bool(json, "strip_left", path: path, default: true),
                            right: try JSONFields.bool(json, "strip_right", path: path, default: true))]
@@ -43,6 +49,8 @@ enum HFComponentParser {
         case "ByteLevel":
             return [.byteLevel(addPrefixSpace: try JSONFields.bool(json, "add_prefix_space", path: path, default: true),
                                useRegex: try JSONFields.bool(json, "use_regex", path: path, default: true))]
+        case "BertPreTokenizer":
+            return [.bert]
         case "Digits":
             return [.digits(individual: try JSONFields.bool(json, "individual_digits", path: path, default: false))]
         case "Split":
@@ -90,6 +98,9 @@ enum HFComponentParser {
             let replacement = try JSONFields.scalar(json, "replacement", path: path, default: "▁")
             return [.metaspace(replacement: replacement,
                                dropsInFirstToken: try prependScheme(json, path: path) != .never)]
+        case "WordPiece":
+            return [.wordPiece(prefix: try JSONFields.string(json, "prefix", path: path) ?? "##",
+                               cleanup: try JSONFields.bool(json, "cleanup", path: path, default: true))]
         default:
             throw TokenizerError.unsupportedComponent(kind: "decoder", type: type)
         }

@@ -44,17 +44,8 @@ extension Tokenizer {
             throw TokenizerError.missingField("model")
         }
         let modelType = try JSONFields.string(modelJSON, "type", path: "model") ?? "BPE"
-        guard modelType == "BPE" else { throw TokenizerError.unsupportedComponent(kind: "model", type: modelType) }
-        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = try JSONFields.string(modelJSON, key, path: "model"), !value.isEmpty {
-                throw TokenizerError.unsupportedComponent(kind: "BPE option", type: "\(key)=\(value)")
-            }
-        }
-        if let dropout = modelJSON["dropout"] as? Double, dropout > 0 {
-            throw TokenizerError.unsupportedComponent(kind: "BPE option", type: "dropout=\(dropout)")
-        }
+        guard modelType == "BPE" || modelType == "WordPiece" else { throw TokenizerError.unsupportedComponent(kind: "model", type: modelType) }
         let vocab = try vocabulary(modelJSON)
-        let merges = try mergeList(modelJSON)
 
         let normalizer = Normalizer(steps: try HFComponentParser.normalizer(
             try JSONFields.object(root, "normalizer", path: "tokenizer")))
@@ -68,12 +59,29 @@ extension Tokenizer {
             try JSONFields.object(root, "decoder", path: "tokenizer")))
 
         let unknownToken = try JSONFields.string(modelJSON, "unk_token", path: "model")
-        let model = try BPEModel(
-            vocab: vocab, merges: merges, byteLevel: byteLevel,
-            byteFallback: try JSONFields.bool(modelJSON, "byte_fallback", path: "model", default: false),
-            unknownToken: unknownToken,
-            fuseUnknown: try JSONFields.bool(modelJSON, "fuse_unk", path: "model", default: false),
-            ignoreMerges: try JSONFields.bool(modelJSON, "ignore_merges", path: "model", default: false))
+        let model: SubwordModel
+        if modelType == "WordPiece" {
+            let maxChars = try JSONFields.int(modelJSON, "max_input_chars_per_word", path: "model") ?? 100
+            model = .wordPiece(try WordPieceModel(
+                vocab: vocab, unknownToken: unknownToken ?? "[UNK]",
+                continuingPrefix: try JSONFields.string(modelJSON, "continuing_subword_prefix", path: "model") ?? "##",
+                maxInputCharsPerWord: maxChars))
+        } else {
+            for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+                if let value = try JSONFields.string(modelJSON, key, path: "model"), !value.isEmpty {
+                    throw TokenizerError.unsupportedComponent(kind: "BPE option", type: "\(key)=\(value)")
+                }
+            }
+            if let dropout = modelJSON["dropout"] as? Double, dropout > 0 {
+                throw TokenizerError.unsupportedComponent(kind: "BPE option", type: "dropout=\(dropout)")
+            }
+            model = .bpe(try BPEModel(
+                vocab: vocab, merges: try mergeList(modelJSON), byteLevel: byteLevel,
+                byteFallback: try JSONFields.bool(modelJSON, "byte_fallback", path: "model", default: false),
+                unknownToken: unknownToken,
+                fuseUnknown: try JSONFields.bool(modelJSON, "fuse_unk", path: "model", default: false),
+                ignoreMerges: try JSONFields.bool(modelJSON, "ignore_merges", path: "model", default: false)))
+        }
 
         let added = try addedTokens(try JSONFields.array(root, "added_tokens", path: "tokenizer") ?? [])
         var lookup = vocab

@@ -17,6 +17,10 @@ struct Normalizer: Sendable {
         case lowercase
         /// Removes leading and/or trailing White_Space.
         case strip(left: Bool, right: Bool)
+        /// BERT's normalizer: drop NUL, U+FFFD and control/format/unassigned scalars and turn
+        /// whitespace into spaces (`cleanText`), space out CJK ideographs, strip accents (NFD, then
+        /// no nonspacing marks), lowercase — in that order, as Hugging Face's `BertNormalizer`.
+        case bert(cleanText: Bool, handleChineseChars: Bool, stripAccents: Bool, lowercase: Bool)
     }
 
     let steps: [Step]
@@ -49,6 +53,9 @@ struct Normalizer: Sendable {
                 view.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
             }
             return String(view)
+        case let .bert(cleanText, handleChineseChars, stripAccents, lowercase):
+            return BertNormalization.apply(text, cleanText: cleanText, handleChineseChars: handleChineseChars,
+                                           stripAccents: stripAccents, lowercase: lowercase)
         case let .strip(left, right):
             var scalars = Substring(text).unicodeScalars[...]
             if left { while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() } }

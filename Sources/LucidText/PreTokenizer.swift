@@ -21,6 +21,8 @@ struct PreTokenizer: Sendable {
         /// `Metaspace`: spaces become `replacement`, optional prefix, optional split
         /// before every replacement character.
         case metaspace(replacement: Unicode.Scalar, prependScheme: PrependScheme, split: Bool)
+        /// `BertPreTokenizer`: split at whitespace (removed), every punctuation scalar alone.
+        case bert
     }
 
     let steps: [Step]
@@ -53,6 +55,8 @@ struct PreTokenizer: Sendable {
             emit(piece, pattern.split(piece.scalars), into: &output)
         case let .digits(individual):
             emit(piece, Self.digitRanges(piece.scalars, individual: individual), into: &output)
+        case .bert:
+            emit(piece, BertNormalization.wordRanges(piece.scalars), into: &output)
         case let .byteLevel(addPrefixSpace, useRegex):
             var piece = piece
             if addPrefixSpace, piece.scalars.first != " " { piece.scalars.insert(" ", at: 0) }

@@ -1,4 +1,5 @@
-/// A BPE tokenizer with Hugging Face `tokenizers` semantics (byte-level or SentencePiece-style).
+/// A tokenizer with Hugging Face `tokenizers` semantics: BPE (byte-level or SentencePiece-style) or
+/// BERT's WordPiece.
 ///
 /// Build one with `Tokenizer(tokenizerJSON:tokenizerConfigJSON:)`, `Tokenizer(directory:)`
 /// or `Tokenizer(gguf:)`. Encoding runs the Hugging Face pipeline: added tokens are cut
@@ -7,12 +8,14 @@
 /// the post-processor's special tokens (e.g. BOS). Immutable and safe to share across
 /// tasks; the per-word cache is internally synchronized.
 public final class Tokenizer: Sendable {
-    /// The two model families LucidText implements.
+    /// The model families LucidText implements.
     public enum Kind: String, Sendable {
         /// GPT-2 style: text is split by regex, then encoded as bytes (GPT-2, SmolLM, Qwen, Llama-3).
         case byteLevelBPE
         /// SentencePiece style: "▁" for spaces, merges over Unicode scalars, `<0xNN>` byte fallback (Llama-2, Vicuna).
         case sentencePieceBPE
+        /// BERT style: greedy longest-match WordPiece with `##` continuations (BLIP's Q-Former).
+        case wordPiece
     }
 
     /// Which model family this is.
@@ -36,7 +39,7 @@ public final class Tokenizer: Sendable {
     /// The model's own Jinja chat template, as shipped (tokenizer_config.json or GGUF).
     public let chatTemplate: String?
 
-    let model: BPEModel
+    let model: SubwordModel
     let normalizer: Normalizer
     let preTokenizer: PreTokenizer
     let decoder: DecoderPipeline
@@ -48,7 +51,7 @@ public final class Tokenizer: Sendable {
 
     /// Everything a loader extracts from a tokenizer file.
     struct Components {
-        var model: BPEModel
+        var model: SubwordModel
         var vocab: [String: Int]
         var normalizer: Normalizer
         var preTokenizer: PreTokenizer
@@ -87,7 +90,10 @@ public final class Tokenizer: Sendable {
         for id in parts.prefixIDs + parts.suffixIDs where id < 0 || id >= strings.count {
             throw TokenizerError.invalidField(field: "post_processor", reason: "special token id \(id) is outside the vocabulary")
         }
-        kind = parts.model.byteLevel ? .byteLevelBPE : .sentencePieceBPE
+        switch parts.model {
+        case .bpe(let bpe): kind = bpe.byteLevel ? .byteLevelBPE : .sentencePieceBPE
+        case .wordPiece: kind = .wordPiece
+        }
         vocabularySize = strings.count
         bosID = parts.bosID
         eosID = parts.eosID

@@ -2,10 +2,13 @@ import Foundation
 import LucidText
 import Testing
 
-/// Parity with Hugging Face `tokenizers` 0.19.1 on the tiny trained fixtures.
+/// Parity with Hugging Face `tokenizers` on the tiny trained fixtures: 0.19.1 for the BPE ones
+/// (scripts/make_tokenizer_fixtures.py), 0.23.3 with transformers 5.23's `BertTokenizer` for
+/// `wordpiece` (scripts/make_wordpiece_fixtures.py: BERT normalisation, CJK, accents, control
+/// characters, punctuation symbols, over-long words — what InstructBLIP's Q-Former tokenizer is).
 @Suite("Hugging Face parity on trained fixtures")
 struct FixtureParityTests {
-    static let fixtures = ["bpe_gpt2", "bpe_llama3", "bpe_qwen2", "spm", "spm_metaspace"]
+    static let fixtures = ["bpe_gpt2", "bpe_llama3", "bpe_qwen2", "spm", "spm_metaspace", "wordpiece"]
 
     @Test("encode with and without special tokens matches HF ids", arguments: fixtures)
     func encodeMatchesHuggingFace(fixture: String) throws {
