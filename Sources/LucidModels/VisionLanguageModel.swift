@@ -9,9 +9,9 @@ import LucidTensor
 /// (`positionIDs`, passed in `ForwardOptions.positions`) so families with their own layout (M-RoPE)
 /// fit the same calls.
 ///
-/// Conforming: LLaVA-1.5, LLaVA-NeXT, Qwen2-VL and InstructBLIP. An image is one tensor whose form
-/// each family defines (normalised [1, 3, S, S] for LLaVA-1.5 and InstructBLIP, the [1 + tiles, 3, S, S]
-/// stack for LLaVA-NeXT, the [1, 3, H, W] smart-resized image for Qwen2-VL); what a family needs
+/// Conforming: LLaVA-1.5, LLaVA-NeXT, Qwen2-VL / Qwen2.5-VL and InstructBLIP. An image is one tensor whose
+/// form each family defines (normalised [1, 3, S, S] for LLaVA-1.5 and InstructBLIP, the [1 + tiles, 3, S, S]
+/// stack for LLaVA-NeXT, the [1, 3, H, W] smart-resized image for Qwen2-VL and Qwen2.5-VL); what a family needs
 /// beside the pixels (LLaVA-NeXT's original size, InstructBLIP's Q-Former instruction) is a property
 /// of the model, like `visionFeatureTransform`. Families whose feature count depends on the image
 /// answer `imageSpans(ids:images:)` and `imageFeatureCount(of:)`; M-RoPE families return their
@@ -54,7 +54,7 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     /// Projection of selected vision features into the language model (after `visionFeatureTransform`).
     func project(_ selected: Tensor) -> Tensor
     /// DAMRO's outlier visual tokens: the top-`k` patches of the vision tower's [CLS] attention;
-    /// `.unsupported` for a tower without a class token (Qwen2-VL).
+    /// `.unsupported` for a tower without a class token (Qwen2-VL, Qwen2.5-VL).
     func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) throws(PromptError) -> VisionOutliers
     /// One forward pass over a multimodal prompt, filling the trace with LLM and vision captures.
     func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace

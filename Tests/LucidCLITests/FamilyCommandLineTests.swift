@@ -4,8 +4,8 @@ import Testing
 @testable import LucidTensor
 
 /// `lucid generate --pixel-values F --input-ids IDS --greedy --json` and `lucid inspect … --capture logits`
-/// on the saved tiny LLaVA-NeXT, Qwen2-VL and InstructBLIP checkpoints of LucidModelsTests' fixtures
-/// (scripts/make_{llava_next,qwen2_vl,instructblip}_fixtures.py): F holds the transformers processor's
+/// on the saved tiny LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and InstructBLIP checkpoints of LucidModelsTests' fixtures
+/// (scripts/make_{llava_next,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py): F holds the transformers processor's
 /// outputs under their HF names, and the command must give transformers' 8 greedy tokens and logits.
 @Suite("families from the command line", .serialized)
 struct FamilyCommandLineTests {
@@ -21,6 +21,8 @@ struct FamilyCommandLineTests {
                                                                    ("image_sizes", "processor.wide.image_sizes")]),
         Family(directory: "qwen2-vl", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
                                                                  ("image_grid_thw", "processor.wide.image_grid_thw")]),
+        Family(directory: "qwen2.5-vl", prefix: "large.", tensors: [("pixel_values", "processor.large.pixel_values"),
+                                                                    ("image_grid_thw", "processor.large.image_grid_thw")]),
         Family(directory: "instructblip", prefix: "", tensors: [("pixel_values", "pixel_values"),
                                                                 ("qformer_input_ids", "qformer_input_ids")]),
     ]
