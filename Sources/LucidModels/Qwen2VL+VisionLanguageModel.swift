@@ -125,6 +125,15 @@ extension Qwen2VLForConditionalGeneration: VisionLanguageModel {
         visual.merger(visionFeatureTransform.map { $0(selected) } ?? selected).unsqueezed(axis: 0)
     }
 
+    /// The whole span is the merged grid (h/merge × w/merge, row-major); a cell is merge² patches and the
+    /// tower has no class token, so the cells are not `visionOutliers`' patches.
+    public func imageSpanLayout(of pixels: Tensor) throws(PromptError) -> ImageSpanLayout {
+        try checkImage(pixels)
+        let g = grid(height: pixels.size(2), width: pixels.size(3))
+        let m = config.visionConfig.spatialMergeSize
+        return ImageSpanLayout(rows: g.h / m, columns: g.w / m, gridOffsets: Array(0..<(g.h / m * (g.w / m))), cellsAreVisionPatches: false)
+    }
+
     /// Refused: DAMRO ranks patches by the [CLS] token's attention, and Qwen2-VL's tower has no class token.
     public func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) throws(PromptError) -> VisionOutliers {
         throw .unsupported(reason: "DAMRO needs the vision tower's [CLS] attention, and \(familyName)'s tower has no class token (its patches attend only to each other)")

@@ -68,6 +68,9 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     /// Explicit RoPE positions of the embedded prompt for `ForwardOptions.positions` (M-RoPE's
     /// [3, 1, T]); nil where the implicit sequential positions are the model's.
     func ropePositions(ids: [Int], images: [Tensor]) throws(PromptError) -> Tensor?
+    /// What the positions of the image `pixels`' span are (a picture grid, whether its cells are the
+    /// patches `visionOutliers` ranks), for attention analyses.
+    func imageSpanLayout(of pixels: Tensor) throws(PromptError) -> ImageSpanLayout
 }
 
 extension VisionLanguageModel {
@@ -118,6 +121,14 @@ extension VisionLanguageModel {
     public func embeddedLength(ids: [Int], imageCount: Int) throws(PromptError) -> Int {
         let spans = try imageSpans(ids: ids, imageCount: imageCount)
         let placeholders = ids.reduce(0) { $0 + ($1 == imagePlaceholderID ? 1 : 0) }
+        return ids.count - placeholders + spans.reduce(0) { $0 + $1.count }
+    }
+
+    /// Length of the embedded sequence of `ids` with `images` (text tokens + each image's features).
+    public func embeddedLength(ids: [Int], images: [Tensor]) throws(PromptError) -> Int {
+        let spans = try imageSpans(ids: ids, images: images)
+        let placeholders = ids.reduce(0) { $0 + ($1 == imagePlaceholderID ? 1 : 0) }
+        // One placeholder per image, or each image's full run: either way the spans replace them.
         return ids.count - placeholders + spans.reduce(0) { $0 + $1.count }
     }
 }
