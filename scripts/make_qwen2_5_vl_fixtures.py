@@ -9,7 +9,7 @@ merged grids are 2 x 3 and 3 x 5 (not multiples of the window: padded windows) a
 - the processor's patches and grid (`Qwen2VLImageProcessorPil`, the processor Qwen2.5-VL ships);
 - the merged image features, the window order (`window_index`) and window boundaries;
 - on a prompt with the image (`<|vision_start|><|image_pad|><|vision_end|>`): M-RoPE position ids and
-  rope delta, LLM logits and hidden states, and 8 greedy tokens.
+  rope delta, LLM logits and hidden states, 8 greedy tokens and a 3-beam search (6 tokens, EOS 2).
 
 Run from the repository root:  .venv-bench/bin/python scripts/make_qwen2_5_vl_fixtures.py
 """
@@ -89,6 +89,9 @@ def main():
             greedy = model.generate(input_ids=expanded, pixel_values=pixel_values, image_grid_thw=grid,
                                     mm_token_type_ids=mm, max_new_tokens=8, do_sample=False, num_beams=1,
                                     eos_token_id=None, pad_token_id=0)
+            beam = model.generate(input_ids=expanded, pixel_values=pixel_values, image_grid_thw=grid,
+                                  mm_token_type_ids=mm, max_new_tokens=6, do_sample=False, num_beams=3,
+                                  early_stopping=True, eos_token_id=2, pad_token_id=0)
         golden[f"{name}.image_features"] = features
         golden[f"{name}.input_ids"] = torch.tensor([prompt])
         golden[f"{name}.position_ids"] = positions[:, 0]
@@ -97,8 +100,10 @@ def main():
         for layer, hidden in enumerate(out.hidden_states):
             golden[f"{name}.hidden_states.{layer}"] = hidden
         golden[f"{name}.greedy"] = greedy[:, expanded.shape[1]:]
+        golden[f"{name}.beam3"] = beam[:, expanded.shape[1]:]
         print(f"{name}: grid {grid.tolist()}, {count} features, windows {cu_window_seqlens.tolist()}, "
-              f"delta {deltas.item()}, greedy {golden[f'{name}.greedy'].tolist()}", file=sys.stderr)
+              f"delta {deltas.item()}, greedy {golden[f'{name}.greedy'].tolist()}, beam {golden[f'{name}.beam3'].tolist()}",
+              file=sys.stderr)
     save_file({k: v.contiguous() for k, v in golden.items()}, os.path.join(OUT, "golden.safetensors"),
               metadata={"transformers": transformers.__version__, "torch": torch.__version__})
     with open(os.path.join(OUT, "README.md"), "w") as f:
@@ -112,8 +117,8 @@ def main():
                 "pixels). `wide.png`, `large.png`, `square.png` (merged grids 2x3, 3x5 and 2x2) are the processor's\n"
                 "inputs; `golden.safetensors` holds, per image, `processor.<image>.pixel_values` / `.image_grid_thw`,\n"
                 "`window_index` and `cu_window_seqlens`, `image_features`, `input_ids` (one `<|image_pad|>`),\n"
-                "`position_ids` [3, T] and `rope_delta` of the expanded prompt, `logits`, `hidden_states.<i>` and 8\n"
-                "`greedy` tokens.\n")
+                "`position_ids` [3, T] and `rope_delta` of the expanded prompt, `logits`, `hidden_states.<i>`, 8\n"
+                "`greedy` tokens and `beam3` (3 beams, 6 tokens, EOS 2, early stopping).\n")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ import LucidVision
 /// Qwen2.5-VL against transformers 5.23.0 on torch 2.13 (fixtures: scripts/make_qwen2_5_vl_fixtures.py):
 /// a tiny tower with windows of 2 × 2 merged patches and full attention in blocks 1 and 3, on images
 /// whose merged grids are 2 × 3 and 3 × 5 (padded windows) and 2 × 2 (whole windows). The window order,
-/// merged image features, M-RoPE positions, LLM logits and hidden states to max-abs 1e-4, greedy tokens
-/// through the KV cache.
+/// merged image features, M-RoPE positions, LLM logits and hidden states to max-abs 1e-4, greedy and
+/// 3-beam tokens through the KV cache.
 @Suite("Qwen2.5-VL conformance with transformers")
 struct Qwen25VLConformanceTests {
     static let tolerance = 1e-4
@@ -78,7 +78,7 @@ struct Qwen25VLConformanceTests {
     }
 
     @Test(arguments: images)
-    func greedyTokensMatchThroughTheCache(_ name: String) throws {
+    func greedyAndBeamTokensMatchThroughTheCache(_ name: String) throws {
         let model = try Self.model()
         let golden = try Fixtures.golden(Self.directory)
         let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
@@ -88,6 +88,10 @@ struct Qwen25VLConformanceTests {
         let greedy = try GenerationDriver(model: model).generate(.positionedEmbeddings(embeddings, positions: positions),
                                                                  strategy: .greedy, limits: GenerationLimits(maxNewTokens: 8))
         #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
+        let beam = try GenerationDriver(model: model).generate(.positionedEmbeddings(embeddings, positions: positions),
+                                                               strategy: .beamSearch(BeamSearchParameters(beams: 3, earlyStopping: .whenFinished)),
+                                                               limits: GenerationLimits(maxNewTokens: 6, eosTokenIDs: [2]))
+        #expect(beam.tokens == (try golden.loadTensor(named: "\(name).beam3").toArray(Int.self)))
     }
 
     @Test func windowedBlocksAttendWithinTheirWindowsInPatchOrder() throws {
