@@ -192,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidPipelineTests",
-            dependencies: ["LucidPipeline", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText"]
+            dependencies: ["LucidPipeline", "LucidEval", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText"]
         ),
         .testTarget(
             name: "LucidServerTests",

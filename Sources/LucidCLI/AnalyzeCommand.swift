@@ -30,11 +30,13 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         attention of the sentence or token beside the ViT's [CLS] attention with the top outliers boxed, the text as \
         caption, hallucinated words in red), DIR/vit_cls_attention.png, and DIR/index.html, a contact sheet of them \
         all. Words given with --hallucinated / --correct label the tokens that spell them \
-        (e.g. from `lucid eval chair --per-caption`).
+        (e.g. from `lucid eval chair --per-caption`). Any vision-language family: the image span is the family's \
+        (LLaVA-NeXT's packed tiles, with H_i / F on the base tile; Qwen2-VL's and Qwen2.5-VL's merged grid, without \
+        H_i / F as the tower has no [CLS]; InstructBLIP's query tokens, without H_i / F or figures).
         """
     )
 
-    @Option(help: "A LLaVA model directory.")
+    @Option(help: "A vision-language model (LLaVA-1.5, LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL or InstructBLIP directory).")
     var model: String
 
     @OptionGroup var prompt: PromptOptions
@@ -70,42 +72,66 @@ struct AnalyzeAttentionCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try openModel(model, runtime: runtime)
-        guard let vlm = loaded.vision else { throw CLIError("\(model) is not a LLaVA model") }
+        guard let vlm = loaded.vision else { throw CLIError("\(model) is not a vision-language model") }
         let directory = ModelPaths.resolve(model)
         guard let pixels = try imageOptions.pixelValues(for: loaded), let imagePath = imageOptions.image else {
             throw CLIError("--image is required")
         }
         let tokenizer = try? openTokenizer(model)
         let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: 1)
-        let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) }
-        let eos = vlm.eosTokenIDs
-        let response = try GenerationDriver(model: vlm).generate(.embeddings(embeddings), strategy: .greedy,
-                                                                 limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos)).tokens
+        // The family's own prompt path (M-RoPE positions for Qwen2-VL, the Q-Former for InstructBLIP).
+        let response = try Decoding.generate(vlm, ids: ids, images: [pixels], method: .greedy,
+                                             limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: vlm.eosTokenIDs)).tokens
         var analysis = AttentionAnalysis()
         analysis.sigma = sigma
         let words = { (list: String) in Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }) }
         let decode: (Int) -> String = { id in (try? tokenizer?.decode([id], skipSpecialTokens: true)) ?? nil ?? "<\(id)>" }  // EOS: ""
-        let (report, cls, maps) = try analysis.run(model: vlm, ids: ids, pixels: pixels, response: response, decode: decode,
-                                                   hallucinated: words(hallucinated), correct: words(correct))
+        let result = try analysis.run(model: vlm, ids: ids, pixels: pixels, response: response, decode: decode,
+                                      hallucinated: words(hallucinated), correct: words(correct))
+        let report = result.report
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(report).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("analysis.json")))
-        let grid = Int(Double(vlm.visionPatchCount).squareRoot())
-        let config = (try? CLIPPreprocessorConfig.load(path: (directory as NSString).appendingPathComponent("preprocessor_config.json")))
-            ?? .defaults(imageSize: vlm.imageSize)
-        let decoded = try ImageDecoder.decode(path: imagePath)
-        let base = try ImageError.naming(file: imagePath) { try CLIPPreprocessor(config: config).resizedAndCropped(decoded, padToSquare: imageOptions.padToSquare) }
-        func patches(_ values: Tensor) -> [Float] {
-            let v = values.to(.f32).toArray(Float.self)
-            return v.count == grid * grid + 1 ? Array(v.dropFirst()) : v
+        let layout = result.layout
+        if layout.hasGrid {
+            let base = try figureImage(vlm, loaded: loaded, pixels: pixels, imagePath: imagePath, directory: directory)
+            let cells = layout.rows * layout.columns
+            let maps = result.tokenMaps.map { map -> [Float] in
+                let values = map.to(.f32).toArray(Float.self)
+                return layout.gridOffsets.map { values[$0] }
+            }
+            let cls = result.clsAttention.map { values -> [Float] in
+                let v = values.to(.f32).toArray(Float.self)
+                return v.count == cells + 1 ? Array(v.dropFirst()) : v
+            }
+            let figures = try AttentionFigures(report: report, clsAttention: cls, tokenMaps: maps, image: base,
+                                               gridRows: layout.rows, gridColumns: layout.columns)
+                .write(to: URL(fileURLWithPath: out), tokenLimit: heatmaps)
+            print("analysed \(response.count) tokens → \(out)/analysis.json, \(figures.count) figures, contact sheet \(out)/index.html")
+        } else {
+            print("analysed \(response.count) tokens → \(out)/analysis.json (the image's \(layout.rows == 0 ? "positions are query tokens, not a picture grid" : "span has no grid"): no figures)")
         }
-        let figures = try AttentionFigures(report: report, clsAttention: patches(cls), tokenMaps: maps.map(patches), image: base, grid: grid)
-            .write(to: URL(fileURLWithPath: out), tokenLimit: heatmaps)
-        print("analysed \(response.count) tokens → \(out)/analysis.json, \(figures.count) figures, contact sheet \(out)/index.html")
+        if !(report.imageSpan?.outlierOverlap ?? true) {
+            print("  H_i and F left out: the image's positions are not the vision tower's [CLS]-ranked patches")
+        }
         for (label, means) in report.meansByLabel.sorted(by: { $0.key < $1.key }) {
             let h = means.filter { $0.key.hasPrefix("H") }.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }
-            print("  \(label) (\(Int(means["count"] ?? 0)) tokens): F \(String(format: "%.3f", means["F"] ?? 0)), " + h.joined(separator: ", "))
+            let f = means["F"].map { "F \(String(format: "%.3f", $0)), " } ?? ""
+            print("  \(label) (\(Int(means["count"] ?? 0)) tokens): " + f + h.joined(separator: ", "))
         }
+    }
+
+    /// The picture the grid covers: LLaVA-1.5's resized crop of the file; for other families the image
+    /// the model saw (LLaVA-NeXT's base tile, Qwen2-VL's smart-resized image), un-normalised.
+    func figureImage(_ vlm: any VisionLanguageModel, loaded: OpenedModel, pixels: Tensor, imagePath: String, directory: String) throws -> RGBImage {
+        if vlm is LlavaForConditionalGeneration {
+            let config = (try? CLIPPreprocessorConfig.load(path: (directory as NSString).appendingPathComponent("preprocessor_config.json")))
+                ?? .defaults(imageSize: vlm.imageSize)
+            let decoded = try ImageDecoder.decode(path: imagePath)
+            return try ImageError.naming(file: imagePath) { try CLIPPreprocessor(config: config).resizedAndCropped(decoded, padToSquare: imageOptions.padToSquare) }
+        }
+        guard let normalization = try loaded.imageNormalization() else { throw CLIError("\(model): no image processor to draw the figures with") }
+        return try FloatImage(tensor: normalization.denormalize(pixels.narrowed(axis: 0, start: 0, length: 1))).rgbImage()
     }
 }

@@ -34,6 +34,10 @@ extension InstructBlipForConditionalGeneration: FixedCountImagePrompts {
         languageProjection(queries(reading: visionFeatureTransform.map { $0(selected) } ?? selected, instruction: qformerInstruction))
     }
 
+    /// The span is the Q-Former's query tokens (OPERA's image span on a Q-Former model): no picture grid,
+    /// and no query is a ViT patch.
+    public func imageSpanLayout(of pixels: Tensor) throws(PromptError) -> ImageSpanLayout { .noGrid }
+
     /// DAMRO as its official InstructBLIP code: the [CLS] row of the ViT's last layer picks the outlier
     /// patches; the Q-Former reads only those patches' features, and its projected queries [1, Q, D]
     /// stand for the image.

@@ -42,14 +42,19 @@ extension LanguageModelBacked {
 enum HuggingFaceDirectory {
     /// The decoded `config.json` of `directory` and its path; another `model_type` is refused.
     static func config<Config: Decodable>(_ type: Config.Type, directory: String, modelType: String) throws -> (Config, String) {
+        try config(type, directory: directory, modelTypes: [modelType])
+    }
+
+    /// `config(_:directory:modelType:)` for a configuration that reads any of `modelTypes`.
+    static func config<Config: Decodable>(_ type: Config.Type, directory: String, modelTypes: [String]) throws -> (Config, String) {
         let path = (directory as NSString).appendingPathComponent("config.json")
         let data: Data
         do { data = Data(try SafeFile.read(path, maxBytes: 16 << 20)) } catch {
             throw ModelLoadError.unknownFormat(path: directory, reason: "no readable config.json (\(error.problem))")
         }
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let found = object["model_type"] as? String,
-           found != modelType {
-            throw ModelLoadError.unsupportedArchitecture(path: path, architecture: found, supported: [modelType])
+           !modelTypes.contains(found) {
+            throw ModelLoadError.unsupportedArchitecture(path: path, architecture: found, supported: modelTypes)
         }
         do { return (try JSONDecoder().decode(Config.self, from: data), path) } catch {
             throw ModelLoadError.badConfig(path: path, reason: LlamaForCausalLM.describe(error))

@@ -49,6 +49,12 @@ extension LlavaNextForConditionalGeneration: FixedCountImagePrompts {
     /// The projector of selected features (after `visionFeatureTransform`), tile by tile.
     public func project(_ selected: Tensor) -> Tensor { projector(visionFeatureTransform.map { $0(selected) } ?? selected) }
 
+    /// The base tile's patch grid opens the span (the high-resolution tiles and newlines follow); its
+    /// cells are the patches DAMRO ranks on the base tile.
+    public func imageSpanLayout(of pixels: Tensor) throws(PromptError) -> ImageSpanLayout {
+        .patches(side: config.patchesPerSide, offset: 0)
+    }
+
     /// DAMRO on the base tile (the whole image at the tower's resolution): its [CLS] attention picks the
     /// outlier patches, whose projected features [1, k, D] stand for the image.
     public func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) throws(PromptError) -> VisionOutliers {

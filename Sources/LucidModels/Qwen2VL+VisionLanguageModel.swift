@@ -4,7 +4,7 @@ import LucidTensor
 /// [1, C, H, W] (H and W multiples of patch × merge), flattened into the processor's patches
 /// [h·w, C·T·P·P] by tensor ops (`patches(of:)`, differentiable), so attacks reach the pixels; the
 /// decoder gets M-RoPE positions from `ropePositions(ids:images:)`. Its tower has no class token,
-/// so DAMRO is refused (`.unsupported`).
+/// so DAMRO is refused (`.unsupported`). Qwen2.5-VL is the same class with its own tower.
 extension Qwen2VLForConditionalGeneration: VisionLanguageModel {
     /// Side of the square image callers without one of their own use (Qwen2-VL takes any multiple of
     /// patch × merge; this is 8 merged patches, 224 pixels for 14-px patches).
@@ -33,7 +33,7 @@ extension Qwen2VLForConditionalGeneration: VisionLanguageModel {
         guard pixels.rank == 4, pixels.size(0) == 1, pixels.size(1) == v.inChannels,
               (factor...Self.maximumImageSide).contains(pixels.size(2)), (factor...Self.maximumImageSide).contains(pixels.size(3)),
               pixels.size(2) % factor == 0, pixels.size(3) % factor == 0 else {
-            throw .invalidImage(reason: "Qwen2-VL takes one image [1, \(v.inChannels), H, W] with H and W multiples of \(factor) up to \(Self.maximumImageSide), got \(pixels.shape)")
+            throw .invalidImage(reason: "\(familyName) takes one image [1, \(v.inChannels), H, W] with H and W multiples of \(factor) up to \(Self.maximumImageSide), got \(pixels.shape)")
         }
     }
 
@@ -86,7 +86,7 @@ extension Qwen2VLForConditionalGeneration: VisionLanguageModel {
     public func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
         if imageCount == 0 { return try imageSpans(ids: ids, images: []) }
         guard let counts = PromptLayout.runLengths(ids, placeholder: imagePlaceholderID, imageCount: imageCount) else {
-            throw .invalidImage(reason: "Qwen2-VL's feature count depends on each image's size: give the images (imageSpans(ids:images:)) or expanded placeholder runs")
+            throw .invalidImage(reason: "\(familyName)'s feature count depends on each image's size: give the images (imageSpans(ids:images:)) or expanded placeholder runs")
         }
         return PromptLayout.spans(try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts), counts: counts)
     }
@@ -94,7 +94,7 @@ extension Qwen2VLForConditionalGeneration: VisionLanguageModel {
     /// Qwen2-VL has no 1-D positions over a prompt with images: `.unsupported` unless the prompt is text only.
     public func positionIDs(ids: [Int], imageCount: Int, start: Int) throws(PromptError) -> Tensor {
         guard imageCount == 0 else {
-            throw .unsupported(reason: "Qwen2-VL's positions are M-RoPE's [3, 1, T], computed from the image grids: use ropePositions(ids:images:)")
+            throw .unsupported(reason: "\(familyName)'s positions are M-RoPE's [3, 1, T], computed from the image grids: use ropePositions(ids:images:)")
         }
         return Tensor.arange(start, start + ids.count, dtype: .i64)
     }
@@ -125,9 +125,18 @@ extension Qwen2VLForConditionalGeneration: VisionLanguageModel {
         visual.merger(visionFeatureTransform.map { $0(selected) } ?? selected).unsqueezed(axis: 0)
     }
 
+    /// The whole span is the merged grid (h/merge × w/merge, row-major); a cell is merge² patches and the
+    /// tower has no class token, so the cells are not `visionOutliers`' patches.
+    public func imageSpanLayout(of pixels: Tensor) throws(PromptError) -> ImageSpanLayout {
+        try checkImage(pixels)
+        let g = grid(height: pixels.size(2), width: pixels.size(3))
+        let m = config.visionConfig.spatialMergeSize
+        return ImageSpanLayout(rows: g.h / m, columns: g.w / m, gridOffsets: Array(0..<(g.h / m * (g.w / m))), cellsAreVisionPatches: false)
+    }
+
     /// Refused: DAMRO ranks patches by the [CLS] token's attention, and Qwen2-VL's tower has no class token.
     public func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) throws(PromptError) -> VisionOutliers {
-        throw .unsupported(reason: "DAMRO needs the vision tower's [CLS] attention, and Qwen2-VL's tower has no class token (its patches attend only to each other)")
+        throw .unsupported(reason: "DAMRO needs the vision tower's [CLS] attention, and \(familyName)'s tower has no class token (its patches attend only to each other)")
     }
 
     public func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {

@@ -21,8 +21,11 @@ public struct Qwen2VLImage {
 /// 14-px patches with 2-D RoPE, attends within each image and merges 2 × 2 patches into one language-
 /// model input. The decoder uses M-RoPE: text positions advance by one on all three rows; an image's
 /// features take (t, row, column) positions from where the text stopped, and the text after it
-/// continues from the largest position + 1 (`get_rope_index`). Qwen2.5-VL (window attention, RMSNorm
-/// tower, gated MLP) is a different family and is refused.
+/// continues from the largest position + 1 (`get_rope_index`).
+///
+/// Also Qwen2.5-VL (`Qwen2_5_VLForConditionalGeneration`, `config.visionConfig.variant == .qwen25VL`):
+/// the same decoder, M-RoPE, processor and merger wiring, with the tower's RMSNorm, gated SiLU MLP and
+/// window attention (`Qwen25VLWindows`); its image positions are Qwen2-VL's for still images.
 public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked {
     public let config: Qwen2VLConfig
     public let visual: Qwen2VLVisionModel
@@ -43,6 +46,9 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
     public var children: [(name: String, module: any Module)] { [("visual", visual), ("language_model", languageModel)] }
 
     public var imagePlaceholderID: Int { config.imageTokenID }
+
+    /// "Qwen2-VL" or "Qwen2.5-VL", for messages.
+    public var familyName: String { config.visionConfig.variant == .qwen25VL ? "Qwen2.5-VL" : "Qwen2-VL" }
 
     /// Language-model inputs an image becomes (t·h·w / merge²).
     public func imageFeatureCount(_ grid: Qwen2VLGrid) -> Int {
@@ -195,11 +201,11 @@ extension Qwen2VLForConditionalGeneration {
         .prefix("lm_head.", "language_model.lm_head."),
     ]
 
-    /// Loads a Hugging Face Qwen2-VL directory (`model_type: qwen2_vl`), weights in `options.dtype`,
-    /// without random initialisation.
+    /// Loads a Hugging Face Qwen2-VL or Qwen2.5-VL directory (`model_type: qwen2_vl` or `qwen2_5_vl`),
+    /// weights in `options.dtype`, without random initialisation.
     public static func load(directory: String, options: ModelLoadOptions = ModelLoadOptions()) throws -> Qwen2VLForConditionalGeneration {
         try options.validate()
-        let (config, path) = try HuggingFaceDirectory.config(Qwen2VLConfig.self, directory: directory, modelType: "qwen2_vl")
+        let (config, path) = try HuggingFaceDirectory.config(Qwen2VLConfig.self, directory: directory, modelTypes: Qwen2VLConfig.modelTypes)
         let tied = config.textConfig.tieWordEmbeddings
         return try HuggingFaceDirectory.build(directory: directory, configPath: path, options: options, renames: checkpointRenames,
                                               ignoring: { $0.hasSuffix("rotary_emb.inv_freq") || (tied && $0 == "language_model.lm_head.weight") }) {

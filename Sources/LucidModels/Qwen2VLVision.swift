@@ -78,40 +78,85 @@ public final class Qwen2VLVisionAttention: Module {
     }
 }
 
-/// One pre-LN block of the Qwen2-VL tower (`norm1`, `attn`, `norm2`, `mlp.fc1`, `mlp.fc2`).
-public final class Qwen2VLVisionBlock: Module {
-    public let norm1: LayerNorm
-    public let attn: Qwen2VLVisionAttention
-    public let norm2: LayerNorm
-    public let fc1: Linear
-    public let fc2: Linear
+/// The tower's normalisation: LayerNorm in Qwen2-VL, RMSNorm in Qwen2.5-VL (ε 1e-6 in both).
+public final class Qwen2VLVisionNorm: Module {
+    public let layerNorm: LayerNorm?
+    public let rmsNorm: RMSNorm?
+
+    init(_ variant: Qwen2VLVisionConfig.Variant, dimension: Int) {
+        switch variant {
+        case .qwen2VL: (layerNorm, rmsNorm) = (LayerNorm(dimension: dimension, eps: 1e-6), nil)
+        case .qwen25VL: (layerNorm, rmsNorm) = (nil, RMSNorm(dimension: dimension, eps: 1e-6))
+        }
+    }
+
+    public var parameters: [(name: String, parameter: Parameter)] { layerNorm?.parameters ?? rmsNorm?.parameters ?? [] }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        if let layerNorm { return layerNorm(x) }
+        if let rmsNorm { return rmsNorm(x) }
+        return x
+    }
+}
+
+/// The block's MLP: Qwen2-VL's `fc1` → activation → `fc2`, or Qwen2.5-VL's gated
+/// `down_proj(act(gate_proj(x)) · up_proj(x))` (all with biases).
+public final class Qwen2VLVisionMLP: Module {
+    /// `fc1` (Qwen2-VL) or `gate_proj` (Qwen2.5-VL).
+    public let first: Linear
+    /// `up_proj` (Qwen2.5-VL only).
+    public let up: Linear?
+    /// `fc2` (Qwen2-VL) or `down_proj` (Qwen2.5-VL).
+    public let last: Linear
     let act: String
 
     init(_ config: Qwen2VLVisionConfig) {
-        norm1 = LayerNorm(dimension: config.embedDim, eps: 1e-6)
-        attn = Qwen2VLVisionAttention(config)
-        norm2 = LayerNorm(dimension: config.embedDim, eps: 1e-6)
-        fc1 = Linear(inFeatures: config.embedDim, outFeatures: config.mlpWidth)
-        fc2 = Linear(inFeatures: config.mlpWidth, outFeatures: config.embedDim)
+        first = Linear(inFeatures: config.embedDim, outFeatures: config.mlpWidth)
+        up = config.variant == .qwen25VL ? Linear(inFeatures: config.embedDim, outFeatures: config.mlpWidth) : nil
+        last = Linear(inFeatures: config.mlpWidth, outFeatures: config.embedDim)
         act = config.hiddenAct
     }
 
     public var children: [(name: String, module: any Module)] {
-        [("norm1", norm1), ("attn", attn), ("norm2", norm2), ("mlp", CLIPMLPView(fc1: fc1, fc2: fc2))]
+        guard let up else { return [("fc1", first), ("fc2", last)] }
+        return [("gate_proj", first), ("up_proj", up), ("down_proj", last)]
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        guard let up else { return last(activation(act, first(x))) }
+        return last(activation(act, first(x)) * up(x))
     }
 }
 
+/// One pre-norm block of the tower (`norm1`, `attn`, `norm2`, `mlp`).
+public final class Qwen2VLVisionBlock: Module {
+    public let norm1: Qwen2VLVisionNorm
+    public let attn: Qwen2VLVisionAttention
+    public let norm2: Qwen2VLVisionNorm
+    public let mlp: Qwen2VLVisionMLP
+
+    init(_ config: Qwen2VLVisionConfig) {
+        norm1 = Qwen2VLVisionNorm(config.variant, dimension: config.embedDim)
+        attn = Qwen2VLVisionAttention(config)
+        norm2 = Qwen2VLVisionNorm(config.variant, dimension: config.embedDim)
+        mlp = Qwen2VLVisionMLP(config)
+    }
+
+    public var children: [(name: String, module: any Module)] { [("norm1", norm1), ("attn", attn), ("norm2", norm2), ("mlp", mlp)] }
+}
+
 /// The 2 × 2 patch merger (`merger.ln_q`, `merger.mlp.0`, `merger.mlp.2`): four neighbouring patch
-/// features, normalised and concatenated, through a GELU MLP into the language model's width.
+/// features, normalised (LayerNorm in Qwen2-VL, RMSNorm in Qwen2.5-VL) and concatenated, through a
+/// GELU MLP into the language model's width.
 public final class Qwen2VLPatchMerger: Module {
-    public let lnQ: LayerNorm
+    public let lnQ: Qwen2VLVisionNorm
     public let linear1: Linear
     public let linear2: Linear
     let width: Int
 
     init(_ config: Qwen2VLVisionConfig) {
         width = config.embedDim * config.spatialMergeSize * config.spatialMergeSize
-        lnQ = LayerNorm(dimension: config.embedDim, eps: 1e-6)
+        lnQ = Qwen2VLVisionNorm(config.variant, dimension: config.embedDim)
         linear1 = Linear(inFeatures: width, outFeatures: width)
         linear2 = Linear(inFeatures: width, outFeatures: config.hiddenSize)
     }
@@ -128,7 +173,8 @@ final class Qwen2VLMergerMLPView: Module {
     var children: [(name: String, module: any Module)] { [("0", merger.linear1), ("2", merger.linear2)] }
 }
 
-/// The Qwen2-VL vision tower (`visual`): patch embedding, blocks with 2-D RoPE, patch merger.
+/// The Qwen2-VL / Qwen2.5-VL vision tower (`visual`): patch embedding, blocks with 2-D RoPE (windowed in
+/// Qwen2.5-VL), patch merger.
 public final class Qwen2VLVisionModel: Module {
     public let config: Qwen2VLVisionConfig
     public let patchEmbed: Qwen2VLPatchEmbedding
@@ -178,7 +224,13 @@ public final class Qwen2VLVisionModel: Module {
         merger(encode(patches, grids: grids, options: options, trace: trace))
     }
 
-    /// The blocks' output [Σ t·h·w, D_vision] (what the merger reads) of flattened patches of `grids`.
+    /// The blocks' output [Σ t·h·w, D_vision] (what the merger reads) of flattened patches of `grids`,
+    /// in the processor's patch order.
+    ///
+    /// Qwen2.5-VL's windowed blocks run on the sequence reordered window by window (`Qwen25VLWindows`),
+    /// as transformers runs them; hidden states, vision attentions and the output are put back in patch
+    /// order. A windowed block's captured attention is the first image's [1, heads, N, N] with zeros
+    /// between patches of different windows.
     public func encode(_ patches: Tensor, grids: [Qwen2VLGrid], options: ForwardOptions = ForwardOptions(),
                        trace: ForwardTrace = ForwardTrace()) -> Tensor {
         let (rows, columns) = patchPositions(grids)
@@ -186,21 +238,54 @@ public final class Qwen2VLVisionModel: Module {
         let rowFreqs = Tensor(rows, shape: [rows.count, 1]).to(.f32) * inverse
         let columnFreqs = Tensor(columns, shape: [columns.count, 1]).to(.f32) * inverse
         let half = Tensor.cat([rowFreqs, columnFreqs], axis: -1)
-        let angles = Tensor.cat([half, half], axis: -1)
-        let (cos, sin) = (angles.cos(), angles.sin())
+        var angles = Tensor.cat([half, half], axis: -1)
         let lengths = grids.flatMap { grid in [Int](repeating: grid.h * grid.w, count: grid.t) }
         var hidden = patchEmbed(patches)
+        let windows = config.windowMergedSide.map { Qwen25VLWindows(grids: grids, side: $0, merge: config.spatialMergeSize) }
+        let (toWindows, toPatches) = (windows.map { Tensor($0.order, shape: [$0.order.count]) },
+                                      windows.map { Tensor($0.inverse, shape: [$0.order.count]) })
+        /// Patch order of a windowed-sequence tensor (rows, or rows and columns of an attention map).
+        func patchOrder(_ x: Tensor, axes: [Int]) -> Tensor {
+            guard let toPatches else { return x }
+            // The first image's patches sit first in both orders, so its maps take the inverse's head.
+            return axes.reduce(x) { $0.indexSelect(axis: $1, index: toPatches.narrowed(axis: 0, start: 0, length: $0.size($1))) }
+        }
+        if let toWindows {
+            hidden = hidden.indexSelect(axis: 0, index: toWindows)
+            angles = angles.indexSelect(axis: 0, index: toWindows)
+        }
+        let (cos, sin) = (angles.cos(), angles.sin())
         let count = config.depth
-        if options.visionHiddenStates.contains(0, of: count + 1) { trace.visionHiddenStates[0] = hidden }
+        if options.visionHiddenStates.contains(0, of: count + 1) { trace.visionHiddenStates[0] = patchOrder(hidden, axes: [0]) }
         for (index, block) in blocks.items.enumerated() {
             let keep = options.visionAttentionLayers.contains(index, of: count)
-            let (attended, probabilities) = block.attn(block.norm1(hidden), cos: cos, sin: sin, lengths: lengths, keepProbabilities: keep)
+            let windowed = windows != nil && !config.fullAttentionBlocks.contains(index)
+            let blockLengths = windowed ? windows?.lengths ?? lengths : lengths
+            let (attended, probabilities) = block.attn(block.norm1(hidden), cos: cos, sin: sin, lengths: blockLengths, keepProbabilities: keep)
             hidden = hidden + attended
-            hidden = hidden + block.fc2(activation(block.act, block.fc1(block.norm2(hidden))))
-            if keep, let first = probabilities.first { trace.visionAttentions[index] = first.unsqueezed(axis: 0) }
-            if options.visionHiddenStates.contains(index + 1, of: count + 1) { trace.visionHiddenStates[index + 1] = hidden }
+            hidden = hidden + block.mlp(block.norm2(hidden))
+            if keep, let first = firstImageAttention(probabilities, lengths: blockLengths, imagePatches: lengths.first ?? 0,
+                                                     windowed: windowed) {
+                trace.visionAttentions[index] = patchOrder(first, axes: [1, 2]).unsqueezed(axis: 0)
+            }
+            if options.visionHiddenStates.contains(index + 1, of: count + 1) { trace.visionHiddenStates[index + 1] = patchOrder(hidden, axes: [0]) }
         }
-        return hidden
+        return patchOrder(hidden, axes: [0])
+    }
+
+    /// The first image's attention [heads, N, N] from per-segment probabilities: the first segment, or
+    /// for windowed blocks the block-diagonal of the first image's windows (zeros between windows).
+    func firstImageAttention(_ probabilities: [Tensor], lengths: [Int], imagePatches: Int, windowed: Bool) -> Tensor? {
+        guard let first = probabilities.first else { return nil }
+        guard windowed else { return first }
+        var blocks: [Tensor] = []
+        var start = 0
+        for (length, window) in zip(lengths, probabilities) where start < imagePatches {
+            // A window's rows padded with zeros to the image's width, at its columns.
+            blocks.append(window.padded([start, imagePatches - start - length]))
+            start += length
+        }
+        return Tensor.cat(blocks, axis: 1)
     }
 }
 

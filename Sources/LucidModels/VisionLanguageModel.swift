@@ -9,9 +9,9 @@ import LucidTensor
 /// (`positionIDs`, passed in `ForwardOptions.positions`) so families with their own layout (M-RoPE)
 /// fit the same calls.
 ///
-/// Conforming: LLaVA-1.5, LLaVA-NeXT, Qwen2-VL and InstructBLIP. An image is one tensor whose form
-/// each family defines (normalised [1, 3, S, S] for LLaVA-1.5 and InstructBLIP, the [1 + tiles, 3, S, S]
-/// stack for LLaVA-NeXT, the [1, 3, H, W] smart-resized image for Qwen2-VL); what a family needs
+/// Conforming: LLaVA-1.5, LLaVA-NeXT, Qwen2-VL / Qwen2.5-VL and InstructBLIP. An image is one tensor whose
+/// form each family defines (normalised [1, 3, S, S] for LLaVA-1.5 and InstructBLIP, the [1 + tiles, 3, S, S]
+/// stack for LLaVA-NeXT, the [1, 3, H, W] smart-resized image for Qwen2-VL and Qwen2.5-VL); what a family needs
 /// beside the pixels (LLaVA-NeXT's original size, InstructBLIP's Q-Former instruction) is a property
 /// of the model, like `visionFeatureTransform`. Families whose feature count depends on the image
 /// answer `imageSpans(ids:images:)` and `imageFeatureCount(of:)`; M-RoPE families return their
@@ -54,7 +54,7 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     /// Projection of selected vision features into the language model (after `visionFeatureTransform`).
     func project(_ selected: Tensor) -> Tensor
     /// DAMRO's outlier visual tokens: the top-`k` patches of the vision tower's [CLS] attention;
-    /// `.unsupported` for a tower without a class token (Qwen2-VL).
+    /// `.unsupported` for a tower without a class token (Qwen2-VL, Qwen2.5-VL).
     func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) throws(PromptError) -> VisionOutliers
     /// One forward pass over a multimodal prompt, filling the trace with LLM and vision captures.
     func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace
@@ -68,6 +68,9 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     /// Explicit RoPE positions of the embedded prompt for `ForwardOptions.positions` (M-RoPE's
     /// [3, 1, T]); nil where the implicit sequential positions are the model's.
     func ropePositions(ids: [Int], images: [Tensor]) throws(PromptError) -> Tensor?
+    /// What the positions of the image `pixels`' span are (a picture grid, whether its cells are the
+    /// patches `visionOutliers` ranks), for attention analyses.
+    func imageSpanLayout(of pixels: Tensor) throws(PromptError) -> ImageSpanLayout
 }
 
 extension VisionLanguageModel {
@@ -118,6 +121,14 @@ extension VisionLanguageModel {
     public func embeddedLength(ids: [Int], imageCount: Int) throws(PromptError) -> Int {
         let spans = try imageSpans(ids: ids, imageCount: imageCount)
         let placeholders = ids.reduce(0) { $0 + ($1 == imagePlaceholderID ? 1 : 0) }
+        return ids.count - placeholders + spans.reduce(0) { $0 + $1.count }
+    }
+
+    /// Length of the embedded sequence of `ids` with `images` (text tokens + each image's features).
+    public func embeddedLength(ids: [Int], images: [Tensor]) throws(PromptError) -> Int {
+        let spans = try imageSpans(ids: ids, images: images)
+        let placeholders = ids.reduce(0) { $0 + ($1 == imagePlaceholderID ? 1 : 0) }
+        // One placeholder per image, or each image's full run: either way the spans replace them.
         return ids.count - placeholders + spans.reduce(0) { $0 + $1.count }
     }
 }

@@ -30,14 +30,21 @@ extension ModelFamily {
     }
 
     /// Qwen2-VL (`qwen2_vl`): `smart_resize`d images, patches flattened inside the model.
-    public static var qwen2VL: ModelFamily {
-        ModelFamily(modelTypes: ["qwen2_vl"], load: { path, options in
+    public static var qwen2VL: ModelFamily { qwenFamily(modelType: Qwen2VLVisionConfig.Variant.qwen2VL.rawValue) }
+
+    /// Qwen2.5-VL (`qwen2_5_vl`): Qwen2-VL's loader, processor and prompt path; the model reads its
+    /// own tower (RMSNorm, gated MLP, window attention) from `config.json`.
+    public static var qwen25VL: ModelFamily { qwenFamily(modelType: Qwen2VLVisionConfig.Variant.qwen25VL.rawValue) }
+
+    /// The Qwen2-VL-style family of `modelType`.
+    static func qwenFamily(modelType: String) -> ModelFamily {
+        ModelFamily(modelTypes: [modelType], load: { path, options in
             let model = try Qwen2VLForConditionalGeneration.load(directory: path, options: options.load)
             return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize)
         }, imageProcessor: { directory, _ in
             try qwenProcessor(directory).clip
         }, imagePixels: { image, directory, model in
-            guard let qwen = model as? Qwen2VLForConditionalGeneration else { throw ModelOpenError("\(directory): not a Qwen2-VL model") }
+            guard let qwen = model as? Qwen2VLForConditionalGeneration else { throw ModelOpenError("\(directory): not a Qwen2-VL or Qwen2.5-VL model") }
             let prepared = try qwenProcessor(directory).pixelValues(image)
             return try qwen.image(fromPatches: prepared.patches, grid: Qwen2VLGrid(t: prepared.grid.t, h: prepared.grid.h, w: prepared.grid.w))
         })
@@ -65,7 +72,7 @@ extension ModelFamily {
         return FileManager.default.fileExists(atPath: path) ? try CLIPPreprocessorConfig.load(path: path) : nil
     }
 
-    /// A directory's Qwen2-VL processor, or transformers' defaults without a config.
+    /// A directory's Qwen2-VL processor (Qwen2.5-VL ships the same one), or transformers' defaults without a config.
     static func qwenProcessor(_ directory: String) throws -> Qwen2VLImageProcessor {
         let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
         return FileManager.default.fileExists(atPath: path) ? try Qwen2VLImageProcessor.load(path: path) : try Qwen2VLImageProcessor()

@@ -41,6 +41,12 @@ public final class OpenedModel {
     /// The chat template of the family for `tokenizer` (nil when none is known).
     public func chatTemplate(for tokenizer: Tokenizer) -> ChatTemplate? { family.chatTemplate(tokenizer) }
 
+    /// The normalisation (mean, std) of the family's image processor, nil for text-only models.
+    public func imageNormalization() throws -> CLIPPreprocessorConfig? {
+        guard let vision, let imageProcessor = family.imageProcessor else { return nil }
+        return try imageProcessor(path, vision)
+    }
+
     /// Normalised pixel values [1, 3, S, S] of the image file at `image` for the vision tower.
     public func pixelValues(image: String, padToSquare: Bool) throws -> Tensor {
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }

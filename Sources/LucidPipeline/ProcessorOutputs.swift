@@ -65,9 +65,9 @@ public struct ProcessorOutputs {
             image = shape.count == 5 ? pixelValues.selected(axis: 0, index: 0) : pixelValues
         case let qwen as Qwen2VLForConditionalGeneration:
             guard let grid = imageGridTHW, grid.count == 3 else {
-                throw fail("Qwen2-VL needs image_grid_thw [1, 3], got \(imageGridTHW.map { "\($0.count) values" } ?? "none")")
+                throw fail("\(qwen.familyName) needs image_grid_thw [1, 3], got \(imageGridTHW.map { "\($0.count) values" } ?? "none")")
             }
-            guard shape.count == 2 else { throw fail("Qwen2-VL pixel_values must be flattened patches [N, C·T·P·P], got \(shape)") }
+            guard shape.count == 2 else { throw fail("\(qwen.familyName) pixel_values must be flattened patches [N, C·T·P·P], got \(shape)") }
             do { image = try qwen.image(fromPatches: pixelValues, grid: Qwen2VLGrid(t: grid[0], h: grid[1], w: grid[2])) } catch {
                 throw fail("\(error)")
             }

@@ -29,6 +29,14 @@ extension CLIPPreprocessorConfig {
         return (unit - mean) / std
     }
 
+    /// x · std + mean per channel for normalised x [B, 3, H, W]: `normalize` undone (back to [0, 1]).
+    public func denormalize(_ normalized: Tensor) -> Tensor {
+        guard doNormalize else { return normalized }
+        let mean = Tensor(imageMean.map(Float.init), shape: [1, imageMean.count, 1, 1]).to(normalized.dtype)
+        let std = Tensor(imageStd.map(Float.init), shape: [1, imageStd.count, 1, 1]).to(normalized.dtype)
+        return normalized * std + mean
+    }
+
     /// A configuration for a vision tower of `imageSize` without a preprocessor_config.json:
     /// CLIPImageProcessor defaults (OpenAI mean/std, bicubic) resized and cropped to that size.
     public static func defaults(imageSize: Int) -> CLIPPreprocessorConfig {

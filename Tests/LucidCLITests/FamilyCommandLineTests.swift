@@ -4,8 +4,8 @@ import Testing
 @testable import LucidTensor
 
 /// `lucid generate --pixel-values F --input-ids IDS --greedy --json` and `lucid inspect … --capture logits`
-/// on the saved tiny LLaVA-NeXT, Qwen2-VL and InstructBLIP checkpoints of LucidModelsTests' fixtures
-/// (scripts/make_{llava_next,qwen2_vl,instructblip}_fixtures.py): F holds the transformers processor's
+/// on the saved tiny LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and InstructBLIP checkpoints of LucidModelsTests' fixtures
+/// (scripts/make_{llava_next,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py): F holds the transformers processor's
 /// outputs under their HF names, and the command must give transformers' 8 greedy tokens and logits.
 @Suite("families from the command line", .serialized)
 struct FamilyCommandLineTests {
@@ -21,6 +21,8 @@ struct FamilyCommandLineTests {
                                                                    ("image_sizes", "processor.wide.image_sizes")]),
         Family(directory: "qwen2-vl", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
                                                                  ("image_grid_thw", "processor.wide.image_grid_thw")]),
+        Family(directory: "qwen2.5-vl", prefix: "large.", tensors: [("pixel_values", "processor.large.pixel_values"),
+                                                                    ("image_grid_thw", "processor.large.image_grid_thw")]),
         Family(directory: "instructblip", prefix: "", tensors: [("pixel_values", "pixel_values"),
                                                                 ("qformer_input_ids", "qformer_input_ids")]),
     ]
@@ -81,5 +83,34 @@ struct FamilyCommandLineTests {
 
         let wrong = try LucidProcess.run(["generate", "--model", model, "--pixel-values", model + "/config.json", "--input-ids", idList, "--greedy"])
         #expect(wrong.status != 0 && wrong.err.contains("config.json"), "a file that is not safetensors names itself: \(wrong.err)")
+    }
+
+    @Test(arguments: families)
+    func analyzeAttentionRunsOnTheFamilysImageSpan(_ family: Family) throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-family-analysis-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let fixture = Self.fixture(family)
+        let golden = try SafetensorsFile(path: fixture + "/golden.safetensors")
+        let ids = try golden.loadTensor(named: family.prefix + "input_ids").toArray(Int.self).map(String.init).joined(separator: ",")
+        let image = fixture + (family.directory == "instructblip" ? "/image.png" : "/\(family.prefix.dropLast()).png")
+        let result = try LucidProcess.run(["analyze", "attention", "--model", fixture + "/model", "--image", image, "--input-ids", ids,
+                                           "--max-new-tokens", "3", "--out", out])
+        #expect(result.status == 0, "\(family.directory): \(result.err)")
+        let report = try LucidProcess.json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/analysis.json")), as: UTF8.self))
+        #expect((report["rows"] as? [[String: Any]])?.count == 3)
+        let span = try #require(report["image_span"] as? [String: Any])
+        let (rows, columns) = (span["grid_rows"] as? Int ?? -1, span["grid_columns"] as? Int ?? -1)
+        let figures = FileManager.default.fileExists(atPath: out + "/token_000.png") && FileManager.default.fileExists(atPath: out + "/index.html")
+        let cls = FileManager.default.fileExists(atPath: out + "/vit_cls_attention.png")
+        switch family.directory {
+        case "llava-next":  // the base tile's 4 × 4 patches, ranked by [CLS]
+            #expect(rows == 4 && columns == 4 && (report["outlier_ranking"] as? [Int])?.count == 16 && figures && cls)
+        case "instructblip":  // the query tokens: no grid, no figures
+            #expect(rows == 0 && columns == 0 && span["length"] as? Int == 4 && !figures && !cls)
+        default:  // Qwen2-VL / Qwen2.5-VL: the merged grid, no [CLS]
+            let grid = try golden.loadTensor(named: "processor.\(family.prefix)image_grid_thw").toArray(Int.self)
+            #expect(rows == grid[1] / 2 && columns == grid[2] / 2 && span["length"] as? Int == rows * columns && figures && !cls)
+            #expect(span["outlier_overlap"] as? Bool == false && (report["outlier_ranking"] as? [Int])?.isEmpty == true)
+        }
     }
 }

@@ -40,13 +40,15 @@ struct AttentionAnalysisTests {
         let ids = try golden.loadTensor(named: "input_ids").toArray(Int.self)
         let pixels = try golden.loadTensor(named: "pixel_values")
         let response = try golden.loadTensor(named: "greedy").toArray(Int.self)
-        let (report, cls, maps) = try AttentionAnalysis().run(model: model, ids: ids, pixels: pixels, response: response,
-                                                              decode: { "w\($0)" }, hallucinated: ["w12"], correct: ["w25"])
+        let result = try AttentionAnalysis().run(model: model, ids: ids, pixels: pixels, response: response,
+                                                 decode: { "w\($0)" }, hallucinated: ["w12"], correct: ["w25"])
+        let (report, maps) = (result.report, result.tokenMaps)
         #expect(report.rows.count == response.count && maps.count == response.count)
-        #expect(cls.shape == [16] && maps[0].shape == [16])
+        #expect(result.clsAttention?.shape == [16] && maps[0].shape == [16])
+        #expect(report.imageSpan?.length == 16 && report.imageSpan?.gridRows == 4 && report.imageSpan?.outlierOverlap == true)
         #expect(report.outlierRanking.count == 16 && Set(report.outlierRanking).count == 16)
         for row in report.rows {
-            #expect(row.outlierShare >= 0 && row.outlierShare <= 1)
+            #expect(row.outlierShare.map { $0 >= 0 && $0 <= 1 } == true)
             #expect(row.overlap.values.allSatisfy { $0 >= 0 && $0 <= 1 })
             #expect(row.imageAttentionMass > 0 && row.imageAttentionMass <= 1 + 1e-6)
             #expect(row.summaryColumn >= 0 && row.summaryColumn <= row.position)
@@ -56,7 +58,7 @@ struct AttentionAnalysisTests {
         // H_i needs at least i patches: a size past the grid is left out of rows and means alike (not reported as 0).
         var wide = AttentionAnalysis()
         wide.overlapSizes = [1, 20]
-        let (partial, _, _) = try wide.run(model: model, ids: ids, pixels: pixels, response: response, decode: { "w\($0)" })
+        let partial = try wide.run(model: model, ids: ids, pixels: pixels, response: response, decode: { "w\($0)" }).report
         #expect(partial.rows.allSatisfy { $0.overlap["H20"] == nil } && partial.meansByLabel["other"]?["H20"] == nil)
         #expect(partial.meansByLabel["other"]?["H1"] != nil)
     }

@@ -6,7 +6,7 @@ import Testing
 @testable import LucidTensor
 import LucidVision
 
-/// The `VisionLanguageModel` seam of LLaVA-NeXT, Qwen2-VL and InstructBLIP against the same
+/// The `VisionLanguageModel` seam of LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and InstructBLIP against the same
 /// transformers 5.23 fixtures as their own conformance tests: one image tensor per image (tiles,
 /// the smart-resized image, BLIP pixels) through `Decoding.generate` gives transformers' logits and
 /// greedy tokens, so every method that drives the seam starts from the reference model.
@@ -37,6 +37,24 @@ struct FamilySeamConformanceTests {
         let golden = try Fixtures.golden(Qwen2VLConformanceTests.directory)
         let prepared = try Qwen2VLConformanceTests.image(name)
         // The processor's patches back to one image, and flattened again by tensor ops: the same patches.
+        let image = try model.image(fromPatches: prepared.patches, grid: prepared.grid)
+        #expect(model.patches(of: image).maxAbsDifference(prepared.patches) == 0)
+        let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
+        let positions = try #require(try model.ropePositions(ids: ids, images: [image]))
+        #expect(positions.toArray(Int.self) == (try golden.loadTensor(named: "\(name).position_ids").toArray(Int.self)))
+        let trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
+            try model.forward(ids: ids, images: [image], cache: nil, options: .logitsOnly)
+        }
+        expectMatches(trace.logits, try golden.loadTensor(named: "\(name).logits"), tolerance: 1e-4, "\(name) logits")
+        let greedy = try Decoding.generate(model, ids: ids, images: [image], method: .greedy, limits: GenerationLimits(maxNewTokens: 8))
+        #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
+    }
+
+    @Test(arguments: ["wide", "large"])
+    func qwen25VLImageThroughTheSeamMatches(_ name: String) throws {
+        let model = try Qwen25VLConformanceTests.model()
+        let golden = try Fixtures.golden(Qwen25VLConformanceTests.directory)
+        let prepared = try Qwen25VLConformanceTests.image(name)
         let image = try model.image(fromPatches: prepared.patches, grid: prepared.grid)
         #expect(model.patches(of: image).maxAbsDifference(prepared.patches) == 0)
         let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)

@@ -9,7 +9,7 @@ import LucidDefense
 import LucidText
 import LucidVision
 
-/// Every method on LLaVA-NeXT, Qwen2-VL and InstructBLIP through the `VisionLanguageModel` seam, on
+/// Every method on LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and InstructBLIP through the `VisionLanguageModel` seam, on
 /// tiny random models (greedy, beam, OPERA, VCD, DAMRO, the sink attack, SCAV probes, the Q-MLLM gate).
 @Suite("methods on every family")
 struct FamilyMethodTests {
@@ -81,11 +81,11 @@ struct FamilyMethodTests {
     }
 
     @Test(arguments: Family.allCases)
-    func damroRunsOnClassTokenTowersAndIsRefusedOnQwen2VL(_ family: Family) throws {
+    func damroRunsOnClassTokenTowersAndIsRefusedOnQwen(_ family: Family) throws {
         let (model, pixels, ids) = try setup(family)
         let limits = GenerationLimits(maxNewTokens: 4)
         let method = DecodingMethod.damro(ContrastiveParameters(alpha: 2, beta: 0.1), outliers: 3, attention: .headMean)
-        guard family != .qwen2VL else {
+        guard !family.isQwen else {
             #expect { _ = try Decoding.generate(model, ids: ids, images: [pixels], method: method, limits: limits) } throws: { error in
                 guard case PromptError.unsupported(let reason) = error else { return false }
                 return reason.contains("class token")

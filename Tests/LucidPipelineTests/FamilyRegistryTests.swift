@@ -7,7 +7,7 @@ import Testing
 @testable import LucidTensor
 import LucidVision
 
-/// LLaVA-NeXT, Qwen2-VL and InstructBLIP through `ModelRegistry.standard`: saved tiny checkpoints open
+/// LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and InstructBLIP through `ModelRegistry.standard`: saved tiny checkpoints open
 /// by `model_type`, images go through each family's processor, and `--pixel-values` files of the HF
 /// processor's outputs become the model's image tensors (or clear errors).
 @Suite("registry families")
@@ -68,7 +68,7 @@ struct FamilyRegistryTests {
         case .llavaNext:
             items = [try .init(name: "pixel_values", tensor: image.unsqueezed(axis: 0)), integers("image_sizes", [40, 56], shape: [1, 2])]
             missing = "image_sizes"
-        case .qwen2VL:
+        case .qwen2VL, .qwen25VL:
             let qwen = try #require(model as? Qwen2VLForConditionalGeneration)
             items = [try .init(name: "pixel_values", tensor: qwen.patches(of: image)), integers("image_grid_thw", [1, 4, 6], shape: [1, 3])]
             missing = "image_grid_thw"

@@ -4,6 +4,8 @@ import LucidVision
 /// The figures of one analysed response: per generated token and per sentence, the image upscaled with the
 /// decoder's image attention and the ViT's [CLS] attention side by side (top ViT outliers boxed in both), the
 /// token or sentence as the caption, hallucinated objects in red; and `index.html`, a contact sheet of them.
+/// The grid may be rectangular (Qwen2-VL's merged patches); without a [CLS] attention (a tower without a
+/// class token) the ViT panel, its figure and F are left out.
 public struct AttentionFigures {
     /// One sentence of the response: its token rows and text.
     public struct Sentence: Sendable, Equatable {
@@ -15,20 +17,28 @@ public struct AttentionFigures {
     }
 
     public var report: AttentionAnalysis.Report
-    /// The ViT's [CLS] attention over the patches (row-major, `grid` × `grid`).
-    public var clsAttention: [Float]
-    /// Decoder image attention over the patches, one map per generated token.
+    /// The ViT's [CLS] attention over the patches (row-major, `gridRows` × `gridColumns`); nil: no ViT panel.
+    public var clsAttention: [Float]?
+    /// Decoder image attention over the grid's cells, one map per generated token.
     public var tokenMaps: [[Float]]
     /// The model's view of the image (the preprocessed crop the patches cover).
     public var image: RGBImage
-    public var grid: Int
+    public var gridRows: Int
+    public var gridColumns: Int
     /// How many top ViT outliers are boxed (F uses the top 3).
     public var outliersMarked = 3
     /// Long side of each panel in pixels.
     public var panelSize = 384
 
-    public init(report: AttentionAnalysis.Report, clsAttention: [Float], tokenMaps: [[Float]], image: RGBImage, grid: Int) {
-        (self.report, self.clsAttention, self.tokenMaps, self.image, self.grid) = (report, clsAttention, tokenMaps, image, grid)
+    /// Figures over a square `grid` × `grid` of patches.
+    public init(report: AttentionAnalysis.Report, clsAttention: [Float]?, tokenMaps: [[Float]], image: RGBImage, grid: Int) {
+        self.init(report: report, clsAttention: clsAttention, tokenMaps: tokenMaps, image: image, gridRows: grid, gridColumns: grid)
+    }
+
+    /// Figures over a `gridRows` × `gridColumns` grid of cells.
+    public init(report: AttentionAnalysis.Report, clsAttention: [Float]?, tokenMaps: [[Float]], image: RGBImage, gridRows: Int, gridColumns: Int) {
+        (self.report, self.clsAttention, self.tokenMaps, self.image) = (report, clsAttention, tokenMaps, image)
+        (self.gridRows, self.gridColumns) = (gridRows, gridColumns)
     }
 
     /// Sentences of the response: a sentence ends after a token whose text ends in `.`, `!` or `?`, or holds a newline.
@@ -57,12 +67,17 @@ public struct AttentionFigures {
     }
 
     var figure: AttentionFigure {
-        var figure = AttentionFigure(image: image, gridWidth: grid, gridHeight: grid)
+        var figure = AttentionFigure(image: image, gridWidth: gridColumns, gridHeight: gridRows)
         figure.panelSize = panelSize
         return figure
     }
 
     var outliers: [Int] { Array(report.outlierRanking.prefix(outliersMarked)) }
+
+    /// The ViT [CLS] panel, or none without a [CLS] attention.
+    var clsPanels: [AttentionFigure.Panel] {
+        clsAttention.map { [.init(title: "ViT [CLS] attention, top-\(outliersMarked) boxed", values: $0, marked: outliers)] } ?? []
+    }
 
     static func format(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
 
@@ -86,12 +101,11 @@ public struct AttentionFigures {
         let context = context(ofToken: index)
         let shown = row.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let tag = row.label == "other" ? "" : "  (\(row.label))"
-        let metrics = "F (share on the top-3 ViT outliers) \(Self.format(row.outlierShare)) | "
-            + row.overlap.sorted { Int($0.key.dropFirst()) ?? 0 < Int($1.key.dropFirst()) ?? 0 }.map { "\($0.key) \(Self.format($0.value))" }.joined(separator: " | ")
-            + " | image attention \(Self.format(row.imageAttentionMass))"
+        let metrics = ((row.outlierShare.map { ["F (share on the top-3 ViT outliers) \(Self.format($0))"] } ?? [])
+            + row.overlap.sorted { Int($0.key.dropFirst()) ?? 0 < Int($1.key.dropFirst()) ?? 0 }.map { "\($0.key) \(Self.format($0.value))" }
+            + ["image attention \(Self.format(row.imageAttentionMass))"]).joined(separator: " | ")
         return try figure.render(
-            panels: [.init(title: "decoder image attention, token \(index)", values: tokenMaps[index], marked: outliers),
-                     .init(title: "ViT [CLS] attention, top-\(outliersMarked) boxed", values: clsAttention, marked: outliers)],
+            panels: [.init(title: "decoder image attention, token \(index)", values: tokenMaps[index], marked: outliers)] + clsPanels,
             caption: [.init("token \(index): \"\(shown)\"" + tag, color: Self.color(of: row.label), scale: 2),
                       .init(context.isEmpty ? "" : "in: " + context), .init(metrics, color: AttentionFigure.muted)],
             frame: row.label == "hallucinated" ? AttentionFigure.hallucinated : nil)
@@ -100,11 +114,12 @@ public struct AttentionFigures {
     /// The figure of one sentence: the decoder's image attention averaged over its tokens.
     public func sentenceFigure(_ sentence: Sentence, number: Int) throws -> RGBImage {
         let maps = sentence.tokens.map { tokenMaps[$0] }
-        let count = grid * grid
+        let count = gridRows * gridColumns
         var mean = [Float](repeating: 0, count: count)
         for map in maps where map.count == count { for i in 0..<count { mean[i] += map[i] / Float(maps.count) } }
         let rows = report.rows[sentence.tokens]
-        let f = rows.map(\.outlierShare).reduce(0, +) / Double(max(rows.count, 1))
+        let shares = rows.compactMap(\.outlierShare)
+        let f: Double? = shares.isEmpty ? nil : shares.reduce(0, +) / Double(shares.count)
         var caption: [AttentionFigure.Line] = [
             .init("sentence \(number) (tokens \(sentence.tokens.lowerBound)-\(sentence.tokens.upperBound - 1))", color: AttentionFigure.muted),
             .init(sentence.text, scale: 2),
@@ -113,15 +128,14 @@ public struct AttentionFigures {
             caption.append(.init("hallucinated: " + sentence.hallucinated.joined(separator: ", "), color: AttentionFigure.hallucinated, scale: 2))
         }
         if !sentence.correct.isEmpty { caption.append(.init("correct: " + sentence.correct.joined(separator: ", "), color: AttentionFigure.correct)) }
-        caption.append(.init("mean F (share on the top-3 ViT outliers) \(Self.format(f))", color: AttentionFigure.muted))
+        if let f { caption.append(.init("mean F (share on the top-3 ViT outliers) \(Self.format(f))", color: AttentionFigure.muted)) }
         return try figure.render(
-            panels: [.init(title: "decoder image attention, mean of \(maps.count) tokens", values: mean, marked: outliers),
-                     .init(title: "ViT [CLS] attention, top-\(outliersMarked) boxed", values: clsAttention, marked: outliers)],
+            panels: [.init(title: "decoder image attention, mean of \(maps.count) tokens", values: mean, marked: outliers)] + clsPanels,
             caption: caption, frame: sentence.hallucinated.isEmpty ? nil : AttentionFigure.hallucinated)
     }
 
     /// Writes `sentence_NN.png` for every sentence, `token_NNN.png` for the first `tokenLimit` tokens,
-    /// `vit_cls_attention.png` and `index.html` into `directory`; returns the PNG file names.
+    /// `vit_cls_attention.png` (with a [CLS] attention) and `index.html` into `directory`; returns the PNG file names.
     @discardableResult
     public func write(to directory: URL, tokenLimit: Int) throws -> [String] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -130,10 +144,11 @@ public struct AttentionFigures {
             try ImageEncoder.writePNG(image, to: directory.appendingPathComponent(name).path)
             names.append(name)
         }
-        let cls = try figure.render(panels: [.init(title: "ViT [CLS] attention, top-\(outliersMarked) boxed", values: clsAttention, marked: outliers)],
-                                    caption: [.init("ViT outliers: patches ranked by [CLS] attention; top \(outliersMarked): "
-                                                    + outliers.map(String.init).joined(separator: ", "))])
-        try save(cls, "vit_cls_attention.png")
+        if !clsPanels.isEmpty {
+            let cls = try figure.render(panels: clsPanels, caption: [.init("ViT outliers: patches ranked by [CLS] attention; top \(outliersMarked): "
+                                                                           + outliers.map(String.init).joined(separator: ", "))])
+            try save(cls, "vit_cls_attention.png")
+        }
         let sentences = Self.sentences(report.rows)
         for (number, sentence) in sentences.enumerated() { try save(try sentenceFigure(sentence, number: number + 1), String(format: "sentence_%02d.png", number + 1)) }
         let tokens = min(tokenLimit, report.rows.count, tokenMaps.count)
@@ -175,7 +190,8 @@ public struct AttentionFigures {
             html += "<tr><td>\(label)</td><td>\(Int(means["count"] ?? 0))</td><td>\(Self.format(means["F"]))</td>"
                 + AttentionAnalysis().overlapSizes.map { "<td>\(Self.format(means["H\($0)"]))</td>" }.joined() + "</tr>\n"
         }
-        html += "</table>\n<p><img class=\"main\" src=\"vit_cls_attention.png\" alt=\"ViT [CLS] attention\"></p>\n"
+        html += "</table>\n"
+        if clsAttention != nil { html += "<p><img class=\"main\" src=\"vit_cls_attention.png\" alt=\"ViT [CLS] attention\"></p>\n" }
         for (number, sentence) in sentences.enumerated() {
             html += "<div class=\"sentence\"><h2>Sentence \(number + 1)</h2>\n"
             html += "<img class=\"main\" src=\"\(String(format: "sentence_%02d.png", number + 1))\" alt=\"\(escape(sentence.text))\">\n<div class=\"tokens\">"
