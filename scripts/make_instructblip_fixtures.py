@@ -5,7 +5,8 @@ Builds a tiny random `InstructBlipForConditionalGeneration` with a Llama decoder
 scripts/requirements-bench.txt, on the torch wheel Lucid links; fp32, eager attention) and records, for
 one image and one instruction: the `BlipImageProcessorPil` pixel values, the vision tower's output, the
 Q-Former's query output and the projected image features, the LLM logits and hidden states, and 8
-greedy tokens. The Q-Former's instruction ids are given directly (Lucid has no WordPiece tokenizer yet).
+greedy tokens. The Q-Former's instruction ids are given directly here; make_instructblip_instruction_fixture.py
+adds the tokenizer that makes them from text.
 
 Run from the repository root:  .venv-bench/bin/python scripts/make_instructblip_fixtures.py
 """

@@ -74,7 +74,7 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         let loaded = try openModel(model, runtime: runtime)
         guard let vlm = loaded.vision else { throw CLIError("\(model) is not a vision-language model") }
         let directory = ModelPaths.resolve(model)
-        guard let pixels = try imageOptions.pixelValues(for: loaded), let imagePath = imageOptions.image else {
+        guard let pixels = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt), let imagePath = imageOptions.image else {
             throw CLIError("--image is required")
         }
         let tokenizer = try? openTokenizer(model)

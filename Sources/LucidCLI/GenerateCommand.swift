@@ -166,7 +166,7 @@ struct GenerateCommand: ParsableCommand {
         }
         var pixels: Tensor?
         if let vlm = loaded.vision {
-            pixels = try imageOptions.pixelValues(for: loaded)
+            pixels = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt)
             if let pixelValues { pixels = try ProcessorOutputs.load(path: pixelValues).images(for: vlm).first }
         } else if imageOptions.image != nil || pixelValues != nil {
             throw CLIError("\(model) is a text-only model: --image and --pixel-values need a vision-language model")

@@ -13,11 +13,23 @@ struct ImageOptions: ParsableArguments {
     @Flag(help: "Pad the image to a square with the mean colour before resizing (original LLaVA-1.5), instead of the HF processor's resize + centre crop.")
     var padToSquare = false
 
-    /// Normalised pixel values [1, 3, S, S] for `model`'s vision tower, or nil without --image.
-    func pixelValues(for model: OpenedModel) throws -> Tensor? {
+    /// Normalised pixel values [1, 3, S, S] for `model`'s vision tower, or nil without --image. With
+    /// an image, an encoder that reads the prompt (InstructBLIP's Q-Former) gets `prompt`, as the
+    /// family's processor gives it; standard error says when it cannot.
+    func pixelValues(for model: OpenedModel, prompt: String?) throws -> Tensor? {
         guard let image else { return nil }
-        return try Self.pixelValues(image: image, for: model, padToSquare: padToSquare)
+        let pixels = try Self.pixelValues(image: image, for: model, padToSquare: padToSquare)
+        if let prompt {
+            if case .missingTokenizer(let path) = try model.setImageInstruction(prompt) {
+                warn("\(path) is missing: the Q-Former reads no instruction (transformers' processor would give it the prompt)")
+            }
+        } else if model.readsImageInstruction {
+            warn("with --input-ids the Q-Former reads no instruction; give --prompt, or --pixel-values with qformer_input_ids")
+        }
+        return pixels
     }
+
+    private func warn(_ text: String) { FileHandle.standardError.write(Data("lucid: \(text)\n".utf8)) }
 
     /// Normalised pixel values [1, 3, S, S] of the image at `image` for `model`'s vision tower.
     static func pixelValues(image: String, for model: OpenedModel, padToSquare: Bool) throws -> Tensor {

@@ -47,7 +47,7 @@ struct InspectCommand: ParsableCommand {
         let spec = try CaptureSpec(parsing: capture)
         let loaded = try openModel(model, runtime: runtime)
         var images: [Tensor] = []
-        if loaded.vision != nil, let pixels = try imageOptions.pixelValues(for: loaded) {
+        if loaded.vision != nil, let pixels = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt) {
             images.append(pixels)
         } else if imageOptions.image != nil {
             throw CLIError("\(model) is a text-only model: --image needs a LLaVA model")

@@ -66,8 +66,8 @@ public final class InstructBlipForConditionalGeneration: Module, LanguageModelBa
         return queries(reading: visionFeatureTransform.map { $0(image) } ?? image, instruction: instruction)
     }
 
-    /// Checks pixel values [B, 3, S, S] and a Q-Former instruction (ids in its vocabulary, within its positions).
-    func check(_ pixels: Tensor, instruction: [Int]) throws(PromptError) {
+    /// Checks a Q-Former instruction: ids in its vocabulary, no more than its positions.
+    public func check(instruction: [Int]) throws(PromptError) {
         let q = config.qformerConfig
         if let bad = instruction.first(where: { $0 < 0 || $0 >= q.vocabSize }) {
             throw .tokenOutOfRange(id: bad, vocabularySize: q.vocabSize)
@@ -75,6 +75,11 @@ public final class InstructBlipForConditionalGeneration: Module, LanguageModelBa
         guard instruction.count <= q.maxPositionEmbeddings else {
             throw .invalidImage(reason: "the Q-Former instruction has \(instruction.count) tokens; at most \(q.maxPositionEmbeddings) fit")
         }
+    }
+
+    /// Checks pixel values [B, 3, S, S] and a Q-Former instruction (`check(instruction:)`).
+    func check(_ pixels: Tensor, instruction: [Int]) throws(PromptError) {
+        try check(instruction: instruction)
         let side = config.visionConfig.imageSize
         guard pixels.rank == 4, pixels.size(1) == 3, pixels.size(2) == side, pixels.size(3) == side else {
             throw .invalidImage(reason: "pixel values must be [B, 3, \(side), \(side)], got \(pixels.shape)")

@@ -81,6 +81,8 @@ public final class ManifestWorker {
                 adversarialImage = adversarial
             }
             pixels = try loaded.pixelValues(image: path, padToSquare: generation.padToSquare)
+            // InstructBLIP's Q-Former reads the prompt, as `lucid generate --image` gives it.
+            try loaded.setImageInstruction(prompt)
         } else if attack != nil {
             throw RunSpecError("\(item.model.label) has an image attack but sample \(item.sample.id) has no image")
         }

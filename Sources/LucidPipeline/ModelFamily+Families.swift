@@ -51,7 +51,8 @@ extension ModelFamily {
     }
 
     /// InstructBLIP (`instructblip`, Llama-family decoders): BLIP's exact resize, no crop. The Q-Former
-    /// instruction stays the model's `qformerInstruction` (empty unless set; `--pixel-values` files carry it).
+    /// instruction is the prompt's text through `qformer_tokenizer/` (`OpenedModel.setImageInstruction`),
+    /// or what a `--pixel-values` file carries; empty until one of them sets it.
     public static var instructBlip: ModelFamily {
         ModelFamily(modelTypes: ["instructblip"], load: { path, options in
             let model = try InstructBlipForConditionalGeneration.load(directory: path, options: options.load)
@@ -63,7 +64,7 @@ extension ModelFamily {
             config.size = .exact(height: model.imageSize, width: model.imageSize)
             config.doCenterCrop = false
             return config
-        })
+        }, imageInstruction: instructBlipInstruction)
     }
 
     /// The CLIP keys of a directory's `preprocessor_config.json`, nil without one.

@@ -1,0 +1,44 @@
+import Foundation
+import LucidModels
+import LucidText
+
+/// What `OpenedModel.setImageInstruction` did with the prompt's text.
+public enum ImageInstruction: Equatable, Sendable {
+    /// The family's image encoder reads no text (every family but InstructBLIP).
+    case notRead
+    /// The encoder now reads these token ids.
+    case set(ids: [Int])
+    /// The family's processor reads the text through a tokenizer the model directory does not ship
+    /// (`path`); the encoder reads no instruction, unlike the reference processor.
+    case missingTokenizer(path: String)
+}
+
+extension ModelFamily {
+    /// InstructBLIP's processor: the prompt through the BERT tokenizer of `qformer_tokenizer/`
+    /// (what `InstructBlipProcessor.save_pretrained` writes), special tokens added, as the Q-Former's
+    /// instruction.
+    static func instructBlipInstruction(_ text: String, directory: String, model: any VisionLanguageModel) throws -> ImageInstruction {
+        guard let blip = model as? InstructBlipForConditionalGeneration else { throw ModelOpenError("\(directory): not an InstructBLIP model") }
+        let folder = (directory as NSString).appendingPathComponent("qformer_tokenizer")
+        let file = (folder as NSString).appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: file) else { return .missingTokenizer(path: file) }
+        let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: folder))
+        let ids = tokenizer.encode(text, addSpecialTokens: true)
+        do { try blip.check(instruction: ids) } catch { throw ModelOpenError("\(file): \(error)") }
+        blip.qformerInstruction = ids
+        return .set(ids: ids)
+    }
+}
+
+extension OpenedModel {
+    /// Whether the family's image encoder reads the prompt's text (InstructBLIP).
+    public var readsImageInstruction: Bool { vision != nil && family.imageInstruction != nil }
+
+    /// Gives the image encoder the prompt's user text where the family's processor does (InstructBLIP:
+    /// `qformer_input_ids`); call it before embedding images. Text-independent families: `.notRead`.
+    @discardableResult
+    public func setImageInstruction(_ text: String) throws -> ImageInstruction {
+        guard let vision, let instruction = family.imageInstruction else { return .notRead }
+        return try instruction(text, path, vision)
+    }
+}
