@@ -70,6 +70,20 @@ struct LlavaNextConformanceTests {
         #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
     }
 
+    /// 3 beams, 6 tokens, EOS 2, early stopping (scripts/make_family_beam_fixtures.py); beam differs from greedy on `wide`.
+    @Test(arguments: ["wide", "tall"])
+    func beamTokensMatch(_ name: String) throws {
+        let model = try LlavaNextForConditionalGeneration.load(directory: Self.directory + "/model")
+        let beams = try SafetensorsFile(path: Self.directory + "/beam.safetensors")
+        let ids = try Fixtures.golden(Self.directory).loadTensor(named: "\(name).input_ids").toArray(Int.self)
+        let image = try Self.image(name)
+        let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try model.embed(ids: ids, images: [image]) }
+        let beam = try GenerationDriver(model: model).generate(.embeddings(embeddings),
+                                                               strategy: .beamSearch(BeamSearchParameters(beams: 3, earlyStopping: .whenFinished)),
+                                                               limits: GenerationLimits(maxNewTokens: 6, eosTokenIDs: [2]))
+        #expect(beam.tokens == (try beams.loadTensor(named: "\(name).beam3").toArray(Int.self)))
+    }
+
     @Test func bothPlaceholderConventionsGiveTheSameEmbeddings() throws {
         let model = try LlavaNextForConditionalGeneration.load(directory: Self.directory + "/model")
         let image = try Self.image("wide")

@@ -65,6 +65,21 @@ struct Qwen2VLConformanceTests {
         #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
     }
 
+    /// 3 beams through the M-RoPE cache, 6 tokens, EOS 2, early stopping (scripts/make_family_beam_fixtures.py).
+    @Test(arguments: ["wide", "tall"])
+    func beamTokensMatchThroughTheCache(_ name: String) throws {
+        let model = try Qwen2VLForConditionalGeneration.load(directory: Self.directory + "/model")
+        let beams = try SafetensorsFile(path: Self.directory + "/beam.safetensors")
+        let ids = try Fixtures.golden(Self.directory).loadTensor(named: "\(name).input_ids").toArray(Int.self)
+        let image = try Self.image(name)
+        let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try model.embed(ids: ids, images: [image]) }
+        let positions = try model.positionIDs(ids: ids, images: [image]).positions
+        let beam = try GenerationDriver(model: model).generate(.positionedEmbeddings(embeddings, positions: positions),
+                                                               strategy: .beamSearch(BeamSearchParameters(beams: 3, earlyStopping: .whenFinished)),
+                                                               limits: GenerationLimits(maxNewTokens: 6, eosTokenIDs: [2]))
+        #expect(beam.tokens == (try beams.loadTensor(named: "\(name).beam3").toArray(Int.self)))
+    }
+
     @Test func theRopeDeltaMattersForTheWideImage() throws {
         // Without the delta (decode positions = cache length) the continuation must differ: the test
         // above could not tell otherwise.
