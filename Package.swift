@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LucidModels", targets: ["LucidModels"]),
         .library(name: "LucidGeneration", targets: ["LucidGeneration"]),
         .library(name: "LucidEval", targets: ["LucidEval"]),
+        .library(name: "LucidAnalysis", targets: ["LucidAnalysis"]),
         .library(name: "LucidRuns", targets: ["LucidRuns"]),
         .library(name: "LucidWorld", targets: ["LucidWorld"]),
         .library(name: "LucidOrganisms", targets: ["LucidOrganisms"]),
@@ -91,10 +92,13 @@ let package = Package(
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
                                                       "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),
-        .target(name: "LucidEval", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidVision", "LucidRuns", "LucidFiles", "LucidSupport",
+        // Metrics, judges and reports: no libtorch (CHAIR, POPE, ASR and the judges read text and JSON).
+        .target(name: "LucidEval", dependencies: ["LucidRuns", "LucidFiles", "LucidSupport",
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOHTTP1", package: "swift-nio")]),
+        // Attention analyses of a model's response (DAMRO's outlier overlap, OPERA's columns) and their figures.
+        .target(name: "LucidAnalysis", dependencies: ["LucidModels", "LucidTensor", "LucidVision"]),
         // `lucid serve`: the OpenAI-compatible HTTP server over OpenedModel and Decoding.generate (docs/serve.md).
         .target(name: "LucidServer", dependencies: [
             "LucidPipeline", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidRuns", "LucidFiles",
@@ -116,6 +120,7 @@ let package = Package(
                 "LucidText",
                 "LucidVision",
                 "LucidEval",
+                "LucidAnalysis",
                 "LucidRuns",
                 "LucidWorld",
                 "LucidOrganisms",
@@ -163,8 +168,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidEvalTests",
-            dependencies: ["LucidEval", "LucidModels", "LucidTensor"],
+            dependencies: ["LucidEval"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "LucidAnalysisTests",
+            dependencies: ["LucidAnalysis", "LucidModels", "LucidTensor", "LucidVision"]
         ),
         .testTarget(
             name: "LucidRunsTests",
@@ -192,7 +201,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidPipelineTests",
-            dependencies: ["LucidPipeline", "LucidEval", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText"]
+            dependencies: ["LucidPipeline", "LucidEval", "LucidAnalysis", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText"]
         ),
         .testTarget(
             name: "LucidServerTests",

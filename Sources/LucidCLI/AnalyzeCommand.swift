@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidAnalysis
 import LucidEval
 import LucidGeneration
 import LucidModels

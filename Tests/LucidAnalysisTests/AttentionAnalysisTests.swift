@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import LucidEval
+@testable import LucidAnalysis
 @testable import LucidModels
 @testable import LucidTensor
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import LucidEval
+@testable import LucidAnalysis
 import LucidVision
 
 @Suite("Attention figures")
