@@ -52,8 +52,10 @@ struct Qwen2VLConformanceTests {
         }
     }
 
+    /// 8 greedy tokens, and 3 beams of 6 tokens with EOS 2 and early stopping (beam.safetensors from
+    /// scripts/make_family_beam_fixtures.py), through the M-RoPE cache.
     @Test(arguments: ["wide", "tall"])
-    func greedyTokensMatchThroughTheCache(_ name: String) throws {
+    func greedyAndBeamTokensMatchThroughTheCache(_ name: String) throws {
         let model = try Qwen2VLForConditionalGeneration.load(directory: Self.directory + "/model")
         let golden = try Fixtures.golden(Self.directory)
         let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
@@ -63,20 +65,10 @@ struct Qwen2VLConformanceTests {
         let greedy = try GenerationDriver(model: model).generate(.positionedEmbeddings(embeddings, positions: positions),
                                                                  strategy: .greedy, limits: GenerationLimits(maxNewTokens: 8))
         #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
-    }
-
-    /// 3 beams through the M-RoPE cache, 6 tokens, EOS 2, early stopping (scripts/make_family_beam_fixtures.py).
-    @Test(arguments: ["wide", "tall"])
-    func beamTokensMatchThroughTheCache(_ name: String) throws {
-        let model = try Qwen2VLForConditionalGeneration.load(directory: Self.directory + "/model")
-        let beams = try SafetensorsFile(path: Self.directory + "/beam.safetensors")
-        let ids = try Fixtures.golden(Self.directory).loadTensor(named: "\(name).input_ids").toArray(Int.self)
-        let image = try Self.image(name)
-        let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try model.embed(ids: ids, images: [image]) }
-        let positions = try model.positionIDs(ids: ids, images: [image]).positions
         let beam = try GenerationDriver(model: model).generate(.positionedEmbeddings(embeddings, positions: positions),
                                                                strategy: .beamSearch(BeamSearchParameters(beams: 3, earlyStopping: .whenFinished)),
                                                                limits: GenerationLimits(maxNewTokens: 6, eosTokenIDs: [2]))
+        let beams = try SafetensorsFile(path: Self.directory + "/beam.safetensors")
         #expect(beam.tokens == (try beams.loadTensor(named: "\(name).beam3").toArray(Int.self)))
     }
 
