@@ -50,12 +50,18 @@ static void on_jpeg_message(j_common_ptr info, int level) {
 
 static void on_jpeg_output(j_common_ptr info) { (void)info; }
 
-static void open_decoder(jpeg_context *context, char *message) {
+/// Sets up `context` (zeroed by the caller) to report into `message`; LV_ERROR_TRUNCATED for empty data.
+static int open_decoder(jpeg_context *context, size_t size, char *message) {
+    if (size == 0) {
+        set_message(message, "empty JPEG data");
+        return LV_ERROR_TRUNCATED;
+    }
     context->info.err = jpeg_std_error(&context->error.manager);
     context->error.manager.error_exit = on_jpeg_error;
     context->error.manager.emit_message = on_jpeg_message;
     context->error.manager.output_message = on_jpeg_output;
     context->error.message = message;
+    return LV_OK;
 }
 
 static int failure_status(const jpeg_context *context) {
@@ -87,14 +93,11 @@ static int read_info_guarded(jpeg_context *context, const uint8_t *data, size_t 
 }
 
 int lv_jpeg_read_info(const uint8_t *data, size_t size, lv_image_info *info, char *message) {
-    if (size == 0) {
-        set_message(message, "empty JPEG data");
-        return LV_ERROR_TRUNCATED;
-    }
     jpeg_context context;
     memset(&context, 0, sizeof(context));
-    open_decoder(&context, message);
-    int status = read_info_guarded(&context, data, size, info);
+    int status = open_decoder(&context, size, message);
+    if (status != LV_OK) return status;
+    status = read_info_guarded(&context, data, size, info);
     if (context.created) jpeg_destroy_decompress(&context.info);
     return status;
 }
@@ -163,14 +166,11 @@ static int decode_guarded(jpeg_context *context, const uint8_t *data, size_t siz
 
 int lv_jpeg_decode(const uint8_t *data, size_t size, uint8_t *out, size_t out_size,
                    char *message) {
-    if (size == 0) {
-        set_message(message, "empty JPEG data");
-        return LV_ERROR_TRUNCATED;
-    }
     jpeg_context context;
     memset(&context, 0, sizeof(context));
-    open_decoder(&context, message);
-    int status = decode_guarded(&context, data, size, out, out_size);
+    int status = open_decoder(&context, size, message);
+    if (status != LV_OK) return status;
+    status = decode_guarded(&context, data, size, out, out_size);
     if (context.created) jpeg_destroy_decompress(&context.info);
     return status;
 }

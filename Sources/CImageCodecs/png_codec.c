@@ -75,16 +75,16 @@ static void write_to_memory(png_structp png, png_bytep source, size_t length) {
 
 static void flush_memory(png_structp png) { (void)png; }
 
-static int check_signature(const uint8_t *data, size_t size, char *message) {
+/// Checks the signature of `data`, then sets up `context` (zeroed by the caller) to read it: the read
+/// structs with a memory source. LV_OK, LV_ERROR_CORRUPT or LV_ERROR_MEMORY.
+static int open_reader(png_context *context, const uint8_t *data, size_t size, char *message) {
     if (size < 8 || png_sig_cmp((png_const_bytep)data, 0, 8) != 0) {
         set_message(message, "not a PNG signature");
         return LV_ERROR_CORRUPT;
     }
-    return LV_OK;
-}
-
-/// Creates the read structs with a memory source; LV_OK or LV_ERROR_MEMORY.
-static int open_reader(png_context *context) {
+    context->data = data;
+    context->size = size;
+    context->message = message;
     context->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, context, on_png_error,
                                           on_png_warning);
     if (context->png == NULL) {
@@ -143,13 +143,8 @@ static int read_info_guarded(png_context *context, lv_image_info *out) {
 }
 
 int lv_png_read_info(const uint8_t *data, size_t size, lv_image_info *info, char *message) {
-    int status = check_signature(data, size, message);
-    if (status != LV_OK) return status;
     png_context context = {0};
-    context.data = data;
-    context.size = size;
-    context.message = message;
-    status = open_reader(&context);
+    int status = open_reader(&context, data, size, message);
     if (status != LV_OK) return status;
     status = read_info_guarded(&context, info);
     close_reader(&context);
@@ -215,13 +210,8 @@ static int decode_guarded(png_context *context, int layout, uint8_t *out, size_t
 
 int lv_png_decode(const uint8_t *data, size_t size, int layout, uint8_t *out, size_t out_size,
                   char *message) {
-    int status = check_signature(data, size, message);
-    if (status != LV_OK) return status;
     png_context context = {0};
-    context.data = data;
-    context.size = size;
-    context.message = message;
-    status = open_reader(&context);
+    int status = open_reader(&context, data, size, message);
     if (status != LV_OK) return status;
     status = decode_guarded(&context, layout, out, out_size);
     close_reader(&context);

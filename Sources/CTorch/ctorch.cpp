@@ -14,6 +14,7 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include <dlfcn.h>
+#include <optional>
 #include <unistd.h>
 #include <algorithm>
 #include <chrono>
@@ -178,25 +179,34 @@ at::Tensor unary(int32_t op, const at::Tensor &a) {
   throw std::invalid_argument("unknown unary op " + std::to_string(op));
 }
 
-at::Tensor binary(int32_t op, const at::Tensor &a, const at::Tensor &b) {
+// The ops whose ATen function takes a tensor or a scalar right operand alike; nullopt for the others.
+template <typename Right>
+std::optional<at::Tensor> either_binary(int32_t op, const at::Tensor &a, const Right &b) {
   switch (op) {
     case LT_ADD: return at::add(a, b);
     case LT_SUB: return at::sub(a, b);
     case LT_MUL: return at::mul(a, b);
     case LT_DIV: return at::div(a, b);
     case LT_POW: return at::pow(a, b);
-    case LT_MAXIMUM: return at::maximum(a, b);
-    case LT_MINIMUM: return at::minimum(a, b);
     case LT_EQ: return at::eq(a, b);
     case LT_NE: return at::ne(a, b);
     case LT_LT: return at::lt(a, b);
     case LT_LE: return at::le(a, b);
     case LT_GT: return at::gt(a, b);
     case LT_GE: return at::ge(a, b);
+    case LT_REMAINDER: return at::remainder(a, b);
+  }
+  return std::nullopt;
+}
+
+at::Tensor binary(int32_t op, const at::Tensor &a, const at::Tensor &b) {
+  if (auto result = either_binary(op, a, b)) return std::move(*result);
+  switch (op) {
+    case LT_MAXIMUM: return at::maximum(a, b);
+    case LT_MINIMUM: return at::minimum(a, b);
     case LT_AND: return at::logical_and(a, b);
     case LT_OR: return at::logical_or(a, b);
     case LT_XOR: return at::logical_xor(a, b);
-    case LT_REMAINDER: return at::remainder(a, b);
     case LT_ATAN2: return at::atan2(a, b);
     case LT_FLOOR_DIVIDE: return at::div(a, b, "floor");
   }
@@ -204,21 +214,10 @@ at::Tensor binary(int32_t op, const at::Tensor &a, const at::Tensor &b) {
 }
 
 at::Tensor binary_scalar(int32_t op, const at::Tensor &a, const at::Scalar &b) {
+  if (auto result = either_binary(op, a, b)) return std::move(*result);
   switch (op) {
-    case LT_ADD: return at::add(a, b);
-    case LT_SUB: return at::sub(a, b);
-    case LT_MUL: return at::mul(a, b);
-    case LT_DIV: return at::div(a, b);
-    case LT_POW: return at::pow(a, b);
     case LT_MAXIMUM: return at::clamp_min(a, b);
     case LT_MINIMUM: return at::clamp_max(a, b);
-    case LT_EQ: return at::eq(a, b);
-    case LT_NE: return at::ne(a, b);
-    case LT_LT: return at::lt(a, b);
-    case LT_LE: return at::le(a, b);
-    case LT_GT: return at::gt(a, b);
-    case LT_GE: return at::ge(a, b);
-    case LT_REMAINDER: return at::remainder(a, b);
     case LT_FLOOR_DIVIDE: return at::div(a, at::scalar_tensor(b, a.options()), "floor");
     case LT_RSUB: return at::rsub(a, b);
     case LT_RDIV: return at::mul(at::reciprocal(a), b);

@@ -271,9 +271,7 @@ struct QMLLMEvalCommand: ParsableCommand {
             report.utilityQuantised = measured.quantised
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             for line in report.lines { print(line) }
         }

@@ -246,12 +246,10 @@ final class DemoResultStore {
     func result(model: String, image: Int, method: String) -> DemoResult? { results["\(model)|\(image)|\(method)"] }
 
     func append(_ result: DemoResult) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         try handle.seekToEnd()
-        try handle.write(contentsOf: try encoder.encode(result) + Data([10]))
+        try handle.write(contentsOf: Data((try jsonLine(result) + "\n").utf8))
         results["\(result.model)|\(result.result.imageID)|\(result.method)"] = result
     }
 }

@@ -13,12 +13,15 @@ struct EvalCommand: AsyncParsableCommand {
     )
 }
 
-/// Writes a Codable value as one JSON object on standard output.
-func printJSON<T: Encodable>(_ value: T) throws {
+/// A Codable value as one line of JSON with sorted keys (what `--json` prints and the JSONL files hold).
+func jsonLine<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
+
+/// Writes a Codable value as one JSON object on standard output.
+func printJSON<T: Encodable>(_ value: T) throws { print(try jsonLine(value)) }
 
 /// `lucid eval chair`: CHAIR exactly as OPERA's chair.py computes it.
 struct EvalCHAIRCommand: ParsableCommand {

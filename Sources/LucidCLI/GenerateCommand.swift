@@ -106,8 +106,7 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of streaming text.")
     var json = false
 
-    @Option(help: "Image defence: auto (the model's own: Q-MLLM models gate harmful images), qmllm (require it), none (no gate; a Q-MLLM model keeps its quantiser, which its projector needs).")
-    var defense = "auto"
+    @OptionGroup var defense: DefenseOption
 
     func validate() throws {
         guard (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
@@ -116,7 +115,6 @@ struct GenerateCommand: ParsableCommand {
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1] (got \(topP))") }
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (got \(topK))") }
         guard lengthPenalty.isFinite else { throw ValidationError("--length-penalty must be finite (got \(lengthPenalty))") }
-        guard DefenseChoice(rawValue: defense) != nil else { throw ValidationError("--defense must be one of \(DefenseChoice.names)") }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if temperature != nil && beams != nil && decoding != "opera" {
             throw ValidationError("--temperature (sampling) and --beams exclude each other")
@@ -156,7 +154,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try openModel(model, runtime: runtime)
-        try DefenseChoice(parsing: defense, context: "--defense").apply(to: loaded, model: model)
+        try defense.apply(to: loaded, model: model)
         var tokenizer: Tokenizer?
         func tok() throws -> Tokenizer {
             if let tokenizer { return tokenizer }
@@ -188,9 +186,7 @@ struct GenerateCommand: ParsableCommand {
         var text = decoder.flatMap { try? $0.decode(result.tokens, skipSpecialTokens: true) } ?? ""
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let stats = try JSONSerialization.jsonObject(with: encoder.encode(result.statistics))
+            let stats = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result.statistics))
             let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason.rawValue,
                                          "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": config.name]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))

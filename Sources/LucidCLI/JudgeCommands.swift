@@ -66,18 +66,16 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
         let judge = StrongREJECTJudge(client: try endpoint.client())
         var lines: [String] = []
         var scores: [Double] = []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         for (i, row) in rows.enumerated() {
             do {
                 let verdict = try await judge.judge(prompt: row["prompt"] ?? "", response: row["response"] ?? "")
                 scores.append(verdict.score)
-                lines.append(String(decoding: try encoder.encode(verdict), as: UTF8.self))
+                lines.append(try jsonLine(verdict))
             } catch let error as JudgeError {
                 // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here
                 // null, left out of the mean); a failed request ends the run.
                 guard case .unparsableVerdict = error else { throw CLIError("response \(i + 1): \(error.description)") }
-                lines.append(String(decoding: try encoder.encode(["score": nil, "error": error.description] as [String: String?]), as: UTF8.self))
+                lines.append(try jsonLine(["score": nil, "error": error.description] as [String: String?]))
             }
             FileHandle.standardError.write(Data("judged \(i + 1)/\(rows.count)\n".utf8))
         }
@@ -104,9 +102,7 @@ struct EvalHallucinationJudgeCommand: AsyncParsableCommand {
             do {
                 let verdict = try await judge.judge(description: row["description"] ?? "", groundTruth: row["ground_truth"] ?? "")
                 rates.append(verdict.hallucinationRate)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(verdict), as: UTF8.self))
+                try printJSON(verdict)
             } catch { throw CLIError("description \(i + 1): \(error)") }
         }
         FileHandle.standardError.write(Data(String(format: "mean hallucination rate %.4f over %d descriptions\n",

@@ -100,10 +100,8 @@ struct RunMergeCommand: ParsableCommand {
     var allowIncomplete = false
 
     func run() throws {
-        do {
-            let report = try RunMerger.merge(try RunDirectory.open(URL(fileURLWithPath: directory)), allowIncomplete: allowIncomplete)
-            print("merged \(report.merged) of \(report.totalItems) items from \(report.shardCount) shard(s)"
-                  + (report.missing.isEmpty ? "" : "; missing \(report.missing.count)") + (report.failed.isEmpty ? "" : "; failed \(report.failed.count)"))
-        } catch { throw CLIError("\(error)") }
+        let report = try RunMerger.merge(try RunDirectory.open(URL(fileURLWithPath: directory)), allowIncomplete: allowIncomplete)
+        print("merged \(report.merged) of \(report.totalItems) items from \(report.shardCount) shard(s)"
+              + (report.missing.isEmpty ? "" : "; missing \(report.missing.count)") + (report.failed.isEmpty ? "" : "; failed \(report.failed.count)"))
     }
 }

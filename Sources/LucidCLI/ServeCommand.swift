@@ -27,8 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port = 8080
 
-    @Option(help: "Image defence: auto (the model's own), qmllm (require the Q-MLLM gate), none (remove the gate).")
-    var defense = "auto"
+    @OptionGroup var defense: DefenseOption
 
     @Option(help: "A bearer key every /v1 and /metrics request must send (default: none; or LUCID_API_KEY).")
     var apiKey: String?
@@ -61,7 +60,6 @@ struct ServeCommand: AsyncParsableCommand {
     var requestTimeout = 300.0
 
     func validate() throws {
-        guard DefenseChoice(rawValue: defense) != nil else { throw ValidationError("--defense must be one of \(DefenseChoice.names)") }
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 0…65535") }
         do { try limits.validate() } catch { throw ValidationError(error.description) }
     }
@@ -81,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try openModel(model, runtime: runtime)
-        try DefenseChoice(parsing: defense, context: "--defense").apply(to: loaded, model: model)
+        try defense.apply(to: loaded, model: model)
         let tokenizer = try openTokenizer(model)
         var logger = Logger(label: "lucid.serve")
         logger.logLevel = .info
@@ -94,7 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        FileHandle.standardError.write(Data("lucid serve: \(model) on http://\(host):\(port)/v1 (defense \(defense), \(key == nil ? "no API key" : "API key required"))\n".utf8))
+        FileHandle.standardError.write(Data("lucid serve: \(model) on http://\(host):\(port)/v1 (defense \(defense.defense), \(key == nil ? "no API key" : "API key required"))\n".utf8))
         try await server.application(host: host, port: port, logger: logger).runService()
     }
 }

@@ -101,9 +101,7 @@ struct TrainCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(record).write(to: outURL.appendingPathComponent(OrganismDirectory.recordFile), options: .atomic)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let lines = try described.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
+        let lines = try described.map(jsonLine).joined(separator: "\n") + "\n"
         try FileManager.default.createDirectory(at: workURL, withIntermediateDirectories: true)
         try lines.write(to: workURL.appendingPathComponent("heldout_descriptions.jsonl"), atomically: true, encoding: .utf8)
         print(metrics.summaryText)

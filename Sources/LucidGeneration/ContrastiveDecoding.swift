@@ -104,36 +104,18 @@ public struct ContrastiveDecoder {
         statistics.prefillTokens = main.size(1) + amateur.size(1)
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let generator = parameters.sampling.map { LucidTensor.Generator(seed: $0.seed) }
-        var tokens: [Int] = []
-        var reason = FinishReason.length
-        var stopString: String?
-        let decodeStart = DispatchTime.now().uptimeNanoseconds
-        while tokens.count < limits.maxNewTokens {
-            try limits.checkFinite(logits, step: tokens.count)
+        return try DecodeLoop.run(limits: limits, statistics: statistics, onToken: onToken) { (step: Int) throws(GenerationError) -> Int in
+            try limits.checkFinite(logits, step: step)
             var scores = parameters.contrast(logits, amateurLogits)
-            let next: Int
-            if let sampling = parameters.sampling, let generator {
-                if parameters.applyWarpers {
-                    scores = LogitsWarpers.topP(LogitsWarpers.topK(LogitsWarpers.temperature(scores, sampling.temperature), sampling.topK), sampling.topP)
-                }
-                next = try GenerationDriver.sample(scores, generator: generator, temperature: sampling.temperature)
-            } else {
-                next = scores.argmax().intValue
+            guard let sampling = parameters.sampling, let generator else { return scores.argmax().intValue }
+            if parameters.applyWarpers {
+                scores = LogitsWarpers.topP(LogitsWarpers.topK(LogitsWarpers.temperature(scores, sampling.temperature), sampling.topK), sampling.topP)
             }
-            tokens.append(next)
-            onToken?(next)
-            if limits.eosTokenIDs.contains(next) { reason = .eos; break }
-            if let hit = StopStrings.firstMatch(limits, tokens) { reason = .stopString; stopString = hit; break }
-            if tokens.count == limits.maxNewTokens { break }
-            if limits.cancelled { reason = .cancelled; break }
+            return try GenerationDriver.sample(scores, generator: generator, temperature: sampling.temperature)
+        } advance: { next in
             options.paddingMask = Self.mask(padding: padding, length: cache.length + 1)
             let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: cache, options: options).logits!
             (logits, amateurLogits) = (both[0, 0], both[1, 0])
-            statistics.forwardPasses += 1
         }
-        statistics.decodeTokens = tokens.count
-        statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e9
-        statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
-        return GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: nil, statistics: statistics)
     }
 }

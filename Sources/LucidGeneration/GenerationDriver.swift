@@ -218,24 +218,40 @@ public final class GenerationDriver {
         var statistics = GenerationStatistics()
         let (firstLogits, cache) = runPrefill(prefill, statistics: &statistics)
         var logits = firstLogits
+        return try DecodeLoop.run(limits: limits, statistics: statistics, onToken: onToken) { (step: Int) throws(GenerationError) -> Int in
+            try limits.checkFinite(logits, step: step)
+            return try choose(logits.selected(axis: 0, index: 0))
+        } advance: { next in
+            let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
+                                      options: ForwardOptions(logits: .last, interventions: interventions))
+            guard let stepLogits = trace.logits else { fatalError("decode step produced no logits") }
+            logits = stepLogits.selected(axis: 1, index: -1)
+        }
+    }
+}
+
+/// The token-by-token loop of greedy, sampled and contrastive decoding: `choose` picks the token of
+/// step `step` (checking its logits), `advance` runs the forward pass that feeds the token back.
+/// Stops at an EOS token, a stop string, `maxNewTokens` or cancellation; fills the decode statistics.
+enum DecodeLoop {
+    static func run(limits: GenerationLimits, statistics: GenerationStatistics, onToken: ((Int) -> Void)?,
+                    choose: (_ step: Int) throws(GenerationError) -> Int,
+                    advance: (_ token: Int) -> Void) throws(GenerationError) -> GenerationResult {
+        var statistics = statistics
         var tokens: [Int] = []
         var reason = FinishReason.length
         var stopString: String?
         let start = DispatchTime.now().uptimeNanoseconds
         while tokens.count < limits.maxNewTokens {
-            try limits.checkFinite(logits, step: tokens.count)
-            let next = try choose(logits.selected(axis: 0, index: 0))
+            let next = try choose(tokens.count)
             tokens.append(next)
             onToken?(next)
             if limits.eosTokenIDs.contains(next) { reason = .eos; break }
             if let hit = StopStrings.firstMatch(limits, tokens) { reason = .stopString; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
             if limits.cancelled { reason = .cancelled; break }
-            let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
-                                      options: ForwardOptions(logits: .last, interventions: interventions))
+            advance(next)
             statistics.forwardPasses += 1
-            guard let stepLogits = trace.logits else { fatalError("decode step produced no logits") }
-            logits = stepLogits.selected(axis: 1, index: -1)
         }
         statistics.decodeTokens = tokens.count
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -3,11 +3,13 @@ import LucidDefense
 import LucidEval
 import LucidGeneration
 import LucidModels
+import LucidSupport
 import LucidTensor
 import LucidWorld
 
 /// The numbers of `lucid defend qmllm eval`: the gate on harmful and benign images, what the
 /// undefended model does with the harmful ones, latency, and (optionally) utility with and without VQ.
+/// Unmeasured numbers are written as null, so readers see every key.
 public struct QMLLMReport: Codable, Sendable {
     /// Harmful images refused by the gate.
     public var dsr: Double
@@ -16,39 +18,23 @@ public struct QMLLMReport: Codable, Sendable {
     /// Harmful images the undefended model answers without a refusal (SCAV keyword list).
     public var asrUndefended: Double
     /// Targeted PGD against the defended model with the released (blocked) gradient and with BPDA; nil: not run.
-    public var asrNaive: Double?
-    public var asrBPDA: Double?
+    @NullWhenAbsent public var asrNaive: Double?
+    @NullWhenAbsent public var asrBPDA: Double?
     /// Time of a fixed 16-token greedy answer with gate + quantised image ÷ undefended, minus 1.
     public var latencyOverhead: Double
     public var harmfulImages: Int
     public var benignImages: Int
     /// Held-out description metrics of the base organism and of the quantised model (benign scenes).
-    public var utilityUndefended: OrganismMetrics?
-    public var utilityQuantised: OrganismMetrics?
+    @NullWhenAbsent public var utilityUndefended: OrganismMetrics?
+    @NullWhenAbsent public var utilityQuantised: OrganismMetrics?
     /// Every (setting, budget) of the targeted-PGD evaluation; `asrNaive` and `asrBPDA` are its
     /// strongest budget.
-    public var attacks: [QMLLMAttackEvaluation.Row]?
+    @NullWhenAbsent public var attacks: [QMLLMAttackEvaluation.Row]?
 
     enum CodingKeys: String, CodingKey {
         case dsr, falseRefusal = "false_refusal", asrUndefended = "asr_undefended", asrNaive = "asr_naive", asrBPDA = "asr_bpda"
         case latencyOverhead = "latency_overhead", harmfulImages = "harmful_images", benignImages = "benign_images"
         case utilityUndefended = "utility_undefended", utilityQuantised = "utility_quantised", attacks
-    }
-
-    /// Unmeasured numbers are written as null, so readers see every key.
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(dsr, forKey: .dsr)
-        try c.encode(falseRefusal, forKey: .falseRefusal)
-        try c.encode(asrUndefended, forKey: .asrUndefended)
-        try c.encode(asrNaive, forKey: .asrNaive)
-        try c.encode(asrBPDA, forKey: .asrBPDA)
-        try c.encode(latencyOverhead, forKey: .latencyOverhead)
-        try c.encode(harmfulImages, forKey: .harmfulImages)
-        try c.encode(benignImages, forKey: .benignImages)
-        try c.encode(utilityUndefended, forKey: .utilityUndefended)
-        try c.encode(utilityQuantised, forKey: .utilityQuantised)
-        try c.encode(attacks, forKey: .attacks)
     }
 
     /// One line per number, for people.

@@ -71,6 +71,13 @@ final class LockedFile {
 
     /// Appends `bytes` with `write` calls on the `O_APPEND` descriptor, then `fsync`s.
     func append(_ bytes: [UInt8]) throws(RunError) {
+        guard Self.writeAll(bytes, to: descriptor) else { throw LockedFile.failure(path, "write") }
+        try sync()
+    }
+
+    /// Writes every byte of `bytes` to `descriptor`, retrying interrupted and short writes; false (with
+    /// `errno` set) when a write fails.
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
         var written = 0
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { buffer in
@@ -78,11 +85,11 @@ final class LockedFile {
             }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw LockedFile.failure(path, "write")
+                return false
             }
             written += count
         }
-        try sync()
+        return true
     }
 
     /// Cuts the file to `length` bytes and `fsync`s.
@@ -108,19 +115,11 @@ final class LockedFile {
         let temporary = "\(path).tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure(temporary, "open") }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                write(descriptor, buffer.baseAddress.map { $0 + written }, bytes.count - written)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                let error = failure(temporary, "write")
-                _ = systemClose(descriptor)
-                unlink(temporary)
-                throw error
-            }
-            written += count
+        guard writeAll(bytes, to: descriptor) else {
+            let error = failure(temporary, "write")
+            _ = systemClose(descriptor)
+            unlink(temporary)
+            throw error
         }
         guard fsync(descriptor) == 0 else {
             let error = failure(temporary, "fsync")

@@ -99,13 +99,7 @@ public enum ASREvaluator {
         var responses: [String] = []
         var lines: [Int] = []
         for record in records {
-            guard let value = record.value.value(forKey: "response") else {
-                throw .missingField(path: url.path, line: record.line, field: "response")
-            }
-            guard let text = value.stringValue else {
-                throw .invalidField(path: url.path, line: record.line, field: "response", reason: "is \(value.typeName), not a string")
-            }
-            responses.append(text)
+            responses.append(try record.string("response", path: url.path))
             lines.append(record.line)
         }
         guard !responses.isEmpty else { throw .emptyInput(path: url.path) }

@@ -88,23 +88,14 @@ public struct CHAIRCaption: Sendable, Equatable {
         var captions: [CHAIRCaption] = []
         captions.reserveCapacity(records.count)
         for record in records {
-            let line: Int? = record.line > 0 ? record.line : nil
             guard case .object = record.value else {
-                throw .invalidField(path: url.path, line: line, field: "(record)", reason: "is \(record.value.typeName), not an object")
+                throw .invalidField(path: url.path, line: record.errorLine, field: "(record)", reason: "is \(record.value.typeName), not an object")
             }
-            guard let idValue = record.value.value(forKey: imageIDKey) else {
-                throw .missingField(path: url.path, line: line, field: imageIDKey)
-            }
+            let idValue = try record.field(imageIDKey, path: url.path)
             guard let imageID = ImageID(json: idValue) else {
-                throw .invalidField(path: url.path, line: line, field: imageIDKey, reason: "is \(idValue.typeName), not an integer or a string")
+                throw .invalidField(path: url.path, line: record.errorLine, field: imageIDKey, reason: "is \(idValue.typeName), not an integer or a string")
             }
-            guard let captionValue = record.value.value(forKey: captionKey) else {
-                throw .missingField(path: url.path, line: line, field: captionKey)
-            }
-            guard let text = captionValue.stringValue else {
-                throw .invalidField(path: url.path, line: line, field: captionKey, reason: "is \(captionValue.typeName), not a string")
-            }
-            captions.append(CHAIRCaption(imageID: imageID, caption: text, line: record.line))
+            captions.append(CHAIRCaption(imageID: imageID, caption: try record.string(captionKey, path: url.path), line: record.line))
         }
         guard !captions.isEmpty else { throw .emptyInput(path: url.path) }
         return (captions, blank)

@@ -122,9 +122,11 @@ public struct CHAIRGroundTruth: Sendable {
     }
 }
 
+/// An entry of a COCO file's `images`: CHAIR reads only its id.
+private struct COCOImage: Decodable { var id: Int }
+
 /// The parts of a COCO `instances_*.json` file CHAIR reads.
 private struct COCOInstancesFile: Decodable {
-    struct Image: Decodable { var id: Int }
     struct Annotation: Decodable {
         var imageID: Int
         var categoryID: Int
@@ -136,14 +138,13 @@ private struct COCOInstancesFile: Decodable {
         var id: Int
         var name: String
     }
-    var images: [Image]?
+    var images: [COCOImage]?
     var annotations: [Annotation]
     var categories: [Category]
 }
 
 /// The parts of a COCO `captions_*.json` file CHAIR reads.
 private struct COCOCaptionsFile: Decodable {
-    struct Image: Decodable { var id: Int }
     struct Annotation: Decodable {
         var imageID: Int
         var caption: String
@@ -151,6 +152,6 @@ private struct COCOCaptionsFile: Decodable {
             case imageID = "image_id", caption
         }
     }
-    var images: [Image]?
+    var images: [COCOImage]?
     var annotations: [Annotation]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// CHAIR's headline numbers as fractions, encoded as `{"chair_s", "chair_i", "recall", "len", "captions"}`.
 ///
@@ -10,8 +11,8 @@ import Foundation
 /// objects (Python would divide by zero).
 public struct CHAIRSummary: Codable, Sendable, Equatable {
     public var chairS: Double
-    public var chairI: Double?
-    public var recall: Double?
+    @NullWhenAbsent public var chairI: Double?
+    @NullWhenAbsent public var recall: Double?
     public var len: Double
     public var captions: Int
 
@@ -25,24 +26,6 @@ public struct CHAIRSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case chairS = "chair_s", chairI = "chair_i", recall, len, captions
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        chairS = try container.decode(Double.self, forKey: .chairS)
-        chairI = try container.decodeIfPresent(Double.self, forKey: .chairI)
-        recall = try container.decodeIfPresent(Double.self, forKey: .recall)
-        len = try container.decode(Double.self, forKey: .len)
-        captions = try container.decode(Int.self, forKey: .captions)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(chairS, forKey: .chairS)
-        try container.encode(chairI, forKey: .chairI)
-        try container.encode(recall, forKey: .recall)
-        try container.encode(len, forKey: .len)
-        try container.encode(captions, forKey: .captions)
     }
 
     /// OPERA's `print_metrics`: each value ×100 with one decimal, keys padded to 10 columns

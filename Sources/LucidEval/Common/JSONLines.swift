@@ -7,10 +7,40 @@ import LucidFiles
 /// byte-order mark is ignored. Blank lines are skipped and counted (Python's `json.loads` would
 /// raise on them); any other unparsable line is an `EvalError.malformedJSON` with its line number.
 enum JSONLines {
-    /// One parsed line: its 1-based line number in the file and its value.
+    /// One parsed line: its 1-based line number in the file (0: an element of a JSON array document) and its value.
     struct Record {
         var line: Int
         var value: OrderedJSON
+
+        /// The line errors name: nil for an element of a JSON array document.
+        var errorLine: Int? { line > 0 ? line : nil }
+
+        /// The field `key`, or `.missingField` naming it (`path` labels errors).
+        func field(_ key: String, path: String) throws(EvalError) -> OrderedJSON {
+            guard let field = value.value(forKey: key) else { throw .missingField(path: path, line: errorLine, field: key) }
+            return field
+        }
+
+        /// `field` (the record's `key`) as a string, or `.invalidField` naming its type.
+        func string(_ field: OrderedJSON, key: String, path: String) throws(EvalError) -> String {
+            guard let text = field.stringValue else {
+                throw .invalidField(path: path, line: errorLine, field: key, reason: "is \(field.typeName), not a string")
+            }
+            return text
+        }
+
+        /// The string field `key`, or `.missingField` / `.invalidField` naming it.
+        func string(_ key: String, path: String) throws(EvalError) -> String {
+            try string(try field(key, path: path), key: key, path: path)
+        }
+
+        /// `field` (the record's `key`) as an integer, or `.invalidField` naming its type.
+        func int(_ field: OrderedJSON, key: String, path: String) throws(EvalError) -> Int {
+            guard let number = field.intValue else {
+                throw .invalidField(path: path, line: errorLine, field: key, reason: "is \(field.typeName), not an integer")
+            }
+            return number
+        }
     }
 
     /// Reads `url` as bytes, as a typed error when it cannot be read.

@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// A parsed JSON value that keeps object keys in file order and numbers as their literal text.
 ///
@@ -187,22 +188,6 @@ enum OrderedJSON: Sendable {
             return String(decoding: bytes[start..<index], as: UTF8.self)
         }
 
-        mutating func hex4() throws(ParseError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw failure("truncated \\u escape") }
-            var value: UInt32 = 0
-            for byte in bytes[index..<index + 4] {
-                value <<= 4
-                switch byte {
-                case 0x30...0x39: value |= UInt32(byte - 0x30)
-                case 0x41...0x46: value |= UInt32(byte - 0x41 + 10)
-                case 0x61...0x66: value |= UInt32(byte - 0x61 + 10)
-                default: throw failure("invalid \\u escape")
-                }
-            }
-            index += 4
-            return value
-        }
-
         mutating func string() throws(ParseError) -> String {
             index += 1
             var buffer: [UInt8] = []
@@ -219,37 +204,7 @@ enum OrderedJSON: Sendable {
                 if byte != UInt8(ascii: "\\") { index += 1; continue }
                 buffer.append(contentsOf: bytes[runStart..<index])
                 index += 1
-                guard index < bytes.count else { throw failure("unterminated escape") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): buffer.append(0x22)
-                case UInt8(ascii: "\\"): buffer.append(0x5C)
-                case UInt8(ascii: "/"): buffer.append(0x2F)
-                case UInt8(ascii: "b"): buffer.append(0x08)
-                case UInt8(ascii: "f"): buffer.append(0x0C)
-                case UInt8(ascii: "n"): buffer.append(0x0A)
-                case UInt8(ascii: "r"): buffer.append(0x0D)
-                case UInt8(ascii: "t"): buffer.append(0x09)
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800...0xDBFF).contains(code), index + 6 <= bytes.count,
-                       bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
-                        let save = index
-                        index += 2
-                        let low = try hex4()
-                        if (0xDC00...0xDFFF).contains(low) {
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            index = save
-                        }
-                    }
-                    // A lone surrogate cannot live in a Swift String: it becomes U+FFFD.
-                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
-                    buffer.append(contentsOf: Array(String(scalar).utf8))
-                default:
-                    throw failure("invalid escape")
-                }
+                do { try JSONEscape.decode(bytes, at: &index, into: &buffer, loneSurrogates: .replace) } catch { throw failure(error.description) }
                 runStart = index
             }
             guard let text = String(bytes: buffer, encoding: .utf8) else { throw failure("invalid UTF-8 in string") }

@@ -20,15 +20,10 @@ public struct POPEAnswer: Sendable, Equatable {
             guard let value = record.value.value(forKey: "text") ?? record.value.value(forKey: "answer") else {
                 throw .missingField(path: url.path, line: record.line, field: "text")
             }
-            guard let text = value.stringValue else {
-                throw .invalidField(path: url.path, line: record.line, field: "text", reason: "is \(value.typeName), not a string")
-            }
+            let text = try record.string(value, key: "text", path: url.path)
             var id: Int?
             if let idValue = record.value.value(forKey: "question_id"), !idValue.isNull {
-                guard let number = idValue.intValue else {
-                    throw .invalidField(path: url.path, line: record.line, field: "question_id", reason: "is \(idValue.typeName), not an integer")
-                }
-                id = number
+                id = try record.int(idValue, key: "question_id", path: url.path)
             }
             answers.append(POPEAnswer(questionID: id, text: text))
         }

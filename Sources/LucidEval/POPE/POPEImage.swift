@@ -54,15 +54,8 @@ public struct POPEImage: Sendable, Equatable {
         let (records, _) = try JSONLines.read(url)
         var images: [POPEImage] = []
         for record in records {
-            guard let imageValue = record.value.value(forKey: "image") else {
-                throw .missingField(path: url.path, line: record.line, field: "image")
-            }
-            guard let image = imageValue.stringValue else {
-                throw .invalidField(path: url.path, line: record.line, field: "image", reason: "is \(imageValue.typeName), not a string")
-            }
-            guard let objects = record.value.value(forKey: "objects") else {
-                throw .missingField(path: url.path, line: record.line, field: "objects")
-            }
+            let image = try record.string("image", path: url.path)
+            let objects = try record.field("objects", path: url.path)
             images.append(POPEImage(image: image, objects: try objectNames(objects, path: url.path, line: record.line, field: "objects")))
         }
         guard !images.isEmpty else { throw .emptyInput(path: url.path) }

@@ -33,21 +33,10 @@ public struct POPEQuestion: Codable, Sendable, Equatable {
         var questions: [POPEQuestion] = []
         var seen = Set<Int>()
         for record in records {
-            func string(_ key: String) throws(EvalError) -> String {
-                guard let value = record.value.value(forKey: key) else { throw .missingField(path: url.path, line: record.line, field: key) }
-                guard let text = value.stringValue else {
-                    throw .invalidField(path: url.path, line: record.line, field: key, reason: "is \(value.typeName), not a string")
-                }
-                return text
-            }
-            guard let idValue = record.value.value(forKey: "question_id") else {
-                throw .missingField(path: url.path, line: record.line, field: "question_id")
-            }
-            guard let id = idValue.intValue else {
-                throw .invalidField(path: url.path, line: record.line, field: "question_id", reason: "is \(idValue.typeName), not an integer")
-            }
+            let id = try record.int(try record.field("question_id", path: url.path), key: "question_id", path: url.path)
             guard seen.insert(id).inserted else { throw .duplicateKey(path: url.path, line: record.line, key: "question_id \(id)") }
-            questions.append(POPEQuestion(questionID: id, image: try string("image"), text: try string("text"), label: try string("label")))
+            questions.append(POPEQuestion(questionID: id, image: try record.string("image", path: url.path), text: try record.string("text", path: url.path),
+                                          label: try record.string("label", path: url.path)))
         }
         guard !questions.isEmpty else { throw .emptyInput(path: url.path) }
         return questions

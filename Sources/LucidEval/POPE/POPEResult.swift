@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// POPE scores with "yes" as the positive class, as fractions.
 ///
@@ -15,9 +16,9 @@ public struct POPEResult: Codable, Sendable, Equatable {
     public var falseNegatives: Int
     public var unknownLabels: Int
     public var accuracy: Double
-    public var precision: Double?
-    public var recall: Double?
-    public var f1: Double?
+    @NullWhenAbsent public var precision: Double?
+    @NullWhenAbsent public var recall: Double?
+    @NullWhenAbsent public var f1: Double?
     public var yesRatio: Double
 
     enum CodingKeys: String, CodingKey {
@@ -42,38 +43,6 @@ public struct POPEResult: Codable, Sendable, Equatable {
         recall = r
         if let p, let r, p + r > 0 { f1 = 2 * p * r / (p + r) } else { f1 = nil }
         yesRatio = n > 0 ? Double(truePositives + falsePositives) / Double(n) : 0
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        parser = try c.decode(POPEAnswerParser.self, forKey: .parser)
-        questions = try c.decode(Int.self, forKey: .questions)
-        truePositives = try c.decode(Int.self, forKey: .truePositives)
-        falsePositives = try c.decode(Int.self, forKey: .falsePositives)
-        trueNegatives = try c.decode(Int.self, forKey: .trueNegatives)
-        falseNegatives = try c.decode(Int.self, forKey: .falseNegatives)
-        unknownLabels = try c.decode(Int.self, forKey: .unknownLabels)
-        accuracy = try c.decode(Double.self, forKey: .accuracy)
-        precision = try c.decodeIfPresent(Double.self, forKey: .precision)
-        recall = try c.decodeIfPresent(Double.self, forKey: .recall)
-        f1 = try c.decodeIfPresent(Double.self, forKey: .f1)
-        yesRatio = try c.decode(Double.self, forKey: .yesRatio)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(parser, forKey: .parser)
-        try c.encode(questions, forKey: .questions)
-        try c.encode(truePositives, forKey: .truePositives)
-        try c.encode(falsePositives, forKey: .falsePositives)
-        try c.encode(trueNegatives, forKey: .trueNegatives)
-        try c.encode(falseNegatives, forKey: .falseNegatives)
-        try c.encode(unknownLabels, forKey: .unknownLabels)
-        try c.encode(accuracy, forKey: .accuracy)
-        try c.encode(precision, forKey: .precision)
-        try c.encode(recall, forKey: .recall)
-        try c.encode(f1, forKey: .f1)
-        try c.encode(yesRatio, forKey: .yesRatio)
     }
 
     /// The confusion counts, then each score ×100 with one decimal (`n/a` when undefined).

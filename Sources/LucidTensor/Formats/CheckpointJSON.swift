@@ -203,50 +203,7 @@ private struct Parser {
     }
 
     mutating func parseEscape(into buffer: inout [UInt8]) throws(ParseError) {
-        guard let byte = current else { throw fail("unterminated escape") }
-        index += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): buffer.append(byte)
-        case UInt8(ascii: "b"): buffer.append(0x08)
-        case UInt8(ascii: "f"): buffer.append(0x0C)
-        case UInt8(ascii: "n"): buffer.append(0x0A)
-        case UInt8(ascii: "r"): buffer.append(0x0D)
-        case UInt8(ascii: "t"): buffer.append(0x09)
-        case UInt8(ascii: "u"):
-            var code = try parseHex4()
-            if (0xD800 ..< 0xDC00).contains(code) {
-                guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"),
-                      bytes[index + 1] == UInt8(ascii: "u") else { throw fail("unpaired surrogate") }
-                index += 2
-                let low = try parseHex4()
-                guard (0xDC00 ..< 0xE000).contains(low) else { throw fail("unpaired surrogate") }
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00 ..< 0xE000).contains(code) {
-                throw fail("unpaired surrogate")
-            }
-            guard let scalar = Unicode.Scalar(code) else { throw fail("invalid \\u escape") }
-            buffer.append(contentsOf: String(Character(scalar)).utf8)
-        default:
-            throw fail("invalid escape")
-        }
-    }
-
-    mutating func parseHex4() throws(ParseError) -> UInt32 {
-        guard bytes.count - index >= 4 else { throw fail("truncated \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0 ..< 4 {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0") ... UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a") ... UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A") ... UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw fail("invalid hex digit in \\u escape")
-            }
-            value = value << 4 | UInt32(digit)
-            index += 1
-        }
-        return value
+        do { try JSONEscape.decode(bytes, at: &index, into: &buffer, loneSurrogates: .reject) } catch { throw fail(error.description) }
     }
 
     mutating func parseNumber() throws(ParseError) -> CheckpointJSON {
