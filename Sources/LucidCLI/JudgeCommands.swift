@@ -20,14 +20,32 @@ struct JudgeEndpointOptions: ParsableArguments {
     @Option(help: "Seconds one judge request may take, connection to answer (1…86400).")
     var judgeTimeout: Double = 120
 
-    func client() throws -> ChatCompletionClient {
+    @Option(help: "Keep the judge's answers in this JSONL file and reuse them: rerun the same command after a failure or a kill and only the missing answers are requested (eval strongreject --out F keeps them in F.judge-cache.jsonl unless told otherwise).")
+    var judgeCache: String?
+
+    @Flag(help: "Keep no judge answers: every request is sent.")
+    var noJudgeCache = false
+
+    func validate() throws {
+        if noJudgeCache && judgeCache != nil { throw ValidationError("--judge-cache and --no-judge-cache exclude each other") }
+    }
+
+    /// The judge client; answers are kept in `--judge-cache`, else in `defaultCache`, unless `--no-judge-cache`.
+    func client(defaultCache: String? = nil) throws -> ChatCompletionClient {
         guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
             throw CLIError("--endpoint '\(endpoint)' is not an http(s) URL")
         }
         guard (1...32768).contains(judgeMaxTokens) else { throw CLIError("--judge-max-tokens must be in 1…32768") }
         guard judgeTimeout.isFinite, (1...86400).contains(judgeTimeout) else { throw CLIError("--judge-timeout must be in 1…86400 seconds") }
+        var cache: JudgeAnswerCache?
+        if !noJudgeCache, let path = judgeCache ?? defaultCache {
+            cache = try JudgeAnswerCache(path: path)
+            if let cache, cache.count > 0 {
+                FileHandle.standardError.write(Data("judge cache \(path): \(cache.count) answers kept; those requests are not sent again\n".utf8))
+            }
+        }
         return ChatCompletionClient(baseURL: url, model: judgeModel, apiKey: ProcessInfo.processInfo.environment[apiKeyEnv],
-                                    maxTokens: judgeMaxTokens, timeout: judgeTimeout)
+                                    maxTokens: judgeMaxTokens, timeout: judgeTimeout, cache: cache)
     }
 }
 
@@ -63,7 +81,7 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
 
     func run() async throws {
         let rows = try readJSONL(responses, fields: ["prompt", "response"])
-        let judge = StrongREJECTJudge(client: try endpoint.client())
+        let judge = StrongREJECTJudge(client: try endpoint.client(defaultCache: out.map { $0 + ".judge-cache.jsonl" }))
         var lines: [String] = []
         var scores: [Double] = []
         for (i, row) in rows.enumerated() {
@@ -105,7 +123,7 @@ struct EvalHallucinationJudgeCommand: AsyncParsableCommand {
                 try printJSON(verdict)
             } catch { throw CLIError("description \(i + 1): \(error)") }
         }
-        FileHandle.standardError.write(Data(String(format: "mean hallucination rate %.4f over %d descriptions\n",
-                                                   rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), rates.count).utf8))
+        let mean = rates.isEmpty ? "none" : String(format: "%.4f", rates.reduce(0, +) / Double(rates.count))
+        FileHandle.standardError.write(Data("mean hallucination rate \(mean) over \(rates.count) descriptions\n".utf8))
     }
 }

@@ -81,3 +81,62 @@ struct JudgeTests {
         #expect(some.jsonLine == #"{"responses":3,"scored":2,"unparsable":1,"mean_score":0.3125}"#)
     }
 }
+
+/// `JudgeAnswerCache`: a rerun pays only for what it has no answer for, and a kill loses at most
+/// the answer being written.
+@Suite("Judge answers kept between runs", .serialized)
+struct JudgeAnswerCacheTests {
+    static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("lucid-judge-cache-\(UUID().uuidString).jsonl").path
+    }
+
+    @Test func aRerunSendsOnlyTheRequestsWithoutAnAnswer() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = try MockChatServer(responses: [(200, MockChatServer.completion("answer one"))])
+        let one: [ChatCompletionClient.Message] = [.init(role: "user", content: "first question")]
+        let two: [ChatCompletionClient.Message] = [.init(role: "user", content: "second question")]
+        let before = ChatCompletionClient(baseURL: first.baseURL, model: "m", cache: try JudgeAnswerCache(path: path))
+        #expect(try await before.complete(one) == "answer one")
+        #expect(first.recorded.count == 1)
+
+        let second = try MockChatServer(responses: [(200, MockChatServer.completion("answer two"))])
+        let cache = try JudgeAnswerCache(path: path)
+        #expect(cache.count == 1)
+        let after = ChatCompletionClient(baseURL: second.baseURL, model: "m", cache: cache)
+        #expect(try await after.complete(one) == "answer one")
+        #expect(second.recorded.isEmpty, "a kept answer was requested again")
+        #expect(try await after.complete(two) == "answer two")
+        #expect(second.recorded.count == 1)
+        // Another judge model is another request.
+        let other = try MockChatServer(responses: [(200, MockChatServer.completion("other model"))])
+        #expect(try await ChatCompletionClient(baseURL: other.baseURL, model: "m2", cache: cache).complete(one) == "other model")
+        #expect(try JudgeAnswerCache(path: path).count == 3)
+    }
+
+    @Test func aLineCutShortByAKillIsDroppedAndTheFileStaysValid() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data((#"{"key":"a","answer":"kept"}"# + "\n" + #"{"key":"b","ans"#).utf8).write(to: URL(fileURLWithPath: path))
+        let cache = try JudgeAnswerCache(path: path)
+        #expect(cache.count == 1 && cache.answer(for: "a") == "kept" && cache.answer(for: "b") == nil)
+        try cache.record("new\n\"quoted\"", for: "c")
+        let reopened = try JudgeAnswerCache(path: path)
+        #expect(reopened.count == 2 && reopened.answer(for: "c") == "new\n\"quoted\"")
+        // A whole last entry without its newline: the next entry still gets a line of its own.
+        try Data(#"{"key":"d","answer":"whole"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        try JudgeAnswerCache(path: path).record("next", for: "e")
+        #expect(try JudgeAnswerCache(path: path).count == 2)
+    }
+
+    @Test func aFileThatIsNotACacheIsRefusedNamingTheLine() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("results\n{\"key\":\"a\",\"answer\":\"x\"}\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try JudgeAnswerCache(path: path)
+        } throws: { error in
+            "\(error)".contains(path) && "\(error)".contains("line 1")
+        }
+    }
+}

@@ -30,6 +30,8 @@ public final class ChatCompletionClient: Sendable {
     /// Seconds for one attempt, connection to last byte.
     public let timeout: TimeInterval
     public let maxRetries: Int
+    /// Where answers are kept between runs (nil: every request is sent).
+    public let cache: JudgeAnswerCache?
 
     /// Answers larger than this are refused (a chat completion is a few kilobytes).
     static let maxAnswerBytes = 8 << 20
@@ -45,8 +47,10 @@ public final class ChatCompletionClient: Sendable {
     /// - Parameters:
     ///   - baseURL: e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`.
     ///   - apiKey: sent as a bearer token when given (read it from the environment, never a file in the repo).
+    ///   - cache: answers kept on disk; a request it has an answer for is not sent again.
     public init(baseURL: URL, model: String, apiKey: String? = nil, temperature: Double = 0, maxTokens: Int = 1024,
-                timeout: TimeInterval = 120, maxRetries: Int = 3) {
+                timeout: TimeInterval = 120, maxRetries: Int = 3, cache: JudgeAnswerCache? = nil) {
+        self.cache = cache
         self.baseURL = baseURL
         self.model = model
         self.apiKey = apiKey
@@ -82,8 +86,12 @@ public final class ChatCompletionClient: Sendable {
         let url = baseURL.appendingPathComponent("chat/completions").absoluteString
         let body: Data
         do {
-            body = try JSONEncoder().encode(Request(model: model, messages: messages, temperature: temperature, max_tokens: maxTokens))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]  // the same bytes every run: the cache key
+            body = try encoder.encode(Request(model: model, messages: messages, temperature: temperature, max_tokens: maxTokens))
         } catch { throw .malformedResponse(url: url, reason: "cannot encode the request: \(error)") }
+        let key = JudgeAnswerCache.key(body: body)
+        if let cached = cache?.answer(for: key) { return cached }
         var attempt = 0
         while true {
             let (data, status) = try await send(url: url, body: body)
@@ -95,6 +103,7 @@ public final class ChatCompletionClient: Sendable {
                 guard let text = decoded.choices.first?.message.content else {
                     throw .malformedResponse(url: url, reason: "the answer has no choices[0].message.content: \(Self.excerpt(data))")
                 }
+                do { try cache?.record(text, for: key) } catch { throw .cacheFailed(error.description) }
                 return text
             }
             let retryable = status == 429 || (500...599).contains(status)
@@ -152,6 +161,8 @@ public enum JudgeError: Error, CustomStringConvertible, Equatable {
     case httpStatus(url: String, status: Int, body: String)
     case malformedResponse(url: String, reason: String)
     case unparsableVerdict(reason: String, text: String)
+    /// The answer came but could not be kept in the judge cache (the message names the file).
+    case cacheFailed(String)
 
     public var description: String {
         switch self {
@@ -159,6 +170,7 @@ public enum JudgeError: Error, CustomStringConvertible, Equatable {
         case .httpStatus(let url, let status, let body): return "\(url): HTTP \(status): \(body)"
         case .malformedResponse(let url, let reason): return "\(url): \(reason)"
         case .unparsableVerdict(let reason, let text): return "judge answer \(reason): \(text.prefix(200))"
+        case .cacheFailed(let message): return message
         }
     }
 }
