@@ -120,9 +120,10 @@ struct JudgeAnswerCacheTests {
         try Data((#"{"key":"a","answer":"kept"}"# + "\n" + #"{"key":"b","ans"#).utf8).write(to: URL(fileURLWithPath: path))
         let cache = try JudgeAnswerCache(path: path)
         #expect(cache.count == 1 && cache.answer(for: "a") == "kept" && cache.answer(for: "b") == nil)
-        try cache.record("new\n\"quoted\"", for: "c")
+        try cache.record("new\n\"quoted\" café 🙂", for: "c")
         let reopened = try JudgeAnswerCache(path: path)
-        #expect(reopened.count == 2 && reopened.answer(for: "c") == "new\n\"quoted\"")
+        #expect(reopened.count == 2 && reopened.answer(for: "c") == "new\n\"quoted\" café 🙂")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).allSatisfy { $0 < 0x80 }, "the file is ASCII, so a cut write stays valid UTF-8")
         // A whole last entry without its newline: the next entry still gets a line of its own.
         try Data(#"{"key":"d","answer":"whole"}"#.utf8).write(to: URL(fileURLWithPath: path))
         try JudgeAnswerCache(path: path).record("next", for: "e")

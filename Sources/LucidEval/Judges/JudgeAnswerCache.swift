@@ -76,7 +76,8 @@ public final class JudgeAnswerCache: @unchecked Sendable {
 
     /// Keeps `answer` under `key`, on disk before it returns.
     public func record(_ answer: String, for key: String) throws(FileAccessError) {
-        let line = "{\"key\":\(JSONString.quoted(key)),\"answer\":\(JSONString.quoted(answer))}\n"
+        // ASCII only (`\uXXXX` escapes): a write cut short by a kill cannot leave invalid UTF-8 behind.
+        let line = "{\"key\":\(JSONString.quoted(key, escaping: .ascii)),\"answer\":\(JSONString.quoted(answer, escaping: .ascii))}\n"
         do {
             try lock.withLock {
                 try handle.write(contentsOf: Data(line.utf8))
