@@ -13,20 +13,25 @@ public enum ImageInstruction: Equatable, Sendable {
     case missingTokenizer(path: String)
 }
 
+/// Gives a prompt's text to the image encoder of one opened model (`ModelFamily.imageInstruction`).
+public typealias ImageInstructionReader = (_ text: String) throws -> ImageInstruction
+
 extension ModelFamily {
     /// InstructBLIP's processor: the prompt through the BERT tokenizer of `qformer_tokenizer/`
     /// (what `InstructBlipProcessor.save_pretrained` writes), special tokens added, as the Q-Former's
-    /// instruction.
-    static func instructBlipInstruction(_ text: String, directory: String, model: any VisionLanguageModel) throws -> ImageInstruction {
+    /// instruction. The tokenizer is loaded once, here.
+    static func instructBlipInstruction(directory: String, model: any VisionLanguageModel) throws -> ImageInstructionReader {
         guard let blip = model as? InstructBlipForConditionalGeneration else { throw ModelOpenError("\(directory): not an InstructBLIP model") }
         let folder = (directory as NSString).appendingPathComponent("qformer_tokenizer")
         let file = (folder as NSString).appendingPathComponent("tokenizer.json")
-        guard FileManager.default.fileExists(atPath: file) else { return .missingTokenizer(path: file) }
+        guard FileManager.default.fileExists(atPath: file) else { return { _ in .missingTokenizer(path: file) } }
         let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: folder))
-        let ids = tokenizer.encode(text, addSpecialTokens: true)
-        do { try blip.check(instruction: ids) } catch { throw ModelOpenError("\(file): \(error)") }
-        blip.qformerInstruction = ids
-        return .set(ids: ids)
+        return { text in
+            let ids = tokenizer.encode(text, addSpecialTokens: true)
+            do { try blip.check(instruction: ids) } catch { throw ModelOpenError("\(file): \(error)") }
+            blip.qformerInstruction = ids
+            return .set(ids: ids)
+        }
     }
 }
 
@@ -38,7 +43,9 @@ extension OpenedModel {
     /// `qformer_input_ids`); call it before embedding images. Text-independent families: `.notRead`.
     @discardableResult
     public func setImageInstruction(_ text: String) throws -> ImageInstruction {
-        guard let vision, let instruction = family.imageInstruction else { return .notRead }
-        return try instruction(text, path, vision)
+        guard let vision, let makeReader = family.imageInstruction else { return .notRead }
+        if instructionReader == nil { instructionReader = try makeReader(path, vision) }
+        guard let instructionReader else { return .notRead }
+        return try instructionReader(text)
     }
 }

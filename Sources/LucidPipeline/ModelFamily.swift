@@ -36,14 +36,15 @@ public struct ModelFamily {
     /// The model's image tensor of a decoded image, for families whose processor is more than
     /// `imageProcessor`'s CLIP steps (LLaVA-NeXT's tiles, Qwen2-VL's smart resize); nil: those steps.
     public var imagePixels: ((_ image: RGBImage, _ directory: String, _ model: any VisionLanguageModel) throws -> Tensor)?
-    /// Gives an image encoder that reads the prompt's text that text, as the family's processor does
-    /// (InstructBLIP's Q-Former); nil for families whose images do not depend on the text.
-    public var imageInstruction: ((_ text: String, _ directory: String, _ model: any VisionLanguageModel) throws -> ImageInstruction)?
+    /// For an image encoder that reads the prompt's text (InstructBLIP's Q-Former), what gives it that
+    /// text as the family's processor does; made once per opened model (it loads the tokenizer). Nil for
+    /// families whose images do not depend on the text.
+    public var imageInstruction: ((_ directory: String, _ model: any VisionLanguageModel) throws -> ImageInstructionReader)?
 
     public init(modelTypes: [String], load: @escaping (_ path: String, _ options: ModelOpenOptions) throws -> LoadedWeights,
                 imageProcessor: ((_ directory: String, _ model: any VisionLanguageModel) throws -> CLIPPreprocessorConfig)? = nil,
                 imagePixels: ((_ image: RGBImage, _ directory: String, _ model: any VisionLanguageModel) throws -> Tensor)? = nil,
-                imageInstruction: ((_ text: String, _ directory: String, _ model: any VisionLanguageModel) throws -> ImageInstruction)? = nil,
+                imageInstruction: ((_ directory: String, _ model: any VisionLanguageModel) throws -> ImageInstructionReader)? = nil,
                 chatTemplate: @escaping (Tokenizer) -> ChatTemplate? = { ChatTemplate.detect(for: $0) }) {
         self.modelTypes = modelTypes
         self.load = load

@@ -20,6 +20,8 @@ public final class OpenedModel {
     /// The defence its directory carries (Q-MLLM), installed on `model`.
     public let defense: QMLLMDefense?
     let family: ModelFamily
+    /// `family.imageInstruction`'s reader, made on first use.
+    var instructionReader: ImageInstructionReader?
 
     init(name: String, path: String, modelType: String, family: ModelFamily, weights: LoadedWeights) {
         self.name = name

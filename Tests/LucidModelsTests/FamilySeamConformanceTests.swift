@@ -33,39 +33,12 @@ struct FamilySeamConformanceTests {
 
     @Test(arguments: ["wide", "tall"])
     func qwen2VLImageThroughTheSeamMatches(_ name: String) throws {
-        let model = try Qwen2VLForConditionalGeneration.load(directory: Qwen2VLConformanceTests.directory + "/model")
-        let golden = try Fixtures.golden(Qwen2VLConformanceTests.directory)
-        let prepared = try Qwen2VLConformanceTests.image(name)
-        // The processor's patches back to one image, and flattened again by tensor ops: the same patches.
-        let image = try model.image(fromPatches: prepared.patches, grid: prepared.grid)
-        #expect(model.patches(of: image).maxAbsDifference(prepared.patches) == 0)
-        let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
-        let positions = try #require(try model.ropePositions(ids: ids, images: [image]))
-        #expect(positions.toArray(Int.self) == (try golden.loadTensor(named: "\(name).position_ids").toArray(Int.self)))
-        let trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
-            try model.forward(ids: ids, images: [image], cache: nil, options: .logitsOnly)
-        }
-        expectMatches(trace.logits, try golden.loadTensor(named: "\(name).logits"), tolerance: 1e-4, "\(name) logits")
-        let greedy = try Decoding.generate(model, ids: ids, images: [image], method: .greedy, limits: GenerationLimits(maxNewTokens: 8))
-        #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
+        try Qwen2VLConformanceTests.fixture.expectThroughTheSeam(name)
     }
 
     @Test(arguments: ["wide", "large"])
     func qwen25VLImageThroughTheSeamMatches(_ name: String) throws {
-        let model = try Qwen25VLConformanceTests.model()
-        let golden = try Fixtures.golden(Qwen25VLConformanceTests.directory)
-        let prepared = try Qwen25VLConformanceTests.image(name)
-        let image = try model.image(fromPatches: prepared.patches, grid: prepared.grid)
-        #expect(model.patches(of: image).maxAbsDifference(prepared.patches) == 0)
-        let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
-        let positions = try #require(try model.ropePositions(ids: ids, images: [image]))
-        #expect(positions.toArray(Int.self) == (try golden.loadTensor(named: "\(name).position_ids").toArray(Int.self)))
-        let trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
-            try model.forward(ids: ids, images: [image], cache: nil, options: .logitsOnly)
-        }
-        expectMatches(trace.logits, try golden.loadTensor(named: "\(name).logits"), tolerance: 1e-4, "\(name) logits")
-        let greedy = try Decoding.generate(model, ids: ids, images: [image], method: .greedy, limits: GenerationLimits(maxNewTokens: 8))
-        #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
+        try Qwen25VLConformanceTests.fixture.expectThroughTheSeam(name)
     }
 
     @Test func instructBlipPixelsThroughTheSeamMatch() throws {

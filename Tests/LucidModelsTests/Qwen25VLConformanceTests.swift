@@ -17,15 +17,12 @@ struct Qwen25VLConformanceTests {
     static let directory = Fixtures.path("qwen2.5-vl")
     static let images = ["wide", "large", "square"]
 
-    static func image(_ name: String) throws -> Qwen2VLImage {
-        let processor = try Qwen2VLImageProcessor.load(path: directory + "/model/preprocessor_config.json")
-        let prepared = try processor.pixelValues(try ImageDecoder.decode(path: directory + "/\(name).png"))
-        return Qwen2VLImage(patches: prepared.patches, grid: Qwen2VLGrid(t: prepared.grid.t, h: prepared.grid.h, w: prepared.grid.w))
-    }
+    /// The fixture's golden file holds the beams too.
+    static let fixture = QwenFixture(directory: directory, beamFile: "golden.safetensors")
 
-    static func model() throws -> Qwen2VLForConditionalGeneration {
-        try Qwen2VLForConditionalGeneration.load(directory: directory + "/model")
-    }
+    static func image(_ name: String) throws -> Qwen2VLImage { try fixture.image(name) }
+
+    static func model() throws -> Qwen2VLForConditionalGeneration { try fixture.model() }
 
     @Test func theConfigurationReadsTheQwen25Tower() throws {
         let config = try Self.model().config.visionConfig
@@ -58,40 +55,12 @@ struct Qwen25VLConformanceTests {
 
     @Test(arguments: images)
     func featuresPositionsLogitsAndHiddenStatesMatch(_ name: String) throws {
-        let model = try Self.model()
-        let golden = try Fixtures.golden(Self.directory)
-        let image = try Self.image(name)
-        let features = try withNoGrad { () throws(PromptError) -> Tensor in try model.imageFeatures(image) }
-        expectMatches(features, try golden.loadTensor(named: "\(name).image_features"), tolerance: Self.tolerance, "\(name) features")
-        let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
-        let (positions, delta) = try model.positionIDs(ids: ids, images: [image])
-        #expect(positions.toArray(Int.self) == (try golden.loadTensor(named: "\(name).position_ids").toArray(Int.self)))
-        #expect(delta == (try golden.loadTensor(named: "\(name).rope_delta").toArray(Int.self)[0]))
-        let trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
-            try model.forward(ids: ids, images: [image], cache: nil, options: ForwardOptions(hiddenStates: .all))
-        }
-        expectMatches(trace.logits, try golden.loadTensor(named: "\(name).logits"), tolerance: Self.tolerance, "\(name) logits")
-        for index in 0...model.layerCount {
-            expectMatches(trace.hiddenStates[index], try golden.loadTensor(named: "\(name).hidden_states.\(index)"),
-                          tolerance: Self.tolerance, "\(name) hidden_states.\(index)")
-        }
+        try Self.fixture.expectFeaturesPositionsLogitsAndHiddenStates(name, tolerance: Self.tolerance)
     }
 
     @Test(arguments: images)
     func greedyAndBeamTokensMatchThroughTheCache(_ name: String) throws {
-        let model = try Self.model()
-        let golden = try Fixtures.golden(Self.directory)
-        let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
-        let image = try Self.image(name)
-        let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try model.embed(ids: ids, images: [image]) }
-        let positions = try model.positionIDs(ids: ids, images: [image]).positions
-        let greedy = try GenerationDriver(model: model).generate(.positionedEmbeddings(embeddings, positions: positions),
-                                                                 strategy: .greedy, limits: GenerationLimits(maxNewTokens: 8))
-        #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
-        let beam = try GenerationDriver(model: model).generate(.positionedEmbeddings(embeddings, positions: positions),
-                                                               strategy: .beamSearch(BeamSearchParameters(beams: 3, earlyStopping: .whenFinished)),
-                                                               limits: GenerationLimits(maxNewTokens: 6, eosTokenIDs: [2]))
-        #expect(beam.tokens == (try golden.loadTensor(named: "\(name).beam3").toArray(Int.self)))
+        try Self.fixture.expectGreedyAndBeamTokens(name)
     }
 
     @Test func windowedBlocksAttendWithinTheirWindowsInPatchOrder() throws {
