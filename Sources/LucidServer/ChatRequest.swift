@@ -37,6 +37,10 @@ public struct ChatRequest: Sendable {
     /// The number of images over all turns.
     public var imageCount: Int { turns.reduce(0) { $0 + $1.imageURLs.count } }
 
+    /// What an image encoder that reads text (InstructBLIP's Q-Former) is given: the last user
+    /// message's text, the question being asked, as `lucid generate --image --prompt` gives the prompt.
+    public var imageInstruction: String { turns.last(where: { $0.role == .user })?.text ?? "" }
+
     /// The method for choice `index` (sampling seeds advance by the index; VCD's noise stays).
     public func method(choice index: Int) -> DecodingMethod {
         guard index > 0 else { return method }

@@ -33,6 +33,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private let stopIDs: [Int]
     private var batch: ContinuousBatch
     private var rows: [ContinuousBatch.RowID: RowState] = [:]
+    private var warnedMissingInstructionTokenizer = false
 
     public let limits: ServerLimits
     public let metrics: ServerMetrics
@@ -251,6 +252,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         }
         metrics.promptTokens.increment(by: Int64(promptTokens))
         let pixels = try job.images.map { try opened.pixelValues(decoded: $0, padToSquare: false) }
+        if !pixels.isEmpty { try setImageInstruction(request.imageInstruction) }
         let method = request.method(choice: job.choice)
         let tokenizer = self.tokenizer
         var refusal: String?
@@ -283,6 +285,23 @@ public final class ModelWorker: Service, @unchecked Sendable {
             let result = try Decoding.generate(opened.model, ids: ids, images: pixels, method: method, limits: generationLimits,
                                                encodeRefusal: encodeRefusal) { [metrics] token in row.push(token, metrics: metrics) }
             complete(row, result: result, refusal: refusal)
+        }
+    }
+
+    /// Gives InstructBLIP's Q-Former the request's question before its images are encoded (other
+    /// families read no text). Images are encoded in `begin`, one request at a time on this thread, so
+    /// the instruction set here is the one its prefill reads.
+    private func setImageInstruction(_ text: String) throws {
+        let outcome: ImageInstruction
+        do { outcome = try opened.setImageInstruction(text) } catch {
+            // The detail names the server's model directory: it goes to the log, not to the client.
+            logger.info("image instruction refused: \(error)")
+            throw APIError.invalid("the last user message cannot be the image encoder's instruction (InstructBLIP's Q-Former reads a "
+                                   + "limited number of tokens): shorten it", param: "messages")
+        }
+        if case .missingTokenizer(let path) = outcome, !warnedMissingInstructionTokenizer {
+            warnedMissingInstructionTokenizer = true
+            logger.warning("\(path) is missing: the Q-Former reads no instruction (transformers' processor would give it the prompt)")
         }
     }
 
