@@ -44,6 +44,7 @@ struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
             }
         }
         let images = JudgeImageInput(root: root.isEmpty ? "." : root)
+        try images.check(list.map { ($0.id, $0.image) }, source: items)
         let log = try JudgeRecordLog<OPERAGPT4VRecord>(path: out)
         let client = try endpoint.client(defaultCache: out + ".judge-cache.jsonl", defaultMaxTokens: OPERAGPT4VJudge.referenceMaxTokens)
         let evaluation = OPERAGPT4VEvaluation(judge: OPERAGPT4VJudge(client: client), log: log)

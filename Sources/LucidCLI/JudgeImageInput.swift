@@ -20,6 +20,23 @@ struct JudgeImageInput {
         image.hasPrefix("/") ? image : (root as NSString).appendingPathComponent(image)
     }
 
+    /// Checks every item's image before any request is sent (file, size cap, format and header, pixel
+    /// limit), so a bad path late in the list fails at once instead of after the judge was paid for
+    /// the items before it. Sending still validates each image fully (`read`).
+    func check(_ images: [(item: String, image: String)], source: String) throws {
+        for (item, image) in images {
+            let path = path(image)
+            do {
+                let info = try ImageDecoder.info(path: path, options: DecodeOptions(maxPixels: Self.maxPixels, maxFileBytes: Self.maxFileBytes))
+                guard info.pixelCount <= Self.maxPixels else {
+                    throw CLIError("\(path): a \(info.width)×\(info.height) image is over the limit of \(Self.maxPixels) pixels")
+                }
+            } catch {
+                throw CLIError("\(source): item '\(item)': image \(error)")
+            }
+        }
+    }
+
     /// The validated image of an item; errors name the items file, the item and the path.
     func read(_ image: String, item: String, source: String) throws -> JudgeImage {
         let path = path(image)
