@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LucidEval
+import LucidRuns
 
 /// `lucid eval opera-gpt4v`'s library half: typed input lines, records written as the judge answers,
 /// a resumed run that sends only what is missing, and the summary.
@@ -121,5 +122,45 @@ struct OPERAGPT4VEvaluationTests {
         } throws: { error in
             "\(error)".hasPrefix(message)
         }
+    }
+}
+
+/// Comparisons taken from a finished run: both methods' texts per (model, seed, image).
+@Suite("OPERA GPT-4V pairs from a run")
+struct OPERAGPT4VRunPairsTests {
+    static func record(_ model: String, _ methodID: String, seed: Int = 0, sample: String, text: String?) -> ResultRecord {
+        let method = String(methodID.prefix { $0 != "@" })
+        let outcome: ResultRecord.Outcome = text.map { .success(.object(["text": .string($0)])) } ?? .failure("out of memory")
+        return ResultRecord(key: "\(model)|\(methodID)|\(seed)|\(sample)", model: model, method: method, methodID: methodID, seed: seed,
+                            sampleID: sample, inputHash: "0", outcome: outcome, elapsedSeconds: 1)
+    }
+
+    static let samples: [String: [String: JSONValue]] = ["1": ["image": "img/1.png"], "2": ["image": "img/2.png", "prompt": "Describe it."],
+                                                         "3": ["image": "img/3.png"]]
+
+    @Test func everyImageBothMethodsAnsweredIsOneComparisonInRunOrder() throws {
+        let records = [
+            Self.record("tiny", "beam@aa", sample: "1", text: "beam one"), Self.record("tiny", "opera@bb", sample: "1", text: "opera one"),
+            Self.record("tiny", "beam@aa", sample: "2", text: "beam two"), Self.record("tiny", "opera@bb", sample: "2", text: "opera two"),
+            Self.record("tiny", "beam@aa", sample: "3", text: "beam three"), Self.record("tiny", "opera@bb", sample: "3", text: nil),
+            Self.record("tiny", "greedy@cc", sample: "1", text: "greedy one"),
+        ]
+        let pairs = try OPERAGPT4VRunPairs(records: records, samples: Self.samples, method1: "beam", method2: "opera@bb",
+                                           question: "Please describe this image in detail.", source: "run/results.jsonl")
+        #expect(pairs.items == [
+            OPERAGPT4VItem(id: "tiny|0|1", image: "img/1.png", question: "Please describe this image in detail.", assistant1: "beam one", assistant2: "opera one"),
+            OPERAGPT4VItem(id: "tiny|0|2", image: "img/2.png", question: "Describe it.", assistant1: "beam two", assistant2: "opera two"),
+        ])
+        #expect(pairs.unpaired == 1, "sample 3 failed under OPERA: not judged, and counted")
+    }
+
+    @Test func methodsThatDoNotNameOneConfigurationAreErrors() {
+        let records = [Self.record("m", "opera@aa", sample: "1", text: "a"), Self.record("m", "opera@bb", sample: "1", text: "b"),
+                       Self.record("m", "beam@cc", sample: "1", text: "c")]
+        #expect(throws: EvalError.self) { try OPERAGPT4VRunPairs(records: records, samples: Self.samples, method1: "beam", method2: "opera", question: nil, source: "r") }
+        #expect(throws: EvalError.self) { try OPERAGPT4VRunPairs(records: records, samples: Self.samples, method1: "beam", method2: "vcd", question: nil, source: "r") }
+        #expect(throws: EvalError.self) { try OPERAGPT4VRunPairs(records: records, samples: Self.samples, method1: "beam", method2: "beam@cc", question: nil, source: "r") }
+        let pairs = try? OPERAGPT4VRunPairs(records: records, samples: Self.samples, method1: "beam", method2: "opera@bb", question: nil, source: "r")
+        #expect(pairs?.items.map(\.assistant2) == ["b"])
     }
 }
