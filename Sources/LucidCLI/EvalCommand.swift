@@ -7,8 +7,9 @@ import LucidEval
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Score outputs: CHAIR (hallucinated objects), POPE (yes/no probing), ASR-keyword (jailbreaks).",
-        subcommands: [EvalCHAIRCommand.self, EvalPOPECommand.self, EvalASRCommand.self, EvalStrongREJECTCommand.self, EvalHallucinationJudgeCommand.self,
+        abstract: "Score outputs: CHAIR (hallucinated objects), POPE (yes/no probing), ASR-keyword (jailbreaks), LLM judges.",
+        subcommands: [EvalCHAIRCommand.self, EvalPOPECommand.self, EvalASRCommand.self, EvalStrongREJECTCommand.self, EvalOPERAGPT4VCommand.self,
+                      EvalHallucinationJudgeCommand.self,
                       EvalPerplexityCommand.self]
     )
 }

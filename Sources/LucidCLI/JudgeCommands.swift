@@ -14,13 +14,13 @@ struct JudgeEndpointOptions: ParsableArguments {
     @Option(help: "Environment variable holding the API key (never pass keys on the command line).")
     var apiKeyEnv: String = "OPENAI_API_KEY"
 
-    @Option(help: "Most tokens the judge may answer with (1…32768).")
-    var judgeMaxTokens: Int = 1024
+    @Option(help: "Most tokens the judge may answer with (1…32768; default 1024, opera-gpt4v 300 as OPERA's gpt4v_eval.py).")
+    var judgeMaxTokens: Int?
 
     @Option(help: "Seconds one judge request may take, connection to answer (1…86400).")
     var judgeTimeout: Double = 120
 
-    @Option(help: "Keep the judge's answers in this JSONL file and reuse them: rerun the same command after a failure or a kill and only the missing answers are requested (eval strongreject --out F keeps them in F.judge-cache.jsonl unless told otherwise).")
+    @Option(help: "Keep the judge's answers in this JSONL file and reuse them: rerun the same command after a failure or a kill and only the missing answers are requested (eval strongreject and eval opera-gpt4v with --out F keep them in F.judge-cache.jsonl unless told otherwise).")
     var judgeCache: String?
 
     @Flag(help: "Keep no judge answers: every request is sent.")
@@ -30,8 +30,10 @@ struct JudgeEndpointOptions: ParsableArguments {
         if noJudgeCache && judgeCache != nil { throw ValidationError("--judge-cache and --no-judge-cache exclude each other") }
     }
 
-    /// The judge client; answers are kept in `--judge-cache`, else in `defaultCache`, unless `--no-judge-cache`.
-    func client(defaultCache: String? = nil) throws -> ChatCompletionClient {
+    /// The judge client; answers are kept in `--judge-cache`, else in `defaultCache`, unless
+    /// `--no-judge-cache`; the answer limit is `--judge-max-tokens`, else `defaultMaxTokens`.
+    func client(defaultCache: String? = nil, defaultMaxTokens: Int = 1024) throws -> ChatCompletionClient {
+        let judgeMaxTokens = judgeMaxTokens ?? defaultMaxTokens
         guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
             throw CLIError("--endpoint '\(endpoint)' is not an http(s) URL")
         }

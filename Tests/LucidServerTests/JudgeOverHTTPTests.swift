@@ -23,13 +23,62 @@ struct JudgeOverHTTPTests {
             let judge = ChatCompletionClient(baseURL: try baseURL(client.port), model: "shapes-tiny", maxTokens: 12, timeout: 60)
             let judged = try await judge.complete(messages)
             let body: JSONValue = .object(["model": "shapes-tiny", "temperature": 0, "max_tokens": 12,
-                                           "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) })])
+                                           "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.text ?? "")]) })])
             let response = try await postSlowly(port: try #require(client.port), body: ByteBuffer(string: try body.canonicalText()))
             let direct = try JSONValue.parse(utf8: Array(response.body))["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
             return (judged, direct)
         }
         #expect(direct != nil)
         #expect(judged == direct)
+    }
+
+    @Test func anImagePartFromTheJudgeClientGetsWhatTheSameImageGetsOverPlainHTTP() async throws {
+        // The judge client's image part (bytes → data URL) against a VLM behind lucid serve: the answer is
+        // the one a plain OpenAI-format request with the same image as a data URL gets.
+        let png = try scenePNG()
+        let question = "What shapes are in the picture?"
+        let image = JudgeImage(bytes: png, mediaType: .png, source: "scene.png")
+        let (judged, direct) = try await TestServer().test(.live) { client in
+            let judge = ChatCompletionClient(baseURL: try baseURL(client.port), model: "shapes-tiny", maxTokens: 12, timeout: 60)
+            let judged = try await judge.complete([.init(role: "user", parts: [.text(question), .image(image)])])
+            let response = try await postSlowly(port: try #require(client.port),
+                                                body: chatBody(question, imageURL: dataURL(png), extra: ["temperature": 0, "max_tokens": 12]))
+            let direct = try JSONValue.parse(utf8: Array(response.body))["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
+            return (judged, direct)
+        }
+        #expect(direct != nil)
+        #expect(judged == direct)
+    }
+
+    @Test func anImageTheServerCannotDecodeIsAnHTTP400NamingThePart() async throws {
+        // The server reads the part as an image: bytes that are no PNG are refused, not ignored.
+        let broken = JudgeImage(bytes: Array("not a png at all".utf8), mediaType: .png, source: "broken.png")
+        let error = try await TestServer().test(.live) { client in
+            let judge = ChatCompletionClient(baseURL: try baseURL(client.port), model: "shapes-tiny", maxTokens: 4, timeout: 60, maxRetries: 0)
+            return await Self.failure { try await judge.complete([.init(role: "user", parts: [.text("Describe."), .image(broken)])]) }
+        }
+        guard case .httpStatus(_, 400, let message)? = error else {
+            Issue.record("expected HTTP 400, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("image_url"))
+    }
+
+    @Test func operaGPT4VJudgesAnImageEndToEnd() async throws {
+        // OPERA's prompt and an image through the judge client to a VLM behind lucid serve. The prompt is
+        // over shapes-tiny's 512-token context, so shapes-smol (SmolLM2 underneath) judges. A tiny model
+        // may not answer in the rubric's format: then the reply is unreadable (recorded by the command);
+        // a failed request fails the test.
+        let image = JudgeImage(bytes: try scenePNG(), mediaType: .png, source: "scene.png")
+        let outcome = try await TestServer(model: "shapes-smol").test(.live) { client -> Result<OPERAGPT4VScores, JudgeError> in
+            let judge = OPERAGPT4VJudge(client: ChatCompletionClient(baseURL: try baseURL(client.port), model: "shapes-smol", maxTokens: 16, timeout: 300))
+            do { return .success(try await judge.judge(image: image, assistant1: "A red square.", assistant2: "A red square and a blue circle.")) } catch let error as JudgeError {
+                return .failure(error)
+            }
+        }
+        if case .failure(let error) = outcome, case .unparsableVerdict = error {} else if case .failure(let error) = outcome {
+            Issue.record("the request itself failed: \(error)")
+        }
     }
 
     @Test func strongREJECTRunsEndToEndAndReportsWhatTheJudgeSaid() async throws {

@@ -12,13 +12,71 @@ import NIOHTTP1
 /// listening (connection refused, reported at once, not retried), no answer within `timeout`, a
 /// non-2xx status (with the server's error message), or a body that is not a chat completion.
 public final class ChatCompletionClient: Sendable {
-    /// One message of a chat request.
-    public struct Message: Codable, Sendable, Equatable {
+    /// One message of a chat request: text, or a list of OpenAI content parts (text and images).
+    ///
+    /// A text message is sent as `{"content": "…", "role": …}`, exactly as before parts existed, so
+    /// answers kept in a `JudgeAnswerCache` for text-only requests stay valid.
+    public struct Message: Encodable, Sendable, Equatable {
         public var role: String
-        public var content: String
+        public var content: Content
+
+        /// A text message.
         public init(role: String, content: String) {
             self.role = role
-            self.content = content
+            self.content = .text(content)
+        }
+
+        /// A message of content parts, sent in the order given.
+        public init(role: String, parts: [Part]) {
+            self.role = role
+            self.content = .parts(parts)
+        }
+
+        /// What a message says.
+        public enum Content: Sendable, Equatable {
+            /// A plain string (`"content": "…"`).
+            case text(String)
+            /// OpenAI content parts (`"content": [{"type": "text", …}, {"type": "image_url", …}]`).
+            case parts([Part])
+        }
+
+        /// One OpenAI content part.
+        public enum Part: Sendable, Equatable {
+            /// `{"type": "text", "text": …}`
+            case text(String)
+            /// `{"type": "image_url", "image_url": {"url": "data:image/…;base64,…"}}`
+            case image(JudgeImage)
+        }
+
+        /// The text of a text message (nil for a message of parts).
+        public var text: String? {
+            if case .text(let text) = content { return text }
+            return nil
+        }
+
+        enum CodingKeys: String, CodingKey { case role, content }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(role, forKey: .role)
+            switch content {
+            case .text(let text): try container.encode(text, forKey: .content)
+            case .parts(let parts): try container.encode(parts.map(EncodedPart.init), forKey: .content)
+            }
+        }
+
+        /// A part as the wire format spells it.
+        struct EncodedPart: Encodable {
+            struct ImageURL: Encodable { var url: String }
+            var type: String
+            var text: String?
+            var image_url: ImageURL?
+            init(_ part: Part) {
+                switch part {
+                case .text(let text): (type, self.text, image_url) = ("text", text, nil)
+                case .image(let image): (type, text, image_url) = ("image_url", nil, ImageURL(url: image.dataURL))
+                }
+            }
         }
     }
 
@@ -81,15 +139,26 @@ public final class ChatCompletionClient: Sendable {
         var error: Detail
     }
 
+    /// The request body for `messages`: JSON with sorted keys, the same bytes every run (the cache key
+    /// is its SHA-256; an image part carries the image's bytes as base64, so another image is another key).
+    func requestBody(_ messages: [Message]) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(Request(model: model, messages: messages, temperature: temperature, max_tokens: maxTokens))
+    }
+
+    /// The `JudgeAnswerCache` key of a request for `messages`.
+    public func cacheKey(_ messages: [Message]) throws(JudgeError) -> String {
+        do { return JudgeAnswerCache.key(body: try requestBody(messages)) } catch {
+            throw .malformedResponse(url: baseURL.absoluteString, reason: "cannot encode the request: \(error)")
+        }
+    }
+
     /// Sends `messages` and returns the first choice's text.
     public func complete(_ messages: [Message]) async throws(JudgeError) -> String {
         let url = baseURL.appendingPathComponent("chat/completions").absoluteString
         let body: Data
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]  // the same bytes every run: the cache key
-            body = try encoder.encode(Request(model: model, messages: messages, temperature: temperature, max_tokens: maxTokens))
-        } catch { throw .malformedResponse(url: url, reason: "cannot encode the request: \(error)") }
+        do { body = try requestBody(messages) } catch { throw .malformedResponse(url: url, reason: "cannot encode the request: \(error)") }
         let key = JudgeAnswerCache.key(body: body)
         if let cached = cache?.answer(for: key) { return cached }
         var attempt = 0

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import LucidEval
+import LucidFiles
+
+/// `lucid eval opera-gpt4v`: OPERA's GPT-4V-assisted accuracy / detailedness comparison of two
+/// methods' image descriptions, through an OpenAI-compatible vision judge.
+struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "opera-gpt4v",
+        abstract: "Compare two methods' image descriptions with OPERA's GPT-4V prompt (accuracy and detailedness, 1–10) through a vision judge.",
+        discussion: """
+        Input (--items): JSONL with {"id"?, "image", "question"?, "assistant_1", "assistant_2"} per line: the image \
+        (PNG or JPEG; a relative path is resolved against --image-root, default the items file's folder) and the \
+        descriptions of method 1 and method 2 (OPERA: beam search with 5 beams, then OPERA decoding). The judge sees \
+        OPERA's prompt verbatim (Data/rubrics/opera-gpt4v) and the image as a data URL. Output (--out, required): one \
+        JSON line per item, written as the judge answers; rerun the same command to resume (judged items are not sent \
+        again). Standard output: the mean accuracy and detailedness of each method over the replies that could be \
+        read, as OPERA's gpt4v_eval.py reads them.
+        """
+    )
+    @Option(help: "Items JSONL (or --run).") var items: String?
+    @Option(help: "A finished `lucid run` directory of a captions dataset: judge --method-1 against --method-2 on every (model, seed, image) both answered.")
+    var run: String?
+    @Option(help: "Folder that relative image paths are resolved against (default: the items file's folder; with --run, as `lucid run` resolved them).")
+    var imageRoot: String?
+    @Option(help: "Per-item records (JSONL), appended as the judge answers; an existing file is resumed (with --run, default RUN/judges/opera-gpt4v.M1.M2.jsonl).")
+    var out: String?
+    @Option(name: .customLong("method-1"), help: "Method 1 (assistant_1): its name in the summary; with --run, a method name or id of the run (e.g. beam).")
+    var method1: String?
+    @Option(name: .customLong("method-2"), help: "Method 2 (assistant_2), likewise (e.g. opera).")
+    var method2: String?
+    @OptionGroup var endpoint: JudgeEndpointOptions
+
+    func validate() throws {
+        if (items == nil) == (run == nil) { throw ValidationError("give exactly one of --items or --run") }
+        if run != nil && (method1 == nil || method2 == nil) { throw ValidationError("--run needs --method-1 and --method-2 (the two methods to compare)") }
+        if items != nil && out == nil { throw ValidationError("--items needs --out (the per-item records, which make the run resumable)") }
+        for (flag, name) in [("--method-1", method1), ("--method-2", method2)] where name?.isEmpty == true {
+            throw ValidationError("\(flag) is empty")
+        }
+        if let method1, method1 == method2 { throw ValidationError("--method-1 and --method-2 must differ (both '\(method1)')") }
+    }
+
+    func run() async throws {
+        let input = try self.input()
+        let (list, root, source) = (input.items, input.root, input.source)
+        guard !list.isEmpty else { throw CLIError("\(source): no items") }
+        if let imageRoot {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: imageRoot, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CLIError("--image-root \(imageRoot): not a folder")
+            }
+        }
+        let out = input.out
+        let images = JudgeImageInput(root: root.isEmpty ? "." : root)
+        try images.check(list.map { ($0.id, $0.image) }, source: source)
+        let log = try JudgeRecordLog<OPERAGPT4VRecord>(path: out)
+        let client = try endpoint.client(defaultCache: out + ".judge-cache.jsonl", defaultMaxTokens: OPERAGPT4VJudge.referenceMaxTokens)
+        let evaluation = OPERAGPT4VEvaluation(judge: OPERAGPT4VJudge(client: client), log: log)
+        let records: [OPERAGPT4VRecord]
+        do {
+            records = try await evaluation.run(list, image: { item in try images.read(item.image, item: item.id, source: source) }) { index, progress in
+                let what: String
+                switch progress {
+                case .kept: what = "kept from \(out)"
+                case .judged(let scored): what = scored ? "judged" : "judged (reply unreadable, recorded)"
+                }
+                FileHandle.standardError.write(Data("item \(index + 1)/\(list.count) '\(list[index].id)': \(what)\n".utf8))
+            }
+        } catch let error as JudgeError {
+            throw CLIError("\(error.description) (the items judged so far are in \(out); rerun to resume)")
+        } catch let error as FileAccessError {
+            throw CLIError(error.description)
+        }
+        print(OPERAGPT4VSummary(methods: [method1 ?? "assistant_1", method2 ?? "assistant_2"], records: records).jsonLine)
+    }
+
+    /// What to judge: the items, the folder relative images resolve against, the input's name for
+    /// messages, and the output file.
+    func input() throws -> (items: [OPERAGPT4VItem], root: String, source: String, out: String) {
+        if let items {
+            let list = try OPERAGPT4VItem.parseJSONL(try SafeFile.readText(items), source: items)
+            return (list, imageRoot ?? (items as NSString).deletingLastPathComponent, items, out ?? "")
+        }
+        let directory = run ?? ""
+        let (pairs, root) = try RunJudgeInput.operaPairs(run: directory, method1: method1 ?? "", method2: method2 ?? "")
+        if pairs.unpaired > 0 {
+            FileHandle.standardError.write(Data("\(directory): \(pairs.unpaired) (model, seed, sample)s have a successful result of only one of the two methods: not judged\n".utf8))
+        }
+        let name = "opera-gpt4v.\(RunJudgeInput.fileComponent(method1 ?? "")).\(RunJudgeInput.fileComponent(method2 ?? "")).jsonl"
+        let target = out ?? (directory as NSString).appendingPathComponent("judges/" + name)
+        if out == nil {
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        }
+        return (pairs.items, imageRoot ?? root, directory, target)
+    }
+}
