@@ -38,16 +38,24 @@ CLIP_MEAN = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
 CLIP_STD = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
 
 
-def load_tower(model_dir):
+def load_tower(model_dir, checkpoint=None):
+    """The model directory's vision tower, or (with `checkpoint`) the tower of a `lucid train` vision-stage
+    checkpoint (`WORK/../vision-*/checkpoint.safetensors`, parameters named `tower.*`) in that directory's shape."""
     config = json.load(open(os.path.join(model_dir, "config.json")))
     vision = config["vision_config"]
     if vision["image_size"] // vision["patch_size"] != 3:
         sys.exit(f"{model_dir}: expected a 3 x 3 patch grid (ShapesWorld's cells), got image {vision['image_size']} / patch {vision['patch_size']}")
-    weights = load_file(os.path.join(model_dir, "model.safetensors"))
-    prefix = "vision_tower.vision_model."
+    if checkpoint:
+        weights, prefixes = load_file(checkpoint), ["tower.vision_model.", "tower."]
+    else:
+        weights, prefixes = load_file(os.path.join(model_dir, "model.safetensors")), ["vision_tower.vision_model."]
     tower = CLIPVisionModel(CLIPVisionConfig(**{k: v for k, v in vision.items() if k != "model_type"})).eval()
-    tower.load_state_dict({k[len(prefix):]: v.float() for k, v in weights.items() if k.startswith(prefix)}, strict=True)
-    return tower, vision["image_size"]
+    for prefix in prefixes:
+        state = {k[len(prefix):]: v.float() for k, v in weights.items() if k.startswith(prefix)}
+        if state:
+            tower.load_state_dict(state, strict=True)
+            return tower, vision["image_size"]
+    sys.exit(f"{checkpoint or model_dir}: no vision tower parameters (looked for {', '.join(prefixes)})")
 
 
 def scenes(lucid, work, name, seed, count, hazard, size):
@@ -144,6 +152,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lucid", default=".build/release/lucid")
     parser.add_argument("--model", default="Models/shapes-smol-q")
+    parser.add_argument("--tower", help="a `lucid train` vision-stage checkpoint to read instead of the model's tower")
     parser.add_argument("--work", default="/tmp/lucid-qmllm-separability")
     parser.add_argument("--training-scenes", type=int, default=2048)
     parser.add_argument("--codes", type=int, default=128)
@@ -152,7 +161,7 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    tower, size = load_tower(args.model)
+    tower, size = load_tower(args.model, args.tower)
     data = {}
     for name, seed, count, hazard in [("train", 1000, args.training_scenes, 0.25), ("calib", 7000, 400, 0.5), ("eval", 9001, 200, 0.5)]:
         pixels, image_labels, cell_labels = scenes(args.lucid, args.work, name, seed, count, hazard, size)
@@ -181,7 +190,7 @@ def main():
         report("tokens, any refused", f"k-means gate (cosine, {labels} labels)", refused.reshape(-1, 9).any(1), harmful_codes=harmful)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"model": args.model, "held_out_scenes": int(len(yev)), "hazard_scenes": int(yev.sum()), "codes": args.codes,
+            json.dump({"model": args.model, "tower": args.tower, "held_out_scenes": int(len(yev)), "hazard_scenes": int(yev.sum()), "codes": args.codes,
                        "tau": args.tau, "results": results}, f, indent=1)
 
 

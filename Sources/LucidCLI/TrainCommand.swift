@@ -38,6 +38,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Held-out scenes for the final evaluation (default: the recipe's; 0 skips it).")
     var evalScenes: Int?
 
+    @Option(help: "Probability (0…1) that a training scene holds one hazard (skull, bomb, gun, syringe), so the vision tower learns them (default: the recipe's, none for the bundled ones; see docs/defense.md).")
+    var hazardProbability: Double?
+
     @Flag(help: "Do not train: evaluate the model already in --out on the held-out scenes and update its organism.json.")
     var evaluateOnly = false
 
@@ -47,6 +50,10 @@ struct TrainCommand: ParsableCommand {
         }
         guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") }
         if let evalScenes, evalScenes < 0 { throw ValidationError("--eval-scenes must be ≥ 0") }
+        if let hazardProbability, !(0...1).contains(hazardProbability) {
+            throw ValidationError("--hazard-probability must be in [0, 1] (got \(hazardProbability))")
+        }
+        if hazardProbability != nil, recipe == "smol-aligned" { throw ValidationError("--hazard-probability is for the ShapesWorld recipes") }
     }
 
     static var recipeNames: [String] { OrganismRecipe.all.map(\.name) + ["smol-aligned"] }
@@ -55,6 +62,7 @@ struct TrainCommand: ParsableCommand {
         if recipe == "smol-aligned" { return try runSafetyAlignment() }
         guard var base = OrganismRecipe.named(recipe) else { throw CLIError("unknown recipe '\(recipe)'") }
         if let evalScenes { base.evaluationScenes = evalScenes }
+        if let hazardProbability { base.hazardProbability = hazardProbability }
         var scaled = base.scaled(by: scale)
         if let evalScenes { scaled.evaluationScenes = evalScenes }
         let workURL = URL(fileURLWithPath: work ?? ".lucid-train/\(recipe)")

@@ -52,6 +52,10 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
     public var cellWordAlignment: Double?
     /// Text options of the training world (nil: ShapesWorld's defaults, as the first runs used).
     public var textOptions: SceneTextOptions?
+    /// Probability that a training scene holds one hazard (skull, bomb, gun, syringe), so the vision
+    /// tower learns them as CLIP has seen such images; nil: none, as the bundled organisms were trained
+    /// (docs/defense.md: a tower that never saw hazards leaves Q-MLLM's gate little to read).
+    public var hazardProbability: Double?
 
     /// The recipes Lucid ships.
     public static let all: [OrganismRecipe] = [.shapesTiny, .shapesSmol]
@@ -116,6 +120,6 @@ extension OrganismRecipe {
         case textHeads = "text_heads", textIntermediate = "text_intermediate", tokenizerVocabulary = "tokenizer_vocabulary", alignSchedule = "align_schedule"
         case instructSchedule = "instruct_schedule", taskMix = "task_mix", loraRank = "lora_rank", loraAlpha = "lora_alpha"
         case loraTargets = "lora_targets", maxDescriptionTokens = "max_description_tokens", answerWeighting = "answer_weighting", featureWhitening = "feature_whitening"
-        case cellWordAlignment = "cell_word_alignment", textOptions = "text_options"
+        case cellWordAlignment = "cell_word_alignment", textOptions = "text_options", hazardProbability = "hazard_probability"
     }
 }

@@ -33,7 +33,7 @@ public final class OrganismTrainer {
     /// The training pool of the recipe.
     public func trainingPool() throws -> ScenePool {
         let world = ShapesWorldConfig(seed: recipe.trainingWorldSeed, count: recipe.trainingScenes,
-                                      text: recipe.textOptions ?? SceneTextOptions())
+                                      hazardProbability: recipe.hazardProbability ?? 0, text: recipe.textOptions ?? SceneTextOptions())
         log("rendering \(recipe.trainingScenes) training scenes (world seed \(recipe.trainingWorldSeed))")
         return try ScenePool(world: world, imageSize: recipe.vision.imageSize) { done, total in
             if done % 2048 < 512 || done == total { self.log("scenes \(done)/\(total)") }
