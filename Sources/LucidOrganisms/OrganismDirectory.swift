@@ -3,6 +3,7 @@ import LucidModels
 import LucidNN
 import LucidTensor
 import LucidText
+import LucidTraining
 
 /// A bundled model organism on disk: a Hugging Face LLaVA directory (`config.json` +
 /// `model.safetensors` in f16, `tokenizer.json` when the tokenizer is its own) plus

@@ -3,6 +3,7 @@ import LucidFiles
 import LucidDefense
 import LucidModels
 import LucidTensor
+import LucidTraining
 
 /// What `lucid defend qmllm train` records next to the weights.
 public struct QMLLMRecord: Codable, Sendable {

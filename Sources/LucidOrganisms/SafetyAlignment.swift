@@ -7,6 +7,7 @@ import LucidRuns
 import LucidSupport
 import LucidTensor
 import LucidText
+import LucidTraining
 
 /// The `smol-aligned` recipe: a LoRA that makes SmolLM2-135M-Instruct refuse harmful requests.
 ///
