@@ -98,9 +98,7 @@ struct TrainCommand: ParsableCommand {
             try OrganismDirectory.save(model, languageModelReference: reference, tokenizerJSON: tokenizerJSON, record: record,
                                        lossSVG: LossCurvePlot.svg(curves), to: outURL)
         } else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(record).write(to: outURL.appendingPathComponent(OrganismDirectory.recordFile), options: .atomic)
+            try OrganismDirectory.writeRecord(record, to: outURL)
         }
         let lines = try described.map(jsonLine).joined(separator: "\n") + "\n"
         try FileManager.default.createDirectory(at: workURL, withIntermediateDirectories: true)
