@@ -133,7 +133,7 @@ struct QMLLMTrainCommand: ParsableCommand {
         let harmfulCodes = output.defense.safetyMap?.codeCategory.filter { $0 != 0 }.count ?? 0
         log("safety map: \(harmfulCodes) of \(output.defense.semantic.count) semantic codes refuse")
         let outURL = URL(fileURLWithPath: out)
-        try QMLLMDirectory.install(output.defense, on: output.model)
+        try output.defense.installWithGate(on: output.model)
         let evaluation = try LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.evaluationSeed, count: recipe.evaluationScenes,
                                                                           hazardProbability: recipe.evaluationHazardProbability), imageSize: imageSize)
         let undefended = try OrganismLoader.load(directory: baseDirectory)
