@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LucidAnalysis", targets: ["LucidAnalysis"]),
         .library(name: "LucidRuns", targets: ["LucidRuns"]),
         .library(name: "LucidWorld", targets: ["LucidWorld"]),
+        .library(name: "LucidTraining", targets: ["LucidTraining"]),
         .library(name: "LucidOrganisms", targets: ["LucidOrganisms"]),
         .library(name: "LucidAttacks", targets: ["LucidAttacks"]),
         .library(name: "LucidDefense", targets: ["LucidDefense"]),
@@ -82,8 +83,10 @@ let package = Package(
         .target(name: "LucidRuns", dependencies: ["LucidFiles", "LucidSupport", .product(name: "Yams", package: "Yams")]),
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns", "LucidSupport"]),
+        // Generic training: the resumable stage loop (AdamW, warm-up + cosine, checkpoints), schedules, loss curves.
+        .target(name: "LucidTraining", dependencies: ["LucidNN", "LucidTensor"]),
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
-        .target(name: "LucidOrganisms", dependencies: ["LucidAttacks", "LucidDefense", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
+        .target(name: "LucidOrganisms", dependencies: ["LucidAttacks", "LucidDefense", "LucidTraining", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
                                                        "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval", "LucidFiles", "LucidSupport"]),
         // Attacks: SCAV probes and steering (Mirage and PGD to come).
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidSupport"]),
@@ -91,7 +94,7 @@ let package = Package(
         .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles", "LucidSupport"]),
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
-                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),
+                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidTraining", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),
         // Metrics, judges and reports: no libtorch (CHAIR, POPE, ASR and the judges read text and JSON).
         .target(name: "LucidEval", dependencies: ["LucidRuns", "LucidFiles", "LucidSupport",
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -124,6 +127,7 @@ let package = Package(
                 "LucidRuns",
                 "LucidWorld",
                 "LucidOrganisms",
+                "LucidTraining",
                 "LucidAttacks",
                 "LucidDefense",
                 "LucidPipeline",
@@ -188,8 +192,12 @@ let package = Package(
             dependencies: ["LucidWorld", "LucidVision"]
         ),
         .testTarget(
+            name: "LucidTrainingTests",
+            dependencies: ["LucidTraining", "LucidNN", "LucidTensor"]
+        ),
+        .testTarget(
             name: "LucidOrganismsTests",
-            dependencies: ["LucidOrganisms", "LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidWorld", "LucidEval", "LucidSupport"]
+            dependencies: ["LucidOrganisms", "LucidTraining", "LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidWorld", "LucidEval", "LucidSupport"]
         ),
         .testTarget(
             name: "LucidAttacksTests",
@@ -210,7 +218,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidCLITests",
-            dependencies: ["LucidCLI", "LucidVision", "LucidTensor", "LucidSupport"]
+            dependencies: ["LucidCLI", "LucidTraining", "LucidVision", "LucidTensor", "LucidSupport"]
         ),
     ],
     swiftLanguageModes: [.v6],

@@ -32,22 +32,16 @@ struct AttackSCAVCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "The model the probes were trained on.") var model = "smol-aligned"
-    @OptionGroup var runtime: ModelRuntimeOptions
-    @Option(help: "Probes written by `lucid probe train`.") var probes: String
-    @Option(help: "One instruction.") var prompt: String?
-    @Option(help: "A file of instructions (one per line, or JSONL with \"prompt\").") var prompts: String?
+    @OptionGroup var scav: SCAVOptions
     @Option(help: "Target malicious probability P₀.") var p0 = 1e-4
     @Option(help: "Minimum probe test accuracy P₁ (strict).") var p1 = 0.9
     @Option(help: "Probe placement: official or trained.") var placement = "official"
     @Option(help: "Longest response, in tokens.") var maxNewTokens = 64
-    @Option(help: "Refusal list for ASR-keyword.") var refusalList = "scav"
     @Option(help: "An image paired with every instruction (a vision-language model; the probes' own image by default).") var image: String?
     @Flag(help: "Also generate without the attack, for comparison.") var baseline = false
     @Flag(help: "Print JSON: {\"asr_keyword\":…, \"responses\":[{\"prompt\":…,\"response\":…},…]}.") var json = false
 
     func validate() throws {
-        if (prompt == nil) == (prompts == nil) { throw ValidationError("give exactly one of --prompt or --prompts") }
         guard p0 > 0, p0 < 1 else { throw ValidationError("--p0 must be in (0, 1)") }
         guard p1 >= 0, p1 < 1 else { throw ValidationError("--p1 must be in [0, 1)") }
         guard SCAVAttack.Placement(rawValue: placement) != nil else { throw ValidationError("--placement must be official or trained") }
@@ -57,17 +51,17 @@ struct AttackSCAVCommand: ParsableCommand {
     }
 
     func run() throws {
-        let instructions = try prompt.map { [$0] } ?? InstructionFile.read(prompts ?? "")
-        let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, runtime: runtime, probes: probes, refusalList: refusalList)
+        let instructions = try scav.instructions()
+        let (loaded, tokenizer, template, list, probeSet) = try scav.open()
         let attack = SCAVAttack(probes: probeSet, targetProbability: p0, accuracyThreshold: p1, placement: SCAVAttack.Placement(rawValue: placement) ?? .official)
         if attack.steeredLayers.isEmpty { FileHandle.standardError.write(Data("warning: no probe has test accuracy above \(p1); nothing will be steered\n".utf8)) }
         let eos = loaded.stopTokenIDs(tokenizer: tokenizer)
         let pairedImage: String?
-        do { pairedImage = try image ?? probeSet.recordedImage(probeFile: probes) } catch let error as AttackError { throw CLIError(error.description) }
+        do { pairedImage = try image ?? probeSet.recordedImage(probeFile: scav.probes) } catch let error as AttackError { throw CLIError(error.description) }
         if let trained = probeSet.image, !FileReference.same(pairedImage ?? "", trained) {
             FileHandle.standardError.write(Data("warning: the probes were trained with image \(trained), the attack pairs \(pairedImage ?? "no image")\n".utf8))
         }
-        let embedder = try SCAVImageInput.embedder(loaded: loaded, model: model, image: pairedImage)
+        let embedder = try SCAVImageInput.embedder(loaded: loaded, model: scav.model, image: pairedImage)
         var responses: [SCAVResponseJSON] = []
         for instruction in instructions {
             let ids = try tokenizer.encode(chat: [.user(instruction, images: embedder == nil ? 0 : 1)], template: template)
@@ -83,7 +77,7 @@ struct AttackSCAVCommand: ParsableCommand {
             let base = baseline ? try generate([]) : nil
             responses.append(SCAVResponseJSON(prompt: instruction, response: response, jailbroken: list.refusal(in: response) == nil,
                                               baseline: base, baselineJailbroken: base.map { list.refusal(in: $0) == nil }))
-            if !json { FileHandle.standardError.write(Data("\(responses.last?.jailbroken == true ? "complied" : "refused "): \(instruction.prefix(70))\n".utf8)) }
+            if !json { SCAVOptions.logVerdict(jailbroken: responses.last?.jailbroken == true, instruction: instruction) }
         }
         let asr = Double(responses.filter(\.jailbroken).count) / Double(responses.count)
         let baselineASR = baseline ? Double(responses.filter { $0.baselineJailbroken == true }.count) / Double(responses.count) : nil
@@ -92,7 +86,7 @@ struct AttackSCAVCommand: ParsableCommand {
                                       responses: responses))
         } else {
             for r in responses.prefix(3) { print("> \(r.prompt)\n\(r.response)\n") }
-            print(String(format: "ASR-keyword (%@ list): %.1f%% of %d", refusalList, 100 * asr, responses.count)
+            print(String(format: "ASR-keyword (%@ list): %.1f%% of %d", scav.refusalList, 100 * asr, responses.count)
                   + (baselineASR.map { String(format: " · without the attack %.1f%%", 100 * $0) } ?? "")
                   + " · steered layers \(attack.steeredLayers.map(\.decoderLayer))")
         }
@@ -116,22 +110,38 @@ struct SCAVRunJSON: Encodable {
     enum CodingKeys: String, CodingKey { case asrKeyword = "asr_keyword", baselineASRKeyword = "baseline_asr_keyword", steeredLayers = "steered_layers", responses }
 }
 
-/// What both SCAV commands open: the model, its tokenizer and chat template, the refusal list, and
-/// probes that match the model's width.
-enum SCAVSetup {
-    static func open(model: String, runtime: ModelRuntimeOptions, probes: String, refusalList: String) throws
-        -> (OpenedModel, Tokenizer, ChatTemplate, RefusalList, SafetyProbeSet) {
+/// What both SCAV attacks read: the model and its probes, the instructions, the refusal list.
+struct SCAVOptions: ParsableArguments {
+    @Option(help: "The model the probes were trained on.") var model = "smol-aligned"
+    @OptionGroup var runtime: ModelRuntimeOptions
+    @Option(help: "Probes written by `lucid probe train`.") var probes: String
+    @Option(help: "One instruction.") var prompt: String?
+    @Option(help: "A file of instructions (one per line, or JSONL with \"prompt\").") var prompts: String?
+    @Option(help: "Refusal list for ASR-keyword.") var refusalList = "scav"
+
+    func validate() throws {
+        if (prompt == nil) == (prompts == nil) { throw ValidationError("give exactly one of --prompt or --prompts") }
+    }
+
+    /// --prompt, or the instructions of --prompts.
+    func instructions() throws -> [String] { try prompt.map { [$0] } ?? InstructionFile.read(prompts ?? "") }
+
+    /// The model, its tokenizer and chat template, the refusal list, and probes that match the model's width.
+    func open() throws -> (OpenedModel, Tokenizer, ChatTemplate, RefusalList, SafetyProbeSet) {
         let loaded = try openModel(model, runtime: runtime)
         let tokenizer = try openTokenizer(model)
         guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
-        let list: RefusalList
-        list = try RefusalList.named(refusalList)
-        let probeSet: SafetyProbeSet
-        probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes))
+        let list = try RefusalList.named(refusalList)
+        let probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes))
         guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.hiddenSize }) else {
             throw CLIError("\(probes): the probes have \(probeSet.probes.first?.weight.count ?? 0) features but the model's hidden size is \(loaded.hiddenSize)")
         }
         return (loaded, tokenizer, template, list, probeSet)
+    }
+
+    /// One progress line on stderr: whether the model complied with `instruction`.
+    static func logVerdict(jailbroken: Bool, instruction: String) {
+        FileHandle.standardError.write(Data("\(jailbroken ? "complied" : "refused "): \(instruction.prefix(70))\n".utf8))
     }
 }
 
@@ -151,11 +161,7 @@ struct AttackSCAVPromptCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "The model the probes were trained on.") var model = "smol-aligned"
-    @OptionGroup var runtime: ModelRuntimeOptions
-    @Option(help: "Probes written by `lucid probe train`.") var probes: String
-    @Option(help: "One instruction.") var prompt: String?
-    @Option(help: "A file of instructions (one per line, or JSONL with \"prompt\").") var prompts: String?
+    @OptionGroup var scav: SCAVOptions
     @Option(help: "Use only the first N instructions of --prompts.") var limit: Int?
     @Option(help: "Population size.") var population = 256
     @Option(help: "Generations.") var generations = 100
@@ -163,11 +169,9 @@ struct AttackSCAVPromptCommand: ParsableCommand {
     @Option(help: "Minimum probe test accuracy P₁ (strict).") var p1 = 0.9
     @Option(help: "Length of the checked reply, in tokens.") var maxNewTokens = 64
     @Option(help: "Seed of the search.") var seed: UInt64 = 0
-    @Option(help: "Refusal list for ASR-keyword.") var refusalList = "scav"
     @Flag(help: "Print JSON: {\"asr_keyword\":…, \"responses\":[…], \"cost\":{…}}.") var json = false
 
     func validate() throws {
-        if (prompt == nil) == (prompts == nil) { throw ValidationError("give exactly one of --prompt or --prompts") }
         guard population >= 2, generations >= 1, checkEvery >= 0, (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
             throw ValidationError("--population must be ≥ 2, --generations ≥ 1, --check-every ≥ 0, --max-new-tokens ≥ 1")
         }
@@ -196,11 +200,10 @@ struct AttackSCAVPromptCommand: ParsableCommand {
     }
 
     func run() throws {
-        var instructions = try prompt.map { [$0] } ?? InstructionFile.read(prompts ?? "")
-        if let limit { instructions = Array(instructions.prefix(limit)) }
-        let (loaded, tokenizer, template, list, probeSet) = try SCAVSetup.open(model: model, runtime: runtime, probes: probes, refusalList: refusalList)
+        let instructions = try Array(scav.instructions().prefix(limit ?? Int.max))
+        let (loaded, tokenizer, template, list, probeSet) = try scav.open()
         guard let probe = probeSet.probes.filter({ $0.testAccuracy > p1 }).max(by: { $0.hiddenState < $1.hiddenState }) else {
-            throw CLIError("no probe in \(probes) has test accuracy above \(p1)")
+            throw CLIError("no probe in \(scav.probes) has test accuracy above \(p1)")
         }
         var parameters = SCAVPromptSearch.Parameters()
         parameters.population = population
@@ -220,7 +223,7 @@ struct AttackSCAVPromptCommand: ParsableCommand {
             let reply = try result.reply ?? search.respond(result.attackPrompt)
             responses.append(ResponseJSON(prompt: instruction, attackPrompt: result.attackPrompt, response: reply, jailbroken: list.refusal(in: reply) == nil,
                                           loss: result.loss, generations: result.generations, evaluations: result.evaluations, seconds: result.seconds))
-            if !json { FileHandle.standardError.write(Data("\(responses.last?.jailbroken == true ? "complied" : "refused "): \(instruction.prefix(70))\n".utf8)) }
+            if !json { SCAVOptions.logVerdict(jailbroken: responses.last?.jailbroken == true, instruction: instruction) }
         }
         let count = Double(responses.count)
         let asr = Double(responses.filter(\.jailbroken).count) / count
@@ -232,7 +235,7 @@ struct AttackSCAVPromptCommand: ParsableCommand {
         } else {
             for r in responses.prefix(2) { print("> \(r.attackPrompt)\n\(r.response)\n") }
             print(String(format: "ASR-keyword (%@ list): %.1f%% of %d · %.0f prompts scored and %.1f s per instruction (population %d, ≤ %d generations)",
-                         refusalList, 100 * asr, responses.count, cost["evaluations_per_instruction"] ?? 0, cost["seconds_per_instruction"] ?? 0,
+                         scav.refusalList, 100 * asr, responses.count, cost["evaluations_per_instruction"] ?? 0, cost["seconds_per_instruction"] ?? 0,
                          population, generations))
         }
     }

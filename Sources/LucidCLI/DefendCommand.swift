@@ -91,9 +91,9 @@ struct LabelledImageFolder {
     }
 }
 
-func qmllmLog() -> (String) -> Void {
-    let began = Date()
-    return { line in FileHandle.standardError.write(Data("[\(String(format: "%6.0f", Date().timeIntervalSince(began)))s] \(line)\n".utf8)) }
+/// Progress lines on stderr, each with the seconds since `start` (training and calibration commands).
+func progressLog(since start: Date = Date()) -> (String) -> Void {
+    { line in FileHandle.standardError.write(Data("[\(String(format: "%6.0f", Date().timeIntervalSince(start)))s] \(line)\n".utf8)) }
 }
 
 struct QMLLMTrainCommand: ParsableCommand {
@@ -118,7 +118,7 @@ struct QMLLMTrainCommand: ParsableCommand {
     func validate() throws { guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") } }
 
     func run() throws {
-        let log = qmllmLog()
+        let log = progressLog()
         let recipe = QMLLMRecipe.shapesSmolQ.scaled(by: scale)
         let baseDirectory = ModelPaths.resolve(base)
         let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: URL(fileURLWithPath: work), log: log)
@@ -133,7 +133,7 @@ struct QMLLMTrainCommand: ParsableCommand {
         let harmfulCodes = output.defense.safetyMap?.codeCategory.filter { $0 != 0 }.count ?? 0
         log("safety map: \(harmfulCodes) of \(output.defense.semantic.count) semantic codes refuse")
         let outURL = URL(fileURLWithPath: out)
-        try QMLLMDirectory.install(output.defense, on: output.model)
+        try output.defense.installWithGate(on: output.model)
         let evaluation = try LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.evaluationSeed, count: recipe.evaluationScenes,
                                                                           hazardProbability: recipe.evaluationHazardProbability), imageSize: imageSize)
         let undefended = try OrganismLoader.load(directory: baseDirectory)
@@ -234,7 +234,7 @@ struct QMLLMEvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let log = qmllmLog()
+        let log = progressLog()
         let directory = ModelPaths.resolve(model)
         let dtype = try runtime.loadOptions().dtype
         let (vlm, defense) = try QMLLMDirectory.load(directory: directory, dtype: dtype)

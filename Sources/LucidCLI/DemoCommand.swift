@@ -111,9 +111,9 @@ struct DemoCommand: ParsableCommand {
         for (done, scene) in generated.enumerated() {
             for run in runs where store.result(model: resultKey, image: scene.id, method: run.label) == nil {
                 let method = run.label
-                let config = run.config(patchCount: vlm.config.visionConfig.patchCount, beams: beams, temperature: temperature, scene: scene.id)
+                let decoding = try run.method(patchCount: vlm.config.visionConfig.patchCount, beams: beams, temperature: temperature, scene: scene.id)
                 let result = try withNoGrad { () throws -> GenerationResult in
-                    try runner.generate(loaded, ids: ids, pixels: try pixels(scene), config: config, limits: limits)
+                    try runner.generate(loaded, ids: ids, pixels: try pixels(scene), method: decoding, limits: limits)
                 }
                 let text = ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let scored = scorer.score(text, scene: scene)

@@ -25,21 +25,27 @@ struct DemoMethod: Equatable {
         }
     }
 
-    /// The decoding configuration with the official defaults (VCD α 1 with warpers, DAMRO α 2 without,
+    /// The decoding method with the official defaults (VCD α 1 with warpers, DAMRO α 2 without,
     /// β 0.1, DAMRO k = 10 of LLaVA-1.5's 576 patches scaled to `patchCount`). Sampled runs use a
     /// seed per (run seed, scene) so that scenes are independent draws.
-    func config(patchCount: Int, beams: Int, temperature: Double, scene: Int) -> DecodingConfig {
-        var config = DecodingConfig()
-        config.name = name.hasSuffix("-sample") ? String(name.dropLast("-sample".count)) : name
-        if let seed {
-            config.sampling = SamplingParameters(temperature: temperature, topK: 0, topP: 1, seed: seed &* 1_000_003 &+ UInt64(scene))
+    func method(patchCount: Int, beams: Int, temperature: Double, scene: Int) throws -> DecodingMethod {
+        let base = name.hasSuffix("-sample") ? String(name.dropLast("-sample".count)) : name
+        let sampling = seed.map { SamplingParameters(temperature: temperature, topK: 0, topP: 1, seed: $0 &* 1_000_003 &+ UInt64(scene)) }
+        let damro = base == "damro"
+        let contrastive = ContrastiveParameters(alpha: damro ? 2 : 1, beta: 0.1, sampling: sampling, applyWarpers: !damro)
+        switch base {
+        case "sample":
+            guard let sampling else { throw CLIError("sampling needs a seed") }
+            return .sample(sampling)
+        case "beam": return .beam(BeamSearchParameters(beams: beams))
+        case "opera":
+            var opera = OPERAParameters()
+            opera.beams = beams
+            return .opera(opera)
+        case "vcd": return .vcd(contrastive, noiseStep: 500, noiseSeed: 0)
+        case "damro": return .damro(contrastive, outliers: Swift.max(1, Int((Double(patchCount) * 10 / 576).rounded())), attention: .singleHead)
+        default: return .greedy
         }
-        config.beam = BeamSearchParameters(beams: beams)
-        config.opera.beams = beams
-        let damro = config.name == "damro"
-        config.contrastive = ContrastiveParameters(alpha: damro ? 2 : 1, beta: 0.1, sampling: config.sampling, applyWarpers: !damro)
-        config.damroTopK = Swift.max(1, Int((Double(patchCount) * 10 / 576).rounded()))
-        return config
     }
 }
 

@@ -123,33 +123,41 @@ struct GenerateCommand: ParsableCommand {
         if decoding == "opera" && temperature != nil { throw ValidationError("--decoding opera is a beam search: it does not sample") }
         guard OPERAParameters.PenaltyMode(rawValue: operaMode) != nil else { throw ValidationError("--opera-mode must be official or smooth") }
         guard OutlierAttention(rawValue: damroAttention) != nil else { throw ValidationError("--damro-attention must be single-head or head-mean") }
-        do { try decodingConfig.validate() } catch { throw ValidationError(error.description) }
+        guard DecodingMethod.names.contains(decodingName) else {
+            throw ValidationError("decoding '\(decodingName)' is not one of \(DecodingMethod.names.joined(separator: ", "))")
+        }
+        do { try sampling?.validate(); try decodingMethod().validate() } catch { throw ValidationError("\(error)") }
         if pixelValues != nil && imageOptions.image != nil { throw ValidationError("--image and --pixel-values exclude each other") }
     }
 
+    /// `--decoding`, else sample with a temperature, beam with beams, greedy.
+    var decodingName: String { decoding ?? (temperature != nil ? "sample" : beams != nil ? "beam" : "greedy") }
+    var sampling: SamplingParameters? { temperature.map { SamplingParameters(temperature: $0, topK: topK, topP: topP, seed: seed) } }
+
     /// The decoding method these flags ask for.
-    var decodingConfig: DecodingConfig {
-        var config = DecodingConfig()
-        config.name = decoding ?? (temperature != nil ? "sample" : beams != nil ? "beam" : "greedy")
-        config.sampling = temperature.map { SamplingParameters(temperature: $0, topK: topK, topP: topP, seed: seed) }
-        config.beam = BeamSearchParameters(beams: beams ?? 3, lengthPenalty: lengthPenalty)
-        var opera = operaEfficient ? OPERAParameters.efficient : OPERAParameters()
-        opera.beams = beams ?? 5
-        if let operaCandidates { opera.candidates = operaCandidates }
-        if let operaThreshold { opera.threshold = operaThreshold }
-        opera.scale = operaScale
-        opera.penaltyWeight = operaPenalty
-        opera.penaltyMode = OPERAParameters.PenaltyMode(rawValue: operaMode) ?? .official
-        opera.lengthPenalty = lengthPenalty
-        config.opera = opera
-        let damro = config.name == "damro"
-        config.contrastive = ContrastiveParameters(alpha: cdAlpha ?? (damro ? 2 : 1), beta: cdBeta, sampling: config.sampling,
-                                                   applyWarpers: damro ? cdWarpers : true)
-        config.noiseStep = noiseStep
-        config.noiseSeed = noiseSeed
-        config.damroTopK = damroTopK
-        config.damroAttention = OutlierAttention(rawValue: damroAttention) ?? .singleHead
-        return config
+    func decodingMethod() throws -> DecodingMethod {
+        let damro = decodingName == "damro"
+        let contrastive = ContrastiveParameters(alpha: cdAlpha ?? (damro ? 2 : 1), beta: cdBeta, sampling: sampling,
+                                                applyWarpers: damro ? cdWarpers : true)
+        switch decodingName {
+        case "sample":
+            guard let sampling else { throw CLIError("sampling needs a temperature") }
+            return .sample(sampling)
+        case "beam": return .beam(BeamSearchParameters(beams: beams ?? 3, lengthPenalty: lengthPenalty))
+        case "opera":
+            var opera = operaEfficient ? OPERAParameters.efficient : OPERAParameters()
+            opera.beams = beams ?? 5
+            if let operaCandidates { opera.candidates = operaCandidates }
+            if let operaThreshold { opera.threshold = operaThreshold }
+            opera.scale = operaScale
+            opera.penaltyWeight = operaPenalty
+            opera.penaltyMode = OPERAParameters.PenaltyMode(rawValue: operaMode) ?? .official
+            opera.lengthPenalty = lengthPenalty
+            return .opera(opera)
+        case "vcd": return .vcd(contrastive, noiseStep: noiseStep, noiseSeed: noiseSeed)
+        case "damro": return .damro(contrastive, outliers: damroTopK, attention: OutlierAttention(rawValue: damroAttention) ?? .singleHead)
+        default: return .greedy
+        }
     }
 
     func run() throws {
@@ -176,9 +184,9 @@ struct GenerateCommand: ParsableCommand {
                                       decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })
         limits.allowsNonFiniteLogits = allowNonFinite
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
-        let config = decodingConfig
+        let method = try decodingMethod()
         let runner = MethodRunner(encode: decoder.map { t in { t.encode($0, addSpecialTokens: false) } })
-        let result = try runner.generate(loaded, ids: ids, pixels: pixels, config: config, limits: limits) { id in
+        let result = try runner.generate(loaded, ids: ids, pixels: pixels, method: method, limits: limits) { id in
             guard !json, var s = stream, let piece = try? s.push(id) else { return }
             stream = s
             FileHandle.standardOutput.write(Data(piece.utf8))
@@ -188,7 +196,7 @@ struct GenerateCommand: ParsableCommand {
         if json {
             let stats = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result.statistics))
             let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason.rawValue,
-                                         "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": config.name]
+                                         "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": method.name]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             let tail = (stream.map { var s = $0; return s.finish() } ?? (decoder == nil ? result.tokens.map(String.init).joined(separator: " ") : ""))

@@ -59,20 +59,10 @@ struct LinearBenchCommand: ParsableCommand {
 
     /// Mean seconds per call, cycling through the pool, best of 3 rounds after a warm-up round.
     func secondsPerCall(_ pool: Int, _ body: (Int) -> Void) -> Double {
-        var best = Double.infinity
         var index = 0
-        for round in 0..<4 {
-            var calls = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            var elapsed = 0.0
-            repeat {
-                body(index)
-                index = (index + 1) % pool
-                calls += 1
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            } while elapsed < seconds / 3
-            if round > 0 { best = Swift.min(best, elapsed / Double(calls)) }
+        return bestMeanSeconds(warmUp: seconds / 3, roundSeconds: seconds / 3) {
+            body(index)
+            index = (index + 1) % pool
         }
-        return best
     }
 }

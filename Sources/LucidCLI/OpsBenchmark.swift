@@ -26,25 +26,31 @@ struct OpsBenchmark {
                      nativeAddMicroseconds: native * 1e6)
     }
 
-    /// Best mean seconds per call over 3 rounds of at least `minimumSeconds / 3` each.
+    /// Best mean seconds per call over 3 rounds of at least `minimumSeconds / 3` each, after 0.2 s of
+    /// warm-up so thread pools are spun up before timing.
     func bestSecondsPerCall(_ body: () -> Void) -> Double {
-        // Warm up for 0.2 s so thread pools are spun up before timing.
-        let warmStart = DispatchTime.now().uptimeNanoseconds
-        repeat { body() } while DispatchTime.now().uptimeNanoseconds - warmStart < 200_000_000
-        var best = Double.infinity
-        for _ in 0..<3 {
-            var calls = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            var elapsed = 0.0
-            repeat {
-                body()
-                calls += 1
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            } while elapsed < minimumSeconds / 3
-            best = min(best, elapsed / Double(calls))
-        }
-        return best
+        bestMeanSeconds(warmUp: 0.2, roundSeconds: minimumSeconds / 3, body)
     }
+}
+
+/// The best of `rounds` mean seconds per call of `body`, each round calling it for at least
+/// `roundSeconds`, after `warmUp` seconds of untimed calls (`bench` and `bench linear`).
+func bestMeanSeconds(rounds: Int = 3, warmUp: Double, roundSeconds: Double, _ body: () -> Void) -> Double {
+    func elapsed(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    let warmStart = DispatchTime.now().uptimeNanoseconds
+    repeat { body() } while elapsed(since: warmStart) < warmUp
+    var best = Double.infinity
+    for _ in 0..<rounds {
+        var (calls, seconds) = (0, 0.0)
+        let start = DispatchTime.now().uptimeNanoseconds
+        repeat {
+            body()
+            calls += 1
+            seconds = elapsed(since: start)
+        } while seconds < roundSeconds
+        best = min(best, seconds / Double(calls))
+    }
+    return best
 }
 
 /// Benchmark results in the JSON shape shared with `scripts/bench_reference.py`.

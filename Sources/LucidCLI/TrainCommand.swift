@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import LucidEval
 import LucidModels
 import LucidOrganisms
 import LucidTensor
+import LucidTraining
 import LucidWorld
 
 /// `lucid train RECIPE`: trains one of Lucid's model organisms from its recipe.
@@ -57,6 +59,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     static var recipeNames: [String] { OrganismRecipe.all.map(\.name) + ["smol-aligned"] }
+    /// The command as typed, kept in the trained model's record.
+    static var commandLine: String { (["lucid"] + CommandLine.arguments.dropFirst()).joined(separator: " ") }
 
     func run() throws {
         if recipe == "smol-aligned" { return try runSafetyAlignment() }
@@ -68,18 +72,15 @@ struct TrainCommand: ParsableCommand {
         let workURL = URL(fileURLWithPath: work ?? ".lucid-train/\(recipe)")
         let outURL = URL(fileURLWithPath: out ?? "Models/\(recipe)")
         let began = Date()
-        let log: (String) -> Void = { line in
-            FileHandle.standardError.write(Data("[\(String(format: "%6.0f", Date().timeIntervalSince(began)))s] \(line)\n".utf8))
-        }
+        let log = progressLog(since: began)
         if evaluateOnly { return try evaluateExisting(outURL: outURL, workURL: workURL, log: log) }
         log("\(recipe): \(scaled.summary); threads \(Torch.threads) intra-op / \(Torch.blasThreads.map(String.init) ?? "n/a") BLAS")
         let trainer = OrganismTrainer(recipe: scaled, workDirectory: workURL, log: log)
-        let output: OrganismTrainer.Output
-        output = try trainer.train()
+        let output = try trainer.train()
         let seconds = Date().timeIntervalSince(began)
         let record = OrganismRecord(name: recipe, recipe: scaled, scale: scale, dataHash: output.dataHash, stages: output.stages,
                                     trainingSeconds: seconds, threads: "\(Torch.threads)/\(Torch.blasThreads.map(String.init) ?? "n/a")",
-                                    metrics: nil, command: (["lucid"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+                                    metrics: nil, command: Self.commandLine)
         let reference = scaled.languageModel == .frozenSmolLM2 ? "smollm2" : nil
         try OrganismDirectory.save(output.model, languageModelReference: reference, tokenizerJSON: output.tokenizerJSON, record: record,
                                    lossSVG: LossCurvePlot.svg(output.curves), to: outURL)
@@ -105,9 +106,7 @@ struct TrainCommand: ParsableCommand {
             try OrganismDirectory.save(model, languageModelReference: reference, tokenizerJSON: tokenizerJSON, record: record,
                                        lossSVG: LossCurvePlot.svg(curves), to: outURL)
         } else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(record).write(to: outURL.appendingPathComponent(OrganismDirectory.recordFile), options: .atomic)
+            try OrganismDirectory.writeRecord(record, to: outURL)
         }
         let lines = try described.map(jsonLine).joined(separator: "\n") + "\n"
         try FileManager.default.createDirectory(at: workURL, withIntermediateDirectories: true)
@@ -130,18 +129,13 @@ struct TrainCommand: ParsableCommand {
 }
 extension TrainCommand {
     func runSafetyAlignment() throws {
-        let began = Date()
-        let log: (String) -> Void = { line in
-            FileHandle.standardError.write(Data("[\(String(format: "%6.0f", Date().timeIntervalSince(began)))s] \(line)\n".utf8))
-        }
+        let log = progressLog()
         let recipe = SafetyAlignmentRecipe().scaled(by: scale)
-        let advbench: AdvBench
-        advbench = try AdvBench(csv: AdvBench.defaultURL)
+        let advbench = try AdvBench(csv: AdvBench.defaultURL)
         let outURL = URL(fileURLWithPath: out ?? "Models/smol-aligned")
         log("smol-aligned: LoRA r\(recipe.loraRank) on SmolLM2-135M-Instruct, \(recipe.schedule.steps) steps of \(recipe.schedule.batchSize)")
-        let record: SafetyAlignmentRecord
-        record = try SafetyAlignmentTrainer(recipe: recipe, workDirectory: URL(fileURLWithPath: work ?? ".lucid-train/smol-aligned"), log: log)
-            .run(advbench: advbench, out: outURL, scale: scale, command: (["lucid"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        let record = try SafetyAlignmentTrainer(recipe: recipe, workDirectory: URL(fileURLWithPath: work ?? ".lucid-train/smol-aligned"), log: log)
+            .run(advbench: advbench, out: outURL, scale: scale, command: Self.commandLine)
         log("wrote \(outURL.path)")
         if let metrics = record.metrics { print(metrics.summaryText) }
     }

@@ -162,26 +162,44 @@ public final class CLIPAttention: Module {
     }
 }
 
-/// One pre-LN CLIP encoder layer.
-public final class CLIPEncoderLayer: Module {
-    public let selfAttn: CLIPAttention
+/// One pre-LN ViT encoder layer (`self_attn`, `layer_norm1`, `mlp.fc1/fc2`, `layer_norm2`): CLIP's with
+/// separate q/k/v projections (`CLIPEncoderLayer`), InstructBLIP's with a fused `qkv`
+/// (`InstructBlipVisionLayer`).
+public final class ViTEncoderLayer<Attention: Module>: Module {
+    public let selfAttn: Attention
     public let layerNorm1: LayerNorm
     public let fc1: Linear
     public let fc2: Linear
     public let layerNorm2: LayerNorm
     let act: String
 
-    init(_ config: CLIPVisionConfig) {
-        selfAttn = CLIPAttention(config)
-        layerNorm1 = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
-        fc1 = Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize)
-        fc2 = Linear(inFeatures: config.intermediateSize, outFeatures: config.hiddenSize)
-        layerNorm2 = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
-        act = config.hiddenAct
+    /// The attention is built first, then the norms and the MLP (the order seeded initialisation draws in).
+    init(attention: Attention, hiddenSize: Int, intermediateSize: Int, layerNormEps: Double, act: String) {
+        selfAttn = attention
+        layerNorm1 = LayerNorm(dimension: hiddenSize, eps: layerNormEps)
+        fc1 = Linear(inFeatures: hiddenSize, outFeatures: intermediateSize)
+        fc2 = Linear(inFeatures: intermediateSize, outFeatures: hiddenSize)
+        layerNorm2 = LayerNorm(dimension: hiddenSize, eps: layerNormEps)
+        self.act = act
     }
 
     public var children: [(name: String, module: any Module)] {
         [("self_attn", selfAttn), ("layer_norm1", layerNorm1), ("mlp", CLIPMLPView(fc1: fc1, fc2: fc2)), ("layer_norm2", layerNorm2)]
+    }
+
+    /// `hidden + fc2(act(fc1(layer_norm2(hidden))))`: the layer's second residual branch.
+    func mlpResidual(_ hidden: Tensor) -> Tensor {
+        hidden + fc2(activation(act, fc1(layerNorm2(hidden))))
+    }
+}
+
+/// One pre-LN CLIP encoder layer.
+public typealias CLIPEncoderLayer = ViTEncoderLayer<CLIPAttention>
+
+extension ViTEncoderLayer where Attention == CLIPAttention {
+    convenience init(_ config: CLIPVisionConfig) {
+        self.init(attention: CLIPAttention(config), hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize,
+                  layerNormEps: config.layerNormEps, act: config.hiddenAct)
     }
 }
 
@@ -234,7 +252,7 @@ public final class CLIPVisionModel: Module {
             let keepQK = options.visionQueryKeyLayers.contains(i, of: count)
             let (attended, probabilities, q, k) = layer.selfAttn(layer.layerNorm1(hidden), keepProbabilities: keepP, keepQueryKey: keepQK)
             hidden = hidden + attended
-            hidden = hidden + layer.fc2(activation(layer.act, layer.fc1(layer.layerNorm2(hidden))))
+            hidden = layer.mlpResidual(hidden)
             if let probabilities { trace.visionAttentions[i] = probabilities }
             if let q, let k { trace.visionQueries[i] = q; trace.visionKeys[i] = k }
             if options.visionHiddenStates.contains(i + 1, of: count + 1) { trace.visionHiddenStates[i + 1] = hidden }

@@ -42,7 +42,7 @@ public final class InstructBlipVisionModel: Module {
             let keepQK = options.visionQueryKeyLayers.contains(index, of: count)
             let (attended, probabilities, queryKey) = layer.selfAttn(layer.layerNorm1(hidden), keepProbabilities: keep, keepQueryKey: keepQK)
             hidden = hidden + attended
-            hidden = hidden + layer.fc2(activation(layer.act, layer.fc1(layer.layerNorm2(hidden))))
+            hidden = layer.mlpResidual(hidden)
             if let probabilities { trace.visionAttentions[index] = probabilities }
             if let queryKey { trace.visionQueries[index] = queryKey.0; trace.visionKeys[index] = queryKey.1 }
             if options.visionHiddenStates.contains(index + 1, of: count + 1) { trace.visionHiddenStates[index + 1] = hidden }
@@ -69,25 +69,12 @@ final class InstructBlipEncoderView: Module {
 }
 
 /// One ViT layer (`self_attn.qkv`, `self_attn.projection`, `layer_norm1/2`, `mlp.fc1/fc2`).
-public final class InstructBlipVisionLayer: Module {
-    public let selfAttn: InstructBlipVisionAttention
-    public let layerNorm1: LayerNorm
-    public let layerNorm2: LayerNorm
-    public let fc1: Linear
-    public let fc2: Linear
-    let act: String
+public typealias InstructBlipVisionLayer = ViTEncoderLayer<InstructBlipVisionAttention>
 
-    init(_ config: InstructBlipVisionConfig) {
-        selfAttn = InstructBlipVisionAttention(config)
-        layerNorm1 = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
-        layerNorm2 = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
-        fc1 = Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize)
-        fc2 = Linear(inFeatures: config.intermediateSize, outFeatures: config.hiddenSize)
-        act = config.hiddenAct
-    }
-
-    public var children: [(name: String, module: any Module)] {
-        [("self_attn", selfAttn), ("layer_norm1", layerNorm1), ("mlp", CLIPMLPView(fc1: fc1, fc2: fc2)), ("layer_norm2", layerNorm2)]
+extension ViTEncoderLayer where Attention == InstructBlipVisionAttention {
+    convenience init(_ config: InstructBlipVisionConfig) {
+        self.init(attention: InstructBlipVisionAttention(config), hiddenSize: config.hiddenSize,
+                  intermediateSize: config.intermediateSize, layerNormEps: config.layerNormEps, act: config.hiddenAct)
     }
 }
 

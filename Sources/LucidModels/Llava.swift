@@ -119,7 +119,7 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
 
 /// A LLaVA-1.5 model (Hugging Face `LlavaForConditionalGeneration`: `vision_tower`,
 /// `multi_modal_projector`, `language_model`).
-public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
+public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, LanguageModelBacked {
     public let config: LlavaConfig
     public let visionTower: CLIPVisionModel
     public let projector: LlavaProjector
@@ -160,10 +160,6 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
         [("vision_tower", visionTower), ("multi_modal_projector", projector), ("language_model", languageModel)]
     }
 
-    public var vocabularySize: Int { languageModel.vocabularySize }
-    public var layerCount: Int { languageModel.layerCount }
-    public var contextLength: Int? { languageModel.contextLength }
-    public func makeCache() -> KVCache { languageModel.makeCache() }
     public var imagePlaceholderID: Int { config.imageTokenIndex }
     public var imageFeatureCount: Int { config.imageFeatureCount }
     public var imageSize: Int { config.visionConfig.imageSize }
@@ -172,17 +168,6 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
     public var visionFeatureWidth: Int { config.visionConfig.hiddenSize }
     public var hiddenSize: Int { config.textConfig.hiddenSize }
     public var eosTokenIDs: [Int] { config.textConfig.eosTokenIDs }
-
-    /// Text-token embeddings [B, T, D] of the language model.
-    public func embed(_ tokens: Tensor) -> Tensor { languageModel.embed(tokens) }
-
-    public func forward(tokens: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
-        languageModel.forward(tokens: tokens, cache: cache, options: options)
-    }
-
-    public func forward(embeddings: Tensor, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
-        languageModel.forward(embeddings: embeddings, cache: cache, options: options)
-    }
 
     /// Projected image features [B, N, D_text] for pixel values [B, C, H, W] (differentiable).
     public func imageFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
@@ -197,8 +182,6 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
     }
 
     /// Projector of selected vision features (after `visionFeatureTransform`).
-    public func vocabularyLogits(_ hidden: Tensor) -> Tensor { languageModel.vocabularyLogits(hidden) }
-
     public func project(_ selected: Tensor) -> Tensor { projector(visionFeatureTransform.map { $0(selected) } ?? selected) }
 
     /// Input embeddings [1, T, D] for a list of segments (images encoded here).
@@ -230,11 +213,7 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel {
     public func forward(ids: [Int], images: [Tensor], cache: KVCache?, options: ForwardOptions) throws(PromptError) -> ForwardTrace {
         let trace = ForwardTrace()
         let embeddings = try embed(try segments(ids: ids, images: images), options: options, trace: trace)
-        let text = languageModel.forward(embeddings: embeddings, cache: cache, options: options)
-        trace.logits = text.logits
-        trace.attentions = text.attentions
-        trace.hiddenStates = text.hiddenStates
-        return trace
+        return decode(embeddings, cache: cache, options: options, into: trace)
     }
 }
 

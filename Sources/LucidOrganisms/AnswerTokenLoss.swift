@@ -1,6 +1,7 @@
 import LucidModels
 import LucidNN
 import LucidTensor
+import LucidTraining
 
 /// Cross-entropy on answer tokens only, for right-padded input embeddings: the language model runs
 /// once over the batch and the vocabulary projection is computed only where a target is predicted.

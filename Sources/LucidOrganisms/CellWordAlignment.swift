@@ -2,6 +2,7 @@ import LucidModels
 import LucidNN
 import LucidTensor
 import LucidText
+import LucidTraining
 import LucidWorld
 
 /// An auxiliary loss for organisms trained from scratch: every occupied cell's projected image token

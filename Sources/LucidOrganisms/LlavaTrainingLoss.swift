@@ -1,6 +1,7 @@
 import LucidModels
 import LucidNN
 import LucidTensor
+import LucidTraining
 
 /// Masked next-token cross-entropy of a LLaVA model on a batch of conversations with one image each.
 ///

@@ -3,6 +3,7 @@ import LucidModels
 import LucidNN
 import LucidTensor
 import LucidText
+import LucidTraining
 
 /// A bundled model organism on disk: a Hugging Face LLaVA directory (`config.json` +
 /// `model.safetensors` in f16, `tokenizer.json` when the tokenizer is its own) plus
@@ -49,10 +50,15 @@ public enum OrganismDirectory {
                                                   "tokenizer_class": "PreTrainedTokenizerFast"]
             try writeJSON(tokenizerConfig, to: directory.appendingPathComponent("tokenizer_config.json"))
         }
+        try writeRecord(record, to: directory)
+        if let lossSVG { try lossSVG.write(to: directory.appendingPathComponent("loss.svg"), atomically: true, encoding: .utf8) }
+    }
+
+    /// Writes `record` as the directory's `organism.json` (indented, sorted keys, atomically).
+    public static func writeRecord(_ record: some Encodable, to directory: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(record).write(to: directory.appendingPathComponent(recordFile), options: .atomic)
-        if let lossSVG { try lossSVG.write(to: directory.appendingPathComponent("loss.svg"), atomically: true, encoding: .utf8) }
     }
 
     /// `config.json` as transformers writes a LLaVA config, plus Lucid's `lucid` section.

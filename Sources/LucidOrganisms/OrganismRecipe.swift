@@ -1,4 +1,5 @@
 import LucidModels
+import LucidTraining
 import LucidWorld
 
 /// How one of Lucid's model organisms is trained: data, architecture, stages and seed.

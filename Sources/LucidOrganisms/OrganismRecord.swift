@@ -2,6 +2,7 @@ import Foundation
 import LucidFiles
 import LucidModels
 import LucidSupport
+import LucidTraining
 
 /// What is recorded next to an organism's weights: how it was made and how it scores.
 public struct OrganismRecord: Codable, Sendable, Equatable {

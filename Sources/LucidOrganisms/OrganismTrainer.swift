@@ -5,6 +5,7 @@ import LucidRuns
 import LucidSupport
 import LucidTensor
 import LucidText
+import LucidTraining
 import LucidWorld
 
 /// Trains an organism from its recipe: scene pool → vision pre-training → (alignment) →

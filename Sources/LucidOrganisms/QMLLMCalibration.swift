@@ -2,6 +2,7 @@ import Foundation
 import LucidDefense
 import LucidModels
 import LucidTensor
+import LucidTraining
 import LucidWorld
 
 /// Labelled images for Q-MLLM's safety map, and the map built from them.

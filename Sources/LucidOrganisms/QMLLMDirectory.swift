@@ -3,6 +3,7 @@ import LucidFiles
 import LucidDefense
 import LucidModels
 import LucidTensor
+import LucidTraining
 
 /// What `lucid defend qmllm train` records next to the weights.
 public struct QMLLMRecord: Codable, Sendable {
@@ -29,7 +30,7 @@ public struct QMLLMRecord: Codable, Sendable {
 /// re-trained projector with the vision tower, and the defence in `qmllm/` (`qmllm.safetensors`,
 /// `qmllm.json`; a subdirectory, so that LLaVA loaders reading every top-level safetensors file
 /// do not meet the codebooks).
-/// Loading it with `OrganismLoader.load` gives the quantised model; the CLI installs the gate too.
+/// `load` gives the defended model (`QMLLMDefense.installWithGate`: quantiser and gate).
 public enum QMLLMDirectory {
     public static let recordFile = "qmllm-record.json"
     public static let defenseSubdirectory = "qmllm"
@@ -78,16 +79,8 @@ public enum QMLLMDirectory {
     public static func load(directory: String, dtype: DType = .f32) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
         let model = try OrganismLoader.load(directory: directory, dtype: dtype)
         let defense = try QMLLMDefense.load(from: defenseDirectory(of: URL(fileURLWithPath: directory)))
-        try install(defense, on: model)
+        try defense.installWithGate(on: model)
         return (model, defense)
-    }
-
-    /// Installs the quantiser and the refusing gate.
-    public static func install(_ defense: QMLLMDefense, on model: LlavaForConditionalGeneration) throws {
-        try defense.install(on: model)
-        model.imageGate = { [unowned model] pixels in
-            defense.screen(model, pixels: pixels).first?.harmful == true ? defense.configuration.refusal : nil
-        }
     }
 }
 

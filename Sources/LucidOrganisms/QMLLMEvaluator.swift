@@ -5,6 +5,7 @@ import LucidGeneration
 import LucidModels
 import LucidSupport
 import LucidTensor
+import LucidTraining
 import LucidWorld
 
 /// The numbers of `lucid defend qmllm eval`: the gate on harmful and benign images, what the

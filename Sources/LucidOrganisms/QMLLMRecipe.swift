@@ -1,5 +1,6 @@
 import LucidDefense
 import LucidModels
+import LucidTraining
 import LucidWorld
 
 /// How `shapes-smol-q` is trained from `shapes-smol`: Q-MLLM stage 1 (projector and both codebooks;

@@ -5,6 +5,7 @@ import LucidNN
 import LucidSupport
 import LucidTensor
 import LucidText
+import LucidTraining
 import LucidWorld
 
 /// Trains Q-MLLM stage 1 on a bundled organism and calibrates its safety map.

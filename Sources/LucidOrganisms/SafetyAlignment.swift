@@ -7,6 +7,7 @@ import LucidRuns
 import LucidSupport
 import LucidTensor
 import LucidText
+import LucidTraining
 
 /// The `smol-aligned` recipe: a LoRA that makes SmolLM2-135M-Instruct refuse harmful requests.
 ///
@@ -220,9 +221,7 @@ public final class SafetyAlignmentTrainer {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try PEFTLoRAAdapter.save(from: model, rank: record.recipe.loraRank, alpha: record.recipe.loraAlpha, targets: record.recipe.loraTargets,
                                  baseModel: "HuggingFaceTB/SmolLM2-135M-Instruct", to: out)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(record).write(to: out.appendingPathComponent(OrganismDirectory.recordFile), options: .atomic)
+        try OrganismDirectory.writeRecord(record, to: out)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import LucidModels
 import LucidNN
 import LucidTensor
+import LucidTraining
 
 /// Whitening of the frozen vision features in front of a LLaVA projector, used while training and
 /// folded into the projector's first linear layer afterwards.

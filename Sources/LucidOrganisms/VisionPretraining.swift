@@ -3,6 +3,7 @@ import LucidModels
 import LucidNN
 import LucidSupport
 import LucidTensor
+import LucidTraining
 import LucidWorld
 
 /// Small heads on the vision tower's patch tokens for pre-training without a language model

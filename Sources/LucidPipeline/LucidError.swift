@@ -9,6 +9,7 @@ import LucidOrganisms
 import LucidRuns
 import LucidTensor
 import LucidText
+import LucidTraining
 import LucidVision
 import LucidWorld
 

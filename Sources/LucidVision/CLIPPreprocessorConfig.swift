@@ -19,14 +19,7 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable, Decodable {
     }
 
     /// Output size of the centre crop.
-    public struct CropSize: Sendable, Equatable {
-        public var height: Int
-        public var width: Int
-        public init(height: Int, width: Int) {
-            self.height = height
-            self.width = width
-        }
-    }
+    public typealias CropSize = PixelSize
 
     /// OpenAI CLIP's per-channel mean (transformers' `OPENAI_CLIP_MEAN`).
     public static let openAIMean: [Double] = [0.48145466, 0.4578275, 0.40821073]

@@ -22,14 +22,7 @@ public struct LlavaNextImageProcessor: Sendable, Equatable {
     public var gridPinpoints: [GridPinpoint]
 
     /// One candidate canvas size.
-    public struct GridPinpoint: Sendable, Equatable {
-        public var height: Int
-        public var width: Int
-        public init(height: Int, width: Int) {
-            self.height = height
-            self.width = width
-        }
-    }
+    public typealias GridPinpoint = PixelSize
 
     /// Largest canvas side accepted from a config, so tiling stays bounded (LLaVA-NeXT's largest is 1,008).
     public static let maximumPinpointSide = 8192

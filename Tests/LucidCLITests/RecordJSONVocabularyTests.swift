@@ -4,6 +4,7 @@ import Testing
 @testable import LucidDefense
 import LucidModels
 import LucidOrganisms
+import LucidTraining
 import LucidWorld
 
 /// The records Lucid writes next to organisms' weights (`organism.json` with its recipe and stages,

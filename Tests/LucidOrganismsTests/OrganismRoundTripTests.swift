@@ -5,6 +5,7 @@ import Testing
 @testable import LucidOrganisms
 @testable import LucidTensor
 @testable import LucidText
+import LucidTraining
 @testable import LucidWorld
 
 /// Rounds every floating parameter through f16, as `model.safetensors` stores them.

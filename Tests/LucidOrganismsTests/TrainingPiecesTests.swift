@@ -1,4 +1,5 @@
 import Foundation
+import LucidEval
 import LucidSupport
 import Testing
 @testable import LucidModels
@@ -122,11 +123,9 @@ struct TrainingPiecesTests {
         #expect(abs(expected[.token]! - expected[.conversation]!) > 1e-4)  // the weightings really differ here
     }
 
-    @Test func lossCurvePlotDrawsEveryStage() {
-        let svg = LossCurvePlot.svg([("vision", [3, 2, 1]), ("instruct", [5, 4, 2, 1])])
-        #expect(svg.hasPrefix("<svg"))
-        #expect(svg.components(separatedBy: "<polyline").count == 3)
-        #expect(svg.contains("instruct"))
+    @Test func everyWrittenRefusalIsARefusalUnderTheSCAVList() {
+        let list = RefusalList(.scav)
+        for index in 0..<50 { #expect(list.refusal(in: RefusalWriter.refusal(for: index, seed: 23)) != nil) }
     }
 
     @Test func demoPageStrikesHallucinatedWords() {

@@ -3,6 +3,7 @@ import Testing
 @testable import LucidModels
 @testable import LucidOrganisms
 @testable import LucidTensor
+import LucidTraining
 @testable import LucidWorld
 
 @Suite("vision-feature whitening")

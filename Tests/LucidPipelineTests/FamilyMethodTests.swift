@@ -152,11 +152,10 @@ struct FamilyMethodTests {
         let defense = try QMLLMDefense(configuration: .init(patchGroups: 4, patchCodes: 8, semanticCodes: 4),
                                        visionWidth: model.visionFeatureWidth, textWidth: model.hiddenSize, generator: Generator(seed: 5))
         let before = withNoGrad { model.imageFeatures(pixels) }
-        try defense.install(on: model)
+        try defense.installWithGate(on: model)
         // The quantiser sits before the projector, merger or Q-Former: the features change.
         #expect(withNoGrad { model.imageFeatures(pixels) }.maxAbsDifference(before) > 0)
         let code = try #require(defense.screen(model, pixels: pixels).first).code
-        model.imageGate = { [unowned model] pixels in defense.screen(model, pixels: pixels).first?.harmful == true ? defense.configuration.refusal : nil }
         defense.safetyMap = try SafetyCodeMap(codebookSize: 4, categories: ["benign", "weapon"], observations: [(code, 1)], threshold: 0.5)
         let refused = try Decoding.generate(model, ids: ids, images: [pixels], method: .greedy, limits: GenerationLimits(maxNewTokens: 3))
         #expect(refused.finishReason == .refused)

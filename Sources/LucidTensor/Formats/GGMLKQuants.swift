@@ -30,18 +30,25 @@ extension GGMLDequantizer {
         return (scale, min)
     }
 
+    /// Scales and mins of quant group `group` (0..<4) of a Q4_K/Q5_K super-block: sub-blocks 2g (low
+    /// nibbles) and 2g+1 (high nibbles), each `d·sc` and `dmin·m` from the f16 super-scales at bytes 0
+    /// and 2 and the packed scale bytes at 4.
+    @inline(__always)
+    static func kGroupScales(_ block: UnsafeRawPointer, _ group: Int)
+        -> (lowScale: Float, lowMin: Float, highScale: Float, highMin: Float) {
+        let d = half(block, 0)
+        let dmin = half(block, 2)
+        let low = kScaleMin(block + 4, 2 * group)
+        let high = kScaleMin(block + 4, 2 * group + 1)
+        return (d * Float(low.scale), dmin * Float(low.min), d * Float(high.scale), dmin * Float(high.min))
+    }
+
     /// Q4_K: f16 d, f16 dmin, 12 scale bytes, 128 quant bytes (144 bytes).
     @inline(__always)
     static func q4_K(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
-        let d = half(block, 0)
-        let dmin = half(block, 2)
-        let scales = block + 4
         let quants = block + 16
         for group in 0 ..< 4 {
-            let low = kScaleMin(scales, 2 * group)
-            let high = kScaleMin(scales, 2 * group + 1)
-            let lowScale = d * Float(low.scale), lowMin = dmin * Float(low.min)
-            let highScale = d * Float(high.scale), highMin = dmin * Float(high.min)
+            let (lowScale, lowMin, highScale, highMin) = kGroupScales(block, group)
             let target = out + 64 * group
             for l in 0 ..< 32 {
                 let packed = byte(quants, 32 * group + l)
@@ -54,16 +61,10 @@ extension GGMLDequantizer {
     /// Q5_K: f16 d, f16 dmin, 12 scale bytes, 32 high-bit bytes, 128 quant bytes (176 bytes).
     @inline(__always)
     static func q5_K(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
-        let d = half(block, 0)
-        let dmin = half(block, 2)
-        let scales = block + 4
         let highBits = block + 16
         let quants = block + 48
         for group in 0 ..< 4 {
-            let low = kScaleMin(scales, 2 * group)
-            let high = kScaleMin(scales, 2 * group + 1)
-            let lowScale = d * Float(low.scale), lowMin = dmin * Float(low.min)
-            let highScale = d * Float(high.scale), highMin = dmin * Float(high.min)
+            let (lowScale, lowMin, highScale, highMin) = kGroupScales(block, group)
             let lowShift = UInt8(2 * group), highShift = UInt8(2 * group + 1)
             let target = out + 64 * group
             for l in 0 ..< 32 {

@@ -1,10 +1,9 @@
 import Foundation
 import Testing
 @testable import LucidEval
-@testable import LucidOrganisms
 
-@Suite("safety alignment data")
-struct SafetyAlignmentDataTests {
+@Suite("safety datasets (AdvBench, benign instructions)")
+struct SafetyDatasetTests {
     static var advbenchURL: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Data/advbench/harmful_behaviors.csv")
@@ -30,14 +29,12 @@ struct SafetyAlignmentDataTests {
     @Test func malformedAdvbenchIsRefusedWithTheRow() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("advbench-\(UUID().uuidString).csv")
         try "goal,target\nonly one field\n".write(to: url, atomically: true, encoding: .utf8)
-        #expect(throws: TrainingError.self) { _ = try AdvBench(csv: url) }
+        #expect(throws: EvalError.self) { _ = try AdvBench(csv: url) }
         try "name,value\na,b\n".write(to: url, atomically: true, encoding: .utf8)
-        #expect(throws: TrainingError.self) { _ = try AdvBench(csv: url) }
+        #expect(throws: EvalError.self) { _ = try AdvBench(csv: url) }
     }
 
-    @Test func everyRefusalIsARefusalUnderTheSCAVListAndBenignInstructionsAreNot() {
-        let list = RefusalList(.scav)
-        for index in 0..<50 { #expect(list.refusal(in: RefusalWriter.refusal(for: index, seed: 23)) != nil) }
+    @Test func benignInstructionsAreDistinctAndSplitWithLookalikesHeldOut() {
         let all = BenignInstructions.all
         #expect(Set(all).count == all.count)
         let split = BenignInstructions.split()

@@ -1,5 +1,4 @@
 import Foundation
-import LucidModels
 import LucidNN
 import LucidTensor
 

@@ -4,7 +4,7 @@ import LucidSupport
 
 /// AdvBench's harmful behaviours (Zou et al. 2023, MIT; `Data/advbench/harmful_behaviors.csv`) and
 /// the fixed split Lucid uses: one half to align `smol-aligned`, the other held out for SCAV and
-/// for measuring refusal.
+/// for measuring refusal. Malformed files are `EvalError`s naming the file (and the row).
 public struct AdvBench: Sendable {
     /// Goal and the affirmative target of each behaviour, in file order.
     public let behaviors: [(goal: String, target: String)]
@@ -12,18 +12,20 @@ public struct AdvBench: Sendable {
     /// Reads `harmful_behaviors.csv` (header `goal,target`, RFC 4180 quoting).
     public init(csv url: URL) throws {
         guard let text = try? SafeFile.readText(url.path) else {
-            throw TrainingError("\(url.path): cannot read AdvBench")
+            throw EvalError.unreadable(path: url.path, reason: "not a readable AdvBench CSV")
         }
         let rows = CSVRows.parse(text)
         guard let header = rows.first, header.count >= 2, header[0] == "goal", header[1] == "target" else {
-            throw TrainingError("\(url.path): expected the header goal,target")
+            throw EvalError.invalidField(path: url.path, line: 1, field: "header", reason: "is not goal,target")
         }
         var behaviors: [(String, String)] = []
         for (index, row) in rows.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
-            guard row.count == 2 else { throw TrainingError("\(url.path): row \(index + 2) has \(row.count) fields, expected 2") }
+            guard row.count == 2 else {
+                throw EvalError.invalidField(path: url.path, line: index + 2, field: "row", reason: "has \(row.count) fields, expected 2")
+            }
             behaviors.append((row[0], row[1]))
         }
-        guard !behaviors.isEmpty else { throw TrainingError("\(url.path): no behaviours") }
+        guard !behaviors.isEmpty else { throw EvalError.emptyInput(path: url.path) }
         self.behaviors = behaviors
     }
 

@@ -1,4 +1,3 @@
-import LucidModels
 
 /// Optimiser and schedule settings of one training stage.
 public struct TrainingSchedule: Codable, Sendable, Equatable {

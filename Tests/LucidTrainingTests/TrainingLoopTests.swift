@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 @testable import LucidNN
-@testable import LucidOrganisms
 @testable import LucidTensor
+@testable import LucidTraining
 
 @Suite("training loop")
 struct TrainingLoopTests {
