@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LucidFiles
 import LucidEval
+import LucidRuns
 
 /// Options of the LLM-judge commands: an OpenAI-compatible endpoint, contacted only when asked.
 struct JudgeEndpointOptions: ParsableArguments {
@@ -26,8 +27,12 @@ struct JudgeEndpointOptions: ParsableArguments {
     @Flag(help: "Keep no judge answers: every request is sent.")
     var noJudgeCache = false
 
+    @Option(help: "Most judge requests in flight at once (1…64); records are still written in input order.")
+    var judgeConcurrency: Int = JudgeSpec.defaultConcurrency
+
     func validate() throws {
         if noJudgeCache && judgeCache != nil { throw ValidationError("--judge-cache and --no-judge-cache exclude each other") }
+        guard JudgeSpec.concurrencyRange.contains(judgeConcurrency) else { throw ValidationError("--judge-concurrency must be in 1…64, found \(judgeConcurrency)") }
     }
 
     /// The judge client; answers are kept in `--judge-cache`, else in `defaultCache`, unless
@@ -75,32 +80,24 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strongreject",
         abstract: "Score jailbreak responses with the StrongREJECT rubric through an OpenAI-compatible judge.",
-        discussion: "Input: JSONL with {\"prompt\", \"response\"}. Output (--out): one JSON line per response; then the mean score over the responses whose judge answer was a verdict (the others score null, as NaN in the reference)."
+        discussion: "Input: JSONL with {\"prompt\", \"response\"}. Output (--out): one JSON line per response, appended as the judge answers (in input order); rerun the same command to resume (responses with a line are not sent again). Then the mean score over the responses whose judge answer was a verdict (the others score null, as NaN in the reference)."
     )
     @Option(help: "Responses JSONL.") var responses: String
     @OptionGroup var endpoint: JudgeEndpointOptions
-    @Option(help: "Write per-response verdicts (JSONL) here.") var out: String?
+    @Option(help: "Per-response verdicts (JSONL), appended as the judge answers; an existing file is resumed.") var out: String?
 
     func run() async throws {
         let rows = try readJSONL(responses, fields: ["prompt", "response"])
+        let items = rows.enumerated().map { StrongREJECTItem(id: String($0.offset + 1), prompt: $0.element["prompt"] ?? "", response: $0.element["response"] ?? "") }
         let judge = StrongREJECTJudge(client: try endpoint.client(defaultCache: out.map { $0 + ".judge-cache.jsonl" }))
-        var lines: [String] = []
-        var scores: [Double] = []
-        for (i, row) in rows.enumerated() {
-            do {
-                let verdict = try await judge.judge(prompt: row["prompt"] ?? "", response: row["response"] ?? "")
-                scores.append(verdict.score)
-                lines.append(try jsonLine(verdict))
-            } catch let error as JudgeError {
-                // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here
-                // null, left out of the mean); a failed request ends the run.
-                guard case .unparsableVerdict = error else { throw CLIError("response \(i + 1): \(error.description)") }
-                lines.append(try jsonLine(["score": nil, "error": error.description] as [String: String?]))
-            }
-            FileHandle.standardError.write(Data("judged \(i + 1)/\(rows.count)\n".utf8))
-        }
-        if let out { try SafeFile.writeText(lines.joined(separator: "\n") + "\n", to: out) }
-        print(StrongREJECTSummary(responses: rows.count, scores: scores).jsonLine)
+        // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here null, left
+        // out of the mean); a failed request ends the run, the responses before it keep their lines.
+        let records = try await judge.run(items, log: try out.map { path throws in try JudgeRecordLog<StrongREJECTRecord>(path: path) },
+                                          concurrency: endpoint.judgeConcurrency, progress: { index, step in
+            if case .kept = step { return }
+            FileHandle.standardError.write(Data("judged \(index + 1)/\(rows.count)\n".utf8))
+        })
+        print(StrongREJECTSummary(records: records).jsonLine)
     }
 }
 
