@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import LucidPipeline
 import LucidRuns
 import Testing
@@ -60,5 +61,21 @@ struct RunJudgingTests {
         #expect(judged.outcomes.isEmpty && judged.exitCode == 0)
         #expect(notes == ["judges: not run by a shard; after `lucid run merge`, judge the merged run (docs/runs.md)"])
         #expect(!FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent("run/judges").path))
+    }
+
+    @Test func aSignalDuringJudgingStopsBeforeTheNextRequestWithTheSignalsStatus() async throws {
+        let url = try Self.manifest()
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let session = try RunSession.open(manifest: url)
+        let summary = try await session.run { _ in .object(["text": "Sure."]) }
+        let monitor = InterruptMonitor(signals: [])
+        monitor.handle(SIGTERM)
+        var notes: [String] = []
+        // Nothing listens at the endpoint: a single request would fail the judging with a network error.
+        let judged = try await RunJudging.afterPass(session, summary: summary, interruption: monitor) { notes.append($0) }
+        #expect(judged.outcomes.isEmpty && judged.exitCode == 128 + SIGTERM)
+        #expect(notes == ["judging stopped by signal \(SIGTERM); rerun to resume"])
+        let records = session.directory.url.appendingPathComponent("judges/strongreject.jsonl")
+        #expect(try Data(contentsOf: records).isEmpty)
     }
 }

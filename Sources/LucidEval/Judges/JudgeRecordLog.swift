@@ -88,7 +88,7 @@ public final class JudgeRecordLog<Record: JudgeLogRecord> {
         guard let index = byID[id] else { return nil }
         let record = records[index]
         guard record.request == request else {
-            throw FileAccessError(path: path, problem: "item '\(id)' was judged with another request (its input, image, judge model or settings changed); write to another output file")
+            throw FileAccessError(path: path, problem: "item '\(id)' was judged with another request (its input, image, judge model or settings changed); write to another output file, or move this one away to judge again")
         }
         return record
     }
