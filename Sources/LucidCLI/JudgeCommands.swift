@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LucidFiles
 import LucidEval
+import LucidPipeline
 import LucidRuns
 
 /// Options of the LLM-judge commands: an OpenAI-compatible endpoint, contacted only when asked.
@@ -35,15 +36,22 @@ struct JudgeEndpointOptions: ParsableArguments {
         guard JudgeSpec.concurrencyRange.contains(judgeConcurrency) else { throw ValidationError("--judge-concurrency must be in 1…64, found \(judgeConcurrency)") }
     }
 
-    /// The judge client; answers are kept in `--judge-cache`, else in `defaultCache`, unless
-    /// `--no-judge-cache`; the answer limit is `--judge-max-tokens`, else `defaultMaxTokens`.
-    func client(defaultCache: String? = nil, defaultMaxTokens: Int = 1024) throws -> ChatCompletionClient {
+    /// The judge these options describe (endpoint, model, key variable, limits), checked.
+    func spec(_ metric: JudgeSpec.Metric, methods: [String] = [], defaultMaxTokens: Int = 1024) throws -> JudgeSpec {
         let judgeMaxTokens = judgeMaxTokens ?? defaultMaxTokens
         guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
             throw CLIError("--endpoint '\(endpoint)' is not an http(s) URL")
         }
-        guard (1...32768).contains(judgeMaxTokens) else { throw CLIError("--judge-max-tokens must be in 1…32768") }
-        guard judgeTimeout.isFinite, (1...86400).contains(judgeTimeout) else { throw CLIError("--judge-timeout must be in 1…86400 seconds") }
+        guard JudgeSpec.maxTokensRange.contains(judgeMaxTokens) else { throw CLIError("--judge-max-tokens must be in 1…32768") }
+        guard judgeTimeout.isFinite, JudgeSpec.timeoutRange.contains(judgeTimeout) else { throw CLIError("--judge-timeout must be in 1…86400 seconds") }
+        return JudgeSpec(metric: metric, endpoint: url, model: judgeModel, apiKeyEnvironment: apiKeyEnv, concurrency: judgeConcurrency,
+                         maxTokens: judgeMaxTokens, timeout: judgeTimeout, methods: methods)
+    }
+
+    /// The judge client; answers are kept in `--judge-cache`, else in `defaultCache`, unless
+    /// `--no-judge-cache`; the answer limit is `--judge-max-tokens`, else `defaultMaxTokens`.
+    func client(defaultCache: String? = nil, defaultMaxTokens: Int = 1024) throws -> ChatCompletionClient {
+        let judge = try spec(.strongREJECT, defaultMaxTokens: defaultMaxTokens)
         var cache: JudgeAnswerCache?
         if !noJudgeCache, let path = judgeCache ?? defaultCache {
             cache = try JudgeAnswerCache(path: path)
@@ -51,8 +59,7 @@ struct JudgeEndpointOptions: ParsableArguments {
                 FileHandle.standardError.write(Data("judge cache \(path): \(cache.count) answers kept; those requests are not sent again\n".utf8))
             }
         }
-        return ChatCompletionClient(baseURL: url, model: judgeModel, apiKey: ProcessInfo.processInfo.environment[apiKeyEnv],
-                                    maxTokens: judgeMaxTokens, timeout: judgeTimeout, cache: cache)
+        return RunJudging.client(judge, cache: cache)
     }
 }
 
@@ -82,12 +89,31 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
         abstract: "Score jailbreak responses with the StrongREJECT rubric through an OpenAI-compatible judge.",
         discussion: "Input: JSONL with {\"prompt\", \"response\"}. Output (--out): one JSON line per response, appended as the judge answers (in input order); rerun the same command to resume (responses with a line are not sent again). Then the mean score over the responses whose judge answer was a verdict (the others score null, as NaN in the reference)."
     )
-    @Option(help: "Responses JSONL.") var responses: String
+    @Option(help: "Responses JSONL (or --run).") var responses: String?
+    @Option(help: "A finished `lucid run` directory of a prompts dataset (merge a sharded run first): score its answers; records, judge cache and summary in RUN/judges/ (as a manifest's strongreject judge).")
+    var run: String?
+    @Option(name: .customLong("method"), help: "With --run: score only this method's answers (a name or id; repeat for more; default all).")
+    var methods: [String] = []
     @OptionGroup var endpoint: JudgeEndpointOptions
     @Option(help: "Per-response verdicts (JSONL), appended as the judge answers; an existing file is resumed.") var out: String?
 
+    func validate() throws {
+        if (responses == nil) == (run == nil) { throw ValidationError("give exactly one of --responses or --run") }
+        if run != nil && (out != nil || endpoint.judgeCache != nil || endpoint.noJudgeCache) {
+            throw ValidationError("--run keeps its records and judge cache in RUN/judges/: --out, --judge-cache and --no-judge-cache do not apply")
+        }
+        if run == nil && !methods.isEmpty { throw ValidationError("--method selects answers of a run: use it with --run") }
+    }
+
     func run() async throws {
-        let rows = try readJSONL(responses, fields: ["prompt", "response"])
+        if let run {
+            let judge = try endpoint.spec(.strongREJECT, methods: methods)
+            let outcome = try await RunJudging.run(judge, run: URL(fileURLWithPath: run)) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+            FileHandle.standardError.write(Data("records: \(outcome.records)\n".utf8))
+            print(outcome.summary)
+            return
+        }
+        let rows = try readJSONL(responses ?? "", fields: ["prompt", "response"])
         let items = rows.enumerated().map { StrongREJECTItem(id: String($0.offset + 1), prompt: $0.element["prompt"] ?? "", response: $0.element["response"] ?? "") }
         let judge = StrongREJECTJudge(client: try endpoint.client(defaultCache: out.map { $0 + ".judge-cache.jsonl" }))
         // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here null, left

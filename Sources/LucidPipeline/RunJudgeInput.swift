@@ -65,6 +65,10 @@ public struct RunJudgeInput {
         guard kind == DatasetKind.prompts.rawValue else {
             throw RunSpecError("\(directory.url.path): StrongREJECT needs a prompts run (this run's dataset kind is \(kind))")
         }
+        for selector in methods where !records.contains(where: { $0.method == selector || $0.methodID == selector }) {
+            let known = Set(records.map(\.methodID)).sorted().joined(separator: ", ")
+            throw RunSpecError("\(resultsPath): no results of method '\(selector)' (the run has \(known))")
+        }
         return records.compactMap { record in
             guard let text = record.result?["text"]?.stringValue,
                   methods.isEmpty || methods.contains(record.method) || methods.contains(record.methodID) else { return nil }

@@ -81,31 +81,39 @@ public enum RunJudging {
                            environment: [String: String] = ProcessInfo.processInfo.environment,
                            isolation: isolated (any Actor)? = #isolation,
                            report: (String) -> Void = { _ in }) async throws -> Outcome {
+        // What to judge is read and checked (methods, images) before any file is made in RUN/judges/.
         let input = try RunJudgeInput(run: run)
+        var pairs: OPERAGPT4VRunPairs?
+        var items: [StrongREJECTItem] = []
+        let images = JudgeImageInput(root: input.imageFolder)
+        switch judge.metric {
+        case .operaGPT4V:
+            let compared = try input.operaPairs(method1: judge.methods[0], method2: judge.methods[1])
+            if compared.unpaired > 0 { report("\(judge.recordName): \(compared.unpaired) (model, seed, sample)s answered by only one of the two methods: not judged") }
+            try images.check(compared.items.map { ($0.id, $0.image) }, source: input.resultsPath)
+            pairs = compared
+        case .strongREJECT:
+            items = try input.strongREJECTItems(methods: judge.methods)
+        }
         let path = try RunJudgeInput.recordsPath(run: run, name: judge.recordName)
         let client = Self.client(judge, cache: try JudgeAnswerCache(path: path + ".judge-cache.jsonl"), environment: environment)
         func stopIfAsked() throws {
             if let signal = interruption?.received { throw Interrupted(signal: signal) }
         }
+        func progress(_ index: Int, of count: Int, kept: Bool) { report("\(judge.recordName) \(index + 1)/\(count): \(kept ? "kept" : "judged")") }
         let summary: String
-        switch judge.metric {
-        case .operaGPT4V:
-            let pairs = try input.operaPairs(method1: judge.methods[0], method2: judge.methods[1])
-            if pairs.unpaired > 0 { report("\(judge.recordName): \(pairs.unpaired) (model, seed, sample)s answered by only one of the two methods: not judged") }
-            let images = JudgeImageInput(root: input.imageFolder)
-            try images.check(pairs.items.map { ($0.id, $0.image) }, source: input.resultsPath)
+        if let pairs {
             let evaluation = OPERAGPT4VEvaluation(judge: OPERAGPT4VJudge(client: client), log: try JudgeRecordLog(path: path),
                                                   concurrency: judge.concurrency)
             let records = try await evaluation.run(pairs.items, image: { item in
                 try stopIfAsked()
                 return try images.read(item.image, item: item.id, source: input.resultsPath)
-            }) { index, step in report("\(judge.recordName) \(index + 1)/\(pairs.items.count): \(step == .kept ? "kept" : "judged")") }
+            }) { index, step in progress(index, of: pairs.items.count, kept: step == .kept) }
             summary = OPERAGPT4VSummary(methods: judge.methods, records: records).jsonLine
-        case .strongREJECT:
-            let items = try input.strongREJECTItems(methods: judge.methods)
+        } else {
             let records = try await StrongREJECTJudge(client: client).run(items, log: try JudgeRecordLog(path: path), concurrency: judge.concurrency,
                                                                           before: stopIfAsked) { index, step in
-                if case .kept = step { report("\(judge.recordName) \(index + 1)/\(items.count): kept") } else { report("\(judge.recordName) \(index + 1)/\(items.count): judged") }
+                if case .kept = step { progress(index, of: items.count, kept: true) } else { progress(index, of: items.count, kept: false) }
             }
             summary = StrongREJECTSummary(records: records).jsonLine
         }

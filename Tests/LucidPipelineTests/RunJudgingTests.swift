@@ -78,4 +78,18 @@ struct RunJudgingTests {
         let records = session.directory.url.appendingPathComponent("judges/strongreject.jsonl")
         #expect(try Data(contentsOf: records).isEmpty)
     }
+
+    @Test func aJudgeOfAMethodTheRunDoesNotHaveFailsBeforeAnyFileIsMade() async throws {
+        let url = try Self.manifest()
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let session = try RunSession.open(manifest: url)
+        _ = try await session.run { _ in .object(["text": "Sure."]) }
+        let judge = JudgeSpec(metric: .strongREJECT, endpoint: try #require(URL(string: "http://127.0.0.1:1/v1")), model: "j", methods: ["beam"])
+        await #expect {
+            _ = try await RunJudging.run(judge, run: session.directory.url)
+        } throws: { error in
+            "\(error)".hasSuffix("results.jsonl: no results of method 'beam' (the run has greedy@\(MethodSpec(name: "greedy").configHash))")
+        }
+        #expect(!FileManager.default.fileExists(atPath: session.directory.url.appendingPathComponent("judges").path))
+    }
 }
