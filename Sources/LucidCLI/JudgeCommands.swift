@@ -51,6 +51,7 @@ struct JudgeEndpointOptions: ParsableArguments {
     /// The judge client; answers are kept in `--judge-cache`, else in `defaultCache`, unless
     /// `--no-judge-cache`; the answer limit is `--judge-max-tokens`, else `defaultMaxTokens`.
     func client(defaultCache: String? = nil, defaultMaxTokens: Int = 1024) throws -> ChatCompletionClient {
+        // A spec's metric only picks the default answer limit, which is always given here.
         let judge = try spec(.strongREJECT, defaultMaxTokens: defaultMaxTokens)
         var cache: JudgeAnswerCache?
         if !noJudgeCache, let path = judgeCache ?? defaultCache {
