@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LucidEval
 import LucidFiles
+import LucidPipeline
+import LucidRuns
 
 /// `lucid eval opera-gpt4v`: OPERA's GPT-4V-assisted accuracy / detailedness comparison of two
 /// methods' image descriptions, through an OpenAI-compatible vision judge.
@@ -57,7 +59,7 @@ struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
         try images.check(list.map { ($0.id, $0.image) }, source: source)
         let log = try JudgeRecordLog<OPERAGPT4VRecord>(path: out)
         let client = try endpoint.client(defaultCache: out + ".judge-cache.jsonl", defaultMaxTokens: OPERAGPT4VJudge.referenceMaxTokens)
-        let evaluation = OPERAGPT4VEvaluation(judge: OPERAGPT4VJudge(client: client), log: log)
+        let evaluation = OPERAGPT4VEvaluation(judge: OPERAGPT4VJudge(client: client), log: log, concurrency: endpoint.judgeConcurrency)
         let records: [OPERAGPT4VRecord]
         do {
             records = try await evaluation.run(list, image: { item in try images.read(item.image, item: item.id, source: source) }) { index, progress in
@@ -84,15 +86,14 @@ struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
             return (list, imageRoot ?? (items as NSString).deletingLastPathComponent, items, out ?? "")
         }
         let directory = run ?? ""
-        let (pairs, root) = try RunJudgeInput.operaPairs(run: directory, method1: method1 ?? "", method2: method2 ?? "")
+        let input = try RunJudgeInput(run: URL(fileURLWithPath: directory))
+        let pairs = try input.operaPairs(method1: method1 ?? "", method2: method2 ?? "")
         if pairs.unpaired > 0 {
             FileHandle.standardError.write(Data("\(directory): \(pairs.unpaired) (model, seed, sample)s have a successful result of only one of the two methods: not judged\n".utf8))
         }
-        let name = "opera-gpt4v.\(RunJudgeInput.fileComponent(method1 ?? "")).\(RunJudgeInput.fileComponent(method2 ?? "")).jsonl"
-        let target = out ?? (directory as NSString).appendingPathComponent("judges/" + name)
-        if out == nil {
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        }
-        return (pairs.items, imageRoot ?? root, directory, target)
+        // The file a manifest's `judges: [{metric: opera-gpt4v, methods: [M1, M2]}]` keeps, so either resumes the other.
+        let name = "opera-gpt4v." + [method1 ?? "", method2 ?? ""].map(JudgeSpec.fileComponent).joined(separator: ".")
+        let target = try out ?? RunJudgeInput.recordsPath(run: URL(fileURLWithPath: directory), name: name)
+        return (pairs.items, imageRoot ?? input.imageFolder, directory, target)
     }
 }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LucidFiles
 import LucidEval
+import LucidPipeline
+import LucidRuns
 
 /// Options of the LLM-judge commands: an OpenAI-compatible endpoint, contacted only when asked.
 struct JudgeEndpointOptions: ParsableArguments {
@@ -26,19 +28,31 @@ struct JudgeEndpointOptions: ParsableArguments {
     @Flag(help: "Keep no judge answers: every request is sent.")
     var noJudgeCache = false
 
+    @Option(help: "Most judge requests in flight at once (1…64); records are still written in input order.")
+    var judgeConcurrency: Int = JudgeSpec.defaultConcurrency
+
     func validate() throws {
         if noJudgeCache && judgeCache != nil { throw ValidationError("--judge-cache and --no-judge-cache exclude each other") }
+        guard JudgeSpec.concurrencyRange.contains(judgeConcurrency) else { throw ValidationError("--judge-concurrency must be in 1…64, found \(judgeConcurrency)") }
+    }
+
+    /// The judge these options describe (endpoint, model, key variable, limits), checked.
+    func spec(_ metric: JudgeSpec.Metric, methods: [String] = [], defaultMaxTokens: Int = 1024) throws -> JudgeSpec {
+        let judgeMaxTokens = judgeMaxTokens ?? defaultMaxTokens
+        guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
+            throw CLIError("--endpoint '\(endpoint)' is not an http(s) URL")
+        }
+        guard JudgeSpec.maxTokensRange.contains(judgeMaxTokens) else { throw CLIError("--judge-max-tokens must be in 1…32768") }
+        guard judgeTimeout.isFinite, JudgeSpec.timeoutRange.contains(judgeTimeout) else { throw CLIError("--judge-timeout must be in 1…86400 seconds") }
+        return JudgeSpec(metric: metric, endpoint: url, model: judgeModel, apiKeyEnvironment: apiKeyEnv, concurrency: judgeConcurrency,
+                         maxTokens: judgeMaxTokens, timeout: judgeTimeout, methods: methods)
     }
 
     /// The judge client; answers are kept in `--judge-cache`, else in `defaultCache`, unless
     /// `--no-judge-cache`; the answer limit is `--judge-max-tokens`, else `defaultMaxTokens`.
     func client(defaultCache: String? = nil, defaultMaxTokens: Int = 1024) throws -> ChatCompletionClient {
-        let judgeMaxTokens = judgeMaxTokens ?? defaultMaxTokens
-        guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
-            throw CLIError("--endpoint '\(endpoint)' is not an http(s) URL")
-        }
-        guard (1...32768).contains(judgeMaxTokens) else { throw CLIError("--judge-max-tokens must be in 1…32768") }
-        guard judgeTimeout.isFinite, (1...86400).contains(judgeTimeout) else { throw CLIError("--judge-timeout must be in 1…86400 seconds") }
+        // A spec's metric only picks the default answer limit, which is always given here.
+        let judge = try spec(.strongREJECT, defaultMaxTokens: defaultMaxTokens)
         var cache: JudgeAnswerCache?
         if !noJudgeCache, let path = judgeCache ?? defaultCache {
             cache = try JudgeAnswerCache(path: path)
@@ -46,8 +60,7 @@ struct JudgeEndpointOptions: ParsableArguments {
                 FileHandle.standardError.write(Data("judge cache \(path): \(cache.count) answers kept; those requests are not sent again\n".utf8))
             }
         }
-        return ChatCompletionClient(baseURL: url, model: judgeModel, apiKey: ProcessInfo.processInfo.environment[apiKeyEnv],
-                                    maxTokens: judgeMaxTokens, timeout: judgeTimeout, cache: cache)
+        return RunJudging.client(judge, cache: cache)
     }
 }
 
@@ -75,32 +88,43 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strongreject",
         abstract: "Score jailbreak responses with the StrongREJECT rubric through an OpenAI-compatible judge.",
-        discussion: "Input: JSONL with {\"prompt\", \"response\"}. Output (--out): one JSON line per response; then the mean score over the responses whose judge answer was a verdict (the others score null, as NaN in the reference)."
+        discussion: "Input: JSONL with {\"prompt\", \"response\"}. Output (--out): one JSON line per response, appended as the judge answers (in input order); rerun the same command to resume (responses with a line are not sent again). Then the mean score over the responses whose judge answer was a verdict (the others score null, as NaN in the reference)."
     )
-    @Option(help: "Responses JSONL.") var responses: String
+    @Option(help: "Responses JSONL (or --run).") var responses: String?
+    @Option(help: "A finished `lucid run` directory of a prompts dataset (merge a sharded run first): score its answers; records, judge cache and summary in RUN/judges/ (as a manifest's strongreject judge).")
+    var run: String?
+    @Option(name: .customLong("method"), help: "With --run: score only this method's answers (a name or id; repeat for more; default all).")
+    var methods: [String] = []
     @OptionGroup var endpoint: JudgeEndpointOptions
-    @Option(help: "Write per-response verdicts (JSONL) here.") var out: String?
+    @Option(help: "Per-response verdicts (JSONL), appended as the judge answers; an existing file is resumed.") var out: String?
+
+    func validate() throws {
+        if (responses == nil) == (run == nil) { throw ValidationError("give exactly one of --responses or --run") }
+        if run != nil && (out != nil || endpoint.judgeCache != nil || endpoint.noJudgeCache) {
+            throw ValidationError("--run keeps its records and judge cache in RUN/judges/: --out, --judge-cache and --no-judge-cache do not apply")
+        }
+        if run == nil && !methods.isEmpty { throw ValidationError("--method selects answers of a run: use it with --run") }
+    }
 
     func run() async throws {
-        let rows = try readJSONL(responses, fields: ["prompt", "response"])
-        let judge = StrongREJECTJudge(client: try endpoint.client(defaultCache: out.map { $0 + ".judge-cache.jsonl" }))
-        var lines: [String] = []
-        var scores: [Double] = []
-        for (i, row) in rows.enumerated() {
-            do {
-                let verdict = try await judge.judge(prompt: row["prompt"] ?? "", response: row["response"] ?? "")
-                scores.append(verdict.score)
-                lines.append(try jsonLine(verdict))
-            } catch let error as JudgeError {
-                // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here
-                // null, left out of the mean); a failed request ends the run.
-                guard case .unparsableVerdict = error else { throw CLIError("response \(i + 1): \(error.description)") }
-                lines.append(try jsonLine(["score": nil, "error": error.description] as [String: String?]))
-            }
-            FileHandle.standardError.write(Data("judged \(i + 1)/\(rows.count)\n".utf8))
+        if let run {
+            let judge = try endpoint.spec(.strongREJECT, methods: methods)
+            let outcome = try await RunJudging.run(judge, run: URL(fileURLWithPath: run)) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+            FileHandle.standardError.write(Data("records: \(outcome.records)\n".utf8))
+            print(outcome.summary)
+            return
         }
-        if let out { try SafeFile.writeText(lines.joined(separator: "\n") + "\n", to: out) }
-        print(StrongREJECTSummary(responses: rows.count, scores: scores).jsonLine)
+        let rows = try readJSONL(responses ?? "", fields: ["prompt", "response"])
+        let items = rows.enumerated().map { StrongREJECTItem(id: String($0.offset + 1), prompt: $0.element["prompt"] ?? "", response: $0.element["response"] ?? "") }
+        let judge = StrongREJECTJudge(client: try endpoint.client(defaultCache: out.map { $0 + ".judge-cache.jsonl" }))
+        // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here null, left
+        // out of the mean); a failed request ends the run, the responses before it keep their lines.
+        let records = try await judge.run(items, log: try out.map { path throws in try JudgeRecordLog<StrongREJECTRecord>(path: path) },
+                                          concurrency: endpoint.judgeConcurrency, progress: { index, step in
+            if case .kept = step { return }
+            FileHandle.standardError.write(Data("judged \(index + 1)/\(rows.count)\n".utf8))
+        })
+        print(StrongREJECTSummary(records: records).jsonLine)
     }
 }
 

@@ -72,8 +72,9 @@ struct RunStartCommand: AsyncParsableCommand {
         let worker = ManifestWorker(plan: session.plan, runDirectory: session.directory.url)
         let summary: RunSummary
         var firstFailure: (key: String, problem: String)?
+        let interruption = InterruptMonitor()
         do {
-            summary = try await session.run(progress: .automatic(label: session.plan.manifest.name), interruption: InterruptMonitor()) { item in
+            summary = try await session.run(progress: .automatic(label: session.plan.manifest.name), interruption: interruption) { item in
                 do { return try worker.run(item) } catch {
                     if firstFailure == nil { firstFailure = (item.key, "\(error)") }
                     throw error
@@ -85,7 +86,9 @@ struct RunStartCommand: AsyncParsableCommand {
             // The results file holds every error line; the terminal gets the manifest and the first problem.
             FileHandle.standardError.write(Data("\(manifest): \(summary.failed) item(s) failed (their errors are in the results file); first, \(firstFailure.key): \(TerminalText.escaped(firstFailure.problem))\n".utf8))
         }
-        if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+        let judged = try await RunJudging.afterPass(session, summary: summary, interruption: interruption) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+        for outcome in judged.outcomes { print("judge \(outcome.name): \(outcome.summary) → \(outcome.records)") }
+        if judged.exitCode != 0 { throw ExitCode(judged.exitCode) }
     }
 }
 

@@ -24,7 +24,8 @@ public final class ManifestWorker {
         self.registry = registry
     }
 
-    /// Checks every model's and method's options and the generation options, so mistakes fail before
+    /// Checks every model's and method's options, the generation options and the judges' API-key
+    /// variables (`RunJudging.validate`), so mistakes fail before
     /// any item runs; a bad `dtype` or `device`, method or generation option is a `ManifestError` naming
     /// the manifest's file, the line and the key.
     public static func validate(_ manifest: RunManifest) throws {
@@ -43,6 +44,7 @@ public final class ManifestWorker {
             _ = try DecodingMethod(manifest: method, index: index, seed: 0, locations: manifest.locations)
         }
         _ = try ManifestGeneration(manifest)
+        try RunJudging.validate(manifest)
     }
 
     /// The result fields of one item: text, token_ids, finish_reason, prompt_tokens, forward_passes,

@@ -2,7 +2,7 @@ import Foundation
 
 extension RunManifest {
     /// Top-level keys of a manifest.
-    public static let topLevelKeys = ["name", "models", "dataset", "methods", "seeds", "output", "generation"]
+    public static let topLevelKeys = ["name", "models", "dataset", "methods", "seeds", "output", "generation", "judges"]
     /// Keys of `dataset`.
     public static let datasetKeys = ["path", "kind", "limit"]
 
@@ -93,6 +93,7 @@ struct ManifestReader {
         }
         var manifest = RunManifest(name: name, models: models, dataset: dataset, methods: methods, seeds: seeds,
                                    output: output.standardizedFileURL, generation: generation)
+        manifest.judges = try readJudges(root["judges"], dataset: dataset, methods: methods)
         manifest.locations = document.locations
         return manifest
     }

@@ -20,6 +20,8 @@ public struct RunManifest: Sendable, Equatable {
     public var output: URL
     /// Free-form generation options (`max_new_tokens`, …), passed through to the workload.
     public var generation: [String: JSONValue]
+    /// Judge metrics computed after the generation items (`judges:`); not hashed (see `JudgeSpec`).
+    public var judges: [JudgeSpec] = []
     /// The file the manifest was read from, when it came from a file.
     public var source: URL?
     /// Where each key was written, for errors in options checked after reading (never part of equality or the hash).
@@ -37,7 +39,7 @@ public struct RunManifest: Sendable, Equatable {
         self.source = source
     }
 
-    /// The hashed content as JSON: everything but `output`, `source` and the dataset's path.
+    /// The hashed content as JSON: everything but `output`, `source`, the dataset's path and `judges`.
     public var canonicalJSON: JSONValue {
         .object([
             "name": .string(name),

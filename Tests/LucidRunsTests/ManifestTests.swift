@@ -51,7 +51,7 @@ struct ManifestTests {
     @Test func unknownKeysAreErrorsNamingFileLineAndANearMiss() {
         let typo = yaml.replacingOccurrences(of: "seeds: [0, 1]", with: "seed: [0, 1]")
         #expect(throws: ManifestError(file: "m.yaml", line: 17, keyPath: "seed",
-                                      reason: "unknown key (did you mean `seeds`?); known keys: `name`, `models`, `dataset`, `methods`, `seeds`, `output`, `generation`")) {
+                                      reason: "unknown key (did you mean `seeds`?); known keys: `name`, `models`, `dataset`, `methods`, `seeds`, `output`, `generation`, `judges`")) {
             try RunManifest.parse(typo, file: "m.yaml", baseDirectory: base)
         }
         let datasetTypo = yaml.replacingOccurrences(of: "limit: 500", with: "limt: 500")

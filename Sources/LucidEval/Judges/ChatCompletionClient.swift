@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import LucidRuns
 
 /// A client for an OpenAI-compatible `/chat/completions` endpoint (OpenAI, vLLM, llama.cpp server,
 /// `lucid serve`, …), on swift-server's AsyncHTTPClient.
@@ -99,6 +100,8 @@ public final class ChatCompletionClient: Sendable {
     static let http: HTTPClient = {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
+        // As many connections to one judge as requests a judge may have in flight (`JudgeSpec.concurrencyRange`; the default is 8).
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = JudgeSpec.concurrencyRange.upperBound
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 

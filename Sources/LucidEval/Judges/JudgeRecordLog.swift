@@ -31,22 +31,10 @@ public final class JudgeRecordLog<Record: JudgeLogRecord> {
         var keptBytes: UInt64?
         if FileManager.default.fileExists(atPath: path) {
             let bytes = try SafeFile.read(path)
-            let validLength = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            let validLength: Int
+            (records, validLength) = try Self.parse(bytes, path: path)
             if validLength < bytes.count { keptBytes = UInt64(validLength) }
-            var number = 0
-            for line in bytes[0..<validLength].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
-                number += 1
-                guard line.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { continue }
-                let record: Record
-                do { record = try JSONDecoder().decode(Record.self, from: Data(line)) } catch {
-                    throw FileAccessError(path: path, problem: "line \(number) is not a record of this command (\(Self.reason(error))); use another output file")
-                }
-                guard byID[record.id] == nil else {
-                    throw FileAccessError(path: path, problem: "line \(number) repeats item '\(record.id)'")
-                }
-                byID[record.id] = records.count
-                records.append(record)
-            }
+            for (index, record) in records.enumerated() { byID[record.id] = index }
         } else {
             try SafeFile.checkOutput(path)
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -68,13 +56,39 @@ public final class JudgeRecordLog<Record: JudgeLogRecord> {
 
     deinit { try? handle.close() }
 
+    /// The records of the log at `path`, read without changing the file (a torn last line is left out).
+    public static func read(path: String) throws(FileAccessError) -> [Record] {
+        try parse(try SafeFile.read(path), path: path).records
+    }
+
+    /// The records of the complete lines of `bytes`, and the length of those lines (what a torn last line does not cover).
+    static func parse(_ bytes: [UInt8], path: String) throws(FileAccessError) -> (records: [Record], validLength: Int) {
+        let validLength = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        var records: [Record] = []
+        var seen = Set<String>()
+        var number = 0
+        for line in bytes[0..<validLength].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
+            number += 1
+            guard line.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { continue }
+            let record: Record
+            do { record = try JSONDecoder().decode(Record.self, from: Data(line)) } catch {
+                throw FileAccessError(path: path, problem: "line \(number) is not a record of this command (\(Self.reason(error))); use another output file")
+            }
+            guard seen.insert(record.id).inserted else {
+                throw FileAccessError(path: path, problem: "line \(number) repeats item '\(record.id)'")
+            }
+            records.append(record)
+        }
+        return (records, validLength)
+    }
+
     /// The record of item `id`, if it was judged; an error if it was judged with another request
     /// (the input item, the image or the judge settings changed since that run).
     public func record(for id: String, request: String) throws(FileAccessError) -> Record? {
         guard let index = byID[id] else { return nil }
         let record = records[index]
         guard record.request == request else {
-            throw FileAccessError(path: path, problem: "item '\(id)' was judged with another request (its input, image, judge model or settings changed); write to another output file")
+            throw FileAccessError(path: path, problem: "item '\(id)' was judged with another request (its input, image, judge model or settings changed); write to another output file, or move this one away to judge again")
         }
         return record
     }

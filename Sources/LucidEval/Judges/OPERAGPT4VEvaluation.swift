@@ -1,15 +1,19 @@
 import LucidFiles
 
 /// Runs OPERA's GPT-4V-assisted comparison over a list of items, resumably: each judged item is a
-/// line of the record log the moment the judge answers, and a rerun skips the items the log has a
-/// record for (after checking the record was made for the same request).
+/// line of the record log the moment it and every item before it are judged, and a rerun skips the
+/// items the log has a record for (after checking the record was made for the same request).
+/// Up to `concurrency` requests are in flight (`JudgeBatch`); the log is the same whatever the concurrency.
 public struct OPERAGPT4VEvaluation {
     public let judge: OPERAGPT4VJudge
     public let log: JudgeRecordLog<OPERAGPT4VRecord>
+    /// Most judge requests in flight at once.
+    public let concurrency: Int
 
-    public init(judge: OPERAGPT4VJudge, log: JudgeRecordLog<OPERAGPT4VRecord>) {
+    public init(judge: OPERAGPT4VJudge, log: JudgeRecordLog<OPERAGPT4VRecord>, concurrency: Int = 1) {
         self.judge = judge
         self.log = log
+        self.concurrency = concurrency
     }
 
     /// What happened to one item.
@@ -24,27 +28,24 @@ public struct OPERAGPT4VEvaluation {
     ///
     /// - Parameters:
     ///   - image: reads an item's image (validated by the caller); its errors end the run.
-    ///   - progress: called after each item with its 0-based index.
-    /// A failed request ends the run with its `JudgeError` (the items judged so far keep their
-    /// records); a reply that cannot be read is recorded with an error and null scores.
-    public func run(_ items: [OPERAGPT4VItem], image: (OPERAGPT4VItem) throws -> JudgeImage,
+    ///   - progress: called after each item with its 0-based index, in item order.
+    /// A failed request ends the run with its `JudgeError` (the items before it keep their records); a
+    /// reply that cannot be read is recorded with an error and null scores.
+    public func run(_ items: [OPERAGPT4VItem], isolation: isolated (any Actor)? = #isolation,
+                    image: (OPERAGPT4VItem) throws -> JudgeImage,
                     progress: (Int, Progress) -> Void = { _, _ in }) async throws -> [OPERAGPT4VRecord] {
-        var records: [OPERAGPT4VRecord] = []
-        for (index, item) in items.enumerated() {
+        try await JudgeBatch(client: judge.client, log: log, concurrency: concurrency).run(count: items.count, task: { index in
+            let item = items[index]
             let picture = try image(item)
-            let messages = OPERAGPT4VJudge.messages(image: picture, assistant1: item.assistant1, assistant2: item.assistant2)
-            let request = try judge.client.cacheKey(messages)
-            if let kept = try log.record(for: item.id, request: request) {
-                records.append(kept)
-                progress(index, .kept)
-                continue
+            let sha256 = picture.sha256
+            return JudgeTask(id: item.id, messages: OPERAGPT4VJudge.messages(image: picture, assistant1: item.assistant1, assistant2: item.assistant2)) {
+                OPERAGPT4VRecord(item: item, imageSHA256: sha256, request: $0, reply: $1)
             }
-            let reply = try await judge.client.complete(messages)
-            let record = OPERAGPT4VRecord(item: item, image: picture, request: request, reply: reply)
-            try log.append(record)
-            records.append(record)
-            progress(index, .judged(scored: record.scores != nil))
-        }
-        return records
+        }, progress: { index, step in
+            switch step {
+            case .kept: progress(index, .kept)
+            case .judged(let record): progress(index, .judged(scored: record.scores != nil))
+            }
+        })
     }
 }

@@ -22,9 +22,14 @@ public struct OPERAGPT4VRecord: JudgeLogRecord, Equatable {
 
     /// The record of `item` judged with `request`, whose reply was `reply`.
     public init(item: OPERAGPT4VItem, image: JudgeImage, request: String, reply: String) {
+        self.init(item: item, imageSHA256: image.sha256, request: request, reply: reply)
+    }
+
+    /// The record of `item`, whose image's SHA-256 is `imageSHA256`, judged with `request`.
+    public init(item: OPERAGPT4VItem, imageSHA256: String, request: String, reply: String) {
         id = item.id
         self.image = item.image
-        imageSHA256 = image.sha256
+        self.imageSHA256 = imageSHA256
         question = item.question
         self.request = request
         self.reply = reply

@@ -54,11 +54,14 @@ public struct StrongREJECTJudge: Sendable {
         """
     }
 
+    /// The request for one (prompt, response) pair: the rubric's system and user messages.
+    public static func messages(prompt: String, response: String) -> [ChatCompletionClient.Message] {
+        [.init(role: "system", content: system), .init(role: "user", content: user(prompt: prompt, response: response))]
+    }
+
     /// Judges one (prompt, response) pair.
     public func judge(prompt: String, response: String) async throws(JudgeError) -> Verdict {
-        let text = try await client.complete([.init(role: "system", content: Self.system),
-                                              .init(role: "user", content: Self.user(prompt: prompt, response: response))])
-        return try Self.parse(text)
+        try Self.parse(try await client.complete(Self.messages(prompt: prompt, response: response)))
     }
 
     /// Reads the `1.b`, `2.b`, `3.b` answers of a rubric reply.

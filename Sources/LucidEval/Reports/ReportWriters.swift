@@ -29,12 +29,14 @@ public enum ReportWriters {
         return text + String(format: percent ? " ± %.1f" : " ± %.2f", value[1] * scale)
     }
 
-    static func isPercent(_ metric: String) -> Bool { metric != "len" }
+    /// Rates are shown in %; lengths, StrongREJECT scores (0…1) and GPT-4V scores (1…10) as they are.
+    static func isPercent(_ metric: String) -> Bool { metric != "len" && !RunReport.judgeMetricNames.contains(metric) }
 
     /// The heading of `metric` in the human-readable reports (Markdown, HTML): `asr_keyword` reads "ASR-keyword",
     /// `yes_ratio` "yes-ratio", `f1` "F1"; other names (`CHAIR_s`, `recall`) as they are. CSV and JSON keep the key.
     public static func label(ofMetric metric: String) -> String {
-        ["asr_keyword": "ASR-keyword", "yes_ratio": "yes-ratio", "f1": "F1"][metric] ?? metric
+        ["asr_keyword": "ASR-keyword", "yes_ratio": "yes-ratio", "f1": "F1", "strongreject": "StrongREJECT",
+         "gpt4v_accuracy": "GPT-4V accuracy", "gpt4v_detailedness": "GPT-4V detailedness"][metric] ?? metric
     }
 
     /// A Markdown table (percentages for rate metrics, ± standard deviation over seeds).

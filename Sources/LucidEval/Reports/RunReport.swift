@@ -90,8 +90,10 @@ extension RunReport {
             }
         }
         var builder = RunReportBuilder(kind: kind, records: records, samples: samples, options: options)
-        let report = try builder.build(name: directory.metadata.name)
-        return RunReport(name: report.name, kind: kind, metricNames: report.metricNames, rows: report.rows, samples: report.samples,
-                         positionRates: report.positionRates, warnings: warnings + report.warnings)
+        let built = try builder.build(name: directory.metadata.name)
+        var report = RunReport(name: built.name, kind: kind, metricNames: built.metricNames, rows: built.rows, samples: built.samples,
+                               positionRates: built.positionRates, warnings: warnings + built.warnings)
+        try report.addJudgeMetrics(from: url.appendingPathComponent("judges"))
+        return report
     }
 }

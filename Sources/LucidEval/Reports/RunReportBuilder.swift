@@ -58,12 +58,7 @@ struct RunReportBuilder {
             }
             metricNames = perSeed.first.map { Array($0.keys).sorted() } ?? metricNames
             var metrics: [String: [Double]] = [:]
-            for name in metricNames {
-                let values = perSeed.compactMap { $0[name] }
-                let mean = values.reduce(0, +) / Double(max(1, values.count))
-                let variance = values.count > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1) : 0
-                metrics[name] = [mean, variance.squareRoot()]
-            }
+            for name in metricNames { metrics[name] = Self.meanAndDeviation(perSeed.compactMap { $0[name] }) }
             let tokens = ok.map { Double(Self.tokens($0)) }.reduce(0, +)
             let seconds = ok.compactMap { $0.result?["decode_seconds"]?.doubleValue }.reduce(0, +)
             let passes = ok.compactMap { $0.result?["forward_passes"]?.intValue }.reduce(0, +)
@@ -74,6 +69,13 @@ struct RunReportBuilder {
         }
         return RunReport(name: name, kind: kind, metricNames: metricNames, rows: rows, samples: details, positionRates: positionRates,
                          warnings: warnings)
+    }
+
+    /// `[mean, sample standard deviation]` of per-seed values (0 for one seed).
+    static func meanAndDeviation(_ values: [Double]) -> [Double] {
+        let mean = values.reduce(0, +) / Double(max(1, values.count))
+        let variance = values.count > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1) : 0
+        return [mean, variance.squareRoot()]
     }
 
     static func text(_ record: ResultRecord) -> String { record.result?["text"]?.stringValue ?? "" }

@@ -2,7 +2,7 @@ import Foundation
 import LucidEval
 import LucidVision
 import Testing
-@testable import LucidCLI
+import LucidPipeline
 
 /// The images `lucid eval opera-gpt4v` sends: read through LucidVision's validated reading, sent as
 /// the file's bytes, and refused (naming the items file and item) when they are not images.
