@@ -78,16 +78,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let loaded = try openModel(model, runtime: runtime)
+        try defense.apply(to: loaded, model: model)
+        let tokenizer = try openTokenizer(model)
         var logger = Logger(label: "lucid.serve")
         logger.logLevel = .info
         let metrics = ServerMetrics()
-        let (model, runtime, defense) = (model, runtime, defense)
-        // Opened on the thread that decodes it (ModelWorker.opening says why).
-        let worker = try ModelWorker.opening(limits: limits, metrics: metrics, logger: logger) {
-            let loaded = try openModel(model, runtime: runtime)
-            try defense.apply(to: loaded, model: model)
-            return (loaded, try openTokenizer(model))
-        }
+        let worker = ModelWorker(opened: loaded, tokenizer: tokenizer, limits: limits, metrics: metrics, logger: logger)
         let key = apiKey ?? ProcessInfo.processInfo.environment["LUCID_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let server: ChatServer
         do {

@@ -107,15 +107,6 @@ public final class ModelWorker: Service, @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Makes the calling thread the worker thread (`opening` uses it): no other is started, and
-    /// `serveOnClaimedThread()` then serves on it until `stop()`.
-    func claimCurrentThread() { condition.withLock { thread = Thread.current } }
-
-    func serveOnClaimedThread() { loop() }
-
-    /// The thread model work runs on, once there is one (tests).
-    var workerThread: Thread? { condition.withLock { thread } }
-
     private func startThreadLocked() {
         guard thread == nil, !stopped else { return }
         let worker = Thread { [self] in loop() }

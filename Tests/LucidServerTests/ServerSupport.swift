@@ -32,12 +32,6 @@ struct TestServer {
     /// (`.live`: `client.port`), then stops the worker thread. Server and client run on
     /// `ServerTestExecutor`'s threads, not the cooperative pool the rest of the suite fills.
     func test<Value: Sendable>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        try await Self.run(server, setup, body)
-    }
-
-    /// `test` for a server built some other way.
-    static func run<Value: Sendable>(_ server: ChatServer, _ setup: TestingSetup = .router,
-                                     _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let app = Application(router: server.router(), server: ChatServer.httpServer,
                               configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
         defer { server.worker.stop() }
