@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import LucidPipeline
 import LucidServer
+import LucidTensor
 
 /// `lucid serve`: the OpenAI-compatible server (docs/serve.md).
 struct ServeCommand: AsyncParsableCommand {
@@ -78,6 +79,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A core for the HTTP side unless LUCID_THREADS / LUCID_BLAS_THREADS say otherwise (ThreadPolicy.servingPolicy).
+        try ThreadPolicy.fromEnvironment(ProcessInfo.processInfo.environment, base: .servingPolicy()).apply()
         let loaded = try openModel(model, runtime: runtime)
         try defense.apply(to: loaded, model: model)
         let tokenizer = try openTokenizer(model)

@@ -137,9 +137,19 @@ public struct ThreadPolicy: Sendable, Equatable {
         openBLAS ? ThreadPolicy(intraOp: 1, blas: max(1, cores)) : ThreadPolicy(intraOp: max(1, cores), blas: max(1, cores))
     }
 
-    /// Reads `LUCID_THREADS` and `LUCID_BLAS_THREADS` over the default; throws on malformed values.
-    public static func fromEnvironment(_ environment: [String: String]) throws(ThreadPolicyError) -> ThreadPolicy {
-        var policy = defaultPolicy()
+    /// The default for a server (`lucid serve`): one core fewer for the model, so the HTTP side (SwiftNIO's
+    /// event loops, the streams' tasks) runs beside the decoding threads instead of preempting one of
+    /// them in every parallel region. On 2 cores one model thread served shapes-smol at 0.0454 s/token
+    /// streamed against 0.0611–0.0626 with two, and 8 clients at 124.6 against 116.5 tok/s (docs/serve.md).
+    public static func servingPolicy(cores: Int = ProcessInfoCores.count, openBLAS: Bool = Torch.blasThreads != nil) -> ThreadPolicy {
+        let model = max(1, cores - 1)
+        return openBLAS ? ThreadPolicy(intraOp: 1, blas: model) : ThreadPolicy(intraOp: model, blas: model)
+    }
+
+    /// Reads `LUCID_THREADS` and `LUCID_BLAS_THREADS` over `base` (the default policy unless given);
+    /// throws on malformed values.
+    public static func fromEnvironment(_ environment: [String: String], base: ThreadPolicy? = nil) throws(ThreadPolicyError) -> ThreadPolicy {
+        var policy = base ?? defaultPolicy()
         if let text = environment["LUCID_THREADS"] {
             guard let n = Int(text), n > 0, n <= 4096 else { throw ThreadPolicyError(variable: "LUCID_THREADS", value: text) }
             policy.intraOp = n

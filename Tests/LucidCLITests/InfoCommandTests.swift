@@ -82,6 +82,14 @@ struct InfoCommandTests {
         #expect(throws: ThreadPolicyError.self) { try ThreadPolicy.fromEnvironment(["LUCID_THREADS": "0"]) }
         #expect(throws: ThreadPolicyError.self) { try ThreadPolicy.fromEnvironment(["LUCID_BLAS_THREADS": "many"]) }
         #expect(ThreadPolicy.defaultPolicy(cores: 8, openBLAS: true) == ThreadPolicy(intraOp: 1, blas: 8))
+        // Serving leaves a core to the HTTP side; the environment still decides when set.
+        #expect(ThreadPolicy.servingPolicy(cores: 2, openBLAS: false) == ThreadPolicy(intraOp: 1, blas: 1))
+        #expect(ThreadPolicy.servingPolicy(cores: 16, openBLAS: false) == ThreadPolicy(intraOp: 15, blas: 15))
+        #expect(ThreadPolicy.servingPolicy(cores: 1, openBLAS: false) == ThreadPolicy(intraOp: 1, blas: 1))
+        #expect(ThreadPolicy.servingPolicy(cores: 8, openBLAS: true) == ThreadPolicy(intraOp: 1, blas: 7))
+        let serving = ThreadPolicy.servingPolicy(cores: 4, openBLAS: false)
+        #expect(try ThreadPolicy.fromEnvironment([:], base: serving) == serving)
+        #expect(try ThreadPolicy.fromEnvironment(["LUCID_THREADS": "4"], base: serving) == ThreadPolicy(intraOp: 4, blas: 3))
         #expect(ThreadPolicy.defaultPolicy(cores: 8, openBLAS: false) == ThreadPolicy(intraOp: 8, blas: 8))
     }
 }
