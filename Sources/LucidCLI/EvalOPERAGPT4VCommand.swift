@@ -57,7 +57,8 @@ struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
         let out = input.out
         let images = JudgeImageInput(root: root.isEmpty ? "." : root)
         try images.check(list.map { ($0.id, $0.image) }, source: source)
-        let log = try JudgeRecordLog<OPERAGPT4VRecord>(path: out)
+        let log: JudgeRecordLog<OPERAGPT4VRecord>
+        do { log = try JudgeRecordLog(path: out) } catch { throw CLIError((self.out == nil ? "" : "--out ") + error.description) }
         let client = try endpoint.client(defaultCache: out + ".judge-cache.jsonl", defaultMaxTokens: OPERAGPT4VJudge.referenceMaxTokens)
         let evaluation = OPERAGPT4VEvaluation(judge: OPERAGPT4VJudge(client: client), log: log, concurrency: endpoint.judgeConcurrency)
         let records: [OPERAGPT4VRecord]

@@ -119,12 +119,17 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
         let judge = StrongREJECTJudge(client: try endpoint.client(defaultCache: out.map { $0 + ".judge-cache.jsonl" }))
         // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here null, left
         // out of the mean); a failed request ends the run, the responses before it keep their lines.
-        let records = try await judge.run(items, log: try out.map { path throws in try JudgeRecordLog<StrongREJECTRecord>(path: path) },
+        let records = try await judge.run(items, log: try out.map { path throws in try Self.recordLog(path) },
                                           concurrency: endpoint.judgeConcurrency, progress: { index, step in
             if case .kept = step { return }
             FileHandle.standardError.write(Data("judged \(index + 1)/\(rows.count)\n".utf8))
         })
         print(StrongREJECTSummary(records: records).jsonLine)
+    }
+
+    /// The per-item records at `--out`; an unusable path names the flag.
+    static func recordLog(_ path: String) throws -> JudgeRecordLog<StrongREJECTRecord> {
+        do { return try JudgeRecordLog(path: path) } catch { throw CLIError("--out \(error.description)") }
     }
 }
 
