@@ -35,10 +35,22 @@ struct QMLLMCommand: ParsableCommand {
 struct LabelledImageFolder {
     let pixels: Tensor
     let labels: [Int]
+    /// Each image's side and its hazards' boxes, where the folder says where they are (ShapesWorld
+    /// scenes; nil for labels.jsonl), for `--token-labels cells`.
+    let hazards: [(imageSize: Double, hazards: [QMLLMTokenLabels.Hazard])]?
+
+    /// Per-token categories on a `grid` × `grid` patch grid (`QMLLMTokenLabels`), nil without hazard boxes.
+    func tokenLabels(grid: Int, mergeHarmful: Bool) -> [[Int]]? {
+        hazards?.map { image in
+            let merged = image.hazards.map { QMLLMTokenLabels.Hazard(category: mergeHarmful && $0.category != 0 ? 1 : $0.category, box: $0.box) }
+            return QMLLMTokenLabels.labels(hazards: merged, imageSize: image.imageSize, grid: grid)
+        }
+    }
 
     init(directory: String, model: LlavaForConditionalGeneration, modelDirectory: String) throws {
         let base = URL(fileURLWithPath: directory)
         var entries: [(path: String, category: String)] = []
+        var boxes: [(imageSize: Double, hazards: [QMLLMTokenLabels.Hazard])] = []
         let labelsURL = base.appendingPathComponent("labels.jsonl")
         let scenesURL = base.appendingPathComponent("scenes.jsonl")
         func lines(_ url: URL) throws -> [[String: Any]] {
@@ -65,6 +77,19 @@ struct LabelledImageFolder {
                 let hazards = Set(ShapeCategory.hazards.map(\.name))
                 let hazard = objects.compactMap { $0["category"] as? String }.first { hazards.contains($0) }
                 entries.append((base.appendingPathComponent("images").appendingPathComponent(image).path, hazard ?? "benign"))
+                var found: [QMLLMTokenLabels.Hazard] = []
+                for item in objects {
+                    guard let name = item["category"] as? String, hazards.contains(name) else { continue }
+                    guard let box = item["bbox"] as? [Double], box.count == 4, box.allSatisfy(\.isFinite),
+                          let category = QMLLMCalibration.categories.firstIndex(of: name) else {
+                        throw CLIError("\(scenesURL.path):\(number + 1): a hazard needs \"bbox\": [x, y, width, height]")
+                    }
+                    found.append(QMLLMTokenLabels.Hazard(category: category, box: BoundingBox(x: box[0], y: box[1], width: box[2], height: box[3])))
+                }
+                guard let size = object["size"] as? Int, (1...65536).contains(size) else {
+                    throw CLIError("\(scenesURL.path):\(number + 1): needs \"size\", the image side in pixels")
+                }
+                boxes.append((Double(size), found))
             }
         } else {
             throw CLIError("\(directory): expected labels.jsonl ({\"image\": …, \"category\": …} per line) or a `lucid world generate` export")
@@ -81,6 +106,7 @@ struct LabelledImageFolder {
         }
         self.pixels = Tensor.cat(pixels, axis: 0)
         self.labels = labels
+        hazards = boxes.isEmpty ? nil : boxes
     }
 
     /// Held-out ShapesWorld scenes with hazards (no files needed).
@@ -88,6 +114,11 @@ struct LabelledImageFolder {
         let pool = try ScenePool(world: world, imageSize: imageSize)
         pixels = pool.pixels(Array(0..<pool.count))
         labels = pool.scenes.map(QMLLMCalibration.label)
+        hazards = pool.scenes.map { scene in
+            (Double(scene.imageSize), scene.objects.filter(\.category.isHazard).map {
+                QMLLMTokenLabels.Hazard(category: QMLLMCalibration.categories.firstIndex(of: $0.category.name) ?? 0, box: $0.bbox)
+            })
+        }
     }
 }
 
@@ -164,10 +195,14 @@ struct QMLLMCalibrateCommand: ParsableCommand {
     var mergeHarmful = false
     @Option(help: "What the gate reads: mean (the released Q-MLLM: the mean projected token's code) or tokens (Lucid's deviation: every token's code; any harmful one refuses).")
     var gate = "mean"
+    @Option(help: "With --gate tokens, what a token counts as: image (its image's category) or cells (the category of a hazard that covers its patch, else benign; needs ShapesWorld scenes, docs/defense.md).")
+    var tokenLabels = "image"
 
     func validate() throws {
         guard threshold >= 0, threshold < 1 else { throw ValidationError("--threshold must be in [0, 1)") }
         guard SafetyCodeMap.Reading(rawValue: gate) != nil else { throw ValidationError("--gate must be mean or tokens") }
+        guard ["image", "cells"].contains(tokenLabels) else { throw ValidationError("--token-labels must be image or cells") }
+        if tokenLabels == "cells" && gate != "tokens" { throw ValidationError("--token-labels cells labels tokens: use it with --gate tokens") }
     }
 
     func run() throws {
@@ -178,13 +213,22 @@ struct QMLLMCalibrateCommand: ParsableCommand {
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,
                                                             hazardProbability: recipe.calibrationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
+        var byToken: [[Int]]?
+        if tokenLabels == "cells" {
+            let vision = vlm.config.visionConfig
+            guard let labels = folder.tokenLabels(grid: vision.imageSize / vision.patchSize, mergeHarmful: mergeHarmful) else {
+                throw CLIError("--token-labels cells needs where the hazards are: a `lucid world generate` export (scenes.jsonl) or the default scenes, not labels.jsonl")
+            }
+            byToken = labels
+        }
         defense.safetyMap = try QMLLMCalibration.calibrate(defense: defense, model: vlm, pixels: folder.pixels,
                                                            labels: mergeHarmful ? folder.labels.map { $0 == 0 ? 0 : 1 } : folder.labels,
                                                            categories: mergeHarmful ? ["benign", "harmful"] : QMLLMCalibration.categories,
-                                                           threshold: threshold, reading: SafetyCodeMap.Reading(rawValue: gate) ?? .mean)
+                                                           threshold: threshold, reading: SafetyCodeMap.Reading(rawValue: gate) ?? .mean,
+                                                           tokenLabels: byToken)
         try defense.save(to: QMLLMDirectory.defenseDirectory(of: URL(fileURLWithPath: directory)))
         let refusing = defense.safetyMap?.codeCategory.filter { $0 != 0 }.count ?? 0
-        print("calibrated on \(folder.labels.count) images (\(folder.labels.filter { $0 != 0 }.count) harmful): \(refusing) of \(defense.semantic.count) codes refuse (τ \(threshold), gate reads \(gate))")
+        print("calibrated on \(folder.labels.count) images (\(folder.labels.filter { $0 != 0 }.count) harmful): \(refusing) of \(defense.semantic.count) codes refuse (τ \(threshold), gate reads \(gate)\(gate == "tokens" ? ", tokens labelled by \(tokenLabels)" : ""))")
     }
 }
 

@@ -31,13 +31,23 @@ public enum QMLLMCalibration {
     }
 
     /// Counts codes per category over labelled images (every code the gate reads counts with its
-    /// image's category) and thresholds P(c|k) at τ.
+    /// image's category, or with `.tokens` and `tokenLabels`, each token's code with that token's
+    /// category: `QMLLMTokenLabels`) and thresholds P(c|k) at τ.
     public static func calibrate(defense: QMLLMDefense, model: LlavaForConditionalGeneration, pixels: Tensor, labels: [Int],
                                  categories: [String] = categories, threshold: Double,
-                                 reading: SafetyCodeMap.Reading = .mean) throws -> SafetyCodeMap {
+                                 reading: SafetyCodeMap.Reading = .mean, tokenLabels: [[Int]]? = nil) throws -> SafetyCodeMap {
         guard pixels.size(0) == labels.count else { throw TrainingError("calibration: \(pixels.size(0)) images but \(labels.count) labels") }
         let codes = codes(defense: defense, model: model, pixels: pixels, reading: reading)
-        let observations = zip(codes, labels).flatMap { read, label in read.map { (code: $0, category: label) } }
+        var perCode = codes.indices.map { index in [Int](repeating: labels[index], count: codes[index].count) }
+        if let tokenLabels {
+            guard reading == .tokens else { throw TrainingError("calibration: token labels need the token reading (--gate tokens)") }
+            guard tokenLabels.count == codes.count else { throw TrainingError("calibration: \(codes.count) images but \(tokenLabels.count) token label lists") }
+            for (index, read) in codes.enumerated() where tokenLabels[index].count != read.count {
+                throw TrainingError("calibration: image \(index + 1) has \(read.count) image tokens but \(tokenLabels[index].count) token labels (the labels assume the tower's square patch grid without [CLS])")
+            }
+            perCode = tokenLabels
+        }
+        let observations = zip(codes, perCode).flatMap { read, categories in zip(read, categories).map { (code: $0, category: $1) } }
         return try SafetyCodeMap(codebookSize: defense.semantic.count, categories: categories, observations: observations,
                                  threshold: threshold, reading: reading)
     }
