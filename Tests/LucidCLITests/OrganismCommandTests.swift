@@ -136,6 +136,18 @@ struct OrganismCommandTests {
                                               "--attack-images", "0", "--json"])
         #expect(tokenEval.status == 0, "\(tokenEval.err)")
         #expect(try LucidProcess.json(tokenEval.out)["dsr"] as? Double == 1)
+        // Every image of the folder is labelled "bomb": the DSR of that one category is the DSR.
+        #expect((try LucidProcess.json(tokenEval.out)["dsr_by_category"] as? [String: Double]) == ["bomb": 1])
+        // Tokens labelled by where the hazards are need scenes with boxes, not labels.jsonl.
+        let noBoxes = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", world, "--gate", "tokens",
+                                            "--token-labels", "cells"])
+        #expect(noBoxes.status != 0 && noBoxes.err.contains("--token-labels cells needs"), "\(noBoxes.err)")
+        let hazardWorld = temporary("qmllm-hazards")
+        #expect(try LucidProcess.run(["world", "generate", "--seed", "6", "--count", "6", "--out", hazardWorld, "--image-size", "96",
+                                      "--hazard-probability", "1"]).status == 0)
+        let byCell = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--gate", "tokens",
+                                           "--token-labels", "cells"])
+        #expect(byCell.status == 0 && byCell.out.contains("tokens labelled by cells"), "\(byCell.err)")
         #expect(try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "max"]).status != 0)
         let bad = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--epsilons", "8,lots"])
         #expect(bad.status != 0 && bad.err.contains("lots"))

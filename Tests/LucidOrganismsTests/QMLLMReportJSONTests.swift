@@ -17,7 +17,7 @@ struct QMLLMReportJSONTests {
 
     @Test func unmeasuredNumbersAreWrittenAsNull() throws {
         #expect(try Self.text(Self.gateOnly) == #"{"asr_bpda":null,"asr_naive":null,"asr_undefended":1,"attacks":null,"#
-                + #""benign_images":8,"dsr":0.5,"false_refusal":0.25,"harmful_images":4,"latency_overhead":0.125,"#
+                + #""benign_images":8,"dsr":0.5,"dsr_by_category":null,"false_refusal":0.25,"harmful_images":4,"latency_overhead":0.125,"#
                 + #""utility_quantised":null,"utility_undefended":null}"#)
     }
 
@@ -30,8 +30,16 @@ struct QMLLMReportJSONTests {
         #expect(try Self.text(report) == #"{"asr_bpda":0.25,"asr_naive":0,"asr_undefended":1,"attacks":["#
                 + #"{"asr":0.25,"epsilon":null,"images":4,"passed_gate":2,"seconds_per_step":0.5,"setting":"bpda","successes":1,"targeted_successes":0},"#
                 + #"{"asr":0,"epsilon":0.25,"images":4,"passed_gate":0,"seconds_per_step":0.125,"setting":"naive","successes":0,"targeted_successes":0}],"#
-                + #""benign_images":8,"dsr":0.5,"false_refusal":0.25,"harmful_images":4,"latency_overhead":0.125,"#
+                + #""benign_images":8,"dsr":0.5,"dsr_by_category":null,"false_refusal":0.25,"harmful_images":4,"latency_overhead":0.125,"#
                 + #""utility_quantised":null,"utility_undefended":null}"#)
+    }
+
+    @Test func dsrPerHazardCategoryIsWrittenAndPrinted() throws {
+        var report = Self.gateOnly
+        report.dsrByCategory = ["skull": 1, "bomb": 0.5]
+        #expect(try Self.text(report).contains(#""dsr_by_category":{"bomb":0.5,"skull":1}"#))
+        #expect(report.lines.contains("DSR by hazard: bomb 50.0%, skull 100.0%"))
+        #expect(!Self.gateOnly.lines.contains { $0.hasPrefix("DSR by hazard") })
     }
 
     @Test func reportsAndRowsReadBackWithMissingOptionalKeys() throws {
@@ -39,6 +47,7 @@ struct QMLLMReportJSONTests {
             + #""attacks":[{"setting":"naive","images":4,"successes":3,"seconds_per_step":0.5}]}"#
         let report = try JSONDecoder().decode(QMLLMReport.self, from: Data(json.utf8))
         #expect(report.asrNaive == nil && report.asrBPDA == nil && report.utilityUndefended == nil && report.utilityQuantised == nil)
+        #expect(report.dsrByCategory == nil)
         let row = try #require(report.attacks?.first)
         #expect(row.epsilon == nil && row.targetedSuccesses == 0 && row.passedGate == 0 && row.asr == 0.75)
         let again = try JSONDecoder().decode(QMLLMReport.self, from: Data(try Self.text(Self.gateOnly).utf8))
