@@ -31,9 +31,9 @@ public struct QMLLMReport: Codable, Sendable {
     /// Every (setting, budget) of the targeted-PGD evaluation; `asrNaive` and `asrBPDA` are its
     /// strongest budget.
     @NullWhenAbsent public var attacks: [QMLLMAttackEvaluation.Row]?
-    /// DSR per hazard category present among the harmful images (category name → refused share); nil in
-    /// reports written before it was measured.
-    @NullWhenAbsent public var dsrByCategory: [String: Double]? = nil
+    /// DSR per hazard category present among the harmful images (category name → refused share). Always
+    /// measured by `evaluate`; reports written before it have no key, and rewriting them adds none.
+    public var dsrByCategory: [String: Double]? = nil
 
     enum CodingKeys: String, CodingKey {
         case dsr, falseRefusal = "false_refusal", asrUndefended = "asr_undefended", asrNaive = "asr_naive", asrBPDA = "asr_bpda"
