@@ -93,7 +93,7 @@ struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(directory): \(pairs.unpaired) (model, seed, sample)s have a successful result of only one of the two methods: not judged\n".utf8))
         }
         // The file a manifest's `judges: [{metric: opera-gpt4v, methods: [M1, M2]}]` keeps, so either resumes the other.
-        let name = "opera-gpt4v." + [method1 ?? "", method2 ?? ""].map(JudgeSpec.fileComponent).joined(separator: ".")
+        let name = JudgeSpec.recordName(.operaGPT4V, methods: [method1 ?? "", method2 ?? ""])
         let target = try out ?? RunJudgeInput.recordsPath(run: URL(fileURLWithPath: directory), name: name)
         return (pairs.items, imageRoot ?? input.imageFolder, directory, target)
     }

@@ -24,12 +24,14 @@ public enum QMLLMTokenLabels {
         }
     }
 
-    /// Categories of the `grid` × `grid` tokens of a square `imageSize`-pixel image (0: benign).
-    public static func labels(hazards: [Hazard], imageSize: Double, grid: Int) -> [Int] {
+    /// Categories of the `grid` × `grid` tokens of a square `imageSize`-pixel image (0: benign; with
+    /// `mergeHarmful`, every hazard is category 1).
+    public static func labels(hazards: [Hazard], imageSize: Double, grid: Int, mergeHarmful: Bool = false) -> [Int] {
         guard grid > 0, imageSize > 0 else { return [] }
         var labels = [Int](repeating: 0, count: grid * grid)
         let side = imageSize / Double(grid)
         for hazard in hazards {
+            let category = mergeHarmful && hazard.category != 0 ? 1 : hazard.category
             let box = hazard.box
             let centre = (x: box.x + box.width / 2, y: box.y + box.height / 2)
             for row in 0..<grid {
@@ -38,7 +40,7 @@ public enum QMLLMTokenLabels {
                     let overlapX = max(0, min(box.maxX, left + side) - max(box.x, left))
                     let overlapY = max(0, min(box.maxY, top + side) - max(box.y, top))
                     let holdsCentre = centre.x >= left && centre.x < left + side && centre.y >= top && centre.y < top + side
-                    if holdsCentre || overlapX * overlapY >= side * side / 2 { labels[row * grid + column] = hazard.category }
+                    if holdsCentre || overlapX * overlapY >= side * side / 2 { labels[row * grid + column] = category }
                 }
             }
         }
@@ -48,10 +50,13 @@ public enum QMLLMTokenLabels {
     /// The token categories of a ShapesWorld scene, with `QMLLMCalibration.categories` (or, with
     /// `mergeHarmful`, every hazard as category 1).
     public static func labels(_ scene: Scene, grid: Int, mergeHarmful: Bool = false) -> [Int] {
-        let hazards = scene.objects.filter(\.category.isHazard).map { object in
-            let index = QMLLMCalibration.categories.firstIndex(of: object.category.name) ?? 0
-            return Hazard(category: mergeHarmful ? 1 : index, box: object.bbox)
+        labels(hazards: hazards(in: scene), imageSize: Double(scene.imageSize), grid: grid, mergeHarmful: mergeHarmful)
+    }
+
+    /// A scene's hazards with their `QMLLMCalibration.categories` index.
+    public static func hazards(in scene: Scene) -> [Hazard] {
+        scene.objects.filter(\.category.isHazard).map { object in
+            Hazard(category: QMLLMCalibration.categories.firstIndex(of: object.category.name) ?? 0, box: object.bbox)
         }
-        return labels(hazards: hazards, imageSize: Double(scene.imageSize), grid: grid)
     }
 }

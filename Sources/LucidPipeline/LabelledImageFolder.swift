@@ -18,10 +18,7 @@ public struct LabelledImageFolder {
 
     /// Per-token categories on a `grid` × `grid` patch grid (`QMLLMTokenLabels`), nil without hazard boxes.
     public func tokenLabels(grid: Int, mergeHarmful: Bool) -> [[Int]]? {
-        hazards?.map { image in
-            let merged = image.hazards.map { QMLLMTokenLabels.Hazard(category: mergeHarmful && $0.category != 0 ? 1 : $0.category, box: $0.box) }
-            return QMLLMTokenLabels.labels(hazards: merged, imageSize: image.imageSize, grid: grid)
-        }
+        hazards?.map { QMLLMTokenLabels.labels(hazards: $0.hazards, imageSize: $0.imageSize, grid: grid, mergeHarmful: mergeHarmful) }
     }
 
     /// Reads `directory`; pixels as the LLaVA model opened from `modelDirectory` sees them.
@@ -92,11 +89,7 @@ public struct LabelledImageFolder {
         let pool = try ScenePool(world: world, imageSize: imageSize)
         pixels = pool.pixels(Array(0..<pool.count))
         labels = pool.scenes.map(QMLLMCalibration.label)
-        hazards = pool.scenes.map { scene in
-            (Double(scene.imageSize), scene.objects.filter(\.category.isHazard).map {
-                QMLLMTokenLabels.Hazard(category: QMLLMCalibration.categories.firstIndex(of: $0.category.name) ?? 0, box: $0.bbox)
-            })
-        }
+        hazards = pool.scenes.map { (Double($0.imageSize), QMLLMTokenLabels.hazards(in: $0)) }
     }
 }
 

@@ -58,8 +58,11 @@ public struct JudgeSpec: Sendable, Hashable {
 
     /// The file stem of the judge's records in `RUN/judges/`: `strongreject`, `strongreject.M…`, or
     /// `opera-gpt4v.M1.M2` (what `lucid eval opera-gpt4v --run` writes by default, so either resumes the other).
-    public var recordName: String {
-        ([metric.rawValue] + methods.map(Self.fileComponent)).joined(separator: ".")
+    public var recordName: String { Self.recordName(metric, methods: methods) }
+
+    /// `recordName` of a judge of `metric` over `methods`.
+    public static func recordName(_ metric: Metric, methods: [String]) -> String {
+        ([metric.rawValue] + methods.map(fileComponent)).joined(separator: ".")
     }
 
     /// `text` with every character but letters, digits, `.`, `_`, `-` and `@` replaced by `_`, for a file name.

@@ -150,19 +150,36 @@ public final class ChatCompletionClient: Sendable {
         return try encoder.encode(Request(model: model, messages: messages, temperature: temperature, max_tokens: maxTokens))
     }
 
-    /// The `JudgeAnswerCache` key of a request for `messages`.
-    public func cacheKey(_ messages: [Message]) throws(JudgeError) -> String {
-        do { return JudgeAnswerCache.key(body: try requestBody(messages)) } catch {
-            throw .malformedResponse(url: baseURL.absoluteString, reason: "cannot encode the request: \(error)")
-        }
+    /// A request encoded once: its body and its `JudgeAnswerCache` key (an image is base64-encoded
+    /// once, for the key and the request both).
+    public struct PreparedRequest: Sendable {
+        public let body: Data
+        public let key: String
     }
+
+    /// Encodes the request for `messages`.
+    public func prepare(_ messages: [Message]) throws(JudgeError) -> PreparedRequest {
+        let body: Data
+        do { body = try requestBody(messages) } catch {
+            throw .malformedResponse(url: chatCompletionsURL, reason: "cannot encode the request: \(error)")
+        }
+        return PreparedRequest(body: body, key: JudgeAnswerCache.key(body: body))
+    }
+
+    /// The `JudgeAnswerCache` key of a request for `messages`.
+    public func cacheKey(_ messages: [Message]) throws(JudgeError) -> String { try prepare(messages).key }
+
+    var chatCompletionsURL: String { baseURL.appendingPathComponent("chat/completions").absoluteString }
 
     /// Sends `messages` and returns the first choice's text.
     public func complete(_ messages: [Message]) async throws(JudgeError) -> String {
-        let url = baseURL.appendingPathComponent("chat/completions").absoluteString
-        let body: Data
-        do { body = try requestBody(messages) } catch { throw .malformedResponse(url: url, reason: "cannot encode the request: \(error)") }
-        let key = JudgeAnswerCache.key(body: body)
+        try await complete(try prepare(messages))
+    }
+
+    /// Sends a prepared request (or answers it from the cache) and returns the first choice's text.
+    public func complete(_ request: PreparedRequest) async throws(JudgeError) -> String {
+        let url = chatCompletionsURL
+        let (body, key) = (request.body, request.key)
         if let cached = cache?.answer(for: key) { return cached }
         var attempt = 0
         while true {

@@ -5,7 +5,7 @@ import LucidFiles
 public struct JudgeTask<Record> {
     public var id: String
     public var messages: [ChatCompletionClient.Message]
-    /// The record of the item given its request key (`ChatCompletionClient.cacheKey`) and the judge's reply.
+    /// The record of the item given its request key (`ChatCompletionClient.PreparedRequest.key`) and the judge's reply.
     public var record: (_ request: String, _ reply: String) -> Record
 
     public init(id: String, messages: [ChatCompletionClient.Message], record: @escaping (_ request: String, _ reply: String) -> Record) {
@@ -98,7 +98,8 @@ public struct JudgeBatch<Record: JudgeLogRecord> {
                 if failure != nil { break }
                 do {
                     let item = try task(index)
-                    let request = try client.cacheKey(item.messages)
+                    let prepared = try client.prepare(item.messages)
+                    let request = prepared.key
                     if let kept = try log?.record(for: item.id, request: request) {
                         records[index] = kept
                         try flush()
@@ -107,9 +108,8 @@ public struct JudgeBatch<Record: JudgeLogRecord> {
                     while inFlight >= concurrency { try await collect() }
                     if failure != nil { break }
                     waiting[index] = (request, item.record)
-                    let messages = item.messages
                     group.addTask {
-                        do throws(JudgeError) { return (index, .success(try await client.complete(messages))) } catch { return (index, .failure(error)) }
+                        do throws(JudgeError) { return (index, .success(try await client.complete(prepared))) } catch { return (index, .failure(error)) }
                     }
                     inFlight += 1
                 } catch {
