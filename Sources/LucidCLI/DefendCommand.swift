@@ -27,7 +27,7 @@ struct QMLLMCommand: ParsableCommand {
         its patch quantiser, and `lucid generate`, `run` and `demo` refuse images whose semantic code the safety map \
         calls harmful, before the language model runs. See docs/defense.md.
         """,
-        subcommands: [QMLLMTrainCommand.self, QMLLMCalibrateCommand.self, QMLLMEvalCommand.self]
+        subcommands: [QMLLMTrainCommand.self, QMLLMStage2Command.self, QMLLMCalibrateCommand.self, QMLLMEvalCommand.self]
     )
 }
 
@@ -39,18 +39,21 @@ func progressLog(since start: Date = Date()) -> (String) -> Void {
 struct QMLLMTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train Q-MLLM stage 1 on a bundled organism, calibrate the safety map, evaluate, save (shapes-smol-q).",
+        abstract: "Train Q-MLLM (stage 1, and stage 2 with --stage2) on a bundled organism, calibrate the safety map, evaluate, save (shapes-smol-q).",
         discussion: """
         The base organism's vision tower and language model (with its LoRA) stay frozen; the projector is re-trained \
         on quantised patches together with the patch codebooks (8 × 512 cosine codes over the 192-d ShapesWorld \
         features) and the semantic codebook (128 cosine codes over the mean projected token), with L_gen + \
         0.5·L_vq + 0.1·L_sem on ShapesWorld scenes of which a quarter hold a hazard (skull, bomb, gun, syringe). \
         The safety map is calibrated on 400 other labelled scenes (τ = 0.6), and the gate is evaluated on held-out \
-        scenes. Checkpoints in --work make a killed run resume.
+        scenes. With --stage2, stage 2 follows stage 1: a LoRA (r8) on the language model trained over quantised \
+        image tokens with everything else frozen (see `lucid defend qmllm stage2`). Checkpoints in --work make a \
+        killed run resume.
         """
     )
 
     @Option(help: "Base organism.") var base = "shapes-smol"
+    @Flag(help: "Run stage 2 (LoRA on the language model over quantised inputs) after stage 1.") var stage2 = false
     @Option(help: "Output directory.") var out = "Models/shapes-smol-q"
     @Option(help: "Checkpoints.") var work = ".lucid-train/shapes-smol-q"
     @Option(help: "Scale steps and scene counts (e.g. 0.05 for a smoke run).") var scale: Double = 1
@@ -59,7 +62,9 @@ struct QMLLMTrainCommand: ParsableCommand {
 
     func run() throws {
         let log = progressLog()
-        let recipe = QMLLMRecipe.shapesSmolQ.scaled(by: scale)
+        var recipe = QMLLMRecipe.shapesSmolQ
+        if stage2 { recipe.stage2 = recipe.stage2 ?? QMLLMStage2Recipe() }
+        recipe = recipe.scaled(by: scale)
         let baseDirectory = ModelPaths.resolve(base)
         let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: URL(fileURLWithPath: work), log: log)
         let output: QMLLMTrainer.Output
@@ -82,10 +87,50 @@ struct QMLLMTrainCommand: ParsableCommand {
         let report = try QMLLMEvaluator(defended: output.model, defense: output.defense, undefended: undefended, writer: writer, log: log)
             .evaluate(pixels: evaluation.pixels, labels: evaluation.labels)
         let record = QMLLMRecord(name: recipe.name, recipe: recipe, scale: scale, dataHash: output.dataHash, stage: output.summary,
-                                 report: report, version: LucidCommand.versionString)
+                                 stage2: output.stage2, report: report, version: LucidCommand.versionString)
         try QMLLMDirectory.save(model: output.model, defense: output.defense, baseDirectory: baseDirectory, record: record, to: outURL)
         for line in report.lines { print(line) }
         log("wrote \(outURL.path)")
+    }
+}
+
+struct QMLLMStage2Command: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stage2",
+        abstract: "Run Q-MLLM stage 2 on a trained Q-MLLM model: a LoRA on the language model over quantised image tokens.",
+        discussion: """
+        Q-MLLM's second stage ("LLM-focused fine-tuning"): the vision tower, patch quantiser, projector and semantic \
+        codebook stay frozen, so the gate decides as before; a fresh LoRA (r8, α 16, every projection of every layer) \
+        is trained on top of the language model on the recipe's conversations about its training scenes, so the \
+        language model learns to read quantised tokens. The result is written to --out with one PEFT adapter (the \
+        model's own stacked with the new one); measure it with `lucid defend qmllm eval --model OUT --utility N`. \
+        Checkpoints in --work make a killed run resume.
+        """
+    )
+
+    @Option(help: "A Q-MLLM model directory or bundled name.") var model = "shapes-smol-q"
+    @Option(help: "Output directory (not the model directory).") var out: String
+    @Option(help: "Checkpoints.") var work = ".lucid-train/shapes-smol-q"
+    @Option(help: "Scale the steps and the training scenes (e.g. 0.05 for a smoke run).") var scale: Double = 1
+    @Option(help: "Training steps (batch 8); default: the recipe's 200, scaled.") var steps: Int?
+
+    func validate() throws {
+        guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") }
+        if let steps, !(1...100_000).contains(steps) { throw ValidationError("--steps must be in 1…100000") }
+    }
+
+    func run() throws {
+        var recipe = QMLLMRecipe.shapesSmolQ
+        recipe.stage2 = QMLLMStage2Recipe()
+        recipe = recipe.scaled(by: scale)
+        guard var stage2 = recipe.stage2 else { return }
+        if let steps {
+            stage2.schedule.steps = steps
+            stage2.schedule.warmupSteps = min(stage2.schedule.warmupSteps, steps / 10)
+        }
+        let summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: URL(fileURLWithPath: work), log: progressLog())
+            .run(directory: ModelPaths.resolve(model), out: URL(fileURLWithPath: out))
+        print("stage 2: \(summary.steps) steps, loss \(String(format: "%.4f", summary.firstLoss)) → \(String(format: "%.4f", summary.finalLoss)); wrote \(out)")
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import LucidFiles
 import LucidDefense
 import LucidModels
+import LucidNN
 import LucidTensor
 import LucidTraining
 
@@ -12,15 +13,19 @@ public struct QMLLMRecord: Codable, Sendable {
     public var scale: Double
     public var dataHash: String
     public var stage: StageSummary
+    /// Stage 2 (LoRA on quantised inputs); nil when it did not run (older records, or `stage2: nil`).
+    public var stage2: StageSummary?
     public var report: QMLLMReport?
     public var version: String
 
-    public init(name: String, recipe: QMLLMRecipe, scale: Double, dataHash: String, stage: StageSummary, report: QMLLMReport?, version: String) {
+    public init(name: String, recipe: QMLLMRecipe, scale: Double, dataHash: String, stage: StageSummary, stage2: StageSummary? = nil,
+                report: QMLLMReport?, version: String) {
         self.name = name
         self.recipe = recipe
         self.scale = scale
         self.dataHash = dataHash
         self.stage = stage
+        self.stage2 = stage2
         self.report = report
         self.version = version
     }
@@ -41,24 +46,55 @@ public enum QMLLMDirectory {
     /// Whether `directory` holds a Q-MLLM model.
     public static func isQMLLM(_ directory: String) -> Bool { QMLLMDefense.exists(in: defenseDirectory(of: URL(fileURLWithPath: directory))) }
 
+    /// Writes a Q-MLLM directory from `baseDirectory`'s files and `model`. A LoRA still attached to
+    /// the language model (stage 2) is written with the base's adapter as one stacked PEFT adapter
+    /// when the base references its language model, else merged into the stored weights.
     public static func save(model: LlavaForConditionalGeneration, defense: QMLLMDefense, baseDirectory: String,
                             record: QMLLMRecord?, to directory: URL) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         let base = URL(fileURLWithPath: baseDirectory)
-        let config = directory.appendingPathComponent("config.json")
-        if fm.fileExists(atPath: config.path) { try fm.removeItem(at: config) }
-        try fm.copyItem(at: base.appendingPathComponent("config.json"), to: config)
-        for name in [OrganismDirectory.adapterDirectory, "tokenizer.json", "tokenizer_config.json"] {
+        let baseConfigURL = base.appendingPathComponent("config.json")
+        var config = (try JSONSerialization.jsonObject(with: Data(SafeFile.read(baseConfigURL.path, maxBytes: 16 << 20)))) as? [String: Any] ?? [:]
+        var lucid = config["lucid"] as? [String: Any] ?? [:]
+        // A base that references its language model (SmolLM2 + adapter) stores only the vision side.
+        let referencesLanguageModel = lucid["language_model"] != nil
+        let trained = model.languageModel.namedModules().contains { ($0.module as? Linear)?.lora != nil }
+        let adapterTarget = directory.appendingPathComponent(OrganismDirectory.adapterDirectory)
+        let configTarget = directory.appendingPathComponent("config.json")
+        if fm.fileExists(atPath: configTarget.path) { try fm.removeItem(at: configTarget) }
+        if trained && referencesLanguageModel {
+            let baseAdapter = (lucid["language_model_adapter"] as? String).map { base.appendingPathComponent($0) }
+            let stackedBase = try baseAdapter.map { try PEFTLoRAAdapter(directory: $0.path) }
+            let staging = directory.appendingPathComponent(OrganismDirectory.adapterDirectory + ".partial")
+            if fm.fileExists(atPath: staging.path) { try fm.removeItem(at: staging) }
+            try PEFTLoRAAdapter.saveStacked(base: stackedBase, trainedOn: model.languageModel,
+                                            baseModel: lucid["language_model"] as? String ?? "", to: staging)
+            if fm.fileExists(atPath: adapterTarget.path) { try fm.removeItem(at: adapterTarget) }
+            try fm.moveItem(at: staging, to: adapterTarget)
+            if lucid["language_model_adapter"] as? String == OrganismDirectory.adapterDirectory {
+                try fm.copyItem(at: baseConfigURL, to: configTarget)
+            } else {
+                lucid["language_model_adapter"] = OrganismDirectory.adapterDirectory
+                config["lucid"] = lucid
+                try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]).write(to: configTarget, options: .atomic)
+            }
+        } else {
+            if trained { for (_, module) in model.languageModel.namedModules() { (module as? Linear)?.mergeLoRA() } }
+            try fm.copyItem(at: baseConfigURL, to: configTarget)
+            let source = base.appendingPathComponent(OrganismDirectory.adapterDirectory)
+            if fm.fileExists(atPath: source.path) {
+                if fm.fileExists(atPath: adapterTarget.path) { try fm.removeItem(at: adapterTarget) }
+                try fm.copyItem(at: source, to: adapterTarget)
+            }
+        }
+        for name in ["tokenizer.json", "tokenizer_config.json"] {
             let source = base.appendingPathComponent(name)
             let target = directory.appendingPathComponent(name)
             guard fm.fileExists(atPath: source.path) else { continue }
             if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
             try fm.copyItem(at: source, to: target)
         }
-        // A base that references its language model (SmolLM2 + adapter) stores only the vision side.
-        let baseConfig = (try? JSONSerialization.jsonObject(with: Data(SafeFile.read(base.appendingPathComponent("config.json").path, maxBytes: 16 << 20)))) as? [String: Any]
-        let referencesLanguageModel = (baseConfig?["lucid"] as? [String: Any])?["language_model"] != nil
         var items: [SafetensorsWriter.Item] = []
         for (name, parameter) in model.namedParameters() where !(referencesLanguageModel && name.hasPrefix("language_model.")) {
             items.append(try .init(name: name, tensor: parameter.value, as: .float16))
@@ -88,6 +124,6 @@ extension QMLLMRecord {
     /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case name, recipe, scale, dataHash = "data_hash"
-        case stage, report, version
+        case stage, stage2, report, version
     }
 }

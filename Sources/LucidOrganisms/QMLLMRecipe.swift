@@ -4,7 +4,8 @@ import LucidTraining
 import LucidWorld
 
 /// How `shapes-smol-q` is trained from `shapes-smol`: Q-MLLM stage 1 (projector and both codebooks;
-/// vision tower and language model frozen), safety-map calibration, held-out evaluation.
+/// vision tower and language model frozen), optionally stage 2 (`stage2`: a LoRA on the language
+/// model over quantised inputs), safety-map calibration, held-out evaluation.
 ///
 /// Loss (methods.md §4.3, unverified against the paper): L_gen + λ₁·(L_vq^patch + L_vq^semantic)
 /// + λ₂·L_sem with λ₁ = 0.5, λ₂ = 0.1. L_sem is Lucid's reading of "semantic alignment": 1 − cos
@@ -37,6 +38,11 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
     public var evaluationSeed: UInt64 = 9001
     public var evaluationScenes = 200
     public var evaluationHazardProbability = 0.5
+    /// Stage 2 (LoRA on the language model over quantised inputs), or nil to stop after stage 1.
+    /// The bundled `shapes-smol-q` was trained without it (docs/defense.md); `lucid defend qmllm
+    /// train --stage2` adds `QMLLMStage2Recipe()`, and `lucid defend qmllm stage2` runs it on a
+    /// trained Q-MLLM directory.
+    public var stage2: QMLLMStage2Recipe?
 
     public init() {}
 
@@ -50,6 +56,7 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
         copy.schedule = schedule.scaled(by: factor)
         copy.calibrationScenes = Swift.max(16, Int(Double(calibrationScenes) * factor))
         copy.evaluationScenes = Swift.max(8, Int(Double(evaluationScenes) * factor))
+        if let stage2 { copy.stage2?.schedule = stage2.schedule.scaled(by: factor) }
         return copy
     }
 
@@ -67,5 +74,6 @@ extension QMLLMRecipe {
         case taskMix = "task_mix", vqWeight = "vq_weight", semanticWeight = "semantic_weight", restartEvery = "restart_every"
         case calibrationSeed = "calibration_seed", calibrationScenes = "calibration_scenes", calibrationHazardProbability = "calibration_hazard_probability", threshold
         case evaluationSeed = "evaluation_seed", evaluationScenes = "evaluation_scenes", evaluationHazardProbability = "evaluation_hazard_probability"
+        case stage2
     }
 }

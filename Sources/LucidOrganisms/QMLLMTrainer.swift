@@ -8,7 +8,7 @@ import LucidText
 import LucidTraining
 import LucidWorld
 
-/// Trains Q-MLLM stage 1 on a bundled organism and calibrates its safety map.
+/// Trains Q-MLLM on a bundled organism: stage 1, then stage 2 when the recipe has one (`QMLLMStage2`).
 ///
 /// The base model's vision tower and language model (with its LoRA merged) are frozen; the
 /// projector is re-initialised and trained on quantised patches together with both codebooks.
@@ -33,6 +33,8 @@ public struct QMLLMTrainer {
         public var defense: QMLLMDefense
         public var tokenizer: Tokenizer
         public var summary: StageSummary
+        /// Stage 2 (LoRA on quantised inputs), when the recipe has one.
+        public var stage2: StageSummary?
         public var dataHash: String
     }
 
@@ -63,23 +65,9 @@ public struct QMLLMTrainer {
         let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: .conversation)
         let loop = TrainingLoop(stage: "qmllm", directory: workDirectory.appendingPathComponent("qmllm"), parameters: parameters,
                                 schedule: recipe.schedule, log: log)
-        let tasks = ConversationWriter.Task.allCases
-        let total = recipe.taskMix.reduce(0, +)
+        let sampler = QMLLMBatchSampler(recipe: recipe, pool: pool, writer: writer)
         let summary = try loop.run { step in
-            var random = SplitMix64.stream(seed: recipe.seed, step: step, stream: 5)
-            var indices: [Int] = []
-            var conversations: [TrainingConversation] = []
-            for _ in 0..<recipe.schedule.batchSize {
-                let index = random.below(pool.count)
-                var draw = random.unit() * total
-                var task = tasks[0]
-                for (candidate, weight) in zip(tasks, recipe.taskMix) {
-                    if draw < weight { task = candidate; break }
-                    draw -= weight
-                }
-                indices.append(index)
-                conversations.append(try writer.example(pool.texts[index], task: task, random: &random))
-            }
+            let (indices, conversations) = try sampler.batch(step: step, batchSize: recipe.schedule.batchSize, stream: 5)
             if recipe.restartEvery > 0, step % recipe.restartEvery == 0 {
                 restartDeadCodes(defense, model: model, pool: pool, step: step)
             }
@@ -99,7 +87,12 @@ public struct QMLLMTrainer {
             return StepOutcome(loss: total, metrics: metrics)
         }
         try fitSemanticCodebook(defense, model: model, pool: pool)
-        return Output(model: model, defense: defense, tokenizer: tokenizer, summary: summary, dataHash: pool.dataHash)
+        var stage2Summary: StageSummary?
+        if let stage2 = recipe.stage2 {
+            stage2Summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: workDirectory, log: log)
+                .train(model: model, defense: defense, pool: pool, writer: writer)
+        }
+        return Output(model: model, defense: defense, tokenizer: tokenizer, summary: summary, stage2: stage2Summary, dataHash: pool.dataHash)
     }
 
     /// Re-fits the semantic codebook to the trained projector: spherical k-means (k-means++ start,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LucidVision
+import LucidTensor
 @testable import LucidCLI
 @testable import LucidVision
 
@@ -151,6 +152,22 @@ struct OrganismCommandTests {
         #expect(try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "max"]).status != 0)
         let bad = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--epsilons", "8,lots"])
         #expect(bad.status != 0 && bad.err.contains("lots"))
+        // Stage 2 on it: the language model (stored in full for shapes-tiny) gets the LoRA merged in; the gate is unchanged.
+        let tuned = temporary("qmllm-stage2")
+        let stage2 = try LucidProcess.run(["defend", "qmllm", "stage2", "--model", out, "--out", tuned, "--work", temporary("qmllm-stage2-work"),
+                                           "--scale", "0.02", "--steps", "2"])
+        #expect(stage2.status == 0 && stage2.out.contains("stage 2: 2 steps"), "\(stage2.err)")
+        let before = try SafetensorsFile(path: out + "/model.safetensors")
+        let after = try SafetensorsFile(path: tuned + "/model.safetensors")
+        #expect(Set(after.names) == Set(before.names), "no LoRA tensors in the stored weights")
+        let query = try #require(before.names.first { $0.hasPrefix("language_model.") && $0.hasSuffix("layers.0.self_attn.q_proj.weight") })
+        #expect(try after.loadTensor(named: query).maxAbsDifference(try before.loadTensor(named: query)) > 0)
+        let vision = try #require(before.names.first { $0.hasPrefix("multi_modal_projector.") })
+        #expect(try after.loadTensor(named: vision).maxAbsDifference(try before.loadTensor(named: vision)) == 0)
+        #expect(try String(contentsOfFile: tuned + "/qmllm/qmllm.json", encoding: .utf8) == String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8))
+        #expect(try String(contentsOfFile: tuned + "/qmllm-record.json", encoding: .utf8).contains("\"stage2\""))
+        let sameDirectory = try LucidProcess.run(["defend", "qmllm", "stage2", "--model", out, "--out", out, "--scale", "0.02", "--steps", "1"])
+        #expect(sameDirectory.status != 0 && sameDirectory.err.contains("is the model directory itself"), "\(sameDirectory.err)")
     }
 
     @Test func manifestAttacksMakeOneAdversarialImagePerModelAndSample() throws {
