@@ -40,8 +40,9 @@ struct OrganismCommandTests {
     @Test func qmllmTrainsCalibratesGatesAndEvaluates() throws {
         let out = temporary("qmllm")
         let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out,
-                                          "--work", temporary("qmllm-work")])
+                                          "--work", temporary("qmllm-work"), "--stage2"])
         #expect(train.status == 0, "\(train.err)")
+        #expect(train.err.contains("qmllm-stage2: LoRA r8") && train.err.contains("qmllm-stage2 6/6"), "\(train.err)")
         #expect(train.out.contains("gate: DSR"))
         #expect(FileManager.default.fileExists(atPath: out + "/qmllm/qmllm.json") && FileManager.default.fileExists(atPath: out + "/qmllm-record.json"))
         try JSONVocabulary.expectSnakeCase(directory: out)  // qmllm-record.json (recipe, stage), qmllm/qmllm.json
@@ -165,7 +166,8 @@ struct OrganismCommandTests {
         let vision = try #require(before.names.first { $0.hasPrefix("multi_modal_projector.") })
         #expect(try after.loadTensor(named: vision).maxAbsDifference(try before.loadTensor(named: vision)) == 0)
         #expect(try String(contentsOfFile: tuned + "/qmllm/qmllm.json", encoding: .utf8) == String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8))
-        #expect(try String(contentsOfFile: tuned + "/qmllm-record.json", encoding: .utf8).contains("\"stage2\""))
+        let tunedRecord = try LucidProcess.json(String(contentsOfFile: tuned + "/qmllm-record.json", encoding: .utf8))
+        #expect((tunedRecord["stage2"] as? [String: Any])?["steps"] as? Int == 2, "\(tunedRecord.keys)")
         let sameDirectory = try LucidProcess.run(["defend", "qmllm", "stage2", "--model", out, "--out", out, "--scale", "0.02", "--steps", "1"])
         #expect(sameDirectory.status != 0 && sameDirectory.err.contains("is the model directory itself"), "\(sameDirectory.err)")
     }
