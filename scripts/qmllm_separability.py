@@ -40,13 +40,13 @@ CLIP_STD = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
 
 def load_tower(model_dir, checkpoint=None):
     """The model directory's vision tower, or (with `checkpoint`) the tower of a `lucid train` vision-stage
-    checkpoint (`WORK/../vision-*/checkpoint.safetensors`, parameters named `tower.*`) in that directory's shape."""
+    checkpoint (`WORK/../vision-*/checkpoint.safetensors`, parameters named `param.tower.*`) in that directory's shape."""
     config = json.load(open(os.path.join(model_dir, "config.json")))
     vision = config["vision_config"]
     if vision["image_size"] // vision["patch_size"] != 3:
         sys.exit(f"{model_dir}: expected a 3 x 3 patch grid (ShapesWorld's cells), got image {vision['image_size']} / patch {vision['patch_size']}")
     if checkpoint:
-        weights, prefixes = load_file(checkpoint), ["tower.vision_model.", "tower."]
+        weights, prefixes = load_file(checkpoint), ["param.tower.vision_model.", "param.tower.", "tower.vision_model.", "tower."]
     else:
         weights, prefixes = load_file(os.path.join(model_dir, "model.safetensors")), ["vision_tower.vision_model."]
     tower = CLIPVisionModel(CLIPVisionConfig(**{k: v for k, v in vision.items() if k != "model_type"})).eval()

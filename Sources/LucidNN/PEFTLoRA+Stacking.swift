@@ -53,14 +53,7 @@ extension PEFTLoRAAdapter {
             }
         }
         let targets = Set(modules.compactMap { $0.split(separator: ".").last.map(String.init) }).sorted()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try SafetensorsWriter.write(items, metadata: ["format": "pt"], to: directory.appendingPathComponent("adapter_model.safetensors").path)
-        let config: [String: Any] = [
-            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": rank, "lora_alpha": rank, "lora_dropout": 0.0, "bias": "none",
-            "target_modules": targets, "fan_in_fan_out": false, "base_model_name_or_path": baseModel, "inference_mode": true,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: directory.appendingPathComponent("adapter_config.json"), options: .atomic)
+        try write(items, rank: rank, alpha: Double(rank), targets: targets, baseModel: baseModel, to: directory)
         return true
     }
 }

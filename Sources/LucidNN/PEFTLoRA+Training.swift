@@ -25,6 +25,13 @@ extension PEFTLoRAAdapter {
             items.append(try .init(name: "base_model.model." + name, tensor: parameter.value, as: .float32))
         }
         guard !items.isEmpty else { return false }
+        try write(items, rank: rank, alpha: alpha, targets: targets, baseModel: baseModel, to: directory)
+        return true
+    }
+
+    /// Writes a PEFT adapter directory: the tensors as `adapter_model.safetensors` and an
+    /// `adapter_config.json` for a plain LoRA of `rank` and `alpha` on `targets`.
+    static func write(_ items: [SafetensorsWriter.Item], rank: Int, alpha: Double, targets: [String], baseModel: String, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try SafetensorsWriter.write(items, metadata: ["format": "pt"], to: directory.appendingPathComponent("adapter_model.safetensors").path)
         let config: [String: Any] = [
@@ -33,6 +40,5 @@ extension PEFTLoRAAdapter {
         ]
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: directory.appendingPathComponent("adapter_config.json"), options: .atomic)
-        return true
     }
 }
