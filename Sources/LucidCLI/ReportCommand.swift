@@ -18,6 +18,8 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The run directory.") var directory: String
     @Option(help: "CHAIR ground truth (object-list JSON) for caption runs.") var objects: String?
     @Flag(help: "CHAIR: repair the synonym-list quirks.") var fixed = false
+    @Option(help: "CHAIR: a synonyms file for another world (default: the dataset's vocabulary.txt when it has one, as a ShapesWorld export; else COCO's).")
+    var synonyms: String?
     @Option(help: "ASR-keyword refusal list for prompt runs.") var list: String = "scav"
     @Option(help: "POPE answer parser: pope, opera or vcd.") var parser: String = "pope"
     @Option(help: "Output directory (default: RUN_DIR/report).") var out: String?
@@ -33,6 +35,7 @@ struct ReportCommand: ParsableCommand {
         var options = RunReportOptions(nltkDirectory: NLTKData.directory(nltkData))
         options.objects = objects.map { URL(fileURLWithPath: $0) }
         options.chairVariant = fixed ? .fixed : .opera
+        options.synonyms = synonyms.map { URL(fileURLWithPath: $0) }
         options.asrList = list
         options.popeParser = POPEAnswerParser(rawValue: parser) ?? .pope
         options.samplesPerRow = samples

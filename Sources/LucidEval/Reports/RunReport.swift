@@ -51,6 +51,10 @@ public struct RunReportOptions: Sendable {
     /// CHAIR ground truth (object list) for caption runs.
     public var objects: URL?
     public var chairVariant: CHAIRVocabulary.Variant = .opera
+    /// CHAIR's vocabulary for a caption run of another world: a synonyms file (`CHAIRVocabulary(synonymsText:)`,
+    /// e.g. ShapesWorld's `vocabulary.txt`). Nil: the vocabulary the run's dataset declares — a
+    /// `vocabulary.txt` beside the dataset file, as a ShapesWorld export has — else COCO's (`chairVariant`).
+    public var synonyms: URL?
     public var nltkDirectory: URL
     public var wordNetDirectory: URL = WordNetLemmatizer.defaultDirectory
     public var asrList = "scav"
@@ -62,12 +66,18 @@ public struct RunReportOptions: Sendable {
 }
 
 extension RunReport {
+    /// The file beside a dataset that declares its CHAIR vocabulary (ShapesWorld exports write it).
+    public static let vocabularyFileName = "vocabulary.txt"
+
     /// Reads `results.jsonl` of `directory` (merge shards first; `RunResults`) and computes the metrics of its
     /// dataset kind. A dataset that is unreadable or changed since the run started is a warning of the report.
     public static func build(directory url: URL, options: RunReportOptions) throws -> RunReport {
         let results = try RunResults.read(run: url)
         let dataset = results.samples()
         let warnings = dataset.problem.map { ["\($0)"] } ?? []
+        var options = options
+        let declared = dataset.url.deletingLastPathComponent().appendingPathComponent(Self.vocabularyFileName)
+        if options.synonyms == nil, FileManager.default.fileExists(atPath: declared.path) { options.synonyms = declared }
         var builder = RunReportBuilder(kind: results.kind, records: results.records, samples: dataset.fields, options: options)
         let built = try builder.build(name: results.directory.metadata.name)
         var report = RunReport(name: built.name, kind: results.kind, metricNames: built.metricNames, rows: built.rows, samples: built.samples,
