@@ -129,7 +129,7 @@ struct DemoCommand: ParsableCommand {
         var rows: [DemoPage.Row] = []
         var english: NLTKEnglish?
         do {
-            english = try NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: "/usr/share/wordnet"))
+            english = try NLTKEnglish(nltkDirectory: NLTKEnglish.dataDirectory(nltkData), wordNetDirectory: URL(fileURLWithPath: "/usr/share/wordnet"))
         } catch {
             log("warning: NLTK data not found (\(error)); CHAIR is reported with the ShapesWorld vocabulary only")
         }

@@ -1,5 +1,4 @@
 import Foundation
-import LucidFiles
 import LucidRuns
 
 /// Computes a `RunReport`'s rows from result records, by dataset kind (CHAIR, POPE or ASR-keyword).
@@ -33,8 +32,7 @@ struct RunReportBuilder {
                 throw EvalError.invalidArgument("caption runs need the CHAIR ground truth: pass --objects GT.json")
             }
             let english = try NLTKEnglish(nltkDirectory: options.nltkDirectory, wordNetDirectory: options.wordNetDirectory)
-            let vocabulary = try options.synonyms.map { CHAIRVocabulary(synonymsText: try SafeFile.readText($0.path)) }
-                ?? CHAIRVocabulary(variant: options.chairVariant)
+            let vocabulary = try options.synonyms.map(CHAIRVocabulary.init(synonymsFile:)) ?? CHAIRVocabulary(variant: options.chairVariant)
             chair = (CHAIRCaptionParser(english: english, vocabulary: vocabulary), try CHAIRGroundTruth.objectList(at: objects, vocabulary: vocabulary))
         }
         var rows: [RunReport.Row] = []
