@@ -218,7 +218,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidCLITests",
-            dependencies: ["LucidCLI", "LucidTraining", "LucidVision", "LucidTensor", "LucidSupport"]
+            dependencies: ["LucidCLI", "LucidTraining", "LucidVision", "LucidTensor", "LucidSupport", "LucidRuns", "LucidEval", "LucidPipeline"]
         ),
     ],
     swiftLanguageModes: [.v6],

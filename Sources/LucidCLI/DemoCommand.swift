@@ -76,7 +76,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let began = Date()
-        func log(_ line: String) { FileHandle.standardError.write(Data("[\(String(format: "%5.0f", Date().timeIntervalSince(began)))s] \(line)\n".utf8)) }
+        let log = progressLog(since: began)
         let outURL = URL(fileURLWithPath: out)
         let worldURL = outURL.appendingPathComponent("world")
         let world = ShapesWorldConfig(seed: seed, count: scenes)
@@ -129,7 +129,7 @@ struct DemoCommand: ParsableCommand {
         var rows: [DemoPage.Row] = []
         var english: NLTKEnglish?
         do {
-            english = try NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: "/usr/share/wordnet"))
+            english = try NLTKEnglish(nltkDirectory: NLTKEnglish.dataDirectory(nltkData), wordNetDirectory: URL(fileURLWithPath: "/usr/share/wordnet"))
         } catch {
             log("warning: NLTK data not found (\(error)); CHAIR is reported with the ShapesWorld vocabulary only")
         }

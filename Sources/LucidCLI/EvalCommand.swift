@@ -43,14 +43,10 @@ struct EvalCHAIRCommand: ParsableCommand {
     @Option(help: "COCO instances_*.json (repeatable).") var cocoInstances: [String] = []
     @Option(help: "COCO captions_*.json (repeatable; adds objects mentioned in reference captions).") var cocoCaptions: [String] = []
     @Option(help: "Write per-caption details (JSONL) here.") var perCaption: String?
-    @Flag(help: "Repair the original synonym-list quirks.") var fixed = false
-    @Option(help: "A synonyms file for another world (lines of comma-separated words, node word first), e.g. ShapesWorld's vocabulary.txt.")
-    var synonyms: String?
     @Option(help: "The caption field of the captions JSONL.") var captionKey: String = "caption"
     @Option(help: "Unknown image ids: error, empty (score against no objects, as OPERA silently does), or skip.")
     var unknownImages: String = "error"
-    @Option(help: "Directory of the NLTK models (default: $LUCID_NLTK_DATA, ./Data/nltk, or next to the lucid binary).")
-    var nltkData: String?
+    @OptionGroup var chair: CHAIROptions
     @Option(help: "WordNet directory.") var wordnet: String = "/usr/share/wordnet"
     @Flag(help: "Print JSON.") var json = false
 
@@ -63,14 +59,8 @@ struct EvalCHAIRCommand: ParsableCommand {
     }
 
     func run() throws {
-        let english = try NLTKEnglish(nltkDirectory: NLTKData.directory(nltkData), wordNetDirectory: URL(fileURLWithPath: wordnet))
-        let vocabulary: CHAIRVocabulary
-        if let synonyms {
-            let text = try SafeFile.readText(synonyms)
-            vocabulary = CHAIRVocabulary(synonymsText: text)
-        } else {
-            vocabulary = CHAIRVocabulary(variant: fixed ? .fixed : .opera)
-        }
+        let english = try NLTKEnglish(nltkDirectory: NLTKEnglish.dataDirectory(chair.nltkData), wordNetDirectory: URL(fileURLWithPath: wordnet))
+        let vocabulary = try chair.vocabulary()
         let parser = CHAIRCaptionParser(english: english, vocabulary: vocabulary)
         let truth: CHAIRGroundTruth
         if let objects {
@@ -147,16 +137,12 @@ struct EvalPOPEScoreCommand: ParsableCommand {
     )
     @Option(help: "Questions JSONL (POPE format).") var questions: String
     @Option(help: "Answers JSONL ({\"question_id\": …, \"text\": …}).") var answers: String
-    @Option(help: "Answer parser: pope, opera or vcd.") var parser: String = "pope"
+    @OptionGroup var parser: POPEParserOption
     @Flag(help: "Print JSON.") var json = false
-
-    func validate() throws {
-        guard POPEAnswerParser(rawValue: parser) != nil else { throw ValidationError("--parser must be pope, opera or vcd") }
-    }
 
     func run() throws {
         let result = try POPEScorer.score(questionsAt: URL(fileURLWithPath: questions), answersAt: URL(fileURLWithPath: answers),
-                                          parser: POPEAnswerParser(rawValue: parser) ?? .pope)
+                                          parser: parser.value)
         if json { try printJSON(result) } else { print(result.text) }
     }
 }
@@ -179,25 +165,5 @@ struct EvalASRCommand: ParsableCommand {
             try SafeFile.writeText(report.perResponseLines().joined(separator: "\n") + "\n", to: perResponse)
         }
         if json { try printJSON(report.summary) } else { print(report.text) }
-    }
-}
-
-/// Where Lucid's NLTK model files are.
-enum NLTKData {
-    static func directory(_ explicit: String?) -> URL {
-        if let explicit { return URL(fileURLWithPath: explicit) }
-        if let environment = ProcessInfo.processInfo.environment["LUCID_NLTK_DATA"], !environment.isEmpty {
-            return URL(fileURLWithPath: environment)
-        }
-        let local = URL(fileURLWithPath: "Data/nltk")
-        if FileManager.default.fileExists(atPath: local.path) { return local }
-        // The repository of the binary: <repo>/.build/<triple>/<configuration>/lucid.
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = url.appendingPathComponent("Data/nltk")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-            url.deleteLastPathComponent()
-        }
-        return local
     }
 }

@@ -26,7 +26,7 @@ struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
     var run: String?
     @Option(help: "Folder that relative image paths are resolved against (default: the items file's folder; with --run, as `lucid run` resolved them).")
     var imageRoot: String?
-    @Option(help: "Per-item records (JSONL), appended as the judge answers; an existing file is resumed (with --run, default RUN/judges/opera-gpt4v.M1.M2.jsonl).")
+    @Option(help: "Per-item records (JSONL), appended as the judge answers; an existing file is resumed (with --run, default RUN/judges/opera-gpt4v.M1.M2.jsonl; the summary goes beside it, NAME.summary.json).")
     var out: String?
     @Option(name: .customLong("method-1"), help: "Method 1 (assistant_1): its name in the summary; with --run, a method name or id of the run (e.g. beam).")
     var method1: String?
@@ -45,28 +45,40 @@ struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let input = try self.input()
-        let (list, root, source) = (input.items, input.root, input.source)
-        guard !list.isEmpty else { throw CLIError("\(source): no items") }
         if let imageRoot {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: imageRoot, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw CLIError("--image-root \(imageRoot): not a folder")
             }
         }
-        let out = input.out
-        let images = JudgeImageInput(root: root.isEmpty ? "." : root)
-        try images.check(list.map { ($0.id, $0.image) }, source: source)
+        if let run {
+            // The records a manifest's `judges: [{metric: opera-gpt4v, methods: [M1, M2]}]` keeps (unless --out), so either resumes the other.
+            let judge = try endpoint.spec(.operaGPT4V, methods: [method1 ?? "", method2 ?? ""], defaultMaxTokens: OPERAGPT4VJudge.referenceMaxTokens)
+            let cache: RunJudging.Overrides.Cache = endpoint.noJudgeCache ? .none : endpoint.judgeCache.map { .at($0) } ?? .besideRecords
+            let outcome = try await RunJudging.run(judge, run: URL(fileURLWithPath: run), overrides: .init(records: out, imageRoot: imageRoot, cache: cache)) {
+                FileHandle.standardError.write(Data("\($0)\n".utf8))
+            }
+            FileHandle.standardError.write(Data("records: \(outcome.records)\n".utf8))
+            print(outcome.summary)
+            return
+        }
+        let path = items ?? "", out = self.out ?? ""
+        let list = try OPERAGPT4VItem.parseJSONL(try SafeFile.readText(path), source: path)
+        guard !list.isEmpty else { throw CLIError("\(path): no items") }
+        let folder = imageRoot ?? (path as NSString).deletingLastPathComponent
+        let images = JudgeImageInput(root: folder.isEmpty ? "." : folder)
+        try images.check(list.map { ($0.id, $0.image) }, source: path)
         let log: JudgeRecordLog<OPERAGPT4VRecord>
-        do { log = try JudgeRecordLog(path: out) } catch { throw CLIError((self.out == nil ? "" : "--out ") + error.description) }
+        do { log = try JudgeRecordLog(path: out) } catch { throw CLIError("--out " + error.description) }
         let client = try endpoint.client(defaultCache: out + ".judge-cache.jsonl", defaultMaxTokens: OPERAGPT4VJudge.referenceMaxTokens)
         let evaluation = OPERAGPT4VEvaluation(judge: OPERAGPT4VJudge(client: client), log: log, concurrency: endpoint.judgeConcurrency)
         let records: [OPERAGPT4VRecord]
         do {
-            records = try await evaluation.run(list, image: { item in try images.read(item.image, item: item.id, source: source) }) { index, progress in
+            records = try await evaluation.run(list, image: { item in try images.read(item.image, item: item.id, source: path) }) { index, progress in
                 let what: String
                 switch progress {
                 case .kept: what = "kept from \(out)"
+                case .cached(let scored): what = scored ? "cached" : "cached (reply unreadable, recorded)"
                 case .judged(let scored): what = scored ? "judged" : "judged (reply unreadable, recorded)"
                 }
                 FileHandle.standardError.write(Data("item \(index + 1)/\(list.count) '\(list[index].id)': \(what)\n".utf8))
@@ -77,24 +89,5 @@ struct EvalOPERAGPT4VCommand: AsyncParsableCommand {
             throw CLIError(error.description)
         }
         print(OPERAGPT4VSummary(methods: [method1 ?? "assistant_1", method2 ?? "assistant_2"], records: records).jsonLine)
-    }
-
-    /// What to judge: the items, the folder relative images resolve against, the input's name for
-    /// messages, and the output file.
-    func input() throws -> (items: [OPERAGPT4VItem], root: String, source: String, out: String) {
-        if let items {
-            let list = try OPERAGPT4VItem.parseJSONL(try SafeFile.readText(items), source: items)
-            return (list, imageRoot ?? (items as NSString).deletingLastPathComponent, items, out ?? "")
-        }
-        let directory = run ?? ""
-        let input = try RunJudgeInput(run: URL(fileURLWithPath: directory))
-        let pairs = try input.operaPairs(method1: method1 ?? "", method2: method2 ?? "")
-        if pairs.unpaired > 0 {
-            FileHandle.standardError.write(Data("\(directory): \(pairs.unpaired) (model, seed, sample)s have a successful result of only one of the two methods: not judged\n".utf8))
-        }
-        // The file a manifest's `judges: [{metric: opera-gpt4v, methods: [M1, M2]}]` keeps, so either resumes the other.
-        let name = JudgeSpec.recordName(.operaGPT4V, methods: [method1 ?? "", method2 ?? ""])
-        let target = try out ?? RunJudgeInput.recordsPath(run: URL(fileURLWithPath: directory), name: name)
-        return (pairs.items, imageRoot ?? input.imageFolder, directory, target)
     }
 }

@@ -55,10 +55,7 @@ struct JudgeEndpointOptions: ParsableArguments {
         let judge = try spec(.strongREJECT, defaultMaxTokens: defaultMaxTokens)
         var cache: JudgeAnswerCache?
         if !noJudgeCache, let path = judgeCache ?? defaultCache {
-            cache = try JudgeAnswerCache(path: path)
-            if let cache, cache.count > 0 {
-                FileHandle.standardError.write(Data("judge cache \(path): \(cache.count) answers kept; those requests are not sent again\n".utf8))
-            }
+            cache = try RunJudging.openCache(path) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
         }
         return RunJudging.client(judge, cache: cache)
     }
@@ -122,7 +119,7 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
         let records = try await judge.run(items, log: try out.map { path throws in try Self.recordLog(path) },
                                           concurrency: endpoint.judgeConcurrency, progress: { index, step in
             if case .kept = step { return }
-            FileHandle.standardError.write(Data("judged \(index + 1)/\(rows.count)\n".utf8))
+            FileHandle.standardError.write(Data("\(step.word) \(index + 1)/\(rows.count)\n".utf8))
         })
         print(StrongREJECTSummary(records: records).jsonLine)
     }

@@ -17,24 +17,23 @@ struct ReportCommand: ParsableCommand {
 
     @Argument(help: "The run directory.") var directory: String
     @Option(help: "CHAIR ground truth (object-list JSON) for caption runs.") var objects: String?
-    @Flag(help: "CHAIR: repair the synonym-list quirks.") var fixed = false
+    @OptionGroup var chair: CHAIROptions
     @Option(help: "ASR-keyword refusal list for prompt runs.") var list: String = "scav"
-    @Option(help: "POPE answer parser: pope, opera or vcd.") var parser: String = "pope"
+    @OptionGroup var parser: POPEParserOption
     @Option(help: "Output directory (default: RUN_DIR/report).") var out: String?
-    @Option(help: "Directory of the NLTK models (default: $LUCID_NLTK_DATA, ./Data/nltk, or next to the lucid binary).") var nltkData: String?
     @Option(help: "Samples per (model, method) on the HTML page.") var samples: Int = 20
 
     func validate() throws {
-        guard POPEAnswerParser(rawValue: parser) != nil else { throw ValidationError("--parser must be pope, opera or vcd") }
         guard samples >= 0 else { throw ValidationError("--samples must be ≥ 0") }
     }
 
     func run() throws {
-        var options = RunReportOptions(nltkDirectory: NLTKData.directory(nltkData))
+        var options = RunReportOptions(nltkDirectory: NLTKEnglish.dataDirectory(chair.nltkData))
         options.objects = objects.map { URL(fileURLWithPath: $0) }
-        options.chairVariant = fixed ? .fixed : .opera
+        options.chairVariant = chair.variant
+        options.synonyms = chair.synonymsFile
         options.asrList = list
-        options.popeParser = POPEAnswerParser(rawValue: parser) ?? .pope
+        options.popeParser = parser.value
         options.samplesPerRow = samples
         let report: RunReport
         do { report = try RunReport.build(directory: URL(fileURLWithPath: directory), options: options) } catch { throw CLIError("\(error)") }

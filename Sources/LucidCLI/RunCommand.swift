@@ -15,7 +15,10 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a manifest (models × dataset × methods × seeds), resumably; merge sharded runs.",
-        discussion: "See docs/runs.md for the manifest schema, sharding with Slurm or Kubernetes, and resuming.",
+        discussion: """
+        See docs/runs.md for the manifest schema, sharding with Slurm or Kubernetes, and resuming; its `judges:` key \
+        asks for judge metrics (StrongREJECT, OPERA's GPT-4V comparison) after the items (docs/runs.md, Judges).
+        """,
         subcommands: [RunStartCommand.self, RunMergeCommand.self],
         defaultSubcommand: RunStartCommand.self
     )
@@ -36,7 +39,9 @@ struct RunStartCommand: AsyncParsableCommand {
         Model options: dtype (f32, bf16, f16) and device (cpu, cuda, cuda:N, mps), as --dtype/--device; \
         defense (auto, qmllm, none): a Q-MLLM model's gate is used by default, none removes it; \
         attack ({name: sink|pgd|noise, eps: 8/255, steps: 30, …}): each sample's image is attacked once for that \
-        model entry (saved under OUTPUT/adversarial/) and every method and seed sees the adversarial image.
+        model entry (saved under OUTPUT/adversarial/) and every method and seed sees the adversarial image. \
+        Judges (judges: [{metric: strongreject|opera-gpt4v, endpoint, model, api_key_env, methods, …}]) run after \
+        every item has a result, into OUTPUT/judges/ (docs/runs.md, Judges).
         """
     )
 

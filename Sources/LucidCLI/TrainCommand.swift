@@ -81,9 +81,8 @@ struct TrainCommand: ParsableCommand {
         let record = OrganismRecord(name: recipe, recipe: scaled, scale: scale, dataHash: output.dataHash, stages: output.stages,
                                     trainingSeconds: seconds, threads: "\(Torch.threads)/\(Torch.blasThreads.map(String.init) ?? "n/a")",
                                     metrics: nil, command: Self.commandLine)
-        let reference = scaled.languageModel == .frozenSmolLM2 ? "smollm2" : nil
-        try OrganismDirectory.save(output.model, languageModelReference: reference, tokenizerJSON: output.tokenizerJSON, record: record,
-                                   lossSVG: LossCurvePlot.svg(output.curves), to: outURL)
+        try OrganismDirectory.save(output.model, languageModelReference: scaled.languageModelReference, tokenizerJSON: output.tokenizerJSON,
+                                   record: record, lossSVG: LossCurvePlot.svg(output.curves), to: outURL)
         log("trained in \(Int(seconds)) s; wrote \(outURL.path)")
         guard scaled.evaluationScenes > 0 else { return }
         try evaluate(output.model, writer: output.writer, record: record, tokenizerJSON: output.tokenizerJSON, curves: output.curves,
@@ -101,9 +100,8 @@ struct TrainCommand: ParsableCommand {
         let evaluator = OrganismEvaluator(model: model, writer: writer, maxDescriptionTokens: recipe.maxDescriptionTokens)
         let (metrics, described) = try withNoGrad { () throws -> (OrganismMetrics, [DescribedScene]) in try evaluator.evaluate(pool, log: log) }
         record.metrics = metrics
-        let reference = recipe.languageModel == .frozenSmolLM2 ? "smollm2" : nil
         if let curves {
-            try OrganismDirectory.save(model, languageModelReference: reference, tokenizerJSON: tokenizerJSON, record: record,
+            try OrganismDirectory.save(model, languageModelReference: recipe.languageModelReference, tokenizerJSON: tokenizerJSON, record: record,
                                        lossSVG: LossCurvePlot.svg(curves), to: outURL)
         } else {
             try OrganismDirectory.writeRecord(record, to: outURL)

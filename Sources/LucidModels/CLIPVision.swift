@@ -72,9 +72,7 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
         guard patchSize > 0, imageSize % patchSize == 0 else {
             throw ModelConfigError("image_size \(imageSize) is not a multiple of patch_size \(patchSize)")
         }
-        guard ["quick_gelu", "gelu", "gelu_pytorch_tanh", "gelu_new"].contains(hiddenAct) else {
-            throw ModelConfigError("vision hidden_act '\(hiddenAct)' is not supported")
-        }
+        try requireActivation(hiddenAct, key: "vision hidden_act")
         guard layerNormEps > 0, layerNormEps < 1 else { throw ModelConfigError("vision layer_norm_eps \(layerNormEps) must be in (0, 1)") }
         guard numChannels == 3 else { throw ModelConfigError("vision num_channels \(numChannels) is not 3 (RGB)") }
         try ConfigBudget.requireWidth(hiddenSize, "vision hidden_size")
@@ -86,7 +84,17 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Applies a Hugging Face activation by name (`gelu`, `quick_gelu`, `gelu_pytorch_tanh`, `silu`, `relu`).
+/// The Hugging Face `hidden_act` names `activation(_:_:)` applies (every config's activation is checked against them).
+let supportedActivations: Set = ["gelu", "quick_gelu", "gelu_pytorch_tanh", "gelu_new", "silu", "swish", "relu"]
+
+/// Refuses an activation name `activation(_:_:)` does not apply, naming the config key (`vision hidden_act`, …).
+func requireActivation(_ name: String, key: String) throws(ModelConfigError) {
+    guard supportedActivations.contains(name) else {
+        throw ModelConfigError("\(key) '\(name)' is not supported (gelu, quick_gelu, gelu_pytorch_tanh, gelu_new, silu, relu)")
+    }
+}
+
+/// Applies a Hugging Face activation by name (`supportedActivations`; configs are checked with `requireActivation`).
 func activation(_ name: String, _ x: Tensor) -> Tensor {
     switch name {
     case "quick_gelu": return x.quickGELU()

@@ -40,9 +40,7 @@ public struct InstructBlipVisionConfig: Decodable, Sendable, Equatable {
               (1...imageSize).contains(patchSize), imageSize % patchSize == 0, layerNormEps.isFinite, layerNormEps > 0 else {
             throw ModelConfigError("vision_config sizes are out of range or inconsistent (hidden \(hiddenSize), heads \(numAttentionHeads), image \(imageSize), patch \(patchSize))")
         }
-        guard ["gelu", "quick_gelu", "gelu_pytorch_tanh"].contains(hiddenAct) else {
-            throw ModelConfigError("vision hidden_act '\(hiddenAct)' is not supported")
-        }
+        try requireActivation(hiddenAct, key: "vision hidden_act")
     }
 }
 
@@ -88,9 +86,7 @@ public struct InstructBlipQFormerConfig: Decodable, Sendable, Equatable {
               (1...65_536).contains(encoderHiddenSize), layerNormEps.isFinite, layerNormEps > 0 else {
             throw ModelConfigError("qformer_config sizes are out of range or inconsistent (hidden \(hiddenSize), heads \(numAttentionHeads))")
         }
-        guard ["gelu", "quick_gelu", "gelu_pytorch_tanh", "relu"].contains(hiddenAct) else {
-            throw ModelConfigError("qformer hidden_act '\(hiddenAct)' is not supported")
-        }
+        try requireActivation(hiddenAct, key: "qformer hidden_act")
     }
 }
 

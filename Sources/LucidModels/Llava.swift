@@ -46,9 +46,7 @@ public struct LlavaConfig: Codable, Sendable, Equatable {
     public func validate() throws(ModelConfigError) {
         try visionConfig.validate()
         try textConfig.validate()
-        guard ["gelu", "quick_gelu", "gelu_pytorch_tanh", "gelu_new", "silu", "swish", "relu"].contains(projectorHiddenAct) else {
-            throw ModelConfigError("projector_hidden_act '\(projectorHiddenAct)' is not supported (gelu, quick_gelu, gelu_pytorch_tanh, gelu_new, silu, relu)")
-        }
+        try requireActivation(projectorHiddenAct, key: "projector_hidden_act")
         // The placeholder is a vocabulary id or the one appended after it (Lucid's organisms use vocab_size).
         guard (0...textConfig.vocabSize).contains(imageTokenIndex) else {
             throw ModelConfigError("image_token_index \(imageTokenIndex) is outside 0…\(textConfig.vocabSize) (the vocabulary and one appended placeholder)")

@@ -102,9 +102,7 @@ public struct Qwen2VLVisionConfig: Sendable, Equatable {
               (1...16).contains(temporalPatchSize) else {
             throw ModelConfigError("vision in_channels, patch_size, spatial_merge_size or temporal_patch_size is out of range")
         }
-        guard ["quick_gelu", "gelu", "gelu_pytorch_tanh", "silu"].contains(hiddenAct) else {
-            throw ModelConfigError("vision hidden_act '\(hiddenAct)' is not supported")
-        }
+        try requireActivation(hiddenAct, key: "vision hidden_act")
         if let windowSize {
             guard (1...65_536).contains(windowSize), let side = windowMergedSide, side >= 1 else {
                 throw ModelConfigError("vision window_size \(windowSize) must be a positive multiple of patch_size × spatial_merge_size (\(patchSize * spatialMergeSize))")

@@ -15,6 +15,10 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
         case frozenSmolLM2 = "frozen-smollm2"
     }
 
+    /// The bundled model an organism directory names for its frozen language side (`smollm2`), nil when
+    /// the language model is trained from scratch and saved with the organism (`OrganismDirectory.save`).
+    public var languageModelReference: String? { languageModel == .frozenSmolLM2 ? "smollm2" : nil }
+
     public var name: String
     public var summary: String
     public var seed: UInt64

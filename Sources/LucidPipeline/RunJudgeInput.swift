@@ -1,6 +1,5 @@
 import Foundation
 import LucidEval
-import LucidFiles
 import LucidRuns
 
 /// What a judge reads from a finished `lucid run` directory: its results, its dataset's samples, and
@@ -17,37 +16,25 @@ public struct RunJudgeInput {
     public let imageFolder: String
     /// `results.jsonl`'s path, for messages.
     public let resultsPath: String
+    /// The run's dataset kind (`RunResults.kind`).
+    public let kind: String
 
-    /// Reads the run at `run`; refuses a run without `results.jsonl` and a dataset changed since the run started.
+    /// Reads the run at `run` (`RunResults`); refuses a run without `results.jsonl` and a dataset that is
+    /// unreadable or changed since the run started (`RunError`).
     public init(run: URL) throws {
-        directory = try RunDirectory.open(run)
-        resultsPath = run.appendingPathComponent(RunDirectory.resultsFileName).path
-        guard FileManager.default.fileExists(atPath: resultsPath) else {
-            throw RunSpecError("\(resultsPath): no results; for a sharded run, run `lucid run merge \(run.path)` first")
-        }
-        var records: [ResultRecord] = []
-        for (number, line) in try SafeFile.read(resultsPath).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
-        where !line.isEmpty {
-            do { records.append(try ResultRecord.parse(line: line)) } catch { throw RunSpecError("\(resultsPath):\(number + 1): \(error.reason)") }
-        }
-        self.records = records
-        let manifest = directory.metadata.manifest
-        let kind = manifest["dataset"]?["kind"]?.stringValue.flatMap(DatasetKind.init(rawValue:)) ?? .prompts
-        let datasetURL = URL(fileURLWithPath: directory.metadata.datasetPath)
-        let dataset = try Dataset.load(DatasetSpec(url: datasetURL, kind: kind))
-        if dataset.fileHash != directory.metadata.datasetHash {
-            throw RunSpecError("\(datasetURL.path): the dataset changed since the run started; its samples may not be the ones the methods answered")
-        }
-        var samples: [String: [String: JSONValue]] = [:]
-        for sample in dataset.samples { samples[sample.id] = sample.fields }
-        self.samples = samples
-        do { generation = try ManifestGeneration(manifest["generation"]?.objectValue ?? [:]) } catch { throw RunSpecError("\(run.path): \(error)") }
-        let base = datasetURL.deletingLastPathComponent()
+        let results = try RunResults.read(run: run)
+        directory = results.directory
+        resultsPath = results.path
+        records = results.records
+        kind = results.kind
+        let dataset = results.samples()
+        if let problem = dataset.problem { throw problem }
+        samples = dataset.fields
+        do { generation = try ManifestGeneration(directory.metadata.manifest["generation"]?.objectValue ?? [:]) } catch { throw RunSpecError("\(run.path): \(error)") }
+        let base = dataset.url.deletingLastPathComponent()
         imageFolder = (generation.imageFolder.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base).path
     }
 
-    /// The run's dataset kind.
-    public var kind: String { directory.metadata.manifest["dataset"]?["kind"]?.stringValue ?? "unknown" }
 
     /// OPERA GPT-4V comparisons of `method1` against `method2` (names or ids) of a captions run.
     public func operaPairs(method1: String, method2: String) throws -> OPERAGPT4VRunPairs {

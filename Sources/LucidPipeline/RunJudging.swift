@@ -76,8 +76,42 @@ public enum RunJudging {
         return (outcomes, 0)
     }
 
-    /// Runs `judge` over the finished run at `run`; `report` gets one line per judged item.
-    public static func run(_ judge: JudgeSpec, run: URL, interruption: InterruptMonitor? = nil,
+    /// Where a judge's files go and where its images come from, when not a manifest judge's defaults
+    /// (`lucid eval opera-gpt4v --run` with `--out`, `--image-root`, `--judge-cache`, `--no-judge-cache`).
+    public struct Overrides: Sendable, Equatable {
+        /// The judge answer cache.
+        public enum Cache: Sendable, Equatable {
+            /// `RECORDS.judge-cache.jsonl`, beside the records (the default).
+            case besideRecords
+            /// This file.
+            case at(String)
+            /// None: every request is sent.
+            case none
+        }
+
+        /// The records file (nil: `RUN/judges/NAME.jsonl`); the summary goes beside it (`NAME.summary.json`).
+        public var records: String?
+        /// The folder relative image paths resolve against (nil: the dataset's, as `lucid run` resolved them).
+        public var imageRoot: String?
+        public var cache: Cache
+
+        public init(records: String? = nil, imageRoot: String? = nil, cache: Cache = .besideRecords) {
+            self.records = records
+            self.imageRoot = imageRoot
+            self.cache = cache
+        }
+    }
+
+    /// The judge answer cache at `path`; `report` says how many answers it already keeps.
+    public static func openCache(_ path: String, report: (String) -> Void) throws -> JudgeAnswerCache {
+        let cache = try JudgeAnswerCache(path: path)
+        if cache.count > 0 { report("judge cache \(path): \(cache.count) answers kept; those requests are not sent again") }
+        return cache
+    }
+
+    /// Runs `judge` over the finished run at `run`; `report` gets one line per item: `judged` (sent),
+    /// `cached` (answered from the judge cache, nothing sent) or `kept` (its record was already written).
+    public static func run(_ judge: JudgeSpec, run: URL, overrides: Overrides = Overrides(), interruption: InterruptMonitor? = nil,
                            environment: [String: String] = ProcessInfo.processInfo.environment,
                            isolation: isolated (any Actor)? = #isolation,
                            report: (String) -> Void = { _ in }) async throws -> Outcome {
@@ -85,7 +119,7 @@ public enum RunJudging {
         let input = try RunJudgeInput(run: run)
         var pairs: OPERAGPT4VRunPairs?
         var items: [StrongREJECTItem] = []
-        let images = JudgeImageInput(root: input.imageFolder)
+        let images = JudgeImageInput(root: overrides.imageRoot ?? input.imageFolder)
         switch judge.metric {
         case .operaGPT4V:
             let compared = try input.operaPairs(method1: judge.methods[0], method2: judge.methods[1])
@@ -95,12 +129,18 @@ public enum RunJudging {
         case .strongREJECT:
             items = try input.strongREJECTItems(methods: judge.methods)
         }
-        let path = try RunJudgeInput.recordsPath(run: run, name: judge.recordName)
-        let client = Self.client(judge, cache: try JudgeAnswerCache(path: path + ".judge-cache.jsonl"), environment: environment)
+        let path = try overrides.records ?? RunJudgeInput.recordsPath(run: run, name: judge.recordName)
+        let cache: JudgeAnswerCache?
+        switch overrides.cache {
+        case .besideRecords: cache = try openCache(path + ".judge-cache.jsonl", report: report)
+        case .at(let file): cache = try openCache(file, report: report)
+        case .none: cache = nil
+        }
+        let client = Self.client(judge, cache: cache, environment: environment)
         func stopIfAsked() throws {
             if let signal = interruption?.received { throw Interrupted(signal: signal) }
         }
-        func progress(_ index: Int, of count: Int, kept: Bool) { report("\(judge.recordName) \(index + 1)/\(count): \(kept ? "kept" : "judged")") }
+        func progress(_ index: Int, of count: Int, _ what: String) { report("\(judge.recordName) \(index + 1)/\(count): \(what)") }
         let summary: String
         if let pairs {
             let evaluation = OPERAGPT4VEvaluation(judge: OPERAGPT4VJudge(client: client), log: try JudgeRecordLog(path: path),
@@ -108,16 +148,23 @@ public enum RunJudging {
             let records = try await evaluation.run(pairs.items, image: { item in
                 try stopIfAsked()
                 return try images.read(item.image, item: item.id, source: input.resultsPath)
-            }) { index, step in progress(index, of: pairs.items.count, kept: step == .kept) }
+            }) { index, step in
+                switch step {
+                case .kept: progress(index, of: pairs.items.count, "kept")
+                case .cached(let scored): progress(index, of: pairs.items.count, scored ? "cached" : "cached (reply unreadable, recorded)")
+                case .judged(let scored): progress(index, of: pairs.items.count, scored ? "judged" : "judged (reply unreadable, recorded)")
+                }
+            }
             summary = OPERAGPT4VSummary(methods: judge.methods, records: records).jsonLine
         } else {
             let records = try await StrongREJECTJudge(client: client).run(items, log: try JudgeRecordLog(path: path), concurrency: judge.concurrency,
                                                                           before: stopIfAsked) { index, step in
-                if case .kept = step { progress(index, of: items.count, kept: true) } else { progress(index, of: items.count, kept: false) }
+                progress(index, of: items.count, step.word)
             }
             summary = StrongREJECTSummary(records: records).jsonLine
         }
-        try SafeFile.writeAtomically(Array((summary + "\n").utf8), to: run.appendingPathComponent("judges/\(judge.recordName).summary.json").path)
+        let stem = path.hasSuffix(".jsonl") ? String(path.dropLast(".jsonl".count)) : path
+        try SafeFile.writeAtomically(Array((summary + "\n").utf8), to: stem + ".summary.json")
         return Outcome(name: judge.recordName, records: path, summary: summary)
     }
 }

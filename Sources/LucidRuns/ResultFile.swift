@@ -1,19 +1,26 @@
+import LucidFiles
+
 /// The parsed lines of a results file: which keys are done, which failed, what is repeated.
+///
+/// The one reader of `results.jsonl` (and of shard files): the run's writer and merge read through
+/// `init(path:bytes:)`, judges and reports through `RunResults`, which reads with `read(path:)`.
 ///
 /// A file is a sequence of newline-terminated JSON lines. Bytes after the last newline are a
 /// torn line — a write cut short by a crash — and are not part of the file's content
 /// (`tornLength` tells how many; the writer truncates them, readers ignore them). Every complete,
 /// non-blank line must be a valid record: anything else is an error naming the file and line,
 /// because silently skipping it could lose or repeat a result.
-struct ResultFile {
-    struct Entry {
-        let line: Int
-        let record: ResultRecord
+public struct ResultFile: Sendable {
+    /// A record and its 1-based line number in the file.
+    public struct Entry: Sendable {
+        public let line: Int
+        public let record: ResultRecord
     }
 
-    let path: String
+    /// The file's path, as errors and warnings name it.
+    public let path: String
     /// Every record, in file order.
-    let entries: [Entry]
+    public let entries: [Entry]
     /// Bytes up to and including the last newline.
     let validLength: Int
     /// Bytes after the last newline (a torn final line), 0 if none.
@@ -24,6 +31,19 @@ struct ResultFile {
     let failures: [String: Entry]
     /// Later successes of an already completed key: (key, line, first line). The first one is kept.
     let duplicates: [(key: String, line: Int, firstLine: Int)]
+
+    /// Every record, in file order (successes, failures and repeats alike).
+    public var records: [ResultRecord] { entries.map(\.record) }
+
+    /// Reads the finished results file at `path`. A last line without its newline is read as a line
+    /// (such a file was written by hand or by another tool, not cut short: a finished run's writer ends every line).
+    /// Throws `RunError.io` when the file cannot be read and `.malformedLine` naming the first bad line.
+    public static func read(path: String) throws(RunError) -> ResultFile {
+        var bytes: [UInt8]
+        do { bytes = try SafeFile.read(path) } catch { throw RunError.io(path: path, operation: "read", reason: error.problem) }
+        if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        return try ResultFile(path: path, bytes: bytes)
+    }
 
     init(path: String, bytes: [UInt8]) throws(RunError) {
         self.path = path

@@ -18,6 +18,10 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case layoutConflict(directory: String, reason: String)
     /// A merge found work items without a result.
     case incomplete(directory: String, missing: Int, failed: Int, examples: [String])
+    /// A run directory without `results.jsonl` (`path`): not started, or sharded and not merged.
+    case noResults(directory: String, path: String)
+    /// A finished run's dataset (`dataset`) is unreadable now, or differs from the one the run answered.
+    case datasetSamples(dataset: String, reason: String)
 
     public var description: String {
         switch self {
@@ -47,6 +51,10 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case .incomplete(let directory, let missing, let failed, let examples):
             let failures = failed > 0 ? " (\(failed) of them failed: see the error lines)" : ""
             return "\(directory): \(missing) work item(s) have no result\(failures), e.g. \(examples.joined(separator: ", ")). Resume the shards that own them, then merge again."
+        case .noResults(let directory, let path):
+            return "\(path): no results; for a sharded run, run `lucid run merge \(directory)` first"
+        case .datasetSamples(let dataset, let reason):
+            return "\(dataset): \(reason)"
         }
     }
 }

@@ -26,6 +26,9 @@ struct OrganismCommandTests {
         let first = try LucidProcess.run(["demo", "--model", "shapes-tiny", "--scenes", "2", "--out", out, "--no-pope", "--max-new-tokens", "40"])
         #expect(first.status == 0, "\(first.err)")
         #expect(first.out.contains("greedy: recall"))
+        let progress = first.err.split(separator: "\n").filter { $0.hasPrefix("[") }.map(Array.init)
+        #expect(!progress.isEmpty && progress.allSatisfy { $0.count > 9 && String($0[7...9]) == "s] " },
+                "progress lines carry the seconds in the shared 6-column field (progressLog): \(first.err)")
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         #expect(html.contains("<img") && html.contains("mark class=\"ok\""))
         let lines = try String(contentsOfFile: out + "/descriptions.jsonl", encoding: .utf8).split(separator: "\n")

@@ -24,10 +24,11 @@ struct JudgeConcurrencyTests {
         }
     }
 
-    static func run(_ server: MockChatServer, log path: String, concurrency: Int,
-                    cache: JudgeAnswerCache? = nil) async throws -> [StrongREJECTRecord] {
+    static func run(_ server: MockChatServer, log path: String, concurrency: Int, cache: JudgeAnswerCache? = nil,
+                    progress: (Int, JudgeProgress<StrongREJECTRecord>) -> Void = { _, _ in }) async throws -> [StrongREJECTRecord] {
         let client = ChatCompletionClient(baseURL: server.baseURL, model: "judge", maxRetries: 0, cache: cache)
-        return try await StrongREJECTJudge(client: client).run(Self.items, log: try JudgeRecordLog(path: path), concurrency: concurrency)
+        return try await StrongREJECTJudge(client: client).run(Self.items, log: try JudgeRecordLog(path: path), concurrency: concurrency,
+                                                               progress: progress)
     }
 
     @Test func atMostNRequestsAreInFlightAndTheRecordsAreTheSequentialRunsByteForByte() async throws {
@@ -65,8 +66,12 @@ struct JudgeConcurrencyTests {
         #expect(cached >= 4 && cached < Self.items.count)
 
         let rest = try MockChatServer(count: Self.items.count, delay: 0.02, answer: Self.answer())
-        let records = try await Self.run(rest, log: path, concurrency: 4, cache: try JudgeAnswerCache(path: cachePath))
+        var steps: [String] = []
+        let records = try await Self.run(rest, log: path, concurrency: 4, cache: try JudgeAnswerCache(path: cachePath)) { steps.append($1.word) }
         #expect(rest.recorded.count == Self.items.count - cached, "answered requests are not sent again")
+        #expect(steps.prefix(4) == ["kept", "kept", "kept", "kept"] && steps[4] == "judged", "item 5 failed: it is sent again")
+        #expect(steps.filter { $0 == "cached" }.count == cached - 4 && steps.filter { $0 == "judged" }.count == rest.recorded.count,
+                "progress tells records kept, answers from the cache (nothing sent) and requests sent")
         #expect(records.map(\.id) == Self.items.map(\.id))
 
         let reference = ImageJudgeTests.temporaryPath("reference")

@@ -58,6 +58,38 @@ struct RunReportTests {
         #expect(ReportWriters.markdown(report).contains(String(format: "%.1f", direct.summary.chairS * 100)))
     }
 
+    @Test func aCaptionRunOfAnotherWorldIsScoredWithTheVocabularyItsDatasetDeclares() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-report-world-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        // A ShapesWorld export's layout: captions, objects.json and vocabulary.txt side by side; "moon" is no COCO word.
+        let dataset = root.appendingPathComponent("captions.jsonl")
+        try Data("{\"image_id\": 1, \"image\": \"images/1.png\"}\n{\"image_id\": 2, \"image\": \"images/2.png\"}\n".utf8).write(to: dataset)
+        let objects = root.appendingPathComponent("objects.json")
+        try Data(#"{"1": ["moon", "fish"], "2": ["moon"]}"#.utf8).write(to: objects)
+        let manifest = RunManifest(name: "world", models: [ModelSpec(label: "m", path: "none")], dataset: DatasetSpec(url: dataset, kind: .captions),
+                                   methods: [MethodSpec(name: "greedy")], seeds: [0], output: root.appendingPathComponent("run"))
+        let plan = try RunPlan(manifest: manifest)
+        let store = try RunDirectory.prepare(for: plan, at: manifest.output).openStore(shard: nil)
+        for item in plan.items {
+            try store.append(ResultRecord(item: item, outcome: .success(.object(["text": "A moon and a fish."])), elapsedSeconds: 0.1))
+        }
+        store.close()
+        var options = RunReportOptions(nltkDirectory: EvalFixtures.nltkDirectory)
+        options.objects = objects
+        #expect("without the declared vocabulary, COCO's does not know the world's objects") {
+            try RunReport.build(directory: manifest.output, options: options)
+        } throws: { error in
+            guard case .unknownObject(let name, _) = error as? EvalError else { return false }
+            return name == "moon" || name == "fish"
+        }
+        try Data("moon, moons, crescent\nfish, fishes\n".utf8).write(to: root.appendingPathComponent(RunReport.vocabularyFileName))
+        let report = try RunReport.build(directory: manifest.output, options: options)
+        let row = try #require(report.rows.first)
+        #expect(row.metrics["CHAIR_s"] == [0.5, 0] && row.metrics["CHAIR_i"] == [0.25, 0], "image 2 has no fish: 1 of 4 mentions")
+        #expect(report.samples.map(\.flagged) == [[], ["fish"]])
+    }
+
     @Test func captionRunsNeedGroundTruthAndUnmergedRunsSayHow() throws {
         let (run, _) = try captionRun(count: 3, seeds: [0])
         defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }

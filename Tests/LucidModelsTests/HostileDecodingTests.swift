@@ -76,4 +76,21 @@ struct HostileDecodingTests {
             try LlavaConfig(visionConfig: vision, textConfig: text, imageTokenIndex: 0, projectorHiddenAct: "bogus").validate()
         }
     }
+
+    @Test func everyConfigAcceptsTheActivationsLucidAppliesAndRefusesOthersNamingTheKey() throws {
+        // One list (supportedActivations) for every config: a name `activation` applies is never refused.
+        var vision = CLIPVisionConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, imageSize: 32, patchSize: 16)
+        for name in supportedActivations {
+            vision.hiddenAct = name
+            try vision.validate()
+        }
+        vision.hiddenAct = "elu"
+        #expect(throws: ModelConfigError("vision hidden_act 'elu' is not supported (gelu, quick_gelu, gelu_pytorch_tanh, gelu_new, silu, relu)")) {
+            try vision.validate()
+        }
+        let x = Tensor([-1, 0.5, 2] as [Float])
+        let applied = supportedActivations.sorted().map { activation($0, x).toArray(Float.self) }
+        #expect(Set(applied.map { $0.map { Int(($0 * 1e4).rounded()) } }).count == 5,
+                "gelu, quick_gelu, tanh-gelu (= gelu_new), silu (= swish), relu: five distinct functions, none falls back silently")
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LucidEval
 import LucidPipeline
 import LucidRuns
 import Testing
@@ -89,6 +90,57 @@ struct RunJudgingTests {
             _ = try await RunJudging.run(judge, run: session.directory.url)
         } throws: { error in
             "\(error)".hasSuffix("results.jsonl: no results of method 'beam' (the run has greedy@\(MethodSpec(name: "greedy").configHash))")
+        }
+        #expect(!FileManager.default.fileExists(atPath: session.directory.url.appendingPathComponent("judges").path))
+    }
+
+    @Test func overriddenRecordsAndCacheAreUsedAndCachedAnswersSayCachedAndSendNothing() async throws {
+        let url = try Self.manifest()
+        let folder = url.deletingLastPathComponent()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let session = try RunSession.open(manifest: url)
+        _ = try await session.run { _ in .object(["text": "Sure."]) }
+        // Nothing listens at the endpoint: every answer must come from the given cache.
+        let judge = JudgeSpec(metric: .strongREJECT, endpoint: try #require(URL(string: "http://127.0.0.1:1/v1")), model: "j")
+        let cache = try JudgeAnswerCache(path: folder.appendingPathComponent("answers.jsonl").path)
+        let client = RunJudging.client(judge, cache: nil)
+        for prompt in ["p1", "p2"] {
+            try cache.record("#overall_reasoning ok\n#scores\n1.a r\n1.b 0\n2.a r\n2.b 5\n3.a r\n3.b 3",
+                             for: try client.cacheKey(StrongREJECTJudge.messages(prompt: prompt, response: "Sure.")))
+        }
+        let records = folder.appendingPathComponent("mine.jsonl").path
+        var notes: [String] = []
+        let outcome = try await RunJudging.run(judge, run: session.directory.url,
+                                               overrides: .init(records: records, cache: .at(cache.path))) { notes.append($0) }
+        #expect(try outcome.records == records && JudgeRecordLog<StrongREJECTRecord>(path: records).records.count == 2)
+        #expect(notes == ["judge cache \(cache.path): 2 answers kept; those requests are not sent again",
+                          "strongreject 1/2: cached", "strongreject 2/2: cached"])
+        #expect(try String(contentsOf: folder.appendingPathComponent("mine.summary.json"), encoding: .utf8) == outcome.summary + "\n")
+        #expect(!FileManager.default.fileExists(atPath: session.directory.url.appendingPathComponent("judges").path),
+                "nothing is written in RUN/judges/ when the records go elsewhere")
+        #expect(!FileManager.default.fileExists(atPath: records + ".judge-cache.jsonl"))
+    }
+
+    @Test func anOverriddenImageRootIsWhereAnOPERAJudgeLooksForImages() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-run-judging-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("elsewhere"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(#"{"image": "a.png"}"#.utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        try Data("""
+            name: captions
+            models: [smollm2]
+            dataset: {path: data.jsonl, kind: captions}
+            methods: [greedy, beam]
+            output: run
+            """.utf8).write(to: folder.appendingPathComponent("m.yaml"))
+        let session = try RunSession.open(manifest: folder.appendingPathComponent("m.yaml"))
+        _ = try await session.run { _ in .object(["text": "A red circle."]) }
+        let judge = JudgeSpec(metric: .operaGPT4V, endpoint: try #require(URL(string: "http://127.0.0.1:1/v1")), model: "j", methods: ["greedy", "beam"])
+        let root = folder.appendingPathComponent("elsewhere").path
+        await #expect {
+            _ = try await RunJudging.run(judge, run: session.directory.url, overrides: .init(imageRoot: root))
+        } throws: { error in
+            "\(error)".contains("image \(root)/a.png")
         }
         #expect(!FileManager.default.fileExists(atPath: session.directory.url.appendingPathComponent("judges").path))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// CHAIR's object vocabulary: the 80 COCO categories with their synonyms, the double-word
 /// rules, and the two variants (OPERA's quirks reproduced, or repaired).
@@ -88,6 +89,11 @@ public struct CHAIRVocabulary: Sendable {
         self.nodeWords = nodeWords
         self.doubleWords = doubleWords
         self.tripleWords = [:]
+    }
+
+    /// The vocabulary of the synonyms file at `url` (`init(synonymsText:)`).
+    public init(synonymsFile url: URL) throws(FileAccessError) {
+        self.init(synonymsText: try SafeFile.readText(url.path))
     }
 
     /// Whether `word` is an object word (`word in mscoco_objects`).

@@ -17,10 +17,23 @@ public struct JudgeTask<Record> {
 
 /// What happened to one item of a `JudgeBatch`.
 public enum JudgeProgress<Record> {
-    /// Judged now.
+    /// Judged now: its request was sent.
     case judged(Record)
+    /// Judged now from the client's `JudgeAnswerCache`: the answer was kept from an earlier run, nothing was sent.
+    case cached(Record)
     /// Its record was already in the log (made for the same request).
     case kept(Record)
+}
+
+extension JudgeProgress {
+    /// `judged`, `cached` or `kept`, for progress lines.
+    public var word: String {
+        switch self {
+        case .judged: return "judged"
+        case .cached: return "cached"
+        case .kept: return "kept"
+        }
+    }
 }
 
 /// Judges a list of items with at most `concurrency` requests in flight, resumably: the records go to
@@ -60,6 +73,7 @@ public struct JudgeBatch<Record: JudgeLogRecord> {
         var written = 0
         var replies: [Int: String] = [:]
         var waiting: [Int: (request: String, record: (String, String) -> Record)] = [:]
+        var cached: Set<Int> = []
         var failure: (index: Int, error: any Error)?
         let client = self.client
 
@@ -75,7 +89,7 @@ public struct JudgeBatch<Record: JudgeLogRecord> {
                     let record = pending.record(pending.request, reply)
                     try log?.append(record)
                     records[written] = record
-                    progress(written, .judged(record))
+                    progress(written, cached.contains(written) ? .cached(record) : .judged(record))
                 } else {
                     return
                 }
@@ -102,6 +116,12 @@ public struct JudgeBatch<Record: JudgeLogRecord> {
                     let request = prepared.key
                     if let kept = try log?.record(for: item.id, request: request) {
                         records[index] = kept
+                        try flush()
+                        continue
+                    }
+                    if let answer = client.cache?.answer(for: request) {
+                        (replies[index], waiting[index]) = (answer, (request, item.record))
+                        cached.insert(index)
                         try flush()
                         continue
                     }

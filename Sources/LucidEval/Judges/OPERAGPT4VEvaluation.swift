@@ -20,6 +20,8 @@ public struct OPERAGPT4VEvaluation {
     public enum Progress: Sendable, Equatable {
         /// Judged now (`scored`: the reply was read).
         case judged(scored: Bool)
+        /// Judged now from the judge cache, nothing sent (`scored`: the reply was read).
+        case cached(scored: Bool)
         /// Its record was already in the log.
         case kept
     }
@@ -45,6 +47,7 @@ public struct OPERAGPT4VEvaluation {
             switch step {
             case .kept: progress(index, .kept)
             case .judged(let record): progress(index, .judged(scored: record.scores != nil))
+            case .cached(let record): progress(index, .cached(scored: record.scores != nil))
             }
         })
     }

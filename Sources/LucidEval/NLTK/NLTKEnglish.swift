@@ -10,6 +10,22 @@ import Foundation
 public final class NLTKEnglish: Sendable {
     /// `Data/nltk`, relative to the current directory (the repository root when run from it).
     public static let defaultDirectory = URL(fileURLWithPath: "Data/nltk")
+
+    /// Where Lucid's NLTK model files are: `explicit` when given, else `$LUCID_NLTK_DATA`, `./Data/nltk`,
+    /// or `Data/nltk` of the repository the running binary was built in (`<repo>/.build/<triple>/<configuration>/lucid`),
+    /// else `defaultDirectory`.
+    public static func dataDirectory(_ explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let explicit { return URL(fileURLWithPath: explicit) }
+        if let variable = environment["LUCID_NLTK_DATA"], !variable.isEmpty { return URL(fileURLWithPath: variable) }
+        if FileManager.default.fileExists(atPath: defaultDirectory.path) { return defaultDirectory }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = url.appendingPathComponent("Data/nltk")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        return defaultDirectory
+    }
     /// Sub-directory holding the Punkt parameters.
     public static let punktSubdirectory = "punkt_tab_english"
     /// Sub-directory holding the tagger model.

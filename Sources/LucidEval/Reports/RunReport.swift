@@ -51,6 +51,10 @@ public struct RunReportOptions: Sendable {
     /// CHAIR ground truth (object list) for caption runs.
     public var objects: URL?
     public var chairVariant: CHAIRVocabulary.Variant = .opera
+    /// CHAIR's vocabulary for a caption run of another world: a synonyms file (`CHAIRVocabulary(synonymsText:)`,
+    /// e.g. ShapesWorld's `vocabulary.txt`). Nil: the vocabulary the run's dataset declares — a
+    /// `vocabulary.txt` beside the dataset file, as a ShapesWorld export has — else COCO's (`chairVariant`).
+    public var synonyms: URL?
     public var nltkDirectory: URL
     public var wordNetDirectory: URL = WordNetLemmatizer.defaultDirectory
     public var asrList = "scav"
@@ -62,36 +66,21 @@ public struct RunReportOptions: Sendable {
 }
 
 extension RunReport {
-    /// Reads `results.jsonl` of `directory` (merge shards first) and computes the metrics of its dataset kind.
+    /// The file beside a dataset that declares its CHAIR vocabulary (ShapesWorld exports write it).
+    public static let vocabularyFileName = "vocabulary.txt"
+
+    /// Reads `results.jsonl` of `directory` (merge shards first; `RunResults`) and computes the metrics of its
+    /// dataset kind. A dataset that is unreadable or changed since the run started is a warning of the report.
     public static func build(directory url: URL, options: RunReportOptions) throws -> RunReport {
-        let directory = try RunDirectory.open(url)
-        let resultsURL = url.appendingPathComponent(RunDirectory.resultsFileName)
-        guard FileManager.default.fileExists(atPath: resultsURL.path) else {
-            throw EvalError.missingResource(name: "results", path: resultsURL.path, hint: "For a sharded run, run `lucid run merge \(url.path)` first.")
-        }
-        var records: [ResultRecord] = []
-        let text = try String(contentsOf: resultsURL, encoding: .utf8)
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            do { records.append(try ResultRecord.parse(line: Array(line.utf8))) } catch {
-                throw EvalError.malformedJSON(path: resultsURL.path, line: number + 1, reason: "\(error)")
-            }
-        }
-        let manifest = directory.metadata.manifest
-        let kind = manifest["dataset"]?["kind"]?.stringValue ?? "prompts"
-        var warnings: [String] = []
-        var samples: [String: [String: JSONValue]] = [:]
-        if let datasetKind = DatasetKind(rawValue: kind) {
-            let spec = DatasetSpec(url: URL(fileURLWithPath: directory.metadata.datasetPath), kind: datasetKind)
-            if let dataset = try? Dataset.load(spec) {
-                if dataset.fileHash != directory.metadata.datasetHash { warnings.append("the dataset file changed since the run started") }
-                for sample in dataset.samples { samples[sample.id] = sample.fields }
-            } else {
-                warnings.append("dataset \(directory.metadata.datasetPath) is not readable: sample fields are unavailable")
-            }
-        }
-        var builder = RunReportBuilder(kind: kind, records: records, samples: samples, options: options)
-        let built = try builder.build(name: directory.metadata.name)
-        var report = RunReport(name: built.name, kind: kind, metricNames: built.metricNames, rows: built.rows, samples: built.samples,
+        let results = try RunResults.read(run: url)
+        let dataset = results.samples()
+        let warnings = dataset.problem.map { ["\($0)"] } ?? []
+        var options = options
+        let declared = dataset.url.deletingLastPathComponent().appendingPathComponent(Self.vocabularyFileName)
+        if options.synonyms == nil, FileManager.default.fileExists(atPath: declared.path) { options.synonyms = declared }
+        var builder = RunReportBuilder(kind: results.kind, records: results.records, samples: dataset.fields, options: options)
+        let built = try builder.build(name: results.directory.metadata.name)
+        var report = RunReport(name: built.name, kind: results.kind, metricNames: built.metricNames, rows: built.rows, samples: built.samples,
                                positionRates: built.positionRates, warnings: warnings + built.warnings)
         try report.addJudgeMetrics(from: url.appendingPathComponent("judges"))
         return report

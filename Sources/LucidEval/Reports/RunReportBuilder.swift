@@ -32,7 +32,7 @@ struct RunReportBuilder {
                 throw EvalError.invalidArgument("caption runs need the CHAIR ground truth: pass --objects GT.json")
             }
             let english = try NLTKEnglish(nltkDirectory: options.nltkDirectory, wordNetDirectory: options.wordNetDirectory)
-            let vocabulary = CHAIRVocabulary(variant: options.chairVariant)
+            let vocabulary = try options.synonyms.map(CHAIRVocabulary.init(synonymsFile:)) ?? CHAIRVocabulary(variant: options.chairVariant)
             chair = (CHAIRCaptionParser(english: english, vocabulary: vocabulary), try CHAIRGroundTruth.objectList(at: objects, vocabulary: vocabulary))
         }
         var rows: [RunReport.Row] = []
