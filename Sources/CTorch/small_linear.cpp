@@ -12,7 +12,11 @@
 //   vector feeds several multiply-adds (the AVX2 kernel below needs one weight load per input row
 //   and is bound by loads: about 14 flop/cycle where the FMA units allow 64). Input rows are split
 //   into balanced chunks (25 rows: 5 × 5, not 8 + 8 + 8 + 1). Masked loads handle the tail.
-// - AVX2 + FMA: one weight row × up to 8 input rows (also for fewer than 8 rows on AVX-512 CPUs).
+// - AVX-512 also for a single input row (batch-1 decoding): 4 weight rows at a time give four independent
+//   accumulator chains, so one core streams the weight at the memory's read speed. MKL's sgemv read
+//   12–15 GB/s on one thread of this AMD EPYC where a plain read streams 25–35 GB/s; SmolLM2 f32 greedy
+//   decode went from 19–20 to 28–42 tok/s (docs/engine.md). A single row stays on the calling thread.
+// - AVX2 + FMA: one weight row × up to 8 input rows (also for 2–7 rows on AVX-512 CPUs).
 // - scalar: anything else.
 //
 // The SIMD kernels exist on x86-64 only (`LT_SMALL_LINEAR_X86`). Elsewhere (arm64 Linux, macOS)
@@ -150,6 +154,9 @@ int active() {
 
 // Whether the shim routes few-row products here (x86-64); elsewhere libtorch's kernels do them.
 extern "C" bool lt_small_linear_enabled(void) { return LT_SMALL_LINEAR_X86 != 0; }
+// Whether a single f32 row goes through this file too: AVX-512 only (measured faster than MKL gemv);
+// elsewhere it stays on BLAS gemv (the AVX2 kernel for one row was not measured against it).
+extern "C" bool lt_small_linear_single_row(void) { return LT_SMALL_LINEAR_X86 != 0 && active() == kAVX512; }
 
 // The micro-kernel in use: 1 scalar, 2 AVX2 + FMA, 3 AVX-512.
 extern "C" int lt_small_linear_kernel(void) { return active(); }
@@ -251,7 +258,7 @@ void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o
   // Up to 6 rows the product streams weights from memory and one weight row at a time (AVX2)
   // streams best; from 8 rows it is compute-bound and the 4-row AVX-512 tiles win (measured on
   // the LM head, 576 → 49152: 5 rows 2.5 vs 3.5 ms, 25 rows 13.4 vs 6.3 ms).
-  const bool wide = active() == kAVX512 && rows >= 8;
+  const bool wide = active() == kAVX512 && (rows >= 8 || rows == 1);
   const int64_t widest = wide ? 6 : 8;
   const int64_t chunks = (rows + widest - 1) / widest;
   const int64_t block = chunks == 1 ? o1 - o0 : std::max<int64_t>(8, (128 * 1024 / 4) / std::max<int64_t>(1, in)) / 4 * 4;
@@ -275,8 +282,9 @@ extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w
                                     float *y) {
   if (active() == kScalar) return rows_scalar(x, rows, w, in, 0, out, out, bias, y);
 #if LT_SMALL_LINEAR_X86
-  // Below about a million multiply-adds the hand-off costs more than it saves.
-  if (rows * in * out < (int64_t(1) << 20) || out < 16) return blocked(x, rows, w, in, 0, out, out, bias, y);
+  // Below about a million multiply-adds the hand-off costs more than it saves; a single row is bound
+  // by one core's read stream and stays on this thread (the helper measured no faster).
+  if (rows == 1 || rows * in * out < (int64_t(1) << 20) || out < 16) return blocked(x, rows, w, in, 0, out, out, bias, y);
   const int64_t middle = (out / 2 + 7) / 8 * 8;
   Helper::shared().split([&] { blocked(x, rows, w, in, 0, middle, out, bias, y); },
                          [&] { blocked(x, rows, w, in, middle, out, out, bias, y); });
