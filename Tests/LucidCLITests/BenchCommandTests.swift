@@ -50,6 +50,17 @@ struct BenchCommandTests {
         #expect(DecodeTraffic.weightBytesPerToken(untied) == all(untied) - 50 * 16 * 4 + 16 * 4)
     }
 
+    @Test func opsTableComparesWithAReferenceWhoseBLASThreadsAreUnknown() {
+        func config(_ threads: Int, blas: Int, gflops: Double) -> OpsBenchmarkResults.Config {
+            .init(threads: threads, blasThreads: blas, matmulGFLOPS: ["512": gflops], smallAddMicroseconds: 1)
+        }
+        let lucid = OpsBenchmarkResults(implementation: "lucid", torch: "2.13.0", blas: "mkl", configs: [config(1, blas: 2, gflops: 90)])
+        let wheel = OpsBenchmarkResults(implementation: "pytorch-python", torch: "2.13.0", blas: "unknown", configs: [config(1, blas: -1, gflops: 45)])
+        #expect(lucid.table(reference: wheel).contains("| 1 (BLAS 2) | matmul 512² GFLOP/s | 90.0 | 45.0 | 2.00 |"), "\(lucid.table(reference: wheel))")
+        let other = OpsBenchmarkResults(implementation: "pytorch-python", torch: "2.13.0", blas: "openblas", configs: [config(1, blas: 1, gflops: 45)])
+        #expect(lucid.table(reference: other).contains("| 1 (BLAS 2) | matmul 512² GFLOP/s | 90.0 | – | – |"))
+    }
+
     // MARK: bench llava on the tiny LLaVA fixture (16 image tokens, vocabulary 96, placeholder 90)
 
     var llava: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
