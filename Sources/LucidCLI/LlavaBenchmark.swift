@@ -100,7 +100,7 @@ struct LlavaBenchCommand: ParsableCommand {
                          peakRSSBytes: stats.peakRSSBytes),
             transformers: .init(loadSeconds: ref.load_seconds, prefillSeconds: ref.prefill_seconds,
                                 decodeTokensPerSecond: ref.decode_tokens_per_second, peakRSSBytes: ref.peak_rss_bytes),
-            sameTokens: result.tokens == ref.tokens, decodeLimitTokensPerSecond: limit)
+            sameTokens: result.tokens == ref.tokens, decodeLimitTokensPerSecond: limit, lucidImageSeconds: embedSeconds)
         print(json ? try report.jsonString() : report.table(model: model))
     }
 
@@ -142,6 +142,8 @@ struct LlavaBenchReport: Equatable {
     var transformers: Side
     var sameTokens: Bool
     var decodeLimitTokensPerSecond: Double
+    /// Lucid's prefill share spent on the image (vision tower, projector, splicing); the rest is the language model.
+    var lucidImageSeconds: Double
 
     var decodeRatio: Double { lucid.decodeTokensPerSecond / transformers.decodeTokensPerSecond }
     /// transformers' prefill time ÷ Lucid's: > 1 when Lucid is faster.
@@ -159,6 +161,7 @@ struct LlavaBenchReport: Equatable {
             "read_bandwidth_bytes_per_second": readBytesPerSecond, "read_limit_tokens_per_second": decodeLimitTokensPerSecond,
             "lucid": side(lucid), "transformers": side(transformers),
             "decode_ratio": decodeRatio, "prefill_ratio": prefillRatio, "same_tokens_as_reference": sameTokens,
+            "lucid_image_seconds": lucidImageSeconds,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
@@ -175,7 +178,7 @@ struct LlavaBenchReport: Equatable {
         |---|---|---|---|
         | load s (weights resident) | \(f(lucid.loadSeconds)) | \(f(transformers.loadSeconds)) | \(f(transformers.loadSeconds / lucid.loadSeconds, 2)) |
         | peak RSS GB (× weight bytes) | \(rss(lucid)) | \(rss(transformers)) | |
-        | prefill s | \(f(lucid.prefillSeconds)) | \(f(transformers.prefillSeconds)) | \(f(prefillRatio, 2)) |
+        | prefill s | \(f(lucid.prefillSeconds)) (image \(f(lucidImageSeconds)) + language model \(f(lucid.prefillSeconds - lucidImageSeconds))) | \(f(transformers.prefillSeconds)) | \(f(prefillRatio, 2)) |
         | decode tokens/s | \(f(lucid.decodeTokensPerSecond, 3)) | \(f(transformers.decodeTokensPerSecond, 3)) | \(f(decodeRatio, 2)) |
 
         decode reads \(f(Double(decodeWeightBytesPerToken) / 1e9, 2)) GB of weights per token; read bandwidth \(f(readBytesPerSecond / 1e9, 2)) GB/s → limit \(f(decodeLimitTokensPerSecond, 3)) tokens/s: Lucid at \(f(100 * lucid.decodeTokensPerSecond / decodeLimitTokensPerSecond, 0))%, transformers at \(f(100 * transformers.decodeTokensPerSecond / decodeLimitTokensPerSecond, 0))%

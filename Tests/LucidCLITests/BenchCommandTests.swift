@@ -110,6 +110,8 @@ struct BenchCommandTests {
             #expect(value > 0 && value.isFinite, "\(key)")
         }
         let prefill = try #require(lucid["prefill_seconds"] as? Double)
+        let image = try #require(report["lucid_image_seconds"] as? Double)
+        #expect(image > 0 && image < prefill, "the image part is inside the prefill")
         #expect(abs(try #require(report["prefill_ratio"] as? Double) - 0.25 / prefill) < 1e-9)
         let decode = try #require(lucid["decode_tokens_per_second"] as? Double)
         #expect(abs(try #require(report["decode_ratio"] as? Double) - decode / 100) < 1e-9)
