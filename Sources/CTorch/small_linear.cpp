@@ -277,6 +277,71 @@ void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o
 
 }  // namespace
 
+#if LT_SMALL_LINEAR_X86
+namespace {
+// 16 bf16 values widened to f32 (bf16 is the top half of an f32); `mask` loads only the tail.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512 widen(const uint16_t *p, __mmask16 mask) {
+  const __m256i raw = _mm256_maskz_loadu_epi16(mask, p);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+}
+
+// y[o] = Σ_k w[o, k] · x[k] (+ bias[o]) for o in [o0, o1): bf16 weights widened in registers, f32
+// input and accumulation, 4 weight rows at a time (four independent accumulator chains).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void row_bf16(const float *x, const uint16_t *w, int64_t in, int64_t o0,
+                                                                   int64_t o1, const float *bias, float *y) {
+  const int64_t full = in / 16 * 16;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (in - full)) - 1u);
+  int64_t o = o0;
+  for (; o + 4 <= o1; o += 4) {
+    const uint16_t *w0 = w + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t k = 0; k < full; k += 16) {
+      const __m512 xv = _mm512_loadu_ps(x + k);
+      a0 = _mm512_fmadd_ps(widen(w0 + k, 0xFFFF), xv, a0);
+      a1 = _mm512_fmadd_ps(widen(w1 + k, 0xFFFF), xv, a1);
+      a2 = _mm512_fmadd_ps(widen(w2 + k, 0xFFFF), xv, a2);
+      a3 = _mm512_fmadd_ps(widen(w3 + k, 0xFFFF), xv, a3);
+    }
+    if (tail) {
+      const __m512 xv = _mm512_maskz_loadu_ps(tail, x + full);
+      a0 = _mm512_fmadd_ps(widen(w0 + full, tail), xv, a0);
+      a1 = _mm512_fmadd_ps(widen(w1 + full, tail), xv, a1);
+      a2 = _mm512_fmadd_ps(widen(w2 + full, tail), xv, a2);
+      a3 = _mm512_fmadd_ps(widen(w3 + full, tail), xv, a3);
+    }
+    y[o] = _mm512_reduce_add_ps(a0) + (bias ? bias[o] : 0.0f);
+    y[o + 1] = _mm512_reduce_add_ps(a1) + (bias ? bias[o + 1] : 0.0f);
+    y[o + 2] = _mm512_reduce_add_ps(a2) + (bias ? bias[o + 2] : 0.0f);
+    y[o + 3] = _mm512_reduce_add_ps(a3) + (bias ? bias[o + 3] : 0.0f);
+  }
+  for (; o < o1; ++o) {
+    const uint16_t *wr = w + o * in;
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t k = 0; k < full; k += 16) acc = _mm512_fmadd_ps(widen(wr + k, 0xFFFF), _mm512_loadu_ps(x + k), acc);
+    if (tail) acc = _mm512_fmadd_ps(widen(wr + full, tail), _mm512_maskz_loadu_ps(tail, x + full), acc);
+    y[o] = _mm512_reduce_add_ps(acc) + (bias ? bias[o] : 0.0f);
+  }
+}
+}  // namespace
+#endif
+
+// Whether one bf16 row can go through lt_small_linear_bf16_row (AVX-512 F/BW/VL, not forced lower).
+extern "C" bool lt_small_linear_bf16_row_enabled(void) {
+#if LT_SMALL_LINEAR_X86
+  static const bool bw = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  return bw && active() == kAVX512;
+#else
+  return false;
+#endif
+}
+
+// y [out] (f32) = w [out, in] (bf16 bits) · x [in] (f32) + bias [out] (f32) or null; on the calling thread.
+extern "C" void lt_small_linear_bf16_row(const float *x, const uint16_t *w, int64_t in, int64_t out, const float *bias, float *y) {
+#if LT_SMALL_LINEAR_X86
+  row_bf16(x, w, in, 0, out, bias, y);
+#endif
+}
+
 // x [rows, in], w [out, in], bias [out] or null, y [rows, out]; all contiguous f32; rows ≥ 1.
 extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w, int64_t in, int64_t out, const float *bias,
                                     float *y) {
