@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Reference side of `lucid bench generate`: SmolLM2-135M-Instruct fp32 greedy decoding with
-Hugging Face transformers on the same libtorch (the torch wheel of scripts/setup.sh), batch 1.
+"""Reference side of `lucid bench generate`: SmolLM2-135M-Instruct greedy decoding (f32, or bf16 with
+--dtype bf16) with Hugging Face transformers on the same libtorch (the torch wheel of
+scripts/setup.sh), batch 1.
 
 Loads the GGUF exactly as scripts/make_smollm2_fixtures.py does (gguf dequantisation into a
-transformers LlamaForCausalLM), renders a chat prompt, then times prefill (one forward over the
+transformers LlamaForCausalLM; for bf16 the dequantised f32 weights are cast, as Lucid's
+`--dtype bf16` does), renders a chat prompt, then times prefill (one forward over the
 prompt) and decode (`generate` with `min_new_tokens = max_new_tokens`, EOS disabled). Best of
 `--repeats` runs. Prints JSON with the prompt ids so Lucid replays exactly the same work.
 """
@@ -33,6 +35,7 @@ def main():
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--threads", default="1:2", help="INTRA:BLAS thread setting")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     args = parser.parse_args()
 
     intra, blas = (int(x) for x in args.threads.split(":"))
@@ -44,6 +47,10 @@ def main():
     text = template.render(messages=[{"role": "user", "content": args.prompt}], add_generation_prompt=True)
     ids = tokenizer.encode(text).ids
     model = smol.model_from_gguf(reader)
+    # The fixtures pin eager attention for exactness; a user's model gets transformers' default, SDPA.
+    model.set_attn_implementation("sdpa")
+    if args.dtype == "bf16":
+        model = model.to(torch.bfloat16)
     model.generation_config.eos_token_id = None
     input_ids = torch.tensor([ids])
     mask = torch.ones_like(input_ids)
@@ -64,7 +71,7 @@ def main():
             best_decode = min(best_decode, total - best_prefill)
     result = {
         "implementation": "transformers", "transformers": __import__("transformers").__version__,
-        "torch": torch.__version__, "threads": args.threads, "prompt_ids": ids,
+        "torch": torch.__version__, "threads": args.threads, "dtype": args.dtype, "prompt_ids": ids,
         "prompt_tokens": len(ids), "new_tokens": len(tokens), "tokens": tokens,
         "prefill_tokens_per_second": len(ids) / best_prefill,
         "decode_tokens_per_second": (len(tokens) - 1) / best_decode,

@@ -11,6 +11,11 @@ with model.safetensors.index.json, as the Hub ships it (three shards). Weights a
 from a seeded generator, norms 1, biases 0, so activations stay finite; the values mean nothing.
 
     python scripts/make_synthetic_checkpoint.py OUT [--layers N] [--seed S]
+    python scripts/make_synthetic_checkpoint.py OUT --check [--layers N]
+
+--check writes nothing: it exits 0 when OUT already holds this checkpoint (config, index, and shards
+whose headers list exactly the expected names, shapes and bf16 dtype, each file as long as its header
+says), else prints what differs and exits 1 (scripts/bench.sh reuses a cached copy this way).
 
 --layers shrinks the language model (for a quick check); the default is the real 32. Needs torch
 (the bench venv). Tensors are generated and written one at a time, so memory stays near the
@@ -74,14 +79,62 @@ def nbytes(shape):
     return count * 2  # bf16
 
 
+def check(out, layers):
+    """Problems that keep OUT from being the checkpoint main() writes with `layers` (empty: none)."""
+    index_path = os.path.join(out, "model.safetensors.index.json")
+    for name in ["config.json", "model.safetensors.index.json"]:
+        if not os.path.isfile(os.path.join(out, name)):
+            return [f"{name} is missing"]
+    with open(index_path) as f:
+        index = json.load(f)
+    expected = {key: shape for key, shape, _ in tensors(layers)}
+    problems, found = [], {}
+    for shard in sorted(set(index.get("weight_map", {}).values())):
+        path = os.path.join(out, shard)
+        if not os.path.isfile(path):
+            problems.append(f"{shard} is missing")
+            continue
+        with open(path, "rb") as f:
+            length = struct.unpack("<Q", f.read(8))[0]
+            header = json.loads(f.read(length))
+        end = 0
+        for key, entry in header.items():
+            if key == "__metadata__":
+                continue
+            if entry["dtype"] != "BF16":
+                problems.append(f"{key} is {entry['dtype']}, not BF16")
+            found[key] = entry["shape"]
+            end = max(end, entry["data_offsets"][1])
+        if os.path.getsize(path) != 8 + length + end:
+            problems.append(f"{shard} is {os.path.getsize(path)} bytes, its header says {8 + length + end}")
+    if found != expected:
+        missing = sorted(set(expected) - set(found))
+        extra = sorted(set(found) - set(expected))
+        wrong = sorted(k for k in set(found) & set(expected) if found[k] != expected[k])
+        problems.append(f"tensors differ: {len(missing)} missing {missing[:3]}, {len(extra)} unexpected {extra[:3]}, "
+                        f"{len(wrong)} of another shape {wrong[:3]}")
+    total = sum(nbytes(shape) for shape in expected.values())
+    if index.get("metadata", {}).get("total_size") != total:
+        problems.append(f"index total_size {index.get('metadata', {}).get('total_size')} is not {total}")
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out")
     parser.add_argument("--layers", type=int, default=TEXT["num_hidden_layers"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--check", action="store_true", help="verify OUT instead of writing it")
     args = parser.parse_args()
     if not 1 <= args.layers <= TEXT["num_hidden_layers"]:
         parser.error(f"--layers must be in 1…{TEXT['num_hidden_layers']}")
+    if args.check:
+        problems = check(args.out, args.layers) if os.path.isdir(args.out) else [f"{args.out} is not a directory"]
+        for problem in problems:
+            print(f"{args.out}: {problem}")
+        if not problems:
+            print(f"{args.out}: the expected checkpoint ({len(tensors(args.layers))} tensors)")
+        raise SystemExit(1 if problems else 0)
     os.makedirs(args.out, exist_ok=True)
     items = tensors(args.layers)
     shards, current, size = [], [], 0

@@ -7,7 +7,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Lucid's performance against a reference measured on the same machine.",
-        subcommands: [OpsBenchCommand.self, GenerateBenchCommand.self, LinearBenchCommand.self]
+        subcommands: [OpsBenchCommand.self, GenerateBenchCommand.self, LinearBenchCommand.self, BandwidthBenchCommand.self,
+                      LlavaBenchCommand.self]
     )
 }
 

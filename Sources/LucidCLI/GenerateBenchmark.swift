@@ -85,11 +85,12 @@ struct GenerateBenchCommand: ParsableCommand {
         guard let stats = best else { return }
         // Decode time covers count − 1 forward passes (the first token comes from the prefill logits).
         let decodeRate = Double(count - 1) / stats.decodeSeconds
-        let weightBytes = llm.namedParameters().reduce(0) { $0 + $1.parameter.value.count * $1.parameter.value.dtype.byteSize }
-        let bandwidth = MemoryBandwidth.measureCopyBytesPerSecond()
-        let bound = bandwidth / Double(weightBytes)
-        let readBandwidth = MemoryBandwidth.measureGEMVReadBytesPerSecond()
-        let readBound = readBandwidth / Double(weightBytes)
+        let weightBytes = DecodeTraffic.weightBytesPerToken(llm)
+        // The limits, measured in this process with the decode's thread count, after decoding.
+        let read = MemoryBandwidth.measureRead()
+        let limit = read.bytesPerSecond / Double(weightBytes)
+        let gemvBandwidth = MemoryBandwidth.measureGEMVReadBytesPerSecond(dtype: options.dtype)
+        let gemvLimit = gemvBandwidth / Double(weightBytes)
         let sameTokens = tokens == Array(ref.tokens.prefix(tokens.count))
         let report: [String: Any] = [
             "prompt_tokens": ref.prompt_ids.count, "new_tokens": count, "threads": "\(setting.intraOp):\(setting.blas)",
@@ -99,10 +100,11 @@ struct GenerateBenchCommand: ParsableCommand {
                              "prefill_tokens_per_second": ref.prefill_tokens_per_second, "peak_rss_bytes": ref.peak_rss_bytes],
             "decode_ratio": decodeRate / ref.decode_tokens_per_second,
             "prefill_ratio": stats.prefillTokensPerSecond / ref.prefill_tokens_per_second,
-            "weight_bytes_per_token": weightBytes, "copy_bandwidth_bytes_per_second": bandwidth,
-            "bandwidth_bound_tokens_per_second": bound, "fraction_of_bound": decodeRate / bound,
-            "gemv_read_bandwidth_bytes_per_second": readBandwidth, "read_bound_tokens_per_second": readBound,
-            "fraction_of_read_bound": decodeRate / readBound,
+            "dtype": options.dtype.description, "weight_bytes_per_token": weightBytes,
+            "read_bandwidth_bytes_per_second": read.bytesPerSecond, "read_bandwidth_threads": read.threads,
+            "read_limit_tokens_per_second": limit, "share_of_read_limit": decodeRate / limit,
+            "gemv_read_bytes_per_second": gemvBandwidth, "gemv_limit_tokens_per_second": gemvLimit,
+            "share_of_gemv_limit": decodeRate / gemvLimit,
             "same_tokens_as_reference": sameTokens,
         ]
         if json {
@@ -112,7 +114,7 @@ struct GenerateBenchCommand: ParsableCommand {
         }
         func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
         print("""
-        SmolLM2 greedy decode, fp32, batch 1: \(ref.prompt_ids.count)-token prompt, \(count) new tokens, threads \(setting.intraOp):\(setting.blas)
+        \(model == "smollm2" ? "SmolLM2" : model) greedy decode, \(options.dtype), batch 1: \(ref.prompt_ids.count)-token prompt, \(count) new tokens, threads \(setting.intraOp):\(setting.blas)
 
         | measure | lucid | transformers | ratio |
         |---|---|---|---|
@@ -121,42 +123,9 @@ struct GenerateBenchCommand: ParsableCommand {
         | peak RSS MiB | \(f(Double(stats.peakRSSBytes) / 1_048_576, 0)) | \(f(Double(ref.peak_rss_bytes) / 1_048_576, 0)) | |
 
         weights read per token: \(f(Double(weightBytes) / 1_048_576, 0)) MiB
-        copy bandwidth \(f(bandwidth / 1e9, 1)) GB/s → bound \(f(bound)) tokens/s (Lucid at \(f(100 * decodeRate / bound, 0))%)
-        gemv read bandwidth \(f(readBandwidth / 1e9, 1)) GB/s → bound \(f(readBound)) tokens/s (Lucid at \(f(100 * decodeRate / readBound, 0))%)
+        read bandwidth (\(read.threads) thread\(read.threads == 1 ? "" : "s")) \(f(read.bytesPerSecond / 1e9, 2)) GB/s → limit \(f(limit)) tokens/s: Lucid decodes at \(f(100 * decodeRate / limit, 0))% of it, transformers at \(f(100 * ref.decode_tokens_per_second / limit, 0))%
+        \(options.dtype) gemv reads \(f(gemvBandwidth / 1e9, 2)) GB/s → \(f(gemvLimit)) tokens/s (Lucid at \(f(100 * decodeRate / gemvLimit, 0))%)
         same tokens as the reference: \(sameTokens)
         """)
-    }
-}
-
-/// Measures memory copy bandwidth with large tensor copies (read + write counted once, as bytes moved).
-enum MemoryBandwidth {
-    static func measureCopyBytesPerSecond(bytes: Int = 512 << 20) -> Double {
-        let source = Tensor.ones([bytes / 4])
-        let target = Tensor.zeros([bytes / 4])
-        target.copy(from: source)
-        var best = Double.infinity
-        for _ in 0..<5 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            target.copy(from: source)
-            best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return Double(bytes) / best
-    }
-
-    /// Bytes of a large f32 matrix read per second by matrix-vector multiplication (BLAS gemv),
-    /// the kernel batch-1 decoding uses: the read-side ceiling of decoding.
-    /// Uses four [49152, 576] matrices (SmolLM2's head shape, 432 MiB in all, far beyond cache) in turn.
-    static func measureGEMVReadBytesPerSecond() -> Double {
-        let matrices = (0..<4).map { _ in Tensor.ones([49152, 576]) }
-        let vector = Tensor.ones([576])
-        let bytes = matrices.reduce(0) { $0 + $1.count * 4 }
-        for m in matrices { _ = m.matmul(vector) }
-        var best = Double.infinity
-        for _ in 0..<10 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for m in matrices { _ = m.matmul(vector) }
-            best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return Double(bytes) / best
     }
 }

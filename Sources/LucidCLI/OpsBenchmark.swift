@@ -101,7 +101,9 @@ struct OpsBenchmarkResults: Codable {
                      : "| threads | measure | lucid | reference | speed ratio (>1: lucid faster) |")
         lines.append(reference == nil ? "|---|---|---|" : "|---|---|---|---|---|")
         for config in configs {
-            let other = reference?.configs.first { $0.threads == config.threads && $0.blasThreads == config.blasThreads }
+            // A reference whose BLAS threads cannot be set (−1: MKL inside the torch wheel, no OpenBLAS)
+            // matches on intra-op threads alone, its first such config.
+            let other = reference?.configs.first { $0.threads == config.threads && ($0.blasThreads == config.blasThreads || $0.blasThreads < 0) }
             let label = "\(config.threads) (BLAS \(config.blasThreads))"
             for size in config.matmulGFLOPS.keys.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
                 let mine = config.matmulGFLOPS[size] ?? 0

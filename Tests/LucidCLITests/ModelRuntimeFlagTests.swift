@@ -10,7 +10,7 @@ struct ModelRuntimeFlagTests {
     static let modelCommands: [[String]] = [
         ["generate"], ["inspect"], ["analyze", "attention"], ["attack", "scav"], ["attack", "scav-prompt"],
         ["attack", "sink"], ["attack", "pgd"], ["defend", "qmllm", "eval"], ["demo"], ["eval", "perplexity"],
-        ["probe", "train"], ["bench", "generate"],
+        ["probe", "train"], ["bench", "generate"], ["bench", "llava"],
     ]
 
     @Test func everyModelCommandTakesTheFlags() throws {

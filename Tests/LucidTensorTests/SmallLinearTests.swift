@@ -40,6 +40,33 @@ struct SmallLinearTests {
         #expect(seen.contains(.scalar))
     }
 
+    /// One bf16 row (batch-1 decoding in bf16): f32 accumulation and one rounding at the end, on every
+    /// kernel this CPU has (AVX-512 widens the weights in registers; the others use at::linear).
+    @Test func aSingleBF16RowRoundsOnceFromTheExactProduct() {
+        let generator = Generator(seed: 12)
+        defer { SmallLinearKernel.force(nil) }
+        var seen: [SmallLinearKernel] = []
+        for kernel in SmallLinearKernel.allCases {
+            let active = SmallLinearKernel.force(kernel)
+            guard !seen.contains(active) else { continue }
+            seen.append(active)
+            for (input, output) in [(53, 37), (256, 600), (576, 1536)] {
+                let w = Tensor.randn([output, input], generator: generator).to(.bf16)
+                let b = Tensor.randn([output], generator: generator).to(.bf16)
+                let x = Tensor.randn([1, 1, input], generator: generator).to(.bf16)
+                for bias in [nil, b] {
+                    let y = withNoGrad { x.linear(weight: w, bias: bias) }
+                    #expect(y.shape == [1, 1, output] && y.dtype == .bf16)
+                    let exact = reference(x.reshaped([1, input]), w, bias).reshaped([1, 1, output])
+                    // bf16 keeps 8 significant bits: one rounding is at most 2⁻⁹ relative (2⁻⁸ allowed), plus
+                    // the f32 accumulation's own error (1e-4 absolute allowed).
+                    let excess = ((y.to(.f64) - exact).abs() - exact.abs() / 256).max().item()
+                    #expect(excess <= 1e-4, "\(active), \(input) → \(output), bias \(bias != nil): error beyond one rounding \(excess)")
+                }
+            }
+        }
+    }
+
     @Test func leadingAxesAndNonContiguousInputsKeepTheirShape() {
         let generator = Generator(seed: 12)
         let w = Tensor.randn([16, 24], generator: generator)
