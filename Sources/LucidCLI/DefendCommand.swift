@@ -120,10 +120,9 @@ struct QMLLMStage2Command: ParsableCommand {
     }
 
     func run() throws {
-        var recipe = QMLLMRecipe.shapesSmolQ
-        recipe.stage2 = QMLLMStage2Recipe()
-        recipe = recipe.scaled(by: scale)
-        guard var stage2 = recipe.stage2 else { return }
+        let recipe = QMLLMRecipe.shapesSmolQ.scaled(by: scale)
+        var stage2 = QMLLMStage2Recipe()
+        stage2.schedule = stage2.schedule.scaled(by: scale)
         if let steps {
             stage2.schedule.steps = steps
             stage2.schedule.warmupSteps = min(stage2.schedule.warmupSteps, steps / 10)
