@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidTensorTests",
-            dependencies: ["LucidTensor"]
+            dependencies: ["LucidTensor", "LucidFiles"]
         ),
         .testTarget(
             name: "LucidNNTests",

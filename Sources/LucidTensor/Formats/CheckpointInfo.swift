@@ -65,7 +65,7 @@ public struct CheckpointInfo: Encodable, Sendable {
     public static func load(path: String, arrayLimit: Int?) throws -> CheckpointInfo {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CheckpointError.cannotOpen(path: path, reason: "no such file or directory")
+            throw FileAccessError(path: path, problem: "no such file or directory")
         }
         if !isDirectory.boolValue { try SafeFile.checkInput(path) }  // a FIFO or device: refused before any open blocks
         if !isDirectory.boolValue, try startsWithGGUFMagic(path) {
@@ -75,7 +75,7 @@ public struct CheckpointInfo: Encodable, Sendable {
     }
 
     private static func startsWithGGUFMagic(_ path: String) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CheckpointError.cannotOpen(path: path, reason: "not readable") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw FileAccessError(path: path, problem: "cannot open for reading") }
         defer { try? handle.close() }
         let head = handle.readData(ofLength: 4)
         return Array(head) == Array("GGUF".utf8)

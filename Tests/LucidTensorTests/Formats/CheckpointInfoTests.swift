@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 import Testing
 @testable import LucidTensor
 
@@ -36,7 +37,7 @@ struct CheckpointInfoTests {
         bytes += [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F] + [UInt8](repeating: 0, count: 8)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect(throws: CheckpointError.self) { try CheckpointInfo.load(path: path, arrayLimit: 64) }
-        #expect(throws: CheckpointError.cannotOpen(path: path + ".missing", reason: "no such file or directory")) {
+        #expect(throws: FileAccessError(path: path + ".missing", problem: "no such file or directory")) {
             try CheckpointInfo.load(path: path + ".missing", arrayLimit: 64)
         }
         do {
