@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "LucidDefense", targets: ["LucidDefense"]),
         .library(name: "LucidPipeline", targets: ["LucidPipeline"]),
         .library(name: "LucidServer", targets: ["LucidServer"]),
+        .library(name: "LucidBench", targets: ["LucidBench"]),
         .executable(name: "lucid", targets: ["lucid"]),
     ],
     dependencies: [
@@ -53,7 +54,7 @@ let package = Package(
         .target(name: "LucidSupport"),
         .target(
             name: "LucidTensor",
-            dependencies: ["CTorch", "LucidSupport"]
+            dependencies: ["CTorch", "LucidSupport", "LucidFiles"]
         ),
         .target(
             name: "LucidNN",
@@ -92,9 +93,12 @@ let package = Package(
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidSupport"]),
         // Defences: Q-MLLM (quantisers, safety map, gate).
         .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles", "LucidSupport"]),
+        // Performance measurements against references measured on the same machine (`lucid bench`, scripts/bench.sh).
+        .target(name: "LucidBench", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor"]),
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
-                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidTraining", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),
+                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidTraining", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport",
+                                                      "LucidBench"]),
         // Metrics, judges and reports: no libtorch (CHAIR, POPE, ASR and the judges read text and JSON).
         .target(name: "LucidEval", dependencies: ["LucidRuns", "LucidFiles", "LucidSupport",
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -133,6 +137,7 @@ let package = Package(
                 "LucidPipeline",
                 "LucidFiles",
                 "LucidServer",
+                "LucidBench",
                 "LucidSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidTensorTests",
-            dependencies: ["LucidTensor"]
+            dependencies: ["LucidTensor", "LucidFiles"]
         ),
         .testTarget(
             name: "LucidNNTests",
@@ -215,6 +220,10 @@ let package = Package(
             name: "LucidServerTests",
             dependencies: ["LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidSupport",
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "LucidBenchTests",
+            dependencies: ["LucidBench", "LucidModels", "LucidTensor"]
         ),
         .testTarget(
             name: "LucidCLITests",

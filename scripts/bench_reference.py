@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference side of `lucid bench ops`: the same measurements through PyTorch from Python.
 
-Protocol (identical to Sources/lucid/OpsBenchmark.swift): for each thread setting, square f32
+Protocol (identical to Sources/LucidBench/OpsBenchmark.swift): for each thread setting, square f32
 matmul at each size and an add of two 16-element float tensors; warm up 3 calls, then 3 rounds of
 at least `seconds / 3` each, keeping the best mean time per call. Prints JSON with --json.
 Run with the .venv-bench made by `scripts/setup.sh --bench` (the torch wheel Lucid links).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidBench
 import LucidTensor
 
 /// `lucid bench …`: performance measurements (never part of the test suite).
@@ -48,32 +49,9 @@ struct OpsBenchCommand: ParsableCommand {
 
     func run() throws {
         let referenceResults = try reference.map { try OpsBenchmarkResults.load(path: $0) }
-        var results = OpsBenchmarkResults(implementation: "lucid", torch: Torch.version, blas: Torch.blasLibrary, configs: [])
-        for setting in threads.compactMap(ThreadSetting.init) {
-            Torch.configureThreads(intraOp: setting.intraOp, blas: setting.blas)
-            let config = OpsBenchmark(sizes: sizes, minimumSeconds: seconds).run(threads: setting.intraOp, blasThreads: setting.blas)
-            results.configs.append(config)
-            if !json { FileHandle.standardError.write(Data("measured threads \(setting.intraOp):\(setting.blas)\n".utf8)) }
+        let results = OpsBenchmark(sizes: sizes, minimumSeconds: seconds).run(settings: threads.compactMap(ThreadSetting.init)) { setting in
+            if !json { FileHandle.standardError.write(Data("measured threads \(setting)\n".utf8)) }
         }
-        if json {
-            print(try results.jsonString())
-        } else {
-            print(results.table(reference: referenceResults))
-        }
-    }
-}
-
-/// A thread setting written `INTRA:BLAS`.
-struct ThreadSetting {
-    var intraOp: Int
-    var blas: Int
-
-    init?(_ text: String) {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a > 0, b > 0, a <= 1024, b <= 1024 else {
-            return nil
-        }
-        intraOp = a
-        blas = b
+        print(json ? try results.jsonString() : results.table(reference: referenceResults))
     }
 }

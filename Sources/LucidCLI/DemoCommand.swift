@@ -180,7 +180,8 @@ struct DemoCommand: ParsableCommand {
         for scene in generated { images[scene.id] = FileManager.default.contents(atPath: worldURL.appendingPathComponent("images/\(scene.fileName)").path) }
         let page = DemoPage(title: "Lucid demo: \(model) on \(scenes) fresh ShapesWorld scenes",
                             subtitle: "world seed \(seed); prompt \"\(prompt)\"; methods \(runs.map(\.label).joined(separator: ", ")); \(LucidCommand.versionString)",
-                            summaries: summaries, pope: pope, images: images, rows: rows)
+                            summaries: summaries, pope: pope, images: images, rows: rows,
+                            objectCategory: ShapesWorldVocabulary().category(of:))
         let reportURL = outURL.appendingPathComponent("report.html")
         try page.html().write(to: reportURL, atomically: true, encoding: .utf8)
         for s in summaries {

@@ -1,4 +1,5 @@
 import Foundation
+import LucidEval
 import LucidGeneration
 import LucidOrganisms
 

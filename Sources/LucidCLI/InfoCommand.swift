@@ -33,16 +33,8 @@ struct InfoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let resolved = ModelPaths.resolve(path)
-        let info: CheckpointInfo
-        info = try CheckpointInfo.load(path: resolved, arrayLimit: arrayLimit == 0 ? nil : arrayLimit)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(info), as: UTF8.self))
-        } else {
-            print(info.text(showTensors: !noTensors))
-        }
+        let info = try CheckpointInfo.load(path: ModelPaths.resolve(path), arrayLimit: arrayLimit == 0 ? nil : arrayLimit)
+        print(json ? try info.jsonString() : info.text(showTensors: !noTensors))
     }
 }
 

@@ -1,27 +1,10 @@
 import Foundation
+import LucidEval
 import LucidGeneration
 import LucidModels
 import LucidTensor
 import LucidText
 import LucidWorld
-
-/// One held-out description with what it got right and wrong.
-public struct DescribedScene: Codable, Sendable, Equatable {
-    public var imageID: Int
-    public var description: String
-    public var groundTruth: [String]
-    public var mentioned: [String]
-    public var hallucinated: [String]
-    public var missed: [String]
-
-    /// snake_case keys (docs/json.md); lines written before with `imageID` / `groundTruth` read through `JSONDecoder.records()`.
-    enum CodingKeys: String, CodingKey { case imageID = "image_id", description, groundTruth = "ground_truth", mentioned, hallucinated, missed }
-
-    public init(imageID: Int, description: String, groundTruth: [String], mentioned: [String], hallucinated: [String], missed: [String]) {
-        (self.imageID, self.description, self.groundTruth) = (imageID, description, groundTruth)
-        (self.mentioned, self.hallucinated, self.missed) = (mentioned, hallucinated, missed)
-    }
-}
 
 /// Evaluates an organism on held-out scenes: greedy descriptions (recall, CHAIR, partner share,
 /// hallucination by sentence) and POPE's three splits.

@@ -1,4 +1,5 @@
 import LucidAttacks
+import LucidBench
 import LucidDefense
 import LucidEval
 import LucidFiles
@@ -48,3 +49,4 @@ extension ShardSpecError: LucidError {}
 extension ShapesWorldError: LucidError {}
 extension BiasSpecError: LucidError {}
 extension FileAccessError: LucidError {}
+extension BenchError: LucidError {}

@@ -27,6 +27,11 @@ public struct ShapesWorldVocabulary: Sendable {
         self.words = words
     }
 
+    /// The category name a single word denotes (singular, plural or synonym, any case), if any.
+    public func category(of word: String) -> String? {
+        words[word.lowercased()]?.name
+    }
+
     /// The node word, plural and synonyms of `category` (node word first; phrases have one space).
     public static func variants(of category: ShapeCategory) -> [String] {
         let extra: [String]

@@ -2,11 +2,10 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import LucidCLI
-@testable import LucidModels
 @testable import LucidTensor
 
-/// `lucid bench bandwidth` and `lucid bench llava`: argument validation, output shape, the bytes a
-/// decoded token reads. No timing thresholds: the numbers depend on the machine.
+/// `lucid bench bandwidth` and `lucid bench llava` as commands: argument validation and output shape
+/// (the measurements themselves: LucidBenchTests). No timing thresholds: the numbers depend on the machine.
 @Suite("bench bandwidth and llava", .serialized)
 struct BenchCommandTests {
     @Test func bandwidthRefusesBuffersThatFitInCacheAndBadCounts() {
@@ -37,28 +36,6 @@ struct BenchCommandTests {
         #expect(result.status == 0, "\(result.err)")
         let rows = result.out.split(separator: "\n").filter { $0.hasPrefix("| 1 | 64 | ") }
         #expect(rows.count == 1, "\(result.out)")
-    }
-
-    @Test func anUntiedEmbeddingCountsOnlyTheRowADecodeStepReads() throws {
-        func model(tied: Bool) throws -> LlamaForCausalLM {
-            try LlamaForCausalLM(LlamaConfig(vocabSize: 50, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 1,
-                                             numAttentionHeads: 2, tieWordEmbeddings: tied))
-        }
-        func all(_ m: LlamaForCausalLM) -> Int { m.namedParameters().reduce(0) { $0 + $1.parameter.value.count * 4 } }
-        let tied = try model(tied: true), untied = try model(tied: false)
-        #expect(DecodeTraffic.weightBytesPerToken(tied) == all(tied))
-        #expect(DecodeTraffic.weightBytesPerToken(untied) == all(untied) - 50 * 16 * 4 + 16 * 4)
-    }
-
-    @Test func opsTableComparesWithAReferenceWhoseBLASThreadsAreUnknown() {
-        func config(_ threads: Int, blas: Int, gflops: Double) -> OpsBenchmarkResults.Config {
-            .init(threads: threads, blasThreads: blas, matmulGFLOPS: ["512": gflops], smallAddMicroseconds: 1)
-        }
-        let lucid = OpsBenchmarkResults(implementation: "lucid", torch: "2.13.0", blas: "mkl", configs: [config(1, blas: 2, gflops: 90)])
-        let wheel = OpsBenchmarkResults(implementation: "pytorch-python", torch: "2.13.0", blas: "unknown", configs: [config(1, blas: -1, gflops: 45)])
-        #expect(lucid.table(reference: wheel).contains("| 1 (BLAS 2) | matmul 512² GFLOP/s | 90.0 | 45.0 | 2.00 |"), "\(lucid.table(reference: wheel))")
-        let other = OpsBenchmarkResults(implementation: "pytorch-python", torch: "2.13.0", blas: "openblas", configs: [config(1, blas: 1, gflops: 45)])
-        #expect(lucid.table(reference: other).contains("| 1 (BLAS 2) | matmul 512² GFLOP/s | 90.0 | – | – |"))
     }
 
     // MARK: bench llava on the tiny LLaVA fixture (16 image tokens, vocabulary 96, placeholder 90)

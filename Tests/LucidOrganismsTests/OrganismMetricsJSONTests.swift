@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LucidEval
 @testable import LucidOrganisms
 import LucidSupport
 

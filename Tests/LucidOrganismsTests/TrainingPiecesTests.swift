@@ -131,7 +131,7 @@ struct TrainingPiecesTests {
     @Test func demoPageStrikesHallucinatedWords() {
         let result = DescribedScene(imageID: 1, description: "A red fork & a knife.", groundTruth: ["fork"], mentioned: ["fork", "knife"],
                                     hallucinated: ["knife"], missed: [])
-        let html = DemoPage.marked(result)
+        let html = DemoPage.marked(result, category: ShapesWorldVocabulary().category(of:))
         #expect(html == "A red <mark class=\"ok\">fork</mark> &amp; a <mark class=\"h\">knife</mark>.")
     }
 

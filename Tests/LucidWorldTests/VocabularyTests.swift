@@ -42,4 +42,13 @@ struct VocabularyTests {
         #expect(vocabulary.mentions(in: "An alarm clock rings.") == [.clock])
         #expect(ShapesWorldVocabulary(categories: [.cup]).mentions(in: "a cup and a knife") == [.cup])
     }
+
+    @Test func aSingleWordNamesItsCategoryInAnyCaseOrNumber() {
+        let vocabulary = ShapesWorldVocabulary()
+        #expect(vocabulary.category(of: "Mugs") == ShapeCategory.cup.name)
+        #expect(vocabulary.category(of: "cup") == ShapeCategory.cup.name)
+        #expect(vocabulary.category(of: "CRATE") == ShapeCategory.box.name)
+        #expect(vocabulary.category(of: "table") == nil)
+        #expect(ShapesWorldVocabulary(categories: [.box]).category(of: "mug") == nil)
+    }
 }

@@ -11,6 +11,9 @@ public enum EvalError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingResource(name: String, path: String, hint: String)
     /// A line (or the whole file when `line` is nil) is not valid JSON or not valid UTF-8.
     case malformedJSON(path: String, line: Int?, reason: String)
+    /// A line cannot be used, for `reason` (a judging command's input: not JSON, a missing, unknown or
+    /// ill-typed field, a repeated id).
+    case invalidLine(path: String, line: Int, reason: String)
     /// A required key is absent from a JSON object.
     case missingField(path: String, line: Int?, field: String)
     /// A key is present but its value has the wrong type or an unusable value.
@@ -38,6 +41,8 @@ public enum EvalError: Error, Equatable, Sendable, CustomStringConvertible {
             return "missing \(name) at \(path). \(hint)"
         case let .malformedJSON(path, line, reason):
             return "\(Self.place(path, line)): malformed JSON: \(reason)"
+        case let .invalidLine(path, line, reason):
+            return "\(path):\(line): \(reason)"
         case let .missingField(path, line, field):
             return "\(Self.place(path, line)): missing field \"\(field)\""
         case let .invalidField(path, line, field, reason):

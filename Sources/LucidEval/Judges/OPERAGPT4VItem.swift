@@ -27,20 +27,20 @@ public struct OPERAGPT4VItem: Sendable, Equatable {
     /// The items of a JSONL text (blank lines skipped): `{"id"?, "image", "question"?,
     /// "assistant_1", "assistant_2"}` — OPERA's `answers.json` names the two answers so. Other keys
     /// are errors (a misspelt field is never silently dropped). Every problem names `source` and the line.
-    public static func parseJSONL(_ text: String, source: String) throws(JudgeInputError) -> [OPERAGPT4VItem] {
+    public static func parseJSONL(_ text: String, source: String) throws(EvalError) -> [OPERAGPT4VItem] {
         var items: [OPERAGPT4VItem] = []
         var seen: [String: Int] = [:]
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
             if line.allSatisfy({ $0.isWhitespace }) { continue }
-            func fail(_ problem: String) -> JudgeInputError { JudgeInputError(source: source, line: number, problem: problem) }
+            func fail(_ problem: String) -> EvalError { .invalidLine(path: source, line: number, reason: problem) }
             let value: JSONValue
             do { value = try JSONValue.parse(String(line)) } catch { throw fail("not JSON (column \(error.column): \(error.reason))") }
             guard let object = value.objectValue else { throw fail("expected a JSON object, found \(value.typeDescription)") }
             if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
                 throw fail("unknown field '\(unknown)' (fields: \(fields.joined(separator: ", ")))")
             }
-            func string(_ key: String, required: Bool) throws(JudgeInputError) -> String? {
+            func string(_ key: String, required: Bool) throws(EvalError) -> String? {
                 guard let field = object[key], field != .null else {
                     if required { throw fail("missing field '\(key)'") }
                     return nil
@@ -65,17 +65,4 @@ public struct OPERAGPT4VItem: Sendable, Equatable {
         }
         return items
     }
-}
-
-/// An input line a judging command cannot use, naming the file and line.
-public struct JudgeInputError: Error, Equatable, CustomStringConvertible, Sendable {
-    public let source: String
-    public let line: Int
-    public let problem: String
-    public init(source: String, line: Int, problem: String) {
-        self.source = source
-        self.line = line
-        self.problem = problem
-    }
-    public var description: String { "\(source):\(line): \(problem)" }
 }

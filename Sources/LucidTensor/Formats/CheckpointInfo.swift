@@ -1,12 +1,11 @@
 import Foundation
 import LucidFiles
-import LucidTensor
 
 /// A JSON value, for metadata whose shape is only known at run time.
 ///
 /// JSON has no NaN or infinity: such numbers are written as the strings `"NaN"`, `"Infinity"` and
 /// `"-Infinity"` (what they are), never as 0.
-enum MetadataJSON: Encodable {
+public enum MetadataJSON: Encodable, Sendable, Equatable {
     case string(String)
     case int(Int64)
     case uint(UInt64)
@@ -16,7 +15,7 @@ enum MetadataJSON: Encodable {
     case array([MetadataJSON])
     case object([String: MetadataJSON])
 
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let v): try container.encode(v)
@@ -30,30 +29,32 @@ enum MetadataJSON: Encodable {
         }
     }
 
-    static func nonFinite(_ value: Double) -> String {
+    public static func nonFinite(_ value: Double) -> String {
         value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity"
     }
 }
 
-/// What `lucid info` reports about a checkpoint, independent of its format.
-struct CheckpointInfo: Encodable {
-    struct TensorRow: Encodable {
-        var name: String
-        var dtype: String
-        var shape: [Int]
-        var bytes: Int
+/// What `lucid info` reports about a checkpoint, independent of its format: headers only, nothing is
+/// dequantised (GGUF by its magic, safetensors as a file, an index or a directory of shards).
+public struct CheckpointInfo: Encodable, Sendable {
+    /// One tensor's name, dtype, shape and bytes in the file.
+    public struct TensorRow: Encodable, Sendable {
+        public var name: String
+        public var dtype: String
+        public var shape: [Int]
+        public var bytes: Int
     }
 
-    var format: String
-    var path: String
-    var fileBytes: Int
-    var version: Int?
-    var alignment: Int?
-    var files: [String]?
-    var metadata: [String: MetadataJSON]
-    var tensorCount: Int
-    var parameterCount: Int
-    var tensors: [TensorRow]
+    public var format: String
+    public var path: String
+    public var fileBytes: Int
+    public var version: Int?
+    public var alignment: Int?
+    public var files: [String]?
+    public var metadata: [String: MetadataJSON]
+    public var tensorCount: Int
+    public var parameterCount: Int
+    public var tensors: [TensorRow]
 
     enum CodingKeys: String, CodingKey {
         case format, path, version, alignment, files, metadata, tensors
@@ -61,10 +62,10 @@ struct CheckpointInfo: Encodable {
     }
 
     /// Opens `path` as GGUF (by magic) or safetensors (file, index or directory).
-    static func load(path: String, arrayLimit: Int?) throws -> CheckpointInfo {
+    public static func load(path: String, arrayLimit: Int?) throws -> CheckpointInfo {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CLIError("\(path): no such file or directory")
+            throw FileAccessError(path: path, problem: "no such file or directory")
         }
         if !isDirectory.boolValue { try SafeFile.checkInput(path) }  // a FIFO or device: refused before any open blocks
         if !isDirectory.boolValue, try startsWithGGUFMagic(path) {
@@ -74,13 +75,13 @@ struct CheckpointInfo: Encodable {
     }
 
     private static func startsWithGGUFMagic(_ path: String) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError("\(path): cannot open for reading") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw FileAccessError(path: path, problem: "cannot open for reading") }
         defer { try? handle.close() }
         let head = handle.readData(ofLength: 4)
         return Array(head) == Array("GGUF".utf8)
     }
 
-    static func gguf(_ file: GGUFFile, arrayLimit: Int?) -> CheckpointInfo {
+    public static func gguf(_ file: GGUFFile, arrayLimit: Int?) -> CheckpointInfo {
         var metadata: [String: MetadataJSON] = [:]
         for (key, value) in file.metadata { metadata[key] = json(value, arrayLimit: arrayLimit) }
         let rows = file.tensors.map { TensorRow(name: $0.name, dtype: $0.type.name, shape: $0.shape, bytes: $0.byteCount) }
@@ -89,7 +90,7 @@ struct CheckpointInfo: Encodable {
                               parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount }, tensors: rows)
     }
 
-    static func safetensors(_ checkpoint: SafetensorsCheckpoint) -> CheckpointInfo {
+    public static func safetensors(_ checkpoint: SafetensorsCheckpoint) -> CheckpointInfo {
         var rows: [TensorRow] = []
         var parameters = 0
         for name in checkpoint.names {
@@ -109,7 +110,7 @@ struct CheckpointInfo: Encodable {
     }
 
     /// Converts a GGUF value; arrays longer than `arrayLimit` become a summary object.
-    static func json(_ value: GGUFValue, arrayLimit: Int?) -> MetadataJSON {
+    public static func json(_ value: GGUFValue, arrayLimit: Int?) -> MetadataJSON {
         switch value {
         case .uint8(let v): return .uint(UInt64(v))
         case .int8(let v): return .int(Int64(v))
@@ -133,8 +134,15 @@ struct CheckpointInfo: Encodable {
         }
     }
 
+    /// The `lucid info --json` text: keys sorted, pretty-printed, slashes unescaped.
+    public func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
     /// Human-readable report: header, metadata (long values shortened), tensor table.
-    func text(showTensors: Bool) -> String {
+    public func text(showTensors: Bool) -> String {
         var lines: [String] = []
         lines.append(TerminalText.escaped(path))
         var header = "format \(format)"

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import LucidBench
 import LucidTensor
 
 /// `lucid bench bandwidth`: the machine's memory read bandwidth, the limit of batch-1 decoding.
@@ -47,36 +47,7 @@ struct BandwidthBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var results: [MemoryBandwidth.ReadMeasurement] = []
-        for count in threadCounts {
-            Torch.configureThreads(intraOp: count)
-            results.append(MemoryBandwidth.measureRead(bytes: megabytes << 20, repeats: repeats))
-        }
-        if json {
-            print(try Self.json(results))
-        } else {
-            print(Self.table(results))
-        }
-    }
-
-    /// `{"measurements": [{threads, bytes, repeats, best_seconds, median_seconds,
-    /// read_bytes_per_second, median_read_bytes_per_second}, …]}`.
-    static func json(_ results: [MemoryBandwidth.ReadMeasurement]) throws -> String {
-        let rows: [[String: Any]] = results.map {
-            ["threads": $0.threads, "bytes": $0.bytes, "repeats": $0.repeats, "best_seconds": $0.bestSeconds,
-             "median_seconds": $0.medianSeconds, "read_bytes_per_second": $0.bytesPerSecond,
-             "median_read_bytes_per_second": $0.medianBytesPerSecond]
-        }
-        let data = try JSONSerialization.data(withJSONObject: ["measurements": rows], options: [.prettyPrinted, .sortedKeys])
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func table(_ results: [MemoryBandwidth.ReadMeasurement]) -> String {
-        var lines = ["Memory read bandwidth (libtorch sum over an f32 buffer, best and median of the passes)", "",
-                     "| threads | buffer MiB | best GB/s | median GB/s |", "|---|---|---|---|"]
-        for r in results {
-            lines.append("| \(r.threads) | \(r.bytes >> 20) | \(String(format: "%.2f", r.bytesPerSecond / 1e9)) | \(String(format: "%.2f", r.medianBytesPerSecond / 1e9)) |")
-        }
-        return lines.joined(separator: "\n")
+        let results = MemoryBandwidth.measureRead(threadCounts: threadCounts, bytes: megabytes << 20, repeats: repeats)
+        print(json ? try MemoryBandwidth.json(results) : MemoryBandwidth.table(results))
     }
 }

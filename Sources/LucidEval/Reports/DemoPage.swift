@@ -2,6 +2,9 @@ import Foundation
 
 /// The self-contained HTML page of `lucid demo`: every scene's image and ground truth next to each
 /// method's description, hallucinated object words marked, and the run's metrics on top.
+///
+/// Which words are object words is the world's vocabulary, given as `objectCategory` (for ShapesWorld:
+/// `ShapesWorldVocabulary.category(of:)`).
 public struct DemoPage {
     /// One method's description of one scene, scored.
     public struct Row: Sendable {
@@ -54,15 +57,18 @@ public struct DemoPage {
     /// image id → PNG bytes.
     public var images: [Int: Data]
     public var rows: [Row]
+    /// The object category a single word of a description denotes, if any.
+    public var objectCategory: (String) -> String?
 
     public init(title: String, subtitle: String, summaries: [MethodSummary], pope: [(split: String, accuracy: Double, questions: Int)],
-                images: [Int: Data], rows: [Row]) {
+                images: [Int: Data], rows: [Row], objectCategory: @escaping (String) -> String?) {
         self.title = title
         self.subtitle = subtitle
         self.summaries = summaries
         self.pope = pope
         self.images = images
         self.rows = rows
+        self.objectCategory = objectCategory
     }
 
     public func html() -> String {
@@ -98,7 +104,7 @@ public struct DemoPage {
             if let png = images[image] { out += "<img alt=\"scene \(image)\" src=\"data:image/png;base64,\(png.base64EncodedString())\">" }
             out += "<div><div class=\"gt\">scene \(image) · in the image: \(first.result.groundTruth.map(Self.escape).joined(separator: ", "))</div>"
             for row in group {
-                out += "<p><span class=\"method\">\(Self.escape(row.method))</span>: \(Self.marked(row.result))"
+                out += "<p><span class=\"method\">\(Self.escape(row.method))</span>: \(Self.marked(row.result, category: objectCategory))"
                 if !row.result.missed.isEmpty {
                     out += " <span class=\"missed\">(missed: \(row.result.missed.map(Self.escape).joined(separator: ", ")))</span>"
                 }
@@ -110,7 +116,7 @@ public struct DemoPage {
     }
 
     /// The description with object words marked (hallucinated or grounded), HTML-escaped.
-    static func marked(_ result: DescribedScene) -> String {
+    public static func marked(_ result: DescribedScene, category categoryName: (String) -> String?) -> String {
         let hallucinated = Set(result.hallucinated)
         let grounded = Set(result.mentioned).subtracting(hallucinated)
         var out = ""
@@ -135,10 +141,6 @@ public struct DemoPage {
         }
         flush()
         return out
-    }
-
-    static func categoryName(_ word: String) -> String? {
-        ShapesVocabularyLookup.category(of: word)
     }
 
     static func escape(_ text: String) -> String {

@@ -5,11 +5,28 @@ import LucidTensor
 ///
 /// The same protocol is implemented in `scripts/bench_reference.py` for PyTorch from Python:
 /// warm up, then repeat until `minimumSeconds` have passed, and report the best of 3 such rounds.
-struct OpsBenchmark {
-    var sizes: [Int]
-    var minimumSeconds: Double
+public struct OpsBenchmark: Sendable {
+    public var sizes: [Int]
+    public var minimumSeconds: Double
 
-    func run(threads: Int, blasThreads: Int) -> OpsBenchmarkResults.Config {
+    public init(sizes: [Int], minimumSeconds: Double) {
+        self.sizes = sizes
+        self.minimumSeconds = minimumSeconds
+    }
+
+    /// Every thread setting in turn (applied before its measurement); `progress` is called after each.
+    public func run(settings: [ThreadSetting], progress: (ThreadSetting) -> Void = { _ in }) -> OpsBenchmarkResults {
+        var results = OpsBenchmarkResults(implementation: "lucid", torch: Torch.version, blas: Torch.blasLibrary, configs: [])
+        for setting in settings {
+            setting.apply()
+            results.configs.append(run(threads: setting.intraOp, blasThreads: setting.blas))
+            progress(setting)
+        }
+        return results
+    }
+
+    /// One measurement on the threads already configured (`threads`, `blasThreads` are recorded).
+    public func run(threads: Int, blasThreads: Int) -> OpsBenchmarkResults.Config {
         var matmul: [String: Double] = [:]
         for n in sizes {
             let a = Tensor.randn([n, n], generator: Generator(seed: 1))
@@ -33,58 +50,43 @@ struct OpsBenchmark {
     }
 }
 
-/// The best of `rounds` mean seconds per call of `body`, each round calling it for at least
-/// `roundSeconds`, after `warmUp` seconds of untimed calls (`bench` and `bench linear`).
-func bestMeanSeconds(rounds: Int = 3, warmUp: Double, roundSeconds: Double, _ body: () -> Void) -> Double {
-    func elapsed(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-    let warmStart = DispatchTime.now().uptimeNanoseconds
-    repeat { body() } while elapsed(since: warmStart) < warmUp
-    var best = Double.infinity
-    for _ in 0..<rounds {
-        var (calls, seconds) = (0, 0.0)
-        let start = DispatchTime.now().uptimeNanoseconds
-        repeat {
-            body()
-            calls += 1
-            seconds = elapsed(since: start)
-        } while seconds < roundSeconds
-        best = min(best, seconds / Double(calls))
-    }
-    return best
-}
-
 /// Benchmark results in the JSON shape shared with `scripts/bench_reference.py`.
-struct OpsBenchmarkResults: Codable {
-    struct Config: Codable {
-        var threads: Int
-        var blasThreads: Int
-        var matmulGFLOPS: [String: Double]
-        var smallAddMicroseconds: Double
+public struct OpsBenchmarkResults: Codable, Sendable {
+    public struct Config: Codable, Sendable {
+        public var threads: Int
+        public var blasThreads: Int
+        public var matmulGFLOPS: [String: Double]
+        public var smallAddMicroseconds: Double
         /// libtorch's own time for the same add, looped in C++ (the floor under both bindings).
-        var nativeAddMicroseconds: Double?
+        public var nativeAddMicroseconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case threads, blasThreads = "blas_threads", matmulGFLOPS = "matmul_gflops"
             case smallAddMicroseconds = "small_add_us", nativeAddMicroseconds = "native_add_us"
         }
-    }
 
-    var implementation: String
-    var torch: String
-    var blas: String
-    var configs: [Config]
-
-    static func load(path: String) throws -> OpsBenchmarkResults {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CLIError("cannot read reference '\(path)': \(error.localizedDescription)")
-        }
-        do { return try JSONDecoder().decode(OpsBenchmarkResults.self, from: data) } catch {
-            throw CLIError("reference '\(path)' is not bench_reference.py output: \(error)")
+        public init(threads: Int, blasThreads: Int, matmulGFLOPS: [String: Double], smallAddMicroseconds: Double,
+                    nativeAddMicroseconds: Double? = nil) {
+            (self.threads, self.blasThreads, self.matmulGFLOPS) = (threads, blasThreads, matmulGFLOPS)
+            (self.smallAddMicroseconds, self.nativeAddMicroseconds) = (smallAddMicroseconds, nativeAddMicroseconds)
         }
     }
 
-    func jsonString() throws -> String {
+    public var implementation: String
+    public var torch: String
+    public var blas: String
+    public var configs: [Config]
+
+    public init(implementation: String, torch: String, blas: String, configs: [Config]) {
+        (self.implementation, self.torch, self.blas, self.configs) = (implementation, torch, blas, configs)
+    }
+
+    /// A reference written by `scripts/bench_reference.py --json`.
+    public static func load(path: String) throws(BenchError) -> OpsBenchmarkResults {
+        try loadReference(OpsBenchmarkResults.self, path: path, script: "bench_reference.py")
+    }
+
+    public func jsonString() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
@@ -92,7 +94,7 @@ struct OpsBenchmarkResults: Codable {
 
     /// A Markdown table; with a reference, ratios are Lucid ÷ reference for GFLOP/s and
     /// reference ÷ Lucid for overhead (so > 1 always means Lucid is faster).
-    func table(reference: OpsBenchmarkResults?) -> String {
+    public func table(reference: OpsBenchmarkResults?) -> String {
         var lines = ["libtorch \(torch), BLAS \(blas)"]
         if let reference { lines.append("reference: \(reference.implementation) (torch \(reference.torch), BLAS \(reference.blas))") }
         lines.append("")
@@ -107,29 +109,29 @@ struct OpsBenchmarkResults: Codable {
             let label = "\(config.threads) (BLAS \(config.blasThreads))"
             for size in config.matmulGFLOPS.keys.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
                 let mine = config.matmulGFLOPS[size] ?? 0
-                var row = "| \(label) | matmul \(size)² GFLOP/s | \(format(mine)) |"
+                var row = "| \(label) | matmul \(size)² GFLOP/s | \(fixed(mine)) |"
                 if reference != nil {
                     if let theirs = other?.matmulGFLOPS[size] {
-                        row += " \(format(theirs)) | \(format(mine / theirs, digits: 2)) |"
+                        row += " \(fixed(theirs)) | \(fixed(mine / theirs, 2)) |"
                     } else { row += " – | – |" }
                 }
                 lines.append(row)
             }
-            var row = "| \(label) | add of 16 floats, µs/op | \(format(config.smallAddMicroseconds, digits: 2)) |"
+            var row = "| \(label) | add of 16 floats, µs/op | \(fixed(config.smallAddMicroseconds, 2)) |"
             if reference != nil {
                 if let theirs = other?.smallAddMicroseconds {
-                    row += " \(format(theirs, digits: 2)) | \(format(theirs / config.smallAddMicroseconds, digits: 2)) |"
+                    row += " \(fixed(theirs, 2)) | \(fixed(theirs / config.smallAddMicroseconds, 2)) |"
                 } else { row += " – | – |" }
             }
             lines.append(row)
             if let native = config.nativeAddMicroseconds {
-                lines.append("| \(label) | same add looped inside libtorch (C++), µs/op | \(format(native, digits: 2)) |"
+                lines.append("| \(label) | same add looped inside libtorch (C++), µs/op | \(fixed(native, 2)) |"
                              + (reference != nil ? " – | – |" : ""))
                 let mine = config.smallAddMicroseconds - native
-                var overhead = "| \(label) | binding overhead above libtorch, µs/op | \(format(mine, digits: 2)) |"
+                var overhead = "| \(label) | binding overhead above libtorch, µs/op | \(fixed(mine, 2)) |"
                 if reference != nil {
                     if let theirs = other?.smallAddMicroseconds {
-                        overhead += " \(format(theirs - native, digits: 2)) | \(format((theirs - native) / max(mine, 1e-9), digits: 1)) |"
+                        overhead += " \(fixed(theirs - native, 2)) | \(fixed((theirs - native) / max(mine, 1e-9), 1)) |"
                     } else { overhead += " – | – |" }
                 }
                 lines.append(overhead)
@@ -137,6 +139,4 @@ struct OpsBenchmarkResults: Codable {
         }
         return lines.joined(separator: "\n")
     }
-
-    private func format(_ value: Double, digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 }
