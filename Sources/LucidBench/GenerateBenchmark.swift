@@ -59,7 +59,8 @@ public enum GenerateBenchmark {
             weightBytesPerToken: DecodeTraffic.weightBytesPerToken(model),
             // The limits, measured in this process with the decode's thread count, after decoding.
             read: MemoryBandwidth.measureRead(), gemvBytesPerSecond: MemoryBandwidth.measureGEMVReadBytesPerSecond(dtype: dtype),
-            sameTokens: tokens == Array(reference.tokens.prefix(tokens.count)))
+            firstDifference: zip(tokens, reference.tokens).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? (reference.tokens.count < tokens.count ? reference.tokens.count : nil))
     }
 }
 
@@ -75,8 +76,10 @@ public struct GenerateBenchReport: Sendable {
     public var weightBytesPerToken: Int
     public var read: MemoryBandwidth.ReadMeasurement
     public var gemvBytesPerSecond: Double
+    /// The first new token (0-based) where Lucid's greedy tokens leave the reference's; nil: the same.
+    public var firstDifference: Int?
     /// Lucid's tokens equal the reference's first tokens.
-    public var sameTokens: Bool
+    public var sameTokens: Bool { firstDifference == nil }
 
     /// Read bandwidth ÷ weight bytes per token.
     public var readLimit: Double { read.bytesPerSecond / Double(weightBytesPerToken) }
@@ -99,7 +102,7 @@ public struct GenerateBenchReport: Sendable {
             "read_limit_tokens_per_second": readLimit, "share_of_read_limit": decodeRate / readLimit,
             "gemv_read_bytes_per_second": gemvBytesPerSecond, "gemv_limit_tokens_per_second": gemvLimit,
             "share_of_gemv_limit": decodeRate / gemvLimit,
-            "same_tokens_as_reference": sameTokens,
+            "same_tokens_as_reference": sameTokens, "first_token_difference": firstDifference.map { $0 as Any } ?? NSNull(),
         ]
         return try sortedJSON(object)
     }
@@ -120,7 +123,7 @@ public struct GenerateBenchReport: Sendable {
         weights read per token: \(f(Double(weightBytesPerToken) / 1_048_576, 0)) MiB
         read bandwidth (\(read.threads) thread\(read.threads == 1 ? "" : "s")) \(f(read.bytesPerSecond / 1e9, 2)) GB/s → limit \(f(readLimit, 1)) tokens/s: Lucid decodes at \(f(100 * decodeRate / readLimit, 0))% of it, transformers at \(f(100 * ref.decodeTokensPerSecond / readLimit, 0))%
         \(dtype) gemv reads \(f(gemvBytesPerSecond / 1e9, 2)) GB/s → \(f(gemvLimit, 1)) tokens/s (Lucid at \(f(100 * decodeRate / gemvLimit, 0))%)
-        same tokens as the reference: \(sameTokens)
+        same tokens as the reference: \(firstDifference.map { "false (from new token \($0 + 1) of \(newTokens))" } ?? "true")
         """
     }
 }
