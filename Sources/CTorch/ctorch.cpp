@@ -550,14 +550,64 @@ int32_t lt_allclose(lt_tensor a, lt_tensor b, double rtol, double atol, bool *ou
 
 // ---- linear algebra and neural-network primitives ----
 
-int32_t lt_matmul(lt_tensor a, lt_tensor b, lt_tensor *out) { LT_TRY(*out = wrap(at::matmul(T(a), T(b)))) }
+extern "C" bool lt_small_linear_bf16_row_enabled(void);
+extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, int64_t in, int64_t out, const uint16_t *bias,
+                                         uint16_t *y);
+extern "C" void lt_small_linear_bf16_row_times_matrix(const uint16_t *x, const uint16_t *m, int64_t k, int64_t ld, int64_t n,
+                                                     uint16_t *y);
+
+// a [..., M, K] · b [..., K, N] in bf16 for a few rows (M ≤ 8) without autograd, the same batch axes on
+// both sides, on AVX-512: a bf16 decoder's attention (q · kᵀ over the cache, probabilities · v), which
+// at::matmul sends through oneDNN at ~20 µs a call whatever the size. f32 accumulation and one
+// rounding per entry, as at::matmul. b must be a transposed row-major matrix (kᵀ: stride(-2) = 1,
+// stride(-1) = K) or row-major (v: stride(-1) = 1) per batch entry; anything else returns undefined.
+static at::Tensor matmul_few_bf16_rows(const at::Tensor &a, const at::Tensor &b) {
+  if (a.scalar_type() != at::kBFloat16 || b.scalar_type() != at::kBFloat16 || !a.device().is_cpu() || !b.device().is_cpu())
+    return {};
+  if (a.dim() < 2 || a.dim() != b.dim() || a.sizes().slice(0, a.dim() - 2) != b.sizes().slice(0, b.dim() - 2)) return {};
+  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  if (m < 1 || m > 8 || k < 1 || n < 1 || b.size(-2) != k || !lt_small_linear_bf16_row_enabled()) return {};
+  if (at::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad())) return {};
+  const bool transposed = b.stride(-2) == 1 && b.stride(-1) == k;
+  const bool rowMajor = b.stride(-1) == 1 && b.stride(-2) >= n;
+  if (!transposed && !rowMajor) return {};
+  const at::Tensor ac = a.contiguous();
+  std::vector<int64_t> sizes = a.sizes().vec();
+  sizes.back() = n;
+  at::Tensor y = at::empty(sizes, a.options());
+  const int64_t batchAxes = a.dim() - 2;
+  int64_t batches = 1;
+  for (int64_t axis = 0; axis < batchAxes; ++axis) batches *= a.size(axis);
+  const auto *x = reinterpret_cast<const uint16_t *>(ac.data_ptr<at::BFloat16>());
+  const auto *base = reinterpret_cast<const uint16_t *>(b.data_ptr<at::BFloat16>());
+  auto *out = reinterpret_cast<uint16_t *>(y.data_ptr<at::BFloat16>());
+  for (int64_t batch = 0; batch < batches; ++batch) {
+    int64_t offset = 0;
+    for (int64_t axis = batchAxes - 1, rest = batch; axis >= 0; --axis) {
+      offset += (rest % b.size(axis)) * b.stride(axis);
+      rest /= b.size(axis);
+    }
+    for (int64_t row = 0; row < m; ++row) {
+      const uint16_t *xr = x + (batch * m + row) * k;
+      uint16_t *yr = out + (batch * m + row) * n;
+      if (transposed) lt_small_linear_bf16_row(xr, base + offset, k, n, nullptr, yr);
+      else lt_small_linear_bf16_row_times_matrix(xr, base + offset, k, b.stride(-2), n, yr);
+    }
+  }
+  return y;
+}
+
+static at::Tensor matmul_forward(const at::Tensor &a, const at::Tensor &b) {
+  at::Tensor fast = matmul_few_bf16_rows(a, b);
+  return fast.defined() ? fast : at::matmul(a, b);
+}
+
+int32_t lt_matmul(lt_tensor a, lt_tensor b, lt_tensor *out) { LT_TRY(*out = wrap(matmul_forward(T(a), T(b)))) }
 int32_t lt_bmm(lt_tensor a, lt_tensor b, lt_tensor *out) { LT_TRY(*out = wrap(at::bmm(T(a), T(b)))) }
 extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w, int64_t in, int64_t out, const float *bias,
                                     float *y);
 extern "C" bool lt_small_linear_enabled(void);
 extern "C" bool lt_small_linear_single_row(void);
-extern "C" bool lt_small_linear_bf16_row_enabled(void);
-extern "C" void lt_small_linear_bf16_row(const float *x, const uint16_t *w, int64_t in, int64_t out, const float *bias, float *y);
 
 // x · wᵀ + bias. Without autograd, f32 inputs of 2 to 32 rows go through small_linear.cpp (one pass
 // over the weight, blocked for cache), and so does a single row on AVX-512 CPUs (its 4-row tiles
@@ -580,18 +630,19 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
                         y.data_ptr<float>());
     return y;
   }
-  // One bf16 row (batch-1 decoding) on AVX-512: weights widened to f32 in registers, f32 accumulation,
-  // the bias added in f32 and one rounding to bf16 at the end, as at::linear (oneDNN) does.
+  // One bf16 row (batch-1 decoding) on AVX-512 (small_linear_bf16.cpp): f32 accumulation, the bias
+  // added in f32 and one rounding to bf16 at the end, as at::linear (oneDNN) does; bf16 in and out.
   const bool bf16 = x.scalar_type() == at::kBFloat16 && w.scalar_type() == at::kBFloat16 && (!b || b->scalar_type() == at::kBFloat16);
   if (shapes && rows == 1 && bf16 && !needsGrad && lt_small_linear_bf16_row_enabled() && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
-    const at::Tensor xf = x.to(at::kFloat).contiguous(), wc = w.contiguous();
-    const c10::optional<at::Tensor> bf = b ? c10::optional<at::Tensor>(b->to(at::kFloat).contiguous()) : c10::nullopt;
+    const at::Tensor xc = x.contiguous(), wc = w.contiguous();
+    const c10::optional<at::Tensor> bc = b ? c10::optional<at::Tensor>(b->contiguous()) : c10::nullopt;
     std::vector<int64_t> sizes = x.sizes().vec();
     sizes.back() = w.size(0);
-    at::Tensor y = at::empty(sizes, x.options().dtype(at::kFloat));
-    lt_small_linear_bf16_row(xf.data_ptr<float>(), reinterpret_cast<const uint16_t *>(wc.data_ptr<at::BFloat16>()), in, w.size(0),
-                             bf ? bf->data_ptr<float>() : nullptr, y.data_ptr<float>());
-    return y.to(at::kBFloat16);
+    at::Tensor y = at::empty(sizes, x.options());
+    const auto bits = [](const at::Tensor &t) { return reinterpret_cast<const uint16_t *>(t.data_ptr<at::BFloat16>()); };
+    lt_small_linear_bf16_row(bits(xc), bits(wc), in, w.size(0), bc ? bits(*bc) : nullptr,
+                             reinterpret_cast<uint16_t *>(y.data_ptr<at::BFloat16>()));
+    return y;
   }
   // f32 only: in bf16/f16 a separate bias add would round twice where at::linear (addmm) rounds
   // once, as transformers' F.linear does.

@@ -16,6 +16,7 @@
 //   accumulator chains, so one core streams the weight at the memory's read speed. MKL's sgemv read
 //   12–15 GB/s on one thread of this AMD EPYC where a plain read streams 25–35 GB/s; SmolLM2 f32 greedy
 //   decode went from 19–20 to 28–42 tok/s (docs/engine.md). A single row stays on the calling thread.
+// - One bf16 row against bf16 weights: small_linear_bf16.cpp (the level kAVX512BF16 adds).
 // - AVX2 + FMA: one weight row × up to 8 input rows (also for 2–7 rows on AVX-512 CPUs).
 // - scalar: anything else.
 //
@@ -130,11 +131,14 @@ void rows_scalar(const float *x, int64_t rows, const float *w, int64_t in, int64
 
 namespace {
 
-enum Kernel { kAuto = 0, kScalar = 1, kAVX2 = 2, kAVX512 = 3 };
+enum Kernel { kAuto = 0, kScalar = 1, kAVX2 = 2, kAVX512 = 3, kAVX512BF16 = 4 };
 
 int detected() {
 #if LT_SMALL_LINEAR_X86
-  static const int kernel = __builtin_cpu_supports("avx512f")                                     ? kAVX512
+  // The bf16 dot product (VDPBF16PS) is used with F/BW/VL only, so kAVX512BF16 implies them.
+  static const bool bf16 = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl");
+  static const int kernel = __builtin_cpu_supports("avx512f")                                     ? (bf16 ? kAVX512BF16 : kAVX512)
                             : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? kAVX2
                                                                                                  : kScalar;
   return kernel;
@@ -156,15 +160,16 @@ int active() {
 extern "C" bool lt_small_linear_enabled(void) { return LT_SMALL_LINEAR_X86 != 0; }
 // Whether a single f32 row goes through this file too: AVX-512 only (measured faster than MKL gemv);
 // elsewhere it stays on BLAS gemv (the AVX2 kernel for one row was not measured against it).
-extern "C" bool lt_small_linear_single_row(void) { return LT_SMALL_LINEAR_X86 != 0 && active() == kAVX512; }
+extern "C" bool lt_small_linear_single_row(void) { return LT_SMALL_LINEAR_X86 != 0 && active() >= kAVX512; }
 
-// The micro-kernel in use: 1 scalar, 2 AVX2 + FMA, 3 AVX-512.
+// The micro-kernel in use: 1 scalar, 2 AVX2 + FMA, 3 AVX-512, 4 AVX-512 with the bf16 dot product
+// (f32 products as 3; one bf16 row through VDPBF16PS, small_linear_bf16.cpp).
 extern "C" int lt_small_linear_kernel(void) { return active(); }
 
 // Forces a micro-kernel for tests and benchmarks (0: the best this CPU has; a kernel the CPU lacks
 // falls back to the best it has). Returns the kernel now in use.
 extern "C" int lt_small_linear_force_kernel(int kernel) {
-  forced.store(kernel >= kScalar && kernel <= kAVX512 ? kernel : kAuto, std::memory_order_relaxed);
+  forced.store(kernel >= kScalar && kernel <= kAVX512BF16 ? kernel : kAuto, std::memory_order_relaxed);
   return active();
 }
 
@@ -258,7 +263,7 @@ void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o
   // Up to 6 rows the product streams weights from memory and one weight row at a time (AVX2)
   // streams best; from 8 rows it is compute-bound and the 4-row AVX-512 tiles win (measured on
   // the LM head, 576 → 49152: 5 rows 2.5 vs 3.5 ms, 25 rows 13.4 vs 6.3 ms).
-  const bool wide = active() == kAVX512 && (rows >= 8 || rows == 1);
+  const bool wide = active() >= kAVX512 && (rows >= 8 || rows == 1);
   const int64_t widest = wide ? 6 : 8;
   const int64_t chunks = (rows + widest - 1) / widest;
   const int64_t block = chunks == 1 ? o1 - o0 : std::max<int64_t>(8, (128 * 1024 / 4) / std::max<int64_t>(1, in)) / 4 * 4;
@@ -276,71 +281,6 @@ void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o
 #endif  // LT_SMALL_LINEAR_X86
 
 }  // namespace
-
-#if LT_SMALL_LINEAR_X86
-namespace {
-// 16 bf16 values widened to f32 (bf16 is the top half of an f32); `mask` loads only the tail.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512 widen(const uint16_t *p, __mmask16 mask) {
-  const __m256i raw = _mm256_maskz_loadu_epi16(mask, p);
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
-}
-
-// y[o] = Σ_k w[o, k] · x[k] (+ bias[o]) for o in [o0, o1): bf16 weights widened in registers, f32
-// input and accumulation, 4 weight rows at a time (four independent accumulator chains).
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void row_bf16(const float *x, const uint16_t *w, int64_t in, int64_t o0,
-                                                                   int64_t o1, const float *bias, float *y) {
-  const int64_t full = in / 16 * 16;
-  const __mmask16 tail = static_cast<__mmask16>((1u << (in - full)) - 1u);
-  int64_t o = o0;
-  for (; o + 4 <= o1; o += 4) {
-    const uint16_t *w0 = w + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t k = 0; k < full; k += 16) {
-      const __m512 xv = _mm512_loadu_ps(x + k);
-      a0 = _mm512_fmadd_ps(widen(w0 + k, 0xFFFF), xv, a0);
-      a1 = _mm512_fmadd_ps(widen(w1 + k, 0xFFFF), xv, a1);
-      a2 = _mm512_fmadd_ps(widen(w2 + k, 0xFFFF), xv, a2);
-      a3 = _mm512_fmadd_ps(widen(w3 + k, 0xFFFF), xv, a3);
-    }
-    if (tail) {
-      const __m512 xv = _mm512_maskz_loadu_ps(tail, x + full);
-      a0 = _mm512_fmadd_ps(widen(w0 + full, tail), xv, a0);
-      a1 = _mm512_fmadd_ps(widen(w1 + full, tail), xv, a1);
-      a2 = _mm512_fmadd_ps(widen(w2 + full, tail), xv, a2);
-      a3 = _mm512_fmadd_ps(widen(w3 + full, tail), xv, a3);
-    }
-    y[o] = _mm512_reduce_add_ps(a0) + (bias ? bias[o] : 0.0f);
-    y[o + 1] = _mm512_reduce_add_ps(a1) + (bias ? bias[o + 1] : 0.0f);
-    y[o + 2] = _mm512_reduce_add_ps(a2) + (bias ? bias[o + 2] : 0.0f);
-    y[o + 3] = _mm512_reduce_add_ps(a3) + (bias ? bias[o + 3] : 0.0f);
-  }
-  for (; o < o1; ++o) {
-    const uint16_t *wr = w + o * in;
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t k = 0; k < full; k += 16) acc = _mm512_fmadd_ps(widen(wr + k, 0xFFFF), _mm512_loadu_ps(x + k), acc);
-    if (tail) acc = _mm512_fmadd_ps(widen(wr + full, tail), _mm512_maskz_loadu_ps(tail, x + full), acc);
-    y[o] = _mm512_reduce_add_ps(acc) + (bias ? bias[o] : 0.0f);
-  }
-}
-}  // namespace
-#endif
-
-// Whether one bf16 row can go through lt_small_linear_bf16_row (AVX-512 F/BW/VL, not forced lower).
-extern "C" bool lt_small_linear_bf16_row_enabled(void) {
-#if LT_SMALL_LINEAR_X86
-  static const bool bw = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  return bw && active() == kAVX512;
-#else
-  return false;
-#endif
-}
-
-// y [out] (f32) = w [out, in] (bf16 bits) · x [in] (f32) + bias [out] (f32) or null; on the calling thread.
-extern "C" void lt_small_linear_bf16_row(const float *x, const uint16_t *w, int64_t in, int64_t out, const float *bias, float *y) {
-#if LT_SMALL_LINEAR_X86
-  row_bf16(x, w, in, 0, out, bias, y);
-#endif
-}
 
 // x [rows, in], w [out, in], bias [out] or null, y [rows, out]; all contiguous f32; rows ≥ 1.
 extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w, int64_t in, int64_t out, const float *bias,

@@ -38,15 +38,18 @@ public final class LlamaAttention: Module {
         k = RotaryEmbedding.apply(k, cos: rope.cos, sin: rope.sin)
         if let cache { (k, v) = cache.append(layer: layer, keys: k, values: v) }
         let s = k.size(2)
-        if kvHeads != heads {
-            let groups = heads / kvHeads
-            k = k.unsqueezed(axis: 2).expanded([b, kvHeads, groups, s, headDim]).reshaped(b, heads, s, headDim)
-            v = v.unsqueezed(axis: 2).expanded([b, kvHeads, groups, s, headDim]).reshaped(b, heads, s, headDim)
-        }
-        var scores = q.matmul(k.mT) / Double(headDim).squareRoot()
+        // Grouped-query attention without repeating keys and values (transformers' repeat_kv copies
+        // them for every query head): the query heads that share a key/value head (head h reads
+        // key/value head h / groups) are stacked on the query axis, [B, kvHeads, groups·T, D], so each
+        // product reads the cache once. Each score and context entry is the same dot product as with
+        // repeated heads; nothing of size S is copied per step.
+        let groups = heads / kvHeads
+        let grouped = groups > 1 ? q.reshaped(b, kvHeads, groups * t, headDim) : q
+        var scores = (grouped.matmul(k.mT) / Double(headDim).squareRoot()).reshaped(b, heads, t, s)
         if let mask { scores = scores + mask }
         let probabilities = scores.softmax(axis: -1, computeIn: .f32).to(q.dtype)
-        let context = probabilities.matmul(v).transposed(1, 2).reshaped(b, t, heads * headDim)
+        let weights = groups > 1 ? probabilities.reshaped(b, kvHeads, groups * t, s) : probabilities
+        let context = weights.matmul(v).reshaped(b, heads, t, headDim).transposed(1, 2).reshaped(b, t, heads * headDim)
         return (oProj(context), keepProbabilities ? probabilities : nil)
     }
 }

@@ -11,6 +11,9 @@ public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
     case avx2 = 2
     /// Four weight rows × up to 6 input rows per register block.
     case avx512 = 3
+    /// AVX-512 with the bf16 dot product (VDPBF16PS): f32 products as `avx512`; a single bf16 row
+    /// multiplies bf16 pairs directly instead of widening the weights (small_linear_bf16.cpp).
+    case avx512bf16 = 4
 
     /// The kernel in use now.
     public static var active: SmallLinearKernel { SmallLinearKernel(rawValue: Int32(lt_small_linear_kernel())) ?? .scalar }
