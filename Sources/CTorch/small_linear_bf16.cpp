@@ -45,6 +45,15 @@ inline float to_f32(uint16_t b) {
 // The sum plus the bias (in f32), rounded once.
 inline uint16_t finish(float sum, const uint16_t *bias, int64_t o) { return to_bf16(sum + (bias ? to_f32(bias[o]) : 0.0f)); }
 
+// y[o…o+3]: four accumulators summed, the bias added, each rounded once.
+__attribute__((target("avx512f"))) inline void store4(uint16_t *y, int64_t o, __m512 a0, __m512 a1, __m512 a2, __m512 a3,
+                                                      const uint16_t *bias) {
+  y[o] = finish(_mm512_reduce_add_ps(a0), bias, o);
+  y[o + 1] = finish(_mm512_reduce_add_ps(a1), bias, o + 1);
+  y[o + 2] = finish(_mm512_reduce_add_ps(a2), bias, o + 2);
+  y[o + 3] = finish(_mm512_reduce_add_ps(a3), bias, o + 3);
+}
+
 // 16 bf16 values widened to f32 (bf16 is the top half of an f32); `mask` loads only the tail.
 __attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512 widen(const uint16_t *p, __mmask16 mask) {
   const __m256i raw = _mm256_maskz_loadu_epi16(mask, p);
@@ -74,10 +83,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void row_widened(const floa
       a2 = _mm512_fmadd_ps(widen(w2 + full, tail), xv, a2);
       a3 = _mm512_fmadd_ps(widen(w3 + full, tail), xv, a3);
     }
-    y[o] = finish(_mm512_reduce_add_ps(a0), bias, o);
-    y[o + 1] = finish(_mm512_reduce_add_ps(a1), bias, o + 1);
-    y[o + 2] = finish(_mm512_reduce_add_ps(a2), bias, o + 2);
-    y[o + 3] = finish(_mm512_reduce_add_ps(a3), bias, o + 3);
+    store4(y, o, a0, a1, a2, a3, bias);
   }
   for (; o < out; ++o) {
     const uint16_t *wr = w + o * in;
@@ -117,10 +123,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void row_dot(con
       a2 = _mm512_dpbf16_ps(a2, pairs(w2 + full, tail), xv);
       a3 = _mm512_dpbf16_ps(a3, pairs(w3 + full, tail), xv);
     }
-    y[o] = finish(_mm512_reduce_add_ps(a0), bias, o);
-    y[o + 1] = finish(_mm512_reduce_add_ps(a1), bias, o + 1);
-    y[o + 2] = finish(_mm512_reduce_add_ps(a2), bias, o + 2);
-    y[o + 3] = finish(_mm512_reduce_add_ps(a3), bias, o + 3);
+    store4(y, o, a0, a1, a2, a3, bias);
   }
   for (; o < out; ++o) {
     const uint16_t *wr = w + o * in;

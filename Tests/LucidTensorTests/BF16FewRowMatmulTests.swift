@@ -13,12 +13,7 @@ struct BF16FewRowMatmulTests {
 
     @Test func queriesTimesCachedKeysAndProbabilitiesTimesCachedValuesRoundOnce() {
         let generator = Generator(seed: 21)
-        defer { SmallLinearKernel.force(nil) }
-        var seen: [SmallLinearKernel] = []
-        for kernel in SmallLinearKernel.allCases {
-            let active = SmallLinearKernel.force(kernel)
-            guard !seen.contains(active) else { continue }
-            seen.append(active)
+        withEverySmallLinearKernel { active in
             for (rows, depth, positions) in [(1, 64, 37), (3, 53, 200), (8, 64, 1)] {
                 // A cache holds more positions than are valid; attention reads a narrowed view of it.
                 let keys = Tensor.randn([2, 3, positions + 11, depth], generator: generator).to(.bf16)

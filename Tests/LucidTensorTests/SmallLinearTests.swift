@@ -14,14 +14,8 @@ struct SmallLinearTests {
         let generator = Generator(seed: 11)
         let w = Tensor.randn([37, 53], generator: generator)  // odd widths exercise the tails
         let b = Tensor.randn([37], generator: generator)
-        // Every kernel this CPU can run, on the same inputs (the kernel choice is process-wide, so
-        // the loop stays inside one test).
-        defer { SmallLinearKernel.force(nil) }
-        var seen: [SmallLinearKernel] = []
-        for kernel in SmallLinearKernel.allCases {
-            let active = SmallLinearKernel.force(kernel)
-            guard !seen.contains(active) else { continue }
-            seen.append(active)
+        // Every kernel this CPU can run, on the same inputs.
+        let seen = withEverySmallLinearKernel { active in
             for rows in [1, 2, 3, 5, 8, 9, 17, 25, 32, 33] {
                 let x = Tensor.randn([rows, 53], generator: generator)
                 for bias in [nil, b] {
@@ -44,12 +38,7 @@ struct SmallLinearTests {
     /// kernel this CPU has (AVX-512 widens the weights in registers; the others use at::linear).
     @Test func aSingleBF16RowRoundsOnceFromTheExactProduct() {
         let generator = Generator(seed: 12)
-        defer { SmallLinearKernel.force(nil) }
-        var seen: [SmallLinearKernel] = []
-        for kernel in SmallLinearKernel.allCases {
-            let active = SmallLinearKernel.force(kernel)
-            guard !seen.contains(active) else { continue }
-            seen.append(active)
+        withEverySmallLinearKernel { active in
             for (input, output) in [(53, 37), (256, 600), (576, 1536)] {
                 let w = Tensor.randn([output, input], generator: generator).to(.bf16)
                 let b = Tensor.randn([output], generator: generator).to(.bf16)
