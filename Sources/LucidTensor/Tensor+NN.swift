@@ -71,13 +71,13 @@ extension Tensor {
     /// Half-precision inputs are computed in f32 and cast back before the weight, as Hugging Face's
     /// `LlamaRMSNorm` does, so f16/bf16 models match it; f32 and f64 stay in their own precision.
     public func rmsNorm(weight: Tensor?, eps: Double) -> Tensor {
-        let inputType = dtype
-        let upcast = inputType == .f16 || inputType == .bf16
-        let x = upcast ? to(.f32) : self
-        let normed = x * (x.square().mean(axis: -1, keepDims: true) + eps).rsqrt()
-        let cast = upcast ? normed.to(inputType) : normed
-        guard let weight else { return cast }
-        return weight * cast
+        if dtype == .f16 || dtype == .bf16 {
+            // One call (a fused pass for bf16 without autograd on the CPU; ctorch.h says where it may differ).
+            return withExtendedLifetime(weight) { Tensor.make("rms_norm") { lt_rms_norm_half(handle, weight?.handle, eps, $0) } }
+        }
+        let normed = self * (square().mean(axis: -1, keepDims: true) + eps).rsqrt()
+        guard let weight else { return normed }
+        return weight * normed
     }
 
     /// 2-D convolution of [N, C, H, W] input with [O, C/groups, kH, kW] weights.

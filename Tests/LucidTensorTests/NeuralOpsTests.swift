@@ -102,6 +102,30 @@ struct NeuralOpsTests {
         expectClose(half, expectedRMS, atol: 2e-2, rtol: 1e-2)
     }
 
+    /// bf16 RMSNorm runs as one fused pass without autograd; it must equal transformers' steps (f32
+    /// statistics, cast back, times the weight in bf16) but for rare one-step rounding ties.
+    @Test func bf16RMSNormEqualsTheStepByStepOpsButForRareRoundingTies() {
+        let generator = Generator(seed: 31)
+        let x = (Tensor.randn([3, 5, 576], generator: generator) * 3).to(.bf16)
+        let gamma = Tensor.randn([576], generator: generator).to(.bf16)
+        let f = x.to(.f32)
+        let steps = gamma * (f * (f.square().mean(axis: -1, keepDims: true) + 1e-5).rsqrt()).to(.bf16)
+        let fused = withNoGrad { x.rmsNorm(weight: gamma, eps: 1e-5) }
+        #expect(fused.dtype == .bf16 && fused.shape == [3, 5, 576])
+        let difference = (fused.to(.f64) - steps.to(.f64)).abs()
+        // One bf16 step is 2⁻⁷ relative at most (2⁻⁸ rounding, twice: the cast and the weight's product).
+        #expect(((difference - steps.to(.f64).abs() / 64).max().item()) <= 1e-6)
+        let differing = (difference.gt(0)).to(.f64).mean().item()
+        #expect(differing < 0.01, "\(differing * 100)% of the entries differ from the step-by-step ops")
+        // With autograd recording, the same values come from the ATen ops (and gradients flow).
+        let tracked = x.to(.f32).to(.bf16)
+        tracked.requiresGrad = true
+        let recorded = tracked.rmsNorm(weight: gamma, eps: 1e-5)
+        #expect((recorded.to(.f64) - steps.to(.f64)).abs().max().item() == 0)
+        recorded.to(.f32).sum().backward()
+        #expect(tracked.grad != nil)
+    }
+
     @Test func resizingPreservesConstantsAndShapes() {
         let constant = Tensor.full([1, 3, 5, 7], 0.25, dtype: .f64)
         let up = constant.resizedBicubic(height: 10, width: 14)

@@ -168,6 +168,11 @@ int lt_small_linear_kernel(void);
 int lt_small_linear_force_kernel(int kernel);
 int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const int64_t *stride,
                   const int64_t *padding, const int64_t *dilation, int64_t groups, lt_tensor *out);
+// RMS normalisation of a bf16/f16 x over its last axis as transformers' LlamaRMSNorm does it: in f32,
+// cast back, then times the weight (nullable) in x's dtype. Without autograd, a contiguous bf16 x
+// on the CPU takes one fused pass (the sum of squares in another order than at::mean, so a value
+// may differ by one bf16 step where it sits on a rounding boundary); otherwise the ATen ops.
+int32_t lt_rms_norm_half(lt_tensor x, lt_tensor w /* nullable */, double eps, lt_tensor *out);
 int32_t lt_layer_norm(lt_tensor x, const int64_t *normalized_shape, int64_t ndim, lt_tensor w /* nullable */,
                       lt_tensor b /* nullable */, double eps, lt_tensor *out);
 int32_t lt_softmax(lt_tensor a, int64_t dim, lt_tensor *out);
