@@ -29,7 +29,7 @@ public final class QMLLMDefense: Module {
         case paper
     }
 
-    /// Sizes and the refusal; recorded in `qmllm.json`.
+    /// Sizes, the refusal and the variant; recorded in `qmllm.json`.
     public struct Configuration: Codable, Sendable, Equatable {
         /// Patch codebooks (chunks per vision token) and codes per codebook.
         public var patchGroups: Int
