@@ -227,7 +227,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidCLITests",
-            dependencies: ["LucidCLI", "LucidTraining", "LucidVision", "LucidTensor", "LucidSupport", "LucidRuns", "LucidEval", "LucidPipeline"]
+            dependencies: ["LucidCLI", "LucidTraining", "LucidVision", "LucidTensor", "LucidSupport", "LucidRuns", "LucidEval", "LucidPipeline"],
+            exclude: ["Fixtures"]  // read from the source tree (#filePath)
         ),
     ],
     swiftLanguageModes: [.v6],

@@ -49,20 +49,37 @@ struct QMLLMTrainCommand: ParsableCommand {
         scenes. With --stage2, stage 2 follows stage 1: a LoRA (r8) on the language model trained over quantised \
         image tokens with everything else frozen (see `lucid defend qmllm stage2`). Checkpoints in --work make a \
         killed run resume.
+
+        --variant released (default) is the layout above, as in the released Q-MLLM. --variant paper follows the \
+        paper's description instead: the patch quantiser sits after the projector (8 × 512 L2 codes over the \
+        projected tokens), the semantic code is the nearest (L2) of 128 codes to the vision tower's [CLS] \
+        embedding passed through the projector, and L_sem aligns it with the language model's last-layer \
+        hidden state of the caption (mean over its tokens). The variant is recorded in qmllm/qmllm.json and \
+        qmllm-record.json, so the model loads as trained. The paper variant has one semantic code per image: \
+        `calibrate --gate tokens` is refused for it.
         """
     )
 
     @Option(help: "Base organism.") var base = "shapes-smol"
     @Flag(help: "Run stage 2 (LoRA on the language model over quantised inputs) after stage 1.") var stage2 = false
-    @Option(help: "Output directory.") var out = "Models/shapes-smol-q"
+    @Option(help: "Output directory (default: Models/shapes-smol-q, or Models/shapes-smol-q-paper with --variant paper).") var out: String?
     @Option(help: "Checkpoints.") var work = ".lucid-train/shapes-smol-q"
     @Option(help: "Scale steps and scene counts (e.g. 0.05 for a smoke run).") var scale: Double = 1
+    @Option(help: ArgumentHelp("released (the released Q-MLLM: cosine patch codes before the projector, the semantic code of the mean projected token) or paper (the paper's description: L2 patch codes after the projector, the semantic code of the projected [CLS] by L2, L_sem against the language model's last-layer caption state).",
+                               valueName: "released|paper"))
+    var variant = QMLLMDefense.Variant.released.rawValue
 
-    func validate() throws { guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") } }
+    func validate() throws {
+        guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") }
+        guard QMLLMDefense.Variant(rawValue: variant) != nil else { throw ValidationError("--variant must be released or paper") }
+    }
 
     func run() throws {
         let log = progressLog()
         var recipe = QMLLMRecipe.shapesSmolQ
+        recipe.variant = QMLLMDefense.Variant(rawValue: variant) ?? .released
+        if recipe.variant == .paper { recipe.name += "-paper" }
+        let out = self.out ?? "Models/" + recipe.name
         if stage2 { recipe.stage2 = recipe.stage2 ?? QMLLMStage2Recipe() }
         recipe = recipe.scaled(by: scale)
         let baseDirectory = ModelPaths.resolve(base)
@@ -70,7 +87,7 @@ struct QMLLMTrainCommand: ParsableCommand {
         let output: QMLLMTrainer.Output
         output = try trainer.train()
         let imageSize = output.model.config.visionConfig.imageSize
-        log("calibrating on \(recipe.calibrationScenes) scenes (world seed \(recipe.calibrationSeed))")
+        log("calibrating on \(recipe.calibrationScenes) scenes (world seed \(recipe.calibrationSeed), \(recipe.variant.rawValue) variant)")
         let calibration = try LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,
                                                                            hazardProbability: recipe.calibrationHazardProbability), imageSize: imageSize)
         output.defense.safetyMap = try QMLLMCalibration.calibrate(defense: output.defense, model: output.model, pixels: calibration.pixels,
@@ -146,7 +163,7 @@ struct QMLLMCalibrateCommand: ParsableCommand {
     @Option(help: "τ: the least P(category | code) that makes a code refuse.") var threshold = 0.6
     @Flag(help: "Count every harmful category as one (\"harmful\"), so that codes shared by different hazards can refuse.")
     var mergeHarmful = false
-    @Option(help: "What the gate reads: mean (the released Q-MLLM: the mean projected token's code) or tokens (Lucid's deviation: every token's code; any harmful one refuses).")
+    @Option(help: "What the gate reads: mean (the released Q-MLLM: the mean projected token's code; for a paper-variant model, the projected [CLS] code) or tokens (Lucid's deviation, released variant only: every token's code; any harmful one refuses).")
     var gate = "mean"
     @Option(help: "With --gate tokens, what a token counts as: image (its image's category) or cells (the category of a hazard that covers its patch, else benign; needs ShapesWorld scenes, docs/defense.md).")
     var tokenLabels = "image"

@@ -7,19 +7,23 @@ import LucidTensor
 ///
 /// The released Q-MLLM quantises UniTok's 64-d tokens in 8 chunks of 4096 codes; Lucid quantises
 /// the selected vision features of the model it defends (192-d for the ShapesWorld ViT) the same way.
+/// With `distance: .l2` (the Q-MLLM paper variant, on projected tokens) chunks and codes are not
+/// normalised and the nearest code is the nearest in Euclidean distance.
 public final class MultiCodebookQuantizer: Module {
     public let codebooks: ModuleList<VectorQuantizer>
 
-    /// `groups` codebooks of `codesPerGroup` codes over chunks of `dimension / groups`.
-    public init(dimension: Int, groups: Int, codesPerGroup: Int, commitmentCost: Double = 0.25, generator: Generator) throws(DefenseError) {
+    /// `groups` codebooks of `codesPerGroup` codes over chunks of `dimension / groups`; `.cosine`
+    /// (UniTok's unit chunks and codes, the released layout) or `.l2` (raw chunks and codes).
+    public init(dimension: Int, groups: Int, codesPerGroup: Int, commitmentCost: Double = 0.25, distance: VectorQuantizer.Distance = .cosine,
+                generator: Generator) throws(DefenseError) {
         guard groups >= 1, dimension % groups == 0 else {
             throw DefenseError("the patch quantiser needs a group count that divides the feature width \(dimension) (got \(groups))")
         }
         guard codesPerGroup >= 2 else { throw DefenseError("the patch quantiser needs at least 2 codes per group (got \(codesPerGroup))") }
         codebooks = ModuleList((0..<groups).map { _ in
-            let quantizer = VectorQuantizer(count: codesPerGroup, dimension: dimension / groups, distance: .cosine,
+            let quantizer = VectorQuantizer(count: codesPerGroup, dimension: dimension / groups, distance: distance,
                                             commitmentCost: commitmentCost, generator: generator)
-            quantizer.normalized = true
+            quantizer.normalized = distance == .cosine
             return quantizer
         })
     }
@@ -29,6 +33,14 @@ public final class MultiCodebookQuantizer: Module {
     public var groups: Int { codebooks.count }
     public var chunkWidth: Int { codebooks[0].dimension }
     public var dimension: Int { groups * chunkWidth }
+    /// How codes are chosen (every codebook alike).
+    public var distance: VectorQuantizer.Distance { codebooks[0].distance }
+
+    /// Each group's chunk of tokens [N, D] as the codebooks see it ([N, D / groups]: unit rows for `.cosine`).
+    public func chunk(_ flat: Tensor, group: Int) -> Tensor {
+        let piece = flat.narrowed(axis: 1, start: group * chunkWidth, length: chunkWidth)
+        return distance == .cosine ? VectorQuantizer.unitRows(piece) : piece
+    }
 
     /// The result of quantising tokens [..., D].
     public struct Output {

@@ -129,6 +129,10 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, L
     /// Screens pixel values [1, C, H, W] before the language model runs: a non-nil answer is given
     /// instead of generating (Q-MLLM's safety gate). nil: every image is answered.
     public var imageGate: ((Tensor) -> String?)?
+    /// Applied to the projected image tokens [B, N, D_text] (after the projector, before the language
+    /// model) wherever image features are computed; nil: none. The Q-MLLM paper variant's patch
+    /// quantiser installs itself here (the released one uses `visionFeatureTransform`).
+    public var projectedFeatureTransform: ((Tensor) -> Tensor)?
 
     public init(_ config: LlavaConfig) throws(ModelConfigError) {
         try config.validate()
@@ -179,8 +183,17 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, L
         return config.visionFeatureSelectStrategy == "default" ? selected.narrowed(axis: 1, start: 1, length: selected.size(1) - 1) : selected
     }
 
-    /// Projector of selected vision features (after `visionFeatureTransform`).
-    public func project(_ selected: Tensor) -> Tensor { projector(visionFeatureTransform.map { $0(selected) } ?? selected) }
+    /// Projector of selected vision features (after `visionFeatureTransform`, then `projectedFeatureTransform`).
+    public func project(_ selected: Tensor) -> Tensor {
+        let projected = projector(visionFeatureTransform.map { $0(selected) } ?? selected)
+        return projectedFeatureTransform.map { $0(projected) } ?? projected
+    }
+
+    /// The [CLS] token (position 0) of the hidden state `visionFeatureLayer`, [B, D_vision]: the same
+    /// tower pass as the patches the projector reads, whatever the selection strategy.
+    public func visionClassEmbedding(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
+        visionTower.forward(pixels, needHiddenState: config.visionFeatureLayer, options: options, trace: trace).selected(axis: 1, index: 0)
+    }
 
     /// Input embeddings [1, T, D] for a list of segments (images encoded here).
     public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {

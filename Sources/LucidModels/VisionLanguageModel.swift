@@ -53,6 +53,10 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     func selectedVisionFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor
     /// Projection of selected vision features into the language model (after `visionFeatureTransform`).
     func project(_ selected: Tensor) -> Tensor
+    /// The vision tower's class ([CLS]) embedding of pixel values [B, C, H, W], [B, D_vision], taken from the
+    /// hidden state the projector reads (the Q-MLLM paper's semantic input); `.unsupported` for a family
+    /// that does not expose one (Qwen2-VL's tower has no class token).
+    func visionClassEmbedding(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor
     /// DAMRO's outlier visual tokens: the top-`k` patches of the vision tower's [CLS] attention;
     /// `.unsupported` for a tower without a class token (Qwen2-VL, Qwen2.5-VL).
     func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) throws(PromptError) -> VisionOutliers
@@ -74,6 +78,16 @@ public protocol VisionLanguageModel: CausalLanguageModel {
 }
 
 extension VisionLanguageModel {
+    /// Not exposed: families that read their tower's class token implement it (LLaVA-1.5).
+    public func visionClassEmbedding(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
+        throw .unsupported(reason: "\(type(of: self)) does not expose its vision tower's class embedding (the Q-MLLM paper variant needs one; LLaVA-1.5 has it)")
+    }
+
+    /// The class embedding, nothing captured.
+    public func visionClassEmbedding(_ pixels: Tensor) throws(PromptError) -> Tensor {
+        try visionClassEmbedding(pixels, options: ForwardOptions(), trace: ForwardTrace())
+    }
+
     /// Nothing to check beyond what `segments` checks (LLaVA-1.5).
     public func checkImage(_ pixels: Tensor) throws(PromptError) {}
 

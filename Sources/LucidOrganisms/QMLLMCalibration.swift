@@ -17,14 +17,16 @@ public enum QMLLMCalibration {
     }
 
     /// The gate's semantic codes of pixel batches [N, C, H, W], per image (batched; the defence must
-    /// be installed on `model`).
+    /// be installed on `model`). The paper variant has no token reading (`QMLLMDefense.paperTokenReadingRefusal`).
     public static func codes(defense: QMLLMDefense, model: LlavaForConditionalGeneration, pixels: Tensor,
-                             reading: SafetyCodeMap.Reading = .mean, batchSize: Int = 32) -> [[Int]] {
+                             reading: SafetyCodeMap.Reading = .mean, batchSize: Int = 32) throws -> [[Int]] {
         var codes: [[Int]] = []
         var start = 0
         while start < pixels.size(0) {
             let count = Swift.min(batchSize, pixels.size(0) - start)
-            codes += withNoGrad { defense.gateCodes(model.imageFeatures(pixels.narrowed(axis: 0, start: start, length: count)), reading: reading) }
+            codes += try withNoGrad { () throws -> [[Int]] in
+                try defense.gateCodes(model, pixels: pixels.narrowed(axis: 0, start: start, length: count), reading: reading)
+            }
             start += count
         }
         return codes
@@ -37,7 +39,7 @@ public enum QMLLMCalibration {
                                  categories: [String] = categories, threshold: Double,
                                  reading: SafetyCodeMap.Reading = .mean, tokenLabels: [[Int]]? = nil) throws -> SafetyCodeMap {
         guard pixels.size(0) == labels.count else { throw TrainingError("calibration: \(pixels.size(0)) images but \(labels.count) labels") }
-        let codes = codes(defense: defense, model: model, pixels: pixels, reading: reading)
+        let codes = try codes(defense: defense, model: model, pixels: pixels, reading: reading)
         var perCode = codes.indices.map { index in [Int](repeating: labels[index], count: codes[index].count) }
         if let tokenLabels {
             guard reading == .tokens else { throw TrainingError("calibration: token labels need the token reading (--gate tokens)") }

@@ -88,7 +88,7 @@ public struct QMLLMEvaluator {
     public func evaluate(pixels: Tensor, labels: [Int], prompt: String = ConversationWriter.describePrompt,
                          latencyImages: Int = 10) throws -> QMLLMReport {
         guard pixels.size(0) == labels.count, !labels.isEmpty else { throw TrainingError("evaluation needs one label per image") }
-        let codes = QMLLMCalibration.codes(defense: defense, model: defended, pixels: pixels, reading: defense.safetyMap?.reading ?? .mean)
+        let codes = try QMLLMCalibration.codes(defense: defense, model: defended, pixels: pixels, reading: defense.safetyMap?.reading ?? .mean)
         let refused = codes.map { read in read.contains { defense.safetyMap?.isHarmful($0) ?? false } }
         let harmful = labels.indices.filter { labels[$0] != 0 }
         let benign = labels.indices.filter { labels[$0] == 0 }

@@ -11,6 +11,11 @@ import LucidWorld
 /// + λ₂·L_sem with λ₁ = 0.5, λ₂ = 0.1. L_sem is Lucid's reading of "semantic alignment": 1 − cos
 /// between the straight-through semantic code of an image and the mean input embedding of its
 /// caption, so that codes gather images whose captions mean the same (hazards included).
+///
+/// `variant` (stored as `defense.variant`) chooses the released model or the paper's description:
+/// `.paper` quantises the projected tokens (L2), reads the semantic code from the projected [CLS]
+/// embedding (L2), and aligns it with the language model's last-layer caption representation
+/// (`QMLLMTrainer+Paper.swift`). Recipes and records without the key are the released variant.
 public struct QMLLMRecipe: Codable, Sendable, Equatable {
     public var name = "shapes-smol-q"
     /// The organism the defence is built on (its vision tower, language model and LoRA stay frozen).
@@ -47,6 +52,12 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
     public init() {}
 
     public static let shapesSmolQ = QMLLMRecipe()
+
+    /// The Q-MLLM variant trained (the defence configuration's `variant`, so that `qmllm.json` records it too).
+    public var variant: QMLLMDefense.Variant {
+        get { defense.variant }
+        set { defense.variant = newValue }
+    }
 
     /// Every stage's steps and scene counts scaled by `factor` (smoke runs and tests).
     public func scaled(by factor: Double) -> QMLLMRecipe {

@@ -43,7 +43,7 @@ public struct QMLLMStage2Recipe: Codable, Sendable, Equatable {
 public struct QMLLMStage2 {
     public let recipe: QMLLMRecipe
     public let stage2: QMLLMStage2Recipe
-    /// Checkpoints and the loss curve go to `workDirectory/qmllm-stage2`.
+    /// Checkpoints and the loss curve go to `workDirectory/qmllm-stage2` (`qmllm-paper-stage2` for the paper variant).
     public let workDirectory: URL
     public let log: (String) -> Void
 
@@ -71,7 +71,9 @@ public struct QMLLMStage2 {
         }
         log("qmllm-stage2: LoRA r\(stage2.loraRank) on \(parameters.count / 2) layers, \(parameters.reduce(0) { $0 + $1.1.value.count }) parameters; projector and codebooks frozen")
         let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: .conversation)
-        let loop = TrainingLoop(stage: "qmllm-stage2", directory: workDirectory.appendingPathComponent("qmllm-stage2"), parameters: parameters,
+        // The paper variant checkpoints apart, so one --work can hold both variants' runs.
+        let stage = defense.variant == .paper ? "qmllm-paper-stage2" : "qmllm-stage2"
+        let loop = TrainingLoop(stage: stage, directory: workDirectory.appendingPathComponent(stage), parameters: parameters,
                                 schedule: stage2.schedule, log: log)
         let sampler = QMLLMBatchSampler(recipe: recipe, pool: pool, writer: writer)
         return try loop.run { step in

@@ -13,7 +13,8 @@ import LucidWorld
 /// The base model's vision tower and language model (with its LoRA merged) are frozen; the
 /// projector is re-initialised and trained on quantised patches together with both codebooks.
 /// Patch codebooks start from unit chunks of training features, the semantic codebook from its
-/// U(−1/K, 1/K) initialisation; codes unused in a batch are restarted from that batch.
+/// U(−1/K, 1/K) initialisation; codes unused in a batch are restarted from that batch. This file
+/// trains the released variant; the paper's stage 1 is in `QMLLMTrainer+Paper.swift`.
 public struct QMLLMTrainer {
     public let recipe: QMLLMRecipe
     /// The base organism directory (e.g. Models/shapes-smol).
@@ -55,16 +56,28 @@ public struct QMLLMTrainer {
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
         log("rendering \(recipe.trainingScenes) training scenes (world seed \(recipe.trainingWorldSeed), hazards \(recipe.hazardProbability))")
         let pool = try ScenePool(world: recipe.trainingWorld, imageSize: model.config.visionConfig.imageSize)
+        let summary: StageSummary
+        switch recipe.variant {
+        case .released: summary = try trainReleasedStage1(model: model, defense: defense, tokenizer: tokenizer, pool: pool, writer: writer)
+        case .paper: summary = try trainPaperStage1(model: model, defense: defense, tokenizer: tokenizer, pool: pool, writer: writer)
+        }
+        var stage2Summary: StageSummary?
+        if let stage2 = recipe.stage2 {
+            stage2Summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: workDirectory, log: log)
+                .train(model: model, defense: defense, pool: pool, writer: writer)
+        }
+        return Output(model: model, defense: defense, tokenizer: tokenizer, summary: summary, stage2: stage2Summary, dataHash: pool.dataHash)
+    }
+
+    /// The released stage 1: cosine patch codes before the projector, the semantic code of the mean
+    /// projected token, L_sem against the caption's mean input embedding; then the semantic codebook
+    /// fitted to the trained projector.
+    func trainReleasedStage1(model: LlavaForConditionalGeneration, defense: QMLLMDefense, tokenizer: Tokenizer, pool: ScenePool,
+                             writer: ConversationWriter) throws -> StageSummary {
         let generator = Generator(seed: recipe.seed &+ 1)
         try seedPatchCodebooks(defense, model: model, pool: pool, generator: generator)
         model.projector.initializeForTraining(std: 0.02, generator: generator)
-        model.projector.setTrainable(true)
-        defense.setTrainable(true)
-        let parameters = model.projector.trainableParameters().map { ("multi_modal_projector." + $0.name, $0.parameter) }
-            + defense.trainableParameters().map { ("qmllm." + $0.name, $0.parameter) }
-        let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: .conversation)
-        let loop = TrainingLoop(stage: "qmllm", directory: workDirectory.appendingPathComponent("qmllm"), parameters: parameters,
-                                schedule: recipe.schedule, log: log)
+        let (loss, loop) = stage1Loop("qmllm", model: model, defense: defense)
         let sampler = QMLLMBatchSampler(recipe: recipe, pool: pool, writer: writer)
         let summary = try loop.run { step in
             let (indices, conversations) = try sampler.batch(step: step, batchSize: recipe.schedule.batchSize, stream: 5)
@@ -77,22 +90,10 @@ public struct QMLLMTrainer {
             let generative = try loss(conversations, imageFeatures: features)
             let semantic = defense.semantic.quantize(features.mean(axis: 1), gradient: .straightThrough)
             let captions = withNoGrad { captionEmbeddings(indices.map { pool.texts[$0].caption }, model: model, tokenizer: tokenizer) }
-            let alignment = (1 - cosine(semantic.quantized, captions)).mean()
-            let vq = patches.codebookLoss + patches.commitmentLoss + semantic.codebookLoss + semantic.commitmentLoss
-            let total = generative.loss + vq * recipe.vqWeight + alignment * recipe.semanticWeight
-            var metrics = generative.metrics
-            metrics["vq"] = vq.item()
-            metrics["sem"] = alignment.item()
-            metrics["codes"] = Double(Set(semantic.indices).count)
-            return StepOutcome(loss: total, metrics: metrics)
+            return stage1Outcome(generative: generative, patches: patches, semantic: semantic, captions: captions)
         }
         try fitSemanticCodebook(defense, model: model, pool: pool)
-        var stage2Summary: StageSummary?
-        if let stage2 = recipe.stage2 {
-            stage2Summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: workDirectory, log: log)
-                .train(model: model, defense: defense, pool: pool, writer: writer)
-        }
-        return Output(model: model, defense: defense, tokenizer: tokenizer, summary: summary, stage2: stage2Summary, dataHash: pool.dataHash)
+        return summary
     }
 
     /// Re-fits the semantic codebook to the trained projector: spherical k-means (k-means++ start,
@@ -146,16 +147,50 @@ public struct QMLLMTrainer {
             let selected = model.selectedVisionFeatures(pool.pixels(sample))
             let flat = selected.reshaped([-1, defense.patch.dimension])
             let assignments = defense.patch.quantize(flat, gradient: .blocked)
-            for (g, codebook) in defense.patch.codebooks.items.enumerated() {
-                let chunks = VectorQuantizer.unitRows(flat.narrowed(axis: 1, start: g * defense.patch.chunkWidth, length: defense.patch.chunkWidth))
-                patchRestarts += codebook.restartDeadCodes(chunks, indices: assignments.indices.map { $0[g] }, generator: generator).count
-                codebook.codebook.value.requiresGrad = true
-            }
+            patchRestarts = restartPatchCodes(defense, tokens: flat, assignments: assignments, generator: generator)
             let pooled = model.projector(assignments.quantized.reshaped(selected.shape)).mean(axis: 1)
             semanticRestarts = defense.semantic.restartDeadCodes(pooled, indices: defense.semantic.nearest(pooled), generator: generator).count
             defense.semantic.codebook.value.requiresGrad = true
         }
         log("qmllm \(step): restarted \(patchRestarts) patch and \(semanticRestarts) semantic codes unused by \(sample.count) scenes")
+    }
+
+    /// Restarts every patch codebook's codes unused by `assignments` of `tokens` [N, D] (from the
+    /// chunks as that codebook sees them); returns how many were restarted. No gradient is recorded.
+    func restartPatchCodes(_ defense: QMLLMDefense, tokens: Tensor, assignments: MultiCodebookQuantizer.Output, generator: Generator) -> Int {
+        var restarted = 0
+        for (g, codebook) in defense.patch.codebooks.items.enumerated() {
+            restarted += codebook.restartDeadCodes(defense.patch.chunk(tokens, group: g), indices: assignments.indices.map { $0[g] },
+                                                   generator: generator).count
+            codebook.codebook.value.requiresGrad = true
+        }
+        return restarted
+    }
+
+    /// Stage 1's trainable pieces (projector and both codebooks), loss and loop, checkpointing into `WORK/stage`.
+    func stage1Loop(_ stage: String, model: LlavaForConditionalGeneration, defense: QMLLMDefense) -> (LlavaTrainingLoss, TrainingLoop) {
+        model.projector.setTrainable(true)
+        defense.setTrainable(true)
+        let parameters = model.projector.trainableParameters().map { ("multi_modal_projector." + $0.name, $0.parameter) }
+            + defense.trainableParameters().map { ("qmllm." + $0.name, $0.parameter) }
+        let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: .conversation)
+        let loop = TrainingLoop(stage: stage, directory: workDirectory.appendingPathComponent(stage), parameters: parameters,
+                                schedule: recipe.schedule, log: log)
+        return (loss, loop)
+    }
+
+    /// Stage 1's objective (both variants): L_gen + λ₁·(patch + semantic VQ losses) + λ₂·L_sem with
+    /// L_sem = 1 − cos(semantic code, caption representation); logs the VQ loss, L_sem and the semantic codes in use.
+    func stage1Outcome(generative: StepOutcome, patches: MultiCodebookQuantizer.Output, semantic: VectorQuantizer.Output,
+                       captions: Tensor) -> StepOutcome {
+        let alignment = (1 - cosine(semantic.quantized, captions)).mean()
+        let vq = patches.codebookLoss + patches.commitmentLoss + semantic.codebookLoss + semantic.commitmentLoss
+        let total = generative.loss + vq * recipe.vqWeight + alignment * recipe.semanticWeight
+        var metrics = generative.metrics
+        metrics["vq"] = vq.item()
+        metrics["sem"] = alignment.item()
+        metrics["codes"] = Double(Set(semantic.indices).count)
+        return StepOutcome(loss: total, metrics: metrics)
     }
 
     /// Mean input embedding of each caption [B, D].

@@ -1,0 +1,38 @@
+import Foundation
+import LucidTensor
+import Testing
+@testable import LucidCLI
+
+/// The released Q-MLLM variant is unchanged by the paper variant beside it: retrained from its recipe
+/// (`lucid defend qmllm train`, no `--variant`), it gives exactly the weights main's code gave.
+@Suite("Q-MLLM released variant: retraining", .serialized)
+struct QMLLMReleasedRetrainTests {
+    /// Written by main at 896284b (before the paper variant) with
+    /// `LUCID_THREADS=1 lucid defend qmllm train --base shapes-tiny --scale 0.03`: its `qmllm/qmllm.safetensors`,
+    /// and the `multi_modal_projector.*` tensors of its `model.safetensors` (f16, as stored). One thread,
+    /// because libtorch's reductions sum in another order with more threads (the bytes then differ).
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/qmllm-released-tiny")
+
+    @Test func releasedVariantRetrainsTheWeightsMainTrained() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-qmllm-released-\(UUID().uuidString)").path
+        let work = out + "-work"
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: work) }
+        let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out, "--work", work],
+                                         environment: ["LUCID_THREADS": "1"])
+        #expect(train.status == 0, "\(train.err)")
+        #expect(train.err.contains("qmllm 9/9") && train.err.contains("released variant"), "\(train.err)")
+        for (file, prefix, reference) in [("qmllm/qmllm.safetensors", "", "qmllm.safetensors"),
+                                          ("model.safetensors", "multi_modal_projector.", "projector.safetensors")] {
+            let trained = try SafetensorsFile(path: out + "/" + file)
+            let golden = try SafetensorsFile(path: Self.fixture.appendingPathComponent(reference).path)
+            let names = trained.names.filter { $0.hasPrefix(prefix) }.sorted()
+            #expect(!names.isEmpty && names == golden.names.sorted(), "\(file): \(names) vs \(golden.names.sorted())")
+            for name in names {
+                let a = try trained.loadTensor(named: name), b = try golden.loadTensor(named: name)
+                #expect(a.dtype == b.dtype && a.shape == b.shape, "\(name)")
+                guard a.dtype == b.dtype, a.shape == b.shape else { continue }
+                #expect(a.toArray(Float.self) == b.toArray(Float.self), "\(name): max |Δ| \(a.maxAbsDifference(b))")
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import LucidDefense
+import LucidModels
+import LucidNN
+import LucidSupport
+import LucidTensor
+import LucidTraining
+import LucidWorld
+import Testing
+@testable import LucidOrganisms
+
+/// Q-MLLM's two variants trained on `shapes-tiny` at the scale of the CLI tests (`--scale 0.03`).
+@Suite("Q-MLLM variants: training", .serialized)
+struct QMLLMVariantTrainingTests {
+    static func train(_ variant: QMLLMDefense.Variant, work: URL, log: @escaping (String) -> Void = { _ in }) throws -> QMLLMTrainer.Output {
+        var recipe = QMLLMRecipe.shapesSmolQ.scaled(by: 0.03)
+        recipe.variant = variant
+        return try QMLLMTrainer(recipe: recipe, baseDirectory: ModelLocations.resolve("shapes-tiny"), workDirectory: work, log: log).train()
+    }
+
+    /// The paper variant trains at tiny scale, uses the projected-token hook and L2 codes, and its
+    /// directory reloads as the paper variant with the same gate decisions.
+    @Test func paperVariantTrainsSavesAndReloads() throws {
+        let work = temporaryDirectory("qmllm-paper")
+        let out = temporaryDirectory("qmllm-paper-out")
+        defer { try? FileManager.default.removeItem(at: work); try? FileManager.default.removeItem(at: out) }
+        var lines: [String] = []
+        let output = try Self.train(.paper, work: work) { lines.append($0) }
+        #expect(output.summary.steps == QMLLMRecipe.shapesSmolQ.scaled(by: 0.03).schedule.steps && output.summary.finalLoss.isFinite)
+        #expect(lines.contains { $0.hasPrefix("semantic codebook fitted to") && $0.contains("[CLS], L2") }, "\(lines)")
+        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("qmllm-paper").path), "its own checkpoints")
+        let defense = output.defense
+        #expect(defense.variant == .paper && defense.patch.distance == .l2 && defense.semantic.distance == .l2)
+        #expect(defense.patch.dimension == output.model.hiddenSize)
+        #expect(output.model.visionFeatureTransform == nil && output.model.projectedFeatureTransform != nil)
+        let scenes = try ScenePool(world: ShapesWorldConfig(seed: 9001, count: 12, hazardProbability: 0.5), imageSize: 96)
+        let pixels = scenes.pixels(Array(0..<scenes.count))
+        let labels = scenes.scenes.map(QMLLMCalibration.label)
+        defense.safetyMap = try QMLLMCalibration.calibrate(defense: defense, model: output.model, pixels: pixels, labels: labels, threshold: 0.6)
+        #expect(throws: DefenseError.self) {
+            try QMLLMCalibration.calibrate(defense: defense, model: output.model, pixels: pixels, labels: labels, threshold: 0.6, reading: .tokens)
+        }
+        var recipe = QMLLMRecipe.shapesSmolQ.scaled(by: 0.03)
+        recipe.variant = .paper
+        let record = QMLLMRecord(name: "paper", recipe: recipe, scale: 0.03, dataHash: output.dataHash, stage: output.summary, report: nil,
+                                 version: "test")
+        try QMLLMDirectory.save(model: output.model, defense: defense, baseDirectory: ModelLocations.resolve("shapes-tiny"), record: record, to: out)
+        let recordJSON = try JSONDecoder.records().decode(QMLLMRecord.self, from: Data(contentsOf: out.appendingPathComponent(QMLLMDirectory.recordFile)))
+        #expect(recordJSON.recipe.variant == .paper)
+        let (loaded, loadedDefense) = try QMLLMDirectory.load(directory: out.path)
+        #expect(loadedDefense.variant == .paper && loaded.projectedFeatureTransform != nil && loaded.imageGate != nil)
+        #expect(loadedDefense.safetyMap == defense.safetyMap)
+        // The reloaded projector is the stored f16 one: the gate reads the same codes as the trained model's f16 round trip.
+        roundThroughHalf(output.model.projector)
+        #expect(try QMLLMCalibration.codes(defense: loadedDefense, model: loaded, pixels: pixels)
+                == QMLLMCalibration.codes(defense: defense, model: output.model, pixels: pixels))
+    }
+
+    /// Recipes and records written before the variant existed read as released; the key is `defense.variant`.
+    @Test func recipesWithoutAVariantReadAsReleased() throws {
+        var paper = QMLLMRecipe.shapesSmolQ
+        paper.variant = .paper
+        let data = try JSONEncoder().encode(paper)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var defense = try #require(object["defense"] as? [String: Any])
+        #expect(defense["variant"] as? String == "paper")
+        #expect(try JSONDecoder.records().decode(QMLLMRecipe.self, from: data) == paper)
+        defense.removeValue(forKey: "variant")
+        object["defense"] = defense
+        let old = try JSONDecoder.records().decode(QMLLMRecipe.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(old.variant == .released && old == QMLLMRecipe.shapesSmolQ)
+        let released = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(QMLLMRecipe.shapesSmolQ)) as? [String: Any])
+        #expect((released["defense"] as? [String: Any])?["variant"] == nil, "the released variant's records stay as they were")
+        let bundled = URL(fileURLWithPath: ModelLocations.resolve("shapes-smol-q")).appendingPathComponent(QMLLMDirectory.recordFile)
+        let record = try JSONDecoder.records().decode(QMLLMRecord.self, from: Data(contentsOf: bundled))
+        #expect(record.recipe.variant == .released)
+    }
+}
