@@ -16,7 +16,7 @@ public final class RunSession: Sendable {
     public static func open(manifest: URL, output: URL? = nil, shard: ShardSpec? = nil, forceNew: Bool = false) throws -> RunSession {
         let loaded = try RunManifest.load(from: manifest)
         let plan: RunPlan
-        do { plan = try RunPlan(manifest: loaded) } catch let error as DatasetError where error.line == nil {
+        do { plan = try RunPlan(manifest: loaded) } catch where error.line == nil {
             // A dataset that cannot be read at all is the manifest's `dataset.path` at fault: say where it was written.
             throw loaded.locations.error(at: "dataset.path", error.description)
         }

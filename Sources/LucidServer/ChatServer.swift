@@ -64,7 +64,9 @@ public struct ChatServer: Sendable {
 
     /// HTTP/1.1 with a `HangUpWatcher` in each connection's pipeline (a client that hangs up cancels
     /// its generations; see `ServeRequestContext`).
-    public static var httpServer: HTTPServerBuilder { .http1(additionalChannelHandlers: [HangUpWatcher()]) }
+    public static var httpServer: HTTPServerBuilder {
+        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [HangUpWatcher()]))
+    }
 
     // MARK: handlers
 
@@ -79,10 +81,8 @@ public struct ChatServer: Sendable {
         let json: JSONValue
         do {
             json = try JSONValue.parse(utf8: buffer.readableBytesView)
-        } catch let error as JSONParseError {
-            throw APIError.invalid("the body is not valid JSON: \(error.description)", code: "invalid_json")
         } catch {
-            throw APIError.invalid("the body is not valid JSON", code: "invalid_json")
+            throw APIError.invalid("the body is not valid JSON: \(error.description)", code: "invalid_json")
         }
         let chat = try ChatRequest(json: json, limits: options.limits)
         if let model = chat.model, model != options.modelID {

@@ -20,24 +20,32 @@ public final class ServerMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        promptTokens = registry.makeCounter(name: "lucid_prompt_tokens_total", help: "Prompt tokens prefilled")
-        generatedTokens = registry.makeCounter(name: "lucid_generated_tokens_total", help: "Tokens generated")
-        refusals = registry.makeCounter(name: "lucid_gate_refusals_total", help: "Requests the image gate (Q-MLLM) refused")
+        promptTokens = registry.makeCounter(descriptor: Self.descriptor("lucid_prompt_tokens_total", help: "Prompt tokens prefilled"))
+        generatedTokens = registry.makeCounter(descriptor: Self.descriptor("lucid_generated_tokens_total", help: "Tokens generated"))
+        refusals = registry.makeCounter(descriptor: Self.descriptor("lucid_gate_refusals_total", help: "Requests the image gate (Q-MLLM) refused"))
         let buckets: [Duration] = [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
                                    .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300)]
-        requestDuration = registry.makeDurationHistogram(name: "lucid_request_duration_seconds", buckets: buckets,
-                                                         help: "Chat completion time from admission to the last token")
-        timeToFirstToken = registry.makeDurationHistogram(name: "lucid_time_to_first_token_seconds", buckets: buckets,
-                                                          help: "Time from admission to the first generated token")
-        queueDepth = registry.makeGauge(name: "lucid_queue_depth", help: "Requests admitted and waiting for the model")
-        activeGenerations = registry.makeGauge(name: "lucid_active_generations", help: "Generations decoding now")
-        batchRows = registry.makeValueHistogram(name: "lucid_batch_rows", buckets: [1, 2, 3, 4, 6, 8, 12, 16],
-                                                help: "Rows per batched decode step")
+        requestDuration = registry.makeDurationHistogram(
+            descriptor: Self.descriptor("lucid_request_duration_seconds", help: "Chat completion time from admission to the last token"),
+            buckets: buckets)
+        timeToFirstToken = registry.makeDurationHistogram(
+            descriptor: Self.descriptor("lucid_time_to_first_token_seconds", help: "Time from admission to the first generated token"),
+            buckets: buckets)
+        queueDepth = registry.makeGauge(descriptor: Self.descriptor("lucid_queue_depth", help: "Requests admitted and waiting for the model"))
+        activeGenerations = registry.makeGauge(descriptor: Self.descriptor("lucid_active_generations", help: "Generations decoding now"))
+        batchRows = registry.makeValueHistogram(descriptor: Self.descriptor("lucid_batch_rows", help: "Rows per batched decode step"),
+                                                buckets: [1, 2, 3, 4, 6, 8, 12, 16])
     }
 
     /// Counts one answered request by status code.
     func countRequest(status: Int) {
-        registry.makeCounter(name: "lucid_requests_total", labels: [("status", String(status))], help: "Requests answered, by HTTP status").increment()
+        registry.makeCounter(descriptor: Self.descriptor("lucid_requests_total", help: "Requests answered, by HTTP status"),
+                             labels: [("status", String(status))]).increment()
+    }
+
+    /// A metric's full name and help text (no unit suffix: the names above already end in theirs).
+    static func descriptor(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The exposition text.
