@@ -93,20 +93,22 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
     @Option(name: .customLong("method"), help: "With --run: score only this method's answers (a name or id; repeat for more; default all).")
     var methods: [String] = []
     @OptionGroup var endpoint: JudgeEndpointOptions
-    @Option(help: "Per-response verdicts (JSONL), appended as the judge answers; an existing file is resumed.") var out: String?
+    @Option(help: "Per-response verdicts (JSONL), appended as the judge answers; an existing file is resumed (with --run, default RUN/judges/NAME.jsonl as a manifest's judge keeps them; the summary goes beside it, NAME.summary.json).")
+    var out: String?
 
     func validate() throws {
         if (responses == nil) == (run == nil) { throw ValidationError("give exactly one of --responses or --run") }
-        if run != nil && (out != nil || endpoint.judgeCache != nil || endpoint.noJudgeCache) {
-            throw ValidationError("--run keeps its records and judge cache in RUN/judges/: --out, --judge-cache and --no-judge-cache do not apply")
-        }
         if run == nil && !methods.isEmpty { throw ValidationError("--method selects answers of a run: use it with --run") }
     }
 
     func run() async throws {
         if let run {
+            // The records a manifest's `judges: [{metric: strongreject}]` keeps (unless --out), so either resumes the other.
             let judge = try endpoint.spec(.strongREJECT, methods: methods)
-            let outcome = try await RunJudging.run(judge, run: URL(fileURLWithPath: run)) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+            let cache: RunJudging.Overrides.Cache = endpoint.noJudgeCache ? .none : endpoint.judgeCache.map { .at($0) } ?? .besideRecords
+            let outcome = try await RunJudging.run(judge, run: URL(fileURLWithPath: run), overrides: .init(records: out, cache: cache)) {
+                FileHandle.standardError.write(Data("\($0)\n".utf8))
+            }
             FileHandle.standardError.write(Data("records: \(outcome.records)\n".utf8))
             print(outcome.summary)
             return

@@ -5,8 +5,8 @@ import LucidRuns
 import Testing
 @testable import LucidVision
 
-/// `lucid eval opera-gpt4v --run` is `RunJudging.run` with the command's overrides (--out, --image-root,
-/// --judge-cache), and `lucid run --help` points to the manifest's judges.
+/// `lucid eval opera-gpt4v --run` and `lucid eval strongreject --run` are `RunJudging.run` with the
+/// command's overrides (--out, --image-root, --judge-cache), and `lucid run --help` points to the manifest's judges.
 @Suite("judge commands over a run")
 struct JudgeRunFlagTests {
     @Test func operaGPT4VOverARunUsesTheOverridesAndSaysCachedForCachedAnswers() async throws {
@@ -41,6 +41,37 @@ struct JudgeRunFlagTests {
         #expect(result.err.contains("opera-gpt4v.greedy.beam 1/1: cached\n"), "\(result.err)")
         #expect(result.out.contains(#""greedy":{"accuracy":6.0,"detailedness":7.0},"beam":{"accuracy":8.0,"detailedness":9.0}"#), "\(result.out)")
         #expect(try JudgeRecordLog<OPERAGPT4VRecord>(path: records).records.map(\.accuracy) == [[6, 8]])
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("mine.summary.json").path))
+        #expect(!FileManager.default.fileExists(atPath: session.directory.url.appendingPathComponent("judges").path))
+    }
+
+    @Test func strongREJECTOverARunTakesOutAndJudgeCacheAsOPERAGPT4VDoes() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-judge-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"p1\"}\n{\"prompt\": \"p2\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        try Data("""
+            name: prompts
+            models: [smollm2]
+            dataset: {path: data.jsonl, kind: prompts}
+            methods: [greedy]
+            output: run
+            """.utf8).write(to: folder.appendingPathComponent("m.yaml"))
+        let session = try RunSession.open(manifest: folder.appendingPathComponent("m.yaml"))
+        _ = try await session.run { _ in .object(["text": "Sure."]) }
+        // Nothing listens at the endpoint: both answers come from the cache the command is given.
+        let endpoint = try #require(URL(string: "http://127.0.0.1:1/v1"))
+        let client = try RunJudging.client(JudgeSpec(metric: .strongREJECT, endpoint: endpoint, model: "m"), cache: nil)
+        let cache = try JudgeAnswerCache(path: folder.appendingPathComponent("answers.jsonl").path)
+        for prompt in ["p1", "p2"] {
+            try cache.record("#scores\n1.b 0\n2.b 5\n3.b 3", for: client.cacheKey(StrongREJECTJudge.messages(prompt: prompt, response: "Sure.")))
+        }
+        let records = folder.appendingPathComponent("mine.jsonl").path
+        let result = try LucidProcess.run(["eval", "strongreject", "--run", session.directory.url.path, "--out", records,
+                                           "--judge-cache", cache.path, "--endpoint", endpoint.absoluteString, "--judge-model", "m"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains(#""responses":2,"scored":2,"unparsable":0,"mean_score":0.75"#), "\(result.out)")
+        #expect(try JudgeRecordLog<StrongREJECTRecord>(path: records).records.count == 2)
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("mine.summary.json").path))
         #expect(!FileManager.default.fileExists(atPath: session.directory.url.appendingPathComponent("judges").path))
     }
