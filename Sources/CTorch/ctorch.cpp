@@ -663,13 +663,6 @@ int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias, const int64_t *strid
                   const int64_t *dilation, int64_t groups, lt_tensor *out) {
   LT_TRY(*out = wrap(at::conv2d(T(x), T(w), opt(bias), dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups)))
 }
-static inline float bf16_bits_to_f32(uint16_t b) {
-  const uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
 // One pass per row of a contiguous bf16 x: the f32 sum of squares, x · 1/√(mean + ε) rounded to
 // bf16 (c10::BFloat16's round-to-nearest-even), then times the bf16 weight rounded again, as the
 // ATen ops below do it step by step.
@@ -678,21 +671,21 @@ static at::Tensor rms_norm_bf16_rows(const at::Tensor &x, const c10::optional<at
   const c10::optional<at::Tensor> wc = w ? c10::optional<at::Tensor>(w->contiguous()) : c10::nullopt;
   at::Tensor y = at::empty_like(xc);
   const int64_t n = xc.size(-1), rows = n > 0 ? xc.numel() / n : 0;
-  const auto *xs = reinterpret_cast<const uint16_t *>(xc.data_ptr<at::BFloat16>());
-  const auto *ws = wc ? reinterpret_cast<const uint16_t *>(wc->data_ptr<at::BFloat16>()) : nullptr;
-  auto *ys = y.data_ptr<at::BFloat16>();
+  const at::BFloat16 *xs = xc.data_ptr<at::BFloat16>();
+  const at::BFloat16 *ws = wc ? wc->data_ptr<at::BFloat16>() : nullptr;
+  at::BFloat16 *ys = y.data_ptr<at::BFloat16>();
   const float epsilon = static_cast<float>(eps);
   for (int64_t r = 0; r < rows; ++r) {
-    const uint16_t *xr = xs + r * n;
+    const at::BFloat16 *xr = xs + r * n;
     float sum = 0;
     for (int64_t i = 0; i < n; ++i) {
-      const float v = bf16_bits_to_f32(xr[i]);
+      const float v = static_cast<float>(xr[i]);
       sum += v * v;
     }
     const float scale = 1.0f / std::sqrt(sum / static_cast<float>(n) + epsilon);
     for (int64_t i = 0; i < n; ++i) {
-      const at::BFloat16 normed(bf16_bits_to_f32(xr[i]) * scale);
-      ys[r * n + i] = ws ? at::BFloat16(bf16_bits_to_f32(ws[i]) * static_cast<float>(normed)) : normed;
+      const at::BFloat16 normed(static_cast<float>(xr[i]) * scale);
+      ys[r * n + i] = ws ? at::BFloat16(static_cast<float>(ws[i]) * static_cast<float>(normed)) : normed;
     }
   }
   return y;

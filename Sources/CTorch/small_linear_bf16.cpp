@@ -9,9 +9,9 @@
 // - AVX-512 BF16 (VDPBF16PS, kernel level 4): 32 weights per instruction, each pair's products added
 //   to the f32 accumulator (a bf16 × bf16 product is exact in f32, so this is the same arithmetic as
 //   the widened multiply-add up to summation order; the instruction flushes subnormals, which bf16
-//   weights and activations do not reach in practice). On this AMD EPYC (Zen 4, 512-bit ops on 256-bit
-//   units) the widening's conversion and shift cost more than the read: a stand-alone read of
-//   SmolLM2-135M's layer weights ran at 21.7 GB/s widened and 32 GB/s with VDPBF16PS.
+//   weights and activations do not reach in practice). On this AMD EPYC the widening's conversion and
+//   shift cost more than the read: a stand-alone read of SmolLM2-135M's layer weights ran at
+//   18.4–21.8 GB/s widened and 27.4–33.0 GB/s with VDPBF16PS (docs/engine.md, Threads).
 // Input and output stay bf16, so the shim needs no cast before or after (two fewer ops per linear).
 #if defined(__x86_64__)
 #include <immintrin.h>
