@@ -28,6 +28,8 @@
 #include <vector>
 
 struct lt_tensor_s { at::Tensor t; };
+
+at::Tensor lucid_rotary_apply(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &sin);  // rotary.cpp
 struct lt_generator_s { at::Generator g; uint64_t seed; };
 
 namespace {
@@ -703,6 +705,9 @@ static at::Tensor rms_norm_half(const at::Tensor &x, const c10::optional<at::Ten
 
 int32_t lt_rms_norm_half(lt_tensor x, lt_tensor w, double eps, lt_tensor *out) {
   LT_TRY(*out = wrap(rms_norm_half(T(x), opt(w), eps)))
+}
+int32_t lt_rotary_apply(lt_tensor x, lt_tensor cos, lt_tensor sin, lt_tensor *out) {
+  LT_TRY(*out = wrap(lucid_rotary_apply(T(x), T(cos), T(sin))))
 }
 int32_t lt_layer_norm(lt_tensor x, const int64_t *normalized_shape, int64_t ndim, lt_tensor w, lt_tensor b, double eps,
                       lt_tensor *out) {

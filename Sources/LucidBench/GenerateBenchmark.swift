@@ -55,6 +55,7 @@ public enum GenerateBenchmark {
             reference: reference, newTokens: newTokens, threads: threads, dtype: dtype,
             // Decode time covers count − 1 forward passes (the first token comes from the prefill logits).
             decodeTokensPerSecond: Double(newTokens - 1) / stats.decodeSeconds,
+            decodeThreadCPUSecondsPerToken: stats.decodeThreadCPUSeconds / Double(max(1, newTokens - 1)),
             prefillTokensPerSecond: stats.prefillTokensPerSecond, peakRSSBytes: stats.peakRSSBytes,
             weightBytesPerToken: DecodeTraffic.weightBytesPerToken(model),
             // The limits, measured in this process with the decode's thread count, after decoding.
@@ -71,6 +72,10 @@ public struct GenerateBenchReport: Sendable {
     public var threads: ThreadSetting
     public var dtype: DType
     public var decodeTokensPerSecond: Double
+    /// CPU seconds per decoded token of the decoding thread, in the fastest repeat: on a busy machine,
+    /// where wall-clock tok/s also counts waiting for a core, this is the comparable figure (with one
+    /// intra-op thread it covers all of the decode's work).
+    public var decodeThreadCPUSecondsPerToken: Double
     public var prefillTokensPerSecond: Double
     public var peakRSSBytes: Int
     public var weightBytesPerToken: Int
@@ -92,7 +97,7 @@ public struct GenerateBenchReport: Sendable {
         let object: [String: Any] = [
             "prompt_tokens": reference.promptIDs.count, "new_tokens": newTokens, "threads": threads.description,
             "lucid": ["decode_tokens_per_second": decodeRate, "prefill_tokens_per_second": prefillTokensPerSecond,
-                      "peak_rss_bytes": peakRSSBytes],
+                      "peak_rss_bytes": peakRSSBytes, "decode_thread_cpu_seconds_per_token": decodeThreadCPUSecondsPerToken],
             "transformers": ["decode_tokens_per_second": reference.decodeTokensPerSecond,
                              "prefill_tokens_per_second": reference.prefillTokensPerSecond, "peak_rss_bytes": reference.peakRSSBytes],
             "decode_ratio": decodeRate / reference.decodeTokensPerSecond,
@@ -120,6 +125,7 @@ public struct GenerateBenchReport: Sendable {
         | prefill tokens/s | \(f(prefillTokensPerSecond, 1)) | \(f(ref.prefillTokensPerSecond, 1)) | \(f(prefillTokensPerSecond / ref.prefillTokensPerSecond, 2)) |
         | peak RSS MiB | \(f(Double(peakRSSBytes) / 1_048_576, 0)) | \(f(Double(ref.peakRSSBytes) / 1_048_576, 0)) | |
 
+        decode CPU time (decoding thread): \(f(1000 * decodeThreadCPUSecondsPerToken, 2)) ms per token\(decodeThreadCPUSecondsPerToken > 0 ? " = \(f(1 / decodeThreadCPUSecondsPerToken, 1)) tokens/s of CPU" : "")
         weights read per token: \(f(Double(weightBytesPerToken) / 1_048_576, 0)) MiB
         read bandwidth (\(read.threads) thread\(read.threads == 1 ? "" : "s")) \(f(read.bytesPerSecond / 1e9, 2)) GB/s → limit \(f(readLimit, 1)) tokens/s: Lucid decodes at \(f(100 * decodeRate / readLimit, 0))% of it, transformers at \(f(100 * ref.decodeTokensPerSecond / readLimit, 0))%
         \(dtype) gemv reads \(f(gemvBytesPerSecond / 1e9, 2)) GB/s → \(f(gemvLimit, 1)) tokens/s (Lucid at \(f(100 * decodeRate / gemvLimit, 0))%)

@@ -60,6 +60,11 @@ public struct GenerationStatistics: Codable, Sendable, Equatable {
     public var decodeSeconds = 0.0
     /// Peak resident set size of the process so far, in bytes.
     public var peakRSSBytes = 0
+    /// CPU seconds the calling thread spent in the token-by-token decode loop (greedy and sampled
+    /// decoding; 0 elsewhere). With one intra-op thread this is all of the decode's work, and unlike
+    /// `decodeSeconds` it does not count time the thread waited for a core on a busy machine
+    /// (`lucid bench generate`). Not encoded: results files keep their keys.
+    public var decodeThreadCPUSeconds = 0.0
 
     public init() {}
 
@@ -242,6 +247,7 @@ enum DecodeLoop {
         var reason = FinishReason.length
         var stopString: String?
         let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = ResourceUsage.threadCPUSeconds
         while tokens.count < limits.maxNewTokens {
             let next = try choose(tokens.count)
             tokens.append(next)
@@ -255,6 +261,7 @@ enum DecodeLoop {
         }
         statistics.decodeTokens = tokens.count
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        statistics.decodeThreadCPUSeconds = ResourceUsage.threadCPUSeconds - cpuStart
         statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
         return GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: nil, statistics: statistics)
     }
@@ -284,5 +291,12 @@ public enum ResourceUsage {
         #else
         return usage.ru_maxrss
         #endif
+    }
+
+    /// CPU time of the calling thread in seconds (CLOCK_THREAD_CPUTIME_ID; 0 if unavailable).
+    public static var threadCPUSeconds: Double {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return 0 }
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -62,11 +62,9 @@ public struct RotaryEmbedding {
     }
 
     /// Applies the rotation to x [B, H, T, d] with tables for its T positions.
+    ///
+    /// One shim call (`Tensor.rotaryEmbedding`): bit-identical to x·cos + rotate_half(x)·sin done op by op.
     public static func apply(_ x: Tensor, cos: Tensor, sin: Tensor) -> Tensor {
-        let half = x.size(-1) / 2
-        let first = x.narrowed(axis: -1, start: 0, length: half)
-        let second = x.narrowed(axis: -1, start: half, length: half)
-        let rotated = Tensor.cat([-second, first], axis: -1)
-        return x * cos + rotated * sin
+        x.rotaryEmbedding(cos: cos, sin: sin)
     }
 }

@@ -80,6 +80,16 @@ extension Tensor {
         return weight * normed
     }
 
+    /// Rotary position embedding in the rotate-half convention: self·cos + rotate_half(self)·sin, where
+    /// rotate_half(x) = cat(−x[…, d/2…], x[…, …d/2]) over the last axis.
+    ///
+    /// Without autograd, for f32/bf16/f16 CPU tensors of one dtype whose tables broadcast to this shape
+    /// (rank ≤ 4), one pass with the same roundings as the ops above (bit-identical; transformers'
+    /// `apply_rotary_pos_emb`); otherwise those ops, with gradients.
+    public func rotaryEmbedding(cos: Tensor, sin: Tensor) -> Tensor {
+        Tensor.make("rotary_embedding") { lt_rotary_apply(handle, cos.handle, sin.handle, $0) }
+    }
+
     /// 2-D convolution of [N, C, H, W] input with [O, C/groups, kH, kW] weights.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                        dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {

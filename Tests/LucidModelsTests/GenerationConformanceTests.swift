@@ -21,6 +21,10 @@ struct GenerationConformanceTests {
         #expect(result.finishReason == .length)
         #expect(result.statistics.forwardPasses == 10)
         #expect(result.statistics.prefillTokens == 6 && result.statistics.decodeTokens == 10)
+        // The decoding thread did the decode's work: some CPU time, never more than the wall-clock time
+        // (plus the clocks' granularity).
+        #expect(result.statistics.decodeThreadCPUSeconds > 0)
+        #expect(result.statistics.decodeThreadCPUSeconds <= result.statistics.decodeSeconds + 0.01)
     }
 
     @Test(arguments: LlamaConformanceTests.configurations)

@@ -173,6 +173,11 @@ int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const
 // on the CPU takes one fused pass (the sum of squares in another order than at::mean, so a value
 // may differ by one bf16 step where it sits on a rounding boundary); otherwise the ATen ops.
 int32_t lt_rms_norm_half(lt_tensor x, lt_tensor w /* nullable */, double eps, lt_tensor *out);
+// Rotary position embedding, rotate-half convention: x·cos + rotate_half(x)·sin, where
+// rotate_half(x) = cat(−x[…, d/2:], x[…, :d/2]). Without autograd, for f32/bf16/f16 CPU tensors of one
+// dtype whose cos/sin broadcast to x's shape (rank ≤ 4), one pass with the ATen ops' roundings
+// (bit-identical, contiguous result); otherwise those ATen ops.
+int32_t lt_rotary_apply(lt_tensor x, lt_tensor cos, lt_tensor sin, lt_tensor *out);
 int32_t lt_layer_norm(lt_tensor x, const int64_t *normalized_shape, int64_t ndim, lt_tensor w /* nullable */,
                       lt_tensor b /* nullable */, double eps, lt_tensor *out);
 int32_t lt_softmax(lt_tensor a, int64_t dim, lt_tensor *out);
