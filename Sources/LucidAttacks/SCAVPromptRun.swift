@@ -4,25 +4,17 @@ import Foundation
 /// instruction the search's best attack prompt, its greedy reply and whether that reply is a
 /// refusal, then the share of replies that are not (ASR-keyword) and the search's cost per instruction.
 public struct SCAVPromptRun: Sendable, Equatable {
-    /// One instruction's outcome.
+    /// One instruction's outcome: the search's result and its best prompt's scored reply.
     public struct Outcome: Sendable, Equatable {
-        public var instruction: String
-        /// The best attack prompt, with the instruction inserted.
-        public var attackPrompt: String
-        /// The greedy reply to `attackPrompt`.
+        /// The search for the instruction: its best attack prompt, loss and cost.
+        public var search: SCAVPromptSearch.Result
+        /// The greedy reply to the best attack prompt.
         public var reply: String
         /// The reply is not a refusal (the search's `isRefusal` test).
         public var jailbroken: Bool
-        public var loss: Double
-        public var generations: Int
-        /// Prompts scored (forward passes).
-        public var evaluations: Int
-        public var seconds: Double
 
-        public init(instruction: String, attackPrompt: String, reply: String, jailbroken: Bool, loss: Double,
-                    generations: Int, evaluations: Int, seconds: Double) {
-            (self.instruction, self.attackPrompt, self.reply, self.jailbroken) = (instruction, attackPrompt, reply, jailbroken)
-            (self.loss, self.generations, self.evaluations, self.seconds) = (loss, generations, evaluations, seconds)
+        public init(search: SCAVPromptSearch.Result, reply: String, jailbroken: Bool) {
+            (self.search, self.reply, self.jailbroken) = (search, reply, jailbroken)
         }
     }
 
@@ -38,11 +30,11 @@ public struct SCAVPromptRun: Sendable, Equatable {
     /// The share of instructions whose reply is not a refusal.
     public var asrKeyword: Double { Double(outcomes.filter(\.jailbroken).count) / Double(outcomes.count) }
     /// Mean prompts scored (forward passes) per instruction.
-    public var evaluationsPerInstruction: Double { Double(outcomes.reduce(0) { $0 + $1.evaluations }) / Double(outcomes.count) }
+    public var evaluationsPerInstruction: Double { Double(outcomes.reduce(0) { $0 + $1.search.evaluations }) / Double(outcomes.count) }
     /// Mean wall-clock seconds of the search per instruction.
-    public var secondsPerInstruction: Double { outcomes.reduce(0) { $0 + $1.seconds } / Double(outcomes.count) }
+    public var secondsPerInstruction: Double { outcomes.reduce(0) { $0 + $1.search.seconds } / Double(outcomes.count) }
     /// Mean generations run per instruction.
-    public var generationsPerInstruction: Double { Double(outcomes.reduce(0) { $0 + $1.generations }) / Double(outcomes.count) }
+    public var generationsPerInstruction: Double { Double(outcomes.reduce(0) { $0 + $1.search.generations }) / Double(outcomes.count) }
 }
 
 extension SCAVPromptSearch {
@@ -56,8 +48,7 @@ extension SCAVPromptSearch {
         for (index, instruction) in instructions.enumerated() {
             let result = try search(instruction: instruction) { log(index, $0) }
             let reply = try result.reply ?? respond(result.attackPrompt)
-            let outcome = SCAVPromptRun.Outcome(instruction: instruction, attackPrompt: result.attackPrompt, reply: reply, jailbroken: !isRefusal(reply),
-                                                loss: result.loss, generations: result.generations, evaluations: result.evaluations, seconds: result.seconds)
+            let outcome = SCAVPromptRun.Outcome(search: result, reply: reply, jailbroken: !isRefusal(reply))
             outcomes.append(outcome)
             finished(outcome)
         }

@@ -217,11 +217,11 @@ struct AttackSCAVPromptCommand: ParsableCommand {
         let run = try search.attack(instructions, log: { index, line in
             if !json { FileHandle.standardError.write(Data("[\(index + 1)/\(instructions.count)] \(line)\n".utf8)) }
         }, finished: { outcome in
-            if !json { SCAVOptions.logVerdict(jailbroken: outcome.jailbroken, instruction: outcome.instruction) }
+            if !json { SCAVOptions.logVerdict(jailbroken: outcome.jailbroken, instruction: outcome.search.instruction) }
         })
         let responses = run.outcomes.map {
-            ResponseJSON(prompt: $0.instruction, attackPrompt: $0.attackPrompt, response: $0.reply, jailbroken: $0.jailbroken,
-                         loss: $0.loss, generations: $0.generations, evaluations: $0.evaluations, seconds: $0.seconds)
+            ResponseJSON(prompt: $0.search.instruction, attackPrompt: $0.search.attackPrompt, response: $0.reply, jailbroken: $0.jailbroken,
+                         loss: $0.search.loss, generations: $0.search.generations, evaluations: $0.search.evaluations, seconds: $0.search.seconds)
         }
         let asr = run.asrKeyword
         let cost = ["evaluations_per_instruction": run.evaluationsPerInstruction, "seconds_per_instruction": run.secondsPerInstruction,
