@@ -50,7 +50,8 @@ let package = Package(
             cxxSettings: [.define("_GLIBCXX_USE_CXX11_ABI", to: "1")]
         ),
         // One copy each of what every layer needs, with no dependency: JSON strings and Python-style JSON,
-        // SplitMix64, SHA-256, the record-key strategies, LLaVA-NeXT's anyres arithmetic (docs/architecture.md).
+        // SplitMix64, SHA-256, the record-key strategies, LLaVA-NeXT's anyres arithmetic, the `LucidError`
+        // protocol (docs/architecture.md).
         .target(name: "LucidSupport"),
         .target(
             name: "LucidTensor",
@@ -94,11 +95,10 @@ let package = Package(
         // Defences: Q-MLLM (quantisers, safety map, gate).
         .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles", "LucidSupport"]),
         // Performance measurements against references measured on the same machine (`lucid bench`, scripts/bench.sh).
-        .target(name: "LucidBench", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor"]),
+        .target(name: "LucidBench", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidSupport"]),
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
-                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidTraining", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport",
-                                                      "LucidBench"]),
+                                                      "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidTraining", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),
         // Metrics, judges and reports: no libtorch (CHAIR, POPE, ASR and the judges read text and JSON).
         .target(name: "LucidEval", dependencies: ["LucidRuns", "LucidFiles", "LucidSupport",
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -44,7 +44,7 @@ public struct SCAVPromptSearch {
     }
 
     /// The outcome for one instruction.
-    public struct Result: Codable, Sendable {
+    public struct Result: Codable, Sendable, Equatable {
         public var instruction: String
         /// The best attack prompt, with the instruction inserted.
         public var attackPrompt: String

@@ -1,6 +1,8 @@
+import LucidSupport
+
 /// Why a benchmark could not run: an unreadable or foreign reference, inputs of the wrong shape, a
 /// reference measured in another dtype. `description` is one line naming the file at fault.
-public enum BenchError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum BenchError: LucidError, Equatable, Sendable {
     /// The reference (or inputs) file could not be read.
     case unreadable(path: String, reason: String)
     /// The file is not the output of `script` (the reason is the decoder's).

@@ -214,22 +214,18 @@ struct AttackSCAVPromptCommand: ParsableCommand {
         var search = SCAVPromptSearch(model: loaded.model, tokenizer: tokenizer, template: template, probe: probe, parameters: parameters,
                                       isRefusal: { list.refusal(in: $0) != nil })
         search.eosTokenIDs = loaded.stopTokenIDs(tokenizer: tokenizer)
-        var responses: [ResponseJSON] = []
-        for (index, instruction) in instructions.enumerated() {
-            let result: SCAVPromptSearch.Result
-            result = try search.search(instruction: instruction) { line in
-                if !json { FileHandle.standardError.write(Data("[\(index + 1)/\(instructions.count)] \(line)\n".utf8)) }
-            }
-            let reply = try result.reply ?? search.respond(result.attackPrompt)
-            responses.append(ResponseJSON(prompt: instruction, attackPrompt: result.attackPrompt, response: reply, jailbroken: list.refusal(in: reply) == nil,
-                                          loss: result.loss, generations: result.generations, evaluations: result.evaluations, seconds: result.seconds))
-            if !json { SCAVOptions.logVerdict(jailbroken: responses.last?.jailbroken == true, instruction: instruction) }
+        let run = try search.attack(instructions, log: { index, line in
+            if !json { FileHandle.standardError.write(Data("[\(index + 1)/\(instructions.count)] \(line)\n".utf8)) }
+        }, finished: { outcome in
+            if !json { SCAVOptions.logVerdict(jailbroken: outcome.jailbroken, instruction: outcome.search.instruction) }
+        })
+        let responses = run.outcomes.map {
+            ResponseJSON(prompt: $0.search.instruction, attackPrompt: $0.search.attackPrompt, response: $0.reply, jailbroken: $0.jailbroken,
+                         loss: $0.search.loss, generations: $0.search.generations, evaluations: $0.search.evaluations, seconds: $0.search.seconds)
         }
-        let count = Double(responses.count)
-        let asr = Double(responses.filter(\.jailbroken).count) / count
-        let cost = ["evaluations_per_instruction": Double(responses.reduce(0) { $0 + $1.evaluations }) / count,
-                    "seconds_per_instruction": responses.reduce(0) { $0 + $1.seconds } / count,
-                    "generations_per_instruction": Double(responses.reduce(0) { $0 + $1.generations }) / count]
+        let asr = run.asrKeyword
+        let cost = ["evaluations_per_instruction": run.evaluationsPerInstruction, "seconds_per_instruction": run.secondsPerInstruction,
+                    "generations_per_instruction": run.generationsPerInstruction]
         if json {
             try printJSON(RunJSON(asrKeyword: asr, probeHiddenState: probe.hiddenState, responses: responses, cost: cost))
         } else {

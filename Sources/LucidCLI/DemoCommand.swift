@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidEval
+import LucidFiles
 import LucidGeneration
 import LucidModels
 import LucidPipeline
@@ -203,7 +204,7 @@ struct DemoCommand: ParsableCommand {
 }
 
 /// One scored description of the demo.
-struct DemoResult: Codable {
+struct DemoResult: Codable, Equatable {
     var model: String
     var method: String
     var result: DescribedScene
@@ -226,31 +227,25 @@ extension DemoResult {
     }
 }
 
-/// `descriptions.jsonl` of the demo: appended one line per description, read back on resume.
+/// `descriptions.jsonl` of the demo: appended one line per description, read back on resume
+/// (a `JSONLinesStore`: a line cut short by a kill is cut off, other unreadable lines are skipped).
 final class DemoResultStore {
     let url: URL
-    private var results: [String: DemoResult] = [:]
+    private let store: JSONLinesStore<String, DemoResult>
+
+    static let format = JSONLinesStore<String, DemoResult>.Format(
+        key: { key(model: $0.model, image: $0.result.imageID, method: $0.method) }, policy: .skipUndecodable,
+        decode: { try JSONDecoder.records().decode(DemoResult.self, from: $0) })
+
+    static func key(model: String, image: Int, method: String) -> String { "\(model)|\(image)|\(method)" }
 
     init(url: URL) throws {
         self.url = url
-        if let text = try? String(contentsOf: url, encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                guard let result = try? JSONDecoder.records().decode(DemoResult.self, from: Data(line.utf8)) else { continue }
-                results["\(result.model)|\(result.result.imageID)|\(result.method)"] = result
-            }
-        } else {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data().write(to: url)
-        }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        store = try JSONLinesStore(path: url.path, format: Self.format)
     }
 
-    func result(model: String, image: Int, method: String) -> DemoResult? { results["\(model)|\(image)|\(method)"] }
+    func result(model: String, image: Int, method: String) -> DemoResult? { store[Self.key(model: model, image: image, method: method)] }
 
-    func append(_ result: DemoResult) throws {
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((try jsonLine(result) + "\n").utf8))
-        results["\(result.model)|\(result.result.imageID)|\(result.method)"] = result
-    }
+    func append(_ result: DemoResult) throws { try store.append(result) }
 }

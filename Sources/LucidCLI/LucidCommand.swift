@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidPipeline
+import LucidSupport
 import LucidTensor
 
 /// The `lucid` command-line tool.

@@ -1,5 +1,6 @@
 import Foundation
 import LucidEval
+import LucidFiles
 import LucidGeneration
 import LucidModels
 import LucidNN
@@ -225,34 +226,36 @@ public final class SafetyAlignmentTrainer {
     }
 }
 
-/// Base-model answers by (prompt, token limit), appended to a JSONL file so a restarted run reuses them.
+/// Base-model answers by (prompt, token limit), appended to a JSONL file so a restarted run reuses them
+/// (a `JSONLinesStore`: a line cut short by a kill is cut off, other unreadable lines are skipped).
 final class AnswerCache {
     let url: URL
-    private var answers: [String: String] = [:]
+    private let lines: JSONLinesStore<String, Entry>
+
+    /// One line of the file.
+    struct Entry: Codable {
+        var prompt: String
+        var maxNewTokens: Int
+        var answer: String
+        enum CodingKeys: String, CodingKey { case prompt, maxNewTokens = "max_new_tokens", answer }
+    }
+
+    static let format = JSONLinesStore<String, Entry>.Format(
+        key: { key($0.prompt, $0.maxNewTokens) }, policy: .skipUndecodable,
+        encode: { try JSONSerialization.data(withJSONObject: ["prompt": $0.prompt, "max_new_tokens": $0.maxNewTokens, "answer": $0.answer],
+                                             options: [.sortedKeys]) })
+
+    static func key(_ prompt: String, _ tokens: Int) -> String { "\(tokens)|\(prompt)" }
 
     init(url: URL) throws {
         self.url = url
-        if let text = try? String(contentsOf: url, encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let prompt = object["prompt"] as? String, let tokens = object["max_new_tokens"] as? Int,
-                      let answer = object["answer"] as? String else { continue }
-                answers["\(tokens)|\(prompt)"] = answer
-            }
-        } else {
-            try Data().write(to: url)
-        }
+        lines = try JSONLinesStore(path: url.path, format: Self.format)
     }
 
-    subscript(prompt: String, tokens: Int) -> String? { answers["\(tokens)|\(prompt)"] }
+    subscript(prompt: String, tokens: Int) -> String? { lines[Self.key(prompt, tokens)]?.answer }
 
     func store(_ prompt: String, _ tokens: Int, _ answer: String) throws {
-        let data = try JSONSerialization.data(withJSONObject: ["prompt": prompt, "max_new_tokens": tokens, "answer": answer], options: [.sortedKeys])
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: data + Data([10]))
-        answers["\(tokens)|\(prompt)"] = answer
+        try lines.append(Entry(prompt: prompt, maxNewTokens: tokens, answer: answer))
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import LucidFiles
 import LucidModels
 import LucidOrganisms
+import LucidSupport
 import LucidTensor
 import LucidWorld
 

@@ -1,5 +1,4 @@
 import LucidAttacks
-import LucidBench
 import LucidDefense
 import LucidEval
 import LucidFiles
@@ -8,18 +7,16 @@ import LucidModels
 import LucidNN
 import LucidOrganisms
 import LucidRuns
+import LucidSupport
 import LucidTensor
 import LucidText
 import LucidTraining
 import LucidVision
 import LucidWorld
 
-/// A library failure a user can act on: one line (`description`) that says what and where.
-///
-/// Front ends render these once at the top (the CLI prints `Error: <description>`); code in between
-/// lets them pass instead of re-wrapping. Every Lucid error type conforms here, at the orchestration
-/// layer, so the modules below keep no dependency for it.
-public protocol LucidError: Error, CustomStringConvertible {}
+// The library errors of the modules below the orchestration layer render through `LucidError`
+// (LucidSupport): they conform here, so those modules need no import for it. `BenchError` conforms in
+// LucidBench, which sits beside this layer rather than below it.
 
 extension ModelOpenError: LucidError {}
 extension RunSpecError: LucidError {}
@@ -49,4 +46,3 @@ extension ShardSpecError: LucidError {}
 extension ShapesWorldError: LucidError {}
 extension BiasSpecError: LucidError {}
 extension FileAccessError: LucidError {}
-extension BenchError: LucidError {}
