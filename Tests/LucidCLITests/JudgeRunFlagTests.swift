@@ -61,7 +61,7 @@ struct JudgeRunFlagTests {
         _ = try await session.run { _ in .object(["text": "Sure."]) }
         // Nothing listens at the endpoint: both answers come from the cache the command is given.
         let endpoint = try #require(URL(string: "http://127.0.0.1:1/v1"))
-        let client = try RunJudging.client(JudgeSpec(metric: .strongREJECT, endpoint: endpoint, model: "m"), cache: nil)
+        let client = RunJudging.client(JudgeSpec(metric: .strongREJECT, endpoint: endpoint, model: "m"), cache: nil)
         let cache = try JudgeAnswerCache(path: folder.appendingPathComponent("answers.jsonl").path)
         for prompt in ["p1", "p2"] {
             try cache.record("#scores\n1.b 0\n2.b 5\n3.b 3", for: client.cacheKey(StrongREJECTJudge.messages(prompt: prompt, response: "Sure.")))
