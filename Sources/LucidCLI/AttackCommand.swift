@@ -62,25 +62,21 @@ struct AttackSCAVCommand: ParsableCommand {
             FileHandle.standardError.write(Data("warning: the probes were trained with image \(trained), the attack pairs \(pairedImage ?? "no image")\n".utf8))
         }
         let embedder = try SCAVImageInput.embedder(loaded: loaded, model: scav.model, image: pairedImage)
-        var responses: [SCAVResponseJSON] = []
-        for instruction in instructions {
-            let ids = try tokenizer.encode(chat: [.user(instruction, images: embedder == nil ? 0 : 1)], template: template)
-            let prefill: Prefill = try embedder.map { .embeddings(try $0(ids)) } ?? .tokens(ids)
-            func generate(_ interventions: [ResidualIntervention]) throws -> String {
-                let result = try withNoGrad { () throws -> GenerationResult in
-                    try GenerationDriver(model: loaded.model, interventions: interventions)
-                        .generate(prefill, strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos))
-                }
-                return ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            let response = try generate(attack.interventions())
-            let base = baseline ? try generate([]) : nil
-            responses.append(SCAVResponseJSON(prompt: instruction, response: response, jailbroken: list.refusal(in: response) == nil,
-                                              baseline: base, baselineJailbroken: base.map { list.refusal(in: $0) == nil }))
-            if !json { SCAVOptions.logVerdict(jailbroken: responses.last?.jailbroken == true, instruction: instruction) }
+        let run = try attack.attack(
+            instructions, model: loaded.model,
+            prefill: { instruction in
+                let ids = try tokenizer.encode(chat: [.user(instruction, images: embedder == nil ? 0 : 1)], template: template)
+                return try embedder.map { .embeddings(try $0(ids)) } ?? .tokens(ids)
+            },
+            decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
+            limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos), baseline: baseline,
+            isRefusal: { list.refusal(in: $0) != nil },
+            finished: { if !json { SCAVOptions.logVerdict(jailbroken: $0.jailbroken, instruction: $0.instruction) } })
+        let responses = run.outcomes.map {
+            SCAVResponseJSON(prompt: $0.instruction, response: $0.response, jailbroken: $0.jailbroken, baseline: $0.baseline,
+                             baselineJailbroken: $0.baselineJailbroken)
         }
-        let asr = Double(responses.filter(\.jailbroken).count) / Double(responses.count)
-        let baselineASR = baseline ? Double(responses.filter { $0.baselineJailbroken == true }.count) / Double(responses.count) : nil
+        let (asr, baselineASR) = (run.asrKeyword, run.baselineASRKeyword)
         if json {
             try printJSON(SCAVRunJSON(asrKeyword: asr, baselineASRKeyword: baselineASR, steeredLayers: attack.steeredLayers.map(\.decoderLayer),
                                       responses: responses))

@@ -1,0 +1,75 @@
+import Foundation
+import LucidGeneration
+import LucidModels
+import LucidTensor
+
+/// SCAV's embedding-level attack over a list of instructions (`lucid attack scav`): each instruction's
+/// greedy reply under the attack's interventions, optionally the reply without them, and ASR-keyword.
+public struct SCAVSteeringRun: Sendable, Equatable {
+    /// One instruction's replies and verdicts.
+    public struct Outcome: Sendable, Equatable {
+        public var instruction: String
+        /// The greedy reply with the attack's interventions (whitespace trimmed).
+        public var response: String
+        /// `response` is not a refusal.
+        public var jailbroken: Bool
+        /// The greedy reply without interventions, when the run asked for a baseline.
+        public var baseline: String?
+        /// `baseline` is not a refusal; nil without a baseline.
+        public var baselineJailbroken: Bool?
+
+        public init(instruction: String, response: String, jailbroken: Bool, baseline: String? = nil, baselineJailbroken: Bool? = nil) {
+            (self.instruction, self.response, self.jailbroken) = (instruction, response, jailbroken)
+            (self.baseline, self.baselineJailbroken) = (baseline, baselineJailbroken)
+        }
+    }
+
+    /// One outcome per instruction, in input order (at least one).
+    public let outcomes: [Outcome]
+
+    /// A run of `outcomes`; an error when there are none (ASR over no instruction is undefined).
+    public init(outcomes: [Outcome]) throws(AttackError) {
+        guard !outcomes.isEmpty else { throw AttackError("the attack needs at least one instruction") }
+        self.outcomes = outcomes
+    }
+
+    /// The share of instructions whose attacked reply is not a refusal.
+    public var asrKeyword: Double { Double(outcomes.filter(\.jailbroken).count) / Double(outcomes.count) }
+
+    /// The same share without the attack; nil unless every outcome has a baseline reply.
+    public var baselineASRKeyword: Double? {
+        guard outcomes.allSatisfy({ $0.baselineJailbroken != nil }) else { return nil }
+        return Double(outcomes.filter { $0.baselineJailbroken == true }.count) / Double(outcomes.count)
+    }
+}
+
+extension SCAVAttack {
+    /// Greedy replies of `model` to each instruction under this attack's interventions (and, with
+    /// `baseline`, without them), each scored with `isRefusal`.
+    ///
+    /// `prefill` turns an instruction into the model's input (chat template, image embeddings);
+    /// `decode` turns the new tokens into text (trimmed here). `finished` gets each outcome as it is known.
+    public func attack(_ instructions: [String], model: any CausalLanguageModel, prefill: (String) throws -> Prefill,
+                       decode: ([Int]) -> String, limits: GenerationLimits, baseline: Bool, isRefusal: (String) -> Bool,
+                       finished: (SCAVSteeringRun.Outcome) -> Void = { _ in }) throws -> SCAVSteeringRun {
+        guard !instructions.isEmpty else { throw AttackError("the attack needs at least one instruction") }
+        let steering = interventions()
+        var outcomes: [SCAVSteeringRun.Outcome] = []
+        for instruction in instructions {
+            let input = try prefill(instruction)
+            func reply(_ interventions: [ResidualIntervention]) throws -> String {
+                let result = try withNoGrad { () throws -> GenerationResult in
+                    try GenerationDriver(model: model, interventions: interventions).generate(input, strategy: .greedy, limits: limits)
+                }
+                return decode(result.tokens).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let response = try reply(steering)
+            let plain = baseline ? try reply([]) : nil
+            let outcome = SCAVSteeringRun.Outcome(instruction: instruction, response: response, jailbroken: !isRefusal(response),
+                                                  baseline: plain, baselineJailbroken: plain.map { !isRefusal($0) })
+            outcomes.append(outcome)
+            finished(outcome)
+        }
+        return try SCAVSteeringRun(outcomes: outcomes)
+    }
+}
