@@ -172,12 +172,17 @@ struct QMLLMCalibrateCommand: ParsableCommand {
         guard threshold >= 0, threshold < 1 else { throw ValidationError("--threshold must be in [0, 1)") }
         guard SafetyCodeMap.Reading(rawValue: gate) != nil else { throw ValidationError("--gate must be mean or tokens") }
         guard ["image", "cells"].contains(tokenLabels) else { throw ValidationError("--token-labels must be image or cells") }
-        if tokenLabels == "cells" && gate != "tokens" { throw ValidationError("--token-labels cells labels tokens: use it with --gate tokens") }
+        if tokenLabels == "cells" && gate != "tokens" {
+            throw ValidationError("--token-labels cells labels each patch token by the hazard it shows: use it with --gate tokens (the mean reading judges an image by one code, which no cell owns)")
+        }
     }
 
     func run() throws {
         let directory = ModelPaths.resolve(model)
         let (vlm, defense) = try QMLLMDirectory.load(directory: directory)
+        if tokenLabels == "cells" && defense.variant == .paper {
+            throw CLIError("--token-labels cells labels the patch tokens, but \(QMLLMDefense.paperTokenReadingRefusal)")
+        }
         let recipe = QMLLMRecipe.shapesSmolQ
         let folder = try images.map { try LabelledImageFolder(directory: $0, model: vlm, modelDirectory: directory) }
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,
@@ -257,6 +262,9 @@ struct QMLLMEvalCommand: ParsableCommand {
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.evaluationSeed, count: scenes,
                                                             hazardProbability: recipe.evaluationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
+        if let map = defense.safetyMap {
+            log("gate reads \(map.reading.rawValue)\(map.reading == .tokens ? ", labelled by \(map.tokenLabels.rawValue)" : "")")
+        }
         let undefended = try OrganismLoader.load(directory: ModelPaths.resolve(base), dtype: dtype)
         let tokenizer = try OrganismLoader.tokenizer(directory: directory)
         guard let end = tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }

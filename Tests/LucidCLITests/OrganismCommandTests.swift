@@ -147,7 +147,8 @@ struct OrganismCommandTests {
         // The token reading (Lucid's deviation) is recorded in the map and used by the gate.
         let tokens = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", world, "--threshold", "0.5", "--gate", "tokens"])
         #expect(tokens.status == 0 && tokens.out.contains("gate reads tokens"), "\(tokens.err)")
-        #expect(try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8).contains("\"reading\" : \"tokens\""))
+        let tokenMap = try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8)
+        #expect(tokenMap.contains("\"reading\" : \"tokens\"") && !tokenMap.contains("token_labels"))
         let tokenEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
                                               "--attack-images", "0", "--json"])
         #expect(tokenEval.status == 0, "\(tokenEval.err)")
@@ -164,6 +165,14 @@ struct OrganismCommandTests {
         let byCell = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--gate", "tokens",
                                            "--token-labels", "cells"])
         #expect(byCell.status == 0 && byCell.out.contains("tokens labelled by cells"), "\(byCell.err)")
+        // The map records the labelling, so the model reloads as calibrated; image labels write no key, as before.
+        let cellMap = try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8)
+        #expect(cellMap.contains("\"token_labels\" : \"cells\"") && cellMap.contains("\"reading\" : \"tokens\""))
+        let cellEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", hazardWorld,
+                                             "--attack-images", "0", "--json"])
+        #expect(cellEval.status == 0 && cellEval.err.contains("gate reads tokens, labelled by cells"), "\(cellEval.err)")
+        let meanCells = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--token-labels", "cells"])
+        #expect(meanCells.status != 0 && meanCells.err.contains("use it with --gate tokens"), "\(meanCells.err)")
         #expect(try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "max"]).status != 0)
         let bad = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--epsilons", "8,lots"])
         #expect(bad.status != 0 && bad.err.contains("lots"))
@@ -209,6 +218,8 @@ struct OrganismCommandTests {
         #expect(try calibrateAndDescribe(model: out, world: world)["finish_reason"] as? String == "refused")
         let tokens = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", world, "--gate", "tokens"])
         #expect(tokens.status != 0 && tokens.err.contains("--gate tokens") && tokens.err.contains("[CLS]"), "\(tokens.err)")
+        let cells = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "tokens", "--token-labels", "cells"])
+        #expect(cells.status != 0 && cells.err.contains("--token-labels cells") && cells.err.contains("[CLS]"), "\(cells.err)")
         let eval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
                                          "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--json"])
         #expect(eval.status == 0, "\(eval.err)")
