@@ -155,6 +155,24 @@ struct OrganismCommandTests {
         #expect(try LucidProcess.json(tokenEval.out)["dsr"] as? Double == 1)
         // Every image of the folder is labelled "bomb": the DSR of that one category is the DSR.
         #expect((try LucidProcess.json(tokenEval.out)["dsr_by_category"] as? [String: Double]) == ["bomb": 1])
+        // The undefended answers are kept (by default under LUCID_CACHE/answers) and read back by the next
+        // evaluation, with the same numbers; another base model misses them.
+        let cacheHome = temporary("qmllm-answer-cache")
+        let evalArguments = ["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world, "--attack-images", "0", "--json"]
+        let cold = try LucidProcess.run(evalArguments, environment: ["LUCID_CACHE": cacheHome])
+        let warm = try LucidProcess.run(evalArguments, environment: ["LUCID_CACHE": cacheHome])
+        #expect(cold.status == 0 && cold.err.contains("undefended answers: 0 from the cache, 6 generated"), "\(cold.err)")
+        #expect(warm.status == 0 && warm.err.contains("undefended answers: 6 from the cache, 0 generated"), "\(warm.err)")
+        #expect(try LucidProcess.json(warm.out)["asr_undefended"] as? Double == LucidProcess.json(cold.out)["asr_undefended"] as? Double)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: cacheHome + "/answers")
+        #expect(kept.count == 1 && kept[0].hasPrefix("qmllm-eval-undefended-") && kept[0].hasSuffix(".jsonl"), "\(kept)")
+        let otherBase = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", out, "--images", world, "--attack-images", "0",
+                                              "--answer-cache", cacheHome + "/answers/" + kept[0]])
+        #expect(otherBase.status == 0 && otherBase.err.contains("0 from the cache, 6 generated"), "\(otherBase.err)")
+        let uncached = try LucidProcess.run(evalArguments + ["--no-answer-cache"], environment: ["LUCID_CACHE": cacheHome])
+        #expect(uncached.status == 0 && !uncached.err.contains("from the cache"), "\(uncached.err)")
+        let both = try LucidProcess.run(evalArguments + ["--no-answer-cache", "--answer-cache", cacheHome + "/x.jsonl"])
+        #expect(both.status != 0 && both.err.contains("exclude each other"), "\(both.err)")
         // Tokens labelled by where the hazards are need scenes with boxes, not labels.jsonl.
         let noBoxes = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", world, "--gate", "tokens",
                                             "--token-labels", "cells"])
