@@ -40,7 +40,12 @@ public struct SafetyCodeMap: Codable, Sendable, Equatable {
     /// How codes were counted and how images are judged (`.mean` when absent from older files).
     public var reading: Reading
     /// How the calibration labelled tokens (`.image` when absent from the file; written only for `.cells`).
-    public var tokenLabels: TokenLabels
+    public var tokenLabels: TokenLabels {
+        get { storedTokenLabels ?? .image }
+        set { storedTokenLabels = newValue == .image ? nil : newValue }
+    }
+    /// nil for `.image`, so that maps labelled by image encode without the key, as before it existed.
+    private var storedTokenLabels: TokenLabels?
 
     /// Calibrates from (code, category) observations (one per image for `.mean`, one per token for
     /// `.tokens`, categorised as `tokenLabels` says).
@@ -59,7 +64,7 @@ public struct SafetyCodeMap: Codable, Sendable, Equatable {
         self.counts = counts
         self.threshold = threshold
         self.reading = reading
-        self.tokenLabels = tokenLabels
+        storedTokenLabels = tokenLabels == .image ? nil : tokenLabels
         codeCategory = counts.map { row in
             let total = row.reduce(0, +)
             guard total > 0, let best = row.indices.max(by: { row[$0] < row[$1] }) else { return 0 }
@@ -68,7 +73,7 @@ public struct SafetyCodeMap: Codable, Sendable, Equatable {
     }
 
     /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
-    enum CodingKeys: String, CodingKey { case categories, codeCategory = "code_category", counts, threshold, reading, tokenLabels = "token_labels" }
+    enum CodingKeys: String, CodingKey { case categories, codeCategory = "code_category", counts, threshold, reading, storedTokenLabels = "token_labels" }
 
     /// Cell labels name the patch each token shows, so they exist only for the token reading.
     static func check(reading: Reading, tokenLabels: TokenLabels) throws(DefenseError) {
@@ -86,19 +91,9 @@ public struct SafetyCodeMap: Codable, Sendable, Equatable {
         counts = try c.decode([[Int]].self, forKey: .counts)
         threshold = try c.decode(Double.self, forKey: .threshold)
         reading = try c.decodeIfPresent(Reading.self, forKey: .reading) ?? .mean
-        tokenLabels = try c.decodeIfPresent(TokenLabels.self, forKey: .tokenLabels) ?? .image
+        let tokenLabels = try c.decodeIfPresent(TokenLabels.self, forKey: .storedTokenLabels) ?? .image
         try Self.check(reading: reading, tokenLabels: tokenLabels)
-    }
-
-    /// Writes every key but `token_labels` when it is `.image`, so maps calibrated as before are written as before.
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(categories, forKey: .categories)
-        try c.encode(codeCategory, forKey: .codeCategory)
-        try c.encode(counts, forKey: .counts)
-        try c.encode(threshold, forKey: .threshold)
-        try c.encode(reading, forKey: .reading)
-        if tokenLabels != .image { try c.encode(tokenLabels, forKey: .tokenLabels) }
+        storedTokenLabels = tokenLabels == .image ? nil : tokenLabels
     }
 
     /// The category of `code` (0 = benign).
