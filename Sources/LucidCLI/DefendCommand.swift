@@ -277,8 +277,12 @@ struct QMLLMEvalCommand: ParsableCommand {
         var answers: ImageAnswerCache?
         if !noAnswerCache {
             let fingerprint = try ModelFingerprint.of(baseDirectory)
-            answers = try ImageAnswerCache(path: answerCache ?? ImageAnswerCache.defaultPath(model: fingerprint, use: "qmllm-eval-undefended"),
-                                           model: fingerprint, dtype: "\(dtype)")
+            do {
+                answers = try ImageAnswerCache(path: answerCache ?? ImageAnswerCache.defaultPath(model: fingerprint, use: "qmllm-eval-undefended"),
+                                               model: fingerprint, dtype: "\(dtype)")
+            } catch let busy as ImageAnswerCacheInUse {
+                log("\(busy.description): generating every undefended answer without it")
+            }
         }
         var report = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
             .evaluate(pixels: folder.pixels, labels: folder.labels, answers: answers)

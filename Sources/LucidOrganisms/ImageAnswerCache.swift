@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import LucidEval
 import LucidFiles
 import LucidSupport
@@ -15,6 +20,9 @@ import LucidTensor
 /// tokenizer and chat template), the stop tokens, the token limit, the decoding (greedy) and the
 /// image's pixel values as the model receives them. Thread count and libtorch version are not in
 /// the key: they can change the last bits of a sum, rarely the greedy answer.
+///
+/// One process at a time appends to a file: the cache holds an advisory `flock` on it while open, and
+/// a second opening fails with `ImageAnswerCacheInUse` (released by the kernel when a process dies).
 public final class ImageAnswerCache {
     /// Answers of every model, under their keys.
     public let store: JudgeAnswerCache
@@ -25,15 +33,35 @@ public final class ImageAnswerCache {
     /// Answers read from the file / generated, since this cache was opened.
     public private(set) var hits = 0
     public private(set) var misses = 0
+    /// The descriptor that holds the lock.
+    private let lock: Int32
 
-    /// Opens (or creates, with its folder) the cache file at `path` for answers of `model` in `dtype`.
+    /// Opens (or creates, with its folder) the cache file at `path` for answers of `model` in `dtype`;
+    /// `ImageAnswerCacheInUse` when another open cache (in this process or another) holds the file.
     public init(path: String, model: String, dtype: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        store = try JudgeAnswerCache(path: path)
+        lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw ImageAnswerCacheError("\(path): cannot open the answer cache: \(String(cString: strerror(errno)))") }
+        var locked = flock(lock, LOCK_EX | LOCK_NB)
+        while locked != 0 && errno == EINTR { locked = flock(lock, LOCK_EX | LOCK_NB) }
+        if locked != 0 {
+            let code = errno
+            _ = close(lock)
+            if code == EWOULDBLOCK { throw ImageAnswerCacheInUse(path: path) }
+            throw ImageAnswerCacheError("\(path): cannot lock the answer cache: \(String(cString: strerror(code)))")
+        }
+        do {
+            store = try JudgeAnswerCache(path: path)
+        } catch {
+            _ = close(lock)
+            throw error
+        }
         self.model = model
         self.dtype = dtype
     }
+
+    deinit { _ = close(lock) }
 
     /// The file.
     public var path: String { store.path }
@@ -74,4 +102,16 @@ public final class ImageAnswerCache {
     public static func defaultPath(model: String, use: String) -> String {
         ModelLocations.cacheDirectory + "/answers/\(use)-\(model.prefix(16)).jsonl"
     }
+}
+
+/// The answer cache is open in another process (or another `ImageAnswerCache` of this one).
+public struct ImageAnswerCacheInUse: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public var description: String { "\(path): the answer cache is in use by another evaluation" }
+}
+
+/// An answer cache that cannot be opened: names the file.
+public struct ImageAnswerCacheError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LucidOrganisms
 import LucidVision
 import LucidTensor
 @testable import LucidCLI
@@ -169,6 +170,13 @@ struct OrganismCommandTests {
         let otherBase = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", out, "--images", world, "--attack-images", "0",
                                               "--answer-cache", cacheHome + "/answers/" + kept[0]])
         #expect(otherBase.status == 0 && otherBase.err.contains("0 from the cache, 6 generated"), "\(otherBase.err)")
+        do {  // A cache another evaluation holds is left alone: this one generates its answers without it.
+            let held = try ImageAnswerCache(path: cacheHome + "/answers/" + kept[0], model: "held", dtype: "f32")
+            let before = try String(contentsOfFile: held.path, encoding: .utf8)
+            let busy = try LucidProcess.run(evalArguments, environment: ["LUCID_CACHE": cacheHome])
+            #expect(busy.status == 0 && busy.err.contains("in use by another evaluation") && !busy.err.contains("from the cache"), "\(busy.err)")
+            #expect(try String(contentsOfFile: held.path, encoding: .utf8) == before && held.store.count == 12, "6 answers of each base model")
+        }
         let uncached = try LucidProcess.run(evalArguments + ["--no-answer-cache"], environment: ["LUCID_CACHE": cacheHome])
         #expect(uncached.status == 0 && !uncached.err.contains("from the cache"), "\(uncached.err)")
         let both = try LucidProcess.run(evalArguments + ["--no-answer-cache", "--answer-cache", cacheHome + "/x.jsonl"])

@@ -28,8 +28,8 @@ struct ImageAnswerCacheTests {
             cache.key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 47, pixels: Self.image(0.5)),
             cache.key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.25)),
             cache.key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Tensor([Float](repeating: 0.5, count: 12), shape: [1, 3, 4, 1])),
-            try ImageAnswerCache(path: path, model: "m2", dtype: "f32").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
-            try ImageAnswerCache(path: path, model: "m1", dtype: "bf16").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
+            try ImageAnswerCache(path: path + ".2", model: "m2", dtype: "f32").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
+            try ImageAnswerCache(path: path + ".3", model: "m1", dtype: "bf16").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
         ]
         #expect(Set(others + [key]).count == others.count + 1)
     }
@@ -40,10 +40,13 @@ struct ImageAnswerCacheTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var calls = 0
         func generate() -> String { calls += 1; return "answer \(calls)" }
-        let first = try ImageAnswerCache(path: path, model: "m", dtype: "f32")
-        let keys = (0..<3).map { first.key(promptIDs: [1], stopIDs: [2], maxNewTokens: 8, pixels: Self.image(Float($0))) }
-        let answers = try keys.map { try first.answer(key: $0, generate: generate) }
-        #expect(answers == ["answer 1", "answer 2", "answer 3"] && first.misses == 3 && first.hits == 0)
+        let keys: [String], answers: [String]
+        do {  // closed at the end of the scope, as at the end of an evaluation
+            let first = try ImageAnswerCache(path: path, model: "m", dtype: "f32")
+            keys = (0..<3).map { first.key(promptIDs: [1], stopIDs: [2], maxNewTokens: 8, pixels: Self.image(Float($0))) }
+            answers = try keys.map { try first.answer(key: $0, generate: generate) }
+            #expect(answers == ["answer 1", "answer 2", "answer 3"] && first.misses == 3 && first.hits == 0)
+        }
         // A kill in the middle of the next line: the cut-off line is dropped, the three answers are kept.
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.seekToEnd()
@@ -54,6 +57,18 @@ struct ImageAnswerCacheTests {
         #expect(second.hits == 3 && second.misses == 0 && calls == 3)
         let fresh = second.key(promptIDs: [1], stopIDs: [2], maxNewTokens: 9, pixels: Self.image(0))
         #expect(try second.answer(key: fresh, generate: generate) == "answer 4" && second.misses == 1)
+    }
+
+    @Test func oneCacheAtATimeHoldsTheFileAndClosingItReleasesIt() throws {
+        let folder = Self.temporary("answers")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/a.jsonl"
+        var first: ImageAnswerCache? = try ImageAnswerCache(path: path, model: "m", dtype: "f32")
+        #expect(first != nil)
+        #expect(throws: ImageAnswerCacheInUse.self) { _ = try ImageAnswerCache(path: path, model: "m", dtype: "f32") }
+        first = nil
+        let second = try ImageAnswerCache(path: path, model: "m", dtype: "f32")
+        #expect(second.store.count == 0)
     }
 
     @Test func theFingerprintFollowsTheModelsFilesButNotItsPlots() throws {
@@ -89,18 +104,18 @@ struct ImageAnswerCacheTests {
         let folder = Self.temporary("qmllm-answers")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let evaluator = QMLLMEvaluator(defended: defended, defense: defense, undefended: undefended, writer: writer, log: { _ in })
-        func evaluate(tokens: Int) throws -> (report: QMLLMReport, cache: ImageAnswerCache) {
+        func evaluate(tokens: Int) throws -> (report: QMLLMReport, hits: Int, misses: Int) {
             let cache = try ImageAnswerCache(path: folder + "/a.jsonl", model: try ModelFingerprint.of(directory), dtype: "f32")
             let report = try evaluator.evaluate(pixels: pool.pixels(Array(0..<pool.count)), labels: labels, latencyImages: 1,
                                                 answerTokens: tokens, answers: cache)
-            return (report, cache)
+            return (report, cache.hits, cache.misses)
         }
         let first = try evaluate(tokens: 6)
-        #expect(first.cache.misses == harmful && first.cache.hits == 0)
+        #expect(first.misses == harmful && first.hits == 0)
         let second = try evaluate(tokens: 6)
-        #expect(second.cache.hits == harmful && second.cache.misses == 0)
+        #expect(second.hits == harmful && second.misses == 0)
         #expect(second.report.asrUndefended == first.report.asrUndefended)
         let changed = try evaluate(tokens: 5)
-        #expect(changed.cache.misses == harmful && changed.cache.hits == 0)
+        #expect(changed.misses == harmful && changed.hits == 0)
     }
 }
