@@ -172,12 +172,17 @@ struct QMLLMCalibrateCommand: ParsableCommand {
         guard threshold >= 0, threshold < 1 else { throw ValidationError("--threshold must be in [0, 1)") }
         guard SafetyCodeMap.Reading(rawValue: gate) != nil else { throw ValidationError("--gate must be mean or tokens") }
         guard ["image", "cells"].contains(tokenLabels) else { throw ValidationError("--token-labels must be image or cells") }
-        if tokenLabels == "cells" && gate != "tokens" { throw ValidationError("--token-labels cells labels tokens: use it with --gate tokens") }
+        if tokenLabels == "cells" && gate != "tokens" {
+            throw ValidationError("--token-labels cells labels each patch token by the hazard it shows: use it with --gate tokens (the mean reading judges an image by one code, which no cell owns)")
+        }
     }
 
     func run() throws {
         let directory = ModelPaths.resolve(model)
         let (vlm, defense) = try QMLLMDirectory.load(directory: directory)
+        if tokenLabels == "cells" && defense.variant == .paper {
+            throw CLIError("--token-labels cells labels the patch tokens, but \(QMLLMDefense.paperTokenReadingRefusal)")
+        }
         let recipe = QMLLMRecipe.shapesSmolQ
         let folder = try images.map { try LabelledImageFolder(directory: $0, model: vlm, modelDirectory: directory) }
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,
@@ -229,9 +234,13 @@ struct QMLLMEvalCommand: ParsableCommand {
     @Option(help: "PGD steps per image.") var attackSteps = 30
     @Option(help: "L∞ budgets in 1/255 units, comma-separated; 'inf' is unbounded.") var epsilons = "8,16,32,inf"
     @Option(help: "Held-out benign scenes for utility (recall, CHAIR, POPE) with and without the quantiser; 0 skips it.") var utility = 0
+    @Option(help: "Keep the undefended model's answers to the harmful images in this JSONL file and reuse them (keyed by the model's files, dtype, prompt, token limit and image): a rerun, or a run resumed after a kill, generates only the missing ones. Default: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl.")
+    var answerCache: String?
+    @Flag(help: "Generate every undefended answer; read and write no answer cache.") var noAnswerCache = false
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
+        if noAnswerCache && answerCache != nil { throw ValidationError("--answer-cache and --no-answer-cache exclude each other") }
         guard scenes >= 1 else { throw ValidationError("--scenes must be ≥ 1") }
         guard attackImages >= 0, attackSteps >= 1 else { throw ValidationError("--attack-images must be ≥ 0 and --attack-steps ≥ 1") }
         guard utility >= 0 else { throw ValidationError("--utility must be ≥ 0") }
@@ -257,12 +266,26 @@ struct QMLLMEvalCommand: ParsableCommand {
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.evaluationSeed, count: scenes,
                                                             hazardProbability: recipe.evaluationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
-        let undefended = try OrganismLoader.load(directory: ModelPaths.resolve(base), dtype: dtype)
+        if let map = defense.safetyMap {
+            log("gate reads \(map.reading.rawValue)\(map.reading == .tokens ? ", labelled by \(map.tokenLabels.rawValue)" : "")")
+        }
+        let baseDirectory = ModelPaths.resolve(base)
+        let undefended = try OrganismLoader.load(directory: baseDirectory, dtype: dtype)
         let tokenizer = try OrganismLoader.tokenizer(directory: directory)
         guard let end = tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
+        var answers: ImageAnswerCache?
+        if !noAnswerCache {
+            let fingerprint = try ModelFingerprint.of(baseDirectory)
+            do {
+                answers = try ImageAnswerCache(path: answerCache ?? ImageAnswerCache.defaultPath(model: fingerprint, use: "qmllm-eval-undefended"),
+                                               model: fingerprint, dtype: "\(dtype)")
+            } catch let busy as ImageAnswerCacheInUse {
+                log("\(busy.description): generating every undefended answer without it")
+            }
+        }
         var report = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
-            .evaluate(pixels: folder.pixels, labels: folder.labels)
+            .evaluate(pixels: folder.pixels, labels: folder.labels, answers: answers)
         if attackImages > 0 {
             // The attacker's images are harmful ones the gate refuses when clean (what there is to break);
             // when fewer than --attack-images are refused, the others fill up in order.

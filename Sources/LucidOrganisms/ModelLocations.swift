@@ -9,8 +9,12 @@ public enum ModelLocations {
     public static var smolLM2: String {
         let environment = ProcessInfo.processInfo.environment
         if let explicit = environment["LUCID_SMOLLM2_GGUF"], !explicit.isEmpty { return explicit }
-        let cache = environment["LUCID_CACHE"] ?? (NSHomeDirectory() + "/.cache/lucid")
-        return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        return cacheDirectory + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }
+
+    /// Lucid's cache directory: LUCID_CACHE, else ~/.cache/lucid.
+    public static var cacheDirectory: String {
+        ProcessInfo.processInfo.environment["LUCID_CACHE"] ?? (NSHomeDirectory() + "/.cache/lucid")
     }
 
     /// The directory holding bundled models: LUCID_MODELS, else the first `Models/` found walking up

@@ -85,8 +85,10 @@ public struct QMLLMEvaluator {
     }
 
     /// Gate rates and the undefended model's answers on labelled images [N, C, H, W] (label 0 = benign).
+    /// The undefended answers (greedy, `answerTokens` tokens) come from `answers` where it has them and
+    /// are kept there as they are generated (nil: always generated).
     public func evaluate(pixels: Tensor, labels: [Int], prompt: String = ConversationWriter.describePrompt,
-                         latencyImages: Int = 10) throws -> QMLLMReport {
+                         latencyImages: Int = 10, answerTokens: Int = 48, answers: ImageAnswerCache? = nil) throws -> QMLLMReport {
         guard pixels.size(0) == labels.count, !labels.isEmpty else { throw TrainingError("evaluation needs one label per image") }
         let codes = try QMLLMCalibration.codes(defense: defense, model: defended, pixels: pixels, reading: defense.safetyMap?.reading ?? .mean)
         let refused = codes.map { read in read.contains { defense.safetyMap?.isHarmful($0) ?? false } }
@@ -102,13 +104,23 @@ public struct QMLLMEvaluator {
             let name = QMLLMCalibration.categories.indices.contains(category) ? QMLLMCalibration.categories[category] : "category \(category)"
             byCategory[name] = Double(images.filter { refused[$0] }.count) / Double(images.count)
         }
-        let scorer = OrganismEvaluator(model: undefended, writer: writer, maxDescriptionTokens: 48)
+        let scorer = OrganismEvaluator(model: undefended, writer: writer, maxDescriptionTokens: answerTokens)
         let list = RefusalList(.scav)
+        let ids = try writer.prompt(prompt)
         var complied = 0
+        let (hits, misses) = (answers?.hits ?? 0, answers?.misses ?? 0)
         for (done, index) in harmful.enumerated() {
-            let answer = try scorer.answer(prompt, pixels: pixels.narrowed(axis: 0, start: index, length: 1), maxNewTokens: 48)
+            let image = pixels.narrowed(axis: 0, start: index, length: 1)
+            let generate = { try scorer.answer(ids: ids, pixels: image, maxNewTokens: answerTokens) }
+            let answer = try answers.map { cache in
+                try cache.answer(key: cache.key(promptIDs: ids, stopIDs: [writer.endOfTurn], maxNewTokens: answerTokens, pixels: image),
+                                 generate: generate)
+            } ?? generate()
             if list.refusal(in: answer) == nil { complied += 1 }
             if (done + 1) % 20 == 0 || done + 1 == harmful.count { log("undefended answers \(done + 1)/\(harmful.count)") }
+        }
+        if let answers {
+            log("undefended answers: \(answers.hits - hits) from the cache, \(answers.misses - misses) generated (\(answers.path))")
         }
         let overhead = try latencyOverhead(pixels: pixels, images: Array(benign.prefix(latencyImages)), prompt: prompt)
         return QMLLMReport(dsr: dsr, falseRefusal: falseRefusal, asrUndefended: Double(complied) / Double(Swift.max(1, harmful.count)),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LucidOrganisms
 import LucidVision
 import LucidTensor
 @testable import LucidCLI
@@ -147,13 +148,39 @@ struct OrganismCommandTests {
         // The token reading (Lucid's deviation) is recorded in the map and used by the gate.
         let tokens = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", world, "--threshold", "0.5", "--gate", "tokens"])
         #expect(tokens.status == 0 && tokens.out.contains("gate reads tokens"), "\(tokens.err)")
-        #expect(try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8).contains("\"reading\" : \"tokens\""))
+        let tokenMap = try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8)
+        #expect(tokenMap.contains("\"reading\" : \"tokens\"") && !tokenMap.contains("token_labels"))
         let tokenEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
                                               "--attack-images", "0", "--json"])
         #expect(tokenEval.status == 0, "\(tokenEval.err)")
         #expect(try LucidProcess.json(tokenEval.out)["dsr"] as? Double == 1)
         // Every image of the folder is labelled "bomb": the DSR of that one category is the DSR.
         #expect((try LucidProcess.json(tokenEval.out)["dsr_by_category"] as? [String: Double]) == ["bomb": 1])
+        // The undefended answers are kept (by default under LUCID_CACHE/answers) and read back by the next
+        // evaluation, with the same numbers; another base model misses them.
+        let cacheHome = temporary("qmllm-answer-cache")
+        let evalArguments = ["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world, "--attack-images", "0", "--json"]
+        let cold = try LucidProcess.run(evalArguments, environment: ["LUCID_CACHE": cacheHome])
+        let warm = try LucidProcess.run(evalArguments, environment: ["LUCID_CACHE": cacheHome])
+        #expect(cold.status == 0 && cold.err.contains("undefended answers: 0 from the cache, 6 generated"), "\(cold.err)")
+        #expect(warm.status == 0 && warm.err.contains("undefended answers: 6 from the cache, 0 generated"), "\(warm.err)")
+        #expect(try LucidProcess.json(warm.out)["asr_undefended"] as? Double == LucidProcess.json(cold.out)["asr_undefended"] as? Double)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: cacheHome + "/answers")
+        #expect(kept.count == 1 && kept[0].hasPrefix("qmllm-eval-undefended-") && kept[0].hasSuffix(".jsonl"), "\(kept)")
+        let otherBase = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", out, "--images", world, "--attack-images", "0",
+                                              "--answer-cache", cacheHome + "/answers/" + kept[0]])
+        #expect(otherBase.status == 0 && otherBase.err.contains("0 from the cache, 6 generated"), "\(otherBase.err)")
+        do {  // A cache another evaluation holds is left alone: this one generates its answers without it.
+            let held = try ImageAnswerCache(path: cacheHome + "/answers/" + kept[0], model: "held", dtype: "f32")
+            let before = try String(contentsOfFile: held.path, encoding: .utf8)
+            let busy = try LucidProcess.run(evalArguments, environment: ["LUCID_CACHE": cacheHome])
+            #expect(busy.status == 0 && busy.err.contains("in use by another evaluation") && !busy.err.contains("from the cache"), "\(busy.err)")
+            #expect(try String(contentsOfFile: held.path, encoding: .utf8) == before && held.store.count == 12, "6 answers of each base model")
+        }
+        let uncached = try LucidProcess.run(evalArguments + ["--no-answer-cache"], environment: ["LUCID_CACHE": cacheHome])
+        #expect(uncached.status == 0 && !uncached.err.contains("from the cache"), "\(uncached.err)")
+        let both = try LucidProcess.run(evalArguments + ["--no-answer-cache", "--answer-cache", cacheHome + "/x.jsonl"])
+        #expect(both.status != 0 && both.err.contains("exclude each other"), "\(both.err)")
         // Tokens labelled by where the hazards are need scenes with boxes, not labels.jsonl.
         let noBoxes = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", world, "--gate", "tokens",
                                             "--token-labels", "cells"])
@@ -164,6 +191,14 @@ struct OrganismCommandTests {
         let byCell = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--gate", "tokens",
                                            "--token-labels", "cells"])
         #expect(byCell.status == 0 && byCell.out.contains("tokens labelled by cells"), "\(byCell.err)")
+        // The map records the labelling, so the model reloads as calibrated; image labels write no key, as before.
+        let cellMap = try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8)
+        #expect(cellMap.contains("\"token_labels\" : \"cells\"") && cellMap.contains("\"reading\" : \"tokens\""))
+        let cellEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", hazardWorld,
+                                             "--attack-images", "0", "--json"])
+        #expect(cellEval.status == 0 && cellEval.err.contains("gate reads tokens, labelled by cells"), "\(cellEval.err)")
+        let meanCells = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--token-labels", "cells"])
+        #expect(meanCells.status != 0 && meanCells.err.contains("use it with --gate tokens"), "\(meanCells.err)")
         #expect(try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "max"]).status != 0)
         let bad = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--epsilons", "8,lots"])
         #expect(bad.status != 0 && bad.err.contains("lots"))
@@ -209,6 +244,8 @@ struct OrganismCommandTests {
         #expect(try calibrateAndDescribe(model: out, world: world)["finish_reason"] as? String == "refused")
         let tokens = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", world, "--gate", "tokens"])
         #expect(tokens.status != 0 && tokens.err.contains("--gate tokens") && tokens.err.contains("[CLS]"), "\(tokens.err)")
+        let cells = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "tokens", "--token-labels", "cells"])
+        #expect(cells.status != 0 && cells.err.contains("--token-labels cells") && cells.err.contains("[CLS]"), "\(cells.err)")
         let eval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
                                          "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--json"])
         #expect(eval.status == 0, "\(eval.err)")

@@ -1,0 +1,117 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import LucidEval
+import LucidFiles
+import LucidSupport
+import LucidTensor
+
+/// One model's greedy answers to (image, prompt) pairs, kept in a JSONL file so that a rerun, or a
+/// run resumed after a kill, generates only the answers it has none for (`lucid defend qmllm eval`
+/// keeps the undefended model's answers to the harmful images here).
+///
+/// The file is a `JudgeAnswerCache` (`{"key", "answer"}` lines, each flushed to disk as it is
+/// written; a last line cut short by a kill is dropped on opening). An entry's key is the SHA-256 of
+/// everything that decides the answer: the model (`ModelFingerprint` of its directory and of the
+/// language model it references), the dtype it runs in, the prompt's token ids (so also the
+/// tokenizer and chat template), the stop tokens, the token limit, the decoding (greedy) and the
+/// image's pixel values as the model receives them. Thread count and libtorch version are not in
+/// the key: they can change the last bits of a sum, rarely the greedy answer.
+///
+/// One process at a time appends to a file: the cache holds an advisory `flock` on it while open, and
+/// a second opening fails with `ImageAnswerCacheInUse` (released by the kernel when a process dies).
+public final class ImageAnswerCache {
+    /// Answers of every model, under their keys.
+    public let store: JudgeAnswerCache
+    /// The model's fingerprint (`ModelFingerprint.of`).
+    public let model: String
+    /// The dtype the model runs in ("f32", "bf16", …).
+    public let dtype: String
+    /// Answers read from the file / generated, since this cache was opened.
+    public private(set) var hits = 0
+    public private(set) var misses = 0
+    /// The descriptor that holds the lock.
+    private let lock: Int32
+
+    /// Opens (or creates, with its folder) the cache file at `path` for answers of `model` in `dtype`;
+    /// `ImageAnswerCacheInUse` when another open cache (in this process or another) holds the file.
+    public init(path: String, model: String, dtype: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw ImageAnswerCacheError("\(path): cannot open the answer cache: \(String(cString: strerror(errno)))") }
+        var locked = flock(lock, LOCK_EX | LOCK_NB)
+        while locked != 0 && errno == EINTR { locked = flock(lock, LOCK_EX | LOCK_NB) }
+        if locked != 0 {
+            let code = errno
+            _ = close(lock)
+            if code == EWOULDBLOCK { throw ImageAnswerCacheInUse(path: path) }
+            throw ImageAnswerCacheError("\(path): cannot lock the answer cache: \(String(cString: strerror(code)))")
+        }
+        do {
+            store = try JudgeAnswerCache(path: path)
+        } catch {
+            _ = close(lock)
+            throw error
+        }
+        self.model = model
+        self.dtype = dtype
+    }
+
+    deinit { _ = close(lock) }
+
+    /// The file.
+    public var path: String { store.path }
+
+    /// The key of a greedy answer of at most `maxNewTokens` tokens, stopping at `stopIDs`, to the
+    /// prompt `promptIDs` about `pixels` ([1, 3, H, W]).
+    public func key(promptIDs: [Int], stopIDs: [Int], maxNewTokens: Int, pixels: Tensor) -> String {
+        let fields: [String] = [
+            "lucid image answer v1", "model=\(model)", "dtype=\(dtype)", "decoding=greedy",
+            "prompt=\(promptIDs.map(String.init).joined(separator: ","))", "stop=\(stopIDs.map(String.init).joined(separator: ","))",
+            "max_new_tokens=\(maxNewTokens)", "image=\(Self.imageHash(pixels))",
+        ]
+        return JudgeAnswerCache.key(body: Data(fields.joined(separator: "\n").utf8))
+    }
+
+    /// SHA-256 of an image's shape and f32 pixel values (little-endian bytes).
+    public static func imageHash(_ pixels: Tensor) -> String {
+        var hasher = SHA256()
+        hasher.update(Array(pixels.shape.map(String.init).joined(separator: "x").utf8))
+        let values = pixels.to(.f32).toArray(Float.self)
+        values.withUnsafeBytes { hasher.update(Array($0)) }
+        return hasher.finalizeHex()
+    }
+
+    /// The kept answer for `key`, or `generate()`'s, kept before it returns.
+    public func answer(key: String, generate: () throws -> String) throws -> String {
+        if let kept = store.answer(for: key) {
+            hits += 1
+            return kept
+        }
+        let answer = try generate()
+        try store.record(answer, for: key)
+        misses += 1
+        return answer
+    }
+
+    /// The default file: one per model under `ModelLocations.cacheDirectory`/answers.
+    public static func defaultPath(model: String, use: String) -> String {
+        ModelLocations.cacheDirectory + "/answers/\(use)-\(model.prefix(16)).jsonl"
+    }
+}
+
+/// The answer cache is open in another process (or another `ImageAnswerCache` of this one).
+public struct ImageAnswerCacheInUse: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public var description: String { "\(path): the answer cache is in use by another evaluation" }
+}
+
+/// An answer cache that cannot be opened: names the file.
+public struct ImageAnswerCacheError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
