@@ -68,6 +68,8 @@ struct QMLLMTrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("released (the released Q-MLLM: cosine patch codes before the projector, the semantic code of the mean projected token) or paper (the paper's description: L2 patch codes after the projector, the semantic code of the projected [CLS] by L2, L_sem against the language model's last-layer caption state).",
                                valueName: "released|paper"))
     var variant = QMLLMDefense.Variant.released.rawValue
+    @Flag(help: "In the final evaluation, generate every undefended answer; read and write no answer cache (by default it shares `defend qmllm eval`'s: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl).")
+    var noAnswerCache = false
 
     func validate() throws {
         guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") }
@@ -101,8 +103,9 @@ struct QMLLMTrainCommand: ParsableCommand {
         let undefended = try OrganismLoader.load(directory: baseDirectory)
         guard let end = output.tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: output.tokenizer, template: .chatml, endOfTurn: end)
+        let answers = noAnswerCache ? nil : try ImageAnswerCache.forUndefended(baseDirectory: baseDirectory, dtype: "\(DType.f32)", path: nil, log: log)
         let report = try QMLLMEvaluator(defended: output.model, defense: output.defense, undefended: undefended, writer: writer, log: log)
-            .evaluate(pixels: evaluation.pixels, labels: evaluation.labels)
+            .evaluate(pixels: evaluation.pixels, labels: evaluation.labels, answers: answers)
         let record = QMLLMRecord(name: recipe.name, recipe: recipe, scale: scale, dataHash: output.dataHash, stage: output.summary,
                                  stage2: output.stage2, report: report, version: LucidCommand.versionString)
         try QMLLMDirectory.save(model: output.model, defense: output.defense, baseDirectory: baseDirectory, record: record, to: outURL)
@@ -274,16 +277,8 @@ struct QMLLMEvalCommand: ParsableCommand {
         let tokenizer = try OrganismLoader.tokenizer(directory: directory)
         guard let end = tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
-        var answers: ImageAnswerCache?
-        if !noAnswerCache {
-            let fingerprint = try ModelFingerprint.of(baseDirectory)
-            do {
-                answers = try ImageAnswerCache(path: answerCache ?? ImageAnswerCache.defaultPath(model: fingerprint, use: "qmllm-eval-undefended"),
-                                               model: fingerprint, dtype: "\(dtype)")
-            } catch let busy as ImageAnswerCacheInUse {
-                log("\(busy.description): generating every undefended answer without it")
-            }
-        }
+        let answers = noAnswerCache ? nil
+            : try ImageAnswerCache.forUndefended(baseDirectory: baseDirectory, dtype: "\(dtype)", path: answerCache, log: log)
         var report = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
             .evaluate(pixels: folder.pixels, labels: folder.labels, answers: answers)
         if attackImages > 0 {

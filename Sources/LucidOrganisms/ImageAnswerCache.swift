@@ -102,6 +102,21 @@ public final class ImageAnswerCache {
     public static func defaultPath(model: String, use: String) -> String {
         ModelLocations.cacheDirectory + "/answers/\(use)-\(model.prefix(16)).jsonl"
     }
+
+    /// The cache of the undefended model's answers in a Q-MLLM evaluation (`defend qmllm eval` and the
+    /// evaluation that ends `defend qmllm train` share it): `path`, or the default file of the model in
+    /// `baseDirectory`. Nil, after telling `log`, when another evaluation holds that file.
+    public static func forUndefended(baseDirectory: String, dtype: String, path: String?,
+                                     log: (String) -> Void) throws -> ImageAnswerCache? {
+        let fingerprint = try ModelFingerprint.of(baseDirectory)
+        do {
+            return try ImageAnswerCache(path: path ?? defaultPath(model: fingerprint, use: "qmllm-eval-undefended"),
+                                        model: fingerprint, dtype: dtype)
+        } catch let busy as ImageAnswerCacheInUse {
+            log("\(busy.description): generating every undefended answer without it")
+            return nil
+        }
+    }
 }
 
 /// The answer cache is open in another process (or another `ImageAnswerCache` of this one).

@@ -13,6 +13,10 @@ struct OrganismCommandTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("lucid-\(label)-\(UUID().uuidString)").path
     }
 
+    /// A fresh LUCID_CACHE for commands that keep answers there (Q-MLLM evaluations): tests never write
+    /// into the user's cache, and no test reads another run's answers. shapes-tiny needs nothing from it.
+    func isolatedCache() -> [String: String] { ["LUCID_CACHE": temporary("cache")] }
+
     /// A `lucid world generate` folder of 6 scenes (seed 5, 96 px) whose labels.jsonl calls every image "bomb".
     func allBombFolder(_ label: String) throws -> String {
         let world = temporary(label)
@@ -62,9 +66,16 @@ struct OrganismCommandTests {
 
     @Test func qmllmTrainsCalibratesGatesAndEvaluates() throws {
         let out = temporary("qmllm")
+        let trainCache = isolatedCache()
         let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out,
-                                          "--work", temporary("qmllm-work"), "--stage2"])
+                                          "--work", temporary("qmllm-work"), "--stage2"], environment: trainCache)
         #expect(train.status == 0, "\(train.err)")
+        // The training run's evaluation (8 held-out scenes at this scale) kept the undefended answers where
+        // `defend qmllm eval` looks for them: the same scenes evaluated again generate none.
+        let shared = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--scenes", "8",
+                                           "--attack-images", "0"], environment: trainCache)
+        #expect(shared.status == 0 && shared.err.contains(" from the cache, 0 generated")
+                && !shared.err.contains("undefended answers: 0 from the cache"), "\(shared.err)")
         #expect(train.err.contains("qmllm-stage2: LoRA r8") && train.err.contains("qmllm-stage2 6/6"), "\(train.err)")
         #expect(train.out.contains("gate: DSR"))
         #expect(FileManager.default.fileExists(atPath: out + "/qmllm/qmllm.json") && FileManager.default.fileExists(atPath: out + "/qmllm-record.json"))
@@ -130,7 +141,7 @@ struct OrganismCommandTests {
         let badGrid = try LucidProcess.run(["run", world + "/bad.yaml", "--output", world + "/bad"])
         #expect(badGrid.status != 0 && badGrid.err.contains("defense must be one of auto, qmllm, none"), "\(badGrid.status) \(badGrid.out) \(badGrid.err)")
         let eval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
-                                         "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--utility", "2", "--json"])
+                                         "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--utility", "2", "--json"], environment: isolatedCache())
         #expect(eval.status == 0, "\(eval.err)")
         let report = try LucidProcess.json(eval.out)
         JSONVocabulary.expectSnakeCase(eval.out, "defend qmllm eval --json")
@@ -151,7 +162,7 @@ struct OrganismCommandTests {
         let tokenMap = try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8)
         #expect(tokenMap.contains("\"reading\" : \"tokens\"") && !tokenMap.contains("token_labels"))
         let tokenEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
-                                              "--attack-images", "0", "--json"])
+                                              "--attack-images", "0", "--json"], environment: isolatedCache())
         #expect(tokenEval.status == 0, "\(tokenEval.err)")
         #expect(try LucidProcess.json(tokenEval.out)["dsr"] as? Double == 1)
         // Every image of the folder is labelled "bomb": the DSR of that one category is the DSR.
@@ -195,7 +206,7 @@ struct OrganismCommandTests {
         let cellMap = try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8)
         #expect(cellMap.contains("\"token_labels\" : \"cells\"") && cellMap.contains("\"reading\" : \"tokens\""))
         let cellEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", hazardWorld,
-                                             "--attack-images", "0", "--json"])
+                                             "--attack-images", "0", "--json"], environment: isolatedCache())
         #expect(cellEval.status == 0 && cellEval.err.contains("gate reads tokens, labelled by cells"), "\(cellEval.err)")
         let meanCells = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--token-labels", "cells"])
         #expect(meanCells.status != 0 && meanCells.err.contains("use it with --gate tokens"), "\(meanCells.err)")
@@ -229,7 +240,7 @@ struct OrganismCommandTests {
         #expect(help.out.contains("--variant") && help.out.contains("[CLS]"), "\(help.out)")
         let out = temporary("qmllm-paper")
         let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out,
-                                          "--work", temporary("qmllm-paper-work"), "--variant", "paper"])
+                                          "--work", temporary("qmllm-paper-work"), "--variant", "paper"], environment: isolatedCache())
         #expect(train.status == 0, "\(train.err)")
         #expect(train.err.contains("qmllm-paper 9/9") && train.err.contains("[CLS], L2") && train.err.contains("paper variant"), "\(train.err)")
         #expect(train.out.contains("gate: DSR"))
@@ -247,7 +258,7 @@ struct OrganismCommandTests {
         let cells = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "tokens", "--token-labels", "cells"])
         #expect(cells.status != 0 && cells.err.contains("--token-labels cells") && cells.err.contains("[CLS]"), "\(cells.err)")
         let eval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", world,
-                                         "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--json"])
+                                         "--attack-images", "1", "--attack-steps", "2", "--epsilons", "8", "--json"], environment: isolatedCache())
         #expect(eval.status == 0, "\(eval.err)")
         let report = try LucidProcess.json(eval.out)
         for key in ["dsr", "false_refusal", "asr_undefended", "asr_naive", "asr_bpda", "latency_overhead"] { #expect(report.keys.contains(key), "\(key)") }

@@ -16,9 +16,9 @@ struct QMLLMReleasedRetrainTests {
     @Test func releasedVariantRetrainsTheWeightsMainTrained() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-qmllm-released-\(UUID().uuidString)").path
         let work = out + "-work"
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: work) }
+        defer { for path in [out, work, out + "-cache"] { try? FileManager.default.removeItem(atPath: path) } }
         let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out, "--work", work],
-                                         environment: ["LUCID_THREADS": "1"])
+                                         environment: ["LUCID_THREADS": "1", "LUCID_CACHE": out + "-cache"])
         #expect(train.status == 0, "\(train.err)")
         #expect(train.err.contains("qmllm 9/9") && train.err.contains("released variant"), "\(train.err)")
         for (file, prefix, reference) in [("qmllm/qmllm.safetensors", "", "qmllm.safetensors"),
