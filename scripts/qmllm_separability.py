@@ -155,6 +155,8 @@ def main():
     parser.add_argument("--tower", help="a `lucid train` vision-stage checkpoint to read instead of the model's tower")
     parser.add_argument("--work", default="/tmp/lucid-qmllm-separability")
     parser.add_argument("--training-scenes", type=int, default=2048)
+    parser.add_argument("--calibration-scenes", type=int, default=400,
+                        help="labelled scenes (seed 7000, half with a hazard) that map codes to harmful; the recipe's 400 by default")
     parser.add_argument("--codes", type=int, default=128)
     parser.add_argument("--tau", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=0)
@@ -163,10 +165,11 @@ def main():
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     tower, size = load_tower(args.model, args.tower)
     data = {}
-    for name, seed, count, hazard in [("train", 1000, args.training_scenes, 0.25), ("calib", 7000, 400, 0.5), ("eval", 9001, 200, 0.5)]:
+    for name, seed, count, hazard in [("train", 1000, args.training_scenes, 0.25), ("calib" if args.calibration_scenes == 400 else f"calib-{args.calibration_scenes}", 7000, args.calibration_scenes, 0.5), ("eval", 9001, 200, 0.5)]:
         pixels, image_labels, cell_labels = scenes(args.lucid, args.work, name, seed, count, hazard, size)
         data[name] = (features(tower, pixels), image_labels, cell_labels)
-    (train, ytr, ctr), (calib, yca, cca), (held, yev, cev) = data["train"], data["calib"], data["eval"]
+    (train, ytr, ctr), (held, yev, cev) = data["train"], data["eval"]
+    calib, yca, cca = next(v for k, v in data.items() if k.startswith("calib"))
     results = []
 
     def report(reading, method, refused, **extra):
@@ -191,7 +194,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"model": args.model, "tower": args.tower, "held_out_scenes": int(len(yev)), "hazard_scenes": int(yev.sum()), "codes": args.codes,
-                       "tau": args.tau, "results": results}, f, indent=1)
+                       "calibration_scenes": args.calibration_scenes, "tau": args.tau, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":
