@@ -21,8 +21,11 @@ def loaded_blas():
     paths = []
     for line in open("/proc/self/maps"):
         parts = line.split()
-        if len(parts) >= 6 and ("blas" in os.path.basename(parts[5])):
+        # A separate BLAS (Debian's OpenBLAS), else libtorch_cpu itself: the PyPI wheels link MKL into it,
+        # which is the library Lucid's side reports too.
+        if len(parts) >= 6 and ("blas" in os.path.basename(parts[5]) or os.path.basename(parts[5]).startswith("libtorch_cpu")):
             paths.append(parts[5])
+    paths.sort(key=lambda path: "blas" not in os.path.basename(path))
     for path in dict.fromkeys(paths):
         lib = ctypes.CDLL(path)
         if hasattr(lib, "sgemm_"):
@@ -95,7 +98,7 @@ def main():
         configs.append({"threads": threads, "blas_threads": blas, "matmul_gflops": matmul, "small_add_us": add * 1e6})
 
     result = {"implementation": "pytorch-python", "torch": torch.__version__,
-              "blas": os.path.realpath(loaded_blas()[0]), "configs": configs}
+              "blas": (lambda path: path if path == "unknown" else os.path.realpath(path))(loaded_blas()[0]), "configs": configs}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
