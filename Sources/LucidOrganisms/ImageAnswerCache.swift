@@ -1,11 +1,7 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import LucidEval
 import LucidFiles
+import LucidRuns
 import LucidSupport
 import LucidTensor
 
@@ -21,8 +17,9 @@ import LucidTensor
 /// image's pixel values as the model receives them. Thread count and libtorch version are not in
 /// the key: they can change the last bits of a sum, rarely the greedy answer.
 ///
-/// One process at a time appends to a file: the cache holds an advisory `flock` on it while open, and
-/// a second opening fails with `ImageAnswerCacheInUse` (released by the kernel when a process dies).
+/// One process at a time appends to a file: the cache holds an advisory `flock` on it while open
+/// (`LockedFile`, as run results do), and a second opening fails with `ImageAnswerCacheInUse` (released
+/// by the kernel when a process dies).
 public final class ImageAnswerCache {
     /// Answers of every model, under their keys.
     public let store: JudgeAnswerCache
@@ -33,35 +30,24 @@ public final class ImageAnswerCache {
     /// Answers read from the file / generated, since this cache was opened.
     public private(set) var hits = 0
     public private(set) var misses = 0
-    /// The descriptor that holds the lock.
-    private let lock: Int32
+    /// The open file that holds the lock.
+    private let lock: LockedFile
 
     /// Opens (or creates, with its folder) the cache file at `path` for answers of `model` in `dtype`;
     /// `ImageAnswerCacheInUse` when another open cache (in this process or another) holds the file.
     public init(path: String, model: String, dtype: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw ImageAnswerCacheError("\(path): cannot open the answer cache: \(String(cString: strerror(errno)))") }
-        var locked = flock(lock, LOCK_EX | LOCK_NB)
-        while locked != 0 && errno == EINTR { locked = flock(lock, LOCK_EX | LOCK_NB) }
-        if locked != 0 {
-            let code = errno
-            _ = close(lock)
-            if code == EWOULDBLOCK { throw ImageAnswerCacheInUse(path: path) }
-            throw ImageAnswerCacheError("\(path): cannot lock the answer cache: \(String(cString: strerror(code)))")
-        }
         do {
-            store = try JudgeAnswerCache(path: path)
+            lock = try LockedFile(path: path, access: .appending, lock: .exclusive)
         } catch {
-            _ = close(lock)
-            throw error
+            if case .locked = error { throw ImageAnswerCacheInUse(path: path) }
+            throw ImageAnswerCacheError("\(path): cannot open the answer cache: \(error.description)")
         }
+        store = try JudgeAnswerCache(path: path)
         self.model = model
         self.dtype = dtype
     }
-
-    deinit { _ = close(lock) }
 
     /// The file.
     public var path: String { store.path }

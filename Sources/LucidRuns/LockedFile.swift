@@ -13,15 +13,15 @@ import Darwin
 /// another process or in this one — cannot take a conflicting lock, and a killed process's lock is
 /// released by the kernel. On NFS, Linux maps `flock` to NFSv4 byte-range locks, which work
 /// across nodes; NFSv3 mounted with `nolock` has no locking at all.
-final class LockedFile {
-    enum Access { case appending, reading }
-    enum Lock { case exclusive, shared }
+public final class LockedFile {
+    public enum Access: Sendable { case appending, reading }
+    public enum Lock: Sendable { case exclusive, shared }
 
-    let path: String
+    public let path: String
     private(set) var descriptor: Int32
 
     /// Opens (creating when appending) and locks without waiting: `RunError.locked` if another holder exists.
-    init(path: String, access: Access, lock: Lock, wait: Bool = false) throws(RunError) {
+    public init(path: String, access: Access, lock: Lock, wait: Bool = false) throws(RunError) {
         self.path = path
         let flags: Int32 = access == .appending ? O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC : O_RDONLY | O_CLOEXEC
         let descriptor = open(path, flags, 0o644)
@@ -45,7 +45,7 @@ final class LockedFile {
     }
 
     /// Closes the file, releasing the lock.
-    func close() {
+    public func close() {
         if descriptor >= 0 {
             _ = systemClose(descriptor)
             descriptor = -1
