@@ -9,7 +9,9 @@ could reach from each reading, before any codebook is trained:
   and the max of the patch tokens (the released reading takes the mean after the projector), and on
   each patch token with per-cell labels (a token is harmful when a hazard's cell is that patch);
 - the gate as Q-MLLM builds it: k-means codes (128) fitted on training scenes, a code maps to
-  "harmful" when more than tau = 0.6 of its calibration items hold a hazard, one harmful code refuses.
+  "harmful" when more than tau = 0.6 of its calibration items hold a hazard, one harmful code refuses;
+- the token gate on codes fitted class by class (`lucid defend qmllm calibrate --fit-codes H`): 128 - H
+  codes on training tokens that show no hazard, H on those that show one, then mapped the same way.
 
 Scenes come from `lucid world generate` (training world seed 1000 with a quarter hazard scenes,
 calibration seed 7000 and held-out seed 9001 with half), as `lucid defend qmllm train` uses them.
@@ -148,6 +150,15 @@ def gate(train, calib, calib_labels, held_out, k, cosine, tau, seed):
     return harmful[assign(held_out, centres, cosine).numpy()], int(harmful.sum())
 
 
+def class_gate(train, train_labels, calib, calib_labels, held_out, k, hazard_codes, tau, seed):
+    """The gate on a codebook fitted class by class (`calibrate --fit-codes H`): k - H cosine k-means codes on the
+    training tokens that show no hazard, H on those that show one; mapped and applied as `gate`."""
+    centres = torch.cat([kmeans(train[~train_labels], k - hazard_codes, True, seed), kmeans(train[train_labels], hazard_codes, True, seed)])
+    codes = assign(calib, centres, True).numpy()
+    harmful = np.array([(codes == j).any() and calib_labels[codes == j].mean() > tau for j in range(k)])
+    return harmful[assign(held_out, centres, True).numpy()], int(harmful.sum())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lucid", default=".build/release/lucid")
@@ -160,6 +171,8 @@ def main():
     parser.add_argument("--codes", type=int, default=128)
     parser.add_argument("--tau", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hazard-codes", default="8,12,16",
+                        help="H values for the codebook fitted class by class (H of --codes on hazard tokens), comma-separated")
     parser.add_argument("--json")
     args = parser.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -191,6 +204,10 @@ def main():
     for labels, calib_labels in [("image", np.repeat(yca, 9)), ("cell", cca.reshape(-1))]:
         refused, harmful = gate(flat(train), flat(calib), calib_labels, flat(held), args.codes, True, args.tau, args.seed)
         report("tokens, any refused", f"k-means gate (cosine, {labels} labels)", refused.reshape(-1, 9).any(1), harmful_codes=harmful)
+    for hazard_codes in [int(h) for h in args.hazard_codes.split(",") if h]:
+        refused, harmful = class_gate(flat(train), torch.from_numpy(ctr.reshape(-1)), flat(calib), cca.reshape(-1), flat(held), args.codes,
+                                      hazard_codes, args.tau, args.seed)
+        report("tokens, any refused", f"class-fitted gate ({hazard_codes} hazard codes, cells)", refused.reshape(-1, 9).any(1), harmful_codes=harmful)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"model": args.model, "tower": args.tower, "held_out_scenes": int(len(yev)), "hazard_scenes": int(yev.sum()), "codes": args.codes,

@@ -170,6 +170,10 @@ struct QMLLMCalibrateCommand: ParsableCommand {
     var gate = "mean"
     @Option(help: "With --gate tokens, what a token counts as: image (its image's category) or cells (the category of a hazard that covers its patch, else benign; needs ShapesWorld scenes, docs/defense.md).")
     var tokenLabels = "image"
+    @Option(help: "With --gate tokens --token-labels cells: first re-fit the semantic codebook to projected tokens of the recipe's training world, K − H codes (spherical k-means) on tokens that show no hazard and these H on tokens that show one (Lucid's deviation, docs/defense.md). Recorded in the map as codebook_fit.")
+    var fitCodes: Int?
+    @Option(help: "With --fit-codes: scenes of the recipe's training world (seed 1000, a quarter with a hazard) whose tokens the codes are fitted to (default 2048).")
+    var fitScenes: Int?
 
     func validate() throws {
         guard threshold >= 0, threshold < 1 else { throw ValidationError("--threshold must be in [0, 1)") }
@@ -177,6 +181,16 @@ struct QMLLMCalibrateCommand: ParsableCommand {
         guard ["image", "cells"].contains(tokenLabels) else { throw ValidationError("--token-labels must be image or cells") }
         if tokenLabels == "cells" && gate != "tokens" {
             throw ValidationError("--token-labels cells labels each patch token by the hazard it shows: use it with --gate tokens (the mean reading judges an image by one code, which no cell owns)")
+        }
+        if let fitCodes {
+            guard gate == "tokens", tokenLabels == "cells" else {
+                throw ValidationError("--fit-codes fits codes to tokens labelled by the hazard they show: use it with --gate tokens --token-labels cells")
+            }
+            guard fitCodes >= 1 else { throw ValidationError("--fit-codes must be at least 1") }
+        }
+        if let fitScenes {
+            guard fitCodes != nil else { throw ValidationError("--fit-scenes sets the scenes of --fit-codes; give --fit-codes too") }
+            guard (1...20_000).contains(fitScenes) else { throw ValidationError("--fit-scenes must be between 1 and 20000") }
         }
     }
 
@@ -199,11 +213,25 @@ struct QMLLMCalibrateCommand: ParsableCommand {
             }
             byToken = labels
         }
+        var codebookFit = defense.safetyMap?.codebookFit  // a codebook fitted before stays fitted
+        if let fitCodes {
+            let log = progressLog()
+            let world = ShapesWorldConfig(seed: recipe.trainingWorldSeed, count: fitScenes ?? 2048, hazardProbability: recipe.hazardProbability)
+            log("fitting \(defense.semantic.count - fitCodes) + \(fitCodes) semantic codes to the tokens of \(world.count) scenes (world seed \(world.seed))")
+            let scenes = try LabelledImageFolder(world: world, imageSize: vlm.config.visionConfig.imageSize)
+            let vision = vlm.config.visionConfig
+            let fit = try QMLLMTokenCodebook.fit(defense: defense, model: vlm, pixels: scenes.pixels,
+                                                 tokenLabels: scenes.tokenLabels(grid: vision.imageSize / vision.patchSize, mergeHarmful: true) ?? [],
+                                                 hazardCodes: fitCodes, seed: recipe.seed &+ 199, worldSeed: world.seed)
+            log("fitted \(fit.benignCodes) codes to \(fit.benignTokens) benign tokens and \(fit.hazardCodes) to \(fit.hazardTokens) hazard tokens")
+            codebookFit = fit
+        }
         defense.safetyMap = try QMLLMCalibration.calibrate(defense: defense, model: vlm, pixels: folder.pixels,
                                                            labels: mergeHarmful ? folder.labels.map { $0 == 0 ? 0 : 1 } : folder.labels,
                                                            categories: mergeHarmful ? ["benign", "harmful"] : QMLLMCalibration.categories,
                                                            threshold: threshold, reading: SafetyCodeMap.Reading(rawValue: gate) ?? .mean,
                                                            tokenLabels: byToken)
+        defense.safetyMap?.codebookFit = codebookFit
         try defense.save(to: QMLLMDirectory.defenseDirectory(of: URL(fileURLWithPath: directory)))
         let refusing = defense.safetyMap?.codeCategory.filter { $0 != 0 }.count ?? 0
         print("calibrated on \(folder.labels.count) images (\(folder.labels.filter { $0 != 0 }.count) harmful): \(refusing) of \(defense.semantic.count) codes refuse (τ \(threshold), gate reads \(gate)\(gate == "tokens" ? ", tokens labelled by \(tokenLabels)" : ""))")

@@ -46,6 +46,9 @@ public struct SafetyCodeMap: Codable, Sendable, Equatable {
     }
     /// nil for `.image`, so that maps labelled by image encode without the key, as before it existed.
     private var storedTokenLabels: TokenLabels?
+    /// How the semantic codebook was re-fitted for the token gate before this calibration
+    /// (`QMLLMTokenCodebook`; nil: the codebook is the trainer's, and the key is absent).
+    public var codebookFit: CodebookFit?
 
     /// Calibrates from (code, category) observations (one per image for `.mean`, one per token for
     /// `.tokens`, categorised as `tokenLabels` says).
@@ -73,7 +76,7 @@ public struct SafetyCodeMap: Codable, Sendable, Equatable {
     }
 
     /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
-    enum CodingKeys: String, CodingKey { case categories, codeCategory = "code_category", counts, threshold, reading, storedTokenLabels = "token_labels" }
+    enum CodingKeys: String, CodingKey { case categories, codeCategory = "code_category", counts, threshold, reading, storedTokenLabels = "token_labels", codebookFit = "codebook_fit" }
 
     /// Cell labels name the patch each token shows, so they exist only for the token reading.
     static func check(reading: Reading, tokenLabels: TokenLabels) throws(DefenseError) {
@@ -94,6 +97,7 @@ public struct SafetyCodeMap: Codable, Sendable, Equatable {
         let tokenLabels = try c.decodeIfPresent(TokenLabels.self, forKey: .storedTokenLabels) ?? .image
         try Self.check(reading: reading, tokenLabels: tokenLabels)
         storedTokenLabels = tokenLabels == .image ? nil : tokenLabels
+        codebookFit = try c.decodeIfPresent(CodebookFit.self, forKey: .codebookFit)
     }
 
     /// The category of `code` (0 = benign).

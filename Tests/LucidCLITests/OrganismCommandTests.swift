@@ -205,6 +205,21 @@ struct OrganismCommandTests {
         // The map records the labelling, so the model reloads as calibrated; image labels write no key, as before.
         let cellMap = try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8)
         #expect(cellMap.contains("\"token_labels\" : \"cells\"") && cellMap.contains("\"reading\" : \"tokens\""))
+        #expect(!cellMap.contains("codebook_fit"))
+        // The codebook re-fitted class by class before calibrating: recorded with the map, kept by a later calibration.
+        let fitted = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--gate", "tokens",
+                                           "--token-labels", "cells", "--fit-codes", "2", "--fit-scenes", "24"])
+        #expect(fitted.status == 0 && fitted.err.contains("to the tokens of 24 scenes") && fitted.err.contains("2 to "), "\(fitted.err)")
+        let fittedMap = try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8)
+        #expect(fittedMap.contains("\"codebook_fit\"") && fittedMap.contains("\"hazard_codes\" : 2") && fittedMap.contains("\"scenes\" : 24"))
+        #expect(try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--gate", "tokens",
+                                      "--token-labels", "cells"]).status == 0)
+        #expect(try String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8).contains("\"hazard_codes\" : 2"))
+        let fitByImage = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "tokens", "--fit-codes", "2"])
+        #expect(fitByImage.status != 0 && fitByImage.err.contains("--token-labels cells"), "\(fitByImage.err)")
+        let scenesAlone = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "tokens", "--token-labels", "cells",
+                                                "--fit-scenes", "24"])
+        #expect(scenesAlone.status != 0 && scenesAlone.err.contains("give --fit-codes too"), "\(scenesAlone.err)")
         let cellEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", hazardWorld,
                                              "--attack-images", "0", "--json"], environment: isolatedCache())
         #expect(cellEval.status == 0 && cellEval.err.contains("gate reads tokens, labelled by cells"), "\(cellEval.err)")
