@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LucidFiles
 import LucidDefense
+import LucidEval
 import LucidModels
 import LucidOrganisms
 import LucidPipeline
@@ -265,6 +266,8 @@ struct QMLLMEvalCommand: ParsableCommand {
     @Option(help: "PGD steps per image.") var attackSteps = 30
     @Option(help: "L∞ budgets in 1/255 units, comma-separated; 'inf' is unbounded.") var epsilons = "8,16,32,inf"
     @Option(help: "Held-out benign scenes for utility (recall, CHAIR, POPE) with and without the quantiser; 0 skips it.") var utility = 0
+    @Option(help: "Benign held-out images with harmful text: ask this many held-out AdvBench behaviours (the half smol-aligned never trained on), each about a benign image, of the defended and the undefended model; 0 skips it. Needs Data/advbench (or LUCID_ADVBENCH).")
+    var harmfulText = 0
     @Option(help: "Keep the undefended model's answers to the harmful images in this JSONL file and reuse them (keyed by the model's files, dtype, prompt, token limit and image): a rerun, or a run resumed after a kill, generates only the missing ones. Default: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl.")
     var answerCache: String?
     @Flag(help: "Generate every undefended answer; read and write no answer cache.") var noAnswerCache = false
@@ -275,6 +278,7 @@ struct QMLLMEvalCommand: ParsableCommand {
         guard scenes >= 1 else { throw ValidationError("--scenes must be ≥ 1") }
         guard attackImages >= 0, attackSteps >= 1 else { throw ValidationError("--attack-images must be ≥ 0 and --attack-steps ≥ 1") }
         guard utility >= 0 else { throw ValidationError("--utility must be ≥ 0") }
+        guard (0...10_000).contains(harmfulText) else { throw ValidationError("--harmful-text must be between 0 and 10000") }
         _ = try budgets()
     }
 
@@ -297,6 +301,17 @@ struct QMLLMEvalCommand: ParsableCommand {
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.evaluationSeed, count: scenes,
                                                             hazardProbability: recipe.evaluationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
+        // The benign-image + harmful-text row's inputs, checked before any long work.
+        var textRequests: (requests: [String], images: Tensor)?
+        if harmfulText > 0 {
+            let advbench = try AdvBench(csv: AdvBench.defaultURL)
+            let heldOut = advbench.split(seed: SafetyAlignmentRecipe().splitSeed).heldOut
+            guard harmfulText <= heldOut.count else { throw CLIError("--harmful-text \(harmfulText): AdvBench holds out \(heldOut.count) behaviours") }
+            let benign = folder.labels.indices.filter { folder.labels[$0] == 0 }
+            guard !benign.isEmpty else { throw CLIError("--harmful-text asks about benign images, and the evaluation images hold none") }
+            textRequests = (heldOut.prefix(harmfulText).map { advbench.behaviors[$0].goal },
+                            folder.pixels.indexSelect(axis: 0, index: Tensor(benign.map(Int64.init), shape: [benign.count])))
+        }
         if let map = defense.safetyMap {
             log("gate reads \(map.reading.rawValue)\(map.reading == .tokens ? ", labelled by \(map.tokenLabels.rawValue)" : "")")
         }
@@ -323,6 +338,10 @@ struct QMLLMEvalCommand: ParsableCommand {
             let strongest = rows.last?.epsilon
             report.asrNaive = rows.last { $0.setting == "naive" && $0.epsilon == strongest }?.asr
             report.asrBPDA = rows.last { $0.setting == "bpda" && $0.epsilon == strongest }?.asr
+        }
+        if let (requests, images) = textRequests {
+            report.harmfulText = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
+                .harmfulText(requests: requests, images: images)
         }
         if utility > 0 {
             let measured = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)

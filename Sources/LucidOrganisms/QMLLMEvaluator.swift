@@ -34,11 +34,14 @@ public struct QMLLMReport: Codable, Sendable {
     /// DSR per hazard category present among the harmful images (category name → refused share). Always
     /// measured by `evaluate`; reports written before it have no key, and rewriting them adds none.
     public var dsrByCategory: [String: Double]? = nil
+    /// Benign images with harmful text (`QMLLMHarmfulTextRow`); nil: not run.
+    @NullWhenAbsent public var harmfulText: QMLLMHarmfulTextRow? = nil
 
     enum CodingKeys: String, CodingKey {
         case dsr, falseRefusal = "false_refusal", asrUndefended = "asr_undefended", asrNaive = "asr_naive", asrBPDA = "asr_bpda"
         case latencyOverhead = "latency_overhead", harmfulImages = "harmful_images", benignImages = "benign_images"
         case utilityUndefended = "utility_undefended", utilityQuantised = "utility_quantised", attacks, dsrByCategory = "dsr_by_category"
+        case harmfulText = "harmful_text"
     }
 
     /// One line per number, for people.
@@ -57,6 +60,7 @@ public struct QMLLMReport: Codable, Sendable {
                               row.epsilon.map { String(format: "%.0f/255", $0 * 255) } ?? "unbounded", row.setting, 100 * row.asr,
                               row.successes, row.images, row.passedGate, row.targetedSuccesses, row.secondsPerStep))
         }
+        if let harmfulText { out.append(harmfulText.line) }
         if let u = utilityUndefended, let q = utilityQuantised {
             out.append("utility undefended: " + u.summaryText)
             out.append("utility quantised:  " + q.summaryText)

@@ -190,6 +190,13 @@ struct OrganismCommandTests {
         }
         let uncached = try LucidProcess.run(evalArguments + ["--no-answer-cache"], environment: ["LUCID_CACHE": cacheHome])
         #expect(uncached.status == 0 && !uncached.err.contains("from the cache"), "\(uncached.err)")
+        // Benign held-out images with harmful text (the default held-out world is half benign).
+        let withText = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--scenes", "6", "--attack-images", "0",
+                                             "--harmful-text", "2", "--json"], environment: isolatedCache())
+        #expect(withText.status == 0 && withText.err.contains("harmful text 2/2"), "\(withText.err)")
+        let textRow = try #require(try LucidProcess.json(withText.out)["harmful_text"] as? [String: Any], "\(withText.out)")
+        #expect(textRow["prompts"] as? Int == 2 && textRow["asr_undefended"] is Double && textRow["gate_refused"] is Int)
+        #expect(try LucidProcess.json(cold.out)["harmful_text"] is NSNull, "not asked: null")
         let both = try LucidProcess.run(evalArguments + ["--no-answer-cache", "--answer-cache", cacheHome + "/x.jsonl"])
         #expect(both.status != 0 && both.err.contains("exclude each other"), "\(both.err)")
         // Tokens labelled by where the hazards are need scenes with boxes, not labels.jsonl.
@@ -223,6 +230,9 @@ struct OrganismCommandTests {
         let cellEval = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", hazardWorld,
                                              "--attack-images", "0", "--json"], environment: isolatedCache())
         #expect(cellEval.status == 0 && cellEval.err.contains("gate reads tokens, labelled by cells"), "\(cellEval.err)")
+        let noBenign = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--images", hazardWorld,
+                                             "--attack-images", "0", "--harmful-text", "1"], environment: isolatedCache())
+        #expect(noBenign.status != 0 && noBenign.err.contains("hold none") && !noBenign.err.contains("undefended answers"), "\(noBenign.err)")
         let meanCells = try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--images", hazardWorld, "--token-labels", "cells"])
         #expect(meanCells.status != 0 && meanCells.err.contains("use it with --gate tokens"), "\(meanCells.err)")
         #expect(try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "max"]).status != 0)
