@@ -262,6 +262,8 @@ struct QMLLMEvalCommand: ParsableCommand {
     @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "Labelled folder (labels.jsonl, or a `lucid world generate` export); default: held-out scenes.") var images: String?
     @Option(help: "Held-out scenes when --images is not given.") var scenes = 200
+    @Option(help: "World seed of those scenes (default: the recipe's held-out seed, 9001); another seed gives a validation set, e.g. to choose --fit-codes without looking at the held-out scenes.")
+    var worldSeed: UInt64?
     @Option(help: "Harmful images attacked with targeted PGD (0 skips the attacks).") var attackImages = 8
     @Option(help: "PGD steps per image.") var attackSteps = 30
     @Option(help: "L∞ budgets in 1/255 units, comma-separated; 'inf' is unbounded.") var epsilons = "8,16,32,inf"
@@ -275,6 +277,7 @@ struct QMLLMEvalCommand: ParsableCommand {
 
     func validate() throws {
         if noAnswerCache && answerCache != nil { throw ValidationError("--answer-cache and --no-answer-cache exclude each other") }
+        if worldSeed != nil && images != nil { throw ValidationError("--world-seed chooses generated held-out scenes; --images brings its own") }
         guard scenes >= 1 else { throw ValidationError("--scenes must be ≥ 1") }
         guard attackImages >= 0, attackSteps >= 1 else { throw ValidationError("--attack-images must be ≥ 0 and --attack-steps ≥ 1") }
         guard utility >= 0 else { throw ValidationError("--utility must be ≥ 0") }
@@ -298,7 +301,7 @@ struct QMLLMEvalCommand: ParsableCommand {
         let (vlm, defense) = try QMLLMDirectory.load(directory: directory, dtype: dtype)
         let recipe = QMLLMRecipe.shapesSmolQ
         let folder = try images.map { try LabelledImageFolder(directory: $0, model: vlm, modelDirectory: directory) }
-            ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.evaluationSeed, count: scenes,
+            ?? LabelledImageFolder(world: ShapesWorldConfig(seed: worldSeed ?? recipe.evaluationSeed, count: scenes,
                                                             hazardProbability: recipe.evaluationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
         // The benign-image + harmful-text row's inputs, checked before any long work.

@@ -238,6 +238,10 @@ struct OrganismCommandTests {
         #expect(try LucidProcess.run(["defend", "qmllm", "calibrate", "--model", out, "--gate", "max"]).status != 0)
         let bad = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--epsilons", "8,lots"])
         #expect(bad.status != 0 && bad.err.contains("lots"))
+        let seedAndFolder = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--images", world, "--world-seed", "8000"])
+        #expect(seedAndFolder.status != 0 && seedAndFolder.err.contains("--world-seed"), "\(seedAndFolder.err)")
+        let tooMuchText = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--harmful-text", "-1"])
+        #expect(tooMuchText.status != 0 && tooMuchText.err.contains("--harmful-text"), "\(tooMuchText.err)")
         // Stage 2 on it: the language model (stored in full for shapes-tiny) gets the LoRA merged in; the gate is unchanged.
         let tuned = temporary("qmllm-stage2")
         let stage2 = try LucidProcess.run(["defend", "qmllm", "stage2", "--model", out, "--out", tuned, "--work", temporary("qmllm-stage2-work"),
