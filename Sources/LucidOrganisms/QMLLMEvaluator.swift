@@ -34,8 +34,9 @@ public struct QMLLMReport: Codable, Sendable {
     /// DSR per hazard category present among the harmful images (category name → refused share). Always
     /// measured by `evaluate`; reports written before it have no key, and rewriting them adds none.
     public var dsrByCategory: [String: Double]? = nil
-    /// Benign images with harmful text (`QMLLMHarmfulTextRow`); nil: not run.
-    @NullWhenAbsent public var harmfulText: QMLLMHarmfulTextRow? = nil
+    /// Benign images with harmful text (`QMLLMHarmfulTextRow`); nil: not run, and then the key is left out,
+    /// so that rewriting a record written before it (`qmllm-record.json`'s `report`) adds nothing.
+    public var harmfulText: QMLLMHarmfulTextRow? = nil
 
     enum CodingKeys: String, CodingKey {
         case dsr, falseRefusal = "false_refusal", asrUndefended = "asr_undefended", asrNaive = "asr_naive", asrBPDA = "asr_bpda"

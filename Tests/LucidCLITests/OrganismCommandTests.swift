@@ -196,7 +196,7 @@ struct OrganismCommandTests {
         #expect(withText.status == 0 && withText.err.contains("harmful text 2/2"), "\(withText.err)")
         let textRow = try #require(try LucidProcess.json(withText.out)["harmful_text"] as? [String: Any], "\(withText.out)")
         #expect(textRow["prompts"] as? Int == 2 && textRow["asr_undefended"] is Double && textRow["gate_refused"] is Int)
-        #expect(try LucidProcess.json(cold.out)["harmful_text"] is NSNull, "not asked: null")
+        #expect(try LucidProcess.json(cold.out)["harmful_text"] == nil, "not asked: no key")
         let both = try LucidProcess.run(evalArguments + ["--no-answer-cache", "--answer-cache", cacheHome + "/x.jsonl"])
         #expect(both.status != 0 && both.err.contains("exclude each other"), "\(both.err)")
         // Tokens labelled by where the hazards are need scenes with boxes, not labels.jsonl.

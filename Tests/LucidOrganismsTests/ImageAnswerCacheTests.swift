@@ -88,22 +88,15 @@ struct ImageAnswerCacheTests {
     /// `QMLLMEvaluator.evaluate` on shapes-tiny with a gate: the second evaluation generates no
     /// undefended answer and finds the same ASR; a changed token limit misses every answer.
     @Test func aSecondEvaluationReadsTheUndefendedAnswersFromTheCache() throws {
-        let directory = ModelLocations.resolve("shapes-tiny")
-        let defended = try OrganismLoader.load(directory: directory)
-        let undefended = try OrganismLoader.load(directory: directory)
-        let defense = try QMLLMDefense(configuration: .init(patchGroups: 4, patchCodes: 8, semanticCodes: 4),
-                                       visionWidth: defended.visionFeatureWidth, textWidth: defended.hiddenSize, generator: Generator(seed: 5))
-        try defense.installWithGate(on: defended)
-        let tokenizer = try OrganismLoader.tokenizer(directory: directory)
-        let end = try #require(tokenizer.id(for: "<|im_end|>"))
-        let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
+        let tiny = try TinyDefendedOrganism()
+        let (directory, defended) = (tiny.directory, tiny.defended)
         let pool = try ScenePool(world: ShapesWorldConfig(seed: 12, count: 6, hazardProbability: 0.5), imageSize: defended.config.visionConfig.imageSize)
         let labels = pool.scenes.map(QMLLMCalibration.label)
         let harmful = labels.filter { $0 != 0 }.count
         #expect(harmful > 0, "seed 12 gives no hazard scene: the test could not fail")
         let folder = Self.temporary("qmllm-answers")
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let evaluator = QMLLMEvaluator(defended: defended, defense: defense, undefended: undefended, writer: writer, log: { _ in })
+        let evaluator = tiny.evaluator()
         func evaluate(tokens: Int) throws -> (report: QMLLMReport, hits: Int, misses: Int) {
             let cache = try ImageAnswerCache(path: folder + "/a.jsonl", model: try ModelFingerprint.of(directory), dtype: "f32")
             let report = try evaluator.evaluate(pixels: pool.pixels(Array(0..<pool.count)), labels: labels, latencyImages: 1,

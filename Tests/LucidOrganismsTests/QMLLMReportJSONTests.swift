@@ -17,7 +17,7 @@ struct QMLLMReportJSONTests {
 
     @Test func unmeasuredNumbersAreWrittenAsNull() throws {
         #expect(try Self.text(Self.gateOnly) == #"{"asr_bpda":null,"asr_naive":null,"asr_undefended":1,"attacks":null,"#
-                + #""benign_images":8,"dsr":0.5,"false_refusal":0.25,"harmful_images":4,"harmful_text":null,"latency_overhead":0.125,"#
+                + #""benign_images":8,"dsr":0.5,"false_refusal":0.25,"harmful_images":4,"latency_overhead":0.125,"#
                 + #""utility_quantised":null,"utility_undefended":null}"#)
     }
 
@@ -30,7 +30,7 @@ struct QMLLMReportJSONTests {
         #expect(try Self.text(report) == #"{"asr_bpda":0.25,"asr_naive":0,"asr_undefended":1,"attacks":["#
                 + #"{"asr":0.25,"epsilon":null,"images":4,"passed_gate":2,"seconds_per_step":0.5,"setting":"bpda","successes":1,"targeted_successes":0},"#
                 + #"{"asr":0,"epsilon":0.25,"images":4,"passed_gate":0,"seconds_per_step":0.125,"setting":"naive","successes":0,"targeted_successes":0}],"#
-                + #""benign_images":8,"dsr":0.5,"false_refusal":0.25,"harmful_images":4,"harmful_text":null,"latency_overhead":0.125,"#
+                + #""benign_images":8,"dsr":0.5,"false_refusal":0.25,"harmful_images":4,"latency_overhead":0.125,"#
                 + #""utility_quantised":null,"utility_undefended":null}"#)
     }
 
