@@ -206,10 +206,10 @@ struct QMLLMCalibrateCommand: ParsableCommand {
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,
                                                             hazardProbability: recipe.calibrationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
+        let grid = vlm.config.visionConfig.imageSize / vlm.config.visionConfig.patchSize  // patch tokens per side
         var byToken: [[Int]]?
         if tokenLabels == "cells" {
-            let vision = vlm.config.visionConfig
-            guard let labels = folder.tokenLabels(grid: vision.imageSize / vision.patchSize, mergeHarmful: mergeHarmful) else {
+            guard let labels = folder.tokenLabels(grid: grid, mergeHarmful: mergeHarmful) else {
                 throw CLIError("--token-labels cells needs where the hazards are: a `lucid world generate` export (scenes.jsonl) or the default scenes, not labels.jsonl")
             }
             byToken = labels
@@ -220,9 +220,8 @@ struct QMLLMCalibrateCommand: ParsableCommand {
             let world = ShapesWorldConfig(seed: recipe.trainingWorldSeed, count: fitScenes ?? 2048, hazardProbability: recipe.hazardProbability)
             log("fitting \(defense.semantic.count - fitCodes) + \(fitCodes) semantic codes to the tokens of \(world.count) scenes (world seed \(world.seed))")
             let scenes = try LabelledImageFolder(world: world, imageSize: vlm.config.visionConfig.imageSize)
-            let vision = vlm.config.visionConfig
             let fit = try QMLLMTokenCodebook.fit(defense: defense, model: vlm, pixels: scenes.pixels,
-                                                 tokenLabels: scenes.tokenLabels(grid: vision.imageSize / vision.patchSize, mergeHarmful: true) ?? [],
+                                                 tokenLabels: scenes.tokenLabels(grid: grid, mergeHarmful: true) ?? [],
                                                  hazardCodes: fitCodes, seed: recipe.seed &+ 199, worldSeed: world.seed)
             log("fitted \(fit.benignCodes) codes to \(fit.benignTokens) benign tokens and \(fit.hazardCodes) to \(fit.hazardTokens) hazard tokens")
             codebookFit = fit
