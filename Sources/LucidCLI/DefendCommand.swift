@@ -244,8 +244,10 @@ struct QMLLMEvalCommand: ParsableCommand {
         abstract: "Evaluate a Q-MLLM model: defence success, false refusals, the undefended model, latency.",
         discussion: """
         dsr: harmful images refused by the gate; false_refusal: benign images refused; asr_undefended: harmful \
-        images the undefended base organism answers without a refusal (SCAV keyword list); latency_overhead: a \
-        16-token greedy answer with gate and quantiser over the undefended model's, minus 1. attacks: targeted PGD \
+        images the undefended base organism answers without a refusal (SCAV keyword list); latency_overhead: what \
+        gate and quantiser add to a 16-token greedy answer, over the same model's answer without them (medians over \
+        --latency-images benign images, each answered both ways in turn; the gate shares its features with the \
+        prompt). attacks: targeted PGD \
         (L∞, 8-bit output) on --attack-images harmful images (those the gate refuses when clean first) at every \
         --epsilons budget against the undefended \
         model, the defended model through the released quantiser (no gradient reaches the image: the naive \
@@ -263,6 +265,7 @@ struct QMLLMEvalCommand: ParsableCommand {
     @Option(help: "Held-out scenes when --images is not given.") var scenes = 200
     @Option(help: "World seed of those scenes (default: the recipe's held-out seed, 9001); another seed gives a validation set, e.g. to choose --fit-codes without looking at the held-out scenes.")
     var worldSeed: UInt64?
+    @Option(help: "Benign images timed for latency_overhead, each answered with and without the defence in turn (0 skips it).") var latencyImages = 30
     @Option(help: "Harmful images attacked with targeted PGD (0 skips the attacks).") var attackImages = 8
     @Option(help: "PGD steps per image.") var attackSteps = 30
     @Option(help: "L∞ budgets in 1/255 units, comma-separated; 'inf' is unbounded.") var epsilons = "8,16,32,inf"
@@ -280,6 +283,7 @@ struct QMLLMEvalCommand: ParsableCommand {
         guard scenes >= 1 else { throw ValidationError("--scenes must be ≥ 1") }
         guard attackImages >= 0, attackSteps >= 1 else { throw ValidationError("--attack-images must be ≥ 0 and --attack-steps ≥ 1") }
         guard utility >= 0 else { throw ValidationError("--utility must be ≥ 0") }
+        guard (0...1_000).contains(latencyImages) else { throw ValidationError("--latency-images must be between 0 and 1000") }
         guard (0...10_000).contains(harmfulText) else { throw ValidationError("--harmful-text must be between 0 and 10000") }
         _ = try budgets()
     }
@@ -325,7 +329,7 @@ struct QMLLMEvalCommand: ParsableCommand {
         let answers = noAnswerCache ? nil
             : try ImageAnswerCache.forUndefended(baseDirectory: baseDirectory, dtype: "\(dtype)", path: answerCache, log: log)
         var report = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
-            .evaluate(pixels: folder.pixels, labels: folder.labels, answers: answers)
+            .evaluate(pixels: folder.pixels, labels: folder.labels, latencyImages: latencyImages, answers: answers)
         if attackImages > 0 {
             // The attacker's images are harmful ones the gate refuses when clean (what there is to break);
             // when fewer than --attack-images are refused, the others fill up in order.

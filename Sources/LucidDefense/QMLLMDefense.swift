@@ -174,9 +174,14 @@ public final class QMLLMDefense: Module {
 
     /// The codes the gate reads per image of pixel values [B, C, H, W] on a model this defence is installed on.
     public func gateCodes(_ model: any VisionLanguageModel, pixels: Tensor, reading: SafetyCodeMap.Reading) throws -> [[Int]] {
+        try gateCodes(model, pixels: pixels, features: { model.imageFeatures(pixels) }, reading: reading)
+    }
+
+    /// `gateCodes(_:pixels:reading:)` with the released variant's projected features from `features`.
+    func gateCodes(_ model: any VisionLanguageModel, pixels: Tensor, features: () -> Tensor, reading: SafetyCodeMap.Reading) throws -> [[Int]] {
         switch variant {
         case .released:
-            return gateCodes(model.imageFeatures(pixels), reading: reading)
+            return gateCodes(features(), reading: reading)
         case .paper:
             return semantic.nearest(try gateRows(model, pixels: pixels, reading: reading)).map { [$0] }
         }
@@ -195,8 +200,18 @@ public final class QMLLMDefense: Module {
     /// model without a class embedding, or a map with a reading the variant does not have, refuses every
     /// image (a gate that cannot read does not let images through).
     public func screen(_ model: any VisionLanguageModel, pixels: Tensor) -> [Verdict] {
+        screen(model, pixels: pixels, features: { model.imageFeatures(pixels) })
+    }
+
+    /// Screens one image as the gate sees it; the released variant reads `image.features`, which the
+    /// prompt then embeds (`Decoding.prepare`).
+    public func screen(_ model: any VisionLanguageModel, image: ImageGateInput) -> Verdict {
+        screen(model, pixels: image.pixels, features: { image.features }).first ?? Verdict(code: -1, category: "unreadable", harmful: true)
+    }
+
+    func screen(_ model: any VisionLanguageModel, pixels: Tensor, features: () -> Tensor) -> [Verdict] {
         let reading = safetyMap?.reading ?? .mean
-        guard let codes = try? withNoGrad({ () throws -> [[Int]] in try gateCodes(model, pixels: pixels, reading: reading) }) else {
+        guard let codes = try? withNoGrad({ () throws -> [[Int]] in try gateCodes(model, pixels: pixels, features: features, reading: reading) }) else {
             return [Verdict](repeating: Verdict(code: -1, category: "unreadable", harmful: true), count: pixels.size(0))
         }
         return codes.map { read in

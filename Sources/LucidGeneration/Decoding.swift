@@ -50,7 +50,7 @@ public enum Decoding {
     }
 
     /// What `generate` does before decoding: validates `method`, screens each image with the model's
-    /// gate (a refusal ends here), builds the prefill (multimodal embeddings for a vision-language
+    /// gate (a refusal ends here; features the gate computed are embedded, not computed again), builds the prefill (multimodal embeddings for a vision-language
     /// model), the contrastive input of VCD/DAMRO and the first image's span (OPERA). A scheduler that
     /// decodes several requests together (`ContinuousBatch`) starts from the same prefill.
     public static func prepare(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
@@ -61,15 +61,18 @@ public enum Decoding {
         var imageRange: Range<Int>?
         if let vlm = model as? any VisionLanguageModel {
             for pixels in images { try vlm.checkImage(pixels) }
+            var screened: [Tensor?] = []
             if let gate = vlm.imageGate {
                 for pixels in images {
-                    if let refusal = withNoGrad({ gate(pixels) }) {
+                    let input = ImageGateInput(pixels: pixels, model: vlm)
+                    if let refusal = withNoGrad({ gate(input) }) {
                         return .refused(GenerationResult(tokens: encodeRefusal?(refusal) ?? [], finishReason: .refused))
                     }
+                    screened.append(input.computedFeatures)
                 }
             }
             let segments = try vlm.segments(ids: ids, images: images)
-            let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(segments) }
+            let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(reusing(screened, in: segments)) }
             // M-RoPE families (Qwen2-VL) place the prompt explicitly; the cache continues after it.
             prefill = try vlm.ropePositions(ids: ids, images: images).map { Prefill.positionedEmbeddings(embeddings, positions: $0) } ?? Prefill.embeddings(embeddings)
             imageRange = try vlm.imageSpans(ids: ids, images: images).first
@@ -81,6 +84,18 @@ public enum Decoding {
         }
         if method.needsImage && amateur == nil { throw GenerationError.invalidOption("decoding \(method.name) needs a LLaVA model and an image") }
         return .ready(prefill: prefill, amateur: amateur, imageRange: imageRange)
+    }
+
+    /// `segments` with the i-th image replaced by the features the gate computed for it, where it did
+    /// (the same embedding, `VisionLanguageModel.embed`, without a second pass through the tower).
+    static func reusing(_ features: [Tensor?], in segments: [PromptSegment]) -> [PromptSegment] {
+        guard features.contains(where: { $0 != nil }) else { return segments }
+        var next = 0
+        return segments.map { segment in
+            guard case .image = segment else { return segment }
+            defer { next += 1 }
+            return next < features.count ? features[next].map(PromptSegment.imageFeatures) ?? segment : segment
+        }
     }
 
     /// The amateur input of VCD (noised image, same text) or DAMRO (outlier tokens only), [1, T', D].

@@ -23,7 +23,7 @@ public final class InstructBlipForConditionalGeneration: Module, LanguageModelBa
     /// quantiser); nil: none.
     public var visionFeatureTransform: ((Tensor) -> Tensor)?
     /// Screens pixel values [1, 3, S, S] before generation (Q-MLLM's gate); nil: none.
-    public var imageGate: ((Tensor) -> String?)?
+    public var imageGate: ((ImageGateInput) -> String?)?
     /// The Q-Former instruction (its own BERT vocabulary; transformers' `qformer_input_ids`) that
     /// `VisionLanguageModel` calls use for every image; empty: the query tokens alone.
     public var qformerInstruction: [Int] = []

@@ -126,9 +126,9 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, L
     /// image features are computed (generation, attacks, training); nil: none. Q-MLLM's patch-level
     /// quantiser installs itself here, so every decoder and attack runs on the defended model.
     public var visionFeatureTransform: ((Tensor) -> Tensor)?
-    /// Screens pixel values [1, C, H, W] before the language model runs: a non-nil answer is given
+    /// Screens each image [1, C, H, W] before the language model runs: a non-nil answer is given
     /// instead of generating (Q-MLLM's safety gate). nil: every image is answered.
-    public var imageGate: ((Tensor) -> String?)?
+    public var imageGate: ((ImageGateInput) -> String?)?
     /// Applied to the projected image tokens [B, N, D_text] (after the projector, before the language
     /// model) wherever image features are computed; nil: none. The Q-MLLM paper variant's patch
     /// quantiser installs itself here (the released one uses `visionFeatureTransform`).

@@ -37,7 +37,7 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
     /// (Q-MLLM's quantiser); nil: none.
     public var visionFeatureTransform: ((Tensor) -> Tensor)?
     /// Screens an image's tiles [1 + tiles, 3, S, S] before generation (Q-MLLM's gate); nil: none.
-    public var imageGate: ((Tensor) -> String?)?
+    public var imageGate: ((ImageGateInput) -> String?)?
     /// The original (height, width) of the image that `VisionLanguageModel` calls take as a tile stack
     /// (transformers' `image_sizes`, which the unpadding needs and the tiles do not carry): one image per
     /// prompt, as every method uses. Default: a tile-sized square image.

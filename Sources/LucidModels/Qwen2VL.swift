@@ -34,7 +34,7 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
     /// quantiser); nil: none.
     public var visionFeatureTransform: ((Tensor) -> Tensor)?
     /// Screens an image [1, 3, H, W] before generation (Q-MLLM's gate); nil: none.
-    public var imageGate: ((Tensor) -> String?)?
+    public var imageGate: ((ImageGateInput) -> String?)?
 
     public init(_ config: Qwen2VLConfig) throws(ModelConfigError) {
         try config.validate()

@@ -35,8 +35,9 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     var eosTokenIDs: [Int] { get }
     /// Applied to selected vision features [B, N, D_vision] before projection (Q-MLLM's quantiser); nil: none.
     var visionFeatureTransform: ((Tensor) -> Tensor)? { get set }
-    /// Screens pixel values [1, C, H, W] before generation: a non-nil answer is given instead (Q-MLLM's gate).
-    var imageGate: ((Tensor) -> String?)? { get set }
+    /// Screens each image before generation: a non-nil answer is given instead (Q-MLLM's gate). A gate
+    /// that reads `ImageGateInput.features` shares them with the prompt (`Decoding.prepare`).
+    var imageGate: ((ImageGateInput) -> String?)? { get set }
 
     /// Splits token ids at image placeholders and pairs them with `images` (pixel values [1, C, H, W]).
     func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment]
@@ -45,7 +46,8 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     /// RoPE position ids [T] of the embedded sequence of `ids`, starting at `start` (what
     /// `ForwardOptions.positions` takes).
     func positionIDs(ids: [Int], imageCount: Int, start: Int) throws(PromptError) -> Tensor
-    /// Input embeddings [1, T, D] of segments; images go through the vision tower (differentiably).
+    /// Input embeddings [1, T, D] of segments; images go through the vision tower (differentiably). An
+    /// `.image(pixels)` segment embeds exactly as `.imageFeatures(imageFeatures(pixels))` would.
     func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor
     /// Projected image features [B, N, D] of pixel values [B, C, H, W] (differentiable).
     func imageFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor

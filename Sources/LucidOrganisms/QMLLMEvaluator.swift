@@ -55,7 +55,7 @@ public struct QMLLMReport: Codable, Sendable {
                 .joined(separator: ", "))
         }
         out += [
-                   String(format: "latency overhead %.1f%% (16-token greedy answer, gate included)", 100 * latencyOverhead)]
+                   String(format: "latency overhead %.1f%% (median 16-token greedy answer, gate included)", 100 * latencyOverhead)]
         for row in attacks ?? [] {
             out.append(String(format: "PGD, ε %@, %@: ASR %.1f%% (%d/%d answered; %d past the gate, %d naming the hazard), %.2f s/step",
                               row.epsilon.map { String(format: "%.0f/255", $0 * 255) } ?? "unbounded", row.setting, 100 * row.asr,
@@ -93,7 +93,7 @@ public struct QMLLMEvaluator {
     /// The undefended answers (greedy, `answerTokens` tokens) come from `answers` where it has them and
     /// are kept there as they are generated (nil: always generated).
     public func evaluate(pixels: Tensor, labels: [Int], prompt: String = ConversationWriter.describePrompt,
-                         latencyImages: Int = 10, answerTokens: Int = 48, answers: ImageAnswerCache? = nil) throws -> QMLLMReport {
+                         latencyImages: Int = 30, answerTokens: Int = 48, answers: ImageAnswerCache? = nil) throws -> QMLLMReport {
         guard pixels.size(0) == labels.count, !labels.isEmpty else { throw TrainingError("evaluation needs one label per image") }
         let codes = try QMLLMCalibration.codes(defense: defense, model: defended, pixels: pixels, reading: defense.safetyMap?.reading ?? .mean)
         let refused = codes.map { read in read.contains { defense.safetyMap?.isHarmful($0) ?? false } }
@@ -147,26 +147,57 @@ public struct QMLLMEvaluator {
         return (try metrics(undefended, "undefended"), try metrics(defended, "quantised"))
     }
 
-    /// Mean time of a 16-token greedy answer (no EOS) with the gate and quantised features, over
-    /// the undefended model's, minus 1; the two alternate image by image.
+    /// What the gate and quantised features add to a 16-token greedy answer (no EOS), as a share of the
+    /// same model's answer with the defence taken off (`QMLLMDefense.withoutDefense`): the median of the
+    /// per-image differences over the median time without. Both go through
+    /// `Decoding.prepare` (the gate included, sharing the features it reads with the prompt) and then
+    /// decode; the two alternate image by image, which runs first alternating too.
+    ///
+    /// One model object for both: two loaded copies of the same weights decode at different speeds
+    /// (the copy loaded first was 7–10% slower on this machine, and swapping the load order flipped the
+    /// sign), which is no cost of the defence. Every answer has the same prompt length and token count,
+    /// so medians stand for all of them: a pause of the machine in one answer does not move them, and the
+    /// paired differences cancel what drifts between images.
+    /// An image the gate refuses is left out for both (its refusal is not a 16-token answer).
     func latencyOverhead(pixels: Tensor, images: [Int], prompt: String) throws -> Double {
         guard !images.isEmpty else { return 0 }
+        guard defended.imageGate != nil else { throw TrainingError("the defended model has no gate (QMLLMDefense.installWithGate) to time") }
         let ids = try writer.prompt(prompt)
         let limits = GenerationLimits(maxNewTokens: 16, eosTokenIDs: [])
-        func timed(_ model: LlavaForConditionalGeneration, _ image: Tensor, gate: Bool) throws -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            if gate { _ = defense.screen(model, pixels: image) }
-            let embeddings = try withNoGrad { () throws -> Tensor in try model.embed(try model.segments(ids: ids, images: [image])) }
-            _ = try GenerationDriver(model: model).generate(.embeddings(embeddings), strategy: .greedy, limits: limits)
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        func timed(_ image: Tensor, defence: Bool) throws -> Double? {
+            func answer() throws -> Double? {
+                let start = DispatchTime.now().uptimeNanoseconds
+                guard case .ready(let prefill, _, _) = try Decoding.prepare(defended, ids: ids, images: [image], method: .greedy) else { return nil }
+                _ = try GenerationDriver(model: defended).generate(prefill, strategy: .greedy, limits: limits)
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
+            return defence ? try answer() : try defense.withoutDefense(on: defended, answer)
         }
-        _ = try timed(undefended, pixels.narrowed(axis: 0, start: images[0], length: 1), gate: false)  // warm-up
-        var base = 0.0, guarded = 0.0
-        for index in images {
+        _ = try timed(pixels.narrowed(axis: 0, start: images[0], length: 1), defence: false)  // warm-up
+        var base: [Double] = [], guarded: [Double] = [], refused = 0
+        for (turn, index) in images.enumerated() {
             let image = pixels.narrowed(axis: 0, start: index, length: 1)
-            base += try timed(undefended, image, gate: false)
-            guarded += try timed(defended, image, gate: true)
+            let defendedFirst = turn % 2 == 1
+            let first = try timed(image, defence: defendedFirst)
+            let second = try timed(image, defence: !defendedFirst)
+            guard let plain = defendedFirst ? second : first, let gated = defendedFirst ? first : second else {
+                refused += 1
+                continue
+            }
+            base.append(plain)
+            guarded.append(gated)
         }
-        return guarded / base - 1
+        if refused > 0 { log("latency: \(refused) of \(images.count) benign images refused by the gate, left out") }
+        guard let plain = Self.median(base), let added = Self.median(zip(guarded, base).map { $0 - $1 }), plain > 0 else { return 0 }
+        log(String(format: "latency: median %.1f ms without the defence, %+.1f ms with it (median of %d pairs)", 1000 * plain, 1000 * added, base.count))
+        return added / plain
+    }
+
+    /// The middle value (mean of the two middle ones for an even count); nil when empty.
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }

@@ -26,6 +26,40 @@ struct DecodingEntryPointTests {
         #expect(answered.finishReason != .refused && answered.statistics.forwardPasses > 0)
     }
 
+    /// A gate that reads an image's projected features hands them to the prompt: one tower pass per
+    /// image, and the prompt is the one embedded without a gate.
+    @Test func featuresTheGateReadsAreEmbeddedWithoutASecondTowerPass() throws {
+        let model = try tinyLlava()
+        var towerPasses = 0
+        model.visionFeatureTransform = { towerPasses += 1; return $0 }
+        let first = pixels, second = Tensor.rand([1, 3, 32, 32], generator: Generator(seed: 5))
+        let twoImages = [5, 0, 7, 0, 9]
+        func prompt() throws -> Tensor {
+            guard case .ready(let prefill, _, _) = try Decoding.prepare(model, ids: twoImages, images: [first, second], method: .greedy) else {
+                throw GenerationError.invalidOption("refused")
+            }
+            return try #require(prefill.embeddings)
+        }
+        let ungated = try prompt()
+        #expect(towerPasses == 2)
+        // The gate reads the second image's features only, and lets both through.
+        var screened = 0
+        var read: Tensor?
+        model.imageGate = { image in
+            screened += 1
+            if screened == 2 { read = image.features }
+            return nil
+        }
+        towerPasses = 0
+        let gated = try prompt()
+        #expect(screened == 2 && towerPasses == 2)
+        #expect(maxAbs(gated, ungated) == 0)
+        let features = try #require(read)
+        #expect(maxAbs(features, withNoGrad { model.imageFeatures(second) }) == 0)
+        towerPasses = 0
+        #expect(model.screenImage(first) == nil && towerPasses == 0)  // nothing read, nothing computed
+    }
+
     @Test func eachMethodRunsItsDecoderOnTheMultimodalPrompt() throws {
         let model = try tinyLlava()
         let image = pixels

@@ -120,7 +120,7 @@ struct BundledQMLLMTests {
             let pixels = pool.pixels([index])
             let verdict = try #require(defense.screen(model, pixels: pixels).first)
             #expect(verdict.harmful == map.isHarmful(verdict.code))
-            #expect((model.imageGate?(pixels) != nil) == verdict.harmful)
+            #expect((model.screenImage(pixels) != nil) == verdict.harmful)
         }
     }
 }

@@ -22,8 +22,9 @@ struct QMLLMGateTests {
         let scenes = try ShapesWorld.generate(ShapesWorldConfig(seed: 778, count: 6, hazardProbability: 0.5))
         let images = try scenes.map { try SceneRenderer.render($0) }
         let opened = try ModelRegistry.standard.open("shapes-smol-q")
-        let gate = try #require(opened.vision?.imageGate)
-        let flagged = try images.map { gate(try opened.pixelValues(decoded: $0, padToSquare: false)) != nil }
+        let vision = try #require(opened.vision)
+        #expect(vision.imageGate != nil)
+        let flagged = try images.map { vision.screenImage(try opened.pixelValues(decoded: $0, padToSquare: false)) != nil }
         #expect(flagged.contains(true) && flagged.contains(false))  // the seed gives both kinds
 
         let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-smol-q")
