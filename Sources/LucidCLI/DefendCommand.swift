@@ -80,6 +80,7 @@ struct QMLLMTrainCommand: ParsableCommand {
     func run() throws {
         let log = progressLog()
         var recipe = QMLLMRecipe.shapesSmolQ
+        recipe.base = base  // the record says what it was trained on; `eval` compares with it by default
         recipe.variant = QMLLMDefense.Variant(rawValue: variant) ?? .released
         if recipe.variant == .paper { recipe.name += "-paper" }
         let out = self.out ?? "Models/" + recipe.name
@@ -259,7 +260,7 @@ struct QMLLMEvalCommand: ParsableCommand {
     )
 
     @Option(help: "A Q-MLLM model directory or bundled name.") var model = "shapes-smol-q"
-    @Option(help: "The undefended model to compare with.") var base = "shapes-smol"
+    @Option(help: "The undefended model to compare with (default: the base in the model's qmllm-record.json, else shapes-smol).") var base: String?
     @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "Labelled folder (labels.jsonl, or a `lucid world generate` export); default: held-out scenes.") var images: String?
     @Option(help: "Held-out scenes when --images is not given.") var scenes = 200
@@ -321,6 +322,9 @@ struct QMLLMEvalCommand: ParsableCommand {
         if let map = defense.safetyMap {
             log("gate reads \(map.reading.rawValue)\(map.reading == .tokens ? ", labelled by \(map.tokenLabels.rawValue)" : "")")
         }
+        let recorded = try QMLLMDirectory.record(in: URL(fileURLWithPath: directory))?.recipe.base
+        let base = self.base ?? recorded ?? "shapes-smol"
+        if self.base == nil { log("undefended model: \(base) (\(recorded == nil ? "default; the model has no record" : "its recorded base"))") }
         let baseDirectory = ModelPaths.resolve(base)
         let undefended = try OrganismLoader.load(directory: baseDirectory, dtype: dtype)
         let tokenizer = try OrganismLoader.tokenizer(directory: directory)

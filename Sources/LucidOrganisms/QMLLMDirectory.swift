@@ -46,6 +46,17 @@ public enum QMLLMDirectory {
     /// Whether `directory` holds a Q-MLLM model.
     public static func isQMLLM(_ directory: String) -> Bool { QMLLMDefense.exists(in: defenseDirectory(of: URL(fileURLWithPath: directory))) }
 
+    /// The training record of a Q-MLLM directory (`qmllm-record.json`); nil when it has none.
+    public static func record(in directory: URL) throws -> QMLLMRecord? {
+        let url = directory.appendingPathComponent(recordFile)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try JSONDecoder.records().decode(QMLLMRecord.self, from: Data(SafeFile.read(url.path, maxBytes: 16 << 20)))
+        } catch {
+            throw TrainingError("\(url.path): not a Q-MLLM record (\(error))")
+        }
+    }
+
     /// Writes a Q-MLLM directory from `baseDirectory`'s files and `model`. A LoRA still attached to
     /// the language model (stage 2) is written with the base's adapter as one stacked PEFT adapter
     /// when the base references its language model, else merged into the stored weights.

@@ -130,14 +130,10 @@ extension QMLLMStage2 {
         log("rendering \(recipe.trainingScenes) training scenes (world seed \(recipe.trainingWorldSeed), hazards \(recipe.hazardProbability))")
         let pool = try ScenePool(world: recipe.trainingWorld, imageSize: model.config.visionConfig.imageSize)
         let summary = try train(model: model, defense: defense, pool: pool, writer: writer)
-        let recordURL = source.appendingPathComponent(QMLLMDirectory.recordFile)
-        var record: QMLLMRecord?
-        if FileManager.default.fileExists(atPath: recordURL.path) {
-            record = try JSONDecoder.records().decode(QMLLMRecord.self, from: Data(SafeFile.read(recordURL.path, maxBytes: 16 << 20)))
-            record?.recipe.stage2 = stage2
-            record?.stage2 = summary
-            record?.report = nil
-        }
+        var record = try QMLLMDirectory.record(in: source)
+        record?.recipe.stage2 = stage2
+        record?.stage2 = summary
+        record?.report = nil
         try QMLLMDirectory.save(model: model, defense: defense, baseDirectory: directory, record: record, to: out)
         return summary
     }

@@ -72,8 +72,10 @@ struct OrganismCommandTests {
         #expect(train.status == 0, "\(train.err)")
         // The training run's evaluation (8 held-out scenes at this scale) kept the undefended answers where
         // `defend qmllm eval` looks for them: the same scenes evaluated again generate none.
-        let shared = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--base", "shapes-tiny", "--scenes", "8",
+        // Without --base, eval compares with the base the training recorded.
+        let shared = try LucidProcess.run(["defend", "qmllm", "eval", "--model", out, "--scenes", "8",
                                            "--attack-images", "0"], environment: trainCache)
+        #expect(shared.err.contains("undefended model: shapes-tiny (its recorded base)"), "\(shared.err)")
         #expect(shared.status == 0 && shared.err.contains(" from the cache, 0 generated")
                 && !shared.err.contains("undefended answers: 0 from the cache"), "\(shared.err)")
         #expect(train.err.contains("qmllm-stage2: LoRA r8") && train.err.contains("qmllm-stage2 6/6"), "\(train.err)")
