@@ -69,11 +69,16 @@ struct QMLLMTrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("released (the released Q-MLLM: cosine patch codes before the projector, the semantic code of the mean projected token) or paper (the paper's description: L2 patch codes after the projector, the semantic code of the projected [CLS] by L2, L_sem against the language model's last-layer caption state).",
                                valueName: "released|paper"))
     var variant = QMLLMDefense.Variant.released.rawValue
+    @Option(help: "Patch quantiser codebooks (chunks per token; must divide the feature width). Default: the recipe's 8. UniTok's released chunks are 8 wide: 24 on shapes-smol's 192-wide tower.")
+    var patchGroups: Int?
+    @Option(help: "Codes per patch codebook. Default: the recipe's 512 (UniTok, which Q-MLLM releases, has 4096).") var patchCodes: Int?
     @Flag(help: "In the final evaluation, generate every undefended answer; read and write no answer cache (by default it shares `defend qmllm eval`'s: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl).")
     var noAnswerCache = false
 
     func validate() throws {
         guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") }
+        if let patchGroups, !(1...4096).contains(patchGroups) { throw ValidationError("--patch-groups must be between 1 and 4096") }
+        if let patchCodes, !(2...65_536).contains(patchCodes) { throw ValidationError("--patch-codes must be between 2 and 65536") }
         guard QMLLMDefense.Variant(rawValue: variant) != nil else { throw ValidationError("--variant must be released or paper") }
     }
 
@@ -81,6 +86,8 @@ struct QMLLMTrainCommand: ParsableCommand {
         let log = progressLog()
         var recipe = QMLLMRecipe.shapesSmolQ
         recipe.base = base  // the record says what it was trained on; `eval` compares with it by default
+        if let patchGroups { recipe.defense.patchGroups = patchGroups }
+        if let patchCodes { recipe.defense.patchCodes = patchCodes }
         recipe.variant = QMLLMDefense.Variant(rawValue: variant) ?? .released
         if recipe.variant == .paper { recipe.name += "-paper" }
         let out = self.out ?? "Models/" + recipe.name

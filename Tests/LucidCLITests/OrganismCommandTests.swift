@@ -45,6 +45,14 @@ struct OrganismCommandTests {
         #expect(scale.err.contains("--scale"))
     }
 
+    @Test func qmllmTrainRefusesPatchQuantisersThatCannotBeBuilt() throws {
+        let codes = try LucidProcess.run(["defend", "qmllm", "train", "--patch-codes", "1", "--out", temporary("qmllm-codes")])
+        #expect(codes.status != 0 && codes.err.contains("--patch-codes must be between 2 and 65536"), "\(codes.err)")
+        let groups = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--patch-groups", "7", "--scale", "0.01",
+                                           "--out", temporary("qmllm-groups"), "--work", temporary("qmllm-groups-work")], environment: isolatedCache())
+        #expect(groups.status != 0 && groups.err.contains("a group count that divides the feature width"), "\(groups.err)")
+    }
+
     @Test func demoDescribesMarksAndResumes() throws {
         let out = temporary("demo")
         let first = try LucidProcess.run(["demo", "--model", "shapes-tiny", "--scenes", "2", "--out", out, "--no-pope", "--max-new-tokens", "40"])
@@ -68,8 +76,10 @@ struct OrganismCommandTests {
         let out = temporary("qmllm")
         let trainCache = isolatedCache()
         let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out,
-                                          "--work", temporary("qmllm-work"), "--stage2"], environment: trainCache)
+                                          "--work", temporary("qmllm-work"), "--stage2", "--patch-codes", "64"], environment: trainCache)
         #expect(train.status == 0, "\(train.err)")
+        let configuration = try LucidProcess.json(String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8))["configuration"] as? [String: Any]
+        #expect(configuration?["patch_codes"] as? Int == 64 && configuration?["patch_groups"] as? Int == 8, "\(String(describing: configuration))")
         // The training run's evaluation (8 held-out scenes at this scale) kept the undefended answers where
         // `defend qmllm eval` looks for them: the same scenes evaluated again generate none.
         // Without --base, eval compares with the base the training recorded.
