@@ -85,7 +85,9 @@ struct QMLLMTrainCommand: ParsableCommand {
     func run() throws {
         let log = progressLog()
         var recipe = QMLLMRecipe.shapesSmolQ
-        recipe.base = base  // the record says what it was trained on; `eval` compares with it by default
+        // The record says what it was trained on (a bundled name, else an absolute path, readable from
+        // anywhere); `eval` compares with it by default.
+        recipe.base = ModelPaths.resolve(base) == base ? URL(fileURLWithPath: base).standardizedFileURL.path : base
         if let patchGroups { recipe.defense.patchGroups = patchGroups }
         if let patchCodes { recipe.defense.patchCodes = patchCodes }
         recipe.variant = QMLLMDefense.Variant(rawValue: variant) ?? .released

@@ -55,7 +55,7 @@ public struct QMLLMReport: Codable, Sendable {
                 .joined(separator: ", "))
         }
         out += [
-                   String(format: "latency overhead %.1f%% (median 16-token greedy answer, gate included)", 100 * latencyOverhead)]
+                   String(format: "latency overhead %.1f%% (16-token greedy answer, defence on against off, median of pairs)", 100 * latencyOverhead)]
         for row in attacks ?? [] {
             out.append(String(format: "PGD, ε %@, %@: ASR %.1f%% (%d/%d answered; %d past the gate, %d naming the hazard), %.2f s/step",
                               row.epsilon.map { String(format: "%.0f/255", $0 * 255) } ?? "unbounded", row.setting, 100 * row.asr,
@@ -149,16 +149,16 @@ public struct QMLLMEvaluator {
 
     /// What the gate and quantised features add to a 16-token greedy answer (no EOS), as a share of the
     /// same model's answer with the defence taken off (`QMLLMDefense.withoutDefense`): the median of the
-    /// per-image differences over the median time without. Both go through
-    /// `Decoding.prepare` (the gate included, sharing the features it reads with the prompt) and then
-    /// decode; the two alternate image by image, which runs first alternating too.
+    /// per-image differences over the median time without. Both go through `Decoding.prepare` (the gate
+    /// included, sharing the features it reads with the prompt) and then decode; the two alternate image
+    /// by image, which runs first alternating too.
     ///
     /// One model object for both: two loaded copies of the same weights decode at different speeds
     /// (the copy loaded first was 7–10% slower on this machine, and swapping the load order flipped the
     /// sign), which is no cost of the defence. Every answer has the same prompt length and token count,
-    /// so medians stand for all of them: a pause of the machine in one answer does not move them, and the
-    /// paired differences cancel what drifts between images.
-    /// An image the gate refuses is left out for both (its refusal is not a 16-token answer).
+    /// so medians stand for all of them: a pause of the machine in one answer does not move them, and
+    /// the paired differences cancel what drifts between images. An image the gate refuses is left out
+    /// for both (its refusal is not a 16-token answer).
     func latencyOverhead(pixels: Tensor, images: [Int], prompt: String) throws -> Double {
         guard !images.isEmpty else { return 0 }
         guard defended.imageGate != nil else { throw TrainingError("the defended model has no gate (QMLLMDefense.installWithGate) to time") }
