@@ -43,6 +43,12 @@ public enum ModelLocations {
         return fm.currentDirectoryPath + "/Models"
     }
 
+    /// Why the bundled organism `name` did not open from `path`, and how to point Lucid at it.
+    public static func bundledModelMissing(_ name: String, at path: String) -> String {
+        let train = name == "shapes-smol-q" ? "lucid defend qmllm train" : "lucid train \(name)"
+        return "the bundled model '\(name)' is not at \(path): set LUCID_MODELS to the repository's Models/ directory, or train it with `\(train)`"
+    }
+
     /// Expands the names Lucid knows (`smollm2`, `shapes-tiny`, `shapes-smol`, `smol-aligned`);
     /// other paths are returned unchanged.
     public static func resolve(_ path: String) -> String {

@@ -9,6 +9,10 @@ public enum OrganismLoader {
     /// The model of an organism directory; a frozen-SmolLM2 organism loads SmolLM2 from set-up and
     /// merges its LoRA adapter into it.
     public static func load(directory: String, dtype: DType = .f32) throws -> LlavaForConditionalGeneration {
+        let name = (directory as NSString).lastPathComponent
+        if ModelLocations.organismNames.contains(name), !FileManager.default.fileExists(atPath: directory) {
+            throw ModelLoadError.unknownFormat(path: directory, reason: ModelLocations.bundledModelMissing(name, at: directory))
+        }
         let configURL = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: configURL.path),
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {

@@ -44,7 +44,7 @@ public struct ModelRegistry {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             if name == "smollm2" { throw ModelOpenError("SmolLM2 is not installed at \(path): run scripts/setup.sh") }
             if ModelLocations.organismNames.contains(name) {
-                throw ModelOpenError("the bundled model '\(name)' is not at \(path): set LUCID_MODELS to the repository's Models/ directory, or train it with `lucid train \(name)`")
+                throw ModelOpenError(ModelLocations.bundledModelMissing(name, at: path))
             }
             throw ModelOpenError("\(path): no such file or directory")
         }
