@@ -341,8 +341,8 @@ struct QMLLMEvalCommand: ParsableCommand {
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
         let answers = noAnswerCache ? nil
             : try ImageAnswerCache.forUndefended(baseDirectory: baseDirectory, dtype: "\(dtype)", path: answerCache, log: log)
-        var report = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
-            .evaluate(pixels: folder.pixels, labels: folder.labels, latencyImages: latencyImages, answers: answers)
+        let evaluator = QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
+        var report = try evaluator.evaluate(pixels: folder.pixels, labels: folder.labels, latencyImages: latencyImages, answers: answers)
         if attackImages > 0 {
             // The attacker's images are harmful ones the gate refuses when clean (what there is to break);
             // when fewer than --attack-images are refused, the others fill up in order.
@@ -359,12 +359,10 @@ struct QMLLMEvalCommand: ParsableCommand {
             report.asrBPDA = rows.last { $0.setting == "bpda" && $0.epsilon == strongest }?.asr
         }
         if let (requests, images) = textRequests {
-            report.harmfulText = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
-                .harmfulText(requests: requests, images: images)
+            report.harmfulText = try evaluator.harmfulText(requests: requests, images: images)
         }
         if utility > 0 {
-            let measured = try QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
-                .utility(scenes: utility, seed: recipe.evaluationSeed, imageSize: vlm.config.visionConfig.imageSize)
+            let measured = try evaluator.utility(scenes: utility, seed: recipe.evaluationSeed, imageSize: vlm.config.visionConfig.imageSize)
             report.utilityUndefended = measured.undefended
             report.utilityQuantised = measured.quantised
         }
