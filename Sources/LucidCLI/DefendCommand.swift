@@ -72,6 +72,14 @@ struct QMLLMTrainCommand: ParsableCommand {
     @Option(help: "Patch quantiser codebooks (chunks per token; must divide the feature width). Default: the recipe's 8. UniTok's released chunks are 8 wide: 24 on shapes-smol's 192-wide tower.")
     var patchGroups: Int?
     @Option(help: "Codes per patch codebook. Default: the recipe's 512 (UniTok, which Q-MLLM releases, has 4096).") var patchCodes: Int?
+    @Option(help: ArgumentHelp("How patch codes are chosen: cosine (released: unit chunks and codes, UniTok's layout) or l2 (Lucid's deviation: raw chunks and codes, so quantised tokens keep their norms). Default: the variant's.",
+                               valueName: "cosine|l2"))
+    var patchDistance: String?
+    @Option(help: ArgumentHelp("How stage 1 starts: fresh (as released: patch codes from sampled chunks, a re-initialised projector) or base (Lucid's deviation: patch codes by k-means of the base tower's chunks, the base projector kept; meant with --patch-distance l2). Released variant only.",
+                               valueName: "fresh|base"))
+    var start = QMLLMStart.fresh.rawValue
+    @Option(help: "Stage-1 steps (batch 8); default: the recipe's 300, scaled. 0 (with --start base) trains nothing: the start is calibrated and evaluated as it is.")
+    var steps: Int?
     @Flag(help: "In the final evaluation, generate every undefended answer; read and write no answer cache (by default it shares `defend qmllm eval`'s: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl).")
     var noAnswerCache = false
 
@@ -80,6 +88,13 @@ struct QMLLMTrainCommand: ParsableCommand {
         if let patchGroups, !(1...4096).contains(patchGroups) { throw ValidationError("--patch-groups must be between 1 and 4096") }
         if let patchCodes, !(2...65_536).contains(patchCodes) { throw ValidationError("--patch-codes must be between 2 and 65536") }
         guard QMLLMDefense.Variant(rawValue: variant) != nil else { throw ValidationError("--variant must be released or paper") }
+        if let patchDistance, VectorQuantizer.Distance(rawValue: patchDistance) == nil { throw ValidationError("--patch-distance must be cosine or l2") }
+        guard let start = QMLLMStart(rawValue: start) else { throw ValidationError("--start must be fresh or base") }
+        if start == .base, variant == QMLLMDefense.Variant.paper.rawValue { throw ValidationError("--start base is for the released variant") }
+        if let steps {
+            guard (0...100_000).contains(steps) else { throw ValidationError("--steps must be in 0…100000") }
+            if steps == 0, start != .base { throw ValidationError("--steps 0 needs --start base (a fresh start is untrained)") }
+        }
     }
 
     func run() throws {
@@ -93,8 +108,15 @@ struct QMLLMTrainCommand: ParsableCommand {
         recipe.variant = QMLLMDefense.Variant(rawValue: variant) ?? .released
         if recipe.variant == .paper { recipe.name += "-paper" }
         let out = self.out ?? "Models/" + recipe.name
+        if let patchDistance { recipe.defense.patchDistance = VectorQuantizer.Distance(rawValue: patchDistance) }
+        if let start = QMLLMStart(rawValue: start), start != .fresh { recipe.start = start }
         if stage2 { recipe.stage2 = recipe.stage2 ?? QMLLMStage2Recipe() }
         recipe = recipe.scaled(by: scale)
+        if let steps {
+            recipe.schedule.steps = steps
+            recipe.schedule.warmupSteps = min(recipe.schedule.warmupSteps, steps / 10)
+            recipe.schedule.checkpointEvery = max(1, min(recipe.schedule.checkpointEvery, steps))
+        }
         let baseDirectory = ModelPaths.resolve(base)
         let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: URL(fileURLWithPath: work), log: log)
         let output: QMLLMTrainer.Output

@@ -42,16 +42,25 @@ public final class QMLLMDefense: Module {
         public var refusal: String
         /// Released (default; written only when not released, so files without the key are released) or the paper's variant.
         public var variant: Variant
+        /// How patch codes are chosen; nil (not written) is the variant's own: cosine on unit chunks
+        /// (released, UniTok's layout) or L2 (paper). `.l2` on the released variant is Lucid's
+        /// deviation for a frozen tower that was never trained on unit chunks: raw chunks and codes,
+        /// so a quantised token keeps its chunks' norms (docs/defense.md).
+        public var patchDistance: VectorQuantizer.Distance?
 
         public init(patchGroups: Int = 8, patchCodes: Int = 512, semanticCodes: Int = 128, commitmentCost: Double = 0.25,
-                    refusal: String = QMLLMDefense.defaultRefusal, variant: Variant = .released) {
+                    refusal: String = QMLLMDefense.defaultRefusal, variant: Variant = .released, patchDistance: VectorQuantizer.Distance? = nil) {
             self.patchGroups = patchGroups
             self.patchCodes = patchCodes
             self.semanticCodes = semanticCodes
             self.commitmentCost = commitmentCost
             self.refusal = refusal
             self.variant = variant
+            self.patchDistance = patchDistance
         }
+
+        /// The patch codes' distance in effect: `patchDistance`, else the variant's.
+        public var effectivePatchDistance: VectorQuantizer.Distance { patchDistance ?? (variant == .paper ? .l2 : .cosine) }
 
         /// Decodes a configuration; files written before `variant` existed read as `.released`.
         public init(from decoder: Decoder) throws {
@@ -62,6 +71,7 @@ public final class QMLLMDefense: Module {
             commitmentCost = try c.decode(Double.self, forKey: .commitmentCost)
             refusal = try c.decode(String.self, forKey: .refusal)
             variant = try c.decodeIfPresent(Variant.self, forKey: .variant) ?? .released
+            patchDistance = try c.decodeIfPresent(VectorQuantizer.Distance.self, forKey: .patchDistance)
         }
 
         /// Writes `variant` only for the paper variant, so the released variant's files stay as they were.
@@ -73,6 +83,7 @@ public final class QMLLMDefense: Module {
             try c.encode(commitmentCost, forKey: .commitmentCost)
             try c.encode(refusal, forKey: .refusal)
             if variant != .released { try c.encode(variant, forKey: .variant) }
+            try c.encodeIfPresent(patchDistance, forKey: .patchDistance)
         }
     }
 
@@ -99,7 +110,7 @@ public final class QMLLMDefense: Module {
         let paper = configuration.variant == .paper
         patch = try MultiCodebookQuantizer(dimension: paper ? textWidth : visionWidth, groups: configuration.patchGroups,
                                            codesPerGroup: configuration.patchCodes, commitmentCost: configuration.commitmentCost,
-                                           distance: paper ? .l2 : .cosine, generator: generator)
+                                           distance: configuration.effectivePatchDistance, generator: generator)
         semantic = VectorQuantizer(count: configuration.semanticCodes, dimension: textWidth, distance: paper ? .l2 : .cosine,
                                    commitmentCost: configuration.commitmentCost, generator: generator)
     }
@@ -282,7 +293,7 @@ extension QMLLMDefense.Configuration {
     /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case patchGroups = "patch_groups", patchCodes = "patch_codes", semanticCodes = "semantic_codes", commitmentCost = "commitment_cost"
-        case refusal, variant
+        case refusal, variant, patchDistance = "patch_distance"
     }
 }
 

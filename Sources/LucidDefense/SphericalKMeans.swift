@@ -37,20 +37,14 @@ public enum SphericalKMeans {
             }
             var centroids = points.indexSelect(axis: 0, index: Tensor(chosen.map(Int64.init), shape: [k]))
             for _ in 0..<iterations {
-                let similarities: Tensor  // [N, k]
-                switch distance {
-                case .cosine: similarities = points.matmul(centroids.transposed(0, 1))
-                case .l2:
-                    similarities = points.matmul(centroids.transposed(0, 1)) * 2 - centroids.square().sum(axis: -1).unsqueezed(axis: 0)
-                        - points.square().sum(axis: -1, keepDims: true)
-                }
-                let (nearest, assignment) = similarities.maxWithIndices(axis: -1)
-                let onehot = Tensor.zeros([n, k], dtype: points.dtype).scattering(axis: 1, index: assignment.unsqueezed(axis: 1),
-                                                                                   source: Tensor.ones([n, 1], dtype: points.dtype))
-                let sums = onehot.transposed(0, 1).matmul(points)  // [k, D]
-                let counts = onehot.sum(axis: 0).toArray(Double.self)
-                var updated = distance == .cosine ? VectorQuantizer.unitRows(sums)
-                    : sums / onehot.sum(axis: 0).clamped(min: 1).unsqueezed(axis: 1)
+                let (nearest, assignment) = assign(points, centroids: centroids, distance: distance)
+                // Per-cluster sums and counts by scatter-add (no [N, k] one-hot: k reaches thousands for patch codebooks).
+                let sums = Tensor.zeros([k, points.size(1)], dtype: points.dtype)
+                    .scatterAdding(axis: 0, index: assignment.unsqueezed(axis: 1).expanded([n, points.size(1)]), source: points)
+                let countTensor = Tensor.zeros([k], dtype: points.dtype).scatterAdding(axis: 0, index: assignment,
+                                                                                      source: Tensor.ones([n], dtype: points.dtype))
+                let counts = countTensor.toArray(Double.self)
+                var updated = distance == .cosine ? VectorQuantizer.unitRows(sums) : sums / countTensor.clamped(min: 1).unsqueezed(axis: 1)
                 let empty = counts.indices.filter { counts[$0] == 0 }
                 if !empty.isEmpty {
                     let far = (0 - nearest).topK(empty.count).indices
@@ -61,5 +55,29 @@ public enum SphericalKMeans {
             }
             return centroids
         }
+    }
+
+    /// Each point's best similarity (cosine, or −‖x − c‖²) and nearest centroid, scored in blocks of
+    /// rows so that the [N, k] score matrix is never whole.
+    static func assign(_ points: Tensor, centroids: Tensor, distance: VectorQuantizer.Distance) -> (nearest: Tensor, assignment: Tensor) {
+        let n = points.size(0)
+        let block = Swift.max(1, (1 << 22) / Swift.max(1, centroids.size(0)))
+        let norms = centroids.square().sum(axis: -1).unsqueezed(axis: 0)
+        var nearest: [Tensor] = []
+        var assignment: [Tensor] = []
+        var start = 0
+        while start < n {
+            let rows = points.narrowed(axis: 0, start: start, length: Swift.min(block, n - start))
+            let similarities: Tensor
+            switch distance {
+            case .cosine: similarities = rows.matmul(centroids.transposed(0, 1))
+            case .l2: similarities = rows.matmul(centroids.transposed(0, 1)) * 2 - norms - rows.square().sum(axis: -1, keepDims: true)
+            }
+            let (best, index) = similarities.maxWithIndices(axis: -1)
+            nearest.append(best)
+            assignment.append(index)
+            start += block
+        }
+        return (Tensor.cat(nearest, axis: 0), Tensor.cat(assignment, axis: 0))
     }
 }

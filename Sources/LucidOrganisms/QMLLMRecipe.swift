@@ -48,6 +48,9 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
     /// train --stage2` adds `QMLLMStage2Recipe()`, and `lucid defend qmllm stage2` runs it on a
     /// trained Q-MLLM directory.
     public var stage2: QMLLMStage2Recipe?
+    /// How stage 1 starts (released variant); nil is `.fresh`, as the release trains and as the
+    /// bundled `shapes-smol-q` was trained. Not written when nil, so earlier records read unchanged.
+    public var start: QMLLMStart?
 
     public init() {}
 
@@ -77,6 +80,19 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
     }
 }
 
+/// How Q-MLLM's stage 1 starts its patch codebooks and projector (`QMLLMRecipe.start`).
+public enum QMLLMStart: String, Codable, Sendable, CaseIterable {
+    /// As the release trains: patch codes from sampled training chunks, a re-initialised projector,
+    /// dead patch codes restarted during training.
+    case fresh
+    /// Lucid's deviation for defending a model that is already trained (docs/defense.md): patch codes
+    /// fitted by k-means (in the quantiser's distance) to the base tower's chunks of the training
+    /// scenes, the base organism's trained projector kept, no patch-code restarts (they would undo
+    /// the fit). Meant with L2 patch codes (`patch_distance: l2`), whose quantised tokens keep their
+    /// chunks' norms and so stay close to what the kept projector was trained on.
+    case base
+}
+
 extension QMLLMRecipe {
     /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
@@ -85,6 +101,6 @@ extension QMLLMRecipe {
         case taskMix = "task_mix", vqWeight = "vq_weight", semanticWeight = "semantic_weight", restartEvery = "restart_every"
         case calibrationSeed = "calibration_seed", calibrationScenes = "calibration_scenes", calibrationHazardProbability = "calibration_hazard_probability", threshold
         case evaluationSeed = "evaluation_seed", evaluationScenes = "evaluation_scenes", evaluationHazardProbability = "evaluation_hazard_probability"
-        case stage2
+        case stage2, start
     }
 }

@@ -13,7 +13,9 @@ import LucidWorld
 /// The base model's vision tower and language model (with its LoRA merged) are frozen; the
 /// projector is re-initialised and trained on quantised patches together with both codebooks.
 /// Patch codebooks start from unit chunks of training features, the semantic codebook from its
-/// U(−1/K, 1/K) initialisation; codes unused in a batch are restarted from that batch. This file
+/// U(−1/K, 1/K) initialisation; codes unused in a batch are restarted from that batch. With
+/// `recipe.start == .base` the patch codebooks start from k-means of the tower's chunks and the
+/// base projector is kept (and trained on from there). This file
 /// trains the released variant; the paper's stage 1 is in `QMLLMTrainer+Paper.swift`.
 public struct QMLLMTrainer {
     public let recipe: QMLLMRecipe
@@ -51,6 +53,9 @@ public struct QMLLMTrainer {
     }
 
     public func train() throws -> Output {
+        if recipe.variant == .paper, let start = recipe.start, start != .fresh {
+            throw TrainingError("the Q-MLLM paper variant trains its projector and L2 codes from scratch; start '\(start.rawValue)' is for the released variant")
+        }
         let (model, defense, tokenizer) = try prepare()
         guard let end = tokenizer.id(for: "<|im_end|>") else { throw TrainingError("the base tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
@@ -75,14 +80,20 @@ public struct QMLLMTrainer {
     func trainReleasedStage1(model: LlavaForConditionalGeneration, defense: QMLLMDefense, tokenizer: Tokenizer, pool: ScenePool,
                              writer: ConversationWriter) throws -> StageSummary {
         let generator = Generator(seed: recipe.seed &+ 1)
-        try seedPatchCodebooks(defense, model: model, pool: pool, generator: generator)
-        model.projector.initializeForTraining(std: 0.02, generator: generator)
+        let start = recipe.start ?? .fresh
+        switch start {
+        case .fresh:
+            try seedPatchCodebooks(defense, model: model, pool: pool, generator: generator)
+            model.projector.initializeForTraining(std: 0.02, generator: generator)
+        case .base:
+            fitPatchCodebooks(defense, model: model, pool: pool)
+        }
         let (loss, loop) = stage1Loop("qmllm", model: model, defense: defense)
         let sampler = QMLLMBatchSampler(recipe: recipe, pool: pool, writer: writer)
         let summary = try loop.run { step in
             let (indices, conversations) = try sampler.batch(step: step, batchSize: recipe.schedule.batchSize, stream: 5)
             if recipe.restartEvery > 0, step % recipe.restartEvery == 0 {
-                restartDeadCodes(defense, model: model, pool: pool, step: step)
+                restartDeadCodes(defense, model: model, pool: pool, step: step, patches: start == .fresh)
             }
             let selected = withNoGrad { model.selectedVisionFeatures(pool.pixels(indices)) }
             let patches = defense.patch.quantize(selected, gradient: .straightThrough)
@@ -130,14 +141,43 @@ public struct QMLLMTrainer {
             for (g, codebook) in defense.patch.codebooks.items.enumerated() {
                 let picks = Tensor.randint(0, flat.size(0), [codebook.count], generator: generator)
                 let chunks = flat.narrowed(axis: 1, start: g * defense.patch.chunkWidth, length: defense.patch.chunkWidth).indexSelect(axis: 0, index: picks)
-                codebook.codebook.value = VectorQuantizer.unitRows(chunks + Tensor.randn(chunks.shape, generator: generator) * 1e-3)
+                let jittered = chunks + Tensor.randn(chunks.shape, generator: generator) * 1e-3
+                codebook.codebook.value = defense.patch.distance == .cosine ? VectorQuantizer.unitRows(jittered) : jittered
             }
         }
     }
 
+    /// Fits each patch codebook by k-means (k-means++ start, 10 Lloyd iterations, seeded; the
+    /// quantiser's distance) to that group's chunks of every vision token of the training pool (`QMLLMStart.base`).
+    func fitPatchCodebooks(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool) {
+        var tokens: [Tensor] = []
+        withNoGrad {
+            var start = 0
+            while start < pool.count {
+                let indices = Array(start..<Swift.min(pool.count, start + 64))
+                tokens.append(model.selectedVisionFeatures(pool.pixels(indices)).reshaped([-1, defense.patch.dimension]).to(.f32))
+                start += 64
+            }
+        }
+        let flat = Tensor.cat(tokens, axis: 0)
+        var error = 0.0
+        withNoGrad {
+            for (g, codebook) in defense.patch.codebooks.items.enumerated() {
+                let chunks = defense.patch.chunk(flat, group: g)
+                codebook.codebook.value = SphericalKMeans.fit(chunks, k: codebook.count, iterations: 10, seed: recipe.seed &+ 131 &+ UInt64(g),
+                                                              distance: defense.patch.distance).to(codebook.codebook.value.dtype)
+                codebook.codebook.value.requiresGrad = true
+            }
+            let sample = flat.narrowed(axis: 0, start: 0, length: Swift.min(flat.size(0), 2048))
+            let quantized = defense.patch.quantize(sample, gradient: .blocked).quantized
+            error = ((quantized - sample).square().sum() / sample.square().sum()).item()
+        }
+        log("patch codebooks fitted by k-means to \(flat.size(0)) tokens of \(pool.count) scenes: relative squared error \(String(format: "%.4f", error)) on the first 2,048")
+    }
+
     /// Restarts codes that no image of a fixed-size sample (a function of the step) uses: patch codes
-    /// from that sample's unit chunks, semantic codes from its mean projected tokens.
-    func restartDeadCodes(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool, step: Int) {
+    /// (unless `patches` is false) from that sample's unit chunks, semantic codes from its mean projected tokens.
+    func restartDeadCodes(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool, step: Int, patches: Bool = true) {
         var random = SplitMix64.stream(seed: recipe.seed, step: step, stream: 6)
         let sample = (0..<Swift.min(pool.count, 256)).map { _ in random.below(pool.count) }
         let generator = Generator(seed: recipe.seed &+ UInt64(step) &* 7919)
@@ -147,7 +187,7 @@ public struct QMLLMTrainer {
             let selected = model.selectedVisionFeatures(pool.pixels(sample))
             let flat = selected.reshaped([-1, defense.patch.dimension])
             let assignments = defense.patch.quantize(flat, gradient: .blocked)
-            patchRestarts = restartPatchCodes(defense, tokens: flat, assignments: assignments, generator: generator)
+            if patches { patchRestarts = restartPatchCodes(defense, tokens: flat, assignments: assignments, generator: generator) }
             let pooled = model.projector(assignments.quantized.reshaped(selected.shape)).mean(axis: 1)
             semanticRestarts = defense.semantic.restartDeadCodes(pooled, indices: defense.semantic.nearest(pooled), generator: generator).count
             defense.semantic.codebook.value.requiresGrad = true

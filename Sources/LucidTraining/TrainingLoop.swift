@@ -47,8 +47,16 @@ public final class TrainingLoop {
     var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
     var curveURL: URL { directory.appendingPathComponent("loss.csv") }
 
-    /// Trains from the last checkpoint (or the start) to `schedule.steps`.
+    /// Trains from the last checkpoint (or the start) to `schedule.steps`. With 0 steps nothing is
+    /// updated or written: step 0's loss is measured once, without a gradient (first = final loss).
     public func run(_ step: (Int) throws -> StepOutcome) throws -> StageSummary {
+        if schedule.steps == 0 {
+            let began = Date()
+            let loss = try withNoGrad { try step(0).loss.item() }
+            guard loss.isFinite else { throw TrainingError("\(stage): the loss is \(loss) at the start") }
+            log("\(stage): 0 steps; loss at the start \(String(format: "%.4f", loss))")
+            return StageSummary(stage: stage, steps: 0, seconds: Date().timeIntervalSince(began), firstLoss: loss, finalLoss: loss, resumedFrom: nil)
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let optimizer = AdamW(parameters, learningRate: schedule.learningRate, weightDecay: schedule.weightDecay)
         let cosine = WarmupCosineSchedule(warmupSteps: schedule.warmupSteps, totalSteps: schedule.steps,

@@ -51,6 +51,17 @@ struct OrganismCommandTests {
         let groups = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--patch-groups", "7", "--scale", "0.01",
                                            "--out", temporary("qmllm-groups"), "--work", temporary("qmllm-groups-work")], environment: isolatedCache())
         #expect(groups.status != 0 && groups.err.contains("a group count that divides the feature width"), "\(groups.err)")
+        let refusals: [([String], String)] = [
+            (["--patch-distance", "manhattan"], "--patch-distance must be cosine or l2"),
+            (["--start", "warm"], "--start must be fresh or base"),
+            (["--start", "base", "--variant", "paper"], "--start base is for the released variant"),
+            (["--steps", "0"], "--steps 0 needs --start base"),
+            (["--steps", "100001", "--start", "base"], "--steps must be in 0…100000"),
+        ]
+        for (flags, message) in refusals {
+            let refused = try LucidProcess.run(["defend", "qmllm", "train", "--out", temporary("qmllm-flags")] + flags)
+            #expect(refused.status != 0 && refused.err.contains(message), "\(flags): \(refused.err)")
+        }
     }
 
     @Test func demoDescribesMarksAndResumes() throws {

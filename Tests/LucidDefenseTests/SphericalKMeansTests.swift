@@ -38,4 +38,33 @@ struct SphericalKMeansTests {
         #expect(cosineSpread > 0.9, "on the sphere the three clusters are one (min cosine between centroids \(cosineSpread))")
         #expect(SphericalKMeans.fit(points, k: 3, iterations: 10, seed: 4, distance: .l2).toArray(Double.self) == fitted.toArray(Double.self))
     }
+
+    /// Assignment is scored in blocks of rows (k reaches thousands for patch codebooks): the blocks
+    /// give the nearest centroid of the whole score matrix, and a fit with more points than one block
+    /// leaves every centroid at the mean of the points nearest to it (up to Lloyd's last move).
+    @Test func blockedAssignmentMatchesTheWholeScoreMatrix() {
+        let generator = Generator(seed: 23)
+        let points = Tensor.randn([3000, 4], generator: generator)
+        let centroids = Tensor.randn([4096, 4], generator: generator)  // 1,024 rows a block: three blocks
+        for distance in VectorQuantizer.Distance.allCases {
+            let (nearest, assignment) = SphericalKMeans.assign(points, centroids: centroids, distance: distance)
+            let whole: Tensor
+            switch distance {
+            case .cosine: whole = points.matmul(centroids.transposed(0, 1))
+            case .l2: whole = 0 - (points.unsqueezed(axis: 1) - centroids.unsqueezed(axis: 0)).square().sum(axis: -1)
+            }
+            #expect(assignment.toArray(Int64.self) == whole.argmax(axis: -1).toArray(Int64.self), "\(distance)")
+            #expect((nearest - whole.max(axis: -1)).abs().max().item() < 1e-3, "\(distance)")
+        }
+        let fitted = SphericalKMeans.fit(points, k: 64, iterations: 30, seed: 5, distance: .l2)
+        let labels = SphericalKMeans.assign(points, centroids: fitted, distance: .l2).assignment.toArray(Int64.self)
+        var worst = 0.0
+        for code in 0..<64 {
+            let members = labels.indices.filter { labels[$0] == Int64(code) }.map(Int64.init)
+            guard !members.isEmpty else { continue }
+            let mean = points.indexSelect(axis: 0, index: Tensor(members, shape: [members.count])).mean(axis: 0)
+            worst = Swift.max(worst, (mean - fitted.selected(axis: 0, index: code)).abs().max().item())
+        }
+        #expect(worst < 0.05, "centroids sit at their clusters' means (worst coordinate \(worst))")
+    }
 }

@@ -56,6 +56,52 @@ struct QMLLMVariantTrainingTests {
                 == QMLLMCalibration.codes(defense: defense, model: output.model, pixels: pixels))
     }
 
+    /// `start: base` with L2 patch codes: the base projector is kept as it was, the patch codebooks
+    /// are fitted by k-means (closer to the tower's tokens than codes sampled from them), and 0 steps
+    /// train nothing; the recipe and the directory record both choices.
+    @Test func baseStartKeepsTheProjectorAndFitsThePatchCodes() throws {
+        let work = temporaryDirectory("qmllm-base-start")
+        let out = temporaryDirectory("qmllm-base-start-out")
+        defer { try? FileManager.default.removeItem(at: work); try? FileManager.default.removeItem(at: out) }
+        var recipe = QMLLMRecipe.shapesSmolQ.scaled(by: 0.03)
+        recipe.start = .base
+        recipe.defense.patchDistance = .l2
+        recipe.schedule.steps = 0
+        let baseDirectory = ModelLocations.resolve("shapes-tiny")
+        var lines: [String] = []
+        let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: work) { lines.append($0) }
+        let output = try trainer.train()
+        #expect(output.summary.steps == 0 && output.summary.finalLoss.isFinite)
+        #expect(output.defense.patch.distance == .l2 && output.defense.variant == .released)
+        #expect(lines.contains { $0.hasPrefix("patch codebooks fitted by k-means") }, "\(lines)")
+        let base = try OrganismLoader.load(directory: baseDirectory)
+        let kept = Dictionary(uniqueKeysWithValues: output.model.projector.namedParameters().map { ($0.name, $0.parameter.value) })
+        for (name, parameter) in base.projector.namedParameters() {
+            #expect(kept[name].map { $0.allClose(parameter.value, rtol: 0, atol: 0) } == true, "projector \(name) kept")
+        }
+        // k-means codes quantise the training tokens more closely than codes sampled from them.
+        let pool = try ScenePool(world: recipe.trainingWorld, imageSize: output.model.config.visionConfig.imageSize)
+        let tokens = withNoGrad { output.model.selectedVisionFeatures(pool.pixels(Array(0..<64))).reshaped([-1, output.defense.patch.dimension]) }
+        func error(_ defense: QMLLMDefense) -> Double {
+            withNoGrad { (defense.patch.quantize(tokens, gradient: .blocked).quantized - tokens).square().sum().item() / tokens.square().sum().item() }
+        }
+        let (_, sampled, _) = try trainer.prepare()
+        try trainer.seedPatchCodebooks(sampled, model: output.model, pool: pool, generator: Generator(seed: 1))
+        #expect(error(output.defense) < error(sampled), "k-means \(error(output.defense)) vs sampled \(error(sampled))")
+        let record = QMLLMRecord(name: "base-start", recipe: recipe, scale: 0.03, dataHash: output.dataHash, stage: output.summary, report: nil,
+                                 version: "test")
+        try QMLLMDirectory.save(model: output.model, defense: output.defense, baseDirectory: baseDirectory, record: record, to: out)
+        let (_, loaded) = try QMLLMDirectory.load(directory: out.path)
+        #expect(loaded.patch.distance == .l2 && loaded.configuration.patchDistance == .l2)
+        let written = try JSONDecoder.records().decode(QMLLMRecord.self, from: Data(contentsOf: out.appendingPathComponent(QMLLMDirectory.recordFile)))
+        #expect(written.recipe.start == .base && written.recipe.defense.patchDistance == .l2)
+        #expect(throws: TrainingError.self) {
+            var paper = recipe
+            paper.variant = .paper
+            _ = try QMLLMTrainer(recipe: paper, baseDirectory: baseDirectory, workDirectory: work, log: { _ in }).train()
+        }
+    }
+
     /// Recipes and records written before the variant existed read as released; the key is `defense.variant`.
     @Test func recipesWithoutAVariantReadAsReleased() throws {
         var paper = QMLLMRecipe.shapesSmolQ
@@ -71,6 +117,9 @@ struct QMLLMVariantTrainingTests {
         #expect(old.variant == .released && old == QMLLMRecipe.shapesSmolQ)
         let released = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(QMLLMRecipe.shapesSmolQ)) as? [String: Any])
         #expect((released["defense"] as? [String: Any])?["variant"] == nil, "the released variant's records stay as they were")
+        #expect((released["defense"] as? [String: Any])?["patch_distance"] == nil && released["start"] == nil,
+                "neither do records without a patch distance or a start")
+        #expect(old.start == nil && old.defense.patchDistance == nil)
         let bundled = URL(fileURLWithPath: ModelLocations.resolve("shapes-smol-q")).appendingPathComponent(QMLLMDirectory.recordFile)
         let record = try JSONDecoder.records().decode(QMLLMRecord.self, from: Data(contentsOf: bundled))
         #expect(record.recipe.variant == .released)

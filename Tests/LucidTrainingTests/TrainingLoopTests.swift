@@ -71,6 +71,24 @@ struct TrainingLoopTests {
         #expect(a == b)
     }
 
+    @Test func zeroStepsMeasuresTheStartWithoutUpdatingOrWriting() throws {
+        let problem = Problem()
+        let url = directory()
+        let before = problem.layer.weight.value.clone()
+        var calls: [(step: Int, gradient: Bool)] = []
+        let zero = TrainingSchedule(steps: 0, batchSize: 8, learningRate: 0.1, warmupSteps: 0, checkpointEvery: 1)
+        let summary = try TrainingLoop(stage: "start", directory: url, parameters: problem.layer.trainableParameters(), schedule: zero,
+                                       log: { _ in }).run { index in
+            calls.append((index, Torch.isGradEnabled))
+            return problem.step(index)
+        }
+        #expect(calls.map(\.step) == [0] && calls.allSatisfy { !$0.gradient }, "step 0 once, without a gradient")
+        #expect(summary.steps == 0 && summary.firstLoss == summary.finalLoss)
+        #expect(summary.firstLoss == problem.step(0).loss.item())
+        #expect(problem.layer.weight.value.allClose(before, rtol: 0, atol: 0), "nothing is updated")
+        #expect(!FileManager.default.fileExists(atPath: url.path), "nothing is written")
+    }
+
     @Test func aCheckpointOfAnotherShapeIsRefused() throws {
         let url = directory()
         let problem = Problem()
