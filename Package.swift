@@ -214,7 +214,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidPipelineTests",
-            dependencies: ["LucidPipeline", "LucidEval", "LucidAnalysis", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText"]
+            dependencies: ["LucidPipeline", "LucidEval", "LucidAnalysis", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText",
+                           "LucidOrganisms", "LucidWorld"]
         ),
         .testTarget(
             name: "LucidServerTests",

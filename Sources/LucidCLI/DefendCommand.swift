@@ -80,11 +80,14 @@ struct QMLLMTrainCommand: ParsableCommand {
     var start = QMLLMStart.fresh.rawValue
     @Option(help: "Stage-1 steps (batch 8); default: the recipe's 300, scaled. 0 (with --start base) trains nothing: the start is calibrated and evaluated as it is.")
     var steps: Int?
+    @Option(help: "Stage-2 steps (implies --stage2); default: the recipe's 200, scaled.") var stage2Steps: Int?
+    @OptionGroup(title: "Safety map (after training; default: the released gate)") var gateOptions: QMLLMGateOptions
     @Flag(help: "In the final evaluation, generate every undefended answer; read and write no answer cache (by default it shares `defend qmllm eval`'s: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl).")
     var noAnswerCache = false
 
     func validate() throws {
         guard scale > 0, scale <= 1 else { throw ValidationError("--scale must be in (0, 1]") }
+        if let stage2Steps, !(1...100_000).contains(stage2Steps) { throw ValidationError("--stage2-steps must be in 1…100000") }
         if let patchGroups, !(1...4096).contains(patchGroups) { throw ValidationError("--patch-groups must be between 1 and 4096") }
         if let patchCodes, !(2...65_536).contains(patchCodes) { throw ValidationError("--patch-codes must be between 2 and 65536") }
         guard QMLLMDefense.Variant(rawValue: variant) != nil else { throw ValidationError("--variant must be released or paper") }
@@ -110,13 +113,12 @@ struct QMLLMTrainCommand: ParsableCommand {
         let out = self.out ?? "Models/" + recipe.name
         if let patchDistance { recipe.defense.patchDistance = VectorQuantizer.Distance(rawValue: patchDistance) }
         if let start = QMLLMStart(rawValue: start), start != .fresh { recipe.start = start }
-        if stage2 { recipe.stage2 = recipe.stage2 ?? QMLLMStage2Recipe() }
+        if stage2 || stage2Steps != nil { recipe.stage2 = recipe.stage2 ?? QMLLMStage2Recipe() }
+        if !gateOptions.isEmpty { recipe.gate = gateOptions.recipe(over: recipe.gate ?? QMLLMGateRecipe()) }
+        try recipe.gate?.validate(variant: recipe.variant)
         recipe = recipe.scaled(by: scale)
-        if let steps {
-            recipe.schedule.steps = steps
-            recipe.schedule.warmupSteps = min(recipe.schedule.warmupSteps, steps / 10)
-            recipe.schedule.checkpointEvery = max(1, min(recipe.schedule.checkpointEvery, steps))
-        }
+        if let steps { recipe.schedule = recipe.schedule.withSteps(steps) }
+        if let stage2Steps, let schedule = recipe.stage2?.schedule { recipe.stage2?.schedule = schedule.withSteps(stage2Steps) }
         let baseDirectory = ModelPaths.resolve(base)
         let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: URL(fileURLWithPath: work), log: log)
         let output: QMLLMTrainer.Output
@@ -125,8 +127,8 @@ struct QMLLMTrainCommand: ParsableCommand {
         log("calibrating on \(recipe.calibrationScenes) scenes (world seed \(recipe.calibrationSeed), \(recipe.variant.rawValue) variant)")
         let calibration = try LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,
                                                                            hazardProbability: recipe.calibrationHazardProbability), imageSize: imageSize)
-        output.defense.safetyMap = try QMLLMCalibration.calibrate(defense: output.defense, model: output.model, pixels: calibration.pixels,
-                                                                  labels: calibration.labels, threshold: recipe.threshold)
+        output.defense.safetyMap = try QMLLMGateCalibration.calibrate(recipe.gate ?? QMLLMGateRecipe(), threshold: recipe.threshold, recipe: recipe,
+                                                                      defense: output.defense, model: output.model, images: calibration, log: log)
         let harmfulCodes = output.defense.safetyMap?.codeCategory.filter { $0 != 0 }.count ?? 0
         log("safety map: \(harmfulCodes) of \(output.defense.semantic.count) semantic codes refuse")
         let outURL = URL(fileURLWithPath: out)
@@ -176,10 +178,7 @@ struct QMLLMStage2Command: ParsableCommand {
         let recipe = QMLLMRecipe.shapesSmolQ.scaled(by: scale)
         var stage2 = QMLLMStage2Recipe()
         stage2.schedule = stage2.schedule.scaled(by: scale)
-        if let steps {
-            stage2.schedule.steps = steps
-            stage2.schedule.warmupSteps = min(stage2.schedule.warmupSteps, steps / 10)
-        }
+        if let steps { stage2.schedule = stage2.schedule.withSteps(steps) }
         let summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: URL(fileURLWithPath: work), log: progressLog())
             .run(directory: ModelPaths.resolve(model), out: URL(fileURLWithPath: out))
         print("stage 2: \(summary.steps) steps, loss \(String(format: "%.4f", summary.firstLoss)) → \(String(format: "%.4f", summary.finalLoss)); wrote \(out)")
@@ -197,76 +196,27 @@ struct QMLLMCalibrateCommand: ParsableCommand {
     @Option(help: "Labelled folder (labels.jsonl, or a `lucid world generate` export); default: the recipe's calibration scenes.")
     var images: String?
     @Option(help: "τ: the least P(category | code) that makes a code refuse.") var threshold = 0.6
-    @Flag(help: "Count every harmful category as one (\"harmful\"), so that codes shared by different hazards can refuse.")
-    var mergeHarmful = false
-    @Option(help: "What the gate reads: mean (the released Q-MLLM: the mean projected token's code; for a paper-variant model, the projected [CLS] code) or tokens (Lucid's deviation, released variant only: every token's code; any harmful one refuses).")
-    var gate = "mean"
-    @Option(help: "With --gate tokens, what a token counts as: image (its image's category) or cells (the category of a hazard that covers its patch, else benign; needs ShapesWorld scenes, docs/defense.md).")
-    var tokenLabels = "image"
-    @Option(help: "With --gate tokens --token-labels cells: first re-fit the semantic codebook to projected tokens of the recipe's training world, K − H codes (spherical k-means) on tokens that show no hazard and these H on tokens that show one (Lucid's deviation, docs/defense.md). Recorded in the map as codebook_fit.")
-    var fitCodes: Int?
-    @Option(help: "With --fit-codes: scenes of the recipe's training world (seed 1000, a quarter with a hazard) whose tokens the codes are fitted to (default 2048).")
-    var fitScenes: Int?
+    @OptionGroup var gateOptions: QMLLMGateOptions
 
     func validate() throws {
         guard threshold >= 0, threshold < 1 else { throw ValidationError("--threshold must be in [0, 1)") }
-        guard SafetyCodeMap.Reading(rawValue: gate) != nil else { throw ValidationError("--gate must be mean or tokens") }
-        guard ["image", "cells"].contains(tokenLabels) else { throw ValidationError("--token-labels must be image or cells") }
-        if tokenLabels == "cells" && gate != "tokens" {
-            throw ValidationError("--token-labels cells labels each patch token by the hazard it shows: use it with --gate tokens (the mean reading judges an image by one code, which no cell owns)")
-        }
-        if let fitCodes {
-            guard gate == "tokens", tokenLabels == "cells" else {
-                throw ValidationError("--fit-codes fits codes to tokens labelled by the hazard they show: use it with --gate tokens --token-labels cells")
-            }
-            guard fitCodes >= 1 else { throw ValidationError("--fit-codes must be at least 1") }
-        }
-        if let fitScenes {
-            guard fitCodes != nil else { throw ValidationError("--fit-scenes sets the scenes of --fit-codes; give --fit-codes too") }
-            guard (1...20_000).contains(fitScenes) else { throw ValidationError("--fit-scenes must be between 1 and 20000") }
-        }
     }
 
     func run() throws {
         let directory = ModelPaths.resolve(model)
         let (vlm, defense) = try QMLLMDirectory.load(directory: directory)
-        if tokenLabels == "cells" && defense.variant == .paper {
-            throw CLIError("--token-labels cells labels the patch tokens, but \(QMLLMDefense.paperTokenReadingRefusal)")
-        }
         let recipe = QMLLMRecipe.shapesSmolQ
+        let gate = gateOptions.recipe(over: QMLLMGateRecipe())
+        try gate.validate(variant: defense.variant)
         let folder = try images.map { try LabelledImageFolder(directory: $0, model: vlm, modelDirectory: directory) }
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,
                                                             hazardProbability: recipe.calibrationHazardProbability),
                                    imageSize: vlm.config.visionConfig.imageSize)
-        let grid = vlm.config.visionConfig.imageSize / vlm.config.visionConfig.patchSize  // patch tokens per side
-        var byToken: [[Int]]?
-        if tokenLabels == "cells" {
-            guard let labels = folder.tokenLabels(grid: grid, mergeHarmful: mergeHarmful) else {
-                throw CLIError("--token-labels cells needs where the hazards are: a `lucid world generate` export (scenes.jsonl) or the default scenes, not labels.jsonl")
-            }
-            byToken = labels
-        }
-        var codebookFit = defense.safetyMap?.codebookFit  // a codebook fitted before stays fitted
-        if let fitCodes {
-            let log = progressLog()
-            let world = ShapesWorldConfig(seed: recipe.trainingWorldSeed, count: fitScenes ?? 2048, hazardProbability: recipe.hazardProbability)
-            log("fitting \(defense.semantic.count - fitCodes) + \(fitCodes) semantic codes to the tokens of \(world.count) scenes (world seed \(world.seed))")
-            let scenes = try LabelledImageFolder(world: world, imageSize: vlm.config.visionConfig.imageSize)
-            let fit = try QMLLMTokenCodebook.fit(defense: defense, model: vlm, pixels: scenes.pixels,
-                                                 tokenLabels: scenes.tokenLabels(grid: grid, mergeHarmful: true) ?? [],
-                                                 hazardCodes: fitCodes, seed: recipe.seed &+ 199, worldSeed: world.seed)
-            log("fitted \(fit.benignCodes) codes to \(fit.benignTokens) benign tokens and \(fit.hazardCodes) to \(fit.hazardTokens) hazard tokens")
-            codebookFit = fit
-        }
-        defense.safetyMap = try QMLLMCalibration.calibrate(defense: defense, model: vlm, pixels: folder.pixels,
-                                                           labels: mergeHarmful ? folder.labels.map { $0 == 0 ? 0 : 1 } : folder.labels,
-                                                           categories: mergeHarmful ? ["benign", "harmful"] : QMLLMCalibration.categories,
-                                                           threshold: threshold, reading: SafetyCodeMap.Reading(rawValue: gate) ?? .mean,
-                                                           tokenLabels: byToken)
-        defense.safetyMap?.codebookFit = codebookFit
+        defense.safetyMap = try QMLLMGateCalibration.calibrate(gate, threshold: threshold, recipe: recipe, defense: defense, model: vlm,
+                                                               images: folder, log: progressLog())
         try defense.save(to: QMLLMDirectory.defenseDirectory(of: URL(fileURLWithPath: directory)))
         let refusing = defense.safetyMap?.codeCategory.filter { $0 != 0 }.count ?? 0
-        print("calibrated on \(folder.labels.count) images (\(folder.labels.filter { $0 != 0 }.count) harmful): \(refusing) of \(defense.semantic.count) codes refuse (τ \(threshold), gate reads \(gate)\(gate == "tokens" ? ", tokens labelled by \(tokenLabels)" : ""))")
+        print("calibrated on \(folder.labels.count) images (\(folder.labels.filter { $0 != 0 }.count) harmful): \(refusing) of \(defense.semantic.count) codes refuse (τ \(threshold), gate reads \(gate.reading.rawValue)\(gate.reading == .tokens ? ", tokens labelled by \(gate.tokenLabels.rawValue)" : ""))")
     }
 }
 

@@ -5,12 +5,25 @@ import LucidTensor
 /// its centroid. `distance: .l2` is plain (Euclidean) k-means with the same steps and plain means
 /// (the Q-MLLM paper variant's semantic codebook).
 public enum SphericalKMeans {
+    /// How the first centroids are chosen.
+    public enum Start: Sendable {
+        /// k-means++ (one centre at a time, each drawn by its distance to those chosen): the default.
+        case plusPlus
+        /// k distinct points drawn at random: O(k) tensor calls fewer, for codebooks of thousands of codes.
+        case sample
+    }
+
     /// Centroids [k, D] (unit rows) for unit points [N, D] (k ≤ N); with `.l2`, centroids for any points.
-    public static func fit(_ points: Tensor, k: Int, iterations: Int, seed: UInt64, distance: VectorQuantizer.Distance = .cosine) -> Tensor {
+    public static func fit(_ points: Tensor, k: Int, iterations: Int, seed: UInt64, distance: VectorQuantizer.Distance = .cosine,
+                           start: Start = .plusPlus) -> Tensor {
         withNoGrad {
             let n = points.size(0)
             let k = Swift.min(k, n)
             let generator = Generator(seed: seed)
+            if start == .sample {
+                let picks = Tensor.randperm(n, generator: generator).narrowed(axis: 0, start: 0, length: k)
+                return lloyd(points, centroids: points.indexSelect(axis: 0, index: picks), iterations: iterations, distance: distance)
+            }
             // Similarity of every point to one centre: cosine, or −‖x − c‖².
             func similarity(to index: Int) -> Tensor {
                 let centre = points.selected(axis: 0, index: index)
@@ -35,7 +48,18 @@ public enum SphericalKMeans {
                 let candidate = similarity(to: next)
                 best = Tensor.where(candidate .> best, candidate, best)
             }
-            var centroids = points.indexSelect(axis: 0, index: Tensor(chosen.map(Int64.init), shape: [k]))
+            return lloyd(points, centroids: points.indexSelect(axis: 0, index: Tensor(chosen.map(Int64.init), shape: [k])),
+                         iterations: iterations, distance: distance)
+        }
+    }
+
+    /// Lloyd iterations from `centroids`: assign, move each centroid to its points' (renormalised) mean;
+    /// an empty cluster takes the point farthest from its centroid.
+    static func lloyd(_ points: Tensor, centroids start: Tensor, iterations: Int, distance: VectorQuantizer.Distance) -> Tensor {
+        withNoGrad {
+            let n = points.size(0)
+            let k = start.size(0)
+            var centroids = start
             for _ in 0..<iterations {
                 let (nearest, assignment) = assign(points, centroids: centroids, distance: distance)
                 // Per-cluster sums and counts by scatter-add (no [N, k] one-hot: k reaches thousands for patch codebooks).

@@ -51,6 +51,9 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
     /// How stage 1 starts (released variant); nil is `.fresh`, as the release trains and as the
     /// bundled `shapes-smol-q` was trained. Not written when nil, so earlier records read unchanged.
     public var start: QMLLMStart?
+    /// How the safety map is built after training; nil is the released gate (`QMLLMGateRecipe()`:
+    /// the mean reading over the five categories), as the bundled `shapes-smol-q` was calibrated.
+    public var gate: QMLLMGateRecipe?
 
     public init() {}
 
@@ -101,6 +104,6 @@ extension QMLLMRecipe {
         case taskMix = "task_mix", vqWeight = "vq_weight", semanticWeight = "semantic_weight", restartEvery = "restart_every"
         case calibrationSeed = "calibration_seed", calibrationScenes = "calibration_scenes", calibrationHazardProbability = "calibration_hazard_probability", threshold
         case evaluationSeed = "evaluation_seed", evaluationScenes = "evaluation_scenes", evaluationHazardProbability = "evaluation_hazard_probability"
-        case stage2, start
+        case stage2, start, gate
     }
 }

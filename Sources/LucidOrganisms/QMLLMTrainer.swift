@@ -147,7 +147,7 @@ public struct QMLLMTrainer {
         }
     }
 
-    /// Fits each patch codebook by k-means (k-means++ start, 10 Lloyd iterations, seeded; the
+    /// Fits each patch codebook by k-means (random distinct points as the start, 10 Lloyd iterations, seeded; the
     /// quantiser's distance) to that group's chunks of every vision token of the training pool (`QMLLMStart.base`).
     func fitPatchCodebooks(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool) {
         var tokens: [Tensor] = []
@@ -165,7 +165,7 @@ public struct QMLLMTrainer {
             for (g, codebook) in defense.patch.codebooks.items.enumerated() {
                 let chunks = defense.patch.chunk(flat, group: g)
                 codebook.codebook.value = SphericalKMeans.fit(chunks, k: codebook.count, iterations: 10, seed: recipe.seed &+ 131 &+ UInt64(g),
-                                                              distance: defense.patch.distance).to(codebook.codebook.value.dtype)
+                                                              distance: defense.patch.distance, start: .sample).to(codebook.codebook.value.dtype)
                 codebook.codebook.value.requiresGrad = true
             }
             let sample = flat.narrowed(axis: 0, start: 0, length: Swift.min(flat.size(0), 2048))

@@ -25,6 +25,15 @@ public struct TrainingSchedule: Codable, Sendable, Equatable {
         self.checkpointEvery = checkpointEvery
     }
 
+    /// The same schedule over `steps` steps: warm-up at most a tenth of them, a checkpoint at least at the end.
+    public func withSteps(_ steps: Int) -> TrainingSchedule {
+        var copy = self
+        copy.steps = steps
+        copy.warmupSteps = Swift.min(warmupSteps, steps / 10)
+        copy.checkpointEvery = Swift.max(1, Swift.min(checkpointEvery, steps))
+        return copy
+    }
+
     /// Steps scaled by `factor` (at least 1; warm-up and checkpoints scale along).
     public func scaled(by factor: Double) -> TrainingSchedule {
         var copy = self

@@ -64,6 +64,31 @@ struct OrganismCommandTests {
         }
     }
 
+    /// One command trains, runs stage 2 for the steps asked, and builds the safety map the flags spell;
+    /// the record keeps all of it, so the recipe says how the model was made.
+    @Test func qmllmTrainBuildsTheGateItIsToldToAndRecordsIt() throws {
+        let out = temporary("qmllm-gate")
+        let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out,
+                                          "--work", temporary("qmllm-gate-work"), "--patch-codes", "64", "--patch-distance", "l2", "--start", "base",
+                                          "--steps", "2", "--stage2-steps", "2", "--gate", "tokens", "--token-labels", "cells", "--merge-harmful",
+                                          "--fit-codes", "4", "--fit-scenes", "64", "--no-answer-cache"], environment: isolatedCache())
+        #expect(train.status == 0, "\(train.err)")
+        #expect(train.err.contains("fitting 124 + 4 semantic codes to the tokens of 64 scenes") && train.err.contains("qmllm-stage2 2/2"), "\(train.err)")
+        let record = try LucidProcess.json(String(contentsOfFile: out + "/qmllm-record.json", encoding: .utf8))
+        let recipe = record["recipe"] as? [String: Any]
+        let gate = recipe?["gate"] as? [String: Any]
+        #expect(gate?["reading"] as? String == "tokens" && gate?["token_labels"] as? String == "cells" && gate?["merge_harmful"] as? Bool == true
+                && gate?["fit_codes"] as? Int == 4 && gate?["fit_scenes"] as? Int == 64, "\(String(describing: gate))")
+        #expect(recipe?["start"] as? String == "base" && (recipe?["defense"] as? [String: Any])?["patch_distance"] as? String == "l2")
+        #expect((recipe?["schedule"] as? [String: Any])?["steps"] as? Int == 2
+                && ((recipe?["stage2"] as? [String: Any])?["schedule"] as? [String: Any])?["steps"] as? Int == 2)
+        let map = try LucidProcess.json(String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8))["safety_map"] as? [String: Any]
+        #expect(map?["reading"] as? String == "tokens" && map?["token_labels"] as? String == "cells" && map?["codebook_fit"] != nil,
+                "\(String(describing: map))")
+        let refused = try LucidProcess.run(["defend", "qmllm", "train", "--variant", "paper", "--gate", "tokens", "--out", temporary("qmllm-gate-paper")])
+        #expect(refused.status != 0 && refused.err.contains("paper variant"), "\(refused.err)")
+    }
+
     @Test func demoDescribesMarksAndResumes() throws {
         let out = temporary("demo")
         let first = try LucidProcess.run(["demo", "--model", "shapes-tiny", "--scenes", "2", "--out", out, "--no-pope", "--max-new-tokens", "40"])

@@ -56,15 +56,23 @@ struct SphericalKMeansTests {
             #expect(assignment.toArray(Int64.self) == whole.argmax(axis: -1).toArray(Int64.self), "\(distance)")
             #expect((nearest - whole.max(axis: -1)).abs().max().item() < 1e-3, "\(distance)")
         }
-        let fitted = SphericalKMeans.fit(points, k: 64, iterations: 30, seed: 5, distance: .l2)
-        let labels = SphericalKMeans.assign(points, centroids: fitted, distance: .l2).assignment.toArray(Int64.self)
-        var worst = 0.0
-        for code in 0..<64 {
-            let members = labels.indices.filter { labels[$0] == Int64(code) }.map(Int64.init)
-            guard !members.isEmpty else { continue }
-            let mean = points.indexSelect(axis: 0, index: Tensor(members, shape: [members.count])).mean(axis: 0)
-            worst = Swift.max(worst, (mean - fitted.selected(axis: 0, index: code)).abs().max().item())
+        // Lloyd's update: each centroid after n iterations is the mean of the points nearest to it after n − 1.
+        for start in [SphericalKMeans.Start.plusPlus, .sample] {
+            let fitted = SphericalKMeans.fit(points, k: 64, iterations: 30, seed: 5, distance: .l2, start: start)
+            let previous = SphericalKMeans.fit(points, k: 64, iterations: 29, seed: 5, distance: .l2, start: start)
+            let labels = SphericalKMeans.assign(points, centroids: previous, distance: .l2).assignment.toArray(Int64.self)
+            var worst = 0.0
+            var clusters = 0
+            for code in 0..<64 {
+                let members = labels.indices.filter { labels[$0] == Int64(code) }.map(Int64.init)
+                guard !members.isEmpty else { continue }
+                clusters += 1
+                let mean = points.indexSelect(axis: 0, index: Tensor(members, shape: [members.count])).mean(axis: 0)
+                worst = Swift.max(worst, (mean - fitted.selected(axis: 0, index: code)).abs().max().item())
+            }
+            #expect(clusters == 64 && worst < 1e-5, "\(start): \(clusters) clusters, worst coordinate off the mean by \(worst)")
+            #expect(SphericalKMeans.fit(points, k: 64, iterations: 30, seed: 5, distance: .l2, start: start).toArray(Float.self)
+                    == fitted.toArray(Float.self), "\(start): seeded")
         }
-        #expect(worst < 0.05, "centroids sit at their clusters' means (worst coordinate \(worst))")
     }
 }
