@@ -86,7 +86,7 @@ public struct QMLLMTrainer {
             try seedPatchCodebooks(defense, model: model, pool: pool, generator: generator)
             model.projector.initializeForTraining(std: 0.02, generator: generator)
         case .base:
-            fitPatchCodebooks(defense, model: model, pool: pool)
+            try fitPatchCodebooks(defense, model: model, pool: pool)
         }
         let (loss, loop) = stage1Loop("qmllm", model: model, defense: defense)
         let sampler = QMLLMBatchSampler(recipe: recipe, pool: pool, writer: writer)
@@ -149,7 +149,7 @@ public struct QMLLMTrainer {
 
     /// Fits each patch codebook by k-means (random distinct points as the start, 10 Lloyd iterations, seeded; the
     /// quantiser's distance) to that group's chunks of every vision token of the training pool (`QMLLMStart.base`).
-    func fitPatchCodebooks(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool) {
+    func fitPatchCodebooks(_ defense: QMLLMDefense, model: LlavaForConditionalGeneration, pool: ScenePool) throws {
         var tokens: [Tensor] = []
         withNoGrad {
             var start = 0
@@ -160,6 +160,9 @@ public struct QMLLMTrainer {
             }
         }
         let flat = Tensor.cat(tokens, axis: 0)
+        guard flat.size(0) >= defense.patch.codebooks[0].count else {
+            throw TrainingError("start 'base' fits \(defense.patch.codebooks[0].count) codes per patch codebook to the \(flat.size(0)) vision tokens of \(pool.count) training scenes: it needs at least as many tokens as codes (more training scenes, or fewer --patch-codes)")
+        }
         var error = 0.0
         withNoGrad {
             for (g, codebook) in defense.patch.codebooks.items.enumerated() {

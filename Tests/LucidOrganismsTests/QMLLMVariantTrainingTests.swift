@@ -100,6 +100,14 @@ struct QMLLMVariantTrainingTests {
             paper.variant = .paper
             _ = try QMLLMTrainer(recipe: paper, baseDirectory: baseDirectory, workDirectory: work, log: { _ in }).train()
         }
+        // 180 scenes of 9 tokens cannot place 4,096 codes: refused with what to change, before any training.
+        var tooMany = recipe
+        tooMany.defense.patchCodes = 4096
+        #expect {
+            _ = try QMLLMTrainer(recipe: tooMany, baseDirectory: baseDirectory, workDirectory: work, log: { _ in }).train()
+        } throws: { error in
+            (error as? TrainingError)?.description.contains("needs at least as many tokens as codes") == true
+        }
     }
 
     /// Recipes and records written before the variant existed read as released; the key is `defense.variant`.
