@@ -62,11 +62,7 @@ public enum SphericalKMeans {
             var centroids = start
             for _ in 0..<iterations {
                 let (nearest, assignment) = assign(points, centroids: centroids, distance: distance)
-                // Per-cluster sums and counts by scatter-add (no [N, k] one-hot: k reaches thousands for patch codebooks).
-                let sums = Tensor.zeros([k, points.size(1)], dtype: points.dtype)
-                    .scatterAdding(axis: 0, index: assignment.unsqueezed(axis: 1).expanded([n, points.size(1)]), source: points)
-                let countTensor = Tensor.zeros([k], dtype: points.dtype).scatterAdding(axis: 0, index: assignment,
-                                                                                      source: Tensor.ones([n], dtype: points.dtype))
+                let (sums, countTensor) = clusterSums(points, assignment: assignment, k: k)
                 let counts = countTensor.toArray(Double.self)
                 var updated = distance == .cosine ? VectorQuantizer.unitRows(sums) : sums / countTensor.clamped(min: 1).unsqueezed(axis: 1)
                 let empty = counts.indices.filter { counts[$0] == 0 }
@@ -79,6 +75,23 @@ public enum SphericalKMeans {
             }
             return centroids
         }
+    }
+
+    /// Per-cluster sums [k, D] and counts [k] of the points. Up to 2²⁴ point–cluster pairs as the
+    /// product of the one-hot assignment with the points (the sums every fit here was made with, bit for
+    /// bit: the released variant's retrain test pins them); beyond that by scatter-add, since the [N, k]
+    /// one-hot of a patch codebook's fit (54,000 tokens × 4,096 codes) would take gigabytes.
+    static func clusterSums(_ points: Tensor, assignment: Tensor, k: Int) -> (sums: Tensor, counts: Tensor) {
+        let n = points.size(0)
+        if n.multipliedReportingOverflow(by: k).partialValue <= 1 << 24 {
+            let onehot = Tensor.zeros([n, k], dtype: points.dtype).scattering(axis: 1, index: assignment.unsqueezed(axis: 1),
+                                                                               source: Tensor.ones([n, 1], dtype: points.dtype))
+            return (onehot.transposed(0, 1).matmul(points), onehot.sum(axis: 0))
+        }
+        let sums = Tensor.zeros([k, points.size(1)], dtype: points.dtype)
+            .scatterAdding(axis: 0, index: assignment.unsqueezed(axis: 1).expanded([n, points.size(1)]), source: points)
+        let counts = Tensor.zeros([k], dtype: points.dtype).scatterAdding(axis: 0, index: assignment, source: Tensor.ones([n], dtype: points.dtype))
+        return (sums, counts)
     }
 
     /// Each point's best similarity (cosine, or −‖x − c‖²) and nearest centroid, scored in blocks of
