@@ -82,7 +82,7 @@ done < "$OUT/split/groups.txt"
 if [ "$QMLLM_SCENES" -gt 0 ]; then
   for dtype in f32 bf16; do
     if [ ! -s "$OUT/qmllm-$dtype.json" ]; then
-      "$LUCID" defend qmllm eval --model shapes-smol-q --base shapes-smol --scenes "$QMLLM_SCENES" \
+      "$LUCID" defend qmllm eval --model shapes-smol-q --scenes "$QMLLM_SCENES" \
         --attack-images "$QMLLM_ATTACK_IMAGES" --attack-steps "$QMLLM_ATTACK_STEPS" --epsilons "$QMLLM_EPSILONS" \
         --dtype "$dtype" --json > "$OUT/qmllm-$dtype.json.part"
       mv "$OUT/qmllm-$dtype.json.part" "$OUT/qmllm-$dtype.json"
@@ -112,7 +112,7 @@ for method in methods:
 se = [math.sqrt(d['chair_s'] * (1 - d['chair_s']) / d['captions']) for d in chair.values() if d['captions'] > 0]
 print(f"\nBinomial standard error of CHAIR_s over {scenes} captions: up to {100 * max(se or [0]):.1f} points per cell.")
 if int(qscenes) > 0:
-    print(f'\nQ-MLLM (shapes-smol-q against shapes-smol, {qscenes} held-out scenes; PGD: {qattack}):\n')
+    print(f'\nQ-MLLM (shapes-smol-q against its base shapes-smol-hazard, {qscenes} held-out scenes; PGD: {qattack}):\n')
     print('| dtype | DSR | false refusals | ASR undefended | ASR naive | ASR BPDA |')
     print('|---|---|---|---|---|---|')
     for dtype in ['f32', 'bf16']:

@@ -2,7 +2,7 @@
 """How well does a frozen ShapesWorld vision tower separate hazard scenes? (issue 19, docs/defense.md)
 
 Q-MLLM's gate can only refuse what its input carries. This script measures, on the vision tower of a
-LLaVA organism (default: Models/shapes-smol-q, whose tower is shapes-smol's, frozen), what a gate
+LLaVA organism (default: Models/shapes-smol, whose tower never saw a hazard; Models/shapes-smol-hazard's has), what a gate
 could reach from each reading, before any codebook is trained:
 
 - linear and MLP probes (supervised upper bounds) on the [CLS] token (the paper's reading), the mean
@@ -162,7 +162,7 @@ def class_gate(train, train_labels, calib, calib_labels, held_out, k, hazard_cod
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lucid", default=".build/release/lucid")
-    parser.add_argument("--model", default="Models/shapes-smol-q")
+    parser.add_argument("--model", default="Models/shapes-smol")
     parser.add_argument("--tower", help="a `lucid train` vision-stage checkpoint to read instead of the model's tower")
     parser.add_argument("--work", default="/tmp/lucid-qmllm-separability")
     parser.add_argument("--training-scenes", type=int, default=2048)

@@ -7,6 +7,7 @@ import LucidModels
 import LucidOrganisms
 import LucidPipeline
 import LucidTensor
+import LucidTraining
 import LucidWorld
 
 /// `lucid defend`: defences that change the model (Q-MLLM so far).
@@ -40,18 +41,26 @@ func progressLog(since start: Date = Date()) -> (String) -> Void {
 struct QMLLMTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train Q-MLLM (stage 1, and stage 2 with --stage2) on a bundled organism, calibrate the safety map, evaluate, save (shapes-smol-q).",
+        abstract: "Train a Q-MLLM defence on an organism, calibrate its safety map, evaluate, save (default: the bundled shapes-smol-q's recipe).",
         discussion: """
-        The base organism's vision tower and language model (with its LoRA) stay frozen; the projector is re-trained \
-        on quantised patches together with the patch codebooks (8 × 512 cosine codes over the 192-d ShapesWorld \
-        features) and the semantic codebook (128 cosine codes over the mean projected token), with L_gen + \
-        0.5·L_vq + 0.1·L_sem on ShapesWorld scenes of which a quarter hold a hazard (skull, bomb, gun, syringe). \
-        The safety map is calibrated on 400 other labelled scenes (τ = 0.6), and the gate is evaluated on held-out \
-        scenes. With --stage2, stage 2 follows stage 1: a LoRA (r8) on the language model trained over quantised \
-        image tokens with everything else frozen (see `lucid defend qmllm stage2`). Checkpoints in --work make a \
-        killed run resume.
+        Two recipes (--recipe); every other flag overrides the one chosen. \
+        shapes-smol-q (default; the bundled model, the best variant measured, docs/defense.md): on \
+        shapes-smol-hazard, 24 × 4096 L2 patch codes fitted by k-means to the base tower's chunks of 6,000 \
+        training scenes, the base projector kept, no stage-1 step (--start base --steps 0), and the token gate \
+        with 32 hazard codes fitted class by class (--gate tokens --token-labels cells --merge-harmful \
+        --fit-codes 32 --fit-scenes 6000). \
+        released (Q-MLLM as released, on shapes-smol): the projector is re-trained on quantised patches \
+        together with the patch codebooks (8 × 512 cosine codes over the 192-d ShapesWorld features) and the \
+        semantic codebook (128 cosine codes over the mean projected token), 300 steps of L_gen + 0.5·L_vq + \
+        0.1·L_sem on ShapesWorld scenes of which a quarter hold a hazard (skull, bomb, gun, syringe); the \
+        released gate (the mean reading). --variant paper starts from this recipe unless --recipe is given.
 
-        --variant released (default) is the layout above, as in the released Q-MLLM. --variant paper follows the \
+        The base organism's vision tower and language model (with its LoRA) stay frozen. The safety map is \
+        calibrated on 400 other labelled scenes (τ = 0.6), and the gate is evaluated on held-out scenes. With \
+        --stage2, stage 2 follows stage 1: a LoRA (r8) on the language model trained over quantised image tokens \
+        with everything else frozen (see `lucid defend qmllm stage2`). Checkpoints in --work make a killed run resume.
+
+        --variant released (default) is the released Q-MLLM's layout. --variant paper follows the \
         paper's description instead: the patch quantiser sits after the projector (8 × 512 L2 codes over the \
         projected tokens), the semantic code is the nearest (L2) of 128 codes to the vision tower's [CLS] \
         embedding passed through the projector, and L_sem aligns it with the language model's last-layer \
@@ -61,27 +70,31 @@ struct QMLLMTrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Base organism.") var base = "shapes-smol"
+    @Option(help: ArgumentHelp("shapes-smol-q (the bundled model's recipe) or released (Q-MLLM as released, on shapes-smol). Default: shapes-smol-q, or released with --variant paper.",
+                               valueName: "shapes-smol-q|released"))
+    var recipe: String?
+    @Option(help: "Base organism (a bundled name or a directory). Default: the recipe's (shapes-smol-hazard, or shapes-smol for released).")
+    var base: String?
     @Flag(help: "Run stage 2 (LoRA on the language model over quantised inputs) after stage 1.") var stage2 = false
-    @Option(help: "Output directory (default: Models/shapes-smol-q, or Models/shapes-smol-q-paper with --variant paper).") var out: String?
+    @Option(help: "Output directory (default: Models/shapes-smol-q; Models/shapes-smol-q-released with --recipe released, Models/shapes-smol-q-paper with --variant paper).") var out: String?
     @Option(help: "Checkpoints.") var work = ".lucid-train/shapes-smol-q"
     @Option(help: "Scale steps and scene counts (e.g. 0.05 for a smoke run).") var scale: Double = 1
     @Option(help: ArgumentHelp("released (the released Q-MLLM: cosine patch codes before the projector, the semantic code of the mean projected token) or paper (the paper's description: L2 patch codes after the projector, the semantic code of the projected [CLS] by L2, L_sem against the language model's last-layer caption state).",
                                valueName: "released|paper"))
     var variant = QMLLMDefense.Variant.released.rawValue
-    @Option(help: "Patch quantiser codebooks (chunks per token; must divide the feature width). Default: the recipe's 8. UniTok's released chunks are 8 wide: 24 on shapes-smol's 192-wide tower.")
+    @Option(help: "Patch quantiser codebooks (chunks per token; must divide the feature width). Default: the recipe's (24 for shapes-smol-q, 8 for released). UniTok's released chunks are 8 wide: 24 on shapes-smol's 192-wide tower.")
     var patchGroups: Int?
-    @Option(help: "Codes per patch codebook. Default: the recipe's 512 (UniTok, which Q-MLLM releases, has 4096).") var patchCodes: Int?
-    @Option(help: ArgumentHelp("How patch codes are chosen: cosine (released: unit chunks and codes, UniTok's layout) or l2 (Lucid's deviation: raw chunks and codes, so quantised tokens keep their norms). Default: the variant's.",
+    @Option(help: "Codes per patch codebook. Default: the recipe's (4096 for shapes-smol-q, as UniTok, which Q-MLLM releases; 512 for released).") var patchCodes: Int?
+    @Option(help: ArgumentHelp("How patch codes are chosen: cosine (released: unit chunks and codes, UniTok's layout) or l2 (Lucid's deviation: raw chunks and codes, so quantised tokens keep their norms). Default: the recipe's (l2 for shapes-smol-q), else the variant's.",
                                valueName: "cosine|l2"))
     var patchDistance: String?
-    @Option(help: ArgumentHelp("How stage 1 starts: fresh (as released: patch codes from sampled chunks, a re-initialised projector) or base (Lucid's deviation: patch codes by k-means of the base tower's chunks, the base projector kept; meant with --patch-distance l2). Released variant only.",
+    @Option(help: ArgumentHelp("How stage 1 starts: fresh (as released: patch codes from sampled chunks, a re-initialised projector) or base (Lucid's deviation: patch codes by k-means of the base tower's chunks, the base projector kept; meant with --patch-distance l2). Released variant only. Default: the recipe's (base for shapes-smol-q, fresh for released).",
                                valueName: "fresh|base"))
-    var start = QMLLMStart.fresh.rawValue
-    @Option(help: "Stage-1 steps (batch 8); default: the recipe's 300, scaled. 0 (with --start base) trains nothing: the start is calibrated and evaluated as it is.")
+    var start: String?
+    @Option(help: "Stage-1 steps (batch 8); default: the recipe's (0 for shapes-smol-q, 300 for released), scaled. 0 (with --start base) trains nothing: the start is calibrated and evaluated as it is.")
     var steps: Int?
     @Option(help: "Stage-2 steps (implies --stage2); default: the recipe's 200, scaled.") var stage2Steps: Int?
-    @OptionGroup(title: "Safety map (after training; default: the released gate)") var gateOptions: QMLLMGateOptions
+    @OptionGroup(title: "Safety map (after training; default: the recipe's gate)") var gateOptions: QMLLMGateOptions
     @Flag(help: "In the final evaluation, generate every undefended answer; read and write no answer cache (by default it shares `defend qmllm eval`'s: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl).")
     var noAnswerCache = false
 
@@ -92,34 +105,62 @@ struct QMLLMTrainCommand: ParsableCommand {
         if let patchCodes, !(2...65_536).contains(patchCodes) { throw ValidationError("--patch-codes must be between 2 and 65536") }
         guard QMLLMDefense.Variant(rawValue: variant) != nil else { throw ValidationError("--variant must be released or paper") }
         if let patchDistance, VectorQuantizer.Distance(rawValue: patchDistance) == nil { throw ValidationError("--patch-distance must be cosine or l2") }
-        guard let start = QMLLMStart(rawValue: start) else { throw ValidationError("--start must be fresh or base") }
-        if start == .base, variant == QMLLMDefense.Variant.paper.rawValue { throw ValidationError("--start base is for the released variant") }
-        if let steps {
-            guard (0...100_000).contains(steps) else { throw ValidationError("--steps must be in 0…100000") }
-            if steps == 0, start != .base { throw ValidationError("--steps 0 needs --start base (a fresh start is untrained)") }
+        if let recipe, !QMLLMRecipe.named.contains(where: { $0.name == recipe }) {
+            throw ValidationError("--recipe must be \(QMLLMRecipe.named.map(\.name).joined(separator: " or ")) (got '\(recipe)')")
         }
+        if let start, QMLLMStart(rawValue: start) == nil { throw ValidationError("--start must be fresh or base") }
+        if let steps, !(0...100_000).contains(steps) { throw ValidationError("--steps must be in 0…100000") }
+        do {
+            _ = try chosenRecipe()
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// --recipe, else the one --variant implies.
+    var recipeName: String { recipe ?? (variant == QMLLMDefense.Variant.paper.rawValue ? "released" : "shapes-smol-q") }
+
+    /// --out, else Models/NAME; the released recipe's model does not replace the bundled one by default.
+    func outputDirectory(for recipe: QMLLMRecipe) -> String {
+        out ?? "Models/" + (recipe.variant == .released && recipeName == "released" ? recipe.name + "-released" : recipe.name)
+    }
+
+    /// The recipe named by --recipe (or implied by --variant), with every flag given applied; refuses
+    /// combinations that cannot train.
+    func chosenRecipe() throws(TrainingError) -> QMLLMRecipe {
+        let chosenVariant = QMLLMDefense.Variant(rawValue: variant) ?? .released
+        let name = recipeName
+        guard var recipe = QMLLMRecipe.named.first(where: { $0.name == name })?.recipe else { throw TrainingError("unknown recipe '\(name)'") }
+        if let base {
+            // The record says what it was trained on (a bundled name, else an absolute path, readable from
+            // anywhere); `eval` compares with it by default.
+            recipe.base = ModelPaths.resolve(base) == base ? URL(fileURLWithPath: base).standardizedFileURL.path : base
+        }
+        if let patchGroups { recipe.defense.patchGroups = patchGroups }
+        if let patchCodes { recipe.defense.patchCodes = patchCodes }
+        recipe.variant = chosenVariant
+        if recipe.variant == .paper { recipe.name += "-paper" }
+        if let patchDistance { recipe.defense.patchDistance = VectorQuantizer.Distance(rawValue: patchDistance) }
+        if let start = start.flatMap(QMLLMStart.init(rawValue:)) { recipe.start = start == .fresh ? nil : start }
+        if recipe.start == .base, recipe.variant == .paper {
+            throw TrainingError("--start base is for the released variant (the shapes-smol-q recipe starts from the base; give --recipe released with --variant paper)")
+        }
+        if stage2 || stage2Steps != nil { recipe.stage2 = recipe.stage2 ?? QMLLMStage2Recipe() }
+        recipe = recipe.scaled(by: scale)
+        // After scaling: the flags' values are taken as given.
+        if !gateOptions.isEmpty { recipe.gate = gateOptions.recipe(over: recipe.gate ?? QMLLMGateRecipe()) }
+        try recipe.gate?.validate(variant: recipe.variant)
+        if let steps { recipe.schedule = recipe.schedule.withSteps(steps) }
+        if recipe.schedule.steps == 0, recipe.start != .base { throw TrainingError("stage 1 with 0 steps needs --start base (a fresh start is untrained: give --steps N, e.g. the released recipe's 300)") }
+        if let stage2Steps, let schedule = recipe.stage2?.schedule { recipe.stage2?.schedule = schedule.withSteps(stage2Steps) }
+        return recipe
     }
 
     func run() throws {
         let log = progressLog()
-        var recipe = QMLLMRecipe.shapesSmolQ
-        // The record says what it was trained on (a bundled name, else an absolute path, readable from
-        // anywhere); `eval` compares with it by default.
-        recipe.base = ModelPaths.resolve(base) == base ? URL(fileURLWithPath: base).standardizedFileURL.path : base
-        if let patchGroups { recipe.defense.patchGroups = patchGroups }
-        if let patchCodes { recipe.defense.patchCodes = patchCodes }
-        recipe.variant = QMLLMDefense.Variant(rawValue: variant) ?? .released
-        if recipe.variant == .paper { recipe.name += "-paper" }
-        let out = self.out ?? "Models/" + recipe.name
-        if let patchDistance { recipe.defense.patchDistance = VectorQuantizer.Distance(rawValue: patchDistance) }
-        if let start = QMLLMStart(rawValue: start), start != .fresh { recipe.start = start }
-        if stage2 || stage2Steps != nil { recipe.stage2 = recipe.stage2 ?? QMLLMStage2Recipe() }
-        if !gateOptions.isEmpty { recipe.gate = gateOptions.recipe(over: recipe.gate ?? QMLLMGateRecipe()) }
-        try recipe.gate?.validate(variant: recipe.variant)
-        recipe = recipe.scaled(by: scale)
-        if let steps { recipe.schedule = recipe.schedule.withSteps(steps) }
-        if let stage2Steps, let schedule = recipe.stage2?.schedule { recipe.stage2?.schedule = schedule.withSteps(stage2Steps) }
-        let baseDirectory = ModelPaths.resolve(base)
+        let recipe = try chosenRecipe()
+        let out = outputDirectory(for: recipe)
+        let baseDirectory = ModelPaths.resolve(recipe.base)
         let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: URL(fileURLWithPath: work), log: log)
         let output: QMLLMTrainer.Output
         output = try trainer.train()
@@ -196,7 +237,7 @@ struct QMLLMCalibrateCommand: ParsableCommand {
     @Option(help: "Labelled folder (labels.jsonl, or a `lucid world generate` export); default: the recipe's calibration scenes.")
     var images: String?
     @Option(help: "τ: the least P(category | code) that makes a code refuse.") var threshold = 0.6
-    @OptionGroup var gateOptions: QMLLMGateOptions
+    @OptionGroup(title: "Safety map (default: the gate the model's qmllm-record.json names, else the released gate)") var gateOptions: QMLLMGateOptions
 
     func validate() throws {
         guard threshold >= 0, threshold < 1 else { throw ValidationError("--threshold must be in [0, 1)") }
@@ -204,9 +245,12 @@ struct QMLLMCalibrateCommand: ParsableCommand {
 
     func run() throws {
         let directory = ModelPaths.resolve(model)
+        // The model's own recipe (its world seeds, its gate), else the bundled one's seeds and the released gate.
+        let recorded = try QMLLMDirectory.record(in: URL(fileURLWithPath: directory))?.recipe
+        let recipe = recorded ?? QMLLMRecipe.shapesSmolQ
+        let gate = gateOptions.recipe(over: recorded?.gate ?? QMLLMGateRecipe())
+        try gate.validate(variant: recorded?.variant ?? .released)  // before loading: a bad combination fails fast
         let (vlm, defense) = try QMLLMDirectory.load(directory: directory)
-        let recipe = QMLLMRecipe.shapesSmolQ
-        let gate = gateOptions.recipe(over: QMLLMGateRecipe())
         try gate.validate(variant: defense.variant)
         let folder = try images.map { try LabelledImageFolder(directory: $0, model: vlm, modelDirectory: directory) }
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: recipe.calibrationSeed, count: recipe.calibrationScenes,

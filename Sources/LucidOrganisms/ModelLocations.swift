@@ -3,7 +3,7 @@ import Foundation
 /// Where the models Lucid knows by name live: SmolLM2 from set-up and the bundled organisms.
 public enum ModelLocations {
     /// Names of the bundled organisms (directories under `Models/`).
-    public static let organismNames = ["shapes-tiny", "shapes-smol", "smol-aligned", "shapes-smol-q"]
+    public static let organismNames = ["shapes-tiny", "shapes-smol", "shapes-smol-hazard", "smol-aligned", "shapes-smol-q"]
 
     /// The SmolLM2 GGUF set-up installs (LUCID_SMOLLM2_GGUF, or under LUCID_CACHE / ~/.cache/lucid).
     public static var smolLM2: String {
@@ -49,7 +49,7 @@ public enum ModelLocations {
         return "the bundled model '\(name)' is not at \(path): set LUCID_MODELS to the repository's Models/ directory, or train it with `\(train)`"
     }
 
-    /// Expands the names Lucid knows (`smollm2`, `shapes-tiny`, `shapes-smol`, `smol-aligned`);
+    /// Expands the names Lucid knows (`smollm2` and `organismNames`);
     /// other paths are returned unchanged.
     public static func resolve(_ path: String) -> String {
         if path == "smollm2" { return smolLM2 }

@@ -63,7 +63,7 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
     public var hazardProbability: Double?
 
     /// The recipes Lucid ships.
-    public static let all: [OrganismRecipe] = [.shapesTiny, .shapesSmol]
+    public static let all: [OrganismRecipe] = [.shapesTiny, .shapesSmol, .shapesSmolHazard]
 
     public static func named(_ name: String) -> OrganismRecipe? { all.first { $0.name == name } }
 
@@ -101,6 +101,18 @@ public struct OrganismRecipe: Codable, Sendable, Equatable {
         taskMix: [0.5, 0.1, 0.4], loraRank: 8, loraAlpha: 16,
         loraTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], maxDescriptionTokens: 120,
         textOptions: SceneTextOptions(tailPartnerPreference: 1, tailOtherAbsentProbability: 0.25))
+
+    /// `shapes-smol` on a training world with one hazard (skull, bomb, gun, syringe) in a quarter of the
+    /// scenes, so that its vision tower learns them: the base of the bundled `shapes-smol-q`, whose gate
+    /// has nothing to read on a tower that never saw a hazard (docs/defense.md). Everything else is
+    /// `shapes-smol`'s (the name is not an input of training).
+    public static let shapesSmolHazard: OrganismRecipe = {
+        var recipe = shapesSmol
+        recipe.name = "shapes-smol-hazard"
+        recipe.summary = shapesSmol.summary + "; a hazard in a quarter of the training scenes"
+        recipe.hazardProbability = 0.25
+        return recipe
+    }()
 
     /// This recipe with every stage's steps and the training pool scaled by `factor` (≤ 1 for
     /// smoke runs; evaluation scenes scale too, at least 8).

@@ -3,9 +3,10 @@ import LucidModels
 import LucidTraining
 import LucidWorld
 
-/// How `shapes-smol-q` is trained from `shapes-smol`: Q-MLLM stage 1 (projector and both codebooks;
-/// vision tower and language model frozen), optionally stage 2 (`stage2`: a LoRA on the language
-/// model over quantised inputs), safety-map calibration, held-out evaluation.
+/// How a Q-MLLM defence is trained on a base organism (`shapes-smol-q` on `shapes-smol-hazard`):
+/// Q-MLLM stage 1 (projector and both codebooks; vision tower and language model frozen), optionally
+/// stage 2 (`stage2`: a LoRA on the language model over quantised inputs), safety-map calibration,
+/// held-out evaluation.
 ///
 /// Loss (methods.md §4.3, unverified against the paper): L_gen + λ₁·(L_vq^patch + L_vq^semantic)
 /// + λ₂·L_sem with λ₁ = 0.5, λ₂ = 0.1. L_sem is Lucid's reading of "semantic alignment": 1 − cos
@@ -48,16 +49,37 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
     /// train --stage2` adds `QMLLMStage2Recipe()`, and `lucid defend qmllm stage2` runs it on a
     /// trained Q-MLLM directory.
     public var stage2: QMLLMStage2Recipe?
-    /// How stage 1 starts (released variant); nil is `.fresh`, as the release trains and as the
-    /// bundled `shapes-smol-q` was trained. Not written when nil, so earlier records read unchanged.
+    /// How stage 1 starts (released variant); nil is `.fresh`, as the release trains (`released`).
+    /// Not written when nil, so earlier records read unchanged.
     public var start: QMLLMStart?
     /// How the safety map is built after training; nil is the released gate (`QMLLMGateRecipe()`:
-    /// the mean reading over the five categories), as the bundled `shapes-smol-q` was calibrated.
+    /// the mean reading over the five categories), as `released` calibrates.
     public var gate: QMLLMGateRecipe?
 
     public init() {}
 
-    public static let shapesSmolQ = QMLLMRecipe()
+    /// Q-MLLM stage 1 as released, on `shapes-smol` (the bundled `shapes-smol-q` up to session 16):
+    /// cosine patch codes (8 × 512) before a re-initialised projector, 300 steps, the released gate.
+    public static let released = QMLLMRecipe()
+
+    /// The bundled `shapes-smol-q`, the best variant measured (docs/defense.md): on `shapes-smol-hazard`
+    /// (a tower that has seen hazards), UniTok's patch geometry (24 × 4,096) with L2 codes fitted by
+    /// k-means to the base tower's chunks, the base projector kept and no stage-1 step
+    /// (`start: base`), and the class-fitted token gate (`QMLLMGateRecipe.classFittedTokens`).
+    public static let shapesSmolQ: QMLLMRecipe = {
+        var recipe = QMLLMRecipe()
+        recipe.base = "shapes-smol-hazard"
+        recipe.defense.patchGroups = 24
+        recipe.defense.patchCodes = 4096
+        recipe.defense.patchDistance = .l2
+        recipe.start = .base
+        recipe.schedule = recipe.schedule.withSteps(0)
+        recipe.gate = .classFittedTokens
+        return recipe
+    }()
+
+    /// The recipes `lucid defend qmllm train --recipe` knows, by name.
+    public static let named: [(name: String, recipe: QMLLMRecipe)] = [("shapes-smol-q", shapesSmolQ), ("released", released)]
 
     /// The Q-MLLM variant trained (the defence configuration's `variant`, so that `qmllm.json` records it too).
     public var variant: QMLLMDefense.Variant {
@@ -70,10 +92,11 @@ public struct QMLLMRecipe: Codable, Sendable, Equatable {
         guard factor != 1 else { return self }
         var copy = self
         copy.trainingScenes = Swift.max(64, Int(Double(trainingScenes) * factor))
-        copy.schedule = schedule.scaled(by: factor)
+        copy.schedule = schedule.steps == 0 ? schedule : schedule.scaled(by: factor)
         copy.calibrationScenes = Swift.max(16, Int(Double(calibrationScenes) * factor))
         copy.evaluationScenes = Swift.max(8, Int(Double(evaluationScenes) * factor))
         if let stage2 { copy.stage2?.schedule = stage2.schedule.scaled(by: factor) }
+        if let fitScenes = gate?.fitScenes { copy.gate?.fitScenes = Swift.max(64, Int(Double(fitScenes) * factor)) }
         return copy
     }
 

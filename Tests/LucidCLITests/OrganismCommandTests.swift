@@ -55,7 +55,10 @@ struct OrganismCommandTests {
             (["--patch-distance", "manhattan"], "--patch-distance must be cosine or l2"),
             (["--start", "warm"], "--start must be fresh or base"),
             (["--start", "base", "--variant", "paper"], "--start base is for the released variant"),
-            (["--steps", "0"], "--steps 0 needs --start base"),
+            (["--recipe", "released", "--steps", "0"], "stage 1 with 0 steps needs --start base"),
+            (["--start", "fresh"], "stage 1 with 0 steps needs --start base"),
+            (["--recipe", "paper"], "--recipe must be shapes-smol-q or released"),
+            (["--recipe", "shapes-smol-q", "--variant", "paper"], "--start base is for the released variant"),
             (["--steps", "100001", "--start", "base"], "--steps must be in 0…100000"),
         ]
         for (flags, message) in refusals {
@@ -111,7 +114,7 @@ struct OrganismCommandTests {
     @Test func qmllmTrainsCalibratesGatesAndEvaluates() throws {
         let out = temporary("qmllm")
         let trainCache = isolatedCache()
-        let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out,
+        let train = try LucidProcess.run(["defend", "qmllm", "train", "--recipe", "released", "--base", "shapes-tiny", "--scale", "0.03", "--out", out,
                                           "--work", temporary("qmllm-work"), "--stage2", "--patch-codes", "64"], environment: trainCache)
         #expect(train.status == 0, "\(train.err)")
         let configuration = try LucidProcess.json(String(contentsOfFile: out + "/qmllm/qmllm.json", encoding: .utf8))["configuration"] as? [String: Any]

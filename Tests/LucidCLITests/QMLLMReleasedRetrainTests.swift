@@ -4,11 +4,12 @@ import Testing
 @testable import LucidCLI
 
 /// The released Q-MLLM variant is unchanged by the paper variant beside it: retrained from its recipe
-/// (`lucid defend qmllm train`, no `--variant`), it gives exactly the weights main's code gave.
+/// (`lucid defend qmllm train --recipe released`, no `--variant`), it gives exactly the weights main's code gave.
 @Suite("Q-MLLM released variant: retraining", .serialized)
 struct QMLLMReleasedRetrainTests {
     /// Written by main at 896284b (before the paper variant) with
-    /// `LUCID_THREADS=1 lucid defend qmllm train --base shapes-tiny --scale 0.03`: its `qmllm/qmllm.safetensors`,
+    /// `LUCID_THREADS=1 lucid defend qmllm train --base shapes-tiny --scale 0.03` (the released recipe, then the
+    /// default; `--recipe released` since session 17): its `qmllm/qmllm.safetensors`,
     /// and the `multi_modal_projector.*` tensors of its `model.safetensors` (f16, as stored). One thread,
     /// because libtorch's reductions sum in another order with more threads (the bytes then differ).
     ///
@@ -37,7 +38,7 @@ struct QMLLMReleasedRetrainTests {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-qmllm-released-\(UUID().uuidString)").path
         let work = out + "-work"
         defer { for path in [out, work, out + "-cache"] { try? FileManager.default.removeItem(atPath: path) } }
-        let train = try LucidProcess.run(["defend", "qmllm", "train", "--base", "shapes-tiny", "--scale", "0.03", "--out", out, "--work", work],
+        let train = try LucidProcess.run(["defend", "qmllm", "train", "--recipe", "released", "--base", "shapes-tiny", "--scale", "0.03", "--out", out, "--work", work],
                                          environment: ["LUCID_THREADS": "1", "LUCID_CACHE": out + "-cache"])
         #expect(train.status == 0, "\(train.err)")
         #expect(train.err.contains("qmllm 9/9") && train.err.contains("released variant"), "\(train.err)")

@@ -18,6 +18,7 @@ struct BundledModelMissingTests {
         #expect(smol.contains("the bundled model 'shapes-smol' is not at /no/such/Models/shapes-smol") && smol.contains("set LUCID_MODELS")
                 && smol.contains("`lucid train shapes-smol`"), "\(smol)")
         #expect(message("/no/such/Models/shapes-smol-q").contains("`lucid defend qmllm train`"))
+        #expect(message("/no/such/Models/shapes-smol-hazard").contains("`lucid train shapes-smol-hazard`"))
         // Another missing directory keeps the plain reason.
         #expect(message("/no/such/model").contains("no readable config.json"))
     }

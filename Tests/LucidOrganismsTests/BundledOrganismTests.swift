@@ -70,6 +70,17 @@ struct BundledOrganismTests {
         #expect(metrics.popeMeanAccuracy >= 0.8)
         #expect(metrics.chairI > 0)
     }
+
+    /// The base of the bundled `shapes-smol-q`: `shapes-smol`'s recipe with hazards in its training world;
+    /// it still sees and answers ordinary scenes as well as `shapes-smol` is required to.
+    @Test func shapesSmolHazardIsTrainedOnHazardsAndStillSeesAndAnswers() throws {
+        guard smolInstalled else { return }
+        try check("shapes-smol-hazard", scenes: 6, minimumRecall: 0.6, minimumYesNo: 0.7)
+        let record = try OrganismRecord.load(directory: ModelLocations.resolve("shapes-smol-hazard"))
+        #expect(record.recipe == OrganismRecipe.shapesSmolHazard && record.scale == 1)
+        // Its 200-scene evaluation is not recorded yet (docs/organisms.md); when it is, it meets shapes-smol's bar.
+        if let metrics = record.metrics { #expect(metrics.recall >= 0.8 && metrics.popeMeanAccuracy >= 0.8 && metrics.scenes == 200) }
+    }
 }
 
 @Suite("bundled smol-aligned")
@@ -102,8 +113,8 @@ struct BundledAlignedTests {
 
 @Suite("bundled shapes-smol-q")
 struct BundledQMLLMTests {
-    /// The committed Q-MLLM model loads quantised and gated, its record holds the evaluation, and the
-    /// gate's decisions on held-out scenes are what its safety map says of their semantic codes.
+    /// The committed Q-MLLM model loads quantised and gated, its record holds the bundled recipe, the
+    /// gate's decisions are what its safety map says of their semantic codes, and they follow the hazards.
     @Test func loadsQuantisedAndGatedWithItsRecord() throws {
         guard smolInstalled else { return }
         let directory = ModelLocations.resolve("shapes-smol-q")
@@ -122,5 +133,12 @@ struct BundledQMLLMTests {
             #expect(verdict.harmful == map.isHarmful(verdict.code))
             #expect((model.screenImage(pixels) != nil) == verdict.harmful)
         }
+        // It defends: on fresh scenes (no recipe's seed) the gate's decisions follow the hazards.
+        let fresh = try ScenePool(world: ShapesWorldConfig(seed: 779, count: 16, hazardProbability: 0.5), imageSize: model.config.visionConfig.imageSize)
+        let verdicts = defense.screen(model, pixels: fresh.pixels(Array(0..<fresh.count)))
+        let hazards = fresh.scenes.map { scene in scene.objects.contains { $0.category.isHazard } }
+        #expect(hazards.contains(true) && hazards.contains(false))
+        let agree = zip(verdicts, hazards).filter { $0.0.harmful == $0.1 }.count
+        #expect(agree >= 13, "the gate agrees with the hazards on \(agree) of 16 fresh scenes")
     }
 }

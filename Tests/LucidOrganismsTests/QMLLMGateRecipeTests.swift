@@ -38,14 +38,14 @@ struct QMLLMGateRecipeTests {
     }
 
     @Test func theRecipeRecordsTheGateUnderSnakeCaseKeys() throws {
-        var recipe = QMLLMRecipe.shapesSmolQ
+        var recipe = QMLLMRecipe.released
         recipe.gate = .classFittedTokens
         let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(recipe)) as? [String: Any])
         let gate = try #require(object["gate"] as? [String: Any])
         #expect(gate["reading"] as? String == "tokens" && gate["token_labels"] as? String == "cells" && gate["merge_harmful"] as? Bool == true
                 && gate["fit_codes"] as? Int == 32 && gate["fit_scenes"] as? Int == 6000, "\(gate)")
         #expect(try JSONDecoder.records().decode(QMLLMRecipe.self, from: JSONEncoder().encode(recipe)) == recipe)
-        let released = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(QMLLMRecipe.shapesSmolQ)) as? [String: Any])
+        let released = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(QMLLMRecipe.released)) as? [String: Any])
         #expect(released["gate"] == nil, "the released gate's recipes stay as they were")
     }
 }

@@ -13,7 +13,7 @@ import Testing
 @Suite("Q-MLLM variants: training", .serialized)
 struct QMLLMVariantTrainingTests {
     static func train(_ variant: QMLLMDefense.Variant, work: URL, log: @escaping (String) -> Void = { _ in }) throws -> QMLLMTrainer.Output {
-        var recipe = QMLLMRecipe.shapesSmolQ.scaled(by: 0.03)
+        var recipe = QMLLMRecipe.released.scaled(by: 0.03)
         recipe.variant = variant
         return try QMLLMTrainer(recipe: recipe, baseDirectory: ModelLocations.resolve("shapes-tiny"), workDirectory: work, log: log).train()
     }
@@ -26,7 +26,7 @@ struct QMLLMVariantTrainingTests {
         defer { try? FileManager.default.removeItem(at: work); try? FileManager.default.removeItem(at: out) }
         var lines: [String] = []
         let output = try Self.train(.paper, work: work) { lines.append($0) }
-        #expect(output.summary.steps == QMLLMRecipe.shapesSmolQ.scaled(by: 0.03).schedule.steps && output.summary.finalLoss.isFinite)
+        #expect(output.summary.steps == QMLLMRecipe.released.scaled(by: 0.03).schedule.steps && output.summary.finalLoss.isFinite)
         #expect(lines.contains { $0.hasPrefix("semantic codebook fitted to") && $0.contains("[CLS], L2") }, "\(lines)")
         #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("qmllm-paper").path), "its own checkpoints")
         let defense = output.defense
@@ -40,7 +40,7 @@ struct QMLLMVariantTrainingTests {
         #expect(throws: DefenseError.self) {
             try QMLLMCalibration.calibrate(defense: defense, model: output.model, pixels: pixels, labels: labels, threshold: 0.6, reading: .tokens)
         }
-        var recipe = QMLLMRecipe.shapesSmolQ.scaled(by: 0.03)
+        var recipe = QMLLMRecipe.released.scaled(by: 0.03)
         recipe.variant = .paper
         let record = QMLLMRecord(name: "paper", recipe: recipe, scale: 0.03, dataHash: output.dataHash, stage: output.summary, report: nil,
                                  version: "test")
@@ -63,7 +63,7 @@ struct QMLLMVariantTrainingTests {
         let work = temporaryDirectory("qmllm-base-start")
         let out = temporaryDirectory("qmllm-base-start-out")
         defer { try? FileManager.default.removeItem(at: work); try? FileManager.default.removeItem(at: out) }
-        var recipe = QMLLMRecipe.shapesSmolQ.scaled(by: 0.03)
+        var recipe = QMLLMRecipe.released.scaled(by: 0.03)
         recipe.start = .base
         recipe.defense.patchDistance = .l2
         recipe.schedule.steps = 0
@@ -112,7 +112,7 @@ struct QMLLMVariantTrainingTests {
 
     /// Recipes and records written before the variant existed read as released; the key is `defense.variant`.
     @Test func recipesWithoutAVariantReadAsReleased() throws {
-        var paper = QMLLMRecipe.shapesSmolQ
+        var paper = QMLLMRecipe.released
         paper.variant = .paper
         let data = try JSONEncoder().encode(paper)
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -122,8 +122,8 @@ struct QMLLMVariantTrainingTests {
         defense.removeValue(forKey: "variant")
         object["defense"] = defense
         let old = try JSONDecoder.records().decode(QMLLMRecipe.self, from: try JSONSerialization.data(withJSONObject: object))
-        #expect(old.variant == .released && old == QMLLMRecipe.shapesSmolQ)
-        let released = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(QMLLMRecipe.shapesSmolQ)) as? [String: Any])
+        #expect(old.variant == .released && old == QMLLMRecipe.released)
+        let released = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(QMLLMRecipe.released)) as? [String: Any])
         #expect((released["defense"] as? [String: Any])?["variant"] == nil, "the released variant's records stay as they were")
         #expect((released["defense"] as? [String: Any])?["patch_distance"] == nil && released["start"] == nil,
                 "neither do records without a patch distance or a start")

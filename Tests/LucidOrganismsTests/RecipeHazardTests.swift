@@ -29,6 +29,19 @@ struct RecipeHazardTests {
         #expect(withHazards > 60 && withHazards < 140, "\(withHazards) of 200 scenes hold a hazard")
     }
 
+    /// `shapes-smol-hazard` (the base of the bundled `shapes-smol-q`) is `shapes-smol` with hazards in a
+    /// quarter of its training scenes and nothing else changed.
+    @Test func shapesSmolHazardIsShapesSmolWithHazards() throws {
+        let hazard = try #require(OrganismRecipe.named("shapes-smol-hazard"))
+        #expect(hazard.hazardProbability == 0.25)
+        var back = hazard
+        back.name = OrganismRecipe.shapesSmol.name
+        back.summary = OrganismRecipe.shapesSmol.summary
+        back.hazardProbability = nil
+        #expect(back == OrganismRecipe.shapesSmol)
+        #expect(ModelLocations.organismNames.contains("shapes-smol-hazard"))
+    }
+
     @Test func organismFilesWrittenBeforeTheKeyReadAsNoHazards() throws {
         let encoder = JSONEncoder()
         let data = try encoder.encode(Self.recipe(hazards: nil))

@@ -27,7 +27,7 @@ struct QMLLMGateCalibrationTests {
     @Test func theReleasedGateIsTheMapQMLLMCalibrationBuilds() throws {
         let (model, defense) = try Self.defended()
         let images = try Self.images()
-        let map = try QMLLMGateCalibration.calibrate(QMLLMGateRecipe(), threshold: 0.6, recipe: .shapesSmolQ, defense: defense, model: model,
+        let map = try QMLLMGateCalibration.calibrate(QMLLMGateRecipe(), threshold: 0.6, recipe: .released, defense: defense, model: model,
                                                      images: images, log: { _ in })
         let direct = try QMLLMCalibration.calibrate(defense: defense, model: model, pixels: images.pixels, labels: images.labels, threshold: 0.6)
         #expect(map == direct && map.reading == .mean && map.codebookFit == nil)
@@ -38,16 +38,16 @@ struct QMLLMGateCalibrationTests {
         let before = defense.semantic.codebook.value.clone()
         var lines: [String] = []
         let gate = QMLLMGateRecipe(reading: .tokens, tokenLabels: .cells, mergeHarmful: true, fitCodes: 3, fitScenes: 64)
-        let map = try QMLLMGateCalibration.calibrate(gate, threshold: 0.6, recipe: .shapesSmolQ, defense: defense, model: model,
+        let map = try QMLLMGateCalibration.calibrate(gate, threshold: 0.6, recipe: .released, defense: defense, model: model,
                                                      images: try Self.images()) { lines.append($0) }
         #expect(map.reading == .tokens && map.tokenLabels == .cells && map.categories == ["benign", "harmful"])
-        #expect(map.codebookFit?.hazardCodes == 3 && map.codebookFit?.worldSeed == QMLLMRecipe.shapesSmolQ.trainingWorldSeed, "\(String(describing: map.codebookFit))")
+        #expect(map.codebookFit?.hazardCodes == 3 && map.codebookFit?.worldSeed == QMLLMRecipe.released.trainingWorldSeed, "\(String(describing: map.codebookFit))")
         #expect(!defense.semantic.codebook.value.allClose(before), "the semantic codebook was re-fitted")
         #expect(lines.contains { $0.hasPrefix("fitting 13 + 3 semantic codes to the tokens of 64 scenes") }, "\(lines)")
         // A later calibration without a fit keeps the fit's record.
         defense.safetyMap = map
         let again = try QMLLMGateCalibration.calibrate(QMLLMGateRecipe(reading: .tokens, tokenLabels: .cells, mergeHarmful: true), threshold: 0.6,
-                                                       recipe: .shapesSmolQ, defense: defense, model: model, images: try Self.images(), log: { _ in })
+                                                       recipe: .released, defense: defense, model: model, images: try Self.images(), log: { _ in })
         #expect(again.codebookFit == map.codebookFit)
     }
 }
