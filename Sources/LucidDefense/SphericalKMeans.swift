@@ -83,7 +83,8 @@ public enum SphericalKMeans {
     /// one-hot of a patch codebook's fit (54,000 tokens × 4,096 codes) would take gigabytes.
     static func clusterSums(_ points: Tensor, assignment: Tensor, k: Int) -> (sums: Tensor, counts: Tensor) {
         let n = points.size(0)
-        if n.multipliedReportingOverflow(by: k).partialValue <= 1 << 24 {
+        let pairs = n.multipliedReportingOverflow(by: k)
+        if !pairs.overflow, pairs.partialValue <= 1 << 24 {
             let onehot = Tensor.zeros([n, k], dtype: points.dtype).scattering(axis: 1, index: assignment.unsqueezed(axis: 1),
                                                                                source: Tensor.ones([n, 1], dtype: points.dtype))
             return (onehot.transposed(0, 1).matmul(points), onehot.sum(axis: 0))
