@@ -86,11 +86,11 @@ let package = Package(
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns", "LucidSupport"]),
         // Generic training: the resumable stage loop (AdamW, warm-up + cosine, checkpoints), schedules, loss curves.
-        .target(name: "LucidTraining", dependencies: ["LucidNN", "LucidTensor"]),
+        .target(name: "LucidTraining", dependencies: ["LucidNN", "LucidTensor", "LucidSupport"]),
         // The training recipes of Lucid's model organisms (the LucidWorld layer's second half).
         .target(name: "LucidOrganisms", dependencies: ["LucidAttacks", "LucidDefense", "LucidTraining", "LucidWorld", "LucidModels", "LucidNN", "LucidTensor", "LucidText",
                                                        "LucidVision", "LucidGeneration", "LucidRuns", "LucidEval", "LucidFiles", "LucidSupport"]),
-        // Attacks: SCAV probes and steering (Mirage and PGD to come).
+        // Attacks: SCAV probes, steering and prompt search; PixelPGD and the Mirage attention-sink attack.
         .target(name: "LucidAttacks", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidSupport"]),
         // Defences: Q-MLLM (quantisers, safety map, gate).
         .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles", "LucidSupport"]),

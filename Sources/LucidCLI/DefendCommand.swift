@@ -77,7 +77,8 @@ struct QMLLMTrainCommand: ParsableCommand {
     var base: String?
     @Flag(help: "Run stage 2 (LoRA on the language model over quantised inputs) after stage 1.") var stage2 = false
     @Option(help: "Output directory (default: Models/shapes-smol-q; Models/shapes-smol-q-released with --recipe released, Models/shapes-smol-q-paper with --variant paper).") var out: String?
-    @Option(help: "Checkpoints.") var work = ".lucid-train/shapes-smol-q"
+    @Option(help: "Checkpoints (default: .lucid-train/NAME, NAME as in the default output directory). A folder holding checkpoints of another recipe is refused, not resumed.")
+    var work: String?
     @Option(help: "Scale steps and scene counts (e.g. 0.05 for a smoke run).") var scale: Double = 1
     @Option(help: ArgumentHelp("released (the released Q-MLLM: cosine patch codes before the projector, the semantic code of the mean projected token) or paper (the paper's description: L2 patch codes after the projector, the semantic code of the projected [CLS] by L2, L_sem against the language model's last-layer caption state).",
                                valueName: "released|paper"))
@@ -120,10 +121,17 @@ struct QMLLMTrainCommand: ParsableCommand {
     /// --recipe, else the one --variant implies.
     var recipeName: String { recipe ?? (variant == QMLLMDefense.Variant.paper.rawValue ? "released" : "shapes-smol-q") }
 
-    /// --out, else Models/NAME; the released recipe's model does not replace the bundled one by default.
-    func outputDirectory(for recipe: QMLLMRecipe) -> String {
-        out ?? "Models/" + (recipe.variant == .released && recipeName == "released" ? recipe.name + "-released" : recipe.name)
+    /// The trained model's name: the recipe's, with -released for the released recipe so that it does
+    /// not replace the bundled model by default (the paper variant's recipe name ends in -paper).
+    func modelName(for recipe: QMLLMRecipe) -> String {
+        recipe.variant == .released && recipeName == "released" ? recipe.name + "-released" : recipe.name
     }
+
+    /// --out, else Models/NAME.
+    func outputDirectory(for recipe: QMLLMRecipe) -> String { out ?? "Models/" + modelName(for: recipe) }
+
+    /// --work, else .lucid-train/NAME: each recipe checkpoints apart by default.
+    func workDirectory(for recipe: QMLLMRecipe) -> String { work ?? ".lucid-train/" + modelName(for: recipe) }
 
     /// The recipe named by --recipe (or implied by --variant), with every flag given applied; refuses
     /// combinations that cannot train.
@@ -161,7 +169,7 @@ struct QMLLMTrainCommand: ParsableCommand {
         let recipe = try chosenRecipe()
         let out = outputDirectory(for: recipe)
         let baseDirectory = ModelPaths.resolve(recipe.base)
-        let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: URL(fileURLWithPath: work), log: log)
+        let trainer = QMLLMTrainer(recipe: recipe, baseDirectory: baseDirectory, workDirectory: URL(fileURLWithPath: workDirectory(for: recipe)), log: log)
         let output: QMLLMTrainer.Output
         output = try trainer.train()
         let imageSize = output.model.config.visionConfig.imageSize
@@ -206,7 +214,8 @@ struct QMLLMStage2Command: ParsableCommand {
 
     @Option(help: "A Q-MLLM model directory or bundled name.") var model = "shapes-smol-q"
     @Option(help: "Output directory (not the model directory).") var out: String
-    @Option(help: "Checkpoints.") var work = ".lucid-train/shapes-smol-q"
+    @Option(help: "Checkpoints (default: .lucid-train/MODEL-stage2, MODEL the model directory's name). A folder holding checkpoints of another run is refused, not resumed.")
+    var work: String?
     @Option(help: "Scale the steps and the training scenes (e.g. 0.05 for a smoke run).") var scale: Double = 1
     @Option(help: "Training steps (batch 8); default: the recipe's 200, scaled.") var steps: Int?
 
@@ -220,7 +229,8 @@ struct QMLLMStage2Command: ParsableCommand {
         var stage2 = QMLLMStage2Recipe()
         stage2.schedule = stage2.schedule.scaled(by: scale)
         if let steps { stage2.schedule = stage2.schedule.withSteps(steps) }
-        let summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: URL(fileURLWithPath: work), log: progressLog())
+        let directory = work ?? ".lucid-train/" + URL(fileURLWithPath: ModelPaths.resolve(model)).standardizedFileURL.lastPathComponent + "-stage2"
+        let summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: URL(fileURLWithPath: directory), log: progressLog())
             .run(directory: ModelPaths.resolve(model), out: URL(fileURLWithPath: out))
         print("stage 2: \(summary.steps) steps, loss \(String(format: "%.4f", summary.firstLoss)) → \(String(format: "%.4f", summary.finalLoss)); wrote \(out)")
     }

@@ -87,7 +87,7 @@ public final class OrganismTrainer {
         let directory = workDirectory.deletingLastPathComponent().appendingPathComponent("vision-" + key.prefix(12))
         let parameters = tower.trainableParameters().map { ("tower." + $0.name, $0.parameter) }
             + stage.heads.trainableParameters().map { ("heads." + $0.name, $0.parameter) }
-        let loop = TrainingLoop(stage: "vision", directory: directory, parameters: parameters, schedule: recipe.visionSchedule, log: log)
+        let loop = TrainingLoop(stage: "vision", directory: directory, parameters: parameters, schedule: recipe.visionSchedule, identity: key, log: log)
         let summary = try loop.run { step in stage.loss(indices: stage.batch(step: step, batchSize: recipe.visionSchedule.batchSize)) }
         let heldOut = Array(0..<Swift.min(pool.count, 512))
         log("vision: cell accuracy \(String(format: "%.4f", stage.cellAccuracy(indices: heldOut))) on \(heldOut.count) training scenes")
@@ -192,7 +192,8 @@ public final class OrganismTrainer {
                           whitening: VisionFeatureWhitening?, schedule: TrainingSchedule, mix: [Double], parameters: [(name: String, parameter: Parameter)]) throws -> StageSummary {
         let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: recipe.answerWeighting ?? .conversation,
                                      whitening: whitening)
-        let loop = TrainingLoop(stage: name, directory: stageDirectory(name), parameters: parameters, schedule: schedule, log: log)
+        let loop = TrainingLoop(stage: name, directory: stageDirectory(name), parameters: parameters, schedule: schedule,
+                                identity: try recipe.trainingIdentity(dataHash: pool.dataHash), log: log)
         let alignment = try recipe.cellWordAlignment.map { try CellWordAlignment(tokenizer: writer.tokenizer, weight: $0) }
         let stream: UInt64 = name == "align" ? 2 : 3
         let tasks = ConversationWriter.Task.allCases

@@ -56,7 +56,10 @@ public struct QMLLMStage2 {
 
     /// Attaches the LoRA to `model.languageModel`, freezes everything else, and trains; a killed
     /// run resumes from its last checkpoint. The adapters stay attached (unmerged) on return.
-    public func train(model: LlavaForConditionalGeneration, defense: QMLLMDefense, pool: ScenePool, writer: ConversationWriter) throws -> StageSummary {
+    /// `modelIdentity` names the Q-MLLM model trained on (its recipe's `stage1Identity()`, the default
+    /// being this recipe's), so that its checkpoints are not resumed for another model.
+    public func train(model: LlavaForConditionalGeneration, defense: QMLLMDefense, pool: ScenePool, writer: ConversationWriter,
+                      modelIdentity: String? = nil) throws -> StageSummary {
         guard stage2.loraRank > 0, stage2.loraAlpha > 0, !stage2.loraTargets.isEmpty else {
             throw TrainingError("Q-MLLM stage 2 needs a positive LoRA rank and alpha and at least one target module")
         }
@@ -74,7 +77,7 @@ public struct QMLLMStage2 {
         // The paper variant checkpoints apart, so one --work can hold both variants' runs.
         let stage = defense.variant == .paper ? "qmllm-paper-stage2" : "qmllm-stage2"
         let loop = TrainingLoop(stage: stage, directory: workDirectory.appendingPathComponent(stage), parameters: parameters,
-                                schedule: stage2.schedule, log: log)
+                                schedule: stage2.schedule, identity: try recipe.stage2Identity(stage2, model: modelIdentity ?? recipe.stage1Identity()), log: log)
         let sampler = QMLLMBatchSampler(recipe: recipe, pool: pool, writer: writer)
         return try loop.run { step in
             let (indices, conversations) = try sampler.batch(step: step, batchSize: stage2.schedule.batchSize, stream: 7)
@@ -123,14 +126,15 @@ extension QMLLMStage2 {
         guard source.resolvingSymlinksInPath().path != out.standardizedFileURL.resolvingSymlinksInPath().path else {
             throw TrainingError("stage 2 writes a new directory: the output \(out.path) is the model directory itself")
         }
+        var record = try QMLLMDirectory.record(in: source)
         let (model, defense) = try QMLLMDirectory.load(directory: directory)
         let tokenizer = try OrganismLoader.tokenizer(directory: directory)
         guard let end = tokenizer.id(for: "<|im_end|>") else { throw TrainingError("\(directory): the tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
         log("rendering \(recipe.trainingScenes) training scenes (world seed \(recipe.trainingWorldSeed), hazards \(recipe.hazardProbability))")
         let pool = try ScenePool(world: recipe.trainingWorld, imageSize: model.config.visionConfig.imageSize)
-        let summary = try train(model: model, defense: defense, pool: pool, writer: writer)
-        var record = try QMLLMDirectory.record(in: source)
+        let summary = try train(model: model, defense: defense, pool: pool, writer: writer,
+                                modelIdentity: try record?.recipe.stage1Identity() ?? source.path)
         record?.recipe.stage2 = stage2
         record?.stage2 = summary
         record?.report = nil

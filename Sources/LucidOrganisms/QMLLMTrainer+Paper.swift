@@ -22,7 +22,7 @@ extension QMLLMTrainer {
         model.projector.initializeForTraining(std: 0.02, generator: generator)
         try seedProjectedPatchCodebooks(defense, model: model, pool: pool, generator: generator)
         // Its own checkpoint directory: the paper's patch codebooks have another width than the released ones.
-        let (loss, loop) = stage1Loop("qmllm-paper", model: model, defense: defense)
+        let (loss, loop) = try stage1Loop("qmllm-paper", model: model, defense: defense)
         let sampler = QMLLMBatchSampler(recipe: recipe, pool: pool, writer: writer)
         var captionStates: [Int: Tensor] = [:]
         let summary = try loop.run { step in

@@ -88,7 +88,7 @@ public struct QMLLMTrainer {
         case .base:
             try fitPatchCodebooks(defense, model: model, pool: pool)
         }
-        let (loss, loop) = stage1Loop("qmllm", model: model, defense: defense)
+        let (loss, loop) = try stage1Loop("qmllm", model: model, defense: defense)
         let sampler = QMLLMBatchSampler(recipe: recipe, pool: pool, writer: writer)
         let summary = try loop.run { step in
             let (indices, conversations) = try sampler.batch(step: step, batchSize: recipe.schedule.batchSize, stream: 5)
@@ -211,14 +211,14 @@ public struct QMLLMTrainer {
     }
 
     /// Stage 1's trainable pieces (projector and both codebooks), loss and loop, checkpointing into `WORK/stage`.
-    func stage1Loop(_ stage: String, model: LlavaForConditionalGeneration, defense: QMLLMDefense) -> (LlavaTrainingLoss, TrainingLoop) {
+    func stage1Loop(_ stage: String, model: LlavaForConditionalGeneration, defense: QMLLMDefense) throws -> (LlavaTrainingLoss, TrainingLoop) {
         model.projector.setTrainable(true)
         defense.setTrainable(true)
         let parameters = model.projector.trainableParameters().map { ("multi_modal_projector." + $0.name, $0.parameter) }
             + defense.trainableParameters().map { ("qmllm." + $0.name, $0.parameter) }
         let loss = LlavaTrainingLoss(model: model, freezeVision: true, weighting: .conversation)
         let loop = TrainingLoop(stage: stage, directory: workDirectory.appendingPathComponent(stage), parameters: parameters,
-                                schedule: recipe.schedule, log: log)
+                                schedule: recipe.schedule, identity: try recipe.stage1Identity(), log: log)
         return (loss, loop)
     }
 

@@ -130,7 +130,7 @@ public final class SafetyAlignmentTrainer {
                                         generator: Generator(seed: recipe.seed))
         let parameters = model.trainableParameters()
         let loop = TrainingLoop(stage: "align-safety", directory: workDirectory.appendingPathComponent("lora"), parameters: parameters,
-                                schedule: recipe.schedule, log: log)
+                                schedule: recipe.schedule, identity: try recipe.trainingIdentity(dataHash: dataHash), log: log)
         let summary = try loop.run { step in
             var random = SplitMix64.stream(seed: recipe.seed, step: step, stream: 42)
             var batch: [TrainingConversation] = []

@@ -28,19 +28,26 @@ public struct StageSummary: Codable, Sendable, Equatable {
 ///
 /// Determinism: the step function must derive its batch from the step number alone (see
 /// `SplitMix64.stream`), so an interrupted and resumed stage trains on exactly the same batches.
+///
+/// `identity` names the run (`TrainingIdentity`: a digest of the recipe and data the stage trains
+/// on). Checkpoints carry it, and a checkpoint of another identity is refused, not resumed: the same
+/// `--work` given to a run with other flags would otherwise continue the first run's parameters under
+/// the second's schedule. Checkpoints written without one (before Lucid recorded it) resume as before.
 public final class TrainingLoop {
     public let stage: String
     public let directory: URL
     public let schedule: TrainingSchedule
+    public let identity: String?
     let parameters: [(name: String, parameter: Parameter)]
     let log: (String) -> Void
 
     public init(stage: String, directory: URL, parameters: [(name: String, parameter: Parameter)],
-                schedule: TrainingSchedule, log: @escaping (String) -> Void) {
+                schedule: TrainingSchedule, identity: String? = nil, log: @escaping (String) -> Void) {
         self.stage = stage
         self.directory = directory
         self.parameters = parameters
         self.schedule = schedule
+        self.identity = identity
         self.log = log
     }
 
@@ -115,8 +122,9 @@ public final class TrainingLoop {
         for (name, parameter) in parameters { items.append(try .init(name: "param." + name, tensor: parameter.value)) }
         let state = optimizer.stateDictionary()
         for (name, tensor) in state.tensors.sorted(by: { $0.key < $1.key }) { items.append(try .init(name: "optim." + name, tensor: tensor)) }
-        try SafetensorsWriter.write(items, metadata: ["step": String(step), "optimizer_step": String(state.step), "stage": stage],
-                                    to: checkpointURL.path)
+        var metadata = ["step": String(step), "optimizer_step": String(state.step), "stage": stage]
+        if let identity { metadata["identity"] = identity }
+        try SafetensorsWriter.write(items, metadata: metadata, to: checkpointURL.path)
     }
 
     func restore(_ optimizer: AdamW) throws -> Int {
@@ -124,6 +132,10 @@ public final class TrainingLoop {
         guard let stepText = file.metadata["step"], let step = Int(stepText),
               let optimizerStep = file.metadata["optimizer_step"].flatMap(Int.init) else {
             throw TrainingError("\(checkpointURL.path): not a Lucid training checkpoint (no step in its metadata)")
+        }
+        if let identity, let saved = file.metadata["identity"], saved != identity {
+            throw TrainingError("\(directory.path) holds step \(step) of another \(stage) run (recipe or data differ: run \(saved.prefix(12)), "
+                                + "this one \(identity.prefix(12))); give this run another --work, or delete that folder to train the stage anew")
         }
         withNoGrad {
             for (name, parameter) in parameters {

@@ -23,6 +23,11 @@ struct QMLLMTrainRecipeFlagTests {
                 && trained.gate?.fitScenes == 6000 && trained.defense.patchCodes == 4096)
         let fresh = try QMLLMTrainCommand.parse(["--start", "fresh", "--steps", "10", "--out", "Q"])
         #expect(try fresh.chosenRecipe().start == nil && fresh.outputDirectory(for: try fresh.chosenRecipe()) == "Q")
+        // Each recipe checkpoints apart by default, so one's checkpoints are not offered to another.
+        #expect(bundled.workDirectory(for: try bundled.chosenRecipe()) == ".lucid-train/shapes-smol-q")
+        #expect(released.workDirectory(for: try released.chosenRecipe()) == ".lucid-train/shapes-smol-q-released")
+        #expect(paper.workDirectory(for: paperRecipe) == ".lucid-train/shapes-smol-q-paper")
+        #expect(try QMLLMTrainCommand.parse(["--work", "W"]).workDirectory(for: QMLLMRecipe.shapesSmolQ) == "W")
         #expect(throws: (any Error).self) { try QMLLMTrainCommand.parse(["--recipe", "shapes-smol-q", "--variant", "paper"]) }
         // --gate mean over the class-fitted gate keeps what the mean reading can use and drops what it cannot.
         let mean = try QMLLMTrainCommand.parse(["--gate", "mean"]).chosenRecipe()

@@ -80,6 +80,25 @@ struct OrganismRoundTripTests {
         for (name, tensor) in a { #expect(tensor.maxAbsDifference(try #require(b[name])) == 0, "\(name)") }
     }
 
+    /// A work folder resumes for the same recipe under another name, and is refused (and kept) for
+    /// a recipe that trains differently, instead of continuing the first run under the second's recipe.
+    @Test func aWorkFolderOfAnotherRecipeIsRefusedNotResumed() throws {
+        let work = temporaryDirectory("identity").appendingPathComponent("t")
+        _ = try OrganismTrainer(recipe: Self.microRecipe, workDirectory: work, log: { _ in }).train()
+        var renamed = Self.microRecipe
+        renamed.name = "renamed"
+        renamed.evaluationScenes = 8
+        let again = try OrganismTrainer(recipe: renamed, workDirectory: work, log: { _ in }).train()
+        #expect(again.stages.first { $0.stage == "instruct" }?.resumedFrom == 3)
+        var reseeded = Self.microRecipe
+        reseeded.seed += 1
+        let error = #expect(throws: TrainingError.self) {
+            _ = try OrganismTrainer(recipe: reseeded, workDirectory: work, log: { _ in }).train()
+        }
+        #expect(error?.description.contains("another instruct run") == true, "\(String(describing: error))")
+        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("instruct/checkpoint.safetensors").path))
+    }
+
     @Test func smolTokenizerHasOneImageTokenAndNoDefaultSystemPrompt() throws {
         guard smolInstalled else { return }
         let tokenizer = try OrganismDirectory.smolTokenizer(gguf: ModelLocations.smolLM2, imageTokenIndex: 49152)

@@ -102,6 +102,50 @@ struct TrainingLoopTests {
         }
     }
 
+    /// Checkpoints carry the run's identity: another run's checkpoint is refused and left in place,
+    /// the same run's resumes, and one written without an identity (before Lucid recorded it) resumes.
+    @Test func aCheckpointOfAnotherRunIsRefusedAndKept() throws {
+        let url = directory()
+        struct Stop: Error {}
+        let first = Problem()
+        #expect(throws: Stop.self) {
+            _ = try TrainingLoop(stage: "fit", directory: url, parameters: first.layer.trainableParameters(), schedule: schedule,
+                                 identity: "run-a", log: { _ in }).run { step in
+                if step == 6 { throw Stop() }
+                return first.step(step)
+            }
+        }
+        let other = Problem()
+        let error = #expect(throws: TrainingError.self) {
+            _ = try TrainingLoop(stage: "fit", directory: url, parameters: other.layer.trainableParameters(), schedule: schedule,
+                                 identity: "run-b", log: { _ in }).run(other.step)
+        }
+        #expect(error?.description.contains("another fit run") == true && error?.description.contains(url.path) == true,
+                "\(String(describing: error))")
+        #expect(FileManager.default.fileExists(atPath: url.appendingPathComponent("checkpoint.safetensors").path))
+        let same = Problem()
+        let summary = try TrainingLoop(stage: "fit", directory: url, parameters: same.layer.trainableParameters(), schedule: schedule,
+                                       identity: "run-a", log: { _ in }).run(same.step)
+        #expect(summary.resumedFrom == 4)
+    }
+
+    @Test func aCheckpointWithoutAnIdentityResumesUnderOne() throws {
+        let url = directory()
+        struct Stop: Error {}
+        let first = Problem()
+        #expect(throws: Stop.self) {
+            _ = try TrainingLoop(stage: "fit", directory: url, parameters: first.layer.trainableParameters(), schedule: schedule,
+                                 log: { _ in }).run { step in
+                if step == 6 { throw Stop() }
+                return first.step(step)
+            }
+        }
+        let resumed = Problem()
+        let summary = try TrainingLoop(stage: "fit", directory: url, parameters: resumed.layer.trainableParameters(), schedule: schedule,
+                                       identity: "run-a", log: { _ in }).run(resumed.step)
+        #expect(summary.resumedFrom == 4)
+    }
+
     @Test func nonFiniteLossStopsWithTheLastCheckpointNamed() throws {
         let problem = Problem()
         #expect(throws: TrainingError.self) {
