@@ -104,17 +104,23 @@ struct TrainingLoopTests {
 
     /// Checkpoints carry the run's identity: another run's checkpoint is refused and left in place,
     /// the same run's resumes, and one written without an identity (before Lucid recorded it) resumes.
-    @Test func aCheckpointOfAnotherRunIsRefusedAndKept() throws {
+    /// A run of `identity` killed at step 6 (its last checkpoint is step 4); returns its directory.
+    func interruptedRun(identity: String?) -> URL {
         let url = directory()
         struct Stop: Error {}
-        let first = Problem()
+        let problem = Problem()
         #expect(throws: Stop.self) {
-            _ = try TrainingLoop(stage: "fit", directory: url, parameters: first.layer.trainableParameters(), schedule: schedule,
-                                 identity: "run-a", log: { _ in }).run { step in
+            _ = try TrainingLoop(stage: "fit", directory: url, parameters: problem.layer.trainableParameters(), schedule: schedule,
+                                 identity: identity, log: { _ in }).run { step in
                 if step == 6 { throw Stop() }
-                return first.step(step)
+                return problem.step(step)
             }
         }
+        return url
+    }
+
+    @Test func aCheckpointOfAnotherRunIsRefusedAndKept() throws {
+        let url = interruptedRun(identity: "run-a")
         let other = Problem()
         let error = #expect(throws: TrainingError.self) {
             _ = try TrainingLoop(stage: "fit", directory: url, parameters: other.layer.trainableParameters(), schedule: schedule,
@@ -130,16 +136,7 @@ struct TrainingLoopTests {
     }
 
     @Test func aCheckpointWithoutAnIdentityResumesUnderOne() throws {
-        let url = directory()
-        struct Stop: Error {}
-        let first = Problem()
-        #expect(throws: Stop.self) {
-            _ = try TrainingLoop(stage: "fit", directory: url, parameters: first.layer.trainableParameters(), schedule: schedule,
-                                 log: { _ in }).run { step in
-                if step == 6 { throw Stop() }
-                return first.step(step)
-            }
-        }
+        let url = interruptedRun(identity: nil)
         let resumed = Problem()
         let summary = try TrainingLoop(stage: "fit", directory: url, parameters: resumed.layer.trainableParameters(), schedule: schedule,
                                        identity: "run-a", log: { _ in }).run(resumed.step)
