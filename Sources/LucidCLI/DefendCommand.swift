@@ -229,9 +229,10 @@ struct QMLLMStage2Command: ParsableCommand {
         var stage2 = QMLLMStage2Recipe()
         stage2.schedule = stage2.schedule.scaled(by: scale)
         if let steps { stage2.schedule = stage2.schedule.withSteps(steps) }
-        let directory = work ?? ".lucid-train/" + URL(fileURLWithPath: ModelPaths.resolve(model)).standardizedFileURL.lastPathComponent + "-stage2"
-        let summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: URL(fileURLWithPath: directory), log: progressLog())
-            .run(directory: ModelPaths.resolve(model), out: URL(fileURLWithPath: out))
+        let modelDirectory = ModelPaths.resolve(model)
+        let workDirectory = work ?? ".lucid-train/" + URL(fileURLWithPath: modelDirectory).standardizedFileURL.lastPathComponent + "-stage2"
+        let summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: URL(fileURLWithPath: workDirectory), log: progressLog())
+            .run(directory: modelDirectory, out: URL(fileURLWithPath: out))
         print("stage 2: \(summary.steps) steps, loss \(String(format: "%.4f", summary.firstLoss)) → \(String(format: "%.4f", summary.finalLoss)); wrote \(out)")
     }
 }
