@@ -33,6 +33,17 @@ struct QMLLMCommand: ParsableCommand {
     )
 }
 
+/// Applies the training thread policy (`ThreadPolicy.trainingPolicy`, `LUCID_THREADS` over it) and logs it:
+/// a fixed count is what makes retraining reproduce the committed weights.
+func applyTrainingThreads(log: (String) -> Void) throws {
+    let environment = ProcessInfo.processInfo.environment
+    do { try ThreadPolicy.fromEnvironment(environment, base: .trainingPolicy()).apply() } catch { throw ValidationError(error.description) }
+    let blas = Torch.blasThreads.map(String.init) ?? "n/a"
+    let source = environment["LUCID_THREADS"] == nil ? "the training default, for reproducible weights"
+        : "LUCID_THREADS; the bundled weights were trained with \(ThreadPolicy.trainingThreads)"
+    log("threads \(Torch.threads) intra-op / \(blas) BLAS (\(source))")
+}
+
 /// Progress lines on stderr, each with the seconds since `start` (training and calibration commands).
 func progressLog(since start: Date = Date()) -> (String) -> Void {
     { line in FileHandle.standardError.write(Data("[\(String(format: "%6.0f", Date().timeIntervalSince(start)))s] \(line)\n".utf8)) }
@@ -166,6 +177,7 @@ struct QMLLMTrainCommand: ParsableCommand {
 
     func run() throws {
         let log = progressLog()
+        try applyTrainingThreads(log: log)
         let recipe = try chosenRecipe()
         let out = outputDirectory(for: recipe)
         let baseDirectory = ModelPaths.resolve(recipe.base)
@@ -205,7 +217,8 @@ struct QMLLMStage2Command: ParsableCommand {
         discussion: """
         Q-MLLM's second stage ("LLM-focused fine-tuning"): the vision tower, patch quantiser, projector and semantic \
         codebook stay frozen, so the gate decides as before; a fresh LoRA (r8, α 16, every projection of every layer) \
-        is trained on top of the language model on the recipe's conversations about its training scenes, so the \
+        is trained on top of the language model on conversations about the training scenes of the model's own recipe (its \
+        qmllm-record.json; the bundled recipe's where it has none), so the \
         language model learns to read quantised tokens. The result is written to --out with one PEFT adapter (the \
         model's own stacked with the new one); measure it with `lucid defend qmllm eval --model OUT --utility N`. \
         Checkpoints in --work make a killed run resume.
@@ -225,15 +238,25 @@ struct QMLLMStage2Command: ParsableCommand {
     }
 
     func run() throws {
-        let recipe = QMLLMRecipe.shapesSmolQ.scaled(by: scale)
+        let modelDirectory = ModelPaths.resolve(model)
+        let recipe = try trainingRecipe(modelDirectory: modelDirectory)
         var stage2 = QMLLMStage2Recipe()
         stage2.schedule = stage2.schedule.scaled(by: scale)
         if let steps { stage2.schedule = stage2.schedule.withSteps(steps) }
-        let modelDirectory = ModelPaths.resolve(model)
         let workDirectory = work ?? ".lucid-train/" + URL(fileURLWithPath: modelDirectory).standardizedFileURL.lastPathComponent + "-stage2"
-        let summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: URL(fileURLWithPath: workDirectory), log: progressLog())
+        let log = progressLog()
+        try applyTrainingThreads(log: log)
+        let summary = try QMLLMStage2(recipe: recipe, stage2: stage2, workDirectory: URL(fileURLWithPath: workDirectory), log: log)
             .run(directory: modelDirectory, out: URL(fileURLWithPath: out))
         print("stage 2: \(summary.steps) steps, loss \(String(format: "%.4f", summary.firstLoss)) → \(String(format: "%.4f", summary.finalLoss)); wrote \(out)")
+    }
+}
+
+extension QMLLMStage2Command {
+    /// The recipe whose scenes stage 2 trains on: the model's own (its record's), the bundled one where it
+    /// has no record; scaled by --scale.
+    func trainingRecipe(modelDirectory: String) throws -> QMLLMRecipe {
+        (try QMLLMDirectory.record(in: URL(fileURLWithPath: modelDirectory))?.recipe ?? .shapesSmolQ).scaled(by: scale)
     }
 }
 

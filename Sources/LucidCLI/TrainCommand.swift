@@ -16,7 +16,9 @@ struct TrainCommand: ParsableCommand {
         Stages run in order (vision pre-training on ShapesWorld labels, projector alignment, instruction tuning), \
         each with AdamW, linear warm-up + cosine decay and gradient clipping, masked cross-entropy on answer tokens \
         only. Every stage checkpoints into --work (default .lucid-train/RECIPE) and a killed run resumes where it \
-        stopped when started again with the same arguments. Loss curves: WORK/STAGE/loss.csv and OUT/loss.svg. \
+        stopped when started again with the same arguments. Training runs with \(ThreadPolicy.trainingThreads) libtorch \
+        threads whatever the machine (float sums depend on the thread count), so retraining reproduces the bundled \
+        weights; LUCID_THREADS=N trains faster on a bigger machine but not bit-identically. Loss curves: WORK/STAGE/loss.csv and OUT/loss.svg. \
         The result is a LLaVA directory (config.json, model.safetensors in f16, tokenizer or PEFT adapter) plus \
         organism.json with the recipe, seed, data hash, stage summaries and held-out metrics. \
         Recipes: \(OrganismRecipe.all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")); smol-aligned (a LoRA on \
@@ -74,7 +76,8 @@ struct TrainCommand: ParsableCommand {
         let began = Date()
         let log = progressLog(since: began)
         if evaluateOnly { return try evaluateExisting(outURL: outURL, workURL: workURL, log: log) }
-        log("\(recipe): \(scaled.summary); threads \(Torch.threads) intra-op / \(Torch.blasThreads.map(String.init) ?? "n/a") BLAS")
+        try applyTrainingThreads(log: log)
+        log("\(recipe): \(scaled.summary)")
         let trainer = OrganismTrainer(recipe: scaled, workDirectory: workURL, log: log)
         let output = try trainer.train()
         let seconds = Date().timeIntervalSince(began)
@@ -128,6 +131,7 @@ struct TrainCommand: ParsableCommand {
 extension TrainCommand {
     func runSafetyAlignment() throws {
         let log = progressLog()
+        try applyTrainingThreads(log: log)
         let recipe = SafetyAlignmentRecipe().scaled(by: scale)
         let advbench = try AdvBench(csv: AdvBench.defaultURL)
         let outURL = URL(fileURLWithPath: out ?? "Models/smol-aligned")

@@ -146,6 +146,21 @@ public struct ThreadPolicy: Sendable, Equatable {
         return openBLAS ? ThreadPolicy(intraOp: 1, blas: model) : ThreadPolicy(intraOp: model, blas: model)
     }
 
+    /// Intra-op threads that training runs with unless `LUCID_THREADS` says otherwise.
+    ///
+    /// Float sums depend on how libtorch splits work among its threads, so the same recipe trained
+    /// with another count gives other weights (session 18: a run begun with 1 thread and resumed with
+    /// 2 ended 33% apart in relative L2 from a 2-thread run). A fixed count, the one the bundled models
+    /// were trained with, makes retraining reproduce them on any machine; on a bigger one,
+    /// `LUCID_THREADS=N` trains faster but not bit-identically.
+    public static let trainingThreads = 2
+
+    /// The policy for training: `trainingThreads` intra-op threads (one, with OpenBLAS's pool
+    /// `trainingThreads` wide, where the BLAS is OpenBLAS).
+    public static func trainingPolicy(openBLAS: Bool = Torch.blasThreads != nil) -> ThreadPolicy {
+        openBLAS ? ThreadPolicy(intraOp: 1, blas: trainingThreads) : ThreadPolicy(intraOp: trainingThreads, blas: trainingThreads)
+    }
+
     /// Reads `LUCID_THREADS` and `LUCID_BLAS_THREADS` over `base` (the default policy unless given);
     /// throws on malformed values.
     public static func fromEnvironment(_ environment: [String: String], base: ThreadPolicy? = nil) throws(ThreadPolicyError) -> ThreadPolicy {

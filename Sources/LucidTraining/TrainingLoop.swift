@@ -20,6 +20,10 @@ public struct StageSummary: Codable, Sendable, Equatable {
     public var firstLoss: Double
     public var finalLoss: Double
     public var resumedFrom: Int?
+    /// libtorch intra-op thread counts the stage ran with, in order (more than one when it was resumed
+    /// with another count: then no single-count run reproduces its weights bit for bit). Nil in
+    /// records written before Lucid kept it.
+    public var threads: [Int]?
 }
 
 /// Runs one training stage: AdamW with warm-up + cosine, gradient clipping, a checkpoint every
@@ -28,6 +32,10 @@ public struct StageSummary: Codable, Sendable, Equatable {
 ///
 /// Determinism: the step function must derive its batch from the step number alone (see
 /// `SplitMix64.stream`), so an interrupted and resumed stage trains on exactly the same batches.
+///
+/// Float sums depend on how libtorch splits work among its threads, so bit-identical weights also
+/// need the same intra-op thread count: checkpoints record the counts a stage ran with, a resume with
+/// another count says so, and `StageSummary.threads` keeps the history.
 ///
 /// `identity` names the run (`TrainingIdentity`: a digest of the recipe and data the stage trains
 /// on). Checkpoints carry it, and a checkpoint of another identity is refused, not resumed: the same
@@ -40,6 +48,10 @@ public final class TrainingLoop {
     public let identity: String?
     let parameters: [(name: String, parameter: Parameter)]
     let log: (String) -> Void
+    /// Intra-op thread counts of this run so far (the checkpoint's history plus this process's count).
+    var threadHistory: [Int] = []
+    /// This process's libtorch intra-op thread count (a stored value so tests can stand in another).
+    var intraOpThreads = Torch.threads
 
     public init(stage: String, directory: URL, parameters: [(name: String, parameter: Parameter)],
                 schedule: TrainingSchedule, identity: String? = nil, log: @escaping (String) -> Void) {
@@ -62,7 +74,8 @@ public final class TrainingLoop {
             let loss = try withNoGrad { try step(0).loss.item() }
             guard loss.isFinite else { throw TrainingError("\(stage): the loss is \(loss) at the start") }
             log("\(stage): 0 steps; loss at the start \(String(format: "%.4f", loss))")
-            return StageSummary(stage: stage, steps: 0, seconds: Date().timeIntervalSince(began), firstLoss: loss, finalLoss: loss, resumedFrom: nil)
+            return StageSummary(stage: stage, steps: 0, seconds: Date().timeIntervalSince(began), firstLoss: loss, finalLoss: loss,
+                                resumedFrom: nil, threads: [intraOpThreads])
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let optimizer = AdamW(parameters, learningRate: schedule.learningRate, weightDecay: schedule.weightDecay)
@@ -70,10 +83,19 @@ public final class TrainingLoop {
                                           minimumRatio: schedule.minimumRatio)
         var start = 0
         var resumedFrom: Int?
+        threadHistory = [intraOpThreads]
         if FileManager.default.fileExists(atPath: checkpointURL.path) {
-            start = try restore(optimizer)
+            let restored = try restore(optimizer)
+            start = restored.step
             resumedFrom = start
             log("\(stage): resuming at step \(start) of \(schedule.steps)")
+            if let saved = restored.threads, !saved.isEmpty {
+                threadHistory = saved.last == intraOpThreads ? saved : saved + [intraOpThreads]
+                if saved.last != intraOpThreads {
+                    log("\(stage): warning: its checkpoint was written with \(saved.last ?? 0) intra-op threads, this run has \(intraOpThreads): "
+                        + "the weights will not be bit-identical to a run at one count (LUCID_THREADS=\(saved.last ?? 0) resumes it exactly)")
+                }
+            }
         }
         var curve = try LossCurveFile(url: curveURL, keepingStepsBelow: start)
         let began = Date()
@@ -114,7 +136,7 @@ public final class TrainingLoop {
             }
         }
         return StageSummary(stage: stage, steps: schedule.steps, seconds: Date().timeIntervalSince(began),
-                            firstLoss: firstLoss, finalLoss: lastLoss, resumedFrom: resumedFrom)
+                            firstLoss: firstLoss, finalLoss: lastLoss, resumedFrom: resumedFrom, threads: threadHistory)
     }
 
     func save(_ optimizer: AdamW, step: Int) throws {
@@ -122,12 +144,15 @@ public final class TrainingLoop {
         for (name, parameter) in parameters { items.append(try .init(name: "param." + name, tensor: parameter.value)) }
         let state = optimizer.stateDictionary()
         for (name, tensor) in state.tensors.sorted(by: { $0.key < $1.key }) { items.append(try .init(name: "optim." + name, tensor: tensor)) }
-        var metadata = ["step": String(step), "optimizer_step": String(state.step), "stage": stage]
+        var metadata = ["step": String(step), "optimizer_step": String(state.step), "stage": stage,
+                        "threads": threadHistory.map(String.init).joined(separator: ",")]
         if let identity { metadata["identity"] = identity }
         try SafetensorsWriter.write(items, metadata: metadata, to: checkpointURL.path)
     }
 
-    func restore(_ optimizer: AdamW) throws -> Int {
+    /// Restores parameters and optimiser state; returns the checkpoint's step and its thread history
+    /// (nil when it has none).
+    func restore(_ optimizer: AdamW) throws -> (step: Int, threads: [Int]?) {
         let file = try SafetensorsFile(path: checkpointURL.path)
         guard let stepText = file.metadata["step"], let step = Int(stepText),
               let optimizerStep = file.metadata["optimizer_step"].flatMap(Int.init) else {
@@ -152,7 +177,8 @@ public final class TrainingLoop {
             state[String(name.dropFirst("optim.".count))] = try file.loadTensor(named: name)
         }
         try optimizer.load(tensors: state, step: optimizerStep)
-        return step
+        let threads = file.metadata["threads"].map { $0.split(separator: ",").compactMap { Int($0) } }
+        return (step, threads)
     }
 }
 
@@ -166,6 +192,6 @@ extension StageSummary {
     /// snake_case keys (docs/json.md); files with the camelCase keys of before read through `JSONDecoder.records()`.
     enum CodingKeys: String, CodingKey {
         case stage, steps, seconds, firstLoss = "first_loss"
-        case finalLoss = "final_loss", resumedFrom = "resumed_from"
+        case finalLoss = "final_loss", resumedFrom = "resumed_from", threads
     }
 }

@@ -52,4 +52,15 @@ struct InfoCommandTests {
         #expect(try ThreadPolicy.fromEnvironment(["LUCID_THREADS": "4"], base: serving) == ThreadPolicy(intraOp: 4, blas: 3))
         #expect(ThreadPolicy.defaultPolicy(cores: 8, openBLAS: false) == ThreadPolicy(intraOp: 8, blas: 8))
     }
+
+    /// Training has one thread count whatever the machine (the bundled weights' count), so retraining
+    /// reproduces them; LUCID_THREADS still overrides it.
+    @Test func trainingHasAFixedThreadCountTheEnvironmentOverrides() throws {
+        let training = ThreadPolicy.trainingPolicy(openBLAS: false)
+        #expect(training == ThreadPolicy(intraOp: ThreadPolicy.trainingThreads, blas: ThreadPolicy.trainingThreads))
+        #expect(ThreadPolicy.trainingThreads == 2)
+        #expect(ThreadPolicy.trainingPolicy(openBLAS: true) == ThreadPolicy(intraOp: 1, blas: 2))
+        #expect(try ThreadPolicy.fromEnvironment([:], base: training) == training)
+        #expect(try ThreadPolicy.fromEnvironment(["LUCID_THREADS": "8"], base: training) == ThreadPolicy(intraOp: 8, blas: 2))
+    }
 }

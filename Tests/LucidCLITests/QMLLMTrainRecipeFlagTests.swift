@@ -1,3 +1,5 @@
+import Foundation
+import LucidSupport
 import LucidDefense
 import LucidOrganisms
 import Testing
@@ -32,5 +34,22 @@ struct QMLLMTrainRecipeFlagTests {
         // --gate mean over the class-fitted gate keeps what the mean reading can use and drops what it cannot.
         let mean = try QMLLMTrainCommand.parse(["--gate", "mean"]).chosenRecipe()
         #expect(mean.gate == QMLLMGateRecipe(reading: .mean, tokenLabels: .image, mergeHarmful: true))
+    }
+
+    /// `defend qmllm stage2` trains on the scenes of the model's own recipe (its record's), the bundled
+    /// recipe's where the model has no record.
+    @Test func stageTwoTrainsOnTheModelsOwnRecipe() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-stage2-recipe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let command = try QMLLMStage2Command.parse(["--out", "O"])
+        #expect(try command.trainingRecipe(modelDirectory: folder.path) == QMLLMRecipe.shapesSmolQ)
+        let bundled = URL(fileURLWithPath: ModelPaths.resolve("shapes-smol-q")).appendingPathComponent(QMLLMDirectory.recordFile)
+        var record = try #require(try JSONDecoder.records().decode(QMLLMRecord.self, from: Data(contentsOf: bundled)))
+        record.recipe = .released
+        try JSONEncoder().encode(record).write(to: folder.appendingPathComponent(QMLLMDirectory.recordFile))
+        #expect(try command.trainingRecipe(modelDirectory: folder.path) == QMLLMRecipe.released)
+        let scaled = try QMLLMStage2Command.parse(["--out", "O", "--scale", "0.5"])
+        #expect(try scaled.trainingRecipe(modelDirectory: folder.path) == QMLLMRecipe.released.scaled(by: 0.5))
     }
 }

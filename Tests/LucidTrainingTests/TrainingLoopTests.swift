@@ -143,6 +143,33 @@ struct TrainingLoopTests {
         #expect(summary.resumedFrom == 4)
     }
 
+    /// Float sums depend on the thread count, so a stage resumed with another count says so and
+    /// keeps both counts in its summary; one resumed with the same count keeps one.
+    @Test func aResumeWithAnotherThreadCountIsLoggedAndRecorded() throws {
+        let url = interruptedRun(identity: "run-a")
+        let saved = try SafetensorsFile(path: url.appendingPathComponent("checkpoint.safetensors").path)
+        #expect(saved.metadata["threads"] == String(Torch.threads))
+        let resumed = Problem()
+        let other = Torch.threads + 1
+        var lines: [String] = []
+        let warned = TrainingLoop(stage: "fit", directory: url, parameters: resumed.layer.trainableParameters(), schedule: schedule,
+                                  identity: "run-a", log: { lines.append($0) })
+        warned.intraOpThreads = other
+        let summary = try warned.run(resumed.step)
+        #expect(summary.threads == [Torch.threads, other])
+        #expect(lines.contains { $0.contains("warning") && $0.contains("LUCID_THREADS=\(Torch.threads)") }, "\(lines)")
+        let final = try SafetensorsFile(path: url.appendingPathComponent("checkpoint.safetensors").path)
+        #expect(final.metadata["threads"] == "\(Torch.threads),\(other)")
+
+        let same = interruptedRun(identity: "run-a")
+        var quiet: [String] = []
+        let sameProblem = Problem()
+        let again = try TrainingLoop(stage: "fit", directory: same, parameters: sameProblem.layer.trainableParameters(), schedule: schedule,
+                                     identity: "run-a", log: { quiet.append($0) }).run(sameProblem.step)
+        #expect(again.threads == [Torch.threads])
+        #expect(!quiet.contains { $0.contains("warning") }, "\(quiet)")
+    }
+
     @Test func nonFiniteLossStopsWithTheLastCheckpointNamed() throws {
         let problem = Problem()
         #expect(throws: TrainingError.self) {
