@@ -89,11 +89,12 @@ public final class TrainingLoop {
             start = restored.step
             resumedFrom = start
             log("\(stage): resuming at step \(start) of \(schedule.steps)")
-            if let saved = restored.threads, !saved.isEmpty {
-                threadHistory = saved.last == intraOpThreads ? saved : saved + [intraOpThreads]
-                if saved.last != intraOpThreads {
-                    log("\(stage): warning: its checkpoint was written with \(saved.last ?? 0) intra-op threads, this run has \(intraOpThreads): "
-                        + "the weights will not be bit-identical to a run at one count (LUCID_THREADS=\(saved.last ?? 0) resumes it exactly)")
+            if let saved = restored.threads, let last = saved.last {
+                threadHistory = saved
+                if last != intraOpThreads {
+                    threadHistory.append(intraOpThreads)
+                    log("\(stage): warning: its checkpoint was written with \(last) intra-op threads, this run has \(intraOpThreads): "
+                        + "the weights will not be bit-identical to a run at one count (LUCID_THREADS=\(last) resumes it exactly)")
                 }
             }
         }
