@@ -38,10 +38,9 @@ struct QMLLMCommand: ParsableCommand {
 func applyTrainingThreads(log: (String) -> Void) throws {
     let environment = ProcessInfo.processInfo.environment
     do { try ThreadPolicy.fromEnvironment(environment, base: .trainingPolicy()).apply() } catch { throw ValidationError(error.description) }
-    let blas = Torch.blasThreads.map(String.init) ?? "n/a"
     let source = environment["LUCID_THREADS"] == nil ? "the training default, for reproducible weights"
         : "LUCID_THREADS; the bundled weights were trained with \(ThreadPolicy.trainingThreads)"
-    log("threads \(Torch.threads) intra-op / \(blas) BLAS (\(source))")
+    log("threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS (\(source))")
 }
 
 /// Progress lines on stderr, each with the seconds since `start` (training and calibration commands).

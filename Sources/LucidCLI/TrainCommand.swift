@@ -82,7 +82,7 @@ struct TrainCommand: ParsableCommand {
         let output = try trainer.train()
         let seconds = Date().timeIntervalSince(began)
         let record = OrganismRecord(name: recipe, recipe: scaled, scale: scale, dataHash: output.dataHash, stages: output.stages,
-                                    trainingSeconds: seconds, threads: "\(Torch.threads)/\(Torch.blasThreads.map(String.init) ?? "n/a")",
+                                    trainingSeconds: seconds, threads: "\(Torch.threads)/\(Torch.blasThreadsDescription)",
                                     metrics: nil, command: Self.commandLine)
         try OrganismDirectory.save(output.model, languageModelReference: scaled.languageModelReference, tokenizerJSON: output.tokenizerJSON,
                                    record: record, lossSVG: LossCurvePlot.svg(output.curves), to: outURL)

@@ -72,6 +72,9 @@ public enum Torch {
         return count < 0 ? nil : Int(count)
     }
 
+    /// `blasThreads` as printed in version lines, logs and records: the count, or "n/a".
+    public static var blasThreadsDescription: String { blasThreads.map(String.init) ?? "n/a" }
+
     /// Sets OpenBLAS's thread count; returns false when the BLAS in use is not OpenBLAS.
     @discardableResult
     public static func setBLASThreads(_ count: Int) -> Bool { lt_set_blas_threads(Int32(max(1, count))) }
