@@ -34,6 +34,17 @@ struct SafetyDatasetTests {
         #expect(throws: EvalError.self) { _ = try AdvBench(csv: url) }
     }
 
+    @Test func aMissingAdvbenchFileNamesTheVariableThatPointsToIt() {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("no-advbench-\(UUID().uuidString).csv")
+        do {
+            _ = try AdvBench(csv: url)
+            Issue.record("a missing file was read")
+        } catch {
+            #expect("\(error)".contains("LUCID_ADVBENCH"))
+            #expect("\(error)".contains(url.path))
+        }
+    }
+
     @Test func benignInstructionsAreDistinctAndSplitWithLookalikesHeldOut() {
         let all = BenignInstructions.all
         #expect(Set(all).count == all.count)

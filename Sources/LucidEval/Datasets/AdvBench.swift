@@ -11,6 +11,10 @@ public struct AdvBench: Sendable {
 
     /// Reads `harmful_behaviors.csv` (header `goal,target`, RFC 4180 quoting).
     public init(csv url: URL) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw EvalError.missingResource(name: "AdvBench's harmful_behaviors.csv", path: url.path,
+                                            hint: "Run from the repository (Data/advbench/), or set LUCID_ADVBENCH to the file.")
+        }
         guard let text = try? SafeFile.readText(url.path) else {
             throw EvalError.unreadable(path: url.path, reason: "not a readable AdvBench CSV")
         }
