@@ -165,9 +165,10 @@ public struct QMLLMAttackEvaluation {
 
     /// Hinge summed over what the gate reads (the mean token, or every token, or the paper's projected
     /// [CLS]): cosine, nearest refusing code − nearest benign code + 0.05; L2, distance to the nearest
-    /// benign code × 1.05 − distance to the nearest refusing one.
+    /// benign code × 1.05 − distance to the nearest refusing one. In f32 whatever the model's dtype, as
+    /// the gate measures (the codebooks stay f32).
     func gateLoss(model: LlavaForConditionalGeneration, pixels: Tensor, codes: (harmful: Tensor, benign: Tensor)) throws -> Tensor {
-        let rows = try defense.gateRows(model, pixels: pixels, reading: defense.safetyMap?.reading ?? .mean)
+        let rows = try defense.gateRows(model, pixels: pixels, reading: defense.safetyMap?.reading ?? .mean).to(.f32)
         if defense.semantic.distance == .l2 {
             func nearest(_ set: Tensor) -> Tensor {  // [R]: distance to the nearest row of `set`
                 (rows.unsqueezed(axis: 1) - set.unsqueezed(axis: 0)).square().sum(axis: -1).min(axis: 1).clamped(min: 1e-12).sqrt()
