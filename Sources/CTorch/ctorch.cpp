@@ -552,6 +552,14 @@ int32_t lt_allclose(lt_tensor a, lt_tensor b, double rtol, double atol, bool *ou
 
 // ---- linear algebra and neural-network primitives ----
 
+// bf16/f16 products in f32 on CPUs without AVX-512 (widened_products.cpp); undefined where not applied.
+extern "C++" {
+at::Tensor lt_widened_linear(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b);
+at::Tensor lt_widened_matmul(const at::Tensor &a, const at::Tensor &b);
+at::Tensor lt_widened_conv2d(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b, at::IntArrayRef stride,
+                             at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
+}
+
 extern "C" bool lt_small_linear_bf16_row_enabled(void);
 extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, int64_t in, int64_t out, const uint16_t *bias,
                                          uint16_t *y);
@@ -601,7 +609,9 @@ static at::Tensor matmul_few_bf16_rows(const at::Tensor &a, const at::Tensor &b)
 
 static at::Tensor matmul_forward(const at::Tensor &a, const at::Tensor &b) {
   at::Tensor fast = matmul_few_bf16_rows(a, b);
-  return fast.defined() ? fast : at::matmul(a, b);
+  if (fast.defined()) return fast;
+  at::Tensor widened = lt_widened_matmul(a, b);
+  return widened.defined() ? widened : at::matmul(a, b);
 }
 
 int32_t lt_matmul(lt_tensor a, lt_tensor b, lt_tensor *out) { LT_TRY(*out = wrap(matmul_forward(T(a), T(b)))) }
@@ -615,7 +625,7 @@ extern "C" bool lt_small_linear_single_row(void);
 // over the weight, blocked for cache), and so does a single row on AVX-512 CPUs (its 4-row tiles
 // stream the weight about twice as fast as MKL's gemv here). Otherwise a single f32 row uses
 // matrix-vector multiplication (BLAS gemv reads the weight once; gemm would pack it first).
-// Everything else is at::linear.
+// bf16/f16 batches and autograd below AVX-512: widened_products.cpp. Everything else is at::linear.
 static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b) {
   const bool shapes = w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1) && x.device().is_cpu() && w.device().is_cpu();
   const int64_t in = shapes ? w.size(1) : 1;
@@ -655,7 +665,8 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
     if (b) y = y + *b;
     return y.reshape(sizes);
   }
-  return at::linear(x, w, b);
+  at::Tensor widened = lt_widened_linear(x, w, b);
+  return widened.defined() ? widened : at::linear(x, w, b);
 }
 
 int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias, lt_tensor *out) {
@@ -663,7 +674,10 @@ int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias, lt_tensor *out) {
 }
 int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias, const int64_t *stride, const int64_t *padding,
                   const int64_t *dilation, int64_t groups, lt_tensor *out) {
-  LT_TRY(*out = wrap(at::conv2d(T(x), T(w), opt(bias), dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups)))
+  LT_TRY({
+    at::Tensor y = lt_widened_conv2d(T(x), T(w), opt(bias), dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups);
+    *out = wrap(y.defined() ? y : at::conv2d(T(x), T(w), opt(bias), dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups));
+  })
 }
 // One pass per row of a contiguous bf16 x: the f32 sum of squares, x · 1/√(mean + ε) rounded to
 // bf16 (c10::BFloat16's round-to-nearest-even), then times the bf16 weight rounded again, as the

@@ -3,6 +3,12 @@ import CTorch
 /// The micro-kernel the shim uses for linear layers on 2–32 rows without autograd (decoding's
 /// beams, contrastive branches and look-ahead candidates).
 ///
+/// The level also decides how bf16/f16 products run on the CPU: from `avx512` up, a single bf16 row
+/// (batch-1 decoding) streams the weights through the shim's own kernel; below it, linear and matmul
+/// on 32+ rows or under autograd, and conv2d, are computed widened to f32 and rounded once, because
+/// libtorch's reduced-precision kernels are many times slower than f32 there (widened_products.cpp,
+/// docs/engine.md).
+///
 /// Picked once from the CPU; `force(_:)` exists so tests can check every kernel this CPU can run
 /// against the same reference and benchmarks can compare them.
 public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
