@@ -16,6 +16,13 @@ struct ReducedPrecisionProductTests {
         ((y.to(.f64) - exact).abs() - exact.abs() * relativeRounding(dtype)).max().item()
     }
 
+    /// `y` (a value or a gradient; nil fails) is within one rounding of `exact`, 1e-3 absolute allowed.
+    func expectOneRounding(_ y: Tensor?, _ exact: Tensor, _ dtype: DType, _ label: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        let excess = y.map { excessOverOneRounding($0.detached(), exact, dtype) } ?? .infinity
+        #expect(excess <= 1e-3, "\(label): beyond one rounding \(excess)", sourceLocation: sourceLocation)
+    }
+
     @Test(arguments: [DType.bf16, .f16])
     func aPrefillBatchRoundsOnceFromTheExactProduct(_ dtype: DType) {
         let generator = Generator(seed: 31)
@@ -29,8 +36,7 @@ struct ReducedPrecisionProductTests {
                     #expect(y.shape == [1, rows, output] && y.dtype == dtype)
                     var exact = x.to(.f64).matmul(w.to(.f64).mT)
                     if let bias { exact = exact + bias.to(.f64) }
-                    let excess = excessOverOneRounding(y, exact, dtype)
-                    #expect(excess <= 1e-3, "\(active) \(dtype), \(rows) × \(input) → \(output), bias \(bias != nil): \(excess)")
+                    expectOneRounding(y, exact, dtype, "\(active) \(dtype), \(rows) × \(input) → \(output), bias \(bias != nil)")
                 }
             }
         }
@@ -59,8 +65,7 @@ struct ReducedPrecisionProductTests {
                 if withBias { expected.append(("bias", b.grad, g.sum(axis: 0))) } else { #expect(b.grad == nil) }
                 for (name, gradient, exact) in expected {
                     #expect(gradient?.dtype == dtype, "\(active) \(dtype) \(name): gradient dtype")
-                    let excess = gradient.map { excessOverOneRounding($0, exact, dtype) } ?? .infinity
-                    #expect(excess <= 1e-3, "\(active) \(dtype), \(rows) rows, bias \(withBias), \(name): \(excess)")
+                    expectOneRounding(gradient, exact, dtype, "\(active) \(dtype), \(rows) rows, bias \(withBias), \(name)")
                 }
             }
         }
@@ -78,12 +83,11 @@ struct ReducedPrecisionProductTests {
             let scores = queries.matmul(keys.mT)
             #expect(scores.shape == [1, 3, 20, 20] && scores.dtype == dtype)
             let exact = queries.detached().to(.f64).matmul(keys.to(.f64).mT)
-            #expect(excessOverOneRounding(scores.detached(), exact, dtype) <= 1e-3, "\(active) \(dtype): scores")
+            expectOneRounding(scores, exact, dtype, "\(active) \(dtype): scores")
             scores.to(.f32).sum().backward()
             // d/dq Σ_s q·k_s = Σ_s k_s for every query row.
             let expected = keys.to(.f64).sum(axis: 2, keepDims: true).expanded([1, 3, 20, 16])
-            let excess = queries.grad.map { excessOverOneRounding($0, expected, dtype) } ?? .infinity
-            #expect(excess <= 1e-3, "\(active) \(dtype): query gradient \(excess)")
+            expectOneRounding(queries.grad, expected, dtype, "\(active) \(dtype): query gradient")
         }
     }
 
@@ -99,13 +103,12 @@ struct ReducedPrecisionProductTests {
             let patches = image.conv2d(weight: kernel, bias: bias, stride: (4, 4))
             #expect(patches.shape == [1, 8, 4, 4] && patches.dtype == dtype)
             let exact = image.detached().to(.f64).conv2d(weight: kernel.to(.f64), bias: bias.to(.f64), stride: (4, 4))
-            #expect(excessOverOneRounding(patches.detached(), exact, dtype) <= 1e-3, "\(active) \(dtype): patches")
+            expectOneRounding(patches, exact, dtype, "\(active) \(dtype): patches")
             patches.to(.f32).sum().backward()
             // Stride = kernel: every pixel meets one kernel position, summed over the 8 output channels.
             let perPosition = kernel.to(.f64).sum(axis: 0, keepDims: true)  // [1, 3, 4, 4]
             let expected = perPosition.repeated([1, 1, 4, 4])
-            let excess = image.grad.map { excessOverOneRounding($0, expected, dtype) } ?? .infinity
-            #expect(excess <= 1e-3, "\(active) \(dtype): pixel gradient \(excess)")
+            expectOneRounding(image.grad, expected, dtype, "\(active) \(dtype): pixel gradient")
         }
     }
 }
