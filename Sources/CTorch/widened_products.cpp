@@ -4,9 +4,9 @@
 // (with or without its bf16 instructions). On an AVX2-only CPU — most laptops: Intel's consumer cores
 // since Alder Lake, AMD's before Zen 4 — libtorch 2.13 multiplies bf16 at a fraction of f32's speed, and
 // one backward product (grad · w) is slower still. Measured with the wheel's Python on an AVX2 AMD EPYC,
-// 2 threads (`scripts/bf16_cpu_products.py`): a 600 × 4096 · 4096 × 4096 forward 2.4 s in bf16 against
-// 0.41 s in f32 and 0.53 s widened; its input gradient 122 s in bf16 against 0.30 s in f32. A bf16
-// organism's PGD step took 5.3–5.6 s against 0.39 s in f32 (docs/engine.md).
+// 2 threads (`scripts/bf16_cpu_products.py`, quiet machine): a 600 × 4096 · 4096 × 4096 forward 0.93 s
+// in bf16 against 0.13 s in f32 and 0.16 s widened; its input gradient 71 s in bf16 against 0.13 s in
+// f32. A bf16 organism's PGD step took 5.0 s against 0.27 s in f32; widened 0.46 s (docs/engine.md).
 //
 // So below AVX-512 (the small-linear kernel level, which tests can force lower) the shim computes these
 // products widened: the operands converted to f32 (exact: every bf16 and f16 value is an f32), one f32
@@ -18,8 +18,8 @@
 //   not fit beside it). Fewer rows without autograd (decoding) stay on at::linear: converting the whole
 //   weight per token would cost more than it saves (a 2048 × 8192 weight: 12 ms to convert into a
 //   reused buffer, ~90 ms into a fresh one, against 11–13 ms for at::linear's bf16 row). An AVX2 port of
-//   small_linear_bf16.cpp's row kernel (one thread) decoded SmolLM2 bf16 at 33 tok/s against oneDNN's
-//   45 and was not kept;
+//   small_linear_bf16.cpp's row kernel decoded SmolLM2 bf16 slower than oneDNN (33 tok/s against 45 on
+//   one thread, 29–32 against 45–48 split over two) and was not kept;
 // - matmul (attention's products) of 32 or more rows, or with autograd: widened through autograd's own
 //   casts, so backward keeps the f32 copies of the activations (twice their bf16 size; weights are not
 //   involved); a decoding step's few rows against the KV cache are not widened (that would convert
