@@ -622,9 +622,9 @@ extern "C" bool lt_small_linear_enabled(void);
 extern "C" bool lt_small_linear_single_row(void);
 
 // x · wᵀ + bias. Without autograd, f32 inputs of 2 to 32 rows go through small_linear.cpp (one pass
-// over the weight, blocked for cache), and so does a single row on AVX-512 CPUs (its 4-row tiles
-// stream the weight about twice as fast as MKL's gemv here). Otherwise a single f32 row uses
-// matrix-vector multiplication (BLAS gemv reads the weight once; gemm would pack it first).
+// over the weight, blocked for cache), and so does a single row on AVX-512 and AVX2 CPUs (faster than
+// MKL's gemv on both: docs/engine.md). Otherwise (other CPUs) a single f32 row uses matrix-vector
+// multiplication (BLAS gemv reads the weight once; gemm would pack it first).
 // bf16/f16 batches and autograd below AVX-512: widened_products.cpp. Everything else is at::linear.
 static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b) {
   const bool shapes = w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1) && x.device().is_cpu() && w.device().is_cpu();
