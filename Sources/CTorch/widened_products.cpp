@@ -85,16 +85,17 @@ bool same_reduced_cpu(const at::Tensor &a, const at::Tensor &b) {
   return reduced(a) && a.scalar_type() == b.scalar_type() && a.device().is_cpu() && b.device().is_cpu();
 }
 
-}  // namespace
-
-// Whether bf16/f16 products are computed widened here: x86-64 below the AVX-512 kernel level.
+// Whether bf16/f16 products are computed widened here: x86-64 below the AVX-512 small-linear level.
 bool lt_widened_products_enabled() {
 #if defined(__x86_64__)
-  return lt_small_linear_kernel() < 3;
+  constexpr int kAVX512 = 3;  // small_linear.cpp's kernel levels
+  return lt_small_linear_kernel() < kAVX512;
 #else
   return false;
 #endif
 }
+
+}  // namespace
 
 // x · wᵀ + b widened, or undefined where this file does not apply (see the header).
 at::Tensor lt_widened_linear(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b) {
