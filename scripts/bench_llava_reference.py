@@ -63,6 +63,7 @@ def main():
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--dtype", choices=["bf16", "f32"], default="bf16")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; on a GPU the clock synchronises first")
     args = parser.parse_args()
     if args.new_tokens < 2:
         parser.error("--new-tokens must be ≥ 2")
@@ -74,15 +75,18 @@ def main():
     from safetensors.torch import load_file
     from transformers import LlavaForConditionalGeneration, LogitsProcessor, LogitsProcessorList
     inputs = load_file(args.inputs)
-    input_ids = inputs["input_ids"]
-    pixels = inputs["pixel_values"].to(dtype)
+    device = torch.device(args.device)
+    input_ids = inputs["input_ids"].to(device)
+    pixels = inputs["pixel_values"].to(dtype).to(device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     start = time.perf_counter()
-    model = LlavaForConditionalGeneration.from_pretrained(args.model, dtype=dtype)
+    model = LlavaForConditionalGeneration.from_pretrained(args.model, dtype=dtype, device_map=args.device if device.type != "cpu" else None)
     model.eval()
     with torch.no_grad():
         for p in model.parameters():
             p.sum()
+    sync()
     load_seconds = time.perf_counter() - start
     model.generation_config.eos_token_id = None
 
@@ -91,11 +95,13 @@ def main():
             self.times = []
 
         def __call__(self, ids, scores):
+            sync()
             self.times.append(time.perf_counter())
             return scores
 
     clock = Clock()
     with torch.no_grad():
+        sync()
         start = time.perf_counter()
         out = model.generate(input_ids=input_ids, pixel_values=pixels, attention_mask=torch.ones_like(input_ids),
                              max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, do_sample=False,
@@ -106,7 +112,7 @@ def main():
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     print(json.dumps({
         "implementation": "transformers", "transformers": __import__("transformers").__version__,
-        "torch": torch.__version__, "threads": args.threads, "dtype": args.dtype,
+        "torch": torch.__version__, "threads": args.threads, "dtype": args.dtype, "device": args.device,
         "prompt_tokens": input_ids.shape[1], "image_tokens": image_layout(args.model)[1], "new_tokens": len(tokens), "tokens": tokens,
         "load_seconds": load_seconds, "prefill_seconds": prefill,
         "decode_tokens_per_second": (len(clock.times) - 1) / decode,

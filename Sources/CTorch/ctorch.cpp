@@ -97,6 +97,12 @@ int32_t lucid_dtype(at::ScalarType s) {
 // is loaded once, from beside the loaded libtorch_cpu, the first time CUDA is asked about. The CPU
 // wheel has no such file, and a CUDA wheel whose nvidia-* libraries are missing fails to load it:
 // both leave CUDA unavailable, which Torch.unavailability(of:) then reports.
+// dlerror() of a libtorch_cuda.so that is present but failed to load (a missing CUDA library), else "".
+static std::string &cuda_load_error() {
+  static std::string error;
+  return error;
+}
+
 void load_cuda_backend() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -104,9 +110,19 @@ void load_cuda_backend() {
     const auto slash = cpu.rfind('/');
     if (slash == std::string::npos) return;
     const std::string path = cpu.substr(0, slash + 1) + "libtorch_cuda.so";
-    if (access(path.c_str(), R_OK) == 0) (void)dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (access(path.c_str(), R_OK) != 0) return;
+    if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
+      const char *reason = dlerror();
+      cuda_load_error() = reason != nullptr ? reason : "dlopen failed";
+    }
   });
 }
+
+// ATen caches its CUDA hooks the first time anything asks for them (getCUDAHooks' once_flag): a
+// libtorch_cuda.so loaded after that never registers, and CUDA stays unavailable for the process.
+// Python's torch links it at import; here it is loaded when the shim is, before any ATen call.
+__attribute__((constructor)) static void lt_load_cuda_backend_at_start() { load_cuda_backend(); }
+
 
 at::Device device(int32_t dev, int32_t index) {
   if (dev == LT_CUDA) load_cuda_backend();
@@ -307,6 +323,10 @@ const char *lt_torch_library(void) {
     return std::string(realpath(info.dli_fname, resolved) != nullptr ? resolved : info.dli_fname);
   }();
   return name.c_str();
+}
+const char *lt_cuda_backend_error(void) {
+  load_cuda_backend();
+  return cuda_load_error().c_str();
 }
 bool lt_cuda_is_available(void) {
   load_cuda_backend();

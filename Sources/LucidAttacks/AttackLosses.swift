@@ -60,7 +60,7 @@ public struct ImageAttackContext {
         let start = inputLength - 1
         // f32 when the model is bf16/f16 (differentiable cast): the loss and its gradient stay sound in bf16.
         let predicted = logits.narrowed(axis: 1, start: start, length: target.count).reshaped(-1, logits.size(-1)).widenedForScoring
-        let labels = Tensor(target.map(Int64.init), shape: [target.count])
+        let labels = Tensor(target.map(Int64.init), shape: [target.count]).to(predicted.device)
         return -predicted.logSoftmax(axis: -1).gather(axis: -1, index: labels.unsqueezed(axis: -1)).mean()
     }
 }

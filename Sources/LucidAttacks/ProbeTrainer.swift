@@ -37,7 +37,7 @@ public struct ProbeTrainer {
                     ?? model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil, options: options)
                 for layer in 0..<layers {
                     guard let hidden = trace.hiddenStates[layer] else { throw AttackError("hidden state \(layer) was not captured") }
-                    rows[layer].append(hidden.selected(axis: 1, index: -1).to(.f64))
+                    rows[layer].append(hidden.selected(axis: 1, index: -1).to(.f64).to(.cpu))
                 }
                 progress?(index + 1, prompts.count)
             }

@@ -52,6 +52,7 @@ public struct SCAVAttack {
     static func perturb(_ hidden: Tensor, weight w: Tensor, probe: SafetyProbe, targetProbability: Double) -> (moved: Tensor, logits: Tensor) {
         let norm = probe.weightNorm
         let e = hidden.to(.f64)
+        let w = w.to(hidden.device)
         let z = e.matmul(w).squeezed(axis: -1) + probe.bias
         guard norm > 0 else { return (hidden, z) }
         let target = Foundation.log(targetProbability / (1 - targetProbability))

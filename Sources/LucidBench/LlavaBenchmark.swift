@@ -19,9 +19,11 @@ public enum LlavaBenchmark {
         /// transformers' side: load, prefill, decode and peak RSS.
         public var measured: LlavaBenchReport.Side
         public var weightBytes: Int
+        /// Where transformers ran (`cpu` when the reference predates the field).
+        public var device: String
 
         enum CodingKeys: String, CodingKey {
-            case threads, dtype, promptTokens = "prompt_tokens", newTokens = "new_tokens", tokens, weightBytes = "weight_bytes"
+            case threads, dtype, device, promptTokens = "prompt_tokens", newTokens = "new_tokens", tokens, weightBytes = "weight_bytes"
             case loadSeconds = "load_seconds", prefillSeconds = "prefill_seconds"
             case decodeTokensPerSecond = "decode_tokens_per_second", peakRSSBytes = "peak_rss_bytes"
         }
@@ -34,6 +36,7 @@ public enum LlavaBenchmark {
             newTokens = try c.decode(Int.self, forKey: .newTokens)
             tokens = try c.decode([Int].self, forKey: .tokens)
             weightBytes = try c.decode(Int.self, forKey: .weightBytes)
+            device = try c.decodeIfPresent(String.self, forKey: .device) ?? "cpu"
             measured = LlavaBenchReport.Side(
                 loadSeconds: try c.decode(Double.self, forKey: .loadSeconds), prefillSeconds: try c.decode(Double.self, forKey: .prefillSeconds),
                 decodeTokensPerSecond: try c.decode(Double.self, forKey: .decodeTokensPerSecond),
@@ -47,6 +50,11 @@ public enum LlavaBenchmark {
         /// Refuses to compare with a reference measured in another dtype than `dtype`.
         public func check(dtype: DType) throws(BenchError) {
             guard DType(name: self.dtype) == dtype else { throw .dtypeMismatch(reference: self.dtype, lucid: dtype.description) }
+        }
+
+        /// Refuses to compare with a reference measured on another device than `device`.
+        public func check(device: Device) throws(BenchError) {
+            guard Device(name: self.device) == device else { throw .deviceMismatch(reference: self.device, lucid: device.description) }
         }
     }
 
@@ -71,7 +79,8 @@ public enum LlavaBenchmark {
         let (ids, pixels) = try readInputs(inputs)
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let llava = try LlavaForConditionalGeneration.load(directory: directory, options: options)
-        withNoGrad { for (_, parameter) in llava.namedParameters() { _ = parameter.value.sum() } }
+        // One read of every weight; the last sum read on the host waits for a device's queue to drain.
+        withNoGrad { _ = llava.namedParameters().map { $0.parameter.value.sum() }.last?.item() }
         let loadSeconds = secondsSince(loadStart)
 
         let (result, embedSeconds) = try withNoGrad { () throws -> (GenerationResult, Double) in

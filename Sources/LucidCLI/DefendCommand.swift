@@ -359,8 +359,9 @@ struct QMLLMEvalCommand: ParsableCommand {
     func run() throws {
         let log = progressLog()
         let directory = ModelPaths.resolve(model)
-        let dtype = try runtime.loadOptions().dtype
-        let (vlm, defense) = try QMLLMDirectory.load(directory: directory, dtype: dtype)
+        let load = try runtime.loadOptions()
+        let dtype = load.dtype
+        let (vlm, defense) = try QMLLMDirectory.load(directory: directory, dtype: dtype, device: load.device)
         let recipe = QMLLMRecipe.shapesSmolQ
         let folder = try images.map { try LabelledImageFolder(directory: $0, model: vlm, modelDirectory: directory) }
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: worldSeed ?? recipe.evaluationSeed, count: scenes,
@@ -384,7 +385,7 @@ struct QMLLMEvalCommand: ParsableCommand {
         let base = self.base ?? recorded ?? "shapes-smol"
         if self.base == nil { log("undefended model: \(base) (\(recorded == nil ? "default; the model has no record" : "its recorded base"))") }
         let baseDirectory = ModelPaths.resolve(base)
-        let undefended = try OrganismLoader.load(directory: baseDirectory, dtype: dtype)
+        let undefended = try OrganismLoader.load(directory: baseDirectory, dtype: dtype, device: load.device)
         let tokenizer = try OrganismLoader.tokenizer(directory: directory)
         guard let end = tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)

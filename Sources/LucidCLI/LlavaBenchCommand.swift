@@ -48,6 +48,7 @@ struct LlavaBenchCommand: ParsableCommand {
         let ref = try LlavaBenchmark.Reference.load(path: reference)
         let options = try runtime.loadOptions()
         try ref.check(dtype: options.dtype)
+        try ref.check(device: options.device)
         let threadCount = threads ?? ref.threads
         Torch.configureThreads(intraOp: threadCount)
         let report = try LlavaBenchmark.run(directory: model, options: options, inputs: inputs, reference: ref,

@@ -18,7 +18,7 @@ public struct LucidCommand: AsyncParsableCommand {
         set LUCID_THREADS (libtorch intra-op) and LUCID_BLAS_THREADS (OpenBLAS) to override the defaults.
         """,
         version: versionString,
-        subcommands: [DemoCommand.self, GenerateCommand.self, RunCommand.self, TrainCommand.self, ProbeCommand.self, AttackCommand.self, DefendCommand.self, EvalCommand.self, ReportCommand.self, WorldCommand.self, TokenizeCommand.self, InspectCommand.self, AnalyzeCommand.self, InfoCommand.self, BenchCommand.self, ServeCommand.self]
+        subcommands: [DemoCommand.self, GenerateCommand.self, RunCommand.self, TrainCommand.self, ProbeCommand.self, AttackCommand.self, DefendCommand.self, EvalCommand.self, ReportCommand.self, WorldCommand.self, TokenizeCommand.self, InspectCommand.self, AnalyzeCommand.self, InfoCommand.self, CheckDeviceCommand.self, BenchCommand.self, ServeCommand.self]
     )
 
     /// The entry point: applies the thread policy (defaults or LUCID_THREADS / LUCID_BLAS_THREADS), then runs the command.

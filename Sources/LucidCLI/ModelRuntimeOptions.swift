@@ -11,7 +11,7 @@ struct ModelRuntimeOptions: ParsableArguments {
     @Option(help: "Element type of the weights, activations and KV caches: f32 (default), bf16 or f16. Decoder scores, attack losses, probes and metrics stay f32/f64 (docs/engine.md).")
     var dtype: String?
 
-    @Option(help: "Where the model runs: cpu (default), cuda, cuda:N or mps. The model runtime runs on the CPU only so far; other devices are refused with the reason.")
+    @Option(help: "Where the model runs: cpu (default), cuda, cuda:N or mps. Models run on cpu and cuda (the CUDA wheel, LUCID_TORCH=cuda); a device this libtorch lacks, and mps (not verified yet), are refused with the reason.")
     var device: String?
 
     /// The validated options (f32 on the CPU when neither flag is given).

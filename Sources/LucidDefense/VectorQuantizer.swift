@@ -59,7 +59,7 @@ public final class VectorQuantizer: Module {
         withNoGrad {
             let wide: DType = input.dtype == .f64 ? .f64 : .f32
             let x = input.to(wide)
-            let codes = codebook.value.to(wide)
+            let codes = codebook.value.to(wide).to(x.device)
             let scores: Tensor
             switch distance {
             case .cosine:
@@ -90,7 +90,7 @@ public final class VectorQuantizer: Module {
         let x = normalized ? Self.unitRows(input) : input
         let indices = nearest(x)
         let index = Tensor(indices.map(Int64.init), shape: [indices.count])
-        var codes = codebook.value.to(x.dtype).indexSelect(axis: 0, index: index)
+        var codes = codebook.value.to(x.dtype).to(x.device).indexSelect(axis: 0, index: index.to(x.device))
         if normalized { codes = Self.unitRows(codes) }
         let codebookLoss = emaDecay == nil ? (x.detached() - codes).square().mean() : Tensor.scalar(0.0, dtype: x.dtype)
         let commitmentLoss = (x - codes.detached()).square().mean() * commitmentCost

@@ -105,7 +105,7 @@ struct BeamSearch {
             let trace = model.forward(tokens: Tensor(nextTokens, shape: [beams, 1]), cache: cache, options: ForwardOptions(logits: .last))
             statistics.forwardPasses += 1
             guard let stepLogits = trace.logits else { fatalError("beam step produced no logits") }
-            logits = stepLogits.selected(axis: 1, index: -1)
+            logits = stepLogits.selected(axis: 1, index: -1).to(.cpu)
         }
         return Self.finish(hypotheses: &hypotheses, done: done, sequences: sequences, beamScores: beamScores, generated: generated,
                            limits: limits, onToken: onToken, statistics: &statistics, decodeStart: start)

@@ -109,8 +109,8 @@ public final class ContinuousBatch {
             }
             statistics.prefillTokens = promptLength
             statistics.forwardPasses = 1
+            guard let logits = trace.logits?.to(.cpu) else { fatalError("prefill produced no logits") }
             statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            guard let logits = trace.logits else { fatalError("prefill produced no logits") }
             let row = Row(id: id, limits: limits, sampling: sampling, position: promptLength, statistics: statistics)
             var events: [Event] = []
             if let result = choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: 0), events: &events) {
@@ -145,7 +145,7 @@ public final class ContinuousBatch {
                 options.paddingMask = Tensor(mask, shape: [count, length])
             }
             let trace = model.forward(tokens: Tensor(rows.map(\.lastToken), shape: [count, 1]), cache: cache, options: options)
-            guard let logits = trace.logits else { fatalError("decode step produced no logits") }
+            guard let logits = trace.logits?.to(.cpu) else { fatalError("decode step produced no logits") }
             var ended: Set<RowID> = []
             for (index, row) in rows.enumerated() {
                 row.statistics.forwardPasses += 1

@@ -76,7 +76,7 @@ public struct ContrastiveDecoder {
         func padded(_ x: Tensor) -> Tensor {
             let missing = width - x.size(1)
             guard missing > 0 else { return x }
-            return Tensor.cat([Tensor.zeros([1, missing, x.size(2)], dtype: x.dtype), x], axis: 1)
+            return Tensor.cat([Tensor.zeros([1, missing, x.size(2)], dtype: x.dtype, device: x.device), x], axis: 1)
         }
         return (Tensor.cat([padded(main), padded(amateur)], axis: 0), [width - main.size(1), width - amateur.size(1)])
     }
@@ -97,7 +97,8 @@ public struct ContrastiveDecoder {
         var options = ForwardOptions(logits: .last)
         options.paddingMask = Self.mask(padding: padding, length: embeddings.size(1))
         options.positions = positions
-        let first = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: options).logits!
+        // Scored on the host, as every decoder (the copy also waits for an asynchronous device).
+        let first = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: options).logits!.to(.cpu)
         options.positions = nil
         var (logits, amateurLogits) = (first[0, 0], first[1, 0])
         statistics.forwardPasses += 1
@@ -114,7 +115,7 @@ public struct ContrastiveDecoder {
             return try GenerationDriver.sample(scores, generator: generator, temperature: sampling.temperature)
         } advance: { next in
             options.paddingMask = Self.mask(padding: padding, length: cache.length + 1)
-            let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: cache, options: options).logits!
+            let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: cache, options: options).logits!.to(.cpu)
             (logits, amateurLogits) = (both[0, 0], both[1, 0])
         }
     }

@@ -205,9 +205,12 @@ public final class GenerationDriver {
             statistics.prefillTokens = embeddings.size(1)
         }
         statistics.forwardPasses += 1
-        statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         guard let logits = trace.logits else { fatalError("prefill produced no logits") }
-        return (logits.selected(axis: 1, index: -1), cache)
+        // Decoders score on the host (the same seed samples the same tokens on every device); the copy
+        // also waits for an asynchronous device, so the time below includes its work.
+        let last = logits.selected(axis: 1, index: -1).to(.cpu)
+        statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return (last, cache)
     }
 
     /// One token drawn from softmax(`scores`); probabilities libtorch cannot sample (NaN after an
@@ -230,7 +233,7 @@ public final class GenerationDriver {
             let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
                                       options: ForwardOptions(logits: .last, interventions: interventions))
             guard let stepLogits = trace.logits else { fatalError("decode step produced no logits") }
-            logits = stepLogits.selected(axis: 1, index: -1)
+            logits = stepLogits.selected(axis: 1, index: -1).to(.cpu)
         }
     }
 }

@@ -83,14 +83,15 @@ public struct OPERADecoder {
             let next = positions.max().intValue + 1
             let rows = positions.size(0)
             let response = Tensor((0..<rows).flatMap { _ in Array(next..<(next + length)) }, shape: [rows, 1, length])
-            options.positions = length > 0 ? Tensor.cat([positions, response.to(positions.dtype)], axis: -1) : positions
+            options.positions = length > 0 ? Tensor.cat([positions, response.to(positions.dtype).to(positions.device)], axis: -1) : positions
         }
         let trace = model.forward(embeddings: embeddings.contiguous(), cache: cache, options: options)
         statistics.forwardPasses += 1
         guard let logits = trace.logits, let attention = trace.attentions[model.layerCount - 1] else {
             fatalError("OPERA prefill captured nothing")
         }
-        return (logits[TensorIndex.all, 0], attention.squeezed(axis: 1), cache)
+        // Scores and attention products run on the host (small; OPERA's bookkeeping is per beam).
+        return (logits[TensorIndex.all, 0].to(.cpu), attention.squeezed(axis: 1).to(.cpu), cache)
     }
 
     /// The state after the prompt, kept to restart a rollback from: its cache (NB identical rows),
@@ -112,7 +113,7 @@ public struct OPERADecoder {
         statistics.forwardPasses += 1
         guard let logits = trace.logits, let rows = trace.attentions[model.layerCount - 1] else { fatalError("OPERA resume captured nothing") }
         let promptRows = prompt.attention.padded([0, length])  // [NB, P, P + L]
-        return (logits[TensorIndex.all, 0], Tensor.cat([promptRows, rows.squeezed(axis: 1)], axis: 1), cache)
+        return (logits[TensorIndex.all, 0].to(.cpu), Tensor.cat([promptRows, rows.squeezed(axis: 1).to(.cpu)], axis: 1), cache)
     }
 
     private func run(prompt: Tensor, positions: Tensor?, imageRange: Range<Int>?, limits: GenerationLimits, onToken: ((Int) -> Void)?) throws(GenerationError) -> (GenerationResult, OPERAReport) {
@@ -203,8 +204,9 @@ public struct OPERADecoder {
                 cache.reorder(step.beams)
                 cache.keepCandidates(choices, at: ahead.cacheLength, count: p.candidates)
                 let flat = Tensor(zip(step.beams, choices).map { $0 * p.candidates + $1 })
-                let hidden = ahead.hidden.reshaped([nb * p.candidates, ahead.hidden.size(-1)]).indexSelect(axis: 0, index: flat)
-                logits = model.vocabularyLogits(hidden.unsqueezed(axis: 1))[TensorIndex.all, 0]
+                let hidden = ahead.hidden.reshaped([nb * p.candidates, ahead.hidden.size(-1)])
+                    .indexSelect(axis: 0, index: flat.to(ahead.hidden.device))
+                logits = model.vocabularyLogits(hidden.unsqueezed(axis: 1))[TensorIndex.all, 0].to(.cpu)
                 let row = ahead.rows.reshaped([nb * p.candidates, ahead.rows.size(-1)]).indexSelect(axis: 0, index: flat)
                 stored = Tensor.cat([stored.indexSelect(axis: 0, index: Tensor(step.beams)).padded([0, 1]), row.unsqueezed(axis: 1)], axis: 1)
                 continue
@@ -214,9 +216,9 @@ public struct OPERADecoder {
             let trace = model.forward(tokens: Tensor(step.tokens, shape: [nb, 1]), cache: cache, options: captureLast)
             statistics.forwardPasses += 1
             guard let next = trace.logits, let row = trace.attentions[model.layerCount - 1] else { fatalError("OPERA step captured nothing") }
-            logits = next[TensorIndex.all, 0]
+            logits = next[TensorIndex.all, 0].to(.cpu)
             // Stored matrix: pad a zero column, reorder rows to the surviving beams, append the new row.
-            stored = Tensor.cat([stored.indexSelect(axis: 0, index: Tensor(step.beams)).padded([0, 1]), row.squeezed(axis: 1)], axis: 1)
+            stored = Tensor.cat([stored.indexSelect(axis: 0, index: Tensor(step.beams)).padded([0, 1]), row.squeezed(axis: 1).to(.cpu)], axis: 1)
         }
         var result = BeamSearch.finish(hypotheses: &hypotheses, done: done, sequences: sequences, beamScores: Tensor(beamScores).to(.f32),
                                        generated: generated, limits: limits, onToken: onToken, statistics: &statistics,
@@ -269,7 +271,7 @@ public struct OPERADecoder {
         }
         let ids = candidates.toArray(Int.self)
         let perBeam = (0..<nb).map { Array(ids[($0 * p.candidates)..<(($0 + 1) * p.candidates)]) }
-        let grid = captured.squeezed(axis: 1)  // [NB, C, S + C]
+        let grid = captured.squeezed(axis: 1).to(.cpu)  // [NB, C, S + C]
         let own = (grid.narrowed(axis: -1, start: length, length: p.candidates)
             * Tensor.eye(p.candidates, dtype: grid.dtype)).sum(axis: -1, keepDims: true)  // [NB, C, 1]
         let rows = Tensor.cat([grid.narrowed(axis: -1, start: 0, length: length), own], axis: -1)  // [NB, C, S+1]

@@ -128,7 +128,8 @@ public final class CLIPVisionEmbeddings: Module {
     /// pixel values [B, C, H, W] → [B, 1 + patches, D].
     func callAsFunction(_ pixels: Tensor) -> Tensor {
         let b = pixels.size(0)
-        let patches = patchEmbedding(pixels.to(patchEmbedding.weight.value.dtype)).flattened(from: 2).transposed(1, 2)
+        let weight = patchEmbedding.weight.value
+        let patches = patchEmbedding(pixels.to(weight.dtype).to(weight.device)).flattened(from: 2).transposed(1, 2)
         let cls = classEmbedding.value.reshaped(1, 1, -1).expanded([b, 1, config.hiddenSize])
         return Tensor.cat([cls, patches], axis: 1) + positionEmbedding.weight.value.unsqueezed(axis: 0)
     }
@@ -319,7 +320,8 @@ extension CLIPVisionModel {
         let model: CLIPVisionModel
         do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try CLIPVisionModel(config) } } catch { throw ModelLoadError.badConfig(path: configPath, reason: error.description) }
         try model.load(from: SafetensorsCheckpoint(path: directory), options: LoadOptions(
-            ignoreUnexpected: { $0.hasSuffix("position_ids") || (type == "clip" && !$0.hasPrefix("vision_model.")) }, dtype: dtype))
+            ignoreUnexpected: { $0.hasSuffix("position_ids") || (type == "clip" && !$0.hasPrefix("vision_model.")) }, dtype: dtype,
+            device: options.device))
         return model
     }
 }

@@ -32,7 +32,8 @@ public final class InstructBlipVisionModel: Module {
     /// Pixel values [B, 3, S, S] → the post-normed last hidden state [B, 1 + patches, D].
     func callAsFunction(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
         let b = pixels.size(0)
-        let patches = patchEmbedding(pixels.to(patchEmbedding.weight.value.dtype)).flattened(from: 2).transposed(1, 2)
+        let weight = patchEmbedding.weight.value
+        let patches = patchEmbedding(pixels.to(weight.dtype).to(weight.device)).flattened(from: 2).transposed(1, 2)
         let cls = classEmbedding.value.expanded([b, 1, config.hiddenSize])
         var hidden = Tensor.cat([cls, patches], axis: 1) + positionEmbedding.value
         let count = config.numHiddenLayers

@@ -138,7 +138,7 @@ public final class KVCache {
     /// preallocated storage, so the next append does not have to grow (copy) the whole cache.
     public func reorder(_ indices: [Int]) {
         if let rows = batchSize, indices == Array(0..<rows) { return }
-        let index = Tensor(indices)
+        let index = Tensor(indices).to(layers.lazy.compactMap(\.keys).first?.device ?? .cpu)
         for layer in layers where layer.keys != nil {
             let (k, v) = valid(layer)
             let keys = k.indexSelect(axis: 0, index: index)
@@ -161,7 +161,7 @@ public final class KVCache {
         precondition(length == position + count, "cache holds \(length) positions, expected \(position) + \(count) candidates")
         guard let rows = batchSize else { return }
         precondition(choices.count == rows && choices.allSatisfy { (0..<count).contains($0) }, "one candidate per row in 0..<\(count)")
-        let choice = Tensor(choices).reshaped([rows, 1, 1, 1])
+        let choice = Tensor(choices).reshaped([rows, 1, 1, 1]).to(layers.lazy.compactMap(\.keys).first?.device ?? .cpu)
         for layer in layers {
             guard let k = layer.keys, let v = layer.values else { continue }
             withNoGrad {

@@ -72,7 +72,8 @@ enum HuggingFaceDirectory {
         do { model = try ParameterInitialization.withPlaceholders(make) } catch {
             throw ModelLoadError.badConfig(path: configPath, reason: error.description)
         }
-        try model.load(from: checkpoint, options: LoadOptions(renames: renames, ignoreUnexpected: ignoring, dtype: options.dtype))
+        try model.load(from: checkpoint, options: LoadOptions(renames: renames, ignoreUnexpected: ignoring, dtype: options.dtype,
+                                                               device: options.device))
         return model
     }
 }

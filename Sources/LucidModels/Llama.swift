@@ -121,9 +121,10 @@ public final class LlamaModel: Module {
         let t = embeddings.size(1)
         let past = cache?.length ?? 0
         let count = config.numHiddenLayers
-        let padding = paddingMask ?? options.paddingMask
+        let device = embeddings.device
+        let padding = (paddingMask ?? options.paddingMask)?.to(device)
         let tables: (cos: Tensor, sin: Tensor)
-        if let positions = options.positions {
+        if let positions = options.positions?.to(device) {
             if positions.rank == 3 {
                 precondition(config.mropeSection != nil, "M-RoPE positions [3, 1, T] need a decoder with mrope_section")
                 tables = rope.tables(positions: positions, sections: config.mropeSection ?? [], dtype: embeddings.dtype)
@@ -135,11 +136,11 @@ public final class LlamaModel: Module {
             if positions.rank != 2 { cache?.positionOffset = positions.max().intValue + 1 - (past + t) }
         } else {
             tables = rope.tables(start: past + (cache?.positionOffset ?? 0), count: options.parallelCandidates ? 1 : t,
-                                 dtype: embeddings.dtype)
+                                 dtype: embeddings.dtype, device: device)
         }
         let mask = options.parallelCandidates
-            ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype)
-            : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype)
+            ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
+            : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
         var hidden = embeddings
         if options.hiddenStates.contains(0, of: count + 1) { trace.hiddenStates[0] = hidden }
         for (index, layer) in layers.items.enumerated() {
@@ -171,25 +172,25 @@ public final class LlamaModel: Module {
 
     /// Causal (and optional padding) mask added to scores: 0 where allowed, the dtype's lowest
     /// finite value elsewhere (as Hugging Face does); nil when nothing is masked.
-    static func additiveMask(queries t: Int, past: Int, paddingMask: Tensor?, dtype: DType) -> Tensor? {
+    static func additiveMask(queries t: Int, past: Int, paddingMask: Tensor?, dtype: DType, device: Device = .cpu) -> Tensor? {
         if t == 1 && paddingMask == nil { return nil }
         let s = past + t
-        var blocked = Tensor.ones([t, s], dtype: .bool).upperTriangle(diagonal: past + 1)
+        var blocked = Tensor.ones([t, s], dtype: .bool, device: device).upperTriangle(diagonal: past + 1)
         if let paddingMask {
             blocked = blocked.unsqueezed(axis: 0).logicalOr(paddingMask.logicalNot().unsqueezed(axis: 1)).unsqueezed(axis: 1)
         }
-        return Tensor.zeros(blocked.shape, dtype: dtype).maskedFill(blocked, lowestFinite(dtype))
+        return Tensor.zeros(blocked.shape, dtype: dtype, device: device).maskedFill(blocked, lowestFinite(dtype))
     }
 
     /// Mask of `parallelCandidates`: candidate i sees the `past` cached positions and itself.
-    static func candidateMask(candidates t: Int, past: Int, paddingMask: Tensor?, dtype: DType) -> Tensor? {
+    static func candidateMask(candidates t: Int, past: Int, paddingMask: Tensor?, dtype: DType, device: Device = .cpu) -> Tensor? {
         if t == 1 && paddingMask == nil { return nil }
-        let others = Tensor.eye(t).logicalNot()
-        var blocked = past > 0 ? Tensor.cat([Tensor.zeros([t, past], dtype: .bool), others], axis: 1) : others
+        let others = Tensor.eye(t).logicalNot().to(device)
+        var blocked = past > 0 ? Tensor.cat([Tensor.zeros([t, past], dtype: .bool, device: device), others], axis: 1) : others
         if let paddingMask {
             blocked = blocked.unsqueezed(axis: 0).logicalOr(paddingMask.logicalNot().unsqueezed(axis: 1)).unsqueezed(axis: 1)
         }
-        return Tensor.zeros(blocked.shape, dtype: dtype).maskedFill(blocked, lowestFinite(dtype))
+        return Tensor.zeros(blocked.shape, dtype: dtype, device: device).maskedFill(blocked, lowestFinite(dtype))
     }
 
     static func lowestFinite(_ dtype: DType) -> Double {
@@ -213,7 +214,7 @@ public final class LlamaModel: Module {
         case .positions(let absolute):
             let relative = absolute.map { $0 - past }.filter { $0 >= 0 && $0 < t }
             if relative.isEmpty { return hidden }
-            let index = Tensor(relative)
+            let index = Tensor(relative).to(hidden.device)
             let replaced = intervention.transform(hidden.indexSelect(axis: 1, index: index), relative.map { $0 + past })
             return hidden.indexCopying(axis: 1, index: index, source: replaced)
         }

@@ -86,7 +86,7 @@ extension LlamaForCausalLM {
         }
         try model.load(from: checkpoint, options: LoadOptions(
             ignoreUnexpected: { $0.hasSuffix("rotary_emb.inv_freq") || (config.tieWordEmbeddings && $0 == "lm_head.weight") },
-            dtype: dtype))
+            dtype: dtype, device: options.device))
         return model
     }
 
@@ -117,7 +117,7 @@ extension LlamaForCausalLM {
         do { model = try ParameterInitialization.withPlaceholders { () throws(ModelConfigError) in try LlamaForCausalLM(config) } } catch {
             throw ModelLoadError.badConfig(path: gguf.path, reason: error.description)
         }
-        try model.load(from: LlamaGGUF(file: gguf, config: config), options: LoadOptions(dtype: dtype))
+        try model.load(from: LlamaGGUF(file: gguf, config: config), options: LoadOptions(dtype: dtype, device: options.device))
         return model
     }
 }

@@ -5,8 +5,8 @@ import LucidTensor
 /// Loaders convert floating-point weights to `dtype` one tensor at a time as they are read (a
 /// bf16 checkpoint opened in bf16 is used in place from the memory-mapped file). Attention
 /// softmax and RMS normalisation accumulate in f32 and cast back, as transformers does; decoders
-/// score in f32. Only `.cpu` runs the model runtime today (`runtimeDevices`); `validate()` refuses
-/// the rest with a message that says why.
+/// score in f32 on the host. The model runtime runs on the CPU and on CUDA devices (`runsModels(on:)`);
+/// `validate()` refuses the rest with a message that says why.
 public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
     /// Element type of the weights and of everything computed from them.
     public var dtype: DType
@@ -44,10 +44,16 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
         self = options
     }
 
-    /// The devices Lucid's model runtime runs on. Tensors can be placed on CUDA and MPS devices
-    /// (`Tensor.to(_:)`), but the runtime still creates masks, positions and token tensors on the
-    /// CPU and reads results on the host, so models open on the CPU only (docs/engine.md).
-    public static let runtimeDevices: [Device] = [.cpu]
+    /// Whether Lucid's model runtime runs on `device`: the CPU and CUDA devices. Weights load onto the
+    /// device, masks, positions and token ids follow the model there, and decoders score the logits
+    /// on the host. MPS tensors work (`Tensor.to(_:)`) but the runtime has never run on a Mac, so
+    /// models are refused there rather than promised (docs/engine.md).
+    public static func runsModels(on device: Device) -> Bool {
+        switch device {
+        case .cpu, .cuda: return true
+        case .mps: return false
+        }
+    }
 
     /// Throws, before any file is read, when the dtype is not a model dtype, the device is not in
     /// this libtorch or not present, the device cannot compute in the dtype (a probe matmul in it
@@ -56,8 +62,8 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
         guard Self.supportedDTypes.contains(dtype) else { throw .unsupportedDType(dtype) }
         if let reason = Torch.unavailability(of: device) { throw .deviceUnavailable(device, reason: reason) }
         if let message = Torch.probe(dtype: dtype, on: device) { throw .dtypeUnsupported(dtype, device, reason: message) }
-        guard Self.runtimeDevices.contains(device) else {
-            throw .deviceUnavailable(device, reason: "Lucid's model runtime runs on the CPU only so far (tensors move to \(device), models do not yet; see docs/engine.md)")
+        guard Self.runsModels(on: device) else {
+            throw .deviceUnavailable(device, reason: "Lucid's model runtime has not been verified on \(device) yet (tensors move there, models do not; it runs on cpu and cuda; see docs/engine.md)")
         }
     }
 

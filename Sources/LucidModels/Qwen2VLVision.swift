@@ -32,7 +32,7 @@ public final class Qwen2VLPatchEmbedding: Module {
 
     func callAsFunction(_ patches: Tensor) -> Tensor {
         let matrix = weight.value.reshaped([weight.value.size(0), inFeatures])
-        return patches.to(matrix.dtype).matmul(matrix.mT)
+        return patches.to(matrix.dtype).to(matrix.device).matmul(matrix.mT)
     }
 }
 
@@ -234,16 +234,17 @@ public final class Qwen2VLVisionModel: Module {
     public func encode(_ patches: Tensor, grids: [Qwen2VLGrid], options: ForwardOptions = ForwardOptions(),
                        trace: ForwardTrace = ForwardTrace()) -> Tensor {
         let (rows, columns) = patchPositions(grids)
-        let inverse = rope.inverseFrequencies.unsqueezed(axis: 0)
-        let rowFreqs = Tensor(rows, shape: [rows.count, 1]).to(.f32) * inverse
-        let columnFreqs = Tensor(columns, shape: [columns.count, 1]).to(.f32) * inverse
+        var hidden = patchEmbed(patches)
+        let device = hidden.device
+        let inverse = rope.inverseFrequencies.to(device).unsqueezed(axis: 0)
+        let rowFreqs = Tensor(rows, shape: [rows.count, 1]).to(device).to(.f32) * inverse
+        let columnFreqs = Tensor(columns, shape: [columns.count, 1]).to(device).to(.f32) * inverse
         let half = Tensor.cat([rowFreqs, columnFreqs], axis: -1)
         var angles = Tensor.cat([half, half], axis: -1)
         let lengths = grids.flatMap { grid in [Int](repeating: grid.h * grid.w, count: grid.t) }
-        var hidden = patchEmbed(patches)
         let windows = config.windowMergedSide.map { Qwen25VLWindows(grids: grids, side: $0, merge: config.spatialMergeSize) }
-        let (toWindows, toPatches) = (windows.map { Tensor($0.order, shape: [$0.order.count]) },
-                                      windows.map { Tensor($0.inverse, shape: [$0.order.count]) })
+        let (toWindows, toPatches) = (windows.map { Tensor($0.order, shape: [$0.order.count]).to(device) },
+                                      windows.map { Tensor($0.inverse, shape: [$0.order.count]).to(device) })
         /// Patch order of a windowed-sequence tensor (rows, or rows and columns of an attention map).
         func patchOrder(_ x: Tensor, axes: [Int]) -> Tensor {
             guard let toPatches else { return x }

@@ -24,9 +24,9 @@ public struct RotaryEmbedding {
         }
     }
 
-    /// cos and sin tables [T, d] for absolute positions `start ..< start + count`, cast to `dtype`.
-    public func tables(start: Int, count: Int, dtype: DType) -> (cos: Tensor, sin: Tensor) {
-        tables(positions: Tensor.arange(start, start + count, dtype: .f32), dtype: dtype)
+    /// cos and sin tables [T, d] for absolute positions `start ..< start + count`, cast to `dtype`, on `device`.
+    public func tables(start: Int, count: Int, dtype: DType, device: Device = .cpu) -> (cos: Tensor, sin: Tensor) {
+        tables(positions: Tensor.arange(start, start + count, dtype: .f32, device: device), dtype: dtype)
     }
 
     /// cos and sin tables [T, d] for explicit absolute positions [T] (any numeric dtype), cast to `dtype`;
@@ -37,7 +37,7 @@ public struct RotaryEmbedding {
             let (cos, sin) = tables(positions: positions.reshaped(-1), dtype: dtype)
             return (cos.reshaped([rows, 1, count, dimension]), sin.reshaped([rows, 1, count, dimension]))
         }
-        let freqs = positions.to(.f32).reshaped(-1).unsqueezed(axis: 1) * inverseFrequencies.unsqueezed(axis: 0)
+        let freqs = positions.to(.f32).reshaped(-1).unsqueezed(axis: 1) * inverseFrequencies.to(positions.device).unsqueezed(axis: 0)
         let angles = Tensor.cat([freqs, freqs], axis: -1)
         return (angles.cos().to(dtype), angles.sin().to(dtype))
     }
@@ -49,7 +49,7 @@ public struct RotaryEmbedding {
         precondition(positions.rank == 3 && positions.size(0) == 3 && positions.size(1) == 1
                      && sections.reduce(0, +) == dimension / 2,
                      "M-RoPE needs positions [3, 1, T] and sections summing to \(dimension / 2)")
-        let freqs = positions.to(.f32).reshaped([3, -1, 1]) * inverseFrequencies.reshaped([1, 1, -1])
+        let freqs = positions.to(.f32).reshaped([3, -1, 1]) * inverseFrequencies.to(positions.device).reshaped([1, 1, -1])
         var pieces: [Tensor] = []
         var start = 0
         for (index, width) in sections.enumerated() {

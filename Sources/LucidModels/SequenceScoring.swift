@@ -12,7 +12,7 @@ extension CausalLanguageModel {
         guard used.count >= 2 else { return (0, 0) }
         return withNoGrad {
             let trace = forward(tokens: Tensor(used, shape: [1, used.count]), cache: nil, options: ForwardOptions(logits: .all))
-            guard let logits = trace.logits else { return (0, 0) }
+            guard let logits = trace.logits?.to(.cpu) else { return (0, 0) }
             let predicted = logits.squeezed(axis: 0).narrowed(axis: 0, start: 0, length: used.count - 1).to(.f64).logSoftmax(axis: -1)
             let targets = Tensor(used.dropFirst().map(Int64.init), shape: [used.count - 1]).unsqueezed(axis: -1)
             return (-predicted.gather(axis: -1, index: targets).sum().item(), used.count - 1)

@@ -87,7 +87,8 @@ public final class Embedding: Module {
 
     /// Rows for `ids` (any shape of `i64`), giving shape `ids.shape + [dimension]`.
     public func callAsFunction(_ ids: Tensor) -> Tensor {
-        weight.value.indexSelect(axis: 0, index: ids.flattened()).reshaped(ids.shape + [weight.shape[1]])
+        // Ids are usually made on the host from token lists; they follow the table to its device.
+        weight.value.indexSelect(axis: 0, index: ids.flattened().to(weight.value.device)).reshaped(ids.shape + [weight.shape[1]])
     }
 }
 

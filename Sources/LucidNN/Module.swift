@@ -71,6 +71,11 @@ extension Module {
         }
     }
 
+    /// Moves every parameter to `device` (those already there stay as they are).
+    public func move(to device: Device) {
+        for (_, p) in namedParameters() where p.value.device != device { p.value = p.value.to(device) }
+    }
+
     /// The parameters as a name → tensor dictionary (sharing storage), e.g. to save a checkpoint.
     public func stateDictionary() -> [String: Tensor] {
         Dictionary(namedParameters().map { ($0.name, $0.parameter.value) }, uniquingKeysWith: { first, _ in first })

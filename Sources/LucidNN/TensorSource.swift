@@ -114,13 +114,17 @@ public struct LoadOptions {
     public var allowMissing: (String) -> Bool
     /// Converts loaded floating tensors to this dtype (default: the parameter's current dtype).
     public var dtype: DType?
+    /// Moves every parameter, loaded or left as initialised, to this device (default: where it is read).
+    /// Each tensor goes from the mapped file to the device once it is in `dtype`.
+    public var device: Device?
 
     public init(renames: [KeyRename] = [], ignoreUnexpected: @escaping (String) -> Bool = { _ in false },
-                allowMissing: @escaping (String) -> Bool = { _ in false }, dtype: DType? = nil) {
+                allowMissing: @escaping (String) -> Bool = { _ in false }, dtype: DType? = nil, device: Device? = nil) {
         self.renames = renames
         self.ignoreUnexpected = ignoreUnexpected
         self.allowMissing = allowMissing
         self.dtype = dtype
+        self.device = device
     }
 }
 
@@ -157,11 +161,18 @@ extension Module {
                 throw ModuleLoadError.unreadable(source: source.sourceDescription, name: stored, reason: "\(error)")
             }
             let target = options.dtype ?? parameter.value.dtype
-            loaded.append((parameter, tensor.dtype == target || !tensor.dtype.isFloatingPoint ? tensor : tensor.to(target)))
+            let converted = tensor.dtype == target || !tensor.dtype.isFloatingPoint ? tensor : tensor.to(target)
+            loaded.append((parameter, options.device.map { converted.to($0) } ?? converted))
         }
         let placeholders = wanted.filter { sourceName[$0.name] == nil && $0.parameter.isPlaceholder }.map(\.name)
         if !placeholders.isEmpty { throw ModuleLoadError.missing(source: source.sourceDescription, names: placeholders) }
         for (parameter, tensor) in loaded { parameter.value = tensor }
-        return wanted.map(\.name).filter { sourceName[$0] == nil }
+        let leftAsInitialised = wanted.filter { sourceName[$0.name] == nil }
+        if let device = options.device {
+            for (_, parameter) in leftAsInitialised where parameter.value.device != device {
+                parameter.value = parameter.value.to(device)
+            }
+        }
+        return leftAsInitialised.map(\.name)
     }
 }

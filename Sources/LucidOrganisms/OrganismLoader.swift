@@ -7,8 +7,9 @@ import LucidText
 /// Opens bundled organisms (or any LLaVA directory whose `config.json` has a `lucid` section).
 public enum OrganismLoader {
     /// The model of an organism directory; a frozen-SmolLM2 organism loads SmolLM2 from set-up and
-    /// merges its LoRA adapter into it.
-    public static func load(directory: String, dtype: DType = .f32) throws -> LlavaForConditionalGeneration {
+    /// merges its LoRA adapter into it. A `llava-hf` directory loads straight onto `device`; an
+    /// organism (small) is assembled and merged on the CPU, then moved there.
+    public static func load(directory: String, dtype: DType = .f32, device: Device = .cpu) throws -> LlavaForConditionalGeneration {
         let name = (directory as NSString).lastPathComponent
         if ModelLocations.organismNames.contains(name), !FileManager.default.fileExists(atPath: directory) {
             throw ModelLoadError.unknownFormat(path: directory, reason: ModelLocations.bundledModelMissing(name, at: directory))
@@ -20,7 +21,7 @@ public enum OrganismLoader {
         }
         let lucid = object["lucid"] as? [String: Any] ?? [:]
         guard let reference = lucid["language_model"] as? String else {
-            return try LlavaForConditionalGeneration.load(directory: directory, dtype: dtype)
+            return try LlavaForConditionalGeneration.load(directory: directory, options: ModelLoadOptions(dtype: dtype, device: device))
         }
         let config: LlavaConfig
         do { config = try JSONDecoder().decode(LlavaConfig.self, from: data) } catch {
@@ -41,6 +42,7 @@ public enum OrganismLoader {
             let adapterDirectory = (directory as NSString).appendingPathComponent(adapter)
             try PEFTLoRAAdapter(directory: adapterDirectory).apply(to: model.languageModel, merge: true)
         }
+        model.move(to: device)
         return model
     }
 
@@ -70,13 +72,14 @@ public enum OrganismLoader {
     }
 
     /// SmolLM2 from set-up with the adapter in `directory` merged (Lucid's adapters are all on SmolLM2).
-    public static func loadAdapted(directory: String, dtype: DType = .f32) throws -> LlamaForCausalLM {
+    public static func loadAdapted(directory: String, dtype: DType = .f32, device: Device = .cpu) throws -> LlamaForCausalLM {
         let path = ModelLocations.smolLM2
         guard FileManager.default.fileExists(atPath: path) else {
             throw ModelLoadError.unknownFormat(path: directory, reason: "its base model SmolLM2 is not installed at \(path): run scripts/setup.sh")
         }
         let model = try LlamaForCausalLM.load(path: path, dtype: dtype)
         try PEFTLoRAAdapter(directory: directory).apply(to: model, merge: true)
+        model.move(to: device)
         return model
     }
 }

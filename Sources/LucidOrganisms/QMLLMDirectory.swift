@@ -123,8 +123,8 @@ public enum QMLLMDirectory {
     /// The defended model of a directory written by `save`: quantiser installed, gate set. The
     /// model opens in `dtype`; the quantiser's codebooks stay f32 (features are cast to f32 to be
     /// quantised and back to the model's dtype).
-    public static func load(directory: String, dtype: DType = .f32) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
-        let model = try OrganismLoader.load(directory: directory, dtype: dtype)
+    public static func load(directory: String, dtype: DType = .f32, device: Device = .cpu) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
+        let model = try OrganismLoader.load(directory: directory, dtype: dtype, device: device)
         let defense = try QMLLMDefense.load(from: defenseDirectory(of: URL(fileURLWithPath: directory)))
         try defense.installWithGate(on: model)
         return (model, defense)

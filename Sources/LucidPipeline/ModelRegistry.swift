@@ -49,7 +49,7 @@ public struct ModelRegistry {
             throw ModelOpenError("\(path): no such file or directory")
         }
         if isDirectory.boolValue, OrganismLoader.isAdapter(path) {
-            let model = try OrganismLoader.loadAdapted(directory: path, dtype: options.load.dtype)
+            let model = try OrganismLoader.loadAdapted(directory: path, dtype: options.load.dtype, device: options.load.device)
             return OpenedModel(name: name, path: path, modelType: "peft", family: fallback,
                                weights: LoadedWeights(model: model, eosTokenIDs: model.config.eosTokenIDs, hiddenSize: model.config.hiddenSize))
         }

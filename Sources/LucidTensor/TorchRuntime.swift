@@ -40,6 +40,11 @@ public enum Torch {
         case .cpu: return nil
         case .cuda(let index):
             guard cudaAvailable else {
+                let loadError = String(cString: lt_cuda_backend_error())
+                if !loadError.isEmpty {
+                    return "this libtorch (\(version), \(libraryPath)) has a CUDA backend that failed to load: \(loadError); "
+                        + "put the CUDA libraries it needs (the nvidia-* wheels' lib folders) on LD_LIBRARY_PATH"
+                }
                 return "this libtorch (\(version), \(libraryPath)) was built without CUDA or sees no CUDA device; "
                     + "install the CUDA wheel with `LUCID_TORCH=cuda scripts/setup.sh` on a machine with a GPU"
             }

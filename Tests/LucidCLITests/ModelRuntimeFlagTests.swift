@@ -31,10 +31,23 @@ struct ModelRuntimeFlagTests {
     }
 
     @Test func aDeviceThisBuildCannotUseIsRefusedWithTheReason() throws {
-        let result = try LucidProcess.run(["generate", "--prompt", "hi", "--device", "cuda"])
+        // cuda:127: refused without CUDA, and on any machine with fewer than 128 GPUs.
+        let result = try LucidProcess.run(["generate", "--prompt", "hi", "--device", "cuda:127"])
         #expect(result.status != 0)
-        #expect(result.err.contains("--device: device cuda:0 cannot be used: "), "\(result.err)")
+        #expect(result.err.contains("--device: device cuda:127 cannot be used: "), "\(result.err)")
         if !Torch.cudaAvailable { #expect(result.err.contains("without CUDA"), "\(result.err)") }
+    }
+
+    @Test func checkDeviceComparesEveryCheckAndPrintsJSON() throws {
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LucidModelsTests/Fixtures/llava/llava-a/model").path
+        let result = try LucidProcess.run(["check-device", "--model", model, "--device", "cpu", "--max-new-tokens", "3", "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let rows = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.compactMap { $0["check"] as? String } == ["logits", "pixel gradient", "greedy", "sample", "beam", "opera", "vcd", "damro"])
+        #expect(rows.allSatisfy { $0["agree"] as? Bool == true })
+        let bad = try LucidProcess.run(["check-device", "--model", model, "--device", "cpu", "--prompt-length", "0"])
+        #expect(bad.status != 0 && bad.err.contains("--prompt-length must be in 1…512"), "\(bad.err)")
     }
 
     @Test func aManifestWithABadDTypeFailsWithFileLineAndKeyAndLeavesNoRunDirectory() throws {

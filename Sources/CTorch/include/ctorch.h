@@ -70,6 +70,8 @@ const char *lt_torch_library(void);
 /* libtorch's own build summary (at::show_config()): compiler, BLAS, oneDNN, OpenMP, CPU capability. */
 const char *lt_torch_config(void);
 bool lt_cuda_is_available(void);
+/// Why libtorch_cuda.so beside libtorch_cpu.so failed to load (dlerror), or "" when it loaded or is absent.
+const char *lt_cuda_backend_error(void);
 int32_t lt_cuda_device_count(void);
 bool lt_mps_is_available(void);
 /* Runs a small matmul, softmax and reduction in `dtype` on the device and copies the result back:
