@@ -7,7 +7,7 @@ import LucidTensor
 /// transformers reference measured (`scripts/bench_llava_reference.py`): load (the directory opened
 /// plus one read of every weight, so both sides start the timed prefill with resident weights),
 /// prefill (vision tower, projector and the language model over the whole prompt), greedy decode
-/// with EOS disabled, then the machine's read bandwidth with the same threads.
+/// with EOS disabled, then the read bandwidth of the memory the weights live in (host, or GPU).
 public enum LlavaBenchmark {
     /// What `scripts/bench_llava_reference.py` writes.
     public struct Reference: Decodable, Sendable {
@@ -93,7 +93,9 @@ public enum LlavaBenchmark {
         }
         let stats = result.statistics
         let perToken = DecodeTraffic.weightBytesPerToken(llava.languageModel)
-        let read = MemoryBandwidth.measureRead()
+        // The limit is the memory the weights are read from: the host's, or the GPU's.
+        let read = options.device == .cpu ? MemoryBandwidth.measureRead()
+            : MemoryBandwidth.measureRead(bytes: MemoryBandwidth.deviceBytes, device: options.device)
         return LlavaBenchReport(
             promptTokens: ids.count, newTokens: newTokens, threads: threads, dtype: options.dtype.description,
             weightBytes: llava.namedParameters().reduce(0) { $0 + $1.parameter.value.count * $1.parameter.value.dtype.byteSize },

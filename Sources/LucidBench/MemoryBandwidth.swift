@@ -29,11 +29,15 @@ public enum MemoryBandwidth {
     /// CPU's last-level cache per core), so every pass streams from memory.
     public static let defaultBytes = 512 << 20
 
+    /// The buffer on a GPU: 2 GiB, far beyond its L2 and long enough that a launch is noise.
+    public static let deviceBytes = 2 << 30
+
     /// Reads a `bytes`-long f32 buffer with libtorch's sum (a vectorised, multithreaded pure read:
     /// one load per element, no stores) on the current intra-op threads; best and median of `repeats`
-    /// passes after a warm-up. This is the read stream batch-1 decoding does over its weights.
-    public static func measureRead(bytes: Int = defaultBytes, repeats: Int = 10) -> ReadMeasurement {
-        let buffer = Tensor.ones([max(1, bytes / 4)])
+    /// passes after a warm-up. This is the read stream batch-1 decoding does over its weights. On a
+    /// GPU (`device`) the buffer lives there and each pass ends by reading the sum on the host.
+    public static func measureRead(bytes: Int = defaultBytes, repeats: Int = 10, device: Device = .cpu) -> ReadMeasurement {
+        let buffer = Tensor.ones([max(1, bytes / 4)], device: device)
         _ = buffer.sum().item()
         var times: [Double] = []
         for _ in 0..<max(1, repeats) {

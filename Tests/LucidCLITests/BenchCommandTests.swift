@@ -44,7 +44,7 @@ struct BenchCommandTests {
         .appendingPathComponent("LucidModelsTests/Fixtures/llava/llava-a/model").path }
 
     /// Writes inputs (ids with 16 placeholders, 28-px pixels) and a reference JSON into a new folder.
-    func writeInputs(dtype: String = "f32", pixels: Bool = true) throws -> (folder: URL, inputs: String, reference: String) {
+    func writeInputs(dtype: String = "f32", device: String? = nil, pixels: Bool = true) throws -> (folder: URL, inputs: String, reference: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-llava-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var ids: [Int64] = [1, 5, 6]
@@ -63,7 +63,7 @@ struct BenchCommandTests {
         let json = """
         {"threads": 1, "dtype": "\(dtype)", "prompt_tokens": \(ids.count), "new_tokens": 4, "tokens": [3, 3, 3, 3],
          "load_seconds": 0.5, "prefill_seconds": 0.25, "decode_tokens_per_second": 100.0, "weight_bytes": 119872,
-         "peak_rss_bytes": 400000000}
+         "peak_rss_bytes": 400000000\(device.map { #", "device": "\#($0)""# } ?? "")}
         """
         try Data(json.utf8).write(to: URL(fileURLWithPath: reference))
         return (folder, inputs, reference)
@@ -104,6 +104,12 @@ struct BenchCommandTests {
         let mismatch = try LucidProcess.run(["bench", "llava", "--model", llava, "--inputs", other.inputs, "--reference", other.reference])
         #expect(mismatch.status != 0)
         #expect(mismatch.err.contains("the reference was measured in bf16 but Lucid would run in f32"), "\(mismatch.err)")
+
+        let onGPU = try writeInputs(device: "cuda")
+        defer { try? FileManager.default.removeItem(at: onGPU.folder) }
+        let elsewhere = try LucidProcess.run(["bench", "llava", "--model", llava, "--inputs", onGPU.inputs, "--reference", onGPU.reference])
+        #expect(elsewhere.status != 0)
+        #expect(elsewhere.err.contains("the reference was measured on cuda but Lucid would run on cpu"), "\(elsewhere.err)")
 
         let noPixels = try writeInputs(pixels: false)
         defer { try? FileManager.default.removeItem(at: noPixels.folder) }
