@@ -106,6 +106,9 @@ struct JSONVocabularyTests {
         let info = try LucidProcess.run(["info", llava + "/model.safetensors", "--json"])
         #expect(info.status == 0, "\(info.err)")
         JSONVocabulary.expectSnakeCase(info.out, "info --json")
+        let checked = try LucidProcess.run(["check-device", "--model", llava, "--device", "cpu", "--max-new-tokens", "2", "--json"])
+        #expect(checked.status == 0, "\(checked.err)")
+        JSONVocabulary.expectSnakeCase(checked.out, "check-device --json")
     }
 
     @Test func evaluationCommandsAndTheWorldExport() throws {
