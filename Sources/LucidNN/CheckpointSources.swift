@@ -5,6 +5,7 @@ extension SafetensorsCheckpoint: TensorSource {
     public func shape(of name: String) -> [Int]? { entry(named: name)?.entry.shape }
     public func tensor(named name: String) throws -> Tensor { try loadTensor(named: name) }
     public var sourceDescription: String { path }
+    public func releaseStorage(of name: String) { releasePages(of: name) }
 }
 
 extension GGUFFile: TensorSource {

@@ -13,6 +13,13 @@ public protocol TensorSource {
     func tensor(named name: String) throws -> Tensor
     /// What the source is (usually a file path), for error messages.
     var sourceDescription: String { get }
+    /// Called once a tensor has been copied (to another dtype or device) and the source's own
+    /// storage for it is no longer used: a memory-mapped source drops its pages. Default: nothing.
+    func releaseStorage(of name: String)
+}
+
+extension TensorSource {
+    public func releaseStorage(of name: String) {}
 }
 
 /// An in-memory tensor source, e.g. for tests or converted state dicts.
@@ -161,8 +168,12 @@ extension Module {
                 throw ModuleLoadError.unreadable(source: source.sourceDescription, name: stored, reason: "\(error)")
             }
             let target = options.dtype ?? parameter.value.dtype
-            let converted = tensor.dtype == target || !tensor.dtype.isFloatingPoint ? tensor : tensor.to(target)
-            loaded.append((parameter, options.device.map { converted.to($0) } ?? converted))
+            let convert = tensor.dtype != target && tensor.dtype.isFloatingPoint
+            let move = options.device.map { $0 != tensor.device } ?? false
+            let converted = convert ? tensor.to(target) : tensor
+            loaded.append((parameter, move ? converted.to(options.device ?? .cpu) : converted))
+            // Copied into its final dtype or device: the source's pages (a mapped file) are not needed.
+            if convert || move { source.releaseStorage(of: stored) }
         }
         let placeholders = wanted.filter { sourceName[$0.name] == nil && $0.parameter.isPlaceholder }.map(\.name)
         if !placeholders.isEmpty { throw ModuleLoadError.missing(source: source.sourceDescription, names: placeholders) }

@@ -70,6 +70,32 @@ struct ModuleTests {
         #expect(model.embed.weight.value.dtype == .bf16)
     }
 
+    /// A source that records which tensors the loader said it no longer needs.
+    final class ReleaseSpy: TensorSource {
+        let inner: TensorDictionary
+        var released: [String] = []
+        init(_ tensors: [String: Tensor]) { inner = TensorDictionary(tensors) }
+        var tensorNames: [String] { inner.tensorNames }
+        func shape(of name: String) -> [Int]? { inner.shape(of: name) }
+        func tensor(named name: String) throws -> Tensor { try inner.tensor(named: name) }
+        var sourceDescription: String { inner.sourceDescription }
+        func releaseStorage(of name: String) { released.append(name) }
+    }
+
+    @Test func theSourceReleasesExactlyTheTensorsThatWereCopiedIntoAnotherDType() throws {
+        let model = TinyModel()
+        var tensors = checkpoint(for: model)
+        tensors["layers.0.proj.weight"] = tensors["layers.0.proj.weight"]?.to(.f16)
+        tensors["layers.1.norm.weight"] = tensors["layers.1.norm.weight"]?.to(.bf16)
+        let spy = ReleaseSpy(tensors)
+        try model.load(from: spy)  // into the parameters' f32: only the two converted tensors were copied
+        #expect(spy.released.sorted() == ["layers.0.proj.weight", "layers.1.norm.weight"])
+        // Used in place (same dtype, same device): nothing may be released, the parameters borrow it.
+        let same = ReleaseSpy(checkpoint(for: TinyModel()))
+        try TinyModel().load(from: same, options: LoadOptions(device: .cpu))
+        #expect(same.released.isEmpty)
+    }
+
     @Test func layersComputeTheirDefinitions() {
         let linear = Linear(inFeatures: 2, outFeatures: 2)
         linear.weight.value = Tensor([[1.0, 2.0], [3.0, 4.0]] as [[Float]])

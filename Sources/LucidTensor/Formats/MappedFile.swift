@@ -58,6 +58,23 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(mapped)
     }
 
+    /// Drops the whole pages inside `range` (byte offsets into the file) from this process's memory:
+    /// the next read faults them in from the file again, so the contents are unchanged, but pages
+    /// nothing reads any more stop counting towards the resident set. Only for ranges no tensor
+    /// borrows in place and nothing wrote (a private page that was written would be lost). Pages the
+    /// range only partly covers are kept. Returns the bytes released.
+    @discardableResult
+    public func releasePages(in range: Range<Int>) -> Int {
+        guard let base, range.lowerBound >= 0, range.upperBound <= size else { return 0 }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return 0 }
+        let start = (range.lowerBound + page - 1) / page * page
+        let end = range.upperBound / page * page
+        guard end > start else { return 0 }
+        let pointer = UnsafeMutableRawPointer(mutating: base) + start
+        return madvise(pointer, end - start, Int32(MADV_DONTNEED)) == 0 ? end - start : 0
+    }
+
     /// The mapping as writable memory (copy-on-write), for zero-copy tensors; nil for empty files.
     var mutableBase: UnsafeMutableRawPointer? { base.map { UnsafeMutableRawPointer(mutating: $0) } }
 

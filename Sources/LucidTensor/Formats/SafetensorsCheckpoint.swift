@@ -113,6 +113,15 @@ public final class SafetensorsCheckpoint: Sendable {
         return (entry, file)
     }
 
+    /// Drops the mapped pages of tensor `name` from memory (`MappedFile.releasePages(in:)`), for a
+    /// loader that has copied it elsewhere (another dtype or device); returns the bytes released.
+    @discardableResult
+    public func releasePages(of name: String) -> Int {
+        guard let found = entry(named: name) else { return 0 }
+        let start = found.file.dataStart + found.entry.dataOffsets.lowerBound
+        return found.file.file.releasePages(in: start..<(found.file.dataStart + found.entry.dataOffsets.upperBound))
+    }
+
     /// The raw bytes of tensor `name` (a view into its shard's mapping, valid while
     /// this checkpoint is alive); throws `.tensorNotFound` if absent.
     public func data(for name: String) throws -> UnsafeRawBufferPointer {

@@ -25,6 +25,23 @@ import Testing
 
     let shard1 = "model-00001-of-00002.safetensors", shard2 = "model-00002-of-00002.safetensors"
 
+    @Test func releasedPagesReadBackUnchangedFromTheFile() throws {
+        // Three tensors of 3 pages each; the middle one's interior pages are released.
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let items = (0..<3).map { (k: Int) -> SafetensorsWriter.Item in
+            .init(name: "t\(k)", dtype: .uint8, shape: [3 * page], bytes: (0..<(3 * page)).map { UInt8(truncatingIfNeeded: $0 * 7 + k) })
+        }
+        try SafetensorsWriter.write(items, to: directory.file("model.safetensors"))
+        let checkpoint = try SafetensorsCheckpoint(path: directory.file("model.safetensors"))
+        let before = try (0..<3).map { try Array(checkpoint.data(for: "t\($0)")) }
+        let released = checkpoint.releasePages(of: "t1")
+        // Only whole pages inside the tensor: at least 2 of its 3 (it need not start on a page).
+        #expect(released >= 2 * page && released <= 3 * page && released % page == 0)
+        #expect(checkpoint.releasePages(of: "absent") == 0)
+        let after = try (0..<3).map { try Array(checkpoint.data(for: "t\($0)")) }
+        #expect(after == before)
+    }
+
     @Test func indexedShards() throws {
         try writeShards()
         try writeIndex([("a", shard1), ("b", shard1), ("c", shard2)])
