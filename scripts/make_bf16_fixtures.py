@@ -7,7 +7,9 @@ Hugging Face transformers in bfloat16 or float16 (weights converted on load, eag
 user would run `from_pretrained(..., dtype=torch.bfloat16)`), and records for the fixture's own
 `input_ids`: the logits of a full forward pass, the logits of an incremental decode (prefill 8 + 4
 cached steps, so the KV cache is in that dtype too) and a greedy continuation of 10 tokens after the
-first 6 ids.
+first 6 ids; and for a longer prompt of 48 fixed ids (`long_input_ids`, (7·i + 3) mod vocab) the
+logits of a full forward pass (`long_logits`): 48 rows reach the CPU kernels that compute a
+reduced-precision product widened to f32 (≥ 32 rows, docs/engine.md), which 12 rows do not.
 
 Run from the repository root:  .venv-bench/bin/python scripts/make_bf16_fixtures.py [--dtype bf16|f16]
 (default bf16; f16 writes Fixtures/f16/)
@@ -30,9 +32,10 @@ NAMES = ["llama-mha", "llama-gqa", "qwen2", "llama31-rope", "llama-linear-rope"]
 def main():
     parser = argparse.ArgumentParser(description="bf16/f16 conformance fixtures")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="bf16")
+    parser.add_argument("--out", help="output folder (default Tests/LucidModelsTests/Fixtures/DTYPE)")
     args = parser.parse_args()
     dtype, dtype_name = DTYPES[args.dtype]
-    out = os.path.join("Tests", "LucidModelsTests", "Fixtures", args.dtype)
+    out = args.out or os.path.join("Tests", "LucidModelsTests", "Fixtures", args.dtype)
     print(f"transformers {transformers.__version__}, torch {torch.__version__}", file=sys.stderr)
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
@@ -53,6 +56,10 @@ def main():
             greedy = model.generate(ids[:, :6], max_new_tokens=10, do_sample=False, num_beams=1, eos_token_id=None,
                                     pad_token_id=0)
             golden["greedy"] = greedy[:, 6:]
+            vocab = model.config.vocab_size
+            long_ids = ((torch.arange(48) * 7 + 3) % vocab).unsqueeze(0)
+            golden["long_input_ids"] = long_ids
+            golden["long_logits"] = model(long_ids, use_cache=False).logits.float()
         save_file({k: v.contiguous() for k, v in golden.items()}, os.path.join(out, f"{name}.safetensors"))
         print(f"{name}: wrote {out}/{name}.safetensors", file=sys.stderr)
     with open(os.path.join(out, "README.md"), "w") as f:
@@ -61,7 +68,7 @@ def main():
                 f"{transformers.__version__} and torch {torch.__version__} ({dtype_name}, eager attention).\n"
                 f"For each model of `../llama/NAME/model`, loaded in {args.dtype}, on that fixture's `input_ids`: `logits`\n"
                 f"[1, 12, V] ({args.dtype} values stored as f32), `cached_logits` (prefill 8 + 4 cached steps) and `greedy`\n"
-                "(10 new tokens after the first 6 ids, no EOS).\n")
+                "(10 new tokens after the first 6 ids, no EOS); `long_input_ids` [1, 48] and their full-pass `long_logits`.\n")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,24 @@ struct ReducedPrecisionConformanceTests {
         #expect(maxAbs(f32Logits, expected) > 2 * maxAbs(logits, expected))
     }
 
+    /// 48 positions: on a CPU without AVX-512 the prompt's products go through the kernels that widen
+    /// bf16/f16 to f32 and round once (≥ 32 rows); transformers' logits of the same prompt pin them.
+    /// On the AVX2 machine that made the fixture: bf16 bit-identical, f16 within 0.0156 (4 f16 steps).
+    @Test(arguments: dtypes, LlamaConformanceTests.configurations)
+    func aLongPromptMatchesTransformersInTheSameDType(_ dtype: DType, _ name: String) throws {
+        let model = try open(name, dtype)
+        let fixture = try golden(name, dtype)
+        let ids = try fixture.loadTensor(named: "long_input_ids")
+        #expect(ids.shape == [1, 48])
+        let logits = try #require(withNoGrad { model.forward(tokens: ids, cache: nil, options: .logitsOnly).logits })
+        #expect(logits.dtype == dtype)
+        let expected = try fixture.loadTensor(named: "long_logits")
+        expectMatches(logits, expected, tolerance: Self.tolerance(dtype), "\(name) \(dtype) long-prompt logits")
+        let f32 = try LlamaForCausalLM.load(path: Fixtures.path("llama", name, "model"))
+        let f32Logits = try #require(withNoGrad { f32.forward(tokens: ids, cache: nil, options: .logitsOnly).logits })
+        #expect(maxAbs(f32Logits, expected) > 2 * maxAbs(logits, expected))
+    }
+
     @Test(arguments: dtypes, LlamaConformanceTests.configurations)
     func cachedDecodingKeepsTheDTypeAndMatches(_ dtype: DType, _ name: String) throws {
         let model = try open(name, dtype)
