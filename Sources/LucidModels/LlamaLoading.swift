@@ -247,6 +247,8 @@ public struct LlamaGGUF: TensorSource {
 
     public var sourceDescription: String { file.path }
 
+    public func releaseStorage(of name: String) { file.releasePages(of: hfToGGUF[name] ?? name) }
+
     /// Undoes llama.cpp's `permute`, which stored each head's rows as [d/2, 2] instead of [2, d/2].
     static func unpermute(_ w: Tensor, heads: Int) -> Tensor {
         let rows = w.size(0)

@@ -14,4 +14,5 @@ extension GGUFFile: TensorSource {
     public func shape(of name: String) -> [Int]? { tensors.first { $0.name == name }?.shape }
     public func tensor(named name: String) throws -> Tensor { try loadTensor(named: name) }
     public var sourceDescription: String { path }
+    public func releaseStorage(of name: String) { releasePages(of: name) }
 }

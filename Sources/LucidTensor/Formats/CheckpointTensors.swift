@@ -73,7 +73,8 @@ extension SafetensorsCheckpoint {
 
 extension GGUFFile {
     /// The tensor `info` describes in its row-major shape: F32/F16/BF16 and integer types as stored
-    /// (zero-copy when aligned), quantised types dequantised to f32.
+    /// (zero-copy when aligned), quantised types dequantised to f32 (their mapped pages are then
+    /// released: `MappedFile.releasePages(in:)`; they read back from the file if needed again).
     public func loadTensor(for info: GGUFTensorInfo) throws -> Tensor {
         let begin = dataStart + info.offset
         let range = begin..<(begin + info.byteCount)
@@ -93,6 +94,7 @@ extension GGUFFile {
                                                         count: info.elementCount)
                 try dequantize(info, into: buffer)
             }
+            file.releasePages(in: range)
             return out
         }
     }
@@ -101,5 +103,13 @@ extension GGUFFile {
     public func loadTensor(named name: String) throws -> Tensor {
         guard let info = tensors.first(where: { $0.name == name }) else { throw CheckpointError.tensorNotFound(path: path, name: name) }
         return try loadTensor(for: info)
+    }
+
+    /// Drops the mapped pages of tensor `name` (after a loader copied it); returns the bytes released.
+    @discardableResult
+    public func releasePages(of name: String) -> Int {
+        guard let info = tensor(named: name) else { return 0 }
+        let begin = dataStart + info.offset
+        return file.releasePages(in: begin..<(begin + info.byteCount))
     }
 }

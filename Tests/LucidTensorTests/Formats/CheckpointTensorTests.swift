@@ -76,5 +76,27 @@ struct CheckpointTensorTests {
         #expect(q.dtype == .f32)
         #expect(q.toArray(Float.self) == (0..<32).map { Float($0 - 16) * 0.5 })
         #expect(throws: CheckpointError.self) { try file.loadTensor(named: "absent") }
+        // Dequantising released the block's pages; loading again reads them back from the file.
+        #expect(try file.loadTensor(named: "q").toArray(Float.self) == q.toArray(Float.self))
+        #expect(try file.loadTensor(named: "m").toArray(Float.self) == matrix)
+        #expect(file.releasePages(of: "absent") == 0)
+    }
+
+    @Test func aReleasedQuantisedTensorOfSeveralPagesLoadsAgainUnchanged() throws {
+        let dir = try FormatsTemporaryDirectory()
+        // 1024 Q8_0 blocks (34 KiB, several pages): released after the first load, re-read by the second.
+        let blocks = 1024
+        var q8: [UInt8] = []
+        for b in 0..<blocks {
+            q8 += FormatsBytes.f16(Float16(b % 7 + 1) / 8)
+            q8 += (0..<32).map { UInt8(bitPattern: Int8(($0 * 5 + b) % 255 - 127)) }
+        }
+        let path = try dir.write(GGUFTestWriter.build(metadata: [("general.architecture", .string("llama"))], tensors: [
+            .init(name: "q", ggmlDims: [32 * blocks], type: .q8_0, data: q8),
+        ]), to: "big.gguf")
+        let file = try GGUFFile(path: path)
+        let first = try file.loadTensor(named: "q").toArray(Float.self)
+        #expect(file.releasePages(of: "q") > 0)
+        #expect(try file.loadTensor(named: "q").toArray(Float.self) == first)
     }
 }
