@@ -94,38 +94,32 @@ int32_t lucid_dtype(at::ScalarType s) {
 
 // libtorch registers its CUDA backend when libtorch_cuda.so is loaded. The shim is compiled against
 // the same headers for every wheel and references nothing in it, so no link flag would keep it; it
-// is loaded once, from beside the loaded libtorch_cpu, the first time CUDA is asked about. The CPU
-// wheel has no such file, and a CUDA wheel whose nvidia-* libraries are missing fails to load it:
+// is loaded from beside the loaded libtorch_cpu when the shim is loaded (the constructor below). The
+// CPU wheel has no such file, and a CUDA wheel whose nvidia-* libraries are missing fails to load it:
 // both leave CUDA unavailable, which Torch.unavailability(of:) then reports.
+
 // dlerror() of a libtorch_cuda.so that is present but failed to load (a missing CUDA library), else "".
 static std::string &cuda_load_error() {
   static std::string error;
   return error;
 }
 
-void load_cuda_backend() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const std::string cpu = lt_torch_library();
-    const auto slash = cpu.rfind('/');
-    if (slash == std::string::npos) return;
-    const std::string path = cpu.substr(0, slash + 1) + "libtorch_cuda.so";
-    if (access(path.c_str(), R_OK) != 0) return;
-    if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
-      const char *reason = dlerror();
-      cuda_load_error() = reason != nullptr ? reason : "dlopen failed";
-    }
-  });
-}
-
 // ATen caches its CUDA hooks the first time anything asks for them (getCUDAHooks' once_flag): a
 // libtorch_cuda.so loaded after that never registers, and CUDA stays unavailable for the process.
 // Python's torch links it at import; here it is loaded when the shim is, before any ATen call.
-__attribute__((constructor)) static void lt_load_cuda_backend_at_start() { load_cuda_backend(); }
-
+__attribute__((constructor)) static void load_cuda_backend() {
+  const std::string cpu = lt_torch_library();
+  const auto slash = cpu.rfind('/');
+  if (slash == std::string::npos) return;
+  const std::string path = cpu.substr(0, slash + 1) + "libtorch_cuda.so";
+  if (access(path.c_str(), R_OK) != 0) return;
+  if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
+    const char *reason = dlerror();
+    cuda_load_error() = reason != nullptr ? reason : "dlopen failed";
+  }
+}
 
 at::Device device(int32_t dev, int32_t index) {
-  if (dev == LT_CUDA) load_cuda_backend();
   if (dev == LT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
   if (dev == LT_MPS) return at::Device(at::kMPS);
   return at::Device(at::kCPU);
@@ -324,16 +318,9 @@ const char *lt_torch_library(void) {
   }();
   return name.c_str();
 }
-const char *lt_cuda_backend_error(void) {
-  load_cuda_backend();
-  return cuda_load_error().c_str();
-}
-bool lt_cuda_is_available(void) {
-  load_cuda_backend();
-  return at::hasCUDA();
-}
+const char *lt_cuda_backend_error(void) { return cuda_load_error().c_str(); }
+bool lt_cuda_is_available(void) { return at::hasCUDA(); }
 int32_t lt_cuda_device_count(void) {
-  load_cuda_backend();
   try { return at::hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0; } catch (...) { return 0; }
 }
 bool lt_mps_is_available(void) {

@@ -32,6 +32,10 @@ public final class KVCache {
     /// Number of sequences (batch rows), or nil while empty.
     public var batchSize: Int? { layers.first?.keys?.size(0) }
 
+    /// Where the cached keys live (the model's device; the CPU before anything is cached): index
+    /// tensors made on the host go there.
+    var storageDevice: Device { layers.lazy.compactMap(\.keys).first?.device ?? .cpu }
+
     /// Appends `keys`/`values` [B, H, T, D] to layer `index` and returns the whole valid cache.
     ///
     /// With autograd recording through the new tensors, a functional concatenation is used
@@ -138,7 +142,7 @@ public final class KVCache {
     /// preallocated storage, so the next append does not have to grow (copy) the whole cache.
     public func reorder(_ indices: [Int]) {
         if let rows = batchSize, indices == Array(0..<rows) { return }
-        let index = Tensor(indices).to(layers.lazy.compactMap(\.keys).first?.device ?? .cpu)
+        let index = Tensor(indices).to(storageDevice)
         for layer in layers where layer.keys != nil {
             let (k, v) = valid(layer)
             let keys = k.indexSelect(axis: 0, index: index)
@@ -161,7 +165,7 @@ public final class KVCache {
         precondition(length == position + count, "cache holds \(length) positions, expected \(position) + \(count) candidates")
         guard let rows = batchSize else { return }
         precondition(choices.count == rows && choices.allSatisfy { (0..<count).contains($0) }, "one candidate per row in 0..<\(count)")
-        let choice = Tensor(choices).reshaped([rows, 1, 1, 1]).to(layers.lazy.compactMap(\.keys).first?.device ?? .cpu)
+        let choice = Tensor(choices).reshaped([rows, 1, 1, 1]).to(storageDevice)
         for layer in layers {
             guard let k = layer.keys, let v = layer.values else { continue }
             withNoGrad {

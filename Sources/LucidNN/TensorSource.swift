@@ -169,11 +169,11 @@ extension Module {
             }
             let target = options.dtype ?? parameter.value.dtype
             let convert = tensor.dtype != target && tensor.dtype.isFloatingPoint
-            let move = options.device.map { $0 != tensor.device } ?? false
+            let destination = options.device.flatMap { $0 == tensor.device ? nil : $0 }
             let converted = convert ? tensor.to(target) : tensor
-            loaded.append((parameter, move ? converted.to(options.device ?? .cpu) : converted))
+            loaded.append((parameter, destination.map { converted.to($0) } ?? converted))
             // Copied into its final dtype or device: the source's pages (a mapped file) are not needed.
-            if convert || move { source.releaseStorage(of: stored) }
+            if convert || destination != nil { source.releaseStorage(of: stored) }
         }
         let placeholders = wanted.filter { sourceName[$0.name] == nil && $0.parameter.isPlaceholder }.map(\.name)
         if !placeholders.isEmpty { throw ModuleLoadError.missing(source: source.sourceDescription, names: placeholders) }
