@@ -8,12 +8,21 @@
 #   scripts/gpu_check.sh --prebuilt DIR     use a lucid built elsewhere (scripts/build_portable.sh) with
 #                                           this machine's Python torch (a GPU box without Swift or network)
 #
-# The checks: `lucid check-device` on the six tiny fixture families (LLaVA-1.5, Llama, LLaVA-NeXT,
-# Qwen2-VL, Qwen2.5-VL, InstructBLIP) in f32 and bf16 — logits, the pixel gradient and every decoder,
-# CPU against cuda; then scripts/make_synthetic_checkpoint.py writes the 7B shape (bf16, 14 GB, once)
-# and `lucid bench llava --device cuda` runs against scripts/bench_llava_reference.py --device cuda
-# (transformers on the same torch). Results (JSON) go to $LUCID_GPU_OUT (default $OUT or
-# /tmp/lucid-gpu-check). Exit status 1 when a check disagrees beyond its tolerance.
+# The checks (LUCID_GPU_STEPS, comma-separated; default all of them):
+#   fixtures   `lucid check-device` on the six tiny fixture families (LLaVA-1.5, Llama, LLaVA-NeXT,
+#              Qwen2-VL, Qwen2.5-VL, InstructBLIP) in f32 and bf16 — logits, the pixel gradient and
+#              every decoder, CPU against cuda;
+#   organisms  the bundled organisms found under Models/ (needs the SmolLM2 GGUF: LUCID_SMOLLM2_GGUF):
+#              check-device on each (for shapes-smol-q also the gate and the BPDA gradient), the Mirage
+#              sink attack on shapes-smol (5 steps) and a small `defend qmllm eval` (40 scenes, 2 images × 10 PGD
+#              steps at 8/255), each on cpu and on cuda;
+#   budget     a 172 GB sparse Llama checkpoint (scripts/make_sparse_checkpoint.py) must be refused up
+#              front against the GPU's free memory, not loaded;
+#   bench      scripts/make_synthetic_checkpoint.py writes the 7B shape (bf16, 14 GB, once) and
+#              `lucid bench llava --device cuda` runs against scripts/bench_llava_reference.py
+#              --device cuda (transformers on the same torch).
+# Results (JSON and logs) go to $LUCID_GPU_OUT (default $OUT or /tmp/lucid-gpu-check). Exit status 1
+# when a check disagrees beyond its tolerance or a step fails.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -24,6 +33,8 @@ mkdir -p "$RESULTS"
 start=$(date +%s)
 say() { printf '[gpu_check %4ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 PY="${PYTHON:-python3}"
+STEPS=",${LUCID_GPU_STEPS:-fixtures,organisms,budget,bench},"
+want() { [[ "$STEPS" == *",$1,"* ]]; }
 
 if [ "${1:-}" = "--prebuilt" ]; then
   [ -x "${2:-}/run-lucid.sh" ] || { echo "gpu_check: --prebuilt needs a folder from scripts/build_portable.sh (with run-lucid.sh)" >&2; exit 2; }
@@ -62,21 +73,105 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 "$PY" -c 'import torch, transformers; print("python torch", torch.__version__, "cuda", torch.version.cuda, "transformers", transformers.__version__)' || true
 
 failed=0
-say "check-device: CPU against cuda, six fixture families, f32 and bf16"
-F=Tests/LucidModelsTests/Fixtures
-for fixture in llava/llava-a llama/llama-gqa llava-next qwen2-vl qwen2.5-vl instructblip; do
-  for dtype in f32 bf16; do
-    name="$(echo "$fixture" | tr '/.' '--')-$dtype"
-    if "${LUCID[@]}" check-device --model "$F/$fixture/model" --device cuda --dtype "$dtype" --max-new-tokens 6 --json \
-        > "$RESULTS/check-$name.json" 2> "$RESULTS/check-$name.log"; then
-      say "$fixture $dtype: all agree"
-    else
-      failed=1
-      say "$fixture $dtype: DIFFERS or failed:"; tail -12 "$RESULTS/check-$name.log"
-    fi
+if want fixtures; then
+  say "check-device: CPU against cuda, six fixture families, f32 and bf16"
+  F=Tests/LucidModelsTests/Fixtures
+  for fixture in llava/llava-a llama/llama-gqa llava-next qwen2-vl qwen2.5-vl instructblip; do
+    for dtype in f32 bf16; do
+      name="$(echo "$fixture" | tr '/.' '--')-$dtype"
+      if "${LUCID[@]}" check-device --model "$F/$fixture/model" --device cuda --dtype "$dtype" --max-new-tokens 6 --json \
+          > "$RESULTS/check-$name.json" 2> "$RESULTS/check-$name.log"; then
+        say "$fixture $dtype: all agree"
+      else
+        failed=1
+        say "$fixture $dtype: DIFFERS or failed:"; tail -12 "$RESULTS/check-$name.log"
+      fi
+    done
   done
-done
+fi
 
+if want organisms; then
+  organisms=()
+  for name in shapes-smol shapes-smol-q; do [ -f "Models/$name/config.json" ] && organisms+=("$name"); done
+  if [ "${#organisms[@]}" = 0 ] || ! "${LUCID[@]}" generate --model smollm2 --prompt hi --max-new-tokens 1 > /dev/null 2>&1; then
+    say "organisms: skipped (needs Models/shapes-smol* and the SmolLM2 GGUF at LUCID_SMOLLM2_GGUF)"
+  else
+    for name in "${organisms[@]}"; do
+      for dtype in f32 bf16; do
+        if "${LUCID[@]}" check-device --model "$name" --device cuda --dtype "$dtype" --max-new-tokens 6 --json \
+            > "$RESULTS/check-$name-$dtype.json" 2> "$RESULTS/check-$name-$dtype.log"; then
+          say "$name $dtype: all agree"
+        else
+          failed=1
+          say "$name $dtype: DIFFERS or failed:"; tail -14 "$RESULTS/check-$name-$dtype.log"
+        fi
+      done
+    done
+    image=Tests/LucidModelsTests/Fixtures/qwen2.5-vl/square.png
+    for device in cpu cuda; do
+      # Separate caches: `defend qmllm eval` would otherwise reuse the other device's answers.
+      cache="$(mktemp -d)"
+      if [ ! -f Models/shapes-smol/config.json ]; then
+        say "sink attack on $device: skipped (needs Models/shapes-smol, an undefended organism)"
+      elif LUCID_CACHE="$cache" "${LUCID[@]}" attack sink --model shapes-smol --device "$device" --image "$image" \
+          --out "$RESULTS/sink-$device.png" --steps 5 --max-new-tokens 24 --json > "$RESULTS/sink-$device.json" 2> "$RESULTS/sink-$device.log"; then
+        say "sink attack on $device: $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("losses", [round(s["loss"], 5) for s in d["steps"]], "final", round(d["final_loss"], 5), "%.3f s/step" % d["seconds_per_step"])' "$RESULTS/sink-$device.json")"
+      else
+        failed=1; say "sink attack on $device failed:"; tail -8 "$RESULTS/sink-$device.log"
+      fi
+      if [ -f Models/shapes-smol-q/config.json ]; then  # with its recorded base, Models/shapes-smol-hazard
+        start_eval=$(date +%s)
+        if LUCID_CACHE="$cache" "${LUCID[@]}" defend qmllm eval --model shapes-smol-q --device "$device" --scenes 40 \
+            --attack-images 2 --attack-steps 10 --epsilons 8 --latency-images 0 --no-answer-cache --json \
+            > "$RESULTS/qmllm-$device.json" 2> "$RESULTS/qmllm-$device.log"; then
+          say "qmllm eval on $device ($(( $(date +%s) - start_eval )) s): $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print({k: d.get(k) for k in ("dsr", "false_refusal", "asr_undefended", "asr_naive", "asr_bpda", "harmful_images", "benign_images")})' "$RESULTS/qmllm-$device.json")"
+        else
+          failed=1; say "qmllm eval on $device failed:"; tail -8 "$RESULTS/qmllm-$device.log"
+        fi
+      fi
+      rm -rf "$cache"
+    done
+    # The same work on both devices: the sink losses within f32's tolerance (TF32 convolutions), the
+    # gate's decisions on the clean scenes identical.
+    if ! "$PY" - "$RESULTS" <<'PY'; then failed=1; fi
+import json, os, sys
+out, ok = sys.argv[1], True
+def load(name):
+    path = os.path.join(out, name)
+    return json.load(open(path)) if os.path.exists(path) and os.path.getsize(path) else None
+a, b = load("sink-cpu.json"), load("sink-cuda.json")
+if a and b:
+    worst = max(abs(x["loss"] - y["loss"]) / abs(x["loss"]) for x, y in zip(a["steps"], b["steps"]))
+    ok &= worst <= 2e-3 and len(a["steps"]) == len(b["steps"])
+    print(f"sink attack cpu vs cuda: largest relative loss difference {worst:.2e} (tolerance 2e-3); "
+          f"responses {'identical' if a['adversarial_response'] == b['adversarial_response'] else 'differ'}")
+a, b = load("qmllm-cpu.json"), load("qmllm-cuda.json")
+if a and b:
+    same = all(a.get(k) == b.get(k) for k in ("dsr", "false_refusal", "harmful_images", "benign_images"))
+    ok &= same
+    print(f"qmllm eval cpu vs cuda: gate decisions {'identical' if same else 'DIFFER'}; "
+          f"asr undefended/naive/bpda {a.get('asr_undefended')}/{a.get('asr_naive')}/{a.get('asr_bpda')} vs "
+          f"{b.get('asr_undefended')}/{b.get('asr_naive')}/{b.get('asr_bpda')}")
+sys.exit(0 if ok else 1)
+PY
+  fi
+fi
+
+if want budget; then
+  sparse="$(mktemp -d)/llama-172gb"
+  "$PY" scripts/make_sparse_checkpoint.py "$sparse" --layers 100
+  "${LUCID[@]}" generate --model "$sparse" --device cuda --dtype bf16 --prompt hi --max-new-tokens 1 \
+    > "$RESULTS/budget.log" 2>&1
+  status=$?
+  if [ "$status" != 0 ] && grep -q "is free on cuda" "$RESULTS/budget.log"; then
+    say "budget: refused up front: $(tail -1 "$RESULTS/budget.log")"
+  else
+    failed=1; say "budget: NOT refused against the GPU's memory (exit $status):"; tail -4 "$RESULTS/budget.log"
+  fi
+  rm -rf "$(dirname "$sparse")"
+fi
+
+if ! want bench; then say "done (results in $RESULTS)"; exit "$failed"; fi
 say "LLaVA-1.5-7B shape, bf16, on cuda: checkpoint"
 if ! "$PY" scripts/make_synthetic_checkpoint.py "$CHECKPOINT" --check > /dev/null 2>&1; then
   rm -rf "$CHECKPOINT"; mkdir -p "$CHECKPOINT"

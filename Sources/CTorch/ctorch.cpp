@@ -104,6 +104,13 @@ static std::string &cuda_load_error() {
   return error;
 }
 
+// The dlopen handle of libtorch_cuda.so (nullptr without one): dlsym on it also searches the CUDA
+// runtime it links, for the few runtime calls the shim makes itself (lt_cuda_memory).
+static void *&cuda_library() {
+  static void *handle = nullptr;
+  return handle;
+}
+
 // ATen caches its CUDA hooks the first time anything asks for them (getCUDAHooks' once_flag): a
 // libtorch_cuda.so loaded after that never registers, and CUDA stays unavailable for the process.
 // Python's torch links it at import; here it is loaded when the shim is, before any ATen call.
@@ -113,7 +120,8 @@ __attribute__((constructor)) static void load_cuda_backend() {
   if (slash == std::string::npos) return;
   const std::string path = cpu.substr(0, slash + 1) + "libtorch_cuda.so";
   if (access(path.c_str(), R_OK) != 0) return;
-  if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
+  cuda_library() = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (cuda_library() == nullptr) {
     const char *reason = dlerror();
     cuda_load_error() = reason != nullptr ? reason : "dlopen failed";
   }
@@ -322,6 +330,26 @@ const char *lt_cuda_backend_error(void) { return cuda_load_error().c_str(); }
 bool lt_cuda_is_available(void) { return at::hasCUDA(); }
 int32_t lt_cuda_device_count(void) {
   try { return at::hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0; } catch (...) { return 0; }
+}
+bool lt_cuda_memory(int32_t index, int64_t *free_bytes, int64_t *total_bytes) {
+  // cudaMemGetInfo reports the current device, so select `index` and restore the previous one.
+  using get_info = int (*)(size_t *, size_t *);
+  using get_device = int (*)(int *);
+  using set_device = int (*)(int);
+  if (cuda_library() == nullptr || !at::hasCUDA() || index < 0 || index >= lt_cuda_device_count()) return false;
+  auto info = reinterpret_cast<get_info>(dlsym(cuda_library(), "cudaMemGetInfo"));
+  auto get = reinterpret_cast<get_device>(dlsym(cuda_library(), "cudaGetDevice"));
+  auto set = reinterpret_cast<set_device>(dlsym(cuda_library(), "cudaSetDevice"));
+  if (info == nullptr || get == nullptr || set == nullptr) return false;
+  int previous = 0;
+  if (get(&previous) != 0 || set(index) != 0) return false;
+  size_t free_now = 0, total = 0;
+  const bool ok = info(&free_now, &total) == 0;
+  (void)set(previous);
+  if (!ok) return false;
+  *free_bytes = static_cast<int64_t>(free_now);
+  *total_bytes = static_cast<int64_t>(total);
+  return true;
 }
 bool lt_mps_is_available(void) {
   try { return at::hasMPS(); } catch (...) { return false; }

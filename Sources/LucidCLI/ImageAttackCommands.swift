@@ -125,8 +125,9 @@ struct AttackSinkCommand: ParsableCommand {
         let backwardBegan = Date()
         let probe = clean.detached()
         probe.requiresGrad = true
-        _ = Tensor.gradients(of: [try loss(context, pixels01: probe, response: cleanTokens).loss],
-                             withRespectTo: [probe])
+        let probeLoss = try loss(context, pixels01: probe, response: cleanTokens).loss
+        guard probeLoss.requiresGrad else { throw AttackError.noGradientReachesTheImage(model: options.model) }
+        _ = Tensor.gradients(of: [probeLoss], withRespectTo: [probe])
         let reference = generationSeconds + Date().timeIntervalSince(backwardBegan)
         let began = Date()
         var steps: [[String: Double]] = []

@@ -10,7 +10,7 @@ public enum ModelLoadError: Error, CustomStringConvertible {
     case unsupportedArchitecture(path: String, architecture: String, supported: [String])
     case badConfig(path: String, reason: String)
     /// The weights, in the dtype asked for, need more memory than the limit (`MemoryBudget`).
-    case insufficientMemory(path: String, needed: Int, available: Int, dtype: DType)
+    case insufficientMemory(path: String, needed: Int, available: Int, dtype: DType, device: Device)
 
     public var description: String {
         switch self {
@@ -19,10 +19,11 @@ public enum ModelLoadError: Error, CustomStringConvertible {
         case .unsupportedArchitecture(let path, let architecture, let supported):
             return "\(path): architecture '\(architecture)' is not supported (supported: \(supported.joined(separator: ", ")))"
         case .badConfig(let path, let reason): return "\(path): invalid configuration: \(reason)"
-        case .insufficientMemory(let path, let needed, let available, let dtype):
+        case .insufficientMemory(let path, let needed, let available, let dtype, let device):
             let smaller = dtype == .f32 ? "; in bf16 it would need half as much (--dtype bf16)" : ""
+            let place = device == .cpu ? "of memory is available" : "is free on \(device)"
             return "\(path): the weights need \(MemoryBudget.describe(needed)) in \(dtype) but only \(MemoryBudget.describe(available)) "
-                + "of memory is available, so the model was not loaded\(smaller)"
+                + "\(place), so the model was not loaded\(smaller)"
         }
     }
 }

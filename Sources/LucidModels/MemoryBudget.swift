@@ -2,9 +2,10 @@ import Foundation
 import LucidTensor
 
 /// The up-front memory check of the loaders: a model whose weights, in the dtype they will be held
-/// in, need more memory than the machine has available is refused before anything is loaded, with
-/// a message that says so, instead of being killed part-way (13B in bf16 is ~26 GB; 24 GiB machines
-/// are common).
+/// in, need more memory than the device they go to has available is refused before anything is
+/// loaded, with a message that says so, instead of being killed part-way (13B in bf16 is ~26 GB;
+/// 24 GiB machines and 24 GB GPUs are common). On a CUDA device that is the GPU's free memory: the
+/// weights pass through host memory one tensor at a time (mapped file pages, released once copied).
 ///
 /// Weight bytes are counted from the checkpoint's headers (safetensors shard headers, GGUF tensor
 /// infos): floating-point tensors at the target dtype's size, others as stored. Activations and KV
@@ -20,6 +21,15 @@ public enum MemoryBudget {
         #else
         return Int(clamping: ProcessInfo.processInfo.physicalMemory)
         #endif
+    }
+
+    /// Bytes the weights may take on `device`: the GPU's free memory for `cuda:N` (nil when it
+    /// cannot be read), `available()` for the CPU and for MPS (which shares the host's memory).
+    public static func available(on device: Device) -> Int? {
+        switch device {
+        case .cuda(let index): return Torch.cudaMemory(index: index)?.free
+        case .cpu, .mps: return available()
+        }
     }
 
     /// Bytes of the checkpoint's tensors once held in `dtype`.
@@ -40,11 +50,11 @@ public enum MemoryBudget {
     }
 
     /// Throws `ModelLoadError.insufficientMemory` when `bytes` exceed `options.memoryLimit`, or the
-    /// machine's available memory when that is nil (no check when it cannot be read).
+    /// memory available on `options.device` when that is nil (no check when it cannot be read).
     public static func check(_ bytes: Int, path: String, options: ModelLoadOptions) throws(ModelLoadError) {
-        guard let limit = options.memoryLimit ?? available() else { return }
+        guard let limit = options.memoryLimit ?? available(on: options.device) else { return }
         guard bytes > limit else { return }
-        throw .insufficientMemory(path: path, needed: bytes, available: limit, dtype: options.dtype)
+        throw .insufficientMemory(path: path, needed: bytes, available: limit, dtype: options.dtype, device: options.device)
     }
 
     static func isFloatingPoint(_ type: SafetensorsDType) -> Bool {

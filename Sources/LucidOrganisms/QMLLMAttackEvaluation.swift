@@ -169,6 +169,8 @@ public struct QMLLMAttackEvaluation {
     /// the gate measures (the codebooks stay f32).
     func gateLoss(model: LlavaForConditionalGeneration, pixels: Tensor, codes: (harmful: Tensor, benign: Tensor)) throws -> Tensor {
         let rows = try defense.gateRows(model, pixels: pixels, reading: defense.safetyMap?.reading ?? .mean).to(.f32)
+        // The codebooks stay on the host; the rows are where the model runs (a few KB per step to copy).
+        let codes = (harmful: codes.harmful.to(rows.device), benign: codes.benign.to(rows.device))
         if defense.semantic.distance == .l2 {
             func nearest(_ set: Tensor) -> Tensor {  // [R]: distance to the nearest row of `set`
                 (rows.unsqueezed(axis: 1) - set.unsqueezed(axis: 0)).square().sum(axis: -1).min(axis: 1).clamped(min: 1e-12).sqrt()

@@ -1,4 +1,5 @@
 import Foundation
+import LucidDefense
 import LucidGeneration
 import LucidModels
 import LucidSupport
@@ -13,6 +14,9 @@ import LucidVision
 /// the prompt's next-token logits (largest difference relative to the largest |logit|), the gradient
 /// of the top token's log-probability with respect to the pixels (the attacks' differentiable path),
 /// and the tokens of greedy, seeded sampling, beam search, OPERA and, with an image, VCD and DAMRO.
+/// A Q-MLLM model (its defence installed at open) is compared as its attacks see it: the pixel
+/// gradient through the quantiser straight-through (BPDA; the released backward is blocked), the
+/// gate's verdict on the image, and the decoders on the quantised features with the gate set aside.
 /// Decoders score on the host, so the same seed samples the same tokens on every device when the
 /// logits agree; on random tiny checkpoints near-ties can still flip a token, which the report shows.
 public enum DeviceAgreement {
@@ -80,9 +84,22 @@ public enum DeviceAgreement {
         rows.append(try logitRow(cpu: cpu.model, other: other.model, ids: ids, images: images, tolerance: tolerance(options.dtype)))
         progress(describe(rows[rows.count - 1]))
         if let pixels = images.first, cpu.vision != nil {
-            rows.append(try gradientRow(cpu: cpu.model, other: other.model, ids: ids, pixels: pixels, tolerance: tolerance(options.dtype)))
+            rows.append(try withStraightThrough([cpu.defense, other.defense]) {
+                try gradientRow(cpu: cpu.model, other: other.model, ids: ids, pixels: pixels, tolerance: tolerance(options.dtype))
+            })
+            if cpu.defense != nil { rows[rows.count - 1].note = "through the Q-MLLM quantiser straight-through (BPDA)" }
             progress(describe(rows[rows.count - 1]))
+            if let a = cpu.defense, let b = other.defense, let cpuModel = cpu.model as? any VisionLanguageModel,
+               let otherModel = other.model as? any VisionLanguageModel {
+                rows.append(gateRow(cpu: (a, cpuModel), other: (b, otherModel), pixels: pixels))
+                progress(describe(rows[rows.count - 1]))
+            }
         }
+        // The decoders run behind the gate (compared above): a refused random image would give no tokens.
+        let gated = [cpu.model, other.model].compactMap { $0 as? any VisionLanguageModel }
+        let gates = gated.map(\.imageGate)
+        for model in gated { model.imageGate = nil }
+        defer { for (model, gate) in zip(gated, gates) { model.imageGate = gate } }
         for method in methods(seed: options.seed, hasImage: !images.isEmpty) {
             let limits = GenerationLimits(maxNewTokens: options.newTokens)
             func run(_ model: any CausalLanguageModel) -> (Result<[Int], any Error>, Double) {
@@ -171,6 +188,9 @@ public enum DeviceAgreement {
             let scores = logits.reshaped(-1).to(.f32).logSoftmax(axis: -1)
             let token = target ?? scores.argmax().intValue
             target = token
+            guard scores.requiresGrad else {
+                throw ModelOpenError("the logits do not depend differentiably on the pixels (a blocked quantiser or a detached vision path)")
+            }
             guard let grad = Tensor.gradients(of: [scores[token]], withRespectTo: [input]).first ?? nil else {
                 throw ModelOpenError("no gradient reached the pixels")
             }
@@ -181,6 +201,24 @@ public enum DeviceAgreement {
         let difference = relative(a, b)
         // Gradients pass back through every layer: twice the logits' tolerance.
         return Row(check: "pixel gradient", agree: difference <= 2 * tolerance, relativeDifference: difference, tolerance: 2 * tolerance,
+                   cpuSeconds: cpuSeconds, deviceSeconds: deviceSeconds)
+    }
+
+    /// Runs `body` with every defence's quantiser backward set to straight-through, then restores it.
+    static func withStraightThrough<T>(_ defenses: [QMLLMDefense?], _ body: () throws -> T) rethrows -> T {
+        let saved = defenses.map { $0?.backward }
+        for defense in defenses { defense?.backward = .straightThrough }
+        defer { for (defense, backward) in zip(defenses, saved) { if let defense, let backward { defense.backward = backward } } }
+        return try body()
+    }
+
+    /// The Q-MLLM gate's verdict (deciding semantic code, category, refused or not) on the same image.
+    static func gateRow(cpu: (QMLLMDefense, any VisionLanguageModel), other: (QMLLMDefense, any VisionLanguageModel),
+                        pixels: Tensor) -> Row {
+        let (a, cpuSeconds) = timed { cpu.0.screen(cpu.1, pixels: pixels) }
+        let (b, deviceSeconds) = timed { other.0.screen(other.1, pixels: pixels) }
+        let verdict: ([QMLLMDefense.Verdict]) -> String = { $0.map { "code \($0.code) (\($0.category), \($0.harmful ? "refused" : "let through"))" }.joined(separator: "; ") }
+        return Row(check: "Q-MLLM gate", agree: a == b, note: a == b ? verdict(a) : "cpu: \(verdict(a)); device: \(verdict(b))",
                    cpuSeconds: cpuSeconds, deviceSeconds: deviceSeconds)
     }
 
@@ -203,7 +241,8 @@ public enum DeviceAgreement {
         let verdict = row.agree ? "agree" : "DIFFER"
         let timing = String(format: "cpu %.3f s, device %.3f s", row.cpuSeconds, row.deviceSeconds)
         if let difference = row.relativeDifference, let tolerance = row.tolerance {
-            return "\(row.check): \(verdict) (relative difference \(String(format: "%.2e", difference)), tolerance \(tolerance); \(timing))"
+            let note = row.note.map { ", \($0)" } ?? ""
+            return "\(row.check): \(verdict) (relative difference \(String(format: "%.2e", difference)), tolerance \(tolerance); \(timing))\(note)"
         }
         if let note = row.note { return "\(row.check): \(verdict), \(note)" }
         let tokens = row.agree ? "\(row.cpuTokens ?? [])" : "cpu \(row.cpuTokens ?? []) vs device \(row.deviceTokens ?? [])"

@@ -30,6 +30,16 @@ public enum Torch {
     /// Number of CUDA devices (0 without CUDA).
     public static var cudaDeviceCount: Int { Int(lt_cuda_device_count()) }
 
+    /// Free and total bytes of CUDA device `index` (`cudaMemGetInfo`: memory this process's caching
+    /// allocator holds counts as used); nil without CUDA, for an absent index, or when the runtime fails.
+    public static func cudaMemory(index: Int) -> (free: Int, total: Int)? {
+        guard let index32 = Int32(exactly: index) else { return nil }
+        var free: Int64 = 0
+        var total: Int64 = 0
+        guard lt_cuda_memory(index32, &free, &total) else { return nil }
+        return (Int(free), Int(total))
+    }
+
     /// Whether Apple's MPS device can be used (a macOS libtorch on a Mac with Metal).
     public static var mpsAvailable: Bool { lt_mps_is_available() }
 

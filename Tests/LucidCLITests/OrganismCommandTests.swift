@@ -513,6 +513,17 @@ struct OrganismCommandTests {
         #expect(reference > 0 && abs(ratio - perStep / reference) < 1e-9)
     }
 
+    /// A Q-MLLM model's quantiser blocks the gradient as released: the sink attack says so instead of crashing
+    /// (it hit a fatal autograd error before, found on the H200 check).
+    @Test func aSinkAttackOnAModelThatBlocksTheGradientIsAClearError() throws {
+        let world = temporary("world")
+        #expect(try LucidProcess.run(["world", "generate", "--seed", "6", "--count", "1", "--out", world]).status == 0)
+        let result = try LucidProcess.run(["attack", "sink", "--model", "shapes-smol-q", "--image", world + "/images/1.png",
+                                           "--steps", "1", "--beams", "1", "--max-new-tokens", "4", "--out", temporary("sink") + ".png"])
+        #expect(result.status == 1 && result.err.contains("no gradient reaches the image through shapes-smol-q"), "\(result.err)")
+        #expect(!result.err.contains("Fatal error"))
+    }
+
     @Test func attackOptionsAreValidated() throws {
         let eps = try LucidProcess.run(["attack", "sink", "--image", "x.png", "--out", "y.png", "--eps", "eight"])
         #expect(eps.status != 0)

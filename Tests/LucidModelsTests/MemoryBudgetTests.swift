@@ -18,6 +18,20 @@ struct MemoryBudgetTests {
         #expect(MemoryBudget.available().map { $0 > 0 } ?? true)
     }
 
+    @Test func aCUDADevicesBudgetIsItsFreeMemoryNotTheHosts() throws {
+        guard Torch.cudaAvailable else {
+            #expect(MemoryBudget.available(on: .cuda(0)) == nil)
+            print("memory budget: the CUDA case skipped (needs a CUDA device; this libtorch build has none)")
+            return
+        }
+        let memory = try #require(Torch.cudaMemory(index: 0))
+        let free = try #require(MemoryBudget.available(on: .cuda(0)))
+        #expect(free > 0 && free <= memory.total)
+        #expect(MemoryBudget.available(on: .cuda(Torch.cudaDeviceCount)) == nil)
+        let refusal = ModelLoadError.insufficientMemory(path: "m", needed: memory.total + 1, available: free, dtype: .bf16, device: .cuda(0))
+        #expect(refusal.description.contains("is free on cuda:0, so the model was not loaded"), "\(refusal)")
+    }
+
     @Test func aModelLargerThanTheLimitIsRefusedAndOneThatFitsLoads() throws {
         let path = Fixtures.path("llama", "llama-mha", "model")
         let bytes = MemoryBudget.weightBytes(try SafetensorsCheckpoint(path: path), dtype: .bf16)
@@ -25,9 +39,9 @@ struct MemoryBudgetTests {
             _ = try LlamaForCausalLM.load(path: path, options: ModelLoadOptions(dtype: .bf16, memoryLimit: bytes - 1))
             Issue.record("loaded past the limit")
         } catch let error as ModelLoadError {
-            guard case .insufficientMemory(let at, let needed, let available, let dtype) = error else { throw error }
-            #expect(at == path && needed == bytes && available == bytes - 1 && dtype == .bf16)
-            #expect(error.description.contains("so the model was not loaded"))
+            guard case .insufficientMemory(let at, let needed, let available, let dtype, let device) = error else { throw error }
+            #expect(at == path && needed == bytes && available == bytes - 1 && dtype == .bf16 && device == .cpu)
+            #expect(error.description.contains("of memory is available, so the model was not loaded"))
         }
         let model = try LlamaForCausalLM.load(path: path, options: ModelLoadOptions(dtype: .bf16, memoryLimit: bytes))
         #expect(model.namedParameters().allSatisfy { $0.parameter.value.dtype == .bf16 })
@@ -95,7 +109,7 @@ struct MemoryBudgetTests {
         #expect {
             _ = try LlamaForCausalLM.load(path: directory.path, options: ModelLoadOptions(dtype: .bf16, memoryLimit: 24 * Self.gib))
         } throws: { error in
-            guard case ModelLoadError.insufficientMemory(_, let needed, _, .bf16)? = error as? ModelLoadError else { return false }
+            guard case ModelLoadError.insufficientMemory(_, let needed, _, .bf16, .cpu)? = error as? ModelLoadError else { return false }
             return needed == bytes
         }
         if let before, let after = LeanLoadingTests.residentBytes() {

@@ -38,6 +38,35 @@ struct DeviceAgreementTests {
         #expect(rows.allSatisfy { $0.agree })
     }
 
+    @Test func aQMLLMOrganismIsComparedAsItsAttacksSeeIt() throws {
+        let rows = try DeviceAgreement.compare(model: "shapes-smol-q", options: DeviceAgreement.Options(device: .cpu, newTokens: 3))
+        #expect(rows.map(\.check) == ["logits", "pixel gradient", "Q-MLLM gate", "greedy", "sample", "beam", "opera", "vcd", "damro"])
+        for row in rows {
+            #expect(row.agree, "\(DeviceAgreement.describe(row))")
+            if let difference = row.relativeDifference { #expect(difference == 0) }
+            // The decoders run with the gate set aside, so a refused random image still gives tokens.
+            if let tokens = row.cpuTokens { #expect(tokens.count == 3 && tokens == row.deviceTokens) }
+        }
+        #expect(rows[1].note?.contains("BPDA") == true)
+    }
+
+    @Test func aPixelPathWithoutGradientIsAnErrorNotACrash() throws {
+        // The Q-MLLM quantiser's released backward is blocked: no gradient reaches the pixels.
+        let opened = try ModelRegistry.standard.open("shapes-smol-q")
+        let defense = try #require(opened.defense)
+        #expect(defense.backward == .blocked)
+        let vision = try #require(opened.vision)
+        let (ids, images) = try DeviceAgreement.prompt(for: opened, options: DeviceAgreement.Options(device: .cpu))
+        #expect(images.count == 1 && ids.contains(vision.imagePlaceholderID))
+        #expect(throws: ModelOpenError.self) {
+            _ = try DeviceAgreement.gradientRow(cpu: opened.model, other: opened.model, ids: ids, pixels: images[0], tolerance: 1e-3)
+        }
+        let row = try DeviceAgreement.withStraightThrough([defense]) {
+            try DeviceAgreement.gradientRow(cpu: opened.model, other: opened.model, ids: ids, pixels: images[0], tolerance: 1e-3)
+        }
+        #expect(row.agree && defense.backward == .blocked)
+    }
+
     @Test func outOfRangeCountsAreRefusedBeforeAnythingOpens() {
         #expect(throws: (any Error).self) {
             _ = try DeviceAgreement.compare(model: "/no/such/model", options: DeviceAgreement.Options(device: .cpu, promptLength: 0))

@@ -73,6 +73,8 @@ bool lt_cuda_is_available(void);
 /// Why libtorch_cuda.so beside libtorch_cpu.so failed to load (dlerror), or "" when it loaded or is absent.
 const char *lt_cuda_backend_error(void);
 int32_t lt_cuda_device_count(void);
+/// Free and total memory of CUDA device `index` (cudaMemGetInfo); false without CUDA or on an error.
+bool lt_cuda_memory(int32_t index, int64_t *free_bytes, int64_t *total_bytes);
 bool lt_mps_is_available(void);
 /* Runs a small matmul, softmax and reduction in `dtype` on the device and copies the result back:
    status 0 when the device can compute in that dtype, otherwise libtorch's message in lt_last_error. */
