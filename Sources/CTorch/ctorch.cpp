@@ -602,7 +602,7 @@ extern "C" void lt_small_linear_bf16_row_times_matrix(const uint16_t *x, const u
                                                      uint16_t *y);
 
 // a [..., M, K] · b [..., K, N] in bf16 for a few rows (M ≤ 8) without autograd, the same batch axes on
-// both sides, on AVX-512: a bf16 decoder's attention (q · kᵀ over the cache, probabilities · v), which
+// both sides, on AVX-512 or AVX2: a bf16 decoder's attention (q · kᵀ over the cache, probabilities · v), which
 // at::matmul sends through oneDNN at ~20 µs a call whatever the size. f32 accumulation and one
 // rounding per entry, as at::matmul. b must be a transposed row-major matrix (kᵀ: stride(-2) = 1,
 // stride(-1) = K) or row-major (v: stride(-1) = 1) per batch entry; anything else returns undefined.
@@ -677,7 +677,7 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
                         y.data_ptr<float>());
     return y;
   }
-  // One bf16 row (batch-1 decoding) on AVX-512 (small_linear_bf16.cpp): f32 accumulation, the bias
+  // One bf16 row (batch-1 decoding) on AVX-512 or AVX2 (small_linear_bf16.cpp): f32 accumulation, the bias
   // added in f32 and one rounding to bf16 at the end, as at::linear (oneDNN) does; bf16 in and out.
   const bool bf16 = x.scalar_type() == at::kBFloat16 && w.scalar_type() == at::kBFloat16 && (!b || b->scalar_type() == at::kBFloat16);
   if (shapes && rows == 1 && bf16 && !needsGrad && lt_small_linear_bf16_row_enabled() && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {

@@ -32,6 +32,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -148,7 +151,21 @@ int detected() {
 #endif
 }
 
-std::atomic<int> forced{kAuto};
+// LUCID_SMALL_LINEAR_KERNEL=scalar|avx2|avx512|avx512bf16 starts the process on that kernel (or the
+// best below it this CPU has), so an AVX-512 machine can measure what an AVX2 one runs (with oneDNN's
+// ONEDNN_MAX_CPU_ISA=AVX2 and ATen's ATEN_CPU_CAPABILITY=avx2: docs/engine.md). Unset: automatic.
+int initially_forced() {
+  const char *name = std::getenv("LUCID_SMALL_LINEAR_KERNEL");
+  if (name == nullptr || *name == 0 || std::strcmp(name, "auto") == 0) return kAuto;
+  if (std::strcmp(name, "scalar") == 0) return kScalar;
+  if (std::strcmp(name, "avx2") == 0) return kAVX2;
+  if (std::strcmp(name, "avx512") == 0) return kAVX512;
+  if (std::strcmp(name, "avx512bf16") == 0) return kAVX512BF16;
+  std::fprintf(stderr, "warning: LUCID_SMALL_LINEAR_KERNEL=%s is not one of auto, scalar, avx2, avx512, avx512bf16; using auto\n", name);
+  return kAuto;
+}
+
+std::atomic<int> forced{initially_forced()};
 
 int active() {
   const int want = forced.load(std::memory_order_relaxed);

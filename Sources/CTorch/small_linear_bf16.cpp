@@ -12,6 +12,10 @@
 //   weights and activations do not reach in practice). On this AMD EPYC the widening's conversion and
 //   shift cost more than the read: a stand-alone read of SmolLM2-135M's layer weights ran at
 //   18.4–21.8 GB/s widened and 27.4–33.0 GB/s with VDPBF16PS (docs/engine.md, Threads).
+// - AVX2 + FMA (kernel level 2, CPUs without AVX-512): 16 weights per 256-bit load, as 8 pairs; the
+//   even ones become f32 by a shift, the odd ones by masking off the low half (no cross-lane widening,
+//   which an earlier AVX2 port used and which decoded slower than oneDNN), each multiplied with the
+//   matching half of the input row, widened and split into evens and odds once per call.
 // Input and output stay bf16, so the shim needs no cast before or after (two fewer ops per linear).
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -25,7 +29,7 @@ extern "C" int lt_small_linear_kernel(void);
 
 namespace {
 #if defined(__x86_64__)
-constexpr int kAVX512 = 3, kAVX512BF16 = 4;
+constexpr int kAVX2 = 2, kAVX512 = 3, kAVX512BF16 = 4;
 
 // f32 → bf16, round to nearest even; NaN stays a quiet NaN (c10::BFloat16's rule).
 inline uint16_t to_bf16(float f) {
@@ -45,52 +49,31 @@ inline float to_f32(uint16_t b) {
 // The sum plus the bias (in f32), rounded once.
 inline uint16_t finish(float sum, const uint16_t *bias, int64_t o) { return to_bf16(sum + (bias ? to_f32(bias[o]) : 0.0f)); }
 
-// y[o…o+3]: four accumulators summed, the bias added, each rounded once.
-__attribute__((target("avx512f"))) inline void store4(uint16_t *y, int64_t o, __m512 a0, __m512 a1, __m512 a2, __m512 a3,
-                                                      const uint16_t *bias) {
-  y[o] = finish(_mm512_reduce_add_ps(a0), bias, o);
-  y[o + 1] = finish(_mm512_reduce_add_ps(a1), bias, o + 1);
-  y[o + 2] = finish(_mm512_reduce_add_ps(a2), bias, o + 2);
-  y[o + 3] = finish(_mm512_reduce_add_ps(a3), bias, o + 3);
-}
-
 // 16 bf16 values widened to f32 (bf16 is the top half of an f32); `mask` loads only the tail.
 __attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512 widen(const uint16_t *p, __mmask16 mask) {
   const __m256i raw = _mm256_maskz_loadu_epi16(mask, p);
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
 }
 
-// y[o] for o in [0, out): weights widened in registers against the f32 input row `x`.
+// y[o] for o in [0, out): weights widened in registers against the f32 input row `x`, one weight row
+// at a time (one sequential stream), 64 weights per step in four accumulator chains.
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void row_widened(const float *x, const uint16_t *w, int64_t in, int64_t out,
                                                                       const uint16_t *bias, uint16_t *y) {
-  const int64_t full = in / 16 * 16;
+  const int64_t full = in / 16 * 16, wide = in / 64 * 64;
   const __mmask16 tail = static_cast<__mmask16>((1u << (in - full)) - 1u);
-  int64_t o = 0;
-  for (; o + 4 <= out; o += 4) {
-    const uint16_t *w0 = w + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t k = 0; k < full; k += 16) {
-      const __m512 xv = _mm512_loadu_ps(x + k);
-      a0 = _mm512_fmadd_ps(widen(w0 + k, 0xFFFF), xv, a0);
-      a1 = _mm512_fmadd_ps(widen(w1 + k, 0xFFFF), xv, a1);
-      a2 = _mm512_fmadd_ps(widen(w2 + k, 0xFFFF), xv, a2);
-      a3 = _mm512_fmadd_ps(widen(w3 + k, 0xFFFF), xv, a3);
-    }
-    if (tail) {
-      const __m512 xv = _mm512_maskz_loadu_ps(tail, x + full);
-      a0 = _mm512_fmadd_ps(widen(w0 + full, tail), xv, a0);
-      a1 = _mm512_fmadd_ps(widen(w1 + full, tail), xv, a1);
-      a2 = _mm512_fmadd_ps(widen(w2 + full, tail), xv, a2);
-      a3 = _mm512_fmadd_ps(widen(w3 + full, tail), xv, a3);
-    }
-    store4(y, o, a0, a1, a2, a3, bias);
-  }
-  for (; o < out; ++o) {
+  for (int64_t o = 0; o < out; ++o) {
     const uint16_t *wr = w + o * in;
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t k = 0; k < full; k += 16) acc = _mm512_fmadd_ps(widen(wr + k, 0xFFFF), _mm512_loadu_ps(x + k), acc);
-    if (tail) acc = _mm512_fmadd_ps(widen(wr + full, tail), _mm512_maskz_loadu_ps(tail, x + full), acc);
-    y[o] = finish(_mm512_reduce_add_ps(acc), bias, o);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t k = 0;
+    for (; k < wide; k += 64) {
+      a0 = _mm512_fmadd_ps(widen(wr + k, 0xFFFF), _mm512_loadu_ps(x + k), a0);
+      a1 = _mm512_fmadd_ps(widen(wr + k + 16, 0xFFFF), _mm512_loadu_ps(x + k + 16), a1);
+      a2 = _mm512_fmadd_ps(widen(wr + k + 32, 0xFFFF), _mm512_loadu_ps(x + k + 32), a2);
+      a3 = _mm512_fmadd_ps(widen(wr + k + 48, 0xFFFF), _mm512_loadu_ps(x + k + 48), a3);
+    }
+    for (; k < full; k += 16) a0 = _mm512_fmadd_ps(widen(wr + k, 0xFFFF), _mm512_loadu_ps(x + k), a0);
+    if (tail) a1 = _mm512_fmadd_ps(widen(wr + full, tail), _mm512_maskz_loadu_ps(tail, x + full), a1);
+    y[o] = finish(_mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))), bias, o);
   }
 }
 
@@ -99,38 +82,26 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline __m512bh 
   return (__m512bh)_mm512_maskz_loadu_epi16(mask, p);
 }
 
-// y[o] for o in [0, out): VDPBF16PS on the bf16 input row `x`, 4 weight rows at a time.
+// y[o] for o in [0, out): VDPBF16PS on the bf16 input row `x`, one weight row at a time (one
+// sequential stream), 128 weights per step in four accumulator chains.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void row_dot(const uint16_t *x, const uint16_t *w, int64_t in,
                                                                              int64_t out, const uint16_t *bias, uint16_t *y) {
-  const int64_t full = in / 32 * 32;
+  const int64_t full = in / 32 * 32, wide = in / 128 * 128;
   const __mmask32 tail = static_cast<__mmask32>((uint64_t(1) << (in - full)) - 1u);
   const __mmask32 all = 0xFFFFFFFFu;
-  int64_t o = 0;
-  for (; o + 4 <= out; o += 4) {
-    const uint16_t *w0 = w + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t k = 0; k < full; k += 32) {
-      const __m512bh xv = pairs(x + k, all);
-      a0 = _mm512_dpbf16_ps(a0, pairs(w0 + k, all), xv);
-      a1 = _mm512_dpbf16_ps(a1, pairs(w1 + k, all), xv);
-      a2 = _mm512_dpbf16_ps(a2, pairs(w2 + k, all), xv);
-      a3 = _mm512_dpbf16_ps(a3, pairs(w3 + k, all), xv);
-    }
-    if (tail) {
-      const __m512bh xv = pairs(x + full, tail);
-      a0 = _mm512_dpbf16_ps(a0, pairs(w0 + full, tail), xv);
-      a1 = _mm512_dpbf16_ps(a1, pairs(w1 + full, tail), xv);
-      a2 = _mm512_dpbf16_ps(a2, pairs(w2 + full, tail), xv);
-      a3 = _mm512_dpbf16_ps(a3, pairs(w3 + full, tail), xv);
-    }
-    store4(y, o, a0, a1, a2, a3, bias);
-  }
-  for (; o < out; ++o) {
+  for (int64_t o = 0; o < out; ++o) {
     const uint16_t *wr = w + o * in;
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t k = 0; k < full; k += 32) acc = _mm512_dpbf16_ps(acc, pairs(wr + k, all), pairs(x + k, all));
-    if (tail) acc = _mm512_dpbf16_ps(acc, pairs(wr + full, tail), pairs(x + full, tail));
-    y[o] = finish(_mm512_reduce_add_ps(acc), bias, o);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t k = 0;
+    for (; k < wide; k += 128) {
+      a0 = _mm512_dpbf16_ps(a0, pairs(wr + k, all), pairs(x + k, all));
+      a1 = _mm512_dpbf16_ps(a1, pairs(wr + k + 32, all), pairs(x + k + 32, all));
+      a2 = _mm512_dpbf16_ps(a2, pairs(wr + k + 64, all), pairs(x + k + 64, all));
+      a3 = _mm512_dpbf16_ps(a3, pairs(wr + k + 96, all), pairs(x + k + 96, all));
+    }
+    for (; k < full; k += 32) a0 = _mm512_dpbf16_ps(a0, pairs(wr + k, all), pairs(x + k, all));
+    if (tail) a1 = _mm512_dpbf16_ps(a1, pairs(wr + full, tail), pairs(x + full, tail));
+    y[o] = finish(_mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))), bias, o);
   }
 }
 
@@ -157,14 +128,95 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void row_times_matrix(const
     for (int64_t n = 0; n < width; ++n) y[n0 + n] = to_bf16(sums[n]);
   }
 }
+
+// The 8-lane sum of an AVX2 register.
+__attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
+  const __m128 four = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
+}
+
+// The input row for row_pairs: per block of 16, the 8 even entries then the 8 odd ones, widened to f32.
+void split_pairs(const uint16_t *x, int64_t full, float *xe) {
+  for (int64_t k = 0; k < full; k += 16)
+    for (int j = 0; j < 8; ++j) {
+      xe[k + j] = to_f32(x[k + 2 * j]);
+      xe[k + 8 + j] = to_f32(x[k + 2 * j + 1]);
+    }
+}
+
+// One weight row's 16-weight block: its 8 even weights (shifted up) times the even inputs, its 8 odd
+// weights (low halves masked off) times the odd inputs.
+__attribute__((target("avx2,fma"))) inline void pairs_step(const uint16_t *w, __m256 even, __m256 odd, __m256i high, __m256 &ae,
+                                                           __m256 &ao) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w));
+  ae = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(v, 16)), even, ae);
+  ao = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(v, high)), odd, ao);
+}
+
+// y[o] for o in [0, out), AVX2: one weight row at a time (one sequential stream for the prefetcher),
+// 64 weights per step in four pairs of accumulator chains; entries past the last whole block of 16 in
+// scalar f32.
+__attribute__((target("avx2,fma"))) void row_pairs(const float *xe, const uint16_t *x, const uint16_t *w, int64_t in, int64_t out,
+                                                   const uint16_t *bias, uint16_t *y) {
+  const int64_t full = in / 16 * 16, wide = in / 64 * 64;
+  const __m256i high = _mm256_set1_epi32(static_cast<int>(0xFFFF0000u));
+  for (int64_t o = 0; o < out; ++o) {
+    const uint16_t *wr = w + o * in;
+    __m256 e0 = _mm256_setzero_ps(), d0 = e0, e1 = e0, d1 = e0, e2 = e0, d2 = e0, e3 = e0, d3 = e0;
+    int64_t k = 0;
+    for (; k < wide; k += 64) {
+      pairs_step(wr + k, _mm256_loadu_ps(xe + k), _mm256_loadu_ps(xe + k + 8), high, e0, d0);
+      pairs_step(wr + k + 16, _mm256_loadu_ps(xe + k + 16), _mm256_loadu_ps(xe + k + 24), high, e1, d1);
+      pairs_step(wr + k + 32, _mm256_loadu_ps(xe + k + 32), _mm256_loadu_ps(xe + k + 40), high, e2, d2);
+      pairs_step(wr + k + 48, _mm256_loadu_ps(xe + k + 48), _mm256_loadu_ps(xe + k + 56), high, e3, d3);
+    }
+    for (; k < full; k += 16) pairs_step(wr + k, _mm256_loadu_ps(xe + k), _mm256_loadu_ps(xe + k + 8), high, e0, d0);
+    float sum = sum8(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(e0, d0), _mm256_add_ps(e1, d1)),
+                                   _mm256_add_ps(_mm256_add_ps(e2, d2), _mm256_add_ps(e3, d3))));
+    for (k = full; k < in; ++k) sum += to_f32(wr[k]) * to_f32(x[k]);
+    y[o] = finish(sum, bias, o);
+  }
+}
+
+// 8 bf16 values widened to f32.
+__attribute__((target("avx2,fma"))) inline __m256 widen8(const uint16_t *p) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
+}
+
+// row_times_matrix on AVX2: 32 outputs at a time in four accumulators, 8 bf16 widened per load; the
+// columns past the last whole group of 32 in scalar f32.
+__attribute__((target("avx2,fma"))) void row_times_matrix_avx2(const uint16_t *x, const uint16_t *m, int64_t k_count, int64_t ld,
+                                                               int64_t n_count, uint16_t *y) {
+  const int64_t full = n_count / 32 * 32;
+  for (int64_t n0 = 0; n0 < full; n0 += 32) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t k = 0; k < k_count; ++k) {
+      const __m256 xk = _mm256_set1_ps(to_f32(x[k]));
+      const uint16_t *row = m + k * ld + n0;
+      for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(widen8(row + 8 * j), xk, acc[j]);
+    }
+    alignas(32) float sums[32];
+    for (int j = 0; j < 4; ++j) _mm256_store_ps(sums + 8 * j, acc[j]);
+    for (int64_t n = 0; n < 32; ++n) y[n0 + n] = to_bf16(sums[n]);
+  }
+  for (int64_t n = full; n < n_count; ++n) {
+    float sum = 0.0f;
+    for (int64_t k = 0; k < k_count; ++k) sum += to_f32(x[k]) * to_f32(m[k * ld + n]);
+    y[n] = to_bf16(sum);
+  }
+}
 #endif
 }  // namespace
 
-// Whether one bf16 row goes through lt_small_linear_bf16_row: AVX-512 F/BW/VL, not forced lower.
+// Whether one bf16 row goes through lt_small_linear_bf16_row: AVX-512 F/BW/VL, or AVX2 + FMA, as the
+// small-linear kernel level (which may be forced lower) allows.
 extern "C" bool lt_small_linear_bf16_row_enabled(void) {
 #if defined(__x86_64__)
   static const bool bw = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  return bw && lt_small_linear_kernel() >= kAVX512;
+  const int kernel = lt_small_linear_kernel();
+  return kernel == kAVX2 || (kernel >= kAVX512 && bw);
 #else
   return false;
 #endif
@@ -174,9 +226,14 @@ extern "C" bool lt_small_linear_bf16_row_enabled(void) {
 extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, int64_t in, int64_t out, const uint16_t *bias,
                                          uint16_t *y) {
 #if defined(__x86_64__)
-  if (lt_small_linear_kernel() >= kAVX512BF16) return row_dot(x, w, in, out, bias, y);
+  const int kernel = lt_small_linear_kernel();
+  if (kernel >= kAVX512BF16) return row_dot(x, w, in, out, bias, y);
   thread_local std::vector<float> widened;
   widened.resize(static_cast<size_t>(in));
+  if (kernel == kAVX2) {
+    split_pairs(x, in / 16 * 16, widened.data());
+    return row_pairs(widened.data(), x, w, in, out, bias, y);
+  }
   for (int64_t k = 0; k < in; ++k) widened[static_cast<size_t>(k)] = to_f32(x[k]);
   row_widened(widened.data(), w, in, out, bias, y);
 #endif
@@ -187,6 +244,7 @@ extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, i
 extern "C" void lt_small_linear_bf16_row_times_matrix(const uint16_t *x, const uint16_t *m, int64_t k, int64_t ld, int64_t n,
                                                      uint16_t *y) {
 #if defined(__x86_64__)
+  if (lt_small_linear_kernel() == kAVX2) return row_times_matrix_avx2(x, m, k, ld, n, y);
   row_times_matrix(x, m, k, ld, n, y);
 #endif
 }

@@ -45,6 +45,6 @@ public struct LucidCommand: AsyncParsableCommand {
     }
 
     static var versionString: String {
-        "lucid \(version) (libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS)"
+        "lucid \(version) (libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS, CPU kernel \(SmallLinearKernel.active.name))"
     }
 }

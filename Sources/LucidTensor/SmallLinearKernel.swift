@@ -3,23 +3,37 @@ import CTorch
 /// The micro-kernel the shim uses for linear layers on 2–32 rows without autograd (decoding's
 /// beams, contrastive branches and look-ahead candidates).
 ///
-/// The level also decides how bf16/f16 products run on the CPU: from `avx512` up, a single bf16 row
-/// (batch-1 decoding) streams the weights through the shim's own kernel; below it, linear and matmul
-/// on 32+ rows or under autograd, and conv2d, are computed widened to f32 and rounded once, because
-/// libtorch's reduced-precision kernels are many times slower than f32 there (widened_products.cpp,
-/// docs/engine.md).
+/// The level also decides how bf16/f16 products run on the CPU: from `avx2` up, a single bf16 row
+/// (batch-1 decoding) and a bf16 decoder's attention over its cache stream the weights through the
+/// shim's own kernels; below `avx512`, linear and matmul on 32+ rows or under autograd, and conv2d,
+/// are computed widened to f32 and rounded once, because libtorch's reduced-precision kernels are many
+/// times slower than f32 there (widened_products.cpp, docs/engine.md).
+///
+/// `LUCID_SMALL_LINEAR_KERNEL=scalar|avx2|avx512|avx512bf16` starts a process on that level (or the
+/// best below it this CPU has).
 ///
 /// Picked once from the CPU; `force(_:)` exists so tests can check every kernel this CPU can run
 /// against the same reference and benchmarks can compare them.
 public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
     case scalar = 1
-    /// One weight row × up to 8 input rows per register block.
+    /// One weight row × up to 8 input rows per register block; a single bf16 row as pairs of bf16
+    /// weights made f32 by a shift and a mask (small_linear_bf16.cpp).
     case avx2 = 2
     /// Four weight rows × up to 6 input rows per register block.
     case avx512 = 3
     /// AVX-512 with the bf16 dot product (VDPBF16PS): f32 products as `avx512`; a single bf16 row
     /// multiplies bf16 pairs directly instead of widening the weights (small_linear_bf16.cpp).
     case avx512bf16 = 4
+
+    /// The name `LUCID_SMALL_LINEAR_KERNEL` takes: `scalar`, `avx2`, `avx512`, `avx512bf16`.
+    public var name: String {
+        switch self {
+        case .scalar: return "scalar"
+        case .avx2: return "avx2"
+        case .avx512: return "avx512"
+        case .avx512bf16: return "avx512bf16"
+        }
+    }
 
     /// The kernel in use now.
     public static var active: SmallLinearKernel { SmallLinearKernel(rawValue: Int32(lt_small_linear_kernel())) ?? .scalar }

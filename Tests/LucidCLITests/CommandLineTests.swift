@@ -47,6 +47,18 @@ struct CommandLineTests {
         let result = try LucidProcess.run(["--version"])
         #expect(result.status == 0)
         #expect(result.out.contains("libtorch"))
+        #expect(result.out.contains("CPU kernel "))
+    }
+
+    /// LUCID_SMALL_LINEAR_KERNEL starts the process on a lower kernel level (to measure what a CPU
+    /// without AVX-512 runs); an unknown name is a warning, and the automatic choice stays.
+    @Test func theCPUKernelCanBeForcedLowerFromTheEnvironment() throws {
+        let forced = try LucidProcess.run(["--version"], environment: ["LUCID_SMALL_LINEAR_KERNEL": "scalar"])
+        #expect(forced.status == 0 && forced.out.contains("CPU kernel scalar)"), "\(forced.out)")
+        let automatic = try LucidProcess.run(["--version"])
+        let unknown = try LucidProcess.run(["--version"], environment: ["LUCID_SMALL_LINEAR_KERNEL": "avx1024"])
+        #expect(unknown.status == 0 && unknown.err.contains("LUCID_SMALL_LINEAR_KERNEL=avx1024 is not one of"), "\(unknown.err)")
+        #expect(unknown.out == automatic.out)
     }
 
     @Test func generateAnswersParisAsJSON() throws {

@@ -35,7 +35,8 @@ struct SmallLinearTests {
     }
 
     /// One bf16 row (batch-1 decoding in bf16): f32 accumulation and one rounding at the end, on every
-    /// kernel this CPU has (AVX-512 widens the weights in registers; the others use at::linear).
+    /// kernel this CPU has (AVX-512 widens the weights in registers or multiplies bf16 pairs, AVX2 makes
+    /// pairs f32 by a shift and a mask; scalar uses at::linear).
     @Test func aSingleBF16RowRoundsOnceFromTheExactProduct() {
         let generator = Generator(seed: 12)
         withEverySmallLinearKernel { active in
