@@ -73,20 +73,22 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 "$PY" -c 'import torch, transformers; print("python torch", torch.__version__, "cuda", torch.version.cuda, "transformers", transformers.__version__)' || true
 
 failed=0
+# check_device MODEL NAME DTYPE: `lucid check-device` CPU against cuda; JSON and log under $RESULTS.
+check_device() {
+  if "${LUCID[@]}" check-device --model "$1" --device cuda --dtype "$3" --max-new-tokens 6 --json \
+      > "$RESULTS/check-$2-$3.json" 2> "$RESULTS/check-$2-$3.log"; then
+    say "$2 $3: all agree"
+  else
+    failed=1
+    say "$2 $3: DIFFERS or failed:"; tail -14 "$RESULTS/check-$2-$3.log"
+  fi
+}
+
 if want fixtures; then
   say "check-device: CPU against cuda, six fixture families, f32 and bf16"
   F=Tests/LucidModelsTests/Fixtures
   for fixture in llava/llava-a llama/llama-gqa llava-next qwen2-vl qwen2.5-vl instructblip; do
-    for dtype in f32 bf16; do
-      name="$(echo "$fixture" | tr '/.' '--')-$dtype"
-      if "${LUCID[@]}" check-device --model "$F/$fixture/model" --device cuda --dtype "$dtype" --max-new-tokens 6 --json \
-          > "$RESULTS/check-$name.json" 2> "$RESULTS/check-$name.log"; then
-        say "$fixture $dtype: all agree"
-      else
-        failed=1
-        say "$fixture $dtype: DIFFERS or failed:"; tail -12 "$RESULTS/check-$name.log"
-      fi
-    done
+    for dtype in f32 bf16; do check_device "$F/$fixture/model" "$(echo "$fixture" | tr '/.' '--')" "$dtype"; done
   done
 fi
 
@@ -97,15 +99,7 @@ if want organisms; then
     say "organisms: skipped (needs Models/shapes-smol* and the SmolLM2 GGUF at LUCID_SMOLLM2_GGUF)"
   else
     for name in "${organisms[@]}"; do
-      for dtype in f32 bf16; do
-        if "${LUCID[@]}" check-device --model "$name" --device cuda --dtype "$dtype" --max-new-tokens 6 --json \
-            > "$RESULTS/check-$name-$dtype.json" 2> "$RESULTS/check-$name-$dtype.log"; then
-          say "$name $dtype: all agree"
-        else
-          failed=1
-          say "$name $dtype: DIFFERS or failed:"; tail -14 "$RESULTS/check-$name-$dtype.log"
-        fi
-      done
+      for dtype in f32 bf16; do check_device "$name" "$name" "$dtype"; done
     done
     image=Tests/LucidModelsTests/Fixtures/qwen2.5-vl/square.png
     for device in cpu cuda; do
