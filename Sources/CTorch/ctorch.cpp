@@ -14,6 +14,9 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <optional>
 #include <unistd.h>
 #include <algorithm>
@@ -126,6 +129,21 @@ __attribute__((constructor)) static void load_cuda_backend() {
     cuda_load_error() = reason != nullptr ? reason : "dlopen failed";
   }
 }
+
+// glibc serves allocations above its mmap threshold (at most 32 MB by its own adjustment) with fresh
+// mappings that the kernel zeroes page by page on first touch, and returns them on free: a 7B
+// prefill's per-layer activations (attention scores alone are 45 MB a layer at 595 positions) paid
+// ~750,000 page faults for that. Raising the threshold to 256 MB and keeping up to 1 GB of freed heap
+// lets them reuse memory instead (docs/engine.md, the 7B-shaped checkpoint). A user's own
+// GLIBC_TUNABLES malloc settings are left as they are.
+#if defined(__GLIBC__)
+__attribute__((constructor)) static void tune_allocator() {
+  const char *tunables = getenv("GLIBC_TUNABLES");
+  if (tunables != nullptr && strstr(tunables, "glibc.malloc.") != nullptr) return;
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+#endif
 
 at::Device device(int32_t dev, int32_t index) {
   if (dev == LT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
