@@ -616,6 +616,8 @@ at::Tensor lt_widened_conv2d(const at::Tensor &x, const at::Tensor &w, const c10
 extern "C" bool lt_small_linear_bf16_row_enabled(void);
 extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, int64_t in, int64_t out, const uint16_t *bias,
                                          uint16_t *y);
+extern "C" void lt_small_linear_bf16_rows(const uint16_t *x, int64_t rows, const uint16_t *w, int64_t in, int64_t out,
+                                          const uint16_t *bias, uint16_t *y);
 extern "C" void lt_small_linear_bf16_row_times_matrix(const uint16_t *x, const uint16_t *m, int64_t k, int64_t ld, int64_t n,
                                                      uint16_t *y);
 
@@ -695,18 +697,19 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
                         y.data_ptr<float>());
     return y;
   }
-  // One bf16 row (batch-1 decoding) on AVX-512 or AVX2 (small_linear_bf16.cpp): f32 accumulation, the bias
+  // Up to 8 bf16 rows (batch-1 decoding, beams, contrastive branches) on AVX-512 or AVX2
+  // (small_linear_bf16.cpp), each weight row read once for all of them: f32 accumulation, the bias
   // added in f32 and one rounding to bf16 at the end, as at::linear (oneDNN) does; bf16 in and out.
   const bool bf16 = x.scalar_type() == at::kBFloat16 && w.scalar_type() == at::kBFloat16 && (!b || b->scalar_type() == at::kBFloat16);
-  if (shapes && rows == 1 && bf16 && !needsGrad && lt_small_linear_bf16_row_enabled() && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
+  if (shapes && rows >= 1 && rows <= 8 && bf16 && !needsGrad && lt_small_linear_bf16_row_enabled() && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
     const at::Tensor xc = x.contiguous(), wc = w.contiguous();
     const c10::optional<at::Tensor> bc = b ? c10::optional<at::Tensor>(b->contiguous()) : c10::nullopt;
     std::vector<int64_t> sizes = x.sizes().vec();
     sizes.back() = w.size(0);
     at::Tensor y = at::empty(sizes, x.options());
     const auto bits = [](const at::Tensor &t) { return reinterpret_cast<const uint16_t *>(t.data_ptr<at::BFloat16>()); };
-    lt_small_linear_bf16_row(bits(xc), bits(wc), in, w.size(0), bc ? bits(*bc) : nullptr,
-                             reinterpret_cast<uint16_t *>(y.data_ptr<at::BFloat16>()));
+    lt_small_linear_bf16_rows(bits(xc), rows, bits(wc), in, w.size(0), bc ? bits(*bc) : nullptr,
+                              reinterpret_cast<uint16_t *>(y.data_ptr<at::BFloat16>()));
     return y;
   }
   // f32 only: in bf16/f16 a separate bias add would round twice where at::linear (addmm) rounds

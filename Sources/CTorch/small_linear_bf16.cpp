@@ -207,6 +207,111 @@ __attribute__((target("avx2,fma"))) void row_times_matrix_avx2(const uint16_t *x
     y[n] = to_bf16(sum);
   }
 }
+
+// Few rows (2 ≤ M ≤ 8: beams, contrastive branches, look-ahead candidates): each weight row is read
+// once for all M input rows, two accumulator chains per input row (the weight's halves at k and k + step).
+
+// VDPBF16PS, 64 weights a step.
+template <int M>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void rows_dot(const uint16_t *x, const uint16_t *w, int64_t in,
+                                                                              int64_t out, const uint16_t *bias, uint16_t *y) {
+  const int64_t full = in / 32 * 32, wide = in / 64 * 64;
+  const __mmask32 tail = static_cast<__mmask32>((uint64_t(1) << (in - full)) - 1u);
+  const __mmask32 all = 0xFFFFFFFFu;
+  for (int64_t o = 0; o < out; ++o) {
+    const uint16_t *wr = w + o * in;
+    __m512 a[M], b[M];
+    for (int r = 0; r < M; ++r) a[r] = b[r] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k < wide; k += 64) {
+      const __m512bh w0 = pairs(wr + k, all), w1 = pairs(wr + k + 32, all);
+      for (int r = 0; r < M; ++r) {
+        a[r] = _mm512_dpbf16_ps(a[r], w0, pairs(x + r * in + k, all));
+        b[r] = _mm512_dpbf16_ps(b[r], w1, pairs(x + r * in + k + 32, all));
+      }
+    }
+    for (; k < full; k += 32) {
+      const __m512bh w0 = pairs(wr + k, all);
+      for (int r = 0; r < M; ++r) a[r] = _mm512_dpbf16_ps(a[r], w0, pairs(x + r * in + k, all));
+    }
+    if (tail) {
+      const __m512bh w0 = pairs(wr + full, tail);
+      for (int r = 0; r < M; ++r) b[r] = _mm512_dpbf16_ps(b[r], w0, pairs(x + r * in + full, tail));
+    }
+    for (int r = 0; r < M; ++r) y[r * out + o] = finish(_mm512_reduce_add_ps(_mm512_add_ps(a[r], b[r])), bias, o);
+  }
+}
+
+// Weights widened in registers against f32 input rows (`xf`, M rows of `in`), 32 weights a step.
+template <int M>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void rows_widened(const float *xf, const uint16_t *w, int64_t in, int64_t out,
+                                                                       const uint16_t *bias, uint16_t *y) {
+  const int64_t full = in / 16 * 16, wide = in / 32 * 32;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (in - full)) - 1u);
+  for (int64_t o = 0; o < out; ++o) {
+    const uint16_t *wr = w + o * in;
+    __m512 a[M], b[M];
+    for (int r = 0; r < M; ++r) a[r] = b[r] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k < wide; k += 32) {
+      const __m512 w0 = widen(wr + k, 0xFFFF), w1 = widen(wr + k + 16, 0xFFFF);
+      for (int r = 0; r < M; ++r) {
+        a[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xf + r * in + k), a[r]);
+        b[r] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xf + r * in + k + 16), b[r]);
+      }
+    }
+    for (; k < full; k += 16) {
+      const __m512 w0 = widen(wr + k, 0xFFFF);
+      for (int r = 0; r < M; ++r) a[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xf + r * in + k), a[r]);
+    }
+    if (tail) {
+      const __m512 w0 = widen(wr + full, tail);
+      for (int r = 0; r < M; ++r) b[r] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(tail, xf + r * in + full), b[r]);
+    }
+    for (int r = 0; r < M; ++r) y[r * out + o] = finish(_mm512_reduce_add_ps(_mm512_add_ps(a[r], b[r])), bias, o);
+  }
+}
+
+// AVX2 pairs against M split input rows (`xe`, each as split_pairs lays it out), 16 weights a step
+// (even and odd chains); entries past the last whole block of 16 in scalar f32.
+template <int M>
+__attribute__((target("avx2,fma"))) void rows_pairs(const float *xe, const uint16_t *x, const uint16_t *w, int64_t in, int64_t out,
+                                                    const uint16_t *bias, uint16_t *y) {
+  const int64_t full = in / 16 * 16;
+  const __m256i high = _mm256_set1_epi32(static_cast<int>(0xFFFF0000u));
+  for (int64_t o = 0; o < out; ++o) {
+    const uint16_t *wr = w + o * in;
+    __m256 e[M], d[M];
+    for (int r = 0; r < M; ++r) e[r] = d[r] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < full; k += 16) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wr + k));
+      const __m256 even = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)), odd = _mm256_castsi256_ps(_mm256_and_si256(v, high));
+      for (int r = 0; r < M; ++r) {
+        e[r] = _mm256_fmadd_ps(even, _mm256_loadu_ps(xe + r * in + k), e[r]);
+        d[r] = _mm256_fmadd_ps(odd, _mm256_loadu_ps(xe + r * in + k + 8), d[r]);
+      }
+    }
+    for (int r = 0; r < M; ++r) {
+      float sum = sum8(_mm256_add_ps(e[r], d[r]));
+      for (int64_t k = full; k < in; ++k) sum += to_f32(wr[k]) * to_f32(x[r * in + k]);
+      y[r * out + o] = finish(sum, bias, o);
+    }
+  }
+}
+
+// M input rows through the kernel level's few-row kernel.
+template <int M>
+void rows_at_level(int kernel, const uint16_t *x, const uint16_t *w, int64_t in, int64_t out, const uint16_t *bias, uint16_t *y) {
+  if (kernel >= kAVX512BF16) return rows_dot<M>(x, w, in, out, bias, y);
+  thread_local std::vector<float> widened;
+  widened.resize(static_cast<size_t>(M * in));
+  if (kernel == kAVX2) {
+    for (int r = 0; r < M; ++r) split_pairs(x + r * in, in / 16 * 16, widened.data() + r * in);
+    return rows_pairs<M>(widened.data(), x, w, in, out, bias, y);
+  }
+  for (int64_t k = 0; k < M * in; ++k) widened[static_cast<size_t>(k)] = to_f32(x[k]);
+  rows_widened<M>(widened.data(), w, in, out, bias, y);
+}
 #endif
 }  // namespace
 
@@ -236,6 +341,26 @@ extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, i
   }
   for (int64_t k = 0; k < in; ++k) widened[static_cast<size_t>(k)] = to_f32(x[k]);
   row_widened(widened.data(), w, in, out, bias, y);
+#endif
+}
+
+// y [rows, out] = x [rows, in] · w [out, in]ᵀ + bias, 1 ≤ rows ≤ 8, each weight row read once for all
+// rows; bf16 bits, f32 accumulation, one rounding; on the calling thread. Only where
+// lt_small_linear_bf16_row_enabled().
+extern "C" void lt_small_linear_bf16_rows(const uint16_t *x, int64_t rows, const uint16_t *w, int64_t in, int64_t out,
+                                          const uint16_t *bias, uint16_t *y) {
+#if defined(__x86_64__)
+  const int kernel = lt_small_linear_kernel();
+  switch (rows) {
+    case 1: return lt_small_linear_bf16_row(x, w, in, out, bias, y);
+    case 2: return rows_at_level<2>(kernel, x, w, in, out, bias, y);
+    case 3: return rows_at_level<3>(kernel, x, w, in, out, bias, y);
+    case 4: return rows_at_level<4>(kernel, x, w, in, out, bias, y);
+    case 5: return rows_at_level<5>(kernel, x, w, in, out, bias, y);
+    case 6: return rows_at_level<6>(kernel, x, w, in, out, bias, y);
+    case 7: return rows_at_level<7>(kernel, x, w, in, out, bias, y);
+    default: return rows_at_level<8>(kernel, x, w, in, out, bias, y);
+  }
 #endif
 }
 

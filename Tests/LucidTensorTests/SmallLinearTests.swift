@@ -57,6 +57,33 @@ struct SmallLinearTests {
         }
     }
 
+    /// 2–8 bf16 rows (beams, contrastive branches) read each weight row once for all of them, with
+    /// the same arithmetic as one row; 9 rows go back to libtorch. Every kernel this CPU has.
+    @Test func upToEightBF16RowsRoundOnceFromTheExactProduct() {
+        let generator = Generator(seed: 14)
+        withEverySmallLinearKernel { active in
+            for (input, output) in [(53, 37), (200, 70), (576, 1536)] {
+                let w = Tensor.randn([output, input], generator: generator).to(.bf16)
+                let b = Tensor.randn([output], generator: generator).to(.bf16)
+                for rows in [2, 3, 4, 5, 6, 7, 8, 9] {
+                    let x = Tensor.randn([rows, 1, input], generator: generator).to(.bf16)
+                    for bias in [nil, b] {
+                        let y = withNoGrad { x.linear(weight: w, bias: bias) }
+                        #expect(y.shape == [rows, 1, output] && y.dtype == .bf16)
+                        let exact = reference(x.reshaped([rows, input]), w, bias).reshaped([rows, 1, output])
+                        let excess = ((y.to(.f64) - exact).abs() - exact.abs() / 256).max().item()
+                        #expect(excess <= 1e-4, "\(active), \(rows) rows, \(input) → \(output), bias \(bias != nil): beyond one rounding \(excess)")
+                        // Each row as if alone: the rows do not mix.
+                        let alone = withNoGrad { x.narrowed(axis: 0, start: rows - 1, length: 1).linear(weight: w, bias: bias) }
+                        let last = y.narrowed(axis: 0, start: rows - 1, length: 1)
+                        #expect((alone.to(.f64) - last.to(.f64)).abs().max().item() <= exact.abs().max().item() / 128,
+                                "\(active), \(rows) rows: the last row differs from itself alone")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func leadingAxesAndNonContiguousInputsKeepTheirShape() {
         let generator = Generator(seed: 12)
         let w = Tensor.randn([16, 24], generator: generator)
