@@ -1,11 +1,13 @@
-// small_linear_bf16.cpp — one bf16 row times bf16 weights (batch-1 decoding in bf16), bf16 in and out.
+// small_linear_bf16.cpp — up to 8 bf16 rows times bf16 weights (batch-1 decoding, beams, contrastive
+// branches in bf16), bf16 in and out.
 //
 // A batch-1 bf16 decoder multiplies one row by every weight; at::linear (oneDNN) reads the weight at
-// 2–7 GB/s there (docs/engine.md), so on AVX-512 CPUs the shim sends that product here. Two kernels,
-// both with f32 accumulation, the bias added in f32 and one round-to-nearest-even to bf16 at the end,
-// as at::linear does:
-// - AVX-512 F/BW/VL: 16 weights widened to f32 in registers per multiply-add (4 weight rows at a time,
-//   four independent accumulator chains); the input row is widened once per call.
+// 2–7 GB/s there (docs/engine.md), so on AVX-512 and AVX2 CPUs the shim sends that product here. Each
+// weight row is read once, as one sequential stream (one row at a time measured faster than four
+// interleaved), with f32 accumulation, the bias added in f32 and one round-to-nearest-even to bf16 at
+// the end, as at::linear does:
+// - AVX-512 F/BW/VL: 16 weights widened to f32 in registers per multiply-add; the input row is
+//   widened once per call.
 // - AVX-512 BF16 (VDPBF16PS, kernel level 4): 32 weights per instruction, each pair's products added
 //   to the f32 accumulator (a bf16 × bf16 product is exact in f32, so this is the same arithmetic as
 //   the widened multiply-add up to summation order; the instruction flushes subnormals, which bf16
@@ -299,18 +301,24 @@ __attribute__((target("avx2,fma"))) void rows_pairs(const float *xe, const uint1
   }
 }
 
+// The calling thread's f32 copy of the input rows (widened, or split into pairs), at least n long.
+float *scratch(size_t n) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
 // M input rows through the kernel level's few-row kernel.
 template <int M>
 void rows_at_level(int kernel, const uint16_t *x, const uint16_t *w, int64_t in, int64_t out, const uint16_t *bias, uint16_t *y) {
   if (kernel >= kAVX512BF16) return rows_dot<M>(x, w, in, out, bias, y);
-  thread_local std::vector<float> widened;
-  widened.resize(static_cast<size_t>(M * in));
+  float *xf = scratch(static_cast<size_t>(M * in));
   if (kernel == kAVX2) {
-    for (int r = 0; r < M; ++r) split_pairs(x + r * in, in / 16 * 16, widened.data() + r * in);
-    return rows_pairs<M>(widened.data(), x, w, in, out, bias, y);
+    for (int r = 0; r < M; ++r) split_pairs(x + r * in, in / 16 * 16, xf + r * in);
+    return rows_pairs<M>(xf, x, w, in, out, bias, y);
   }
-  for (int64_t k = 0; k < M * in; ++k) widened[static_cast<size_t>(k)] = to_f32(x[k]);
-  rows_widened<M>(widened.data(), w, in, out, bias, y);
+  for (int64_t k = 0; k < M * in; ++k) xf[k] = to_f32(x[k]);
+  rows_widened<M>(xf, w, in, out, bias, y);
 }
 #endif
 }  // namespace
@@ -333,14 +341,13 @@ extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, i
 #if defined(__x86_64__)
   const int kernel = lt_small_linear_kernel();
   if (kernel >= kAVX512BF16) return row_dot(x, w, in, out, bias, y);
-  thread_local std::vector<float> widened;
-  widened.resize(static_cast<size_t>(in));
+  float *xf = scratch(static_cast<size_t>(in));
   if (kernel == kAVX2) {
-    split_pairs(x, in / 16 * 16, widened.data());
-    return row_pairs(widened.data(), x, w, in, out, bias, y);
+    split_pairs(x, in / 16 * 16, xf);
+    return row_pairs(xf, x, w, in, out, bias, y);
   }
-  for (int64_t k = 0; k < in; ++k) widened[static_cast<size_t>(k)] = to_f32(x[k]);
-  row_widened(widened.data(), w, in, out, bias, y);
+  for (int64_t k = 0; k < in; ++k) xf[k] = to_f32(x[k]);
+  row_widened(xf, w, in, out, bias, y);
 #endif
 }
 

@@ -169,7 +169,8 @@ public struct QMLLMAttackEvaluation {
     /// the gate measures (the codebooks stay f32).
     func gateLoss(model: LlavaForConditionalGeneration, pixels: Tensor, codes: (harmful: Tensor, benign: Tensor)) throws -> Tensor {
         let rows = try defense.gateRows(model, pixels: pixels, reading: defense.safetyMap?.reading ?? .mean).to(.f32)
-        // The codebooks stay on the host; the rows are where the model runs (a few KB per step to copy).
+        // No copy when the defence lives where the model runs (QMLLMDirectory.load puts it there); one
+        // built or loaded on its own stays on the host and its codes are copied to the rows here.
         let codes = (harmful: codes.harmful.to(rows.device), benign: codes.benign.to(rows.device))
         if defense.semantic.distance == .l2 {
             func nearest(_ set: Tensor) -> Tensor {  // [R]: distance to the nearest row of `set`

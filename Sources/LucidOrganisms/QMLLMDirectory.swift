@@ -122,10 +122,12 @@ public enum QMLLMDirectory {
 
     /// The defended model of a directory written by `save`: quantiser installed, gate set. The
     /// model opens in `dtype`; the quantiser's codebooks stay f32 (features are cast to f32 to be
-    /// quantised and back to the model's dtype).
+    /// quantised and back to the model's dtype) and go to `device` with it, so no quantisation, gate
+    /// reading or attack step copies them from the host.
     public static func load(directory: String, dtype: DType = .f32, device: Device = .cpu) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
         let model = try OrganismLoader.load(directory: directory, dtype: dtype, device: device)
         let defense = try QMLLMDefense.load(from: defenseDirectory(of: URL(fileURLWithPath: directory)))
+        defense.move(to: device)
         try defense.installWithGate(on: model)
         return (model, defense)
     }
