@@ -7,7 +7,7 @@
 // split their output blocks with one persistent helper thread (decoding otherwise leaves the
 // second core idle: libtorch runs with one intra-op thread and BLAS is not involved).
 //
-// Three micro-kernels, picked once from the CPU (tests can force one):
+// Three micro-kernels, picked once from the CPU (a thread can choose a lower one for itself: tests, benchmarks):
 // - AVX-512 (from 8 input rows): tiles of 4 weight rows × up to 6 input rows in 24 accumulators, so each loaded
 //   vector feeds several multiply-adds (the AVX2 kernel below needs one weight load per input row
 //   and is bound by loads: about 14 flop/cycle where the FMA units allow 64). Input rows are split
@@ -29,7 +29,6 @@
 #define LT_SMALL_LINEAR_X86 0
 #endif
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -165,10 +164,13 @@ int initially_forced() {
   return kAuto;
 }
 
-std::atomic<int> forced{initially_forced()};
+const int forced = initially_forced();
+// A thread's own choice (-1: none, the process's applies). Per thread so that tests running side by
+// side never see each other's kernel; a product split with the helper thread passes the caller's on.
+thread_local int forced_here = -1;
 
 int active() {
-  const int want = forced.load(std::memory_order_relaxed);
+  const int want = forced_here >= 0 ? forced_here : forced;
   return want == kAuto ? detected() : std::min(want, detected());
 }
 
@@ -185,11 +187,12 @@ extern "C" bool lt_small_linear_single_row(void) { return LT_SMALL_LINEAR_X86 !=
 // (f32 products as 3; one bf16 row through VDPBF16PS, small_linear_bf16.cpp).
 extern "C" int lt_small_linear_kernel(void) { return active(); }
 
-// Forces a micro-kernel for tests and benchmarks (0: the best this CPU has; a kernel the CPU lacks
-// falls back to the best it has). Returns the kernel now in use.
-extern "C" int lt_small_linear_force_kernel(int kernel) {
-  forced.store(kernel >= kScalar && kernel <= kAVX512BF16 ? kernel : kAuto, std::memory_order_relaxed);
-  return active();
+// Sets the calling thread's micro-kernel (0: the best this CPU has; a kernel the CPU lacks falls back
+// to the best it has; -1: the process's choice again); returns the thread's previous setting.
+extern "C" int lt_small_linear_set_thread_kernel(int kernel) {
+  const int previous = forced_here;
+  forced_here = kernel >= kAuto && kernel <= kAVX512BF16 ? kernel : -1;
+  return previous;
 }
 
 namespace {
@@ -278,11 +281,11 @@ class Helper {
 // Output rows [o0, o1) of the product, blocked so that each block of weight rows (about 128 KB)
 // is read once and reused from cache by every chunk of input rows (at most `widest` rows per
 // chunk, the chunks balanced).
-void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias, float *y) {
+void blocked(int level, const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias, float *y) {
   // Up to 6 rows the product streams weights from memory and one weight row at a time (AVX2)
   // streams best; from 8 rows it is compute-bound and the 4-row AVX-512 tiles win (measured on
   // the LM head, 576 → 49152: 5 rows 2.5 vs 3.5 ms, 25 rows 13.4 vs 6.3 ms).
-  const bool wide = active() >= kAVX512 && (rows >= 8 || rows == 1);
+  const bool wide = level >= kAVX512 && (rows >= 8 || rows == 1);
   const int64_t widest = wide ? 6 : 8;
   const int64_t chunks = (rows + widest - 1) / widest;
   const int64_t block = chunks == 1 ? o1 - o0 : std::max<int64_t>(8, (128 * 1024 / 4) / std::max<int64_t>(1, in)) / 4 * 4;
@@ -304,13 +307,14 @@ void blocked(const float *x, int64_t rows, const float *w, int64_t in, int64_t o
 // x [rows, in], w [out, in], bias [out] or null, y [rows, out]; all contiguous f32; rows ≥ 1.
 extern "C" void lt_small_linear_f32(const float *x, int64_t rows, const float *w, int64_t in, int64_t out, const float *bias,
                                     float *y) {
-  if (active() == kScalar) return rows_scalar(x, rows, w, in, 0, out, out, bias, y);
+  const int level = active();  // the calling thread's: the helper has none of its own
+  if (level == kScalar) return rows_scalar(x, rows, w, in, 0, out, out, bias, y);
 #if LT_SMALL_LINEAR_X86
   // Below about a million multiply-adds the hand-off costs more than it saves; a single row is bound
   // by one core's read stream and stays on this thread (the helper measured no faster).
-  if (rows == 1 || rows * in * out < (int64_t(1) << 20) || out < 16) return blocked(x, rows, w, in, 0, out, out, bias, y);
+  if (rows == 1 || rows * in * out < (int64_t(1) << 20) || out < 16) return blocked(level, x, rows, w, in, 0, out, out, bias, y);
   const int64_t middle = (out / 2 + 7) / 8 * 8;
-  Helper::shared().split([&] { blocked(x, rows, w, in, 0, middle, out, bias, y); },
-                         [&] { blocked(x, rows, w, in, middle, out, out, bias, y); });
+  Helper::shared().split([&] { blocked(level, x, rows, w, in, 0, middle, out, bias, y); },
+                         [&] { blocked(level, x, rows, w, in, middle, out, out, bias, y); });
 #endif
 }

@@ -22,8 +22,9 @@ public struct LinearBenchmark: Sendable {
     /// The kernels measured: the scalar fallback only where nothing vectorised runs (it is ~10× slower);
     /// not `avx512bf16`, whose f32 products are `avx512`'s.
     public static func kernels() -> [SmallLinearKernel] {
-        let runnable = SmallLinearKernel.allCases.reversed().filter { $0 != .avx512bf16 && SmallLinearKernel.force($0) == $0 }
-        SmallLinearKernel.force(nil)
+        let runnable = SmallLinearKernel.allCases.reversed().filter { kernel in
+            kernel != .avx512bf16 && SmallLinearKernel.using(kernel) { $0 } == kernel
+        }
         return runnable.count > 1 ? runnable.filter { $0 != .scalar } : runnable
     }
 
@@ -31,7 +32,6 @@ public struct LinearBenchmark: Sendable {
     /// as it is known (header first): ms per call and GFLOP/s per kernel, libtorch's ms, the ratio.
     public func run(emit: (String) -> Void) {
         let kernels = Self.kernels()
-        defer { SmallLinearKernel.force(nil) }
         let generator = Generator(seed: 5)
         emit("| in → out | rows | " + kernels.map { "\($0) ms (GFLOP/s)" }.joined(separator: " | ") + " | libtorch matmul ms | best / libtorch |")
         emit("|---|---|" + String(repeating: "---|", count: kernels.count + 2))
@@ -45,8 +45,9 @@ public struct LinearBenchmark: Sendable {
                 var cells: [String] = []
                 var best = Double.infinity
                 for kernel in kernels {
-                    SmallLinearKernel.force(kernel)
-                    let time = secondsPerCall(copies) { i in _ = withNoGrad { x.linear(weight: weights[i]) } }
+                    let time = SmallLinearKernel.using(kernel) { _ in
+                        secondsPerCall(copies) { i in _ = withNoGrad { x.linear(weight: weights[i]) } }
+                    }
                     best = Swift.min(best, time)
                     cells.append(String(format: "%.3f (%.0f)", time * 1e3, flops / time / 1e9))
                 }

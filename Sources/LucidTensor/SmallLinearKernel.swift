@@ -12,8 +12,8 @@ import CTorch
 /// `LUCID_SMALL_LINEAR_KERNEL=scalar|avx2|avx512|avx512bf16` starts a process on that level (or the
 /// best below it this CPU has).
 ///
-/// Picked once from the CPU; `force(_:)` exists so tests can check every kernel this CPU can run
-/// against the same reference and benchmarks can compare them.
+/// Picked once from the CPU; `using(_:_:)` runs code on a lower one, so tests can check every kernel
+/// this CPU can run against the same reference and benchmarks can compare them.
 public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
     case scalar = 1
     /// One weight row × up to 8 input rows per register block; a single bf16 row as pairs of bf16
@@ -35,13 +35,18 @@ public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
         }
     }
 
-    /// The kernel in use now.
+    /// The kernel the calling thread uses now.
     public static var active: SmallLinearKernel { SmallLinearKernel(rawValue: Int32(lt_small_linear_kernel())) ?? .scalar }
 
-    /// Uses `kernel` (or the best this CPU has below it; nil: the best overall) until called
-    /// again; returns the kernel now in use. Process-wide: not for concurrent use.
-    @discardableResult
-    public static func force(_ kernel: SmallLinearKernel?) -> SmallLinearKernel {
-        SmallLinearKernel(rawValue: Int32(lt_small_linear_force_kernel(Int32(kernel?.rawValue ?? 0)))) ?? .scalar
+    /// Runs `body` with `kernel` (or the best this CPU has below it) on the calling thread, handing it
+    /// the kernel in use, then restores the thread's previous choice.
+    ///
+    /// The choice belongs to the thread: other threads, and so tests running side by side, keep
+    /// theirs (a product the shim splits with its helper thread carries the caller's kernel over).
+    /// `body` is synchronous, so it cannot move to another thread midway.
+    public static func using<Result>(_ kernel: SmallLinearKernel, _ body: (SmallLinearKernel) throws -> Result) rethrows -> Result {
+        let previous = lt_small_linear_set_thread_kernel(Int32(kernel.rawValue))
+        defer { lt_small_linear_set_thread_kernel(previous) }
+        return try body(active)
     }
 }

@@ -1,18 +1,19 @@
 @testable import LucidTensor
 
-/// Runs `body` once under each small-linear kernel this CPU can run (forcing one it lacks gives the best
-/// below it, which runs only once), then restores the automatic choice; returns the kernels that ran.
+/// Runs `body` once under each small-linear kernel this CPU can run (asking for one it lacks gives the
+/// best below it, which runs only once); returns the kernels that ran.
 ///
-/// The choice is process-wide, so a test keeps the whole loop inside itself.
+/// The choice is the calling thread's (`SmallLinearKernel.using`), so tests running beside this one
+/// keep the automatic kernel.
 @discardableResult
 func withEverySmallLinearKernel(_ body: (SmallLinearKernel) -> Void) -> [SmallLinearKernel] {
-    defer { SmallLinearKernel.force(nil) }
     var seen: [SmallLinearKernel] = []
     for kernel in SmallLinearKernel.allCases {
-        let active = SmallLinearKernel.force(kernel)
-        guard !seen.contains(active) else { continue }
-        seen.append(active)
-        body(active)
+        SmallLinearKernel.using(kernel) { active in
+            guard !seen.contains(active) else { return }
+            seen.append(active)
+            body(active)
+        }
     }
     return seen
 }

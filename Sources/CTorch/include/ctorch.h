@@ -166,10 +166,11 @@ int32_t lt_allclose(lt_tensor a, lt_tensor b, double rtol, double atol, bool *ou
 int32_t lt_matmul(lt_tensor a, lt_tensor b, lt_tensor *out);
 int32_t lt_bmm(lt_tensor a, lt_tensor b, lt_tensor *out);
 int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, lt_tensor *out);
-/* The few-row linear kernel's micro-kernel: 1 scalar, 2 AVX2 + FMA, 3 AVX-512. Forcing (0 = best
-   available; a missing one falls back) is for tests and benchmarks; returns the one now in use. */
+/* The few-row linear kernel's micro-kernel on the calling thread: 1 scalar, 2 AVX2 + FMA, 3 AVX-512,
+   4 AVX-512 + bf16. A thread may choose its own (0 = best available, a missing one falls back, -1 = the
+   process's again) for tests and benchmarks; returns the thread's previous setting. */
 int lt_small_linear_kernel(void);
-int lt_small_linear_force_kernel(int kernel);
+int lt_small_linear_set_thread_kernel(int kernel);
 int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const int64_t *stride,
                   const int64_t *padding, const int64_t *dilation, int64_t groups, lt_tensor *out);
 // RMS normalisation of a bf16/f16 x over its last axis as transformers' LlamaRMSNorm does it: in f32,
