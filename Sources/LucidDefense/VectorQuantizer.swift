@@ -110,16 +110,29 @@ public final class VectorQuantizer: Module {
     public func updateEMA(_ x: Tensor, indices: [Int]) {
         guard let decay = emaDecay else { return }
         withNoGrad {
-            let onehot = Tensor.zeros([x.size(0), count]).scattering(axis: 1, index: Tensor(indices.map(Int64.init), shape: [indices.count, 1]),
-                                                                     source: Tensor.ones([indices.count, 1]))
+            let device = followCodebookDevice()
+            let onehot = Tensor.zeros([x.size(0), count], device: device)
+                .scattering(axis: 1, index: Tensor(indices.map(Int64.init), shape: [indices.count, 1]).to(device),
+                            source: Tensor.ones([indices.count, 1], device: device))
             let batchCounts = onehot.sum(axis: 0)
-            let batchSums = onehot.transposed(0, 1).matmul(x.detached().to(.f32))
+            let batchSums = onehot.transposed(0, 1).matmul(x.detached().to(device).to(.f32))
             emaCounts = emaCounts * decay + batchCounts * (1 - decay)
             emaSums = emaSums * decay + batchSums * (1 - decay)
             let total = emaCounts.sum()
             let smoothed = (emaCounts + 1e-5) / (total + Double(count) * 1e-5) * total
             codebook.value = (emaSums / smoothed.unsqueezed(axis: -1)).to(codebook.value.dtype)
         }
+    }
+
+    /// Moves the EMA state to the codebook's device (a defence moved to a GPU moves its parameters
+    /// only) and returns that device.
+    private func followCodebookDevice() -> Device {
+        let device = codebook.value.device
+        if emaCounts.device != device {
+            emaCounts = emaCounts.to(device)
+            emaSums = emaSums.to(device)
+        }
+        return device
     }
 
     /// Replaces codes used fewer than `minimumUses` times in `indices` by inputs of the batch,
@@ -131,11 +144,13 @@ public final class VectorQuantizer: Module {
         let dead = uses.enumerated().filter { $0.element < minimumUses }.map(\.offset)
         guard !dead.isEmpty, x.size(0) > 0 else { return [] }
         withNoGrad {
-            let picks = Tensor.randint(0, x.size(0), [dead.count], generator: generator)
-            let replacements = x.detached().to(codebook.value.dtype).indexSelect(axis: 0, index: picks)
-            codebook.value = codebook.value.indexCopying(axis: 0, index: Tensor(dead.map(Int64.init), shape: [dead.count]), source: replacements)
-            emaSums = emaSums.indexCopying(axis: 0, index: Tensor(dead.map(Int64.init), shape: [dead.count]), source: replacements.to(.f32))
-            emaCounts = emaCounts.indexCopying(axis: 0, index: Tensor(dead.map(Int64.init), shape: [dead.count]), source: Tensor.ones([dead.count]))
+            let device = followCodebookDevice()
+            let picks = Tensor.randint(0, x.size(0), [dead.count], generator: generator).to(device)
+            let replacements = x.detached().to(device).to(codebook.value.dtype).indexSelect(axis: 0, index: picks)
+            let slots = Tensor(dead.map(Int64.init), shape: [dead.count]).to(device)
+            codebook.value = codebook.value.indexCopying(axis: 0, index: slots, source: replacements)
+            emaSums = emaSums.indexCopying(axis: 0, index: slots, source: replacements.to(.f32))
+            emaCounts = emaCounts.indexCopying(axis: 0, index: slots, source: Tensor.ones([dead.count], device: device))
         }
         return dead
     }

@@ -14,8 +14,10 @@ import LucidTensor
 /// everything that decides the answer: the model (`ModelFingerprint` of its directory and of the
 /// language model it references), the dtype it runs in, the prompt's token ids (so also the
 /// tokenizer and chat template), the stop tokens, the token limit, the decoding (greedy) and the
-/// image's pixel values as the model receives them. Thread count and libtorch version are not in
-/// the key: they can change the last bits of a sum, rarely the greedy answer.
+/// image's pixel values as the model receives them. Thread count, device and libtorch version are
+/// not in the key: they can change the last bits of a sum, rarely the greedy answer (the organisms
+/// gave the same greedy tokens on an H200 as on the CPU, docs/engine.md), and an answer generated on
+/// a GPU is meant to serve a rerun on the CPU.
 ///
 /// One process at a time appends to a file: the cache holds an advisory `flock` on it while open
 /// (`LockedFile`, as run results do), and a second opening fails with `ImageAnswerCacheInUse` (released

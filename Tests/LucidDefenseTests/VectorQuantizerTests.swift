@@ -85,6 +85,23 @@ struct VectorQuantizerTests {
         let rows = x.toArray(Float.self)
         #expect((0..<10).contains { i in zip(code, rows[(i * 4)..<(i * 4 + 4)]).allSatisfy { $0.0 == $0.1 } })
     }
+
+    /// A defence moved to a GPU moves its codebook only; EMA updates and restarts follow it there
+    /// (their state and the batch's one-hot were built on the host) and match the same steps on the CPU.
+    @Test(.enabled(if: Torch.unavailability(of: .cuda(0)) == nil, "needs a CUDA device; this libtorch build has none"))
+    func emaTrainingFollowsTheCodebookToItsDevice() throws {
+        let x = Tensor.randn([30, 4], generator: Generator(seed: 5))
+        let onHost = quantizer(.l2, ema: 0.5), onDevice = quantizer(.l2, ema: 0.5)
+        onDevice.codebook.value = onDevice.codebook.value.to(.cuda(0))
+        for vq in [onHost, onDevice] {
+            let input = x.to(vq.codebook.value.device)
+            vq.updateEMA(input, indices: vq.nearest(input))
+            vq.restartDeadCodes(input, indices: [0, 1, 0, 1], generator: Generator(seed: 7))
+            vq.updateEMA(input, indices: vq.nearest(input))
+        }
+        #expect(onDevice.codebook.value.device == .cuda(0))
+        #expect(onHost.codebook.value.maxAbsDifference(onDevice.codebook.value.to(.cpu)) < 1e-5)
+    }
 }
 
 @Suite("safety code map")
