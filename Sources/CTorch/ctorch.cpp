@@ -345,6 +345,7 @@ const char *lt_torch_library(void) {
   return name.c_str();
 }
 const char *lt_cuda_backend_error(void) { return cuda_load_error().c_str(); }
+bool lt_cuda_backend_loaded(void) { return cuda_library() != nullptr; }
 bool lt_cuda_is_available(void) { return at::hasCUDA(); }
 int32_t lt_cuda_device_count(void) {
   try { return at::hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0; } catch (...) { return 0; }

@@ -40,6 +40,17 @@ public enum Torch {
         return (Int(free), Int(total))
     }
 
+    /// Whether this libtorch has a CUDA backend: a CUDA wheel's libtorch_cuda.so, found beside
+    /// libtorch_cpu.so and loaded with the CUDA libraries it needs. True without a GPU too.
+    public static var cudaBackendLoaded: Bool { lt_cuda_backend_loaded() }
+
+    /// Why a CUDA wheel's libtorch_cuda.so failed to load (the loader's message: a missing nvidia-*
+    /// library), or nil when it loaded or there is none.
+    public static var cudaBackendLoadError: String? {
+        let message = String(cString: lt_cuda_backend_error())
+        return message.isEmpty ? nil : message
+    }
+
     /// Whether Apple's MPS device can be used (a macOS libtorch on a Mac with Metal).
     public static var mpsAvailable: Bool { lt_mps_is_available() }
 
@@ -50,12 +61,15 @@ public enum Torch {
         case .cpu: return nil
         case .cuda(let index):
             guard cudaAvailable else {
-                let loadError = String(cString: lt_cuda_backend_error())
-                if !loadError.isEmpty {
+                if let loadError = cudaBackendLoadError {
                     return "this libtorch (\(version), \(libraryPath)) has a CUDA backend that failed to load: \(loadError); "
                         + "put the CUDA libraries it needs (the nvidia-* wheels' lib folders) on LD_LIBRARY_PATH"
                 }
-                return "this libtorch (\(version), \(libraryPath)) was built without CUDA or sees no CUDA device; "
+                if cudaBackendLoaded {
+                    return "this libtorch (\(version), \(libraryPath)) has its CUDA backend but sees no CUDA device: "
+                        + "no NVIDIA GPU here, or no driver for it (check `nvidia-smi`)"
+                }
+                return "this libtorch (\(version), \(libraryPath)) was built without CUDA; "
                     + "install the CUDA wheel with `LUCID_TORCH=cuda scripts/setup.sh` on a machine with a GPU"
             }
             guard index < cudaDeviceCount else { return "only \(cudaDeviceCount) CUDA device(s) present (cuda:0…cuda:\(cudaDeviceCount - 1))" }

@@ -34,8 +34,12 @@ struct DeviceTests {
 
     @Test func absentDevicesAreNamedWithTheReason() {
         if !Torch.cudaAvailable {
-            let reason = Torch.unavailability(of: .cuda(0))
-            #expect(reason?.contains("without CUDA") == true, "\(reason ?? "nil")")
+            // Three cases, each named: the CPU wheel (no backend), a CUDA wheel whose backend failed to
+            // load (a missing nvidia-* library), a CUDA wheel on a machine without a GPU.
+            let reason = Torch.unavailability(of: .cuda(0)) ?? "nil"
+            let expected = Torch.cudaBackendLoaded ? "sees no CUDA device"
+                : Torch.cudaBackendLoadError != nil ? "failed to load" : "built without CUDA"
+            #expect(reason.contains(expected), "\(reason)")
             #expect(Torch.probe(dtype: .f32, on: .cuda(0)) != nil)
         } else {
             #expect(Torch.unavailability(of: .cuda(Torch.cudaDeviceCount))?.contains("CUDA device(s) present") == true)

@@ -72,6 +72,8 @@ const char *lt_torch_config(void);
 bool lt_cuda_is_available(void);
 /// Why libtorch_cuda.so beside libtorch_cpu.so failed to load (dlerror), or "" when it loaded or is absent.
 const char *lt_cuda_backend_error(void);
+/// Whether libtorch_cuda.so was found beside libtorch_cpu.so and loaded (a CUDA wheel's libtorch).
+bool lt_cuda_backend_loaded(void);
 int32_t lt_cuda_device_count(void);
 /// Free and total memory of CUDA device `index` (cudaMemGetInfo); false without CUDA or on an error.
 bool lt_cuda_memory(int32_t index, int64_t *free_bytes, int64_t *total_bytes);
