@@ -145,6 +145,14 @@ __attribute__((constructor)) static void tune_allocator() {
 }
 #endif
 
+extern "C" int64_t lt_malloc_mapped_bytes(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  return static_cast<int64_t>(mallinfo2().hblkhd);
+#else
+  return -1;
+#endif
+}
+
 at::Device device(int32_t dev, int32_t index) {
   if (dev == LT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
   if (dev == LT_MPS) return at::Device(at::kMPS);

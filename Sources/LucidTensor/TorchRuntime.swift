@@ -51,6 +51,14 @@ public enum Torch {
         return message.isEmpty ? nil : message
     }
 
+    /// Bytes in chunks the C library's malloc serves with a mapping of their own (glibc's
+    /// `mallinfo2().hblkhd`), process-wide; nil where that is not known. The shim keeps buffers up to
+    /// 256 MB out of them (its allocator tuning, docs/engine.md).
+    static var mallocMappedBytes: Int? {
+        let bytes = lt_malloc_mapped_bytes()
+        return bytes < 0 ? nil : Int(bytes)
+    }
+
     /// Whether Apple's MPS device can be used (a macOS libtorch on a Mac with Metal).
     public static var mpsAvailable: Bool { lt_mps_is_available() }
 

@@ -74,6 +74,9 @@ bool lt_cuda_is_available(void);
 const char *lt_cuda_backend_error(void);
 /// Whether libtorch_cuda.so was found beside libtorch_cpu.so and loaded (a CUDA wheel's libtorch).
 bool lt_cuda_backend_loaded(void);
+/// Bytes in chunks glibc serves with a mapping of their own (mallinfo2().hblkhd), process-wide; -1
+/// where the C library is not glibc 2.33 or later.
+int64_t lt_malloc_mapped_bytes(void);
 int32_t lt_cuda_device_count(void);
 /// Free and total memory of CUDA device `index` (cudaMemGetInfo); false without CUDA or on an error.
 bool lt_cuda_memory(int32_t index, int64_t *free_bytes, int64_t *total_bytes);
