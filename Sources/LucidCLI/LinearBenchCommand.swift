@@ -9,7 +9,7 @@ struct LinearBenchCommand: ParsableCommand {
         discussion: """
         For every shape (SmolLM2-135M's: 576→1536, 1536→576, 576→49152) and row count, times x·wᵀ through \
         Lucid's linear with each micro-kernel this CPU runs (SmallLinearKernel) and through libtorch's \
-        matmul on the same inputs (OpenBLAS gemm), in one process. Weights cycle through a pool of about \
+        matmul on the same inputs (MKL's gemm in the torch wheel), in one process. Weights cycle through a pool of about \
         --pool-mb MB so that, as in decoding, each call reads its weight from memory rather than cache. \
         Prints ms per call, GFLOP/s and the ratio to libtorch.
         """
