@@ -45,6 +45,14 @@ public struct LucidCommand: AsyncParsableCommand {
     }
 
     static var versionString: String {
-        "lucid \(version) (libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS, CPU kernel \(SmallLinearKernel.active.name))"
+        "lucid \(version) (libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS, CPU kernel \(SmallLinearKernel.active.name), devices \(devicesDescription))"
+    }
+
+    /// The devices this libtorch can use, and why CUDA is missing where a CUDA wheel is installed.
+    static var devicesDescription: String {
+        let names = Torch.availableDevices.map(\.description).joined(separator: " ")
+        if Torch.cudaBackendLoadError != nil { return names + "; the CUDA backend failed to load (`--device cuda` says why)" }
+        if Torch.cudaBackendLoaded && !Torch.cudaAvailable { return names + "; a CUDA backend but no CUDA device" }
+        return names
     }
 }

@@ -40,6 +40,11 @@ public enum Torch {
         return (Int(free), Int(total))
     }
 
+    /// The devices tensors can be placed on here: the CPU, each CUDA device, MPS.
+    public static var availableDevices: [Device] {
+        [.cpu] + (cudaAvailable ? (0..<cudaDeviceCount).map { Device.cuda($0) } : []) + (mpsAvailable ? [.mps] : [])
+    }
+
     /// Whether this libtorch has a CUDA backend: a CUDA wheel's libtorch_cuda.so, found beside
     /// libtorch_cpu.so and loaded with the CUDA libraries it needs. True without a GPU too.
     public static var cudaBackendLoaded: Bool { lt_cuda_backend_loaded() }
