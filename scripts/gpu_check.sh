@@ -24,6 +24,11 @@
 # Results (JSON and logs) go to $LUCID_GPU_OUT (default $OUT or /tmp/lucid-gpu-check). Exit status 1
 # when a check disagrees beyond its tolerance or a step fails.
 set -uo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+  ""|--prebuilt) ;;
+  *) echo "gpu_check: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 RESULTS="${LUCID_GPU_OUT:-${OUT:-/tmp/lucid-gpu-check}}"
@@ -35,6 +40,12 @@ say() { printf '[gpu_check %4ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 PY="${PYTHON:-python3}"
 STEPS=",${LUCID_GPU_STEPS:-fixtures,organisms,budget,bench},"
 want() { [[ "$STEPS" == *",$1,"* ]]; }
+steps="${LUCID_GPU_STEPS:-}"
+for step in ${steps//,/ }; do
+  case "$step" in fixtures|organisms|budget|bench) ;;
+    *) echo "gpu_check: LUCID_GPU_STEPS names '$step', not one of fixtures, organisms, budget, bench" >&2; exit 2 ;;
+  esac
+done
 
 if [ "${1:-}" = "--prebuilt" ]; then
   [ -x "${2:-}/run-lucid.sh" ] || { echo "gpu_check: --prebuilt needs a folder from scripts/build_portable.sh (with run-lucid.sh)" >&2; exit 2; }

@@ -88,7 +88,7 @@ struct VectorQuantizerTests {
 
     /// A defence moved to a GPU moves its codebook only; EMA updates and restarts follow it there
     /// (their state and the batch's one-hot were built on the host) and match the same steps on the CPU.
-    @Test(.enabled(if: Torch.unavailability(of: .cuda(0)) == nil, "needs a CUDA device; this libtorch build has none"))
+    @Test(.enabled(if: Torch.unavailability(of: .cuda(0)) == nil, "needs a CUDA device, and this libtorch sees none"))
     func emaTrainingFollowsTheCodebookToItsDevice() throws {
         let x = Tensor.randn([30, 4], generator: Generator(seed: 5))
         let onHost = quantizer(.l2, ema: 0.5), onDevice = quantizer(.l2, ema: 0.5)

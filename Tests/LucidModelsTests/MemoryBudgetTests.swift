@@ -21,7 +21,7 @@ struct MemoryBudgetTests {
     @Test func aCUDADevicesBudgetIsItsFreeMemoryNotTheHosts() throws {
         guard Torch.cudaAvailable else {
             #expect(MemoryBudget.available(on: .cuda(0)) == nil)
-            print("memory budget: the CUDA case skipped (needs a CUDA device; this libtorch build has none)")
+            print("memory budget: the CUDA case skipped (needs a CUDA device, and this libtorch sees none)")
             return
         }
         let memory = try #require(Torch.cudaMemory(index: 0))

@@ -49,12 +49,12 @@ struct DeviceTests {
         }
     }
 
-    @Test(.enabled(if: Torch.cudaAvailable, "needs a CUDA device; this libtorch build has none"))
+    @Test(.enabled(if: Torch.cudaAvailable, "needs a CUDA device, and this libtorch sees none"))
     func tensorsMoveToCUDAAndComputeThereInBF16() throws {
         try Self.roundTrip(on: .cuda(0))
     }
 
-    @Test(.enabled(if: Torch.mpsAvailable, "needs Apple's MPS device; this libtorch build has none"))
+    @Test(.enabled(if: Torch.mpsAvailable, "needs Apple's MPS device, and this libtorch sees none"))
     func tensorsMoveToMPSAndComputeThereInBF16() throws {
         try Self.roundTrip(on: .mps)
     }
