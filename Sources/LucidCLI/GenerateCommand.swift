@@ -19,7 +19,7 @@ struct GenerateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Model: a GGUF file, a Hugging Face directory, or `smollm2`.")
+    @Option(help: "Model: a GGUF file, a Hugging Face directory or repository id in the local hub cache (org/name[@revision]), a bundled organism, or `smollm2`.")
     var model: String = "smollm2"
 
     @OptionGroup var prompt: PromptOptions

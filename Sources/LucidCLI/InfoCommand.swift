@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidFiles
 import LucidOrganisms
 import LucidTensor
 
@@ -16,7 +17,7 @@ struct InfoCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A .gguf file, a .safetensors file, a model.safetensors.index.json, a model directory, or `smollm2`.")
+    @Argument(help: "A .gguf file, a .safetensors file, a model.safetensors.index.json, a model directory, `smollm2`, or a Hugging Face repository id in the local hub cache (org/name[@revision]).")
     var path: String
 
     @Flag(help: "Print JSON (tensors, metadata, counts) for other tools.")
@@ -33,7 +34,9 @@ struct InfoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let info = try CheckpointInfo.load(path: ModelPaths.resolve(path), arrayLimit: arrayLimit == 0 ? nil : arrayLimit)
+        let resolved = ModelPaths.resolve(path)
+        if HubCache.Reference(path) != nil, !FileManager.default.fileExists(atPath: resolved) { throw CLIError(ModelLocations.notFound(path)) }
+        let info = try CheckpointInfo.load(path: resolved, arrayLimit: arrayLimit == 0 ? nil : arrayLimit)
         print(json ? try info.jsonString() : info.text(showTensors: !noTensors))
     }
 }

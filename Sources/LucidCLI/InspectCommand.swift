@@ -20,7 +20,7 @@ struct InspectCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Model: a GGUF file, a Hugging Face directory, or `smollm2`.")
+    @Option(help: "Model: a GGUF file, a Hugging Face directory or repository id in the local hub cache (org/name[@revision]), a bundled organism, or `smollm2`.")
     var model: String
 
     @OptionGroup var prompt: PromptOptions

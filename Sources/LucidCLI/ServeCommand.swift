@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "Model: `smollm2`, a bundled organism (shapes-tiny, shapes-smol, shapes-smol-q), a directory or a GGUF file.")
+    @Option(help: "Model: `smollm2`, a bundled organism (shapes-tiny, shapes-smol, shapes-smol-q), a directory, a Hugging Face repository id in the local hub cache (org/name[@revision]) or a GGUF file.")
     var model: String
 
     @OptionGroup var runtime: ModelRuntimeOptions

@@ -9,7 +9,7 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Print the token ids of a text (no special tokens added, no chat template)."
     )
 
-    @Option(help: "Model: a GGUF file, a Hugging Face directory with tokenizer.json, or `smollm2`.")
+    @Option(help: "Model: a GGUF file, a Hugging Face directory with tokenizer.json (or its repository id in the local hub cache), or `smollm2`.")
     var model: String = "smollm2"
 
     @Option(help: "The text to tokenize.")

@@ -1,4 +1,5 @@
 import Foundation
+import LucidFiles
 
 /// Where the models Lucid knows by name live: SmolLM2 from set-up and the bundled organisms.
 public enum ModelLocations {
@@ -49,11 +50,25 @@ public enum ModelLocations {
         return "the bundled model '\(name)' is not at \(path): set LUCID_MODELS to the repository's Models/ directory, or train it with `\(train)`"
     }
 
-    /// Expands the names Lucid knows (`smollm2` and `organismNames`);
-    /// other paths are returned unchanged.
-    public static func resolve(_ path: String) -> String {
+    /// Expands the names Lucid knows (`smollm2` and `organismNames`) and Hugging Face repository ids
+    /// (`org/name`, `org/name@revision`) that are not paths here but are in the local hub cache
+    /// (`HubCache`, no network); other paths are returned unchanged.
+    public static func resolve(_ path: String, hub: HubCache = .fromEnvironment()) -> String {
         if path == "smollm2" { return smolLM2 }
         if organismNames.contains(path) { return (bundledDirectory as NSString).appendingPathComponent(path) }
+        if !FileManager.default.fileExists(atPath: path), let reference = HubCache.Reference(path),
+           case .success(let snapshot) = hub.snapshot(reference) {
+            return snapshot
+        }
         return path
+    }
+
+    /// Why `name` opened nothing: a path that is not there, and, where it reads as a Hugging Face
+    /// repository id, why the hub cache does not have it either.
+    public static func notFound(_ name: String, hub: HubCache = .fromEnvironment()) -> String {
+        guard let reference = HubCache.Reference(name), case .failure(let miss) = hub.snapshot(reference) else {
+            return "\(name): no such file or directory"
+        }
+        return "\(name): no such file or directory, and \(miss.description)"
     }
 }

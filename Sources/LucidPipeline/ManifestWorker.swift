@@ -1,5 +1,6 @@
 import Foundation
 import LucidDefense
+import LucidFiles
 import LucidGeneration
 import LucidModels
 import LucidOrganisms
@@ -32,7 +33,9 @@ public final class ManifestWorker {
         for (index, model) in manifest.models.enumerated() {
             let path = ModelLocations.resolve(model.path)
             guard FileManager.default.fileExists(atPath: path) else {
-                throw manifest.error(at: "models[\(index)]", "\(path): no such model (a bundled name, a directory or a GGUF file)")
+                let why = HubCache.Reference(model.path) != nil ? ModelLocations.notFound(model.path)
+                    : "\(path): no such model (a bundled name, a directory, a GGUF file or a Hugging Face repository id in the local hub cache)"
+                throw manifest.error(at: "models[\(index)]", why)
             }
             do { _ = try loadOptions(of: model) } catch {
                 throw manifest.error(at: "models[\(index)].\(error.concernsDType ? "dtype" : "device")", error.description)

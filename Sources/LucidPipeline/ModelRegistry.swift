@@ -8,7 +8,8 @@ import LucidText
 
 /// Opens models by name or path: `model_type` → family (loader, image processor, chat template).
 ///
-/// Routes, in order: bundled names (`smollm2`, the organisms under `Models/`) resolve to paths; a
+/// Routes, in order: bundled names (`smollm2`, the organisms under `Models/`) and Hugging Face
+/// repository ids in the local hub cache (`org/name[@revision]`, `HubCache`) resolve to paths; a
 /// directory holding only a PEFT adapter opens on SmolLM2 with the adapter merged; a directory's
 /// `config.json` `model_type` picks the family; anything else (GGUF files, unknown types) goes to the
 /// text family, whose loader names what it supports. Add a family with `register`.
@@ -33,7 +34,8 @@ public struct ModelRegistry {
     /// The family of `model_type`, if one is registered.
     public func family(modelType: String) -> ModelFamily? { families.first { $0.modelTypes.contains(modelType) } }
 
-    /// Opens a bundled name, a Hugging Face directory, a Lucid organism, a PEFT adapter directory or a GGUF file.
+    /// Opens a bundled name, a Hugging Face directory or repository id (from the local hub cache), a
+    /// Lucid organism, a PEFT adapter directory or a GGUF file.
     ///
     /// `options.load` (dtype and device) is validated first, so an unusable device or a dtype the
     /// device cannot compute in is refused before any file is read.
@@ -46,7 +48,7 @@ public struct ModelRegistry {
             if ModelLocations.organismNames.contains(name) {
                 throw ModelOpenError(ModelLocations.bundledModelMissing(name, at: path))
             }
-            throw ModelOpenError("\(path): no such file or directory")
+            throw ModelOpenError(ModelLocations.notFound(path))
         }
         if isDirectory.boolValue, OrganismLoader.isAdapter(path) {
             let model = try OrganismLoader.loadAdapted(directory: path, dtype: options.load.dtype, device: options.load.device)

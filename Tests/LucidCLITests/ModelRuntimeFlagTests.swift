@@ -77,3 +77,39 @@ struct ModelRuntimeFlagTests {
         #expect((object["token_ids"] as? [Int])?.isEmpty == false)
     }
 }
+
+/// `--model org/name`: a Hugging Face repository id opens from the local hub cache, no network.
+@Suite("models from the Hugging Face cache")
+struct HubCacheModelTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("LucidModelsTests/Fixtures/llama/llama-gqa/model")
+
+    @Test func aRepositoryIdOpensItsSnapshotAsTheDirectoryWould() throws {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("lucid-hub-\(UUID().uuidString)")
+        defer { try? fm.removeItem(at: root) }
+        let commit = String(repeating: "a1", count: 20)
+        let repository = root.appendingPathComponent("models--tiny-org--llama-gqa")
+        let snapshot = repository.appendingPathComponent("snapshots/\(commit)")
+        try fm.createDirectory(at: snapshot, withIntermediateDirectories: true)
+        try fm.createDirectory(at: repository.appendingPathComponent("refs"), withIntermediateDirectories: true)
+        try Data(commit.utf8).write(to: repository.appendingPathComponent("refs/main"))
+        for file in try fm.contentsOfDirectory(atPath: Self.fixture.path) {
+            try fm.createSymbolicLink(at: snapshot.appendingPathComponent(file), withDestinationURL: Self.fixture.appendingPathComponent(file))
+        }
+        let arguments = ["generate", "--input-ids", "1,2,3", "--max-new-tokens", "4", "--json", "--model"]
+        let direct = try LucidProcess.run(arguments + [Self.fixture.path])
+        let fromCache = try LucidProcess.run(arguments + ["tiny-org/llama-gqa"], environment: ["HF_HUB_CACHE": root.path])
+        #expect(direct.status == 0 && fromCache.status == 0, "\(fromCache.err)")
+        func tokens(_ out: String) -> [Int]? {
+            (try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["token_ids"] as? [Int]
+        }
+        let expected = try #require(tokens(direct.out), "\(direct.out)")
+        #expect(expected.count == 4 && tokens(fromCache.out) == expected, "\(fromCache.out)")
+        let missing = try LucidProcess.run(arguments + ["tiny-org/absent"], environment: ["HF_HUB_CACHE": root.path])
+        #expect(missing.status != 0)
+        #expect(missing.err.contains("tiny-org/absent is not in the Hugging Face cache at \(root.path) (no models--tiny-org--absent folder)"),
+                "\(missing.err)")
+        #expect(missing.err.contains("huggingface-cli download tiny-org/absent"))
+    }
+}

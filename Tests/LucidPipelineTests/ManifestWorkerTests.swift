@@ -74,4 +74,20 @@ struct ManifestWorkerTests {
             #expect(fields["finish_reason"] == .string(expected.finishReason.rawValue))
         }
     }
+
+    /// A model named by a Hugging Face id that is neither a path nor in the hub cache is refused before
+    /// any item runs, with where Lucid looked and how to fetch it.
+    @Test func aHubIdMissingFromTheCacheIsRefusedWithHowToFetchIt() throws {
+        let manifest = try RunManifest.parse("""
+            name: hub
+            models: [no-such-org/no-such-model]
+            dataset: {path: d.jsonl, kind: captions}
+            methods: [greedy]
+            """, file: "m.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let message = try #require({ () -> String? in
+            do { try ManifestWorker.validate(manifest); return nil } catch { return "\(error)" }
+        }())
+        #expect(message.contains("models[0]: no-such-org/no-such-model: no such file or directory, and "), "\(message)")
+        #expect(message.contains("(no models--no-such-org--no-such-model folder)") && message.contains("huggingface-cli download"))
+    }
 }
