@@ -16,9 +16,11 @@ struct QMLLMReleasedRetrainTests {
     /// The bytes also depend on the CPU: libtorch and MKL pick kernels by vendor and instruction set, and
     /// on an AMD EPYC without AVX-512 the same code (main at 16887c5, itself equal to 896284b on the
     /// machines that ran CI until then) trains other bits. So each CPU family has its fixture:
-    /// `qmllm-released-tiny` (the CI machines until session 15, which were not of that family; used for Intel) and `qmllm-released-tiny-amd-avx2`
-    /// (written by main at 16887c5 on an AMD EPYC without AVX-512, same command). Elsewhere the
-    /// comparison is skipped, and says so.
+    /// `qmllm-released-tiny` (the CI machines until session 15, which were not of that family; used for Intel and for
+    /// AMD with AVX-512: session 24 rebuilt main at 896284b on an AMD EPYC with AVX-512 and avx512_bf16, family 26,
+    /// and its training, same command, gave these tensors bit for bit) and `qmllm-released-tiny-amd-avx2`
+    /// (written by main at 16887c5 on an AMD EPYC without AVX-512, same command). Elsewhere the comparison is
+    /// skipped, and says so.
     static func fixture() -> (url: URL, family: String)? {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
         let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
@@ -26,6 +28,9 @@ struct QMLLMReleasedRetrainTests {
         if cpu.contains("GenuineIntel") { return (fixtures.appendingPathComponent("qmllm-released-tiny"), "Intel") }
         if cpu.contains("AuthenticAMD"), flags.contains("avx2"), !flags.contains("avx512f") {
             return (fixtures.appendingPathComponent("qmllm-released-tiny-amd-avx2"), "AMD without AVX-512")
+        }
+        if cpu.contains("AuthenticAMD"), flags.contains("avx512f"), flags.contains("avx512_bf16") {
+            return (fixtures.appendingPathComponent("qmllm-released-tiny"), "AMD with AVX-512 and avx512_bf16")
         }
         return nil
     }
