@@ -74,7 +74,7 @@ TORCH_PC_DIR="$TORCH_HOME/pkgconfig"
 . "$ROOT/scripts/torch_wheel.sh"
 
 if [ ! -f "$TORCH_HOME/.complete" ]; then
-  torch_fetch_wheel "$TORCH_REQ" "$TORCH_WHEEL" "$TORCH_SHA256" 3.12 --platform manylinux_2_28_x86_64 \
+  fetch_pinned_wheel "$TORCH_REQ" "$TORCH_WHEEL" "$TORCH_SHA256" 3.12 --platform manylinux_2_28_x86_64 \
     ${TORCH_INDEX[@]+"${TORCH_INDEX[@]}"} || die "no torch wheel (set LUCID_PORTABLE_TORCH_SHA256 once checked)"
   say "unpacking torch/include and the CPU side of torch/lib to $TORCH_HOME"
   # Lucid links libtorch_cpu and libc10 only (CUDA is dlopened at run time from the target's torch), so

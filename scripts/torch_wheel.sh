@@ -1,7 +1,7 @@
 # scripts/torch_wheel.sh — sourced, not run: libtorch from a PyPI torch wheel, for scripts/setup.sh
 # (the engine's libtorch) and scripts/build_portable.sh (a binary for another machine's torch).
 #
-#   torch_fetch_wheel REQ FILE SHA256 PYTHON [pip options...]   FILE in $CACHE/wheels, checksum checked
+#   fetch_pinned_wheel REQ FILE SHA256 PYTHON [pip options...]   FILE in $CACHE/wheels, checksum checked
 #   torch_install_libtorch WHEEL HOME CUDA_RUNTIME [skip...]     torch/include and torch/lib to HOME
 #   torch_write_pc DIR HOME VERSION VARIANT WRITER               DIR/lucid-torch.pc for Package.swift
 #
@@ -18,11 +18,11 @@ TORCH_CUDA_RUNTIME_WHEELS=(
   "nvidia-cuda-cupti==13.0.85 nvidia_cuda_cupti-13.0.85-py3-none-manylinux_2_25_x86_64.whl 4eb01c08e859bf924d222250d2e8f8b8ff6d3db4721288cf35d14252a4d933c8 libcupti.so.13"
 )
 
-# torch_fetch_wheel REQUIREMENT FILE SHA256 PYTHON_VERSION [pip options...]: downloads FILE once
+# fetch_pinned_wheel REQUIREMENT FILE SHA256 PYTHON_VERSION [pip options...]: downloads FILE once
 # (`pip download --no-deps` for PYTHON_VERSION, with the options given) and checks its SHA-256. pip may
 # pick another build that satisfies REQUIREMENT (a local `+cpu` wheel ranks above the plain version),
 # so the file is asked for by its exact name.
-torch_fetch_wheel() {
+fetch_pinned_wheel() {
   local req="$1" file="$2" sha="$3" python="$4" actual
   shift 4
   mkdir -p "$CACHE/wheels"
@@ -74,7 +74,7 @@ PY
     for spec in "${TORCH_CUDA_RUNTIME_WHEELS[@]}"; do
       read -r req file sha lib <<<"$spec"
       # nvidia's wheels carry older manylinux tags than torch's.
-      torch_fetch_wheel "$req" "$file" "$sha" 3.12 --platform manylinux_2_28_x86_64 --platform manylinux_2_25_x86_64 \
+      fetch_pinned_wheel "$req" "$file" "$sha" 3.12 --platform manylinux_2_28_x86_64 --platform manylinux_2_25_x86_64 \
         --platform manylinux_2_17_x86_64 || return 1
       python3 - "$CACHE/wheels/$file" "nvidia/cu13/lib/$lib" "$home.part/torch/lib/$lib" <<'PY' || { say "error: no $lib in $file"; return 1; }
 import shutil, sys, zipfile
