@@ -16,7 +16,7 @@ all: build
 help:
 	@echo "make demo   install what is missing, build, and run lucid demo on the bundled shapes-smol organism"
 	@echo "make test   install what is missing and run the whole test suite"
-	@echo "make fuzz   the fuzz suites with a long budget (LUCID_FUZZ_ITERATIONS, default 20000)"
+	@echo "make fuzz   the fuzz suites with a long budget (LUCID_FUZZ_ITERATIONS, default 20000; LUCID_FUZZ_SEED=N for other cases)"
 	@echo "make hostile  >1,000 hostile inputs against the built lucid: crashes, hangs, coercions, destroyed files"
 	@echo "make bench  benchmarks against PyTorch from Python (sets up a reference venv once)"
 
@@ -35,12 +35,13 @@ test: setup
 	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
 
-# The fuzz properties of `make test` (a few hundred cases each) with a long budget; seeds are fixed.
+# The fuzz properties of `make test` (a few hundred cases each) with a long budget, on the committed
+# streams; `make fuzz LUCID_FUZZ_SEED=N` draws other cases (the same N repeats them).
 LUCID_FUZZ_ITERATIONS ?= 20000
 fuzz: setup
 	$(SWIFT) build --build-tests
 	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build --show-bin-path)"
-	LUCID_FUZZ_ITERATIONS=$(LUCID_FUZZ_ITERATIONS) $(SWIFT) test --skip-build --filter "Fuzz|fuzz|hostile|Hostile"
+	LUCID_FUZZ_ITERATIONS=$(LUCID_FUZZ_ITERATIONS) $(if $(LUCID_FUZZ_SEED),LUCID_FUZZ_SEED=$(LUCID_FUZZ_SEED)) $(SWIFT) test --skip-build --filter "Fuzz|fuzz|hostile|Hostile"
 
 # Hostile inputs against the release binary (docs/security.md): prints counts per kind of failure.
 hostile: build

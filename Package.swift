@@ -147,13 +147,19 @@ let package = Package(
             name: "lucid",
             dependencies: ["LucidCLI"]
         ),
+        // Helpers shared by test targets only (not a product): the fuzz budget and its streams.
+        .target(
+            name: "LucidTestSupport",
+            dependencies: ["LucidSupport"],
+            path: "Tests/LucidTestSupport"
+        ),
         .testTarget(
             name: "LucidSupportTests",
             dependencies: ["LucidSupport"]
         ),
         .testTarget(
             name: "LucidTensorTests",
-            dependencies: ["LucidTensor", "LucidFiles"]
+            dependencies: ["LucidTestSupport", "LucidTensor", "LucidFiles"]
         ),
         .testTarget(
             name: "LucidNNTests",
@@ -172,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidVisionTests",
-            dependencies: ["LucidVision"],
+            dependencies: ["LucidTestSupport", "LucidVision"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -186,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidRunsTests",
-            dependencies: ["LucidRuns", "LucidFiles", "LucidSupport"]
+            dependencies: ["LucidTestSupport", "LucidRuns", "LucidFiles", "LucidSupport"]
         ),
         .testTarget(
             name: "LucidFilesTests",
@@ -219,7 +225,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidServerTests",
-            dependencies: ["LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidSupport",
+            dependencies: ["LucidTestSupport", "LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidSupport",
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
@@ -228,7 +234,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidCLITests",
-            dependencies: ["LucidCLI", "LucidTraining", "LucidVision", "LucidTensor", "LucidSupport", "LucidRuns", "LucidEval", "LucidPipeline"],
+            dependencies: ["LucidTestSupport", "LucidCLI", "LucidTraining", "LucidVision", "LucidTensor", "LucidSupport", "LucidRuns", "LucidEval", "LucidPipeline"],
             exclude: ["Fixtures"]  // read from the source tree (#filePath)
         ),
     ],

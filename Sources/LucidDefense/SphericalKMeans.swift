@@ -57,7 +57,6 @@ public enum SphericalKMeans {
     /// an empty cluster takes the point farthest from its centroid.
     static func lloyd(_ points: Tensor, centroids start: Tensor, iterations: Int, distance: VectorQuantizer.Distance) -> Tensor {
         withNoGrad {
-            let n = points.size(0)
             let k = start.size(0)
             var centroids = start
             for _ in 0..<iterations {

@@ -5,8 +5,9 @@
 /// One step, modulo 2^64: `state += 0x9E3779B97F4A7C15; z = state;`
 /// `z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) * 0x94D049BB133111EB; return z ^ (z >> 31)`.
 /// Derived draws never use the standard library's random APIs, so a seed gives the same stream on
-/// every platform and Swift version.
-public struct SplitMix64: Sendable, Equatable {
+/// every platform and Swift version. As a `RandomNumberGenerator` it also drives the standard
+/// library's `random(in:using:)` (the fuzz properties do; what those derive is the standard library's).
+public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     /// The counter; each step adds the golden-ratio increment.
     public var state: UInt64
 

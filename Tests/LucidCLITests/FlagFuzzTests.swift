@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import LucidSupport
+import LucidTestSupport
 @testable import LucidCLI
 
 /// Seeded random command lines (issue 20): every one parses into a command whose numbers hold
@@ -7,18 +9,7 @@ import Testing
 /// validation only (no command runs). Budget: `LUCID_FUZZ_ITERATIONS`, else 400.
 @Suite("flag fuzzing")
 struct FlagFuzzTests {
-    static let iterations = ProcessInfo.processInfo.environment["LUCID_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 400
-
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    static let iterations = FuzzBudget.iterations(default: 400)
 
     static let commands: [[String]] = [
         ["generate", "--prompt", "hi"], ["attack", "sink", "--image", "x.png", "--out", "y.png"], ["attack", "pgd", "--image", "x.png", "--out", "y.png"],
@@ -33,7 +24,7 @@ struct FlagFuzzTests {
                          "1e309", "", "abc", "-8/255", "8/255", "1/0", "0.5", "3/8", "1-6", "-.5", "\u{1B}[2J", "1\u{0}", "١"]
 
     @Test func randomCommandLinesParseInRangeOrAreRefused() {
-        var random = Random(state: 24)
+        var random = FuzzBudget.generator(SplitMix64(state: 24))
         var accepted = 0
         for _ in 0..<Self.iterations {
             var arguments = Self.commands[Int.random(in: 0..<Self.commands.count, using: &random)]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LucidSupport
 @testable import LucidRuns
 
 /// The acceptance tests: a real child process killed at random points, resumed, compared with an uninterrupted run.
@@ -20,7 +21,7 @@ struct CrashResumeTests {
         #expect(expected.count == 200)
         let runDirectory = fixture.directory.file("killed")
         let arguments = [fixture.manifestURL.path, runDirectory.path, "--sleep-ms", "20"]
-        var generator = SeededGenerator(seed: 0x5EED)
+        var generator = SplitMix64(state: 0x5EED)
         var kills = 0
         for _ in 0..<12 {
             let child = try ChildProcess(arguments: arguments, logs: fixture.directory.file("logs"))
@@ -51,7 +52,7 @@ struct CrashResumeTests {
             [fixture.manifestURL.path, runDirectory.path, "--shard", "\(shard)/3", "--sleep-ms", "10"]
         }
         let logs = fixture.directory.file("logs")
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(state: 42)
         // All three shards start together (racing to create the run directory); shards 0 and 2 are killed twice.
         var children = try (0..<3).map { try ChildProcess(arguments: arguments($0), logs: logs) }
         for round in 0..<2 {

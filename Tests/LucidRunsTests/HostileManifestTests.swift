@@ -104,6 +104,26 @@ struct HostileManifestTests {
         #expect(manifest.locations.error(at: "generation.max_new_tokens", "bad").description == "m.yaml:10: generation.max_new_tokens: bad")
     }
 
+    /// Checks made after parsing (a model's dtype, a judge's key) name the line of a manifest parsed
+    /// from text, flow-style lists included; before, only a manifest read from a file had lines.
+    @Test func laterChecksOnAManifestParsedFromTextNameTheLine() throws {
+        let text = "name: s\nmodels: [tiny, {path: /m, name: q}]\ndataset: {path: d.jsonl, kind: pope}\nmethods: [greedy]\nseeds: [0]\n"
+        let manifest = try RunManifest.parse(text, file: "sweep.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        #expect(manifest.error(at: "models[1].dtype", "bad").description == "sweep.yaml:2: models[1].dtype: bad")
+        let unnamed = try RunManifest.parse(text, baseDirectory: URL(fileURLWithPath: "/tmp"))
+        #expect(unnamed.error(at: "methods[0]", "bad").description == "<manifest>:4: methods[0]: bad")
+    }
+
+    /// A manifest built in code with only its `source` still gets its lines, from that file.
+    @Test func laterChecksOnAManifestBuiltInCodeReadItsSourceForTheLine() throws {
+        let directory = try TemporaryDirectory()
+        let url = try directory.write("m.yaml", Self.valid)
+        let loaded = try RunManifest.load(from: url)
+        let built = RunManifest(name: loaded.name, models: loaded.models, dataset: loaded.dataset, methods: loaded.methods,
+                                seeds: loaded.seeds, output: loaded.output, generation: loaded.generation, source: url)
+        #expect(built.error(at: "methods[1].beams", "bad").description == "\(url.path):7: methods[1].beams: bad")
+    }
+
     @Test func datasetImageThatIsNotAStringIsAnErrorNamingTheLine() throws {
         let directory = try TemporaryDirectory()
         let url = try directory.write("d.jsonl", "{\"image\": \"a.png\"}\n{\"image\": 5}\n")

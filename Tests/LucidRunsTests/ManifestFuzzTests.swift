@@ -1,10 +1,12 @@
 import Foundation
 import Testing
+import LucidSupport
+import LucidTestSupport
 @testable import LucidRuns
 
 /// Iterations of each fuzz property: `LUCID_FUZZ_ITERATIONS` (`make fuzz` raises it), else a small
-/// budget that keeps `make test` fast. Seeds are fixed, so a failure repeats.
-let fuzzIterations = ProcessInfo.processInfo.environment["LUCID_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 300
+/// budget that keeps `make test` fast. The streams are fixed unless `LUCID_FUZZ_SEED` moves them (`FuzzBudget`).
+let fuzzIterations = FuzzBudget.iterations(default: 300)
 
 /// Seeded mutations of valid text: insertions from a hostile alphabet, deletions, duplications.
 struct TextMutator {
@@ -12,7 +14,7 @@ struct TextMutator {
                             "\u{0}", "\u{1B}[2J", "\u{FEFF}", "9223372036854775808", "-9223372036854775809", "1e400", ".nan", ".inf",
                             "-1", "0", "abc", "five", "yes", "~", "null", "?", ",", "\t", "\r", "%YAML 1.1\n", "---\n", "...\n", "<<: *a\n",
                             "é", "猫", "\\u0000", "\\ud800", "\u{202E}"]
-    var random: SeededGenerator
+    var random: SplitMix64
 
     mutating func mutate(_ text: String) -> String {
         var scalars = Array(text.unicodeScalars)
@@ -43,7 +45,7 @@ struct ManifestFuzzTests {
     /// Every mutated manifest either parses into a manifest whose typed fields hold their ranges,
     /// or fails with a `ManifestError` that names the file; nothing traps or hangs.
     @Test func mutatedManifestsParseOrFailNamingTheFile() {
-        var mutator = TextMutator(random: SeededGenerator(seed: 20))
+        var mutator = TextMutator(random: FuzzBudget.generator(SplitMix64(state: 20)))
         var parsed = 0, refused = 0
         for round in 0..<fuzzIterations {
             let useJSON = round % 3 == 2
@@ -68,7 +70,7 @@ struct ManifestFuzzTests {
         let directory = try TemporaryDirectory()
         let valid = #"{"question_id": 1, "image": "a.png", "text": "Is there a cat in the image?", "label": "yes"}"# + "\n"
             + #"{"question_id": 2, "image": "b.png", "text": "Is there a dog in the image?", "label": "no"}"# + "\n"
-        var mutator = TextMutator(random: SeededGenerator(seed: 21))
+        var mutator = TextMutator(random: FuzzBudget.generator(SplitMix64(state: 21)))
         for round in 0..<fuzzIterations {
             let url = try directory.write("d\(round % 7).jsonl", mutator.mutate(valid))
             do {
@@ -85,7 +87,7 @@ struct ManifestFuzzTests {
 
     /// The JSON parser never traps on mutated or deeply nested input.
     @Test func mutatedJSONParsesOrFailsWithALine() {
-        var mutator = TextMutator(random: SeededGenerator(seed: 22))
+        var mutator = TextMutator(random: FuzzBudget.generator(SplitMix64(state: 22)))
         for _ in 0..<fuzzIterations {
             let text = mutator.mutate(Self.json)
             if case .failure(let error) = Result(catching: { () throws(JSONParseError) -> JSONValue in try JSONValue.parse(text) }) {

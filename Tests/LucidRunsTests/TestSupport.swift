@@ -65,19 +65,6 @@ func fakeResult(_ item: WorkItem) -> JSONValue {
     ["echo": .string(item.key), "seed": .int(item.seed), "score": .double(Double(item.sample.index) / 4)]
 }
 
-/// SplitMix64: a small seeded generator so the kill points are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Successful results of a results file as key → result, failing on duplicate successes.
 func successfulResults(_ url: URL) throws -> [String: JSONValue] {
     let contents = try ResultFile(path: url.path, bytes: [UInt8](Data(contentsOf: url)))

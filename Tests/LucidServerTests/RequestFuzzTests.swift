@@ -6,6 +6,7 @@ import LucidRuns
 @testable import LucidServer
 import LucidVision
 import Testing
+import LucidTestSupport
 
 /// Seeded hostile request bodies for `POST /v1/chat/completions` (issue 20): each is answered with a
 /// 4xx OpenAI-style JSON error whose `param` or message names the field at fault, never a 5xx or a
@@ -13,7 +14,7 @@ import Testing
 /// / 4, else 80 bodies (each generator draw is one request).
 @Suite("server request fuzzing", .serialized)
 struct RequestFuzzTests {
-    static let iterations = ProcessInfo.processInfo.environment["LUCID_FUZZ_ITERATIONS"].flatMap(Int.init).map { max(20, $0 / 4) } ?? 80
+    static let iterations = FuzzBudget.iterations(default: 80, share: 4, minimum: 20)
 
     /// One hostile change: where it goes, the value, and the text the error must name.
     struct Mutation {
@@ -125,7 +126,7 @@ struct RequestFuzzTests {
         try FileManager.default.createSymbolicLink(atPath: root + "/outside.png", withDestinationPath: "/etc/passwd")
         let clean = dataURL(try scenePNG(size: 32))
         let all = Self.mutations(root: root)
-        var random = SplitMix64(seed: 20)
+        var random = FuzzBudget.generator(SplitMix64(seed: 20))
         var cases: [(label: String, body: ByteBuffer, names: [String])] = []
         for index in 0..<Self.iterations {
             // Every mutation once, then random pairs and triples (the error names one of them).

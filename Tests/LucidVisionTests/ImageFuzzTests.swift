@@ -1,29 +1,20 @@
 import Foundation
 import Testing
+import LucidSupport
+import LucidTestSupport
 @testable import LucidVision
 
 /// Seeded mutations of PNG and JPEG fixtures and of preprocessor configs (issue 20): every one
 /// decodes within the pixel limit or fails with an `ImageError`; nothing traps.
 @Suite("image fuzzing")
 struct ImageFuzzTests {
-    static let iterations = ProcessInfo.processInfo.environment["LUCID_FUZZ_ITERATIONS"].flatMap(Int.init).map { $0 / 4 } ?? 150
-
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    static let iterations = FuzzBudget.iterations(default: 150, share: 4)
 
     @Test func mutatedImagesDecodeOrFailWithAnImageError() throws {
         let folder = Fixtures.path("codec")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") }.sorted()
         let sources = try names.map { [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0))) }.filter { !$0.isEmpty }
-        var random = Random(state: 22)
+        var random = FuzzBudget.generator(SplitMix64(state: 22))
         let options = DecodeOptions(maxPixels: 1 << 20)
         for _ in 0..<Self.iterations {
             var bytes = sources[Int.random(in: 0..<sources.count, using: &random)]
@@ -55,7 +46,7 @@ struct ImageFuzzTests {
 
     @Test func mutatedPreprocessorConfigsDecodeValidOrFail() throws {
         let valid = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("clip", "preprocessor_config_336.json"))))
-        var random = Random(state: 23)
+        var random = FuzzBudget.generator(SplitMix64(state: 23))
         for _ in 0..<Self.iterations {
             var bytes = valid
             for _ in 0..<Int.random(in: 1...4, using: &random) {

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import LucidSupport
+import LucidTestSupport
 @testable import LucidTensor
 
 /// Seeded mutations of safetensors and GGUF files: every one opens (and its tensors read within the
@@ -7,21 +9,9 @@ import Testing
 /// `LUCID_FUZZ_ITERATIONS` (`make fuzz`), else a small one for `make test`.
 @Suite("checkpoint fuzzing")
 struct CheckpointFuzzTests {
-    static let iterations = ProcessInfo.processInfo.environment["LUCID_FUZZ_ITERATIONS"].flatMap(Int.init).map { $0 / 4 } ?? 150
+    static let iterations = FuzzBudget.iterations(default: 150, share: 4)
 
-    /// SplitMix64.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func mutate(_ bytes: [UInt8], within limit: Int, _ random: inout Random) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], within limit: Int, _ random: inout SplitMix64) -> [UInt8] {
         var out = bytes
         switch Int.random(in: 0..<3, using: &random) {
         case 0:
@@ -46,7 +36,7 @@ struct CheckpointFuzzTests {
             .init(name: "b.weight", dtype: .float16, shape: [4], bytes: [UInt8](repeating: 2, count: 8)),
         ], metadata: ["format": "pt"], to: valid)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: valid)))
-        var random = Random(state: 20)
+        var random = FuzzBudget.generator(SplitMix64(state: 20))
         var opened = 0
         for round in 0..<Self.iterations {
             let path = try directory.write(Self.mutate(bytes, within: 160, &random), to: "m\(round % 5).safetensors")
@@ -71,7 +61,7 @@ struct CheckpointFuzzTests {
         while writer.bytes.count % 32 != 0 { writer.u8(0) }
         writer.append([UInt8](repeating: 0x3F, count: 16))
         let bytes = writer.bytes
-        var random = Random(state: 21)
+        var random = FuzzBudget.generator(SplitMix64(state: 21))
         for round in 0..<Self.iterations {
             let path = try directory.write(Self.mutate(bytes, within: bytes.count, &random), to: "m\(round % 5).gguf")
             do { _ = try GGUFFile(path: path) } catch {
