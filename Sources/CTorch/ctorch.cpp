@@ -627,6 +627,7 @@ extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, i
                                          uint16_t *y);
 extern "C" void lt_small_linear_bf16_rows(const uint16_t *x, int64_t rows, const uint16_t *w, int64_t in, int64_t out,
                                           const uint16_t *bias, uint16_t *y);
+extern "C" int64_t lt_l1_data_cache_bytes(void);
 extern "C" void lt_small_linear_bf16_row_times_matrix(const uint16_t *x, const uint16_t *m, int64_t k, int64_t ld, int64_t n,
                                                      uint16_t *y);
 
@@ -709,8 +710,13 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
   // Up to 8 bf16 rows (batch-1 decoding, beams, contrastive branches) on AVX-512 or AVX2
   // (small_linear_bf16.cpp), each weight row read once for all of them: f32 accumulation, the bias
   // added in f32 and one rounding to bf16 at the end, as at::linear (oneDNN) does; bf16 in and out.
+  // Two or more rows only while they fit in half the L1 cache: the kernel reads every input row again
+  // for each weight row, and once they spill it is compute-bound at ~85 GFLOP/s, 1.6–2.8× slower
+  // than oneDNN (4 rows of 4,096 on Llama-7B's shapes, `lucid bench linear --dtype bf16 --shapes
+  // llama-7b`, docs/engine.md). One row always: its single stream beats oneDNN at every width.
   const bool bf16 = x.scalar_type() == at::kBFloat16 && w.scalar_type() == at::kBFloat16 && (!b || b->scalar_type() == at::kBFloat16);
-  if (shapes && rows >= 1 && rows <= 8 && bf16 && !needsGrad && lt_small_linear_bf16_row_enabled() && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
+  const bool rowsFit = rows == 1 || (rows <= 8 && rows * in * 2 <= lt_l1_data_cache_bytes() / 2);
+  if (shapes && rows >= 1 && rowsFit && bf16 && !needsGrad && lt_small_linear_bf16_row_enabled() && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
     const at::Tensor xc = x.contiguous(), wc = w.contiguous();
     const c10::optional<at::Tensor> bc = b ? c10::optional<at::Tensor>(b->contiguous()) : c10::nullopt;
     std::vector<int64_t> sizes = x.sizes().vec();

@@ -37,6 +37,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 #if LT_SMALL_LINEAR_X86
 #include <immintrin.h>
 #endif
@@ -183,6 +184,21 @@ extern "C" bool lt_small_linear_enabled(void) { return LT_SMALL_LINEAR_X86 != 0;
 // over the helper thread 31.3–31.5, so one row stays on the calling thread there too).
 extern "C" bool lt_small_linear_single_row(void) { return LT_SMALL_LINEAR_X86 != 0 && active() >= kAVX2; }
 
+// The L1 data cache of one core in bytes (32 KB where the system does not say). The few-row kernels
+// read every input row again for each weight row (AVX2, and bf16 at every level) or each tile of 4
+// (AVX-512), so whether the input rows fit in half of it decides which kernel runs (docs/engine.md).
+extern "C" int64_t lt_l1_data_cache_bytes(void) {
+  static const int64_t bytes = [] {
+#if defined(_SC_LEVEL1_DCACHE_SIZE)
+    const long size = sysconf(_SC_LEVEL1_DCACHE_SIZE);  // glibc; macOS has hw.l1dcachesize instead
+#else
+    const long size = 0;
+#endif
+    return size > 0 ? int64_t(size) : int64_t(32768);
+  }();
+  return bytes;
+}
+
 // The micro-kernel in use: 1 scalar, 2 AVX2 + FMA, 3 AVX-512, 4 AVX-512 with the bf16 dot product
 // (f32 products as 3; one bf16 row through VDPBF16PS, small_linear_bf16.cpp).
 extern "C" int lt_small_linear_kernel(void) { return active(); }
@@ -282,10 +298,14 @@ class Helper {
 // is read once and reused from cache by every chunk of input rows (at most `widest` rows per
 // chunk, the chunks balanced).
 void blocked(int level, const float *x, int64_t rows, const float *w, int64_t in, int64_t o0, int64_t o1, int64_t out, const float *bias, float *y) {
-  // Up to 6 rows the product streams weights from memory and one weight row at a time (AVX2)
+  // Up to 7 rows the product streams weights from memory and one weight row at a time (AVX2)
   // streams best; from 8 rows it is compute-bound and the 4-row AVX-512 tiles win (measured on
-  // the LM head, 576 → 49152: 5 rows 2.5 vs 3.5 ms, 25 rows 13.4 vs 6.3 ms).
-  const bool wide = level >= kAVX512 && (rows >= 8 || rows == 1);
+  // the LM head, 576 → 49152: 5 rows 2.5 vs 3.5 ms, 25 rows 13.4 vs 6.3 ms). The AVX2 kernel reads
+  // every input row again for each weight row, the tiles once per 4 weight rows: so rows that spill
+  // from half the L1 cache take the tiles too (Llama-7B's 4096 → 11008 at 5 rows: 8.1 vs 4.7 ms;
+  // SmolLM2's 1536 → 576 at 5 rows: 0.19 vs 0.14 ms; docs/engine.md).
+  const bool spills = rows * in * int64_t(sizeof(float)) > lt_l1_data_cache_bytes() / 2;
+  const bool wide = level >= kAVX512 && (rows >= 8 || rows == 1 || spills);
   const int64_t widest = wide ? 6 : 8;
   const int64_t chunks = (rows + widest - 1) / widest;
   const int64_t block = chunks == 1 ? o1 - o0 : std::max<int64_t>(8, (128 * 1024 / 4) / std::max<int64_t>(1, in)) / 4 * 4;

@@ -16,6 +16,29 @@ struct BenchCommandTests {
         #expect((try? LucidCommand.parseAsRoot(["bench", "bandwidth", "--megabytes", "64", "--repeats", "2", "--threads", "1"])) != nil)
     }
 
+    /// `bench linear`: bf16 rows stop below 32 (from 32 the shim's widened product, not libtorch's
+    /// linear, would be the reference), f32 rows start at 2, and shapes are named.
+    @Test func linearRefusesRowsOutsideTheDtypesRangeAndUnknownShapes() throws {
+        for arguments in [["--rows", "32", "--dtype", "bf16"], ["--rows", "0", "--dtype", "bf16"], ["--rows", "1"], ["--rows", "33"],
+                          ["--dtype", "f16"], ["--shapes", "llama-13b"], ["--pool-mb", "8"], ["--seconds", "0"]] {
+            #expect(throws: (any Error).self, "\(arguments)") { try LucidCommand.parseAsRoot(["bench", "linear"] + arguments) }
+        }
+        let bf16 = try #require(try LucidCommand.parseAsRoot(["bench", "linear", "--dtype", "bf16", "--rows", "1", "--rows", "31",
+                                                              "--shapes", "llama-7b"]) as? LinearBenchCommand)
+        #expect(bf16.dtype == .bf16 && bf16.rows == [1, 31] && bf16.shapes == .llama7b)
+    }
+
+    /// A bf16 table has a column per bf16 kernel (never the scalar level, which is libtorch's
+    /// linear, the reference column) and a row per shape and row count.
+    @Test func linearPrintsABF16TableAgainstLibtorchsLinear() throws {
+        let result = try LucidProcess.run(["bench", "linear", "--dtype", "bf16", "--rows", "2", "--seconds", "0.01", "--pool-mb", "16"])
+        #expect(result.status == 0, "\(result.err)")
+        let lines = result.out.split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("libtorch linear ms") == true && lines.first?.contains("scalar") == false, "\(result.out)")
+        #expect(lines.filter { $0.hasPrefix("| 576 → 1536 | 2 | ") || $0.hasPrefix("| 1536 → 576 | 2 | ") || $0.hasPrefix("| 576 → 49152 | 2 | ") }.count == 3,
+                "\(result.out)")
+    }
+
     @Test func bandwidthMeasuresEachThreadCountOnceWithBestNoWorseThanMedian() throws {
         let result = try LucidProcess.run(["bench", "bandwidth", "--megabytes", "64", "--repeats", "3",
                                            "--threads", "1", "--threads", "2", "--json"])

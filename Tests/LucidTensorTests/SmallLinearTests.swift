@@ -84,6 +84,66 @@ struct SmallLinearTests {
         }
     }
 
+    /// 2–7 f32 rows that spill from half the L1 cache take the AVX-512 tiles (one read of the inputs
+    /// per 4 weight rows) instead of the AVX2 kernel: every row count, odd widths, on every kernel.
+    @Test func fewF32RowsWiderThanHalfTheL1CacheMatchTheReference() {
+        let generator = Generator(seed: 16)
+        withEverySmallLinearKernel { active in
+            for rows in 2...7 {
+                let input = SmallLinearKernel.l1DataCacheBytes / 2 / 4 / rows + 3  // just over, and a tail
+                let w = Tensor.randn([45, input], generator: generator)
+                let b = Tensor.randn([45], generator: generator)
+                let x = Tensor.randn([rows, input], generator: generator)
+                let error = (withNoGrad { x.linear(weight: w, bias: b) }.to(.f64) - reference(x, w, b)).abs().max().item()
+                #expect(error < 1e-4 * Double(input).squareRoot(), "\(active), \(rows) rows of \(input): max error \(error)")
+            }
+        }
+    }
+
+    /// On AVX-512, fewer than 8 f32 rows run the AVX2 kernel (bit for bit the `avx2` level's result)
+    /// while they fit in half the L1 cache, and the AVX-512 tiles (another summation order) once
+    /// they spill from it.
+    @Test(.enabled(if: SmallLinearKernel.using(.avx512) { $0 } == .avx512, "needs an AVX-512 CPU"))
+    func fewF32RowsSwitchToTheAVX512TilesWhenTheySpillFromL1() {
+        let generator = Generator(seed: 17)
+        func difference(_ a: Tensor, _ b: Tensor) -> Double { (a - b).abs().max().item() }
+        let l1 = SmallLinearKernel.l1DataCacheBytes
+        for (rows, input) in [(3, l1 / 2 / 4 / 3 - 5), (3, l1 / 2 / 4 / 3 + 5)] {
+            let w = Tensor.randn([64, input], generator: generator)
+            let x = Tensor.randn([rows, input], generator: generator)
+            let tiles = SmallLinearKernel.using(.avx512) { _ in withNoGrad { x.linear(weight: w) } }
+            let avx2 = SmallLinearKernel.using(.avx2) { _ in withNoGrad { x.linear(weight: w) } }
+            let spills = rows * input * 4 > l1 / 2
+            #expect((difference(tiles, avx2) > 0) == spills, "\(rows) rows of \(input): spills \(spills), difference \(difference(tiles, avx2))")
+        }
+    }
+
+    /// 2–8 bf16 rows wider than half the L1 cache go to libtorch's linear, bit for bit (the shim's
+    /// kernel re-reads every input row for each weight row, which is slower than oneDNN once they
+    /// spill from L1: docs/engine.md); a single row of that width stays on the shim's kernel.
+    @Test(.enabled(if: SmallLinearKernel.active.rawValue >= SmallLinearKernel.avx2.rawValue, "needs the shim's bf16 kernels (x86-64 with AVX2 or AVX-512)"))
+    func bf16RowsWiderThanHalfTheL1CacheUseLibtorchsLinear() {
+        let input = SmallLinearKernel.l1DataCacheBytes / 8 + 40  // two bf16 rows just over half the L1, with a tail
+        // Sums whose bf16 result depends on the order of the f32 additions: small terms (~2⁻¹²) and,
+        // in every weight row, one +4096 and one −4096 at seeded places, so terms added next to a
+        // big one lose their low bits. Two orders of summation then give other bf16 values.
+        var random = TestRandom(seed: 15)
+        var weights = (0..<(256 * input)).map { _ in Float(random.uniform(-1, 1)) / 4096 }
+        for row in 0..<256 {
+            weights[row * input + Int(random.next() % UInt64(input))] = 4096
+            weights[row * input + Int(random.next() % UInt64(input))] = -4096
+        }
+        let w = Tensor(weights, shape: [256, input]).to(.bf16)
+        let x = Tensor.ones([2, input]).to(.bf16)
+        let libtorch = SmallLinearKernel.using(.scalar) { _ in withNoGrad { x.linear(weight: w) } }
+        func difference(_ a: Tensor, _ b: Tensor) -> Double { (a.to(.f64) - b.to(.f64)).abs().max().item() }
+        #expect(difference(withNoGrad { x.linear(weight: w) }, libtorch) == 0)
+        // One row of the same width takes the shim's kernel and gives other values: so the equality
+        // above is the dispatch, not two kernels that happen to agree.
+        let first = x.narrowed(axis: 0, start: 0, length: 1)
+        #expect(difference(withNoGrad { first.linear(weight: w) }, libtorch.narrowed(axis: 0, start: 0, length: 1)) > 0)
+    }
+
     @Test func leadingAxesAndNonContiguousInputsKeepTheirShape() {
         let generator = Generator(seed: 12)
         let w = Tensor.randn([16, 24], generator: generator)
