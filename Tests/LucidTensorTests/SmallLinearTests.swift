@@ -118,30 +118,56 @@ struct SmallLinearTests {
         }
     }
 
+    /// bf16 sums whose rounding depends on the order of the f32 additions: small terms (~2⁻¹²) and,
+    /// in every weight row, one +4096 and one −4096 at seeded places, so terms added next to a big
+    /// one lose their low bits. Two orders of summation then give other bf16 values.
+    func orderSensitive(rows: Int, input: Int, seed: UInt64) -> (x: Tensor, w: Tensor) {
+        var random = TestRandom(seed: seed)
+        var weights = (0..<(256 * input)).map { _ in Float(random.uniform(-1, 1)) / 4096 }
+        for row in 0..<256 {
+            weights[row * input + Int(random.next() % UInt64(input))] = 4096
+            weights[row * input + Int(random.next() % UInt64(input))] = -4096
+        }
+        return (Tensor.ones([rows, input]).to(.bf16), Tensor(weights, shape: [256, input]).to(.bf16))
+    }
+
+    func difference(_ a: Tensor, _ b: Tensor) -> Double { (a.to(.f64) - b.to(.f64)).abs().max().item() }
+
     /// 2–8 bf16 rows wider than half the L1 cache go to libtorch's linear, bit for bit (the shim's
     /// kernel re-reads every input row for each weight row, which is slower than oneDNN once they
     /// spill from L1: docs/engine.md); a single row of that width stays on the shim's kernel.
     @Test(.enabled(if: SmallLinearKernel.active.rawValue >= SmallLinearKernel.avx2.rawValue, "needs the shim's bf16 kernels (x86-64 with AVX2 or AVX-512)"))
     func bf16RowsWiderThanHalfTheL1CacheUseLibtorchsLinear() {
         let input = SmallLinearKernel.l1DataCacheBytes / 8 + 40  // two bf16 rows just over half the L1, with a tail
-        // Sums whose bf16 result depends on the order of the f32 additions: small terms (~2⁻¹²) and,
-        // in every weight row, one +4096 and one −4096 at seeded places, so terms added next to a
-        // big one lose their low bits. Two orders of summation then give other bf16 values.
-        var random = TestRandom(seed: 15)
-        var weights = (0..<(256 * input)).map { _ in Float(random.uniform(-1, 1)) / 4096 }
-        for row in 0..<256 {
-            weights[row * input + Int(random.next() % UInt64(input))] = 4096
-            weights[row * input + Int(random.next() % UInt64(input))] = -4096
-        }
-        let w = Tensor(weights, shape: [256, input]).to(.bf16)
-        let x = Tensor.ones([2, input]).to(.bf16)
+        let (x, w) = orderSensitive(rows: 2, input: input, seed: 15)
         let libtorch = SmallLinearKernel.using(.scalar) { _ in withNoGrad { x.linear(weight: w) } }
-        func difference(_ a: Tensor, _ b: Tensor) -> Double { (a.to(.f64) - b.to(.f64)).abs().max().item() }
-        #expect(difference(withNoGrad { x.linear(weight: w) }, libtorch) == 0)
+        withEverySmallLinearKernel { active in
+            guard active != .scalar else { return }
+            #expect(difference(withNoGrad { x.linear(weight: w) }, libtorch) == 0, "\(active)")
+        }
         // One row of the same width takes the shim's kernel and gives other values: so the equality
         // above is the dispatch, not two kernels that happen to agree.
         let first = x.narrowed(axis: 0, start: 0, length: 1)
         #expect(difference(withNoGrad { first.linear(weight: w) }, libtorch.narrowed(axis: 0, start: 0, length: 1)) > 0)
+    }
+
+    /// Below the bf16 dot-product level the kernel reads an f32 copy of the rows, so rows that fit in
+    /// half the L1 cache as bf16 but not as f32 go to libtorch there, and stay on the kernel where
+    /// VDPBF16PS reads them as they are.
+    @Test(.enabled(if: SmallLinearKernel.active.rawValue >= SmallLinearKernel.avx2.rawValue, "needs the shim's bf16 kernels (x86-64 with AVX2 or AVX-512)"))
+    func bf16RowsCountTheirF32CopyBelowTheBF16DotProductLevel() {
+        let input = SmallLinearKernel.l1DataCacheBytes / 16 + 40  // 2 rows: under half the L1 in bf16, over it in f32
+        let (x, w) = orderSensitive(rows: 2, input: input, seed: 18)
+        let libtorch = SmallLinearKernel.using(.scalar) { _ in withNoGrad { x.linear(weight: w) } }
+        withEverySmallLinearKernel { active in
+            guard active != .scalar else { return }
+            let lucid = withNoGrad { x.linear(weight: w) }
+            if active == .avx512bf16 {
+                #expect(difference(lucid, libtorch) > 0, "the bf16 rows kernel, in its own order")
+            } else {
+                #expect(difference(lucid, libtorch) == 0, "\(active)")
+            }
+        }
     }
 
     @Test func leadingAxesAndNonContiguousInputsKeepTheirShape() {
