@@ -41,7 +41,8 @@ public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
     /// level) or each tile of 4 (AVX-512), so input rows that spill from half of it change the
     /// route: f32 takes the AVX-512 tiles from 2 rows, and 2–8 bf16 rows go to libtorch's linear,
     /// which is faster there (docs/engine.md; below `avx512bf16` the kernel reads an f32 copy of the
-    /// rows, which is what must fit). A single row always takes the shim's kernel.
+    /// rows, which is what must fit; with one intra-op thread the bf16 rows may fill the whole L1).
+    /// A single row always takes the shim's kernel.
     public static var l1DataCacheBytes: Int { Int(lt_l1_data_cache_bytes()) }
 
     /// The kernel the calling thread uses now.

@@ -133,6 +133,16 @@ struct SmallLinearTests {
 
     func difference(_ a: Tensor, _ b: Tensor) -> Double { (a.to(.f64) - b.to(.f64)).abs().max().item() }
 
+    /// Runs `body` with `count` intra-op threads on this thread (oneDNN's, which the bf16 dispatch
+    /// weighs), then restores the count; synchronous, so it cannot move to another thread midway.
+    @discardableResult
+    func withIntraOpThreads<Result>(_ count: Int, _ body: () -> Result) -> Result {
+        let before = Torch.threads
+        Torch.threads = count
+        defer { Torch.threads = before }
+        return body()
+    }
+
     /// 2–8 bf16 rows wider than half the L1 cache go to libtorch's linear, bit for bit (the shim's
     /// kernel re-reads every input row for each weight row, which is slower than oneDNN once they
     /// spill from L1: docs/engine.md); a single row of that width stays on the shim's kernel.
@@ -140,10 +150,12 @@ struct SmallLinearTests {
     func bf16RowsWiderThanHalfTheL1CacheUseLibtorchsLinear() {
         let input = SmallLinearKernel.l1DataCacheBytes / 8 + 40  // two bf16 rows just over half the L1, with a tail
         let (x, w) = orderSensitive(rows: 2, input: input, seed: 15)
-        let libtorch = SmallLinearKernel.using(.scalar) { _ in withNoGrad { x.linear(weight: w) } }
-        withEverySmallLinearKernel { active in
-            guard active != .scalar else { return }
-            #expect(difference(withNoGrad { x.linear(weight: w) }, libtorch) == 0, "\(active)")
+        let libtorch = withIntraOpThreads(2) { SmallLinearKernel.using(.scalar) { _ in withNoGrad { x.linear(weight: w) } } }
+        withIntraOpThreads(2) {
+            withEverySmallLinearKernel { active in
+                guard active != .scalar else { return }
+                #expect(difference(withNoGrad { x.linear(weight: w) }, libtorch) == 0, "\(active)")
+            }
         }
         // One row of the same width takes the shim's kernel and gives other values: so the equality
         // above is the dispatch, not two kernels that happen to agree.
@@ -158,15 +170,32 @@ struct SmallLinearTests {
     func bf16RowsCountTheirF32CopyBelowTheBF16DotProductLevel() {
         let input = SmallLinearKernel.l1DataCacheBytes / 16 + 40  // 2 rows: under half the L1 in bf16, over it in f32
         let (x, w) = orderSensitive(rows: 2, input: input, seed: 18)
-        let libtorch = SmallLinearKernel.using(.scalar) { _ in withNoGrad { x.linear(weight: w) } }
-        withEverySmallLinearKernel { active in
-            guard active != .scalar else { return }
-            let lucid = withNoGrad { x.linear(weight: w) }
-            if active == .avx512bf16 {
-                #expect(difference(lucid, libtorch) > 0, "the bf16 rows kernel, in its own order")
-            } else {
-                #expect(difference(lucid, libtorch) == 0, "\(active)")
+        let libtorch = withIntraOpThreads(2) { SmallLinearKernel.using(.scalar) { _ in withNoGrad { x.linear(weight: w) } } }
+        withIntraOpThreads(2) {
+            withEverySmallLinearKernel { active in
+                guard active != .scalar else { return }
+                let lucid = withNoGrad { x.linear(weight: w) }
+                if active == .avx512bf16 {
+                    #expect(difference(lucid, libtorch) > 0, "the bf16 rows kernel, in its own order")
+                } else {
+                    #expect(difference(lucid, libtorch) == 0, "\(active)")
+                }
             }
+        }
+    }
+
+    /// With one intra-op thread oneDNN has one core as the kernel does, and the kernel keeps 2–8 rows
+    /// up to the whole L1 cache (2 rows of 11,008 bf16: 2.99 against oneDNN's 4.76 ms); with more
+    /// threads, up to half of it.
+    @Test(.enabled(if: SmallLinearKernel.active.rawValue >= SmallLinearKernel.avx2.rawValue, "needs the shim's bf16 kernels (x86-64 with AVX2 or AVX-512)"))
+    func oneIntraOpThreadLetsTheBF16RowsKernelUseTheWholeL1Cache() {
+        let entry = SmallLinearKernel.active == .avx512bf16 ? 2 : 4  // what the kernel reads per entry
+        let input = SmallLinearKernel.l1DataCacheBytes * 3 / 4 / (2 * entry)  // 2 rows fill three quarters of the L1
+        let (x, w) = orderSensitive(rows: 2, input: input, seed: 19)
+        for threads in [1, 2] {
+            let libtorch = withIntraOpThreads(threads) { SmallLinearKernel.using(.scalar) { _ in withNoGrad { x.linear(weight: w) } } }
+            let lucid = withIntraOpThreads(threads) { withNoGrad { x.linear(weight: w) } }
+            #expect((difference(lucid, libtorch) > 0) == (threads == 1), "\(threads) threads: difference \(difference(lucid, libtorch))")
         }
     }
 
