@@ -177,7 +177,8 @@ int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, lt_te
 int lt_small_linear_kernel(void);
 int lt_small_linear_set_thread_kernel(int kernel);
 /* One core's L1 data cache in bytes (32 KB where the system does not say): input rows that spill
-   from half of it take the AVX-512 tiles in f32 and libtorch's linear in bf16 (2–8 rows). */
+   from half of it take the AVX-512 tiles in f32 and libtorch's linear in bf16 (2–8 rows; with one
+   intra-op thread bf16 rows may fill all of it). */
 int64_t lt_l1_data_cache_bytes(void);
 int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const int64_t *stride,
                   const int64_t *padding, const int64_t *dilation, int64_t groups, lt_tensor *out);
