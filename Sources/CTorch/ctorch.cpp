@@ -627,7 +627,7 @@ extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, i
                                          uint16_t *y);
 extern "C" void lt_small_linear_bf16_rows(const uint16_t *x, int64_t rows, const uint16_t *w, int64_t in, int64_t out,
                                           const uint16_t *bias, uint16_t *y);
-extern "C" int64_t lt_l1_data_cache_bytes(void);
+extern "C" bool lt_small_linear_bf16_rows_fit(int64_t rows, int64_t in, int threads);
 extern "C" void lt_small_linear_bf16_row_times_matrix(const uint16_t *x, const uint16_t *m, int64_t k, int64_t ld, int64_t n,
                                                      uint16_t *y);
 
@@ -710,19 +710,10 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
   // Up to 8 bf16 rows (batch-1 decoding, beams, contrastive branches) on AVX-512 or AVX2
   // (small_linear_bf16.cpp), each weight row read once for all of them: f32 accumulation, the bias
   // added in f32 and one rounding to bf16 at the end, as at::linear (oneDNN) does; bf16 in and out.
-  // Two or more rows only while the rows the kernel reads fit in half the L1 cache (all of it when
-  // oneDNN has one thread too): bf16 on the avx512bf16 level, an f32 copy (4 bytes an entry) on the
-  // AVX-512 and AVX2 levels. The kernel runs on the calling thread and reads every input row again
-  // for each weight row; once they spill it is compute-bound, 1.6–2.8× slower than oneDNN on two
-  // threads (4–8 rows of 4,096 on Llama-7B's shapes; AVX2, 2 rows of 4,096 in f32: 1.75× slower than
-  // oneDNN's AVX2 code), while against oneDNN on one thread it keeps ahead up to the whole L1 (2 rows
-  // of 11,008: 2.99 against 4.76 ms); `lucid bench linear --dtype bf16`, docs/engine.md. One row
-  // always: its single stream beats oneDNN at every width.
-  constexpr int kAVX512BF16Level = 4;  // small_linear.cpp's kernel levels
+  // Two or more rows only while they fit in the L1 cache as lt_small_linear_bf16_rows_fit says
+  // (wider ones are faster in oneDNN); one row always: its single stream beats oneDNN at every width.
   const bool bf16 = x.scalar_type() == at::kBFloat16 && w.scalar_type() == at::kBFloat16 && (!b || b->scalar_type() == at::kBFloat16);
-  const int64_t entryBytes = lt_small_linear_kernel() >= kAVX512BF16Level ? 2 : 4;
-  const int64_t budget = at::get_num_threads() > 1 ? lt_l1_data_cache_bytes() / 2 : lt_l1_data_cache_bytes();
-  const bool rowsFit = rows == 1 || (rows <= 8 && rows * in * entryBytes <= budget);
+  const bool rowsFit = rows == 1 || (bf16 && rows <= 8 && lt_small_linear_bf16_rows_fit(rows, in, at::get_num_threads()));
   if (shapes && rows >= 1 && rowsFit && bf16 && !needsGrad && lt_small_linear_bf16_row_enabled() && (!b || (b->dim() == 1 && b->size(0) == w.size(0)))) {
     const at::Tensor xc = x.contiguous(), wc = w.contiguous();
     const c10::optional<at::Tensor> bc = b ? c10::optional<at::Tensor>(b->contiguous()) : c10::nullopt;

@@ -351,6 +351,27 @@ extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, i
 #endif
 }
 
+extern "C" int64_t lt_l1_data_cache_bytes(void);
+
+// Whether `rows` (2–8) bf16 rows of `in` entries are better here than in oneDNN: while what the kernel
+// reads fits in half the L1 cache (all of it when oneDNN has one thread too, `threads` being libtorch's
+// intra-op count) — the bf16 rows on the avx512bf16 level, their f32 copy (`scratch`, 4 bytes an entry)
+// below it. The kernel runs on the calling thread and reads every input row again for each weight row;
+// once they spill it is compute-bound, 1.6–2.8× slower than oneDNN on two threads (4–8 rows of 4,096
+// on Llama-7B's shapes; AVX2, 2 rows of 4,096 in f32: 1.75× slower than oneDNN's AVX2 code), while
+// against oneDNN on one thread it keeps ahead up to the whole L1 (2 rows of 11,008: 2.99 against
+// 4.76 ms); `lucid bench linear --dtype bf16`, docs/engine.md.
+extern "C" bool lt_small_linear_bf16_rows_fit(int64_t rows, int64_t in, int threads) {
+#if defined(__x86_64__)
+  const int64_t entryBytes = lt_small_linear_kernel() >= kAVX512BF16 ? 2 : 4;
+  const int64_t budget = threads > 1 ? lt_l1_data_cache_bytes() / 2 : lt_l1_data_cache_bytes();
+  return rows * in * entryBytes <= budget;
+#else
+  (void)rows, (void)in, (void)threads;
+  return false;
+#endif
+}
+
 // y [rows, out] = x [rows, in] · w [out, in]ᵀ + bias, 1 ≤ rows ≤ 8, each weight row read once for all
 // rows; bf16 bits, f32 accumulation, one rounding; on the calling thread. Only where
 // lt_small_linear_bf16_row_enabled().

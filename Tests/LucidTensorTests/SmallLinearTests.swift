@@ -106,7 +106,6 @@ struct SmallLinearTests {
     @Test(.enabled(if: SmallLinearKernel.using(.avx512) { $0 } == .avx512, "needs an AVX-512 CPU"))
     func fewF32RowsSwitchToTheAVX512TilesWhenTheySpillFromL1() {
         let generator = Generator(seed: 17)
-        func difference(_ a: Tensor, _ b: Tensor) -> Double { (a - b).abs().max().item() }
         let l1 = SmallLinearKernel.l1DataCacheBytes
         for (rows, input) in [(3, l1 / 2 / 4 / 3 - 5), (3, l1 / 2 / 4 / 3 + 5)] {
             let w = Tensor.randn([64, input], generator: generator)
