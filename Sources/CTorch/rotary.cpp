@@ -14,6 +14,8 @@
 
 #include <cstdint>
 
+#include "shim.h"
+
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #elif defined(__GNUC__)
@@ -68,7 +70,7 @@ at::Tensor composite(const at::Tensor &x, const at::Tensor &cos, const at::Tenso
 
 }  // namespace
 
-// Used by lt_rotary_apply (ctorch.cpp).
+// Used by lt_rotary_apply (nn.cpp).
 at::Tensor lucid_rotary_apply(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &sin) {
   const bool needsGrad = at::GradMode::is_enabled() && (x.requires_grad() || cos.requires_grad() || sin.requires_grad());
   const auto type = x.scalar_type();

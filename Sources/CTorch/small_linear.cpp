@@ -38,6 +38,8 @@
 #include <mutex>
 #include <thread>
 #include <unistd.h>
+
+#include "kernels.h"
 #if LT_SMALL_LINEAR_X86
 #include <immintrin.h>
 #endif

@@ -27,7 +27,7 @@
 #include <cstring>
 #include <vector>
 
-extern "C" int lt_small_linear_kernel(void);
+#include "kernels.h"
 
 namespace {
 #if defined(__x86_64__)
@@ -350,8 +350,6 @@ extern "C" void lt_small_linear_bf16_row(const uint16_t *x, const uint16_t *w, i
   row_widened(xf, w, in, out, bias, y);
 #endif
 }
-
-extern "C" int64_t lt_l1_data_cache_bytes(void);
 
 // Whether `rows` (2–8) bf16 rows of `in` entries are better here than in oneDNN: while what the kernel
 // reads fits in half the L1 cache (all of it when oneDNN has one thread too, `threads` being libtorch's

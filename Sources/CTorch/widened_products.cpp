@@ -30,7 +30,8 @@
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-extern "C" int lt_small_linear_kernel(void);
+#include "kernels.h"
+#include "shim.h"
 
 namespace {
 

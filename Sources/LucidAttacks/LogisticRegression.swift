@@ -64,9 +64,3 @@ public struct LogisticRegression: Sendable {
         return loss + 0.5 * (penalty * theta * theta).sum().item()
     }
 }
-
-/// An attack or probe that cannot run as asked.
-public struct AttackError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}

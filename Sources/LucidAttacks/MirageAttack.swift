@@ -1,5 +1,6 @@
 import LucidGeneration
 import LucidModels
+import LucidSupport
 import LucidTensor
 
 extension ImageAttackContext {
@@ -38,6 +39,26 @@ public struct MirageAttack {
         try context.respond(pixels01: pixels01, strategy: strategy, maxNewTokens: maxNewTokens, eosTokenIDs: eosTokenIDs)
     }
 
+    /// What one round costs at the least, timed in this process and warm: one generation under
+    /// `clean` (as each round generates) plus one forward/backward of the loss at `clean` for
+    /// `cleanResponse`. `lucid attack sink` reports its seconds per step against this. Throws
+    /// `AttackError.noGradientReachesTheImage` when no gradient reaches the image (a Q-MLLM
+    /// model's quantiser as released), before an attack that could never move it.
+    public func stepCost(_ context: ImageAttackContext, clean: Tensor, cleanResponse: [Int], eosTokenIDs: [Int],
+                         modelName: String = "this model") throws -> StepCost {
+        let clock = ContinuousClock()
+        let generation = try clock.measure { _ = try respond(context, pixels01: clean, eosTokenIDs: eosTokenIDs) }
+        let probe = clean.detached()
+        probe.requiresGrad = true
+        var reaches = false
+        let backward = try clock.measure {
+            let value = try loss(context, pixels01: probe, response: cleanResponse).loss
+            reaches = value.requiresGrad && (Tensor.gradients(of: [value], withRespectTo: [probe]).first ?? nil) != nil
+        }
+        guard reaches else { throw AttackError.noGradientReachesTheImage(model: modelName) }
+        return StepCost(generationSeconds: generation.seconds, backwardSeconds: backward.seconds)
+    }
+
     /// The adversarial image in [0, 1] and the steps, from `clean` [1, 3, S, S] in [0, 1].
     /// `cleanResponse` (the response under `clean`) is generated unless given.
     public func run(_ context: ImageAttackContext, clean: Tensor, eosTokenIDs: [Int], cleanResponse: [Int]? = nil,
@@ -50,4 +71,14 @@ public struct MirageAttack {
             return (result.loss, ["sink": Double(result.sink), "cosine": result.similarity, "response_tokens": Double(response.count)])
         }, log: log)
     }
+}
+
+/// The cost of one Mirage round's parts, in seconds (`MirageAttack.stepCost`).
+public struct StepCost: Sendable, Equatable {
+    /// One generation of the response.
+    public var generationSeconds: Double
+    /// One forward and backward pass of the loss to the image.
+    public var backwardSeconds: Double
+    /// Their sum: the least one round can cost.
+    public var seconds: Double { generationSeconds + backwardSeconds }
 }

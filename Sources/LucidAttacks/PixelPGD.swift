@@ -134,12 +134,3 @@ public struct PixelPGD {
         return quantize ? project((noisy * 255).round() / 255, clean: clean, snap: true) : noisy
     }
 }
-
-extension AttackError {
-    /// No gradient reaches the image through `model`: a Q-MLLM model's quantiser blocks it as released,
-    /// which is all a naive attacker sees.
-    public static func noGradientReachesTheImage(model: String) -> AttackError {
-        AttackError("no gradient reaches the image through \(model) (a Q-MLLM model's quantiser blocks it as released, so "
-                    + "the image could never move): attack its undefended base model, or measure BPDA with `lucid defend qmllm eval`")
-    }
-}

@@ -118,17 +118,7 @@ struct AttackSinkCommand: ParsableCommand {
         let mirage = MirageAttack(loss: loss, pgd: pgd, beams: beams, maxNewTokens: options.maxNewTokens)
         let strategy = mirage.strategy
         let cleanTokens = try respond(context, pixels01: clean, strategy: strategy, maxNewTokens: options.maxNewTokens, eos: eos)
-        // The step-cost unit, in this process and warm: one generation + one forward/backward of the loss.
-        let generationBegan = Date()
-        _ = try respond(context, pixels01: clean, strategy: strategy, maxNewTokens: options.maxNewTokens, eos: eos)
-        let generationSeconds = Date().timeIntervalSince(generationBegan)
-        let backwardBegan = Date()
-        let probe = clean.detached()
-        probe.requiresGrad = true
-        let probeLoss = try loss(context, pixels01: probe, response: cleanTokens).loss
-        guard probeLoss.requiresGrad else { throw AttackError.noGradientReachesTheImage(model: options.model) }
-        _ = Tensor.gradients(of: [probeLoss], withRespectTo: [probe])
-        let reference = generationSeconds + Date().timeIntervalSince(backwardBegan)
+        let reference = try mirage.stepCost(context, clean: clean, cleanResponse: cleanTokens, eosTokenIDs: eos, modelName: options.model).seconds
         let began = Date()
         var steps: [[String: Double]] = []
         let (adversarial, history) = try mirage.run(context, clean: clean, eosTokenIDs: eos, cleanResponse: cleanTokens, log: { step in

@@ -1,3 +1,5 @@
+import LucidSupport
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -72,9 +74,7 @@ public struct RunExecutor: Sendable {
             } catch {
                 outcome = .failure(String(describing: error))
             }
-            let elapsed = start.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            try store.append(ResultRecord(item: item, outcome: outcome, elapsedSeconds: seconds))
+            try store.append(ResultRecord(item: item, outcome: outcome, elapsedSeconds: start.duration(to: .now).seconds))
             if case .success = outcome { summary.succeeded += 1 } else { summary.failed += 1 }
             progress?.itemFinished(succeeded: outcome.isSuccess)
         }

@@ -94,6 +94,22 @@ struct ImageAttackTests {
         #expect(steps[0].metrics["sink"] == Double(first.sink) && steps[0].metrics["response_tokens"] == 5)
     }
 
+    @Test func mirageStepCostTimesOneGenerationAndOneBackwardAndRefusesAnImageNoGradientReaches() throws {
+        let ctx = try context()
+        let clean = Tensor.rand([1, 3, 32, 32], dtype: .f64, generator: Generator(seed: 9))
+        let mirage = MirageAttack(loss: MirageSinkLoss(layer: -2), pgd: PixelPGD(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 1), beams: 1, maxNewTokens: 4)
+        let response = try mirage.respond(ctx, pixels01: clean, eosTokenIDs: [])
+        let cost = try mirage.stepCost(ctx, clean: clean, cleanResponse: response, eosTokenIDs: [])
+        #expect(cost.generationSeconds > 0 && cost.backwardSeconds > 0 && cost.seconds == cost.generationSeconds + cost.backwardSeconds)
+        #expect(!clean.requiresGrad)
+        // Features cut off the graph (as Q-MLLM's released quantiser does): refused before any step, naming the model.
+        ctx.model.visionFeatureTransform = { $0.detached() }
+        defer { ctx.model.visionFeatureTransform = nil }
+        #expect { try mirage.stepCost(ctx, clean: clean, cleanResponse: response, eosTokenIDs: [], modelName: "shapes-smol-q") } throws: { error in
+            (error as? AttackError)?.description.contains("no gradient reaches the image through shapes-smol-q") == true
+        }
+    }
+
     @Test func linfPGDStaysInTheBudgetOnThe8BitGridAndLowersTheLoss() throws {
         let clean = (Tensor.rand([1, 3, 8, 8], generator: Generator(seed: 5)) * 255).round() / 255
         let target = Tensor.full([1, 3, 8, 8], 0.5)

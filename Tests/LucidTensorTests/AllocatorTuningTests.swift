@@ -3,7 +3,7 @@ import Glibc
 import Testing
 @testable import LucidTensor
 
-/// The shim raises glibc's mmap threshold when it loads (ctorch.cpp, `tune_allocator`), so an
+/// The shim raises glibc's mmap threshold when it loads (runtime.cpp, `tune_allocator`), so an
 /// activation-sized buffer comes from the heap and is reused, instead of being mapped fresh and
 /// zeroed page by page by the kernel each time.
 @Suite("allocator tuning")
