@@ -32,12 +32,12 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         caption, hallucinated words in red), DIR/vit_cls_attention.png, and DIR/index.html, a contact sheet of them \
         all. Words given with --hallucinated / --correct label the tokens that spell them \
         (e.g. from `lucid eval chair --per-caption`). Any vision-language family: the image span is the family's \
-        (LLaVA-NeXT's packed tiles, with H_i / F on the base tile; Qwen2-VL's and Qwen2.5-VL's merged grid, without \
+        (LLaVA-NeXT's packed tiles, with H_i / F on the base tile; LLaVA-OneVision's, without them; Qwen2-VL's and Qwen2.5-VL's merged grid, without \
         H_i / F as the tower has no [CLS]; InstructBLIP's query tokens, without H_i / F or figures).
         """
     )
 
-    @Option(help: "A vision-language model (LLaVA-1.5, LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL or InstructBLIP directory).")
+    @Option(help: "A vision-language model (LLaVA-1.5, LLaVA-NeXT, LLaVA-OneVision, Qwen2-VL, Qwen2.5-VL or InstructBLIP directory).")
     var model: String
 
     @OptionGroup var prompt: PromptOptions

@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
         norm); vision.attentions.{l} and vision.hidden_states.{i} likewise for the vision tower. \
         Layer indices in names are non-negative. --capture all takes everything, otherwise e.g. \
         `logits,attentions:-1,hidden:10`. --pixel-values takes a safetensors file of the Hugging Face \
-        processor's outputs under their names (pixel_values; image_sizes for LLaVA-NeXT, image_grid_thw \
+        processor's outputs under their names (pixel_values; image_sizes for LLaVA-NeXT and LLaVA-OneVision, image_grid_thw \
         for Qwen2-VL, qformer_input_ids for InstructBLIP), with --input-ids holding the processor's ids.
         """
     )

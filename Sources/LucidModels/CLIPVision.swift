@@ -3,8 +3,18 @@ import LucidFiles
 import LucidNN
 import LucidTensor
 
-/// Hyper-parameters of a CLIP vision tower (Hugging Face `CLIPVisionConfig`; defaults as transformers').
+/// Hyper-parameters of a CLIP vision tower (Hugging Face `CLIPVisionConfig`; defaults as transformers'),
+/// or of a SigLIP one (`SiglipVisionConfig`, `model_type` `siglip_vision_model`: LLaVA-OneVision's tower).
+///
+/// The two ViTs share their encoder layers and key names; SigLIP's has no class token and no
+/// pre-encoder LayerNorm, and its patch convolution has a bias. SigLIP's pooling head (`head.*`,
+/// absent where `vision_use_head` is false) is not built: no LLaVA-family model reads it.
 public struct CLIPVisionConfig: Codable, Sendable, Equatable {
+    /// Which of the two ViTs: Hugging Face's `model_type` of the vision config.
+    public enum Variant: String, Sendable, Codable {
+        case clip = "clip_vision_model", siglip = "siglip_vision_model"
+    }
+
     public var hiddenSize: Int
     public var intermediateSize: Int
     public var numHiddenLayers: Int
@@ -15,10 +25,12 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
     public var layerNormEps: Double
     /// `quick_gelu` (OpenAI CLIP) or `gelu` (exact) / `gelu_pytorch_tanh`.
     public var hiddenAct: String
+    /// CLIP (class token, pre-LN) or SigLIP (neither).
+    public var variant: Variant
 
     public init(hiddenSize: Int = 768, intermediateSize: Int = 3072, numHiddenLayers: Int = 12, numAttentionHeads: Int = 12,
                 imageSize: Int = 224, patchSize: Int = 32, numChannels: Int = 3, layerNormEps: Double = 1e-5,
-                hiddenAct: String = "quick_gelu") {
+                hiddenAct: String = "quick_gelu", variant: Variant = .clip) {
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
         self.numHiddenLayers = numHiddenLayers
@@ -28,17 +40,28 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
         self.numChannels = numChannels
         self.layerNormEps = layerNormEps
         self.hiddenAct = hiddenAct
+        self.variant = variant
     }
+
+    /// transformers' `SiglipVisionConfig` defaults (patch 16, tanh GELU, ε 1e-6).
+    public static func siglipDefaults() -> CLIPVisionConfig {
+        CLIPVisionConfig(patchSize: 16, layerNormEps: 1e-6, hiddenAct: "gelu_pytorch_tanh", variant: .siglip)
+    }
+
+    /// Whether the tower prepends a class token to its patches (CLIP's; SigLIP has none).
+    public var hasClassToken: Bool { variant == .clip }
 
     enum CodingKeys: String, CodingKey {
         case hiddenSize = "hidden_size", intermediateSize = "intermediate_size", numHiddenLayers = "num_hidden_layers"
         case numAttentionHeads = "num_attention_heads", imageSize = "image_size", patchSize = "patch_size"
-        case numChannels = "num_channels", layerNormEps = "layer_norm_eps", hiddenAct = "hidden_act"
+        case numChannels = "num_channels", layerNormEps = "layer_norm_eps", hiddenAct = "hidden_act", modelType = "model_type"
     }
 
+    /// Any `model_type` but `siglip_vision_model` reads as CLIP, as before SigLIP was supported.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = CLIPVisionConfig()
+        let type = try c.decodeIfPresentNonNull(String.self, forKey: .modelType)
+        let d = type == Variant.siglip.rawValue ? CLIPVisionConfig.siglipDefaults() : CLIPVisionConfig()
         self.init(hiddenSize: try c.decodeIfPresentNonNull(Int.self, forKey: .hiddenSize) ?? d.hiddenSize,
                   intermediateSize: try c.decodeIfPresentNonNull(Int.self, forKey: .intermediateSize) ?? d.intermediateSize,
                   numHiddenLayers: try c.decodeIfPresentNonNull(Int.self, forKey: .numHiddenLayers) ?? d.numHiddenLayers,
@@ -47,7 +70,22 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
                   patchSize: try c.decodeIfPresentNonNull(Int.self, forKey: .patchSize) ?? d.patchSize,
                   numChannels: try c.decodeIfPresentNonNull(Int.self, forKey: .numChannels) ?? d.numChannels,
                   layerNormEps: try c.decodeIfPresentNonNull(Double.self, forKey: .layerNormEps) ?? d.layerNormEps,
-                  hiddenAct: try c.decodeIfPresentNonNull(String.self, forKey: .hiddenAct) ?? d.hiddenAct)
+                  hiddenAct: try c.decodeIfPresentNonNull(String.self, forKey: .hiddenAct) ?? d.hiddenAct, variant: d.variant)
+    }
+
+    /// The keys above; `model_type` only for SigLIP (CLIP configs are written as they always were).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
+        try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
+        try c.encode(imageSize, forKey: .imageSize)
+        try c.encode(patchSize, forKey: .patchSize)
+        try c.encode(numChannels, forKey: .numChannels)
+        try c.encode(layerNormEps, forKey: .layerNormEps)
+        try c.encode(hiddenAct, forKey: .hiddenAct)
+        if variant == .siglip { try c.encode(variant.rawValue, forKey: .modelType) }
     }
 
     /// Patches per side and in total.
@@ -69,7 +107,9 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
         guard hiddenSize % numAttentionHeads == 0 else {
             throw ModelConfigError("vision hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
         }
-        guard patchSize > 0, imageSize % patchSize == 0 else {
+        // SigLIP towers need not divide evenly (LLaVA-OneVision's 384 px in 14-px patches): the patch
+        // convolution drops the last pixels and leaves ⌊384 / 14⌋² = 27² patches, as transformers counts them.
+        guard patchSize > 0, variant == .siglip || imageSize % patchSize == 0 else {
             throw ModelConfigError("image_size \(imageSize) is not a multiple of patch_size \(patchSize)")
         }
         try requireActivation(hiddenAct, key: "vision hidden_act")
@@ -105,31 +145,36 @@ func activation(_ name: String, _ x: Tensor) -> Tensor {
     }
 }
 
-/// Patch, class and position embeddings of a CLIP ViT (`embeddings`).
+/// Patch, class and position embeddings of a CLIP ViT (`embeddings`); SigLIP's have no class token
+/// and a patch convolution with a bias.
 public final class CLIPVisionEmbeddings: Module {
-    public let classEmbedding: Parameter
+    /// The class token's embedding; nil for SigLIP.
+    public let classEmbedding: Parameter?
     public let patchEmbedding: Conv2d
     public let positionEmbedding: Embedding
     let config: CLIPVisionConfig
 
     init(_ config: CLIPVisionConfig) {
         self.config = config
-        classEmbedding = Parameter(ParameterInitialization.tensor([config.hiddenSize]) { Tensor.zeros([config.hiddenSize]) })
+        classEmbedding = config.hasClassToken
+            ? Parameter(ParameterInitialization.tensor([config.hiddenSize]) { Tensor.zeros([config.hiddenSize]) }) : nil
         patchEmbedding = Conv2d(inChannels: config.numChannels, outChannels: config.hiddenSize,
-                                kernelSize: (config.patchSize, config.patchSize), stride: (config.patchSize, config.patchSize), bias: false)
-        positionEmbedding = Embedding(count: config.patchCount + 1, dimension: config.hiddenSize)
+                                kernelSize: (config.patchSize, config.patchSize), stride: (config.patchSize, config.patchSize),
+                                bias: !config.hasClassToken)
+        positionEmbedding = Embedding(count: config.patchCount + (config.hasClassToken ? 1 : 0), dimension: config.hiddenSize)
     }
 
-    public var parameters: [(name: String, parameter: Parameter)] { [("class_embedding", classEmbedding)] }
+    public var parameters: [(name: String, parameter: Parameter)] { classEmbedding.map { [("class_embedding", $0)] } ?? [] }
     public var children: [(name: String, module: any Module)] {
         [("patch_embedding", patchEmbedding), ("position_embedding", positionEmbedding)]
     }
 
-    /// pixel values [B, C, H, W] → [B, 1 + patches, D].
+    /// pixel values [B, C, H, W] → [B, 1 + patches, D] (SigLIP: [B, patches, D]).
     func callAsFunction(_ pixels: Tensor) -> Tensor {
         let b = pixels.size(0)
         let weight = patchEmbedding.weight.value
         let patches = patchEmbedding(pixels.to(weight.dtype).to(weight.device)).flattened(from: 2).transposed(1, 2)
+        guard let classEmbedding else { return patches + positionEmbedding.weight.value.unsqueezed(axis: 0) }
         let cls = classEmbedding.value.reshaped(1, 1, -1).expanded([b, 1, config.hiddenSize])
         return Tensor.cat([cls, patches], axis: 1) + positionEmbedding.weight.value.unsqueezed(axis: 0)
     }
@@ -220,11 +265,13 @@ final class CLIPMLPView: Module {
     var children: [(name: String, module: any Module)] { [("fc1", fc1), ("fc2", fc2)] }
 }
 
-/// A CLIP ViT vision tower (Hugging Face `CLIPVisionModel`: `vision_model.{embeddings, pre_layrnorm, encoder, post_layernorm}`).
+/// A CLIP ViT vision tower (Hugging Face `CLIPVisionModel`: `vision_model.{embeddings, pre_layrnorm, encoder, post_layernorm}`),
+/// or a SigLIP one (`SiglipVisionModel`: the same without `pre_layrnorm` and the class token).
 public final class CLIPVisionModel: Module {
     public let config: CLIPVisionConfig
     public let embeddings: CLIPVisionEmbeddings
-    public let preLayernorm: LayerNorm
+    /// CLIP's LayerNorm before the encoder; nil for SigLIP.
+    public let preLayernorm: LayerNorm?
     public let layers: ModuleList<CLIPEncoderLayer>
     public let postLayernorm: LayerNorm
 
@@ -233,7 +280,7 @@ public final class CLIPVisionModel: Module {
         if !ParameterInitialization.isDeferring { try ConfigBudget.requireMemory(parameters: config.parameterEstimate, what: "the vision tower") }
         self.config = config
         embeddings = CLIPVisionEmbeddings(config)
-        preLayernorm = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
+        preLayernorm = config.hasClassToken ? LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps) : nil
         layers = ModuleList((0..<config.numHiddenLayers).map { _ in CLIPEncoderLayer(config) })
         postLayernorm = LayerNorm(dimension: config.hiddenSize, eps: config.layerNormEps)
     }
@@ -241,7 +288,7 @@ public final class CLIPVisionModel: Module {
     public var children: [(name: String, module: any Module)] { [("vision_model", CLIPVisionInner(self))] }
 
     /// Runs pixel values [B, C, H, W]; returns every hidden state needed up to `stopAfter` hidden-state
-    /// index (0 = after pre-LN, i = output of layer i−1), capturing into `trace` what `options` asks.
+    /// index (0 = after pre-LN, or SigLIP's embeddings; i = output of layer i−1), capturing into `trace` what `options` asks.
     ///
     /// Layers after the highest index anyone needs are skipped.
     public func forward(_ pixels: Tensor, needHiddenState index: Int, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
@@ -252,7 +299,8 @@ public final class CLIPVisionModel: Module {
             last = Swift.max(last, i + 1)
         }
         for i in 0...count where options.visionHiddenStates.contains(i, of: count + 1) { last = Swift.max(last, i) }
-        var hidden = preLayernorm(embeddings(pixels))
+        var hidden = embeddings(pixels)
+        if let preLayernorm { hidden = preLayernorm(hidden) }
         var selected = hidden
         if options.visionHiddenStates.contains(0, of: count + 1) { trace.visionHiddenStates[0] = hidden }
         if wanted == 0 { selected = hidden }
@@ -276,8 +324,8 @@ final class CLIPVisionInner: Module {
     unowned let model: CLIPVisionModel
     init(_ model: CLIPVisionModel) { self.model = model }
     var children: [(name: String, module: any Module)] {
-        [("embeddings", model.embeddings), ("pre_layrnorm", model.preLayernorm),
-         ("encoder", CLIPEncoderView(layers: model.layers)), ("post_layernorm", model.postLayernorm)]
+        [("embeddings", model.embeddings)] + (model.preLayernorm.map { [("pre_layrnorm", $0)] } ?? [])
+            + [("encoder", CLIPEncoderView(layers: model.layers)), ("post_layernorm", model.postLayernorm)]
     }
 }
 

@@ -6,7 +6,8 @@ import LucidTensor
 ///
 /// - LLaVA-1.5: the tower's `n × n` patches (after the class token where `full` keeps it); cells are patches.
 /// - LLaVA-NeXT: the base tile's `n × n` patches open the span (the high-resolution tiles and
-///   `image_newline`s follow); cells are the base tile's patches, which DAMRO ranks.
+///   `image_newline`s follow); cells are the base tile's patches, which DAMRO ranks (LLaVA-OneVision:
+///   the same grid, but its SigLIP tower has no class token, so there is no outlier overlap).
 /// - Qwen2-VL / Qwen2.5-VL: the whole span is the merged `h/2 × w/2` grid; a cell is 2 × 2 patches and
 ///   the tower has no class token, so there is no outlier overlap.
 /// - InstructBLIP: the span is the Q-Former's query tokens, which are not a grid.

@@ -43,7 +43,19 @@ public struct LlavaConfig: Codable, Sendable, Equatable {
     /// Image features per image after selection (patches, plus CLS with `full`).
     public var imageFeatureCount: Int { visionConfig.patchCount + (visionFeatureSelectStrategy == "full" ? 1 : 0) }
 
+    /// What `validate` checks, and that the tower is CLIP: LLaVA-1.5's methods read its [CLS] token
+    /// (a SigLIP tower is supported under LLaVA-OneVision and LLaVA-NeXT).
     public func validate() throws(ModelConfigError) {
+        try validateParts()
+        guard visionConfig.variant == .clip else {
+            throw ModelConfigError("a SigLIP vision tower (siglip_vision_model) is supported for model_type llava_onevision and "
+                                   + "llava_next, not llava")
+        }
+    }
+
+    /// The checks every LLaVA family shares: the tower, the decoder, the activation, the placeholder,
+    /// the select strategy and the feature layer.
+    func validateParts() throws(ModelConfigError) {
         try visionConfig.validate()
         try textConfig.validate()
         try requireActivation(projectorHiddenAct, key: "projector_hidden_act")

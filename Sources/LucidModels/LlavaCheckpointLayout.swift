@@ -23,10 +23,11 @@ public enum LlavaCheckpointLayout {
         .prefix("vision_tower.", "vision_tower.vision_model."),
     ]
 
-    /// Checkpoint names (after renames) that carry no parameter: RoPE and position-id buffers, and a
-    /// tied head when the text config ties it.
+    /// Checkpoint names (after renames) that carry no parameter: RoPE and position-id buffers, a
+    /// tied head when the text config ties it, and a SigLIP tower's pooling head (no LLaVA reads it).
     public static func ignorable(_ name: String, tiedHead: Bool) -> Bool {
         name.hasSuffix("position_ids") || name.hasSuffix("rotary_emb.inv_freq")
+            || name.hasPrefix("vision_tower.vision_model.head.")
             || (tiedHead && name == "language_model.lm_head.weight")
     }
 }

@@ -18,14 +18,16 @@ public struct LlavaNextImage {
     }
 }
 
-/// A LLaVA-NeXT (LLaVA-1.6) model: Hugging Face `LlavaNextForConditionalGeneration` (`vision_tower`,
-/// `multi_modal_projector`, `language_model`, `image_newline`).
+/// A LLaVA-NeXT (LLaVA-1.6) model, Hugging Face `LlavaNextForConditionalGeneration`, or a LLaVA-OneVision
+/// one, `LlavaOnevisionForConditionalGeneration` (`vision_tower`, `multi_modal_projector`,
+/// `language_model`, `image_newline`; `config.variant` says which).
 ///
-/// Each image's tiles go through the CLIP tower and the projector; the tiles' patch features are
-/// reassembled into one grid, the rows and columns that only hold the canvas padding are dropped
-/// (`unpad_image`), `image_newline` ends every row, and the base tile's features go first
-/// (`pack_image_features`, the `spatial_unpad` merge that every released checkpoint uses).
-/// The decoder is any Llama-family one (Vicuna, Mistral, Llama 3).
+/// Each image's tiles go through the vision tower (CLIP, or OneVision's SigLIP) and the projector; the
+/// tiles' patch features are reassembled into one grid, the rows and columns that only hold the
+/// canvas padding are dropped (`unpad_image`), OneVision downsizes a grid of more than N tiles'
+/// patches (`anyres_max_N`, bilinear), `image_newline` ends every row, and the base tile's features go
+/// first (`pack_image_features`, the `spatial_unpad` merge that every released checkpoint uses).
+/// The decoder is any Llama-family one (Vicuna, Mistral, Llama 3, Qwen2).
 public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacked {
     public let config: LlavaNextConfig
     public let visionTower: CLIPVisionModel
@@ -65,7 +67,8 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
 
     /// Checks that `image` has the tiles its size calls for, returning its tile grid.
     public func tileGrid(of image: LlavaNextImage) throws(PromptError) -> (rows: Int, columns: Int) {
-        guard let grid = config.tileGrid(height: image.height, width: image.width) else {
+        guard let grid = config.tileGrid(height: image.height, width: image.width),
+              config.packedGrid(height: image.height, width: image.width) != nil else {
             throw .invalidImage(reason: "an image of \(image.width)x\(image.height) pixels has no tiling")
         }
         let side = config.tileSize
@@ -93,7 +96,7 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
     }
 
     /// The tiles' projected patch features [1 + tiles, N, D] packed into one image's sequence [N', D]:
-    /// the base tile, then the unpadded grid with `image_newline` after every row.
+    /// the base tile, then the unpadded (OneVision: and downsized) grid with `image_newline` after every row.
     func pack(_ projected: Tensor, grid: (rows: Int, columns: Int), height: Int, width: Int) -> Tensor {
         let base = projected.selected(axis: 0, index: 0)
         let newline = imageNewline.value.to(projected.dtype)
@@ -106,12 +109,16 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
             .reshaped([grid.rows, grid.columns, side, side, d])
             .permuted(4, 0, 2, 1, 3).contiguous()
             .reshaped([d, grid.rows * side, grid.columns * side])
-        let keep = AnyresGeometry.unpadded(height: height, width: width,
-                                           gridHeight: grid.rows * side, gridWidth: grid.columns * side)
-        let unpadded = tiles.narrowed(axis: 1, start: keep.top, length: keep.rows)
-            .narrowed(axis: 2, start: keep.left, length: keep.columns)
-        let newlines = newline.reshaped([d, 1, 1]).expanded([d, keep.rows, 1])
-        let rows = Tensor.cat([unpadded, newlines], axis: 2).reshaped([d, keep.rows * (keep.columns + 1)])
+        guard let packed = config.packedGrid(height: height, width: width) else {
+            preconditionFailure("a \(width)x\(height) image has no packed grid: check images with tileGrid(of:) first")
+        }
+        let keep = packed.unpadded
+        var kept = tiles.narrowed(axis: 1, start: keep.top, length: keep.rows).narrowed(axis: 2, start: keep.left, length: keep.columns)
+        if packed.rows != keep.rows || packed.columns != keep.columns {
+            kept = kept.unsqueezed(axis: 0).resizedBilinear(height: packed.rows, width: packed.columns).selected(axis: 0, index: 0)
+        }
+        let newlines = newline.reshaped([d, 1, 1]).expanded([d, packed.rows, 1])
+        let rows = Tensor.cat([kept, newlines], axis: 2).reshaped([d, packed.rows * (packed.columns + 1)])
         return Tensor.cat([base, rows.transposed(0, 1)], axis: 0)
     }
 
@@ -147,11 +154,14 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
 }
 
 extension LlavaNextForConditionalGeneration {
-    /// Loads a `llava-hf` LLaVA-NeXT directory (`model_type: llava_next`) in any layout of
-    /// `LlavaCheckpointLayout`, weights in `options.dtype`, without random initialisation.
+    /// Loads a `llava-hf` LLaVA-NeXT or LLaVA-OneVision directory (`model_type` `llava_next` or
+    /// `llava_onevision`) in any layout of `LlavaCheckpointLayout`, weights in `options.dtype`, without
+    /// random initialisation.
     public static func load(directory: String, options: ModelLoadOptions = ModelLoadOptions()) throws -> LlavaNextForConditionalGeneration {
         try options.validate()
-        let (config, path) = try HuggingFaceDirectory.config(LlavaNextConfig.self, directory: directory, modelType: "llava_next")
+        let (config, path) = try HuggingFaceDirectory.config(LlavaNextConfig.self, directory: directory,
+                                                             modelTypes: [LlavaNextConfig.Variant.llavaNext.rawValue,
+                                                                          LlavaNextConfig.Variant.llavaOnevision.rawValue])
         let tied = config.base.textConfig.tieWordEmbeddings
         return try HuggingFaceDirectory.build(directory: directory, configPath: path, options: options,
                                               renames: LlavaCheckpointLayout.renames,

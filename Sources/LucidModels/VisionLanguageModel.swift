@@ -9,7 +9,7 @@ import LucidTensor
 /// (`positionIDs`, passed in `ForwardOptions.positions`) so families with their own layout (M-RoPE)
 /// fit the same calls.
 ///
-/// Conforming: LLaVA-1.5, LLaVA-NeXT, Qwen2-VL / Qwen2.5-VL and InstructBLIP. An image is one tensor whose
+/// Conforming: LLaVA-1.5, LLaVA-NeXT and LLaVA-OneVision, Qwen2-VL / Qwen2.5-VL and InstructBLIP. An image is one tensor whose
 /// form each family defines (normalised [1, 3, S, S] for LLaVA-1.5 and InstructBLIP, the [1 + tiles, 3, S, S]
 /// stack for LLaVA-NeXT, the [1, 3, H, W] smart-resized image for Qwen2-VL and Qwen2.5-VL); what a family needs
 /// beside the pixels (LLaVA-NeXT's original size, InstructBLIP's Q-Former instruction) is a property

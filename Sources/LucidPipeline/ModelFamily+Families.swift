@@ -9,21 +9,38 @@ import LucidVision
 extension ModelFamily {
     /// LLaVA-NeXT (`llava_next`): anyres tiles; `--image` sets the model's `originalImageSize`.
     public static var llavaNext: ModelFamily {
-        ModelFamily(modelTypes: ["llava_next"], load: { path, options in
+        anyresFamily(modelType: LlavaNextConfig.Variant.llavaNext.rawValue) { directory, model in
+            let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
+            if FileManager.default.fileExists(atPath: path) { return try LlavaNextImageProcessor.load(path: path) }
+            return try LlavaNextImageProcessor(config: .defaults(imageSize: model.imageSize),
+                                               gridPinpoints: model.config.imageGridPinpoints.compactMap {
+                                                   $0.count == 2 ? LlavaNextImageProcessor.GridPinpoint(height: $0[0], width: $0[1]) : nil
+                                               })
+        }
+    }
+
+    /// LLaVA-OneVision (`llava_onevision`): LLaVA-NeXT's anyres path with a SigLIP tower, OneVision's
+    /// processor (exact resize, no crop) and the `anyres_max_N` downsizing; `--image` sets `originalImageSize`.
+    public static var llavaOnevision: ModelFamily {
+        anyresFamily(modelType: LlavaNextConfig.Variant.llavaOnevision.rawValue) { directory, model in
+            let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
+            if FileManager.default.fileExists(atPath: path) { return try LlavaNextImageProcessor.loadOnevision(path: path) }
+            return try LlavaNextImageProcessor.onevisionDefaults(imageSize: model.imageSize)
+        }
+    }
+
+    /// A family of `LlavaNextForConditionalGeneration` whose images go through `processor`.
+    static func anyresFamily(modelType: String,
+                             processor: @escaping (String, LlavaNextForConditionalGeneration) throws -> LlavaNextImageProcessor) -> ModelFamily {
+        ModelFamily(modelTypes: [modelType], load: { path, options in
             let model = try LlavaNextForConditionalGeneration.load(directory: path, options: options.load)
             return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize)
         }, imageProcessor: { directory, model in
-            try preprocessorConfig(directory) ?? .defaults(imageSize: model.imageSize)
+            guard let next = model as? LlavaNextForConditionalGeneration else { return .defaults(imageSize: model.imageSize) }
+            return try processor(directory, next).clip.config
         }, imagePixels: { image, directory, model in
-            guard let next = model as? LlavaNextForConditionalGeneration else { throw ModelOpenError("\(directory): not a LLaVA-NeXT model") }
-            let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
-            let processor = FileManager.default.fileExists(atPath: path)
-                ? try LlavaNextImageProcessor.load(path: path)
-                : try LlavaNextImageProcessor(config: .defaults(imageSize: next.imageSize),
-                                              gridPinpoints: next.config.imageGridPinpoints.compactMap {
-                                                  $0.count == 2 ? LlavaNextImageProcessor.GridPinpoint(height: $0[0], width: $0[1]) : nil
-                                              })
-            let prepared = try processor.pixelValues(image)
+            guard let next = model as? LlavaNextForConditionalGeneration else { throw ModelOpenError("\(directory): not a \(modelType) model") }
+            let prepared = try processor(directory, next).pixelValues(image)
             next.originalImageSize = (prepared.height, prepared.width)
             return Tensor.cat(prepared.tiles.map { $0.tensor() }, axis: 0)
         })

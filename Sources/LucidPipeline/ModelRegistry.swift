@@ -23,9 +23,9 @@ public struct ModelRegistry {
         self.fallback = fallback
     }
 
-    /// Lucid's families: Llama-architecture text models, LLaVA-1.5, LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and InstructBLIP.
+    /// Lucid's families: Llama-architecture text models, LLaVA-1.5, LLaVA-NeXT, LLaVA-OneVision, Qwen2-VL, Qwen2.5-VL and InstructBLIP.
     public static var standard: ModelRegistry {
-        ModelRegistry(families: [.llava, .llavaNext, .qwen2VL, .qwen25VL, .instructBlip, .llama], fallback: .llama)
+        ModelRegistry(families: [.llava, .llavaNext, .llavaOnevision, .qwen2VL, .qwen25VL, .instructBlip, .llama], fallback: .llama)
     }
 
     /// Adds `family`; it wins over earlier families for the `model_type`s it names.

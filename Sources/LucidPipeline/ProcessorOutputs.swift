@@ -4,7 +4,7 @@ import LucidTensor
 
 /// A Hugging Face processor's outputs for one image, read from a safetensors file under their HF
 /// names (what `--pixel-values` takes): `pixel_values`, and where the family has them `image_sizes`
-/// (LLaVA-NeXT), `image_grid_thw` (Qwen2-VL), `qformer_input_ids` / `qformer_attention_mask`
+/// (LLaVA-NeXT, LLaVA-OneVision), `image_grid_thw` (Qwen2-VL), `qformer_input_ids` / `qformer_attention_mask`
 /// (InstructBLIP). With the processor's expanded `input_ids`, any input can be matched to transformers.
 public struct ProcessorOutputs {
     /// Where the tensors came from (named in errors).
@@ -53,13 +53,13 @@ public struct ProcessorOutputs {
         switch model {
         case let next as LlavaNextForConditionalGeneration:
             guard let sizes = imageSizes, sizes.count == 2 else {
-                throw fail("LLaVA-NeXT needs image_sizes [1, 2] (the original height and width), got \(imageSizes.map { "\($0.count) values" } ?? "none")")
+                throw fail("\(next.config.variant.rawValue) needs image_sizes [1, 2] (the original height and width), got \(imageSizes.map { "\($0.count) values" } ?? "none")")
             }
             guard (1...LlavaNextImageBounds.maximumSide).contains(sizes[0]), (1...LlavaNextImageBounds.maximumSide).contains(sizes[1]) else {
                 throw fail("image_sizes \(sizes) must be positive and at most \(LlavaNextImageBounds.maximumSide)")
             }
             guard shape.count == 5 && shape[0] == 1 || shape.count == 4 else {
-                throw fail("LLaVA-NeXT pixel_values must be [1, tiles, 3, S, S] or [tiles, 3, S, S], got \(shape)")
+                throw fail("\(next.config.variant.rawValue) pixel_values must be [1, tiles, 3, S, S] or [tiles, 3, S, S], got \(shape)")
             }
             next.originalImageSize = (sizes[0], sizes[1])
             image = shape.count == 5 ? pixelValues.selected(axis: 0, index: 0) : pixelValues

@@ -1,8 +1,9 @@
-/// The "anyres" tiling arithmetic of LLaVA-NeXT, shared by the image processor (LucidVision), which
+/// The "anyres" tiling arithmetic of LLaVA-NeXT and LLaVA-OneVision, shared by the image processor (LucidVision), which
 /// cuts an image into tiles, and the model (LucidModels), which reassembles their features.
 ///
 /// Pure integer/double arithmetic written after transformers' `select_best_resolution`,
-/// `get_patch_output_size` and `unpad_image` (image_processing_utils.py, modeling_llava_next.py, 5.23).
+/// `get_patch_output_size` and `unpad_image` (image_processing_utils.py, modeling_llava_next.py, 5.23),
+/// and LLaVA-OneVision's `anyres_max_N` downsizing (`pack_image_features`, modeling_llava_onevision.py).
 public enum AnyresGeometry {
     /// `select_best_resolution`: of `candidates` (height, width), the one that keeps the most of an
     /// `height` × `width` image's resolution, ties broken by the least wasted area; nil when empty.
@@ -46,5 +47,25 @@ public enum AnyresGeometry {
         let newWidth = roundedTo7(Double(width) * (Double(gridHeight) / Double(height)))
         let padding = (gridWidth - newWidth) / 2
         return (gridHeight, gridWidth - 2 * padding, 0, padding)
+    }
+
+    /// LLaVA-OneVision's `anyres_max_N` rule on an unpadded grid of `rows` × `columns` patch features
+    /// (tiles of `side` × `side` patches): with ratio = √(rows·columns / (N·side²)) above 1.1 the grid
+    /// is resized (bilinear) to `int(rows // ratio)` × `int(columns // ratio)`, Python's float floor
+    /// division; otherwise it stays. Nil when that leaves no row or no column.
+    public static func downsized(rows: Int, columns: Int, maxTiles: Int, side: Int) -> (rows: Int, columns: Int)? {
+        let ratio = (Double(rows * columns) / Double(maxTiles * side * side)).squareRoot()
+        guard ratio > 1.1 else { return (rows, columns) }
+        let result = (Int(pythonFloorDivision(Double(rows), ratio)), Int(pythonFloorDivision(Double(columns), ratio)))
+        return result.0 >= 1 && result.1 >= 1 ? result : nil
+    }
+
+    /// CPython's `float.__floordiv__` for positive operands (`_float_div_mod`): the floor of
+    /// (x − fmod(x, y)) / y, rounded up where that quotient lies more than ½ above its floor.
+    static func pythonFloorDivision(_ x: Double, _ y: Double) -> Double {
+        let quotient = (x - x.truncatingRemainder(dividingBy: y)) / y
+        guard quotient != 0 else { return 0 }
+        let floor = quotient.rounded(.down)
+        return quotient - floor > 0.5 ? floor + 1 : floor
     }
 }

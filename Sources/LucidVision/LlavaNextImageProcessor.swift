@@ -3,7 +3,9 @@ import LucidSupport
 import LucidTensor
 
 /// Hugging Face's LLaVA-NeXT image processor ("anyres") in Swift: transformers 5.x
-/// `LlavaNextImageProcessorPil`, the PIL backend that 4.x called the slow `LlavaNextImageProcessor`.
+/// `LlavaNextImageProcessorPil`, the PIL backend that 4.x called the slow `LlavaNextImageProcessor`;
+/// with `loadOnevision(path:)`, LLaVA-OneVision's (`LlavaOnevisionImageProcessorPil`: the same steps,
+/// an exact resize and no crop).
 ///
 /// For an H×W image: the grid pinpoint (height, width) that keeps the most of the image's resolution
 /// with the least waste is chosen (`select_best_resolution`); the image is resized with PIL's
@@ -50,21 +52,71 @@ public struct LlavaNextImageProcessor: Sendable, Equatable {
     public static func load(path: String) throws -> LlavaNextImageProcessor {
         let bytes = try FileIO.readFile(path, maxBytes: 1 << 20)
         let config = try CLIPPreprocessorConfig.decode(json: bytes, source: path)
+        guard let points = try pinpoints(bytes, path: path) else {
+            throw ImageError.invalidConfig(path: path, reason: "image_grid_pinpoints is missing")
+        }
+        return try LlavaNextImageProcessor(config: config, gridPinpoints: points, source: path)
+    }
+
+    /// Reads a `LlavaOnevisionImageProcessor` config: the steps of `load(path:)` with OneVision's
+    /// defaults where its keys are absent — an exact `size` (384 × 384), no centre crop, tiles of the
+    /// `size` height (the `crop_size` height if one is given, as transformers takes it), OneVision's
+    /// 384-pixel pinpoints.
+    public static func loadOnevision(path: String) throws -> LlavaNextImageProcessor {
+        let bytes = try FileIO.readFile(path, maxBytes: 1 << 20)
+        var config = try CLIPPreprocessorConfig.decode(json: bytes, source: path)
+        struct Present: Decodable {
+            var size: ConfigJSON.Size?
+            var cropSize: ConfigJSON.Size?
+            var doCenterCrop: Bool?
+            enum CodingKeys: String, CodingKey { case size, cropSize = "crop_size", doCenterCrop = "do_center_crop" }
+        }
+        let present: Present
+        do { present = try JSONDecoder().decode(Present.self, from: Data(bytes)) } catch {
+            throw ImageError.invalidConfig(path: path, reason: "size, crop_size or do_center_crop is malformed")
+        }
+        if present.size == nil { config.size = .exact(height: 384, width: 384) }
+        config.doCenterCrop = present.doCenterCrop ?? false
+        if present.cropSize == nil {
+            switch config.size {
+            case .exact(let height, let width): config.cropSize = CLIPPreprocessorConfig.CropSize(height: height, width: width)
+            case .shortestEdge(let edge): config.cropSize = CLIPPreprocessorConfig.CropSize(height: edge, width: edge)
+            }
+        }
+        let points = try pinpoints(bytes, path: path) ?? onevisionPinpoints(tile: config.cropSize.height)
+        return try LlavaNextImageProcessor(config: config, gridPinpoints: points, source: path)
+    }
+
+    /// transformers' `LlavaOnevisionImageProcessor` without a config, for a tower of `imageSize`:
+    /// exact resize to it, no crop, OpenAI CLIP's mean and std, bicubic, 1 to 6 tiles a side.
+    public static func onevisionDefaults(imageSize: Int) throws -> LlavaNextImageProcessor {
+        var config = CLIPPreprocessorConfig.defaults(imageSize: imageSize)
+        config.size = .exact(height: imageSize, width: imageSize)
+        config.doCenterCrop = false
+        return try LlavaNextImageProcessor(config: config, gridPinpoints: onevisionPinpoints(tile: imageSize))
+    }
+
+    /// OneVision's default canvases for tiles of `tile` pixels: 1 to 6 tiles a side.
+    static func onevisionPinpoints(tile: Int) -> [GridPinpoint] {
+        (1...6).flatMap { rows in (1...6).map { GridPinpoint(height: rows * tile, width: $0 * tile) } }
+    }
+
+    /// `image_grid_pinpoints` of a config, nil when absent or null.
+    static func pinpoints(_ bytes: [UInt8], path: String) throws -> [GridPinpoint]? {
         struct Pinpoints: Decodable {
-            var imageGridPinpoints: [[Int]]
+            var imageGridPinpoints: [[Int]]?
             enum CodingKeys: String, CodingKey { case imageGridPinpoints = "image_grid_pinpoints" }
         }
         let pinpoints: Pinpoints
         do { pinpoints = try JSONDecoder().decode(Pinpoints.self, from: Data(bytes)) } catch {
             throw ImageError.invalidConfig(path: path, reason: "image_grid_pinpoints must be a list of [height, width] pairs")
         }
-        let points = try pinpoints.imageGridPinpoints.map { pair throws -> GridPinpoint in
+        return try pinpoints.imageGridPinpoints?.map { pair throws -> GridPinpoint in
             guard pair.count == 2 else {
                 throw ImageError.invalidConfig(path: path, reason: "image_grid_pinpoints entry \(pair) is not [height, width]")
             }
             return GridPinpoint(height: pair[0], width: pair[1])
         }
-        return try LlavaNextImageProcessor(config: config, gridPinpoints: points, source: path)
     }
 
     /// Side of a tile (the crop height, as transformers takes it).

@@ -4,8 +4,8 @@ import Testing
 @testable import LucidTensor
 
 /// `lucid generate --pixel-values F --input-ids IDS --greedy --json` and `lucid inspect … --capture logits`
-/// on the saved tiny LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and InstructBLIP checkpoints of LucidModelsTests' fixtures
-/// (scripts/make_{llava_next,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py): F holds the transformers processor's
+/// on the saved tiny LLaVA-NeXT, LLaVA-OneVision, Qwen2-VL, Qwen2.5-VL and InstructBLIP checkpoints of LucidModelsTests'
+/// fixtures (scripts/make_{llava_next,llava_onevision,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py): F holds the transformers processor's
 /// outputs under their HF names, and the command must give transformers' 8 greedy tokens and logits.
 @Suite("families from the command line", .serialized)
 struct FamilyCommandLineTests {
@@ -19,6 +19,8 @@ struct FamilyCommandLineTests {
     static let families = [
         Family(directory: "llava-next", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
                                                                    ("image_sizes", "processor.wide.image_sizes")]),
+        Family(directory: "llava-onevision", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
+                                                                        ("image_sizes", "processor.wide.image_sizes")]),
         Family(directory: "qwen2-vl", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
                                                                  ("image_grid_thw", "processor.wide.image_grid_thw")]),
         Family(directory: "qwen2.5-vl", prefix: "large.", tensors: [("pixel_values", "processor.large.pixel_values"),
@@ -105,6 +107,9 @@ struct FamilyCommandLineTests {
         switch family.directory {
         case "llava-next":  // the base tile's 4 × 4 patches, ranked by [CLS]
             #expect(rows == 4 && columns == 4 && (report["outlier_ranking"] as? [Int])?.count == 16 && figures && cls)
+        case "llava-onevision":  // the base tile's 4 × 4 patches; SigLIP has no [CLS]
+            #expect(rows == 4 && columns == 4 && figures && !cls)
+            #expect(span["outlier_overlap"] as? Bool == false && (report["outlier_ranking"] as? [Int])?.isEmpty == true)
         case "instructblip":  // the query tokens: no grid, no figures
             #expect(rows == 0 && columns == 0 && span["length"] as? Int == 4 && !figures && !cls)
         default:  // Qwen2-VL / Qwen2.5-VL: the merged grid, no [CLS]

@@ -13,68 +13,26 @@ import LucidVision
 struct LlavaNextConformanceTests {
     static let tolerance = 1e-4
     static let directory = Fixtures.path("llava-next")
-
-    static func processor() throws -> LlavaNextImageProcessor {
-        try LlavaNextImageProcessor.load(path: directory + "/model/preprocessor_config.json")
-    }
+    static let fixture = AnyresFixture(directory: directory, readProcessor: LlavaNextImageProcessor.load(path:))
 
     /// The processor's output for a fixture PNG as the model takes it.
-    static func image(_ name: String) throws -> LlavaNextImage {
-        let decoded = try ImageDecoder.decode(path: directory + "/\(name).png")
-        let prepared = try processor().pixelValues(decoded)
-        let tiles = Tensor.cat(prepared.tiles.map { $0.tensor() }, axis: 0)
-        return LlavaNextImage(tiles: tiles, height: prepared.height, width: prepared.width)
-    }
+    static func image(_ name: String) throws -> LlavaNextImage { try fixture.image(name) }
 
     @Test(arguments: ["wide", "tall", "square", "strip"])
     func pixelValuesMatchTheImageProcessor(_ name: String) throws {
-        let golden = try Fixtures.golden(Self.directory)
-        let image = try Self.image(name)
-        let expected = try golden.loadTensor(named: "processor.\(name).pixel_values")
-        #expect(image.tiles.shape == expected.shape)
-        expectMatches(image.tiles, expected, tolerance: 1e-6, "\(name) pixel values")
-        let sizes = try golden.loadTensor(named: "processor.\(name).image_sizes").toArray(Int.self)
-        #expect([image.height, image.width] == sizes)
+        try Self.fixture.expectPixelValuesMatch(name)
     }
 
     @Test(arguments: ["wide", "tall"])
     func imageFeaturesLogitsAndHiddenStatesMatch(_ name: String) throws {
-        let model = try LlavaNextForConditionalGeneration.load(directory: Self.directory + "/model")
-        let golden = try Fixtures.golden(Self.directory)
-        let image = try Self.image(name)
-        let features = try withNoGrad { () throws(PromptError) -> Tensor in try model.imageFeatures(image) }
-        let expectedFeatures = try golden.loadTensor(named: "\(name).image_features")
-        #expect(features.shape == expectedFeatures.shape)
-        #expect(try model.imageFeatureCount(image) == expectedFeatures.size(0))
-        expectMatches(features, expectedFeatures, tolerance: Self.tolerance, "\(name) image features")
-        let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
-        let trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
-            try model.forward(ids: ids, images: [image], cache: nil, options: ForwardOptions(hiddenStates: .all))
-        }
-        expectMatches(trace.logits, try golden.loadTensor(named: "\(name).logits"), tolerance: Self.tolerance, "\(name) logits")
-        for index in 0...model.layerCount {
-            expectMatches(trace.hiddenStates[index], try golden.loadTensor(named: "\(name).hidden_states.\(index)"),
-                          tolerance: Self.tolerance, "\(name) hidden_states.\(index)")
-        }
+        try Self.fixture.expectFeaturesLogitsAndHiddenStatesMatch(name, tolerance: Self.tolerance)
     }
 
     /// 8 greedy tokens, and 3 beams of 6 tokens with EOS 2 and early stopping (beam.safetensors from
     /// scripts/make_family_beam_fixtures.py; beam differs from greedy on `wide`).
     @Test(arguments: ["wide", "tall"])
     func greedyAndBeamTokensMatch(_ name: String) throws {
-        let model = try LlavaNextForConditionalGeneration.load(directory: Self.directory + "/model")
-        let golden = try Fixtures.golden(Self.directory)
-        let ids = try golden.loadTensor(named: "\(name).input_ids").toArray(Int.self)
-        let image = try Self.image(name)
-        let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try model.embed(ids: ids, images: [image]) }
-        let greedy = try GenerationDriver(model: model).generate(.embeddings(embeddings), strategy: .greedy,
-                                                                 limits: GenerationLimits(maxNewTokens: 8))
-        #expect(greedy.tokens == (try golden.loadTensor(named: "\(name).greedy").toArray(Int.self)))
-        let beam = try GenerationDriver(model: model).generate(.embeddings(embeddings),
-                                                               strategy: .beamSearch(BeamSearchParameters(beams: 3, earlyStopping: .whenFinished)),
-                                                               limits: GenerationLimits(maxNewTokens: 6, eosTokenIDs: [2]))
-        let beams = try SafetensorsFile(path: Self.directory + "/beam.safetensors")
-        #expect(beam.tokens == (try beams.loadTensor(named: "\(name).beam3").toArray(Int.self)))
+        try Self.fixture.expectGreedyAndBeamTokensMatch(name, beams: try SafetensorsFile(path: Self.directory + "/beam.safetensors"))
     }
 
     @Test func bothPlaceholderConventionsGiveTheSameEmbeddings() throws {

@@ -5,6 +5,9 @@ import Testing
 /// The sampling options at the edges of their documented ranges (docs/security.md, "Flags"): each
 /// extreme value Lucid accepts means what its definition says, as in transformers' warpers, and
 /// the one it cannot sample is a typed error. These pin why `lucid generate` accepts them.
+/// A subnormal Double (~1e-320), built at run time: the literal would warn that it loses precision.
+private let subnormal = Double.leastNonzeroMagnitude * 2024
+
 @Suite("Sampling options at their extremes")
 struct SamplingExtremesTests {
     /// Two rows over a 7-token vocabulary with a unique maximum per row.
@@ -24,7 +27,7 @@ struct SamplingExtremesTests {
         #expect(Self.finiteCount(Array(kept[0..<7])) == 6 && Self.finiteCount(Array(kept[7..<14])) == 6)
     }
 
-    @Test(arguments: [1e-320, 1e-9, Double.leastNonzeroMagnitude])
+    @Test(arguments: [subnormal, 1e-9, Double.leastNonzeroMagnitude])
     func aVanishingTopPKeepsOnlyTheMostLikelyToken(_ p: Double) {
         let kept = LogitsWarpers.topP(Self.logits, p).toArray(Double.self)
         let rows = [Array(kept[0..<7]), Array(kept[7..<14])]
@@ -39,9 +42,9 @@ struct SamplingExtremesTests {
     }
 
     @Test func aTemperatureThatOverflowsTheLogitsIsATypedErrorNamingIt() {
-        let scores = LogitsWarpers.temperature(Self.logits.to(.f32).selected(axis: 0, index: 0), 1e-320)
+        let scores = LogitsWarpers.temperature(Self.logits.to(.f32).selected(axis: 0, index: 0), subnormal)
         #expect {
-            _ = try GenerationDriver.sample(scores, generator: Generator(seed: 1), temperature: 1e-320)
+            _ = try GenerationDriver.sample(scores, generator: Generator(seed: 1), temperature: subnormal)
         } throws: { error in
             "\(error)".contains("temperature")
         }

@@ -78,7 +78,7 @@ struct DeviceAgreementTests {
 
     /// The model runtime on CUDA: weights, masks, positions, caches and every decoder there, against the CPU.
     @Test(.enabled(if: Torch.unavailability(of: .cuda(0)) == nil, "needs a CUDA device, and this libtorch sees none"),
-          arguments: ["llava/llava-a/model", "llama/llama-gqa/model", "llava-next/model", "qwen2-vl/model", "qwen2.5-vl/model", "instructblip/model"])
+          arguments: ["llava/llava-a/model", "llama/llama-gqa/model", "llava-next/model", "llava-onevision/model", "qwen2-vl/model", "qwen2.5-vl/model", "instructblip/model"])
     func everyFamilyAgreesOnCUDA(_ fixture: String) throws {
         for dtype in [DType.f32, .bf16] {
             let rows = try DeviceAgreement.compare(model: Self.path(fixture),

@@ -6,7 +6,7 @@ import Testing
 @testable import LucidNN
 @testable import LucidTensor
 
-/// `AttentionAnalysis` (what `lucid analyze attention` runs) on LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and
+/// `AttentionAnalysis` (what `lucid analyze attention` runs) on LLaVA-NeXT, LLaVA-OneVision, Qwen2-VL, Qwen2.5-VL and
 /// InstructBLIP through `VisionLanguageModel`, on the tiny random models of `FamilyMethodTests`. The span
 /// and maps are checked against quantities computed here from the model alone: the embedded prompt's text
 /// rows sit exactly outside the span, each token's map is the head- and layer-mean attention row of its
@@ -68,6 +68,12 @@ struct FamilyAttentionAnalysisTests {
                 #expect(Swift.abs(share - top3 / base.reduce(0, +)) < 1e-9)
                 #expect(row.overlap.keys.sorted() == ["H1", "H10", "H3", "H5"])
             }
+        case .llavaOnevision:
+            // The base tile's 4 × 4 patches open the span, but the SigLIP tower has no class token: no ranking, no overlap.
+            let side = try #require(model as? LlavaNextForConditionalGeneration).config.patchesPerSide
+            #expect(layout.rows == side && layout.columns == side && layout.gridOffsets == Array(0..<(side * side)) && !layout.cellsAreVisionPatches)
+            #expect(result.report.outlierRanking.isEmpty && result.clsAttention == nil && !span.outlierOverlap)
+            #expect(result.report.rows.allSatisfy { $0.outlierShare == nil && $0.overlap.isEmpty })
         case .qwen2VL, .qwen25VL:
             // The 84 × 56 image: 4 × 6 patches, 2 × 3 merged; no class token, so no overlap.
             #expect(layout.rows == 2 && layout.columns == 3 && layout.gridOffsets == Array(0..<6) && !layout.cellsAreVisionPatches)

@@ -81,11 +81,11 @@ struct FamilyMethodTests {
     }
 
     @Test(arguments: Family.allCases)
-    func damroRunsOnClassTokenTowersAndIsRefusedOnQwen(_ family: Family) throws {
+    func damroRunsOnClassTokenTowersAndIsRefusedWithoutOne(_ family: Family) throws {
         let (model, pixels, ids) = try setup(family)
         let limits = GenerationLimits(maxNewTokens: 4)
         let method = DecodingMethod.damro(ContrastiveParameters(alpha: 2, beta: 0.1), outliers: 3, attention: .headMean)
-        guard !family.isQwen else {
+        guard family.hasClassToken else {
             #expect { _ = try Decoding.generate(model, ids: ids, images: [pixels], method: method, limits: limits) } throws: { error in
                 guard case PromptError.unsupported(let reason) = error else { return false }
                 return reason.contains("class token")

@@ -7,7 +7,7 @@ import Testing
 @testable import LucidTensor
 import LucidVision
 
-/// LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL and InstructBLIP through `ModelRegistry.standard`: saved tiny checkpoints open
+/// LLaVA-NeXT, LLaVA-OneVision, Qwen2-VL, Qwen2.5-VL and InstructBLIP through `ModelRegistry.standard`: saved tiny checkpoints open
 /// by `model_type`, images go through each family's processor, and `--pixel-values` files of the HF
 /// processor's outputs become the model's image tensors (or clear errors).
 @Suite("registry families")
@@ -52,7 +52,7 @@ struct FamilyRegistryTests {
         try vision.checkImage(read)
         let result = try Decoding.generate(vision, ids: ids, images: [read], method: .greedy, limits: GenerationLimits(maxNewTokens: 3))
         #expect(result.tokens.count == 3)
-        if family == .llavaNext { let size = (vision as? LlavaNextForConditionalGeneration)?.originalImageSize
+        if family.isAnyres { let size = (vision as? LlavaNextForConditionalGeneration)?.originalImageSize
             #expect(size?.height == 40 && size?.width == 56) }
     }
 
@@ -65,7 +65,7 @@ struct FamilyRegistryTests {
         var items: [SafetensorsWriter.Item] = []
         let missing: String
         switch family {
-        case .llavaNext:
+        case .llavaNext, .llavaOnevision:
             items = [try .init(name: "pixel_values", tensor: image.unsqueezed(axis: 0)), integers("image_sizes", [40, 56], shape: [1, 2])]
             missing = "image_sizes"
         case .qwen2VL, .qwen25VL:

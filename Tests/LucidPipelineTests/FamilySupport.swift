@@ -6,14 +6,19 @@ import Testing
 import LucidText
 import LucidVision
 
-/// The four families beside LLaVA-1.5, as tiny random models with the fixtures' tiny configs
-/// (scripts/make_{llava_next,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py) and a vocabulary that a small BPE
+/// The five families beside LLaVA-1.5, as tiny random models with the fixtures' tiny configs
+/// (scripts/make_{llava_next,llava_onevision,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py) and a vocabulary that a small BPE
 /// tokenizer covers, so every method (SCAV's templated prompts included) runs on each.
 enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case llavaNext = "llava_next", qwen2VL = "qwen2_vl", qwen25VL = "qwen2_5_vl", instructBlip = "instructblip"
+    case llavaNext = "llava_next", llavaOnevision = "llava_onevision", qwen2VL = "qwen2_vl", qwen25VL = "qwen2_5_vl"
+    case instructBlip = "instructblip"
 
     /// Qwen2-VL and Qwen2.5-VL: one model class, no class token, M-RoPE.
     var isQwen: Bool { self == .qwen2VL || self == .qwen25VL }
+    /// LLaVA-NeXT and LLaVA-OneVision: one model class, anyres tiles.
+    var isAnyres: Bool { self == .llavaNext || self == .llavaOnevision }
+    /// Whether the vision tower has a [CLS] token (DAMRO ranks patches by its attention).
+    var hasClassToken: Bool { !isQwen && self != .llavaOnevision }
 
     var testDescription: String { rawValue }
 
@@ -31,6 +36,9 @@ enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .llavaNext:
             return #"{"model_type": "llava_next", "image_grid_pinpoints": [[32, 64], [64, 32], [64, 64], [32, 96], [96, 32]], "image_token_index": \#(image), "projector_hidden_act": "gelu", "vision_feature_layer": -2, "vision_feature_select_strategy": "default", "text_config": {"model_type": "llama", "head_dim": 12, \#(text)}, "vision_config": {"hidden_act": "quick_gelu", "hidden_size": 32, "image_size": 32, "intermediate_size": 64, "layer_norm_eps": 1e-05, "model_type": "clip_vision_model", "num_attention_heads": 4, "num_channels": 3, "num_hidden_layers": 3, "patch_size": 8}}"#
+        case .llavaOnevision:
+            // `anyres_max_1`: the 56 × 40 image's 4 × 8 unpadded grid (32 patches) is downsized to 3 × 5.
+            return #"{"model_type": "llava_onevision", "image_grid_pinpoints": [[32, 32], [32, 64], [64, 32], [64, 64], [32, 96], [96, 32]], "image_token_index": \#(image), "vision_aspect_ratio": "anyres_max_1", "text_config": {"model_type": "qwen2", \#(text)}, "vision_config": {"hidden_size": 32, "image_size": 32, "intermediate_size": 64, "model_type": "siglip_vision_model", "num_attention_heads": 4, "num_hidden_layers": 3, "patch_size": 8, "vision_use_head": false}}"#
         case .qwen2VL:
             return #"{"model_type": "qwen2_vl", "image_token_id": \#(image), "video_token_id": 6, "vision_start_token_id": 4, "vision_end_token_id": 5, "text_config": {"model_type": "qwen2_vl_text", "rope_parameters": {"mrope_section": [2, 3, 1], "rope_theta": 10000.0, "rope_type": "default"}, \#(text)}, "vision_config": {"depth": 2, "embed_dim": 32, "hidden_act": "quick_gelu", "hidden_size": 48, "in_channels": 3, "mlp_ratio": 2, "num_heads": 4, "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2}}"#
         case .qwen25VL:
@@ -46,7 +54,7 @@ enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
         let data = Data(configJSON(vocabulary: vocabulary, image: image).utf8)
         let model: any VisionLanguageModel & Module
         switch self {
-        case .llavaNext:
+        case .llavaNext, .llavaOnevision:
             let next = try LlavaNextForConditionalGeneration(try JSONDecoder().decode(LlavaNextConfig.self, from: data))
             next.originalImageSize = (40, 56)
             model = next
@@ -60,12 +68,12 @@ enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
         return model
     }
 
-    /// One image in [0, 1] in the family's form: LLaVA-NeXT's tiles for a 56×40 image, a 84×56
+    /// One image in [0, 1] in the family's form: LLaVA-NeXT's and LLaVA-OneVision's tiles for a 56×40 image, a 84×56
     /// Qwen2-VL / Qwen2.5-VL image (6 merged features), a 28-px InstructBLIP image.
     func image01(_ model: any VisionLanguageModel, seed: UInt64 = 3) throws -> Tensor {
         let shape: [Int]
         switch self {
-        case .llavaNext:
+        case .llavaNext, .llavaOnevision:
             guard let next = model as? LlavaNextForConditionalGeneration,
                   let grid = next.config.tileGrid(height: next.originalImageSize.height, width: next.originalImageSize.width) else {
                 throw FamilySetupError(description: "not a tiled LLaVA-NeXT model")
