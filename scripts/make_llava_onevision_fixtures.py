@@ -26,6 +26,7 @@ import transformers
 from safetensors.torch import save_file
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
 
+from fixture_common import eager, randomize, record, tiny_siglip_qwen2
 from make_llava_next_fixtures import make_image  # the same test pattern
 
 OUT = os.path.join("Tests", "LucidModelsTests", "Fixtures", "llava-onevision")
@@ -80,53 +81,22 @@ def main():
         golden[f"processor.{name}.image_sizes"] = out["image_sizes"][0]
 
     torch.manual_seed(5151)
-    vision = transformers.SiglipVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                                             num_attention_heads=4, image_size=32, patch_size=8,
-                                             vision_use_head=False)
-    text = transformers.Qwen2Config(vocab_size=150, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
-                                    num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-6,
-                                    rope_theta=10000.0, max_position_embeddings=512, bos_token_id=1,
-                                    eos_token_id=2, pad_token_id=0, tie_word_embeddings=False)
-    config = transformers.LlavaOnevisionConfig(vision_config=vision, text_config=text, image_token_index=IMAGE_TOKEN,
-                                               image_grid_pinpoints=PINPOINTS, vision_aspect_ratio="anyres_max_1")
-    config._attn_implementation = "eager"
-    config.text_config._attn_implementation = "eager"
-    config.vision_config._attn_implementation = "eager"
+    vision, text = tiny_siglip_qwen2()
+    config = eager(transformers.LlavaOnevisionConfig(vision_config=vision, text_config=text, image_token_index=IMAGE_TOKEN,
+                                                     image_grid_pinpoints=PINPOINTS, vision_aspect_ratio="anyres_max_1"))
     model = transformers.LlavaOnevisionForConditionalGeneration(config).eval()
-    with torch.no_grad():
-        for pname, p in model.named_parameters():
-            if "norm" in pname and pname.endswith("weight"):
-                p.copy_(1.0 + 0.1 * torch.randn_like(p))
-            else:
-                p.copy_(0.3 * torch.randn_like(p))
+    randomize(model)
     model.save_pretrained(os.path.join(OUT, "model"), safe_serialization=True)
 
     prompt = [1, 17, 33, IMAGE_TOKEN, 45, 12, 60, 7]
     for name in PROMPTS:
-        pixel_values = golden[f"processor.{name}.pixel_values"].unsqueeze(0)
-        image_sizes = golden[f"processor.{name}.image_sizes"].unsqueeze(0)
+        inputs = dict(pixel_values=golden[f"processor.{name}.pixel_values"].unsqueeze(0),
+                      image_sizes=golden[f"processor.{name}.image_sizes"].unsqueeze(0))
         with torch.no_grad():
-            features = model.model.get_image_features(pixel_values=pixel_values, image_sizes=image_sizes,
-                                                      vision_aspect_ratio=config.vision_aspect_ratio).pooler_output[0]
-            count = features.shape[0]
-            at = prompt.index(IMAGE_TOKEN)
-            expanded = torch.tensor([prompt[:at] + [IMAGE_TOKEN] * count + prompt[at + 1:]])
-            out = model(input_ids=expanded, pixel_values=pixel_values, image_sizes=image_sizes,
-                        output_hidden_states=True, use_cache=False)
-            greedy = model.generate(input_ids=expanded, pixel_values=pixel_values, image_sizes=image_sizes,
-                                    max_new_tokens=8, do_sample=False, num_beams=1, eos_token_id=None,
-                                    pad_token_id=0)
-            beam = model.generate(input_ids=expanded, pixel_values=pixel_values, image_sizes=image_sizes,
-                                  max_new_tokens=6, do_sample=False, num_beams=3, early_stopping=True, eos_token_id=2,
-                                  pad_token_id=0)
+            features = model.model.get_image_features(**inputs, vision_aspect_ratio=config.vision_aspect_ratio).pooler_output[0]
         golden[f"{name}.image_features"] = features
-        golden[f"{name}.input_ids"] = torch.tensor([prompt])
-        golden[f"{name}.logits"] = out.logits
-        for layer, hidden in enumerate(out.hidden_states):
-            golden[f"{name}.hidden_states.{layer}"] = hidden
-        golden[f"{name}.greedy"] = greedy[:, expanded.shape[1]:]
-        golden[f"{name}.beam3"] = beam[:, expanded.shape[1]:]
-        print(f"{name}: {count} image features, greedy {golden[f'{name}.greedy'].tolist()}, "
+        record(golden, name, model, prompt, IMAGE_TOKEN, features.shape[0], inputs)
+        print(f"{name}: {features.shape[0]} image features, greedy {golden[f'{name}.greedy'].tolist()}, "
               f"beam {golden[f'{name}.beam3'].tolist()}", file=sys.stderr)
     write_feature_counts()
     save_file({k: v.contiguous() for k, v in golden.items()}, os.path.join(OUT, "golden.safetensors"),

@@ -3,7 +3,8 @@ import LucidFiles
 import LucidNN
 import LucidTensor
 
-/// Hyper-parameters of a LLaVA-1.5 model (Hugging Face `LlavaConfig`; defaults as transformers').
+/// Hyper-parameters of a LLaVA-1.5 model (Hugging Face `LlavaConfig`; defaults as transformers'), with a
+/// CLIP tower or a SigLIP one (LLaVA-Interleave: `siglip_vision_model`, `full` strategy, no class token).
 public struct LlavaConfig: Codable, Sendable, Equatable {
     public var visionConfig: CLIPVisionConfig
     public var textConfig: LlamaConfig
@@ -11,7 +12,7 @@ public struct LlavaConfig: Codable, Sendable, Equatable {
     public var projectorHiddenAct: String
     /// Hidden-state index of the vision tower whose output feeds the projector (−2 in LLaVA-1.5).
     public var visionFeatureLayer: Int
-    /// `default` drops the CLS token, `full` keeps it.
+    /// `default` drops the first token (CLIP's CLS), `full` keeps them all.
     public var visionFeatureSelectStrategy: String
 
     public init(visionConfig: CLIPVisionConfig, textConfig: LlamaConfig, imageTokenIndex: Int = 32000,
@@ -40,22 +41,15 @@ public struct LlavaConfig: Codable, Sendable, Equatable {
                   visionFeatureSelectStrategy: try c.decodeIfPresentNonNull(String.self, forKey: .visionFeatureSelectStrategy) ?? "default")
     }
 
-    /// Image features per image after selection (patches, plus CLS with `full`).
-    public var imageFeatureCount: Int { visionConfig.patchCount + (visionFeatureSelectStrategy == "full" ? 1 : 0) }
-
-    /// What `validate` checks, and that the tower is CLIP: LLaVA-1.5's methods read its [CLS] token
-    /// (a SigLIP tower is supported under LLaVA-OneVision and LLaVA-NeXT).
-    public func validate() throws(ModelConfigError) {
-        try validateParts()
-        guard visionConfig.variant == .clip else {
-            throw ModelConfigError("a SigLIP vision tower (siglip_vision_model) is supported for model_type llava_onevision and "
-                                   + "llava_next, not llava")
-        }
+    /// Image features per image after selection: the tower's tokens (patches, plus CLIP's CLS), less
+    /// the first under `default` (transformers drops it whatever it is).
+    public var imageFeatureCount: Int {
+        visionConfig.patchCount + (visionConfig.hasClassToken ? 1 : 0) - (visionFeatureSelectStrategy == "default" ? 1 : 0)
     }
 
     /// The checks every LLaVA family shares: the tower, the decoder, the activation, the placeholder,
     /// the select strategy and the feature layer.
-    func validateParts() throws(ModelConfigError) {
+    public func validate() throws(ModelConfigError) {
         try visionConfig.validate()
         try textConfig.validate()
         try requireActivation(projectorHiddenAct, key: "projector_hidden_act")
@@ -178,7 +172,7 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, L
     public var imageFeatureCount: Int { config.imageFeatureCount }
     public var imageSize: Int { config.visionConfig.imageSize }
     public var visionPatchCount: Int { config.visionConfig.patchCount }
-    public var imageFeaturesIncludeClassToken: Bool { config.visionFeatureSelectStrategy == "full" }
+    public var imageFeaturesIncludeClassToken: Bool { config.visionFeatureSelectStrategy == "full" && config.visionConfig.hasClassToken }
     public var visionFeatureWidth: Int { config.visionConfig.hiddenSize }
     public var hiddenSize: Int { config.textConfig.hiddenSize }
     public var eosTokenIDs: [Int] { config.textConfig.eosTokenIDs }
@@ -188,8 +182,8 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, L
         project(selectedVisionFeatures(pixels, options: options, trace: trace))
     }
 
-    /// The vision features the projector reads: hidden state `visionFeatureLayer`, without CLS
-    /// under the "default" strategy, [B, N, D_vision].
+    /// The vision features the projector reads: hidden state `visionFeatureLayer`, without the first
+    /// token (CLIP's CLS) under the "default" strategy, [B, N, D_vision].
     public func selectedVisionFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
         let selected = visionTower.forward(pixels, needHiddenState: config.visionFeatureLayer, options: options, trace: trace)
         return config.visionFeatureSelectStrategy == "default" ? selected.narrowed(axis: 1, start: 1, length: selected.size(1) - 1) : selected
@@ -202,9 +196,13 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, L
     }
 
     /// The [CLS] token (position 0) of the hidden state `visionFeatureLayer`, [B, D_vision]: the same
-    /// tower pass as the patches the projector reads, whatever the selection strategy.
+    /// tower pass as the patches the projector reads, whatever the selection strategy. Refused for a
+    /// SigLIP tower, which has no class token.
     public func visionClassEmbedding(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        visionTower.forward(pixels, needHiddenState: config.visionFeatureLayer, options: options, trace: trace).selected(axis: 1, index: 0)
+        guard config.visionConfig.hasClassToken else {
+            throw .unsupported(reason: "this LLaVA's SigLIP vision tower has no [CLS] token (Q-MLLM's paper variant quantises it)")
+        }
+        return visionTower.forward(pixels, needHiddenState: config.visionFeatureLayer, options: options, trace: trace).selected(axis: 1, index: 0)
     }
 
     /// Input embeddings [1, T, D] for a list of segments (images encoded here).
@@ -212,6 +210,18 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, L
         try PromptLayout.embed(segments, vocabularySize: vocabularySize, embedTokens: { languageModel.embed($0) }) { (pixels) throws(PromptError) -> Tensor in
             imageFeatures(pixels, options: options, trace: trace)
         }
+    }
+
+    /// The square patch grid of the features (after CLIP's class token where `full` keeps it); for a
+    /// SigLIP tower the cells are patches but no [CLS] ranks them, and under `default` (first patch
+    /// dropped) there is no square grid.
+    public func imageSpanLayout(of pixels: Tensor) throws(PromptError) -> ImageSpanLayout {
+        let side = config.visionConfig.gridSize
+        guard config.visionConfig.hasClassToken else {
+            guard config.imageFeatureCount == side * side else { return .noGrid }
+            return ImageSpanLayout(rows: side, columns: side, gridOffsets: Array(0..<(side * side)), cellsAreVisionPatches: false)
+        }
+        return .patches(side: side, offset: imageFeaturesIncludeClassToken ? 1 : 0)
     }
 
     /// Splits token ids at image placeholders and pairs them with images.

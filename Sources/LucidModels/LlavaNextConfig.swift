@@ -127,7 +127,7 @@ public struct LlavaNextConfig: Decodable, Sendable, Equatable {
     }
 
     public func validate() throws(ModelConfigError) {
-        try base.validateParts()
+        try base.validate()
         // Tiles are reassembled from patch features: a class token has no place in the grid, and
         // dropping SigLIP's first patch would leave a grid short of one.
         let strategy = base.visionConfig.hasClassToken ? "default" : "full"

@@ -22,9 +22,13 @@ public struct VisionOutliers {
 extension LlavaForConditionalGeneration {
     /// DAMRO's outlier tokens for pixel values [1, C, H, W]: the top-`k` patches of the [CLS]
     /// attention at vision layer `vision_feature_layer`, and the projected features of only those
-    /// patches taken from the same selected hidden state LLaVA feeds its projector.
+    /// patches taken from the same selected hidden state LLaVA feeds its projector. Refused for a
+    /// SigLIP tower (LLaVA-Interleave), which has no class token.
     public func visionOutliers(_ pixels: Tensor, k: Int, attention: OutlierAttention) throws(PromptError) -> VisionOutliers {
-        VisionOutliers.ofCLIP(visionTower, config: config, pixels: pixels, k: k, attention: attention, project: project)
+        guard config.visionConfig.hasClassToken else {
+            throw .unsupported(reason: "DAMRO needs the vision tower's [CLS] attention, and this LLaVA's SigLIP tower has no class token")
+        }
+        return VisionOutliers.ofCLIP(visionTower, config: config, pixels: pixels, k: k, attention: attention, project: project)
     }
 }
 

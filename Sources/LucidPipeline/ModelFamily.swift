@@ -94,8 +94,14 @@ extension ModelFamily {
         }
         return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize, defense: defense)
     }, imageProcessor: { directory, model in
+        // A SigLIP tower (LLaVA-Interleave) comes with SigLIP's processor: an exact resize, no crop.
+        let siglip = (model as? LlavaForConditionalGeneration)?.config.visionConfig.hasClassToken == false
         let configPath = (directory as NSString).appendingPathComponent("preprocessor_config.json")
-        return FileManager.default.fileExists(atPath: configPath) ? try CLIPPreprocessorConfig.load(path: configPath) : .defaults(imageSize: model.imageSize)
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            return siglip ? .siglipDefaults(imageSize: model.imageSize) : .defaults(imageSize: model.imageSize)
+        }
+        return siglip ? try .loadExactResize(path: configPath, defaults: .siglipDefaults(imageSize: model.imageSize))
+            : try CLIPPreprocessorConfig.load(path: configPath)
     })
     }
 }

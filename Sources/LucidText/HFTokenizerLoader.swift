@@ -19,6 +19,11 @@ extension Tokenizer {
     }
 
     /// Loads `tokenizer.json` (required) and `tokenizer_config.json` (if present) from a model directory.
+    ///
+    /// The chat template comes, as transformers reads it, from `chat_template.jinja` (where
+    /// `save_pretrained` writes it since transformers 4.51), else `tokenizer_config.json`'s
+    /// `chat_template`, else the processor's `chat_template.json` (the `llava-hf` repositories keep the
+    /// image-aware template there).
     public convenience init(directory: URL) throws {
         let main = directory.appendingPathComponent("tokenizer.json")
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
@@ -36,7 +41,34 @@ extension Tokenizer {
                 throw TokenizerError.unreadableFile(path: configURL.path, reason: error.problem)
             }
         }
-        try self.init(tokenizerJSON: data, tokenizerConfigJSON: config)
+        let root = try JSONFields.object(from: data, source: "tokenizer.json")
+        var settings = try config.map { try JSONFields.object(from: $0, source: "tokenizer_config.json") }
+        if let template = try Self.chatTemplateFile(in: directory, configured: settings?["chat_template"] != nil) {
+            var object = settings ?? JSONObject()
+            object["chat_template"] = template
+            settings = object
+        }
+        try self.init(Self.components(root: root, config: settings))
+    }
+
+    /// The chat template of `chat_template.jinja`, or, when the tokenizer config has none
+    /// (`configured` false), the `chat_template` string of `chat_template.json`; nil without either.
+    static func chatTemplateFile(in directory: URL, configured: Bool) throws -> String? {
+        let jinja = directory.appendingPathComponent("chat_template.jinja")
+        if FileManager.default.fileExists(atPath: jinja.path) {
+            do { return try SafeFile.readText(jinja.path, maxBytes: 1 << 20) } catch {
+                throw TokenizerError.unreadableFile(path: jinja.path, reason: error.problem)
+            }
+        }
+        let json = directory.appendingPathComponent("chat_template.json")
+        guard !configured, FileManager.default.fileExists(atPath: json.path) else { return nil }
+        let bytes: [UInt8]
+        do { bytes = try SafeFile.read(json.path, maxBytes: 1 << 20) } catch {
+            throw TokenizerError.unreadableFile(path: json.path, reason: error.problem)
+        }
+        let object = try JSONFields.object(from: Data(bytes), source: "chat_template.json")
+        guard let template = object["chat_template"] as? String else { throw TokenizerError.missingField("chat_template.json: chat_template") }
+        return template
     }
 
     private static func components(root: JSONObject, config: JSONObject?) throws -> Components {

@@ -63,26 +63,8 @@ public struct LlavaNextImageProcessor: Sendable, Equatable {
     /// `size` height (the `crop_size` height if one is given, as transformers takes it), OneVision's
     /// 384-pixel pinpoints.
     public static func loadOnevision(path: String) throws -> LlavaNextImageProcessor {
+        let config = try CLIPPreprocessorConfig.loadExactResize(path: path, defaults: try onevisionDefaults(imageSize: 384).clip.config)
         let bytes = try FileIO.readFile(path, maxBytes: 1 << 20)
-        var config = try CLIPPreprocessorConfig.decode(json: bytes, source: path)
-        struct Present: Decodable {
-            var size: ConfigJSON.Size?
-            var cropSize: ConfigJSON.Size?
-            var doCenterCrop: Bool?
-            enum CodingKeys: String, CodingKey { case size, cropSize = "crop_size", doCenterCrop = "do_center_crop" }
-        }
-        let present: Present
-        do { present = try JSONDecoder().decode(Present.self, from: Data(bytes)) } catch {
-            throw ImageError.invalidConfig(path: path, reason: "size, crop_size or do_center_crop is malformed")
-        }
-        if present.size == nil { config.size = .exact(height: 384, width: 384) }
-        config.doCenterCrop = present.doCenterCrop ?? false
-        if present.cropSize == nil {
-            switch config.size {
-            case .exact(let height, let width): config.cropSize = CLIPPreprocessorConfig.CropSize(height: height, width: width)
-            case .shortestEdge(let edge): config.cropSize = CLIPPreprocessorConfig.CropSize(height: edge, width: edge)
-            }
-        }
         let points = try pinpoints(bytes, path: path) ?? onevisionPinpoints(tile: config.cropSize.height)
         return try LlavaNextImageProcessor(config: config, gridPinpoints: points, source: path)
     }
@@ -90,9 +72,8 @@ public struct LlavaNextImageProcessor: Sendable, Equatable {
     /// transformers' `LlavaOnevisionImageProcessor` without a config, for a tower of `imageSize`:
     /// exact resize to it, no crop, OpenAI CLIP's mean and std, bicubic, 1 to 6 tiles a side.
     public static func onevisionDefaults(imageSize: Int) throws -> LlavaNextImageProcessor {
-        var config = CLIPPreprocessorConfig.defaults(imageSize: imageSize)
-        config.size = .exact(height: imageSize, width: imageSize)
-        config.doCenterCrop = false
+        var config = CLIPPreprocessorConfig.siglipDefaults(imageSize: imageSize)
+        (config.imageMean, config.imageStd) = (CLIPPreprocessorConfig.openAIMean, CLIPPreprocessorConfig.openAIStd)
         return try LlavaNextImageProcessor(config: config, gridPinpoints: onevisionPinpoints(tile: imageSize))
     }
 

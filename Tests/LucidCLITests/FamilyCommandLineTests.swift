@@ -4,8 +4,8 @@ import Testing
 @testable import LucidTensor
 
 /// `lucid generate --pixel-values F --input-ids IDS --greedy --json` and `lucid inspect … --capture logits`
-/// on the saved tiny LLaVA-NeXT, LLaVA-OneVision, Qwen2-VL, Qwen2.5-VL and InstructBLIP checkpoints of LucidModelsTests'
-/// fixtures (scripts/make_{llava_next,llava_onevision,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py): F holds the transformers processor's
+/// on the saved tiny LLaVA-NeXT, LLaVA-OneVision, SigLIP LLaVA, Qwen2-VL, Qwen2.5-VL and InstructBLIP checkpoints of
+/// LucidModelsTests' fixtures (scripts/make_{llava_next,llava_onevision,llava_siglip,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py): F holds the transformers processor's
 /// outputs under their HF names, and the command must give transformers' 8 greedy tokens and logits.
 @Suite("families from the command line", .serialized)
 struct FamilyCommandLineTests {
@@ -13,6 +13,8 @@ struct FamilyCommandLineTests {
         let directory: String
         let prefix: String  // golden key prefix of the prompt ("wide." or "")
         let tensors: [(hfName: String, golden: String)]
+        /// Whether `--image <prefix>.png` through Lucid's processor must give the golden tokens too.
+        var fromImage = false
         var testDescription: String { directory }
     }
 
@@ -20,7 +22,8 @@ struct FamilyCommandLineTests {
         Family(directory: "llava-next", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
                                                                    ("image_sizes", "processor.wide.image_sizes")]),
         Family(directory: "llava-onevision", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
-                                                                        ("image_sizes", "processor.wide.image_sizes")]),
+                                                                        ("image_sizes", "processor.wide.image_sizes")], fromImage: true),
+        Family(directory: "llava-siglip", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values")], fromImage: true),
         Family(directory: "qwen2-vl", prefix: "wide.", tensors: [("pixel_values", "processor.wide.pixel_values"),
                                                                  ("image_grid_thw", "processor.wide.image_grid_thw")]),
         Family(directory: "qwen2.5-vl", prefix: "large.", tensors: [("pixel_values", "processor.large.pixel_values"),
@@ -68,6 +71,13 @@ struct FamilyCommandLineTests {
         #expect(generated.status == 0, "\(generated.err)")
         let tokens = try LucidProcess.json(generated.out)["token_ids"] as? [Int]
         #expect(tokens == greedy, "\(family.directory): lucid \(tokens ?? []) vs transformers \(greedy)")
+        if family.fromImage {
+            let image = Self.fixture(family) + "/\(family.prefix.dropLast()).png"
+            let read = try LucidProcess.run(["generate", "--model", model, "--image", image, "--input-ids", idList,
+                                             "--greedy", "--max-new-tokens", "8", "--json"])
+            #expect(read.status == 0, "\(read.err)")
+            #expect(try LucidProcess.json(read.out)["token_ids"] as? [Int] == greedy, "\(family.directory) from --image")
+        }
 
         let out = folder.appendingPathComponent("trace.safetensors").path
         let inspected = try LucidProcess.run(["inspect", "--model", model, "--pixel-values", path, "--input-ids", idList,
@@ -107,7 +117,7 @@ struct FamilyCommandLineTests {
         switch family.directory {
         case "llava-next":  // the base tile's 4 × 4 patches, ranked by [CLS]
             #expect(rows == 4 && columns == 4 && (report["outlier_ranking"] as? [Int])?.count == 16 && figures && cls)
-        case "llava-onevision":  // the base tile's 4 × 4 patches; SigLIP has no [CLS]
+        case "llava-onevision", "llava-siglip":  // the (base tile's) 4 × 4 patches; SigLIP has no [CLS]
             #expect(rows == 4 && columns == 4 && figures && !cls)
             #expect(span["outlier_overlap"] as? Bool == false && (report["outlier_ranking"] as? [Int])?.isEmpty == true)
         case "instructblip":  // the query tokens: no grid, no figures

@@ -68,9 +68,9 @@ struct FamilyAttentionAnalysisTests {
                 #expect(Swift.abs(share - top3 / base.reduce(0, +)) < 1e-9)
                 #expect(row.overlap.keys.sorted() == ["H1", "H10", "H3", "H5"])
             }
-        case .llavaOnevision:
-            // The base tile's 4 × 4 patches open the span, but the SigLIP tower has no class token: no ranking, no overlap.
-            let side = try #require(model as? LlavaNextForConditionalGeneration).config.patchesPerSide
+        case .llavaOnevision, .llavaSiglip:
+            // The (base tile's) 4 × 4 patches open the span, but the SigLIP tower has no class token: no ranking, no overlap.
+            let side = 4
             #expect(layout.rows == side && layout.columns == side && layout.gridOffsets == Array(0..<(side * side)) && !layout.cellsAreVisionPatches)
             #expect(result.report.outlierRanking.isEmpty && result.clsAttention == nil && !span.outlierOverlap)
             #expect(result.report.rows.allSatisfy { $0.outlierShare == nil && $0.overlap.isEmpty })

@@ -72,6 +72,9 @@ struct FamilyRegistryTests {
             let qwen = try #require(model as? Qwen2VLForConditionalGeneration)
             items = [try .init(name: "pixel_values", tensor: qwen.patches(of: image)), integers("image_grid_thw", [1, 4, 6], shape: [1, 3])]
             missing = "image_grid_thw"
+        case .llavaSiglip:
+            items = [try .init(name: "pixel_values", tensor: image)]
+            missing = ""
         case .instructBlip:
             items = [try .init(name: "pixel_values", tensor: image), integers("qformer_input_ids", [5, 17, 23, 0], shape: [1, 4]),
                      integers("qformer_attention_mask", [1, 1, 1, 0], shape: [1, 4])]

@@ -6,19 +6,20 @@ import Testing
 import LucidText
 import LucidVision
 
-/// The five families beside LLaVA-1.5, as tiny random models with the fixtures' tiny configs
-/// (scripts/make_{llava_next,llava_onevision,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py) and a vocabulary that a small BPE
+/// The five families beside LLaVA-1.5, and LLaVA with a SigLIP tower (LLaVA-Interleave's shape), as tiny
+/// random models with the fixtures' tiny configs
+/// (scripts/make_{llava_next,llava_onevision,llava_siglip,qwen2_vl,qwen2_5_vl,instructblip}_fixtures.py) and a vocabulary that a small BPE
 /// tokenizer covers, so every method (SCAV's templated prompts included) runs on each.
 enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case llavaNext = "llava_next", llavaOnevision = "llava_onevision", qwen2VL = "qwen2_vl", qwen25VL = "qwen2_5_vl"
-    case instructBlip = "instructblip"
+    case instructBlip = "instructblip", llavaSiglip = "llava"
 
     /// Qwen2-VL and Qwen2.5-VL: one model class, no class token, M-RoPE.
     var isQwen: Bool { self == .qwen2VL || self == .qwen25VL }
     /// LLaVA-NeXT and LLaVA-OneVision: one model class, anyres tiles.
     var isAnyres: Bool { self == .llavaNext || self == .llavaOnevision }
     /// Whether the vision tower has a [CLS] token (DAMRO ranks patches by its attention).
-    var hasClassToken: Bool { !isQwen && self != .llavaOnevision }
+    var hasClassToken: Bool { !isQwen && self != .llavaOnevision && self != .llavaSiglip }
 
     var testDescription: String { rawValue }
 
@@ -44,6 +45,8 @@ enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .qwen25VL:
             // Windows of 2 × 2 merged patches (the 84 × 56 image's 2 × 3 grid pads them); block 1 attends fully.
             return #"{"model_type": "qwen2_5_vl", "image_token_id": \#(image), "video_token_id": 6, "vision_start_token_id": 4, "vision_end_token_id": 5, "text_config": {"model_type": "qwen2_5_vl_text", "rope_parameters": {"mrope_section": [2, 3, 1], "rope_theta": 10000.0, "rope_type": "default"}, \#(text)}, "vision_config": {"depth": 2, "hidden_size": 32, "out_hidden_size": 48, "intermediate_size": 40, "hidden_act": "silu", "in_channels": 3, "num_heads": 4, "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "window_size": 56, "fullatt_block_indexes": [1]}}"#
+        case .llavaSiglip:
+            return #"{"model_type": "llava", "image_token_index": \#(image), "projector_hidden_act": "gelu", "vision_feature_layer": -1, "vision_feature_select_strategy": "full", "text_config": {"model_type": "qwen2", \#(text)}, "vision_config": {"hidden_size": 32, "image_size": 32, "intermediate_size": 64, "model_type": "siglip_vision_model", "num_attention_heads": 4, "num_hidden_layers": 3, "patch_size": 8, "vision_use_head": false}}"#
         case .instructBlip:
             return #"{"model_type": "instructblip", "image_token_index": \#(image), "num_query_tokens": 4, "qformer_config": {"cross_attention_frequency": 2, "encoder_hidden_size": 32, "hidden_act": "gelu", "hidden_size": 24, "intermediate_size": 40, "layer_norm_eps": 1e-12, "max_position_embeddings": 64, "num_attention_heads": 4, "num_hidden_layers": 3, "vocab_size": 60}, "text_config": {"model_type": "llama", "head_dim": 12, \#(text)}, "vision_config": {"hidden_act": "gelu", "hidden_size": 32, "image_size": 28, "intermediate_size": 64, "layer_norm_eps": 1e-06, "num_attention_heads": 4, "num_hidden_layers": 2, "patch_size": 7, "qkv_bias": true}}"#
         }
@@ -58,6 +61,7 @@ enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
             let next = try LlavaNextForConditionalGeneration(try JSONDecoder().decode(LlavaNextConfig.self, from: data))
             next.originalImageSize = (40, 56)
             model = next
+        case .llavaSiglip: model = try LlavaForConditionalGeneration(try JSONDecoder().decode(LlavaConfig.self, from: data))
         case .qwen2VL, .qwen25VL: model = try Qwen2VLForConditionalGeneration(try JSONDecoder().decode(Qwen2VLConfig.self, from: data))
         case .instructBlip:
             let blip = try InstructBlipForConditionalGeneration(try JSONDecoder().decode(InstructBlipConfig.self, from: data))
@@ -69,7 +73,7 @@ enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 
     /// One image in [0, 1] in the family's form: LLaVA-NeXT's and LLaVA-OneVision's tiles for a 56×40 image, a 84×56
-    /// Qwen2-VL / Qwen2.5-VL image (6 merged features), a 28-px InstructBLIP image.
+    /// Qwen2-VL / Qwen2.5-VL image (6 merged features), a 28-px InstructBLIP image, a 32-px SigLIP LLaVA image.
     func image01(_ model: any VisionLanguageModel, seed: UInt64 = 3) throws -> Tensor {
         let shape: [Int]
         switch self {
@@ -81,6 +85,7 @@ enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
             shape = [1 + grid.rows * grid.columns, 3, 32, 32]
         case .qwen2VL, .qwen25VL: shape = [1, 3, 56, 84]
         case .instructBlip: shape = [1, 3, 28, 28]
+        case .llavaSiglip: shape = [1, 3, 32, 32]
         }
         return Tensor.rand(shape, generator: Generator(seed: seed))
     }

@@ -1,0 +1,55 @@
+"""What the LLaVA-OneVision and SigLIP-LLaVA fixture scripts share (imported by them, not run).
+
+- `tiny_siglip_qwen2()`: the tiny SigLIP tower (32 px / 8 px patches, no head) and Qwen2 decoder both use;
+- `randomize(model)`: weights drawn from the seeded global generator (std 0.3; norms 1 ± 0.1), as every
+  fixture script since make_llava_next_fixtures.py does, so decisions are not ties;
+- `eager(config)`: eager attention everywhere (what Lucid's attention captures compare with);
+- `record(golden, name, model, prompt, image_token, count, inputs)`: the prompt with its placeholder
+  expanded to `count`, then its logits, hidden states, 8 greedy tokens and a 3-beam search (6 tokens,
+  EOS 2, early stopping), under `<name>.*`.
+"""
+import torch
+import transformers
+
+
+def tiny_siglip_qwen2():
+    vision = transformers.SiglipVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+                                             num_attention_heads=4, image_size=32, patch_size=8, vision_use_head=False)
+    text = transformers.Qwen2Config(vocab_size=150, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                                    num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-6,
+                                    rope_theta=10000.0, max_position_embeddings=512, bos_token_id=1,
+                                    eos_token_id=2, pad_token_id=0, tie_word_embeddings=False)
+    return vision, text
+
+
+def eager(config):
+    config._attn_implementation = "eager"
+    config.text_config._attn_implementation = "eager"
+    config.vision_config._attn_implementation = "eager"
+    return config
+
+
+def randomize(model):
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            if "norm" in pname and pname.endswith("weight"):
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            else:
+                p.copy_(0.3 * torch.randn_like(p))
+
+
+def record(golden, name, model, prompt, image_token, count, inputs):
+    at = prompt.index(image_token)
+    expanded = torch.tensor([prompt[:at] + [image_token] * count + prompt[at + 1:]])
+    with torch.no_grad():
+        out = model(input_ids=expanded, **inputs, output_hidden_states=True, use_cache=False)
+        greedy = model.generate(input_ids=expanded, **inputs, max_new_tokens=8, do_sample=False, num_beams=1,
+                                eos_token_id=None, pad_token_id=0)
+        beam = model.generate(input_ids=expanded, **inputs, max_new_tokens=6, do_sample=False, num_beams=3,
+                              early_stopping=True, eos_token_id=2, pad_token_id=0)
+    golden[f"{name}.input_ids"] = torch.tensor([prompt])
+    golden[f"{name}.logits"] = out.logits
+    for layer, hidden in enumerate(out.hidden_states):
+        golden[f"{name}.hidden_states.{layer}"] = hidden
+    golden[f"{name}.greedy"] = greedy[:, expanded.shape[1]:]
+    golden[f"{name}.beam3"] = beam[:, expanded.shape[1]:]
