@@ -187,6 +187,40 @@ def model_cases(work, rng, image):
         path = directory(f"m{n}", None, flip(tok, rng, 4) if i % 2 else tok[:rng.randrange(len(tok))])
         n += 1
         cases.append(Case("model", ["tokenize", "--model", path, "--text", "hello there"], "any", [path]))
+    return cases + onevision_cases(work, rng)
+
+
+ONEVISION = os.path.join(REPO, "Tests", "LucidModelsTests", "Fixtures", "llava-onevision")
+
+
+def onevision_cases(work, rng):
+    """The LLaVA-OneVision fixture's config with its own keys broken (SigLIP tower, anyres_max_N, pinpoints)."""
+    with open(os.path.join(ONEVISION, "model", "config.json")) as f:
+        config = json.load(f)
+    image = os.path.join(ONEVISION, "wide.png")
+    broken = [("vision_aspect_ratio", v) for v in ["anyres_max_0", "anyres_max_-1", "anyres_max_99999", "anyres", "", 9, None]]
+    broken += [("vision_config.model_type", v) for v in ["clip_vision_model", "bogus", 3]]
+    broken += [("vision_config.image_size", v) for v in [0, 7, 2 ** 31, 33, -32]]
+    broken += [("vision_config.patch_size", v) for v in [0, 3, 64]]
+    broken += [("image_grid_pinpoints", v) for v in [[], [[0, 0]], [[10 ** 9, 32]], [[32]], "x"]]
+    broken += [("vision_feature_select_strategy", v) for v in ["default", "bogus"]]
+    cases = []
+    for n, (key, value) in enumerate(broken):
+        path = os.path.join(work, f"ov{n}")
+        os.makedirs(path)
+        for entry in os.listdir(os.path.join(ONEVISION, "model")):
+            if entry != "config.json":
+                os.symlink(os.path.join(ONEVISION, "model", entry), os.path.join(path, entry))
+        changed = json.loads(json.dumps(config))
+        *parents, last = key.split(".")
+        target = changed
+        for part in parents:
+            target = target[part]
+        target[last] = value
+        with open(os.path.join(path, "config.json"), "w") as f:
+            json.dump(changed, f)
+        cases.append(Case("model", ["generate", "--model", path, "--image", image, "--input-ids", "1,17,149,45", "--greedy",
+                                    "--max-new-tokens", "2"], "error", [path], [os.path.join(path, "config.json")]))
     return cases
 
 
