@@ -40,8 +40,9 @@ def image_layout(model_dir):
     vision = config["vision_config"]
     size = vision.get("image_size", 224)
     count = (size // vision.get("patch_size", 32)) ** 2
-    if config.get("vision_feature_select_strategy", "default") == "full":
-        count += 1
+    # `full` keeps CLIP's class token; a SigLIP tower has none (`default` would drop its first patch).
+    has_class_token = vision.get("model_type", "clip_vision_model") != "siglip_vision_model"
+    count += (1 if has_class_token else 0) - (1 if config.get("vision_feature_select_strategy", "default") == "default" else 0)
     return config.get("image_token_index", 32000), count, size, config["text_config"]["vocab_size"]
 
 

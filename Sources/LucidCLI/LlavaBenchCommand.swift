@@ -7,15 +7,17 @@ import LucidTensor
 struct LlavaBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llava",
-        abstract: "LLaVA-1.5 load time, peak RSS, image-prompt prefill and decode tokens/s against transformers.",
+        abstract: "LLaVA load time, peak RSS, image-prompt prefill and decode tokens/s against transformers.",
         discussion: """
-        scripts/bench_llava_reference.py writes the inputs (input_ids with 576 image placeholders and \
+        For `model_type: llava` (LLaVA-1.5's CLIP tower or a SigLIP one). scripts/bench_llava_reference.py \
+        writes the inputs (input_ids with one placeholder per image feature, 576 on LLaVA-1.5, and \
         pixel_values, in a safetensors file) and times transformers on them; this command replays the \
         same inputs: load (the directory opened plus one read of every weight, so both sides start the \
         timed prefill with resident weights), prefill (vision tower, projector and the language model \
         over the whole prompt), greedy decode with EOS disabled, then the machine's read bandwidth with \
         the same threads, and prints both sides with ratios. `make bench` runs it on the synthetic \
-        LLaVA-1.5-7B-shaped checkpoint (scripts/bench.sh).
+        LLaVA-1.5-7B-shaped checkpoint (scripts/bench.sh); scripts/make_synthetic_siglip_llava.py writes a \
+        LLaVA-Interleave-0.5B-shaped one (SigLIP so400m + Qwen2-0.5B).
         """
     )
 
