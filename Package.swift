@@ -95,7 +95,7 @@ let package = Package(
         // Defences: Q-MLLM (quantisers, safety map, gate).
         .target(name: "LucidDefense", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidFiles", "LucidSupport"]),
         // Performance measurements against references measured on the same machine (`lucid bench`, scripts/bench.sh).
-        .target(name: "LucidBench", dependencies: ["LucidModels", "LucidGeneration", "LucidTensor", "LucidSupport"]),
+        .target(name: "LucidBench", dependencies: ["LucidModels", "LucidGeneration", "LucidNN", "LucidTensor", "LucidSupport"]),
         // Orchestration: the model registry, opened models and what runs on them.
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
                                                       "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidTraining", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),

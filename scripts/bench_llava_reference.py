@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference side of `lucid bench llava`: LLaVA-1.5 prefill of an image-bearing prompt and greedy
+"""Reference side of `lucid bench llava`: LLaVA prefill of an image-bearing prompt and greedy
 decode with Hugging Face transformers on the same libtorch (the torch wheel of scripts/setup.sh).
 
 Meant for the synthetic LLaVA-1.5-7B-shaped checkpoint (scripts/make_synthetic_checkpoint.py), which
@@ -12,7 +12,10 @@ has no tokenizer or image processor, so the inputs are built explicitly and writ
   random, so what the ids would spell does not matter, only the count (T = 595 on the 7B shape; a
   small test model gets its own placeholder count and image size from config.json);
 - pixel_values [1, 3, 336, 336] (f32): N(0, 1) from a generator seeded with 0, clamped to
-  [-1.79, 2.15] (the range CLIP normalisation gives); each side casts them to the model dtype.
+  [-1.79, 2.15] (the range CLIP normalisation gives); each side casts them to the model dtype;
+- for LLaVA-NeXT and LLaVA-OneVision (`model_type` llava_next / llava_onevision): the tiles of a
+  640 × 480 image instead, pixel_values [1, 1 + tiles, 3, S, S] of the same draw, image_sizes [[480, 640]],
+  and as many placeholders as transformers' `pack_image_features` gives that image (computed on zeros).
 
 Protocol (both sides alike): the page cache is warmed by the caller (bench.sh reads the shards
 first); "load" is from_pretrained plus one read of every parameter (so the weights are resident
@@ -46,15 +49,52 @@ def image_layout(model_dir):
     return config.get("image_token_index", 32000), count, size, config["text_config"]["vocab_size"]
 
 
+# The original size of the anyres models' image (a COCO-sized 640 × 480 photo, as (height, width)).
+ANYRES_IMAGE = (480, 640)
+
+
+def anyres_inputs(model_dir):
+    """LLaVA-NeXT / LLaVA-OneVision: the tile stack [1, 1 + tiles, 3, S, S] of a 640 × 480 image, its
+    image_sizes, and the packed feature count transformers computes for it (from zeros, no tower pass)."""
+    from transformers import AutoConfig
+    from transformers.models.llava_next import modeling_llava_next as next_module
+    config = AutoConfig.from_pretrained(model_dir)
+    size, patch = config.vision_config.image_size, config.vision_config.patch_size
+    tiles = next_module.image_size_to_num_patches(image_size=ANYRES_IMAGE, grid_pinpoints=config.image_grid_pinpoints,
+                                                  patch_size=size)
+    if config.model_type == "llava_onevision":
+        from transformers.models.llava_onevision.modeling_llava_onevision import LlavaOnevisionModel as Model
+        kwargs = dict(vision_aspect_ratio=config.vision_aspect_ratio)
+    else:
+        Model = next_module.LlavaNextModel
+        kwargs = dict(vision_feature_select_strategy=config.vision_feature_select_strategy)
+    # What pack_image_features receives: each tile's patch features after selection, (S / P)² of them.
+    features = [torch.zeros(tiles, (size // patch) ** 2, config.text_config.hidden_size)]
+    packer = type("Packer", (), {"config": config})()
+    _, lengths = Model.pack_image_features(packer, features, torch.tensor([ANYRES_IMAGE]),
+                                           image_newline=torch.zeros(config.text_config.hidden_size), **kwargs)
+    generator = torch.Generator().manual_seed(0)
+    pixels = torch.randn([1, tiles, 3, size, size], generator=generator).clamp(-1.79, 2.15)
+    return config.image_token_index, int(lengths[0]), pixels, config.text_config.vocab_size
+
+
 def make_inputs(path, model_dir):
-    image_token, count, size, vocab = image_layout(model_dir)
+    with open(os.path.join(model_dir, "config.json")) as f:
+        anyres = json.load(f).get("model_type") in ("llava_next", "llava_onevision")
+    if anyres:
+        image_token, count, pixels, vocab = anyres_inputs(model_dir)
+    else:
+        image_token, count, size, vocab = image_layout(model_dir)
+        generator = torch.Generator().manual_seed(0)
+        pixels = torch.randn([1, 3, size, size], generator=generator).clamp(-1.79, 2.15)
     # Small test models: fold the fixed ids into their vocabulary, below the placeholder id.
     text = [x if x < min(vocab, image_token) else x % image_token for x in PREFIX + SUFFIX]
-    generator = torch.Generator().manual_seed(0)
-    pixels = torch.randn([1, 3, size, size], generator=generator).clamp(-1.79, 2.15)
     ids = torch.tensor([text[:len(PREFIX)] + [image_token] * count + text[len(PREFIX):]], dtype=torch.int64)
     from safetensors.torch import save_file
-    save_file({"input_ids": ids, "pixel_values": pixels.contiguous()}, path)
+    tensors = {"input_ids": ids, "pixel_values": pixels.contiguous()}
+    if anyres:
+        tensors["image_sizes"] = torch.tensor([ANYRES_IMAGE], dtype=torch.int64)
+    save_file(tensors, path)
 
 
 def main():
@@ -74,15 +114,16 @@ def main():
     dtype = {"bf16": torch.bfloat16, "f32": torch.float32}[args.dtype]
 
     from safetensors.torch import load_file
-    from transformers import LlavaForConditionalGeneration, LogitsProcessor, LogitsProcessorList
+    from transformers import AutoModelForImageTextToText, LogitsProcessor, LogitsProcessorList
     inputs = load_file(args.inputs)
     device = torch.device(args.device)
     input_ids = inputs["input_ids"].to(device)
     pixels = inputs["pixel_values"].to(dtype).to(device)
+    extra = {"image_sizes": inputs["image_sizes"].to(device)} if "image_sizes" in inputs else {}
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     start = time.perf_counter()
-    model = LlavaForConditionalGeneration.from_pretrained(args.model, dtype=dtype, device_map=args.device if device.type != "cpu" else None)
+    model = AutoModelForImageTextToText.from_pretrained(args.model, dtype=dtype, device_map=args.device if device.type != "cpu" else None)
     model.eval()
     with torch.no_grad():
         for p in model.parameters():
@@ -104,7 +145,7 @@ def main():
     with torch.no_grad():
         sync()
         start = time.perf_counter()
-        out = model.generate(input_ids=input_ids, pixel_values=pixels, attention_mask=torch.ones_like(input_ids),
+        out = model.generate(input_ids=input_ids, pixel_values=pixels, **extra, attention_mask=torch.ones_like(input_ids),
                              max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, do_sample=False,
                              num_beams=1, pad_token_id=0, logits_processor=LogitsProcessorList([clock]))
     tokens = out[0, input_ids.shape[1]:].tolist()
@@ -114,7 +155,7 @@ def main():
     print(json.dumps({
         "implementation": "transformers", "transformers": __import__("transformers").__version__,
         "torch": torch.__version__, "threads": args.threads, "dtype": args.dtype, "device": args.device,
-        "prompt_tokens": input_ids.shape[1], "image_tokens": image_layout(args.model)[1], "new_tokens": len(tokens), "tokens": tokens,
+        "prompt_tokens": input_ids.shape[1], "image_tokens": int((input_ids == model.config.image_token_index).sum()), "new_tokens": len(tokens), "tokens": tokens,
         "load_seconds": load_seconds, "prefill_seconds": prefill,
         "decode_tokens_per_second": (len(clock.times) - 1) / decode,
         "weight_bytes": weight_bytes,

@@ -119,6 +119,13 @@ static at::Tensor linear_forward(const at::Tensor &x, const at::Tensor &w, const
   return widened.defined() ? widened : at::linear(x, w, b);
 }
 
+int32_t lt_causal_attention(lt_tensor q, lt_tensor k, lt_tensor v, double scale, lt_tensor *out) {
+  LT_TRY({
+    const bool grouped = T(q).size(1) != T(k).size(1);
+    *out = wrap(at::scaled_dot_product_attention(T(q), T(k), T(v), /*attn_mask=*/c10::nullopt, /*dropout_p=*/0.0,
+                                                 /*is_causal=*/true, scale, /*enable_gqa=*/grouped));
+  })
+}
 int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias, lt_tensor *out) {
   LT_TRY(*out = wrap(linear_forward(T(x), T(w), opt(bias))))
 }

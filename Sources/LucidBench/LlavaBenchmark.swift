@@ -1,10 +1,12 @@
 import Foundation
 import LucidGeneration
 import LucidModels
+import LucidNN
 import LucidTensor
 
-/// Load time, peak RSS, image-prompt prefill and decode of a LLaVA-1.5 checkpoint on the inputs a
-/// transformers reference measured (`scripts/bench_llava_reference.py`): load (the directory opened
+/// Load time, peak RSS, image-prompt prefill and decode of a LLaVA checkpoint (`llava`: LLaVA-1.5 or a
+/// SigLIP LLaVA; `llava_next`, `llava_onevision`: a tiled image) on the inputs a transformers reference
+/// measured (`scripts/bench_llava_reference.py`): load (the directory opened
 /// plus one read of every weight, so both sides start the timed prefill with resident weights),
 /// prefill (vision tower, projector and the language model over the whole prompt), greedy decode
 /// with EOS disabled, then the read bandwidth of the memory the weights live in (host, or GPU).
@@ -58,47 +60,88 @@ public enum LlavaBenchmark {
         }
     }
 
-    /// input_ids as Swift ints and pixel_values [1, 3, S, S] from the reference's inputs file.
-    public static func readInputs(_ path: String) throws -> ([Int], Tensor) {
+    /// What the reference's inputs file holds: input_ids, pixel_values ([1, 3, S, S], or an anyres
+    /// model's tiles [1, 1 + tiles, 3, S, S]) and, for the tiles, the image's (height, width).
+    public struct Inputs {
+        public var ids: [Int]
+        public var pixels: Tensor
+        public var imageSize: (height: Int, width: Int)?
+    }
+
+    /// The inputs file `scripts/bench_llava_reference.py` writes, shapes checked.
+    public static func readInputs(_ path: String) throws -> Inputs {
         let file = try SafetensorsCheckpoint(path: path)
         let ids = try file.tensor(named: "input_ids")
         let pixels = try file.tensor(named: "pixel_values")
         guard ids.shape.count == 2, ids.shape[0] == 1, ids.shape[1] >= 1 else {
             throw BenchError.badInputs(path: path, reason: "input_ids must have shape [1, T] (got \(ids.shape))")
         }
-        guard pixels.shape.count == 4, pixels.shape[0] == 1, pixels.shape[1] == 3 else {
-            throw BenchError.badInputs(path: path, reason: "pixel_values must have shape [1, 3, S, S] (got \(pixels.shape))")
+        guard file.tensorNames.contains("image_sizes") else {
+            guard pixels.shape.count == 4, pixels.shape[0] == 1, pixels.shape[1] == 3 else {
+                throw BenchError.badInputs(path: path, reason: "pixel_values must have shape [1, 3, S, S] (got \(pixels.shape))")
+            }
+            return Inputs(ids: ids.to(.i64).toArray(Int.self), pixels: pixels.to(.f32), imageSize: nil)
         }
-        return (ids.to(.i64).toArray(Int.self), pixels.to(.f32))
+        let sizes = try file.tensor(named: "image_sizes")
+        guard pixels.shape.count == 5, pixels.shape[0] == 1, pixels.shape[2] == 3, sizes.shape == [1, 2] else {
+            throw BenchError.badInputs(path: path, reason: "tiled inputs need pixel_values [1, tiles, 3, S, S] and image_sizes [1, 2] "
+                                       + "(got \(pixels.shape) and \(sizes.shape))")
+        }
+        let size = sizes.to(.i64).toArray(Int.self)
+        guard size.allSatisfy({ (1...(1 << 16)).contains($0) }) else {
+            throw BenchError.badInputs(path: path, reason: "image_sizes \(size) must be in 1…65536")
+        }
+        return Inputs(ids: ids.to(.i64).toArray(Int.self), pixels: pixels.to(.f32).selected(axis: 0, index: 0), imageSize: (size[0], size[1]))
+    }
+
+    /// The checkpoint in `directory` as a vision-language model and its decoder: LLaVA's class for `llava`,
+    /// LLaVA-NeXT's for `llava_next` and `llava_onevision` (with the inputs' image size set).
+    static func open(directory: String, options: ModelLoadOptions, inputs: Inputs,
+                     path: String) throws -> (model: any VisionLanguageModel & Module, languageModel: LlamaForCausalLM) {
+        let type = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/config.json")))
+                    as? [String: Any])?["model_type"] as? String
+        guard type == "llava_next" || type == "llava_onevision" else {
+            guard inputs.imageSize == nil else { throw BenchError.badInputs(path: path, reason: "tiled inputs need a llava_next or llava_onevision model") }
+            let llava = try LlavaForConditionalGeneration.load(directory: directory, options: options)
+            return (llava, llava.languageModel)
+        }
+        guard let size = inputs.imageSize else {
+            throw BenchError.badInputs(path: path, reason: "a \(type ?? "") model needs tiled inputs with image_sizes")
+        }
+        let next = try LlavaNextForConditionalGeneration.load(directory: directory, options: options)
+        next.originalImageSize = size
+        return (next, next.languageModel)
     }
 
     /// Loads the checkpoint in `directory` (timed, weights read once), prefills the inputs' prompt and
     /// image and decodes `newTokens` greedily on the threads already configured (`threads` is recorded).
-    public static func run(directory: String, options: ModelLoadOptions, inputs: String, reference: Reference,
+    public static func run(directory: String, options: ModelLoadOptions, inputs path: String, reference: Reference,
                            newTokens: Int, threads: Int) throws -> LlavaBenchReport {
-        let (ids, pixels) = try readInputs(inputs)
+        let inputs = try readInputs(path)
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        let llava = try LlavaForConditionalGeneration.load(directory: directory, options: options)
+        let (model, languageModel) = try open(directory: directory, options: options, inputs: inputs, path: path)
+        languageModel.fusedAttention = options.fusedAttention
         // One read of every weight; the last sum read on the host waits for a device's queue to drain.
-        withNoGrad { _ = llava.namedParameters().map { $0.parameter.value.sum() }.last?.item() }
+        withNoGrad { _ = model.namedParameters().map { $0.parameter.value.sum() }.last?.item() }
         let loadSeconds = secondsSince(loadStart)
 
         let (result, embedSeconds) = try withNoGrad { () throws -> (GenerationResult, Double) in
             let start = DispatchTime.now().uptimeNanoseconds
-            let embeddings = try llava.embed(try llava.segments(ids: ids, images: [pixels]))
+            try model.checkImage(inputs.pixels)
+            let embeddings = try model.embed(try model.segments(ids: inputs.ids, images: [inputs.pixels]))
             let embedSeconds = secondsSince(start)
-            let result = try GenerationDriver(model: llava).generate(.embeddings(embeddings), strategy: .greedy,
+            let result = try GenerationDriver(model: model).generate(.embeddings(embeddings), strategy: .greedy,
                                                                       limits: GenerationLimits(maxNewTokens: newTokens))
             return (result, embedSeconds)
         }
         let stats = result.statistics
-        let perToken = DecodeTraffic.weightBytesPerToken(llava.languageModel)
+        let perToken = DecodeTraffic.weightBytesPerToken(languageModel)
         // The limit is the memory the weights are read from: the host's, or the GPU's.
         let read = options.device == .cpu ? MemoryBandwidth.measureRead()
             : MemoryBandwidth.measureRead(bytes: MemoryBandwidth.deviceBytes, device: options.device)
         return LlavaBenchReport(
-            promptTokens: ids.count, newTokens: newTokens, threads: threads, dtype: options.dtype.description,
-            weightBytes: llava.namedParameters().reduce(0) { $0 + $1.parameter.value.count * $1.parameter.value.dtype.byteSize },
+            promptTokens: inputs.ids.count, newTokens: newTokens, threads: threads, dtype: options.dtype.description,
+            weightBytes: model.namedParameters().reduce(0) { $0 + $1.parameter.value.count * $1.parameter.value.dtype.byteSize },
             decodeWeightBytesPerToken: perToken, readBytesPerSecond: read.bytesPerSecond,
             lucid: .init(loadSeconds: loadSeconds, prefillSeconds: embedSeconds + stats.prefillSeconds,
                          decodeTokensPerSecond: Double(newTokens - 1) / stats.decodeSeconds, peakRSSBytes: stats.peakRSSBytes),

@@ -77,3 +77,9 @@ enum HuggingFaceDirectory {
         return model
     }
 }
+
+extension CausalLanguageModel {
+    /// The Llama-family decoder that runs this model: itself, or a vision-language model's language
+    /// model; nil for any other kind.
+    public var llamaDecoder: LlamaForCausalLM? { (self as? LlamaForCausalLM) ?? (self as? any LanguageModelBacked)?.languageModel }
+}

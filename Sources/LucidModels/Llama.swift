@@ -27,9 +27,11 @@ public final class LlamaAttention: Module {
         [("q_proj", qProj), ("k_proj", kProj), ("v_proj", vProj), ("o_proj", oProj)]
     }
 
-    /// x: [B, T, D] → ([B, T, D], probabilities [B, H, T, S] when `keepProbabilities`).
+    /// x: [B, T, D] → ([B, T, D], probabilities [B, H, T, S] when `keepProbabilities`). `fusedCausal`:
+    /// the mask is plain causal over x alone, so without probabilities to keep libtorch's fused kernel
+    /// may run it (`LlamaForCausalLM.fusedAttention`).
     func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor?, cache: KVCache?, layer: Int,
-                        keepProbabilities: Bool) -> (Tensor, Tensor?) {
+                        keepProbabilities: Bool, fusedCausal: Bool = false) -> (Tensor, Tensor?) {
         let (b, t) = (x.size(0), x.size(1))
         var q = qProj(x).reshaped(b, t, heads, headDim).transposed(1, 2)
         var k = kProj(x).reshaped(b, t, kvHeads, headDim).transposed(1, 2)
@@ -37,6 +39,10 @@ public final class LlamaAttention: Module {
         q = RotaryEmbedding.apply(q, cos: rope.cos, sin: rope.sin)
         k = RotaryEmbedding.apply(k, cos: rope.cos, sin: rope.sin)
         if let cache { (k, v) = cache.append(layer: layer, keys: k, values: v) }
+        if fusedCausal && !keepProbabilities {
+            let context = Tensor.causalAttention(query: q, key: k, value: v, scale: 1 / Double(headDim).squareRoot())
+            return (oProj(context.transposed(1, 2).reshaped(b, t, heads * headDim)), nil)
+        }
         let s = k.size(2)
         // Grouped-query attention without repeating keys and values (transformers' repeat_kv copies
         // them for every query head): the query heads that share a key/value head (head h reads
@@ -100,6 +106,13 @@ public final class LlamaModel: Module {
     public let layers: ModuleList<LlamaDecoderLayer>
     public let norm: RMSNorm
     let rope: RotaryEmbedding
+    /// Whether a prompt's plain causal pass (no cache before it, no padding, no parallel candidates)
+    /// runs attention through libtorch's fused kernel where no layer's probabilities are captured. It
+    /// never materialises the [T, T] scores: a 2,948-token LLaVA-OneVision prompt prefills about twice
+    /// as fast in less memory (docs/engine.md). Off by default: its summation order differs from the
+    /// explicit softmax in the last bits, and Lucid's goldens, tests and bundled results were measured
+    /// with the explicit one; decoding steps (one new token) always use the explicit path.
+    public var fusedAttention = false
 
     public init(_ config: LlamaConfig) {
         self.config = config
@@ -142,11 +155,12 @@ public final class LlamaModel: Module {
             ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
             : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
         var hidden = embeddings
+        let fusedCausal = fusedAttention && t > 1 && past == 0 && padding == nil && !options.parallelCandidates
         if options.hiddenStates.contains(0, of: count + 1) { trace.hiddenStates[0] = hidden }
         for (index, layer) in layers.items.enumerated() {
             let keep = options.attentionLayers.contains(index, of: count)
             let (attended, probabilities) = layer.selfAttn(layer.inputLayernorm(hidden), rope: tables, mask: mask, cache: cache,
-                                                           layer: index, keepProbabilities: keep)
+                                                           layer: index, keepProbabilities: keep, fusedCausal: fusedCausal)
             if let probabilities {
                 switch options.attentionReduction {
                 case .none: trace.attentions[index] = probabilities
@@ -245,6 +259,11 @@ public final class LlamaForCausalLM: Module, CausalLanguageModel {
     public var vocabularySize: Int { config.vocabSize }
     public var layerCount: Int { config.numHiddenLayers }
     public var hiddenSize: Int { config.hiddenSize }
+    /// `LlamaModel.fusedAttention`: prompts through libtorch's fused attention kernel (off by default).
+    public var fusedAttention: Bool {
+        get { model.fusedAttention }
+        set { model.fusedAttention = newValue }
+    }
 
     public var contextLength: Int? { config.maxPositionEmbeddings }
 

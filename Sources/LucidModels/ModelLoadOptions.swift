@@ -15,6 +15,9 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
     /// Bytes the weights may take (`MemoryBudget`); nil: the memory the machine has available when
     /// the model is loaded. `Int.max` turns the check off.
     public var memoryLimit: Int?
+    /// Prompts through libtorch's fused attention kernel (`LlamaModel.fusedAttention`; `--fused-attention`),
+    /// applied by `ModelRegistry.open` to the model's Llama-family decoder. Off by default.
+    public var fusedAttention = false
 
     /// f32 on the CPU: what every loader did before options existed.
     public static let standard = ModelLoadOptions()

@@ -40,6 +40,13 @@ public struct ModelRegistry {
     /// `options.load` (dtype and device) is validated first, so an unusable device or a dtype the
     /// device cannot compute in is refused before any file is read.
     public func open(_ name: String, options: ModelOpenOptions = ModelOpenOptions()) throws -> OpenedModel {
+        let opened = try openWeights(name, options: options)
+        opened.model.llamaDecoder?.fusedAttention = options.load.fusedAttention
+        return opened
+    }
+
+    /// `open` without the runtime settings applied after loading.
+    func openWeights(_ name: String, options: ModelOpenOptions) throws -> OpenedModel {
         try options.load.validate()
         let path = ModelLocations.resolve(name)
         var isDirectory: ObjCBool = false

@@ -116,6 +116,13 @@ extension Tensor {
         }
     }
 
+    /// Causal attention softmax(q·kᵀ·`scale`)·v of q [B, H, T, D] with k and v [B, H_kv, T, D] (H a
+    /// multiple of H_kv), through libtorch's fused kernel: the [T, T] scores are never materialised.
+    /// The same values as the explicit product up to summation order (last bits).
+    public static func causalAttention(query q: Tensor, key k: Tensor, value v: Tensor, scale: Double) -> Tensor {
+        Tensor.make("scaled_dot_product_attention") { lt_causal_attention(q.handle, k.handle, v.handle, scale, $0) }
+    }
+
     /// Einstein summation, e.g. `Tensor.einsum("bhqd,bhkd->bhqk", q, k)`.
     public static func einsum(_ equation: String, _ operands: Tensor...) -> Tensor {
         withHandles(operands) { hs, n in Tensor.make("einsum") { lt_einsum(equation, hs, n, $0) } }

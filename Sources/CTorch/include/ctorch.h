@@ -171,6 +171,9 @@ int32_t lt_allclose(lt_tensor a, lt_tensor b, double rtol, double atol, bool *ou
 int32_t lt_matmul(lt_tensor a, lt_tensor b, lt_tensor *out);
 int32_t lt_bmm(lt_tensor a, lt_tensor b, lt_tensor *out);
 int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, lt_tensor *out);
+/* Causal softmax(q·kᵀ·scale)·v through libtorch's fused scaled-dot-product attention (flash attention on
+   the CPU): q [B, H, T, D], k and v [B, Hkv, T, D] with H a multiple of Hkv (grouped-query heads). */
+int32_t lt_causal_attention(lt_tensor q, lt_tensor k, lt_tensor v, double scale, lt_tensor *out);
 /* The few-row linear kernel's micro-kernel on the calling thread: 1 scalar, 2 AVX2 + FMA, 3 AVX-512,
    4 AVX-512 + bf16. A thread may choose its own (0 = best available, a missing one falls back, -1 = the
    process's again) for tests and benchmarks; returns the thread's previous setting. */
