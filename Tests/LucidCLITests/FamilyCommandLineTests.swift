@@ -71,6 +71,11 @@ struct FamilyCommandLineTests {
         #expect(generated.status == 0, "\(generated.err)")
         let tokens = try LucidProcess.json(generated.out)["token_ids"] as? [Int]
         #expect(tokens == greedy, "\(family.directory): lucid \(tokens ?? []) vs transformers \(greedy)")
+        // `--fused-attention` reaches the decoder through the registry and gives the same tokens here.
+        let fused = try LucidProcess.run(["generate", "--model", model, "--pixel-values", path, "--input-ids", idList,
+                                          "--greedy", "--max-new-tokens", "8", "--json", "--fused-attention"])
+        #expect(fused.status == 0, "\(fused.err)")
+        #expect(try LucidProcess.json(fused.out)["token_ids"] as? [Int] == greedy, "\(family.directory) with --fused-attention")
         if family.fromImage {
             let image = Self.fixture(family) + "/\(family.prefix.dropLast()).png"
             let read = try LucidProcess.run(["generate", "--model", model, "--image", image, "--input-ids", idList,

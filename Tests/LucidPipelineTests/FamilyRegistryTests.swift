@@ -33,6 +33,10 @@ struct FamilyRegistryTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let opened = try ModelRegistry.standard.open(path)
         #expect(opened.modelType == family.rawValue)
+        #expect(opened.model.llamaDecoder?.fusedAttention == false)
+        var fused = ModelLoadOptions()
+        fused.fusedAttention = true
+        #expect(try ModelRegistry.standard.open(path, options: ModelOpenOptions(load: fused)).model.llamaDecoder?.fusedAttention == true)
         let vision = try #require(opened.vision)
         let pixels = Family.normalization.normalize(try family.image01(model))
         if let next = vision as? LlavaNextForConditionalGeneration { next.originalImageSize = (40, 56) }
