@@ -98,8 +98,7 @@ public enum LlavaBenchmark {
     /// LLaVA-NeXT's for `llava_next` and `llava_onevision` (with the inputs' image size set).
     static func open(directory: String, options: ModelLoadOptions, inputs: Inputs,
                      path: String) throws -> (model: any VisionLanguageModel & Module, languageModel: LlamaForCausalLM) {
-        let type = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/config.json")))
-                    as? [String: Any])?["model_type"] as? String
+        let type = HuggingFaceDirectory.modelType(directory: directory)
         guard type == "llava_next" || type == "llava_onevision" else {
             guard inputs.imageSize == nil else { throw BenchError.badInputs(path: path, reason: "tiled inputs need a llava_next or llava_onevision model") }
             let llava = try LlavaForConditionalGeneration.load(directory: directory, options: options)

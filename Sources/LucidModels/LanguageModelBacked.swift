@@ -39,7 +39,16 @@ extension LanguageModelBacked {
 
 /// Opening a Hugging Face model directory: `config.json` checked for its `model_type` and decoded,
 /// layers built without random initialisation, weights loaded strictly.
-enum HuggingFaceDirectory {
+public enum HuggingFaceDirectory {
+    /// `model_type` of a directory's `config.json` (read with the size cap of `SafeFile`), nil when
+    /// it is missing, unreadable or has none.
+    public static func modelType(directory: String) -> String? {
+        let path = (directory as NSString).appendingPathComponent("config.json")
+        guard let bytes = try? SafeFile.read(path, maxBytes: 16 << 20),
+              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+        return object["model_type"] as? String
+    }
+
     /// The decoded `config.json` of `directory` and its path; another `model_type` is refused.
     static func config<Config: Decodable>(_ type: Config.Type, directory: String, modelType: String) throws -> (Config, String) {
         try config(type, directory: directory, modelTypes: [modelType])

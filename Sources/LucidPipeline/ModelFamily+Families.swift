@@ -84,12 +84,6 @@ extension ModelFamily {
         }, imageInstruction: instructBlipInstruction)
     }
 
-    /// The CLIP keys of a directory's `preprocessor_config.json`, nil without one.
-    static func preprocessorConfig(_ directory: String) throws -> CLIPPreprocessorConfig? {
-        let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
-        return FileManager.default.fileExists(atPath: path) ? try CLIPPreprocessorConfig.load(path: path) : nil
-    }
-
     /// A directory's Qwen2-VL processor (Qwen2.5-VL ships the same one), or transformers' defaults without a config.
     static func qwenProcessor(_ directory: String) throws -> Qwen2VLImageProcessor {
         let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")

@@ -83,10 +83,5 @@ public struct ModelRegistry {
     }
 
     /// `model_type` of a directory's `config.json`, if readable.
-    public static func modelType(directory: String) -> String? {
-        let url = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
-        guard let bytes = try? SafeFile.read(url.path, maxBytes: 16 << 20), case let data = Data(bytes),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object["model_type"] as? String
-    }
+    public static func modelType(directory: String) -> String? { HuggingFaceDirectory.modelType(directory: directory) }
 }

@@ -9,13 +9,25 @@ extension CLIPPreprocessorConfig {
                                imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5])
     }
 
+    /// transformers' `LlavaOnevisionImageProcessor` steps without a config, for tiles of `imageSize`:
+    /// SigLIP's exact resize and no crop, with OpenAI CLIP's mean and std (that class's defaults).
+    public static func onevisionDefaults(imageSize: Int) -> CLIPPreprocessorConfig {
+        var config = siglipDefaults(imageSize: imageSize)
+        (config.imageMean, config.imageStd) = (openAIMean, openAIStd)
+        return config
+    }
+
     /// Reads the config of a processor that resizes to an exact size and does not crop (SigLIP's,
     /// LLaVA-OneVision's): the CLIP keys, with `defaults`' `size`, `do_center_crop`, `image_mean` and
     /// `image_std` where the file leaves them out (CLIP's reader would default to a 224-px centre crop
     /// and OpenAI's mean), and a crop size equal to `size` unless `crop_size` is given — so the tile
     /// side transformers derives (`crop_size` height, else `size` height) is `cropSize.height`.
     public static func loadExactResize(path: String, defaults: CLIPPreprocessorConfig) throws -> CLIPPreprocessorConfig {
-        let bytes = try FileIO.readFile(path, maxBytes: 1 << 20)
+        try decodeExactResize(json: try FileIO.readFile(path, maxBytes: 1 << 20), source: path, defaults: defaults)
+    }
+
+    /// `loadExactResize` of JSON bytes already read; `source` names them in errors.
+    static func decodeExactResize(json bytes: [UInt8], source path: String, defaults: CLIPPreprocessorConfig) throws -> CLIPPreprocessorConfig {
         var config = try decode(json: bytes, source: path)
         struct Present: Decodable {
             var size: ConfigJSON.Size?

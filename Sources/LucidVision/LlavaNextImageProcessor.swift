@@ -63,8 +63,8 @@ public struct LlavaNextImageProcessor: Sendable, Equatable {
     /// `size` height (the `crop_size` height if one is given, as transformers takes it), OneVision's
     /// 384-pixel pinpoints.
     public static func loadOnevision(path: String) throws -> LlavaNextImageProcessor {
-        let config = try CLIPPreprocessorConfig.loadExactResize(path: path, defaults: try onevisionDefaults(imageSize: 384).clip.config)
         let bytes = try FileIO.readFile(path, maxBytes: 1 << 20)
+        let config = try CLIPPreprocessorConfig.decodeExactResize(json: bytes, source: path, defaults: .onevisionDefaults(imageSize: 384))
         let points = try pinpoints(bytes, path: path) ?? onevisionPinpoints(tile: config.cropSize.height)
         return try LlavaNextImageProcessor(config: config, gridPinpoints: points, source: path)
     }
@@ -72,9 +72,7 @@ public struct LlavaNextImageProcessor: Sendable, Equatable {
     /// transformers' `LlavaOnevisionImageProcessor` without a config, for a tower of `imageSize`:
     /// exact resize to it, no crop, OpenAI CLIP's mean and std, bicubic, 1 to 6 tiles a side.
     public static func onevisionDefaults(imageSize: Int) throws -> LlavaNextImageProcessor {
-        var config = CLIPPreprocessorConfig.siglipDefaults(imageSize: imageSize)
-        (config.imageMean, config.imageStd) = (CLIPPreprocessorConfig.openAIMean, CLIPPreprocessorConfig.openAIStd)
-        return try LlavaNextImageProcessor(config: config, gridPinpoints: onevisionPinpoints(tile: imageSize))
+        try LlavaNextImageProcessor(config: .onevisionDefaults(imageSize: imageSize), gridPinpoints: onevisionPinpoints(tile: imageSize))
     }
 
     /// OneVision's default canvases for tiles of `tile` pixels: 1 to 6 tiles a side.
