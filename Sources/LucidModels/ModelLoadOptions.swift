@@ -81,13 +81,21 @@ public enum ModelLoadOptionsError: Error, Equatable, CustomStringConvertible {
     case deviceUnavailable(Device, reason: String)
     /// The device is present but a computation in the dtype failed there (libtorch's message).
     case dtypeUnsupported(DType, Device, reason: String)
+    /// A switch (a manifest's `fused_attention`) given something other than true or false.
+    case notABoolean(key: String, found: String)
 
-    /// Whether the error is about the dtype (else about the device): which flag or key to name.
+    /// Whether the error is about the dtype (else about the device or a switch): which flag or key to name.
     public var concernsDType: Bool {
         switch self {
         case .unknownDType, .unsupportedDType, .dtypeUnsupported: return true
-        case .unknownDevice, .deviceUnavailable: return false
+        case .unknownDevice, .deviceUnavailable, .notABoolean: return false
         }
+    }
+
+    /// The manifest key the error is about: `dtype`, `device` or the switch's own key.
+    public var concernsKey: String {
+        if case .notABoolean(let key, _) = self { return key }
+        return concernsDType ? "dtype" : "device"
     }
 
     public var description: String {
@@ -97,6 +105,7 @@ public enum ModelLoadOptionsError: Error, Equatable, CustomStringConvertible {
         case .unsupportedDType(let dtype): return "models cannot be opened in \(dtype) (use f32, bf16 or f16)"
         case .deviceUnavailable(let device, let reason): return "device \(device) cannot be used: \(reason)"
         case .dtypeUnsupported(let dtype, let device, let reason): return "\(device) cannot compute in \(dtype): \(reason)"
+        case .notABoolean(let key, let found): return "\(key) must be true or false, not \(found)"
         }
     }
 }

@@ -37,8 +37,13 @@ public final class ManifestWorker {
                     : "\(path): no such model (a bundled name, a directory, a GGUF file or a Hugging Face repository id in the local hub cache)"
                 throw manifest.error(at: "models[\(index)]", why)
             }
+            for key in model.options.keys.sorted() where !modelOptionKeys.contains(key) {
+                let hint = KeySuggestion.hint(for: key, among: modelOptionKeys)
+                throw manifest.error(at: "models[\(index)].\(key)", "unknown model option" + (hint.isEmpty
+                    ? " (known: name, path, \(modelOptionKeys.joined(separator: ", ")))" : hint))
+            }
             do { _ = try loadOptions(of: model) } catch {
-                throw manifest.error(at: "models[\(index)].\(error.concernsDType ? "dtype" : "device")", error.description)
+                throw manifest.error(at: "models[\(index)].\(error.concernsKey)", error.description)
             }
             _ = try defense(of: model)
             _ = try attack(of: model)
@@ -146,17 +151,27 @@ public final class ManifestWorker {
         return attack
     }
 
-    /// A model entry's `dtype` (f32, bf16, f16) and `device` (cpu, cuda, cuda:N, mps) options,
-    /// default f32 on the CPU, validated as `--dtype`/`--device` are. A value that is not a string
-    /// is refused as an unknown name.
+    /// The keys a model entry may carry beside `path` and `name`; any other is refused before any
+    /// item runs (a misspelt `dtpye: bf16` would otherwise run in f32).
+    public static let modelOptionKeys = ["attack", "defense", "device", "dtype", "fused_attention"]
+
+    /// A model entry's `dtype` (f32, bf16, f16), `device` (cpu, cuda, cuda:N, mps) and
+    /// `fused_attention` (true, false) options, default f32 on the CPU without fused attention,
+    /// validated as `--dtype`/`--device`/`--fused-attention` are. A `dtype` or `device` that is not
+    /// a string is refused as an unknown name, a `fused_attention` that is not a boolean as such.
     public static func loadOptions(of spec: ModelSpec) throws(ModelLoadOptionsError) -> ModelLoadOptions {
         func name(_ key: String, unknown: (String) -> ModelLoadOptionsError) throws(ModelLoadOptionsError) -> String? {
             guard let value = spec.options[key] else { return nil }
             guard let text = value.stringValue else { throw unknown("\(value)") }
             return text
         }
-        return try ModelLoadOptions(dtypeName: try name("dtype", unknown: { .unknownDType($0) }),
-                                    deviceName: try name("device", unknown: { .unknownDevice($0) }))
+        var options = try ModelLoadOptions(dtypeName: try name("dtype", unknown: { .unknownDType($0) }),
+                                           deviceName: try name("device", unknown: { .unknownDevice($0) }))
+        if let value = spec.options["fused_attention"] {
+            guard case .bool(let fused) = value else { throw .notABoolean(key: "fused_attention", found: "\(value)") }
+            options.fusedAttention = fused
+        }
+        return options
     }
 
     /// A model entry's `defense` option (default auto).

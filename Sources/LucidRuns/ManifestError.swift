@@ -22,7 +22,7 @@ public struct ManifestError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Near-miss suggestions for unknown keys and values ("did you mean `seeds`?").
-enum KeySuggestion {
+public enum KeySuggestion {
     /// The closest candidate within a small edit distance (case-insensitive, transpositions count 1), if any.
     static func closest(to word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
@@ -56,7 +56,7 @@ enum KeySuggestion {
     }
 
     /// ` (did you mean `x`?)` or the empty string.
-    static func hint(for word: String, among candidates: [String]) -> String {
+    public static func hint(for word: String, among candidates: [String]) -> String {
         closest(to: word, among: candidates).map { " (did you mean `\($0)`?)" } ?? ""
     }
 }

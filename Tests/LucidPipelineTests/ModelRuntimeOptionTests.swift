@@ -75,4 +75,57 @@ struct ModelRuntimeOptionTests {
         let result = try #require(try worker.run(plan.items[0]).objectValue)
         #expect(result["token_ids"]?.arrayValue?.isEmpty == false)
     }
+
+    @Test func aMisspeltModelOptionIsRefusedNamingItsLine() throws {
+        let (sweep, folder) = try manifest("    dtpye: bf16")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try ManifestWorker.validate(sweep)
+            Issue.record("a misspelt dtype key was accepted (the run would have been f32)")
+        } catch let error as ManifestError {
+            #expect(error.line == 4 && error.keyPath == "models[0].dtpye", "\(error)")
+            #expect(error.description.hasSuffix("unknown model option (did you mean `dtype`?)"), "\(error)")
+        }
+    }
+
+    @Test func aModelOptionFarFromAnyKnownOneListsThem() throws {
+        let (sweep, folder) = try manifest("    precision: half")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(throws: ManifestError(file: folder.appendingPathComponent("sweep.yaml").path, line: 4, keyPath: "models[0].precision",
+                                      reason: "unknown model option (known: name, path, attack, defense, device, dtype, fused_attention)")) {
+            try ManifestWorker.validate(sweep)
+        }
+    }
+
+    @Test func aManifestFusedAttentionKeyReachesTheDecoder() throws {
+        let (sweep, folder) = try manifest("    fused_attention: true")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try ManifestWorker.validate(sweep)
+        var expected = ModelLoadOptions()
+        expected.fusedAttention = true
+        #expect(try ManifestWorker.loadOptions(of: sweep.models[0]) == expected)
+        let plan = try RunPlan(manifest: sweep)
+        let worker = ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run"))
+        let (opened, _) = try worker.model(sweep.models[0])
+        #expect(opened.model.llamaDecoder?.fusedAttention == true)
+        let result = try #require(try worker.run(plan.items[0]).objectValue)
+        #expect(result["token_ids"]?.arrayValue?.isEmpty == false)
+
+        let (plain, other) = try manifest("")
+        defer { try? FileManager.default.removeItem(at: other) }
+        let (unfused, _) = try ManifestWorker(plan: try RunPlan(manifest: plain), runDirectory: other).model(plain.models[0])
+        #expect(unfused.model.llamaDecoder?.fusedAttention == false)
+    }
+
+    @Test func aFusedAttentionThatIsNotABooleanIsRefused() throws {
+        let (sweep, folder) = try manifest("    fused_attention: 1")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try ManifestWorker.validate(sweep)
+            Issue.record("fused_attention: 1 accepted")
+        } catch let error as ManifestError {
+            #expect(error.line == 4 && error.keyPath == "models[0].fused_attention", "\(error)")
+            #expect(error.description.hasSuffix("fused_attention must be true or false, not 1"), "\(error)")
+        }
+    }
 }
