@@ -4,7 +4,12 @@ Renders each conversation through the models' real Jinja templates with jinja2,
 configured as transformers' `apply_chat_template` does (sandboxed, trim_blocks,
 lstrip_blocks, raise_exception). SmolLM2's template comes from its GGUF; the others
 are transcribed from the Hugging Face Hub (Llama-2-chat, Llama-3-Instruct,
-llava-hf/llava-1.5, Qwen2-Instruct). Vicuna follows FastChat's vicuna_v1.1
+llava-hf/llava-1.5, Qwen2-Instruct). LLaVA-OneVision/Interleave has two: the llava-hf processor
+template (the role, a space, the images, then a newline and the text, turns not separated), as
+transformers' own processor tests load it and as vLLM's examples and processor tests write its
+prompts (`<|im_start|>user <image>\\n...<|im_end|><|im_start|>assistant\\n`); and the one
+transformers' `convert_llava_onevision_weights_to_hf.py` writes (ChatML with `<image>\\n` lines,
+which Lucid's chatml renders). Vicuna follows FastChat's vicuna_v1.1
 (SeparatorStyle.ADD_COLON_TWO).
 """
 
@@ -56,6 +61,25 @@ QWEN2_TEMPLATE = (
     "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
     "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+LLAVA_ONEVISION_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + ' '}}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>' }}{% endfor %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'video') %}{{ '<video>' }}{% endfor %}"
+    "{% if message['role'] != 'assistant' %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ '\\n' + content['text'] }}{% endfor %}"
+    "{% else %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{% generation %}{{ '\\n' + content['text'] }}{% endgeneration %}{% endfor %}{% endif %}"
+    "{{'<|im_end|>'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+LLAVA_ONEVISION_CONVERTED_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'}}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}"
+    "{% if message['role'] != 'assistant' %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] }}{% endfor %}"
+    "{% else %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{% generation %}{{ content['text'] }}{% endgeneration %}{% endfor %}{% endif %}"
+    "{{'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
 VICUNA_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
                  "The assistant gives helpful, detailed, and polite answers to the user's questions.")
@@ -121,6 +145,8 @@ def build_chat(out: Path, smollm2_template: str | None) -> None:
         ("llama-2", "llama-2", LLAMA2_TEMPLATE, {"bos_token": "<s>", "eos_token": "</s>"}),
         ("llama-3", "llama-3", LLAMA3_TEMPLATE, {"bos_token": "<|begin_of_text|>"}),
         ("llava-1.5", "llava-1.5", LLAVA_TEMPLATE, {}),
+        ("llava-onevision", "llava-onevision", LLAVA_ONEVISION_TEMPLATE, {}),
+        ("chatml", "llava-onevision-converted", LLAVA_ONEVISION_CONVERTED_TEMPLATE, {}),
     ]
     if smollm2_template is not None:
         templates.insert(0, ("chatml", "smollm2", smollm2_template, {}))
@@ -128,7 +154,7 @@ def build_chat(out: Path, smollm2_template: str | None) -> None:
         for conv in CONVERSATIONS:
             for agp in (True, False):
                 try:
-                    text = render_jinja(source, conv, agp, llava=(name == "llava-1.5"), **tokens)
+                    text = render_jinja(source, conv, agp, llava=source.count("selectattr") > 0, **tokens)
                 except jinja2.exceptions.TemplateError as error:
                     text, failure = None, str(error)
                 else:
@@ -141,7 +167,9 @@ def build_chat(out: Path, smollm2_template: str | None) -> None:
                           "add_generation_prompt": agp, "text": render_vicuna(conv, agp),
                           "error": None})
     sources = {"qwen2": QWEN2_TEMPLATE, "llama-2": LLAMA2_TEMPLATE,
-               "llama-3": LLAMA3_TEMPLATE, "llava-1.5": LLAVA_TEMPLATE}
+               "llama-3": LLAMA3_TEMPLATE, "llava-1.5": LLAVA_TEMPLATE,
+               "llava-onevision": LLAVA_ONEVISION_TEMPLATE,
+               "llava-onevision-converted": LLAVA_ONEVISION_CONVERTED_TEMPLATE}
     if smollm2_template is not None:
         sources["smollm2"] = smollm2_template
     (out / "chat_golden.json").write_text(

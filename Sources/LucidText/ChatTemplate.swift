@@ -2,8 +2,8 @@
 ///
 /// Each style reproduces, character for character, what the model's own template
 /// renders through transformers' `apply_chat_template` (Jinja with `trim_blocks` and
-/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen), `llama-2`, `llama-3` and `llava-1.5`
-/// (llava-hf processors), plus FastChat's `vicuna` v1.1. `chatml` can inject a default
+/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen), `llama-2`, `llama-3`, `llava-1.5` and
+/// `llava-onevision` (llava-hf processors), plus FastChat's `vicuna` v1.1. `chatml` can inject a default
 /// system prompt when the conversation has none, as SmolLM2's and Qwen2's templates do;
 /// `detect` reads that prompt from the model's template string.
 public struct ChatTemplate: Sendable, Hashable {
@@ -14,6 +14,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case llama2 = "llama-2"
         case llama3 = "llama-3"
         case vicuna
+        case llavaOnevision = "llava-onevision"
     }
 
     /// The format.
@@ -63,6 +64,10 @@ public struct ChatTemplate: Sendable, Hashable {
     public static let llama3 = ChatTemplate(style: .llama3)
     /// FastChat vicuna v1.1.
     public static let vicuna = ChatTemplate(style: .vicuna)
+    /// `<|im_start|>user <image>\n{prompt}<|im_end|><|im_start|>assistant\n` (the llava-hf
+    /// LLaVA-OneVision and LLaVA-Interleave processors): ChatML with the images after the role and a
+    /// space, no newline between turns, no default system prompt.
+    public static let llavaOnevision = ChatTemplate(style: .llavaOnevision)
 
     /// ChatML that adds `prompt` as the system message when none is given (SmolLM2, Qwen2).
     public static func chatml(defaultSystemPrompt prompt: String?) -> ChatTemplate {
@@ -81,6 +86,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case .llama3: return renderLlama3(messages, addGenerationPrompt)
         case .llava15: return renderLlava(messages, addGenerationPrompt)
         case .vicuna: return renderVicuna(messages, addGenerationPrompt)
+        case .llavaOnevision: return renderLlavaOnevision(messages, addGenerationPrompt)
         }
     }
 
@@ -141,6 +147,18 @@ public struct ChatTemplate: Sendable, Hashable {
             out += Self.text(message) + " "
         }
         if addGenerationPrompt { out += "ASSISTANT:" }
+        return out
+    }
+
+    /// Each message: `<|im_start|>`, the role, a space, one `<image>` per image, then `\n` and the
+    /// text, then `<|im_end|>`; the generation prompt opens the assistant's turn with a newline.
+    private func renderLlavaOnevision(_ messages: [ChatMessage], _ addGenerationPrompt: Bool) -> String {
+        var out = ""
+        for message in messages {
+            out += "<|im_start|>\(message.role.rawValue) " + String(repeating: "<image>", count: message.imageCount)
+                + "\n\(message.content)<|im_end|>"
+        }
+        if addGenerationPrompt { out += "<|im_start|>assistant\n" }
         return out
     }
 

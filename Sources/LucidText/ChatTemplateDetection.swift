@@ -3,14 +3,16 @@ import Foundation
 extension ChatTemplate {
     /// The built-in template matching a model's Jinja template or, failing that, its vocabulary.
     ///
-    /// Template markers, in order: `<|im_start|>` → chatml (with the default system
-    /// prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3,
+    /// Template markers, in order: `<|im_start|>` → llava-onevision when the role is followed by a
+    /// space (`message['role'] + ' '`, the llava-hf OneVision/Interleave processors), else chatml (with
+    /// the default system prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3,
     /// `[INST]` → llama-2, `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
     /// vicuna. Without a template, tokens `<|im_start|>`, `<|start_header_id|>` and
     /// `[INST]` select chatml, llama-3 and llama-2. Returns nil when nothing matches.
     public static func detect(jinjaTemplate: String?, hasToken: (String) -> Bool) -> ChatTemplate? {
         if let template = jinjaTemplate {
             if template.contains("<|im_start|>") {
+                if rolesFollowedBySpace(template) { return .llavaOnevision }
                 return .chatml(defaultSystemPrompt: defaultChatMLSystemPrompt(in: template))
             }
             if template.contains("<|start_header_id|>") { return .llama3 }
@@ -28,6 +30,23 @@ extension ChatTemplate {
     /// The template for `tokenizer`, from its `chatTemplate` and vocabulary.
     public static func detect(for tokenizer: Tokenizer) -> ChatTemplate? {
         detect(jinjaTemplate: tokenizer.chatTemplate) { tokenizer.id(for: $0) != nil }
+    }
+
+    /// Whether a ChatML Jinja template writes a space after the role (`message['role'] + ' '`, either
+    /// quote style, any spacing around `+`), where ChatML writes a newline.
+    static func rolesFollowedBySpace(_ template: String) -> Bool {
+        for quote in ["'", "\""] {
+            let role = "message[\(quote)role\(quote)]"
+            var searchStart = template.startIndex
+            while let found = template.range(of: role, range: searchStart..<template.endIndex) {
+                searchStart = found.upperBound
+                let rest = template[found.upperBound...].drop(while: { $0 == " " })
+                guard rest.hasPrefix("+") else { continue }
+                let operand = rest.dropFirst().drop(while: { $0 == " " })
+                if operand.hasPrefix("' '") || operand.hasPrefix("\" \"") { return true }
+            }
+        }
+        return false
     }
 
     /// The literal system prompt a ChatML Jinja template inserts when the conversation

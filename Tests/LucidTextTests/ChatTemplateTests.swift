@@ -29,8 +29,10 @@ struct ChatTemplateTests {
     }
 
     static func template(for item: Golden.Case, sources: [String: String]) throws -> ChatTemplate {
-        if item.template == "chatml" {
-            return try #require(ChatTemplate.detect(jinjaTemplate: sources[item.source]) { _ in false })
+        if item.template == "chatml" || item.template == "llava-onevision" {
+            let detected = try #require(ChatTemplate.detect(jinjaTemplate: sources[item.source]) { _ in false })
+            #expect(detected.name == item.template, "\(item.source) detected as \(detected.name)")
+            return detected
         }
         return try ChatTemplate(named: item.template)
     }
@@ -86,7 +88,7 @@ struct ChatTemplateTests {
     func namedSelection() throws {
         #expect(try ChatTemplate(named: "llava-1.5") == .llava15)
         #expect(try ChatTemplate(named: "Vicuna") == .vicuna)
-        #expect(ChatTemplate.knownNames == ["llava-1.5", "chatml", "llama-2", "llama-3", "vicuna"])
+        #expect(ChatTemplate.knownNames == ["llava-1.5", "chatml", "llama-2", "llama-3", "vicuna", "llava-onevision"])
         #expect(throws: ChatTemplateError.unknownTemplate(name: "alpaca", known: ChatTemplate.knownNames)) {
             try ChatTemplate(named: "alpaca")
         }
