@@ -136,6 +136,9 @@ int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias, const int64_t *strid
     *out = wrap(y.defined() ? y : at::conv2d(T(x), T(w), opt(bias), dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups));
   })
 }
+int32_t lt_conv3d_strided(lt_tensor x, lt_tensor w, lt_tensor bias, const int64_t *stride, lt_tensor *out) {
+  LT_TRY(*out = wrap(at::conv3d(T(x), T(w), opt(bias), dims(stride, 3))))
+}
 // One pass per row of a contiguous bf16 x: the f32 sum of squares, x · 1/√(mean + ε) rounded to
 // bf16 (c10::BFloat16's round-to-nearest-even), then times the bf16 weight rounded again, as the
 // ATen ops below do it step by step.

@@ -12,7 +12,8 @@ struct InspectCommand: ParsableCommand {
         discussion: """
         Tensors are written without the batch dimension: logits [T, V]; attentions.{l} [H, T, T]; \
         hidden_states.{i} [T, D] with Hugging Face indexing (0 = embeddings, last = after the final \
-        norm); vision.attentions.{l} and vision.hidden_states.{i} likewise for the vision tower. \
+        norm); vision.attentions.{l} [H, N, N] and vision.hidden_states.{i} [N, D] likewise for the vision \
+        tower (LLaVA-NeXT and LLaVA-OneVision keep a leading axis of tiles; Qwen2-VL's patches are in the processor's order). \
         Layer indices in names are non-negative. --capture all takes everything, otherwise e.g. \
         `logits,attentions:-1,hidden:10`. --pixel-values takes a safetensors file of the Hugging Face \
         processor's outputs under their names (pixel_values; image_sizes for LLaVA-NeXT and LLaVA-OneVision, image_grid_thw \
@@ -74,8 +75,10 @@ struct InspectCommand: ParsableCommand {
         if let logits = trace.logits { tensors.append(("logits", logits[0])) }
         for (l, t) in trace.attentions.sorted(by: { $0.key < $1.key }) { tensors.append(("attentions.\(l)", t[0])) }
         for (i, t) in trace.hiddenStates.sorted(by: { $0.key < $1.key }) { tensors.append(("hidden_states.\(i)", t[0])) }
-        for (l, t) in trace.visionAttentions.sorted(by: { $0.key < $1.key }) { tensors.append(("vision.attentions.\(l)", t[0])) }
-        for (i, t) in trace.visionHiddenStates.sorted(by: { $0.key < $1.key }) { tensors.append(("vision.hidden_states.\(i)", t[0])) }
+        // The tower's leading axis is dropped for one image; LLaVA-NeXT's tiles are all kept.
+        func vision(_ t: Tensor) -> Tensor { t.size(0) == 1 ? t[0] : t }
+        for (l, t) in trace.visionAttentions.sorted(by: { $0.key < $1.key }) { tensors.append(("vision.attentions.\(l)", vision(t))) }
+        for (i, t) in trace.visionHiddenStates.sorted(by: { $0.key < $1.key }) { tensors.append(("vision.hidden_states.\(i)", vision(t))) }
         try writeTensors(tensors, metadata: ["input_ids": ids.map(String.init).joined(separator: ","), "model": model,
                                              "capture": capture], to: out)
         FileHandle.standardError.write(Data("wrote \(tensors.count) tensors to \(out)\n".utf8))

@@ -180,7 +180,13 @@ public final class CLIPVisionEmbeddings: Module {
     }
 }
 
-/// Bidirectional multi-head attention of a CLIP encoder layer (q scaled before the product, as HF).
+/// Bidirectional multi-head attention of a CLIP or SigLIP encoder layer.
+///
+/// In bf16 and f16 the product q·kᵀ is scaled by 1/√d after it is taken, as transformers 5 does
+/// (`eager_attention_forward`): scaling q first, as transformers 4.x did, rounds q once more, which moved
+/// a SigLIP LLaVA's bf16 logits by 0.17 from transformers' own (`FamilyReducedPrecisionTests`). In f32 the
+/// two orders agree to rounding (~1e-7) and q is scaled first, as Lucid always has: the bundled organisms
+/// were trained that way and their retraining is pinned bit for bit (`QMLLMReleasedRetrainTests`).
 public final class CLIPAttention: Module {
     public let qProj: Linear
     public let kProj: Linear
@@ -207,11 +213,17 @@ public final class CLIPAttention: Module {
         let (b, n) = (x.size(0), x.size(1))
         let qFull = qProj(x)
         let kFull = kProj(x)
-        let q = (qFull * (1 / Double(headDim).squareRoot())).reshaped(b, n, heads, headDim).transposed(1, 2)
         let k = kFull.reshaped(b, n, heads, headDim).transposed(1, 2)
         let v = vProj(x).reshaped(b, n, heads, headDim).transposed(1, 2)
-        let probabilities = q.matmul(k.mT).softmax(axis: -1)
-        let context = probabilities.matmul(v).transposed(1, 2).reshaped(b, n, heads * headDim)
+        let attended: Tensor, probabilities: Tensor
+        if qFull.dtype == .bf16 || qFull.dtype == .f16 {
+            (attended, probabilities) = ScaledDotProductAttention.attend(query: qFull.reshaped(b, n, heads, headDim).transposed(1, 2), key: k, value: v)
+        } else {
+            let q = (qFull * (1 / Double(headDim).squareRoot())).reshaped(b, n, heads, headDim).transposed(1, 2)
+            probabilities = q.matmul(k.mT).softmax(axis: -1)
+            attended = probabilities.matmul(v)
+        }
+        let context = attended.transposed(1, 2).reshaped(b, n, heads * headDim)
         return (outProj(context), keepProbabilities ? probabilities : nil, keepQueryKey ? qFull : nil, keepQueryKey ? kFull : nil)
     }
 }

@@ -120,7 +120,9 @@ public final class ForwardTrace {
     public var attentions: [Int: Tensor] = [:]
     /// Hidden states by Hugging Face index: [B, T, D].
     public var hiddenStates: [Int: Tensor] = [:]
-    /// Vision-tower captures (filled by vision-language models).
+    /// Vision-tower captures (filled by vision-language models), each with a leading axis of images or
+    /// tiles: attentions [I, H, N, N], hidden states [I, N, D] (LLaVA-NeXT/OneVision: every tile;
+    /// Qwen2-VL: [1, N, D], its images' patches in one sequence).
     public var visionAttentions: [Int: Tensor] = [:]
     public var visionHiddenStates: [Int: Tensor] = [:]
     public var visionQueries: [Int: Tensor] = [:]

@@ -20,19 +20,22 @@ public struct Qwen2VLGrid: Sendable, Equatable {
 /// applied as one matrix product over flattened patches [N, C·T·P·P].
 public final class Qwen2VLPatchEmbedding: Module {
     public let weight: Parameter
-    let inFeatures: Int
 
     init(_ config: Qwen2VLVisionConfig) {
         let shape = [config.embedDim, config.inChannels, config.temporalPatchSize, config.patchSize, config.patchSize]
         weight = Parameter(ParameterInitialization.tensor(shape) { Tensor.randn(shape) * 0.02 })
-        inFeatures = config.patchValues
     }
 
     public var parameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 
+    /// Patches [N, C·T·P·P] → [N, E] through a 3-D convolution whose kernel is its stride, as transformers'
+    /// `Conv3d` does: the same as a product with the flattened weight, but in libtorch's summation order
+    /// (with the product, f16 embeddings differed from transformers' by a step and greedy tokens diverged).
     func callAsFunction(_ patches: Tensor) -> Tensor {
-        let matrix = weight.value.reshaped([weight.value.size(0), inFeatures])
-        return patches.to(matrix.dtype).to(matrix.device).matmul(matrix.mT)
+        let w = weight.value
+        let kernel = (w.size(2), w.size(3), w.size(4))
+        let volumes = patches.to(w.dtype).to(w.device).reshaped([patches.size(0), w.size(1), kernel.0, kernel.1, kernel.2])
+        return volumes.conv3d(weight: w, stride: kernel).reshaped([patches.size(0), w.size(0)])
     }
 }
 
@@ -257,7 +260,7 @@ public final class Qwen2VLVisionModel: Module {
         }
         let (cos, sin) = (angles.cos(), angles.sin())
         let count = config.depth
-        if options.visionHiddenStates.contains(0, of: count + 1) { trace.visionHiddenStates[0] = patchOrder(hidden, axes: [0]) }
+        if options.visionHiddenStates.contains(0, of: count + 1) { trace.visionHiddenStates[0] = patchOrder(hidden, axes: [0]).unsqueezed(axis: 0) }
         for (index, block) in blocks.items.enumerated() {
             let keep = options.visionAttentionLayers.contains(index, of: count)
             let windowed = windows != nil && !config.fullAttentionBlocks.contains(index)
@@ -269,7 +272,7 @@ public final class Qwen2VLVisionModel: Module {
                                                      windowed: windowed) {
                 trace.visionAttentions[index] = patchOrder(first, axes: [1, 2]).unsqueezed(axis: 0)
             }
-            if options.visionHiddenStates.contains(index + 1, of: count + 1) { trace.visionHiddenStates[index + 1] = patchOrder(hidden, axes: [0]) }
+            if options.visionHiddenStates.contains(index + 1, of: count + 1) { trace.visionHiddenStates[index + 1] = patchOrder(hidden, axes: [0]).unsqueezed(axis: 0) }
         }
         return patchOrder(hidden, axes: [0])
     }

@@ -1,7 +1,8 @@
 import LucidTensor
 
-/// The attention step softmax(q·kᵀ / √d)·v of per-head queries, keys and values (InstructBLIP's ViT
-/// and Q-Former, Qwen2-VL's tower; CLIP scales q first, as transformers does, and keeps its own).
+/// The attention step softmax(q·kᵀ / √d)·v of per-head queries, keys and values (InstructBLIP's ViT and
+/// Q-Former, Qwen2-VL's tower, CLIP's and SigLIP's in bf16/f16), the product scaled after it is taken,
+/// as transformers 5's `eager_attention_forward` does.
 enum ScaledDotProductAttention {
     /// Output [..., T, d] and probabilities [..., T, S] of q [..., T, d], k and v [..., S, d], with
     /// d = q's last axis. `softmaxIn`: the softmax runs in at least that dtype and is cast back to q's

@@ -90,6 +90,15 @@ extension Tensor {
         Tensor.make("rotary_embedding") { lt_rotary_apply(handle, cos.handle, sin.handle, $0) }
     }
 
+    /// 3-D convolution of [N, C, D, H, W] input with [O, C, kD, kH, kW] weights, no padding or dilation.
+    public func conv3d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int, Int)) -> Tensor {
+        withExtendedLifetime(bias) {
+            withInt64s([stride.0, stride.1, stride.2]) { s, _ in
+                Tensor.make("conv3d") { lt_conv3d_strided(handle, weight.handle, bias?.handle, s, $0) }
+            }
+        }
+    }
+
     /// 2-D convolution of [N, C, H, W] input with [O, C/groups, kH, kW] weights.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                        dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {

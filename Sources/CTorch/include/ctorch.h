@@ -185,6 +185,9 @@ int lt_small_linear_set_thread_kernel(int kernel);
 int64_t lt_l1_data_cache_bytes(void);
 int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const int64_t *stride,
                   const int64_t *padding, const int64_t *dilation, int64_t groups, lt_tensor *out);
+// 3-D convolution (at::conv3d, no padding or dilation): a kernel that equals its stride patches the
+// input as transformers' Conv3d patch embeddings do (Qwen2-VL), with libtorch's summation order.
+int32_t lt_conv3d_strided(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const int64_t *stride, lt_tensor *out);
 // RMS normalisation of a bf16/f16 x over its last axis as transformers' LlamaRMSNorm does it: in f32,
 // cast back, then times the weight (nullable) in x's dtype. Without autograd, a contiguous bf16 x
 // on the CPU takes one fused pass (the sum of squares in another order than at::mean, so a value
