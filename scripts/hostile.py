@@ -361,7 +361,10 @@ generation:
              ("beams: 2", "beams: 100000", "beams"), ("- greedy", "- {name: sample, temperature: 1e-320}", "temperature"),
              ("- greedy", "- {name: sample, temperature: hot}", "temperature"), ("- greedy", "- {name: opera, candidates: 100000}", "candidates"),
              (f"{data}, kind: prompts", f"{images}, kind: captions", "image"), ("max_new_tokens: 2", "max_new_tokens: 0x10", "max_new_tokens"),
-             ("- greedy", "- {name: sample, temperature: 0x1p3}", "temperature"), ("max_new_tokens: 2", "max_new_tokens: null", "max_new_tokens")]
+             ("- greedy", "- {name: sample, temperature: 0x1p3}", "temperature"), ("max_new_tokens: 2", "max_new_tokens: null", "max_new_tokens"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, dtpye: bf16}}]", "dtpye"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, fused_attention: 'yes'}}]", "fused_attention"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, fused_attention: [true]}}]", "fused_attention")]
 
     def manifest(name, text, expect, names):
         path = os.path.join(work, name)
