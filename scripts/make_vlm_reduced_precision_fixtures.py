@@ -2,8 +2,8 @@
 """bf16 and f16 goldens of the six vision-language family fixtures, for Lucid's reduced-precision
 conformance tests (Tests/LucidModelsTests/Fixtures/{bf16,f16}/vlm-<family>.safetensors).
 
-Loads each committed f32 family checkpoint (Tests/LucidModelsTests/Fixtures/<family>/model: LLaVA-NeXT,
-LLaVA-OneVision, a SigLIP LLaVA, Qwen2-VL, Qwen2.5-VL, InstructBLIP) with Hugging Face transformers in
+Loads each committed f32 family checkpoint (Tests/LucidModelsTests/Fixtures/<family>/model: LLaVA-1.5's
+shape (llava/llava-a), LLaVA-NeXT, LLaVA-OneVision, a SigLIP LLaVA, Qwen2-VL, Qwen2.5-VL, InstructBLIP) with Hugging Face transformers in
 bfloat16 or float16 (`dtype=` on `from_pretrained`, eager attention everywhere, as the f32 fixtures were
 made), feeds it the processor outputs already in the family's `golden.safetensors` (pixel values cast
 to the dtype, as a user's `processor(...).to(dtype)` does) and the prompt with its image placeholder
@@ -28,6 +28,7 @@ ROOT = os.path.join("Tests", "LucidModelsTests", "Fixtures")
 DTYPES = {"bf16": torch.bfloat16, "f16": torch.float16}
 # family folder -> (golden key prefix of the prompt, {HF input name: golden key})
 FAMILIES = {
+    "llava/llava-a": ("", {"pixel_values": "pixel_values"}),  # LLaVA-1.5's shape: a CLIP tower with [CLS]
     "llava-next": ("wide.", {"pixel_values": "processor.wide.pixel_values", "image_sizes": "processor.wide.image_sizes"}),
     "llava-onevision": ("wide.", {"pixel_values": "processor.wide.pixel_values", "image_sizes": "processor.wide.image_sizes"}),
     "llava-siglip": ("wide.", {"pixel_values": "processor.wide.pixel_values"}),
@@ -84,7 +85,7 @@ def main():
         record = {"input_ids": golden[prefix + "input_ids"], "logits": logits.float().contiguous(),
                   "greedy": greedy[:, expanded.shape[1]:].contiguous()}
         f32_distance = (logits.float() - golden[prefix + "logits"]).abs().max().item()
-        save_file(record, os.path.join(out, f"vlm-{family}.safetensors"),
+        save_file(record, os.path.join(out, f"vlm-{os.path.basename(family)}.safetensors"),
                   metadata={"transformers": transformers.__version__, "torch": torch.__version__})
         print(f"{family}: {count} image features, greedy {record['greedy'].tolist()} "
               f"(f32 {golden[prefix + 'greedy'].tolist()}), max |{args.dtype} - f32| logits {f32_distance:.4f}")

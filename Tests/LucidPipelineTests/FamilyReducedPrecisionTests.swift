@@ -5,7 +5,7 @@ import Testing
 @testable import LucidPipeline
 @testable import LucidTensor
 
-/// The six vision-language families opened in bf16 and f16 through the registry, against transformers
+/// The vision-language families (LLaVA-1.5's shape and the six of `Family`) opened in bf16 and f16 through the registry, against transformers
 /// in the same dtype (fixtures: scripts/make_vlm_reduced_precision_fixtures.py, the families' committed
 /// checkpoints loaded with `dtype=torch.bfloat16` / `torch.float16`, eager attention, the processor
 /// outputs of their f32 goldens): the logits of the prompt with its image, and 8 greedy tokens.
@@ -29,8 +29,8 @@ struct FamilyReducedPrecisionTests {
         var testDescription: String { directory }
     }
 
-    static let families = ["llava-next", "llava-onevision", "llava-siglip", "qwen2-vl", "qwen2.5-vl", "instructblip"].map {
-        Case(directory: $0, prefix: $0 == "qwen2.5-vl" ? "large." : $0 == "instructblip" ? "" : "wide.")
+    static let families = ["llava/llava-a", "llava-next", "llava-onevision", "llava-siglip", "qwen2-vl", "qwen2.5-vl", "instructblip"].map {
+        Case(directory: $0, prefix: $0 == "qwen2.5-vl" ? "large." : $0 == "instructblip" || $0.hasPrefix("llava/") ? "" : "wide.")
     }
     static let dtypes: [DType] = [.bf16, .f16]
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -72,7 +72,7 @@ struct FamilyReducedPrecisionTests {
 
     @Test(arguments: dtypes, families)
     func logitsAndGreedyTokensMatchTransformersInTheSameDType(_ dtype: DType, _ family: Case) throws {
-        let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("\(dtype == .bf16 ? "bf16" : "f16")/vlm-\(family.directory).safetensors").path)
+        let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("\(dtype == .bf16 ? "bf16" : "f16")/vlm-\(URL(fileURLWithPath: family.directory).lastPathComponent).safetensors").path)
         let expected = try golden.loadTensor(named: "logits")
         let (outputs, ids) = try Self.inputs(family)
         #expect(try golden.loadTensor(named: "input_ids").toArray(Int.self) == ids)
