@@ -133,4 +133,33 @@ struct FamilyCommandLineTests {
             #expect(span["outlier_overlap"] as? Bool == false && (report["outlier_ranking"] as? [Int])?.isEmpty == true)
         }
     }
+
+    /// `inspect --capture vision.hidden:0,vision.attentions:0` writes the whole tower: every patch of Qwen2-VL's
+    /// one sequence ([N, D], not its first row) and every tile of LLaVA-NeXT ([tiles, N, D]); one CLIP image drops its axis.
+    @Test(arguments: families.filter { ["llava-next", "qwen2-vl", "llava-siglip"].contains($0.directory) })
+    func inspectWritesEveryPatchAndTileOfTheTower(_ family: Family) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-family-vision-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (path, ids, _, _) = try Self.processorOutputs(family, in: folder)
+        let out = folder.appendingPathComponent("vision.safetensors").path
+        let result = try LucidProcess.run(["inspect", "--model", Self.fixture(family) + "/model", "--pixel-values", path,
+                                           "--input-ids", ids.map(String.init).joined(separator: ","),
+                                           "--capture", "vision.hidden:0,vision.attentions:0", "--out", out])
+        #expect(result.status == 0, "\(result.err)")
+        let captured = try SafetensorsFile(path: out)
+        let hidden = try captured.loadTensor(named: "vision.hidden_states.0").shape
+        let attention = try captured.loadTensor(named: "vision.attentions.0").shape
+        let pixels = try SafetensorsFile(path: path).loadTensor(named: "pixel_values").shape
+        switch family.directory {
+        case "qwen2-vl":  // pixel_values [N, C·T·P·P]: one row of hidden state per patch
+            #expect(hidden.count == 2 && hidden[0] == pixels[0], "\(hidden) for \(pixels)")
+            #expect(attention.count == 3 && attention[1] == pixels[0] && attention[2] == pixels[0], "\(attention)")
+        case "llava-next":  // pixel_values [1, tiles, C, S, S]: every tile kept
+            #expect(hidden.count == 3 && hidden[0] == pixels[1] && pixels[1] > 1, "\(hidden) for \(pixels)")
+            #expect(attention.count == 4 && attention[0] == pixels[1], "\(attention)")
+        default:  // one image: [N, D] and [H, N, N]
+            #expect(hidden.count == 2 && attention.count == 3 && attention[1] == hidden[0], "\(hidden) \(attention)")
+        }
+    }
 }
