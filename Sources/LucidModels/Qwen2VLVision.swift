@@ -17,7 +17,7 @@ public struct Qwen2VLGrid: Sendable, Equatable {
 }
 
 /// Qwen2-VL's 3-D patch embedding (`patch_embed.proj`, a bias-free Conv3d whose stride is its kernel),
-/// applied as one matrix product over flattened patches [N, C·T·P·P].
+/// applied to flattened patches [N, C·T·P·P] as that convolution.
 public final class Qwen2VLPatchEmbedding: Module {
     public let weight: Parameter
 

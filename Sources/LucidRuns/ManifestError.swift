@@ -25,9 +25,13 @@ public struct ManifestError: Error, Equatable, CustomStringConvertible {
 public enum KeySuggestion {
     /// The closest candidate within a small edit distance (case-insensitive, transpositions count 1), if any.
     static func closest(to word: String, among candidates: [String]) -> String? {
+        // Within distance 2 the lengths differ by at most 2: a longer word (up to the manifest's 4 MiB)
+        // is no near miss, and its edit-distance table is never built.
+        let length = word.count
+        guard candidates.contains(where: { abs($0.count - length) <= 2 }) else { return nil }
         let lowered = word.lowercased()
         var best: (String, Int)?
-        for candidate in candidates {
+        for candidate in candidates where abs(candidate.count - length) <= 2 {
             let distance = editDistance(lowered, candidate.lowercased())
             let allowed = max(1, min(2, candidate.count / 3))
             if distance <= allowed, distance < (best?.1 ?? .max) { best = (candidate, distance) }

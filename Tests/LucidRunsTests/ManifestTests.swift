@@ -48,6 +48,15 @@ struct ManifestTests {
         #expect(fromYAML.generation == ["max_new_tokens": 64])
     }
 
+    /// A 1 MiB unknown key is no near miss: refused without building a 1-million-row edit-distance table.
+    @Test func aHugeUnknownKeyIsRefusedWithoutASuggestion() {
+        let key = String(repeating: "s", count: 1 << 20)
+        #expect(KeySuggestion.closest(to: key, among: ["seeds", "name"]) == nil)
+        #expect(KeySuggestion.closest(to: "sedes", among: ["seeds", "name"]) == "seeds")
+        let huge = yaml.replacingOccurrences(of: "seeds: [0, 1]", with: "\(key): [0, 1]")
+        #expect(throws: ManifestError.self) { try RunManifest.parse(huge, file: "m.yaml", baseDirectory: base) }
+    }
+
     @Test func unknownKeysAreErrorsNamingFileLineAndANearMiss() {
         let typo = yaml.replacingOccurrences(of: "seeds: [0, 1]", with: "seed: [0, 1]")
         #expect(throws: ManifestError(file: "m.yaml", line: 17, keyPath: "seed",
