@@ -172,12 +172,12 @@ int32_t lt_inplace(int32_t op, lt_tensor a, lt_tensor b) {
 // that `x * 0.1` (mul.Scalar) and Python do not make (a bf16 product scaled by 1/√72 differed by a step).
 int32_t lt_inplace_scalar(int32_t op, lt_tensor a, lt_scalar b) {
   LT_TRY({
-    const at::Tensor wrapped = at::native::wrapped_scalar_tensor(scalar(b));
+    const auto wrapped = [&] { return at::native::wrapped_scalar_tensor(scalar(b)); };
     switch (op) {
-      case LT_ADD: T(a).add_(wrapped); break;
-      case LT_SUB: T(a).sub_(wrapped); break;
-      case LT_MUL: T(a).mul_(wrapped); break;
-      case LT_DIV: T(a).div_(wrapped); break;
+      case LT_ADD: T(a).add_(wrapped()); break;
+      case LT_SUB: T(a).sub_(wrapped()); break;
+      case LT_MUL: T(a).mul_(wrapped()); break;
+      case LT_DIV: T(a).div_(wrapped()); break;
       case LT_COPY: T(a).fill_(scalar(b)); break;
       default: throw std::invalid_argument("unsupported in-place scalar op " + std::to_string(op));
     }

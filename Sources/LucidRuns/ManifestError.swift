@@ -28,7 +28,6 @@ public enum KeySuggestion {
         // Within distance 2 the lengths differ by at most 2: a longer word (up to the manifest's 4 MiB)
         // is no near miss, and its edit-distance table is never built.
         let length = word.count
-        guard candidates.contains(where: { abs($0.count - length) <= 2 }) else { return nil }
         let lowered = word.lowercased()
         var best: (String, Int)?
         for candidate in candidates where abs(candidate.count - length) <= 2 {
