@@ -4,6 +4,9 @@
 - `randomize(model)`: weights drawn from the seeded global generator (std 0.3; norms 1 ± 0.1), as every
   fixture script since make_llava_next_fixtures.py does, so decisions are not ties;
 - `eager(config)`: eager attention everywhere (what Lucid's attention captures compare with);
+- `EagerAfterThePrompt(model)`: a logits processor that switches `generate` to eager attention after the
+  prompt's pass, as Lucid's fused attention runs only prompts through the fused kernel (also used by
+  make_bf16_fixtures.py and make_vlm_reduced_precision_fixtures.py);
 - `record(golden, name, model, prompt, image_token, count, inputs)`: the prompt with its placeholder
   expanded to `count`, then its logits, hidden states, 8 greedy tokens and a 3-beam search (6 tokens,
   EOS 2, early stopping), under `<name>.*`.
@@ -27,6 +30,23 @@ def eager(config):
     config.text_config._attn_implementation = "eager"
     config.vision_config._attn_implementation = "eager"
     return config
+
+
+class EagerAfterThePrompt(transformers.LogitsProcessor):
+    """Leaves the scores alone; on its first call (after the prompt's forward pass) switches `model` to eager
+    attention, so `generate` runs the prompt in the attention it was loaded with and every new token eagerly."""
+
+    def __init__(self, model):
+        self.model = model
+        self.switched = False
+
+    def __call__(self, input_ids, scores):
+        if not self.switched:  # a VLM's top-level config may say eager while its language model's says sdpa
+            self.model.set_attn_implementation("eager")
+            assert all(m.config._attn_implementation == "eager" for m in self.model.modules()
+                       if isinstance(m, transformers.PreTrainedModel))
+            self.switched = True
+        return scores
 
 
 def randomize(model):

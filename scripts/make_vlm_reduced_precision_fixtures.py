@@ -11,8 +11,13 @@ expanded to the feature count the f32 golden's logits imply, and records:
 - `logits`: the full forward pass's logits, [1, T, V], as f32 (exact: they are bf16/f16 values);
 - `greedy`: 8 greedy tokens, EOS disabled.
 
+With `--attention sdpa` the language model runs the prompt in transformers' sdpa attention (its default)
+and the greedy tokens' decoding steps eagerly, and the towers and Q-Former stay eager, as Lucid's fused
+attention does (`ModelLoadOptions.fusedAttention`); the files go to Fixtures/{bf16,f16}/sdpa/. It also prints how far those logits are from transformers with
+sdpa everywhere (towers included), which Lucid does not claim to match.
+
 Run from the repository root:
-  .venv-bench/bin/python scripts/make_vlm_reduced_precision_fixtures.py [--dtype bf16|f16]
+  .venv-bench/bin/python scripts/make_vlm_reduced_precision_fixtures.py [--dtype bf16|f16] [--attention eager|sdpa]
 (`scripts/setup.sh --bench` creates the venv: the torch wheel Lucid links and the pinned transformers of
 scripts/requirements-bench.txt). Output is deterministic for a given torch build and CPU kernel set.
 """
@@ -23,6 +28,8 @@ import os
 import torch
 import transformers
 from safetensors.torch import load_file, save_file
+
+from fixture_common import EagerAfterThePrompt
 
 ROOT = os.path.join("Tests", "LucidModelsTests", "Fixtures")
 DTYPES = {"bf16": torch.bfloat16, "f16": torch.float16}
@@ -49,9 +56,11 @@ CLASSES = {
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="bf16")
+    parser.add_argument("--attention", choices=["eager", "sdpa"], default="eager",
+                        help="the language model's attention (towers and Q-Former stay eager)")
     args = parser.parse_args()
     dtype = DTYPES[args.dtype]
-    out = os.path.join(ROOT, args.dtype)
+    out = os.path.join(ROOT, args.dtype) if args.attention == "eager" else os.path.join(ROOT, args.dtype, "sdpa")
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     for family, (prefix, names) in FAMILIES.items():
@@ -61,7 +70,13 @@ def main():
             config = json.load(f)
         image_token = config.get("image_token_index", config.get("image_token_id"))
         model_class = getattr(transformers, CLASSES[config["model_type"]])
-        model = model_class.from_pretrained(os.path.join(folder, "model"), dtype=dtype, attn_implementation="eager").eval()
+        attention = "eager" if args.attention == "eager" else {"": "eager", "text_config": "sdpa", "vision_config": "eager", "qformer_config": "eager"}
+        model = model_class.from_pretrained(os.path.join(folder, "model"), dtype=dtype, attn_implementation=attention).eval()
+        language_model = {id(m) for m in getattr(model, "model", model).language_model.modules()}
+        for m in model.modules():  # the language model in the asked attention, everything else eager
+            if isinstance(m, transformers.PreTrainedModel) and m is not model:
+                expected = args.attention if id(m) in language_model else "eager"
+                assert m.config._attn_implementation == expected, (type(m).__name__, m.config._attn_implementation)
 
         prompt = golden[prefix + "input_ids"][0].tolist()
         count = golden[prefix + "logits"].shape[1] - len(prompt) + 1
@@ -80,11 +95,16 @@ def main():
         with torch.no_grad():
             logits = model(input_ids=expanded, **inputs, use_cache=False).logits
             greedy = model.generate(input_ids=expanded, **inputs, max_new_tokens=8, do_sample=False, num_beams=1,
-                                    eos_token_id=None, pad_token_id=0)
+                                    eos_token_id=None, pad_token_id=0, logits_processor=[EagerAfterThePrompt(model)])
         assert logits.dtype == dtype, logits.dtype
         record = {"input_ids": golden[prefix + "input_ids"], "logits": logits.float().contiguous(),
                   "greedy": greedy[:, expanded.shape[1]:].contiguous()}
         f32_distance = (logits.float() - golden[prefix + "logits"]).abs().max().item()
+        if args.attention == "sdpa":
+            everywhere = model_class.from_pretrained(os.path.join(folder, "model"), dtype=dtype, attn_implementation="sdpa").eval()
+            with torch.no_grad():
+                towers = (everywhere(input_ids=expanded, **inputs, use_cache=False).logits.float() - logits.float()).abs().max().item()
+            print(f"{family}: max |sdpa everywhere - sdpa language model| logits {towers:.4f}")
         save_file(record, os.path.join(out, f"vlm-{os.path.basename(family)}.safetensors"),
                   metadata={"transformers": transformers.__version__, "torch": torch.__version__})
         print(f"{family}: {count} image features, greedy {record['greedy'].tolist()} "

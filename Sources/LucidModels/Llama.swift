@@ -155,6 +155,8 @@ public final class LlamaModel: Module {
             ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
             : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
         var hidden = embeddings
+        // Decoding steps keep the explicit product: libtorch's CPU kernel is ~20× slower for one bf16
+        // query over a long cache (docs/engine.md), as transformers' sdpa decoding is.
         let fusedCausal = fusedAttention && t > 1 && past == 0 && padding == nil && !options.parallelCandidates
         if options.hiddenStates.contains(0, of: count + 1) { trace.hiddenStates[0] = hidden }
         for (index, layer) in layers.items.enumerated() {

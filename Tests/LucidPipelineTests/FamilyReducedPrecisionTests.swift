@@ -20,8 +20,21 @@ import Testing
 /// the product (0.17–0.20 off in bf16; f32 keeps q first, see `CLIPAttention`), and Qwen2-VL's patch
 /// embedding as a product where transformers runs a Conv3d (f16 embeddings a step off, Qwen2.5-VL's 8th
 /// greedy token different).
+///
+/// Each dtype runs twice: the explicit softmax against eager references (Fixtures/DTYPE/), and fused
+/// attention (`ModelLoadOptions.fusedAttention`) against references whose language model runs
+/// transformers' sdpa attention, its default, with the towers and Q-Former eager as Lucid keeps them
+/// (Fixtures/DTYPE/sdpa/, `--attention sdpa`). Both are bit-identical on the build machine.
 @Suite("vision-language families in bf16 and f16 against transformers", .serialized)
 struct FamilyReducedPrecisionTests {
+    /// A reduced dtype and the language model's attention path, compared with the reference of the same kind.
+    struct Precision: Sendable, CustomTestStringConvertible {
+        let dtype: DType
+        let fused: Bool
+        var testDescription: String { "\(dtype)\(fused ? " fused/sdpa" : " explicit/eager")" }
+        var folder: String { (dtype == .bf16 ? "bf16" : "f16") + (fused ? "/sdpa" : "") }
+    }
+
     struct Case: Sendable, CustomTestStringConvertible {
         let directory: String
         /// Golden key prefix of the f32 fixture's prompt ("wide." or "").
@@ -32,7 +45,7 @@ struct FamilyReducedPrecisionTests {
     static let families = ["llava/llava-a", "llava-next", "llava-onevision", "llava-siglip", "qwen2-vl", "qwen2.5-vl", "instructblip"].map {
         Case(directory: $0, prefix: $0 == "qwen2.5-vl" ? "large." : $0 == "instructblip" || $0.hasPrefix("llava/") ? "" : "wide.")
     }
-    static let dtypes: [DType] = [.bf16, .f16]
+    static let precisions = [false, true].flatMap { fused in [DType.bf16, .f16].map { Precision(dtype: $0, fused: fused) } }
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("LucidModelsTests/Fixtures")
 
@@ -56,9 +69,11 @@ struct FamilyReducedPrecisionTests {
     }
 
     /// The family's checkpoint opened in `dtype`, with the processor outputs' image.
-    static func open(_ family: Case, _ dtype: DType, _ outputs: ProcessorOutputs) throws -> (model: any VisionLanguageModel, image: Tensor) {
+    static func open(_ family: Case, _ dtype: DType, fused: Bool = false, _ outputs: ProcessorOutputs) throws -> (model: any VisionLanguageModel, image: Tensor) {
         let directory = fixtures.appendingPathComponent("\(family.directory)/model").path
-        let opened = try ModelRegistry.standard.open(directory, options: ModelOpenOptions(load: ModelLoadOptions(dtype: dtype)))
+        var load = ModelLoadOptions(dtype: dtype)
+        load.fusedAttention = fused
+        let opened = try ModelRegistry.standard.open(directory, options: ModelOpenOptions(load: load))
         let model = try #require(opened.vision, "\(family.directory) did not open as a vision-language model")
         return (model, try #require(try outputs.images(for: model).first))
     }
@@ -70,24 +85,26 @@ struct FamilyReducedPrecisionTests {
         return try #require(trace.logits)
     }
 
-    @Test(arguments: dtypes, families)
-    func logitsAndGreedyTokensMatchTransformersInTheSameDType(_ dtype: DType, _ family: Case) throws {
-        let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("\(dtype == .bf16 ? "bf16" : "f16")/vlm-\(URL(fileURLWithPath: family.directory).lastPathComponent).safetensors").path)
+    @Test(arguments: precisions, families)
+    func logitsAndGreedyTokensMatchTransformersInTheSameDType(_ precision: Precision, _ family: Case) throws {
+        let dtype = precision.dtype
+        let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("\(precision.folder)/vlm-\(URL(fileURLWithPath: family.directory).lastPathComponent).safetensors").path)
         let expected = try golden.loadTensor(named: "logits")
         let (outputs, ids) = try Self.inputs(family)
         #expect(try golden.loadTensor(named: "input_ids").toArray(Int.self) == ids)
 
-        let (model, image) = try Self.open(family, dtype, outputs)
+        let (model, image) = try Self.open(family, dtype, fused: precision.fused, outputs)
         let logits = try Self.logits(model, ids: ids, image: image)
         #expect(logits.dtype == dtype, "\(family.directory): logits in \(logits.dtype)")
         #expect(logits.shape == expected.shape, "\(family.directory): \(logits.shape) vs \(expected.shape)")
         guard logits.shape == expected.shape else { return }
         let tolerance = Self.tolerance(dtype, magnitude: expected.abs().max().item())
         let difference: Double = (logits.to(.f64) - expected.to(.f64)).abs().max().item()
-        #expect(difference <= tolerance, "\(family.directory) \(dtype): max-abs \(difference) > \(tolerance)")
+        #expect(difference <= tolerance, "\(family.directory) \(precision.testDescription): max-abs \(difference) > \(tolerance)")
 
         let greedy = try Decoding.generate(model, ids: ids, images: [image], method: .greedy, limits: GenerationLimits(maxNewTokens: 8))
-        #expect(greedy.tokens == (try golden.loadTensor(named: "greedy").toArray(Int.self)), "\(family.directory) \(dtype) greedy")
+        let expectedTokens = try golden.loadTensor(named: "greedy").toArray(Int.self)
+        #expect(greedy.tokens == expectedTokens, "\(family.directory) \(precision.testDescription) greedy \(greedy.tokens), transformers \(expectedTokens)")
 
         // The f32 runtime is farther from transformers' reduced-precision logits than the runtime in that dtype.
         let (f32Model, f32Image) = try Self.open(family, .f32, outputs)
