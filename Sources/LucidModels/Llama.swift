@@ -108,10 +108,11 @@ public final class LlamaModel: Module {
     let rope: RotaryEmbedding
     /// Whether a prompt's plain causal pass (no cache before it, no padding, no parallel candidates)
     /// runs attention through libtorch's fused kernel where no layer's probabilities are captured. It
-    /// never materialises the [T, T] scores: a 2,948-token LLaVA-OneVision prompt prefills about twice
-    /// as fast in less memory (docs/engine.md). Off by default: its summation order differs from the
-    /// explicit softmax in the last bits, and Lucid's goldens, tests and bundled results were measured
-    /// with the explicit one; decoding steps (one new token) always use the explicit path.
+    /// never materialises the [T, T] scores: a 2,948-token LLaVA-OneVision prompt prefills 2–3× as
+    /// fast in ~1 GB less (docs/engine.md). Its values are transformers' sdpa attention's, bit for bit
+    /// in bf16/f16 on the fixtures; the explicit path's are eager attention's. Decoding steps (one new
+    /// token) always use the explicit path. Off on a model built here; `ModelRegistry.open` sets it
+    /// from `ModelLoadOptions.fusedAttention` (on by default in bf16 and f16).
     public var fusedAttention = false
 
     public init(_ config: LlamaConfig) {
@@ -261,7 +262,7 @@ public final class LlamaForCausalLM: Module, CausalLanguageModel {
     public var vocabularySize: Int { config.vocabSize }
     public var layerCount: Int { config.numHiddenLayers }
     public var hiddenSize: Int { config.hiddenSize }
-    /// `LlamaModel.fusedAttention`: prompts through libtorch's fused attention kernel (off by default).
+    /// `LlamaModel.fusedAttention`: prompts through libtorch's fused attention kernel.
     public var fusedAttention: Bool {
         get { model.fusedAttention }
         set { model.fusedAttention = newValue }

@@ -156,8 +156,8 @@ public final class ManifestWorker {
     public static let modelOptionKeys = ["attack", "defense", "device", "dtype", "fused_attention"]
 
     /// A model entry's `dtype` (f32, bf16, f16), `device` (cpu, cuda, cuda:N, mps) and
-    /// `fused_attention` (true, false) options, default f32 on the CPU without fused attention,
-    /// validated as `--dtype`/`--device`/`--fused-attention` are. A `dtype` or `device` that is not
+    /// `fused_attention` (true, false) options, default f32 on the CPU with the dtype's attention
+    /// (`ModelLoadOptions.fusedAttention`), validated as `--dtype`/`--device`/`--[no-]fused-attention` are. A `dtype` or `device` that is not
     /// a string is refused as an unknown name, a `fused_attention` that is not a boolean as such.
     public static func loadOptions(of spec: ModelSpec) throws(ModelLoadOptionsError) -> ModelLoadOptions {
         func name(_ key: String, unknown: (String) -> ModelLoadOptionsError) throws(ModelLoadOptionsError) -> String? {

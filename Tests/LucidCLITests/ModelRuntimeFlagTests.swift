@@ -21,6 +21,15 @@ struct ModelRuntimeFlagTests {
         }
     }
 
+    @Test func fusedAttentionFollowsTheDTypeUnlessAFlagSaysOtherwise() throws {
+        func fused(_ arguments: [String]) throws -> Bool { try ModelRuntimeOptions.parse(arguments).loadOptions().fusedAttention }
+        #expect(try !fused([]) && fused(["--fused-attention"]))
+        #expect(try fused(["--dtype", "bf16"]) && fused(["--dtype", "f16"]))
+        #expect(try !fused(["--dtype", "bf16", "--no-fused-attention"]))
+        let help = try LucidProcess.run(["generate", "--help"])
+        #expect(help.out.contains("--fused-attention/--no-fused-attention"), "\(help.out)")
+    }
+
     @Test func badNamesAreUsageErrorsNamingTheFlag() throws {
         let dtype = try LucidProcess.run(["generate", "--prompt", "hi", "--dtype", "fp8"])
         #expect(dtype.status != 0)

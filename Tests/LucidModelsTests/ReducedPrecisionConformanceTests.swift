@@ -20,9 +20,10 @@ import Testing
 /// Greedy tokens must be identical in both.
 ///
 /// Each dtype runs twice: the explicit softmax against transformers' eager attention (Fixtures/DTYPE/),
-/// and fused attention (`fusedAttention`: prompts and decoding steps through libtorch's
-/// `scaled_dot_product_attention`) against transformers' sdpa attention, its default (Fixtures/DTYPE/sdpa/,
-/// `make_bf16_fixtures.py --attention sdpa`). On the build machine both are bit-identical, cached steps
+/// and fused attention (`fusedAttention`, the default in bf16/f16 through the registry: prompts through
+/// libtorch's `scaled_dot_product_attention`, decoding steps explicit) against transformers with sdpa
+/// attention, its default, for prompts and eager steps (Fixtures/DTYPE/sdpa/, `make_bf16_fixtures.py
+/// --attention sdpa`). On the build machine both are bit-identical, cached steps
 /// included; each path is 0.08–0.48 (bf16) from the other's reference, so a test of one cannot pass on
 /// the other.
 @Suite("Reduced-precision conformance with transformers")

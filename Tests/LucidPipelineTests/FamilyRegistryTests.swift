@@ -37,6 +37,9 @@ struct FamilyRegistryTests {
         var fused = ModelLoadOptions()
         fused.fusedAttention = true
         #expect(try ModelRegistry.standard.open(path, options: ModelOpenOptions(load: fused)).model.llamaDecoder?.fusedAttention == true)
+        var explicit = ModelLoadOptions(dtype: .bf16)
+        explicit.fusedAttention = false
+        #expect(try ModelRegistry.standard.open(path, options: ModelOpenOptions(load: explicit)).model.llamaDecoder?.fusedAttention == false)
         let vision = try #require(opened.vision)
         let pixels = Family.normalization.normalize(try family.image01(model))
         if let next = vision as? LlavaNextForConditionalGeneration { next.originalImageSize = (40, 56) }

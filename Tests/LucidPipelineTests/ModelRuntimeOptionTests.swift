@@ -15,6 +15,27 @@ struct ModelRuntimeOptionTests {
         #expect(try ModelRegistry.standard.open("shapes-tiny").model.embed(Tensor([1], shape: [1, 1])).dtype == .f32)
     }
 
+    @Test func fusedAttentionIsOnByDefaultInReducedPrecisionOnlyAndCanBeSetEitherWay() throws {
+        #expect(ModelLoadOptions().fusedAttention == false)
+        #expect(ModelLoadOptions(dtype: .bf16).fusedAttention && ModelLoadOptions(dtype: .f16).fusedAttention)
+        var options = try ModelLoadOptions(dtypeName: "bf16", deviceName: nil)
+        #expect(options.fusedAttention && options.fusedAttentionSetting == nil)
+        options.fusedAttention = false
+        #expect(!options.fusedAttention)
+        options.dtype = .f32
+        options.fusedAttention = true
+        #expect(options.fusedAttention)
+        // What the registry applies to the decoder.
+        func decoderFuses(_ load: ModelLoadOptions) throws -> Bool? {
+            try ModelRegistry.standard.open("shapes-tiny", options: ModelOpenOptions(load: load)).model.llamaDecoder?.fusedAttention
+        }
+        #expect(try decoderFuses(ModelLoadOptions()) == false)
+        #expect(try decoderFuses(ModelLoadOptions(dtype: .bf16)) == true)
+        var explicit = ModelLoadOptions(dtype: .bf16)
+        explicit.fusedAttention = false
+        #expect(try decoderFuses(explicit) == false)
+    }
+
     @Test func theRegistryRefusesADeviceBeforeResolvingTheModel() {
         // A name that does not exist: the device error, not "no such file", shows nothing was read.
         #expect(throws: ModelLoadOptionsError.self) {
@@ -115,6 +136,17 @@ struct ModelRuntimeOptionTests {
         defer { try? FileManager.default.removeItem(at: other) }
         let (unfused, _) = try ManifestWorker(plan: try RunPlan(manifest: plain), runDirectory: other).model(plain.models[0])
         #expect(unfused.model.llamaDecoder?.fusedAttention == false)
+    }
+
+    /// Without the key the dtype decides (on in bf16); `false` keeps the explicit softmax in bf16.
+    @Test func aBF16ManifestFusesUnlessTheKeySaysFalse() throws {
+        let (byDefault, folder) = try manifest("    dtype: bf16")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try ManifestWorker.loadOptions(of: byDefault.models[0]).fusedAttention)
+        let (explicit, other) = try manifest("    dtype: bf16\n    fused_attention: false")
+        defer { try? FileManager.default.removeItem(at: other) }
+        let options = try ManifestWorker.loadOptions(of: explicit.models[0])
+        #expect(options.dtype == .bf16 && !options.fusedAttention)
     }
 
     @Test func aFusedAttentionThatIsNotABooleanIsRefused() throws {
