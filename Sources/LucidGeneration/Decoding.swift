@@ -15,7 +15,7 @@ public enum Decoding {
         let prefill: Prefill
         let amateur: Tensor?
         let imageRange: Range<Int>?
-        switch try prepare(model, ids: ids, images: images, method: method, encodeRefusal: encodeRefusal) {
+        switch try prepare(model, ids: ids, images: images, method: method, encodeRefusal: encodeRefusal, limits: limits) {
         case .refused(let refusal): return refusal
         case .ready(let p, let a, let r): (prefill, amateur, imageRange) = (p, a, r)
         }
@@ -54,14 +54,19 @@ public enum Decoding {
     /// the prefill (multimodal embeddings for a vision-language model), the contrastive input of
     /// VCD/DAMRO and the first image's span (OPERA). A scheduler that
     /// decodes several requests together (`ContinuousBatch`) starts from the same prefill.
+    ///
+    /// With `limits`, a prompt whose embedded length (text tokens plus each image's features, known from
+    /// the images' sizes) leaves no room for `maxNewTokens` in the model's context is refused before the
+    /// vision tower runs.
     public static func prepare(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
-                               encodeRefusal: ((String) -> [Int])? = nil) throws -> PreparedPrompt {
+                               encodeRefusal: ((String) -> [Int])? = nil, limits: GenerationLimits? = nil) throws -> PreparedPrompt {
         try method.validate()
         var prefill = Prefill.tokens(ids)
         var amateur: Tensor?
         var imageRange: Range<Int>?
         if let vlm = model as? any VisionLanguageModel {
             for pixels in images { try vlm.checkImage(pixels) }
+            if let limits { try limits.check(promptLength: try vlm.embeddedLength(ids: ids, images: images), contextLength: model.contextLength) }
             var screened: [Tensor?] = []
             if let gate = vlm.imageGate {
                 for pixels in images {

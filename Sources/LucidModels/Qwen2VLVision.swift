@@ -72,8 +72,15 @@ public final class Qwen2VLVisionAttention: Module {
         for length in lengths {
             let (qi, ki, vi) = (q.narrowed(axis: 1, start: start, length: length), k.narrowed(axis: 1, start: start, length: length),
                                 v.narrowed(axis: 1, start: start, length: length))
-            let (attended, probabilities) = ScaledDotProductAttention.attend(query: qi, key: ki, value: vi, softmaxIn: .f32)
-            if keepProbabilities { kept.append(probabilities) }
+            let attended: Tensor
+            if keepProbabilities {
+                let probabilities: Tensor
+                (attended, probabilities) = ScaledDotProductAttention.attend(query: qi, key: ki, value: vi, softmaxIn: .f32)
+                kept.append(probabilities)
+            } else {
+                // A large image's [heads, N, N] scores in blocks of query rows (a 12.8 MP image: 65,536 patches).
+                attended = ScaledDotProductAttention.attendInBlocks(query: qi, key: ki, value: vi, softmaxIn: .f32)
+            }
             outputs.append(attended.transposed(0, 1))
             start += length
         }

@@ -16,4 +16,35 @@ enum ScaledDotProductAttention {
         let probabilities = dtype.map { scores.softmax(axis: -1, computeIn: $0).to(q.dtype) } ?? scores.softmax(axis: -1)
         return (probabilities.matmul(v), probabilities)
     }
+
+    /// Bytes of f32 scores one block of `attendInBlocks` may take: 256 MiB.
+    static let defaultScoreBudget = 256 << 20
+
+    /// `attend`'s output alone, the queries taken in blocks along their T axis so that no block's scores
+    /// take more than `scoreBudget` bytes at 4 bytes an entry (the f32 softmax's).
+    ///
+    /// Each query row's scores, softmax and output are computed as by `attend`; only the [.., T, S]
+    /// buffers shrink (an f32 matrix kernel may sum a block of fewer rows in another order: one step
+    /// apart at most in `BlockedAttentionTests`, none on the Qwen2-VL tower there). Without it, a Qwen2-VL image at the released `max_pixels` (65,536 patches) would
+    /// need [16, 65,536, 65,536] scores, 275 GB, in every full-attention block of its tower.
+    static func attendInBlocks(query q: Tensor, key k: Tensor, value v: Tensor, softmaxIn dtype: DType? = nil,
+                               scoreBudget: Int = defaultScoreBudget) -> Tensor {
+        let axis = q.rank - 2
+        let rows = q.size(axis)
+        let block = blockRows(queries: rows, keys: k.size(axis), batch: q.count / Swift.max(1, rows * q.size(-1)),
+                              scoreBudget: scoreBudget)
+        guard block < rows else { return attend(query: q, key: k, value: v, softmaxIn: dtype).output }
+        let outputs = stride(from: 0, to: rows, by: block).map { start in
+            attend(query: q.narrowed(axis: axis, start: start, length: Swift.min(block, rows - start)), key: k, value: v,
+                   softmaxIn: dtype).output
+        }
+        return Tensor.cat(outputs, axis: axis)
+    }
+
+    /// Query rows a block may hold: as many as keep `batch` × rows × `keys` f32 scores within
+    /// `scoreBudget` bytes, at least one, at most `queries`.
+    static func blockRows(queries: Int, keys: Int, batch: Int, scoreBudget: Int) -> Int {
+        let perRow = Swift.max(1, batch).multipliedSaturating(by: Swift.max(1, keys)).multipliedSaturating(by: 4)
+        return Swift.min(Swift.max(1, queries), Swift.max(1, scoreBudget / perRow))
+    }
 }

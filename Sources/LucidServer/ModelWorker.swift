@@ -273,7 +273,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
         let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
                            batched: strategy != nil, queueSeconds: queueSeconds)
         if let strategy {
-            switch try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal) {
+            switch try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal,
+                                        limits: generationLimits) {
             case .refused(let result):
                 complete(row, result: result, refusal: refusal)
             case .ready(let prefill, _, _):

@@ -26,6 +26,22 @@ struct DecodingEntryPointTests {
         #expect(answered.finishReason != .refused && answered.statistics.forwardPasses > 0)
     }
 
+    /// The image's feature count is known from its size, so a prompt with no room left in the context
+    /// is refused before the tower runs (a large Qwen2-VL image would otherwise cost its whole tower pass).
+    @Test func aPromptOverTheContextIsRefusedBeforeTheTowerRuns() throws {
+        let model = try tinyLlava()
+        var towerPasses = 0
+        model.visionFeatureTransform = { towerPasses += 1; return $0 }
+        let context = try #require(model.contextLength)
+        let length = try model.embeddedLength(ids: ids, images: [pixels])
+        #expect(throws: GenerationError.promptTooLong(tokens: length, limit: context)) {
+            try Decoding.generate(model, ids: ids, images: [pixels], method: .greedy, limits: GenerationLimits(maxNewTokens: context - length + 1))
+        }
+        #expect(towerPasses == 0)
+        _ = try Decoding.generate(model, ids: ids, images: [pixels], method: .greedy, limits: GenerationLimits(maxNewTokens: context - length))
+        #expect(towerPasses == 1)
+    }
+
     /// A gate that reads an image's projected features hands them to the prompt: one tower pass per
     /// image, and the prompt is the one embedded without a gate.
     @Test func featuresTheGateReadsAreEmbeddedWithoutASecondTowerPass() throws {
