@@ -46,17 +46,35 @@ public final class LlamaAttention: Module {
         let s = k.size(2)
         // Grouped-query attention without repeating keys and values (transformers' repeat_kv copies
         // them for every query head): the query heads that share a key/value head (head h reads
-        // key/value head h / groups) are stacked on the query axis, [B, kvHeads, groups·T, D], so each
+        // key/value head h / groups) are stacked on the query axis, [B, kvHeads, groups·n, D], so each
         // product reads the cache once. Each score and context entry is the same dot product as with
         // repeated heads; nothing of size S is copied per step.
         let groups = heads / kvHeads
-        let grouped = groups > 1 ? q.reshaped(b, kvHeads, groups * t, headDim) : q
-        var scores = (grouped.matmul(k.mT) / Double(headDim).squareRoot()).reshaped(b, heads, t, s)
-        if let mask { scores = scores + mask }
-        let probabilities = scores.softmax(axis: -1, computeIn: .f32).to(q.dtype)
-        let weights = groups > 1 ? probabilities.reshaped(b, kvHeads, groups * t, s) : probabilities
-        let context = weights.matmul(v).reshaped(b, heads, t, headDim).transposed(1, 2).reshaped(b, t, heads * headDim)
-        return (oProj(context), keepProbabilities ? probabilities : nil)
+        func attend(start: Int, rows n: Int) -> (context: Tensor, probabilities: Tensor) {
+            let block = n == t ? q : q.narrowed(axis: 2, start: start, length: n)
+            let grouped = groups > 1 ? block.reshaped(b, kvHeads, groups * n, headDim) : block
+            var scores = (grouped.matmul(k.mT) / Double(headDim).squareRoot()).reshaped(b, heads, n, s)
+            if let mask { scores = scores + (n == t ? mask : mask.narrowed(axis: mask.rank - 2, start: start, length: n)) }
+            let probabilities = scores.softmax(axis: -1, computeIn: .f32).to(q.dtype)
+            let weights = groups > 1 ? probabilities.reshaped(b, kvHeads, groups * n, s) : probabilities
+            return (weights.matmul(v).reshaped(b, heads, n, headDim), probabilities)
+        }
+        // A long prompt without probabilities to keep goes in blocks of query rows, its f32 scores within
+        // `ScaledDotProductAttention.scoreBudget` a block (a 16k-token image prompt in f32 would
+        // otherwise need [heads, 16k, 16k] scores, 30 GB for 28 heads); short ones are one block.
+        let rows = keepProbabilities ? t : ScaledDotProductAttention.blockRows(
+            queries: t, keys: s, batch: b * heads, scoreBudget: ScaledDotProductAttention.scoreBudget)
+        var probabilities: Tensor?
+        let attended: Tensor
+        if rows >= t {
+            let whole = attend(start: 0, rows: t)
+            (attended, probabilities) = (whole.context, keepProbabilities ? whole.probabilities : nil)
+        } else {
+            // Only the contexts are kept: each block's scores are freed before the next is computed.
+            attended = Tensor.cat(stride(from: 0, to: t, by: rows).map { attend(start: $0, rows: Swift.min(rows, t - $0)).context }, axis: 2)
+        }
+        let context = attended.transposed(1, 2).reshaped(b, t, heads * headDim)
+        return (oProj(context), probabilities)
     }
 }
 

@@ -17,8 +17,9 @@ enum ScaledDotProductAttention {
         return (probabilities.matmul(v), probabilities)
     }
 
-    /// Bytes of f32 scores one block of `attendInBlocks` may take: 256 MiB.
-    static let defaultScoreBudget = 256 << 20
+    /// Bytes of f32 scores one block of query rows may take (`attendInBlocks`, the Llama family's explicit
+    /// attention): 256 MiB. Task-local so that a test can shrink it for one call tree.
+    @TaskLocal static var scoreBudget = 256 << 20
 
     /// `attend`'s output alone, the queries taken in blocks along their T axis so that no block's scores
     /// take more than `scoreBudget` bytes at 4 bytes an entry (the f32 softmax's).
@@ -28,7 +29,7 @@ enum ScaledDotProductAttention {
     /// apart at most in `BlockedAttentionTests`, none on the Qwen2-VL tower there). Without it, a Qwen2-VL image at the released `max_pixels` (65,536 patches) would
     /// need [16, 65,536, 65,536] scores, 275 GB, in every full-attention block of its tower.
     static func attendInBlocks(query q: Tensor, key k: Tensor, value v: Tensor, softmaxIn dtype: DType? = nil,
-                               scoreBudget: Int = defaultScoreBudget) -> Tensor {
+                               scoreBudget: Int = ScaledDotProductAttention.scoreBudget) -> Tensor {
         let axis = q.rank - 2
         let rows = q.size(axis)
         let block = blockRows(queries: rows, keys: k.size(axis), batch: q.count / Swift.max(1, rows * q.size(-1)),

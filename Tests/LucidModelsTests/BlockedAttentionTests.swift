@@ -32,6 +32,49 @@ struct BlockedAttentionTests {
         #expect(difference <= Swift.max(1, magnitude) * (dtype == .f32 ? 0x1p-22 : 0x1p-7), "\(dtype): \(difference)")
     }
 
+    /// The Llama family's explicit attention with a budget of a few bytes (one query row a block): the
+    /// fixtures' logits and hidden states still match transformers within the conformance tolerance,
+    /// and capturing attention (one whole block) gives what it gave before.
+    @Test(arguments: LlamaConformanceTests.configurations)
+    func aPromptInBlocksOfOneRowMatchesTheReference(_ name: String) throws {
+        let directory = Fixtures.path("llama", name)
+        let model = try LlamaForCausalLM.load(path: directory + "/model")
+        let golden = try Fixtures.golden(directory)
+        let ids = try golden.loadTensor(named: "input_ids")
+        let whole = withNoGrad { model.forward(tokens: ids, cache: nil, options: ForwardOptions(hiddenStates: .all)) }
+        let blocked = ScaledDotProductAttention.$scoreBudget.withValue(1) {
+            withNoGrad { model.forward(tokens: ids, cache: nil, options: ForwardOptions(hiddenStates: .all)) }
+        }
+        expectMatches(blocked.logits, try golden.loadTensor(named: "logits"), tolerance: LlamaConformanceTests.tolerance, "\(name) logits")
+        expectMatches(blocked.logits, try #require(whole.logits), tolerance: 1e-5, "\(name) blocked against whole")
+        for index in 0...model.config.numHiddenLayers {
+            expectMatches(blocked.hiddenStates[index], try golden.loadTensor(named: "hidden_states.\(index)"),
+                          tolerance: LlamaConformanceTests.tolerance, "\(name) hidden_states.\(index)")
+        }
+        let captured = ScaledDotProductAttention.$scoreBudget.withValue(1) {
+            withNoGrad { model.forward(tokens: ids, cache: nil, options: ForwardOptions(attentionLayers: .all)) }
+        }
+        expectMatches(captured.attentions[0], try golden.loadTensor(named: "attentions.0"), tolerance: LlamaConformanceTests.tolerance,
+                      "\(name) attentions.0")
+    }
+
+    /// A left-padded batch (what DAMRO and batched serving run) in blocks: each block reads its rows of
+    /// the [B, 1, T, S] mask, so the padded row computes what it computes in one block.
+    @Test func aLeftPaddedBatchInBlocksMasksEachBlocksRows() throws {
+        let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-gqa", "model"))
+        let long = [3, 14, 15, 92, 65, 35, 89, 79, 32, 38], short = [9, 22, 51, 4]
+        let pad = long.count - short.count
+        var options = ForwardOptions()
+        options.paddingMask = Tensor((Array(repeating: 1.0, count: long.count) + Array(repeating: 0.0, count: pad) + Array(repeating: 1.0, count: short.count)),
+                                     shape: [2, long.count]).to(.bool)
+        let tokens = Tensor(long + Array(repeating: 0, count: pad) + short, shape: [2, long.count])
+        let whole = try #require(withNoGrad { model.forward(tokens: tokens, cache: nil, options: options) }.logits)
+        let blocked = try #require(ScaledDotProductAttention.$scoreBudget.withValue(1) {
+            withNoGrad { model.forward(tokens: tokens, cache: nil, options: options) }
+        }.logits)
+        expectMatches(blocked, whole, tolerance: 1e-5, "padded batch in blocks")
+    }
+
     /// The tiny Qwen2-VL fixture's tower (4 heads, 2 blocks) on 4,900 patches: its whole scores take 384 MB
     /// a block, so without captures it attends in blocks; with every block's attention captured it takes
     /// the whole product. The merged features are the same.
@@ -40,7 +83,7 @@ struct BlockedAttentionTests {
         let grid = Qwen2VLGrid(t: 1, h: 70, w: 70)
         let image = Qwen2VLImage(patches: Tensor.randn([70 * 70, 3 * 2 * 14 * 14], generator: Generator(seed: 28)), grid: grid)
         #expect(ScaledDotProductAttention.blockRows(queries: 4_900, keys: 4_900, batch: 4,
-                                                    scoreBudget: ScaledDotProductAttention.defaultScoreBudget) < 4_900)
+                                                    scoreBudget: ScaledDotProductAttention.scoreBudget) < 4_900)
         let blocked = try withNoGrad { () throws(PromptError) -> Tensor in try model.imageFeatures(image) }
         let trace = ForwardTrace()
         let whole = try withNoGrad { () throws(PromptError) -> Tensor in
