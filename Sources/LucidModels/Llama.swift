@@ -173,6 +173,12 @@ public final class LlamaModel: Module {
         let mask = options.parallelCandidates
             ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
             : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
+        // Sliding-window layers (Mistral, some Qwen2) read the mask with the window's hidden keys too,
+        // where the window reaches back far enough to hide any; then they never fuse.
+        let windowMask = config.slidingWindow.flatMap {
+            Self.slidingWindowHidden(queries: t, past: past, window: $0, parallelCandidates: options.parallelCandidates, device: device)
+        }.map { Self.addingWindow($0, to: mask, dtype: embeddings.dtype, device: device) }
+        let slidingLayers = windowMask == nil ? [] : Set(config.slidingWindowLayers)
         var hidden = embeddings
         // Decoding steps keep the explicit product: libtorch's CPU kernel is ~20× slower for one bf16
         // query over a long cache (docs/engine.md), as transformers' sdpa decoding is.
@@ -180,8 +186,10 @@ public final class LlamaModel: Module {
         if options.hiddenStates.contains(0, of: count + 1) { trace.hiddenStates[0] = hidden }
         for (index, layer) in layers.items.enumerated() {
             let keep = options.attentionLayers.contains(index, of: count)
-            let (attended, probabilities) = layer.selfAttn(layer.inputLayernorm(hidden), rope: tables, mask: mask, cache: cache,
-                                                           layer: index, keepProbabilities: keep, fusedCausal: fusedCausal)
+            let windowed = slidingLayers.contains(index)
+            let (attended, probabilities) = layer.selfAttn(layer.inputLayernorm(hidden), rope: tables, mask: windowed ? windowMask : mask,
+                                                           cache: cache, layer: index, keepProbabilities: keep,
+                                                           fusedCausal: fusedCausal && !windowed)
             if let probabilities {
                 switch options.attentionReduction {
                 case .none: trace.attentions[index] = probabilities

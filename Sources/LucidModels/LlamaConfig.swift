@@ -31,6 +31,12 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var hiddenAct: String
     public var bosTokenID: Int?
     public var eosTokenIDs: [Int]
+    /// Sliding-window attention (Mistral's `sliding_window`; Qwen2's with `use_sliding_window`): each
+    /// query of a layer in `slidingWindowLayers` sees at most this many keys, itself included; nil: none.
+    public var slidingWindow: Int?
+    /// The layers that attend through `slidingWindow` (every layer for Mistral, layers from
+    /// `max_window_layers` on for Qwen2, or as `layer_types` says).
+    public var slidingWindowLayers: [Int] = []
 
     public init(modelType: String = "llama", vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
                 numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil, rmsNormEps: Double = 1e-6,
@@ -64,7 +70,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         case rmsNormEps = "rms_norm_eps", ropeTheta = "rope_theta", maxPositionEmbeddings = "max_position_embeddings"
         case tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias", hiddenAct = "hidden_act"
         case bosTokenID = "bos_token_id", eosTokenID = "eos_token_id", ropeScaling = "rope_scaling"
-        case ropeParameters = "rope_parameters"
+        case ropeParameters = "rope_parameters", slidingWindow = "sliding_window", useSlidingWindow = "use_sliding_window"
+        case maxWindowLayers = "max_window_layers", layerTypes = "layer_types"
     }
 
     public init(from decoder: Decoder) throws {
@@ -112,6 +119,39 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
                   bosTokenID: try? c.decodeIfPresent(Int.self, forKey: .bosTokenID),
                   eosTokenIDs: eos)
         mropeSection = parameters?.mropeSection
+        (slidingWindow, slidingWindowLayers) = try Self.slidingWindow(c, modelType: type, layers: numHiddenLayers)
+    }
+
+    /// The window and the layers it applies to, as transformers 5 reads them: `layer_types` where given
+    /// ("sliding_attention" or "full_attention" per layer); else Mistral's `sliding_window` on every
+    /// layer, Qwen2's (with `use_sliding_window: true`) on the layers from `max_window_layers` (default
+    /// 28) on; Llama has none.
+    static func slidingWindow(_ c: KeyedDecodingContainer<CodingKeys>, modelType: String, layers: Int) throws -> (Int?, [Int]) {
+        let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
+        let useWindow = try c.decodeIfPresentNonNull(Bool.self, forKey: .useSlidingWindow)
+        if let types = try c.decodeIfPresent([String].self, forKey: .layerTypes) {
+            guard types.count == layers, types.allSatisfy({ $0 == "sliding_attention" || $0 == "full_attention" }) else {
+                throw DecodingError.dataCorruptedError(forKey: .layerTypes, in: c, debugDescription:
+                    "layer_types must name each of the \(layers) layers sliding_attention or full_attention")
+            }
+            let sliding = types.indices.filter { types[$0] == "sliding_attention" }
+            guard !sliding.isEmpty else { return (nil, []) }
+            guard let window, useWindow != false else {
+                throw DecodingError.dataCorruptedError(forKey: .layerTypes, in: c, debugDescription:
+                    "layer_types has sliding_attention layers but sliding_window is not set")
+            }
+            return (window, sliding)
+        }
+        guard let window else { return (nil, []) }
+        switch modelType {
+        case "mistral": return (window, Array(0..<layers))
+        case "llama": return (nil, [])
+        default:
+            // Qwen2 and its VL text models: the window only with use_sliding_window, from max_window_layers on.
+            guard useWindow == true else { return (nil, []) }
+            let first = try c.decodeIfPresentNonNull(Int.self, forKey: .maxWindowLayers) ?? 28
+            return (window, first < layers ? Array(Swift.max(0, first)..<layers) : [])
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -138,6 +178,11 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try c.encodeIfPresent(bosTokenID, forKey: .bosTokenID)
         if eosTokenIDs.count == 1 { try c.encode(eosTokenIDs[0], forKey: .eosTokenID) } else if !eosTokenIDs.isEmpty {
             try c.encode(eosTokenIDs, forKey: .eosTokenID)
+        }
+        if let slidingWindow, !slidingWindowLayers.isEmpty {
+            try c.encode(slidingWindow, forKey: .slidingWindow)
+            let sliding = Set(slidingWindowLayers)
+            try c.encode((0..<numHiddenLayers).map { sliding.contains($0) ? "sliding_attention" : "full_attention" }, forKey: .layerTypes)
         }
     }
 
@@ -172,6 +217,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         // ε far above 1 shrinks activations into denormals (decoding slows a thousandfold): no model uses it.
         try require(rmsNormEps < 1, "rms_norm_eps \(rmsNormEps) must be below 1")
         try require(maxPositionEmbeddings >= 1, "max_position_embeddings \(maxPositionEmbeddings) must be positive")
+        if let slidingWindow { try require(slidingWindow >= 1, "sliding_window \(slidingWindow) must be positive") }
+        try require(slidingWindowLayers.allSatisfy { (0..<numHiddenLayers).contains($0) }, "sliding-window layers must be layers of the model")
         try ConfigBudget.requireWidth(vocabSize, "vocab_size", maximum: ConfigBudget.maximumVocabulary)
         try ConfigBudget.requireWidth(hiddenSize, "hidden_size")
         try ConfigBudget.requireWidth(intermediateSize, "intermediate_size")
