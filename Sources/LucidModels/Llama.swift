@@ -170,15 +170,17 @@ public final class LlamaModel: Module {
             tables = rope.tables(start: past + (cache?.positionOffset ?? 0), count: options.parallelCandidates ? 1 : t,
                                  dtype: embeddings.dtype, device: device)
         }
-        let mask = options.parallelCandidates
+        // Built on first use: a prompt whose every layer fuses needs no [T, T] mask (512 MB in bf16 at 16k tokens).
+        lazy var mask = options.parallelCandidates
             ? Self.candidateMask(candidates: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
             : Self.additiveMask(queries: t, past: past, paddingMask: padding, dtype: embeddings.dtype, device: device)
         // Sliding-window layers (Mistral, some Qwen2) read the mask with the window's hidden keys too,
         // where the window reaches back far enough to hide any; then they never fuse.
-        let windowMask = config.slidingWindow.flatMap {
+        lazy var windowMask = config.slidingWindow.flatMap {
             Self.slidingWindowHidden(queries: t, past: past, window: $0, parallelCandidates: options.parallelCandidates, device: device)
         }.map { Self.addingWindow($0, to: mask, dtype: embeddings.dtype, device: device) }
-        let slidingLayers = windowMask == nil ? [] : Set(config.slidingWindowLayers)
+        let windowHides = config.slidingWindow.map { options.parallelCandidates ? past >= $0 : past + t > $0 } ?? false
+        let slidingLayers = windowHides ? Set(config.slidingWindowLayers) : []
         var hidden = embeddings
         // Decoding steps keep the explicit product: libtorch's CPU kernel is ~20× slower for one bf16
         // query over a long cache (docs/engine.md), as transformers' sdpa decoding is.
@@ -187,9 +189,10 @@ public final class LlamaModel: Module {
         for (index, layer) in layers.items.enumerated() {
             let keep = options.attentionLayers.contains(index, of: count)
             let windowed = slidingLayers.contains(index)
-            let (attended, probabilities) = layer.selfAttn(layer.inputLayernorm(hidden), rope: tables, mask: windowed ? windowMask : mask,
-                                                           cache: cache, layer: index, keepProbabilities: keep,
-                                                           fusedCausal: fusedCausal && !windowed)
+            let fuses = fusedCausal && !windowed && !keep
+            let (attended, probabilities) = layer.selfAttn(layer.inputLayernorm(hidden), rope: tables,
+                                                           mask: fuses ? nil : windowed ? windowMask : mask,
+                                                           cache: cache, layer: index, keepProbabilities: keep, fusedCausal: fuses)
             if let probabilities {
                 switch options.attentionReduction {
                 case .none: trace.attentions[index] = probabilities
