@@ -175,6 +175,25 @@ def model_cases(work, rng, image):
         n += 1
         cases.append(Case("model", ["generate", "--model", path, "--prompt", "hi", "--max-new-tokens", "2", "--image", image],
                           "error", [path, key, value]))
+    # Sliding windows on a Mistral decoder: a window must be a positive whole number (null or a huge one
+    # hides nothing here), and layer_types must name every layer.
+    layers = config["text_config"].get("num_hidden_layers", 32)
+    windows = [(-1, "error"), (0, "error"), ("abc", "error"), (1.5, "error"), (None, "any"), (2 ** 63 - 1, "any"),
+               ({"layer_types": ["sliding_attention"] * (layers + 1)}, "error"),
+               ({"layer_types": ["chunked_attention"] * layers}, "error"),
+               ({"layer_types": ["sliding_attention"] * layers, "sliding_window": None}, "error")]
+    for value, expect in windows:
+        changed = json.loads(json.dumps(config))
+        changed["text_config"]["model_type"] = "mistral"
+        if isinstance(value, dict):
+            changed["text_config"]["sliding_window"] = 4
+            changed["text_config"].update(value)
+        else:
+            changed["text_config"]["sliding_window"] = value
+        path = directory(f"m{n}", json.dumps(changed))
+        n += 1
+        cases.append(Case("model", ["generate", "--model", path, "--prompt", "hi", "--max-new-tokens", "2", "--image", image],
+                          expect, [path] + (["sliding_window"] if not isinstance(value, dict) else [])))
     with open(os.path.join(TINY, "config.json"), "rb") as f:
         raw = f.read()
     with open(os.path.join(TINY, "tokenizer.json"), "rb") as f:

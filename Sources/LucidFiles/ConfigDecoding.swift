@@ -15,6 +15,29 @@ extension KeyedDecodingContainer {
                 codingPath: codingPath + [key],
                 debugDescription: "null is not a value here (leave the key out for the default)"))
         }
+        if T.self == Int.self, let number = try decodeWholeNumber(forKey: key) as? T { return number }
         return try decode(T.self, forKey: key)
+    }
+
+    /// The whole number under `key` (nil for an absent key or `null`), refusing a number with a fraction
+    /// or beyond `Int`'s range with the key's path. Foundation's decoder reports those only as "The given
+    /// data was not valid JSON.", naming no key (swift-corelibs-foundation on Linux).
+    public func decodeWholeNumberIfPresent(forKey key: Key) throws -> Int? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        return try decodeWholeNumber(forKey: key)
+    }
+
+    func decodeWholeNumber(forKey key: Key) throws -> Int {
+        do {
+            return try decode(Int.self, forKey: key)
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            // Foundation's own `numberIsNotRepresentableInSwift`, which its decoder turns into "not valid JSON".
+            guard let number = try? decode(Double.self, forKey: key) else { throw error }
+            throw DecodingError.typeMismatch(Int.self, DecodingError.Context(
+                codingPath: codingPath + [key],
+                debugDescription: "expected a whole number\(number.rounded() == number ? " within ±\(Int.max)" : ""), found \(number)"))
+        }
     }
 }

@@ -111,7 +111,7 @@ public struct InstructBlipConfig: Decodable, Sendable, Equatable {
         qformerConfig = try c.decode(InstructBlipQFormerConfig.self, forKey: .qformerConfig)
         textConfig = try c.decode(LlamaConfig.self, forKey: .textConfig)
         numQueryTokens = try c.decodeIfPresentNonNull(Int.self, forKey: .numQueryTokens) ?? 32
-        let index = try c.decodeIfPresent(Int.self, forKey: .imageTokenIndex) ?? c.decodeIfPresent(Int.self, forKey: .imageTokenID)
+        let index = try c.decodeWholeNumberIfPresent(forKey: .imageTokenIndex) ?? c.decodeWholeNumberIfPresent(forKey: .imageTokenID)
         guard let index else {
             throw DecodingError.dataCorruptedError(forKey: .imageTokenIndex, in: c,
                 debugDescription: "image_token_index is missing (checkpoints converted before transformers 4.46 lack it; Lucid needs the placeholder id)")

@@ -106,8 +106,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
                   intermediateSize: try c.decodeIfPresentNonNull(Int.self, forKey: .intermediateSize) ?? 11008,
                   numHiddenLayers: try c.decodeIfPresentNonNull(Int.self, forKey: .numHiddenLayers) ?? 32,
                   numAttentionHeads: heads,
-                  numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads),
-                  headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
+                  numKeyValueHeads: try c.decodeWholeNumberIfPresent(forKey: .numKeyValueHeads),
+                  headDim: try c.decodeWholeNumberIfPresent(forKey: .headDim),
                   rmsNormEps: try c.decodeIfPresentNonNull(Double.self, forKey: .rmsNormEps) ?? 1e-6,
                   ropeTheta: theta,
                   ropeScaling: scaling,
@@ -127,7 +127,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     /// layer, Qwen2's (with `use_sliding_window: true`) on the layers from `max_window_layers` (default
     /// 28) on; Llama has none.
     static func slidingWindow(_ c: KeyedDecodingContainer<CodingKeys>, modelType: String, layers: Int) throws -> (Int?, [Int]) {
-        let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
+        let window = try c.decodeWholeNumberIfPresent(forKey: .slidingWindow)
         let useWindow = try c.decodeIfPresentNonNull(Bool.self, forKey: .useSlidingWindow)
         if let types = try c.decodeIfPresent([String].self, forKey: .layerTypes) {
             guard types.count == layers, types.allSatisfy({ $0 == "sliding_attention" || $0 == "full_attention" }) else {

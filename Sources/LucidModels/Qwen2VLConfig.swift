@@ -56,7 +56,7 @@ public struct Qwen2VLVisionConfig: Sendable, Equatable {
         self.variant = variant
         depth = try c.decodeIfPresentNonNull(Int.self, forKey: .depth) ?? 32
         numHeads = try c.decodeIfPresentNonNull(Int.self, forKey: .numHeads) ?? 16
-        inChannels = try c.decodeIfPresentNonNull(Int.self, forKey: .inChannels) ?? c.decodeIfPresent(Int.self, forKey: .inChans) ?? 3
+        inChannels = try c.decodeIfPresentNonNull(Int.self, forKey: .inChannels) ?? c.decodeWholeNumberIfPresent(forKey: .inChans) ?? 3
         patchSize = try c.decodeIfPresentNonNull(Int.self, forKey: .patchSize) ?? 14
         spatialMergeSize = try c.decodeIfPresentNonNull(Int.self, forKey: .spatialMergeSize) ?? 2
         temporalPatchSize = try c.decodeIfPresentNonNull(Int.self, forKey: .temporalPatchSize) ?? 2

@@ -1,3 +1,5 @@
+import LucidFiles
+
 /// The flexible JSON forms of `preprocessor_config.json` fields, as transformers accepts them.
 enum ConfigJSON {
     /// A size: an int, `{"shortest_edge": n}`, `{"height": h, "width": w}` or `[h, w]`.
@@ -26,9 +28,9 @@ enum ConfigJSON {
                 return
             }
             let container = try decoder.container(keyedBy: Key.self)
-            shortestEdge = try container.decodeIfPresent(Int.self, forKey: .shortestEdge)
-            height = try container.decodeIfPresent(Int.self, forKey: .height)
-            width = try container.decodeIfPresent(Int.self, forKey: .width)
+            shortestEdge = try container.decodeWholeNumberIfPresent(forKey: .shortestEdge)
+            height = try container.decodeWholeNumberIfPresent(forKey: .height)
+            width = try container.decodeWholeNumberIfPresent(forKey: .width)
             guard shortestEdge != nil || (height != nil && width != nil) else {
                 throw DecodingError.dataCorrupted(.init(
                     codingPath: decoder.codingPath,
