@@ -26,8 +26,9 @@ enum ScaledDotProductAttention {
     ///
     /// Each query row's scores, softmax and output are computed as by `attend`; only the [.., T, S]
     /// buffers shrink (an f32 matrix kernel may sum a block of fewer rows in another order: one step
-    /// apart at most in `BlockedAttentionTests`, none on the Qwen2-VL tower there). Without it, a Qwen2-VL image at the released `max_pixels` (65,536 patches) would
-    /// need [16, 65,536, 65,536] scores, 275 GB, in every full-attention block of its tower.
+    /// apart at most in `BlockedAttentionTests`, none on the Qwen2-VL tower there). Without it, a
+    /// Qwen2-VL image at the released `max_pixels` (65,536 patches) would need [16, 65,536, 65,536]
+    /// scores, 275 GB, in every full-attention block of its tower.
     static func attendInBlocks(query q: Tensor, key k: Tensor, value v: Tensor, softmaxIn dtype: DType? = nil,
                                scoreBudget: Int = ScaledDotProductAttention.scoreBudget) -> Tensor {
         let axis = q.rank - 2
