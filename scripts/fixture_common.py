@@ -7,6 +7,8 @@
 - `EagerAfterThePrompt(model)`: a logits processor that switches `generate` to eager attention after the
   prompt's pass, as Lucid's fused attention runs only prompts through the fused kernel (also used by
   make_bf16_fixtures.py and make_vlm_reduced_precision_fixtures.py);
+- `record_causal_lm(model, ids)`: a causal LM's goldens for a 12-token prompt (make_llama_fixtures.py,
+  make_sliding_window_fixtures.py);
 - `record(golden, name, model, prompt, image_token, count, inputs)`: the prompt with its placeholder
   expanded to `count`, then its logits, hidden states, 8 greedy tokens and a 3-beam search (6 tokens,
   EOS 2, early stopping), under `<name>.*`.
@@ -47,6 +49,33 @@ class EagerAfterThePrompt(transformers.LogitsProcessor):
                        if isinstance(m, transformers.PreTrainedModel))
             self.switched = True
         return scores
+
+
+def record_causal_lm(model, ids):
+    """For `ids` [1, 12]: `input_ids`, `logits`, every `attentions.{l}` and `hidden_states.{i}`, `cached_logits`
+    (a prefill of 8, then 4 cached steps), `greedy` (10 tokens after the first 6 ids, no EOS) and `beam3` (3 beams,
+    8 tokens, EOS 2, early stopping, length penalty 1)."""
+    golden = {"input_ids": ids}
+    with torch.no_grad():
+        out = model(ids, output_attentions=True, output_hidden_states=True, use_cache=False)
+        golden["logits"] = out.logits
+        for layer, attention in enumerate(out.attentions):
+            golden[f"attentions.{layer}"] = attention
+        for layer, hidden in enumerate(out.hidden_states):
+            golden[f"hidden_states.{layer}"] = hidden
+        prefill = model(ids[:, :8], use_cache=True)
+        past, steps = prefill.past_key_values, [prefill.logits]
+        for t in range(8, 12):
+            step = model(ids[:, t:t + 1], past_key_values=past, use_cache=True)
+            past = step.past_key_values
+            steps.append(step.logits)
+        golden["cached_logits"] = torch.cat(steps, dim=1)
+        prompt = ids[:, :6]
+        golden["greedy"] = model.generate(prompt, max_new_tokens=10, do_sample=False, num_beams=1, eos_token_id=None,
+                                          pad_token_id=0)[:, 6:]
+        golden["beam3"] = model.generate(prompt, max_new_tokens=8, do_sample=False, num_beams=3, early_stopping=True,
+                                         length_penalty=1.0, eos_token_id=2, pad_token_id=0)[:, 6:]
+    return golden
 
 
 def randomize(model):

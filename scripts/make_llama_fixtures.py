@@ -18,6 +18,8 @@ import torch
 import transformers
 from safetensors.torch import save_file
 
+from fixture_common import record_causal_lm
+
 OUT = os.path.join("Tests", "LucidModelsTests", "Fixtures", "llama")
 
 CONFIGS = {
@@ -83,30 +85,9 @@ def main():
         os.makedirs(directory, exist_ok=True)
         model.save_pretrained(os.path.join(directory, "model"), safe_serialization=True)
         ids = torch.randint(3, config.vocab_size, (1, 12))
-        golden = {"input_ids": ids}
+        golden = record_causal_lm(model, ids)
+        prompt = ids[:, :6]
         with torch.no_grad():
-            out = model(ids, output_attentions=True, output_hidden_states=True, use_cache=False)
-            golden["logits"] = out.logits
-            for layer, attention in enumerate(out.attentions):
-                golden[f"attentions.{layer}"] = attention
-            for layer, hidden in enumerate(out.hidden_states):
-                golden[f"hidden_states.{layer}"] = hidden
-            # Incremental decode: prefill 8 tokens, then 4 single steps through the cache.
-            prefill = model(ids[:, :8], use_cache=True)
-            past = prefill.past_key_values
-            steps = [prefill.logits]
-            for t in range(8, 12):
-                step = model(ids[:, t:t + 1], past_key_values=past, use_cache=True)
-                past = step.past_key_values
-                steps.append(step.logits)
-            golden["cached_logits"] = torch.cat(steps, dim=1)
-            prompt = ids[:, :6]
-            greedy = model.generate(prompt, max_new_tokens=10, do_sample=False, num_beams=1, eos_token_id=None,
-                                    pad_token_id=0)
-            golden["greedy"] = greedy[:, 6:]
-            beam = model.generate(prompt, max_new_tokens=8, do_sample=False, num_beams=3, early_stopping=True,
-                                  length_penalty=1.0, eos_token_id=2, pad_token_id=0)
-            golden["beam3"] = beam[:, 6:]
             # EOS paths: an EOS id that greedy decoding meets, so finished hypotheses compete with
             # running beams, under the other early-stopping modes and length penalties.
             eos = int(golden["greedy"][0, 3])

@@ -21,6 +21,8 @@ import torch
 import transformers
 from safetensors.torch import save_file
 
+from fixture_common import record_causal_lm
+
 OUT = os.path.join("Tests", "LucidModelsTests", "Fixtures", "sliding-window")
 COMMON = dict(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
               num_key_value_heads=2, rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False,
@@ -49,26 +51,8 @@ def main():
         directory = os.path.join(OUT, name)
         model.save_pretrained(os.path.join(directory, "model"), safe_serialization=True)
         ids = torch.randint(3, model.config.vocab_size, (1, 12))
-        golden = {"input_ids": ids}
+        golden = record_causal_lm(model, ids)
         with torch.no_grad():
-            out = model(ids, output_attentions=True, output_hidden_states=True, use_cache=False)
-            golden["logits"] = out.logits
-            for layer, attention in enumerate(out.attentions):
-                golden[f"attentions.{layer}"] = attention
-            for layer, hidden in enumerate(out.hidden_states):
-                golden[f"hidden_states.{layer}"] = hidden
-            prefill = model(ids[:, :8], use_cache=True)
-            past, steps = prefill.past_key_values, [prefill.logits]
-            for t in range(8, 12):
-                step = model(ids[:, t:t + 1], past_key_values=past, use_cache=True)
-                past = step.past_key_values
-                steps.append(step.logits)
-            golden["cached_logits"] = torch.cat(steps, dim=1)
-            prompt = ids[:, :6]
-            golden["greedy"] = model.generate(prompt, max_new_tokens=10, do_sample=False, num_beams=1, eos_token_id=None,
-                                              pad_token_id=0)[:, 6:]
-            golden["beam3"] = model.generate(prompt, max_new_tokens=8, do_sample=False, num_beams=3, early_stopping=True,
-                                             length_penalty=1.0, eos_token_id=2, pad_token_id=0)[:, 6:]
             model.set_attn_implementation("sdpa")
             golden["sdpa_logits"] = model(ids, use_cache=False).logits
             # The window must matter: the same weights with full attention give other logits.
