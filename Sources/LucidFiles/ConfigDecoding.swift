@@ -41,3 +41,19 @@ extension KeyedDecodingContainer {
         }
     }
 }
+
+extension UnkeyedDecodingContainer {
+    /// The next whole number of a list, refusing one with a fraction or beyond `Int`'s range with the
+    /// list's path (Foundation's decoder says only "The given data was not valid JSON.").
+    public mutating func decodeWholeNumber() throws -> Int {
+        let path = codingPath
+        do {
+            return try decode(Int.self)
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw DecodingError.typeMismatch(Int.self, DecodingError.Context(
+                codingPath: path, debugDescription: "expected a list of whole numbers (\(error))"))
+        }
+    }
+}

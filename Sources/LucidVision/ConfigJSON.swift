@@ -23,8 +23,8 @@ enum ConfigJSON {
                     throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
                                                             debugDescription: "a size list must be [height, width]"))
                 }
-                height = try list.decode(Int.self)
-                width = try list.decode(Int.self)
+                height = try list.decodeWholeNumber()
+                width = try list.decodeWholeNumber()
                 return
             }
             let container = try decoder.container(keyedBy: Key.self)

@@ -46,4 +46,24 @@ struct ConfigDecodingTests {
         #expect(refusal("{\"width\": null}")?.path == ["width"])
         #expect(refusal("{\"width\": \"wide\"}")?.path == ["width"])
     }
+
+    struct Pair: Decodable {
+        var values: [Int]
+        enum CodingKeys: String, CodingKey { case pair }
+        init(from decoder: Decoder) throws {
+            var list = try decoder.container(keyedBy: CodingKeys.self).nestedUnkeyedContainer(forKey: .pair)
+            values = [try list.decodeWholeNumber(), try list.decodeWholeNumber()]
+        }
+    }
+
+    @Test func aListOfWholeNumbersNamesItsKeyForAFraction() throws {
+        #expect(try JSONDecoder().decode(Pair.self, from: Data("{\"pair\": [336, 672]}".utf8)).values == [336, 672])
+        do {
+            _ = try JSONDecoder().decode(Pair.self, from: Data("{\"pair\": [336, 1.5]}".utf8))
+            Issue.record("1.5 read as a whole number")
+        } catch DecodingError.typeMismatch(_, let context) {
+            #expect(context.codingPath.map(\.stringValue) == ["pair"])
+            #expect(context.debugDescription.hasPrefix("expected a list of whole numbers"))
+        }
+    }
 }
