@@ -30,8 +30,13 @@ public final class LlamaAttention: Module {
     /// x: [B, T, D] → ([B, T, D], probabilities [B, H, T, S] when `keepProbabilities`). `fusedCausal`:
     /// the mask is plain causal over x alone, so without probabilities to keep libtorch's fused kernel
     /// may run it (`LlamaForCausalLM.fusedAttention`).
+    ///
+    /// `causalKeys`: query i of this pass sees no key after cache position past + i, and sees some key
+    /// (an unpadded pass that is not OPERA's parallel candidates), so a block of query rows reads only
+    /// the keys up to its last row. A padding row sees no key at all: its softmax spreads over every
+    /// key, as transformers' does, so padded passes read them all.
     func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor?, cache: KVCache?, layer: Int,
-                        keepProbabilities: Bool, fusedCausal: Bool = false) -> (Tensor, Tensor?) {
+                        keepProbabilities: Bool, fusedCausal: Bool = false, causalKeys: Bool = false) -> (Tensor, Tensor?) {
         let (b, t) = (x.size(0), x.size(1))
         var q = qProj(x).reshaped(b, t, heads, headDim).transposed(1, 2)
         var k = kProj(x).reshaped(b, t, kvHeads, headDim).transposed(1, 2)
@@ -53,11 +58,19 @@ public final class LlamaAttention: Module {
         func attend(start: Int, rows n: Int) -> (context: Tensor, probabilities: Tensor) {
             let block = n == t ? q : q.narrowed(axis: 2, start: start, length: n)
             let grouped = groups > 1 ? block.reshaped(b, kvHeads, groups * n, headDim) : block
-            var scores = (grouped.matmul(k.mT) / Double(headDim).squareRoot()).reshaped(b, heads, n, s)
-            if let mask { scores = scores + (n == t ? mask : mask.narrowed(axis: mask.rank - 2, start: start, length: n)) }
+            // A block before the last reads the keys up to its last row: the later ones are masked, their
+            // probabilities exactly 0, so leaving them out changes no sum but the kernel's order.
+            let keys = n == t || !causalKeys ? s : s - t + start + n
+            let (blockKeys, blockValues) = keys == s ? (k, v) : (k.narrowed(axis: 2, start: 0, length: keys), v.narrowed(axis: 2, start: 0, length: keys))
+            var scores = (grouped.matmul(blockKeys.mT) / Double(headDim).squareRoot()).reshaped(b, heads, n, keys)
+            if let mask {
+                var rows = n == t ? mask : mask.narrowed(axis: mask.rank - 2, start: start, length: n)
+                if keys != s { rows = rows.narrowed(axis: rows.rank - 1, start: 0, length: keys) }
+                scores = scores + rows
+            }
             let probabilities = scores.softmax(axis: -1, computeIn: .f32).to(q.dtype)
-            let weights = groups > 1 ? probabilities.reshaped(b, kvHeads, groups * n, s) : probabilities
-            return (weights.matmul(v).reshaped(b, heads, n, headDim), probabilities)
+            let weights = groups > 1 ? probabilities.reshaped(b, kvHeads, groups * n, keys) : probabilities
+            return (weights.matmul(blockValues).reshaped(b, heads, n, headDim), probabilities)
         }
         // A long prompt without probabilities to keep goes in blocks of query rows, its f32 scores within
         // `ScaledDotProductAttention.scoreBudget` a block (a 16k-token image prompt in f32 would
@@ -192,7 +205,8 @@ public final class LlamaModel: Module {
             let fuses = fusedCausal && !windowed && !keep
             let (attended, probabilities) = layer.selfAttn(layer.inputLayernorm(hidden), rope: tables,
                                                            mask: fuses ? nil : windowed ? windowMask : mask,
-                                                           cache: cache, layer: index, keepProbabilities: keep, fusedCausal: fuses)
+                                                           cache: cache, layer: index, keepProbabilities: keep, fusedCausal: fuses,
+                                                           causalKeys: !options.parallelCandidates && padding == nil)
             if let probabilities {
                 switch options.attentionReduction {
                 case .none: trace.attentions[index] = probabilities
