@@ -14,8 +14,12 @@ enum ConfigJSON {
         }
 
         init(from decoder: any Decoder) throws {
-            if let value = try? decoder.singleValueContainer().decode(Int.self) {
-                single = value
+            if let number = try? decoder.singleValueContainer().decode(Double.self) {
+                guard let whole = Int(exactly: number) else {
+                    throw DecodingError.typeMismatch(Int.self, .init(codingPath: decoder.codingPath,
+                                                                     debugDescription: "a size must be a whole number, not \(number)"))
+                }
+                single = whole
                 return
             }
             if var list = try? decoder.unkeyedContainer() {

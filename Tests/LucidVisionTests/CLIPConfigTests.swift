@@ -57,6 +57,19 @@ import Testing
         }
     }
 
+    @Test func aSizeThatIsNotWholeIsRefusedSayingSo() throws {
+        for json in [#"{"size": 224.5}"#, #"{"size": 1e308}"#, #"{"crop_size": [224, 0.5]}"#] {
+            do {
+                _ = try Self.decode(json)
+                Issue.record("\(json) decoded")
+            } catch {
+                #expect("\(error)".contains("whole number"), "\(json): \(error)")
+                #expect("\(error)".contains(json.contains("crop") ? "crop_size" : "size"), "\(json): \(error)")
+            }
+        }
+        #expect(try Self.decode(#"{"size": 224.0}"#).size == .shortestEdge(224))
+    }
+
     @Test func missingConfigFileCannotBeRead() {
         #expect(throws: ImageError.self) { try CLIPPreprocessorConfig.load(path: "/nonexistent/preprocessor_config.json") }
     }
