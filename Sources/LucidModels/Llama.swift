@@ -84,7 +84,7 @@ public final class LlamaAttention: Module {
             (attended, probabilities) = (whole.context, keepProbabilities ? whole.probabilities : nil)
         } else {
             // Only the contexts are kept: each block's scores are freed before the next is computed.
-            attended = Tensor.cat(stride(from: 0, to: t, by: rows).map { attend(start: $0, rows: Swift.min(rows, t - $0)).context }, axis: 2)
+            attended = ScaledDotProductAttention.inBlocks(of: t, block: rows, axis: 2) { attend(start: $0, rows: $1).context }
         }
         let context = attended.transposed(1, 2).reshaped(b, t, heads * headDim)
         return (oProj(context), probabilities)
@@ -192,7 +192,9 @@ public final class LlamaModel: Module {
         lazy var windowMask = config.slidingWindow.flatMap {
             Self.slidingWindowHidden(queries: t, past: past, window: $0, parallelCandidates: options.parallelCandidates, device: device)
         }.map { Self.addingWindow($0, to: mask, dtype: embeddings.dtype, device: device) }
-        let windowHides = config.slidingWindow.map { options.parallelCandidates ? past >= $0 : past + t > $0 } ?? false
+        let windowHides = config.slidingWindow.map {
+            Self.slidingWindowHides(queries: t, past: past, window: $0, parallelCandidates: options.parallelCandidates)
+        } ?? false
         let slidingLayers = windowHides ? Set(config.slidingWindowLayers) : []
         var hidden = embeddings
         // Decoding steps keep the explicit product: libtorch's CPU kernel is ~20× slower for one bf16

@@ -36,11 +36,15 @@ enum ScaledDotProductAttention {
         let block = blockRows(queries: rows, keys: k.size(axis), batch: q.count / Swift.max(1, rows * q.size(-1)),
                               scoreBudget: scoreBudget)
         guard block < rows else { return attend(query: q, key: k, value: v, softmaxIn: dtype).output }
-        let outputs = stride(from: 0, to: rows, by: block).map { start in
-            attend(query: q.narrowed(axis: axis, start: start, length: Swift.min(block, rows - start)), key: k, value: v,
-                   softmaxIn: dtype).output
+        return inBlocks(of: rows, block: block, axis: axis) { start, count in
+            attend(query: q.narrowed(axis: axis, start: start, length: count), key: k, value: v, softmaxIn: dtype).output
         }
-        return Tensor.cat(outputs, axis: axis)
+    }
+
+    /// `part(start, count)` for consecutive blocks of at most `block` of `rows` query rows, joined along
+    /// `axis`. Only the parts are kept: whatever a block computed on the way is freed before the next.
+    static func inBlocks(of rows: Int, block: Int, axis: Int, _ part: (_ start: Int, _ count: Int) -> Tensor) -> Tensor {
+        Tensor.cat(stride(from: 0, to: rows, by: block).map { part($0, Swift.min(block, rows - $0)) }, axis: axis)
     }
 
     /// Query rows a block may hold: as many as keep `batch` × rows × `keys` f32 scores within
