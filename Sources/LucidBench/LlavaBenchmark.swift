@@ -119,7 +119,6 @@ public enum LlavaBenchmark {
         let inputs = try readInputs(path)
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let (model, languageModel) = try open(directory: directory, options: options, inputs: inputs, path: path)
-        languageModel.fusedAttention = options.fusedAttention
         // One read of every weight; the last sum read on the host waits for a device's queue to drain.
         withNoGrad { _ = model.namedParameters().map { $0.parameter.value.sum() }.last?.item() }
         let loadSeconds = secondsSince(loadStart)

@@ -198,7 +198,7 @@ struct QMLLMTrainCommand: ParsableCommand {
         let undefended = try OrganismLoader.load(directory: baseDirectory)
         guard let end = output.tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: output.tokenizer, template: .chatml, endOfTurn: end)
-        let answers = noAnswerCache ? nil : try ImageAnswerCache.forUndefended(baseDirectory: baseDirectory, dtype: "\(DType.f32)", path: nil, log: log)
+        let answers = noAnswerCache ? nil : try ImageAnswerCache.forUndefended(baseDirectory: baseDirectory, numerics: ModelLoadOptions().numericsLabel, path: nil, log: log)
         let report = try QMLLMEvaluator(defended: output.model, defense: output.defense, undefended: undefended, writer: writer, log: log)
             .evaluate(pixels: evaluation.pixels, labels: evaluation.labels, answers: answers)
         let record = QMLLMRecord(name: recipe.name, recipe: recipe, scale: scale, dataHash: output.dataHash, stage: output.summary,
@@ -331,7 +331,7 @@ struct QMLLMEvalCommand: ParsableCommand {
     @Option(help: "Held-out benign scenes for utility (recall, CHAIR, POPE) with and without the quantiser; 0 skips it.") var utility = 0
     @Option(help: "Benign held-out images with harmful text: ask this many held-out AdvBench behaviours (the half smol-aligned never trained on), each about a benign image, of the defended and the undefended model; 0 skips it. Needs Data/advbench (or LUCID_ADVBENCH).")
     var harmfulText = 0
-    @Option(help: "Keep the undefended model's answers to the harmful images in this JSONL file and reuse them (keyed by the model's files, dtype, prompt, token limit and image): a rerun, or a run resumed after a kill, generates only the missing ones. Default: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl.")
+    @Option(help: "Keep the undefended model's answers to the harmful images in this JSONL file and reuse them (keyed by the model's files, dtype and attention kernel, prompt, token limit and image): a rerun, or a run resumed after a kill, generates only the missing ones. Default: LUCID_CACHE/answers/qmllm-eval-undefended-MODELHASH.jsonl.")
     var answerCache: String?
     @Flag(help: "Generate every undefended answer; read and write no answer cache.") var noAnswerCache = false
     @Flag(help: "Print JSON.") var json = false
@@ -360,8 +360,7 @@ struct QMLLMEvalCommand: ParsableCommand {
         let log = progressLog()
         let directory = ModelPaths.resolve(model)
         let load = try runtime.loadOptions()
-        let dtype = load.dtype
-        let (vlm, defense) = try QMLLMDirectory.load(directory: directory, dtype: dtype, device: load.device)
+        let (vlm, defense) = try QMLLMDirectory.load(directory: directory, options: load)
         let recipe = QMLLMRecipe.shapesSmolQ
         let folder = try images.map { try LabelledImageFolder(directory: $0, model: vlm, modelDirectory: directory) }
             ?? LabelledImageFolder(world: ShapesWorldConfig(seed: worldSeed ?? recipe.evaluationSeed, count: scenes,
@@ -385,12 +384,12 @@ struct QMLLMEvalCommand: ParsableCommand {
         let base = self.base ?? recorded ?? "shapes-smol"
         if self.base == nil { log("undefended model: \(base) (\(recorded == nil ? "default; the model has no record" : "its recorded base"))") }
         let baseDirectory = ModelPaths.resolve(base)
-        let undefended = try OrganismLoader.load(directory: baseDirectory, dtype: dtype, device: load.device)
+        let undefended = try OrganismLoader.load(directory: baseDirectory, options: load)
         let tokenizer = try OrganismLoader.tokenizer(directory: directory)
         guard let end = tokenizer.id(for: "<|im_end|>") else { throw CLIError("the tokenizer has no <|im_end|>") }
         let writer = ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: end)
         let answers = noAnswerCache ? nil
-            : try ImageAnswerCache.forUndefended(baseDirectory: baseDirectory, dtype: "\(dtype)", path: answerCache, log: log)
+            : try ImageAnswerCache.forUndefended(baseDirectory: baseDirectory, numerics: load.numericsLabel, path: answerCache, log: log)
         let evaluator = QMLLMEvaluator(defended: vlm, defense: defense, undefended: undefended, writer: writer, log: log)
         var report = try evaluator.evaluate(pixels: folder.pixels, labels: folder.labels, latencyImages: latencyImages, answers: answers)
         if attackImages > 0 {

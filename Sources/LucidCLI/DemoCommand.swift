@@ -85,9 +85,10 @@ struct DemoCommand: ParsableCommand {
         try ShapesWorldExporter.export(generated, config: world, to: worldURL)
         log("wrote \(scenes) scenes (world seed \(seed)) to \(worldURL.path)")
         let loaded = try openModel(model, runtime: runtime)
-        // Results in another dtype belong to another run: keyed apart, so a resumed demo never mixes them.
-        let dtype = try runtime.loadOptions().dtype
-        let resultKey = dtype == .f32 ? model : "\(model)@\(dtype)"
+        // Results in another dtype or attention kernel belong to another run: keyed apart ("shapes-smol",
+        // "shapes-smol@bf16+fused"), so a resumed demo never mixes them.
+        let load = try runtime.loadOptions()
+        let resultKey = load.dtype == .f32 && !load.fusedAttention ? model : "\(model)@\(load.numericsLabel)"
         guard let vlm = loaded.vision as? LlavaForConditionalGeneration else { throw CLIError("\(model) is not a vision-language (LLaVA) model") }
         if defense == "none" { vlm.imageGate = nil }
         let tokenizer = try openTokenizer(model)

@@ -67,11 +67,13 @@ struct RunStartCommand: AsyncParsableCommand {
         }
         // Option mistakes (dtype, device, defense, attack, method options) fail before any item runs
         // and before a run directory is made, so the corrected manifest starts cleanly.
-        try ManifestWorker.validate(try RunManifest.load(from: URL(fileURLWithPath: manifest)))
+        let loaded = try RunManifest.load(from: URL(fileURLWithPath: manifest))
+        try ManifestWorker.validate(loaded)
+        let engine = try ManifestWorker.engine(of: loaded)
         let session: RunSession
         do {
             session = try RunSession.open(manifest: URL(fileURLWithPath: manifest), output: output.map { URL(fileURLWithPath: $0) },
-                                          shard: spec, forceNew: forceNew)
+                                          shard: spec, forceNew: forceNew, engine: engine)
         } catch { throw CLIError("\(error)") }
         for warning in session.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let worker = ManifestWorker(plan: session.plan, runDirectory: session.directory.url)

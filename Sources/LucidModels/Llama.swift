@@ -142,8 +142,8 @@ public final class LlamaModel: Module {
     /// never materialises the [T, T] scores: a 2,948-token LLaVA-OneVision prompt prefills 2–3× as
     /// fast in ~1 GB less (docs/engine.md). Its values are transformers' sdpa attention's, bit for bit
     /// in bf16/f16 on the fixtures; the explicit path's are eager attention's. Decoding steps (one new
-    /// token) always use the explicit path. Off on a model built here; `ModelRegistry.open` sets it
-    /// from `ModelLoadOptions.fusedAttention` (on by default in bf16 and f16).
+    /// token) always use the explicit path. Off on a model built here; the loaders that take
+    /// `ModelLoadOptions` set it from `ModelLoadOptions.fusedAttention` (on by default in bf16 and f16).
     public var fusedAttention = false
 
     public init(_ config: LlamaConfig) {

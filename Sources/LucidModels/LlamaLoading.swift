@@ -88,6 +88,7 @@ extension LlamaForCausalLM {
         try model.load(from: checkpoint, options: LoadOptions(
             ignoreUnexpected: { $0.hasSuffix("rotary_emb.inv_freq") || (config.tieWordEmbeddings && $0 == "lm_head.weight") },
             dtype: dtype, device: options.device))
+        model.fusedAttention = options.fusedAttention
         return model
     }
 
@@ -119,6 +120,7 @@ extension LlamaForCausalLM {
             throw ModelLoadError.badConfig(path: gguf.path, reason: error.description)
         }
         try model.load(from: LlamaGGUF(file: gguf, config: config), options: LoadOptions(dtype: dtype, device: options.device))
+        model.fusedAttention = options.fusedAttention
         return model
     }
 }

@@ -16,7 +16,8 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
     /// the model is loaded. `Int.max` turns the check off.
     public var memoryLimit: Int?
     /// Whether prompts run through libtorch's fused attention kernel (`LlamaModel.fusedAttention`;
-    /// `--[no-]fused-attention`), applied by `ModelRegistry.open` to the model's Llama-family decoder.
+    /// `--[no-]fused-attention`), applied to the model's Llama-family decoder by every loader that
+    /// takes these options (and again by `ModelRegistry.open`, for families registered elsewhere).
     ///
     /// Unless set, the dtype decides (`fusedAttentionByDefault`): on in bf16 and f16, where it is
     /// transformers' default (sdpa) bit for bit and a long image prompt prefills 2–3× faster in ~1 GB
@@ -31,6 +32,11 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
 
     /// Fused attention unless told otherwise: in bf16 and f16, not in f32.
     public static func fusedAttentionByDefault(_ dtype: DType) -> Bool { dtype != .f32 }
+
+    /// What decides a model's numbers besides its weights, as a label for keys of kept results: the
+    /// dtype, with "+fused" when prompts take the fused attention kernel ("f32", "bf16+fused"). In bf16
+    /// the two kernels' last bits change most greedy descriptions, so their results are kept apart.
+    public var numericsLabel: String { "\(dtype)" + (fusedAttention ? "+fused" : "") }
 
     /// f32 on the CPU: what every loader did before options existed.
     public static let standard = ModelLoadOptions()

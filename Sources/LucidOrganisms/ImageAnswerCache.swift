@@ -12,7 +12,9 @@ import LucidTensor
 /// The file is a `JudgeAnswerCache` (`{"key", "answer"}` lines, each flushed to disk as it is
 /// written; a last line cut short by a kill is dropped on opening). An entry's key is the SHA-256 of
 /// everything that decides the answer: the model (`ModelFingerprint` of its directory and of the
-/// language model it references), the dtype it runs in, the prompt's token ids (so also the
+/// language model it references), the dtype and attention kernel it runs with
+/// (`ModelLoadOptions.numericsLabel`: `bf16` and `bf16+fused` answers are kept apart, as the kernels'
+/// last bits change bf16 greedy answers), the prompt's token ids (so also the
 /// tokenizer and chat template), the stop tokens, the token limit, the decoding (greedy) and the
 /// image's pixel values as the model receives them. Thread count, device and libtorch version are
 /// not in the key: they can change the last bits of a sum, rarely the greedy answer (the organisms
@@ -27,17 +29,18 @@ public final class ImageAnswerCache {
     public let store: JudgeAnswerCache
     /// The model's fingerprint (`ModelFingerprint.of`).
     public let model: String
-    /// The dtype the model runs in ("f32", "bf16", …).
-    public let dtype: String
+    /// The dtype and attention kernel the model runs with (`ModelLoadOptions.numericsLabel`: "f32",
+    /// "bf16+fused", …).
+    public let numerics: String
     /// Answers read from the file / generated, since this cache was opened.
     public private(set) var hits = 0
     public private(set) var misses = 0
     /// The open file that holds the lock.
     private let lock: LockedFile
 
-    /// Opens (or creates, with its folder) the cache file at `path` for answers of `model` in `dtype`;
-    /// `ImageAnswerCacheInUse` when another open cache (in this process or another) holds the file.
-    public init(path: String, model: String, dtype: String) throws {
+    /// Opens (or creates, with its folder) the cache file at `path` for answers of `model` run with
+    /// `numerics`; `ImageAnswerCacheInUse` when another open cache (in this process or another) holds the file.
+    public init(path: String, model: String, numerics: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         do {
@@ -48,7 +51,7 @@ public final class ImageAnswerCache {
         }
         store = try JudgeAnswerCache(path: path)
         self.model = model
-        self.dtype = dtype
+        self.numerics = numerics
     }
 
     /// The file.
@@ -58,7 +61,7 @@ public final class ImageAnswerCache {
     /// prompt `promptIDs` about `pixels` ([1, 3, H, W]).
     public func key(promptIDs: [Int], stopIDs: [Int], maxNewTokens: Int, pixels: Tensor) -> String {
         let fields: [String] = [
-            "lucid image answer v1", "model=\(model)", "dtype=\(dtype)", "decoding=greedy",
+            "lucid image answer v1", "model=\(model)", "dtype=\(numerics)", "decoding=greedy",
             "prompt=\(promptIDs.map(String.init).joined(separator: ","))", "stop=\(stopIDs.map(String.init).joined(separator: ","))",
             "max_new_tokens=\(maxNewTokens)", "image=\(Self.imageHash(pixels))",
         ]
@@ -94,12 +97,12 @@ public final class ImageAnswerCache {
     /// The cache of the undefended model's answers in a Q-MLLM evaluation (`defend qmllm eval` and the
     /// evaluation that ends `defend qmllm train` share it): `path`, or the default file of the model in
     /// `baseDirectory`. Nil, after telling `log`, when another evaluation holds that file.
-    public static func forUndefended(baseDirectory: String, dtype: String, path: String?,
+    public static func forUndefended(baseDirectory: String, numerics: String, path: String?,
                                      log: (String) -> Void) throws -> ImageAnswerCache? {
         let fingerprint = try ModelFingerprint.of(baseDirectory)
         do {
             return try ImageAnswerCache(path: path ?? defaultPath(model: fingerprint, use: "qmllm-eval-undefended"),
-                                        model: fingerprint, dtype: dtype)
+                                        model: fingerprint, numerics: numerics)
         } catch let busy as ImageAnswerCacheInUse {
             log("\(busy.description): generating every undefended answer without it")
             return nil

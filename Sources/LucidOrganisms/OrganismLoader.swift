@@ -10,6 +10,13 @@ public enum OrganismLoader {
     /// merges its LoRA adapter into it. A `llava-hf` directory loads straight onto `device`; an
     /// organism (small) is assembled and merged on the CPU, then moved there.
     public static func load(directory: String, dtype: DType = .f32, device: Device = .cpu) throws -> LlavaForConditionalGeneration {
+        try load(directory: directory, options: ModelLoadOptions(dtype: dtype, device: device))
+    }
+
+    /// `load(directory:dtype:device:)` with `options.dtype` and `options.device`; the language model
+    /// takes `options.fusedAttention` (by default the dtype's, `ModelLoadOptions.fusedAttention`).
+    public static func load(directory: String, options: ModelLoadOptions) throws -> LlavaForConditionalGeneration {
+        let (dtype, device) = (options.dtype, options.device)
         let name = (directory as NSString).lastPathComponent
         if ModelLocations.organismNames.contains(name), !FileManager.default.fileExists(atPath: directory) {
             throw ModelLoadError.unknownFormat(path: directory, reason: ModelLocations.bundledModelMissing(name, at: directory))
@@ -21,7 +28,7 @@ public enum OrganismLoader {
         }
         let lucid = object["lucid"] as? [String: Any] ?? [:]
         guard let reference = lucid["language_model"] as? String else {
-            return try LlavaForConditionalGeneration.load(directory: directory, options: ModelLoadOptions(dtype: dtype, device: device))
+            return try LlavaForConditionalGeneration.load(directory: directory, options: options)
         }
         let config: LlavaConfig
         do { config = try JSONDecoder().decode(LlavaConfig.self, from: data) } catch {
@@ -43,6 +50,7 @@ public enum OrganismLoader {
             try PEFTLoRAAdapter(directory: adapterDirectory).apply(to: model.languageModel, merge: true)
         }
         model.move(to: device)
+        model.languageModel.fusedAttention = options.fusedAttention
         return model
     }
 
@@ -73,13 +81,19 @@ public enum OrganismLoader {
 
     /// SmolLM2 from set-up with the adapter in `directory` merged (Lucid's adapters are all on SmolLM2).
     public static func loadAdapted(directory: String, dtype: DType = .f32, device: Device = .cpu) throws -> LlamaForCausalLM {
+        try loadAdapted(directory: directory, options: ModelLoadOptions(dtype: dtype, device: device))
+    }
+
+    /// `loadAdapted(directory:dtype:device:)` with `options` (dtype, device, fused attention).
+    public static func loadAdapted(directory: String, options: ModelLoadOptions) throws -> LlamaForCausalLM {
         let path = ModelLocations.smolLM2
         guard FileManager.default.fileExists(atPath: path) else {
             throw ModelLoadError.unknownFormat(path: directory, reason: "its base model SmolLM2 is not installed at \(path): run scripts/setup.sh")
         }
-        let model = try LlamaForCausalLM.load(path: path, dtype: dtype)
+        let model = try LlamaForCausalLM.load(path: path, options: ModelLoadOptions(dtype: options.dtype))
         try PEFTLoRAAdapter(directory: directory).apply(to: model, merge: true)
-        model.move(to: device)
+        model.move(to: options.device)
+        model.fusedAttention = options.fusedAttention
         return model
     }
 }

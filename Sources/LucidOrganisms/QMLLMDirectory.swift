@@ -125,9 +125,14 @@ public enum QMLLMDirectory {
     /// quantised and back to the model's dtype) and go to `device` with it, so no quantisation, gate
     /// reading or attack step copies them from the host.
     public static func load(directory: String, dtype: DType = .f32, device: Device = .cpu) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
-        let model = try OrganismLoader.load(directory: directory, dtype: dtype, device: device)
+        try load(directory: directory, options: ModelLoadOptions(dtype: dtype, device: device))
+    }
+
+    /// `load(directory:dtype:device:)` with `options` (dtype, device, fused attention: `OrganismLoader.load`).
+    public static func load(directory: String, options: ModelLoadOptions) throws -> (LlavaForConditionalGeneration, QMLLMDefense) {
+        let model = try OrganismLoader.load(directory: directory, options: options)
         let defense = try QMLLMDefense.load(from: defenseDirectory(of: URL(fileURLWithPath: directory)))
-        defense.move(to: device)
+        defense.move(to: options.device)
         try defense.installWithGate(on: model)
         return (model, defense)
     }

@@ -174,6 +174,20 @@ public final class ManifestWorker {
         return options
     }
 
+    /// What `lucid run` records and checks beside the manifest (`RunPlan.engine`): each model's dtype,
+    /// device and attention kernel with Lucid's defaults resolved, so a run resumed by a Lucid whose
+    /// defaults differ (as when fused attention became the bf16/f16 default) is refused rather
+    /// than finished the other way. `{"models": {LABEL: {"dtype", "device", "fused_attention"}}}`.
+    public static func engine(of manifest: RunManifest) throws(ModelLoadOptionsError) -> JSONValue {
+        var models: [String: JSONValue] = [:]
+        for spec in manifest.models {
+            let options = try loadOptions(of: spec)
+            models[spec.label] = .object(["dtype": .string("\(options.dtype)"), "device": .string("\(options.device)"),
+                                          "fused_attention": .bool(options.fusedAttention)])
+        }
+        return .object(["models": .object(models)])
+    }
+
     /// A model entry's `defense` option (default auto).
     public static func defense(of spec: ModelSpec) throws(RunSpecError) -> DefenseChoice {
         switch spec.options["defense"] {

@@ -86,11 +86,11 @@ extension ModelFamily {
         let model: LlavaForConditionalGeneration
         var defense: QMLLMDefense?
         if QMLLMDirectory.isQMLLM(path) {
-            let (loaded, installed) = try QMLLMDirectory.load(directory: path, dtype: options.load.dtype, device: options.load.device)
+            let (loaded, installed) = try QMLLMDirectory.load(directory: path, options: options.load)
             installed.backward = options.quantizerGradient  // the installed transform keeps the defence alive
             (model, defense) = (loaded, installed)
         } else {
-            model = try OrganismLoader.load(directory: path, dtype: options.load.dtype, device: options.load.device)
+            model = try OrganismLoader.load(directory: path, options: options.load)
         }
         return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize, defense: defense)
     }, imageProcessor: { directory, model in

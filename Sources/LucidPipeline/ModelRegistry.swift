@@ -58,7 +58,7 @@ public struct ModelRegistry {
             throw ModelOpenError(ModelLocations.notFound(path))
         }
         if isDirectory.boolValue, OrganismLoader.isAdapter(path) {
-            let model = try OrganismLoader.loadAdapted(directory: path, dtype: options.load.dtype, device: options.load.device)
+            let model = try OrganismLoader.loadAdapted(directory: path, options: options.load)
             return OpenedModel(name: name, path: path, modelType: "peft", family: fallback,
                                weights: LoadedWeights(model: model, eosTokenIDs: model.config.eosTokenIDs, hiddenSize: model.config.hiddenSize))
         }

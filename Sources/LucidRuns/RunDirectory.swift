@@ -30,7 +30,8 @@ public final class RunDirectory: Sendable {
     /// Creates the run directory for `plan` at `url` (default: the manifest's `output`), or reopens it.
     ///
     /// An existing directory must hold a run of the same manifest hash and dataset hash, else
-    /// `RunError.manifestChanged` / `.datasetChanged`. With `forceNew`, such a directory is left
+    /// `RunError.manifestChanged` / `.datasetChanged`, and, where it recorded them, the same engine
+    /// settings (`RunPlan.engine`), else `.engineChanged`. With `forceNew`, such a directory is left
     /// alone and the first of `DIR-2`, `DIR-3`, … that is free or holds this same run is used
     /// instead (so every shard of an array job started with `--force-new` lands in the same one).
     /// A non-empty directory without `run.json` is refused rather than written into.
@@ -43,7 +44,7 @@ public final class RunDirectory: Sendable {
                 return try prepareOne(plan, at: candidate)
             } catch {
                 switch error {
-                case .manifestChanged, .datasetChanged, .notARunDirectory:
+                case .manifestChanged, .datasetChanged, .engineChanged, .notARunDirectory:
                     guard forceNew, suffix < 1000 else { throw error }
                     suffix += 1
                 default: throw error
@@ -100,7 +101,7 @@ public final class RunDirectory: Sendable {
         return RunDirectory(url: url, metadata: try RunMetadata(json: json, path: url.path))
     }
 
-    /// Refuses a plan whose manifest or dataset differs from the run's; checks the item list is the same.
+    /// Refuses a plan whose manifest, dataset or recorded engine settings differ from the run's; checks the item list is the same.
     func check(_ plan: RunPlan) throws(RunError) {
         guard metadata.manifestHash == plan.manifestHash else {
             throw RunError.manifestChanged(directory: url.path, stored: metadata.manifestHash, current: plan.manifestHash,
@@ -109,6 +110,8 @@ public final class RunDirectory: Sendable {
         guard metadata.datasetHash == plan.datasetHash else {
             throw RunError.datasetChanged(directory: url.path, dataset: plan.dataset.url.path, stored: metadata.datasetHash, current: plan.datasetHash)
         }
+        let changes = metadata.engineChanges(comparedTo: plan.engine)
+        guard changes.isEmpty else { throw RunError.engineChanged(directory: url.path, changes: changes) }
         let stored = try plannedItems()
         guard stored == plan.items.map(\.planned) else {
             throw RunError.notARunDirectory(directory: url.path, reason: "\(Self.itemsFileName) does not match this manifest's work items (written by another Lucid version?)")

@@ -10,6 +10,9 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case foreignResult(path: String, line: Int, key: String, reason: String)
     /// The directory's manifest differs from the one given; `changed` lists the differing top-level keys.
     case manifestChanged(directory: String, stored: String, current: String, changed: [String])
+    /// The settings the workload would run the models with differ from those the run started with
+    /// (`RunPlan.engine`; `changes`: `path: then → now`), e.g. a default that changed between Lucid builds.
+    case engineChanged(directory: String, changes: [String])
     /// The dataset file's content differs from the one the run started with.
     case datasetChanged(directory: String, dataset: String, stored: String, current: String)
     /// The directory exists but is not a run directory, or its files contradict each other.
@@ -38,6 +41,12 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
             return """
                 \(directory) was started from a different manifest\(what): hash \(stored.prefix(12))… there, \(current.prefix(12))… now. \
                 Refusing to mix results. Use another `output`, or pass --force-new to start a fresh directory beside it.
+                """
+        case .engineChanged(let directory, let changes):
+            return """
+                \(directory) was started with other engine settings (\(changes.joined(separator: "; "))), so this Lucid \
+                would compute its remaining items differently. Refusing to mix results. Resume it with the Lucid build that \
+                started it, or pass --force-new to start a fresh directory beside it.
                 """
         case .datasetChanged(let directory, let dataset, let stored, let current):
             return """

@@ -17,6 +17,8 @@ public struct RunMetadata: Sendable, Equatable {
     public var created: String
     /// The manifest's canonical JSON (what the hash covers).
     public var manifest: JSONValue
+    /// `RunPlan.engine` when the run started; nil in runs started before Lucid recorded it.
+    public var engine: JSONValue?
 
     public init(plan: RunPlan, created: Date = Date()) {
         name = plan.manifest.name
@@ -26,10 +28,11 @@ public struct RunMetadata: Sendable, Equatable {
         itemCount = plan.items.count
         self.created = ISO8601DateFormatter().string(from: created)
         manifest = plan.manifest.canonicalJSON
+        engine = plan.engine
     }
 
     var json: JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "format": .int(Self.format),
             "name": .string(name),
             "manifest_hash": .string(manifestHash),
@@ -38,7 +41,9 @@ public struct RunMetadata: Sendable, Equatable {
             "items": .int(itemCount),
             "created": .string(created),
             "manifest": manifest,
-        ])
+        ]
+        if let engine { fields["engine"] = engine }
+        return .object(fields)
     }
 
     init(json: JSONValue, path: String) throws(RunError) {
@@ -61,6 +66,23 @@ public struct RunMetadata: Sendable, Equatable {
         itemCount = count
         created = try text("created")
         manifest = try field("manifest")
+        engine = json["engine"]
+    }
+
+    /// Where `current` differs from the recorded engine settings, as `path: then → now` lines (sorted);
+    /// empty when they agree or the run recorded none.
+    func engineChanges(comparedTo current: JSONValue?) -> [String] {
+        guard let engine, let current, engine != current else { return [] }
+        var changes: [String] = []
+        func walk(_ path: String, _ then: JSONValue?, _ now: JSONValue?) {
+            if case .object(let a)? = then, case .object(let b)? = now {
+                for key in Set(a.keys).union(b.keys).sorted() { walk(path.isEmpty ? key : "\(path).\(key)", a[key], b[key]) }
+            } else if then != now {
+                changes.append("\(path.isEmpty ? "engine" : path): \(then.map { "\($0)" } ?? "absent") then, \(now.map { "\($0)" } ?? "absent") now")
+            }
+        }
+        walk("", engine, current)
+        return changes
     }
 
     /// Top-level manifest keys whose values differ from `other` (sorted).

@@ -8,6 +8,12 @@ public struct RunPlan: Sendable {
     public let items: [WorkItem]
     /// SHA-256 of the manifest's canonical content (see `RunManifest.hash`).
     public let manifestHash: String
+    /// What the workload will run the models with where the manifest leaves it to Lucid's defaults
+    /// (e.g. each model's effective dtype and attention kernel), recorded in `run.json` when the run
+    /// starts; a resume whose settings differ is refused (`RunError.engineChanged`), since a default
+    /// that changed between Lucid builds would otherwise mix results computed two ways. Not part of
+    /// the manifest hash. Nil: nothing to record or check.
+    public var engine: JSONValue?
 
     /// Loads the dataset and expands the manifest.
     public init(manifest: RunManifest) throws(DatasetError) {
@@ -32,6 +38,13 @@ public struct RunPlan: Sendable {
         }
         self.items = items
         self.manifestHash = manifest.hash
+    }
+
+    /// This plan with `engine` to record and check.
+    public func recording(engine: JSONValue?) -> RunPlan {
+        var plan = self
+        plan.engine = engine
+        return plan
     }
 
     /// SHA-256 of the dataset file.

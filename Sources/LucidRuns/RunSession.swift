@@ -13,14 +13,16 @@ public final class RunSession: Sendable {
     public let store: ResultStore
 
     /// Loads the manifest at `manifest` and prepares the run (throws `ManifestError`, `DatasetError` or `RunError`).
-    public static func open(manifest: URL, output: URL? = nil, shard: ShardSpec? = nil, forceNew: Bool = false) throws -> RunSession {
+    /// `engine`: the settings to record and check (`RunPlan.engine`).
+    public static func open(manifest: URL, output: URL? = nil, shard: ShardSpec? = nil, forceNew: Bool = false,
+                            engine: JSONValue? = nil) throws -> RunSession {
         let loaded = try RunManifest.load(from: manifest)
         let plan: RunPlan
         do { plan = try RunPlan(manifest: loaded) } catch where error.line == nil {
             // A dataset that cannot be read at all is the manifest's `dataset.path` at fault: say where it was written.
             throw loaded.locations.error(at: "dataset.path", error.description)
         }
-        return try RunSession(plan: plan, output: output, shard: shard, forceNew: forceNew)
+        return try RunSession(plan: plan.recording(engine: engine), output: output, shard: shard, forceNew: forceNew)
     }
 
     /// Prepares the run of `plan` in `output` (default: the manifest's `output`).

@@ -75,6 +75,31 @@ struct ModelRuntimeFlagTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs").path), "a refused manifest makes no run directory")
     }
 
+    @Test func aRunResumedWithOtherEngineSettingsIsRefusedAndForceNewStartsBesideIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("engine-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"hi\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let manifest = folder.appendingPathComponent("sweep.yaml")
+        try Data("name: sweep\nmodels:\n  - path: shapes-tiny\n    dtype: bf16\ndataset: {path: data.jsonl, kind: prompts}\nmethods: [greedy]\ngeneration: {max_new_tokens: 4}\n".utf8)
+            .write(to: manifest)
+        let first = try LucidProcess.run(["run", manifest.path])
+        #expect(first.status == 0, "\(first.err)")
+        let runJSON = folder.appendingPathComponent("runs/sweep/run.json")
+        let recorded = try LucidProcess.json(String(contentsOf: runJSON, encoding: .utf8))
+        let models = (recorded["engine"] as? [String: Any])?["models"] as? [String: Any]
+        #expect((models?["shapes-tiny"] as? [String: Any])?["fused_attention"] as? Bool == true, "\(recorded)")
+        // As if a Lucid whose bf16 default was the explicit softmax had started it.
+        let older = try String(contentsOf: runJSON, encoding: .utf8).replacingOccurrences(of: "\"fused_attention\": true", with: "\"fused_attention\": false")
+        #expect(older.contains("\"fused_attention\": false"))
+        try Data(older.utf8).write(to: runJSON)
+        let resumed = try LucidProcess.run(["run", manifest.path])
+        #expect(resumed.status != 0)
+        #expect(resumed.err.contains("started with other engine settings (models.shapes-tiny.fused_attention: false then, true now)"), "\(resumed.err)")
+        let fresh = try LucidProcess.run(["run", manifest.path, "--force-new"])
+        #expect(fresh.status == 0 && fresh.out.contains("runs/sweep-2"), "\(fresh.out)\(fresh.err)")
+    }
+
     @Test func generateRunsInBF16() throws {
         guard FileManager.default.fileExists(atPath: ModelPaths.smolLM2) else {
             Issue.record("SmolLM2 GGUF missing at \(ModelPaths.smolLM2): run scripts/setup.sh")

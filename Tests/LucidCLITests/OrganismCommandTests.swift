@@ -111,6 +111,24 @@ struct OrganismCommandTests {
         try JSONVocabulary.expectSnakeCase(directory: out)
     }
 
+    @Test func aResumedDemoKeepsEachDTypeAndAttentionKernelApart() throws {
+        let out = temporary("demo-kernels")
+        let demo = ["demo", "--model", "shapes-tiny", "--scenes", "2", "--out", out, "--no-pope", "--max-new-tokens", "12", "--methods", "greedy"]
+        func models() throws -> [String] {
+            try String(contentsOfFile: out + "/descriptions.jsonl", encoding: .utf8).split(separator: "\n")
+                .map { try LucidProcess.json(String($0))["model"] as? String ?? "" }
+        }
+        for flags in [["--dtype", "bf16"], ["--dtype", "bf16", "--no-fused-attention"], [], ["--fused-attention"]] {
+            let run = try LucidProcess.run(demo + flags)
+            #expect(run.status == 0, "\(flags): \(run.err)")
+        }
+        #expect(try models() == ["shapes-tiny@bf16+fused", "shapes-tiny@bf16+fused", "shapes-tiny@bf16", "shapes-tiny@bf16",
+                                 "shapes-tiny", "shapes-tiny", "shapes-tiny@f32+fused", "shapes-tiny@f32+fused"])
+        let again = try LucidProcess.run(demo + ["--dtype", "bf16"])
+        #expect(again.status == 0 && !again.err.contains("greedy scene"), "\(again.err)")  // its results were kept
+        #expect(try models().count == 8)
+    }
+
     @Test func qmllmTrainsCalibratesGatesAndEvaluates() throws {
         let out = temporary("qmllm")
         let trainCache = isolatedCache()
@@ -233,7 +251,7 @@ struct OrganismCommandTests {
                                               "--answer-cache", cacheHome + "/answers/" + kept[0]])
         #expect(otherBase.status == 0 && otherBase.err.contains("0 from the cache, 6 generated"), "\(otherBase.err)")
         do {  // A cache another evaluation holds is left alone: this one generates its answers without it.
-            let held = try ImageAnswerCache(path: cacheHome + "/answers/" + kept[0], model: "held", dtype: "f32")
+            let held = try ImageAnswerCache(path: cacheHome + "/answers/" + kept[0], model: "held", numerics: "f32")
             let before = try String(contentsOfFile: held.path, encoding: .utf8)
             let busy = try LucidProcess.run(evalArguments, environment: ["LUCID_CACHE": cacheHome])
             #expect(busy.status == 0 && busy.err.contains("in use by another evaluation") && !busy.err.contains("from the cache"), "\(busy.err)")

@@ -19,7 +19,7 @@ struct ImageAnswerCacheTests {
     @Test func theKeyChangesWithEveryPartOfTheQuestionAndOnlyThen() throws {
         let path = Self.temporary("answers") + "/a.jsonl"
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let cache = try ImageAnswerCache(path: path, model: "m1", dtype: "f32")
+        let cache = try ImageAnswerCache(path: path, model: "m1", numerics: "f32")
         let key = cache.key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5))
         #expect(key == cache.key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)))
         let others = [
@@ -28,8 +28,9 @@ struct ImageAnswerCacheTests {
             cache.key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 47, pixels: Self.image(0.5)),
             cache.key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.25)),
             cache.key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Tensor([Float](repeating: 0.5, count: 12), shape: [1, 3, 4, 1])),
-            try ImageAnswerCache(path: path + ".2", model: "m2", dtype: "f32").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
-            try ImageAnswerCache(path: path + ".3", model: "m1", dtype: "bf16").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
+            try ImageAnswerCache(path: path + ".2", model: "m2", numerics: "f32").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
+            try ImageAnswerCache(path: path + ".3", model: "m1", numerics: "bf16").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
+            try ImageAnswerCache(path: path + ".4", model: "m1", numerics: "bf16+fused").key(promptIDs: [1, 2, 3], stopIDs: [7], maxNewTokens: 48, pixels: Self.image(0.5)),
         ]
         #expect(Set(others + [key]).count == others.count + 1)
     }
@@ -42,7 +43,7 @@ struct ImageAnswerCacheTests {
         func generate() -> String { calls += 1; return "answer \(calls)" }
         let keys: [String], answers: [String]
         do {  // closed at the end of the scope, as at the end of an evaluation
-            let first = try ImageAnswerCache(path: path, model: "m", dtype: "f32")
+            let first = try ImageAnswerCache(path: path, model: "m", numerics: "f32")
             keys = (0..<3).map { first.key(promptIDs: [1], stopIDs: [2], maxNewTokens: 8, pixels: Self.image(Float($0))) }
             answers = try keys.map { try first.answer(key: $0, generate: generate) }
             #expect(answers == ["answer 1", "answer 2", "answer 3"] && first.misses == 3 && first.hits == 0)
@@ -52,7 +53,7 @@ struct ImageAnswerCacheTests {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("{\"key\":\"abc\",\"ans".utf8))
         try handle.close()
-        let second = try ImageAnswerCache(path: path, model: "m", dtype: "f32")
+        let second = try ImageAnswerCache(path: path, model: "m", numerics: "f32")
         #expect(try keys.map { try second.answer(key: $0, generate: generate) } == answers)
         #expect(second.hits == 3 && second.misses == 0 && calls == 3)
         let fresh = second.key(promptIDs: [1], stopIDs: [2], maxNewTokens: 9, pixels: Self.image(0))
@@ -63,11 +64,11 @@ struct ImageAnswerCacheTests {
         let folder = Self.temporary("answers")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/a.jsonl"
-        var first: ImageAnswerCache? = try ImageAnswerCache(path: path, model: "m", dtype: "f32")
+        var first: ImageAnswerCache? = try ImageAnswerCache(path: path, model: "m", numerics: "f32")
         #expect(first != nil)
-        #expect(throws: ImageAnswerCacheInUse.self) { _ = try ImageAnswerCache(path: path, model: "m", dtype: "f32") }
+        #expect(throws: ImageAnswerCacheInUse.self) { _ = try ImageAnswerCache(path: path, model: "m", numerics: "f32") }
         first = nil
-        let second = try ImageAnswerCache(path: path, model: "m", dtype: "f32")
+        let second = try ImageAnswerCache(path: path, model: "m", numerics: "f32")
         #expect(second.store.count == 0)
     }
 
@@ -98,7 +99,7 @@ struct ImageAnswerCacheTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let evaluator = tiny.evaluator()
         func evaluate(tokens: Int) throws -> (report: QMLLMReport, hits: Int, misses: Int) {
-            let cache = try ImageAnswerCache(path: folder + "/a.jsonl", model: try ModelFingerprint.of(directory), dtype: "f32")
+            let cache = try ImageAnswerCache(path: folder + "/a.jsonl", model: try ModelFingerprint.of(directory), numerics: "f32")
             let report = try evaluator.evaluate(pixels: pool.pixels(Array(0..<pool.count)), labels: labels, latencyImages: 1,
                                                 answerTokens: tokens, answers: cache)
             return (report, cache.hits, cache.misses)

@@ -1,4 +1,5 @@
 import Foundation
+import LucidOrganisms
 import Testing
 @testable import LucidModels
 @testable import LucidPipeline
@@ -34,6 +35,39 @@ struct ModelRuntimeOptionTests {
         var explicit = ModelLoadOptions(dtype: .bf16)
         explicit.fusedAttention = false
         #expect(try decoderFuses(explicit) == false)
+    }
+
+    @Test func everyLoaderThatTakesLoadOptionsGivesTheDecoderTheirAttentionKernel() throws {
+        // Straight through the loaders, not the registry (which applies the setting again): `lucid
+        // defend qmllm eval` and `bench generate` open their models this way.
+        var explicit = ModelLoadOptions(dtype: .bf16)
+        explicit.fusedAttention = false
+        var fusedF32 = ModelLoadOptions()
+        fusedF32.fusedAttention = true
+        for (options, fused) in [(ModelLoadOptions(), false), (ModelLoadOptions(dtype: .bf16), true), (explicit, false), (fusedF32, true)] {
+            let tiny = try OrganismLoader.load(directory: ModelLocations.resolve("shapes-tiny"), options: options)  // a llava-hf directory
+            #expect(tiny.languageModel.fusedAttention == fused, "\(options)")
+            #expect(tiny.namedParameters().allSatisfy { $0.parameter.value.dtype == options.dtype })
+        }
+        // The routes over SmolLM2's GGUF, with the two settings that differ from their dtype's default
+        // (a loader that ignored the setting, or the options altogether, would fail one of them).
+        for (options, fused) in [(explicit, false), (fusedF32, true)] {
+            let smol = try OrganismLoader.load(directory: ModelLocations.resolve("shapes-smol"), options: options)
+            let (defended, _) = try QMLLMDirectory.load(directory: ModelLocations.resolve("shapes-smol-q"), options: options)
+            let adapted = try OrganismLoader.loadAdapted(directory: ModelLocations.resolve("smol-aligned"), options: options)
+            #expect([smol.languageModel, defended.languageModel, adapted].map(\.fusedAttention) == [fused, fused, fused], "\(options)")
+        }
+    }
+
+    @Test func aRunRecordsEachModelsDTypeDeviceAndAttentionKernelWithDefaultsResolved() throws {
+        let (sweep, folder) = try manifest("    name: half\n    dtype: bf16\n  - path: shapes-tiny\n    name: pinned\n    dtype: bf16\n    fused_attention: false\n  - path: shapes-tiny\n    name: full")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try ManifestWorker.validate(sweep)
+        func model(_ dtype: String, _ fused: Bool) -> JSONValue {
+            .object(["dtype": .string(dtype), "device": .string("cpu"), "fused_attention": .bool(fused)])
+        }
+        #expect(try ManifestWorker.engine(of: sweep) == .object(["models": .object([
+            "half": model("bf16", true), "pinned": model("bf16", false), "full": model("f32", false)])]))
     }
 
     @Test func theRegistryRefusesADeviceBeforeResolvingTheModel() {

@@ -48,6 +48,38 @@ struct RunDirectoryTests {
         }
     }
 
+    static func engine(fused: Bool) -> JSONValue {
+        .object(["models": .object(["tiny": .object(["dtype": .string("bf16"), "fused_attention": .bool(fused)])])])
+    }
+
+    @Test func engineSettingsAreRecordedAndAResumeWithOthersIsRefusedNamingThem() throws {
+        let fixture = try RunFixture(samples: 2)
+        let directory = try RunDirectory.prepare(for: fixture.plan().recording(engine: Self.engine(fused: false)))
+        let stored = try JSONValue.parse(utf8: Data(contentsOf: directory.url.appendingPathComponent(RunDirectory.metadataFileName)))
+        #expect(stored["engine"] == Self.engine(fused: false))
+        #expect(try RunDirectory.open(directory.url).metadata.engine == Self.engine(fused: false))
+        #expect(try RunDirectory.prepare(for: fixture.plan().recording(engine: Self.engine(fused: false))).url == directory.url)
+        let changed = try fixture.plan().recording(engine: Self.engine(fused: true))
+        #expect(throws: RunError.engineChanged(directory: directory.url.path,
+                                               changes: ["models.tiny.fused_attention: false then, true now"])) {
+            try RunDirectory.prepare(for: changed)
+        }
+        do { _ = try RunDirectory.prepare(for: changed) } catch {
+            #expect(error.description.contains("started with other engine settings (models.tiny.fused_attention: false then, true now)"))
+            #expect(error.description.contains("--force-new"))
+        }
+        let fresh = try RunDirectory.prepare(for: changed, forceNew: true)
+        #expect(fresh.url.lastPathComponent == "fixture-2" && fresh.metadata.engine == Self.engine(fused: true))
+    }
+
+    @Test func aRunThatRecordedNoEngineSettingsStillResumes() throws {
+        let fixture = try RunFixture(samples: 2)
+        let directory = try RunDirectory.prepare(for: fixture.plan())
+        let stored = try JSONValue.parse(utf8: Data(contentsOf: directory.url.appendingPathComponent(RunDirectory.metadataFileName)))
+        #expect(stored["engine"] == nil, "a run written before engine settings were recorded")
+        #expect(try RunDirectory.prepare(for: fixture.plan().recording(engine: Self.engine(fused: true))).url == directory.url)
+    }
+
     @Test func forceNewStartsASiblingDirectoryAndEveryShardFindsTheSameOne() throws {
         let fixture = try RunFixture(samples: 3)
         let original = try RunDirectory.prepare(for: fixture.plan())
