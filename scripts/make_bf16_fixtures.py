@@ -9,7 +9,8 @@ user would run `from_pretrained(..., dtype=torch.bfloat16)`), and records for th
 cached steps, so the KV cache is in that dtype too) and a greedy continuation of 10 tokens after the
 first 6 ids; and for a longer prompt of 48 fixed ids (`long_input_ids`, (7·i + 3) mod vocab) the
 logits of a full forward pass (`long_logits`): 48 rows reach the CPU kernels that compute a
-reduced-precision product widened to f32 (≥ 32 rows, docs/engine.md), which 12 rows do not.
+reduced-precision product widened to f32 (≥ 32 rows, docs/engine.md), which 12 rows do not; and a
+left-padded batch of two of those rows (`padded_input_ids`, `padded_attention_mask`, `padded_logits`).
 
 With `--attention sdpa` prompts run transformers' sdpa attention (its default) and decoding steps eager
 attention, as Lucid's fused attention (`ModelLoadOptions.fusedAttention`) does them; the files go to
@@ -72,6 +73,14 @@ def main():
             long_ids = ((torch.arange(48) * 7 + 3) % vocab).unsqueeze(0)
             golden["long_input_ids"] = long_ids
             golden["long_logits"] = model(long_ids, use_cache=False).logits.float()
+            # A left-padded batch (what DAMRO runs): the first 40 long ids, and their
+            # last 25 after 15 padding positions; sdpa takes the boolean mask, eager the additive one.
+            padded = torch.stack([long_ids[0, :40], torch.cat([torch.zeros(15, dtype=long_ids.dtype), long_ids[0, 15:40]])])
+            mask = torch.ones_like(padded)
+            mask[1, :15] = 0
+            golden["padded_input_ids"] = padded
+            golden["padded_attention_mask"] = mask
+            golden["padded_logits"] = model(padded, attention_mask=mask, use_cache=False).logits.float()
         save_file({k: v.contiguous() for k, v in golden.items()}, os.path.join(out, f"{name}.safetensors"))
         print(f"{name}: wrote {out}/{name}.safetensors", file=sys.stderr)
     if args.attention == "sdpa":  # Fixtures/DTYPE/sdpa/README.md covers both scripts' files

@@ -126,6 +126,20 @@ int32_t lt_causal_attention(lt_tensor q, lt_tensor k, lt_tensor v, double scale,
                                                  /*is_causal=*/true, scale, /*enable_gqa=*/grouped));
   })
 }
+int32_t lt_masked_attention(lt_tensor q, lt_tensor k, lt_tensor v, lt_tensor mask, double scale, lt_tensor *out) {
+  LT_TRY({
+    // transformers' repeat_kv: with a mask its sdpa path repeats the shared key/value heads (enable_gqa
+    // only without one), so the kernel sees the same operands.
+    auto repeated = [&](const at::Tensor &x) {
+      const int64_t groups = T(q).size(1) / x.size(1);
+      if (groups == 1) return x;
+      return x.unsqueeze(2).expand({x.size(0), x.size(1), groups, x.size(2), x.size(3)})
+          .reshape({x.size(0), x.size(1) * groups, x.size(2), x.size(3)});
+    };
+    *out = wrap(at::scaled_dot_product_attention(T(q), repeated(T(k)), repeated(T(v)), T(mask), /*dropout_p=*/0.0,
+                                                 /*is_causal=*/false, scale));
+  })
+}
 int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias, lt_tensor *out) {
   LT_TRY(*out = wrap(linear_forward(T(x), T(w), opt(bias))))
 }

@@ -27,16 +27,16 @@ public final class LlamaAttention: Module {
         [("q_proj", qProj), ("k_proj", kProj), ("v_proj", vProj), ("o_proj", oProj)]
     }
 
-    /// x: [B, T, D] → ([B, T, D], probabilities [B, H, T, S] when `keepProbabilities`). `fusedCausal`:
-    /// the mask is plain causal over x alone, so without probabilities to keep libtorch's fused kernel
-    /// may run it (`LlamaForCausalLM.fusedAttention`).
+    /// x: [B, T, D] → ([B, T, D], probabilities [B, H, T, S] when `keepProbabilities`). `fused`: how
+    /// libtorch's fused kernel may run this pass when no probabilities are kept
+    /// (`LlamaForCausalLM.fusedAttention`): plain causal over x alone, or under a boolean mask.
     ///
     /// `causalKeys`: query i of this pass sees no key after cache position past + i, and sees some key
     /// (an unpadded pass that is not OPERA's parallel candidates), so a block of query rows reads only
     /// the keys up to its last row. A padding row sees no key at all: its softmax spreads over every
     /// key, as transformers' does, so padded passes read them all.
     func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor?, cache: KVCache?, layer: Int,
-                        keepProbabilities: Bool, fusedCausal: Bool = false, causalKeys: Bool = false) -> (Tensor, Tensor?) {
+                        keepProbabilities: Bool, fused: FusedAttentionPass? = nil, causalKeys: Bool = false) -> (Tensor, Tensor?) {
         let (b, t) = (x.size(0), x.size(1))
         var q = qProj(x).reshaped(b, t, heads, headDim).transposed(1, 2)
         var k = kProj(x).reshaped(b, t, kvHeads, headDim).transposed(1, 2)
@@ -44,8 +44,12 @@ public final class LlamaAttention: Module {
         q = RotaryEmbedding.apply(q, cos: rope.cos, sin: rope.sin)
         k = RotaryEmbedding.apply(k, cos: rope.cos, sin: rope.sin)
         if let cache { (k, v) = cache.append(layer: layer, keys: k, values: v) }
-        if fusedCausal && !keepProbabilities {
-            let context = Tensor.causalAttention(query: q, key: k, value: v, scale: 1 / Double(headDim).squareRoot())
+        if let fused, !keepProbabilities {
+            let scale = 1 / Double(headDim).squareRoot()
+            let context = switch fused {
+            case .causal: Tensor.causalAttention(query: q, key: k, value: v, scale: scale)
+            case .masked(let allowed): Tensor.maskedAttention(query: q, key: k, value: v, mask: allowed, scale: scale)
+            }
             return (oProj(context.transposed(1, 2).reshaped(b, t, heads * headDim)), nil)
         }
         let s = k.size(2)
@@ -89,6 +93,14 @@ public final class LlamaAttention: Module {
         let context = attended.transposed(1, 2).reshaped(b, t, heads * headDim)
         return (oProj(context), probabilities)
     }
+}
+
+/// How a pass runs libtorch's fused attention kernel: plain causal (`is_causal`, an unpadded prompt),
+/// or under a boolean mask [B, 1, T, S] (true = attend: a left-padded prompt, as transformers' sdpa
+/// runs it).
+enum FusedAttentionPass {
+    case causal
+    case masked(Tensor)
 }
 
 /// The SwiGLU feed-forward block: down(silu(gate(x)) · up(x)).
@@ -137,7 +149,7 @@ public final class LlamaModel: Module {
     public let layers: ModuleList<LlamaDecoderLayer>
     public let norm: RMSNorm
     let rope: RotaryEmbedding
-    /// Whether a prompt's plain causal pass (no cache before it, no padding, no parallel candidates)
+    /// Whether a prompt's causal pass (no cache before it, no parallel candidates; left-padded or not)
     /// runs attention through libtorch's fused kernel where no layer's probabilities are captured. It
     /// never materialises the [T, T] scores: a 2,948-token LLaVA-OneVision prompt prefills 2–3× as
     /// fast in ~1 GB less (docs/engine.md). Its values are transformers' sdpa attention's, bit for bit
@@ -199,15 +211,26 @@ public final class LlamaModel: Module {
         var hidden = embeddings
         // Decoding steps keep the explicit product: libtorch's CPU kernel is ~20× slower for one bf16
         // query over a long cache (docs/engine.md), as transformers' sdpa decoding is.
-        let fusedCausal = fusedAttention && t > 1 && past == 0 && padding == nil && !options.parallelCandidates
+        // A left-padded prompt fuses under the causal-and-padding mask in boolean form, as transformers'
+        // sdpa takes it (a padding row attends nowhere and gets zeros, where the explicit softmax spreads
+        // it over every key; no real row reads a padding position either way). A mask without padding is
+        // plain causal, as transformers skips it then.
+        var fusedPass: FusedAttentionPass?
+        if fusedAttention && t > 1 && past == 0 && !options.parallelCandidates {
+            if let padding, !padding.all().boolValue {
+                fusedPass = .masked(Self.allowedMask(queries: t, paddingMask: padding, device: device))
+            } else {
+                fusedPass = .causal
+            }
+        }
         if options.hiddenStates.contains(0, of: count + 1) { trace.hiddenStates[0] = hidden }
         for (index, layer) in layers.items.enumerated() {
             let keep = options.attentionLayers.contains(index, of: count)
             let windowed = slidingLayers.contains(index)
-            let fuses = fusedCausal && !windowed && !keep
+            let fused = windowed || keep ? nil : fusedPass
             let (attended, probabilities) = layer.selfAttn(layer.inputLayernorm(hidden), rope: tables,
-                                                           mask: fuses ? nil : windowed ? windowMask : mask,
-                                                           cache: cache, layer: index, keepProbabilities: keep, fusedCausal: fuses,
+                                                           mask: fused != nil ? nil : windowed ? windowMask : mask,
+                                                           cache: cache, layer: index, keepProbabilities: keep, fused: fused,
                                                            causalKeys: !options.parallelCandidates && padding == nil)
             if let probabilities {
                 switch options.attentionReduction {
@@ -242,6 +265,13 @@ public final class LlamaModel: Module {
             blocked = blocked.unsqueezed(axis: 0).logicalOr(paddingMask.logicalNot().unsqueezed(axis: 1)).unsqueezed(axis: 1)
         }
         return Tensor.zeros(blocked.shape, dtype: dtype, device: device).maskedFill(blocked, lowestFinite(dtype))
+    }
+
+    /// The boolean mask [B, 1, T, T] of a left-padded prompt (no cache before it) for the fused kernel:
+    /// true where query i may read key j, that is j ≤ i and j is not padding (`paddingMask` [B, T]).
+    static func allowedMask(queries t: Int, paddingMask: Tensor, device: Device) -> Tensor {
+        let causal = Tensor.ones([t, t], dtype: .bool, device: device).lowerTriangle()
+        return causal.unsqueezed(axis: 0).logicalAnd(paddingMask.unsqueezed(axis: 1)).unsqueezed(axis: 1)
     }
 
     /// Mask of `parallelCandidates`: candidate i sees the `past` cached positions and itself.

@@ -132,6 +132,13 @@ extension Tensor {
         Tensor.make("scaled_dot_product_attention") { lt_causal_attention(q.handle, k.handle, v.handle, scale, $0) }
     }
 
+    /// Attention softmax(q·kᵀ·`scale`)·v under a boolean `mask` [B, 1, T, S] (true = attend), through
+    /// libtorch's fused kernel, as transformers' sdpa runs a padded batch: k and v [B, H_kv, S, D] are
+    /// repeated to q's H heads first. A row that attends nowhere gets zeros (libtorch's safe softmax).
+    public static func maskedAttention(query q: Tensor, key k: Tensor, value v: Tensor, mask: Tensor, scale: Double) -> Tensor {
+        Tensor.make("scaled_dot_product_attention") { lt_masked_attention(q.handle, k.handle, v.handle, mask.handle, scale, $0) }
+    }
+
     /// Einstein summation, e.g. `Tensor.einsum("bhqd,bhkd->bhqk", q, k)`.
     public static func einsum(_ equation: String, _ operands: Tensor...) -> Tensor {
         withHandles(operands) { hs, n in Tensor.make("einsum") { lt_einsum(equation, hs, n, $0) } }

@@ -92,6 +92,27 @@ struct ReducedPrecisionConformanceTests {
         #expect(maxAbs(logits, other) > Self.tolerance(dtype), "\(name) \(precision.testDescription) is as close to the other path's reference")
     }
 
+    /// A left-padded batch of two rows (40 positions; the second row's first 15 are padding), as DAMRO
+    /// runs one: explicit against eager's additive mask, fused against sdpa's boolean
+    /// mask (libtorch's masked kernel, whose bits differ from the causal kernel's on the same rows).
+    /// Every position is compared, the padding rows included.
+    @Test(arguments: precisions, LlamaConformanceTests.configurations)
+    func aLeftPaddedBatchMatchesTransformersInTheSameDType(_ precision: Precision, _ name: String) throws {
+        let dtype = precision.dtype
+        let model = try open(name, precision)
+        let fixture = try golden(name, precision)
+        let ids = try fixture.loadTensor(named: "padded_input_ids")
+        #expect(ids.shape == [2, 40])
+        var options = ForwardOptions.logitsOnly
+        options.paddingMask = try fixture.loadTensor(named: "padded_attention_mask").to(.bool)
+        let logits = try #require(withNoGrad { model.forward(tokens: ids, cache: nil, options: options).logits })
+        #expect(logits.dtype == dtype)
+        let expected = try fixture.loadTensor(named: "padded_logits")
+        expectMatches(logits, expected, tolerance: Self.tolerance(dtype), "\(name) \(precision.testDescription) padded-batch logits")
+        let other = try golden(name, Precision(dtype: dtype, fused: !precision.fused)).loadTensor(named: "padded_logits")
+        #expect(maxAbs(logits, other) > Self.tolerance(dtype), "\(name) \(precision.testDescription) is as close to the other path's reference")
+    }
+
     @Test(arguments: precisions, LlamaConformanceTests.configurations)
     func cachedDecodingKeepsTheDTypeAndMatches(_ precision: Precision, _ name: String) throws {
         let dtype = precision.dtype
