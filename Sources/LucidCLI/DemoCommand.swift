@@ -21,7 +21,9 @@ struct DemoCommand: ParsableCommand {
         Generates --scenes held-out scenes (a world seed no recipe trains on), asks the model to describe each with \
         every --methods decoding method, and scores the descriptions against the ground truth (recall, CHAIR_i, \
         CHAIR_s, with ShapesWorld's vocabulary; also through the NLTK CHAIR of `lucid eval chair`). POPE's three \
-        splits are asked with greedy decoding. Results stream to OUT/descriptions.jsonl (a killed demo resumes); \
+        splits are asked with greedy decoding. Results stream to OUT/descriptions.jsonl (a killed demo resumes; \
+        a description is reused only for the same model, dtype, attention kernel, world seed, prompt, token \
+        limit, defence and the method's own options); \
         OUT/report.html shows every scene with its descriptions, hallucinated objects struck through; \
         OUT/summary.json holds the table (per run, and mean ± sd over seeds for sampled methods) with each \
         method's time per token relative to its baseline (OPERA: beam; VCD, DAMRO: greedy; their -sample \
@@ -96,6 +98,9 @@ struct DemoCommand: ParsableCommand {
         ids = try tokenizer.encode(chat: [.user(prompt, images: 1)])
         let eos = loaded.stopTokenIDs(tokenizer: tokenizer)
         let store = try DemoResultStore(url: outURL.appendingPathComponent("descriptions.jsonl"))
+        func settings(_ run: DemoMethod) -> DemoSettings {
+            DemoSettings(run: run, worldSeed: seed, prompt: prompt, maxNewTokens: maxNewTokens, defense: defense, beams: beams, temperature: temperature)
+        }
         let scorer = OrganismEvaluator(model: vlm, writer: ConversationWriter(tokenizer: tokenizer, template: .chatml, endOfTurn: eos.first ?? 0),
                                        maxDescriptionTokens: maxNewTokens)
         var pixelsByImage: [Int: Tensor] = [:]
@@ -111,7 +116,7 @@ struct DemoCommand: ParsableCommand {
         let runner = MethodRunner(encode: { tokenizer.encode($0, addSpecialTokens: false) })
         let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos)
         for (done, scene) in generated.enumerated() {
-            for run in runs where store.result(model: resultKey, image: scene.id, method: run.label) == nil {
+            for run in runs where store.result(model: resultKey, settings: settings(run), image: scene.id, method: run.label) == nil {
                 let method = run.label
                 let decoding = try run.method(patchCount: vlm.config.visionConfig.patchCount, beams: beams, temperature: temperature, scene: scene.id)
                 let result = try withNoGrad { () throws -> GenerationResult in
@@ -119,7 +124,7 @@ struct DemoCommand: ParsableCommand {
                 }
                 let text = ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let scored = scorer.score(text, scene: scene)
-                try store.append(DemoResult(model: resultKey, method: method, result: scored, tokens: result.tokens.count,
+                try store.append(DemoResult(model: resultKey, method: method, settings: settings(run), result: scored, tokens: result.tokens.count,
                                             seconds: result.statistics.prefillSeconds + result.statistics.decodeSeconds,
                                             forwardPasses: result.statistics.forwardPasses))
                 log("[\(done + 1)/\(generated.count)] \(method) scene \(scene.id): "
@@ -135,8 +140,9 @@ struct DemoCommand: ParsableCommand {
         } catch {
             log("warning: NLTK data not found (\(error)); CHAIR is reported with the ShapesWorld vocabulary only")
         }
-        for method in runs.map(\.label) {
-            let results = generated.compactMap { store.result(model: resultKey, image: $0.id, method: method) }
+        for run in runs {
+            let method = run.label
+            let results = generated.compactMap { store.result(model: resultKey, settings: settings(run), image: $0.id, method: method) }
             rows += results.map { DemoPage.Row(method: method, result: $0.result) }
             let truth = results.reduce(0) { $0 + $1.result.groundTruth.count }
             let found = results.reduce(0) { $0 + $1.result.groundTruth.count - $1.result.missed.count }
@@ -208,11 +214,13 @@ struct DemoCommand: ParsableCommand {
 struct DemoResult: Codable, Equatable {
     var model: String
     var method: String
+    /// What else decided the description (nil on lines written before settings were kept).
+    var settings: DemoSettings?
     var result: DescribedScene
     var tokens: Int
     var seconds: Double
     var forwardPasses: Int?
-    enum CodingKeys: String, CodingKey { case model, method, result, tokens, seconds, forwardPasses = "forward_passes" }
+    enum CodingKeys: String, CodingKey { case model, method, settings, result, tokens, seconds, forwardPasses = "forward_passes" }
 }
 
 extension DemoResult {
@@ -221,6 +229,7 @@ extension DemoResult {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         enum Legacy: String, CodingKey { case forwardPasses }
         self.init(model: try c.decode(String.self, forKey: .model), method: try c.decode(String.self, forKey: .method),
+                  settings: try c.decodeIfPresent(DemoSettings.self, forKey: .settings),
                   result: try c.decode(DescribedScene.self, forKey: .result), tokens: try c.decode(Int.self, forKey: .tokens),
                   seconds: try c.decode(Double.self, forKey: .seconds),
                   forwardPasses: try c.decodeIfPresent(Int.self, forKey: .forwardPasses)
@@ -235,10 +244,12 @@ final class DemoResultStore {
     private let store: JSONLinesStore<String, DemoResult>
 
     static let format = JSONLinesStore<String, DemoResult>.Format(
-        key: { key(model: $0.model, image: $0.result.imageID, method: $0.method) }, policy: .skipUndecodable,
+        key: { key(model: $0.model, settings: $0.settings, image: $0.result.imageID, method: $0.method) }, policy: .skipUndecodable,
         decode: { try JSONDecoder.records().decode(DemoResult.self, from: $0) })
 
-    static func key(model: String, image: Int, method: String) -> String { "\(model)|\(image)|\(method)" }
+    static func key(model: String, settings: DemoSettings?, image: Int, method: String) -> String {
+        "\(model)|\(settings?.key ?? "no settings")|\(image)|\(method)"
+    }
 
     init(url: URL) throws {
         self.url = url
@@ -246,7 +257,10 @@ final class DemoResultStore {
         store = try JSONLinesStore(path: url.path, format: Self.format)
     }
 
-    func result(model: String, image: Int, method: String) -> DemoResult? { store[Self.key(model: model, image: image, method: method)] }
+    /// The description of `image` by `method` of `model` made with `settings` (nil: a line of an older demo).
+    func result(model: String, settings: DemoSettings?, image: Int, method: String) -> DemoResult? {
+        store[Self.key(model: model, settings: settings, image: image, method: method)]
+    }
 
     func append(_ result: DemoResult) throws { try store.append(result) }
 }

@@ -129,6 +129,22 @@ struct OrganismCommandTests {
         #expect(try models().count == 8)
     }
 
+    @Test func aDemoResumedWithAnotherWorldSeedOrTokenLimitDescribesItsScenesAnew() throws {
+        let out = temporary("demo-settings")
+        let demo = ["demo", "--model", "shapes-tiny", "--scenes", "2", "--out", out, "--no-pope", "--methods", "greedy"]
+        for flags in [["--seed", "1", "--max-new-tokens", "12"], ["--seed", "2", "--max-new-tokens", "12"], ["--seed", "2", "--max-new-tokens", "10"]] {
+            let run = try LucidProcess.run(demo + flags)
+            #expect(run.status == 0 && run.err.contains("greedy scene 1") && run.err.contains("greedy scene 2"), "\(flags): \(run.err)")
+        }
+        let again = try LucidProcess.run(demo + ["--seed", "1", "--max-new-tokens", "12", "--scenes", "3"])
+        #expect(again.status == 0 && !again.err.contains("greedy scene 1") && again.err.contains("greedy scene 3"), "\(again.err)")
+        let lines = try String(contentsOfFile: out + "/descriptions.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 7)
+        let settings = try lines.map { try #require(LucidProcess.json(String($0))["settings"] as? [String: Any]) }
+        #expect(settings.map { $0["world_seed"] as? Int } == [1, 1, 2, 2, 2, 2, 1])
+        #expect(settings.map { $0["max_new_tokens"] as? Int } == [12, 12, 12, 12, 10, 10, 12])
+    }
+
     @Test func qmllmTrainsCalibratesGatesAndEvaluates() throws {
         let out = temporary("qmllm")
         let trainCache = isolatedCache()
