@@ -31,12 +31,15 @@ struct RunStartCommand: AsyncParsableCommand {
         abstract: "Run or resume a manifest (the default: `lucid run MANIFEST`).",
         discussion: """
         Results are appended to OUTPUT/results.jsonl (or results.shard-i-of-n.jsonl) as each sample finishes; \
-        a killed run resumes where it stopped. Methods: greedy, sample (temperature, top_k, top_p), beam \
+        a killed run resumes where it stopped. A resume is refused when the manifest or dataset changed, or when \
+        this Lucid would run a model with other engine settings (dtype, device, fused_attention with defaults \
+        resolved) than run.json recorded; --force-new starts a fresh directory beside it. Methods: greedy, sample (temperature, top_k, top_p), beam \
         (beams, length_penalty), opera (beams, candidates, scale, threshold, penalty, mode, efficient), vcd \
         (alpha, beta, noise_step, temperature …), damro (alpha, beta, outliers, attention, warpers …). The seed \
         seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square, \
         image_folder (where relative image paths point, e.g. images for a `lucid world generate` directory). \
-        Model options: dtype (f32, bf16, f16) and device (cpu, cuda, cuda:N, mps), as --dtype/--device; \
+        Model options: dtype (f32, bf16, f16), device (cpu, cuda, cuda:N, mps) and fused_attention (true, false), \
+        as --dtype/--device/--[no-]fused-attention; \
         defense (auto, qmllm, none): a Q-MLLM model's gate is used by default, none removes it; \
         attack ({name: sink|pgd|noise, eps: 8/255, steps: 30, …}): each sample's image is attacked once for that \
         model entry (saved under OUTPUT/adversarial/) and every method and seed sees the adversarial image. \
