@@ -61,14 +61,20 @@ struct ModelRuntimeFlagTests {
         #expect(bad.status != 0 && bad.err.contains("--prompt-length must be in 1…512"), "\(bad.err)")
     }
 
-    @Test func aManifestWithABadDTypeFailsWithFileLineAndKeyAndLeavesNoRunDirectory() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dtype-run-\(UUID().uuidString)")
+    /// A fresh folder with a one-prompt dataset and `sweep.yaml` running shapes-tiny with `modelOptions`.
+    func sweep(_ modelOptions: String, generation: String = "") throws -> (folder: URL, manifest: URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         try Data("{\"prompt\": \"hi\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
         let manifest = folder.appendingPathComponent("sweep.yaml")
-        try Data("name: sweep\nmodels:\n  - path: shapes-tiny\n    dtype: bf17\ndataset: {path: data.jsonl, kind: prompts}\nmethods: [greedy]\n".utf8)
+        try Data("name: sweep\nmodels:\n  - path: shapes-tiny\n    \(modelOptions)\ndataset: {path: data.jsonl, kind: prompts}\nmethods: [greedy]\n\(generation)".utf8)
             .write(to: manifest)
+        return (folder, manifest)
+    }
+
+    @Test func aManifestWithABadDTypeFailsWithFileLineAndKeyAndLeavesNoRunDirectory() throws {
+        let (folder, manifest) = try sweep("dtype: bf17")
+        defer { try? FileManager.default.removeItem(at: folder) }
         let result = try LucidProcess.run(["run", manifest.path])
         #expect(result.status != 0)
         #expect(result.err.contains("\(manifest.path):4: models[0].dtype: unknown dtype 'bf17' (use f32, bf16 or f16)"), "\(result.err)")
@@ -76,13 +82,8 @@ struct ModelRuntimeFlagTests {
     }
 
     @Test func aRunResumedWithOtherEngineSettingsIsRefusedAndForceNewStartsBesideIt() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("engine-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (folder, manifest) = try sweep("dtype: bf16", generation: "generation: {max_new_tokens: 4}\n")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try Data("{\"prompt\": \"hi\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
-        let manifest = folder.appendingPathComponent("sweep.yaml")
-        try Data("name: sweep\nmodels:\n  - path: shapes-tiny\n    dtype: bf16\ndataset: {path: data.jsonl, kind: prompts}\nmethods: [greedy]\ngeneration: {max_new_tokens: 4}\n".utf8)
-            .write(to: manifest)
         let first = try LucidProcess.run(["run", manifest.path])
         #expect(first.status == 0, "\(first.err)")
         let runJSON = folder.appendingPathComponent("runs/sweep/run.json")

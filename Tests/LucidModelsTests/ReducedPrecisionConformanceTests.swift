@@ -70,25 +70,36 @@ struct ReducedPrecisionConformanceTests {
         #expect(maxAbs(f32Logits, expected) > 2 * maxAbs(logits, expected))
     }
 
+    /// The model's logits for a fixture's prompt `ids` (of `shape`, with the padding mask `mask`), checked
+    /// to be in the precision's dtype; the reference of the same kind and that of the other attention
+    /// path, both under `key`.
+    func logits(_ name: String, _ precision: Precision, ids idsKey: String, shape: [Int], mask maskKey: String? = nil,
+                reference key: String) throws -> (logits: Tensor, expected: Tensor, other: Tensor) {
+        let model = try open(name, precision)
+        let fixture = try golden(name, precision)
+        let ids = try fixture.loadTensor(named: idsKey)
+        #expect(ids.shape == shape)
+        var options = ForwardOptions.logitsOnly
+        options.paddingMask = try maskKey.map { try fixture.loadTensor(named: $0).to(.bool) }
+        let logits = try #require(withNoGrad { model.forward(tokens: ids, cache: nil, options: options).logits })
+        #expect(logits.dtype == precision.dtype)
+        let other = try golden(name, Precision(dtype: precision.dtype, fused: !precision.fused)).loadTensor(named: key)
+        return (logits, try fixture.loadTensor(named: key), other)
+    }
+
     /// 48 positions: on a CPU without AVX-512 the prompt's products go through the kernels that widen
     /// bf16/f16 to f32 and round once (≥ 32 rows); transformers' logits of the same prompt pin them.
     /// On the AVX2 machine that made the fixture: bf16 bit-identical, f16 within 0.0156 (4 f16 steps).
     @Test(arguments: precisions, LlamaConformanceTests.configurations)
     func aLongPromptMatchesTransformersInTheSameDType(_ precision: Precision, _ name: String) throws {
         let dtype = precision.dtype
-        let model = try open(name, precision)
-        let fixture = try golden(name, precision)
-        let ids = try fixture.loadTensor(named: "long_input_ids")
-        #expect(ids.shape == [1, 48])
-        let logits = try #require(withNoGrad { model.forward(tokens: ids, cache: nil, options: .logitsOnly).logits })
-        #expect(logits.dtype == dtype)
-        let expected = try fixture.loadTensor(named: "long_logits")
+        let (logits, expected, other) = try logits(name, precision, ids: "long_input_ids", shape: [1, 48], reference: "long_logits")
         expectMatches(logits, expected, tolerance: Self.tolerance(dtype), "\(name) \(precision.testDescription) long-prompt logits")
         let f32 = try LlamaForCausalLM.load(path: Fixtures.path("llama", name, "model"))
+        let ids = try golden(name, precision).loadTensor(named: "long_input_ids")
         let f32Logits = try #require(withNoGrad { f32.forward(tokens: ids, cache: nil, options: .logitsOnly).logits })
         #expect(maxAbs(f32Logits, expected) > 2 * maxAbs(logits, expected))
         // The other attention path's reference is out of reach: the two tests pin different code.
-        let other = try golden(name, Precision(dtype: dtype, fused: !precision.fused)).loadTensor(named: "long_logits")
         #expect(maxAbs(logits, other) > Self.tolerance(dtype), "\(name) \(precision.testDescription) is as close to the other path's reference")
     }
 
@@ -99,17 +110,9 @@ struct ReducedPrecisionConformanceTests {
     @Test(arguments: precisions, LlamaConformanceTests.configurations)
     func aLeftPaddedBatchMatchesTransformersInTheSameDType(_ precision: Precision, _ name: String) throws {
         let dtype = precision.dtype
-        let model = try open(name, precision)
-        let fixture = try golden(name, precision)
-        let ids = try fixture.loadTensor(named: "padded_input_ids")
-        #expect(ids.shape == [2, 40])
-        var options = ForwardOptions.logitsOnly
-        options.paddingMask = try fixture.loadTensor(named: "padded_attention_mask").to(.bool)
-        let logits = try #require(withNoGrad { model.forward(tokens: ids, cache: nil, options: options).logits })
-        #expect(logits.dtype == dtype)
-        let expected = try fixture.loadTensor(named: "padded_logits")
+        let (logits, expected, other) = try logits(name, precision, ids: "padded_input_ids", shape: [2, 40],
+                                                   mask: "padded_attention_mask", reference: "padded_logits")
         expectMatches(logits, expected, tolerance: Self.tolerance(dtype), "\(name) \(precision.testDescription) padded-batch logits")
-        let other = try golden(name, Precision(dtype: dtype, fused: !precision.fused)).loadTensor(named: "padded_logits")
         #expect(maxAbs(logits, other) > Self.tolerance(dtype), "\(name) \(precision.testDescription) is as close to the other path's reference")
     }
 
