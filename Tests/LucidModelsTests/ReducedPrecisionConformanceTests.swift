@@ -16,7 +16,10 @@ import Testing
 ///   On the build machine (torch 2.13.0+cpu, AVX2 kernels) the logits were bit-identical; on an
 ///   AVX-512 machine the regenerated reference moved by one step (0.0156) on one model.
 /// - f16: max-abs 0.008, two f16 steps (ulp 2⁻⁸ on [4, 8)); f16 carries 3 more mantissa bits than
-///   bf16, so it is held 8× tighter, and it must still be closer than the f32 runtime is.
+///   bf16, so it is held 8× tighter, and it must still be closer than the f32 runtime is. Since the
+///   explicit path multiplies the scores by `head_dim ** -0.5` as transformers does (it divided by √d,
+///   which moved one f16 score in a thousand by a step), every f16 case is bit-identical on the
+///   AVX-512 build machine too (docs/engine.md).
 /// Greedy tokens must be identical in both.
 ///
 /// Each dtype runs twice: the explicit softmax against transformers' eager attention (Fixtures/DTYPE/),
