@@ -1,4 +1,5 @@
 import Foundation
+import LucidSupport
 
 /// What decides a demo description besides the model, the scene and the method's label: kept on every
 /// line of `descriptions.jsonl` and part of its key, so a demo resumed in the same folder with another
@@ -32,11 +33,10 @@ struct DemoSettings: Codable, Equatable {
         self.temperature = DemoMethod.sampled(run.name) ? temperature : nil
     }
 
-    /// The settings' part of a result's key: every field, in a fixed order (the prompt JSON-escaped, so
-    /// no prompt can look like other fields).
+    /// The settings' part of a result's key: every field, in a fixed order (the prompt as a JSON string
+    /// literal, so no prompt can look like other fields).
     var key: String {
-        let quoted = (try? String(decoding: JSONEncoder().encode(prompt), as: UTF8.self)) ?? prompt
-        return "seed=\(worldSeed);prompt=\(quoted);max=\(maxNewTokens);defense=\(defense);beams=\(beams.map(String.init) ?? "-");"
+        "seed=\(worldSeed);prompt=\(JSONString.quoted(prompt));max=\(maxNewTokens);defense=\(defense);beams=\(beams.map(String.init) ?? "-");"
             + "temperature=\(temperature.map { "\($0)" } ?? "-")"
     }
 }

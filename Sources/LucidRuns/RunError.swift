@@ -11,7 +11,7 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     /// The directory's manifest differs from the one given; `changed` lists the differing top-level keys.
     case manifestChanged(directory: String, stored: String, current: String, changed: [String])
     /// The settings the workload would run the models with differ from those the run started with
-    /// (`RunPlan.engine`; `changes`: `path: then → now`), e.g. a default that changed between Lucid builds.
+    /// (`RunPlan.engine`; `changes`: `path: A then, B now`), e.g. a default that changed between Lucid builds.
     case engineChanged(directory: String, changes: [String])
     /// The dataset file's content differs from the one the run started with.
     case datasetChanged(directory: String, dataset: String, stored: String, current: String)

@@ -69,7 +69,7 @@ public struct RunMetadata: Sendable, Equatable {
         engine = json["engine"]
     }
 
-    /// Where `current` differs from the recorded engine settings, as `path: then → now` lines (sorted);
+    /// Where `current` differs from the recorded engine settings, as `path: A then, B now` lines (sorted);
     /// empty when they agree or the run recorded none.
     func engineChanges(comparedTo current: JSONValue?) -> [String] {
         guard let engine, let current, engine != current else { return [] }
