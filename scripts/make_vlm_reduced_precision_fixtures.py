@@ -11,10 +11,10 @@ expanded to the feature count the f32 golden's logits imply, and records:
 - `logits`: the full forward pass's logits, [1, T, V], as f32 (exact: they are bf16/f16 values);
 - `greedy`: 8 greedy tokens, EOS disabled.
 
-With `--attention sdpa` the language model runs the prompt in transformers' sdpa attention (its default)
-and the greedy tokens' decoding steps eagerly, and the towers and Q-Former stay eager, as Lucid's fused
-attention does (`ModelLoadOptions.fusedAttention`); the files go to Fixtures/{bf16,f16}/sdpa/. It also prints how far those logits are from transformers with
-sdpa everywhere (towers included), which Lucid does not claim to match.
+With `--attention sdpa` the whole prompt pass runs in transformers' sdpa attention, its default (the
+language model, the vision tower and InstructBLIP's Q-Former), and the greedy tokens' decoding steps
+eagerly, as Lucid's fused attention does (`ModelLoadOptions.fusedAttention`); the files go to
+Fixtures/{bf16,f16}/sdpa/. `--output DIR` writes the files elsewhere (to compare before replacing).
 
 Run from the repository root:
   .venv-bench/bin/python scripts/make_vlm_reduced_precision_fixtures.py [--dtype bf16|f16] [--attention eager|sdpa]
@@ -57,10 +57,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="bf16")
     parser.add_argument("--attention", choices=["eager", "sdpa"], default="eager",
-                        help="the language model's attention (towers and Q-Former stay eager)")
+                        help="the prompt pass's attention, everywhere (decoding steps are eager)")
+    parser.add_argument("--output", help="folder for the files (default: the fixtures' own)")
     args = parser.parse_args()
     dtype = DTYPES[args.dtype]
     out = os.path.join(ROOT, args.dtype) if args.attention == "eager" else os.path.join(ROOT, args.dtype, "sdpa")
+    out = args.output or out
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     for family, (prefix, names) in FAMILIES.items():
@@ -70,13 +72,10 @@ def main():
             config = json.load(f)
         image_token = config.get("image_token_index", config.get("image_token_id"))
         model_class = getattr(transformers, CLASSES[config["model_type"]])
-        attention = "eager" if args.attention == "eager" else {"": "eager", "text_config": "sdpa", "vision_config": "eager", "qformer_config": "eager"}
-        model = model_class.from_pretrained(os.path.join(folder, "model"), dtype=dtype, attn_implementation=attention).eval()
-        language_model = {id(m) for m in getattr(model, "model", model).language_model.modules()}
-        for m in model.modules():  # the language model in the asked attention, everything else eager
-            if isinstance(m, transformers.PreTrainedModel) and m is not model:
-                expected = args.attention if id(m) in language_model else "eager"
-                assert m.config._attn_implementation == expected, (type(m).__name__, m.config._attn_implementation)
+        model = model_class.from_pretrained(os.path.join(folder, "model"), dtype=dtype, attn_implementation=args.attention).eval()
+        for m in model.modules():  # every part in the asked attention
+            if isinstance(m, transformers.PreTrainedModel):
+                assert m.config._attn_implementation == args.attention, (type(m).__name__, m.config._attn_implementation)
 
         prompt = golden[prefix + "input_ids"][0].tolist()
         count = golden[prefix + "logits"].shape[1] - len(prompt) + 1
@@ -100,11 +99,6 @@ def main():
         record = {"input_ids": golden[prefix + "input_ids"], "logits": logits.float().contiguous(),
                   "greedy": greedy[:, expanded.shape[1]:].contiguous()}
         f32_distance = (logits.float() - golden[prefix + "logits"]).abs().max().item()
-        if args.attention == "sdpa":
-            everywhere = model_class.from_pretrained(os.path.join(folder, "model"), dtype=dtype, attn_implementation="sdpa").eval()
-            with torch.no_grad():
-                towers = (everywhere(input_ids=expanded, **inputs, use_cache=False).logits.float() - logits.float()).abs().max().item()
-            print(f"{family}: max |sdpa everywhere - sdpa language model| logits {towers:.4f}")
         save_file(record, os.path.join(out, f"vlm-{os.path.basename(family)}.safetensors"),
                   metadata={"transformers": transformers.__version__, "torch": torch.__version__})
         print(f"{family}: {count} image features, greedy {record['greedy'].tolist()} "

@@ -126,6 +126,11 @@ int32_t lt_causal_attention(lt_tensor q, lt_tensor k, lt_tensor v, double scale,
                                                  /*is_causal=*/true, scale, /*enable_gqa=*/grouped));
   })
 }
+int32_t lt_bidirectional_attention(lt_tensor q, lt_tensor k, lt_tensor v, double scale, lt_tensor *out) {
+  // transformers' sdpa path of a vision tower or the Q-Former: no mask, not causal, heads as given.
+  LT_TRY(*out = wrap(at::scaled_dot_product_attention(T(q), T(k), T(v), /*attn_mask=*/c10::nullopt, /*dropout_p=*/0.0,
+                                                      /*is_causal=*/false, scale)))
+}
 int32_t lt_masked_attention(lt_tensor q, lt_tensor k, lt_tensor v, lt_tensor mask, double scale, lt_tensor *out) {
   LT_TRY({
     // transformers' repeat_kv: with a mask its sdpa path repeats the shared key/value heads (enable_gqa

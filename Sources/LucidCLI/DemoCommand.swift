@@ -88,7 +88,7 @@ struct DemoCommand: ParsableCommand {
         log("wrote \(scenes) scenes (world seed \(seed)) to \(worldURL.path)")
         let loaded = try openModel(model, runtime: runtime)
         // Results in another dtype or attention kernel belong to another run: keyed apart ("shapes-smol",
-        // "shapes-smol@bf16+fused"), so a resumed demo never mixes them.
+        // "shapes-smol@bf16+sdpa"), so a resumed demo never mixes them.
         let load = try runtime.loadOptions()
         let resultKey = load.dtype == .f32 && !load.fusedAttention ? model : "\(model)@\(load.numericsLabel)"
         guard let vlm = loaded.vision as? LlavaForConditionalGeneration else { throw CLIError("\(model) is not a vision-language (LLaVA) model") }

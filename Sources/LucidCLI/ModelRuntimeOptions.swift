@@ -15,7 +15,7 @@ struct ModelRuntimeOptions: ParsableArguments {
     var device: String?
 
     @Flag(inversion: .prefixedNo,
-          help: "Run prompts through libtorch's fused attention kernel where no attention is captured, as transformers' default (sdpa) does: long image prompts prefill 2–3× faster in less memory. Default: on in bf16 and f16, off in f32 (the explicit softmax, as transformers' eager attention, which Lucid's f32 results were recorded with).")
+          help: "Run prompts, vision towers and the Q-Former through libtorch's fused attention kernel where no attention is captured, as transformers' default (sdpa) does: long image prompts prefill 2–3× faster in less memory. Default: on in bf16 and f16, off in f32 (the explicit softmax, as transformers' eager attention, which Lucid's f32 results were recorded with).")
     var fusedAttention: Bool?
 
     /// The validated options (f32 on the CPU when no flag is given).

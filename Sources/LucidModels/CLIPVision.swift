@@ -187,13 +187,15 @@ public final class CLIPVisionEmbeddings: Module {
 /// a SigLIP LLaVA's bf16 logits by 0.17 from transformers' own (`FamilyReducedPrecisionTests`). In f32 the
 /// two orders agree to rounding (~1e-7) and q is scaled first, as Lucid always has: the bundled organisms
 /// were trained that way and their retraining is pinned bit for bit (`QMLLMReleasedRetrainTests`).
-public final class CLIPAttention: Module {
+public final class CLIPAttention: FusedAttentionModule {
     public let qProj: Linear
     public let kProj: Linear
     public let vProj: Linear
     public let outProj: Linear
     let heads: Int
     let headDim: Int
+    /// Passes that keep no probabilities run libtorch's fused kernel, as transformers' sdpa (`FusedAttentionModule`).
+    public var fusedAttention = false
 
     init(_ config: CLIPVisionConfig) {
         heads = config.numAttentionHeads
@@ -215,13 +217,15 @@ public final class CLIPAttention: Module {
         let kFull = kProj(x)
         let k = kFull.reshaped(b, n, heads, headDim).transposed(1, 2)
         let v = vProj(x).reshaped(b, n, heads, headDim).transposed(1, 2)
-        let attended: Tensor, probabilities: Tensor
-        if qFull.dtype == .bf16 || qFull.dtype == .f16 {
+        let attended: Tensor, probabilities: Tensor?
+        if fusedAttention && !keepProbabilities {
+            (attended, probabilities) = (ScaledDotProductAttention.fused(query: qFull.reshaped(b, n, heads, headDim).transposed(1, 2), key: k, value: v), nil)
+        } else if qFull.dtype == .bf16 || qFull.dtype == .f16 {
             (attended, probabilities) = ScaledDotProductAttention.attend(query: qFull.reshaped(b, n, heads, headDim).transposed(1, 2), key: k, value: v)
         } else {
             let q = (qFull * (1 / Double(headDim).squareRoot())).reshaped(b, n, heads, headDim).transposed(1, 2)
-            probabilities = q.matmul(k.mT).softmax(axis: -1)
-            attended = probabilities.matmul(v)
+            let weights = q.matmul(k.mT).softmax(axis: -1)
+            (attended, probabilities) = (weights.matmul(v), weights)
         }
         let context = attended.transposed(1, 2).reshaped(b, n, heads * headDim)
         return (outProj(context), keepProbabilities ? probabilities : nil, keepQueryKey ? qFull : nil, keepQueryKey ? kFull : nil)

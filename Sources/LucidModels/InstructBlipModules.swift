@@ -80,11 +80,13 @@ extension ViTEncoderLayer where Attention == InstructBlipVisionAttention {
 }
 
 /// Bidirectional attention with a fused q/k/v projection (its bias holds q's and v's, k's is zero).
-public final class InstructBlipVisionAttention: Module {
+public final class InstructBlipVisionAttention: FusedAttentionModule {
     public let qkv: Linear
     public let projection: Linear
     let heads: Int
     let headDim: Int
+    /// Passes that keep no probabilities run libtorch's fused kernel, as transformers' sdpa (`FusedAttentionModule`).
+    public var fusedAttention = false
 
     init(_ config: InstructBlipVisionConfig) {
         qkv = Linear(inFeatures: config.hiddenSize, outFeatures: 3 * config.hiddenSize)
@@ -100,7 +102,9 @@ public final class InstructBlipVisionAttention: Module {
         let (b, n) = (x.size(0), x.size(1))
         let parts = qkv(x).reshaped([b, n, 3, heads, headDim]).permuted(2, 0, 3, 1, 4)
         let (q, k, v) = (parts.selected(axis: 0, index: 0), parts.selected(axis: 0, index: 1), parts.selected(axis: 0, index: 2))
-        let (attended, probabilities) = ScaledDotProductAttention.attend(query: q, key: k, value: v)
+        let (attended, probabilities): (Tensor, Tensor?) = fusedAttention && !keepProbabilities
+            ? (ScaledDotProductAttention.fused(query: q, key: k, value: v), nil)
+            : ScaledDotProductAttention.attend(query: q, key: k, value: v)
         let context = attended.transposed(1, 2).reshaped([b, n, heads * headDim])
         let queryKey = keepQueryKey ? (q.transposed(1, 2).reshaped([b, n, heads * headDim]), k.transposed(1, 2).reshaped([b, n, heads * headDim])) : nil
         return (projection(context), keepProbabilities ? probabilities : nil, queryKey)
@@ -109,7 +113,7 @@ public final class InstructBlipVisionAttention: Module {
 
 /// BERT-style attention of the Q-Former (`attention.{query,key,value}`, `output.{dense,LayerNorm}`):
 /// self-attention, or cross-attention to the image when keys come from the ViT.
-public final class InstructBlipQFormerAttention: Module {
+public final class InstructBlipQFormerAttention: FusedAttentionModule {
     public let query: Linear
     public let key: Linear
     public let value: Linear
@@ -117,6 +121,9 @@ public final class InstructBlipQFormerAttention: Module {
     public let layerNorm: LayerNorm
     let heads: Int
     let headDim: Int
+
+    /// Runs libtorch's fused kernel, as transformers' sdpa (`FusedAttentionModule`).
+    public var fusedAttention = false
 
     init(_ config: InstructBlipQFormerConfig, crossAttention: Bool) {
         let kvWidth = crossAttention ? config.encoderHiddenSize : config.hiddenSize
@@ -139,7 +146,9 @@ public final class InstructBlipQFormerAttention: Module {
         let q = query(x).reshaped([b, t, heads, headDim]).transposed(1, 2)
         let k = key(context).reshaped([b, s, heads, headDim]).transposed(1, 2)
         let v = value(context).reshaped([b, s, heads, headDim]).transposed(1, 2)
-        let attended = ScaledDotProductAttention.attend(query: q, key: k, value: v).output.transposed(1, 2).reshaped([b, t, heads * headDim])
+        let output = fusedAttention ? ScaledDotProductAttention.fused(query: q, key: k, value: v)
+            : ScaledDotProductAttention.attend(query: q, key: k, value: v).output
+        let attended = output.transposed(1, 2).reshaped([b, t, heads * headDim])
         return layerNorm(dense(attended) + x)
     }
 }

@@ -71,8 +71,8 @@ public enum HuggingFaceDirectory {
     }
 
     /// Builds a model with placeholder parameters and loads every weight of `directory` into it, after
-    /// refusing weights larger than the memory budget (`MemoryBudget`); its Llama-family decoder, if
-    /// any, takes `options.fusedAttention`.
+    /// refusing weights larger than the memory budget (`MemoryBudget`); its decoder, towers and
+    /// Q-Former take `options.fusedAttention` (`Module.setFusedAttention`).
     static func build<Model: Module>(directory: String, configPath: String, options: ModelLoadOptions, renames: [KeyRename],
                                      ignoring: @escaping (String) -> Bool,
                                      _ make: () throws(ModelConfigError) -> Model) throws -> Model {
@@ -84,7 +84,7 @@ public enum HuggingFaceDirectory {
         }
         try model.load(from: checkpoint, options: LoadOptions(renames: renames, ignoreUnexpected: ignoring, dtype: options.dtype,
                                                                device: options.device))
-        (model as? any CausalLanguageModel)?.llamaDecoder?.fusedAttention = options.fusedAttention
+        model.setFusedAttention(options.fusedAttention)
         return model
     }
 }

@@ -149,7 +149,7 @@ public final class LlamaDecoderLayer: Module {
 }
 
 /// The Llama decoder stack (Hugging Face `LlamaModel`: `embed_tokens`, `layers`, `norm`).
-public final class LlamaModel: Module {
+public final class LlamaModel: FusedAttentionModule {
     public let config: LlamaConfig
     public let embedTokens: Embedding
     public let layers: ModuleList<LlamaDecoderLayer>

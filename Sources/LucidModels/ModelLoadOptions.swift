@@ -15,9 +15,11 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
     /// Bytes the weights may take (`MemoryBudget`); nil: the memory the machine has available when
     /// the model is loaded. `Int.max` turns the check off.
     public var memoryLimit: Int?
-    /// Whether prompts run through libtorch's fused attention kernel (`LlamaModel.fusedAttention`;
-    /// `--[no-]fused-attention`), applied to the model's Llama-family decoder by every loader that
-    /// takes these options (and again by `ModelRegistry.open`, for families registered elsewhere).
+    /// Whether attention runs through libtorch's fused kernel, as transformers' default sdpa attention
+    /// does: the decoder's prompts (`LlamaModel.fusedAttention`) and every pass of the vision towers and
+    /// the Q-Former that keeps no probabilities (`FusedAttentionModule`; `--[no-]fused-attention`).
+    /// Every loader that takes these options applies it to the whole model (`Module.setFusedAttention`;
+    /// `ModelRegistry.open` again, for families registered elsewhere).
     ///
     /// Unless set, the dtype decides (`fusedAttentionByDefault`): on in bf16 and f16, where it is
     /// transformers' default (sdpa) bit for bit and a long image prompt prefills 2–3× faster in ~1 GB
@@ -34,9 +36,10 @@ public struct ModelLoadOptions: Sendable, Equatable, CustomStringConvertible {
     public static func fusedAttentionByDefault(_ dtype: DType) -> Bool { dtype != .f32 }
 
     /// What decides a model's numbers besides its weights, as a label for keys of kept results: the
-    /// dtype, with "+fused" when prompts take the fused attention kernel ("f32", "bf16+fused"). In bf16
-    /// the two kernels' last bits change most greedy descriptions, so their results are kept apart.
-    public var numericsLabel: String { "\(dtype)" + (fusedAttention ? "+fused" : "") }
+    /// dtype, with "+sdpa" when attention takes the fused kernel ("f32", "bf16+sdpa"). In bf16 the two
+    /// kernels' last bits change most greedy descriptions, so their results are kept apart. ("+fused"
+    /// named the fused mode of Lucid builds in which the towers stayed explicit; such results are not reused.)
+    public var numericsLabel: String { "\(dtype)" + (fusedAttention ? "+sdpa" : "") }
 
     /// f32 on the CPU: what every loader did before options existed.
     public static let standard = ModelLoadOptions()

@@ -41,11 +41,14 @@ public final class Qwen2VLPatchEmbedding: Module {
 
 /// Bidirectional attention of a Qwen2-VL vision block (`attn.qkv`, `attn.proj`) with 2-D rotary
 /// positions, each image attending only to itself.
-public final class Qwen2VLVisionAttention: Module {
+public final class Qwen2VLVisionAttention: FusedAttentionModule {
     public let qkv: Linear
     public let proj: Linear
     let heads: Int
     let headDim: Int
+    /// Passes that keep no probabilities run libtorch's fused kernel chunk by chunk, as transformers'
+    /// sdpa (`FusedAttentionModule`).
+    public var fusedAttention = false
 
     init(_ config: Qwen2VLVisionConfig) {
         qkv = Linear(inFeatures: config.embedDim, outFeatures: 3 * config.embedDim)
@@ -77,6 +80,10 @@ public final class Qwen2VLVisionAttention: Module {
                 let probabilities: Tensor
                 (attended, probabilities) = ScaledDotProductAttention.attend(query: qi, key: ki, value: vi, softmaxIn: .f32)
                 kept.append(probabilities)
+            } else if fusedAttention {
+                // [1, heads, N, d], as transformers hands them to sdpa: the CPU's flash kernel takes 4-D operands.
+                attended = ScaledDotProductAttention.fused(query: qi.unsqueezed(axis: 0), key: ki.unsqueezed(axis: 0),
+                                                           value: vi.unsqueezed(axis: 0)).squeezed(axis: 0)
             } else {
                 // A large image's [heads, N, N] scores in blocks of query rows (a 12.8 MP image: 65,536 patches).
                 attended = ScaledDotProductAttention.attendInBlocks(query: qi, key: ki, value: vi, softmaxIn: .f32)

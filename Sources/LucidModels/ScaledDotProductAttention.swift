@@ -1,3 +1,4 @@
+import Foundation
 import LucidTensor
 
 /// The attention step softmax(q·kᵀ / √d)·v of per-head queries, keys and values (InstructBLIP's ViT and
@@ -15,6 +16,13 @@ enum ScaledDotProductAttention {
         scores.multiplyInPlace(1 / Double(q.size(-1)).squareRoot())
         let probabilities = dtype.map { scores.softmax(axis: -1, computeIn: $0).to(q.dtype) } ?? scores.softmax(axis: -1)
         return (probabilities.matmul(v), probabilities)
+    }
+
+    /// `attend`'s output through libtorch's fused kernel (`Tensor.bidirectionalAttention`, scale
+    /// d^-0.5 as transformers' `scaling`): what transformers' sdpa attention computes for a vision
+    /// tower or the Q-Former. No [.., T, S] scores are materialised, so nothing needs blocks.
+    static func fused(query q: Tensor, key k: Tensor, value v: Tensor) -> Tensor {
+        Tensor.bidirectionalAttention(query: q, key: k, value: v, scale: Foundation.pow(Double(q.size(-1)), -0.5))
     }
 
     /// Bytes of f32 scores one block of query rows may take (`attendInBlocks`, the Llama family's explicit

@@ -13,7 +13,7 @@ import LucidTensor
 /// written; a last line cut short by a kill is dropped on opening). An entry's key is the SHA-256 of
 /// everything that decides the answer: the model (`ModelFingerprint` of its directory and of the
 /// language model it references), the dtype and attention kernel it runs with
-/// (`ModelLoadOptions.numericsLabel`: `bf16` and `bf16+fused` answers are kept apart, as the kernels'
+/// (`ModelLoadOptions.numericsLabel`: `bf16` and `bf16+sdpa` answers are kept apart, as the kernels'
 /// last bits change bf16 greedy answers), the prompt's token ids (so also the
 /// tokenizer and chat template), the stop tokens, the token limit, the decoding (greedy) and the
 /// image's pixel values as the model receives them. Thread count, device and libtorch version are

@@ -14,7 +14,7 @@ public enum OrganismLoader {
     }
 
     /// `load(directory:dtype:device:)` with `options.dtype` and `options.device`; the language model
-    /// takes `options.fusedAttention` (by default the dtype's, `ModelLoadOptions.fusedAttention`).
+    /// and the vision tower take `options.fusedAttention` (by default the dtype's, `ModelLoadOptions.fusedAttention`).
     public static func load(directory: String, options: ModelLoadOptions) throws -> LlavaForConditionalGeneration {
         let (dtype, device) = (options.dtype, options.device)
         let name = (directory as NSString).lastPathComponent
@@ -50,7 +50,7 @@ public enum OrganismLoader {
             try PEFTLoRAAdapter(directory: adapterDirectory).apply(to: model.languageModel, merge: true)
         }
         model.move(to: device)
-        model.languageModel.fusedAttention = options.fusedAttention
+        model.setFusedAttention(options.fusedAttention)
         return model
     }
 

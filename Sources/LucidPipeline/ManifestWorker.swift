@@ -177,13 +177,17 @@ public final class ManifestWorker {
     /// What `lucid run` records and checks beside the manifest (`RunPlan.engine`): each model's dtype,
     /// device and attention kernel with Lucid's defaults resolved, so a run resumed by a Lucid whose
     /// defaults differ (as when fused attention became the bf16/f16 default) is refused rather
-    /// than finished the other way. `{"models": {LABEL: {"dtype", "device", "fused_attention"}}}`.
+    /// than finished the other way. `{"models": {LABEL: {"dtype", "device", "fused_attention"}}}`, with
+    /// `"fused_vision_attention": true` beside a fused one: the towers and Q-Former fuse too, since
+    /// session 30 (a fused run recorded before that resumes only with `--force-new`, an explicit one still does).
     public static func engine(of manifest: RunManifest) throws(ModelLoadOptionsError) -> JSONValue {
         var models: [String: JSONValue] = [:]
         for spec in manifest.models {
             let options = try loadOptions(of: spec)
-            models[spec.label] = .object(["dtype": .string("\(options.dtype)"), "device": .string("\(options.device)"),
-                                          "fused_attention": .bool(options.fusedAttention)])
+            var fields: [String: JSONValue] = ["dtype": .string("\(options.dtype)"), "device": .string("\(options.device)"),
+                                               "fused_attention": .bool(options.fusedAttention)]
+            if options.fusedAttention { fields["fused_vision_attention"] = .bool(true) }
+            models[spec.label] = .object(fields)
         }
         return .object(["models": .object(models)])
     }

@@ -41,7 +41,7 @@ public struct ModelRegistry {
     /// device cannot compute in is refused before any file is read.
     public func open(_ name: String, options: ModelOpenOptions = ModelOpenOptions()) throws -> OpenedModel {
         let opened = try openWeights(name, options: options)
-        opened.model.llamaDecoder?.fusedAttention = options.load.fusedAttention
+        (opened.model as? any Module)?.setFusedAttention(options.load.fusedAttention)
         return opened
     }
 

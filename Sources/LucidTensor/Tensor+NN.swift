@@ -132,6 +132,13 @@ extension Tensor {
         Tensor.make("scaled_dot_product_attention") { lt_causal_attention(q.handle, k.handle, v.handle, scale, $0) }
     }
 
+    /// Attention softmax(q·kᵀ·`scale`)·v of q [B, H, T, D] with k and v [B, H, S, D], every query seeing
+    /// every key (a vision tower's, the Q-Former's), through libtorch's fused kernel, as transformers' sdpa
+    /// runs them: no mask, not causal. 4-D operands reach the CPU's flash kernel; other ranks its math one.
+    public static func bidirectionalAttention(query q: Tensor, key k: Tensor, value v: Tensor, scale: Double) -> Tensor {
+        Tensor.make("scaled_dot_product_attention") { lt_bidirectional_attention(q.handle, k.handle, v.handle, scale, $0) }
+    }
+
     /// Attention softmax(q·kᵀ·`scale`)·v under a boolean `mask` [B, 1, T, S] (true = attend), through
     /// libtorch's fused kernel, as transformers' sdpa runs a padded batch: k and v [B, H_kv, S, D] are
     /// repeated to q's H heads first. A row that attends nowhere gets zeros (libtorch's safe softmax).

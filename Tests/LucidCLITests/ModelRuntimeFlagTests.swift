@@ -97,6 +97,19 @@ struct ModelRuntimeFlagTests {
         let resumed = try LucidProcess.run(["run", manifest.path])
         #expect(resumed.status != 0)
         #expect(resumed.err.contains("started with other engine settings (models.shapes-tiny.fused_attention: false then, true now)"), "\(resumed.err)")
+        // As Lucid recorded a fused run before the towers fused too (session 29): no fused_vision_attention.
+        var session29 = try LucidProcess.json(older.replacingOccurrences(of: "\"fused_attention\": false", with: "\"fused_attention\": true"))
+        var engine = try #require(session29["engine"] as? [String: Any])
+        var recordedModels = try #require(engine["models"] as? [String: Any])
+        var tiny = try #require(recordedModels["shapes-tiny"] as? [String: Any])
+        #expect(tiny.removeValue(forKey: "fused_vision_attention") as? Bool == true)
+        recordedModels["shapes-tiny"] = tiny
+        engine["models"] = recordedModels
+        session29["engine"] = engine
+        try JSONSerialization.data(withJSONObject: session29).write(to: runJSON)
+        let resumedAcross = try LucidProcess.run(["run", manifest.path])
+        #expect(resumedAcross.status != 0)
+        #expect(resumedAcross.err.contains("models.shapes-tiny.fused_vision_attention: absent then, true now"), "\(resumedAcross.err)")
         let fresh = try LucidProcess.run(["run", manifest.path, "--force-new"])
         #expect(fresh.status == 0 && fresh.out.contains("runs/sweep-2"), "\(fresh.out)\(fresh.err)")
     }

@@ -122,8 +122,8 @@ struct OrganismCommandTests {
             let run = try LucidProcess.run(demo + flags)
             #expect(run.status == 0, "\(flags): \(run.err)")
         }
-        #expect(try models() == ["shapes-tiny@bf16+fused", "shapes-tiny@bf16+fused", "shapes-tiny@bf16", "shapes-tiny@bf16",
-                                 "shapes-tiny", "shapes-tiny", "shapes-tiny@f32+fused", "shapes-tiny@f32+fused"])
+        #expect(try models() == ["shapes-tiny@bf16+sdpa", "shapes-tiny@bf16+sdpa", "shapes-tiny@bf16", "shapes-tiny@bf16",
+                                 "shapes-tiny", "shapes-tiny", "shapes-tiny@f32+sdpa", "shapes-tiny@f32+sdpa"])
         let again = try LucidProcess.run(demo + ["--dtype", "bf16"])
         #expect(again.status == 0 && !again.err.contains("greedy scene"), "\(again.err)")  // its results were kept
         #expect(try models().count == 8)

@@ -1,4 +1,5 @@
 import Foundation
+import LucidNN
 import LucidOrganisms
 import Testing
 @testable import LucidModels
@@ -26,18 +27,18 @@ struct ModelRuntimeOptionTests {
         options.dtype = .f32
         options.fusedAttention = true
         #expect(options.fusedAttention)
-        // What the registry applies to the decoder.
-        func decoderFuses(_ load: ModelLoadOptions) throws -> Bool? {
-            try ModelRegistry.standard.open("shapes-tiny", options: ModelOpenOptions(load: load)).model.llamaDecoder?.fusedAttention
+        // What the registry applies to the decoder and the vision tower.
+        func settings(_ load: ModelLoadOptions) throws -> Set<Bool>? {
+            (try ModelRegistry.standard.open("shapes-tiny", options: ModelOpenOptions(load: load)).model as? any Module)?.fusedAttentionSettings
         }
-        #expect(try decoderFuses(ModelLoadOptions()) == false)
-        #expect(try decoderFuses(ModelLoadOptions(dtype: .bf16)) == true)
+        #expect(try settings(ModelLoadOptions()) == [false])
+        #expect(try settings(ModelLoadOptions(dtype: .bf16)) == [true])
         var explicit = ModelLoadOptions(dtype: .bf16)
         explicit.fusedAttention = false
-        #expect(try decoderFuses(explicit) == false)
+        #expect(try settings(explicit) == [false])
     }
 
-    @Test func everyLoaderThatTakesLoadOptionsGivesTheDecoderTheirAttentionKernel() throws {
+    @Test func everyLoaderThatTakesLoadOptionsGivesTheDecoderAndTheTowerTheirAttentionKernel() throws {
         // Straight through the loaders, not the registry (which applies the setting again): `lucid
         // defend qmllm eval` and `bench generate` open their models this way.
         var explicit = ModelLoadOptions(dtype: .bf16)
@@ -46,7 +47,9 @@ struct ModelRuntimeOptionTests {
         fusedF32.fusedAttention = true
         for (options, fused) in [(ModelLoadOptions(), false), (ModelLoadOptions(dtype: .bf16), true), (explicit, false), (fusedF32, true)] {
             let tiny = try OrganismLoader.load(directory: ModelLocations.resolve("shapes-tiny"), options: options)  // a llava-hf directory
-            #expect(tiny.languageModel.fusedAttention == fused, "\(options)")
+            #expect(tiny.fusedAttentionSettings == [fused], "\(options)")
+            // Every attention that can fuse: the decoder and each layer of the CLIP tower.
+            #expect(tiny.namedModules().filter { $0.module is any FusedAttentionModule }.count == 1 + tiny.visionTower.layers.items.count)
             #expect(tiny.namedParameters().allSatisfy { $0.parameter.value.dtype == options.dtype })
         }
         // The routes over SmolLM2's GGUF, with the two settings that differ from their dtype's default
@@ -55,7 +58,8 @@ struct ModelRuntimeOptionTests {
             let smol = try OrganismLoader.load(directory: ModelLocations.resolve("shapes-smol"), options: options)
             let (defended, _) = try QMLLMDirectory.load(directory: ModelLocations.resolve("shapes-smol-q"), options: options)
             let adapted = try OrganismLoader.loadAdapted(directory: ModelLocations.resolve("smol-aligned"), options: options)
-            #expect([smol.languageModel, defended.languageModel, adapted].map(\.fusedAttention) == [fused, fused, fused], "\(options)")
+            #expect([smol.fusedAttentionSettings, defended.fusedAttentionSettings, adapted.fusedAttentionSettings] == [[fused], [fused], [fused]],
+                    "\(options)")
         }
     }
 
@@ -64,7 +68,9 @@ struct ModelRuntimeOptionTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try ManifestWorker.validate(sweep)
         func model(_ dtype: String, _ fused: Bool) -> JSONValue {
-            .object(["dtype": .string(dtype), "device": .string("cpu"), "fused_attention": .bool(fused)])
+            var fields: [String: JSONValue] = ["dtype": .string(dtype), "device": .string("cpu"), "fused_attention": .bool(fused)]
+            if fused { fields["fused_vision_attention"] = .bool(true) }
+            return .object(fields)
         }
         #expect(try ManifestWorker.engine(of: sweep) == .object(["models": .object([
             "half": model("bf16", true), "pinned": model("bf16", false), "full": model("f32", false)])]))

@@ -174,6 +174,9 @@ int32_t lt_linear(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, lt_te
 /* Causal softmax(q·kᵀ·scale)·v through libtorch's fused scaled-dot-product attention (flash attention on
    the CPU): q [B, H, T, D], k and v [B, Hkv, T, D] with H a multiple of Hkv (grouped-query heads). */
 int32_t lt_causal_attention(lt_tensor q, lt_tensor k, lt_tensor v, double scale, lt_tensor *out);
+/* Unmasked, non-causal fused attention softmax(q·kᵀ·scale)·v of q [B, H, T, D] with k and v [B, H, S, D]
+   (a vision tower's or the Q-Former's, as transformers' sdpa runs them). */
+int32_t lt_bidirectional_attention(lt_tensor q, lt_tensor k, lt_tensor v, double scale, lt_tensor *out);
 /* Fused attention under a boolean mask [B, 1, T, S] (true = attend), not causal by itself; grouped
    keys and values are repeated per query head first, as transformers' sdpa does with a mask. */
 int32_t lt_masked_attention(lt_tensor q, lt_tensor k, lt_tensor v, lt_tensor mask, double scale, lt_tensor *out);
