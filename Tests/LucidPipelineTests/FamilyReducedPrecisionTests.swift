@@ -22,8 +22,8 @@ import Testing
 /// greedy token different).
 ///
 /// Each dtype runs twice: the explicit softmax against eager references (Fixtures/DTYPE/), and fused
-/// attention (`ModelLoadOptions.fusedAttention`) against references whose language model runs
-/// transformers' sdpa attention, its default, with the towers and Q-Former eager as Lucid keeps them
+/// attention (`ModelLoadOptions.fusedAttention`) against references whose prompt pass runs transformers'
+/// sdpa attention, its default, in the language model, the vision tower and the Q-Former
 /// (Fixtures/DTYPE/sdpa/, `--attention sdpa`). Both are bit-identical on the build machine.
 @Suite("vision-language families in bf16 and f16 against transformers", .serialized)
 struct FamilyReducedPrecisionTests {
