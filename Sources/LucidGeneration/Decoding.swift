@@ -65,6 +65,7 @@ public enum Decoding {
         var amateur: Tensor?
         var imageRange: Range<Int>?
         if let vlm = model as? any VisionLanguageModel {
+            let images = try vlm.promptImages(images)  // an image among several may be encoded by less of it (OneVision)
             for pixels in images { try vlm.checkImage(pixels) }
             if let limits { try limits.check(promptLength: try vlm.embeddedLength(ids: ids, images: images), contextLength: model.contextLength) }
             var screened: [Tensor?] = []

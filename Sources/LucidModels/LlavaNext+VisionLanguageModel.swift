@@ -28,12 +28,13 @@ extension LlavaNextForConditionalGeneration: FixedCountImagePrompts {
 
     public func imageFeatureCount(of pixels: Tensor) throws(PromptError) -> Int {
         try checkImage(pixels)
-        return imageFeatureCount
+        return isBaseTile(pixels) ? config.baseTileFeatureCount : imageFeatureCount
     }
 
-    /// Packed features [1, N, D] of a checked tile stack (`checkImage`).
+    /// Packed features [1, N, D] of a checked tile stack (`checkImage`); of a OneVision base tile alone,
+    /// its patches and `image_newline` (an image among several).
     public func imageFeatures(_ pixels: Tensor, options: ForwardOptions, trace: ForwardTrace) -> Tensor {
-        guard let grid = config.tileGrid(height: originalImageSize.height, width: originalImageSize.width) else {
+        guard let grid = isBaseTile(pixels) ? (0, 0) : config.tileGrid(height: originalImageSize.height, width: originalImageSize.width) else {
             preconditionFailure("originalImageSize \(originalImageSize) has no tiling: check images with checkImage first")
         }
         let projected = project(selectedVisionFeatures(pixels, options: options, trace: trace))

@@ -67,6 +67,7 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
 
     /// Checks that `image` has the tiles its size calls for, returning its tile grid.
     public func tileGrid(of image: LlavaNextImage) throws(PromptError) -> (rows: Int, columns: Int) {
+        if isBaseTile(image.tiles) { return (0, 0) }  // an image among several (OneVision): no tiles
         guard let grid = config.tileGrid(height: image.height, width: image.width),
               config.packedGrid(height: image.height, width: image.width) != nil else {
             throw .invalidImage(reason: "an image of \(image.width)x\(image.height) pixels has no tiling")
@@ -81,6 +82,7 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
 
     /// Language-model inputs `image` becomes (base tile + unpadded grid with newlines).
     public func imageFeatureCount(_ image: LlavaNextImage) throws(PromptError) -> Int {
+        if isBaseTile(image.tiles) { return config.baseTileFeatureCount }
         guard let count = config.imageFeatureCount(height: image.height, width: image.width) else {
             throw .invalidImage(reason: "an image of \(image.width)x\(image.height) pixels has no tiling")
         }
@@ -125,9 +127,12 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
     /// Input embeddings [1, T, D] of token ids with image placeholders and their images.
     ///
     /// Either one placeholder per image, or each image's placeholder repeated as many times as it
-    /// has features (what the transformers processor writes).
+    /// has features (what the transformers processor writes). OneVision encodes each of several images
+    /// by its base tile alone (`promptImages`).
     public func embed(ids: [Int], images: [LlavaNextImage], options: ForwardOptions = ForwardOptions(),
                       trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
+        let tiles = try promptImages(images.map(\.tiles))
+        let images = zip(images, tiles).map { LlavaNextImage(tiles: $1, height: $0.height, width: $0.width) }
         let counts = try images.map { (image) throws(PromptError) -> Int in try imageFeatureCount(image) }
         var pieces: [Tensor] = []
         for piece in try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts) {

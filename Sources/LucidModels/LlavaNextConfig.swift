@@ -119,6 +119,10 @@ public struct LlavaNextConfig: Decodable, Sendable, Equatable {
         return (packed.rows, packed.columns, unpadded)
     }
 
+    /// Language-model inputs of a LLaVA-OneVision image in a prompt with several: the base tile's patches
+    /// and one `image_newline` (transformers' processor: `num_image_tokens + 1`).
+    public var baseTileFeatureCount: Int { patchesPerSide * patchesPerSide + 1 }
+
     /// Language-model inputs an image of `height` × `width` becomes: the base tile's patches, then the
     /// packed grid with one `image_newline` per row.
     public func imageFeatureCount(height: Int, width: Int) -> Int? {

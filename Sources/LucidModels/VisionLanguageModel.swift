@@ -74,6 +74,10 @@ public protocol VisionLanguageModel: CausalLanguageModel {
     /// Explicit RoPE positions of the embedded prompt for `ForwardOptions.positions` (M-RoPE's
     /// [3, 1, T]); nil where the implicit sequential positions are the model's.
     func ropePositions(ids: [Int], images: [Tensor]) throws(PromptError) -> Tensor?
+    /// The image tensors as a prompt holding all of `images` encodes them, before each is checked:
+    /// themselves, or what the family makes of an image among several (LLaVA-OneVision: its base tile
+    /// alone, as transformers' `batch_num_images` does); `.unsupported` for a count the family cannot take.
+    func promptImages(_ images: [Tensor]) throws(PromptError) -> [Tensor]
     /// What the positions of the image `pixels`' span are (a picture grid, whether its cells are the
     /// patches `visionOutliers` ranks), for attention analyses.
     func imageSpanLayout(of pixels: Tensor) throws(PromptError) -> ImageSpanLayout
@@ -103,6 +107,9 @@ extension VisionLanguageModel {
 
     /// nil: sequential positions.
     public func ropePositions(ids: [Int], images: [Tensor]) throws(PromptError) -> Tensor? { nil }
+
+    /// The images as given: each is encoded alone, whatever else the prompt holds.
+    public func promptImages(_ images: [Tensor]) throws(PromptError) -> [Tensor] { images }
 
     /// Sequential positions `start ..< start + T` over the embedded sequence (1-D RoPE families).
     public func positionIDs(ids: [Int], imageCount: Int, start: Int) throws(PromptError) -> Tensor {

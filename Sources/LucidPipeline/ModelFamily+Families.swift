@@ -22,11 +22,19 @@ extension ModelFamily {
     /// LLaVA-OneVision (`llava_onevision`): LLaVA-NeXT's anyres path with a SigLIP tower, OneVision's
     /// processor (exact resize, no crop) and the `anyres_max_N` downsizing; `--image` sets `originalImageSize`.
     public static var llavaOnevision: ModelFamily {
-        anyresFamily(modelType: LlavaNextConfig.Variant.llavaOnevision.rawValue) { directory, model in
+        let processor = { (directory: String, model: LlavaNextForConditionalGeneration) throws -> LlavaNextImageProcessor in
             let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
             if FileManager.default.fileExists(atPath: path) { return try LlavaNextImageProcessor.loadOnevision(path: path) }
             return try LlavaNextImageProcessor.onevisionDefaults(imageSize: model.imageSize)
         }
+        var family = anyresFamily(modelType: LlavaNextConfig.Variant.llavaOnevision.rawValue, processor: processor)
+        // transformers' processor with `batch_num_images` > 1: `pad_to_square` with the mean colour, then
+        // the per-tile steps, no anyres tiles; the model encodes that one tile.
+        family.imagePixelsAmongSeveral = { image, directory, model in
+            guard let next = model as? LlavaNextForConditionalGeneration else { throw ModelOpenError("\(directory): not a llava_onevision model") }
+            return try processor(directory, next).clip.pixelTensor(image, padToSquare: true)
+        }
+        return family
     }
 
     /// A family of `LlavaNextForConditionalGeneration` whose images go through `processor`.

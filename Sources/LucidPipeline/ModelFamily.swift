@@ -36,6 +36,10 @@ public struct ModelFamily {
     /// The model's image tensor of a decoded image, for families whose processor is more than
     /// `imageProcessor`'s CLIP steps (LLaVA-NeXT's tiles, Qwen2-VL's smart resize); nil: those steps.
     public var imagePixels: ((_ image: RGBImage, _ directory: String, _ model: any VisionLanguageModel) throws -> Tensor)?
+    /// The model's image tensor of a decoded image in a prompt with several, for families whose
+    /// processor treats those differently (LLaVA-OneVision: padded to a square, one base tile, as with
+    /// `batch_num_images` > 1); nil: as a lone image.
+    public var imagePixelsAmongSeveral: ((_ image: RGBImage, _ directory: String, _ model: any VisionLanguageModel) throws -> Tensor)?
     /// For an image encoder that reads the prompt's text (InstructBLIP's Q-Former), what gives it that
     /// text as the family's processor does; made once per opened model (it loads the tokenizer). Nil for
     /// families whose images do not depend on the text.

@@ -60,6 +60,21 @@ public final class OpenedModel {
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }
         return try family.pixelValues(decoded: image, for: vision, directory: path, padToSquare: padToSquare)
     }
+
+    /// The pixel values of one prompt's decoded images: each as `pixelValues(decoded:padToSquare:)` gives
+    /// a lone image, or, with several, as the family's processor gives an image among several
+    /// (`ModelFamily.imagePixelsAmongSeveral`: LLaVA-OneVision's padded base tile).
+    public func pixelValues(prompt images: [RGBImage], padToSquare: Bool) throws -> [Tensor] {
+        if images.isEmpty { return [] }
+        guard let vision else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }
+        guard images.count > 1, let amongSeveral = family.imagePixelsAmongSeveral else {
+            return try images.map { try family.pixelValues(decoded: $0, for: vision, directory: path, padToSquare: padToSquare) }
+        }
+        if padToSquare { throw ModelOpenError("\(path): --pad-to-square is LLaVA-1.5's preprocessing; this family has its own") }
+        let pixels = try images.map { try amongSeveral($0, path, vision) }
+        do { for image in try vision.promptImages(pixels) { try vision.checkImage(image) } } catch { throw ModelOpenError("\(path): \(error)") }
+        return pixels
+    }
 }
 
 extension ModelFamily {

@@ -6,6 +6,8 @@ import LucidTensor
 /// names (what `--pixel-values` takes): `pixel_values`, and where the family has them `image_sizes`
 /// (LLaVA-NeXT, LLaVA-OneVision), `image_grid_thw` (Qwen2-VL), `qformer_input_ids` / `qformer_attention_mask`
 /// (InstructBLIP). With the processor's expanded `input_ids`, any input can be matched to transformers.
+/// LLaVA-OneVision's outputs may hold one sample's several images (`batch_num_images` [1] = N,
+/// `pixel_values` [N, tiles, 3, S, S], `image_sizes` [N, 2]).
 public struct ProcessorOutputs {
     /// Where the tensors came from (named in errors).
     public var path: String
@@ -14,6 +16,8 @@ public struct ProcessorOutputs {
     public var imageGridTHW: [Int]?
     public var qformerInputIDs: [Int]?
     public var qformerAttentionMask: [Int]?
+    /// LLaVA-OneVision's `batch_num_images`: the images of each sample (one sample is read).
+    public var batchNumImages: [Int]?
 
     /// Largest integer tensor read (sizes, grids, ids): larger ones are refused before reading.
     public static let maximumIntegerCount = 4096
@@ -40,7 +44,7 @@ public struct ProcessorOutputs {
         }
         return ProcessorOutputs(path: path, pixelValues: try file.loadTensor(for: entry).to(.f32), imageSizes: try integers("image_sizes"),
                                 imageGridTHW: try integers("image_grid_thw"), qformerInputIDs: try integers("qformer_input_ids"),
-                                qformerAttentionMask: try integers("qformer_attention_mask"))
+                                qformerAttentionMask: try integers("qformer_attention_mask"), batchNumImages: try integers("batch_num_images"))
     }
 
     /// The model's image tensors for these outputs (one image), setting what the family keeps on the
@@ -51,7 +55,12 @@ public struct ProcessorOutputs {
         func fail(_ problem: String) -> ModelOpenError { ModelOpenError("\(path): \(problem)") }
         let image: Tensor
         switch model {
+        case let next as LlavaNextForConditionalGeneration where shape.count == 5 && shape[0] > 1:
+            return try severalImages(for: next)
         case let next as LlavaNextForConditionalGeneration:
+            if let batchNumImages, batchNumImages != [1] {
+                throw fail("batch_num_images \(batchNumImages) does not match pixel_values \(shape), one image")
+            }
             guard let sizes = imageSizes, sizes.count == 2 else {
                 throw fail("\(next.config.variant.rawValue) needs image_sizes [1, 2] (the original height and width), got \(imageSizes.map { "\($0.count) values" } ?? "none")")
             }
@@ -90,6 +99,32 @@ public struct ProcessorOutputs {
         }
         do { try model.checkImage(image) } catch { throw fail("\(error)") }
         return [image]
+    }
+}
+
+extension ProcessorOutputs {
+    /// The base tiles [1, 3, S, S] of a LLaVA-OneVision sample's several images (`pixel_values` [N, tiles,
+    /// 3, S, S], `batch_num_images` [N] when present, `image_sizes` [N, 2]), as transformers encodes them;
+    /// LLaVA-NeXT with several images is refused (`LlavaNextForConditionalGeneration.promptImages`).
+    func severalImages(for next: LlavaNextForConditionalGeneration) throws -> [Tensor] {
+        let shape = pixelValues.shape
+        func fail(_ problem: String) -> ModelOpenError { ModelOpenError("\(path): \(problem)") }
+        let count = shape[0]
+        if let batchNumImages, batchNumImages != [count] {
+            throw fail("batch_num_images \(batchNumImages) does not match pixel_values \(shape): one sample of \(count) images is read")
+        }
+        guard let sizes = imageSizes, sizes.count == 2 * count else {
+            throw fail("\(count) images need image_sizes [\(count), 2], got \(imageSizes.map { "\($0.count) values" } ?? "none")")
+        }
+        guard sizes.allSatisfy({ (1...LlavaNextImageBounds.maximumSide).contains($0) }) else {
+            throw fail("image_sizes \(sizes) must be positive and at most \(LlavaNextImageBounds.maximumSide)")
+        }
+        let images = (0..<count).map { pixelValues.selected(axis: 0, index: $0) }
+        do {
+            let prompt = try next.promptImages(images)
+            for image in prompt { try next.checkImage(image) }
+            return prompt
+        } catch { throw fail("\(error)") }
     }
 }
 

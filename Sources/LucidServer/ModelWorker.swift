@@ -251,7 +251,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
             throw APIError.invalid("decoding.outliers must be ≤ the model's \(vision.visionPatchCount) patches", param: "decoding.outliers")
         }
         metrics.promptTokens.increment(by: Int64(promptTokens))
-        let pixels = try job.images.map { try opened.pixelValues(decoded: $0, padToSquare: false) }
+        let pixels = try opened.pixelValues(prompt: job.images, padToSquare: false)
         if !pixels.isEmpty { try setImageInstruction(request.imageInstruction) }
         let method = request.method(choice: job.choice)
         let tokenizer = self.tokenizer
