@@ -120,7 +120,7 @@ struct DemoCommand: ParsableCommand {
                 let method = run.label
                 let decoding = try run.method(patchCount: vlm.config.visionConfig.patchCount, beams: beams, temperature: temperature, scene: scene.id)
                 let result = try withNoGrad { () throws -> GenerationResult in
-                    try runner.generate(loaded, ids: ids, pixels: try pixels(scene), method: decoding, limits: limits)
+                    try runner.generate(loaded, ids: ids, images: [try pixels(scene)], method: decoding, limits: limits)
                 }
                 let text = ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let scored = scorer.score(text, scene: scene)

@@ -28,7 +28,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var runtime: ModelRuntimeOptions
 
-    @Option(help: "A safetensors file of the HF processor's outputs (pixel_values and the family's extras: image_sizes, image_grid_thw, qformer_input_ids); use with --input-ids.")
+    @Option(help: "A safetensors file of the HF processor's outputs (pixel_values and the family's extras: image_sizes, image_grid_thw, qformer_input_ids; LLaVA-OneVision's several images with batch_num_images); use with --input-ids.")
     var pixelValues: String?
 
     @Option(help: "Maximum number of new tokens.")
@@ -170,14 +170,15 @@ struct GenerateCommand: ParsableCommand {
             tokenizer = opened
             return opened
         }
-        var pixels: Tensor?
+        var images: [Tensor] = []
         if let vlm = loaded.vision {
-            pixels = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt)
-            if let pixelValues { pixels = try ProcessorOutputs.load(path: pixelValues).images(for: vlm).first }
+            images = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt).map { [$0] } ?? []
+            // A processor's outputs may hold one sample's several images (LLaVA-OneVision's batch_num_images).
+            if let pixelValues { images = try ProcessorOutputs.load(path: pixelValues).images(for: vlm) }
         } else if imageOptions.image != nil || pixelValues != nil {
             throw CLIError("\(model) is a text-only model: --image and --pixel-values need a vision-language model")
         }
-        let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: pixels == nil ? 0 : 1)
+        let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: images.count)
         let eos = loaded.stopTokenIDs(tokenizer: try? tok())
         let decoder = try? tok()
         var limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
@@ -186,7 +187,7 @@ struct GenerateCommand: ParsableCommand {
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         let method = try decodingMethod()
         let runner = MethodRunner(encode: decoder.map { t in { t.encode($0, addSpecialTokens: false) } })
-        let result = try runner.generate(loaded, ids: ids, pixels: pixels, method: method, limits: limits) { id in
+        let result = try runner.generate(loaded, ids: ids, images: images, method: method, limits: limits) { id in
             guard !json, var s = stream, let piece = try? s.push(id) else { return }
             stream = s
             FileHandle.standardOutput.write(Data(piece.utf8))

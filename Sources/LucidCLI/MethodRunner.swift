@@ -10,10 +10,10 @@ struct MethodRunner {
     /// Tokenises a gate's refusal (without it a refusal has no tokens).
     var encode: ((String) -> [Int])?
 
-    /// Generates from token ids (with image placeholders when `pixels` is given).
-    func generate(_ loaded: OpenedModel, ids: [Int], pixels: Tensor?, method: DecodingMethod, limits: GenerationLimits,
+    /// Generates from token ids (with one image placeholder, or run, per image).
+    func generate(_ loaded: OpenedModel, ids: [Int], images: [Tensor], method: DecodingMethod, limits: GenerationLimits,
                   onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
-        try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: method, limits: limits,
+        try Decoding.generate(loaded.model, ids: ids, images: images, method: method, limits: limits,
                               encodeRefusal: encode, onToken: onToken)
     }
 }

@@ -162,4 +162,17 @@ struct FamilyCommandLineTests {
             #expect(hidden.count == 2 && attention.count == 3 && attention[1] == hidden[0], "\(hidden) \(attention)")
         }
     }
+
+    /// A LLaVA-OneVision processor's outputs for one sample of two images (`batch_num_images` [2],
+    /// scripts/make_llava_onevision_multi_image_fixture.py): `generate` takes every image of the file.
+    @Test func generateTakesEveryImageOfAOnevisionSample() throws {
+        let directory = Self.fixture(Self.families[1])
+        let path = directory + "/multi_image.safetensors"
+        let golden = try SafetensorsFile(path: path)
+        let ids = try golden.loadTensor(named: "input_ids").toArray(Int.self).map(String.init).joined(separator: ",")
+        let generated = try LucidProcess.run(["generate", "--model", directory + "/model", "--pixel-values", path, "--input-ids", ids,
+                                              "--greedy", "--max-new-tokens", "8", "--json"])
+        #expect(generated.status == 0, "\(generated.err)")
+        #expect(try LucidProcess.json(generated.out)["token_ids"] as? [Int] == (try golden.loadTensor(named: "greedy").toArray(Int.self)))
+    }
 }
