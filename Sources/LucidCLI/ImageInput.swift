@@ -7,8 +7,11 @@ import LucidVision
 
 /// Image options shared by `generate` and `inspect`.
 struct ImageOptions: ParsableArguments {
-    @Option(help: "An image (PNG or JPEG) for a vision-language model; the prompt gets one image placeholder.")
-    var image: String?
+    @Option(name: .customLong("image"), help: "An image (PNG or JPEG) for a vision-language model; the prompt gets one image placeholder. Once: several images in a prompt come from --pixel-values (a processor's outputs) or lucid serve.")
+    var images: [String] = []
+
+    /// The one `--image` (a repeated flag is refused in `validate`, not silently overridden).
+    var image: String? { images.first }
 
     @Flag(help: "Pad the image to a square with the mean colour before resizing (original LLaVA-1.5), instead of the HF processor's resize + centre crop.")
     var padToSquare = false
@@ -27,6 +30,12 @@ struct ImageOptions: ParsableArguments {
             warn("with --input-ids the Q-Former reads no instruction; give --prompt, or --pixel-values with qformer_input_ids")
         }
         return pixels
+    }
+
+    func validate() throws {
+        guard images.count <= 1 else {
+            throw ValidationError("--image was given \(images.count) times; a prompt here takes one image (several: --pixel-values with a processor's outputs, or lucid serve)")
+        }
     }
 
     private func warn(_ text: String) { FileHandle.standardError.write(Data("lucid: \(text)\n".utf8)) }

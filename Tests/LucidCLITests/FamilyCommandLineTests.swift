@@ -175,4 +175,18 @@ struct FamilyCommandLineTests {
         #expect(generated.status == 0, "\(generated.err)")
         #expect(try LucidProcess.json(generated.out)["token_ids"] as? [Int] == (try golden.loadTensor(named: "greedy").toArray(Int.self)))
     }
+
+    /// A second `--image` is refused, not taken instead of the first (ArgumentParser keeps the last value of
+    /// a repeated option).
+    @Test func aRepeatedImageFlagIsRefusedNotOverridden() throws {
+        let directory = Self.fixture(Self.families[1])
+        let twice = ["--image", directory + "/wide.png", "--image", directory + "/tall.png"]
+        for command in [["generate", "--model", "shapes-tiny", "--prompt", "hi", "--max-new-tokens", "1"],
+                        ["inspect", "--model", "shapes-tiny", "--prompt", "hi", "--capture", "logits", "--out", "/tmp/lucid-never-written.safetensors"]] {
+            let result = try LucidProcess.run(command + twice)
+            #expect(result.status != 0 && result.err.contains("--image was given 2 times"), "\(command[0]): \(result.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/lucid-never-written.safetensors"))
+    }
 }
+
