@@ -12,6 +12,12 @@ extension LlavaNextForConditionalGeneration {
     /// Whether a prompt with `imageCount` images encodes each image's base tile only (OneVision, two or more).
     public func encodesBaseTilesOnly(imageCount: Int) -> Bool { config.variant == .llavaOnevision && imageCount > 1 }
 
+    /// Refuses several images in a LLaVA-NeXT prompt (each would need its own `originalImageSize`).
+    func checkImageCount(_ count: Int) throws(PromptError) {
+        guard count > 1, config.variant == .llavaNext else { return }
+        throw .unsupported(reason: "LLaVA-NeXT encodes each image with anyres at its own size; Lucid takes one image a LLaVA-NeXT prompt, got \(count)")
+    }
+
     /// Whether `tiles` is a lone base tile [1, 3, S, S] of a OneVision model: an image of a prompt with
     /// several (a lone image always has anyres tiles after its base tile).
     func isBaseTile(_ tiles: Tensor) -> Bool {
@@ -23,9 +29,7 @@ extension LlavaNextForConditionalGeneration {
     /// lone base tile is refused (it needs its anyres tiles). LLaVA-NeXT with several images is refused.
     public func promptImages(_ images: [Tensor]) throws(PromptError) -> [Tensor] {
         let side = config.tileSize
-        if images.count > 1 && config.variant == .llavaNext {
-            throw .unsupported(reason: "LLaVA-NeXT encodes each image with anyres at its own size; Lucid takes one image a LLaVA-NeXT prompt, got \(images.count)")
-        }
+        try checkImageCount(images.count)
         guard encodesBaseTilesOnly(imageCount: images.count) else {
             if let lone = images.first, isBaseTile(lone) {
                 throw .invalidImage(reason: "a base tile alone [1, 3, \(side), \(side)] is an image of a prompt with several; a lone image needs its anyres tiles")
@@ -43,9 +47,7 @@ extension LlavaNextForConditionalGeneration {
     /// Where each of `imageCount` images' features sit: anyres counts for one image, the base tile's for
     /// each of several (OneVision).
     public func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
-        if imageCount > 1 && config.variant == .llavaNext {
-            throw .unsupported(reason: "LLaVA-NeXT encodes each image with anyres at its own size; Lucid takes one image a LLaVA-NeXT prompt, got \(imageCount)")
-        }
+        try checkImageCount(imageCount)
         let count = encodesBaseTilesOnly(imageCount: imageCount) ? config.baseTileFeatureCount : imageFeatureCount
         let counts = [Int](repeating: count, count: imageCount)
         return PromptLayout.spans(try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts), counts: counts)
