@@ -30,7 +30,7 @@ public final class ImageAnswerCache {
     /// The model's fingerprint (`ModelFingerprint.of`).
     public let model: String
     /// The dtype and attention kernel the model runs with (`ModelLoadOptions.numericsLabel`: "f32",
-    /// "bf16+fused", …).
+    /// "bf16+sdpa", …).
     public let numerics: String
     /// Answers read from the file / generated, since this cache was opened.
     public private(set) var hits = 0

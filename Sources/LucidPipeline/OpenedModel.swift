@@ -67,13 +67,9 @@ public final class OpenedModel {
     public func pixelValues(prompt images: [RGBImage], padToSquare: Bool) throws -> [Tensor] {
         if images.isEmpty { return [] }
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }
-        guard images.count > 1, let amongSeveral = family.imagePixelsAmongSeveral else {
-            return try images.map { try family.pixelValues(decoded: $0, for: vision, directory: path, padToSquare: padToSquare) }
+        return try images.map {
+            try family.pixelValues(decoded: $0, for: vision, directory: path, padToSquare: padToSquare, amongSeveral: images.count > 1)
         }
-        if padToSquare { throw ModelOpenError("\(path): --pad-to-square is LLaVA-1.5's preprocessing; this family has its own") }
-        let pixels = try images.map { try amongSeveral($0, path, vision) }
-        do { for image in try vision.promptImages(pixels) { try vision.checkImage(image) } } catch { throw ModelOpenError("\(path): \(error)") }
-        return pixels
     }
 }
 
@@ -85,11 +81,13 @@ extension ModelFamily {
     }
 
     /// Normalised pixel values of a decoded image for `vision`, opened from `directory`: [1, 3, S, S], or
-    /// the family's own image tensor (`imagePixels`).
-    public func pixelValues(decoded image: RGBImage, for vision: any VisionLanguageModel, directory: String, padToSquare: Bool) throws -> Tensor {
+    /// the family's own image tensor (`imagePixels`; `amongSeveral`: of an image in a prompt with several,
+    /// `imagePixelsAmongSeveral` where the family has it).
+    public func pixelValues(decoded image: RGBImage, for vision: any VisionLanguageModel, directory: String, padToSquare: Bool,
+                            amongSeveral: Bool = false) throws -> Tensor {
         if let imagePixels {
             if padToSquare { throw ModelOpenError("\(directory): --pad-to-square is LLaVA-1.5's preprocessing; this family has its own") }
-            let pixels = try imagePixels(image, directory, vision)
+            let pixels = try ((amongSeveral ? imagePixelsAmongSeveral : nil) ?? imagePixels)(image, directory, vision)
             do { try vision.checkImage(pixels) } catch { throw ModelOpenError("\(directory): \(error)") }
             return pixels
         }
