@@ -114,7 +114,10 @@ def main():
                 "`input_ids` (one placeholder), `logits` and `hidden_states.<i>` of the prompt with the placeholder\n"
                 "expanded, 8 `greedy` tokens and `beam3` (3 beams, 6 tokens, EOS 2, early stopping).\n"
                 "`feature_counts.json`: the packed feature count (and tile count, base tile included) of the released\n"
-                "models' geometry at transformers' defaults for 225 image sizes.\n")
+                "models' geometry at transformers' defaults for 225 image sizes.\n\n"
+                "`multi_image.safetensors` (scripts/make_llava_onevision_multi_image_fixture.py): `wide.png` and `tall.png` as\n"
+                "one sample, the processor's `pixel_values` [2, tiles, 3, 32, 32], `image_sizes` and `batch_num_images`, `input_ids`\n"
+                "(one placeholder per image) and `expanded_input_ids`, both images' `image_features`, `logits` and 8 `greedy` tokens.\n")
 
 
 if __name__ == "__main__":

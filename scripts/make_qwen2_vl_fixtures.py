@@ -108,7 +108,11 @@ def main():
                 "pixels). `wide.png`, `tall.png`, `small.png` are the processor's inputs; `golden.safetensors` holds\n"
                 "`processor.<image>.pixel_values` / `.image_grid_thw`, and for `wide` and `tall`: `image_features`,\n"
                 "`input_ids` (one `<|image_pad|>`), `position_ids` [3, T] and `rope_delta` of the expanded prompt,\n"
-                "`logits`, `hidden_states.<i>` and 8 `greedy` tokens.\n")
+                "`logits`, `hidden_states.<i>` and 8 `greedy` tokens.\n\n"
+                "`multi_image.safetensors` (scripts/make_qwen2_vl_multi_image_fixture.py, same transformers and torch): `wide.png` and\n"
+                "`tall.png` as one sample, the processor's `pixel_values` and `image_grid_thw` [2, 3], `input_ids` (one\n"
+                "`<|image_pad|>` per image) and `expanded_input_ids`, both images' `image_features`, `position_ids` [3, T],\n"
+                "`rope_delta`, `logits` and 8 `greedy` tokens.\n")
 
 
 if __name__ == "__main__":

@@ -68,14 +68,17 @@ struct AnalyzeAttentionCommand: ParsableCommand {
         guard (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
             throw ValidationError("--max-new-tokens must be in 1…\(GenerationLimits.maximumNewTokens) (got \(maxNewTokens))")
         }
-        guard imageOptions.image != nil else { throw ValidationError("--image is required") }
+        guard !imageOptions.images.isEmpty else { throw ValidationError("--image is required") }
+        guard imageOptions.images.count == 1 else {
+            throw ValidationError("--image was given \(imageOptions.images.count) times; the attention analysis reads one image's span")
+        }
     }
 
     func run() throws {
         let loaded = try openModel(model, runtime: runtime)
         guard let vlm = loaded.vision else { throw CLIError("\(model) is not a vision-language model") }
         let directory = ModelPaths.resolve(model)
-        guard let pixels = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt), let imagePath = imageOptions.image else {
+        guard let pixels = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt).first, let imagePath = imageOptions.images.first else {
             throw CLIError("--image is required")
         }
         let tokenizer = try? openTokenizer(model)

@@ -127,7 +127,7 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("decoding '\(decodingName)' is not one of \(DecodingMethod.names.joined(separator: ", "))")
         }
         do { try sampling?.validate(); try decodingMethod().validate() } catch { throw ValidationError("\(error)") }
-        if pixelValues != nil && imageOptions.image != nil { throw ValidationError("--image and --pixel-values exclude each other") }
+        if pixelValues != nil && !imageOptions.images.isEmpty { throw ValidationError("--image and --pixel-values exclude each other") }
     }
 
     /// `--decoding`, else sample with a temperature, beam with beams, greedy.
@@ -172,10 +172,10 @@ struct GenerateCommand: ParsableCommand {
         }
         var images: [Tensor] = []
         if let vlm = loaded.vision {
-            images = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt).map { [$0] } ?? []
+            images = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt)
             // A processor's outputs may hold one sample's several images (LLaVA-OneVision's batch_num_images).
             if let pixelValues { images = try ProcessorOutputs.load(path: pixelValues).images(for: vlm) }
-        } else if imageOptions.image != nil || pixelValues != nil {
+        } else if !imageOptions.images.isEmpty || pixelValues != nil {
             throw CLIError("\(model) is a text-only model: --image and --pixel-values need a vision-language model")
         }
         let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: images.count)

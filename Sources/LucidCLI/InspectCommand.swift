@@ -17,7 +17,9 @@ struct InspectCommand: ParsableCommand {
         Layer indices in names are non-negative. --capture all takes everything, otherwise e.g. \
         `logits,attentions:-1,hidden:10`. --pixel-values takes a safetensors file of the Hugging Face \
         processor's outputs under their names (pixel_values; image_sizes for LLaVA-NeXT and LLaVA-OneVision, image_grid_thw \
-        for Qwen2-VL, qformer_input_ids for InstructBLIP), with --input-ids holding the processor's ids.
+        for Qwen2-VL, qformer_input_ids for InstructBLIP), with --input-ids holding the processor's ids. With several \
+        images (--image repeated, or a processor's outputs of several), each image's tower captures are \
+        image.{k}.vision.attentions.{l} and image.{k}.vision.hidden_states.{i}, k counting from 0 in prompt order.
         """
     )
 
@@ -40,7 +42,7 @@ struct InspectCommand: ParsableCommand {
     var out: String
 
     func validate() throws {
-        if pixelValues != nil && imageOptions.image != nil { throw ValidationError("--image and --pixel-values exclude each other") }
+        if pixelValues != nil && !imageOptions.images.isEmpty { throw ValidationError("--image and --pixel-values exclude each other") }
         _ = try CaptureSpec(parsing: capture)
     }
 
@@ -48,9 +50,9 @@ struct InspectCommand: ParsableCommand {
         let spec = try CaptureSpec(parsing: capture)
         let loaded = try openModel(model, runtime: runtime)
         var images: [Tensor] = []
-        if loaded.vision != nil, let pixels = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt) {
-            images.append(pixels)
-        } else if imageOptions.image != nil {
+        if loaded.vision != nil {
+            images = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt)
+        } else if !imageOptions.images.isEmpty {
             throw CLIError("\(model) is a text-only model: --image needs a LLaVA model")
         }
         if let pixelValues {
@@ -75,10 +77,13 @@ struct InspectCommand: ParsableCommand {
         if let logits = trace.logits { tensors.append(("logits", logits[0])) }
         for (l, t) in trace.attentions.sorted(by: { $0.key < $1.key }) { tensors.append(("attentions.\(l)", t[0])) }
         for (i, t) in trace.hiddenStates.sorted(by: { $0.key < $1.key }) { tensors.append(("hidden_states.\(i)", t[0])) }
-        // The tower's leading axis is dropped for one image; LLaVA-NeXT's tiles are all kept.
+        // The tower's leading axis is dropped for one tile; LLaVA-NeXT's tiles are all kept. Several
+        // images: each image's captures under `image.{k}.` (k from 0, prompt order).
         func vision(_ t: Tensor) -> Tensor { t.size(0) == 1 ? t[0] : t }
-        for (l, t) in trace.visionAttentions.sorted(by: { $0.key < $1.key }) { tensors.append(("vision.attentions.\(l)", vision(t))) }
-        for (i, t) in trace.visionHiddenStates.sorted(by: { $0.key < $1.key }) { tensors.append(("vision.hidden_states.\(i)", vision(t))) }
+        for (prefix, captured) in [("", trace)] + trace.imageTraces.enumerated().map({ ("image.\($0.offset).", $0.element) }) {
+            for (l, t) in captured.visionAttentions.sorted(by: { $0.key < $1.key }) { tensors.append(("\(prefix)vision.attentions.\(l)", vision(t))) }
+            for (i, t) in captured.visionHiddenStates.sorted(by: { $0.key < $1.key }) { tensors.append(("\(prefix)vision.hidden_states.\(i)", vision(t))) }
+        }
         try writeTensors(tensors, metadata: ["input_ids": ids.map(String.init).joined(separator: ","), "model": model,
                                              "capture": capture], to: out)
         FileHandle.standardError.write(Data("wrote \(tensors.count) tensors to \(out)\n".utf8))

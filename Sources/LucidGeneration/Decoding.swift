@@ -8,16 +8,17 @@ public enum Decoding {
     /// A vision-language model with an image gate (Q-MLLM) screens each image first: a refused image
     /// gives the gate's answer (tokenised with `encodeRefusal`; without it a refusal has no tokens)
     /// and finish reason `refused`, without running the language model. VCD and DAMRO contrast the
-    /// prompt with a second view of the (first) image; OPERA reads the first image's span.
+    /// prompt with a second view of its images (each noised, or each image's outlier tokens); OPERA's
+    /// first-tokens rule reads every image's span.
     public static func generate(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
                                 limits: GenerationLimits, encodeRefusal: ((String) -> [Int])? = nil,
                                 onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
         let prefill: Prefill
         let amateur: Tensor?
-        let imageRange: Range<Int>?
+        let imageRanges: [Range<Int>]
         switch try prepare(model, ids: ids, images: images, method: method, encodeRefusal: encodeRefusal, limits: limits) {
         case .refused(let refusal): return refusal
-        case .ready(let p, let a, let r): (prefill, amateur, imageRange) = (p, a, r)
+        case .ready(let p, let a, let r): (prefill, amateur, imageRanges) = (p, a, r)
         }
         switch method {
         case .opera(let parameters):
@@ -28,7 +29,7 @@ public enum Decoding {
             case .tokens(let t): embeddings = withNoGrad { model.embed(Tensor(t, shape: [1, t.count])) }
             case .positionedEmbeddings(let e, let p): (embeddings, positions) = (e, p)
             }
-            return try OPERADecoder(model: model, parameters: parameters).generate(prompt: embeddings, positions: positions, imageRange: imageRange,
+            return try OPERADecoder(model: model, parameters: parameters).generate(prompt: embeddings, positions: positions, imageRanges: imageRanges,
                                                                                   limits: limits, onToken: onToken).0
         case .vcd(let parameters, _, _), .damro(let parameters, _, _):
             guard let amateur else { throw GenerationError.invalidOption("no contrastive input") }
@@ -63,7 +64,7 @@ public enum Decoding {
         try method.validate()
         var prefill = Prefill.tokens(ids)
         var amateur: Tensor?
-        var imageRange: Range<Int>?
+        var imageRanges: [Range<Int>] = []
         if let vlm = model as? any VisionLanguageModel {
             let images = try vlm.promptImages(images)  // an image among several may be encoded by less of it (OneVision)
             for pixels in images { try vlm.checkImage(pixels) }
@@ -82,15 +83,15 @@ public enum Decoding {
             let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(reusing(screened, in: segments)) }
             // M-RoPE families (Qwen2-VL) place the prompt explicitly; the cache continues after it.
             prefill = try vlm.ropePositions(ids: ids, images: images).map { Prefill.positionedEmbeddings(embeddings, positions: $0) } ?? Prefill.embeddings(embeddings)
-            imageRange = try vlm.imageSpans(ids: ids, images: images).first
-            if let pixels = images.first, method.needsImage {
-                amateur = try contrastiveInput(vlm, segments: segments, pixels: pixels, method: method)
+            imageRanges = try vlm.imageSpans(ids: ids, images: images)
+            if !images.isEmpty, method.needsImage {
+                amateur = try contrastiveInput(vlm, segments: segments, images: images, method: method)
             }
         } else if !images.isEmpty {
             throw GenerationError.invalidOption("this is a text-only model: images need a LLaVA model")
         }
         if method.needsImage && amateur == nil { throw GenerationError.invalidOption("decoding \(method.name) needs a LLaVA model and an image") }
-        return .ready(prefill: prefill, amateur: amateur, imageRange: imageRange)
+        return .ready(prefill: prefill, amateur: amateur, imageRanges: imageRanges)
     }
 
     /// `segments` with the i-th image replaced by the features the gate computed for it, where it did
@@ -105,23 +106,34 @@ public enum Decoding {
         }
     }
 
-    /// The amateur input of VCD (noised image, same text) or DAMRO (outlier tokens only), [1, T', D].
-    public static func contrastiveInput(_ vlm: any VisionLanguageModel, segments: [PromptSegment], pixels: Tensor,
+    /// The amateur input of VCD (each image noised, same text) or DAMRO (each image's outlier tokens
+    /// only), [1, T', D]. `images` are the prompt's, in the order of its image segments; VCD noises them
+    /// in that order from one generator seeded with its seed (a lone image gets the single-image noise).
+    public static func contrastiveInput(_ vlm: any VisionLanguageModel, segments: [PromptSegment], images: [Tensor],
                                         method: DecodingMethod) throws(PromptError) -> Tensor? {
-        let replacement: PromptSegment
+        var replacements: [PromptSegment] = []
         switch method {
         case .vcd(_, let step, let seed):
-            replacement = .image(withNoGrad { VCDNoise.apply(pixels, step: step, generator: Generator(seed: seed)) })
+            let generator = Generator(seed: seed)
+            replacements = withNoGrad { images.map { .image(VCDNoise.apply($0, step: step, generator: generator)) } }
         case .damro(_, let outliers, let attention):
-            replacement = .imageFeatures(try withNoGrad { () throws(PromptError) -> Tensor in
-                try vlm.visionOutliers(pixels, k: outliers, attention: attention).features[0]
-            })
+            for pixels in images {
+                replacements.append(.imageFeatures(try withNoGrad { () throws(PromptError) -> Tensor in
+                    try vlm.visionOutliers(pixels, k: outliers, attention: attention).features[0]
+                }))
+            }
         default:
             return nil
         }
-        let replaced = segments.map { segment -> PromptSegment in
-            if case .image = segment { return replacement }
-            return segment
+        var next = 0
+        var replaced: [PromptSegment] = []
+        for segment in segments {
+            guard case .image = segment else { replaced.append(segment); continue }
+            guard next < replacements.count else {
+                throw .invalidImage(reason: "the prompt has more image slots than the \(images.count) images given")
+            }
+            replaced.append(replacements[next])
+            next += 1
         }
         return try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(replaced) }
     }
@@ -131,6 +143,6 @@ public enum Decoding {
 public enum PreparedPrompt {
     /// A defence's gate refused an image: its answer (finish reason `refused`); nothing runs.
     case refused(GenerationResult)
-    /// The prefill, VCD/DAMRO's contrastive input and the first image's span (OPERA).
-    case ready(prefill: Prefill, amateur: Tensor?, imageRange: Range<Int>?)
+    /// The prefill, VCD/DAMRO's contrastive input and every image's span in the prompt, in order (OPERA).
+    case ready(prefill: Prefill, amateur: Tensor?, imageRanges: [Range<Int>])
 }

@@ -56,6 +56,13 @@ public struct OPERADecoder {
     /// largest (the cache's `positionOffset`).
     public func generate(prompt: Tensor, positions: Tensor?, imageRange: Range<Int>?, limits: GenerationLimits,
                          onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+        try generate(prompt: prompt, positions: positions, imageRanges: imageRange.map { [$0] } ?? [], limits: limits, onToken: onToken)
+    }
+
+    /// The same for a prompt with several images: the first-tokens rule counts the attention on every
+    /// image's span (`imageRanges`, in prompt order; empty for text-only prompts).
+    public func generate(prompt: Tensor, positions: Tensor?, imageRanges: [Range<Int>], limits: GenerationLimits,
+                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
         try parameters.validate()
         try limits.check(promptLength: prompt.size(1), contextLength: model.contextLength)
         // topK over the vocabulary: more candidates or beams than tokens is a libtorch error.
@@ -63,7 +70,7 @@ public struct OPERADecoder {
             throw .invalidOption("OPERA: candidates (\(parameters.candidates)) and 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
         }
         return try withNoGrad { () throws(GenerationError) -> (GenerationResult, OPERAReport) in
-            try run(prompt: prompt, positions: positions, imageRange: imageRange, limits: limits, onToken: onToken)
+            try run(prompt: prompt, positions: positions, imageRanges: imageRanges, limits: limits, onToken: onToken)
         }
     }
 
@@ -116,7 +123,7 @@ public struct OPERADecoder {
         return (logits[TensorIndex.all, 0].to(.cpu), Tensor.cat([promptRows, rows.squeezed(axis: 1).to(.cpu)], axis: 1), cache)
     }
 
-    private func run(prompt: Tensor, positions: Tensor?, imageRange: Range<Int>?, limits: GenerationLimits, onToken: ((Int) -> Void)?) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+    private func run(prompt: Tensor, positions: Tensor?, imageRanges: [Range<Int>], limits: GenerationLimits, onToken: ((Int) -> Void)?) throws(GenerationError) -> (GenerationResult, OPERAReport) {
         let p = parameters
         let nb = p.beams
         let responseStart = prompt.size(1)
@@ -157,7 +164,7 @@ public struct OPERADecoder {
             } else {
                 let (candidateLogits, candidateIDs) = logits.to(.f32).topK(p.candidates, axis: -1)
                 let ahead = lookAhead(candidateIDs, stored: stored, cache: cache, responseStart: responseStart,
-                                      generated: generated, imageRange: imageRange, report: &report, statistics: &statistics)
+                                      generated: generated, imageRanges: imageRanges, report: &report, statistics: &statistics)
                 let (penalty, locations) = (ahead.penalty, ahead.locations)
                 pending = ahead
                 let scores = candidateLogits - penalty * p.penaltyWeight
@@ -254,7 +261,7 @@ public struct OPERADecoder {
     }
 
     /// Looks every candidate ahead one token (see `LookAhead`).
-    func lookAhead(_ candidates: Tensor, stored: Tensor, cache: KVCache, responseStart: Int, generated: Int, imageRange: Range<Int>?,
+    func lookAhead(_ candidates: Tensor, stored: Tensor, cache: KVCache, responseStart: Int, generated: Int, imageRanges: [Range<Int>],
                    report: inout OPERAReport, statistics: inout GenerationStatistics) -> LookAhead {
         let p = parameters
         let nb = candidates.size(0)
@@ -295,8 +302,12 @@ public struct OPERADecoder {
         }
         let (maxPenalty, location) = penalty.maxWithIndices(axis: -1)
         if generated + 1 <= p.imageBonusTokens {
-            guard let imageRange, !imageRange.isEmpty else { return result(Tensor.zeros([nb, p.candidates]), location) }
-            let imageMass = attention.selected(axis: 2, index: s).narrowed(axis: 2, start: imageRange.lowerBound, length: imageRange.count).sum(axis: -1)
+            let spans = imageRanges.filter { !$0.isEmpty }
+            guard !spans.isEmpty else { return result(Tensor.zeros([nb, p.candidates]), location) }
+            let last = attention.selected(axis: 2, index: s)
+            let imageMass = spans.dropFirst().reduce(last.narrowed(axis: 2, start: spans[0].lowerBound, length: spans[0].count).sum(axis: -1)) {
+                $0 + last.narrowed(axis: 2, start: $1.lowerBound, length: $1.count).sum(axis: -1)
+            }
             return result(-imageMass, location)
         }
         return result(maxPenalty, location)

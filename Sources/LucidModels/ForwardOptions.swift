@@ -120,13 +120,26 @@ public final class ForwardTrace {
     public var attentions: [Int: Tensor] = [:]
     /// Hidden states by Hugging Face index: [B, T, D].
     public var hiddenStates: [Int: Tensor] = [:]
-    /// Vision-tower captures (filled by vision-language models), each with a leading axis of images or
-    /// tiles: attentions [I, H, N, N], hidden states [I, N, D] (LLaVA-NeXT/OneVision: every tile;
-    /// Qwen2-VL: [1, N, D], its images' patches in one sequence).
+    /// Vision-tower captures of a prompt's lone image (filled by vision-language models), each with a
+    /// leading axis of tiles: attentions [tiles, H, N, N], hidden states [tiles, N, D] (LLaVA-1.5,
+    /// InstructBLIP: one tile; LLaVA-NeXT/OneVision: every tile; Qwen2-VL: [1, N, D], its patches).
+    /// Empty when the prompt has several images: see `imageTraces`.
     public var visionAttentions: [Int: Tensor] = [:]
     public var visionHiddenStates: [Int: Tensor] = [:]
     public var visionQueries: [Int: Tensor] = [:]
     public var visionKeys: [Int: Tensor] = [:]
+    /// With several images in the prompt: each image's vision captures (the four dictionaries above),
+    /// in prompt order, since one image's captures cannot stand for all; empty with one image or none.
+    public var imageTraces: [ForwardTrace] = []
 
     public init() {}
+
+    /// Where one of a prompt's `imageCount` images records its vision captures: this trace for a lone
+    /// image, else a new trace appended to `imageTraces` (call once per image, in prompt order).
+    public func visionTrace(imageCount: Int) -> ForwardTrace {
+        guard imageCount > 1 else { return self }
+        let own = ForwardTrace()
+        imageTraces.append(own)
+        return own
+    }
 }

@@ -207,8 +207,8 @@ public final class LlavaForConditionalGeneration: Module, VisionLanguageModel, L
 
     /// Input embeddings [1, T, D] for a list of segments (images encoded here).
     public func embed(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        try PromptLayout.embed(segments, vocabularySize: vocabularySize, embedTokens: { languageModel.embed($0) }) { (pixels) throws(PromptError) -> Tensor in
-            imageFeatures(pixels, options: options, trace: trace)
+        try PromptLayout.embed(segments, vocabularySize: vocabularySize, trace: trace, embedTokens: { languageModel.embed($0) }) {
+            (pixels, own) throws(PromptError) -> Tensor in imageFeatures(pixels, options: options, trace: own)
         }
     }
 

@@ -78,8 +78,11 @@ enum PromptLayout {
 
     /// Input embeddings [1, T, D] of segments: text through `embedTokens` (ids checked against
     /// `vocabularySize`), images through `image` ([1, N, D], checking them), given features and embeddings as they are.
-    static func embed(_ segments: [PromptSegment], vocabularySize: Int, embedTokens: (Tensor) -> Tensor,
-                      image: (Tensor) throws(PromptError) -> Tensor) throws(PromptError) -> Tensor {
+    /// `image` encodes one image into the trace it is given (`ForwardTrace.visionTrace`: `trace` for a
+    /// lone image, each image its own among several).
+    static func embed(_ segments: [PromptSegment], vocabularySize: Int, trace: ForwardTrace, embedTokens: (Tensor) -> Tensor,
+                      image: (Tensor, ForwardTrace) throws(PromptError) -> Tensor) throws(PromptError) -> Tensor {
+        let imageCount = segments.count { if case .image = $0 { true } else { false } }
         var pieces: [Tensor] = []
         for segment in segments {
             switch segment {
@@ -90,7 +93,7 @@ enum PromptLayout {
                 }
                 pieces.append(embedTokens(Tensor(ids, shape: [1, ids.count])))
             case .image(let pixels):
-                pieces.append(try image(pixels))
+                pieces.append(try image(pixels, trace.visionTrace(imageCount: imageCount)))
             case .imageFeatures(let features), .embeddings(let features):
                 pieces.append(features.rank == 2 ? features.unsqueezed(axis: 0) : features)
             }
@@ -144,9 +147,10 @@ extension VisionLanguageModel where Self: LanguageModelBacked {
     /// Input embeddings [1, T, D] of segments, each image checked (`checkImage`) and then encoded
     /// (`imageFeatures`, [1, N, D]).
     func embedChecked(_ segments: [PromptSegment], options: ForwardOptions, trace: ForwardTrace) throws(PromptError) -> Tensor {
-        try PromptLayout.embed(segments, vocabularySize: vocabularySize, embedTokens: { languageModel.embed($0) }) { (pixels) throws(PromptError) -> Tensor in
+        try PromptLayout.embed(segments, vocabularySize: vocabularySize, trace: trace, embedTokens: { languageModel.embed($0) }) {
+            (pixels, own) throws(PromptError) -> Tensor in
             try checkImage(pixels)
-            return imageFeatures(pixels, options: options, trace: trace)
+            return imageFeatures(pixels, options: options, trace: own)
         }
     }
 

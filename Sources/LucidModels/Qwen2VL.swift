@@ -172,7 +172,7 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
         }
         for run in laid.runs {
             try text(upTo: run.start)
-            let features = try imageFeatures(images[run.image], options: options, trace: trace)
+            let features = try imageFeatures(images[run.image], options: options, trace: trace.visionTrace(imageCount: images.count))
             pieces.append(features.unsqueezed(axis: 0))
             cursor += features.size(0)
         }

@@ -7,7 +7,8 @@ import LucidTensor
 /// (LLaVA-NeXT, LLaVA-OneVision), `image_grid_thw` (Qwen2-VL), `qformer_input_ids` / `qformer_attention_mask`
 /// (InstructBLIP). With the processor's expanded `input_ids`, any input can be matched to transformers.
 /// LLaVA-OneVision's outputs may hold one sample's several images (`batch_num_images` [1] = N,
-/// `pixel_values` [N, tiles, 3, S, S], `image_sizes` [N, 2]).
+/// `pixel_values` [N, tiles, 3, S, S], `image_sizes` [N, 2]), and Qwen2-VL's likewise (`image_grid_thw`
+/// [N, 3], each image's patches one after another).
 public struct ProcessorOutputs {
     /// Where the tensors came from (named in errors).
     public var path: String
@@ -47,7 +48,8 @@ public struct ProcessorOutputs {
                                 qformerAttentionMask: try integers("qformer_attention_mask"), batchNumImages: try integers("batch_num_images"))
     }
 
-    /// The model's image tensors for these outputs (one image), setting what the family keeps on the
+    /// The model's image tensors for these outputs (one sample: one image, or several where the family
+    /// takes them), setting what the family keeps on the
     /// model (LLaVA-NeXT's `originalImageSize`, InstructBLIP's `qformerInstruction`); every shape is
     /// checked against the model first.
     public func images(for model: any VisionLanguageModel) throws -> [Tensor] {
@@ -73,13 +75,7 @@ public struct ProcessorOutputs {
             next.originalImageSize = (sizes[0], sizes[1])
             image = shape.count == 5 ? pixelValues.selected(axis: 0, index: 0) : pixelValues
         case let qwen as Qwen2VLForConditionalGeneration:
-            guard let grid = imageGridTHW, grid.count == 3 else {
-                throw fail("\(qwen.familyName) needs image_grid_thw [1, 3], got \(imageGridTHW.map { "\($0.count) values" } ?? "none")")
-            }
-            guard shape.count == 2 else { throw fail("\(qwen.familyName) pixel_values must be flattened patches [N, C·T·P·P], got \(shape)") }
-            do { image = try qwen.image(fromPatches: pixelValues, grid: Qwen2VLGrid(t: grid[0], h: grid[1], w: grid[2])) } catch {
-                throw fail("\(error)")
-            }
+            return try qwenImages(for: qwen)
         case let blip as InstructBlipForConditionalGeneration:
             guard shape.count == 4, shape[0] == 1 else { throw fail("InstructBLIP pixel_values must be [1, 3, S, S], got \(shape)") }
             var instruction = qformerInputIDs ?? []
@@ -125,6 +121,44 @@ extension ProcessorOutputs {
             for image in prompt { try next.checkImage(image) }
             return prompt
         } catch { throw fail("\(error)") }
+    }
+}
+
+extension ProcessorOutputs {
+    /// The images [1, C, H, W] of a Qwen2-VL sample: `pixel_values` holds each image's flattened patches
+    /// one after another [N1 + N2 + …, C·T·P·P], and `image_grid_thw` [images, 3] their grids, as the
+    /// processor gives several images of one prompt.
+    func qwenImages(for qwen: Qwen2VLForConditionalGeneration) throws -> [Tensor] {
+        func fail(_ problem: String) -> ModelOpenError { ModelOpenError("\(path): \(problem)") }
+        guard let grid = imageGridTHW, !grid.isEmpty, grid.count % 3 == 0 else {
+            throw fail("\(qwen.familyName) needs image_grid_thw [images, 3], got \(imageGridTHW.map { "\($0.count) values" } ?? "none")")
+        }
+        let shape = pixelValues.shape
+        guard shape.count == 2 else { throw fail("\(qwen.familyName) pixel_values must be flattened patches [N, C·T·P·P], got \(shape)") }
+        let grids = stride(from: 0, to: grid.count, by: 3).map { Qwen2VLGrid(t: grid[$0], h: grid[$0 + 1], w: grid[$0 + 2]) }
+        // Each grid's patch count, checked before it sizes a slice (the grid is outside data).
+        var rows: [Int] = []
+        for g in grids {
+            guard g.t >= 1, g.h >= 1, g.w >= 1, g.t <= 64, g.h <= 4096, g.w <= 4096 else {
+                throw fail("image_grid_thw (\(g.t), \(g.h), \(g.w)) is out of range: each of t ≤ 64, h and w ≤ 4096, positive")
+            }
+            rows.append(g.t * g.h * g.w)
+        }
+        guard rows.reduce(0, +) == shape[0] else {
+            throw fail("image_grid_thw \(grids.map { "(\($0.t), \($0.h), \($0.w))" }.joined(separator: ", ")) needs \(rows.reduce(0, +)) patch rows, pixel_values has \(shape[0])")
+        }
+        var start = 0
+        var images: [Tensor] = []
+        for (g, count) in zip(grids, rows) {
+            let image: Tensor
+            do { image = try qwen.image(fromPatches: pixelValues.narrowed(axis: 0, start: start, length: count), grid: g) } catch {
+                throw fail(grids.count == 1 ? "\(error)" : "image \(images.count + 1) of \(grids.count): \(error)")
+            }
+            do { try qwen.checkImage(image) } catch { throw fail("\(error)") }
+            images.append(image)
+            start += count
+        }
+        return images
     }
 }
 

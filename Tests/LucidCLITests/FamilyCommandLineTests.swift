@@ -32,6 +32,9 @@ struct FamilyCommandLineTests {
                                                                 ("qformer_input_ids", "qformer_input_ids")]),
     ]
 
+    /// The image placeholder id of the LLaVA-NeXT fixture's config.
+    static let nextPlaceholder = 149
+
     static func fixture(_ family: Family) -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("LucidModelsTests/Fixtures/\(family.directory)").path
@@ -176,17 +179,50 @@ struct FamilyCommandLineTests {
         #expect(try LucidProcess.json(generated.out)["token_ids"] as? [Int] == (try golden.loadTensor(named: "greedy").toArray(Int.self)))
     }
 
-    /// A second `--image` is refused, not taken instead of the first (ArgumentParser keeps the last value of
-    /// a repeated option).
-    @Test func aRepeatedImageFlagIsRefusedNotOverridden() throws {
-        let directory = Self.fixture(Self.families[1])
-        let twice = ["--image", directory + "/wide.png", "--image", directory + "/tall.png"]
-        for command in [["generate", "--model", "shapes-tiny", "--prompt", "hi", "--max-new-tokens", "1"],
-                        ["inspect", "--model", "shapes-tiny", "--prompt", "hi", "--capture", "logits", "--out", "/tmp/lucid-never-written.safetensors"]] {
-            let result = try LucidProcess.run(command + twice)
-            #expect(result.status != 0 && result.err.contains("--image was given 2 times"), "\(command[0]): \(result.err)")
-        }
-        #expect(!FileManager.default.fileExists(atPath: "/tmp/lucid-never-written.safetensors"))
+    /// `--image` twice: each image file through Lucid's processor as transformers' processor gives an image
+    /// among several (OneVision's padded base tile, Qwen2-VL's own grid), one placeholder each in order,
+    /// and transformers' 8 greedy tokens (multi_image.safetensors of scripts/make_{llava_onevision,qwen2_vl}_multi_image_fixture.py).
+    @Test(arguments: ["llava-onevision", "qwen2-vl"])
+    func generateTakesEveryImageFlagInOrder(_ directory: String) throws {
+        let fixture = Self.fixture(Family(directory: directory, prefix: "", tensors: []))
+        let golden = try SafetensorsFile(path: fixture + "/multi_image.safetensors")
+        let ids = try golden.loadTensor(named: "input_ids").toArray(Int.self).map(String.init).joined(separator: ",")
+        let generated = try LucidProcess.run(["generate", "--model", fixture + "/model", "--image", fixture + "/wide.png",
+                                              "--image", fixture + "/tall.png", "--input-ids", ids, "--greedy", "--max-new-tokens", "8", "--json"])
+        #expect(generated.status == 0, "\(generated.err)")
+        #expect(try LucidProcess.json(generated.out)["token_ids"] as? [Int] == (try golden.loadTensor(named: "greedy").toArray(Int.self)))
+    }
+
+    /// `inspect` with two `--image` writes each image's tower captures under `image.{k}.`, not the last
+    /// image's under the lone image's names.
+    @Test func inspectWritesEachOfSeveralImagesTowerCapturesApart() throws {
+        let fixture = Self.fixture(Self.families[3])  // qwen2-vl: the two images have different patch counts
+        let golden = try SafetensorsFile(path: fixture + "/multi_image.safetensors")
+        let ids = try golden.loadTensor(named: "input_ids").toArray(Int.self).map(String.init).joined(separator: ",")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-inspect-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try LucidProcess.run(["inspect", "--model", fixture + "/model", "--image", fixture + "/wide.png", "--image", fixture + "/tall.png",
+                                           "--input-ids", ids, "--capture", "logits,vision.hidden:0,vision.attentions:0", "--out", out])
+        #expect(result.status == 0, "\(result.err)")
+        let captured = try SafetensorsFile(path: out)
+        #expect(captured.names.sorted() == ["image.0.vision.attentions.0", "image.0.vision.hidden_states.0", "image.1.vision.attentions.0",
+                                            "image.1.vision.hidden_states.0", "logits"])
+        let rows = try golden.loadTensor(named: "image_grid_thw").toArray(Int.self)  // (1, 4, 6), (1, 6, 2): 24 and 12 patches
+        #expect(try captured.loadTensor(named: "image.0.vision.hidden_states.0").shape[0] == rows[0] * rows[1] * rows[2])
+        #expect(try captured.loadTensor(named: "image.1.vision.hidden_states.0").shape[0] == rows[3] * rows[4] * rows[5])
+    }
+
+    /// Several `--image` where a prompt takes one are refused with the reason, nothing written: LLaVA-NeXT
+    /// (one original size a prompt) and the attention analysis (one image's span).
+    @Test func severalImagesWhereOneIsTakenAreRefusedWithTheReason() throws {
+        let next = Self.fixture(Self.families[0])
+        let twice = ["--image", next + "/wide.png", "--image", next + "/tall.png"]
+        let generated = try LucidProcess.run(["generate", "--model", next + "/model", "--input-ids", "1,17,\(Self.nextPlaceholder),5,\(Self.nextPlaceholder),9",
+                                              "--greedy", "--max-new-tokens", "1"] + twice)
+        #expect(generated.status != 0 && generated.err.contains("one image a LLaVA-NeXT prompt"), "\(generated.err)")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-analysis-\(UUID().uuidString)").path
+        let analysed = try LucidProcess.run(["analyze", "attention", "--model", next + "/model", "--input-ids", "1,17,5", "--out", out] + twice)
+        #expect(analysed.status != 0 && analysed.err.contains("--image was given 2 times; the attention analysis reads one image"), "\(analysed.err)")
+        #expect(!FileManager.default.fileExists(atPath: out))
     }
 }
-

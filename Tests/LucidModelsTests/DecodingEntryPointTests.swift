@@ -98,6 +98,66 @@ struct DecodingEntryPointTests {
                 == (try ContrastiveDecoder(model: model).generate(main: prompt, amateur: amateur, parameters: contrast, limits: limits).tokens))
     }
 
+    /// With several images, VCD noises each image (in prompt order, from one generator with its seed)
+    /// and DAMRO replaces each image by its own outlier tokens; neither puts the first image in every slot.
+    @Test func contrastiveMethodsTakeEveryImageOfAPrompt() throws {
+        let model = try tinyLlava()
+        let first = pixels, second = Tensor.rand([1, 3, 32, 32], generator: Generator(seed: 5))
+        let twoImages = [5, 0, 7, 0, 9]
+        let contrast = ContrastiveParameters(alpha: 1, beta: 0.1)
+        func amateur(_ method: DecodingMethod) throws -> Tensor {
+            guard case .ready(_, let amateur, _) = try Decoding.prepare(model, ids: twoImages, images: [first, second], method: method) else {
+                throw GenerationError.invalidOption("refused")
+            }
+            return try #require(amateur)
+        }
+        let generator = Generator(seed: 9)
+        let noised = withNoGrad { [first, second].map { VCDNoise.apply($0, step: 300, generator: generator) } }
+        let vcd = try amateur(.vcd(contrast, noiseStep: 300, noiseSeed: 9))
+        #expect(maxAbs(vcd, try withNoGrad { try model.embed(ids: twoImages, images: noised) }) == 0)
+        let lone = try withNoGrad { try model.embed(ids: twoImages, images: [noised[0], noised[0]]) }
+        #expect(maxAbs(vcd, lone) > 0)
+
+        let outliers = try withNoGrad { () throws(PromptError) -> [Tensor] in
+            try [first, second].map { (image) throws(PromptError) -> Tensor in try model.visionOutliers(image, k: 2, attention: .singleHead).features[0] }
+        }
+        let expected = try withNoGrad {
+            try model.embed([.tokens([5]), .imageFeatures(outliers[0]), .tokens([7]), .imageFeatures(outliers[1]), .tokens([9])])
+        }
+        #expect(maxAbs(try amateur(.damro(contrast, outliers: 2, attention: .singleHead)), expected) == 0)
+    }
+
+    /// OPERA's first-tokens rule counts the attention on every image's span: `prepare` gives both spans,
+    /// the mass is summed over the spans (two adjacent ranges decide as the one range they cover, not as
+    /// the first alone), and `Decoding.generate` decodes with both.
+    @Test func operaCountsEveryImageSpan() throws {
+        let model = try tinyLlava()
+        let twoImages = [5, 0, 7, 0, 9]
+        let images = [pixels, Tensor.rand([1, 3, 32, 32], generator: Generator(seed: 5))]
+        var opera = OPERAParameters()
+        opera.beams = 2
+        guard case .ready(_, _, let ranges) = try Decoding.prepare(model, ids: twoImages, images: images, method: .opera(opera)) else {
+            Issue.record("refused")
+            return
+        }
+        #expect(ranges == (try model.imageSpans(ids: twoImages, imageCount: 2)) && ranges.count == 2)
+
+        opera.penaltyWeight = 1000  // the image attention decides the first tokens
+        let prompt = try withNoGrad { try model.embed(ids: twoImages, images: images) }
+        let whole = try #require(ranges.first).lowerBound..<(try #require(ranges.last).upperBound)
+        let middle = whole.lowerBound + whole.count / 2
+        let decoder = OPERADecoder(model: model, parameters: opera)
+        let long = GenerationLimits(maxNewTokens: 6)
+        let one = try decoder.generate(prompt: prompt, positions: nil, imageRange: whole, limits: long)
+        let split = try decoder.generate(prompt: prompt, positions: nil, imageRanges: [whole.lowerBound..<middle, middle..<whole.upperBound], limits: long)
+        let half = try decoder.generate(prompt: prompt, positions: nil, imageRanges: [whole.lowerBound..<middle], limits: long)
+        #expect(split.0.tokens == one.0.tokens && split.1.decisions.map(\.tokens) == one.1.decisions.map(\.tokens))
+        #expect(half.1.decisions.map(\.tokens) != one.1.decisions.map(\.tokens))
+        // The entry point decodes with both images' spans.
+        #expect(try Decoding.generate(model, ids: twoImages, images: images, method: .opera(opera), limits: long).tokens
+                == (try decoder.generate(prompt: prompt, positions: nil, imageRanges: ranges, limits: long).0.tokens))
+    }
+
     @Test func methodsThatNeedAnImageOrAVisionModelSaySo() throws {
         let model = try tinyLlava()
         let contrast = ContrastiveParameters(alpha: 1, beta: 0.1)
