@@ -284,6 +284,33 @@ def image_cases(work, rng):
         with open(path, "wb") as f:
             f.write(bytes(data))
         cases.append(Case("image", base + [path], "error", [path], [path]))
+    # Several images in one prompt (repeated --image): a damaged or extreme image beside a good one, on
+    # the two families that take several (LLaVA-OneVision, Qwen2-VL) and on shapes-tiny.
+    qwen = os.path.join(REPO, "Tests", "LucidModelsTests", "Fixtures", "qwen2-vl")
+    several = [(os.path.join(ONEVISION, "model"), os.path.join(ONEVISION, "wide.png"), "1,17,149,33,149,45"),
+               (os.path.join(qwen, "model"), os.path.join(qwen, "wide.png"), "1,17,141,140,142,33,141,140,142,45"),
+               (TINY, os.path.join(ONEVISION, "tall.png"), None)]
+    for i in range(24):
+        model, good, ids = several[i % len(several)]
+        source = rng.choice(sources)
+        with open(source, "rb") as f:
+            data = f.read()
+        data = flip(data, rng, rng.randint(1, 10)) if i % 2 else data[:rng.randrange(max(1, len(data)))]
+        path = os.path.join(work, f"several{i}" + os.path.splitext(source)[1])
+        with open(path, "wb") as f:
+            f.write(data)
+        prompt = ["--input-ids", ids] if ids else ["--prompt", "Describe."]
+        order = [good, path] if i % 4 < 2 else [path, good]
+        cases.append(Case("image", ["generate", "--model", model, "--max-new-tokens", "1", "--greedy"] + prompt
+                          + [arg for image in order for arg in ("--image", image)], "any", [path], [path, good]))
+    for w, h in [(1, 60000), (60000, 1)]:
+        path = os.path.join(work, f"several-strip-{w}x{h}.png")
+        with open(path, "wb") as f:
+            f.write(strip_png(w, h))
+        for model, good, ids in several:
+            prompt = ["--input-ids", ids] if ids else ["--prompt", "Describe."]
+            cases.append(Case("image", ["generate", "--model", model, "--max-new-tokens", "1", "--greedy"] + prompt
+                              + ["--image", good, "--image", path], "any", [path], [path, good], note=f"{w}x{h} among two"))
     fifo = os.path.join(work, "pipe.png")
     os.mkfifo(fifo)
     for special in [fifo, work, "/dev/zero", os.path.join(work, "none.png")]:
@@ -471,6 +498,15 @@ def flag_cases(work, rng, image):
                 args = prefix + ([flag, value] if form == "separate" else [f"{flag}={value}"])
                 expect = "any" if valid(value.strip() if value.strip() == value else "x") else "error"
                 cases.append(Case("flags", args, expect, names + [flag.lstrip("-")]))
+    # A single-value option given twice is refused (swift-argument-parser alone would keep the last).
+    world_out = os.path.join(work, "world-twice")
+    for args, flag in [(generate + ["--max-new-tokens", "2", "--max-new-tokens", "3"], "max-new-tokens"),
+                       (generate + ["--max-new-tokens=2", "--max-new-tokens", "3"], "max-new-tokens"),
+                       (["generate", "--model", TINY, "--model", "smollm2", "--prompt", "Hi", "--max-new-tokens", "1"], "model"),
+                       (generate + ["--max-new-tokens", "1", "--prompt", "Bye"], "prompt"),
+                       (["tokenize", "--text", "a", "--text", "b"], "text"),
+                       (["world", "generate", "--no-images", "--count", "1", "--count", "2", "--out", world_out], "count")]:
+        cases.append(Case("flags", args, "error", [f"--{flag} was given 2 times"], protected=[world_out]))
     for target in ["/dev/full", work]:
         cases.append(Case("flags", ["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2",
                                     "--out", target], "error", [target], protected=[target]))

@@ -118,7 +118,11 @@ def main():
                 "inputs; `golden.safetensors` holds, per image, `processor.<image>.pixel_values` / `.image_grid_thw`,\n"
                 "`window_index` and `cu_window_seqlens`, `image_features`, `input_ids` (one `<|image_pad|>`),\n"
                 "`position_ids` [3, T] and `rope_delta` of the expanded prompt, `logits`, `hidden_states.<i>`, 8\n"
-                "`greedy` tokens and `beam3` (3 beams, 6 tokens, EOS 2, early stopping).\n")
+                "`greedy` tokens and `beam3` (3 beams, 6 tokens, EOS 2, early stopping).\n\n"
+                "`multi_image.safetensors` (scripts/make_qwen2_vl_multi_image_fixture.py qwen2.5-vl, same transformers and torch):\n"
+                "`large.png` and `wide.png` as one sample, the processor's `pixel_values` and `image_grid_thw` [2, 3], `input_ids`\n"
+                "(one `<|image_pad|>` per image) and `expanded_input_ids`, both images' `image_features`, `position_ids` [3, T],\n"
+                "`rope_delta`, `logits` and 8 `greedy` tokens.\n")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ public struct LucidCommand: AsyncParsableCommand {
             let arguments = NegativeNumberArguments.joined(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot(arguments)
             try DecimalFlags.check(command, arguments: arguments)
+            try RepeatedOptions.check(command, arguments: arguments)
             if var asynchronous = command as? AsyncParsableCommand {
                 try await asynchronous.run()
             } else {

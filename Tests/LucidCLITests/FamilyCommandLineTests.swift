@@ -181,14 +181,16 @@ struct FamilyCommandLineTests {
 
     /// `--image` twice: each image file through Lucid's processor as transformers' processor gives an image
     /// among several (OneVision's padded base tile, Qwen2-VL's own grid), one placeholder each in order,
-    /// and transformers' 8 greedy tokens (multi_image.safetensors of scripts/make_{llava_onevision,qwen2_vl}_multi_image_fixture.py).
-    @Test(arguments: ["llava-onevision", "qwen2-vl"])
+    /// and transformers' 8 greedy tokens (multi_image.safetensors of scripts/make_{llava_onevision,qwen2_vl}_multi_image_fixture.py;
+    /// Qwen2.5-VL's from the latter with `qwen2.5-vl`).
+    @Test(arguments: ["llava-onevision", "qwen2-vl", "qwen2.5-vl"])
     func generateTakesEveryImageFlagInOrder(_ directory: String) throws {
         let fixture = Self.fixture(Family(directory: directory, prefix: "", tensors: []))
         let golden = try SafetensorsFile(path: fixture + "/multi_image.safetensors")
         let ids = try golden.loadTensor(named: "input_ids").toArray(Int.self).map(String.init).joined(separator: ",")
-        let generated = try LucidProcess.run(["generate", "--model", fixture + "/model", "--image", fixture + "/wide.png",
-                                              "--image", fixture + "/tall.png", "--input-ids", ids, "--greedy", "--max-new-tokens", "8", "--json"])
+        let images = directory == "qwen2.5-vl" ? ["large", "wide"] : ["wide", "tall"]  // as the fixture scripts took them
+        let generated = try LucidProcess.run(["generate", "--model", fixture + "/model", "--image", fixture + "/\(images[0]).png",
+                                              "--image", fixture + "/\(images[1]).png", "--input-ids", ids, "--greedy", "--max-new-tokens", "8", "--json"])
         #expect(generated.status == 0, "\(generated.err)")
         #expect(try LucidProcess.json(generated.out)["token_ids"] as? [Int] == (try golden.loadTensor(named: "greedy").toArray(Int.self)))
     }

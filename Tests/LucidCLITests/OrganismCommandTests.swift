@@ -131,9 +131,9 @@ struct OrganismCommandTests {
 
     @Test func aDemoResumedWithAnotherWorldSeedOrTokenLimitDescribesItsScenesAnew() throws {
         let out = temporary("demo-settings")
-        let demo = ["demo", "--model", "shapes-tiny", "--scenes", "2", "--out", out, "--no-pope", "--methods", "greedy"]
+        let demo = ["demo", "--model", "shapes-tiny", "--out", out, "--no-pope", "--methods", "greedy"]
         for flags in [["--seed", "1", "--max-new-tokens", "12"], ["--seed", "2", "--max-new-tokens", "12"], ["--seed", "2", "--max-new-tokens", "10"]] {
-            let run = try LucidProcess.run(demo + flags)
+            let run = try LucidProcess.run(demo + flags + ["--scenes", "2"])
             #expect(run.status == 0 && run.err.contains("greedy scene 1") && run.err.contains("greedy scene 2"), "\(flags): \(run.err)")
         }
         let again = try LucidProcess.run(demo + ["--seed", "1", "--max-new-tokens", "12", "--scenes", "3"])
