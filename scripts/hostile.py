@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Hostile inputs against a built `lucid` (docs/security.md, issue 20).
 
-Generates seeded hostile or broken inputs — checkpoints, model directories, images, evaluation
-files, manifests and flags — runs `lucid` on each with a 10 s limit and counts:
+Generates seeded hostile or broken inputs — checkpoints, model directories, images, processor
+outputs (`--pixel-values`, scripts/hostile_processor_outputs.py), evaluation files, manifests and
+flags — runs `lucid` on each with a 10 s limit and counts:
 
   crash      killed by a signal, or a Swift/libtorch fatal error on standard error
   hang       still running after --timeout seconds
@@ -26,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from hostile_processor_outputs import processor_output_cases
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = os.path.join(REPO, "Models", "shapes-tiny")
@@ -258,18 +261,24 @@ def strip_png(width, height):
             + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
 
 
+def damaged_image(work, rng, sources, name, truncate):
+    """A copy of one of `sources` cut short at a random byte (`truncate`) or with 1 to 10 bytes flipped, as `name`."""
+    source = rng.choice(sources)
+    with open(source, "rb") as f:
+        data = f.read()
+    data = data[:rng.randrange(max(1, len(data)))] if truncate else flip(data, rng, rng.randint(1, 10))
+    path = os.path.join(work, name + os.path.splitext(source)[1])
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
 def image_cases(work, rng):
     cases = []
     sources = [os.path.join(CODEC, name) for name in sorted(os.listdir(CODEC)) if name.endswith((".png", ".jpg"))]
     base = ["generate", "--model", TINY, "--prompt", "Describe.", "--max-new-tokens", "1", "--image"]
     for i in range(130):
-        source = rng.choice(sources)
-        with open(source, "rb") as f:
-            data = f.read()
-        data = flip(data, rng, rng.randint(1, 10)) if i % 3 else data[:rng.randrange(max(1, len(data)))]
-        path = os.path.join(work, f"img{i}" + os.path.splitext(source)[1])
-        with open(path, "wb") as f:
-            f.write(data)
+        path = damaged_image(work, rng, sources, f"img{i}", truncate=i % 3 == 0)
         cases.append(Case("image", base + [path] + (["--pad-to-square"] if i % 2 else []), "any", [path], [path]))
     for i, (w, h) in enumerate([(1, 60000), (60000, 1), (1, 1), (3, 20000)]):
         path = os.path.join(work, f"strip{i}.png")
@@ -292,13 +301,7 @@ def image_cases(work, rng):
                (TINY, os.path.join(ONEVISION, "tall.png"), None)]
     for i in range(24):
         model, good, ids = several[i % len(several)]
-        source = rng.choice(sources)
-        with open(source, "rb") as f:
-            data = f.read()
-        data = flip(data, rng, rng.randint(1, 10)) if i % 2 else data[:rng.randrange(max(1, len(data)))]
-        path = os.path.join(work, f"several{i}" + os.path.splitext(source)[1])
-        with open(path, "wb") as f:
-            f.write(data)
+        path = damaged_image(work, rng, sources, f"several{i}", truncate=i % 2 == 0)
         prompt = ["--input-ids", ids] if ids else ["--prompt", "Describe."]
         order = [good, path] if i % 4 < 2 else [path, good]
         cases.append(Case("image", ["generate", "--model", model, "--max-new-tokens", "1", "--greedy"] + prompt
@@ -567,7 +570,7 @@ def main():
         sections = {"checkpoint": lambda d: checkpoint_cases(d, rng, os.environ.get("LUCID_SMOLLM2_GGUF")),
                     "model": lambda d: model_cases(d, rng, image), "image": lambda d: image_cases(d, rng),
                     "eval": lambda d: eval_cases(d, rng), "manifest": lambda d: manifest_cases(d, rng),
-                    "flags": lambda d: flag_cases(d, rng, image)}
+                    "flags": lambda d: flag_cases(d, rng, image), "processor": lambda d: processor_output_cases(d, rng, Case)}
         wanted = options.only.split(",") if options.only else list(sections)
         cases = []
         for name in wanted:

@@ -22,6 +22,9 @@ public struct ProcessorOutputs {
 
     /// Largest integer tensor read (sizes, grids, ids): larger ones are refused before reading.
     public static let maximumIntegerCount = 4096
+    /// Largest pixel magnitude read (the largest f16): a processor's normalised pixels are a few units,
+    /// and even raw 0–255 values stay below it, so a larger one is a broken file, not an image.
+    public static let maximumPixelMagnitude = 65504.0
 
     /// Reads `path`; `pixel_values` is required and must be floating point.
     public static func load(path: String) throws -> ProcessorOutputs {
@@ -43,7 +46,13 @@ public struct ProcessorOutputs {
             }
             return try file.loadTensor(for: entry).to(.i64).toArray(Int.self)
         }
-        return ProcessorOutputs(path: path, pixelValues: try file.loadTensor(for: entry).to(.f32), imageSizes: try integers("image_sizes"),
+        let pixels = try file.loadTensor(for: entry).to(.f32)
+        guard pixels.isAllFinite else { throw ModelOpenError("\(path): pixel_values holds NaN or infinity; a processor's pixels are finite") }
+        let largest: Double = pixels.count == 0 ? 0 : pixels.abs().max().item()
+        guard largest <= maximumPixelMagnitude else {
+            throw ModelOpenError("\(path): pixel_values holds a value of magnitude \(largest); a processor's normalised pixels are a few units (at most \(Int(maximumPixelMagnitude)) is read)")
+        }
+        return ProcessorOutputs(path: path, pixelValues: pixels, imageSizes: try integers("image_sizes"),
                                 imageGridTHW: try integers("image_grid_thw"), qformerInputIDs: try integers("qformer_input_ids"),
                                 qformerAttentionMask: try integers("qformer_attention_mask"), batchNumImages: try integers("batch_num_images"))
     }
