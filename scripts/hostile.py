@@ -510,6 +510,8 @@ def flag_cases(work, rng, image):
                        (["tokenize", "--text", "a", "--text", "b"], "text"),
                        (["world", "generate", "--no-images", "--count", "1", "--count", "2", "--out", world_out], "count")]:
         cases.append(Case("flags", args, "error", [f"--{flag} was given 2 times"], protected=[world_out]))
+    cases.append(Case("flags", generate + ["--max-new-tokens", "1", "--fused-attention", "--no-fused-attention"], "error",
+                      ["--fused-attention and --no-fused-attention"]))
     for target in ["/dev/full", work]:
         cases.append(Case("flags", ["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2",
                                     "--out", target], "error", [target], protected=[target]))

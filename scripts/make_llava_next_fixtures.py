@@ -112,7 +112,10 @@ def main():
                 "`strip.png` are the processor's inputs; `golden.safetensors` holds `processor.<image>.pixel_values`\n"
                 "[tiles, 3, 32, 32] and `.image_sizes` (height, width), and for `wide` and `tall`: the packed\n"
                 "`image_features`, `input_ids` (one placeholder), `logits` and `hidden_states.<i>` of the prompt with\n"
-                "the placeholder expanded, and 8 `greedy` tokens.\n")
+                "the placeholder expanded, and 8 `greedy` tokens.\n\n"
+                "`multi_image.safetensors` (scripts/make_llava_onevision_multi_image_fixture.py llava-next): `wide.png` and\n"
+                "`tall.png` as one sample, the processor's `pixel_values` [2, tiles, 3, 32, 32] and `image_sizes`, `input_ids`\n"
+                "(one placeholder per image) and `expanded_input_ids`, both images' `image_features`, `logits` and 8 `greedy` tokens.\n")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var runtime: ModelRuntimeOptions
 
-    @Option(help: "A safetensors file of the HF processor's outputs (pixel_values and the family's extras: image_sizes, image_grid_thw, qformer_input_ids; LLaVA-OneVision's several images with batch_num_images); use with --input-ids.")
+    @Option(help: "A safetensors file of the HF processor's outputs (pixel_values and the family's extras: image_sizes, image_grid_thw, qformer_input_ids; several images of one sample: LLaVA-OneVision's with batch_num_images, Qwen2-VL's with image_grid_thw [N, 3]); use with --input-ids.")
     var pixelValues: String?
 
     @Option(help: "Maximum number of new tokens.")

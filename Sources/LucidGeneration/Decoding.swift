@@ -53,7 +53,7 @@ public enum Decoding {
     /// What `generate` does before decoding: validates `method`, screens each image with the model's
     /// gate (a refusal ends here; features the gate computed are embedded, not computed again), builds
     /// the prefill (multimodal embeddings for a vision-language model), the contrastive input of
-    /// VCD/DAMRO and the first image's span (OPERA). A scheduler that
+    /// VCD/DAMRO and every image's span (OPERA). A scheduler that
     /// decodes several requests together (`ContinuousBatch`) starts from the same prefill.
     ///
     /// With `limits`, a prompt whose embedded length (text tokens plus each image's features, known from

@@ -128,10 +128,11 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
     ///
     /// Either one placeholder per image, or each image's placeholder repeated as many times as it
     /// has features (what the transformers processor writes). OneVision encodes each of several images
-    /// by its base tile alone (`promptImages`).
+    /// by its base tile alone (`promptImages`); LLaVA-NeXT encodes each at its own size, which a
+    /// `LlavaNextImage` carries (the seam, whose image is a tile stack, takes one NeXT image a prompt).
     public func embed(ids: [Int], images: [LlavaNextImage], options: ForwardOptions = ForwardOptions(),
                       trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
-        let tiles = try promptImages(images.map(\.tiles))
+        let tiles = config.variant == .llavaNext ? images.map(\.tiles) : try promptImages(images.map(\.tiles))
         let images = zip(images, tiles).map { LlavaNextImage(tiles: $1, height: $0.height, width: $0.width) }
         let counts = try images.map { (image) throws(PromptError) -> Int in try imageFeatureCount(image) }
         var pieces: [Tensor] = []
@@ -144,7 +145,7 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
                 }
                 pieces.append(languageModel.embed(Tensor(text, shape: [1, text.count])))
             case .image(let index):
-                pieces.append(try imageFeatures(images[index], options: options, trace: trace).unsqueezed(axis: 0))
+                pieces.append(try imageFeatures(images[index], options: options, trace: trace.visionTrace(imageCount: images.count)).unsqueezed(axis: 0))
             }
         }
         return Tensor.cat(pieces, axis: 1)

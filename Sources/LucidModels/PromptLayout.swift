@@ -79,10 +79,16 @@ enum PromptLayout {
     /// Input embeddings [1, T, D] of segments: text through `embedTokens` (ids checked against
     /// `vocabularySize`), images through `image` ([1, N, D], checking them), given features and embeddings as they are.
     /// `image` encodes one image into the trace it is given (`ForwardTrace.visionTrace`: `trace` for a
-    /// lone image, each image its own among several).
+    /// lone image, each image its own among several; an image given as features, e.g. by a gate, keeps
+    /// its place in `imageTraces` with an empty trace, so `imageTraces[k]` is the prompt's image k).
     static func embed(_ segments: [PromptSegment], vocabularySize: Int, trace: ForwardTrace, embedTokens: (Tensor) -> Tensor,
                       image: (Tensor, ForwardTrace) throws(PromptError) -> Tensor) throws(PromptError) -> Tensor {
-        let imageCount = segments.count { if case .image = $0 { true } else { false } }
+        let imageCount = segments.count {
+            switch $0 {
+            case .image, .imageFeatures: true
+            case .tokens, .embeddings: false
+            }
+        }
         var pieces: [Tensor] = []
         for segment in segments {
             switch segment {
@@ -94,7 +100,10 @@ enum PromptLayout {
                 pieces.append(embedTokens(Tensor(ids, shape: [1, ids.count])))
             case .image(let pixels):
                 pieces.append(try image(pixels, trace.visionTrace(imageCount: imageCount)))
-            case .imageFeatures(let features), .embeddings(let features):
+            case .imageFeatures(let features):
+                _ = trace.visionTrace(imageCount: imageCount)  // its place among the images, nothing captured
+                pieces.append(features.rank == 2 ? features.unsqueezed(axis: 0) : features)
+            case .embeddings(let features):
                 pieces.append(features.rank == 2 ? features.unsqueezed(axis: 0) : features)
             }
         }

@@ -193,6 +193,13 @@ struct FamilyCommandLineTests {
                                               "--image", fixture + "/\(images[1]).png", "--input-ids", ids, "--greedy", "--max-new-tokens", "8", "--json"])
         #expect(generated.status == 0, "\(generated.err)")
         #expect(try LucidProcess.json(generated.out)["token_ids"] as? [Int] == (try golden.loadTensor(named: "greedy").toArray(Int.self)))
+        // The images' order counts: swapped, the answer is another.
+        let swapped = try LucidProcess.run(["generate", "--model", fixture + "/model", "--image", fixture + "/\(images[1]).png",
+                                            "--image", fixture + "/\(images[0]).png", "--input-ids", ids, "--greedy", "--max-new-tokens", "8", "--json"])
+        #expect(swapped.status == 0, "\(swapped.err)")
+        let swappedTokens = try LucidProcess.json(swapped.out)["token_ids"] as? [Int]
+        let goldenTokens = try golden.loadTensor(named: "greedy").toArray(Int.self)
+        #expect(swappedTokens != nil && swappedTokens != goldenTokens)
     }
 
     /// `inspect` with two `--image` writes each image's tower captures under `image.{k}.`, not the last

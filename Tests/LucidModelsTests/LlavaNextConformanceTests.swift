@@ -35,6 +35,39 @@ struct LlavaNextConformanceTests {
         try Self.fixture.expectGreedyAndBeamTokensMatch(name, beams: try SafetensorsFile(path: Self.directory + "/beam.safetensors"))
     }
 
+    /// Two images in one prompt through the family's own `[LlavaNextImage]` path, each with its own size
+    /// (multi_image.safetensors: scripts/make_llava_onevision_multi_image_fixture.py llava-next): the
+    /// processor's tiles and sizes, features, logits within the tolerance with one placeholder per image
+    /// or the processor's runs, and 8 greedy tokens. (Through `VisionLanguageModel`, whose image is a tile
+    /// stack and whose size is the model's one `originalImageSize`, several NeXT images are refused.)
+    @Test func severalImagesOfTheirOwnSizesMatchTransformers() throws {
+        let golden = try SafetensorsFile(path: Self.directory + "/multi_image.safetensors")
+        let model = try Self.fixture.model()
+        let images = try ["wide", "tall"].map { try Self.image($0) }
+        let pixels = try golden.loadTensor(named: "pixel_values")
+        let sizes = try golden.loadTensor(named: "image_sizes").toArray(Int.self)
+        for (index, image) in images.enumerated() {
+            let expected = pixels.selected(axis: 0, index: index).narrowed(axis: 0, start: 0, length: image.tiles.size(0))
+            expectMatches(image.tiles, expected, tolerance: 1e-6, "image \(index) tiles")
+            #expect([image.height, image.width] == Array(sizes[(2 * index)..<(2 * index + 2)]))
+        }
+        let features = try withNoGrad { () throws(PromptError) -> Tensor in
+            Tensor.cat(try images.map { (image) throws(PromptError) -> Tensor in try model.imageFeatures(image) }, axis: 0)
+        }
+        expectMatches(features, try golden.loadTensor(named: "image_features"), tolerance: Self.tolerance, "features")
+        for name in ["input_ids", "expanded_input_ids"] {
+            let ids = try golden.loadTensor(named: name).toArray(Int.self)
+            let trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in
+                try model.forward(ids: ids, images: images, cache: nil, options: .logitsOnly)
+            }
+            expectMatches(trace.logits, try golden.loadTensor(named: "logits"), tolerance: Self.tolerance, "\(name) logits")
+        }
+        let ids = try golden.loadTensor(named: "input_ids").toArray(Int.self)
+        let embeddings = try withNoGrad { () throws(PromptError) -> Tensor in try model.embed(ids: ids, images: images) }
+        let greedy = try GenerationDriver(model: model).generate(.embeddings(embeddings), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 8))
+        #expect(greedy.tokens == (try golden.loadTensor(named: "greedy").toArray(Int.self)))
+    }
+
     @Test func bothPlaceholderConventionsGiveTheSameEmbeddings() throws {
         let model = try LlavaNextForConditionalGeneration.load(directory: Self.directory + "/model")
         let image = try Self.image("wide")
