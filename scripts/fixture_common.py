@@ -11,7 +11,9 @@
   make_sliding_window_fixtures.py);
 - `record(golden, name, model, prompt, image_token, count, inputs)`: the prompt with its placeholder
   expanded to `count`, then its logits, hidden states, 8 greedy tokens and a 3-beam search (6 tokens,
-  EOS 2, early stopping), under `<name>.*`.
+  EOS 2, early stopping), under `<name>.*`;
+- `expand_placeholders(prompt, token, counts)`: a prompt with one `token` per image, each expanded to its
+  image's count, as a processor writes it (the multi-image fixture scripts).
 """
 import torch
 import transformers
@@ -102,3 +104,15 @@ def record(golden, name, model, prompt, image_token, count, inputs):
         golden[f"{name}.hidden_states.{layer}"] = hidden
     golden[f"{name}.greedy"] = greedy[:, expanded.shape[1]:]
     golden[f"{name}.beam3"] = beam[:, expanded.shape[1]:]
+
+
+def expand_placeholders(prompt, token, counts):
+    """`prompt` with its i-th `token` repeated `counts[i]` times."""
+    expanded, image = [], 0
+    for item in prompt:
+        if item == token:
+            expanded += [token] * counts[image]
+            image += 1
+        else:
+            expanded.append(item)
+    return expanded

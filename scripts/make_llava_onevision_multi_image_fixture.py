@@ -26,6 +26,8 @@ from safetensors.torch import save_file
 from transformers.models.llava_next.image_processing_pil_llava_next import LlavaNextImageProcessorPil
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
 
+from fixture_common import expand_placeholders
+
 IMAGE_TOKEN = 149
 FAMILIES = {"llava-onevision": (LlavaOnevisionImageProcessorPil, transformers.LlavaOnevisionForConditionalGeneration),
             "llava-next": (LlavaNextImageProcessorPil, transformers.LlavaNextForConditionalGeneration)}
@@ -54,13 +56,7 @@ def main():
         counts = [f.shape[0] for f in features]
     assert [f.shape[0] for f in features] == counts, [f.shape for f in features]
     prompt = [1, 17, IMAGE_TOKEN, 33, 21, IMAGE_TOKEN, 45, 12, 60, 7]
-    expanded, image = [], 0
-    for token in prompt:
-        if token == IMAGE_TOKEN:
-            expanded += [IMAGE_TOKEN] * counts[image]
-            image += 1
-        else:
-            expanded.append(token)
+    expanded = expand_placeholders(prompt, IMAGE_TOKEN, counts)
     ids = torch.tensor([expanded])
     with torch.no_grad():
         logits = model(input_ids=ids, **inputs, use_cache=False).logits

@@ -25,6 +25,8 @@ from PIL import Image
 from safetensors.torch import save_file
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
+from fixture_common import expand_placeholders
+
 IMAGE_TOKEN, VISION_START, VISION_END = 140, 141, 142
 FAMILIES = {"qwen2-vl": (transformers.Qwen2VLForConditionalGeneration, ("wide", "tall")),
             "qwen2.5-vl": (transformers.Qwen2_5_VLForConditionalGeneration, ("large", "wide"))}
@@ -44,13 +46,7 @@ def main():
     model = model_class.from_pretrained(model_dir, attn_implementation="eager").eval()
     counts = [int(g.prod()) // 4 for g in grids]
     prompt = [1, 17, VISION_START, IMAGE_TOKEN, VISION_END, 33, 21, VISION_START, IMAGE_TOKEN, VISION_END, 45, 12, 60, 7]
-    expanded, image = [], 0
-    for token in prompt:
-        if token == IMAGE_TOKEN:
-            expanded += [IMAGE_TOKEN] * counts[image]
-            image += 1
-        else:
-            expanded.append(token)
+    expanded = expand_placeholders(prompt, IMAGE_TOKEN, counts)
     ids = torch.tensor([expanded])
     mm = (ids == IMAGE_TOKEN).int()
     inputs = dict(pixel_values=out["pixel_values"], image_grid_thw=grids, mm_token_type_ids=mm)
