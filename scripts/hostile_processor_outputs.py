@@ -86,7 +86,8 @@ def mutations(tensors, rng):
     out.append(("no pixel_values", {k: v for k, v in tensors.items() if k != "pixel_values"}))
     out.append(("pixel_values as I32", dict(tensors, pixel_values=("I32", shape, data))))
     flat = math.prod(shape)
-    for claim in ([flat], [shape[0] * 2] + [flat // (shape[0] * 2)] if flat % (shape[0] * 2) == 0 else [flat, 1], [1] + shape, shape[:-1] + [shape[-1] // 2, 2]):
+    doubled = [shape[0] * 2, flat // (shape[0] * 2)] if flat % (shape[0] * 2) == 0 else [flat, 1]
+    for claim in ([flat], doubled, [1] + shape, shape[:-1] + [shape[-1] // 2, 2]):
         if math.prod(claim) == flat and claim != shape:
             out.append((f"pixel_values claimed {claim}", dict(tensors, pixel_values=(dtype, claim, data))))
     for value in (float("nan"), float("inf"), -1e30):

@@ -98,11 +98,16 @@ public enum Decoding {
     /// (the same embedding, `VisionLanguageModel.embed`, without a second pass through the tower).
     static func reusing(_ features: [Tensor?], in segments: [PromptSegment]) -> [PromptSegment] {
         guard features.contains(where: { $0 != nil }) else { return segments }
+        return replacingImages(in: segments, with: features.map { $0.map(PromptSegment.imageFeatures) })
+    }
+
+    /// `segments` with the i-th image segment replaced by `replacements[i]`, where there is one.
+    static func replacingImages(in segments: [PromptSegment], with replacements: [PromptSegment?]) -> [PromptSegment] {
         var next = 0
         return segments.map { segment in
             guard case .image = segment else { return segment }
             defer { next += 1 }
-            return next < features.count ? features[next].map(PromptSegment.imageFeatures) ?? segment : segment
+            return next < replacements.count ? replacements[next] ?? segment : segment
         }
     }
 
@@ -125,16 +130,7 @@ public enum Decoding {
         default:
             return nil
         }
-        var next = 0
-        var replaced: [PromptSegment] = []
-        for segment in segments {
-            guard case .image = segment else { replaced.append(segment); continue }
-            guard next < replacements.count else {
-                throw .invalidImage(reason: "the prompt has more image slots than the \(images.count) images given")
-            }
-            replaced.append(replacements[next])
-            next += 1
-        }
+        let replaced = replacingImages(in: segments, with: replacements)
         return try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(replaced) }
     }
 }

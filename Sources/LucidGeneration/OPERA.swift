@@ -305,10 +305,8 @@ public struct OPERADecoder {
             let spans = imageRanges.filter { !$0.isEmpty }
             guard !spans.isEmpty else { return result(Tensor.zeros([nb, p.candidates]), location) }
             let last = attention.selected(axis: 2, index: s)
-            let imageMass = spans.dropFirst().reduce(last.narrowed(axis: 2, start: spans[0].lowerBound, length: spans[0].count).sum(axis: -1)) {
-                $0 + last.narrowed(axis: 2, start: $1.lowerBound, length: $1.count).sum(axis: -1)
-            }
-            return result(-imageMass, location)
+            let masses = spans.map { last.narrowed(axis: 2, start: $0.lowerBound, length: $0.count).sum(axis: -1) }
+            return result(-masses.dropFirst().reduce(masses[0], +), location)
         }
         return result(maxPenalty, location)
     }

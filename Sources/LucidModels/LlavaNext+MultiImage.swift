@@ -28,8 +28,15 @@ extension LlavaNextForConditionalGeneration {
     /// tiles [1, 3, S, S] (a stack's first tile: the whole image resized); a lone image as given, where a
     /// lone base tile is refused (it needs its anyres tiles). LLaVA-NeXT with several images is refused.
     public func promptImages(_ images: [Tensor]) throws(PromptError) -> [Tensor] {
-        let side = config.tileSize
         try checkImageCount(images.count)
+        return try encodedTiles(images)
+    }
+
+    /// The tile stacks a prompt holding all of `images` encodes: OneVision's base tiles among several, a
+    /// lone image's full stack (a lone base tile refused), LLaVA-NeXT's stacks as given. The seam adds
+    /// `checkImageCount`; the family's own `[LlavaNextImage]` path, whose images carry their sizes, does not.
+    func encodedTiles(_ images: [Tensor]) throws(PromptError) -> [Tensor] {
+        let side = config.tileSize
         guard encodesBaseTilesOnly(imageCount: images.count) else {
             if let lone = images.first, isBaseTile(lone) {
                 throw .invalidImage(reason: "a base tile alone [1, 3, \(side), \(side)] is an image of a prompt with several; a lone image needs its anyres tiles")

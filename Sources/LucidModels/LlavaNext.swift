@@ -132,7 +132,7 @@ public final class LlavaNextForConditionalGeneration: Module, LanguageModelBacke
     /// `LlavaNextImage` carries (the seam, whose image is a tile stack, takes one NeXT image a prompt).
     public func embed(ids: [Int], images: [LlavaNextImage], options: ForwardOptions = ForwardOptions(),
                       trace: ForwardTrace = ForwardTrace()) throws(PromptError) -> Tensor {
-        let tiles = config.variant == .llavaNext ? images.map(\.tiles) : try promptImages(images.map(\.tiles))
+        let tiles = try encodedTiles(images.map(\.tiles))
         let images = zip(images, tiles).map { LlavaNextImage(tiles: $1, height: $0.height, width: $0.width) }
         let counts = try images.map { (image) throws(PromptError) -> Int in try imageFeatureCount(image) }
         var pieces: [Tensor] = []

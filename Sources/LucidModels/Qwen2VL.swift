@@ -60,7 +60,7 @@ public final class Qwen2VLForConditionalGeneration: Module, LanguageModelBacked 
     func check(_ image: Qwen2VLImage) throws(PromptError) {
         let m = config.visionConfig.spatialMergeSize
         let g = image.grid
-        guard g.t >= 1, g.h >= m, g.w >= m, g.h % m == 0, g.w % m == 0, g.t <= 64, g.h <= 4096, g.w <= 4096 else {
+        guard g.isWithinBounds, g.h >= m, g.w >= m, g.h % m == 0, g.w % m == 0 else {
             throw .invalidImage(reason: "image grid (t \(g.t), h \(g.h), w \(g.w)) is not a positive multiple of the \(m)x\(m) merge")
         }
         let expected = [g.patchCount, config.visionConfig.patchValues]

@@ -14,6 +14,13 @@ public struct Qwen2VLGrid: Sendable, Equatable {
     }
     /// Patches the tower sees.
     public var patchCount: Int { t * h * w }
+    /// Most frames, and most patches a side, a grid may claim.
+    public static let maximumFrames = 64
+    public static let maximumSide = 4096
+    /// Whether every component is positive and within the bounds above (so `patchCount` cannot overflow).
+    public var isWithinBounds: Bool {
+        (1...Self.maximumFrames).contains(t) && (1...Self.maximumSide).contains(h) && (1...Self.maximumSide).contains(w)
+    }
 }
 
 /// Qwen2-VL's 3-D patch embedding (`patch_embed.proj`, a bias-free Conv3d whose stride is its kernel),

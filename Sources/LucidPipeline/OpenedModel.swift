@@ -61,16 +61,15 @@ public final class OpenedModel {
         return try family.pixelValues(decoded: image, for: vision, directory: path, padToSquare: padToSquare)
     }
 
-    /// The pixel values of one prompt's image files: a lone file as `pixelValues(image:padToSquare:)`
-    /// gives it, several as `pixelValues(prompt:padToSquare:)` does; an image error names its file.
+    /// The pixel values of one prompt's image files, as `pixelValues(prompt:padToSquare:)` gives them
+    /// decoded; an image error names its file.
     public func pixelValues(imageFiles paths: [String], padToSquare: Bool) throws -> [Tensor] {
-        if paths.count == 1 { return [try pixelValues(image: paths[0], padToSquare: padToSquare)] }
         if paths.isEmpty { return [] }
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }
         return try paths.map { path in
             let decoded = try ImageDecoder.decode(path: path)
             return try ImageError.naming(file: path) {
-                try family.pixelValues(decoded: decoded, for: vision, directory: self.path, padToSquare: padToSquare, amongSeveral: true)
+                try family.pixelValues(decoded: decoded, for: vision, directory: self.path, padToSquare: padToSquare, amongSeveral: paths.count > 1)
             }
         }
     }

@@ -148,10 +148,10 @@ extension ProcessorOutputs {
         // Each grid's patch count, checked before it sizes a slice (the grid is outside data).
         var rows: [Int] = []
         for g in grids {
-            guard g.t >= 1, g.h >= 1, g.w >= 1, g.t <= 64, g.h <= 4096, g.w <= 4096 else {
-                throw fail("image_grid_thw (\(g.t), \(g.h), \(g.w)) is out of range: each of t ≤ 64, h and w ≤ 4096, positive")
+            guard g.isWithinBounds else {
+                throw fail("image_grid_thw (\(g.t), \(g.h), \(g.w)) is out of range: each of t ≤ \(Qwen2VLGrid.maximumFrames), h and w ≤ \(Qwen2VLGrid.maximumSide), positive")
             }
-            rows.append(g.t * g.h * g.w)
+            rows.append(g.patchCount)
         }
         guard rows.reduce(0, +) == shape[0] else {
             throw fail("image_grid_thw \(grids.map { "(\($0.t), \($0.h), \($0.w))" }.joined(separator: ", ")) needs \(rows.reduce(0, +)) patch rows, pixel_values has \(shape[0])")
