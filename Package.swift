@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "LucidGeneration", targets: ["LucidGeneration"]),
         .library(name: "LucidEval", targets: ["LucidEval"]),
         .library(name: "LucidAnalysis", targets: ["LucidAnalysis"]),
+        .library(name: "LucidBuildInfo", targets: ["LucidBuildInfo"]),
         .library(name: "LucidRuns", targets: ["LucidRuns"]),
         .library(name: "LucidWorld", targets: ["LucidWorld"]),
         .library(name: "LucidTraining", targets: ["LucidTraining"]),
@@ -82,7 +83,10 @@ let package = Package(
             dependencies: ["LucidModels", "LucidTensor"]
         ),
         .target(name: "LucidWorld", dependencies: ["LucidVision", "LucidSupport"]),
-        .target(name: "LucidRuns", dependencies: ["LucidFiles", "LucidSupport", .product(name: "Yams", package: "Yams")]),
+        // Lucid's version and the git commit it is built from (the LucidBuildID plugin writes the commit).
+        .target(name: "LucidBuildInfo", plugins: ["LucidBuildID"]),
+        .plugin(name: "LucidBuildID", capability: .buildTool()),
+        .target(name: "LucidRuns", dependencies: ["LucidBuildInfo", "LucidFiles", "LucidSupport", .product(name: "Yams", package: "Yams")]),
         // A fake workload the run tests start as a child process and kill (see Tests/LucidRunsTests).
         .executableTarget(name: "lucid-runs-fixture", dependencies: ["LucidRuns", "LucidSupport"]),
         // Generic training: the resumable stage loop (AdamW, warm-up + cosine, checkpoints), schedules, loss curves.
@@ -108,7 +112,7 @@ let package = Package(
         .target(name: "LucidAnalysis", dependencies: ["LucidModels", "LucidTensor", "LucidVision"]),
         // `lucid serve`: the OpenAI-compatible HTTP server over OpenedModel and Decoding.generate (docs/serve.md).
         .target(name: "LucidServer", dependencies: [
-            "LucidPipeline", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidRuns", "LucidFiles",
+            "LucidPipeline", "LucidModels", "LucidGeneration", "LucidTensor", "LucidText", "LucidVision", "LucidRuns", "LucidBuildInfo", "LucidFiles",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -129,6 +133,7 @@ let package = Package(
                 "LucidEval",
                 "LucidAnalysis",
                 "LucidRuns",
+                "LucidBuildInfo",
                 "LucidWorld",
                 "LucidOrganisms",
                 "LucidTraining",
@@ -192,7 +197,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidRunsTests",
-            dependencies: ["LucidTestSupport", "LucidRuns", "LucidFiles", "LucidSupport"]
+            dependencies: ["LucidTestSupport", "LucidRuns", "LucidBuildInfo", "LucidFiles", "LucidSupport"]
         ),
         .testTarget(
             name: "LucidFilesTests",
@@ -225,7 +230,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidServerTests",
-            dependencies: ["LucidTestSupport", "LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns", "LucidEval", "LucidSupport",
+            dependencies: ["LucidTestSupport", "LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns", "LucidBuildInfo", "LucidEval", "LucidSupport",
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(

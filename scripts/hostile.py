@@ -314,6 +314,11 @@ def image_cases(work, rng):
             prompt = ["--input-ids", ids] if ids else ["--prompt", "Describe."]
             cases.append(Case("image", ["generate", "--model", model, "--max-new-tokens", "1", "--greedy"] + prompt
                               + ["--image", good, "--image", path], "any", [path], [path, good], note=f"{w}x{h} among two"))
+    # More images than a prompt takes (64): refused by count, before any file is read.
+    for count in (65, 1000):
+        model, good, _ = several[0]
+        cases.append(Case("image", ["generate", "--model", model, "--max-new-tokens", "1", "--prompt", "Describe."]
+                          + ["--image", good] * count, "error", [f"{count} images: a prompt takes at most 64"], [good]))
     fifo = os.path.join(work, "pipe.png")
     os.mkfifo(fifo)
     for special in [fifo, work, "/dev/zero", os.path.join(work, "none.png")]:

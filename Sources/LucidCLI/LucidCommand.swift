@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LucidBuildInfo
 import LucidPipeline
 import LucidSupport
 import LucidTensor
@@ -7,8 +8,6 @@ import LucidTensor
 /// The `lucid` command-line tool.
 public struct LucidCommand: AsyncParsableCommand {
     public init() {}
-
-    static let version = "0.1.0"
 
     public static let configuration = CommandConfiguration(
         commandName: "lucid",
@@ -46,7 +45,7 @@ public struct LucidCommand: AsyncParsableCommand {
     }
 
     static var versionString: String {
-        "lucid \(version) (libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS, CPU kernel \(SmallLinearKernel.active.name), devices \(devicesDescription))"
+        "lucid \(LucidBuild.description), libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS, CPU kernel \(SmallLinearKernel.active.name), devices \(devicesDescription)"
     }
 
     /// The devices this libtorch can use, and why CUDA is missing where a CUDA wheel is installed.

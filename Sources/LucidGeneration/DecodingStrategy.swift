@@ -81,8 +81,9 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     case emptyPrompt
     case promptTooLong(tokens: Int, limit: Int)
     case tokenOutOfRange(id: Int, vocabularySize: Int)
-    /// The model's logits held NaN or ±∞ at this decode step (0 = after the prompt): broken weights
-    /// or activations; `GenerationLimits.allowsNonFiniteLogits` decodes on anyway.
+    /// The model's logits held NaN or ±∞ at this decode step (0 = after the prompt): broken weights, or
+    /// activations that overflowed the dtype (f16 above 65,504; inputs are checked before they reach the
+    /// model); `GenerationLimits.allowsNonFiniteLogits` decodes on anyway.
     case nonFiniteLogits(step: Int)
 
     public var description: String {
@@ -93,7 +94,7 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
             return "the prompt has \(tokens) tokens plus the requested new tokens, over the model's context of \(limit)"
         case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (0..<\(size))"
         case .nonFiniteLogits(let step):
-            return "the model's logits contain NaN or infinity at decode step \(step) (broken weights or activations); pass --allow-non-finite to decode anyway"
+            return "the model's logits contain NaN or infinity at decode step \(step): broken weights, or activations past the dtype's range (f16 overflows above 65,504: try bf16 or f32); `lucid generate --allow-non-finite` decodes on anyway"
         }
     }
 }

@@ -61,11 +61,19 @@ public final class OpenedModel {
         return try family.pixelValues(decoded: image, for: vision, directory: path, padToSquare: padToSquare)
     }
 
+    /// The most images one prompt takes (`lucid serve` caps a request lower: `ServerLimits.maxImagesPerRequest`):
+    /// each is decoded and held before the prompt's length is checked, so the count is bounded first.
+    public static let maximumImagesPerPrompt = 64
+
     /// The pixel values of one prompt's image files, as `pixelValues(prompt:padToSquare:)` gives them
-    /// decoded; an image error names its file.
+    /// decoded; an image error names its file. More than `maximumImagesPerPrompt` files are refused
+    /// before any is read.
     public func pixelValues(imageFiles paths: [String], padToSquare: Bool) throws -> [Tensor] {
         if paths.isEmpty { return [] }
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: images need a vision-language model") }
+        guard paths.count <= Self.maximumImagesPerPrompt else {
+            throw ModelOpenError("\(paths.count) images: a prompt takes at most \(Self.maximumImagesPerPrompt)")
+        }
         return try paths.map { path in
             let decoded = try ImageDecoder.decode(path: path)
             return try ImageError.naming(file: path) {

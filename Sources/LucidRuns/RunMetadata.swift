@@ -1,4 +1,5 @@
 import Foundation
+import LucidBuildInfo
 
 /// What `run.json` records about a run: the input hashes it was started with and the manifest.
 public struct RunMetadata: Sendable, Equatable {
@@ -19,6 +20,15 @@ public struct RunMetadata: Sendable, Equatable {
     public var manifest: JSONValue
     /// `RunPlan.engine` when the run started; nil in runs started before Lucid recorded it.
     public var engine: JSONValue?
+    /// The Lucid that started the run, `{"version", "commit"}` (`LucidBuild`; commit null outside a git
+    /// checkout): for people and for the resume warning, never checked. Nil in runs started before
+    /// Lucid recorded it.
+    public var lucid: JSONValue?
+
+    /// This build's `lucid` record.
+    public static var currentLucid: JSONValue {
+        .object(["version": .string(LucidBuild.version), "commit": LucidBuild.commit.map(JSONValue.string) ?? .null])
+    }
 
     public init(plan: RunPlan, created: Date = Date()) {
         name = plan.manifest.name
@@ -29,6 +39,7 @@ public struct RunMetadata: Sendable, Equatable {
         self.created = ISO8601DateFormatter().string(from: created)
         manifest = plan.manifest.canonicalJSON
         engine = plan.engine
+        lucid = Self.currentLucid
     }
 
     var json: JSONValue {
@@ -43,6 +54,7 @@ public struct RunMetadata: Sendable, Equatable {
             "manifest": manifest,
         ]
         if let engine { fields["engine"] = engine }
+        if let lucid { fields["lucid"] = lucid }
         return .object(fields)
     }
 
@@ -67,6 +79,18 @@ public struct RunMetadata: Sendable, Equatable {
         created = try text("created")
         manifest = try field("manifest")
         engine = json["engine"]
+        lucid = json["lucid"]
+    }
+
+    /// A warning when `current` is another Lucid build than the one that started the run (a resume
+    /// mixes their results); nil when they agree or the run recorded none.
+    func buildChange(comparedTo current: JSONValue) -> String? {
+        guard let lucid, lucid != current else { return nil }
+        func describe(_ build: JSONValue) -> String {
+            let version = build["version"]?.stringValue ?? "?"
+            return build["commit"]?.stringValue.map { "lucid \(version) (commit \($0))" } ?? "lucid \(version) (commit unknown)"
+        }
+        return "this run was started by \(describe(lucid)) and resumes with \(describe(current)): its results will mix the two builds (--force-new starts a fresh directory)"
     }
 
     /// Where `current` differs from the recorded engine settings, as `path: A then, B now` lines (sorted);

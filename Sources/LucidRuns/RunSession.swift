@@ -37,7 +37,8 @@ public final class RunSession: Sendable {
     public var items: [WorkItem] { plan.items(in: shard) }
 
     /// What opening the results file found worth telling (a repaired torn line, duplicates).
-    public var warnings: [String] { store.warnings }
+    /// Also says when this build is another than the one that started the run.
+    public var warnings: [String] { [directory.metadata.buildChange(comparedTo: RunMetadata.currentLucid)].compactMap { $0 } + store.warnings }
 
     /// Runs the pending items with `work` (see `RunExecutor.run`).
     public func run(progress: ProgressReporter? = nil, interruption: InterruptMonitor? = nil,

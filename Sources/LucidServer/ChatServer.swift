@@ -29,7 +29,7 @@ public struct ChatServer: Sendable {
     public func router() -> Router<ServeRequestContext> {
         let router = Router(context: ServeRequestContext.self)
         router.get("/health") { _, _ -> Response in
-            Self.json(.ok, .object(["status": "ok", "model": .string(options.modelID)]))
+            Self.json(.ok, .object(["status": "ok", "model": .string(options.modelID), "lucid": RunMetadata.currentLucid]))
         }
         router.get("/metrics") { request, _ -> Response in
             if let denied = authorize(request) { return denied }

@@ -1,4 +1,5 @@
 import Foundation
+import LucidBuildInfo
 import Prometheus
 
 /// The server's Prometheus metrics, rendered in the text exposition format by `GET /metrics`.
@@ -6,7 +7,8 @@ import Prometheus
 /// `lucid_requests_total{status}`, `lucid_prompt_tokens_total`, `lucid_generated_tokens_total`,
 /// `lucid_gate_refusals_total`, `lucid_request_duration_seconds` and `lucid_time_to_first_token_seconds`
 /// (histograms), `lucid_queue_depth` (requests waiting), `lucid_active_generations` (rows decoding)
-/// and `lucid_batch_rows` (a histogram of rows per batched forward pass).
+/// `lucid_batch_rows` (a histogram of rows per batched forward pass) and `lucid_build_info{version,commit} 1`
+/// (which Lucid serves: `LucidBuild`, commit `unknown` outside a git checkout).
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let promptTokens: Counter
@@ -35,6 +37,8 @@ public final class ServerMetrics: Sendable {
         activeGenerations = registry.makeGauge(descriptor: Self.descriptor("lucid_active_generations", help: "Generations decoding now"))
         batchRows = registry.makeValueHistogram(descriptor: Self.descriptor("lucid_batch_rows", help: "Rows per batched decode step"),
                                                 buckets: [1, 2, 3, 4, 6, 8, 12, 16])
+        registry.makeGauge(descriptor: Self.descriptor("lucid_build_info", help: "The Lucid build serving: version and git commit"),
+                           labels: [("version", LucidBuild.version), ("commit", LucidBuild.commit ?? "unknown")]).set(to: 1)
     }
 
     /// Counts one answered request by status code.

@@ -1,4 +1,5 @@
 import Foundation
+import LucidPipeline
 
 /// The limits a public endpoint needs; every request is checked against them before any tensor work.
 public struct ServerLimits: Sendable, Equatable {
@@ -6,6 +7,7 @@ public struct ServerLimits: Sendable, Equatable {
     public var maxBodyBytes = 16 << 20
     /// Largest image, in pixels, refused from its header before any pixel memory is allocated.
     public var maxImagePixels = 4096 * 4096
+    /// At most `OpenedModel.maximumImagesPerPrompt`.
     public var maxImagesPerRequest = 4
     public var maxMessages = 64
     /// Longest rendered prompt, in tokens.
@@ -44,6 +46,9 @@ public struct ServerLimits: Sendable, Equatable {
         try positive(retryAfterSeconds, "retry-after seconds")
         guard maxImagesPerRequest >= 0, maxQueue >= 0, maxStopStrings >= 0, maxStopStringLength >= 1 else {
             throw ServerSetupError("image, queue and stop-string limits must be ≥ 0")
+        }
+        guard maxImagesPerRequest <= OpenedModel.maximumImagesPerPrompt else {
+            throw ServerSetupError("max images per request (\(maxImagesPerRequest)) exceeds the \(OpenedModel.maximumImagesPerPrompt) a prompt takes")
         }
         guard defaultMaxTokens <= maxTokens else { throw ServerSetupError("default max tokens (\(defaultMaxTokens)) exceeds max tokens (\(maxTokens))") }
         guard requestTimeoutSeconds > 0, requestTimeoutSeconds.isFinite else { throw ServerSetupError("request timeout must be > 0 seconds") }

@@ -83,4 +83,17 @@ struct OnevisionSeveralImagesTests {
             "\($0)".contains("one image a LLaVA-NeXT prompt")
         }
     }
+
+    @Test func moreImageFilesThanAPromptTakesAreRefusedBeforeAnyIsRead() throws {
+        let (opened, _) = try Self.open()
+        let missing = "/nonexistent/lucid-image.png"
+        let count = OpenedModel.maximumImagesPerPrompt + 1
+        #expect { _ = try opened.pixelValues(imageFiles: Array(repeating: missing, count: count), padToSquare: false) } throws: {
+            "\($0)" == "\(count) images: a prompt takes at most \(OpenedModel.maximumImagesPerPrompt)"
+        }
+        // At the limit the files are read (and this one's absence is what is refused).
+        #expect { _ = try opened.pixelValues(imageFiles: Array(repeating: missing, count: count - 1), padToSquare: false) } throws: {
+            "\($0)".contains(missing)
+        }
+    }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import LucidBuildInfo
+import LucidPipeline
 import LucidRuns
 @testable import LucidServer
 import Testing
@@ -140,6 +142,8 @@ struct ServerLimitsTests {
         }
         #expect(try json(models)["data"]?.arrayValue?.first?["id"]?.stringValue == "shapes-tiny")
         #expect(try json(health)["status"]?.stringValue == "ok")
+        #expect(try json(health)["lucid"]?["version"]?.stringValue == LucidBuild.version)
+        #expect(try json(health)["lucid"]?["commit"] == (LucidBuild.commit.map(JSONValue.string) ?? .null))
         let text = String(buffer: metrics.body)
         #expect(text.contains(#"lucid_requests_total{status="200"} 2"#))  // the completion and /v1/models
         #expect(text.contains(#"lucid_requests_total{status="400"} 1"#))
@@ -148,5 +152,14 @@ struct ServerLimitsTests {
         #expect(text.contains("lucid_request_duration_seconds_bucket") && text.contains("lucid_queue_depth"))
         #expect(text.contains("lucid_time_to_first_token_seconds_count 1"))
         #expect(text.contains("lucid_active_generations 0.0"))
+        #expect(text.contains(#"lucid_build_info{version="\#(LucidBuild.version)",commit="\#(LucidBuild.commit ?? "unknown")"} 1.0"#), "\(text)")
+    }
+
+    @Test func aServerCannotAdmitMoreImagesARequestThanAPromptTakes() throws {
+        var limits = ServerLimits()
+        limits.maxImagesPerRequest = OpenedModel.maximumImagesPerPrompt
+        try limits.validate()
+        limits.maxImagesPerRequest += 1
+        #expect { try limits.validate() } throws: { "\($0)".contains("exceeds the \(OpenedModel.maximumImagesPerPrompt) a prompt takes") }
     }
 }

@@ -1,0 +1,42 @@
+import Foundation
+import PackagePlugin
+
+/// Writes the git commit Lucid is built from into the target (`LucidBuild.commit`).
+///
+/// The command reruns when the checkout's HEAD moves (a commit, checkout, reset or pull changes
+/// `HEAD` or its reflog), and writes its file only when the commit changed, so an unchanged commit
+/// recompiles nothing. It runs `git rev-parse --short=12 HEAD` in the package directory; outside
+/// a git checkout, or without git, the commit is `unknown`. Uncommitted edits are not tracked (the
+/// command does not rerun for them), so the id says which commit was checked out, not that the tree
+/// was clean.
+@main
+struct LucidBuildID: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let root = context.package.directoryURL
+        let output = context.pluginWorkDirectoryURL.appending(path: "GeneratedCommit.swift")
+        let git = gitDirectory(of: root)
+        let inputs = git.map { git in
+            ["HEAD", "logs/HEAD"].map { git.appending(path: $0) }.filter { FileManager.default.fileExists(atPath: $0.path) }
+        } ?? []
+        // $1: the package directory; $2: the Swift file to write (only when its text changes); $3: 1 where
+        // the package is a checkout of its own (not a copy inside another repository, whose commit it is not).
+        let script = """
+            commit=$([ "$3" = 1 ] && git -C "$1" rev-parse --short=12 HEAD 2>/dev/null | tr -cd '0-9A-Za-z._-') ; \
+            printf '/// Written by the LucidBuildID plugin.\\nlet generatedCommit = "%s"\\n' "${commit:-unknown}" > "$2.new" && \
+            if cmp -s "$2.new" "$2"; then rm -f "$2.new"; else mv "$2.new" "$2"; fi
+            """
+        return [.buildCommand(displayName: "Reading Lucid's git commit", executable: URL(fileURLWithPath: "/bin/sh"),
+                              arguments: ["-c", script, "sh", root.path, output.path, git == nil ? "0" : "1"], inputFiles: inputs, outputFiles: [output])]
+    }
+
+    /// The git directory of a checkout at `root`: `.git`, or where a worktree's `.git` file points.
+    func gitDirectory(of root: URL) -> URL? {
+        let dotGit = root.appending(path: ".git")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dotGit.path, isDirectory: &isDirectory) else { return nil }
+        if isDirectory.boolValue { return dotGit }
+        guard let text = try? String(contentsOf: dotGit, encoding: .utf8), text.hasPrefix("gitdir:") else { return nil }
+        let path = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        return path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appending(path: path)
+    }
+}
