@@ -4,11 +4,11 @@ import PackagePlugin
 /// Writes the git commit Lucid is built from into the target (`LucidBuild.commit`).
 ///
 /// The command reruns when the checkout's HEAD moves (a commit, checkout, reset or pull changes
-/// `HEAD` or its reflog), and writes its file only when the commit changed, so an unchanged commit
-/// recompiles nothing. It runs `git rev-parse --short=12 HEAD` in the package directory; outside
-/// a git checkout, or without git, the commit is `unknown`. Uncommitted edits are not tracked (the
-/// command does not rerun for them), so the id says which commit was checked out, not that the tree
-/// was clean.
+/// `HEAD`, its reflog or the branch's reference), and writes its file only when the commit changed,
+/// so an unchanged commit recompiles nothing. It runs `git rev-parse --short=12 HEAD` in the package
+/// directory; outside a git checkout, or without git, the commit is `unknown`. Uncommitted edits are
+/// not tracked (the command does not rerun for them), so the id says which commit was checked out,
+/// not that the tree was clean.
 @main
 struct LucidBuildID: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -16,7 +16,8 @@ struct LucidBuildID: BuildToolPlugin {
         let output = context.pluginWorkDirectoryURL.appending(path: "GeneratedCommit.swift")
         let git = gitDirectory(of: root)
         let inputs = git.map { git in
-            ["HEAD", "logs/HEAD"].map { git.appending(path: $0) }.filter { FileManager.default.fileExists(atPath: $0.path) }
+            (["HEAD", "logs/HEAD", "packed-refs"] + [branchReference(in: git)].compactMap { $0 })
+                .map { git.appending(path: $0) }.filter { FileManager.default.fileExists(atPath: $0.path) }
         } ?? []
         // $1: the package directory; $2: the Swift file to write (only when its text changes); $3: 1 where
         // the package is a checkout of its own (not a copy inside another repository, whose commit it is not).
@@ -27,6 +28,13 @@ struct LucidBuildID: BuildToolPlugin {
             """
         return [.buildCommand(displayName: "Reading Lucid's git commit", executable: URL(fileURLWithPath: "/bin/sh"),
                               arguments: ["-c", script, "sh", root.path, output.path, git == nil ? "0" : "1"], inputFiles: inputs, outputFiles: [output])]
+    }
+
+    /// The branch `HEAD` points at (`refs/heads/main`), whose file moves on a commit where no reflog is kept.
+    func branchReference(in git: URL) -> String? {
+        guard let head = try? String(contentsOf: git.appending(path: "HEAD"), encoding: .utf8), head.hasPrefix("ref:") else { return nil }
+        let reference = head.dropFirst("ref:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        return reference.hasPrefix("refs/") && !reference.contains("..") ? reference : nil
     }
 
     /// The git directory of a checkout at `root`: `.git`, or where a worktree's `.git` file points.
