@@ -4,7 +4,7 @@ Renders each conversation through the models' real Jinja templates with jinja2,
 configured as transformers' `apply_chat_template` does (sandboxed, trim_blocks,
 lstrip_blocks, raise_exception). SmolLM2's template comes from its GGUF; the others
 are transcribed from the Hugging Face Hub (Llama-2-chat, Llama-3-Instruct,
-llava-hf/llava-1.5, Qwen2-Instruct). LLaVA-OneVision/Interleave has two: the llava-hf processor
+llava-hf/llava-1.5, Qwen2-Instruct, Qwen2-VL-Instruct). LLaVA-OneVision/Interleave has two: the llava-hf processor
 template (the role, a space, the images, then a newline and the text, turns not separated), as
 transformers' own processor tests load it and as vLLM's examples and processor tests write its
 prompts (`<|im_start|>user <image>\\n...<|im_end|><|im_start|>assistant\\n`); and the one
@@ -81,6 +81,24 @@ LLAVA_ONEVISION_CONVERTED_TEMPLATE = (
     "{% generation %}{{ content['text'] }}{% endgeneration %}{% endfor %}{% endif %}"
     "{{'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
+# Qwen2-VL-Instruct's and Qwen2.5-VL-Instruct's template as both ship it (tokenizer_config.json and
+# chat_template.json on the Hub): images as <|vision_start|><|image_pad|><|vision_end|> right before
+# the text, ChatML turns, "You are a helpful assistant." when there is no system message.
+QWEN2_VL_TEMPLATE = (
+    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}"
+    "{% for message in messages %}{% if loop.first and message['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
+    "{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}"
+    "{% set image_count.value = image_count.value + 1 %}{% if add_vision_id %}Picture {{ image_count.value }}: {% endif %}"
+    "<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif content['type'] == 'video' or 'video' in content %}"
+    "{% set video_count.value = video_count.value + 1 %}{% if add_vision_id %}Video {{ video_count.value }}: {% endif %}"
+    "<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}<|im_end|>\n"
+    "{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
 VICUNA_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
                  "The assistant gives helpful, detailed, and polite answers to the user's questions.")
 
@@ -95,6 +113,7 @@ CONVERSATIONS = [
     [{"role": "user", "content": "Describe this picture.", "images": 1}],
     [{"role": "user", "content": "  padded content \n"},
      {"role": "assistant", "content": " sure \t"}],
+    [{"role": "user", "content": "Which differs?", "images": 2}],
 ]
 
 
@@ -147,6 +166,7 @@ def build_chat(out: Path, smollm2_template: str | None) -> None:
         ("llava-1.5", "llava-1.5", LLAVA_TEMPLATE, {}),
         ("llava-onevision", "llava-onevision", LLAVA_ONEVISION_TEMPLATE, {}),
         ("chatml", "llava-onevision-converted", LLAVA_ONEVISION_CONVERTED_TEMPLATE, {}),
+        ("qwen2-vl", "qwen2-vl", QWEN2_VL_TEMPLATE, {}),
     ]
     if smollm2_template is not None:
         templates.insert(0, ("chatml", "smollm2", smollm2_template, {}))
@@ -154,7 +174,10 @@ def build_chat(out: Path, smollm2_template: str | None) -> None:
         for conv in CONVERSATIONS:
             for agp in (True, False):
                 try:
-                    text = render_jinja(source, conv, agp, llava=source.count("selectattr") > 0, **tokens)
+                    # Structured content (a list of image and text parts, as the processors pass it): the
+                    # llava-hf templates select parts by type, Qwen2-VL's walks them.
+                    structured = source.count("selectattr") > 0 or "<|vision_start|>" in source
+                    text = render_jinja(source, conv, agp, llava=structured, **tokens)
                 except jinja2.exceptions.TemplateError as error:
                     text, failure = None, str(error)
                 else:
@@ -169,7 +192,8 @@ def build_chat(out: Path, smollm2_template: str | None) -> None:
     sources = {"qwen2": QWEN2_TEMPLATE, "llama-2": LLAMA2_TEMPLATE,
                "llama-3": LLAMA3_TEMPLATE, "llava-1.5": LLAVA_TEMPLATE,
                "llava-onevision": LLAVA_ONEVISION_TEMPLATE,
-               "llava-onevision-converted": LLAVA_ONEVISION_CONVERTED_TEMPLATE}
+               "llava-onevision-converted": LLAVA_ONEVISION_CONVERTED_TEMPLATE,
+               "qwen2-vl": QWEN2_VL_TEMPLATE}
     if smollm2_template is not None:
         sources["smollm2"] = smollm2_template
     (out / "chat_golden.json").write_text(

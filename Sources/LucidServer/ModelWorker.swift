@@ -238,7 +238,10 @@ public final class ModelWorker: Service, @unchecked Sendable {
         if !job.images.isEmpty && vision == nil {
             throw APIError.invalid("\(opened.name) is a text-only model: image parts need a vision-language model", param: "messages", code: "images_unsupported")
         }
-        let promptTokens = try vision?.embeddedLength(ids: ids, imageCount: job.images.count) ?? ids.count
+        // The images' pixel values come first: an image's size decides its feature count (Qwen2-VL's grid,
+        // LLaVA-NeXT's tiles), so the prompt's length is counted from them, before the tower runs.
+        let pixels = try opened.pixelValues(prompt: job.images, padToSquare: false)
+        let promptTokens = try vision?.embeddedLength(ids: ids, images: pixels) ?? ids.count
         guard promptTokens <= limits.maxPromptTokens else {
             throw APIError.invalid("the prompt has \(promptTokens) tokens, over the server's limit of \(limits.maxPromptTokens)",
                                    param: "messages", code: "context_length_exceeded")
@@ -251,7 +254,6 @@ public final class ModelWorker: Service, @unchecked Sendable {
             throw APIError.invalid("decoding.outliers must be ≤ the model's \(vision.visionPatchCount) patches", param: "decoding.outliers")
         }
         metrics.promptTokens.increment(by: Int64(promptTokens))
-        let pixels = try opened.pixelValues(prompt: job.images, padToSquare: false)
         if !pixels.isEmpty { try setImageInstruction(request.imageInstruction) }
         let method = request.method(choice: job.choice)
         let tokenizer = self.tokenizer
@@ -270,12 +272,22 @@ public final class ModelWorker: Service, @unchecked Sendable {
         case .sample(let sampling): strategy = .sampling(sampling)
         default: strategy = nil
         }
-        let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
-                           batched: strategy != nil, queueSeconds: queueSeconds)
         if let strategy {
-            switch try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal,
-                                        limits: generationLimits) {
+            let prepared = try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal,
+                                                limits: generationLimits)
+            // A prompt with explicit (M-RoPE) positions decodes alone, as beam search and the contrastive
+            // methods do: a batched row's decode positions are its token count.
+            var positioned = false
+            if case .ready(.positionedEmbeddings, _, _) = prepared { positioned = true }
+            let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
+                               batched: !positioned, queueSeconds: queueSeconds)
+            switch prepared {
             case .refused(let result):
+                complete(row, result: result, refusal: refusal)
+            case .ready(let prefill, _, _) where positioned:
+                let result = try GenerationDriver(model: opened.model).generate(prefill, strategy: strategy, limits: generationLimits) {
+                    [metrics] token in row.push(token, metrics: metrics)
+                }
                 complete(row, result: result, refusal: refusal)
             case .ready(let prefill, _, _):
                 let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits)
@@ -283,6 +295,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
                 handle(events)
             }
         } else {
+            let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
+                               batched: false, queueSeconds: queueSeconds)
             let result = try Decoding.generate(opened.model, ids: ids, images: pixels, method: method, limits: generationLimits,
                                                encodeRefusal: encodeRefusal) { [metrics] token in row.push(token, metrics: metrics) }
             complete(row, result: result, refusal: refusal)

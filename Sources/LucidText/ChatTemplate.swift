@@ -3,9 +3,10 @@
 /// Each style reproduces, character for character, what the model's own template
 /// renders through transformers' `apply_chat_template` (Jinja with `trim_blocks` and
 /// `lstrip_blocks`): `chatml` (SmolLM2, Qwen), `llama-2`, `llama-3`, `llava-1.5` and
-/// `llava-onevision` (llava-hf processors), plus FastChat's `vicuna` v1.1. `chatml` can inject a default
-/// system prompt when the conversation has none, as SmolLM2's and Qwen2's templates do;
-/// `detect` reads that prompt from the model's template string.
+/// `llava-onevision` (llava-hf processors), `qwen2-vl` (Qwen2-VL and Qwen2.5-VL Instruct), plus FastChat's
+/// `vicuna` v1.1. `chatml` and `qwen2-vl` can inject a default system prompt when the conversation has
+/// none, as SmolLM2's, Qwen2's and Qwen2-VL's templates do; `detect` reads that prompt from the model's
+/// template string.
 public struct ChatTemplate: Sendable, Hashable {
     /// The prompt formats LucidText knows.
     public enum Style: String, Sendable, CaseIterable {
@@ -15,6 +16,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case llama3 = "llama-3"
         case vicuna
         case llavaOnevision = "llava-onevision"
+        case qwen2VL = "qwen2-vl"
     }
 
     /// The format.
@@ -69,6 +71,13 @@ public struct ChatTemplate: Sendable, Hashable {
     /// space, no newline between turns, no default system prompt.
     public static let llavaOnevision = ChatTemplate(style: .llavaOnevision)
 
+    /// ChatML with each image as `<|vision_start|><|image_pad|><|vision_end|>` right before the text
+    /// (Qwen2-VL and Qwen2.5-VL Instruct, whose templates add "You are a helpful assistant." as `prompt`
+    /// when the conversation has no system message).
+    public static func qwen2VL(defaultSystemPrompt prompt: String?) -> ChatTemplate {
+        ChatTemplate(style: .qwen2VL, defaultSystemPrompt: prompt)
+    }
+
     /// ChatML that adds `prompt` as the system message when none is given (SmolLM2, Qwen2).
     public static func chatml(defaultSystemPrompt prompt: String?) -> ChatTemplate {
         ChatTemplate(style: .chatml, defaultSystemPrompt: prompt)
@@ -81,7 +90,8 @@ public struct ChatTemplate: Sendable, Hashable {
     ///   roles do not alternate user/assistant.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
         switch style {
-        case .chatml: return renderChatML(messages, addGenerationPrompt)
+        case .chatml: return renderChatML(messages, addGenerationPrompt, image: "<image>\n")
+        case .qwen2VL: return renderChatML(messages, addGenerationPrompt, image: "<|vision_start|><|image_pad|><|vision_end|>")
         case .llama2: return try renderLlama2(messages)
         case .llama3: return renderLlama3(messages, addGenerationPrompt)
         case .llava15: return renderLlava(messages, addGenerationPrompt)
@@ -94,13 +104,14 @@ public struct ChatTemplate: Sendable, Hashable {
         String(repeating: "<image>\n", count: message.imageCount) + message.content
     }
 
-    private func renderChatML(_ messages: [ChatMessage], _ addGenerationPrompt: Bool) -> String {
+    /// ChatML, each image written as `image` before the message's text.
+    private func renderChatML(_ messages: [ChatMessage], _ addGenerationPrompt: Bool, image: String) -> String {
         var out = ""
         for (index, message) in messages.enumerated() {
             if index == 0, message.role != .system, let prompt = defaultSystemPrompt {
                 out += "<|im_start|>system\n\(prompt)<|im_end|>\n"
             }
-            out += "<|im_start|>\(message.role.rawValue)\n\(Self.text(message))<|im_end|>\n"
+            out += "<|im_start|>\(message.role.rawValue)\n" + String(repeating: image, count: message.imageCount) + "\(message.content)<|im_end|>\n"
         }
         if addGenerationPrompt { out += "<|im_start|>assistant\n" }
         return out

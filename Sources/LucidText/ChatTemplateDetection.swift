@@ -4,8 +4,9 @@ extension ChatTemplate {
     /// The built-in template matching a model's Jinja template or, failing that, its vocabulary.
     ///
     /// Template markers, in order: `<|im_start|>` → llava-onevision when the role is followed by a
-    /// space (`message['role'] + ' '`, the llava-hf OneVision/Interleave processors), else chatml (with
-    /// the default system prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3,
+    /// space (`message['role'] + ' '`, the llava-hf OneVision/Interleave processors), qwen2-vl when
+    /// images are `<|vision_start|><|image_pad|><|vision_end|>` (Qwen2-VL, Qwen2.5-VL), else chatml (both
+    /// with the default system prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3,
     /// `[INST]` → llama-2, `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
     /// vicuna. Without a template, tokens `<|im_start|>`, `<|start_header_id|>` and
     /// `[INST]` select chatml, llama-3 and llama-2. Returns nil when nothing matches.
@@ -13,6 +14,9 @@ extension ChatTemplate {
         if let template = jinjaTemplate {
             if template.contains("<|im_start|>") {
                 if rolesFollowedBySpace(template) { return .llavaOnevision }
+                if template.contains("<|vision_start|><|image_pad|><|vision_end|>") {
+                    return .qwen2VL(defaultSystemPrompt: defaultChatMLSystemPrompt(in: template))
+                }
                 return .chatml(defaultSystemPrompt: defaultChatMLSystemPrompt(in: template))
             }
             if template.contains("<|start_header_id|>") { return .llama3 }

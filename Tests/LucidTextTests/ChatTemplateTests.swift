@@ -29,7 +29,7 @@ struct ChatTemplateTests {
     }
 
     static func template(for item: Golden.Case, sources: [String: String]) throws -> ChatTemplate {
-        if item.template == "chatml" || item.template == "llava-onevision" {
+        if item.template == "chatml" || item.template == "llava-onevision" || item.template == "qwen2-vl" {
             let detected = try #require(ChatTemplate.detect(jinjaTemplate: sources[item.source]) { _ in false })
             #expect(detected.name == item.template, "\(item.source) detected as \(detected.name)")
             return detected
@@ -58,13 +58,15 @@ struct ChatTemplateTests {
         }
     }
 
-    @Test("chatml default system prompts are read from SmolLM2's and Qwen2's templates")
+    @Test("chatml default system prompts are read from SmolLM2's, Qwen2's and Qwen2-VL's templates")
     func defaultSystemPromptIsDetected() throws {
         let sources = try Self.golden().template_sources
         let smol = try #require(ChatTemplate.detect(jinjaTemplate: sources["smollm2"]) { _ in false })
         #expect(smol == .chatml(defaultSystemPrompt: "You are a helpful AI assistant named SmolLM, trained by Hugging Face"))
         let qwen = try #require(ChatTemplate.detect(jinjaTemplate: sources["qwen2"]) { _ in false })
         #expect(qwen == .chatml(defaultSystemPrompt: "You are a helpful assistant."))
+        let qwenVL = try #require(ChatTemplate.detect(jinjaTemplate: sources["qwen2-vl"]) { _ in false })
+        #expect(qwenVL == .qwen2VL(defaultSystemPrompt: "You are a helpful assistant."))
     }
 
     @Test("templates are recognised from their Jinja source")
@@ -88,7 +90,7 @@ struct ChatTemplateTests {
     func namedSelection() throws {
         #expect(try ChatTemplate(named: "llava-1.5") == .llava15)
         #expect(try ChatTemplate(named: "Vicuna") == .vicuna)
-        #expect(ChatTemplate.knownNames == ["llava-1.5", "chatml", "llama-2", "llama-3", "vicuna", "llava-onevision"])
+        #expect(ChatTemplate.knownNames == ["llava-1.5", "chatml", "llama-2", "llama-3", "vicuna", "llava-onevision", "qwen2-vl"])
         #expect(throws: ChatTemplateError.unknownTemplate(name: "alpaca", known: ChatTemplate.knownNames)) {
             try ChatTemplate(named: "alpaca")
         }

@@ -1,0 +1,133 @@
+import Foundation
+import HummingbirdTesting
+import LucidGeneration
+import LucidModels
+import LucidPipeline
+import LucidRuns
+@testable import LucidServer
+import LucidText
+import LucidVision
+import Testing
+
+/// `lucid serve` on the families whose image's size decides its feature count: Qwen2-VL (its patch
+/// grid) and LLaVA-NeXT (its anyres tiles and unpadding). The server counts a request's prompt from
+/// that request's own images, and answers what the library answers for the same prompt.
+///
+/// The tiny fixtures ship no tokenizer, so each test serves a copy whose `tokenizer.json` is the
+/// InstructBLIP fixture's WordPiece tokenizer (60 ids) with the family's special tokens added at the
+/// fixture's ids, and a chat template of the family: Qwen2-VL-Instruct's own (as `chat_golden.json`
+/// holds it) and a llava-1.5 one for LLaVA-NeXT.
+@Suite("serving Qwen2-VL and LLaVA-NeXT", .serialized)
+struct FamilyServeTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("LucidModelsTests/Fixtures")
+
+    struct Family: Sendable, CustomTestStringConvertible {
+        let directory: String
+        let addedTokens: [(content: String, id: Int)]
+        let chatTemplate: @Sendable () throws -> String
+        let expectedTemplate: ChatTemplate.Style
+        var testDescription: String { directory }
+    }
+
+    static let families = [
+        Family(directory: "qwen2-vl",
+               addedTokens: [("<|image_pad|>", 140), ("<|vision_start|>", 141), ("<|vision_end|>", 142), ("<|im_start|>", 144), ("<|im_end|>", 145)],
+               chatTemplate: qwen2VLTemplate, expectedTemplate: .qwen2VL),
+        Family(directory: "llava-next", addedTokens: [("<image>", 149)], chatTemplate: { "USER: <image>\n{{ messages }} ASSISTANT:" },
+               expectedTemplate: .llava15),
+    ]
+
+    /// Qwen2-VL-Instruct's chat template, from the chat-template goldens (scripts/chat_template_fixtures.py).
+    static func qwen2VLTemplate() throws -> String {
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LucidTextTests/Fixtures/chat_golden.json")
+        guard let template = try JSONValue.parse(utf8: Array(try Data(contentsOf: golden)))["template_sources"]?["qwen2-vl"]?.stringValue else {
+            throw TestFixtureError("\(golden.path) has no qwen2-vl template")
+        }
+        return template
+    }
+
+    /// A servable copy of `family`'s fixture in a temporary directory (removed by the caller).
+    static func servableCopy(_ family: Family) throws -> URL {
+        let fm = FileManager.default
+        let source = fixtures.appendingPathComponent("\(family.directory)/model")
+        let folder = fm.temporaryDirectory.appendingPathComponent("lucid-serve-\(family.directory)-\(UUID().uuidString)")
+        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["config.json", "generation_config.json", "model.safetensors", "preprocessor_config.json"] {
+            try fm.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        let base = fixtures.appendingPathComponent("instructblip/model/qformer_tokenizer/tokenizer.json")
+        guard case .object(var object) = try JSONValue.parse(utf8: Array(try Data(contentsOf: base))),
+              case .array(var added) = object["added_tokens"] else {
+            throw TestFixtureError("\(base.path) has no added_tokens")
+        }
+        for token in family.addedTokens {
+            added.append(.object(["id": .int(token.id), "content": .string(token.content), "single_word": .bool(false), "lstrip": .bool(false),
+                                  "rstrip": .bool(false), "normalized": .bool(false), "special": .bool(true)]))
+        }
+        object["added_tokens"] = .array(added)
+        try Data(try JSONValue.object(object).canonicalText().utf8).write(to: folder.appendingPathComponent("tokenizer.json"))
+        let config: JSONValue = .object(["chat_template": .string(try family.chatTemplate())])
+        try Data(try config.canonicalText().utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))
+        return folder
+    }
+
+    /// A `width` × `height` PNG: a colour gradient with a dark square, so that tiles and patches differ.
+    static func picture(width: Int, height: Int) throws -> [UInt8] {
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = (y * width + x) * 3
+                let inSquare = x > width / 4 && x < width / 2 && y > height / 4 && y < height / 2
+                pixels[i] = inSquare ? 20 : UInt8(x * 255 / max(width - 1, 1))
+                pixels[i + 1] = inSquare ? 20 : UInt8(y * 255 / max(height - 1, 1))
+                pixels[i + 2] = 128
+            }
+        }
+        return try ImageEncoder.png(try RGBImage(width: width, height: height, pixels: pixels))
+    }
+
+    @Test(arguments: families)
+    func eachRequestsPromptIsCountedFromItsOwnImageAndAnswersAsTheLibrary(_ family: Family) async throws {
+        let folder = try Self.servableCopy(family)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let question = "what is in the image"
+        let pictures = [try Self.picture(width: 96, height: 48), try Self.picture(width: 64, height: 64)]
+
+        // The library, on its own copy of the model: the prompt's length and greedy answer for each picture.
+        let opened = try ModelRegistry.standard.open(folder.path)
+        let vision = try #require(opened.vision)
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: folder.path)
+        let template = try #require(opened.chatTemplate(for: tokenizer))
+        #expect(template.style == family.expectedTemplate)
+        let ids = try tokenizer.encode(chat: [.user(question, images: 1)], template: template)
+        let limits = GenerationLimits(maxNewTokens: 6, eosTokenIDs: opened.stopTokenIDs(tokenizer: tokenizer))
+        var expected: [(length: Int, tokens: [Int])] = []
+        for png in pictures {
+            let pixels = try opened.pixelValues(prompt: [try ImageDecoder.decode(data: png)], padToSquare: false)
+            let length = try vision.embeddedLength(ids: ids, images: pixels)
+            expected.append((length, try Decoding.generate(opened.model, ids: ids, images: pixels, method: .greedy, limits: limits).tokens))
+        }
+        #expect(expected[0].length != expected[1].length, "both pictures give one length: the test could not tell them apart")
+
+        // The server, the pictures one request after the other.
+        let server = try TestServer(model: folder.path)
+        let responses = try await server.test { client in
+            var responses: [TestResponse] = []
+            for png in pictures {
+                let body = chatBody(question, imageURL: dataURL(png), extra: ["model": .string(folder.path), "max_tokens": .int(6)])
+                responses.append(try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: body))
+            }
+            return responses
+        }
+        for (index, response) in responses.enumerated() {
+            #expect(response.status == .ok, "picture \(index): \(String(buffer: response.body))")
+            guard response.status == .ok else { continue }
+            let object = try json(response)
+            #expect(object["usage"]?["prompt_tokens"]?.intValue == expected[index].length, "picture \(index)")
+            let tokens = object["choices"]?.arrayValue?.first?["lucid"]?["token_ids"]?.arrayValue?.compactMap(\.intValue)
+            #expect(tokens == expected[index].tokens, "picture \(index)")
+        }
+    }
+}
