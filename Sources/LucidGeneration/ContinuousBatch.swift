@@ -8,8 +8,10 @@ import LucidTensor
 /// Each row keeps its own positions: its prefill runs alone (positions 0 ..< prompt length, the same
 /// pass `GenerationDriver` makes), its keys join the batch cache right-aligned (left-padded with
 /// zeros that a padding mask hides), and its decode tokens go in at its own RoPE positions
-/// (`ForwardOptions.positions` [B, 1]). A row therefore computes what it would alone, up to the
-/// rounding of a wider attention sum; a batch of one row makes exactly `GenerationDriver`'s passes.
+/// (`ForwardOptions.positions` [B, 1]): an M-RoPE prompt's (Qwen2-VL) continue after its largest
+/// position, where every section is the same and M-RoPE is plain RoPE. A row therefore computes what it
+/// would alone, up to the rounding of a wider attention sum; a batch of one row makes exactly
+/// `GenerationDriver`'s passes.
 /// Beam search, OPERA and contrastive decoding keep several rows per request and are not batched.
 public final class ContinuousBatch {
     /// One row's identity within this batch.
@@ -86,11 +88,7 @@ public final class ContinuousBatch {
                 throw .tokenOutOfRange(id: bad, vocabularySize: model.vocabularySize)
             }
             promptLength = ids.count
-        case .embeddings(let e): promptLength = e.size(1)
-        case .positionedEmbeddings:
-            // A row's decode positions are its token count; explicit (M-RoPE) prompt positions would need
-            // each row's rope delta carried into the batch.
-            throw .invalidOption("prompts with explicit (M-RoPE) positions are not batched yet")
+        case .embeddings(let e), .positionedEmbeddings(let e, _): promptLength = e.size(1)
         }
         if let limit = model.contextLength, promptLength + limits.maxNewTokens > limit {
             throw .promptTooLong(tokens: promptLength, limit: limit)
@@ -104,14 +102,20 @@ public final class ContinuousBatch {
             let trace: ForwardTrace
             switch prefill {
             case .tokens(let ids): trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: rowCache, options: ForwardOptions(logits: .last))
-            case .embeddings(let e), .positionedEmbeddings(let e, _):  // positioned prompts are refused above
+            case .embeddings(let e):
                 trace = model.forward(embeddings: e, cache: rowCache, options: ForwardOptions(logits: .last))
+            case .positionedEmbeddings(let e, let positions):
+                var options = ForwardOptions(logits: .last)
+                options.positions = positions
+                trace = model.forward(embeddings: e, cache: rowCache, options: options)
             }
             statistics.prefillTokens = promptLength
             statistics.forwardPasses = 1
             guard let logits = trace.logits?.to(.cpu) else { fatalError("prefill produced no logits") }
             statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let row = Row(id: id, limits: limits, sampling: sampling, position: promptLength, statistics: statistics)
+            // An M-RoPE prompt's text continues after its largest position (the rope delta the prefill
+            // left in the row's cache), as it does alone.
+            let row = Row(id: id, limits: limits, sampling: sampling, position: promptLength + rowCache.positionOffset, statistics: statistics)
             var events: [Event] = []
             if let result = choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: 0), events: &events) {
                 events.append(.finished(id, result))
@@ -139,7 +143,7 @@ public final class ContinuousBatch {
             let count = rows.count
             var options = ForwardOptions(logits: .last)
             let length = cache.length + 1
-            if count > 1 || rows[0].padding > 0 {
+            if count > 1 || rows[0].padding > 0 || rows[0].position != cache.length {
                 options.positions = Tensor(rows.map(\.position), shape: [count, 1])
                 let mask = rows.flatMap { row in (0..<length).map { $0 >= row.padding } }
                 options.paddingMask = Tensor(mask, shape: [count, length])

@@ -273,21 +273,11 @@ public final class ModelWorker: Service, @unchecked Sendable {
         default: strategy = nil
         }
         if let strategy {
-            let prepared = try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal,
-                                                limits: generationLimits)
-            // A prompt with explicit (M-RoPE) positions decodes alone, as beam search and the contrastive
-            // methods do: a batched row's decode positions are its token count.
-            var positioned = false
-            if case .ready(.positionedEmbeddings, _, _) = prepared { positioned = true }
             let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
-                               batched: !positioned, queueSeconds: queueSeconds)
-            switch prepared {
+                               batched: true, queueSeconds: queueSeconds)
+            switch try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal,
+                                        limits: generationLimits) {
             case .refused(let result):
-                complete(row, result: result, refusal: refusal)
-            case .ready(let prefill, _, _) where positioned:
-                let result = try GenerationDriver(model: opened.model).generate(prefill, strategy: strategy, limits: generationLimits) {
-                    [metrics] token in row.push(token, metrics: metrics)
-                }
                 complete(row, result: result, refusal: refusal)
             case .ready(let prefill, _, _):
                 let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits)

@@ -8,8 +8,9 @@ extension ChatTemplate {
     /// images are `<|vision_start|><|image_pad|><|vision_end|>` (Qwen2-VL, Qwen2.5-VL), else chatml (both
     /// with the default system prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3,
     /// `[INST]` → llama-2, `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
-    /// vicuna. Without a template, tokens `<|im_start|>`, `<|start_header_id|>` and
-    /// `[INST]` select chatml, llama-3 and llama-2. Returns nil when nothing matches.
+    /// vicuna. Without a template, tokens `<|im_start|>` (with `<|image_pad|>`: qwen2-vl),
+    /// `<|start_header_id|>` and `[INST]` select chatml, llama-3 and llama-2. Returns nil when nothing
+    /// matches.
     public static func detect(jinjaTemplate: String?, hasToken: (String) -> Bool) -> ChatTemplate? {
         if let template = jinjaTemplate {
             if template.contains("<|im_start|>") {
@@ -25,6 +26,8 @@ extension ChatTemplate {
                 return template.contains("<image>") ? .llava15 : .vicuna
             }
         }
+        // Qwen's vocabularies hold the vision tokens (text models' too, whose text-only prompts render alike).
+        if hasToken("<|im_start|>") && hasToken("<|image_pad|>") { return .qwen2VL(defaultSystemPrompt: nil) }
         if hasToken("<|im_start|>") { return .chatml }
         if hasToken("<|start_header_id|>") { return .llama3 }
         if hasToken("[INST]") { return .llama2 }

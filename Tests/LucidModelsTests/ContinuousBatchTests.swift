@@ -92,4 +92,56 @@ struct ContinuousBatchTests {
             _ = try batch.join(.tokens(textA), strategy: .beamSearch(BeamSearchParameters()), limits: GenerationLimits(maxNewTokens: 2))
         }
     }
+
+    /// Qwen2-VL prompts with images prefill at M-RoPE positions and continue after the largest (the rope
+    /// delta): in the batch, beside a text row and each other, they decode what they decode alone.
+    @Test func mropeRowsDecodeInTheBatchWhatTheyDecodeAlone() throws {
+        let model = try Qwen2VLForConditionalGeneration.load(directory: Fixtures.path("qwen2-vl") + "/model")
+        model.convert(to: .f64)
+        let placeholder = model.imagePlaceholderID
+        let wide = Tensor.rand([1, 3, 56, 84], generator: Generator(seed: 5)).to(.f64)
+        let tall = Tensor.rand([1, 3, 84, 56], generator: Generator(seed: 6)).to(.f64)
+        func prefill(_ ids: [Int], _ image: Tensor) throws -> Prefill {
+            guard case .ready(let prefill, _, _) = try Decoding.prepare(model, ids: ids, images: [image], method: .greedy) else {
+                throw GenerationError.invalidOption("no prefill")
+            }
+            return prefill
+        }
+        let first = try prefill([1, 17, placeholder, 33, 45], wide)
+        let second = try prefill([1, placeholder, 21, 22, 23, 24, 25], tall)
+        guard case .positionedEmbeddings(let embeddings, let positions) = first else {
+            Issue.record("a Qwen2-VL image prompt prefills without explicit positions")
+            return
+        }
+        #expect(positions.max().intValue + 1 != embeddings.size(1), "no rope delta: the test could not fail")
+        func alone(_ prefill: Prefill, _ count: Int) throws -> [Int] {
+            try GenerationDriver(model: model).generate(prefill, strategy: .greedy, limits: GenerationLimits(maxNewTokens: count)).tokens
+        }
+        let expected = [try alone(first, 8), try alone(.tokens(textA), 6), try alone(second, 7)]
+
+        let batch = ContinuousBatch(model: model)
+        var tokens: [ContinuousBatch.RowID: [Int]] = [:]
+        func record(_ events: [ContinuousBatch.Event]) {
+            for case .token(let id, let token) in events { tokens[id, default: []].append(token) }
+        }
+        var ids: [ContinuousBatch.RowID] = []
+        for (prefill, count) in [(first, 8), (Prefill.tokens(textA), 6), (second, 7)] {
+            let (id, events) = try batch.join(prefill, strategy: .greedy, limits: GenerationLimits(maxNewTokens: count))
+            ids.append(id)
+            record(events)
+            record(batch.step())
+        }
+        while batch.activeRows > 0 { record(batch.step()) }
+        #expect(ids.map { tokens[$0] ?? [] } == expected)
+        // A lone M-RoPE row, without padding, still decodes after its delta.
+        let lone = ContinuousBatch(model: model)
+        var loneTokens: [Int] = []
+        var (_, events) = try lone.join(first, strategy: .greedy, limits: GenerationLimits(maxNewTokens: 8))
+        while true {
+            for case .token(_, let token) in events { loneTokens.append(token) }
+            if lone.activeRows == 0 { break }
+            events = lone.step()
+        }
+        #expect(loneTokens == expected[0])
+    }
 }

@@ -11,7 +11,8 @@ import Testing
 
 /// `lucid serve` on the families whose image's size decides its feature count: Qwen2-VL (its patch
 /// grid) and LLaVA-NeXT (its anyres tiles and unpadding). The server counts a request's prompt from
-/// that request's own images, and answers what the library answers for the same prompt.
+/// that request's own images, and answers what the library answers for the same prompt, in the batch
+/// (Qwen2-VL's M-RoPE rows too).
 ///
 /// The tiny fixtures ship no tokenizer, so each test serves a copy whose `tokenizer.json` is the
 /// InstructBLIP fixture's WordPiece tokenizer (60 ids) with the family's special tokens added at the
@@ -126,8 +127,9 @@ struct FamilyServeTests {
             guard response.status == .ok else { continue }
             let object = try json(response)
             #expect(object["usage"]?["prompt_tokens"]?.intValue == expected[index].length, "picture \(index)")
-            let tokens = object["choices"]?.arrayValue?.first?["lucid"]?["token_ids"]?.arrayValue?.compactMap(\.intValue)
-            #expect(tokens == expected[index].tokens, "picture \(index)")
+            let lucid = object["choices"]?.arrayValue?.first?["lucid"]
+            #expect(lucid?["token_ids"]?.arrayValue?.compactMap(\.intValue) == expected[index].tokens, "picture \(index)")
+            #expect(lucid?["batched"] == .bool(true), "picture \(index): greedy rows join the batch, M-RoPE ones too")
         }
     }
 }

@@ -81,6 +81,7 @@ struct ChatTemplateTests {
     @Test("without a template the vocabulary decides")
     func detectsFromVocabulary() {
         #expect(ChatTemplate.detect(jinjaTemplate: nil) { $0 == "<|im_start|>" } == .chatml)
+        #expect(ChatTemplate.detect(jinjaTemplate: nil) { ["<|im_start|>", "<|image_pad|>"].contains($0) } == .qwen2VL(defaultSystemPrompt: nil))
         #expect(ChatTemplate.detect(jinjaTemplate: nil) { $0 == "<|start_header_id|>" } == .llama3)
         #expect(ChatTemplate.detect(jinjaTemplate: nil) { $0 == "[INST]" } == .llama2)
         #expect(ChatTemplate.detect(jinjaTemplate: nil) { _ in false } == nil)
