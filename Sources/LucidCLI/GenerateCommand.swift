@@ -197,14 +197,14 @@ struct GenerateCommand: ParsableCommand {
         if json {
             let stats = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result.statistics))
             let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason.rawValue,
-                                         "prompt_tokens": result.statistics.prefillTokens, "stats": stats, "decoding": method.name]
+                                         "prompt_tokens": result.statistics.promptTokens, "stats": stats, "decoding": method.name]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             let tail = (stream.map { var s = $0; return s.finish() } ?? (decoder == nil ? result.tokens.map(String.init).joined(separator: " ") : ""))
             FileHandle.standardOutput.write(Data((tail + "\n").utf8))
             let st = result.statistics
             FileHandle.standardError.write(Data(String(format: "[%d prompt + %d new tokens, %.1f tok/s decode, stop: %@]\n",
-                                                       st.prefillTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason.rawValue).utf8))
+                                                       st.promptTokens, result.tokens.count, st.decodeTokensPerSecond, result.finishReason.rawValue).utf8))
         }
     }
 }

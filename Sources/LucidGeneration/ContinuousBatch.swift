@@ -110,6 +110,7 @@ public final class ContinuousBatch {
                 trace = model.forward(embeddings: e, cache: rowCache, options: options)
             }
             statistics.prefillTokens = promptLength
+            statistics.promptTokens = promptLength
             statistics.forwardPasses = 1
             guard let logits = trace.logits?.to(.cpu) else { fatalError("prefill produced no logits") }
             statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -103,6 +103,7 @@ public struct ContrastiveDecoder {
         var (logits, amateurLogits) = (first[0, 0], first[1, 0])
         statistics.forwardPasses += 1
         statistics.prefillTokens = main.size(1) + amateur.size(1)
+        statistics.promptTokens = main.size(1)
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let generator = parameters.sampling.map { LucidTensor.Generator(seed: $0.seed) }
         return try DecodeLoop.run(limits: limits, statistics: statistics, onToken: onToken) { (step: Int) throws(GenerationError) -> Int in

@@ -53,7 +53,12 @@ public struct GenerationLimits {
 
 /// Counters and timings of one generation.
 public struct GenerationStatistics: Codable, Sendable, Equatable {
+    /// Positions prefilled: the prompt's, and VCD/DAMRO's contrastive view's beside it.
     public var prefillTokens = 0
+    /// The prompt's length as the language model reads it (text tokens plus image features): what
+    /// `generate --json` and run results report as `prompt_tokens`, whatever the method prefills
+    /// besides. Not encoded: `stats` keeps its keys.
+    public var promptTokens = 0
     public var decodeTokens = 0
     public var forwardPasses = 0
     public var prefillSeconds = 0.0
@@ -195,14 +200,17 @@ public final class GenerationDriver {
         case .tokens(let ids):
             trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.prefillTokens = ids.count
+            statistics.promptTokens = ids.count
         case .embeddings(let embeddings):
             trace = model.forward(embeddings: embeddings, cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.prefillTokens = embeddings.size(1)
+            statistics.promptTokens = embeddings.size(1)
         case .positionedEmbeddings(let embeddings, let positions):
             var options = ForwardOptions(logits: .last, interventions: interventions)
             options.positions = positions
             trace = model.forward(embeddings: embeddings, cache: cache, options: options)
             statistics.prefillTokens = embeddings.size(1)
+            statistics.promptTokens = embeddings.size(1)
         }
         statistics.forwardPasses += 1
         guard let logits = trace.logits else { fatalError("prefill produced no logits") }

@@ -135,6 +135,7 @@ public struct OPERADecoder {
         var (logits, stored, cache) = prefill(prompt, positions: positions, sequences: sequences, statistics: &statistics)
         let promptState = PromptState(cache: cache.fork(), logits: logits, attention: stored)
         statistics.prefillTokens = responseStart
+        statistics.promptTokens = responseStart
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let decodeStart = DispatchTime.now().uptimeNanoseconds
         var beamScores = [0.0] + [Double](repeating: -1e9, count: nb - 1)
@@ -232,6 +233,7 @@ public struct OPERADecoder {
                                        decodeStart: decodeStart)
         result.statistics.forwardPasses = statistics.forwardPasses
         result.statistics.prefillTokens = responseStart
+        result.statistics.promptTokens = responseStart
         result.statistics.prefillSeconds = statistics.prefillSeconds
         return (result, report)
     }

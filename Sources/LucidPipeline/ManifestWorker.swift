@@ -104,7 +104,7 @@ public final class ManifestWorker {
         let text = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""
         var fields: [String: JSONValue] = [
             "text": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)), "token_ids": .array(result.tokens.map { .int($0) }),
-            "finish_reason": .string(result.finishReason.rawValue), "prompt_tokens": .int(result.statistics.prefillTokens),
+            "finish_reason": .string(result.finishReason.rawValue), "prompt_tokens": .int(result.statistics.promptTokens),
             "forward_passes": .int(result.statistics.forwardPasses), "decode_seconds": .double(result.statistics.decodeSeconds),
         ]
         if let adversarialImage { fields["adversarial_image"] = .string(adversarialImage) }

@@ -98,6 +98,30 @@ struct DecodingEntryPointTests {
                 == (try ContrastiveDecoder(model: model).generate(main: prompt, amateur: amateur, parameters: contrast, limits: limits).tokens))
     }
 
+    /// Every method reports the prompt's length (text plus image features) as `promptTokens`, while
+    /// `prefillTokens` counts what it prefilled: VCD and DAMRO prefill their contrastive view beside it.
+    @Test func everyMethodReportsThePromptsLengthApartFromWhatItPrefills() throws {
+        let model = try tinyLlava()
+        let length = try model.embeddedLength(ids: ids, images: [pixels])
+        var opera = OPERAParameters()
+        opera.beams = 2
+        let contrast = ContrastiveParameters(alpha: 1, beta: 0.1)
+        let methods: [(String, DecodingMethod)] = [
+            ("greedy", .greedy), ("sample", .sample(SamplingParameters(temperature: 0.8, seed: 3))), ("beam", .beam(BeamSearchParameters(beams: 2))),
+            ("opera", .opera(opera)), ("vcd", .vcd(contrast, noiseStep: 300, noiseSeed: 9)),
+            ("damro", .damro(contrast, outliers: 3, attention: .singleHead)),
+        ]
+        for (name, method) in methods {
+            let statistics = try Decoding.generate(model, ids: ids, images: [pixels], method: method, limits: limits).statistics
+            #expect(statistics.promptTokens == length, "\(name)")
+            switch name {
+            case "vcd": #expect(statistics.prefillTokens == 2 * length, "\(name): the noised view is as long")
+            case "damro": #expect(statistics.prefillTokens == length + (length - model.imageFeatureCount + 3), "\(name): 3 outliers stand for the image")
+            default: #expect(statistics.prefillTokens == length, "\(name)")
+            }
+        }
+    }
+
     /// With several images, VCD noises each image (in prompt order, from one generator with its seed)
     /// and DAMRO replaces each image by its own outlier tokens; neither puts the first image in every slot.
     @Test func contrastiveMethodsTakeEveryImageOfAPrompt() throws {
