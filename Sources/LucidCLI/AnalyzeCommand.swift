@@ -82,7 +82,7 @@ struct AnalyzeAttentionCommand: ParsableCommand {
             throw CLIError("--image is required")
         }
         let tokenizer = try? openTokenizer(model)
-        let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: 1)
+        let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: 1, model: loaded)
         // The family's own prompt path (M-RoPE positions for Qwen2-VL, the Q-Former for InstructBLIP).
         let response = try Decoding.generate(vlm, ids: ids, images: [pixels], method: .greedy,
                                              limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: vlm.eosTokenIDs)).tokens

@@ -178,7 +178,7 @@ struct GenerateCommand: ParsableCommand {
         } else if !imageOptions.images.isEmpty || pixelValues != nil {
             throw CLIError("\(model) is a text-only model: --image and --pixel-values need a vision-language model")
         }
-        let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: images.count)
+        let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: images.count, model: loaded)
         let eos = loaded.stopTokenIDs(tokenizer: try? tok())
         let decoder = try? tok()
         var limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,

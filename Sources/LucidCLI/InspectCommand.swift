@@ -59,7 +59,7 @@ struct InspectCommand: ParsableCommand {
             guard let vlm = loaded.vision else { throw CLIError("\(model) is a text-only model: --pixel-values needs a vision-language model") }
             images += try ProcessorOutputs.load(path: pixelValues).images(for: vlm)
         }
-        let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: images.count)
+        let ids = try prompt.tokenIDs(tokenizer: { try openTokenizer(model) }, imageCount: images.count, model: loaded)
         let trace: ForwardTrace
         if let vlm = loaded.vision {
             trace = try withNoGrad { () throws(PromptError) -> ForwardTrace in

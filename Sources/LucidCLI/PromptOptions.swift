@@ -16,7 +16,7 @@ struct PromptOptions: ParsableArguments {
     @Option(help: "A system message placed before the user message.")
     var system: String?
 
-    @Option(help: "Chat template: llava-1.5, chatml, llama-2, llama-3, vicuna, llava-onevision, qwen2-vl (default: detected from the model).")
+    @Option(help: "Chat template: llava-1.5, chatml, llama-2, llama-3, vicuna, llava-onevision, qwen2-vl, instructblip (default: detected from the model).")
     var template: String?
 
     @Flag(help: "Tokenize --prompt as plain text, without a chat template.")
@@ -27,8 +27,9 @@ struct PromptOptions: ParsableArguments {
         if raw && template != nil { throw ValidationError("--raw and --template exclude each other") }
     }
 
-    /// The prompt's token ids, with `imageCount` image placeholders in the user message.
-    func tokenIDs(tokenizer: () throws -> Tokenizer, imageCount: Int) throws -> [Int] {
+    /// The prompt's token ids, with `imageCount` image placeholders in the user message; the template
+    /// is `--template`, else the one `model`'s family picks for the tokenizer.
+    func tokenIDs(tokenizer: () throws -> Tokenizer, imageCount: Int, model: OpenedModel) throws -> [Int] {
         if let inputIDs { return try parseIDs(inputIDs) }
         guard let prompt else { throw CLIError("no prompt") }
         let tok = try tokenizer()
@@ -36,7 +37,7 @@ struct PromptOptions: ParsableArguments {
         let chatTemplate: ChatTemplate
         if let template {
             chatTemplate = try ChatTemplate(named: template)
-        } else if let detected = ChatTemplate.detect(for: tok) {
+        } else if let detected = model.chatTemplate(for: tok) {
             chatTemplate = detected
         } else {
             throw CLIError("cannot tell this model's chat template: pass --template NAME or --raw")

@@ -1,5 +1,6 @@
 import Foundation
 import LucidModels
+import LucidText
 import LucidTensor
 import LucidVision
 
@@ -77,7 +78,8 @@ extension ModelFamily {
 
     /// InstructBLIP (`instructblip`, Llama-family decoders): BLIP's exact resize, no crop. The Q-Former
     /// instruction is the prompt's text through `qformer_tokenizer/` (`OpenedModel.setImageInstruction`),
-    /// or what a `--pixel-values` file carries; empty until one of them sets it.
+    /// or what a `--pixel-values` file carries; empty until one of them sets it. Prompts: the model's
+    /// own chat template where its tokenizer has one, else InstructBLIP's processor format (`instructblip`).
     public static var instructBlip: ModelFamily {
         ModelFamily(modelTypes: ["instructblip"], load: { path, options in
             let model = try InstructBlipForConditionalGeneration.load(directory: path, options: options.load)
@@ -89,7 +91,7 @@ extension ModelFamily {
             config.size = .exact(height: model.imageSize, width: model.imageSize)
             config.doCenterCrop = false
             return config
-        }, imageInstruction: instructBlipInstruction)
+        }, imageInstruction: instructBlipInstruction, chatTemplate: { ChatTemplate.detect(for: $0) ?? .instructBlip })
     }
 
     /// A directory's Qwen2-VL processor (Qwen2.5-VL ships the same one), or transformers' defaults without a config.

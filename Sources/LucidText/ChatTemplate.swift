@@ -17,6 +17,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case vicuna
         case llavaOnevision = "llava-onevision"
         case qwen2VL = "qwen2-vl"
+        case instructBlip = "instructblip"
     }
 
     /// The format.
@@ -86,7 +87,8 @@ public struct ChatTemplate: Sendable, Hashable {
     /// The prompt text for `messages`; with `addGenerationPrompt`, the opening of the assistant's turn.
     ///
     /// llama-2 ignores `addGenerationPrompt` (its template has no such branch).
-    /// - Throws: `ChatTemplateError.rolesMustAlternate` for llama-2 conversations whose
+    /// - Throws: `ChatTemplateError.unsupportedConversation` for an InstructBLIP conversation other than
+    ///   one user message; `ChatTemplateError.rolesMustAlternate` for llama-2 conversations whose
     ///   roles do not alternate user/assistant.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
         switch style {
@@ -97,6 +99,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case .llava15: return renderLlava(messages, addGenerationPrompt)
         case .vicuna: return renderVicuna(messages, addGenerationPrompt)
         case .llavaOnevision: return renderLlavaOnevision(messages, addGenerationPrompt)
+        case .instructBlip: return try renderInstructBlip(messages)
         }
     }
 

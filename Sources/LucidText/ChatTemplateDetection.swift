@@ -86,13 +86,15 @@ extension Tokenizer {
     /// Renders `messages` with `template` (or the detected one) and encodes the prompt.
     ///
     /// Templates that spell out BOS themselves are encoded without the post-processor's
-    /// special tokens; the others with them (so llava-1.5 and vicuna prompts get BOS).
+    /// special tokens; the others with them (so llava-1.5 and vicuna prompts get BOS). InstructBLIP's
+    /// has no text form: its images' placeholders, then the text encoded alone (`encodeInstructBlip`).
     /// - Throws: `ChatTemplateError` when no template is given or detected, or rendering fails.
     public func encode(chat messages: [ChatMessage], template: ChatTemplate? = nil,
                        addGenerationPrompt: Bool = true) throws -> [Int] {
         guard let template = template ?? ChatTemplate.detect(for: self) else {
             throw ChatTemplateError.noTemplateDetected
         }
+        if template.style == .instructBlip { return try encodeInstructBlip(messages) }
         let text = try template.render(messages, addGenerationPrompt: addGenerationPrompt)
         return encode(text, addSpecialTokens: !template.rendersBOS)
     }

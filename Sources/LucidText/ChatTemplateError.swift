@@ -6,6 +6,8 @@ public enum ChatTemplateError: Error, Equatable, Sendable, CustomStringConvertib
     case rolesMustAlternate(messageIndex: Int)
     /// Neither the model's Jinja template nor its vocabulary identifies a built-in template.
     case noTemplateDetected
+    /// The template cannot write this conversation (InstructBLIP: one user message only).
+    case unsupportedConversation(template: String, reason: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum ChatTemplateError: Error, Equatable, Sendable, CustomStringConvertib
             return "message \(index): conversation roles must alternate user/assistant/user/assistant/..."
         case .noTemplateDetected:
             return "could not detect a chat template; pass one by name (\(ChatTemplate.knownNames.joined(separator: ", ")))"
+        case let .unsupportedConversation(template, reason):
+            return "chat template \(template): \(reason)"
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LucidModels
 import LucidPipeline
 import LucidTensor
+import LucidText
 import Testing
 
 /// `--image` on InstructBLIP: the Q-Former reads the prompt through the checkpoint's
@@ -49,5 +50,22 @@ struct InstructBlipInstructionTests {
         let llava = try ModelRegistry.standard.open("shapes-tiny")
         #expect(!llava.readsImageInstruction)
         #expect(try llava.setImageInstruction("what is this") == .notRead)
+    }
+
+    /// InstructBLIP has no chat template: its tokenizers carry none, and its prompts take the processor's
+    /// format (`instructblip`); a template the tokenizer does carry still wins. Other families keep none.
+    @Test func anInstructBlipPromptWithoutATemplateTakesTheProcessorsFormat() throws {
+        let opened = try ModelRegistry.standard.open(Self.fixture + "/model")
+        let untemplated = try Tokenizer(tokenizerJSON: Data(contentsOf: URL(fileURLWithPath: Self.fixture + "/model/qformer_tokenizer/tokenizer.json")))
+        #expect(untemplated.chatTemplate == nil)
+        #expect(opened.chatTemplate(for: untemplated) == .instructBlip)
+        #expect(ModelFamily.llava.chatTemplate(untemplated) == nil)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-blip-template-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(atPath: Self.fixture + "/model/qformer_tokenizer/tokenizer.json", toPath: folder.appendingPathComponent("tokenizer.json").path)
+        try Data(#"{"chat_template": "USER: <image>\n{{ messages }} ASSISTANT:"}"#.utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))
+        let templated = try ModelRegistry.standard.tokenizer(for: folder.path)
+        #expect(opened.chatTemplate(for: templated) == .llava15)
     }
 }
