@@ -126,7 +126,7 @@ struct SCAVOptions: ParsableArguments {
     func open() throws -> (OpenedModel, Tokenizer, ChatTemplate, RefusalList, SafetyProbeSet) {
         let loaded = try openModel(model, runtime: runtime)
         let tokenizer = try openTokenizer(model)
-        guard let template = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
+        guard let template = loaded.chatTemplate(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
         let list = try RefusalList.named(refusalList)
         let probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes))
         guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.hiddenSize }) else {

@@ -76,7 +76,7 @@ struct ProbeTrainCommand: ParsableCommand {
         let tokenizer = try openTokenizer(model)
         let chatTemplate: ChatTemplate
         if let template { chatTemplate = try ChatTemplate(named: template) } else {
-            guard let detected = ChatTemplate.detect(for: tokenizer) else { throw CLIError("cannot tell the chat template: pass --template") }
+            guard let detected = loaded.chatTemplate(for: tokenizer) else { throw CLIError("cannot tell the chat template: pass --template") }
             chatTemplate = detected
         }
         var trainer = ProbeTrainer(model: loaded.model, tokenizer: tokenizer, template: chatTemplate)

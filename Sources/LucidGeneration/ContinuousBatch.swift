@@ -11,7 +11,7 @@ import LucidTensor
 /// (`ForwardOptions.positions` [B, 1]): an M-RoPE prompt's (Qwen2-VL) continue after its largest
 /// position, where every section is the same and M-RoPE is plain RoPE. A row therefore computes what it
 /// would alone, up to the rounding of a wider attention sum; a batch of one row makes exactly
-/// `GenerationDriver`'s passes.
+/// `GenerationDriver`'s passes (a lone M-RoPE row gives its positions explicitly: the same ones).
 /// Beam search, OPERA and contrastive decoding keep several rows per request and are not batched.
 public final class ContinuousBatch {
     /// One row's identity within this batch.
@@ -114,9 +114,10 @@ public final class ContinuousBatch {
             statistics.forwardPasses = 1
             guard let logits = trace.logits?.to(.cpu) else { fatalError("prefill produced no logits") }
             statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            // An M-RoPE prompt's text continues after its largest position (the rope delta the prefill
-            // left in the row's cache), as it does alone.
-            let row = Row(id: id, limits: limits, sampling: sampling, position: promptLength + rowCache.positionOffset, statistics: statistics)
+            // An explicitly positioned prompt (M-RoPE) continues after its largest position, as it does alone.
+            var next = promptLength
+            if case .positionedEmbeddings(_, let positions) = prefill { next = positions.max().intValue + 1 }
+            let row = Row(id: id, limits: limits, sampling: sampling, position: next, statistics: statistics)
             var events: [Event] = []
             if let result = choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: 0), events: &events) {
                 events.append(.finished(id, result))
@@ -144,6 +145,8 @@ public final class ContinuousBatch {
             let count = rows.count
             var options = ForwardOptions(logits: .last)
             let length = cache.length + 1
+            // A lone unpadded row at the cache's own positions needs none (the batch cache keeps
+            // positionOffset 0: `appendRows` does not carry a row's offset).
             if count > 1 || rows[0].padding > 0 || rows[0].position != cache.length {
                 options.positions = Tensor(rows.map(\.position), shape: [count, 1])
                 let mask = rows.flatMap { row in (0..<length).map { $0 >= row.padding } }

@@ -68,13 +68,16 @@ public enum Decoding {
         if let vlm = model as? any VisionLanguageModel {
             let images = try vlm.promptImages(images)  // an image among several may be encoded by less of it (OneVision)
             for pixels in images { try vlm.checkImage(pixels) }
-            if let limits { try limits.check(promptLength: try vlm.embeddedLength(ids: ids, images: images), contextLength: model.contextLength) }
+            let promptLength = try vlm.embeddedLength(ids: ids, images: images)
+            if let limits { try limits.check(promptLength: promptLength, contextLength: model.contextLength) }
             var screened: [Tensor?] = []
             if let gate = vlm.imageGate {
                 for pixels in images {
                     let input = ImageGateInput(pixels: pixels, model: vlm)
                     if let refusal = withNoGrad({ gate(input) }) {
-                        return .refused(GenerationResult(tokens: encodeRefusal?(refusal) ?? [], finishReason: .refused))
+                        var refused = GenerationResult(tokens: encodeRefusal?(refusal) ?? [], finishReason: .refused)
+                        refused.statistics.promptTokens = promptLength  // what was asked, though nothing ran
+                        return .refused(refused)
                     }
                     screened.append(input.computedFeatures)
                 }

@@ -79,7 +79,8 @@ public struct RunMetadata: Sendable, Equatable {
         created = try text("created")
         manifest = try field("manifest")
         engine = json["engine"]
-        lucid = json["lucid"]
+        // A null or malformed record reads as none (JSONValue takes `nil` as its own null: say Optional's).
+        lucid = json["lucid"].flatMap { (value: JSONValue) -> JSONValue? in value.objectValue == nil ? Optional.none : value }
     }
 
     /// A warning when `current` is another Lucid build than the one that started the run (a resume

@@ -17,11 +17,12 @@ extension ChatTemplate {
         return message
     }
 
-    /// `<image>` per image, then the text (what the ids of `encode(chat:)` decode to, but for the BOS
-    /// between them).
+    /// Refused: the prompt has no text form (the tokenizer's BOS goes between the image tokens and the
+    /// text), so text rendered and then encoded would put BOS first; `encode(chat:)` builds the ids.
     func renderInstructBlip(_ messages: [ChatMessage]) throws(ChatTemplateError) -> String {
-        let message = try Self.instructBlipMessage(messages)
-        return String(repeating: Self.instructBlipImageToken, count: message.imageCount) + message.content
+        _ = try Self.instructBlipMessage(messages)
+        throw .unsupportedConversation(template: Style.instructBlip.rawValue,
+                                       reason: "InstructBLIP's prompt has no text form (its BOS follows the image tokens): encode it with encode(chat:)")
     }
 }
 

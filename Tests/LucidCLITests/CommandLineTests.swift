@@ -170,6 +170,8 @@ struct CommandLineTests {
     @Test func contrastiveDecodingRunsFromTheCommandLine() throws {
         let image = try writeImage()
         defer { try? FileManager.default.removeItem(atPath: image) }
+        let greedy = try LucidProcess.run(["generate", "--model", llava, "--image", image, "--input-ids", "1,17,90,45", "--max-new-tokens", "2", "--json"])
+        let promptTokens = try #require(try LucidProcess.json(greedy.out)["prompt_tokens"] as? Int)
         for (decoding, passes) in [("vcd", 5), ("damro", 5)] {  // both branches in one batched pass per token
             let result = try LucidProcess.run(["generate", "--model", llava, "--image", image, "--input-ids", "1,17,90,45",
                                                "--decoding", decoding, "--max-new-tokens", "5", "--damro-top-k", "3", "--json"])
@@ -177,6 +179,9 @@ struct CommandLineTests {
             let object = try LucidProcess.json(result.out)
             #expect(object["decoding"] as? String == decoding)
             #expect((object["stats"] as? [String: Any])?["forward_passes"] as? Int == passes, "\(decoding)")
+            // The prompt is the prompt; what the contrastive view adds is prefill work, not prompt.
+            #expect(object["prompt_tokens"] as? Int == promptTokens, "\(decoding)")
+            #expect(((object["stats"] as? [String: Any])?["prefill_tokens"] as? Int ?? 0) > promptTokens, "\(decoding)")
         }
         let opera = try LucidProcess.run(["generate", "--model", llava, "--image", image, "--input-ids", "1,17,90,45",
                                           "--decoding", "opera", "--beams", "2", "--opera-candidates", "2", "--max-new-tokens", "4", "--json"])

@@ -136,12 +136,15 @@ struct ContinuousBatchTests {
         // A lone M-RoPE row, without padding, still decodes after its delta.
         let lone = ContinuousBatch(model: model)
         var loneTokens: [Int] = []
+        var loneResult: GenerationResult?
         var (_, events) = try lone.join(first, strategy: .greedy, limits: GenerationLimits(maxNewTokens: 8))
         while true {
             for case .token(_, let token) in events { loneTokens.append(token) }
+            for case .finished(_, let result) in events { loneResult = result }
             if lone.activeRows == 0 { break }
             events = lone.step()
         }
         #expect(loneTokens == expected[0])
+        #expect(loneResult?.statistics.promptTokens == embeddings.size(1))
     }
 }

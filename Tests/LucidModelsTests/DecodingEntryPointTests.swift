@@ -20,6 +20,7 @@ struct DecodingEntryPointTests {
         let refused = try Decoding.generate(model, ids: ids, images: [pixels], method: .beam(BeamSearchParameters(beams: 2)), limits: limits,
                                             encodeRefusal: { $0 == "no" ? [1, 2] : [] })
         #expect(screened == 1)
+        #expect(refused.statistics.promptTokens == (try model.embeddedLength(ids: ids, images: [pixels])))  // what was asked
         #expect(refused.finishReason == .refused && refused.tokens == [1, 2] && refused.statistics.forwardPasses == 0)
         model.imageGate = { _ in nil }
         let answered = try Decoding.generate(model, ids: ids, images: [pixels], method: .greedy, limits: limits)

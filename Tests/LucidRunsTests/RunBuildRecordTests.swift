@@ -41,11 +41,13 @@ struct RunBuildRecordTests {
         #expect(summary.succeeded == summary.total)
     }
 
-    @Test func aRunThatRecordedNoBuildResumesWithoutAWarning() throws {
+    /// No record (runs from before it), or a null or malformed one, reads as none.
+    @Test(arguments: [nil, JSONValue.null, .string("0.1.0")])
+    func aRunThatRecordedNoBuildResumesWithoutAWarning(_ record: JSONValue?) throws {
         let fixture = try RunFixture(samples: 2)
         let first = try RunSession(plan: fixture.plan())
         first.store.close()
-        try rewriteBuild(of: first.directory, to: nil)
+        try rewriteBuild(of: first.directory, to: record)
         let resumed = try RunSession(plan: fixture.plan())
         #expect(resumed.directory.metadata.lucid == nil)
         #expect(resumed.warnings.isEmpty, "\(resumed.warnings)")

@@ -28,7 +28,7 @@ struct ChatCompletionTests {
                                                                     stopStrings: stop, decode: decode))
         var text = decode(result.tokens)
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
-        return (result.tokens, text, result.statistics.prefillTokens)
+        return (result.tokens, text, result.statistics.promptTokens)
     }
 
     @Test func greedyOverHTTPEqualsDecodingGenerate() async throws {

@@ -31,7 +31,8 @@ struct InstructBlipPromptTests {
             // Without an image: the text alone, as the processor's tokenizer encodes it.
             #expect(try tokenizer.encode(chat: [.user(item.prompt)], template: .instructBlip) == Array(item.input_ids.dropFirst(golden.num_query_tokens)))
         }
-        #expect(try ChatTemplate.instructBlip.render([.user("What is it?", images: 2)]) == "<image><image>What is it?")
+        // Text rendered and then encoded would put BOS before the image tokens: rendering is refused.
+        #expect { _ = try ChatTemplate.instructBlip.render([.user("What is it?", images: 2)]) } throws: { "\($0)".contains("has no text form") }
     }
 
     @Test func aConversationOrAMissingImageTokenIsRefused() throws {
