@@ -200,18 +200,16 @@ public final class GenerationDriver {
         case .tokens(let ids):
             trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.prefillTokens = ids.count
-            statistics.promptTokens = ids.count
         case .embeddings(let embeddings):
             trace = model.forward(embeddings: embeddings, cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
             statistics.prefillTokens = embeddings.size(1)
-            statistics.promptTokens = embeddings.size(1)
         case .positionedEmbeddings(let embeddings, let positions):
             var options = ForwardOptions(logits: .last, interventions: interventions)
             options.positions = positions
             trace = model.forward(embeddings: embeddings, cache: cache, options: options)
             statistics.prefillTokens = embeddings.size(1)
-            statistics.promptTokens = embeddings.size(1)
         }
+        statistics.promptTokens = statistics.prefillTokens  // one prompt, prefilled once
         statistics.forwardPasses += 1
         guard let logits = trace.logits else { fatalError("prefill produced no logits") }
         // Decoders score on the host (the same seed samples the same tokens on every device); the copy

@@ -272,9 +272,9 @@ public final class ModelWorker: Service, @unchecked Sendable {
         case .sample(let sampling): strategy = .sampling(sampling)
         default: strategy = nil
         }
+        let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
+                           batched: strategy != nil, queueSeconds: queueSeconds)
         if let strategy {
-            let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
-                               batched: true, queueSeconds: queueSeconds)
             switch try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal,
                                         limits: generationLimits) {
             case .refused(let result):
@@ -285,8 +285,6 @@ public final class ModelWorker: Service, @unchecked Sendable {
                 handle(events)
             }
         } else {
-            let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
-                               batched: false, queueSeconds: queueSeconds)
             let result = try Decoding.generate(opened.model, ids: ids, images: pixels, method: method, limits: generationLimits,
                                                encodeRefusal: encodeRefusal) { [metrics] token in row.push(token, metrics: metrics) }
             complete(row, result: result, refusal: refusal)

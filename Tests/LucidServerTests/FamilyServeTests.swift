@@ -20,9 +20,6 @@ import Testing
 /// holds it) and a llava-1.5 one for LLaVA-NeXT.
 @Suite("serving Qwen2-VL and LLaVA-NeXT", .serialized)
 struct FamilyServeTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("LucidModelsTests/Fixtures")
-
     struct Family: Sendable, CustomTestStringConvertible {
         let directory: String
         let addedTokens: [(content: String, id: Int)]
@@ -51,27 +48,7 @@ struct FamilyServeTests {
 
     /// A servable copy of `family`'s fixture in a temporary directory (removed by the caller).
     static func servableCopy(_ family: Family) throws -> URL {
-        let fm = FileManager.default
-        let source = fixtures.appendingPathComponent("\(family.directory)/model")
-        let folder = fm.temporaryDirectory.appendingPathComponent("lucid-serve-\(family.directory)-\(UUID().uuidString)")
-        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        for name in ["config.json", "generation_config.json", "model.safetensors", "preprocessor_config.json"] {
-            try fm.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name))
-        }
-        let base = fixtures.appendingPathComponent("instructblip/model/qformer_tokenizer/tokenizer.json")
-        guard case .object(var object) = try JSONValue.parse(utf8: Array(try Data(contentsOf: base))),
-              case .array(var added) = object["added_tokens"] else {
-            throw TestFixtureError("\(base.path) has no added_tokens")
-        }
-        for token in family.addedTokens {
-            added.append(.object(["id": .int(token.id), "content": .string(token.content), "single_word": .bool(false), "lstrip": .bool(false),
-                                  "rstrip": .bool(false), "normalized": .bool(false), "special": .bool(true)]))
-        }
-        object["added_tokens"] = .array(added)
-        try Data(try JSONValue.object(object).canonicalText().utf8).write(to: folder.appendingPathComponent("tokenizer.json"))
-        let config: JSONValue = .object(["chat_template": .string(try family.chatTemplate())])
-        try Data(try config.canonicalText().utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))
-        return folder
+        try servableFixtureCopy(family.directory, addedTokens: family.addedTokens, chatTemplate: try family.chatTemplate())
     }
 
     /// A `width` × `height` PNG: a colour gradient with a dark square, so that tiles and patches differ.

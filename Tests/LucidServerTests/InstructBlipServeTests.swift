@@ -17,31 +17,12 @@ import Testing
 /// 150) with `<image>` added at the decoder's image token 149, and a llava-1.5 chat template.
 @Suite("serving InstructBLIP", .serialized)
 struct InstructBlipServeTests {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("LucidModelsTests/Fixtures/instructblip/model")
     let question = "what is in the image"
 
     /// A servable copy of the fixture in a temporary directory (removed by the caller).
     static func servableCopy() throws -> URL {
-        let fm = FileManager.default
-        let folder = fm.temporaryDirectory.appendingPathComponent("lucid-serve-blip-\(UUID().uuidString)")
-        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        for name in ["config.json", "generation_config.json", "model.safetensors", "preprocessor_config.json", "qformer_tokenizer"] {
-            try fm.copyItem(at: fixture.appendingPathComponent(name), to: folder.appendingPathComponent(name))
-        }
-        let qformerTokenizer = fixture.appendingPathComponent("qformer_tokenizer/tokenizer.json")
-        var tokenizer = try JSONValue.parse(utf8: Array(try Data(contentsOf: qformerTokenizer)))
-        guard case .object(var object) = tokenizer, case .array(var added) = object["added_tokens"] else {
-            throw TestFixtureError("\(qformerTokenizer.path) has no added_tokens")
-        }
-        added.append(.object(["id": .int(149), "content": .string("<image>"), "single_word": .bool(false), "lstrip": .bool(false),
-                              "rstrip": .bool(false), "normalized": .bool(false), "special": .bool(true)]))
-        object["added_tokens"] = .array(added)
-        tokenizer = .object(object)
-        try Data(try tokenizer.canonicalText().utf8).write(to: folder.appendingPathComponent("tokenizer.json"))
-        let config: JSONValue = .object(["chat_template": .string("USER: <image>\n{{ messages }} ASSISTANT:")])
-        try Data(try config.canonicalText().utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))
-        return folder
+        try servableFixtureCopy("instructblip", extraFiles: ["qformer_tokenizer"], addedTokens: [("<image>", 149)],
+                                chatTemplate: "USER: <image>\n{{ messages }} ASSISTANT:")
     }
 
     @Test func theQFormerReadsTheQuestionAndTheAnswerEqualsTheLibrarysWithIt() async throws {
