@@ -225,7 +225,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidPipelineTests",
-            dependencies: ["LucidPipeline", "LucidEval", "LucidAnalysis", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText",
+            dependencies: ["LucidTestSupport", "LucidPipeline", "LucidEval", "LucidAnalysis", "LucidModels", "LucidGeneration", "LucidAttacks", "LucidDefense", "LucidNN", "LucidTensor", "LucidVision", "LucidRuns", "LucidText",
                            "LucidOrganisms", "LucidWorld"]
         ),
         .testTarget(

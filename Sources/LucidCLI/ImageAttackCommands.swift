@@ -16,7 +16,7 @@ func parsePixelAmount(_ text: String, name: String) throws -> Double {
 
 /// Options every image attack shares: model, image, prompt, budget, steps, output.
 struct ImageAttackOptions: ParsableArguments {
-    @Option(help: "A LLaVA model (shapes-smol, shapes-tiny, or a directory).") var model = "shapes-smol"
+    @Option(help: "A vision-language model: shapes-smol, shapes-tiny, or a directory (LLaVA-1.5, -NeXT, -OneVision, Qwen2-VL, Qwen2.5-VL, InstructBLIP).") var model = "shapes-smol"
     @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "The clean image (PNG or JPEG).") var image: String
     @Option(help: "The prompt.") var prompt = "Please describe this image in detail."
@@ -44,25 +44,20 @@ struct ImageAttackOptions: ParsableArguments {
         return pgd
     }
 
-    /// Model, tokenizer, clean pixels in [0, 1] [1, 3, S, S], and the attack context.
+    /// Model, tokenizer, clean pixels in [0, 1] [1, 3, S, S], and the attack context (`OpenedModel.imageAttack`).
     func open() throws -> (any VisionLanguageModel, Tokenizer, Tensor, ImageAttackContext, [Int]) {
         try SafeFile.checkOutput(out)  // a bad --out fails before the attack, not after it
-        guard let vlm = try openModel(model, runtime: runtime).vision else { throw CLIError("\(model) is not a LLaVA model") }
         let tokenizer = try openTokenizer(model)
-        let setup = try imageAttackSetup(vlm: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
-        return (vlm, tokenizer, setup.clean, setup.context, setup.eos)
+        let start = try openModel(model, runtime: runtime).imageAttack(tokenizer: tokenizer, image: image, prompt: prompt)
+        if case .missingTokenizer(let path) = start.instruction {
+            FileHandle.standardError.write(Data("lucid: \(path) is missing: the Q-Former reads no instruction\n".utf8))
+        }
+        return (start.context.model, tokenizer, start.clean, start.context, start.eos)
     }
 
     func save(_ image: Tensor) throws {
         try ImageEncoder.writePNG(try FloatImage(tensor: image), to: out)
     }
-}
-
-/// What every image attack starts from: the clean image in [0, 1] at the tower's size
-/// [1, 3, S, S], the attack context for `prompt` (one image) and the end-of-sequence ids.
-func imageAttackSetup(vlm: any VisionLanguageModel, tokenizer: Tokenizer, image: String,
-                      prompt: String) throws -> (clean: Tensor, context: ImageAttackContext, eos: [Int]) {
-    try ImageAttackContext.open(model: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
 }
 
 /// Generates a response to the attack context's prompt under `pixels01`.

@@ -7,7 +7,7 @@ import LucidVision
 
 /// Image options shared by `generate` and `inspect`.
 struct ImageOptions: ParsableArguments {
-    @Option(name: .customLong("image"), help: "An image (PNG or JPEG) for a vision-language model; the prompt gets one image placeholder per --image, in order. Repeat it for several images in one prompt (LLaVA-1.5 and SigLIP LLaVA, LLaVA-OneVision, Qwen2-VL, Qwen2.5-VL; not LLaVA-NeXT), each preprocessed as the family's processor does an image among several.")
+    @Option(name: .customLong("image"), help: "An image (PNG or JPEG) for a vision-language model; the prompt gets one image placeholder per --image, in order. Repeat it for several images in one prompt (LLaVA-1.5 and SigLIP LLaVA, LLaVA-OneVision, Qwen2-VL, Qwen2.5-VL; not LLaVA-NeXT or InstructBLIP), each preprocessed as the family's processor does an image among several.")
     var images: [String] = []
 
     @Flag(help: "Pad the image to a square with the mean colour before resizing (original LLaVA-1.5), instead of the HF processor's resize + centre crop.")

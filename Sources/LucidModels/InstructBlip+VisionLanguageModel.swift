@@ -5,6 +5,11 @@ import LucidTensor
 /// image becomes `num_query_tokens` features (OPERA's image span is the query tokens) and Q-MLLM's
 /// quantiser sits between the ViT and the Q-Former.
 extension InstructBlipForConditionalGeneration: FixedCountImagePrompts {
+    /// One image a prompt: transformers' `InstructBlipProcessor` pairs a text with one image, whose query
+    /// tokens it puts first, and the Q-Former reads one instruction; several have no reference to match.
+    public var imagesPerPromptLimit: (most: Int, reason: String)? {
+        (1, "InstructBLIP takes one image a prompt (transformers' InstructBlipProcessor pairs a text with one image)")
+    }
     /// The query tokens every image becomes.
     public var imageFeatureCount: Int { config.numQueryTokens }
     public var imageSize: Int { config.visionConfig.imageSize }

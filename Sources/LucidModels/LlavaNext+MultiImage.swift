@@ -12,10 +12,9 @@ extension LlavaNextForConditionalGeneration {
     /// Whether a prompt with `imageCount` images encodes each image's base tile only (OneVision, two or more).
     public func encodesBaseTilesOnly(imageCount: Int) -> Bool { config.variant == .llavaOnevision && imageCount > 1 }
 
-    /// Refuses several images in a LLaVA-NeXT prompt (each would need its own `originalImageSize`).
-    func checkImageCount(_ count: Int) throws(PromptError) {
-        guard count > 1, config.variant == .llavaNext else { return }
-        throw .unsupported(reason: "LLaVA-NeXT encodes each image with anyres at its own size; Lucid takes one image a LLaVA-NeXT prompt, got \(count)")
+    /// One image a LLaVA-NeXT prompt (each of several would need its own `originalImageSize`); OneVision: any number.
+    public var imagesPerPromptLimit: (most: Int, reason: String)? {
+        config.variant == .llavaNext ? (1, "LLaVA-NeXT encodes each image with anyres at its own size; Lucid takes one image a LLaVA-NeXT prompt") : nil
     }
 
     /// Whether `tiles` is a lone base tile [1, 3, S, S] of a OneVision model: an image of a prompt with

@@ -125,11 +125,24 @@ enum PromptLayout {
 /// `imageFeatureCount` features (LLaVA-NeXT for its `originalImageSize`, InstructBLIP's query
 /// tokens): prompt splitting, image spans, embedding and the prompt's forward pass come from here,
 /// so a conformance writes only what its images are.
-public protocol FixedCountImagePrompts: VisionLanguageModel, LanguageModelBacked {}
+public protocol FixedCountImagePrompts: VisionLanguageModel, LanguageModelBacked {
+    /// The most images one prompt takes and why, where the family's processor sets one (InstructBLIP: 1);
+    /// nil: any number.
+    var imagesPerPromptLimit: (most: Int, reason: String)? { get }
+}
 
 extension FixedCountImagePrompts {
+    public var imagesPerPromptLimit: (most: Int, reason: String)? { nil }
+
+    /// Refuses more images than `imagesPerPromptLimit` allows.
+    func checkImageCount(_ count: Int) throws(PromptError) {
+        guard let limit = imagesPerPromptLimit, count > limit.most else { return }
+        throw .unsupported(reason: "\(limit.reason); got \(count) images")
+    }
+
     /// Splits at image placeholders (one per image, or a run of `imageFeatureCount`), images checked first.
     public func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
+        try checkImageCount(images.count)
         for pixels in images { try checkImage(pixels) }
         let counts = [Int](repeating: imageFeatureCount, count: images.count)
         return PromptLayout.segments(try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts), images: images)
@@ -137,6 +150,7 @@ extension FixedCountImagePrompts {
 
     /// Where each image's `imageFeatureCount` features sit once embedded.
     public func imageSpans(ids: [Int], imageCount: Int) throws(PromptError) -> [Range<Int>] {
+        try checkImageCount(imageCount)
         let counts = [Int](repeating: imageFeatureCount, count: imageCount)
         return PromptLayout.spans(try PromptLayout.split(ids, placeholder: imagePlaceholderID, counts: counts), counts: counts)
     }

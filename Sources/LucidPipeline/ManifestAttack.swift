@@ -119,11 +119,14 @@ public struct ManifestAttack {
         return attack
     }
 
-    /// The adversarial version of `image` for `prompt` on `vlm`, as a PNG at `path` (made unless it
+    /// The adversarial version of `image` for `prompt` on `model`, as a PNG at `path` (made unless it
     /// exists; written to a temporary name and renamed, so a killed run never leaves half a file).
-    public func adversarialImage(at path: String, clean image: String, prompt: String, vlm: any VisionLanguageModel, tokenizer: Tokenizer) throws {
+    /// It is crafted as `OpenedModel.imageAttack` prepares the model (its template, normalisation and
+    /// Q-Former instruction).
+    public func adversarialImage(at path: String, clean image: String, prompt: String, model: OpenedModel, tokenizer: Tokenizer) throws {
         if FileManager.default.fileExists(atPath: path) { return }
-        let (clean, context, eos) = try ImageAttackContext.open(model: vlm, tokenizer: tokenizer, image: image, prompt: prompt)
+        let start = try model.imageAttack(tokenizer: tokenizer, image: image, prompt: prompt)
+        let (clean, context, eos) = (start.clean, start.context, start.eos)
         let adversarial: Tensor
         switch kind {
         case .noise:

@@ -78,15 +78,15 @@ public final class ManifestWorker {
             guard let image = value.stringValue, !image.isEmpty else {
                 throw RunSpecError("sample \(item.sample.id): image must be a path, found \(value.typeDescription)")
             }
-            guard let vlm = loaded.vision else { throw RunSpecError("sample \(item.sample.id) has an image but \(item.model.label) is text-only") }
+            guard loaded.vision != nil else { throw RunSpecError("sample \(item.sample.id) has an image but \(item.model.label) is text-only") }
             // Relative image paths resolve against the dataset's folder, or against the generation
             // option image_folder (itself relative to the dataset's folder), as POPE's --image-folder.
             let folder = generation.imageFolder.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base
             var path = image.hasPrefix("/") ? image : folder.appendingPathComponent(image).path
             if let attack {
                 let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
-                let (crafter, crafterTokenizer) = try attack.surrogate.map { try surrogate($0, gradient: attack.gradient) } ?? (vlm, tokenizer)
-                try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, vlm: crafter, tokenizer: crafterTokenizer)
+                let (crafter, crafterTokenizer) = try attack.surrogate.map { try surrogate($0, gradient: attack.gradient) } ?? (loaded, tokenizer)
+                try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, model: crafter, tokenizer: crafterTokenizer)
                 path = adversarial
                 adversarialImage = adversarial
             }
@@ -126,14 +126,14 @@ public final class ManifestWorker {
     }
 
     /// A transfer attack's surrogate, opened once per (path, gradient); vision-language with a tokenizer only.
-    func surrogate(_ path: String, gradient: VectorQuantizer.Gradient) throws -> (any VisionLanguageModel, Tokenizer) {
+    func surrogate(_ path: String, gradient: VectorQuantizer.Gradient) throws -> (OpenedModel, Tokenizer) {
         let key = "surrogate \(gradient) " + path
-        if let (loaded, tokenizer) = models[key], let vlm = loaded.vision, let tokenizer { return (vlm, tokenizer) }
+        if let (loaded, tokenizer) = models[key], let tokenizer { return (loaded, tokenizer) }
         let loaded = try registry.open(path, options: ModelOpenOptions(quantizerGradient: gradient))
-        guard let vlm = loaded.vision else { throw RunSpecError("attack surrogate \(path) is not a LLaVA model") }
+        guard loaded.vision != nil else { throw RunSpecError("attack surrogate \(path) is a text-only model: image attacks need a vision-language model") }
         let tokenizer = try registry.tokenizer(for: path)
         models[key] = (loaded, tokenizer)
-        return (vlm, tokenizer)
+        return (loaded, tokenizer)
     }
 
     /// A model entry's `attack` option, checked against the model it is crafted on (BPDA needs a quantiser).

@@ -238,7 +238,13 @@ public final class ModelWorker: Service, @unchecked Sendable {
         if !job.images.isEmpty && vision == nil {
             throw APIError.invalid("\(opened.name) is a text-only model: image parts need a vision-language model", param: "messages", code: "images_unsupported")
         }
-        // The images' pixel values come first: an image's size decides its feature count (Qwen2-VL's grid,
+        // Every image becomes at least its placeholder's one position: a text already over the limit is
+        // refused before any image is preprocessed.
+        guard ids.count <= limits.maxPromptTokens else {
+            throw APIError.invalid("the prompt has at least \(ids.count) tokens, over the server's limit of \(limits.maxPromptTokens)",
+                                   param: "messages", code: "context_length_exceeded")
+        }
+        // The images' pixel values come next: an image's size decides its feature count (Qwen2-VL's grid,
         // LLaVA-NeXT's tiles), so the prompt's length is counted from them, before the tower runs.
         let pixels = try opened.pixelValues(prompt: job.images, padToSquare: false)
         let promptTokens = try vision?.embeddedLength(ids: ids, images: pixels) ?? ids.count

@@ -90,6 +90,22 @@ struct InstructBlipConformanceTests {
         #expect(throws: PromptError.self) { try model.embed(ids: [1, placeholder], pixels: pixels, instruction: [500]) }
         #expect { _ = try model.imageFeatures(Tensor.zeros([1, 3, 14, 14]), instruction: [5]) } throws: { "\($0)".contains("[B, 3, 28, 28]") }
     }
+
+    /// transformers pairs a text with one image: a prompt with two is refused through the seam, however
+    /// its placeholders are written, and one image still goes through.
+    @Test func aPromptWithSeveralImagesIsRefusedThroughTheSeam() throws {
+        let model = try InstructBlipForConditionalGeneration.load(directory: Self.directory + "/model")
+        let pixels = try Fixtures.golden(Self.directory).loadTensor(named: "pixel_values")
+        let vlm: any VisionLanguageModel = model
+        let placeholder = model.imagePlaceholderID
+        let refusal = "InstructBLIP takes one image a prompt"
+        #expect { _ = try vlm.segments(ids: [1, placeholder, 7, placeholder], images: [pixels, pixels]) } throws: { "\($0)".contains(refusal) }
+        #expect { _ = try vlm.imageSpans(ids: [1, placeholder, placeholder], imageCount: 2) } throws: { "\($0)".contains(refusal) }
+        #expect { _ = try vlm.forward(ids: [1, placeholder, 7, placeholder], images: [pixels, pixels], cache: nil, options: .logitsOnly) } throws: {
+            "\($0)".contains(refusal)
+        }
+        #expect(try vlm.segments(ids: [1, placeholder, 7], images: [pixels]).count == 3)
+    }
 }
 
 @Suite("InstructBLIP loading")

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import LucidBuildInfo
 import LucidPipeline
 import LucidRuns
+import LucidText
 @testable import LucidServer
 import Testing
 
@@ -161,5 +162,32 @@ struct ServerLimitsTests {
         try limits.validate()
         limits.maxImagesPerRequest += 1
         #expect { try limits.validate() } throws: { "\($0)".contains("exceeds the \(OpenedModel.maximumImagesPerPrompt) a prompt takes") }
+    }
+
+    /// A prompt past `maxPromptTokens` is a 400 `context_length_exceeded`: its text alone before any image is
+    /// preprocessed ("at least"), with its images' features counted when only they push it over.
+    @Test func aPromptOverTheLimitIsRefusedAndItsTextFirst() async throws {
+        let question = "what is in the image"
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
+        var limits = TestServer.limits
+        let server = try TestServer(limits: limits)
+        let template = try #require(server.opened.chatTemplate(for: tokenizer))
+        let ids = try tokenizer.encode(chat: [.user(question, images: 1)], template: template)
+        let vision = try #require(server.opened.vision)
+        #expect(vision.imageFeatureCount > 2)
+        limits.maxPromptTokens = ids.count + 1  // the text fits, its image's features do not
+        let image = dataURL(try scenePNG())
+        let responses = try await TestServer(limits: limits).test { client in
+            [try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody(question, imageURL: image)),
+             try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
+                                      body: chatBody(String(repeating: "square ", count: 3 * ids.count), imageURL: image)),
+             try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody(question))]
+        }
+        try expectError(responses[0], .badRequest, code: "context_length_exceeded", param: "messages")
+        try expectError(responses[1], .badRequest, code: "context_length_exceeded", param: "messages")
+        let messages = try responses.prefix(2).map { try json($0)["error"]?["message"]?.stringValue ?? "" }
+        #expect(!messages[0].contains("at least") && messages[0].contains("\(ids.count - 1 + vision.imageFeatureCount) tokens"), "\(messages[0])")
+        #expect(messages[1].contains("at least"), "\(messages[1])")
+        #expect(responses[2].status == .ok)
     }
 }

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import LucidPipeline
 import LucidRuns
 @testable import LucidServer
+import LucidTestSupport
 import LucidText
 import LucidVision
 
@@ -79,35 +80,8 @@ func events(_ response: TestResponse) -> [String] {
 
 let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
-/// The tiny model fixtures (Tests/LucidModelsTests/Fixtures).
-let modelFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("LucidModelsTests/Fixtures")
-
-/// A copy of the tiny `family` fixture that `lucid serve` can run, in a temporary directory (removed by
-/// the caller): its model files and `extraFiles`, a `tokenizer.json` that is the InstructBLIP fixture's
-/// Q-Former WordPiece tokenizer (60 ids) with `addedTokens` at the fixture's ids (the fixtures ship no
-/// tokenizer of their own), and `chatTemplate` in `tokenizer_config.json`.
+/// A copy of the tiny `family` fixture that `lucid serve` can run (`TinyModelCopy.make`).
 func servableFixtureCopy(_ family: String, extraFiles: [String] = [], addedTokens: [(content: String, id: Int)],
                          chatTemplate: String) throws -> URL {
-    let fm = FileManager.default
-    let source = modelFixtures.appendingPathComponent("\(family)/model")
-    let folder = fm.temporaryDirectory.appendingPathComponent("lucid-serve-\(family)-\(UUID().uuidString)")
-    try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-    for name in ["config.json", "generation_config.json", "model.safetensors", "preprocessor_config.json"] + extraFiles {
-        try fm.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name))
-    }
-    let base = modelFixtures.appendingPathComponent("instructblip/model/qformer_tokenizer/tokenizer.json")
-    guard case .object(var object) = try JSONValue.parse(utf8: Array(try Data(contentsOf: base))),
-          case .array(var added) = object["added_tokens"] else {
-        throw TestFixtureError("\(base.path) has no added_tokens")
-    }
-    for token in addedTokens {
-        added.append(.object(["id": .int(token.id), "content": .string(token.content), "single_word": .bool(false), "lstrip": .bool(false),
-                              "rstrip": .bool(false), "normalized": .bool(false), "special": .bool(true)]))
-    }
-    object["added_tokens"] = .array(added)
-    try Data(try JSONValue.object(object).canonicalText().utf8).write(to: folder.appendingPathComponent("tokenizer.json"))
-    let config: JSONValue = .object(["chat_template": .string(chatTemplate)])
-    try Data(try config.canonicalText().utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))
-    return folder
+    try TinyModelCopy.make(family, extraFiles: extraFiles, addedTokens: addedTokens, chatTemplate: chatTemplate)
 }

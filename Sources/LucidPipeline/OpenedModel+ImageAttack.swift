@@ -1,0 +1,51 @@
+import LucidAttacks
+import LucidModels
+import LucidTensor
+import LucidText
+import LucidVision
+
+/// What an image attack on an opened model starts from (`OpenedModel.imageAttack`).
+public struct ImageAttackStart {
+    /// The clean image as the model's processor prepares it, in [0, 1]: [1, 3, H, W].
+    public let clean: Tensor
+    /// The prompt with one image, in the family's chat template, and the family's normalisation.
+    public let context: ImageAttackContext
+    /// The ids that end a response (`OpenedModel.stopTokenIDs`).
+    public let eos: [Int]
+    /// What the image encoder reads of the prompt (InstructBLIP's Q-Former), set for the attack.
+    public let instruction: ImageInstruction
+}
+
+extension OpenedModel {
+    /// The start of an image attack on `image` with `prompt`, prepared as generation prepares them: the
+    /// family's chat template (InstructBLIP's processor format where its tokenizer has none), the image
+    /// through the family's processor (resize, and a SigLIP tower's mean and std, not CLIP's), the
+    /// prompt as InstructBLIP's Q-Former instruction, and the same stop ids.
+    ///
+    /// The attack perturbs the processed image in [0, 1] (its normalised form undone), so at ε = 0 it
+    /// feeds the model exactly generation's pixel values, and the PNG it writes reloads to them
+    /// (LLaVA-1.5 at the tower's side, InstructBLIP's exact resize, Qwen2-VL's `smart_resize` size).
+    /// LLaVA-NeXT and OneVision are refused: their processor gives a stack of tiles, each its own
+    /// resampling of the image, which no single perturbed PNG reproduces.
+    /// - Throws: `ModelOpenError` for a text-only or tiled model or an unknown template; image errors.
+    public func imageAttack(tokenizer: Tokenizer, image: String, prompt: String) throws -> ImageAttackStart {
+        guard let vision else { throw ModelOpenError("\(name) is a text-only model: image attacks need a vision-language model") }
+        guard let template = chatTemplate(for: tokenizer) else { throw ModelOpenError("\(name): cannot tell the model's chat template") }
+        guard let normalization = try imageNormalization() else { throw ModelOpenError("\(name): this model family reads no images") }
+        let pixels = try pixelValues(image: image, padToSquare: false)
+        guard pixels.rank == 4, pixels.size(0) == 1 else {
+            throw ModelOpenError("\(name): its processor makes \(pixels.size(0)) anyres tiles of an image (\(modelType)); image attacks take one "
+                                 + "processed image, so attack a LLaVA-1.5 model with the same tower and transfer (manifest `surrogate:`)")
+        }
+        let instruction = try setImageInstruction(prompt)
+        let clean = withNoGrad { normalization.denormalize(pixels).clamped(min: 0, max: 1) }
+        // The placeholder expanded to the image's run of features, as the processors write it: the
+        // attack's positions then follow this image's size (Qwen2-VL's grid), not the tower's square.
+        let count = try vision.imageFeatureCount(of: pixels)
+        let ids = try tokenizer.encode(chat: [.user(prompt, images: 1)], template: template).flatMap {
+            $0 == vision.imagePlaceholderID ? [Int](repeating: $0, count: count) : [$0]
+        }
+        let context = ImageAttackContext(model: vision, preprocessor: normalization, promptIDs: ids)
+        return ImageAttackStart(clean: clean, context: context, eos: stopTokenIDs(tokenizer: tokenizer), instruction: instruction)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import LucidPipeline
+import LucidTestSupport
+import LucidVision
+import Testing
+
+/// `lucid attack` on the tiny family fixtures, copied with a tokenizer (`TinyModelCopy`): a Qwen2-VL image
+/// is attacked at its processor's `smart_resize` size, and LLaVA-NeXT is refused with what to do instead.
+@Suite("image attacks on families from the command line", .serialized)
+struct FamilyAttackCommandLineTests {
+    static let template = "USER: <image>\n{{ messages }} ASSISTANT:"
+
+    @Test func aQwenImageIsAttackedAtItsProcessorsSize() throws {
+        let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<image>", 140)], chatTemplate: Self.template)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-family-attack-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: copy)
+            try? FileManager.default.removeItem(at: folder)
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let image = TinyModelCopy.fixtures.appendingPathComponent("qwen2-vl/wide.png").path
+        let out = folder.appendingPathComponent("adv.png").path
+        let run = try LucidProcess.run(["attack", "pgd", "--model", copy.path, "--image", image, "--target", "a cat", "--steps", "2",
+                                        "--max-new-tokens", "3", "--out", out, "--json"])
+        #expect(run.status == 0, "\(run.err)")
+        let written = try ImageDecoder.decode(path: out)
+        let pixels = try ModelRegistry.standard.open(copy.path).pixelValues(image: image, padToSquare: false)
+        let source = try ImageDecoder.decode(path: image)
+        #expect(written.height == pixels.size(2) && written.width == pixels.size(3))
+        #expect(written.height != source.height || written.width != source.width, "the fixture needs a resize: this test could not fail")
+    }
+
+    @Test func llavaNextIsRefusedWithWhatToDoInstead() throws {
+        let copy = try TinyModelCopy.make("llava-next", addedTokens: [("<image>", 149)], chatTemplate: Self.template)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-next-attack-\(UUID().uuidString).png").path
+        let run = try LucidProcess.run(["attack", "sink", "--model", copy.path, "--image",
+                                        TinyModelCopy.fixtures.appendingPathComponent("llava-next/wide.png").path, "--steps", "1", "--out", out])
+        #expect(run.status != 0 && run.err.contains("anyres tiles") && run.err.contains("surrogate"), "\(run.err)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}

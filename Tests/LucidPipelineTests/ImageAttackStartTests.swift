@@ -1,0 +1,121 @@
+import Foundation
+import LucidAttacks
+import LucidModels
+import LucidPipeline
+import LucidTensor
+import LucidTestSupport
+import LucidText
+import LucidVision
+import Testing
+
+/// `OpenedModel.imageAttack`: an image attack sees the prompt, the pixels and the Q-Former instruction
+/// that generation gives the model, family by family.
+@Suite("image attacks start as generation does")
+struct ImageAttackStartTests {
+    static let fixtures = TinyModelCopy.fixtures
+    static let llavaTemplate = "USER: <image>\n{{ messages }} ASSISTANT:"
+
+    /// A copy of the tiny `family` fixture with a tokenizer (`<image>` at the decoder's image token `image`)
+    /// and `chatTemplate` (`TinyModelCopy`), opened; the caller removes `folder`.
+    static func openCopy(_ family: String, image: Int, chatTemplate: String?) throws -> (opened: OpenedModel, tokenizer: Tokenizer, folder: URL) {
+        let folder = try TinyModelCopy.make(family, extraFiles: family == "instructblip" ? ["qformer_tokenizer"] : [],
+                                            addedTokens: [("<image>", image)], chatTemplate: chatTemplate)
+        return (try ModelRegistry.standard.open(folder.path), try ModelRegistry.standard.tokenizer(for: folder.path), folder)
+    }
+
+    @Test func anInstructBlipAttackTakesTheProcessorsPromptPixelsAndInstruction() throws {
+        let fixture = Self.fixtures.appendingPathComponent("instructblip").path
+        let (opened, tokenizer, folder) = try Self.openCopy("instructblip", image: 149, chatTemplate: nil)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(tokenizer.chatTemplate == nil && ChatTemplate.detect(for: tokenizer) == nil)
+        let prompt = "what is in the image"
+        let start = try opened.imageAttack(tokenizer: tokenizer, image: fixture + "/image.png", prompt: prompt)
+
+        // The processor's format, not a detected template (there is none to detect), its `<image>` repeated
+        // once per query token as InstructBlipProcessor writes it.
+        let queries = try #require(opened.vision).imageFeatureCount
+        let processor = try tokenizer.encode(chat: [.user(prompt, images: 1)], template: .instructBlip).flatMap {
+            $0 == 149 ? [Int](repeating: 149, count: queries) : [$0]
+        }
+        #expect(start.context.promptIDs == processor)
+        // The Q-Former reads the prompt during the attack, as it does when the image is answered.
+        let blip = try #require(opened.vision as? InstructBlipForConditionalGeneration)
+        guard case .set(let instruction) = start.instruction else {
+            Issue.record("the fixture's Q-Former tokenizer did not load")
+            return
+        }
+        #expect(!instruction.isEmpty && blip.qformerInstruction == instruction)
+        // BLIP's exact resize and normalisation: the attacked pixels are generation's pixels.
+        let generated = try opened.pixelValues(image: fixture + "/image.png", padToSquare: false)
+        let attacked = start.context.preprocessor.normalize(start.clean)
+        #expect(attacked.shape == generated.shape)
+        #expect(attacked.maxAbsDifference(generated) < 1e-6)
+        #expect(Set(start.eos) == Set(opened.stopTokenIDs(tokenizer: tokenizer)))
+    }
+
+    /// At ε = 0 the attack feeds the model generation's own pixel values (the family's resize, mean and
+    /// std), and its PNG reloads to them: LLaVA with SigLIP's 0.5 mean and std, Qwen2-VL's smart_resize.
+    @Test(arguments: [("llava-siglip", "wide.png", 149), ("qwen2-vl", "wide.png", 140), ("qwen2.5-vl", "large.png", 140)])
+    func theAttackedImageIsGenerationsImageAndItsPNGReloadsToIt(_ name: String, _ file: String, _ image: Int) throws {
+        let fixture = Self.fixtures.appendingPathComponent(name).path
+        let (opened, tokenizer, folder) = try Self.openCopy(name, image: image, chatTemplate: Self.llavaTemplate)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let start = try opened.imageAttack(tokenizer: tokenizer, image: fixture + "/" + file, prompt: "what is this")
+        let generated = try opened.pixelValues(image: fixture + "/" + file, padToSquare: false)
+        let attacked = start.context.preprocessor.normalize(start.clean)
+        #expect(attacked.shape == generated.shape)
+        #expect(attacked.maxAbsDifference(generated) < 1e-5)
+        // The prompt's image run is this image's (a non-square Qwen2-VL image is not the tower's square).
+        let vision = try #require(opened.vision)
+        let ids = try tokenizer.encode(chat: [.user("what is this", images: 1)], template: try #require(opened.chatTemplate(for: tokenizer)))
+        #expect(start.context.inputLength == (try vision.embeddedLength(ids: ids, images: [generated])))
+        #expect(start.context.promptIDs.count == start.context.inputLength)
+        let clean = CLIPPreprocessorConfig.defaults(imageSize: 32).normalize(start.clean)
+        if name == "llava-siglip" { #expect(clean.maxAbsDifference(generated) > 0.1, "CLIP's mean and std would not do") }
+        let png = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-attack-start-\(UUID().uuidString).png").path
+        defer { try? FileManager.default.removeItem(atPath: png) }
+        try ImageEncoder.writePNG(try FloatImage(tensor: start.clean), to: png)
+        let reloaded = try opened.pixelValues(image: png, padToSquare: false)
+        #expect(reloaded.shape == generated.shape)
+        #expect(reloaded.maxAbsDifference(generated) < 1e-5)
+    }
+
+    @Test(arguments: ["llava-next", "llava-onevision"])
+    func aTiledFamilyIsRefusedWithWhatToDoInstead(_ name: String) throws {
+        let fixture = Self.fixtures.appendingPathComponent(name).path
+        let (opened, tokenizer, folder) = try Self.openCopy(name, image: 149, chatTemplate: Self.llavaTemplate)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect { try opened.imageAttack(tokenizer: tokenizer, image: fixture + "/wide.png", prompt: "what is this") } throws: {
+            "\($0)".contains("anyres tiles") && "\($0)".contains("surrogate")
+        }
+    }
+
+    @Test func aPreprocessorOfAnotherSizeIsRefusedBeforeTheAttack() throws {
+        let fixture = Self.fixtures.appendingPathComponent("instructblip").path
+        let (opened, tokenizer, folder) = try Self.openCopy("instructblip", image: 149, chatTemplate: nil)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let vision = try #require(opened.vision)
+        #expect(throws: AttackError.self) {
+            try ImageAttackContext.open(model: vision, tokenizer: tokenizer, image: fixture + "/image.png",
+                                        prompt: "what is this", preprocessor: .defaults(imageSize: vision.imageSize * 2),
+                                        template: .instructBlip)
+        }
+    }
+
+    /// The sink attack runs from that start on a non-square Qwen2-VL image (M-RoPE over its own grid) and on
+    /// InstructBLIP (the Q-Former reading the prompt), staying in its budget.
+    @Test(arguments: [("qwen2-vl", "wide.png", 140), ("instructblip", "image.png", 149)])
+    func theSinkAttackRunsFromTheStart(_ name: String, _ file: String, _ image: Int) throws {
+        let fixture = Self.fixtures.appendingPathComponent(name).path
+        let (opened, tokenizer, folder) = try Self.openCopy(name, image: image, chatTemplate: name == "instructblip" ? nil : Self.llavaTemplate)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let start = try opened.imageAttack(tokenizer: tokenizer, image: fixture + "/" + file, prompt: "what is this")
+        let attack = MirageAttack(loss: MirageSinkLoss(layer: -1), pgd: PixelPGD(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 2),
+                                  beams: 1, maxNewTokens: 4)
+        let (adversarial, steps) = try attack.run(start.context, clean: start.clean, eosTokenIDs: [])
+        #expect(steps.count == 2 && steps.allSatisfy { $0.loss.isFinite })
+        #expect(adversarial.shape == start.clean.shape)
+        let moved = adversarial.maxAbsDifference(start.clean)
+        #expect(moved > 0 && moved <= 8.0 / 255 + 1e-6)
+    }
+}
