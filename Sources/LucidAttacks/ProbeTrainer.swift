@@ -1,4 +1,5 @@
 import Foundation
+import LucidGeneration
 import LucidModels
 import LucidTensor
 import LucidText
@@ -12,11 +13,9 @@ public struct ProbeTrainer {
     public var trainFraction = 0.5
     public var seed: UInt64 = 0
     public var inverseRegularization = 1.0
-    /// For a vision-language model's decoder: the input embeddings of templated ids that hold one
-    /// image placeholder, with the image's features spliced in. nil: text only.
-    public var imageEmbedder: (([Int]) throws -> Tensor)?
-    /// The explicit positions of those embeddings where the model has its own (M-RoPE); nil: implicit.
-    public var imagePositions: (([Int]) throws -> Tensor?)?
+    /// For a vision-language model's decoder: the image every instruction is paired with (its
+    /// embeddings, positions and Q-Former instruction). nil: text only.
+    public var pairedImage: PairedImage?
 
     public init(model: any CausalLanguageModel, tokenizer: Tokenizer, template: ChatTemplate) {
         self.model = model
@@ -30,11 +29,16 @@ public struct ProbeTrainer {
         var rows: [[Tensor]] = Array(repeating: [], count: layers)
         try withNoGrad { () throws in
             for (index, prompt) in prompts.enumerated() {
-                let ids = try tokenizer.encode(chat: [.user(prompt, images: imageEmbedder == nil ? 0 : 1)], template: template)
+                let ids = try tokenizer.encode(chat: [.user(prompt, images: pairedImage == nil ? 0 : 1)], template: template)
                 var options = ForwardOptions(hiddenStates: .layers(Array(0..<layers)), logits: .none)
-                options.positions = try imagePositions?(ids)
-                let trace = try imageEmbedder.map { model.forward(embeddings: try $0(ids), cache: nil, options: options) }
-                    ?? model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil, options: options)
+                let trace: ForwardTrace
+                switch try pairedImage?.prefill(ids: ids, instruction: prompt) ?? .tokens(ids) {
+                case .tokens(let tokens): trace = model.forward(tokens: Tensor(tokens, shape: [1, tokens.count]), cache: nil, options: options)
+                case .embeddings(let embeddings): trace = model.forward(embeddings: embeddings, cache: nil, options: options)
+                case .positionedEmbeddings(let embeddings, let positions):
+                    options.positions = positions
+                    trace = model.forward(embeddings: embeddings, cache: nil, options: options)
+                }
                 for layer in 0..<layers {
                     guard let hidden = trace.hiddenStates[layer] else { throw AttackError("hidden state \(layer) was not captured") }
                     rows[layer].append(hidden.selected(axis: 1, index: -1).to(.f64).to(.cpu))
@@ -47,8 +51,7 @@ public struct ProbeTrainer {
 
     /// Pairs every instruction with the image `pixels` on `vlm` (its embeddings and positions).
     public mutating func pairImage(_ pixels: Tensor, on vlm: any VisionLanguageModel) {
-        imageEmbedder = { ids in try withNoGrad { () throws(PromptError) -> Tensor in try vlm.embed(ids: ids, images: [pixels]) } }
-        imagePositions = { ids in try vlm.ropePositions(ids: ids, images: [pixels]) }
+        pairedImage = PairedImage(model: vlm, pixels: pixels)
     }
 
     /// Seeded split of `count` items: (train indices, test indices).

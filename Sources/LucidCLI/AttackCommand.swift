@@ -61,12 +61,12 @@ struct AttackSCAVCommand: ParsableCommand {
         if let trained = probeSet.image, !FileReference.same(pairedImage ?? "", trained) {
             FileHandle.standardError.write(Data("warning: the probes were trained with image \(trained), the attack pairs \(pairedImage ?? "no image")\n".utf8))
         }
-        let embedder = try SCAVImageInput.embedder(loaded: loaded, model: scav.model, image: pairedImage)
+        let paired = try pairedImage.map { try loaded.pairedImage($0) }
         let run = try attack.attack(
             instructions, model: loaded.model,
             prefill: { instruction in
-                let ids = try tokenizer.encode(chat: [.user(instruction, images: embedder == nil ? 0 : 1)], template: template)
-                return try embedder.map { .embeddings(try $0(ids)) } ?? .tokens(ids)
+                let ids = try tokenizer.encode(chat: [.user(instruction, images: paired == nil ? 0 : 1)], template: template)
+                return try paired?.prefill(ids: ids, instruction: instruction) ?? .tokens(ids)
             },
             decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
             limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos), baseline: baseline,

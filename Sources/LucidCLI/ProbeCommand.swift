@@ -83,7 +83,7 @@ struct ProbeTrainCommand: ParsableCommand {
         trainer.trainFraction = trainFraction
         trainer.seed = seed
         trainer.inverseRegularization = inverseRegularization
-        trainer.imageEmbedder = try SCAVImageInput.embedder(loaded: loaded, model: model, image: image)
+        trainer.pairedImage = try image.map { try loaded.pairedImage($0) }
         let probes: SafetyProbeSet
         probes = try trainer.train(malicious: try InstructionFile.read(malicious), safe: try InstructionFile.read(safe), modelName: model,
                                image: image) { line in
