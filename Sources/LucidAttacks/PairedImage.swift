@@ -20,6 +20,10 @@ public struct PairedImage {
         self.readInstruction = readInstruction
     }
 
+    /// What the model's gate answers for the image (Q-MLLM's refusal), or nil when it lets it through
+    /// or there is no gate: generation would refuse every instruction paired with it.
+    public func gateRefusal() -> String? { withNoGrad { model.screenImage(pixels) } }
+
     /// The prefill of `ids` (the templated `instruction` with one image placeholder): embeddings, with
     /// their positions where the model places the prompt explicitly.
     public func prefill(ids: [Int], instruction: String) throws -> Prefill {

@@ -49,15 +49,19 @@ extension SCAVAttack {
     ///
     /// `prefill` turns an instruction into the model's input (chat template, image embeddings);
     /// `decode` turns the new tokens into text (trimmed here). `finished` gets each outcome as it is known.
+    /// `gateRefusal` is the defence's reply where it refuses the input before the decoder runs (Q-MLLM's
+    /// gate on a paired image, `PairedImage.gateRefusal`): every reply, steered or not, is that text, as
+    /// generation gives it, and nothing is decoded.
     public func attack(_ instructions: [String], model: any CausalLanguageModel, prefill: (String) throws -> Prefill,
                        decode: ([Int]) -> String, limits: GenerationLimits, baseline: Bool, isRefusal: (String) -> Bool,
-                       finished: (SCAVSteeringRun.Outcome) -> Void = { _ in }) throws -> SCAVSteeringRun {
+                       gateRefusal: String? = nil, finished: (SCAVSteeringRun.Outcome) -> Void = { _ in }) throws -> SCAVSteeringRun {
         guard !instructions.isEmpty else { throw AttackError("the attack needs at least one instruction") }
         let steering = interventions()
         var outcomes: [SCAVSteeringRun.Outcome] = []
         for instruction in instructions {
-            let input = try prefill(instruction)
+            let input = try gateRefusal == nil ? prefill(instruction) : .tokens([])
             func reply(_ interventions: [ResidualIntervention]) throws -> String {
+                if let gateRefusal { return gateRefusal.trimmingCharacters(in: .whitespacesAndNewlines) }
                 let result = try withNoGrad { () throws -> GenerationResult in
                     try GenerationDriver(model: model, interventions: interventions).generate(input, strategy: .greedy, limits: limits)
                 }

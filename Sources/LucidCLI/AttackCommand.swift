@@ -62,6 +62,8 @@ struct AttackSCAVCommand: ParsableCommand {
             FileHandle.standardError.write(Data("warning: the probes were trained with image \(trained), the attack pairs \(pairedImage ?? "no image")\n".utf8))
         }
         let paired = try pairedImage.map { try loaded.pairedImage($0) }
+        let gateRefusal = paired?.gateRefusal()
+        if gateRefusal != nil { FileHandle.standardError.write(Data("warning: the model's gate refuses the paired image: every reply is its refusal\n".utf8)) }
         let run = try attack.attack(
             instructions, model: loaded.model,
             prefill: { instruction in
@@ -70,7 +72,7 @@ struct AttackSCAVCommand: ParsableCommand {
             },
             decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
             limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos), baseline: baseline,
-            isRefusal: { list.refusal(in: $0) != nil },
+            isRefusal: { list.refusal(in: $0) != nil }, gateRefusal: gateRefusal,
             finished: { if !json { SCAVOptions.logVerdict(jailbroken: $0.jailbroken, instruction: $0.instruction) } })
         let responses = run.outcomes.map {
             SCAVResponseJSON(prompt: $0.instruction, response: $0.response, jailbroken: $0.jailbroken, baseline: $0.baseline,

@@ -67,6 +67,18 @@ struct SCAVSteeringRunTests {
         #expect(attackOnly.asrKeyword == withBaseline.asrKeyword)
     }
 
+    /// A defence that refuses the input before the decoder (Q-MLLM's gate on the paired image) answers every
+    /// instruction, steered or not, with its refusal, and no prompt is prepared or decoded.
+    @Test func aGateRefusalIsEveryReplyAndNothingIsDecoded() throws {
+        var prepared = 0
+        let refusal = "  I can't help with that image.\n"
+        let run = try attack.attack(["0", "1"], model: model, prefill: { prepared += 1; return prefill($0) }, decode: decode, limits: limits,
+                                    baseline: true, isRefusal: { $0.hasPrefix("I can't") }, gateRefusal: refusal)
+        #expect(prepared == 0)
+        #expect(run.outcomes.allSatisfy { $0.response == "I can't help with that image." && $0.baseline == $0.response && !$0.jailbroken })
+        #expect(run.asrKeyword == 0 && run.baselineASRKeyword == 0)
+    }
+
     @Test func noInstructionsIsAnError() {
         #expect(throws: AttackError.self) {
             try attack.attack([], model: model, prefill: prefill, decode: decode, limits: limits, baseline: false, isRefusal: { _ in true })

@@ -62,4 +62,18 @@ struct PairedImageTests {
         #expect(blip.qformerInstruction != instruction)
         #expect(a.maxAbsDifference(b) > 1e-4)
     }
+
+    /// The model's gate screens the paired image as generation screens it: its refusal, or nil.
+    @Test func theGateScreensThePairedImage() throws {
+        let opened = try ModelRegistry.standard.open(TinyModelCopy.fixtures.appendingPathComponent("llava-siglip/model").path)
+        let paired = try opened.pairedImage(TinyModelCopy.fixtures.appendingPathComponent("llava-siglip/wide.png").path)
+        #expect(paired.gateRefusal() == nil)
+        let vision = try #require(opened.vision)
+        var screened: [Int] = []
+        vision.imageGate = { input in
+            screened = input.pixels.shape
+            return "no"
+        }
+        #expect(paired.gateRefusal() == "no" && screened == paired.pixels.shape)
+    }
 }
