@@ -590,6 +590,13 @@ def main():
                 kinds[case.kind] = kinds.get(case.kind, 0) + 1
             print(len(cases), kinds)
             return 0
+        # A binary that cannot start (libtorch not found: status 127) would make every case a "refusal":
+        # the campaign means nothing then, so it stops here.
+        probe = subprocess.run([lucid, "--version"], capture_output=True, text=True, env=env, timeout=60)
+        if probe.returncode != 0:
+            print(f"hostile: {lucid} --version exited {probe.returncode}; it cannot run, so no case would mean anything:\n"
+                  f"{probe.stderr.strip()}", file=sys.stderr)
+            return 2
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(options.workers) as pool:
             results = list(pool.map(lambda c: run(c, lucid, options.timeout, env), cases))

@@ -27,8 +27,8 @@ struct AttackSCAVCommand: ParsableCommand {
         probe normal so that the probe's malicious probability becomes --p0 (only where it is above), in every \
         forward pass of greedy decoding. --placement official applies probe j at decoder layer j's output, as the \
         official code does; 'trained' applies it to the residual it was trained on (one layer earlier). P₀ defaults \
-        to the paper's 1e-4 (official code: 1e-3, demo notebook: 0.05). ASR-keyword uses --refusal-list (default scav). On a LLaVA model, \
-        --image pairs every instruction with an image (default: the image the probes were trained with).
+        to the paper's 1e-4 (official code: 1e-3, demo notebook: 0.05). ASR-keyword uses --refusal-list (default scav). On a vision-language model, \
+        --image pairs every instruction with an image (default: the image the probes were trained with); a gate that refuses it answers every instruction.
         """
     )
 

@@ -53,7 +53,7 @@ struct InspectCommand: ParsableCommand {
         if loaded.vision != nil {
             images = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt)
         } else if !imageOptions.images.isEmpty {
-            throw CLIError("\(model) is a text-only model: --image needs a LLaVA model")
+            throw CLIError("\(model) is a text-only model: --image needs a vision-language model")
         }
         if let pixelValues {
             guard let vlm = loaded.vision else { throw CLIError("\(model) is a text-only model: --pixel-values needs a vision-language model") }
@@ -67,7 +67,7 @@ struct InspectCommand: ParsableCommand {
             }
         } else {
             let llm = loaded.model
-            guard images.isEmpty else { throw CLIError("\(model) is a text-only model: --pixel-values needs a LLaVA model") }
+            guard images.isEmpty else { throw CLIError("\(model) is a text-only model: --pixel-values needs a vision-language model") }
             if let bad = ids.first(where: { $0 < 0 || $0 >= llm.vocabularySize }) {
                 throw CLIError("token id \(bad) is outside the vocabulary (0..<\(llm.vocabularySize))")
             }

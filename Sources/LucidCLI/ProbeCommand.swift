@@ -48,8 +48,8 @@ struct ProbeTrainCommand: ParsableCommand {
         stream at the last token is read at hidden states 0…L−1 (0 = embeddings). Per layer, an L2-regularised \
         logistic regression (scikit-learn's objective, C = --c, intercept unpenalised) is solved exactly by Newton's \
         method. Each class is split --train-fraction / rest with --seed; accuracy is measured on the rest. \
-        Instruction files: one per line, or JSON Lines with a "prompt" field. With --image (a LLaVA model), every \
-        instruction carries that image and the probes read the decoder's residual after image + text; `attack scav` \
+        Instruction files: one per line, or JSON Lines with a "prompt" field. With --image (a vision-language model), every \
+        instruction carries that image (at the model's positions; InstructBLIP's Q-Former reads the instruction) and the probes read the decoder's residual after image + text; `attack scav` \
         then needs the same --image.
         """
     )

@@ -91,9 +91,9 @@ public enum Decoding {
                 amateur = try contrastiveInput(vlm, segments: segments, images: images, method: method)
             }
         } else if !images.isEmpty {
-            throw GenerationError.invalidOption("this is a text-only model: images need a LLaVA model")
+            throw GenerationError.invalidOption("this is a text-only model: images need a vision-language model")
         }
-        if method.needsImage && amateur == nil { throw GenerationError.invalidOption("decoding \(method.name) needs a LLaVA model and an image") }
+        if method.needsImage && amateur == nil { throw GenerationError.invalidOption("decoding \(method.name) needs a vision-language model and an image") }
         return .ready(prefill: prefill, amateur: amateur, imageRanges: imageRanges)
     }
 

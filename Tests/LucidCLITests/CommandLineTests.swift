@@ -188,7 +188,7 @@ struct CommandLineTests {
         #expect(opera.status == 0, "opera: \(opera.err)")
         #expect((try LucidProcess.json(opera.out)["token_ids"] as? [Int])?.count == 4)
         let bad = try LucidProcess.run(["generate", "--decoding", "vcd", "--prompt", "hi"])
-        #expect(bad.status != 0 && bad.err.contains("needs a LLaVA model and an image"))
+        #expect(bad.status != 0 && bad.err.contains("needs a vision-language model and an image"))
     }
 
     @Test func analyzeAttentionWritesNumbersAndHeatmaps() throws {

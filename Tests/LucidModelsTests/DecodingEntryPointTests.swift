@@ -188,10 +188,10 @@ struct DecodingEntryPointTests {
     @Test func methodsThatNeedAnImageOrAVisionModelSaySo() throws {
         let model = try tinyLlava()
         let contrast = ContrastiveParameters(alpha: 1, beta: 0.1)
-        #expect(throws: GenerationError.invalidOption("decoding damro needs a LLaVA model and an image")) {
+        #expect(throws: GenerationError.invalidOption("decoding damro needs a vision-language model and an image")) {
             _ = try Decoding.generate(model, ids: [5, 7], method: .damro(contrast, outliers: 2, attention: .singleHead), limits: limits)
         }
-        #expect(throws: GenerationError.invalidOption("this is a text-only model: images need a LLaVA model")) {
+        #expect(throws: GenerationError.invalidOption("this is a text-only model: images need a vision-language model")) {
             _ = try Decoding.generate(model.languageModel, ids: [5, 7], images: [pixels], method: .greedy, limits: limits)
         }
         #expect(throws: GenerationError.invalidOption("noise step must be in 0…999")) {
