@@ -11,19 +11,23 @@ import LucidVision
 public struct SinkAttackFigure: Sendable {
     public var clean: RGBImage
     public var adversarial: RGBImage
-    /// Decoder image attention (row-major grid of `grid`×`grid`): the clean response under the clean image.
+    /// Decoder image attention over the picture grid (row-major, `rows`×`columns`): the clean response under
+    /// the clean image. Empty, with no attention panels, when the image's features form no grid (Q-Former queries).
     public var before: [Float]
     /// The same for the adversarial response under the adversarial image.
     public var after: [Float]
-    public var grid: Int
+    public var rows: Int
+    public var columns: Int
     /// Lines under the panels (the responses, the budget).
     public var caption: [AttentionFigure.Line]
     /// Long side of each panel in pixels (at least 336 so a person can read it).
     public var panelSize = 384
     public var margin = 14
 
-    public init(clean: RGBImage, adversarial: RGBImage, before: [Float], after: [Float], grid: Int, caption: [AttentionFigure.Line]) {
-        (self.clean, self.adversarial, self.before, self.after, self.grid, self.caption) = (clean, adversarial, before, after, grid, caption)
+    public init(clean: RGBImage, adversarial: RGBImage, before: [Float], after: [Float], rows: Int, columns: Int,
+                caption: [AttentionFigure.Line]) {
+        (self.clean, self.adversarial, self.before, self.after, self.rows, self.columns, self.caption) =
+            (clean, adversarial, before, after, rows, columns, caption)
     }
 
     /// The visible perturbation image and its gain; throws `.invalidImage` when the two images differ in size.
@@ -38,8 +42,9 @@ public struct SinkAttackFigure: Sendable {
         return (try RGBImage(width: clean.width, height: clean.height, pixels: pixels), gain)
     }
 
-    /// One row of five panels (clean, adversarial, perturbation, attention before, attention after) and the caption.
-    /// Throws `.invalidImage` when the images differ in size or a map does not have `grid`×`grid` finite values.
+    /// One row of five panels (clean, adversarial, perturbation, attention before, attention after; three without a
+    /// grid) and the caption. Throws `.invalidImage` when the images differ in size or a map does not have
+    /// `rows`×`columns` finite values.
     public func render() throws -> RGBImage {
         let size = max(panelSize, 336)
         let (panelWidth, panelHeight) = clean.width >= clean.height
@@ -47,15 +52,17 @@ public struct SinkAttackFigure: Sendable {
         let (delta, gain) = try Self.perturbation(clean: clean, adversarial: adversarial)
         let up = { (image: RGBImage, filter: ResampleFilter) in try image.resized(width: panelWidth, height: panelHeight, filter: filter) }
         let cleanUp = try up(clean, .bicubic), adversarialUp = try up(adversarial, .bicubic)
-        let panels: [(String, RGBImage)] = [
+        var panels: [(String, RGBImage)] = [
             ("clean (\(clean.width)x\(clean.height) px)", cleanUp),
             ("adversarial", adversarialUp),
             ("perturbation x\(Int(gain.rounded())) (grey = 0)", try up(delta, .box)),
-            ("decoder image attention, clean", try Heatmap.overlay(image: cleanUp, values: before, gridWidth: grid, gridHeight: grid,
-                                                                   alpha: 0.55, colormap: .inferno)),
-            ("decoder image attention, adversarial", try Heatmap.overlay(image: adversarialUp, values: after, gridWidth: grid, gridHeight: grid,
-                                                                         alpha: 0.55, colormap: .inferno)),
         ]
+        if rows > 0 || columns > 0 || !before.isEmpty || !after.isEmpty {
+            panels.append(("decoder image attention, clean", try Heatmap.overlay(image: cleanUp, values: before, gridWidth: columns, gridHeight: rows,
+                                                                                 alpha: 0.55, colormap: .inferno)))
+            panels.append(("decoder image attention, adversarial", try Heatmap.overlay(image: adversarialUp, values: after, gridWidth: columns,
+                                                                                       gridHeight: rows, alpha: 0.55, colormap: .inferno)))
+        }
         let font = BitmapFont.lucidMono
         let width = margin * (panels.count + 1) + panelWidth * panels.count
         let wrapped = caption.flatMap { line in
@@ -104,14 +111,27 @@ extension ImageAttackContext {
         }
     }
 
-    /// The figure of a sink attack from the clean and adversarial images [1, 3, S, S] in [0, 1] and their responses.
+    /// The figure of a sink attack from the clean and adversarial images [1, 3, H, W] in [0, 1] and their responses.
+    /// The attention maps cover the span's picture grid (`VisionLanguageModel.imageSpanLayout`: LLaVA's patches,
+    /// Qwen2-VL's merged h/2 × w/2 grid); features that form none (InstructBLIP's queries) get no attention panels,
+    /// and the caption says so.
     public func sinkFigure(clean: Tensor, adversarial: Tensor, cleanResponse: [Int], adversarialResponse: [Int], layer: Int,
                            caption: [AttentionFigure.Line]) throws -> SinkAttackFigure {
-        let before = try imageAttention(clean, response: cleanResponse, layer: layer)
-        let after = try imageAttention(adversarial, response: adversarialResponse, layer: layer)
-        let grid = Int(Double(before.count).squareRoot().rounded())
-        guard grid * grid == before.count else { throw AttackError("\(before.count) image features do not form a square grid") }
+        let layout = try model.imageSpanLayout(of: preprocessor.normalize(clean))
+        var caption = caption
+        var maps: (before: [Float], after: [Float]) = ([], [])
+        if layout.hasGrid {
+            let before = try imageAttention(clean, response: cleanResponse, layer: layer)
+            let after = try imageAttention(adversarial, response: adversarialResponse, layer: layer)
+            guard let last = layout.gridOffsets.max(), last < before.count, last < after.count else {
+                throw AttackError("the picture grid (\(layout.rows)x\(layout.columns)) lies outside the \(before.count) image features")
+            }
+            maps = (layout.gridOffsets.map { before[$0] }, layout.gridOffsets.map { after[$0] })
+        } else {
+            caption.append(.init("the image's features form no picture grid (query tokens): no attention panels", color: AttentionFigure.muted))
+        }
         return SinkAttackFigure(clean: try FloatImage(tensor: clean).rgbImage(), adversarial: try FloatImage(tensor: adversarial).rgbImage(),
-                                before: before, after: after, grid: grid, caption: caption)
+                                before: maps.before, after: maps.after, rows: layout.hasGrid ? layout.rows : 0,
+                                columns: layout.hasGrid ? layout.columns : 0, caption: caption)
     }
 }

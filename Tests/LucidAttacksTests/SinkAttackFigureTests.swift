@@ -14,7 +14,7 @@ struct SinkAttackFigureTests {
         let adversarial = (clean + noise.sign() * (8.0 / 255)).clamped(min: 0, max: 1)
         let figure = try ctx.sinkFigure(clean: clean, adversarial: adversarial, cleanResponse: [12, 4, 30, 8], adversarialResponse: [3, 9],
                                         layer: -2, caption: [.init("clean: a"), .init("adversarial: b"), .init("budget")])
-        #expect(figure.grid == 2 && figure.before.count == 4 && figure.after.count == 4)  // 32 px, 16 px patches
+        #expect(figure.rows == 2 && figure.columns == 2 && figure.before.count == 4 && figure.after.count == 4)  // 32 px, 16 px patches
         // Attention rows are distributions: the share on the image is in (0, 1].
         for map in [figure.before, figure.after] { #expect(map.allSatisfy { $0 >= 0 } && map.reduce(0, +) > 0 && map.reduce(0, +) <= 1.0001) }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-sink-figure-\(UUID().uuidString)")

@@ -30,6 +30,22 @@ struct FamilyAttackCommandLineTests {
         #expect(written.height != source.height || written.width != source.width, "the fixture needs a resize: this test could not fail")
     }
 
+    /// The sink attack's figure maps the decoder's attention on the wide image's merged grid (not a square).
+    @Test func theSinkAttackOnAQwenImageWritesItsFigure() throws {
+        let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<image>", 140)], chatTemplate: Self.template)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-family-sink-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: copy)
+            try? FileManager.default.removeItem(at: folder)
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let out = folder.appendingPathComponent("adv.png").path
+        let run = try LucidProcess.run(["attack", "sink", "--model", copy.path, "--image", TinyModelCopy.fixtures.appendingPathComponent("qwen2-vl/wide.png").path,
+                                        "--steps", "1", "--beams", "1", "--max-new-tokens", "4", "--layer", "-1", "--out", out, "--json"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("adv_figure.png").path))
+    }
+
     @Test func llavaNextIsRefusedWithWhatToDoInstead() throws {
         let copy = try TinyModelCopy.make("llava-next", addedTokens: [("<image>", 149)], chatTemplate: Self.template)
         defer { try? FileManager.default.removeItem(at: copy) }

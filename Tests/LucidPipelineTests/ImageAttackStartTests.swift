@@ -117,5 +117,19 @@ struct ImageAttackStartTests {
         #expect(adversarial.shape == start.clean.shape)
         let moved = adversarial.maxAbsDifference(start.clean)
         #expect(moved > 0 && moved <= 8.0 / 255 + 1e-6)
+        // The command's figure: Qwen2-VL's maps on its merged grid of this wide image (not a square), none for
+        // InstructBLIP's queries (before session 33 both failed after the attack: "do not form a square grid").
+        let response = [5, 6, 7]
+        let figure = try start.context.sinkFigure(clean: start.clean, adversarial: adversarial, cleanResponse: response,
+                                                  adversarialResponse: response, layer: -1, caption: [.init("test")])
+        let layout = try start.context.model.imageSpanLayout(of: start.context.preprocessor.normalize(start.clean))
+        if name == "instructblip" {
+            #expect(figure.rows == 0 && figure.before.isEmpty && !layout.hasGrid)
+        } else {
+            #expect(figure.rows == layout.rows && figure.columns == layout.columns && figure.rows != figure.columns)
+            #expect(figure.before.count == layout.rows * layout.columns && figure.after.count == figure.before.count)
+        }
+        let rendered = try figure.render()
+        #expect(rendered.width > 0 && rendered.height > 0)
     }
 }
