@@ -16,7 +16,7 @@ func parsePixelAmount(_ text: String, name: String) throws -> Double {
 
 /// Options every image attack shares: model, image, prompt, budget, steps, output.
 struct ImageAttackOptions: ParsableArguments {
-    @Option(help: "A vision-language model: shapes-smol, shapes-tiny, or a directory (LLaVA-1.5, -NeXT, -OneVision, Qwen2-VL, Qwen2.5-VL, InstructBLIP).") var model = "shapes-smol"
+    @Option(help: "A vision-language model: shapes-smol, shapes-tiny, or a directory (LLaVA-1.5 and SigLIP LLaVA, Qwen2-VL, Qwen2.5-VL, InstructBLIP; LLaVA-NeXT and OneVision are refused: anyres tiles).") var model = "shapes-smol"
     @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "The clean image (PNG or JPEG).") var image: String
     @Option(help: "The prompt.") var prompt = "Please describe this image in detail."
@@ -44,7 +44,7 @@ struct ImageAttackOptions: ParsableArguments {
         return pgd
     }
 
-    /// Model, tokenizer, clean pixels in [0, 1] [1, 3, S, S], and the attack context (`OpenedModel.imageAttack`).
+    /// Model, tokenizer, the processed clean image in [0, 1] [1, 3, H, W], and the attack context (`OpenedModel.imageAttack`).
     func open() throws -> (any VisionLanguageModel, Tokenizer, Tensor, ImageAttackContext, [Int]) {
         try SafeFile.checkOutput(out)  // a bad --out fails before the attack, not after it
         let tokenizer = try openTokenizer(model)

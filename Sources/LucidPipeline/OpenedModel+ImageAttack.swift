@@ -32,6 +32,11 @@ extension OpenedModel {
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: image attacks need a vision-language model") }
         guard let template = chatTemplate(for: tokenizer) else { throw ModelOpenError("\(name): cannot tell the model's chat template") }
         guard let normalization = try imageNormalization() else { throw ModelOpenError("\(name): this model family reads no images") }
+        // The attack's variable is the image in [0, 1]: 8-bit pixels rescaled by 1/255, as every released processor does.
+        guard normalization.doRescale, abs(normalization.rescaleFactor * 255 - 1) < 1e-6 else {
+            throw ModelOpenError("\(name): its processor rescales pixels by \(normalization.doRescale ? normalization.rescaleFactor : 1), not 1/255; "
+                                 + "image attacks work on pixels in [0, 1]")
+        }
         let pixels = try pixelValues(image: image, padToSquare: false)
         guard pixels.rank == 4, pixels.size(0) == 1 else {
             throw ModelOpenError("\(name): its processor makes \(pixels.size(0)) anyres tiles of an image (\(modelType)); image attacks take one "

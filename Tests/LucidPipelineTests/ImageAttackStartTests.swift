@@ -90,6 +90,20 @@ struct ImageAttackStartTests {
         }
     }
 
+    /// The attack's variable is the image in [0, 1]; a processor that rescales otherwise is refused, not misread.
+    @Test func aProcessorThatDoesNotRescaleBy1Over255IsRefused() throws {
+        let folder = try TinyModelCopy.make("llava-siglip", addedTokens: [("<image>", 149)], chatTemplate: Self.llavaTemplate)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("preprocessor_config.json")
+        let text = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "0.00392156862745098", with: "1.0")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        let opened = try ModelRegistry.standard.open(folder.path)
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: folder.path)
+        #expect(try opened.imageNormalization()?.rescaleFactor == 1)
+        #expect { try opened.imageAttack(tokenizer: tokenizer, image: Self.fixtures.appendingPathComponent("llava-siglip/wide.png").path,
+                                         prompt: "what is this") } throws: { "\($0)".contains("not 1/255") }
+    }
+
     @Test func aPreprocessorOfAnotherSizeIsRefusedBeforeTheAttack() throws {
         let fixture = Self.fixtures.appendingPathComponent("instructblip").path
         let (opened, tokenizer, folder) = try Self.openCopy("instructblip", image: 149, chatTemplate: nil)
