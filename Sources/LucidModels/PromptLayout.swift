@@ -140,6 +140,12 @@ extension FixedCountImagePrompts {
         throw .unsupported(reason: "\(limit.reason); got \(count) images")
     }
 
+    /// The images as given, where their count is within `imagesPerPromptLimit` (`Decoding.prepare` asks first).
+    public func promptImages(_ images: [Tensor]) throws(PromptError) -> [Tensor] {
+        try checkImageCount(images.count)
+        return images
+    }
+
     /// Splits at image placeholders (one per image, or a run of `imageFeatureCount`), images checked first.
     public func segments(ids: [Int], images: [Tensor]) throws(PromptError) -> [PromptSegment] {
         try checkImageCount(images.count)

@@ -101,6 +101,7 @@ struct InstructBlipConformanceTests {
         let refusal = "InstructBLIP takes one image a prompt"
         #expect { _ = try vlm.segments(ids: [1, placeholder, 7, placeholder], images: [pixels, pixels]) } throws: { "\($0)".contains(refusal) }
         #expect { _ = try vlm.imageSpans(ids: [1, placeholder, placeholder], imageCount: 2) } throws: { "\($0)".contains(refusal) }
+        #expect { _ = try vlm.promptImages([pixels, pixels]) } throws: { "\($0)".contains(refusal) }
         #expect { _ = try vlm.forward(ids: [1, placeholder, 7, placeholder], images: [pixels, pixels], cache: nil, options: .logitsOnly) } throws: {
             "\($0)".contains(refusal)
         }
