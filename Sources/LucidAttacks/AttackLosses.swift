@@ -11,16 +11,25 @@ public struct ImageAttackContext {
     public let preprocessor: CLIPPreprocessorConfig
     /// Prompt token ids with the placeholder(s) of one image (either convention of `segments`).
     public let promptIDs: [Int]
+    /// What the processor makes of the attacked image in [0, 1] before normalising it, where that is more
+    /// than the image itself (LLaVA-NeXT's tile stack, cut and resized by tensor ops); nil: the image.
+    public var imageTransform: ((Tensor) -> Tensor)?
 
-    public init(model: any VisionLanguageModel, preprocessor: CLIPPreprocessorConfig, promptIDs: [Int]) {
+    public init(model: any VisionLanguageModel, preprocessor: CLIPPreprocessorConfig, promptIDs: [Int],
+                imageTransform: ((Tensor) -> Tensor)? = nil) {
         self.model = model
         self.preprocessor = preprocessor
         self.promptIDs = promptIDs
+        self.imageTransform = imageTransform
     }
 
-    /// Input embeddings [1, T, D] of prompt + `continuation` with the image `pixels01` [1, 3, S, S] in [0, 1].
+    /// The model's image tensor for the attacked image `pixels01` in [0, 1]: `imageTransform`, then
+    /// `preprocessor.normalize` (differentiable).
+    public func modelImage(_ pixels01: Tensor) -> Tensor { preprocessor.normalize(imageTransform?(pixels01) ?? pixels01) }
+
+    /// Input embeddings [1, T, D] of prompt + `continuation` with the image `pixels01` in [0, 1].
     public func embeddings(_ pixels01: Tensor, continuation: [Int] = []) throws -> Tensor {
-        let segments = try model.segments(ids: promptIDs + continuation, images: [preprocessor.normalize(pixels01)])
+        let segments = try model.segments(ids: promptIDs + continuation, images: [modelImage(pixels01)])
         return try model.embed(segments)
     }
 
@@ -28,7 +37,7 @@ public struct ImageAttackContext {
     /// model's own positions (M-RoPE for Qwen2-VL).
     public func forward(_ pixels01: Tensor, continuation: [Int] = [], options: ForwardOptions) throws -> ForwardTrace {
         let ids = promptIDs + continuation
-        let pixels = preprocessor.normalize(pixels01)
+        let pixels = modelImage(pixels01)
         var positioned = options
         positioned.positions = try model.ropePositions(ids: ids, images: [pixels])
         return model.forward(embeddings: try model.embed(try model.segments(ids: ids, images: [pixels])), cache: nil, options: positioned)
@@ -38,7 +47,7 @@ public struct ImageAttackContext {
     /// the model places its prompt explicitly).
     public func prefill(_ pixels01: Tensor, continuation: [Int] = []) throws -> Prefill {
         let ids = promptIDs + continuation
-        let pixels = preprocessor.normalize(pixels01)
+        let pixels = modelImage(pixels01)
         let embeddings = try model.embed(try model.segments(ids: ids, images: [pixels]))
         return try model.ropePositions(ids: ids, images: [pixels]).map { Prefill.positionedEmbeddings(embeddings, positions: $0) } ?? Prefill.embeddings(embeddings)
     }

@@ -117,7 +117,7 @@ extension ImageAttackContext {
     /// and the caption says so.
     public func sinkFigure(clean: Tensor, adversarial: Tensor, cleanResponse: [Int], adversarialResponse: [Int], layer: Int,
                            caption: [AttentionFigure.Line]) throws -> SinkAttackFigure {
-        let layout = try model.imageSpanLayout(of: preprocessor.normalize(clean))
+        let layout = try model.imageSpanLayout(of: modelImage(clean))
         var caption = caption
         var maps: (before: [Float], after: [Float]) = ([], [])
         if layout.hasGrid {

@@ -16,7 +16,7 @@ func parsePixelAmount(_ text: String, name: String) throws -> Double {
 
 /// Options every image attack shares: model, image, prompt, budget, steps, output.
 struct ImageAttackOptions: ParsableArguments {
-    @Option(help: "A vision-language model: shapes-smol, shapes-tiny, or a directory (LLaVA-1.5 and SigLIP LLaVA, Qwen2-VL, Qwen2.5-VL, InstructBLIP; LLaVA-NeXT and OneVision are refused: anyres tiles).") var model = "shapes-smol"
+    @Option(help: "A vision-language model: shapes-smol, shapes-tiny, or a directory (LLaVA-1.5, -NeXT, -OneVision, SigLIP LLaVA, Qwen2-VL, Qwen2.5-VL, InstructBLIP), attacked as its processor prepares the image.") var model = "shapes-smol"
     @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "The clean image (PNG or JPEG).") var image: String
     @Option(help: "The prompt.") var prompt = "Please describe this image in detail."

@@ -41,7 +41,7 @@ extension ModelFamily {
     /// A family of `LlavaNextForConditionalGeneration` whose images go through `processor`.
     static func anyresFamily(modelType: String,
                              processor: @escaping (String, LlavaNextForConditionalGeneration) throws -> LlavaNextImageProcessor) -> ModelFamily {
-        ModelFamily(modelTypes: [modelType], load: { path, options in
+        var family = ModelFamily(modelTypes: [modelType], load: { path, options in
             let model = try LlavaNextForConditionalGeneration.load(directory: path, options: options.load)
             return LoadedWeights(model: model, eosTokenIDs: model.eosTokenIDs, hiddenSize: model.hiddenSize)
         }, imageProcessor: { directory, model in
@@ -53,6 +53,11 @@ extension ModelFamily {
             next.originalImageSize = (prepared.height, prepared.width)
             return Tensor.cat(prepared.tiles.map { $0.tensor() }, axis: 0)
         })
+        family.attackImage = { image, directory, model in
+            guard let next = model as? LlavaNextForConditionalGeneration else { throw ModelOpenError("\(directory): not a \(modelType) model") }
+            return try anyresAttackImage(processor(directory, next), image: image, model: next)
+        }
+        return family
     }
 
     /// Qwen2-VL (`qwen2_vl`): `smart_resize`d images, patches flattened inside the model.

@@ -44,6 +44,10 @@ public struct ModelFamily {
     /// text as the family's processor does; made once per opened model (it loads the tokenizer). Nil for
     /// families whose images do not depend on the text.
     public var imageInstruction: ((_ directory: String, _ model: any VisionLanguageModel) throws -> ImageInstructionReader)?
+    /// An image attack's start for families whose image tensor is not one processed image (LLaVA-NeXT's
+    /// tiles): the image in [0, 1] the attack perturbs and the tensor ops that make the model's image of
+    /// it (`AttackImage`); nil: the processed image itself (`OpenedModel.imageAttack`).
+    public var attackImage: ((_ image: RGBImage, _ directory: String, _ model: any VisionLanguageModel) throws -> AttackImage)?
 
     public init(modelTypes: [String], load: @escaping (_ path: String, _ options: ModelOpenOptions) throws -> LoadedWeights,
                 imageProcessor: ((_ directory: String, _ model: any VisionLanguageModel) throws -> CLIPPreprocessorConfig)? = nil,

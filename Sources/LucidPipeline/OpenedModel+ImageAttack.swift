@@ -6,7 +6,7 @@ import LucidVision
 
 /// What an image attack on an opened model starts from (`OpenedModel.imageAttack`).
 public struct ImageAttackStart {
-    /// The clean image as the model's processor prepares it, in [0, 1]: [1, 3, H, W].
+    /// The clean image in [0, 1], [1, 3, H, W], as the processor prepares it (LLaVA-NeXT: fitted to its canvas).
     public let clean: Tensor
     /// The prompt with one image, in the family's chat template, and the family's normalisation.
     public let context: ImageAttackContext
@@ -25,9 +25,10 @@ extension OpenedModel {
     /// The attack perturbs the processed image in [0, 1] (its normalised form undone), so at ε = 0 it
     /// feeds the model exactly generation's pixel values, and the PNG it writes reloads to them
     /// (LLaVA-1.5 at the tower's side, InstructBLIP's exact resize, Qwen2-VL's `smart_resize` size).
-    /// LLaVA-NeXT and OneVision are refused: their processor gives a stack of tiles, each its own
-    /// resampling of the image, which no single perturbed PNG reproduces.
-    /// - Throws: `ModelOpenError` for a text-only or tiled model or an unknown template; image errors.
+    /// LLaVA-NeXT and OneVision perturb the image resized to its canvas, and the family's tensor ops
+    /// make the tile stack of it (`ModelFamily.attackImage`, `ImageAttackContext.imageTransform`).
+    /// - Throws: `ModelOpenError` for a text-only model, an unknown template or a processor that does
+    ///   not rescale by 1/255; image errors.
     public func imageAttack(tokenizer: Tokenizer, image: String, prompt: String) throws -> ImageAttackStart {
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: image attacks need a vision-language model") }
         guard let template = chatTemplate(for: tokenizer) else { throw ModelOpenError("\(name): cannot tell the model's chat template") }
@@ -37,20 +38,30 @@ extension OpenedModel {
             throw ModelOpenError("\(name): its processor rescales pixels by \(normalization.doRescale ? normalization.rescaleFactor : 1), not 1/255; "
                                  + "image attacks work on pixels in [0, 1]")
         }
-        let pixels = try pixelValues(image: image, padToSquare: false)
-        guard pixels.rank == 4, pixels.size(0) == 1 else {
-            throw ModelOpenError("\(name): its processor makes \(pixels.size(0)) anyres tiles of an image (\(modelType)); image attacks take one "
-                                 + "processed image, so attack a LLaVA-1.5 model with the same tower and transfer (manifest `surrogate:`)")
+        let clean: Tensor, transform: ((Tensor) -> Tensor)?
+        if let attackImage = family.attackImage {
+            let decoded = try ImageDecoder.decode(path: image)
+            let start = try ImageError.naming(file: image) { try attackImage(decoded, path, vision) }
+            (clean, transform) = (start.clean, start.transform)
+        } else {
+            let pixels = try pixelValues(image: image, padToSquare: false)
+            guard pixels.rank == 4, pixels.size(0) == 1 else {
+                throw ModelOpenError("\(name): its processor makes \(pixels.size(0)) images of one (\(modelType)), and the family gives no attack image")
+            }
+            (clean, transform) = (withNoGrad { normalization.denormalize(pixels).clamped(min: 0, max: 1) }, nil)
         }
         let instruction = try setImageInstruction(prompt)
-        let clean = withNoGrad { normalization.denormalize(pixels).clamped(min: 0, max: 1) }
+        let pixels = withNoGrad {
+            ImageAttackContext(model: vision, preprocessor: normalization, promptIDs: [], imageTransform: transform).modelImage(clean)
+        }
+        do { try vision.checkImage(pixels) } catch { throw ModelOpenError("\(image): \(error)") }
         // The placeholder expanded to the image's run of features, as the processors write it: the
-        // attack's positions then follow this image's size (Qwen2-VL's grid), not the tower's square.
+        // attack's positions then follow this image's size (Qwen2-VL's grid, NeXT's tiles), not the tower's square.
         let count = try vision.imageFeatureCount(of: pixels)
         let ids = try tokenizer.encode(chat: [.user(prompt, images: 1)], template: template).flatMap {
             $0 == vision.imagePlaceholderID ? [Int](repeating: $0, count: count) : [$0]
         }
-        let context = ImageAttackContext(model: vision, preprocessor: normalization, promptIDs: ids)
+        let context = ImageAttackContext(model: vision, preprocessor: normalization, promptIDs: ids, imageTransform: transform)
         return ImageAttackStart(clean: clean, context: context, eos: stopTokenIDs(tokenizer: tokenizer), instruction: instruction)
     }
 }

@@ -111,22 +111,43 @@ public struct LlavaNextImageProcessor: Sendable, Equatable {
         return (canvas, canvas.height / tileSize, canvas.width / tileSize)
     }
 
+    /// Where an image goes on its canvas: the canvas and its tile grid, the image resized to fit it
+    /// (aspect kept) and its offset, centred; the rest of the canvas is black.
+    public struct Placement: Sendable, Equatable {
+        public var canvas: GridPinpoint
+        public var rows: Int
+        public var columns: Int
+        public var fitted: PixelSize
+        public var left: Int
+        public var top: Int
+    }
+
+    /// The placement of an image of `height` × `width` (transformers' `select_best_resolution`, then
+    /// `_resize_for_patching` and `_pad_for_patching`).
+    public func placement(height: Int, width: Int) throws -> Placement {
+        let (canvas, rows, columns) = try layout(height: height, width: width)
+        let fitted = AnyresGeometry.fittedSize(height: height, width: width, into: (canvas.height, canvas.width))
+        return Placement(canvas: canvas, rows: rows, columns: columns, fitted: PixelSize(height: fitted.height, width: fitted.width),
+                         left: (canvas.width - fitted.width) / 2, top: (canvas.height - fitted.height) / 2)
+    }
+
+    /// The side (height, width) the whole image is resized to for the first tile.
+    public var baseSide: (height: Int, width: Int) {
+        switch clip.config.size {
+        case .shortestEdge(let edge): (edge, edge)
+        case .exact(let height, let width): (height, width)
+        }
+    }
+
     /// The uint8 images that become tiles: the whole image resized to size × size, then the canvas tiles.
     public func tileImages(_ image: RGBImage) throws -> [RGBImage] {
-        let (canvas, rows, columns) = try layout(height: image.height, width: image.width)
-        let fitted = AnyresGeometry.fittedSize(height: image.height, width: image.width, into: (canvas.height, canvas.width))
-        let resized = try image.resized(width: fitted.width, height: fitted.height, filter: clip.config.resample)
-        let left = (canvas.width - fitted.width) / 2
-        let top = (canvas.height - fitted.height) / 2
-        let padded = try resized.cropped(x: -left, y: -top, width: canvas.width, height: canvas.height)
-        let side: (height: Int, width: Int)
-        switch clip.config.size {
-        case .shortestEdge(let edge): side = (edge, edge)
-        case .exact(let height, let width): side = (height, width)
-        }
+        let place = try placement(height: image.height, width: image.width)
+        let resized = try image.resized(width: place.fitted.width, height: place.fitted.height, filter: clip.config.resample)
+        let padded = try resized.cropped(x: -place.left, y: -place.top, width: place.canvas.width, height: place.canvas.height)
+        let side = baseSide
         var tiles = [try image.resized(width: side.width, height: side.height, filter: clip.config.resample)]
-        for row in 0..<rows {
-            for column in 0..<columns {
+        for row in 0..<place.rows {
+            for column in 0..<place.columns {
                 tiles.append(try padded.cropped(x: column * tileSize, y: row * tileSize, width: tileSize, height: tileSize))
             }
         }

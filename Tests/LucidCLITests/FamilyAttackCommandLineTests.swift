@@ -5,7 +5,7 @@ import LucidVision
 import Testing
 
 /// `lucid attack` on the tiny family fixtures, copied with a tokenizer (`TinyModelCopy`): a Qwen2-VL image
-/// is attacked at its processor's `smart_resize` size, and LLaVA-NeXT is refused with what to do instead.
+/// is attacked at its processor's `smart_resize` size, a LLaVA-NeXT image at its canvas size.
 @Suite("image attacks on families from the command line", .serialized)
 struct FamilyAttackCommandLineTests {
     static let template = "USER: <image>\n{{ messages }} ASSISTANT:"
@@ -46,13 +46,21 @@ struct FamilyAttackCommandLineTests {
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("adv_figure.png").path))
     }
 
-    @Test func llavaNextIsRefusedWithWhatToDoInstead() throws {
+    /// LLaVA-NeXT's attack writes the image resized to its anyres canvas, which reads back to the same tiles.
+    @Test func llavaNextIsAttackedOnItsCanvasImage() throws {
         let copy = try TinyModelCopy.make("llava-next", addedTokens: [("<image>", 149)], chatTemplate: Self.template)
-        defer { try? FileManager.default.removeItem(at: copy) }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-next-attack-\(UUID().uuidString).png").path
-        let run = try LucidProcess.run(["attack", "sink", "--model", copy.path, "--image",
-                                        TinyModelCopy.fixtures.appendingPathComponent("llava-next/wide.png").path, "--steps", "1", "--out", out])
-        #expect(run.status != 0 && run.err.contains("anyres tiles") && run.err.contains("surrogate"), "\(run.err)")
-        #expect(!FileManager.default.fileExists(atPath: out))
+        defer {
+            try? FileManager.default.removeItem(at: copy)
+            try? FileManager.default.removeItem(atPath: out)
+        }
+        let image = TinyModelCopy.fixtures.appendingPathComponent("llava-next/wide.png").path
+        let run = try LucidProcess.run(["attack", "pgd", "--model", copy.path, "--image", image, "--noise", "--out", out, "--json"])
+        #expect(run.status == 0, "\(run.err)")
+        let written = try ImageDecoder.decode(path: out)
+        let processor = try LlavaNextImageProcessor.load(path: copy.appendingPathComponent("preprocessor_config.json").path)
+        let place = try processor.placement(height: 30, width: 50)
+        #expect(written.width == place.fitted.width && written.height == place.fitted.height)
+        #expect(place.fitted != PixelSize(height: 30, width: 50), "the fixture needs a resize: this test could not fail")
     }
 }

@@ -47,7 +47,7 @@ struct ImageAttackStartTests {
         #expect(!instruction.isEmpty && blip.qformerInstruction == instruction)
         // BLIP's exact resize and normalisation: the attacked pixels are generation's pixels.
         let generated = try opened.pixelValues(image: fixture + "/image.png", padToSquare: false)
-        let attacked = start.context.preprocessor.normalize(start.clean)
+        let attacked = start.context.modelImage(start.clean)
         #expect(attacked.shape == generated.shape)
         #expect(attacked.maxAbsDifference(generated) < 1e-6)
         #expect(Set(start.eos) == Set(opened.stopTokenIDs(tokenizer: tokenizer)))
@@ -62,7 +62,7 @@ struct ImageAttackStartTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let start = try opened.imageAttack(tokenizer: tokenizer, image: fixture + "/" + file, prompt: "what is this")
         let generated = try opened.pixelValues(image: fixture + "/" + file, padToSquare: false)
-        let attacked = start.context.preprocessor.normalize(start.clean)
+        let attacked = start.context.modelImage(start.clean)
         #expect(attacked.shape == generated.shape)
         #expect(attacked.maxAbsDifference(generated) < 1e-5)
         // The prompt's image run is this image's (a non-square Qwen2-VL image is not the tower's square).
@@ -80,14 +80,35 @@ struct ImageAttackStartTests {
         #expect(reloaded.maxAbsDifference(generated) < 1e-5)
     }
 
+    /// LLaVA-NeXT and OneVision: the attack perturbs the image resized to its canvas; its tensor ops give the
+    /// tile stack the processor reads from that PNG (the tiles exactly; the first tile, resized whole,
+    /// without Pillow's 8-bit rounding after its two passes).
     @Test(arguments: ["llava-next", "llava-onevision"])
-    func aTiledFamilyIsRefusedWithWhatToDoInstead(_ name: String) throws {
+    func aTiledFamilyIsAttackedOnItsCanvasImageAndThePNGReadsBackToItsTiles(_ name: String) throws {
         let fixture = Self.fixtures.appendingPathComponent(name).path
         let (opened, tokenizer, folder) = try Self.openCopy(name, image: 149, chatTemplate: Self.llavaTemplate)
         defer { try? FileManager.default.removeItem(at: folder) }
-        #expect { try opened.imageAttack(tokenizer: tokenizer, image: fixture + "/wide.png", prompt: "what is this") } throws: {
-            "\($0)".contains("anyres tiles") && "\($0)".contains("surrogate")
-        }
+        let start = try opened.imageAttack(tokenizer: tokenizer, image: fixture + "/wide.png", prompt: "what is this")
+        let vision = try #require(opened.vision as? LlavaNextForConditionalGeneration)
+        #expect(start.clean.shape == [1, 3, vision.originalImageSize.height, vision.originalImageSize.width])
+        let attacked = start.context.modelImage(start.clean)
+        let png = folder.appendingPathComponent("clean.png").path
+        try ImageEncoder.writePNG(try FloatImage(tensor: start.clean), to: png)
+        let reloaded = try opened.pixelValues(image: png, padToSquare: false)
+        #expect(attacked.shape == reloaded.shape && attacked.size(0) > 1, "\(attacked.shape) against \(reloaded.shape)")
+        let tiles = attacked.size(0) - 1
+        #expect(attacked.narrowed(axis: 0, start: 1, length: tiles).maxAbsDifference(reloaded.narrowed(axis: 0, start: 1, length: tiles)) < 1e-5)
+        // Pillow's rounding: half a level after the horizontal pass, through the vertical weights, plus half a
+        // level (ResampleTests.weightMatricesAreTheResizeWithoutItsRounding), normalised by the smallest std.
+        let (height, side) = (start.clean.size(2), attacked.size(2))
+        let down = Resampler.weightMatrix(inSize: height, outSize: side)
+        let mass = (0..<side).map { row in (0..<height).reduce(Float(0)) { $0 + abs(down[row * height + $1]) } }.max() ?? 1
+        let bound = Double(0.5 * mass + 0.5) / 255 / 0.26130258
+        let base = attacked.narrowed(axis: 0, start: 0, length: 1).maxAbsDifference(reloaded.narrowed(axis: 0, start: 0, length: 1))
+        #expect(base <= bound + 1e-5, "first tile off by \(base), bound \(bound)")
+        // The prompt's image run is the tile stack's features.
+        let ids = try tokenizer.encode(chat: [.user("what is this", images: 1)], template: try #require(opened.chatTemplate(for: tokenizer)))
+        #expect(start.context.inputLength == (try vision.embeddedLength(ids: ids, images: [reloaded])))
     }
 
     /// The attack's variable is the image in [0, 1]; a processor that rescales otherwise is refused, not misread.
@@ -116,9 +137,10 @@ struct ImageAttackStartTests {
         }
     }
 
-    /// The sink attack runs from that start on a non-square Qwen2-VL image (M-RoPE over its own grid) and on
-    /// InstructBLIP (the Q-Former reading the prompt), staying in its budget.
-    @Test(arguments: [("qwen2-vl", "wide.png", 140), ("instructblip", "image.png", 149)])
+    /// The sink attack runs from that start on a non-square Qwen2-VL image (M-RoPE over its own grid), on
+    /// InstructBLIP (the Q-Former reading the prompt) and on LLaVA-NeXT's canvas image (through its tiles),
+    /// staying in its budget.
+    @Test(arguments: [("qwen2-vl", "wide.png", 140), ("instructblip", "image.png", 149), ("llava-next", "wide.png", 149)])
     func theSinkAttackRunsFromTheStart(_ name: String, _ file: String, _ image: Int) throws {
         let fixture = Self.fixtures.appendingPathComponent(name).path
         let (opened, tokenizer, folder) = try Self.openCopy(name, image: image, chatTemplate: name == "instructblip" ? nil : Self.llavaTemplate)
@@ -136,11 +158,12 @@ struct ImageAttackStartTests {
         let response = [5, 6, 7]
         let figure = try start.context.sinkFigure(clean: start.clean, adversarial: adversarial, cleanResponse: response,
                                                   adversarialResponse: response, layer: -1, caption: [.init("test")])
-        let layout = try start.context.model.imageSpanLayout(of: start.context.preprocessor.normalize(start.clean))
+        let layout = try start.context.model.imageSpanLayout(of: start.context.modelImage(start.clean))
         if name == "instructblip" {
             #expect(figure.rows == 0 && figure.before.isEmpty && !layout.hasGrid)
         } else {
-            #expect(figure.rows == layout.rows && figure.columns == layout.columns && figure.rows != figure.columns)
+            #expect(figure.rows == layout.rows && figure.columns == layout.columns)
+            if name == "qwen2-vl" { #expect(figure.rows != figure.columns) }
             #expect(figure.before.count == layout.rows * layout.columns && figure.after.count == figure.before.count)
         }
         let rendered = try figure.render()

@@ -1,0 +1,54 @@
+import LucidModels
+import LucidTensor
+import LucidVision
+
+extension ModelFamily {
+    /// LLaVA-NeXT's and OneVision's image attack: the attack perturbs, and writes, the image resized to fit
+    /// its canvas. The processor reads that PNG back onto the same canvas without resizing it (black
+    /// around it), cuts the tiles from it and resizes it whole for the first tile; `transform` does the
+    /// same with tensor ops (a black pad, crops, and Pillow's resampling as two weight matrices,
+    /// `Resampler.weightMatrix`, each pass clipped to [0, 1] as Pillow clips it). The tiles are the
+    /// processor's exactly; the first tile lacks Pillow's 8-bit rounding (at most half a level a pass). The model's `originalImageSize` becomes the fitted
+    /// size, as reading the PNG back sets it.
+    static func anyresAttackImage(_ processor: LlavaNextImageProcessor, image: RGBImage,
+                                  model: LlavaNextForConditionalGeneration) throws -> AttackImage {
+        let place = try processor.placement(height: image.height, width: image.width)
+        let filter = processor.clip.config.resample
+        let fitted = try image.resized(width: place.fitted.width, height: place.fitted.height, filter: filter)
+        let again = try processor.placement(height: fitted.height, width: fitted.width)
+        guard again == place else {
+            throw ModelOpenError("a \(image.width)x\(image.height) image resized to its canvas (\(fitted.width)x\(fitted.height)) is placed "
+                                 + "differently when read back, so no PNG would reproduce its attack")
+        }
+        model.originalImageSize = (fitted.height, fitted.width)
+        let (height, width, tile) = (fitted.height, fitted.width, processor.tileSize)
+        let side = processor.baseSide
+        let rows = Tensor(Resampler.weightMatrix(inSize: height, outSize: side.height, filter: filter), shape: [side.height, height])
+        let columns = Tensor(Resampler.weightMatrix(inSize: width, outSize: side.width, filter: filter), shape: [side.width, width])
+            .transposed(0, 1)
+        let transform = { (x: Tensor) -> Tensor in
+            let (dtype, device) = (x.dtype, x.device)
+            // Pillow's passes: horizontal, then vertical, each clipped to the 8-bit range (bicubic overshoots).
+            let across = x.matmul(columns.to(dtype).to(device)).clamped(min: 0, max: 1)
+            let base = rows.to(dtype).to(device).matmul(across).clamped(min: 0, max: 1)  // [1, 3, S, S]
+            func black(_ h: Int, _ w: Int) -> Tensor { Tensor.zeros([1, 3, h, w], dtype: dtype, device: device) }
+            var canvas = x
+            let below = place.canvas.height - place.top - height, right = place.canvas.width - place.left - width
+            if place.top > 0 || below > 0 {
+                canvas = Tensor.cat([place.top > 0 ? [black(place.top, width)] : [], [canvas], below > 0 ? [black(below, width)] : []].flatMap { $0 }, axis: 2)
+            }
+            if place.left > 0 || right > 0 {
+                let h = place.canvas.height
+                canvas = Tensor.cat([place.left > 0 ? [black(h, place.left)] : [], [canvas], right > 0 ? [black(h, right)] : []].flatMap { $0 }, axis: 3)
+            }
+            var tiles = [base]
+            for row in 0..<place.rows {
+                for column in 0..<place.columns {
+                    tiles.append(canvas.narrowed(axis: 2, start: row * tile, length: tile).narrowed(axis: 3, start: column * tile, length: tile))
+                }
+            }
+            return Tensor.cat(tiles, axis: 0)
+        }
+        return AttackImage(clean: FloatImage(fitted).tensor(), transform: transform)
+    }
+}
