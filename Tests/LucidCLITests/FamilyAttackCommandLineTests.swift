@@ -12,14 +12,9 @@ struct FamilyAttackCommandLineTests {
 
     @Test func aQwenImageIsAttackedAtItsProcessorsSize() throws {
         let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<image>", 140)], chatTemplate: Self.template)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-family-attack-\(UUID().uuidString)")
-        defer {
-            try? FileManager.default.removeItem(at: copy)
-            try? FileManager.default.removeItem(at: folder)
-        }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: copy) }  // the outputs go inside the copy
         let image = TinyModelCopy.fixtures.appendingPathComponent("qwen2-vl/wide.png").path
-        let out = folder.appendingPathComponent("adv.png").path
+        let out = copy.appendingPathComponent("adv.png").path
         let run = try LucidProcess.run(["attack", "pgd", "--model", copy.path, "--image", image, "--target", "a cat", "--steps", "2",
                                         "--max-new-tokens", "3", "--out", out, "--json"])
         #expect(run.status == 0, "\(run.err)")
@@ -33,27 +28,19 @@ struct FamilyAttackCommandLineTests {
     /// The sink attack's figure maps the decoder's attention on the wide image's merged grid (not a square).
     @Test func theSinkAttackOnAQwenImageWritesItsFigure() throws {
         let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<image>", 140)], chatTemplate: Self.template)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-family-sink-\(UUID().uuidString)")
-        defer {
-            try? FileManager.default.removeItem(at: copy)
-            try? FileManager.default.removeItem(at: folder)
-        }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let out = folder.appendingPathComponent("adv.png").path
+        defer { try? FileManager.default.removeItem(at: copy) }  // the outputs go inside the copy
+        let out = copy.appendingPathComponent("adv.png").path
         let run = try LucidProcess.run(["attack", "sink", "--model", copy.path, "--image", TinyModelCopy.fixtures.appendingPathComponent("qwen2-vl/wide.png").path,
                                         "--steps", "1", "--beams", "1", "--max-new-tokens", "4", "--layer", "-1", "--out", out, "--json"])
         #expect(run.status == 0, "\(run.err)")
-        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("adv_figure.png").path))
+        #expect(FileManager.default.fileExists(atPath: copy.appendingPathComponent("adv_figure.png").path))
     }
 
     /// LLaVA-NeXT's attack writes the image resized to its anyres canvas, which reads back to the same tiles.
     @Test func llavaNextIsAttackedOnItsCanvasImage() throws {
         let copy = try TinyModelCopy.make("llava-next", addedTokens: [("<image>", 149)], chatTemplate: Self.template)
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-next-attack-\(UUID().uuidString).png").path
-        defer {
-            try? FileManager.default.removeItem(at: copy)
-            try? FileManager.default.removeItem(atPath: out)
-        }
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let out = copy.appendingPathComponent("adv.png").path
         let image = TinyModelCopy.fixtures.appendingPathComponent("llava-next/wide.png").path
         let run = try LucidProcess.run(["attack", "pgd", "--model", copy.path, "--image", image, "--noise", "--out", out, "--json"])
         #expect(run.status == 0, "\(run.err)")
