@@ -8,8 +8,8 @@ extension ModelFamily {
     /// around it), cuts the tiles from it and resizes it whole for the first tile; `transform` does the
     /// same with tensor ops (a black pad, crops, and Pillow's resampling as two weight matrices,
     /// `Resampler.weightMatrix`, each pass clipped to [0, 1] as Pillow clips it). The tiles are the
-    /// processor's exactly; the first tile lacks Pillow's 8-bit rounding (at most half a level a pass). The model's `originalImageSize` becomes the fitted
-    /// size, as reading the PNG back sets it.
+    /// processor's exactly; the first tile lacks Pillow's 8-bit rounding (half a level after each pass).
+    /// The model's `originalImageSize` becomes the fitted size, as reading the PNG back sets it.
     static func anyresAttackImage(_ processor: LlavaNextImageProcessor, image: RGBImage,
                                   model: LlavaNextForConditionalGeneration) throws -> AttackImage {
         let place = try processor.placement(height: image.height, width: image.width)
@@ -35,11 +35,13 @@ extension ModelFamily {
             var canvas = x
             let below = place.canvas.height - place.top - height, right = place.canvas.width - place.left - width
             if place.top > 0 || below > 0 {
-                canvas = Tensor.cat([place.top > 0 ? [black(place.top, width)] : [], [canvas], below > 0 ? [black(below, width)] : []].flatMap { $0 }, axis: 2)
+                let parts = (place.top > 0 ? [black(place.top, width)] : []) + [canvas] + (below > 0 ? [black(below, width)] : [])
+                canvas = Tensor.cat(parts, axis: 2)
             }
             if place.left > 0 || right > 0 {
                 let h = place.canvas.height
-                canvas = Tensor.cat([place.left > 0 ? [black(h, place.left)] : [], [canvas], right > 0 ? [black(h, right)] : []].flatMap { $0 }, axis: 3)
+                let parts = (place.left > 0 ? [black(h, place.left)] : []) + [canvas] + (right > 0 ? [black(h, right)] : [])
+                canvas = Tensor.cat(parts, axis: 3)
             }
             var tiles = [base]
             for row in 0..<place.rows {
