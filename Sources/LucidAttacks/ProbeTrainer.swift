@@ -30,15 +30,8 @@ public struct ProbeTrainer {
         try withNoGrad { () throws in
             for (index, prompt) in prompts.enumerated() {
                 let ids = try tokenizer.encode(chat: [.user(prompt, images: pairedImage == nil ? 0 : 1)], template: template)
-                var options = ForwardOptions(hiddenStates: .layers(Array(0..<layers)), logits: .none)
-                let trace: ForwardTrace
-                switch try pairedImage?.prefill(ids: ids, instruction: prompt) ?? .tokens(ids) {
-                case .tokens(let tokens): trace = model.forward(tokens: Tensor(tokens, shape: [1, tokens.count]), cache: nil, options: options)
-                case .embeddings(let embeddings): trace = model.forward(embeddings: embeddings, cache: nil, options: options)
-                case .positionedEmbeddings(let embeddings, let positions):
-                    options.positions = positions
-                    trace = model.forward(embeddings: embeddings, cache: nil, options: options)
-                }
+                let input = try pairedImage?.prefill(ids: ids, instruction: prompt) ?? .tokens(ids)
+                let trace = input.forward(on: model, cache: nil, options: ForwardOptions(hiddenStates: .layers(Array(0..<layers)), logits: .none))
                 for layer in 0..<layers {
                     guard let hidden = trace.hiddenStates[layer] else { throw AttackError("hidden state \(layer) was not captured") }
                     rows[layer].append(hidden.selected(axis: 1, index: -1).to(.f64).to(.cpu))

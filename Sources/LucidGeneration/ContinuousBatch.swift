@@ -99,16 +99,7 @@ public final class ContinuousBatch {
             var statistics = GenerationStatistics()
             let rowCache = model.makeCache()
             let start = DispatchTime.now().uptimeNanoseconds
-            let trace: ForwardTrace
-            switch prefill {
-            case .tokens(let ids): trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: rowCache, options: ForwardOptions(logits: .last))
-            case .embeddings(let e):
-                trace = model.forward(embeddings: e, cache: rowCache, options: ForwardOptions(logits: .last))
-            case .positionedEmbeddings(let e, let positions):
-                var options = ForwardOptions(logits: .last)
-                options.positions = positions
-                trace = model.forward(embeddings: e, cache: rowCache, options: options)
-            }
+            let trace = prefill.forward(on: model, cache: rowCache, options: ForwardOptions(logits: .last))
             statistics.prefillTokens = promptLength
             statistics.promptTokens = promptLength
             statistics.forwardPasses = 1

@@ -137,6 +137,28 @@ public enum Prefill {
     }
 }
 
+extension Prefill {
+    /// Positions the prefill fills (its tokens, or its embeddings' length).
+    public var length: Int {
+        switch self {
+        case .tokens(let ids): ids.count
+        case .embeddings(let e), .positionedEmbeddings(let e, _): e.size(1)
+        }
+    }
+
+    /// One forward pass of this prefill on `model` with `options`, at its explicit positions where it has them.
+    public func forward(on model: any CausalLanguageModel, cache: KVCache?, options: ForwardOptions) -> ForwardTrace {
+        switch self {
+        case .tokens(let ids): return model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: cache, options: options)
+        case .embeddings(let embeddings): return model.forward(embeddings: embeddings, cache: cache, options: options)
+        case .positionedEmbeddings(let embeddings, let positions):
+            var positioned = options
+            positioned.positions = positions
+            return model.forward(embeddings: embeddings, cache: cache, options: positioned)
+        }
+    }
+}
+
 /// Runs decoding strategies over a `CausalLanguageModel`: prefill, step, stopping, streaming, statistics.
 public final class GenerationDriver {
     public let model: any CausalLanguageModel
@@ -195,20 +217,8 @@ public final class GenerationDriver {
     func runPrefill(_ prefill: Prefill, statistics: inout GenerationStatistics) -> (Tensor, KVCache) {
         let cache = model.makeCache()
         let start = DispatchTime.now().uptimeNanoseconds
-        let trace: ForwardTrace
-        switch prefill {
-        case .tokens(let ids):
-            trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
-            statistics.prefillTokens = ids.count
-        case .embeddings(let embeddings):
-            trace = model.forward(embeddings: embeddings, cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
-            statistics.prefillTokens = embeddings.size(1)
-        case .positionedEmbeddings(let embeddings, let positions):
-            var options = ForwardOptions(logits: .last, interventions: interventions)
-            options.positions = positions
-            trace = model.forward(embeddings: embeddings, cache: cache, options: options)
-            statistics.prefillTokens = embeddings.size(1)
-        }
+        let trace = prefill.forward(on: model, cache: cache, options: ForwardOptions(logits: .last, interventions: interventions))
+        statistics.prefillTokens = prefill.length
         statistics.promptTokens = statistics.prefillTokens  // one prompt, prefilled once
         statistics.forwardPasses += 1
         guard let logits = trace.logits else { fatalError("prefill produced no logits") }
