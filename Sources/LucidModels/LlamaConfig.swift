@@ -166,6 +166,10 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try c.encode(headDim, forKey: .headDim)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
+        if case .frequencyDivisors = ropeScaling {
+            throw EncodingError.invalidValue(ropeScaling as Any, EncodingError.Context(codingPath: encoder.codingPath + [CodingKeys.ropeScaling],
+                debugDescription: "GGUF rope_freqs divisors have no transformers rope_scaling form"))
+        }
         if ropeScaling != nil || mropeSection != nil {
             var parameters = ropeScaling.map(RopeParametersJSON.init) ?? RopeParametersJSON(type: "default")
             parameters.mropeSection = mropeSection
@@ -208,6 +212,9 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try require(headDim > 0 && headDim % 2 == 0, "head_dim \(headDim) must be a positive even number for RoPE")
         try require(rmsNormEps > 0 && ropeTheta > 0, "rms_norm_eps and rope_theta must be positive")
         if let ropeScaling { try ropeScaling.validate() }
+        if case .frequencyDivisors(let divisors) = ropeScaling {
+            try require(divisors.count == headDim / 2, "rope_freqs has \(divisors.count) divisors; head_dim \(headDim) needs \(headDim / 2)")
+        }
         if let mropeSection {
             try require(!mropeSection.isEmpty && mropeSection.allSatisfy { $0 > 0 } && mropeSection.reduce(0, +) == headDim / 2,
                         "mrope_section \(mropeSection) must be positive and sum to head_dim / 2 = \(headDim / 2)")

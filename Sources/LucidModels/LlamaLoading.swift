@@ -146,6 +146,9 @@ public struct LlamaGGUF: TensorSource {
     /// Architectures this reader maps.
     public static let supportedArchitectures = ["llama", "qwen2"]
 
+    /// llama.cpp's per-frequency RoPE divisors: read into the config (`ropeScaling`), not a weight.
+    static let ropeFrequencies = "rope_freqs.weight"
+
     /// The configuration stored in GGUF metadata (`<arch>.block_count`, `<arch>.embedding_length`, …).
     public static func config(from file: GGUFFile) throws -> LlamaConfig {
         let arch = file.metadata["general.architecture"]?.string ?? ""
@@ -181,15 +184,21 @@ public struct LlamaGGUF: TensorSource {
         return config
     }
 
-    /// llama.cpp's `<arch>.rope.scaling.*` metadata as a `RopeScaling`: `linear` is read; Llama 3's
-    /// scaling, which llama.cpp stores as a `rope_freqs.weight` tensor of per-frequency divisors, is
-    /// refused with a pointer to the Hugging Face checkpoint (not implemented for GGUF yet).
+    /// llama.cpp's RoPE scaling as a `RopeScaling`: `<arch>.rope.scaling.type` `linear` with its factor, or a
+    /// `rope_freqs.weight` tensor, the per-frequency divisors llama.cpp's converter writes for Llama 3.1–3.3's
+    /// `llama3` scaling (`RopeScaling.frequencyDivisors`; `LlamaConfig.validate` checks their count and values).
     static func ropeScaling(_ file: GGUFFile, arch: String) throws -> RopeScaling? {
-        if file.tensorNames.contains("rope_freqs.weight") {
-            throw ModelLoadError.badConfig(path: file.path, reason: "the GGUF carries rope_freqs.weight (llama.cpp's form of "
-                + "Llama 3 rope scaling), which Lucid does not read from GGUF yet; load the Hugging Face safetensors checkpoint")
-        }
         let type = file.metadata["\(arch).rope.scaling.type"]?.string ?? "none"
+        if let frequencies = file.tensor(named: ropeFrequencies) {
+            guard type == "none" else {
+                throw ModelLoadError.badConfig(path: file.path, reason: "the GGUF has both rope_freqs.weight and rope scaling '\(type)'; "
+                    + "Lucid reads one or the other")
+            }
+            guard frequencies.shape.count == 1, frequencies.elementCount <= ConfigBudget.maximumWidth else {
+                throw ModelLoadError.badConfig(path: file.path, reason: "rope_freqs.weight has shape \(frequencies.shape); it must be one row of divisors")
+            }
+            return .frequencyDivisors(try file.dequantize(frequencies))
+        }
         switch type {
         case "none":
             return nil
@@ -226,8 +235,9 @@ public struct LlamaGGUF: TensorSource {
         return "model.layers.\(layer).\(suffix)"
     }
 
+    /// The file's tensors under Hugging Face names, without `rope_freqs.weight` (part of the config).
     public var tensorNames: [String] {
-        file.tensorNames.map { Self.huggingFaceName($0) ?? $0 }
+        file.tensorNames.filter { $0 != Self.ropeFrequencies }.map { Self.huggingFaceName($0) ?? $0 }
     }
 
     public func shape(of name: String) -> [Int]? {

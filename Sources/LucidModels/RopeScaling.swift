@@ -9,17 +9,23 @@ import Foundation
 /// - `llama3` (Llama 3.1/3.2/3.3): low frequencies divided by `factor`, high frequencies kept, and the
 ///   band between them interpolated smoothly (`low_freq_factor`, `high_freq_factor`,
 ///   `original_max_position_embeddings`).
+/// - per-frequency divisors: llama.cpp's `rope_freqs.weight`, the form its converter gives Llama 3's
+///   scaling in a GGUF file (one f32 divisor per frequency; ggml's rope divides each angle by it).
 /// `dynamic`, `yarn`, `longrope` and `mrope` are refused with a message that names them.
 public enum RopeScaling: Sendable, Equatable {
     case linear(factor: Double)
     case llama3(factor: Double, lowFrequencyFactor: Double, highFrequencyFactor: Double,
                 originalMaxPositionEmbeddings: Int)
+    /// Each inverse frequency divided by its own divisor (one per frequency: head dimension / 2).
+    /// Read from GGUF files only; it has no transformers config form.
+    case frequencyDivisors([Float])
 
     /// The `rope_type` name as transformers spells it.
     public var typeName: String {
         switch self {
         case .linear: "linear"
         case .llama3: "llama3"
+        case .frequencyDivisors: "llama3 (GGUF rope_freqs)"
         }
     }
 
@@ -47,6 +53,9 @@ public enum RopeScaling: Sendable, Equatable {
                 let smooth = ((1 / wavelength) * oldContext - lowF) / band
                 return (1 - smooth) * base / f + smooth * base
             }
+        case .frequencyDivisors(let divisors):
+            // ggml_rope_ext's `freq_factors`: theta_i / factor_i. `LlamaConfig.validate` checks the count.
+            return zip(inverseFrequencies, divisors).map { $0 / $1 }
         }
     }
 
@@ -64,6 +73,10 @@ public enum RopeScaling: Sendable, Equatable {
             }
             guard original > 0 else {
                 throw ModelConfigError("rope_scaling original_max_position_embeddings \(original) must be positive")
+            }
+        case .frequencyDivisors(let divisors):
+            if let index = divisors.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+                throw ModelConfigError("rope_freqs divisor \(index) is \(divisors[index]); each must be a positive finite number")
             }
         }
     }
@@ -99,6 +112,8 @@ struct RopeParametersJSON: Codable {
             lowFreqFactor = low
             highFreqFactor = high
             originalMaxPositionEmbeddings = original
+        case .frequencyDivisors:
+            break  // `LlamaConfig.encode` refuses it before it gets here
         }
     }
 
