@@ -16,7 +16,7 @@ struct PromptOptions: ParsableArguments {
     @Option(help: "A system message placed before the user message.")
     var system: String?
 
-    @Option(help: "Chat template: llava-1.5, chatml, llama-2, llama-3, vicuna, llava-onevision, qwen2-vl, instructblip (default: detected from the model).")
+    @Option(help: ArgumentHelp("Chat template: \(ChatTemplate.knownNames.joined(separator: ", ")) (default: detected from the model)."))
     var template: String?
 
     @Flag(help: "Tokenize --prompt as plain text, without a chat template.")

@@ -2,7 +2,7 @@
 ///
 /// Each style reproduces, character for character, what the model's own template
 /// renders through transformers' `apply_chat_template` (Jinja with `trim_blocks` and
-/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen), `llama-2`, `llama-3`, `llava-1.5` and
+/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen), `llama-2`, `llama-3`, `llama-3.1` (3.1–3.3), `llava-1.5` and
 /// `llava-onevision` (llava-hf processors), `qwen2-vl` (Qwen2-VL and Qwen2.5-VL Instruct), plus FastChat's
 /// `vicuna` v1.1. `chatml` and `qwen2-vl` can inject a default system prompt when the conversation has
 /// none, as SmolLM2's, Qwen2's and Qwen2-VL's templates do; `detect` reads that prompt from the model's
@@ -14,6 +14,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case chatml
         case llama2 = "llama-2"
         case llama3 = "llama-3"
+        case llama31 = "llama-3.1"
         case vicuna
         case llavaOnevision = "llava-onevision"
         case qwen2VL = "qwen2-vl"
@@ -25,6 +26,11 @@ public struct ChatTemplate: Sendable, Hashable {
     /// chatml: system prompt inserted when the first message is not a system message.
     /// vicuna: the preamble used when the conversation has no system message.
     public var defaultSystemPrompt: String?
+    /// llama-3.1: the date of the system turn's `Today Date:` line.
+    public var todayDate: String?
+
+    /// The date Llama 3.1–3.3 templates write when none is given ("26 Jul 2024").
+    public static let llama31DefaultDate = "26 Jul 2024"
 
     /// FastChat's vicuna_v1.1 system prompt.
     public static let vicunaSystemPrompt =
@@ -39,12 +45,13 @@ public struct ChatTemplate: Sendable, Hashable {
 
     /// Whether rendered text already begins with the BOS token's text (llama-2, llama-3),
     /// so it must be encoded with `addSpecialTokens: false`.
-    public var rendersBOS: Bool { style == .llama2 || style == .llama3 }
+    public var rendersBOS: Bool { style == .llama2 || style == .llama3 || style == .llama31 }
 
     /// A template of the given style.
     public init(style: Style, defaultSystemPrompt: String? = nil) {
         self.style = style
         self.defaultSystemPrompt = style == .vicuna ? (defaultSystemPrompt ?? Self.vicunaSystemPrompt) : defaultSystemPrompt
+        todayDate = style == .llama31 ? Self.llama31DefaultDate : nil
     }
 
     /// The built-in template called `name`.
@@ -65,6 +72,16 @@ public struct ChatTemplate: Sendable, Hashable {
     public static let llama2 = ChatTemplate(style: .llama2)
     /// `<|begin_of_text|><|start_header_id|>…<|end_header_id|>\n\n…<|eot_id|>`.
     public static let llama3 = ChatTemplate(style: .llama3)
+    /// Llama 3.1–3.3 Instruct: llama-3's turns after a system turn that always opens with
+    /// `Cutting Knowledge Date: December 2023\nToday Date: <todayDate>\n\n`, then the system message if
+    /// any. Templates that read the clock (3.2's `strftime_now`) render today's date in transformers;
+    /// Lucid writes `todayDate`, by default the templates' own fallback, so a prompt does not change
+    /// with the day it is rendered on.
+    public static func llama31(todayDate: String = llama31DefaultDate) -> ChatTemplate {
+        var template = ChatTemplate(style: .llama31)
+        template.todayDate = todayDate
+        return template
+    }
     /// FastChat vicuna v1.1.
     public static let vicuna = ChatTemplate(style: .vicuna)
     /// `<|im_start|>user <image>\n{prompt}<|im_end|><|im_start|>assistant\n` (the llava-hf
@@ -96,6 +113,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case .qwen2VL: return renderChatML(messages, addGenerationPrompt, image: "<|vision_start|><|image_pad|><|vision_end|>")
         case .llama2: return try renderLlama2(messages)
         case .llama3: return renderLlama3(messages, addGenerationPrompt)
+        case .llama31: return renderLlama31(messages, addGenerationPrompt)
         case .llava15: return renderLlava(messages, addGenerationPrompt)
         case .vicuna: return renderVicuna(messages, addGenerationPrompt)
         case .llavaOnevision: return renderLlavaOnevision(messages, addGenerationPrompt)
@@ -149,6 +167,24 @@ public struct ChatTemplate: Sendable, Hashable {
             if index == 0 { out += "<|begin_of_text|>" }
             out += "<|start_header_id|>\(message.role.rawValue)<|end_header_id|>\n\n"
                 + pythonStrip(Self.text(message)) + "<|eot_id|>"
+        }
+        if addGenerationPrompt { out += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+        return out
+    }
+
+    /// The system turn is always written: the knowledge-cutoff and date lines, a blank line, then the
+    /// system message (trimmed) when the conversation opens with one.
+    private func renderLlama31(_ messages: [ChatMessage], _ addGenerationPrompt: Bool) -> String {
+        var turns = messages[...]
+        var system = ""
+        if let first = messages.first, first.role == .system {
+            system = pythonStrip(Self.text(first))
+            turns = messages.dropFirst()
+        }
+        var out = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
+            + "Today Date: \(todayDate ?? Self.llama31DefaultDate)\n\n\(system)<|eot_id|>"
+        for message in turns {
+            out += "<|start_header_id|>\(message.role.rawValue)<|end_header_id|>\n\n" + pythonStrip(Self.text(message)) + "<|eot_id|>"
         }
         if addGenerationPrompt { out += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
         return out

@@ -6,7 +6,9 @@ extension ChatTemplate {
     /// Template markers, in order: `<|im_start|>` → llava-onevision when the role is followed by a
     /// space (`message['role'] + ' '`, the llava-hf OneVision/Interleave processors), qwen2-vl when
     /// images are `<|vision_start|><|image_pad|><|vision_end|>` (Qwen2-VL, Qwen2.5-VL), else chatml (both
-    /// with the default system prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3,
+    /// with the default system prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3.1
+    /// when the template writes Llama 3.1–3.3's `Cutting Knowledge Date` system turn (with the template's
+    /// fallback date), else llama-3,
     /// `[INST]` → llama-2, `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
     /// vicuna. Without a template, tokens `<|im_start|>` (with `<|image_pad|>`: qwen2-vl),
     /// `<|start_header_id|>` and `[INST]` select chatml, llama-3 and llama-2. Returns nil when nothing
@@ -20,7 +22,10 @@ extension ChatTemplate {
                 }
                 return .chatml(defaultSystemPrompt: defaultChatMLSystemPrompt(in: template))
             }
-            if template.contains("<|start_header_id|>") { return .llama3 }
+            if template.contains("<|start_header_id|>") {
+                guard template.contains("Cutting Knowledge Date: December 2023") else { return .llama3 }
+                return .llama31(todayDate: fallbackDate(in: template) ?? llama31DefaultDate)
+            }
             if template.contains("[INST]") { return .llama2 }
             if template.contains("ASSISTANT:") {
                 return template.contains("<image>") ? .llava15 : .vicuna
@@ -32,6 +37,15 @@ extension ChatTemplate {
         if hasToken("<|start_header_id|>") { return .llama3 }
         if hasToken("[INST]") { return .llama2 }
         return nil
+    }
+
+    /// The date a Llama 3.1–3.3 template writes when it is given none: the literal of its
+    /// `set date_string = "…"` (3.2's templates write it only where `strftime_now` is undefined).
+    static func fallbackDate(in template: String) -> String? {
+        guard let assignment = template.range(of: "set date_string = \"") else { return nil }
+        let rest = template[assignment.upperBound...]
+        guard let end = rest.firstIndex(of: "\""), rest.distance(from: rest.startIndex, to: end) <= 40 else { return nil }
+        return String(rest[..<end])
     }
 
     /// The template for `tokenizer`, from its `chatTemplate` and vocabulary.

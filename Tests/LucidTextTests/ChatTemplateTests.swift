@@ -91,12 +91,12 @@ struct ChatTemplateTests {
     func namedSelection() throws {
         #expect(try ChatTemplate(named: "llava-1.5") == .llava15)
         #expect(try ChatTemplate(named: "Vicuna") == .vicuna)
-        #expect(ChatTemplate.knownNames == ["llava-1.5", "chatml", "llama-2", "llama-3", "vicuna", "llava-onevision", "qwen2-vl", "instructblip"])
+        #expect(ChatTemplate.knownNames == ["llava-1.5", "chatml", "llama-2", "llama-3", "llama-3.1", "vicuna", "llava-onevision", "qwen2-vl", "instructblip"])
         #expect(throws: ChatTemplateError.unknownTemplate(name: "alpaca", known: ChatTemplate.knownNames)) {
             try ChatTemplate(named: "alpaca")
         }
         let error = ChatTemplateError.unknownTemplate(name: "alpaca", known: ChatTemplate.knownNames)
-        #expect(error.description.contains("llava-1.5, chatml, llama-2, llama-3, vicuna"))
+        #expect(error.description.contains("llava-1.5, chatml, llama-2, llama-3, llama-3.1, vicuna"))
     }
 
     @Test("llava-1.5 renders the llava-hf prompt with the image placeholder first")
