@@ -32,6 +32,7 @@ from hostile_processor_outputs import processor_output_cases
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = os.path.join(REPO, "Models", "shapes-tiny")
+LLAMA31_GGUF = os.path.join(REPO, "Tests", "LucidModelsTests", "Fixtures", "llama", "llama31-rope", "model.gguf")
 CODEC = os.path.join(REPO, "Tests", "LucidVisionTests", "Fixtures", "codec")
 HOSTILE_NUMBERS = ["-1", "0", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "nan", "inf",
                    "-inf", "1e309", "", "abc", "0x10", "0x1p3", "-0x1p-1", " 1", "1e-320", "١"]
@@ -118,6 +119,19 @@ def checkpoint_cases(work, rng, gguf):
                 data = bytearray(head)
                 data[offset:offset + 8] = struct.pack("<Q", value)
                 add(write(f"count{i}{j}.gguf", bytes(data)), "error")
+    # Llama 3.1's RoPE divisors (rope_freqs.weight, one per frequency): bad values, another count, an absurd one.
+    with open(LLAMA31_GGUF, "rb") as f:
+        llama31 = f.read()
+    divisors = llama31.index(struct.pack("<f", 1.7359412908554077) + struct.pack("<7f", *[8.0] * 7))
+    dims = llama31.index(b"rope_freqs.weight") + len(b"rope_freqs.weight") + 4
+    edits = [(divisors + 4 * rng.randrange(8), struct.pack("<f", value)) for value in [0.0, -1.0, float("nan"), float("inf"), -0.0]]
+    edits += [(dims, struct.pack("<Q", count)) for count in [7, 9, 0, 2 ** 40, 2 ** 64 - 1]]
+    for i, (offset, raw) in enumerate(edits):
+        data = bytearray(llama31)
+        data[offset:offset + len(raw)] = raw
+        path = write(f"ropefreqs{i}.gguf", bytes(data))
+        cases.append(Case("checkpoint", ["generate", "--model", path, "--input-ids", "1,2,3", "--greedy", "--max-new-tokens", "1"],
+                          "error", [path], [path]))
     fifo = os.path.join(work, "pipe.safetensors")
     os.mkfifo(fifo)
     os.symlink("loop", os.path.join(work, "loop"))
