@@ -1,13 +1,11 @@
 import Foundation
+import LucidGeneration
+import LucidPipeline
+import LucidRuns
+import LucidTensor
 import LucidTestSupport
+import LucidVision
 import Testing
-@testable import LucidAttacks
-@testable import LucidGeneration
-@testable import LucidModels
-@testable import LucidPipeline
-@testable import LucidRuns
-@testable import LucidTensor
-@testable import LucidVision
 
 /// A run manifest's `attack` option on the families beyond LLaVA-1.5, end to end through `ManifestWorker`:
 /// the image is crafted against the item's own prompt as `OpenedModel.imageAttack` prepares the family,
