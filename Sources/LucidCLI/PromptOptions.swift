@@ -40,7 +40,7 @@ struct PromptOptions: ParsableArguments {
         } else if let detected = model.chatTemplate(for: tok) {
             chatTemplate = detected
         } else {
-            throw CLIError("cannot tell this model's chat template: pass --template NAME or --raw")
+            throw CLIError("cannot tell this model's chat template (\(ChatTemplate.undetectedReason(for: tok))): pass --template NAME or --raw")
         }
         var messages: [ChatMessage] = []
         if let system { messages.append(.system(system)) }

@@ -96,7 +96,9 @@ public final class ManifestWorker {
         } else if attack != nil {
             throw RunSpecError("\(item.model.label) has an image attack but sample \(item.sample.id) has no image")
         }
-        guard let template = loaded.chatTemplate(for: tokenizer) else { throw RunSpecError("\(item.model.label): unknown chat template") }
+        guard let template = loaded.chatTemplate(for: tokenizer) else {
+            throw RunSpecError("\(item.model.label): cannot tell its chat template (\(ChatTemplate.undetectedReason(for: tokenizer)))")
+        }
         let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
         let limits = GenerationLimits(maxNewTokens: generation.maxNewTokens, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
         let result = try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: method, limits: limits,

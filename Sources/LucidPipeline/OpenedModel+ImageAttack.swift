@@ -31,7 +31,9 @@ extension OpenedModel {
     ///   not rescale by 1/255; image errors.
     public func imageAttack(tokenizer: Tokenizer, image: String, prompt: String) throws -> ImageAttackStart {
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: image attacks need a vision-language model") }
-        guard let template = chatTemplate(for: tokenizer) else { throw ModelOpenError("\(name): cannot tell the model's chat template") }
+        guard let template = chatTemplate(for: tokenizer) else {
+            throw ModelOpenError("\(name): cannot tell the model's chat template (\(ChatTemplate.undetectedReason(for: tokenizer)))")
+        }
         guard let normalization = try imageNormalization() else { throw ModelOpenError("\(name): this model family reads no images") }
         // The attack's variable is the image in [0, 1]: 8-bit pixels rescaled by 1/255, as every released processor does.
         guard normalization.doRescale, abs(normalization.rescaleFactor * 255 - 1) < 1e-6 else {

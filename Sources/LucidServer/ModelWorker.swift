@@ -231,7 +231,10 @@ public final class ModelWorker: Service, @unchecked Sendable {
 
     private func begin(_ job: GenerationJob, queueSeconds: Double) throws {
         let request = job.request
-        guard let template else { throw APIError(.internalServerError, "the model has no chat template lucid knows", type: "server_error") }
+        guard let template else {
+            throw APIError(.internalServerError, "the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer))",
+                           type: "server_error")
+        }
         let messages = request.turns.map { ChatMessage(role: $0.role, content: $0.text, imageCount: $0.imageURLs.count) }
         let ids = try tokenizer.encode(chat: messages, template: template)
         let vision = opened.vision

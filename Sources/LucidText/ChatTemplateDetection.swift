@@ -10,9 +10,9 @@ extension ChatTemplate {
     /// when the template writes Llama 3.1–3.3's `Cutting Knowledge Date` system turn (with the template's
     /// fallback date), else llama-3,
     /// `[INST]` → llama-2, `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
-    /// vicuna. Without a template, tokens `<|im_start|>` (with `<|image_pad|>`: qwen2-vl),
-    /// `<|start_header_id|>` and `[INST]` select chatml, llama-3 and llama-2. Returns nil when nothing
-    /// matches.
+    /// vicuna; any other template gives nil. Without a template, tokens `<|im_start|>` (with
+    /// `<|image_pad|>`: qwen2-vl), `<|start_header_id|>` and `[INST]` select chatml, llama-3 and llama-2.
+    /// Returns nil when nothing matches (`undetectedReason` says which case it was).
     public static func detect(jinjaTemplate: String?, hasToken: (String) -> Bool) -> ChatTemplate? {
         if let template = jinjaTemplate {
             if template.contains("<|im_start|>") {
@@ -30,6 +30,9 @@ extension ChatTemplate {
             if template.contains("ASSISTANT:") {
                 return template.contains("<image>") ? .llava15 : .vicuna
             }
+            // A template none of these recognise is another format (DeepSeek-R1's distills keep Qwen's and
+            // Llama 3's vocabularies, not their formats): it is not guessed from the vocabulary.
+            return nil
         }
         // Qwen's vocabularies hold the vision tokens (text models' too, whose text-only prompts render alike).
         if hasToken("<|im_start|>") && hasToken("<|image_pad|>") { return .qwen2VL(defaultSystemPrompt: nil) }
@@ -37,6 +40,13 @@ extension ChatTemplate {
         if hasToken("<|start_header_id|>") { return .llama3 }
         if hasToken("[INST]") { return .llama2 }
         return nil
+    }
+
+    /// Why `detect(for:)` finds no template for `tokenizer`, for an error message.
+    public static func undetectedReason(for tokenizer: Tokenizer) -> String {
+        tokenizer.chatTemplate == nil
+            ? "the tokenizer has no chat template and no chat tokens Lucid knows"
+            : "its Jinja chat template is none of the formats Lucid renders (\(knownNames.joined(separator: ", ")))"
     }
 
     /// The date a Llama 3.1–3.3 template writes when it is given none: the literal of its

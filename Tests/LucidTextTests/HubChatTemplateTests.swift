@@ -58,4 +58,17 @@ struct HubChatTemplateTests {
                     "\(item.source) date=\(item.date ?? "default") agp=\(item.add_generation_prompt) \(item.messages.map(\.role))")
         }
     }
+
+    /// A template none of Lucid's formats is refused, not guessed from the vocabulary: DeepSeek-R1's distills
+    /// keep Qwen's and Llama 3's chat tokens, which would otherwise select chatml or llama-3.
+    @Test func aTemplateOfAnotherFormatIsNotGuessedFromTheVocabulary() throws {
+        let deepseek = String(decoding: try Fixtures.data("hub-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"), as: UTF8.self)
+        #expect(ChatTemplate.detect(jinjaTemplate: deepseek) { _ in true } == nil)
+        #expect(ChatTemplate.detect(jinjaTemplate: nil) { $0 == "<|im_start|>" } == .chatml, "without a template the vocabulary still decides")
+        let tokenizer = try Fixtures.tokenizer("bpe_qwen2_tokenizer.json")
+        #expect(ChatTemplate.detect(for: tokenizer) == .chatml)
+        let withDeepseek = try tokenizer.adding([], chatTemplate: deepseek)
+        #expect(ChatTemplate.detect(for: withDeepseek) == nil)
+        #expect(ChatTemplate.undetectedReason(for: withDeepseek).contains("none of the formats Lucid renders"))
+    }
 }
