@@ -4,6 +4,7 @@ import Logging
 import LucidPipeline
 import LucidServer
 import LucidTensor
+import LucidText
 
 /// `lucid serve`: the OpenAI-compatible server (docs/serve.md).
 struct ServeCommand: AsyncParsableCommand {
@@ -35,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "A folder whose images requests may name by path (file:// or absolute); without it local paths are refused.")
     var imageRoot: String?
+
+    @Option(help: ArgumentHelp("Chat template for every request: \(ChatTemplate.knownNames.joined(separator: ", ")) (default: detected from the model)."))
+    var template: String?
 
     @Option(help: "The model id /v1/models lists and requests name (default: the --model value).")
     var servedName: String?
@@ -87,7 +91,11 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "lucid.serve")
         logger.logLevel = .info
         let metrics = ServerMetrics()
-        let worker = ModelWorker(opened: loaded, tokenizer: tokenizer, limits: limits, metrics: metrics, logger: logger)
+        let worker = ModelWorker(opened: loaded, tokenizer: tokenizer, limits: limits, metrics: metrics,
+                                 template: try template.map { try ChatTemplate(named: $0) }, logger: logger)
+        guard worker.template != nil else {  // a chat server without a template could answer nothing
+            throw CLIError("cannot tell \(model)'s chat template (\(ChatTemplate.undetectedReason(for: tokenizer))): pass --template NAME")
+        }
         let key = apiKey ?? ProcessInfo.processInfo.environment["LUCID_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let server: ChatServer
         do {

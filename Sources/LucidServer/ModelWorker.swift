@@ -29,7 +29,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
     // Touched only on the worker thread once it runs (and before that only by `init`).
     private let opened: OpenedModel
     private let tokenizer: Tokenizer
-    private let template: ChatTemplate?
+    /// The chat template requests are rendered with (nil: none known, so every request is refused).
+    public let template: ChatTemplate?
     private let stopIDs: [Int]
     private var batch: ContinuousBatch
     private var rows: [ContinuousBatch.RowID: RowState] = [:]
@@ -39,12 +40,13 @@ public final class ModelWorker: Service, @unchecked Sendable {
     public let metrics: ServerMetrics
     private let logger: Logger
 
-    /// The worker of `opened` (its defence already applied) with its tokenizer.
-    public init(opened: OpenedModel, tokenizer: Tokenizer, limits: ServerLimits, metrics: ServerMetrics,
+    /// The worker of `opened` (its defence already applied) with its tokenizer, rendering requests with
+    /// `template`, else the one the model's family picks for the tokenizer.
+    public init(opened: OpenedModel, tokenizer: Tokenizer, limits: ServerLimits, metrics: ServerMetrics, template: ChatTemplate? = nil,
                 logger: Logger = Logger(label: "lucid.serve.worker")) {
         self.opened = opened
         self.tokenizer = tokenizer
-        template = opened.chatTemplate(for: tokenizer) ?? ChatTemplate.detect(for: tokenizer)
+        self.template = template ?? opened.chatTemplate(for: tokenizer)
         stopIDs = opened.stopTokenIDs(tokenizer: tokenizer)
         batch = ContinuousBatch(model: opened.model)
         self.limits = limits

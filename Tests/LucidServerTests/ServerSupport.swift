@@ -14,11 +14,11 @@ struct TestServer {
     let opened: OpenedModel
 
     init(model: String = "shapes-tiny", limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
-         prepare: (OpenedModel) -> Void = { _ in }) throws {
+         template: ChatTemplate? = nil, prepare: (OpenedModel) -> Void = { _ in }) throws {
         opened = try ModelRegistry.standard.open(model)
         prepare(opened)
         let tokenizer = try ModelRegistry.standard.tokenizer(for: model)
-        let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics())
+        let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics(), template: template)
         server = try ChatServer(options: ServerOptions(modelID: model, apiKey: apiKey, imageRoot: imageRoot, limits: limits), worker: worker)
     }
 
