@@ -167,8 +167,12 @@ public struct LlamaGGUF: TensorSource {
         let vocab = file.metadata["\(arch).vocab_size"]?.int ?? file.metadata["tokenizer.ggml.tokens"]?.array?.count
         guard let vocab else { throw ModelLoadError.badConfig(path: file.path, reason: "vocabulary size is missing") }
         let tied = !file.tensorNames.contains("output.weight")
+        // Generation ends at every end-of-generation id the file names, as in llama.cpp: EOS, and the end of a
+        // turn (EOT, e.g. Llama 3's <|eot_id|> where EOS is <|end_of_text|>) and of a tool message (EOM).
         var eos: [Int] = []
-        if let id = file.metadata["tokenizer.ggml.eos_token_id"]?.int { eos.append(id) }
+        for kind in ["eos", "eot", "eom"] {
+            if let id = file.metadata["tokenizer.ggml.\(kind)_token_id"]?.int, !eos.contains(id) { eos.append(id) }
+        }
         let config = LlamaConfig(
             modelType: arch, vocabSize: vocab, hiddenSize: hidden, intermediateSize: try int("feed_forward_length"),
             numHiddenLayers: try int("block_count"), numAttentionHeads: heads,

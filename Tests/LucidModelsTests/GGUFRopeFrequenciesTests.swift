@@ -71,25 +71,10 @@ struct GGUFRopeFrequenciesTests {
     /// Divisors beside `linear` metadata, or not one row, are refused before any weight is read.
     @Test(arguments: [(true, [8]), (false, [4, 2])])
     func divisorsBesideLinearScalingOrNotOneRowAreRefused(_ linear: Bool, _ dims: [Int]) throws {
-        var bytes = Array("GGUF".utf8)
-        func u32(_ v: UInt32) { bytes += withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-        func u64(_ v: UInt64) { bytes += withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-        func string(_ s: String) { u64(UInt64(s.utf8.count)); bytes += Array(s.utf8) }
-        let integers = [("block_count", 1), ("embedding_length", 64), ("feed_forward_length", 96), ("attention.head_count", 4),
-                        ("vocab_size", 97)]
-        u32(3); u64(1); u64(UInt64(1 + integers.count + (linear ? 2 : 0)))
-        string("general.architecture"); u32(8); string("llama")
-        for (key, value) in integers { string("llama." + key); u32(4); u32(UInt32(value)) }
-        if linear {
-            string("llama.rope.scaling.type"); u32(8); string("linear")
-            string("llama.rope.scaling.factor"); u32(6); u32(Float(2).bitPattern)
-        }
-        string("rope_freqs.weight"); u32(UInt32(dims.count)); dims.forEach { u64(UInt64($0)) }; u32(0); u64(0)
-        while bytes.count % 32 != 0 { bytes.append(0) }
-        for _ in 0..<8 { u32(Float(2).bitPattern) }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-rope-freqs-\(UUID().uuidString).gguf").path
+        var file = MiniGGUF(metadata: MiniGGUF.llamaHeader, tensors: [("rope_freqs.weight", dims, [Float](repeating: 2, count: 8))])
+        if linear { file.metadata += [("llama.rope.scaling.type", .string("linear")), ("llama.rope.scaling.factor", .f32(2))] }
+        let path = try file.write()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect { _ = try LlamaGGUF.config(from: try GGUFFile(path: path)) } throws: { error in
             "\(error)".contains(linear ? "both rope_freqs.weight and rope scaling 'linear'" : "rope_freqs.weight has shape [2, 4]")
         }
