@@ -146,6 +146,11 @@ public struct LlamaGGUF: TensorSource {
     /// Architectures this reader maps.
     public static let supportedArchitectures = ["llama", "qwen2"]
 
+    /// The token texts llama.cpp ends generation at whatever the file's ids say (`llama_vocab`'s
+    /// end-of-generation set, as in llama.cpp of llama-cpp-python 0.3.9).
+    static let endOfGenerationTexts: Set<String> = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                                                    "<|eom_id|>", "<EOT>", "_<EOT>"]
+
     /// llama.cpp's per-frequency RoPE divisors: read into the config (`ropeScaling`), not a weight.
     static let ropeFrequencies = "rope_freqs.weight"
 
@@ -167,11 +172,16 @@ public struct LlamaGGUF: TensorSource {
         let vocab = file.metadata["\(arch).vocab_size"]?.int ?? file.metadata["tokenizer.ggml.tokens"]?.array?.count
         guard let vocab else { throw ModelLoadError.badConfig(path: file.path, reason: "vocabulary size is missing") }
         let tied = !file.tensorNames.contains("output.weight")
-        // Generation ends at every end-of-generation id the file names, as in llama.cpp: EOS, and the end of a
-        // turn (EOT, e.g. Llama 3's <|eot_id|> where EOS is <|end_of_text|>) and of a tool message (EOM).
+        // Generation ends where llama.cpp's ends it (its end-of-generation set): at the EOS, EOT and EOM ids the
+        // file names, and at every token whose text is one of `endOfGenerationTexts` (files converted before
+        // their EOT had a key, e.g. Llama 3 Instruct with EOS <|end_of_text|>, still end a turn at <|eot_id|>).
         var eos: [Int] = []
         for kind in ["eos", "eot", "eom"] {
             if let id = file.metadata["tokenizer.ggml.\(kind)_token_id"]?.int, !eos.contains(id) { eos.append(id) }
+        }
+        for (id, text) in (file.metadata["tokenizer.ggml.tokens"]?.stringArray ?? []).enumerated()
+        where endOfGenerationTexts.contains(text) && !eos.contains(id) {
+            eos.append(id)
         }
         let config = LlamaConfig(
             modelType: arch, vocabSize: vocab, hiddenSize: hidden, intermediateSize: try int("feed_forward_length"),

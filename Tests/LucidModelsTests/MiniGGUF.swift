@@ -7,6 +7,7 @@ struct MiniGGUF {
         case u32(UInt32)
         case f32(Float)
         case string(String)
+        case strings([String])
     }
 
     var metadata: [(key: String, value: Value)]
@@ -29,6 +30,7 @@ struct MiniGGUF {
             case .u32(let v): u32(4); u32(v)
             case .f32(let v): u32(6); u32(v.bitPattern)
             case .string(let v): u32(8); string(v)
+            case .strings(let v): u32(9); u32(8); u64(UInt64(v.count)); v.forEach { string($0) }
             }
         }
         var offset = 0
