@@ -37,8 +37,11 @@ public final class OpenedModel {
     /// The vision-language side, nil for text-only models.
     public var vision: (any VisionLanguageModel)? { model as? any VisionLanguageModel }
 
-    /// The ids that end a generation: the configuration's and the tokenizer's end-of-sequence ids.
-    public func stopTokenIDs(tokenizer: Tokenizer?) -> [Int] { Array(Set(eosTokenIDs + [tokenizer?.eosID].compactMap { $0 })) }
+    /// The ids that end a generation: the configuration's, then the tokenizer's end-of-sequence id, each once,
+    /// in that order (the first is the model's own end of sequence; a `Set` would order them anew each run).
+    public func stopTokenIDs(tokenizer: Tokenizer?) -> [Int] {
+        (eosTokenIDs + [tokenizer?.eosID].compactMap { $0 }).reduce(into: [Int]()) { ids, id in if !ids.contains(id) { ids.append(id) } }
+    }
 
     /// The chat template of the family for `tokenizer` (nil when none is known).
     public func chatTemplate(for tokenizer: Tokenizer) -> ChatTemplate? { family.chatTemplate(tokenizer) }

@@ -34,6 +34,14 @@ struct ModelRegistryTests {
         #expect(throws: ModelLoadError.self) { _ = try ModelRegistry.standard.open(path) }
     }
 
+    /// The bundled SmolLM2 GGUF stops at its EOS (`<|im_end|>`, 2) and at `<|endoftext|>` (0), which llama.cpp
+    /// also ends at, in that order every time: the first is the model's own end of sequence.
+    @Test func stopIDsAreTheModelsInOrderThenTheTokenizers() throws {
+        let opened = try ModelRegistry.standard.open("smollm2")
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "smollm2")
+        #expect(opened.stopTokenIDs(tokenizer: tokenizer) == [2, 0])
+    }
+
     @Test func missingModelsAreClearErrors() throws {
         #expect(throws: ModelOpenError("/no/such/model: no such file or directory")) { _ = try ModelRegistry.standard.open("/no/such/model") }
     }
