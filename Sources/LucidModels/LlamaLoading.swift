@@ -1,6 +1,7 @@
 import Foundation
 import LucidFiles
 import LucidNN
+import LucidSupport
 import LucidTensor
 
 /// Why a model could not be opened.
@@ -175,14 +176,10 @@ public struct LlamaGGUF: TensorSource {
         // Generation ends where llama.cpp's ends it (its end-of-generation set): at the EOS, EOT and EOM ids the
         // file names, and at every token whose text is one of `endOfGenerationTexts` (files converted before
         // their EOT had a key, e.g. Llama 3 Instruct with EOS <|end_of_text|>, still end a turn at <|eot_id|>).
-        var eos: [Int] = []
-        for kind in ["eos", "eot", "eom"] {
-            if let id = file.metadata["tokenizer.ggml.\(kind)_token_id"]?.int, !eos.contains(id) { eos.append(id) }
-        }
-        for (id, text) in (file.metadata["tokenizer.ggml.tokens"]?.stringArray ?? []).enumerated()
-        where endOfGenerationTexts.contains(text) && !eos.contains(id) {
-            eos.append(id)
-        }
+        let named = ["eos", "eot", "eom"].compactMap { file.metadata["tokenizer.ggml.\($0)_token_id"]?.int }
+        let byText = (file.metadata["tokenizer.ggml.tokens"]?.stringArray ?? []).enumerated()
+            .filter { endOfGenerationTexts.contains($0.element) }.map(\.offset)
+        let eos = (named + byText).uniqueInOrder()
         let config = LlamaConfig(
             modelType: arch, vocabSize: vocab, hiddenSize: hidden, intermediateSize: try int("feed_forward_length"),
             numHiddenLayers: try int("block_count"), numAttentionHeads: heads,

@@ -1,6 +1,7 @@
 import Foundation
 import LucidDefense
 import LucidModels
+import LucidSupport
 import LucidTensor
 import LucidText
 import LucidVision
@@ -40,7 +41,7 @@ public final class OpenedModel {
     /// The ids that end a generation: the configuration's, then the tokenizer's end-of-sequence id, each once,
     /// in that order (the first is the model's own end of sequence; a `Set` would order them anew each run).
     public func stopTokenIDs(tokenizer: Tokenizer?) -> [Int] {
-        (eosTokenIDs + [tokenizer?.eosID].compactMap { $0 }).reduce(into: [Int]()) { ids, id in if !ids.contains(id) { ids.append(id) } }
+        (eosTokenIDs + [tokenizer?.eosID].compactMap { $0 }).uniqueInOrder()
     }
 
     /// The chat template of the family for `tokenizer` (nil when none is known).
