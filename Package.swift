@@ -164,7 +164,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LucidTensorTests",
-            dependencies: ["LucidTestSupport", "LucidTensor", "LucidFiles"]
+            dependencies: ["LucidTestSupport", "LucidTensor", "LucidFiles"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "LucidNNTests",

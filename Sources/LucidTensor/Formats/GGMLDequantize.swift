@@ -1,7 +1,7 @@
 /// Dequantises `count` elements of ggml `type` from `raw` into `out`.
 ///
-/// Supports F32, F16, BF16, F64, I8, I16, I32, I64, Q8_0, Q4_0, Q4_1, Q4_K,
-/// Q5_K and Q6_K (see ``GGMLType/canDequantize``). `count` must be a multiple
+/// Supports F32, F16, BF16, F64, I8, I16, I32, I64, Q8_0, Q4_0, Q4_1, Q5_0,
+/// Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K (see ``GGMLType/canDequantize``). `count` must be a multiple
 /// of the type's block size, `raw` must hold at least the matching byte count
 /// and `out` at least `count` floats; otherwise a ``GGMLError`` is thrown and
 /// nothing is written. Integer and F64 inputs are converted with rounding.
@@ -68,6 +68,14 @@ enum GGMLDequantizer {
             for block in 0 ..< blocks { q4_0(source + 18 * block, destination + 32 * block) }
         case .q4_1:
             for block in 0 ..< blocks { q4_1(source + 20 * block, destination + 32 * block) }
+        case .q5_0:
+            for block in 0 ..< blocks { q5_0(source + 22 * block, destination + 32 * block) }
+        case .q5_1:
+            for block in 0 ..< blocks { q5_1(source + 24 * block, destination + 32 * block) }
+        case .q2_K:
+            for block in 0 ..< blocks { q2_K(source + 84 * block, destination + 256 * block) }
+        case .q3_K:
+            for block in 0 ..< blocks { q3_K(source + 110 * block, destination + 256 * block) }
         case .q4_K:
             for block in 0 ..< blocks { q4_K(source + 144 * block, destination + 256 * block) }
         case .q5_K:
@@ -129,6 +137,32 @@ enum GGMLDequantizer {
             let packed = byte(block, 4 + j)
             out[j] = Float(packed & 0x0F) * d + m
             out[j + 16] = Float(packed >> 4) * d + m
+        }
+    }
+
+    /// Q5_0: f16 scale `d`, a 32-bit little-endian word of fifth bits (bit j for element j), then 16 bytes
+    /// in the Q4_0 nibble layout; x = d·(q − 16).
+    @inline(__always)
+    static func q5_0(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, 0)
+        let high = loadLE(block, 2, UInt32.self)
+        for j in 0 ..< 16 {
+            let packed = byte(block, 6 + j)
+            out[j] = Float(Int(UInt32(packed & 0x0F) | ((high >> j) & 1) << 4) - 16) * d
+            out[j + 16] = Float(Int(UInt32(packed >> 4) | ((high >> (j + 16)) & 1) << 4) - 16) * d
+        }
+    }
+
+    /// Q5_1: f16 scale `d`, f16 minimum `m`, the Q5_0 fifth bits and nibbles (unsigned); x = d·q + m.
+    @inline(__always)
+    static func q5_1(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, 0)
+        let m = half(block, 2)
+        let high = loadLE(block, 4, UInt32.self)
+        for j in 0 ..< 16 {
+            let packed = byte(block, 8 + j)
+            out[j] = d * Float(UInt32(packed & 0x0F) | ((high >> j) & 1) << 4) + m
+            out[j + 16] = d * Float(UInt32(packed >> 4) | ((high >> (j + 16)) & 1) << 4) + m
         }
     }
 }
