@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden dequantisations for Lucid's ggml block decoders (Tests/LucidTensorTests/Fixtures/ggml_dequant_golden.json).
 
-For each block type Lucid decodes (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K): three blocks of
+For each block type Lucid decodes (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS): three blocks of
 seeded random bytes whose f16 scale fields are replaced by finite random halves (random bytes would make some
 NaN or infinite), dequantised by the `gguf` package's numpy port of ggml's `dequantize_row_*` (gguf 0.19.0,
 pinned in scripts/requirements-bench.txt). Values are written as the hex of their float32 bits, so the test
@@ -19,7 +19,7 @@ from gguf import GGMLQuantizationType, quants
 OUT = os.path.join("Tests", "LucidTensorTests", "Fixtures", "ggml_dequant_golden.json")
 # Byte offsets of each type's f16 scale fields within a block (ggml's block structs).
 SCALES = {"Q4_0": [0], "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q8_0": [0], "Q2_K": [80, 82], "Q3_K": [108],
-          "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208]}
+          "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208], "IQ4_NL": [0], "IQ4_XS": [0]}
 BLOCKS = 3
 
 

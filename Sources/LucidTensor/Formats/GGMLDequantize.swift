@@ -1,7 +1,7 @@
 /// Dequantises `count` elements of ggml `type` from `raw` into `out`.
 ///
 /// Supports F32, F16, BF16, F64, I8, I16, I32, I64, Q8_0, Q4_0, Q4_1, Q5_0,
-/// Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K (see ``GGMLType/canDequantize``). `count` must be a multiple
+/// Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL and IQ4_XS (see ``GGMLType/canDequantize``). `count` must be a multiple
 /// of the type's block size, `raw` must hold at least the matching byte count
 /// and `out` at least `count` floats; otherwise a ``GGMLError`` is thrown and
 /// nothing is written. Integer and F64 inputs are converted with rounding.
@@ -76,6 +76,10 @@ enum GGMLDequantizer {
             for block in 0 ..< blocks { q2_K(source + 84 * block, destination + 256 * block) }
         case .q3_K:
             for block in 0 ..< blocks { q3_K(source + 110 * block, destination + 256 * block) }
+        case .iq4_nl:
+            for block in 0 ..< blocks { iq4_nl(source + 18 * block, destination + 32 * block) }
+        case .iq4_xs:
+            for block in 0 ..< blocks { iq4_xs(source + 136 * block, destination + 256 * block) }
         case .q4_K:
             for block in 0 ..< blocks { q4_K(source + 144 * block, destination + 256 * block) }
         case .q5_K:

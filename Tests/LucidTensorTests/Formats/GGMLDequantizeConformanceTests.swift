@@ -3,8 +3,8 @@ import Testing
 @testable import LucidTensor
 
 /// Every block type Lucid decodes against the `gguf` package's numpy port of ggml's `dequantize_row_*`, bit
-/// for bit, on seeded random blocks (scripts/make_ggml_dequant_fixtures.py): the 5-bit legacy types and the
-/// 2- and 3-bit K-quants of Q5_0/Q5_1, Q2_K and Q3_K files, beside the types checked by construction in
+/// for bit, on seeded random blocks (scripts/make_ggml_dequant_fixtures.py): the 5-bit legacy types, the 2- and
+/// 3-bit K-quants and the IQ4 table types, beside the types also checked by construction in
 /// `GGMLDequantizeTests` and `GGMLKQuantTests`.
 @Suite("ggml dequantisation against gguf-py")
 struct GGMLDequantizeConformanceTests {
@@ -35,7 +35,7 @@ struct GGMLDequantizeConformanceTests {
             return
         }
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
-        #expect(Set(golden.cases.map(\.type)) == ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"])
+        #expect(Set(golden.cases.map(\.type)) == ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"])
         for item in golden.cases {
             let type = try #require(GGMLType.allCases.first { $0.name == item.type })
             #expect(type.canDequantize)
