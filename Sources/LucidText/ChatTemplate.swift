@@ -43,7 +43,7 @@ public struct ChatTemplate: Sendable, Hashable {
     /// The template's name ("chatml", "llama-2", …).
     public var name: String { style.rawValue }
 
-    /// Whether rendered text already begins with the BOS token's text (llama-2, llama-3),
+    /// Whether rendered text already begins with the BOS token's text (llama-2, llama-3, llama-3.1),
     /// so it must be encoded with `addSpecialTokens: false`.
     public var rendersBOS: Bool { style == .llama2 || style == .llama3 || style == .llama31 }
 
