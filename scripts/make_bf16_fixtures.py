@@ -34,7 +34,7 @@ from fixture_common import EagerAfterThePrompt
 
 SOURCE = os.path.join("Tests", "LucidModelsTests", "Fixtures", "llama")
 DTYPES = {"bf16": (torch.bfloat16, "bfloat16"), "f16": (torch.float16, "float16")}
-NAMES = ["llama-mha", "llama-gqa", "qwen2", "llama31-rope", "llama-linear-rope"]
+NAMES = ["llama-mha", "llama-gqa", "qwen2", "llama31-rope", "llama-linear-rope", "qwen3"]
 
 
 def main():

@@ -48,6 +48,10 @@ CONFIGS = {
                               num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=1e-6, rope_theta=10000.0,
                               tie_word_embeddings=False, attention_bias=False,
                               rope_scaling=dict(rope_type="linear", factor=4.0)),
+    # Qwen3: per-head RMS norms of queries and keys before RoPE, no q/k/v bias, head_dim apart from hidden/heads.
+    "qwen3": dict(arch="qwen3", vocab_size=89, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, head_dim=16, rms_norm_eps=1e-6, rope_theta=1000000.0,
+                  tie_word_embeddings=False),
 }
 
 
@@ -58,6 +62,9 @@ def build(name, spec):
     if arch == "llama":
         config = transformers.LlamaConfig(**spec, **common)
         model = transformers.LlamaForCausalLM(config)
+    elif arch == "qwen3":
+        config = transformers.Qwen3Config(**spec, **common, use_sliding_window=False)
+        model = transformers.Qwen3ForCausalLM(config)
     else:
         config = transformers.Qwen2Config(**spec, **common, use_sliding_window=False)
         model = transformers.Qwen2ForCausalLM(config)
@@ -105,14 +112,20 @@ def main():
                 "records the transformers and torch versions that wrote it in its metadata; `llama-mha`,\n"
                 "`llama-gqa` and `qwen2` predate that and were made with transformers 4.40.2 on torch 1.13.0a0\n"
                 "(they still pass unchanged on torch 2.13); `llama31-rope` (Llama 3.1 `rope_type: llama3`) and\n"
-                "`llama-linear-rope` (linear position interpolation) with transformers 5.23.0 on torch 2.13.0+cpu.\n"
+                "`llama-linear-rope` (linear position interpolation) and `qwen3` (per-head q/k RMS norms, head_dim 16\n"
+                "beside hidden 32 / 4 heads) with transformers 5.23.0 on torch 2.13.0+cpu.\n"
                 "Each directory holds a tiny random checkpoint in `model/` (`config.json`, `model.safetensors`) and\n"
                 "`golden.safetensors`: `input_ids` [1, 12], `logits`, `attentions.{l}` [1, H, 12, 12],\n"
                 "`hidden_states.{i}` (0 = embeddings, last = after the final norm), `cached_logits`\n"
                 "(prefill 8 + 4 cached steps), `greedy` (10 new tokens after the first 6 ids, no EOS) and\n"
                 "`beam3` (3 beams, 8 new tokens, EOS 2, early stopping, length penalty 1); `beam4_eos_*` use\n"
                 "EOS = `beam_eos_id` (greedy's 4th token) with 4 beams: heuristic stopping with length penalty\n"
-                "0.7, 'never' with 1.3, and stop-when-finished with 1.0.\n")
+                "0.7, 'never' with 1.3, and stop-when-finished with 1.0.\n\n"
+                "`llama31-rope/model.gguf` is that checkpoint as llama.cpp's `convert_hf_to_gguf.py` writes a Llama 3.1:\n"
+                "f32 weights under llama.cpp's names, q/k rows permuted, and the `llama3` scaling as the tensor\n"
+                "`rope_freqs.weight` (8 divisors: 1.7359413 for the smoothed frequency, then 8). Written by\n"
+                "`scripts/make_llama31_gguf_fixture.py` with gguf 0.19.0 (byte-identical on rerun); its reference is\n"
+                "this directory's `golden.safetensors` (`GGUFRopeFrequenciesTests`).\n")
 
 
 if __name__ == "__main__":

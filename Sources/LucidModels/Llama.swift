@@ -9,6 +9,9 @@ public final class LlamaAttention: Module {
     public let kProj: Linear
     public let vProj: Linear
     public let oProj: Linear
+    /// Qwen3's per-head RMS norms of the queries and keys (before RoPE); nil elsewhere.
+    public let qNorm: RMSNorm?
+    public let kNorm: RMSNorm?
     let heads: Int
     let kvHeads: Int
     let headDim: Int
@@ -21,10 +24,13 @@ public final class LlamaAttention: Module {
         kProj = Linear(inFeatures: config.hiddenSize, outFeatures: kvHeads * headDim, bias: config.qkvBias)
         vProj = Linear(inFeatures: config.hiddenSize, outFeatures: kvHeads * headDim, bias: config.qkvBias)
         oProj = Linear(inFeatures: heads * headDim, outFeatures: config.hiddenSize, bias: config.outputBias)
+        qNorm = config.qkNorm ? RMSNorm(dimension: headDim, eps: config.rmsNormEps) : nil
+        kNorm = config.qkNorm ? RMSNorm(dimension: headDim, eps: config.rmsNormEps) : nil
     }
 
     public var children: [(name: String, module: any Module)] {
         [("q_proj", qProj), ("k_proj", kProj), ("v_proj", vProj), ("o_proj", oProj)]
+            + [("q_norm", qNorm), ("k_norm", kNorm)].compactMap { name, norm in norm.map { (name, $0 as any Module) } }
     }
 
     /// x: [B, T, D] → ([B, T, D], probabilities [B, H, T, S] when `keepProbabilities`). `fused`: how
@@ -38,8 +44,11 @@ public final class LlamaAttention: Module {
     func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor?, cache: KVCache?, layer: Int,
                         keepProbabilities: Bool, fused: FusedAttentionPass? = nil, causalKeys: Bool = false) -> (Tensor, Tensor?) {
         let (b, t) = (x.size(0), x.size(1))
-        var q = qProj(x).reshaped(b, t, heads, headDim).transposed(1, 2)
-        var k = kProj(x).reshaped(b, t, kvHeads, headDim).transposed(1, 2)
+        var q = qProj(x).reshaped(b, t, heads, headDim)
+        var k = kProj(x).reshaped(b, t, kvHeads, headDim)
+        if let qNorm, let kNorm { (q, k) = (qNorm(q), kNorm(k)) }
+        q = q.transposed(1, 2)
+        k = k.transposed(1, 2)
         var v = vProj(x).reshaped(b, t, kvHeads, headDim).transposed(1, 2)
         q = RotaryEmbedding.apply(q, cos: rope.cos, sin: rope.sin)
         k = RotaryEmbedding.apply(k, cos: rope.cos, sin: rope.sin)

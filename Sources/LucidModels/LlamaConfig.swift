@@ -37,6 +37,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     /// The layers that attend through `slidingWindow` (every layer for Mistral, layers from
     /// `max_window_layers` on for Qwen2, or as `layer_types` says).
     public var slidingWindowLayers: [Int] = []
+    /// Whether each head's queries and keys are RMS-normalised before RoPE (Qwen3's `q_norm` / `k_norm`).
+    public var qkNorm: Bool { modelType == "qwen3" }
 
     public init(modelType: String = "llama", vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
                 numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil, rmsNormEps: Double = 1e-6,

@@ -31,7 +31,7 @@ public enum ModelLoadError: Error, CustomStringConvertible {
 
 extension LlamaForCausalLM {
     /// Model types whose `config.json` this loader reads.
-    public static let supportedModelTypes = ["llama", "mistral", "qwen2"]
+    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "qwen3"]
 
     /// Loads a Hugging Face directory (`config.json` + safetensors) or a llama.cpp GGUF file.
     public static func load(path: String, dtype: DType = .f32) throws -> LlamaForCausalLM {
@@ -145,7 +145,7 @@ public struct LlamaGGUF: TensorSource {
     }
 
     /// Architectures this reader maps.
-    public static let supportedArchitectures = ["llama", "qwen2"]
+    public static let supportedArchitectures = ["llama", "qwen2", "qwen3"]
 
     /// The token texts llama.cpp ends generation at whatever the file's ids say (`llama_vocab`'s
     /// end-of-generation set, as in llama.cpp of llama-cpp-python 0.3.9).
@@ -241,6 +241,7 @@ public struct LlamaGGUF: TensorSource {
             "attn_v.bias": "self_attn.v_proj.bias", "attn_output.bias": "self_attn.o_proj.bias",
             "ffn_gate.weight": "mlp.gate_proj.weight", "ffn_up.weight": "mlp.up_proj.weight",
             "ffn_down.weight": "mlp.down_proj.weight",
+            "attn_q_norm.weight": "self_attn.q_norm.weight", "attn_k_norm.weight": "self_attn.k_norm.weight",
         ]
         guard let suffix = table[parts[2]] else { return nil }
         return "model.layers.\(layer).\(suffix)"

@@ -10,7 +10,7 @@ import Testing
 /// Fixtures: scripts/make_llama_fixtures.py. Tolerance: max-abs 1e-4 on every captured tensor.
 @Suite("Llama conformance with transformers")
 struct LlamaConformanceTests {
-    static let configurations = ["llama-mha", "llama-gqa", "qwen2", "llama31-rope", "llama-linear-rope"]
+    static let configurations = ["llama-mha", "llama-gqa", "qwen2", "llama31-rope", "llama-linear-rope", "qwen3"]
     static let tolerance = 1e-4
 
     @Test(arguments: configurations)
@@ -50,7 +50,9 @@ struct LlamaConformanceTests {
         #expect(gqa.numKeyValueHeads == 2 && gqa.numAttentionHeads == 6 && gqa.tieWordEmbeddings)
         #expect(gqa.qkvBias && gqa.outputBias && gqa.ropeTheta == 500000 && gqa.rmsNormEps == 1e-5)
         let qwen = try LlamaForCausalLM.load(path: Fixtures.path("llama", "qwen2", "model")).config
-        #expect(qwen.qkvBias && !qwen.outputBias)
+        #expect(qwen.qkvBias && !qwen.outputBias && !qwen.qkNorm)
+        let qwen3 = try LlamaForCausalLM.load(path: Fixtures.path("llama", "qwen3", "model")).config
+        #expect(qwen3.qkNorm && !qwen3.qkvBias && qwen3.headDim == 16 && qwen3.hiddenSize == 32)
     }
 }
 
