@@ -9,7 +9,8 @@ over `... / low_freq_factor`, and `1 / ((1 - smooth) / factor + smooth)` between
 frequency's angle by it (`freq_factors`). This script computes those divisors the same way (the converter's
 float32 frequencies, its float32 arithmetic), and writes the fixture's f32 weights with the converter's q/k
 row permutation and llama.cpp's tensor names and `llama.*` keys. The Qwen3 copy has the `qwen3` architecture: no row
-permutation (the converter permutes only `llama`), and the per-head norms as `attn_q_norm` / `attn_k_norm`. No
+permutation (the converter permutes only `llama`), the per-head norms as `attn_q_norm` / `attn_k_norm`, and its
+head width only as `attention.key_length` (the converter adds `rope.dimension_count` for `llama` alone). No
 tokenizer: the tests feed the goldens' ids.
 
 The reference is each fixture's `golden.safetensors` (transformers on the safetensors checkpoint): the GGUF's
@@ -73,7 +74,11 @@ def write(name, arch):
     writer.add_feed_forward_length(config["intermediate_size"])
     writer.add_head_count(heads)
     writer.add_head_count_kv(kv_heads)
-    writer.add_rope_dimension_count(config["head_dim"])
+    if "head_dim" in config:  # every converter (TextModel) writes key and value widths from head_dim
+        writer.add_key_length(config["head_dim"])
+        writer.add_value_length(config["head_dim"])
+    if arch == "llama":  # LlamaModel adds the rotary width; Qwen2Model (and Qwen3Model) do not
+        writer.add_rope_dimension_count(config["head_dim"])
     writer.add_rope_freq_base(config["rope_parameters"]["rope_theta"])
     writer.add_layer_norm_rms_eps(config["rms_norm_eps"])
     writer.add_vocab_size(config["vocab_size"])

@@ -184,7 +184,7 @@ public struct LlamaGGUF: TensorSource {
             modelType: arch, vocabSize: vocab, hiddenSize: hidden, intermediateSize: try int("feed_forward_length"),
             numHiddenLayers: try int("block_count"), numAttentionHeads: heads,
             numKeyValueHeads: file.metadata["\(arch).attention.head_count_kv"]?.int ?? heads,
-            headDim: file.metadata["\(arch).rope.dimension_count"]?.int ?? hidden / max(1, heads),
+            headDim: try headDimension(file, arch: arch, hidden: hidden, heads: heads),
             rmsNormEps: file.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.double ?? 1e-5,
             ropeTheta: file.metadata["\(arch).rope.freq_base"]?.double ?? 10000,
             ropeScaling: try ropeScaling(file, arch: arch),
@@ -193,6 +193,25 @@ public struct LlamaGGUF: TensorSource {
             bosTokenID: file.metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIDs: eos)
         do { try config.validate() } catch { throw ModelLoadError.badConfig(path: file.path, reason: error.description) }
         return config
+    }
+
+    /// The head width as llama.cpp reads it: `<arch>.attention.key_length` (what the converter writes from a
+    /// config's `head_dim`, e.g. Qwen3's 128 beside hidden / heads = 64), else the rotary width
+    /// `<arch>.rope.dimension_count` (the Llama converter writes it), else hidden / heads. Lucid rotates whole
+    /// heads with equal key and value widths; a file that says otherwise is refused.
+    static func headDimension(_ file: GGUFFile, arch: String, hidden: Int, heads: Int) throws -> Int {
+        let key = file.metadata["\(arch).attention.key_length"]?.int
+        let value = file.metadata["\(arch).attention.value_length"]?.int
+        let rotary = file.metadata["\(arch).rope.dimension_count"]?.int
+        let head = key ?? rotary ?? hidden / max(1, heads)
+        if let value, value != head {
+            throw ModelLoadError.badConfig(path: file.path, reason: "attention.value_length \(value) differs from the key width \(head)")
+        }
+        if let rotary, rotary != head {
+            throw ModelLoadError.badConfig(path: file.path, reason: "rope.dimension_count \(rotary) rotates part of each \(head)-wide head, "
+                + "which Lucid does not implement")
+        }
+        return head
     }
 
     /// llama.cpp's RoPE scaling as a `RopeScaling`: `<arch>.rope.scaling.type` `linear` with its factor, or a
