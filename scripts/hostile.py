@@ -33,6 +33,7 @@ from hostile_processor_outputs import processor_output_cases
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = os.path.join(REPO, "Models", "shapes-tiny")
 LLAMA31_GGUF = os.path.join(REPO, "Tests", "LucidModelsTests", "Fixtures", "llama", "llama31-rope", "model.gguf")
+QWEN3_GGUF = os.path.join(REPO, "Tests", "LucidModelsTests", "Fixtures", "llama", "qwen3", "model.gguf")
 CODEC = os.path.join(REPO, "Tests", "LucidVisionTests", "Fixtures", "codec")
 HOSTILE_NUMBERS = ["-1", "0", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "nan", "inf",
                    "-inf", "1e309", "", "abc", "0x10", "0x1p3", "-0x1p-1", " 1", "1e-320", "١"]
@@ -130,6 +131,19 @@ def checkpoint_cases(work, rng, gguf):
         data = bytearray(llama31)
         data[offset:offset + len(raw)] = raw
         path = write(f"ropefreqs{i}.gguf", bytes(data))
+        cases.append(Case("checkpoint", ["generate", "--model", path, "--input-ids", "1,2,3", "--greedy", "--max-new-tokens", "1"],
+                          "error", [path], [path]))
+    # Qwen3's head width comes from attention.key_length (and value_length must agree): hostile widths.
+    with open(QWEN3_GGUF, "rb") as f:
+        qwen3 = f.read()
+    widths = (b"qwen3.attention.key_length", b"qwen3.attention.value_length")
+    edits = [((k,), v) for k in widths for v in (0, 1, 15, 2 ** 31 - 1, 2 ** 32 - 1)] + [(widths, v) for v in (0, 2 ** 30, 2 ** 31 - 2)]
+    for i, (keys, value) in enumerate(edits):
+        data = bytearray(qwen3)
+        for key in keys:
+            offset = qwen3.index(key) + len(key) + 4  # past the key and its uint32 type id
+            data[offset:offset + 4] = struct.pack("<I", value)
+        path = write(f"headwidth{i}.gguf", bytes(data))
         cases.append(Case("checkpoint", ["generate", "--model", path, "--input-ids", "1,2,3", "--greedy", "--max-new-tokens", "1"],
                           "error", [path], [path]))
     fifo = os.path.join(work, "pipe.safetensors")
