@@ -120,6 +120,15 @@ def checkpoint_cases(work, rng, gguf):
                 data = bytearray(head)
                 data[offset:offset + 8] = struct.pack("<Q", value)
                 add(write(f"count{i}{j}.gguf", bytes(data)), "error")
+    def generate_patched(source, name, patches):
+        """`source` with each (offset, bytes) written over it, run through `lucid generate`: must be refused."""
+        data = bytearray(source)
+        for offset, raw in patches:
+            data[offset:offset + len(raw)] = raw
+        path = write(name, bytes(data))
+        cases.append(Case("checkpoint", ["generate", "--model", path, "--input-ids", "1,2,3", "--greedy", "--max-new-tokens", "1"],
+                          "error", [path], [path]))
+
     # Llama 3.1's RoPE divisors (rope_freqs.weight, one per frequency): bad values, another count, an absurd one.
     with open(LLAMA31_GGUF, "rb") as f:
         llama31 = f.read()
@@ -127,25 +136,16 @@ def checkpoint_cases(work, rng, gguf):
     dims = llama31.index(b"rope_freqs.weight") + len(b"rope_freqs.weight") + 4
     edits = [(divisors + 4 * rng.randrange(8), struct.pack("<f", value)) for value in [0.0, -1.0, float("nan"), float("inf"), -0.0]]
     edits += [(dims, struct.pack("<Q", count)) for count in [7, 9, 0, 2 ** 40, 2 ** 64 - 1]]
-    for i, (offset, raw) in enumerate(edits):
-        data = bytearray(llama31)
-        data[offset:offset + len(raw)] = raw
-        path = write(f"ropefreqs{i}.gguf", bytes(data))
-        cases.append(Case("checkpoint", ["generate", "--model", path, "--input-ids", "1,2,3", "--greedy", "--max-new-tokens", "1"],
-                          "error", [path], [path]))
+    for i, edit in enumerate(edits):
+        generate_patched(llama31, f"ropefreqs{i}.gguf", [edit])
     # Qwen3's head width comes from attention.key_length (and value_length must agree): hostile widths.
     with open(QWEN3_GGUF, "rb") as f:
         qwen3 = f.read()
     widths = (b"qwen3.attention.key_length", b"qwen3.attention.value_length")
     edits = [((k,), v) for k in widths for v in (0, 1, 15, 2 ** 31 - 1, 2 ** 32 - 1)] + [(widths, v) for v in (0, 2 ** 30, 2 ** 31 - 2)]
     for i, (keys, value) in enumerate(edits):
-        data = bytearray(qwen3)
-        for key in keys:
-            offset = qwen3.index(key) + len(key) + 4  # past the key and its uint32 type id
-            data[offset:offset + 4] = struct.pack("<I", value)
-        path = write(f"headwidth{i}.gguf", bytes(data))
-        cases.append(Case("checkpoint", ["generate", "--model", path, "--input-ids", "1,2,3", "--greedy", "--max-new-tokens", "1"],
-                          "error", [path], [path]))
+        # each width sits past its key and the key's uint32 type id
+        generate_patched(qwen3, f"headwidth{i}.gguf", [(qwen3.index(key) + len(key) + 4, struct.pack("<I", value)) for key in keys])
     fifo = os.path.join(work, "pipe.safetensors")
     os.mkfifo(fifo)
     os.symlink("loop", os.path.join(work, "loop"))

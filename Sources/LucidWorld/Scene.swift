@@ -1,3 +1,5 @@
+import LucidSupport
+
 /// One generated image's ground truth: background and objects, plus the seed its text is drawn
 /// from. Everything about the image is known exactly, so hallucinations can be measured.
 public struct Scene: Codable, Sendable, Equatable, Hashable {
@@ -28,10 +30,7 @@ public struct Scene: Codable, Sendable, Equatable, Hashable {
     public var fileName: String { "\(imageID).png" }
 
     /// The distinct categories present, in order of first appearance.
-    public var categories: [ShapeCategory] {
-        var seen = Set<ShapeCategory>()
-        return objects.map(\.category).filter { seen.insert($0).inserted }
-    }
+    public var categories: [ShapeCategory] { objects.map(\.category).uniqueInOrder() }
 
     /// Whether an object of `category` is present.
     public func contains(_ category: ShapeCategory) -> Bool {

@@ -67,15 +67,8 @@ struct ModelLoadingErrorTests {
 
     @Test func ggufOfAnotherArchitectureIsRefused() throws {
         // A minimal GGUF v3 with general.architecture = falcon and no tensors.
-        var bytes = Array("GGUF".utf8)
-        func u32(_ v: UInt32) { bytes += withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-        func u64(_ v: UInt64) { bytes += withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-        func string(_ s: String) { u64(UInt64(s.utf8.count)); bytes += Array(s.utf8) }
-        u32(3); u64(0); u64(1)
-        string("general.architecture"); u32(8); string("falcon")
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-\(UUID().uuidString).gguf").path
+        let path = try MiniGGUF(metadata: [("general.architecture", .string("falcon"))]).write()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
         do {
             _ = try LlamaForCausalLM.load(path: path)
             Issue.record("loading should fail")

@@ -17,7 +17,8 @@ extension GGMLDequantizer {
     @inline(__always)
     static func iq4_nl(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
         let d = half(block, 0)
-        for l in 0 ..< 32 { out[l] = d * Float(iq4Levels[iq4Code(block + 2, l)]) }
+        let levels = iq4Levels  // read the global once, not per element
+        for l in 0 ..< 32 { out[l] = d * Float(levels[iq4Code(block + 2, l)]) }
     }
 
     /// IQ4_XS: f16 d, a 16-bit word of scale top bits (bits 2s, 2s + 1 for sub-block s), 4 bytes of scale low
@@ -27,12 +28,13 @@ extension GGMLDequantizer {
     static func iq4_xs(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
         let d = half(block, 0)
         let top = loadLE(block, 2, UInt16.self)
+        let levels = iq4Levels
         for sub in 0 ..< 8 {
             let lowByte = byte(block, 4 + sub / 2)
             let low = sub % 2 == 0 ? lowByte & 0x0F : lowByte >> 4
             let high = UInt8((top >> UInt16(2 * sub)) & 3)
             let scale = d * Float(Int(low | high << 4) - 32)
-            for l in 0 ..< 32 { out[32 * sub + l] = scale * Float(iq4Levels[iq4Code(block + 8 + 16 * sub, l)]) }
+            for l in 0 ..< 32 { out[32 * sub + l] = scale * Float(levels[iq4Code(block + 8 + 16 * sub, l)]) }
         }
     }
 }
