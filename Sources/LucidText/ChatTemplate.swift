@@ -2,9 +2,9 @@
 ///
 /// Each style reproduces, character for character, what the model's own template
 /// renders through transformers' `apply_chat_template` (Jinja with `trim_blocks` and
-/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen), `llama-2`, `llama-3`, `llama-3.1` (3.1–3.3), `llava-1.5` and
-/// `llava-onevision` (llava-hf processors), `qwen2-vl` (Qwen2-VL and Qwen2.5-VL Instruct), plus FastChat's
-/// `vicuna` v1.1. `chatml` and `qwen2-vl` can inject a default system prompt when the conversation has
+/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen2, Qwen2.5), `qwen3` (with `qwen3-no-thinking`), `llama-2`, `llama-3`,
+/// `llama-3.1` (3.1–3.3), `mistral-nemo`, `llava-1.5` and `llava-onevision` (llava-hf processors), `qwen2-vl`
+/// (Qwen2-VL and Qwen2.5-VL Instruct), plus FastChat's `vicuna` v1.1. `chatml` and `qwen2-vl` can inject a default system prompt when the conversation has
 /// none, as SmolLM2's, Qwen2's and Qwen2-VL's templates do; `detect` reads that prompt from the model's
 /// template string.
 public struct ChatTemplate: Sendable, Hashable {
@@ -19,6 +19,8 @@ public struct ChatTemplate: Sendable, Hashable {
         case llavaOnevision = "llava-onevision"
         case qwen2VL = "qwen2-vl"
         case instructBlip = "instructblip"
+        case qwen3
+        case mistralNemo = "mistral-nemo"
     }
 
     /// The format.
@@ -28,6 +30,8 @@ public struct ChatTemplate: Sendable, Hashable {
     public var defaultSystemPrompt: String?
     /// llama-3.1: the date of the system turn's `Today Date:` line.
     public var todayDate: String?
+    /// qwen3: the template's `enable_thinking`; nil as when it is not passed (thinking on).
+    public var enableThinking: Bool?
 
     /// The date Llama 3.1–3.3 templates write when none is given ("26 Jul 2024").
     public static let llama31DefaultDate = "26 Jul 2024"
@@ -38,14 +42,14 @@ public struct ChatTemplate: Sendable, Hashable {
         + "The assistant gives helpful, detailed, and polite answers to the user's questions."
 
     /// The names `init(named:)` accepts.
-    public static let knownNames: [String] = Style.allCases.map(\.rawValue)
+    public static let knownNames: [String] = Style.allCases.map(\.rawValue) + [qwen3NoThinkingName]
 
-    /// The template's name ("chatml", "llama-2", …).
-    public var name: String { style.rawValue }
+    /// The template's name ("chatml", "llama-2", …, "qwen3-no-thinking"), which `init(named:)` reads back.
+    public var name: String { style == .qwen3 && enableThinking == false ? Self.qwen3NoThinkingName : style.rawValue }
 
-    /// Whether rendered text already begins with the BOS token's text (llama-2, llama-3, llama-3.1),
-    /// so it must be encoded with `addSpecialTokens: false`.
-    public var rendersBOS: Bool { style == .llama2 || style == .llama3 || style == .llama31 }
+    /// Whether rendered text already begins with the BOS token's text (llama-2, llama-3, llama-3.1,
+    /// mistral-nemo), so it must be encoded with `addSpecialTokens: false`.
+    public var rendersBOS: Bool { [.llama2, .llama3, .llama31, .mistralNemo].contains(style) }
 
     /// A template of the given style.
     public init(style: Style, defaultSystemPrompt: String? = nil) {
@@ -58,6 +62,10 @@ public struct ChatTemplate: Sendable, Hashable {
     ///
     /// - Throws: `ChatTemplateError.unknownTemplate`, listing the known names.
     public init(named name: String, defaultSystemPrompt: String? = nil) throws {
+        if name.lowercased() == Self.qwen3NoThinkingName {
+            self = .qwen3(enableThinking: false)
+            return
+        }
         guard let style = Style(rawValue: name.lowercased()) else {
             throw ChatTemplateError.unknownTemplate(name: name, known: Self.knownNames)
         }
@@ -103,10 +111,11 @@ public struct ChatTemplate: Sendable, Hashable {
 
     /// The prompt text for `messages`; with `addGenerationPrompt`, the opening of the assistant's turn.
     ///
-    /// llama-2 ignores `addGenerationPrompt` (its template has no such branch).
+    /// llama-2 and mistral-nemo ignore `addGenerationPrompt` (their templates have no such branch).
     /// - Throws: `ChatTemplateError.unsupportedConversation` for an InstructBLIP conversation other than
-    ///   one user message; `ChatTemplateError.rolesMustAlternate` for llama-2 conversations whose
-    ///   roles do not alternate user/assistant.
+    ///   one user message, or a mistral-nemo one with a later system message;
+    ///   `ChatTemplateError.rolesMustAlternate` for llama-2 and mistral-nemo conversations whose roles do not
+    ///   alternate user/assistant.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
         switch style {
         case .chatml: return renderChatML(messages, addGenerationPrompt, image: "<image>\n")
@@ -118,10 +127,13 @@ public struct ChatTemplate: Sendable, Hashable {
         case .vicuna: return renderVicuna(messages, addGenerationPrompt)
         case .llavaOnevision: return renderLlavaOnevision(messages, addGenerationPrompt)
         case .instructBlip: return try renderInstructBlip(messages)
+        case .qwen3: return renderQwen3(messages, addGenerationPrompt)
+        case .mistralNemo: return try renderMistralNemo(messages)
         }
     }
 
-    private static func text(_ message: ChatMessage) -> String {
+    /// The message's text after one `<image>\n` per image.
+    static func text(_ message: ChatMessage) -> String {
         String(repeating: "<image>\n", count: message.imageCount) + message.content
     }
 

@@ -3,19 +3,25 @@ import Foundation
 extension ChatTemplate {
     /// The built-in template matching a model's Jinja template or, failing that, its vocabulary.
     ///
-    /// Template markers, in order: `<|im_start|>` → llava-onevision when the role is followed by a
+    /// Template markers, in order: `<|im_start|>` → qwen3 when the template is Qwen3's (its
+    /// `enable_thinking` switch and reasoning split, `isQwen3`), nil for any other one that writes `<think>`
+    /// blocks (QwQ, Qwen3.5, SmolLM3: formats of their own), llava-onevision when the role is followed by a
     /// space (`message['role'] + ' '`, the llava-hf OneVision/Interleave processors), qwen2-vl when
     /// images are `<|vision_start|><|image_pad|><|vision_end|>` (Qwen2-VL, Qwen2.5-VL), else chatml (both
     /// with the default system prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3.1
     /// when the template writes Llama 3.1–3.3's `Cutting Knowledge Date` system turn (with the template's
     /// fallback date), else llama-3,
-    /// `[INST]` → llama-2, `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
+    /// `[INST]` → llama-2 when it writes `<<SYS>>` or the tags spaced as Llama 2 does (`'[INST] '` and
+    /// `' [/INST]'`, as Mistral-7B-Instruct-v0.2's first template too), mistral-nemo for Mistral Nemo's unspaced tags with the
+    /// system message in the last turn, nil for other Mistral formats (`[SYSTEM_PROMPT]`, `' [INST] '`,
+    /// `'[/INST]'` after a spaced `'[INST] '`), `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
     /// vicuna; any other template gives nil. Without a template, tokens `<|im_start|>` (with
     /// `<|image_pad|>`: qwen2-vl), `<|start_header_id|>` and `[INST]` select chatml, llama-3 and llama-2.
     /// Returns nil when nothing matches (`undetectedReason` says which case it was).
     public static func detect(jinjaTemplate: String?, hasToken: (String) -> Bool) -> ChatTemplate? {
         if let template = jinjaTemplate {
             if template.contains("<|im_start|>") {
+                if template.contains("<think>") { return isQwen3(template) ? .qwen3 : nil }
                 if rolesFollowedBySpace(template) { return .llavaOnevision }
                 if template.contains("<|vision_start|><|image_pad|><|vision_end|>") {
                     return .qwen2VL(defaultSystemPrompt: defaultChatMLSystemPrompt(in: template))
@@ -26,7 +32,10 @@ extension ChatTemplate {
                 guard template.contains("Cutting Knowledge Date: December 2023") else { return .llama3 }
                 return .llama31(todayDate: fallbackDate(in: template) ?? llama31DefaultDate)
             }
-            if template.contains("[INST]") { return .llama2 }
+            if template.contains("[INST]") {
+                if template.contains("<<SYS>>") || writesSpacedInstructionTags(template) { return .llama2 }
+                return isMistralNemo(template) ? .mistralNemo : nil
+            }
             if template.contains("ASSISTANT:") {
                 return template.contains("<image>") ? .llava15 : .vicuna
             }
@@ -56,6 +65,26 @@ extension ChatTemplate {
         let rest = template[assignment.upperBound...]
         guard let end = rest.firstIndex(of: "\""), rest.distance(from: rest.startIndex, to: end) <= 40 else { return nil }
         return String(rest[..<end])
+    }
+
+    /// Whether a template is Qwen3's: it closes an empty `<think>` block when `enable_thinking` is false and
+    /// writes an assistant turn's reasoning back as Qwen3's does.
+    static func isQwen3(_ template: String) -> Bool {
+        ["enable_thinking is defined and enable_thinking is false", #"'<think>\n\n</think>\n\n'"#, "ns.last_query_index",
+         #"reasoning_content.strip('\n') + '\n</think>\n\n' + content.lstrip('\n')"#].allSatisfy(template.contains)
+    }
+
+    /// Whether a template writes `[INST] ` and ` [/INST]` as quoted literals, spaced as Llama 2's does (a
+    /// literal that opens with a space, `' [INST] '`, is another format).
+    static func writesSpacedInstructionTags(_ template: String) -> Bool {
+        ["'", "\""].contains { template.contains("\($0)[INST] ") } && ["'", "\""].contains { template.contains(" [/INST]\($0)") }
+    }
+
+    /// Whether a template is Mistral Nemo's: `[INST]` as a literal of its own and the system message
+    /// written in the conversation's last turn, without Mistral's later `[SYSTEM_PROMPT]` turn.
+    static func isMistralNemo(_ template: String) -> Bool {
+        !template.contains("[SYSTEM_PROMPT]") && ["'", "\""].contains { template.contains("\($0)[INST]\($0)") }
+            && template.contains("loop.last and system_message is defined")
     }
 
     /// The template for `tokenizer`, from its `chatTemplate` and vocabulary.

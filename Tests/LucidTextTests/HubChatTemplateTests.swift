@@ -2,8 +2,8 @@ import Foundation
 import LucidText
 import Testing
 
-/// Templates as the Hub serves them (Fixtures/hub-templates: Llama 3.1–3.3, Llama 3.2, Qwen2.5 Instruct), each
-/// detected from its own text, then rendered against transformers' `render_jinja_template`
+/// Templates as the Hub serves them (Fixtures/hub-templates: Llama 3.1–3.3, Llama 3.2, Qwen2.5, Qwen3 and Mistral
+/// Nemo Instruct), each detected from its own text, then rendered against transformers' `render_jinja_template`
 /// (scripts/make_hub_chat_fixtures.py).
 @Suite("Hub chat templates")
 struct HubChatTemplateTests {
@@ -13,7 +13,9 @@ struct HubChatTemplateTests {
             let messages: [ChatTemplateTests.Golden.Message]
             let add_generation_prompt: Bool
             let date: String?
-            let text: String
+            let enable_thinking: Bool?
+            let text: String?
+            let error: String?
         }
         let files: [String: String]
         let cases: [Case]
@@ -30,6 +32,7 @@ struct HubChatTemplateTests {
         let expected: [String: ChatTemplate] = [
             "llama-3.1": .llama31(todayDate: "26 Jul 2024"), "llama-3.2": .llama31(todayDate: "26 Jul 2024"),
             "qwen2.5": .chatml(defaultSystemPrompt: "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
+            "qwen3": .qwen3, "mistral-nemo": .mistralNemo,
         ]
         #expect(Set(golden.files.keys) == Set(expected.keys))
         for (name, file) in golden.files {
@@ -45,18 +48,60 @@ struct HubChatTemplateTests {
 
     @Test func everyConversationRendersAsTransformersRendersTheTemplate() throws {
         let golden = try Self.golden()
-        #expect(golden.cases.count == 70)
+        #expect(golden.cases.count == 306)
+        #expect(golden.cases.filter { $0.error != nil }.count == 4, "Mistral Nemo refuses two of the conversations")
         for item in golden.cases {
             let file = try #require(golden.files[item.source])
             var template = try #require(ChatTemplate.detect(jinjaTemplate: String(decoding: try Fixtures.data(file), as: UTF8.self)) { _ in false })
             if let date = item.date { template = .llama31(todayDate: date) }
+            if let thinking = item.enable_thinking { template = .qwen3(enableThinking: thinking) }
             let messages = try item.messages.map { message in
                 ChatMessage(role: try #require(ChatMessage.Role(rawValue: message.role)), content: message.content,
                             imageCount: message.images ?? 0)
             }
-            #expect(try template.render(messages, addGenerationPrompt: item.add_generation_prompt) == item.text,
-                    "\(item.source) date=\(item.date ?? "default") agp=\(item.add_generation_prompt) \(item.messages.map(\.role))")
+            let label = "\(item.source) date=\(item.date ?? "default") thinking=\(String(describing: item.enable_thinking)) "
+                + "agp=\(item.add_generation_prompt) \(item.messages.map(\.role))"
+            if let text = item.text {
+                #expect(try template.render(messages, addGenerationPrompt: item.add_generation_prompt) == text, "\(label)")
+            } else {
+                #expect(throws: ChatTemplateError.self, "\(label): \(item.error ?? "")") {
+                    try template.render(messages, addGenerationPrompt: item.add_generation_prompt)
+                }
+            }
         }
+    }
+
+    /// `qwen3-no-thinking` names Qwen3 with `enable_thinking` false and reads back; both prompts are ChatML
+    /// (no BOS), Mistral Nemo's begins with its `<s>`.
+    @Test func qwen3ThinkingIsChosenByNameAndMistralNemoWritesItsBOS() throws {
+        #expect(try ChatTemplate(named: "qwen3-no-thinking") == .qwen3(enableThinking: false))
+        #expect(ChatTemplate.qwen3(enableThinking: false).name == "qwen3-no-thinking")
+        #expect(try ChatTemplate(named: "qwen3") == .qwen3 && ChatTemplate.qwen3.name == "qwen3")
+        #expect(try ChatTemplate(named: "Mistral-Nemo") == .mistralNemo)
+        #expect(!ChatTemplate.qwen3.rendersBOS && ChatTemplate.mistralNemo.rendersBOS)
+        let prompt = [ChatMessage.user("Hi")]
+        #expect(try ChatTemplate.qwen3(enableThinking: false).render(prompt)
+                == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n")
+        #expect(try ChatTemplate.mistralNemo.render(prompt) == "<s>[INST]Hi[/INST]")
+    }
+
+    /// `[INST]` and `<think>` templates of formats Lucid does not render are refused, not read as llama-2 or
+    /// chatml. The fragments are the lines that tell the formats apart, in the forms llama.cpp's
+    /// tests/test-chat-template.cpp keeps of Mistral's templates.
+    @Test func instructionAndReasoningTemplatesOfOtherFormatsAreRefused() {
+        func detect(_ template: String) -> ChatTemplate? { ChatTemplate.detect(jinjaTemplate: template) { _ in true } }
+        // Mistral-7B-Instruct-v0.2's first template: Llama 2's spacing (a single-turn prompt renders alike).
+        #expect(detect("{{ bos_token }}{% for message in messages %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% endfor %}") == .llama2)
+        // v0.2's later template opens each turn with a space; the v3 format (Mistral Large 2407) closes without one;
+        // later ones have a system turn.
+        #expect(detect("{{- ' [INST] ' + message['content'] + ' [/INST]' }}") == nil)
+        #expect(detect(#"{{- "[INST] " + message["content"] + "[/INST]" }}"#) == nil)
+        #expect(detect("{{ '[SYSTEM_PROMPT]' + system + '[/SYSTEM_PROMPT]' }}{{ '[INST]' + m + '[/INST]' }}{% if loop.last and system_message is defined %}") == nil)
+        // Unspaced tags without Nemo's system placement are some other variant.
+        #expect(detect(#"{{- "[INST]" + message["content"] + "[/INST]" }}"#) == nil)
+        // ChatML that writes reasoning blocks, but not as Qwen3 does (QwQ opens one in the generation prompt).
+        #expect(detect("{{ '<|im_start|>assistant\\n<think>\\n' }}") == nil)
+        #expect(detect("{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' }}") == .chatml)
     }
 
     /// A template none of Lucid's formats is refused, not guessed from the vocabulary: DeepSeek-R1's distills
