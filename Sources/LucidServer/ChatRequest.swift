@@ -33,6 +33,22 @@ public struct ChatRequest: Sendable {
     /// Choices; above 1 only for sampling methods, choice i seeded with `seed + i`.
     public var choices: Int
     public var seed: UInt64
+    /// `chat_template_kwargs.enable_thinking` (vLLM's and SGLang's field): Qwen3's thinking switch.
+    public var enableThinking: Bool?
+    /// `chat_template_kwargs.date_string`: the `Today Date:` of a Llama 3.1–3.3 system turn.
+    public var dateString: String?
+
+    /// The names `chat_template_kwargs` may hold.
+    public static let templateKeywords = ["enable_thinking", "date_string"]
+
+    /// `base` with this request's `chat_template_kwargs` applied where its format reads them (Qwen3's
+    /// `enable_thinking`, Llama 3.1's `date_string`); other templates do not read them, as their Jinja would not.
+    public func template(from base: ChatTemplate) -> ChatTemplate {
+        var template = base
+        if let enableThinking, template.style == .qwen3 { template.enableThinking = enableThinking }
+        if let dateString, template.style == .llama31 { template.todayDate = dateString }
+        return template
+    }
 
     /// The number of images over all turns.
     public var imageCount: Int { turns.reduce(0) { $0 + $1.imageURLs.count } }
@@ -99,6 +115,7 @@ public struct ChatRequest: Sendable {
         } else {
             includeUsage = false
         }
+        (enableThinking, dateString) = try Self.templateKeywords(body["chat_template_kwargs"])
         choices = try Self.optionalInt(body, "n", in: 1...limits.maxChoices) ?? 1
         let seedValue = try Self.optionalInt(body, "seed", in: 0...Int.max) ?? 0
         seed = UInt64(seedValue)
@@ -119,9 +136,11 @@ public struct ChatRequest: Sendable {
 
     // MARK: fields
 
-    static func optionalString(_ object: [String: JSONValue], _ key: String) throws(APIError) -> String? {
+    static func optionalString(_ object: [String: JSONValue], _ key: String, param: String? = nil) throws(APIError) -> String? {
         guard let value = object[key], value != .null else { return nil }
-        guard let text = value.stringValue else { throw .invalid("'\(key)' must be a string, not \(value.typeDescription)", param: key) }
+        guard let text = value.stringValue else {
+            throw .invalid("'\(param ?? key)' must be a string, not \(value.typeDescription)", param: param ?? key)
+        }
         return text
     }
 
@@ -147,6 +166,24 @@ public struct ChatRequest: Sendable {
         guard let number = value.doubleValue, number.isFinite else { throw .invalid("'\(name)' must be a number, not \(value.typeDescription)", param: name) }
         guard range.contains(number) else { throw .invalid("'\(name)' must be in \(range.lowerBound)…\(range.upperBound) (got \(number))", param: name) }
         return number
+    }
+
+    /// `chat_template_kwargs`: an object of the names in `templateKeywords`; any other name is refused, since
+    /// Lucid renders its templates natively and could not honour it.
+    static func templateKeywords(_ value: JSONValue?) throws(APIError) -> (enableThinking: Bool?, dateString: String?) {
+        let param = "chat_template_kwargs"
+        guard let value, value != .null else { return (nil, nil) }
+        guard let object = value.objectValue else { throw .invalid("'\(param)' must be an object", param: param) }
+        for key in object.keys.sorted() where !templateKeywords.contains(key) {
+            throw .invalid("'\(param).\(key)' is not supported by lucid serve (it takes \(templateKeywords.joined(separator: ", ")))",
+                           param: "\(param).\(key)", code: "unsupported_parameter")
+        }
+        let thinking = try optionalBool(object, "enable_thinking", param: "\(param).enable_thinking")
+        let date = try optionalString(object, "date_string", param: "\(param).date_string")
+        if let date, date.isEmpty || date.count > 40 || date.contains(where: \.isNewline) {
+            throw .invalid("'\(param).date_string' must be one line of 1 to 40 characters", param: "\(param).date_string")
+        }
+        return (thinking, date)
     }
 
     static func stops(_ value: JSONValue?, limits: ServerLimits) throws(APIError) -> [String] {

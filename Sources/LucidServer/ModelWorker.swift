@@ -238,7 +238,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
                            type: "server_error")
         }
         let messages = request.turns.map { ChatMessage(role: $0.role, content: $0.text, imageCount: $0.imageURLs.count) }
-        let ids = try tokenizer.encode(chat: messages, template: template)
+        let ids = try tokenizer.encode(chat: messages, template: request.template(from: template))
         let vision = opened.vision
         if !job.images.isEmpty && vision == nil {
             throw APIError.invalid("\(opened.name) is a text-only model: image parts need a vision-language model", param: "messages", code: "images_unsupported")
