@@ -8,7 +8,9 @@ extension ModelFamily {
     /// around it), cuts the tiles from it and resizes it whole for the first tile; `transform` does the
     /// same with tensor ops (a black pad, crops, and Pillow's resampling as two weight matrices,
     /// `Resampler.weightMatrix`, each pass clipped to [0, 1] as Pillow clips it). The tiles are the
-    /// processor's exactly; the first tile lacks Pillow's 8-bit rounding (half a level after each pass).
+    /// processor's exactly. So is the first tile: its value is Pillow's fixed-point resize of the image as its
+    /// PNG stores it (`pillowResize`: 8-bit codes, integer weights, each pass rounded to a byte), while its
+    /// gradient is the weight matrices' (a straight-through estimator of the rounding, which has none).
     /// The model's `originalImageSize` becomes the fitted size, as reading the PNG back sets it.
     static func anyresAttackImage(_ processor: LlavaNextImageProcessor, image: RGBImage,
                                   model: LlavaNextForConditionalGeneration) throws -> AttackImage {
@@ -30,7 +32,9 @@ extension ModelFamily {
             let (dtype, device) = (x.dtype, x.device)
             // Pillow's passes: horizontal, then vertical, each clipped to the 8-bit range (bicubic overshoots).
             let across = x.matmul(columns.to(dtype).to(device)).clamped(min: 0, max: 1)
-            let base = rows.to(dtype).to(device).matmul(across).clamped(min: 0, max: 1)  // [1, 3, S, S]
+            let smooth = rows.to(dtype).to(device).matmul(across).clamped(min: 0, max: 1)  // [1, 3, S, S]
+            let rounded = pillowResize(x, rows: rows, columns: columns).to(dtype).to(device)
+            let base = rounded + (smooth - smooth.detached())
             func black(_ h: Int, _ w: Int) -> Tensor { Tensor.zeros([1, 3, h, w], dtype: dtype, device: device) }
             var canvas = x
             let below = place.canvas.height - place.top - height, right = place.canvas.width - place.left - width
@@ -52,5 +56,19 @@ extension ModelFamily {
             return Tensor.cat(tiles, axis: 0)
         }
         return AttackImage(clean: FloatImage(fitted).tensor(), transform: transform)
+    }
+
+    /// Pillow's resize of an image [1, 3, H, W] in [0, 1] as its PNG stores it, in [0, 1], without a gradient:
+    /// the 8-bit codes (`round(clamp(v, 0, 1) · 255)`, ties away from zero, as `ImageEncoder` writes them), the
+    /// weight matrices' integer weights (`rows`, `columns` times 2^22), and each pass's sum rounded and clamped
+    /// to a byte as Pillow's `clip8` does. In f64 on the CPU, where sums of these integers (below 2^53) are exact.
+    static func pillowResize(_ x: Tensor, rows: Tensor, columns: Tensor) -> Tensor {
+        withNoGrad {
+            let unit = Double(1 << Resampler.precisionBits), half = Double(1 << (Resampler.precisionBits - 1))
+            let codes = (x.detached().to(.cpu).to(.f64).clamped(min: 0, max: 1) * 255 + 0.5).floor()
+            func pass(_ sum: Tensor) -> Tensor { ((sum + half) / unit).floor().clamped(min: 0, max: 255) }
+            let across = pass(codes.matmul(columns.to(.f64) * unit))
+            return pass((rows.to(.f64) * unit).matmul(across)) / 255
+        }
     }
 }

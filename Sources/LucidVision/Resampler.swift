@@ -16,7 +16,8 @@
 ///   0...255, so the intermediate image is 8-bit, as in Pillow.
 public enum Resampler {
     /// Pillow's fixed-point precision for 8-bit images: 32 - 8 - 2 bits.
-    static let precisionBits = 22
+    /// Bits of Pillow's fixed-point weights: a weight is an integer over 2^22, a pass rounds its sum to a byte.
+    public static let precisionBits = 22
 
     /// `image` resized to `width` x `height` with `filter` (PIL's default for RGB: bicubic).
     ///
