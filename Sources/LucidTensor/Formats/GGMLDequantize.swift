@@ -80,6 +80,20 @@ enum GGMLDequantizer {
             for block in 0 ..< blocks { iq4_nl(source + 18 * block, destination + 32 * block) }
         case .iq4_xs:
             for block in 0 ..< blocks { iq4_xs(source + 136 * block, destination + 256 * block) }
+        case .iq2_xxs:
+            for block in 0 ..< blocks { iq2_xxs(source + 66 * block, destination + 256 * block) }
+        case .iq2_xs:
+            for block in 0 ..< blocks { iq2_xs(source + 74 * block, destination + 256 * block) }
+        case .iq2_s:
+            for block in 0 ..< blocks { iq2_s(source + 82 * block, destination + 256 * block) }
+        case .iq3_xxs:
+            for block in 0 ..< blocks { iq3_xxs(source + 98 * block, destination + 256 * block) }
+        case .iq3_s:
+            for block in 0 ..< blocks { iq3_s(source + 110 * block, destination + 256 * block) }
+        case .iq1_s:
+            for block in 0 ..< blocks { iq1_s(source + 50 * block, destination + 256 * block) }
+        case .iq1_m:
+            for block in 0 ..< blocks { iq1_m(source + 56 * block, destination + 256 * block) }
         case .q4_K:
             for block in 0 ..< blocks { q4_K(source + 144 * block, destination + 256 * block) }
         case .q5_K:
