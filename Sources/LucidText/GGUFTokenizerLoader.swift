@@ -119,6 +119,8 @@ enum GGUFTokenizerLoader {
             return ([.split(.llama3), byteLevel], [], false)
         case "qwen2":
             return ([.split(.qwen2), byteLevel], [.nfc], false)
+        case "tekken":  // llama.cpp: the pattern, no NFC, merges ignored for words in the vocabulary
+            return ([.split(.tekken), byteLevel], [], true)
         case let other:
             throw TokenizerError.unsupportedPreTokenizer(name: other, known: GGUFTokenizerMetadata.knownPreTokenizers)
         }

@@ -36,7 +36,7 @@ public struct GGUFTokenizerMetadata: Sendable, Equatable {
 
     /// The `tokenizer.ggml.pre` values `Tokenizer(gguf:)` implements.
     public static let knownPreTokenizers = ["default", "gpt2", "gpt-2", "smollm", "starcoder", "refact",
-                                            "llama-bpe", "llama3", "llama-v3", "dbrx", "smaug-bpe", "qwen2"]
+                                            "llama-bpe", "llama3", "llama-v3", "dbrx", "smaug-bpe", "qwen2", "tekken"]
 
     /// Creates metadata; everything but `model` and `tokens` is optional.
     public init(model: String, preTokenizer: String? = nil, tokens: [String], tokenTypes: [Int32]? = nil,

@@ -13,6 +13,9 @@ enum SplitPattern: Sendable, Equatable {
     case llama3
     /// Qwen2: Llama-3's pattern with every number scalar on its own.
     case qwen2
+    /// Mistral's tekken (Nemo, Ministral, Pixtral): words split by letter case, no contractions, every number
+    /// scalar on its own (`SplitPattern+Tekken.swift`).
+    case tekken
 
     static let gpt2Source =
         #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
@@ -27,6 +30,7 @@ enum SplitPattern: Sendable, Equatable {
         case Self.gpt2Source: self = .gpt2
         case Self.llama3Source: self = .llama3
         case Self.qwen2Source: self = .qwen2
+        case Self.tekkenSource: self = .tekken
         default: return nil
         }
     }
@@ -36,7 +40,12 @@ enum SplitPattern: Sendable, Equatable {
         var ranges: [Range<Int>] = []
         var start = 0
         while start < scalars.count {
-            let end = self == .gpt2 ? gpt2Match(scalars, at: start) : llamaMatch(scalars, at: start)
+            let end: Int
+            switch self {
+            case .gpt2: end = gpt2Match(scalars, at: start)
+            case .llama3, .qwen2: end = llamaMatch(scalars, at: start)
+            case .tekken: end = tekkenMatch(scalars, at: start)
+            }
             ranges.append(start..<end)
             start = end
         }
@@ -72,6 +81,14 @@ enum SplitPattern: Sendable, Equatable {
                 return Self.run(of: .letter, in: s, from: p + 1)
             }
         }
+        return Self.punctuationOrWhitespace(s, at: p)
+    }
+
+    /// ` ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+` at a scalar that is no letter or number (the
+    /// Llama-3, Qwen2 and tekken patterns' last alternatives; tekken's `[\r\n/]*` takes no slash the run left).
+    static func punctuationOrWhitespace(_ s: [Unicode.Scalar], at p: Int) -> Int {
+        let (c, kind) = (s[p], ScalarClass(s[p]))
+        let nextKind = p + 1 < s.count ? ScalarClass(s[p + 1]) : nil
         if kind == .other || (c == " " && nextKind == .other) {
             let end = Self.run(of: .other, in: s, from: kind == .other ? p : p + 1)
             return Self.newlineRun(s, from: end)
@@ -91,7 +108,7 @@ enum SplitPattern: Sendable, Equatable {
         return end - 1
     }
 
-    private static func run(of kind: ScalarClass, in s: [Unicode.Scalar], from start: Int) -> Int {
+    static func run(of kind: ScalarClass, in s: [Unicode.Scalar], from start: Int) -> Int {
         var end = start
         while end < s.count, ScalarClass(s[end]) == kind { end += 1 }
         return end

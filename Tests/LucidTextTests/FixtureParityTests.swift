@@ -3,12 +3,13 @@ import LucidText
 import Testing
 
 /// Parity with Hugging Face `tokenizers` on the tiny trained fixtures: 0.19.1 for the BPE ones
-/// (scripts/make_tokenizer_fixtures.py), 0.23.3 with transformers 5.23's `BertTokenizer` for
+/// (scripts/make_tokenizer_fixtures.py), 0.23.3 for `bpe_tekken` (Mistral's tekken split over `bpe_llama3`'s
+/// vocabulary, scripts/make_tekken_tokenizer_fixtures.py), 0.23.3 with transformers 5.23's `BertTokenizer` for
 /// `wordpiece` (scripts/make_wordpiece_fixtures.py: BERT normalisation, CJK, accents, control
 /// characters, punctuation symbols, over-long words — what InstructBLIP's Q-Former tokenizer is).
 @Suite("Hugging Face parity on trained fixtures")
 struct FixtureParityTests {
-    static let fixtures = ["bpe_gpt2", "bpe_llama3", "bpe_qwen2", "spm", "spm_metaspace", "wordpiece"]
+    static let fixtures = ["bpe_gpt2", "bpe_llama3", "bpe_qwen2", "bpe_tekken", "spm", "spm_metaspace", "wordpiece"]
 
     @Test("encode with and without special tokens matches HF ids", arguments: fixtures)
     func encodeMatchesHuggingFace(fixture: String) throws {
@@ -43,6 +44,32 @@ struct FixtureParityTests {
                 #expect(chunks.joined() == (skip ? golden.decoded_skip : golden.decoded),
                         "\(fixture) skip=\(skip): \(golden.text.debugDescription)")
             }
+        }
+    }
+
+    /// A GGUF of Mistral Nemo's kind (`tokenizer.ggml.pre` "tekken", llama.cpp's name for the pattern) encodes
+    /// as the HF tokenizer.json it was converted from.
+    @Test func ggufTekkenMetadataEncodesLikeTheHuggingFaceTokenizer() throws {
+        let json = try JSONSerialization.jsonObject(with: Fixtures.data("bpe_tekken_tokenizer.json")) as? [String: Any]
+        let model = try #require(json?["model"] as? [String: Any])
+        let vocab = try #require(model["vocab"] as? [String: Int])
+        let merges = try #require(model["merges"] as? [[String]]).map { $0.joined(separator: " ") }
+        let added = try #require(json?["added_tokens"] as? [[String: Any]])
+        var tokens = [String](repeating: "", count: vocab.count + added.count)
+        var types = [Int32](repeating: 1, count: tokens.count)
+        for (piece, id) in vocab { tokens[id] = piece }
+        for token in added {
+            let id = try #require(token["id"] as? Int)
+            tokens[id] = try #require(token["content"] as? String)
+            types[id] = 3
+        }
+        let bos = try #require(tokens.firstIndex(of: "<s>"))
+        let tokenizer = try Tokenizer(gguf: GGUFTokenizerMetadata(model: "gpt2", preTokenizer: "tekken", tokens: tokens, tokenTypes: types,
+                                                                 merges: merges, bosTokenID: bos, addBOSToken: true))
+        let goldens = try Fixtures.goldens("bpe_tekken_golden.jsonl")
+        #expect(goldens.count > 100)
+        for golden in goldens {
+            #expect(tokenizer.encode(golden.text, addSpecialTokens: true) == golden.ids, "\(golden.text.debugDescription)")
         }
     }
 

@@ -50,8 +50,25 @@ struct PreTokenizerTests {
         #expect(Self.pieces(.llama3, "a\n\n  b") == ["a", "\n\n", " ", " b"])
     }
 
+    /// Mistral's tekken pattern (scripts/make_tekken_tokenizer_fixtures.py): letter-case words, titlecase and
+    /// modifier letters, combining marks as prefix and as letters, single digits, slashes.
+    @Test func tekkenSplitsExactlyLikeOniguruma() throws {
+        struct TekkenRow: Decodable {
+            let text: String
+            let tekken: [String]
+        }
+        let lines = String(decoding: try Fixtures.data("pretokenize_tekken_golden.jsonl"), as: UTF8.self).split(separator: "\n")
+        let rows = try lines.map { try JSONDecoder().decode(TekkenRow.self, from: Data($0.utf8)) }
+        #expect(rows.count == 109)
+        for row in rows {
+            #expect(Self.pieces(.tekken, row.text) == row.tekken, "\(row.text.debugDescription)")
+        }
+        #expect(Self.pieces(.tekken, "HTTPServer isOK") == ["HTTPServer", " is", "OK"])
+    }
+
     @Test("pattern sources from tokenizer.json are recognised verbatim")
     func regexSourcesAreRecognised() {
+        #expect(SplitPattern(regexSource: SplitPattern.tekkenSource) == .tekken)
         #expect(SplitPattern(regexSource: SplitPattern.gpt2Source) == .gpt2)
         #expect(SplitPattern(regexSource: SplitPattern.llama3Source) == .llama3)
         #expect(SplitPattern(regexSource: SplitPattern.qwen2Source) == .qwen2)
