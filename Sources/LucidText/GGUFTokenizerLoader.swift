@@ -113,11 +113,12 @@ enum GGUFTokenizerLoader {
             return ([.byteLevel(addPrefixSpace: false, useRegex: true)], [], false)
         case "smollm", "starcoder", "refact":
             return ([.digits(individual: true), .byteLevel(addPrefixSpace: false, useRegex: true)], [], false)
-        case "llama-bpe", "llama3", "llama-v3":
+        // llama.cpp's aliases (src/llama-vocab.cpp): the names it maps to the same pattern.
+        case "llama-bpe", "llama3", "llama-v3", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2":
             return ([.split(.llama3), byteLevel], [], true)
         case "dbrx", "smaug-bpe":
             return ([.split(.llama3), byteLevel], [], false)
-        case "qwen2":
+        case "qwen2", "deepseek-r1-qwen", "kormo":
             return ([.split(.qwen2), byteLevel], [.nfc], false)
         case "tekken":  // llama.cpp: the pattern, no NFC, merges ignored for words in the vocabulary
             return ([.split(.tekken), byteLevel], [], true)

@@ -36,7 +36,8 @@ public struct GGUFTokenizerMetadata: Sendable, Equatable {
 
     /// The `tokenizer.ggml.pre` values `Tokenizer(gguf:)` implements.
     public static let knownPreTokenizers = ["default", "gpt2", "gpt-2", "smollm", "starcoder", "refact",
-                                            "llama-bpe", "llama3", "llama-v3", "dbrx", "smaug-bpe", "qwen2", "tekken"]
+                                            "llama-bpe", "llama3", "llama-v3", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+                                            "dbrx", "smaug-bpe", "qwen2", "deepseek-r1-qwen", "kormo", "tekken"]
 
     /// Creates metadata; everything but `model` and `tokens` is optional.
     public init(model: String, preTokenizer: String? = nil, tokens: [String], tokenTypes: [Int32]? = nil,

@@ -47,13 +47,14 @@ struct FixtureParityTests {
         }
     }
 
-    /// A GGUF of Mistral Nemo's kind (`tokenizer.ggml.pre` "tekken", llama.cpp's name for the pattern) encodes
-    /// as the HF tokenizer.json it was converted from.
-    @Test func ggufTekkenMetadataEncodesLikeTheHuggingFaceTokenizer() throws {
-        let json = try JSONSerialization.jsonObject(with: Fixtures.data("bpe_tekken_tokenizer.json")) as? [String: Any]
+    /// GGUF tokenizer metadata carrying `fixture`'s vocabulary, merges and added tokens (as control tokens), with
+    /// `tokenizer.ggml.pre` `pre` and `<s>` or `<|begin_of_text|>` as BOS where `addBOS`.
+    static func ggufMetadata(of fixture: String, pre: String, addBOS: Bool) throws -> GGUFTokenizerMetadata {
+        let json = try JSONSerialization.jsonObject(with: Fixtures.data("\(fixture)_tokenizer.json")) as? [String: Any]
         let model = try #require(json?["model"] as? [String: Any])
         let vocab = try #require(model["vocab"] as? [String: Int])
-        let merges = try #require(model["merges"] as? [[String]]).map { $0.joined(separator: " ") }
+        // tokenizers 0.19 writes a merge as "a b", later versions as ["a", "b"].
+        let merges = try #require((model["merges"] as? [String]) ?? (model["merges"] as? [[String]])?.map { $0.joined(separator: " ") })
         let added = try #require(json?["added_tokens"] as? [[String: Any]])
         var tokens = [String](repeating: "", count: vocab.count + added.count)
         var types = [Int32](repeating: 1, count: tokens.count)
@@ -63,13 +64,36 @@ struct FixtureParityTests {
             tokens[id] = try #require(token["content"] as? String)
             types[id] = 3
         }
-        let bos = try #require(tokens.firstIndex(of: "<s>"))
-        let tokenizer = try Tokenizer(gguf: GGUFTokenizerMetadata(model: "gpt2", preTokenizer: "tekken", tokens: tokens, tokenTypes: types,
-                                                                 merges: merges, bosTokenID: bos, addBOSToken: true))
+        let bos = tokens.firstIndex(of: "<s>") ?? tokens.firstIndex(of: "<|begin_of_text|>")
+        return GGUFTokenizerMetadata(model: "gpt2", preTokenizer: pre, tokens: tokens, tokenTypes: types, merges: merges,
+                                     bosTokenID: bos, addBOSToken: addBOS)
+    }
+
+    /// A GGUF of Mistral Nemo's kind (`tokenizer.ggml.pre` "tekken", llama.cpp's name for the pattern) encodes
+    /// as the HF tokenizer.json it was converted from.
+    @Test func ggufTekkenMetadataEncodesLikeTheHuggingFaceTokenizer() throws {
+        let tokenizer = try Tokenizer(gguf: Self.ggufMetadata(of: "bpe_tekken", pre: "tekken", addBOS: true))
         let goldens = try Fixtures.goldens("bpe_tekken_golden.jsonl")
         #expect(goldens.count > 100)
         for golden in goldens {
             #expect(tokenizer.encode(golden.text, addSpecialTokens: true) == golden.ids, "\(golden.text.debugDescription)")
+        }
+    }
+
+    /// llama.cpp's other names for the patterns Lucid implements (its src/llama-vocab.cpp): Falcon 3's, Pixtral's
+    /// and others' for Llama 3's, DeepSeek-R1's Qwen distills' and others' for Qwen2's; each splits as its pattern.
+    @Test(arguments: [("llama-bpe", "bpe_llama3"), ("falcon3", "bpe_llama3"), ("falcon-h1", "bpe_llama3"), ("pixtral", "bpe_llama3"),
+                      ("midm-2.0", "bpe_llama3"), ("lfm2", "bpe_llama3"), ("qwen2", "bpe_qwen2"), ("deepseek-r1-qwen", "bpe_qwen2"),
+                      ("kormo", "bpe_qwen2")])
+    func ggufPreTokenizerAliasesSplitAsTheirPattern(_ pre: String, _ fixture: String) throws {
+        let metadata = try Self.ggufMetadata(of: fixture, pre: pre, addBOS: false)
+        let tokenizer = try Tokenizer(gguf: metadata)
+        // Texts holding an added token are left out: GGUF keeps no lstrip/rstrip/single-word flags for them.
+        let added = zip(metadata.tokens, metadata.tokenTypes ?? []).filter { $0.1 == 3 }.map(\.0)
+        let goldens = try Fixtures.goldens("\(fixture)_golden.jsonl").filter { golden in !added.contains { golden.text.contains($0) } }
+        #expect(goldens.count > 60)
+        for golden in goldens {
+            #expect(tokenizer.encode(golden.text, addSpecialTokens: false) == golden.ids_plain, "\(pre): \(golden.text.debugDescription)")
         }
     }
 
