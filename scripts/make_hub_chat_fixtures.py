@@ -4,10 +4,11 @@
 
 Renders the conversations of chat_template_fixtures.py, and those of HUB_CONVERSATIONS below (reasoning in
 assistant turns, a later system message, a tool response, turns that do not alternate), through the Llama 3.1,
-Llama 3.2, Qwen2.5, Qwen3 and Mistral Nemo Instruct templates (Tests/LucidTextTests/Fixtures/hub-templates/,
+Llama 3.2, Qwen2.5, Qwen3, Mistral Nemo Instruct and DeepSeek-R1 distill templates (Tests/LucidTextTests/Fixtures/hub-templates/,
 from the Hub via llama.cpp; Llama 3.3's is 3.1's byte for byte) with transformers' own `render_jinja_template`
 (pinned in scripts/requirements-bench.txt), with and without the generation prompt. Llama's bos_token is
-`<|begin_of_text|>`, Mistral Nemo's `<s>` (eos `</s>`); the Qwen templates use none. A conversation a template
+`<|begin_of_text|>`, Mistral Nemo's `<s>` (eos `</s>`), DeepSeek-R1's `<｜begin▁of▁sentence｜>` (eos
+`<｜end▁of▁sentence｜>`); the Qwen templates use none. A conversation a template
 refuses (its `raise_exception`) is kept with `text` null and the message as `error`.
 Qwen3's cases are rendered three times: `enable_thinking` not passed (null), false and true.
 For the Llama templates, each conversation is rendered twice:
@@ -34,9 +35,11 @@ from chat_template_fixtures import CONVERSATIONS, image_prefixed  # noqa: E402
 FIXTURES = os.path.join("Tests", "LucidTextTests", "Fixtures")
 TEMPLATES = {"llama-3.1": "meta-llama-Llama-3.1-8B-Instruct.jinja", "llama-3.2": "meta-llama-Llama-3.2-3B-Instruct.jinja",
              "qwen2.5": "Qwen-Qwen2.5-7B-Instruct.jinja", "qwen3": "Qwen-Qwen3-0.6B.jinja",
-             "mistral-nemo": "mistralai-Mistral-Nemo-Instruct-2407.jinja"}
+             "mistral-nemo": "mistralai-Mistral-Nemo-Instruct-2407.jinja",
+             "deepseek-r1": "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"}
 TOKENS = {"llama-3.1": {"bos_token": "<|begin_of_text|>"}, "llama-3.2": {"bos_token": "<|begin_of_text|>"}, "qwen2.5": {},
-          "qwen3": {}, "mistral-nemo": {"bos_token": "<s>", "eos_token": "</s>"}}
+          "qwen3": {}, "mistral-nemo": {"bos_token": "<s>", "eos_token": "</s>"},
+          "deepseek-r1": {"bos_token": "<｜begin▁of▁sentence｜>", "eos_token": "<｜end▁of▁sentence｜>"}}
 FALLBACK = "26 Jul 2024"
 HUB_CONVERSATIONS = [
     [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "<think>\nLet me think.\n</think>\n\nHello!"},

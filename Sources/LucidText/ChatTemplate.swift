@@ -3,7 +3,7 @@
 /// Each style reproduces, character for character, what the model's own template
 /// renders through transformers' `apply_chat_template` (Jinja with `trim_blocks` and
 /// `lstrip_blocks`): `chatml` (SmolLM2, Qwen2, Qwen2.5), `qwen3` (with `qwen3-no-thinking`), `llama-2`, `llama-3`,
-/// `llama-3.1` (3.1–3.3), `mistral-nemo`, `llava-1.5` and `llava-onevision` (llava-hf processors), `qwen2-vl`
+/// `llama-3.1` (3.1–3.3), `mistral-nemo`, `deepseek-r1` (its distills), `llava-1.5` and `llava-onevision` (llava-hf processors), `qwen2-vl`
 /// (Qwen2-VL and Qwen2.5-VL Instruct), plus FastChat's `vicuna` v1.1. `chatml` and `qwen2-vl` can inject a default system prompt when the conversation has
 /// none, as SmolLM2's, Qwen2's and Qwen2-VL's templates do; `detect` reads that prompt from the model's
 /// template string.
@@ -21,6 +21,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case instructBlip = "instructblip"
         case qwen3
         case mistralNemo = "mistral-nemo"
+        case deepseekR1 = "deepseek-r1"
     }
 
     /// The format.
@@ -48,8 +49,8 @@ public struct ChatTemplate: Sendable, Hashable {
     public var name: String { style == .qwen3 && enableThinking == false ? Self.qwen3NoThinkingName : style.rawValue }
 
     /// Whether rendered text already begins with the BOS token's text (llama-2, llama-3, llama-3.1,
-    /// mistral-nemo), so it must be encoded with `addSpecialTokens: false`.
-    public var rendersBOS: Bool { [.llama2, .llama3, .llama31, .mistralNemo].contains(style) }
+    /// mistral-nemo, deepseek-r1), so it must be encoded with `addSpecialTokens: false`.
+    public var rendersBOS: Bool { [.llama2, .llama3, .llama31, .mistralNemo, .deepseekR1].contains(style) }
 
     /// A template of the given style.
     public init(style: Style, defaultSystemPrompt: String? = nil) {
@@ -129,6 +130,7 @@ public struct ChatTemplate: Sendable, Hashable {
         case .instructBlip: return try renderInstructBlip(messages)
         case .qwen3: return renderQwen3(messages, addGenerationPrompt)
         case .mistralNemo: return try renderMistralNemo(messages)
+        case .deepseekR1: return renderDeepSeekR1(messages, addGenerationPrompt)
         }
     }
 

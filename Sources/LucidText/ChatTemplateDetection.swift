@@ -15,7 +15,7 @@ extension ChatTemplate {
     /// `' [/INST]'`, as Mistral-7B-Instruct-v0.2's first template too), mistral-nemo for Mistral Nemo's unspaced tags with the
     /// system message in the last turn, nil for other Mistral formats (`[SYSTEM_PROMPT]`, `' [INST] '`,
     /// `'[/INST]'` after a spaced `'[INST] '`), `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
-    /// vicuna; any other template gives nil. Without a template, tokens `<|im_start|>` (with
+    /// vicuna, DeepSeek-R1's (`isDeepSeekR1`) → deepseek-r1; any other template gives nil. Without a template, tokens `<|im_start|>` (with
     /// `<|image_pad|>`: qwen2-vl), `<|start_header_id|>` and `[INST]` select chatml, llama-3 and llama-2.
     /// Returns nil when nothing matches (`undetectedReason` says which case it was).
     public static func detect(jinjaTemplate: String?, hasToken: (String) -> Bool) -> ChatTemplate? {
@@ -39,8 +39,9 @@ extension ChatTemplate {
             if template.contains("ASSISTANT:") {
                 return template.contains("<image>") ? .llava15 : .vicuna
             }
-            // A template none of these recognise is another format (DeepSeek-R1's distills keep Qwen's and
-            // Llama 3's vocabularies, not their formats): it is not guessed from the vocabulary.
+            // DeepSeek-R1's distills keep Qwen's and Llama 3's vocabularies, not their formats.
+            if isDeepSeekR1(template) { return .deepseekR1 }
+            // A template none of these recognise is another format: it is not guessed from the vocabulary.
             return nil
         }
         // Qwen's vocabularies hold the vision tokens (text models' too, whose text-only prompts render alike).

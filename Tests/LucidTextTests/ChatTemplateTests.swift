@@ -91,7 +91,7 @@ struct ChatTemplateTests {
     func namedSelection() throws {
         #expect(try ChatTemplate(named: "llava-1.5") == .llava15)
         #expect(try ChatTemplate(named: "Vicuna") == .vicuna)
-        #expect(ChatTemplate.knownNames == ["llava-1.5", "chatml", "llama-2", "llama-3", "llama-3.1", "vicuna", "llava-onevision", "qwen2-vl", "instructblip", "qwen3", "mistral-nemo", "qwen3-no-thinking"])
+        #expect(ChatTemplate.knownNames == ["llava-1.5", "chatml", "llama-2", "llama-3", "llama-3.1", "vicuna", "llava-onevision", "qwen2-vl", "instructblip", "qwen3", "mistral-nemo", "deepseek-r1", "qwen3-no-thinking"])
         #expect(throws: ChatTemplateError.unknownTemplate(name: "alpaca", known: ChatTemplate.knownNames)) {
             try ChatTemplate(named: "alpaca")
         }

@@ -2,8 +2,8 @@ import Foundation
 import LucidText
 import Testing
 
-/// Templates as the Hub serves them (Fixtures/hub-templates: Llama 3.1–3.3, Llama 3.2, Qwen2.5, Qwen3 and Mistral
-/// Nemo Instruct), each detected from its own text, then rendered against transformers' `render_jinja_template`
+/// Templates as the Hub serves them (Fixtures/hub-templates: Llama 3.1–3.3, Llama 3.2, Qwen2.5, Qwen3, Mistral
+/// Nemo Instruct and the DeepSeek-R1 distills), each detected from its own text, then rendered against transformers' `render_jinja_template`
 /// (scripts/make_hub_chat_fixtures.py).
 @Suite("Hub chat templates")
 struct HubChatTemplateTests {
@@ -32,7 +32,7 @@ struct HubChatTemplateTests {
         let expected: [String: ChatTemplate] = [
             "llama-3.1": .llama31(todayDate: "26 Jul 2024"), "llama-3.2": .llama31(todayDate: "26 Jul 2024"),
             "qwen2.5": .chatml(defaultSystemPrompt: "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
-            "qwen3": .qwen3, "mistral-nemo": .mistralNemo,
+            "qwen3": .qwen3, "mistral-nemo": .mistralNemo, "deepseek-r1": .deepseekR1,
         ]
         #expect(Set(golden.files.keys) == Set(expected.keys))
         for (name, file) in golden.files {
@@ -48,7 +48,7 @@ struct HubChatTemplateTests {
 
     @Test func everyConversationRendersAsTransformersRendersTheTemplate() throws {
         let golden = try Self.golden()
-        #expect(golden.cases.count == 306)
+        #expect(golden.cases.count == 340)
         #expect(golden.cases.filter { $0.error != nil }.count == 4, "Mistral Nemo refuses two of the conversations")
         for item in golden.cases {
             let file = try #require(golden.files[item.source])
@@ -104,16 +104,24 @@ struct HubChatTemplateTests {
         #expect(detect("{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' }}") == .chatml)
     }
 
-    /// A template none of Lucid's formats is refused, not guessed from the vocabulary: DeepSeek-R1's distills
-    /// keep Qwen's and Llama 3's chat tokens, which would otherwise select chatml or llama-3.
+    /// A template none of Lucid's formats is refused, not guessed from the vocabulary: Gemma 2's, given to a
+    /// tokenizer with Qwen's chat tokens (as DeepSeek-R1's Qwen distills keep them), would otherwise select chatml.
+    /// DeepSeek-R1's own template is `deepseek-r1` (session 35; nil before, ChatML before session 34), and
+    /// llama.cpp's edited copy of it, whose generation prompt closes the reasoning unless `enable_thinking`, is not.
     @Test func aTemplateOfAnotherFormatIsNotGuessedFromTheVocabulary() throws {
-        let deepseek = String(decoding: try Fixtures.data("hub-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"), as: UTF8.self)
-        #expect(ChatTemplate.detect(jinjaTemplate: deepseek) { _ in true } == nil)
+        let gemma = String(decoding: try Fixtures.data("hub-templates/google-gemma-2-2b-it.jinja"), as: UTF8.self)
+        #expect(ChatTemplate.detect(jinjaTemplate: gemma) { _ in true } == nil)
         #expect(ChatTemplate.detect(jinjaTemplate: nil) { $0 == "<|im_start|>" } == .chatml, "without a template the vocabulary still decides")
         let tokenizer = try Fixtures.tokenizer("bpe_qwen2_tokenizer.json")
         #expect(ChatTemplate.detect(for: tokenizer) == .chatml)
-        let withDeepseek = try tokenizer.adding([], chatTemplate: deepseek)
-        #expect(ChatTemplate.detect(for: withDeepseek) == nil)
-        #expect(ChatTemplate.undetectedReason(for: withDeepseek).contains("none of the formats Lucid renders"))
+        let withGemma = try tokenizer.adding([], chatTemplate: gemma)
+        #expect(ChatTemplate.detect(for: withGemma) == nil)
+        #expect(ChatTemplate.undetectedReason(for: withGemma).contains("none of the formats Lucid renders"))
+        let deepseek = String(decoding: try Fixtures.data("hub-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"), as: UTF8.self)
+        #expect(ChatTemplate.detect(for: try tokenizer.adding([], chatTemplate: deepseek)) == .deepseekR1)
+        let edited = deepseek.replacingOccurrences(of: #"{{'<｜Assistant｜><think>\n'}}"#,
+                                                   with: #"{{'<｜Assistant｜><think>\n'}}{% if not enable_thinking %}{{- '</think>' -}}{% endif %}"#)
+        #expect(edited != deepseek && ChatTemplate.detect(jinjaTemplate: edited) { _ in true } == nil)
+        #expect(try ChatTemplate(named: "deepseek-r1") == .deepseekR1 && ChatTemplate.deepseekR1.rendersBOS)
     }
 }
