@@ -2,8 +2,9 @@
 """Golden dequantisations for Lucid's ggml block decoders (Tests/LucidTensorTests/Fixtures/ggml_dequant_golden.json).
 
 For each block type Lucid decodes (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, IQ2_XXS,
-IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M): three blocks of seeded random bytes whose f16 scale fields are replaced
-by finite random halves (random bytes would make some NaN or infinite; IQ1_M's is spread over four nibbles), dequantised by the `gguf` package's numpy port of ggml's `dequantize_row_*` (gguf 0.19.0,
+IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, TQ1_0, TQ2_0, MXFP4): three blocks of seeded random bytes whose f16 scale fields are replaced
+by finite random halves (random bytes would make some NaN or infinite; IQ1_M's is spread over four nibbles;
+MXFP4's power-of-two exponent byte is always finite, so its random bytes stay), dequantised by the `gguf` package's numpy port of ggml's `dequantize_row_*` (gguf 0.19.0,
 pinned in scripts/requirements-bench.txt). Values are written as the hex of their float32 bits, so the test
 compares bit for bit.
 
@@ -20,7 +21,8 @@ OUT = os.path.join("Tests", "LucidTensorTests", "Fixtures", "ggml_dequant_golden
 # Byte offsets of each type's f16 scale fields within a block (ggml's block structs).
 SCALES = {"Q4_0": [0], "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q8_0": [0], "Q2_K": [80, 82], "Q3_K": [108],
           "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208], "IQ4_NL": [0], "IQ4_XS": [0], "IQ2_XXS": [0], "IQ2_XS": [0],
-          "IQ2_S": [0], "IQ3_XXS": [0], "IQ3_S": [0], "IQ1_S": [0], "IQ1_M": []}
+          "IQ2_S": [0], "IQ3_XXS": [0], "IQ3_S": [0], "IQ1_S": [0], "IQ1_M": [],
+          "TQ1_0": [52], "TQ2_0": [64], "MXFP4": []}
 # IQ1_M keeps its f16 scale in the top nibbles of the four 16-bit words at bytes 48..55 (first word: lowest nibble).
 IQ1_M_SCALE_WORDS = 48
 BLOCKS = 3
@@ -36,6 +38,8 @@ def main():
         for offset in offsets:
             halves = rng.normal(0, 0.05, size=BLOCKS).astype(np.float16)
             raw[:, offset:offset + 2] = halves.view(np.uint8).reshape(BLOCKS, 2)
+        if name == "MXFP4":  # the subnormal scales of exponents 0 and 1, beside a random one
+            raw[0, 0], raw[1, 0] = 0, 1
         if name == "IQ1_M":
             halves = rng.normal(0, 0.05, size=BLOCKS).astype(np.float16).view(np.uint16)
             words = raw[:, IQ1_M_SCALE_WORDS:IQ1_M_SCALE_WORDS + 8].copy().view(np.uint16)

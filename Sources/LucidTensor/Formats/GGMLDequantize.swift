@@ -94,6 +94,12 @@ enum GGMLDequantizer {
             for block in 0 ..< blocks { iq1_s(source + 50 * block, destination + 256 * block) }
         case .iq1_m:
             for block in 0 ..< blocks { iq1_m(source + 56 * block, destination + 256 * block) }
+        case .tq1_0:
+            for block in 0 ..< blocks { tq1_0(source + 54 * block, destination + 256 * block) }
+        case .tq2_0:
+            for block in 0 ..< blocks { tq2_0(source + 66 * block, destination + 256 * block) }
+        case .mxfp4:
+            for block in 0 ..< blocks { mxfp4(source + 17 * block, destination + 32 * block) }
         case .q4_K:
             for block in 0 ..< blocks { q4_K(source + 144 * block, destination + 256 * block) }
         case .q5_K:

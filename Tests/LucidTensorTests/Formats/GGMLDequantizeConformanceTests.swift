@@ -36,7 +36,7 @@ struct GGMLDequantizeConformanceTests {
         }
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
         #expect(Set(golden.cases.map(\.type)) == ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS",
-                                                   "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"])
+                                                   "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M", "TQ1_0", "TQ2_0", "MXFP4"])
         for item in golden.cases {
             let type = try #require(GGMLType.allCases.first { $0.name == item.type })
             #expect(type.canDequantize)

@@ -96,7 +96,7 @@ import Testing
         #expect(throws: GGMLError.bufferTooSmall(what: "input bytes", needed: 36, available: 18)) {
             try decode(.q4_0, bytes, count: 64)
         }
-        #expect(throws: GGMLError.unsupportedType(.tq1_0)) { try decode(.tq1_0, bytes, count: 256) }
+        #expect(throws: GGMLError.unsupportedType(.q8_K)) { try decode(.q8_K, bytes, count: 256) }
         var out = [Float](repeating: 0, count: 16)
         #expect(throws: GGMLError.bufferTooSmall(what: "output float", needed: 32, available: 16)) {
             try bytes.withUnsafeBytes { raw in

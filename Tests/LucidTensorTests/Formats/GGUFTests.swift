@@ -62,7 +62,7 @@ import Testing
             .init(name: "q8", ggmlDims: [32, 2], type: .q8_0, data: q8),
             .init(name: "q4k", ggmlDims: [256], type: .q4_K, data: [UInt8](repeating: 0x11, count: 144)),
             .init(name: "i32.4d", ggmlDims: [5, 1, 1, 2], type: .i32, data: (0 ..< 10).flatMap { FormatsBytes.bytes(Int32($0)) }),
-            .init(name: "tq2", ggmlDims: [256], type: .tq2_0, data: [UInt8](repeating: 0, count: 66)),
+            .init(name: "q8k", ggmlDims: [256], type: .q8_K, data: [UInt8](repeating: 0, count: 292)),
         ]
     }
 
@@ -94,8 +94,8 @@ import Testing
         var out = [Float](repeating: .nan, count: 256)
         try out.withUnsafeMutableBufferPointer { try file.dequantize(try #require(file.tensor(named: "q4k")), into: $0) }
         #expect(out.allSatisfy { $0.isFinite })
-        #expect(throws: CheckpointError.unsupportedQuantization(path: path, tensor: "tq2", type: "TQ2_0")) {
-            try file.dequantize(try #require(file.tensor(named: "tq2")))
+        #expect(throws: CheckpointError.unsupportedQuantization(path: path, tensor: "q8k", type: "Q8_K")) {
+            try file.dequantize(try #require(file.tensor(named: "q8k")))
         }
     }
 
