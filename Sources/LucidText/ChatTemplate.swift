@@ -2,9 +2,10 @@
 ///
 /// Each style reproduces, character for character, what the model's own template
 /// renders through transformers' `apply_chat_template` (Jinja with `trim_blocks` and
-/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen2, Qwen2.5), `qwen3` (with `qwen3-no-thinking`), `llama-2`, `llama-3`,
-/// `llama-3.1` (3.1–3.3), `mistral-nemo`, `deepseek-r1` (its distills), `llava-1.5` and `llava-onevision` (llava-hf processors), `qwen2-vl`
-/// (Qwen2-VL and Qwen2.5-VL Instruct), plus FastChat's `vicuna` v1.1. `chatml` and `qwen2-vl` can inject a default system prompt when the conversation has
+/// `lstrip_blocks`): `chatml` (SmolLM2, Qwen2, Qwen2.5), `qwen3` (with `qwen3-no-thinking`), `llama-2`,
+/// `llama-3`, `llama-3.1` (3.1–3.3), `mistral-nemo`, `deepseek-r1` (its distills), `llava-1.5` and
+/// `llava-onevision` (llava-hf processors), `qwen2-vl` (Qwen2-VL and Qwen2.5-VL Instruct), plus FastChat's
+/// `vicuna` v1.1. `chatml` and `qwen2-vl` can inject a default system prompt when the conversation has
 /// none, as SmolLM2's, Qwen2's and Qwen2-VL's templates do; `detect` reads that prompt from the model's
 /// template string.
 public struct ChatTemplate: Sendable, Hashable {

@@ -3,20 +3,20 @@ import Foundation
 extension ChatTemplate {
     /// The built-in template matching a model's Jinja template or, failing that, its vocabulary.
     ///
-    /// Template markers, in order: `<|im_start|>` → qwen3 when the template is Qwen3's (its
-    /// `enable_thinking` switch and reasoning split, `isQwen3`), nil for any other one that writes `<think>`
-    /// blocks (QwQ, Qwen3.5, SmolLM3: formats of their own), llava-onevision when the role is followed by a
-    /// space (`message['role'] + ' '`, the llava-hf OneVision/Interleave processors), qwen2-vl when
-    /// images are `<|vision_start|><|image_pad|><|vision_end|>` (Qwen2-VL, Qwen2.5-VL), else chatml (both
-    /// with the default system prompt the template hard-codes, if any), `<|start_header_id|>` → llama-3.1
-    /// when the template writes Llama 3.1–3.3's `Cutting Knowledge Date` system turn (with the template's
-    /// fallback date), else llama-3,
-    /// `[INST]` → llama-2 when it writes `<<SYS>>` or the tags spaced as Llama 2 does (`'[INST] '` and
-    /// `' [/INST]'`, as Mistral-7B-Instruct-v0.2's first template too), mistral-nemo for Mistral Nemo's unspaced tags with the
-    /// system message in the last turn, nil for other Mistral formats (`[SYSTEM_PROMPT]`, `' [INST] '`,
-    /// `'[/INST]'` after a spaced `'[INST] '`), `ASSISTANT:` → llava-1.5 when it mentions `<image>`, else
-    /// vicuna, DeepSeek-R1's (`isDeepSeekR1`) → deepseek-r1; any other template gives nil. Without a template, tokens `<|im_start|>` (with
-    /// `<|image_pad|>`: qwen2-vl), `<|start_header_id|>` and `[INST]` select chatml, llama-3 and llama-2.
+    /// Template markers, in order: `<|im_start|>` → qwen3 when the template is Qwen3's (its `enable_thinking`
+    /// switch and reasoning split, `isQwen3`), nil for any other one that writes `<think>` blocks (QwQ,
+    /// Qwen3.5, SmolLM3: formats of their own), llava-onevision when the role is followed by a space
+    /// (`message['role'] + ' '`, the llava-hf OneVision/Interleave processors), qwen2-vl when images are
+    /// `<|vision_start|><|image_pad|><|vision_end|>` (Qwen2-VL, Qwen2.5-VL), else chatml (both with the default
+    /// system prompt the template hard-codes, if any); `<|start_header_id|>` → llama-3.1 when the template
+    /// writes Llama 3.1–3.3's `Cutting Knowledge Date` system turn (with the template's fallback date), else
+    /// llama-3; `[INST]` → llama-2 when it writes `<<SYS>>` or the tags spaced as Llama 2 does (`'[INST] '` and
+    /// `' [/INST]'`, as Mistral-7B-Instruct-v0.2's first template too), mistral-nemo for Mistral Nemo's
+    /// unspaced tags with the system message in the last turn, nil for other Mistral formats
+    /// (`[SYSTEM_PROMPT]`, `' [INST] '`, `'[/INST]'` after a spaced `'[INST] '`); `ASSISTANT:` → llava-1.5 when
+    /// it mentions `<image>`, else vicuna; DeepSeek-R1's (`isDeepSeekR1`) → deepseek-r1; any other template
+    /// gives nil. Without a template, tokens `<|im_start|>` (with `<|image_pad|>`: qwen2-vl),
+    /// `<|start_header_id|>` and `[INST]` select chatml, llama-3 and llama-2.
     /// Returns nil when nothing matches (`undetectedReason` says which case it was).
     public static func detect(jinjaTemplate: String?, hasToken: (String) -> Bool) -> ChatTemplate? {
         if let template = jinjaTemplate {
@@ -78,7 +78,8 @@ extension ChatTemplate {
     /// Whether a template writes `[INST] ` and ` [/INST]` as quoted literals, spaced as Llama 2's does (a
     /// literal that opens with a space, `' [INST] '`, is another format).
     static func writesSpacedInstructionTags(_ template: String) -> Bool {
-        ["'", "\""].contains { template.contains("\($0)[INST] ") } && ["'", "\""].contains { template.contains(" [/INST]\($0)") }
+        let quotes = ["'", "\""]
+        return quotes.contains { template.contains("\($0)[INST] ") } && quotes.contains { template.contains(" [/INST]\($0)") }
     }
 
     /// Whether a template is Mistral Nemo's: `[INST]` as a literal of its own and the system message

@@ -61,10 +61,10 @@ extension GGMLDequantizer {
             let scale = d * (0.5 + Float(word >> 28)) * 0.5
             for l in 0 ..< 4 {
                 let pattern = signs[Int(word >> UInt32(7 * l)) & 127]
-                for half in 0 ..< 2 {
-                    let entry = 4 * Int(byte(block, 2 + 8 * sub + 2 * l + half))
+                for quad in 0 ..< 2 {
+                    let entry = 4 * Int(byte(block, 2 + 8 * sub + 2 * l + quad))
                     for j in 0 ..< 4 {
-                        out[32 * sub + 8 * l + 4 * half + j] = scale * Float(grid[entry + j]) * sign(pattern, 4 * half + j)
+                        out[32 * sub + 8 * l + 4 * quad + j] = scale * Float(grid[entry + j]) * sign(pattern, 4 * quad + j)
                     }
                 }
             }
@@ -83,10 +83,10 @@ extension GGMLDequantizer {
             let high = Int(byte(block, 66 + sub))
             for l in 0 ..< 4 {
                 let pattern = byte(block, 74 + 4 * sub + l)
-                for half in 0 ..< 2 {
-                    let entry = 4 * (Int(byte(block, 2 + 8 * sub + 2 * l + half)) | (high << (8 - 2 * l - half) & 256))
+                for quad in 0 ..< 2 {
+                    let entry = 4 * (Int(byte(block, 2 + 8 * sub + 2 * l + quad)) | (high << (8 - 2 * l - quad) & 256))
                     for j in 0 ..< 4 {
-                        out[32 * sub + 8 * l + 4 * half + j] = scale * Float(grid[entry + j]) * sign(pattern, 4 * half + j)
+                        out[32 * sub + 8 * l + 4 * quad + j] = scale * Float(grid[entry + j]) * sign(pattern, 4 * quad + j)
                     }
                 }
             }
