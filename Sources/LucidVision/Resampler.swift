@@ -15,8 +15,8 @@
 ///   pass sums `sample * weight` from `2^21` (for rounding), shifts right by 22 and clamps to
 ///   0...255, so the intermediate image is 8-bit, as in Pillow.
 public enum Resampler {
-    /// Pillow's fixed-point precision for 8-bit images: 32 - 8 - 2 bits.
-    /// Bits of Pillow's fixed-point weights: a weight is an integer over 2^22, a pass rounds its sum to a byte.
+    /// Pillow's fixed-point precision for 8-bit images (32 − 8 − 2 bits): a weight is an integer over 2^22, and a
+    /// pass rounds its sum to a byte.
     public static let precisionBits = 22
 
     /// `image` resized to `width` x `height` with `filter` (PIL's default for RGB: bicubic).
