@@ -48,4 +48,15 @@ extension GGMLDequantizer {
     /// +1, or −1 where bit `j` of `signs` is set.
     @inline(__always)
     static func sign(_ signs: UInt8, _ j: Int) -> Float { signs & (1 << UInt8(j)) != 0 ? -1 : 1 }
+
+    /// Eight values `scale`·grid value·sign at `out`: the first four from `grid[first...]`, the next four from
+    /// `grid[second...]` (an 8-wide grid entry e is `first` e, `second` e + 4), signed by bits 0…7 of `pattern`.
+    @inline(__always)
+    static func signedEight(_ out: UnsafeMutablePointer<Float>, _ scale: Float, _ grid: [Int8], _ first: Int, _ second: Int,
+                            _ pattern: UInt8) {
+        for j in 0 ..< 4 {
+            out[j] = scale * Float(grid[first + j]) * sign(pattern, j)
+            out[4 + j] = scale * Float(grid[second + j]) * sign(pattern, 4 + j)
+        }
+    }
 }

@@ -13,8 +13,7 @@ extension GGMLDequantizer {
             let scale = d * (0.5 + Float(word >> 28)) * 0.25
             for l in 0 ..< 4 {
                 let entry = 8 * Int(byte(block, 2 + 8 * sub + l))
-                let pattern = signs[Int(word >> UInt32(7 * l)) & 127]
-                for j in 0 ..< 8 { out[32 * sub + 8 * l + j] = scale * Float(grid[entry + j]) * sign(pattern, j) }
+                signedEight(out + 32 * sub + 8 * l, scale, grid, entry, entry + 4, signs[Int(word >> UInt32(7 * l)) & 127])
             }
         }
     }
@@ -29,8 +28,8 @@ extension GGMLDequantizer {
             for l in 0 ..< 4 {
                 let code = loadLE(block, 2 + 2 * (4 * sub + l), UInt16.self)
                 let scale = d * (0.5 + Float(l < 2 ? scales & 0x0F : scales >> 4)) * 0.25
-                let (entry, pattern) = (8 * Int(code & 511), signs[Int(code >> 9)])
-                for j in 0 ..< 8 { out[32 * sub + 8 * l + j] = scale * Float(grid[entry + j]) * sign(pattern, j) }
+                let entry = 8 * Int(code & 511)
+                signedEight(out + 32 * sub + 8 * l, scale, grid, entry, entry + 4, signs[Int(code >> 9)])
             }
         }
     }
@@ -45,8 +44,7 @@ extension GGMLDequantizer {
             for l in 0 ..< 4 {
                 let scale = d * (0.5 + Float(l < 2 ? scales & 0x0F : scales >> 4)) * 0.25
                 let entry = 8 * (Int(byte(block, 2 + 4 * sub + l)) | (high << (8 - 2 * l) & 0x300))
-                let pattern = byte(block, 34 + 4 * sub + l)
-                for j in 0 ..< 8 { out[32 * sub + 8 * l + j] = scale * Float(grid[entry + j]) * sign(pattern, j) }
+                signedEight(out + 32 * sub + 8 * l, scale, grid, entry, entry + 4, byte(block, 34 + 4 * sub + l))
             }
         }
     }
@@ -60,13 +58,8 @@ extension GGMLDequantizer {
             let word = loadLE(block, 66 + 4 * sub, UInt32.self)
             let scale = d * (0.5 + Float(word >> 28)) * 0.5
             for l in 0 ..< 4 {
-                let pattern = signs[Int(word >> UInt32(7 * l)) & 127]
-                for quad in 0 ..< 2 {
-                    let entry = 4 * Int(byte(block, 2 + 8 * sub + 2 * l + quad))
-                    for j in 0 ..< 4 {
-                        out[32 * sub + 8 * l + 4 * quad + j] = scale * Float(grid[entry + j]) * sign(pattern, 4 * quad + j)
-                    }
-                }
+                let (first, second) = (4 * Int(byte(block, 2 + 8 * sub + 2 * l)), 4 * Int(byte(block, 3 + 8 * sub + 2 * l)))
+                signedEight(out + 32 * sub + 8 * l, scale, grid, first, second, signs[Int(word >> UInt32(7 * l)) & 127])
             }
         }
     }
@@ -82,13 +75,9 @@ extension GGMLDequantizer {
             let scale = d * Float(1 + 2 * Int(sub % 2 == 0 ? scales & 0x0F : scales >> 4))
             let high = Int(byte(block, 66 + sub))
             for l in 0 ..< 4 {
-                let pattern = byte(block, 74 + 4 * sub + l)
-                for quad in 0 ..< 2 {
-                    let entry = 4 * (Int(byte(block, 2 + 8 * sub + 2 * l + quad)) | (high << (8 - 2 * l - quad) & 256))
-                    for j in 0 ..< 4 {
-                        out[32 * sub + 8 * l + 4 * quad + j] = scale * Float(grid[entry + j]) * sign(pattern, 4 * quad + j)
-                    }
-                }
+                let first = 4 * (Int(byte(block, 2 + 8 * sub + 2 * l)) | (high << (8 - 2 * l) & 256))
+                let second = 4 * (Int(byte(block, 3 + 8 * sub + 2 * l)) | (high << (7 - 2 * l) & 256))
+                signedEight(out + 32 * sub + 8 * l, scale, grid, first, second, byte(block, 74 + 4 * sub + l))
             }
         }
     }
