@@ -123,9 +123,10 @@ public struct ManifestAttack {
     /// exists; written to a temporary name and renamed, so a killed run never leaves half a file).
     /// It is crafted as `OpenedModel.imageAttack` prepares the model (its template, normalisation and
     /// Q-Former instruction).
-    public func adversarialImage(at path: String, clean image: String, prompt: String, model: OpenedModel, tokenizer: Tokenizer) throws {
+    public func adversarialImage(at path: String, clean image: String, prompt: String, model: OpenedModel, tokenizer: Tokenizer,
+                                 template: ChatTemplate? = nil) throws {
         if FileManager.default.fileExists(atPath: path) { return }
-        let start = try model.imageAttack(tokenizer: tokenizer, image: image, prompt: prompt)
+        let start = try model.imageAttack(tokenizer: tokenizer, image: image, prompt: prompt, template: template)
         let (clean, context, eos) = (start.clean, start.context, start.eos)
         let adversarial: Tensor
         switch kind {

@@ -9,7 +9,7 @@ import LucidTensor
 import LucidText
 
 /// Turns one work item of a run manifest into a generation: opens (and keeps) the model with its
-/// `defense` and `attack` options, builds the prompt from the sample (and its image, attacked once per
+/// `defense`, `attack` and `template` options, builds the prompt from the sample (and its image, attacked once per
 /// model entry when the entry has an attack), decodes with the item's method and seed, and returns the
 /// result line's fields.
 public final class ManifestWorker {
@@ -45,6 +45,7 @@ public final class ManifestWorker {
             do { _ = try loadOptions(of: model) } catch {
                 throw manifest.error(at: "models[\(index)].\(error.concernsKey)", error.description)
             }
+            do { _ = try template(of: model) } catch { throw manifest.error(at: "models[\(index)].template", error.description) }
             _ = try defense(of: model)
             _ = try attack(of: model)
         }
@@ -74,6 +75,8 @@ public final class ManifestWorker {
         var pixels: Tensor?
         var adversarialImage: String?
         let attack = try ManifestAttack.of(item.model)
+        let chosen: ChatTemplate?
+        do { chosen = try Self.template(of: item.model) } catch { throw RunSpecError("model \(item.model.label): \(error.description)") }
         if let value = sample["image"] {
             guard let image = value.stringValue, !image.isEmpty else {
                 throw RunSpecError("sample \(item.sample.id): image must be a path, found \(value.typeDescription)")
@@ -86,7 +89,8 @@ public final class ManifestWorker {
             if let attack {
                 let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
                 let (crafter, crafterTokenizer) = try attack.surrogate.map { try surrogate($0, gradient: attack.gradient) } ?? (loaded, tokenizer)
-                try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, model: crafter, tokenizer: crafterTokenizer)
+                try attack.adversarialImage(at: adversarial, clean: path, prompt: prompt, model: crafter, tokenizer: crafterTokenizer,
+                                            template: attack.surrogate == nil ? chosen : nil)
                 path = adversarial
                 adversarialImage = adversarial
             }
@@ -96,8 +100,9 @@ public final class ManifestWorker {
         } else if attack != nil {
             throw RunSpecError("\(item.model.label) has an image attack but sample \(item.sample.id) has no image")
         }
-        guard let template = loaded.chatTemplate(for: tokenizer) else {
-            throw RunSpecError("\(item.model.label): cannot tell its chat template (\(ChatTemplate.undetectedReason(for: tokenizer)))")
+        guard let template = chosen ?? loaded.chatTemplate(for: tokenizer) else {
+            throw RunSpecError("\(item.model.label): cannot tell its chat template (\(ChatTemplate.undetectedReason(for: tokenizer))): "
+                               + "give the model entry a `template:` (\(ChatTemplate.knownNames.joined(separator: ", ")))")
         }
         let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
         let limits = GenerationLimits(maxNewTokens: generation.maxNewTokens, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
@@ -155,7 +160,17 @@ public final class ManifestWorker {
 
     /// The keys a model entry may carry beside `path` and `name`; any other is refused before any
     /// item runs (a misspelt `dtpye: bf16` would otherwise run in f32).
-    public static let modelOptionKeys = ["attack", "defense", "device", "dtype", "fused_attention"]
+    public static let modelOptionKeys = ["attack", "defense", "device", "dtype", "fused_attention", "template"]
+
+    /// A model entry's `template` option: a built-in chat template by name, as `lucid generate --template` takes
+    /// it (a variant such as `qwen3-no-thinking`, or a format for a model whose own template Lucid cannot tell);
+    /// nil without one, when the model's own is used. An attack crafted on the entry's model renders its prompt
+    /// with it too.
+    public static func template(of spec: ModelSpec) throws(ChatTemplateError) -> ChatTemplate? {
+        guard let value = spec.options["template"] else { return nil }
+        guard let name = value.stringValue else { throw .unknownTemplate(name: "\(value)", known: ChatTemplate.knownNames) }
+        do { return try ChatTemplate(named: name) } catch { throw .unknownTemplate(name: name, known: ChatTemplate.knownNames) }
+    }
 
     /// A model entry's `dtype` (f32, bf16, f16), `device` (cpu, cuda, cuda:N, mps) and
     /// `fused_attention` (true, false) options, default f32 on the CPU with the dtype's attention

@@ -27,11 +27,12 @@ extension OpenedModel {
     /// (LLaVA-1.5 at the tower's side, InstructBLIP's exact resize, Qwen2-VL's `smart_resize` size).
     /// LLaVA-NeXT and OneVision perturb the image resized to its canvas, and the family's tensor ops
     /// make the tile stack of it (`ModelFamily.attackImage`, `ImageAttackContext.imageTransform`).
+    /// `template` renders the prompt instead of the family's (a manifest entry's `template:`).
     /// - Throws: `ModelOpenError` for a text-only model, an unknown template or a processor that does
     ///   not rescale by 1/255; image errors.
-    public func imageAttack(tokenizer: Tokenizer, image: String, prompt: String) throws -> ImageAttackStart {
+    public func imageAttack(tokenizer: Tokenizer, image: String, prompt: String, template: ChatTemplate? = nil) throws -> ImageAttackStart {
         guard let vision else { throw ModelOpenError("\(name) is a text-only model: image attacks need a vision-language model") }
-        guard let template = chatTemplate(for: tokenizer) else {
+        guard let template = template ?? chatTemplate(for: tokenizer) else {
             throw ModelOpenError("\(name): cannot tell the model's chat template (\(ChatTemplate.undetectedReason(for: tokenizer)))")
         }
         guard let normalization = try imageNormalization() else { throw ModelOpenError("\(name): this model family reads no images") }

@@ -6,6 +6,7 @@ import Testing
 @testable import LucidRuns
 @testable import LucidTensor
 @testable import LucidVision
+import LucidText
 
 /// Manifest method entries as typed methods, and one work item end to end on the bundled `shapes-tiny`.
 @Suite("manifest worker", .serialized)
@@ -73,6 +74,78 @@ struct ManifestWorkerTests {
             #expect(fields["token_ids"] == .array(expected.tokens.map { .int($0) }))
             #expect(fields["finish_reason"] == .string(expected.finishReason.rawValue))
         }
+    }
+
+    /// A model entry's `template:` renders the item's prompt in place of the model's own (here vicuna for
+    /// shapes-tiny's ChatML), checked before any item runs; an unknown name names its file, line and key.
+    @Test func aModelEntrysTemplateRendersItsPromptsAndAnUnknownOneIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"Name a colour.\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let manifest = RunManifest(name: "t", models: [ModelSpec(label: "own", path: "shapes-tiny"),
+                                                      ModelSpec(label: "vicuna", path: "shapes-tiny", options: ["template": .string("vicuna")])],
+                                   dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .prompts),
+                                   methods: [MethodSpec(name: "greedy")], seeds: [0],
+                                   output: folder.appendingPathComponent("run"), generation: ["max_new_tokens": .int(2)])
+        try ManifestWorker.validate(manifest)
+        let plan = try RunPlan(manifest: manifest)
+        let worker = ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run"))
+        let opened = try ModelRegistry.standard.open("shapes-tiny")
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
+        let own = try #require(opened.chatTemplate(for: tokenizer))
+        #expect(own.style == .chatml)
+        var promptTokens: [String: Int] = [:]
+        for item in plan.items {
+            promptTokens[item.model.label] = try #require(try worker.run(item).objectValue)["prompt_tokens"]?.intValue
+        }
+        let chat = [ChatMessage.user("Name a colour.")]
+        #expect(promptTokens["own"] == (try tokenizer.encode(chat: chat, template: own)).count)
+        #expect(promptTokens["vicuna"] == (try tokenizer.encode(chat: chat, template: .vicuna)).count)
+        #expect(promptTokens["own"] != promptTokens["vicuna"])
+
+        let unknown = try RunManifest.parse("""
+            name: t
+            models:
+              - {path: shapes-tiny, template: alpaca}
+            dataset: {path: d.jsonl, kind: prompts}
+            methods: [greedy]
+            """, file: "m.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let message = try #require({ () -> String? in
+            do { try ManifestWorker.validate(unknown); return nil } catch { return "\(error)" }
+        }())
+        #expect(message.hasPrefix("m.yaml:3: models[0].template: unknown chat template 'alpaca'; known templates: llava-1.5"), "\(message)")
+    }
+
+    /// An attack crafted on an entry with a `template:` targets the prompt as that template renders it: the PNG
+    /// is the library attack's with that template, not with the model's own.
+    @Test func anAttackOnAnEntryWithATemplateIsCraftedForThatTemplatesPrompt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let scene = folder.appendingPathComponent("scene.png").path
+        try ImageEncoder.writePNG(try FloatImage(tensor: (Tensor.rand([1, 3, 64, 64], generator: Generator(seed: 4)) * 255).round() / 255), to: scene)
+        try Data("{\"image\": \"scene.png\", \"image_id\": 1}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let attack: JSONValue = .object(["name": .string("pgd"), "target": .string("a b"), "eps": .string("16/255"),
+                                         "step_size": .string("16/255"), "steps": .int(1)])
+        let manifest = RunManifest(name: "t", models: [ModelSpec(label: "tiny", path: "shapes-tiny",
+                                                                 options: ["attack": attack, "template": .string("vicuna")])],
+                                   dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .captions),
+                                   methods: [MethodSpec(name: "greedy")], seeds: [0],
+                                   output: folder.appendingPathComponent("run"), generation: ["max_new_tokens": .int(2)])
+        try ManifestWorker.validate(manifest)
+        let plan = try RunPlan(manifest: manifest)
+        let fields = try #require(try ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run")).run(plan.items[0]).objectValue)
+        let crafted = try ImageDecoder.decode(path: try #require(fields["adversarial_image"]?.stringValue))
+        let opened = try ModelRegistry.standard.open("shapes-tiny")
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
+        let library = try #require(try ManifestAttack.of(manifest.models[0]))
+        let prompt = "Please describe this image in detail."
+        let (vicuna, own) = (folder.appendingPathComponent("vicuna.png").path, folder.appendingPathComponent("own.png").path)
+        try library.adversarialImage(at: vicuna, clean: scene, prompt: prompt, model: opened, tokenizer: tokenizer, template: .vicuna)
+        try library.adversarialImage(at: own, clean: scene, prompt: prompt, model: opened, tokenizer: tokenizer)
+        #expect(crafted == (try ImageDecoder.decode(path: vicuna)))
+        #expect(crafted != (try ImageDecoder.decode(path: own)), "the template changes what the attack optimises")
     }
 
     /// A model named by a Hugging Face id that is neither a path nor in the hub cache is refused before
