@@ -116,6 +116,7 @@ struct SCAVOptions: ParsableArguments {
     @Option(help: "One instruction.") var prompt: String?
     @Option(help: "A file of instructions (one per line, or JSONL with \"prompt\").") var prompts: String?
     @Option(help: "Refusal list for ASR-keyword.") var refusalList = "scav"
+    @Option(help: "Chat template (default: the model's; the one the probes were trained with).") var template: String?
 
     func validate() throws {
         if (prompt == nil) == (prompts == nil) { throw ValidationError("give exactly one of --prompt or --prompts") }
@@ -128,13 +129,15 @@ struct SCAVOptions: ParsableArguments {
     func open() throws -> (OpenedModel, Tokenizer, ChatTemplate, RefusalList, SafetyProbeSet) {
         let loaded = try openModel(model, runtime: runtime)
         let tokenizer = try openTokenizer(model)
-        guard let template = loaded.chatTemplate(for: tokenizer) else { throw CLIError("cannot tell the model's chat template") }
+        guard let chat = try template.map({ try ChatTemplate(named: $0) }) ?? loaded.chatTemplate(for: tokenizer) else {
+            throw CLIError("cannot tell the model's chat template (\(ChatTemplate.undetectedReason(for: tokenizer))): pass --template NAME")
+        }
         let list = try RefusalList.named(refusalList)
         let probeSet = try SafetyProbeSet.load(URL(fileURLWithPath: probes))
         guard probeSet.probes.allSatisfy({ $0.weight.count == loaded.hiddenSize }) else {
             throw CLIError("\(probes): the probes have \(probeSet.probes.first?.weight.count ?? 0) features but the model's hidden size is \(loaded.hiddenSize)")
         }
-        return (loaded, tokenizer, template, list, probeSet)
+        return (loaded, tokenizer, chat, list, probeSet)
     }
 
     /// One progress line on stderr: whether the model complied with `instruction`.

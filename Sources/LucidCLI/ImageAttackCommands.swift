@@ -20,6 +20,7 @@ struct ImageAttackOptions: ParsableArguments {
     @OptionGroup var runtime: ModelRuntimeOptions
     @Option(help: "The clean image (PNG or JPEG).") var image: String
     @Option(help: "The prompt.") var prompt = "Please describe this image in detail."
+    @Option(help: "Chat template of the prompt (default: the model's): \(ChatTemplate.knownNames.joined(separator: ", ")).") var template: String?
     @Option(help: "Budget ε in pixel units, e.g. 8/255.") var eps = "8/255"
     @Option(help: "Norm of the budget: linf or l2.") var norm = "linf"
     @Option(help: "Step γ in pixel units, e.g. 1/255.") var stepSize = "1/255"
@@ -48,7 +49,8 @@ struct ImageAttackOptions: ParsableArguments {
     func open() throws -> (any VisionLanguageModel, Tokenizer, Tensor, ImageAttackContext, [Int]) {
         try SafeFile.checkOutput(out)  // a bad --out fails before the attack, not after it
         let tokenizer = try openTokenizer(model)
-        let start = try openModel(model, runtime: runtime).imageAttack(tokenizer: tokenizer, image: image, prompt: prompt)
+        let start = try openModel(model, runtime: runtime).imageAttack(tokenizer: tokenizer, image: image, prompt: prompt,
+                                                                       template: try template.map { try ChatTemplate(named: $0) })
         if case .missingTokenizer(let path) = start.instruction {
             FileHandle.standardError.write(Data("lucid: \(path) is missing: the Q-Former reads no instruction\n".utf8))
         }

@@ -19,6 +19,36 @@ struct UnknownChatTemplateCommandLineTests {
         #expect(chosen.status == 0, "\(chosen.err)")
     }
 
+    /// `lucid attack pgd`/`sink` take `--template` as `generate` does, so a model whose template Lucid cannot tell
+    /// can still be attacked with a format chosen on purpose.
+    @Test func anImageAttackOnAnUnknownTemplateIsRefusedAndTemplateChoosesOne() throws {
+        let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<|im_start|>", 141), ("<image>", 140)],
+                                          chatTemplate: "{{ bos_token }}{% for m in messages %}{{ '<｜User｜>' + m['content'] }}{% endfor %}")
+        defer { try? FileManager.default.removeItem(at: copy) }  // the outputs go inside the copy
+        let image = TinyModelCopy.fixtures.appendingPathComponent("qwen2-vl/wide.png").path
+        let arguments = ["attack", "pgd", "--model", copy.path, "--image", image, "--noise", "--out", copy.appendingPathComponent("adv.png").path]
+        let refused = try LucidProcess.run(arguments)
+        #expect(refused.status != 0 && refused.err.contains("none of the formats Lucid renders"), "\(refused.err)")
+        let chosen = try LucidProcess.run(arguments + ["--template", "chatml"])
+        #expect(chosen.status == 0, "\(chosen.err)")
+    }
+
+    /// `lucid attack scav` takes the `--template` its probes were trained with; the model's template is not
+    /// needed then (the probes file is read after it, so a missing one is what fails here).
+    @Test func scavTakesTheProbesTemplate() throws {
+        let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<|im_start|>", 141)],
+                                          chatTemplate: "{{ bos_token }}{% for m in messages %}{{ '<｜User｜>' + m['content'] }}{% endfor %}")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let arguments = ["attack", "scav", "--model", copy.path, "--probes", copy.appendingPathComponent("none.json").path, "--prompt", "hi"]
+        let refused = try LucidProcess.run(arguments)
+        #expect(refused.status != 0 && refused.err.contains("none of the formats Lucid renders") && refused.err.contains("--template"),
+                "\(refused.err)")
+        let unknown = try LucidProcess.run(arguments + ["--template", "alpaca"])
+        #expect(unknown.status != 0 && unknown.err.contains("unknown chat template 'alpaca'"), "\(unknown.err)")
+        let chosen = try LucidProcess.run(arguments + ["--template", "chatml"])
+        #expect(chosen.status != 0 && chosen.err.contains("none.json") && !chosen.err.contains("chat template"), "\(chosen.err)")
+    }
+
     @Test func serveRefusesToStartWithoutATemplate() throws {
         let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<|im_start|>", 141)],
                                           chatTemplate: "{{ bos_token }}{% for m in messages %}{{ '<｜User｜>' + m['content'] }}{% endfor %}")
