@@ -9,9 +9,9 @@ import LucidTensor
 import LucidText
 
 /// Turns one work item of a run manifest into a generation: opens (and keeps) the model with its
-/// `defense`, `attack` and `template` options, builds the prompt from the sample (and its image, attacked once per
-/// model entry when the entry has an attack), decodes with the item's method and seed, and returns the
-/// result line's fields.
+/// `defense`, `attack` and `template` options, builds the prompt from the sample (and its image,
+/// attacked once per model entry when the entry has an attack), decodes with the item's method and
+/// seed, and returns the result line's fields.
 public final class ManifestWorker {
     public let plan: RunPlan
     /// Where adversarial images of attacked model entries are kept.
