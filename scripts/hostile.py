@@ -446,7 +446,13 @@ generation:
              ("- greedy", "- {name: sample, temperature: 0x1p3}", "temperature"), ("max_new_tokens: 2", "max_new_tokens: null", "max_new_tokens"),
              (f"models: [{TINY}]", f"models: [{{path: {TINY}, dtpye: bf16}}]", "dtpye"),
              (f"models: [{TINY}]", f"models: [{{path: {TINY}, fused_attention: 'yes'}}]", "fused_attention"),
-             (f"models: [{TINY}]", f"models: [{{path: {TINY}, fused_attention: [true]}}]", "fused_attention")]
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, fused_attention: [true]}}]", "fused_attention"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: alpaca}}]", "template"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: ''}}]", "template"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: 7}}]", "template"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: [chatml]}}]", "template"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: {{name: chatml}}}}]", "template"),
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: 'chatml\\n'}}]", "template")]
 
     def manifest(name, text, expect, names):
         path = os.path.join(work, name)
