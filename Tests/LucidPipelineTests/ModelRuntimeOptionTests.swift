@@ -153,7 +153,7 @@ struct ModelRuntimeOptionTests {
         let (sweep, folder) = try manifest("    precision: half")
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(throws: ManifestError(file: folder.appendingPathComponent("sweep.yaml").path, line: 4, keyPath: "models[0].precision",
-                                      reason: "unknown model option (known: name, path, attack, defense, device, dtype, fused_attention)")) {
+                                      reason: "unknown model option (known: name, path, attack, defense, device, dtype, fused_attention, template)")) {
             try ManifestWorker.validate(sweep)
         }
     }
