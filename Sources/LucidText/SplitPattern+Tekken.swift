@@ -53,7 +53,14 @@ struct CaseClass {
     let isUpper: Bool
     let isLower: Bool
 
+    /// ASCII's classes, looked up rather than read from the Unicode tables (as `ScalarClass` does).
+    private static let ascii: [CaseClass] = (0 ..< 128).map { CaseClass(classifying: Unicode.Scalar(UInt8($0))) }
+
     init(_ scalar: Unicode.Scalar) {
+        self = scalar.value < 128 ? Self.ascii[Int(scalar.value)] : CaseClass(classifying: scalar)
+    }
+
+    private init(classifying scalar: Unicode.Scalar) {
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .titlecaseLetter: (isUpper, isLower) = (true, false)
         case .lowercaseLetter: (isUpper, isLower) = (false, true)

@@ -47,32 +47,10 @@ struct FixtureParityTests {
         }
     }
 
-    /// GGUF tokenizer metadata carrying `fixture`'s vocabulary, merges and added tokens (as control tokens), with
-    /// `tokenizer.ggml.pre` `pre` and `<s>` or `<|begin_of_text|>` as BOS where `addBOS`.
-    static func ggufMetadata(of fixture: String, pre: String, addBOS: Bool) throws -> GGUFTokenizerMetadata {
-        let json = try JSONSerialization.jsonObject(with: Fixtures.data("\(fixture)_tokenizer.json")) as? [String: Any]
-        let model = try #require(json?["model"] as? [String: Any])
-        let vocab = try #require(model["vocab"] as? [String: Int])
-        // tokenizers 0.19 writes a merge as "a b", later versions as ["a", "b"].
-        let merges = try #require((model["merges"] as? [String]) ?? (model["merges"] as? [[String]])?.map { $0.joined(separator: " ") })
-        let added = try #require(json?["added_tokens"] as? [[String: Any]])
-        var tokens = [String](repeating: "", count: vocab.count + added.count)
-        var types = [Int32](repeating: 1, count: tokens.count)
-        for (piece, id) in vocab { tokens[id] = piece }
-        for token in added {
-            let id = try #require(token["id"] as? Int)
-            tokens[id] = try #require(token["content"] as? String)
-            types[id] = 3
-        }
-        let bos = tokens.firstIndex(of: "<s>") ?? tokens.firstIndex(of: "<|begin_of_text|>")
-        return GGUFTokenizerMetadata(model: "gpt2", preTokenizer: pre, tokens: tokens, tokenTypes: types, merges: merges,
-                                     bosTokenID: bos, addBOSToken: addBOS)
-    }
-
     /// A GGUF of Mistral Nemo's kind (`tokenizer.ggml.pre` "tekken", llama.cpp's name for the pattern) encodes
     /// as the HF tokenizer.json it was converted from.
     @Test func ggufTekkenMetadataEncodesLikeTheHuggingFaceTokenizer() throws {
-        let tokenizer = try Tokenizer(gguf: Self.ggufMetadata(of: "bpe_tekken", pre: "tekken", addBOS: true))
+        let tokenizer = try Tokenizer(gguf: Fixtures.bpeGGUFMetadata(of: "bpe_tekken", pre: "tekken", addBOS: true))
         let goldens = try Fixtures.goldens("bpe_tekken_golden.jsonl")
         #expect(goldens.count > 100)
         for golden in goldens {
@@ -86,7 +64,7 @@ struct FixtureParityTests {
                       ("midm-2.0", "bpe_llama3"), ("lfm2", "bpe_llama3"), ("qwen2", "bpe_qwen2"), ("deepseek-r1-qwen", "bpe_qwen2"),
                       ("kormo", "bpe_qwen2")])
     func ggufPreTokenizerAliasesSplitAsTheirPattern(_ pre: String, _ fixture: String) throws {
-        let metadata = try Self.ggufMetadata(of: fixture, pre: pre, addBOS: false)
+        let metadata = try Fixtures.bpeGGUFMetadata(of: fixture, pre: pre, addBOS: false)
         let tokenizer = try Tokenizer(gguf: metadata)
         // Texts holding an added token are left out: GGUF keeps no lstrip/rstrip/single-word flags for them.
         let added = zip(metadata.tokens, metadata.tokenTypes ?? []).filter { $0.1 == 3 }.map(\.0)

@@ -1,5 +1,6 @@
 import Foundation
 import LucidText
+import Testing
 
 /// One line of a `*_golden.jsonl` fixture written by scripts/make_tokenizer_fixtures.py.
 struct Golden: Decodable, Sendable {
@@ -44,6 +45,28 @@ enum Fixtures {
 
     static func tokenizer(_ name: String) throws -> Tokenizer {
         try Tokenizer(tokenizerJSON: data(name))
+    }
+
+    /// GGUF tokenizer metadata carrying `fixture`'s vocabulary, merges and added tokens (as control tokens), with
+    /// `tokenizer.ggml.pre` `pre` and `<s>` or `<|begin_of_text|>` as BOS where `addBOS`.
+    static func bpeGGUFMetadata(of fixture: String, pre: String, addBOS: Bool) throws -> GGUFTokenizerMetadata {
+        let json = try JSONSerialization.jsonObject(with: Fixtures.data("\(fixture)_tokenizer.json")) as? [String: Any]
+        let model = try #require(json?["model"] as? [String: Any])
+        let vocab = try #require(model["vocab"] as? [String: Int])
+        // tokenizers 0.19 writes a merge as "a b", later versions as ["a", "b"].
+        let merges = try #require((model["merges"] as? [String]) ?? (model["merges"] as? [[String]])?.map { $0.joined(separator: " ") })
+        let added = try #require(json?["added_tokens"] as? [[String: Any]])
+        var tokens = [String](repeating: "", count: vocab.count + added.count)
+        var types = [Int32](repeating: 1, count: tokens.count)
+        for (piece, id) in vocab { tokens[id] = piece }
+        for token in added {
+            let id = try #require(token["id"] as? Int)
+            tokens[id] = try #require(token["content"] as? String)
+            types[id] = 3
+        }
+        let bos = tokens.firstIndex(of: "<s>") ?? tokens.firstIndex(of: "<|begin_of_text|>")
+        return GGUFTokenizerMetadata(model: "gpt2", preTokenizer: pre, tokens: tokens, tokenTypes: types, merges: merges,
+                                     bosTokenID: bos, addBOSToken: addBOS)
     }
 
     /// The tiny Llama-style SentencePiece model as GGUF metadata ("llama" model, scores, no merges).

@@ -102,14 +102,14 @@ extension GGMLDequantizer {
     /// part and the sign of its shift δ = ±⅛ (a nibble each), 8 bytes of four 16-bit words: two 3-bit scales a
     /// sub-block (first and second half), and in their top nibbles the f16 d; x = (d·(2s + 1))·(grid + δ).
     static func iq1_m(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
-        let words = (0 ..< 4).map { loadLE(block, 48 + 2 * $0, UInt16.self) }
-        let bits = words[0] >> 12 | (words[1] >> 8 & 0x00F0) | (words[2] >> 4 & 0x0F00) | (words[3] & 0xF000)
+        func word(_ k: Int) -> UInt16 { loadLE(block, 48 + 2 * k, UInt16.self) }  // no array per block
+        let bits = word(0) >> 12 | (word(1) >> 8 & 0x00F0) | (word(2) >> 4 & 0x0F00) | (word(3) & 0xF000)
         let d = HalfFloatConversion.float(fromHalf: bits)
         let grid = iq1sGrid
         for sub in 0 ..< 8 {
-            let shift = UInt16(6 * (sub % 2))
+            let (scales, shift) = (word(sub / 2), UInt16(6 * (sub % 2)))
             for l in 0 ..< 4 {
-                let scale = d * Float(2 * Int(words[sub / 2] >> (shift + (l < 2 ? 0 : 3)) & 7) + 1)
+                let scale = d * Float(2 * Int(scales >> (shift + (l < 2 ? 0 : 3)) & 7) + 1)
                 let nibble = Int(byte(block, 32 + 2 * sub + l / 2)) >> (4 * (l % 2)) & 0x0F
                 let entry = 8 * (Int(byte(block, 4 * sub + l)) | (nibble & 7) << 8)
                 let delta: Float = nibble & 8 != 0 ? -0.125 : 0.125

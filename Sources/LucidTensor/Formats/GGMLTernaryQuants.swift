@@ -6,16 +6,15 @@ extension GGMLDequantizer {
     /// values n·32 + m, the next 16 values 160 + n·16 + m, the last 4 values 240 + n·4 + m; x = d·(trit − 1).
     static func tq1_0(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
         let d = half(block, 52)
-        func trit(_ byte: UInt8, _ n: Int) -> Float {
-            let shifted = byte &* [1, 3, 9, 27, 81][n]
-            return Float(Int((UInt16(shifted) * 3) >> 8) - 1)
-        }
+        func trit(_ byte: UInt8, _ power: UInt8) -> Float { Float(Int((UInt16(byte &* power) * 3) >> 8) - 1) }
+        var power: UInt8 = 1  // 3ⁿ
         for n in 0 ..< 5 {
-            for m in 0 ..< 32 { out[32 * n + m] = d * trit(byte(block, m), n) }
-            for m in 0 ..< 16 { out[160 + 16 * n + m] = d * trit(byte(block, 32 + m), n) }
-        }
-        for n in 0 ..< 4 {
-            for m in 0 ..< 4 { out[240 + 4 * n + m] = d * trit(byte(block, 48 + m), n) }
+            for m in 0 ..< 32 { out[32 * n + m] = d * trit(byte(block, m), power) }
+            for m in 0 ..< 16 { out[160 + 16 * n + m] = d * trit(byte(block, 32 + m), power) }
+            if n < 4 {
+                for m in 0 ..< 4 { out[240 + 4 * n + m] = d * trit(byte(block, 48 + m), power) }
+            }
+            power &*= 3
         }
     }
 
