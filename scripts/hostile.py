@@ -452,7 +452,10 @@ generation:
              (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: 7}}]", "template"),
              (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: [chatml]}}]", "template"),
              (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: {{name: chatml}}}}]", "template"),
-             (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: 'chatml\\n'}}]", "template")]
+             (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: 'chatml\\n'}}]", "template"),
+             ("max_new_tokens: 2", "reasoning: drop", "reasoning"), ("max_new_tokens: 2", "reasoning: true", "reasoning"),
+             ("max_new_tokens: 2", "reasoning: [split]", "reasoning"), ("max_new_tokens: 2", "reasoning: ''", "reasoning"),
+             ("max_new_tokens: 2", "reasoning: 'split\\n'", "reasoning")]
 
     def manifest(name, text, expect, names):
         path = os.path.join(work, name)

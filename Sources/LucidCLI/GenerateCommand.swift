@@ -14,8 +14,9 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Generate a continuation with greedy decoding, seeded sampling or beam search.",
         discussion: """
         Text streams to standard output as it is produced (greedy and sampling). --json prints \
-        {"text", "token_ids", "finish_reason", "prompt_tokens", "stats"} instead. Generation stops at \
-        the model's end-of-sequence token, a --stop string, or --max-new-tokens.
+        {"text", "token_ids", "finish_reason", "prompt_tokens", "stats"} instead; with a template whose models \
+        reason first (deepseek-r1, qwen3), "text" is the answer and "reasoning" what preceded </think>. \
+        Generation stops at the model's end-of-sequence token, a --stop string, or --max-new-tokens.
         """
     )
 
@@ -196,8 +197,10 @@ struct GenerateCommand: ParsableCommand {
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
         if json {
             let stats = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result.statistics))
-            let object: [String: Any] = ["text": text, "token_ids": result.tokens, "finish_reason": result.finishReason.rawValue,
+            let split = try decoder.flatMap { try prompt.chatTemplate(tokenizer: $0, model: loaded)?.splitReasoning(text) }
+            var object: [String: Any] = ["text": split?.answer ?? text, "token_ids": result.tokens, "finish_reason": result.finishReason.rawValue,
                                          "prompt_tokens": result.statistics.promptTokens, "stats": stats, "decoding": method.name]
+            if let split { object["reasoning"] = split.reasoning }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             let tail = (stream.map { var s = $0; return s.finish() } ?? (decoder == nil ? result.tokens.map(String.init).joined(separator: " ") : ""))

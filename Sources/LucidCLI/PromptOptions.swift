@@ -27,21 +27,21 @@ struct PromptOptions: ParsableArguments {
         if raw && template != nil { throw ValidationError("--raw and --template exclude each other") }
     }
 
-    /// The prompt's token ids, with `imageCount` image placeholders in the user message; the template
-    /// is `--template`, else the one `model`'s family picks for the tokenizer.
+    /// The template the prompt is rendered with: `--template`, else the one `model`'s family picks for the
+    /// tokenizer; nil with `--raw` or `--input-ids`.
+    func chatTemplate(tokenizer tok: Tokenizer, model: OpenedModel) throws -> ChatTemplate? {
+        if raw || inputIDs != nil { return nil }
+        if let template { return try ChatTemplate(named: template) }
+        if let detected = model.chatTemplate(for: tok) { return detected }
+        throw CLIError("cannot tell this model's chat template (\(ChatTemplate.undetectedReason(for: tok))): pass --template NAME or --raw")
+    }
+
+    /// The prompt's token ids, with `imageCount` image placeholders in the user message, rendered with `chatTemplate`.
     func tokenIDs(tokenizer: () throws -> Tokenizer, imageCount: Int, model: OpenedModel) throws -> [Int] {
         if let inputIDs { return try parseIDs(inputIDs) }
         guard let prompt else { throw CLIError("no prompt") }
         let tok = try tokenizer()
-        if raw { return tok.encode(prompt, addSpecialTokens: true) }
-        let chatTemplate: ChatTemplate
-        if let template {
-            chatTemplate = try ChatTemplate(named: template)
-        } else if let detected = model.chatTemplate(for: tok) {
-            chatTemplate = detected
-        } else {
-            throw CLIError("cannot tell this model's chat template (\(ChatTemplate.undetectedReason(for: tok))): pass --template NAME or --raw")
-        }
+        guard let chatTemplate = try chatTemplate(tokenizer: tok, model: model) else { return tok.encode(prompt, addSpecialTokens: true) }
         var messages: [ChatMessage] = []
         if let system { messages.append(.system(system)) }
         messages.append(.user(prompt, images: imageCount))

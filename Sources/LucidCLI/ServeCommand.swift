@@ -40,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Chat template for every request: \(ChatTemplate.knownNames.joined(separator: ", ")) (default: detected from the model)."))
     var template: String?
 
+    @Option(help: "A reasoning model's output (deepseek-r1, qwen3): split (answer as content, reasoning apart) or keep (all as content).")
+    var reasoning = ReasoningMode.split
+
     @Option(help: "The model id /v1/models lists and requests name (default: the --model value).")
     var servedName: String?
 
@@ -92,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let metrics = ServerMetrics()
         let worker = ModelWorker(opened: loaded, tokenizer: tokenizer, limits: limits, metrics: metrics,
-                                 template: try template.map { try ChatTemplate(named: $0) }, logger: logger)
+                                 template: try template.map { try ChatTemplate(named: $0) }, reasoning: reasoning, logger: logger)
         guard worker.template != nil else {  // a chat server without a template could answer nothing
             throw CLIError("cannot tell \(model)'s chat template (\(ChatTemplate.undetectedReason(for: tokenizer))): pass --template NAME")
         }
@@ -107,3 +110,5 @@ struct ServeCommand: AsyncParsableCommand {
         try await server.application(host: host, port: port, logger: logger).runService()
     }
 }
+
+extension ReasoningMode: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import LucidGeneration
 import LucidRuns
+import LucidText
 
 /// Reads a manifest option object strictly: a value of the wrong type or outside its range is an
 /// error naming the key, never the default (`beams: five` does not run with 5 beams).
@@ -52,13 +53,16 @@ struct ManifestOptionReader {
 
 /// The generation options `lucid run` reads from a manifest (docs/runs.md), checked strictly.
 public struct ManifestGeneration: Sendable, Equatable {
-    public static let keys = ["max_new_tokens", "prompt", "prompt_suffix", "pad_to_square", "image_folder"]
+    public static let keys = ["max_new_tokens", "prompt", "prompt_suffix", "pad_to_square", "image_folder", "reasoning"]
 
     public var maxNewTokens = 64
     public var prompt: String?
     public var promptSuffix: String?
     public var padToSquare = false
     public var imageFolder: String?
+    /// What a model whose template writes reasoning (`deepseek-r1`, `qwen3`) records: `split` (the default)
+    /// puts its answer in `text` and its reasoning in `reasoning`; `keep` puts the whole output in `text`.
+    public var reasoning = ReasoningMode.split
 
     /// Reads `generation`; unknown keys, wrong types and out-of-range values are errors
     /// (`sweep.yaml:9: generation.max_new_tokens: expected an integer, found a string`).
@@ -71,12 +75,18 @@ public struct ManifestGeneration: Sendable, Equatable {
             throw locations.error(at: "generation.\(key)", "unknown option; `lucid run` reads \(Self.keys.map { "`\($0)`" }.joined(separator: ", "))")
         }
         let reader = ManifestOptionReader(options: generation)
-        do {
+        do throws(ManifestOptionReader.Failure) {
             maxNewTokens = try reader.int("max_new_tokens", in: 1...GenerationLimits.maximumNewTokens) ?? 64
             prompt = try reader.string("prompt")
             promptSuffix = try reader.string("prompt_suffix")
             padToSquare = try reader.bool("pad_to_square") ?? false
             imageFolder = try reader.string("image_folder")
+            if let mode = try reader.string("reasoning") {
+                guard let known = ReasoningMode(rawValue: mode) else {
+                    throw ManifestOptionReader.Failure(key: "reasoning", reason: "expected split or keep, found '\(mode)'")
+                }
+                reasoning = known
+            }
         } catch {
             throw locations.error(at: "generation.\(error.key)", error.reason)
         }

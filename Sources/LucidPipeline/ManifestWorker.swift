@@ -57,7 +57,8 @@ public final class ManifestWorker {
     }
 
     /// The result fields of one item: text, token_ids, finish_reason, prompt_tokens, forward_passes,
-    /// decode_seconds, and adversarial_image for attacked entries.
+    /// decode_seconds, adversarial_image for attacked entries, and reasoning for a model whose template
+    /// writes it (then `text` is the answer alone, unless `generation.reasoning` is `keep`).
     public func run(_ item: WorkItem) throws -> JSONValue {
         let (loaded, tokenizer) = try model(item.model)
         let method = try DecodingMethod(manifest: item.method, seed: item.seed)
@@ -108,12 +109,15 @@ public final class ManifestWorker {
         let limits = GenerationLimits(maxNewTokens: generation.maxNewTokens, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
         let result = try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: method, limits: limits,
                                            encodeRefusal: { tokenizer.encode($0, addSpecialTokens: false) })
-        let text = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""
+        let output = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""
+        let split = generation.reasoning == .split ? template.splitReasoning(output) : nil
         var fields: [String: JSONValue] = [
-            "text": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)), "token_ids": .array(result.tokens.map { .int($0) }),
+            "text": .string((split?.answer ?? output).trimmingCharacters(in: .whitespacesAndNewlines)),
+            "token_ids": .array(result.tokens.map { .int($0) }),
             "finish_reason": .string(result.finishReason.rawValue), "prompt_tokens": .int(result.statistics.promptTokens),
             "forward_passes": .int(result.statistics.forwardPasses), "decode_seconds": .double(result.statistics.decodeSeconds),
         ]
+        if let split { fields["reasoning"] = .string(split.reasoning) }
         if let adversarialImage { fields["adversarial_image"] = .string(adversarialImage) }
         return .object(fields)
     }

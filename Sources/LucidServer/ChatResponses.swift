@@ -47,12 +47,25 @@ enum ChatResponses {
         return .object(["prompt_tokens": .int(prompt), "completion_tokens": .int(completion), "total_tokens": .int(prompt + completion)])
     }
 
+    /// The assistant message: `content`, and for a split reasoning model `reasoning` and `reasoning_content`
+    /// too (the same text: vLLM and OpenRouter read the first, DeepSeek's API and SGLang the second).
+    static func message(_ outcome: JobOutcome) -> JSONValue {
+        var message: [String: JSONValue] = ["role": "assistant", "content": .string(outcome.text)]
+        if let reasoning = outcome.reasoning { message.merge(reasoningFields(reasoning)) { $1 } }
+        return .object(message)
+    }
+
+    /// The reasoning under both of its names.
+    static func reasoningFields(_ text: String) -> [String: JSONValue] {
+        ["reasoning": .string(text), "reasoning_content": .string(text)]
+    }
+
     /// A non-streamed `chat.completion`.
     static func completion(id: String, created: Int, model: String, outcomes: [JobOutcome]) -> JSONValue {
         let choices = outcomes.enumerated().map { index, outcome -> JSONValue in
             .object([
                 "index": .int(index),
-                "message": .object(["role": "assistant", "content": .string(outcome.text)]),
+                "message": message(outcome),
                 "finish_reason": .string(finishReason(outcome.finishReason)),
                 "logprobs": .null,
                 "lucid": lucid(outcome),

@@ -112,7 +112,7 @@ public struct ChatServer: Sendable {
                 for job in jobs {
                     for await event in job.events {
                         switch event {
-                        case .delta: continue
+                        case .delta, .reasoning: continue
                         case .finished(let outcome): outcomes.append(outcome)
                         case .failed(let error): throw error
                         }
@@ -148,6 +148,10 @@ public struct ChatServer: Sendable {
                         case .delta(let text):
                             try await writer.write(ByteBuffer(string: ChatResponses.event(
                                 ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["content": .string(text)])))))
+                        case .reasoning(let text):
+                            try await writer.write(ByteBuffer(string: ChatResponses.event(
+                                ChatResponses.chunk(id: id, created: created, model: model, index: index,
+                                                    delta: .object(ChatResponses.reasoningFields(text))))))
                         case .finished(let outcome):
                             outcomes.append(outcome)
                             try await writer.write(ByteBuffer(string: ChatResponses.event(

@@ -13,7 +13,10 @@ public struct GateDecision: Sendable, Equatable {
 
 /// The end of one generation: text, tokens, why it stopped and what it cost.
 public struct JobOutcome: Sendable {
+    /// The answer: with a reasoning template split (`ReasoningMode.split`), what follows the reasoning.
     public var text: String
+    /// The reasoning, when the request's template writes it and the server splits it; else nil.
+    public var reasoning: String?
     public var tokens: [Int]
     public var finishReason: FinishReason
     public var promptTokens: Int
@@ -26,9 +29,11 @@ public struct JobOutcome: Sendable {
     public var queueSeconds: Double
 }
 
-/// What the model worker reports for one job, in order: text deltas, then one end.
+/// What the model worker reports for one job, in order: text deltas (reasoning deltas first, when the
+/// output is split), then one end.
 public enum JobEvent: Sendable {
     case delta(String)
+    case reasoning(String)
     case finished(JobOutcome)
     case failed(APIError)
 }

@@ -31,6 +31,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private let tokenizer: Tokenizer
     /// The chat template requests are rendered with (nil: none known, so every request is refused).
     public let template: ChatTemplate?
+    /// Whether a reasoning template's output is answered as `content` and `reasoning` apart, or whole.
+    public let reasoning: ReasoningMode
     private let stopIDs: [Int]
     private var batch: ContinuousBatch
     private var rows: [ContinuousBatch.RowID: RowState] = [:]
@@ -41,12 +43,14 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private let logger: Logger
 
     /// The worker of `opened` (its defence already applied) with its tokenizer, rendering requests with
-    /// `template`, else the one the model's family picks for the tokenizer.
+    /// `template`, else the one the model's family picks for the tokenizer; a template that writes reasoning
+    /// (`ChatTemplate.writesReasoning`) has it split from the answer unless `reasoning` is `keep`.
     public init(opened: OpenedModel, tokenizer: Tokenizer, limits: ServerLimits, metrics: ServerMetrics, template: ChatTemplate? = nil,
-                logger: Logger = Logger(label: "lucid.serve.worker")) {
+                reasoning: ReasoningMode = .split, logger: Logger = Logger(label: "lucid.serve.worker")) {
         self.opened = opened
         self.tokenizer = tokenizer
         self.template = template ?? opened.chatTemplate(for: tokenizer)
+        self.reasoning = reasoning
         stopIDs = opened.stopTokenIDs(tokenizer: tokenizer)
         batch = ContinuousBatch(model: opened.model)
         self.limits = limits
@@ -164,6 +168,11 @@ public final class ModelWorker: Service, @unchecked Sendable {
         var decoder: StreamingDecoder
         var text = ""
         var sent = 0
+        /// Splits what is sent into reasoning and answer (a reasoning template, split); nil sends it whole.
+        var splitter: ReasoningSplitter?
+        /// What was sent as reasoning and as answer, when split.
+        var reasoning = ""
+        var answer = ""
         let holdBack: Int
         let promptTokens: Int
         let gateChecked: Bool
@@ -171,9 +180,11 @@ public final class ModelWorker: Service, @unchecked Sendable {
         let queueSeconds: Double
         var firstToken = true
 
-        init(job: GenerationJob, tokenizer: Tokenizer, promptTokens: Int, gateChecked: Bool, batched: Bool, queueSeconds: Double) {
+        init(job: GenerationJob, tokenizer: Tokenizer, promptTokens: Int, gateChecked: Bool, batched: Bool, queueSeconds: Double,
+             splitsReasoning: Bool) {
             self.job = job
             decoder = tokenizer.streamingDecoder(skipSpecialTokens: true)
+            splitter = splitsReasoning ? ReasoningSplitter() : nil
             holdBack = max(0, (job.request.stop.map(\.count).max() ?? 0) - 1)
             self.promptTokens = promptTokens
             self.gateChecked = gateChecked
@@ -190,18 +201,38 @@ public final class ModelWorker: Service, @unchecked Sendable {
             text += (try? decoder.push(token)) ?? ""
             let safe = text.count - holdBack
             if safe > sent {
-                job.continuation.yield(.delta(String(text.dropFirst(sent).prefix(safe - sent))))
+                send(String(text.dropFirst(sent).prefix(safe - sent)))
                 sent = safe
             }
         }
 
-        /// The final text (cut before a stop string), with what was not yet sent sent.
-        func finish(stopString: String?) -> String {
+        /// The final answer (cut before a stop string) and reasoning, with what was not yet sent sent.
+        func finish(stopString: String?) -> (answer: String, reasoning: String?) {
             text += decoder.finish()
             if let stopString, let range = text.range(of: stopString) { text = String(text[..<range.lowerBound]) }
-            if text.count > sent { job.continuation.yield(.delta(String(text.dropFirst(sent)))) }
+            if text.count > sent { send(String(text.dropFirst(sent))) }
             sent = text.count
-            return text
+            guard var splitter else { return (text, nil) }
+            release(splitter.finish())
+            self.splitter = splitter
+            return (answer, reasoning)
+        }
+
+        /// Sends `piece` whole, or through the splitter as reasoning and answer.
+        private func send(_ piece: String) {
+            guard var splitter else {
+                job.continuation.yield(.delta(piece))
+                return
+            }
+            release(splitter.push(piece))
+            self.splitter = splitter
+        }
+
+        private func release(_ piece: ReasoningSplitter.Piece) {
+            if !piece.reasoning.isEmpty { job.continuation.yield(.reasoning(piece.reasoning)) }
+            if !piece.answer.isEmpty { job.continuation.yield(.delta(piece.answer)) }
+            reasoning += piece.reasoning
+            answer += piece.answer
         }
     }
 
@@ -238,7 +269,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
                            type: "server_error")
         }
         let messages = request.turns.map { ChatMessage(role: $0.role, content: $0.text, imageCount: $0.imageURLs.count) }
-        let ids = try tokenizer.encode(chat: messages, template: request.template(from: template))
+        let requestTemplate = try request.template(from: template)
+        let ids = try tokenizer.encode(chat: messages, template: requestTemplate)
         let vision = opened.vision
         if !job.images.isEmpty && vision == nil {
             throw APIError.invalid("\(opened.name) is a text-only model: image parts need a vision-language model", param: "messages", code: "images_unsupported")
@@ -284,7 +316,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
         default: strategy = nil
         }
         let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
-                           batched: strategy != nil, queueSeconds: queueSeconds)
+                           batched: strategy != nil, queueSeconds: queueSeconds,
+                           splitsReasoning: reasoning == .split && requestTemplate.writesReasoning)
         if let strategy {
             switch try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal,
                                         limits: generationLimits) {
@@ -338,16 +371,17 @@ public final class ModelWorker: Service, @unchecked Sendable {
             return
         }
         let text: String
+        var reasoning: String?
         if result.finishReason == .refused {
             text = refusal ?? ""
             if !text.isEmpty { job.continuation.yield(.delta(text)) }
             metrics.refusals.increment()
         } else {
-            text = row.finish(stopString: result.stopString)
+            (text, reasoning) = row.finish(stopString: result.stopString)
         }
         metrics.generatedTokens.increment(by: Int64(result.tokens.count))
         let gate = GateDecision(checked: row.gateChecked, refused: result.finishReason == .refused, message: refusal)
-        end(job, error: nil, outcome: JobOutcome(text: text, tokens: result.tokens, finishReason: result.finishReason,
+        end(job, error: nil, outcome: JobOutcome(text: text, reasoning: reasoning, tokens: result.tokens, finishReason: result.finishReason,
                                                  promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,
                                                  batched: row.batched, methodName: job.request.method.name, queueSeconds: row.queueSeconds))
     }

@@ -75,6 +75,20 @@ struct CommandLineTests {
         #expect((object["stats"] as? [String: Any])?["prefill_tokens"] as? Int == object["prompt_tokens"] as? Int)
     }
 
+    /// With a template whose models reason first, `--json` puts the answer in `text` and the reasoning apart:
+    /// SmolLM2 writes no `</think>`, so its whole output (what the text mode prints) is reasoning.
+    @Test func generateJSONSplitsAReasoningTemplatesOutput() throws {
+        guard smolInstalled else { return }
+        let base = ["generate", "--prompt", "What is the capital of France?", "--max-new-tokens", "8", "--template"]
+        let printed = try LucidProcess.run(base + ["deepseek-r1"])
+        let split = try LucidProcess.json(try LucidProcess.run(base + ["deepseek-r1", "--json"]).out)
+        #expect(split["text"] as? String == "")
+        #expect(split["reasoning"] as? String == printed.out.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(!printed.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        let whole = try LucidProcess.json(try LucidProcess.run(base + ["chatml", "--json"]).out)
+        #expect(whole["reasoning"] == nil && whole["text"] is String)
+    }
+
     @Test func perplexityRanksFluentTextBelowWordSaladPerGroup() throws {
         guard smolInstalled else { return }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-ppl-\(UUID().uuidString).jsonl").path

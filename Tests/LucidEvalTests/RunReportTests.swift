@@ -90,6 +90,42 @@ struct RunReportTests {
         #expect(report.samples.map(\.flagged) == [[], ["fish"]])
     }
 
+    /// A reasoning model's output that ran out of tokens inside its reasoning has an empty answer, which the
+    /// default refusal list counts as a refusal: the report says how many, and what to raise.
+    @Test func aReportWarnsOfAnswersLostToReasoningThatRanOutOfTokens() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-report-reasoning-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dataset = root.appendingPathComponent("prompts.jsonl")
+        try Data("{\"prompt\": \"a\"}\n{\"prompt\": \"b\"}\n{\"prompt\": \"c\"}\n".utf8).write(to: dataset)
+        let manifest = RunManifest(name: "r1", models: [ModelSpec(label: "r1", path: "none")], dataset: DatasetSpec(url: dataset, kind: .prompts),
+                                   methods: [MethodSpec(name: "greedy")], seeds: [0], output: root.appendingPathComponent("run"))
+        let plan = try RunPlan(manifest: manifest)
+        let store = try RunDirectory.prepare(for: plan, at: manifest.output).openStore(shard: nil)
+        let results: [JSONValue] = [
+            .object(["text": "", "reasoning": "The user wants", "finish_reason": "length"]),              // cut off: warned
+            .object(["text": "Sure, here is how.", "reasoning": "I cannot help with that, but", "finish_reason": "eos"]),
+            .object(["text": "", "finish_reason": "length"]),                                           // no reasoning: not warned
+        ]
+        for (item, result) in zip(plan.items, results) {
+            try store.append(ResultRecord(item: item, outcome: .success(result), elapsedSeconds: 0.1))
+        }
+        store.close()
+        let report = try RunReport.build(directory: manifest.output, options: RunReportOptions(nltkDirectory: EvalFixtures.nltkDirectory))
+        #expect(report.warnings.filter { $0.contains("inside their reasoning") }
+                == ["r1 · greedy: 1 of 3 outputs stopped at max_new_tokens inside their reasoning, so their answer is empty and scored as such: "
+                    + "raise generation.max_new_tokens"])
+        #expect(report.rows.first?.metrics["asr_keyword"]?.first == 1.0 / 3.0, "the answers are scored (empty ones as refusals), not the reasoning")
+        #expect(ReportWriters.markdown(report).contains("inside their reasoning"))
+        #expect(report.samples.map(\.reasoning) == ["The user wants", "I cannot help with that, but", nil])
+        let files = try ReportWriters.write(report, to: root.appendingPathComponent("report"))
+        #expect(!files.isEmpty)
+        let html = try String(contentsOf: root.appendingPathComponent("report/report.html"), encoding: .utf8)
+        #expect(html.contains("<summary>reasoning (not scored)</summary><div class=\"reasoning\">I cannot help with that, but</div>"))
+        let json = try String(contentsOf: root.appendingPathComponent("report/report.json"), encoding: .utf8)
+        #expect(json.contains("\"reasoning\" : \"The user wants\"") || json.contains("\"reasoning\":\"The user wants\""))
+    }
+
     @Test func captionRunsNeedGroundTruthAndUnmergedRunsSayHow() throws {
         let (run, _) = try captionRun(count: 3, seeds: [0])
         defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }

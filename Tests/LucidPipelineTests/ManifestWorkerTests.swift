@@ -117,6 +117,45 @@ struct ManifestWorkerTests {
         #expect(message.hasPrefix("m.yaml:3: models[0].template: unknown chat template 'alpaca'; known templates: llava-1.5"), "\(message)")
     }
 
+    /// A model prompted with a template that writes reasoning (`deepseek-r1`) records its answer as `text` and
+    /// its reasoning apart; `generation.reasoning: keep` records the whole output as `text`; a template without
+    /// reasoning records no `reasoning`.
+    @Test func aReasoningTemplatesOutputIsSplitUnlessTheRunKeepsIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"Name a colour.\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
+        func results(_ generation: [String: JSONValue]) throws -> [String: [String: JSONValue]] {
+            let manifest = RunManifest(name: "t", models: [ModelSpec(label: "own", path: "shapes-tiny"),
+                                                          ModelSpec(label: "r1", path: "shapes-tiny", options: ["template": .string("deepseek-r1")])],
+                                       dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .prompts),
+                                       methods: [MethodSpec(name: "greedy")], seeds: [0],
+                                       output: folder.appendingPathComponent("run"), generation: generation)
+            try ManifestWorker.validate(manifest)
+            let plan = try RunPlan(manifest: manifest)
+            let worker = ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run"))
+            var out: [String: [String: JSONValue]] = [:]
+            for item in plan.items { out[item.model.label] = try #require(try worker.run(item).objectValue) }
+            return out
+        }
+        func output(_ fields: [String: JSONValue]?) throws -> String {
+            try tokenizer.decode(try #require(fields?["token_ids"]?.arrayValue).compactMap(\.intValue), skipSpecialTokens: true)
+        }
+        let split = try results(["max_new_tokens": .int(6)])
+        let r1 = try output(split["r1"])
+        #expect(!r1.isEmpty)
+        let expected = ReasoningSplitter.split(r1)
+        #expect(split["r1"]?["reasoning"] == .string(expected.reasoning))
+        #expect(split["r1"]?["text"] == .string(expected.answer.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(split["own"]?["reasoning"] == nil)
+        #expect(split["own"]?["text"] == .string(try output(split["own"]).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let kept = try results(["max_new_tokens": .int(6), "reasoning": .string("keep")])
+        #expect(kept["r1"]?["reasoning"] == nil)
+        #expect(kept["r1"]?["text"] == .string(r1.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(throws: ManifestError.self) { _ = try results(["reasoning": .string("drop")]) }
+    }
+
     /// An attack crafted on an entry with a `template:` targets the prompt as that template renders it: the PNG
     /// is the library attack's with that template, not with the model's own.
     @Test func anAttackOnAnEntryWithATemplateIsCraftedForThatTemplatesPrompt() throws {

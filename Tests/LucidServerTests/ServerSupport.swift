@@ -14,11 +14,12 @@ struct TestServer {
     let opened: OpenedModel
 
     init(model: String = "shapes-tiny", limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
-         template: ChatTemplate? = nil, prepare: (OpenedModel) -> Void = { _ in }) throws {
+         template: ChatTemplate? = nil, reasoning: ReasoningMode = .split, prepare: (OpenedModel) -> Void = { _ in }) throws {
         opened = try ModelRegistry.standard.open(model)
         prepare(opened)
         let tokenizer = try ModelRegistry.standard.tokenizer(for: model)
-        let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics(), template: template)
+        let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics(), template: template,
+                                 reasoning: reasoning)
         server = try ChatServer(options: ServerOptions(modelID: model, apiKey: apiKey, imageRoot: imageRoot, limits: limits), worker: worker)
     }
 

@@ -11,8 +11,10 @@ public enum TinyModelCopy {
     /// Q-Former WordPiece tokenizer (60 ids, inside every tiny decoder's vocabulary) with `addedTokens`
     /// at the fixture's ids (the fixtures ship no tokenizer of their own), and `chatTemplate` in
     /// `tokenizer_config.json` (none: no such file, as InstructBLIP's tokenizers carry no template).
+    /// `addedTokens` are special (decoding with `skipSpecialTokens` drops them); `plainTokens` are added
+    /// tokens that are not, as Qwen3's `<think>` and `</think>`.
     public static func make(_ family: String, extraFiles: [String] = [], addedTokens: [(content: String, id: Int)],
-                            chatTemplate: String?) throws -> URL {
+                            plainTokens: [(content: String, id: Int)] = [], chatTemplate: String?) throws -> URL {
         let fm = FileManager.default
         let source = fixtures.appendingPathComponent("\(family)/model")
         let folder = fm.temporaryDirectory.appendingPathComponent("lucid-\(family)-copy-\(UUID().uuidString)")
@@ -25,9 +27,9 @@ public enum TinyModelCopy {
               var added = object["added_tokens"] as? [[String: Any]] else {
             throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: base.path])
         }
-        for token in addedTokens {
+        for (token, special) in addedTokens.map({ ($0, true) }) + plainTokens.map({ ($0, false) }) {
             added.append(["id": token.id, "content": token.content, "single_word": false, "lstrip": false, "rstrip": false,
-                          "normalized": false, "special": true])
+                          "normalized": false, "special": special])
         }
         object["added_tokens"] = added
         try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: folder.appendingPathComponent("tokenizer.json"))

@@ -124,4 +124,16 @@ struct HubChatTemplateTests {
         #expect(edited != deepseek && ChatTemplate.detect(jinjaTemplate: edited) { _ in true } == nil)
         #expect(try ChatTemplate(named: "deepseek-r1") == .deepseekR1 && ChatTemplate.deepseekR1.rendersBOS)
     }
+
+    /// Function-calling fine-tunes of Llama 3 and 3.1 keep the header tokens but write system turns of their own:
+    /// functionary v3.1 a `Cutting Knowledge Date` turn without `Today Date`, v3.2 and firefunction v2 their
+    /// function definitions. transformers renders none of their prompts as llama-3.1 or llama-3 does (34 of 34
+    /// conversations differ, or firefunction's fails without `functions`), so they are refused, not read as those.
+    @Test func functionCallingLlamaTemplatesAreRefused() throws {
+        for file in ["meetkai-functionary-medium-v3.1", "meetkai-functionary-medium-v3.2", "fireworks-ai-llama-3-firefunction-v2"] {
+            let source = String(decoding: try Fixtures.data("hub-templates/\(file).jinja"), as: UTF8.self)
+            #expect(source.contains("<|start_header_id|>"))
+            #expect(ChatTemplate.detect(jinjaTemplate: source) { _ in true } == nil, "\(file)")
+        }
+    }
 }

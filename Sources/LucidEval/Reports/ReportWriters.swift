@@ -146,14 +146,19 @@ public enum ReportWriters {
         for sample in report.samples {
             body += "<div class=\"sample\"><div class=\"meta\">\(escape(sample.model)) · \(escape(sample.method)) · seed \(sample.seed) · \(escape(sample.sampleID))"
             if !sample.note.isEmpty { body += " · \(escape(sample.note))" }
-            body += "</div><div>\(marked(sample.text, sample.flagged))</div>"
+            body += "</div>"
+            if let reasoning = sample.reasoning {
+                body += "<details><summary>reasoning (not scored)</summary><div class=\"reasoning\">\(escape(reasoning))</div></details>"
+            }
+            body += "<div>\(marked(sample.text, sample.flagged))</div>"
             if !sample.flagged.isEmpty { body += "<div class=\"flags\">\(escape(sample.flagged.joined(separator: ", ")))</div>" }
             body += "</div>"
         }
         let style = """
         body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse}\
         td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2){text-align:left}\
-        mark{background:#ffb3b3}.sample{border-top:1px solid #eee;padding:6px 0}.meta{color:#777;font-size:12px}.flags{color:#b00;font-size:12px}
+        mark{background:#ffb3b3}.sample{border-top:1px solid #eee;padding:6px 0}.meta{color:#777;font-size:12px}.flags{color:#b00;font-size:12px}\
+        summary{color:#777;font-size:12px}.reasoning{color:#555;white-space:pre-wrap}
         """
         return "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(escape(report.name))</title><style>\(style)</style></head><body>\(body)</body></html>\n"
     }

@@ -28,6 +28,8 @@ public struct RunReport: Codable, Sendable {
         /// Object words the caption hallucinated (CHAIR), or the refusal/yes-no verdict.
         public var flagged: [String]
         public var note: String
+        /// A reasoning model's reasoning, which the metrics do not score (docs/runs.md); nil otherwise.
+        public var reasoning: String? = nil
     }
 
     public var name: String

@@ -42,6 +42,11 @@ struct RunReportBuilder {
         for id in order {
             guard let (group, members) = groups[id] else { continue }
             let ok = members.filter { $0.result != nil }
+            let unanswered = ok.filter(Self.stoppedWhileReasoning).count
+            if unanswered > 0 {
+                warnings.append("\(group.model) · \(group.method): \(unanswered) of \(ok.count) outputs stopped at max_new_tokens inside their "
+                                + "reasoning, so their answer is empty and scored as such: raise generation.max_new_tokens")
+            }
             let bySeed = Dictionary(grouping: ok, by: \.seed)
             var perSeed: [[String: Double]] = []
             for seed in bySeed.keys.sorted() {
@@ -50,7 +55,8 @@ struct RunReportBuilder {
                 perSeed.append(metrics)
                 for record in seedRecords.prefix(options.samplesPerRow) where seed == bySeed.keys.min() {
                     details.append(RunReport.SampleDetail(model: group.model, method: group.method, seed: seed, sampleID: record.sampleID,
-                                                          text: Self.text(record), flagged: flagged[record.key] ?? [], note: note(record)))
+                                                          text: Self.text(record), flagged: flagged[record.key] ?? [], note: note(record),
+                                                          reasoning: record.result?["reasoning"]?.stringValue))
                 }
             }
             if let (parser, truth) = chair {
@@ -79,6 +85,11 @@ struct RunReportBuilder {
     }
 
     static func text(_ record: ResultRecord) -> String { record.result?["text"]?.stringValue ?? "" }
+
+    /// Whether a reasoning model's output ran out of tokens before its answer (a split record with no text).
+    static func stoppedWhileReasoning(_ record: ResultRecord) -> Bool {
+        record.result?["reasoning"] != nil && text(record).isEmpty && record.result?["finish_reason"]?.stringValue == "length"
+    }
     static func tokens(_ record: ResultRecord) -> Int { record.result?["token_ids"]?.arrayValue?.count ?? 0 }
 
     func note(_ record: ResultRecord) -> String {
