@@ -10,9 +10,11 @@ flags — runs `lucid` on each with a 10 s limit and counts:
   coercion   an input that must be refused ran to exit status 0 (a silent default)
   destroyed  a special file (/dev/full, a FIFO, a directory) replaced, or an input changed
   vague      refused, but the one-line error names neither the input nor the flag
+  echoed     standard error carries a raw control character (ESC, BEL, CR, a C1 control, a bidi override) that an
+             input held: a hostile value could drive the terminal (errors escape them, docs/security.md)
 
 Usage: python3 scripts/hostile.py --lucid .build/debug/lucid [--seed 20] [--workers 2] [--json out.json]
-Exit status 1 when any crash, hang, coercion or destroyed file was seen.
+Exit status 1 when any crash, hang, coercion, destroyed file or echoed control character was seen.
 """
 import argparse
 import concurrent.futures
@@ -455,7 +457,11 @@ generation:
              (f"models: [{TINY}]", f"models: [{{path: {TINY}, template: 'chatml\\n'}}]", "template"),
              ("max_new_tokens: 2", "reasoning: drop", "reasoning"), ("max_new_tokens: 2", "reasoning: true", "reasoning"),
              ("max_new_tokens: 2", "reasoning: [split]", "reasoning"), ("max_new_tokens: 2", "reasoning: ''", "reasoning"),
-             ("max_new_tokens: 2", "reasoning: 'split\\n'", "reasoning")]
+             ("max_new_tokens: 2", "reasoning: 'split\\n'", "reasoning"),
+             # Control characters in values the errors quote: escaped, never sent to the terminal.
+             ("max_new_tokens: 2", 'reasoning: "\\u001b]0;pwned\\u0007"', "reasoning"),
+             (f"models: [{TINY}]", f'models: [{{path: {TINY}, template: "x\\u001b[31m\\r"}}]', "template"),
+             ("- greedy", '- "gr\\u001b[2Jeedy"', "gr"), (f"models: [{TINY}]", f'models: ["/nonexistent/\\u009b31m\\u202e"]', "nonexistent")]
 
     def manifest(name, text, expect, names):
         path = os.path.join(work, name)
@@ -554,6 +560,10 @@ def flag_cases(work, rng, image):
         cases.append(Case("flags", args, "error", [f"--{flag} was given 2 times"], protected=[world_out]))
     cases.append(Case("flags", generate + ["--max-new-tokens", "1", "--fused-attention", "--no-fused-attention"], "error",
                       ["--fused-attention and --no-fused-attention"]))
+    # Control characters in flag values that errors quote: escaped, never sent to the terminal.
+    cases.append(Case("flags", generate + ["--max-new-tokens", "1", "--template", "\x1b[31mred\x07"], "error", ["red"]))
+    cases.append(Case("flags", ["generate", "--model", "/nonexistent/\x1b]0;pwned\x07\r", "--prompt", "Hi"], "error", ["nonexistent"]))
+    cases.append(Case("flags", ["run", os.path.join(work, "no-such\x1b[2J.yaml")], "error", ["no-such"]))
     for target in ["/dev/full", work]:
         cases.append(Case("flags", ["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2",
                                     "--out", target], "error", [target], protected=[target]))
@@ -563,6 +573,12 @@ def flag_cases(work, rng, image):
 
 
 # ---------------------------------------------------------------- running
+
+def echoed_control(char):
+    """Whether a character of standard error would act on a terminal (newlines and tabs only lay text out)."""
+    code = ord(char)
+    return (code < 0x20 and char not in "\n\t") or code == 0x7F or 0x80 <= code <= 0x9F or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+
 
 def run(case, lucid, timeout, env):
     before = {path: sha(path) for path in case.inputs if kind_of(path) == "file"}
@@ -583,6 +599,8 @@ def run(case, lucid, timeout, env):
         outcome.append("coercion")
     elif status not in (0,) and case.names and not any(name and name in err for name in case.names):
         outcome.append("vague")
+    if any(echoed_control(c) for c in err):
+        outcome.append("echoed")
     for path, kind in kinds.items():
         if kind_of(path) != kind:
             outcome.append("destroyed")
@@ -637,11 +655,11 @@ def main():
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(options.workers) as pool:
             results = list(pool.map(lambda c: run(c, lucid, options.timeout, env), cases))
-        totals = {key: 0 for key in ["cases", "crash", "hang", "coercion", "destroyed", "vague", "refused", "ran"]}
+        totals = {key: 0 for key in ["cases", "crash", "hang", "coercion", "destroyed", "vague", "echoed", "refused", "ran"]}
         by_kind = {}
         for result in results:
             totals["cases"] += 1
-            row = by_kind.setdefault(result["kind"], {"cases": 0, "crash": 0, "hang": 0, "coercion": 0, "destroyed": 0, "vague": 0})
+            row = by_kind.setdefault(result["kind"], {"cases": 0, "crash": 0, "hang": 0, "coercion": 0, "destroyed": 0, "vague": 0, "echoed": 0})
             row["cases"] += 1
             totals["refused" if result["status"] not in (0, None) else "ran"] += 1
             for outcome in set(result["outcome"]):
@@ -652,13 +670,13 @@ def main():
                 print(f"{','.join(result['outcome']):10} {result['kind']:10} {' '.join(result['args'])[:160]}\n           -> status {result['status']}: {result['error'][:200]}")
         print(f"\n{totals['cases']} cases in {time.monotonic() - started:.0f} s (seed {options.seed}): "
               f"{totals['crash']} crashes, {totals['hang']} hangs (> {options.timeout:g} s), {totals['coercion']} silent coercions, "
-              f"{totals['destroyed']} files destroyed, {totals['vague']} vague errors; {totals['refused']} refused, {totals['ran']} ran")
+              f"{totals['destroyed']} files destroyed, {totals['vague']} vague errors, {totals['echoed']} echoed control characters; {totals['refused']} refused, {totals['ran']} ran")
         for kind, row in by_kind.items():
             print(f"  {kind:10} {row}")
         if options.json:
             with open(options.json, "w") as f:
                 json.dump({"totals": totals, "by_kind": by_kind, "results": results}, f, indent=1)
-        bad = totals["crash"] + totals["hang"] + totals["coercion"] + totals["destroyed"]
+        bad = totals["crash"] + totals["hang"] + totals["coercion"] + totals["destroyed"] + totals["echoed"]
         return 1 if bad else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -72,7 +72,7 @@ struct AttackSCAVCommand: ParsableCommand {
             },
             decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
             limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos), baseline: baseline,
-            isRefusal: { list.refusal(in: $0) != nil }, gateRefusal: gateRefusal,
+            isRefusal: { list.refusal(in: template.answer(of: $0)) != nil }, gateRefusal: gateRefusal,
             finished: { if !json { SCAVOptions.logVerdict(jailbroken: $0.jailbroken, instruction: $0.instruction) } })
         let responses = run.outcomes.map {
             SCAVResponseJSON(prompt: $0.instruction, response: $0.response, jailbroken: $0.jailbroken, baseline: $0.baseline,
@@ -213,7 +213,7 @@ struct AttackSCAVPromptCommand: ParsableCommand {
         parameters.checkTokens = maxNewTokens
         parameters.seed = seed
         var search = SCAVPromptSearch(model: loaded.model, tokenizer: tokenizer, template: template, probe: probe, parameters: parameters,
-                                      isRefusal: { list.refusal(in: $0) != nil })
+                                      isRefusal: { list.refusal(in: template.answer(of: $0)) != nil })
         search.eosTokenIDs = loaded.stopTokenIDs(tokenizer: tokenizer)
         let run = try search.attack(instructions, log: { index, line in
             if !json { FileHandle.standardError.write(Data("[\(index + 1)/\(instructions.count)] \(line)\n".utf8)) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LucidBuildInfo
+import LucidFiles
 import LucidPipeline
 import LucidSupport
 import LucidTensor
@@ -37,10 +38,11 @@ public struct LucidCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as any LucidError {
-            exit(withError: CLIError(error.description))  // library errors: one line, rendered here once
         } catch {
-            exit(withError: error)
+            // ArgumentParser's own messages (usage, help) print as they are. Every other error is one line with its
+            // control characters escaped: it may quote a manifest value, a file name or a token (docs/security.md).
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
+            exit(withError: CLIError(TerminalText.escaped((error as? any LucidError)?.description ?? message(for: error))))
         }
     }
 

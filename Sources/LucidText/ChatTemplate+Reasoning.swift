@@ -15,6 +15,12 @@ extension ChatTemplate {
     public func splitReasoning(_ output: String) -> ReasoningSplitter.Piece? {
         writesReasoning ? ReasoningSplitter.split(output) : nil
     }
+
+    /// What a refusal check or a judge should read of `output`: its answer when the template's models reason
+    /// first, else all of it.
+    public func answer(of output: String) -> String {
+        splitReasoning(output)?.answer ?? output
+    }
 }
 
 /// What a run, a server or a command does with a reasoning model's output (`ChatTemplate.writesReasoning`).

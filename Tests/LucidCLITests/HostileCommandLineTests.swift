@@ -13,6 +13,35 @@ struct HostileCommandLineTests {
         #expect(NegativeNumberArguments.joined(["x", "--out", "-v", "--a=-1", "-h", "--", "--b", "-2"]) == ["x", "--out", "-v", "--a=-1", "-h", "--", "--b", "-2"])
     }
 
+    /// An error that quotes an outside value (a manifest's, a flag's, a file name) is one line with its control
+    /// characters escaped, so a hostile value cannot drive the terminal; ArgumentParser's usage errors keep their lines.
+    @Test func errorsQuotingOutsideValuesEscapeTheirControlCharacters() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-escape-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"Hi\"}\n".utf8).write(to: folder.appendingPathComponent("p.jsonl"))
+        try Data("""
+            name: t
+            models: [shapes-tiny]
+            dataset: {path: p.jsonl, kind: prompts}
+            methods: [greedy]
+            generation:
+              reasoning: "\\u001b]0;pwned\\u0007\\nsplit"
+
+            """.utf8).write(to: folder.appendingPathComponent("m.yaml"))
+        let manifest = try LucidProcess.run(["run", folder.appendingPathComponent("m.yaml").path])
+        let template = try LucidProcess.run(["generate", "--model", "shapes-tiny", "--prompt", "Hi", "--template", "\u{1B}[31mred"])
+        for result in [manifest, template] {
+            #expect(result.status != 0)
+            #expect(!result.err.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(result.err.debugDescription)")
+            #expect(result.err.contains("\\u{1B}"), "\(result.err)")
+            #expect(result.err.trimmingCharacters(in: .newlines).split(separator: "\n").count == 1, "\(result.err)")
+        }
+        #expect(manifest.err.contains("generation.reasoning: expected split or keep, found '\\u{1B}]0;pwned\\u{7}\\u{A}split'"), "\(manifest.err)")
+        let usage = try LucidProcess.run(["generate", "--beams"])
+        #expect(usage.err.contains("Usage:") && usage.err.split(separator: "\n").count > 1, "\(usage.err)")
+    }
+
     @Test func negativeBeamsGetARangeErrorNotMissingValue() throws {
         let result = try LucidProcess.run(["generate", "--prompt", "hi", "--beams", "-1"])
         #expect(result.status != 0)

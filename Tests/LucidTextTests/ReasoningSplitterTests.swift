@@ -68,5 +68,8 @@ struct ReasoningSplitterTests {
         #expect(ChatTemplate.qwen3(enableThinking: true).writesReasoning)
         #expect(ChatTemplate.qwen3(enableThinking: false).splitReasoning("<think>x</think>y") == nil)
         #expect(ChatTemplate.deepseekR1.splitReasoning("x</think>y") == ReasoningSplitter.Piece(reasoning: "x", answer: "y"))
+        #expect(ChatTemplate.deepseekR1.answer(of: "I cannot do that.\n</think>\n\nSure.") == "Sure.")
+        #expect(ChatTemplate.qwen3(enableThinking: false).answer(of: " <think>x</think>y") == " <think>x</think>y")
+        #expect(ChatTemplate.chatml.answer(of: "I cannot do that.</think>Sure.") == "I cannot do that.</think>Sure.")
     }
 }
