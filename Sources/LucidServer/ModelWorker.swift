@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import LucidFiles
 import LucidGeneration
 import LucidModels
 import LucidPipeline
@@ -257,7 +258,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         } catch let error as ChatTemplateError {
             end(job, error: .invalid(error.description, param: "messages"))
         } catch {
-            logger.error("generation failed: \(error)")
+            logger.error("generation failed: \(TerminalText.escaped("\(error)"))")
             end(job, error: APIError(.internalServerError, "generation failed: \(error)", type: "server_error"))
         }
     }
@@ -342,7 +343,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         let outcome: ImageInstruction
         do { outcome = try opened.setImageInstruction(text) } catch {
             // The detail names the server's model directory: it goes to the log, not to the client.
-            logger.info("image instruction refused: \(error)")
+            logger.info("image instruction refused: \(TerminalText.escaped("\(error)"))")  // it may quote the request
             throw APIError.invalid("the last user message cannot be the image encoder's instruction (InstructBLIP's Q-Former reads a "
                                    + "limited number of tokens): shorten it", param: "messages")
         }
