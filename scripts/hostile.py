@@ -564,6 +564,7 @@ def flag_cases(work, rng, image):
     cases.append(Case("flags", generate + ["--max-new-tokens", "1", "--template", "\x1b[31mred\x07"], "error", ["red"]))
     cases.append(Case("flags", ["generate", "--model", "/nonexistent/\x1b]0;pwned\x07\r", "--prompt", "Hi"], "error", ["nonexistent"]))
     cases.append(Case("flags", ["run", os.path.join(work, "no-such\x1b[2J.yaml")], "error", ["no-such"]))
+    cases.append(Case("flags", ["serve", "--model", TINY, "--reasoning", "\x1b[31msplit"], "error", ["reasoning"]))
     for target in ["/dev/full", work]:
         cases.append(Case("flags", ["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2",
                                     "--out", target], "error", [target], protected=[target]))

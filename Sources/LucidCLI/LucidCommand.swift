@@ -39,9 +39,14 @@ public struct LucidCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            // ArgumentParser's own messages (usage, help) print as they are. Every other error is one line with its
-            // control characters escaped: it may quote a manifest value, a file name or a token (docs/security.md).
-            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
+            // An error may quote a manifest value, a flag value, a file name or a token: its control characters are
+            // escaped (docs/security.md). Lucid's errors are one line; ArgumentParser's usage errors keep their
+            // lines; help and version print as they are.
+            if error is CleanExit || error is ExitCode { exit(withError: error) }
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                FileHandle.standardError.write(Data((TerminalText.escaped(fullMessage(for: error), keepLines: true) + "\n").utf8))
+                Foundation.exit(exitCode(for: error).rawValue)
+            }
             exit(withError: CLIError(TerminalText.escaped((error as? any LucidError)?.description ?? message(for: error))))
         }
     }

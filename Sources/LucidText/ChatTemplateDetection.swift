@@ -10,9 +10,9 @@ extension ChatTemplate {
     /// `<|vision_start|><|image_pad|><|vision_end|>` (Qwen2-VL, Qwen2.5-VL), else chatml (both with the default
     /// system prompt the template hard-codes, if any); `<|start_header_id|>` → llama-3.1 when the template
     /// writes Llama 3.1–3.3's `Cutting Knowledge Date` system turn with its `Today Date:` (with the template's
-    /// fallback date), nil for a `Cutting Knowledge Date` turn without one (functionary v3.1), nil when it writes
-    /// `functions` into the prompt (functionary v3.2, firefunction v2), else llama-3; `[INST]` → llama-2 when it writes `<<SYS>>` or the tags spaced as Llama 2 does (`'[INST] '` and
-    /// `' [/INST]'`, as Mistral-7B-Instruct-v0.2's first template too), mistral-nemo for Mistral Nemo's
+    /// fallback date), nil for a `Cutting Knowledge Date` turn without one (functionary v3.1), nil when it
+    /// writes `functions` into the prompt (functionary v3.2, firefunction v2), else llama-3; `[INST]` →
+    /// llama-2 when it writes `<<SYS>>` or the tags spaced as Llama 2 does (`'[INST] '` and `' [/INST]'`, as Mistral-7B-Instruct-v0.2's first template too), mistral-nemo for Mistral Nemo's
     /// unspaced tags with the system message in the last turn, nil for other Mistral formats
     /// (`[SYSTEM_PROMPT]`, `' [INST] '`, `'[/INST]'` after a spaced `'[INST] '`); `ASSISTANT:` → llava-1.5 when
     /// it mentions `<image>`, else vicuna; DeepSeek-R1's (`isDeepSeekR1`) → deepseek-r1; any other template

@@ -28,9 +28,6 @@ public struct ReasoningSplitter: Sendable {
             self.reasoning = reasoning
             self.answer = answer
         }
-
-        /// Whether nothing was released.
-        public var isEmpty: Bool { reasoning.isEmpty && answer.isEmpty }
     }
 
     enum Phase: Sendable { case opening, reasoning, answer }

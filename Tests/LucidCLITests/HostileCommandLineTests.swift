@@ -40,6 +40,11 @@ struct HostileCommandLineTests {
         #expect(manifest.err.contains("generation.reasoning: expected split or keep, found '\\u{1B}]0;pwned\\u{7}\\u{A}split'"), "\(manifest.err)")
         let usage = try LucidProcess.run(["generate", "--beams"])
         #expect(usage.err.contains("Usage:") && usage.err.split(separator: "\n").count > 1, "\(usage.err)")
+        // ArgumentParser quotes a value it cannot read (an enumeration's): escaped too, its usage lines kept.
+        let parser = try LucidProcess.run(["serve", "--model", "shapes-tiny", "--reasoning", "\u{1B}[31mred"])
+        #expect(parser.status != 0)
+        #expect(parser.err.contains("\\u{1B}[31mred") && parser.err.contains("--reasoning"), "\(parser.err)")
+        #expect(!parser.err.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(parser.err.debugDescription)")
     }
 
     @Test func negativeBeamsGetARangeErrorNotMissingValue() throws {

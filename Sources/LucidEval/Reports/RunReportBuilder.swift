@@ -90,6 +90,7 @@ struct RunReportBuilder {
     static func stoppedWhileReasoning(_ record: ResultRecord) -> Bool {
         record.result?["reasoning"] != nil && text(record).isEmpty && record.result?["finish_reason"]?.stringValue == "length"
     }
+
     static func tokens(_ record: ResultRecord) -> Int { record.result?["token_ids"]?.arrayValue?.count ?? 0 }
 
     func note(_ record: ResultRecord) -> String {
