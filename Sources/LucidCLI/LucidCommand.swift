@@ -42,10 +42,12 @@ public struct LucidCommand: AsyncParsableCommand {
             // An error may quote a manifest value, a flag value, a file name or a token: its control characters are
             // escaped (docs/security.md). Lucid's errors are one line; ArgumentParser's usage errors keep their
             // lines; help and version print as they are.
-            if error is CleanExit || error is ExitCode { exit(withError: error) }
             if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-                FileHandle.standardError.write(Data((TerminalText.escaped(fullMessage(for: error), keepLines: true) + "\n").utf8))
-                Foundation.exit(exitCode(for: error).rawValue)
+                let code = exitCode(for: error)
+                if code == .success { exit(withError: error) }
+                let message = fullMessage(for: error)
+                if !message.isEmpty { FileHandle.standardError.write(Data((TerminalText.escaped(message, keepLines: true) + "\n").utf8)) }
+                Foundation.exit(code.rawValue)
             }
             exit(withError: CLIError(TerminalText.escaped((error as? any LucidError)?.description ?? message(for: error))))
         }
