@@ -6,8 +6,9 @@ import LucidTensor
 /// SCAV's embedding-level attack over a list of instructions (`lucid attack scav`): each instruction's
 /// greedy reply under the attack's interventions, optionally the reply without them, and ASR-keyword.
 public struct SCAVSteeringRun: Sendable, Equatable {
-    /// One instruction's replies and verdicts.
-    public struct Outcome: Sendable, Equatable {
+    /// One instruction's replies and verdicts; encoded as `prompt`, `response`, `jailbroken`, and with a
+    /// baseline `baseline` and `baseline_jailbroken`.
+    public struct Outcome: Sendable, Equatable, Encodable {
         public var instruction: String
         /// The greedy reply with the attack's interventions (whitespace trimmed).
         public var response: String
@@ -22,6 +23,26 @@ public struct SCAVSteeringRun: Sendable, Equatable {
             (self.instruction, self.response, self.jailbroken) = (instruction, response, jailbroken)
             (self.baseline, self.baselineJailbroken) = (baseline, baselineJailbroken)
         }
+
+        enum CodingKeys: String, CodingKey { case instruction = "prompt", response, jailbroken, baseline, baselineJailbroken = "baseline_jailbroken" }
+    }
+
+    /// What `lucid attack scav --json` prints: `asr_keyword`, `baseline_asr_keyword` (with a baseline),
+    /// `steered_layers` (the decoder layers the attack steers) and the `responses`.
+    public struct Report: Sendable, Encodable {
+        public var asrKeyword: Double
+        public var baselineASRKeyword: Double?
+        public var steeredLayers: [Int]
+        public var responses: [Outcome]
+
+        enum CodingKeys: String, CodingKey {
+            case asrKeyword = "asr_keyword", baselineASRKeyword = "baseline_asr_keyword", steeredLayers = "steered_layers", responses
+        }
+    }
+
+    /// The run's report, with the decoder layers the attack steered.
+    public func report(steeredLayers: [Int]) -> Report {
+        Report(asrKeyword: asrKeyword, baselineASRKeyword: baselineASRKeyword, steeredLayers: steeredLayers, responses: outcomes)
     }
 
     /// One outcome per instruction, in input order (at least one).

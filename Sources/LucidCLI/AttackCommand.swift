@@ -74,38 +74,16 @@ struct AttackSCAVCommand: ParsableCommand {
             limits: GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos), baseline: baseline,
             isRefusal: { list.refusal(in: template.answer(of: $0)) != nil }, gateRefusal: gateRefusal,
             finished: { if !json { SCAVOptions.logVerdict(jailbroken: $0.jailbroken, instruction: $0.instruction) } })
-        let responses = run.outcomes.map {
-            SCAVResponseJSON(prompt: $0.instruction, response: $0.response, jailbroken: $0.jailbroken, baseline: $0.baseline,
-                             baselineJailbroken: $0.baselineJailbroken)
-        }
-        let (asr, baselineASR) = (run.asrKeyword, run.baselineASRKeyword)
+        let report = run.report(steeredLayers: attack.steeredLayers.map(\.decoderLayer))
         if json {
-            try printJSON(SCAVRunJSON(asrKeyword: asr, baselineASRKeyword: baselineASR, steeredLayers: attack.steeredLayers.map(\.decoderLayer),
-                                      responses: responses))
+            try printJSON(report)
         } else {
-            for r in responses.prefix(3) { print("> \(r.prompt)\n\(r.response)\n") }
-            print(String(format: "ASR-keyword (%@ list): %.1f%% of %d", scav.refusalList, 100 * asr, responses.count)
-                  + (baselineASR.map { String(format: " · without the attack %.1f%%", 100 * $0) } ?? "")
-                  + " · steered layers \(attack.steeredLayers.map(\.decoderLayer))")
+            for r in run.outcomes.prefix(3) { print("> \(r.instruction)\n\(r.response)\n") }
+            print(String(format: "ASR-keyword (%@ list): %.1f%% of %d", scav.refusalList, 100 * report.asrKeyword, run.outcomes.count)
+                  + (report.baselineASRKeyword.map { String(format: " · without the attack %.1f%%", 100 * $0) } ?? "")
+                  + " · steered layers \(report.steeredLayers)")
         }
     }
-}
-
-struct SCAVResponseJSON: Encodable {
-    var prompt: String
-    var response: String
-    var jailbroken: Bool
-    var baseline: String?
-    var baselineJailbroken: Bool?
-    enum CodingKeys: String, CodingKey { case prompt, response, jailbroken, baseline, baselineJailbroken = "baseline_jailbroken" }
-}
-
-struct SCAVRunJSON: Encodable {
-    var asrKeyword: Double
-    var baselineASRKeyword: Double?
-    var steeredLayers: [Int]
-    var responses: [SCAVResponseJSON]
-    enum CodingKeys: String, CodingKey { case asrKeyword = "asr_keyword", baselineASRKeyword = "baseline_asr_keyword", steeredLayers = "steered_layers", responses }
 }
 
 /// What both SCAV attacks read: the model and its probes, the instructions, the refusal list.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LucidAttacks
 @testable import LucidGeneration
@@ -77,6 +78,23 @@ struct SCAVSteeringRunTests {
         #expect(prepared == 0)
         #expect(run.outcomes.allSatisfy { $0.response == "I can't help with that image." && $0.baseline == $0.response && !$0.jailbroken })
         #expect(run.asrKeyword == 0 && run.baselineASRKeyword == 0)
+    }
+
+    /// `lucid attack scav --json`'s keys, as before they moved from the CLI: a reply without a baseline writes none.
+    @Test func theReportEncodesTheCommandsJSONKeys() throws {
+        let run = try SCAVSteeringRun(outcomes: [
+            .init(instruction: "a", response: "Sure", jailbroken: true, baseline: "No", baselineJailbroken: false),
+            .init(instruction: "b", response: "No", jailbroken: false, baseline: "No", baselineJailbroken: false),
+        ])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try encoder.encode(run.report(steeredLayers: [2, 3])), as: UTF8.self)
+        #expect(text == #"{"asr_keyword":0.5,"baseline_asr_keyword":0,"responses":["#
+                + #"{"baseline":"No","baseline_jailbroken":false,"jailbroken":true,"prompt":"a","response":"Sure"},"#
+                + #"{"baseline":"No","baseline_jailbroken":false,"jailbroken":false,"prompt":"b","response":"No"}],"steered_layers":[2,3]}"#)
+        let plain = try SCAVSteeringRun(outcomes: [.init(instruction: "c", response: "Sure", jailbroken: true)])
+        #expect(String(decoding: try encoder.encode(plain.report(steeredLayers: [])), as: UTF8.self)
+                == #"{"asr_keyword":1,"responses":[{"jailbroken":true,"prompt":"c","response":"Sure"}],"steered_layers":[]}"#)
     }
 
     @Test func noInstructionsIsAnError() {
