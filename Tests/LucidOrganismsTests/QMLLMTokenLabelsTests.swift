@@ -103,7 +103,7 @@ struct QMLLMTokenLabelsTests {
     /// Calibration counts each token's code with that token's label: the harmful counts are exactly the
     /// hazard tokens (image labels would count all nine tokens of a hazard scene).
     @Test func calibrationByCellsCountsOnlyTheHazardTokens() throws {
-        guard FileManager.default.fileExists(atPath: ModelLocations.smolLM2) else { return }
+        guard smolInstalled else { return }
         let (model, defense) = try QMLLMDirectory.load(directory: ModelLocations.resolve("shapes-smol-q"))
         let pool = try ScenePool(world: ShapesWorldConfig(seed: 41, count: 8, hazardProbability: 0.5), imageSize: model.config.visionConfig.imageSize)
         let labels = pool.scenes.map(QMLLMCalibration.label)
