@@ -101,7 +101,7 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "OPERA: the README's efficient setting (N_can 1, r 25).")
     var operaEfficient = false
 
-    @Option(help: "Stop when the output contains this string (repeatable).")
+    @Option(help: "Stop when the output contains this string (repeatable); the text, printed or in --json, ends before the first.")
     var stop: [String] = []
 
     @Flag(help: "Print JSON instead of streaming text.")
@@ -129,6 +129,7 @@ struct GenerateCommand: ParsableCommand {
         }
         do { try sampling?.validate(); try decodingMethod().validate() } catch { throw ValidationError("\(error)") }
         if pixelValues != nil && !imageOptions.images.isEmpty { throw ValidationError("--image and --pixel-values exclude each other") }
+        if stop.contains(where: \.isEmpty) { throw ValidationError("--stop must not be empty: it would stop before the first token") }
     }
 
     /// `--decoding`, else sample with a temperature, beam with beams, greedy.
@@ -186,15 +187,16 @@ struct GenerateCommand: ParsableCommand {
                                       decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })
         limits.allowsNonFiniteLogits = allowNonFinite
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
+        var held = StopStringStream(stops: stop)  // the terminal, like the JSON text, never shows a stop string
         let method = try decodingMethod()
         let runner = MethodRunner(encode: decoder.map { t in { t.encode($0, addSpecialTokens: false) } })
         let result = try runner.generate(loaded, ids: ids, images: images, method: method, limits: limits) { id in
             guard !json, var s = stream, let piece = try? s.push(id) else { return }
             stream = s
-            FileHandle.standardOutput.write(Data(piece.utf8))
+            FileHandle.standardOutput.write(Data(held.push(piece).utf8))
         }
         var text = decoder.flatMap { try? $0.decode(result.tokens, skipSpecialTokens: true) } ?? ""
-        if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
+        if result.finishReason == .stopString { text = StopStringStream.cut(text, before: stop) }
         if json {
             let stats = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result.statistics))
             let split = try decoder.flatMap { try prompt.chatTemplate(tokenizer: $0, model: loaded)?.splitReasoning(text) }
@@ -203,7 +205,8 @@ struct GenerateCommand: ParsableCommand {
             if let split { object["reasoning"] = split.reasoning }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            let tail = (stream.map { var s = $0; return s.finish() } ?? (decoder == nil ? result.tokens.map(String.init).joined(separator: " ") : ""))
+            let tail = stream.map { var s = $0; return held.finish(s.finish(), stopped: result.finishReason == .stopString) }
+                ?? (decoder == nil ? result.tokens.map(String.init).joined(separator: " ") : "")
             FileHandle.standardOutput.write(Data((tail + "\n").utf8))
             let st = result.statistics
             FileHandle.standardError.write(Data(String(format: "[%d prompt + %d new tokens, %.1f tok/s decode, stop: %@]\n",

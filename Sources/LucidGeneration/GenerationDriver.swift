@@ -291,7 +291,7 @@ enum StopStrings {
     static func firstMatch(_ limits: GenerationLimits, _ tokens: [Int]) -> String? {
         guard !limits.stopStrings.isEmpty, let decode = limits.decode else { return nil }
         let text = decode(tokens)
-        return limits.stopStrings.first { text.contains($0) }
+        return limits.stopStrings.first { !$0.isEmpty && text.contains($0) }
     }
 }
 

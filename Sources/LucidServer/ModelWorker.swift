@@ -167,18 +167,13 @@ public final class ModelWorker: Service, @unchecked Sendable {
     final class RowState {
         let job: GenerationJob
         var decoder: StreamingDecoder
-        /// The decoded text so far, and the UTF-8 length of what was sent of it (an offset, not an
-        /// index: indices do not outlive the appends).
-        var text = ""
-        var sentUTF8 = 0
+        /// The decoded text so far, held back from a stop string.
+        var stream: StopStringStream
         /// Splits what is sent into reasoning and answer (a reasoning template, split); nil sends it whole.
         var splitter: ReasoningSplitter?
         /// What was sent as reasoning and as answer, when split.
         var reasoning = ""
         var answer = ""
-        /// The request's stop strings, and how many scalars at the end of the text one of them could still begin in.
-        let stops: [String]
-        let holdBack: Int
         let promptTokens: Int
         let gateChecked: Bool
         let batched: Bool
@@ -190,52 +185,27 @@ public final class ModelWorker: Service, @unchecked Sendable {
             self.job = job
             decoder = tokenizer.streamingDecoder(skipSpecialTokens: true)
             splitter = splitsReasoning ? ReasoningSplitter() : nil
-            stops = job.request.stop.filter { !$0.isEmpty }
-            holdBack = max(0, (stops.map(\.unicodeScalars.count).max() ?? 0) - 1)
+            stream = StopStringStream(stops: job.request.stop)
             self.promptTokens = promptTokens
             self.gateChecked = gateChecked
             self.batched = batched
             self.queueSeconds = queueSeconds
         }
 
-        /// Appends a token's text and sends what no stop string can still claim: nothing from a stop
-        /// string's start on, nor the last `holdBack` scalars, where one may yet begin. Only the unsent
-        /// tail is searched, so a reply costs time linear in its length.
+        /// Appends a token's text and sends what no stop string can still claim (`StopStringStream`).
         func push(_ token: Int, metrics: ServerMetrics) {
             if firstToken {
                 firstToken = false
                 metrics.timeToFirstToken.record(ServerMetrics.duration(nanoseconds: DispatchTime.now().uptimeNanoseconds &- job.admitted))
             }
-            text += (try? decoder.push(token)) ?? ""
-            let sentEnd = self.sentEnd
-            let scalars = text.unicodeScalars
-            var safe = scalars.index(scalars.endIndex, offsetBy: -holdBack, limitedBy: sentEnd) ?? sentEnd
-            if let stop = firstStop(after: sentEnd) { safe = min(safe, stop) }
-            if safe > sentEnd { send(upTo: safe) }
-        }
-
-        /// Where what was sent ends.
-        private var sentEnd: String.Index { text.utf8.index(text.utf8.startIndex, offsetBy: sentUTF8) }
-
-        /// Where the first stop string in the unsent text begins (none begins earlier: its start would not have been sent).
-        private func firstStop(after sentEnd: String.Index) -> String.Index? {
-            let unsent = text.unicodeScalars[sentEnd...]
-            return stops.compactMap { unsent.firstRange(of: $0.unicodeScalars)?.lowerBound }.min()
-        }
-
-        /// Sends the text from `sentEnd` to `end`.
-        private func send(upTo end: String.Index) {
-            send(String(text.unicodeScalars[sentEnd..<end]))
-            sentUTF8 = text.utf8.distance(from: text.utf8.startIndex, to: end)
+            send(stream.push((try? decoder.push(token)) ?? ""))
         }
 
         /// The final answer (cut before the first stop string when the generation stopped at one) and
         /// reasoning, with what was not yet sent sent.
         func finish(stopped: Bool) -> (answer: String, reasoning: String?) {
-            text += decoder.finish()
-            if stopped, let stop = firstStop(after: sentEnd) { text = String(text.unicodeScalars[..<stop]) }
-            if text.endIndex > sentEnd { send(upTo: text.endIndex) }
-            guard var splitter else { return (text, nil) }
+            send(stream.finish(decoder.finish(), stopped: stopped))
+            guard var splitter else { return (stream.text, nil) }
             release(splitter.finish())
             self.splitter = splitter
             return (answer, reasoning)
@@ -243,6 +213,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
 
         /// Sends `piece` whole, or through the splitter as reasoning and answer.
         private func send(_ piece: String) {
+            guard !piece.isEmpty else { return }
             guard var splitter else {
                 job.continuation.yield(.delta(piece))
                 return

@@ -89,6 +89,22 @@ struct CommandLineTests {
         #expect(whole["reasoning"] == nil && whole["text"] is String)
     }
 
+    /// The streamed text stops before `--stop`, as the JSON text does, also for a stop inside a word.
+    @Test func generateNeverPrintsAStopString() throws {
+        guard smolInstalled else { return }
+        let base = ["generate", "--prompt", "What is the capital of France?", "--max-new-tokens", "24"]
+        let full = try LucidProcess.json(try LucidProcess.run(base + ["--json"]).out)["text"] as? String ?? ""
+        let word = try #require(full.split(separator: " ").first { $0.count >= 5 }, "\(full)")
+        let stop = String(word.prefix(word.count - 1))
+        let printed = try LucidProcess.run(base + ["--stop", stop])
+        let cut = try LucidProcess.json(try LucidProcess.run(base + ["--stop", stop, "--json"]).out)
+        #expect(cut["finish_reason"] as? String == "stop_string")
+        #expect(printed.status == 0 && printed.out == (cut["text"] as? String ?? "") + "\n", "\(printed.out.debugDescription) vs \(cut)")
+        #expect(!printed.out.contains(stop))
+        let empty = try LucidProcess.run(base + ["--stop", ""])
+        #expect(empty.status != 0 && empty.err.contains("--stop must not be empty"), "\(empty.err)")
+    }
+
     @Test func perplexityRanksFluentTextBelowWordSaladPerGroup() throws {
         guard smolInstalled else { return }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-ppl-\(UUID().uuidString).jsonl").path
