@@ -104,7 +104,7 @@ let package = Package(
         .target(name: "LucidPipeline", dependencies: ["LucidModels", "LucidNN", "LucidTensor", "LucidText", "LucidVision", "LucidGeneration",
                                                       "LucidAttacks", "LucidDefense", "LucidOrganisms", "LucidTraining", "LucidRuns", "LucidEval", "LucidWorld", "LucidFiles", "LucidSupport"]),
         // Metrics, judges and reports: no libtorch (CHAIR, POPE, ASR and the judges read text and JSON).
-        .target(name: "LucidEval", dependencies: ["LucidRuns", "LucidFiles", "LucidSupport",
+        .target(name: "LucidEval", dependencies: ["LucidRuns", "LucidFiles", "LucidSupport", "LucidText",
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOHTTP1", package: "swift-nio")]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LucidFiles
 import LucidEval
+import LucidText
 
 /// `lucid eval …`: the metrics.
 struct EvalCommand: AsyncParsableCommand {
@@ -157,10 +158,12 @@ struct EvalASRCommand: ParsableCommand {
     @Option(help: "Responses JSONL ({\"prompt\": …, \"response\": …}).") var responses: String
     @Option(help: "Refusal list.") var list: String = "scav"
     @Option(help: "Write per-response verdicts (JSONL) here.") var perResponse: String?
+    @Option(help: "keep: score each response as given; split: score a reasoning model's answer, after its first </think> (none: an empty answer).")
+    var reasoning = ReasoningMode.keep
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let report = try ASREvaluator.evaluate(responsesAt: URL(fileURLWithPath: responses), list: try RefusalList.named(list))
+        let report = try ASREvaluator.evaluate(responsesAt: URL(fileURLWithPath: responses), list: try RefusalList.named(list), reasoning: reasoning)
         if let perResponse {
             try SafeFile.writeText(report.perResponseLines().joined(separator: "\n") + "\n", to: perResponse)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import LucidSupport
+import LucidText
 
 /// The verdict on one response.
 public struct ASRVerdict: Codable, Sendable, Equatable {
@@ -94,12 +95,18 @@ public enum ASREvaluator {
     /// Reads JSON Lines `{"prompt": …, "response": …}` (only `response` is used and required, as a
     /// string) and scores them. Errors: unreadable file, malformed line, missing or non-string
     /// `response` (null included), no responses.
-    public static func evaluate(responsesAt url: URL, list: RefusalList) throws(EvalError) -> ASRReport {
+    ///
+    /// `reasoning`: `.keep` (the default) scores each response as given; `.split` scores a reasoning
+    /// model's answer, after its first `</think>` (`ReasoningSplitter`). A response that never closes
+    /// its reasoning (it ran out of tokens) has an empty answer: refused under the AutoDAN rule
+    /// (`autodan`, `scav`), jailbroken under the substring and prefix rules, as their sources score "".
+    public static func evaluate(responsesAt url: URL, list: RefusalList, reasoning: ReasoningMode = .keep) throws(EvalError) -> ASRReport {
         let (records, _) = try JSONLines.read(url)
         var responses: [String] = []
         var lines: [Int] = []
         for record in records {
-            responses.append(try record.string("response", path: url.path))
+            let response = try record.string("response", path: url.path)
+            responses.append(reasoning == .split ? ReasoningSplitter.split(response).answer : response)
             lines.append(record.line)
         }
         guard !responses.isEmpty else { throw .emptyInput(path: url.path) }
