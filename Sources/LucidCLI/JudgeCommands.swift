@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LucidFiles
 import LucidEval
+import LucidText
 import LucidPipeline
 import LucidRuns
 
@@ -61,25 +62,6 @@ struct JudgeEndpointOptions: ParsableArguments {
     }
 }
 
-/// Reads JSONL objects with the given string fields, with line numbers in errors.
-func readJSONL(_ path: String, fields: [String]) throws -> [[String: String]] {
-    let text = try SafeFile.readText(path)
-    var rows: [[String: String]] = []
-    for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-        if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw CLIError("\(path):\(number + 1): not a JSON object")
-        }
-        var row: [String: String] = [:]
-        for field in fields {
-            guard let value = object[field] as? String else { throw CLIError("\(path):\(number + 1): missing string field '\(field)'") }
-            row[field] = value
-        }
-        rows.append(row)
-    }
-    return rows
-}
-
 /// `lucid eval strongreject`: StrongREJECT rubric scores from an LLM judge.
 struct EvalStrongREJECTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -88,6 +70,8 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
         discussion: "Input: JSONL with {\"prompt\", \"response\"}. Output (--out): one JSON line per response, appended as the judge answers (in input order); rerun the same command to resume (responses with a line are not sent again). Then the mean score over the responses whose judge answer was a verdict (the others score null, as NaN in the reference)."
     )
     @Option(help: "Responses JSONL (or --run).") var responses: String?
+    @Option(help: "With --responses: keep (judge each response as given) or split (judge a reasoning model's answer, after its first </think>; a run's answers are split already).")
+    var reasoning = ReasoningMode.keep
     @Option(help: "A finished `lucid run` directory of a prompts dataset (merge a sharded run first): score its answers; records, judge cache and summary in RUN/judges/ (as a manifest's strongreject judge).")
     var run: String?
     @Option(name: .customLong("method"), help: "With --run: score only this method's answers (a name or id; repeat for more; default all).")
@@ -99,6 +83,7 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
     func validate() throws {
         if (responses == nil) == (run == nil) { throw ValidationError("give exactly one of --responses or --run") }
         if run == nil && !methods.isEmpty { throw ValidationError("--method selects answers of a run: use it with --run") }
+        if run != nil && reasoning == .split { throw ValidationError("--reasoning split is for --responses: a run's answers are split as it ran") }
     }
 
     func run() async throws {
@@ -113,15 +98,14 @@ struct EvalStrongREJECTCommand: AsyncParsableCommand {
             print(outcome.summary)
             return
         }
-        let rows = try readJSONL(responses ?? "", fields: ["prompt", "response"])
-        let items = rows.enumerated().map { StrongREJECTItem(id: String($0.offset + 1), prompt: $0.element["prompt"] ?? "", response: $0.element["response"] ?? "") }
+        let items = try StrongREJECTItem.read(responsesAt: URL(fileURLWithPath: responses ?? ""), reasoning: reasoning)
         let judge = StrongREJECTJudge(client: try endpoint.client(defaultCache: out.map { $0 + ".judge-cache.jsonl" }))
         // As the StrongREJECT reference does, an answer that is not a rubric verdict scores NaN (here null, left
         // out of the mean); a failed request ends the run, the responses before it keep their lines.
         let records = try await judge.run(items, log: try out.map { path throws in try Self.recordLog(path) },
                                           concurrency: endpoint.judgeConcurrency, progress: { index, step in
             if case .kept = step { return }
-            FileHandle.standardError.write(Data("\(step.word) \(index + 1)/\(rows.count)\n".utf8))
+            FileHandle.standardError.write(Data("\(step.word) \(index + 1)/\(items.count)\n".utf8))
         })
         print(StrongREJECTSummary(records: records).jsonLine)
     }
@@ -143,7 +127,7 @@ struct EvalHallucinationJudgeCommand: AsyncParsableCommand {
     @OptionGroup var endpoint: JudgeEndpointOptions
 
     func run() async throws {
-        let rows = try readJSONL(descriptions, fields: ["description", "ground_truth"])
+        let rows = try JudgeInputFile.rows(at: URL(fileURLWithPath: descriptions), fields: ["description", "ground_truth"])
         let judge = HallucinationJudge(client: try endpoint.client())
         var rates: [Double] = []
         for (i, row) in rows.enumerated() {

@@ -30,4 +30,10 @@ public enum ReasoningMode: String, Sendable, CaseIterable {
     case split
     /// The whole output is the text, reasoning included, as it was generated.
     case keep
+
+    /// What is scored of `output` under this mode: with `split`, the answer after the first `</think>`
+    /// (`ReasoningSplitter`; empty when the reasoning never closed); with `keep`, `output` itself.
+    public func answer(of output: String) -> String {
+        self == .split ? ReasoningSplitter.split(output).answer : output
+    }
 }

@@ -76,6 +76,12 @@ struct JudgeRunFlagTests {
         #expect(!FileManager.default.fileExists(atPath: session.directory.url.appendingPathComponent("judges").path))
     }
 
+    @Test func reasoningSplitIsForResponseFilesNotRuns() throws {
+        let result = try LucidProcess.run(["eval", "strongreject", "--run", "/nonexistent", "--reasoning", "split",
+                                           "--endpoint", "http://127.0.0.1:1/v1", "--judge-model", "m"])
+        #expect(result.status != 0 && result.err.contains("--reasoning split is for --responses"), "\(result.err)")
+    }
+
     @Test func runHelpPointsToTheJudgesKey() throws {
         let help = try LucidProcess.run(["run", "--help"])
         #expect(help.status == 0)

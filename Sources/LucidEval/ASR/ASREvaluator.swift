@@ -106,7 +106,7 @@ public enum ASREvaluator {
         var lines: [Int] = []
         for record in records {
             let response = try record.string("response", path: url.path)
-            responses.append(reasoning == .split ? ReasoningSplitter.split(response).answer : response)
+            responses.append(reasoning.answer(of: response))
             lines.append(record.line)
         }
         guard !responses.isEmpty else { throw .emptyInput(path: url.path) }
