@@ -201,16 +201,31 @@ public final class ManifestWorker {
     /// than finished the other way. `{"models": {LABEL: {"dtype", "device", "fused_attention"}}}`, with
     /// `"fused_vision_attention": true` beside a fused one: the towers and Q-Former fuse too, since
     /// session 30 (a fused run recorded before that resumes only with `--force-new`, an explicit one still does).
-    public static func engine(of manifest: RunManifest) throws(ModelLoadOptionsError) -> JSONValue {
+    /// `"reasoning": "split"` beside a model whose template writes reasoning (`deepseek-r1`, `qwen3`) when the
+    /// run splits it (`generation.reasoning`, default split): such a run started before session 36 recorded whole
+    /// outputs, and resumes only with `--force-new` rather than mixing whole and split items.
+    public static func engine(of manifest: RunManifest, registry: ModelRegistry = .standard) throws(ModelLoadOptionsError) -> JSONValue {
+        let splits = (try? ManifestGeneration(manifest))?.reasoning == .split
         var models: [String: JSONValue] = [:]
         for spec in manifest.models {
             let options = try loadOptions(of: spec)
             var fields: [String: JSONValue] = ["dtype": .string("\(options.dtype)"), "device": .string("\(options.device)"),
                                                "fused_attention": .bool(options.fusedAttention)]
             if options.fusedAttention { fields["fused_vision_attention"] = .bool(true) }
+            if splits && writesReasoning(spec, registry: registry) { fields["reasoning"] = .string(ReasoningMode.split.rawValue) }
             models[spec.label] = .object(fields)
         }
         return .object(["models": .object(models)])
+    }
+
+    /// Whether a model entry's template writes reasoning: its `template:`, else the one its family detects
+    /// from its tokenizer, as `run` takes them (false where neither can be read yet; the item says why).
+    static func writesReasoning(_ spec: ModelSpec, registry: ModelRegistry) -> Bool {
+        if let chosen = try? template(of: spec) { return chosen.writesReasoning }
+        guard let tokenizer = try? registry.tokenizer(for: spec.path) else { return false }
+        let type = ModelRegistry.modelType(directory: ModelLocations.resolve(spec.path))
+        let family = type.flatMap { registry.family(modelType: $0) } ?? registry.fallback
+        return family.chatTemplate(tokenizer)?.writesReasoning ?? false
     }
 
     /// A model entry's `defense` option (default auto).

@@ -6,6 +6,7 @@ import Testing
 @testable import LucidRuns
 @testable import LucidTensor
 @testable import LucidVision
+import LucidTestSupport
 import LucidText
 
 /// Manifest method entries as typed methods, and one work item end to end on the bundled `shapes-tiny`.
@@ -154,6 +155,43 @@ struct ManifestWorkerTests {
         #expect(kept["r1"]?["reasoning"] == nil)
         #expect(kept["r1"]?["text"] == .string(r1.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(throws: ManifestError.self) { _ = try results(["reasoning": .string("drop")]) }
+    }
+
+    /// A run of a reasoning template records that it splits, so that a run started before the split (whole
+    /// outputs) is refused on resume rather than finished with split ones; other models record nothing new.
+    @Test func aRunThatSplitsReasoningRecordsItAndARunStartedWholeIsNotResumed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"Name a colour.\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        func manifest(_ generation: [String: JSONValue]) -> RunManifest {
+            RunManifest(name: "t", models: [ModelSpec(label: "own", path: "shapes-tiny"),
+                                            ModelSpec(label: "r1", path: "shapes-tiny", options: ["template": .string("deepseek-r1")])],
+                        dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .prompts),
+                        methods: [MethodSpec(name: "greedy")], seeds: [0], output: folder.appendingPathComponent("run"), generation: generation)
+        }
+        let split = try ManifestWorker.engine(of: manifest([:]))
+        #expect(split["models"]?["r1"]?["reasoning"] == .string("split"))
+        #expect(split["models"]?["own"]?["reasoning"] == nil)
+        #expect(try ManifestWorker.engine(of: manifest(["reasoning": .string("keep")]))["models"]?["r1"]?["reasoning"] == nil)
+        // Without `template:`, the template the family detects from the tokenizer (Qwen3's Hub template).
+        let qwen3 = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LucidTextTests/Fixtures/hub-templates/Qwen-Qwen3-0.6B.jinja"), encoding: .utf8)
+        let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<|im_start|>", 141), ("<|im_end|>", 142)], chatTemplate: qwen3)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let detected = RunManifest(name: "t", models: [ModelSpec(label: "q", path: copy.path)],
+                                   dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .prompts),
+                                   methods: [MethodSpec(name: "greedy")], seeds: [0], output: folder.appendingPathComponent("run"), generation: [:])
+        #expect(try ManifestWorker.engine(of: detected)["models"]?["q"]?["reasoning"] == .string("split"))
+        // The settings a run of the same manifest recorded before the split: the same, less the new key.
+        guard case .object(var models)? = split["models"], case .object(var r1)? = models["r1"] else { Issue.record("\(split)"); return }
+        r1["reasoning"] = nil
+        models["r1"] = .object(r1)
+        let plan = try RunPlan(manifest: manifest([:]))
+        let started = try RunDirectory.prepare(for: plan.recording(engine: .object(["models": .object(models)])))
+        #expect(throws: RunError.engineChanged(directory: started.url.path, changes: ["models.r1.reasoning: absent then, \"split\" now"])) {
+            try RunDirectory.prepare(for: plan.recording(engine: split))
+        }
     }
 
     /// An attack crafted on an entry with a `template:` targets the prompt as that template renders it: the PNG
