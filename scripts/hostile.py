@@ -394,7 +394,11 @@ def eval_cases(work, rng):
         else:
             mutated = flip(responses.encode(), rng, rng.randint(1, 5))
         path = write(f"r{i}.jsonl", mutated)
-        cases.append(Case("eval", ["eval", "asr", "--responses", path], "any", [path], [path]))
+        split = ["--reasoning", "split"] if i % 3 == 1 else []
+        cases.append(Case("eval", ["eval", "asr", "--responses", path] + split, "any", [path], [path]))
+        if i % 6 == 0:  # the judge's input is read before any request (port 1: none could be answered)
+            cases.append(Case("eval", ["eval", "strongreject", "--responses", path, "--reasoning", "split",
+                                       "--endpoint", "http://127.0.0.1:1/v1", "--judge-model", "m"], "any", [path], [path]))
     for i in range(40):
         text = flip(objects.encode(), rng, rng.randint(1, 5)) if i % 2 else objects.encode()
         path = write(f"o{i}.json", text)
@@ -565,6 +569,8 @@ def flag_cases(work, rng, image):
     cases.append(Case("flags", ["generate", "--model", "/nonexistent/\x1b]0;pwned\x07\r", "--prompt", "Hi"], "error", ["nonexistent"]))
     cases.append(Case("flags", ["run", os.path.join(work, "no-such\x1b[2J.yaml")], "error", ["no-such"]))
     cases.append(Case("flags", ["serve", "--model", TINY, "--reasoning", "\x1b[31msplit"], "error", ["reasoning"]))
+    cases.append(Case("flags", ["eval", "asr", "--responses", "/nonexistent.jsonl", "--reasoning", "drop"], "error", ["reasoning"]))
+    cases.append(Case("flags", generate + ["--max-new-tokens", "1", "--stop", ""], "error", ["--stop"]))
     for target in ["/dev/full", work]:
         cases.append(Case("flags", ["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2",
                                     "--out", target], "error", [target], protected=[target]))

@@ -286,12 +286,13 @@ enum DecodeLoop {
     }
 }
 
-/// Stop-string matching on decoded text.
+/// Stop-string matching on decoded text, on Unicode scalars as Python's `str` matches code points
+/// (and as `StopStringStream` cuts), not on Swift's characters: a stop "e" is found in "e\u{301}".
 enum StopStrings {
     static func firstMatch(_ limits: GenerationLimits, _ tokens: [Int]) -> String? {
         guard !limits.stopStrings.isEmpty, let decode = limits.decode else { return nil }
-        let text = decode(tokens)
-        return limits.stopStrings.first { !$0.isEmpty && text.contains($0) }
+        let text = decode(tokens).unicodeScalars
+        return limits.stopStrings.first { !$0.isEmpty && text.firstRange(of: $0.unicodeScalars) != nil }
     }
 }
 

@@ -89,6 +89,15 @@ struct GenerationConformanceTests {
                                            limits: GenerationLimits(maxNewTokens: 6, stopStrings: ["<\(free.tokens[1])>"], decode: decode))
         #expect(byString.finishReason == .stopString)
         #expect(byString.tokens.count <= 2)
+        // On Unicode scalars, as Python matches code points: "e" is in "e\u{301}" (not a Swift character of it);
+        // an empty stop string matches nothing.
+        let accented: ([Int]) -> String = { $0.map { _ in "e\u{301}" }.joined() }
+        let scalar = try driver.generate(.tokens([5, 6, 7]), strategy: .greedy,
+                                         limits: GenerationLimits(maxNewTokens: 6, stopStrings: ["e"], decode: accented))
+        #expect(scalar.finishReason == .stopString && scalar.tokens.count == 1 && scalar.stopString == "e")
+        let empty = try driver.generate(.tokens([5, 6, 7]), strategy: .greedy,
+                                        limits: GenerationLimits(maxNewTokens: 6, stopStrings: [""], decode: accented))
+        #expect(empty.tokens == free.tokens && empty.finishReason == free.finishReason)
     }
 
     @Test func badRequestsAreClearErrors() throws {
