@@ -32,6 +32,9 @@ public final class ContinuousBatch {
         let limits: GenerationLimits
         let generator: LucidTensor.Generator?
         let sampling: SamplingParameters?
+        /// How many alternatives each step reports with the chosen token's log-probability; nil: none are computed.
+        let logprobs: Int?
+        var tokenLogprobs: [TokenLogprobs] = []
         var tokens: [Int] = []
         /// RoPE position of `lastToken`, the row's next input.
         var position: Int
@@ -41,10 +44,11 @@ public final class ContinuousBatch {
         var statistics: GenerationStatistics
         let decodeStart: UInt64
 
-        init(id: RowID, limits: GenerationLimits, sampling: SamplingParameters?, position: Int, statistics: GenerationStatistics) {
+        init(id: RowID, limits: GenerationLimits, sampling: SamplingParameters?, logprobs: Int?, position: Int, statistics: GenerationStatistics) {
             self.id = id
             self.limits = limits
             self.sampling = sampling
+            self.logprobs = logprobs
             generator = sampling.map { LucidTensor.Generator(seed: $0.seed) }
             self.position = position
             self.statistics = statistics
@@ -70,7 +74,10 @@ public final class ContinuousBatch {
 
     /// Runs `prefill` as a new row (its own forward pass) and chooses its first token; the row joins
     /// the batch unless that token already ended it. `strategy` is `.greedy` or `.sampling`.
-    public func join(_ prefill: Prefill, strategy: DecodingStrategy, limits: GenerationLimits) throws(GenerationError) -> (RowID, [Event]) {
+    /// `logprobs`: each token's log-probability and that many most likely alternatives (0 …
+    /// `TokenLogprobs.maximumTop`) in the result's `logprobs`; nil computes none.
+    public func join(_ prefill: Prefill, strategy: DecodingStrategy, limits: GenerationLimits,
+                     logprobs: Int? = nil) throws(GenerationError) -> (RowID, [Event]) {
         let sampling: SamplingParameters?
         switch strategy {
         case .greedy: sampling = nil
@@ -80,6 +87,9 @@ public final class ContinuousBatch {
         case .beamSearch: throw .invalidOption("beam search keeps several rows per request: it is not batched")
         }
         guard limits.maxNewTokens >= 1 else { throw .invalidOption("a batched row needs max new tokens ≥ 1") }
+        if let logprobs, !(0...TokenLogprobs.maximumTop).contains(logprobs) {
+            throw .invalidOption("top log-probabilities must be in 0…\(TokenLogprobs.maximumTop) (got \(logprobs))")
+        }
         let promptLength: Int
         switch prefill {
         case .tokens(let ids):
@@ -108,7 +118,7 @@ public final class ContinuousBatch {
             // An explicitly positioned prompt (M-RoPE) continues after its largest position, as it does alone.
             var next = promptLength
             if case .positionedEmbeddings(_, let positions) = prefill { next = positions.max().intValue + 1 }
-            let row = Row(id: id, limits: limits, sampling: sampling, position: next, statistics: statistics)
+            let row = Row(id: id, limits: limits, sampling: sampling, logprobs: logprobs, position: next, statistics: statistics)
             var events: [Event] = []
             if let result = choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: 0), events: &events) {
                 events.append(.finished(id, result))
@@ -170,6 +180,7 @@ public final class ContinuousBatch {
         } else {
             next = logits.argmax(axis: -1).intValue
         }
+        if let top = row.logprobs { row.tokenLogprobs.append(TokenLogprobs(logits: logits, chosen: next, top: top)) }
         row.tokens.append(next)
         row.lastToken = next
         events.append(.token(row.id, next))
@@ -184,7 +195,9 @@ public final class ContinuousBatch {
         statistics.decodeTokens = row.tokens.count
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - row.decodeStart) / 1e9
         statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
-        return GenerationResult(tokens: row.tokens, finishReason: reason, stopString: stopString, statistics: statistics)
+        var result = GenerationResult(tokens: row.tokens, finishReason: reason, stopString: stopString, statistics: statistics)
+        if row.logprobs != nil { result.logprobs = row.tokenLogprobs }
+        return result
     }
 
     /// Removes rows from the batch and the padding no remaining row needs.

@@ -107,6 +107,9 @@ public struct GenerationResult {
     /// Beam search: the chosen hypothesis's score (sum of log-probabilities / length^penalty).
     public var score: Double?
     public var statistics: GenerationStatistics
+    /// Each token's log-probability and the most likely alternatives, one per token, where asked
+    /// (`ContinuousBatch.join(logprobs:)`); nil otherwise.
+    public var logprobs: [TokenLogprobs]?
 
     public init(tokens: [Int], finishReason: FinishReason, stopString: String? = nil, score: Double? = nil,
                 statistics: GenerationStatistics = GenerationStatistics()) {

@@ -37,6 +37,9 @@ public struct ChatRequest: Sendable {
     public var enableThinking: Bool?
     /// `chat_template_kwargs.date_string`: the `Today Date:` of a Llama 3.1–3.3 system turn.
     public var dateString: String?
+    /// With `logprobs: true`, how many alternatives each token reports (`top_logprobs`, 0 … 20, default 0);
+    /// nil without. Non-streamed greedy and sampled requests only (the batched rows compute them).
+    public var topLogprobs: Int?
 
     /// The names `chat_template_kwargs` may hold.
     public static let templateKeywords = ["enable_thinking", "date_string"]
@@ -96,9 +99,10 @@ public struct ChatRequest: Sendable {
         for unsupported in ["tools", "functions", "tool_choice", "function_call", "logit_bias"] where body[unsupported] != nil && body[unsupported] != .null {
             throw .invalid("'\(unsupported)' is not supported by lucid serve", param: unsupported, code: "unsupported_parameter")
         }
-        if let logprobs = body["logprobs"], logprobs != .null, logprobs != .bool(false) {
-            throw .invalid("'logprobs' is not supported by lucid serve", param: "logprobs", code: "unsupported_parameter")
-        }
+        let logprobs = try Self.optionalBool(body, "logprobs") ?? false
+        let top = try Self.optionalInt(body, "top_logprobs", in: 0...TokenLogprobs.maximumTop)
+        if top != nil && !logprobs { throw .invalid("'top_logprobs' needs 'logprobs': true", param: "top_logprobs") }
+        topLogprobs = logprobs ? top ?? 0 : nil
         model = try Self.optionalString(body, "model")
         turns = try Self.turns(body["messages"], limits: limits)
         let totalImages = turns.reduce(0) { $0 + $1.imageURLs.count }
@@ -131,6 +135,13 @@ public struct ChatRequest: Sendable {
         }
         if choices > 1 && !samples {
             throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")
+        }
+        if logprobs {
+            if stream { throw .invalid("'logprobs' come in non-streamed responses only (stream: false)", param: "logprobs", code: "unsupported_parameter") }
+            switch method {
+            case .greedy, .sample: break
+            default: throw .invalid("'logprobs' need greedy or sample decoding, not \(method.name)", param: "logprobs", code: "unsupported_parameter")
+            }
         }
     }
 

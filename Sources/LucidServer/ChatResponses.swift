@@ -60,6 +60,21 @@ enum ChatResponses {
         ["reasoning": .string(text), "reasoning_content": .string(text)]
     }
 
+    /// OpenAI's `logprobs` of a choice: `content`, one entry per generated token (`token`, `logprob`,
+    /// `bytes`, `top_logprobs`), and `refusal` null. A token's text is its bytes as UTF-8, with U+FFFD
+    /// where a token holds part of a character; `bytes` are exact.
+    static func logprobs(_ entries: [TokenLogprobEntry]) -> JSONValue {
+        func candidate(_ c: TokenLogprobEntry.Candidate) -> [String: JSONValue] {
+            ["token": .string(String(decoding: c.bytes, as: UTF8.self)), "logprob": .double(c.logprob), "bytes": .array(c.bytes.map { .int(Int($0)) })]
+        }
+        let content = entries.map { entry -> JSONValue in
+            var fields = candidate(entry.chosen)
+            fields["top_logprobs"] = .array(entry.top.map { .object(candidate($0)) })
+            return .object(fields)
+        }
+        return .object(["content": .array(content), "refusal": .null])
+    }
+
     /// A non-streamed `chat.completion`.
     static func completion(id: String, created: Int, model: String, outcomes: [JobOutcome]) -> JSONValue {
         let choices = outcomes.enumerated().map { index, outcome -> JSONValue in
@@ -67,7 +82,7 @@ enum ChatResponses {
                 "index": .int(index),
                 "message": message(outcome),
                 "finish_reason": .string(finishReason(outcome.finishReason)),
-                "logprobs": .null,
+                "logprobs": outcome.logprobs.map(logprobs) ?? .null,
                 "lucid": lucid(outcome),
             ])
         }

@@ -27,6 +27,26 @@ public struct JobOutcome: Sendable {
     public var methodName: String
     /// Seconds waiting for the model before the generation started.
     public var queueSeconds: Double
+    /// One per generated token, where the request asked for `logprobs`; nil otherwise (and for a gate's refusal).
+    public var logprobs: [TokenLogprobEntry]?
+}
+
+/// One token of a choice's `logprobs.content`: its bytes and log-probability, and the most likely
+/// tokens at that step, most likely first (`TokenLogprobs`, with each token as the bytes it adds).
+public struct TokenLogprobEntry: Sendable, Equatable {
+    public struct Candidate: Sendable, Equatable {
+        public var bytes: [UInt8]
+        public var logprob: Double
+    }
+
+    public var chosen: Candidate
+    public var top: [Candidate]
+
+    /// `logprobs` with each token spelled by `bytes` (`StreamingDecoder.bytes(of:)`; an id it cannot spell has none).
+    public init(_ logprobs: TokenLogprobs, bytes: (Int) -> [UInt8]) {
+        chosen = Candidate(bytes: bytes(logprobs.chosen.token), logprob: logprobs.chosen.logprob)
+        top = logprobs.top.map { Candidate(bytes: bytes($0.token), logprob: $0.logprob) }
+    }
 }
 
 /// What the model worker reports for one job, in order: text deltas (reasoning deltas first, when the

@@ -318,7 +318,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
             case .refused(let result):
                 complete(row, result: result, refusal: refusal)
             case .ready(let prefill, _, _):
-                let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits)
+                let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits, logprobs: request.topLogprobs)
                 rows[id] = row
                 handle(events)
             }
@@ -377,7 +377,14 @@ public final class ModelWorker: Service, @unchecked Sendable {
         let gate = GateDecision(checked: row.gateChecked, refused: result.finishReason == .refused, message: refusal)
         end(job, error: nil, outcome: JobOutcome(text: text, reasoning: reasoning, tokens: result.tokens, finishReason: result.finishReason,
                                                  promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,
-                                                 batched: row.batched, methodName: job.request.method.name, queueSeconds: row.queueSeconds))
+                                                 batched: row.batched, methodName: job.request.method.name, queueSeconds: row.queueSeconds,
+                                                 logprobs: result.logprobs.map(logprobEntries)))
+    }
+
+    /// A result's log-probabilities with each token spelled as the bytes it adds to the text.
+    private func logprobEntries(_ logprobs: [TokenLogprobs]) -> [TokenLogprobEntry] {
+        let decoder = tokenizer.streamingDecoder()
+        return logprobs.map { TokenLogprobEntry($0) { (try? decoder.bytes(of: $0)) ?? [] } }
     }
 
     /// Ends a job's stream (with its outcome or an error event) and frees its admission slot. The

@@ -82,6 +82,24 @@ public struct StreamingDecoder: Sendable {
         return finishing(output)
     }
 
+    /// The bytes token `id` adds to a text it does not begin, as OpenAI's `logprobs` `bytes` give a
+    /// token: a byte-level or byte-fallback token's own bytes (possibly part of a character), else its
+    /// text after the per-token decoder steps. Joined over a sequence's tokens after the first, they
+    /// are the UTF-8 of what `push` returns for them, before the whole-text steps (a trailing strip).
+    /// Special tokens count as text here, whatever `skipSpecialTokens` says.
+    ///
+    /// - Throws: `TokenizerError.tokenIDOutOfRange` for an id outside the vocabulary.
+    public func bytes(of id: Int) throws -> [UInt8] {
+        let token = try tokenizer.tokenString(id)
+        if joinsWithSpaces { return Array((" " + token).utf8) }
+        var text = token
+        for step in perTokenSteps { text = DecoderPipeline.applyPerToken(step, to: text, index: 1) }
+        if byteLevel { return ByteLevelMapping.decode(text) }
+        if byteFallback, let byte = DecoderPipeline.fallbackByte(text) { return [byte] }
+        for step in afterFallbackSteps { text = DecoderPipeline.applyPerToken(step, to: text, index: 1) }
+        return Array(text.utf8)
+    }
+
     /// Ends the sequence: releases held bytes (as U+FFFD) and held trailing text, then resets.
     public mutating func finish() -> String {
         var output = ""

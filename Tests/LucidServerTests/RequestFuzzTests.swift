@@ -68,7 +68,8 @@ struct RequestFuzzTests {
                          .object(["method": "greedy", "bogus": 1]), .object(["method": "opera", "candidates": huge]), .object([:])],
             names: "decoding")
         top("tools", [.array([])])
-        top("logprobs", [true])
+        top("logprobs", ["yes", 1])
+        top("top_logprobs", [-1, 21, "5", .double(2.5), 3])   // 3: without logprobs: true
         top("messages", ["hi", [], [5], .array(Array(repeating: .object(["role": "user", "content": "x"]), count: 100))])
         let messages: [JSONValue] = [
             .object(["role": "wizard", "content": "x"]), .object(["role": "user", "content": 5]), .object(["content": "x"]),

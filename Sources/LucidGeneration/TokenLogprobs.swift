@@ -1,0 +1,46 @@
+import LucidTensor
+
+/// A generated token's log-probability under the model and the most likely tokens at that step
+/// (what OpenAI-compatible servers return as `logprobs`).
+///
+/// The probabilities are the model's own, the log-softmax of its raw logits, before temperature,
+/// top-k and top-p: what vLLM returns by default (`logprobs_mode` `raw_logprobs`). A sampled token
+/// may therefore be one the warped distribution made likelier than these say.
+public struct TokenLogprobs: Sendable, Equatable {
+    /// One candidate token and its log-probability.
+    public struct Candidate: Sendable, Equatable {
+        public var token: Int
+        public var logprob: Double
+
+        public init(token: Int, logprob: Double) {
+            self.token = token
+            self.logprob = logprob
+        }
+    }
+
+    /// The chosen token and its log-probability.
+    public var chosen: Candidate
+    /// The most likely tokens, most likely first (as many as asked; ties in the order libtorch's topk gives).
+    public var top: [Candidate]
+
+    public init(chosen: Candidate, top: [Candidate]) {
+        self.chosen = chosen
+        self.top = top
+    }
+
+    /// The most alternatives a step may report (OpenAI's `top_logprobs` limit).
+    public static let maximumTop = 20
+
+    /// From one step's logits [V]: `chosen`'s log-probability and the `top` most likely tokens (0 … `maximumTop`).
+    public init(logits: Tensor, chosen token: Int, top count: Int) {
+        let logprobs = logits.to(.f64).logSoftmax(axis: -1)
+        chosen = Candidate(token: token, logprob: logprobs.selected(axis: 0, index: token).item())
+        let k = Swift.min(Swift.max(0, count), Swift.min(Self.maximumTop, logits.size(0)))
+        guard k > 0 else {
+            top = []
+            return
+        }
+        let (values, indices) = logprobs.topK(k)
+        top = zip(indices.toArray(Int64.self), values.toArray(Double.self)).map { Candidate(token: Int($0), logprob: $1) }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LucidModels
+import LucidPipeline
+import LucidRuns
+import LucidServer
+import LucidTensor
+import LucidText
+import Testing
+
+/// `logprobs` and `top_logprobs` on SmolLM2: each generated token's log-probability is the model's own
+/// log-softmax at that position, computed here over the whole sequence in one pass.
+@Suite("server logprobs", .serialized)
+struct ServerLogprobsTests {
+    let prompt = "Name three colours."
+
+    func body(_ extra: [String: JSONValue]) -> ByteBuffer {
+        var fields: [String: JSONValue] = ["model": "smollm2", "max_tokens": 12]
+        fields.merge(extra) { $1 }
+        return chatBody(prompt, extra: fields)
+    }
+
+    /// The log-softmax of SmolLM2's logits [T, V] over the prompt followed by `tokens` (one pass, no cache).
+    func referenceLogprobs(_ tokens: [Int]) throws -> (logprobs: Tensor, promptLength: Int) {
+        let opened = try ModelRegistry.standard.open("smollm2")
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "smollm2")
+        let template = try #require(opened.chatTemplate(for: tokenizer))
+        let ids = try tokenizer.encode(chat: [.user(prompt)], template: template)
+        let sequence = ids + tokens
+        let trace = withNoGrad { opened.model.forward(tokens: Tensor(sequence, shape: [1, sequence.count]), cache: nil, options: ForwardOptions(logits: .all)) }
+        let all = try #require(trace.logits)
+        let logits = all.selected(axis: 0, index: 0).to(.f64)
+        return (logits.logSoftmax(axis: -1), ids.count)
+    }
+
+    @Test(arguments: [false, true])
+    func eachTokensLogprobIsTheModelsOwnAndTheTopListLeadsWithTheLikeliest(sampled: Bool) async throws {
+        var extra: [String: JSONValue] = ["logprobs": true, "top_logprobs": 3]
+        if sampled { extra["temperature"] = .double(0.8); extra["seed"] = 5 }
+        let request = body(extra)
+        let response = try await TestServer(model: "smollm2").test { client in
+            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: request)
+        }
+        #expect(response.status == .ok)
+        let choice = try #require(try json(response)["choices"]?.arrayValue?.first)
+        let tokens = try #require(choice["lucid"]?["token_ids"]?.arrayValue?.compactMap { $0.intValue })
+        let content = try #require(choice["logprobs"]?["content"]?.arrayValue)
+        try #require(content.count == tokens.count && !tokens.isEmpty)
+        #expect(choice["logprobs"]?["refusal"] == .null)
+        let (reference, promptLength) = try referenceLogprobs(tokens)
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "smollm2")
+        var worst = 0.0
+        var bytes: [UInt8] = []
+        for (index, (token, entry)) in zip(tokens, content).enumerated() {
+            let row = reference.selected(axis: 0, index: promptLength - 1 + index)
+            let expected: Double = row.selected(axis: 0, index: token).item()
+            let logprob = try #require(entry["logprob"]?.doubleValue)
+            worst = max(worst, abs(logprob - expected))
+            let top = try #require(entry["top_logprobs"]?.arrayValue)
+            let values = top.compactMap { $0["logprob"]?.doubleValue }
+            #expect(values.count == 3 && values == values.sorted(by: >))
+            #expect(abs(values[0] - row.max().item()) < 1e-4)
+            if !sampled { #expect(top.first?["bytes"] == entry["bytes"]) }  // greedy chose the likeliest
+            let listed = try #require(entry["bytes"]?.arrayValue?.compactMap { $0.intValue })
+            let tokenBytes = listed.map { UInt8(truncatingIfNeeded: $0) }
+            #expect(entry["token"]?.stringValue == String(decoding: tokenBytes, as: UTF8.self))
+            if !tokenizer.isSpecial(token) { bytes += tokenBytes }
+        }
+        print("logprobs (sampled: \(sampled)): \(tokens.count) tokens, largest difference from the one-pass log-softmax \(worst)")
+        #expect(worst < 1e-4, "largest difference from the one-pass log-softmax: \(worst)")
+        // The tokens' bytes spell the answer.
+        #expect(String(decoding: bytes, as: UTF8.self) == choice["message"]?["content"]?.stringValue)
+    }
+
+    @Test func logprobsAreRefusedWhereTheyAreNotComputed() async throws {
+        let bodies = [body(["logprobs": true, "stream": true]),
+                      body(["logprobs": true, "decoding": .object(["method": "beam", "beams": 2])]),
+                      body(["top_logprobs": 2])]
+        let responses = try await TestServer(model: "smollm2").test { client in
+            var responses: [TestResponse] = []
+            for body in bodies { responses.append(try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: body)) }
+            return responses
+        }
+        let messages = try responses.map { try json($0)["error"]?["message"]?.stringValue ?? "" }
+        #expect(responses.allSatisfy { $0.status == .badRequest }, "\(messages)")
+        #expect(messages[0].contains("non-streamed") && messages[1].contains("not beam") && messages[2].contains("needs 'logprobs': true"), "\(messages)")
+    }
+
+    @Test func tokenBytesJoinToTheDecodedText() throws {
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "smollm2")
+        let text = "Héllo, wörld — 東京 🙂"
+        let ids = tokenizer.encode(text, addSpecialTokens: false)
+        let decoder = tokenizer.streamingDecoder()
+        let bytes = try ids.flatMap { try decoder.bytes(of: $0) }
+        #expect(bytes == Array(try tokenizer.decode(ids).utf8))
+        #expect(ids.contains { (try? decoder.bytes(of: $0)).map { String(validating: $0, as: UTF8.self) == nil } ?? false },
+                "some token holds part of a character")
+    }
+}
