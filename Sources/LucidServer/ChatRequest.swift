@@ -38,7 +38,7 @@ public struct ChatRequest: Sendable {
     /// `chat_template_kwargs.date_string`: the `Today Date:` of a Llama 3.1–3.3 system turn.
     public var dateString: String?
     /// With `logprobs: true`, how many alternatives each token reports (`top_logprobs`, 0 … 20, default 0);
-    /// nil without. Non-streamed greedy and sampled requests only (the batched rows compute them).
+    /// nil without. Greedy and sampled requests only (the batched rows compute them).
     public var topLogprobs: Int?
 
     /// The names `chat_template_kwargs` may hold.
@@ -137,7 +137,6 @@ public struct ChatRequest: Sendable {
             throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")
         }
         if logprobs {
-            if stream { throw .invalid("'logprobs' come in non-streamed responses only (stream: false)", param: "logprobs", code: "unsupported_parameter") }
             switch method {
             case .greedy, .sample: break
             default: throw .invalid("'logprobs' need greedy or sample decoding, not \(method.name)", param: "logprobs", code: "unsupported_parameter")

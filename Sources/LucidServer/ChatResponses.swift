@@ -93,8 +93,10 @@ enum ChatResponses {
     }
 
     /// A `chat.completion.chunk` with one choice's delta (and its finish reason and `lucid` at the end).
+    /// Asked-for log-probabilities come whole in that last chunk (its delta is empty): accumulated over the
+    /// chunks, as OpenAI's clients do, they are the non-streamed response's.
     static func chunk(id: String, created: Int, model: String, index: Int, delta: JSONValue, outcome: JobOutcome? = nil) -> JSONValue {
-        var choice: [String: JSONValue] = ["index": .int(index), "delta": delta, "logprobs": .null,
+        var choice: [String: JSONValue] = ["index": .int(index), "delta": delta, "logprobs": outcome?.logprobs.map(logprobs) ?? .null,
                                            "finish_reason": outcome.map { .string(finishReason($0.finishReason)) } ?? .null]
         if let outcome { choice["lucid"] = lucid(outcome) }
         return .object(["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),

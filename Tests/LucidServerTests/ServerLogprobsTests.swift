@@ -74,8 +74,7 @@ struct ServerLogprobsTests {
     }
 
     @Test func logprobsAreRefusedWhereTheyAreNotComputed() async throws {
-        let bodies = [body(["logprobs": true, "stream": true]),
-                      body(["logprobs": true, "decoding": .object(["method": "beam", "beams": 2])]),
+        let bodies = [body(["logprobs": true, "decoding": .object(["method": "beam", "beams": 2])]),
                       body(["top_logprobs": 2])]
         let responses = try await TestServer(model: "smollm2").test { client in
             var responses: [TestResponse] = []
@@ -84,7 +83,22 @@ struct ServerLogprobsTests {
         }
         let messages = try responses.map { try json($0)["error"]?["message"]?.stringValue ?? "" }
         #expect(responses.allSatisfy { $0.status == .badRequest }, "\(messages)")
-        #expect(messages[0].contains("non-streamed") && messages[1].contains("not beam") && messages[2].contains("needs 'logprobs': true"), "\(messages)")
+        #expect(messages[0].contains("not beam") && messages[1].contains("needs 'logprobs': true"), "\(messages)")
+    }
+
+    @Test func streamedLogprobsAccumulateToTheNonStreamedOnes() async throws {
+        let plain = body(["logprobs": true, "top_logprobs": 2])
+        let streamed = body(["logprobs": true, "top_logprobs": 2, "stream": true])
+        let (whole, chunks) = try await TestServer(model: "smollm2").test { client in
+            (try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: plain),
+             try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: streamed))
+        }
+        let expected = try #require(try json(whole)["choices"]?.arrayValue?.first?["logprobs"]?["content"]?.arrayValue)
+        let choices = try events(chunks).dropLast().compactMap { try JSONValue.parse($0)["choices"]?.arrayValue?.first }
+        let accumulated = choices.flatMap { $0["logprobs"]?["content"]?.arrayValue ?? [] }
+        #expect(!expected.isEmpty && accumulated == expected)
+        let last = try #require(choices.last)
+        #expect(last["finish_reason"] != .null && last["logprobs"] != .null)
     }
 
     @Test func tokenBytesJoinToTheDecodedText() throws {
