@@ -11,11 +11,6 @@ public struct TokenLogprobs: Sendable, Equatable {
     public struct Candidate: Sendable, Equatable {
         public var token: Int
         public var logprob: Double
-
-        public init(token: Int, logprob: Double) {
-            self.token = token
-            self.logprob = logprob
-        }
     }
 
     /// The chosen token and its log-probability.
@@ -23,14 +18,11 @@ public struct TokenLogprobs: Sendable, Equatable {
     /// The most likely tokens, most likely first (as many as asked; ties in the order libtorch's topk gives).
     public var top: [Candidate]
 
-    public init(chosen: Candidate, top: [Candidate]) {
-        self.chosen = chosen
-        self.top = top
-    }
-
     /// The most alternatives a step may report (OpenAI's `top_logprobs` limit).
     public static let maximumTop = 20
+}
 
+extension TokenLogprobs {
     /// From one step's logits [V]: `chosen`'s log-probability and the `top` most likely tokens (0 … `maximumTop`).
     public init(logits: Tensor, chosen token: Int, top count: Int) {
         let logprobs = logits.to(.f64).logSoftmax(axis: -1)

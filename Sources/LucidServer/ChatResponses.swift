@@ -62,10 +62,12 @@ enum ChatResponses {
 
     /// OpenAI's `logprobs` of a choice: `content`, one entry per generated token (`token`, `logprob`,
     /// `bytes`, `top_logprobs`), and `refusal` null. A token's text is its bytes as UTF-8, with U+FFFD
-    /// where a token holds part of a character; `bytes` are exact.
+    /// where a token holds part of a character; `bytes` are exact. A log-probability of −∞ (a token the
+    /// model rules out) is −9999.0, as OpenAI and vLLM write it: JSON has no infinity.
     static func logprobs(_ entries: [TokenLogprobEntry]) -> JSONValue {
         func candidate(_ c: TokenLogprobEntry.Candidate) -> [String: JSONValue] {
-            ["token": .string(String(decoding: c.bytes, as: UTF8.self)), "logprob": .double(c.logprob), "bytes": .array(c.bytes.map { .int(Int($0)) })]
+            ["token": .string(String(decoding: c.bytes, as: UTF8.self)), "logprob": .double(c.logprob.isFinite ? c.logprob : -9999.0),
+             "bytes": .array(c.bytes.map { .int(Int($0)) })]
         }
         let content = entries.map { entry -> JSONValue in
             var fields = candidate(entry.chosen)

@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+@testable import LucidGeneration
 import LucidModels
 import LucidPipeline
 import LucidRuns
-import LucidServer
+@testable import LucidServer
 import LucidTensor
 import LucidText
 import Testing
@@ -99,6 +100,16 @@ struct ServerLogprobsTests {
         #expect(!expected.isEmpty && accumulated == expected)
         let last = try #require(choices.last)
         #expect(last["finish_reason"] != .null && last["logprobs"] != .null)
+    }
+
+    @Test func aTokenTheModelRulesOutIsWrittenAsOpenAIWritesIt() throws {
+        let logprobs = TokenLogprobs(chosen: .init(token: 1, logprob: -0.5), top: [.init(token: 1, logprob: -0.5), .init(token: 2, logprob: -.infinity)])
+        let entry = TokenLogprobEntry(logprobs) { [UInt8(64 + $0)] }
+        let written = ChatResponses.logprobs([entry])
+        let top = written["content"]?.arrayValue?.first?["top_logprobs"]?.arrayValue
+        #expect(top?.map { $0["logprob"] } == [.double(-0.5), .double(-9999)])
+        #expect(top?.map { $0["token"] } == ["A", "B"])
+        #expect(try JSONValue.parse(try written.canonicalText()) == written)
     }
 
     @Test func tokenBytesJoinToTheDecodedText() throws {
