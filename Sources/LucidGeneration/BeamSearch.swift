@@ -132,10 +132,17 @@ struct BeamSearch {
             tokens.append(eosToken)
             reason = .eos
         }
+        // The search keeps hypotheses, not one text, and checks no stop strings (nor does Hugging Face's
+        // cut its output): the chosen one ends at its first token that completes one, as greedy's would.
+        var stopString: String?
+        if let (end, hit) = StopStrings.firstCompletion(limits, tokens) {
+            tokens = Array(tokens[..<end])
+            (reason, stopString) = (.stopString, hit)
+        }
         tokens.forEach { onToken?($0) }
         statistics.decodeTokens = generated
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
-        return GenerationResult(tokens: tokens, finishReason: reason, stopString: nil, score: best.score, statistics: statistics)
+        return GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: best.score, statistics: statistics)
     }
 }

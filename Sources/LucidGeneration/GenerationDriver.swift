@@ -297,6 +297,18 @@ enum StopStrings {
         let text = decode(tokens).unicodeScalars
         return limits.stopStrings.first { !$0.isEmpty && text.firstRange(of: $0.unicodeScalars) != nil }
     }
+
+    /// The length of the shortest prefix of `tokens` whose text holds a stop string, and that string;
+    /// nil when the whole text holds none. Binary search: a prefix that holds one stays holding it.
+    static func firstCompletion(_ limits: GenerationLimits, _ tokens: [Int]) -> (end: Int, stop: String)? {
+        guard firstMatch(limits, tokens) != nil else { return nil }
+        var (low, high) = (1, tokens.count)  // the prefix of length `high` holds one
+        while low < high {
+            let middle = (low + high) / 2
+            if firstMatch(limits, Array(tokens[..<middle])) != nil { high = middle } else { low = middle + 1 }
+        }
+        return firstMatch(limits, Array(tokens[..<high])).map { (high, $0) }
+    }
 }
 
 /// Process resource usage.

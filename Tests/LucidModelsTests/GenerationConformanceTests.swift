@@ -100,6 +100,27 @@ struct GenerationConformanceTests {
         #expect(empty.tokens == free.tokens && empty.finishReason == free.finishReason)
     }
 
+    /// Beam search checks no stop strings while it searches; its chosen hypothesis ends at the first token
+    /// that completes one (streamed so too), as greedy decoding ends, instead of running past it.
+    @Test func beamSearchEndsItsChosenHypothesisAtAStopString() throws {
+        let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-mha", "model"))
+        let driver = GenerationDriver(model: model)
+        let strategy = DecodingStrategy.beamSearch(BeamSearchParameters(beams: 3))
+        let free = try driver.generate(.tokens([5, 6, 7]), strategy: strategy, limits: GenerationLimits(maxNewTokens: 6))
+        try #require(free.tokens.count >= 4)
+        let decode: ([Int]) -> String = { $0.map { "<\($0)>" }.joined() }
+        // A stop that ends inside the third token's text, so the cut is at that token, not at the first occurrence of an id.
+        let stop = "<\(free.tokens[2])"
+        let first = free.tokens.firstIndex { "<\($0)>".hasPrefix(stop) } ?? 2
+        var streamed: [Int] = []
+        let stopped = try driver.generate(.tokens([5, 6, 7]), strategy: strategy,
+                                          limits: GenerationLimits(maxNewTokens: 6, stopStrings: ["zz", stop], decode: decode)) { streamed.append($0) }
+        #expect(stopped.tokens == Array(free.tokens.prefix(first + 1)))
+        #expect(stopped.finishReason == .stopString && stopped.stopString == stop)
+        #expect(streamed == stopped.tokens)
+        #expect(stopped.score == free.score)   // the same search, only its output cut
+    }
+
     @Test func badRequestsAreClearErrors() throws {
         let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-mha", "model"))
         let driver = GenerationDriver(model: model)

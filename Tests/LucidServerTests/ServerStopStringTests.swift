@@ -15,13 +15,13 @@ struct ServerStopStringTests {
     let prompt = "Write one sentence about the sea."
 
     /// SmolLM2's greedy answer to `prompt`, cut before the first stop string, as `Decoding.generate` gives it.
-    func direct(maxTokens: Int, stop: [String] = []) throws -> (tokens: [Int], text: String, stopString: String?) {
+    func direct(maxTokens: Int, stop: [String] = [], method: DecodingMethod = .greedy) throws -> (tokens: [Int], text: String, stopString: String?) {
         let opened = try ModelRegistry.standard.open("smollm2")
         let tokenizer = try ModelRegistry.standard.tokenizer(for: "smollm2")
         let template = try #require(opened.chatTemplate(for: tokenizer))
         let ids = try tokenizer.encode(chat: [.user(prompt)], template: template)
         let decode: ([Int]) -> String = { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" }
-        let result = try Decoding.generate(opened.model, ids: ids, method: .greedy,
+        let result = try Decoding.generate(opened.model, ids: ids, method: method,
                                            limits: GenerationLimits(maxNewTokens: maxTokens, eosTokenIDs: opened.stopTokenIDs(tokenizer: tokenizer),
                                                                     stopStrings: stop, decode: decode))
         var text = decode(result.tokens)
@@ -30,8 +30,10 @@ struct ServerStopStringTests {
     }
 
     /// The non-streamed content and the joined streamed deltas of one request with `stop`.
-    func served(stop: String, maxTokens: Int) async throws -> (content: String?, deltas: String, finishReason: String?) {
-        let extra: [String: JSONValue] = ["model": "smollm2", "max_tokens": .int(maxTokens), "stop": .string(stop)]
+    func served(stop: String, maxTokens: Int, decoding: JSONValue? = nil) async throws -> (content: String?, deltas: String, finishReason: String?) {
+        var fields: [String: JSONValue] = ["model": "smollm2", "max_tokens": .int(maxTokens), "stop": .string(stop)]
+        if let decoding { fields["decoding"] = decoding }
+        let extra = fields
         let (plain, streamed) = try await TestServer(model: "smollm2").test { client in
             let plain = try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
                                                  body: chatBody(prompt, extra: extra))
@@ -58,13 +60,15 @@ struct ServerStopStringTests {
     /// A whole word, and the word less its last character: a stop that ends inside a token, whose
     /// completing token carries text past the stop's start (the stream once sent all of it but the
     /// hold-back, one scalar short of the longest stop string; for a whole word it sent the stop's start).
-    @Test(arguments: [false, true])
-    func aStopStringCutsTheTextInBothModesAndIsNeverStreamed(insideAToken: Bool) async throws {
+    /// Beam search, which checks no stop while it searches, ends its answer there too.
+    @Test(arguments: [(false, false), (true, false), (true, true)])
+    func aStopStringCutsTheTextInBothModesAndIsNeverStreamed(insideAToken: Bool, beam: Bool) async throws {
         let word = try words(maxTokens: 24)[0]
         let stop = String(insideAToken ? word.prefix(word.count - 1) : word)
-        let expected = try direct(maxTokens: 24, stop: [stop])
-        try #require(expected.stopString == stop)
-        let answer = try await served(stop: stop, maxTokens: 24)
+        let method: DecodingMethod = beam ? .beam(BeamSearchParameters(beams: 2)) : .greedy
+        let expected = try direct(maxTokens: 24, stop: [stop], method: method)
+        try #require(expected.stopString == stop, "\(expected.text)")
+        let answer = try await served(stop: stop, maxTokens: 24, decoding: beam ? .object(["method": "beam", "beams": 2]) : nil)
         #expect(answer.content == expected.text && !expected.text.contains(stop))
         #expect(answer.deltas == expected.text)
         #expect(answer.finishReason == "stop")
