@@ -25,6 +25,9 @@ public final class ContinuousBatch {
         case token(RowID, Int)
         /// A row ended (and left the batch).
         case finished(RowID, GenerationResult)
+        /// A row's logits held NaN or ±∞ (unless its limits allow them, as `GenerationDriver` refuses
+        /// them): it ended without a result, and left the batch.
+        case failed(RowID, GenerationError)
     }
 
     final class Row {
@@ -105,7 +108,7 @@ public final class ContinuousBatch {
         }
         let id = RowID(value: nextID)
         nextID += 1
-        return withNoGrad {
+        return try withNoGrad { () throws(GenerationError) -> (RowID, [Event]) in
             var statistics = GenerationStatistics()
             let rowCache = model.makeCache()
             let start = DispatchTime.now().uptimeNanoseconds
@@ -120,7 +123,7 @@ public final class ContinuousBatch {
             if case .positionedEmbeddings(_, let positions) = prefill { next = positions.max().intValue + 1 }
             let row = Row(id: id, limits: limits, sampling: sampling, logprobs: logprobs, position: next, statistics: statistics)
             var events: [Event] = []
-            if let result = choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: 0), events: &events) {
+            if let result = try choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: 0), events: &events) {
                 events.append(.finished(id, result))
                 return (id, events)
             }
@@ -159,8 +162,13 @@ public final class ContinuousBatch {
             for (index, row) in rows.enumerated() {
                 row.statistics.forwardPasses += 1
                 row.position += 1
-                if let result = choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: index), events: &events) {
-                    events.append(.finished(row.id, result))
+                do throws(GenerationError) {
+                    if let result = try choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: index), events: &events) {
+                        events.append(.finished(row.id, result))
+                        ended.insert(row.id)
+                    }
+                } catch {
+                    events.append(.failed(row.id, error))
                     ended.insert(row.id)
                 }
             }
@@ -170,7 +178,9 @@ public final class ContinuousBatch {
     }
 
     /// Chooses the row's next token from its logits [V]; returns the result when the row ends.
-    private func choose(_ row: Row, logits: Tensor, events: inout [Event]) -> GenerationResult? {
+    /// Throws `.nonFiniteLogits` for logits with NaN or ±∞, unless the row's limits allow them.
+    private func choose(_ row: Row, logits: Tensor, events: inout [Event]) throws(GenerationError) -> GenerationResult? {
+        try row.limits.checkFinite(logits, step: row.tokens.count)
         let next: Int
         if let sampling = row.sampling, let generator = row.generator {
             var scores = LogitsWarpers.temperature(logits.to(.f32), sampling.temperature)

@@ -241,11 +241,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         } catch let error as APIError {
             end(job, error: error)
         } catch let error as GenerationError {
-            if case .promptTooLong = error {
-                end(job, error: .invalid(error.description, param: "messages", code: "context_length_exceeded"))
-            } else {
-                end(job, error: .invalid(error.description, code: "invalid_generation"))
-            }
+            end(job, error: Self.apiError(error))
         } catch let error as PromptError {
             end(job, error: .invalid("\(error)", param: "messages"))
         } catch let error as ChatTemplateError {
@@ -253,6 +249,16 @@ public final class ModelWorker: Service, @unchecked Sendable {
         } catch {
             logger.error("generation failed: \(TerminalText.escaped("\(error)"))")
             end(job, error: APIError(.internalServerError, "generation failed: \(error)", type: "server_error"))
+        }
+    }
+
+    /// A generation's failure as the client gets it: a prompt over the context is the request's
+    /// fault (400), logits with NaN or ±∞ the model's (500: broken weights, or an overflow in f16).
+    static func apiError(_ error: GenerationError) -> APIError {
+        switch error {
+        case .promptTooLong: return .invalid(error.description, param: "messages", code: "context_length_exceeded")
+        case .nonFiniteLogits: return APIError(.internalServerError, error.description, type: "server_error", code: "non_finite_logits")
+        default: return .invalid(error.description, code: "invalid_generation")
         }
     }
 
@@ -354,6 +360,10 @@ public final class ModelWorker: Service, @unchecked Sendable {
             case .finished(let id, let result):
                 guard let row = rows.removeValue(forKey: id) else { continue }
                 complete(row, result: result, refusal: nil)
+            case .failed(let id, let error):
+                guard let row = rows.removeValue(forKey: id) else { continue }
+                logger.error("generation failed: \(TerminalText.escaped(error.description))")
+                end(row.job, error: Self.apiError(error))
             }
         }
     }

@@ -32,6 +32,7 @@ struct ContinuousBatchTests {
                 switch event {
                 case .token(let id, let token): tokens[id, default: []].append(token)
                 case .finished(let id, let result): finished[id] = result
+                case .failed(let id, let error): Issue.record("row \(id.value) failed: \(error)")
                 }
             }
         }

@@ -47,6 +47,30 @@ struct HostileDecodingTests {
         #expect(try GenerationDriver(model: model).generate(.tokens([1, 2, 3]), strategy: .greedy, limits: allowed).tokens.count == 3)
     }
 
+    /// The continuous batch refuses what `GenerationDriver` refuses: a row whose logits turn non-finite
+    /// ends with the error (it used to decode the argmax of NaN), and the rows beside it go on.
+    @Test func aBatchedRowWithNonFiniteLogitsFailsUnlessAllowed() throws {
+        let model = try tinyModel()
+        let batch = ContinuousBatch(model: model)
+        let (healthy, _) = try batch.join(.tokens([1, 2, 3]), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 4))
+        model.model.norm.weight.value.fill(Double.nan)
+        for strategy in [DecodingStrategy.greedy, .sampling(SamplingParameters(seed: 1))] {
+            #expect(throws: GenerationError.nonFiniteLogits(step: 0)) {
+                _ = try ContinuousBatch(model: model).join(.tokens([1, 2, 3]), strategy: strategy, limits: GenerationLimits(maxNewTokens: 4))
+            }
+        }
+        var allowed = GenerationLimits(maxNewTokens: 2)
+        allowed.allowsNonFiniteLogits = true
+        let (tolerant, _) = try batch.join(.tokens([4, 5]), strategy: .greedy, limits: allowed)
+        let events = batch.step()   // the weights are NaN for every row now
+        let failed = events.compactMap { event -> (ContinuousBatch.RowID, GenerationError)? in
+            if case .failed(let id, let error) = event { return (id, error) } else { return nil }
+        }
+        #expect(failed.map(\.0) == [healthy] && failed.map(\.1) == [.nonFiniteLogits(step: 1)])
+        #expect(events.contains { if case .finished(let id, _) = $0 { id == tolerant } else { false } })
+        #expect(batch.activeRows == 0)
+    }
+
     @Test func operaCandidatesBeyondTheVocabularyAreRefused() throws {
         let model = try tinyModel()
         var parameters = OPERAParameters()

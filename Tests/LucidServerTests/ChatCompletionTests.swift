@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LucidGeneration
+import LucidModels
 import LucidPipeline
 import LucidRuns
 @testable import LucidServer
@@ -82,6 +83,26 @@ struct ChatCompletionTests {
         let choice = try #require(try json(response)["choices"]?.arrayValue?.first)
         #expect(choice["lucid"]?["token_ids"]?.arrayValue?.compactMap(\.intValue) == expected.tokens)
         #expect(choice["lucid"]?["decoding"]?.stringValue == "beam" && choice["lucid"]?["batched"] == .bool(false))
+    }
+
+    /// A model whose logits turn NaN (broken weights, an f16 overflow) answers a 500 naming the cause, batched or not,
+    /// instead of the argmax of NaN.
+    @Test func nonFiniteLogitsAreAServerErrorNotTokens() async throws {
+        let server = try TestServer(prepare: { opened in
+            (opened.model as? LlavaForConditionalGeneration)?.languageModel.model.norm.weight.value.fill(Double.nan)
+        })
+        let url = dataURL(try scenePNG())
+        let responses = try await server.test { client in
+            [try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody(prompt, imageURL: url)),
+             try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
+                                      body: chatBody(prompt, imageURL: url, extra: ["decoding": .object(["method": "beam", "beams": 2])]))]
+        }
+        for response in responses {
+            #expect(response.status == .internalServerError)
+            let error = try json(response)["error"]
+            #expect(error?["code"]?.stringValue == "non_finite_logits" && error?["message"]?.stringValue?.contains("NaN or infinity") == true,
+                    "\(String(describing: error))")
+        }
     }
 
     @Test func theGateRefusesAndDefenseNoneRemovesIt() async throws {
