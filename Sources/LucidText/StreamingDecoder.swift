@@ -60,26 +60,18 @@ public struct StreamingDecoder: Sendable {
         if joinsWithSpaces {
             return finishing(tokenIndex == 0 ? token : " " + token)
         }
-        var text = token
-        for step in perTokenSteps {
-            text = DecoderPipeline.applyPerToken(step, to: text, index: tokenIndex)
-        }
-        if byteLevel {
-            pending += ByteLevelMapping.decode(text)
+        switch piece(of: token, index: tokenIndex) {
+        case .bytes(let bytes):
+            pending += bytes
             var output = ""
             let consumed = UTF8Repair.append(pending, from: 0, to: &output)
             pending.removeFirst(consumed)
             return finishing(output)
-        }
-        if byteFallback, let byte = DecoderPipeline.fallbackByte(text) {
+        case .fallbackByte(let byte):
             return finishing(appendFallbackByte(byte))
+        case .text(let text):
+            return finishing(flushFallbackRun() + text)
         }
-        var output = flushFallbackRun()
-        for step in afterFallbackSteps {
-            text = DecoderPipeline.applyPerToken(step, to: text, index: tokenIndex)
-        }
-        output += text
-        return finishing(output)
     }
 
     /// The bytes token `id` adds to a text it does not begin, as OpenAI's `logprobs` `bytes` give a
@@ -92,12 +84,30 @@ public struct StreamingDecoder: Sendable {
     public func bytes(of id: Int) throws -> [UInt8] {
         let token = try tokenizer.tokenString(id)
         if joinsWithSpaces { return Array((" " + token).utf8) }
+        switch piece(of: token, index: 1) {
+        case .bytes(let bytes): return bytes
+        case .fallbackByte(let byte): return [byte]
+        case .text(let text): return Array(text.utf8)
+        }
+    }
+
+    /// What one token contributes, after the per-token decoder steps (`index`: its place in the sequence).
+    private enum Piece {
+        /// A byte-level token's bytes.
+        case bytes([UInt8])
+        /// A byte-fallback token (`<0xAB>`).
+        case fallbackByte(UInt8)
+        /// Text, after the steps that follow byte fallback.
+        case text(String)
+    }
+
+    private func piece(of token: String, index: Int) -> Piece {
         var text = token
-        for step in perTokenSteps { text = DecoderPipeline.applyPerToken(step, to: text, index: 1) }
-        if byteLevel { return ByteLevelMapping.decode(text) }
-        if byteFallback, let byte = DecoderPipeline.fallbackByte(text) { return [byte] }
-        for step in afterFallbackSteps { text = DecoderPipeline.applyPerToken(step, to: text, index: 1) }
-        return Array(text.utf8)
+        for step in perTokenSteps { text = DecoderPipeline.applyPerToken(step, to: text, index: index) }
+        if byteLevel { return .bytes(ByteLevelMapping.decode(text)) }
+        if byteFallback, let byte = DecoderPipeline.fallbackByte(text) { return .fallbackByte(byte) }
+        for step in afterFallbackSteps { text = DecoderPipeline.applyPerToken(step, to: text, index: index) }
+        return .text(text)
     }
 
     /// Ends the sequence: releases held bytes (as U+FFFD) and held trailing text, then resets.
