@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LucidText
 import NIOCore
 import NIOHTTP1
 import LucidRuns
@@ -169,6 +170,14 @@ public final class ChatCompletionClient: Sendable {
     /// The `JudgeAnswerCache` key of a request for `messages`.
     public func cacheKey(_ messages: [Message]) throws(JudgeError) -> String { try prepare(messages).key }
 
+    /// What a judge's reply is parsed from: the text after the first `</think>` where the reply holds one
+    /// (a reasoning model whose endpoint does not split its reasoning out: a server without a reasoning
+    /// parser, or `lucid serve --reasoning keep`; vLLM's `deepseek_r1` rule, `ReasoningSplitter`), else
+    /// the whole reply. The cache keeps the reply as it came.
+    static func answer(of reply: String) -> String {
+        reply.contains("</think>") ? ReasoningSplitter.split(reply).answer : reply
+    }
+
     var chatCompletionsURL: String { baseURL.appendingPathComponent("chat/completions").absoluteString }
 
     /// Sends `messages` and returns the first choice's text.
@@ -176,11 +185,12 @@ public final class ChatCompletionClient: Sendable {
         try await complete(try prepare(messages))
     }
 
-    /// Sends a prepared request (or answers it from the cache) and returns the first choice's text.
+    /// Sends a prepared request (or answers it from the cache) and returns the first choice's text: its
+    /// answer, when a reasoning judge's endpoint left the reasoning in it (`answer(of:)`).
     public func complete(_ request: PreparedRequest) async throws(JudgeError) -> String {
         let url = chatCompletionsURL
         let (body, key) = (request.body, request.key)
-        if let cached = cache?.answer(for: key) { return cached }
+        if let cached = cache?.answer(for: key) { return Self.answer(of: cached) }
         var attempt = 0
         while true {
             let (data, status) = try await send(url: url, body: body)
@@ -193,7 +203,7 @@ public final class ChatCompletionClient: Sendable {
                     throw .malformedResponse(url: url, reason: "the answer has no choices[0].message.content: \(Self.excerpt(data))")
                 }
                 do { try cache?.record(text, for: key) } catch { throw .cacheFailed(error.description) }
-                return text
+                return Self.answer(of: text)
             }
             let retryable = status == 429 || (500...599).contains(status)
             if !retryable || attempt >= maxRetries {
