@@ -12,7 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve a model over an OpenAI-compatible HTTP API (chat completions, streaming, Lucid's decoding methods and gate).",
         discussion: """
-        POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics. Requests may add \
+        POST /v1/chat/completions, POST /v1/completions (raw prompts, echo and prompt logprobs: what lm-evaluation-harness's \
+        local-completions model scores with), GET /v1/models, GET /health, GET /metrics. Requests may add \
         "decoding": {"method": "greedy"|"sample"|"beam"|"opera"|"vcd"|"damro", ...} and get a "lucid" object \
         back (gate decision, forward passes per token, timings). SIGTERM or SIGINT drains running requests, then exits.
         """

@@ -38,6 +38,8 @@ public final class ContinuousBatch {
         /// How many alternatives each step reports with the chosen token's log-probability; nil: none are computed.
         let logprobs: Int?
         var tokenLogprobs: [TokenLogprobs] = []
+        /// The prompt's log-probabilities, when the row scored its prompt.
+        var promptLogprobs: [TokenLogprobs]?
         var tokens: [Int] = []
         /// RoPE position of `lastToken`, the row's next input.
         var position: Int
@@ -79,8 +81,13 @@ public final class ContinuousBatch {
     /// the batch unless that token already ended it. `strategy` is `.greedy` or `.sampling`.
     /// `logprobs`: each token's log-probability and that many most likely alternatives (0 …
     /// `TokenLogprobs.maximumTop`) in the result's `logprobs`; nil computes none.
+    ///
+    /// `scoringPrompt`: the prompt's ids (one per prefill position): the prefill then computes every
+    /// position's logits, and the result's `promptLogprobs` holds each id after the first given those
+    /// before it, with `logprobs` alternatives (one pass: the last position chooses the first token). A
+    /// scored row may ask for no new tokens (`maxNewTokens` 0): it ends at once with reason `length`.
     public func join(_ prefill: Prefill, strategy: DecodingStrategy, limits: GenerationLimits,
-                     logprobs: Int? = nil) throws(GenerationError) -> (RowID, [Event]) {
+                     logprobs: Int? = nil, scoringPrompt: [Int]? = nil) throws(GenerationError) -> (RowID, [Event]) {
         let sampling: SamplingParameters?
         switch strategy {
         case .greedy: sampling = nil
@@ -89,7 +96,9 @@ public final class ContinuousBatch {
             sampling = parameters
         case .beamSearch: throw .invalidOption("beam search keeps several rows per request: it is not batched")
         }
-        guard limits.maxNewTokens >= 1 else { throw .invalidOption("a batched row needs max new tokens ≥ 1") }
+        guard limits.maxNewTokens >= 1 || (scoringPrompt != nil && limits.maxNewTokens == 0) else {
+            throw .invalidOption("a batched row needs max new tokens ≥ 1 (0 only when it scores its prompt)")
+        }
         if let logprobs, !(0...TokenLogprobs.maximumTop).contains(logprobs) {
             throw .invalidOption("top log-probabilities must be in 0…\(TokenLogprobs.maximumTop) (got \(logprobs))")
         }
@@ -103,6 +112,14 @@ public final class ContinuousBatch {
             promptLength = ids.count
         case .embeddings(let e), .positionedEmbeddings(let e, _): promptLength = e.size(1)
         }
+        if let scoringPrompt {
+            guard scoringPrompt.count == promptLength else {
+                throw .invalidOption("the scored prompt has \(scoringPrompt.count) ids for a prefill of \(promptLength) positions")
+            }
+            if let bad = scoringPrompt.first(where: { $0 < 0 || $0 >= model.vocabularySize }) {
+                throw .tokenOutOfRange(id: bad, vocabularySize: model.vocabularySize)
+            }
+        }
         if let limit = model.contextLength, promptLength + limits.maxNewTokens > limit {
             throw .promptTooLong(tokens: promptLength, limit: limit)
         }
@@ -112,7 +129,7 @@ public final class ContinuousBatch {
             var statistics = GenerationStatistics()
             let rowCache = model.makeCache()
             let start = DispatchTime.now().uptimeNanoseconds
-            let trace = prefill.forward(on: model, cache: rowCache, options: ForwardOptions(logits: .last))
+            let trace = prefill.forward(on: model, cache: rowCache, options: ForwardOptions(logits: scoringPrompt == nil ? .last : .all))
             statistics.prefillTokens = promptLength
             statistics.promptTokens = promptLength
             statistics.forwardPasses = 1
@@ -123,6 +140,15 @@ public final class ContinuousBatch {
             if case .positionedEmbeddings(_, let positions) = prefill { next = positions.max().intValue + 1 }
             let row = Row(id: id, limits: limits, sampling: sampling, logprobs: logprobs, position: next, statistics: statistics)
             var events: [Event] = []
+            if let scoringPrompt {
+                let all = logits.selected(axis: 0, index: 0)
+                try limits.checkFinite(all, step: 0)
+                row.promptLogprobs = TokenLogprobs.prompt(logits: all, ids: scoringPrompt, top: logprobs ?? 0)
+                if limits.maxNewTokens == 0 {
+                    events.append(.finished(id, result(row, reason: .length)))
+                    return (id, events)
+                }
+            }
             if let result = try choose(row, logits: logits.selected(axis: 1, index: -1).selected(axis: 0, index: 0), events: &events) {
                 events.append(.finished(id, result))
                 return (id, events)
@@ -207,6 +233,7 @@ public final class ContinuousBatch {
         statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
         var result = GenerationResult(tokens: row.tokens, finishReason: reason, stopString: stopString, statistics: statistics)
         if row.logprobs != nil { result.logprobs = row.tokenLogprobs }
+        result.promptLogprobs = row.promptLogprobs
         return result
     }
 

@@ -110,6 +110,9 @@ public struct GenerationResult {
     /// Each token's log-probability and the most likely alternatives, one per token, where asked
     /// (`ContinuousBatch.join(logprobs:)`); nil otherwise.
     public var logprobs: [TokenLogprobs]?
+    /// The prompt's tokens after the first, each given those before it, where asked
+    /// (`ContinuousBatch.join(scoringPrompt:)`); nil otherwise.
+    public var promptLogprobs: [TokenLogprobs]?
 
     public init(tokens: [Int], finishReason: FinishReason, stopString: String? = nil, score: Double? = nil,
                 statistics: GenerationStatistics = GenerationStatistics()) {

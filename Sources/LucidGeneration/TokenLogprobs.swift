@@ -36,3 +36,16 @@ extension TokenLogprobs {
         top = zip(indices.toArray(Int64.self), values.toArray(Double.self)).map { Candidate(token: Int($0), logprob: $1) }
     }
 }
+
+extension TokenLogprobs {
+    /// Each prompt token's log-probability given the tokens before it, from the prompt's logits [T, V]
+    /// (`ForwardOptions(logits: .all)`): T − 1 entries, for `ids[1...]` (the first token has no context).
+    /// What OpenAI's legacy completions return with `echo` and `logprobs`, and what lm-evaluation-harness
+    /// sums for a loglikelihood.
+    public static func prompt(logits: Tensor, ids: [Int], top count: Int) -> [TokenLogprobs] {
+        precondition(logits.size(0) == ids.count, "prompt logits [\(logits.size(0)), V] for \(ids.count) ids")
+        return (0..<Swift.max(0, ids.count - 1)).map { position in
+            TokenLogprobs(logits: logits.selected(axis: 0, index: position), chosen: ids[position + 1], top: count)
+        }
+    }
+}

@@ -23,23 +23,12 @@ public struct ChatTurn: Sendable, Equatable {
 public struct ChatRequest: Sendable {
     public var model: String?
     public var turns: [ChatTurn]
-    /// The decoding method (from `decoding`, else `temperature`/`top_p`: greedy when absent or 0).
-    public var method: DecodingMethod
-    public var maxTokens: Int
-    public var stop: [String]
-    public var stream: Bool
-    /// `stream_options.include_usage`: a last chunk with `usage`.
-    public var includeUsage: Bool
-    /// Choices; above 1 only for sampling methods, choice i seeded with `seed + i`.
-    public var choices: Int
-    public var seed: UInt64
+    /// The method, length, stops, choices, streaming and `logprobs` (`logprobs: true` with `top_logprobs`).
+    public var settings: GenerationSettings
     /// `chat_template_kwargs.enable_thinking` (vLLM's and SGLang's field): Qwen3's thinking switch.
     public var enableThinking: Bool?
     /// `chat_template_kwargs.date_string`: the `Today Date:` of a Llama 3.1–3.3 system turn.
     public var dateString: String?
-    /// With `logprobs: true`, how many alternatives each token reports (`top_logprobs`, 0 … 20, default 0);
-    /// nil without. Greedy and sampled requests only (the batched rows compute them).
-    public var topLogprobs: Int?
 
     /// The names `chat_template_kwargs` may hold.
     public static let templateKeywords = ["enable_thinking", "date_string"]
@@ -60,123 +49,26 @@ public struct ChatRequest: Sendable {
     /// message's text, the question being asked, as `lucid generate --image --prompt` gives the prompt.
     public var imageInstruction: String { turns.last(where: { $0.role == .user })?.text ?? "" }
 
-    /// The method for choice `index` (sampling seeds advance by the index; VCD's noise stays).
-    public func method(choice index: Int) -> DecodingMethod {
-        guard index > 0 else { return method }
-        let seedOffset = UInt64(index)
-        switch method {
-        case .sample(var sampling):
-            sampling.seed = sampling.seed &+ seedOffset
-            return .sample(sampling)
-        case .vcd(var contrastive, let step, let noiseSeed):
-            if var sampling = contrastive.sampling {
-                sampling.seed = sampling.seed &+ seedOffset
-                contrastive.sampling = sampling
-            }
-            return .vcd(contrastive, noiseStep: step, noiseSeed: noiseSeed)
-        case .damro(var contrastive, let outliers, let attention):
-            if var sampling = contrastive.sampling {
-                sampling.seed = sampling.seed &+ seedOffset
-                contrastive.sampling = sampling
-            }
-            return .damro(contrastive, outliers: outliers, attention: attention)
-        default: return method
-        }
-    }
-
-    /// Whether the method samples (so several choices differ).
-    public var samples: Bool {
-        switch method {
-        case .sample: return true
-        case .vcd(let c, _, _), .damro(let c, _, _): return c.sampling != nil
-        default: return false
-        }
-    }
-
     /// Validates a parsed JSON body against `limits`; every failure is a 400 naming the field.
     public init(json: JSONValue, limits: ServerLimits) throws(APIError) {
         guard let body = json.objectValue else { throw .invalid("the request body must be a JSON object, not \(json.typeDescription)") }
-        for unsupported in ["tools", "functions", "tool_choice", "function_call", "logit_bias"] where body[unsupported] != nil && body[unsupported] != .null {
-            throw .invalid("'\(unsupported)' is not supported by lucid serve", param: unsupported, code: "unsupported_parameter")
-        }
-        let logprobs = try Self.optionalBool(body, "logprobs") ?? false
-        let top = try Self.optionalInt(body, "top_logprobs", in: 0...TokenLogprobs.maximumTop)
+        try RequestFields.refuse(["tools", "functions", "tool_choice", "function_call", "logit_bias"], in: body)
+        let logprobs = try RequestFields.optionalBool(body, "logprobs") ?? false
+        let top = try RequestFields.optionalInt(body, "top_logprobs", in: 0...TokenLogprobs.maximumTop)
         if top != nil && !logprobs { throw .invalid("'top_logprobs' needs 'logprobs': true", param: "top_logprobs") }
-        topLogprobs = logprobs ? top ?? 0 : nil
-        model = try Self.optionalString(body, "model")
+        model = try RequestFields.optionalString(body, "model")
         turns = try Self.turns(body["messages"], limits: limits)
         let totalImages = turns.reduce(0) { $0 + $1.imageURLs.count }
         guard totalImages <= limits.maxImagesPerRequest else {
             throw .invalid("\(totalImages) images: at most \(limits.maxImagesPerRequest) per request", param: "messages")
         }
         let maxTokensField = body["max_completion_tokens"] != nil && body["max_completion_tokens"] != .null ? "max_completion_tokens" : "max_tokens"
-        maxTokens = try Self.optionalInt(body, maxTokensField, in: 1...limits.maxTokens) ?? limits.defaultMaxTokens
-        stop = try Self.stops(body["stop"], limits: limits)
-        stream = try Self.optionalBool(body, "stream") ?? false
-        if let options = body["stream_options"], options != .null {
-            guard let object = options.objectValue else { throw .invalid("'stream_options' must be an object", param: "stream_options") }
-            includeUsage = try Self.optionalBool(object, "include_usage", param: "stream_options.include_usage") ?? false
-        } else {
-            includeUsage = false
-        }
+        let maxTokens = try RequestFields.optionalInt(body, maxTokensField, in: 1...limits.maxTokens) ?? limits.defaultMaxTokens
         (enableThinking, dateString) = try Self.templateKeywords(body["chat_template_kwargs"])
-        choices = try Self.optionalInt(body, "n", in: 1...limits.maxChoices) ?? 1
-        let seedValue = try Self.optionalInt(body, "seed", in: 0...Int.max) ?? 0
-        seed = UInt64(seedValue)
-        let temperature = try Self.optionalNumber(body, "temperature", in: 0...2)
-        let topP = try Self.optionalNumber(body, "top_p", in: 0...1)
-        if let topP, topP <= 0 { throw .invalid("'top_p' must be in (0, 1] (got \(topP))", param: "top_p") }
-        if let decoding = body["decoding"], decoding != .null {
-            method = try DecodingRequest.method(decoding, temperature: temperature, topP: topP, seed: seedValue)
-        } else if let temperature, temperature > 0 {
-            method = .sample(SamplingParameters(temperature: temperature, topK: 0, topP: topP ?? 1, seed: seed))
-        } else {
-            method = .greedy
-        }
-        if choices > 1 && !samples {
-            throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")
-        }
-        if logprobs {
-            switch method {
-            case .greedy, .sample: break
-            default: throw .invalid("'logprobs' need greedy or sample decoding, not \(method.name)", param: "logprobs", code: "unsupported_parameter")
-            }
-        }
+        settings = try GenerationSettings(body: body, limits: limits, maxTokens: maxTokens, topLogprobs: logprobs ? top ?? 0 : nil)
     }
 
     // MARK: fields
-
-    static func optionalString(_ object: [String: JSONValue], _ key: String, param: String? = nil) throws(APIError) -> String? {
-        guard let value = object[key], value != .null else { return nil }
-        guard let text = value.stringValue else {
-            throw .invalid("'\(param ?? key)' must be a string, not \(value.typeDescription)", param: param ?? key)
-        }
-        return text
-    }
-
-    static func optionalBool(_ object: [String: JSONValue], _ key: String, param: String? = nil) throws(APIError) -> Bool? {
-        guard let value = object[key], value != .null else { return nil }
-        guard case .bool(let flag) = value else { throw .invalid("'\(param ?? key)' must be true or false, not \(value.typeDescription)", param: param ?? key) }
-        return flag
-    }
-
-    static func optionalInt(_ object: [String: JSONValue], _ key: String, in range: ClosedRange<Int>, param: String? = nil) throws(APIError) -> Int? {
-        guard let value = object[key], value != .null else { return nil }
-        let name = param ?? key
-        guard let number = value.intValue else { throw .invalid("'\(name)' must be an integer, not \(value.typeDescription)", param: name) }
-        guard range.contains(number) else {
-            throw .invalid("'\(name)' must be in \(range.lowerBound)…\(range.upperBound == Int.max ? "" : String(range.upperBound)) (got \(number))", param: name)
-        }
-        return number
-    }
-
-    static func optionalNumber(_ object: [String: JSONValue], _ key: String, in range: ClosedRange<Double>, param: String? = nil) throws(APIError) -> Double? {
-        guard let value = object[key], value != .null else { return nil }
-        let name = param ?? key
-        guard let number = value.doubleValue, number.isFinite else { throw .invalid("'\(name)' must be a number, not \(value.typeDescription)", param: name) }
-        guard range.contains(number) else { throw .invalid("'\(name)' must be in \(range.lowerBound)…\(range.upperBound) (got \(number))", param: name) }
-        return number
-    }
 
     /// `chat_template_kwargs`: an object of the names in `templateKeywords`; any other name is refused, since
     /// Lucid renders its templates natively and could not honour it.
@@ -188,29 +80,12 @@ public struct ChatRequest: Sendable {
             throw .invalid("'\(param).\(key)' is not supported by lucid serve (it takes \(templateKeywords.joined(separator: ", ")))",
                            param: "\(param).\(key)", code: "unsupported_parameter")
         }
-        let thinking = try optionalBool(object, "enable_thinking", param: "\(param).enable_thinking")
-        let date = try optionalString(object, "date_string", param: "\(param).date_string")
+        let thinking = try RequestFields.optionalBool(object, "enable_thinking", param: "\(param).enable_thinking")
+        let date = try RequestFields.optionalString(object, "date_string", param: "\(param).date_string")
         if let date, date.isEmpty || date.count > 40 || date.contains(where: \.isNewline) {
             throw .invalid("'\(param).date_string' must be one line of 1 to 40 characters", param: "\(param).date_string")
         }
         return (thinking, date)
-    }
-
-    static func stops(_ value: JSONValue?, limits: ServerLimits) throws(APIError) -> [String] {
-        guard let value, value != .null else { return [] }
-        let list: [JSONValue]
-        if case .string = value { list = [value] } else if let array = value.arrayValue { list = array } else {
-            throw .invalid("'stop' must be a string or an array of strings", param: "stop")
-        }
-        guard list.count <= limits.maxStopStrings else { throw .invalid("at most \(limits.maxStopStrings) stop strings", param: "stop") }
-        var stops: [String] = []
-        for (index, item) in list.enumerated() {
-            guard let text = item.stringValue, !text.isEmpty, text.count <= limits.maxStopStringLength else {
-                throw .invalid("stop[\(index)] must be a non-empty string of at most \(limits.maxStopStringLength) characters", param: "stop")
-            }
-            stops.append(text)
-        }
-        return stops
     }
 
     static func turns(_ value: JSONValue?, limits: ServerLimits) throws(APIError) -> [ChatTurn] {

@@ -7,9 +7,9 @@ import LucidVision
 
 /// `lucid serve`: an OpenAI-compatible HTTP server over one opened model (docs/serve.md).
 ///
-/// Routes: `POST /v1/chat/completions` (JSON or, with `stream: true`, server-sent events),
-/// `GET /v1/models`, `GET /health`, `GET /metrics`. Every body is parsed and validated into a
-/// `ChatRequest` and its images decoded (pixel limit checked from the header) before the request
+/// Routes: `POST /v1/chat/completions` and `POST /v1/completions` (JSON or, with `stream: true`,
+/// server-sent events), `GET /v1/models`, `GET /health`, `GET /metrics`. Every body is parsed and
+/// validated into a `ChatRequest` or `CompletionRequest` and its images decoded (pixel limit checked from the header) before the request
 /// is queued on the `ModelWorker`; errors are OpenAI-style JSON objects with 4xx/5xx codes.
 public struct ChatServer: Sendable {
     public let options: ServerOptions
@@ -42,14 +42,10 @@ public struct ChatServer: Sendable {
             return counted(Self.json(.ok, .object(["object": "list", "data": .array([model])])))
         }
         router.post("/v1/chat/completions") { request, context -> Response in
-            if let denied = authorize(request) { return counted(denied) }
-            do {
-                return counted(try await chatCompletion(request, context: context))
-            } catch let error as APIError {
-                return counted(error.response)
-            } catch {
-                return counted(APIError(.internalServerError, "\(error)", type: "server_error").response)
-            }
+            await respond(to: request) { json in try await chatCompletion(json, context: context) }
+        }
+        router.post("/v1/completions") { request, context -> Response in
+            await respond(to: request) { json in try await textCompletion(json, context: context) }
         }
         return router
     }
@@ -70,7 +66,21 @@ public struct ChatServer: Sendable {
 
     // MARK: handlers
 
-    private func chatCompletion(_ request: Request, context: ServeRequestContext) async throws -> Response {
+    /// Authorizes `request`, reads its JSON body and answers it with `handler`; every failure becomes an
+    /// OpenAI-style error, and every answer is counted.
+    private func respond(to request: Request, _ handler: (JSONValue) async throws -> Response) async -> Response {
+        if let denied = authorize(request) { return counted(denied) }
+        do {
+            return counted(try await handler(try await body(of: request)))
+        } catch let error as APIError {
+            return counted(error.response)
+        } catch {
+            return counted(APIError(.internalServerError, "\(error)", type: "server_error").response)
+        }
+    }
+
+    /// The request's body as JSON, read up to the server's limit.
+    private func body(of request: Request) async throws(APIError) -> JSONValue {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -78,34 +88,70 @@ public struct ChatServer: Sendable {
         } catch {
             throw APIError(.contentTooLarge, "the request body is over the server's limit of \(options.limits.maxBodyBytes) bytes", code: "body_too_large")
         }
-        let json: JSONValue
         do {
-            json = try JSONValue.parse(utf8: buffer.readableBytesView)
+            return try JSONValue.parse(utf8: buffer.readableBytesView)
         } catch {
             throw APIError.invalid("the body is not valid JSON: \(error.description)", code: "invalid_json")
         }
-        let chat = try ChatRequest(json: json, limits: options.limits)
-        if let model = chat.model, model != options.modelID {
+    }
+
+    /// 404 unless `model` is absent or the one served.
+    private func check(model: String?) throws(APIError) {
+        if let model, model != options.modelID {
             throw APIError(.notFound, "the model '\(model)' does not exist here: this server serves '\(options.modelID)'", param: "model", code: "model_not_found")
         }
+    }
+
+    private func chatCompletion(_ json: JSONValue, context: ServeRequestContext) async throws -> Response {
+        let chat = try ChatRequest(json: json, limits: options.limits)
+        try check(model: chat.model)
         var decoded: [RGBImage] = []
         for turn in chat.turns {
             for image in turn.imageURLs { decoded.append(try images.decode(image)) }
         }
-        let jobs = (0..<chat.choices).map { GenerationJob(request: chat, images: decoded, choice: $0, timeoutSeconds: options.limits.requestTimeoutSeconds) }
+        let jobs = (0..<chat.settings.choices).map {
+            GenerationJob(chat: chat, images: decoded, choice: $0, timeoutSeconds: options.limits.requestTimeoutSeconds)
+        }
+        let format = ChatFormat(id: Self.responseID("chatcmpl-"), created: Int(Date().timeIntervalSince1970), model: options.modelID)
+        return try await answer(jobs, settings: chat.settings, format: format, context: context)
+    }
+
+    /// `POST /v1/completions`: each prompt's choices, in order (choice index prompt × n + choice).
+    private func textCompletion(_ json: JSONValue, context: ServeRequestContext) async throws -> Response {
+        let completion = try CompletionRequest(json: json, limits: options.limits)
+        try check(model: completion.model)
+        let n = completion.settings.choices
+        var jobs: [GenerationJob] = []
+        for (index, prompt) in completion.prompts.enumerated() {
+            for choice in 0..<n {
+                jobs.append(GenerationJob(input: .completion(prompt, echo: completion.echo), settings: completion.settings, images: [], choice: choice,
+                                          index: index * n + choice, timeoutSeconds: options.limits.requestTimeoutSeconds))
+            }
+        }
+        let format = CompletionFormat(id: Self.responseID("cmpl-"), created: Int(Date().timeIntervalSince1970), model: options.modelID,
+                                      choicesPerPrompt: n)
+        return try await answer(jobs, settings: completion.settings, format: format, context: context)
+    }
+
+    /// Queues `jobs` and answers them whole or streamed.
+    private func answer(_ jobs: [GenerationJob], settings: GenerationSettings, format: some ResponseFormat,
+                        context: ServeRequestContext) async throws -> Response {
         try worker.submit(jobs)
         // A client that closes its connection cancels its generations (Hummingbird does not cancel the
         // handler): a queued job is dropped unstarted, a running row leaves the batch at its next step.
         let cancellers = jobs.map(\.canceller)
         context.onClose { cancellers.forEach { $0() } }
-        let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
-        let created = Int(Date().timeIntervalSince1970)
-        return chat.stream ? stream(jobs, chat: chat, id: String(id), created: created) : try await collect(jobs, id: String(id), created: created)
+        return settings.stream ? stream(jobs, includeUsage: settings.includeUsage, format: format) : try await collect(jobs, format: format)
+    }
+
+    /// A response id: `prefix` and 24 random hex digits.
+    static func responseID(_ prefix: String) -> String {
+        prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
     }
 
     /// Waits for every choice; a cancelled handler cancels the generations (a closed connection does
     /// too, through `ServeRequestContext.onClose`).
-    private func collect(_ jobs: [GenerationJob], id: String, created: Int) async throws -> Response {
+    private func collect(_ jobs: [GenerationJob], format: some ResponseFormat) async throws -> Response {
         let outcomes = try await withTaskCancellationHandler {
             var outcomes: [JobOutcome] = []
             do {
@@ -129,43 +175,34 @@ public struct ChatServer: Sendable {
         } onCancel: {
             jobs.forEach { $0.cancel() }
         }
-        return Self.json(.ok, ChatResponses.completion(id: id, created: created, model: options.modelID, outcomes: outcomes))
+        return Self.json(.ok, format.response(outcomes))
     }
 
     /// Server-sent events in OpenAI's chunk format, ending with `data: [DONE]`; a failed write (the
     /// client went away) cancels the generations, which frees their slots at the next step.
-    private func stream(_ jobs: [GenerationJob], chat: ChatRequest, id: String, created: Int) -> Response {
-        let model = options.modelID
+    private func stream(_ jobs: [GenerationJob], includeUsage: Bool, format: some ResponseFormat) -> Response {
         let body = ResponseBody { writer in
+            func send(_ chunk: JSONValue) async throws { try await writer.write(ByteBuffer(string: ChatResponses.event(chunk))) }
             do {
                 var outcomes: [JobOutcome] = []
                 for job in jobs {
-                    let index = job.choice
-                    try await writer.write(ByteBuffer(string: ChatResponses.event(
-                        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["role": "assistant", "content": ""])))))
+                    let index = job.index
+                    if let opening = format.opening(index: index) { try await send(opening) }
                     events: for await event in job.events {
                         switch event {
-                        case .delta(let text):
-                            try await writer.write(ByteBuffer(string: ChatResponses.event(
-                                ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["content": .string(text)])))))
-                        case .reasoning(let text):
-                            try await writer.write(ByteBuffer(string: ChatResponses.event(
-                                ChatResponses.chunk(id: id, created: created, model: model, index: index,
-                                                    delta: .object(ChatResponses.reasoningFields(text))))))
+                        case .delta(let text): try await send(format.delta(text, index: index))
+                        case .reasoning(let text): try await send(format.reasoning(text, index: index))
                         case .finished(let outcome):
                             outcomes.append(outcome)
-                            try await writer.write(ByteBuffer(string: ChatResponses.event(
-                                ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object([:]), outcome: outcome))))
+                            try await send(format.end(outcome, index: index))
                         case .failed(let error):
-                            try await writer.write(ByteBuffer(string: ChatResponses.event(error.json)))
+                            try await send(error.json)
                             jobs.forEach { $0.cancel() }
                             break events
                         }
                     }
                 }
-                if chat.includeUsage && outcomes.count == jobs.count {
-                    try await writer.write(ByteBuffer(string: ChatResponses.event(ChatResponses.usageChunk(id: id, created: created, model: model, outcomes: outcomes))))
-                }
+                if includeUsage && outcomes.count == jobs.count { try await send(format.usageChunk(outcomes)) }
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 try await writer.finish(nil)
             } catch {

@@ -29,6 +29,17 @@ public struct JobOutcome: Sendable {
     public var queueSeconds: Double
     /// One per generated token, where the request asked for `logprobs`; nil otherwise (and for a gate's refusal).
     public var logprobs: [TokenLogprobEntry]?
+    /// A text completion's prompt, where it asked for `echo`; nil otherwise.
+    public var echo: EchoedPrompt?
+}
+
+/// The prompt a text completion with `echo` answers with: its text and, with `logprobs`, its tokens.
+public struct EchoedPrompt: Sendable {
+    /// The prompt as given, or its ids decoded (special tokens kept: they are what the model read).
+    public var text: String
+    /// The first token's bytes (it has no log-probability) and each later token's entry; nil without `logprobs`.
+    public var firstTokenBytes: [UInt8]?
+    public var logprobs: [TokenLogprobEntry]?
 }
 
 /// One token of a choice's `logprobs.content`: its bytes and log-probability, and the most likely
@@ -58,15 +69,37 @@ public enum JobEvent: Sendable {
     case failed(APIError)
 }
 
-/// One generation (one choice of one request) handed to the `ModelWorker`.
+/// What a job generates from: a chat request's messages (rendered with the chat template), or one
+/// prompt of a text completion (as it is).
+public enum JobInput: Sendable {
+    case chat(ChatRequest)
+    case completion(CompletionPrompt, echo: Bool)
+}
+
+extension JobInput {
+    /// The request field errors about the prompt name.
+    var param: String {
+        if case .chat = self { "messages" } else { "prompt" }
+    }
+
+    /// Whether the answer begins with the prompt (a completion's `echo`).
+    var echoes: Bool {
+        if case .completion(_, echo: true) = self { true } else { false }
+    }
+}
+
+/// One generation (one choice of one prompt of a request) handed to the `ModelWorker`.
 ///
 /// Everything in it is immutable or behind a lock: the HTTP side reads `events` and may `cancel()`;
 /// the worker writes events and asks `shouldStop`.
 public final class GenerationJob: Sendable {
-    public let request: ChatRequest
+    public let input: JobInput
+    public let settings: GenerationSettings
     public let images: [RGBImage]
-    /// The choice index (`n` > 1 makes several jobs).
+    /// The choice of its prompt (`n` > 1 makes several jobs; sampling seeds advance by it).
     public let choice: Int
+    /// The choice's `index` in the response: the choice, or for several prompts prompt × n + choice.
+    public let index: Int
     public let events: AsyncStream<JobEvent>
     let continuation: AsyncStream<JobEvent>.Continuation
     private let state: LockedState
@@ -81,8 +114,15 @@ public final class GenerationJob: Sendable {
         func cancel() { lock.withLock { cancelled = true } }
     }
 
-    public init(request: ChatRequest, images: [RGBImage], choice: Int, timeoutSeconds: Double) {
-        self.request = request
+    /// Choice `choice` of a chat request's messages and their decoded images.
+    public convenience init(chat: ChatRequest, images: [RGBImage], choice: Int, timeoutSeconds: Double) {
+        self.init(input: .chat(chat), settings: chat.settings, images: images, choice: choice, timeoutSeconds: timeoutSeconds)
+    }
+
+    public init(input: JobInput, settings: GenerationSettings, images: [RGBImage], choice: Int, index: Int? = nil, timeoutSeconds: Double) {
+        self.input = input
+        self.settings = settings
+        self.index = index ?? choice
         self.images = images
         self.choice = choice
         (events, continuation) = AsyncStream<JobEvent>.makeStream()

@@ -178,14 +178,17 @@ public final class ModelWorker: Service, @unchecked Sendable {
         let gateChecked: Bool
         let batched: Bool
         let queueSeconds: Double
+        /// A completion's echoed prompt (its log-probabilities come with the result).
+        let echo: EchoedPrompt?
         var firstToken = true
 
         init(job: GenerationJob, tokenizer: Tokenizer, promptTokens: Int, gateChecked: Bool, batched: Bool, queueSeconds: Double,
-             splitsReasoning: Bool) {
+             splitsReasoning: Bool, echo: EchoedPrompt?) {
             self.job = job
+            self.echo = echo
             decoder = tokenizer.streamingDecoder(skipSpecialTokens: true)
             splitter = splitsReasoning ? ReasoningSplitter() : nil
-            stream = StopStringStream(stops: job.request.stop)
+            stream = StopStringStream(stops: job.settings.stop)
             self.promptTokens = promptTokens
             self.gateChecked = gateChecked
             self.batched = batched
@@ -241,9 +244,9 @@ public final class ModelWorker: Service, @unchecked Sendable {
         } catch let error as APIError {
             end(job, error: error)
         } catch let error as GenerationError {
-            end(job, error: Self.apiError(error))
+            end(job, error: Self.apiError(error, param: job.input.param))
         } catch let error as PromptError {
-            end(job, error: .invalid("\(error)", param: "messages"))
+            end(job, error: .invalid("\(error)", param: job.input.param))
         } catch let error as ChatTemplateError {
             end(job, error: .invalid(error.description, param: "messages"))
         } catch {
@@ -254,23 +257,57 @@ public final class ModelWorker: Service, @unchecked Sendable {
 
     /// A generation's failure as the client gets it: a prompt over the context is the request's
     /// fault (400), logits with NaN or ±∞ the model's (500: broken weights, or an overflow in f16).
-    static func apiError(_ error: GenerationError) -> APIError {
+    static func apiError(_ error: GenerationError, param: String = "messages") -> APIError {
         switch error {
-        case .promptTooLong: return .invalid(error.description, param: "messages", code: "context_length_exceeded")
+        case .promptTooLong: return .invalid(error.description, param: param, code: "context_length_exceeded")
         case .nonFiniteLogits: return APIError(.internalServerError, error.description, type: "server_error", code: "non_finite_logits")
         default: return .invalid(error.description, code: "invalid_generation")
         }
     }
 
-    private func begin(_ job: GenerationJob, queueSeconds: Double) throws {
-        let request = job.request
-        guard let template else {
-            throw APIError(.internalServerError, "the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer))",
-                           type: "server_error")
+    /// A job's prompt ids: a chat request's messages rendered with its template, a completion's text
+    /// encoded as the tokenizer does by default, or its ids checked against the model's vocabulary; and
+    /// whether the output is split into reasoning and answer.
+    private func promptIDs(of input: JobInput) throws -> (ids: [Int], splitsReasoning: Bool) {
+        switch input {
+        case .chat(let chat):
+            guard let template else {
+                throw APIError(.internalServerError, "the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer))",
+                               type: "server_error")
+            }
+            let messages = chat.turns.map { ChatMessage(role: $0.role, content: $0.text, imageCount: $0.imageURLs.count) }
+            let requestTemplate = chat.template(from: template)
+            return (try tokenizer.encode(chat: messages, template: requestTemplate), reasoning == .split && requestTemplate.writesReasoning)
+        case .completion(.text(let text), _):
+            let ids = tokenizer.encode(text, addSpecialTokens: true)
+            guard !ids.isEmpty else { throw APIError.invalid("the prompt encodes to no tokens", param: "prompt") }
+            return (ids, false)
+        case .completion(.tokens(let ids), _):
+            let vocabulary = opened.model.vocabularySize
+            if let bad = ids.first(where: { $0 >= vocabulary }) {
+                throw APIError.invalid("the prompt holds the token id \(bad): \(opened.name)'s ids are 0…\(vocabulary - 1)", param: "prompt")
+            }
+            return (ids, false)
         }
-        let messages = request.turns.map { ChatMessage(role: $0.role, content: $0.text, imageCount: $0.imageURLs.count) }
-        let requestTemplate = request.template(from: template)
-        let ids = try tokenizer.encode(chat: messages, template: requestTemplate)
+    }
+
+    /// What a completion with `echo` answers before its text: the prompt, and its first token's bytes when
+    /// it scores the prompt (`promptLogprobs`; the later tokens' entries come with the result).
+    private func echo(of input: JobInput, ids: [Int], scored: Bool) -> EchoedPrompt? {
+        guard case .completion(let prompt, echo: true) = input else { return nil }
+        let text: String
+        switch prompt {
+        case .text(let given): text = given
+        case .tokens: text = (try? tokenizer.decode(ids, skipSpecialTokens: false)) ?? ""
+        }
+        let first = scored ? ids.first.map { (try? tokenizer.streamingDecoder().bytes(of: $0)) ?? [] } : nil
+        return EchoedPrompt(text: text, firstTokenBytes: first, logprobs: nil)
+    }
+
+    private func begin(_ job: GenerationJob, queueSeconds: Double) throws {
+        let settings = job.settings
+        let param = job.input.param
+        let (ids, splitsReasoning) = try promptIDs(of: job.input)
         let vision = opened.vision
         if !job.images.isEmpty && vision == nil {
             throw APIError.invalid("\(opened.name) is a text-only model: image parts need a vision-language model", param: "messages", code: "images_unsupported")
@@ -279,7 +316,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         // refused before any image is preprocessed.
         guard ids.count <= limits.maxPromptTokens else {
             throw APIError.invalid("the prompt has at least \(ids.count) tokens, over the server's limit of \(limits.maxPromptTokens)",
-                                   param: "messages", code: "context_length_exceeded")
+                                   param: param, code: "context_length_exceeded")
         }
         // The images' pixel values come next: an image's size decides its feature count (Qwen2-VL's grid,
         // LLaVA-NeXT's tiles), so the prompt's length is counted from them, before the tower runs.
@@ -287,25 +324,25 @@ public final class ModelWorker: Service, @unchecked Sendable {
         let promptTokens = try vision?.embeddedLength(ids: ids, images: pixels) ?? ids.count
         guard promptTokens <= limits.maxPromptTokens else {
             throw APIError.invalid("the prompt has \(promptTokens) tokens, over the server's limit of \(limits.maxPromptTokens)",
-                                   param: "messages", code: "context_length_exceeded")
+                                   param: param, code: "context_length_exceeded")
         }
-        if let context = opened.model.contextLength, promptTokens + request.maxTokens > context {
-            throw APIError.invalid("the prompt's \(promptTokens) tokens plus max_tokens \(request.maxTokens) exceed the model's context of \(context)",
+        if let context = opened.model.contextLength, promptTokens + settings.maxTokens > context {
+            throw APIError.invalid("the prompt's \(promptTokens) tokens plus max_tokens \(settings.maxTokens) exceed the model's context of \(context)",
                                    param: "max_tokens", code: "context_length_exceeded")
         }
-        if case .damro(_, let outliers, _) = request.method, let vision, outliers > vision.visionPatchCount {
+        if case .damro(_, let outliers, _) = settings.method, let vision, outliers > vision.visionPatchCount {
             throw APIError.invalid("decoding.outliers must be ≤ the model's \(vision.visionPatchCount) patches", param: "decoding.outliers")
         }
         metrics.promptTokens.increment(by: Int64(promptTokens))
-        if !pixels.isEmpty { try setImageInstruction(request.imageInstruction) }
-        let method = request.method(choice: job.choice)
+        if !pixels.isEmpty, case .chat(let chat) = job.input { try setImageInstruction(chat.imageInstruction) }
+        let method = settings.method(choice: job.choice)
         let tokenizer = self.tokenizer
         var refusal: String?
         let encodeRefusal: (String) -> [Int] = { text in
             refusal = text
             return tokenizer.encode(text, addSpecialTokens: false)
         }
-        let generationLimits = GenerationLimits(maxNewTokens: request.maxTokens, eosTokenIDs: stopIDs, stopStrings: request.stop,
+        let generationLimits = GenerationLimits(maxNewTokens: settings.maxTokens, eosTokenIDs: stopIDs, stopStrings: settings.stop,
                                                 decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
                                                 isCancelled: { job.shouldStop })
         let gateChecked = vision?.imageGate != nil && !pixels.isEmpty
@@ -315,16 +352,23 @@ public final class ModelWorker: Service, @unchecked Sendable {
         case .sample(let sampling): strategy = .sampling(sampling)
         default: strategy = nil
         }
+        // A completion's prompt is scored where it asks for `echo` with `logprobs` (in its prefill's pass).
+        let scoring = job.input.echoes && settings.topLogprobs != nil ? ids : nil
         let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
-                           batched: strategy != nil, queueSeconds: queueSeconds,
-                           splitsReasoning: reasoning == .split && requestTemplate.writesReasoning)
-        if let strategy {
+                           batched: strategy != nil, queueSeconds: queueSeconds, splitsReasoning: splitsReasoning,
+                           echo: echo(of: job.input, ids: ids, scored: scoring != nil))
+        if let echo = row.echo { job.continuation.yield(.delta(echo.text)) }  // a stream's text begins with the prompt
+        if settings.maxTokens == 0 && scoring == nil {
+            // An echo of the prompt alone: nothing to compute.
+            complete(row, result: GenerationResult(tokens: [], finishReason: .length), refusal: nil)
+        } else if let strategy {
             switch try Decoding.prepare(opened.model, ids: ids, images: pixels, method: method, encodeRefusal: encodeRefusal,
                                         limits: generationLimits) {
             case .refused(let result):
                 complete(row, result: result, refusal: refusal)
             case .ready(let prefill, _, _):
-                let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits, logprobs: request.topLogprobs)
+                let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits, logprobs: settings.topLogprobs,
+                                                  scoringPrompt: scoring)
                 rows[id] = row
                 handle(events)
             }
@@ -363,7 +407,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
             case .failed(let id, let error):
                 guard let row = rows.removeValue(forKey: id) else { continue }
                 logger.error("generation failed: \(TerminalText.escaped(error.description))")
-                end(row.job, error: Self.apiError(error))
+                end(row.job, error: Self.apiError(error, param: row.job.input.param))
             }
         }
     }
@@ -387,8 +431,15 @@ public final class ModelWorker: Service, @unchecked Sendable {
         let gate = GateDecision(checked: row.gateChecked, refused: result.finishReason == .refused, message: refusal)
         end(job, error: nil, outcome: JobOutcome(text: text, reasoning: reasoning, tokens: result.tokens, finishReason: result.finishReason,
                                                  promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,
-                                                 batched: row.batched, methodName: job.request.method.name, queueSeconds: row.queueSeconds,
-                                                 logprobs: result.logprobs.map(logprobEntries)))
+                                                 batched: row.batched, methodName: job.settings.method.name, queueSeconds: row.queueSeconds,
+                                                 logprobs: result.logprobs.map(logprobEntries), echo: echo(row, result: result)))
+    }
+
+    /// The row's echoed prompt with its log-probabilities, where the result scored it.
+    private func echo(_ row: RowState, result: GenerationResult) -> EchoedPrompt? {
+        guard var echo = row.echo else { return nil }
+        if echo.firstTokenBytes != nil { echo.logprobs = result.promptLogprobs.map(logprobEntries) ?? [] }
+        return echo
     }
 
     /// A result's log-probabilities with each token spelled as the bytes it adds to the text.

@@ -75,6 +75,47 @@ struct ContinuousBatchTests {
         #expect(result?.statistics.forwardPasses == expected.statistics.forwardPasses)
     }
 
+    @Test func aScoredPromptGetsEachTokensLogprobFromThePrefillAndDecodesAsBefore() throws {
+        let model = try LucidModelsTests.tinyLlava(seed: 53, dtype: .f64)
+        let expected = try GenerationDriver(model: model).generate(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 4))
+        // The reference: one pass without a cache, the log-softmax of every position.
+        let logits = withNoGrad { model.forward(tokens: Tensor(textA, shape: [1, textA.count]), cache: nil, options: ForwardOptions(logits: .all)) }
+        let reference = try #require(logits.logits).selected(axis: 0, index: 0).to(.f64).logSoftmax(axis: -1)
+        let nll = model.negativeLogLikelihood(of: textA)
+        for maxNew in [4, 0] {
+            let batch = ContinuousBatch(model: model)
+            var (_, events) = try batch.join(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNew), logprobs: 2,
+                                             scoringPrompt: textA)
+            var result: GenerationResult?
+            while true {
+                for case .finished(_, let r) in events { result = r }
+                if batch.activeRows == 0 { break }
+                events = batch.step()
+            }
+            let scored = try #require(result?.promptLogprobs)
+            try #require(scored.count == textA.count - 1)
+            for (position, entry) in scored.enumerated() {
+                let row = reference.selected(axis: 0, index: position)
+                #expect(entry.chosen.token == textA[position + 1])
+                #expect(abs(entry.chosen.logprob - row.selected(axis: 0, index: textA[position + 1]).item()) < 1e-9)
+                #expect(entry.top.count == 2 && entry.top[0].token == row.argmax(axis: -1).intValue)
+            }
+            #expect(abs(scored.reduce(0) { $0 + $1.chosen.logprob } + nll.nats) < 1e-9)
+            #expect(result?.tokens == Array(expected.tokens.prefix(maxNew)))
+            #expect(result?.statistics.forwardPasses == (maxNew == 0 ? 1 : expected.statistics.forwardPasses))
+        }
+        // No new tokens only where the prompt is scored; the scored ids must be the prefill's.
+        let batch = ContinuousBatch(model: model)
+        #expect(throws: GenerationError.self) { try batch.join(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 0)) }
+        #expect(throws: GenerationError.self) {
+            try batch.join(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 2), scoringPrompt: textB)
+        }
+        #expect(throws: GenerationError.self) {
+            try batch.join(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 2), scoringPrompt: textA.map { _ in -1 })
+        }
+        #expect(batch.activeRows == 0)
+    }
+
     @Test func aCancelledRowLeavesWithoutStoppingTheOthers() throws {
         let model = try LucidModelsTests.tinyLlava(seed: 47, dtype: .f64)
         final class Flag { var on = false }

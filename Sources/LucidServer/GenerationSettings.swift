@@ -1,0 +1,95 @@
+import LucidGeneration
+import LucidRuns
+
+/// What a chat or text completion asks of its generations, validated: the method, length, stops,
+/// choices, streaming and log-probabilities (the fields both endpoints share, read the same way).
+public struct GenerationSettings: Sendable {
+    /// The decoding method (from `decoding`, else `temperature`/`top_p`: greedy when absent or 0).
+    public var method: DecodingMethod
+    public var maxTokens: Int
+    public var stop: [String]
+    public var stream: Bool
+    /// `stream_options.include_usage`: a last chunk with `usage`.
+    public var includeUsage: Bool
+    /// Choices per prompt; above 1 only for sampling methods, choice i seeded with `seed + i`.
+    public var choices: Int
+    public var seed: UInt64
+    /// How many alternatives each token reports with its own log-probability (0 … 20); nil: none are
+    /// computed. Greedy and sampled requests only (the batched rows compute them).
+    public var topLogprobs: Int?
+
+    /// The shared fields of `body`, with the endpoint's own reading of `max_tokens` and of log-probabilities.
+    init(body: [String: JSONValue], limits: ServerLimits, maxTokens: Int, topLogprobs: Int?) throws(APIError) {
+        self.maxTokens = maxTokens
+        self.topLogprobs = topLogprobs
+        stop = try RequestFields.stops(body["stop"], limits: limits)
+        stream = try RequestFields.optionalBool(body, "stream") ?? false
+        if let options = body["stream_options"], options != .null {
+            guard let object = options.objectValue else { throw .invalid("'stream_options' must be an object", param: "stream_options") }
+            includeUsage = try RequestFields.optionalBool(object, "include_usage", param: "stream_options.include_usage") ?? false
+        } else {
+            includeUsage = false
+        }
+        choices = try RequestFields.optionalInt(body, "n", in: 1...limits.maxChoices) ?? 1
+        let seedValue = try RequestFields.optionalInt(body, "seed", in: 0...Int.max) ?? 0
+        seed = UInt64(seedValue)
+        let temperature = try RequestFields.optionalNumber(body, "temperature", in: 0...2)
+        let topP = try RequestFields.optionalNumber(body, "top_p", in: 0...1)
+        if let topP, topP <= 0 { throw .invalid("'top_p' must be in (0, 1] (got \(topP))", param: "top_p") }
+        if let decoding = body["decoding"], decoding != .null {
+            method = try DecodingRequest.method(decoding, temperature: temperature, topP: topP, seed: seedValue)
+        } else if let temperature, temperature > 0 {
+            method = .sample(SamplingParameters(temperature: temperature, topK: 0, topP: topP ?? 1, seed: seed))
+        } else {
+            method = .greedy
+        }
+        if choices > 1 && !samples {
+            throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")
+        }
+        if topLogprobs != nil && !batches {
+            throw .invalid("'logprobs' need greedy or sample decoding, not \(method.name)", param: "logprobs", code: "unsupported_parameter")
+        }
+    }
+
+    /// Whether the method decodes in the server's shared batch (greedy and sampling), where
+    /// log-probabilities are computed.
+    public var batches: Bool {
+        switch method {
+        case .greedy, .sample: return true
+        default: return false
+        }
+    }
+
+    /// The method for choice `index` (sampling seeds advance by the index; VCD's noise stays).
+    public func method(choice index: Int) -> DecodingMethod {
+        guard index > 0 else { return method }
+        let seedOffset = UInt64(index)
+        switch method {
+        case .sample(var sampling):
+            sampling.seed = sampling.seed &+ seedOffset
+            return .sample(sampling)
+        case .vcd(var contrastive, let step, let noiseSeed):
+            if var sampling = contrastive.sampling {
+                sampling.seed = sampling.seed &+ seedOffset
+                contrastive.sampling = sampling
+            }
+            return .vcd(contrastive, noiseStep: step, noiseSeed: noiseSeed)
+        case .damro(var contrastive, let outliers, let attention):
+            if var sampling = contrastive.sampling {
+                sampling.seed = sampling.seed &+ seedOffset
+                contrastive.sampling = sampling
+            }
+            return .damro(contrastive, outliers: outliers, attention: attention)
+        default: return method
+        }
+    }
+
+    /// Whether the method samples (so several choices differ).
+    public var samples: Bool {
+        switch method {
+        case .sample: return true
+        case .vcd(let c, _, _), .damro(let c, _, _): return c.sampling != nil
+        default: return false
+        }
+    }
+}

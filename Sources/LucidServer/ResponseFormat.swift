@@ -1,0 +1,50 @@
+import LucidRuns
+
+/// How an endpoint writes one request's answers: whole, or as server-sent chunks. Chat completions
+/// and text completions are the two (`ChatFormat`, `CompletionFormat`); `ChatServer` collects and
+/// streams jobs the same way for both.
+protocol ResponseFormat: Sendable {
+    /// The non-streamed body: every choice, in the jobs' order, and the usage.
+    func response(_ outcomes: [JobOutcome]) -> JSONValue
+    /// The chunk that opens choice `index`'s stream, if the format has one.
+    func opening(index: Int) -> JSONValue?
+    /// A chunk of answer text.
+    func delta(_ text: String, index: Int) -> JSONValue
+    /// A chunk of reasoning text (only chat requests are split).
+    func reasoning(_ text: String, index: Int) -> JSONValue
+    /// The chunk that ends a choice: its finish reason, log-probabilities and `lucid` object.
+    func end(_ outcome: JobOutcome, index: Int) -> JSONValue
+    /// The last chunk of `stream_options.include_usage`.
+    func usageChunk(_ outcomes: [JobOutcome]) -> JSONValue
+}
+
+/// OpenAI's `chat.completion` and `chat.completion.chunk`.
+struct ChatFormat: ResponseFormat {
+    let id: String
+    let created: Int
+    let model: String
+
+    func response(_ outcomes: [JobOutcome]) -> JSONValue {
+        ChatResponses.completion(id: id, created: created, model: model, outcomes: outcomes)
+    }
+
+    func opening(index: Int) -> JSONValue? {
+        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["role": "assistant", "content": ""]))
+    }
+
+    func delta(_ text: String, index: Int) -> JSONValue {
+        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["content": .string(text)]))
+    }
+
+    func reasoning(_ text: String, index: Int) -> JSONValue {
+        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(ChatResponses.reasoningFields(text)))
+    }
+
+    func end(_ outcome: JobOutcome, index: Int) -> JSONValue {
+        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object([:]), outcome: outcome)
+    }
+
+    func usageChunk(_ outcomes: [JobOutcome]) -> JSONValue {
+        ChatResponses.usageChunk(id: id, created: created, model: model, outcomes: outcomes)
+    }
+}
