@@ -1,13 +1,11 @@
-import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import LucidGeneration
+import LucidGeneration
 import LucidModels
 import LucidPipeline
 import LucidRuns
-@testable import LucidServer
+import LucidServer
 import LucidTensor
-import LucidText
 import Testing
 
 /// `POST /v1/completions` on SmolLM2: prompts go to the model as they are, and `echo` with `logprobs`
