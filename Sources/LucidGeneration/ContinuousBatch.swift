@@ -21,8 +21,9 @@ public final class ContinuousBatch {
 
     /// What a `join` or `step` produced, in order.
     public enum Event {
-        /// A row chose a token.
-        case token(RowID, Int)
+        /// A row chose a token: with its log-probabilities where the row asks for them (as they stream; the
+        /// result holds them all).
+        case token(RowID, Int, logprobs: TokenLogprobs?)
         /// A row ended (and left the batch).
         case finished(RowID, GenerationResult)
         /// A row's logits held NaN or ±∞ (unless its limits allow them, as `GenerationDriver` refuses
@@ -216,10 +217,11 @@ public final class ContinuousBatch {
         } else {
             next = logits.argmax(axis: -1).intValue
         }
-        if let top = row.logprobs { row.tokenLogprobs.append(TokenLogprobs(logits: logits, chosen: next, top: top)) }
+        let logprobs = row.logprobs.map { TokenLogprobs(logits: logits, chosen: next, top: $0) }
+        if let logprobs { row.tokenLogprobs.append(logprobs) }
         row.tokens.append(next)
         row.lastToken = next
-        events.append(.token(row.id, next))
+        events.append(.token(row.id, next, logprobs: logprobs))
         if row.limits.eosTokenIDs.contains(next) { return result(row, reason: .eos) }
         if let hit = StopStrings.firstMatch(row.limits, row.tokens) { return result(row, reason: .stopString, stopString: hit) }
         if row.tokens.count >= row.limits.maxNewTokens { return result(row, reason: .length) }

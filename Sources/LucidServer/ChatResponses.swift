@@ -97,11 +97,14 @@ enum ChatResponses {
         ])
     }
 
-    /// A `chat.completion.chunk` with one choice's delta (and its finish reason and `lucid` at the end).
-    /// Asked-for log-probabilities come whole in that last chunk (its delta is empty): accumulated over the
-    /// chunks, as OpenAI's clients do, they are the non-streamed response's.
-    static func chunk(id: String, created: Int, model: String, index: Int, delta: JSONValue, outcome: JobOutcome? = nil) -> JSONValue {
-        var choice: [String: JSONValue] = ["index": .int(index), "delta": delta, "logprobs": outcome?.logprobs.map(logprobs) ?? .null,
+    /// A `chat.completion.chunk` with one choice's delta and the log-probabilities of its tokens (where
+    /// asked), and at the end its finish reason and `lucid`. Accumulated over the chunks, as OpenAI's
+    /// clients do, the log-probabilities are the non-streamed response's: each chunk carries those of the
+    /// tokens since the last, the last chunk those whose text never came (after a stop string, the
+    /// end-of-sequence token).
+    static func chunk(id: String, created: Int, model: String, index: Int, delta: JSONValue, logprobs entries: [TokenLogprobEntry]? = nil,
+                      outcome: JobOutcome? = nil) -> JSONValue {
+        var choice: [String: JSONValue] = ["index": .int(index), "delta": delta, "logprobs": entries.map(logprobs) ?? .null,
                                            "finish_reason": outcome.map { .string(finishReason($0.finishReason)) } ?? .null]
         if let outcome { choice["lucid"] = lucid(outcome) }
         return .object(["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),

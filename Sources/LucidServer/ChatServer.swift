@@ -190,8 +190,8 @@ public struct ChatServer: Sendable {
                     if let opening = format.opening(index: index) { try await send(opening) }
                     events: for await event in job.events {
                         switch event {
-                        case .delta(let text): try await send(format.delta(text, index: index))
-                        case .reasoning(let text): try await send(format.reasoning(text, index: index))
+                        case .delta(let text, let logprobs): try await send(format.delta(text, logprobs: logprobs, index: index))
+                        case .reasoning(let text, let logprobs): try await send(format.reasoning(text, logprobs: logprobs, index: index))
                         case .finished(let outcome):
                             outcomes.append(outcome)
                             try await send(format.end(outcome, index: index))

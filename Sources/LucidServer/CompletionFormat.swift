@@ -23,11 +23,13 @@ struct CompletionFormat: ResponseFormat {
 
     func opening(index: Int) -> JSONValue? { nil }
 
-    func delta(_ text: String, index: Int) -> JSONValue {
+    /// A text piece. Its tokens' log-probabilities wait for the last chunk, which carries them all, the
+    /// echoed prompt's (known with the result) first.
+    func delta(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue {
         object(choices: [choice(index: index, text: text, outcome: nil)])
     }
 
-    func reasoning(_ text: String, index: Int) -> JSONValue { delta(text, index: index) }
+    func reasoning(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue { delta(text, logprobs: logprobs, index: index) }
 
     func end(_ outcome: JobOutcome, index: Int) -> JSONValue {
         object(choices: [choice(index: index, text: "", outcome: outcome)])

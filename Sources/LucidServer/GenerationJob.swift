@@ -31,6 +31,9 @@ public struct JobOutcome: Sendable {
     public var logprobs: [TokenLogprobEntry]?
     /// A text completion's prompt, where it asked for `echo`; nil otherwise.
     public var echo: EchoedPrompt?
+    /// Where `logprobs` were asked: those of the tokens no streamed piece carried (the text after a stop
+    /// string, the end-of-sequence token); they go in a stream's last chunk.
+    public var unsentLogprobs: [TokenLogprobEntry]?
 }
 
 /// The prompt a text completion with `echo` answers with: its text and, with `logprobs`, its tokens.
@@ -61,10 +64,11 @@ public struct TokenLogprobEntry: Sendable, Equatable {
 }
 
 /// What the model worker reports for one job, in order: text deltas (reasoning deltas first, when the
-/// output is split), then one end.
+/// output is split), each with the log-probabilities of the tokens generated since the last one (where
+/// asked: greedy and sampled requests), then one end.
 public enum JobEvent: Sendable {
-    case delta(String)
-    case reasoning(String)
+    case delta(String, logprobs: [TokenLogprobEntry])
+    case reasoning(String, logprobs: [TokenLogprobEntry])
     case finished(JobOutcome)
     case failed(APIError)
 }

@@ -38,6 +38,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private var batch: ContinuousBatch
     private var rows: [ContinuousBatch.RowID: RowState] = [:]
     private var warnedMissingInstructionTokenizer = false
+    /// Spells tokens as the bytes they add to the text (`StreamingDecoder.bytes(of:)` keeps no state).
+    private let speller: StreamingDecoder
 
     public let limits: ServerLimits
     public let metrics: ServerMetrics
@@ -53,6 +55,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         self.template = template ?? opened.chatTemplate(for: tokenizer)
         self.reasoning = reasoning
         stopIDs = opened.stopTokenIDs(tokenizer: tokenizer)
+        speller = tokenizer.streamingDecoder()
         batch = ContinuousBatch(model: opened.model)
         self.limits = limits
         self.metrics = metrics
@@ -160,76 +163,6 @@ public final class ModelWorker: Service, @unchecked Sendable {
                 metrics.activeGenerations.set(Double(batch.activeRows))  // before the finished rows are answered
                 handle(events)
             }
-        }
-    }
-
-    /// Per-row state of a generation: its job, text so far and what has been sent.
-    final class RowState {
-        let job: GenerationJob
-        var decoder: StreamingDecoder
-        /// The decoded text so far, held back from a stop string.
-        var stream: StopStringStream
-        /// Splits what is sent into reasoning and answer (a reasoning template, split); nil sends it whole.
-        var splitter: ReasoningSplitter?
-        /// What was sent as reasoning and as answer, when split.
-        var reasoning = ""
-        var answer = ""
-        let promptTokens: Int
-        let gateChecked: Bool
-        let batched: Bool
-        let queueSeconds: Double
-        /// A completion's echoed prompt (its log-probabilities come with the result).
-        let echo: EchoedPrompt?
-        var firstToken = true
-
-        init(job: GenerationJob, tokenizer: Tokenizer, promptTokens: Int, gateChecked: Bool, batched: Bool, queueSeconds: Double,
-             splitsReasoning: Bool, echo: EchoedPrompt?) {
-            self.job = job
-            self.echo = echo
-            decoder = tokenizer.streamingDecoder(skipSpecialTokens: true)
-            splitter = splitsReasoning ? ReasoningSplitter() : nil
-            stream = StopStringStream(stops: job.settings.stop)
-            self.promptTokens = promptTokens
-            self.gateChecked = gateChecked
-            self.batched = batched
-            self.queueSeconds = queueSeconds
-        }
-
-        /// Appends a token's text and sends what no stop string can still claim (`StopStringStream`).
-        func push(_ token: Int, metrics: ServerMetrics) {
-            if firstToken {
-                firstToken = false
-                metrics.timeToFirstToken.record(ServerMetrics.duration(nanoseconds: DispatchTime.now().uptimeNanoseconds &- job.admitted))
-            }
-            send(stream.push((try? decoder.push(token)) ?? ""))
-        }
-
-        /// The final answer (cut before the first stop string when the generation stopped at one) and
-        /// reasoning, with what was not yet sent sent.
-        func finish(stopped: Bool) -> (answer: String, reasoning: String?) {
-            send(stream.finish(decoder.finish(), stopped: stopped))
-            guard var splitter else { return (stream.text, nil) }
-            release(splitter.finish())
-            self.splitter = splitter
-            return (answer, reasoning)
-        }
-
-        /// Sends `piece` whole, or through the splitter as reasoning and answer.
-        private func send(_ piece: String) {
-            guard !piece.isEmpty else { return }
-            guard var splitter else {
-                job.continuation.yield(.delta(piece))
-                return
-            }
-            release(splitter.push(piece))
-            self.splitter = splitter
-        }
-
-        private func release(_ piece: ReasoningSplitter.Piece) {
-            if !piece.reasoning.isEmpty { job.continuation.yield(.reasoning(piece.reasoning)) }
-            if !piece.answer.isEmpty { job.continuation.yield(.delta(piece.answer)) }
-            reasoning += piece.reasoning
-            answer += piece.answer
         }
     }
 
@@ -357,7 +290,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
                            batched: strategy != nil, queueSeconds: queueSeconds, splitsReasoning: splitsReasoning,
                            echo: echo(of: job.input, ids: ids, scored: scoring != nil))
-        if let echo = row.echo { job.continuation.yield(.delta(echo.text)) }  // a stream's text begins with the prompt
+        if let echo = row.echo { job.continuation.yield(.delta(echo.text, logprobs: [])) }  // a stream's text begins with the prompt
         if settings.maxTokens == 0 && scoring == nil {
             // An echo of the prompt alone: nothing to compute.
             complete(row, result: GenerationResult(tokens: [], finishReason: .length), refusal: nil)
@@ -399,8 +332,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private func handle(_ events: [ContinuousBatch.Event]) {
         for event in events {
             switch event {
-            case .token(let id, let token):
-                rows[id]?.push(token, metrics: metrics)
+            case .token(let id, let token, let logprobs):
+                rows[id]?.push(token, logprobs: logprobs.map(logprobEntry), metrics: metrics)
             case .finished(let id, let result):
                 guard let row = rows.removeValue(forKey: id) else { continue }
                 complete(row, result: result, refusal: nil)
@@ -422,7 +355,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         var reasoning: String?
         if result.finishReason == .refused {
             text = refusal ?? ""
-            if !text.isEmpty { job.continuation.yield(.delta(text)) }
+            if !text.isEmpty { job.continuation.yield(.delta(text, logprobs: [])) }
             metrics.refusals.increment()
         } else {
             (text, reasoning) = row.finish(stopped: result.finishReason == .stopString)
@@ -432,7 +365,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
         end(job, error: nil, outcome: JobOutcome(text: text, reasoning: reasoning, tokens: result.tokens, finishReason: result.finishReason,
                                                  promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,
                                                  batched: row.batched, methodName: job.settings.method.name, queueSeconds: row.queueSeconds,
-                                                 logprobs: result.logprobs.map(logprobEntries), echo: echo(row, result: result)))
+                                                 logprobs: result.logprobs.map(logprobEntries), echo: echo(row, result: result),
+                                                 unsentLogprobs: result.logprobs == nil ? nil : row.unsentLogprobs))
     }
 
     /// The row's echoed prompt with its log-probabilities, where the result scored it.
@@ -444,8 +378,12 @@ public final class ModelWorker: Service, @unchecked Sendable {
 
     /// A result's log-probabilities with each token spelled as the bytes it adds to the text.
     private func logprobEntries(_ logprobs: [TokenLogprobs]) -> [TokenLogprobEntry] {
-        let decoder = tokenizer.streamingDecoder()
-        return logprobs.map { TokenLogprobEntry($0) { (try? decoder.bytes(of: $0)) ?? [] } }
+        logprobs.map(logprobEntry)
+    }
+
+    /// One token's log-probabilities with each token spelled as the bytes it adds to the text.
+    private func logprobEntry(_ logprobs: TokenLogprobs) -> TokenLogprobEntry {
+        TokenLogprobEntry(logprobs) { [speller] in (try? speller.bytes(of: $0)) ?? [] }
     }
 
     /// Ends a job's stream (with its outcome or an error event) and frees its admission slot. The

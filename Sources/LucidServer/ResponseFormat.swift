@@ -8,10 +8,10 @@ protocol ResponseFormat: Sendable {
     func response(_ outcomes: [JobOutcome]) -> JSONValue
     /// The chunk that opens choice `index`'s stream, if the format has one.
     func opening(index: Int) -> JSONValue?
-    /// A chunk of answer text.
-    func delta(_ text: String, index: Int) -> JSONValue
+    /// A chunk of answer text, with the log-probabilities of the tokens since the last chunk.
+    func delta(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue
     /// A chunk of reasoning text (only chat requests are split).
-    func reasoning(_ text: String, index: Int) -> JSONValue
+    func reasoning(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue
     /// The chunk that ends a choice: its finish reason, log-probabilities and `lucid` object.
     func end(_ outcome: JobOutcome, index: Int) -> JSONValue
     /// The last chunk of `stream_options.include_usage`.
@@ -32,16 +32,19 @@ struct ChatFormat: ResponseFormat {
         ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["role": "assistant", "content": ""]))
     }
 
-    func delta(_ text: String, index: Int) -> JSONValue {
-        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["content": .string(text)]))
+    func delta(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue {
+        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["content": .string(text)]),
+                            logprobs: logprobs.isEmpty ? nil : logprobs)
     }
 
-    func reasoning(_ text: String, index: Int) -> JSONValue {
-        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(ChatResponses.reasoningFields(text)))
+    func reasoning(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue {
+        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(ChatResponses.reasoningFields(text)),
+                            logprobs: logprobs.isEmpty ? nil : logprobs)
     }
 
     func end(_ outcome: JobOutcome, index: Int) -> JSONValue {
-        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object([:]), outcome: outcome)
+        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object([:]), logprobs: outcome.unsentLogprobs,
+                            outcome: outcome)
     }
 
     func usageChunk(_ outcomes: [JobOutcome]) -> JSONValue {

@@ -30,7 +30,7 @@ struct ContinuousBatchTests {
         func record(_ events: [ContinuousBatch.Event]) {
             for event in events {
                 switch event {
-                case .token(let id, let token): tokens[id, default: []].append(token)
+                case .token(let id, let token, _): tokens[id, default: []].append(token)
                 case .finished(let id, let result): finished[id] = result
                 case .failed(let id, let error): Issue.record("row \(id.value) failed: \(error)")
                 }
@@ -87,11 +87,14 @@ struct ContinuousBatchTests {
             var (_, events) = try batch.join(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNew), logprobs: 2,
                                              scoringPrompt: textA)
             var result: GenerationResult?
+            var streamed: [TokenLogprobs] = []
             while true {
+                for case .token(_, _, let logprobs?) in events { streamed.append(logprobs) }
                 for case .finished(_, let r) in events { result = r }
                 if batch.activeRows == 0 { break }
                 events = batch.step()
             }
+            #expect(result?.logprobs == streamed && streamed.count == maxNew)  // each token's as it comes
             let scored = try #require(result?.promptLogprobs)
             try #require(scored.count == textA.count - 1)
             for (position, entry) in scored.enumerated() {
@@ -164,7 +167,7 @@ struct ContinuousBatchTests {
         let batch = ContinuousBatch(model: model)
         var tokens: [ContinuousBatch.RowID: [Int]] = [:]
         func record(_ events: [ContinuousBatch.Event]) {
-            for case .token(let id, let token) in events { tokens[id, default: []].append(token) }
+            for case .token(let id, let token, _) in events { tokens[id, default: []].append(token) }
         }
         var ids: [ContinuousBatch.RowID] = []
         for (prefill, count) in [(first, 8), (Prefill.tokens(textA), 6), (second, 7)] {
@@ -181,7 +184,7 @@ struct ContinuousBatchTests {
         var loneResult: GenerationResult?
         var (_, events) = try lone.join(first, strategy: .greedy, limits: GenerationLimits(maxNewTokens: 8))
         while true {
-            for case .token(_, let token) in events { loneTokens.append(token) }
+            for case .token(_, let token, _) in events { loneTokens.append(token) }
             for case .finished(_, let result) in events { loneResult = result }
             if lone.activeRows == 0 { break }
             events = lone.step()

@@ -87,7 +87,7 @@ struct ServerLogprobsTests {
         #expect(messages[0].contains("not beam") && messages[1].contains("needs 'logprobs': true"), "\(messages)")
     }
 
-    @Test func streamedLogprobsAccumulateToTheNonStreamedOnes() async throws {
+    @Test func streamedLogprobsComeWithTheirTokensAndAccumulateToTheNonStreamedOnes() async throws {
         let plain = body(["logprobs": true, "top_logprobs": 2])
         let streamed = body(["logprobs": true, "top_logprobs": 2, "stream": true])
         let (whole, chunks) = try await TestServer(model: "smollm2").test { client in
@@ -99,7 +99,39 @@ struct ServerLogprobsTests {
         let accumulated = choices.flatMap { $0["logprobs"]?["content"]?.arrayValue ?? [] }
         #expect(!expected.isEmpty && accumulated == expected)
         let last = try #require(choices.last)
-        #expect(last["finish_reason"] != .null && last["logprobs"] != .null)
+        #expect(last["finish_reason"] != .null)
+        // Token by token: each piece of text comes with its own tokens' entries, whose bytes spell it (no stop
+        // string holds text back here); the last chunk has those whose text never came (the end of sequence).
+        let pieces = choices.filter { !($0["delta"]?["content"]?.stringValue ?? "").isEmpty }
+        #expect(pieces.count > 1)
+        for piece in pieces {
+            let entries = try #require(piece["logprobs"]?["content"]?.arrayValue)
+            let bytes = entries.flatMap { $0["bytes"]?.arrayValue?.compactMap { $0.intValue.map { UInt8(truncatingIfNeeded: $0) } } ?? [] }
+            #expect(String(decoding: bytes, as: UTF8.self) == piece["delta"]?["content"]?.stringValue)
+        }
+    }
+
+    @Test func streamedLogprobsHeldBackWithTheirTextStillAccumulateToTheNonStreamedOnes() async throws {
+        // A stop string inside the answer's second word: text is held back, and the tokens past the stop are
+        // generated but never shown; their entries still come, in order.
+        let first = try await TestServer(model: "smollm2").test { client in
+            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: body([:]))
+        }
+        let answer = try #require(try json(first)["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue)
+        let words = answer.split(separator: " ")
+        try #require(words.count >= 3, "the answer is too short to hold a stop: \(answer)")
+        let stop = JSONValue.string(" " + words[1].prefix(3))
+        let (whole, chunks) = try await TestServer(model: "smollm2").test { client in
+            (try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: body(["logprobs": true, "stop": stop])),
+             try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
+                                      body: body(["logprobs": true, "stop": stop, "stream": true])))
+        }
+        let choice = try #require(try json(whole)["choices"]?.arrayValue?.first)
+        #expect(choice["finish_reason"] == "stop")
+        let expected = try #require(choice["logprobs"]?["content"]?.arrayValue)
+        let streamed = try events(chunks).dropLast().compactMap { try JSONValue.parse($0)["choices"]?.arrayValue?.first }
+        #expect(!expected.isEmpty && streamed.flatMap { $0["logprobs"]?["content"]?.arrayValue ?? [] } == expected)
+        #expect(streamed.map { $0["delta"]?["content"]?.stringValue ?? "" }.joined() == choice["message"]?["content"]?.stringValue)
     }
 
     @Test func aTokenTheModelRulesOutIsWrittenAsOpenAIWritesIt() throws {
