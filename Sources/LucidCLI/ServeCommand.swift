@@ -97,8 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics()
         let worker = ModelWorker(opened: loaded, tokenizer: tokenizer, limits: limits, metrics: metrics,
                                  template: try template.map { try ChatTemplate(named: $0) }, reasoning: reasoning, logger: logger)
-        guard worker.template != nil else {  // a chat server without a template could answer nothing
-            throw CLIError("cannot tell \(model)'s chat template (\(ChatTemplate.undetectedReason(for: tokenizer))): pass --template NAME")
+        if worker.template == nil {  // a base model still answers raw prompts at /v1/completions
+            FileHandle.standardError.write(Data(("lucid serve: cannot tell \(model)'s chat template (\(ChatTemplate.undetectedReason(for: tokenizer))): "
+                + "chat completions will be refused; /v1/completions serves raw prompts (pass --template NAME for chat)\n").utf8))
         }
         let key = apiKey ?? ProcessInfo.processInfo.environment["LUCID_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let server: ChatServer

@@ -205,8 +205,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
         switch input {
         case .chat(let chat):
             guard let template else {
-                throw APIError(.internalServerError, "the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer))",
-                               type: "server_error")
+                throw APIError(.internalServerError, "the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer)) "
+                               + "(this server answers raw prompts at /v1/completions)", type: "server_error")
             }
             let messages = chat.turns.map { ChatMessage(role: $0.role, content: $0.text, imageCount: $0.imageURLs.count) }
             let requestTemplate = chat.template(from: template)

@@ -4,7 +4,7 @@ import Testing
 
 /// A model whose Jinja chat template is none of Lucid's formats: `--prompt` is refused saying so (it used to
 /// fall back to a format its vocabulary suggested), and `--template NAME` still chooses one on purpose;
-/// `lucid serve` refuses to start rather than answer every request with an error.
+/// `lucid serve` starts, saying chat requests will be refused, and answers raw prompts.
 @Suite("unknown chat templates on the command line", .serialized)
 struct UnknownChatTemplateCommandLineTests {
     @Test func aPromptForAnUnknownTemplateIsRefusedAndTemplateChoosesOne() throws {
@@ -49,13 +49,37 @@ struct UnknownChatTemplateCommandLineTests {
         #expect(chosen.status != 0 && chosen.err.contains("none.json") && !chosen.err.contains("chat template"), "\(chosen.err)")
     }
 
-    @Test func serveRefusesToStartWithoutATemplate() throws {
+    /// Without a template `lucid serve` still starts, saying chat is refused: a base model answers raw
+    /// prompts at /v1/completions.
+    @Test func serveStartsWithoutATemplateForRawPromptsAndSaysSo() throws {
         let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<|im_start|>", 141)],
                                           chatTemplate: "{{ bos_token }}{% for m in messages %}{{ '<｜User｜>' + m['content'] }}{% endfor %}")
         defer { try? FileManager.default.removeItem(at: copy) }
-        let refused = try LucidProcess.run(["serve", "--model", copy.path, "--port", "0"])
-        #expect(refused.status != 0)
-        #expect(refused.err.contains("none of the formats Lucid renders") && refused.err.contains("pass --template NAME"), "\(refused.err)")
+        let process = Process()
+        process.executableURL = LucidProcess.executable
+        process.arguments = ["serve", "--model", copy.path, "--port", "0"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        final class Collected: @unchecked Sendable {
+            private let lock = NSLock()
+            private var data = Data()
+            func append(_ more: Data) { lock.withLock { data.append(more) } }
+            var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+        }
+        let collected = Collected()
+        err.fileHandleForReading.readabilityHandler = { collected.append($0.availableData) }
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && !collected.text.contains(" on http://") && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let started = process.isRunning
+        process.terminate()
+        process.waitUntilExit()
+        err.fileHandleForReading.readabilityHandler = nil
+        let text = collected.text
+        #expect(started && text.contains(" on http://"), "\(text)")
+        #expect(text.contains("none of the formats Lucid renders") && text.contains("chat completions will be refused")
+                && text.contains("/v1/completions"), "\(text)")
         let unknown = try LucidProcess.run(["serve", "--model", copy.path, "--port", "0", "--template", "alpaca"])
         #expect(unknown.status != 0 && unknown.err.contains("unknown chat template 'alpaca'"), "\(unknown.err)")
     }

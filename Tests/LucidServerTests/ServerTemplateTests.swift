@@ -12,7 +12,7 @@ import Testing
 /// template is none Lucid renders (a request then says why, instead of being prompted in a guessed format).
 @Suite("server chat templates", .serialized)
 struct ServerTemplateTests {
-    @Test func aWorkerRendersWithTheTemplateItIsGivenAndOtherwiseSaysWhyItHasNone() async throws {
+    @Test func aWorkerRendersWithTheTemplateItIsGivenAndOtherwiseSaysWhyItHasNoneButCompletesRawPrompts() async throws {
         let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: [("<|im_start|>", 141), ("<|im_end|>", 142)],
                                           chatTemplate: "{{ bos_token }}{% for m in messages %}{{ '<｜User｜>' + m['content'] }}{% endfor %}")
         defer { try? FileManager.default.removeItem(at: copy) }
@@ -22,11 +22,16 @@ struct ServerTemplateTests {
 
         let none = try TestServer(model: copy.path)
         #expect(none.server.worker.template == nil)
-        let refused = try await none.test { client in
-            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: request)
+        // Raw prompts need no template: a base model is served for text completions.
+        let raw = ByteBuffer(string: try JSONValue.object(["model": .string(copy.path), "prompt": "hello", "max_tokens": 2]).canonicalText())
+        let (refused, completed) = try await none.test { client in
+            (try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: request),
+             try await client.execute(uri: "/v1/completions", method: .post, headers: jsonHeaders, body: raw))
         }
         #expect(refused.status == .internalServerError)
         #expect(String(buffer: refused.body).contains("none of the formats Lucid renders"), "\(String(buffer: refused.body))")
+        #expect(String(buffer: refused.body).contains("/v1/completions"))
+        #expect(completed.status == .ok, "\(String(buffer: completed.body))")
 
         let given = try TestServer(model: copy.path, template: .chatml)
         #expect(given.server.worker.template == .chatml)
