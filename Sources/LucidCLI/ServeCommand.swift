@@ -13,7 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve a model over an OpenAI-compatible HTTP API (chat completions, streaming, Lucid's decoding methods and gate).",
         discussion: """
         POST /v1/chat/completions, POST /v1/completions (raw prompts, echo and prompt logprobs: what lm-evaluation-harness's \
-        local-completions model scores with), GET /v1/models, GET /health, GET /metrics. Requests may add \
+        local-completions model scores with), GET /v1/models, GET /health, GET /metrics, and vLLM's GET /tokenizer_info, \
+        POST /tokenize, POST /detokenize. Requests may add \
         "decoding": {"method": "greedy"|"sample"|"beam"|"opera"|"vcd"|"damro", ...} and get a "lucid" object \
         back (gate decision, forward passes per token, timings). SIGTERM or SIGINT drains running requests, then exits.
         """

@@ -8,7 +8,8 @@ import LucidVision
 /// `lucid serve`: an OpenAI-compatible HTTP server over one opened model (docs/serve.md).
 ///
 /// Routes: `POST /v1/chat/completions` and `POST /v1/completions` (JSON or, with `stream: true`,
-/// server-sent events), `GET /v1/models`, `GET /health`, `GET /metrics`. Every body is parsed and
+/// server-sent events), `GET /v1/models`, `GET /health`, `GET /metrics`, and vLLM's tokenizer routes
+/// (`TokenizerRoutes`). Every body is parsed and
 /// validated into a `ChatRequest` or `CompletionRequest` and its images decoded (pixel limit checked from the header) before the request
 /// is queued on the `ModelWorker`; errors are OpenAI-style JSON objects with 4xx/5xx codes.
 public struct ChatServer: Sendable {
@@ -46,6 +47,22 @@ public struct ChatServer: Sendable {
         }
         router.post("/v1/completions") { request, context -> Response in
             await respond(to: request) { json in try await textCompletion(json, context: context) }
+        }
+        router.get("/tokenizer_info") { request, _ -> Response in
+            if let denied = authorize(request) { return counted(denied) }
+            return counted(Self.json(.ok, TokenizerRoutes.info(worker)))
+        }
+        router.post("/tokenize") { request, _ -> Response in
+            await respond(to: request) { json in
+                try check(model: json.objectValue.flatMap { try RequestFields.optionalString($0, "model") })
+                return Self.json(.ok, try TokenizerRoutes.tokenize(json, worker: worker, limits: options.limits))
+            }
+        }
+        router.post("/detokenize") { request, _ -> Response in
+            await respond(to: request) { json in
+                try check(model: json.objectValue.flatMap { try RequestFields.optionalString($0, "model") })
+                return Self.json(.ok, try TokenizerRoutes.detokenize(json, worker: worker))
+            }
         }
         return router
     }

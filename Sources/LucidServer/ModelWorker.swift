@@ -29,7 +29,10 @@ public final class ModelWorker: Service, @unchecked Sendable {
 
     // Touched only on the worker thread once it runs (and before that only by `init`).
     private let opened: OpenedModel
-    private let tokenizer: Tokenizer
+    /// The model's tokenizer (immutable: the HTTP side's `/tokenize` reads it too).
+    public let tokenizer: Tokenizer
+    /// The model's context length, if it declares one (`/tokenize`'s `max_model_len`).
+    public let contextLength: Int?
     /// The chat template requests are rendered with (nil: none known, so every request is refused).
     public let template: ChatTemplate?
     /// Whether a reasoning template's output is answered as `content` and `reasoning` apart, or whole.
@@ -56,6 +59,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         self.reasoning = reasoning
         stopIDs = opened.stopTokenIDs(tokenizer: tokenizer)
         speller = tokenizer.streamingDecoder()
+        contextLength = opened.model.contextLength
         batch = ContinuousBatch(model: opened.model)
         self.limits = limits
         self.metrics = metrics

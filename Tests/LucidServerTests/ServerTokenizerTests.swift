@@ -1,0 +1,69 @@
+import Hummingbird
+import HummingbirdTesting
+import LucidPipeline
+import LucidRuns
+import LucidText
+import Testing
+
+/// vLLM's `/tokenizer_info`, `/tokenize` and `/detokenize` on SmolLM2, as lm-evaluation-harness's remote
+/// tokenizer calls them (`check_remote_tokenizer_support`, `RemoteTokenizer`): the served model's own tokenizer.
+@Suite("server tokenizer routes", .serialized)
+struct ServerTokenizerTests {
+    func post(_ uri: String, _ fields: [String: JSONValue], client: any TestClientProtocol) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .post, headers: jsonHeaders, body: ByteBuffer(string: try JSONValue.object(fields).canonicalText()))
+    }
+
+    @Test func theRoutesTokenizeAsTheServedModelDoesForLMEvalsRemoteTokenizer() async throws {
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "smollm2")
+        let text = "The capital of France is Paris. Héllo 東京"
+        let (info, plain, eos, chat, back) = try await TestServer(model: "smollm2").test { client in
+            (try await client.execute(uri: "/tokenizer_info", method: .get),
+             try await post("/tokenize", ["prompt": .string(text), "add_special_tokens": false, "return_token_strs": true], client: client),
+             try await post("/tokenize", ["prompt": .string(tokenizer.token(for: tokenizer.eosID ?? -1) ?? ""), "add_special_tokens": false], client: client),
+             try await post("/tokenize", ["messages": .array([.object(["role": "user", "content": "hi"])])], client: client),
+             try await post("/detokenize", ["tokens": .array(tokenizer.encode(text, addSpecialTokens: false).map(JSONValue.int))], client: client))
+        }
+        // check_remote_tokenizer_support: an object with `eos_token`, then a list of tokens for "test".
+        let fields = try json(info)
+        let eosID = try #require(tokenizer.eosID)
+        #expect(info.status == .ok && fields["eos_token"]?.stringValue == tokenizer.token(for: eosID))
+        #expect(fields["chat_template"]?.stringValue == tokenizer.chatTemplate && fields["model_max_length"]?.intValue != nil)
+        let ids = tokenizer.encode(text, addSpecialTokens: false)
+        #expect(try json(plain)["tokens"]?.arrayValue?.compactMap { $0.intValue } == ids)
+        #expect(try json(plain)["count"]?.intValue == ids.count)
+        #expect(try json(plain)["token_strs"]?.arrayValue?.compactMap { $0.stringValue } == ids.compactMap { tokenizer.token(for: $0) })
+        // RemoteTokenizer.eos_token_id is encode(eos_token)[0].
+        #expect(try json(eos)["tokens"]?.arrayValue?.first?.intValue == tokenizer.eosID)
+        let template = try #require(try ModelRegistry.standard.open("smollm2").chatTemplate(for: tokenizer))
+        #expect(try json(chat)["tokens"]?.arrayValue?.compactMap { $0.intValue } == (try tokenizer.encode(chat: [.user("hi")], template: template)))
+        #expect(try json(back)["prompt"]?.stringValue == text)
+    }
+
+    @Test func badTokenizerRequestsAreRefusedNamingTheField() async throws {
+        let cases: [(String, [String: JSONValue], String)] = [
+            ("/tokenize", [:], "prompt"),
+            ("/tokenize", ["prompt": 5], "prompt"),
+            ("/tokenize", ["prompt": "a", "messages": .array([.object(["role": "user", "content": "hi"])])], "prompt"),
+            ("/tokenize", ["prompt": "a", "add_special_tokens": "no"], "add_special_tokens"),
+            ("/tokenize", ["messages": .array([.object(["role": "wizard", "content": "hi"])])], "messages[0].role"),
+            ("/tokenize", ["prompt": "a", "model": "other"], "model"),
+            ("/detokenize", [:], "tokens"),
+            ("/detokenize", ["tokens": .array([1, -1])], "tokens"),
+            ("/detokenize", ["tokens": .array([99_999_999])], "tokens"),
+            ("/detokenize", ["tokens": .array(["a"])], "tokens"),
+        ]
+        let responses = try await TestServer(model: "smollm2").test { client in
+            var responses: [TestResponse] = []
+            for (uri, fields, _) in cases { responses.append(try await post(uri, fields, client: client)) }
+            return responses
+        }
+        let locked = try await TestServer(model: "smollm2", apiKey: "k").test { client in
+            try await client.execute(uri: "/tokenizer_info", method: .get)
+        }
+        for (response, item) in zip(responses, cases) {
+            #expect((400..<500).contains(Int(response.status.code)), "\(item.0) \(item.1)")
+            #expect(try json(response)["error"]?["param"]?.stringValue == item.2, "\(item.0) \(item.1): \(String(buffer: response.body))")
+        }
+        #expect(locked.status == .unauthorized)
+    }
+}
