@@ -23,7 +23,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_reference  # noqa: E402  (OpenBLAS thread control)
 import make_smollm2_fixtures as smol  # noqa: E402
 
-import gguf  # noqa: E402
 import jinja2  # noqa: E402
 
 
@@ -38,17 +37,10 @@ def main():
     parser.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     args = parser.parse_args()
 
-    intra, blas = (int(x) for x in args.threads.split(":"))
-    torch.set_num_threads(intra)
-    bench_reference.set_blas_threads(blas)
-    reader = gguf.GGUFReader(args.gguf)
-    tokenizer = smol.tokenizer_from_gguf(reader)
+    reader, tokenizer, model = bench_reference.smollm2_reference(args.gguf, args.threads)
     template = jinja2.Environment().from_string(smol.field(reader, "tokenizer.chat_template"))
     text = template.render(messages=[{"role": "user", "content": args.prompt}], add_generation_prompt=True)
     ids = tokenizer.encode(text).ids
-    model = smol.model_from_gguf(reader)
-    # The fixtures pin eager attention for exactness; a user's model gets transformers' default, SDPA.
-    model.set_attn_implementation("sdpa")
     if args.dtype == "bf16":
         model = model.to(torch.bfloat16)
     model.generation_config.eos_token_id = None

@@ -49,6 +49,21 @@ def blas_threads():
     return lib.openblas_get_num_threads()
 
 
+def smollm2_reference(gguf_path, threads):
+    """SmolLM2 in transformers as the benchmarks' reference sides load it: INTRA:BLAS `threads` set, the GGUF
+    dequantised as scripts/make_smollm2_fixtures.py does, SDPA attention (transformers' default for a user; the
+    fixtures pin eager for exactness). Returns (GGUF reader, tokenizer, model)."""
+    import gguf
+    import make_smollm2_fixtures as smol
+    intra, blas = (int(x) for x in threads.split(":"))
+    torch.set_num_threads(intra)
+    set_blas_threads(blas)
+    reader = gguf.GGUFReader(gguf_path)
+    model = smol.model_from_gguf(reader)
+    model.set_attn_implementation("sdpa")
+    return reader, smol.tokenizer_from_gguf(reader), model
+
+
 def best_seconds_per_call(fn, minimum_seconds):
     warm_start = time.perf_counter()
     while time.perf_counter() - warm_start < 0.2:

@@ -24,10 +24,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_reference  # noqa: E402  (OpenBLAS thread control)
-import make_smollm2_fixtures as smol  # noqa: E402
 import serve_load  # noqa: E402  (server start and stop, POST)
-
-import gguf  # noqa: E402
 
 # (context, continuation) pairs in the shape of multiple-choice tasks: a passage, then each answer.
 PAIRS = [
@@ -42,6 +39,18 @@ PAIRS = [
 ]
 
 
+def best_pass(score, requests, repeats):
+    """After one warm-up call, `repeats` passes of `score` over every request: the best seconds per request
+    and the last pass's answers."""
+    score(*requests[0])
+    best, answers = float("inf"), []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        answers = [score(ctx, ids) for ctx, ids in requests]
+        best = min(best, (time.perf_counter() - start) / len(requests))
+    return best, answers
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lucid", default=".build/release/lucid")
@@ -53,13 +62,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
 
-    intra, blas = (int(x) for x in args.threads.split(":"))
-    torch.set_num_threads(intra)
-    bench_reference.set_blas_threads(blas)
-    reader = gguf.GGUFReader(args.gguf)
-    tokenizer = smol.tokenizer_from_gguf(reader)
-    model = smol.model_from_gguf(reader)
-    model.set_attn_implementation("sdpa")
+    _, tokenizer, model = bench_reference.smollm2_reference(args.gguf, args.threads)
     requests = []
     for context, continuation in PAIRS:
         ctx = tokenizer.encode(context).ids
@@ -73,12 +76,7 @@ def main():
         chosen = rows.gather(-1, torch.tensor(targets).unsqueeze(-1)).squeeze(-1)
         return chosen.sum().item(), bool((rows.argmax(-1) == torch.tensor(targets)).all())
 
-    reference(*requests[0])  # warm-up
-    best_reference, expected = float("inf"), []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        expected = [reference(ctx, ids) for ctx, ids in requests]
-        best_reference = min(best_reference, (time.perf_counter() - start) / len(requests))
+    best_reference, expected = best_pass(reference, requests, args.repeats)
 
     server, base = serve_load.start_server(argparse.Namespace(lucid=args.lucid, model="smollm2", server_arg=[]), serve_load.free_port())
     failed = False
@@ -92,12 +90,7 @@ def main():
             values, tops = logprobs["token_logprobs"][len(ctx):-1], logprobs["top_logprobs"][len(ctx):-1]
             return sum(values), all(v == max(t.values()) for v, t in zip(values, tops)), seconds
 
-        score(*requests[0])  # warm-up
-        best_lucid, answers = float("inf"), []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            answers = [score(ctx, ids) for ctx, ids in requests]
-            best_lucid = min(best_lucid, (time.perf_counter() - start) / len(requests))
+        best_lucid, answers = best_pass(score, requests, args.repeats)
     finally:
         serve_load.stop_server(server)
 
