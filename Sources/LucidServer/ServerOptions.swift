@@ -17,7 +17,9 @@ public struct ServerLimits: Sendable, Equatable {
     public var defaultMaxTokens = 256
     /// Largest `n` (choices per request; more than one only where choices differ: sampling).
     public var maxChoices = 4
-    public var maxStopStrings = 4
+    /// Stop strings a request may give: 16, above OpenAI's 4, since lm-evaluation-harness's `generate_until` sends a
+    /// task's whole `until` list and the end-of-sequence text to `/v1/completions` (six on HumanEval); vLLM has no limit.
+    public var maxStopStrings = 16
     public var maxStopStringLength = 64
     /// Generations decoded together (continuous batching rows); beam-type methods run one at a time.
     public var maxConcurrent = 4

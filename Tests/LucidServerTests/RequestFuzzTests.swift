@@ -61,7 +61,7 @@ struct RequestFuzzTests {
                                      .object(["date_string": ""]), .object(["date_string": .string(String(repeating: "9", count: 41))]),
                                      .object(["date_string": "a\nb"]), .object(["date_string": 7]), .object(["add_generation_prompt": false]),
                                      .object(["enable_thinking": false, "documents": []])], names: "chat_template_kwargs")
-        top("stop", [5, .array([""]), .array([1]), .array((0..<10).map { .string("s\($0)") }), .string(String(repeating: "x", count: 1000))])
+        top("stop", [5, .array([""]), .array([1]), .array((0..<20).map { .string("s\($0)") }), .string(String(repeating: "x", count: 1000))])
         top("model", [5, "../../etc/passwd", .string(String(repeating: "m", count: 100_000))])
         top("decoding", ["beam", .object(["method": "telepathy"]), .object(["method": 5]), .object(["method": "beam", "beams": -1]),
                          .object(["method": "beam", "beams": .double(1e9)]), .object(["method": "sample", "temperature": "hot"]),

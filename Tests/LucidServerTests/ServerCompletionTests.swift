@@ -138,6 +138,27 @@ struct ServerCompletionTests {
         #expect(events(responses[1]).last == "[DONE]")
     }
 
+    /// lm-evaluation-harness's `generate_until` payload: token ids, a task's whole `until` list and the end of
+    /// sequence (six stops on HumanEval, more than OpenAI's four).
+    @Test func lmEvalsGenerateUntilPayloadWithSixStopsStopsAtTheFirstHit() async throws {
+        let opened = try ModelRegistry.standard.open("smollm2")
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: "smollm2")
+        let ids = tokenizer.encode(context, addSpecialTokens: false)
+        let limits = GenerationLimits(maxNewTokens: 16, eosTokenIDs: opened.stopTokenIDs(tokenizer: tokenizer))
+        let full = try tokenizer.decode(try Decoding.generate(opened.model, ids: ids, method: .greedy, limits: limits).tokens, skipSpecialTokens: true)
+        let words = full.split(separator: " ")
+        try #require(words.count >= 3, "the continuation is too short to hold a stop: \(full)")
+        let stop = " " + words[1]
+        let until: [JSONValue] = ["\nclass", "\ndef", "\n#", "\nif", "\nprint", .string(stop), "<|im_end|>"]
+        let payload = body(["prompt": .array([.array(ids.map(JSONValue.int))]), "max_tokens": 16, "temperature": 0, "stop": .array(until),
+                            "seed": 1234])
+        let response = try #require(try await post([payload]).first)
+        let choice = try #require(try json(response)["choices"]?.arrayValue?.first, "\(String(buffer: response.body))")
+        #expect(choice["finish_reason"] == "stop")
+        let hit = try #require(full.range(of: stop))
+        #expect(choice["text"]?.stringValue == String(full[..<hit.lowerBound]))
+    }
+
     @Test func badCompletionRequestsAreRefusedNamingTheField() async throws {
         let cases: [([String: JSONValue], String)] = [
             ([:], "prompt"),
