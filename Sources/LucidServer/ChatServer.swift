@@ -9,9 +9,9 @@ import LucidVision
 ///
 /// Routes: `POST /v1/chat/completions` and `POST /v1/completions` (JSON or, with `stream: true`,
 /// server-sent events), `GET /v1/models`, `GET /health`, `GET /metrics`, and vLLM's tokenizer routes
-/// (`TokenizerRoutes`). Every body is parsed and
-/// validated into a `ChatRequest` or `CompletionRequest` and its images decoded (pixel limit checked from the header) before the request
-/// is queued on the `ModelWorker`; errors are OpenAI-style JSON objects with 4xx/5xx codes.
+/// (`TokenizerRoutes`). Every body is parsed and validated into a `ChatRequest` or `CompletionRequest`
+/// and its images decoded (pixel limit checked from the header) before the request is queued on the
+/// `ModelWorker`; errors are OpenAI-style JSON objects with 4xx/5xx codes.
 public struct ChatServer: Sendable {
     public let options: ServerOptions
     public let worker: ModelWorker
