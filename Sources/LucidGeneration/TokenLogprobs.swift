@@ -41,32 +41,11 @@ extension TokenLogprobs {
     /// Each prompt token's log-probability given the tokens before it, from the prompt's logits [T, V]
     /// (`ForwardOptions(logits: .all)`): T − 1 entries, for `ids[1...]` (the first token has no context).
     /// What OpenAI's legacy completions return with `echo` and `logprobs`, and what lm-evaluation-harness
-    /// sums for a loglikelihood. The log-softmax runs in float64 over `chunk` positions at a time (one
-    /// pass each, not one per position), so its memory stays `chunk` × V doubles.
-    public static func prompt(logits: Tensor, ids: [Int], top count: Int, chunk: Int = 128) -> [TokenLogprobs] {
+    /// sums for a loglikelihood.
+    public static func prompt(logits: Tensor, ids: [Int], top count: Int) -> [TokenLogprobs] {
         precondition(logits.size(0) == ids.count, "prompt logits [\(logits.size(0)), V] for \(ids.count) ids")
-        let positions = Swift.max(0, ids.count - 1)
-        let k = Swift.min(Swift.max(0, count), Swift.min(maximumTop, logits.size(1)))
-        var entries: [TokenLogprobs] = []
-        entries.reserveCapacity(positions)
-        var start = 0
-        while start < positions {
-            let length = Swift.min(Swift.max(1, chunk), positions - start)
-            let logprobs = logits.narrowed(axis: 0, start: start, length: length).to(.f64).logSoftmax(axis: -1)
-            let targets = Array(ids[(start + 1)...(start + length)])
-            let chosen = logprobs.gather(axis: -1, index: Tensor(targets.map(Int64.init), shape: [length, 1])).toArray(Double.self)
-            var tokens: [Int64] = []
-            var values: [Double] = []
-            if k > 0 {
-                let best = logprobs.topK(k)
-                (tokens, values) = (best.indices.toArray(Int64.self), best.values.toArray(Double.self))
-            }
-            for row in 0..<length {
-                let top = (0..<k).map { Candidate(token: Int(tokens[row * k + $0]), logprob: values[row * k + $0]) }
-                entries.append(TokenLogprobs(chosen: Candidate(token: targets[row], logprob: chosen[row]), top: top))
-            }
-            start += length
+        return (0..<Swift.max(0, ids.count - 1)).map { position in
+            TokenLogprobs(logits: logits.selected(axis: 0, index: position), chosen: ids[position + 1], top: count)
         }
-        return entries
     }
 }

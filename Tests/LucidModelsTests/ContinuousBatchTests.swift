@@ -107,11 +107,6 @@ struct ContinuousBatchTests {
             #expect(result?.tokens == Array(expected.tokens.prefix(maxNew)))
             #expect(result?.statistics.forwardPasses == (maxNew == 0 ? 1 : expected.statistics.forwardPasses))
         }
-        // Chunked as one pass per position would give it, at any chunk size.
-        let all = try #require(logits.logits).selected(axis: 0, index: 0)
-        let single = (0..<(textA.count - 1)).map { TokenLogprobs(logits: all.selected(axis: 0, index: $0), chosen: textA[$0 + 1], top: 3) }
-        for chunk in [1, 3, 128] { #expect(TokenLogprobs.prompt(logits: all, ids: textA, top: 3, chunk: chunk) == single, "chunk \(chunk)") }
-        #expect(TokenLogprobs.prompt(logits: all.narrowed(axis: 0, start: 0, length: 1), ids: [textA[0]], top: 3).isEmpty)
         // No new tokens only where the prompt is scored; the scored ids must be the prefill's.
         let batch = ContinuousBatch(model: model)
         #expect(throws: GenerationError.self) { try batch.join(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 0)) }
