@@ -40,6 +40,12 @@ struct JudgeTests {
         let verdict = try await judge.judge(description: "A dog sits on a sofa. A cat sleeps nearby.", groundTruth: "dog, sofa")
         #expect(verdict.labels == [.correct, .hallucinated])
         #expect(ChatCompletionClient.answer(of: "<think>a</think>b") == "b" && ChatCompletionClient.answer(of: "1: correct") == "1: correct")
+        // Cut off while thinking: no verdict, rather than the drafts read as one.
+        let cut = try MockChatServer(responses: [(200, MockChatServer.completion("<think>\n1: correct\n2: correct"))])
+        let cutJudge = HallucinationJudge(client: ChatCompletionClient(baseURL: cut.baseURL, model: "m"))
+        await #expect(throws: JudgeError.self) {
+            try await cutJudge.judge(description: "A dog sits on a sofa. A cat sleeps nearby.", groundTruth: "dog, sofa")
+        }
     }
 
     @Test func refusalsScoreZero() throws {

@@ -172,10 +172,12 @@ public final class ChatCompletionClient: Sendable {
 
     /// What a judge's reply is parsed from: the text after the first `</think>` where the reply holds one
     /// (a reasoning model whose endpoint does not split its reasoning out: a server without a reasoning
-    /// parser, or `lucid serve --reasoning keep`; vLLM's `deepseek_r1` rule, `ReasoningSplitter`), else
-    /// the whole reply. The cache keeps the reply as it came.
+    /// parser, or `lucid serve --reasoning keep`; vLLM's `deepseek_r1` rule, `ReasoningSplitter`); nothing
+    /// where it opens `<think>` and never closes it (cut off while thinking: no verdict, rather than its
+    /// drafts read as one); else the whole reply. The cache keeps the reply as it came.
     static func answer(of reply: String) -> String {
-        reply.contains("</think>") ? ReasoningSplitter.split(reply).answer : reply
+        if reply.contains("</think>") || reply.drop(while: \.isWhitespace).hasPrefix("<think>") { return ReasoningSplitter.split(reply).answer }
+        return reply
     }
 
     var chatCompletionsURL: String { baseURL.appendingPathComponent("chat/completions").absoluteString }
