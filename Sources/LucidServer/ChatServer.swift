@@ -146,7 +146,7 @@ public struct ChatServer: Sendable {
             }
         }
         let format = CompletionFormat(id: Self.responseID("cmpl-"), created: Int(Date().timeIntervalSince1970), model: options.modelID,
-                                      choicesPerPrompt: n)
+                                      choicesPerPrompt: n, echo: completion.echo)
         return try await answer(jobs, settings: completion.settings, format: format, context: context)
     }
 
@@ -200,6 +200,7 @@ public struct ChatServer: Sendable {
     private func stream(_ jobs: [GenerationJob], includeUsage: Bool, format: some ResponseFormat) -> Response {
         let body = ResponseBody { writer in
             func send(_ chunk: JSONValue) async throws { try await writer.write(ByteBuffer(string: ChatResponses.event(chunk))) }
+            var format = format
             do {
                 var outcomes: [JobOutcome] = []
                 for job in jobs {

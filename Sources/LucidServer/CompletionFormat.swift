@@ -7,32 +7,52 @@ import LucidRuns
 /// return it) and `text_offset`. With `echo` the prompt's tokens come first, the first with null
 /// log-probabilities. A token is its bytes as UTF-8 (U+FFFD where it holds part of a character), and
 /// its offset counts the Unicode scalars of the tokens before it in the choice (vLLM's reckoning).
+///
+/// Streamed, each chunk carries the entries of its tokens, offsets running on through the choice, and
+/// the last chunk those whose text never came; with `echo` they all come in the last chunk instead,
+/// the prompt's first (its log-probabilities are known with the result).
 struct CompletionFormat: ResponseFormat {
     let id: String
     let created: Int
     let model: String
     /// Choices per prompt (`n`): usage counts each prompt once.
     let choicesPerPrompt: Int
+    /// Whether the request echoes its prompts.
+    let echo: Bool
+    /// Each streamed choice's text offset after the entries sent so far.
+    private var offsets: [Int: Int] = [:]
+
+    init(id: String, created: Int, model: String, choicesPerPrompt: Int, echo: Bool) {
+        (self.id, self.created, self.model, self.choicesPerPrompt, self.echo) = (id, created, model, choicesPerPrompt, echo)
+    }
 
     func response(_ outcomes: [JobOutcome]) -> JSONValue {
         let choices = outcomes.enumerated().map { index, outcome in
-            choice(index: index, text: (outcome.echo?.text ?? "") + outcome.text, outcome: outcome)
+            choice(index: index, text: (outcome.echo?.text ?? "") + outcome.text, logprobs: Self.logprobs(outcome), outcome: outcome)
         }
         return object(choices: choices, extra: ["usage": usage(outcomes)])
     }
 
     func opening(index: Int) -> JSONValue? { nil }
 
-    /// A text piece. Its tokens' log-probabilities wait for the last chunk, which carries them all, the
-    /// echoed prompt's (known with the result) first.
-    func delta(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue {
-        object(choices: [choice(index: index, text: text, outcome: nil)])
+    /// A text piece with its tokens' entries (none with `echo`: they wait for the last chunk).
+    mutating func delta(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue {
+        object(choices: [choice(index: index, text: text, logprobs: echo || logprobs.isEmpty ? nil : streamed(logprobs, index: index))])
     }
 
-    func reasoning(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue { delta(text, logprobs: logprobs, index: index) }
+    mutating func reasoning(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue { delta(text, logprobs: logprobs, index: index) }
 
-    func end(_ outcome: JobOutcome, index: Int) -> JSONValue {
-        object(choices: [choice(index: index, text: "", outcome: outcome)])
+    /// The choice's end: with `echo`, every entry; else those no piece carried.
+    mutating func end(_ outcome: JobOutcome, index: Int) -> JSONValue {
+        let logprobs = echo ? Self.logprobs(outcome) : outcome.unsentLogprobs.map { streamed($0, index: index) }
+        return object(choices: [choice(index: index, text: "", logprobs: logprobs, outcome: outcome)])
+    }
+
+    /// `entries` as a legacy object whose offsets go on from the choice's last streamed one.
+    private mutating func streamed(_ entries: [TokenLogprobEntry], index: Int) -> JSONValue {
+        let (json, next) = Self.legacy(first: nil, entries, offset: offsets[index] ?? 0)
+        offsets[index] = next
+        return json
     }
 
     func usageChunk(_ outcomes: [JobOutcome]) -> JSONValue {
@@ -46,12 +66,11 @@ struct CompletionFormat: ResponseFormat {
         return .object(fields)
     }
 
-    /// A choice; with an outcome, its end (finish reason, log-probabilities, `lucid`), else a text piece.
-    private func choice(index: Int, text: String, outcome: JobOutcome?) -> JSONValue {
-        var fields: [String: JSONValue] = ["index": .int(index), "text": .string(text), "logprobs": .null, "finish_reason": .null]
+    /// A choice: a text piece, or with an outcome its end (finish reason and `lucid`).
+    private func choice(index: Int, text: String, logprobs: JSONValue?, outcome: JobOutcome? = nil) -> JSONValue {
+        var fields: [String: JSONValue] = ["index": .int(index), "text": .string(text), "logprobs": logprobs ?? .null, "finish_reason": .null]
         if let outcome {
             fields["finish_reason"] = .string(ChatResponses.finishReason(outcome.finishReason))
-            fields["logprobs"] = Self.logprobs(outcome) ?? .null
             fields["lucid"] = ChatResponses.lucid(outcome)
         }
         return .object(fields)
@@ -66,11 +85,18 @@ struct CompletionFormat: ResponseFormat {
     /// The legacy `logprobs` of an outcome that asked for them (the echoed prompt's first, when scored).
     static func logprobs(_ outcome: JobOutcome) -> JSONValue? {
         guard let generated = outcome.logprobs else { return nil }
+        let echoed = outcome.echo.flatMap { echo in echo.firstTokenBytes.map { ($0, echo.logprobs ?? []) } }
+        return legacy(first: echoed?.0, (echoed?.1 ?? []) + generated, offset: 0).json
+    }
+
+    /// The legacy object of `entries` (after a `first` token without log-probabilities, where given), the
+    /// first offset `offset`; and the offset after them.
+    static func legacy(first: [UInt8]?, _ entries: [TokenLogprobEntry], offset start: Int) -> (json: JSONValue, next: Int) {
         var tokens: [JSONValue] = []
         var values: [JSONValue] = []
         var tops: [JSONValue] = []
         var offsets: [JSONValue] = []
-        var offset = 0
+        var offset = start
         func append(_ bytes: [UInt8], _ entry: TokenLogprobEntry?) {
             let token = String(decoding: bytes, as: UTF8.self)
             tokens.append(.string(token))
@@ -89,11 +115,9 @@ struct CompletionFormat: ResponseFormat {
             }
             tops.append(.object(top))
         }
-        if let echo = outcome.echo, let first = echo.firstTokenBytes {
-            append(first, nil)
-            for entry in echo.logprobs ?? [] { append(entry.chosen.bytes, entry) }
-        }
-        for entry in generated { append(entry.chosen.bytes, entry) }
-        return .object(["tokens": .array(tokens), "token_logprobs": .array(values), "top_logprobs": .array(tops), "text_offset": .array(offsets)])
+        if let first { append(first, nil) }
+        for entry in entries { append(entry.chosen.bytes, entry) }
+        return (.object(["tokens": .array(tokens), "token_logprobs": .array(values), "top_logprobs": .array(tops), "text_offset": .array(offsets)]),
+                offset)
     }
 }

@@ -1,19 +1,19 @@
 import LucidRuns
 
-/// How an endpoint writes one request's answers: whole, or as server-sent chunks. Chat completions
-/// and text completions are the two (`ChatFormat`, `CompletionFormat`); `ChatServer` collects and
-/// streams jobs the same way for both.
+/// How an endpoint writes one request's answers: whole, or as server-sent chunks (in order, so a format
+/// may carry state from chunk to chunk). Chat completions and text completions are the two (`ChatFormat`,
+/// `CompletionFormat`); `ChatServer` collects and streams jobs the same way for both.
 protocol ResponseFormat: Sendable {
     /// The non-streamed body: every choice, in the jobs' order, and the usage.
     func response(_ outcomes: [JobOutcome]) -> JSONValue
     /// The chunk that opens choice `index`'s stream, if the format has one.
     func opening(index: Int) -> JSONValue?
     /// A chunk of answer text, with the log-probabilities of the tokens since the last chunk.
-    func delta(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue
+    mutating func delta(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue
     /// A chunk of reasoning text (only chat requests are split).
-    func reasoning(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue
+    mutating func reasoning(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue
     /// The chunk that ends a choice: its finish reason, log-probabilities and `lucid` object.
-    func end(_ outcome: JobOutcome, index: Int) -> JSONValue
+    mutating func end(_ outcome: JobOutcome, index: Int) -> JSONValue
     /// The last chunk of `stream_options.include_usage`.
     func usageChunk(_ outcomes: [JobOutcome]) -> JSONValue
 }

@@ -138,6 +138,22 @@ struct ServerCompletionTests {
         #expect(events(responses[1]).last == "[DONE]")
     }
 
+    /// Streamed, the legacy lists come piece by piece (offsets running on) and join to the whole response's;
+    /// with `echo` they come whole in the last chunk, the prompt's first.
+    @Test(arguments: [false, true])
+    func streamedLegacyLogprobsJoinToTheWholeOnes(echo: Bool) async throws {
+        let fields: [String: JSONValue] = ["prompt": .string(context), "max_tokens": 8, "logprobs": 2, "echo": .bool(echo)]
+        var streamed = fields
+        streamed["stream"] = true
+        let responses = try await post([body(fields), body(streamed)])
+        let whole = try #require(try json(responses[0])["choices"]?.arrayValue?.first?["logprobs"]?.objectValue)
+        let chunks = try events(responses[1]).dropLast().compactMap { try JSONValue.parse($0)["choices"]?.arrayValue?.first?["logprobs"]?.objectValue }
+        #expect(echo ? chunks.count == 1 : chunks.count > 1, "\(chunks.count) chunks with logprobs")
+        for key in ["tokens", "token_logprobs", "top_logprobs", "text_offset"] {
+            #expect(chunks.flatMap { $0[key]?.arrayValue ?? [] } == whole[key]?.arrayValue, "\(key)")
+        }
+    }
+
     /// lm-evaluation-harness's `generate_until` payload: token ids, a task's whole `until` list and the end of
     /// sequence (six stops on HumanEval, more than OpenAI's four).
     @Test func lmEvalsGenerateUntilPayloadWithSixStopsStopsAtTheFirstHit() async throws {
