@@ -81,7 +81,7 @@ enum ChatResponses {
     static func written(_ logprob: Double) -> Double { logprob.isFinite ? logprob : -9999.0 }
 
     /// A non-streamed `chat.completion`.
-    static func completion(id: String, created: Int, model: String, outcomes: [JobOutcome]) -> JSONValue {
+    static func completion(_ header: ResponseHeader, outcomes: [JobOutcome]) -> JSONValue {
         let choices = outcomes.enumerated().map { index, outcome -> JSONValue in
             .object([
                 "index": .int(index),
@@ -91,10 +91,7 @@ enum ChatResponses {
                 "lucid": lucid(outcome),
             ])
         }
-        return .object([
-            "id": .string(id), "object": "chat.completion", "created": .int(created), "model": .string(model),
-            "choices": .array(choices), "usage": usage(outcomes),
-        ])
+        return header.object("chat.completion", ["choices": .array(choices), "usage": usage(outcomes)])
     }
 
     /// A `chat.completion.chunk` with one choice's delta and the log-probabilities of its tokens (where
@@ -102,19 +99,17 @@ enum ChatResponses {
     /// clients do, the log-probabilities are the non-streamed response's: each chunk carries those of the
     /// tokens since the last, the last chunk those whose text never came (after a stop string, the
     /// end-of-sequence token).
-    static func chunk(id: String, created: Int, model: String, index: Int, delta: JSONValue, logprobs entries: [TokenLogprobEntry]? = nil,
+    static func chunk(_ header: ResponseHeader, index: Int, delta: JSONValue, logprobs entries: [TokenLogprobEntry]? = nil,
                       outcome: JobOutcome? = nil) -> JSONValue {
         var choice: [String: JSONValue] = ["index": .int(index), "delta": delta, "logprobs": entries.map(logprobs) ?? .null,
                                            "finish_reason": outcome.map { .string(finishReason($0.finishReason)) } ?? .null]
         if let outcome { choice["lucid"] = lucid(outcome) }
-        return .object(["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
-                        "choices": .array([.object(choice)])])
+        return header.object("chat.completion.chunk", ["choices": .array([.object(choice)])])
     }
 
     /// The last chunk of `stream_options.include_usage`: no choices, the usage.
-    static func usageChunk(id: String, created: Int, model: String, outcomes: [JobOutcome]) -> JSONValue {
-        .object(["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
-                 "choices": .array([]), "usage": usage(outcomes)])
+    static func usageChunk(_ header: ResponseHeader, outcomes: [JobOutcome]) -> JSONValue {
+        header.object("chat.completion.chunk", ["choices": .array([]), "usage": usage(outcomes)])
     }
 
     /// One server-sent event line.

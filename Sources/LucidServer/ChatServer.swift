@@ -129,7 +129,7 @@ public struct ChatServer: Sendable {
         let jobs = (0..<chat.settings.choices).map {
             GenerationJob(chat: chat, images: decoded, choice: $0, timeoutSeconds: options.limits.requestTimeoutSeconds)
         }
-        let format = ChatFormat(id: Self.responseID("chatcmpl-"), created: Int(Date().timeIntervalSince1970), model: options.modelID)
+        let format = ChatFormat(header: ResponseHeader(prefix: "chatcmpl-", model: options.modelID))
         return try await answer(jobs, settings: chat.settings, format: format, context: context)
     }
 
@@ -145,8 +145,7 @@ public struct ChatServer: Sendable {
                                           index: index * n + choice, timeoutSeconds: options.limits.requestTimeoutSeconds))
             }
         }
-        let format = CompletionFormat(id: Self.responseID("cmpl-"), created: Int(Date().timeIntervalSince1970), model: options.modelID,
-                                      choicesPerPrompt: n, echo: completion.echo)
+        let format = CompletionFormat(header: ResponseHeader(prefix: "cmpl-", model: options.modelID), choicesPerPrompt: n, echo: completion.echo)
         return try await answer(jobs, settings: completion.settings, format: format, context: context)
     }
 
@@ -159,11 +158,6 @@ public struct ChatServer: Sendable {
         let cancellers = jobs.map(\.canceller)
         context.onClose { cancellers.forEach { $0() } }
         return settings.stream ? stream(jobs, includeUsage: settings.includeUsage, format: format) : try await collect(jobs, format: format)
-    }
-
-    /// A response id: `prefix` and 24 random hex digits.
-    static func responseID(_ prefix: String) -> String {
-        prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
     }
 
     /// Waits for every choice; a cancelled handler cancels the generations (a closed connection does

@@ -12,9 +12,7 @@ import LucidRuns
 /// the last chunk those whose text never came; with `echo` they all come in the last chunk instead,
 /// the prompt's first (its log-probabilities are known with the result).
 struct CompletionFormat: ResponseFormat {
-    let id: String
-    let created: Int
-    let model: String
+    let header: ResponseHeader
     /// Choices per prompt (`n`): usage counts each prompt once.
     let choicesPerPrompt: Int
     /// Whether the request echoes its prompts.
@@ -22,8 +20,8 @@ struct CompletionFormat: ResponseFormat {
     /// Each streamed choice's text offset after the entries sent so far.
     private var offsets: [Int: Int] = [:]
 
-    init(id: String, created: Int, model: String, choicesPerPrompt: Int, echo: Bool) {
-        (self.id, self.created, self.model, self.choicesPerPrompt, self.echo) = (id, created, model, choicesPerPrompt, echo)
+    init(header: ResponseHeader, choicesPerPrompt: Int, echo: Bool) {
+        (self.header, self.choicesPerPrompt, self.echo) = (header, choicesPerPrompt, echo)
     }
 
     func response(_ outcomes: [JobOutcome]) -> JSONValue {
@@ -60,10 +58,7 @@ struct CompletionFormat: ResponseFormat {
     }
 
     private func object(choices: [JSONValue], extra: [String: JSONValue] = [:]) -> JSONValue {
-        var fields: [String: JSONValue] = ["id": .string(id), "object": "text_completion", "created": .int(created), "model": .string(model),
-                                           "choices": .array(choices)]
-        fields.merge(extra) { $1 }
-        return .object(fields)
+        header.object("text_completion", extra.merging(["choices": .array(choices)]) { $1 })
     }
 
     /// A choice: a text piece, or with an outcome its end (finish reason and `lucid`).

@@ -1,4 +1,24 @@
+import Foundation
 import LucidRuns
+
+/// What every body and chunk of one response names: its id, when it was created and the model.
+struct ResponseHeader: Sendable {
+    let id: String
+    let created: Int
+    let model: String
+
+    /// A new response's: `prefix` and 24 random hex digits, created now.
+    init(prefix: String, model: String) {
+        id = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        created = Int(Date().timeIntervalSince1970)
+        self.model = model
+    }
+
+    /// An object of `kind` with these fields and `fields`.
+    func object(_ kind: String, _ fields: [String: JSONValue]) -> JSONValue {
+        .object(fields.merging(["id": .string(id), "object": .string(kind), "created": .int(created), "model": .string(model)]) { $1 })
+    }
+}
 
 /// How an endpoint writes one request's answers: whole, or as server-sent chunks (in order, so a format
 /// may carry state from chunk to chunk). Chat completions and text completions are the two (`ChatFormat`,
@@ -20,34 +40,25 @@ protocol ResponseFormat: Sendable {
 
 /// OpenAI's `chat.completion` and `chat.completion.chunk`.
 struct ChatFormat: ResponseFormat {
-    let id: String
-    let created: Int
-    let model: String
+    let header: ResponseHeader
 
-    func response(_ outcomes: [JobOutcome]) -> JSONValue {
-        ChatResponses.completion(id: id, created: created, model: model, outcomes: outcomes)
-    }
+    func response(_ outcomes: [JobOutcome]) -> JSONValue { ChatResponses.completion(header, outcomes: outcomes) }
 
     func opening(index: Int) -> JSONValue? {
-        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["role": "assistant", "content": ""]))
+        ChatResponses.chunk(header, index: index, delta: .object(["role": "assistant", "content": ""]))
     }
 
     func delta(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue {
-        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(["content": .string(text)]),
-                            logprobs: logprobs.isEmpty ? nil : logprobs)
+        ChatResponses.chunk(header, index: index, delta: .object(["content": .string(text)]), logprobs: logprobs.isEmpty ? nil : logprobs)
     }
 
     func reasoning(_ text: String, logprobs: [TokenLogprobEntry], index: Int) -> JSONValue {
-        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object(ChatResponses.reasoningFields(text)),
-                            logprobs: logprobs.isEmpty ? nil : logprobs)
+        ChatResponses.chunk(header, index: index, delta: .object(ChatResponses.reasoningFields(text)), logprobs: logprobs.isEmpty ? nil : logprobs)
     }
 
     func end(_ outcome: JobOutcome, index: Int) -> JSONValue {
-        ChatResponses.chunk(id: id, created: created, model: model, index: index, delta: .object([:]), logprobs: outcome.unsentLogprobs,
-                            outcome: outcome)
+        ChatResponses.chunk(header, index: index, delta: .object([:]), logprobs: outcome.unsentLogprobs, outcome: outcome)
     }
 
-    func usageChunk(_ outcomes: [JobOutcome]) -> JSONValue {
-        ChatResponses.usageChunk(id: id, created: created, model: model, outcomes: outcomes)
-    }
+    func usageChunk(_ outcomes: [JobOutcome]) -> JSONValue { ChatResponses.usageChunk(header, outcomes: outcomes) }
 }
