@@ -12,6 +12,9 @@ public struct ChatTurn: Sendable, Equatable {
     /// `image_url` values, still unresolved (`ImageSource` reads them).
     public var imageURLs: [ImageURL]
 
+    /// The message a chat template renders: the text, with a placeholder per image.
+    public var message: ChatMessage { ChatMessage(role: role, content: text, imageCount: imageURLs.count) }
+
     /// An `image_url` part's URL and where it sat in the request, for error messages.
     public struct ImageURL: Sendable, Equatable {
         public var url: String

@@ -54,13 +54,13 @@ public struct ChatServer: Sendable {
         }
         router.post("/tokenize") { request, _ -> Response in
             await respond(to: request) { json in
-                try check(model: json.objectValue.flatMap { try RequestFields.optionalString($0, "model") })
+                try check(modelIn: json)
                 return Self.json(.ok, try TokenizerRoutes.tokenize(json, worker: worker, limits: options.limits))
             }
         }
         router.post("/detokenize") { request, _ -> Response in
             await respond(to: request) { json in
-                try check(model: json.objectValue.flatMap { try RequestFields.optionalString($0, "model") })
+                try check(modelIn: json)
                 return Self.json(.ok, try TokenizerRoutes.detokenize(json, worker: worker))
             }
         }
@@ -117,6 +117,11 @@ public struct ChatServer: Sendable {
         if let model, model != options.modelID {
             throw APIError(.notFound, "the model '\(model)' does not exist here: this server serves '\(options.modelID)'", param: "model", code: "model_not_found")
         }
+    }
+
+    /// `check(model:)` of a body's optional `model` field (the tokenizer routes, which parse nothing else here).
+    private func check(modelIn json: JSONValue) throws(APIError) {
+        try check(model: json.objectValue.flatMap { (body) throws(APIError) -> String? in try RequestFields.optionalString(body, "model") })
     }
 
     private func chatCompletion(_ json: JSONValue, context: ServeRequestContext) async throws -> Response {

@@ -212,9 +212,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
                 throw APIError(.internalServerError, "the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer)) "
                                + "(this server answers raw prompts at /v1/completions)", type: "server_error")
             }
-            let messages = chat.turns.map { ChatMessage(role: $0.role, content: $0.text, imageCount: $0.imageURLs.count) }
             let requestTemplate = chat.template(from: template)
-            return (try tokenizer.encode(chat: messages, template: requestTemplate), reasoning == .split && requestTemplate.writesReasoning)
+            return (try tokenizer.encode(chat: chat.turns.map(\.message), template: requestTemplate), reasoning == .split && requestTemplate.writesReasoning)
         case .completion(.text(let text), _):
             let ids = tokenizer.encode(text, addSpecialTokens: true)
             guard !ids.isEmpty else { throw APIError.invalid("the prompt encodes to no tokens", param: "prompt") }
@@ -237,7 +236,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         case .text(let given): text = given
         case .tokens: text = (try? tokenizer.decode(ids, skipSpecialTokens: false)) ?? ""
         }
-        let first = scored ? ids.first.map { (try? tokenizer.streamingDecoder().bytes(of: $0)) ?? [] } : nil
+        let first = scored ? ids.first.map { (try? speller.bytes(of: $0)) ?? [] } : nil
         return EchoedPrompt(text: text, firstTokenBytes: first, logprobs: nil)
     }
 
@@ -369,20 +368,15 @@ public final class ModelWorker: Service, @unchecked Sendable {
         end(job, error: nil, outcome: JobOutcome(text: text, reasoning: reasoning, tokens: result.tokens, finishReason: result.finishReason,
                                                  promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,
                                                  batched: row.batched, methodName: job.settings.method.name, queueSeconds: row.queueSeconds,
-                                                 logprobs: result.logprobs.map(logprobEntries), echo: echo(row, result: result),
+                                                 logprobs: result.logprobs.map { _ in row.logprobs }, echo: echo(row, result: result),
                                                  unsentLogprobs: result.logprobs == nil ? nil : row.unsentLogprobs))
     }
 
     /// The row's echoed prompt with its log-probabilities, where the result scored it.
     private func echo(_ row: RowState, result: GenerationResult) -> EchoedPrompt? {
         guard var echo = row.echo else { return nil }
-        if echo.firstTokenBytes != nil { echo.logprobs = result.promptLogprobs.map(logprobEntries) ?? [] }
+        if echo.firstTokenBytes != nil { echo.logprobs = result.promptLogprobs?.map(logprobEntry) ?? [] }
         return echo
-    }
-
-    /// A result's log-probabilities with each token spelled as the bytes it adds to the text.
-    private func logprobEntries(_ logprobs: [TokenLogprobs]) -> [TokenLogprobEntry] {
-        logprobs.map(logprobEntry)
     }
 
     /// One token's log-probabilities with each token spelled as the bytes it adds to the text.

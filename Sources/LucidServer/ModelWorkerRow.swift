@@ -19,7 +19,9 @@ extension ModelWorker {
         let queueSeconds: Double
         /// A completion's echoed prompt (its log-probabilities come with the result).
         let echo: EchoedPrompt?
-        /// Log-probabilities of tokens whose text has not been sent yet (held back, or none).
+        /// Every token's log-probabilities, as the batch reported them with the token (the result's, spelled:
+        /// a batched row pushes each of its tokens), and those whose text has not been sent yet (held back, or none).
+        var logprobs: [TokenLogprobEntry] = []
         var unsentLogprobs: [TokenLogprobEntry] = []
         var firstToken = true
 
@@ -43,7 +45,10 @@ extension ModelWorker {
                 firstToken = false
                 metrics.timeToFirstToken.record(ServerMetrics.duration(nanoseconds: DispatchTime.now().uptimeNanoseconds &- job.admitted))
             }
-            if let logprobs { unsentLogprobs.append(logprobs) }
+            if let logprobs {
+                self.logprobs.append(logprobs)
+                unsentLogprobs.append(logprobs)
+            }
             send(stream.push((try? decoder.push(token)) ?? ""))
         }
 

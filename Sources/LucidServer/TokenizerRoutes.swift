@@ -43,7 +43,7 @@ enum TokenizerRoutes {
             }
             let generationPrompt = try RequestFields.optionalBool(body, "add_generation_prompt") ?? true
             do {
-                ids = try tokenizer.encode(chat: turns.map { ChatMessage(role: $0.role, content: $0.text) }, template: template,
+                ids = try tokenizer.encode(chat: turns.map(\.message), template: template,
                                            addGenerationPrompt: generationPrompt)
             } catch {
                 throw .invalid("\(error)", param: "messages")
