@@ -14,6 +14,6 @@ struct MethodRunner {
     func generate(_ loaded: OpenedModel, ids: [Int], images: [Tensor], method: DecodingMethod, limits: GenerationLimits,
                   onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
         try Decoding.generate(loaded.model, ids: ids, images: images, method: method, limits: limits,
-                              encodeRefusal: encode, onToken: onToken)
+                              encodeRefusal: encode, onToken: onToken.map { stream in { token, _ in stream(token) } })
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import LucidGeneration
 import LucidPipeline
 import LucidServer
 import LucidTensor
@@ -44,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "A reasoning model's output (deepseek-r1, qwen3): split (answer as content, reasoning apart) or keep (all as content).")
     var reasoning = ReasoningMode.split
+
+    @Option(help: "Which distribution logprobs describe, as vLLM's flag: raw_logprobs (the model's own, before any method changes it) or processed_logprobs (what the method chose from: after temperature/top-k/top-p, VCD/DAMRO's contrast).")
+    var logprobsMode = LogprobsMode.raw
 
     @Option(help: "The model id /v1/models lists and requests name (default: the --model value).")
     var servedName: String?
@@ -97,7 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let metrics = ServerMetrics()
         let worker = ModelWorker(opened: loaded, tokenizer: tokenizer, limits: limits, metrics: metrics,
-                                 template: try template.map { try ChatTemplate(named: $0) }, reasoning: reasoning, logger: logger)
+                                 template: try template.map { try ChatTemplate(named: $0) }, reasoning: reasoning, logprobsMode: logprobsMode, logger: logger)
         if worker.template == nil {  // a base model still answers raw prompts at /v1/completions
             FileHandle.standardError.write(Data(("lucid serve: cannot tell \(model)'s chat template (\(ChatTemplate.undetectedReason(for: tokenizer))): "
                 + "chat completions will be refused; /v1/completions serves raw prompts (pass --template NAME for chat)\n").utf8))
@@ -115,3 +119,4 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ReasoningMode: ExpressibleByArgument {}
+extension LogprobsMode: ExpressibleByArgument {}

@@ -14,13 +14,15 @@ struct BeamSearch {
     struct Hypotheses {
         let capacity: Int
         let lengthPenalty: Double
-        var items: [(score: Double, tokens: [Int])] = []
+        /// A hypothesis's score, tokens and each token's log-probabilities where they are tracked (its
+        /// ending EOS's included), else none.
+        var items: [(score: Double, tokens: [Int], logprobs: [TokenLogprobs])] = []
         var worst = 1e9
 
-        mutating func add(_ tokens: [Int], sumLogProbs: Double, generatedLength: Int) {
+        mutating func add(_ tokens: [Int], logprobs: [TokenLogprobs] = [], sumLogProbs: Double, generatedLength: Int) {
             let score = sumLogProbs / pow(Double(generatedLength), lengthPenalty)
             guard items.count < capacity || score > worst else { return }
-            items.append((score, tokens))
+            items.append((score, tokens, logprobs))
             if items.count > capacity {
                 // As Python's sorted() over (score, index) tuples: ties go to the earlier item.
                 let order = items.indices.sorted { (items[$0].score, $0) < (items[$1].score, $1) }
@@ -45,9 +47,11 @@ struct BeamSearch {
 
     /// One Hugging Face beam-selection step over scores [beams, V] (log-probabilities plus beam
     /// scores): the top 2·beams (more with several EOS ids) candidates, EOS ones below rank `beams`
-    /// dropped, the others finishing hypotheses or filling the next beams in rank order.
+    /// dropped, the others finishing hypotheses or filling the next beams in rank order. With `tracked`,
+    /// each beam's log-probabilities so far and the step's: a finished hypothesis keeps its beam's and its EOS's.
     static func select(scores: Tensor, beams: Int, eos: [Int], sequences: [[Int]], hypotheses: inout Hypotheses,
-                       currentLength: Int) -> (scores: [Double], tokens: [Int], beams: [Int], best: Double) {
+                       currentLength: Int, tracked: (beams: [[TokenLogprobs]], step: StepLogprobs)? = nil)
+        -> (scores: [Double], tokens: [Int], beams: [Int], best: Double) {
         let vocabulary = scores.size(-1)
         let flat = scores.reshaped(1, beams * vocabulary)
         let keep = Swift.max(2, 1 + eos.count) * beams
@@ -62,7 +66,8 @@ struct BeamSearch {
             let token = index % vocabulary
             if eos.contains(token) {
                 if rank >= beams { continue }
-                hypotheses.add(sequences[beam], sumLogProbs: score, generatedLength: currentLength)
+                let logprobs = tracked.map { $0.beams[beam] + [$0.step.entry(row: beam, chosen: token)] } ?? []
+                hypotheses.add(sequences[beam], logprobs: logprobs, sumLogProbs: score, generatedLength: currentLength)
             } else {
                 nextScores.append(score)
                 nextTokens.append(token)
@@ -73,7 +78,9 @@ struct BeamSearch {
         return (nextScores, nextTokens, nextBeams, candidateScores.max() ?? -.infinity)
     }
 
-    func run(_ prefill: Prefill, limits: GenerationLimits, onToken: ((Int) -> Void)?,
+    /// Searches from `prefill`; with `logprobs`, each beam tracks its tokens' log-probabilities (beam search ranks
+    /// by the model's own, so both modes report those), and the chosen hypothesis's come with its tokens.
+    func run(_ prefill: Prefill, limits: GenerationLimits, logprobs: LogprobsRequest?, onToken: TokenHandler?,
              runPrefill: (Prefill, inout GenerationStatistics) -> (Tensor, KVCache)) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let beams = parameters.beams
@@ -84,6 +91,7 @@ struct BeamSearch {
         logits = logits.expanded([beams, logits.size(-1)])
         var beamScores = Tensor([0.0] + [Double](repeating: -1e9, count: beams - 1)).to(.f32)
         var sequences = [[Int]](repeating: [], count: beams)
+        var tracked: [[TokenLogprobs]]? = logprobs.map { _ in [[TokenLogprobs]](repeating: [], count: beams) }
         var hypotheses = Hypotheses(capacity: beams, lengthPenalty: parameters.lengthPenalty)
         var done = false
         let eos = limits.eosTokenIDs
@@ -92,12 +100,16 @@ struct BeamSearch {
             try limits.checkFinite(logits, step: generated)
             let scores = logits.to(.f32).logSoftmax(axis: -1) + beamScores.unsqueezed(axis: 1)
             let currentLength = generated + 1
+            let stepLogprobs = logprobs.map { StepLogprobs(logits: logits, top: $0.top) }
             let step = Self.select(scores: scores, beams: beams, eos: eos, sequences: sequences, hypotheses: &hypotheses,
-                                   currentLength: currentLength)
+                                   currentLength: currentLength, tracked: tracked.flatMap { beams in stepLogprobs.map { (beams, $0) } })
             let (nextScores, nextTokens, nextBeams) = (step.scores, step.tokens, step.beams)
             done = done || hypotheses.isDone(bestSumLogProbs: step.best, currentLength: currentLength,
                                              maxLength: limits.maxNewTokens, mode: parameters.earlyStopping)
             sequences = zip(nextBeams, nextTokens).map { sequences[$0] + [$1] }
+            if let previous = tracked, let stepLogprobs {
+                tracked = zip(nextBeams, nextTokens).map { previous[$0] + [stepLogprobs.entry(row: $0, chosen: $1)] }
+            }
             beamScores = Tensor(nextScores).to(.f32)
             generated += 1
             if done || generated >= limits.maxNewTokens || limits.cancelled { break }
@@ -107,20 +119,21 @@ struct BeamSearch {
             guard let stepLogits = trace.logits else { fatalError("beam step produced no logits") }
             logits = stepLogits.selected(axis: 1, index: -1).to(.cpu)
         }
-        return Self.finish(hypotheses: &hypotheses, done: done, sequences: sequences, beamScores: beamScores, generated: generated,
-                           limits: limits, onToken: onToken, statistics: &statistics, decodeStart: start)
+        return Self.finish(hypotheses: &hypotheses, done: done, sequences: sequences, tracked: tracked, beamScores: beamScores,
+                           generated: generated, limits: limits, onToken: onToken, statistics: &statistics, decodeStart: start)
     }
 
     /// Hugging Face's `finalize`: adds the running beams unless done, picks the best hypothesis and
-    /// appends EOS when it ended early.
-    static func finish(hypotheses: inout Hypotheses, done: Bool, sequences: [[Int]], beamScores: Tensor, generated: Int,
-                       limits: GenerationLimits, onToken: ((Int) -> Void)?, statistics: inout GenerationStatistics,
+    /// appends EOS when it ended early. With `tracked` (each running beam's log-probabilities), the result
+    /// holds the chosen hypothesis's, one per token, unless a cancelled search padded it with an EOS no step chose.
+    static func finish(hypotheses: inout Hypotheses, done: Bool, sequences: [[Int]], tracked: [[TokenLogprobs]]? = nil,
+                       beamScores: Tensor, generated: Int, limits: GenerationLimits, onToken: TokenHandler?, statistics: inout GenerationStatistics,
                        decodeStart start: UInt64) -> GenerationResult {
         let eos = limits.eosTokenIDs
         if !done {
             let finalScores = beamScores.toArray(Double.self)
             for (beam, sequence) in sequences.enumerated() {
-                hypotheses.add(sequence, sumLogProbs: finalScores[beam], generatedLength: sequence.count)
+                hypotheses.add(sequence, logprobs: tracked?[beam] ?? [], sumLogProbs: finalScores[beam], generatedLength: sequence.count)
             }
         }
         guard let best = hypotheses.items.max(by: { $0.score < $1.score }) else {
@@ -129,20 +142,24 @@ struct BeamSearch {
         var tokens = best.tokens
         var reason = FinishReason.length
         if tokens.count < limits.maxNewTokens, let eosToken = eos.first {
-            tokens.append(eosToken)
+            tokens.append(eosToken)  // as Hugging Face pads: the first EOS id (a hypothesis's entry names the EOS it chose)
             reason = .eos
         }
+        var logprobs = tracked != nil && best.logprobs.count == tokens.count ? best.logprobs : nil
         // The search keeps hypotheses, not one text, and checks no stop strings (nor does Hugging Face's
         // cut its output): the chosen one ends at its first token that completes one, as greedy's would.
         var stopString: String?
         if let (end, hit) = StopStrings.firstCompletion(limits, tokens) {
             tokens = Array(tokens[..<end])
+            logprobs = logprobs.map { Array($0[..<end]) }
             (reason, stopString) = (.stopString, hit)
         }
-        tokens.forEach { onToken?($0) }
+        for (index, token) in tokens.enumerated() { onToken?(token, logprobs?[index]) }
         statistics.decodeTokens = generated
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
-        return GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: best.score, statistics: statistics)
+        var result = GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: best.score, statistics: statistics)
+        result.logprobs = logprobs
+        return result
     }
 }

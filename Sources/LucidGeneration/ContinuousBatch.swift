@@ -36,8 +36,8 @@ public final class ContinuousBatch {
         let limits: GenerationLimits
         let generator: LucidTensor.Generator?
         let sampling: SamplingParameters?
-        /// How many alternatives each step reports with the chosen token's log-probability; nil: none are computed.
-        let logprobs: Int?
+        /// What each step reports of the chosen token's log-probability; nil: none are computed.
+        let logprobs: LogprobsRequest?
         var tokenLogprobs: [TokenLogprobs] = []
         /// The prompt's log-probabilities, when the row scored its prompt.
         var promptLogprobs: [TokenLogprobs]?
@@ -50,7 +50,7 @@ public final class ContinuousBatch {
         var statistics: GenerationStatistics
         let decodeStart: UInt64
 
-        init(id: RowID, limits: GenerationLimits, sampling: SamplingParameters?, logprobs: Int?, position: Int, statistics: GenerationStatistics) {
+        init(id: RowID, limits: GenerationLimits, sampling: SamplingParameters?, logprobs: LogprobsRequest?, position: Int, statistics: GenerationStatistics) {
             self.id = id
             self.limits = limits
             self.sampling = sampling
@@ -80,15 +80,15 @@ public final class ContinuousBatch {
 
     /// Runs `prefill` as a new row (its own forward pass) and chooses its first token; the row joins
     /// the batch unless that token already ended it. `strategy` is `.greedy` or `.sampling`.
-    /// `logprobs`: each token's log-probability and that many most likely alternatives (0 …
-    /// `TokenLogprobs.maximumTop`) in the result's `logprobs`; nil computes none.
+    /// `logprobs`: each token's log-probability and most likely alternatives, with its `.token` event and
+    /// in the result's `logprobs`; nil computes none.
     ///
     /// `scoringPrompt`: the prompt's ids (one per prefill position): the prefill then computes every
     /// position's logits, and the result's `promptLogprobs` holds each id after the first given those
     /// before it, with `logprobs` alternatives (one pass: the last position chooses the first token). A
     /// scored row may ask for no new tokens (`maxNewTokens` 0): it ends at once with reason `length`.
     public func join(_ prefill: Prefill, strategy: DecodingStrategy, limits: GenerationLimits,
-                     logprobs: Int? = nil, scoringPrompt: [Int]? = nil) throws(GenerationError) -> (RowID, [Event]) {
+                     logprobs: LogprobsRequest? = nil, scoringPrompt: [Int]? = nil) throws(GenerationError) -> (RowID, [Event]) {
         let sampling: SamplingParameters?
         switch strategy {
         case .greedy: sampling = nil
@@ -100,9 +100,7 @@ public final class ContinuousBatch {
         guard limits.maxNewTokens >= 1 || (scoringPrompt != nil && limits.maxNewTokens == 0) else {
             throw .invalidOption("a batched row needs max new tokens ≥ 1 (0 only when it scores its prompt)")
         }
-        if let logprobs, !(0...TokenLogprobs.maximumTop).contains(logprobs) {
-            throw .invalidOption("top log-probabilities must be in 0…\(TokenLogprobs.maximumTop) (got \(logprobs))")
-        }
+        try logprobs?.validate()
         let promptLength: Int
         switch prefill {
         case .tokens(let ids):
@@ -144,7 +142,7 @@ public final class ContinuousBatch {
             if let scoringPrompt {
                 let all = logits.selected(axis: 0, index: 0)
                 try limits.checkFinite(all, step: 0)
-                row.promptLogprobs = TokenLogprobs.prompt(logits: all, ids: scoringPrompt, top: logprobs ?? 0)
+                row.promptLogprobs = TokenLogprobs.prompt(logits: all, ids: scoringPrompt, top: logprobs?.top ?? 0)
                 if limits.maxNewTokens == 0 {
                     events.append(.finished(id, result(row, reason: .length)))
                     return (id, events)
@@ -209,15 +207,14 @@ public final class ContinuousBatch {
     private func choose(_ row: Row, logits: Tensor, events: inout [Event]) throws(GenerationError) -> GenerationResult? {
         try row.limits.checkFinite(logits, step: row.tokens.count)
         let next: Int
+        var scores = logits
         if let sampling = row.sampling, let generator = row.generator {
-            var scores = LogitsWarpers.temperature(logits.to(.f32), sampling.temperature)
-            scores = LogitsWarpers.topK(scores, sampling.topK)
-            scores = LogitsWarpers.topP(scores, sampling.topP)
+            scores = sampling.warp(logits)
             next = scores.softmax(axis: -1).multinomial(1, generator: generator).intValue
         } else {
             next = logits.argmax(axis: -1).intValue
         }
-        let logprobs = row.logprobs.map { TokenLogprobs(logits: logits, chosen: next, top: $0) }
+        let logprobs = row.logprobs?.entry(logits: logits, scores: scores, chosen: next)
         if let logprobs { row.tokenLogprobs.append(logprobs) }
         row.tokens.append(next)
         row.lastToken = next

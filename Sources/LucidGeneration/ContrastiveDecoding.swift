@@ -50,23 +50,25 @@ public struct ContrastiveDecoder {
 
     public init(model: any CausalLanguageModel) { self.model = model }
 
-    /// Generates from embeddings [1, T, D] (main) and [1, T′, D] (amateur).
+    /// Generates from embeddings [1, T, D] (main) and [1, T′, D] (amateur). `logprobs`: each token's
+    /// log-probability and alternatives, under the main input's logits (`raw`) or ℓ_cd as chosen from (`processed`).
     public func generate(main: Tensor, amateur: Tensor, parameters: ContrastiveParameters, limits: GenerationLimits,
-                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
-        try generate(main: main, amateur: amateur, positions: nil, parameters: parameters, limits: limits, onToken: onToken)
+                         logprobs: LogprobsRequest? = nil, onToken: TokenHandler? = nil) throws(GenerationError) -> GenerationResult {
+        try generate(main: main, amateur: amateur, positions: nil, parameters: parameters, limits: limits, logprobs: logprobs, onToken: onToken)
     }
 
     /// Generates from two inputs that share explicit prompt positions (M-RoPE's [3, 1, T]; VCD's noised
     /// image keeps the layout), so both must have the same length; nil: implicit positions.
     public func generate(main: Tensor, amateur: Tensor, positions: Tensor?, parameters: ContrastiveParameters, limits: GenerationLimits,
-                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
+                         logprobs: LogprobsRequest? = nil, onToken: TokenHandler? = nil) throws(GenerationError) -> GenerationResult {
         try parameters.validate()
+        try logprobs?.validate()
         try limits.check(promptLength: Swift.max(main.size(1), amateur.size(1)), contextLength: model.contextLength)
         if positions != nil, main.size(1) != amateur.size(1) {
             throw .invalidOption("contrastive decoding with explicit (M-RoPE) positions needs inputs of one length (main \(main.size(1)), amateur \(amateur.size(1)))")
         }
         return try withNoGrad { () throws(GenerationError) -> GenerationResult in
-            try run(main: main, amateur: amateur, positions: positions, parameters: parameters, limits: limits, onToken: onToken)
+            try run(main: main, amateur: amateur, positions: positions, parameters: parameters, limits: limits, logprobs: logprobs, onToken: onToken)
         }
     }
 
@@ -89,7 +91,7 @@ public struct ContrastiveDecoder {
     }
 
     private func run(main: Tensor, amateur: Tensor, positions: Tensor?, parameters: ContrastiveParameters, limits: GenerationLimits,
-                     onToken: ((Int) -> Void)?) throws(GenerationError) -> GenerationResult {
+                     logprobs: LogprobsRequest?, onToken: TokenHandler?) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let start = DispatchTime.now().uptimeNanoseconds
         let cache = model.makeCache()
@@ -106,14 +108,17 @@ public struct ContrastiveDecoder {
         statistics.promptTokens = main.size(1)
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let generator = parameters.sampling.map { LucidTensor.Generator(seed: $0.seed) }
-        return try DecodeLoop.run(limits: limits, statistics: statistics, onToken: onToken) { (step: Int) throws(GenerationError) -> Int in
+        return try DecodeLoop.run(limits: limits, statistics: statistics, logprobs: logprobs, onToken: onToken) { (step: Int) throws(GenerationError) in
             try limits.checkFinite(logits, step: step)
             var scores = parameters.contrast(logits, amateurLogits)
-            guard let sampling = parameters.sampling, let generator else { return scores.argmax().intValue }
-            if parameters.applyWarpers {
-                scores = LogitsWarpers.topP(LogitsWarpers.topK(LogitsWarpers.temperature(scores, sampling.temperature), sampling.topK), sampling.topP)
+            let token: Int
+            if let sampling = parameters.sampling, let generator {
+                if parameters.applyWarpers { scores = sampling.warp(scores) }
+                token = try GenerationDriver.sample(scores, generator: generator, temperature: sampling.temperature)
+            } else {
+                token = scores.argmax().intValue
             }
-            return try GenerationDriver.sample(scores, generator: generator, temperature: sampling.temperature)
+            return (token, logprobs?.entry(logits: logits, scores: scores, chosen: token))
         } advance: { next in
             options.paddingMask = Self.mask(padding: padding, length: cache.length + 1)
             let both = model.forward(tokens: Tensor([next, next], shape: [2, 1]), cache: cache, options: options).logits!.to(.cpu)

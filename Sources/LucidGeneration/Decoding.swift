@@ -10,9 +10,15 @@ public enum Decoding {
     /// and finish reason `refused`, without running the language model. VCD and DAMRO contrast the
     /// prompt with a second view of its images (each noised, or each image's outlier tokens); OPERA's
     /// first-tokens rule reads every image's span.
+    ///
+    /// `logprobs`: each token's log-probability and alternatives, streamed with it and in the result's
+    /// `logprobs` (every method but OPERA, whose retrospection rewrites what it chose; a refusal has none).
     public static func generate(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
-                                limits: GenerationLimits, encodeRefusal: ((String) -> [Int])? = nil,
-                                onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
+                                limits: GenerationLimits, logprobs: LogprobsRequest? = nil, encodeRefusal: ((String) -> [Int])? = nil,
+                                onToken: TokenHandler? = nil) throws -> GenerationResult {
+        if logprobs != nil, case .opera = method {
+            throw GenerationError.invalidOption("log-probabilities are not reported for OPERA: its rollbacks rewrite the tokens it chose")
+        }
         let prefill: Prefill
         let amateur: Tensor?
         let imageRanges: [Range<Int>]
@@ -30,23 +36,24 @@ public enum Decoding {
             case .positionedEmbeddings(let e, let p): (embeddings, positions) = (e, p)
             }
             return try OPERADecoder(model: model, parameters: parameters).generate(prompt: embeddings, positions: positions, imageRanges: imageRanges,
-                                                                                  limits: limits, onToken: onToken).0
+                                                                                  limits: limits, onToken: onToken.map { stream in { stream($0, nil) } }).0
         case .vcd(let parameters, _, _), .damro(let parameters, _, _):
             guard let amateur else { throw GenerationError.invalidOption("no contrastive input") }
             switch prefill {
             case .embeddings(let main):
-                return try ContrastiveDecoder(model: model).generate(main: main, amateur: amateur, parameters: parameters, limits: limits, onToken: onToken)
+                return try ContrastiveDecoder(model: model).generate(main: main, amateur: amateur, parameters: parameters, limits: limits,
+                                                                     logprobs: logprobs, onToken: onToken)
             case .positionedEmbeddings(let main, let positions):
                 return try ContrastiveDecoder(model: model).generate(main: main, amateur: amateur, positions: positions, parameters: parameters,
-                                                                     limits: limits, onToken: onToken)
+                                                                     limits: limits, logprobs: logprobs, onToken: onToken)
             case .tokens: throw GenerationError.invalidOption("no contrastive input")
             }
         case .beam(let parameters):
-            return try GenerationDriver(model: model).generate(prefill, strategy: .beamSearch(parameters), limits: limits, onToken: onToken)
+            return try GenerationDriver(model: model).generate(prefill, strategy: .beamSearch(parameters), limits: limits, logprobs: logprobs, onToken: onToken)
         case .sample(let parameters):
-            return try GenerationDriver(model: model).generate(prefill, strategy: .sampling(parameters), limits: limits, onToken: onToken)
+            return try GenerationDriver(model: model).generate(prefill, strategy: .sampling(parameters), limits: limits, logprobs: logprobs, onToken: onToken)
         case .greedy:
-            return try GenerationDriver(model: model).generate(prefill, strategy: .greedy, limits: limits, onToken: onToken)
+            return try GenerationDriver(model: model).generate(prefill, strategy: .greedy, limits: limits, logprobs: logprobs, onToken: onToken)
         }
     }
 

@@ -108,7 +108,7 @@ public struct GenerationResult {
     public var score: Double?
     public var statistics: GenerationStatistics
     /// Each token's log-probability and the most likely alternatives, one per token, where asked
-    /// (`ContinuousBatch.join(logprobs:)`); nil otherwise.
+    /// (`LogprobsRequest`); nil otherwise (and for a beam search that was cancelled).
     public var logprobs: [TokenLogprobs]?
     /// The prompt's tokens after the first, each given those before it, where asked
     /// (`ContinuousBatch.join(scoringPrompt:)`); nil otherwise.
@@ -179,15 +179,17 @@ public final class GenerationDriver {
     }
 
     /// Generates a continuation of `prefill` with `strategy`; `onToken` streams tokens as they are
-    /// chosen (greedy and sampling; beam search reports its best hypothesis at the end).
-    public func generate(_ prefill: Prefill, strategy: DecodingStrategy, limits: GenerationLimits,
-                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> GenerationResult {
+    /// chosen (greedy and sampling; beam search reports its best hypothesis at the end). `logprobs`:
+    /// each token's log-probability and alternatives, streamed with it and in the result's `logprobs`.
+    public func generate(_ prefill: Prefill, strategy: DecodingStrategy, limits: GenerationLimits, logprobs: LogprobsRequest? = nil,
+                         onToken: TokenHandler? = nil) throws(GenerationError) -> GenerationResult {
         if case .tokens(let ids) = prefill {
             guard !ids.isEmpty else { throw .emptyPrompt }
             if let bad = ids.first(where: { $0 < 0 || $0 >= model.vocabularySize }) {
                 throw .tokenOutOfRange(id: bad, vocabularySize: model.vocabularySize)
             }
         }
+        try logprobs?.validate()
         let promptLength: Int
         switch prefill {
         case .tokens(let ids): promptLength = ids.count
@@ -197,15 +199,13 @@ public final class GenerationDriver {
         return try withNoGrad { () throws(GenerationError) -> GenerationResult in
             switch strategy {
             case .greedy:
-                return try runSingle(prefill, limits: limits, onToken: onToken) { logits in logits.argmax(axis: -1).intValue }
+                return try runSingle(prefill, limits: limits, logprobs: logprobs, onToken: onToken) { logits in (logits.argmax(axis: -1).intValue, nil) }
             case .sampling(let parameters):
                 try parameters.validate()
                 let generator = LucidTensor.Generator(seed: parameters.seed)
-                return try runSingle(prefill, limits: limits, onToken: onToken) { logits throws(GenerationError) in
-                    var scores = LogitsWarpers.temperature(logits.to(.f32), parameters.temperature)
-                    scores = LogitsWarpers.topK(scores, parameters.topK)
-                    scores = LogitsWarpers.topP(scores, parameters.topP)
-                    return try Self.sample(scores, generator: generator, temperature: parameters.temperature)
+                return try runSingle(prefill, limits: limits, logprobs: logprobs, onToken: onToken) { logits throws(GenerationError) in
+                    let scores = parameters.warp(logits)
+                    return (try Self.sample(scores, generator: generator, temperature: parameters.temperature), scores)
                 }
             case .beamSearch(let parameters):
                 try parameters.validate()
@@ -213,7 +213,7 @@ public final class GenerationDriver {
                     throw .invalidOption("beam search: 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
                 }
                 guard interventions.isEmpty else { throw .invalidOption("residual interventions apply to greedy and sampling decoding, not beam search") }
-                return try BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, onToken: onToken,
+                return try BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, logprobs: logprobs, onToken: onToken,
                                                                              runPrefill: runPrefill)
             }
         }
@@ -243,14 +243,18 @@ public final class GenerationDriver {
         }
     }
 
-    private func runSingle(_ prefill: Prefill, limits: GenerationLimits, onToken: ((Int) -> Void)?,
-                           choose: (Tensor) throws(GenerationError) -> Int) throws(GenerationError) -> GenerationResult {
+    /// Greedy or sampled decoding: `choose` picks a token from the step's logits [V] and gives the scores it
+    /// chose from where they differ from the logits (the processed log-probabilities).
+    private func runSingle(_ prefill: Prefill, limits: GenerationLimits, logprobs: LogprobsRequest?, onToken: TokenHandler?,
+                           choose: (Tensor) throws(GenerationError) -> (Int, Tensor?)) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let (firstLogits, cache) = runPrefill(prefill, statistics: &statistics)
         var logits = firstLogits
-        return try DecodeLoop.run(limits: limits, statistics: statistics, onToken: onToken) { (step: Int) throws(GenerationError) -> Int in
+        return try DecodeLoop.run(limits: limits, statistics: statistics, logprobs: logprobs, onToken: onToken) { (step: Int) throws(GenerationError) in
             try limits.checkFinite(logits, step: step)
-            return try choose(logits.selected(axis: 0, index: 0))
+            let row = logits.selected(axis: 0, index: 0)
+            let (token, scores) = try choose(row)
+            return (token, logprobs?.entry(logits: row, scores: scores ?? row, chosen: token))
         } advance: { next in
             let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
                                       options: ForwardOptions(logits: .last, interventions: interventions))
@@ -260,23 +264,29 @@ public final class GenerationDriver {
     }
 }
 
+/// Receives each token as it is chosen, with its log-probabilities where they were asked for.
+public typealias TokenHandler = (_ token: Int, _ logprobs: TokenLogprobs?) -> Void
+
 /// The token-by-token loop of greedy, sampled and contrastive decoding: `choose` picks the token of
-/// step `step` (checking its logits), `advance` runs the forward pass that feeds the token back.
-/// Stops at an EOS token, a stop string, `maxNewTokens` or cancellation; fills the decode statistics.
+/// step `step` (checking its logits) with its log-probabilities where `logprobs` asks for them, `advance`
+/// runs the forward pass that feeds the token back. Stops at an EOS token, a stop string,
+/// `maxNewTokens` or cancellation; fills the decode statistics.
 enum DecodeLoop {
-    static func run(limits: GenerationLimits, statistics: GenerationStatistics, onToken: ((Int) -> Void)?,
-                    choose: (_ step: Int) throws(GenerationError) -> Int,
+    static func run(limits: GenerationLimits, statistics: GenerationStatistics, logprobs: LogprobsRequest?, onToken: TokenHandler?,
+                    choose: (_ step: Int) throws(GenerationError) -> (Int, TokenLogprobs?),
                     advance: (_ token: Int) -> Void) throws(GenerationError) -> GenerationResult {
         var statistics = statistics
         var tokens: [Int] = []
+        var entries: [TokenLogprobs] = []
         var reason = FinishReason.length
         var stopString: String?
         let start = DispatchTime.now().uptimeNanoseconds
         let cpuStart = ResourceUsage.threadCPUSeconds
         while tokens.count < limits.maxNewTokens {
-            let next = try choose(tokens.count)
+            let (next, entry) = try choose(tokens.count)
             tokens.append(next)
-            onToken?(next)
+            if let entry { entries.append(entry) }
+            onToken?(next, entry)
             if limits.eosTokenIDs.contains(next) { reason = .eos; break }
             if let hit = StopStrings.firstMatch(limits, tokens) { reason = .stopString; stopString = hit; break }
             if tokens.count == limits.maxNewTokens { break }
@@ -288,7 +298,9 @@ enum DecodeLoop {
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         statistics.decodeThreadCPUSeconds = ResourceUsage.threadCPUSeconds - cpuStart
         statistics.peakRSSBytes = ResourceUsage.peakRSSBytes
-        return GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: nil, statistics: statistics)
+        var result = GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: nil, statistics: statistics)
+        if logprobs != nil { result.logprobs = entries }
+        return result
     }
 }
 

@@ -26,3 +26,10 @@ public enum LogitsWarpers {
         return logits.maskedFill(removeOriginal, -Double.infinity)
     }
 }
+
+extension SamplingParameters {
+    /// `logits` as f32 through Hugging Face's warpers in its order: temperature, top-k, top-p.
+    public func warp(_ logits: Tensor) -> Tensor {
+        LogitsWarpers.topP(LogitsWarpers.topK(LogitsWarpers.temperature(logits.to(.f32), temperature), topK), topP)
+    }
+}

@@ -229,7 +229,8 @@ public struct OPERADecoder {
             stored = Tensor.cat([stored.indexSelect(axis: 0, index: Tensor(step.beams)).padded([0, 1]), row.squeezed(axis: 1).to(.cpu)], axis: 1)
         }
         var result = BeamSearch.finish(hypotheses: &hypotheses, done: done, sequences: sequences, beamScores: Tensor(beamScores).to(.f32),
-                                       generated: generated, limits: limits, onToken: onToken, statistics: &statistics,
+                                       generated: generated, limits: limits, onToken: onToken.map { stream in { token, _ in stream(token) } },
+                                       statistics: &statistics,
                                        decodeStart: decodeStart)
         result.statistics.forwardPasses = statistics.forwardPasses
         result.statistics.prefillTokens = responseStart

@@ -49,3 +49,30 @@ extension TokenLogprobs {
         }
     }
 }
+
+/// One step's log-probabilities over several rows (beam search's beams), [R, V], with each row's most
+/// likely tokens: the entries of whichever candidates the step keeps.
+struct StepLogprobs {
+    let logprobs: Tensor
+    let top: [[TokenLogprobs.Candidate]]
+
+    init(logits: Tensor, top count: Int) {
+        logprobs = logits.to(.f64).logSoftmax(axis: -1)
+        let k = Swift.min(Swift.max(0, count), Swift.min(TokenLogprobs.maximumTop, logits.size(-1)))
+        guard k > 0 else {
+            top = [[TokenLogprobs.Candidate]](repeating: [], count: logits.size(0))
+            return
+        }
+        let (values, indices) = logprobs.topK(k, axis: -1)
+        let (tokens, scores) = (indices.toArray(Int64.self), values.toArray(Double.self))
+        top = (0..<logits.size(0)).map { row in
+            (0..<k).map { TokenLogprobs.Candidate(token: Int(tokens[row * k + $0]), logprob: scores[row * k + $0]) }
+        }
+    }
+
+    /// Row `row`'s entry for the token `chosen`.
+    func entry(row: Int, chosen: Int) -> TokenLogprobs {
+        TokenLogprobs(chosen: .init(token: chosen, logprob: logprobs.selected(axis: 0, index: row).selected(axis: 0, index: chosen).item()),
+                      top: top[row])
+    }
+}

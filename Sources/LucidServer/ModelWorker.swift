@@ -37,6 +37,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
     public let template: ChatTemplate?
     /// Whether a reasoning template's output is answered as `content` and `reasoning` apart, or whole.
     public let reasoning: ReasoningMode
+    /// Which distribution requested log-probabilities describe (the model's own, or what the method chose from).
+    public let logprobsMode: LogprobsMode
     private let stopIDs: [Int]
     private var batch: ContinuousBatch
     private var rows: [ContinuousBatch.RowID: RowState] = [:]
@@ -52,11 +54,12 @@ public final class ModelWorker: Service, @unchecked Sendable {
     /// `template`, else the one the model's family picks for the tokenizer; a template that writes reasoning
     /// (`ChatTemplate.writesReasoning`) has it split from the answer unless `reasoning` is `keep`.
     public init(opened: OpenedModel, tokenizer: Tokenizer, limits: ServerLimits, metrics: ServerMetrics, template: ChatTemplate? = nil,
-                reasoning: ReasoningMode = .split, logger: Logger = Logger(label: "lucid.serve.worker")) {
+                reasoning: ReasoningMode = .split, logprobsMode: LogprobsMode = .raw, logger: Logger = Logger(label: "lucid.serve.worker")) {
         self.opened = opened
         self.tokenizer = tokenizer
         self.template = template ?? opened.chatTemplate(for: tokenizer)
         self.reasoning = reasoning
+        self.logprobsMode = logprobsMode
         stopIDs = opened.stopTokenIDs(tokenizer: tokenizer)
         speller = tokenizer.streamingDecoder()
         contextLength = opened.model.contextLength
@@ -288,8 +291,9 @@ public final class ModelWorker: Service, @unchecked Sendable {
         case .sample(let sampling): strategy = .sampling(sampling)
         default: strategy = nil
         }
+        let logprobs = settings.topLogprobs.map { LogprobsRequest(top: $0, mode: logprobsMode) }
         // A completion's prompt is scored where it asks for `echo` with `logprobs` (in its prefill's pass).
-        let scoring = job.input.echoes && settings.topLogprobs != nil ? ids : nil
+        let scoring = job.input.echoes && logprobs != nil ? ids : nil
         let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
                            batched: strategy != nil, queueSeconds: queueSeconds, splitsReasoning: splitsReasoning,
                            echo: echo(of: job.input, ids: ids, scored: scoring != nil))
@@ -303,14 +307,15 @@ public final class ModelWorker: Service, @unchecked Sendable {
             case .refused(let result):
                 complete(row, result: result, refusal: refusal)
             case .ready(let prefill, _, _):
-                let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits, logprobs: settings.topLogprobs,
-                                                  scoringPrompt: scoring)
+                let (id, events) = try batch.join(prefill, strategy: strategy, limits: generationLimits, logprobs: logprobs, scoringPrompt: scoring)
                 rows[id] = row
                 handle(events)
             }
         } else {
-            let result = try Decoding.generate(opened.model, ids: ids, images: pixels, method: method, limits: generationLimits,
-                                               encodeRefusal: encodeRefusal) { [metrics] token in row.push(token, metrics: metrics) }
+            let result = try Decoding.generate(opened.model, ids: ids, images: pixels, method: method, limits: generationLimits, logprobs: logprobs,
+                                               encodeRefusal: encodeRefusal) { [metrics] token, logprobs in
+                row.push(token, logprobs: logprobs.map(self.logprobEntry), metrics: metrics)
+            }
             complete(row, result: result, refusal: refusal)
         }
     }

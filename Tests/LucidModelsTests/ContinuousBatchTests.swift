@@ -84,7 +84,7 @@ struct ContinuousBatchTests {
         let nll = model.negativeLogLikelihood(of: textA)
         for maxNew in [4, 0] {
             let batch = ContinuousBatch(model: model)
-            var (_, events) = try batch.join(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNew), logprobs: 2,
+            var (_, events) = try batch.join(.tokens(textA), strategy: .greedy, limits: GenerationLimits(maxNewTokens: maxNew), logprobs: LogprobsRequest(top: 2),
                                              scoringPrompt: textA)
             var result: GenerationResult?
             var streamed: [TokenLogprobs] = []

@@ -61,7 +61,7 @@ struct GenerationConformanceTests {
         let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-mha", "model"))
         var streamed: [Int] = []
         let result = try GenerationDriver(model: model).generate(.tokens([5, 6, 7]), strategy: .greedy,
-                                                                 limits: GenerationLimits(maxNewTokens: 5)) { streamed.append($0) }
+                                                                 limits: GenerationLimits(maxNewTokens: 5)) { token, _ in streamed.append(token) }
         #expect(streamed == result.tokens)
     }
 
@@ -114,7 +114,7 @@ struct GenerationConformanceTests {
         let first = free.tokens.firstIndex { "<\($0)>".hasPrefix(stop) } ?? 2
         var streamed: [Int] = []
         let stopped = try driver.generate(.tokens([5, 6, 7]), strategy: strategy,
-                                          limits: GenerationLimits(maxNewTokens: 6, stopStrings: ["zz", stop], decode: decode)) { streamed.append($0) }
+                                          limits: GenerationLimits(maxNewTokens: 6, stopStrings: ["zz", stop], decode: decode)) { token, _ in streamed.append(token) }
         #expect(stopped.tokens == Array(free.tokens.prefix(first + 1)))
         #expect(stopped.finishReason == .stopString && stopped.stopString == stop)
         #expect(streamed == stopped.tokens)

@@ -17,7 +17,8 @@ struct ChatCompletionTests {
     let prompt = "What shapes are in the picture?"
 
     /// What `Decoding.generate` gives for the same prompt and image, called directly on another copy of the model.
-    func direct(maxTokens: Int, method: DecodingMethod = .greedy, stop: [String] = []) throws -> (tokens: [Int], text: String, promptTokens: Int) {
+    func direct(maxTokens: Int, method: DecodingMethod = .greedy, stop: [String] = [], logprobs: LogprobsRequest? = nil) throws
+        -> (tokens: [Int], text: String, promptTokens: Int, logprobs: [TokenLogprobs]?) {
         let opened = try ModelRegistry.standard.open("shapes-tiny")
         let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
         let template = try #require(opened.chatTemplate(for: tokenizer))
@@ -26,10 +27,10 @@ struct ChatCompletionTests {
         let decode: ([Int]) -> String = { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" }
         let result = try Decoding.generate(opened.model, ids: ids, images: [pixels], method: method,
                                            limits: GenerationLimits(maxNewTokens: maxTokens, eosTokenIDs: opened.stopTokenIDs(tokenizer: tokenizer),
-                                                                    stopStrings: stop, decode: decode))
+                                                                    stopStrings: stop, decode: decode), logprobs: logprobs)
         var text = decode(result.tokens)
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
-        return (result.tokens, text, result.statistics.promptTokens)
+        return (result.tokens, text, result.statistics.promptTokens, result.logprobs)
     }
 
     @Test func greedyOverHTTPEqualsDecodingGenerate() async throws {
@@ -83,6 +84,29 @@ struct ChatCompletionTests {
         let choice = try #require(try json(response)["choices"]?.arrayValue?.first)
         #expect(choice["lucid"]?["token_ids"]?.arrayValue?.compactMap(\.intValue) == expected.tokens)
         #expect(choice["lucid"]?["decoding"]?.stringValue == "beam" && choice["lucid"]?["batched"] == .bool(false))
+    }
+
+    /// VCD runs alone, with its noised view beside the prompt: its tokens come with the log-probabilities
+    /// `Decoding.generate` reports for them (the original view's), whole and streamed alike.
+    @Test func vcdsTokensComeWithTheirLogprobsWholeAndStreamed() async throws {
+        let method = try DecodingRequest.method(.object(["method": "vcd"]), temperature: nil, topP: nil, seed: 4)
+        let expected = try direct(maxTokens: 8, method: method, logprobs: LogprobsRequest(top: 2))
+        let entries = try #require(expected.logprobs)
+        let fields: [String: JSONValue] = ["max_tokens": 8, "seed": 4, "decoding": .object(["method": "vcd"]), "logprobs": true, "top_logprobs": 2]
+        let url = dataURL(try scenePNG())
+        let (whole, chunks) = try await TestServer().test { client in
+            (try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody(prompt, imageURL: url, extra: fields)),
+             try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
+                                      body: chatBody(prompt, imageURL: url, extra: fields.merging(["stream": true]) { $1 })))
+        }
+        #expect(whole.status == .ok)
+        let choice = try #require(try json(whole)["choices"]?.arrayValue?.first)
+        #expect(choice["lucid"]?["token_ids"]?.arrayValue?.compactMap(\.intValue) == expected.tokens)
+        let content = try #require(choice["logprobs"]?["content"]?.arrayValue)
+        #expect(content.compactMap { $0["logprob"]?.doubleValue } == entries.map(\.chosen.logprob))
+        #expect(content.map { $0["top_logprobs"]?.arrayValue?.count } == entries.map { _ in 2 })
+        let streamed = try events(chunks).dropLast().compactMap { try JSONValue.parse($0)["choices"]?.arrayValue?.first }
+        #expect(streamed.flatMap { $0["logprobs"]?["content"]?.arrayValue ?? [] } == content)
     }
 
     /// A model whose logits turn NaN (broken weights, an f16 overflow) answers a 500 naming the cause, batched or not,

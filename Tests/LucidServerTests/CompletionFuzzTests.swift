@@ -30,14 +30,14 @@ struct CompletionFuzzTests {
         add("suffix", ["x"])
         add("logit_bias", [.object(["1": 5])])
         add("n", [0, 2, huge])
-        add("decoding", [.object(["method": "beam", "beams": 2])])
+        add("decoding", [.object(["method": "opera", "beams": 2])])
         var random = FuzzBudget.generator(SplitMix64(seed: 38))
         var cases: [[(key: String, value: JSONValue)]] = mutations.map { [$0] }
         for _ in 0..<20 { cases.append([mutations[random.below(mutations.count)], mutations[random.below(mutations.count)]]) }
         let bodies = try cases.map { changes -> ByteBuffer in
             var fields: [String: JSONValue] = ["model": "shapes-tiny", "prompt": "a red square", "max_tokens": 2]
             for change in changes { fields[change.key] = change.value }
-            // A beam request asking for logprobs is the fault; a beam request alone is valid.
+            // An OPERA request asking for logprobs is the fault; an OPERA request alone is valid.
             if changes.allSatisfy({ $0.key == "decoding" }) { fields["logprobs"] = 1 }
             return ByteBuffer(string: try JSONValue.object(fields).canonicalText())
         }

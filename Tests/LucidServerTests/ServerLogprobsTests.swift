@@ -75,7 +75,7 @@ struct ServerLogprobsTests {
     }
 
     @Test func logprobsAreRefusedWhereTheyAreNotComputed() async throws {
-        let bodies = [body(["logprobs": true, "decoding": .object(["method": "beam", "beams": 2])]),
+        let bodies = [body(["logprobs": true, "decoding": .object(["method": "opera", "beams": 2])]),
                       body(["top_logprobs": 2])]
         let responses = try await TestServer(model: "smollm2").test { client in
             var responses: [TestResponse] = []
@@ -84,7 +84,54 @@ struct ServerLogprobsTests {
         }
         let messages = try responses.map { try json($0)["error"]?["message"]?.stringValue ?? "" }
         #expect(responses.allSatisfy { $0.status == .badRequest }, "\(messages)")
-        #expect(messages[0].contains("not beam") && messages[1].contains("needs 'logprobs': true"), "\(messages)")
+        #expect(messages[0].contains("OPERA") && messages[1].contains("needs 'logprobs': true"), "\(messages)")
+    }
+
+    /// Beam search runs alone, not in the batch: its chosen hypothesis's tokens come with the model's own
+    /// log-probabilities, whole and streamed alike.
+    @Test func aBeamSearchsTokensComeWithTheModelsOwnLogprobs() async throws {
+        let beam: JSONValue = .object(["method": "beam", "beams": 2])
+        let (whole, chunks) = try await TestServer(model: "smollm2").test { client in
+            (try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
+                                      body: body(["logprobs": true, "top_logprobs": 2, "decoding": beam])),
+             try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
+                                      body: body(["logprobs": true, "top_logprobs": 2, "decoding": beam, "stream": true])))
+        }
+        #expect(whole.status == .ok)
+        let choice = try #require(try json(whole)["choices"]?.arrayValue?.first)
+        let tokens = try #require(choice["lucid"]?["token_ids"]?.arrayValue?.compactMap { $0.intValue })
+        let content = try #require(choice["logprobs"]?["content"]?.arrayValue)
+        try #require(content.count == tokens.count && !tokens.isEmpty)
+        let (reference, promptLength) = try referenceLogprobs(tokens)
+        let worst = try zip(tokens, content).enumerated().map { index, pair in
+            let expected: Double = reference.selected(axis: 0, index: promptLength - 1 + index).selected(axis: 0, index: pair.0).item()
+            return abs(try #require(pair.1["logprob"]?.doubleValue) - expected)
+        }.max() ?? .infinity
+        #expect(worst < 1e-4, "largest difference from the one-pass log-softmax: \(worst)")
+        let streamed = try events(chunks).dropLast().compactMap { try JSONValue.parse($0)["choices"]?.arrayValue?.first }
+        #expect(streamed.flatMap { $0["logprobs"]?["content"]?.arrayValue ?? [] } == content)
+    }
+
+    /// With `--logprobs-mode processed_logprobs`, a sampled token's log-probabilities are those of the distribution
+    /// it was drawn from: the model's logits divided by the temperature.
+    @Test func processedLogprobsAreTheTemperedDistribution() async throws {
+        let request = body(["logprobs": true, "top_logprobs": 2, "temperature": .double(0.5), "seed": 3])
+        let response = try await TestServer(model: "smollm2", logprobsMode: .processed).test { client in
+            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: request)
+        }
+        let choice = try #require(try json(response)["choices"]?.arrayValue?.first)
+        let tokens = try #require(choice["lucid"]?["token_ids"]?.arrayValue?.compactMap { $0.intValue })
+        let content = try #require(choice["logprobs"]?["content"]?.arrayValue)
+        try #require(content.count == tokens.count && !tokens.isEmpty)
+        let (reference, promptLength) = try referenceLogprobs(tokens)
+        var worst = 0.0
+        for (index, (token, entry)) in zip(tokens, content).enumerated() {
+            // log-softmax(ℓ / T) from log-softmax(ℓ): the same logits up to a constant, divided, renormalised.
+            let tempered = (reference.selected(axis: 0, index: promptLength - 1 + index) / 0.5).logSoftmax(axis: -1)
+            let expected: Double = tempered.selected(axis: 0, index: token).item()
+            worst = max(worst, abs(try #require(entry["logprob"]?.doubleValue) - expected))
+        }
+        #expect(worst < 1e-4, "largest difference from the tempered one-pass log-softmax: \(worst)")
     }
 
     @Test func streamedLogprobsComeWithTheirTokensAndAccumulateToTheNonStreamedOnes() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import LucidGeneration
 import LucidPipeline
 import LucidRuns
 @testable import LucidServer
@@ -14,12 +15,13 @@ struct TestServer {
     let opened: OpenedModel
 
     init(model: String = "shapes-tiny", limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
-         template: ChatTemplate? = nil, reasoning: ReasoningMode = .split, prepare: (OpenedModel) -> Void = { _ in }) throws {
+         template: ChatTemplate? = nil, reasoning: ReasoningMode = .split, logprobsMode: LogprobsMode = .raw,
+         prepare: (OpenedModel) -> Void = { _ in }) throws {
         opened = try ModelRegistry.standard.open(model)
         prepare(opened)
         let tokenizer = try ModelRegistry.standard.tokenizer(for: model)
         let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics(), template: template,
-                                 reasoning: reasoning)
+                                 reasoning: reasoning, logprobsMode: logprobsMode)
         server = try ChatServer(options: ServerOptions(modelID: model, apiKey: apiKey, imageRoot: imageRoot, limits: limits), worker: worker)
     }
 
