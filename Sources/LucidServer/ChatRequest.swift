@@ -39,6 +39,11 @@ public struct ChatRequest: Sendable {
     /// `base` with this request's `chat_template_kwargs` applied where its format reads them (Qwen3's
     /// `enable_thinking`, Llama 3.1's `date_string`); other templates do not read them, as their Jinja would not.
     public func template(from base: ChatTemplate) -> ChatTemplate {
+        Self.template(from: base, enableThinking: enableThinking, dateString: dateString)
+    }
+
+    /// `base` with `chat_template_kwargs` values applied where its format reads them (also `/tokenize`'s).
+    static func template(from base: ChatTemplate, enableThinking: Bool?, dateString: String?) -> ChatTemplate {
         var template = base
         if let enableThinking, template.style == .qwen3 { template.enableThinking = enableThinking }
         if let dateString, template.style == .llama31 { template.todayDate = dateString }

@@ -10,7 +10,8 @@ import LucidText
 ///   `unk_token`, null where it has none), `chat_template` (the model's own Jinja, where it ships one), and
 ///   `model_max_length`.
 /// - `POST /tokenize` `{"prompt": text, "add_special_tokens": true}` or `{"messages": […],
-///   "add_generation_prompt": true}` (rendered with the server's chat template; text parts only):
+///   "add_generation_prompt": true, "chat_template_kwargs": {…}}` (rendered with the server's chat template
+///   as a chat request with those keywords is; text parts only):
 ///   `{"count", "max_model_len", "tokens", "token_strs"}` (`token_strs` with `return_token_strs`).
 /// - `POST /detokenize` `{"tokens": [ids]}`: `{"prompt": text}`, special tokens kept (transformers' `decode`).
 enum TokenizerRoutes {
@@ -42,8 +43,10 @@ enum TokenizerRoutes {
                 throw .invalid("the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer))", param: "messages")
             }
             let generationPrompt = try RequestFields.optionalBool(body, "add_generation_prompt") ?? true
+            let (enableThinking, dateString) = try ChatRequest.templateKeywords(body["chat_template_kwargs"])
             do {
-                ids = try tokenizer.encode(chat: turns.map(\.message), template: template,
+                ids = try tokenizer.encode(chat: turns.map(\.message),
+                                           template: ChatRequest.template(from: template, enableThinking: enableThinking, dateString: dateString),
                                            addGenerationPrompt: generationPrompt)
             } catch {
                 throw .invalid("\(error)", param: "messages")

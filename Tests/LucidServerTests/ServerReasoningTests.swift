@@ -81,4 +81,30 @@ struct ServerReasoningTests {
         let kept = try await Self.reply(try TestServer(model: copy.path, reasoning: .keep), [try Self.body()])
         #expect(try json(kept[0])["choices"]?.arrayValue?.first?["message"] == .object(["role": "assistant", "content": .string(output)]))
     }
+
+    /// `/tokenize` renders `messages` as a chat request with the same `chat_template_kwargs` would be rendered:
+    /// `enable_thinking: false` closes Qwen3's empty thinking block, and an unknown keyword is refused.
+    @Test func tokenizeRendersMessagesWithTheRequestsTemplateKeywords() async throws {
+        let copy = try TinyModelCopy.make("qwen2-vl", addedTokens: Self.chatTokens, chatTemplate: try String(contentsOf: Self.qwen3Template, encoding: .utf8))
+        defer { try? FileManager.default.removeItem(at: copy) }
+        func body(_ keywords: [String: JSONValue]?) throws -> ByteBuffer {
+            var object: [String: JSONValue] = ["messages": .array([.object(["role": "user", "content": "hello"])])]
+            if let keywords { object["chat_template_kwargs"] = .object(keywords) }
+            return ByteBuffer(string: try JSONValue.object(object).canonicalText())
+        }
+        let bodies = [try body(nil), try body(["enable_thinking": false]), try body(["bogus": 1])]
+        let responses = try await TestServer(model: copy.path).test { client in
+            var responses: [TestResponse] = []
+            for body in bodies { responses.append(try await client.execute(uri: "/tokenize", method: .post, headers: jsonHeaders, body: body)) }
+            return responses
+        }
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: copy.path)
+        var closed = ChatTemplate.qwen3
+        closed.enableThinking = false
+        let ids = try responses.prefix(2).map { try json($0)["tokens"]?.arrayValue?.compactMap(\.intValue) }
+        #expect(ids[0] == (try tokenizer.encode(chat: [.user("hello")], template: .qwen3)))
+        #expect(ids[1] == (try tokenizer.encode(chat: [.user("hello")], template: closed)) && ids[1] != ids[0])
+        let refused = try json(responses[2])["error"]?["param"]?.stringValue
+        #expect(responses[2].status == .badRequest && refused == "chat_template_kwargs.bogus")
+    }
 }
