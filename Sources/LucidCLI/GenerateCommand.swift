@@ -107,6 +107,12 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of streaming text.")
     var json = false
 
+    @Option(help: "With --json: each token's log-probability and this many likeliest alternatives (0…20; every method but OPERA).")
+    var logprobs: Int?
+
+    @Option(help: "raw_logprobs (the model's own, before any method changes them) or processed_logprobs (what the method chose from).")
+    var logprobsMode = LogprobsMode.raw
+
     @OptionGroup var defense: DefenseOption
 
     func validate() throws {
@@ -117,6 +123,7 @@ struct GenerateCommand: ParsableCommand {
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (got \(topK))") }
         guard lengthPenalty.isFinite else { throw ValidationError("--length-penalty must be finite (got \(lengthPenalty))") }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
+        if let logprobs, !json || !(0...TokenLogprobs.maximumTop).contains(logprobs) { throw ValidationError("--logprobs takes 0…20 and needs --json") }
         if temperature != nil && beams != nil && decoding != "opera" {
             throw ValidationError("--temperature (sampling) and --beams exclude each other")
         }
@@ -190,7 +197,8 @@ struct GenerateCommand: ParsableCommand {
         var held = StopStringStream(stops: stop)  // the terminal, like the JSON text, never shows a stop string
         let method = try decodingMethod()
         let runner = MethodRunner(encode: decoder.map { t in { t.encode($0, addSpecialTokens: false) } })
-        let result = try runner.generate(loaded, ids: ids, images: images, method: method, limits: limits) { id in
+        let request = logprobs.map { LogprobsRequest(top: $0, mode: logprobsMode) }
+        let result = try runner.generate(loaded, ids: ids, images: images, method: method, limits: limits, logprobs: request) { id in
             guard !json, var s = stream, let piece = try? s.push(id) else { return }
             stream = s
             FileHandle.standardOutput.write(Data(held.push(piece).utf8))
@@ -203,6 +211,7 @@ struct GenerateCommand: ParsableCommand {
             var object: [String: Any] = ["text": split?.answer ?? text, "token_ids": result.tokens, "finish_reason": result.finishReason.rawValue,
                                          "prompt_tokens": result.statistics.promptTokens, "stats": stats, "decoding": method.name]
             if let split { object["reasoning"] = split.reasoning }
+            if let entries = result.logprobs { object["logprobs"] = entries.map(\.jsonObject) }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             let tail = stream.map { var s = $0; return held.finish(s.finish(), stopped: result.finishReason == .stopString) }

@@ -12,8 +12,8 @@ struct MethodRunner {
 
     /// Generates from token ids (with one image placeholder, or run, per image).
     func generate(_ loaded: OpenedModel, ids: [Int], images: [Tensor], method: DecodingMethod, limits: GenerationLimits,
-                  onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
-        try Decoding.generate(loaded.model, ids: ids, images: images, method: method, limits: limits,
+                  logprobs: LogprobsRequest? = nil, onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {
+        try Decoding.generate(loaded.model, ids: ids, images: images, method: method, limits: limits, logprobs: logprobs,
                               encodeRefusal: encode, onToken: onToken.map { stream in { token, _ in stream(token) } })
     }
 }

@@ -16,6 +16,7 @@ public enum Decoding {
     public static func generate(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
                                 limits: GenerationLimits, logprobs: LogprobsRequest? = nil, encodeRefusal: ((String) -> [Int])? = nil,
                                 onToken: TokenHandler? = nil) throws -> GenerationResult {
+        try logprobs?.validate()
         if logprobs != nil, case .opera = method {
             throw GenerationError.invalidOption("log-probabilities are not reported for OPERA: its rollbacks rewrite the tokens it chose")
         }

@@ -66,7 +66,7 @@ enum ChatResponses {
     /// model rules out) is −9999.0, as OpenAI and vLLM write it: JSON has no infinity.
     static func logprobs(_ entries: [TokenLogprobEntry]) -> JSONValue {
         func candidate(_ c: TokenLogprobEntry.Candidate) -> [String: JSONValue] {
-            ["token": .string(String(decoding: c.bytes, as: UTF8.self)), "logprob": .double(written(c.logprob)),
+            ["token": .string(String(decoding: c.bytes, as: UTF8.self)), "logprob": .double(TokenLogprobs.written(c.logprob)),
              "bytes": .array(c.bytes.map { .int(Int($0)) })]
         }
         let content = entries.map { entry -> JSONValue in
@@ -76,9 +76,6 @@ enum ChatResponses {
         }
         return .object(["content": .array(content), "refusal": .null])
     }
-
-    /// A log-probability as JSON can hold it: −∞ (a token the model rules out) is −9999.0, as OpenAI and vLLM write it.
-    static func written(_ logprob: Double) -> Double { logprob.isFinite ? logprob : -9999.0 }
 
     /// A non-streamed `chat.completion`.
     static func completion(_ header: ResponseHeader, outcomes: [JobOutcome]) -> JSONValue {

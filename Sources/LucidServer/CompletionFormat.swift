@@ -1,3 +1,4 @@
+import LucidGeneration
 import LucidRuns
 
 /// OpenAI's legacy `text_completion` body and chunks, with Lucid's `lucid` object per choice.
@@ -102,11 +103,11 @@ struct CompletionFormat: ResponseFormat {
                 tops.append(.null)
                 return
             }
-            values.append(.double(ChatResponses.written(entry.chosen.logprob)))
+            values.append(.double(TokenLogprobs.written(entry.chosen.logprob)))
             var top: [String: JSONValue] = [:]
             for candidate in entry.top + [entry.chosen] {
                 let key = String(decoding: candidate.bytes, as: UTF8.self)
-                if top[key] == nil { top[key] = .double(ChatResponses.written(candidate.logprob)) }
+                if top[key] == nil { top[key] = .double(TokenLogprobs.written(candidate.logprob)) }
             }
             tops.append(.object(top))
         }

@@ -75,6 +75,28 @@ struct CommandLineTests {
         #expect((object["stats"] as? [String: Any])?["prefill_tokens"] as? Int == object["prompt_tokens"] as? Int)
     }
 
+    /// `--logprobs N` puts each token's log-probability and N alternatives in `--json`, for beam search as for
+    /// greedy decoding (whose token is always its step's likeliest); without `--json` it is refused.
+    @Test func generateJSONCarriesEachTokensLogprobs() throws {
+        guard smolInstalled else { return }
+        let base = ["generate", "--prompt", "What is the capital of France?", "--max-new-tokens", "5", "--json", "--logprobs", "2"]
+        for extra in [[], ["--beams", "2"]] {
+            let result = try LucidProcess.run(base + extra)
+            #expect(result.status == 0, "\(result.err)")
+            let object = try LucidProcess.json(result.out)
+            let tokens = try #require(object["token_ids"] as? [Int])
+            let entries = try #require(object["logprobs"] as? [[String: Any]])
+            #expect(entries.compactMap { $0["token_id"] as? Int } == tokens && !tokens.isEmpty, "\(extra)")
+            for entry in entries {
+                let top = try #require(entry["top_logprobs"] as? [[String: Any]])
+                #expect(top.count == 2 && ((entry["logprob"] as? Double) ?? 1) <= 0)
+                if extra.isEmpty { #expect(top.first?["token_id"] as? Int == entry["token_id"] as? Int) }
+            }
+        }
+        let refused = try LucidProcess.run(["generate", "--prompt", "Hi", "--logprobs", "2"])
+        #expect(refused.status != 0 && refused.err.contains("needs --json"), "\(refused.err)")
+    }
+
     /// With a template whose models reason first, `--json` puts the answer in `text` and the reasoning apart:
     /// SmolLM2 writes no `</think>`, so its whole output (what the text mode prints) is reasoning.
     @Test func generateJSONSplitsAReasoningTemplatesOutput() throws {
