@@ -30,10 +30,12 @@ build: setup
 demo: build
 	@bash scripts/demo.sh "$(LUCID)" demo-output
 
+# The suite's temporary files go to one folder of their own (TMPDIR), removed when it ends, pass or fail.
 test: setup
 	$(SWIFT) build --build-tests
 	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build --show-bin-path)"
-	$(SWIFT) test --skip-build
+	@scratch="$$(mktemp -d "$${TMPDIR:-/tmp}/lucid-test.XXXXXX")"; echo "$(SWIFT) test --skip-build  (TMPDIR=$$scratch)"; \
+	TMPDIR="$$scratch" $(SWIFT) test --skip-build; status=$$?; rm -rf "$$scratch"; exit $$status
 
 # The fuzz properties of `make test` (a few hundred cases each) with a long budget, on the committed
 # streams; `make fuzz LUCID_FUZZ_SEED=N` draws other cases (the same N repeats them).
