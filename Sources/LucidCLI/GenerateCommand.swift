@@ -4,6 +4,7 @@ import LucidOrganisms
 import LucidGeneration
 import LucidModels
 import LucidPipeline
+import LucidRuns
 import LucidTensor
 import LucidText
 
@@ -211,7 +212,9 @@ struct GenerateCommand: ParsableCommand {
             var object: [String: Any] = ["text": split?.answer ?? text, "token_ids": result.tokens, "finish_reason": result.finishReason.rawValue,
                                          "prompt_tokens": result.statistics.promptTokens, "stats": stats, "decoding": method.name]
             if let split { object["reasoning"] = split.reasoning }
-            if let entries = result.logprobs { object["logprobs"] = entries.map(\.jsonObject) }
+            if let entries = result.logprobs {
+                object["logprobs"] = try JSONSerialization.jsonObject(with: Data(try JSONValue.array(entries.map(\.jsonValue)).canonicalText().utf8))
+            }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             let tail = stream.map { var s = $0; return held.finish(s.finish(), stopped: result.finishReason == .stopString) }

@@ -24,15 +24,6 @@ public struct TokenLogprobs: Sendable, Equatable {
     /// A log-probability as JSON can hold it: −∞ (a token the model or the method rules out) is −9999.0, as
     /// OpenAI and vLLM write it.
     public static func written(_ logprob: Double) -> Double { logprob.isFinite ? logprob : -9999.0 }
-
-    /// This step as `lucid generate --json` writes it: `token_id`, `logprob` and `top_logprobs`
-    /// (`[{token_id, logprob}]`, likeliest first), −∞ written as −9999.0.
-    public var jsonObject: [String: Any] {
-        func candidate(_ c: Candidate) -> [String: Any] { ["token_id": c.token, "logprob": Self.written(c.logprob)] }
-        var object = candidate(chosen)
-        object["top_logprobs"] = top.map(candidate)
-        return object
-    }
 }
 
 extension TokenLogprobs {

@@ -53,7 +53,7 @@ struct ManifestOptionReader {
 
 /// The generation options `lucid run` reads from a manifest (docs/runs.md), checked strictly.
 public struct ManifestGeneration: Sendable, Equatable {
-    public static let keys = ["max_new_tokens", "prompt", "prompt_suffix", "pad_to_square", "image_folder", "reasoning"]
+    public static let keys = ["max_new_tokens", "prompt", "prompt_suffix", "pad_to_square", "image_folder", "reasoning", "logprobs", "logprobs_mode"]
 
     public var maxNewTokens = 64
     public var prompt: String?
@@ -63,6 +63,9 @@ public struct ManifestGeneration: Sendable, Equatable {
     /// What a model whose template writes reasoning (`deepseek-r1`, `qwen3`) records: `split` (the default)
     /// puts its answer in `text` and its reasoning in `reasoning`; `keep` puts the whole output in `text`.
     public var reasoning = ReasoningMode.split
+    /// `logprobs` (0 … 20) with `logprobs_mode` (`raw_logprobs`, the default, or `processed_logprobs`): each
+    /// result records its tokens' log-probabilities and that many alternatives; nil records none.
+    public var logprobs: LogprobsRequest?
 
     /// Reads `generation`; unknown keys, wrong types and out-of-range values are errors
     /// (`sweep.yaml:9: generation.max_new_tokens: expected an integer, found a string`).
@@ -86,6 +89,14 @@ public struct ManifestGeneration: Sendable, Equatable {
                     throw ManifestOptionReader.Failure(key: "reasoning", reason: "expected split or keep, found '\(mode)'")
                 }
                 reasoning = known
+            }
+            logprobs = try reader.int("logprobs", in: 0...TokenLogprobs.maximumTop).map { LogprobsRequest(top: $0) }
+            if let mode = try reader.string("logprobs_mode") {
+                guard let known = LogprobsMode(rawValue: mode) else {
+                    throw ManifestOptionReader.Failure(key: "logprobs_mode", reason: "expected raw_logprobs or processed_logprobs, found '\(mode)'")
+                }
+                guard logprobs != nil else { throw ManifestOptionReader.Failure(key: "logprobs_mode", reason: "needs `logprobs` (how many alternatives)") }
+                logprobs?.mode = known
             }
         } catch {
             throw locations.error(at: "generation.\(error.key)", error.reason)

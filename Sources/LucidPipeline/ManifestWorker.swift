@@ -52,13 +52,17 @@ public final class ManifestWorker {
         for (index, method) in manifest.methods.enumerated() {
             _ = try DecodingMethod(manifest: method, index: index, seed: 0, locations: manifest.locations)
         }
-        _ = try ManifestGeneration(manifest)
+        if try ManifestGeneration(manifest).logprobs != nil, let index = manifest.methods.firstIndex(where: { $0.name == "opera" }) {
+            throw manifest.error(at: "methods[\(index)]", "OPERA reports no log-probabilities (its rollbacks rewrite the tokens it chose): "
+                                 + "drop generation.logprobs or this method")
+        }
         try RunJudging.validate(manifest)
     }
 
     /// The result fields of one item: text, token_ids, finish_reason, prompt_tokens, forward_passes,
-    /// decode_seconds, adversarial_image for attacked entries, and reasoning for a model whose template
-    /// writes it (then `text` is the answer alone, unless `generation.reasoning` is `keep`).
+    /// decode_seconds, adversarial_image for attacked entries, reasoning for a model whose template
+    /// writes it (then `text` is the answer alone, unless `generation.reasoning` is `keep`), and logprobs
+    /// where `generation.logprobs` asks for them.
     public func run(_ item: WorkItem) throws -> JSONValue {
         let (loaded, tokenizer) = try model(item.model)
         let method = try DecodingMethod(manifest: item.method, seed: item.seed)
@@ -108,7 +112,7 @@ public final class ManifestWorker {
         let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
         let limits = GenerationLimits(maxNewTokens: generation.maxNewTokens, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
         let result = try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: method, limits: limits,
-                                           encodeRefusal: { tokenizer.encode($0, addSpecialTokens: false) })
+                                           logprobs: generation.logprobs, encodeRefusal: { tokenizer.encode($0, addSpecialTokens: false) })
         let output = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""
         let split = generation.reasoning == .split ? template.splitReasoning(output) : nil
         var fields: [String: JSONValue] = [
@@ -119,6 +123,7 @@ public final class ManifestWorker {
         ]
         if let split { fields["reasoning"] = .string(split.reasoning) }
         if let adversarialImage { fields["adversarial_image"] = .string(adversarialImage) }
+        if let entries = result.logprobs { fields["logprobs"] = .array(entries.map(\.jsonValue)) }
         return .object(fields)
     }
 

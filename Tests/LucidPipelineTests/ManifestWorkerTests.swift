@@ -157,6 +157,45 @@ struct ManifestWorkerTests {
         #expect(throws: ManifestError.self) { _ = try results(["reasoning": .string("drop")]) }
     }
 
+    /// `generation.logprobs` records each token's log-probability and alternatives with its result, for every
+    /// method but OPERA (refused when the manifest is checked, before any item runs), as `Decoding.generate` reports them.
+    @Test func anItemRecordsItsTokensLogprobsWhereTheRunAsks() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"Name a colour.\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        func manifest(_ methods: [MethodSpec], _ generation: [String: JSONValue]) -> RunManifest {
+            RunManifest(name: "t", models: [ModelSpec(label: "own", path: "shapes-tiny")],
+                        dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .prompts), methods: methods, seeds: [0],
+                        output: folder.appendingPathComponent("run"), generation: generation)
+        }
+        let asked = manifest([MethodSpec(name: "greedy"), MethodSpec(name: "beam", options: ["beams": 2])],
+                             ["max_new_tokens": 4, "logprobs": 2, "logprobs_mode": "processed_logprobs"])
+        try ManifestWorker.validate(asked)
+        let plan = try RunPlan(manifest: asked)
+        let worker = ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run"))
+        for item in plan.items {
+            let fields = try #require(try worker.run(item).objectValue)
+            let tokens = try #require(fields["token_ids"]?.arrayValue)
+            let entries = try #require(fields["logprobs"]?.arrayValue, "\(item.method.name)")
+            #expect(entries.map { $0["token_id"] } == tokens && !tokens.isEmpty, "\(item.method.name)")
+            #expect(entries.allSatisfy { $0["top_logprobs"]?.arrayValue?.count == 2 && ($0["logprob"]?.doubleValue ?? 1) <= 0 })
+            if item.method.name == "greedy" { #expect(entries.allSatisfy { $0["top_logprobs"]?.arrayValue?.first?["token_id"] == $0["token_id"] }) }
+        }
+        let refused: [(RunManifest, String)] = [
+            (manifest([MethodSpec(name: "greedy"), MethodSpec(name: "opera")], ["logprobs": 1]), "methods[1]: OPERA reports no log-probabilities"),
+            (manifest([MethodSpec(name: "greedy")], ["logprobs_mode": "processed_logprobs"]), "generation.logprobs_mode: needs `logprobs`"),
+            (manifest([MethodSpec(name: "greedy")], ["logprobs": 1, "logprobs_mode": "final"]), "generation.logprobs_mode: expected raw_logprobs or"),
+            (manifest([MethodSpec(name: "greedy")], ["logprobs": 21]), "generation.logprobs: must be in 0…20"),
+        ]
+        for (bad, key) in refused {
+            let message = { () -> String in
+                do { try ManifestWorker.validate(bad); return "" } catch { return "\(error)" }
+            }()
+            #expect(message.contains(key), "\(key): \(message)")
+        }
+    }
+
     /// A run of a reasoning template records that it splits, so that a run started before the split (whole
     /// outputs) is refused on resume rather than finished with split ones; other models record nothing new.
     @Test func aRunThatSplitsReasoningRecordsItAndARunStartedWholeIsNotResumed() throws {
