@@ -108,7 +108,7 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of streaming text.")
     var json = false
 
-    @Option(help: "With --json: each token's log-probability and this many likeliest alternatives (0…20; every method but OPERA).")
+    @Option(help: "With --json: each token's log-probability and this many likeliest alternatives (0…20).")
     var logprobs: Int?
 
     @Option(help: "raw_logprobs (the model's own, before any method changes them) or processed_logprobs (what the method chose from).")

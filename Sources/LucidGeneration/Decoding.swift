@@ -12,14 +12,11 @@ public enum Decoding {
     /// first-tokens rule reads every image's span.
     ///
     /// `logprobs`: each token's log-probability and alternatives, streamed with it and in the result's
-    /// `logprobs` (every method but OPERA, whose retrospection rewrites what it chose; a refusal has none).
+    /// `logprobs` (every method; a refusal has none).
     public static func generate(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
                                 limits: GenerationLimits, logprobs: LogprobsRequest? = nil, encodeRefusal: ((String) -> [Int])? = nil,
                                 onToken: TokenHandler? = nil) throws -> GenerationResult {
         try logprobs?.validate()
-        if logprobs != nil, case .opera = method {
-            throw GenerationError.invalidOption("log-probabilities are not reported for OPERA: its rollbacks rewrite the tokens it chose")
-        }
         let prefill: Prefill
         let amateur: Tensor?
         let imageRanges: [Range<Int>]
@@ -37,7 +34,7 @@ public enum Decoding {
             case .positionedEmbeddings(let e, let p): (embeddings, positions) = (e, p)
             }
             return try OPERADecoder(model: model, parameters: parameters).generate(prompt: embeddings, positions: positions, imageRanges: imageRanges,
-                                                                                  limits: limits, onToken: onToken.map { stream in { stream($0, nil) } }).0
+                                                                                  limits: limits, logprobs: logprobs, onToken: onToken).0
         case .vcd(let parameters, _, _), .damro(let parameters, _, _):
             guard let amateur else { throw GenerationError.invalidOption("no contrastive input") }
             switch prefill {

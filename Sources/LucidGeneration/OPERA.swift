@@ -43,34 +43,42 @@ public struct OPERADecoder {
         var hypotheses: BeamSearch.Hypotheses
         var histories: [[Int]]
         var done: Bool
+        /// Each beam's log-probabilities so far, where they are asked for.
+        var tracked: [[TokenLogprobs]]?
     }
 
     /// Decodes after `prompt` embeddings [1, P, D]; `imageRange` is the image tokens' positions in the
     /// prompt (the first-tokens rule), nil for text-only prompts.
-    public func generate(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits,
-                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
-        try generate(prompt: prompt, positions: nil, imageRange: imageRange, limits: limits, onToken: onToken)
+    public func generate(prompt: Tensor, imageRange: Range<Int>?, limits: GenerationLimits, logprobs: LogprobsRequest? = nil,
+                         onToken: TokenHandler? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+        try generate(prompt: prompt, positions: nil, imageRange: imageRange, limits: limits, logprobs: logprobs, onToken: onToken)
     }
 
     /// The same with explicit prompt positions (M-RoPE's [3, 1, P]); response tokens continue after the
     /// largest (the cache's `positionOffset`).
-    public func generate(prompt: Tensor, positions: Tensor?, imageRange: Range<Int>?, limits: GenerationLimits,
-                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
-        try generate(prompt: prompt, positions: positions, imageRanges: imageRange.map { [$0] } ?? [], limits: limits, onToken: onToken)
+    public func generate(prompt: Tensor, positions: Tensor?, imageRange: Range<Int>?, limits: GenerationLimits, logprobs: LogprobsRequest? = nil,
+                         onToken: TokenHandler? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+        try generate(prompt: prompt, positions: positions, imageRanges: imageRange.map { [$0] } ?? [], limits: limits, logprobs: logprobs, onToken: onToken)
     }
 
     /// The same for a prompt with several images: the first-tokens rule counts the attention on every
     /// image's span (`imageRanges`, in prompt order; empty for text-only prompts).
-    public func generate(prompt: Tensor, positions: Tensor?, imageRanges: [Range<Int>], limits: GenerationLimits,
-                         onToken: ((Int) -> Void)? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+    ///
+    /// `logprobs`: the chosen hypothesis's tokens with their log-probabilities, tracked through the beams'
+    /// reorderings and restored with them at a rollback: the model's own (`raw`), or (`processed`) the
+    /// log-softmax of what OPERA ranks, the candidates' penalised scores (other tokens at −999 before it; after a
+    /// rollback, the whole vocabulary with the banned tokens at −999), which sum to the hypothesis's score.
+    public func generate(prompt: Tensor, positions: Tensor?, imageRanges: [Range<Int>], limits: GenerationLimits, logprobs: LogprobsRequest? = nil,
+                         onToken: TokenHandler? = nil) throws(GenerationError) -> (GenerationResult, OPERAReport) {
         try parameters.validate()
+        try logprobs?.validate()
         try limits.check(promptLength: prompt.size(1), contextLength: model.contextLength)
         // topK over the vocabulary: more candidates or beams than tokens is a libtorch error.
         guard parameters.candidates <= model.vocabularySize, 2 * parameters.beams <= model.vocabularySize else {
             throw .invalidOption("OPERA: candidates (\(parameters.candidates)) and 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
         }
         return try withNoGrad { () throws(GenerationError) -> (GenerationResult, OPERAReport) in
-            try run(prompt: prompt, positions: positions, imageRanges: imageRanges, limits: limits, onToken: onToken)
+            try run(prompt: prompt, positions: positions, imageRanges: imageRanges, limits: limits, logprobs: logprobs, onToken: onToken)
         }
     }
 
@@ -123,7 +131,8 @@ public struct OPERADecoder {
         return (logits[TensorIndex.all, 0].to(.cpu), Tensor.cat([promptRows, rows.squeezed(axis: 1).to(.cpu)], axis: 1), cache)
     }
 
-    private func run(prompt: Tensor, positions: Tensor?, imageRanges: [Range<Int>], limits: GenerationLimits, onToken: ((Int) -> Void)?) throws(GenerationError) -> (GenerationResult, OPERAReport) {
+    private func run(prompt: Tensor, positions: Tensor?, imageRanges: [Range<Int>], limits: GenerationLimits, logprobs: LogprobsRequest?,
+                     onToken: TokenHandler?) throws(GenerationError) -> (GenerationResult, OPERAReport) {
         let p = parameters
         let nb = p.beams
         let responseStart = prompt.size(1)
@@ -141,6 +150,7 @@ public struct OPERADecoder {
         var beamScores = [0.0] + [Double](repeating: -1e9, count: nb - 1)
         var hypotheses = BeamSearch.Hypotheses(capacity: nb, lengthPenalty: p.lengthPenalty)
         var histories = [[Int]](repeating: [], count: nb)
+        var tracked: [[TokenLogprobs]]? = logprobs.map { _ in [[TokenLogprobs]](repeating: [], count: nb) }
         var done = false
         var snapshots: [Snapshot] = []
         var chosen: [[Int]] = []
@@ -180,7 +190,7 @@ public struct OPERADecoder {
                     for slot in 0..<nb where !ban[slot].contains(chosen[target][slot]) { ban[slot].append(chosen[target][slot]) }
                     banned[target] = ban
                     report.rollbacks.append((target, ban, []))
-                    (sequences, beamScores, hypotheses, done) = (state.sequences, state.beamScores, state.hypotheses, state.done)
+                    (sequences, beamScores, hypotheses, done, tracked) = (state.sequences, state.beamScores, state.hypotheses, state.done, state.tracked)
                     histories = state.histories.map { Array($0.prefix(target)) }
                     snapshots.removeSubrange(target...)
                     chosen.removeSubrange(target...)
@@ -192,10 +202,12 @@ public struct OPERADecoder {
                 }
                 full = Tensor.full([nb, vocabulary], -999.0).scattering(axis: 1, index: candidateIDs, source: scores)
             }
-            snapshots.append(Snapshot(sequences: sequences, beamScores: beamScores, hypotheses: hypotheses, histories: histories, done: done))
+            snapshots.append(Snapshot(sequences: sequences, beamScores: beamScores, hypotheses: hypotheses, histories: histories, done: done,
+                                      tracked: tracked))
             let scores = full.logSoftmax(axis: -1) + Tensor(beamScores).to(.f32).unsqueezed(axis: 1)
+            let stepLogprobs = logprobs.map { StepLogprobs(logits: $0.mode == .raw ? logits : full, top: $0.top) }
             let step = BeamSearch.select(scores: scores, beams: nb, eos: eos, sequences: sequences, hypotheses: &hypotheses,
-                                         currentLength: generated + 1)
+                                         currentLength: generated + 1, tracked: tracked.flatMap { beams in stepLogprobs.map { (beams, $0) } })
             done = done || hypotheses.isDone(bestSumLogProbs: step.best, currentLength: generated + 1,
                                              maxLength: limits.maxNewTokens, mode: p.earlyStopping)
             chosen.append(step.tokens)
@@ -205,6 +217,9 @@ public struct OPERADecoder {
                 report.rollbacks[last].redecided = step.tokens
             }
             sequences = zip(step.beams, step.tokens).map { sequences[$0] + [$1] }
+            if let previous = tracked, let stepLogprobs {
+                tracked = zip(step.beams, step.tokens).map { previous[$0] + [stepLogprobs.entry(row: $0, chosen: $1)] }
+            }
             beamScores = step.scores
             generated += 1
             if done || generated >= limits.maxNewTokens || limits.cancelled { break }
@@ -228,8 +243,8 @@ public struct OPERADecoder {
             // Stored matrix: pad a zero column, reorder rows to the surviving beams, append the new row.
             stored = Tensor.cat([stored.indexSelect(axis: 0, index: Tensor(step.beams)).padded([0, 1]), row.squeezed(axis: 1).to(.cpu)], axis: 1)
         }
-        var result = BeamSearch.finish(hypotheses: &hypotheses, done: done, sequences: sequences, beamScores: Tensor(beamScores).to(.f32),
-                                       generated: generated, limits: limits, onToken: onToken.map { stream in { token, _ in stream(token) } },
+        var result = BeamSearch.finish(hypotheses: &hypotheses, done: done, sequences: sequences, tracked: tracked,
+                                       beamScores: Tensor(beamScores).to(.f32), generated: generated, limits: limits, onToken: onToken,
                                        statistics: &statistics,
                                        decodeStart: decodeStart)
         result.statistics.forwardPasses = statistics.forwardPasses

@@ -15,7 +15,7 @@ public struct GenerationSettings: Sendable {
     public var choices: Int
     public var seed: UInt64
     /// How many alternatives each token reports with its own log-probability (0 … 20); nil: none are
-    /// computed. Every method but OPERA (whose rollbacks rewrite the tokens it chose).
+    /// computed. Every method reports them.
     public var topLogprobs: Int?
 
     /// The shared fields of `body`, with the endpoint's own reading of `max_tokens` and of log-probabilities.
@@ -45,10 +45,6 @@ public struct GenerationSettings: Sendable {
         }
         if choices > 1 && !samples {
             throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")
-        }
-        if topLogprobs != nil, case .opera = method {
-            throw .invalid("'logprobs' are not reported for OPERA: its rollbacks rewrite the tokens it chose", param: "logprobs",
-                           code: "unsupported_parameter")
         }
     }
 

@@ -125,13 +125,41 @@ struct MethodLogprobsTests {
         #expect(rawWorst < 1e-9, "raw against the original view: \(rawWorst)")
     }
 
-    @Test func operaRefusesLogprobsAndARequestOutsideTheRangeIsRefused() throws {
-        let model = try LucidModelsTests.tinyLlava(seed: 31)
-        var opera = OPERAParameters()
-        opera.beams = 2
-        #expect(throws: GenerationError.self) {
-            try Decoding.generate(model, ids: [5, 7], method: .opera(opera), limits: GenerationLimits(maxNewTokens: 2), logprobs: LogprobsRequest(top: 1))
+    /// OPERA's hypotheses keep their log-probabilities through the beams' reorderings and its rollbacks: the raw
+    /// ones are the model's own for the chosen tokens, the processed ones (what OPERA ranks) sum to its score.
+    @Test func operaTracksLogprobsThroughItsRollbacks() throws {
+        let directory = Fixtures.path("llama", "llama-mha")
+        let model = try LlamaForCausalLM.load(path: directory + "/model")
+        let prompt = Array(try Fixtures.golden(directory).loadTensor(named: "input_ids").toArray(Int.self).prefix(6))
+        var parameters = OPERAParameters()
+        parameters.beams = 2
+        parameters.candidates = 2
+        parameters.threshold = 1
+        parameters.minimumSummaryLocation = 0
+        parameters.imageBonusTokens = 0
+        let embeddings = model.embed(Tensor(prompt, shape: [1, prompt.count]))
+        let decoder = OPERADecoder(model: model, parameters: parameters)
+        let limits = GenerationLimits(maxNewTokens: 10)
+        let (plain, report) = try decoder.generate(prompt: embeddings, imageRange: nil, limits: limits)
+        #expect(!report.rollbacks.isEmpty, "threshold 1 rolls back on this fixture")
+        var streamed: [TokenLogprobs] = []
+        let (raw, _) = try decoder.generate(prompt: embeddings, imageRange: nil, limits: limits, logprobs: LogprobsRequest(top: 2)) { _, entry in
+            entry.map { streamed.append($0) }
         }
+        let (processed, _) = try decoder.generate(prompt: embeddings, imageRange: nil, limits: limits, logprobs: LogprobsRequest(top: 2, mode: .processed))
+        #expect(raw.tokens == plain.tokens && processed.tokens == plain.tokens && raw.score == plain.score)
+        let entries = try #require(raw.logprobs)
+        #expect(entries.count == plain.tokens.count && streamed == entries)
+        let worst = worstChosen(entries, tokens: plain.tokens, reference: oneCachelessPass(model, prompt: prompt, tokens: plain.tokens),
+                                start: prompt.count - 1)
+        #expect(worst < 1e-4, "raw against the one-pass log-softmax: \(worst)")
+        let ranked = try #require(processed.logprobs)
+        let score = ranked.map(\.chosen.logprob).reduce(0, +) / pow(Double(ranked.count), parameters.lengthPenalty)
+        #expect(abs(score - (plain.score ?? .nan)) < 1e-4, "\(score) vs \(String(describing: plain.score))")
+    }
+
+    @Test func aRequestOutsideTheRangeIsRefused() throws {
+        let model = try LucidModelsTests.tinyLlava(seed: 31)
         #expect(throws: GenerationError.invalidOption("top log-probabilities must be in 0…20 (got 21)")) {
             try GenerationDriver(model: model).generate(.tokens([5, 7]), strategy: .greedy, limits: GenerationLimits(maxNewTokens: 2),
                                                         logprobs: LogprobsRequest(top: 21))

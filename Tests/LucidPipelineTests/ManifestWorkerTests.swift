@@ -158,7 +158,7 @@ struct ManifestWorkerTests {
     }
 
     /// `generation.logprobs` records each token's log-probability and alternatives with its result, for every
-    /// method but OPERA (refused when the manifest is checked, before any item runs), as `Decoding.generate` reports them.
+    /// method; a bad `logprobs` or `logprobs_mode` is refused when the manifest is checked, before any item runs.
     @Test func anItemRecordsItsTokensLogprobsWhereTheRunAsks() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -169,7 +169,8 @@ struct ManifestWorkerTests {
                         dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .prompts), methods: methods, seeds: [0],
                         output: folder.appendingPathComponent("run"), generation: generation)
         }
-        let asked = manifest([MethodSpec(name: "greedy"), MethodSpec(name: "beam", options: ["beams": 2])],
+        let asked = manifest([MethodSpec(name: "greedy"), MethodSpec(name: "beam", options: ["beams": 2]),
+                              MethodSpec(name: "opera", options: ["beams": 2, "candidates": 2])],
                              ["max_new_tokens": 4, "logprobs": 2, "logprobs_mode": "processed_logprobs"])
         try ManifestWorker.validate(asked)
         let plan = try RunPlan(manifest: asked)
@@ -183,7 +184,6 @@ struct ManifestWorkerTests {
             if item.method.name == "greedy" { #expect(entries.allSatisfy { $0["top_logprobs"]?.arrayValue?.first?["token_id"] == $0["token_id"] }) }
         }
         let refused: [(RunManifest, String)] = [
-            (manifest([MethodSpec(name: "greedy"), MethodSpec(name: "opera")], ["logprobs": 1]), "methods[1]: OPERA reports no log-probabilities"),
             (manifest([MethodSpec(name: "greedy")], ["logprobs_mode": "processed_logprobs"]), "generation.logprobs_mode: needs `logprobs`"),
             (manifest([MethodSpec(name: "greedy")], ["logprobs": 1, "logprobs_mode": "final"]), "generation.logprobs_mode: expected raw_logprobs or"),
             (manifest([MethodSpec(name: "greedy")], ["logprobs": 21]), "generation.logprobs: must be in 0…20"),

@@ -190,7 +190,6 @@ struct ServerCompletionTests {
             (["prompt": "hi", "logprobs": 21], "logprobs"),
             (["prompt": "hi", "logprobs": true], "logprobs"),
             (["prompt": "hi", "logprobs": 1, "echo": true, "decoding": .object(["method": "beam", "beams": 2])], "echo"),
-            (["prompt": "hi", "logprobs": 1, "decoding": .object(["method": "opera", "beams": 2])], "logprobs"),
             (["prompt": "hi", "suffix": "x"], "suffix"),
             (["prompt": "hi", "best_of": 2], "best_of"),
             (["prompt": .array(Array(repeating: "hi", count: 11)), "n": 2, "temperature": 1], "prompt"),
