@@ -128,15 +128,8 @@ struct MethodLogprobsTests {
     /// OPERA's hypotheses keep their log-probabilities through the beams' reorderings and its rollbacks: the raw
     /// ones are the model's own for the chosen tokens, the processed ones (what OPERA ranks) sum to its score.
     @Test func operaTracksLogprobsThroughItsRollbacks() throws {
-        let directory = Fixtures.path("llama", "llama-mha")
-        let model = try LlamaForCausalLM.load(path: directory + "/model")
-        let prompt = Array(try Fixtures.golden(directory).loadTensor(named: "input_ids").toArray(Int.self).prefix(6))
-        var parameters = OPERAParameters()
-        parameters.beams = 2
-        parameters.candidates = 2
-        parameters.threshold = 1
-        parameters.minimumSummaryLocation = 0
-        parameters.imageBonusTokens = 0
+        let (model, prompt, _) = try OPERATests().model()
+        let parameters = OPERATests.rollingBack
         let embeddings = model.embed(Tensor(prompt, shape: [1, prompt.count]))
         let decoder = OPERADecoder(model: model, parameters: parameters)
         let limits = GenerationLimits(maxNewTokens: 10)

@@ -52,14 +52,20 @@ struct OPERATests {
         #expect(report.lookAheadPasses == 8, "one look-ahead pass per step scores every candidate")
     }
 
-    @Test func rollbacksBanThePreviousChoicesAtThatPosition() throws {
-        let (llm, prompt, _) = try model()
+    /// Two beams of two candidates and a threshold of 1: OPERA rolls back on the llama-mha fixture.
+    static var rollingBack: OPERAParameters {
         var p = OPERAParameters()
         p.beams = 2
         p.candidates = 2
         p.threshold = 1
         p.minimumSummaryLocation = 0
         p.imageBonusTokens = 0
+        return p
+    }
+
+    @Test func rollbacksBanThePreviousChoicesAtThatPosition() throws {
+        let (llm, prompt, _) = try model()
+        let p = Self.rollingBack
         let embeddings = llm.embed(Tensor(prompt, shape: [1, prompt.count]))
         let (result, report) = try OPERADecoder(model: llm, parameters: p).generate(prompt: embeddings, imageRange: nil,
                                                                                      limits: GenerationLimits(maxNewTokens: 12))
