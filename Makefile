@@ -8,6 +8,9 @@ export PKG_CONFIG_PATH := $(LUCID_CACHE)/torch/pkgconfig$(if $(PKG_CONFIG_PATH),
 
 SWIFT ?= swift
 LUCID := .build/release/lucid
+# Builds and the suite put their temporary files (the Swift driver's TemporaryDirectory.*, the tests'
+# folders) in one folder of their own, removed when the recipe ends, pass or fail: /tmp does not fill up.
+SCRATCH = scratch="$$(mktemp -d "$${TMPDIR:-/tmp}/lucid-tmp.XXXXXX")"; trap 'rm -rf "$$scratch"' EXIT; export TMPDIR="$$scratch"; set -x;
 
 .PHONY: all setup build demo test fuzz hostile bench clean help
 
@@ -24,18 +27,16 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	$(SWIFT) build -c release --product lucid
-	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build -c release --show-bin-path)"
+	@$(SCRATCH) $(SWIFT) build -c release --product lucid && \
+	bash scripts/setup.sh --link-libs "$$($(SWIFT) build -c release --show-bin-path)"
 
 demo: build
 	@bash scripts/demo.sh "$(LUCID)" demo-output
 
-# The suite's temporary files go to one folder of their own (TMPDIR), removed when it ends, pass or fail.
 test: setup
-	$(SWIFT) build --build-tests
-	@bash scripts/setup.sh --link-libs "$$($(SWIFT) build --show-bin-path)"
-	@scratch="$$(mktemp -d "$${TMPDIR:-/tmp}/lucid-test.XXXXXX")"; echo "$(SWIFT) test --skip-build  (TMPDIR=$$scratch)"; \
-	TMPDIR="$$scratch" $(SWIFT) test --skip-build; status=$$?; rm -rf "$$scratch"; exit $$status
+	@$(SCRATCH) $(SWIFT) build --build-tests && \
+	bash scripts/setup.sh --link-libs "$$($(SWIFT) build --show-bin-path)" && \
+	$(SWIFT) test --skip-build
 
 # The fuzz properties of `make test` (a few hundred cases each) with a long budget, on the committed
 # streams; `make fuzz LUCID_FUZZ_SEED=N` draws other cases (the same N repeats them).
