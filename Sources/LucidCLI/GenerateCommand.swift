@@ -125,6 +125,7 @@ struct GenerateCommand: ParsableCommand {
         guard lengthPenalty.isFinite else { throw ValidationError("--length-penalty must be finite (got \(lengthPenalty))") }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if let logprobs, !json || !(0...TokenLogprobs.maximumTop).contains(logprobs) { throw ValidationError("--logprobs takes 0…20 and needs --json") }
+        if logprobs == nil && logprobsMode != .raw { throw ValidationError("--logprobs-mode needs --logprobs N") }
         if temperature != nil && beams != nil && decoding != "opera" {
             throw ValidationError("--temperature (sampling) and --beams exclude each other")
         }

@@ -95,6 +95,8 @@ struct CommandLineTests {
         }
         let refused = try LucidProcess.run(["generate", "--prompt", "Hi", "--logprobs", "2"])
         #expect(refused.status != 0 && refused.err.contains("needs --json"), "\(refused.err)")
+        let modeAlone = try LucidProcess.run(["generate", "--prompt", "Hi", "--json", "--logprobs-mode", "processed_logprobs"])
+        #expect(modeAlone.status != 0 && modeAlone.err.contains("--logprobs-mode needs --logprobs"), "\(modeAlone.err)")
     }
 
     /// With a template whose models reason first, `--json` puts the answer in `text` and the reasoning apart:
