@@ -74,7 +74,7 @@ struct ServerLogprobsTests {
         #expect(String(decoding: bytes, as: UTF8.self) == choice["message"]?["content"]?.stringValue)
     }
 
-    @Test func logprobsAreRefusedWhereTheyAreNotComputed() async throws {
+    @Test func badLogprobsFieldsAreRefusedNamingThem() async throws {
         let bodies = [body(["logprobs": true, "top_logprobs": 21]), body(["top_logprobs": 2])]
         let responses = try await TestServer(model: "smollm2").test { client in
             var responses: [TestResponse] = []
