@@ -52,6 +52,13 @@ struct MethodLogprobsTests {
             let row = reference.selected(axis: 0, index: prompt.count - 1 + index)
             #expect(entry.top.count == 4 && abs(entry.top[0].logprob - row.max().item()) < 1e-4)
         }
+        // A stop string cuts the chosen hypothesis after the search: its entries are cut with its tokens.
+        try #require(result.tokens.count >= 3)
+        var stopped = limits
+        (stopped.stopStrings, stopped.decode) = (["<\(result.tokens[2])>"], { $0.map { "<\($0)>" }.joined() })
+        let cut = try driver.generate(.tokens(prompt), strategy: .beamSearch(parameters), limits: stopped, logprobs: LogprobsRequest(top: 4))
+        #expect(cut.finishReason == .stopString && cut.tokens.count <= 3 && cut.tokens == Array(result.tokens.prefix(cut.tokens.count)))
+        #expect(cut.logprobs == Array(entries.prefix(cut.tokens.count)))
     }
 
     /// `processed` reports the distribution a sample was drawn from: after temperature and top-k only k
