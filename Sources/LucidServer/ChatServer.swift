@@ -16,11 +16,20 @@ public struct ChatServer: Sendable {
     public let options: ServerOptions
     public let worker: ModelWorker
     let images: ImageSource
+    /// Where `/tokenize` and `/detokenize` do their work, off the threads the HTTP handlers share: a body near the
+    /// size limit takes seconds to tokenize (about 20 s for 16 MB on SmolLM2's tokenizer), which would hold one of
+    /// Swift's cooperative threads, one per core, for all of it.
+    let tokenizerQueue: DispatchQueue
 
     public init(options: ServerOptions, worker: ModelWorker) throws(ServerSetupError) {
+        try self.init(options: options, worker: worker, tokenizerQueue: DispatchQueue(label: "lucid.tokenizer", qos: .userInitiated, attributes: .concurrent))
+    }
+
+    init(options: ServerOptions, worker: ModelWorker, tokenizerQueue: DispatchQueue) throws(ServerSetupError) {
         try options.limits.validate()
         self.options = options
         self.worker = worker
+        self.tokenizerQueue = tokenizerQueue
         images = try ImageSource(imageRoot: options.imageRoot, maxPixels: options.limits.maxImagePixels, maxFileBytes: options.limits.maxBodyBytes)
     }
 
@@ -55,13 +64,15 @@ public struct ChatServer: Sendable {
         router.post("/tokenize") { request, _ -> Response in
             await respond(to: request) { json in
                 try check(modelIn: json)
-                return Self.json(.ok, try TokenizerRoutes.tokenize(json, worker: worker, limits: options.limits))
+                let (worker, limits) = (worker, options.limits)
+                return Self.json(.ok, try await onTokenizerQueue { () throws(APIError) in try TokenizerRoutes.tokenize(json, worker: worker, limits: limits) })
             }
         }
         router.post("/detokenize") { request, _ -> Response in
             await respond(to: request) { json in
                 try check(modelIn: json)
-                return Self.json(.ok, try TokenizerRoutes.detokenize(json, worker: worker))
+                let worker = worker
+                return Self.json(.ok, try await onTokenizerQueue { () throws(APIError) in try TokenizerRoutes.detokenize(json, worker: worker) })
             }
         }
         return router
@@ -82,6 +93,13 @@ public struct ChatServer: Sendable {
     }
 
     // MARK: handlers
+
+    /// `work`'s value, computed on `tokenizerQueue`; the handler waits without holding a thread.
+    private func onTokenizerQueue(_ work: @escaping @Sendable () throws(APIError) -> JSONValue) async throws -> JSONValue {
+        try await withCheckedThrowingContinuation { continuation in
+            tokenizerQueue.async { continuation.resume(with: Result { () throws(APIError) in try work() }) }
+        }
+    }
 
     /// Authorizes `request`, reads its JSON body and answers it with `handler`; every failure becomes an
     /// OpenAI-style error, and every answer is counted.

@@ -16,13 +16,15 @@ struct TestServer {
 
     init(model: String = "shapes-tiny", limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
          template: ChatTemplate? = nil, reasoning: ReasoningMode = .split, logprobsMode: LogprobsMode = .raw,
-         prepare: (OpenedModel) -> Void = { _ in }) throws {
+         tokenizerQueue: DispatchQueue? = nil, prepare: (OpenedModel) -> Void = { _ in }) throws {
         opened = try ModelRegistry.standard.open(model)
         prepare(opened)
         let tokenizer = try ModelRegistry.standard.tokenizer(for: model)
         let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics(), template: template,
                                  reasoning: reasoning, logprobsMode: logprobsMode)
-        server = try ChatServer(options: ServerOptions(modelID: model, apiKey: apiKey, imageRoot: imageRoot, limits: limits), worker: worker)
+        let options = ServerOptions(modelID: model, apiKey: apiKey, imageRoot: imageRoot, limits: limits)
+        server = try tokenizerQueue.map { try ChatServer(options: options, worker: worker, tokenizerQueue: $0) }
+            ?? ChatServer(options: options, worker: worker)
     }
 
     static var limits: ServerLimits {

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LucidPipeline
@@ -39,6 +40,34 @@ struct ServerTokenizerTests {
         #expect(try json(back)["prompt"]?.stringValue == text)
     }
 
+    /// The tokenizer routes wait for their work on the server's tokenizer queue, holding no HTTP thread: with that
+    /// queue held, two `/tokenize` requests (as many as the test server has threads) stay unanswered while `/health`
+    /// is answered, and are answered once it runs.
+    @Test func tokenizingWaitsOnItsQueueHoldingNoHTTPThread() async throws {
+        let queue = DispatchQueue(label: "lucid.test.tokenizer", attributes: .concurrent)
+        queue.suspend()
+        let answered = Counter()
+        let (healthy, waiting, statuses) = try await TestServer(model: "smollm2", tokenizerQueue: queue).test(.live) { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for text in ["a b c", "d e f"] {
+                    group.addTask {
+                        let response = try await post("/tokenize", ["prompt": .string(text)], client: client)
+                        answered.increment()
+                        return response.status
+                    }
+                }
+                let health = try await client.execute(uri: "/health", method: .get)
+                let waiting = answered.value
+                queue.resume()
+                var statuses: [HTTPResponse.Status] = []
+                for try await status in group { statuses.append(status) }
+                return (health.status == .ok, waiting, statuses)
+            }
+        }
+        #expect(healthy && waiting == 0, "answered before the queue ran: \(waiting)")
+        #expect(statuses == [.ok, .ok])
+    }
+
     @Test func badTokenizerRequestsAreRefusedNamingTheField() async throws {
         let cases: [(String, [String: JSONValue], String)] = [
             ("/tokenize", [:], "prompt"),
@@ -66,4 +95,12 @@ struct ServerTokenizerTests {
         }
         #expect(locked.status == .unauthorized)
     }
+}
+
+/// A count several tasks add to.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
 }
