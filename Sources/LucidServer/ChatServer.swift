@@ -18,11 +18,12 @@ public struct ChatServer: Sendable {
     let images: ImageSource
     /// Where `/tokenize` and `/detokenize` do their work, off the threads the HTTP handlers share: a body near the
     /// size limit takes seconds to tokenize (112 KB took 0.16 s on SmolLM2's tokenizer, so 16 MB would take about
-    /// 20 s), which would hold one of Swift's cooperative threads, one per core, for all of it.
+    /// 20 s), which would hold one of Swift's cooperative threads, one per core, for all of it. Serial: tokenizing
+    /// takes one core at most, however many such requests come, and leaves the others to the model.
     let tokenizerQueue: DispatchQueue
 
     public init(options: ServerOptions, worker: ModelWorker) throws(ServerSetupError) {
-        try self.init(options: options, worker: worker, tokenizerQueue: DispatchQueue(label: "lucid.tokenizer", qos: .userInitiated, attributes: .concurrent))
+        try self.init(options: options, worker: worker, tokenizerQueue: DispatchQueue(label: "lucid.tokenizer", qos: .userInitiated))
     }
 
     init(options: ServerOptions, worker: ModelWorker, tokenizerQueue: DispatchQueue) throws(ServerSetupError) {
