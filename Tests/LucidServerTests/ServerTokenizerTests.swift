@@ -42,12 +42,13 @@ struct ServerTokenizerTests {
 
     /// The tokenizer routes wait for their work on the server's tokenizer queue, holding no HTTP thread: with that
     /// queue held, two `/tokenize` requests (as many as the test server has threads) stay unanswered while `/health`
-    /// is answered, and are answered once it runs.
+    /// is answered, and are answered once it runs. In-process: over a live connection `/health` could queue behind
+    /// the waiting requests on the client's side.
     @Test func tokenizingWaitsOnItsQueueHoldingNoHTTPThread() async throws {
         let queue = DispatchQueue(label: "lucid.test.tokenizer", attributes: .concurrent)
         queue.suspend()
         let answered = Counter()
-        let (healthy, waiting, statuses) = try await TestServer(model: "smollm2", tokenizerQueue: queue).test(.live) { client in
+        let (healthy, waiting, statuses) = try await TestServer(model: "smollm2", tokenizerQueue: queue).test { client in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for text in ["a b c", "d e f"] {
                     group.addTask {
