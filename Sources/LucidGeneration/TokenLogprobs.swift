@@ -29,15 +29,7 @@ public struct TokenLogprobs: Sendable, Equatable {
 extension TokenLogprobs {
     /// From one step's logits [V]: `chosen`'s log-probability and the `top` most likely tokens (0 … `maximumTop`).
     public init(logits: Tensor, chosen token: Int, top count: Int) {
-        let logprobs = logits.to(.f64).logSoftmax(axis: -1)
-        chosen = Candidate(token: token, logprob: logprobs.selected(axis: 0, index: token).item())
-        let k = Swift.min(Swift.max(0, count), Swift.min(Self.maximumTop, logits.size(0)))
-        guard k > 0 else {
-            top = []
-            return
-        }
-        let (values, indices) = logprobs.topK(k)
-        top = zip(indices.toArray(Int64.self), values.toArray(Double.self)).map { Candidate(token: Int($0), logprob: $1) }
+        self = StepLogprobs(logits: logits.unsqueezed(axis: 0), top: count).entry(row: 0, chosen: token)
     }
 }
 
