@@ -16,11 +16,8 @@ public struct ChatServer: Sendable {
     public let options: ServerOptions
     public let worker: ModelWorker
     let images: ImageSource
-    /// Where `/tokenize` and `/detokenize` do their work, off the threads the HTTP handlers share: a body near the
-    /// size limit takes seconds to tokenize (112 KB took 0.16 s on SmolLM2's tokenizer, so 16 MB would take about
-    /// 20 s), which would hold one of Swift's cooperative threads, one per core, for all of it. Serial: tokenizing
-    /// takes one core at most, however many such requests come, and leaves the others to the model.
-    let tokenizerQueue: DispatchQueue
+    /// Where `/tokenize` and `/detokenize` wait for their work (off the HTTP threads, admitted, serial).
+    let tokenizer: TokenizerLine
 
     public init(options: ServerOptions, worker: ModelWorker) throws(ServerSetupError) {
         try self.init(options: options, worker: worker, tokenizerQueue: DispatchQueue(label: "lucid.tokenizer", qos: .userInitiated))
@@ -30,7 +27,7 @@ public struct ChatServer: Sendable {
         try options.limits.validate()
         self.options = options
         self.worker = worker
-        self.tokenizerQueue = tokenizerQueue
+        tokenizer = TokenizerLine(queue: tokenizerQueue, limits: options.limits, metrics: worker.metrics)
         images = try ImageSource(imageRoot: options.imageRoot, maxPixels: options.limits.maxImagePixels, maxFileBytes: options.limits.maxBodyBytes)
     }
 
@@ -62,18 +59,22 @@ public struct ChatServer: Sendable {
             if let denied = authorize(request) { return counted(denied) }
             return counted(Self.json(.ok, TokenizerRoutes.info(worker)))
         }
-        router.post("/tokenize") { request, _ -> Response in
+        router.post("/tokenize") { request, context -> Response in
             await respond(to: request) { json in
                 try check(modelIn: json)
                 let (worker, limits) = (worker, options.limits)
-                return Self.json(.ok, try await onTokenizerQueue { () throws(APIError) in try TokenizerRoutes.tokenize(json, worker: worker, limits: limits) })
+                return Self.json(.ok, try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in
+                    try TokenizerRoutes.tokenize(json, worker: worker, limits: limits)
+                })
             }
         }
-        router.post("/detokenize") { request, _ -> Response in
+        router.post("/detokenize") { request, context -> Response in
             await respond(to: request) { json in
                 try check(modelIn: json)
                 let worker = worker
-                return Self.json(.ok, try await onTokenizerQueue { () throws(APIError) in try TokenizerRoutes.detokenize(json, worker: worker) })
+                return Self.json(.ok, try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in
+                    try TokenizerRoutes.detokenize(json, worker: worker)
+                })
             }
         }
         return router
@@ -94,13 +95,6 @@ public struct ChatServer: Sendable {
     }
 
     // MARK: handlers
-
-    /// `work`'s value, computed on `tokenizerQueue`; the handler waits without holding a thread.
-    private func onTokenizerQueue(_ work: @escaping @Sendable () throws(APIError) -> JSONValue) async throws -> JSONValue {
-        try await withCheckedThrowingContinuation { continuation in
-            tokenizerQueue.async { continuation.resume(with: Result { () throws(APIError) in try work() }) }
-        }
-    }
 
     /// Authorizes `request`, reads its JSON body and answers it with `handler`; every failure becomes an
     /// OpenAI-style error, and every answer is counted.

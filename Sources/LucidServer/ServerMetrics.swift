@@ -6,7 +6,8 @@ import Prometheus
 ///
 /// `lucid_requests_total{status}`, `lucid_prompt_tokens_total`, `lucid_generated_tokens_total`,
 /// `lucid_gate_refusals_total`, `lucid_request_duration_seconds` and `lucid_time_to_first_token_seconds`
-/// (histograms), `lucid_queue_depth` (requests waiting), `lucid_active_generations` (rows decoding)
+/// (histograms), `lucid_queue_depth` (requests waiting), `lucid_active_generations` (rows decoding),
+/// `lucid_tokenizer_requests` (`/tokenize` and `/detokenize` requests admitted and not yet answered),
 /// `lucid_batch_rows` (a histogram of rows per batched forward pass) and `lucid_build_info{version,commit} 1`
 /// (which Lucid serves: `LucidBuild`, commit `unknown` outside a git checkout).
 public final class ServerMetrics: Sendable {
@@ -18,6 +19,7 @@ public final class ServerMetrics: Sendable {
     let timeToFirstToken: DurationHistogram
     let queueDepth: Gauge
     let activeGenerations: Gauge
+    let tokenizerRequests: Gauge
     let batchRows: ValueHistogram
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -35,6 +37,8 @@ public final class ServerMetrics: Sendable {
             buckets: buckets)
         queueDepth = registry.makeGauge(descriptor: Self.descriptor("lucid_queue_depth", help: "Requests admitted and waiting for the model"))
         activeGenerations = registry.makeGauge(descriptor: Self.descriptor("lucid_active_generations", help: "Generations decoding now"))
+        tokenizerRequests = registry.makeGauge(descriptor: Self.descriptor("lucid_tokenizer_requests",
+                                                                           help: "Tokenizer requests admitted and not yet answered"))
         batchRows = registry.makeValueHistogram(descriptor: Self.descriptor("lucid_batch_rows", help: "Rows per batched decode step"),
                                                 buckets: [1, 2, 3, 4, 6, 8, 12, 16])
         registry.makeGauge(descriptor: Self.descriptor("lucid_build_info", help: "The Lucid build serving: version and git commit"),

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import LucidPipeline
 import LucidRuns
+@testable import LucidServer
 import LucidText
 import Testing
 
@@ -67,6 +68,47 @@ struct ServerTokenizerTests {
         }
         #expect(healthy && waiting == 0, "answered before the queue ran: \(waiting)")
         #expect(statuses == [.ok, .ok])
+    }
+
+    /// At most `maxConcurrent + maxQueue` tokenizer requests wait or run (2 here): with the queue held and two waiting,
+    /// a third gets 429 `queue_full` with Retry-After at once, `/metrics` counts the two, and once the queue runs both
+    /// are answered and a request is admitted again.
+    @Test func tokenizerRequestsPastTheQueueLimitGet429() async throws {
+        var limits = TestServer.limits
+        (limits.maxConcurrent, limits.maxQueue) = (1, 1)
+        let queue = DispatchQueue(label: "lucid.test.tokenizer")
+        queue.suspend()
+        let server = try TestServer(model: "smollm2", limits: limits, tokenizerQueue: queue)
+        let line = server.server.tokenizer
+        let (third, metrics, statuses, after) = try await server.test { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for text in ["a b c", "d e f"] {
+                    group.addTask { try await post("/tokenize", ["prompt": .string(text)], client: client).status }
+                }
+                var polls = 0
+                while line.waiting < 2 && polls < 2_000 {
+                    try await Task.sleep(for: .milliseconds(5))
+                    polls += 1
+                }
+                let third = Task { try await post("/detokenize", ["tokens": .array([1])], client: client) }
+                let answered = Counter()
+                Task { _ = try? await third.value; answered.increment() }
+                for _ in 0..<1_000 where answered.value == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                let atOnce = answered.value == 1  // else it waited: the limit did not hold
+                queue.resume()
+                var statuses: [HTTPResponse.Status] = []
+                for try await status in group { statuses.append(status) }
+                let after = try await post("/tokenize", ["prompt": "g"], client: client).status
+                return (atOnce ? try await third.value : nil, metrics, statuses, after)
+            }
+        }
+        let full = try #require(third, "the third request waited instead of getting 429")
+        #expect(full.status == .tooManyRequests && full.headers[.retryAfter] == "1")
+        #expect(try json(full)["error"]?["code"]?.stringValue == "queue_full")
+        #expect(metrics.contains("lucid_tokenizer_requests 2"), "\(metrics)")
+        #expect(statuses == [.ok, .ok] && after == .ok)
+        #expect(line.waiting == 0)
     }
 
     @Test func badTokenizerRequestsAreRefusedNamingTheField() async throws {

@@ -1,0 +1,75 @@
+import Foundation
+import LucidRuns
+import NIOConcurrencyHelpers
+
+/// Where `/tokenize` and `/detokenize` wait for their work: a serial queue of their own, off the threads the HTTP
+/// handlers share, admitted like generations and dropped unstarted when their client goes away.
+///
+/// - Off the HTTP threads: a body near the size limit takes seconds to tokenize (112 KB took 0.16 s on SmolLM2's
+///   tokenizer, so 16 MB would take about 20 s), which would hold one of Swift's cooperative threads, one per core,
+///   for all of it.
+/// - Serial: tokenizing takes one core at most, however many requests come, and leaves the others to the model.
+/// - Admitted: at most `capacity` requests wait or run here (the server's `maxConcurrent + maxQueue`, as for
+///   generations), each holding its body; one more gets 429 with Retry-After, so a flood of large bodies cannot
+///   pile up in memory behind the queue.
+/// - Cancelled: a request whose client hangs up before its turn is skipped (`lucid_tokenizer_requests` counts it out).
+final class TokenizerLine: Sendable {
+    let queue: DispatchQueue
+    /// Requests that may wait or run at once.
+    let capacity: Int
+    let retryAfterSeconds: Int
+    private let metrics: ServerMetrics
+    private let admitted = NIOLockedValueBox(0)
+
+    init(queue: DispatchQueue, limits: ServerLimits, metrics: ServerMetrics) {
+        self.queue = queue
+        capacity = limits.maxConcurrent + limits.maxQueue
+        retryAfterSeconds = limits.retryAfterSeconds
+        self.metrics = metrics
+    }
+
+    /// Requests admitted and not yet answered or skipped.
+    var waiting: Int { admitted.withLockedValue { $0 } }
+
+    /// `work`'s value, computed on `queue` while the caller waits holding no thread; 429 when `capacity` requests
+    /// are already admitted. `onClose` registers what to call when the client goes away: from then on, `work` is
+    /// skipped if it has not started (the caller gets `CancellationError`); so is it when the calling task is cancelled.
+    func run(onClose: (@escaping @Sendable () -> Void) -> Void,
+             _ work: @escaping @Sendable () throws(APIError) -> JSONValue) async throws -> JSONValue {
+        try admit()
+        let gone = NIOLockedValueBox(false)
+        onClose { gone.withLockedValue { $0 = true } }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                queue.async { [self] in
+                    defer { release() }
+                    guard !gone.withLockedValue({ $0 }) else { return continuation.resume(throwing: CancellationError()) }
+                    continuation.resume(with: Result { () throws(APIError) in try work() })
+                }
+            }
+        } onCancel: {
+            gone.withLockedValue { $0 = true }
+        }
+    }
+
+    private func admit() throws(APIError) {
+        let count = admitted.withLockedValue { (count: inout Int) -> Int? in
+            guard count < capacity else { return nil }
+            count += 1
+            return count
+        }
+        guard let count else {
+            throw APIError(.tooManyRequests, "the tokenizer is busy: \(capacity) requests are waiting or running, the most it admits (max concurrent + max queue)",
+                           type: "rate_limit_error", code: "queue_full", retryAfter: retryAfterSeconds)
+        }
+        metrics.tokenizerRequests.set(Double(count))
+    }
+
+    private func release() {
+        let count = admitted.withLockedValue { (count: inout Int) -> Int in
+            count -= 1
+            return count
+        }
+        metrics.tokenizerRequests.set(Double(count))
+    }
+}
