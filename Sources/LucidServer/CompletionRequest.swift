@@ -43,10 +43,6 @@ public struct CompletionRequest: Sendable {
         }
         let top = try RequestFields.optionalInt(body, "logprobs", in: 0...TokenLogprobs.maximumTop)
         settings = try GenerationSettings(body: body, limits: limits, maxTokens: maxTokens, topLogprobs: top)
-        if echo && top != nil && !settings.batches {  // the prompt is scored in a batched row's prefill
-            throw .invalid("'echo' with 'logprobs' scores the prompt with greedy or sample decoding, not \(settings.method.name)", param: "echo",
-                           code: "unsupported_parameter")
-        }
         let jobs = prompts.count * settings.choices
         guard jobs <= limits.maxConcurrent + limits.maxQueue else {
             throw .invalid("\(prompts.count) prompts × n = \(settings.choices) is \(jobs) generations: the server admits at most "

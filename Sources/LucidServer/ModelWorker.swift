@@ -292,7 +292,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         default: strategy = nil
         }
         let logprobs = settings.topLogprobs.map { LogprobsRequest(top: $0, mode: logprobsMode) }
-        // A completion's prompt is scored where it asks for `echo` with `logprobs` (in its prefill's pass).
+        // A completion's prompt is scored where it asks for `echo` with `logprobs` (in a batched row's prefill, else alone).
         let scoring = job.input.echoes && logprobs != nil ? ids : nil
         let row = RowState(job: job, tokenizer: tokenizer, promptTokens: promptTokens, gateChecked: gateChecked,
                            batched: strategy != nil, queueSeconds: queueSeconds, splitsReasoning: splitsReasoning,
@@ -312,9 +312,19 @@ public final class ModelWorker: Service, @unchecked Sendable {
                 handle(events)
             }
         } else {
-            let result = try Decoding.generate(opened.model, ids: ids, images: pixels, method: method, limits: generationLimits, logprobs: logprobs,
+            var result = GenerationResult(tokens: [], finishReason: .length)  // max_tokens 0: the prompt's scores alone
+            if settings.maxTokens > 0 {
+                result = try Decoding.generate(opened.model, ids: ids, images: pixels, method: method, limits: generationLimits, logprobs: logprobs,
                                                encodeRefusal: encodeRefusal) { [metrics] token, logprobs in
-                row.push(token, logprobs: logprobs.map(self.logprobEntry), metrics: metrics)
+                    row.push(token, logprobs: logprobs.map(self.logprobEntry), metrics: metrics)
+                }
+            } else {
+                result.logprobs = []
+            }
+            // Methods that do not batch score a prompt in a pass of its own (a text completion's: no images).
+            if let scoring {
+                result.promptLogprobs = try TokenLogprobs.prompt(of: opened.model, ids: scoring, top: logprobs?.top ?? 0, limits: generationLimits)
+                result.statistics.forwardPasses += 1
             }
             complete(row, result: result, refusal: refusal)
         }

@@ -109,6 +109,37 @@ struct ServerCompletionTests {
         #expect(try json(responses[0])["usage"]?["completion_tokens"]?.intValue == 0)
     }
 
+    /// A method that does not batch (beam search, OPERA) scores an echoed prompt in a pass of its own: the prompt's
+    /// entries equal the one-pass log-softmax (≤ 1e-4, f32) and the 2 likeliest alternatives are listed, whether it
+    /// then generates (the hypothesis's tokens follow with their entries) or not (`max_tokens` 0, nothing decoded).
+    @Test func beamAndOPERAScoreAnEchoedPromptInAPassOfTheirOwn() async throws {
+        let ids = try ModelRegistry.standard.tokenizer(for: "smollm2").encode(context, addSpecialTokens: true)
+        let scores = try reference(ids)
+        let beam: JSONValue = .object(["method": "beam", "beams": 2])
+        let opera: JSONValue = .object(["method": "opera", "beams": 2, "candidates": 2])
+        let requests: [(JSONValue, Int)] = [(beam, 3), (beam, 0), (opera, 3)]
+        let responses = try await post(requests.map { body(["prompt": .string(context), "echo": true, "logprobs": 2, "decoding": $0, "max_tokens": .int($1)]) })
+        for ((method, maxTokens), response) in zip(requests, responses) {
+            let label = "\((try? method.canonicalText()) ?? "") max_tokens \(maxTokens)"
+            #expect(response.status == .ok, "\(label): \(String(buffer: response.body))")
+            let choice = try #require(try json(response)["choices"]?.arrayValue?.first, "\(label)")
+            let generated = choice["lucid"]?["token_ids"]?.arrayValue?.count ?? -1
+            let values = try #require(choice["logprobs"]?["token_logprobs"]?.arrayValue, "\(label)")
+            let tops = try #require(choice["logprobs"]?["top_logprobs"]?.arrayValue, "\(label)")
+            #expect(values.count == ids.count + generated && (maxTokens == 0 ? generated == 0 : generated > 0), "\(label): \(values.count) entries")
+            try #require(values.count >= ids.count)
+            #expect(values[0] == .null && tops[0] == .null)
+            var worst = 0.0
+            for position in 1..<ids.count {
+                let expected: Double = scores.selected(axis: 0, index: position - 1).selected(axis: 0, index: ids[position]).item()
+                worst = max(worst, abs(try #require(values[position].doubleValue) - expected))
+                #expect((tops[position].objectValue?.count ?? 0) >= 2, "\(label) position \(position)")
+            }
+            #expect(worst < 1e-4, "\(label): \(worst)")
+            if maxTokens == 0 { #expect(choice["lucid"]?["forward_passes"]?.intValue == 1, "\(label): only the scoring pass") }
+        }
+    }
+
     @Test func aTextPromptContinuesAsGreedyDecodingOfItsTokensAndStreamsTheSameText() async throws {
         let opened = try ModelRegistry.standard.open("smollm2")
         let tokenizer = try ModelRegistry.standard.tokenizer(for: "smollm2")
@@ -189,7 +220,7 @@ struct ServerCompletionTests {
             (["prompt": "hi", "max_tokens": 65], "max_tokens"),
             (["prompt": "hi", "logprobs": 21], "logprobs"),
             (["prompt": "hi", "logprobs": true], "logprobs"),
-            (["prompt": "hi", "logprobs": 1, "echo": true, "decoding": .object(["method": "beam", "beams": 2])], "echo"),
+            (["prompt": "hi", "logprobs": 1, "echo": true, "decoding": .object(["method": "beam", "beams": 9])], "decoding.beams"),
             (["prompt": "hi", "suffix": "x"], "suffix"),
             (["prompt": "hi", "best_of": 2], "best_of"),
             (["prompt": .array(Array(repeating: "hi", count: 11)), "n": 2, "temperature": 1], "prompt"),
