@@ -9,14 +9,16 @@ import LucidVision
 ///
 /// Routes: `POST /v1/chat/completions` and `POST /v1/completions` (JSON or, with `stream: true`,
 /// server-sent events), `GET /v1/models`, `GET /health`, `GET /metrics`, and vLLM's tokenizer routes
-/// (`TokenizerRoutes`). Every body is parsed and validated into a `ChatRequest` or `CompletionRequest`
-/// and its images decoded (pixel limit checked from the header) before the request is queued on the
-/// `ModelWorker`; errors are OpenAI-style JSON objects with 4xx/5xx codes.
+/// (`TokenizerRoutes`). Every body is parsed and validated into a `ChatRequest` or `CompletionRequest`,
+/// its images decoded (pixel limit checked from the header) and its prompt encoded on the tokenizer line
+/// (`TokenizerLine`) before the request is queued on the `ModelWorker`, the model's thread;
+/// errors are OpenAI-style JSON objects with 4xx/5xx codes.
 public struct ChatServer: Sendable {
     public let options: ServerOptions
     public let worker: ModelWorker
     let images: ImageSource
-    /// Where `/tokenize` and `/detokenize` wait for their work (off the HTTP threads, admitted, serial).
+    /// Where `/tokenize`, `/detokenize` and every completion's prompt wait to be tokenized (off the HTTP threads and
+    /// the model's, admitted, serial).
     let tokenizer: TokenizerLine
 
     public init(options: ServerOptions, worker: ModelWorker) throws(ServerSetupError) {
@@ -144,8 +146,10 @@ public struct ChatServer: Sendable {
         for turn in chat.turns {
             for image in turn.imageURLs { decoded.append(try images.decode(image)) }
         }
+        let worker = worker
+        let prompt = try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in try worker.encodePrompt(.chat(chat)) }
         let jobs = (0..<chat.settings.choices).map {
-            GenerationJob(chat: chat, images: decoded, choice: $0, timeoutSeconds: options.limits.requestTimeoutSeconds)
+            GenerationJob(chat: chat, prompt: prompt, images: decoded, choice: $0, timeoutSeconds: options.limits.requestTimeoutSeconds)
         }
         let format = ChatFormat(header: ResponseHeader(prefix: "chatcmpl-", model: options.modelID))
         return try await answer(jobs, settings: chat.settings, format: format, context: context)
@@ -156,10 +160,15 @@ public struct ChatServer: Sendable {
         let completion = try CompletionRequest(json: json, limits: options.limits)
         try check(model: completion.model)
         let n = completion.settings.choices
+        let inputs = completion.prompts.map { JobInput.completion($0, echo: completion.echo) }
+        let worker = worker
+        let encoded = try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in
+            try inputs.map { (input) throws(APIError) in try worker.encodePrompt(input) }
+        }
         var jobs: [GenerationJob] = []
-        for (index, prompt) in completion.prompts.enumerated() {
+        for (index, (input, prompt)) in zip(inputs, encoded).enumerated() {
             for choice in 0..<n {
-                jobs.append(GenerationJob(input: .completion(prompt, echo: completion.echo), settings: completion.settings, images: [], choice: choice,
+                jobs.append(GenerationJob(input: input, prompt: prompt, settings: completion.settings, images: [], choice: choice,
                                           index: index * n + choice, timeoutSeconds: options.limits.requestTimeoutSeconds))
             }
         }

@@ -98,6 +98,8 @@ extension JobInput {
 /// the worker writes events and asks `shouldStop`.
 public final class GenerationJob: Sendable {
     public let input: JobInput
+    /// `input`'s token ids (`ModelWorker.encodePrompt`), encoded before the job is queued.
+    public let prompt: EncodedPrompt
     public let settings: GenerationSettings
     public let images: [RGBImage]
     /// The choice of its prompt (`n` > 1 makes several jobs; sampling seeds advance by it).
@@ -118,13 +120,15 @@ public final class GenerationJob: Sendable {
         func cancel() { lock.withLock { cancelled = true } }
     }
 
-    /// Choice `choice` of a chat request's messages and their decoded images.
-    public convenience init(chat: ChatRequest, images: [RGBImage], choice: Int, timeoutSeconds: Double) {
-        self.init(input: .chat(chat), settings: chat.settings, images: images, choice: choice, timeoutSeconds: timeoutSeconds)
+    /// Choice `choice` of a chat request's messages, encoded as `prompt`, and their decoded images.
+    public convenience init(chat: ChatRequest, prompt: EncodedPrompt, images: [RGBImage], choice: Int, timeoutSeconds: Double) {
+        self.init(input: .chat(chat), prompt: prompt, settings: chat.settings, images: images, choice: choice, timeoutSeconds: timeoutSeconds)
     }
 
-    public init(input: JobInput, settings: GenerationSettings, images: [RGBImage], choice: Int, index: Int? = nil, timeoutSeconds: Double) {
+    public init(input: JobInput, prompt: EncodedPrompt, settings: GenerationSettings, images: [RGBImage], choice: Int, index: Int? = nil,
+                timeoutSeconds: Double) {
         self.input = input
+        self.prompt = prompt
         self.settings = settings
         self.index = index ?? choice
         self.images = images

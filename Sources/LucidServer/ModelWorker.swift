@@ -27,8 +27,9 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private var thread: Thread?
     private var finishedThread = false
 
-    // Touched only on the worker thread once it runs (and before that only by `init`).
-    private let opened: OpenedModel
+    // Touched only on the worker thread once it runs (and before that only by `init`), but for what `encodePrompt`
+    // reads: its name and vocabulary size.
+    let opened: OpenedModel
     /// The model's tokenizer (immutable: the HTTP side's `/tokenize` reads it too).
     public let tokenizer: Tokenizer
     /// The model's context length, if it declares one (`/tokenize`'s `max_model_len`).
@@ -205,31 +206,6 @@ public final class ModelWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// A job's prompt ids: a chat request's messages rendered with its template, a completion's text
-    /// encoded as the tokenizer does by default, or its ids checked against the model's vocabulary; and
-    /// whether the output is split into reasoning and answer.
-    private func promptIDs(of input: JobInput) throws -> (ids: [Int], splitsReasoning: Bool) {
-        switch input {
-        case .chat(let chat):
-            guard let template else {
-                throw APIError(.internalServerError, "the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer)) "
-                               + "(this server answers raw prompts at /v1/completions)", type: "server_error")
-            }
-            let requestTemplate = chat.template(from: template)
-            return (try tokenizer.encode(chat: chat.turns.map(\.message), template: requestTemplate), reasoning == .split && requestTemplate.writesReasoning)
-        case .completion(.text(let text), _):
-            let ids = tokenizer.encode(text, addSpecialTokens: true)
-            guard !ids.isEmpty else { throw APIError.invalid("the prompt encodes to no tokens", param: "prompt") }
-            return (ids, false)
-        case .completion(.tokens(let ids), _):
-            let vocabulary = opened.model.vocabularySize
-            if let bad = ids.first(where: { $0 >= vocabulary }) {
-                throw APIError.invalid("the prompt holds the token id \(bad): \(opened.name)'s ids are 0…\(vocabulary - 1)", param: "prompt")
-            }
-            return (ids, false)
-        }
-    }
-
     /// What a completion with `echo` answers before its text: the prompt, and its first token's bytes when
     /// it scores the prompt (`promptLogprobs`; the later tokens' entries come with the result).
     private func echo(of input: JobInput, ids: [Int], scored: Bool) -> EchoedPrompt? {
@@ -246,16 +222,10 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private func begin(_ job: GenerationJob, queueSeconds: Double) throws {
         let settings = job.settings
         let param = job.input.param
-        let (ids, splitsReasoning) = try promptIDs(of: job.input)
+        let (ids, splitsReasoning) = (job.prompt.ids, job.prompt.splitsReasoning)
         let vision = opened.vision
         if !job.images.isEmpty && vision == nil {
             throw APIError.invalid("\(opened.name) is a text-only model: image parts need a vision-language model", param: "messages", code: "images_unsupported")
-        }
-        // Every image becomes at least its placeholder's one position: a text already over the limit is
-        // refused before any image is preprocessed.
-        guard ids.count <= limits.maxPromptTokens else {
-            throw APIError.invalid("the prompt has at least \(ids.count) tokens, over the server's limit of \(limits.maxPromptTokens)",
-                                   param: param, code: "context_length_exceeded")
         }
         // The images' pixel values come next: an image's size decides its feature count (Qwen2-VL's grid,
         // LLaVA-NeXT's tiles), so the prompt's length is counted from them, before the tower runs.

@@ -2,12 +2,13 @@ import Foundation
 import LucidRuns
 import NIOConcurrencyHelpers
 
-/// Where `/tokenize` and `/detokenize` wait for their work: a serial queue of their own, off the threads the HTTP
-/// handlers share, admitted like generations and dropped unstarted when their client goes away.
+/// Where requests wait to be tokenized (`/tokenize` and `/detokenize`, and every completion's prompt before it is
+/// queued for the model): a serial queue of their own, off the threads the HTTP handlers share and off the model's
+/// thread, admitted like generations and dropped unstarted when their client goes away.
 ///
-/// - Off the HTTP threads: a body near the size limit takes seconds to tokenize (112 KB took 0.16 s on SmolLM2's
-///   tokenizer, so 16 MB would take about 20 s), which would hold one of Swift's cooperative threads, one per core,
-///   for all of it.
+/// - Off the HTTP threads and the model's: a body near the size limit takes seconds to tokenize (a 15 MB chat message
+///   about 2 s on SmolLM2's tokenizer), which would hold one of Swift's cooperative threads, one per core, for all of
+///   it, or stop every running generation for as long on the model's thread.
 /// - Serial: tokenizing takes one core at most, however many requests come, and leaves the others to the model.
 /// - Admitted: at most `capacity` requests wait or run here (the server's `maxConcurrent + maxQueue`, as for
 ///   generations), each holding its body; one more gets 429 with Retry-After, so a flood of large bodies cannot
@@ -34,8 +35,8 @@ final class TokenizerLine: Sendable {
     /// `work`'s value, computed on `queue` while the caller waits holding no thread; 429 when `capacity` requests
     /// are already admitted. `onClose` registers what to call when the client goes away: from then on, `work` is
     /// skipped if it has not started (the caller gets `CancellationError`); so is it when the calling task is cancelled.
-    func run(onClose: (@escaping @Sendable () -> Void) -> Void,
-             _ work: @escaping @Sendable () throws(APIError) -> JSONValue) async throws -> JSONValue {
+    func run<Value: Sendable>(onClose: (@escaping @Sendable () -> Void) -> Void,
+                              _ work: @escaping @Sendable () throws(APIError) -> Value) async throws -> Value {
         try admit()
         let gone = NIOLockedValueBox(false)
         onClose { gone.withLockedValue { $0 = true } }

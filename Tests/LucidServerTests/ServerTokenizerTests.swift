@@ -111,6 +111,33 @@ struct ServerTokenizerTests {
         #expect(line.waiting == 0)
     }
 
+    /// A chat request's and a text completion's prompts are encoded on the tokenizer line before they are queued, not on
+    /// the model's thread: with the line held, both wait admitted there while nothing reaches the model (a 15 MB message
+    /// encoded on the model's thread held a running stream 2.2 s), and both are answered once the line runs.
+    @Test func promptsAreEncodedOnTheTokenizerLineBeforeTheModelSeesThem() async throws {
+        let queue = DispatchQueue(label: "lucid.test.tokenizer")
+        queue.suspend()
+        let server = try TestServer(tokenizerQueue: queue)
+        let (line, worker) = (server.server.tokenizer, server.server.worker)
+        let (held, statuses) = try await server.test { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                group.addTask { try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody("hi")).status }
+                group.addTask {
+                    let body = ByteBuffer(string: try JSONValue.object(["prompt": "a red square", "max_tokens": 2]).canonicalText())
+                    return try await client.execute(uri: "/v1/completions", method: .post, headers: jsonHeaders, body: body).status
+                }
+                for _ in 0..<2_000 where line.waiting < 2 { try await Task.sleep(for: .milliseconds(5)) }
+                let held = (line.waiting, worker.inFlight)
+                queue.resume()
+                var statuses: [HTTPResponse.Status] = []
+                for try await status in group { statuses.append(status) }
+                return (held, statuses)
+            }
+        }
+        #expect(held == (2, 0), "waiting on the line, and queued for the model: \(held)")
+        #expect(statuses == [.ok, .ok])
+    }
+
     @Test func badTokenizerRequestsAreRefusedNamingTheField() async throws {
         let cases: [(String, [String: JSONValue], String)] = [
             ("/tokenize", [:], "prompt"),
