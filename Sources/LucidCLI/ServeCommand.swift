@@ -55,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Generations decoded together (continuous batching rows).")
     var maxConcurrent = 4
 
-    @Option(help: "Requests waiting beyond the running ones before 429 (the tokenizer routes admit --max-concurrent + --max-queue too).")
+    @Option(help: "Requests waiting beyond the running ones before 429 (as many may wait to be tokenized: --max-concurrent + --max-queue).")
     var maxQueue = 16
 
     @Option(help: "Largest max_tokens a request may ask for.")

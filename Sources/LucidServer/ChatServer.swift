@@ -106,6 +106,8 @@ public struct ChatServer: Sendable {
             return counted(try await handler(try await body(of: request)))
         } catch let error as APIError {
             return counted(error.response)
+        } catch is CancellationError {
+            return counted(Self.clientClosedRequest.response)  // nobody reads it: counted for /metrics
         } catch {
             return counted(APIError(.internalServerError, "\(error)", type: "server_error").response)
         }
@@ -207,6 +209,7 @@ public struct ChatServer: Sendable {
                 throw error
             }
             guard outcomes.count == jobs.count else {
+                if jobs.contains(where: \.isCancelled) { throw Self.clientClosedRequest }  // dropped unstarted: the client went away
                 throw APIError(.internalServerError, "a generation ended without a result", type: "server_error")
             }
             return outcomes
@@ -267,6 +270,10 @@ public struct ChatServer: Sendable {
         response.headers[.wwwAuthenticate] = "Bearer"
         return response
     }
+
+    /// What a request whose client went away before its answer is counted as (nginx's 499, Client Closed Request).
+    static let clientClosedRequest = APIError(HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"),
+                                              "the client closed the connection before the answer", type: "client_closed_request")
 
     private func counted(_ response: Response) -> Response {
         metrics.countRequest(status: Int(response.status.code))

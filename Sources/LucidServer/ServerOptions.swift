@@ -23,8 +23,8 @@ public struct ServerLimits: Sendable, Equatable {
     public var maxStopStringLength = 64
     /// Generations decoded together (continuous batching rows); beam-type methods run one at a time.
     public var maxConcurrent = 4
-    /// Requests waiting beyond the running ones; a request past both gets 429 with Retry-After. The tokenizer routes
-    /// admit `maxConcurrent + maxQueue` requests waiting or running on their own queue (`TokenizerLine`).
+    /// Requests waiting beyond the running ones; a request past both gets 429 with Retry-After. The tokenizer line
+    /// (`TokenizerLine`: the tokenizer routes, and every completion's prompt before it is queued) admits as many.
     public var maxQueue = 16
     /// Seconds a request may take from admission to its last token (504 beyond; a stream ends with an error event).
     public var requestTimeoutSeconds = 300.0

@@ -13,7 +13,9 @@ import NIOConcurrencyHelpers
 /// - Admitted: at most `capacity` requests wait or run here (the server's `maxConcurrent + maxQueue`, as for
 ///   generations), each holding its body; one more gets 429 with Retry-After, so a flood of large bodies cannot
 ///   pile up in memory behind the queue.
-/// - Cancelled: a request whose client hangs up before its turn is skipped (`lucid_tokenizer_requests` counts it out).
+/// - Cancelled: a request whose client hangs up before its turn is skipped.
+///
+/// `lucid_tokenizer_requests` counts the requests admitted and not yet through.
 final class TokenizerLine: Sendable {
     let queue: DispatchQueue
     /// Requests that may wait or run at once.
@@ -32,24 +34,47 @@ final class TokenizerLine: Sendable {
     /// Requests admitted and not yet answered or skipped.
     var waiting: Int { admitted.withLockedValue { $0 } }
 
+    /// Requests whose client went away while they waited, and those of them skipped since (tests read these).
+    var abandoned: (heard: Int, skipped: Int) { abandonment.withLockedValue { $0 } }
+    private let abandonment = NIOLockedValueBox((heard: 0, skipped: 0))
+
+    /// Where one admitted request stands.
+    private enum Turn { case waiting, abandoned, started }
+
     /// `work`'s value, computed on `queue` while the caller waits holding no thread; 429 when `capacity` requests
     /// are already admitted. `onClose` registers what to call when the client goes away: from then on, `work` is
     /// skipped if it has not started (the caller gets `CancellationError`); so is it when the calling task is cancelled.
     func run<Value: Sendable>(onClose: (@escaping @Sendable () -> Void) -> Void,
                               _ work: @escaping @Sendable () throws(APIError) -> Value) async throws -> Value {
         try admit()
-        let gone = NIOLockedValueBox(false)
-        onClose { gone.withLockedValue { $0 = true } }
+        let turn = NIOLockedValueBox(Turn.waiting)
+        let abandon: @Sendable () -> Void = { [abandonment] in
+            let heard = turn.withLockedValue { (turn: inout Turn) -> Bool in
+                guard turn == .waiting else { return false }
+                turn = .abandoned
+                return true
+            }
+            if heard { abandonment.withLockedValue { $0.heard += 1 } }
+        }
+        onClose(abandon)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 queue.async { [self] in
                     defer { release() }
-                    guard !gone.withLockedValue({ $0 }) else { return continuation.resume(throwing: CancellationError()) }
+                    let skip = turn.withLockedValue { (turn: inout Turn) -> Bool in
+                        guard turn == .waiting else { return true }
+                        turn = .started
+                        return false
+                    }
+                    guard !skip else {
+                        abandonment.withLockedValue { $0.skipped += 1 }
+                        return continuation.resume(throwing: CancellationError())
+                    }
                     continuation.resume(with: Result { () throws(APIError) in try work() })
                 }
             }
         } onCancel: {
-            gone.withLockedValue { $0 = true }
+            abandon()
         }
     }
 
@@ -60,7 +85,7 @@ final class TokenizerLine: Sendable {
             return count
         }
         guard let count else {
-            throw APIError(.tooManyRequests, "the tokenizer is busy: \(capacity) requests are waiting or running, the most it admits (max concurrent + max queue)",
+            throw APIError(.tooManyRequests, "the server is busy: \(capacity) requests are waiting to be tokenized or tokenizing, the most it admits (max concurrent + max queue)",
                            type: "rate_limit_error", code: "queue_full", retryAfter: retryAfterSeconds)
         }
         metrics.tokenizerRequests.set(Double(count))

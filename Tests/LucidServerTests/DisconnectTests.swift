@@ -10,11 +10,12 @@ import Testing
 /// A client that goes away cancels its generation: nothing decodes for nobody and the slot is freed.
 @Suite("client disconnects", .serialized)
 struct DisconnectTests {
-    /// Sends a complete HTTP request on a fresh loopback connection, then closes it without reading.
-    static func sendAndHangUp(port: Int, body: ByteBuffer) throws {
+    /// Sends a complete HTTP request on a fresh loopback connection and returns it, unread (the caller closes it).
+    static func send(port: Int, body: ByteBuffer) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EIO) }
-        defer { close(descriptor) }
+        var sent = false
+        defer { if !sent { close(descriptor) } }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -27,12 +28,14 @@ struct DisconnectTests {
         let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(payload.utf8.count)\r\n\r\n" + payload
         let bytes = Array(request.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { throw POSIXError(.EPIPE) }
-            sent += n
+            offset += n
         }
+        sent = true
+        return descriptor
     }
 
     /// Polls `condition` every 10 ms, at most `limit` times; returns whether it came true.
@@ -44,6 +47,7 @@ struct DisconnectTests {
         return condition()
     }
 
+    /// The connection closes once its generation is queued for the (paused) model: the worker drops it unstarted.
     @Test(arguments: [false, true])
     func aClientThatHangsUpCancelsItsQueuedGeneration(stream: Bool) async throws {
         let server = try TestServer()
@@ -51,8 +55,9 @@ struct DisconnectTests {
         worker.pause()
         let (seen, drained, afterwards) = try await server.test(.live) { client in
             let port = try #require(client.port)
-            try Self.sendAndHangUp(port: port, body: chatBody("a story", extra: ["max_tokens": 32, "stream": .bool(stream)]))
+            let connection = try Self.send(port: port, body: chatBody("a story", extra: ["max_tokens": 32, "stream": .bool(stream)]))
             #expect(try await Self.eventually { worker.inFlight == 1 })
+            close(connection)
             let seen = try await Self.eventually { worker.waitingCancelled == 1 }
             worker.resume()
             let drained = try await Self.eventually { worker.inFlight == 0 }
@@ -62,5 +67,30 @@ struct DisconnectTests {
         #expect(seen, "the worker never learned that the client closed its connection")
         #expect(drained)
         #expect(afterwards.status == 200)
+    }
+
+    /// The connection closes while its prompt waits to be tokenized (the tokenizer line held): the line skips it, so it
+    /// never reaches the model, and `/metrics` counts it as 499, not as a server error.
+    @Test func aClientThatHangsUpBeforeItsPromptIsTokenizedNeverReachesTheModel() async throws {
+        let queue = DispatchQueue(label: "lucid.test.tokenizer")
+        queue.suspend()
+        let server = try TestServer(tokenizerQueue: queue)
+        let (line, worker) = (server.server.tokenizer, server.server.worker)
+        let (heard, skipped, metrics) = try await server.test(.live) { client in
+            let port = try #require(client.port)
+            let connection = try Self.send(port: port, body: chatBody("a story", extra: ["max_tokens": 32]))
+            #expect(try await Self.eventually { line.waiting == 1 })
+            close(connection)
+            let heard = try await Self.eventually { line.abandoned.heard == 1 }
+            queue.resume()
+            let skipped = try await Self.eventually { line.abandoned.skipped == 1 && line.waiting == 0 }
+            #expect(worker.inFlight == 0)
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            return (heard, skipped, String(buffer: metrics.body))
+        }
+        #expect(heard, "the line never learned that the client closed its connection")
+        #expect(skipped)
+        #expect(metrics.contains("lucid_requests_total{status=\"499\"} 1") && !metrics.contains("status=\"500\""), "\(metrics)")
+        #expect(metrics.contains("lucid_generated_tokens_total 0"), "\(metrics)")
     }
 }
