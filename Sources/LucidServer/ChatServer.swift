@@ -144,12 +144,14 @@ public struct ChatServer: Sendable {
     private func chatCompletion(_ json: JSONValue, context: ServeRequestContext) async throws -> Response {
         let chat = try ChatRequest(json: json, limits: options.limits)
         try check(model: chat.model)
+        // The prompt first: a text over the limit is refused before any image is decoded, and no decoded image waits
+        // on the tokenizer line.
+        let worker = worker
+        let prompt = try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in try worker.encodePrompt(.chat(chat)) }
         var decoded: [RGBImage] = []
         for turn in chat.turns {
             for image in turn.imageURLs { decoded.append(try images.decode(image)) }
         }
-        let worker = worker
-        let prompt = try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in try worker.encodePrompt(.chat(chat)) }
         let jobs = (0..<chat.settings.choices).map {
             GenerationJob(chat: chat, prompt: prompt, images: decoded, choice: $0, timeoutSeconds: options.limits.requestTimeoutSeconds)
         }

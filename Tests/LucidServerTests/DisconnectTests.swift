@@ -72,10 +72,7 @@ struct DisconnectTests {
     /// The connection closes while its prompt waits to be tokenized (the tokenizer line held): the line skips it, so it
     /// never reaches the model, and `/metrics` counts it as 499, not as a server error.
     @Test func aClientThatHangsUpBeforeItsPromptIsTokenizedNeverReachesTheModel() async throws {
-        let queue = DispatchQueue(label: "lucid.test.tokenizer")
-        queue.suspend()
-        let server = try TestServer(tokenizerQueue: queue)
-        let (line, worker) = (server.server.tokenizer, server.server.worker)
+        let (server, queue, line, worker) = try TestServer.heldTokenizer()
         let (heard, skipped, metrics) = try await server.test(.live) { client in
             let port = try #require(client.port)
             let connection = try Self.send(port: port, body: chatBody("a story", extra: ["max_tokens": 32]))

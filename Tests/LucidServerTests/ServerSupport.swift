@@ -27,6 +27,16 @@ struct TestServer {
             ?? ChatServer(options: options, worker: worker)
     }
 
+    /// A server whose tokenizer line is held (its serial queue suspended until the caller resumes it), the queue,
+    /// and the server's line and worker.
+    static func heldTokenizer(model: String = "shapes-tiny", limits: ServerLimits = TestServer.limits) throws
+        -> (server: TestServer, queue: DispatchQueue, line: TokenizerLine, worker: ModelWorker) {
+        let queue = DispatchQueue(label: "lucid.test.tokenizer")
+        queue.suspend()
+        let server = try TestServer(model: model, limits: limits, tokenizerQueue: queue)
+        return (server, queue, server.server.tokenizer, server.server.worker)
+    }
+
     static var limits: ServerLimits {
         var limits = ServerLimits()
         limits.defaultMaxTokens = 16

@@ -76,10 +76,7 @@ struct ServerTokenizerTests {
     @Test func tokenizerRequestsPastTheQueueLimitGet429() async throws {
         var limits = TestServer.limits
         (limits.maxConcurrent, limits.maxQueue) = (1, 1)
-        let queue = DispatchQueue(label: "lucid.test.tokenizer")
-        queue.suspend()
-        let server = try TestServer(model: "smollm2", limits: limits, tokenizerQueue: queue)
-        let line = server.server.tokenizer
+        let (server, queue, line, _) = try TestServer.heldTokenizer(model: "smollm2", limits: limits)
         let (third, metrics, statuses, after) = try await server.test { client in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for text in ["a b c", "d e f"] {
@@ -113,10 +110,7 @@ struct ServerTokenizerTests {
     /// the model's thread: with the line held, both wait admitted there while nothing reaches the model (a 15 MB message
     /// encoded on the model's thread held a running stream 2.2 s), and both are answered once the line runs.
     @Test func promptsAreEncodedOnTheTokenizerLineBeforeTheModelSeesThem() async throws {
-        let queue = DispatchQueue(label: "lucid.test.tokenizer")
-        queue.suspend()
-        let server = try TestServer(tokenizerQueue: queue)
-        let (line, worker) = (server.server.tokenizer, server.server.worker)
+        let (server, queue, line, worker) = try TestServer.heldTokenizer()
         let (held, statuses) = try await server.test { client in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 group.addTask { try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody("hi")).status }
