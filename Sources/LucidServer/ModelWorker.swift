@@ -188,8 +188,6 @@ public final class ModelWorker: Service, @unchecked Sendable {
             end(job, error: Self.apiError(error, param: job.input.param))
         } catch let error as PromptError {
             end(job, error: .invalid("\(error)", param: job.input.param))
-        } catch let error as ChatTemplateError {
-            end(job, error: .invalid(error.description, param: "messages"))
         } catch {
             logger.error("generation failed: \(TerminalText.escaped("\(error)"))")
             end(job, error: APIError(.internalServerError, "generation failed: \(error)", type: "server_error"))
