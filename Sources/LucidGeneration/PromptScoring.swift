@@ -16,8 +16,7 @@ extension TokenLogprobs {
         }
         if let limit = model.contextLength, ids.count > limit { throw .promptTooLong(tokens: ids.count, limit: limit) }
         return try withNoGrad { () throws(GenerationError) -> [TokenLogprobs] in
-            let trace = model.forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil, options: ForwardOptions(logits: .all))
-            guard let logits = trace.logits?.to(.cpu).selected(axis: 0, index: 0) else { return [] }
+            guard let logits = model.everyPositionsLogits(of: ids) else { return [] }
             try limits.checkFinite(logits, step: 0)
             return prompt(logits: logits, ids: ids, top: count)
         }

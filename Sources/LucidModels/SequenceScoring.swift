@@ -11,11 +11,17 @@ extension CausalLanguageModel {
         let used = contextLength.map { Array(ids.prefix($0)) } ?? ids
         guard used.count >= 2 else { return (0, 0) }
         return withNoGrad {
-            let trace = forward(tokens: Tensor(used, shape: [1, used.count]), cache: nil, options: ForwardOptions(logits: .all))
-            guard let logits = trace.logits?.to(.cpu) else { return (0, 0) }
-            let predicted = logits.squeezed(axis: 0).narrowed(axis: 0, start: 0, length: used.count - 1).to(.f64).logSoftmax(axis: -1)
+            guard let logits = everyPositionsLogits(of: used) else { return (0, 0) }
+            let predicted = logits.narrowed(axis: 0, start: 0, length: used.count - 1).to(.f64).logSoftmax(axis: -1)
             let targets = Tensor(used.dropFirst().map(Int64.init), shape: [used.count - 1]).unsqueezed(axis: -1)
             return (-predicted.gather(axis: -1, index: targets).sum().item(), used.count - 1)
         }
+    }
+
+    /// The logits [T, V] of every position of `ids` (non-empty, within the vocabulary), on the CPU: one forward
+    /// pass without a cache. Nil if the model returned none.
+    public func everyPositionsLogits(of ids: [Int]) -> Tensor? {
+        let trace = forward(tokens: Tensor(ids, shape: [1, ids.count]), cache: nil, options: ForwardOptions(logits: .all))
+        return trace.logits?.to(.cpu).selected(axis: 0, index: 0)
     }
 }

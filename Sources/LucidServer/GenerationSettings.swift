@@ -48,15 +48,6 @@ public struct GenerationSettings: Sendable {
         }
     }
 
-    /// Whether the method decodes in the server's shared batch (greedy and sampling), where a prompt
-    /// can be scored.
-    public var batches: Bool {
-        switch method {
-        case .greedy, .sample: return true
-        default: return false
-        }
-    }
-
     /// The method for choice `index` (sampling seeds advance by the index; VCD's noise stays).
     public func method(choice index: Int) -> DecodingMethod {
         guard index > 0 else { return method }
