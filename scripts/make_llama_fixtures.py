@@ -125,7 +125,10 @@ def main():
                 "f32 weights under llama.cpp's names, q/k rows permuted, and the `llama3` scaling as the tensor\n"
                 "`rope_freqs.weight` (8 divisors: 1.7359413 for the smoothed frequency, then 8). Written by\n"
                 "`scripts/make_llama31_gguf_fixture.py` with gguf 0.19.0 (byte-identical on rerun); its reference is\n"
-                "this directory's `golden.safetensors` (`GGUFRopeFrequenciesTests`).\n")
+                "this directory's `golden.safetensors` (`GGUFRopeFrequenciesTests`).\n\n"
+                "`beam_stop.json` (in `llama-mha`, `llama-gqa`, `qwen2`, `llama31-rope`) is written by\n"
+                "`scripts/make_beam_stop_fixtures.py` from these checkpoints: transformers' beam search with stop strings,\n"
+                "4 cases a directory, and the same search without them (`without_stop`).\n")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@ import Foundation
 import LucidModels
 import LucidTensor
 
-/// Beam search with Hugging Face's semantics (transformers 4.40 `_beam_search` + `BeamSearchScorer`),
-/// for one prompt: candidates are the top 2·beams of (beam score + log-softmax); EOS candidates
-/// ranked below `beams` are dropped, others become finished hypotheses scored by
-/// sum-log-prob / generated-length^penalty; the beam cache is reordered with the survivors.
+/// Beam search with Hugging Face's semantics (transformers 5.23 `_beam_search`), for one prompt:
+/// candidates are the top 2·beams of (beam score + log-softmax); a candidate that ends its sequence
+/// (an EOS token, or a token that completes a stop string) is dropped when ranked below `beams`, else
+/// becomes a finished hypothesis (its last token kept) scored by sum-log-prob / generated-length^penalty;
+/// the best others are the next beams, and the beam cache is reordered with them.
 struct BeamSearch {
     let model: any CausalLanguageModel
     let parameters: BeamSearchParameters
@@ -46,36 +47,46 @@ struct BeamSearch {
     }
 
     /// One Hugging Face beam-selection step over scores [beams, V] (log-probabilities plus beam
-    /// scores): the top 2·beams (more with several EOS ids) candidates, EOS ones below rank `beams`
-    /// dropped, the others finishing hypotheses or filling the next beams in rank order. With `tracked`,
-    /// each beam's log-probabilities so far and the step's: a finished hypothesis keeps its beam's and its EOS's.
-    static func select(scores: Tensor, beams: Int, eos: [Int], sequences: [[Int]], hypotheses: inout Hypotheses,
-                       currentLength: Int, tracked: (beams: [[TokenLogprobs]], step: StepLogprobs)? = nil)
-        -> (scores: [Double], tokens: [Int], beams: [Int], best: Double) {
+    /// scores): the top 2·beams (more with several EOS ids) candidates; those that end their sequence
+    /// (EOS, or a stop string of `limits` completed) are dropped below rank `beams` and finish
+    /// hypotheses above it; the others fill the next beams in rank order. When too few are left,
+    /// ended ones fill the rest at score − 1e9, as transformers' (they never win). With `tracked`, each
+    /// beam's log-probabilities so far and the step's: a finished hypothesis keeps its beam's and its
+    /// last token's. `best` is the best candidate's score (transformers 4.x's early-stopping heuristic read
+    /// it; OPERA's official code is a 4.29 fork), `bestNext` the best next beam's (what 5.x reads).
+    static func select(scores: Tensor, beams: Int, eos: [Int], limits: GenerationLimits? = nil, sequences: [[Int]],
+                       hypotheses: inout Hypotheses, currentLength: Int, tracked: (beams: [[TokenLogprobs]], step: StepLogprobs)? = nil)
+        -> (scores: [Double], tokens: [Int], beams: [Int], best: Double, bestNext: Double) {
         let vocabulary = scores.size(-1)
         let flat = scores.reshaped(1, beams * vocabulary)
         let keep = Swift.max(2, 1 + eos.count) * beams
         let (topScores, topIndices) = flat.topK(keep, axis: 1)
         let candidateScores = topScores.toArray(Double.self)
         let candidateIndices = topIndices.toArray(Int.self)
-        var nextScores: [Double] = []
-        var nextTokens: [Int] = []
-        var nextBeams: [Int] = []
+        var texts: [Int: String] = [:]
+        func completesStop(_ beam: Int, _ token: Int) -> Bool {
+            guard let limits, !limits.stopStrings.isEmpty, let decode = limits.decode else { return false }
+            let before = texts[beam] ?? decode(sequences[beam])
+            texts[beam] = before
+            return StopStrings.completes(limits, before: before, sequence: sequences[beam], token: token)
+        }
+        var next: [(score: Double, token: Int, beam: Int)] = []
+        var ended: [(score: Double, token: Int, beam: Int)] = []
         for (rank, (score, index)) in zip(candidateScores, candidateIndices).enumerated() {
             let beam = index / vocabulary
             let token = index % vocabulary
-            if eos.contains(token) {
+            if eos.contains(token) || completesStop(beam, token) {
+                ended.append((score - 1e9, token, beam))
                 if rank >= beams { continue }
                 let logprobs = tracked.map { $0.beams[beam] + [$0.step.entry(row: beam, chosen: token)] } ?? []
-                hypotheses.add(sequences[beam], logprobs: logprobs, sumLogProbs: score, generatedLength: currentLength)
+                hypotheses.add(sequences[beam] + [token], logprobs: logprobs, sumLogProbs: score, generatedLength: currentLength)
             } else {
-                nextScores.append(score)
-                nextTokens.append(token)
-                nextBeams.append(beam)
+                next.append((score, token, beam))
             }
-            if nextTokens.count == beams { break }
+            if next.count == beams { break }
         }
-        return (nextScores, nextTokens, nextBeams, candidateScores.max() ?? -.infinity)
+        next += ended.prefix(beams - next.count)
+        return (next.map(\.score), next.map(\.token), next.map(\.beam), candidateScores.max() ?? -.infinity, next.first?.score ?? -.infinity)
     }
 
     /// Searches from `prefill`; with `logprobs`, each beam tracks its tokens' log-probabilities (beam search ranks
@@ -101,10 +112,10 @@ struct BeamSearch {
             let scores = logits.to(.f32).logSoftmax(axis: -1) + beamScores.unsqueezed(axis: 1)
             let currentLength = generated + 1
             let stepLogprobs = logprobs.map { StepLogprobs(logits: logits, top: $0.top) }
-            let step = Self.select(scores: scores, beams: beams, eos: eos, sequences: sequences, hypotheses: &hypotheses,
+            let step = Self.select(scores: scores, beams: beams, eos: eos, limits: limits, sequences: sequences, hypotheses: &hypotheses,
                                    currentLength: currentLength, tracked: tracked.flatMap { beams in stepLogprobs.map { (beams, $0) } })
             let (nextScores, nextTokens, nextBeams) = (step.scores, step.tokens, step.beams)
-            done = done || hypotheses.isDone(bestSumLogProbs: step.best, currentLength: currentLength,
+            done = done || hypotheses.isDone(bestSumLogProbs: step.bestNext, currentLength: currentLength,
                                              maxLength: limits.maxNewTokens, mode: parameters.earlyStopping)
             sequences = zip(nextBeams, nextTokens).map { sequences[$0] + [$1] }
             if let previous = tracked, let stepLogprobs {
@@ -123,13 +134,15 @@ struct BeamSearch {
                            generated: generated, limits: limits, onToken: onToken, statistics: &statistics, decodeStart: start)
     }
 
-    /// Hugging Face's `finalize`: adds the running beams unless done, picks the best hypothesis and
-    /// appends EOS when it ended early. With `tracked` (each running beam's log-probabilities), the result
-    /// holds the chosen hypothesis's, one per token, unless a cancelled search padded it with an EOS no step chose.
+    /// The search's end: the running beams join the hypotheses unless it is done (as transformers' last
+    /// step finishes them at the length limit), and the best hypothesis is the result, its EOS or
+    /// stop-string token kept. The text is cut after the first token that completes a stop string, as
+    /// greedy decoding ends. A search that broke off early (`GenerationLimits.isCancelled`) ends
+    /// `cancelled` with its best so far. With `tracked` (each running beam's log-probabilities), the
+    /// result holds the chosen hypothesis's, one per token.
     static func finish(hypotheses: inout Hypotheses, done: Bool, sequences: [[Int]], tracked: [[TokenLogprobs]]? = nil,
                        beamScores: Tensor, generated: Int, limits: GenerationLimits, onToken: TokenHandler?, statistics: inout GenerationStatistics,
                        decodeStart start: UInt64) -> GenerationResult {
-        let eos = limits.eosTokenIDs
         if !done {
             let finalScores = beamScores.toArray(Double.self)
             for (beam, sequence) in sequences.enumerated() {
@@ -141,19 +154,15 @@ struct BeamSearch {
         }
         var tokens = best.tokens
         var reason = FinishReason.length
-        if tokens.count < limits.maxNewTokens, let eosToken = eos.first {
-            tokens.append(eosToken)  // as Hugging Face pads: the first EOS id (a hypothesis's entry names the EOS it chose)
-            reason = .eos
-        }
+        if let last = tokens.last, limits.eosTokenIDs.contains(last) { reason = .eos }
         var logprobs = tracked != nil && best.logprobs.count == tokens.count ? best.logprobs : nil
-        // The search keeps hypotheses, not one text, and checks no stop strings (nor does Hugging Face's
-        // cut its output): the chosen one ends at its first token that completes one, as greedy's would.
         var stopString: String?
         if let (end, hit) = StopStrings.firstCompletion(limits, tokens) {
             tokens = Array(tokens[..<end])
             logprobs = logprobs.map { Array($0[..<end]) }
             (reason, stopString) = (.stopString, hit)
         }
+        if !done && generated < limits.maxNewTokens { reason = .cancelled }
         for (index, token) in tokens.enumerated() { onToken?(token, logprobs?[index]) }
         statistics.decodeTokens = generated
         statistics.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -5,9 +5,10 @@ import LucidTensor
 /// Limits and stopping rules of one generation.
 public struct GenerationLimits {
     public var maxNewTokens: Int
-    /// Any of these ends a sequence (and is kept as its last token); beam search appends the first.
+    /// Any of these ends a sequence (and is kept as its last token, in beam search too).
     public var eosTokenIDs: [Int]
     /// Generation stops once the decoded continuation contains one of these; the text is cut before it.
+    /// Beam search treats a candidate that completes one as an ended hypothesis, as transformers does.
     public var stopStrings: [String]
     /// Turns token ids into text, for stop strings.
     public var decode: (([Int]) -> String)?
@@ -301,28 +302,6 @@ enum DecodeLoop {
         var result = GenerationResult(tokens: tokens, finishReason: reason, stopString: stopString, score: nil, statistics: statistics)
         if logprobs != nil { result.logprobs = entries }
         return result
-    }
-}
-
-/// Stop-string matching on decoded text, on Unicode scalars as Python's `str` matches code points
-/// (and as `StopStringStream` cuts), not on Swift's characters: a stop "e" is found in "e\u{301}".
-enum StopStrings {
-    static func firstMatch(_ limits: GenerationLimits, _ tokens: [Int]) -> String? {
-        guard !limits.stopStrings.isEmpty, let decode = limits.decode else { return nil }
-        let text = decode(tokens).unicodeScalars
-        return limits.stopStrings.first { !$0.isEmpty && text.firstRange(of: $0.unicodeScalars) != nil }
-    }
-
-    /// The length of the shortest prefix of `tokens` whose text holds a stop string, and that string;
-    /// nil when the whole text holds none. Binary search: a prefix that holds one stays holding it.
-    static func firstCompletion(_ limits: GenerationLimits, _ tokens: [Int]) -> (end: Int, stop: String)? {
-        guard firstMatch(limits, tokens) != nil else { return nil }
-        var (low, high) = (1, tokens.count)  // the prefix of length `high` holds one
-        while low < high {
-            let middle = (low + high) / 2
-            if firstMatch(limits, Array(tokens[..<middle])) != nil { high = middle } else { low = middle + 1 }
-        }
-        return firstMatch(limits, Array(tokens[..<high])).map { (high, $0) }
     }
 }
 

@@ -206,7 +206,7 @@ public struct OPERADecoder {
                                       tracked: tracked))
             let scores = full.logSoftmax(axis: -1) + Tensor(beamScores).to(.f32).unsqueezed(axis: 1)
             let stepLogprobs = logprobs.map { StepLogprobs(logits: $0.mode == .raw ? logits : full, top: $0.top) }
-            let step = BeamSearch.select(scores: scores, beams: nb, eos: eos, sequences: sequences, hypotheses: &hypotheses,
+            let step = BeamSearch.select(scores: scores, beams: nb, eos: eos, limits: limits, sequences: sequences, hypotheses: &hypotheses,
                                          currentLength: generated + 1, tracked: tracked.flatMap { beams in stepLogprobs.map { (beams, $0) } })
             done = done || hypotheses.isDone(bestSumLogProbs: step.best, currentLength: generated + 1,
                                              maxLength: limits.maxNewTokens, mode: p.earlyStopping)

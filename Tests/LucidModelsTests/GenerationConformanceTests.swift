@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import LucidGeneration
 @testable import LucidModels
@@ -100,25 +101,90 @@ struct GenerationConformanceTests {
         #expect(empty.tokens == free.tokens && empty.finishReason == free.finishReason)
     }
 
-    /// Beam search checks no stop strings while it searches; its chosen hypothesis ends at the first token
-    /// that completes one (streamed so too), as greedy decoding ends, instead of running past it.
-    @Test func beamSearchEndsItsChosenHypothesisAtAStopString() throws {
+    /// One case of scripts/make_beam_stop_fixtures.py: transformers' beam search with a stop string.
+    struct BeamStopCase: Decodable {
+        var tag: String
+        var beams: Int
+        var early_stopping: String
+        var length_penalty: Double
+        var eos: [Int]
+        var stop: [String]
+        var expected: [Int]
+        var without_stop: [Int]
+    }
+
+    struct BeamStopFixture: Decodable {
+        var prompt: [Int]
+        var max_new_tokens: Int
+        var cases: [BeamStopCase]
+    }
+
+    static func beamStopFixture(_ name: String) throws -> BeamStopFixture {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("llama", name, "beam_stop.json")))
+        return try JSONDecoder().decode(BeamStopFixture.self, from: data)
+    }
+
+    /// The fixture's token text: id i is the i-th string of the bijective base-6 numbering over "abcdef".
+    static func letters(_ ids: [Int]) -> String {
+        ids.map { id in
+            var (name, rest) = ("", id + 1)
+            while rest > 0 {
+                rest -= 1
+                name = String(Array("abcdef")[rest % 6]) + name
+                rest /= 6
+            }
+            return name
+        }.joined()
+    }
+
+    /// A candidate that completes a stop string ends as a finished hypothesis (or is dropped below rank
+    /// `beams`), as transformers' `_beam_search` treats every stopping criterion, instead of the search
+    /// running on and its output being cut: each case is one the fixture script found where the two differ.
+    @Test(arguments: ["llama-mha", "llama-gqa", "qwen2", "llama31-rope"])
+    func beamSearchEndsCandidatesAtStopStringsAsTransformers(_ name: String) throws {
+        let directory = Fixtures.path("llama", name)
+        let model = try LlamaForCausalLM.load(path: directory + "/model")
+        let fixture = try Self.beamStopFixture(name)
+        try #require(fixture.cases.count == 4)
+        let modes: [String: EarlyStopping] = ["heuristic": .heuristic, "finished": .whenFinished, "never": .never]
+        for item in fixture.cases {
+            let mode = try #require(modes[item.early_stopping])
+            let strategy = DecodingStrategy.beamSearch(BeamSearchParameters(beams: item.beams, lengthPenalty: item.length_penalty,
+                                                                            earlyStopping: mode))
+            var streamed: [Int] = []
+            let limits = GenerationLimits(maxNewTokens: fixture.max_new_tokens, eosTokenIDs: item.eos, stopStrings: item.stop,
+                                          decode: Self.letters)
+            let result = try GenerationDriver(model: model).generate(.tokens(fixture.prompt), strategy: strategy, limits: limits) { token, _ in
+                streamed.append(token)
+            }
+            #expect(result.tokens == item.expected, "\(name) \(item.tag)")
+            #expect(streamed == result.tokens, "\(name) \(item.tag)")
+            let holdsStop = item.stop.contains { Self.letters(item.expected).contains($0) }
+            #expect((result.finishReason == .stopString) == holdsStop, "\(name) \(item.tag): \(result.finishReason)")
+            #expect(result.stopString == (holdsStop ? item.stop.first : nil), "\(name) \(item.tag)")
+            // Without the stop string the search is the fixture's other one.
+            let free = try GenerationDriver(model: model).generate(
+                .tokens(fixture.prompt), strategy: strategy,
+                limits: GenerationLimits(maxNewTokens: fixture.max_new_tokens, eosTokenIDs: item.eos))
+            #expect(free.tokens == item.without_stop, "\(name) \(item.tag)")
+        }
+    }
+
+    /// A beam search told to stop ends `cancelled` with its best hypothesis so far, no EOS added to it.
+    @Test func aCancelledBeamSearchEndsCancelledWithItsBestSoFar() throws {
         let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-mha", "model"))
-        let driver = GenerationDriver(model: model)
-        let strategy = DecodingStrategy.beamSearch(BeamSearchParameters(beams: 3))
-        let free = try driver.generate(.tokens([5, 6, 7]), strategy: strategy, limits: GenerationLimits(maxNewTokens: 6))
-        try #require(free.tokens.count >= 4)
-        let decode: ([Int]) -> String = { $0.map { "<\($0)>" }.joined() }
-        // A stop that ends inside the third token's text, so the cut is at that token, not at the first occurrence of an id.
-        let stop = "<\(free.tokens[2])"
-        let first = free.tokens.firstIndex { "<\($0)>".hasPrefix(stop) } ?? 2
-        var streamed: [Int] = []
-        let stopped = try driver.generate(.tokens([5, 6, 7]), strategy: strategy,
-                                          limits: GenerationLimits(maxNewTokens: 6, stopStrings: ["zz", stop], decode: decode)) { token, _ in streamed.append(token) }
-        #expect(stopped.tokens == Array(free.tokens.prefix(first + 1)))
-        #expect(stopped.finishReason == .stopString && stopped.stopString == stop)
-        #expect(streamed == stopped.tokens)
-        #expect(stopped.score == free.score)   // the same search, only its output cut
+        let asked = Mutex(0)
+        let limits = GenerationLimits(maxNewTokens: 8, eosTokenIDs: [96], isCancelled: {
+            asked.withLock { count in
+                count += 1
+                return count > 3
+            }
+        })
+        let result = try GenerationDriver(model: model).generate(.tokens([5, 6, 7]), strategy: .beamSearch(BeamSearchParameters(beams: 3)),
+                                                                 limits: limits)
+        #expect(result.finishReason == .cancelled)
+        #expect(result.tokens.count == 4 && result.statistics.decodeTokens == 4)
+        #expect(!result.tokens.contains(96))
     }
 
     @Test func badRequestsAreClearErrors() throws {
