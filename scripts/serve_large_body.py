@@ -5,7 +5,9 @@ Starts `lucid serve` on a free loopback port, streams one greedy chat completion
 ten chunks posts a chat request whose message is --megabytes of English text (far over --max-prompt-tokens, so
 it is refused once encoded). Prints how long the large request took, and the stream's median gap between
 chunks and its largest gap after the large request was sent: a prompt encoded on the model's thread shows
-as a gap as long as the encoding. Also times `/tokenize` of the same text. Exits 1 when the stream failed.
+as a gap as long as the encoding. Also times `/tokenize` of the same text, and how long a short `/tokenize` and a
+short chat completion (max_tokens 1) sent 0.8 s after it take: a tokenizer line that large and short texts share
+shows as the large one's time. Exits 1 when the stream failed.
 Stdlib only (urllib in threads), helpers from serve_load.py.
 
 Example:
@@ -68,8 +70,22 @@ def main():
         print(f"large chat request ({len(text) / 1e6:.1f} MB) answered in {seconds:.2f} s: {(error or 'ok')[:100]}")
         print(f"stream: {len(stamps)} chunks, median gap {sorted(gaps)[len(gaps) // 2] * 1000:.0f} ms, "
               f"largest gap after the large request was sent {max(after, default=0):.2f} s")
-        seconds, payload, error = post(base + "/tokenize", {"prompt": text}, 600)
+        large = {}
+
+        def tokenize_large():
+            large["result"] = post(base + "/tokenize", {"prompt": text}, 600)
+
+        thread = threading.Thread(target=tokenize_large)
+        thread.start()
+        time.sleep(0.8)
+        short_tokenize, _, short_error = post(base + "/tokenize", {"prompt": "What is the capital of France?"}, 600)
+        short_chat, _, chat_error = post(base + "/v1/chat/completions",
+                                         {"model": args.model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}, 600)
+        thread.join()
+        seconds, payload, error = large["result"]
         print(f"/tokenize of the same text: {seconds:.2f} s, {payload['count'] if payload else error} tokens")
+        print(f"sent 0.8 s after it: a short /tokenize answered in {short_tokenize:.3f} s ({short_error or 'ok'}), "
+              f"then a short chat completion (max_tokens 1) in {short_chat:.3f} s ({(chat_error or 'ok')[:80]})")
         return 0
     finally:
         stop_server(server)

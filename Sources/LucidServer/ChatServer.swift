@@ -18,18 +18,23 @@ public struct ChatServer: Sendable {
     public let worker: ModelWorker
     let images: ImageSource
     /// Where `/tokenize`, `/detokenize` and every completion's prompt wait to be tokenized (off the HTTP threads and
-    /// the model's, admitted, serial).
+    /// the model's, admitted; one line for short texts, one for large ones).
     let tokenizer: TokenizerLine
 
     public init(options: ServerOptions, worker: ModelWorker) throws(ServerSetupError) {
         try self.init(options: options, worker: worker, tokenizerQueue: DispatchQueue(label: "lucid.tokenizer", qos: .userInitiated))
     }
 
-    init(options: ServerOptions, worker: ModelWorker, tokenizerQueue: DispatchQueue) throws(ServerSetupError) {
+    /// With the tokenizer line's queue for short texts given (tests hold it), and its queue for large ones
+    /// (`bulkQueue`, a new one unless given) and their threshold.
+    init(options: ServerOptions, worker: ModelWorker, tokenizerQueue: DispatchQueue,
+         bulkQueue: DispatchQueue = DispatchQueue(label: "lucid.tokenizer.bulk", qos: .userInitiated),
+         bulkBytes: Int = TokenizerLine.defaultBulkBytes) throws(ServerSetupError) {
         try options.limits.validate()
         self.options = options
         self.worker = worker
-        tokenizer = TokenizerLine(queue: tokenizerQueue, limits: options.limits, metrics: worker.metrics)
+        tokenizer = TokenizerLine(queue: tokenizerQueue, bulkQueue: bulkQueue, bulkBytes: bulkBytes, limits: options.limits,
+                                  metrics: worker.metrics)
         images = try ImageSource(imageRoot: options.imageRoot, maxPixels: options.limits.maxImagePixels, maxFileBytes: options.limits.maxBodyBytes)
     }
 
@@ -52,29 +57,29 @@ public struct ChatServer: Sendable {
             return counted(Self.json(.ok, .object(["object": "list", "data": .array([model])])))
         }
         router.post("/v1/chat/completions") { request, context -> Response in
-            await respond(to: request) { json in try await chatCompletion(json, context: context) }
+            await respond(to: request) { json, _ in try await chatCompletion(json, context: context) }
         }
         router.post("/v1/completions") { request, context -> Response in
-            await respond(to: request) { json in try await textCompletion(json, context: context) }
+            await respond(to: request) { json, _ in try await textCompletion(json, context: context) }
         }
         router.get("/tokenizer_info") { request, _ -> Response in
             if let denied = authorize(request) { return counted(denied) }
             return counted(Self.json(.ok, TokenizerRoutes.info(worker)))
         }
         router.post("/tokenize") { request, context -> Response in
-            await respond(to: request) { json in
+            await respond(to: request) { json, bodyBytes in
                 try check(modelIn: json)
                 let (worker, limits) = (worker, options.limits)
-                return Self.json(.ok, try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in
+                return Self.json(.ok, try await tokenizer.run(textBytes: bodyBytes, onClose: context.onClose) { () throws(APIError) in
                     try TokenizerRoutes.tokenize(json, worker: worker, limits: limits)
                 })
             }
         }
         router.post("/detokenize") { request, context -> Response in
-            await respond(to: request) { json in
+            await respond(to: request) { json, bodyBytes in
                 try check(modelIn: json)
                 let worker = worker
-                return Self.json(.ok, try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in
+                return Self.json(.ok, try await tokenizer.run(textBytes: bodyBytes, onClose: context.onClose) { () throws(APIError) in
                     try TokenizerRoutes.detokenize(json, worker: worker)
                 })
             }
@@ -98,12 +103,13 @@ public struct ChatServer: Sendable {
 
     // MARK: handlers
 
-    /// Authorizes `request`, reads its JSON body and answers it with `handler`; every failure becomes an
-    /// OpenAI-style error, and every answer is counted.
-    private func respond(to request: Request, _ handler: (JSONValue) async throws -> Response) async -> Response {
+    /// Authorizes `request`, reads its JSON body and answers it with `handler` (given the body and its size in
+    /// bytes); every failure becomes an OpenAI-style error, and every answer is counted.
+    private func respond(to request: Request, _ handler: (JSONValue, Int) async throws -> Response) async -> Response {
         if let denied = authorize(request) { return counted(denied) }
         do {
-            return counted(try await handler(try await body(of: request)))
+            let (json, bytes) = try await body(of: request)
+            return counted(try await handler(json, bytes))
         } catch let error as APIError {
             return counted(error.response)
         } catch is CancellationError {
@@ -113,8 +119,8 @@ public struct ChatServer: Sendable {
         }
     }
 
-    /// The request's body as JSON, read up to the server's limit.
-    private func body(of request: Request) async throws(APIError) -> JSONValue {
+    /// The request's body as JSON, read up to the server's limit, and its size.
+    private func body(of request: Request) async throws(APIError) -> (JSONValue, Int) {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -123,7 +129,7 @@ public struct ChatServer: Sendable {
             throw APIError(.contentTooLarge, "the request body is over the server's limit of \(options.limits.maxBodyBytes) bytes", code: "body_too_large")
         }
         do {
-            return try JSONValue.parse(utf8: buffer.readableBytesView)
+            return (try JSONValue.parse(utf8: buffer.readableBytesView), buffer.readableBytes)
         } catch {
             throw APIError.invalid("the body is not valid JSON: \(error.description)", code: "invalid_json")
         }
@@ -147,7 +153,10 @@ public struct ChatServer: Sendable {
         // The prompt first: a text over the limit is refused before any image is decoded, and no decoded image waits
         // on the tokenizer line.
         let worker = worker
-        let prompt = try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in try worker.encodePrompt(.chat(chat)) }
+        let textBytes = chat.turns.reduce(0) { $0 + $1.text.utf8.count }
+        let prompt = try await tokenizer.run(textBytes: textBytes, onClose: context.onClose) { () throws(APIError) in
+            try worker.encodePrompt(.chat(chat))
+        }
         var decoded: [RGBImage] = []
         for turn in chat.turns {
             for image in turn.imageURLs { decoded.append(try images.decode(image)) }
@@ -166,7 +175,13 @@ public struct ChatServer: Sendable {
         let n = completion.settings.choices
         let inputs = completion.prompts.map { JobInput.completion($0, echo: completion.echo) }
         let worker = worker
-        let encoded = try await tokenizer.run(onClose: context.onClose) { () throws(APIError) in
+        let textBytes = completion.prompts.reduce(0) { total, prompt in
+            switch prompt {
+            case .text(let text): total + text.utf8.count
+            case .tokens(let ids): total + ids.count  // only decoded for `echo`, on the worker
+            }
+        }
+        let encoded = try await tokenizer.run(textBytes: textBytes, onClose: context.onClose) { () throws(APIError) in
             try inputs.map { (input) throws(APIError) in try worker.encodePrompt(input) }
         }
         var jobs: [GenerationJob] = []

@@ -3,13 +3,15 @@ import LucidRuns
 import NIOConcurrencyHelpers
 
 /// Where requests wait to be tokenized (`/tokenize` and `/detokenize`, and every completion's prompt before it is
-/// queued for the model): a serial queue of their own, off the threads the HTTP handlers share and off the model's
+/// queued for the model): two serial queues of their own, off the threads the HTTP handlers share and off the model's
 /// thread, admitted like generations and dropped unstarted when their client goes away.
 ///
 /// - Off the HTTP threads and the model's: a body near the size limit takes seconds to tokenize (a 15 MB chat message
-///   about 2 s on SmolLM2's tokenizer), which would hold one of Swift's cooperative threads, one per core, for all of
+///   about 3 s on SmolLM2's tokenizer), which would hold one of Swift's cooperative threads, one per core, for all of
 ///   it, or stop every running generation for as long on the model's thread.
-/// - Serial: tokenizing takes one core at most, however many requests come, and leaves the others to the model.
+/// - Serial, two lines: texts up to `bulkBytes` are tokenized one at a time on `queue`, larger ones on `bulkQueue`, so
+///   that a large body (15 MB take about 3 s) never holds up the short prompts behind it; tokenizing takes two cores
+///   at most, however many requests come, and one of them only while a large body is tokenized.
 /// - Admitted: at most `capacity` requests wait or run here (the server's `maxConcurrent + maxQueue`, as for
 ///   generations), each holding its body; one more gets 429 with Retry-After, so a flood of large bodies cannot
 ///   pile up in memory behind the queue.
@@ -17,15 +19,26 @@ import NIOConcurrencyHelpers
 ///
 /// `lucid_tokenizer_requests` counts the requests admitted and not yet through.
 final class TokenizerLine: Sendable {
+    /// Texts larger than this many bytes of UTF-8 are tokenized on `bulkQueue`: 256 KiB take about 0.05 s on
+    /// SmolLM2's tokenizer, the longest a short prompt waits for one before it.
+    static let defaultBulkBytes = 256 * 1024
+
+    /// Where texts up to `bulkBytes` are tokenized, one at a time.
     let queue: DispatchQueue
-    /// Requests that may wait or run at once.
+    /// Where larger texts are tokenized, one at a time.
+    let bulkQueue: DispatchQueue
+    let bulkBytes: Int
+    /// Requests that may wait or run at once, on both lines together.
     let capacity: Int
     let retryAfterSeconds: Int
     private let metrics: ServerMetrics
     private let admitted = NIOLockedValueBox(0)
 
-    init(queue: DispatchQueue, limits: ServerLimits, metrics: ServerMetrics) {
+    init(queue: DispatchQueue, bulkQueue: DispatchQueue, bulkBytes: Int = TokenizerLine.defaultBulkBytes, limits: ServerLimits,
+         metrics: ServerMetrics) {
         self.queue = queue
+        self.bulkQueue = bulkQueue
+        self.bulkBytes = bulkBytes
         capacity = limits.maxConcurrent + limits.maxQueue
         retryAfterSeconds = limits.retryAfterSeconds
         self.metrics = metrics
@@ -41,10 +54,11 @@ final class TokenizerLine: Sendable {
     /// Where one admitted request stands.
     private enum Turn { case waiting, abandoned, started }
 
-    /// `work`'s value, computed on `queue` while the caller waits holding no thread; 429 when `capacity` requests
-    /// are already admitted. `onClose` registers what to call when the client goes away: from then on, `work` is
-    /// skipped if it has not started (the caller gets `CancellationError`); so is it when the calling task is cancelled.
-    func run<Value: Sendable>(onClose: (@escaping @Sendable () -> Void) -> Void,
+    /// `work`'s value, computed on `queue` (on `bulkQueue` when `textBytes`, the UTF-8 size of the text it tokenizes,
+    /// is over `bulkBytes`) while the caller waits holding no thread; 429 when `capacity` requests are already
+    /// admitted. `onClose` registers what to call when the client goes away: from then on, `work` is skipped if it
+    /// has not started (the caller gets `CancellationError`); so is it when the calling task is cancelled.
+    func run<Value: Sendable>(textBytes: Int, onClose: (@escaping @Sendable () -> Void) -> Void,
                               _ work: @escaping @Sendable () throws(APIError) -> Value) async throws -> Value {
         try admit()
         let turn = NIOLockedValueBox(Turn.waiting)
@@ -59,7 +73,7 @@ final class TokenizerLine: Sendable {
         onClose(abandon)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                queue.async { [self] in
+                (textBytes > bulkBytes ? bulkQueue : queue).async { [self] in
                     defer { release() }
                     let skip = turn.withLockedValue { (turn: inout Turn) -> Bool in
                         guard turn == .waiting else { return true }

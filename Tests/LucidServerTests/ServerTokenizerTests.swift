@@ -84,9 +84,13 @@ struct ServerTokenizerTests {
                 }
                 for _ in 0..<6_000 where line.waiting < 2 { try await Task.sleep(for: .milliseconds(5)) }
                 try #require(line.waiting == 2, "the two requests were not admitted within 30 s")
-                let third = Task { try await post("/detokenize", ["tokens": .array([1])], client: client) }
+                // On the server's test threads: on the cooperative pool, which the rest of the suite fills with model
+                // work, these tasks once waited over 60 s for a thread.
+                let third = Task(executorPreference: ServerTestExecutor.shared) {
+                    try await post("/detokenize", ["tokens": .array([1])], client: client)
+                }
                 let answered = Counter()
-                Task { _ = try? await third.value; answered.increment() }
+                Task(executorPreference: ServerTestExecutor.shared) { _ = try? await third.value; answered.increment() }
                 // Answered at once with the limit; a generous bound, since the suite runs beside this test.
                 for _ in 0..<6_000 where answered.value == 0 { try await Task.sleep(for: .milliseconds(10)) }
                 let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
@@ -128,6 +132,35 @@ struct ServerTokenizerTests {
         }
         #expect(held == (2, 0), "waiting on the line, and queued for the model: \(held)")
         #expect(statuses == [.ok, .ok])
+    }
+
+    /// Texts over the bulk threshold (1,000 bytes here) wait on a line of their own: with it held, a `/tokenize` and
+    /// a chat request of 2,000 bytes wait there while a short chat request is answered.
+    @Test func largeTextsWaitOnTheBulkLineWhileShortRequestsAreAnswered() async throws {
+        let bulkQueue = DispatchQueue(label: "lucid.test.tokenizer.bulk")
+        bulkQueue.suspend()
+        let server = try TestServer(bulk: (bulkQueue, 1_000))
+        let line = server.server.tokenizer
+        let long = String(repeating: "a red square ", count: 160)
+        let (held, short, statuses) = try await server.test { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                group.addTask {
+                    let body = ByteBuffer(string: try JSONValue.object(["prompt": .string(long)]).canonicalText())
+                    return try await client.execute(uri: "/tokenize", method: .post, headers: jsonHeaders, body: body).status
+                }
+                group.addTask { try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody(long)).status }
+                for _ in 0..<6_000 where line.waiting < 2 { try await Task.sleep(for: .milliseconds(5)) }
+                let held = line.waiting
+                let short = try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody("hi")).status
+                bulkQueue.resume()
+                var statuses: [HTTPResponse.Status] = []
+                for try await status in group { statuses.append(status) }
+                return (held, short, statuses)
+            }
+        }
+        #expect(held == 2)
+        #expect(short == .ok)
+        #expect(statuses.count == 2 && statuses.contains(.ok), "\(statuses)")
     }
 
     @Test func badTokenizerRequestsAreRefusedNamingTheField() async throws {
