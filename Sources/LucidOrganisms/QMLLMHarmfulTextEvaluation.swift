@@ -22,13 +22,6 @@ public struct QMLLMHarmfulTextRow: Codable, Sendable, Equatable {
     public var asrDefended: Double
     public var asrUndefended: Double
 
-    public init(prompts: Int, gateRefused: Int, asrDefended: Double, asrUndefended: Double) {
-        self.prompts = prompts
-        self.gateRefused = gateRefused
-        self.asrDefended = asrDefended
-        self.asrUndefended = asrUndefended
-    }
-
     enum CodingKeys: String, CodingKey {
         case prompts, gateRefused = "gate_refused", asrDefended = "asr_defended", asrUndefended = "asr_undefended"
     }

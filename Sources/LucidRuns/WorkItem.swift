@@ -39,17 +39,12 @@ public struct WorkItem: Sendable, Hashable {
     }
 }
 
-/// What a run directory remembers of a work item: enough to check and merge results without the dataset.
+/// What a run directory remembers of a work item: enough to check and merge results without the dataset (made by
+/// `WorkItem.planned` and `RunDirectory`, read by callers).
 public struct PlannedItem: Sendable, Hashable {
     public let key: String
     public let index: Int
     public let inputHash: String
-
-    public init(key: String, index: Int, inputHash: String) {
-        self.key = key
-        self.index = index
-        self.inputHash = inputHash
-    }
 }
 
 extension WorkItem {

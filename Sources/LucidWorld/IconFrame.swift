@@ -8,13 +8,6 @@ public struct IconFrame: Codable, Sendable, Equatable, Hashable {
     /// Side of the icon box.
     public var side: Double
 
-    /// A frame from its centre and side (fractions of the image side).
-    public init(centerX: Double, centerY: Double, side: Double) {
-        self.centerX = centerX
-        self.centerY = centerY
-        self.side = side
-    }
-
     /// Pixels per icon unit in a `size`-pixel image (half the box side in pixels).
     func scale(imageSize size: Int) -> Double { side * Double(size) / 2 }
 
