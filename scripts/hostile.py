@@ -396,9 +396,11 @@ def eval_cases(work, rng):
         path = write(f"r{i}.jsonl", mutated)
         split = ["--reasoning", "split"] if i % 3 == 1 else []
         cases.append(Case("eval", ["eval", "asr", "--responses", path] + split, "any", [path], [path]))
-        if i % 6 == 0:  # the judge's input is read before any request (port 1: none could be answered)
+        if i % 6 == 0:  # the judge's input is read before any request (port 1: none could be answered); a flip that
+            # leaves the file valid reaches the endpoint, whose error names it (seed 56 had one)
+            endpoint = "http://127.0.0.1:1/v1"
             cases.append(Case("eval", ["eval", "strongreject", "--responses", path, "--reasoning", "split",
-                                       "--endpoint", "http://127.0.0.1:1/v1", "--judge-model", "m"], "any", [path], [path]))
+                                       "--endpoint", endpoint, "--judge-model", "m"], "any", [path, endpoint], [path]))
     for i in range(40):
         text = flip(objects.encode(), rng, rng.randint(1, 5)) if i % 2 else objects.encode()
         path = write(f"o{i}.json", text)

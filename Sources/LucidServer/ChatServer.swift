@@ -25,16 +25,17 @@ public struct ChatServer: Sendable {
         try self.init(options: options, worker: worker, tokenizerQueue: DispatchQueue(label: "lucid.tokenizer", qos: .userInitiated))
     }
 
-    /// With the tokenizer line's queue for short texts given (tests hold it), and its queue for large ones
-    /// (`bulkQueue`, a new one unless given) and their threshold.
+    /// With the tokenizer line's queue for short texts given (tests hold it), and its queues for large texts and large
+    /// bodies' parsing (new ones unless given) and their threshold.
     init(options: ServerOptions, worker: ModelWorker, tokenizerQueue: DispatchQueue,
          bulkQueue: DispatchQueue = DispatchQueue(label: "lucid.tokenizer.bulk", qos: .userInitiated),
+         parseQueue: DispatchQueue = DispatchQueue(label: "lucid.parse", qos: .userInitiated),
          bulkBytes: Int = TokenizerLine.defaultBulkBytes) throws(ServerSetupError) {
         try options.limits.validate()
         self.options = options
         self.worker = worker
-        tokenizer = TokenizerLine(queue: tokenizerQueue, bulkQueue: bulkQueue, bulkBytes: bulkBytes, limits: options.limits,
-                                  metrics: worker.metrics)
+        tokenizer = TokenizerLine(queue: tokenizerQueue, bulkQueue: bulkQueue, parseQueue: parseQueue, bulkBytes: bulkBytes,
+                                  limits: options.limits, metrics: worker.metrics)
         images = try ImageSource(imageRoot: options.imageRoot, maxPixels: options.limits.maxImagePixels, maxFileBytes: options.limits.maxBodyBytes)
     }
 
@@ -57,17 +58,17 @@ public struct ChatServer: Sendable {
             return counted(Self.json(.ok, .object(["object": "list", "data": .array([model])])))
         }
         router.post("/v1/chat/completions") { request, context -> Response in
-            await respond(to: request) { json, _ in try await chatCompletion(json, context: context) }
+            await respond(to: request, context: context) { json, _ in try await chatCompletion(json, context: context) }
         }
         router.post("/v1/completions") { request, context -> Response in
-            await respond(to: request) { json, _ in try await textCompletion(json, context: context) }
+            await respond(to: request, context: context) { json, _ in try await textCompletion(json, context: context) }
         }
         router.get("/tokenizer_info") { request, _ -> Response in
             if let denied = authorize(request) { return counted(denied) }
             return counted(Self.json(.ok, TokenizerRoutes.info(worker)))
         }
         router.post("/tokenize") { request, context -> Response in
-            await respond(to: request) { json, bodyBytes in
+            await respond(to: request, context: context) { json, bodyBytes in
                 try check(modelIn: json)
                 let (worker, limits) = (worker, options.limits)
                 return Self.json(.ok, try await tokenizer.run(textBytes: bodyBytes, onClose: context.onClose) { () throws(APIError) in
@@ -76,7 +77,7 @@ public struct ChatServer: Sendable {
             }
         }
         router.post("/detokenize") { request, context -> Response in
-            await respond(to: request) { json, bodyBytes in
+            await respond(to: request, context: context) { json, bodyBytes in
                 try check(modelIn: json)
                 let worker = worker
                 return Self.json(.ok, try await tokenizer.run(textBytes: bodyBytes, onClose: context.onClose) { () throws(APIError) in
@@ -105,10 +106,11 @@ public struct ChatServer: Sendable {
 
     /// Authorizes `request`, reads its JSON body and answers it with `handler` (given the body and its size in
     /// bytes); every failure becomes an OpenAI-style error, and every answer is counted.
-    private func respond(to request: Request, _ handler: (JSONValue, Int) async throws -> Response) async -> Response {
+    private func respond(to request: Request, context: ServeRequestContext,
+                         _ handler: (JSONValue, Int) async throws -> Response) async -> Response {
         if let denied = authorize(request) { return counted(denied) }
         do {
-            let (json, bytes) = try await body(of: request)
+            let (json, bytes) = try await body(of: request, context: context)
             return counted(try await handler(json, bytes))
         } catch let error as APIError {
             return counted(error.response)
@@ -119,8 +121,10 @@ public struct ChatServer: Sendable {
         }
     }
 
-    /// The request's body as JSON, read up to the server's limit, and its size.
-    private func body(of request: Request) async throws(APIError) -> (JSONValue, Int) {
+    /// The request's body as JSON, read up to the server's limit, and its size. A body over the tokenizer line's
+    /// `bulkBytes` is parsed on its parse queue, admitted there (15 MB take about 0.3 s, which would hold one of the
+    /// HTTP handlers' threads, one per core); a smaller one here.
+    private func body(of request: Request, context: ServeRequestContext) async throws -> (JSONValue, Int) {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -128,11 +132,16 @@ public struct ChatServer: Sendable {
         } catch {
             throw APIError(.contentTooLarge, "the request body is over the server's limit of \(options.limits.maxBodyBytes) bytes", code: "body_too_large")
         }
-        do {
-            return (try JSONValue.parse(utf8: buffer.readableBytesView), buffer.readableBytes)
-        } catch {
-            throw APIError.invalid("the body is not valid JSON: \(error.description)", code: "invalid_json")
+        let parse: @Sendable () throws(APIError) -> JSONValue = { () throws(APIError) -> JSONValue in
+            do {
+                return try JSONValue.parse(utf8: buffer.readableBytesView)
+            } catch {
+                throw APIError.invalid("the body is not valid JSON: \(error)", code: "invalid_json")
+            }
         }
+        let bytes = buffer.readableBytes
+        guard bytes > tokenizer.bulkBytes else { return (try parse(), bytes) }
+        return (try await tokenizer.parse(onClose: context.onClose, parse), bytes)
     }
 
     /// 404 unless `model` is absent or the one served.

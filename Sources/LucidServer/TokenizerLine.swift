@@ -11,7 +11,8 @@ import NIOConcurrencyHelpers
 ///   it, or stop every running generation for as long on the model's thread.
 /// - Serial, two lines: texts up to `bulkBytes` are tokenized one at a time on `queue`, larger ones on `bulkQueue`, so
 ///   that a large body (15 MB take about 3 s) never holds up the short prompts behind it; tokenizing takes two cores
-///   at most, however many requests come, and one of them only while a large body is tokenized.
+///   at most, however many requests come, and one of them only while a large body is tokenized. Bodies over
+///   `bulkBytes` are parsed as JSON on a third queue (`parse(onClose:_:)`), off the HTTP threads too.
 /// - Admitted: at most `capacity` requests wait or run here (the server's `maxConcurrent + maxQueue`, as for
 ///   generations), each holding its body; one more gets 429 with Retry-After, so a flood of large bodies cannot
 ///   pile up in memory behind the queue.
@@ -27,17 +28,20 @@ final class TokenizerLine: Sendable {
     let queue: DispatchQueue
     /// Where larger texts are tokenized, one at a time.
     let bulkQueue: DispatchQueue
+    /// Where request bodies over `bulkBytes` are parsed as JSON, one at a time (`parse(bytes:onClose:_:)`).
+    let parseQueue: DispatchQueue
     let bulkBytes: Int
-    /// Requests that may wait or run at once, on both lines together.
+    /// Requests that may wait or run at once, on the three queues together.
     let capacity: Int
     let retryAfterSeconds: Int
     private let metrics: ServerMetrics
     private let admitted = NIOLockedValueBox(0)
 
-    init(queue: DispatchQueue, bulkQueue: DispatchQueue, bulkBytes: Int = TokenizerLine.defaultBulkBytes, limits: ServerLimits,
-         metrics: ServerMetrics) {
+    init(queue: DispatchQueue, bulkQueue: DispatchQueue, parseQueue: DispatchQueue, bulkBytes: Int = TokenizerLine.defaultBulkBytes,
+         limits: ServerLimits, metrics: ServerMetrics) {
         self.queue = queue
         self.bulkQueue = bulkQueue
+        self.parseQueue = parseQueue
         self.bulkBytes = bulkBytes
         capacity = limits.maxConcurrent + limits.maxQueue
         retryAfterSeconds = limits.retryAfterSeconds
@@ -60,6 +64,19 @@ final class TokenizerLine: Sendable {
     /// has not started (the caller gets `CancellationError`); so is it when the calling task is cancelled.
     func run<Value: Sendable>(textBytes: Int, onClose: (@escaping @Sendable () -> Void) -> Void,
                               _ work: @escaping @Sendable () throws(APIError) -> Value) async throws -> Value {
+        try await run(on: textBytes > bulkBytes ? bulkQueue : queue, onClose: onClose, work)
+    }
+
+    /// `work`, the parsing of a request body over `bulkBytes`, on `parseQueue`: admitted, and skipped when the client
+    /// goes away, as `run(textBytes:onClose:_:)`'s work; apart from the tokenizing, so that a body with a large image
+    /// (3 MB parse in about 0.06 s) does not wait for a large text to be tokenized.
+    func parse<Value: Sendable>(onClose: (@escaping @Sendable () -> Void) -> Void,
+                                _ work: @escaping @Sendable () throws(APIError) -> Value) async throws -> Value {
+        try await run(on: parseQueue, onClose: onClose, work)
+    }
+
+    private func run<Value: Sendable>(on target: DispatchQueue, onClose: (@escaping @Sendable () -> Void) -> Void,
+                                      _ work: @escaping @Sendable () throws(APIError) -> Value) async throws -> Value {
         try admit()
         let turn = NIOLockedValueBox(Turn.waiting)
         let abandon: @Sendable () -> Void = { [abandonment] in
@@ -73,18 +90,22 @@ final class TokenizerLine: Sendable {
         onClose(abandon)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                (textBytes > bulkBytes ? bulkQueue : queue).async { [self] in
-                    defer { release() }
+                target.async { [self] in
                     let skip = turn.withLockedValue { (turn: inout Turn) -> Bool in
                         guard turn == .waiting else { return true }
                         turn = .started
                         return false
                     }
-                    guard !skip else {
+                    let result: Result<Value, any Error>
+                    if skip {
                         abandonment.withLockedValue { $0.skipped += 1 }
-                        return continuation.resume(throwing: CancellationError())
+                        result = .failure(CancellationError())
+                    } else {
+                        result = Result { () throws(APIError) in try work() }.mapError { $0 as any Error }
                     }
-                    continuation.resume(with: Result { () throws(APIError) in try work() })
+                    // The place is free before the caller hears: a client that has its answer never finds it taken.
+                    release()
+                    continuation.resume(with: result)
                 }
             }
         } onCancel: {

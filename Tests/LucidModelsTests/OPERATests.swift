@@ -52,6 +52,30 @@ struct OPERATests {
         #expect(report.lookAheadPasses == 8, "one look-ahead pass per step scores every candidate")
     }
 
+    /// OPERA's selection is beam search's, stop strings included: without penalty or rollback, with early stopping
+    /// once the beams are finished, it ends where transformers' beam search with the stop string ends
+    /// (`beam_stop.json`'s finished-eos case), not where searching on and cutting afterwards would.
+    @Test func withoutPenaltyOrRestrictionItEndsAtAStopStringAsTransformersBeamSearch() throws {
+        let (llm, _, _) = try model()
+        let fixture = try GenerationConformanceTests.beamStopFixture("llama-mha")
+        let item = try #require(fixture.cases.first { $0.early_stopping == "finished" })
+        var p = OPERAParameters()
+        p.beams = item.beams
+        p.candidates = llm.vocabularySize
+        p.penaltyWeight = 0
+        p.threshold = 1000
+        p.imageBonusTokens = 0
+        p.lengthPenalty = item.length_penalty
+        p.earlyStopping = .whenFinished
+        let embeddings = llm.embed(Tensor(fixture.prompt, shape: [1, fixture.prompt.count]))
+        let limits = GenerationLimits(maxNewTokens: fixture.max_new_tokens, eosTokenIDs: item.eos, stopStrings: item.stop,
+                                      decode: GenerationConformanceTests.letters)
+        let (result, report) = try OPERADecoder(model: llm, parameters: p).generate(prompt: embeddings, imageRange: nil, limits: limits)
+        #expect(result.tokens == item.expected)
+        #expect(result.finishReason == .stopString && result.stopString == item.stop.first)
+        #expect(report.rollbacks.isEmpty)
+    }
+
     /// Two beams of two candidates and a threshold of 1: OPERA rolls back on the llama-mha fixture.
     static var rollingBack: OPERAParameters {
         var p = OPERAParameters()

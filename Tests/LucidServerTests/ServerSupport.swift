@@ -16,7 +16,7 @@ struct TestServer {
 
     init(model: String = "shapes-tiny", limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
          template: ChatTemplate? = nil, reasoning: ReasoningMode = .split, logprobsMode: LogprobsMode = .raw,
-         tokenizerQueue: DispatchQueue? = nil, bulk: (queue: DispatchQueue, bytes: Int)? = nil,
+         tokenizerQueue: DispatchQueue? = nil, bulk: (queue: DispatchQueue, parse: DispatchQueue, bytes: Int)? = nil,
          prepare: (OpenedModel) -> Void = { _ in }) throws {
         opened = try ModelRegistry.standard.open(model)
         prepare(opened)
@@ -26,7 +26,7 @@ struct TestServer {
         let options = ServerOptions(modelID: model, apiKey: apiKey, imageRoot: imageRoot, limits: limits)
         if let bulk {
             server = try ChatServer(options: options, worker: worker, tokenizerQueue: tokenizerQueue ?? DispatchQueue(label: "lucid.test.tokenizer"),
-                                    bulkQueue: bulk.queue, bulkBytes: bulk.bytes)
+                                    bulkQueue: bulk.queue, parseQueue: bulk.parse, bulkBytes: bulk.bytes)
         } else {
             server = try tokenizerQueue.map { try ChatServer(options: options, worker: worker, tokenizerQueue: $0) }
                 ?? ChatServer(options: options, worker: worker)

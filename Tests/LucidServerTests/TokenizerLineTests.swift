@@ -21,7 +21,8 @@ struct TokenizerLineTests {
         init() {
             var limits = ServerLimits()
             (limits.maxConcurrent, limits.maxQueue) = (1, 1)
-            line = TokenizerLine(queue: queue, bulkQueue: bulkQueue, bulkBytes: 100, limits: limits, metrics: ServerMetrics())
+            line = TokenizerLine(queue: queue, bulkQueue: bulkQueue, parseQueue: DispatchQueue(label: "lucid.test.parse"), bulkBytes: 100,
+                                 limits: limits, metrics: ServerMetrics())
             queue.suspend()
         }
 
