@@ -7,7 +7,9 @@ it is refused once encoded). Prints how long the large request took, and the str
 chunks and its largest gap after the large request was sent: a prompt encoded on the model's thread shows
 as a gap as long as the encoding. Also times `/tokenize` of the same text, and how long a short `/tokenize` and a
 short chat completion (max_tokens 1) sent 0.8 s after it take: a tokenizer line that large and short texts share
-shows as the large one's time. Exits 1 when the stream failed.
+shows as the large one's time. Last, two bodies of that size whose JSON breaks at their end, sent at once, and a
+short `/tokenize` 0.1 s after them: bodies parsed on the HTTP handlers' threads (one per core) would hold it up.
+Exits 1 when the stream failed.
 Stdlib only (urllib in threads), helpers from serve_load.py.
 
 Example:
@@ -86,6 +88,27 @@ def main():
         print(f"/tokenize of the same text: {seconds:.2f} s, {payload['count'] if payload else error} tokens")
         print(f"sent 0.8 s after it: a short /tokenize answered in {short_tokenize:.3f} s ({short_error or 'ok'}), "
               f"then a short chat completion (max_tokens 1) in {short_chat:.3f} s ({(chat_error or 'ok')[:80]})")
+        broken = (json.dumps({"prompt": text})[:-1] + ', "x": }').encode()
+        times = []
+
+        def send_broken():
+            request = urllib.request.Request(base + "/tokenize", data=broken, headers={"Content-Type": "application/json"})
+            start = time.perf_counter()
+            try:
+                urllib.request.urlopen(request, timeout=600).read()
+            except Exception:  # noqa: BLE001 - a 400 is the expected answer
+                pass
+            times.append(time.perf_counter() - start)
+
+        threads = [threading.Thread(target=send_broken) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.1)
+        short_tokenize, _, short_error = post(base + "/tokenize", {"prompt": "What is the capital of France?"}, 600)
+        for thread in threads:
+            thread.join()
+        print(f"two broken {len(broken) / 1e6:.1f} MB bodies at once, refused in {', '.join(f'{t:.2f}' for t in sorted(times))} s; "
+              f"a short /tokenize sent 0.1 s after them answered in {short_tokenize:.3f} s ({short_error or 'ok'})")
         return 0
     finally:
         stop_server(server)
