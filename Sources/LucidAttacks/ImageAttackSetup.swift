@@ -24,7 +24,7 @@ extension ImageAttackContext {
             throw AttackError("\(image): preprocessing gives a \(clean.size(2))×\(clean.size(3)) image but the attack works at the tower's \(model.imageSize)×\(model.imageSize)")
         }
         let ids = try tokenizer.encode(chat: [.user(prompt, images: 1)], template: template)
-        // In order (the model's first, as `OpenedModel.stopTokenIDs`): beam search appends the first.
+        // In order (the model's first, as `OpenedModel.stopTokenIDs`).
         let eos = (model.eosTokenIDs + [tokenizer.eosID].compactMap { $0 }).uniqueInOrder()
         return (clean, ImageAttackContext(model: model, preprocessor: config, promptIDs: ids), eos)
     }

@@ -18,6 +18,7 @@ enum StopStrings {
         }
         return firstMatch(limits, Array(tokens[..<high])).map { (high, $0) }
     }
+
     /// Whether `token` after `sequence` completes a stop string: the text with it holds an occurrence that
     /// ends past what the text without it already had (transformers' `StopStringCriteria`: a stop string
     /// overlapping the last token). `before` is `sequence`'s text, decoded once a beam. Beam search asks

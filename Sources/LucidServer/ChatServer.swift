@@ -18,7 +18,7 @@ public struct ChatServer: Sendable {
     public let worker: ModelWorker
     let images: ImageSource
     /// Where `/tokenize`, `/detokenize` and every completion's prompt wait to be tokenized (off the HTTP threads and
-    /// the model's, admitted; one line for short texts, one for large ones).
+    /// the model's, admitted; one line for short texts, one for large ones), and where large bodies are parsed.
     let tokenizer: TokenizerLine
 
     public init(options: ServerOptions, worker: ModelWorker) throws(ServerSetupError) {

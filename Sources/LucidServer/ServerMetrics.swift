@@ -7,7 +7,8 @@ import Prometheus
 /// `lucid_requests_total{status}`, `lucid_prompt_tokens_total`, `lucid_generated_tokens_total`,
 /// `lucid_gate_refusals_total`, `lucid_request_duration_seconds` and `lucid_time_to_first_token_seconds`
 /// (histograms), `lucid_queue_depth` (requests waiting), `lucid_active_generations` (rows decoding),
-/// `lucid_tokenizer_requests` (requests admitted to the tokenizer line and not through it: `TokenizerLine`),
+/// `lucid_tokenizer_requests` (requests admitted to the tokenizer line, to be tokenized or a large body parsed, and
+/// not through it: `TokenizerLine`),
 /// `lucid_batch_rows` (a histogram of rows per batched forward pass) and `lucid_build_info{version,commit} 1`
 /// (which Lucid serves: `LucidBuild`, commit `unknown` outside a git checkout).
 public final class ServerMetrics: Sendable {
@@ -38,7 +39,7 @@ public final class ServerMetrics: Sendable {
         queueDepth = registry.makeGauge(descriptor: Self.descriptor("lucid_queue_depth", help: "Requests admitted and waiting for the model"))
         activeGenerations = registry.makeGauge(descriptor: Self.descriptor("lucid_active_generations", help: "Generations decoding now"))
         tokenizerRequests = registry.makeGauge(descriptor: Self.descriptor("lucid_tokenizer_requests",
-                                                                           help: "Requests waiting to be tokenized or tokenizing"))
+                                                                           help: "Requests waiting to be tokenized or their large body parsed, or being so"))
         batchRows = registry.makeValueHistogram(descriptor: Self.descriptor("lucid_batch_rows", help: "Rows per batched decode step"),
                                                 buckets: [1, 2, 3, 4, 6, 8, 12, 16])
         registry.makeGauge(descriptor: Self.descriptor("lucid_build_info", help: "The Lucid build serving: version and git commit"),

@@ -3,8 +3,8 @@ import LucidRuns
 import NIOConcurrencyHelpers
 
 /// Where requests wait to be tokenized (`/tokenize` and `/detokenize`, and every completion's prompt before it is
-/// queued for the model): two serial queues of their own, off the threads the HTTP handlers share and off the model's
-/// thread, admitted like generations and dropped unstarted when their client goes away.
+/// queued for the model), and large bodies to be parsed: serial queues of their own, off the threads the HTTP handlers
+/// share and off the model's thread, admitted like generations and dropped unstarted when their client goes away.
 ///
 /// - Off the HTTP threads and the model's: a body near the size limit takes seconds to tokenize (a 15 MB chat message
 ///   about 3 s on SmolLM2's tokenizer), which would hold one of Swift's cooperative threads, one per core, for all of
@@ -28,7 +28,7 @@ final class TokenizerLine: Sendable {
     let queue: DispatchQueue
     /// Where larger texts are tokenized, one at a time.
     let bulkQueue: DispatchQueue
-    /// Where request bodies over `bulkBytes` are parsed as JSON, one at a time (`parse(bytes:onClose:_:)`).
+    /// Where request bodies over `bulkBytes` are parsed as JSON, one at a time (`parse(onClose:_:)`).
     let parseQueue: DispatchQueue
     let bulkBytes: Int
     /// Requests that may wait or run at once, on the three queues together.
@@ -120,7 +120,7 @@ final class TokenizerLine: Sendable {
             return count
         }
         guard let count else {
-            throw APIError(.tooManyRequests, "the server is busy: \(capacity) requests are waiting to be tokenized or tokenizing, the most it admits (max concurrent + max queue)",
+            throw APIError(.tooManyRequests, "the server is busy: \(capacity) requests are waiting to be parsed or tokenized, or being so, the most it admits (max concurrent + max queue)",
                            type: "rate_limit_error", code: "queue_full", retryAfter: retryAfterSeconds)
         }
         metrics.tokenizerRequests.set(Double(count))
