@@ -18,6 +18,12 @@ transformers result differs from the other rule (search without stop strings, th
 completion) are kept, so each case tells the two rules apart. The early-stopping modes and length
 penalties of the EOS fixtures are covered, with and without EOS 2.
 
+Also writes `beam_heuristic.json` (in Tests/LucidModelsTests/Fixtures/llama): beam searches where transformers
+5's early-stopping heuristic, which judges by the best beam that runs on, ends otherwise than 4.x's, which judged by
+the best candidate of the step (an EOS can be it). The 4.x rule is emulated by patching
+`_check_early_stop_heuristic` to read the best candidate's score; the search runs prompts (6-token windows of each
+checkpoint's `input_ids`), every id as EOS and five settings until it has found four such searches.
+
 Run: .venv-bench/bin/python scripts/make_beam_stop_fixtures.py
 """
 import itertools
@@ -28,7 +34,9 @@ import sys
 import torch
 import transformers
 from tokenizers import Tokenizer, decoders, models
+from safetensors.torch import load_file
 from transformers import PreTrainedTokenizerFast
+from transformers.generation.utils import GenerationMixin
 from transformers.generation.stopping_criteria import StopStringCriteria
 
 FIXTURES = os.path.join("Tests", "LucidModelsTests", "Fixtures", "llama")
@@ -86,7 +94,6 @@ def main():
         model = transformers.AutoModelForCausalLM.from_pretrained(os.path.join(directory, "model"), attn_implementation="eager").eval()
         model.generation_config.eos_token_id = None
         fast = tokenizer(model.config.vocab_size)
-        from safetensors.torch import load_file
         prompt = load_file(os.path.join(directory, "golden.safetensors"))["input_ids"][:, :6]
         prompt_text = text(prompt[0].tolist())
         candidates = ["".join(p) for n in (2, 3) for p in itertools.product(LETTERS, repeat=n)]
@@ -119,5 +126,58 @@ def main():
             f.write("\n")
 
 
+def heuristic_cases(wanted=4):
+    """Searches where transformers 5's early-stopping rule and 4.x's (emulated) end differently."""
+    running = GenerationMixin.__dict__["_get_running_beams_for_next_iteration"]
+    check = GenerationMixin.__dict__["_check_early_stop_heuristic"]  # a staticmethod object, restored as such
+    state = {"old": False, "best": None}
+
+    def patched_running(self, topk_log_probs, **kwargs):
+        state["best"] = topk_log_probs.max(dim=-1, keepdim=True)[0]
+        return running(self, topk_log_probs=topk_log_probs, **kwargs)
+
+    def patched_check(is_early_stop_heuristic_unsatisfied, running_beam_scores, **kwargs):
+        if state["old"]:
+            running_beam_scores = state["best"].expand_as(running_beam_scores)
+        return check.__func__(is_early_stop_heuristic_unsatisfied=is_early_stop_heuristic_unsatisfied,
+                              running_beam_scores=running_beam_scores, **kwargs)
+
+    GenerationMixin._get_running_beams_for_next_iteration = patched_running
+    GenerationMixin._check_early_stop_heuristic = staticmethod(patched_check)
+    cases = []
+    try:
+        for name in NAMES:
+            directory = os.path.join(FIXTURES, name)
+            model = transformers.AutoModelForCausalLM.from_pretrained(os.path.join(directory, "model"), attn_implementation="eager").eval()
+            model.generation_config.eos_token_id = None
+            ids = load_file(os.path.join(directory, "golden.safetensors"))["input_ids"]
+            for start in range(7):
+                prompt = ids[:, start:start + 6]
+                for eos in range(3, model.config.vocab_size):
+                    for beams, stopping, penalty in ((2, False, 1.0), (2, False, 0.5), (3, False, 2.0), (2, "never", 0.0), (3, "never", -0.5)):
+                        common = dict(max_new_tokens=12, do_sample=False, num_beams=beams, early_stopping=stopping,
+                                      length_penalty=penalty, eos_token_id=eos, pad_token_id=0, attention_mask=torch.ones_like(prompt))
+                        with torch.no_grad():
+                            state["old"] = False
+                            new = model.generate(prompt, **common)[0, 6:].tolist()
+                            state["old"] = True
+                            old = model.generate(prompt, **common)[0, 6:].tolist()
+                        if new != old:
+                            cases.append({"checkpoint": name, "prompt": prompt[0].tolist(), "eos": eos, "beams": beams,
+                                          "early_stopping": "never" if stopping == "never" else "heuristic",
+                                          "length_penalty": penalty, "max_new_tokens": 12, "expected": new, "rule_4x": old})
+                            print(f"{name} prompt {start} EOS {eos} {beams} beams {stopping} {penalty}: 5.x {new}, 4.x {old}",
+                                  file=sys.stderr)
+                            if len(cases) == wanted:
+                                return cases
+        return cases
+    finally:
+        GenerationMixin._get_running_beams_for_next_iteration, GenerationMixin._check_early_stop_heuristic = running, check
+
+
 if __name__ == "__main__":
     main()
+    with open(os.path.join(FIXTURES, "beam_heuristic.json"), "w") as f:
+        json.dump({"generator": f"scripts/make_beam_stop_fixtures.py, transformers {transformers.__version__}, torch {torch.__version__}",
+                   "cases": heuristic_cases()}, f, indent=1)
+        f.write("\n")

@@ -128,7 +128,9 @@ def main():
                 "this directory's `golden.safetensors` (`GGUFRopeFrequenciesTests`).\n\n"
                 "`beam_stop.json` (in `llama-mha`, `llama-gqa`, `qwen2`, `llama31-rope`) is written by\n"
                 "`scripts/make_beam_stop_fixtures.py` from these checkpoints: transformers' beam search with stop strings,\n"
-                "4 cases a directory, and the same search without them (`without_stop`).\n")
+                "4 cases a directory, and the same search without them (`without_stop`).\n"
+                "`beam_heuristic.json` (same script): 4 beam searches over these checkpoints where transformers 5's early-stopping\n"
+                "heuristic (best running beam) and 4.x's (best candidate, emulated) end differently; `expected` is 5.23's.\n")
 
 
 if __name__ == "__main__":

@@ -170,6 +170,35 @@ struct GenerationConformanceTests {
         }
     }
 
+    /// One search of `beam_heuristic.json` (scripts/make_beam_stop_fixtures.py).
+    struct HeuristicCase: Decodable {
+        var checkpoint: String
+        var prompt: [Int]
+        var eos: Int
+        var beams: Int
+        var early_stopping: String
+        var length_penalty: Double
+        var max_new_tokens: Int
+        var expected: [Int]
+    }
+
+    /// transformers 5 judges the heuristic early stop by the best beam that runs on, not by the step's best candidate
+    /// (4.x's rule, which an EOS can top): four searches the fixture script found where the two rules end differently.
+    @Test func beamSearchStopsEarlyByItsBestRunningBeamAsTransformers5() throws {
+        struct Fixture: Decodable { var cases: [HeuristicCase] }
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("llama", "beam_heuristic.json")))
+        let cases = try JSONDecoder().decode(Fixture.self, from: data).cases
+        try #require(cases.count == 4)
+        for item in cases {
+            let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", item.checkpoint, "model"))
+            let strategy = DecodingStrategy.beamSearch(BeamSearchParameters(beams: item.beams, lengthPenalty: item.length_penalty,
+                                                                            earlyStopping: item.early_stopping == "never" ? .never : .heuristic))
+            let result = try GenerationDriver(model: model).generate(.tokens(item.prompt), strategy: strategy,
+                                                                     limits: GenerationLimits(maxNewTokens: item.max_new_tokens, eosTokenIDs: [item.eos]))
+            #expect(result.tokens == item.expected, "\(item.checkpoint) EOS \(item.eos)")
+        }
+    }
+
     /// A beam search told to stop ends `cancelled` with its best hypothesis so far, no EOS added to it.
     @Test func aCancelledBeamSearchEndsCancelledWithItsBestSoFar() throws {
         let model = try LlamaForCausalLM.load(path: Fixtures.path("llama", "llama-mha", "model"))
