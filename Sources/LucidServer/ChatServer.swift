@@ -71,9 +71,13 @@ public struct ChatServer: Sendable {
             await respond(to: request, context: context) { json, bodyBytes in
                 try check(modelIn: json)
                 let (worker, limits) = (worker, options.limits)
-                return Self.json(.ok, try await tokenizer.run(textBytes: bodyBytes, onClose: context.onClose) { () throws(APIError) in
+                let tokenized = try await tokenizer.run(textBytes: bodyBytes, onClose: context.onClose) { () throws(APIError) in
                     try TokenizerRoutes.tokenize(json, worker: worker, limits: limits)
-                })
+                }
+                // Image parts: decoded here (as a chat's are), measured by the model on its thread.
+                let decoded = try tokenized.images.map { (image) throws(APIError) -> RGBImage in try images.decode(image) }
+                let ids = try await worker.expandedPrompt(ids: tokenized.ids, images: decoded)
+                return Self.json(.ok, TokenizerRoutes.answer(ids, tokenStrings: tokenized.tokenStrings, worker: worker))
             }
         }
         router.post("/detokenize") { request, context -> Response in

@@ -6,6 +6,7 @@ import LucidModels
 import LucidPipeline
 import LucidTensor
 import LucidText
+import LucidVision
 import ServiceLifecycle
 
 /// Runs every piece of model work on one dedicated thread, so libtorch is never called from two
@@ -21,6 +22,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var pending: [GenerationJob] = []
+    /// Model work other than generations (`onModelThread`), run between decoding steps.
+    private var tasks: [ModelTask] = []
     private var running = 0
     private var stopped = false
     private var paused = false
@@ -78,14 +81,31 @@ public final class ModelWorker: Service, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !stopped else { throw APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", retryAfter: limits.retryAfterSeconds) }
-        guard running + pending.count + jobs.count <= limits.maxConcurrent + limits.maxQueue else {
-            throw APIError(.tooManyRequests, "the server is busy: \(running) generations running and \(pending.count) waiting (limit \(limits.maxConcurrent) + \(limits.maxQueue) queued)",
-                           type: "rate_limit_error", code: "queue_full", retryAfter: limits.retryAfterSeconds)
-        }
+        try admitLocked(jobs.count)
         startThreadLocked()
         pending.append(contentsOf: jobs)
         metrics.queueDepth.set(Double(pending.count))
         condition.signal()
+    }
+
+    /// Queues `task` for the worker thread, admitted as one more waiting job (429 past the limit, 503 once shutting down).
+    func submit(_ task: ModelTask) throws(APIError) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopped else { throw APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", retryAfter: limits.retryAfterSeconds) }
+        try admitLocked(1)
+        startThreadLocked()
+        tasks.append(task)
+        condition.signal()
+    }
+
+    /// Refuses `count` more when running + waiting (generations and model tasks) would pass `maxConcurrent + maxQueue`.
+    private func admitLocked(_ count: Int) throws(APIError) {
+        let waiting = pending.count + tasks.count
+        guard running + waiting + count <= limits.maxConcurrent + limits.maxQueue else {
+            throw APIError(.tooManyRequests, "the server is busy: \(running) generations running and \(waiting) waiting (limit \(limits.maxConcurrent) + \(limits.maxQueue) queued)",
+                           type: "rate_limit_error", code: "queue_full", retryAfter: limits.retryAfterSeconds)
+        }
     }
 
     /// Jobs admitted and not yet finished (running + waiting).
@@ -139,10 +159,12 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            while !stopped && (paused || pending.isEmpty) && batch.activeRows == 0 { condition.wait() }
+            while !stopped && (paused || (pending.isEmpty && tasks.isEmpty)) && batch.activeRows == 0 { condition.wait() }
             if stopped && batch.activeRows == 0 {
                 let left = pending
+                let leftTasks = tasks
                 pending.removeAll()
+                tasks.removeAll()
                 metrics.queueDepth.set(Double(0))
                 finishedThread = true
                 condition.broadcast()
@@ -152,17 +174,21 @@ public final class ModelWorker: Service, @unchecked Sendable {
                                                             retryAfter: limits.retryAfterSeconds)))
                     job.continuation.finish()
                 }
+                for task in leftTasks { task.refuse(APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", retryAfter: limits.retryAfterSeconds)) }
                 return
             }
             var starting: [GenerationJob] = []
+            var work: [ModelTask] = []
             if !paused && !stopped {
                 while batch.activeRows + starting.count < limits.maxConcurrent, !pending.isEmpty {
                     starting.append(pending.removeFirst())
                 }
                 running += starting.count
+                swap(&work, &tasks)
             }
             metrics.queueDepth.set(Double(pending.count))
             condition.unlock()
+            for task in work { task.run() }
             for job in starting { start(job) }
             metrics.activeGenerations.set(Double(batch.activeRows))
             if batch.activeRows > 0 {
@@ -188,6 +214,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
             end(job, error: Self.apiError(error, param: job.input.param))
         } catch let error as PromptError {
             end(job, error: .invalid("\(error)", param: job.input.param))
+        } catch ImageError.invalidImage(let reason) {
+            end(job, error: Self.imageError(ImageError.invalidImage(reason: reason), param: job.input.param))
         } catch {
             logger.error("generation failed: \(TerminalText.escaped("\(error)"))")
             end(job, error: APIError(.internalServerError, "generation failed: \(error)", type: "server_error"))

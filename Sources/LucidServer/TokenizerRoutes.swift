@@ -11,8 +11,10 @@ import LucidText
 ///   `model_max_length`.
 /// - `POST /tokenize` `{"prompt": text, "add_special_tokens": true}` or `{"messages": […],
 ///   "add_generation_prompt": true, "chat_template_kwargs": {…}}` (rendered with the server's chat template
-///   as a chat request with those keywords is; text parts only):
-///   `{"count", "max_model_len", "tokens", "token_strs"}` (`token_strs` with `return_token_strs`).
+///   as a chat request with those keywords is): `{"count", "max_model_len", "tokens", "token_strs"}`
+///   (`token_strs` with `return_token_strs`). Image parts are read as a chat request's are and each
+///   image's placeholder is repeated once per feature the model makes of it (the processor's
+///   `input_ids`, as vLLM answers since vllm-project/vllm#34560), so `count` is the length the model reads.
 /// - `POST /detokenize` `{"tokens": [ids]}`: `{"prompt": text}`, special tokens kept (transformers' `decode`).
 enum TokenizerRoutes {
     /// `/tokenizer_info`'s body.
@@ -28,17 +30,26 @@ enum TokenizerRoutes {
         return .object(fields)
     }
 
-    /// `/tokenize`'s answer to a validated body.
-    static func tokenize(_ json: JSONValue, worker: ModelWorker, limits: ServerLimits) throws(APIError) -> JSONValue {
+    /// What a validated `/tokenize` body asks for: its ids (one placeholder per image), its messages'
+    /// images, and whether the answer spells its tokens.
+    struct Tokenized: Sendable {
+        var ids: [Int]
+        var images: [ChatTurn.ImageURL]
+        var tokenStrings: Bool
+    }
+
+    /// `/tokenize`'s ids of a validated body: what the tokenizer line computes.
+    static func tokenize(_ json: JSONValue, worker: ModelWorker, limits: ServerLimits) throws(APIError) -> Tokenized {
         guard let body = json.objectValue else { throw .invalid("the request body must be a JSON object, not \(json.typeDescription)") }
         let tokenizer = worker.tokenizer
         let ids: [Int]
+        var images: [ChatTurn.ImageURL] = []
         let prompt = try RequestFields.optionalString(body, "prompt")
         if let prompt, body["messages"] == nil || body["messages"] == .null {
             ids = tokenizer.encode(prompt, addSpecialTokens: try RequestFields.optionalBool(body, "add_special_tokens") ?? true)
         } else if prompt == nil, body["messages"] != nil, body["messages"] != .null {
             let turns = try ChatRequest.turns(body["messages"], limits: limits)
-            guard turns.allSatisfy({ $0.imageURLs.isEmpty }) else { throw .invalid("/tokenize takes text parts only", param: "messages") }
+            images = turns.flatMap(\.imageURLs)
             guard let template = worker.template else {
                 throw .invalid("the model's chat template is unknown: \(ChatTemplate.undetectedReason(for: tokenizer))", param: "messages")
             }
@@ -54,9 +65,15 @@ enum TokenizerRoutes {
         } else {
             throw .invalid("give either 'prompt' (a string) or 'messages'", param: "prompt")
         }
+        return Tokenized(ids: ids, images: images, tokenStrings: try RequestFields.optionalBool(body, "return_token_strs") ?? false)
+    }
+
+    /// `/tokenize`'s answer: `ids` (images expanded), spelled where `tokenStrings`.
+    static func answer(_ ids: [Int], tokenStrings: Bool, worker: ModelWorker) -> JSONValue {
+        let tokenizer = worker.tokenizer
         var answer: [String: JSONValue] = ["count": .int(ids.count), "tokens": .array(ids.map(JSONValue.int)),
                                            "max_model_len": worker.contextLength.map(JSONValue.int) ?? .null, "token_strs": .null]
-        if try RequestFields.optionalBool(body, "return_token_strs") ?? false {
+        if tokenStrings {
             answer["token_strs"] = .array(ids.map { tokenizer.token(for: $0).map(JSONValue.string) ?? .null })
         }
         return .object(answer)

@@ -109,4 +109,67 @@ struct FamilyServeTests {
             #expect(lucid?["batched"] == .bool(true), "picture \(index): greedy rows join the batch, M-RoPE ones too")
         }
     }
+
+    @Test(arguments: families)
+    func tokenizeCountsEachImagesFeaturesAsTheModelReadsThem(_ family: Family) async throws {
+        let folder = try Self.servableCopy(family)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let question = "what is in the image"
+        let pictures = [try Self.picture(width: 96, height: 48), try Self.picture(width: 64, height: 64)]
+
+        // The library: the prompt with one placeholder, and the prompt the model reads with each picture.
+        let opened = try ModelRegistry.standard.open(folder.path)
+        let vision = try #require(opened.vision)
+        let tokenizer = try ModelRegistry.standard.tokenizer(for: folder.path)
+        let template = try #require(opened.chatTemplate(for: tokenizer))
+        let ids = try tokenizer.encode(chat: [.user(question, images: 1)], template: template)
+        var expected: [[Int]] = []
+        for png in pictures {
+            let pixels = try opened.pixelValues(prompt: [try ImageDecoder.decode(data: png)], padToSquare: false)
+            let expanded = try vision.expandedIDs(ids: ids, images: pixels)
+            #expect(expanded.count == (try vision.embeddedLength(ids: ids, images: pixels)))
+            #expect(expanded.filter { $0 != vision.imagePlaceholderID } == ids.filter { $0 != vision.imagePlaceholderID })
+            expected.append(expanded)
+        }
+        #expect(expected[0].count != expected[1].count, "both pictures give one length: the test could not tell them apart")
+
+        let server = try TestServer(model: folder.path)
+        let answers = try await server.test { client in
+            var answers: [(tokenize: TestResponse, chat: TestResponse)] = []
+            for png in pictures {
+                let tokenize = chatBody(question, imageURL: dataURL(png), extra: ["model": .string(folder.path), "return_token_strs": .bool(true)])
+                let chat = chatBody(question, imageURL: dataURL(png), extra: ["model": .string(folder.path), "max_tokens": .int(1)])
+                answers.append((try await client.execute(uri: "/tokenize", method: .post, headers: jsonHeaders, body: tokenize),
+                                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chat)))
+            }
+            return answers
+        }
+        for (index, answer) in answers.enumerated() {
+            #expect(answer.tokenize.status == .ok, "picture \(index): \(String(buffer: answer.tokenize.body))")
+            guard answer.tokenize.status == .ok else { continue }
+            let object = try json(answer.tokenize)
+            #expect(object["tokens"]?.arrayValue?.compactMap(\.intValue) == expected[index], "picture \(index)")
+            #expect(object["count"]?.intValue == expected[index].count, "picture \(index)")
+            #expect(object["token_strs"]?.arrayValue?.count == expected[index].count, "picture \(index)")
+            #expect(try json(answer.chat)["usage"]?["prompt_tokens"]?.intValue == expected[index].count, "picture \(index): the chat reads that many")
+        }
+    }
+
+    @Test func anImageTheModelsProcessorRefusesIsTheRequestsFault() async throws {
+        let family = try #require(Self.families.first { $0.directory == "qwen2-vl" })
+        let folder = try Self.servableCopy(family)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Qwen2-VL's smart_resize refuses an aspect ratio over 200.
+        let sliver = dataURL(try Self.picture(width: 402, height: 2))
+        let responses = try await TestServer(model: folder.path).test { client in
+            [try await client.execute(uri: "/tokenize", method: .post, headers: jsonHeaders,
+                                      body: chatBody("what is this", imageURL: sliver, extra: ["model": .string(folder.path)])),
+             try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
+                                      body: chatBody("what is this", imageURL: sliver, extra: ["model": .string(folder.path), "max_tokens": .int(1)]))]
+        }
+        for response in responses {
+            #expect(response.status == .badRequest, "\(String(buffer: response.body))")
+            #expect(try json(response)["error"]?["message"]?.stringValue?.contains("aspect ratio") == true)
+        }
+    }
 }

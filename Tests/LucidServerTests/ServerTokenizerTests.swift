@@ -190,6 +190,14 @@ struct ServerTokenizerTests {
             ("/tokenize", ["prompt": "a", "add_special_tokens": "no"], "add_special_tokens"),
             ("/tokenize", ["messages": .array([.object(["role": "wizard", "content": "hi"])])], "messages[0].role"),
             ("/tokenize", ["prompt": "a", "model": "other"], "model"),
+            // An image part to a text-only model; a remote image URL (never fetched).
+            ("/tokenize", ["messages": .array([.object(["role": "user", "content": .array([
+                .object(["type": "text", "text": "hi"]),
+                .object(["type": "image_url", "image_url": .object(["url": .string(dataURL(try FamilyServeTests.picture(width: 8, height: 8)))])]),
+            ])])])], "messages"),
+            ("/tokenize", ["messages": .array([.object(["role": "user", "content": .array([
+                .object(["type": "image_url", "image_url": .object(["url": "https://example.com/a.png"])]),
+            ])])])], "messages[0].content[0].image_url.url"),
             ("/detokenize", [:], "tokens"),
             ("/detokenize", ["tokens": .array([1, -1])], "tokens"),
             ("/detokenize", ["tokens": .array([99_999_999])], "tokens"),

@@ -1,0 +1,59 @@
+import Foundation
+import LucidModels
+import LucidTensor
+import LucidText
+import LucidVision
+
+/// A piece of model work that is not a generation, run on the worker thread between decoding steps:
+/// `run` does it and answers its caller, `refuse` answers without doing it (the server shut down first).
+struct ModelTask {
+    let run: () -> Void
+    let refuse: (APIError) -> Void
+}
+
+extension ModelWorker {
+    /// Runs `body` on the worker thread (where every libtorch call and the model's per-request state
+    /// live), between decoding steps, admitted as one more waiting job: 429 past the queue limit.
+    func onModelThread<T: Sendable>(_ body: @escaping () throws(APIError) -> T) async throws(APIError) -> T {
+        let result: Result<T, APIError> = await withCheckedContinuation { continuation in
+            let task = ModelTask(run: {
+                do throws(APIError) { continuation.resume(returning: .success(try body())) } catch { continuation.resume(returning: .failure(error)) }
+            }, refuse: { continuation.resume(returning: .failure($0)) })
+            do throws(APIError) { try submit(task) } catch { continuation.resume(returning: .failure(error)) }
+        }
+        return try result.get()
+    }
+
+    /// `ids` (one placeholder per image, as the chat template writes them) with each image's placeholder
+    /// repeated once per feature the model makes of it: the processor's `input_ids`, as long as the prompt
+    /// the model reads (`VisionLanguageModel.expandedIDs`). The images go through the model's own
+    /// processor on the worker thread, as a chat request's do before its prefill.
+    public func expandedPrompt(ids: [Int], images: [RGBImage], param: String = "messages") async throws(APIError) -> [Int] {
+        guard !images.isEmpty else { return ids }
+        return try await onModelThread { () throws(APIError) -> [Int] in
+            guard let vision = self.opened.vision else {
+                throw .invalid("\(self.opened.name) is a text-only model: image parts need a vision-language model", param: param,
+                               code: "images_unsupported")
+            }
+            do {
+                return try withNoGrad { () throws -> [Int] in
+                    let pixels = try self.opened.pixelValues(prompt: images, padToSquare: false)
+                    return try vision.expandedIDs(ids: ids, images: pixels)
+                }
+            } catch {
+                throw Self.imageError(error, param: param)
+            }
+        }
+    }
+
+    /// An error from reading a request's images or laying out its prompt, as the client gets it: the
+    /// request's fault (400) where the image or the prompt is, else the server's (500).
+    static func imageError(_ error: any Error, param: String) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as PromptError: return .invalid("\(error)", param: param)
+        case ImageError.invalidImage(let reason): return .invalid("an image cannot be read by this model: \(reason)", param: param)
+        default: return APIError(.internalServerError, "reading the images failed: \(error)", type: "server_error")
+        }
+    }
+}
