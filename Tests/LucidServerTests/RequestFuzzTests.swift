@@ -148,10 +148,19 @@ struct RequestFuzzTests {
             ("100 MB of spaces", ByteBuffer(repeating: UInt8(ascii: " "), count: 100 << 20)),
         ]
         let bodies = cases.map(\.body)
+        // The messages' and images' mutations again at /tokenize, which reads image parts as a chat does.
+        let tokenizeCases = try all.filter { if case .top = $0.field { false } else { true } }.map { change in
+            let text = try Self.body(imageURL: clean, applying: [change]).canonicalText()
+            return (label: "/tokenize: \(text.prefix(200))", body: ByteBuffer(string: text), names: [change.names])
+        }
+        let tokenizeBodies = tokenizeCases.map(\.body)
         let (responses, rawResponses, after) = try await TestServer(imageRoot: root).test { client in
             var responses: [TestResponse] = []
             for body in bodies {
                 responses.append(try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: body))
+            }
+            for body in tokenizeBodies {
+                responses.append(try await client.execute(uri: "/tokenize", method: .post, headers: jsonHeaders, body: body))
             }
             var rawResponses: [TestResponse] = []
             for (_, body) in raw {
@@ -160,7 +169,8 @@ struct RequestFuzzTests {
             let after = try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: ByteBuffer(string: valid))
             return (responses, rawResponses, after)
         }
-        for (item, response) in zip(cases, responses) {
+        #expect(responses.count == cases.count + tokenizeCases.count)
+        for (item, response) in zip(cases + tokenizeCases, responses) {
             let text = try Self.errorText(response, item.label)
             #expect(item.names.contains { text.contains($0) }, "\(item.label): the error '\(text)' names none of \(item.names)")
         }
