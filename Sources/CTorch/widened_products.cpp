@@ -98,6 +98,8 @@ bool lt_widened_products_enabled() {
 
 }  // namespace
 
+extern "C" int lt_widened_products(void) { return lt_widened_products_enabled() ? 1 : 0; }
+
 // x · wᵀ + b widened, or undefined where this file does not apply (see the header).
 at::Tensor lt_widened_linear(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b) {
   if (!lt_widened_products_enabled() || w.dim() != 2 || x.dim() < 1 || x.size(-1) != w.size(1) || !same_reduced_cpu(x, w)) return {};

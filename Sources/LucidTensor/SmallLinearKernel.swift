@@ -45,6 +45,12 @@ public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
     /// A single row always takes the shim's kernel.
     public static var l1DataCacheBytes: Int { Int(lt_l1_data_cache_bytes()) }
 
+    /// Whether the calling thread computes bf16 and f16 products widened to f32 (x86-64 below the `avx512`
+    /// level): libtorch's own reduced-precision GEMMs are slow there, so the shim converts the operands,
+    /// multiplies in f32 and rounds once, which agrees with libtorch's product within one rounding but
+    /// not bit for bit (docs/engine.md).
+    public static var widensReducedPrecisionProducts: Bool { lt_widened_products() != 0 }
+
     /// The kernel the calling thread uses now.
     public static var active: SmallLinearKernel { SmallLinearKernel(rawValue: Int32(lt_small_linear_kernel())) ?? .scalar }
 

@@ -70,7 +70,13 @@ struct ReducedPrecisionConformanceTests {
         let f32 = try LlamaForCausalLM.load(path: Fixtures.path("llama", name, "model"))
         let f32Logits = try #require(withNoGrad { f32.forward(tokens: ids, cache: nil, options: .logitsOnly).logits })
         #expect(maxAbs(f32Logits, expected) > Self.tolerance(dtype))
-        #expect(maxAbs(f32Logits, expected) > 2 * maxAbs(logits, expected))
+        // Without AVX-512 the products are widened and transformers' own f16 sdpa logits move by up to 0.016 from
+        // these goldens (made on an AVX-512 CPU), as far as f32 is from them: this check holds on AVX-512 only.
+        withKnownIssue("reduced-precision products are widened on this CPU (no AVX-512)", isIntermittent: true) {
+            #expect(maxAbs(f32Logits, expected) > 2 * maxAbs(logits, expected), "\(name) \(precision.testDescription)")
+        } when: {
+            SmallLinearKernel.widensReducedPrecisionProducts
+        }
     }
 
     /// The model's logits for a fixture's prompt `ids` (of `shape`, with the padding mask `mask`), checked

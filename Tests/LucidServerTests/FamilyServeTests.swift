@@ -66,20 +66,46 @@ struct FamilyServeTests {
         return try ImageEncoder.png(try RGBImage(width: width, height: height, pixels: pixels))
     }
 
+    /// A servable copy of a family opened by the library (its own copy of the model), and the prompt of
+    /// `question` with one image placeholder, as its chat template writes it.
+    struct Library {
+        let folder: URL
+        let opened: OpenedModel
+        let vision: any VisionLanguageModel
+        let tokenizer: Tokenizer
+        let template: ChatTemplate
+        let ids: [Int]
+    }
+
+    static let question = "what is in the image"
+    /// Two pictures whose sizes give the families different feature counts.
+    static func pictures() throws -> [[UInt8]] { [try picture(width: 96, height: 48), try picture(width: 64, height: 64)] }
+
+    /// `family`'s `Library`; the caller removes `folder`.
+    static func library(_ family: Family) throws -> Library {
+        let folder = try servableCopy(family)
+        do {
+            let opened = try ModelRegistry.standard.open(folder.path)
+            let vision = try #require(opened.vision)
+            let tokenizer = try ModelRegistry.standard.tokenizer(for: folder.path)
+            let template = try #require(opened.chatTemplate(for: tokenizer))
+            let ids = try tokenizer.encode(chat: [.user(question, images: 1)], template: template)
+            return Library(folder: folder, opened: opened, vision: vision, tokenizer: tokenizer, template: template, ids: ids)
+        } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        }
+    }
+
     @Test(arguments: families)
     func eachRequestsPromptIsCountedFromItsOwnImageAndAnswersAsTheLibrary(_ family: Family) async throws {
-        let folder = try Self.servableCopy(family)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let question = "what is in the image"
-        let pictures = [try Self.picture(width: 96, height: 48), try Self.picture(width: 64, height: 64)]
+        let library = try Self.library(family)
+        defer { try? FileManager.default.removeItem(at: library.folder) }
+        let (folder, opened, vision, tokenizer, ids, question) = (library.folder, library.opened, library.vision, library.tokenizer, library.ids, Self.question)
+        let pictures = try Self.pictures()
 
-        // The library, on its own copy of the model: the prompt's length and greedy answer for each picture.
-        let opened = try ModelRegistry.standard.open(folder.path)
-        let vision = try #require(opened.vision)
-        let tokenizer = try ModelRegistry.standard.tokenizer(for: folder.path)
-        let template = try #require(opened.chatTemplate(for: tokenizer))
-        #expect(template.style == family.expectedTemplate)
-        let ids = try tokenizer.encode(chat: [.user(question, images: 1)], template: template)
+        // The library: the prompt's length and greedy answer for each picture.
+        #expect(library.template.style == family.expectedTemplate)
         let limits = GenerationLimits(maxNewTokens: 6, eosTokenIDs: opened.stopTokenIDs(tokenizer: tokenizer))
         var expected: [(length: Int, tokens: [Int])] = []
         for png in pictures {
@@ -112,17 +138,12 @@ struct FamilyServeTests {
 
     @Test(arguments: families)
     func tokenizeCountsEachImagesFeaturesAsTheModelReadsThem(_ family: Family) async throws {
-        let folder = try Self.servableCopy(family)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let question = "what is in the image"
-        let pictures = [try Self.picture(width: 96, height: 48), try Self.picture(width: 64, height: 64)]
+        let library = try Self.library(family)
+        defer { try? FileManager.default.removeItem(at: library.folder) }
+        let (folder, opened, vision, ids, question) = (library.folder, library.opened, library.vision, library.ids, Self.question)
+        let pictures = try Self.pictures()
 
-        // The library: the prompt with one placeholder, and the prompt the model reads with each picture.
-        let opened = try ModelRegistry.standard.open(folder.path)
-        let vision = try #require(opened.vision)
-        let tokenizer = try ModelRegistry.standard.tokenizer(for: folder.path)
-        let template = try #require(opened.chatTemplate(for: tokenizer))
-        let ids = try tokenizer.encode(chat: [.user(question, images: 1)], template: template)
+        // The prompt the model reads with each picture.
         var expected: [[Int]] = []
         for png in pictures {
             let pixels = try opened.pixelValues(prompt: [try ImageDecoder.decode(data: png)], padToSquare: false)
