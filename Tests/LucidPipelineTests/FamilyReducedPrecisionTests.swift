@@ -117,7 +117,7 @@ struct FamilyReducedPrecisionTests {
 
     /// Why the comparisons above are known to fail on CPUs without AVX-512 (found in session 42, on an AVX2-only
     /// EPYC): there the shim computes bf16/f16 products widened to f32 (`SmallLinearKernel.widensReducedPrecisionProducts`,
-    /// 7× faster than libtorch's own kernels there), which agrees with each product within one rounding but not
+    /// 6–11× faster there than libtorch's own kernels: widened_products.cpp), which agrees with each product within one rounding but not
     /// bit for bit, and several families then land 2–4 steps of the dtype from these goldens (LLaVA-OneVision
     /// bf16 0.125 with a different 7th greedy token; Qwen2.5-VL f16 0.019); and transformers' own sdpa results
     /// there differ from these goldens, made on an AVX-512 CPU (InstructBLIP bf16 0.146, Qwen2.5-VL 0.328).
