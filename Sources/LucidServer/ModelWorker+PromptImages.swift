@@ -40,20 +40,22 @@ extension ModelWorker {
                     let pixels = try self.opened.pixelValues(prompt: images, padToSquare: false)
                     return try vision.expandedIDs(ids: ids, images: pixels)
                 }
+            } catch let error as APIError {
+                throw error
             } catch {
-                throw Self.imageError(error, param: param)
+                throw Self.requestFault(error, param: param) ?? APIError(.internalServerError, "reading the images failed: \(error)", type: "server_error")
             }
         }
     }
 
-    /// An error from reading a request's images or laying out its prompt, as the client gets it: the
-    /// request's fault (400) where the image or the prompt is, else the server's (500).
-    static func imageError(_ error: any Error, param: String) -> APIError {
+    /// An error from reading a request's images or laying out its prompt that is the request's fault, as the
+    /// client gets it (400: a prompt the model cannot lay out, an image its processor refuses); nil where it is
+    /// the server's.
+    static func requestFault(_ error: any Error, param: String) -> APIError? {
         switch error {
-        case let error as APIError: return error
         case let error as PromptError: return .invalid("\(error)", param: param)
         case ImageError.invalidImage(let reason): return .invalid("an image cannot be read by this model: \(reason)", param: param)
-        default: return APIError(.internalServerError, "reading the images failed: \(error)", type: "server_error")
+        default: return nil
         }
     }
 }

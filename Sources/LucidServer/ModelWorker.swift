@@ -6,7 +6,6 @@ import LucidModels
 import LucidPipeline
 import LucidTensor
 import LucidText
-import LucidVision
 import ServiceLifecycle
 
 /// Runs every piece of model work on one dedicated thread, so libtorch is never called from two
@@ -80,7 +79,6 @@ public final class ModelWorker: Service, @unchecked Sendable {
     public func submit(_ jobs: [GenerationJob]) throws(APIError) {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopped else { throw APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", retryAfter: limits.retryAfterSeconds) }
         try admitLocked(jobs.count)
         startThreadLocked()
         pending.append(contentsOf: jobs)
@@ -92,15 +90,16 @@ public final class ModelWorker: Service, @unchecked Sendable {
     func submit(_ task: ModelTask) throws(APIError) {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopped else { throw APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", retryAfter: limits.retryAfterSeconds) }
         try admitLocked(1)
         startThreadLocked()
         tasks.append(task)
         condition.signal()
     }
 
-    /// Refuses `count` more when running + waiting (generations and model tasks) would pass `maxConcurrent + maxQueue`.
+    /// Refuses `count` more once shutting down (503), or when running + waiting (generations and model tasks) would
+    /// pass `maxConcurrent + maxQueue` (429).
     private func admitLocked(_ count: Int) throws(APIError) {
+        guard !stopped else { throw APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", retryAfter: limits.retryAfterSeconds) }
         let waiting = pending.count + tasks.count
         guard running + waiting + count <= limits.maxConcurrent + limits.maxQueue else {
             throw APIError(.tooManyRequests, "the server is busy: \(running) generations running and \(waiting) waiting (limit \(limits.maxConcurrent) + \(limits.maxQueue) queued)",
@@ -212,11 +211,11 @@ public final class ModelWorker: Service, @unchecked Sendable {
             end(job, error: error)
         } catch let error as GenerationError {
             end(job, error: Self.apiError(error, param: job.input.param))
-        } catch let error as PromptError {
-            end(job, error: .invalid("\(error)", param: job.input.param))
-        } catch ImageError.invalidImage(let reason) {
-            end(job, error: Self.imageError(ImageError.invalidImage(reason: reason), param: job.input.param))
         } catch {
+            if let fault = Self.requestFault(error, param: job.input.param) {
+                end(job, error: fault)
+                return
+            }
             logger.error("generation failed: \(TerminalText.escaped("\(error)"))")
             end(job, error: APIError(.internalServerError, "generation failed: \(error)", type: "server_error"))
         }
