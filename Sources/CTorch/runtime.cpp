@@ -187,6 +187,11 @@ const char *lt_blas_library(void) {
   return name.c_str();
 }
 
+const char *lt_aten_cpu_capability(void) {
+  static const std::string capability = at::get_cpu_capability();
+  return capability.c_str();
+}
+
 bool lt_set_grad_enabled(bool enabled) {
   bool previous = c10::GradMode::is_enabled();
   c10::GradMode::set_enabled(enabled);

@@ -8,8 +8,8 @@
 // in bf16 against 0.13 s in f32 and 0.16 s widened; its input gradient 71 s in bf16 against 0.13 s in
 // f32. A bf16 organism's PGD step took 5.0 s against 0.27 s in f32; widened 0.46 s (docs/engine.md).
 //
-// So below AVX-512 (the small-linear kernel level, which tests can force lower) the shim computes these
-// products widened: the operands converted to f32 (exact: every bf16 and f16 value is an f32), one f32
+// So below AVX-512 (the small-linear kernel level, which tests can force lower; LUCID_WIDENED_PRODUCTS and
+// a thread's own choice override it, below) the shim computes these products widened: the operands converted to f32 (exact: every bf16 and f16 value is an f32), one f32
 // GEMM, the result rounded once to the operands' dtype. That is the arithmetic of libtorch's own bf16
 // GEMM (f32 accumulation, one rounding) up to summation order, so results agree with at::linear within
 // one rounding. Where it applies:
@@ -29,6 +29,10 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/custom_function.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "kernels.h"
 #include "shim.h"
@@ -86,8 +90,30 @@ bool same_reduced_cpu(const at::Tensor &a, const at::Tensor &b) {
   return reduced(a) && a.scalar_type() == b.scalar_type() && a.device().is_cpu() && b.device().is_cpu();
 }
 
-// Whether bf16/f16 products are computed widened here: x86-64 below the AVX-512 small-linear level.
+// LUCID_WIDENED_PRODUCTS=auto|on|off sets the process's choice: auto (unset) widens below the AVX-512
+// small-linear level on x86-64; off keeps libtorch's own reduced-precision kernels everywhere (slower
+// there, but bit for bit what transformers computes on the same CPU); on widens on any CPU.
+constexpr int kAuto = -1, kOff = 0, kOn = 1;
+
+int initially_chosen() {
+  const char *name = std::getenv("LUCID_WIDENED_PRODUCTS");
+  if (name == nullptr || *name == 0 || std::strcmp(name, "auto") == 0) return kAuto;
+  if (std::strcmp(name, "off") == 0 || std::strcmp(name, "0") == 0) return kOff;
+  if (std::strcmp(name, "on") == 0 || std::strcmp(name, "1") == 0) return kOn;
+  std::fprintf(stderr, "warning: LUCID_WIDENED_PRODUCTS=%s is not one of auto, on, off; using auto\n", name);
+  return kAuto;
+}
+
+const int chosen = initially_chosen();
+// A thread's own choice (kAuto: the process's applies), per thread as small_linear.cpp's kernel is, so
+// tests side by side never see each other's. Decided when a product is made: autograd's backward of a
+// widened linear widens again whichever thread runs it.
+thread_local int chosen_here = kAuto;
+
+// Whether bf16/f16 products are computed widened on the calling thread.
 bool lt_widened_products_enabled() {
+  const int want = chosen_here != kAuto ? chosen_here : chosen;
+  if (want != kAuto) return want == kOn;
 #if defined(__x86_64__)
   constexpr int kAVX512 = 3;  // small_linear.cpp's kernel levels
   return lt_small_linear_kernel() < kAVX512;
@@ -99,6 +125,13 @@ bool lt_widened_products_enabled() {
 }  // namespace
 
 extern "C" int lt_widened_products(void) { return lt_widened_products_enabled() ? 1 : 0; }
+
+// Sets the calling thread's choice (1 widen, 0 do not, -1 the process's again); returns the previous one.
+extern "C" int lt_set_thread_widened_products(int mode) {
+  const int previous = chosen_here;
+  chosen_here = mode == kOn || mode == kOff ? mode : kAuto;
+  return previous;
+}
 
 // x · wᵀ + b widened, or undefined where this file does not apply (see the header).
 at::Tensor lt_widened_linear(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &b) {

@@ -54,7 +54,7 @@ public struct LucidCommand: AsyncParsableCommand {
     }
 
     static var versionString: String {
-        "lucid \(LucidBuild.description), libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS, CPU kernel \(SmallLinearKernel.active.name), devices \(devicesDescription)"
+        "lucid \(LucidBuild.description), libtorch \(Torch.version), BLAS \(Torch.blasLibrary), threads \(Torch.threads) intra-op / \(Torch.blasThreadsDescription) BLAS, CPU kernel \(SmallLinearKernel.active.name), ATen \(Torch.cpuCapability), bf16/f16 products \(ReducedPrecisionProducts.areWidened ? "widened" : "libtorch's"), devices \(devicesDescription)"
     }
 
     /// The devices this libtorch can use, and why CUDA is missing where a CUDA wheel is installed.

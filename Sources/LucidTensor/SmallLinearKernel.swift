@@ -6,8 +6,8 @@ import CTorch
 /// The level also decides how bf16/f16 products run on the CPU: from `avx2` up, a single bf16 row
 /// (batch-1 decoding) and a bf16 decoder's attention over its cache stream the weights through the
 /// shim's own kernels; below `avx512`, linear and matmul on 32+ rows or under autograd, and conv2d,
-/// are computed widened to f32 and rounded once, because libtorch's reduced-precision kernels are many
-/// times slower than f32 there (widened_products.cpp, docs/engine.md).
+/// are by default computed widened to f32 and rounded once, because libtorch's reduced-precision kernels
+/// are many times slower than f32 there (`ReducedPrecisionProducts`, docs/engine.md).
 ///
 /// `LUCID_SMALL_LINEAR_KERNEL=scalar|avx2|avx512|avx512bf16` starts a process on that level (or the
 /// best below it this CPU has).
@@ -44,12 +44,6 @@ public enum SmallLinearKernel: Int32, Sendable, CaseIterable {
     /// rows, which is what must fit; with one intra-op thread the bf16 rows may fill the whole L1).
     /// A single row always takes the shim's kernel.
     public static var l1DataCacheBytes: Int { Int(lt_l1_data_cache_bytes()) }
-
-    /// Whether the calling thread computes bf16 and f16 products widened to f32 (x86-64 below the `avx512`
-    /// level): libtorch's own reduced-precision GEMMs are slow there, so the shim converts the operands,
-    /// multiplies in f32 and rounds once, which agrees with libtorch's product within one rounding but
-    /// not bit for bit (docs/engine.md).
-    public static var widensReducedPrecisionProducts: Bool { lt_widened_products() != 0 }
 
     /// The kernel the calling thread uses now.
     public static var active: SmallLinearKernel { SmallLinearKernel(rawValue: Int32(lt_small_linear_kernel())) ?? .scalar }

@@ -24,6 +24,11 @@ public enum Torch {
     /// libtorch's build summary (`at::show_config()`): compiler, BLAS, oneDNN, OpenMP, CPU capability.
     public static var buildConfiguration: String { String(cString: lt_torch_config()) }
 
+    /// The vector instruction set ATen's CPU kernels dispatch to: `AVX512`, `AVX2` or `DEFAULT` on
+    /// x86-64 (as `torch.backends.cpu.get_cpu_capability()` says; `ATEN_CPU_CAPABILITY` lowers it).
+    /// Fused attention's bf16/f16 results differ between `AVX512` and `AVX2`.
+    public static var cpuCapability: String { String(cString: lt_aten_cpu_capability()) }
+
     /// Whether a CUDA device can be used.
     public static var cudaAvailable: Bool { lt_cuda_is_available() }
 

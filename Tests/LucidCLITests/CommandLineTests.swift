@@ -64,6 +64,20 @@ struct CommandLineTests {
         #expect(unknown.out == automatic.out)
     }
 
+    /// LUCID_WIDENED_PRODUCTS chooses how bf16/f16 products run (widened by default only below AVX-512);
+    /// an unknown value is a warning, and the automatic choice stays.
+    @Test func howReducedPrecisionProductsRunIsChosenFromTheEnvironment() throws {
+        let off = try LucidProcess.run(["--version"], environment: ["LUCID_WIDENED_PRODUCTS": "off"])
+        #expect(off.status == 0 && off.out.contains("bf16/f16 products libtorch's,"), "\(off.out)")
+        let on = try LucidProcess.run(["--version"], environment: ["LUCID_WIDENED_PRODUCTS": "on"])
+        #expect(on.status == 0 && on.out.contains("bf16/f16 products widened,"), "\(on.out)")
+        let automatic = try LucidProcess.run(["--version"])
+        #expect(automatic.out.contains("ATen \(Torch.cpuCapability),"), "\(automatic.out)")
+        let unknown = try LucidProcess.run(["--version"], environment: ["LUCID_WIDENED_PRODUCTS": "sometimes"])
+        #expect(unknown.status == 0 && unknown.err.contains("LUCID_WIDENED_PRODUCTS=sometimes is not one of"), "\(unknown.err)")
+        #expect(unknown.out == automatic.out)
+    }
+
     @Test func generateAnswersParisAsJSON() throws {
         guard smolInstalled else { return }
         let result = try LucidProcess.run(["generate", "--prompt", "What is the capital of France?", "--json", "--max-new-tokens", "24"])

@@ -1,10 +1,12 @@
+import Foundation
 import Testing
 @testable import LucidTensor
 
 /// bf16/f16 linear, matmul and conv2d beyond the decoding kernels — prefill batches and products under
-/// autograd — against an f64 reference, on every small-linear kernel this CPU can run. Below `avx512`
-/// the shim computes them widened to f32 (widened_products.cpp); above, libtorch does; both must be
-/// within one rounding of the exact product, values and gradients.
+/// autograd — against an f64 reference, on every small-linear kernel this CPU can run, each with the
+/// products widened to f32 by the shim (widened_products.cpp, the default below `avx512`) and with
+/// libtorch's own kernels (`ReducedPrecisionProducts`); all must be within one rounding of the exact
+/// product, values and gradients.
 @Suite("bf16/f16 batch products")
 struct ReducedPrecisionProductTests {
     /// One rounding: 2⁻⁹ relative in bf16 (8 significant bits), 2⁻¹² in f16 (11); twice that allowed.
@@ -23,10 +25,23 @@ struct ReducedPrecisionProductTests {
         #expect(excess <= 1e-3, "\(label): beyond one rounding \(excess)", sourceLocation: sourceLocation)
     }
 
+    /// Runs `body` on every small-linear kernel this CPU has, each with products widened and on libtorch's
+    /// own kernels, handing it a label of the path.
+    func withEveryProductPath(_ body: (String) -> Void) {
+        withEverySmallLinearKernel { kernel in
+            for widened in [false, true] {
+                ReducedPrecisionProducts.computed(widened: widened) {
+                    #expect(ReducedPrecisionProducts.areWidened == widened)
+                    body("\(kernel)\(widened ? " widened" : "")")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [DType.bf16, .f16])
     func aPrefillBatchRoundsOnceFromTheExactProduct(_ dtype: DType) {
         let generator = Generator(seed: 31)
-        withEverySmallLinearKernel { active in
+        withEveryProductPath { active in
             for (rows, input, output) in [(32, 53, 37), (75, 80, 33)] {
                 let w = Tensor.randn([output, input], generator: generator).to(dtype)
                 let b = Tensor.randn([output], generator: generator).to(dtype)
@@ -47,7 +62,7 @@ struct ReducedPrecisionProductTests {
     @Test(arguments: [DType.bf16, .f16])
     func linearGradientsRoundOnceFromTheExactGradients(_ dtype: DType) {
         let generator = Generator(seed: 32)
-        withEverySmallLinearKernel { active in
+        withEveryProductPath { active in
             for (rows, withBias) in [(1, true), (6, false), (40, true), (40, false)] {
                 let (input, output) = (24, 16)
                 let x = Tensor.randn([rows, input], generator: generator).to(dtype)
@@ -76,7 +91,7 @@ struct ReducedPrecisionProductTests {
     @Test(arguments: [DType.bf16, .f16])
     func attentionProductsAndTheirGradientsRoundOnce(_ dtype: DType) {
         let generator = Generator(seed: 33)
-        withEverySmallLinearKernel { active in
+        withEveryProductPath { active in
             let queries = Tensor.randn([1, 3, 20, 16], generator: generator).to(dtype)
             let keys = Tensor.randn([1, 3, 20, 16], generator: generator).to(dtype)
             queries.requiresGrad = true
@@ -95,7 +110,7 @@ struct ReducedPrecisionProductTests {
     @Test(arguments: [DType.bf16, .f16])
     func patchEmbeddingAndItsPixelGradientRoundOnce(_ dtype: DType) {
         let generator = Generator(seed: 34)
-        withEverySmallLinearKernel { active in
+        withEveryProductPath { active in
             let image = Tensor.randn([1, 3, 16, 16], generator: generator).to(dtype)
             let kernel = Tensor.randn([8, 3, 4, 4], generator: generator).to(dtype)
             let bias = Tensor.randn([8], generator: generator).to(dtype)
@@ -110,5 +125,24 @@ struct ReducedPrecisionProductTests {
             let expected = perPosition.repeated([1, 1, 4, 4])
             expectOneRounding(image.grad, expected, dtype, "\(active) \(dtype): pixel gradient")
         }
+    }
+
+    /// `computed(widened:)` sets the calling thread's choice only, nests, and restores the previous one.
+    @Test func theWidenedChoiceBelongsToTheCallingThreadAndIsRestored() {
+        final class Seen: @unchecked Sendable { var widened: Bool? }
+        let before = ReducedPrecisionProducts.areWidened
+        ReducedPrecisionProducts.computed(widened: !before) {
+            #expect(ReducedPrecisionProducts.areWidened == !before)
+            ReducedPrecisionProducts.computed(widened: before) { #expect(ReducedPrecisionProducts.areWidened == before) }
+            #expect(ReducedPrecisionProducts.areWidened == !before)
+            let (seen, done) = (Seen(), DispatchSemaphore(value: 0))
+            Thread {
+                seen.widened = ReducedPrecisionProducts.areWidened
+                done.signal()
+            }.start()
+            done.wait()
+            #expect(seen.widened == before, "another thread keeps the process's choice")
+        }
+        #expect(ReducedPrecisionProducts.areWidened == before)
     }
 }

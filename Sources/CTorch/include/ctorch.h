@@ -184,8 +184,14 @@ int32_t lt_masked_attention(lt_tensor q, lt_tensor k, lt_tensor v, lt_tensor mas
    4 AVX-512 + bf16. A thread may choose its own (0 = best available, a missing one falls back, -1 = the
    process's again) for tests and benchmarks; returns the thread's previous setting. */
 int lt_small_linear_kernel(void);
-/* 1 where the calling thread computes bf16/f16 products widened to f32 (x86-64 below the AVX-512 level: widened_products.cpp). */
+/* 1 where the calling thread computes bf16/f16 products widened to f32 (by default x86-64 below the AVX-512
+   level; LUCID_WIDENED_PRODUCTS=auto|on|off for the process: widened_products.cpp). */
 int lt_widened_products(void);
+/* The calling thread's choice: 1 widen, 0 libtorch's own kernels, -1 the process's again; returns the previous one. */
+int lt_set_thread_widened_products(int mode);
+/* The vector instruction set ATen's CPU kernels dispatch to ("AVX512", "AVX2", "DEFAULT", …), as
+   torch.backends.cpu.get_cpu_capability() says; ATEN_CPU_CAPABILITY lowers it. */
+const char *lt_aten_cpu_capability(void);
 int lt_small_linear_set_thread_kernel(int kernel);
 /* One core's L1 data cache in bytes (32 KB where the system does not say): input rows that spill
    from half of it take the AVX-512 tiles in f32 and libtorch's linear in bf16 (2–8 rows; with one
