@@ -76,7 +76,7 @@ public struct ChatServer: Sendable {
                 }
                 // Image parts: decoded here (as a chat's are), measured by the model on its thread.
                 let decoded = try tokenized.images.map { (image) throws(APIError) -> RGBImage in try images.decode(image) }
-                let ids = try await worker.expandedPrompt(ids: tokenized.ids, images: decoded)
+                let ids = try await worker.expandedPrompt(ids: tokenized.ids, images: decoded, onClose: context.onClose)
                 return Self.json(.ok, TokenizerRoutes.answer(ids, tokenStrings: tokenized.tokenStrings, worker: worker))
             }
         }

@@ -1,25 +1,38 @@
 import Foundation
 import LucidModels
+import NIOConcurrencyHelpers
 import LucidTensor
 import LucidText
 import LucidVision
 
 /// A piece of model work that is not a generation, run on the worker thread between decoding steps:
-/// `run` does it and answers its caller, `refuse` answers without doing it (the server shut down first).
+/// `run` does it and answers its caller, `refuse` answers without doing it (the server shut down first,
+/// or the client went away while it waited: `isAbandoned`).
 struct ModelTask {
     let run: () -> Void
     let refuse: (APIError) -> Void
+    let isAbandoned: () -> Bool
 }
 
 extension ModelWorker {
     /// Runs `body` on the worker thread (where every libtorch call and the model's per-request state
     /// live), between decoding steps, admitted as one more waiting job: 429 past the queue limit.
-    func onModelThread<T: Sendable>(_ body: @escaping () throws(APIError) -> T) async throws(APIError) -> T {
-        let result: Result<T, APIError> = await withCheckedContinuation { continuation in
-            let task = ModelTask(run: {
-                do throws(APIError) { continuation.resume(returning: .success(try body())) } catch { continuation.resume(returning: .failure(error)) }
-            }, refuse: { continuation.resume(returning: .failure($0)) })
-            do throws(APIError) { try submit(task) } catch { continuation.resume(returning: .failure(error)) }
+    /// `onClose` registers what to call when the client goes away: from then on, as when the calling task
+    /// is cancelled, `body` is skipped if it has not started (the caller gets 499).
+    func onModelThread<T: Sendable>(onClose: ((@escaping @Sendable () -> Void) -> Void)? = nil,
+                                    _ body: @escaping () throws(APIError) -> T) async throws(APIError) -> T {
+        let abandoned = NIOLockedValueBox(false)
+        let abandon: @Sendable () -> Void = { abandoned.withLockedValue { $0 = true } }
+        onClose?(abandon)
+        let result: Result<T, APIError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let task = ModelTask(run: {
+                    do throws(APIError) { continuation.resume(returning: .success(try body())) } catch { continuation.resume(returning: .failure(error)) }
+                }, refuse: { continuation.resume(returning: .failure($0)) }, isAbandoned: { abandoned.withLockedValue { $0 } })
+                do throws(APIError) { try submit(task) } catch { continuation.resume(returning: .failure(error)) }
+            }
+        } onCancel: {
+            abandon()
         }
         return try result.get()
     }
@@ -27,10 +40,12 @@ extension ModelWorker {
     /// `ids` (one placeholder per image, as the chat template writes them) with each image's placeholder
     /// repeated once per feature the model makes of it: the processor's `input_ids`, as long as the prompt
     /// the model reads (`VisionLanguageModel.expandedIDs`). The images go through the model's own
-    /// processor on the worker thread, as a chat request's do before its prefill.
-    public func expandedPrompt(ids: [Int], images: [RGBImage], param: String = "messages") async throws(APIError) -> [Int] {
+    /// processor on the worker thread, as a chat request's do before its prefill; skipped, if it has not
+    /// started, once the client goes away (`onClose`, see `onModelThread`).
+    public func expandedPrompt(ids: [Int], images: [RGBImage], param: String = "messages",
+                               onClose: ((@escaping @Sendable () -> Void) -> Void)? = nil) async throws(APIError) -> [Int] {
         guard !images.isEmpty else { return ids }
-        return try await onModelThread { () throws(APIError) -> [Int] in
+        return try await onModelThread(onClose: onClose) { () throws(APIError) -> [Int] in
             guard let vision = self.opened.vision else {
                 throw .invalid("\(self.opened.name) is a text-only model: image parts need a vision-language model", param: param,
                                code: "images_unsupported")

@@ -23,6 +23,9 @@ public final class ModelWorker: Service, @unchecked Sendable {
     private var pending: [GenerationJob] = []
     /// Model work other than generations (`onModelThread`), run between decoding steps.
     private var tasks: [ModelTask] = []
+    /// Model tasks taken off `tasks` and not yet done, and those skipped because their client went away.
+    private var runningTasks = 0
+    private var skipped = 0
     private var running = 0
     private var stopped = false
     private var paused = false
@@ -82,7 +85,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         try admitLocked(jobs.count)
         startThreadLocked()
         pending.append(contentsOf: jobs)
-        metrics.queueDepth.set(Double(pending.count))
+        metrics.queueDepth.set(Double(pending.count + tasks.count))
         condition.signal()
     }
 
@@ -93,6 +96,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         try admitLocked(1)
         startThreadLocked()
         tasks.append(task)
+        metrics.queueDepth.set(Double(pending.count + tasks.count))
         condition.signal()
     }
 
@@ -107,8 +111,13 @@ public final class ModelWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// Jobs admitted and not yet finished (running + waiting).
-    public var inFlight: Int { condition.withLock { running + pending.count } }
+    /// Generations and model tasks admitted and not yet finished (running + waiting).
+    public var inFlight: Int { condition.withLock { running + pending.count + runningTasks + tasks.count } }
+
+    /// Model tasks skipped because their client went away while they waited, and those waiting whose client has
+    /// gone (tests read these).
+    var skippedTasks: Int { condition.withLock { skipped } }
+    var waitingAbandonedTasks: Int { condition.withLock { tasks.filter { $0.isAbandoned() }.count } }
 
     /// Waiting jobs whose client went away (tests: a disconnect is seen before the job starts).
     var waitingCancelled: Int { condition.withLock { pending.filter(\.isCancelled).count } }
@@ -153,6 +162,23 @@ public final class ModelWorker: Service, @unchecked Sendable {
         worker.start()
     }
 
+    /// Does `work` (taken off `tasks`), skipping what its client abandoned, then frees their places.
+    private func runTasks(_ work: [ModelTask]) {
+        var skippedHere = 0
+        for task in work {
+            if task.isAbandoned() {
+                skippedHere += 1
+                task.refuse(ChatServer.clientClosedRequest)
+            } else {
+                task.run()
+            }
+        }
+        condition.withLock {
+            runningTasks = 0
+            skipped += skippedHere
+        }
+    }
+
     // MARK: worker thread
 
     private func loop() {
@@ -184,10 +210,11 @@ public final class ModelWorker: Service, @unchecked Sendable {
                 }
                 running += starting.count
                 swap(&work, &tasks)
+                runningTasks = work.count
             }
             metrics.queueDepth.set(Double(pending.count))
             condition.unlock()
-            for task in work { task.run() }
+            if !work.isEmpty { runTasks(work) }
             for job in starting { start(job) }
             metrics.activeGenerations.set(Double(batch.activeRows))
             if batch.activeRows > 0 {

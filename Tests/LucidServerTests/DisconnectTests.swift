@@ -10,8 +10,9 @@ import Testing
 /// A client that goes away cancels its generation: nothing decodes for nobody and the slot is freed.
 @Suite("client disconnects", .serialized)
 struct DisconnectTests {
-    /// Sends a complete HTTP request on a fresh loopback connection and returns it, unread (the caller closes it).
-    static func send(port: Int, body: ByteBuffer) throws -> Int32 {
+    /// Sends a complete HTTP POST of `body` to `path` on a fresh loopback connection and returns it, unread (the
+    /// caller closes it).
+    static func send(port: Int, path: String = "/v1/chat/completions", body: ByteBuffer) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EIO) }
         var sent = false
@@ -25,7 +26,7 @@ struct DisconnectTests {
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         let payload = String(buffer: body)
-        let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(payload.utf8.count)\r\n\r\n" + payload
         let bytes = Array(request.utf8)
         var offset = 0

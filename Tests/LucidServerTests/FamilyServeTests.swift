@@ -176,6 +176,38 @@ struct FamilyServeTests {
         }
     }
 
+    /// A `/tokenize` with an image waits for the model's thread as a generation does: counted in `inFlight` and
+    /// `lucid_queue_depth` while it waits, and skipped when its client hangs up before its turn (answered 499, not
+    /// measured for nobody); the next one is answered.
+    @Test func aTokenizeWhoseClientHangsUpBeforeTheModelIsFreeIsSkipped() async throws {
+        let family = try #require(Self.families.first { $0.directory == "qwen2-vl" })
+        let folder = try Self.servableCopy(family)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try TestServer(model: folder.path)
+        let worker = server.server.worker
+        worker.pause()
+        let body = chatBody(Self.question, imageURL: dataURL(try Self.picture(width: 64, height: 64)), extra: ["model": .string(folder.path)])
+        let (queued, depth, heard, skipped, metrics, after) = try await server.test(.live) { client in
+            let port = try #require(client.port)
+            let connection = try DisconnectTests.send(port: port, path: "/tokenize", body: body)
+            let queued = try await DisconnectTests.eventually { worker.inFlight == 1 }
+            let depth = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            close(connection)
+            let heard = try await DisconnectTests.eventually { worker.waitingAbandonedTasks == 1 }
+            worker.resume()
+            let skipped = try await DisconnectTests.eventually { worker.skippedTasks == 1 && worker.inFlight == 0 }
+            let after = try await client.execute(uri: "/tokenize", method: .post, headers: jsonHeaders, body: body)
+            return (queued, depth, heard, skipped, String(buffer: try await client.execute(uri: "/metrics", method: .get).body), after)
+        }
+        #expect(queued, "the /tokenize never counted as waiting for the model")
+        #expect(depth.contains("lucid_queue_depth 1"), "\(depth)")
+        #expect(heard, "the worker never learned that the client closed its connection")
+        #expect(skipped, "the worker measured the images of a client that had gone")
+        #expect(metrics.contains("lucid_requests_total{status=\"499\"} 1"), "\(metrics)")
+        #expect(after.status == .ok, "\(String(buffer: after.body))")
+        #expect(worker.skippedTasks == 1)
+    }
+
     @Test func anImageTheModelsProcessorRefusesIsTheRequestsFault() async throws {
         let family = try #require(Self.families.first { $0.directory == "qwen2-vl" })
         let folder = try Self.servableCopy(family)
