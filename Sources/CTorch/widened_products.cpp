@@ -9,10 +9,12 @@
 // f32. A bf16 organism's PGD step took 5.0 s against 0.27 s in f32; widened 0.46 s (docs/engine.md).
 //
 // So below AVX-512 (the small-linear kernel level, which tests can force lower; LUCID_WIDENED_PRODUCTS and
-// a thread's own choice override it, below) the shim computes these products widened: the operands converted to f32 (exact: every bf16 and f16 value is an f32), one f32
-// GEMM, the result rounded once to the operands' dtype. That is the arithmetic of libtorch's own bf16
-// GEMM (f32 accumulation, one rounding) up to summation order, so results agree with at::linear within
-// one rounding. Where it applies:
+// a thread's own choice override it, below) the shim computes these products widened: the operands
+// converted to f32 (exact: every bf16 and f16 value is an f32), one f32 GEMM, the result rounded once to
+// the operands' dtype. That is the arithmetic of libtorch's own bf16 GEMM (f32 accumulation, one
+// rounding) up to summation order, so results agree with at::linear within one rounding (not bit for bit:
+// through a whole model, bf16 logits a few steps apart; LUCID_WIDENED_PRODUCTS=off where transformers'
+// bits matter, docs/engine.md). Where it applies:
 // - linear with 32 or more rows, or with autograd: a custom autograd function saves the bf16/f16 input
 //   and weight, not their f32 copies, and widens again in backward (a 7B model's f32 weight copies would
 //   not fit beside it). Fewer rows without autograd (decoding) stay on at::linear: converting the whole

@@ -8,7 +8,7 @@ import LucidPipeline
 /// device this libtorch cannot use, or a dtype the device cannot compute in is a usage error, not a
 /// failure after loading.
 struct ModelRuntimeOptions: ParsableArguments {
-    @Option(help: "Element type of the weights, activations and KV caches: f32 (default), bf16 or f16. Decoder scores, attack losses, probes and metrics stay f32/f64 (docs/engine.md).")
+    @Option(help: "Element type of the weights, activations and KV caches: f32 (default), bf16 or f16. Decoder scores, attack losses, probes and metrics stay f32/f64. On CPUs without AVX-512 bf16/f16 prompt and gradient products are computed widened to f32 (6–11× faster, not bit for bit transformers' own; LUCID_WIDENED_PRODUCTS=off keeps libtorch's: docs/engine.md).")
     var dtype: String?
 
     @Option(help: "Where the model runs: cpu (default), cuda, cuda:N or mps. Models run on cpu and cuda (the CUDA wheel, LUCID_TORCH=cuda); a device this libtorch lacks, and mps (not verified yet), are refused with the reason.")

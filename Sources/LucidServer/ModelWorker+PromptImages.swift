@@ -1,9 +1,9 @@
 import Foundation
 import LucidModels
-import NIOConcurrencyHelpers
 import LucidTensor
 import LucidText
 import LucidVision
+import NIOConcurrencyHelpers
 
 /// A piece of model work that is not a generation, run on the worker thread between decoding steps:
 /// `run` does it and answers its caller, `refuse` answers without doing it (the server shut down first,
