@@ -123,8 +123,8 @@ struct FamilyReducedPrecisionTests {
     }
 
     /// Widened products (`ReducedPrecisionProducts`: the default on CPUs without AVX-512, forced here on any CPU)
-    /// round each product once from f32 where libtorch's own kernels may not, so they are not transformers' bits,
-    /// but they are no less accurate: the logits' mean distance from the f32 runtime is at most 1.1× that of
+    /// multiply in f32 and round once, in another order than libtorch's own kernels, so they are not transformers'
+    /// bits, but they are no less accurate: the logits' mean distance from the f32 runtime is at most 1.1× that of
     /// transformers' logits, and they stay closer to transformers' than the f32 runtime is (the model still
     /// computes in its dtype). On an AVX2 EPYC against the avx2/ references (session 43): 18 of the 28 cases
     /// bit-identical, the others (LLaVA-NeXT, LLaVA-OneVision, Qwen2.5-VL f16) up to 0.14 in bf16 and 0.030 in f16
