@@ -12,8 +12,8 @@ import CTorch
 ///
 /// `LUCID_WIDENED_PRODUCTS=auto|on|off` sets the process's choice (auto, the default: widened on
 /// x86-64 below the `avx512` small-linear level); `computed(widened:_:)` sets the calling thread's.
-/// Only prompt-sized products are widened (32+ rows) and any product under autograd; decoding's few
-/// rows always take libtorch's or the shim's small kernels.
+/// What is widened: linear and matmul on prompt-sized inputs (32+ rows) or under autograd, and every
+/// conv2d; decoding's few rows always take libtorch's or the shim's small kernels.
 public enum ReducedPrecisionProducts {
     /// Whether the calling thread computes bf16 and f16 products widened to f32.
     public static var areWidened: Bool { lt_widened_products() != 0 }
