@@ -76,7 +76,8 @@ struct RunStartCommand: AsyncParsableCommand {
         let session: RunSession
         do {
             session = try RunSession.open(manifest: URL(fileURLWithPath: manifest), output: output.map { URL(fileURLWithPath: $0) },
-                                          shard: spec, forceNew: forceNew, engine: engine)
+                                          shard: spec, forceNew: forceNew, engine: engine,
+                                          laterEngineKeys: ManifestWorker.laterEngineKeys)
         } catch { throw CLIError("\(error)") }
         for warning in session.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let worker = ManifestWorker(plan: session.plan, runDirectory: session.directory.url)

@@ -206,6 +206,12 @@ public final class ManifestWorker {
     /// `"reasoning": "split"` beside a model whose template writes reasoning (`deepseek-r1`, `qwen3`) when the
     /// run splits it (`generation.reasoning`, default split): such a run started before session 36 recorded whole
     /// outputs, and resumes only with `--force-new` rather than mixing whole and split items.
+    /// `"cpu": {"aten", "kernel", "products"}` beside a bf16/f16 model on the CPU: ATen's dispatch level
+    /// (`Torch.cpuCapability`), the shim's few-row kernel (`SmallLinearKernel`) and whether products are
+    /// widened (`"widened"`, else `"libtorch"`: `ReducedPrecisionProducts`), since each changes that model's
+    /// logits by steps of the dtype and so its tokens: a shard or resume on another CPU, or with another
+    /// `LUCID_WIDENED_PRODUCTS`, is refused. Recorded since session 44; a run whose record lacks it
+    /// resumes with a warning (`laterEngineKeys`).
     public static func engine(of manifest: RunManifest, registry: ModelRegistry = .standard) throws(ModelLoadOptionsError) -> JSONValue {
         let splits = (try? ManifestGeneration(manifest))?.reasoning == .split
         var models: [String: JSONValue] = [:]
@@ -215,9 +221,19 @@ public final class ManifestWorker {
                                                "fused_attention": .bool(options.fusedAttention)]
             if options.fusedAttention { fields["fused_vision_attention"] = .bool(true) }
             if splits && writesReasoning(spec, registry: registry) { fields["reasoning"] = .string(ReasoningMode.split.rawValue) }
+            if options.device == .cpu && options.dtype != .f32 { fields["cpu"] = reducedPrecisionCPU }
             models[spec.label] = .object(fields)
         }
         return .object(["models": .object(models)])
+    }
+
+    /// The keys of `engine(of:)` that runs started before session 44 lack (`RunPlan.laterEngineKeys`).
+    public static let laterEngineKeys: Set<String> = ["cpu"]
+
+    /// How this process computes bf16/f16 on the CPU, as `engine(of:)` records it.
+    static var reducedPrecisionCPU: JSONValue {
+        .object(["aten": .string(Torch.cpuCapability), "kernel": .string(SmallLinearKernel.active.name),
+                 "products": .string(ReducedPrecisionProducts.areWidened ? "widened" : "libtorch")])
     }
 
     /// Whether a model entry's template writes reasoning: its `template:`, else the one its family detects

@@ -110,7 +110,7 @@ public final class RunDirectory: Sendable {
         guard metadata.datasetHash == plan.datasetHash else {
             throw RunError.datasetChanged(directory: url.path, dataset: plan.dataset.url.path, stored: metadata.datasetHash, current: plan.datasetHash)
         }
-        let changes = metadata.engineChanges(comparedTo: plan.engine)
+        let changes = metadata.engineComparison(with: plan.engine, laterKeys: plan.laterEngineKeys).changes
         guard changes.isEmpty else { throw RunError.engineChanged(directory: url.path, changes: changes) }
         let stored = try plannedItems()
         guard stored == plan.items.map(\.planned) else {

@@ -94,20 +94,32 @@ public struct RunMetadata: Sendable, Equatable {
         return "this run was started by \(describe(lucid)) and resumes with \(describe(current)): its results will mix the two builds (--force-new starts a fresh directory)"
     }
 
-    /// Where `current` differs from the recorded engine settings, as `path: A then, B now` lines (sorted);
-    /// empty when they agree or the run recorded none.
-    func engineChanges(comparedTo current: JSONValue?) -> [String] {
-        guard let engine, let current, engine != current else { return [] }
+    /// How `current` compares with the recorded engine settings: `changes`, where they differ, as
+    /// `path: A then, B now` lines, and `unrecorded`, the `laterKeys` the record lacks, as `path (B now)`
+    /// (both sorted); both empty when they agree or the run recorded none.
+    func engineComparison(with current: JSONValue?, laterKeys: Set<String> = []) -> (changes: [String], unrecorded: [String]) {
+        guard let engine, let current, engine != current else { return ([], []) }
         var changes: [String] = []
-        func walk(_ path: String, _ then: JSONValue?, _ now: JSONValue?) {
+        var unrecorded: [String] = []
+        func walk(_ path: String, _ key: String?, _ then: JSONValue?, _ now: JSONValue?) {
             if case .object(let a)? = then, case .object(let b)? = now {
-                for key in Set(a.keys).union(b.keys).sorted() { walk(path.isEmpty ? key : "\(path).\(key)", a[key], b[key]) }
+                for key in Set(a.keys).union(b.keys).sorted() { walk(path.isEmpty ? key : "\(path).\(key)", key, a[key], b[key]) }
+            } else if then == nil, let now, let key, laterKeys.contains(key) {
+                unrecorded.append("\(path) (\(now) now)")
             } else if then != now {
                 changes.append("\(path.isEmpty ? "engine" : path): \(then.map { "\($0)" } ?? "absent") then, \(now.map { "\($0)" } ?? "absent") now")
             }
         }
-        walk("", engine, current)
-        return changes
+        walk("", nil, engine, current)
+        return (changes, unrecorded)
+    }
+
+    /// A warning when the run's engine record lacks settings this Lucid records (`engineComparison`'s
+    /// `unrecorded`); nil when it has them all.
+    func unrecordedEngineWarning(comparedTo current: JSONValue?, laterKeys: Set<String>) -> String? {
+        let unrecorded = engineComparison(with: current, laterKeys: laterKeys).unrecorded
+        guard !unrecorded.isEmpty else { return nil }
+        return "this run was started before Lucid recorded \(unrecorded.joined(separator: ", ")), so the resume cannot check them: if the run started with other values, its results will mix the two (--force-new starts a fresh directory)"
     }
 
     /// Top-level manifest keys whose values differ from `other` (sorted).

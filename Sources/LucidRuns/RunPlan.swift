@@ -14,6 +14,10 @@ public struct RunPlan: Sendable {
     /// that changed between Lucid builds would otherwise mix results computed two ways. Not part of
     /// the manifest hash. Nil: nothing to record or check.
     public var engine: JSONValue?
+    /// Keys of `engine`'s objects that Lucid began recording after runs had been started without them:
+    /// where a run's record lacks one, a resume goes on unchecked for it, with a warning
+    /// (`RunSession.warnings`), rather than refusing to finish a run it cannot compare.
+    public var laterEngineKeys: Set<String> = []
 
     /// Loads the dataset and expands the manifest.
     public init(manifest: RunManifest) throws(DatasetError) {
@@ -40,10 +44,11 @@ public struct RunPlan: Sendable {
         self.manifestHash = manifest.hash
     }
 
-    /// This plan with `engine` to record and check.
-    public func recording(engine: JSONValue?) -> RunPlan {
+    /// This plan with `engine` to record and check, `laterKeys` accepted where a run's record lacks them.
+    public func recording(engine: JSONValue?, laterKeys: Set<String> = []) -> RunPlan {
         var plan = self
         plan.engine = engine
+        plan.laterEngineKeys = laterKeys
         return plan
     }
 

@@ -13,16 +13,17 @@ public final class RunSession: Sendable {
     public let store: ResultStore
 
     /// Loads the manifest at `manifest` and prepares the run (throws `ManifestError`, `DatasetError` or `RunError`).
-    /// `engine`: the settings to record and check (`RunPlan.engine`).
+    /// `engine`: the settings to record and check (`RunPlan.engine`); `laterEngineKeys`: those of its keys a
+    /// run started by an older Lucid may lack (`RunPlan.laterEngineKeys`).
     public static func open(manifest: URL, output: URL? = nil, shard: ShardSpec? = nil, forceNew: Bool = false,
-                            engine: JSONValue? = nil) throws -> RunSession {
+                            engine: JSONValue? = nil, laterEngineKeys: Set<String> = []) throws -> RunSession {
         let loaded = try RunManifest.load(from: manifest)
         let plan: RunPlan
         do { plan = try RunPlan(manifest: loaded) } catch where error.line == nil {
             // A dataset that cannot be read at all is the manifest's `dataset.path` at fault: say where it was written.
             throw loaded.locations.error(at: "dataset.path", error.description)
         }
-        return try RunSession(plan: plan.recording(engine: engine), output: output, shard: shard, forceNew: forceNew)
+        return try RunSession(plan: plan.recording(engine: engine, laterKeys: laterEngineKeys), output: output, shard: shard, forceNew: forceNew)
     }
 
     /// Prepares the run of `plan` in `output` (default: the manifest's `output`).
@@ -37,8 +38,13 @@ public final class RunSession: Sendable {
     public var items: [WorkItem] { plan.items(in: shard) }
 
     /// What opening the results file found worth telling (a repaired torn line, duplicates).
-    /// Also says when this build is another than the one that started the run.
-    public var warnings: [String] { [directory.metadata.buildChange(comparedTo: RunMetadata.currentLucid)].compactMap { $0 } + store.warnings }
+    /// Also says when this build is another than the one that started the run, and which engine settings
+    /// the run's record lacks (`RunPlan.laterEngineKeys`).
+    public var warnings: [String] {
+        let metadata = directory.metadata
+        return [metadata.buildChange(comparedTo: RunMetadata.currentLucid),
+                metadata.unrecordedEngineWarning(comparedTo: plan.engine, laterKeys: plan.laterEngineKeys)].compactMap { $0 } + store.warnings
+    }
 
     /// Runs the pending items with `work` (see `RunExecutor.run`).
     public func run(progress: ProgressReporter? = nil, interruption: InterruptMonitor? = nil,

@@ -114,6 +114,38 @@ struct ModelRuntimeFlagTests {
         #expect(fresh.status == 0 && fresh.out.contains("runs/sweep-2"), "\(fresh.out)\(fresh.err)")
     }
 
+    /// A bf16 run records how this CPU computes it; a resume that would compute it another way is refused, and
+    /// a run started before Lucid recorded that (session 44) resumes with a warning.
+    @Test func aBF16RunRecordsHowTheCPUComputesItAndAnOlderRecordResumesWithAWarning() throws {
+        let (folder, manifest) = try sweep("dtype: bf16", generation: "generation: {max_new_tokens: 4}\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try LucidProcess.run(["run", manifest.path])
+        #expect(first.status == 0, "\(first.err)")
+        let runJSON = folder.appendingPathComponent("runs/sweep/run.json")
+        let recorded = try LucidProcess.json(String(contentsOf: runJSON, encoding: .utf8))
+        let models = (recorded["engine"] as? [String: Any])?["models"] as? [String: Any]
+        let cpu = try #require((models?["shapes-tiny"] as? [String: Any])?["cpu"] as? [String: String], "\(recorded)")
+        #expect(Set(cpu.keys) == ["aten", "kernel", "products"] && ["widened", "libtorch"].contains(cpu["products"] ?? ""), "\(cpu)")
+        let other = cpu["products"] == "widened" ? "off" : "on"
+        let switched = try LucidProcess.run(["run", manifest.path], environment: ["LUCID_WIDENED_PRODUCTS": other])
+        #expect(switched.status != 0)
+        #expect(switched.err.contains("models.shapes-tiny.cpu.products: \"\(cpu["products"] ?? "")\" then"), "\(switched.err)")
+
+        var older = recorded
+        var engine = try #require(older["engine"] as? [String: Any])
+        var recordedModels = try #require(engine["models"] as? [String: Any])
+        var tiny = try #require(recordedModels["shapes-tiny"] as? [String: Any])
+        tiny.removeValue(forKey: "cpu")
+        recordedModels["shapes-tiny"] = tiny
+        engine["models"] = recordedModels
+        older["engine"] = engine
+        try JSONSerialization.data(withJSONObject: older).write(to: runJSON)
+        let resumed = try LucidProcess.run(["run", manifest.path])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        #expect(resumed.out.contains("already done") && resumed.out.contains("runs/sweep"), "\(resumed.out)")
+        #expect(resumed.err.contains("warning: this run was started before Lucid recorded models.shapes-tiny.cpu ("), "\(resumed.err)")
+    }
+
     @Test func generateRunsInBF16() throws {
         guard FileManager.default.fileExists(atPath: ModelPaths.smolLM2) else {
             Issue.record("SmolLM2 GGUF missing at \(ModelPaths.smolLM2): run scripts/setup.sh")

@@ -63,17 +63,27 @@ struct ModelRuntimeOptionTests {
         }
     }
 
-    @Test func aRunRecordsEachModelsDTypeDeviceAndAttentionKernelWithDefaultsResolved() throws {
+    @Test func aRunRecordsEachModelsDTypeDeviceAttentionKernelAndReducedPrecisionCPUWithDefaultsResolved() throws {
         let (sweep, folder) = try manifest("    name: half\n    dtype: bf16\n  - path: shapes-tiny\n    name: pinned\n    dtype: bf16\n    fused_attention: false\n  - path: shapes-tiny\n    name: full")
         defer { try? FileManager.default.removeItem(at: folder) }
         try ManifestWorker.validate(sweep)
-        func model(_ dtype: String, _ fused: Bool) -> JSONValue {
+        func model(_ dtype: String, _ fused: Bool, products: String = "widened") -> JSONValue {
             var fields: [String: JSONValue] = ["dtype": .string(dtype), "device": .string("cpu"), "fused_attention": .bool(fused)]
             if fused { fields["fused_vision_attention"] = .bool(true) }
+            if dtype != "f32" {
+                fields["cpu"] = .object(["aten": .string(Torch.cpuCapability), "kernel": .string(SmallLinearKernel.active.name),
+                                         "products": .string(products)])
+            }
             return .object(fields)
         }
-        #expect(try ManifestWorker.engine(of: sweep) == .object(["models": .object([
-            "half": model("bf16", true), "pinned": model("bf16", false), "full": model("f32", false)])]))
+        for widened in [true, false] {
+            let products = widened ? "widened" : "libtorch"
+            #expect(try ReducedPrecisionProducts.computed(widened: widened) { try ManifestWorker.engine(of: sweep) } == .object(["models": .object([
+                "half": model("bf16", true, products: products), "pinned": model("bf16", false, products: products),
+                "full": model("f32", false)])]))
+        }
+        #expect(try SmallLinearKernel.using(.scalar) { _ in try ManifestWorker.engine(of: sweep) }["models"]?["half"]?["cpu"]?["kernel"] == .string("scalar"))
+        #expect(ManifestWorker.laterEngineKeys == ["cpu"])
     }
 
     @Test func theRegistryRefusesADeviceBeforeResolvingTheModel() {

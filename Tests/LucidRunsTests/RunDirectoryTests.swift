@@ -80,6 +80,42 @@ struct RunDirectoryTests {
         #expect(try RunDirectory.prepare(for: fixture.plan().recording(engine: Self.engine(fused: true))).url == directory.url)
     }
 
+    /// A key Lucid began recording later (`RunPlan.laterEngineKeys`) is accepted, with a warning, where the
+    /// run's record lacks it, and checked like any other once recorded; any other key absent then is refused.
+    @Test func aLaterEngineKeyTheRecordLacksResumesWithAWarningAndIsCheckedOnceRecorded() throws {
+        let fixture = try RunFixture(samples: 2)
+        let cpu = JSONValue.object(["aten": .string("AVX2"), "products": .string("widened")])
+        func engine(cpu: JSONValue?) -> JSONValue {
+            var fields: [String: JSONValue] = ["dtype": .string("bf16"), "fused_attention": .bool(true)]
+            if let cpu { fields["cpu"] = cpu }
+            return .object(["models": .object(["tiny": .object(fields)])])
+        }
+        let older = try RunSession(plan: fixture.plan().recording(engine: engine(cpu: nil)))
+        older.store.close()
+        #expect(older.warnings.isEmpty, "\(older.warnings)")
+        let resumed = try RunSession(plan: fixture.plan().recording(engine: engine(cpu: cpu), laterKeys: ["cpu"]))
+        resumed.store.close()
+        #expect(resumed.directory.url == older.directory.url)
+        #expect(resumed.warnings == ["this run was started before Lucid recorded models.tiny.cpu ({\"aten\":\"AVX2\",\"products\":\"widened\"} now), so the resume cannot check them: if the run started with other values, its results will mix the two (--force-new starts a fresh directory)"])
+        #expect(throws: RunError.engineChanged(directory: older.directory.url.path, changes: ["models.tiny.cpu: absent then, \(cpu) now"]),
+                "without the key named later it is a change like any other") {
+            try RunDirectory.prepare(for: fixture.plan().recording(engine: engine(cpu: cpu)))
+        }
+
+        let newer = try RunFixture(samples: 2)
+        let recorded = try RunDirectory.prepare(for: newer.plan().recording(engine: engine(cpu: cpu), laterKeys: ["cpu"]))
+        #expect(recorded.metadata.engine == engine(cpu: cpu))
+        let otherCPU = JSONValue.object(["aten": .string("AVX512"), "products": .string("libtorch")])
+        #expect(throws: RunError.engineChanged(directory: recorded.url.path, changes: [
+            "models.tiny.cpu.aten: \"AVX2\" then, \"AVX512\" now", "models.tiny.cpu.products: \"widened\" then, \"libtorch\" now"])) {
+            try RunDirectory.prepare(for: newer.plan().recording(engine: engine(cpu: otherCPU), laterKeys: ["cpu"]))
+        }
+        #expect(throws: RunError.engineChanged(directory: recorded.url.path, changes: ["models.tiny.cpu: {\"aten\":\"AVX2\",\"products\":\"widened\"} then, absent now"]),
+                "a record that has the key and a Lucid that does not write it is a change too") {
+            try RunDirectory.prepare(for: newer.plan().recording(engine: engine(cpu: nil), laterKeys: ["cpu"]))
+        }
+    }
+
     @Test func forceNewStartsASiblingDirectoryAndEveryShardFindsTheSameOne() throws {
         let fixture = try RunFixture(samples: 3)
         let original = try RunDirectory.prepare(for: fixture.plan())
