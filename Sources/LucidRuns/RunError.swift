@@ -45,8 +45,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case .engineChanged(let directory, let changes):
             return """
                 \(directory) was started with other engine settings (\(changes.joined(separator: "; "))), so this Lucid \
-                would compute its remaining items differently. Refusing to mix results. Resume it with the Lucid build that \
-                started it, or pass --force-new to start a fresh directory beside it.
+                would compute its remaining items differently. Refusing to mix results. Resume it with the Lucid build, the kind \
+                of CPU and the LUCID_* environment that started it, or pass --force-new to start a fresh directory beside it.
                 """
         case .datasetChanged(let directory, let dataset, let stored, let current):
             return """

@@ -4,6 +4,7 @@ import LucidPipeline
 import LucidRuns
 import LucidTensor
 import LucidTestSupport
+import LucidText
 import LucidVision
 import Testing
 
@@ -110,8 +111,8 @@ struct ManifestFamilyAttackTests {
         let opened = try ModelRegistry.standard.open(answerer.path)
         let tokenizer = try ModelRegistry.standard.tokenizer(for: answerer.path)
         let image = try opened.pixelValues(image: path, padToSquare: false)
-        let ids = try tokenizer.encode(chat: [.user("Please describe this image in detail.", images: 1)],
-                                       template: try #require(opened.chatTemplate(for: tokenizer)))
+        let template: ChatTemplate = try #require(opened.chatTemplate(for: tokenizer))
+        let ids = try tokenizer.encode(chat: [.user("Please describe this image in detail.", images: 1)], template: template)
         let limits = GenerationLimits(maxNewTokens: 2, eosTokenIDs: opened.stopTokenIDs(tokenizer: tokenizer))
         let expected = try Decoding.generate(opened.model, ids: ids, images: [image], method: .greedy, limits: limits)
         #expect(fields["token_ids"] == .array(expected.tokens.map { .int($0) }))

@@ -137,7 +137,10 @@ struct ManifestWorkerTests {
             let plan = try RunPlan(manifest: manifest)
             let worker = ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run"))
             var out: [String: [String: JSONValue]] = [:]
-            for item in plan.items { out[item.model.label] = try #require(try worker.run(item).objectValue) }
+            for item in plan.items {
+                let object: [String: JSONValue] = try #require(try worker.run(item).objectValue)
+                out[item.model.label] = object
+            }
             return out
         }
         func output(_ fields: [String: JSONValue]?) throws -> String {
