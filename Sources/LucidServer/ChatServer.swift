@@ -20,20 +20,23 @@ public struct ChatServer: Sendable {
     /// Where `/tokenize`, `/detokenize` and every completion's prompt wait to be tokenized (off the HTTP threads and
     /// the model's, admitted; one line for short texts, one for large ones), and where large bodies are parsed.
     let tokenizer: TokenizerLine
+    /// How much of a body over the size limit is read and dropped before the connection is closed instead.
+    let drainBytes: Int
 
     public init(options: ServerOptions, worker: ModelWorker) throws(ServerSetupError) {
         try self.init(options: options, worker: worker, tokenizerQueue: DispatchQueue(label: "lucid.tokenizer", qos: .userInitiated))
     }
 
     /// With the tokenizer line's queue for short texts given (tests hold it), and its queues for large texts and large
-    /// bodies' parsing (new ones unless given) and their threshold.
+    /// bodies' parsing (new ones unless given) and their threshold, and the drain bound of bodies over the limit.
     init(options: ServerOptions, worker: ModelWorker, tokenizerQueue: DispatchQueue,
          bulkQueue: DispatchQueue = DispatchQueue(label: "lucid.tokenizer.bulk", qos: .userInitiated),
          parseQueue: DispatchQueue = DispatchQueue(label: "lucid.parse", qos: .userInitiated),
-         bulkBytes: Int = TokenizerLine.defaultBulkBytes) throws(ServerSetupError) {
+         bulkBytes: Int = TokenizerLine.defaultBulkBytes, drainBytes: Int = RequestBodyReader.defaultDrainBytes) throws(ServerSetupError) {
         try options.limits.validate()
         self.options = options
         self.worker = worker
+        self.drainBytes = drainBytes
         tokenizer = TokenizerLine(queue: tokenizerQueue, bulkQueue: bulkQueue, parseQueue: parseQueue, bulkBytes: bulkBytes,
                                   limits: options.limits, metrics: worker.metrics)
         images = try ImageSource(imageRoot: options.imageRoot, maxPixels: options.limits.maxImagePixels, maxFileBytes: options.limits.maxBodyBytes)
@@ -127,14 +130,22 @@ public struct ChatServer: Sendable {
 
     /// The request's body as JSON, read up to the server's limit, and its size. A body over the tokenizer line's
     /// `bulkBytes` is parsed on its parse queue, admitted there (15 MB take about 0.3 s, which would hold one of the
-    /// HTTP handlers' threads, one per core); a smaller one here.
+    /// HTTP handlers' threads, one per core); a smaller one here. A body over the limit is read to its end and
+    /// dropped before the 413, up to `drainBytes` more (`RequestBodyReader`); past that the connection is closed.
     private func body(of request: Request, context: ServeRequestContext) async throws -> (JSONValue, Int) {
-        var request = request
-        let buffer: ByteBuffer
+        let limit = options.limits.maxBodyBytes
+        let outcome: RequestBodyReader.Outcome
         do {
-            buffer = try await request.collectBody(upTo: options.limits.maxBodyBytes)
+            outcome = try await RequestBodyReader.read(request.body, limit: limit, drainBytes: drainBytes)
         } catch {
-            throw APIError(.contentTooLarge, "the request body is over the server's limit of \(options.limits.maxBodyBytes) bytes", code: "body_too_large")
+            throw CancellationError()  // the connection failed while the body came in: nobody to answer
+        }
+        let buffer: ByteBuffer
+        switch outcome {
+        case .body(let body): buffer = body
+        case .tooLarge(let drained):
+            if !drained { context.closeConnection() }
+            throw APIError(.contentTooLarge, "the request body is over the server's limit of \(limit) bytes", code: "body_too_large")
         }
         let parse: @Sendable () throws(APIError) -> JSONValue = { () throws(APIError) -> JSONValue in
             do {

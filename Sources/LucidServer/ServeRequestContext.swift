@@ -12,19 +12,22 @@ import NIOCore
 /// close.
 public struct ServeRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    private let closeFuture: EventLoopFuture<Void>
+    private let channel: any Channel
     private let watcher: EventLoopFuture<HangUpWatcher>
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        closeFuture = source.channel.closeFuture
+        channel = source.channel
         watcher = source.channel.pipeline.handler(type: HangUpWatcher.self)
     }
+
+    /// Closes the connection (after a body given up past the drain bound: `RequestBodyReader`).
+    func closeConnection() { channel.close(promise: nil) }
 
     /// Calls `action` once the client has closed its side of the connection or the connection closed
     /// (at once if that already happened); it may be called more than once.
     func onClose(_ action: @escaping @Sendable () -> Void) {
-        closeFuture.whenComplete { _ in action() }
+        channel.closeFuture.whenComplete { _ in action() }
         watcher.whenSuccess { $0.onHangUp(action) }
     }
 }

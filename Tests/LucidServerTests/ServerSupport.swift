@@ -17,20 +17,17 @@ struct TestServer {
     init(model: String = "shapes-tiny", limits: ServerLimits = TestServer.limits, apiKey: String? = nil, imageRoot: String? = nil,
          template: ChatTemplate? = nil, reasoning: ReasoningMode = .split, logprobsMode: LogprobsMode = .raw,
          tokenizerQueue: DispatchQueue? = nil, bulk: (queue: DispatchQueue, parse: DispatchQueue, bytes: Int)? = nil,
-         prepare: (OpenedModel) -> Void = { _ in }) throws {
+         drainBytes: Int = RequestBodyReader.defaultDrainBytes, prepare: (OpenedModel) -> Void = { _ in }) throws {
         opened = try ModelRegistry.standard.open(model)
         prepare(opened)
         let tokenizer = try ModelRegistry.standard.tokenizer(for: model)
         let worker = ModelWorker(opened: opened, tokenizer: tokenizer, limits: limits, metrics: ServerMetrics(), template: template,
                                  reasoning: reasoning, logprobsMode: logprobsMode)
         let options = ServerOptions(modelID: model, apiKey: apiKey, imageRoot: imageRoot, limits: limits)
-        if let bulk {
-            server = try ChatServer(options: options, worker: worker, tokenizerQueue: tokenizerQueue ?? DispatchQueue(label: "lucid.test.tokenizer"),
-                                    bulkQueue: bulk.queue, parseQueue: bulk.parse, bulkBytes: bulk.bytes)
-        } else {
-            server = try tokenizerQueue.map { try ChatServer(options: options, worker: worker, tokenizerQueue: $0) }
-                ?? ChatServer(options: options, worker: worker)
-        }
+        server = try ChatServer(options: options, worker: worker, tokenizerQueue: tokenizerQueue ?? DispatchQueue(label: "lucid.test.tokenizer"),
+                                bulkQueue: bulk?.queue ?? DispatchQueue(label: "lucid.test.tokenizer.bulk"),
+                                parseQueue: bulk?.parse ?? DispatchQueue(label: "lucid.test.parse"),
+                                bulkBytes: bulk?.bytes ?? TokenizerLine.defaultBulkBytes, drainBytes: drainBytes)
     }
 
     /// A server whose tokenizer line is held (its serial queue suspended until the caller resumes it), the queue,
