@@ -73,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a request may run.")
     var requestTimeout = 300.0
 
+    @Option(help: "Seconds a connection may stay silent before it is closed, unless a request on it is being answered.")
+    var idleTimeout = 60.0
+
     func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 0…65535") }
         do { try limits.validate() } catch { throw ValidationError(error.description) }
@@ -88,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxBodyBytes = maxBodyBytes
         limits.maxImagePixels = maxImagePixels
         limits.requestTimeoutSeconds = requestTimeout
+        limits.idleTimeoutSeconds = idleTimeout
         return limits
     }
 

@@ -98,15 +98,16 @@ public struct ChatServer: Sendable {
     /// An `Application` serving `router()` on `host:port`, with the worker as a service (drained after
     /// the HTTP server on graceful shutdown).
     public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(), server: Self.httpServer,
+        Application(router: router(), server: httpServer,
                     configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "lucid"),
                     services: [worker], logger: logger)
     }
 
     /// HTTP/1.1 with a `HangUpWatcher` in each connection's pipeline (a client that hangs up cancels
-    /// its generations; see `ServeRequestContext`).
-    public static var httpServer: HTTPServerBuilder {
-        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [HangUpWatcher()]))
+    /// its generations; see `ServeRequestContext`) and the limits' idle timeout.
+    public var httpServer: HTTPServerBuilder {
+        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [HangUpWatcher()],
+                                                         idleTimeout: .nanoseconds(Int64(options.limits.idleTimeoutSeconds * 1e9))))
     }
 
     // MARK: handlers

@@ -30,6 +30,10 @@ public struct ServerLimits: Sendable, Equatable {
     public var requestTimeoutSeconds = 300.0
     /// What 429 answers carry in Retry-After.
     public var retryAfterSeconds = 1
+    /// Seconds a connection may send nothing while none of its requests is being answered before it is closed: an
+    /// idle keep-alive, or a request whose head or body stopped coming. A request read whole and waiting for the
+    /// model, or generating, is never closed for it (Hummingbird's idle timeout).
+    public var idleTimeoutSeconds = 60.0
 
     public init() {}
 
@@ -55,6 +59,7 @@ public struct ServerLimits: Sendable, Equatable {
         }
         guard defaultMaxTokens <= maxTokens else { throw ServerSetupError("default max tokens (\(defaultMaxTokens)) exceeds max tokens (\(maxTokens))") }
         guard requestTimeoutSeconds > 0, requestTimeoutSeconds.isFinite else { throw ServerSetupError("request timeout must be > 0 seconds") }
+        guard idleTimeoutSeconds > 0, idleTimeoutSeconds <= 86_400 else { throw ServerSetupError("idle timeout must be > 0 and at most 86400 seconds (got \(idleTimeoutSeconds))") }
     }
 }
 

@@ -51,7 +51,7 @@ struct TestServer {
     /// (`.live`: `client.port`), then stops the worker thread. Server and client run on
     /// `ServerTestExecutor`'s threads, not the cooperative pool the rest of the suite fills.
     func test<Value: Sendable>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let app = Application(router: server.router(), server: ChatServer.httpServer,
+        let app = Application(router: server.router(), server: server.httpServer,
                               configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
         defer { server.worker.stop() }
         return try await withTaskExecutorPreference(ServerTestExecutor.shared) {

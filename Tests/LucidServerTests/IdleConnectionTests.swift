@@ -1,0 +1,79 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hummingbird
+import HummingbirdTesting
+@testable import LucidServer
+import Testing
+
+/// A connection that sends nothing is closed after the idle timeout, so abandoned connections and stalled
+/// requests do not hold the server's descriptors for ever; a request waiting for the model is never closed for it.
+@Suite("idle connections", .serialized)
+struct IdleConnectionTests {
+    static func limits(idle seconds: Double) -> ServerLimits {
+        var limits = TestServer.limits
+        limits.idleTimeoutSeconds = seconds
+        return limits
+    }
+
+    /// Opens a loopback connection, sends `bytes`, then waits up to 10 s for the server: the `recv` result (0: the
+    /// server closed the connection), its `errno` when negative (EAGAIN: still open after 10 s), and what it read.
+    static func sendThenWait(port: Int, _ bytes: [UInt8]) throws -> (received: Int, error: Int32, text: String) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.EIO) }
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        if !bytes.isEmpty {
+            guard bytes.withUnsafeBytes({ Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else { throw POSIXError(.EPIPE) }
+        }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let received = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        let error = received < 0 ? errno : 0
+        return (received, error, String(decoding: buffer.prefix(max(0, received)), as: UTF8.self))
+    }
+
+    @Test func aSilentConnectionAndARequestWhoseBodyStopsComingAreClosed() async throws {
+        let (silent, stalled, after) = try await TestServer(limits: Self.limits(idle: 0.5)).test(.live) { client in
+            let port = try #require(client.port)
+            let silent = try Self.sendThenWait(port: port, [])
+            let head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"mess"
+            let stalled = try Self.sendThenWait(port: port, Array(head.utf8))
+            // A fresh connection: the test client's own kept-alive one was idle too, and is closed.
+            return (silent, stalled, try Self.sendThenWait(port: port, Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)).text)
+        }
+        #expect(silent.received == 0, "closed, not still open after 10 s (errno \(silent.error), EAGAIN \(EAGAIN))")
+        #expect(stalled.received == 0 || stalled.error == ECONNRESET, "\(stalled), EAGAIN \(EAGAIN)")
+        #expect(after.hasPrefix("HTTP/1.1 200"), "\(after)")
+    }
+
+    @Test func aRequestWaitingForTheModelLongerThanTheIdleTimeoutIsAnswered() async throws {
+        let server = try TestServer(limits: Self.limits(idle: 0.2))
+        let worker = server.server.worker
+        worker.pause()
+        let status = try await server.test(.live) { client in
+            async let answer = client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody("hi", extra: ["max_tokens": 2]))
+            _ = try await DisconnectTests.eventually { worker.inFlight == 1 }
+            try await Task.sleep(for: .seconds(1))  // five idle timeouts with the request read and waiting
+            worker.resume()
+            return try await answer.status
+        }
+        #expect(status == .ok)
+    }
+
+    @Test func theIdleTimeoutIsChecked() throws {
+        for bad in [0, -1, .nan, .infinity, 86_401] as [Double] {
+            #expect(throws: ServerSetupError.self, "\(bad)") { try Self.limits(idle: bad).validate() }
+        }
+        try Self.limits(idle: 0.5).validate()
+    }
+}
