@@ -186,9 +186,13 @@ static at::Tensor rms_norm_bf16_rows(const at::Tensor &x, const c10::optional<at
   return y;
 }
 
+// The fused pass serves decoding's few rows (up to 8: batch-1 steps, beams, contrastive branches), where the
+// eight ATen ops' overhead is the cost; its sum of squares runs in another order than at::mean's, so an entry
+// may sit one bf16 step away. Prompts (more rows) take the ATen ops, transformers' arithmetic to the bit.
 static at::Tensor rms_norm_half(const at::Tensor &x, const c10::optional<at::Tensor> &w, double eps) {
   const bool needsGrad = at::GradMode::is_enabled() && (x.requires_grad() || (w && w->requires_grad()));
-  if (x.scalar_type() == at::kBFloat16 && x.device().is_cpu() && x.dim() >= 1 && !needsGrad &&
+  const bool fewRows = x.dim() >= 1 && x.size(-1) > 0 && x.numel() / x.size(-1) <= 8;
+  if (x.scalar_type() == at::kBFloat16 && x.device().is_cpu() && x.dim() >= 1 && fewRows && !needsGrad &&
       (!w || (w->scalar_type() == at::kBFloat16 && w->device().is_cpu() && w->dim() == 1 && w->size(0) == x.size(-1))))
     return rms_norm_bf16_rows(x, w, eps);
   const at::Tensor f = x.to(at::kFloat);

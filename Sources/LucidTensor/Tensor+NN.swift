@@ -72,7 +72,7 @@ extension Tensor {
     /// `LlamaRMSNorm` does, so f16/bf16 models match it; f32 and f64 stay in their own precision.
     public func rmsNorm(weight: Tensor?, eps: Double) -> Tensor {
         if dtype == .f16 || dtype == .bf16 {
-            // One call (a fused pass for bf16 without autograd on the CPU; ctorch.h says where it may differ).
+            // One call (a fused pass for decoding's few bf16 rows without autograd on the CPU; ctorch.h says where it may differ).
             return withExtendedLifetime(weight) { Tensor.make("rms_norm") { lt_rms_norm_half(handle, weight?.handle, eps, $0) } }
         }
         let normed = self * (square().mean(axis: -1, keepDims: true) + eps).rsqrt()

@@ -203,9 +203,10 @@ int32_t lt_conv2d(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const
 // input as transformers' Conv3d patch embeddings do (Qwen2-VL), with libtorch's summation order.
 int32_t lt_conv3d_strided(lt_tensor x, lt_tensor w, lt_tensor bias /* nullable */, const int64_t *stride, lt_tensor *out);
 // RMS normalisation of a bf16/f16 x over its last axis as transformers' LlamaRMSNorm does it: in f32,
-// cast back, then times the weight (nullable) in x's dtype. Without autograd, a contiguous bf16 x
-// on the CPU takes one fused pass (the sum of squares in another order than at::mean, so a value
-// may differ by one bf16 step where it sits on a rounding boundary); otherwise the ATen ops.
+// cast back, then times the weight (nullable) in x's dtype. Without autograd, a bf16 x of at most 8
+// rows on the CPU (decoding's) takes one fused pass (the sum of squares in another order than at::mean,
+// so a value may differ by one bf16 step where it sits on a rounding boundary); otherwise (prompts) the
+// ATen ops, bit for bit transformers'.
 int32_t lt_rms_norm_half(lt_tensor x, lt_tensor w /* nullable */, double eps, lt_tensor *out);
 // Rotary position embedding, rotate-half convention: x·cos + rotate_half(x)·sin, where
 // rotate_half(x) = cat(−x[…, d/2:], x[…, :d/2]). Without autograd, for f32/bf16/f16 CPU tensors of one
