@@ -81,15 +81,39 @@ struct ModelRuntimeFlagTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs").path), "a refused manifest makes no run directory")
     }
 
-    @Test func aRunResumedWithOtherEngineSettingsIsRefusedAndForceNewStartsBesideIt() throws {
+    /// A bf16 sweep of `shapes-tiny` run once: its folder, manifest, run.json and what run.json records.
+    func startedBF16Run() throws -> (folder: URL, manifest: URL, runJSON: URL, recorded: [String: Any]) {
         let (folder, manifest) = try sweep("dtype: bf16", generation: "generation: {max_new_tokens: 4}\n")
-        defer { try? FileManager.default.removeItem(at: folder) }
         let first = try LucidProcess.run(["run", manifest.path])
         #expect(first.status == 0, "\(first.err)")
         let runJSON = folder.appendingPathComponent("runs/sweep/run.json")
-        let recorded = try LucidProcess.json(String(contentsOf: runJSON, encoding: .utf8))
-        let models = (recorded["engine"] as? [String: Any])?["models"] as? [String: Any]
-        #expect((models?["shapes-tiny"] as? [String: Any])?["fused_attention"] as? Bool == true, "\(recorded)")
+        return (folder, manifest, runJSON, try LucidProcess.json(String(contentsOf: runJSON, encoding: .utf8)))
+    }
+
+    /// `recorded`'s engine settings of `shapes-tiny`.
+    func tinyEngine(_ recorded: [String: Any]) -> [String: Any]? {
+        ((recorded["engine"] as? [String: Any])?["models"] as? [String: Any])?["shapes-tiny"] as? [String: Any]
+    }
+
+    /// Writes `recorded` to `runJSON` without `key` in `shapes-tiny`'s engine settings, as a Lucid that did not record
+    /// it would have; returns the value removed.
+    func writeWithout(_ key: String, _ recorded: [String: Any], to runJSON: URL) throws -> Any? {
+        var older = recorded
+        var engine = try #require(older["engine"] as? [String: Any])
+        var models = try #require(engine["models"] as? [String: Any])
+        var tiny = try #require(models["shapes-tiny"] as? [String: Any])
+        let removed = tiny.removeValue(forKey: key)
+        models["shapes-tiny"] = tiny
+        engine["models"] = models
+        older["engine"] = engine
+        try JSONSerialization.data(withJSONObject: older).write(to: runJSON)
+        return removed
+    }
+
+    @Test func aRunResumedWithOtherEngineSettingsIsRefusedAndForceNewStartsBesideIt() throws {
+        let (folder, manifest, runJSON, recorded) = try startedBF16Run()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(tinyEngine(recorded)?["fused_attention"] as? Bool == true, "\(recorded)")
         // As if a Lucid whose bf16 default was the explicit softmax had started it.
         let older = try String(contentsOf: runJSON, encoding: .utf8).replacingOccurrences(of: "\"fused_attention\": true", with: "\"fused_attention\": false")
         #expect(older.contains("\"fused_attention\": false"))
@@ -98,15 +122,7 @@ struct ModelRuntimeFlagTests {
         #expect(resumed.status != 0)
         #expect(resumed.err.contains("started with other engine settings (models.shapes-tiny.fused_attention: false then, true now)"), "\(resumed.err)")
         // As Lucid recorded a fused run before the towers fused too (session 29): no fused_vision_attention.
-        var session29 = try LucidProcess.json(older.replacingOccurrences(of: "\"fused_attention\": false", with: "\"fused_attention\": true"))
-        var engine = try #require(session29["engine"] as? [String: Any])
-        var recordedModels = try #require(engine["models"] as? [String: Any])
-        var tiny = try #require(recordedModels["shapes-tiny"] as? [String: Any])
-        #expect(tiny.removeValue(forKey: "fused_vision_attention") as? Bool == true)
-        recordedModels["shapes-tiny"] = tiny
-        engine["models"] = recordedModels
-        session29["engine"] = engine
-        try JSONSerialization.data(withJSONObject: session29).write(to: runJSON)
+        #expect(try writeWithout("fused_vision_attention", recorded, to: runJSON) as? Bool == true)
         let resumedAcross = try LucidProcess.run(["run", manifest.path])
         #expect(resumedAcross.status != 0)
         #expect(resumedAcross.err.contains("models.shapes-tiny.fused_vision_attention: absent then, true now"), "\(resumedAcross.err)")
@@ -117,29 +133,16 @@ struct ModelRuntimeFlagTests {
     /// A bf16 run records how this CPU computes it; a resume that would compute it another way is refused, and
     /// a run started before Lucid recorded that (session 44) resumes with a warning.
     @Test func aBF16RunRecordsHowTheCPUComputesItAndAnOlderRecordResumesWithAWarning() throws {
-        let (folder, manifest) = try sweep("dtype: bf16", generation: "generation: {max_new_tokens: 4}\n")
+        let (folder, manifest, runJSON, recorded) = try startedBF16Run()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let first = try LucidProcess.run(["run", manifest.path])
-        #expect(first.status == 0, "\(first.err)")
-        let runJSON = folder.appendingPathComponent("runs/sweep/run.json")
-        let recorded = try LucidProcess.json(String(contentsOf: runJSON, encoding: .utf8))
-        let models = (recorded["engine"] as? [String: Any])?["models"] as? [String: Any]
-        let cpu = try #require((models?["shapes-tiny"] as? [String: Any])?["cpu"] as? [String: String], "\(recorded)")
+        let cpu = try #require(tinyEngine(recorded)?["cpu"] as? [String: String], "\(recorded)")
         #expect(Set(cpu.keys) == ["aten", "kernel", "products"] && ["widened", "libtorch"].contains(cpu["products"] ?? ""), "\(cpu)")
         let other = cpu["products"] == "widened" ? "off" : "on"
         let switched = try LucidProcess.run(["run", manifest.path], environment: ["LUCID_WIDENED_PRODUCTS": other])
         #expect(switched.status != 0)
         #expect(switched.err.contains("models.shapes-tiny.cpu.products: \"\(cpu["products"] ?? "")\" then"), "\(switched.err)")
 
-        var older = recorded
-        var engine = try #require(older["engine"] as? [String: Any])
-        var recordedModels = try #require(engine["models"] as? [String: Any])
-        var tiny = try #require(recordedModels["shapes-tiny"] as? [String: Any])
-        tiny.removeValue(forKey: "cpu")
-        recordedModels["shapes-tiny"] = tiny
-        engine["models"] = recordedModels
-        older["engine"] = engine
-        try JSONSerialization.data(withJSONObject: older).write(to: runJSON)
+        #expect(try writeWithout("cpu", recorded, to: runJSON) != nil)
         let resumed = try LucidProcess.run(["run", manifest.path])
         #expect(resumed.status == 0, "\(resumed.err)")
         #expect(resumed.out.contains("already done") && resumed.out.contains("runs/sweep"), "\(resumed.out)")

@@ -13,18 +13,9 @@ struct DisconnectTests {
     /// Sends a complete HTTP POST of `body` to `path` on a fresh loopback connection and returns it, unread (the
     /// caller closes it).
     static func send(port: Int, path: String = "/v1/chat/completions", body: ByteBuffer) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.EIO) }
+        let descriptor = try loopbackSocket(port: port)
         var sent = false
         defer { if !sent { close(descriptor) } }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         let payload = String(buffer: body)
         let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(payload.utf8.count)\r\n\r\n" + payload

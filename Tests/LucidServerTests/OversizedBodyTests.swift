@@ -50,20 +50,8 @@ struct OversizedBodyTests {
     /// does), each socket call given `seconds`; returns the `errno` of the send that failed (nil when the whole body
     /// went: EAGAIN when a send timed out, EPIPE or ECONNRESET when the server closed the connection) and what came back.
     static func postThenRead(port: Int, path: String, bodyBytes: Int, seconds: Int = 20) throws -> (sendError: Int32?, response: String) {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.EIO) }
+        let descriptor = try loopbackSocket(port: port, timeoutSeconds: seconds)
         defer { close(descriptor) }
-        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(bodyBytes)\r\n\r\n"
         let bytes = Array(head.utf8) + [UInt8](repeating: UInt8(ascii: " "), count: bodyBytes)
         var offset = 0
