@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The connection a request came on (LucidServer cancels a generation whose client closed it).
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // The HTTP request parts a connection's handlers see (LucidServer's read timeout).
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         // The judges' HTTP client (LucidEval): OpenAI-compatible endpoints, `lucid serve` among them.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
     ],
@@ -119,6 +121,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
         ]),
         .target(
@@ -232,7 +235,10 @@ let package = Package(
         .testTarget(
             name: "LucidServerTests",
             dependencies: ["LucidTestSupport", "LucidServer", "LucidPipeline", "LucidGeneration", "LucidModels", "LucidTensor", "LucidVision", "LucidWorld", "LucidOrganisms", "LucidRuns", "LucidBuildInfo", "LucidEval", "LucidSupport",
-                           .product(name: "HummingbirdTesting", package: "hummingbird")]
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           // RequestReadClockTests: an HTTP/1 pipeline on an embedded channel, in virtual time.
+                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras"), .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras")]
         ),
         .testTarget(
             name: "LucidBenchTests",

@@ -76,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent before it is closed, unless a request on it is being answered.")
     var idleTimeout = 60.0
 
+    @Option(help: "Seconds a client may take to send one request (head and body, while the server waits for it) before its connection is closed.")
+    var readTimeout = 300.0
+
     func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 0…65535") }
         do { try limits.validate() } catch { throw ValidationError(error.description) }
@@ -92,6 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxImagePixels = maxImagePixels
         limits.requestTimeoutSeconds = requestTimeout
         limits.idleTimeoutSeconds = idleTimeout
+        limits.readTimeoutSeconds = readTimeout
         return limits
     }
 

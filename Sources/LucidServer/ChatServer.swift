@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOCore
 import LucidRuns
 import LucidVision
 
@@ -104,10 +105,11 @@ public struct ChatServer: Sendable {
     }
 
     /// HTTP/1.1 with a `HangUpWatcher` in each connection's pipeline (a client that hangs up cancels
-    /// its generations; see `ServeRequestContext`) and the limits' idle timeout.
+    /// its generations; see `ServeRequestContext`), the limits' read timeout (`RequestReadClock`) and idle timeout.
     public var httpServer: HTTPServerBuilder {
-        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [HangUpWatcher()],
-                                                         idleTimeout: .nanoseconds(Int64(options.limits.idleTimeoutSeconds * 1e9))))
+        let readLimit = TimeAmount.nanoseconds(Int64(options.limits.readTimeoutSeconds * 1e9))
+        return .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [HangUpWatcher(), RequestReadClock.PartsSide(limit: readLimit)],
+                                                                idleTimeout: .nanoseconds(Int64(options.limits.idleTimeoutSeconds * 1e9))))
     }
 
     // MARK: handlers

@@ -34,6 +34,10 @@ public struct ServerLimits: Sendable, Equatable {
     /// idle keep-alive, or a request whose head or body stopped coming. A request read whole and waiting for the
     /// model, or generating, is never closed for it (Hummingbird's idle timeout).
     public var idleTimeoutSeconds = 60.0
+    /// Seconds a client may take to send one request, head and body, counted while the server waits for its bytes:
+    /// past it the connection is closed, so a client trickling bytes just inside the idle timeout cannot hold it
+    /// (`RequestReadClock`). 300 s lets a full 16 MiB body arrive at 56 KB/s.
+    public var readTimeoutSeconds = 300.0
 
     public init() {}
 
@@ -60,6 +64,7 @@ public struct ServerLimits: Sendable, Equatable {
         guard defaultMaxTokens <= maxTokens else { throw ServerSetupError("default max tokens (\(defaultMaxTokens)) exceeds max tokens (\(maxTokens))") }
         guard requestTimeoutSeconds > 0, requestTimeoutSeconds.isFinite else { throw ServerSetupError("request timeout must be > 0 seconds") }
         guard idleTimeoutSeconds > 0, idleTimeoutSeconds <= 86_400 else { throw ServerSetupError("idle timeout must be > 0 and at most 86400 seconds (got \(idleTimeoutSeconds))") }
+        guard readTimeoutSeconds > 0, readTimeoutSeconds <= 86_400 else { throw ServerSetupError("read timeout must be > 0 and at most 86400 seconds (got \(readTimeoutSeconds))") }
     }
 }
 

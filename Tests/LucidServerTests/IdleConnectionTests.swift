@@ -11,9 +11,10 @@ import Testing
 /// requests do not hold the server's descriptors for ever; a request waiting for the model is never closed for it.
 @Suite("idle connections", .serialized)
 struct IdleConnectionTests {
-    static func limits(idle seconds: Double) -> ServerLimits {
+    static func limits(idle seconds: Double, read: Double = 3600) -> ServerLimits {
         var limits = TestServer.limits
         limits.idleTimeoutSeconds = seconds
+        limits.readTimeoutSeconds = read
         return limits
     }
 
@@ -62,8 +63,8 @@ struct IdleConnectionTests {
         }
     }
 
-    @Test func aRequestWaitingForTheModelLongerThanTheIdleTimeoutIsAnswered() async throws {
-        let server = try TestServer(limits: Self.limits(idle: 0.2))
+    @Test func aRequestWaitingForTheModelLongerThanTheIdleAndReadTimeoutsIsAnswered() async throws {
+        let server = try TestServer(limits: Self.limits(idle: 0.2, read: 0.2))  // neither counts a request read whole
         let worker = server.server.worker
         worker.pause()
         let answer = try await server.test(.live) { client in
@@ -78,7 +79,7 @@ struct IdleConnectionTests {
             let sent = request.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             try #require(sent == request.count)
             try #require(await DisconnectTests.eventually(30_000) { worker.inFlight == 1 }, "the request never reached the model")
-            try await Task.sleep(for: .seconds(1))  // five idle timeouts with the request read and waiting
+            try await Task.sleep(for: .seconds(1))  // five of each timeout with the request read and waiting
             worker.resume()
             return await Self.readToEnd(descriptor)
         }

@@ -1,0 +1,68 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hummingbird
+import HummingbirdTesting
+@testable import LucidServer
+import Testing
+
+/// A client that takes longer than the read timeout to send one request is closed even when it never falls silent
+/// for the idle timeout (slowloris). What the clock counts, in virtual time: RequestReadClockTests; a request read
+/// whole and waiting for the model past the read timeout: IdleConnectionTests; every other live server test runs
+/// with the clock in place.
+@Suite("request read timeout", .serialized)
+struct ReadTimeoutTests {
+    static func limits(idle: Double, read: Double) -> ServerLimits {
+        var limits = TestServer.limits
+        limits.idleTimeoutSeconds = idle
+        limits.readTimeoutSeconds = read
+        return limits
+    }
+
+    /// Connects, sends `start`, then a byte every 0.25 s on a thread of its own (a 16th of the idle timeout) for up to
+    /// 30 s: the bytes sent and the seconds since `start` when a send failed (the server closed the connection), or
+    /// nil when all went through.
+    static func trickle(port: Int, start: String) async -> (sent: Int, seconds: Double)? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                func send(_ descriptor: Int32, _ text: String) -> Bool {
+                    let bytes = Array(text.utf8)
+                    return bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+                }
+                guard let descriptor = try? loopbackSocket(port: port, timeoutSeconds: 10) else { return continuation.resume(returning: (0, 0)) }
+                defer { close(descriptor) }
+                let begun = Date()
+                guard send(descriptor, start) else { return continuation.resume(returning: (0, 0)) }
+                for index in 1...120 {
+                    Thread.sleep(forTimeInterval: 0.25)
+                    if !send(descriptor, "a") { return continuation.resume(returning: (index, Date().timeIntervalSince(begun))) }
+                }
+                continuation.resume(returning: nil)
+            }
+        }
+    }
+
+    /// A trickled body needs the read timeout: each byte is a body part, activity to Hummingbird's idle timeout (without
+    /// `RequestReadClock` the connection was still open after 30 s). A trickled head is closed by the idle timeout
+    /// too, which counts decoded parts, and a head yields none until it is whole. The server cannot close either before
+    /// 2 s of waiting for its bytes have passed, so at least 2 s of trickling went by.
+    @Test(arguments: ["head", "body"])
+    func aClientTricklingJustInsideTheIdleTimeoutIsClosedAtTheReadTimeout(part: String) async throws {
+        let start = part == "head" ? "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+            : "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\":\""
+        let trickled = try await TestServer(limits: Self.limits(idle: 4, read: 2)).test(.live) { client in
+            await Self.trickle(port: try #require(client.port), start: start)
+        }
+        let closed = try #require(trickled, "the connection was still open after 30 s of trickling")
+        #expect(closed.sent > 0, "the connection failed before trickling began")
+        #expect(closed.seconds >= 2, "closed after \(closed.seconds) s, before the read timeout could pass")
+    }
+
+    @Test func theReadTimeoutIsChecked() throws {
+        for bad in [0, -1, .nan, .infinity, 86_401] as [Double] {
+            #expect(throws: ServerSetupError.self, "\(bad)") { try Self.limits(idle: 60, read: bad).validate() }
+        }
+        try Self.limits(idle: 60, read: 0.5).validate()
+    }
+}
