@@ -8,8 +8,8 @@ import NIOHTTPTypes
 /// time the server spends waiting for the client: from each read it asks for to the bytes' arrival, summed from a
 /// request's first byte to the end of its body as decoded. Time in which the server does not read is not counted (a
 /// handler still consuming the body, a pipelined request held by NIO until the one before it is answered), nor the
-/// silence between requests (the idle timeout's). A request's first bytes that arrive with the end of the one before
-/// start its clock at their next read: a little more time, never less.
+/// silence between requests (the idle timeout's). When a request's first bytes arrive together with the end of the one
+/// before, its count starts when more of its bytes arrive: a little more time than the limit, never less.
 ///
 /// One clock per connection, used only on its event loop by its two handlers: `PartsSide` (after HTTP decoding, sees
 /// each request end; put it in the pipeline) and `BytesSide` (raw bytes, placed first by `PartsSide` when added).
