@@ -107,9 +107,10 @@ public struct ChatServer: Sendable {
     /// HTTP/1.1 with a `HangUpWatcher` in each connection's pipeline (a client that hangs up cancels
     /// its generations; see `ServeRequestContext`), the limits' read timeout (`RequestReadClock`) and idle timeout.
     public var httpServer: HTTPServerBuilder {
-        let readLimit = TimeAmount.nanoseconds(Int64(options.limits.readTimeoutSeconds * 1e9))
-        return .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [HangUpWatcher(), RequestReadClock.PartsSide(limit: readLimit)],
-                                                                idleTimeout: .nanoseconds(Int64(options.limits.idleTimeoutSeconds * 1e9))))
+        let (readLimit, metrics) = (TimeAmount.nanoseconds(Int64(options.limits.readTimeoutSeconds * 1e9)), metrics)
+        return .http1(configuration: HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HangUpWatcher(), RequestReadClock.PartsSide(limit: readLimit) { metrics.readTimeouts.increment() }],
+            idleTimeout: .nanoseconds(Int64(options.limits.idleTimeoutSeconds * 1e9))))
     }
 
     // MARK: handlers

@@ -15,13 +15,16 @@ import NIOHTTPTypes
 /// each request end; put it in the pipeline) and `BytesSide` (raw bytes, placed first by `PartsSide` when added).
 final class RequestReadClock {
     let limit: TimeAmount
+    /// Called as the clock closes a connection (`lucid_read_timeouts_total`).
+    let onTimeout: @Sendable () -> Void
     private var reading = false
     private var waited = TimeAmount.zero
     private var waitingSince: NIODeadline?
     private var alarm: Scheduled<Void>?
 
-    init(limit: TimeAmount) {
+    init(limit: TimeAmount, onTimeout: @escaping @Sendable () -> Void) {
         self.limit = limit
+        self.onTimeout = onTimeout
     }
 
     /// The server asked for bytes: while a request is being read, the connection closes once its waits reach `limit`.
@@ -29,8 +32,11 @@ final class RequestReadClock {
         guard waitingSince == nil else { return }
         waitingSince = context.eventLoop.now
         guard reading, alarm == nil else { return }
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        alarm = context.eventLoop.scheduleTask(in: limit - waited) { bound.value.close(promise: nil) }
+        let (bound, onTimeout) = (NIOLoopBound(context, eventLoop: context.eventLoop), onTimeout)
+        alarm = context.eventLoop.scheduleTask(in: limit - waited) {
+            onTimeout()
+            bound.value.close(promise: nil)
+        }
     }
 
     /// Bytes arrived: the wait they end counts if a request was being read; otherwise they begin one.
@@ -63,8 +69,8 @@ final class RequestReadClock {
         typealias InboundIn = HTTPRequestPart
         private let clock: RequestReadClock
 
-        init(limit: TimeAmount) {
-            clock = RequestReadClock(limit: limit)
+        init(limit: TimeAmount, onTimeout: @escaping @Sendable () -> Void = {}) {
+            clock = RequestReadClock(limit: limit, onTimeout: onTimeout)
         }
 
         func handlerAdded(context: ChannelHandlerContext) {

@@ -9,7 +9,8 @@ import Prometheus
 /// (histograms), `lucid_queue_depth` (requests waiting), `lucid_active_generations` (rows decoding),
 /// `lucid_tokenizer_requests` (requests admitted to the tokenizer line, to be tokenized or a large body parsed, and
 /// not through it: `TokenizerLine`),
-/// `lucid_batch_rows` (a histogram of rows per batched forward pass) and `lucid_build_info{version,commit} 1`
+/// `lucid_batch_rows` (a histogram of rows per batched forward pass), `lucid_read_timeouts_total` (connections closed
+/// because a request took longer than `--read-timeout` to arrive: `RequestReadClock`) and `lucid_build_info{version,commit} 1`
 /// (which Lucid serves: `LucidBuild`, commit `unknown` outside a git checkout).
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
@@ -22,12 +23,15 @@ public final class ServerMetrics: Sendable {
     let activeGenerations: Gauge
     let tokenizerRequests: Gauge
     let batchRows: ValueHistogram
+    let readTimeouts: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         promptTokens = registry.makeCounter(descriptor: Self.descriptor("lucid_prompt_tokens_total", help: "Prompt tokens prefilled"))
         generatedTokens = registry.makeCounter(descriptor: Self.descriptor("lucid_generated_tokens_total", help: "Tokens generated"))
         refusals = registry.makeCounter(descriptor: Self.descriptor("lucid_gate_refusals_total", help: "Requests the image gate (Q-MLLM) refused"))
+        readTimeouts = registry.makeCounter(descriptor: Self.descriptor("lucid_read_timeouts_total",
+                                                                        help: "Connections closed because a request took longer than the read timeout to arrive"))
         let buckets: [Duration] = [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
                                    .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300)]
         requestDuration = registry.makeDurationHistogram(

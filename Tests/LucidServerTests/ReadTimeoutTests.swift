@@ -51,12 +51,16 @@ struct ReadTimeoutTests {
     func aClientTricklingJustInsideTheIdleTimeoutIsClosedAtTheReadTimeout(part: String) async throws {
         let start = part == "head" ? "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
             : "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\":\""
-        let trickled = try await TestServer(limits: Self.limits(idle: 4, read: 2)).test(.live) { client in
-            await Self.trickle(port: try #require(client.port), start: start)
+        let (trickled, metrics) = try await TestServer(limits: Self.limits(idle: 4, read: 2)).test(.live) { client in
+            let trickled = await Self.trickle(port: try #require(client.port), start: start)
+            return (trickled, String(buffer: try await client.execute(uri: "/metrics", method: .get).body))
         }
         let closed = try #require(trickled, "the connection was still open after 30 s of trickling")
         #expect(closed.sent > 0, "the connection failed before trickling began")
         #expect(closed.seconds >= 2, "closed after \(closed.seconds) s, before the read timeout could pass")
+        if part == "body" {  // the head may be closed by either timeout
+            #expect(metrics.contains("lucid_read_timeouts_total 1"), "\(metrics)")
+        }
     }
 
     @Test func theReadTimeoutIsChecked() throws {

@@ -1,3 +1,4 @@
+import Synchronization
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -11,13 +12,18 @@ import Testing
 /// types): it counts only the server's waits for a request's bytes, and each request starts a fresh count.
 @Suite("request read clock")
 struct RequestReadClockTests {
+    /// How many times a clock closed its connection.
+    final class Timeouts: Sendable {
+        let count = Mutex(0)
+    }
+
     /// An embedded connection with the clock after HTTP decoding (2 s), as `ChatServer.httpServer` puts it.
-    static func connection() throws -> (EmbeddedChannel, EmbeddedEventLoop) {
+    static func connection(_ timeouts: Timeouts = Timeouts()) throws -> (EmbeddedChannel, EmbeddedEventLoop) {
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-        try channel.pipeline.syncOperations.addHandler(RequestReadClock.PartsSide(limit: .seconds(2)))
+        try channel.pipeline.syncOperations.addHandler(RequestReadClock.PartsSide(limit: .seconds(2)) { timeouts.count.withLock { $0 += 1 } })
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()  // active, as an accepted connection
         return (channel, loop)
     }
@@ -29,8 +35,9 @@ struct RequestReadClockTests {
         if channel.isActive { try channel.writeInbound(ByteBuffer(string: text)) }
     }
 
-    @Test func aRequestWhoseBytesTakeLongerThanTheLimitInAllIsClosedThoughNoWaitIsLong() throws {
-        let (channel, loop) = try Self.connection()
+    @Test func aRequestWhoseBytesTakeLongerThanTheLimitInAllIsClosedThoughNoWaitIsLongAndCounted() throws {
+        let timeouts = Timeouts()
+        let (channel, loop) = try Self.connection(timeouts)
         try Self.wait(30_000, then: "POST /v1/completions HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n", on: channel, loop)  // idle: not counted
         for _ in 0..<3 { try Self.wait(600, then: "x", on: channel, loop) }
         #expect(channel.isActive, "1.8 s of waits closed it")
@@ -39,6 +46,7 @@ struct RequestReadClockTests {
         #expect(channel.isActive, "closed 1 ms before 2 s of waits")
         loop.advanceTime(by: .milliseconds(2))
         #expect(!channel.isActive, "still open after 2 s of waits")
+        #expect(timeouts.count.withLock { $0 } == 1)
     }
 
     /// The server answers the request before (NIO holds a pipelined request's reads until then).
