@@ -61,9 +61,11 @@ struct RequestReadClockTests {
         loop.advanceTime(by: .seconds(60))  // no read asked for: the server was busy, not the client slow
         try Self.wait(1000, then: "Content-Length: 2\r\n\r\nx", on: channel, loop)
         try Self.wait(900, then: "y", on: channel, loop)  // 1.9 s of waits: the request is whole
-        try Self.wait(10_000, then: "GET /health HTTP/1.1\r\n", on: channel, loop)  // pipelined: NIO holds the read
+        try Self.wait(0, then: "GET /health HTTP/1.1\r\n", on: channel, loop)  // pipelined behind the unanswered POST
+        channel.read()  // NIO holds it until the POST is answered
+        loop.advanceTime(by: .seconds(10))
         #expect(channel.isActive, "the clock counted a wait in which the server did not read")
-        try Self.answer(channel)  // the held read goes on
+        try Self.answer(channel)  // the held read goes on, and is counted
         loop.advanceTime(by: .milliseconds(1500))
         try channel.writeInbound(ByteBuffer(string: "Host: a\r\n\r\n"))
         try Self.answer(channel)
