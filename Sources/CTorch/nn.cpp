@@ -192,7 +192,7 @@ static at::Tensor rms_norm_bf16_rows(const at::Tensor &x, const c10::optional<at
 static at::Tensor rms_norm_half(const at::Tensor &x, const c10::optional<at::Tensor> &w, double eps) {
   const bool needsGrad = at::GradMode::is_enabled() && (x.requires_grad() || (w && w->requires_grad()));
   const bool fewRows = x.dim() >= 1 && x.size(-1) > 0 && x.numel() / x.size(-1) <= 8;
-  if (x.scalar_type() == at::kBFloat16 && x.device().is_cpu() && x.dim() >= 1 && fewRows && !needsGrad &&
+  if (x.scalar_type() == at::kBFloat16 && x.device().is_cpu() && fewRows && !needsGrad &&
       (!w || (w->scalar_type() == at::kBFloat16 && w->device().is_cpu() && w->dim() == 1 && w->size(0) == x.size(-1))))
     return rms_norm_bf16_rows(x, w, eps);
   const at::Tensor f = x.to(at::kFloat);

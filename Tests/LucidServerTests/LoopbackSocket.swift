@@ -26,3 +26,18 @@ func loopbackSocket(port: Int, timeoutSeconds: Int? = nil) throws -> Int32 {
     }
     return descriptor
 }
+
+/// Sends `bytes` in one call (small writes: a request head, a byte of a trickle): whether all of them went. A
+/// connection the server closed fails with EPIPE or ECONNRESET rather than raise SIGPIPE.
+func sendAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+}
+
+/// Runs blocking socket work on a thread of its own. A live test's body runs on `ServerTestExecutor`'s two threads,
+/// which the server under test needs for its handlers: two bodies blocked in `send` or `recv` there at once (the
+/// idle and oversized-body tests) left a server unable to answer the request they waited for.
+func onOwnThread<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}

@@ -81,7 +81,7 @@ struct OversizedBodyTests {
         limits.maxBodyBytes = 4096
         let (result, after) = try await TestServer(limits: limits).test(.live) { client in
             let port = try #require(client.port)
-            let result = try Self.postThenRead(port: port, path: "/v1/chat/completions", bodyBytes: 24 << 20)
+            let result = try await onOwnThread { try Self.postThenRead(port: port, path: "/v1/chat/completions", bodyBytes: 24 << 20) }
             let after = try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: chatBody("hi", extra: ["max_tokens": 2]))
             return (result, after.status)
         }
@@ -95,7 +95,7 @@ struct OversizedBodyTests {
         limits.maxBodyBytes = 4096
         let (result, after) = try await TestServer(limits: limits, drainBytes: 1 << 20).test(.live) { client in
             let port = try #require(client.port)
-            let result = try Self.postThenRead(port: port, path: "/v1/chat/completions", bodyBytes: 24 << 20)
+            let result = try await onOwnThread { try Self.postThenRead(port: port, path: "/v1/chat/completions", bodyBytes: 24 << 20) }
             let after = try await client.execute(uri: "/health", method: .get)
             return (result.sendError, after.status)
         }

@@ -20,27 +20,19 @@ struct ReadTimeoutTests {
         return limits
     }
 
-    /// Connects, sends `start`, then a byte every 0.25 s on a thread of its own (a 16th of the idle timeout) for up to
-    /// 30 s: the bytes sent and the seconds since `start` when a send failed (the server closed the connection), or
-    /// nil when all went through.
-    static func trickle(port: Int, start: String) async -> (sent: Int, seconds: Double)? {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                func send(_ descriptor: Int32, _ text: String) -> Bool {
-                    let bytes = Array(text.utf8)
-                    return bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
-                }
-                guard let descriptor = try? loopbackSocket(port: port, timeoutSeconds: 10) else { return continuation.resume(returning: (0, 0)) }
-                defer { close(descriptor) }
-                let begun = Date()
-                guard send(descriptor, start) else { return continuation.resume(returning: (0, 0)) }
-                for index in 1...120 {
-                    Thread.sleep(forTimeInterval: 0.25)
-                    if !send(descriptor, "a") { return continuation.resume(returning: (index, Date().timeIntervalSince(begun))) }
-                }
-                continuation.resume(returning: nil)
-            }
+    /// Connects, sends `start`, then a byte every 0.25 s (a 16th of the idle timeout) for up to 30 s: the bytes sent
+    /// and the seconds since `start` when a send failed (the server closed the connection), or nil when all went
+    /// through. Blocking: run it `onOwnThread`.
+    static func trickle(port: Int, start: String) throws -> (sent: Int, seconds: Double)? {
+        let descriptor = try loopbackSocket(port: port, timeoutSeconds: 10)
+        defer { close(descriptor) }
+        let begun = Date()
+        guard sendAll(descriptor, Array(start.utf8)) else { return (0, 0) }
+        for index in 1...120 {
+            Thread.sleep(forTimeInterval: 0.25)
+            if !sendAll(descriptor, [UInt8(ascii: "a")]) { return (index, Date().timeIntervalSince(begun)) }
         }
+        return nil
     }
 
     /// A trickled body needs the read timeout: each byte is a body part, activity to Hummingbird's idle timeout (without
@@ -52,7 +44,8 @@ struct ReadTimeoutTests {
         let start = part == "head" ? "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
             : "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\":\""
         let (trickled, metrics) = try await TestServer(limits: Self.limits(idle: 4, read: 2)).test(.live) { client in
-            let trickled = await Self.trickle(port: try #require(client.port), start: start)
+            let port = try #require(client.port)
+            let trickled = try await onOwnThread { try Self.trickle(port: port, start: start) }
             return (trickled, String(buffer: try await client.execute(uri: "/metrics", method: .get).body))
         }
         let closed = try #require(trickled, "the connection was still open after 30 s of trickling")
