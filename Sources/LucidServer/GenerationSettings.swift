@@ -31,6 +31,7 @@ public struct GenerationSettings: Sendable {
             includeUsage = false
         }
         choices = try RequestFields.optionalInt(body, "n", in: 1...limits.maxChoices) ?? 1
+        try RequestFields.refusePenalties(in: body)
         let seedValue = try RequestFields.optionalInt(body, "seed", in: 0...Int.max) ?? 0
         seed = UInt64(seedValue)
         let temperature = try RequestFields.optionalNumber(body, "temperature", in: 0...2)

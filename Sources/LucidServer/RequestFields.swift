@@ -41,6 +41,40 @@ enum RequestFields {
         }
     }
 
+    /// OpenAI's `presence_penalty` and `frequency_penalty` (-2 … 2): Lucid's methods apply no repetition
+    /// penalty, so 0 (the default) is taken and any other value refused rather than ignored.
+    static func refusePenalties(in body: [String: JSONValue]) throws(APIError) {
+        for name in ["presence_penalty", "frequency_penalty"] {
+            guard let value = try optionalNumber(body, name, in: -2...2), value != 0 else { continue }
+            throw .invalid("'\(name)' \(value) is not supported by lucid serve: its decoding applies no repetition penalty (0 or leave it out)",
+                           param: name, code: "unsupported_parameter")
+        }
+    }
+
+    /// A chat request's output form: `response_format` `{"type": "text"}` and `modalities` `["text"]` are
+    /// what Lucid writes; JSON modes, audio and other forms are refused rather than answered as plain text.
+    static func refuseOutputForms(in body: [String: JSONValue]) throws(APIError) {
+        if let format = body["response_format"], format != .null {
+            guard let type = format.objectValue?["type"]?.stringValue else {
+                throw .invalid("'response_format' must be an object with a 'type'", param: "response_format")
+            }
+            guard type == "text" else {
+                throw .invalid("'response_format' '\(type.prefix(40))' is not supported by lucid serve: it does not constrain output (only 'text')",
+                               param: "response_format", code: "unsupported_parameter")
+            }
+        }
+        if let modalities = body["modalities"], modalities != .null {
+            guard let items = modalities.arrayValue else { throw .invalid("'modalities' must be an array of strings", param: "modalities") }
+            for item in items {
+                guard let name = item.stringValue else { throw .invalid("'modalities' must be an array of strings", param: "modalities") }
+                guard name == "text" else {
+                    throw .invalid("'modalities' '\(name.prefix(40))' is not supported by lucid serve (only 'text')", param: "modalities", code: "unsupported_parameter")
+                }
+            }
+        }
+        try refuse(["audio"], in: body)
+    }
+
     static func stops(_ value: JSONValue?, limits: ServerLimits) throws(APIError) -> [String] {
         guard let value, value != .null else { return [] }
         let list: [JSONValue]

@@ -11,7 +11,7 @@ import LucidTestSupport
 /// Seeded hostile request bodies for `POST /v1/chat/completions` (issue 20): each is answered with a
 /// 4xx OpenAI-style JSON error whose `param` or message names the field at fault, never a 5xx or a
 /// crash, and the server still answers a valid request afterwards. Budget: `LUCID_FUZZ_ITERATIONS`
-/// / 4, else 80 bodies (each generator draw is one request).
+/// / 4, else 80 bodies (each generator draw is one request), and never fewer than one a mutation.
 @Suite("server request fuzzing", .serialized)
 struct RequestFuzzTests {
     static let iterations = FuzzBudget.iterations(default: 80, share: 4, minimum: 20)
@@ -68,6 +68,11 @@ struct RequestFuzzTests {
                          .object(["method": "greedy", "bogus": 1]), .object(["method": "opera", "candidates": huge]), .object([:])],
             names: "decoding")
         top("tools", [.array([])])
+        top("presence_penalty", [.double(0.5), 3, "0"])
+        top("frequency_penalty", [-1, .double(-2.5)])
+        top("response_format", [.object(["type": "json_object"]), "json", .object([:])])
+        top("modalities", [.array(["audio"]), "text", .array([5])])
+        top("audio", [.object(["voice": "alloy"])])
         top("logprobs", ["yes", 1])
         top("top_logprobs", [-1, 21, "5", .double(2.5), 3])   // 3: without logprobs: true
         top("messages", ["hi", [], [5], .array(Array(repeating: .object(["role": "user", "content": "x"]), count: 100))])
@@ -133,7 +138,7 @@ struct RequestFuzzTests {
         let all = Self.mutations(root: root)
         var random = FuzzBudget.generator(SplitMix64(seed: 20))
         var cases: [(label: String, body: ByteBuffer, names: [String])] = []
-        for index in 0..<Self.iterations {
+        for index in 0..<max(Self.iterations, all.count) {
             // Every mutation once, then random pairs and triples (the error names one of them).
             let changes = index < all.count ? [all[index]] : (0..<(2 + random.below(2))).map { _ in all[random.below(all.count)] }
             let text = try Self.body(imageURL: clean, applying: changes).canonicalText()
