@@ -16,14 +16,17 @@ enum DecodingRequest {
         "attention": .string, "warpers": .bool,
     ]
 
+    /// The `top_k` a request may ask for.
+    static let topKRange = 0...1000
+
     /// Ranges a public server allows integer options (the decoders' own checks follow; these bound the work).
     static let integerRanges: [String: ClosedRange<Int>] = [
-        "top_k": 0...1000, "beams": 1...8, "candidates": 1...10, "threshold": 1...1000, "noise_step": 0...999, "outliers": 1...64,
+        "top_k": topKRange, "beams": 1...8, "candidates": 1...10, "threshold": 1...1000, "noise_step": 0...999, "outliers": 1...64,
     ]
 
-    /// The method of a `decoding` object; the request's `temperature`/`top_p` fill in for sampling
+    /// The method of a `decoding` object; the request's `temperature`/`top_k`/`top_p` fill in for sampling
     /// methods that do not set their own, and `seed` seeds sampling and VCD's noise.
-    static func method(_ value: JSONValue, temperature: Double?, topP: Double?, seed: Int) throws(APIError) -> DecodingMethod {
+    static func method(_ value: JSONValue, temperature: Double?, topK: Int?, topP: Double?, seed: Int) throws(APIError) -> DecodingMethod {
         guard var options = value.objectValue else { throw .invalid("'decoding' must be an object with a 'method'", param: "decoding") }
         guard let name = options.removeValue(forKey: "method")?.stringValue else {
             throw .invalid("decoding.method must be a string: one of \(DecodingMethod.names.joined(separator: ", "))", param: "decoding.method")
@@ -52,6 +55,7 @@ enum DecodingRequest {
         }
         if ["sample", "vcd", "damro"].contains(name) {
             if options["temperature"] == nil, let temperature, temperature > 0 { options["temperature"] = .double(temperature) }
+            if options["top_k"] == nil, let topK { options["top_k"] = .int(topK) }
             if options["top_p"] == nil, let topP { options["top_p"] = .double(topP) }
         }
         do {

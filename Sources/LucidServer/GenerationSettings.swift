@@ -4,7 +4,7 @@ import LucidRuns
 /// What a chat or text completion asks of its generations, validated: the method, length, stops,
 /// choices, streaming and log-probabilities (the fields both endpoints share, read the same way).
 public struct GenerationSettings: Sendable {
-    /// The decoding method (from `decoding`, else `temperature`/`top_p`: greedy when absent or 0).
+    /// The decoding method (from `decoding`, else `temperature`/`top_k`/`top_p`: greedy when absent or 0).
     public var method: DecodingMethod
     public var maxTokens: Int
     public var stop: [String]
@@ -17,6 +17,8 @@ public struct GenerationSettings: Sendable {
     /// How many alternatives each token reports with its own log-probability (0 … 20); nil: none are
     /// computed. Every method reports them.
     public var topLogprobs: Int?
+    /// vLLM's `ignore_eos`: generation ends at `max_tokens` or a stop string, not at the model's end tokens.
+    public var ignoresEOS: Bool
 
     /// The shared fields of `body`, with the endpoint's own reading of `max_tokens` and of log-probabilities.
     init(body: [String: JSONValue], limits: ServerLimits, maxTokens: Int, topLogprobs: Int?) throws(APIError) {
@@ -31,16 +33,19 @@ public struct GenerationSettings: Sendable {
             includeUsage = false
         }
         choices = try RequestFields.optionalInt(body, "n", in: 1...limits.maxChoices) ?? 1
-        try RequestFields.refusePenalties(in: body)
+        try RequestFields.refuseUnhonoured(in: body)
         let seedValue = try RequestFields.optionalInt(body, "seed", in: 0...Int.max) ?? 0
         seed = UInt64(seedValue)
         let temperature = try RequestFields.optionalNumber(body, "temperature", in: 0...2)
         let topP = try RequestFields.optionalNumber(body, "top_p", in: 0...1)
         if let topP, topP <= 0 { throw .invalid("'top_p' must be in (0, 1] (got \(topP))", param: "top_p") }
+        // vLLM's `top_k`: -1 and 0 keep every token, as Lucid's 0 does.
+        let topK = try RequestFields.optionalInt(body, "top_k", in: -1...DecodingRequest.topKRange.upperBound).map { max($0, 0) }
+        ignoresEOS = try RequestFields.optionalBool(body, "ignore_eos") ?? false
         if let decoding = body["decoding"], decoding != .null {
-            method = try DecodingRequest.method(decoding, temperature: temperature, topP: topP, seed: seedValue)
+            method = try DecodingRequest.method(decoding, temperature: temperature, topK: topK, topP: topP, seed: seedValue)
         } else if let temperature, temperature > 0 {
-            method = .sample(SamplingParameters(temperature: temperature, topK: 0, topP: topP ?? 1, seed: seed))
+            method = .sample(SamplingParameters(temperature: temperature, topK: topK ?? 0, topP: topP ?? 1, seed: seed))
         } else {
             method = .greedy
         }

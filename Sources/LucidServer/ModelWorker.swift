@@ -303,7 +303,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
             refusal = text
             return tokenizer.encode(text, addSpecialTokens: false)
         }
-        let generationLimits = GenerationLimits(maxNewTokens: settings.maxTokens, eosTokenIDs: stopIDs, stopStrings: settings.stop,
+        let generationLimits = GenerationLimits(maxNewTokens: settings.maxTokens, eosTokenIDs: settings.ignoresEOS ? [] : stopIDs,
+                                                stopStrings: settings.stop,
                                                 decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
                                                 isCancelled: { job.shouldStop })
         let gateChecked = vision?.imageGate != nil && !pixels.isEmpty

@@ -34,35 +34,50 @@ enum RequestFields {
         return number
     }
 
-    /// Refuses each of `names` the body sets (not null): lucid serve cannot honour them.
-    static func refuse(_ names: [String], in body: [String: JSONValue]) throws(APIError) {
+    /// Refuses each of `names` the body sets (not null): lucid serve cannot honour them (`why` says what it lacks).
+    static func refuse(_ names: [String], in body: [String: JSONValue], why: String? = nil) throws(APIError) {
         for name in names where body[name] != nil && body[name] != .null {
-            throw .invalid("'\(name)' is not supported by lucid serve", param: name, code: "unsupported_parameter")
+            throw .invalid("'\(name)' is not supported by lucid serve" + (why.map { ": " + $0 } ?? ""), param: name, code: "unsupported_parameter")
         }
     }
 
-    /// OpenAI's `presence_penalty` and `frequency_penalty` (-2 … 2): Lucid's methods apply no repetition
-    /// penalty, so 0 (the default) is taken and any other value refused rather than ignored.
-    static func refusePenalties(in body: [String: JSONValue]) throws(APIError) {
-        for name in ["presence_penalty", "frequency_penalty"] {
-            guard let value = try optionalNumber(body, name, in: -2...2), value != 0 else { continue }
-            throw .invalid("'\(name)' \(value) is not supported by lucid serve: its decoding applies no repetition penalty (0 or leave it out)",
-                           param: name, code: "unsupported_parameter")
-        }
+    /// A sampling field Lucid's methods do not apply: its range, the neutral value that is taken, and why another is refused.
+    struct UnappliedSampling {
+        let name: String
+        let range: ClosedRange<Double>
+        let neutral: Double
+        let reason: String
     }
 
-    /// A chat request's output form: `response_format` `{"type": "text"}` and `modalities` `["text"]` are
-    /// what Lucid writes; JSON modes, audio and other forms are refused rather than answered as plain text.
-    static func refuseOutputForms(in body: [String: JSONValue]) throws(APIError) {
+    /// OpenAI's penalties and vLLM's sampling extras; a client that sends their neutral values (many do) is answered.
+    static let unappliedSampling = [
+        UnappliedSampling(name: "presence_penalty", range: -2...2, neutral: 0, reason: "its decoding applies no repetition penalty"),
+        UnappliedSampling(name: "frequency_penalty", range: -2...2, neutral: 0, reason: "its decoding applies no repetition penalty"),
+        UnappliedSampling(name: "repetition_penalty", range: 0...1e6, neutral: 1, reason: "its decoding applies no repetition penalty"),
+        UnappliedSampling(name: "min_p", range: 0...1, neutral: 0, reason: "its sampling has temperature, top_k and top_p"),
+        UnappliedSampling(name: "min_tokens", range: 0...1e9, neutral: 0, reason: "generation may end at the model's end token at any length"),
+    ]
+
+    /// Refuses what would change the answer and that Lucid does not honour, rather than answer as if it had not
+    /// been sent: `unappliedSampling` fields off their neutral value; constrained output (`response_format` other
+    /// than `{"type": "text"}`, vLLM's `guided_*` and `structured_outputs`); `modalities` other than `["text"]`; `audio`.
+    static func refuseUnhonoured(in body: [String: JSONValue]) throws(APIError) {
+        for field in unappliedSampling {
+            guard let value = try optionalNumber(body, field.name, in: field.range), value != field.neutral else { continue }
+            throw .invalid("'\(field.name)' \(value) is not supported by lucid serve: \(field.reason) (\(Int(field.neutral)) or leave it out)",
+                           param: field.name, code: "unsupported_parameter")
+        }
+        let constraint = "it does not constrain its output"
         if let format = body["response_format"], format != .null {
             guard let type = format.objectValue?["type"]?.stringValue else {
                 throw .invalid("'response_format' must be an object with a 'type'", param: "response_format")
             }
             guard type == "text" else {
-                throw .invalid("'response_format' '\(type.prefix(40))' is not supported by lucid serve: it does not constrain output (only 'text')",
+                throw .invalid("'response_format' '\(type.prefix(40))' is not supported by lucid serve: \(constraint) (only 'text')",
                                param: "response_format", code: "unsupported_parameter")
             }
         }
+        try refuse(["guided_json", "guided_regex", "guided_choice", "guided_grammar", "structured_outputs"], in: body, why: constraint)
         if let modalities = body["modalities"], modalities != .null {
             guard let items = modalities.arrayValue else { throw .invalid("'modalities' must be an array of strings", param: "modalities") }
             for item in items {
@@ -72,7 +87,7 @@ enum RequestFields {
                 }
             }
         }
-        try refuse(["audio"], in: body)
+        try refuse(["audio"], in: body, why: "it writes text")
     }
 
     static func stops(_ value: JSONValue?, limits: ServerLimits) throws(APIError) -> [String] {

@@ -89,7 +89,7 @@ struct ChatCompletionTests {
     /// VCD runs alone, with its noised view beside the prompt: its tokens come with the log-probabilities
     /// `Decoding.generate` reports for them (the original view's), whole and streamed alike.
     @Test func vcdsTokensComeWithTheirLogprobsWholeAndStreamed() async throws {
-        let method = try DecodingRequest.method(.object(["method": "vcd"]), temperature: nil, topP: nil, seed: 4)
+        let method = try DecodingRequest.method(.object(["method": "vcd"]), temperature: nil, topK: nil, topP: nil, seed: 4)
         let expected = try direct(maxTokens: 8, method: method, logprobs: LogprobsRequest(top: 2))
         let entries = try #require(expected.logprobs)
         let fields: [String: JSONValue] = ["max_tokens": 8, "seed": 4, "decoding": .object(["method": "vcd"]), "logprobs": true, "top_logprobs": 2]
