@@ -136,8 +136,10 @@ def metric(base, name):
 
 
 def disconnect_check(base, body, max_tokens, timeout):
-    """A non-streamed request whose client hangs up: its generation must end long before max_tokens."""
-    payload = json.dumps(dict(body, max_tokens=max_tokens)).encode()
+    """A non-streamed request whose client hangs up: its generation must end long before max_tokens.
+    `ignore_eos` keeps the model from ending it by itself: a server that decoded it for nobody would count
+    max_tokens tokens for it (cancelled ones count none), where an early end token had let such a server pass."""
+    payload = json.dumps(dict(body, max_tokens=max_tokens, ignore_eos=True)).encode()
     before = metric(base, "lucid_generated_tokens_total") or 0
     host, port = base.rsplit(":", 1)
     with socket.create_connection(("127.0.0.1", int(port))) as connection:
