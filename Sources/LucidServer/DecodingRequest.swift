@@ -55,8 +55,12 @@ enum DecodingRequest {
         }
         if ["sample", "vcd", "damro"].contains(name) {
             if options["temperature"] == nil, let temperature, temperature > 0 { options["temperature"] = .double(temperature) }
-            if options["top_k"] == nil, let topK { options["top_k"] = .int(topK) }
-            if options["top_p"] == nil, let topP { options["top_p"] = .double(topP) }
+            // VCD and DAMRO without a temperature do not sample: they ignore the request's top_k and top_p, as
+            // greedy decoding does (filled in, a client's neutral `top_p: 1` or `top_k: -1` had been a 400).
+            if name == "sample" || options["temperature"] != nil {
+                if options["top_k"] == nil, let topK { options["top_k"] = .int(topK) }
+                if options["top_p"] == nil, let topP { options["top_p"] = .double(topP) }
+            }
         }
         do {
             return try DecodingMethod(manifest: MethodSpec(name: name, options: options), seed: seed)

@@ -45,6 +45,15 @@ struct VLLMSamplingFieldTests {
         #expect(results[4].tokens == results[1].tokens, "top_k -1 keeps every token, as vLLM's does")
     }
 
+    /// VCD without a temperature decodes greedily on its contrast: the request's top_k and top_p (here the neutral
+    /// values clients send) leave it as it is, where before top_p was passed on and refused for want of a temperature.
+    @Test func topKAndTopPLeaveANonSamplingVCDAsItIs() async throws {
+        let vcd: [String: JSONValue] = ["max_tokens": 8, "decoding": .object(["method": "vcd"])]
+        let results = try await answers([vcd, vcd.merging(["top_k": -1, "top_p": 1]) { $1 }, vcd.merging(["top_k": 1, "top_p": .double(0.5)]) { $1 }])
+        #expect(!results[0].tokens.isEmpty)
+        #expect(results[1].tokens == results[0].tokens && results[2].tokens == results[0].tokens)
+    }
+
     @Test func ignoreEOSGeneratesPastTheEndTokenToMaxTokens() async throws {
         let results = try await answers([["max_tokens": 64], ["max_tokens": 64, "ignore_eos": true]])
         let (stopped, continued) = (results[0], results[1])
