@@ -44,9 +44,7 @@ struct CompletionFuzzTests {
         let valid = ByteBuffer(string: try JSONValue.object(["prompt": .array(ids.map(JSONValue.int)), "max_tokens": 2, "echo": true,
                                                             "logprobs": 1]).canonicalText())
         let (responses, after) = try await server.test { client in
-            var responses: [TestResponse] = []
-            for body in bodies { responses.append(try await client.execute(uri: "/v1/completions", method: .post, headers: jsonHeaders, body: body)) }
-            return (responses, try await client.execute(uri: "/v1/completions", method: .post, headers: jsonHeaders, body: valid))
+            (try await client.postEach("/v1/completions", bodies), try await client.postEach("/v1/completions", [valid])[0])
         }
         for (changes, response) in zip(cases, responses) {
             let label = changes.map { "\($0.key)=\((try? $0.value.canonicalText())?.prefix(60) ?? "")" }.joined(separator: ", ")

@@ -21,11 +21,7 @@ struct ServerCompletionTests {
     }
 
     func post(_ bodies: [ByteBuffer]) async throws -> [TestResponse] {
-        try await TestServer(model: "smollm2").test { client in
-            var responses: [TestResponse] = []
-            for body in bodies { responses.append(try await client.execute(uri: "/v1/completions", method: .post, headers: jsonHeaders, body: body)) }
-            return responses
-        }
+        try await TestServer(model: "smollm2").test { client in try await client.postEach("/v1/completions", bodies) }
     }
 
     /// The log-softmax [T, V] of SmolLM2's logits over `ids` in one pass without a cache.

@@ -76,11 +76,7 @@ struct ServerLogprobsTests {
 
     @Test func badLogprobsFieldsAreRefusedNamingThem() async throws {
         let bodies = [body(["logprobs": true, "top_logprobs": 21]), body(["top_logprobs": 2])]
-        let responses = try await TestServer(model: "smollm2").test { client in
-            var responses: [TestResponse] = []
-            for body in bodies { responses.append(try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: body)) }
-            return responses
-        }
+        let responses = try await TestServer(model: "smollm2").test { client in try await client.postEach("/v1/chat/completions", bodies) }
         let messages = try responses.map { try json($0)["error"]?["message"]?.stringValue ?? "" }
         #expect(responses.allSatisfy { $0.status == .badRequest }, "\(messages)")
         #expect(messages[0].contains("top_logprobs") && messages[1].contains("needs 'logprobs': true"), "\(messages)")

@@ -93,11 +93,7 @@ struct ServerReasoningTests {
             return ByteBuffer(string: try JSONValue.object(object).canonicalText())
         }
         let bodies = [try body(nil), try body(["enable_thinking": false]), try body(["bogus": 1])]
-        let responses = try await TestServer(model: copy.path).test { client in
-            var responses: [TestResponse] = []
-            for body in bodies { responses.append(try await client.execute(uri: "/tokenize", method: .post, headers: jsonHeaders, body: body)) }
-            return responses
-        }
+        let responses = try await TestServer(model: copy.path).test { client in try await client.postEach("/tokenize", bodies) }
         let tokenizer = try ModelRegistry.standard.tokenizer(for: copy.path)
         var closed = ChatTemplate.qwen3
         closed.enableThinking = false

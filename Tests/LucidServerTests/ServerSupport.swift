@@ -102,6 +102,15 @@ func events(_ response: TestResponse) -> [String] {
 
 let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
+extension TestClientProtocol {
+    /// POSTs each of `bodies` (JSON) to `uri`, one after another; the responses in order.
+    func postEach(_ uri: String, _ bodies: [ByteBuffer]) async throws -> [TestResponse] {
+        var responses: [TestResponse] = []
+        for body in bodies { responses.append(try await execute(uri: uri, method: .post, headers: jsonHeaders, body: body)) }
+        return responses
+    }
+}
+
 /// A copy of the tiny `family` fixture that `lucid serve` can run (`TinyModelCopy.make`).
 func servableFixtureCopy(_ family: String, extraFiles: [String] = [], addedTokens: [(content: String, id: Int)],
                          chatTemplate: String) throws -> URL {

@@ -29,11 +29,7 @@ struct UnhonouredFieldTests {
     ]
 
     func answers(_ uri: String, _ bodies: [ByteBuffer], model: String = "shapes-tiny") async throws -> [TestResponse] {
-        try await TestServer(model: model).test { client in
-            var responses: [TestResponse] = []
-            for body in bodies { responses.append(try await client.execute(uri: uri, method: .post, headers: jsonHeaders, body: body)) }
-            return responses
-        }
+        try await TestServer(model: model).test { client in try await client.postEach(uri, bodies) }
     }
 
     @Test func aChatFieldLucidCannotHonourIsRefusedNamingIt() async throws {

@@ -14,11 +14,7 @@ struct VLLMSamplingFieldTests {
     func answers(_ extras: [[String: JSONValue]]) async throws -> [(tokens: [Int], finish: String?, lucidFinish: String?)] {
         let url = dataURL(try scenePNG())
         let bodies = extras.map { chatBody(prompt, imageURL: url, extra: $0) }
-        let responses = try await TestServer().test { client in
-            var responses: [TestResponse] = []
-            for body in bodies { responses.append(try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: body)) }
-            return responses
-        }
+        let responses = try await TestServer().test { client in try await client.postEach("/v1/chat/completions", bodies) }
         return try responses.map { response in
             let choice = try #require(try json(response)["choices"]?.arrayValue?.first, "\(String(buffer: response.body))")
             return (choice["lucid"]?["token_ids"]?.arrayValue?.compactMap(\.intValue) ?? [], choice["finish_reason"]?.stringValue,
@@ -68,11 +64,7 @@ struct VLLMSamplingFieldTests {
         let url = dataURL(try scenePNG())
         let bodies = [JSONValue.int(1001), -2, "5", .double(1.5)].map { chatBody(prompt, imageURL: url, extra: ["top_k": $0, "temperature": 1]) }
             + [chatBody(prompt, extra: ["ignore_eos": "yes"])]
-        let responses = try await TestServer().test { client in
-            var responses: [TestResponse] = []
-            for body in bodies { responses.append(try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders, body: body)) }
-            return responses
-        }
+        let responses = try await TestServer().test { client in try await client.postEach("/v1/chat/completions", bodies) }
         for (response, field) in zip(responses, ["top_k", "top_k", "top_k", "top_k", "ignore_eos"]) {
             let param = try json(response)["error"]?["param"]?.stringValue
             #expect(response.status == .badRequest && param == field, "\(String(buffer: response.body))")
