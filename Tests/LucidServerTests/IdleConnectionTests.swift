@@ -11,13 +11,6 @@ import Testing
 /// requests do not hold the server's descriptors for ever; a request waiting for the model is never closed for it.
 @Suite("idle connections", .serialized)
 struct IdleConnectionTests {
-    static func limits(idle seconds: Double, read: Double = 3600) -> ServerLimits {
-        var limits = TestServer.limits
-        limits.idleTimeoutSeconds = seconds
-        limits.readTimeoutSeconds = read
-        return limits
-    }
-
     /// Opens a loopback connection, sends `bytes`, then waits up to 10 s for the server: the `recv` result (0: the
     /// server closed the connection), its `errno` when negative (EAGAIN: still open after 10 s), and what it read.
     static func sendThenWait(port: Int, _ bytes: [UInt8]) throws -> (received: Int, error: Int32, text: String) {
@@ -33,7 +26,7 @@ struct IdleConnectionTests {
     }
 
     @Test func aSilentConnectionAndARequestWhoseBodyStopsComingAreClosed() async throws {
-        let (silent, stalled, after) = try await TestServer(limits: Self.limits(idle: 0.5)).test(.live) { client in
+        let (silent, stalled, after) = try await TestServer(limits: TestServer.limits(idle: 0.5)).test(.live) { client in
             let port = try #require(client.port)
             let silent = try await onOwnThread { try Self.sendThenWait(port: port, []) }
             let head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"mess"
@@ -48,7 +41,7 @@ struct IdleConnectionTests {
     }
 
     @Test func aRequestWaitingForTheModelLongerThanTheIdleAndReadTimeoutsIsAnswered() async throws {
-        let server = try TestServer(limits: Self.limits(idle: 0.2, read: 0.2))  // neither counts a request read whole
+        let server = try TestServer(limits: TestServer.limits(idle: 0.2, read: 0.2))  // neither counts a request read whole
         let worker = server.server.worker
         worker.pause()
         let status = try await server.test(.live) { client in
@@ -66,8 +59,8 @@ struct IdleConnectionTests {
 
     @Test func theIdleTimeoutIsChecked() throws {
         for bad in [0, -1, .nan, .infinity, 86_401] as [Double] {
-            #expect(throws: ServerSetupError.self, "\(bad)") { try Self.limits(idle: bad).validate() }
+            #expect(throws: ServerSetupError.self, "\(bad)") { try TestServer.limits(idle: bad).validate() }
         }
-        try Self.limits(idle: 0.5).validate()
+        try TestServer.limits(idle: 0.5).validate()
     }
 }

@@ -13,13 +13,6 @@ import Testing
 /// with the clock in place.
 @Suite("request read timeout", .serialized)
 struct ReadTimeoutTests {
-    static func limits(idle: Double, read: Double) -> ServerLimits {
-        var limits = TestServer.limits
-        limits.idleTimeoutSeconds = idle
-        limits.readTimeoutSeconds = read
-        return limits
-    }
-
     /// Connects, sends `start`, then a byte every 0.25 s (a 16th of the idle timeout) for up to 30 s: the bytes sent
     /// and the seconds since `start` when a send failed (the server closed the connection), or nil when all went
     /// through. Blocking: run it `onOwnThread`.
@@ -43,7 +36,7 @@ struct ReadTimeoutTests {
     func aClientTricklingJustInsideTheIdleTimeoutIsClosedAtTheReadTimeout(part: String) async throws {
         let start = part == "head" ? "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
             : "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\":\""
-        let (trickled, metrics) = try await TestServer(limits: Self.limits(idle: 4, read: 2)).test(.live) { client in
+        let (trickled, metrics) = try await TestServer(limits: TestServer.limits(idle: 4, read: 2)).test(.live) { client in
             let port = try #require(client.port)
             let trickled = try await onOwnThread { try Self.trickle(port: port, start: start) }
             return (trickled, String(buffer: try await client.execute(uri: "/metrics", method: .get).body))
@@ -58,8 +51,8 @@ struct ReadTimeoutTests {
 
     @Test func theReadTimeoutIsChecked() throws {
         for bad in [0, -1, .nan, .infinity, 86_401] as [Double] {
-            #expect(throws: ServerSetupError.self, "\(bad)") { try Self.limits(idle: 60, read: bad).validate() }
+            #expect(throws: ServerSetupError.self, "\(bad)") { try TestServer.limits(idle: 60, read: bad).validate() }
         }
-        try Self.limits(idle: 60, read: 0.5).validate()
+        try TestServer.limits(idle: 60, read: 0.5).validate()
     }
 }

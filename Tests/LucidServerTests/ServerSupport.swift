@@ -51,6 +51,15 @@ struct TestServer {
         return limits
     }
 
+    /// `limits` with the connection timeouts a test sets: `idle` and `read` seconds (the read timeout out of the way
+    /// unless the test asks for it).
+    static func limits(idle: Double, read: Double = 3600) -> ServerLimits {
+        var limits = TestServer.limits
+        limits.idleTimeoutSeconds = idle
+        limits.readTimeoutSeconds = read
+        return limits
+    }
+
     /// Runs `body` against the router in-process (`.router`) or a server on a free loopback port
     /// (`.live`: `client.port`), then stops the worker thread. Server and client run on
     /// `ServerTestExecutor`'s threads, not the cooperative pool the rest of the suite fills.
