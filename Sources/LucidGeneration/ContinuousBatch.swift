@@ -36,6 +36,8 @@ public final class ContinuousBatch {
         let limits: GenerationLimits
         let generator: LucidTensor.Generator?
         let sampling: SamplingParameters?
+        /// The tokens seen, for the limits' penalties; nil when they are neutral.
+        var penalties: PenaltyTracker?
         /// What each step reports of the chosen token's log-probability; nil: none are computed.
         let logprobs: LogprobsRequest?
         var tokenLogprobs: [TokenLogprobs] = []
@@ -101,6 +103,7 @@ public final class ContinuousBatch {
             throw .invalidOption("a batched row needs max new tokens ≥ 1 (0 only when it scores its prompt)")
         }
         try logprobs?.validate()
+        try limits.penalties.validate()
         let promptLength: Int
         switch prefill {
         case .tokens(let ids):
@@ -138,6 +141,7 @@ public final class ContinuousBatch {
             var next = promptLength
             if case .positionedEmbeddings(_, let positions) = prefill { next = positions.max().intValue + 1 }
             let row = Row(id: id, limits: limits, sampling: sampling, logprobs: logprobs, position: next, statistics: statistics)
+            row.penalties = limits.penaltyTracker(for: prefill)
             var events: [Event] = []
             if let scoringPrompt {
                 let all = logits.selected(axis: 0, index: 0)
@@ -207,13 +211,14 @@ public final class ContinuousBatch {
     private func choose(_ row: Row, logits: Tensor, events: inout [Event]) throws(GenerationError) -> GenerationResult? {
         try row.limits.checkFinite(logits, step: row.tokens.count)
         let next: Int
-        var scores = logits
+        var scores = row.penalties?.apply(logits) ?? logits
         if let sampling = row.sampling, let generator = row.generator {
-            scores = sampling.warp(logits)
+            scores = sampling.warp(scores)
             next = scores.softmax(axis: -1).multinomial(1, generator: generator).intValue
         } else {
-            next = logits.argmax(axis: -1).intValue
+            next = scores.argmax(axis: -1).intValue
         }
+        row.penalties?.record(next)
         let logprobs = row.logprobs?.entry(logits: logits, scores: scores, chosen: next)
         if let logprobs { row.tokenLogprobs.append(logprobs) }
         row.tokens.append(next)

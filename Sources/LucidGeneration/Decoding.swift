@@ -12,11 +12,14 @@ public enum Decoding {
     /// first-tokens rule reads every image's span.
     ///
     /// `logprobs`: each token's log-probability and alternatives, streamed with it and in the result's
-    /// `logprobs` (every method; a refusal has none).
+    /// `logprobs` (every method; a refusal has none). The limits' penalties (greedy and sampling) count
+    /// `ids` as the prompt, image placeholders included, unless `limits.promptTokens` says otherwise.
     public static func generate(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
                                 limits: GenerationLimits, logprobs: LogprobsRequest? = nil, encodeRefusal: ((String) -> [Int])? = nil,
                                 onToken: TokenHandler? = nil) throws -> GenerationResult {
         try logprobs?.validate()
+        var limits = limits
+        if limits.promptTokens == nil { limits.promptTokens = ids }
         let prefill: Prefill
         let amateur: Tensor?
         let imageRanges: [Range<Int>]

@@ -18,6 +18,12 @@ public struct GenerationLimits {
     /// Asked before every decode step; true ends the generation with finish reason `cancelled`
     /// (a server's client went away or its deadline passed). Beam searches end early with their best so far.
     public var isCancelled: (() -> Bool)?
+    /// Repetition, presence and frequency penalties (greedy and sampled decoding; neutral by default).
+    public var penalties = TokenPenalties()
+    /// The prompt's token ids, which `penalties.repetition` counts besides the output. Nil takes a
+    /// `.tokens` prefill's ids (an embeddings prefill then counts the output only); `Decoding.generate`
+    /// sets it to its ids, image placeholders included, as transformers counts its `input_ids`.
+    public var promptTokens: [Int]?
 
     public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil,
                 isCancelled: (() -> Bool)? = nil) {
@@ -50,6 +56,13 @@ public struct GenerationLimits {
 
     /// Whether the caller asked to stop.
     var cancelled: Bool { isCancelled?() ?? false }
+
+    /// What tracks `penalties` over a generation from `prefill`; nil when they are neutral.
+    func penaltyTracker(for prefill: Prefill) -> PenaltyTracker? {
+        var prompt = promptTokens ?? []
+        if promptTokens == nil, case .tokens(let ids) = prefill { prompt = ids }
+        return PenaltyTracker(penalties, prompt: prompt)
+    }
 }
 
 /// Counters and timings of one generation.
@@ -197,6 +210,7 @@ public final class GenerationDriver {
         case .embeddings(let e), .positionedEmbeddings(let e, _): promptLength = e.size(1)
         }
         try limits.check(promptLength: promptLength, contextLength: model.contextLength)
+        try limits.penalties.validate()
         return try withNoGrad { () throws(GenerationError) -> GenerationResult in
             switch strategy {
             case .greedy:
@@ -214,6 +228,7 @@ public final class GenerationDriver {
                     throw .invalidOption("beam search: 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
                 }
                 guard interventions.isEmpty else { throw .invalidOption("residual interventions apply to greedy and sampling decoding, not beam search") }
+                try limits.penalties.requireNeutral(for: "beam search")
                 return try BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, logprobs: logprobs, onToken: onToken,
                                                                              runPrefill: runPrefill)
             }
@@ -244,18 +259,21 @@ public final class GenerationDriver {
         }
     }
 
-    /// Greedy or sampled decoding: `choose` picks a token from the step's logits [V] and gives the scores it
-    /// chose from where they differ from the logits (the processed log-probabilities).
+    /// Greedy or sampled decoding: `choose` picks a token from the step's logits [V] (after the limits'
+    /// penalties) and gives the scores it chose from where they differ (the processed log-probabilities).
     private func runSingle(_ prefill: Prefill, limits: GenerationLimits, logprobs: LogprobsRequest?, onToken: TokenHandler?,
                            choose: (Tensor) throws(GenerationError) -> (Int, Tensor?)) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let (firstLogits, cache) = runPrefill(prefill, statistics: &statistics)
         var logits = firstLogits
+        var penalties = limits.penaltyTracker(for: prefill)
         return try DecodeLoop.run(limits: limits, statistics: statistics, logprobs: logprobs, onToken: onToken) { (step: Int) throws(GenerationError) in
             try limits.checkFinite(logits, step: step)
             let row = logits.selected(axis: 0, index: 0)
-            let (token, scores) = try choose(row)
-            return (token, logprobs?.entry(logits: row, scores: scores ?? row, chosen: token))
+            let penalised = penalties?.apply(row) ?? row
+            let (token, scores) = try choose(penalised)
+            penalties?.record(token)
+            return (token, logprobs?.entry(logits: row, scores: scores ?? penalised, chosen: token))
         } advance: { next in
             let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
                                       options: ForwardOptions(logits: .last, interventions: interventions))
