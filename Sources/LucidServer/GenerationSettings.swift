@@ -19,6 +19,9 @@ public struct GenerationSettings: Sendable {
     public var topLogprobs: Int?
     /// vLLM's `ignore_eos`: generation ends at `max_tokens` or a stop string, not at the model's end tokens.
     public var ignoresEOS: Bool
+    /// OpenAI's `presence_penalty` and `frequency_penalty` (−2 … 2) and vLLM's `repetition_penalty`
+    /// (0.001 … 1000): greedy and sampled decoding apply them; another method with one off its neutral value is a 400.
+    public var penalties: TokenPenalties
 
     /// The shared fields of `body`, with the endpoint's own reading of `max_tokens` and of log-probabilities.
     init(body: [String: JSONValue], limits: ServerLimits, maxTokens: Int, topLogprobs: Int?) throws(APIError) {
@@ -49,9 +52,32 @@ public struct GenerationSettings: Sendable {
         } else {
             method = .greedy
         }
+        penalties = try Self.penalties(in: body, method: method)
         if choices > 1 && !samples {
             throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")
         }
+    }
+
+    /// The penalty fields of `body`, refused (naming the field) off their neutral value where `method` applies none.
+    static func penalties(in body: [String: JSONValue], method: DecodingMethod) throws(APIError) -> TokenPenalties {
+        let fields: [(name: String, range: ClosedRange<Double>, neutral: Double)] = [
+            ("repetition_penalty", TokenPenalties.repetitionRange, 1),
+            ("presence_penalty", TokenPenalties.presenceRange, 0), ("frequency_penalty", TokenPenalties.presenceRange, 0),
+        ]
+        var values: [Double] = []
+        for field in fields {
+            let value = try RequestFields.optionalNumber(body, field.name, in: field.range) ?? field.neutral
+            switch method {
+            case .greedy, .sample: break
+            default:
+                guard value == field.neutral else {
+                    throw .invalid("'\(field.name)' \(value) is not supported with decoding \(method.name): penalties apply to greedy and sampled decoding (\(Int(field.neutral)) or leave it out)",
+                                   param: field.name, code: "unsupported_parameter")
+                }
+            }
+            values.append(value)
+        }
+        return TokenPenalties(repetition: values[0], presence: values[1], frequency: values[2])
     }
 
     /// The method for choice `index` (sampling seeds advance by the index; VCD's noise stays).

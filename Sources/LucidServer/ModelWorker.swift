@@ -303,10 +303,12 @@ public final class ModelWorker: Service, @unchecked Sendable {
             refusal = text
             return tokenizer.encode(text, addSpecialTokens: false)
         }
-        let generationLimits = GenerationLimits(maxNewTokens: settings.maxTokens, eosTokenIDs: settings.ignoresEOS ? [] : stopIDs,
+        var generationLimits = GenerationLimits(maxNewTokens: settings.maxTokens, eosTokenIDs: settings.ignoresEOS ? [] : stopIDs,
                                                 stopStrings: settings.stop,
                                                 decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
                                                 isCancelled: { job.shouldStop })
+        generationLimits.penalties = settings.penalties
+        generationLimits.promptTokens = ids  // the repetition penalty counts the prompt as vLLM does, the chat template's tokens too
         let gateChecked = vision?.imageGate != nil && !pixels.isEmpty
         let strategy: DecodingStrategy?
         switch method {

@@ -49,11 +49,8 @@ enum RequestFields {
         let reason: String
     }
 
-    /// OpenAI's penalties and vLLM's sampling extras; a client that sends their neutral values (many do) is answered.
+    /// vLLM's sampling extras Lucid lacks; a client that sends their neutral values (many do) is answered.
     static let unappliedSampling = [
-        UnappliedSampling(name: "presence_penalty", range: -2...2, neutral: 0, reason: "its decoding applies no repetition penalty"),
-        UnappliedSampling(name: "frequency_penalty", range: -2...2, neutral: 0, reason: "its decoding applies no repetition penalty"),
-        UnappliedSampling(name: "repetition_penalty", range: 0...1e6, neutral: 1, reason: "its decoding applies no repetition penalty"),
         UnappliedSampling(name: "min_p", range: 0...1, neutral: 0, reason: "its sampling has temperature, top_k and top_p"),
         UnappliedSampling(name: "min_tokens", range: 0...1e9, neutral: 0, reason: "generation may end at the model's end token at any length"),
     ]

@@ -16,8 +16,10 @@ import Testing
 struct ChatCompletionTests {
     let prompt = "What shapes are in the picture?"
 
-    /// What `Decoding.generate` gives for the same prompt and image, called directly on another copy of the model.
-    func direct(maxTokens: Int, method: DecodingMethod = .greedy, stop: [String] = [], logprobs: LogprobsRequest? = nil) throws
+    /// What `Decoding.generate` gives for the same prompt and image, called directly on another copy of the model
+    /// (with `penalties` over the prompt, or over `penalisedPrompt` where given; without end tokens where `ignoresEOS`).
+    func direct(maxTokens: Int, method: DecodingMethod = .greedy, stop: [String] = [], logprobs: LogprobsRequest? = nil,
+                penalties: TokenPenalties = TokenPenalties(), penalisedPrompt: [Int]? = nil, ignoresEOS: Bool = false) throws
         -> (tokens: [Int], text: String, promptTokens: Int, logprobs: [TokenLogprobs]?) {
         let opened = try ModelRegistry.standard.open("shapes-tiny")
         let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
@@ -25,9 +27,11 @@ struct ChatCompletionTests {
         let ids = try tokenizer.encode(chat: [.user(prompt, images: 1)], template: template)
         let pixels = try opened.pixelValues(decoded: try ImageDecoder.decode(data: try scenePNG()), padToSquare: false)
         let decode: ([Int]) -> String = { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" }
-        let result = try Decoding.generate(opened.model, ids: ids, images: [pixels], method: method,
-                                           limits: GenerationLimits(maxNewTokens: maxTokens, eosTokenIDs: opened.stopTokenIDs(tokenizer: tokenizer),
-                                                                    stopStrings: stop, decode: decode), logprobs: logprobs)
+        var limits = GenerationLimits(maxNewTokens: maxTokens, eosTokenIDs: ignoresEOS ? [] : opened.stopTokenIDs(tokenizer: tokenizer),
+                                      stopStrings: stop, decode: decode)
+        limits.penalties = penalties
+        limits.promptTokens = penalisedPrompt
+        let result = try Decoding.generate(opened.model, ids: ids, images: [pixels], method: method, limits: limits, logprobs: logprobs)
         var text = decode(result.tokens)
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
         return (result.tokens, text, result.statistics.promptTokens, result.logprobs)

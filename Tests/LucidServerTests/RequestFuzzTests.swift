@@ -68,8 +68,9 @@ struct RequestFuzzTests {
                          .object(["method": "greedy", "bogus": 1]), .object(["method": "opera", "candidates": huge]), .object([:])],
             names: "decoding")
         top("tools", [.array([])])
-        top("presence_penalty", [.double(0.5), 3, "0"])
-        top("frequency_penalty", [-1, .double(-2.5)])
+        top("presence_penalty", [.double(-2.01), 3, "0"])
+        top("frequency_penalty", [3, .double(-2.5)])
+        top("repetition_penalty", [0, .double(1e9), "1", .double(-0.5)])
         top("response_format", [.object(["type": "json_object"]), "json", .object([:])])
         top("modalities", [.array(["audio"]), "text", .array([5])])
         top("audio", [.object(["voice": "alloy"])])

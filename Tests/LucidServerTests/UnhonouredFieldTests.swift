@@ -4,19 +4,19 @@ import LucidRuns
 @testable import LucidServer
 import Testing
 
-/// OpenAI and vLLM fields that would change an answer and that Lucid does not honour (repetition penalties,
-/// min_p, min_tokens, JSON and other constrained output, audio) are refused with 400 `unsupported_parameter`, never answered as if they were not
-/// there; their neutral values (penalty 0, `{"type": "text"}`, `["text"]`), which clients send by
-/// default, are taken and change nothing.
+/// OpenAI and vLLM fields that would change an answer and that Lucid does not honour (min_p, min_tokens, JSON and
+/// other constrained output, audio) are refused with 400 `unsupported_parameter`, never answered as if they were not
+/// there; their neutral values (`min_p` 0, `{"type": "text"}`, `["text"]`), which clients send by default, are taken
+/// and change nothing. The penalties, which greedy and sampling apply, are `PenaltyFieldTests`'; here their malformed
+/// values are a 400 and their neutral ones change nothing.
 @Suite("unhonoured OpenAI fields", .serialized)
 struct UnhonouredFieldTests {
     /// Non-neutral values and the field each 400 must name.
     static let refusedChat: [(field: String, value: JSONValue)] = [
-        ("presence_penalty", .double(0.5)), ("frequency_penalty", -1), ("frequency_penalty", .double(1e-9)),
         ("response_format", .object(["type": "json_object"])),
         ("response_format", .object(["type": "json_schema", "json_schema": .object(["name": "x", "schema": .object([:])])])),
         ("modalities", .array(["text", "audio"])), ("audio", .object(["voice": "alloy", "format": "wav"])),
-        ("repetition_penalty", .double(1.1)), ("min_p", .double(0.05)), ("min_tokens", 4),
+        ("min_p", .double(0.05)), ("min_tokens", 4),
         ("guided_json", .object(["type": "object"])), ("guided_choice", .array(["yes", "no"])), ("guided_regex", "[0-9]+"),
         ("structured_outputs", .object(["choice": .array(["yes", "no"])])),
     ]
@@ -25,7 +25,7 @@ struct UnhonouredFieldTests {
     static let malformedChat: [(field: String, value: JSONValue)] = [
         ("presence_penalty", "0"), ("presence_penalty", 3), ("frequency_penalty", .double(-2.5)),
         ("response_format", "json"), ("response_format", .object([:])), ("modalities", "text"), ("modalities", .array([5])),
-        ("repetition_penalty", -1), ("min_p", 2), ("min_tokens", "4"),
+        ("repetition_penalty", -1), ("repetition_penalty", 0), ("repetition_penalty", .double(1e9)), ("min_p", 2), ("min_tokens", "4"),
     ]
 
     func answers(_ uri: String, _ bodies: [ByteBuffer], model: String = "shapes-tiny") async throws -> [TestResponse] {
@@ -54,9 +54,11 @@ struct UnhonouredFieldTests {
         #expect(tokens[0] != nil && tokens[0] == tokens[1])
     }
 
-    @Test func aTextCompletionWithAPenaltyOrAJSONModeIsRefusedAndWithNeutralValuesAnswered() async throws {
-        let bodies = [["presence_penalty": JSONValue.double(0.3)], ["frequency_penalty": 2], ["response_format": .object(["type": "json_object"])],
-                      ["presence_penalty": 0, "frequency_penalty": 0, "repetition_penalty": 1]].map {
+    @Test func aTextCompletionWithAPenaltyBeamSearchCannotApplyOrAJSONModeIsRefusedAndWithNeutralValuesAnswered() async throws {
+        let beam = JSONValue.object(["method": "beam", "beams": 2])
+        let bodies = [["presence_penalty": JSONValue.double(0.3), "decoding": beam], ["frequency_penalty": 2, "decoding": beam],
+                      ["response_format": .object(["type": "json_object"])],
+                      ["presence_penalty": 0, "frequency_penalty": 0, "repetition_penalty": 1, "decoding": beam]].map {
             ByteBuffer(string: (try? JSONValue.object($0.merging(["prompt": "a red square", "max_tokens": 2]) { $1 }).canonicalText()) ?? "{}")
         }
         let responses = try await answers("/v1/completions", bodies)
