@@ -541,6 +541,10 @@ def flag_cases(work, rng, image):
         (generate + ["--max-new-tokens", "2"], "--temperature", positive_finite, ["temperature"], {}),
         (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-p", lambda t: in_range(0, 1, False)(t) and float(t) > 0, ["top"], {}),
         (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--top-k", in_range(0, 2 ** 63 - 1), ["top"], {}),
+        # The penalties' ranges (docs/security.md): repetition 0.001…1000, presence and frequency OpenAI's −2…2.
+        (generate + ["--max-new-tokens", "2"], "--repetition-penalty", in_range(0.001, 1000, False), ["repetition"], {}),
+        (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--presence-penalty", in_range(-2, 2, False), ["presence"], {}),
+        (generate + ["--max-new-tokens", "2"], "--frequency-penalty", in_range(-2, 2, False), ["frequency"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2", "--out", pgd_out], "--eps",
          lambda t: in_range(0, 1, False)(t), ["eps"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--max-new-tokens", "2", "--out", pgd_out], "--steps", in_range(0, 10 ** 6), ["steps"], {}),

@@ -113,14 +113,14 @@ struct DemoCommand: ParsableCommand {
         }
         // Scenes outer, methods inner: anything else the machine does slows every method alike,
         // so the time ratios between methods stay fair.
-        let runner = MethodRunner(encode: { tokenizer.encode($0, addSpecialTokens: false) })
         let limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos)
         for (done, scene) in generated.enumerated() {
             for run in runs where store.result(model: resultKey, settings: settings(run), image: scene.id, method: run.label) == nil {
                 let method = run.label
                 let decoding = try run.method(patchCount: vlm.config.visionConfig.patchCount, beams: beams, temperature: temperature, scene: scene.id)
                 let result = try withNoGrad { () throws -> GenerationResult in
-                    try runner.generate(loaded, ids: ids, images: [try pixels(scene)], method: decoding, limits: limits)
+                    try Decoding.generate(loaded.model, ids: ids, images: [try pixels(scene)], method: decoding, limits: limits,
+                                          encodeRefusal: { tokenizer.encode($0, addSpecialTokens: false) })
                 }
                 let text = ((try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let scored = scorer.score(text, scene: scene)

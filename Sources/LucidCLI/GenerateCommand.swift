@@ -54,6 +54,15 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 0
 
+    @Option(help: "Greedy/sampling: transformers' repetition penalty on the prompt's and output's tokens (0.001…1000; above 1 discourages repeats, 1 = off).")
+    var repetitionPenalty: Double = 1
+
+    @Option(help: "Greedy/sampling: OpenAI's presence penalty, subtracted once from each token the output holds (−2…2).")
+    var presencePenalty: Double = 0
+
+    @Option(help: "Greedy/sampling: OpenAI's frequency penalty, subtracted per time the output holds a token (−2…2).")
+    var frequencyPenalty: Double = 0
+
     @Option(help: "Beam search with this many beams.")
     var beams: Int?
 
@@ -136,7 +145,7 @@ struct GenerateCommand: ParsableCommand {
         guard DecodingMethod.names.contains(decodingName) else {
             throw ValidationError("decoding '\(decodingName)' is not one of \(DecodingMethod.names.joined(separator: ", "))")
         }
-        do { try sampling?.validate(); try decodingMethod().validate() } catch { throw ValidationError("\(error)") }
+        do { try sampling?.validate(); try decodingMethod().validate(); try penalties.validate(for: decodingMethod()) } catch { throw ValidationError("\(error)") }
         if pixelValues != nil && !imageOptions.images.isEmpty { throw ValidationError("--image and --pixel-values exclude each other") }
         if stop.contains(where: \.isEmpty) { throw ValidationError("--stop must not be empty: it would stop before the first token") }
     }
@@ -144,6 +153,7 @@ struct GenerateCommand: ParsableCommand {
     /// `--decoding`, else sample with a temperature, beam with beams, greedy.
     var decodingName: String { decoding ?? (temperature != nil ? "sample" : beams != nil ? "beam" : "greedy") }
     var sampling: SamplingParameters? { temperature.map { SamplingParameters(temperature: $0, topK: topK, topP: topP, seed: seed) } }
+    var penalties: TokenPenalties { TokenPenalties(repetition: repetitionPenalty, presence: presencePenalty, frequency: frequencyPenalty) }
 
     /// The decoding method these flags ask for.
     func decodingMethod() throws -> DecodingMethod {
@@ -195,12 +205,13 @@ struct GenerateCommand: ParsableCommand {
         var limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
                                       decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })
         limits.allowsNonFiniteLogits = allowNonFinite
+        limits.penalties = penalties
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         var held = StopStringStream(stops: stop)  // the terminal, like the JSON text, never shows a stop string
         let method = try decodingMethod()
-        let runner = MethodRunner(encode: decoder.map { t in { t.encode($0, addSpecialTokens: false) } })
         let request = logprobs.map { LogprobsRequest(top: $0, mode: logprobsMode) }
-        let result = try runner.generate(loaded, ids: ids, images: images, method: method, limits: limits, logprobs: request) { id in
+        let result = try Decoding.generate(loaded.model, ids: ids, images: images, method: method, limits: limits, logprobs: request,
+                                           encodeRefusal: decoder.map { t in { t.encode($0, addSpecialTokens: false) } }) { id, _ in
             guard !json, var s = stream, let piece = try? s.push(id) else { return }
             stream = s
             FileHandle.standardOutput.write(Data(held.push(piece).utf8))

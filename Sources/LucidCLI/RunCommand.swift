@@ -33,7 +33,7 @@ struct RunStartCommand: AsyncParsableCommand {
         Results are appended to OUTPUT/results.jsonl (or results.shard-i-of-n.jsonl) as each sample finishes; \
         a killed run resumes where it stopped. A resume is refused when the manifest or dataset changed, or when \
         this Lucid would run a model with other engine settings (dtype, device, fused_attention with defaults \
-        resolved) than run.json recorded; --force-new starts a fresh directory beside it. Methods: greedy, sample (temperature, top_k, top_p), beam \
+        resolved) than run.json recorded; --force-new starts a fresh directory beside it. Methods: greedy and sample (temperature, top_k, top_p; both take repetition_penalty, presence_penalty, frequency_penalty), beam \
         (beams, length_penalty), opera (beams, candidates, scale, threshold, penalty, mode, efficient), vcd \
         (alpha, beta, noise_step, temperature …), damro (alpha, beta, outliers, attention, warpers …). The seed \
         seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square, \

@@ -40,6 +40,15 @@ public struct TokenPenalties: Sendable, Equatable {
         }
     }
 
+    /// Checks ranges, and that `method` applies penalties (greedy and sampling do) unless they are neutral.
+    public func validate(for method: DecodingMethod) throws(GenerationError) {
+        try validate()
+        switch method {
+        case .greedy, .sample: break
+        default: try requireNeutral(for: "decoding \(method.name)")
+        }
+    }
+
     /// Throws unless these penalties are neutral: `method` (a decoding that is not greedy or sampling) applies none.
     func requireNeutral(for method: String) throws(GenerationError) {
         guard isNeutral else {

@@ -5,7 +5,8 @@ import LucidRuns
 extension DecodingMethod {
     /// Options each manifest method accepts.
     public static let manifestOptions: [String: Set<String>] = [
-        "greedy": [], "sample": ["temperature", "top_k", "top_p"], "beam": ["beams", "length_penalty"],
+        "greedy": TokenPenalties.manifestOptions, "sample": TokenPenalties.manifestOptions.union(["temperature", "top_k", "top_p"]),
+        "beam": ["beams", "length_penalty"],
         "opera": ["beams", "candidates", "scale", "threshold", "penalty", "mode", "efficient", "length_penalty"],
         "vcd": ["alpha", "beta", "noise_step", "temperature", "top_k", "top_p"],
         "damro": ["alpha", "beta", "outliers", "attention", "warpers", "temperature", "top_k", "top_p"],
@@ -39,6 +40,7 @@ extension DecodingMethod {
             let list = known.sorted().joined(separator: ", ")
             throw .init(key: unknown, reason: "unknown option for \(method.name) (known: \(list))", message: "unknown option '\(unknown)' (known: \(list))")
         }
+        _ = try TokenPenalties(strict: method)  // read by the worker into the limits; checked here with the rest
         let o = ManifestOptionReader(options: method.options)
         let s = UInt64(max(0, seed))
         let sampling = try (o.double("temperature", in: 0...1e6) ?? (method.name == "sample" ? 1 : nil)).map { temperature throws(ManifestOptionReader.Failure) in
@@ -82,5 +84,23 @@ extension DecodingMethod {
             self = .greedy
         }
         do { try validate() } catch { throw .init(key: "", reason: error.description) }
+    }
+}
+
+extension TokenPenalties {
+    /// The penalty options greedy and sample methods take in a run manifest (neutral when absent).
+    public static let manifestOptions: Set<String> = ["repetition_penalty", "presence_penalty", "frequency_penalty"]
+
+    /// A manifest method's penalties: `repetition_penalty` (0.001 … 1000), `presence_penalty` and
+    /// `frequency_penalty` (−2 … 2); other methods take none (`DecodingMethod.manifestOptions`).
+    public init(manifest method: MethodSpec) throws(RunSpecError) {
+        do { try self.init(strict: method) } catch { throw RunSpecError("method '\(method.name)': \(error.description)") }
+    }
+
+    init(strict method: MethodSpec) throws(ManifestOptionReader.Failure) {
+        let o = ManifestOptionReader(options: method.options)
+        self.init(repetition: try o.double("repetition_penalty", in: Self.repetitionRange) ?? 1,
+                  presence: try o.double("presence_penalty", in: Self.presenceRange) ?? 0,
+                  frequency: try o.double("frequency_penalty", in: Self.presenceRange) ?? 0)
     }
 }

@@ -107,7 +107,8 @@ public final class ManifestWorker {
                                + "give the model entry a `template:` (\(ChatTemplate.knownNames.joined(separator: ", ")))")
         }
         let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
-        let limits = GenerationLimits(maxNewTokens: generation.maxNewTokens, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
+        var limits = GenerationLimits(maxNewTokens: generation.maxNewTokens, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
+        limits.penalties = try TokenPenalties(manifest: item.method)
         let result = try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: method, limits: limits,
                                            logprobs: generation.logprobs, encodeRefusal: { tokenizer.encode($0, addSpecialTokens: false) })
         let output = (try? tokenizer.decode(result.tokens, skipSpecialTokens: true)) ?? ""

@@ -31,11 +31,15 @@ enum DecodingRequest {
         guard let name = options.removeValue(forKey: "method")?.stringValue else {
             throw .invalid("decoding.method must be a string: one of \(DecodingMethod.names.joined(separator: ", "))", param: "decoding.method")
         }
-        guard let known = DecodingMethod.manifestOptions[name] else {
+        // The penalties are request fields of their own (OpenAI's and vLLM's), not options of the method.
+        guard let known = DecodingMethod.manifestOptions[name]?.subtracting(TokenPenalties.manifestOptions) else {
             throw .invalid("decoding.method '\(name)' is not one of \(DecodingMethod.names.joined(separator: ", "))", param: "decoding.method",
                            code: "unknown_decoding_method")
         }
         for (key, option) in options.sorted(by: { $0.key < $1.key }) {
+            if TokenPenalties.manifestOptions.contains(key) {
+                throw .invalid("decoding.\(key): give '\(key)' at the top level of the request, as OpenAI's field", param: "decoding.\(key)")
+            }
             guard known.contains(key), let kind = kinds[key] else {
                 throw .invalid("decoding.\(key) is not an option of \(name) (its options: \(known.sorted().joined(separator: ", ")))", param: "decoding.\(key)")
             }

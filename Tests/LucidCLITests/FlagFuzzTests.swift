@@ -19,7 +19,8 @@ struct FlagFuzzTests {
     static let options = ["--max-new-tokens", "--beams", "--temperature", "--top-k", "--top-p", "--seed", "--eps", "--step-size", "--steps",
                           "--count", "--image-size", "--array-limit", "--images", "--positives", "--shard", "--opera-candidates",
                           "--opera-threshold", "--cd-alpha", "--cd-beta", "--vcd-noise-step", "--damro-outliers", "--length-penalty",
-                          "--hazard-probability", "--objects", "--layer", "--alpha", "--sigma", "--first-image-id"]
+                          "--hazard-probability", "--objects", "--layer", "--alpha", "--sigma", "--first-image-id", "--repetition-penalty",
+                          "--presence-penalty", "--frequency-penalty"]
     static let values = ["-1", "0", "1", "2", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "nan", "inf", "-inf",
                          "1e309", "", "abc", "-8/255", "8/255", "1/0", "0.5", "3/8", "1-6", "-.5", "\u{1B}[2J", "1\u{0}", "١"]
 
@@ -40,6 +41,7 @@ struct FlagFuzzTests {
                 #expect(generate.beams.map { (1...64).contains($0) } ?? true, "\(arguments)")
                 #expect(generate.temperature.map { $0 > 0 && $0.isFinite } ?? true, "\(arguments)")
                 #expect(generate.topP > 0 && generate.topP <= 1, "\(arguments)")
+                #expect((try? generate.penalties.validate()) != nil, "\(arguments)")
             }
         }
         #expect(accepted < Self.iterations)

@@ -47,13 +47,17 @@ struct PenaltyFieldTests {
         for (method, field) in zip(methods, ["presence_penalty", "frequency_penalty", "repetition_penalty"]) {
             extras.append(["max_tokens": 2, "decoding": method, field: .double(field == "repetition_penalty" ? 1.2 : 0.5)])
         }
+        extras.append(["max_tokens": 2, "decoding": .object(["method": "greedy", "repetition_penalty": .double(1.2)])])  // the top level's field
         extras.append(["max_tokens": 2, "decoding": methods[0], "repetition_penalty": 1, "presence_penalty": 0])  // neutral: answered
         let responses = try await answers(extras)
+        let misplaced = try json(responses[3])["error"]
+        #expect(misplaced?["param"]?.stringValue == "decoding.repetition_penalty"
+                && misplaced?["message"]?.stringValue?.contains("at the top level") == true, "\(String(describing: misplaced))")
         for (response, field) in zip(responses.prefix(3), ["presence_penalty", "frequency_penalty", "repetition_penalty"]) {
             let error = try json(response)["error"]
             #expect(response.status == .badRequest && error?["param"]?.stringValue == field, "\(String(describing: error))")
             #expect(error?["code"]?.stringValue == "unsupported_parameter")
         }
-        #expect(responses[3].status == .ok, "\(String(buffer: responses[3].body))")
+        #expect(responses[4].status == .ok, "\(String(buffer: responses[4].body))")
     }
 }
