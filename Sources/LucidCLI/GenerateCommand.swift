@@ -145,7 +145,9 @@ struct GenerateCommand: ParsableCommand {
         guard DecodingMethod.names.contains(decodingName) else {
             throw ValidationError("decoding '\(decodingName)' is not one of \(DecodingMethod.names.joined(separator: ", "))")
         }
-        do { try sampling?.validate(); try decodingMethod().validate(); try penalties.validate(for: decodingMethod()) } catch { throw ValidationError("\(error)") }
+        do { try sampling?.validate(); let method = try decodingMethod(); try method.validate(); try penalties.validate(for: method) } catch {
+            throw ValidationError("\(error)")
+        }
         if pixelValues != nil && !imageOptions.images.isEmpty { throw ValidationError("--image and --pixel-values exclude each other") }
         if stop.contains(where: \.isEmpty) { throw ValidationError("--stop must not be empty: it would stop before the first token") }
     }
