@@ -43,16 +43,23 @@ public struct TokenPenalties: Sendable, Equatable {
     /// Checks ranges, and that `method` applies penalties (greedy and sampling do) unless they are neutral.
     public func validate(for method: DecodingMethod) throws(GenerationError) {
         try validate()
-        switch method {
-        case .greedy, .sample: break
-        default: try requireNeutral(for: "decoding \(method.name)")
-        }
+        if !method.appliesPenalties { try requireNeutral(for: "decoding \(method.name)") }
     }
 
     /// Throws unless these penalties are neutral: `method` (a decoding that is not greedy or sampling) applies none.
     func requireNeutral(for method: String) throws(GenerationError) {
         guard isNeutral else {
             throw .invalidOption("\(method) applies no repetition, presence or frequency penalty: they are for greedy and sampled decoding")
+        }
+    }
+}
+
+extension DecodingMethod {
+    /// Whether the method applies `TokenPenalties` (greedy and sampling); the others refuse all but neutral ones.
+    public var appliesPenalties: Bool {
+        switch self {
+        case .greedy, .sample: true
+        default: false
         }
     }
 }

@@ -60,24 +60,17 @@ public struct GenerationSettings: Sendable {
 
     /// The penalty fields of `body`, refused (naming the field) off their neutral value where `method` applies none.
     static func penalties(in body: [String: JSONValue], method: DecodingMethod) throws(APIError) -> TokenPenalties {
-        let fields: [(name: String, range: ClosedRange<Double>, neutral: Double)] = [
-            ("repetition_penalty", TokenPenalties.repetitionRange, 1),
-            ("presence_penalty", TokenPenalties.presenceRange, 0), ("frequency_penalty", TokenPenalties.presenceRange, 0),
-        ]
-        var values: [Double] = []
-        for field in fields {
-            let value = try RequestFields.optionalNumber(body, field.name, in: field.range) ?? field.neutral
-            switch method {
-            case .greedy, .sample: break
-            default:
-                guard value == field.neutral else {
-                    throw .invalid("'\(field.name)' \(value) is not supported with decoding \(method.name): penalties apply to greedy and sampled decoding (\(Int(field.neutral)) or leave it out)",
-                                   param: field.name, code: "unsupported_parameter")
-                }
-            }
-            values.append(value)
+        let penalties = TokenPenalties(
+            repetition: try RequestFields.optionalNumber(body, "repetition_penalty", in: TokenPenalties.repetitionRange) ?? 1,
+            presence: try RequestFields.optionalNumber(body, "presence_penalty", in: TokenPenalties.presenceRange) ?? 0,
+            frequency: try RequestFields.optionalNumber(body, "frequency_penalty", in: TokenPenalties.presenceRange) ?? 0)
+        guard !method.appliesPenalties else { return penalties }
+        let fields = [("repetition_penalty", penalties.repetition, 1.0), ("presence_penalty", penalties.presence, 0), ("frequency_penalty", penalties.frequency, 0)]
+        for (name, value, neutral) in fields where value != neutral {
+            throw .invalid("'\(name)' \(value) is not supported with decoding \(method.name): penalties apply to greedy and sampled decoding (\(Int(neutral)) or leave it out)",
+                           param: name, code: "unsupported_parameter")
         }
-        return TokenPenalties(repetition: values[0], presence: values[1], frequency: values[2])
+        return penalties
     }
 
     /// The method for choice `index` (sampling seeds advance by the index; VCD's noise stays).
