@@ -67,8 +67,10 @@ extension DecodingMethod {
 /// The tokens one generation has seen, and the penalties they bring to its next logits.
 struct PenaltyTracker {
     let penalties: TokenPenalties
-    /// Every token of the prompt and the output (the repetition penalty's set).
-    private var seen: Set<Int>
+    /// The distinct tokens whose logits change, in the order first seen: with a repetition penalty every
+    /// token of the prompt and the output, else the output's alone. Kept step to step, not rebuilt.
+    private var ids: [Int]
+    private var listed: Set<Int>
     /// How often each token occurs in the output (presence and frequency).
     private var outputCounts: [Int: Int] = [:]
 
@@ -76,12 +78,13 @@ struct PenaltyTracker {
     init?(_ penalties: TokenPenalties, prompt: [Int]) {
         guard !penalties.isNeutral else { return nil }
         self.penalties = penalties
-        seen = penalties.repetition == 1 ? [] : Set(prompt)
+        listed = penalties.repetition == 1 ? [] : Set(prompt.filter { $0 >= 0 })
+        ids = Array(listed)
     }
 
     /// Counts a token the generation chose.
     mutating func record(_ token: Int) {
-        if penalties.repetition != 1 { seen.insert(token) }
+        if listed.insert(token).inserted { ids.append(token) }
         outputCounts[token, default: 0] += 1
     }
 
@@ -89,7 +92,7 @@ struct PenaltyTracker {
     /// transformers and vLLM compute them. Token ids outside 0..<V are ignored.
     func apply(_ logits: Tensor) -> Tensor {
         let vocabulary = logits.size(-1)
-        let ids = seen.union(outputCounts.keys).filter { (0..<vocabulary).contains($0) }.sorted()
+        let ids = self.ids.filter { $0 < vocabulary }
         let scores = logits.to(.f32)
         guard !ids.isEmpty else { return scores }
         let index = Tensor(ids, shape: [ids.count])
@@ -97,7 +100,8 @@ struct PenaltyTracker {
         let values = scores.indexSelect(axis: 0, index: index).toArray(Float.self)
         let penalised = zip(ids, values).map { id, value -> Float in
             var value = value
-            if repetition != 1, seen.contains(id) { value = value < 0 ? value * repetition : value / repetition }
+            // With a repetition penalty every listed token is one the prompt or the output holds.
+            if repetition != 1 { value = value < 0 ? value * repetition : value / repetition }
             if let count = outputCounts[id] { value = value - frequency * Float(count) - presence }
             return value
         }
