@@ -545,6 +545,10 @@ def flag_cases(work, rng, image):
         (generate + ["--max-new-tokens", "2"], "--repetition-penalty", in_range(0.001, 1000, False), ["repetition"], {}),
         (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--presence-penalty", in_range(-2, 2, False), ["presence"], {}),
         (generate + ["--max-new-tokens", "2"], "--frequency-penalty", in_range(-2, 2, False), ["frequency"], {}),
+        # Min-p 0…1 (sampling), the minimum length 0…--max-new-tokens, the logit bias a JSON object (no number is one).
+        (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--min-p", in_range(0, 1, False), ["min-p"], {}),
+        (generate + ["--max-new-tokens", "2"], "--min-new-tokens", in_range(0, 2), ["min"], {}),
+        (generate + ["--max-new-tokens", "2"], "--logit-bias", lambda t: False, ["logit-bias"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2", "--out", pgd_out], "--eps",
          lambda t: in_range(0, 1, False)(t), ["eps"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--max-new-tokens", "2", "--out", pgd_out], "--steps", in_range(0, 10 ** 6), ["steps"], {}),
@@ -559,6 +563,12 @@ def flag_cases(work, rng, image):
                 args = prefix + ([flag, value] if form == "separate" else [f"{flag}={value}"])
                 expect = "any" if valid(value.strip() if value.strip() == value else "x") else "error"
                 cases.append(Case("flags", args, expect, names + [flag.lstrip("-")]))
+    # Logit biases: token ids past the vocabulary or of no integer form, biases past ±100 or not finite, broken JSON.
+    for bias, expect in [('{"2": 100}', "any"), ('{"2": -100, "5": 0.5}', "any"), ("{}", "any"), ('{"2": 1e309}', "error"),
+                         ('{"2": 100.001}', "error"), ('{"-1": 1}', "error"), ('{"99999999999999999999": 1}', "error"),
+                         ('{"999999": 1}', "error"), ('{" 2": 1}', "error"), ('{"2": "1"}', "error"), ('{"2": null}', "error"),
+                         ("[", "error"), ('{"2": 1', "error"), ("{" + ", ".join(f'"{i}": 1' for i in range(1025)) + "}", "error")]:
+        cases.append(Case("flags", generate + ["--max-new-tokens", "2", "--logit-bias", bias], expect, ["logit"]))
     # A single-value option given twice is refused (swift-argument-parser alone would keep the last).
     world_out = os.path.join(work, "world-twice")
     for args, flag in [(generate + ["--max-new-tokens", "2", "--max-new-tokens", "3"], "max-new-tokens"),

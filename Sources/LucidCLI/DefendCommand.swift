@@ -121,11 +121,7 @@ struct QMLLMTrainCommand: ParsableCommand {
         }
         if let start, QMLLMStart(rawValue: start) == nil { throw ValidationError("--start must be fresh or base") }
         if let steps, !(0...100_000).contains(steps) { throw ValidationError("--steps must be in 0…100000") }
-        do {
-            _ = try chosenRecipe()
-        } catch {
-            throw ValidationError(error.description)
-        }
+        do { _ = try chosenRecipe() } catch { throw ValidationError(error.description) }
     }
 
     /// --recipe, else the one --variant implies.

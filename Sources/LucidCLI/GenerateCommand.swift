@@ -63,6 +63,11 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Greedy/sampling: OpenAI's frequency penalty, subtracted per time the output holds a token (−2…2).")
     var frequencyPenalty: Double = 0
 
+    @Option(help: "Sampling: drop the tokens less likely than this × the likeliest one, after top-p (0 = off; 0…1).") var minP: Double = 0
+    @Option(help: "Greedy/sampling: no end token before this many new tokens (≤ --max-new-tokens; stop strings still end).") var minNewTokens = 0
+    @Option(help: "Greedy/sampling: OpenAI's logit bias, a JSON object from token ids to −100…100 added to their logits, e.g. '{\"2\": -100}'.")
+    var logitBias: String?
+
     @Option(help: "Beam search with this many beams.")
     var beams: Int?
 
@@ -129,8 +134,6 @@ struct GenerateCommand: ParsableCommand {
         guard (1...GenerationLimits.maximumNewTokens).contains(maxNewTokens) else {
             throw ValidationError("--max-new-tokens must be in 1…\(GenerationLimits.maximumNewTokens) (got \(maxNewTokens))")
         }
-        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1] (got \(topP))") }
-        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (got \(topK))") }
         guard lengthPenalty.isFinite else { throw ValidationError("--length-penalty must be finite (got \(lengthPenalty))") }
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if let logprobs, !json || !(0...TokenLogprobs.maximumTop).contains(logprobs) { throw ValidationError("--logprobs takes 0…20 and needs --json") }
@@ -145,7 +148,7 @@ struct GenerateCommand: ParsableCommand {
         guard DecodingMethod.names.contains(decodingName) else {
             throw ValidationError("decoding '\(decodingName)' is not one of \(DecodingMethod.names.joined(separator: ", "))")
         }
-        do { try sampling?.validate(); let method = try decodingMethod(); try method.validate(); try penalties.validate(for: method) } catch {
+        do { try SamplingParameters(topK: topK, topP: topP, minP: minP).validate(); let method = try decodingMethod(); try method.validate(); try limits().validateLogitsProcessing(for: method) } catch {
             throw ValidationError("\(error)")
         }
         if pixelValues != nil && !imageOptions.images.isEmpty { throw ValidationError("--image and --pixel-values exclude each other") }
@@ -154,8 +157,19 @@ struct GenerateCommand: ParsableCommand {
 
     /// `--decoding`, else sample with a temperature, beam with beams, greedy.
     var decodingName: String { decoding ?? (temperature != nil ? "sample" : beams != nil ? "beam" : "greedy") }
-    var sampling: SamplingParameters? { temperature.map { SamplingParameters(temperature: $0, topK: topK, topP: topP, seed: seed) } }
-    var penalties: TokenPenalties { TokenPenalties(repetition: repetitionPenalty, presence: presencePenalty, frequency: frequencyPenalty) }
+    var sampling: SamplingParameters? { temperature.map { SamplingParameters(temperature: $0, topK: topK, topP: topP, seed: seed, minP: minP) } }
+
+    /// The limits these flags set, less the model's end tokens and a decoder for the stop strings.
+    func limits() throws -> GenerationLimits {
+        var limits = GenerationLimits(maxNewTokens: maxNewTokens, stopStrings: stop)
+        limits.penalties = TokenPenalties(repetition: repetitionPenalty, presence: presencePenalty, frequency: frequencyPenalty)
+        limits.minNewTokens = minNewTokens
+        limits.logitBias = try logitBias.map { text in
+            do { return try GenerationLimits.logitBias(json: try JSONValue.parse(text)) } catch { throw CLIError("--logit-bias: \(error)") }
+        } ?? [:]
+        limits.allowsNonFiniteLogits = allowNonFinite
+        return limits
+    }
 
     /// The decoding method these flags ask for.
     func decodingMethod() throws -> DecodingMethod {
@@ -204,10 +218,9 @@ struct GenerateCommand: ParsableCommand {
         let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: images.count, model: loaded)
         let eos = loaded.stopTokenIDs(tokenizer: try? tok())
         let decoder = try? tok()
-        var limits = GenerationLimits(maxNewTokens: maxNewTokens, eosTokenIDs: eos, stopStrings: stop,
-                                      decode: decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } })
-        limits.allowsNonFiniteLogits = allowNonFinite
-        limits.penalties = penalties
+        var limits = try limits()
+        limits.eosTokenIDs = eos
+        limits.decode = decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } }
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         var held = StopStringStream(stops: stop)  // the terminal, like the JSON text, never shows a stop string
         let method = try decodingMethod()

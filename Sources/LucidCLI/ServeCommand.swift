@@ -115,12 +115,9 @@ struct ServeCommand: AsyncParsableCommand {
                 + "chat completions will be refused; /v1/completions serves raw prompts (pass --template NAME for chat)\n").utf8))
         }
         let key = apiKey ?? ProcessInfo.processInfo.environment["LUCID_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let options = ServerOptions(modelID: servedName ?? model, apiKey: key, imageRoot: imageRoot, limits: limits)
         let server: ChatServer
-        do {
-            server = try ChatServer(options: ServerOptions(modelID: servedName ?? model, apiKey: key, imageRoot: imageRoot, limits: limits), worker: worker)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        do { server = try ChatServer(options: options, worker: worker) } catch { throw CLIError("\(error)") }
         FileHandle.standardError.write(Data("lucid serve: \(model) on http://\(host):\(port)/v1 (defense \(defense.defense), \(key == nil ? "no API key" : "API key required"))\n".utf8))
         try await server.application(host: host, port: port, logger: logger).runService()
     }

@@ -36,8 +36,8 @@ public final class ContinuousBatch {
         let limits: GenerationLimits
         let generator: LucidTensor.Generator?
         let sampling: SamplingParameters?
-        /// The tokens seen, for the limits' penalties; nil when they are neutral.
-        var penalties: PenaltyTracker?
+        /// The limits' logit bias, minimum length and penalties; nil when they change nothing.
+        var processor: LogitsProcessor?
         /// What each step reports of the chosen token's log-probability; nil: none are computed.
         let logprobs: LogprobsRequest?
         var tokenLogprobs: [TokenLogprobs] = []
@@ -103,7 +103,7 @@ public final class ContinuousBatch {
             throw .invalidOption("a batched row needs max new tokens ≥ 1 (0 only when it scores its prompt)")
         }
         try logprobs?.validate()
-        try limits.penalties.validate()
+        try limits.validateLogitsProcessing(vocabularySize: model.vocabularySize)
         let promptLength: Int
         switch prefill {
         case .tokens(let ids):
@@ -141,7 +141,7 @@ public final class ContinuousBatch {
             var next = promptLength
             if case .positionedEmbeddings(_, let positions) = prefill { next = positions.max().intValue + 1 }
             let row = Row(id: id, limits: limits, sampling: sampling, logprobs: logprobs, position: next, statistics: statistics)
-            row.penalties = limits.penaltyTracker(for: prefill)
+            row.processor = limits.logitsProcessor(for: prefill)
             var events: [Event] = []
             if let scoringPrompt {
                 let all = logits.selected(axis: 0, index: 0)
@@ -211,14 +211,14 @@ public final class ContinuousBatch {
     private func choose(_ row: Row, logits: Tensor, events: inout [Event]) throws(GenerationError) -> GenerationResult? {
         try row.limits.checkFinite(logits, step: row.tokens.count)
         let next: Int
-        var scores = row.penalties?.apply(logits) ?? logits
+        var scores = row.processor?.apply(logits) ?? logits
         if let sampling = row.sampling, let generator = row.generator {
             scores = sampling.warp(scores)
             next = scores.softmax(axis: -1).multinomial(1, generator: generator).intValue
         } else {
             next = scores.argmax(axis: -1).intValue
         }
-        row.penalties?.record(next)
+        row.processor?.record(next)
         let logprobs = row.logprobs?.entry(logits: logits, scores: scores, chosen: next)
         if let logprobs { row.tokenLogprobs.append(logprobs) }
         row.tokens.append(next)

@@ -30,12 +30,15 @@ public struct SamplingParameters: Sendable, Equatable {
     public var topP: Double
     /// Seeds the sampler's own generator, so runs repeat exactly.
     public var seed: UInt64
+    /// Drops the tokens less likely than min-p × the most likely one, after top-p (0 = off; 0 … 1).
+    public var minP: Double
 
-    public init(temperature: Double = 1, topK: Int = 0, topP: Double = 1, seed: UInt64 = 0) {
+    public init(temperature: Double = 1, topK: Int = 0, topP: Double = 1, seed: UInt64 = 0, minP: Double = 0) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.seed = seed
+        self.minP = minP
     }
 
     /// Checks ranges; throws a message naming the bad option.
@@ -43,6 +46,7 @@ public struct SamplingParameters: Sendable, Equatable {
         guard temperature > 0, temperature.isFinite else { throw .invalidOption("temperature must be > 0 (got \(temperature))") }
         guard topK >= 0 else { throw .invalidOption("top-k must be ≥ 0 (got \(topK))") }
         guard topP > 0, topP <= 1 else { throw .invalidOption("top-p must be in (0, 1] (got \(topP))") }
+        guard (0...1).contains(minP) else { throw .invalidOption("min-p must be in 0…1 (got \(minP))") }
     }
 }
 

@@ -24,6 +24,13 @@ public struct GenerationLimits {
     /// `.tokens` prefill's ids (an embeddings prefill then counts the output only); `Decoding.generate`
     /// sets it to its ids, image placeholders included, as transformers counts its `input_ids`.
     public var promptTokens: [Int]?
+    /// OpenAI's `logit_bias`: added to the logit of each token id (−100 … 100) before the penalties
+    /// (greedy and sampled decoding). Ids must be the model's (0 ..< vocabulary).
+    public var logitBias: [Int: Double] = [:]
+    /// The end tokens (`eosTokenIDs`) cannot be chosen before this many new tokens (0 … `maxNewTokens`):
+    /// transformers' `min_new_tokens`, vLLM's `min_tokens` (greedy and sampled decoding). Stop strings
+    /// still end generation, as transformers' do.
+    public var minNewTokens = 0
 
     public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil,
                 isCancelled: (() -> Bool)? = nil) {
@@ -57,11 +64,12 @@ public struct GenerationLimits {
     /// Whether the caller asked to stop.
     var cancelled: Bool { isCancelled?() ?? false }
 
-    /// What tracks `penalties` over a generation from `prefill`; nil when they are neutral.
-    func penaltyTracker(for prefill: Prefill) -> PenaltyTracker? {
+    /// What applies the logit bias, the minimum length and the penalties over a generation from `prefill`;
+    /// nil when they change nothing.
+    func logitsProcessor(for prefill: Prefill) -> LogitsProcessor? {
         var prompt = promptTokens ?? []
         if promptTokens == nil, case .tokens(let ids) = prefill { prompt = ids }
-        return PenaltyTracker(penalties, prompt: prompt)
+        return LogitsProcessor(self, prompt: prompt)
     }
 }
 
@@ -210,7 +218,7 @@ public final class GenerationDriver {
         case .embeddings(let e), .positionedEmbeddings(let e, _): promptLength = e.size(1)
         }
         try limits.check(promptLength: promptLength, contextLength: model.contextLength)
-        try limits.penalties.validate()
+        try limits.validateLogitsProcessing(vocabularySize: model.vocabularySize)
         return try withNoGrad { () throws(GenerationError) -> GenerationResult in
             switch strategy {
             case .greedy:
@@ -228,7 +236,7 @@ public final class GenerationDriver {
                     throw .invalidOption("beam search: 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
                 }
                 guard interventions.isEmpty else { throw .invalidOption("residual interventions apply to greedy and sampling decoding, not beam search") }
-                try limits.penalties.requireNeutral(for: "beam search")
+                try limits.requireNoLogitsProcessing(for: "beam search")
                 return try BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, logprobs: logprobs, onToken: onToken,
                                                                              runPrefill: runPrefill)
             }
@@ -260,20 +268,21 @@ public final class GenerationDriver {
     }
 
     /// Greedy or sampled decoding: `choose` picks a token from the step's logits [V] (after the limits'
-    /// penalties) and gives the scores it chose from where they differ (the processed log-probabilities).
+    /// logit bias, minimum length and penalties) and gives the scores it chose from where they differ
+    /// (the processed log-probabilities).
     private func runSingle(_ prefill: Prefill, limits: GenerationLimits, logprobs: LogprobsRequest?, onToken: TokenHandler?,
                            choose: (Tensor) throws(GenerationError) -> (Int, Tensor?)) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
         let (firstLogits, cache) = runPrefill(prefill, statistics: &statistics)
         var logits = firstLogits
-        var penalties = limits.penaltyTracker(for: prefill)
+        var processor = limits.logitsProcessor(for: prefill)
         return try DecodeLoop.run(limits: limits, statistics: statistics, logprobs: logprobs, onToken: onToken) { (step: Int) throws(GenerationError) in
             try limits.checkFinite(logits, step: step)
             let row = logits.selected(axis: 0, index: 0)
-            let penalised = penalties?.apply(row) ?? row
-            let (token, scores) = try choose(penalised)
-            penalties?.record(token)
-            return (token, logprobs?.entry(logits: row, scores: scores ?? penalised, chosen: token))
+            let processed = processor?.apply(row) ?? row
+            let (token, scores) = try choose(processed)
+            processor?.record(token)
+            return (token, logprobs?.entry(logits: row, scores: scores ?? processed, chosen: token))
         } advance: { next in
             let trace = model.forward(tokens: Tensor([next], shape: [1, 1]), cache: cache,
                                       options: ForwardOptions(logits: .last, interventions: interventions))

@@ -25,11 +25,21 @@ public enum LogitsWarpers {
         let removeOriginal = remove.scattering(axis: -1, index: order, source: remove)
         return logits.maskedFill(removeOriginal, -Double.infinity)
     }
+
+    /// Min-p filtering: drops the tokens less likely than `p` × the most likely token's probability, which
+    /// always stays (HF `MinPLogitsWarper`, min_tokens_to_keep = 1). p = 0 is a no-op.
+    public static func minP(_ logits: Tensor, _ p: Double) -> Tensor {
+        guard p > 0 else { return logits }
+        let probabilities = logits.softmax(axis: -1)
+        let threshold = probabilities.max(axis: -1, keepDims: true) * p
+        return logits.maskedFill(probabilities .< threshold, -Double.infinity)
+    }
 }
 
 extension SamplingParameters {
-    /// `logits` as f32 through Hugging Face's warpers in its order: temperature, top-k, top-p.
+    /// `logits` as f32 through Hugging Face's warpers in its order: temperature, top-k, top-p, min-p.
     public func warp(_ logits: Tensor) -> Tensor {
-        LogitsWarpers.topP(LogitsWarpers.topK(LogitsWarpers.temperature(logits.to(.f32), temperature), topK), topP)
+        let warped = LogitsWarpers.topP(LogitsWarpers.topK(LogitsWarpers.temperature(logits.to(.f32), temperature), topK), topP)
+        return LogitsWarpers.minP(warped, minP)
     }
 }

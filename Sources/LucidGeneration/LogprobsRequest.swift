@@ -31,11 +31,11 @@ public struct LogprobsRequest: Sendable, Equatable {
 /// - `raw`: the log-softmax of the model's own logits (for VCD and DAMRO the original input's), before
 ///   any method changes them: what vLLM reports by default, and comparable across methods.
 /// - `processed`: the log-softmax of the scores the method chose the token from. For greedy and sampling,
-///   after the repetition, frequency and presence penalties (`TokenPenalties`), then temperature, top-k and
-///   top-p; for VCD and DAMRO, the contrasted ℓ_cd after its plausibility cutoff (and the warpers where the
-///   method applies them); for OPERA, its penalised candidate scores. Greedy decoding without penalties and
-///   beam search change nothing before they rank, so both modes agree there. Tokens a method rules out
-///   have −∞.
+///   after the logit bias, the minimum length and the penalties (`GenerationLimits`), then temperature,
+///   top-k, top-p and min-p; for VCD and DAMRO, the contrasted ℓ_cd after its plausibility cutoff (and the
+///   warpers where the method applies them); for OPERA, its penalised candidate scores. Greedy decoding
+///   without those and beam search change nothing before they rank, so both modes agree there. Tokens a
+///   method rules out have −∞.
 public enum LogprobsMode: String, Sendable, CaseIterable {
     case raw = "raw_logprobs"
     case processed = "processed_logprobs"

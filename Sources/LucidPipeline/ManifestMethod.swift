@@ -5,7 +5,7 @@ import LucidRuns
 extension DecodingMethod {
     /// Options each manifest method accepts.
     public static let manifestOptions: [String: Set<String>] = [
-        "greedy": TokenPenalties.manifestOptions, "sample": TokenPenalties.manifestOptions.union(["temperature", "top_k", "top_p"]),
+        "greedy": GenerationLimits.manifestOptions, "sample": GenerationLimits.manifestOptions.union(["temperature", "top_k", "top_p", "min_p"]),
         "beam": ["beams", "length_penalty"],
         "opera": ["beams", "candidates", "scale", "threshold", "penalty", "mode", "efficient", "length_penalty"],
         "vcd": ["alpha", "beta", "noise_step", "temperature", "top_k", "top_p"],
@@ -40,12 +40,13 @@ extension DecodingMethod {
             let list = known.sorted().joined(separator: ", ")
             throw .init(key: unknown, reason: "unknown option for \(method.name) (known: \(list))", message: "unknown option '\(unknown)' (known: \(list))")
         }
-        _ = try TokenPenalties(strict: method)  // read by the worker into the limits; checked here with the rest
+        var limits = GenerationLimits(maxNewTokens: 0)
+        try limits.apply(strict: method)  // read by the worker into its limits; checked here with the rest
         let o = ManifestOptionReader(options: method.options)
         let s = UInt64(max(0, seed))
         let sampling = try (o.double("temperature", in: 0...1e6) ?? (method.name == "sample" ? 1 : nil)).map { temperature throws(ManifestOptionReader.Failure) in
             SamplingParameters(temperature: temperature, topK: try o.int("top_k", in: 0...Int(Int32.max)) ?? 0,
-                               topP: try o.double("top_p", in: 0...1) ?? 1, seed: s)
+                               topP: try o.double("top_p", in: 0...1) ?? 1, seed: s, minP: try o.double("min_p", in: 0...1) ?? 0)
         }
         if sampling == nil, let key = ["top_k", "top_p"].first(where: { method.options[$0] != nil }) {
             throw .init(key: key, reason: "needs `temperature` (without it \(method.name) does not sample)")
@@ -87,20 +88,41 @@ extension DecodingMethod {
     }
 }
 
-extension TokenPenalties {
-    /// The penalty options greedy and sample methods take in a run manifest (neutral when absent).
-    public static let manifestOptions: Set<String> = ["repetition_penalty", "presence_penalty", "frequency_penalty"]
+extension GenerationLimits {
+    /// The options greedy and sample methods take in a run manifest to process their logits (neutral when absent):
+    /// `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`.
+    public static let manifestOptions: Set<String> = ["repetition_penalty", "presence_penalty", "frequency_penalty", "min_new_tokens", "logit_bias"]
 
-    /// A manifest method's penalties: `repetition_penalty` (0.001 … 1000), `presence_penalty` and
-    /// `frequency_penalty` (−2 … 2); other methods take none (`DecodingMethod.manifestOptions`).
-    public init(manifest method: MethodSpec) throws(RunSpecError) {
-        do { try self.init(strict: method) } catch { throw RunSpecError("method '\(method.name)': \(error.description)") }
+    /// Sets the penalties (`repetition_penalty` 0.001 … 1000, `presence_penalty` and `frequency_penalty` −2 … 2),
+    /// `min_new_tokens` (at most `max_new_tokens`, checked at generation) and `logit_bias` (token id → −100 … 100)
+    /// of a manifest's method; other methods take none (`DecodingMethod.manifestOptions`).
+    public mutating func apply(manifest method: MethodSpec) throws(RunSpecError) {
+        do { try apply(strict: method) } catch { throw RunSpecError("method '\(method.name)': \(error.description)") }
     }
 
-    init(strict method: MethodSpec) throws(ManifestOptionReader.Failure) {
+    /// The most tokens a logit bias may name: they bound each step's work.
+    public static let maximumLogitBias = 1024
+
+    /// A logit bias from JSON: an object from token ids (integers written as strings, "50256") to biases in
+    /// −100 … 100, at most `maximumLogitBias` of them. Whether each id is the model's is checked at generation.
+    public static func logitBias(json value: JSONValue) throws(RunSpecError) -> [Int: Double] {
+        guard let object = value.objectValue else { throw RunSpecError("expected an object from token ids to biases, found \(value.typeDescription)") }
+        guard object.count <= maximumLogitBias else { throw RunSpecError("at most \(maximumLogitBias) tokens, found \(object.count)") }
+        var bias: [Int: Double] = [:]
+        for (key, item) in object.sorted(by: { $0.key < $1.key }) {
+            guard let id = Int(key), id >= 0, String(id) == key else { throw RunSpecError("keys must be token ids written as integers, found `\(key.prefix(40))`") }
+            guard let number = item.doubleValue, logitBiasRange.contains(number) else { throw RunSpecError("the bias of token \(id) must be a number in −100…100") }
+            bias[id] = number
+        }
+        return bias
+    }
+
+    mutating func apply(strict method: MethodSpec) throws(ManifestOptionReader.Failure) {
         let o = ManifestOptionReader(options: method.options)
-        self.init(repetition: try o.double("repetition_penalty", in: Self.repetitionRange) ?? 1,
-                  presence: try o.double("presence_penalty", in: Self.presenceRange) ?? 0,
-                  frequency: try o.double("frequency_penalty", in: Self.presenceRange) ?? 0)
+        penalties = TokenPenalties(repetition: try o.double("repetition_penalty", in: TokenPenalties.repetitionRange) ?? 1,
+                                   presence: try o.double("presence_penalty", in: TokenPenalties.presenceRange) ?? 0,
+                                   frequency: try o.double("frequency_penalty", in: TokenPenalties.presenceRange) ?? 0)
+        minNewTokens = try o.int("min_new_tokens", in: 0...Self.maximumNewTokens) ?? 0
+        logitBias = try o.logitBias("logit_bias")
     }
 }

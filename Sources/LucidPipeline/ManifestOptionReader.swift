@@ -44,6 +44,12 @@ struct ManifestOptionReader {
         return flag
     }
 
+    /// A logit bias (`GenerationLimits.logitBias(json:)`); empty when absent.
+    func logitBias(_ key: String) throws(Failure) -> [Int: Double] {
+        guard let value = options[key] else { return [:] }
+        do { return try GenerationLimits.logitBias(json: value) } catch { throw Failure(key: key, reason: error.description) }
+    }
+
     func string(_ key: String) throws(Failure) -> String? {
         guard let value = options[key] else { return nil }
         guard let text = value.stringValue else { throw Failure(key: key, reason: "expected a string, found \(value.typeDescription)") }

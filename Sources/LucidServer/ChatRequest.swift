@@ -60,7 +60,7 @@ public struct ChatRequest: Sendable {
     /// Validates a parsed JSON body against `limits`; every failure is a 400 naming the field.
     public init(json: JSONValue, limits: ServerLimits) throws(APIError) {
         guard let body = json.objectValue else { throw .invalid("the request body must be a JSON object, not \(json.typeDescription)") }
-        try RequestFields.refuse(["tools", "functions", "tool_choice", "function_call", "logit_bias"], in: body)
+        try RequestFields.refuse(["tools", "functions", "tool_choice", "function_call"], in: body)
         let logprobs = try RequestFields.optionalBool(body, "logprobs") ?? false
         let top = try RequestFields.optionalInt(body, "top_logprobs", in: 0...TokenLogprobs.maximumTop)
         if top != nil && !logprobs { throw .invalid("'top_logprobs' needs 'logprobs': true", param: "top_logprobs") }

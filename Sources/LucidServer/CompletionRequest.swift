@@ -30,7 +30,7 @@ public struct CompletionRequest: Sendable {
     /// Prompts times choices may not pass `maxConcurrent + maxQueue`, the most the server ever admits.
     public init(json: JSONValue, limits: ServerLimits) throws(APIError) {
         guard let body = json.objectValue else { throw .invalid("the request body must be a JSON object, not \(json.typeDescription)") }
-        try RequestFields.refuse(["suffix", "logit_bias"], in: body)
+        try RequestFields.refuse(["suffix"], in: body)
         if let bestOf = try RequestFields.optionalInt(body, "best_of", in: 0...Int.max), bestOf != 1 {
             throw .invalid("'best_of' is not supported by lucid serve (only 1)", param: "best_of", code: "unsupported_parameter")
         }

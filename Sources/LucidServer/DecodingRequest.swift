@@ -13,7 +13,7 @@ enum DecodingRequest {
         "temperature": .number, "top_k": .integer, "top_p": .number, "beams": .integer, "length_penalty": .number,
         "candidates": .integer, "scale": .number, "threshold": .integer, "penalty": .number, "mode": .string,
         "efficient": .bool, "alpha": .number, "beta": .number, "noise_step": .integer, "outliers": .integer,
-        "attention": .string, "warpers": .bool,
+        "attention": .string, "warpers": .bool, "min_p": .number,
     ]
 
     /// The `top_k` a request may ask for.
@@ -25,20 +25,22 @@ enum DecodingRequest {
     ]
 
     /// The method of a `decoding` object; the request's `temperature`/`top_k`/`top_p` fill in for sampling
-    /// methods that do not set their own, and `seed` seeds sampling and VCD's noise.
-    static func method(_ value: JSONValue, temperature: Double?, topK: Int?, topP: Double?, seed: Int) throws(APIError) -> DecodingMethod {
+    /// methods that do not set their own (and `min_p` for `sample`), and `seed` seeds sampling and VCD's noise.
+    static func method(_ value: JSONValue, temperature: Double?, topK: Int?, topP: Double?, minP: Double?, seed: Int) throws(APIError) -> DecodingMethod {
         guard var options = value.objectValue else { throw .invalid("'decoding' must be an object with a 'method'", param: "decoding") }
         guard let name = options.removeValue(forKey: "method")?.stringValue else {
             throw .invalid("decoding.method must be a string: one of \(DecodingMethod.names.joined(separator: ", "))", param: "decoding.method")
         }
-        // The penalties are request fields of their own (OpenAI's and vLLM's), not options of the method.
-        guard let known = DecodingMethod.manifestOptions[name]?.subtracting(TokenPenalties.manifestOptions) else {
+        // The penalties, the minimum length and the logit bias are request fields of their own (OpenAI's and
+        // vLLM's), not options of the method.
+        guard let known = DecodingMethod.manifestOptions[name]?.subtracting(GenerationLimits.manifestOptions) else {
             throw .invalid("decoding.method '\(name)' is not one of \(DecodingMethod.names.joined(separator: ", "))", param: "decoding.method",
                            code: "unknown_decoding_method")
         }
         for (key, option) in options.sorted(by: { $0.key < $1.key }) {
-            if TokenPenalties.manifestOptions.contains(key) {
-                throw .invalid("decoding.\(key): give '\(key)' at the top level of the request, as OpenAI's field", param: "decoding.\(key)")
+            if GenerationLimits.manifestOptions.contains(key) {
+                let field = key == "min_new_tokens" ? "min_tokens" : key
+                throw .invalid("decoding.\(key): give '\(field)' at the top level of the request, as OpenAI's or vLLM's field", param: "decoding.\(key)")
             }
             guard known.contains(key), let kind = kinds[key] else {
                 throw .invalid("decoding.\(key) is not an option of \(name) (its options: \(known.sorted().joined(separator: ", ")))", param: "decoding.\(key)")
@@ -65,6 +67,7 @@ enum DecodingRequest {
                 if options["top_k"] == nil, let topK { options["top_k"] = .int(topK) }
                 if options["top_p"] == nil, let topP { options["top_p"] = .double(topP) }
             }
+            if name == "sample", options["min_p"] == nil, let minP { options["min_p"] = .double(minP) }
         }
         do {
             return try DecodingMethod(manifest: MethodSpec(name: name, options: options), seed: seed)

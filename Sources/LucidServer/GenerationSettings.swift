@@ -22,6 +22,11 @@ public struct GenerationSettings: Sendable {
     /// OpenAI's `presence_penalty` and `frequency_penalty` (−2 … 2) and vLLM's `repetition_penalty`
     /// (0.001 … 1000): greedy and sampled decoding apply them; another method with one off its neutral value is a 400.
     public var penalties: TokenPenalties
+    /// OpenAI's `logit_bias` (token id → −100 … 100) and vLLM's `min_tokens` (≤ `maxTokens`): greedy and
+    /// sampled decoding apply them; another method with either set is a 400. vLLM's `min_p` (0 … 1) is in
+    /// the sampling parameters; greedy decoding takes it and is unchanged by it (its argmax always stays).
+    public var logitBias: [Int: Double]
+    public var minTokens: Int
 
     /// The shared fields of `body`, with the endpoint's own reading of `max_tokens` and of log-probabilities.
     init(body: [String: JSONValue], limits: ServerLimits, maxTokens: Int, topLogprobs: Int?) throws(APIError) {
@@ -44,33 +49,35 @@ public struct GenerationSettings: Sendable {
         if let topP, topP <= 0 { throw .invalid("'top_p' must be in (0, 1] (got \(topP))", param: "top_p") }
         // vLLM's `top_k`: -1 and 0 keep every token, as Lucid's 0 does.
         let topK = try RequestFields.optionalInt(body, "top_k", in: -1...DecodingRequest.topKRange.upperBound).map { max($0, 0) }
+        let minP = try RequestFields.optionalNumber(body, "min_p", in: 0...1)
         ignoresEOS = try RequestFields.optionalBool(body, "ignore_eos") ?? false
         if let decoding = body["decoding"], decoding != .null {
-            method = try DecodingRequest.method(decoding, temperature: temperature, topK: topK, topP: topP, seed: seedValue)
+            method = try DecodingRequest.method(decoding, temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seedValue)
         } else if let temperature, temperature > 0 {
-            method = .sample(SamplingParameters(temperature: temperature, topK: topK ?? 0, topP: topP ?? 1, seed: seed))
+            method = .sample(SamplingParameters(temperature: temperature, topK: topK ?? 0, topP: topP ?? 1, seed: seed, minP: minP ?? 0))
         } else {
             method = .greedy
         }
-        penalties = try Self.penalties(in: body, method: method)
-        if choices > 1 && !samples {
-            throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")
-        }
-    }
-
-    /// The penalty fields of `body`, refused (naming the field) off their neutral value where `method` applies none.
-    static func penalties(in body: [String: JSONValue], method: DecodingMethod) throws(APIError) -> TokenPenalties {
-        let penalties = TokenPenalties(
+        penalties = TokenPenalties(
             repetition: try RequestFields.optionalNumber(body, "repetition_penalty", in: TokenPenalties.repetitionRange) ?? 1,
             presence: try RequestFields.optionalNumber(body, "presence_penalty", in: TokenPenalties.presenceRange) ?? 0,
             frequency: try RequestFields.optionalNumber(body, "frequency_penalty", in: TokenPenalties.presenceRange) ?? 0)
-        guard !method.appliesPenalties else { return penalties }
-        let fields = [("repetition_penalty", penalties.repetition, 1.0), ("presence_penalty", penalties.presence, 0), ("frequency_penalty", penalties.frequency, 0)]
-        for (name, value, neutral) in fields where value != neutral {
-            throw .invalid("'\(name)' \(value) is not supported with decoding \(method.name): penalties apply to greedy and sampled decoding (\(Int(neutral)) or leave it out)",
+        logitBias = try RequestFields.logitBias(body["logit_bias"])
+        minTokens = try RequestFields.optionalInt(body, "min_tokens", in: 0...GenerationLimits.maximumNewTokens) ?? 0
+        if minTokens > maxTokens {
+            throw .invalid("'min_tokens' \(minTokens) must not exceed max_tokens \(maxTokens)", param: "min_tokens")
+        }
+        // Min-p never drops the most likely token, so greedy decoding takes it unchanged, as vLLM's does.
+        let unapplied = [("repetition_penalty", penalties.repetition != 1, "1"), ("presence_penalty", penalties.presence != 0, "0"),
+                         ("frequency_penalty", penalties.frequency != 0, "0"), ("logit_bias", !logitBias.isEmpty, "{}"),
+                         ("min_tokens", minTokens > 0, "0"), ("min_p", (minP ?? 0) > 0, "0")]
+        if !method.appliesLogitsProcessing, let (name, _, neutral) = unapplied.first(where: \.1) {
+            throw .invalid("'\(name)' is not supported with decoding \(method.name): it applies to greedy and sampled decoding (\(neutral) or leave it out)",
                            param: name, code: "unsupported_parameter")
         }
-        return penalties
+        if choices > 1 && !samples {
+            throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")
+        }
     }
 
     /// The method for choice `index` (sampling seeds advance by the index; VCD's noise stays).

@@ -294,6 +294,9 @@ public final class ModelWorker: Service, @unchecked Sendable {
         if case .damro(_, let outliers, _) = settings.method, let vision, outliers > vision.visionPatchCount {
             throw APIError.invalid("decoding.outliers must be ≤ the model's \(vision.visionPatchCount) patches", param: "decoding.outliers")
         }
+        if let bad = settings.logitBias.keys.first(where: { $0 >= opened.model.vocabularySize }) {
+            throw APIError.invalid("logit_bias: token \(bad) is outside the model's vocabulary (0…\(opened.model.vocabularySize - 1))", param: "logit_bias")
+        }
         metrics.promptTokens.increment(by: Int64(promptTokens))
         if !pixels.isEmpty, case .chat(let chat) = job.input { try setImageInstruction(chat.imageInstruction) }
         let method = settings.method(choice: job.choice)
@@ -308,6 +311,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
                                                 decode: { (try? tokenizer.decode($0, skipSpecialTokens: true)) ?? "" },
                                                 isCancelled: { job.shouldStop })
         generationLimits.penalties = settings.penalties
+        generationLimits.logitBias = settings.logitBias
+        generationLimits.minNewTokens = settings.minTokens
         generationLimits.promptTokens = ids  // the repetition penalty counts the prompt as vLLM does, the chat template's tokens too
         let gateChecked = vision?.imageGate != nil && !pixels.isEmpty
         let strategy: DecodingStrategy?

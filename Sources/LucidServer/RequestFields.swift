@@ -1,3 +1,5 @@
+import LucidGeneration
+import LucidPipeline
 import LucidRuns
 
 /// Typed reads of a request body's fields: each failure is a 400 naming the field.
@@ -41,29 +43,17 @@ enum RequestFields {
         }
     }
 
-    /// A sampling field Lucid's methods do not apply: its range, the neutral value that is taken, and why another is refused.
-    struct UnappliedSampling {
-        let name: String
-        let range: ClosedRange<Double>
-        let neutral: Double
-        let reason: String
+    /// OpenAI's `logit_bias` (`GenerationLimits.logitBias(json:)`); empty when absent or null. Whether each id is
+    /// the model's is the worker's check.
+    static func logitBias(_ value: JSONValue?) throws(APIError) -> [Int: Double] {
+        guard let value, value != .null else { return [:] }
+        do { return try GenerationLimits.logitBias(json: value) } catch { throw .invalid("'logit_bias': \(error.description)", param: "logit_bias") }
     }
 
-    /// vLLM's sampling extras Lucid lacks; a client that sends their neutral values (many do) is answered.
-    static let unappliedSampling = [
-        UnappliedSampling(name: "min_p", range: 0...1, neutral: 0, reason: "its sampling has temperature, top_k and top_p"),
-        UnappliedSampling(name: "min_tokens", range: 0...1e9, neutral: 0, reason: "generation may end at the model's end token at any length"),
-    ]
-
     /// Refuses what would change the answer and that Lucid does not honour, rather than answer as if it had not
-    /// been sent: `unappliedSampling` fields off their neutral value; constrained output (`response_format` other
-    /// than `{"type": "text"}`, vLLM's `guided_*` and `structured_outputs`); `modalities` other than `["text"]`; `audio`.
+    /// been sent: constrained output (`response_format` other than `{"type": "text"}`, vLLM's `guided_*` and
+    /// `structured_outputs`); `modalities` other than `["text"]`; `audio`.
     static func refuseUnhonoured(in body: [String: JSONValue]) throws(APIError) {
-        for field in unappliedSampling {
-            guard let value = try optionalNumber(body, field.name, in: field.range), value != field.neutral else { continue }
-            throw .invalid("'\(field.name)' \(value) is not supported by lucid serve: \(field.reason) (\(Int(field.neutral)) or leave it out)",
-                           param: field.name, code: "unsupported_parameter")
-        }
         let constraint = "it does not constrain its output"
         if let format = body["response_format"], format != .null {
             guard let type = format.objectValue?["type"]?.stringValue else {

@@ -16,8 +16,8 @@ struct FlagFuzzTests {
         ["world", "generate", "--out", "w"], ["info", "smollm2"], ["eval", "pope", "build", "--objects", "o.json", "--out", "p"],
         ["eval", "asr", "--responses", "r.jsonl"], ["run", "m.yaml"], ["analyze", "attention"], ["inspect"], ["tokenize", "--text", "a"],
     ]
-    static let options = ["--max-new-tokens", "--beams", "--temperature", "--top-k", "--top-p", "--seed", "--eps", "--step-size", "--steps",
-                          "--count", "--image-size", "--array-limit", "--images", "--positives", "--shard", "--opera-candidates",
+    static let options = ["--max-new-tokens", "--beams", "--temperature", "--top-k", "--top-p", "--min-p", "--min-new-tokens",
+                          "--logit-bias", "--seed", "--eps", "--step-size", "--steps", "--count", "--image-size", "--array-limit", "--images", "--positives", "--shard", "--opera-candidates",
                           "--opera-threshold", "--cd-alpha", "--cd-beta", "--vcd-noise-step", "--damro-outliers", "--length-penalty",
                           "--hazard-probability", "--objects", "--layer", "--alpha", "--sigma", "--first-image-id", "--repetition-penalty",
                           "--presence-penalty", "--frequency-penalty"]
@@ -41,7 +41,7 @@ struct FlagFuzzTests {
                 #expect(generate.beams.map { (1...64).contains($0) } ?? true, "\(arguments)")
                 #expect(generate.temperature.map { $0 > 0 && $0.isFinite } ?? true, "\(arguments)")
                 #expect(generate.topP > 0 && generate.topP <= 1, "\(arguments)")
-                #expect((try? generate.penalties.validate()) != nil, "\(arguments)")
+                #expect((try? generate.limits().validateLogitsProcessing(vocabularySize: Int.max)) != nil, "\(arguments)")
             }
         }
         #expect(accepted < Self.iterations)

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 
-/// `lucid generate --repetition-penalty / --presence-penalty / --frequency-penalty` decode what transformers decodes
-/// with those penalties (the cases of Tests/LucidModelsTests/Fixtures/llama/penalties.json), and bad values or a
-/// method that applies none are refused before the model loads.
+/// `lucid generate --repetition-penalty / --presence-penalty / --frequency-penalty / --logit-bias` decode what
+/// transformers decodes with them (the cases of Tests/LucidModelsTests/Fixtures/llama/penalties.json and
+/// logits_processors.json), `--min-new-tokens` holds the end token back, and bad values or a method that applies
+/// none are refused before the model loads.
 @Suite("penalty flags", .serialized)
 struct PenaltyFlagTests {
     static var llamaFixtures: URL {
@@ -27,13 +28,48 @@ struct PenaltyFlagTests {
         }
     }
 
+    @Test func generateWithLogitBiasFlagsMatchesTransformers() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.llamaFixtures.appendingPathComponent("logits_processors.json"))) as? [String: Any])
+        let cases = try #require(document["greedy"] as? [[String: Any]]).filter {
+            $0["configuration"] as? String == "llama-mha" && ($0["logit_bias"] as? [String: Double])?.isEmpty == false
+        }
+        try #require(cases.count >= 2)
+        for item in cases {
+            let prompt = (item["prompt"] as? [Int] ?? []).map(String.init).joined(separator: ",")
+            let expected = try #require(item["tokens"] as? [Int])
+            let bias = String(decoding: try JSONSerialization.data(withJSONObject: item["logit_bias"] ?? [:]), as: UTF8.self)
+            let result = try LucidProcess.run(["generate", "--model", Self.llamaFixtures.appendingPathComponent("llama-mha/model").path,
+                                               "--input-ids", prompt, "--max-new-tokens", "\(expected.count)", "--json", "--logit-bias", bias,
+                                               "--repetition-penalty", "\(item["repetition"] as? Double ?? .nan)"])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(try LucidProcess.json(result.out)["token_ids"] as? [Int] == expected, "\(bias)")
+        }
+    }
+
+    @Test func minNewTokensHoldsTheEndTokenBack() throws {
+        // A bias of 100 on the model's end token (2) makes it every step's choice once it is allowed.
+        let model = Self.llamaFixtures.appendingPathComponent("llama-mha/model").path
+        for minimum in [0, 3] {
+            let result = try LucidProcess.run(["generate", "--model", model, "--input-ids", "5,6,7", "--max-new-tokens", "8", "--json",
+                                               "--logit-bias", "{\"2\": 100}", "--min-new-tokens", "\(minimum)"])
+            #expect(result.status == 0, "\(result.err)")
+            let tokens = try LucidProcess.json(result.out)["token_ids"] as? [Int]
+            #expect(tokens?.count == minimum + 1 && tokens?.last == 2 && tokens?.dropLast().contains(2) == false, "\(minimum): \(String(describing: tokens))")
+        }
+    }
+
     @Test func badPenaltiesAndMethodsThatApplyNoneAreRefused() throws {
         let refused: [([String], String)] = [
             (["--repetition-penalty", "0"], "repetition penalty must be in"),
             (["--presence-penalty", "-2.5"], "presence penalty must be in"),
             (["--frequency-penalty", "nan"], "frequency penalty must be in"),
-            (["--presence-penalty", "0.5", "--beams", "2"], "decoding beam applies no repetition, presence or frequency penalty"),
+            (["--presence-penalty", "0.5", "--beams", "2"], "decoding beam applies no logit bias, minimum length, or repetition, presence or frequency penalty"),
             (["--repetition-penalty", "1.2", "--decoding", "opera"], "decoding opera applies no"),
+            (["--min-new-tokens", "2", "--beams", "2"], "decoding beam applies no"),
+            (["--logit-bias", "{\"5\": 1}", "--decoding", "opera"], "decoding opera applies no"),
+            (["--logit-bias", "{\"x\": 1}"], "keys must be token ids"), (["--logit-bias", "[1]"], "expected an object"),
+            (["--logit-bias", "{\"5\": -101}"], "the bias of token 5 must be"), (["--min-new-tokens", "200"], "min new tokens must be in 0…128"),
+            (["--min-p", "1.5"], "min-p must be in 0…1"), (["--top-p", "2"], "top-p must be in (0, 1]"),
         ]
         for (flags, message) in refused {
             let result = try LucidProcess.run(["generate", "--prompt", "hi", "--model", "/nonexistent"] + flags)

@@ -5,9 +5,10 @@ import Testing
 @testable import LucidRuns
 import LucidTestSupport
 
-/// A run manifest's `repetition_penalty`, `presence_penalty` and `frequency_penalty` on `greedy` and `sample`
-/// reach the item's generation (on the bundled shapes-tiny), each configuration with its own method id; bad values
-/// are located in the manifest, and the methods that apply none do not take them.
+/// A run manifest's `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`
+/// on `greedy` and `sample`, and `min_p` on `sample`, reach the item's generation (on the bundled shapes-tiny), each
+/// configuration with its own method id; bad values are located in the manifest, and the methods that apply none do
+/// not take them.
 @Suite("manifest penalties", .serialized)
 struct ManifestPenaltyTests {
     @Test func greedyAndSampleItemsDecodeWithTheirPenalties() throws {
@@ -31,15 +32,53 @@ struct ManifestPenaltyTests {
         #expect(sampled == penalised, "top-k 1 keeps the penalised argmax: the sample item carries the penalty too")
     }
 
+    /// The token ids each of `methods` generates for one prompt on shapes-tiny, by method id.
+    func tokens(_ methods: [MethodSpec], maxNewTokens: Int) throws -> [String: [JSONValue]] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("logits-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"prompt\": \"What shapes are in the picture?\"}\n".utf8).write(to: folder.appendingPathComponent("data.jsonl"))
+        let manifest = RunManifest(name: "t", models: [ModelSpec(label: "own", path: "shapes-tiny")],
+                                   dataset: DatasetSpec(url: folder.appendingPathComponent("data.jsonl"), kind: .prompts), methods: methods,
+                                   seeds: [0], output: folder.appendingPathComponent("run"), generation: ["max_new_tokens": .int(maxNewTokens)])
+        try ManifestWorker.validate(manifest)
+        let plan = try RunPlan(manifest: manifest)
+        let worker = ManifestWorker(plan: plan, runDirectory: folder.appendingPathComponent("run"))
+        var tokens: [String: [JSONValue]] = [:]
+        for item in plan.items { tokens[item.method.id] = try worker.run(item)["token_ids"]?.arrayValue }
+        return tokens
+    }
+
+    @Test func itemsDecodeWithTheirLogitBiasMinimumLengthAndMinP() throws {
+        let plain = try #require(try tokens([MethodSpec(name: "greedy")], maxNewTokens: 40).values.first)
+        try #require(plain.count < 40, "the greedy answer ends at its end token, so a minimum length can move it")
+        let first = try #require(plain.first?.intValue)
+        let methods = [MethodSpec(name: "greedy", options: ["logit_bias": .object(["\(first)": -100])]),
+                       MethodSpec(name: "greedy", options: ["min_new_tokens": .int(plain.count + 2)]),
+                       MethodSpec(name: "sample", options: ["temperature": 2, "min_p": 1])]
+        let found = try tokens(methods, maxNewTokens: 40)
+        let (biased, longer, sampled) = (found[methods[0].id], found[methods[1].id], found[methods[2].id])
+        #expect(biased != nil && biased?.first?.intValue != first, "the bias keeps the first token off")
+        #expect((longer?.count ?? 0) >= plain.count + 2, "the end token waits for the minimum")
+        #expect(sampled == plain, "min-p 1 keeps only the argmax, so sampling at any temperature decodes greedily")
+    }
+
     @Test func badPenaltiesAreLocatedAndOtherMethodsDoNotTakeThem() throws {
-        #expect(try TokenPenalties(manifest: MethodSpec(name: "sample", options: ["presence_penalty": .double(-1.5), "frequency_penalty": 2]))
-                == TokenPenalties(presence: -1.5, frequency: 2))
+        var limits = GenerationLimits(maxNewTokens: 4)
+        try limits.apply(manifest: MethodSpec(name: "sample", options: ["presence_penalty": .double(-1.5), "frequency_penalty": 2]))
+        #expect(limits.penalties == TokenPenalties(presence: -1.5, frequency: 2))
         let refused: [(MethodSpec, String)] = [
             (MethodSpec(name: "greedy", options: ["repetition_penalty": 0]), "repetition_penalty"),
             (MethodSpec(name: "sample", options: ["presence_penalty": "high"]), "presence_penalty"),
             (MethodSpec(name: "greedy", options: ["frequency_penalty": .double(2.5)]), "frequency_penalty"),
             (MethodSpec(name: "beam", options: ["presence_penalty": .double(0.5)]), "unknown option 'presence_penalty'"),
             (MethodSpec(name: "vcd", options: ["repetition_penalty": .double(1.2)]), "unknown option 'repetition_penalty'"),
+            (MethodSpec(name: "greedy", options: ["logit_bias": .object(["x": 1])]), "logit_bias: keys must be token ids"),
+            (MethodSpec(name: "greedy", options: ["logit_bias": .object(["4": 101])]), "logit_bias: the bias of token 4 must be"),
+            (MethodSpec(name: "sample", options: ["min_new_tokens": -1]), "min_new_tokens: must be in"),
+            (MethodSpec(name: "sample", options: ["min_p": 2]), "min_p: must be in 0.0…1.0"),
+            (MethodSpec(name: "greedy", options: ["min_p": .double(0.1)]), "unknown option 'min_p'"),
+            (MethodSpec(name: "beam", options: ["logit_bias": .object([:])]), "unknown option 'logit_bias'"),
         ]
         for (method, expected) in refused {
             let message = { () -> String in

@@ -19,7 +19,8 @@ struct ChatCompletionTests {
     /// What `Decoding.generate` gives for the same prompt and image, called directly on another copy of the model
     /// (with `penalties` over the prompt, or over `penalisedPrompt` where given; without end tokens where `ignoresEOS`).
     func direct(maxTokens: Int, method: DecodingMethod = .greedy, stop: [String] = [], logprobs: LogprobsRequest? = nil,
-                penalties: TokenPenalties = TokenPenalties(), penalisedPrompt: [Int]? = nil, ignoresEOS: Bool = false) throws
+                penalties: TokenPenalties = TokenPenalties(), penalisedPrompt: [Int]? = nil, ignoresEOS: Bool = false,
+                logitBias: [Int: Double] = [:], minTokens: Int = 0) throws
         -> (tokens: [Int], text: String, promptTokens: Int, logprobs: [TokenLogprobs]?) {
         let opened = try ModelRegistry.standard.open("shapes-tiny")
         let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
@@ -31,6 +32,8 @@ struct ChatCompletionTests {
                                       stopStrings: stop, decode: decode)
         limits.penalties = penalties
         limits.promptTokens = penalisedPrompt
+        limits.logitBias = logitBias
+        limits.minNewTokens = minTokens
         let result = try Decoding.generate(opened.model, ids: ids, images: [pixels], method: method, limits: limits, logprobs: logprobs)
         var text = decode(result.tokens)
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }
@@ -93,7 +96,7 @@ struct ChatCompletionTests {
     /// VCD runs alone, with its noised view beside the prompt: its tokens come with the log-probabilities
     /// `Decoding.generate` reports for them (the original view's), whole and streamed alike.
     @Test func vcdsTokensComeWithTheirLogprobsWholeAndStreamed() async throws {
-        let method = try DecodingRequest.method(.object(["method": "vcd"]), temperature: nil, topK: nil, topP: nil, seed: 4)
+        let method = try DecodingRequest.method(.object(["method": "vcd"]), temperature: nil, topK: nil, topP: nil, minP: nil, seed: 4)
         let expected = try direct(maxTokens: 8, method: method, logprobs: LogprobsRequest(top: 2))
         let entries = try #require(expected.logprobs)
         let fields: [String: JSONValue] = ["max_tokens": 8, "seed": 4, "decoding": .object(["method": "vcd"]), "logprobs": true, "top_logprobs": 2]

@@ -28,7 +28,7 @@ struct CompletionFuzzTests {
         add("echo", ["yes", 1])
         add("best_of", [2, -1, "1"])
         add("suffix", ["x"])
-        add("logit_bias", [.object(["1": 5])])
+        add("logit_bias", [.object(["x": 5]), .object(["1": 500]), "1", .object(["99999999": 1]), .object(["1": .null])])
         add("n", [0, 2, huge])
         add("decoding", [.object(["method": "beam", "beams": 0]), .object(["method": "oracle"])])
         var random = FuzzBudget.generator(SplitMix64(seed: 38))

@@ -4,11 +4,11 @@ import LucidRuns
 @testable import LucidServer
 import Testing
 
-/// OpenAI and vLLM fields that would change an answer and that Lucid does not honour (min_p, min_tokens, JSON and
-/// other constrained output, audio) are refused with 400 `unsupported_parameter`, never answered as if they were not
-/// there; their neutral values (`min_p` 0, `{"type": "text"}`, `["text"]`), which clients send by default, are taken
-/// and change nothing. The penalties, which greedy and sampling apply, are `PenaltyFieldTests`'; here their malformed
-/// values are a 400 and their neutral ones change nothing.
+/// OpenAI and vLLM fields that would change an answer and that Lucid does not honour (JSON and other constrained
+/// output, audio) are refused with 400 `unsupported_parameter`, never answered as if they were not there; their
+/// neutral values (`{"type": "text"}`, `["text"]`), which clients send by default, are taken and change nothing.
+/// The penalties, `min_p`, `min_tokens` and `logit_bias`, which greedy and sampling apply, are `PenaltyFieldTests`'
+/// and `LogitsFieldTests`'; here their malformed values are a 400 and their neutral ones change nothing.
 @Suite("unhonoured OpenAI fields", .serialized)
 struct UnhonouredFieldTests {
     /// Non-neutral values and the field each 400 must name.
@@ -16,7 +16,6 @@ struct UnhonouredFieldTests {
         ("response_format", .object(["type": "json_object"])),
         ("response_format", .object(["type": "json_schema", "json_schema": .object(["name": "x", "schema": .object([:])])])),
         ("modalities", .array(["text", "audio"])), ("audio", .object(["voice": "alloy", "format": "wav"])),
-        ("min_p", .double(0.05)), ("min_tokens", 4),
         ("guided_json", .object(["type": "object"])), ("guided_choice", .array(["yes", "no"])), ("guided_regex", "[0-9]+"),
         ("structured_outputs", .object(["choice": .array(["yes", "no"])])),
     ]
@@ -26,6 +25,9 @@ struct UnhonouredFieldTests {
         ("presence_penalty", "0"), ("presence_penalty", 3), ("frequency_penalty", .double(-2.5)),
         ("response_format", "json"), ("response_format", .object([:])), ("modalities", "text"), ("modalities", .array([5])),
         ("repetition_penalty", -1), ("repetition_penalty", 0), ("repetition_penalty", .double(1e9)), ("min_p", 2), ("min_tokens", "4"),
+        ("logit_bias", .array([1])), ("logit_bias", .object(["a": 1])), ("logit_bias", .object(["01": 1])),
+        ("logit_bias", .object(["-1": 1])), ("logit_bias", .object(["5": 101])), ("logit_bias", .object(["5": "1"])),
+        ("min_tokens", 3),  // more than max_tokens 2
     ]
 
     func answers(_ uri: String, _ bodies: [ByteBuffer], model: String = "shapes-tiny") async throws -> [TestResponse] {
@@ -46,7 +48,8 @@ struct UnhonouredFieldTests {
     @Test func neutralValuesAreTakenAndChangeNothing() async throws {
         let neutral: [String: JSONValue] = ["presence_penalty": 0, "frequency_penalty": .double(0), "response_format": .object(["type": "text"]),
                                             "modalities": .array(["text"]), "audio": .null, "max_tokens": 8,
-                                            "repetition_penalty": 1, "min_p": 0, "min_tokens": 0, "guided_json": .null]
+                                            "repetition_penalty": 1, "min_p": 0, "min_tokens": 0, "guided_json": .null,
+                                            "logit_bias": .object([:])]
         let responses = try await answers("/v1/chat/completions", [chatBody("a red square", extra: ["max_tokens": 8]),
                                                                    chatBody("a red square", extra: neutral)])
         #expect(responses.allSatisfy { $0.status == .ok }, "\(responses.map { String(buffer: $0.body) })")
