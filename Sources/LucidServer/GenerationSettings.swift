@@ -22,10 +22,11 @@ public struct GenerationSettings: Sendable {
     /// OpenAI's `presence_penalty` and `frequency_penalty` (−2 … 2) and vLLM's `repetition_penalty`
     /// (0.001 … 1000): greedy and sampled decoding apply them; another method with one off its neutral value is a 400.
     public var penalties: TokenPenalties
-    /// OpenAI's `logit_bias` (token id → −100 … 100) and vLLM's `min_tokens` (≤ `maxTokens`): greedy and
-    /// sampled decoding apply them; another method with either set is a 400. vLLM's `min_p` (0 … 1) is in
-    /// the sampling parameters; greedy decoding takes it and is unchanged by it (its argmax always stays).
+    /// OpenAI's `logit_bias` (token id → −100 … 100): greedy and sampled decoding apply it; another method
+    /// with one is a 400. (vLLM's `min_p`, 0 … 1, is in the sampling parameters; greedy decoding takes it and
+    /// is unchanged by it, its argmax always staying.)
     public var logitBias: [Int: Double]
+    /// vLLM's `min_tokens` (0 … `maxTokens`): no end token before that many new tokens, as for `logitBias`.
     public var minTokens: Int
 
     /// The shared fields of `body`, with the endpoint's own reading of `max_tokens` and of log-probabilities.
