@@ -9,7 +9,7 @@ import Testing
 /// and batched, and the same warped distributions; every greedy case differs from plain greedy decoding.
 @Suite("logit bias, minimum length and min-p")
 struct LogitsProcessorTests {
-    struct GreedyCase: Decodable {
+    struct GreedyCase: Decodable, GreedyFixtureCase {
         let configuration: String
         let label: String
         let prompt: [Int]
@@ -29,7 +29,6 @@ struct LogitsProcessorTests {
             limits.penalties = TokenPenalties(repetition: repetition)
             return limits
         }
-        var name: String { "\(configuration) \(label)" }
     }
 
     struct WarperCase: Decodable {
@@ -51,46 +50,15 @@ struct LogitsProcessorTests {
         return try JSONDecoder().decode(Document.self, from: Data(contentsOf: url))
     }
 
-    static func model(_ configuration: String) throws -> LlamaForCausalLM {
-        try LlamaForCausalLM.load(path: Fixtures.path("llama", configuration, "model"))
-    }
-
     @Test func greedyWithBiasAndMinimumLengthMatchesTransformersTokenForToken() throws {
         let cases = try Self.document().greedy
         #expect(Set(cases.map(\.configuration)).count == LlamaConformanceTests.configurations.count)
         #expect(cases.contains { $0.min_new_tokens > 0 && $0.tokens.last.map($0.eos.contains) == true }, "a case ends at its end token after the minimum")
-        for (configuration, group) in Dictionary(grouping: cases, by: \.configuration) {
-            let driver = GenerationDriver(model: try Self.model(configuration))
-            for item in group {
-                #expect(item.tokens != item.plain_greedy, "the fixture tells the processing apart: \(item.name)")
-                let result = try driver.generate(.tokens(item.prompt), strategy: .greedy, limits: item.limits,
-                                                 logprobs: LogprobsRequest(top: 0, mode: .processed))
-                #expect(result.tokens == item.tokens, "\(item.name)")
-                let logprobs = result.logprobs?.map(\.chosen.logprob) ?? []
-                #expect(logprobs.count == item.chosen_logprobs.count)
-                for (lucid, reference) in zip(logprobs, item.chosen_logprobs) {
-                    #expect(abs(lucid - reference) < 1e-4, "\(item.name): \(lucid) against \(reference)")
-                }
-            }
-        }
+        try cases.expectDecodedAlone()
     }
 
     @Test func batchedRowsDecodeWhatTransformersDecodes() throws {
-        for (configuration, group) in Dictionary(grouping: try Self.document().greedy, by: \.configuration) {
-            let batch = ContinuousBatch(model: try Self.model(configuration))
-            var tokens: [ContinuousBatch.RowID: [Int]] = [:]
-            var rows: [(ContinuousBatch.RowID, GreedyCase)] = []
-            func record(_ events: [ContinuousBatch.Event]) {
-                for case .token(let id, let token, _) in events { tokens[id, default: []].append(token) }
-            }
-            for item in group {
-                let (id, events) = try batch.join(.tokens(item.prompt), strategy: .greedy, limits: item.limits)
-                rows.append((id, item))
-                record(events)
-            }
-            while batch.activeRows > 0 { record(batch.step()) }
-            for (id, item) in rows { #expect(tokens[id] == item.tokens, "\(item.name)") }
-        }
+        try Self.document().greedy.expectDecodedBatched()
     }
 
     @Test func samplingWarpersMatchTransformersMinP() throws {
@@ -115,13 +83,13 @@ struct LogitsProcessorTests {
         var limits = GenerationLimits(maxNewTokens: item.max_new_tokens)
         limits.minNewTokens = item.min_new_tokens
         #expect(LogitsProcessor(limits, prompt: item.prompt) == nil)
-        let driver = GenerationDriver(model: try Self.model(item.configuration))
+        let driver = GenerationDriver(model: try GreedyCase.model(item.configuration))
         let plain = try driver.generate(.tokens(item.prompt), strategy: .greedy, limits: GenerationLimits(maxNewTokens: item.max_new_tokens))
         #expect(try driver.generate(.tokens(item.prompt), strategy: .greedy, limits: limits).tokens == plain.tokens)
     }
 
     @Test func badBiasesAndMinimumLengthsAreRefusedByName() throws {
-        let model = try Self.model("llama-mha")
+        let model = try GreedyCase.model("llama-mha")
         let bad: [(GenerationLimits, String)] = [
             (limits { $0.logitBias = [model.vocabularySize: 1] }, "outside the vocabulary"),
             (limits { $0.logitBias = [-1: 1] }, "outside the vocabulary"),
@@ -142,7 +110,7 @@ struct LogitsProcessorTests {
     }
 
     @Test func methodsThatApplyNoLogitsProcessingRefuseIt() throws {
-        let model = try Self.model("llama-mha")
+        let model = try GreedyCase.model("llama-mha")
         let main = withNoGrad { model.embed(Tensor([5, 6, 7], shape: [1, 3])) }
         for limits in [limits { $0.logitBias = [3: 2] }, limits { $0.minNewTokens = 2 }] {
             for method: DecodingMethod in [.beam(BeamSearchParameters(beams: 2)), .opera(OPERAParameters())] {

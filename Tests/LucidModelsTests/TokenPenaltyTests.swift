@@ -9,7 +9,7 @@ import Testing
 /// and batched; every case's tokens differ from plain greedy decoding.
 @Suite("token penalties")
 struct TokenPenaltyTests {
-    struct Case: Decodable {
+    struct Case: Decodable, GreedyFixtureCase {
         let configuration: String
         let prompt: [Int]
         let repetition: Double
@@ -25,7 +25,7 @@ struct TokenPenaltyTests {
             limits.penalties = penalties
             return limits
         }
-        var label: String { "\(configuration) repetition \(repetition) presence \(presence) frequency \(frequency)" }
+        var label: String { "repetition \(repetition) presence \(presence) frequency \(frequency)" }
     }
 
     struct Document: Decodable { let cases: [Case] }
@@ -35,53 +35,24 @@ struct TokenPenaltyTests {
         return try JSONDecoder().decode(Document.self, from: Data(contentsOf: url)).cases
     }
 
-    static func model(_ configuration: String) throws -> LlamaForCausalLM {
-        try LlamaForCausalLM.load(path: Fixtures.path("llama", configuration, "model"))
-    }
-
     @Test func greedyWithPenaltiesMatchesTransformersTokenForToken() throws {
         let cases = try Self.cases()
         #expect(Set(cases.map(\.configuration)).count == LlamaConformanceTests.configurations.count)
-        for (configuration, group) in Dictionary(grouping: cases, by: \.configuration) {
-            let driver = GenerationDriver(model: try Self.model(configuration))
-            for item in group {
-                #expect(item.tokens != item.plain_greedy, "the fixture tells penalties apart: \(item.label)")
-                let result = try driver.generate(.tokens(item.prompt), strategy: .greedy, limits: item.limits,
-                                                 logprobs: LogprobsRequest(top: 0, mode: .processed))
-                #expect(result.tokens == item.tokens, "\(item.label)")
-                let logprobs = result.logprobs?.map(\.chosen.logprob) ?? []
-                #expect(logprobs.count == item.chosen_logprobs.count)
-                for (lucid, reference) in zip(logprobs, item.chosen_logprobs) {
-                    #expect(abs(lucid - reference) < 1e-4, "\(item.label): \(lucid) against \(reference)")
-                }
-            }
-        }
+        try cases.expectDecodedAlone()
     }
 
     @Test func plainGreedyIsWhatNeutralPenaltiesDecode() throws {
         let item = try #require(try Self.cases().first)
         var limits = GenerationLimits(maxNewTokens: item.tokens.count)
         limits.penalties = TokenPenalties(repetition: 1, presence: 0, frequency: 0)
-        let result = try GenerationDriver(model: try Self.model(item.configuration)).generate(.tokens(item.prompt), strategy: .greedy, limits: limits)
+        let result = try GenerationDriver(model: try Case.model(item.configuration)).generate(.tokens(item.prompt), strategy: .greedy, limits: limits)
         #expect(result.tokens == item.plain_greedy)
     }
 
     @Test func batchedRowsWithDifferentPenaltiesDecodeWhatTheyDecodeAlone() throws {
         let group = try Self.cases().filter { $0.configuration == "llama-mha" }
         #expect(group.count >= 3)
-        let batch = ContinuousBatch(model: try Self.model("llama-mha"))
-        var tokens: [ContinuousBatch.RowID: [Int]] = [:]
-        var rows: [(ContinuousBatch.RowID, Case)] = []
-        func record(_ events: [ContinuousBatch.Event]) {
-            for case .token(let id, let token, _) in events { tokens[id, default: []].append(token) }
-        }
-        for item in group {
-            let (id, events) = try batch.join(.tokens(item.prompt), strategy: .greedy, limits: item.limits)
-            rows.append((id, item))
-            record(events)
-        }
-        while batch.activeRows > 0 { record(batch.step()) }
-        for (id, item) in rows { #expect(tokens[id] == item.tokens, "\(item.label)") }
+        try group.expectDecodedBatched()
     }
 
     @Test func samplingAppliesPenaltiesBeforeItsWarpers() throws {
@@ -89,7 +60,7 @@ struct TokenPenaltyTests {
         // tokens, only if the penalties come before top-k (as transformers and vLLM apply them).
         let item = try #require(try Self.cases().first { $0.repetition != 1 && $0.presence != 0 })
         let sampling = DecodingStrategy.sampling(SamplingParameters(temperature: 3, topK: 1, topP: 1, seed: 9))
-        let model = try Self.model(item.configuration)
+        let model = try Case.model(item.configuration)
         let alone = try GenerationDriver(model: model).generate(.tokens(item.prompt), strategy: sampling, limits: item.limits)
         #expect(alone.tokens == item.tokens)
         let batch = ContinuousBatch(model: model)
@@ -105,7 +76,7 @@ struct TokenPenaltyTests {
 
     @Test func anEmbeddingsPrefillCountsThePromptTokensItIsGiven() throws {
         let item = try #require(try Self.cases().first { $0.repetition == 0.7 })
-        let model = try Self.model(item.configuration)
+        let model = try Case.model(item.configuration)
         let embeddings = withNoGrad { model.embed(Tensor(item.prompt, shape: [1, item.prompt.count])) }
         var limits = item.limits
         limits.promptTokens = item.prompt
@@ -117,7 +88,7 @@ struct TokenPenaltyTests {
     }
 
     @Test func penaltiesOutOfRangeAreRefusedByName() throws {
-        let model = try Self.model("llama-mha")
+        let model = try Case.model("llama-mha")
         let bad: [(TokenPenalties, String)] = [
             (TokenPenalties(repetition: 0), "repetition"), (TokenPenalties(repetition: .nan), "repetition"),
             (TokenPenalties(repetition: 1e9), "repetition"), (TokenPenalties(presence: 2.5), "presence"),
@@ -134,7 +105,7 @@ struct TokenPenaltyTests {
     }
 
     @Test func methodsThatApplyNoPenaltiesRefuseThem() throws {
-        let model = try Self.model("llama-mha")
+        let model = try Case.model("llama-mha")
         var limits = GenerationLimits(maxNewTokens: 2)
         limits.penalties = TokenPenalties(presence: 0.5)
         let methods: [DecodingMethod] = [.beam(BeamSearchParameters(beams: 2)), .opera(OPERAParameters())]
