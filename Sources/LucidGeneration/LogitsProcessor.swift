@@ -4,15 +4,17 @@ extension GenerationLimits {
     /// The range a logit bias may take (OpenAI's).
     public static let logitBiasRange: ClosedRange<Double> = -100...100
 
-    /// Whether the logit bias, the minimum length and the penalties leave every logit as it is.
-    public var processesLogits: Bool { !penalties.isNeutral || !logitBias.isEmpty || minNewTokens > 0 }
+    /// Whether the logit bias, the minimum length or the penalties would change a logit.
+    var processesLogits: Bool { !penalties.isNeutral || !logitBias.isEmpty || minNewTokens > 0 }
 
     /// Checks the penalties, the logit bias (ids of a model of `vocabularySize` tokens, biases in
     /// −100 … 100) and `minNewTokens` (0 … `maxNewTokens`); throws a message naming the bad value.
     public func validateLogitsProcessing(vocabularySize: Int) throws(GenerationError) {
         try penalties.validate()
         for (id, bias) in logitBias.sorted(by: { $0.key < $1.key }) {
-            guard (0..<vocabularySize).contains(id) else { throw .invalidOption("logit bias: token id \(id) is outside the vocabulary (0..<\(vocabularySize))") }
+            guard (0..<vocabularySize).contains(id) else {
+                throw .invalidOption("logit bias: token id \(id) is outside the vocabulary" + (vocabularySize < .max ? " (0..<\(vocabularySize))" : ""))
+            }
             guard Self.logitBiasRange.contains(bias) else { throw .invalidOption("the logit bias of token \(id) must be in −100…100 (got \(bias))") }
         }
         guard (0...maxNewTokens).contains(minNewTokens) else {
@@ -32,6 +34,17 @@ extension GenerationLimits {
     func requireNoLogitsProcessing(for method: String) throws(GenerationError) {
         guard processesLogits else { return }
         throw .invalidOption("\(method) applies no logit bias, minimum length, or repetition, presence or frequency penalty: they are for greedy and sampled decoding")
+    }
+}
+
+extension DecodingMethod {
+    /// Whether the method applies the limits' logit bias, minimum length and penalties (greedy and sampling);
+    /// the others refuse all but neutral ones (`GenerationLimits.requireNoLogitsProcessing`).
+    public var appliesLogitsProcessing: Bool {
+        switch self {
+        case .greedy, .sample: true
+        default: false
+        }
     }
 }
 

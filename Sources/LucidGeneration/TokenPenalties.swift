@@ -40,14 +40,3 @@ public struct TokenPenalties: Sendable, Equatable {
         }
     }
 }
-
-extension DecodingMethod {
-    /// Whether the method applies `TokenPenalties`, a logit bias and a minimum length (greedy and sampling:
-    /// `GenerationLimits.requireNoLogitsProcessing`); the others refuse all but neutral ones.
-    public var appliesLogitsProcessing: Bool {
-        switch self {
-        case .greedy, .sample: true
-        default: false
-        }
-    }
-}
