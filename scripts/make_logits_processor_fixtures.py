@@ -14,6 +14,13 @@ tokens differ from plain greedy decoding with the same end token, so a decoder t
 - min length: the end token is plain greedy's third token, and at least 6 (or 3) new tokens come first;
 - bias with a repetition penalty: the order matters ((logit + bias) / penalty), so it is pinned down.
 
+Beam cases run transformers' beam search (`num_beams`, heuristic early stopping) with the same processors, which
+it applies to each beam's log-probabilities over the prompt and that beam's tokens: the bias, the minimum length and
+the repetition penalty (transformers' beam search has no presence or frequency penalty). Each records the tokens of
+the best hypothesis and its score (`sequences_scores`: the sum of the processed log-probabilities over the length to
+the power `length_penalty`). A case is kept only when its tokens differ from plain beam search with the same end
+token and settings.
+
 Warper cases: seeded random logit rows [4, 50] through transformers' `TemperatureLogitsWarper`, `TopKLogitsWarper`,
 `TopPLogitsWarper` and `MinPLogitsWarper`, in the order `generate` builds them, and the log-softmax of the result
 (-inf where a token is ruled out).
@@ -37,19 +44,37 @@ MIN_NEW_TOKENS = 6
 WARPER_SETTINGS = [(1.0, 0, 1.0, 0.1), (0.7, 0, 1.0, 0.3), (1.5, 20, 0.9, 0.05), (1.0, 0, 0.95, 1.0), (2.0, 10, 1.0, 0.0)]
 
 
-def greedy(model, prompt, bias=None, end=None, min_new_tokens=0, repetition=1.0):
-    processors = transformers.LogitsProcessorList()
+def processors(prompt, bias=None, end=None, min_new_tokens=0, repetition=1.0):
+    """transformers' processors for a logit bias, a minimum length and a repetition penalty, in vLLM's order."""
+    chain = transformers.LogitsProcessorList()
     if bias:
-        processors.append(transformers.SequenceBiasLogitsProcessor([[[token], value] for token, value in bias.items()]))
+        chain.append(transformers.SequenceBiasLogitsProcessor([[[token], value] for token, value in bias.items()]))
     if end is not None and min_new_tokens > 0:
-        processors.append(transformers.MinNewTokensLengthLogitsProcessor(prompt.shape[1], min_new_tokens, end))
+        chain.append(transformers.MinNewTokensLengthLogitsProcessor(prompt.shape[1], min_new_tokens, end))
     if repetition != 1.0:
-        processors.append(transformers.RepetitionPenaltyLogitsProcessor(repetition))
-    out = model.generate(prompt, do_sample=False, max_new_tokens=NEW_TOKENS, logits_processor=processors,
+        chain.append(transformers.RepetitionPenaltyLogitsProcessor(repetition))
+    return chain
+
+
+def greedy(model, prompt, bias=None, end=None, min_new_tokens=0, repetition=1.0):
+    out = model.generate(prompt, do_sample=False, max_new_tokens=NEW_TOKENS,
+                         logits_processor=processors(prompt, bias, end, min_new_tokens, repetition),
                          eos_token_id=end, pad_token_id=0, output_scores=True, return_dict_in_generate=True)
     tokens = out.sequences[0, prompt.shape[1]:].tolist()
     logprobs = [torch.log_softmax(step[0].float(), -1)[token].item() for step, token in zip(out.scores, tokens)]
     return tokens, logprobs
+
+
+def beam(model, prompt, beams, length_penalty, bias=None, end=None, min_new_tokens=0, repetition=1.0):
+    out = model.generate(prompt, do_sample=False, num_beams=beams, early_stopping=False, length_penalty=length_penalty,
+                         max_new_tokens=NEW_TOKENS, logits_processor=processors(prompt, bias, end, min_new_tokens, repetition),
+                         eos_token_id=end, pad_token_id=0, attention_mask=torch.ones_like(prompt),
+                         output_scores=True, return_dict_in_generate=True)
+    tokens = [token for token in out.sequences[0, prompt.shape[1]:].tolist()]
+    # Finished hypotheses shorter than the longest are padded with pad_token_id 0 after their end token.
+    if end is not None and end in tokens:
+        tokens = tokens[:tokens.index(end) + 1]
+    return tokens, out.sequences_scores[0].item()
 
 
 def greedy_cases(name):
@@ -80,6 +105,36 @@ def greedy_cases(name):
     return cases
 
 
+def beam_cases(name):
+    directory = os.path.join(FIXTURES, name)
+    model = transformers.AutoModelForCausalLM.from_pretrained(os.path.join(directory, "model"), torch_dtype=torch.float32,
+                                                              attn_implementation="eager").eval()
+    model.generation_config.eos_token_id = None
+    ids = load_file(os.path.join(directory, "golden.safetensors"))["input_ids"][:, :6]
+    plain, _ = beam(model, ids, 3, 1.0)
+    end = plain[2]
+    unused = next(token for token in range(model.config.vocab_size) if token not in plain and token not in ids[0].tolist())
+    # (label, beams, length_penalty, bias, end, min_new_tokens, repetition)
+    settings = [
+        ("bias", 3, 1.0, {unused: 6.0, plain[0]: -100.0}, None, 0, 1.0),
+        ("min length", 3, 1.0, {}, end, MIN_NEW_TOKENS, 1.0),
+        ("repetition", 3, 1.0, {}, None, 0, 1.5),
+        ("all three", 4, 0.7, {plain[1]: 2.5, plain[3]: -1.5}, end, 4, 1.3),
+    ]
+    cases = []
+    for label, beams, length_penalty, bias, case_end, min_new_tokens, repetition in settings:
+        tokens, score = beam(model, ids, beams, length_penalty, bias, case_end, min_new_tokens, repetition)
+        reference, _ = beam(model, ids, beams, length_penalty, end=case_end)
+        if tokens == reference:
+            print(f"{name} beam {label}: same as plain beam search, left out")
+            continue
+        cases.append({"configuration": name, "label": label, "prompt": ids[0].tolist(), "beams": beams,
+                      "length_penalty": length_penalty, "logit_bias": {str(token): value for token, value in bias.items()},
+                      "eos": [] if case_end is None else [case_end], "min_new_tokens": min_new_tokens, "repetition": repetition,
+                      "max_new_tokens": NEW_TOKENS, "tokens": tokens, "score": score, "plain_beam": reference})
+    return cases
+
+
 def warper_cases():
     generator = torch.Generator().manual_seed(7)
     logits = torch.randn(4, 50, generator=generator) * 3
@@ -106,13 +161,15 @@ def main():
     torch.manual_seed(0)
     with torch.no_grad():
         greedy_list = [case for name in CONFIGURATIONS for case in greedy_cases(name)]
+        beam_list = [case for name in CONFIGURATIONS for case in beam_cases(name)]
         warpers = warper_cases()
     document = {"transformers": transformers.__version__, "torch": torch.__version__,
-                "script": "scripts/make_logits_processor_fixtures.py", "greedy": greedy_list, "warpers": warpers}
+                "script": "scripts/make_logits_processor_fixtures.py", "greedy": greedy_list, "beam": beam_list,
+                "warpers": warpers}
     with open(os.path.join(FIXTURES, "logits_processors.json"), "w") as f:
         json.dump(document, f, indent=1)
         f.write("\n")
-    print(f"{len(greedy_list)} greedy cases and {len(warpers)} warper cases written")
+    print(f"{len(greedy_list)} greedy, {len(beam_list)} beam and {len(warpers)} warper cases written")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ import LucidTensor
 /// candidates are the top 2·beams of (beam score + log-softmax); a candidate that ends its sequence
 /// (an EOS token, or a token that completes a stop string) is dropped when ranked below `beams`, else
 /// becomes a finished hypothesis (its last token kept) scored by sum-log-prob / generated-length^penalty;
-/// the best others are the next beams, and the beam cache is reordered with them.
+/// the best others are the next beams, and the beam cache is reordered with them. The limits' logit
+/// bias, minimum length and repetition penalty change each beam's log-probabilities before the beam
+/// scores are added, as transformers' logits processors do (over the prompt and that beam's tokens).
 struct BeamSearch {
     let model: any CausalLanguageModel
     let parameters: BeamSearchParameters
@@ -89,8 +91,9 @@ struct BeamSearch {
         return (next.map(\.score), next.map(\.token), next.map(\.beam), candidateScores.max() ?? -.infinity, next.first?.score ?? -.infinity)
     }
 
-    /// Searches from `prefill`; with `logprobs`, each beam tracks its tokens' log-probabilities (beam search ranks
-    /// by the model's own, so both modes report those), and the chosen hypothesis's come with its tokens.
+    /// Searches from `prefill`; with `logprobs`, each beam tracks its tokens' log-probabilities, and the chosen
+    /// hypothesis's come with its tokens: the model's own (`raw`), or (`processed`) the log-softmax of the scores the
+    /// beams are ranked by, which differ from the model's only where the limits adjust them.
     func run(_ prefill: Prefill, limits: GenerationLimits, logprobs: LogprobsRequest?, onToken: TokenHandler?,
              runPrefill: (Prefill, inout GenerationStatistics) -> (Tensor, KVCache)) throws(GenerationError) -> GenerationResult {
         var statistics = GenerationStatistics()
@@ -103,15 +106,21 @@ struct BeamSearch {
         var beamScores = Tensor([0.0] + [Double](repeating: -1e9, count: beams - 1)).to(.f32)
         var sequences = [[Int]](repeating: [], count: beams)
         var tracked: [[TokenLogprobs]]? = logprobs.map { _ in [[TokenLogprobs]](repeating: [], count: beams) }
+        // One processor a beam, reordered with the beams; nil when the limits change nothing.
+        var processors = limits.logitsProcessor(for: prefill).map { [LogitsProcessor](repeating: $0, count: beams) }
         var hypotheses = Hypotheses(capacity: beams, lengthPenalty: parameters.lengthPenalty)
         var done = false
         let eos = limits.eosTokenIDs
         var generated = 0
         while generated < limits.maxNewTokens {
             try limits.checkFinite(logits, step: generated)
-            let scores = logits.to(.f32).logSoftmax(axis: -1) + beamScores.unsqueezed(axis: 1)
+            let logSoftmax = logits.to(.f32).logSoftmax(axis: -1)
+            let processed = processors.map { rows in
+                Tensor.stack(rows.enumerated().map { $1.apply(logSoftmax.selected(axis: 0, index: $0)) })
+            }
+            let scores = (processed ?? logSoftmax) + beamScores.unsqueezed(axis: 1)
             let currentLength = generated + 1
-            let stepLogprobs = logprobs.map { StepLogprobs(logits: logits, top: $0.top) }
+            let stepLogprobs = logprobs.map { StepLogprobs(logits: $0.mode == .processed ? processed ?? logits : logits, top: $0.top) }
             let step = Self.select(scores: scores, beams: beams, eos: eos, limits: limits, sequences: sequences, hypotheses: &hypotheses,
                                    currentLength: currentLength, tracked: tracked.flatMap { beams in stepLogprobs.map { (beams, $0) } })
             let (nextScores, nextTokens, nextBeams) = (step.scores, step.tokens, step.beams)
@@ -120,6 +129,13 @@ struct BeamSearch {
             sequences = zip(nextBeams, nextTokens).map { sequences[$0] + [$1] }
             if let previous = tracked, let stepLogprobs {
                 tracked = zip(nextBeams, nextTokens).map { previous[$0] + [stepLogprobs.entry(row: $0, chosen: $1)] }
+            }
+            processors = processors.map { rows in
+                zip(nextBeams, nextTokens).map { beam, token in
+                    var processor = rows[beam]
+                    processor.record(token)
+                    return processor
+                }
             }
             beamScores = Tensor(nextScores).to(.f32)
             generated += 1

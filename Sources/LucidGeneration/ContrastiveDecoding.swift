@@ -64,7 +64,7 @@ public struct ContrastiveDecoder {
         try parameters.validate()
         try logprobs?.validate()
         try limits.check(promptLength: Swift.max(main.size(1), amateur.size(1)), contextLength: model.contextLength)
-        try limits.requireNoLogitsProcessing(for: "contrastive decoding (VCD, DAMRO)")
+        try limits.requireAdjustments(appliedBy: "contrastive decoding (VCD, DAMRO)", [])
         if positions != nil, main.size(1) != amateur.size(1) {
             throw .invalidOption("contrastive decoding with explicit (M-RoPE) positions needs inputs of one length (main \(main.size(1)), amateur \(amateur.size(1)))")
         }

@@ -236,7 +236,7 @@ public final class GenerationDriver {
                     throw .invalidOption("beam search: 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
                 }
                 guard interventions.isEmpty else { throw .invalidOption("residual interventions apply to greedy and sampling decoding, not beam search") }
-                try limits.requireNoLogitsProcessing(for: "beam search")
+                try limits.requireAdjustments(appliedBy: "beam search", LogitsAdjustment.beamSearch)
                 return try BeamSearch(model: model, parameters: parameters).run(prefill, limits: limits, logprobs: logprobs, onToken: onToken,
                                                                              runPrefill: runPrefill)
             }

@@ -1,11 +1,35 @@
 import LucidTensor
 
+/// One way `GenerationLimits` changes a step's logits before a method ranks them.
+public enum LogitsAdjustment: String, Sendable, CaseIterable {
+    case logitBias = "logit bias"
+    case minimumLength = "minimum length"
+    case repetitionPenalty = "repetition penalty"
+    case presencePenalty = "presence penalty"
+    case frequencyPenalty = "frequency penalty"
+
+    /// What beam search applies: transformers' beam search runs its logits processors (`sequence_bias`,
+    /// `repetition_penalty`, `min_new_tokens`) on each beam's log-probabilities; it has no presence or
+    /// frequency penalty (OpenAI's and vLLM's sampling parameters).
+    public static let beamSearch: Set<LogitsAdjustment> = [.logitBias, .minimumLength, .repetitionPenalty]
+}
+
 extension GenerationLimits {
     /// The range a logit bias may take (OpenAI's).
     public static let logitBiasRange: ClosedRange<Double> = -100...100
 
-    /// Whether the logit bias, the minimum length or the penalties would change a logit.
-    var processesLogits: Bool { !penalties.isNeutral || !logitBias.isEmpty || minNewTokens > 0 }
+    /// The adjustments these limits make (those not neutral), in `LogitsAdjustment`'s order.
+    public var adjustments: [LogitsAdjustment] {
+        LogitsAdjustment.allCases.filter { adjustment in
+            switch adjustment {
+            case .logitBias: !logitBias.isEmpty
+            case .minimumLength: minNewTokens > 0
+            case .repetitionPenalty: penalties.repetition != 1
+            case .presencePenalty: penalties.presence != 0
+            case .frequencyPenalty: penalties.frequency != 0
+            }
+        }
+    }
 
     /// Checks the penalties, the logit bias (ids of a model of `vocabularySize` tokens, biases in
     /// −100 … 100) and `minNewTokens` (0 … `maxNewTokens`); throws a message naming the bad value.
@@ -22,36 +46,43 @@ extension GenerationLimits {
         }
     }
 
-    /// Checks the ranges (token ids only for being ≥ 0: no model is open yet), and that `method` applies the
-    /// logit bias, the minimum length and the penalties (greedy and sampling do) unless they change nothing.
+    /// Checks the ranges (token ids only for being ≥ 0: no model is open yet), and that `method` applies every
+    /// adjustment these limits make (`DecodingMethod.appliedAdjustments`).
     public func validateLogitsProcessing(for method: DecodingMethod) throws(GenerationError) {
         try validateLogitsProcessing(vocabularySize: Int.max)
-        if !method.appliesLogitsProcessing { try requireNoLogitsProcessing(for: "decoding \(method.name)") }
+        try requireAdjustments(appliedBy: "decoding \(method.name)", method.appliedAdjustments)
     }
 
-    /// Throws unless the logit bias, the minimum length and the penalties change nothing: `method` (a
-    /// decoding other than greedy and sampling) applies none, as its official code applies none.
-    func requireNoLogitsProcessing(for method: String) throws(GenerationError) {
-        guard processesLogits else { return }
-        throw .invalidOption("\(method) applies no logit bias, minimum length, or repetition, presence or frequency penalty: they are for greedy and sampled decoding")
+    /// Throws unless `applied` (what `method` applies) holds every adjustment these limits make; the message
+    /// names the first that it does not.
+    func requireAdjustments(appliedBy method: String, _ applied: Set<LogitsAdjustment>) throws(GenerationError) {
+        guard let missing = adjustments.first(where: { !applied.contains($0) }) else { return }
+        if applied.isEmpty {
+            throw .invalidOption("\(method) applies no logit bias, minimum length, or repetition, presence or frequency penalty: they are for greedy and sampled decoding, and all but the presence and frequency penalties for beam search")
+        }
+        let list = LogitsAdjustment.allCases.filter(applied.contains).map(\.rawValue).joined(separator: ", ")
+        throw .invalidOption("\(method) applies no \(missing.rawValue) (only \(list), as transformers' does): it is for greedy and sampled decoding")
     }
 }
 
 extension DecodingMethod {
-    /// Whether the method applies the limits' logit bias, minimum length and penalties (greedy and sampling);
-    /// the others refuse all but neutral ones (`GenerationLimits.requireNoLogitsProcessing`).
-    public var appliesLogitsProcessing: Bool {
+    /// The limits' adjustments the method applies: all of them for greedy decoding and sampling; the logit bias,
+    /// the minimum length and the repetition penalty for beam search (`LogitsAdjustment.beamSearch`); none for
+    /// OPERA, VCD and DAMRO, which refuse all but neutral limits.
+    public var appliedAdjustments: Set<LogitsAdjustment> {
         switch self {
-        case .greedy, .sample: true
-        default: false
+        case .greedy, .sample: Set(LogitsAdjustment.allCases)
+        case .beam: LogitsAdjustment.beamSearch
+        default: []
         }
     }
 }
 
-/// What one greedy or sampled generation does to its next logits, in vLLM's order: the logit bias,
-/// then the minimum length's mask of the end tokens, then the penalties on the tokens seen (repetition,
-/// frequency, presence), all in f32 as transformers and vLLM compute them. Only the logits of the tokens
-/// concerned cross to the host and back.
+/// What one greedy or sampled generation, or one beam, does to its next logits (beam search: log-probabilities),
+/// in vLLM's order: the logit bias, then the minimum length's mask of the end tokens, then the penalties on the
+/// tokens seen (repetition, frequency, presence), all in f32 as transformers and vLLM compute them. Only the
+/// logits of the tokens concerned cross to the host and back. (transformers' order, bias → repetition → minimum
+/// length, gives the same scores: a masked −∞ stays −∞ under the penalty.)
 struct LogitsProcessor {
     let penalties: TokenPenalties
     private let bias: [Int: Float]

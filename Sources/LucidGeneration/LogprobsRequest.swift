@@ -32,10 +32,11 @@ public struct LogprobsRequest: Sendable, Equatable {
 ///   any method changes them: what vLLM reports by default, and comparable across methods.
 /// - `processed`: the log-softmax of the scores the method chose the token from. For greedy and sampling,
 ///   after the logit bias, the minimum length and the penalties (`GenerationLimits`), then temperature,
-///   top-k, top-p and min-p; for VCD and DAMRO, the contrasted ℓ_cd after its plausibility cutoff (and the
-///   warpers where the method applies them); for OPERA, its penalised candidate scores. Greedy decoding
-///   without those and beam search change nothing before they rank, so both modes agree there. Tokens a
-///   method rules out have −∞.
+///   top-k, top-p and min-p; for beam search, each beam's log-probabilities after the logit bias, the
+///   minimum length and the repetition penalty; for VCD and DAMRO, the contrasted ℓ_cd after its plausibility
+///   cutoff (and the warpers where the method applies them); for OPERA, its penalised candidate scores.
+///   Greedy decoding and beam search without those change nothing before they rank, so both modes agree
+///   there. Tokens a method rules out have −∞.
 public enum LogprobsMode: String, Sendable, CaseIterable {
     case raw = "raw_logprobs"
     case processed = "processed_logprobs"

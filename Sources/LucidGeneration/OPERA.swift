@@ -73,7 +73,7 @@ public struct OPERADecoder {
         try parameters.validate()
         try logprobs?.validate()
         try limits.check(promptLength: prompt.size(1), contextLength: model.contextLength)
-        try limits.requireNoLogitsProcessing(for: "OPERA")
+        try limits.requireAdjustments(appliedBy: "OPERA", [])
         // topK over the vocabulary: more candidates or beams than tokens is a libtorch error.
         guard parameters.candidates <= model.vocabularySize, 2 * parameters.beams <= model.vocabularySize else {
             throw .invalidOption("OPERA: candidates (\(parameters.candidates)) and 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")

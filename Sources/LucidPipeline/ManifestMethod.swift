@@ -6,7 +6,7 @@ extension DecodingMethod {
     /// Options each manifest method accepts.
     public static let manifestOptions: [String: Set<String>] = [
         "greedy": GenerationLimits.manifestOptions, "sample": GenerationLimits.manifestOptions.union(["temperature", "top_k", "top_p", "min_p"]),
-        "beam": ["beams", "length_penalty"],
+        "beam": GenerationLimits.manifestOptions(LogitsAdjustment.beamSearch).union(["beams", "length_penalty"]),
         "opera": ["beams", "candidates", "scale", "threshold", "penalty", "mode", "efficient", "length_penalty"],
         "vcd": ["alpha", "beta", "noise_step", "temperature", "top_k", "top_p"],
         "damro": ["alpha", "beta", "outliers", "attention", "warpers", "temperature", "top_k", "top_p"],
@@ -91,11 +91,25 @@ extension DecodingMethod {
 extension GenerationLimits {
     /// The options greedy and sample methods take in a run manifest to process their logits (neutral when absent):
     /// `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`.
-    public static let manifestOptions: Set<String> = ["repetition_penalty", "presence_penalty", "frequency_penalty", "min_new_tokens", "logit_bias"]
+    public static let manifestOptions = manifestOptions(Set(LogitsAdjustment.allCases))
+
+    /// The manifest options that set `adjustments` (beam search takes those of `LogitsAdjustment.beamSearch`).
+    public static func manifestOptions(_ adjustments: Set<LogitsAdjustment>) -> Set<String> {
+        Set(adjustments.map { adjustment in
+            switch adjustment {
+            case .logitBias: "logit_bias"
+            case .minimumLength: "min_new_tokens"
+            case .repetitionPenalty: "repetition_penalty"
+            case .presencePenalty: "presence_penalty"
+            case .frequencyPenalty: "frequency_penalty"
+            }
+        })
+    }
 
     /// Sets the penalties (`repetition_penalty` 0.001 … 1000, `presence_penalty` and `frequency_penalty` −2 … 2),
     /// `min_new_tokens` (at most `max_new_tokens`, checked at generation) and `logit_bias` (token id → −100 … 100)
-    /// of a manifest's method; other methods take none (`DecodingMethod.manifestOptions`).
+    /// of a manifest's method, those it takes (`DecodingMethod.manifestOptions`: all for greedy and sample, all but
+    /// the presence and frequency penalties for beam, none for the others).
     public mutating func apply(manifest method: MethodSpec) throws(RunSpecError) {
         do { try apply(strict: method) } catch { throw RunSpecError("method '\(method.name)': \(error.description)") }
     }

@@ -68,13 +68,18 @@ public struct GenerationSettings: Sendable {
         if minTokens > maxTokens {
             throw .invalid("'min_tokens' \(minTokens) must not exceed max_tokens \(maxTokens)", param: "min_tokens")
         }
-        // Min-p never drops the most likely token, so greedy decoding takes it unchanged, as vLLM's does.
-        let unapplied = [("repetition_penalty", penalties.repetition != 1, "1"), ("presence_penalty", penalties.presence != 0, "0"),
-                         ("frequency_penalty", penalties.frequency != 0, "0"), ("logit_bias", !logitBias.isEmpty, "{}"),
-                         ("min_tokens", minTokens > 0, "0"), ("min_p", (minP ?? 0) > 0, "0")]
-        if !method.appliesLogitsProcessing, let (name, _, neutral) = unapplied.first(where: \.1) {
-            throw .invalid("'\(name)' is not supported with decoding \(method.name): it applies to greedy and sampled decoding (\(neutral) or leave it out)",
-                           param: name, code: "unsupported_parameter")
+        // Min-p (no adjustment: a sampling warper) never drops the most likely token, so greedy decoding takes it
+        // unchanged, as vLLM's does; beam search ranks by log-probabilities and refuses it.
+        let applied = method.appliedAdjustments
+        let takesMinP = switch method { case .greedy, .sample: true; default: false }
+        let fields: [(name: String, adjustment: LogitsAdjustment?, set: Bool, neutral: String)] = [
+            ("repetition_penalty", .repetitionPenalty, penalties.repetition != 1, "1"), ("presence_penalty", .presencePenalty, penalties.presence != 0, "0"),
+            ("frequency_penalty", .frequencyPenalty, penalties.frequency != 0, "0"), ("logit_bias", .logitBias, !logitBias.isEmpty, "{}"),
+            ("min_tokens", .minimumLength, minTokens > 0, "0"), ("min_p", nil, (minP ?? 0) > 0, "0")]
+        if let field = fields.first(where: { $0.set && !($0.adjustment.map(applied.contains) ?? takesMinP) }) {
+            let methods = field.adjustment.map(LogitsAdjustment.beamSearch.contains) == true ? "greedy, sampled and beam-search" : "greedy and sampled"
+            throw .invalid("'\(field.name)' is not supported with decoding \(method.name): it applies to \(methods) decoding (\(field.neutral) or leave it out)",
+                           param: field.name, code: "unsupported_parameter")
         }
         if choices > 1 && !samples {
             throw .invalid("n = \(choices) needs a sampling method (a temperature > 0): \(method.name) gives one answer", param: "n")

@@ -3,8 +3,8 @@ import Testing
 
 /// `lucid generate --repetition-penalty / --presence-penalty / --frequency-penalty / --logit-bias` decode what
 /// transformers decodes with them (the cases of Tests/LucidModelsTests/Fixtures/llama/penalties.json and
-/// logits_processors.json), `--min-new-tokens` holds the end token back, and bad values or a method that applies
-/// none are refused before the model loads.
+/// logits_processors.json, greedy and beam search), `--min-new-tokens` holds the end token back, and bad values or a
+/// method that applies none are refused before the model loads.
 @Suite("penalty flags", .serialized)
 struct PenaltyFlagTests {
     static var llamaFixtures: URL {
@@ -46,6 +46,29 @@ struct PenaltyFlagTests {
         }
     }
 
+    @Test func beamSearchWithTheFlagsMatchesTransformers() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.llamaFixtures.appendingPathComponent("logits_processors.json"))) as? [String: Any])
+        let cases = try #require(document["beam"] as? [[String: Any]]).filter {
+            $0["configuration"] as? String == "llama-mha" && ($0["eos"] as? [Int])?.isEmpty == true
+        }
+        try #require(cases.count >= 2)
+        for item in cases {
+            let prompt = (item["prompt"] as? [Int] ?? []).map(String.init).joined(separator: ",")
+            let expected = try #require(item["tokens"] as? [Int])
+            // transformers ran these without an end token. −100 on the model's (2) keeps it out of every beam and moves no
+            // other score: beam search adds the bias to log-probabilities, which are not normalised again.
+            let bias = (item["logit_bias"] as? [String: Double] ?? [:]).merging(["2": -100]) { own, _ in own }
+            let result = try LucidProcess.run(["generate", "--model", Self.llamaFixtures.appendingPathComponent("llama-mha/model").path,
+                                               "--input-ids", prompt, "--max-new-tokens", "\(expected.count)", "--json",
+                                               "--beams", "\(item["beams"] as? Int ?? 0)", "--length-penalty", "\(item["length_penalty"] as? Double ?? .nan)",
+                                               "--logit-bias", String(decoding: try JSONSerialization.data(withJSONObject: bias), as: UTF8.self),
+                                               "--repetition-penalty", "\(item["repetition"] as? Double ?? .nan)",
+                                               "--min-new-tokens", "\(item["min_new_tokens"] as? Int ?? -1)"])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(try LucidProcess.json(result.out)["token_ids"] as? [Int] == expected, "\(item["label"] ?? "")")
+        }
+    }
+
     @Test func minNewTokensHoldsTheEndTokenBack() throws {
         // A bias of 100 on the model's end token (2) makes it every step's choice once it is allowed.
         let model = Self.llamaFixtures.appendingPathComponent("llama-mha/model").path
@@ -63,9 +86,10 @@ struct PenaltyFlagTests {
             (["--repetition-penalty", "0"], "repetition penalty must be in"),
             (["--presence-penalty", "-2.5"], "presence penalty must be in"),
             (["--frequency-penalty", "nan"], "frequency penalty must be in"),
-            (["--presence-penalty", "0.5", "--beams", "2"], "decoding beam applies no logit bias, minimum length, or repetition, presence or frequency penalty"),
+            (["--presence-penalty", "0.5", "--beams", "2"], "decoding beam applies no presence penalty (only logit bias, minimum length, repetition penalty"),
             (["--repetition-penalty", "1.2", "--decoding", "opera"], "decoding opera applies no"),
-            (["--min-new-tokens", "2", "--beams", "2"], "decoding beam applies no"),
+            (["--frequency-penalty", "-1", "--beams", "2"], "decoding beam applies no frequency penalty"),
+            (["--min-new-tokens", "2", "--decoding", "vcd"], "decoding vcd applies no logit bias, minimum length"),
             (["--logit-bias", "{\"5\": 1}", "--decoding", "opera"], "decoding opera applies no"),
             (["--logit-bias", "{\"x\": 1}"], "keys must be token ids"), (["--logit-bias", "[1]"], "expected an object"),
             (["--logit-bias", "{\"5\": -101}"], "the bias of token 5 must be"), (["--min-new-tokens", "200"], "min new tokens must be in 0…128"),

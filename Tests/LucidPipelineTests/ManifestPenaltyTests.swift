@@ -6,7 +6,8 @@ import Testing
 import LucidTestSupport
 
 /// A run manifest's `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`
-/// on `greedy` and `sample`, and `min_p` on `sample`, reach the item's generation (on the bundled shapes-tiny), each
+/// on `greedy` and `sample` (all but the presence and frequency penalties on `beam`), and `min_p` on `sample`, reach
+/// the item's generation (on the bundled shapes-tiny), each
 /// configuration with its own method id; bad values are located in the manifest, and the methods that apply none do
 /// not take them.
 @Suite("manifest penalties", .serialized)
@@ -63,6 +64,20 @@ struct ManifestPenaltyTests {
         #expect(sampled == plain, "min-p 1 keeps only the argmax, so sampling at any temperature decodes greedily")
     }
 
+    @Test func beamItemsDecodeWithTheirLogitBiasMinimumLengthAndRepetitionPenalty() throws {
+        let plain = try #require(try tokens([MethodSpec(name: "beam", options: ["beams": 2])], maxNewTokens: 40).values.first)
+        try #require(plain.count < 40, "the beam answer ends at its end token, so a minimum length can move it")
+        let first = try #require(plain.first?.intValue)
+        let methods = [MethodSpec(name: "beam", options: ["beams": 2, "logit_bias": .object(["\(first)": -100])]),
+                       MethodSpec(name: "beam", options: ["beams": 2, "min_new_tokens": .int(plain.count + 2)]),
+                       MethodSpec(name: "beam", options: ["beams": 2, "repetition_penalty": .double(0.05)])]
+        let found = try tokens(methods, maxNewTokens: 40)
+        let (biased, longer, repeating) = (found[methods[0].id], found[methods[1].id], found[methods[2].id])
+        #expect(biased != nil && biased?.first?.intValue != first, "the bias keeps the first token off every beam")
+        #expect((longer?.count ?? 0) >= plain.count + 2, "the end token waits for the minimum")
+        #expect(repeating != nil && repeating != plain, "a penalty far below 1 favours the prompt's tokens over the short answer")
+    }
+
     @Test func badPenaltiesAreLocatedAndOtherMethodsDoNotTakeThem() throws {
         var limits = GenerationLimits(maxNewTokens: 4)
         try limits.apply(manifest: MethodSpec(name: "sample", options: ["presence_penalty": .double(-1.5), "frequency_penalty": 2]))
@@ -78,7 +93,9 @@ struct ManifestPenaltyTests {
             (MethodSpec(name: "sample", options: ["min_new_tokens": -1]), "min_new_tokens: must be in"),
             (MethodSpec(name: "sample", options: ["min_p": 2]), "min_p: must be in 0.0…1.0"),
             (MethodSpec(name: "greedy", options: ["min_p": .double(0.1)]), "unknown option 'min_p'"),
-            (MethodSpec(name: "beam", options: ["logit_bias": .object([:])]), "unknown option 'logit_bias'"),
+            (MethodSpec(name: "opera", options: ["logit_bias": .object([:])]), "unknown option 'logit_bias'"),
+            (MethodSpec(name: "beam", options: ["frequency_penalty": .double(0.5)]), "unknown option 'frequency_penalty'"),
+            (MethodSpec(name: "beam", options: ["min_new_tokens": -1]), "min_new_tokens: must be in"),
         ]
         for (method, expected) in refused {
             let message = { () -> String in

@@ -6,8 +6,8 @@ import LucidRuns
 import Testing
 
 /// OpenAI's `logit_bias` and vLLM's `min_tokens` and `min_p` are applied by greedy and sampled decoding (the batched
-/// rows) as `Decoding.generate` applies them; a method that applies none refuses them, naming the field, and a bias
-/// on a token the model lacks is a 400 before any work.
+/// rows), and the first two by beam search, as `Decoding.generate` applies them; a method that applies none refuses
+/// them, naming the field, and a bias on a token the model lacks is a 400 before any work.
 @Suite("logit bias, min_tokens and min_p fields", .serialized)
 struct LogitsFieldTests {
     let prompt = "What shapes are in the picture?"
@@ -60,10 +60,24 @@ struct LogitsFieldTests {
         #expect(try tokens(responses[1]) == greedy.tokens, "min-p leaves greedy decoding's argmax")
     }
 
+    @Test func beamSearchOverHTTPAppliesTheBiasTheMinimumAndTheRepetitionPenaltyAsDecodingGenerate() async throws {
+        let method = DecodingMethod.beam(BeamSearchParameters(beams: 2))
+        let plain = try ChatCompletionTests().direct(maxTokens: 40, method: method)
+        try #require(plain.tokens.count < 40, "the beam answer ends at its end token here, so a minimum can move it")
+        let first = try #require(plain.tokens.first)
+        let expected = try ChatCompletionTests().direct(maxTokens: 40, method: method, penalties: TokenPenalties(repetition: 1.3),
+                                                        logitBias: [first: -100], minTokens: plain.tokens.count + 2)
+        try #require(expected.tokens.first != first && expected.tokens.count >= plain.tokens.count + 2)
+        let responses = try await answers([["max_tokens": 40, "decoding": .object(["method": "beam", "beams": 2]), "repetition_penalty": .double(1.3),
+                                            "logit_bias": .object(["\(first)": -100]), "min_tokens": .int(plain.tokens.count + 2)]])
+        #expect(try tokens(responses[0]) == expected.tokens, "\(String(buffer: responses[0].body))")
+    }
+
     @Test func aFieldAMethodCannotApplyOrATokenTheModelLacksIsRefusedNamingIt() async throws {
         let beam = JSONValue.object(["method": "beam", "beams": 2])
         let cases: [([String: JSONValue], String, String?)] = [
-            (["logit_bias": .object(["5": 1]), "decoding": beam], "logit_bias", "unsupported_parameter"),
+            (["min_p": .double(0.1), "decoding": beam], "min_p", "unsupported_parameter"),
+            (["logit_bias": .object(["5": 1]), "decoding": .object(["method": "opera", "beams": 2])], "logit_bias", "unsupported_parameter"),
             (["min_tokens": 1, "decoding": .object(["method": "opera", "beams": 2])], "min_tokens", "unsupported_parameter"),
             (["min_p": .double(0.1), "decoding": .object(["method": "vcd"])], "min_p", "unsupported_parameter"),
             (["logit_bias": .object(["99999999": 1])], "logit_bias", nil),
