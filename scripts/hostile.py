@@ -549,6 +549,9 @@ def flag_cases(work, rng, image):
         (generate + ["--max-new-tokens", "2", "--temperature", "1"], "--min-p", in_range(0, 1, False), ["min-p"], {}),
         (generate + ["--max-new-tokens", "2"], "--min-new-tokens", in_range(0, 2), ["min"], {}),
         (generate + ["--max-new-tokens", "2"], "--logit-bias", lambda t: False, ["logit-bias"], {}),
+        # Beam search takes the repetition penalty and the minimum length too (on each beam's log-probabilities).
+        (generate + ["--max-new-tokens", "2", "--beams", "2"], "--repetition-penalty", in_range(0.001, 1000, False), ["repetition"], {}),
+        (generate + ["--max-new-tokens", "2", "--beams", "2"], "--min-new-tokens", in_range(0, 2), ["min"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2", "--out", pgd_out], "--eps",
          lambda t: in_range(0, 1, False)(t), ["eps"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--max-new-tokens", "2", "--out", pgd_out], "--steps", in_range(0, 10 ** 6), ["steps"], {}),
@@ -569,6 +572,7 @@ def flag_cases(work, rng, image):
                          ('{"999999": 1}', "error"), ('{" 2": 1}', "error"), ('{"2": "1"}', "error"), ('{"2": null}', "error"),
                          ("[", "error"), ('{"2": 1', "error"), ("{" + ", ".join(f'"{i}": 1' for i in range(1025)) + "}", "error")]:
         cases.append(Case("flags", generate + ["--max-new-tokens", "2", "--logit-bias", bias], expect, ["logit"]))
+        cases.append(Case("flags", generate + ["--max-new-tokens", "2", "--beams", "2", "--logit-bias", bias], expect, ["logit"]))
     # A single-value option given twice is refused (swift-argument-parser alone would keep the last).
     world_out = os.path.join(work, "world-twice")
     for args, flag in [(generate + ["--max-new-tokens", "2", "--max-new-tokens", "3"], "max-new-tokens"),

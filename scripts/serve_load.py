@@ -218,12 +218,17 @@ def main():
     parser.add_argument("--generate-runs", type=int, default=3, help="`lucid generate` runs for the reference (0: skip)")
     parser.add_argument("--disconnect-check", action="store_true", help="check that a hung-up non-streamed request frees its slot")
     parser.add_argument("--sigterm-streams", type=int, default=0, help="then SIGTERM a server during this many streams")
+    parser.add_argument("--body-extra", type=json.loads, default={},
+                        help="a JSON object of fields added to every request, e.g. '{\"repetition_penalty\": 1.2}' "
+                             "to time the logits processors (then --generate-runs 0: `lucid generate` runs without them)")
     args = parser.parse_args()
+    if not isinstance(args.body_extra, dict):
+        parser.error("--body-extra must be a JSON object")
 
     healthy = True
     server, base = start_server(args, free_port())
     body = {"model": args.model, "messages": [{"role": "user", "content": args.prompt}],
-            "max_tokens": args.max_tokens, "temperature": 0}
+            "max_tokens": args.max_tokens, "temperature": 0, **args.body_extra}
     url = base + "/v1/chat/completions"
     rows = []
     streamed = []
@@ -262,7 +267,8 @@ def main():
             healthy = disconnect_check(base, body, 1000, args.timeout) and healthy
     finally:
         code = stop_server(server)
-    print(f"model {args.model}, max_tokens {args.max_tokens}, {args.requests} requests per client, server args {args.server_arg}")
+    print(f"model {args.model}, max_tokens {args.max_tokens}, {args.requests} requests per client, server args {args.server_arg}"
+          + (f", request fields {json.dumps(args.body_extra)}" if args.body_extra else ""))
     print("clients  requests  failed  p50_s   p99_s   tokens/s  x_first  server_s/token  prefill_s  load(before,after)")
     for row in rows:
         print(f"{row[0]:7d}  {row[1]:8d}  {row[2]:6d}  {row[3]:6.2f}  {row[4]:6.2f}  {row[5]:8.1f}  {row[6]:7.2f}  {row[7]:.4f}"

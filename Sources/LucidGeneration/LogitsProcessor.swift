@@ -60,8 +60,9 @@ extension GenerationLimits {
         if applied.isEmpty {
             throw .invalidOption("\(method) applies no logit bias, minimum length, or repetition, presence or frequency penalty: they are for greedy and sampled decoding, and all but the presence and frequency penalties for beam search")
         }
-        let list = LogitsAdjustment.allCases.filter(applied.contains).map(\.rawValue).joined(separator: ", ")
-        throw .invalidOption("\(method) applies no \(missing.rawValue) (only \(list), as transformers' does): it is for greedy and sampled decoding")
+        let names = LogitsAdjustment.allCases.filter(applied.contains).map(\.rawValue)
+        let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "") : names.joined()
+        throw .invalidOption("\(method) applies no \(missing.rawValue): it is for greedy and sampled decoding (\(method) applies the \(list), as transformers' does)")
     }
 }
 

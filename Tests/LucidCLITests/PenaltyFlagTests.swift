@@ -86,7 +86,7 @@ struct PenaltyFlagTests {
             (["--repetition-penalty", "0"], "repetition penalty must be in"),
             (["--presence-penalty", "-2.5"], "presence penalty must be in"),
             (["--frequency-penalty", "nan"], "frequency penalty must be in"),
-            (["--presence-penalty", "0.5", "--beams", "2"], "decoding beam applies no presence penalty (only logit bias, minimum length, repetition penalty"),
+            (["--presence-penalty", "0.5", "--beams", "2"], "decoding beam applies no presence penalty: it is for greedy and sampled decoding (decoding beam applies the logit bias, minimum length and repetition penalty"),
             (["--repetition-penalty", "1.2", "--decoding", "opera"], "decoding opera applies no"),
             (["--frequency-penalty", "-1", "--beams", "2"], "decoding beam applies no frequency penalty"),
             (["--min-new-tokens", "2", "--decoding", "vcd"], "decoding vcd applies no logit bias, minimum length"),
