@@ -138,9 +138,7 @@ struct GenerateCommand: ParsableCommand {
         if greedy && (temperature != nil || beams != nil) { throw ValidationError("--greedy excludes --temperature and --beams") }
         if let logprobs, !json || !(0...TokenLogprobs.maximumTop).contains(logprobs) { throw ValidationError("--logprobs takes 0…20 and needs --json") }
         if logprobs == nil && logprobsMode != .raw { throw ValidationError("--logprobs-mode needs --logprobs N") }
-        if temperature != nil && beams != nil && decoding != "opera" {
-            throw ValidationError("--temperature (sampling) and --beams exclude each other")
-        }
+        if temperature != nil && beams != nil && decoding != "opera" { throw ValidationError("--temperature (sampling) and --beams exclude each other") }
         if decoding == "sample" && temperature == nil { throw ValidationError("--decoding sample needs --temperature") }
         if decoding == "opera" && temperature != nil { throw ValidationError("--decoding opera is a beam search: it does not sample") }
         guard OPERAParameters.PenaltyMode(rawValue: operaMode) != nil else { throw ValidationError("--opera-mode must be official or smooth") }
@@ -151,6 +149,7 @@ struct GenerateCommand: ParsableCommand {
         do { try SamplingParameters(topK: topK, topP: topP, minP: minP).validate(); let method = try decodingMethod(); try method.validate(); try limits().validateLogitsProcessing(for: method) } catch {
             throw ValidationError("\(error)")
         }
+        if temperature == nil && (topK != 0 || topP != 1 || minP != 0) { throw ValidationError("--top-k, --top-p and --min-p shape sampling: they need --temperature (without it they change nothing)") }
         if pixelValues != nil && !imageOptions.images.isEmpty { throw ValidationError("--image and --pixel-values exclude each other") }
         if stop.contains(where: \.isEmpty) { throw ValidationError("--stop must not be empty: it would stop before the first token") }
     }

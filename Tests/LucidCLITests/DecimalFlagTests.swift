@@ -19,7 +19,7 @@ struct DecimalFlagTests {
     @Test func aHexadecimalValueOfAFloatingPointFlagIsRefusedNamingTheFlag() throws {
         let separate = try refusal(["generate", "--prompt", "hi", "--temperature", "0x1p3"])
         #expect(separate?.contains("--temperature: '0x1p3' is a hexadecimal number") == true, "\(separate ?? "accepted")")
-        let joined = try refusal(["generate", "--prompt", "hi", "--top-p=0x1p-1"])
+        let joined = try refusal(["generate", "--prompt", "hi", "--temperature", "1", "--top-p=0x1p-1"])
         #expect(joined?.contains("--top-p") == true, "\(joined ?? "accepted")")
         let world = try refusal(["world", "generate", "--out", "w", "--hazard-probability", "0x0.8p0"])
         #expect(world?.contains("--hazard-probability") == true, "\(world ?? "accepted")")

@@ -94,6 +94,8 @@ struct PenaltyFlagTests {
             (["--logit-bias", "{\"x\": 1}"], "keys must be token ids"), (["--logit-bias", "[1]"], "expected an object"),
             (["--logit-bias", "{\"5\": -101}"], "the bias of token 5 must be"), (["--min-new-tokens", "200"], "min new tokens must be in 0…128"),
             (["--min-p", "1.5"], "min-p must be in 0…1"), (["--top-p", "2"], "top-p must be in (0, 1]"),
+            (["--min-p", "0.1", "--beams", "2"], "they need --temperature"), (["--top-p", "0.9"], "they need --temperature"),
+            (["--top-k", "5", "--decoding", "vcd"], "they need --temperature"),
         ]
         for (flags, message) in refused {
             let result = try LucidProcess.run(["generate", "--prompt", "hi", "--model", "/nonexistent"] + flags)
