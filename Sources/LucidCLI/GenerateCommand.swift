@@ -54,7 +54,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Greedy/sampling/beam: transformers' repetition penalty on the prompt's and output's tokens (0.001…1000; above 1 discourages repeats, 1 = off).")
+    @Option(help: "Greedy/sampling/beam/OPERA: transformers' repetition penalty on the prompt's and output's tokens (0.001…1000; above 1 discourages repeats, 1 = off).")
     var repetitionPenalty: Double = 1
 
     @Option(help: "Greedy/sampling: OpenAI's presence penalty, subtracted once from each token the output holds (−2…2).")
@@ -64,8 +64,8 @@ struct GenerateCommand: ParsableCommand {
     var frequencyPenalty: Double = 0
 
     @Option(help: "Sampling: drop the tokens less likely than this × the likeliest one, after top-p (0 = off; 0…1).") var minP: Double = 0
-    @Option(help: "Greedy/sampling/beam: no end token before this many new tokens (≤ --max-new-tokens; stop strings still end).") var minNewTokens = 0
-    @Option(help: "Greedy/sampling/beam: OpenAI's logit bias, a JSON object from token ids to −100…100 added to their logits (beam: log-probabilities), e.g. '{\"2\": -100}'.")
+    @Option(help: "Greedy/sampling/beam/OPERA: no end token before this many new tokens (≤ --max-new-tokens; stop strings still end).") var minNewTokens = 0
+    @Option(help: "Greedy/sampling/beam/OPERA: OpenAI's logit bias, a JSON object from token ids to −100…100 added to their logits (beam, OPERA: log-probabilities), e.g. '{\"2\": -100}'.")
     var logitBias: String?
 
     @Option(help: "Beam search with this many beams.")
@@ -107,7 +107,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "OPERA: rollback threshold r (25 with --opera-efficient).")
     var operaThreshold: Int?
 
-    @Option(help: "OPERA: penalty weight α.")
+    @Option(help: "OPERA: penalty weight α (0 = no penalty: rollbacks and the candidate restriction only).")
     var operaPenalty: Double = 1
 
     @Option(help: "OPERA: penalty arithmetic, official (fp16 overflow gate) or smooth (f32).")

@@ -48,6 +48,19 @@ struct BeamSearch {
         }
     }
 
+    /// Each beam's log-probabilities `logSoftmax` [beams, V] after the limits' logit bias, minimum length and repetition
+    /// penalty, as transformers' processors read a beam: `processor` holds the prompt's tokens, and each row counts its
+    /// own `sequences` entry besides. Rebuilt from the sequences every step, so beams reordered or restored by an OPERA
+    /// rollback need no bookkeeping. `logSoftmax` itself without a processor.
+    static func processed(_ logSoftmax: Tensor, by processor: LogitsProcessor?, sequences: [[Int]]) -> Tensor {
+        guard let processor else { return logSoftmax }
+        return Tensor.stack(sequences.enumerated().map { row, sequence in
+            var beam = processor
+            for token in sequence { beam.record(token) }
+            return beam.apply(logSoftmax.selected(axis: 0, index: row))
+        })
+    }
+
     /// One Hugging Face beam-selection step over scores [beams, V] (log-probabilities plus beam
     /// scores): the top 2·beams (more with several EOS ids) candidates; those that end their sequence
     /// (EOS, or a stop string of `limits` completed) are dropped below rank `beams` and finish
@@ -106,21 +119,17 @@ struct BeamSearch {
         var beamScores = Tensor([0.0] + [Double](repeating: -1e9, count: beams - 1)).to(.f32)
         var sequences = [[Int]](repeating: [], count: beams)
         var tracked: [[TokenLogprobs]]? = logprobs.map { _ in [[TokenLogprobs]](repeating: [], count: beams) }
-        // One processor a beam, reordered with the beams; nil when the limits change nothing.
-        var processors = limits.logitsProcessor(for: prefill).map { [LogitsProcessor](repeating: $0, count: beams) }
+        let processor = limits.logitsProcessor(for: prefill)
         var hypotheses = Hypotheses(capacity: beams, lengthPenalty: parameters.lengthPenalty)
         var done = false
         let eos = limits.eosTokenIDs
         var generated = 0
         while generated < limits.maxNewTokens {
             try limits.checkFinite(logits, step: generated)
-            let logSoftmax = logits.to(.f32).logSoftmax(axis: -1)
-            let processed = processors.map { rows in
-                Tensor.stack(rows.enumerated().map { $1.apply(logSoftmax.selected(axis: 0, index: $0)) })
-            }
-            let scores = (processed ?? logSoftmax) + beamScores.unsqueezed(axis: 1)
+            let processed = Self.processed(logits.to(.f32).logSoftmax(axis: -1), by: processor, sequences: sequences)
+            let scores = processed + beamScores.unsqueezed(axis: 1)
             let currentLength = generated + 1
-            let stepLogprobs = logprobs.map { StepLogprobs(logits: $0.mode == .processed ? processed ?? logits : logits, top: $0.top) }
+            let stepLogprobs = logprobs.map { StepLogprobs(logits: $0.mode == .processed && processor != nil ? processed : logits, top: $0.top) }
             let step = Self.select(scores: scores, beams: beams, eos: eos, limits: limits, sequences: sequences, hypotheses: &hypotheses,
                                    currentLength: currentLength, tracked: tracked.flatMap { beams in stepLogprobs.map { (beams, $0) } })
             let (nextScores, nextTokens, nextBeams) = (step.scores, step.tokens, step.beams)
@@ -129,13 +138,6 @@ struct BeamSearch {
             sequences = zip(nextBeams, nextTokens).map { sequences[$0] + [$1] }
             if let previous = tracked, let stepLogprobs {
                 tracked = zip(nextBeams, nextTokens).map { previous[$0] + [stepLogprobs.entry(row: $0, chosen: $1)] }
-            }
-            processors = processors.map { rows in
-                zip(nextBeams, nextTokens).map { beam, token in
-                    var processor = rows[beam]
-                    processor.record(token)
-                    return processor
-                }
             }
             beamScores = Tensor(nextScores).to(.f32)
             generated += 1

@@ -8,9 +8,9 @@ public enum LogitsAdjustment: String, Sendable, CaseIterable {
     case presencePenalty = "presence penalty"
     case frequencyPenalty = "frequency penalty"
 
-    /// What beam search applies: transformers' beam search runs its logits processors (`sequence_bias`,
-    /// `repetition_penalty`, `min_new_tokens`) on each beam's log-probabilities; it has no presence or
-    /// frequency penalty (OpenAI's and vLLM's sampling parameters).
+    /// What beam search and OPERA apply: transformers' beam search (and OPERA's official code, a fork of it) runs
+    /// its logits processors (`sequence_bias`, `repetition_penalty`, `min_new_tokens`) on each beam's
+    /// log-probabilities; it has no presence or frequency penalty (OpenAI's and vLLM's sampling parameters).
     public static let beamSearch: Set<LogitsAdjustment> = [.logitBias, .minimumLength, .repetitionPenalty]
 }
 
@@ -58,28 +58,28 @@ extension GenerationLimits {
     func requireAdjustments(appliedBy method: String, _ applied: Set<LogitsAdjustment>) throws(GenerationError) {
         guard let missing = adjustments.first(where: { !applied.contains($0) }) else { return }
         if applied.isEmpty {
-            throw .invalidOption("\(method) applies no logit bias, minimum length, or repetition, presence or frequency penalty: they are for greedy and sampled decoding, and all but the presence and frequency penalties for beam search")
+            throw .invalidOption("\(method) applies no logit bias, minimum length, or repetition, presence or frequency penalty: they are for greedy and sampled decoding, and all but the presence and frequency penalties for beam search and OPERA")
         }
         let names = LogitsAdjustment.allCases.filter(applied.contains).map(\.rawValue)
         let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "") : names.joined()
-        throw .invalidOption("\(method) applies no \(missing.rawValue): it is for greedy and sampled decoding (\(method) applies the \(list), as transformers' does)")
+        throw .invalidOption("\(method) applies no \(missing.rawValue): it is for greedy and sampled decoding (\(method) applies the \(list), as transformers' beam search does)")
     }
 }
 
 extension DecodingMethod {
     /// The limits' adjustments the method applies: all of them for greedy decoding and sampling; the logit bias,
-    /// the minimum length and the repetition penalty for beam search (`LogitsAdjustment.beamSearch`); none for
-    /// OPERA, VCD and DAMRO, which refuse all but neutral limits.
+    /// the minimum length and the repetition penalty for beam search and OPERA (`LogitsAdjustment.beamSearch`);
+    /// none for VCD and DAMRO, which refuse all but neutral limits.
     public var appliedAdjustments: Set<LogitsAdjustment> {
         switch self {
         case .greedy, .sample: Set(LogitsAdjustment.allCases)
-        case .beam: LogitsAdjustment.beamSearch
+        case .beam, .opera: LogitsAdjustment.beamSearch
         default: []
         }
     }
 }
 
-/// What one greedy or sampled generation, or one beam, does to its next logits (beam search: log-probabilities),
+/// What one greedy or sampled generation, or one beam (beam search, OPERA), does to its next logits (beam search: log-probabilities),
 /// in vLLM's order: the logit bias, then the minimum length's mask of the end tokens, then the penalties on the
 /// tokens seen (repetition, frequency, presence), all in f32 as transformers and vLLM compute them. Only the
 /// logits of the tokens concerned cross to the host and back. (transformers' order, bias → repetition → minimum

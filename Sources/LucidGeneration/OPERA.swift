@@ -73,7 +73,7 @@ public struct OPERADecoder {
         try parameters.validate()
         try logprobs?.validate()
         try limits.check(promptLength: prompt.size(1), contextLength: model.contextLength)
-        try limits.requireAdjustments(appliedBy: "OPERA", [])
+        try limits.requireAdjustments(appliedBy: "OPERA", LogitsAdjustment.beamSearch)
         // topK over the vocabulary: more candidates or beams than tokens is a libtorch error.
         guard parameters.candidates <= model.vocabularySize, 2 * parameters.beams <= model.vocabularySize else {
             throw .invalidOption("OPERA: candidates (\(parameters.candidates)) and 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
@@ -142,6 +142,9 @@ public struct OPERADecoder {
         var report = OPERAReport()
         let start = DispatchTime.now().uptimeNanoseconds
         var sequences = [[Int]](repeating: [], count: nb)
+        // The official code's beam step runs transformers' processors on each beam's log-probabilities (its input_ids:
+        // those of the prompt the caller gives in `limits.promptTokens`, and the beam's tokens).
+        let processor = LogitsProcessor(limits, prompt: limits.promptTokens ?? [])
         var (logits, stored, cache) = prefill(prompt, positions: positions, sequences: sequences, statistics: &statistics)
         let promptState = PromptState(cache: cache.fork(), logits: logits, attention: stored)
         statistics.prefillTokens = responseStart
@@ -179,7 +182,8 @@ public struct OPERADecoder {
                                       generated: generated, imageRanges: imageRanges, report: &report, statistics: &statistics)
                 let (penalty, locations) = (ahead.penalty, ahead.locations)
                 pending = ahead
-                let scores = candidateLogits - penalty * p.penaltyWeight
+                // α = 0 turns the penalty off: an overflowed (∞) penalty times 0 would be NaN, as the official code's is.
+                let scores = p.penaltyWeight == 0 ? candidateLogits : candidateLogits - penalty * p.penaltyWeight
                 let locs = locations.toArray(Int.self)
                 for b in 0..<nb { histories[b].append(OPERAMechanics.mode(Array(locs[(b * p.candidates)..<((b + 1) * p.candidates)]))) }
                 if let s = OPERAMechanics.rollbackLocation(histories: histories, threshold: p.threshold, comparison: p.thresholdComparison,
@@ -205,8 +209,9 @@ public struct OPERADecoder {
             }
             snapshots.append(Snapshot(sequences: sequences, beamScores: beamScores, hypotheses: hypotheses, histories: histories, done: done,
                                       tracked: tracked))
-            let scores = full.logSoftmax(axis: -1) + Tensor(beamScores).to(.f32).unsqueezed(axis: 1)
-            let stepLogprobs = logprobs.map { StepLogprobs(logits: $0.mode == .raw ? logits : full, top: $0.top) }
+            let processed = BeamSearch.processed(full.logSoftmax(axis: -1), by: processor, sequences: sequences)
+            let scores = processed + Tensor(beamScores).to(.f32).unsqueezed(axis: 1)
+            let stepLogprobs = logprobs.map { StepLogprobs(logits: $0.mode == .raw ? logits : processor == nil ? full : processed, top: $0.top) }
             let step = BeamSearch.select(scores: scores, beams: nb, eos: eos, limits: limits, sequences: sequences, hypotheses: &hypotheses,
                                          currentLength: generated + 1, tracked: tracked.flatMap { beams in stepLogprobs.map { (beams, $0) } })
             done = done || hypotheses.isDone(bestSumLogProbs: step.best, currentLength: generated + 1,

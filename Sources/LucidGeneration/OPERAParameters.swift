@@ -28,7 +28,8 @@ public struct OPERAParameters: Sendable, Equatable {
     public var scale = 50.0
     /// r, the rollback threshold.
     public var threshold = 15
-    /// α, the penalty weight.
+    /// α, the penalty weight; 0 turns the penalty off (in the official code, 0 times an fp16-overflowed penalty is
+    /// NaN and the scores become NaN; Lucid leaves the candidates' logits as they are).
     public var penaltyWeight = 1.0
     /// β, rollbacks allowed per position (nil = `candidates`, as the official code ties them).
     public var maxRollbacksPerPosition: Int?

@@ -4,10 +4,9 @@ import LucidTensor
 /// decoding, batched or not): Hugging Face's `repetition_penalty` and OpenAI's `presence_penalty` and
 /// `frequency_penalty`, in vLLM's order (repetition, then frequency, then presence).
 ///
-/// The defaults change nothing. Beam search applies the repetition penalty (as transformers' does, to each
-/// beam's log-probabilities) and refuses the other two, which transformers has not. OPERA, VCD and DAMRO refuse
-/// all three unless neutral (DAMRO's and VCD's samplers bypass transformers' processors; Lucid's OPERA applies
-/// none, although the official code's beam step would run transformers' processors).
+/// The defaults change nothing. Beam search and OPERA apply the repetition penalty (as transformers' beam search
+/// does, to each beam's log-probabilities) and refuse the other two, which transformers has not. VCD and DAMRO
+/// refuse all three unless neutral (their samplers bypass transformers' processors).
 public struct TokenPenalties: Sendable, Equatable {
     /// `repetition_penalty` (CTRL; 1 = off): the logit of every token of the prompt or of the output so
     /// far is divided by it where positive and multiplied by it where negative, as transformers'

@@ -7,7 +7,8 @@ extension DecodingMethod {
     public static let manifestOptions: [String: Set<String>] = [
         "greedy": GenerationLimits.manifestOptions, "sample": GenerationLimits.manifestOptions.union(["temperature", "top_k", "top_p", "min_p"]),
         "beam": GenerationLimits.manifestOptions(LogitsAdjustment.beamSearch).union(["beams", "length_penalty"]),
-        "opera": ["beams", "candidates", "scale", "threshold", "penalty", "mode", "efficient", "length_penalty"],
+        "opera": GenerationLimits.manifestOptions(LogitsAdjustment.beamSearch)
+            .union(["beams", "candidates", "scale", "threshold", "penalty", "mode", "efficient", "length_penalty"]),
         "vcd": ["alpha", "beta", "noise_step", "temperature", "top_k", "top_p"],
         "damro": ["alpha", "beta", "outliers", "attention", "warpers", "temperature", "top_k", "top_p"],
     ]
@@ -109,7 +110,7 @@ extension GenerationLimits {
     /// Sets the penalties (`repetition_penalty` 0.001 … 1000, `presence_penalty` and `frequency_penalty` −2 … 2),
     /// `min_new_tokens` (at most `max_new_tokens`, checked at generation) and `logit_bias` (token id → −100 … 100)
     /// of a manifest's method, those it takes (`DecodingMethod.manifestOptions`: all for greedy and sample, all but
-    /// the presence and frequency penalties for beam, none for the others).
+    /// the presence and frequency penalties for beam and opera, none for vcd and damro).
     public mutating func apply(manifest method: MethodSpec) throws(RunSpecError) {
         do { try apply(strict: method) } catch { throw RunSpecError("method '\(method.name)': \(error.description)") }
     }

@@ -35,15 +35,22 @@ struct OPERATests {
                 Array(try golden.loadTensor(named: "input_ids").toArray(Int.self).prefix(6)), golden)
     }
 
-    @Test func withoutPenaltyOrRestrictionItIsTransformersBeamSearch() throws {
-        let (llm, prompt, golden) = try model()
+    /// OPERA without penalty, candidate restriction or rollback, early stopping once the beams are finished: plain beam search.
+    static func withoutPenaltyOrRestriction(vocabulary: Int, beams: Int, lengthPenalty: Double = 1) -> OPERAParameters {
         var p = OPERAParameters()
-        p.beams = 3
-        p.candidates = llm.vocabularySize
+        p.beams = beams
+        p.candidates = vocabulary
         p.penaltyWeight = 0
         p.threshold = 1000
         p.imageBonusTokens = 0
+        p.lengthPenalty = lengthPenalty
         p.earlyStopping = .whenFinished
+        return p
+    }
+
+    @Test func withoutPenaltyOrRestrictionItIsTransformersBeamSearch() throws {
+        let (llm, prompt, golden) = try model()
+        let p = Self.withoutPenaltyOrRestriction(vocabulary: llm.vocabularySize, beams: 3)
         let embeddings = llm.embed(Tensor(prompt, shape: [1, prompt.count]))
         let (result, report) = try OPERADecoder(model: llm, parameters: p).generate(prompt: embeddings, imageRange: nil,
                                                                                      limits: GenerationLimits(maxNewTokens: 8, eosTokenIDs: [2]))
@@ -59,14 +66,7 @@ struct OPERATests {
         let (llm, _, _) = try model()
         let fixture = try GenerationConformanceTests.beamStopFixture("llama-mha")
         let item = try #require(fixture.cases.first { $0.early_stopping == "finished" })
-        var p = OPERAParameters()
-        p.beams = item.beams
-        p.candidates = llm.vocabularySize
-        p.penaltyWeight = 0
-        p.threshold = 1000
-        p.imageBonusTokens = 0
-        p.lengthPenalty = item.length_penalty
-        p.earlyStopping = .whenFinished
+        let p = Self.withoutPenaltyOrRestriction(vocabulary: llm.vocabularySize, beams: item.beams, lengthPenalty: item.length_penalty)
         let embeddings = llm.embed(Tensor(fixture.prompt, shape: [1, fixture.prompt.count]))
         let limits = GenerationLimits(maxNewTokens: fixture.max_new_tokens, eosTokenIDs: item.eos, stopStrings: item.stop,
                                       decode: GenerationConformanceTests.letters)
@@ -74,6 +74,32 @@ struct OPERATests {
         #expect(result.tokens == item.expected)
         #expect(result.finishReason == .stopString && result.stopString == item.stop.first)
         #expect(report.rollbacks.isEmpty)
+    }
+
+    /// The official code's beam step runs transformers' processors, so OPERA takes the logit bias, the minimum length and
+    /// the repetition penalty where beam search does (which BeamLogitsProcessorTests holds to transformers'): without
+    /// penalty or restriction it decodes what beam search decodes under each llama-mha case's limits, with its score.
+    /// (These searches overflow the official penalty arithmetic to ∞ at α = 0: before α = 0 skipped the penalty, the
+    /// scores were NaN.)
+    @Test func withoutPenaltyOrRestrictionItAppliesTheLogitsProcessorsAsBeamSearch() throws {
+        let (llm, _, _) = try model()
+        let cases = try BeamLogitsProcessorTests.cases().filter { $0.configuration == "llama-mha" }
+        try #require(cases.count >= 3)
+        for item in cases {
+            var limits = item.limits
+            limits.promptTokens = item.prompt  // what `Decoding.generate` passes for an embeddings prompt
+            let strategy = DecodingStrategy.beamSearch(BeamSearchParameters(beams: item.beams, lengthPenalty: item.length_penalty, earlyStopping: .whenFinished))
+            let beam = try GenerationDriver(model: llm).generate(.tokens(item.prompt), strategy: strategy, limits: limits)
+            let plain = try GenerationDriver(model: llm).generate(.tokens(item.prompt), strategy: strategy,
+                                                                  limits: GenerationLimits(maxNewTokens: item.max_new_tokens, eosTokenIDs: item.eos))
+            let p = Self.withoutPenaltyOrRestriction(vocabulary: llm.vocabularySize, beams: item.beams, lengthPenalty: item.length_penalty)
+            let embeddings = withNoGrad { llm.embed(Tensor(item.prompt, shape: [1, item.prompt.count])) }
+            let (result, report) = try OPERADecoder(model: llm, parameters: p).generate(prompt: embeddings, imageRange: nil, limits: limits)
+            #expect(beam.tokens != plain.tokens, "the limits change the search: \(item.label)")
+            #expect(result.tokens == beam.tokens, "\(item.label)")
+            #expect(abs((result.score ?? .nan) - (beam.score ?? .nan)) < 1e-4, "\(item.label)")
+            #expect(report.rollbacks.isEmpty)
+        }
     }
 
     /// Two beams of two candidates and a threshold of 1: OPERA rolls back on the llama-mha fixture.

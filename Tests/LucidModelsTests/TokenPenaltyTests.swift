@@ -108,9 +108,9 @@ struct TokenPenaltyTests {
         let model = try Case.model("llama-mha")
         var limits = GenerationLimits(maxNewTokens: 2)
         limits.penalties = TokenPenalties(presence: 0.5)
-        // Beam search refuses the presence and frequency penalties alone (LogitsProcessorTests).
+        // Beam search and OPERA refuse the presence and frequency penalties alone (LogitsProcessorTests).
         #expect { try Decoding.generate(model, ids: [5, 6, 7], method: .opera(OPERAParameters()), limits: limits) } throws: {
-            "\($0)".contains("or repetition, presence or frequency penalty")
+            "\($0)".contains("OPERA applies no presence penalty")
         }
         let main = withNoGrad { model.embed(Tensor([5, 6, 7], shape: [1, 3])) }
         #expect { try ContrastiveDecoder(model: model).generate(main: main, amateur: main, parameters: ContrastiveParameters(alpha: 1, beta: 0.1), limits: limits) } throws: {

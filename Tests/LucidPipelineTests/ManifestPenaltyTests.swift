@@ -93,7 +93,8 @@ struct ManifestPenaltyTests {
             (MethodSpec(name: "sample", options: ["min_new_tokens": -1]), "min_new_tokens: must be in"),
             (MethodSpec(name: "sample", options: ["min_p": 2]), "min_p: must be in 0.0…1.0"),
             (MethodSpec(name: "greedy", options: ["min_p": .double(0.1)]), "unknown option 'min_p'"),
-            (MethodSpec(name: "opera", options: ["logit_bias": .object([:])]), "unknown option 'logit_bias'"),
+            (MethodSpec(name: "damro", options: ["logit_bias": .object([:])]), "unknown option 'logit_bias'"),
+            (MethodSpec(name: "opera", options: ["presence_penalty": .double(0.5)]), "unknown option 'presence_penalty'"),
             (MethodSpec(name: "beam", options: ["frequency_penalty": .double(0.5)]), "unknown option 'frequency_penalty'"),
             (MethodSpec(name: "beam", options: ["min_new_tokens": -1]), "min_new_tokens: must be in"),
         ]

@@ -77,8 +77,9 @@ struct LogitsFieldTests {
         let beam = JSONValue.object(["method": "beam", "beams": 2])
         let cases: [([String: JSONValue], String, String?)] = [
             (["min_p": .double(0.1), "decoding": beam], "min_p", "unsupported_parameter"),
-            (["logit_bias": .object(["5": 1]), "decoding": .object(["method": "opera", "beams": 2])], "logit_bias", "unsupported_parameter"),
-            (["min_tokens": 1, "decoding": .object(["method": "opera", "beams": 2])], "min_tokens", "unsupported_parameter"),
+            (["logit_bias": .object(["5": 1]), "decoding": .object(["method": "damro"])], "logit_bias", "unsupported_parameter"),
+            (["min_tokens": 1, "decoding": .object(["method": "vcd"])], "min_tokens", "unsupported_parameter"),
+            (["presence_penalty": .double(0.5), "decoding": .object(["method": "opera", "beams": 2])], "presence_penalty", "unsupported_parameter"),
             (["min_p": .double(0.1), "decoding": .object(["method": "vcd"])], "min_p", "unsupported_parameter"),
             (["logit_bias": .object(["99999999": 1])], "logit_bias", nil),
         ]
