@@ -24,11 +24,7 @@ struct BeamLogitsProcessorTests {
         let plain_beam: [Int]
 
         var limits: GenerationLimits {
-            var limits = GenerationLimits(maxNewTokens: max_new_tokens, eosTokenIDs: eos)
-            limits.logitBias = Dictionary(uniqueKeysWithValues: logit_bias.compactMap { key, value in Int(key).map { ($0, value) } })
-            limits.minNewTokens = min_new_tokens
-            limits.penalties = TokenPenalties(repetition: repetition)
-            return limits
+            GenerationLimits(fixture: max_new_tokens, eos: eos, logitBias: logit_bias, minNewTokens: min_new_tokens, repetition: repetition)
         }
 
         var strategy: DecodingStrategy { .beamSearch(BeamSearchParameters(beams: beams, lengthPenalty: length_penalty)) }

@@ -15,6 +15,17 @@ protocol GreedyFixtureCase {
     var label: String { get }
 }
 
+extension GenerationLimits {
+    /// The limits of a case of logits_processors.json (scripts/make_logits_processor_fixtures.py): its end tokens, its
+    /// logit bias (token ids written as strings), minimum length and repetition penalty.
+    init(fixture maxNewTokens: Int, eos: [Int], logitBias: [String: Double], minNewTokens: Int, repetition: Double) {
+        self.init(maxNewTokens: maxNewTokens, eosTokenIDs: eos)
+        self.logitBias = Dictionary(uniqueKeysWithValues: logitBias.compactMap { key, value in Int(key).map { ($0, value) } })
+        self.minNewTokens = minNewTokens
+        penalties = TokenPenalties(repetition: repetition)
+    }
+}
+
 extension GreedyFixtureCase {
     static func model(_ configuration: String) throws -> LlamaForCausalLM {
         try LlamaForCausalLM.load(path: Fixtures.path("llama", configuration, "model"))
