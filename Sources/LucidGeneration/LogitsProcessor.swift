@@ -19,7 +19,7 @@ extension GenerationLimits {
     public static let logitBiasRange: ClosedRange<Double> = -100...100
 
     /// The adjustments these limits make (those not neutral), in `LogitsAdjustment`'s order.
-    public var adjustments: [LogitsAdjustment] {
+    var adjustments: [LogitsAdjustment] {
         LogitsAdjustment.allCases.filter { adjustment in
             switch adjustment {
             case .logitBias: !logitBias.isEmpty
@@ -79,11 +79,11 @@ extension DecodingMethod {
     }
 }
 
-/// What one greedy or sampled generation, or one beam (beam search, OPERA), does to its next logits (beam search: log-probabilities),
-/// in vLLM's order: the logit bias, then the minimum length's mask of the end tokens, then the penalties on the
-/// tokens seen (repetition, frequency, presence), all in f32 as transformers and vLLM compute them. Only the
-/// logits of the tokens concerned cross to the host and back. (transformers' order, bias → repetition → minimum
-/// length, gives the same scores: a masked −∞ stays −∞ under the penalty.)
+/// What one greedy or sampled generation does to its next logits, or one beam of beam search or OPERA to its
+/// log-probabilities, in vLLM's order: the logit bias, then the minimum length's mask of the end tokens, then the
+/// penalties on the tokens seen (repetition, frequency, presence), all in f32 as transformers and vLLM compute them.
+/// Only the logits of the tokens concerned cross to the host and back. (transformers' order, bias → repetition →
+/// minimum length, gives the same scores: a masked −∞ stays −∞ under the penalty.)
 struct LogitsProcessor {
     let penalties: TokenPenalties
     private let bias: [Int: Float]

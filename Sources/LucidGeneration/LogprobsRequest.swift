@@ -35,9 +35,8 @@ public struct LogprobsRequest: Sendable, Equatable {
 ///   top-k, top-p and min-p; for beam search, each beam's log-probabilities after the logit bias, the
 ///   minimum length and the repetition penalty; for VCD and DAMRO, the contrasted ℓ_cd after its plausibility
 ///   cutoff (and the warpers where the method applies them); for OPERA, its penalised candidate scores (after
-///   the same adjustments as beam search's).
-///   Greedy decoding and beam search without those change nothing before they rank, so both modes agree
-///   there. Tokens a method rules out have −∞.
+///   the same adjustments as beam search's). Greedy decoding and beam search without those change nothing
+///   before they rank, so both modes agree there. Tokens a method rules out have −∞.
 public enum LogprobsMode: String, Sendable, CaseIterable {
     case raw = "raw_logprobs"
     case processed = "processed_logprobs"

@@ -94,7 +94,7 @@ extension GenerationLimits {
     /// `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`.
     public static let manifestOptions = manifestOptions(Set(LogitsAdjustment.allCases))
 
-    /// The manifest options that set `adjustments` (beam search takes those of `LogitsAdjustment.beamSearch`).
+    /// The manifest options that set `adjustments` (beam and opera take those of `LogitsAdjustment.beamSearch`).
     public static func manifestOptions(_ adjustments: Set<LogitsAdjustment>) -> Set<String> {
         Set(adjustments.map { adjustment in
             switch adjustment {

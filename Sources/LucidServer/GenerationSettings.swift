@@ -69,7 +69,7 @@ public struct GenerationSettings: Sendable {
             throw .invalid("'min_tokens' \(minTokens) must not exceed max_tokens \(maxTokens)", param: "min_tokens")
         }
         // Min-p (no adjustment: a sampling warper) never drops the most likely token, so greedy decoding takes it
-        // unchanged, as vLLM's does; beam search ranks by log-probabilities and refuses it.
+        // unchanged, as vLLM's does; beam search and OPERA do not sample and refuse it.
         let applied = method.appliedAdjustments
         let takesMinP = switch method { case .greedy, .sample: true; default: false }
         let fields: [(name: String, adjustment: LogitsAdjustment?, set: Bool, neutral: String)] = [
@@ -77,7 +77,7 @@ public struct GenerationSettings: Sendable {
             ("frequency_penalty", .frequencyPenalty, penalties.frequency != 0, "0"), ("logit_bias", .logitBias, !logitBias.isEmpty, "{}"),
             ("min_tokens", .minimumLength, minTokens > 0, "0"), ("min_p", nil, (minP ?? 0) > 0, "0")]
         if let field = fields.first(where: { $0.set && !($0.adjustment.map(applied.contains) ?? takesMinP) }) {
-            let methods = field.adjustment.map(LogitsAdjustment.beamSearch.contains) == true ? "greedy, sampled and beam-search" : "greedy and sampled"
+            let methods = field.adjustment.map(LogitsAdjustment.beamSearch.contains) == true ? "greedy, sampled, beam-search and OPERA" : "greedy and sampled"
             throw .invalid("'\(field.name)' is not supported with decoding \(method.name): it applies to \(methods) decoding (\(field.neutral) or leave it out)",
                            param: field.name, code: "unsupported_parameter")
         }
