@@ -1,5 +1,6 @@
 import Foundation
 import LucidTensor
+import LucidTestSupport
 import Testing
 @testable import LucidCLI
 
@@ -19,17 +20,22 @@ struct QMLLMReleasedRetrainTests {
     /// `qmllm-released-tiny` (the CI machines until session 15, which were not of that family; used for Intel and for
     /// AMD with AVX-512: session 24 rebuilt main at 896284b on an AMD EPYC with AVX-512 and avx512_bf16, family 26,
     /// and its training, same command, gave these tensors bit for bit) and `qmllm-released-tiny-amd-avx2`
-    /// (written by main at 16887c5 on an AMD EPYC without AVX-512, same command). Elsewhere the comparison is
-    /// skipped, and says so.
+    /// (written by main at 16887c5 on an AMD EPYC without AVX-512, same command), and
+    /// `qmllm-released-tiny-intel-avx512fp16` (session 49: main at 896284b, rebuilt on an Intel Xeon of family 6,
+    /// model 207, with AVX-512 FP16 and BF16, same command; the head trained the same bits there, and neither gave the
+    /// other two fixtures'). The flags of the Intel machines that wrote the first fixture were not recorded; an Intel
+    /// CPU without AVX-512 FP16 still reads it. Elsewhere the comparison is skipped, and says so.
     static func fixture() -> (url: URL, family: String)? {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let flags = Set(cpu.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
-        if cpu.contains("GenuineIntel") { return (fixtures.appendingPathComponent("qmllm-released-tiny"), "Intel") }
-        if cpu.contains("AuthenticAMD"), flags.contains("avx2"), !flags.contains("avx512f") {
+        let cpu = CPUDescription.current
+        if cpu.isIntel, cpu.flags.contains("avx512_fp16") {
+            return (fixtures.appendingPathComponent("qmllm-released-tiny-intel-avx512fp16"), "Intel with AVX-512 FP16")
+        }
+        if cpu.isIntel { return (fixtures.appendingPathComponent("qmllm-released-tiny"), "Intel") }
+        if cpu.isAMD, cpu.flags.contains("avx2"), !cpu.flags.contains("avx512f") {
             return (fixtures.appendingPathComponent("qmllm-released-tiny-amd-avx2"), "AMD without AVX-512")
         }
-        if cpu.contains("AuthenticAMD"), flags.contains("avx512f"), flags.contains("avx512_bf16") {
+        if cpu.isAMD, cpu.flags.contains("avx512f"), cpu.flags.contains("avx512_bf16") {
             return (fixtures.appendingPathComponent("qmllm-released-tiny"), "AMD with AVX-512 and avx512_bf16")
         }
         return nil

@@ -4,6 +4,7 @@ import Testing
 @testable import LucidModels
 @testable import LucidPipeline
 @testable import LucidTensor
+import LucidTestSupport
 
 /// The vision-language families (LLaVA-1.5's shape and the six of `Family`) opened in bf16 and f16 through the registry, against transformers
 /// in the same dtype (fixtures: scripts/make_vlm_reduced_precision_fixtures.py, the families' committed
@@ -36,9 +37,11 @@ struct FamilyReducedPrecisionTests {
         let fused: Bool
         var testDescription: String { "\(dtype)\(fused ? " fused/sdpa" : " explicit/eager")" }
         /// The committed references were made with ATen's AVX-512 kernels, avx2/ holds the same made with its
-        /// AVX2 ones (sdpa differs there).
+        /// AVX2 ones (sdpa differs there), and avx512fp16/ the f16 ones made on a CPU with AVX-512 FP16, where
+        /// libtorch's f16 kernels give other bits.
         var folder: String {
-            (Torch.cpuCapability == "AVX512" ? "" : "avx2/") + (dtype == .bf16 ? "bf16" : "f16") + (fused ? "/sdpa" : "")
+            let kernels = Torch.cpuCapability != "AVX512" ? "avx2/" : dtype == .f16 && CPUDescription.current.flags.contains("avx512_fp16") ? "avx512fp16/" : ""
+            return kernels + (dtype == .bf16 ? "bf16" : "f16") + (fused ? "/sdpa" : "")
         }
     }
 
