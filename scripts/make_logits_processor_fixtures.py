@@ -70,7 +70,7 @@ def beam(model, prompt, beams, length_penalty, bias=None, end=None, min_new_toke
                          max_new_tokens=NEW_TOKENS, logits_processor=processors(prompt, bias, end, min_new_tokens, repetition),
                          eos_token_id=end, pad_token_id=0, attention_mask=torch.ones_like(prompt),
                          output_scores=True, return_dict_in_generate=True)
-    tokens = [token for token in out.sequences[0, prompt.shape[1]:].tolist()]
+    tokens = out.sequences[0, prompt.shape[1]:].tolist()
     # Finished hypotheses shorter than the longest are padded with pad_token_id 0 after their end token.
     if end is not None and end in tokens:
         tokens = tokens[:tokens.index(end) + 1]
