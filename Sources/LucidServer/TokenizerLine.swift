@@ -114,23 +114,24 @@ final class TokenizerLine: Sendable {
     }
 
     private func admit() throws(APIError) {
-        let count = admitted.withLockedValue { (count: inout Int) -> Int? in
-            guard count < capacity else { return nil }
+        // The gauge is written under the lock: written after it, a thread preempted between the two could land an
+        // older count last (a clean-clone CI read 1 with 2 admitted).
+        let isAdmitted = admitted.withLockedValue { [metrics, capacity] (count: inout Int) -> Bool in
+            guard count < capacity else { return false }
             count += 1
-            return count
+            metrics.tokenizerRequests.set(Double(count))
+            return true
         }
-        guard let count else {
+        guard isAdmitted else {
             throw APIError(.tooManyRequests, "the server is busy: \(capacity) requests are waiting to be parsed or tokenized, or being so, the most it admits (max concurrent + max queue)",
                            type: "rate_limit_error", code: "queue_full", retryAfter: retryAfterSeconds)
         }
-        metrics.tokenizerRequests.set(Double(count))
     }
 
     private func release() {
-        let count = admitted.withLockedValue { (count: inout Int) -> Int in
+        admitted.withLockedValue { [metrics] (count: inout Int) in
             count -= 1
-            return count
+            metrics.tokenizerRequests.set(Double(count))
         }
-        metrics.tokenizerRequests.set(Double(count))
     }
 }
