@@ -21,6 +21,14 @@ the best hypothesis and its score (`sequences_scores`: the sum of the processed 
 the power `length_penalty`). A case is kept only when its tokens differ from plain beam search with the same end
 token and settings.
 
+Context cases decode from the prompt's embeddings alone (`inputs_embeds=`, no `input_ids`), as LAVIS's and OPERA's
+InstructBLIP call `generate`, with a repetition penalty of 1.5, greedy and with 3 beams. transformers then counts no
+prompt token: current transformers starts `input_ids` empty (context `output`), and 4.29.2, the version OPERA's fork
+pins, starts them as the beginning-of-sequence token (context `bos`). The script runs the second with transformers'
+own `RepetitionPenaltyLogitsProcessor` over that token and the new ones (`StartedRepetitionPenalty`), taking as the
+token plain decoding's first one in context `output`, so that the case tells `bos` from `output`. A case is kept
+only when its tokens differ from the same penalty over the prompt (and, for `bos`, from context `output`).
+
 Warper cases: seeded random logit rows [4, 50] through transformers' `TemperatureLogitsWarper`, `TopKLogitsWarper`,
 `TopPLogitsWarper` and `MinPLogitsWarper`, in the order `generate` builds them, and the log-softmax of the result
 (-inf where a token is ruled out).
@@ -75,6 +83,50 @@ def beam(model, prompt, beams, length_penalty, bias=None, end=None, min_new_toke
     if end is not None and end in tokens:
         tokens = tokens[:tokens.index(end) + 1]
     return tokens, out.sequences_scores[0].item()
+
+
+class StartedRepetitionPenalty(transformers.LogitsProcessor):
+    """transformers' repetition penalty over `start` and the ids generation has (from `inputs_embeds` alone: the new
+    tokens), as transformers 4.29's `input_ids` began with the BOS token where current ones begin empty."""
+
+    def __init__(self, penalty, start):
+        self.penalty = transformers.RepetitionPenaltyLogitsProcessor(penalty)
+        self.start = start
+
+    def __call__(self, input_ids, scores):
+        start = torch.tensor([self.start] * input_ids.shape[0], dtype=input_ids.dtype).reshape(input_ids.shape[0], len(self.start))
+        return self.penalty(torch.cat([start, input_ids], 1), scores)
+
+
+def from_embeddings(model, prompt, beams, repetition, start):
+    """Tokens from the prompt's embeddings alone with a repetition penalty over `start` and the new tokens."""
+    processors = transformers.LogitsProcessorList([StartedRepetitionPenalty(repetition, start)]) if repetition != 1.0 else None
+    out = model.generate(inputs_embeds=model.get_input_embeddings()(prompt), attention_mask=torch.ones_like(prompt),
+                         do_sample=False, num_beams=beams, early_stopping=False, max_new_tokens=NEW_TOKENS,
+                         logits_processor=processors, eos_token_id=None, pad_token_id=0)
+    return out[0].tolist()
+
+
+def context_cases(name):
+    directory = os.path.join(FIXTURES, name)
+    model = transformers.AutoModelForCausalLM.from_pretrained(os.path.join(directory, "model"), torch_dtype=torch.float32,
+                                                              attn_implementation="eager").eval()
+    model.generation_config.eos_token_id = None
+    ids = load_file(os.path.join(directory, "golden.safetensors"))["input_ids"][:, :6]
+    repetition = 1.5
+    cases = []
+    for beams in [1, 3]:
+        over_prompt = from_embeddings(model, ids, beams, repetition, ids[0].tolist())
+        over_output = from_embeddings(model, ids, beams, repetition, [])
+        bos = from_embeddings(model, ids, beams, 1.0, [])[0]
+        over_bos = from_embeddings(model, ids, beams, repetition, [bos])
+        for context, tokens, others in [("output", over_output, [over_prompt]), ("bos", over_bos, [over_prompt, over_output])]:
+            if tokens in others:
+                print(f"{name} {beams} beams, context {context}: same as another context, left out")
+                continue
+            cases.append({"configuration": name, "context": context, "bos": bos, "beams": beams, "prompt": ids[0].tolist(),
+                          "repetition": repetition, "max_new_tokens": NEW_TOKENS, "tokens": tokens, "over_prompt": over_prompt})
+    return cases
 
 
 def greedy_cases(name):
@@ -162,14 +214,15 @@ def main():
     with torch.no_grad():
         greedy_list = [case for name in CONFIGURATIONS for case in greedy_cases(name)]
         beam_list = [case for name in CONFIGURATIONS for case in beam_cases(name)]
+        context_list = [case for name in CONFIGURATIONS for case in context_cases(name)]
         warpers = warper_cases()
     document = {"transformers": transformers.__version__, "torch": torch.__version__,
                 "script": "scripts/make_logits_processor_fixtures.py", "greedy": greedy_list, "beam": beam_list,
-                "warpers": warpers}
+                "context": context_list, "warpers": warpers}
     with open(os.path.join(FIXTURES, "logits_processors.json"), "w") as f:
         json.dump(document, f, indent=1)
         f.write("\n")
-    print(f"{len(greedy_list)} greedy, {len(beam_list)} beam and {len(warpers)} warper cases written")
+    print(f"{len(greedy_list)} greedy, {len(beam_list)} beam, {len(context_list)} context and {len(warpers)} warper cases written")
 
 
 if __name__ == "__main__":

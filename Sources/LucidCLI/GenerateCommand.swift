@@ -56,6 +56,7 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(help: "Greedy/sampling/beam/OPERA: transformers' repetition penalty on the prompt's and output's tokens (0.001…1000; above 1 discourages repeats, 1 = off).")
     var repetitionPenalty: Double = 1
+    @Option(help: "What the repetition penalty counts besides the output: prompt, bos (the tokenizer's; transformers 4.29 from inputs_embeds, as OPERA's and LAVIS's InstructBLIP run), output (none), or token ids (1,2).") var repetitionContext = RepetitionContext.prompt
 
     @Option(help: "Greedy/sampling: OpenAI's presence penalty, subtracted once from each token the output holds (−2…2).")
     var presencePenalty: Double = 0
@@ -162,7 +163,7 @@ struct GenerateCommand: ParsableCommand {
     func limits() throws -> GenerationLimits {
         var limits = GenerationLimits(maxNewTokens: maxNewTokens, stopStrings: stop)
         limits.penalties = TokenPenalties(repetition: repetitionPenalty, presence: presencePenalty, frequency: frequencyPenalty)
-        limits.minNewTokens = minNewTokens
+        (limits.minNewTokens, limits.repetitionContext) = (minNewTokens, repetitionContext)
         limits.logitBias = try logitBias.map { text in
             do { return try GenerationLimits.logitBias(json: try JSONValue.parse(text)) } catch { throw CLIError("--logit-bias: \(error)") }
         } ?? [:]
@@ -215,10 +216,9 @@ struct GenerateCommand: ParsableCommand {
             throw CLIError("\(model) is a text-only model: --image and --pixel-values need a vision-language model")
         }
         let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: images.count, model: loaded)
-        let eos = loaded.stopTokenIDs(tokenizer: try? tok())
         let decoder = try? tok()
         var limits = try limits()
-        limits.eosTokenIDs = eos
+        (limits.eosTokenIDs, limits.bosTokenID) = (loaded.stopTokenIDs(tokenizer: decoder), decoder?.bosID)
         limits.decode = decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } }
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         var held = StopStringStream(stops: stop)  // the terminal, like the JSON text, never shows a stop string

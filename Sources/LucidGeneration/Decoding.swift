@@ -12,14 +12,15 @@ public enum Decoding {
     /// first-tokens rule reads every image's span.
     ///
     /// `logprobs`: each token's log-probability and alternatives, streamed with it and in the result's
-    /// `logprobs` (every method; a refusal has none). The limits' penalties (greedy and sampling) count
-    /// `ids` as the prompt, image placeholders included, unless `limits.promptTokens` says otherwise.
+    /// `logprobs` (every method; a refusal has none). The limits' repetition penalty counts `ids` as the prompt,
+    /// image placeholders included, unless `limits.promptTokens` or `limits.repetitionContext` says otherwise.
     public static func generate(_ model: any CausalLanguageModel, ids: [Int], images: [Tensor] = [], method: DecodingMethod,
                                 limits: GenerationLimits, logprobs: LogprobsRequest? = nil, encodeRefusal: ((String) -> [Int])? = nil,
                                 onToken: TokenHandler? = nil) throws -> GenerationResult {
         try logprobs?.validate()
         var limits = limits
-        if limits.promptTokens == nil { limits.promptTokens = ids }
+        try limits.validatePenaltyContext(vocabularySize: model.vocabularySize)
+        limits.promptTokens = limits.penaltyContext(prompt: ids)
         let prefill: Prefill
         let amateur: Tensor?
         let imageRanges: [Range<Int>]

@@ -18,18 +18,25 @@ public struct GenerationLimits {
     /// Asked before every decode step; true ends the generation with finish reason `cancelled`
     /// (a server's client went away or its deadline passed). Beam searches end early with their best so far.
     public var isCancelled: (() -> Bool)?
-    /// Repetition, presence and frequency penalties (greedy and sampled decoding; neutral by default).
+    /// Repetition, presence and frequency penalties (neutral by default): greedy and sampled decoding apply all
+    /// three, beam search and OPERA the repetition penalty (`DecodingMethod.appliedAdjustments`).
     public var penalties = TokenPenalties()
-    /// The prompt's token ids, which `penalties.repetition` counts besides the output. Nil takes a
-    /// `.tokens` prefill's ids (an embeddings prefill then counts the output only); `Decoding.generate`
-    /// sets it to its ids, image placeholders included, as transformers counts its `input_ids`.
+    /// The token ids that `penalties.repetition` counts besides the output. Nil takes them from
+    /// `repetitionContext`: by default a `.tokens` prefill's ids (an embeddings prefill then counts the output
+    /// only); `Decoding.generate` gives its ids, image placeholders included, as transformers counts `input_ids`.
     public var promptTokens: [Int]?
+    /// Which tokens the repetition penalty counts besides the output when `promptTokens` is nil: the prompt's
+    /// (default), the beginning-of-sequence id alone, or none.
+    public var repetitionContext = RepetitionContext.prompt
+    /// The model's beginning-of-sequence id, which `repetitionContext` `.bos` counts (needed for it).
+    public var bosTokenID: Int?
     /// OpenAI's `logit_bias`: added to the logit of each token id (−100 … 100) before the penalties
-    /// (greedy and sampled decoding). Ids must be the model's (0 ..< vocabulary).
+    /// (greedy and sampled decoding; beam search and OPERA add it to the log-probabilities). Ids must be the
+    /// model's (0 ..< vocabulary).
     public var logitBias: [Int: Double] = [:]
     /// The end tokens (`eosTokenIDs`) cannot be chosen before this many new tokens (0 … `maxNewTokens`):
-    /// transformers' `min_new_tokens`, vLLM's `min_tokens` (greedy and sampled decoding). Stop strings
-    /// still end generation, as transformers' do.
+    /// transformers' `min_new_tokens`, vLLM's `min_tokens` (greedy and sampled decoding, beam search, OPERA).
+    /// Stop strings still end generation, as transformers' do.
     public var minNewTokens = 0
 
     public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil,
@@ -67,9 +74,14 @@ public struct GenerationLimits {
     /// What applies the logit bias, the minimum length and the penalties over a generation from `prefill`;
     /// nil when they change nothing.
     func logitsProcessor(for prefill: Prefill) -> LogitsProcessor? {
-        var prompt = promptTokens ?? []
-        if promptTokens == nil, case .tokens(let ids) = prefill { prompt = ids }
-        return LogitsProcessor(self, prompt: prompt)
+        if case .tokens(let ids) = prefill { return LogitsProcessor(self, prompt: penaltyContext(prompt: ids)) }
+        return LogitsProcessor(self, prompt: penaltyContext(prompt: nil))
+    }
+
+    /// The ids the repetition penalty counts besides the output, for a prompt of `ids` (nil where only its
+    /// embeddings are known): `promptTokens`, else those `repetitionContext` names.
+    func penaltyContext(prompt ids: [Int]?) -> [Int] {
+        promptTokens ?? repetitionContext.tokens(prompt: ids, bos: bosTokenID)
     }
 }
 

@@ -32,8 +32,35 @@ extension GenerationLimits {
     }
 
     /// Checks the penalties, the logit bias (ids of a model of `vocabularySize` tokens, biases in
-    /// −100 … 100) and `minNewTokens` (0 … `maxNewTokens`); throws a message naming the bad value.
+    /// −100 … 100), `minNewTokens` (0 … `maxNewTokens`) and that a repetition penalty counting the
+    /// beginning-of-sequence id has one; throws a message naming the bad value.
     public func validateLogitsProcessing(vocabularySize: Int) throws(GenerationError) {
+        try validateRanges(vocabularySize: vocabularySize)
+        try validatePenaltyContext(vocabularySize: vocabularySize)
+    }
+
+    /// Throws when the repetition penalty is to count ids of `repetitionContext` (no `promptTokens`) that are not
+    /// the model's: a beginning-of-sequence id where none is known, or ids outside the vocabulary.
+    func validatePenaltyContext(vocabularySize: Int) throws(GenerationError) {
+        guard penalties.repetition != 1, promptTokens == nil else { return }
+        let ids: [Int]
+        switch repetitionContext {
+        case .prompt, .output: return
+        case .bos:
+            guard let bos = bosTokenID else {
+                throw .invalidOption("the repetition penalty's context 'bos' needs the model's beginning-of-sequence id, and its tokenizer has none: give the id instead (e.g. 1)")
+            }
+            ids = [bos]
+        case .ids(let given):
+            guard given.count <= RepetitionContext.maximumIDs else { throw .invalidOption("the repetition penalty's context holds more than \(RepetitionContext.maximumIDs) ids") }
+            ids = given
+        }
+        if let outside = ids.first(where: { !(0..<vocabularySize).contains($0) }) {
+            throw .invalidOption("the repetition penalty's context: token id \(outside) is outside the vocabulary (0..<\(vocabularySize))")
+        }
+    }
+
+    private func validateRanges(vocabularySize: Int) throws(GenerationError) {
         try penalties.validate()
         for (id, bias) in logitBias.sorted(by: { $0.key < $1.key }) {
             guard (0..<vocabularySize).contains(id) else {
@@ -49,7 +76,7 @@ extension GenerationLimits {
     /// Checks the ranges (token ids only for being ≥ 0: no model is open yet), and that `method` applies every
     /// adjustment these limits make (`DecodingMethod.appliedAdjustments`).
     public func validateLogitsProcessing(for method: DecodingMethod) throws(GenerationError) {
-        try validateLogitsProcessing(vocabularySize: Int.max)
+        try validateRanges(vocabularySize: Int.max)
         try requireAdjustments(appliedBy: "decoding \(method.name)", method.appliedAdjustments)
     }
 

@@ -74,6 +74,7 @@ public struct OPERADecoder {
         try logprobs?.validate()
         try limits.check(promptLength: prompt.size(1), contextLength: model.contextLength)
         try limits.requireAdjustments(appliedBy: "OPERA", LogitsAdjustment.beamSearch)
+        try limits.validateLogitsProcessing(vocabularySize: model.vocabularySize)
         // topK over the vocabulary: more candidates or beams than tokens is a libtorch error.
         guard parameters.candidates <= model.vocabularySize, 2 * parameters.beams <= model.vocabularySize else {
             throw .invalidOption("OPERA: candidates (\(parameters.candidates)) and 2 × beams (\(2 * parameters.beams)) must not exceed the vocabulary (\(model.vocabularySize))")
@@ -143,8 +144,9 @@ public struct OPERADecoder {
         let start = DispatchTime.now().uptimeNanoseconds
         var sequences = [[Int]](repeating: [], count: nb)
         // The official code's beam step runs transformers' processors on each beam's log-probabilities (its input_ids:
-        // those of the prompt the caller gives in `limits.promptTokens`, and the beam's tokens).
-        let processor = LogitsProcessor(limits, prompt: limits.promptTokens ?? [])
+        // the caller's `limits.promptTokens`, else as `limits.repetitionContext` says, and the beam's tokens; the fork, run
+        // from `inputs_embeds`, counts the beginning-of-sequence token: `.bos`).
+        let processor = LogitsProcessor(limits, prompt: limits.penaltyContext(prompt: nil))
         var (logits, stored, cache) = prefill(prompt, positions: positions, sequences: sequences, statistics: &statistics)
         let promptState = PromptState(cache: cache.fork(), logits: logits, attention: stored)
         statistics.prefillTokens = responseStart

@@ -94,22 +94,23 @@ extension GenerationLimits {
     /// `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`.
     public static let manifestOptions = manifestOptions(Set(LogitsAdjustment.allCases))
 
-    /// The manifest options that set `adjustments` (beam and opera take those of `LogitsAdjustment.beamSearch`).
+    /// The manifest options that set `adjustments` (beam and opera take those of `LogitsAdjustment.beamSearch`);
+    /// the repetition penalty comes with `repetition_context`.
     public static func manifestOptions(_ adjustments: Set<LogitsAdjustment>) -> Set<String> {
-        Set(adjustments.map { adjustment in
+        Set(adjustments.flatMap { adjustment in
             switch adjustment {
-            case .logitBias: "logit_bias"
-            case .minimumLength: "min_new_tokens"
-            case .repetitionPenalty: "repetition_penalty"
-            case .presencePenalty: "presence_penalty"
-            case .frequencyPenalty: "frequency_penalty"
+            case .logitBias: ["logit_bias"]
+            case .minimumLength: ["min_new_tokens"]
+            case .repetitionPenalty: ["repetition_penalty", "repetition_context"]
+            case .presencePenalty: ["presence_penalty"]
+            case .frequencyPenalty: ["frequency_penalty"]
             }
         })
     }
 
-    /// Sets the penalties (`repetition_penalty` 0.001 … 1000, `presence_penalty` and `frequency_penalty` −2 … 2),
-    /// `min_new_tokens` (at most `max_new_tokens`, checked at generation) and `logit_bias` (token id → −100 … 100)
-    /// of a manifest's method, those it takes (`DecodingMethod.manifestOptions`: all for greedy and sample, all but
+    /// Sets the penalties (`repetition_penalty` 0.001 … 1000 with `repetition_context` prompt, bos, output or ids,
+    /// `presence_penalty` and `frequency_penalty` −2 … 2), `min_new_tokens` (at most `max_new_tokens`, checked at
+    /// generation) and `logit_bias` (token id → −100 … 100) of a manifest's method, those it takes (`DecodingMethod.manifestOptions`: all for greedy and sample, all but
     /// the presence and frequency penalties for beam and opera, none for vcd and damro).
     public mutating func apply(manifest method: MethodSpec) throws(RunSpecError) {
         do { try apply(strict: method) } catch { throw RunSpecError("method '\(method.name)': \(error.description)") }
@@ -137,6 +138,7 @@ extension GenerationLimits {
         penalties = TokenPenalties(repetition: try o.double("repetition_penalty", in: TokenPenalties.repetitionRange) ?? 1,
                                    presence: try o.double("presence_penalty", in: TokenPenalties.presenceRange) ?? 0,
                                    frequency: try o.double("frequency_penalty", in: TokenPenalties.presenceRange) ?? 0)
+        repetitionContext = try o.repetitionContext("repetition_context") ?? .prompt
         minNewTokens = try o.int("min_new_tokens", in: 0...Self.maximumNewTokens) ?? 0
         logitBias = try o.logitBias("logit_bias")
     }

@@ -50,6 +50,22 @@ struct ManifestOptionReader {
         do { return try GenerationLimits.logitBias(json: value) } catch { throw Failure(key: key, reason: error.description) }
     }
 
+    /// What the repetition penalty counts besides the output: `prompt`, `bos`, `output`, or an array of token ids.
+    func repetitionContext(_ key: String) throws(Failure) -> RepetitionContext? {
+        guard let value = options[key] else { return nil }
+        if let items = value.arrayValue {
+            let ids = items.compactMap(\.intValue).filter { $0 >= 0 }
+            guard ids.count == items.count, (1...RepetitionContext.maximumIDs).contains(ids.count) else {
+                throw Failure(key: key, reason: "an array of token ids must hold 1…\(RepetitionContext.maximumIDs) integers ≥ 0")
+            }
+            return .ids(ids)
+        }
+        guard let name = value.stringValue, let context = RepetitionContext(name), name.first?.isLetter == true else {
+            throw Failure(key: key, reason: "must be prompt, bos, output or an array of token ids, found \(value.stringValue.map { "`\($0.prefix(40))`" } ?? value.typeDescription)")
+        }
+        return context
+    }
+
     func string(_ key: String) throws(Failure) -> String? {
         guard let value = options[key] else { return nil }
         guard let text = value.stringValue else { throw Failure(key: key, reason: "expected a string, found \(value.typeDescription)") }

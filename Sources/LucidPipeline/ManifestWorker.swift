@@ -108,6 +108,7 @@ public final class ManifestWorker {
         }
         let ids = try tokenizer.encode(chat: [.user(prompt, images: pixels == nil ? 0 : 1)], template: template)
         var limits = GenerationLimits(maxNewTokens: generation.maxNewTokens, eosTokenIDs: loaded.stopTokenIDs(tokenizer: tokenizer))
+        limits.bosTokenID = tokenizer.bosID
         try limits.apply(manifest: item.method)
         let result = try Decoding.generate(loaded.model, ids: ids, images: pixels.map { [$0] } ?? [], method: method, limits: limits,
                                            logprobs: generation.logprobs, encodeRefusal: { tokenizer.encode($0, addSpecialTokens: false) })

@@ -69,6 +69,25 @@ struct PenaltyFlagTests {
         }
     }
 
+    /// `--repetition-context output` and `--repetition-context ID` (the fixture's stand-in beginning-of-sequence id)
+    /// decode what transformers decodes from the prompt's embeddings alone (logits_processors.json, `context`).
+    @Test func repetitionContextFlagMatchesTransformersFromEmbeddings() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.llamaFixtures.appendingPathComponent("logits_processors.json"))) as? [String: Any])
+        let cases = try #require(document["context"] as? [[String: Any]]).filter { $0["configuration"] as? String == "qwen3" }
+        try #require(Set(cases.compactMap { $0["context"] as? String }) == ["output", "bos"])
+        for item in cases {
+            let prompt = (item["prompt"] as? [Int] ?? []).map(String.init).joined(separator: ",")
+            let expected = try #require(item["tokens"] as? [Int])
+            let context = item["context"] as? String == "bos" ? "\(item["bos"] as? Int ?? -1)" : "output"
+            let result = try LucidProcess.run(["generate", "--model", Self.llamaFixtures.appendingPathComponent("qwen3/model").path,
+                                               "--input-ids", prompt, "--max-new-tokens", "\(expected.count)", "--json",
+                                               "--repetition-penalty", "\(item["repetition"] as? Double ?? .nan)", "--repetition-context", context]
+                                              + (item["beams"] as? Int == 1 ? [] : ["--beams", "\(item["beams"] as? Int ?? 0)"]))
+            #expect(result.status == 0, "\(result.err)")
+            #expect(try LucidProcess.json(result.out)["token_ids"] as? [Int] == expected, "\(context), \(item["beams"] ?? 0) beams")
+        }
+    }
+
     @Test func minNewTokensHoldsTheEndTokenBack() throws {
         // A bias of 100 on the model's end token (2) makes it every step's choice once it is allowed.
         let model = Self.llamaFixtures.appendingPathComponent("llama-mha/model").path
@@ -97,6 +116,8 @@ struct PenaltyFlagTests {
             (["--min-p", "1.5"], "min-p must be in 0…1"), (["--top-p", "2"], "top-p must be in (0, 1]"),
             (["--min-p", "0.1", "--beams", "2"], "they need --temperature"), (["--top-p", "0.9"], "they need --temperature"),
             (["--top-k", "5", "--decoding", "vcd"], "they need --temperature"),
+            (["--repetition-context", "start"], "The value 'start' is invalid for '--repetition-context"),
+            (["--repetition-context", "1,-2"], "The value '1,-2' is invalid"),
         ]
         for (flags, message) in refused {
             let result = try LucidProcess.run(["generate", "--prompt", "hi", "--model", "/nonexistent"] + flags)

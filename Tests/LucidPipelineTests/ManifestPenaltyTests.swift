@@ -5,7 +5,7 @@ import Testing
 @testable import LucidRuns
 import LucidTestSupport
 
-/// A run manifest's `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`
+/// A run manifest's `repetition_penalty` (with `repetition_context`), `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`
 /// on `greedy` and `sample` (all but the presence and frequency penalties on `beam`), and `min_p` on `sample`, reach
 /// the item's generation (on the bundled shapes-tiny), each
 /// configuration with its own method id; bad values are located in the manifest, and the methods that apply none do
@@ -78,6 +78,29 @@ struct ManifestPenaltyTests {
         #expect(repeating != nil && repeating != plain, "a penalty far below 1 favours the prompt's tokens over the short answer")
     }
 
+    /// `repetition_context` says what the penalty counts besides the output: with a penalty far below 1 (which favours
+    /// the tokens counted), the prompt's tokens (the default), none, or given ids; `bos` needs the tokenizer's
+    /// beginning-of-sequence id, which shapes-tiny's tokenizer does not have, and says so.
+    @Test func repetitionContextSaysWhatThePenaltyCounts() throws {
+        func method(_ context: JSONValue?) -> MethodSpec {
+            MethodSpec(name: "greedy", options: ["repetition_penalty": .double(0.05)].merging(context.map { ["repetition_context": $0] } ?? [:]) { $1 })
+        }
+        let methods = [method("prompt"), method("output"), method(nil)]
+        let found = try tokens(methods, maxNewTokens: 12)
+        let (prompt, output, byDefault) = (found[methods[0].id], found[methods[1].id], found[methods[2].id])
+        #expect(prompt != nil && output != nil && Set(methods.map(\.id)).count == 3)
+        #expect(prompt != output, "counting the prompt's tokens changes the answer")
+        #expect(byDefault == prompt, "the penalty counts the prompt by default")
+        // The id the prompt's context favoured first, given alone, is favoured from the first step.
+        let favoured = try #require(prompt?.first)
+        let given = method(.array([favoured]))
+        let ids = try tokens([given], maxNewTokens: 12)[given.id]
+        #expect(ids?.first == favoured && ids != output, "counting the given id changes the answer")
+        let bos = MethodSpec(name: "greedy", options: ["repetition_penalty": .double(0.05), "repetition_context": "bos"])
+        #expect(throws: (any Error).self) { try tokens([bos], maxNewTokens: 4) }
+        do { _ = try tokens([bos], maxNewTokens: 4) } catch { #expect("\(error)".contains("its tokenizer has none: give the id"), "\(error)") }
+    }
+
     @Test func badPenaltiesAreLocatedAndOtherMethodsDoNotTakeThem() throws {
         var limits = GenerationLimits(maxNewTokens: 4)
         try limits.apply(manifest: MethodSpec(name: "sample", options: ["presence_penalty": .double(-1.5), "frequency_penalty": 2]))
@@ -97,6 +120,10 @@ struct ManifestPenaltyTests {
             (MethodSpec(name: "opera", options: ["presence_penalty": .double(0.5)]), "unknown option 'presence_penalty'"),
             (MethodSpec(name: "beam", options: ["frequency_penalty": .double(0.5)]), "unknown option 'frequency_penalty'"),
             (MethodSpec(name: "beam", options: ["min_new_tokens": -1]), "min_new_tokens: must be in"),
+            (MethodSpec(name: "opera", options: ["repetition_context": "start"]), "repetition_context: must be prompt, bos, output or an array of token ids, found `start`"),
+            (MethodSpec(name: "greedy", options: ["repetition_context": 1]), "repetition_context: must be prompt, bos, output or an array of token ids, found an integer"),
+            (MethodSpec(name: "beam", options: ["repetition_context": .array([1, -2])]), "repetition_context: an array of token ids must hold"),
+            (MethodSpec(name: "vcd", options: ["repetition_context": "bos"]), "unknown option 'repetition_context'"),
         ]
         for (method, expected) in refused {
             let message = { () -> String in
