@@ -74,6 +74,7 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(help: "Beam search length penalty (score = log-prob / length^penalty).")
     var lengthPenalty: Double = 1
+    @Option(help: "Beam/OPERA: the length counts the new tokens, or the whole sequence (the start ids, the new tokens less an end token), as transformers 4.29 (OPERA's code).") var hypothesisLength = HypothesisLength.new
 
     @Option(help: "Decoding: greedy, sample, beam, opera, vcd or damro (vcd/damro need --image; with --temperature they sample, else greedy).")
     var decoding: String?
@@ -180,7 +181,7 @@ struct GenerateCommand: ParsableCommand {
         case "sample":
             guard let sampling else { throw CLIError("sampling needs a temperature") }
             return .sample(sampling)
-        case "beam": return .beam(BeamSearchParameters(beams: beams ?? 3, lengthPenalty: lengthPenalty))
+        case "beam": return .beam(BeamSearchParameters(beams: beams ?? 3, lengthPenalty: lengthPenalty, hypothesisLength: hypothesisLength))
         case "opera":
             var opera = operaEfficient ? OPERAParameters.efficient : OPERAParameters()
             opera.beams = beams ?? 5
@@ -189,7 +190,7 @@ struct GenerateCommand: ParsableCommand {
             opera.scale = operaScale
             opera.penaltyWeight = operaPenalty
             opera.penaltyMode = OPERAParameters.PenaltyMode(rawValue: operaMode) ?? .official
-            opera.lengthPenalty = lengthPenalty
+            (opera.lengthPenalty, opera.hypothesisLength) = (lengthPenalty, hypothesisLength)
             return .opera(opera)
         case "vcd": return .vcd(contrastive, noiseStep: noiseStep, noiseSeed: noiseSeed)
         case "damro": return .damro(contrastive, outliers: damroTopK, attention: OutlierAttention(rawValue: damroAttention) ?? .singleHead)
@@ -200,13 +201,8 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let loaded = try openModel(model, runtime: runtime)
         try defense.apply(to: loaded, model: model)
-        var tokenizer: Tokenizer?
-        func tok() throws -> Tokenizer {
-            if let tokenizer { return tokenizer }
-            let opened = try openTokenizer(model)
-            tokenizer = opened
-            return opened
-        }
+        let decoder = try? openTokenizer(model)  // none with --input-ids on a model without one
+        func tok() throws -> Tokenizer { try decoder ?? openTokenizer(model) }  // opened again only to say why not
         var images: [Tensor] = []
         if let vlm = loaded.vision {
             images = try imageOptions.pixelValues(for: loaded, prompt: prompt.prompt)
@@ -216,7 +212,6 @@ struct GenerateCommand: ParsableCommand {
             throw CLIError("\(model) is a text-only model: --image and --pixel-values need a vision-language model")
         }
         let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: images.count, model: loaded)
-        let decoder = try? tok()
         var limits = try limits()
         (limits.eosTokenIDs, limits.bosTokenID) = (loaded.stopTokenIDs(tokenizer: decoder), decoder?.bosID)
         limits.decode = decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } }

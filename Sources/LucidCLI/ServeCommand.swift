@@ -126,3 +126,4 @@ struct ServeCommand: AsyncParsableCommand {
 extension ReasoningMode: ExpressibleByArgument {}
 extension LogprobsMode: ExpressibleByArgument {}
 extension RepetitionContext: ExpressibleByArgument { public init?(argument: String) { self.init(argument) } }
+extension HypothesisLength: ExpressibleByArgument {}

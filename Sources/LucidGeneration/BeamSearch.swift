@@ -17,13 +17,26 @@ struct BeamSearch {
     struct Hypotheses {
         let capacity: Int
         let lengthPenalty: Double
+        /// Ids counted in every hypothesis's length besides its new tokens (`HypothesisLength.sequence`'s start ids),
+        /// and whether an ending end token counts (it does under `HypothesisLength.new`).
+        var startLength = 0
+        var countsEndToken = true
         /// A hypothesis's score, tokens and each token's log-probabilities where they are tracked (its
         /// ending EOS's included), else none.
         var items: [(score: Double, tokens: [Int], logprobs: [TokenLogprobs])] = []
         var worst = 1e9
 
-        mutating func add(_ tokens: [Int], logprobs: [TokenLogprobs] = [], sumLogProbs: Double, generatedLength: Int) {
-            let score = sumLogProbs / pow(Double(generatedLength), lengthPenalty)
+        /// Finished hypotheses under `rule`, over `startLength` start ids.
+        init(capacity: Int, lengthPenalty: Double, rule: HypothesisLength = .new, startLength: Int = 0) {
+            (self.capacity, self.lengthPenalty) = (capacity, lengthPenalty)
+            if rule == .sequence { (self.startLength, countsEndToken) = (startLength, false) }
+        }
+
+        /// Adds a hypothesis of `generatedLength` new tokens, the last an end token where `endToken`.
+        mutating func add(_ tokens: [Int], logprobs: [TokenLogprobs] = [], sumLogProbs: Double, generatedLength: Int, endToken: Bool = false) {
+            // At least 1: an end token first under `.sequence` with no start ids would otherwise divide by 0.
+            let length = Swift.max(1, startLength + generatedLength - (endToken && !countsEndToken ? 1 : 0))
+            let score = sumLogProbs / pow(Double(length), lengthPenalty)
             guard items.count < capacity || score > worst else { return }
             items.append((score, tokens, logprobs))
             if items.count > capacity {
@@ -40,9 +53,9 @@ struct BeamSearch {
             guard items.count >= capacity else { return false }
             switch mode {
             case .whenFinished: return true
-            case .heuristic: return worst >= bestSumLogProbs / pow(Double(currentLength), lengthPenalty)
+            case .heuristic: return worst >= bestSumLogProbs / pow(Double(startLength + currentLength), lengthPenalty)
             case .never:
-                let length = lengthPenalty > 0 ? maxLength : currentLength
+                let length = startLength + (lengthPenalty > 0 ? maxLength : currentLength)
                 return worst >= bestSumLogProbs / pow(Double(length), lengthPenalty)
             }
         }
@@ -94,7 +107,8 @@ struct BeamSearch {
                 ended.append((score - 1e9, token, beam))
                 if rank >= beams { continue }
                 let logprobs = tracked.map { $0.beams[beam] + [$0.step.entry(row: beam, chosen: token)] } ?? []
-                hypotheses.add(sequences[beam] + [token], logprobs: logprobs, sumLogProbs: score, generatedLength: currentLength)
+                hypotheses.add(sequences[beam] + [token], logprobs: logprobs, sumLogProbs: score, generatedLength: currentLength,
+                               endToken: eos.contains(token))
             } else {
                 next.append((score, token, beam))
             }
@@ -120,7 +134,8 @@ struct BeamSearch {
         var sequences = [[Int]](repeating: [], count: beams)
         var tracked: [[TokenLogprobs]]? = logprobs.map { _ in [[TokenLogprobs]](repeating: [], count: beams) }
         let processor = limits.logitsProcessor(for: prefill)
-        var hypotheses = Hypotheses(capacity: beams, lengthPenalty: parameters.lengthPenalty)
+        var hypotheses = Hypotheses(capacity: beams, lengthPenalty: parameters.lengthPenalty, rule: parameters.hypothesisLength,
+                                    startLength: limits.startLength(prompt: prefill.tokenIDs))
         var done = false
         let eos = limits.eosTokenIDs
         var generated = 0

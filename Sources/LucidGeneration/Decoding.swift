@@ -19,8 +19,8 @@ public enum Decoding {
                                 onToken: TokenHandler? = nil) throws -> GenerationResult {
         try logprobs?.validate()
         var limits = limits
-        try limits.validatePenaltyContext(vocabularySize: model.vocabularySize)
-        limits.promptTokens = limits.penaltyContext(prompt: ids)
+        // The prefill may be embeddings: the decoders then no longer see the ids.
+        if limits.promptTokens == nil && limits.repetitionContext == .prompt { limits.promptTokens = ids }
         let prefill: Prefill
         let amateur: Tensor?
         let imageRanges: [Range<Int>]

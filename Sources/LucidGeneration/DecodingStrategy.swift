@@ -63,14 +63,18 @@ public enum EarlyStopping: Sendable, Equatable {
 /// Parameters of `DecodingStrategy.beamSearch`.
 public struct BeamSearchParameters: Sendable, Equatable {
     public var beams: Int
-    /// Hypothesis score = sum of log-probabilities / generated-length^lengthPenalty.
+    /// Hypothesis score = sum of log-probabilities / length^lengthPenalty.
     public var lengthPenalty: Double
     public var earlyStopping: EarlyStopping
+    /// What that length counts: the new tokens (current transformers, the default) or the whole sequence
+    /// (transformers 4.29).
+    public var hypothesisLength: HypothesisLength
 
-    public init(beams: Int = 3, lengthPenalty: Double = 1, earlyStopping: EarlyStopping = .heuristic) {
+    public init(beams: Int = 3, lengthPenalty: Double = 1, earlyStopping: EarlyStopping = .heuristic, hypothesisLength: HypothesisLength = .new) {
         self.beams = beams
         self.lengthPenalty = lengthPenalty
         self.earlyStopping = earlyStopping
+        self.hypothesisLength = hypothesisLength
     }
 
     public func validate() throws(GenerationError) {

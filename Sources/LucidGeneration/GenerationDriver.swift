@@ -74,14 +74,20 @@ public struct GenerationLimits {
     /// What applies the logit bias, the minimum length and the penalties over a generation from `prefill`;
     /// nil when they change nothing.
     func logitsProcessor(for prefill: Prefill) -> LogitsProcessor? {
-        if case .tokens(let ids) = prefill { return LogitsProcessor(self, prompt: penaltyContext(prompt: ids)) }
-        return LogitsProcessor(self, prompt: penaltyContext(prompt: nil))
+        LogitsProcessor(self, prompt: penaltyContext(prompt: prefill.tokenIDs))
     }
 
     /// The ids the repetition penalty counts besides the output, for a prompt of `ids` (nil where only its
     /// embeddings are known): `promptTokens`, else those `repetitionContext` names.
     func penaltyContext(prompt ids: [Int]?) -> [Int] {
         promptTokens ?? repetitionContext.tokens(prompt: ids, bos: bosTokenID)
+    }
+
+    /// How many ids generation started from, as transformers' `input_ids` held them before the first new token
+    /// (`HypothesisLength.sequence` counts them): `penaltyContext`'s, a `bos` context's one whether or not its id
+    /// is known.
+    func startLength(prompt ids: [Int]?) -> Int {
+        promptTokens == nil && repetitionContext == .bos ? 1 : penaltyContext(prompt: ids).count
     }
 }
 
@@ -167,6 +173,12 @@ public enum Prefill {
     /// Embeddings [1, T, D] with explicit RoPE positions ([T], or M-RoPE's [3, 1, T]); new tokens continue
     /// after the largest position.
     case positionedEmbeddings(Tensor, positions: Tensor)
+
+    /// The ids of a `.tokens` prefill.
+    var tokenIDs: [Int]? {
+        if case .tokens(let ids) = self { return ids }
+        return nil
+    }
 
     /// The embeddings of an `.embeddings` or `.positionedEmbeddings` prefill.
     public var embeddings: Tensor? {

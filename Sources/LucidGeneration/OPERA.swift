@@ -154,7 +154,8 @@ public struct OPERADecoder {
         statistics.prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let decodeStart = DispatchTime.now().uptimeNanoseconds
         var beamScores = [0.0] + [Double](repeating: -1e9, count: nb - 1)
-        var hypotheses = BeamSearch.Hypotheses(capacity: nb, lengthPenalty: p.lengthPenalty)
+        var hypotheses = BeamSearch.Hypotheses(capacity: nb, lengthPenalty: p.lengthPenalty, rule: p.hypothesisLength,
+                                               startLength: limits.startLength(prompt: nil))
         var histories = [[Int]](repeating: [], count: nb)
         var tracked: [[TokenLogprobs]]? = logprobs.map { _ in [[TokenLogprobs]](repeating: [], count: nb) }
         var done = false

@@ -44,6 +44,9 @@ public struct OPERAParameters: Sendable, Equatable {
     public var minimumSummaryLocation = 10
     public var lengthPenalty = 1.0
     public var earlyStopping = EarlyStopping.heuristic
+    /// What a hypothesis's length counts: the new tokens (as Lucid's beam search, the default) or, as the official
+    /// code's transformers 4.29 does, the whole sequence (`HypothesisLength.sequence`).
+    public var hypothesisLength = HypothesisLength.new
 
     public init() {}
 

@@ -6,9 +6,9 @@ extension DecodingMethod {
     /// Options each manifest method accepts.
     public static let manifestOptions: [String: Set<String>] = [
         "greedy": GenerationLimits.manifestOptions, "sample": GenerationLimits.manifestOptions.union(["temperature", "top_k", "top_p", "min_p"]),
-        "beam": GenerationLimits.manifestOptions(LogitsAdjustment.beamSearch).union(["beams", "length_penalty"]),
+        "beam": GenerationLimits.manifestOptions(LogitsAdjustment.beamSearch).union(["beams", "length_penalty", "hypothesis_length"]),
         "opera": GenerationLimits.manifestOptions(LogitsAdjustment.beamSearch)
-            .union(["beams", "candidates", "scale", "threshold", "penalty", "mode", "efficient", "length_penalty"]),
+            .union(["beams", "candidates", "scale", "threshold", "penalty", "mode", "efficient", "length_penalty", "hypothesis_length"]),
         "vcd": ["alpha", "beta", "noise_step", "temperature", "top_k", "top_p"],
         "damro": ["alpha", "beta", "outliers", "attention", "warpers", "temperature", "top_k", "top_p"],
     ]
@@ -59,7 +59,8 @@ extension DecodingMethod {
         case "sample":
             self = .sample(sampling ?? SamplingParameters(seed: s))
         case "beam":
-            self = .beam(BeamSearchParameters(beams: try o.int("beams", in: 1...64) ?? 5, lengthPenalty: try o.double("length_penalty") ?? 1))
+            self = .beam(BeamSearchParameters(beams: try o.int("beams", in: 1...64) ?? 5, lengthPenalty: try o.double("length_penalty") ?? 1,
+                                              hypothesisLength: try o.hypothesisLength("hypothesis_length")))
         case "opera":
             var opera = try o.bool("efficient") == true ? OPERAParameters.efficient : OPERAParameters()
             opera.beams = try o.int("beams", in: 1...64) ?? 5
@@ -68,6 +69,7 @@ extension DecodingMethod {
             opera.scale = try o.double("scale") ?? 50
             opera.penaltyWeight = try o.double("penalty") ?? 1
             opera.lengthPenalty = try o.double("length_penalty") ?? 1
+            opera.hypothesisLength = try o.hypothesisLength("hypothesis_length")
             if let mode = try o.string("mode") {
                 guard let parsed = OPERAParameters.PenaltyMode(rawValue: mode) else { throw .init(key: "mode", reason: "must be official or smooth, found `\(mode)`") }
                 opera.penaltyMode = parsed

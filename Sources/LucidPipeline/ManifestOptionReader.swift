@@ -66,6 +66,13 @@ struct ManifestOptionReader {
         return context
     }
 
+    /// What a beam hypothesis's length counts: `new` (the default) or `sequence`.
+    func hypothesisLength(_ key: String) throws(Failure) -> HypothesisLength {
+        guard let name = try string(key) else { return .new }
+        guard let rule = HypothesisLength(rawValue: name) else { throw Failure(key: key, reason: "must be new or sequence, found `\(name.prefix(40))`") }
+        return rule
+    }
+
     func string(_ key: String) throws(Failure) -> String? {
         guard let value = options[key] else { return nil }
         guard let text = value.stringValue else { throw Failure(key: key, reason: "expected a string, found \(value.typeDescription)") }

@@ -13,7 +13,7 @@ enum DecodingRequest {
         "temperature": .number, "top_k": .integer, "top_p": .number, "beams": .integer, "length_penalty": .number,
         "candidates": .integer, "scale": .number, "threshold": .integer, "penalty": .number, "mode": .string,
         "efficient": .bool, "alpha": .number, "beta": .number, "noise_step": .integer, "outliers": .integer,
-        "attention": .string, "warpers": .bool, "min_p": .number,
+        "attention": .string, "warpers": .bool, "min_p": .number, "hypothesis_length": .string,
     ]
 
     /// The `top_k` a request may ask for.
@@ -38,6 +38,10 @@ enum DecodingRequest {
                            code: "unknown_decoding_method")
         }
         for (key, option) in options.sorted(by: { $0.key < $1.key }) {
+            if key == "repetition_context" {
+                throw .invalid("decoding.repetition_context: the server's repetition penalty counts the prompt, as OpenAI's and vLLM's do (run manifests and `lucid generate` choose)",
+                               param: "decoding.repetition_context")
+            }
             if GenerationLimits.manifestOptions.contains(key) {
                 let field = key == "min_new_tokens" ? "min_tokens" : key
                 throw .invalid("decoding.\(key): give '\(field)' at the top level of the request, as OpenAI's or vLLM's field", param: "decoding.\(key)")

@@ -88,6 +88,24 @@ struct PenaltyFlagTests {
         }
     }
 
+    /// `--hypothesis-length sequence` decodes what transformers' beam search decodes with 4.29's lengths, and the
+    /// default what 5.23's does (beam_length.json).
+    @Test func hypothesisLengthFlagMatchesTransformersLengths() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.llamaFixtures.appendingPathComponent("beam_length.json"))) as? [String: Any])
+        // The case that ends at the checkpoint's own end token (2), where `lucid generate` ends.
+        let item = try #require((document["cases"] as? [[String: Any]])?.first { $0["eos"] as? Int == 2 })
+        let model = Self.llamaFixtures.appendingPathComponent("\(item["configuration"] as? String ?? "")/model").path
+        let prompt = (item["prompt"] as? [Int] ?? []).map(String.init).joined(separator: ",")
+        for (rule, key) in [("sequence", "tokens"), ("new", "new_length_tokens")] {
+            let result = try LucidProcess.run(["generate", "--model", model, "--input-ids", prompt, "--max-new-tokens", "\(item["max_new_tokens"] as? Int ?? 0)",
+                                               "--json", "--beams", "\(item["beams"] as? Int ?? 0)", "--length-penalty", "\(item["length_penalty"] as? Double ?? .nan)",
+                                               "--hypothesis-length", rule])
+            #expect(result.status == 0, "\(result.err)")
+            let tokens = try LucidProcess.json(result.out)["token_ids"] as? [Int]
+            #expect(tokens == item[key] as? [Int], "\(rule)")
+        }
+    }
+
     @Test func minNewTokensHoldsTheEndTokenBack() throws {
         // A bias of 100 on the model's end token (2) makes it every step's choice once it is allowed.
         let model = Self.llamaFixtures.appendingPathComponent("llama-mha/model").path

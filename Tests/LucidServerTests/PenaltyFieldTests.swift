@@ -60,4 +60,31 @@ struct PenaltyFieldTests {
         }
         #expect(responses[4].status == .ok, "\(String(buffer: responses[4].body))")
     }
+
+    /// Beam search and OPERA take `hypothesis_length` (`new`, the default, or `sequence`, transformers 4.29's) in their
+    /// `decoding` object; the repetition penalty's context is not a server option (it counts the prompt, as OpenAI's
+    /// and vLLM's), and a request that sets it is told so.
+    @Test func hypothesisLengthIsABeamOptionAndTheRepetitionContextIsRefused() async throws {
+        for name in ["beam", "opera"] {
+            let method = try DecodingRequest.method(.object(["method": .string(name), "hypothesis_length": "sequence"]),
+                                                    temperature: nil, topK: nil, topP: nil, minP: nil, seed: 0)
+            switch method {
+            case .beam(let parameters): #expect(parameters.hypothesisLength == .sequence)
+            case .opera(let parameters): #expect(parameters.hypothesisLength == .sequence)
+            default: Issue.record("\(name) became \(method.name)")
+            }
+        }
+        let responses = try await answers([
+            ["max_tokens": 2, "decoding": .object(["method": "beam", "beams": 2, "hypothesis_length": "sequence"])],
+            ["max_tokens": 2, "decoding": .object(["method": "beam", "beams": 2, "hypothesis_length": "whole"])],
+            ["max_tokens": 2, "decoding": .object(["method": "beam", "beams": 2, "repetition_context": "bos"])],
+            ["max_tokens": 2, "decoding": .object(["method": "sample", "hypothesis_length": "sequence"])],
+        ])
+        #expect(responses[0].status == .ok, "\(String(buffer: responses[0].body))")
+        let (rule, context, sample) = (try json(responses[1])["error"], try json(responses[2])["error"], try json(responses[3])["error"])
+        #expect(rule?["message"]?.stringValue?.contains("hypothesis_length: must be new or sequence, found `whole`") == true, "\(String(describing: rule))")
+        #expect(context?["param"]?.stringValue == "decoding.repetition_context"
+                && context?["message"]?.stringValue?.contains("counts the prompt") == true, "\(String(describing: context))")
+        #expect(sample?["param"]?.stringValue == "decoding.hypothesis_length", "\(String(describing: sample))")
+    }
 }
