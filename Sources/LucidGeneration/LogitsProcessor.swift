@@ -48,7 +48,7 @@ extension GenerationLimits {
         case .prompt, .output: return
         case .bos:
             guard let bos = bosTokenID else {
-                throw .invalidOption("the repetition penalty's context 'bos' needs the model's beginning-of-sequence id, and its tokenizer has none: give the id instead (e.g. 1)")
+                throw .invalidOption("the repetition penalty's context 'bos' needs the model's beginning-of-sequence id, and its tokenizer has none: give the id instead (`--repetition-context 1`, a manifest's `repetition_context: [1]`)")
             }
             ids = [bos]
         case .ids(let given):
