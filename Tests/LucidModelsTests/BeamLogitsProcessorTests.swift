@@ -35,8 +35,7 @@ struct BeamLogitsProcessorTests {
     }
 
     static func cases() throws -> [BeamCase] {
-        let url = URL(fileURLWithPath: Fixtures.path("llama", "logits_processors.json"))
-        return try JSONDecoder().decode(Document.self, from: Data(contentsOf: url)).beam
+        try Fixtures.decoded(Document.self, "llama", "logits_processors.json").beam
     }
 
     @Test func beamSearchWithBiasMinimumLengthAndRepetitionMatchesTransformers() throws {

@@ -16,6 +16,11 @@ enum Fixtures {
         components.reduce(root) { ($0 as NSString).appendingPathComponent($1) }
     }
 
+    /// A JSON fixture decoded as `type`.
+    static func decoded<Value: Decodable>(_ type: Value.Type, _ components: String...) throws -> Value {
+        try JSONDecoder().decode(type, from: Data(contentsOf: URL(fileURLWithPath: components.reduce(root) { ($0 as NSString).appendingPathComponent($1) })))
+    }
+
     /// The golden tensors of a fixture directory.
     static func golden(_ directory: String) throws -> SafetensorsFile {
         try SafetensorsFile(path: (directory as NSString).appendingPathComponent("golden.safetensors"))

@@ -32,8 +32,7 @@ struct HypothesisLengthTests {
     }
 
     static func cases() throws -> [LengthCase] {
-        let url = URL(fileURLWithPath: Fixtures.path("llama", "beam_length.json"))
-        return try JSONDecoder().decode(Document.self, from: Data(contentsOf: url)).cases
+        try Fixtures.decoded(Document.self, "llama", "beam_length.json").cases
     }
 
     @Test func sequenceLengthsDecodeWhatTransformers429LengthsDecode() throws {

@@ -37,8 +37,7 @@ struct RepetitionContextTests {
     }
 
     static func cases() throws -> [ContextCase] {
-        let url = URL(fileURLWithPath: Fixtures.path("llama", "logits_processors.json"))
-        return try JSONDecoder().decode(Document.self, from: Data(contentsOf: url)).context
+        try Fixtures.decoded(Document.self, "llama", "logits_processors.json").context
     }
 
     @Test func eachContextDecodesWhatTransformersDecodesFromEmbeddingsAlone() throws {
