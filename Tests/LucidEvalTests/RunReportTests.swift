@@ -7,7 +7,7 @@ import Testing
 @Suite("Run reports")
 struct RunReportTests {
     /// A run directory whose results are the first `count` InstructBLIP greedy captions (OPERA's log).
-    func captionRun(count: Int, seeds: [Int]) throws -> (URL, [CHAIRCaption]) {
+    func captionRun(count: Int, seeds: [Int], methods: [MethodSpec] = [MethodSpec(name: "greedy")]) throws -> (URL, [CHAIRCaption]) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-report-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let captions = Array(try CHAIRCaption.load(from: try EvalFixtures.url("chair/instructblip_greedy.jsonl")).captions.prefix(count))
@@ -15,7 +15,7 @@ struct RunReportTests {
         let dataset = root.appendingPathComponent("captions.jsonl")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dataset)
         let manifest = RunManifest(name: "report-test", models: [ModelSpec(label: "instructblip", path: "none")],
-                                   dataset: DatasetSpec(url: dataset, kind: .captions), methods: [MethodSpec(name: "greedy")],
+                                   dataset: DatasetSpec(url: dataset, kind: .captions), methods: methods,
                                    seeds: seeds, output: root.appendingPathComponent("run"))
         let plan = try RunPlan(manifest: manifest)
         let directory = try RunDirectory.prepare(for: plan, at: manifest.output)
@@ -56,6 +56,25 @@ struct RunReportTests {
         let csv = try String(contentsOf: out.appendingPathComponent("report.csv"), encoding: .utf8)
         #expect(csv.hasPrefix("model,method,method_id,seeds,samples,failed,CHAIR_i,CHAIR_i_std"))
         #expect(ReportWriters.markdown(report).contains(String(format: "%.1f", direct.summary.chairS * 100)))
+    }
+
+    /// Two configurations of one method (beam search with 2 and with 3 beams) are told apart by their method ids in
+    /// the tables, the charts, the samples and the position rates (which had kept only the last under one name); a
+    /// method run once keeps its name.
+    @Test func twoConfigurationsOfAMethodAreToldApartByTheirIds() throws {
+        let methods = [MethodSpec(name: "beam", options: ["beams": 2]), MethodSpec(name: "beam", options: ["beams": 3]), MethodSpec(name: "greedy")]
+        let (run, _) = try captionRun(count: 4, seeds: [0], methods: methods)
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        var options = RunReportOptions(nltkDirectory: EvalFixtures.nltkDirectory)
+        options.objects = try EvalFixtures.url("chair/gt_objects_instructblip.json")
+        let report = try RunReport.build(directory: run, options: options)
+        let labels = report.rows.map(report.methodLabel(of:))
+        #expect(labels == [methods[0].id, methods[1].id, "greedy"] && methods[0].id != methods[1].id && methods[0].id.hasPrefix("beam@"))
+        #expect(Set(report.positionRates.keys) == Set(labels.map { "instructblip · \($0)" }))
+        #expect(Set(report.samples.map(\.method)) == Set(labels))
+        let markdown = ReportWriters.markdown(report)
+        #expect(labels.allSatisfy { markdown.contains("| instructblip | \($0) |") }, "\(markdown)")
+        #expect(labels.allSatisfy { ReportWriters.html(report).contains("<td>\($0)</td>") })
     }
 
     @Test func aCaptionRunOfAnotherWorldIsScoredWithTheVocabularyItsDatasetDeclares() throws {

@@ -46,7 +46,7 @@ public enum ReportWriters {
         lines.append("| " + header.joined(separator: " | ") + " |")
         lines.append("|" + String(repeating: "---|", count: header.count))
         for row in report.rows {
-            let cells = [row.model, row.method, String(row.seeds), String(row.samples) + (row.failed > 0 ? " (\(row.failed) failed)" : "")]
+            let cells = [row.model, report.methodLabel(of: row), String(row.seeds), String(row.samples) + (row.failed > 0 ? " (\(row.failed) failed)" : "")]
                 + report.metricNames.map { format(row.metrics[$0], percent: isPercent($0)) }
                 + [String(format: "%.1f", row.tokensPerSecond), String(format: "%.2f", row.forwardPassesPerToken)]
             lines.append("| " + cells.joined(separator: " | ") + " |")
@@ -87,7 +87,7 @@ public enum ReportWriters {
             let value = row.metrics[metric]?.first ?? 0
             let width = 360 * value / maxValue
             let y = 30 + 28 * i
-            svg += "<text x=\"10\" y=\"\(y + 15)\">\(escape(row.model + " · " + row.method))</text>"
+            svg += "<text x=\"10\" y=\"\(y + 15)\">\(escape(row.model + " · " + report.methodLabel(of: row)))</text>"
             svg += "<rect x=\"230\" y=\"\(y)\" width=\"\(String(format: "%.1f", width))\" height=\"20\" fill=\"#3b7dd8\"/>"
             svg += "<text x=\"\(String(format: "%.1f", 236 + width))\" y=\"\(y + 15)\">\(format(row.metrics[metric], percent: isPercent(metric)))</text>"
         }
@@ -134,7 +134,7 @@ public enum ReportWriters {
         body += "<table><tr><th>model</th><th>method</th><th>seeds</th><th>samples</th>"
         body += report.metricNames.map { "<th>\(escape(label(ofMetric: $0)))</th>" }.joined() + "<th>tokens/s</th><th>passes/token</th></tr>"
         for row in report.rows {
-            body += "<tr><td>\(escape(row.model))</td><td>\(escape(row.method))</td><td>\(row.seeds)</td><td>\(row.samples)</td>"
+            body += "<tr><td>\(escape(row.model))</td><td>\(escape(report.methodLabel(of: row)))</td><td>\(row.seeds)</td><td>\(row.samples)</td>"
             body += report.metricNames.map { "<td>\(format(row.metrics[$0], percent: isPercent($0)))</td>" }.joined()
             body += String(format: "<td>%.1f</td><td>%.2f</td></tr>", row.tokensPerSecond, row.forwardPassesPerToken)
         }

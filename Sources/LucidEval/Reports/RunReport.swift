@@ -46,6 +46,17 @@ public struct RunReport: Codable, Sendable {
 
     /// The `report.json` layout `ReportWriters` writes.
     public static let currentSchemaVersion = 1
+
+    /// What the tables, the charts, the samples and `positionRates` call a row's method: its name, or its id
+    /// (`beam@3ff4e435`, as results.jsonl and report.csv name it) where the run has another configuration of that
+    /// method for the model (two beam searches that differ in an option).
+    public func methodLabel(of row: Row) -> String {
+        Self.methodLabel(model: row.model, method: row.method, methodID: row.methodID, among: rows.map { ($0.model, $0.method, $0.methodID) })
+    }
+
+    static func methodLabel(model: String, method: String, methodID: String, among all: [(model: String, method: String, methodID: String)]) -> String {
+        all.contains { $0.model == model && $0.method == method && $0.methodID != methodID } ? methodID : method
+    }
 }
 
 /// Inputs a report needs besides the run directory.

@@ -35,16 +35,18 @@ struct RunReportBuilder {
             let vocabulary = try options.synonyms.map(CHAIRVocabulary.init(synonymsFile:)) ?? CHAIRVocabulary(variant: options.chairVariant)
             chair = (CHAIRCaptionParser(english: english, vocabulary: vocabulary), try CHAIRGroundTruth.objectList(at: objects, vocabulary: vocabulary))
         }
+        let configurations = order.compactMap { groups[$0]?.0 }.map { (model: $0.model, method: $0.method, methodID: $0.methodID) }
         var rows: [RunReport.Row] = []
         var details: [RunReport.SampleDetail] = []
         var positionRates: [String: [Double]] = [:]
         var metricNames: [String] = []
         for id in order {
             guard let (group, members) = groups[id] else { continue }
+            let method = RunReport.methodLabel(model: group.model, method: group.method, methodID: group.methodID, among: configurations)
             let ok = members.filter { $0.result != nil }
             let unanswered = ok.filter(Self.stoppedWhileReasoning).count
             if unanswered > 0 {
-                warnings.append("\(group.model) · \(group.method): \(unanswered) of \(ok.count) outputs stopped at max_new_tokens inside their "
+                warnings.append("\(group.model) · \(method): \(unanswered) of \(ok.count) outputs stopped at max_new_tokens inside their "
                                 + "reasoning, so their answer is empty and scored as such: raise generation.max_new_tokens")
             }
             let bySeed = Dictionary(grouping: ok, by: \.seed)
@@ -54,13 +56,13 @@ struct RunReportBuilder {
                 let (metrics, flagged) = try score(seedRecords, chair: chair)
                 perSeed.append(metrics)
                 for record in seedRecords.prefix(options.samplesPerRow) where seed == bySeed.keys.min() {
-                    details.append(RunReport.SampleDetail(model: group.model, method: group.method, seed: seed, sampleID: record.sampleID,
+                    details.append(RunReport.SampleDetail(model: group.model, method: method, seed: seed, sampleID: record.sampleID,
                                                           text: Self.text(record), flagged: flagged[record.key] ?? [], note: note(record),
                                                           reasoning: record.result?["reasoning"]?.stringValue))
                 }
             }
             if let (parser, truth) = chair {
-                positionRates["\(group.model) · \(group.method)"] = Self.positionRates(ok, parser: parser, truth: truth, samples: samples)
+                positionRates["\(group.model) · \(method)"] = Self.positionRates(ok, parser: parser, truth: truth, samples: samples)
             }
             metricNames = perSeed.first.map { Array($0.keys).sorted() } ?? metricNames
             var metrics: [String: [Double]] = [:]
