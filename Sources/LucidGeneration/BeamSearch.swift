@@ -19,8 +19,8 @@ struct BeamSearch {
         let lengthPenalty: Double
         /// Ids counted in every hypothesis's length besides its new tokens (`HypothesisLength.sequence`'s start ids),
         /// and whether an ending end token counts (it does under `HypothesisLength.new`).
-        var startLength = 0
-        var countsEndToken = true
+        let startLength: Int
+        let countsEndToken: Bool
         /// A hypothesis's score, tokens and each token's log-probabilities where they are tracked (its
         /// ending EOS's included), else none.
         var items: [(score: Double, tokens: [Int], logprobs: [TokenLogprobs])] = []
@@ -29,7 +29,7 @@ struct BeamSearch {
         /// Finished hypotheses under `rule`, over `startLength` start ids.
         init(capacity: Int, lengthPenalty: Double, rule: HypothesisLength = .new, startLength: Int = 0) {
             (self.capacity, self.lengthPenalty) = (capacity, lengthPenalty)
-            if rule == .sequence { (self.startLength, countsEndToken) = (startLength, false) }
+            (self.startLength, countsEndToken) = rule == .sequence ? (startLength, false) : (0, true)
         }
 
         /// Adds a hypothesis of `generatedLength` new tokens, the last an end token where `endToken`.
@@ -103,12 +103,13 @@ struct BeamSearch {
         for (rank, (score, index)) in zip(candidateScores, candidateIndices).enumerated() {
             let beam = index / vocabulary
             let token = index % vocabulary
-            if eos.contains(token) || completesStop(beam, token) {
+            let endsAtEOS = eos.contains(token)
+            if endsAtEOS || completesStop(beam, token) {
                 ended.append((score - 1e9, token, beam))
                 if rank >= beams { continue }
                 let logprobs = tracked.map { $0.beams[beam] + [$0.step.entry(row: beam, chosen: token)] } ?? []
                 hypotheses.add(sequences[beam] + [token], logprobs: logprobs, sumLogProbs: score, generatedLength: currentLength,
-                               endToken: eos.contains(token))
+                               endToken: endsAtEOS)
             } else {
                 next.append((score, token, beam))
             }

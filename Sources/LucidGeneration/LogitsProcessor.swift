@@ -41,7 +41,7 @@ extension GenerationLimits {
 
     /// Throws when the repetition penalty is to count ids of `repetitionContext` (no `promptTokens`) that are not
     /// the model's: a beginning-of-sequence id where none is known, or ids outside the vocabulary.
-    func validatePenaltyContext(vocabularySize: Int) throws(GenerationError) {
+    private func validatePenaltyContext(vocabularySize: Int) throws(GenerationError) {
         guard penalties.repetition != 1, promptTokens == nil else { return }
         let ids: [Int]
         switch repetitionContext {

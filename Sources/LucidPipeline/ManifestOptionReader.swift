@@ -60,7 +60,8 @@ struct ManifestOptionReader {
             }
             return .ids(ids)
         }
-        guard let name = value.stringValue, let context = RepetitionContext(name), name.first?.isLetter == true else {
+        // Ids come as an array: a string names a context.
+        guard let name = value.stringValue, ["prompt", "bos", "output"].contains(name), let context = RepetitionContext(name) else {
             throw Failure(key: key, reason: "must be prompt, bos, output or an array of token ids, found \(value.stringValue.map { "`\($0.prefix(40))`" } ?? value.typeDescription)")
         }
         return context
