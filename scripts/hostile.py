@@ -432,6 +432,10 @@ def manifest_cases(work, rng):
     images = os.path.join(work, "captions.jsonl")
     with open(images, "w") as f:
         f.write(json.dumps({"image": 5, "image_id": 1}) + "\n")
+    # Images that are not there (one named with control characters): refused before any model opens.
+    absent = os.path.join(work, "absent.jsonl")
+    with open(absent, "w") as f:
+        f.write(json.dumps({"image": "gone\u001b[2J.png", "image_id": 1}) + "\n" + json.dumps({"image": "gone.png", "image_id": 2}) + "\n")
     valid = f"""name: hostile
 models: [{TINY}]
 dataset: {{path: {data}, kind: prompts}}
@@ -450,7 +454,8 @@ generation:
              ("seeds: [0]", "seeds: [-1]", "seeds"), ("seeds: [0]", "seeds: [9223372036854775808]", "seeds"), ("max_new_tokens: 2", "max_new_token: 2", "max_new_token"),
              ("beams: 2", "beams: 100000", "beams"), ("- greedy", "- {name: sample, temperature: 1e-320}", "temperature"),
              ("- greedy", "- {name: sample, temperature: hot}", "temperature"), ("- greedy", "- {name: opera, candidates: 100000}", "candidates"),
-             (f"{data}, kind: prompts", f"{images}, kind: captions", "image"), ("max_new_tokens: 2", "max_new_tokens: 0x10", "max_new_tokens"),
+             (f"{data}, kind: prompts", f"{images}, kind: captions", "image"), (f"{data}, kind: prompts", f"{absent}, kind: captions", "2 of 2"),
+             ("max_new_tokens: 2", "max_new_tokens: 0x10", "max_new_tokens"),
              ("- greedy", "- {name: sample, temperature: 0x1p3}", "temperature"), ("max_new_tokens: 2", "max_new_tokens: null", "max_new_tokens"),
              (f"models: [{TINY}]", f"models: [{{path: {TINY}, dtpye: bf16}}]", "dtpye"),
              (f"models: [{TINY}]", f"models: [{{path: {TINY}, fused_attention: 'yes'}}]", "fused_attention"),

@@ -68,10 +68,11 @@ struct RunStartCommand: AsyncParsableCommand {
         let spec = try shard.map { text throws -> ShardSpec in
             do { return try ShardSpec(parsing: text) } catch { throw CLIError("--shard: \(error)") }
         }
-        // Option mistakes (dtype, device, defense, attack, method options) fail before any item runs
+        // Option mistakes (dtype, device, defense, attack, method options) and missing images fail before any item runs
         // and before a run directory is made, so the corrected manifest starts cleanly.
         let loaded = try RunManifest.load(from: URL(fileURLWithPath: manifest))
         try ManifestWorker.validate(loaded)
+        try RunImages.validate(loaded)
         let engine = try ManifestWorker.engine(of: loaded)
         let session: RunSession
         do {

@@ -65,7 +65,6 @@ public final class ManifestWorker {
         let method = try DecodingMethod(manifest: item.method, seed: item.seed)
         let sample = item.sample.fields
         let generation = try ManifestGeneration(item.generation)
-        let base = plan.dataset.url.deletingLastPathComponent()
         var prompt: String
         switch plan.manifest.dataset.kind {
         case .captions: prompt = sample["prompt"]?.stringValue ?? generation.prompt ?? "Please describe this image in detail."
@@ -84,10 +83,7 @@ public final class ManifestWorker {
                 throw RunSpecError("sample \(item.sample.id): image must be a path, found \(value.typeDescription)")
             }
             guard loaded.vision != nil else { throw RunSpecError("sample \(item.sample.id) has an image but \(item.model.label) is text-only") }
-            // Relative image paths resolve against the dataset's folder, or against the generation
-            // option image_folder (itself relative to the dataset's folder), as POPE's --image-folder.
-            let folder = generation.imageFolder.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base
-            var path = image.hasPrefix("/") ? image : folder.appendingPathComponent(image).path
+            var path = RunImages(dataset: plan.dataset.url, imageFolder: generation.imageFolder).path(of: image)
             if let attack {
                 let adversarial = ManifestAttack.path(run: runDirectory, model: item.model.label, sample: item.sample.id)
                 let (crafter, crafterTokenizer) = try attack.surrogate.map { try surrogate($0, gradient: attack.gradient) } ?? (loaded, tokenizer)

@@ -31,8 +31,7 @@ public struct RunJudgeInput {
         if let problem = dataset.problem { throw problem }
         samples = dataset.fields
         do { generation = try ManifestGeneration(directory.metadata.manifest["generation"]?.objectValue ?? [:]) } catch { throw RunSpecError("\(run.path): \(error)") }
-        let base = dataset.url.deletingLastPathComponent()
-        imageFolder = (generation.imageFolder.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } ?? base).path
+        imageFolder = RunImages(dataset: dataset.url, imageFolder: generation.imageFolder).folder.path
     }
 
 

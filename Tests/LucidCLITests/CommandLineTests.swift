@@ -324,6 +324,23 @@ struct CommandLineTests {
         #expect(bad.status != 0)
     }
 
+    @Test func runWithMisplacedImagesIsRefusedBeforeItMakesARunDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-images-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/world/images", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("{\"image\": \"0.png\", \"image_id\": 0}\n{\"image\": \"1.png\", \"image_id\": 1}\n".utf8)
+            .write(to: URL(fileURLWithPath: dir + "/world/captions.jsonl"))
+        try Data([0x89]).write(to: URL(fileURLWithPath: dir + "/world/images/1.png"))
+        let manifest = "name: t\nmodels: [shapes-tiny]\ndataset: {path: world/captions.jsonl, kind: captions}\nmethods: [greedy]\n"
+            + "output: out\ngeneration: {image_folder: world/images}\n"
+        try Data(manifest.utf8).write(to: URL(fileURLWithPath: dir + "/m.yaml"))
+        let refused = try LucidProcess.run(["run", dir + "/m.yaml"])
+        #expect(refused.status != 0 && refused.err.contains("m.yaml:6: generation.image_folder: 2 of 2 samples' images are missing"),
+                "\(refused.err)")
+        #expect(refused.err.contains(dir + "/world/world/images/0.png"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"), "no run directory for a run that cannot start")
+    }
+
     var evalFixtures: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("LucidEvalTests/Fixtures").path }
 
