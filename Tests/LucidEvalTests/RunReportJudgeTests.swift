@@ -7,14 +7,14 @@ import Testing
 /// method), mean ± standard deviation over seeds, computed from the records.
 @Suite("Run reports with judges")
 struct RunReportJudgeTests {
-    /// A finished prompts run: one model, methods greedy and beam, seeds 0 and 1, two prompts.
-    static func promptRun() throws -> (URL, RunPlan) {
+    /// A finished prompts run: one model, `methods` (greedy and beam), seeds 0 and 1, two prompts.
+    static func promptRun(methods: [MethodSpec] = [MethodSpec(name: "greedy"), MethodSpec(name: "beam", options: ["beams": 2])]) throws -> (URL, RunPlan) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("lucid-report-judges-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let dataset = root.appendingPathComponent("prompts.jsonl")
         try Data("{\"id\": \"a\", \"prompt\": \"p\"}\n{\"id\": \"b\", \"prompt\": \"q\"}\n".utf8).write(to: dataset)
         let manifest = RunManifest(name: "judged", models: [ModelSpec(label: "m", path: "none")], dataset: DatasetSpec(url: dataset, kind: .prompts),
-                                   methods: [MethodSpec(name: "greedy"), MethodSpec(name: "beam", options: ["beams": 2])], seeds: [0, 1],
+                                   methods: methods, seeds: [0, 1],
                                    output: root.appendingPathComponent("run"))
         let plan = try RunPlan(manifest: manifest)
         let store = try RunDirectory.prepare(for: plan, at: manifest.output).openStore(shard: nil)
@@ -57,5 +57,26 @@ struct RunReportJudgeTests {
         let markdown = ReportWriters.markdown(report)
         #expect(markdown.contains("| StrongREJECT | GPT-4V accuracy | GPT-4V detailedness |"))
         #expect(markdown.contains("| 0.50 ± 0.35 | 7.00 | 4.50 |"), "judge scores are shown as they are, not as percentages")
+    }
+
+    /// A row in two GPT-4V comparisons keeps the first file's scores, and the warning names it as the report does: by
+    /// its method id where the model has another configuration of that method.
+    @Test func aRowInTwoComparisonsIsNamedByItsIdInTheWarning() throws {
+        let methods = [MethodSpec(name: "greedy"), MethodSpec(name: "beam", options: ["beams": 2]), MethodSpec(name: "beam", options: ["beams": 3])]
+        let (run, _) = try Self.promptRun(methods: methods)
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        let (two, three) = (methods[1].id, methods[2].id)
+        for (stem, reply) in [("\(two).greedy", "Accuracy: 6 8\nDetailedness: 4 9"), ("\(two).\(three)", "Accuracy: 2 3\nDetailedness: 1 2")] {
+            let log = try JudgeRecordLog<OPERAGPT4VRecord>(path: run.appendingPathComponent("judges/opera-gpt4v.\(stem).jsonl").path)
+            let item = OPERAGPT4VItem(id: "m|0|a", image: "x.png", assistant1: "", assistant2: "")
+            try log.append(OPERAGPT4VRecord(item: item, imageSHA256: "s", request: "r", reply: reply))
+        }
+        let report = try RunReport.build(directory: run, options: RunReportOptions(nltkDirectory: EvalFixtures.nltkDirectory))
+        let first = "opera-gpt4v.\(two).greedy", second = "opera-gpt4v.\(two).\(three)"
+        let (earlier, later) = first < second ? (first, second) : (second, first)
+        #expect(report.warnings.contains("m · \(two) is in two GPT-4V comparisons (\(earlier), \(later)): the report shows \(earlier)'s scores"),
+                "\(report.warnings)")
+        let row = try #require(report.rows.first { $0.methodID == two })
+        #expect(row.metrics["gpt4v_accuracy"] == [earlier == first ? 6 : 2, 0])
     }
 }

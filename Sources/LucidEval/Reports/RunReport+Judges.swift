@@ -36,7 +36,7 @@ extension RunReport {
                     guard let side = compared.firstIndex(where: { $0 == row.method || $0 == row.methodID }) else { continue }
                     let key = "\(row.model)|\(row.methodID)"
                     if let earlier = source[key] {
-                        warnings.append("\(row.model) · \(row.method) is in two GPT-4V comparisons (\(earlier), \(stem)): the report shows \(earlier)'s scores")
+                        warnings.append("\(row.model) · \(methodLabel(of: row)) is in two GPT-4V comparisons (\(earlier), \(stem)): the report shows \(earlier)'s scores")
                         continue
                     }
                     source[key] = stem
