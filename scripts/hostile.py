@@ -557,6 +557,9 @@ def flag_cases(work, rng, image):
         # Beam search takes the repetition penalty and the minimum length too (on each beam's log-probabilities).
         (generate + ["--max-new-tokens", "2", "--beams", "2"], "--repetition-penalty", in_range(0.001, 1000, False), ["repetition"], {}),
         (generate + ["--max-new-tokens", "2", "--beams", "2"], "--min-new-tokens", in_range(0, 2), ["min"], {}),
+        # The n-gram ban 0…2^20 (as --max-new-tokens; any n past the sequence bans nothing), greedy and beam search.
+        (generate + ["--max-new-tokens", "2"], "--no-repeat-ngram-size", in_range(0, 1 << 20), ["ngram"], {}),
+        (generate + ["--max-new-tokens", "2", "--beams", "2"], "--no-repeat-ngram-size", in_range(0, 1 << 20), ["ngram"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--steps", "1", "--max-new-tokens", "2", "--out", pgd_out], "--eps",
          lambda t: in_range(0, 1, False)(t), ["eps"], {}),
         (["attack", "pgd", "--model", TINY, "--image", image, "--target", "x", "--max-new-tokens", "2", "--out", pgd_out], "--steps", in_range(0, 10 ** 6), ["steps"], {}),

@@ -56,7 +56,7 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(help: "Greedy/sampling/beam/OPERA: transformers' repetition penalty on the prompt's and output's tokens (0.001…1000; above 1 discourages repeats, 1 = off).")
     var repetitionPenalty: Double = 1
-    @Option(help: "What the repetition penalty counts besides the output: prompt, bos (the tokenizer's; transformers 4.29 from inputs_embeds, as OPERA's and LAVIS's InstructBLIP run), output (none), or token ids (1,2).") var repetitionContext = RepetitionContext.prompt
+    @Option(help: "What the repetition penalty and n-gram ban count besides the output: prompt, bos (the tokenizer's; transformers 4.29 from inputs_embeds, as OPERA's and LAVIS's InstructBLIP run), output (none), or token ids (1,2).") var repetitionContext = RepetitionContext.prompt
 
     @Option(help: "Greedy/sampling: OpenAI's presence penalty, subtracted once from each token the output holds (−2…2).")
     var presencePenalty: Double = 0
@@ -66,6 +66,7 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(help: "Sampling: drop the tokens less likely than this × the likeliest one, after top-p (0 = off; 0…1).") var minP: Double = 0
     @Option(help: "Greedy/sampling/beam/OPERA: no end token before this many new tokens (≤ --max-new-tokens; stop strings still end).") var minNewTokens = 0
+    @Option(help: "Greedy/sampling/beam/OPERA: transformers' no_repeat_ngram_size, no n-gram of this many tokens twice in the repetition context and output (0 = off).") var noRepeatNgramSize = 0
     @Option(help: "Greedy/sampling/beam/OPERA: OpenAI's logit bias, a JSON object from token ids to −100…100 added to their logits (beam, OPERA: log-probabilities), e.g. '{\"2\": -100}'.")
     var logitBias: String?
 
@@ -164,7 +165,7 @@ struct GenerateCommand: ParsableCommand {
     func limits() throws -> GenerationLimits {
         var limits = GenerationLimits(maxNewTokens: maxNewTokens, stopStrings: stop)
         limits.penalties = TokenPenalties(repetition: repetitionPenalty, presence: presencePenalty, frequency: frequencyPenalty)
-        (limits.minNewTokens, limits.repetitionContext) = (minNewTokens, repetitionContext)
+        (limits.minNewTokens, limits.repetitionContext, limits.noRepeatNGramSize) = (minNewTokens, repetitionContext, noRepeatNgramSize)
         limits.logitBias = try logitBias.map { text in
             do { return try GenerationLimits.logitBias(json: try JSONValue.parse(text)) } catch { throw CLIError("--logit-bias: \(error)") }
         } ?? [:]

@@ -33,8 +33,8 @@ struct RunStartCommand: AsyncParsableCommand {
         Results are appended to OUTPUT/results.jsonl (or results.shard-i-of-n.jsonl) as each sample finishes; \
         a killed run resumes where it stopped. A resume is refused when the manifest or dataset changed, or when \
         this Lucid would run a model with other engine settings (dtype, device, fused_attention with defaults \
-        resolved) than run.json recorded; --force-new starts a fresh directory beside it. Methods: greedy and sample (temperature, top_k, top_p, min_p; both take repetition_penalty with repetition_context prompt|bos|output, presence_penalty, frequency_penalty, min_new_tokens, logit_bias), beam \
-        (beams, length_penalty, hypothesis_length; repetition_penalty, repetition_context, min_new_tokens, logit_bias), opera (beams, candidates, scale, threshold, penalty, mode, efficient; the same six), vcd \
+        resolved) than run.json recorded; --force-new starts a fresh directory beside it. Methods: greedy and sample (temperature, top_k, top_p, min_p; both take repetition_penalty with repetition_context prompt|bos|output, presence_penalty, frequency_penalty, min_new_tokens, no_repeat_ngram_size, logit_bias), beam \
+        (beams, length_penalty, hypothesis_length; repetition_penalty, repetition_context, min_new_tokens, no_repeat_ngram_size, logit_bias), opera (beams, candidates, scale, threshold, penalty, mode, efficient; the same seven), vcd \
         (alpha, beta, noise_step, temperature …), damro (alpha, beta, outliers, attention, warpers …). The seed \
         seeds sampling and VCD noise. Generation options: max_new_tokens (64), prompt, prompt_suffix, pad_to_square, \
         image_folder (where relative image paths point, e.g. images for a `lucid world generate` directory). \

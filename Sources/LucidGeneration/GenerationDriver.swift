@@ -21,11 +21,11 @@ public struct GenerationLimits {
     /// Repetition, presence and frequency penalties (neutral by default): greedy and sampled decoding apply all
     /// three, beam search and OPERA the repetition penalty (`DecodingMethod.appliedAdjustments`).
     public var penalties = TokenPenalties()
-    /// The token ids that `penalties.repetition` counts besides the output. Nil takes them from
+    /// The token ids that `penalties.repetition` and the n-gram ban count besides the output. Nil takes them from
     /// `repetitionContext`: by default a `.tokens` prefill's ids (an embeddings prefill then counts the output
     /// only); `Decoding.generate` gives its ids, image placeholders included, as transformers counts `input_ids`.
     public var promptTokens: [Int]?
-    /// Which tokens the repetition penalty counts besides the output when `promptTokens` is nil: the prompt's
+    /// Which tokens the repetition penalty and the n-gram ban count besides the output when `promptTokens` is nil: the prompt's
     /// (default), the beginning-of-sequence id alone, or none.
     public var repetitionContext = RepetitionContext.prompt
     /// The model's beginning-of-sequence id, which `repetitionContext` `.bos` counts (needed for it).
@@ -38,6 +38,12 @@ public struct GenerationLimits {
     /// transformers' `min_new_tokens`, vLLM's `min_tokens` (greedy and sampled decoding, beam search, OPERA).
     /// Stop strings still end generation, as transformers' do.
     public var minNewTokens = 0
+    /// transformers' `no_repeat_ngram_size` (0 = off): a token that would make an n-gram of this many tokens occur
+    /// twice gets −∞, over the ids `repetitionContext` names (the prompt's by default, as transformers reads a decoder's
+    /// `input_ids`) and the output (greedy and sampled decoding, beam search and OPERA; each beam its own).
+    public var noRepeatNGramSize = 0
+    /// The range `noRepeatNGramSize` may take (bounded as `maxNewTokens` is; any n beyond a sequence's length bans nothing).
+    public static let noRepeatNGramRange = 0...maximumNewTokens
 
     public init(maxNewTokens: Int, eosTokenIDs: [Int] = [], stopStrings: [String] = [], decode: (([Int]) -> String)? = nil,
                 isCancelled: (() -> Bool)? = nil) {

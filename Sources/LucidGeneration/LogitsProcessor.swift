@@ -7,11 +7,12 @@ public enum LogitsAdjustment: String, Sendable, CaseIterable {
     case repetitionPenalty = "repetition penalty"
     case presencePenalty = "presence penalty"
     case frequencyPenalty = "frequency penalty"
+    case noRepeatNGram = "n-gram ban"
 
     /// What beam search and OPERA apply: transformers' beam search (and OPERA's official code, a fork of it) runs
-    /// its logits processors (`sequence_bias`, `repetition_penalty`, `min_new_tokens`) on each beam's
-    /// log-probabilities; it has no presence or frequency penalty (OpenAI's and vLLM's sampling parameters).
-    public static let beamSearch: Set<LogitsAdjustment> = [.logitBias, .minimumLength, .repetitionPenalty]
+    /// its logits processors (`sequence_bias`, `repetition_penalty`, `no_repeat_ngram_size`, `min_new_tokens`) on each
+    /// beam's log-probabilities; it has no presence or frequency penalty (OpenAI's and vLLM's sampling parameters).
+    public static let beamSearch: Set<LogitsAdjustment> = [.logitBias, .minimumLength, .repetitionPenalty, .noRepeatNGram]
 }
 
 extension GenerationLimits {
@@ -27,36 +28,37 @@ extension GenerationLimits {
             case .repetitionPenalty: penalties.repetition != 1
             case .presencePenalty: penalties.presence != 0
             case .frequencyPenalty: penalties.frequency != 0
+            case .noRepeatNGram: noRepeatNGramSize > 0
             }
         }
     }
 
     /// Checks the penalties, the logit bias (ids of a model of `vocabularySize` tokens, biases in
-    /// −100 … 100), `minNewTokens` (0 … `maxNewTokens`) and that a repetition penalty counting the
-    /// beginning-of-sequence id has one; throws a message naming the bad value.
+    /// −100 … 100), `minNewTokens` (0 … `maxNewTokens`), `noRepeatNGramSize` and that a repetition penalty or n-gram
+    /// ban counting the beginning-of-sequence id has one; throws a message naming the bad value.
     public func validateLogitsProcessing(vocabularySize: Int) throws(GenerationError) {
         try validateRanges(vocabularySize: vocabularySize)
         try validatePenaltyContext(vocabularySize: vocabularySize)
     }
 
-    /// Throws when the repetition penalty is to count ids of `repetitionContext` (no `promptTokens`) that are not
-    /// the model's: a beginning-of-sequence id where none is known, or ids outside the vocabulary.
+    /// Throws when the repetition penalty or the n-gram ban is to count ids of `repetitionContext` (no `promptTokens`)
+    /// that are not the model's: a beginning-of-sequence id where none is known, or ids outside the vocabulary.
     private func validatePenaltyContext(vocabularySize: Int) throws(GenerationError) {
-        guard penalties.repetition != 1, promptTokens == nil else { return }
+        guard penalties.repetition != 1 || noRepeatNGramSize > 0, promptTokens == nil else { return }
         let ids: [Int]
         switch repetitionContext {
         case .prompt, .output: return
         case .bos:
             guard let bos = bosTokenID else {
-                throw .invalidOption("the repetition penalty's context 'bos' needs the model's beginning-of-sequence id, and its tokenizer has none: give the id instead (`--repetition-context 1`, a manifest's `repetition_context: [1]`)")
+                throw .invalidOption("the repetition context 'bos' needs the model's beginning-of-sequence id, and its tokenizer has none: give the id instead (`--repetition-context 1`, a manifest's `repetition_context: [1]`)")
             }
             ids = [bos]
         case .ids(let given):
-            guard given.count <= RepetitionContext.maximumIDs else { throw .invalidOption("the repetition penalty's context holds more than \(RepetitionContext.maximumIDs) ids") }
+            guard given.count <= RepetitionContext.maximumIDs else { throw .invalidOption("the repetition context holds more than \(RepetitionContext.maximumIDs) ids") }
             ids = given
         }
         if let outside = ids.first(where: { !(0..<vocabularySize).contains($0) }) {
-            throw .invalidOption("the repetition penalty's context: token id \(outside) is outside the vocabulary (0..<\(vocabularySize))")
+            throw .invalidOption("the repetition context: token id \(outside) is outside the vocabulary (0..<\(vocabularySize))")
         }
     }
 
@@ -70,6 +72,9 @@ extension GenerationLimits {
         }
         guard (0...maxNewTokens).contains(minNewTokens) else {
             throw .invalidOption("min new tokens must be in 0…\(maxNewTokens), the max new tokens (got \(minNewTokens))")
+        }
+        guard Self.noRepeatNGramRange.contains(noRepeatNGramSize) else {
+            throw .invalidOption("no-repeat n-gram size must be in 0…\(Self.noRepeatNGramRange.upperBound) (got \(noRepeatNGramSize))")
         }
     }
 
@@ -85,7 +90,7 @@ extension GenerationLimits {
     func requireAdjustments(appliedBy method: String, _ applied: Set<LogitsAdjustment>) throws(GenerationError) {
         guard let missing = adjustments.first(where: { !applied.contains($0) }) else { return }
         if applied.isEmpty {
-            throw .invalidOption("\(method) applies no logit bias, minimum length, or repetition, presence or frequency penalty: they are for greedy and sampled decoding, and all but the presence and frequency penalties for beam search and OPERA")
+            throw .invalidOption("\(method) applies no logit bias, minimum length, n-gram ban, or repetition, presence or frequency penalty: they are for greedy and sampled decoding, and all but the presence and frequency penalties for beam search and OPERA")
         }
         let names = LogitsAdjustment.allCases.filter(applied.contains).map(\.rawValue)
         let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "") : names.joined()
@@ -95,7 +100,7 @@ extension GenerationLimits {
 
 extension DecodingMethod {
     /// The limits' adjustments the method applies: all of them for greedy decoding and sampling; the logit bias,
-    /// the minimum length and the repetition penalty for beam search and OPERA (`LogitsAdjustment.beamSearch`);
+    /// the minimum length, the repetition penalty and the n-gram ban for beam search and OPERA (`LogitsAdjustment.beamSearch`);
     /// none for VCD and DAMRO, which refuse all but neutral limits.
     public var appliedAdjustments: Set<LogitsAdjustment> {
         switch self {
@@ -107,10 +112,10 @@ extension DecodingMethod {
 }
 
 /// What one greedy or sampled generation does to its next logits, or one beam of beam search or OPERA to its
-/// log-probabilities, in vLLM's order: the logit bias, then the minimum length's mask of the end tokens, then the
-/// penalties on the tokens seen (repetition, frequency, presence), all in f32 as transformers and vLLM compute them.
-/// Only the logits of the tokens concerned cross to the host and back. (transformers' order, bias → repetition →
-/// minimum length, gives the same scores: a masked −∞ stays −∞ under the penalty.)
+/// log-probabilities, in vLLM's order: the logit bias, then the minimum length's mask of the end tokens and the
+/// n-gram ban, then the penalties on the tokens seen (repetition, frequency, presence), all in f32 as transformers
+/// and vLLM compute them. Only the logits of the tokens concerned cross to the host and back. (transformers' order,
+/// bias → repetition → n-gram ban → minimum length, gives the same scores: a masked −∞ stays −∞ under the penalty.)
 struct LogitsProcessor {
     let penalties: TokenPenalties
     private let bias: [Int: Float]
@@ -126,11 +131,15 @@ struct LogitsProcessor {
     private var listed: Set<Int>
     /// How often each token occurs in the output (presence and frequency).
     private var outputCounts: [Int: Int] = [:]
+    /// `GenerationLimits.noRepeatNGramSize` (0: no ban).
+    private let ngramSize: Int
+    /// The context and the output in order, as transformers' `input_ids`, where an n-gram ban reads them.
+    private var sequence: [Int]
 
     /// Nil when `limits` change no logit: nothing to track.
     init?(_ limits: GenerationLimits, prompt: [Int]) {
         let masksEnd = limits.minNewTokens > 0 && !limits.eosTokenIDs.isEmpty
-        guard !limits.penalties.isNeutral || !limits.logitBias.isEmpty || masksEnd else { return nil }
+        guard !limits.penalties.isNeutral || !limits.logitBias.isEmpty || masksEnd || limits.noRepeatNGramSize > 0 else { return nil }
         penalties = limits.penalties
         bias = limits.logitBias.mapValues { Float($0) }
         biasIDs = bias.keys.sorted()
@@ -139,6 +148,8 @@ struct LogitsProcessor {
         minNewTokens = limits.minNewTokens
         listed = penalties.repetition == 1 ? [] : Set(prompt.filter { $0 >= 0 })
         ids = Array(listed)
+        ngramSize = limits.noRepeatNGramSize
+        sequence = ngramSize > 0 ? prompt : []
     }
 
     /// Counts a token the generation chose.
@@ -146,6 +157,23 @@ struct LogitsProcessor {
         generated += 1
         if listed.insert(token).inserted { ids.append(token) }
         outputCounts[token, default: 0] += 1
+        if ngramSize > 0 { sequence.append(token) }
+    }
+
+    /// The tokens that would repeat an n-gram of `sequence` (transformers' `NoRepeatNGramLogitsProcessor`): each
+    /// window of `ngramSize` ids whose first n − 1 equal the last n − 1 ids bans its last; none while the sequence is
+    /// shorter than n. A 1-gram ban bans every id the sequence holds.
+    func ngramBans() -> Set<Int> {
+        let n = ngramSize, count = sequence.count
+        guard n > 0, count >= n else { return [] }
+        let suffix = count - (n - 1)
+        var banned = Set<Int>()
+        for start in 0...(count - n) {
+            var offset = 0
+            while offset < n - 1, sequence[start + offset] == sequence[suffix + offset] { offset += 1 }
+            if offset == n - 1 { banned.insert(sequence[start + n - 1]) }
+        }
+        return banned
     }
 
     /// `logits` [V] as f32 with the bias, the end tokens' mask and the penalties applied. Token ids outside
@@ -153,10 +181,10 @@ struct LogitsProcessor {
     func apply(_ logits: Tensor) -> Tensor {
         let vocabulary = logits.size(-1)
         let masking = generated < minNewTokens
-        var touched = ids
-        touched += biasIDs.filter { !listed.contains($0) }
-        if masking { touched += endTokens.filter { !listed.contains($0) && bias[$0] == nil } }
-        touched = touched.filter { $0 >= 0 && $0 < vocabulary }
+        let banned = ngramBans()
+        var seen = Set<Int>()
+        let touched = (ids + biasIDs + (masking ? endTokens : []) + banned.sorted())
+            .filter { $0 >= 0 && $0 < vocabulary && seen.insert($0).inserted }
         let scores = logits.to(.f32)
         guard !touched.isEmpty else { return scores }
         let index = Tensor(touched, shape: [touched.count])
@@ -166,6 +194,7 @@ struct LogitsProcessor {
             var value = value
             if let bias = bias[id] { value += bias }
             if masking, endTokens.contains(id) { value = -.infinity }
+            if banned.contains(id) { value = -.infinity }
             if repetition != 1, listed.contains(id) { value = value < 0 ? value * repetition : value / repetition }
             if let count = outputCounts[id] { value = value - frequency * Float(count) - presence }
             return value

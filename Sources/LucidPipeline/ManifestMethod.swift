@@ -93,7 +93,7 @@ extension DecodingMethod {
 
 extension GenerationLimits {
     /// The options greedy and sample methods take in a run manifest to process their logits (neutral when absent):
-    /// `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`.
+    /// `repetition_penalty`, `presence_penalty`, `frequency_penalty`, `min_new_tokens`, `no_repeat_ngram_size` and `logit_bias`.
     public static let manifestOptions = manifestOptions(Set(LogitsAdjustment.allCases))
 
     /// The manifest options that set `adjustments` (beam and opera take those of `LogitsAdjustment.beamSearch`);
@@ -106,13 +106,14 @@ extension GenerationLimits {
             case .repetitionPenalty: ["repetition_penalty", "repetition_context"]
             case .presencePenalty: ["presence_penalty"]
             case .frequencyPenalty: ["frequency_penalty"]
+            case .noRepeatNGram: ["no_repeat_ngram_size"]
             }
         })
     }
 
     /// Sets the penalties (`repetition_penalty` 0.001 … 1000 with `repetition_context` prompt, bos, output or ids,
     /// `presence_penalty` and `frequency_penalty` −2 … 2), `min_new_tokens` (at most `max_new_tokens`, checked at
-    /// generation) and `logit_bias` (token id → −100 … 100) of a manifest's method, those it takes (`DecodingMethod.manifestOptions`: all for greedy and sample, all but
+    /// generation), `no_repeat_ngram_size` (0 = off) and `logit_bias` (token id → −100 … 100) of a manifest's method, those it takes (`DecodingMethod.manifestOptions`: all for greedy and sample, all but
     /// the presence and frequency penalties for beam and opera, none for vcd and damro).
     public mutating func apply(manifest method: MethodSpec) throws(RunSpecError) {
         do { try apply(strict: method) } catch { throw RunSpecError("method '\(method.name)': \(error.description)") }
@@ -142,6 +143,7 @@ extension GenerationLimits {
                                    frequency: try o.double("frequency_penalty", in: TokenPenalties.presenceRange) ?? 0)
         repetitionContext = try o.repetitionContext("repetition_context") ?? .prompt
         minNewTokens = try o.int("min_new_tokens", in: 0...Self.maximumNewTokens) ?? 0
+        noRepeatNGramSize = try o.int("no_repeat_ngram_size", in: Self.noRepeatNGramRange) ?? 0
         logitBias = try o.logitBias("logit_bias")
     }
 }

@@ -31,8 +31,8 @@ enum DecodingRequest {
         guard let name = options.removeValue(forKey: "method")?.stringValue else {
             throw .invalid("decoding.method must be a string: one of \(DecodingMethod.names.joined(separator: ", "))", param: "decoding.method")
         }
-        // The penalties, the minimum length and the logit bias are request fields of their own (OpenAI's and
-        // vLLM's), not options of the method.
+        // The penalties, the minimum length, the n-gram ban and the logit bias are request fields of their own
+        // (OpenAI's and vLLM's, and Lucid's `no_repeat_ngram_size`), not options of the method.
         guard let known = DecodingMethod.manifestOptions[name]?.subtracting(GenerationLimits.manifestOptions) else {
             throw .invalid("decoding.method '\(name)' is not one of \(DecodingMethod.names.joined(separator: ", "))", param: "decoding.method",
                            code: "unknown_decoding_method")
@@ -44,7 +44,7 @@ enum DecodingRequest {
             }
             if GenerationLimits.manifestOptions.contains(key) {
                 let field = key == "min_new_tokens" ? "min_tokens" : key
-                throw .invalid("decoding.\(key): give '\(field)' at the top level of the request, as OpenAI's or vLLM's field", param: "decoding.\(key)")
+                throw .invalid("decoding.\(key): give '\(field)' at the top level of the request, a field of its own (not the method's)", param: "decoding.\(key)")
             }
             guard known.contains(key), let kind = kinds[key] else {
                 throw .invalid("decoding.\(key) is not an option of \(name) (its options: \(known.sorted().joined(separator: ", ")))", param: "decoding.\(key)")

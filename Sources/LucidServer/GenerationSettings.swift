@@ -28,6 +28,9 @@ public struct GenerationSettings: Sendable {
     public var logitBias: [Int: Double]
     /// vLLM's `min_tokens` (0 … `maxTokens`): no end token before that many new tokens, as for `logitBias`.
     public var minTokens: Int
+    /// transformers' `no_repeat_ngram_size` (0 = off; Lucid's, as `decoding` is): no n-gram of that many tokens occurs
+    /// twice in the prompt and output; greedy, sampled, beam-search and OPERA decoding apply it, as for `logitBias`.
+    public var noRepeatNGramSize: Int
 
     /// The shared fields of `body`, with the endpoint's own reading of `max_tokens` and of log-probabilities.
     init(body: [String: JSONValue], limits: ServerLimits, maxTokens: Int, topLogprobs: Int?) throws(APIError) {
@@ -65,6 +68,7 @@ public struct GenerationSettings: Sendable {
             frequency: try RequestFields.optionalNumber(body, "frequency_penalty", in: TokenPenalties.presenceRange) ?? 0)
         logitBias = try RequestFields.logitBias(body["logit_bias"])
         minTokens = try RequestFields.optionalInt(body, "min_tokens", in: 0...GenerationLimits.maximumNewTokens) ?? 0
+        noRepeatNGramSize = try RequestFields.optionalInt(body, "no_repeat_ngram_size", in: GenerationLimits.noRepeatNGramRange) ?? 0
         if minTokens > maxTokens {
             throw .invalid("'min_tokens' \(minTokens) must not exceed max_tokens \(maxTokens)", param: "min_tokens")
         }
@@ -75,7 +79,8 @@ public struct GenerationSettings: Sendable {
         let fields: [(name: String, adjustment: LogitsAdjustment?, set: Bool, neutral: String)] = [
             ("repetition_penalty", .repetitionPenalty, penalties.repetition != 1, "1"), ("presence_penalty", .presencePenalty, penalties.presence != 0, "0"),
             ("frequency_penalty", .frequencyPenalty, penalties.frequency != 0, "0"), ("logit_bias", .logitBias, !logitBias.isEmpty, "{}"),
-            ("min_tokens", .minimumLength, minTokens > 0, "0"), ("min_p", nil, (minP ?? 0) > 0, "0")]
+            ("min_tokens", .minimumLength, minTokens > 0, "0"), ("no_repeat_ngram_size", .noRepeatNGram, noRepeatNGramSize > 0, "0"),
+            ("min_p", nil, (minP ?? 0) > 0, "0")]
         if let field = fields.first(where: { $0.set && !($0.adjustment.map(applied.contains) ?? takesMinP) }) {
             let methods = field.adjustment.map(LogitsAdjustment.beamSearch.contains) == true ? "greedy, sampled, beam-search and OPERA" : "greedy and sampled"
             throw .invalid("'\(field.name)' is not supported with decoding \(method.name): it applies to \(methods) decoding (\(field.neutral) or leave it out)",

@@ -313,6 +313,7 @@ public final class ModelWorker: Service, @unchecked Sendable {
         generationLimits.penalties = settings.penalties
         generationLimits.logitBias = settings.logitBias
         generationLimits.minNewTokens = settings.minTokens
+        generationLimits.noRepeatNGramSize = settings.noRepeatNGramSize
         generationLimits.promptTokens = ids  // the repetition penalty counts the prompt as vLLM does, the chat template's tokens too
         let gateChecked = vision?.imageGate != nil && !pixels.isEmpty
         let strategy: DecodingStrategy?

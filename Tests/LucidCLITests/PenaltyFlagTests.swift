@@ -88,6 +88,30 @@ struct PenaltyFlagTests {
         }
     }
 
+    /// `--no-repeat-ngram-size` decodes what transformers decodes with `no_repeat_ngram_size`, greedy and with beams, over
+    /// the prompt and from embeddings alone (`--repetition-context`); no_repeat_ngram.json.
+    @Test func noRepeatNGramSizeFlagMatchesTransformers() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.llamaFixtures.appendingPathComponent("no_repeat_ngram.json"))) as? [String: Any])
+        func qwen3(_ section: String) throws -> [[String: Any]] {
+            try #require(document[section] as? [[String: Any]]).filter { $0["configuration"] as? String == "qwen3" }
+        }
+        let greedy = try qwen3("greedy").filter { $0["repetition"] as? Double == 1 }, beam = try qwen3("beam")
+        let context = try qwen3("context").filter { $0["n"] as? Int == 2 }
+        try #require(greedy.count >= 2 && !beam.isEmpty && !context.isEmpty)
+        for item in greedy + beam + context {
+            let prompt = (item["prompt"] as? [Int] ?? []).map(String.init).joined(separator: ",")
+            let expected = try #require(item["tokens"] as? [Int])
+            let contextFlags = item["context"] as? String == "bos" ? ["--repetition-context", "\(item["bos"] as? Int ?? -1)"]
+                : item["context"] as? String == "output" ? ["--repetition-context", "output"] : []
+            let result = try LucidProcess.run(["generate", "--model", Self.llamaFixtures.appendingPathComponent("qwen3/model").path,
+                                               "--input-ids", prompt, "--max-new-tokens", "\(expected.count)", "--json",
+                                               "--no-repeat-ngram-size", "\(item["n"] as? Int ?? -1)"] + contextFlags
+                                              + ((item["beams"] as? Int ?? 1) == 1 ? [] : ["--beams", "\(item["beams"] as? Int ?? 0)"]))
+            #expect(result.status == 0, "\(result.err)")
+            #expect(try LucidProcess.json(result.out)["token_ids"] as? [Int] == expected, "n = \(item["n"] ?? 0), \(item["beams"] ?? 1) beams \(contextFlags)")
+        }
+    }
+
     /// `--hypothesis-length sequence` decodes what transformers' beam search decodes with 4.29's lengths, and the
     /// default what 5.23's does (beam_length.json).
     @Test func hypothesisLengthFlagMatchesTransformersLengths() throws {
@@ -123,7 +147,7 @@ struct PenaltyFlagTests {
             (["--repetition-penalty", "0"], "repetition penalty must be in"),
             (["--presence-penalty", "-2.5"], "presence penalty must be in"),
             (["--frequency-penalty", "nan"], "frequency penalty must be in"),
-            (["--presence-penalty", "0.5", "--beams", "2"], "decoding beam applies no presence penalty: it is for greedy and sampled decoding (decoding beam applies the logit bias, minimum length and repetition penalty"),
+            (["--presence-penalty", "0.5", "--beams", "2"], "decoding beam applies no presence penalty: it is for greedy and sampled decoding (decoding beam applies the logit bias, minimum length, repetition penalty and n-gram ban"),
             (["--repetition-penalty", "1.2", "--decoding", "vcd"], "decoding vcd applies no"),
             (["--presence-penalty", "0.5", "--decoding", "opera"], "decoding opera applies no presence penalty"),
             (["--frequency-penalty", "-1", "--beams", "2"], "decoding beam applies no frequency penalty"),
@@ -136,6 +160,8 @@ struct PenaltyFlagTests {
             (["--top-k", "5", "--decoding", "vcd"], "they need --temperature"),
             (["--repetition-context", "start"], "The value 'start' is invalid for '--repetition-context"),
             (["--repetition-context", "1,-2"], "The value '1,-2' is invalid"),
+            (["--no-repeat-ngram-size", "2", "--decoding", "vcd"], "decoding vcd applies no"),
+            (["--no-repeat-ngram-size", "-1"], "no-repeat n-gram size must be in 0…"),
         ]
         for (flags, message) in refused {
             let result = try LucidProcess.run(["generate", "--prompt", "hi", "--model", "/nonexistent"] + flags)

@@ -5,7 +5,8 @@ import Testing
 @testable import LucidRuns
 import LucidTestSupport
 
-/// A run manifest's `repetition_penalty` (with `repetition_context`), `presence_penalty`, `frequency_penalty`, `min_new_tokens` and `logit_bias`
+/// A run manifest's `repetition_penalty` (with `repetition_context`), `presence_penalty`, `frequency_penalty`, `min_new_tokens`,
+/// `no_repeat_ngram_size` and `logit_bias`
 /// on `greedy` and `sample` (all but the presence and frequency penalties on `beam`), and `min_p` on `sample`, reach
 /// the item's generation (on the bundled shapes-tiny), each
 /// configuration with its own method id; bad values are located in the manifest, and the methods that apply none do
@@ -78,6 +79,27 @@ struct ManifestPenaltyTests {
         #expect(repeating != nil && repeating != plain, "a penalty far below 1 favours the prompt's tokens over the short answer")
     }
 
+    /// `no_repeat_ngram_size` reaches greedy, sample and beam items: where the plain answer repeats a 2-gram, none of
+    /// theirs does (the ban also counts the prompt's ids, so it may change more than the repeats).
+    @Test func greedySampleAndBeamItemsDecodeWithTheirNGramBan() throws {
+        func repeatsAPair(_ tokens: [JSONValue]?) -> Bool {
+            let ids = (tokens ?? []).compactMap(\.intValue)
+            let pairs = zip(ids, ids.dropFirst()).map { [$0, $1] }
+            return Set(pairs).count < pairs.count
+        }
+        // shapes-tiny ends this text-only answer at once: a minimum length gives the ban something to act on.
+        let methods = [MethodSpec(name: "greedy", options: ["min_new_tokens": 30]),
+                       MethodSpec(name: "greedy", options: ["min_new_tokens": 30, "no_repeat_ngram_size": 2]),
+                       MethodSpec(name: "sample", options: ["min_new_tokens": 30, "temperature": 2, "top_k": 1, "no_repeat_ngram_size": 2]),
+                       MethodSpec(name: "beam", options: ["min_new_tokens": 30, "beams": 2, "no_repeat_ngram_size": 2])]
+        let found = try tokens(methods, maxNewTokens: 40)
+        try #require(repeatsAPair(found[methods[0].id]), "the plain answer repeats a pair, so the ban has something to change")
+        for method in methods.dropFirst() {
+            #expect(found[method.id] != nil && !repeatsAPair(found[method.id]), "\(method.id)")
+        }
+        #expect(found[methods[1].id] == found[methods[2].id], "top-k 1 keeps the banned argmax: the sample item bans too")
+    }
+
     /// `repetition_context` says what the penalty counts besides the output: with a penalty far below 1 (which favours
     /// the tokens counted), the prompt's tokens (the default), none, or given ids; `bos` needs the tokenizer's
     /// beginning-of-sequence id, which shapes-tiny's tokenizer does not have, and says so.
@@ -124,6 +146,9 @@ struct ManifestPenaltyTests {
             (MethodSpec(name: "greedy", options: ["repetition_context": 1]), "repetition_context: must be prompt, bos, output or an array of token ids, found an integer"),
             (MethodSpec(name: "beam", options: ["repetition_context": .array([1, -2])]), "repetition_context: an array of token ids must hold"),
             (MethodSpec(name: "vcd", options: ["repetition_context": "bos"]), "unknown option 'repetition_context'"),
+            (MethodSpec(name: "beam", options: ["no_repeat_ngram_size": -1]), "no_repeat_ngram_size: must be in"),
+            (MethodSpec(name: "greedy", options: ["no_repeat_ngram_size": "two"]), "no_repeat_ngram_size"),
+            (MethodSpec(name: "damro", options: ["no_repeat_ngram_size": 2]), "unknown option 'no_repeat_ngram_size'"),
         ]
         for (method, expected) in refused {
             let message = { () -> String in

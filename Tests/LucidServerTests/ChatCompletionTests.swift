@@ -20,7 +20,7 @@ struct ChatCompletionTests {
     /// (with `penalties` over the prompt, or over `penalisedPrompt` where given; without end tokens where `ignoresEOS`).
     func direct(maxTokens: Int, method: DecodingMethod = .greedy, stop: [String] = [], logprobs: LogprobsRequest? = nil,
                 penalties: TokenPenalties = TokenPenalties(), penalisedPrompt: [Int]? = nil, ignoresEOS: Bool = false,
-                logitBias: [Int: Double] = [:], minTokens: Int = 0) throws
+                logitBias: [Int: Double] = [:], minTokens: Int = 0, noRepeatNGramSize: Int = 0) throws
         -> (tokens: [Int], text: String, promptTokens: Int, logprobs: [TokenLogprobs]?) {
         let opened = try ModelRegistry.standard.open("shapes-tiny")
         let tokenizer = try ModelRegistry.standard.tokenizer(for: "shapes-tiny")
@@ -34,6 +34,7 @@ struct ChatCompletionTests {
         limits.promptTokens = penalisedPrompt
         limits.logitBias = logitBias
         limits.minNewTokens = minTokens
+        limits.noRepeatNGramSize = noRepeatNGramSize
         let result = try Decoding.generate(opened.model, ids: ids, images: [pixels], method: method, limits: limits, logprobs: logprobs)
         var text = decode(result.tokens)
         if let hit = result.stopString, let range = text.range(of: hit) { text = String(text[..<range.lowerBound]) }

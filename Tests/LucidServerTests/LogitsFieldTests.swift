@@ -73,6 +73,22 @@ struct LogitsFieldTests {
         #expect(try tokens(responses[0]) == expected.tokens, "\(String(buffer: responses[0].body))")
     }
 
+    /// Lucid's `no_repeat_ngram_size` field bans as `Decoding.generate` does (over the prompt, as the repetition penalty
+    /// counts it): greedy, sampled (top-k 1) and beam search, the continuous batch and the beam path alike.
+    @Test func noRepeatNGramSizeOverHTTPEqualsDecodingGenerateWithIt() async throws {
+        let beam = DecodingMethod.beam(BeamSearchParameters(beams: 2))
+        let plain = try ChatCompletionTests().direct(maxTokens: 24, ignoresEOS: true)
+        let expected = try ChatCompletionTests().direct(maxTokens: 24, ignoresEOS: true, noRepeatNGramSize: 2)
+        let expectedBeam = try ChatCompletionTests().direct(maxTokens: 24, method: beam, ignoresEOS: true, noRepeatNGramSize: 2)
+        try #require(expected.tokens != plain.tokens, "the ban changes nothing here, so the check below could not fail")
+        let fields: [String: JSONValue] = ["max_tokens": 24, "ignore_eos": true, "no_repeat_ngram_size": 2]
+        let responses = try await answers([fields, fields.merging(["temperature": 2, "top_k": 1, "seed": 3]) { $1 },
+                                           fields.merging(["decoding": .object(["method": "beam", "beams": 2])]) { $1 }])
+        #expect(try tokens(responses[0]) == expected.tokens, "\(String(buffer: responses[0].body))")
+        #expect(try tokens(responses[1]) == expected.tokens, "\(String(buffer: responses[1].body))")
+        #expect(try tokens(responses[2]) == expectedBeam.tokens, "\(String(buffer: responses[2].body))")
+    }
+
     @Test func aFieldAMethodCannotApplyOrATokenTheModelLacksIsRefusedNamingIt() async throws {
         let beam = JSONValue.object(["method": "beam", "beams": 2])
         let cases: [([String: JSONValue], String, String?)] = [
@@ -82,6 +98,9 @@ struct LogitsFieldTests {
             (["presence_penalty": .double(0.5), "decoding": .object(["method": "opera", "beams": 2])], "presence_penalty", "unsupported_parameter"),
             (["min_p": .double(0.1), "decoding": .object(["method": "vcd"])], "min_p", "unsupported_parameter"),
             (["logit_bias": .object(["99999999": 1])], "logit_bias", nil),
+            (["no_repeat_ngram_size": 2, "decoding": .object(["method": "damro"])], "no_repeat_ngram_size", "unsupported_parameter"),
+            (["no_repeat_ngram_size": -1], "no_repeat_ngram_size", nil), (["no_repeat_ngram_size": "2"], "no_repeat_ngram_size", nil),
+            (["decoding": .object(["method": "greedy", "no_repeat_ngram_size": 2])], "decoding.no_repeat_ngram_size", nil),
         ]
         let responses = try await answers(cases.map { $0.0.merging(["max_tokens": 2]) { $1 } })
         for ((_, field, code), response) in zip(cases, responses) {

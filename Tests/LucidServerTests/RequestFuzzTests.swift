@@ -73,6 +73,7 @@ struct RequestFuzzTests {
         top("repetition_penalty", [0, .double(1e9), "1", .double(-0.5)])
         top("min_p", [.double(-0.1), 2, "0.1"])
         top("min_tokens", [-1, "2", .double(1.5), huge, 100_000])   // 100000: past max_tokens
+        top("no_repeat_ngram_size", [-1, "2", .double(1.5), huge])
         top("logit_bias", [5, .array([]), .object(["x": 1]), .object(["1": 101]), .object(["1": "1"]), .object(["01": 1]),
                            .object(["99999999": 1]), .object(Dictionary(uniqueKeysWithValues: (0..<1025).map { ("\($0)", JSONValue.int(1)) }))])
         top("response_format", [.object(["type": "json_object"]), "json", .object([:])])
