@@ -25,7 +25,7 @@ Context cases decode from the prompt's embeddings alone (`inputs_embeds=`, no `i
 InstructBLIP call `generate`, with a repetition penalty of 1.5, greedy and with 3 beams. transformers then counts no
 prompt token: current transformers starts `input_ids` empty (context `output`), and 4.29.2, the version OPERA's fork
 pins, starts them as the beginning-of-sequence token (context `bos`). The script runs the second with transformers'
-own `RepetitionPenaltyLogitsProcessor` over that token and the new ones (`StartedRepetitionPenalty`), taking as the
+own `RepetitionPenaltyLogitsProcessor` over that token and the new ones (`Started`), taking as the
 token plain decoding's first one in context `output`, so that the case tells `bos` from `output`. A case is kept
 only when its tokens differ from the same penalty over the prompt (and, for `bos`, from context `output`).
 
@@ -85,22 +85,23 @@ def beam(model, prompt, beams, length_penalty, bias=None, end=None, min_new_toke
     return tokens, out.sequences_scores[0].item()
 
 
-class StartedRepetitionPenalty(transformers.LogitsProcessor):
-    """transformers' repetition penalty over `start` and the ids generation has (from `inputs_embeds` alone: the new
-    tokens), as transformers 4.29's `input_ids` began with the BOS token where current ones begin empty."""
+class Started(transformers.LogitsProcessor):
+    """A transformers processor over `start` and the ids generation has (from `inputs_embeds` alone: the new tokens),
+    as transformers 4.29's `input_ids` began with the BOS token where current ones begin empty."""
 
-    def __init__(self, penalty, start):
-        self.penalty = transformers.RepetitionPenaltyLogitsProcessor(penalty)
+    def __init__(self, processor, start):
+        self.processor = processor
         self.start = start
 
     def __call__(self, input_ids, scores):
         start = torch.tensor([self.start] * input_ids.shape[0], dtype=input_ids.dtype).reshape(input_ids.shape[0], len(self.start))
-        return self.penalty(torch.cat([start, input_ids], 1), scores)
+        return self.processor(torch.cat([start, input_ids], 1), scores)
 
 
 def from_embeddings(model, prompt, beams, repetition, start):
     """Tokens from the prompt's embeddings alone with a repetition penalty over `start` and the new tokens."""
-    processors = transformers.LogitsProcessorList([StartedRepetitionPenalty(repetition, start)]) if repetition != 1.0 else None
+    processors = (transformers.LogitsProcessorList([Started(transformers.RepetitionPenaltyLogitsProcessor(repetition), start)])
+                  if repetition != 1.0 else None)
     out = model.generate(inputs_embeds=model.get_input_embeddings()(prompt), attention_mask=torch.ones_like(prompt),
                          do_sample=False, num_beams=beams, early_stopping=False, max_new_tokens=NEW_TOKENS,
                          logits_processor=processors, eos_token_id=None, pad_token_id=0)

@@ -31,6 +31,8 @@ import torch
 import transformers
 from safetensors.torch import load_file
 
+from make_logits_processor_fixtures import Started
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 FIXTURES = os.path.join(ROOT, "Tests", "LucidModelsTests", "Fixtures", "llama")
 CONFIGURATIONS = ["llama-mha", "llama-gqa", "qwen2", "llama31-rope", "llama-linear-rope", "qwen3"]
@@ -75,21 +77,8 @@ def beam(model, ids, n):
     return out.sequences[0, ids.shape[1]:].tolist(), out.sequences_scores[0].item()
 
 
-class StartedNGramBan(transformers.LogitsProcessor):
-    """transformers' n-gram ban over `start` and the ids generation has (from `inputs_embeds` alone: the new tokens),
-    as transformers 4.29's `input_ids` began with the BOS token where current ones begin empty."""
-
-    def __init__(self, n, start):
-        self.ban = transformers.NoRepeatNGramLogitsProcessor(n)
-        self.start = start
-
-    def __call__(self, input_ids, scores):
-        start = torch.tensor([self.start] * input_ids.shape[0], dtype=input_ids.dtype).reshape(input_ids.shape[0], len(self.start))
-        return self.ban(torch.cat([start, input_ids], 1), scores)
-
-
 def from_embeddings(model, ids, beams, n, start):
-    processors = transformers.LogitsProcessorList([StartedNGramBan(n, start)]) if n > 0 else None
+    processors = transformers.LogitsProcessorList([Started(transformers.NoRepeatNGramLogitsProcessor(n), start)]) if n > 0 else None
     out = model.generate(inputs_embeds=model.get_input_embeddings()(ids), attention_mask=torch.ones_like(ids), do_sample=False,
                          num_beams=beams, early_stopping=False, max_new_tokens=NEW_TOKENS, logits_processor=processors,
                          eos_token_id=None, pad_token_id=0)

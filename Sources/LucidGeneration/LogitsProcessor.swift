@@ -74,7 +74,7 @@ extension GenerationLimits {
             throw .invalidOption("min new tokens must be in 0…\(maxNewTokens), the max new tokens (got \(minNewTokens))")
         }
         guard Self.noRepeatNGramRange.contains(noRepeatNGramSize) else {
-            throw .invalidOption("no-repeat n-gram size must be in 0…\(Self.noRepeatNGramRange.upperBound) (got \(noRepeatNGramSize))")
+            throw .invalidOption("no-repeat-ngram size must be in 0…\(Self.noRepeatNGramRange.upperBound) (got \(noRepeatNGramSize))")
         }
     }
 

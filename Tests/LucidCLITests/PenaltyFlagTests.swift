@@ -161,7 +161,7 @@ struct PenaltyFlagTests {
             (["--repetition-context", "start"], "The value 'start' is invalid for '--repetition-context"),
             (["--repetition-context", "1,-2"], "The value '1,-2' is invalid"),
             (["--no-repeat-ngram-size", "2", "--decoding", "vcd"], "decoding vcd applies no"),
-            (["--no-repeat-ngram-size", "-1"], "no-repeat n-gram size must be in 0…"),
+            (["--no-repeat-ngram-size", "-1"], "no-repeat-ngram size must be in 0…"),
         ]
         for (flags, message) in refused {
             let result = try LucidProcess.run(["generate", "--prompt", "hi", "--model", "/nonexistent"] + flags)

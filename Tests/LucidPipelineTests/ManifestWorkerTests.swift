@@ -30,7 +30,7 @@ struct ManifestWorkerTests {
             return
         }
         #expect(step == 500 && seed == 2)
-        #expect(throws: RunSpecError("method 'beam': unknown option 'temperature' (known: beams, hypothesis_length, length_penalty, logit_bias, min_new_tokens, repetition_context, repetition_penalty)")) {
+        #expect(throws: RunSpecError("method 'beam': unknown option 'temperature' (known: beams, hypothesis_length, length_penalty, logit_bias, min_new_tokens, no_repeat_ngram_size, repetition_context, repetition_penalty)")) {
             _ = try DecodingMethod(manifest: MethodSpec(name: "beam", options: ["temperature": .double(1)]), seed: 0)
         }
         #expect(throws: RunSpecError("method 'vcd': noise step must be in 0…999")) {
