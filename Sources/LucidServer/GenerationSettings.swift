@@ -28,9 +28,13 @@ public struct GenerationSettings: Sendable {
     public var logitBias: [Int: Double]
     /// vLLM's `min_tokens` (0 … `maxTokens`): no end token before that many new tokens, as for `logitBias`.
     public var minTokens: Int
-    /// transformers' `no_repeat_ngram_size` (0 = off; Lucid's, as `decoding` is): no n-gram of that many tokens occurs
-    /// twice in the prompt and output; greedy, sampled, beam-search and OPERA decoding apply it, as for `logitBias`.
+    /// transformers' `no_repeat_ngram_size` (0 … `noRepeatNGramRange`, 0 = off; Lucid's, as `decoding` is): no n-gram of
+    /// that many tokens occurs twice in the prompt and output; greedy, sampled, beam-search and OPERA decoding apply it,
+    /// as for `logitBias`.
     public var noRepeatNGramSize: Int
+    /// The n a public server allows: the ban compares the prompt and output with the last n − 1 ids at every step of
+    /// every beam, which a repetitive prompt and a large n would make O(length × n); n-gram bans in use are 2 … 10.
+    public static let noRepeatNGramRange = 0...64
 
     /// The shared fields of `body`, with the endpoint's own reading of `max_tokens` and of log-probabilities.
     init(body: [String: JSONValue], limits: ServerLimits, maxTokens: Int, topLogprobs: Int?) throws(APIError) {
@@ -68,7 +72,7 @@ public struct GenerationSettings: Sendable {
             frequency: try RequestFields.optionalNumber(body, "frequency_penalty", in: TokenPenalties.presenceRange) ?? 0)
         logitBias = try RequestFields.logitBias(body["logit_bias"])
         minTokens = try RequestFields.optionalInt(body, "min_tokens", in: 0...GenerationLimits.maximumNewTokens) ?? 0
-        noRepeatNGramSize = try RequestFields.optionalInt(body, "no_repeat_ngram_size", in: GenerationLimits.noRepeatNGramRange) ?? 0
+        noRepeatNGramSize = try RequestFields.optionalInt(body, "no_repeat_ngram_size", in: Self.noRepeatNGramRange) ?? 0
         if minTokens > maxTokens {
             throw .invalid("'min_tokens' \(minTokens) must not exceed max_tokens \(maxTokens)", param: "min_tokens")
         }

@@ -100,6 +100,7 @@ struct LogitsFieldTests {
             (["logit_bias": .object(["99999999": 1])], "logit_bias", nil),
             (["no_repeat_ngram_size": 2, "decoding": .object(["method": "damro"])], "no_repeat_ngram_size", "unsupported_parameter"),
             (["no_repeat_ngram_size": -1], "no_repeat_ngram_size", nil), (["no_repeat_ngram_size": "2"], "no_repeat_ngram_size", nil),
+            (["no_repeat_ngram_size": 65], "no_repeat_ngram_size", nil),
             (["decoding": .object(["method": "greedy", "no_repeat_ngram_size": 2])], "decoding.no_repeat_ngram_size", nil),
         ]
         let responses = try await answers(cases.map { $0.0.merging(["max_tokens": 2]) { $1 } })
