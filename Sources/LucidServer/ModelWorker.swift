@@ -396,6 +396,8 @@ public final class ModelWorker: Service, @unchecked Sendable {
 
     private func complete(_ row: RowState, result: GenerationResult, refusal: String?) {
         let job = row.job
+        // Every token generated counts, as vLLM's counter counts them, whether or not its client still waits.
+        metrics.generatedTokens.increment(by: Int64(result.tokens.count))
         if result.finishReason == .cancelled || (job.shouldStop && result.finishReason != .refused) {
             end(job, error: job.isPastDeadline ? Self.timeout(limits) : nil)
             return
@@ -409,7 +411,6 @@ public final class ModelWorker: Service, @unchecked Sendable {
         } else {
             (text, reasoning) = row.finish(stopped: result.finishReason == .stopString)
         }
-        metrics.generatedTokens.increment(by: Int64(result.tokens.count))
         let gate = GateDecision(checked: row.gateChecked, refused: result.finishReason == .refused, message: refusal)
         end(job, error: nil, outcome: JobOutcome(text: text, reasoning: reasoning, tokens: result.tokens, finishReason: result.finishReason,
                                                  promptTokens: row.promptTokens, statistics: result.statistics, gate: gate,

@@ -82,4 +82,32 @@ struct DisconnectTests {
         #expect(metrics.contains("lucid_requests_total{status=\"499\"} 1") && !metrics.contains("status=\"500\""), "\(metrics)")
         #expect(metrics.contains("lucid_generated_tokens_total 0"), "\(metrics)")
     }
+
+    /// A generation cancelled after its first tokens still counts them in `lucid_generated_tokens_total`, as vLLM's
+    /// counter counts every token generated (before session 51 a cancelled generation counted none).
+    @Test func aCancelledGenerationsTokensAreCounted() async throws {
+        var limits = TestServer.limits
+        limits.maxTokens = 400  // shapes-tiny reads 512 positions: far more steps than the cancellation takes to land
+        let server = try TestServer(limits: limits)
+        let worker = server.server.worker
+        defer { worker.stop() }
+        let request = try ChatRequest(json: .object(["messages": .array([.object(["role": "user", "content": "a story"])]),
+                                                     "max_tokens": 400, "ignore_eos": true]), limits: limits)
+        let job = GenerationJob(chat: request, prompt: try worker.encodePrompt(.chat(request)), images: [], choice: 0, timeoutSeconds: 600)
+        try worker.submit([job])
+        var deltas = 0, finished = false
+        for await event in job.events {
+            switch event {
+            case .delta: deltas += 1; job.cancel()
+            case .finished: finished = true
+            default: break
+            }
+        }
+        try #require(deltas >= 1 && !finished, "the generation ran to its end before the cancellation reached it")
+        var buffer: [UInt8] = []
+        worker.metrics.registry.emit(into: &buffer)
+        let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("lucid_generated_tokens_total ") }
+        let generated = line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(generated >= deltas, "\(deltas) tokens streamed, \(generated) counted")
+    }
 }
