@@ -66,6 +66,7 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(help: "Sampling: drop the tokens less likely than this × the likeliest one, after top-p (0 = off; 0…1).") var minP: Double = 0
     @Option(help: "Greedy/sampling/beam/OPERA: no end token before this many new tokens (≤ --max-new-tokens; stop strings still end).") var minNewTokens = 0
+    @Flag(help: "Generate past the model's end tokens, to --max-new-tokens or a stop string (vLLM's ignore_eos; transformers' eos_token_id=None).") var ignoreEos = false
     @Option(help: "Greedy/sampling/beam/OPERA: transformers' no_repeat_ngram_size, no n-gram of this many tokens twice in the repetition context and output (0 = off).") var noRepeatNgramSize = 0
     @Option(help: "Greedy/sampling/beam/OPERA: OpenAI's logit bias, a JSON object from token ids to −100…100 added to their logits (beam, OPERA: log-probabilities), e.g. '{\"2\": -100}'.")
     var logitBias: String?
@@ -214,7 +215,7 @@ struct GenerateCommand: ParsableCommand {
         }
         let ids = try prompt.tokenIDs(tokenizer: tok, imageCount: images.count, model: loaded)
         var limits = try limits()
-        (limits.eosTokenIDs, limits.bosTokenID) = (loaded.stopTokenIDs(tokenizer: decoder), decoder?.bosID)
+        (limits.eosTokenIDs, limits.bosTokenID) = (ignoreEos ? [] : loaded.stopTokenIDs(tokenizer: decoder), decoder?.bosID)
         limits.decode = decoder.map { t in { (try? t.decode($0, skipSpecialTokens: true)) ?? "" } }
         var stream = decoder?.streamingDecoder(skipSpecialTokens: true)
         var held = StopStringStream(stops: stop)  // the terminal, like the JSON text, never shows a stop string

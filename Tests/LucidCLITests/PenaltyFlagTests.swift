@@ -142,6 +142,20 @@ struct PenaltyFlagTests {
         }
     }
 
+    /// `--ignore-eos` decodes past the model's end token: with a bias of 100 on it, every step chooses it, and the
+    /// answer runs to --max-new-tokens (greedy and beam search).
+    @Test func ignoreEosRunsPastTheEndToken() throws {
+        let model = Self.llamaFixtures.appendingPathComponent("llama-mha/model").path
+        for extra in [[], ["--beams", "2"]] {
+            let result = try LucidProcess.run(["generate", "--model", model, "--input-ids", "5,6,7", "--max-new-tokens", "8", "--json",
+                                               "--logit-bias", "{\"2\": 100}", "--ignore-eos"] + extra)
+            #expect(result.status == 0, "\(result.err)")
+            let object = try LucidProcess.json(result.out)
+            #expect(object["token_ids"] as? [Int] == Array(repeating: 2, count: 8), "\(extra): \(result.out)")
+            #expect(object["finish_reason"] as? String == "length", "\(extra)")
+        }
+    }
+
     @Test func badPenaltiesAndMethodsThatApplyNoneAreRefused() throws {
         let refused: [([String], String)] = [
             (["--repetition-penalty", "0"], "repetition penalty must be in"),
