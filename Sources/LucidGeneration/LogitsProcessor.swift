@@ -176,15 +176,18 @@ struct LogitsProcessor {
         return banned
     }
 
-    /// `logits` [V] as f32 with the bias, the end tokens' mask and the penalties applied. Token ids outside
+    /// `logits` [V] as f32 with the bias, the end tokens' mask, the n-gram ban and the penalties applied. Token ids outside
     /// 0..<V are ignored.
     func apply(_ logits: Tensor) -> Tensor {
         let vocabulary = logits.size(-1)
         let masking = generated < minNewTokens
         let banned = ngramBans()
-        var seen = Set<Int>()
-        let touched = (ids + biasIDs + (masking ? endTokens : []) + banned.sorted())
-            .filter { $0 >= 0 && $0 < vocabulary && seen.insert($0).inserted }
+        // Each id once, without a set of them all per step: `ids` are distinct, and the others join where not yet in.
+        var touched = ids
+        touched += biasIDs.filter { !listed.contains($0) }
+        if masking { touched += endTokens.filter { !listed.contains($0) && bias[$0] == nil } }
+        touched += banned.filter { !listed.contains($0) && bias[$0] == nil && !(masking && endTokens.contains($0)) }
+        touched = touched.filter { $0 >= 0 && $0 < vocabulary }
         let scores = logits.to(.f32)
         guard !touched.isEmpty else { return scores }
         let index = Tensor(touched, shape: [touched.count])

@@ -71,10 +71,6 @@ struct NoRepeatNGramTests {
         return limits
     }
 
-    static func model(_ configuration: String) throws -> LlamaForCausalLM {
-        try LlamaForCausalLM.load(path: Fixtures.path("llama", configuration, "model"))
-    }
-
     @Test func theBannedIdsAreTransformers() throws {
         let cases = try Self.document().bans
         #expect(Set(cases.map(\.n)) == [1, 2, 3, 4] && cases.contains { $0.banned.isEmpty } && cases.contains { $0.banned.count > 1 })
@@ -107,7 +103,7 @@ struct NoRepeatNGramTests {
         let cases = try Self.document().beam
         #expect(Set(cases.map(\.n)) == [2, 3])
         for item in cases {
-            let driver = GenerationDriver(model: try Self.model(item.configuration))
+            let driver = GenerationDriver(model: try GreedyCase.model(item.configuration))
             #expect(item.tokens != item.unbanned, "the fixture tells the ban apart: \(item.configuration) n = \(item.n)")
             let result = try driver.generate(.tokens(item.prompt), strategy: .beamSearch(BeamSearchParameters(beams: item.beams, lengthPenalty: 1)),
                                              limits: Self.limits(item.max_new_tokens, n: item.n))
@@ -122,7 +118,7 @@ struct NoRepeatNGramTests {
         let cases = try Self.document().beam.filter { $0.configuration == "qwen3" || $0.configuration == "llama-gqa" }
         try #require(cases.count >= 2)
         for item in cases {
-            let model = try Self.model(item.configuration)
+            let model = try GreedyCase.model(item.configuration)
             var limits = Self.limits(item.max_new_tokens, n: item.n)
             limits.promptTokens = item.prompt  // what `Decoding.generate` passes for an embeddings prompt
             let parameters = OPERATests.withoutPenaltyOrRestriction(vocabulary: model.vocabularySize, beams: item.beams)
@@ -139,7 +135,7 @@ struct NoRepeatNGramTests {
         let cases = try Self.document().context
         #expect(Set(cases.map(\.context)) == ["output", "bos"] && Set(cases.map(\.beams)) == [1, 3])
         for item in cases {
-            let model = try Self.model(item.configuration)
+            let model = try GreedyCase.model(item.configuration)
             let method: DecodingMethod = item.beams == 1 ? .greedy : .beam(BeamSearchParameters(beams: item.beams, lengthPenalty: 1))
             var limits = Self.limits(item.max_new_tokens, n: item.n)
             (limits.repetitionContext, limits.bosTokenID) = (try #require(RepetitionContext(item.context)), item.bos)
